@@ -1,0 +1,54 @@
+/*
+ * base/base.h - the base layer's interface for the rest of kiln: logging,
+ * configuration files, size and number parsing, portable random numbers,
+ * monotonic time. (Values, arenas, encoding and errors are public: see
+ * include/kiln/value.h and include/kiln/error.h.)
+ */
+#ifndef KILN_BASE_H
+#define KILN_BASE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kiln.h"
+
+#define KILN_HIDDEN __attribute__((visibility("hidden")))
+
+/* ---- Logging: lines "YY/MM/DD HH:MM:SS LEVEL component: message" on stderr */
+typedef enum log_level { LOG_TRACE, LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_OFF } log_level;
+/* The level from KILN_LOG_LEVEL (TRACE/DEBUG/INFO/WARN/ERROR/OFF, any case),
+ * WARN by default; read once. */
+log_level log_threshold(void);
+void log_set_threshold(log_level l);
+void log_write(log_level l, const char *component, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+#define LOG(l, comp, ...) \
+    do { if ((l) >= log_threshold()) log_write((l), (comp), __VA_ARGS__); } while (0)
+
+/* ---- Configuration text --------------------------------------------------- */
+/* Parses a Spark-style properties file: "key value" or "key=value" per line,
+ * '#' comments, blank lines ignored. Calls fn for each pair (stops and
+ * returns fn's nonzero result). KILN_ENOENT if the file is absent; a malformed
+ * line gives KILN_ECONF naming file and line. */
+int conf_parse_file(const char *path, int (*fn)(void *arg, const char *k, const char *v),
+                    void *arg);
+/* "512m", "4g", "1024k", "100" (bytes), case-insensitive, b/k/m/g/t suffix. */
+int parse_size(const char *s, int64_t *out);
+/* A whole decimal int64 (no trailing junk). */
+int parse_int64(const char *s, int64_t *out);
+int parse_bool(const char *s, bool *out);
+
+/* ---- Random numbers: splitmix64-seeded xoshiro256**, identical on every
+ * machine for the same seed. */
+typedef struct rng { uint64_t s[4]; } rng;
+void rng_seed(rng *r, uint64_t seed);
+uint64_t rng_next(rng *r);
+double rng_double(rng *r); /* [0, 1) */
+/* Poisson(lambda) deviate (lambda <= 0 gives 0). */
+int64_t rng_poisson(rng *r, double lambda);
+
+/* ---- Time */
+double now_seconds(void); /* CLOCK_MONOTONIC */
+
+#endif

@@ -1,0 +1,495 @@
+/*
+ * engine/actions.c - actions: each runs a job whose tasks reduce their
+ * partition to a few encoded bytes, which the driver decodes into the
+ * caller's arena and combines. Combining functions that run on the driver
+ * get a driver-side kiln_task whose arena is the caller's.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static int bad_rdd(const char *action)
+{
+    /* Keep the message of the transformation that failed, if any. */
+    if (!*kiln_last_error()) kiln_set_error(KILN_EINVAL, "%s: the RDD is NULL", action);
+    return KILN_EINVAL;
+}
+
+/* Runs fn over every partition (or parts) and hands back the results. */
+static int run_all(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn, void *arg,
+                   kiln_buf **out, const char *action)
+{
+    int n = parts ? nparts : r->nparts;
+    kiln_buf *res = calloc((size_t)n + 1, sizeof *res);
+    if (!res) return kiln_set_error(KILN_ENOMEM, "%s: out of memory", action);
+    int rc = job_run(r, parts, nparts, fn, arg, res, action);
+    if (rc) {
+        for (int i = 0; i < n; i++) kiln_buf_release(&res[i]);
+        free(res);
+        return rc;
+    }
+    *out = res;
+    return KILN_OK;
+}
+
+static void free_results(kiln_buf *res, int n)
+{
+    for (int i = 0; i < n; i++) kiln_buf_release(&res[i]);
+    free(res);
+}
+
+/* Decodes every value of buf into vv (parts in a). */
+static int decode_all(kiln_arena *a, const kiln_buf *b, size_t off, val_vec *vv)
+{
+    while (off < b->len) {
+        kiln_value v;
+        size_t used;
+        int rc = kiln_value_decode(a, b->data + off, b->len - off, &v, &used);
+        if (rc) return rc;
+        if (val_vec_push(vv, &v)) return kiln_set_error(KILN_ENOMEM, "out of memory");
+        off += used;
+    }
+    return KILN_OK;
+}
+
+/* Builds the list value from vv in a and releases vv. */
+static int to_list(kiln_arena *a, val_vec *vv, kiln_value *out)
+{
+    *out = vv->n ? kiln_list_new(a, vv->v, vv->n) : kiln_list_ref(NULL, 0);
+    int rc = (vv->n && out->type == KILN_NULL) ? kiln_set_error(KILN_ENOMEM, "out of memory") : 0;
+    val_vec_release(vv);
+    return rc;
+}
+
+/* A task for combining functions run on the driver. */
+static void driver_task(kiln_task *t, kiln_context *ctx, kiln_arena *a)
+{
+    *t = (kiln_task){.ctx = ctx, .job = -1, .stage = -1, .partition = -1, .arena = a};
+}
+
+static int driver_done(kiln_task *t, int rc, const char *action)
+{
+    if (rc && t->error) kiln_set_error(KILN_EUSER, "%s: %s", action, t->error);
+    else if (rc) kiln_set_error(rc, "%s: %s", action, kiln_strerror(rc));
+    free(t->error);
+    free(t->accs);
+    return rc ? (rc < 0 ? rc : KILN_EUSER) : KILN_OK;
+}
+
+/* ---- collect, count, take ----------------------------------------------------- */
+
+typedef struct limit_arg {
+    size_t limit; /* SIZE_MAX: all */
+} limit_arg;
+
+static int encode_values(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
+{
+    size_t limit = arg ? ((limit_arg *)arg)->limit : SIZE_MAX, taken = 0;
+    const kiln_value *vals;
+    size_t n;
+    int rc;
+    while (taken < limit && (rc = it->next(it, t, &vals, &n)) > 0) {
+        for (size_t i = 0; i < n && taken < limit; i++, taken++)
+            if (kiln_value_encode(out, &vals[i])) return task_error(t, KILN_ENOMEM, "out of memory");
+    }
+    return taken < limit && rc < 0 ? rc : KILN_OK;
+}
+
+int kiln_rdd_collect(kiln_rdd *r, kiln_arena *a, kiln_value *out)
+{
+    if (!r) return bad_rdd("collect");
+    kiln_buf *res;
+    int rc = run_all(r, NULL, 0, encode_values, NULL, &res, "collect");
+    if (rc) return rc;
+    val_vec vv = {0};
+    for (int i = 0; rc == KILN_OK && i < r->nparts; i++) rc = decode_all(a, &res[i], 0, &vv);
+    free_results(res, r->nparts);
+    if (rc) {
+        val_vec_release(&vv);
+        return rc;
+    }
+    return to_list(a, &vv, out);
+}
+
+int kiln_rdd_count(kiln_rdd *r, int64_t *out)
+{
+    if (!r) return bad_rdd("count");
+    int64_t *counts = calloc((size_t)r->nparts + 1, sizeof *counts);
+    if (!counts) return kiln_set_error(KILN_ENOMEM, "out of memory");
+    int rc = rdd_partition_counts(r, counts);
+    int64_t total = 0;
+    for (int i = 0; i < r->nparts; i++) total += counts[i];
+    free(counts);
+    if (rc == KILN_OK) *out = total;
+    return rc;
+}
+
+int kiln_rdd_take(kiln_rdd *r, size_t n, kiln_arena *a, kiln_value *out)
+{
+    if (!r) return bad_rdd("take");
+    val_vec vv = {0};
+    int rc = KILN_OK, scanned = 0;
+    /* As Spark: one partition first, then four times as many per round. */
+    int batch = 1;
+    while (vv.n < n && scanned < r->nparts && rc == KILN_OK) {
+        int k = batch < r->nparts - scanned ? batch : r->nparts - scanned;
+        int *parts = malloc(sizeof(int) * (size_t)k);
+        if (!parts) {
+            rc = kiln_set_error(KILN_ENOMEM, "out of memory");
+            break;
+        }
+        for (int i = 0; i < k; i++) parts[i] = scanned + i;
+        limit_arg lim = {.limit = n - vv.n};
+        kiln_buf *res;
+        rc = run_all(r, parts, k, encode_values, &lim, &res, "take");
+        free(parts);
+        if (rc) break;
+        for (int i = 0; i < k && rc == KILN_OK; i++) rc = decode_all(a, &res[i], 0, &vv);
+        free_results(res, k);
+        scanned += k;
+        batch *= 4;
+    }
+    if (vv.n > n) vv.n = n;
+    if (rc) {
+        val_vec_release(&vv);
+        return rc;
+    }
+    return to_list(a, &vv, out);
+}
+
+int kiln_rdd_first(kiln_rdd *r, kiln_arena *a, kiln_value *out)
+{
+    kiln_value l;
+    int rc = kiln_rdd_take(r, 1, a, &l);
+    if (rc) return rc;
+    if (l.len == 0) return kiln_set_error(KILN_EEMPTY, "first: the RDD is empty");
+    *out = l.u.items[0];
+    return KILN_OK;
+}
+
+int kiln_rdd_is_empty(kiln_rdd *r, bool *out)
+{
+    kiln_arena *a = kiln_arena_new();
+    if (!a) return kiln_set_error(KILN_ENOMEM, "out of memory");
+    kiln_value l;
+    int rc = kiln_rdd_take(r, 1, a, &l);
+    if (rc == KILN_OK) *out = l.len == 0;
+    kiln_arena_free(a);
+    return rc;
+}
+
+/* ---- take_ordered and top ----------------------------------------------------- */
+
+typedef struct order_arg {
+    size_t n;
+    bool desc;
+} order_arg;
+
+static int cmp_asc(const void *a, const void *b) { return kiln_value_cmp(a, b); }
+static int cmp_desc(const void *a, const void *b) { return kiln_value_cmp(b, a); }
+
+/* Keeps the n first values of vv in the order. */
+static void keep_first_n(val_vec *vv, size_t n, bool desc)
+{
+    if (vv->n > 1) qsort(vv->v, vv->n, sizeof(kiln_value), desc ? cmp_desc : cmp_asc);
+    if (vv->n > n) vv->n = n;
+}
+
+static int ordered_part(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
+{
+    order_arg *o = arg;
+    kiln_arena *a = kiln_arena_new();
+    val_vec vv = {0};
+    const kiln_value *vals;
+    size_t n;
+    int rc = a ? 0 : KILN_ENOMEM;
+    while (rc == 0 && (rc = it->next(it, t, &vals, &n)) > 0) {
+        rc = 0;
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            kiln_value c;
+            if (kiln_value_copy(a, &vals[i], &c) || val_vec_push(&vv, &c)) rc = KILN_ENOMEM;
+        }
+        /* Bound the memory: trim to n whenever the buffer doubles past it. */
+        if (rc == 0 && vv.n > 2 * o->n + ENG_BATCH) {
+            keep_first_n(&vv, o->n, o->desc);
+            kiln_arena *fresh = kiln_arena_new();
+            for (size_t i = 0; fresh && i < vv.n; i++) kiln_value_copy(fresh, &vv.v[i], &vv.v[i]);
+            kiln_arena_free(a);
+            a = fresh;
+            if (!a) rc = KILN_ENOMEM;
+        }
+    }
+    if (rc == 0) {
+        keep_first_n(&vv, o->n, o->desc);
+        for (size_t i = 0; i < vv.n && rc == 0; i++) rc = kiln_value_encode(out, &vv.v[i]);
+    }
+    kiln_arena_free(a);
+    val_vec_release(&vv);
+    if (rc == KILN_ENOMEM) task_error(t, rc, "out of memory");
+    return rc;
+}
+
+static int ordered(kiln_rdd *r, size_t n, bool desc, kiln_arena *a, kiln_value *out,
+                   const char *action)
+{
+    if (!r) return bad_rdd(action);
+    order_arg o = {.n = n, .desc = desc};
+    kiln_buf *res;
+    int rc = run_all(r, NULL, 0, ordered_part, &o, &res, action);
+    if (rc) return rc;
+    val_vec vv = {0};
+    for (int i = 0; rc == KILN_OK && i < r->nparts; i++) rc = decode_all(a, &res[i], 0, &vv);
+    free_results(res, r->nparts);
+    if (rc) {
+        val_vec_release(&vv);
+        return rc;
+    }
+    keep_first_n(&vv, n, desc);
+    return to_list(a, &vv, out);
+}
+
+int kiln_rdd_take_ordered(kiln_rdd *r, size_t n, kiln_arena *a, kiln_value *out)
+{
+    return ordered(r, n, false, a, out, "take_ordered");
+}
+
+int kiln_rdd_top(kiln_rdd *r, size_t n, kiln_arena *a, kiln_value *out)
+{
+    return ordered(r, n, true, a, out, "top");
+}
+
+/* ---- reduce, fold, aggregate, tree_aggregate ---------------------------------- */
+
+typedef struct fold_arg {
+    kiln_reduce_fn seq;
+    const void *env;
+    const kiln_value *zero; /* NULL: reduce (start from the first value) */
+} fold_arg;
+
+/* Result: one byte (1 = has a value) and the encoded value. */
+static int fold_part(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
+{
+    fold_arg *f = arg;
+    kiln_arena *a = kiln_arena_new();
+    if (!a) return task_error(t, KILN_ENOMEM, "out of memory");
+    kiln_value acc = f->zero ? *f->zero : kiln_null();
+    bool have = f->zero != NULL;
+    const kiln_value *vals;
+    size_t n;
+    int rc;
+    while ((rc = it->next(it, t, &vals, &n)) > 0) {
+        rc = 0;
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            if (!have) {
+                rc = kiln_value_copy(a, &vals[i], &acc) ? KILN_ENOMEM : 0;
+                have = true;
+                continue;
+            }
+            kiln_value o;
+            t->arena = a;
+            rc = task_user_rc(t, f->seq(t, &acc, &vals[i], &o, f->env), "reduce function");
+            /* The result may point into the batch: keep it in our arena. */
+            if (rc == 0 && kiln_value_copy(a, &o, &acc)) rc = KILN_ENOMEM;
+        }
+        if (rc) break;
+        /* Compact so that garbage from earlier results does not pile up. */
+        if (kiln_arena_bytes(a) > (64u << 20)) {
+            kiln_arena *fresh = kiln_arena_new();
+            if (!fresh || kiln_value_copy(fresh, &acc, &acc)) rc = KILN_ENOMEM;
+            kiln_arena_free(a);
+            a = fresh;
+            if (rc) break;
+        }
+    }
+    t->arena = NULL;
+    if (rc == 0) {
+        uint8_t flag = have;
+        rc = kiln_buf_append(out, &flag, 1);
+        if (rc == 0 && have) rc = kiln_value_encode(out, &acc);
+    }
+    if (rc == KILN_ENOMEM) task_error(t, rc, "out of memory");
+    kiln_arena_free(a);
+    return rc;
+}
+
+/* Decodes partition results into parts (only those with a value). */
+static int decode_partials(kiln_arena *a, kiln_buf *res, int n, val_vec *parts)
+{
+    for (int i = 0; i < n; i++) {
+        if (res[i].len == 0 || res[i].data[0] == 0) continue;
+        kiln_value v;
+        size_t used;
+        int rc = kiln_value_decode(a, res[i].data + 1, res[i].len - 1, &v, &used);
+        if (rc) return rc;
+        if (val_vec_push(parts, &v)) return kiln_set_error(KILN_ENOMEM, "out of memory");
+    }
+    return KILN_OK;
+}
+
+/* Combines partial results with comb in rounds of `fan_in` (one round when
+ * fan_in >= the count): the driver-side half of aggregate/tree_aggregate. */
+static int combine(kiln_context *ctx, val_vec *parts, kiln_reduce_fn comb, const void *env,
+                   size_t fan_in, const kiln_value *start, kiln_arena *a, kiln_value *out,
+                   const char *action)
+{
+    kiln_task t;
+    driver_task(&t, ctx, a);
+    int rc = 0;
+    while (rc == 0 && parts->n > 1 && fan_in < parts->n) {
+        size_t m = 0;
+        for (size_t i = 0; rc == 0 && i < parts->n; i += fan_in, m++) {
+            kiln_value acc = parts->v[i];
+            for (size_t j = i + 1; rc == 0 && j < i + fan_in && j < parts->n; j++) {
+                kiln_value o;
+                rc = task_user_rc(&t, comb(&t, &acc, &parts->v[j], &o, env), "combine function");
+                acc = o;
+            }
+            parts->v[m] = acc;
+        }
+        parts->n = m;
+    }
+    kiln_value acc = start ? *start : kiln_null();
+    size_t i = 0;
+    if (!start && parts->n) acc = parts->v[i++];
+    for (; rc == 0 && i < parts->n; i++) {
+        kiln_value o;
+        rc = task_user_rc(&t, comb(&t, &acc, &parts->v[i], &o, env), "combine function");
+        acc = o;
+    }
+    if (rc == 0) rc = kiln_value_copy(a, &acc, out);
+    return driver_done(&t, rc, action);
+}
+
+static int fold_job(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn seq, kiln_reduce_fn comb,
+                    const void *env, size_t env_len, size_t fan_in, kiln_arena *a,
+                    kiln_value *out, const char *action)
+{
+    if (!r) return bad_rdd(action);
+    if (!seq || !comb) return kiln_set_error(KILN_EINVAL, "%s: the function is NULL", action);
+    /* The env is copied like a transformation's, so tasks never see the
+     * caller's memory (it will travel to other processes later). */
+    void *envc = env_len ? malloc(env_len) : NULL;
+    if (env_len && !envc) return kiln_set_error(KILN_ENOMEM, "out of memory");
+    if (env_len) memcpy(envc, env, env_len);
+    fold_arg f = {.seq = seq, .env = envc, .zero = zero};
+    kiln_buf *res;
+    int rc = run_all(r, NULL, 0, fold_part, &f, &res, action);
+    val_vec parts = {0};
+    if (rc == KILN_OK) {
+        rc = decode_partials(a, res, r->nparts, &parts);
+        free_results(res, r->nparts);
+    }
+    if (rc == KILN_OK) {
+        if (!zero && parts.n == 0)
+            rc = kiln_set_error(KILN_EEMPTY, "%s: the RDD is empty", action);
+        else
+            rc = combine(r->ctx, &parts, comb, envc, fan_in, zero, a, out, action);
+    }
+    val_vec_release(&parts);
+    free(envc);
+    return rc;
+}
+
+int kiln_rdd_reduce(kiln_rdd *r, kiln_reduce_fn fn, const void *env, size_t env_len,
+                    kiln_arena *a, kiln_value *out)
+{
+    return fold_job(r, NULL, fn, fn, env, env_len, SIZE_MAX, a, out, "reduce");
+}
+
+int kiln_rdd_fold(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn fn, const void *env,
+                  size_t env_len, kiln_arena *a, kiln_value *out)
+{
+    if (!zero) return kiln_set_error(KILN_EINVAL, "fold: zero is NULL");
+    return fold_job(r, zero, fn, fn, env, env_len, SIZE_MAX, a, out, "fold");
+}
+
+int kiln_rdd_aggregate(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn seq,
+                       kiln_reduce_fn comb, const void *env, size_t env_len, kiln_arena *a,
+                       kiln_value *out)
+{
+    if (!zero) return kiln_set_error(KILN_EINVAL, "aggregate: zero is NULL");
+    return fold_job(r, zero, seq, comb, env, env_len, SIZE_MAX, a, out, "aggregate");
+}
+
+int kiln_rdd_tree_aggregate(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn seq,
+                            kiln_reduce_fn comb, const void *env, size_t env_len, int depth,
+                            kiln_arena *a, kiln_value *out)
+{
+    if (!zero) return kiln_set_error(KILN_EINVAL, "tree_aggregate: zero is NULL");
+    if (depth < 1) return kiln_set_error(KILN_EINVAL, "tree_aggregate: depth must be >= 1");
+    size_t fan_in = SIZE_MAX;
+    if (r && depth > 1 && r->nparts > 1) {
+        /* Spark's scale: ceil(partitions ^ (1/depth)), at least 2. */
+        double s = ceil(pow((double)r->nparts, 1.0 / depth));
+        fan_in = s < 2 ? 2 : (size_t)s;
+    }
+    return fold_job(r, zero, seq, comb, env, env_len, fan_in, a, out, "tree_aggregate");
+}
+
+/* ---- foreach ------------------------------------------------------------------ */
+
+typedef struct each_arg {
+    void *fn;
+    const void *env;
+    bool partition;
+} each_arg;
+
+static int each_part(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
+{
+    each_arg *e = arg;
+    kiln_arena *a = kiln_arena_new();
+    if (!a) return task_error(t, KILN_ENOMEM, "out of memory");
+    t->arena = a;
+    int rc;
+    if (e->partition) {
+        kiln_in in = {.it = it, .t = t};
+        rc = task_user_rc(t, ((kiln_foreach_partition_fn)e->fn)(t, t->partition, &in, e->env),
+                          "foreach_partition function");
+        if (rc == 0 && in.status < 0) rc = in.status;
+    } else {
+        const kiln_value *vals;
+        size_t n;
+        while ((rc = it->next(it, t, &vals, &n)) > 0) {
+            rc = 0;
+            for (size_t i = 0; i < n && rc == 0; i++)
+                rc = task_user_rc(t, ((kiln_foreach_fn)e->fn)(t, &vals[i], e->env),
+                                  "foreach function");
+            if (rc) break;
+            kiln_arena_reset(a);
+        }
+    }
+    t->arena = NULL;
+    kiln_arena_free(a);
+    return rc;
+}
+
+static int each(kiln_rdd *r, void *fn, const void *env, size_t env_len, bool partition,
+                const char *action)
+{
+    if (!r) return bad_rdd(action);
+    if (!fn) return kiln_set_error(KILN_EINVAL, "%s: the function is NULL", action);
+    void *envc = env_len ? malloc(env_len) : NULL;
+    if (env_len && !envc) return kiln_set_error(KILN_ENOMEM, "out of memory");
+    if (env_len) memcpy(envc, env, env_len);
+    each_arg e = {.fn = fn, .env = envc, .partition = partition};
+    kiln_buf *res;
+    int rc = run_all(r, NULL, 0, each_part, &e, &res, action);
+    if (rc == KILN_OK) free_results(res, r->nparts);
+    free(envc);
+    return rc;
+}
+
+int kiln_rdd_foreach(kiln_rdd *r, kiln_foreach_fn fn, const void *env, size_t env_len)
+{
+    return each(r, (void *)fn, env, env_len, false, "foreach");
+}
+
+int kiln_rdd_foreach_partition(kiln_rdd *r, kiln_foreach_partition_fn fn, const void *env,
+                               size_t env_len)
+{
+    return each(r, (void *)fn, env, env_len, true, "foreach_partition");
+}

@@ -1,0 +1,137 @@
+/*
+ * engine/context.c - kiln_context: the effective configuration, the executor
+ * thread pool, the shuffle store, and ownership of every RDD, shuffle
+ * dependency, broadcast and accumulator of an application.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+
+/* Parses local, local[N], local[*], local[N,F], local[*,F]. */
+static int parse_master(const char *m, int *cores, int *attempts)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    *attempts = 1;
+    if (strcmp(m, "local") == 0) {
+        *cores = 1;
+        return KILN_OK;
+    }
+    if (strncmp(m, "local[", 6) != 0) goto bad;
+    const char *p = m + 6;
+    if (*p == '*') {
+        *cores = ncpu > 0 ? (int)ncpu : 1;
+        p++;
+    } else {
+        char *end;
+        long n = strtol(p, &end, 10);
+        if (end == p || n < 1 || n > 4096) goto bad;
+        *cores = (int)n;
+        p = end;
+    }
+    if (*p == ',') {
+        char *end;
+        long f = strtol(p + 1, &end, 10);
+        if (end == p + 1 || f < 1 || f > 1000) goto bad;
+        *attempts = (int)f;
+        p = end;
+    }
+    if (strcmp(p, "]") == 0) return KILN_OK;
+bad:
+    return kiln_set_error(KILN_ECONF,
+                          "kiln.master: unsupported master '%s' (expected local, local[N], "
+                          "local[*] or local[N,F])",
+                          m);
+}
+
+static int conf_int(const kiln_conf *c, const char *key, int dflt, int *out)
+{
+    const char *v = kiln_conf_get(c, key);
+    int64_t x;
+    if (!v) {
+        *out = dflt;
+        return KILN_OK;
+    }
+    if (parse_int64(v, &x) || x < 1 || x > 1 << 20)
+        return kiln_set_error(KILN_ECONF, "%s: expected a positive integer, got '%s'", key, v);
+    *out = (int)x;
+    return KILN_OK;
+}
+
+int kiln_context_new(const kiln_conf *conf, kiln_context **out)
+{
+    *out = NULL;
+    kiln_init(NULL, NULL);
+    kiln_context *c = calloc(1, sizeof *c);
+    if (!c) return KILN_ENOMEM;
+    pthread_mutex_init(&c->lock, NULL);
+    int rc = conf_resolve(conf, &c->conf);
+    if (rc) goto fail;
+    const char *master = kiln_conf_get(c->conf, "kiln.master");
+    if (!master) {
+        master = "local[*]";
+        if ((rc = kiln_conf_set(c->conf, "kiln.master", master))) goto fail;
+    }
+    if ((rc = parse_master(master, &c->cores, &c->max_attempts))) goto fail;
+    if ((rc = conf_int(c->conf, "kiln.default.parallelism", c->cores,
+                       &c->default_parallelism)))
+        goto fail;
+    const char *prog = kiln_conf_get(c->conf, "kiln.ui.showConsoleProgress");
+    c->show_progress = true;
+    if (prog && parse_bool(prog, &c->show_progress)) {
+        rc = kiln_set_error(KILN_ECONF, "kiln.ui.showConsoleProgress: expected true or false");
+        goto fail;
+    }
+    c->arena = kiln_arena_new();
+    c->shuffles = shuffle_store_new();
+    c->pool = pool_new(c->cores);
+    if (!c->arena || !c->shuffles || !c->pool) {
+        rc = KILN_ENOMEM;
+        goto fail;
+    }
+    LOG(LOG_INFO, "context", "started with master %s (%d cores, %d attempts per task)", master,
+        c->cores, c->max_attempts);
+    *out = c;
+    return KILN_OK;
+fail:
+    kiln_context_free(c);
+    return rc;
+}
+
+void kiln_context_free(kiln_context *c)
+{
+    if (!c) return;
+    pool_free(c->pool);
+    for (size_t i = 0; i < c->nrdds; i++) {
+        kiln_rdd *r = c->rdds[i];
+        if (r->ops->free_extra) r->ops->free_extra(r);
+        kiln_rdd_unpersist(r);
+        free(r->cache);
+        pthread_mutex_destroy(&r->cache_lock);
+        kiln_arena_free(r->arena);
+        free(r->env);
+        free(r);
+    }
+    free(c->rdds);
+    for (size_t i = 0; i < c->nsdeps; i++) free(c->sdeps[i]);
+    free(c->sdeps);
+    for (size_t i = 0; i < c->naccs; i++) free(c->accs[i].name);
+    free(c->accs);
+    free(c->broadcasts);
+    shuffle_store_free(c->shuffles);
+    kiln_arena_free(c->arena);
+    kiln_conf_free(c->conf);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+const char *kiln_context_conf(const kiln_context *c, const char *key)
+{
+    return kiln_conf_get(c->conf, key);
+}
+int kiln_context_cores(const kiln_context *c) { return c->cores; }
+int kiln_context_default_parallelism(const kiln_context *c) { return c->default_parallelism; }
+int kiln_context_max_attempts(const kiln_context *c) { return c->max_attempts; }

@@ -1,0 +1,281 @@
+/*
+ * engine/engine.h - the engine's internal structures: context, RDD graph,
+ * tasks, partition iterators and the job runner. Shared by the files of
+ * src/engine only; the rest of kiln sees include/kiln.h.
+ *
+ * Execution is pull-based and batched: computing a partition yields an
+ * eng_iter whose next() returns a batch of values valid until the following
+ * next() or close(). Narrow transformations wrap their parent's iterator, so
+ * a chain of them runs fused inside one task with no materialisation.
+ */
+#ifndef KILN_ENGINE_H
+#define KILN_ENGINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "base/base.h"
+#include "kiln.h"
+#include "shuffle/shuffle.h"
+
+#define ENG_BATCH 1024 /* values per batch produced by sources */
+
+/* ---- Iterators ------------------------------------------------------------ */
+
+typedef struct eng_iter eng_iter;
+struct eng_iter {
+    /* Returns 1 with a batch (*vals borrowed until the next call; *n may be
+     * 0 only at the end), 0 at the end, or a negative error recorded on t. */
+    int (*next)(eng_iter *it, kiln_task *t, const kiln_value **vals, size_t *n);
+    void (*close)(eng_iter *it);
+};
+
+/* A growable array of values (malloc-backed). */
+typedef struct val_vec {
+    kiln_value *v;
+    size_t n, cap;
+} val_vec;
+int val_vec_grow(val_vec *vv);
+static inline int val_vec_push(val_vec *vv, const kiln_value *v)
+{
+    if (vv->n == vv->cap && val_vec_grow(vv)) return KILN_ENOMEM;
+    vv->v[vv->n++] = *v;
+    return KILN_OK;
+}
+void val_vec_release(val_vec *vv);
+
+/* ---- Tasks ---------------------------------------------------------------- */
+
+typedef struct acc_update {
+    int64_t id;
+    kiln_value delta;
+} acc_update;
+
+struct kiln_task {
+    kiln_context *ctx;
+    int job, stage, partition, attempt;
+    kiln_arena *arena;   /* where user functions build values (set by the op) */
+    kiln_arena *scratch; /* task-lifetime arena for small engine state */
+    char *error;         /* failure message (malloc), NULL while fine */
+    acc_update *accs;
+    size_t naccs, cap_accs;
+};
+
+/* Records err as the task's failure unless one is already recorded (the
+ * first cause wins); returns err. */
+int task_error(kiln_task *t, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Calls a user function's result through: a nonzero rc becomes a task
+ * failure naming what (e.g. "map function") when the user gave no message. */
+int task_user_rc(kiln_task *t, int rc, const char *what);
+
+struct kiln_out {
+    val_vec *dst;
+    kiln_arena *copy_into; /* non-NULL: emitted values are deep-copied here */
+};
+struct kiln_in {
+    eng_iter *it;
+    kiln_task *t;
+    const kiln_value *vals;
+    size_t n, pos;
+    int status; /* last error from the iterator */
+};
+
+/* ---- The RDD graph -------------------------------------------------------- */
+
+typedef enum part_kind { PART_NONE, PART_HASH, PART_CUSTOM } part_kind;
+
+typedef struct rdd_ops {
+    const char *name; /* "map", "reduce_by_key"... for messages */
+    /* Returns an iterator over partition p, or NULL with the error on t. */
+    eng_iter *(*compute)(kiln_rdd *r, int p, kiln_task *t);
+    void (*free_extra)(kiln_rdd *r);
+} rdd_ops;
+
+typedef struct cache_block {
+    kiln_arena *arena;
+    kiln_value *vals;
+    size_t n;
+    bool present;
+} cache_block;
+
+struct kiln_rdd {
+    kiln_context *ctx;
+    int id;
+    int nparts;
+    const rdd_ops *ops;
+    kiln_rdd *parents[2];
+    int nparents;
+    shuffle_dep *deps[2]; /* shuffle dependencies (reduce-side RDDs) */
+    int ndeps;
+    /* user functions and their env (copied) */
+    void *fn, *fn2, *fn3;
+    void *env;
+    size_t env_len;
+    kiln_value zero;
+    kiln_arena *arena; /* RDD-owned data: zero, parallelized values */
+    void *extra;       /* op-specific state */
+    int64_t iarg;      /* op-specific small argument */
+    double darg;
+    uint64_t seed;
+    /* partitioning of the output, for lookup */
+    part_kind part;
+    /* persistence */
+    kiln_storage_level storage;
+    cache_block *cache;
+    pthread_mutex_t cache_lock;
+};
+
+/* Allocates an RDD owned by ctx with nparts partitions; copies env. Returns
+ * NULL (error set) when out of memory. */
+kiln_rdd *rdd_new(kiln_context *ctx, const rdd_ops *ops, int nparts, const void *env,
+                  size_t env_len);
+/* Returns the iterator over partition p of r, serving it from the cache when
+ * r is persisted (and filling the cache on first computation). */
+eng_iter *rdd_iterator(kiln_rdd *r, int p, kiln_task *t);
+/* Runs the iterator to the end, deep-copying every value into a; for ops that
+ * need a whole partition (cartesian, sort). */
+int iter_drain(eng_iter *it, kiln_task *t, kiln_arena *a, val_vec *out);
+/* An iterator over a borrowed array, handed out in batches. */
+eng_iter *iter_over_array(const kiln_value *vals, size_t n);
+
+/* ---- Context ---------------------------------------------------------------- */
+
+typedef struct accumulator {
+    char *name;
+    kiln_value total; /* int or double */
+} accumulator;
+
+typedef struct thread_pool thread_pool;
+
+struct kiln_context {
+    kiln_conf *conf; /* effective configuration */
+    int cores;
+    int max_attempts;
+    int default_parallelism;
+    bool show_progress;
+    thread_pool *pool;
+    shuffle_store *shuffles;
+    pthread_mutex_t lock; /* accumulators, ids */
+    /* RDDs and shuffle deps owned by the context */
+    kiln_rdd **rdds;
+    size_t nrdds, cap_rdds;
+    shuffle_dep **sdeps;
+    size_t nsdeps, cap_sdeps;
+    kiln_arena *arena; /* broadcasts */
+    kiln_value *broadcasts;
+    size_t nbroadcasts, cap_broadcasts;
+    accumulator *accs;
+    size_t naccs, cap_accs;
+    int next_job, next_stage;
+};
+
+/* Builds the effective configuration: $KILN_MASTER, then the defaults file,
+ * then kiln_init's flags, then code (later ones override). Returns owned. */
+int conf_resolve(const kiln_conf *code, kiln_conf **out);
+
+/* ---- Shuffle dependencies ------------------------------------------------- */
+
+typedef enum dep_part { DEP_HASH, DEP_CUSTOM, DEP_RANGE, DEP_ROUND_ROBIN } dep_part;
+
+/* Map-side (and reduce-side) combining of values by key. */
+typedef struct aggregator {
+    kiln_map_fn create;          /* NULL: the value itself is the combiner */
+    kiln_reduce_fn merge_value;  /* (combiner, value) */
+    kiln_reduce_fn merge_comb;   /* (combiner, combiner) */
+    const kiln_value *zero;      /* non-NULL: create = merge_value(zero, v) */
+    const void *env;
+} aggregator;
+
+struct shuffle_dep {
+    int id;
+    kiln_rdd *parent;
+    int nreduce;
+    dep_part part;
+    kiln_partitioner_fn pfn;
+    const void *penv;
+    kiln_value *bounds; /* DEP_RANGE: nreduce-1 sorted keys */
+    size_t nbounds;
+    bool descending;
+    bool has_agg;
+    aggregator agg;
+};
+
+/* Creates a shuffle dependency owned by the context. */
+shuffle_dep *dep_new(kiln_rdd *parent, int nreduce, dep_part part);
+/* Partition of a record's key (pairs) or of the record (round robin). */
+int dep_partition(const shuffle_dep *d, const kiln_value *key);
+
+/* ---- Jobs --------------------------------------------------------------- */
+
+/* Computes one partition's result into out (encoded bytes) from the
+ * partition's iterator. */
+typedef int (*part_result_fn)(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg);
+
+/* Runs a job over the given partitions of r (all when parts is NULL),
+ * running missing parent shuffle stages first. results[i] receives partition
+ * parts[i]'s output (caller initialises and releases them). Returns KILN_OK
+ * or the failing task's code (KILN_EJOB when none) with the message naming
+ * job, stage, partition, attempt and cause. */
+int job_run(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn, void *arg,
+            kiln_buf *results, const char *action);
+
+
+/* What a reduce-side RDD does with the records it reads. */
+typedef enum sh_kind { SH_AGG, SH_GROUP, SH_PLAIN, SH_SORT, SH_COGROUP } sh_kind;
+/* A reduce-side RDD of kind reading deps (its partitions: deps[0]->nreduce). */
+kiln_rdd *shuffled(kiln_rdd *parent, int kind, shuffle_dep **deps, int ndeps, const void *env,
+                   size_t env_len);
+/* cogroup of a and b into num_partitions (0: the larger parent's count). */
+kiln_rdd *cogroup_rdd(kiln_rdd *a, kiln_rdd *b, int num_partitions);
+/* A narrow coalesce of r into n partitions (n clamped to [1, r->nparts]). */
+kiln_rdd *coalesce_narrow(kiln_rdd *r, int n);
+/* Runs a job counting each partition of r into counts[0..nparts). */
+int rdd_partition_counts(kiln_rdd *r, int64_t *counts);
+
+/* ---- Thread pool ------------------------------------------------------------ */
+
+typedef void (*pool_fn)(void *arg);
+thread_pool *pool_new(int nthreads);
+void pool_free(thread_pool *p);
+/* Queues fn(arg) to run on a pool thread. */
+int pool_submit(thread_pool *p, pool_fn fn, void *arg);
+
+/* ---- Aggregation hash map ------------------------------------------------- */
+
+/* Open-addressing map from keys (deep-copied into the map's arena) to a value
+ * slot. Entries keep insertion order for deterministic output. The map-side
+ * combine is two-level: values fold into a small map that stays in cache;
+ * when it holds MAP_COMBINE_MAX_ENTRIES its combiners are merged into a map
+ * of all the task's keys and it is cleared. Frequent keys never leave the
+ * small map; the shuffle gets one record per key per map task. */
+#define MAP_COMBINE_MAX_ENTRIES 32768
+typedef struct agg_map agg_map;
+typedef struct agg_entry {
+    uint64_t hash;
+    kiln_value key;
+    kiln_value val;
+    void *aux; /* per-entry extra state (e.g. group lists) */
+} agg_entry;
+agg_map *agg_map_new(void);
+void agg_map_free(agg_map *m);
+kiln_arena *agg_map_arena(agg_map *m);
+/* Forgets every entry (keeps the slot array's size). */
+void agg_map_clear(agg_map *m);
+/* Finds key (hash h); when absent inserts it (key deep-copied) with a null
+ * value and sets *created. Returns the entry (stable until clear/free) or
+ * NULL when out of memory. */
+agg_entry *agg_map_upsert(agg_map *m, const kiln_value *key, uint64_t h, bool *created);
+size_t agg_map_size(const agg_map *m);
+/* Entry i in insertion order. */
+agg_entry *agg_map_at(agg_map *m, size_t i);
+
+/* Map side: folds the pair v into m with a (create / merge_value). */
+int agg_combine_value(kiln_task *t, const aggregator *a, agg_map *m, const kiln_value *v);
+/* Reduce side: folds the pair (key, combiner) into m with merge_comb. */
+int agg_merge_combiner(kiln_task *t, const aggregator *a, agg_map *m, const kiln_value *kc);
+
+/* ---- Progress bar (src/ui) ------------------------------------------------ */
+void progress_update(int stage, int done, int running, int total, double started);
+void progress_clear(void);
+
+#endif

@@ -1,0 +1,373 @@
+/*
+ * engine/job.c - the DAG scheduler and task runner for local mode.
+ *
+ * A job computes some partitions of a final RDD. Before its result stage
+ * runs, every shuffle dependency reachable through narrow dependencies is
+ * made complete: its map stage runs the missing map tasks (outputs that an
+ * earlier job produced are reused). Cached RDDs with every partition present
+ * stop the walk. Tasks run on the context's thread pool; a failed task is
+ * retried up to kiln.master's F attempts, then the stage and job fail with a
+ * message naming job, stage, partition, attempt and cause.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+
+typedef struct stage_run {
+    kiln_context *ctx;
+    int job, stage;
+    const char *name;
+    kiln_rdd *rdd;    /* result stage: the final RDD; map stage: dep->parent */
+    shuffle_dep *dep; /* map stage only */
+    part_result_fn fn;
+    void *arg;
+    kiln_buf *results;
+    const int *parts; /* partition of each task */
+    int ntasks;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int done, running, outstanding;
+    bool *finished;
+    bool failed;
+    char *fail_msg;
+    int fail_part, fail_attempt, fail_rc;
+} stage_run;
+
+typedef struct task_ref {
+    stage_run *s;
+    int index, attempt;
+} task_ref;
+
+static void run_task(void *arg);
+
+static int submit(stage_run *s, int index, int attempt)
+{
+    task_ref *tr = malloc(sizeof *tr);
+    if (!tr) return KILN_ENOMEM;
+    *tr = (task_ref){.s = s, .index = index, .attempt = attempt};
+    s->outstanding++;
+    int rc = pool_submit(s->ctx->pool, run_task, tr);
+    if (rc) {
+        s->outstanding--;
+        free(tr);
+    }
+    return rc;
+}
+
+/* Merges the combiners of the small map into the task's map of all keys and
+ * empties the small map. */
+static int spill_small(kiln_task *t, shuffle_dep *d, agg_map *small, agg_map *all)
+{
+    int rc = KILN_OK;
+    kiln_value items[2];
+    for (size_t i = 0; i < agg_map_size(small) && rc == KILN_OK; i++) {
+        agg_entry *e = agg_map_at(small, i);
+        items[0] = e->key;
+        items[1] = e->val;
+        kiln_value pair = kiln_tuple_ref(items, 2);
+        rc = agg_merge_combiner(t, &d->agg, all, &pair);
+    }
+    agg_map_clear(small);
+    return rc;
+}
+
+/* Writes every combiner of m to the shuffle. */
+static int write_combiners(shuffle_dep *d, agg_map *m, shuffle_writer *w)
+{
+    int rc = KILN_OK;
+    kiln_value items[2];
+    for (size_t i = 0; i < agg_map_size(m) && rc == KILN_OK; i++) {
+        agg_entry *e = agg_map_at(m, i);
+        items[0] = e->key;
+        items[1] = e->val;
+        kiln_value pair = kiln_tuple_ref(items, 2);
+        rc = shuffle_writer_add(w, dep_partition(d, &e->key), &pair);
+    }
+    return rc;
+}
+
+/* Describes a record that is not a (key, value) pair. */
+static int not_a_pair(kiln_task *t, shuffle_dep *d, const kiln_value *v)
+{
+    kiln_buf b;
+    kiln_buf_init(&b);
+    kiln_value_format(&b, v);
+    int rc = task_error(t, KILN_ETYPE, "%s expects (key, value) pairs, got %.*s",
+                        d->parent->ops->name, (int)(b.len > 200 ? 200 : b.len),
+                        b.data ? (const char *)b.data : "");
+    kiln_buf_release(&b);
+    return rc;
+}
+
+/* The map side of a shuffle: partitions (and optionally combines) the
+ * parent's partition into the writer. */
+static int write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
+{
+    kiln_context *ctx = t->ctx;
+    shuffle_writer *w = shuffle_writer_open(ctx->shuffles, d->id, map);
+    if (!w) return task_error(t, KILN_ENOMEM, "cannot open shuffle writer");
+    agg_map *m = d->has_agg ? agg_map_new() : NULL;
+    agg_map *all = NULL; /* made on the first spill of m */
+    int rc = KILN_OK;
+    if (d->has_agg && !m) rc = task_error(t, KILN_ENOMEM, "out of memory");
+    /* Round-robin start differs per map so small partitions spread evenly. */
+    uint64_t rr = (uint64_t)map * 0x9E3779B97F4A7C15ull;
+    const kiln_value *vals;
+    size_t n;
+    while (rc == KILN_OK && (rc = it->next(it, t, &vals, &n)) > 0) {
+        rc = KILN_OK;
+        for (size_t i = 0; i < n && rc == KILN_OK; i++) {
+            const kiln_value *v = &vals[i];
+            if (d->part == DEP_ROUND_ROBIN) {
+                rc = shuffle_writer_add(w, (int)(rr++ % (uint64_t)d->nreduce), v);
+            } else if (!kiln_is_pair(v)) {
+                rc = not_a_pair(t, d, v);
+            } else if (m) {
+                rc = agg_combine_value(t, &d->agg, m, v);
+                if (rc == KILN_OK && agg_map_size(m) >= MAP_COMBINE_MAX_ENTRIES) {
+                    if (!all && !(all = agg_map_new()))
+                        rc = task_error(t, KILN_ENOMEM, "out of memory");
+                    else
+                        rc = spill_small(t, d, m, all);
+                }
+            } else {
+                int rp = dep_partition(d, kiln_key(v));
+                if (rp < 0 || rp >= d->nreduce)
+                    rc = task_error(t, KILN_ERANGE, "partitioner returned %d for %d partitions",
+                                    rp, d->nreduce);
+                else
+                    rc = shuffle_writer_add(w, rp, v);
+            }
+        }
+    }
+    if (rc == KILN_OK && m && all) rc = spill_small(t, d, m, all);
+    if (rc == KILN_OK && m) rc = write_combiners(d, all ? all : m, w);
+    agg_map_free(m);
+    agg_map_free(all);
+    if (rc < 0) {
+        shuffle_writer_abort(w);
+        if (!t->error) task_error(t, rc, "shuffle write failed: %s", kiln_strerror(rc));
+        return rc;
+    }
+    return shuffle_writer_commit(w);
+}
+
+static void merge_accumulators(kiln_context *ctx, kiln_task *t)
+{
+    pthread_mutex_lock(&ctx->lock);
+    for (size_t i = 0; i < t->naccs; i++) {
+        int64_t id = t->accs[i].id;
+        if (id < 1 || (size_t)id > ctx->naccs) continue;
+        kiln_value *tot = &ctx->accs[id - 1].total;
+        kiln_value d = t->accs[i].delta;
+        if (tot->type == KILN_INT)
+            tot->u.i += d.type == KILN_INT ? d.u.i : (int64_t)d.u.d;
+        else
+            tot->u.d += d.type == KILN_INT ? (double)d.u.i : d.u.d;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+}
+
+static void run_task(void *arg)
+{
+    task_ref *tr = arg;
+    stage_run *s = tr->s;
+    int index = tr->index, attempt = tr->attempt;
+    free(tr);
+
+    pthread_mutex_lock(&s->lock);
+    bool skip = s->failed || s->finished[index];
+    if (!skip) s->running++;
+    pthread_mutex_unlock(&s->lock);
+
+    kiln_task t = {.ctx = s->ctx, .job = s->job, .stage = s->stage,
+                   .partition = s->parts[index], .attempt = attempt};
+    kiln_buf result;
+    kiln_buf_init(&result);
+    int rc = KILN_OK;
+    if (!skip) {
+        t.scratch = kiln_arena_new();
+        eng_iter *it = rdd_iterator(s->rdd, t.partition, &t);
+        if (!it) {
+            rc = t.error ? KILN_EJOB : task_error(&t, KILN_ENOMEM, "out of memory");
+        } else {
+            rc = s->dep ? write_map_output(&t, s->dep, it, t.partition)
+                        : s->fn(&t, it, &result, s->arg);
+            it->close(it);
+        }
+        if (rc && !t.error) task_error(&t, rc, "%s", kiln_strerror(rc));
+        kiln_arena_free(t.scratch);
+    }
+
+    pthread_mutex_lock(&s->lock);
+    if (!skip) {
+        s->running--;
+        if (rc == KILN_OK && !s->finished[index] && !s->failed) {
+            s->finished[index] = true;
+            s->done++;
+            merge_accumulators(s->ctx, &t);
+            if (s->results) {
+                kiln_buf_release(&s->results[index]);
+                s->results[index] = result;
+                kiln_buf_init(&result);
+            }
+        } else if (rc != KILN_OK && !s->failed) {
+            LOG(LOG_WARN, "scheduler", "lost task %d.%d in stage %d: %s", t.partition, attempt,
+                s->stage, t.error);
+            if (attempt + 1 < s->ctx->max_attempts) {
+                if (submit(s, index, attempt + 1)) s->failed = true;
+            } else {
+                s->failed = true;
+            }
+            if (s->failed) {
+                s->fail_msg = t.error;
+                t.error = NULL;
+                s->fail_part = t.partition;
+                s->fail_attempt = attempt;
+                s->fail_rc = rc < 0 ? rc : KILN_EUSER;
+            }
+        }
+    }
+    s->outstanding--;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    kiln_buf_release(&result);
+    free(t.error);
+    free(t.accs);
+}
+
+/* Runs one stage to completion or failure. */
+static int run_stage(stage_run *s)
+{
+    kiln_context *ctx = s->ctx;
+    pthread_mutex_lock(&ctx->lock);
+    s->stage = ctx->next_stage++;
+    pthread_mutex_unlock(&ctx->lock);
+    s->finished = calloc((size_t)s->ntasks + 1, sizeof *s->finished);
+    if (!s->finished) return kiln_set_error(KILN_ENOMEM, "out of memory");
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    LOG(LOG_INFO, "scheduler", "job %d: stage %d (%s) with %d tasks", s->job, s->stage,
+        s->name, s->ntasks);
+    double started = now_seconds();
+    bool shown = false, tty = ctx->show_progress && isatty(2);
+
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < s->ntasks && !s->failed; i++)
+        if (submit(s, i, 0)) s->failed = true;
+    while (s->outstanding > 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+        if (tty && now_seconds() - started > 0.5) {
+            progress_update(s->stage, s->done, s->running, s->ntasks, started);
+            shown = true;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (shown) progress_clear();
+
+    int rc = KILN_OK;
+    if (s->failed || s->done < s->ntasks) {
+        rc = kiln_set_error(s->fail_rc ? s->fail_rc : KILN_EJOB,
+                            "job %d failed: stage %d (%s), partition %d failed on attempt %d "
+                            "of %d: %s",
+                            s->job, s->stage, s->name, s->fail_part, s->fail_attempt + 1,
+                            ctx->max_attempts, s->fail_msg ? s->fail_msg : "cancelled");
+    }
+    LOG(LOG_INFO, "scheduler", "stage %d finished in %.3f s (shuffle store %zu bytes)", s->stage,
+        now_seconds() - started, shuffle_bytes(ctx->shuffles));
+    free(s->fail_msg);
+    free(s->finished);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->cond);
+    return rc;
+}
+
+static int ensure_parents(kiln_rdd *r, int job, bool *visited);
+
+/* Makes every map output of d present, running its parents first. */
+static int ensure_shuffle(shuffle_dep *d, int job, bool *visited)
+{
+    kiln_context *ctx = d->parent->ctx;
+    int nmaps = d->parent->nparts;
+    int rc = shuffle_register(ctx->shuffles, d->id, nmaps, d->nreduce);
+    if (rc) return rc;
+    if (shuffle_complete(ctx->shuffles, d->id)) return KILN_OK;
+    if ((rc = ensure_parents(d->parent, job, visited))) return rc;
+    int *missing = malloc(sizeof(int) * (size_t)(nmaps + 1));
+    if (!missing) return KILN_ENOMEM;
+    int n = shuffle_missing(ctx->shuffles, d->id, missing);
+    char name[96];
+    snprintf(name, sizeof name, "shuffle map of %s #%d", d->parent->ops->name, d->parent->id);
+    stage_run s = {.ctx = ctx, .job = job, .name = name, .rdd = d->parent, .dep = d,
+                   .parts = missing, .ntasks = n};
+    rc = n ? run_stage(&s) : KILN_OK;
+    free(missing);
+    return rc;
+}
+
+static bool fully_cached(kiln_rdd *r)
+{
+    if (r->storage == KILN_STORAGE_NONE) return false;
+    return kiln_rdd_cached_partitions(r) == r->nparts;
+}
+
+static int ensure_parents(kiln_rdd *r, int job, bool *visited)
+{
+    if (visited[r->id]) return KILN_OK;
+    visited[r->id] = true;
+    if (fully_cached(r)) return KILN_OK;
+    for (int i = 0; i < r->ndeps; i++) {
+        int rc = ensure_shuffle(r->deps[i], job, visited);
+        if (rc) return rc;
+    }
+    for (int i = 0; i < r->nparents; i++) {
+        int rc = ensure_parents(r->parents[i], job, visited);
+        if (rc) return rc;
+    }
+    return KILN_OK;
+}
+
+int job_run(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn, void *arg,
+            kiln_buf *results, const char *action)
+{
+    kiln_context *ctx = r->ctx;
+    pthread_mutex_lock(&ctx->lock);
+    int job = ctx->next_job++;
+    size_t nrdds = ctx->nrdds;
+    pthread_mutex_unlock(&ctx->lock);
+    int *all = NULL;
+    if (!parts) {
+        nparts = r->nparts;
+        all = malloc(sizeof(int) * (size_t)(nparts + 1));
+        if (!all) return kiln_set_error(KILN_ENOMEM, "out of memory");
+        for (int i = 0; i < nparts; i++) all[i] = i;
+        parts = all;
+    }
+    double started = now_seconds();
+    bool *visited = calloc(nrdds + 1, sizeof *visited);
+    int rc = visited ? ensure_parents(r, job, visited) : KILN_ENOMEM;
+    free(visited);
+    if (rc == KILN_OK && nparts > 0) {
+        char name[96];
+        snprintf(name, sizeof name, "%s at %s #%d", action, r->ops->name, r->id);
+        stage_run s = {.ctx = ctx, .job = job, .name = name, .rdd = r, .fn = fn, .arg = arg,
+                       .results = results, .parts = parts, .ntasks = nparts};
+        rc = run_stage(&s);
+    }
+    if (rc == KILN_ENOMEM) kiln_set_error(rc, "job %d (%s): out of memory", job, action);
+    LOG(LOG_INFO, "scheduler", "job %d (%s) %s in %.3f s", job, action,
+        rc ? "failed" : "finished", now_seconds() - started);
+    free(all);
+    return rc;
+}

@@ -1,0 +1,408 @@
+/*
+ * engine/partitionwise.c - narrow transformations that work on whole
+ * partitions or on several parent partitions: map_partitions, glom, union,
+ * coalesce (without shuffle), cartesian and zip.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+
+static int oom(kiln_task *t) { return task_error(t, KILN_ENOMEM, "out of memory"); }
+
+/* ---- map_partitions and glom: materialise the partition's output ------- */
+
+typedef struct held_iter {
+    eng_iter base;
+    eng_iter *child;
+    kiln_rdd *r;
+    int p;
+    kiln_arena *arena;
+    val_vec out;
+    size_t pos;
+    bool ran;
+} held_iter;
+
+static int held_run(held_iter *h, kiln_task *t)
+{
+    kiln_rdd *r = h->r;
+    if (r->fn) {
+        kiln_in in = {.it = h->child, .t = t};
+        kiln_out out = {.dst = &h->out, .copy_into = h->arena};
+        kiln_arena *saved = t->arena;
+        t->arena = h->arena;
+        int rc = task_user_rc(t, ((kiln_partitions_fn)r->fn)(t, h->p, &in, &out, r->env),
+                              "map_partitions function");
+        t->arena = saved;
+        if (rc == KILN_OK && in.status < 0) rc = in.status;
+        return rc;
+    }
+    /* glom: the whole partition as one list */
+    val_vec all = {0};
+    int rc = iter_drain(h->child, t, h->arena, &all);
+    if (rc == KILN_OK) {
+        kiln_value list = kiln_list_new(h->arena, all.v, all.n);
+        rc = (all.n && list.type == KILN_NULL) ? oom(t) : val_vec_push(&h->out, &list);
+        if (rc == KILN_OK && !all.n) h->out.v[0] = kiln_list_ref(NULL, 0);
+    }
+    val_vec_release(&all);
+    return rc;
+}
+
+static int held_next(eng_iter *base, kiln_task *t, const kiln_value **vals, size_t *n)
+{
+    held_iter *h = (held_iter *)base;
+    if (!h->ran) {
+        h->ran = true;
+        int rc = held_run(h, t);
+        if (rc) return rc < 0 ? rc : KILN_EUSER;
+    }
+    if (h->pos >= h->out.n) return 0;
+    size_t k = h->out.n - h->pos < ENG_BATCH ? h->out.n - h->pos : ENG_BATCH;
+    *vals = h->out.v + h->pos;
+    *n = k;
+    h->pos += k;
+    return 1;
+}
+
+static void held_close(eng_iter *base)
+{
+    held_iter *h = (held_iter *)base;
+    if (h->child) h->child->close(h->child);
+    kiln_arena_free(h->arena);
+    val_vec_release(&h->out);
+    free(h);
+}
+
+static eng_iter *held_compute(kiln_rdd *r, int p, kiln_task *t)
+{
+    held_iter *h = calloc(1, sizeof *h);
+    if (!h || !(h->arena = kiln_arena_new())) {
+        free(h);
+        oom(t);
+        return NULL;
+    }
+    h->base.next = held_next;
+    h->base.close = held_close;
+    h->r = r;
+    h->p = p;
+    if (!(h->child = rdd_iterator(r->parents[0], p, t))) {
+        held_close(&h->base);
+        return NULL;
+    }
+    return &h->base;
+}
+
+static const rdd_ops map_partitions_ops = {"map_partitions", held_compute, NULL};
+static const rdd_ops glom_ops = {"glom", held_compute, NULL};
+
+static kiln_rdd *child_of(kiln_rdd *r, const rdd_ops *ops, int nparts, const void *env,
+                          size_t env_len)
+{
+    if (!r) return NULL;
+    kiln_rdd *c = rdd_new(r->ctx, ops, nparts, env, env_len);
+    if (!c) return NULL;
+    c->parents[0] = r;
+    c->nparents = 1;
+    return c;
+}
+
+kiln_rdd *kiln_rdd_map_partitions(kiln_rdd *r, kiln_partitions_fn fn, const void *env,
+                                  size_t env_len)
+{
+    if (r && !fn) {
+        kiln_set_error(KILN_EINVAL, "map_partitions: the function is NULL");
+        return NULL;
+    }
+    kiln_rdd *c = child_of(r, &map_partitions_ops, r ? r->nparts : 0, env, env_len);
+    if (c) c->fn = (void *)fn;
+    return c;
+}
+
+kiln_rdd *kiln_rdd_glom(kiln_rdd *r)
+{
+    return child_of(r, &glom_ops, r ? r->nparts : 0, NULL, 0);
+}
+
+/* ---- union and coalesce: a partition reads a run of parent partitions --- */
+
+typedef struct chain_iter {
+    eng_iter base;
+    eng_iter *cur;
+    kiln_rdd *r;
+    int next_p, end_p; /* next parent partition to open, one past the last */
+} chain_iter;
+
+/* Parent partition q of the concatenation of the parents. */
+static eng_iter *open_parent(kiln_rdd *r, int q, kiln_task *t)
+{
+    kiln_rdd *a = r->parents[0];
+    if (q < a->nparts) return rdd_iterator(a, q, t);
+    return rdd_iterator(r->parents[1], q - a->nparts, t);
+}
+
+static int chain_next(eng_iter *base, kiln_task *t, const kiln_value **vals, size_t *n)
+{
+    chain_iter *c = (chain_iter *)base;
+    for (;;) {
+        if (!c->cur) {
+            if (c->next_p >= c->end_p) return 0;
+            if (!(c->cur = open_parent(c->r, c->next_p++, t))) return KILN_EJOB;
+        }
+        int rc = c->cur->next(c->cur, t, vals, n);
+        if (rc != 0) return rc;
+        c->cur->close(c->cur);
+        c->cur = NULL;
+    }
+}
+
+static void chain_close(eng_iter *base)
+{
+    chain_iter *c = (chain_iter *)base;
+    if (c->cur) c->cur->close(c->cur);
+    free(c);
+}
+
+static eng_iter *chain_compute(kiln_rdd *r, int p, kiln_task *t)
+{
+    chain_iter *c = calloc(1, sizeof *c);
+    if (!c) {
+        oom(t);
+        return NULL;
+    }
+    c->base.next = chain_next;
+    c->base.close = chain_close;
+    c->r = r;
+    if (r->nparents == 2) { /* union: one parent partition each */
+        c->next_p = p;
+        c->end_p = p + 1;
+    } else { /* coalesce: neighbouring parent partitions */
+        int64_t parent_n = r->parents[0]->nparts;
+        c->next_p = (int)(p * parent_n / r->nparts);
+        c->end_p = (int)((p + 1) * parent_n / r->nparts);
+    }
+    return &c->base;
+}
+
+static const rdd_ops union_ops = {"union", chain_compute, NULL};
+static const rdd_ops coalesce_ops = {"coalesce", chain_compute, NULL};
+
+kiln_rdd *kiln_rdd_union(kiln_rdd *a, kiln_rdd *b)
+{
+    if (!a || !b) return NULL;
+    kiln_rdd *c = rdd_new(a->ctx, &union_ops, a->nparts + b->nparts, NULL, 0);
+    if (!c) return NULL;
+    c->parents[0] = a;
+    c->parents[1] = b;
+    c->nparents = 2;
+    return c;
+}
+
+kiln_rdd *coalesce_narrow(kiln_rdd *r, int n)
+{
+    if (n > r->nparts) n = r->nparts;
+    if (n < 1) n = 1;
+    return child_of(r, &coalesce_ops, n, NULL, 0);
+}
+
+/* ---- cartesian -------------------------------------------------------------- */
+
+typedef struct cart_iter {
+    eng_iter base;
+    eng_iter *left;
+    kiln_arena *right_arena, *arena;
+    val_vec right, out;
+    const kiln_value *lv;
+    size_t ln, li, rj;
+} cart_iter;
+
+static int cart_next(eng_iter *base, kiln_task *t, const kiln_value **vals, size_t *n)
+{
+    cart_iter *c = (cart_iter *)base;
+    kiln_arena_reset(c->arena);
+    c->out.n = 0;
+    if (!c->right.n) return 0;
+    while (c->out.n < ENG_BATCH) {
+        if (c->li >= c->ln) {
+            int rc = c->left->next(c->left, t, &c->lv, &c->ln);
+            if (rc < 0) return rc;
+            if (rc == 0) break;
+            c->li = c->rj = 0;
+            /* The left batch stays valid while we pair it: we pull the next
+             * one only once it is used up, and our output is copied. */
+            continue;
+        }
+        kiln_value a, b, p;
+        if (kiln_value_copy(c->arena, &c->lv[c->li], &a)) return oom(t);
+        b = c->right.v[c->rj];
+        p = kiln_pair(c->arena, a, b);
+        if (p.type == KILN_NULL || val_vec_push(&c->out, &p)) return oom(t);
+        if (++c->rj == c->right.n) {
+            c->rj = 0;
+            c->li++;
+        }
+    }
+    *vals = c->out.v;
+    *n = c->out.n;
+    return c->out.n > 0;
+}
+
+static void cart_close(eng_iter *base)
+{
+    cart_iter *c = (cart_iter *)base;
+    if (c->left) c->left->close(c->left);
+    kiln_arena_free(c->right_arena);
+    kiln_arena_free(c->arena);
+    val_vec_release(&c->right);
+    val_vec_release(&c->out);
+    free(c);
+}
+
+static eng_iter *cart_compute(kiln_rdd *r, int p, kiln_task *t)
+{
+    kiln_rdd *a = r->parents[0], *b = r->parents[1];
+    cart_iter *c = calloc(1, sizeof *c);
+    if (!c) {
+        oom(t);
+        return NULL;
+    }
+    c->base.next = cart_next;
+    c->base.close = cart_close;
+    c->right_arena = kiln_arena_new();
+    c->arena = kiln_arena_new();
+    if (!c->right_arena || !c->arena) {
+        oom(t);
+        cart_close(&c->base);
+        return NULL;
+    }
+    eng_iter *right = rdd_iterator(b, p % b->nparts, t);
+    int rc = right ? iter_drain(right, t, c->right_arena, &c->right) : KILN_EJOB;
+    if (right) right->close(right);
+    if (rc < 0 || !(c->left = rdd_iterator(a, p / b->nparts, t))) {
+        cart_close(&c->base);
+        return NULL;
+    }
+    return &c->base;
+}
+
+static const rdd_ops cartesian_ops = {"cartesian", cart_compute, NULL};
+
+kiln_rdd *kiln_rdd_cartesian(kiln_rdd *a, kiln_rdd *b)
+{
+    if (!a || !b) return NULL;
+    kiln_rdd *c = rdd_new(a->ctx, &cartesian_ops, a->nparts * b->nparts, NULL, 0);
+    if (!c) return NULL;
+    c->parents[0] = a;
+    c->parents[1] = b;
+    c->nparents = 2;
+    return c;
+}
+
+/* ---- zip --------------------------------------------------------------------- */
+
+typedef struct side {
+    eng_iter *it;
+    const kiln_value *v;
+    size_t n, pos;
+    bool end;
+} side;
+
+typedef struct zip_iter {
+    eng_iter base;
+    side s[2];
+    kiln_arena *arena;
+    val_vec out;
+    int p;
+} zip_iter;
+
+/* Makes sure side s has a value at pos unless it has ended. */
+static int fill(side *s, kiln_task *t)
+{
+    while (!s->end && s->pos >= s->n) {
+        int rc = s->it->next(s->it, t, &s->v, &s->n);
+        if (rc < 0) return rc;
+        s->pos = 0;
+        if (rc == 0) s->end = true;
+    }
+    return KILN_OK;
+}
+
+static int zip_next(eng_iter *base, kiln_task *t, const kiln_value **vals, size_t *n)
+{
+    zip_iter *z = (zip_iter *)base;
+    kiln_arena_reset(z->arena);
+    z->out.n = 0;
+    while (z->out.n < ENG_BATCH) {
+        int rc = fill(&z->s[0], t);
+        if (rc == KILN_OK) rc = fill(&z->s[1], t);
+        if (rc) return rc;
+        if (z->s[0].end || z->s[1].end) {
+            if (z->s[0].end != z->s[1].end)
+                return task_error(t, KILN_EINVAL,
+                                  "zip: partition %d of the two RDDs holds different numbers of "
+                                  "values (can only zip RDDs with the same number of values in "
+                                  "each partition)",
+                                  z->p);
+            break;
+        }
+        /* Copy both: the two sides' batches change independently. */
+        kiln_value a, b, pair;
+        if (kiln_value_copy(z->arena, &z->s[0].v[z->s[0].pos++], &a) ||
+            kiln_value_copy(z->arena, &z->s[1].v[z->s[1].pos++], &b))
+            return oom(t);
+        pair = kiln_pair(z->arena, a, b);
+        if (pair.type == KILN_NULL || val_vec_push(&z->out, &pair)) return oom(t);
+    }
+    *vals = z->out.v;
+    *n = z->out.n;
+    return z->out.n > 0;
+}
+
+static void zip_close(eng_iter *base)
+{
+    zip_iter *z = (zip_iter *)base;
+    for (int i = 0; i < 2; i++)
+        if (z->s[i].it) z->s[i].it->close(z->s[i].it);
+    kiln_arena_free(z->arena);
+    val_vec_release(&z->out);
+    free(z);
+}
+
+static eng_iter *zip_compute(kiln_rdd *r, int p, kiln_task *t)
+{
+    zip_iter *z = calloc(1, sizeof *z);
+    if (!z || !(z->arena = kiln_arena_new())) {
+        free(z);
+        oom(t);
+        return NULL;
+    }
+    z->base.next = zip_next;
+    z->base.close = zip_close;
+    z->p = p;
+    for (int i = 0; i < 2; i++) {
+        if (!(z->s[i].it = rdd_iterator(r->parents[i], p, t))) {
+            zip_close(&z->base);
+            return NULL;
+        }
+    }
+    return &z->base;
+}
+
+static const rdd_ops zip_ops = {"zip", zip_compute, NULL};
+
+kiln_rdd *kiln_rdd_zip(kiln_rdd *a, kiln_rdd *b)
+{
+    if (!a || !b) return NULL;
+    if (a->nparts != b->nparts) {
+        kiln_set_error(KILN_EINVAL,
+                       "zip: can only zip RDDs with the same number of partitions (%d and %d)",
+                       a->nparts, b->nparts);
+        return NULL;
+    }
+    kiln_rdd *c = rdd_new(a->ctx, &zip_ops, a->nparts, NULL, 0);
+    if (!c) return NULL;
+    c->parents[0] = a;
+    c->parents[1] = b;
+    c->nparents = 2;
+    return c;
+}

@@ -1,0 +1,385 @@
+/*
+ * engine/shuffled.c - the reduce side of shuffles and the transformations
+ * built directly on one: combine_by_key and its family (reduce, aggregate,
+ * fold), group_by_key, partition_by, repartition, coalesce with shuffle, and
+ * sort_by_key / sort_by (range partitioning from a sample of the keys).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+
+shuffle_dep *dep_new(kiln_rdd *parent, int nreduce, dep_part part)
+{
+    kiln_context *ctx = parent->ctx;
+    shuffle_dep *d = calloc(1, sizeof *d);
+    if (!d) goto oom;
+    d->parent = parent;
+    d->nreduce = nreduce < 1 ? 1 : nreduce;
+    d->part = part;
+    pthread_mutex_lock(&ctx->lock);
+    if (ctx->nsdeps == ctx->cap_sdeps) {
+        size_t cap = ctx->cap_sdeps ? ctx->cap_sdeps * 2 : 16;
+        shuffle_dep **a = realloc(ctx->sdeps, cap * sizeof *a);
+        if (!a) {
+            pthread_mutex_unlock(&ctx->lock);
+            free(d);
+            goto oom;
+        }
+        ctx->sdeps = a;
+        ctx->cap_sdeps = cap;
+    }
+    d->id = (int)ctx->nsdeps;
+    ctx->sdeps[ctx->nsdeps++] = d;
+    pthread_mutex_unlock(&ctx->lock);
+    return d;
+oom:
+    kiln_set_error(KILN_ENOMEM, "out of memory creating a shuffle");
+    return NULL;
+}
+
+int dep_partition(const shuffle_dep *d, const kiln_value *key)
+{
+    switch (d->part) {
+    case DEP_HASH:
+        return (int)(kiln_value_hash(key) % (uint64_t)d->nreduce);
+    case DEP_CUSTOM:
+        return d->pfn(key, d->nreduce, d->penv);
+    case DEP_RANGE: {
+        size_t lo = 0, hi = d->nbounds; /* first bound >= key */
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (kiln_value_cmp(&d->bounds[mid], key) < 0) lo = mid + 1;
+            else hi = mid;
+        }
+        return d->descending ? d->nreduce - 1 - (int)lo : (int)lo;
+    }
+    case DEP_ROUND_ROBIN:
+        break;
+    }
+    return 0;
+}
+
+/* ---- reduce-side iterator ------------------------------------------------ */
+
+typedef struct group_lists {
+    val_vec side[2];
+} group_lists;
+
+typedef struct reduce_iter {
+    eng_iter base;
+    kiln_rdd *r;
+    kiln_task *t;
+    kiln_arena *arena;
+    kiln_arena *scratch; /* SH_AGG: decoded records, reset per segment */
+    agg_map *map;
+    val_vec vals; /* SH_PLAIN / SH_SORT: decoded records; else output */
+    size_t pos;
+    int side; /* the dependency being read */
+    int rc;
+} reduce_iter;
+
+static int oom(kiln_task *t) { return task_error(t, KILN_ENOMEM, "out of memory"); }
+
+/* Folds one decoded record into the iterator's state. */
+static int absorb(reduce_iter *ri, kiln_value *v)
+{
+    kiln_task *t = ri->t;
+    sh_kind kind = (sh_kind)ri->r->iarg;
+    if (kind == SH_PLAIN || kind == SH_SORT) return val_vec_push(&ri->vals, v) ? oom(t) : 0;
+    if (!kiln_is_pair(v)) return task_error(t, KILN_ECORRUPT, "shuffle record is not a pair");
+    if (kind == SH_AGG) return agg_merge_combiner(t, &ri->r->deps[0]->agg, ri->map, v);
+    bool created;
+    agg_entry *e = agg_map_upsert(ri->map, kiln_key(v), kiln_value_hash(kiln_key(v)), &created);
+    if (!e) return oom(t);
+    if (created && !(e->aux = calloc(1, sizeof(group_lists)))) return oom(t);
+    /* The value was decoded into ri->arena, which lives as long as the map. */
+    return val_vec_push(&((group_lists *)e->aux)->side[ri->side], kiln_val(v)) ? oom(t) : 0;
+}
+
+static int absorb_segment(void *arg, const uint8_t *p, size_t n)
+{
+    reduce_iter *ri = arg;
+    size_t off = 0;
+    /* Combiners are copied into the map, so their decoded form can go. */
+    kiln_arena *into = ri->scratch ? ri->scratch : ri->arena;
+    if (ri->scratch) kiln_arena_reset(ri->scratch);
+    while (off < n) {
+        kiln_value v;
+        size_t used;
+        int rc = kiln_value_decode(into, p + off, n - off, &v, &used);
+        if (rc) return task_error(ri->t, rc, "corrupt shuffle block: %s", kiln_last_error());
+        if ((rc = absorb(ri, &v))) return rc;
+        off += used;
+    }
+    return KILN_OK;
+}
+
+typedef struct sort_item {
+    kiln_value v;
+    size_t idx;
+} sort_item;
+
+static int cmp_asc(const void *a, const void *b)
+{
+    const sort_item *x = a, *y = b;
+    int c = kiln_value_cmp(kiln_key(&x->v), kiln_key(&y->v));
+    return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+    const sort_item *x = a, *y = b;
+    int c = kiln_value_cmp(kiln_key(&y->v), kiln_key(&x->v));
+    return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Sorts the decoded pairs by key; ties keep shuffle order (stable). */
+static int sort_records(reduce_iter *ri)
+{
+    size_t n = ri->vals.n;
+    sort_item *items = malloc(sizeof *items * (n + 1));
+    if (!items) return oom(ri->t);
+    for (size_t i = 0; i < n; i++) {
+        if (!kiln_is_pair(&ri->vals.v[i])) {
+            free(items);
+            return task_error(ri->t, KILN_ETYPE, "sort_by_key expects (key, value) pairs");
+        }
+        items[i] = (sort_item){ri->vals.v[i], i};
+    }
+    qsort(items, n, sizeof *items, ri->r->deps[0]->descending ? cmp_desc : cmp_asc);
+    for (size_t i = 0; i < n; i++) ri->vals.v[i] = items[i].v;
+    free(items);
+    return KILN_OK;
+}
+
+/* Turns the map's entries into output records. */
+static int emit_map(reduce_iter *ri)
+{
+    sh_kind kind = (sh_kind)ri->r->iarg;
+    for (size_t i = 0; i < agg_map_size(ri->map); i++) {
+        agg_entry *e = agg_map_at(ri->map, i);
+        kiln_value out;
+        if (kind == SH_AGG) {
+            out = kiln_pair(ri->arena, e->key, e->val);
+        } else {
+            group_lists *g = e->aux;
+            kiln_value a = kiln_list_new(ri->arena, g->side[0].v, g->side[0].n);
+            if (kind == SH_GROUP) {
+                out = kiln_pair(ri->arena, e->key, a);
+            } else {
+                kiln_value b = kiln_list_new(ri->arena, g->side[1].v, g->side[1].n);
+                out = kiln_pair(ri->arena, e->key, kiln_pair(ri->arena, a, b));
+            }
+        }
+        if (out.type == KILN_NULL || val_vec_push(&ri->vals, &out)) return oom(ri->t);
+    }
+    return KILN_OK;
+}
+
+static int reduce_load(reduce_iter *ri, int p)
+{
+    kiln_rdd *r = ri->r;
+    kiln_context *ctx = r->ctx;
+    for (int i = 0; i < r->ndeps; i++) {
+        ri->side = i;
+        int rc = shuffle_read(ctx->shuffles, r->deps[i]->id, p, absorb_segment, ri);
+        if (rc) {
+            if (!ri->t->error) task_error(ri->t, rc, "shuffle read: %s", kiln_last_error());
+            return rc;
+        }
+    }
+    if (r->iarg == SH_SORT) return sort_records(ri);
+    if (ri->map) return emit_map(ri);
+    return KILN_OK;
+}
+
+static int reduce_next(eng_iter *base, kiln_task *t, const kiln_value **vals, size_t *n)
+{
+    reduce_iter *ri = (reduce_iter *)base;
+    if (ri->pos >= ri->vals.n) return 0;
+    size_t k = ri->vals.n - ri->pos < ENG_BATCH ? ri->vals.n - ri->pos : ENG_BATCH;
+    *vals = ri->vals.v + ri->pos;
+    *n = k;
+    ri->pos += k;
+    return 1;
+}
+
+static void reduce_close(eng_iter *base)
+{
+    reduce_iter *ri = (reduce_iter *)base;
+    if (ri->map && ri->r->iarg != SH_AGG) {
+        for (size_t i = 0; i < agg_map_size(ri->map); i++) {
+            group_lists *g = agg_map_at(ri->map, i)->aux;
+            if (!g) continue;
+            val_vec_release(&g->side[0]);
+            val_vec_release(&g->side[1]);
+            free(g);
+        }
+    }
+    agg_map_free(ri->map);
+    kiln_arena_free(ri->arena);
+    kiln_arena_free(ri->scratch);
+    val_vec_release(&ri->vals);
+    free(ri);
+}
+
+static eng_iter *reduce_compute(kiln_rdd *r, int p, kiln_task *t)
+{
+    reduce_iter *ri = calloc(1, sizeof *ri);
+    if (!ri || !(ri->arena = kiln_arena_new())) {
+        free(ri);
+        oom(t);
+        return NULL;
+    }
+    ri->base.next = reduce_next;
+    ri->base.close = reduce_close;
+    ri->r = r;
+    ri->t = t;
+    sh_kind kind = (sh_kind)r->iarg;
+    if (kind == SH_AGG || kind == SH_GROUP || kind == SH_COGROUP) {
+        if (!(ri->map = agg_map_new()) || (kind == SH_AGG && !(ri->scratch = kiln_arena_new()))) {
+            reduce_close(&ri->base);
+            oom(t);
+            return NULL;
+        }
+    }
+    if (reduce_load(ri, p)) {
+        reduce_close(&ri->base);
+        return NULL;
+    }
+    return &ri->base;
+}
+
+static const rdd_ops ops_by_kind[] = {
+    [SH_AGG] = {"combine_by_key", reduce_compute, NULL},
+    [SH_GROUP] = {"group_by_key", reduce_compute, NULL},
+    [SH_PLAIN] = {"partition_by", reduce_compute, NULL},
+    [SH_SORT] = {"sort_by_key", reduce_compute, NULL},
+    [SH_COGROUP] = {"cogroup", reduce_compute, NULL},
+};
+static const rdd_ops reduce_by_key_ops = {"reduce_by_key", reduce_compute, NULL};
+static const rdd_ops aggregate_by_key_ops = {"aggregate_by_key", reduce_compute, NULL};
+static const rdd_ops fold_by_key_ops = {"fold_by_key", reduce_compute, NULL};
+static const rdd_ops repartition_ops = {"repartition", reduce_compute, NULL};
+
+/* A reduce-side RDD of kind over the given dependencies. */
+kiln_rdd *shuffled(kiln_rdd *parent, int kind, shuffle_dep **deps, int ndeps,
+                          const void *env, size_t env_len)
+{
+    kiln_rdd *r = rdd_new(parent->ctx, &ops_by_kind[kind], deps[0]->nreduce, env, env_len);
+    if (!r) return NULL;
+    r->iarg = kind;
+    r->ndeps = ndeps;
+    for (int i = 0; i < ndeps; i++) r->deps[i] = deps[i];
+    if (deps[0]->part == DEP_HASH) r->part = PART_HASH;
+    return r;
+}
+
+static int nparts_or(kiln_rdd *r, int n) { return n > 0 ? n : r->nparts; }
+
+kiln_rdd *kiln_rdd_combine_by_key(kiln_rdd *r, kiln_map_fn create, kiln_reduce_fn merge_value,
+                                  kiln_reduce_fn merge_combiners, const void *env,
+                                  size_t env_len, int num_partitions)
+{
+    if (!r) return NULL;
+    if (!merge_value || !merge_combiners) {
+        kiln_set_error(KILN_EINVAL, "combine_by_key: merge functions must not be NULL");
+        return NULL;
+    }
+    shuffle_dep *d = dep_new(r, nparts_or(r, num_partitions), DEP_HASH);
+    if (!d) return NULL;
+    kiln_rdd *c = shuffled(r, SH_AGG, &d, 1, env, env_len);
+    if (!c) return NULL;
+    d->has_agg = true;
+    d->agg = (aggregator){.create = create, .merge_value = merge_value,
+                          .merge_comb = merge_combiners, .env = c->env};
+    return c;
+}
+
+kiln_rdd *kiln_rdd_reduce_by_key(kiln_rdd *r, kiln_reduce_fn fn, const void *env, size_t env_len,
+                                 int num_partitions)
+{
+    kiln_rdd *c = kiln_rdd_combine_by_key(r, NULL, fn, fn, env, env_len, num_partitions);
+    if (c) c->ops = &reduce_by_key_ops;
+    return c;
+}
+
+kiln_rdd *kiln_rdd_aggregate_by_key(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn seq,
+                                    kiln_reduce_fn comb, const void *env, size_t env_len,
+                                    int num_partitions)
+{
+    kiln_rdd *c = kiln_rdd_combine_by_key(r, NULL, seq, comb, env, env_len, num_partitions);
+    if (!c) return NULL;
+    if (!zero || kiln_value_copy(c->arena, zero, &c->zero)) {
+        kiln_set_error(KILN_EINVAL, "aggregate_by_key: zero value missing or out of memory");
+        return NULL;
+    }
+    c->deps[0]->agg.zero = &c->zero;
+    c->ops = &aggregate_by_key_ops;
+    return c;
+}
+
+kiln_rdd *kiln_rdd_fold_by_key(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn fn,
+                               const void *env, size_t env_len, int num_partitions)
+{
+    kiln_rdd *c = kiln_rdd_aggregate_by_key(r, zero, fn, fn, env, env_len, num_partitions);
+    if (c) c->ops = &fold_by_key_ops;
+    return c;
+}
+
+kiln_rdd *kiln_rdd_group_by_key(kiln_rdd *r, int num_partitions)
+{
+    if (!r) return NULL;
+    shuffle_dep *d = dep_new(r, nparts_or(r, num_partitions), DEP_HASH);
+    return d ? shuffled(r, SH_GROUP, &d, 1, NULL, 0) : NULL;
+}
+
+kiln_rdd *cogroup_rdd(kiln_rdd *a, kiln_rdd *b, int num_partitions)
+{
+    if (!a || !b) return NULL;
+    int n = num_partitions > 0 ? num_partitions : (a->nparts > b->nparts ? a->nparts : b->nparts);
+    shuffle_dep *d[2] = {dep_new(a, n, DEP_HASH), dep_new(b, n, DEP_HASH)};
+    return d[0] && d[1] ? shuffled(a, SH_COGROUP, d, 2, NULL, 0) : NULL;
+}
+
+kiln_rdd *kiln_rdd_partition_by(kiln_rdd *r, int num_partitions, kiln_partitioner_fn fn,
+                                const void *env, size_t env_len)
+{
+    if (!r) return NULL;
+    if (num_partitions < 1) {
+        kiln_set_error(KILN_EINVAL, "partition_by: num_partitions must be at least 1");
+        return NULL;
+    }
+    shuffle_dep *d = dep_new(r, num_partitions, fn ? DEP_CUSTOM : DEP_HASH);
+    if (!d) return NULL;
+    kiln_rdd *c = shuffled(r, SH_PLAIN, &d, 1, env, env_len);
+    if (!c) return NULL;
+    d->pfn = fn;
+    d->penv = c->env;
+    if (fn) c->part = PART_CUSTOM;
+    return c;
+}
+
+kiln_rdd *kiln_rdd_repartition(kiln_rdd *r, int num_partitions)
+{
+    if (!r) return NULL;
+    if (num_partitions < 1) {
+        kiln_set_error(KILN_EINVAL, "repartition: num_partitions must be at least 1");
+        return NULL;
+    }
+    shuffle_dep *d = dep_new(r, num_partitions, DEP_ROUND_ROBIN);
+    kiln_rdd *c = d ? shuffled(r, SH_PLAIN, &d, 1, NULL, 0) : NULL;
+    if (c) c->ops = &repartition_ops;
+    return c;
+}
+
+kiln_rdd *kiln_rdd_coalesce(kiln_rdd *r, int num_partitions, bool shuffle)
+{
+    if (!r) return NULL;
+    if (num_partitions < 1) {
+        kiln_set_error(KILN_EINVAL, "coalesce: num_partitions must be at least 1");
+        return NULL;
+    }
+    return shuffle ? kiln_rdd_repartition(r, num_partitions) : coalesce_narrow(r, num_partitions);
+}

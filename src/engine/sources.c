@@ -1,0 +1,314 @@
+/*
+ * engine/sources.c - RDDs that read data: parallelized arrays, ranges, text
+ * files (split into byte ranges) and whole text files.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "io/io.h"
+
+static int default_slices(kiln_context *ctx, int n) { return n > 0 ? n : ctx->default_parallelism; }
+
+/* ---- parallelize: slice i covers [i*n/k, (i+1)*n/k) as Spark ------------- */
+
+typedef struct par_data {
+    kiln_value *vals;
+    size_t n;
+} par_data;
+
+static eng_iter *par_compute(kiln_rdd *r, int p, kiln_task *t)
+{
+    par_data *d = r->extra;
+    size_t k = (size_t)r->nparts;
+    size_t lo = (size_t)((unsigned __int128)p * d->n / k);
+    size_t hi = (size_t)((unsigned __int128)(p + 1) * d->n / k);
+    eng_iter *it = iter_over_array(d->vals + lo, hi - lo);
+    if (!it) task_error(t, KILN_ENOMEM, "out of memory");
+    return it;
+}
+
+static void par_free(kiln_rdd *r)
+{
+    par_data *d = r->extra;
+    if (d) free(d->vals);
+    free(d);
+}
+
+static const rdd_ops par_ops = {"parallelize", par_compute, par_free};
+
+kiln_rdd *kiln_parallelize(kiln_context *ctx, const kiln_value *values, size_t n,
+                           int num_slices)
+{
+    if (!ctx || (n && !values)) {
+        kiln_set_error(KILN_EINVAL, "kiln_parallelize: NULL argument");
+        return NULL;
+    }
+    kiln_rdd *r = rdd_new(ctx, &par_ops, default_slices(ctx, num_slices), NULL, 0);
+    if (!r) return NULL;
+    par_data *d = calloc(1, sizeof *d);
+    if (!d || !(d->vals = malloc(sizeof(kiln_value) * (n + 1)))) {
+        free(d);
+        kiln_set_error(KILN_ENOMEM, "kiln_parallelize: out of memory");
+        return NULL;
+    }
+    r->extra = d;
+    for (size_t i = 0; i < n; i++) {
+        if (kiln_value_copy(r->arena, &values[i], &d->vals[i])) {
+            kiln_set_error(KILN_ENOMEM, "kiln_parallelize: out of memory");
+            return NULL;
+        }
+    }
+    d->n = n;
+    return r;
+}
+
+/* ---- range ------------------------------------------------------------------- */
+
+typedef struct range_iter {
+    eng_iter base;
+    int64_t next, step;
+    uint64_t left;
+    kiln_value buf[ENG_BATCH];
+} range_iter;
+
+static int range_next(eng_iter *it, kiln_task *t, const kiln_value **vals, size_t *n)
+{
+    range_iter *ri = (range_iter *)it;
+    if (!ri->left) return 0;
+    size_t k = ri->left < ENG_BATCH ? (size_t)ri->left : ENG_BATCH;
+    for (size_t i = 0; i < k; i++) {
+        ri->buf[i] = kiln_int(ri->next);
+        ri->next += ri->step;
+    }
+    ri->left -= k;
+    *vals = ri->buf;
+    *n = k;
+    return 1;
+}
+
+static void free_close(eng_iter *it) { free(it); }
+
+/* Number of values of range(start, end, step). */
+static uint64_t range_len(int64_t start, int64_t end, int64_t step)
+{
+    if (step > 0 && end > start) return ((uint64_t)end - (uint64_t)start - 1) / (uint64_t)step + 1;
+    if (step < 0 && end < start)
+        return ((uint64_t)start - (uint64_t)end - 1) / (uint64_t)(-(step + 1) + 1ull) + 1;
+    return 0;
+}
+
+static eng_iter *range_compute(kiln_rdd *r, int p, kiln_task *t)
+{
+    int64_t *a = r->extra; /* start, step, total */
+    uint64_t total = (uint64_t)a[2], k = (uint64_t)r->nparts;
+    uint64_t lo = (uint64_t)((unsigned __int128)p * total / k);
+    uint64_t hi = (uint64_t)((unsigned __int128)(p + 1) * total / k);
+    range_iter *ri = calloc(1, sizeof *ri);
+    if (!ri) {
+        task_error(t, KILN_ENOMEM, "out of memory");
+        return NULL;
+    }
+    ri->base.next = range_next;
+    ri->base.close = free_close;
+    ri->next = (int64_t)((uint64_t)a[0] + lo * (uint64_t)a[1]);
+    ri->step = a[1];
+    ri->left = hi - lo;
+    return &ri->base;
+}
+
+static void extra_free(kiln_rdd *r) { free(r->extra); }
+
+static const rdd_ops range_ops = {"range", range_compute, extra_free};
+
+kiln_rdd *kiln_range(kiln_context *ctx, int64_t start, int64_t end, int64_t step, int num_slices)
+{
+    if (!ctx || step == 0) {
+        kiln_set_error(KILN_EINVAL, "kiln_range: step must not be 0");
+        return NULL;
+    }
+    kiln_rdd *r = rdd_new(ctx, &range_ops, default_slices(ctx, num_slices), NULL, 0);
+    if (!r) return NULL;
+    int64_t *a = malloc(3 * sizeof *a);
+    if (!a) {
+        kiln_set_error(KILN_ENOMEM, "out of memory");
+        return NULL;
+    }
+    a[0] = start;
+    a[1] = step;
+    a[2] = (int64_t)range_len(start, end, step);
+    r->extra = a;
+    return r;
+}
+
+/* ---- text files ---------------------------------------------------------------- */
+
+typedef struct splits {
+    io_split *s;
+    size_t n;
+} splits;
+
+typedef struct text_iter {
+    eng_iter base;
+    io_line_reader *rd;
+    kiln_arena *arena;
+    const char *path;
+    kiln_value buf[ENG_BATCH];
+} text_iter;
+
+static int text_next(eng_iter *it, kiln_task *t, const kiln_value **vals, size_t *n)
+{
+    text_iter *ti = (text_iter *)it;
+    if (!ti->rd) return 0;
+    kiln_arena_reset(ti->arena);
+    size_t k = 0;
+    const char *line;
+    size_t len;
+    int rc = 0;
+    while (k < ENG_BATCH && (rc = io_line_reader_next(ti->rd, &line, &len)) > 0) {
+        ti->buf[k] = kiln_str_new(ti->arena, line, len);
+        if (len && ti->buf[k].type == KILN_NULL)
+            return task_error(t, KILN_ENOMEM, "out of memory reading %s", ti->path);
+        k++;
+    }
+    if (rc < 0) return task_error(t, rc, "%s", kiln_last_error());
+    if (rc == 0) {
+        io_line_reader_close(ti->rd);
+        ti->rd = NULL;
+    }
+    *vals = ti->buf;
+    *n = k;
+    return k > 0 ? 1 : 0;
+}
+
+static void text_close(eng_iter *it)
+{
+    text_iter *ti = (text_iter *)it;
+    io_line_reader_close(ti->rd);
+    kiln_arena_free(ti->arena);
+    free(ti);
+}
+
+static eng_iter *text_compute(kiln_rdd *r, int p, kiln_task *t)
+{
+    splits *sp = r->extra;
+    text_iter *ti = calloc(1, sizeof *ti);
+    if (!ti || !(ti->arena = kiln_arena_new())) {
+        free(ti);
+        task_error(t, KILN_ENOMEM, "out of memory");
+        return NULL;
+    }
+    ti->base.next = text_next;
+    ti->base.close = text_close;
+    if ((size_t)p < sp->n) {
+        ti->path = sp->s[p].path;
+        if (io_line_reader_open(&sp->s[p], &ti->rd)) {
+            task_error(t, KILN_EIO, "%s", kiln_last_error());
+            text_close(&ti->base);
+            return NULL;
+        }
+    }
+    return &ti->base;
+}
+
+static void splits_free(kiln_rdd *r)
+{
+    splits *sp = r->extra;
+    if (sp) io_splits_free(sp->s, sp->n);
+    free(sp);
+}
+
+static const rdd_ops text_ops = {"text_file", text_compute, splits_free};
+
+static kiln_rdd *files_rdd(kiln_context *ctx, const char *path, const rdd_ops *ops,
+                           int min_partitions, bool whole)
+{
+    if (!ctx || !path) {
+        kiln_set_error(KILN_EINVAL, "%s: NULL argument", ops->name);
+        return NULL;
+    }
+    splits *sp = calloc(1, sizeof *sp);
+    if (!sp) {
+        kiln_set_error(KILN_ENOMEM, "out of memory");
+        return NULL;
+    }
+    int rc = whole ? io_file_list(path, &sp->s, &sp->n)
+                   : io_text_splits(path, min_partitions, &sp->s, &sp->n);
+    if (rc) {
+        free(sp);
+        return NULL;
+    }
+    /* An input of only empty files still has one (empty) partition. */
+    kiln_rdd *r = rdd_new(ctx, ops, sp->n ? (int)sp->n : 1, NULL, 0);
+    if (!r) {
+        io_splits_free(sp->s, sp->n);
+        free(sp);
+        return NULL;
+    }
+    r->extra = sp;
+    return r;
+}
+
+kiln_rdd *kiln_text_file(kiln_context *ctx, const char *path, int min_partitions)
+{
+    if (ctx && min_partitions <= 0)
+        min_partitions = ctx->default_parallelism < 2 ? ctx->default_parallelism : 2;
+    return files_rdd(ctx, path, &text_ops, min_partitions, false);
+}
+
+/* ---- whole text files: (path, content), one file per record ------------------ */
+
+typedef struct whole_iter {
+    eng_iter base;
+    const io_split *s;
+    kiln_arena *arena;
+    kiln_buf content;
+    kiln_value pair;
+    bool done;
+} whole_iter;
+
+static int whole_next(eng_iter *it, kiln_task *t, const kiln_value **vals, size_t *n)
+{
+    whole_iter *wi = (whole_iter *)it;
+    if (wi->done || !wi->s) return 0;
+    wi->done = true;
+    if (io_read_whole(wi->s->path, &wi->content)) return task_error(t, KILN_EIO, "%s", kiln_last_error());
+    kiln_value path = kiln_str_ref(wi->s->path, strlen(wi->s->path));
+    kiln_value body = kiln_str_ref((const char *)wi->content.data, wi->content.len);
+    wi->pair = kiln_pair(wi->arena, path, body);
+    *vals = &wi->pair;
+    *n = 1;
+    return 1;
+}
+
+static void whole_close(eng_iter *it)
+{
+    whole_iter *wi = (whole_iter *)it;
+    kiln_buf_release(&wi->content);
+    kiln_arena_free(wi->arena);
+    free(wi);
+}
+
+static eng_iter *whole_compute(kiln_rdd *r, int p, kiln_task *t)
+{
+    splits *sp = r->extra;
+    whole_iter *wi = calloc(1, sizeof *wi);
+    if (!wi || !(wi->arena = kiln_arena_new())) {
+        free(wi);
+        task_error(t, KILN_ENOMEM, "out of memory");
+        return NULL;
+    }
+    wi->base.next = whole_next;
+    wi->base.close = whole_close;
+    kiln_buf_init(&wi->content);
+    wi->s = (size_t)p < sp->n ? &sp->s[p] : NULL;
+    return &wi->base;
+}
+
+static const rdd_ops whole_ops = {"whole_text_files", whole_compute, splits_free};
+
+kiln_rdd *kiln_whole_text_files(kiln_context *ctx, const char *path, int min_partitions)
+{
+    return files_rdd(ctx, path, &whole_ops, min_partitions, true);
+}

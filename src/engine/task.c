@@ -1,0 +1,121 @@
+/*
+ * engine/task.c - what user functions see of a running task: its arena,
+ * failure reporting, the emit/pull helpers, and the small growable value
+ * array the operators share.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+
+int val_vec_grow(val_vec *vv)
+{
+    size_t cap = vv->cap ? vv->cap * 2 : 64;
+    kiln_value *nv = realloc(vv->v, cap * sizeof *nv);
+    if (!nv) return KILN_ENOMEM;
+    vv->v = nv;
+    vv->cap = cap;
+    return KILN_OK;
+}
+
+void val_vec_release(val_vec *vv)
+{
+    free(vv->v);
+    *vv = (val_vec){0};
+}
+
+static int task_verror(kiln_task *t, int err, const char *fmt, va_list ap)
+{
+    if (!t->error) {
+        char buf[2048];
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        t->error = strdup(buf);
+    }
+    return err;
+}
+
+int task_error(kiln_task *t, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    task_verror(t, err, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+int task_user_rc(kiln_task *t, int rc, const char *what)
+{
+    if (rc == 0) return KILN_OK;
+    if (!t->error) task_error(t, KILN_EUSER, "%s returned %d without a message", what, rc);
+    return rc < 0 ? rc : KILN_EUSER;
+}
+
+kiln_arena *kiln_task_arena(kiln_task *t) { return t->arena; }
+
+int kiln_task_fail(kiln_task *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    task_verror(t, KILN_EUSER, fmt, ap);
+    va_end(ap);
+    return KILN_EUSER;
+}
+
+int kiln_task_partition(const kiln_task *t) { return t->partition; }
+int kiln_task_attempt(const kiln_task *t) { return t->attempt; }
+int kiln_task_stage(const kiln_task *t) { return t->stage; }
+
+int kiln_emit(kiln_out *out, const kiln_value *v)
+{
+    if (out->copy_into) {
+        kiln_value c;
+        if (kiln_value_copy(out->copy_into, v, &c)) return KILN_ENOMEM;
+        return val_vec_push(out->dst, &c);
+    }
+    return val_vec_push(out->dst, v);
+}
+
+int kiln_in_next(kiln_in *in, const kiln_value **v)
+{
+    while (in->pos == in->n) {
+        int rc = in->it->next(in->it, in->t, &in->vals, &in->n);
+        if (rc <= 0) {
+            in->status = rc;
+            in->n = in->pos = 0;
+            return rc;
+        }
+        in->pos = 0;
+    }
+    *v = &in->vals[in->pos++];
+    return 1;
+}
+
+int kiln_accumulator_add(kiln_task *t, int64_t id, kiln_value delta)
+{
+    if (delta.type != KILN_INT && delta.type != KILN_DOUBLE)
+        return kiln_task_fail(t, "accumulator %lld: delta must be an int or a double",
+                              (long long)id);
+    for (size_t i = 0; i < t->naccs; i++) {
+        acc_update *u = &t->accs[i];
+        if (u->id != id) continue;
+        if (u->delta.type == KILN_INT && delta.type == KILN_INT) {
+            u->delta.u.i += delta.u.i;
+        } else {
+            double a = u->delta.type == KILN_INT ? (double)u->delta.u.i : u->delta.u.d;
+            double b = delta.type == KILN_INT ? (double)delta.u.i : delta.u.d;
+            u->delta = kiln_double(a + b);
+        }
+        return KILN_OK;
+    }
+    if (t->naccs == t->cap_accs) {
+        size_t cap = t->cap_accs ? t->cap_accs * 2 : 4;
+        acc_update *a = realloc(t->accs, cap * sizeof *a);
+        if (!a) return KILN_ENOMEM;
+        t->accs = a;
+        t->cap_accs = cap;
+    }
+    t->accs[t->naccs++] = (acc_update){.id = id, .delta = delta};
+    return KILN_OK;
+}

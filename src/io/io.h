@@ -1,0 +1,82 @@
+/*
+ * io/io.h - file input and output for the engine: listing and splitting text
+ * inputs, reading lines from a split (plain or compressed), reading whole
+ * files, and the Hadoop-style output committer used by save_as_text_file.
+ *
+ * All functions are safe to call from several task threads at once on
+ * different objects; an io_output_job is shared by the tasks of one job and
+ * is thread-safe. Errors set kiln_last_error() with the file name.
+ */
+#ifndef KILN_IO_H
+#define KILN_IO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kiln.h"
+
+/* A byte range of one file. whole: the file is compressed (or must be read
+ * whole) and start/length are 0/-1. */
+typedef struct io_split {
+    char *path; /* owned */
+    int64_t start;
+    int64_t length;
+    bool whole;
+} io_split;
+
+/* Lists the files named by path (a file; a directory's files not starting
+ * with '.' or '_'; or a glob), sorted by name, and cuts plain files into
+ * splits as Hadoop's FileInputFormat does for the local file system: goal =
+ * total bytes / max(min_partitions, 1), split size = max(1, min(goal, 32 MiB)),
+ * and a file keeps being cut while more than 1.1 split sizes remain.
+ * Compressed files (.gz .bz2 .zst) give one whole split each. Empty files give
+ * no split. Returns KILN_OK (possibly with *n == 0), or KILN_ENOENT naming
+ * path when nothing matches. *out is owned (io_splits_free). */
+int io_text_splits(const char *path, int min_partitions, io_split **out, size_t *n);
+/* Lists files only (for whole_text_files): one whole split per file. */
+int io_file_list(const char *path, io_split **out, size_t *n);
+void io_splits_free(io_split *s, size_t n);
+
+/* Reads the lines of a split with Hadoop's rule: a split that does not start
+ * at 0 skips its first (partial) line (reading from start - 1, so a line
+ * starting exactly at start is kept); a split reads every line that starts
+ * before its end. So every line is read by exactly one split. */
+typedef struct io_line_reader io_line_reader;
+int io_line_reader_open(const io_split *s, io_line_reader **out);
+/* Returns 1 and a line (without "\n" or "\r\n"; borrowed, valid until the next
+ * call), 0 at the end, or a negative error naming the file. */
+int io_line_reader_next(io_line_reader *r, const char **line, size_t *len);
+void io_line_reader_close(io_line_reader *r);
+
+/* Reads a whole file into out (appending), decompressing .gz/.bz2/.zst. */
+int io_read_whole(const char *path, kiln_buf *out);
+
+/* Output committer (Hadoop FileOutputCommitter, v1 semantics):
+ * begin creates dir and dir/_temporary (KILN_EEXIST if dir exists); a task
+ * attempt writes dir/_temporary/attempt-P-A/part-PPPPP; commit of the attempt
+ * renames it to dir/_temporary/task-P/part-PPPPP (the first committed attempt
+ * wins; later ones are discarded); job commit moves every task's part file
+ * into dir, removes _temporary and writes dir/_SUCCESS last. Abort of the job
+ * removes dir entirely. */
+typedef struct io_output_job io_output_job;
+typedef struct io_task_output io_task_output;
+int io_output_job_begin(const char *dir, io_output_job **out);
+int io_task_output_open(io_output_job *job, int partition, int attempt, io_task_output **out);
+int io_task_output_write(io_task_output *o, const void *p, size_t n); /* buffered */
+/* Flushes, closes and commits; frees o in every case. */
+int io_task_output_commit(io_task_output *o);
+/* Closes and deletes the attempt's file; frees o. */
+void io_task_output_abort(io_task_output *o);
+/* Commits the job (num_partitions parts expected) and frees it. */
+int io_output_job_commit(io_output_job *job, int num_partitions);
+/* Removes everything the job created and frees it. */
+void io_output_job_abort(io_output_job *job);
+
+/* Removes path and everything under it without following symbolic links
+ * (nothing outside path is touched). A missing path is not an error.
+ * Returns KILN_OK, or KILN_EIO naming the entry that could not be removed
+ * (KILN_ENOMEM when out of memory). */
+int io_remove_tree(const char *path);
+
+#endif
