@@ -243,12 +243,7 @@ int pool_submit(thread_pool *p, pool_fn fn, void *arg);
 /* ---- Aggregation hash map ------------------------------------------------- */
 
 /* Open-addressing map from keys (deep-copied into the map's arena) to a value
- * slot. Entries keep insertion order for deterministic output. The map-side
- * combine is two-level: values fold into a small map that stays in cache;
- * when it holds MAP_COMBINE_MAX_ENTRIES its combiners are merged into a map
- * of all the task's keys and it is cleared. Frequent keys never leave the
- * small map; the shuffle gets one record per key per map task. */
-#define MAP_COMBINE_MAX_ENTRIES 32768
+ * slot. Entries keep insertion order for deterministic output. */
 typedef struct agg_map agg_map;
 typedef struct agg_entry {
     uint64_t hash;
@@ -273,6 +268,20 @@ agg_entry *agg_map_at(agg_map *m, size_t i);
 int agg_combine_value(kiln_task *t, const aggregator *a, agg_map *m, const kiln_value *v);
 /* Reduce side: folds the pair (key, combiner) into m with merge_comb. */
 int agg_merge_combiner(kiln_task *t, const aggregator *a, agg_map *m, const kiln_value *kc);
+
+/* The first level of the map-side combine for aggregators without create or
+ * zero (reduce_by_key and the operations built on it): an 8 MiB set-
+ * associative cache of inline (key, scalar combiner) lines that evicts into
+ * the task's full map `all` (src/engine/combine_cache.c). */
+typedef struct combine_cache combine_cache;
+combine_cache *combine_cache_new(void);
+void combine_cache_free(combine_cache *c);
+/* Folds the pair into the cache (or into all when it cannot be cached);
+ * scratch is an arena for user functions' temporary results. */
+int combine_cache_add(kiln_task *t, const aggregator *a, combine_cache *c, agg_map *all,
+                      kiln_arena *scratch, const kiln_value *pair);
+/* Evicts every line into all. */
+int combine_cache_drain(kiln_task *t, const aggregator *a, combine_cache *c, agg_map *all);
 
 /* ---- Progress bar (src/ui) ------------------------------------------------ */
 void progress_update(int stage, int done, int running, int total, double started);

@@ -58,23 +58,6 @@ static int submit(stage_run *s, int index, int attempt)
     return rc;
 }
 
-/* Merges the combiners of the small map into the task's map of all keys and
- * empties the small map. */
-static int spill_small(kiln_task *t, shuffle_dep *d, agg_map *small, agg_map *all)
-{
-    int rc = KILN_OK;
-    kiln_value items[2];
-    for (size_t i = 0; i < agg_map_size(small) && rc == KILN_OK; i++) {
-        agg_entry *e = agg_map_at(small, i);
-        items[0] = e->key;
-        items[1] = e->val;
-        kiln_value pair = kiln_tuple_ref(items, 2);
-        rc = agg_merge_combiner(t, &d->agg, all, &pair);
-    }
-    agg_map_clear(small);
-    return rc;
-}
-
 /* Writes every combiner of m to the shuffle. */
 static int write_combiners(shuffle_dep *d, agg_map *m, shuffle_writer *w)
 {
@@ -111,9 +94,13 @@ static int write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
     shuffle_writer *w = shuffle_writer_open(ctx->shuffles, d->id, map);
     if (!w) return task_error(t, KILN_ENOMEM, "cannot open shuffle writer");
     agg_map *m = d->has_agg ? agg_map_new() : NULL;
-    agg_map *all = NULL; /* made on the first spill of m */
+    /* Plain reductions go through the cache first (see combine_cache.c). */
+    bool cached = d->has_agg && !d->agg.create && !d->agg.zero;
+    combine_cache *cache = cached ? combine_cache_new() : NULL;
+    kiln_arena *scratch = cached ? kiln_arena_new() : NULL;
     int rc = KILN_OK;
-    if (d->has_agg && !m) rc = task_error(t, KILN_ENOMEM, "out of memory");
+    if (d->has_agg && (!m || (cached && (!cache || !scratch))))
+        rc = task_error(t, KILN_ENOMEM, "out of memory");
     /* Round-robin start differs per map so small partitions spread evenly. */
     uint64_t rr = (uint64_t)map * 0x9E3779B97F4A7C15ull;
     const kiln_value *vals;
@@ -126,14 +113,10 @@ static int write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
                 rc = shuffle_writer_add(w, (int)(rr++ % (uint64_t)d->nreduce), v);
             } else if (!kiln_is_pair(v)) {
                 rc = not_a_pair(t, d, v);
+            } else if (cache) {
+                rc = combine_cache_add(t, &d->agg, cache, m, scratch, v);
             } else if (m) {
                 rc = agg_combine_value(t, &d->agg, m, v);
-                if (rc == KILN_OK && agg_map_size(m) >= MAP_COMBINE_MAX_ENTRIES) {
-                    if (!all && !(all = agg_map_new()))
-                        rc = task_error(t, KILN_ENOMEM, "out of memory");
-                    else
-                        rc = spill_small(t, d, m, all);
-                }
             } else {
                 int rp = dep_partition(d, kiln_key(v));
                 if (rp < 0 || rp >= d->nreduce)
@@ -144,10 +127,11 @@ static int write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
             }
         }
     }
-    if (rc == KILN_OK && m && all) rc = spill_small(t, d, m, all);
-    if (rc == KILN_OK && m) rc = write_combiners(d, all ? all : m, w);
+    if (rc == KILN_OK && cache) rc = combine_cache_drain(t, &d->agg, cache, m);
+    if (rc == KILN_OK && m) rc = write_combiners(d, m, w);
+    combine_cache_free(cache);
+    kiln_arena_free(scratch);
     agg_map_free(m);
-    agg_map_free(all);
     if (rc < 0) {
         shuffle_writer_abort(w);
         if (!t->error) task_error(t, rc, "shuffle write failed: %s", kiln_strerror(rc));

@@ -80,7 +80,8 @@ static int range_next(eng_iter *it, kiln_task *t, const kiln_value **vals, size_
     size_t k = ri->left < ENG_BATCH ? (size_t)ri->left : ENG_BATCH;
     for (size_t i = 0; i < k; i++) {
         ri->buf[i] = kiln_int(ri->next);
-        ri->next += ri->step;
+        /* Wraps past the last value instead of overflowing (never used). */
+        ri->next = (int64_t)((uint64_t)ri->next + (uint64_t)ri->step);
     }
     ri->left -= k;
     *vals = ri->buf;

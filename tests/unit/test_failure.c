@@ -116,7 +116,7 @@ static void expect_error_mentions(const char *what)
     KT_CHECK(kt_contains_nocase(msg, what), "the error does not mention \"%s\": %s", what, msg);
 }
 
-/* ---- Retries ---------------------------------------------------------------------------------- */
+/* ---- Retries --------------------------------------------------------------------------------- */
 
 static void first_attempt_failure_is_retried_and_succeeds_under_local_2_3(void **state)
 {
@@ -310,7 +310,7 @@ static void accumulators_count_only_successful_attempts(void **state)
     kiln_context_free(ctx);
 }
 
-/* ---- Bad records and bad arguments ------------------------------------------------------------ */
+/* ---- Bad records and bad arguments ----------------------------------------------------------- */
 
 typedef kiln_rdd *(*kv_op)(kiln_rdd *r);
 static kiln_rdd *op_reduce_by_key(kiln_rdd *r)

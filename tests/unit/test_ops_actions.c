@@ -194,7 +194,8 @@ static int foreach_fn(kiln_task *t, const kiln_value *in, const void *env)
     const foreach_env *e = env;
     int rc = kiln_accumulator_add(t, e->count_id, kiln_int(1));
     if (rc == KILN_OK)
-        rc = kiln_accumulator_add(t, e->hash_sum_id, kiln_int((int64_t)(kiln_value_hash(in) % 1000)));
+        rc = kiln_accumulator_add(t, e->hash_sum_id,
+                                  kiln_int((int64_t)(kiln_value_hash(in) % 1000)));
     return rc;
 }
 

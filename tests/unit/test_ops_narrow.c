@@ -1,9 +1,9 @@
 /*
  * test_ops_narrow.c - the RDD sources and narrow transformations (parallelize,
  * range, glom, map, flat_map, filter, map_partitions, map_values,
- * flat_map_values, keys, values, key_by, union, zip, zip_with_index) against
- * the sequential reference, under local[1], local[2] and local[8] and on
- * every data shape of kt.h. Narrow transformations keep the partition order
+ * flat_map_values, keys, values, key_by, the built-in functions, union, zip,
+ * zip_with_index) against the sequential reference, under local[1], local[2]
+ * and local[8] and on every data shape of kt.h. Narrow transformations keep the partition order
  * of their parent, so results are compared in order.
  */
 #include <string.h>
@@ -127,6 +127,8 @@ static void parallelize_case(kiln_context *ctx, const kt_data *d, kiln_arena *a)
     KT_CHECK(kiln_rdd_num_partitions(r) == d->slices, "got %d partitions",
              kiln_rdd_num_partitions(r));
     KT_CHECK(kiln_rdd_context(r) == ctx, "kiln_rdd_context is not the creating context");
+    kiln_rdd *other = kt_parallelize(ctx, d);
+    KT_CHECK(kiln_rdd_id(other) != kiln_rdd_id(r), "two RDDs share the id %d", kiln_rdd_id(r));
     KT_CHECK(kt_count(r) == (int64_t)d->n, "count differs from %zu", d->n);
     kiln_value got = kt_collect(r, a);
     kiln_value want = ref_list(a, d->v, d->n);
@@ -465,6 +467,44 @@ static void key_by_pairs_function_result_with_value(void **state)
     kt_run_cases("key_by", false, key_by_case);
 }
 
+/* ---- Built-in functions ---------------------------------------------------------------------- */
+
+static void builtins_case(kiln_context *ctx, const kt_data *d, kiln_arena *a)
+{
+    kiln_rdd *x = kt_parallelize(ctx, d);
+    kiln_value *ones = ref_alloc(a, d->n), *swapped = ref_alloc(a, d->n);
+    kiln_value *tsv = ref_alloc(a, d->n);
+    for (size_t i = 0; i < d->n; i++) {
+        ones[i] = ref_pair(a, d->v[i], kiln_int(1));
+        swapped[i] = ref_pair(a, *kiln_val(&ones[i]), *kiln_key(&ones[i]));
+        kiln_value k = ref_format(a, &d->v[i]);
+        size_t len = k.len + 2;
+        char *s = kiln_arena_alloc(a, len + 1);
+        assert_non_null(s);
+        memcpy(s, k.u.s, k.len);
+        memcpy(s + k.len, "\t1", 2);
+        tsv[i] = kiln_str_ref(s, len);
+    }
+    kiln_rdd *pairs = kt_rdd(kiln_rdd_map(x, kiln_fn_pair_one, NULL, 0));
+    kiln_value got = kt_collect(pairs, a);
+    kiln_value want = kiln_list_ref(ones, d->n);
+    kt_expect_list(&got, &want);
+    got = kt_collect(kt_rdd(kiln_rdd_map(pairs, kiln_fn_swap, NULL, 0)), a);
+    want = kiln_list_ref(swapped, d->n);
+    kt_expect_list(&got, &want);
+    got = kt_collect(kt_rdd(kiln_rdd_map(x, kiln_fn_identity, NULL, 0)), a);
+    want = ref_list(a, d->v, d->n);
+    kt_expect_list(&got, &want);
+    got = kt_collect(kt_rdd(kiln_rdd_map(pairs, kiln_fn_pair_to_tsv, NULL, 0)), a);
+    want = kiln_list_ref(tsv, d->n);
+    kt_expect_list(&got, &want);
+}
+
+static void builtin_pair_one_swap_identity_and_tsv_build_expected_values(void **state)
+{
+    kt_run_cases("builtins", false, builtins_case);
+}
+
 /* ---- union, zip, zip_with_index ---------------------------------------------------------- */
 
 static void union_case(kiln_context *ctx, const kt_data *d, kiln_arena *a)
@@ -603,6 +643,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(flat_map_values_pairs_each_emitted_value_with_its_key),
         cmocka_unit_test(keys_and_values_project_pairs_in_order),
         cmocka_unit_test(key_by_pairs_function_result_with_value),
+        cmocka_unit_test(builtin_pair_one_swap_identity_and_tsv_build_expected_values),
         cmocka_unit_test(union_concatenates_partitions_in_order),
         cmocka_unit_test(zip_pairs_values_at_the_same_position),
         cmocka_unit_test(zip_of_rdds_with_different_sizes_fails_the_action),

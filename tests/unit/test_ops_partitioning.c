@@ -13,7 +13,7 @@
 static int user_partition(const kiln_value *key, int n, int offset)
 {
     int64_t base = key->type == KILN_INT ? key->u.i : (int64_t)key->type;
-    return (int)((((base + offset) % n) + n) % n);
+    return (int)(((base % n) + offset % n + 2 * (int64_t)n) % n); /* no overflow */
 }
 
 static int user_partitioner(const kiln_value *key, int num_partitions, const void *env)

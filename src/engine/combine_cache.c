@@ -1,0 +1,204 @@
+/*
+ * engine/combine_cache.c - the first level of the map-side combine: a
+ * fixed-size, 2-way set-associative cache of (key, combiner) entries, one
+ * 64-byte line each, with the key stored inline.
+ *
+ * Real keys are skewed (a few words make most of a text), so nearly every
+ * record folds into a line that is already in the CPU's cache. A miss
+ * evicts the bucket's older line into the task's full agg_map (the second
+ * level), which is touched only on evictions. Keys that do not fit inline
+ * (tuples, lists, long strings) and combiners that are not scalars bypass the
+ * cache and go to the second level directly, so results never depend on it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+
+#define INLINE_KEY 30
+#define CACHE_LOG2 16 /* 2^16 buckets x 2 ways x 64 bytes = 8 MiB, most of a task's share of L3 */
+#define CACHE_BUCKETS (1u << CACHE_LOG2)
+
+typedef struct line {
+    uint64_t hash;
+    kiln_value val;    /* a scalar combiner */
+    uint8_t used;      /* 0: empty */
+    uint8_t key_type;  /* the key's kiln_type */
+    uint16_t key_len;  /* STR/BYTES length */
+    uint8_t pad[4];
+    union {
+        int64_t i;
+        double d;
+        char bytes[INLINE_KEY + 2];
+    } key;
+} line;
+
+_Static_assert(sizeof(line) == 64, "a cache line per entry");
+
+struct combine_cache {
+    line *lines; /* CACHE_BUCKETS * 2, 64-byte aligned */
+};
+
+combine_cache *combine_cache_new(void)
+{
+    combine_cache *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    if (posix_memalign((void **)&c->lines, 64, sizeof(line) * CACHE_BUCKETS * 2)) {
+        free(c);
+        return NULL;
+    }
+    memset(c->lines, 0, sizeof(line) * CACHE_BUCKETS * 2);
+    return c;
+}
+
+void combine_cache_free(combine_cache *c)
+{
+    if (!c) return;
+    free(c->lines);
+    free(c);
+}
+
+/* Whether the key can live inline. */
+static inline bool inlinable(const kiln_value *k)
+{
+    switch (k->type) {
+    case KILN_STR:
+    case KILN_BYTES:
+        return k->len <= INLINE_KEY;
+    case KILN_NULL:
+    case KILN_BOOL:
+    case KILN_INT:
+    case KILN_DOUBLE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static inline bool line_has_key(const line *l, uint64_t h, const kiln_value *k)
+{
+    if (!l->used || l->hash != h || l->key_type != k->type) return false;
+    switch (k->type) {
+    case KILN_STR:
+    case KILN_BYTES:
+        return l->key_len == k->len && memcmp(l->key.bytes, k->u.s, k->len) == 0;
+    case KILN_INT:
+        return l->key.i == k->u.i;
+    case KILN_DOUBLE: {
+        kiln_value d = kiln_double(l->key.d);
+        return kiln_value_eq(&d, k);
+    }
+    case KILN_BOOL:
+        return (l->key.i != 0) == k->u.b;
+    default:
+        return true; /* null */
+    }
+}
+
+static inline kiln_value line_key(const line *l)
+{
+    switch (l->key_type) {
+    case KILN_STR: return kiln_str_ref(l->key.bytes, l->key_len);
+    case KILN_BYTES: return kiln_bytes_ref(l->key.bytes, l->key_len);
+    case KILN_INT: return kiln_int(l->key.i);
+    case KILN_DOUBLE: return kiln_double(l->key.d);
+    case KILN_BOOL: return kiln_bool(l->key.i != 0);
+    default: return kiln_null();
+    }
+}
+
+static inline void line_set_key(line *l, uint64_t h, const kiln_value *k)
+{
+    l->hash = h;
+    l->used = 1;
+    l->key_type = k->type;
+    switch (k->type) {
+    case KILN_STR:
+    case KILN_BYTES:
+        l->key_len = (uint16_t)k->len;
+        memcpy(l->key.bytes, k->u.s, k->len);
+        break;
+    case KILN_INT: l->key.i = k->u.i; break;
+    case KILN_DOUBLE: l->key.d = k->u.d; break;
+    case KILN_BOOL: l->key.i = k->u.b; break;
+    default: break;
+    }
+}
+
+/* Merges a line's combiner into the second level and empties the line. */
+static int evict(kiln_task *t, const aggregator *a, agg_map *all, line *l)
+{
+    kiln_value items[2] = {line_key(l), l->val};
+    kiln_value pair = kiln_tuple_ref(items, 2);
+    l->used = 0;
+    return agg_merge_combiner(t, a, all, &pair);
+}
+
+/* Calls the user's function for the new combiner of a line; the result is
+ * built in the task arena given (a scalar result needs none). */
+static int fold(kiln_task *t, const aggregator *a, line *l, bool fresh, const kiln_value *v,
+                kiln_value *out)
+{
+    if (!fresh) return task_user_rc(t, a->merge_value(t, &l->val, v, out, a->env), "merge function");
+    if (a->create) return task_user_rc(t, a->create(t, v, out, a->env), "create function");
+    if (a->zero) return task_user_rc(t, a->merge_value(t, a->zero, v, out, a->env), "merge function");
+    *out = *v;
+    return KILN_OK;
+}
+
+int combine_cache_add(kiln_task *t, const aggregator *a, combine_cache *c, agg_map *all,
+                      kiln_arena *scratch, const kiln_value *pair)
+{
+    const kiln_value *k = kiln_key(pair), *v = kiln_val(pair);
+    if (!inlinable(k)) return agg_combine_value(t, a, all, pair);
+    uint64_t h = kiln_value_hash(k);
+    line *b = &c->lines[2 * (size_t)((h * 0x9E3779B97F4A7C15ull) >> (64 - CACHE_LOG2))];
+    line *l;
+    bool fresh = false;
+    int rc;
+    if (line_has_key(&b[0], h, k)) {
+        l = &b[0];
+    } else if (line_has_key(&b[1], h, k)) {
+        /* Keep the most recently used line first. */
+        line tmp = b[1];
+        b[1] = b[0];
+        b[0] = tmp;
+        l = &b[0];
+    } else {
+        if (b[1].used && (rc = evict(t, a, all, &b[1]))) return rc;
+        b[1] = b[0];
+        l = &b[0];
+        line_set_key(l, h, k);
+        fresh = true;
+    }
+    kiln_value out;
+    kiln_arena *saved = t->arena;
+    t->arena = scratch;
+    rc = fold(t, a, l, fresh, v, &out);
+    t->arena = saved;
+    if (rc) {
+        l->used = 0;
+        return rc;
+    }
+    if (out.type <= KILN_DOUBLE) {
+        l->val = out;
+        return KILN_OK;
+    }
+    /* A combiner with parts lives in the second level: hand it over. */
+    kiln_value items[2] = {line_key(l), out};
+    kiln_value moved = kiln_tuple_ref(items, 2);
+    l->used = 0;
+    rc = agg_merge_combiner(t, a, all, &moved);
+    kiln_arena_reset(scratch);
+    return rc;
+}
+
+int combine_cache_drain(kiln_task *t, const aggregator *a, combine_cache *c, agg_map *all)
+{
+    for (size_t i = 0; i < (size_t)CACHE_BUCKETS * 2; i++) {
+        if (!c->lines[i].used) continue;
+        int rc = evict(t, a, all, &c->lines[i]);
+        if (rc) return rc;
+    }
+    return KILN_OK;
+}
