@@ -95,6 +95,17 @@ static int grow(agg_map *m)
     return KILN_OK;
 }
 
+void agg_map_prefetch_slot(const agg_map *m, uint64_t h)
+{
+    __builtin_prefetch(&m->slots[slot_of(m, h)]);
+}
+
+void agg_map_prefetch_entry(const agg_map *m, uint64_t h)
+{
+    uint64_t sl = m->slots[slot_of(m, h)];
+    if (sl && (sl & ~PTR_MASK) == (h & ~PTR_MASK)) __builtin_prefetch(unpack(sl));
+}
+
 agg_entry *agg_map_upsert(agg_map *m, const kiln_value *key, uint64_t h, bool *created)
 {
     size_t j = slot_of(m, h);

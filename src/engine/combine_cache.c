@@ -36,14 +36,23 @@ typedef struct line {
 _Static_assert(sizeof(line) == 64, "a cache line per entry");
 
 struct combine_cache {
-    line *lines; /* CACHE_BUCKETS * 2, 64-byte aligned */
+    line *lines;   /* CACHE_BUCKETS * 2, 64-byte aligned */
+    line *pending; /* evicted lines not yet merged into the second level */
+    size_t npending;
 };
+
+enum { PENDING_MAX = ENG_BATCH };
 
 combine_cache *combine_cache_new(void)
 {
     combine_cache *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     if (posix_memalign((void **)&c->lines, 64, sizeof(line) * CACHE_BUCKETS * 2)) {
+        free(c);
+        return NULL;
+    }
+    if (posix_memalign((void **)&c->pending, 64, sizeof(line) * PENDING_MAX)) {
+        free(c->lines);
         free(c);
         return NULL;
     }
@@ -55,6 +64,7 @@ void combine_cache_free(combine_cache *c)
 {
     if (!c) return;
     free(c->lines);
+    free(c->pending);
     free(c);
 }
 
@@ -125,13 +135,34 @@ static inline void line_set_key(line *l, uint64_t h, const kiln_value *k)
     }
 }
 
-/* Merges a line's combiner into the second level and empties the line. */
-static int evict(kiln_task *t, const aggregator *a, agg_map *all, line *l)
+enum { PREFETCH_AHEAD = 12 };
+
+/* Merges the pending evicted lines into the second level, fetching each
+ * one's slot, then its entry, a few lines ahead of the merge. */
+static int flush_pending(kiln_task *t, const aggregator *a, combine_cache *c, agg_map *all)
 {
-    kiln_value items[2] = {line_key(l), l->val};
-    kiln_value pair = kiln_tuple_ref(items, 2);
+    size_t n = c->npending;
+    line *p = c->pending;
+    c->npending = 0;
+    for (size_t i = 0; i < n && i < 2 * PREFETCH_AHEAD; i++) agg_map_prefetch_slot(all, p[i].hash);
+    for (size_t i = 0; i < n; i++) {
+        if (i + 2 * PREFETCH_AHEAD < n) agg_map_prefetch_slot(all, p[i + 2 * PREFETCH_AHEAD].hash);
+        if (i + PREFETCH_AHEAD < n) agg_map_prefetch_entry(all, p[i + PREFETCH_AHEAD].hash);
+        kiln_value items[2] = {line_key(&p[i]), p[i].val};
+        kiln_value pair = kiln_tuple_ref(items, 2);
+        int rc = agg_merge_combiner(t, a, all, &pair);
+        if (rc) return rc;
+    }
+    return KILN_OK;
+}
+
+/* Moves a line to the pending evictions (merging them when full). */
+static int evict(kiln_task *t, const aggregator *a, combine_cache *c, agg_map *all, line *l)
+{
+    int rc = c->npending == PENDING_MAX ? flush_pending(t, a, c, all) : KILN_OK;
+    c->pending[c->npending++] = *l;
     l->used = 0;
-    return agg_merge_combiner(t, a, all, &pair);
+    return rc;
 }
 
 /* Calls the user's function for the new combiner of a line; the result is
@@ -146,13 +177,17 @@ static int fold(kiln_task *t, const aggregator *a, line *l, bool fresh, const ki
     return KILN_OK;
 }
 
-int combine_cache_add(kiln_task *t, const aggregator *a, combine_cache *c, agg_map *all,
-                      kiln_arena *scratch, const kiln_value *pair)
+static inline line *bucket_of(combine_cache *c, uint64_t h)
+{
+    return &c->lines[2 * (size_t)((h * 0x9E3779B97F4A7C15ull) >> (64 - CACHE_LOG2))];
+}
+
+/* Folds one pair whose key is inlinable and hashes to h. */
+static int add_hashed(kiln_task *t, const aggregator *a, combine_cache *c, agg_map *all,
+                      kiln_arena *scratch, const kiln_value *pair, uint64_t h)
 {
     const kiln_value *k = kiln_key(pair), *v = kiln_val(pair);
-    if (!inlinable(k)) return agg_combine_value(t, a, all, pair);
-    uint64_t h = kiln_value_hash(k);
-    line *b = &c->lines[2 * (size_t)((h * 0x9E3779B97F4A7C15ull) >> (64 - CACHE_LOG2))];
+    line *b = bucket_of(c, h);
     line *l;
     bool fresh = false;
     int rc;
@@ -165,7 +200,7 @@ int combine_cache_add(kiln_task *t, const aggregator *a, combine_cache *c, agg_m
         b[0] = tmp;
         l = &b[0];
     } else {
-        if (b[1].used && (rc = evict(t, a, all, &b[1]))) return rc;
+        if (b[1].used && (rc = evict(t, a, c, all, &b[1]))) return rc;
         b[1] = b[0];
         l = &b[0];
         line_set_key(l, h, k);
@@ -193,12 +228,40 @@ int combine_cache_add(kiln_task *t, const aggregator *a, combine_cache *c, agg_m
     return rc;
 }
 
+int combine_cache_add_batch(kiln_task *t, const aggregator *a, combine_cache *c, agg_map *all,
+                            kiln_arena *scratch, const kiln_value *pairs, size_t n)
+{
+    /* Hash the batch first, then fold each pair while the buckets of the
+     * pairs a few places ahead are being fetched: the cache is larger than
+     * the CPU's L2, and this hides most of the wait for it. */
+    uint64_t h[ENG_BATCH];
+    for (size_t off = 0; off < n; off += ENG_BATCH) {
+        size_t m = n - off < ENG_BATCH ? n - off : ENG_BATCH;
+        const kiln_value *p = pairs + off;
+        for (size_t i = 0; i < m; i++) {
+            if (!kiln_is_pair(&p[i])) return KILN_ETYPE;
+            h[i] = inlinable(kiln_key(&p[i])) ? kiln_value_hash(kiln_key(&p[i])) : 0;
+        }
+        for (size_t i = 0; i < m && i < PREFETCH_AHEAD; i++) __builtin_prefetch(bucket_of(c, h[i]));
+        for (size_t i = 0; i < m; i++) {
+            if (i + PREFETCH_AHEAD < m) __builtin_prefetch(bucket_of(c, h[i + PREFETCH_AHEAD]));
+            int rc = inlinable(kiln_key(&p[i]))
+                         ? add_hashed(t, a, c, all, scratch, &p[i], h[i])
+                         : agg_combine_value(t, a, all, &p[i]);
+            if (rc) return rc;
+        }
+        int rc = flush_pending(t, a, c, all);
+        if (rc) return rc;
+    }
+    return KILN_OK;
+}
+
 int combine_cache_drain(kiln_task *t, const aggregator *a, combine_cache *c, agg_map *all)
 {
     for (size_t i = 0; i < (size_t)CACHE_BUCKETS * 2; i++) {
         if (!c->lines[i].used) continue;
-        int rc = evict(t, a, all, &c->lines[i]);
+        int rc = evict(t, a, c, all, &c->lines[i]);
         if (rc) return rc;
     }
-    return KILN_OK;
+    return flush_pending(t, a, c, all);
 }

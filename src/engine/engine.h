@@ -261,6 +261,10 @@ void agg_map_clear(agg_map *m);
  * NULL when out of memory. */
 agg_entry *agg_map_upsert(agg_map *m, const kiln_value *key, uint64_t h, bool *created);
 size_t agg_map_size(const agg_map *m);
+/* Hints for batched lookups: start fetching the slot of hash h; once it has
+ * arrived, start fetching the entry it points to. */
+void agg_map_prefetch_slot(const agg_map *m, uint64_t h);
+void agg_map_prefetch_entry(const agg_map *m, uint64_t h);
 /* Entry i in insertion order. */
 agg_entry *agg_map_at(agg_map *m, size_t i);
 
@@ -276,10 +280,11 @@ int agg_merge_combiner(kiln_task *t, const aggregator *a, agg_map *m, const kiln
 typedef struct combine_cache combine_cache;
 combine_cache *combine_cache_new(void);
 void combine_cache_free(combine_cache *c);
-/* Folds the pair into the cache (or into all when it cannot be cached);
- * scratch is an arena for user functions' temporary results. */
-int combine_cache_add(kiln_task *t, const aggregator *a, combine_cache *c, agg_map *all,
-                      kiln_arena *scratch, const kiln_value *pair);
+/* Folds n pairs into the cache (or into all when they cannot be cached);
+ * scratch is an arena for user functions' temporary results. Returns
+ * KILN_ETYPE, before folding anything of its block, on a non-pair. */
+int combine_cache_add_batch(kiln_task *t, const aggregator *a, combine_cache *c, agg_map *all,
+                            kiln_arena *scratch, const kiln_value *pairs, size_t n);
 /* Evicts every line into all. */
 int combine_cache_drain(kiln_task *t, const aggregator *a, combine_cache *c, agg_map *all);
 

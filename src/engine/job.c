@@ -107,14 +107,22 @@ static int write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
     size_t n;
     while (rc == KILN_OK && (rc = it->next(it, t, &vals, &n)) > 0) {
         rc = KILN_OK;
+        if (cache) {
+            rc = combine_cache_add_batch(t, &d->agg, cache, m, scratch, vals, n);
+            if (rc == KILN_ETYPE)
+                for (size_t i = 0; i < n; i++)
+                    if (!kiln_is_pair(&vals[i])) {
+                        rc = not_a_pair(t, d, &vals[i]);
+                        break;
+                    }
+            continue;
+        }
         for (size_t i = 0; i < n && rc == KILN_OK; i++) {
             const kiln_value *v = &vals[i];
             if (d->part == DEP_ROUND_ROBIN) {
                 rc = shuffle_writer_add(w, (int)(rr++ % (uint64_t)d->nreduce), v);
             } else if (!kiln_is_pair(v)) {
                 rc = not_a_pair(t, d, v);
-            } else if (cache) {
-                rc = combine_cache_add(t, &d->agg, cache, m, scratch, v);
             } else if (m) {
                 rc = agg_combine_value(t, &d->agg, m, v);
             } else {
