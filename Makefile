@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all test asan bench clean format
+.PHONY: all test asan fuzz fuzz-smoke clean
 
 all:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -18,5 +18,24 @@ asan:
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS)
 
+# libFuzzer targets for every parser and decoder (tests/fuzz/README.md).
+FUZZ_TARGETS = value_decode conf lines
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc
+FUZZ_LIBS = -lz -lbz2 -lzstd -lxxhash -lm -lpthread
+fuzz:
+	@mkdir -p build-fuzz
+	@for t in $(FUZZ_TARGETS); do \
+		clang $(FUZZ_FLAGS) tests/fuzz/fuzz_$$t.c src/base/*.c src/io/*.c $(FUZZ_LIBS) \
+			-o build-fuzz/fuzz_$$t || exit 1; done
+
+# A short run of each target (CI): any crash, leak or abort fails.
+fuzz-smoke: fuzz
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p build-fuzz/corpus-$$t; \
+		build-fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-20} -print_final_stats=0 \
+			build-fuzz/corpus-$$t >build-fuzz/$$t.log 2>&1 \
+			|| { tail -40 build-fuzz/$$t.log; exit 1; }; \
+		echo "fuzz_$$t: $$(grep -c . build-fuzz/$$t.log) log lines, no crash"; done
+
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz

@@ -99,15 +99,24 @@ static int encode_values(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
     return taken < limit && rc < 0 ? rc : KILN_OK;
 }
 
+/* Runs fn over every partition and decodes all the values it encoded, in
+ * partition order, into vv (parts in a). */
+static int run_and_decode(kiln_rdd *r, part_result_fn fn, void *arg, kiln_arena *a, val_vec *vv,
+                          const char *action)
+{
+    kiln_buf *res;
+    int rc = run_all(r, NULL, 0, fn, arg, &res, action);
+    if (rc) return rc;
+    for (int i = 0; rc == KILN_OK && i < r->nparts; i++) rc = decode_all(a, &res[i], 0, vv);
+    free_results(res, r->nparts);
+    return rc;
+}
+
 int kiln_rdd_collect(kiln_rdd *r, kiln_arena *a, kiln_value *out)
 {
     if (!r) return bad_rdd("collect");
-    kiln_buf *res;
-    int rc = run_all(r, NULL, 0, encode_values, NULL, &res, "collect");
-    if (rc) return rc;
     val_vec vv = {0};
-    for (int i = 0; rc == KILN_OK && i < r->nparts; i++) rc = decode_all(a, &res[i], 0, &vv);
-    free_results(res, r->nparts);
+    int rc = run_and_decode(r, encode_values, NULL, a, &vv, "collect");
     if (rc) {
         val_vec_release(&vv);
         return rc;
@@ -238,12 +247,8 @@ static int ordered(kiln_rdd *r, size_t n, bool desc, kiln_arena *a, kiln_value *
 {
     if (!r) return bad_rdd(action);
     order_arg o = {.n = n, .desc = desc};
-    kiln_buf *res;
-    int rc = run_all(r, NULL, 0, ordered_part, &o, &res, action);
-    if (rc) return rc;
     val_vec vv = {0};
-    for (int i = 0; rc == KILN_OK && i < r->nparts; i++) rc = decode_all(a, &res[i], 0, &vv);
-    free_results(res, r->nparts);
+    int rc = run_and_decode(r, ordered_part, &o, a, &vv, action);
     if (rc) {
         val_vec_release(&vv);
         return rc;

@@ -36,6 +36,10 @@ typedef struct val_vec {
     size_t n, cap;
 } val_vec;
 int val_vec_grow(val_vec *vv);
+/* Makes room for one more element in *items (count n, capacity *cap,
+ * elements of size elem), doubling from `first`. Returns KILN_OK or
+ * KILN_ENOMEM (the array is unchanged). */
+int grow_for_one(void **items, size_t n, size_t *cap, size_t elem, size_t first);
 static inline int val_vec_push(val_vec *vv, const kiln_value *v)
 {
     if (vv->n == vv->cap && val_vec_grow(vv)) return KILN_ENOMEM;

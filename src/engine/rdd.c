@@ -27,15 +27,9 @@ kiln_rdd *rdd_new(kiln_context *ctx, const rdd_ops *ops, int nparts, const void 
     r->arena = kiln_arena_new();
     if (!r->arena) goto oom_free;
     pthread_mutex_lock(&ctx->lock);
-    if (ctx->nrdds == ctx->cap_rdds) {
-        size_t cap = ctx->cap_rdds ? ctx->cap_rdds * 2 : 64;
-        kiln_rdd **a = realloc(ctx->rdds, cap * sizeof *a);
-        if (!a) {
-            pthread_mutex_unlock(&ctx->lock);
-            goto oom_free;
-        }
-        ctx->rdds = a;
-        ctx->cap_rdds = cap;
+    if (grow_for_one((void **)&ctx->rdds, ctx->nrdds, &ctx->cap_rdds, sizeof *ctx->rdds, 64)) {
+        pthread_mutex_unlock(&ctx->lock);
+        goto oom_free;
     }
     r->id = (int)ctx->nrdds;
     ctx->rdds[ctx->nrdds++] = r;

@@ -14,15 +14,10 @@ int64_t kiln_broadcast_new(kiln_context *ctx, const kiln_value *v)
     if (!ctx || !v) return kiln_set_error(KILN_EINVAL, "broadcast: NULL argument");
     pthread_mutex_lock(&ctx->lock);
     int64_t rc;
-    if (ctx->nbroadcasts == ctx->cap_broadcasts) {
-        size_t cap = ctx->cap_broadcasts ? ctx->cap_broadcasts * 2 : 8;
-        kiln_value *b = realloc(ctx->broadcasts, cap * sizeof *b);
-        if (!b) {
-            rc = kiln_set_error(KILN_ENOMEM, "out of memory");
-            goto out;
-        }
-        ctx->broadcasts = b;
-        ctx->cap_broadcasts = cap;
+    if (grow_for_one((void **)&ctx->broadcasts, ctx->nbroadcasts, &ctx->cap_broadcasts,
+                     sizeof *ctx->broadcasts, 8)) {
+        rc = kiln_set_error(KILN_ENOMEM, "out of memory");
+        goto out;
     }
     if (kiln_value_copy(ctx->arena, v, &ctx->broadcasts[ctx->nbroadcasts])) {
         rc = kiln_set_error(KILN_ENOMEM, "out of memory");
@@ -52,15 +47,9 @@ int64_t kiln_accumulator_new(kiln_context *ctx, const char *name, kiln_type type
                               name ? name : "");
     pthread_mutex_lock(&ctx->lock);
     int64_t rc;
-    if (ctx->naccs == ctx->cap_accs) {
-        size_t cap = ctx->cap_accs ? ctx->cap_accs * 2 : 8;
-        accumulator *a = realloc(ctx->accs, cap * sizeof *a);
-        if (!a) {
-            rc = kiln_set_error(KILN_ENOMEM, "out of memory");
-            goto out;
-        }
-        ctx->accs = a;
-        ctx->cap_accs = cap;
+    if (grow_for_one((void **)&ctx->accs, ctx->naccs, &ctx->cap_accs, sizeof *ctx->accs, 8)) {
+        rc = kiln_set_error(KILN_ENOMEM, "out of memory");
+        goto out;
     }
     accumulator *acc = &ctx->accs[ctx->naccs];
     acc->name = strdup(name ? name : "");

@@ -18,16 +18,10 @@ shuffle_dep *dep_new(kiln_rdd *parent, int nreduce, dep_part part)
     d->nreduce = nreduce < 1 ? 1 : nreduce;
     d->part = part;
     pthread_mutex_lock(&ctx->lock);
-    if (ctx->nsdeps == ctx->cap_sdeps) {
-        size_t cap = ctx->cap_sdeps ? ctx->cap_sdeps * 2 : 16;
-        shuffle_dep **a = realloc(ctx->sdeps, cap * sizeof *a);
-        if (!a) {
-            pthread_mutex_unlock(&ctx->lock);
-            free(d);
-            goto oom;
-        }
-        ctx->sdeps = a;
-        ctx->cap_sdeps = cap;
+    if (grow_for_one((void **)&ctx->sdeps, ctx->nsdeps, &ctx->cap_sdeps, sizeof *ctx->sdeps, 16)) {
+        pthread_mutex_unlock(&ctx->lock);
+        free(d);
+        goto oom;
     }
     d->id = (int)ctx->nsdeps;
     ctx->sdeps[ctx->nsdeps++] = d;

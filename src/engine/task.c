@@ -20,6 +20,17 @@ int val_vec_grow(val_vec *vv)
     return KILN_OK;
 }
 
+int grow_for_one(void **items, size_t n, size_t *cap, size_t elem, size_t first)
+{
+    if (n < *cap) return KILN_OK;
+    size_t ncap = *cap ? *cap * 2 : first;
+    void *p = realloc(*items, ncap * elem);
+    if (!p) return KILN_ENOMEM;
+    *items = p;
+    *cap = ncap;
+    return KILN_OK;
+}
+
 void val_vec_release(val_vec *vv)
 {
     free(vv->v);
@@ -109,13 +120,8 @@ int kiln_accumulator_add(kiln_task *t, int64_t id, kiln_value delta)
         }
         return KILN_OK;
     }
-    if (t->naccs == t->cap_accs) {
-        size_t cap = t->cap_accs ? t->cap_accs * 2 : 4;
-        acc_update *a = realloc(t->accs, cap * sizeof *a);
-        if (!a) return KILN_ENOMEM;
-        t->accs = a;
-        t->cap_accs = cap;
-    }
+    if (grow_for_one((void **)&t->accs, t->naccs, &t->cap_accs, sizeof *t->accs, 4))
+        return KILN_ENOMEM;
     t->accs[t->naccs++] = (acc_update){.id = id, .delta = delta};
     return KILN_OK;
 }
