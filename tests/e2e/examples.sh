@@ -1,0 +1,44 @@
+#!/bin/sh
+# tests/e2e/examples.sh - runs the example programs as a user would and
+# checks their output against an independent count made with coreutils/awk:
+#   1. wordcount on the bundled book (always), under local[1] and local[3];
+#   2. access_log on ../shared/data/access-logs/apache_logs, when present
+#      (skipped with a printed reason in a clone without ../shared).
+# usage: tests/e2e/examples.sh BIN_DIR   (run from the repository root)
+set -eu
+bin=${1:?usage: examples.sh BIN_DIR}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export LC_ALL=C
+
+# Tokens are runs of non-whitespace bytes split on ASCII whitespace.
+tr -s ' \t\n\v\f\r' '\n\n\n\n\n\n' < data/pride-and-prejudice.txt | grep -v '^$' | sort | uniq -c |
+    awk '{print $2 "\t" $1}' | sort > "$tmp/expected"
+for master in 'local[1]' 'local[3]'; do
+    "$bin/wordcount" --master "$master" data/pride-and-prejudice.txt "$tmp/out-$master" 2>/dev/null
+    test -f "$tmp/out-$master/_SUCCESS" || { echo "FAIL: no _SUCCESS ($master)"; exit 1; }
+    cat "$tmp/out-$master"/part-* | sort > "$tmp/got"
+    cmp -s "$tmp/got" "$tmp/expected" || { echo "FAIL: wordcount differs ($master)"; exit 1; }
+done
+echo "ok: wordcount matches coreutils ($(wc -l < "$tmp/expected") distinct words)"
+
+# A failed job (existing output) leaves the directory as it was.
+before=$(ls "$tmp/out-local[1]" | tr '\n' ' ')
+if "$bin/wordcount" data/pride-and-prejudice.txt "$tmp/out-local[1]" 2>"$tmp/err"; then
+    echo "FAIL: wordcount overwrote an existing output directory"; exit 1
+fi
+grep -q "already exists" "$tmp/err" || { echo "FAIL: unclear error: $(cat "$tmp/err")"; exit 1; }
+test "$(ls "$tmp/out-local[1]" | tr '\n' ' ')" = "$before" || { echo "FAIL: output changed"; exit 1; }
+echo "ok: existing output directory refused and untouched"
+
+log=../shared/data/access-logs/apache_logs
+if [ ! -f "$log" ]; then
+    echo "skip: access_log check: $log is absent (a clone without ../shared)"
+    exit 0
+fi
+"$bin/access_log" --master 'local[2]' "$log" "$tmp/status" > "$tmp/report"
+cat "$tmp/status"/part-* | tr -d '()' | tr ',' '\t' | sort > "$tmp/got-status"
+awk '{print $9}' "$log" | sort | uniq -c | awk '{print $2 "\t" $1}' | sort > "$tmp/exp-status"
+cmp -s "$tmp/got-status" "$tmp/exp-status" || {
+    echo "FAIL: access_log status counts differ"; diff "$tmp/got-status" "$tmp/exp-status"; exit 1; }
+echo "ok: access_log status counts match awk ($(wc -l < "$tmp/exp-status") codes)"
