@@ -56,7 +56,8 @@ const char *kiln_conf_get(const kiln_conf *conf, const char *key);
  * kiln.app.name, kiln.ui.showConsoleProgress (true/false).
  * Returns KILN_OK or KILN_ECONF with a message naming the key. */
 int kiln_context_new(const kiln_conf *conf, kiln_context **out);
-/* Frees the context and every RDD, broadcast and accumulator it owns. */
+/* Frees the context and every RDD, broadcast and accumulator it owns
+ * (NULL is ignored). */
 void kiln_context_free(kiln_context *ctx);
 /* Returns the effective value of key (borrowed, valid for the context's
  * life), or NULL. */
@@ -75,7 +76,8 @@ typedef struct kiln_out kiln_out;
 typedef struct kiln_in kiln_in;
 
 /* Every user function gets the env bytes given with it (copied when the
- * transformation was made; NULL when none) and returns 0, or nonzero after
+ * transformation was made into memory aligned for any type, so a struct can
+ * be read in place; NULL when none) and returns 0, or nonzero after
  * kiln_task_fail() to fail the task. A failure becomes a task failure with
  * the user's message, and is retried as any task failure. */
 typedef int (*kiln_map_fn)(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env);
@@ -135,7 +137,8 @@ kiln_rdd *kiln_range(kiln_context *ctx, int64_t start, int64_t end, int64_t step
 /* Lines (strings, without the \n or \r\n) of a file, every file of a
  * directory (skipping names that start with '.' or '_'), or a glob.
  * Plain files are split into byte ranges on line boundaries; .gz, .bz2 and
- * .zst files are read whole. */
+ * .zst files are read whole. The path is listed now: a missing one returns
+ * NULL with a message naming it. */
 kiln_rdd *kiln_text_file(kiln_context *ctx, const char *path, int min_partitions);
 /* (path, content) pairs of strings, one per file. */
 kiln_rdd *kiln_whole_text_files(kiln_context *ctx, const char *path, int min_partitions);
@@ -300,7 +303,9 @@ const kiln_value *kiln_broadcast_value(kiln_task *t, int64_t id);
 
 /* A sum of ints or doubles (type KILN_INT or KILN_DOUBLE). Returns an id > 0
  * or a negative error. Updates from a task are applied once, when the task
- * succeeds: retried and failed attempts never count. */
+ * succeeds: retried and failed attempts never count. As in Spark, a later job
+ * that computes the same partitions again (not cached) adds its updates
+ * again; cache the RDD to count once. */
 int64_t kiln_accumulator_new(kiln_context *ctx, const char *name, kiln_type type);
 int kiln_accumulator_add(kiln_task *t, int64_t id, kiln_value delta);
 /* The current total (an int or double value; null for an unknown id). */

@@ -15,29 +15,38 @@
 
 #include "engine/engine.h"
 
-#define INLINE_KEY 30
-#define CACHE_LOG2 16 /* 2^16 buckets x 2 ways x 64 bytes = 8 MiB, most of a task's share of L3 */
+#define INLINE_KEY 16
+#define CACHE_LOG2 17 /* 2^17 buckets x 2 ways x 32 bytes = 8 MiB, most of a task's share of L3 */
 #define CACHE_BUCKETS (1u << CACHE_LOG2)
 
 typedef struct line {
-    uint64_t hash;
-    kiln_value val;    /* a scalar combiner */
-    uint8_t used;      /* 0: empty */
-    uint8_t key_type;  /* the key's kiln_type */
-    uint16_t key_len;  /* STR/BYTES length */
-    uint8_t pad[4];
+    uint32_t tag;     /* the high half of the key's hash */
+    uint8_t used;     /* 0: empty */
+    uint8_t key_type; /* the key's kiln_type */
+    uint8_t key_len;  /* STR/BYTES length */
+    uint8_t val_type; /* the combiner's kiln_type (a scalar) */
     union {
         int64_t i;
         double d;
-        char bytes[INLINE_KEY + 2];
+    } val;
+    union {
+        int64_t i;
+        double d;
+        char bytes[INLINE_KEY];
     } key;
 } line;
 
-_Static_assert(sizeof(line) == 64, "a cache line per entry");
+_Static_assert(sizeof(line) == 32, "two lines per CPU cache line");
+
+/* An evicted line with its key's full hash, waiting to be merged. */
+typedef struct pending_line {
+    uint64_t hash;
+    line l;
+} pending_line;
 
 struct combine_cache {
     line *lines;   /* CACHE_BUCKETS * 2, 64-byte aligned */
-    line *pending; /* evicted lines not yet merged into the second level */
+    pending_line *pending; /* evicted lines not yet merged into the second level */
     size_t npending;
 };
 
@@ -51,7 +60,7 @@ combine_cache *combine_cache_new(void)
         free(c);
         return NULL;
     }
-    if (posix_memalign((void **)&c->pending, 64, sizeof(line) * PENDING_MAX)) {
+    if (posix_memalign((void **)&c->pending, 64, sizeof(pending_line) * PENDING_MAX)) {
         free(c->lines);
         free(c);
         return NULL;
@@ -87,7 +96,7 @@ static inline bool inlinable(const kiln_value *k)
 
 static inline bool line_has_key(const line *l, uint64_t h, const kiln_value *k)
 {
-    if (!l->used || l->hash != h || l->key_type != k->type) return false;
+    if (!l->used || l->tag != (uint32_t)(h >> 32) || l->key_type != k->type) return false;
     switch (k->type) {
     case KILN_STR:
     case KILN_BYTES:
@@ -117,15 +126,33 @@ static inline kiln_value line_key(const line *l)
     }
 }
 
+static inline kiln_value line_val(const line *l)
+{
+    kiln_value v = kiln_null();
+    v.type = l->val_type;
+    if (l->val_type == KILN_BOOL) v.u.b = l->val.i != 0;
+    else if (l->val_type == KILN_DOUBLE) v.u.d = l->val.d;
+    else v.u.i = l->val.i;
+    return v;
+}
+
+static inline void line_set_val(line *l, const kiln_value *v)
+{
+    l->val_type = v->type;
+    if (v->type == KILN_BOOL) l->val.i = v->u.b;
+    else if (v->type == KILN_DOUBLE) l->val.d = v->u.d;
+    else l->val.i = v->type == KILN_INT ? v->u.i : 0;
+}
+
 static inline void line_set_key(line *l, uint64_t h, const kiln_value *k)
 {
-    l->hash = h;
+    l->tag = (uint32_t)(h >> 32);
     l->used = 1;
     l->key_type = k->type;
     switch (k->type) {
     case KILN_STR:
     case KILN_BYTES:
-        l->key_len = (uint16_t)k->len;
+        l->key_len = (uint8_t)k->len;
         memcpy(l->key.bytes, k->u.s, k->len);
         break;
     case KILN_INT: l->key.i = k->u.i; break;
@@ -142,13 +169,13 @@ enum { PREFETCH_AHEAD = 12 };
 static int flush_pending(kiln_task *t, const aggregator *a, combine_cache *c, agg_map *all)
 {
     size_t n = c->npending;
-    line *p = c->pending;
+    pending_line *p = c->pending;
     c->npending = 0;
     for (size_t i = 0; i < n && i < 2 * PREFETCH_AHEAD; i++) agg_map_prefetch_slot(all, p[i].hash);
     for (size_t i = 0; i < n; i++) {
         if (i + 2 * PREFETCH_AHEAD < n) agg_map_prefetch_slot(all, p[i + 2 * PREFETCH_AHEAD].hash);
         if (i + PREFETCH_AHEAD < n) agg_map_prefetch_entry(all, p[i + PREFETCH_AHEAD].hash);
-        kiln_value items[2] = {line_key(&p[i]), p[i].val};
+        kiln_value items[2] = {line_key(&p[i].l), line_val(&p[i].l)};
         kiln_value pair = kiln_tuple_ref(items, 2);
         int rc = agg_merge_combiner(t, a, all, &pair);
         if (rc) return rc;
@@ -160,7 +187,8 @@ static int flush_pending(kiln_task *t, const aggregator *a, combine_cache *c, ag
 static int evict(kiln_task *t, const aggregator *a, combine_cache *c, agg_map *all, line *l)
 {
     int rc = c->npending == PENDING_MAX ? flush_pending(t, a, c, all) : KILN_OK;
-    c->pending[c->npending++] = *l;
+    kiln_value k = line_key(l);
+    c->pending[c->npending++] = (pending_line){.hash = kiln_value_hash(&k), .l = *l};
     l->used = 0;
     return rc;
 }
@@ -170,7 +198,10 @@ static int evict(kiln_task *t, const aggregator *a, combine_cache *c, agg_map *a
 static int fold(kiln_task *t, const aggregator *a, line *l, bool fresh, const kiln_value *v,
                 kiln_value *out)
 {
-    if (!fresh) return task_user_rc(t, a->merge_value(t, &l->val, v, out, a->env), "merge function");
+    if (!fresh) {
+        kiln_value cur = line_val(l);
+        return task_user_rc(t, a->merge_value(t, &cur, v, out, a->env), "merge function");
+    }
     if (a->create) return task_user_rc(t, a->create(t, v, out, a->env), "create function");
     if (a->zero) return task_user_rc(t, a->merge_value(t, a->zero, v, out, a->env), "merge function");
     *out = *v;
@@ -216,7 +247,7 @@ static int add_hashed(kiln_task *t, const aggregator *a, combine_cache *c, agg_m
         return rc;
     }
     if (out.type <= KILN_DOUBLE) {
-        l->val = out;
+        line_set_val(l, &out);
         return KILN_OK;
     }
     /* A combiner with parts lives in the second level: hand it over. */

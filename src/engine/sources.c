@@ -204,8 +204,9 @@ static eng_iter *text_compute(kiln_rdd *r, int p, kiln_task *t)
     ti->base.close = text_close;
     if ((size_t)p < sp->n) {
         ti->path = sp->s[p].path;
-        if (io_line_reader_open(&sp->s[p], &ti->rd)) {
-            task_error(t, KILN_EIO, "%s", kiln_last_error());
+        int rc = io_line_reader_open(&sp->s[p], &ti->rd);
+        if (rc) {
+            task_error(t, rc, "%s", kiln_last_error());
             text_close(&ti->base);
             return NULL;
         }
@@ -274,7 +275,8 @@ static int whole_next(eng_iter *it, kiln_task *t, const kiln_value **vals, size_
     whole_iter *wi = (whole_iter *)it;
     if (wi->done || !wi->s) return 0;
     wi->done = true;
-    if (io_read_whole(wi->s->path, &wi->content)) return task_error(t, KILN_EIO, "%s", kiln_last_error());
+    int rc = io_read_whole(wi->s->path, &wi->content);
+    if (rc) return task_error(t, rc, "%s", kiln_last_error());
     kiln_value path = kiln_str_ref(wi->s->path, strlen(wi->s->path));
     kiln_value body = kiln_str_ref((const char *)wi->content.data, wi->content.len);
     wi->pair = kiln_pair(wi->arena, path, body);
