@@ -278,7 +278,7 @@ int agg_combine_value(kiln_task *t, const aggregator *a, agg_map *m, const kiln_
 int agg_merge_combiner(kiln_task *t, const aggregator *a, agg_map *m, const kiln_value *kc);
 
 /* The first level of the map-side combine for aggregators without create or
- * zero (reduce_by_key and the operations built on it): an 8 MiB set-
+ * zero (reduce_by_key and the operations built on it): a 4 MiB set-
  * associative cache of inline (key, scalar combiner) lines that evicts into
  * the task's full map `all` (src/engine/combine_cache.c). */
 typedef struct combine_cache combine_cache;
