@@ -19,20 +19,20 @@ asan:
 		ctest --output-on-failure -j $(JOBS)
 
 # libFuzzer targets for every parser and decoder (tests/fuzz/README.md).
-FUZZ_TARGETS = value_decode conf lines
+FUZZ_TARGETS = value_decode conf lines shuffle_block
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc
-FUZZ_LIBS = -lz -lbz2 -lzstd -lxxhash -lm -lpthread
+FUZZ_LIBS = -lz -lbz2 -lzstd -llz4 -lxxhash -lm -lpthread
 fuzz:
 	@mkdir -p build-fuzz
 	@for t in $(FUZZ_TARGETS); do \
-		clang $(FUZZ_FLAGS) tests/fuzz/fuzz_$$t.c src/base/*.c src/io/*.c $(FUZZ_LIBS) \
+		clang $(FUZZ_FLAGS) tests/fuzz/fuzz_$$t.c src/base/*.c src/io/*.c src/shuffle/block.c $(FUZZ_LIBS) \
 			-o build-fuzz/fuzz_$$t || exit 1; done
 
 # A short run of each target (CI): any crash, leak or abort fails.
 fuzz-smoke: fuzz
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p build-fuzz/corpus-$$t; \
-		build-fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-20} -print_final_stats=0 \
+		build-fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-20} -artifact_prefix=build-fuzz/ \
 			build-fuzz/corpus-$$t >build-fuzz/$$t.log 2>&1 \
 			|| { tail -40 build-fuzz/$$t.log; exit 1; }; \
 		echo "fuzz_$$t: $$(grep -c . build-fuzz/$$t.log) log lines, no crash"; done

@@ -28,7 +28,8 @@ extern "C" {
     X(ERANGE, -11, "value out of range")                             \
     X(EEMPTY, -12, "empty collection")                               \
     X(ENOTFOUND, -13, "not found")                                   \
-    X(ESTATE, -14, "operation not allowed in this state")
+    X(ESTATE, -14, "operation not allowed in this state")                  \
+    X(EFETCH, -15, "shuffle output missing or damaged")
 
 enum {
 #define KILN_ERR_ENUM(name, val, desc) KILN_##name = (val),

@@ -4,12 +4,14 @@
  * dependency, broadcast and accumulator of an application.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "io/io.h"
 
 /* Parses local, local[N], local[*], local[N,F], local[*,F]. */
 static int parse_master(const char *m, int *cores, int *attempts)
@@ -61,6 +63,26 @@ static int conf_int(const kiln_conf *c, const char *key, int dflt, int *out)
     return KILN_OK;
 }
 
+/* Creates kiln.local.dir/kiln-XXXXXX for this context's scratch files
+ * (shuffle files); it is removed when the context is freed. */
+static int make_app_dir(kiln_context *c)
+{
+    const char *base = kiln_conf_get(c->conf, "kiln.local.dir");
+    const char *tmp = getenv("TMPDIR");
+    if (!base) base = tmp && *tmp ? tmp : "/tmp";
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/kiln-XXXXXX", base) >= sizeof path)
+        return kiln_set_error(KILN_ECONF, "kiln.local.dir: path too long");
+    if (!mkdtemp(path))
+        return kiln_set_error(KILN_EIO, "kiln.local.dir: cannot create a directory in %s: %s",
+                              base, strerror(errno));
+    if (!(c->app_dir = strdup(path))) {
+        rmdir(path);
+        return KILN_ENOMEM;
+    }
+    return KILN_OK;
+}
+
 int kiln_context_new(const kiln_conf *conf, kiln_context **out)
 {
     *out = NULL;
@@ -85,10 +107,19 @@ int kiln_context_new(const kiln_conf *conf, kiln_context **out)
         rc = kiln_set_error(KILN_ECONF, "kiln.ui.showConsoleProgress: expected true or false");
         goto fail;
     }
+    if ((rc = make_app_dir(c))) goto fail;
+    block_codec codec;
+    if ((rc = block_codec_parse(kiln_conf_get(c->conf, "kiln.shuffle.compress.codec"), &codec)))
+        goto fail;
+    char shuffle_dir[4096];
+    snprintf(shuffle_dir, sizeof shuffle_dir, "%s/shuffle", c->app_dir);
+    if (!(c->shuffles = shuffle_store_new(shuffle_dir, codec))) {
+        rc = KILN_EIO;
+        goto fail;
+    }
     c->arena = kiln_arena_new();
-    c->shuffles = shuffle_store_new();
     c->pool = pool_new(c->cores);
-    if (!c->arena || !c->shuffles || !c->pool) {
+    if (!c->arena || !c->pool) {
         rc = KILN_ENOMEM;
         goto fail;
     }
@@ -122,6 +153,8 @@ void kiln_context_free(kiln_context *c)
     free(c->accs);
     free(c->broadcasts);
     shuffle_store_free(c->shuffles);
+    if (c->app_dir) (void)io_remove_tree(c->app_dir);
+    free(c->app_dir);
     kiln_arena_free(c->arena);
     kiln_conf_free(c->conf);
     pthread_mutex_destroy(&c->lock);

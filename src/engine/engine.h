@@ -61,6 +61,8 @@ struct kiln_task {
     kiln_arena *arena;   /* where user functions build values (set by the op) */
     kiln_arena *scratch; /* task-lifetime arena for small engine state */
     char *error;         /* failure message (malloc), NULL while fine */
+    int fetch_shuffle;   /* on KILN_EFETCH: the shuffle and map output lost */
+    int fetch_map;
     acc_update *accs;
     size_t naccs, cap_accs;
 };
@@ -158,6 +160,7 @@ struct kiln_context {
     int default_parallelism;
     bool show_progress;
     thread_pool *pool;
+    char *app_dir; /* this context's scratch directory under kiln.local.dir */
     shuffle_store *shuffles;
     pthread_mutex_t lock; /* accumulators, ids */
     /* RDDs and shuffle deps owned by the context */

@@ -35,6 +35,9 @@ typedef struct stage_run {
     bool failed;
     char *fail_msg;
     int fail_part, fail_attempt, fail_rc;
+    /* map outputs found lost by this run's tasks: (shuffle id, map) pairs */
+    int (*lost)[2];
+    size_t nlost, cap_lost;
 } stage_run;
 
 typedef struct task_ref {
@@ -92,7 +95,7 @@ static int write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
 {
     kiln_context *ctx = t->ctx;
     shuffle_writer *w = shuffle_writer_open(ctx->shuffles, d->id, map);
-    if (!w) return task_error(t, KILN_ENOMEM, "cannot open shuffle writer");
+    if (!w) return task_error(t, KILN_ENOMEM, "cannot open shuffle writer: %s", kiln_last_error());
     agg_map *m = d->has_agg ? agg_map_new() : NULL;
     /* Plain reductions go through the cache first (see combine_cache.c). */
     bool cached = d->has_agg && !d->agg.create && !d->agg.zero;
@@ -145,7 +148,9 @@ static int write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
         if (!t->error) task_error(t, rc, "shuffle write failed: %s", kiln_strerror(rc));
         return rc;
     }
-    return shuffle_writer_commit(w);
+    rc = shuffle_writer_commit(w);
+    if (rc) task_error(t, rc, "%s", kiln_last_error());
+    return rc;
 }
 
 static void merge_accumulators(kiln_context *ctx, kiln_task *t)
@@ -164,6 +169,17 @@ static void merge_accumulators(kiln_context *ctx, kiln_task *t)
     pthread_mutex_unlock(&ctx->lock);
 }
 
+/* Notes a map output a task could not fetch; caller holds s->lock. */
+static void note_lost(stage_run *s, int shuffle, int map)
+{
+    for (size_t i = 0; i < s->nlost; i++)
+        if (s->lost[i][0] == shuffle && s->lost[i][1] == map) return;
+    if (grow_for_one((void **)&s->lost, s->nlost, &s->cap_lost, sizeof *s->lost, 4) == KILN_OK) {
+        s->lost[s->nlost][0] = shuffle;
+        s->lost[s->nlost++][1] = map;
+    }
+}
+
 static void run_task(void *arg)
 {
     task_ref *tr = arg;
@@ -177,7 +193,8 @@ static void run_task(void *arg)
     pthread_mutex_unlock(&s->lock);
 
     kiln_task t = {.ctx = s->ctx, .job = s->job, .stage = s->stage,
-                   .partition = s->parts[index], .attempt = attempt};
+                   .partition = s->parts[index], .attempt = attempt, .fetch_shuffle = -1,
+                   .fetch_map = -1};
     kiln_buf result;
     kiln_buf_init(&result);
     int rc = KILN_OK;
@@ -207,6 +224,12 @@ static void run_task(void *arg)
                 s->results[index] = result;
                 kiln_buf_init(&result);
             }
+        } else if (rc != KILN_OK && t.fetch_map >= 0) {
+            /* Not a task failure: the task reruns once the lost map output
+             * has been recomputed (job_run's recovery loop). */
+            LOG(LOG_WARN, "scheduler", "task %d.%d in stage %d: %s", t.partition, attempt,
+                s->stage, t.error);
+            note_lost(s, t.fetch_shuffle, t.fetch_map);
         } else if (rc != KILN_OK && !s->failed) {
             LOG(LOG_WARN, "scheduler", "lost task %d.%d in stage %d: %s", t.partition, attempt,
                 s->stage, t.error);
@@ -232,25 +255,17 @@ static void run_task(void *arg)
     free(t.accs);
 }
 
-/* Runs one stage to completion or failure. */
-static int run_stage(stage_run *s)
+/* Runs every unfinished task of the stage once (with retries on failure)
+ * until all are done, one fails for good, or some lost map outputs. */
+static void run_tasks(stage_run *s)
 {
     kiln_context *ctx = s->ctx;
-    pthread_mutex_lock(&ctx->lock);
-    s->stage = ctx->next_stage++;
-    pthread_mutex_unlock(&ctx->lock);
-    s->finished = calloc((size_t)s->ntasks + 1, sizeof *s->finished);
-    if (!s->finished) return kiln_set_error(KILN_ENOMEM, "out of memory");
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->cond, NULL);
-    LOG(LOG_INFO, "scheduler", "job %d: stage %d (%s) with %d tasks", s->job, s->stage,
-        s->name, s->ntasks);
     double started = now_seconds();
     bool shown = false, tty = ctx->show_progress && isatty(2);
 
     pthread_mutex_lock(&s->lock);
     for (int i = 0; i < s->ntasks && !s->failed; i++)
-        if (submit(s, i, 0)) s->failed = true;
+        if (!s->finished[i] && submit(s, i, 0)) s->failed = true;
     while (s->outstanding > 0) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -267,25 +282,71 @@ static int run_stage(stage_run *s)
     }
     pthread_mutex_unlock(&s->lock);
     if (shown) progress_clear();
+}
 
+static int ensure_parents(kiln_rdd *r, int job, bool *visited);
+
+/* Stages are abandoned after this many fetch failures in a row (Spark's). */
+enum { MAX_FETCH_ROUNDS = 4 };
+
+/* Runs one stage to completion or failure. When tasks find map outputs of a
+ * parent shuffle lost, those outputs are forgotten, the parent stages rerun
+ * only the missing map tasks, and the unfinished tasks run again. */
+static int run_stage(stage_run *s)
+{
+    kiln_context *ctx = s->ctx;
+    s->finished = calloc((size_t)s->ntasks + 1, sizeof *s->finished);
+    if (!s->finished) return kiln_set_error(KILN_ENOMEM, "out of memory");
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    double started = now_seconds();
     int rc = KILN_OK;
-    if (s->failed || s->done < s->ntasks) {
+    for (int round = 0;; round++) {
+        pthread_mutex_lock(&ctx->lock);
+        s->stage = ctx->next_stage++;
+        pthread_mutex_unlock(&ctx->lock);
+        LOG(LOG_INFO, "scheduler", "job %d: stage %d (%s) with %d tasks", s->job, s->stage,
+            s->name, s->ntasks - s->done);
+        s->nlost = 0;
+        run_tasks(s);
+        if (s->failed || s->nlost == 0) break;
+        if (round + 1 >= MAX_FETCH_ROUNDS) {
+            rc = kiln_set_error(KILN_EFETCH,
+                                "job %d failed: stage %d (%s) abandoned after %d fetch failures "
+                                "in a row (last: shuffle %d, map output %d)",
+                                s->job, s->stage, s->name, MAX_FETCH_ROUNDS, s->lost[0][0],
+                                s->lost[0][1]);
+            break;
+        }
+        for (size_t i = 0; i < s->nlost; i++) {
+            LOG(LOG_WARN, "scheduler", "recomputing map output %d of shuffle %d", s->lost[i][1],
+                s->lost[i][0]);
+            shuffle_invalidate(ctx->shuffles, s->lost[i][0], s->lost[i][1]);
+        }
+        pthread_mutex_lock(&ctx->lock);
+        size_t nrdds = ctx->nrdds;
+        pthread_mutex_unlock(&ctx->lock);
+        bool *visited = calloc(nrdds + 1, sizeof *visited);
+        rc = visited ? ensure_parents(s->rdd, s->job, visited) : KILN_ENOMEM;
+        free(visited);
+        if (rc) break;
+    }
+    if (rc == KILN_OK && (s->failed || s->done < s->ntasks)) {
         rc = kiln_set_error(s->fail_rc ? s->fail_rc : KILN_EJOB,
                             "job %d failed: stage %d (%s), partition %d failed on attempt %d "
                             "of %d: %s",
                             s->job, s->stage, s->name, s->fail_part, s->fail_attempt + 1,
                             ctx->max_attempts, s->fail_msg ? s->fail_msg : "cancelled");
     }
-    LOG(LOG_INFO, "scheduler", "stage %d finished in %.3f s (shuffle store %zu bytes)", s->stage,
+    LOG(LOG_INFO, "scheduler", "stage %d finished in %.3f s (shuffle files %zu bytes)", s->stage,
         now_seconds() - started, shuffle_bytes(ctx->shuffles));
     free(s->fail_msg);
     free(s->finished);
+    free(s->lost);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);
     return rc;
 }
-
-static int ensure_parents(kiln_rdd *r, int job, bool *visited);
 
 /* Makes every map output of d present, running its parents first. */
 static int ensure_shuffle(shuffle_dep *d, int job, bool *visited)

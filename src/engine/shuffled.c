@@ -177,7 +177,16 @@ static int reduce_load(reduce_iter *ri, int p)
     kiln_context *ctx = r->ctx;
     for (int i = 0; i < r->ndeps; i++) {
         ri->side = i;
-        int rc = shuffle_read(ctx->shuffles, r->deps[i]->id, p, absorb_segment, ri);
+        int failed_map = -1;
+        int rc = shuffle_read(ctx->shuffles, r->deps[i]->id, p, absorb_segment, ri, &failed_map);
+        if (rc == KILN_EFETCH) {
+            /* Not this task's fault: the scheduler recomputes that map output. */
+            ri->t->fetch_shuffle = r->deps[i]->id;
+            ri->t->fetch_map = failed_map;
+            free(ri->t->error);
+            ri->t->error = NULL;
+            return task_error(ri->t, rc, "fetch failed: %s", kiln_last_error());
+        }
         if (rc) {
             if (!ri->t->error) task_error(ri->t, rc, "shuffle read: %s", kiln_last_error());
             return rc;

@@ -406,18 +406,9 @@ static int write_error(const io_task_output *o)
 /* Writes p[0..n) to the file, retrying short writes. */
 static int write_all(io_task_output *o, const uint8_t *p, size_t n)
 {
-    while (n > 0) {
-        ssize_t w = write(o->fd, p, n > ((size_t)1 << 30) ? (size_t)1 << 30 : n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            o->write_errno = w < 0 ? errno : ENOSPC;
-            return write_error(o);
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return KILN_OK;
+    if (io_write_full(o->fd, p, n, o->file) == KILN_OK) return KILN_OK;
+    o->write_errno = errno;
+    return write_error(o);
 }
 
 static int flush(io_task_output *o)

@@ -79,4 +79,12 @@ void io_output_job_abort(io_output_job *job);
  * (KILN_ENOMEM when out of memory). */
 int io_remove_tree(const char *path);
 
+/* Writes all of p[0..n) to fd, retrying short and interrupted writes.
+ * Returns KILN_OK, or KILN_EIO with a message naming path and the system's
+ * reason (errno is left set: ENOSPC for a full disk). */
+int io_write_full(int fd, const void *p, size_t n, const char *path);
+/* For tests: the nth call to io_write_full from now (1 = the next) fails
+ * with errno err, as if the disk had said so; 0 turns injection off. */
+void io_fault_fail_write(long nth, int err);
+
 #endif

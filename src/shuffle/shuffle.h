@@ -2,9 +2,11 @@
  * shuffle/shuffle.h - the shuffle's writer/reader interface.
  *
  * A map task writes encoded records into per-reduce-partition segments and
- * commits them as its map output; a reduce task reads its segment of every
- * map output. This version keeps map outputs in memory; the interface is the
- * seam where files, spill and compression go later.
+ * commits them as its map output: one data file, its records grouped by
+ * reduce partition in compressed, checksummed blocks, plus an index of where
+ * each partition's segment starts (docs/formats/shuffle.md). A reduce task
+ * reads its segment of every map output. A damaged block is reported as a
+ * fetch failure naming the map output, which the scheduler recomputes.
  */
 #ifndef KILN_SHUFFLE_H
 #define KILN_SHUFFLE_H
@@ -14,12 +16,15 @@
 #include <stdint.h>
 
 #include "kiln.h"
+#include "shuffle/block.h"
 
 typedef struct shuffle_dep shuffle_dep; /* engine-side description */
 typedef struct shuffle_store shuffle_store;
 typedef struct shuffle_writer shuffle_writer;
 
-shuffle_store *shuffle_store_new(void);
+/* A store keeping its files under dir (created if missing, and removed with
+ * everything in it by shuffle_store_free). Returns NULL with the error set. */
+shuffle_store *shuffle_store_new(const char *dir, block_codec codec);
 void shuffle_store_free(shuffle_store *s);
 /* Declares shuffle id with nmaps map outputs of nreduce segments each. */
 int shuffle_register(shuffle_store *s, int id, int nmaps, int nreduce);
@@ -27,21 +32,27 @@ int shuffle_register(shuffle_store *s, int id, int nmaps, int nreduce);
  * returns their count. */
 int shuffle_missing(shuffle_store *s, int id, int *missing);
 bool shuffle_complete(shuffle_store *s, int id);
+/* Forgets map output `map` of shuffle id (its files are deleted), so the
+ * scheduler runs that map task again. */
+void shuffle_invalidate(shuffle_store *s, int id, int map);
 
-/* Opens a writer for one attempt of map task `map`. Returns NULL on ENOMEM. */
+/* Opens a writer for one attempt of map task `map`. Returns NULL on error. */
 shuffle_writer *shuffle_writer_open(shuffle_store *s, int id, int map);
 /* Appends the encoding of v to segment `reduce`. */
 int shuffle_writer_add(shuffle_writer *w, int reduce, const kiln_value *v);
-/* Publishes the output (the first committed attempt of a map wins) and frees
- * the writer. */
+/* Writes the files and publishes them (the first committed attempt of a map
+ * wins); frees the writer. KILN_EIO naming the file when a write fails, and
+ * then nothing is published and no file is left. */
 int shuffle_writer_commit(shuffle_writer *w);
 void shuffle_writer_abort(shuffle_writer *w);
 
-/* Calls fn for each map output's segment `reduce`, in map order; the bytes
- * are borrowed for the call. Stops on a nonzero return and returns it. */
+/* Calls fn for each block of records of segment `reduce`, map output by map
+ * output in map order; the bytes are borrowed for the call. Stops on a
+ * nonzero return and returns it. A missing, unreadable or damaged map output
+ * returns KILN_EFETCH with *failed_map set to it. */
 int shuffle_read(shuffle_store *s, int id, int reduce,
-                 int (*fn)(void *arg, const uint8_t *p, size_t n), void *arg);
-/* Total bytes held (for logs and tests). */
+                 int (*fn)(void *arg, const uint8_t *p, size_t n), void *arg, int *failed_map);
+/* Total bytes in committed data files (for logs and tests). */
 size_t shuffle_bytes(shuffle_store *s);
 
 #endif

@@ -1,0 +1,123 @@
+/*
+ * shuffle/block.c - framed blocks: magic, codec, payload and raw lengths,
+ * and an XXH64 checksum over the header and the payload, so a damaged byte
+ * anywhere in a block is caught before the payload is decompressed.
+ */
+#include <lz4.h>
+#include <string.h>
+#define XXH_STATIC_LINKING_ONLY /* XXH64_state_t on the stack */
+#include <xxhash.h>
+#include <zstd.h>
+
+#include "shuffle/block.h"
+
+static const uint8_t MAGIC[4] = {'K', 'S', 'B', '1'};
+
+static void put32(uint8_t *p, uint32_t x)
+{
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(x >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t x)
+{
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(x >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32; }
+
+/* Checksum of the first 16 header bytes and the payload. */
+static uint64_t checksum(const uint8_t *header, const uint8_t *payload, size_t n)
+{
+    XXH64_state_t st;
+    XXH64_reset(&st, 0);
+    XXH64_update(&st, header, 16);
+    XXH64_update(&st, payload, n);
+    return XXH64_digest(&st);
+}
+
+int block_codec_parse(const char *name, block_codec *out)
+{
+    if (!name || strcmp(name, "lz4") == 0) *out = CODEC_LZ4;
+    else if (strcmp(name, "zstd") == 0) *out = CODEC_ZSTD;
+    else if (strcmp(name, "none") == 0) *out = CODEC_NONE;
+    else
+        return kiln_set_error(KILN_ECONF,
+                              "kiln.shuffle.compress.codec: unknown codec '%s' (lz4, zstd, none)",
+                              name);
+    return KILN_OK;
+}
+
+int block_encode(block_codec codec, const uint8_t *raw, size_t n, kiln_buf *out)
+{
+    if (n > (size_t)LZ4_MAX_INPUT_SIZE) return kiln_set_error(KILN_ERANGE, "shuffle block too large");
+    size_t bound = codec == CODEC_LZ4    ? (size_t)LZ4_compressBound((int)n)
+                   : codec == CODEC_ZSTD ? ZSTD_compressBound(n)
+                                         : n;
+    if (kiln_buf_reserve(out, BLOCK_HEADER + bound)) return KILN_ENOMEM;
+    uint8_t *h = out->data + out->len, *payload = h + BLOCK_HEADER;
+    size_t plen = n;
+    if (codec == CODEC_LZ4) {
+        int r = LZ4_compress_default((const char *)raw, (char *)payload, (int)n, (int)bound);
+        if (r <= 0 && n > 0) return kiln_set_error(KILN_EIO, "lz4 compression failed");
+        plen = (size_t)r;
+    } else if (codec == CODEC_ZSTD) {
+        size_t r = ZSTD_compress(payload, bound, raw, n, 1);
+        if (ZSTD_isError(r)) return kiln_set_error(KILN_EIO, "zstd: %s", ZSTD_getErrorName(r));
+        plen = r;
+    } else if (n) {
+        memcpy(payload, raw, n);
+    }
+    memcpy(h, MAGIC, 4);
+    h[4] = (uint8_t)codec;
+    h[5] = h[6] = h[7] = 0;
+    put32(h + 8, (uint32_t)plen);
+    put32(h + 12, (uint32_t)n);
+    put64(h + 16, checksum(h, payload, plen));
+    out->len += BLOCK_HEADER + plen;
+    return KILN_OK;
+}
+
+size_t block_framed_size(const uint8_t *p)
+{
+    if (memcmp(p, MAGIC, 4) != 0) return 0;
+    return BLOCK_HEADER + (size_t)get32(p + 8);
+}
+
+int block_decode(const uint8_t *p, size_t n, size_t *used, kiln_buf *raw)
+{
+    if (n < BLOCK_HEADER || memcmp(p, MAGIC, 4) != 0)
+        return kiln_set_error(KILN_ECORRUPT, "not a shuffle block (bad magic)");
+    size_t plen = get32(p + 8), rlen = get32(p + 12);
+    block_codec codec = p[4];
+    if (plen > n - BLOCK_HEADER)
+        return kiln_set_error(KILN_ECORRUPT, "shuffle block truncated (%zu of %zu payload bytes)",
+                              n - BLOCK_HEADER, plen);
+    if (checksum(p, p + BLOCK_HEADER, plen) != get64(p + 16))
+        return kiln_set_error(KILN_ECORRUPT, "shuffle block checksum mismatch");
+    if (rlen > 64u * BLOCK_RAW_MAX || codec > CODEC_ZSTD)
+        return kiln_set_error(KILN_ECORRUPT, "shuffle block header out of range");
+    raw->len = 0;
+    if (kiln_buf_reserve(raw, rlen + 1)) return KILN_ENOMEM;
+    const uint8_t *payload = p + BLOCK_HEADER;
+    size_t got = plen;
+    if (codec == CODEC_LZ4) {
+        int r = LZ4_decompress_safe((const char *)payload, (char *)raw->data, (int)plen, (int)rlen);
+        got = r < 0 ? (size_t)-1 : (size_t)r;
+    } else if (codec == CODEC_ZSTD) {
+        got = ZSTD_decompress(raw->data, rlen, payload, plen);
+        if (ZSTD_isError(got)) got = (size_t)-1;
+    } else if (plen != rlen) {
+        got = (size_t)-1; /* stored as is: both lengths must agree */
+    } else if (plen) {
+        memcpy(raw->data, payload, plen);
+    }
+    if (got != rlen) return kiln_set_error(KILN_ECORRUPT, "shuffle block does not decompress");
+    raw->len = rlen;
+    *used = BLOCK_HEADER + plen;
+    return KILN_OK;
+}

@@ -1,0 +1,399 @@
+/*
+ * shuffle/shuffle_file.c - the shuffle store on local disk.
+ *
+ * A writer packs each reduce partition's encoded records into blocks of
+ * about BLOCK_RAW_MAX bytes, compressing each full block at once, and on
+ * commit writes shuffle_<id>_<map>.data (every partition's blocks, in
+ * partition order) and shuffle_<id>_<map>.index (where each partition's
+ * segment starts), under temporary names renamed into place. Readers read the
+ * index, then their segment, and check every block's checksum. Format:
+ * docs/formats/shuffle.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
+
+#include "io/io.h"
+#include "shuffle/shuffle.h"
+
+static const uint8_t INDEX_MAGIC[4] = {'K', 'S', 'I', '1'};
+
+typedef struct shuffle_entry {
+    int id, nmaps, nreduce;
+    bool *done; /* per map: output committed */
+} shuffle_entry;
+
+struct shuffle_store {
+    pthread_mutex_t lock;
+    char *dir;
+    block_codec codec;
+    shuffle_entry *e;
+    size_t n, cap;
+    uint64_t attempts; /* unique temporary names */
+};
+
+struct shuffle_writer {
+    shuffle_store *s;
+    int id, map, nreduce;
+    kiln_buf *raw;  /* per reduce: records not yet in a block */
+    kiln_buf *comp; /* per reduce: finished blocks */
+};
+
+static void data_path(const shuffle_store *s, int id, int map, char *out, size_t n, const char *ext)
+{
+    snprintf(out, n, "%s/shuffle_%d_%d.%s", s->dir, id, map, ext);
+}
+
+shuffle_store *shuffle_store_new(const char *dir, block_codec codec)
+{
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        kiln_set_error(KILN_EIO, "cannot create shuffle directory %s: %s", dir, strerror(errno));
+        return NULL;
+    }
+    shuffle_store *s = calloc(1, sizeof *s);
+    if (!s || !(s->dir = strdup(dir))) {
+        free(s);
+        kiln_set_error(KILN_ENOMEM, "out of memory");
+        return NULL;
+    }
+    s->codec = codec;
+    pthread_mutex_init(&s->lock, NULL);
+    return s;
+}
+
+void shuffle_store_free(shuffle_store *s)
+{
+    if (!s) return;
+    (void)io_remove_tree(s->dir);
+    for (size_t i = 0; i < s->n; i++) free(s->e[i].done);
+    free(s->e);
+    free(s->dir);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+/* Caller holds the lock. */
+static shuffle_entry *find(shuffle_store *s, int id)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->e[i].id == id) return &s->e[i];
+    return NULL;
+}
+
+int shuffle_register(shuffle_store *s, int id, int nmaps, int nreduce)
+{
+    int rc = KILN_OK;
+    pthread_mutex_lock(&s->lock);
+    if (!find(s, id)) {
+        if (s->n == s->cap) {
+            size_t cap = s->cap ? s->cap * 2 : 8;
+            shuffle_entry *e = realloc(s->e, cap * sizeof *e);
+            if (!e) {
+                rc = KILN_ENOMEM;
+                goto out;
+            }
+            s->e = e;
+            s->cap = cap;
+        }
+        bool *done = calloc((size_t)nmaps + 1, sizeof *done);
+        if (!done) {
+            rc = KILN_ENOMEM;
+            goto out;
+        }
+        s->e[s->n++] = (shuffle_entry){.id = id, .nmaps = nmaps, .nreduce = nreduce, .done = done};
+    }
+out:
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int shuffle_missing(shuffle_store *s, int id, int *missing)
+{
+    pthread_mutex_lock(&s->lock);
+    shuffle_entry *e = find(s, id);
+    int n = 0;
+    for (int m = 0; e && m < e->nmaps; m++)
+        if (!e->done[m]) missing[n++] = m;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+bool shuffle_complete(shuffle_store *s, int id)
+{
+    pthread_mutex_lock(&s->lock);
+    shuffle_entry *e = find(s, id);
+    bool done = e != NULL;
+    for (int m = 0; e && m < e->nmaps; m++) done = done && e->done[m];
+    pthread_mutex_unlock(&s->lock);
+    return done;
+}
+
+void shuffle_invalidate(shuffle_store *s, int id, int map)
+{
+    char path[4096];
+    pthread_mutex_lock(&s->lock);
+    shuffle_entry *e = find(s, id);
+    if (e && map >= 0 && map < e->nmaps && e->done[map]) {
+        e->done[map] = false;
+        data_path(s, id, map, path, sizeof path, "data");
+        unlink(path);
+        data_path(s, id, map, path, sizeof path, "index");
+        unlink(path);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- Writer ------------------------------------------------------------------ */
+
+shuffle_writer *shuffle_writer_open(shuffle_store *s, int id, int map)
+{
+    pthread_mutex_lock(&s->lock);
+    shuffle_entry *e = find(s, id);
+    int nreduce = e ? e->nreduce : 0;
+    pthread_mutex_unlock(&s->lock);
+    if (!e) {
+        kiln_set_error(KILN_ESTATE, "shuffle %d is not registered", id);
+        return NULL;
+    }
+    shuffle_writer *w = calloc(1, sizeof *w);
+    if (w) {
+        w->raw = calloc((size_t)nreduce + 1, sizeof *w->raw);
+        w->comp = calloc((size_t)nreduce + 1, sizeof *w->comp);
+    }
+    if (!w || !w->raw || !w->comp) {
+        if (w) {
+            free(w->raw);
+            free(w->comp);
+        }
+        free(w);
+        kiln_set_error(KILN_ENOMEM, "out of memory");
+        return NULL;
+    }
+    *w = (shuffle_writer){.s = s, .id = id, .map = map, .nreduce = nreduce, .raw = w->raw,
+                          .comp = w->comp};
+    return w;
+}
+
+/* Compresses partition r's pending records into a block. */
+static int seal_block(shuffle_writer *w, int r)
+{
+    if (w->raw[r].len == 0) return KILN_OK;
+    int rc = block_encode(w->s->codec, w->raw[r].data, w->raw[r].len, &w->comp[r]);
+    w->raw[r].len = 0;
+    return rc;
+}
+
+int shuffle_writer_add(shuffle_writer *w, int reduce, const kiln_value *v)
+{
+    int rc = kiln_value_encode(&w->raw[reduce], v);
+    if (rc == KILN_OK && w->raw[reduce].len >= BLOCK_RAW_MAX) rc = seal_block(w, reduce);
+    return rc;
+}
+
+static void put64(uint8_t *p, uint64_t x)
+{
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(x >> (8 * i));
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t x = 0;
+    for (int i = 7; i >= 0; i--) x = x << 8 | p[i];
+    return x;
+}
+
+/* Writes a whole file at path from the given pieces. */
+static int write_file(const char *path, const kiln_buf *pieces, int n)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return kiln_set_error(KILN_EIO, "cannot create %s: %s", path, strerror(errno));
+    int rc = KILN_OK;
+    for (int i = 0; i < n && rc == KILN_OK; i++)
+        if (pieces[i].len) rc = io_write_full(fd, pieces[i].data, pieces[i].len, path);
+    if (close(fd) != 0 && rc == KILN_OK)
+        rc = kiln_set_error(KILN_EIO, "cannot write %s: %s", path, strerror(errno));
+    return rc;
+}
+
+/* Builds the index: magic, count, nreduce + 1 offsets, checksum. */
+static int build_index(shuffle_writer *w, kiln_buf *index)
+{
+    size_t n = 8 + 8 * ((size_t)w->nreduce + 1) + 8;
+    if (kiln_buf_reserve(index, n)) return KILN_ENOMEM;
+    uint8_t *p = index->data;
+    memcpy(p, INDEX_MAGIC, 4);
+    for (int i = 0; i < 4; i++) p[4 + i] = (uint8_t)((uint32_t)w->nreduce >> (8 * i));
+    uint64_t off = 0;
+    for (int r = 0; r <= w->nreduce; r++) {
+        put64(p + 8 + 8 * (size_t)r, off);
+        if (r < w->nreduce) off += w->comp[r].len;
+    }
+    put64(p + n - 8, XXH64(p, n - 8, 0));
+    index->len = n;
+    return KILN_OK;
+}
+
+int shuffle_writer_commit(shuffle_writer *w)
+{
+    shuffle_store *s = w->s;
+    int rc = KILN_OK;
+    for (int r = 0; r < w->nreduce && rc == KILN_OK; r++) rc = seal_block(w, r);
+    kiln_buf index;
+    kiln_buf_init(&index);
+    if (rc == KILN_OK) rc = build_index(w, &index);
+
+    char tmp_data[4096], tmp_index[4096], data[4096], idx[4096];
+    pthread_mutex_lock(&s->lock);
+    uint64_t attempt = s->attempts++;
+    pthread_mutex_unlock(&s->lock);
+    snprintf(tmp_data, sizeof tmp_data, "%s/tmp_%llu.data", s->dir, (unsigned long long)attempt);
+    snprintf(tmp_index, sizeof tmp_index, "%s/tmp_%llu.index", s->dir, (unsigned long long)attempt);
+    if (rc == KILN_OK) rc = write_file(tmp_data, w->comp, w->nreduce);
+    if (rc == KILN_OK) rc = write_file(tmp_index, &index, 1);
+    kiln_buf_release(&index);
+
+    if (rc == KILN_OK) {
+        data_path(s, w->id, w->map, data, sizeof data, "data");
+        data_path(s, w->id, w->map, idx, sizeof idx, "index");
+        pthread_mutex_lock(&s->lock);
+        shuffle_entry *e = find(s, w->id);
+        if (e && !e->done[w->map]) {
+            /* The data file first: an index never points at a missing file. */
+            if (rename(tmp_data, data) != 0 || rename(tmp_index, idx) != 0)
+                rc = kiln_set_error(KILN_EIO, "cannot publish shuffle output %s: %s", data,
+                                    strerror(errno));
+            else
+                e->done[w->map] = true;
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    unlink(tmp_data); /* no-ops once renamed */
+    unlink(tmp_index);
+    shuffle_writer_abort(w);
+    return rc;
+}
+
+void shuffle_writer_abort(shuffle_writer *w)
+{
+    if (!w) return;
+    for (int r = 0; r < w->nreduce; r++) {
+        kiln_buf_release(&w->raw[r]);
+        kiln_buf_release(&w->comp[r]);
+    }
+    free(w->raw);
+    free(w->comp);
+    free(w);
+}
+
+/* ---- Reader ------------------------------------------------------------------ */
+
+/* Reads n bytes at off of path into buf (replacing its content). */
+static int read_at(const char *path, uint64_t off, size_t n, kiln_buf *buf)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return kiln_set_error(KILN_EFETCH, "cannot open %s: %s", path, strerror(errno));
+    buf->len = 0;
+    int rc = kiln_buf_reserve(buf, n + 1);
+    size_t got = 0;
+    while (rc == KILN_OK && got < n) {
+        ssize_t r = pread(fd, buf->data + got, n - got, (off_t)(off + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            rc = kiln_set_error(KILN_EFETCH, "cannot read %s: %s", path,
+                                r < 0 ? strerror(errno) : "file too short");
+            break;
+        }
+        got += (size_t)r;
+    }
+    close(fd);
+    buf->len = got;
+    return rc;
+}
+
+/* Finds segment r's byte range in the index of map output m. */
+static int segment_of(shuffle_store *s, int id, int m, int r, int nreduce, uint64_t *start,
+                      uint64_t *end)
+{
+    char path[4096];
+    data_path(s, id, m, path, sizeof path, "index");
+    kiln_buf idx;
+    kiln_buf_init(&idx);
+    size_t n = 8 + 8 * ((size_t)nreduce + 1) + 8;
+    int rc = read_at(path, 0, n, &idx);
+    if (rc == KILN_OK) {
+        const uint8_t *p = idx.data;
+        uint32_t count = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
+                         (uint32_t)p[7] << 24;
+        if (memcmp(p, INDEX_MAGIC, 4) != 0 || count != (uint32_t)nreduce ||
+            XXH64(p, n - 8, 0) != get64(p + n - 8)) {
+            rc = kiln_set_error(KILN_EFETCH, "damaged shuffle index %s", path);
+        } else {
+            *start = get64(p + 8 + 8 * (size_t)r);
+            *end = get64(p + 8 + 8 * ((size_t)r + 1));
+            if (*end < *start) rc = kiln_set_error(KILN_EFETCH, "damaged shuffle index %s", path);
+        }
+    }
+    kiln_buf_release(&idx);
+    return rc;
+}
+
+int shuffle_read(shuffle_store *s, int id, int reduce,
+                 int (*fn)(void *arg, const uint8_t *p, size_t n), void *arg, int *failed_map)
+{
+    pthread_mutex_lock(&s->lock);
+    shuffle_entry *e = find(s, id);
+    int nmaps = e ? e->nmaps : 0, nreduce = e ? e->nreduce : 0;
+    pthread_mutex_unlock(&s->lock);
+    kiln_buf seg, raw;
+    kiln_buf_init(&seg);
+    kiln_buf_init(&raw);
+    int rc = KILN_OK;
+    char path[4096];
+    for (int m = 0; m < nmaps && rc == KILN_OK; m++) {
+        uint64_t start = 0, end = 0;
+        data_path(s, id, m, path, sizeof path, "data");
+        rc = segment_of(s, id, m, reduce, nreduce, &start, &end);
+        if (rc == KILN_OK) rc = read_at(path, start, (size_t)(end - start), &seg);
+        for (size_t off = 0; rc == KILN_OK && off < seg.len;) {
+            size_t used;
+            rc = block_decode(seg.data + off, seg.len - off, &used, &raw);
+            if (rc) {
+                rc = kiln_set_error(KILN_EFETCH, "shuffle %d, map output %d: %s at byte %llu of %s",
+                                    id, m, kiln_last_error(),
+                                    (unsigned long long)(start + off), path);
+                break;
+            }
+            off += used;
+            rc = fn(arg, raw.data, raw.len);
+        }
+        if (rc == KILN_EFETCH) *failed_map = m;
+    }
+    kiln_buf_release(&seg);
+    kiln_buf_release(&raw);
+    return rc;
+}
+
+size_t shuffle_bytes(shuffle_store *s)
+{
+    size_t total = 0;
+    char path[4096];
+    struct stat st;
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->n; i++) {
+        for (int m = 0; m < s->e[i].nmaps; m++) {
+            if (!s->e[i].done[m]) continue;
+            data_path(s, s->e[i].id, m, path, sizeof path, "data");
+            if (stat(path, &st) == 0) total += (size_t)st.st_size;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return total;
+}

@@ -1,0 +1,199 @@
+/*
+ * test_fetch_failure.c - shuffle files under the engine: a byte damaged in a
+ * committed shuffle file is detected when a later job reads it, only the lost
+ * map output is recomputed (counted with an accumulator), and the job's
+ * answer is unchanged, with every codec and with a single attempt per task
+ * (a fetch failure is not a task failure). A full disk while writing shuffle
+ * files fails the job with the path, and scratch files are gone afterwards.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io/io.h"
+#include "kiln.h"
+
+enum { N = 20000, MAPS = 4, REDUCERS = 3, KEYS = 100 };
+
+/* x -> (x % KEYS, 1), counting calls in the accumulator whose id is env. */
+static int key_and_count(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
+{
+    int64_t acc;
+    memcpy(&acc, env, sizeof acc);
+    kiln_accumulator_add(t, acc, kiln_int(1));
+    *out = kiln_pair(kiln_task_arena(t), kiln_int(in->u.i % KEYS), kiln_int(1));
+    return 0;
+}
+
+static int cmp_values(const void *a, const void *b) { return kiln_value_cmp(a, b); }
+
+/* Finds the app directory kiln made under base (kiln-XXXXXX). */
+static void app_dir(const char *base, char *out, size_t n)
+{
+    DIR *d = opendir(base);
+    assert_non_null(d);
+    struct dirent *e;
+    out[0] = 0;
+    while ((e = readdir(d)))
+        if (strncmp(e->d_name, "kiln-", 5) == 0) snprintf(out, n, "%s/%s", base, e->d_name);
+    closedir(d);
+    assert_true(out[0] != 0);
+}
+
+static int entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+    closedir(d);
+    return n;
+}
+
+static kiln_context *context_in(const char *base, const char *codec)
+{
+    kiln_conf *conf = kiln_conf_new();
+    kiln_conf_set(conf, "kiln.master", "local[2]"); /* one attempt per task */
+    kiln_conf_set(conf, "kiln.local.dir", base);
+    kiln_conf_set(conf, "kiln.shuffle.compress.codec", codec);
+    kiln_conf_set(conf, "kiln.ui.showConsoleProgress", "false");
+    kiln_context *ctx;
+    assert_int_equal(kiln_context_new(conf, &ctx), KILN_OK);
+    kiln_conf_free(conf);
+    return ctx;
+}
+
+static void check_counts(const kiln_value *got)
+{
+    assert_int_equal(got->len, KEYS);
+    for (uint32_t i = 0; i < got->len; i++) {
+        const kiln_value *p = &got->u.items[i];
+        assert_int_equal(kiln_key(p)->u.i, i);
+        assert_int_equal(kiln_val(p)->u.i, N / KEYS);
+    }
+}
+
+static void corrupted_shuffle_file_is_recomputed(const char *codec)
+{
+    char base[] = "/tmp/kiln-test-fetch-XXXXXX";
+    assert_non_null(mkdtemp(base));
+    kiln_context *ctx = context_in(base, codec);
+    int64_t acc = kiln_accumulator_new(ctx, "map calls", KILN_INT);
+    kiln_value *vals = malloc(sizeof *vals * N);
+    for (int i = 0; i < N; i++) vals[i] = kiln_int(i);
+    kiln_rdd *pairs = kiln_rdd_map(kiln_parallelize(ctx, vals, N, MAPS), key_and_count, &acc,
+                                   sizeof acc);
+    kiln_rdd *counts = kiln_rdd_reduce_by_key(pairs, kiln_fn_add, NULL, 0, REDUCERS);
+    kiln_arena *a = kiln_arena_new();
+    kiln_value got;
+    assert_int_equal(kiln_rdd_collect(counts, a, &got), KILN_OK);
+    qsort((void *)got.u.items, got.len, sizeof(kiln_value), cmp_values);
+    check_counts(&got);
+    assert_int_equal(kiln_accumulator_value(ctx, acc).u.i, N);
+
+    /* Damage map output 1 in the middle of its data file. */
+    char dir[512], path[640];
+    app_dir(base, dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/shuffle/shuffle_0_1.data", dir);
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    off_t size = lseek(fd, 0, SEEK_END);
+    assert_true(size > 40);
+    uint8_t b;
+    assert_int_equal(pread(fd, &b, 1, size / 2), 1);
+    b ^= 0xff;
+    assert_int_equal(pwrite(fd, &b, 1, size / 2), 1);
+    close(fd);
+
+    /* The shuffle is reused: only map output 1 (N / MAPS records) reruns. */
+    assert_int_equal(kiln_rdd_collect(counts, a, &got), KILN_OK);
+    qsort((void *)got.u.items, got.len, sizeof(kiln_value), cmp_values);
+    check_counts(&got);
+    assert_int_equal(kiln_accumulator_value(ctx, acc).u.i, N + N / MAPS);
+
+    kiln_arena_free(a);
+    free(vals);
+    kiln_context_free(ctx);
+    assert_int_equal(entries(base), 0); /* scratch files removed with the context */
+    rmdir(base);
+}
+
+static void corrupted_lz4_block_recomputes_only_the_lost_map(void **state)
+{
+    corrupted_shuffle_file_is_recomputed("lz4");
+}
+
+static void corrupted_zstd_block_recomputes_only_the_lost_map(void **state)
+{
+    corrupted_shuffle_file_is_recomputed("zstd");
+}
+
+static void corrupted_uncompressed_block_recomputes_only_the_lost_map(void **state)
+{
+    corrupted_shuffle_file_is_recomputed("none");
+}
+
+static void full_disk_fails_the_job_naming_the_file(void **state)
+{
+    char base[] = "/tmp/kiln-test-fetch-XXXXXX";
+    assert_non_null(mkdtemp(base));
+    kiln_context *ctx = context_in(base, "lz4");
+    kiln_rdd *pairs = kiln_rdd_map(kiln_range(ctx, 0, 5000, 1, 2), kiln_fn_pair_one, NULL, 0);
+    kiln_rdd *counts = kiln_rdd_reduce_by_key(pairs, kiln_fn_add, NULL, 0, 2);
+    int64_t n = -1;
+    io_fault_fail_write(1, ENOSPC);
+    int rc = kiln_rdd_count(counts, &n);
+    io_fault_fail_write(0, 0);
+    assert_int_equal(rc, KILN_EIO);
+    assert_non_null(strstr(kiln_last_error(), base));
+    assert_non_null(strstr(kiln_last_error(), "No space left on device"));
+    assert_non_null(strstr(kiln_last_error(), "stage"));
+    /* Nothing half-written stays behind, and a new job works. */
+    char dir[512], sdir[640];
+    app_dir(base, dir, sizeof dir);
+    snprintf(sdir, sizeof sdir, "%s/shuffle", dir);
+    DIR *d = opendir(sdir);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d))) assert_null(strstr(e->d_name, "tmp_"));
+    closedir(d);
+    assert_int_equal(kiln_rdd_count(counts, &n), KILN_OK);
+    assert_int_equal(n, 5000);
+    kiln_context_free(ctx);
+    assert_int_equal(entries(base), 0);
+    rmdir(base);
+}
+
+static void bad_codec_is_refused(void **state)
+{
+    kiln_conf *conf = kiln_conf_new();
+    kiln_conf_set(conf, "kiln.shuffle.compress.codec", "snappy");
+    kiln_context *ctx;
+    assert_int_equal(kiln_context_new(conf, &ctx), KILN_ECONF);
+    assert_non_null(strstr(kiln_last_error(), "snappy"));
+    kiln_conf_free(conf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(corrupted_lz4_block_recomputes_only_the_lost_map),
+        cmocka_unit_test(corrupted_zstd_block_recomputes_only_the_lost_map),
+        cmocka_unit_test(corrupted_uncompressed_block_recomputes_only_the_lost_map),
+        cmocka_unit_test(full_disk_fails_the_job_naming_the_file),
+        cmocka_unit_test(bad_codec_is_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,312 @@
+/*
+ * test_shuffle_file.c - the shuffle's blocks and file store: round trips with
+ * every codec, every single-byte corruption of a block detected (never a
+ * crash or wrong bytes), damaged data and index files reported as fetch
+ * failures naming the map output, and write failures (an injected ENOSPC on
+ * the Nth write) reported with the file's path, leaving no file behind.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
+
+#include "base/base.h"
+#include "io/io.h"
+#include "shuffle/shuffle.h"
+
+static void random_bytes(rng *g, uint8_t *p, size_t n, int alphabet)
+{
+    for (size_t i = 0; i < n; i++) p[i] = (uint8_t)('a' + rng_next(g) % (uint64_t)alphabet);
+}
+
+static void blocks_round_trip_with_every_codec(void **state)
+{
+    rng g;
+    rng_seed(&g, 7);
+    block_codec codecs[] = {CODEC_NONE, CODEC_LZ4, CODEC_ZSTD};
+    size_t sizes[] = {0, 1, 100, BLOCK_RAW_MAX, 3 * BLOCK_RAW_MAX + 17};
+    for (size_t c = 0; c < 3; c++) {
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            uint8_t *raw = malloc(sizes[s] + 1);
+            random_bytes(&g, raw, sizes[s], 4);
+            kiln_buf enc, dec;
+            kiln_buf_init(&enc);
+            kiln_buf_init(&dec);
+            assert_int_equal(block_encode(codecs[c], raw, sizes[s], &enc), KILN_OK);
+            size_t used;
+            assert_int_equal(block_decode(enc.data, enc.len, &used, &dec), KILN_OK);
+            assert_int_equal(used, enc.len);
+            assert_int_equal(block_framed_size(enc.data), enc.len);
+            assert_int_equal(dec.len, sizes[s]);
+            if (sizes[s]) assert_memory_equal(dec.data, raw, sizes[s]);
+            kiln_buf_release(&enc);
+            kiln_buf_release(&dec);
+            free(raw);
+        }
+    }
+    block_codec c;
+    assert_int_equal(block_codec_parse("lz5", &c), KILN_ECONF);
+    assert_non_null(strstr(kiln_last_error(), "kiln.shuffle.compress.codec"));
+}
+
+static void every_corrupted_byte_is_detected(void **state)
+{
+    rng g;
+    rng_seed(&g, 8);
+    uint8_t raw[3000];
+    random_bytes(&g, raw, sizeof raw, 3);
+    block_codec codecs[] = {CODEC_NONE, CODEC_LZ4, CODEC_ZSTD};
+    for (size_t c = 0; c < 3; c++) {
+        kiln_buf enc, dec;
+        kiln_buf_init(&enc);
+        kiln_buf_init(&dec);
+        assert_int_equal(block_encode(codecs[c], raw, sizeof raw, &enc), KILN_OK);
+        for (size_t i = 0; i < enc.len; i++) {
+            for (int bit = 0; bit < 8; bit += 3) {
+                enc.data[i] ^= (uint8_t)(1u << bit);
+                size_t used;
+                int rc = block_decode(enc.data, enc.len, &used, &dec);
+                assert_int_equal(rc, KILN_ECORRUPT);
+                enc.data[i] ^= (uint8_t)(1u << bit);
+            }
+        }
+        /* Every truncation too. */
+        for (size_t n = 0; n < enc.len; n++) {
+            size_t used;
+            assert_int_equal(block_decode(enc.data, n, &used, &dec), KILN_ECORRUPT);
+        }
+        kiln_buf_release(&enc);
+        kiln_buf_release(&dec);
+    }
+}
+
+/* Rewrites a block's checksum after its header was edited. */
+static void reseal(uint8_t *b, size_t n)
+{
+    XXH64_state_t st;
+    XXH64_reset(&st, 0);
+    XXH64_update(&st, b, 16);
+    XXH64_update(&st, b + BLOCK_HEADER, n - BLOCK_HEADER);
+    uint64_t h = XXH64_digest(&st);
+    for (int i = 0; i < 8; i++) b[16 + i] = (uint8_t)(h >> (8 * i));
+}
+
+/* Found by fuzz_shuffle_block: an uncompressed block whose raw length is
+ * smaller than its payload, with a valid checksum, overflowed the output. */
+static void well_sealed_block_with_lying_lengths_is_refused(void **state)
+{
+    uint8_t raw[100];
+    memset(raw, 'x', sizeof raw);
+    block_codec codecs[] = {CODEC_NONE, CODEC_LZ4, CODEC_ZSTD};
+    for (size_t c = 0; c < 3; c++) {
+        kiln_buf enc, dec;
+        kiln_buf_init(&enc);
+        kiln_buf_init(&dec);
+        assert_int_equal(block_encode(codecs[c], raw, sizeof raw, &enc), KILN_OK);
+        uint32_t lies[] = {0, 1, 99, 101, 5000};
+        for (size_t i = 0; i < sizeof lies / sizeof lies[0]; i++) {
+            for (int k = 0; k < 4; k++) enc.data[12 + k] = (uint8_t)(lies[i] >> (8 * k));
+            reseal(enc.data, enc.len);
+            size_t used;
+            assert_int_equal(block_decode(enc.data, enc.len, &used, &dec), KILN_ECORRUPT);
+        }
+        kiln_buf_release(&enc);
+        kiln_buf_release(&dec);
+    }
+}
+
+/* A store with nmaps map outputs of `nreduce` partitions; record i of map m
+ * is the int m * 1000000 + i, sent to partition i % nreduce. */
+static shuffle_store *store_with(char *dir, int nmaps, int nreduce, int per_map, block_codec c)
+{
+    assert_non_null(mkdtemp(dir));
+    char sdir[256];
+    snprintf(sdir, sizeof sdir, "%s/shuffle", dir);
+    shuffle_store *s = shuffle_store_new(sdir, c);
+    assert_non_null(s);
+    assert_int_equal(shuffle_register(s, 3, nmaps, nreduce), KILN_OK);
+    for (int m = 0; m < nmaps; m++) {
+        shuffle_writer *w = shuffle_writer_open(s, 3, m);
+        assert_non_null(w);
+        for (int i = 0; i < per_map; i++) {
+            kiln_value v = kiln_int((int64_t)m * 1000000 + i);
+            assert_int_equal(shuffle_writer_add(w, i % nreduce, &v), KILN_OK);
+        }
+        assert_int_equal(shuffle_writer_commit(w), KILN_OK);
+    }
+    assert_true(shuffle_complete(s, 3));
+    return s;
+}
+
+typedef struct collected {
+    int64_t sum, count;
+    bool bad;
+    int reduce, nreduce;
+} collected;
+
+static int collect_block(void *arg, const uint8_t *p, size_t n)
+{
+    collected *c = arg;
+    kiln_arena *a = kiln_arena_new();
+    for (size_t off = 0; off < n;) {
+        kiln_value v;
+        size_t used;
+        if (kiln_value_decode(a, p + off, n - off, &v, &used) != KILN_OK) {
+            c->bad = true;
+            break;
+        }
+        if ((v.u.i % 1000000) % c->nreduce != c->reduce) c->bad = true;
+        c->sum += v.u.i;
+        c->count++;
+        off += used;
+    }
+    kiln_arena_free(a);
+    return 0;
+}
+
+static void store_round_trip_groups_records_by_partition(void **state)
+{
+    enum { MAPS = 3, REDUCE = 5, PER_MAP = 40000 };
+    block_codec codecs[] = {CODEC_LZ4, CODEC_ZSTD, CODEC_NONE};
+    for (size_t c = 0; c < 3; c++) {
+        char dir[] = "/tmp/kiln-test-shuffle-XXXXXX";
+        shuffle_store *s = store_with(dir, MAPS, REDUCE, PER_MAP, codecs[c]);
+        int64_t total = 0, count = 0;
+        for (int r = 0; r < REDUCE; r++) {
+            collected col = {.reduce = r, .nreduce = REDUCE};
+            int failed = -1;
+            assert_int_equal(shuffle_read(s, 3, r, collect_block, &col, &failed), KILN_OK);
+            assert_false(col.bad);
+            total += col.sum;
+            count += col.count;
+        }
+        int64_t expect = 0;
+        for (int m = 0; m < MAPS; m++)
+            for (int i = 0; i < PER_MAP; i++) expect += (int64_t)m * 1000000 + i;
+        assert_int_equal(count, MAPS * PER_MAP);
+        assert_int_equal(total, expect);
+        assert_true(shuffle_bytes(s) > 0);
+        shuffle_store_free(s);
+        assert_int_equal(access(dir, F_OK) == 0, 1);
+        rmdir(dir);
+    }
+}
+
+/* Flips one byte at offset off of file path. */
+static void flip_byte(const char *path, off_t off)
+{
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    uint8_t b;
+    assert_int_equal(pread(fd, &b, 1, off), 1);
+    b ^= 0x5a;
+    assert_int_equal(pwrite(fd, &b, 1, off), 1);
+    close(fd);
+}
+
+static void damaged_files_are_fetch_failures_naming_the_map(void **state)
+{
+    char dir[] = "/tmp/kiln-test-shuffle-XXXXXX";
+    shuffle_store *s = store_with(dir, 3, 2, 30000, CODEC_LZ4);
+    char path[256];
+    snprintf(path, sizeof path, "%s/shuffle/shuffle_3_1.data", dir);
+    flip_byte(path, 100);
+    collected col = {.reduce = 0, .nreduce = 2};
+    int failed = -1;
+    assert_int_equal(shuffle_read(s, 3, 0, collect_block, &col, &failed), KILN_EFETCH);
+    assert_int_equal(failed, 1);
+    assert_non_null(strstr(kiln_last_error(), "map output 1"));
+    assert_non_null(strstr(kiln_last_error(), "shuffle_3_1.data"));
+    assert_false(col.bad); /* what was handed over before the damage was right */
+
+    /* Invalidated, the map output is missing until it is written again. */
+    shuffle_invalidate(s, 3, 1);
+    int missing[3];
+    assert_int_equal(shuffle_missing(s, 3, missing), 1);
+    assert_int_equal(missing[0], 1);
+    assert_int_equal(access(path, F_OK), -1);
+
+    /* Reading a forgotten map output is a fetch failure for it. */
+    failed = -1;
+    col = (collected){.reduce = 1, .nreduce = 2};
+    assert_int_equal(shuffle_read(s, 3, 1, collect_block, &col, &failed), KILN_EFETCH);
+    assert_int_equal(failed, 1);
+    shuffle_store_free(s);
+    rmdir(dir);
+
+    /* A damaged index: the map output it belongs to is named. */
+    char dir2[] = "/tmp/kiln-test-shuffle-XXXXXX";
+    s = store_with(dir2, 3, 2, 1000, CODEC_ZSTD);
+    snprintf(path, sizeof path, "%s/shuffle/shuffle_3_2.index", dir2);
+    flip_byte(path, 12);
+    failed = -1;
+    col = (collected){.reduce = 1, .nreduce = 2};
+    assert_int_equal(shuffle_read(s, 3, 1, collect_block, &col, &failed), KILN_EFETCH);
+    assert_int_equal(failed, 2);
+    assert_non_null(strstr(kiln_last_error(), "shuffle_3_2.index"));
+    shuffle_store_free(s);
+    rmdir(dir2);
+}
+
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+    closedir(d);
+    return n;
+}
+
+static void injected_write_failure_names_the_file_and_leaves_nothing(void **state)
+{
+    char dir[] = "/tmp/kiln-test-shuffle-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char sdir[256];
+    snprintf(sdir, sizeof sdir, "%s/shuffle", dir);
+    for (long nth = 1; nth <= 2; nth++) {
+        shuffle_store *s = shuffle_store_new(sdir, CODEC_LZ4);
+        assert_int_equal(shuffle_register(s, 9, 1, 4), KILN_OK);
+        shuffle_writer *w = shuffle_writer_open(s, 9, 0);
+        for (int i = 0; i < 1000; i++) {
+            kiln_value v = kiln_int(i);
+            assert_int_equal(shuffle_writer_add(w, i % 4, &v), KILN_OK);
+        }
+        io_fault_fail_write(nth, ENOSPC);
+        assert_int_equal(shuffle_writer_commit(w), KILN_EIO);
+        io_fault_fail_write(0, 0);
+        assert_non_null(strstr(kiln_last_error(), sdir));
+        assert_non_null(strstr(kiln_last_error(), "No space left on device"));
+        assert_false(shuffle_complete(s, 9));
+        assert_int_equal(count_entries(sdir), 0);
+        shuffle_store_free(s);
+    }
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(blocks_round_trip_with_every_codec),
+        cmocka_unit_test(every_corrupted_byte_is_detected),
+        cmocka_unit_test(well_sealed_block_with_lying_lengths_is_refused),
+        cmocka_unit_test(store_round_trip_groups_records_by_partition),
+        cmocka_unit_test(damaged_files_are_fetch_failures_naming_the_map),
+        cmocka_unit_test(injected_write_failure_names_the_file_and_leaves_nothing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
