@@ -53,7 +53,10 @@ const char *kiln_conf_get(const kiln_conf *conf, const char *key);
  * $KILN_CONF_DIR/kiln-defaults.conf), which ranks above $KILN_MASTER.
  * Keys: kiln.master = local | local[N] | local[*] | local[N,F] (F attempts
  * per task, default 1 in local mode as Spark), kiln.default.parallelism,
- * kiln.app.name, kiln.ui.showConsoleProgress (true/false).
+ * kiln.app.name, kiln.ui.showConsoleProgress (true/false),
+ * kiln.executor.memory (default 1g; each of the N task threads may hold
+ * 1/N of it before spilling), kiln.local.dir (scratch files),
+ * kiln.shuffle.compress.codec (lz4, zstd, none).
  * Returns KILN_OK or KILN_ECONF with a message naming the key. */
 int kiln_context_new(const kiln_conf *conf, kiln_context **out);
 /* Frees the context and every RDD, broadcast and accumulator it owns
@@ -65,6 +68,15 @@ const char *kiln_context_conf(const kiln_context *ctx, const char *key);
 int kiln_context_cores(const kiln_context *ctx);
 int kiln_context_default_parallelism(const kiln_context *ctx);
 int kiln_context_max_attempts(const kiln_context *ctx);
+
+/* What the context's jobs have done so far (as Spark's task metrics). */
+typedef struct kiln_metrics {
+    int64_t memory_budget;  /* kiln.executor.memory, bytes */
+    int64_t memory_peak;    /* most bytes held at once by accounted consumers */
+    int64_t spill_count;    /* times a task moved data to disk to stay in budget */
+    int64_t spill_bytes;    /* bytes of data moved (before compression) */
+} kiln_metrics;
+void kiln_context_metrics(const kiln_context *ctx, kiln_metrics *out);
 
 /* ---- User functions ------------------------------------------------------- */
 

@@ -107,6 +107,7 @@ int kiln_context_new(const kiln_conf *conf, kiln_context **out)
         rc = kiln_set_error(KILN_ECONF, "kiln.ui.showConsoleProgress: expected true or false");
         goto fail;
     }
+    if ((rc = mem_init(c))) goto fail;
     if ((rc = make_app_dir(c))) goto fail;
     block_codec codec;
     if ((rc = block_codec_parse(kiln_conf_get(c->conf, "kiln.shuffle.compress.codec"), &codec)))

@@ -161,6 +161,11 @@ struct kiln_context {
     bool show_progress;
     thread_pool *pool;
     char *app_dir; /* this context's scratch directory under kiln.local.dir */
+    int64_t mem_budget;     /* kiln.executor.memory */
+    int64_t mem_task_share; /* what one running task may hold before spilling */
+    _Atomic int64_t mem_used, mem_peak;
+    _Atomic uint64_t spill_seq; /* unique spill file names */
+    _Atomic int64_t spill_count, spill_bytes;
     shuffle_store *shuffles;
     pthread_mutex_t lock; /* accumulators, ids */
     /* RDDs and shuffle deps owned by the context */
@@ -179,6 +184,36 @@ struct kiln_context {
 /* Builds the effective configuration: $KILN_MASTER, then the defaults file,
  * then kiln_init's flags, then code (later ones override). Returns owned. */
 int conf_resolve(const kiln_conf *code, kiln_conf **out);
+
+/* ---- Memory budget (engine/memory.c) -------------------------------------- */
+
+/* Reads kiln.executor.memory (default 1g) and sets the per-task share. */
+int mem_init(kiln_context *c);
+/* Accounts n bytes held / given back by a consumer. */
+void mem_reserve(kiln_context *c, int64_t n);
+void mem_release(kiln_context *c, int64_t n);
+/* Counts a spill of n bytes in the context's metrics. */
+void mem_note_spill(kiln_context *c, int64_t n);
+/* A fresh path for a spill file in the context's scratch directory
+ * (spill_<n>.<ext>); out must hold 4096 bytes. */
+void spill_path(kiln_context *c, const char *ext, char *out);
+
+/* ---- External sort (engine/external_sort.c) ------------------------------ */
+
+/* Sorts (key, value) pairs by key, stably, spilling sorted runs to disk when
+ * it holds more than the task's share of memory. */
+typedef struct sorter sorter;
+sorter *sorter_new(kiln_task *t, bool descending);
+/* The arena records must be decoded into before sorter_push. */
+kiln_arena *sorter_arena(sorter *s);
+/* Adds a pair whose parts live in sorter_arena(s). */
+int sorter_push(sorter *s, const kiln_value *pair);
+/* Call once after the last push. */
+int sorter_finish(sorter *s);
+/* The sorted output in batches, like eng_iter's next. */
+int sorter_next(sorter *s, const kiln_value **vals, size_t *n);
+/* Frees everything and deletes the spill files. */
+void sorter_free(sorter *s);
 
 /* ---- Shuffle dependencies ------------------------------------------------- */
 

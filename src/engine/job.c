@@ -89,6 +89,26 @@ static int not_a_pair(kiln_task *t, shuffle_dep *d, const kiln_value *v)
     return rc;
 }
 
+/* Keeps the writer within the task's share of the memory budget: spills it
+ * when it holds more, and keeps the budget's count up to date. */
+static int account_writer(kiln_task *t, shuffle_writer *w, int64_t *accounted)
+{
+    kiln_context *ctx = t->ctx;
+    int64_t held = (int64_t)shuffle_writer_held(w);
+    if (held > ctx->mem_task_share) {
+        int rc = shuffle_writer_spill(w);
+        if (rc) return task_error(t, rc, "%s", kiln_last_error());
+        LOG(LOG_DEBUG, "shuffle", "task %d spilled %lld bytes of shuffle output", t->partition,
+            (long long)held);
+        mem_note_spill(ctx, held);
+        held = (int64_t)shuffle_writer_held(w);
+    }
+    if (held > *accounted) mem_reserve(ctx, held - *accounted);
+    else mem_release(ctx, *accounted - held);
+    *accounted = held;
+    return KILN_OK;
+}
+
 /* The map side of a shuffle: partitions (and optionally combines) the
  * parent's partition into the writer. */
 static int write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
@@ -108,8 +128,11 @@ static int write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
     uint64_t rr = (uint64_t)map * 0x9E3779B97F4A7C15ull;
     const kiln_value *vals;
     size_t n;
+    int64_t accounted = 0; /* bytes of w reserved in the memory budget */
     while (rc == KILN_OK && (rc = it->next(it, t, &vals, &n)) > 0) {
         rc = KILN_OK;
+        rc = account_writer(t, w, &accounted);
+        if (rc) break;
         if (cache) {
             rc = combine_cache_add_batch(t, &d->agg, cache, m, scratch, vals, n);
             if (rc == KILN_ETYPE)
@@ -138,6 +161,7 @@ static int write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
             }
         }
     }
+    mem_release(ctx, accounted);
     if (rc == KILN_OK && cache) rc = combine_cache_drain(t, &d->agg, cache, m);
     if (rc == KILN_OK && m) rc = write_combiners(d, m, w);
     combine_cache_free(cache);

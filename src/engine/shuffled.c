@@ -66,6 +66,7 @@ typedef struct reduce_iter {
     kiln_task *t;
     kiln_arena *arena;
     kiln_arena *scratch; /* SH_AGG: decoded records, reset per segment */
+    sorter *sort;        /* SH_SORT */
     agg_map *map;
     val_vec vals; /* SH_PLAIN / SH_SORT: decoded records; else output */
     size_t pos;
@@ -80,7 +81,8 @@ static int absorb(reduce_iter *ri, kiln_value *v)
 {
     kiln_task *t = ri->t;
     sh_kind kind = (sh_kind)ri->r->iarg;
-    if (kind == SH_PLAIN || kind == SH_SORT) return val_vec_push(&ri->vals, v) ? oom(t) : 0;
+    if (kind == SH_SORT) return sorter_push(ri->sort, v);
+    if (kind == SH_PLAIN) return val_vec_push(&ri->vals, v) ? oom(t) : 0;
     if (!kiln_is_pair(v)) return task_error(t, KILN_ECORRUPT, "shuffle record is not a pair");
     if (kind == SH_AGG) return agg_merge_combiner(t, &ri->r->deps[0]->agg, ri->map, v);
     bool created;
@@ -96,7 +98,7 @@ static int absorb_segment(void *arg, const uint8_t *p, size_t n)
     reduce_iter *ri = arg;
     size_t off = 0;
     /* Combiners are copied into the map, so their decoded form can go. */
-    kiln_arena *into = ri->scratch ? ri->scratch : ri->arena;
+    kiln_arena *into = ri->scratch ? ri->scratch : ri->sort ? sorter_arena(ri->sort) : ri->arena;
     if (ri->scratch) kiln_arena_reset(ri->scratch);
     while (off < n) {
         kiln_value v;
@@ -106,44 +108,6 @@ static int absorb_segment(void *arg, const uint8_t *p, size_t n)
         if ((rc = absorb(ri, &v))) return rc;
         off += used;
     }
-    return KILN_OK;
-}
-
-typedef struct sort_item {
-    kiln_value v;
-    size_t idx;
-} sort_item;
-
-static int cmp_asc(const void *a, const void *b)
-{
-    const sort_item *x = a, *y = b;
-    int c = kiln_value_cmp(kiln_key(&x->v), kiln_key(&y->v));
-    return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
-}
-
-static int cmp_desc(const void *a, const void *b)
-{
-    const sort_item *x = a, *y = b;
-    int c = kiln_value_cmp(kiln_key(&y->v), kiln_key(&x->v));
-    return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
-}
-
-/* Sorts the decoded pairs by key; ties keep shuffle order (stable). */
-static int sort_records(reduce_iter *ri)
-{
-    size_t n = ri->vals.n;
-    sort_item *items = malloc(sizeof *items * (n + 1));
-    if (!items) return oom(ri->t);
-    for (size_t i = 0; i < n; i++) {
-        if (!kiln_is_pair(&ri->vals.v[i])) {
-            free(items);
-            return task_error(ri->t, KILN_ETYPE, "sort_by_key expects (key, value) pairs");
-        }
-        items[i] = (sort_item){ri->vals.v[i], i};
-    }
-    qsort(items, n, sizeof *items, ri->r->deps[0]->descending ? cmp_desc : cmp_asc);
-    for (size_t i = 0; i < n; i++) ri->vals.v[i] = items[i].v;
-    free(items);
     return KILN_OK;
 }
 
@@ -192,7 +156,7 @@ static int reduce_load(reduce_iter *ri, int p)
             return rc;
         }
     }
-    if (r->iarg == SH_SORT) return sort_records(ri);
+    if (ri->sort) return sorter_finish(ri->sort);
     if (ri->map) return emit_map(ri);
     return KILN_OK;
 }
@@ -200,6 +164,7 @@ static int reduce_load(reduce_iter *ri, int p)
 static int reduce_next(eng_iter *base, kiln_task *t, const kiln_value **vals, size_t *n)
 {
     reduce_iter *ri = (reduce_iter *)base;
+    if (ri->sort) return sorter_next(ri->sort, vals, n);
     if (ri->pos >= ri->vals.n) return 0;
     size_t k = ri->vals.n - ri->pos < ENG_BATCH ? ri->vals.n - ri->pos : ENG_BATCH;
     *vals = ri->vals.v + ri->pos;
@@ -221,6 +186,7 @@ static void reduce_close(eng_iter *base)
         }
     }
     agg_map_free(ri->map);
+    sorter_free(ri->sort);
     kiln_arena_free(ri->arena);
     kiln_arena_free(ri->scratch);
     val_vec_release(&ri->vals);
@@ -246,6 +212,11 @@ static eng_iter *reduce_compute(kiln_rdd *r, int p, kiln_task *t)
             oom(t);
             return NULL;
         }
+    }
+    if (kind == SH_SORT && !(ri->sort = sorter_new(t, r->deps[0]->descending))) {
+        reduce_close(&ri->base);
+        oom(t);
+        return NULL;
     }
     if (reduce_load(ri, p)) {
         reduce_close(&ri->base);

@@ -40,6 +40,12 @@ void shuffle_invalidate(shuffle_store *s, int id, int map);
 shuffle_writer *shuffle_writer_open(shuffle_store *s, int id, int map);
 /* Appends the encoding of v to segment `reduce`. */
 int shuffle_writer_add(shuffle_writer *w, int reduce, const kiln_value *v);
+/* Bytes of records and blocks the writer holds in memory. */
+size_t shuffle_writer_held(const shuffle_writer *w);
+/* Moves everything held to a spill file in the store's directory, freeing
+ * the memory; commit stitches the spills back together partition by
+ * partition. KILN_EIO naming the file when the write fails. */
+int shuffle_writer_spill(shuffle_writer *w);
 /* Writes the files and publishes them (the first committed attempt of a map
  * wins); frees the writer. KILN_EIO naming the file when a write fails, and
  * then nothing is published and no file is left. */

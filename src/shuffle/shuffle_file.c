@@ -39,11 +39,21 @@ struct shuffle_store {
     uint64_t attempts; /* unique temporary names */
 };
 
+/* Blocks moved to disk to free memory: the per-partition offsets into the
+ * spill file (nreduce + 1 of them). */
+typedef struct spill {
+    char *path;
+    uint64_t *off;
+} spill;
+
 struct shuffle_writer {
     shuffle_store *s;
     int id, map, nreduce;
     kiln_buf *raw;  /* per reduce: records not yet in a block */
     kiln_buf *comp; /* per reduce: finished blocks */
+    size_t held;    /* bytes in raw and comp */
+    spill *spills;
+    size_t nspills;
 };
 
 static void data_path(const shuffle_store *s, int id, int map, char *out, size_t n, const char *ext)
@@ -185,16 +195,53 @@ shuffle_writer *shuffle_writer_open(shuffle_store *s, int id, int map)
 static int seal_block(shuffle_writer *w, int r)
 {
     if (w->raw[r].len == 0) return KILN_OK;
+    size_t before = w->comp[r].len;
     int rc = block_encode(w->s->codec, w->raw[r].data, w->raw[r].len, &w->comp[r]);
+    w->held = w->held - w->raw[r].len + (w->comp[r].len - before);
     w->raw[r].len = 0;
     return rc;
 }
 
 int shuffle_writer_add(shuffle_writer *w, int reduce, const kiln_value *v)
 {
+    size_t before = w->raw[reduce].len;
     int rc = kiln_value_encode(&w->raw[reduce], v);
+    w->held += w->raw[reduce].len - before;
     if (rc == KILN_OK && w->raw[reduce].len >= BLOCK_RAW_MAX) rc = seal_block(w, reduce);
     return rc;
+}
+
+size_t shuffle_writer_held(const shuffle_writer *w) { return w->held; }
+
+static int write_file(const char *path, const kiln_buf *pieces, int n);
+
+int shuffle_writer_spill(shuffle_writer *w)
+{
+    int rc = KILN_OK;
+    for (int r = 0; r < w->nreduce && rc == KILN_OK; r++) rc = seal_block(w, r);
+    spill *grown = rc ? NULL : realloc(w->spills, (w->nspills + 1) * sizeof *grown);
+    if (!grown) return rc ? rc : KILN_ENOMEM;
+    w->spills = grown;
+    spill *sp = &w->spills[w->nspills];
+    char path[4096];
+    pthread_mutex_lock(&w->s->lock);
+    uint64_t n = w->s->attempts++;
+    pthread_mutex_unlock(&w->s->lock);
+    snprintf(path, sizeof path, "%s/spill_%llu.blocks", w->s->dir, (unsigned long long)n);
+    sp->path = strdup(path);
+    sp->off = calloc((size_t)w->nreduce + 1, sizeof *sp->off);
+    if (!sp->path || !sp->off) {
+        free(sp->path);
+        free(sp->off);
+        return KILN_ENOMEM;
+    }
+    w->nspills++;
+    for (int r = 0; r < w->nreduce; r++) sp->off[r + 1] = sp->off[r] + w->comp[r].len;
+    rc = write_file(path, w->comp, w->nreduce);
+    if (rc) return rc;
+    for (int r = 0; r < w->nreduce; r++) kiln_buf_release(&w->comp[r]);
+    w->held = 0;
+    return KILN_OK;
 }
 
 static void put64(uint8_t *p, uint64_t x)
@@ -223,6 +270,60 @@ static int write_file(const char *path, const kiln_buf *pieces, int n)
     return rc;
 }
 
+/* The size of partition r's segment: its spilled blocks and those held. */
+static uint64_t segment_size(const shuffle_writer *w, int r)
+{
+    uint64_t n = w->comp[r].len;
+    for (size_t k = 0; k < w->nspills; k++) n += w->spills[k].off[r + 1] - w->spills[k].off[r];
+    return n;
+}
+
+/* Copies bytes [from, to) of the file at src_path to fd. */
+static int copy_range(int fd, const char *path, const char *src_path, uint64_t from, uint64_t to,
+                      kiln_buf *chunk)
+{
+    int in = open(src_path, O_RDONLY | O_CLOEXEC);
+    if (in < 0) return kiln_set_error(KILN_EIO, "cannot open %s: %s", src_path, strerror(errno));
+    int rc = kiln_buf_reserve(chunk, 1 << 20);
+    while (rc == KILN_OK && from < to) {
+        size_t want = to - from < (1u << 20) ? (size_t)(to - from) : (1u << 20);
+        ssize_t got = pread(in, chunk->data, want, (off_t)from);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+            rc = kiln_set_error(KILN_EIO, "cannot read %s: %s", src_path,
+                                got < 0 ? strerror(errno) : "file too short");
+            break;
+        }
+        rc = io_write_full(fd, chunk->data, (size_t)got, path);
+        from += (uint64_t)got;
+    }
+    close(in);
+    return rc;
+}
+
+/* Writes the data file: each partition's spilled segments in spill order,
+ * then its blocks still in memory. */
+static int write_data(shuffle_writer *w, const char *path)
+{
+    if (w->nspills == 0) return write_file(path, w->comp, w->nreduce);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return kiln_set_error(KILN_EIO, "cannot create %s: %s", path, strerror(errno));
+    kiln_buf chunk;
+    kiln_buf_init(&chunk);
+    int rc = KILN_OK;
+    for (int r = 0; r < w->nreduce && rc == KILN_OK; r++) {
+        for (size_t k = 0; k < w->nspills && rc == KILN_OK; k++)
+            rc = copy_range(fd, path, w->spills[k].path, w->spills[k].off[r],
+                            w->spills[k].off[r + 1], &chunk);
+        if (rc == KILN_OK && w->comp[r].len)
+            rc = io_write_full(fd, w->comp[r].data, w->comp[r].len, path);
+    }
+    kiln_buf_release(&chunk);
+    if (close(fd) != 0 && rc == KILN_OK)
+        rc = kiln_set_error(KILN_EIO, "cannot write %s: %s", path, strerror(errno));
+    return rc;
+}
+
 /* Builds the index: magic, count, nreduce + 1 offsets, checksum. */
 static int build_index(shuffle_writer *w, kiln_buf *index)
 {
@@ -234,7 +335,7 @@ static int build_index(shuffle_writer *w, kiln_buf *index)
     uint64_t off = 0;
     for (int r = 0; r <= w->nreduce; r++) {
         put64(p + 8 + 8 * (size_t)r, off);
-        if (r < w->nreduce) off += w->comp[r].len;
+        if (r < w->nreduce) off += segment_size(w, r);
     }
     put64(p + n - 8, XXH64(p, n - 8, 0));
     index->len = n;
@@ -256,7 +357,7 @@ int shuffle_writer_commit(shuffle_writer *w)
     pthread_mutex_unlock(&s->lock);
     snprintf(tmp_data, sizeof tmp_data, "%s/tmp_%llu.data", s->dir, (unsigned long long)attempt);
     snprintf(tmp_index, sizeof tmp_index, "%s/tmp_%llu.index", s->dir, (unsigned long long)attempt);
-    if (rc == KILN_OK) rc = write_file(tmp_data, w->comp, w->nreduce);
+    if (rc == KILN_OK) rc = write_data(w, tmp_data);
     if (rc == KILN_OK) rc = write_file(tmp_index, &index, 1);
     kiln_buf_release(&index);
 
@@ -284,6 +385,12 @@ int shuffle_writer_commit(shuffle_writer *w)
 void shuffle_writer_abort(shuffle_writer *w)
 {
     if (!w) return;
+    for (size_t k = 0; k < w->nspills; k++) {
+        unlink(w->spills[k].path);
+        free(w->spills[k].path);
+        free(w->spills[k].off);
+    }
+    free(w->spills);
     for (int r = 0; r < w->nreduce; r++) {
         kiln_buf_release(&w->raw[r]);
         kiln_buf_release(&w->comp[r]);

@@ -1,0 +1,58 @@
+/*
+ * engine/memory.c - the executor's memory budget (kiln.executor.memory).
+ *
+ * Consumers that can grow without bound (shuffle writers, sort buffers)
+ * reserve what they hold and give it back when they spill or finish. Each
+ * running task may hold up to budget / cores before it must spill, the
+ * static half of Spark's rule (a task gets between 1/(2N) and 1/N of the
+ * pool); the total is tracked so tests and logs can see it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "engine/engine.h"
+
+int mem_init(kiln_context *c)
+{
+    const char *v = kiln_conf_get(c->conf, "kiln.executor.memory");
+    int64_t budget = 1024ll << 20; /* 1 GiB, Spark's default executor memory */
+    if (v && (parse_size(v, &budget) || budget < (1 << 20)))
+        return kiln_set_error(KILN_ECONF,
+                              "kiln.executor.memory: expected a size of at least 1m (like 512m "
+                              "or 4g), got '%s'",
+                              v);
+    c->mem_budget = budget;
+    c->mem_task_share = budget / (c->cores > 0 ? c->cores : 1);
+    return KILN_OK;
+}
+
+void mem_reserve(kiln_context *c, int64_t n)
+{
+    int64_t now = atomic_fetch_add(&c->mem_used, n) + n;
+    int64_t peak = atomic_load(&c->mem_peak);
+    while (now > peak && !atomic_compare_exchange_weak(&c->mem_peak, &peak, now)) {
+    }
+}
+
+void mem_release(kiln_context *c, int64_t n) { atomic_fetch_sub(&c->mem_used, n); }
+
+void spill_path(kiln_context *c, const char *ext, char *out)
+{
+    uint64_t n = atomic_fetch_add(&c->spill_seq, 1);
+    snprintf(out, 4096, "%s/spill_%llu.%s", c->app_dir, (unsigned long long)n, ext);
+}
+
+void mem_note_spill(kiln_context *c, int64_t n)
+{
+    atomic_fetch_add(&c->spill_count, 1);
+    atomic_fetch_add(&c->spill_bytes, n);
+}
+
+void kiln_context_metrics(const kiln_context *c, kiln_metrics *out)
+{
+    kiln_context *m = (kiln_context *)c; /* atomics are read, not changed */
+    *out = (kiln_metrics){.memory_budget = c->mem_budget,
+                          .memory_peak = atomic_load(&m->mem_peak),
+                          .spill_count = atomic_load(&m->spill_count),
+                          .spill_bytes = atomic_load(&m->spill_bytes)};
+}

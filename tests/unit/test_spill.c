@@ -1,0 +1,181 @@
+/*
+ * test_spill.c - jobs under a tiny memory budget (kiln.executor.memory=1m):
+ * sort_by_key (ascending and descending) of 200,000 records spills sorted
+ * runs and shuffle output, and still equals a stable reference sort exactly
+ * (equal keys in input order); the same job under the default budget does not
+ * spill and gives the same answer; spill files are gone after success and
+ * after a failed job.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "kiln.h"
+
+enum { N = 200000 };
+
+typedef struct item {
+    kiln_value v;
+    size_t idx;
+} item;
+
+static bool g_desc;
+
+static int cmp_items(const void *a, const void *b)
+{
+    const item *x = a, *y = b;
+    int c = kiln_value_cmp(kiln_key(&x->v), kiln_key(&y->v));
+    if (g_desc) c = -c;
+    return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* (key, index): keys are short strings from a small alphabet, so many tie. */
+static kiln_value *make_pairs(kiln_arena *a)
+{
+    rng g;
+    rng_seed(&g, 99);
+    kiln_value *v = malloc(sizeof *v * N);
+    for (size_t i = 0; i < N; i++) {
+        char key[8];
+        int len = 1 + (int)(rng_next(&g) % 4);
+        for (int k = 0; k < len; k++) key[k] = (char)('a' + rng_next(&g) % 6);
+        v[i] = kiln_pair(a, kiln_str_new(a, key, (size_t)len), kiln_int((int64_t)i));
+    }
+    return v;
+}
+
+static int entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+    if (d) closedir(d);
+    return n;
+}
+
+static kiln_context *context(const char *budget, const char *dir)
+{
+    kiln_conf *conf = kiln_conf_new();
+    kiln_conf_set(conf, "kiln.master", "local[2]");
+    kiln_conf_set(conf, "kiln.ui.showConsoleProgress", "false");
+    kiln_conf_set(conf, "kiln.local.dir", dir);
+    if (budget) kiln_conf_set(conf, "kiln.executor.memory", budget);
+    kiln_context *ctx;
+    assert_int_equal(kiln_context_new(conf, &ctx), KILN_OK);
+    kiln_conf_free(conf);
+    return ctx;
+}
+
+static void sort_matches_stable_reference(const char *budget, bool descending, bool expect_spill)
+{
+    char dir[] = "/tmp/kiln-test-spill-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    kiln_arena *a = kiln_arena_new();
+    kiln_value *pairs = make_pairs(a);
+    item *ref = malloc(sizeof *ref * N);
+    for (size_t i = 0; i < N; i++) ref[i] = (item){pairs[i], i};
+    g_desc = descending;
+    qsort(ref, N, sizeof *ref, cmp_items);
+
+    kiln_context *ctx = context(budget, dir);
+    kiln_rdd *sorted = kiln_rdd_sort_by_key(kiln_parallelize(ctx, pairs, N, 5), !descending, 4);
+    kiln_value got;
+    assert_int_equal(kiln_rdd_collect(sorted, a, &got), KILN_OK);
+    assert_int_equal(got.len, N);
+    for (size_t i = 0; i < N; i++)
+        if (!kiln_value_eq(&got.u.items[i], &ref[i].v))
+            fail_msg("budget %s: record %zu differs from the stable reference", budget, i);
+    kiln_metrics m;
+    kiln_context_metrics(ctx, &m);
+    if (expect_spill) {
+        assert_true(m.spill_count > 0);
+        assert_true(m.spill_bytes > 0);
+        assert_int_equal(m.memory_budget, 1 << 20);
+    } else {
+        assert_int_equal(m.spill_count, 0);
+    }
+    kiln_context_free(ctx);
+    assert_int_equal(entries(dir), 0);
+    rmdir(dir);
+    free(ref);
+    free(pairs);
+    kiln_arena_free(a);
+}
+
+static void sort_ascending_under_1m_spills_and_matches(void **state)
+{
+    sort_matches_stable_reference("1m", false, true);
+}
+
+static void sort_descending_under_1m_spills_and_matches(void **state)
+{
+    sort_matches_stable_reference("1m", true, true);
+}
+
+static void sort_under_default_budget_does_not_spill(void **state)
+{
+    sort_matches_stable_reference(NULL, false, false);
+}
+
+/* Fails on the last record of partition 3 (after the sort has spilled). */
+static int fail_late(kiln_task *t, const kiln_value *in, bool *keep, const void *env)
+{
+    *keep = true;
+    if (kiln_val(in)->u.i == N - 1) return kiln_task_fail(t, "failing on purpose");
+    return 0;
+}
+
+static void spill_files_are_removed_after_a_failed_job(void **state)
+{
+    char dir[] = "/tmp/kiln-test-spill-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    kiln_arena *a = kiln_arena_new();
+    kiln_value *pairs = make_pairs(a);
+    kiln_context *ctx = context("1m", dir);
+    kiln_rdd *sorted = kiln_rdd_sort_by_key(kiln_parallelize(ctx, pairs, N, 5), true, 4);
+    kiln_value got;
+    assert_int_not_equal(kiln_rdd_collect(kiln_rdd_filter(sorted, fail_late, NULL, 0), a, &got),
+                         KILN_OK);
+    assert_non_null(strstr(kiln_last_error(), "failing on purpose"));
+    /* Only the committed shuffle files of the context remain: no spill file. */
+    char app[512] = "";
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strncmp(e->d_name, "kiln-", 5) == 0) snprintf(app, sizeof app, "%s/%s", dir, e->d_name);
+    closedir(d);
+    d = opendir(app);
+    assert_non_null(d);
+    while ((e = readdir(d))) assert_null(strstr(e->d_name, "spill_"));
+    closedir(d);
+    kiln_metrics m;
+    kiln_context_metrics(ctx, &m);
+    assert_true(m.spill_count > 0);
+    kiln_context_free(ctx);
+    assert_int_equal(entries(dir), 0);
+    rmdir(dir);
+    free(pairs);
+    kiln_arena_free(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sort_ascending_under_1m_spills_and_matches),
+        cmocka_unit_test(sort_descending_under_1m_spills_and_matches),
+        cmocka_unit_test(sort_under_default_budget_does_not_spill),
+        cmocka_unit_test(spill_files_are_removed_after_a_failed_job),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
