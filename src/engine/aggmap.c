@@ -54,12 +54,30 @@ void agg_map_free(agg_map *m)
 
 void agg_map_clear(agg_map *m)
 {
-    memset(m->slots, 0, (m->mask + 1) * sizeof *m->slots);
     m->n = 0;
     kiln_arena_reset(m->arena);
+    /* Back to the initial size, so a cleared map holds little memory. */
+    uint64_t *small = calloc((size_t)1 << INITIAL_SLOTS_LOG2, sizeof *small);
+    if (small) {
+        free(m->slots);
+        m->slots = small;
+        m->mask = ((size_t)1 << INITIAL_SLOTS_LOG2) - 1;
+        m->shift = 64 - INITIAL_SLOTS_LOG2;
+        free(m->order);
+        m->order = NULL;
+        m->cap = 0;
+    } else {
+        memset(m->slots, 0, (m->mask + 1) * sizeof *m->slots);
+    }
 }
 
 kiln_arena *agg_map_arena(agg_map *m) { return m->arena; }
+
+size_t agg_map_bytes(const agg_map *m)
+{
+    return kiln_arena_bytes(m->arena) + (m->mask + 1) * sizeof *m->slots +
+           m->cap * sizeof *m->order;
+}
 size_t agg_map_size(const agg_map *m) { return m->n; }
 agg_entry *agg_map_at(agg_map *m, size_t i) { return m->order[i]; }
 

@@ -247,6 +247,19 @@ shuffle_dep *dep_new(kiln_rdd *parent, int nreduce, dep_part part);
 /* Partition of a record's key (pairs) or of the record (round robin). */
 int dep_partition(const shuffle_dep *d, const kiln_value *key);
 
+/* ---- Reduce-side aggregation past the budget (engine/agg_spill.c) -------- */
+
+/* Output-shaped records of kind (SH_AGG, SH_GROUP, SH_COGROUP), sorted by
+ * key through a sorter, then merged so each key appears once. */
+typedef struct agg_spill agg_spill;
+agg_spill *agg_spill_new(kiln_task *t, int kind, const aggregator *a);
+/* Copies rec in (it may be freed after the call). */
+int agg_spill_add(agg_spill *s, const kiln_value *rec);
+int agg_spill_finish(agg_spill *s);
+/* The merged records in batches, like eng_iter's next. */
+int agg_spill_next(agg_spill *s, const kiln_value **vals, size_t *n);
+void agg_spill_free(agg_spill *s);
+
 /* ---- Jobs --------------------------------------------------------------- */
 
 /* Computes one partition's result into out (encoded bytes) from the
@@ -296,6 +309,9 @@ typedef struct agg_entry {
 agg_map *agg_map_new(void);
 void agg_map_free(agg_map *m);
 kiln_arena *agg_map_arena(agg_map *m);
+/* Memory the map holds: arena, slots and order array (group lists in aux
+ * are not included; their owners count them). */
+size_t agg_map_bytes(const agg_map *m);
 /* Forgets every entry (keeps the slot array's size). */
 void agg_map_clear(agg_map *m);
 /* Finds key (hash h); when absent inserts it (key deep-copied) with a null

@@ -132,6 +132,14 @@ static int write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
     while (rc == KILN_OK && (rc = it->next(it, t, &vals, &n)) > 0) {
         rc = KILN_OK;
         rc = account_writer(t, w, &accounted);
+        /* A map of combiners past the task's share goes to the shuffle as
+         * partial results; the reduce side merges them (Spark's map-side
+         * combine spills the same way, and zero values may count again). */
+        if (rc == KILN_OK && m && (int64_t)agg_map_bytes(m) > ctx->mem_task_share) {
+            mem_note_spill(ctx, (int64_t)agg_map_bytes(m));
+            rc = write_combiners(d, m, w);
+            agg_map_clear(m);
+        }
         if (rc) break;
         if (cache) {
             rc = combine_cache_add_batch(t, &d->agg, cache, m, scratch, vals, n);

@@ -67,6 +67,10 @@ typedef struct reduce_iter {
     kiln_arena *arena;
     kiln_arena *scratch; /* SH_AGG: decoded records, reset per segment */
     sorter *sort;        /* SH_SORT */
+    agg_spill *spill;    /* SH_AGG / SH_GROUP / SH_COGROUP once over budget */
+    kiln_arena *tmp;     /* one output record while spilling */
+    int64_t list_bytes;  /* memory of the group lists (estimated) */
+    size_t absorbed;
     agg_map *map;
     val_vec vals; /* SH_PLAIN / SH_SORT: decoded records; else output */
     size_t pos;
@@ -77,6 +81,17 @@ typedef struct reduce_iter {
 static int oom(kiln_task *t) { return task_error(t, KILN_ENOMEM, "out of memory"); }
 
 /* Folds one decoded record into the iterator's state. */
+static int spill_map(reduce_iter *ri);
+
+/* Memory the aggregation holds; past half the task's share the map spills
+ * (the sorter it spills into may take the other half). */
+static int check_memory(reduce_iter *ri)
+{
+    int64_t held = (int64_t)agg_map_bytes(ri->map);
+    if (ri->r->iarg != SH_AGG) held += (int64_t)kiln_arena_bytes(ri->arena) + ri->list_bytes;
+    return held > ri->t->ctx->mem_task_share / 2 ? spill_map(ri) : KILN_OK;
+}
+
 static int absorb(reduce_iter *ri, kiln_value *v)
 {
     kiln_task *t = ri->t;
@@ -84,13 +99,21 @@ static int absorb(reduce_iter *ri, kiln_value *v)
     if (kind == SH_SORT) return sorter_push(ri->sort, v);
     if (kind == SH_PLAIN) return val_vec_push(&ri->vals, v) ? oom(t) : 0;
     if (!kiln_is_pair(v)) return task_error(t, KILN_ECORRUPT, "shuffle record is not a pair");
-    if (kind == SH_AGG) return agg_merge_combiner(t, &ri->r->deps[0]->agg, ri->map, v);
-    bool created;
-    agg_entry *e = agg_map_upsert(ri->map, kiln_key(v), kiln_value_hash(kiln_key(v)), &created);
-    if (!e) return oom(t);
-    if (created && !(e->aux = calloc(1, sizeof(group_lists)))) return oom(t);
-    /* The value was decoded into ri->arena, which lives as long as the map. */
-    return val_vec_push(&((group_lists *)e->aux)->side[ri->side], kiln_val(v)) ? oom(t) : 0;
+    int rc;
+    if (kind == SH_AGG) {
+        rc = agg_merge_combiner(t, &ri->r->deps[0]->agg, ri->map, v);
+    } else {
+        bool created;
+        agg_entry *e =
+            agg_map_upsert(ri->map, kiln_key(v), kiln_value_hash(kiln_key(v)), &created);
+        if (!e) return oom(t);
+        if (created && !(e->aux = calloc(1, sizeof(group_lists)))) return oom(t);
+        /* The value was decoded into ri->arena, which lives as long as the map. */
+        rc = val_vec_push(&((group_lists *)e->aux)->side[ri->side], kiln_val(v)) ? oom(t) : 0;
+        ri->list_bytes += 2 * sizeof(kiln_value);
+    }
+    if (rc == KILN_OK && (++ri->absorbed & 1023) == 0) rc = check_memory(ri);
+    return rc;
 }
 
 static int absorb_segment(void *arg, const uint8_t *p, size_t n)
@@ -111,28 +134,75 @@ static int absorb_segment(void *arg, const uint8_t *p, size_t n)
     return KILN_OK;
 }
 
+/* Builds entry e's output record in arena a. */
+static int entry_record(reduce_iter *ri, agg_entry *e, kiln_arena *a, kiln_value *out)
+{
+    sh_kind kind = (sh_kind)ri->r->iarg;
+    if (kind == SH_AGG) {
+        *out = kiln_pair(a, e->key, e->val);
+    } else {
+        group_lists *g = e->aux;
+        kiln_value l0 = g->side[0].n ? kiln_list_new(a, g->side[0].v, g->side[0].n)
+                                     : kiln_list_ref(NULL, 0);
+        if (kind == SH_GROUP) {
+            *out = kiln_pair(a, e->key, l0);
+        } else {
+            kiln_value l1 = g->side[1].n ? kiln_list_new(a, g->side[1].v, g->side[1].n)
+                                         : kiln_list_ref(NULL, 0);
+            *out = kiln_pair(a, e->key, kiln_pair(a, l0, l1));
+        }
+    }
+    return out->type == KILN_NULL ? oom(ri->t) : KILN_OK;
+}
+
 /* Turns the map's entries into output records. */
 static int emit_map(reduce_iter *ri)
 {
-    sh_kind kind = (sh_kind)ri->r->iarg;
     for (size_t i = 0; i < agg_map_size(ri->map); i++) {
-        agg_entry *e = agg_map_at(ri->map, i);
         kiln_value out;
-        if (kind == SH_AGG) {
-            out = kiln_pair(ri->arena, e->key, e->val);
-        } else {
-            group_lists *g = e->aux;
-            kiln_value a = kiln_list_new(ri->arena, g->side[0].v, g->side[0].n);
-            if (kind == SH_GROUP) {
-                out = kiln_pair(ri->arena, e->key, a);
-            } else {
-                kiln_value b = kiln_list_new(ri->arena, g->side[1].v, g->side[1].n);
-                out = kiln_pair(ri->arena, e->key, kiln_pair(ri->arena, a, b));
-            }
-        }
-        if (out.type == KILN_NULL || val_vec_push(&ri->vals, &out)) return oom(ri->t);
+        if (entry_record(ri, agg_map_at(ri->map, i), ri->arena, &out) ||
+            val_vec_push(&ri->vals, &out))
+            return oom(ri->t);
     }
     return KILN_OK;
+}
+
+static void free_lists(reduce_iter *ri)
+{
+    if (!ri->map || ri->r->iarg == SH_AGG) return;
+    for (size_t i = 0; i < agg_map_size(ri->map); i++) {
+        group_lists *g = agg_map_at(ri->map, i)->aux;
+        if (!g) continue;
+        val_vec_release(&g->side[0]);
+        val_vec_release(&g->side[1]);
+        free(g);
+    }
+    ri->list_bytes = 0;
+}
+
+/* Moves the map's entries into the spill (sorted, on disk past the budget)
+ * and empties the map. */
+static int spill_map(reduce_iter *ri)
+{
+    kiln_task *t = ri->t;
+    if (!ri->spill) {
+        ri->spill = agg_spill_new(t, (int)ri->r->iarg, &ri->r->deps[0]->agg);
+        ri->tmp = kiln_arena_new();
+        if (!ri->spill || !ri->tmp) return oom(t);
+    }
+    mem_note_spill(t->ctx, (int64_t)agg_map_bytes(ri->map));
+    int rc = KILN_OK;
+    for (size_t i = 0; i < agg_map_size(ri->map) && rc == KILN_OK; i++) {
+        kiln_value rec;
+        kiln_arena_reset(ri->tmp);
+        rc = entry_record(ri, agg_map_at(ri->map, i), ri->tmp, &rec);
+        if (rc == KILN_OK) rc = agg_spill_add(ri->spill, &rec);
+    }
+    free_lists(ri);
+    agg_map_clear(ri->map);
+    /* Group values were decoded here; none is referenced any more. */
+    if (ri->r->iarg != SH_AGG) kiln_arena_reset(ri->arena);
+    return rc;
 }
 
 static int reduce_load(reduce_iter *ri, int p)
@@ -157,6 +227,10 @@ static int reduce_load(reduce_iter *ri, int p)
         }
     }
     if (ri->sort) return sorter_finish(ri->sort);
+    if (ri->spill) {
+        int rc = spill_map(ri);
+        return rc ? rc : agg_spill_finish(ri->spill);
+    }
     if (ri->map) return emit_map(ri);
     return KILN_OK;
 }
@@ -165,6 +239,7 @@ static int reduce_next(eng_iter *base, kiln_task *t, const kiln_value **vals, si
 {
     reduce_iter *ri = (reduce_iter *)base;
     if (ri->sort) return sorter_next(ri->sort, vals, n);
+    if (ri->spill) return agg_spill_next(ri->spill, vals, n);
     if (ri->pos >= ri->vals.n) return 0;
     size_t k = ri->vals.n - ri->pos < ENG_BATCH ? ri->vals.n - ri->pos : ENG_BATCH;
     *vals = ri->vals.v + ri->pos;
@@ -176,17 +251,11 @@ static int reduce_next(eng_iter *base, kiln_task *t, const kiln_value **vals, si
 static void reduce_close(eng_iter *base)
 {
     reduce_iter *ri = (reduce_iter *)base;
-    if (ri->map && ri->r->iarg != SH_AGG) {
-        for (size_t i = 0; i < agg_map_size(ri->map); i++) {
-            group_lists *g = agg_map_at(ri->map, i)->aux;
-            if (!g) continue;
-            val_vec_release(&g->side[0]);
-            val_vec_release(&g->side[1]);
-            free(g);
-        }
-    }
+    free_lists(ri);
     agg_map_free(ri->map);
     sorter_free(ri->sort);
+    agg_spill_free(ri->spill);
+    kiln_arena_free(ri->tmp);
     kiln_arena_free(ri->arena);
     kiln_arena_free(ri->scratch);
     val_vec_release(&ri->vals);

@@ -169,6 +169,101 @@ static void spill_files_are_removed_after_a_failed_job(void **state)
     kiln_arena_free(a);
 }
 
+/* ---- aggregation past the budget ------------------------------------------ */
+
+enum { AGG_N = 400000 };
+
+static void reduce_by_key_under_1m_spills_and_matches(void **state)
+{
+    char dir[] = "/tmp/kiln-test-spill-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    kiln_arena *a = kiln_arena_new();
+    kiln_value *pairs = malloc(sizeof *pairs * AGG_N);
+    int64_t *expect = calloc(300000, sizeof *expect);
+    bool *occurs = calloc(300000, sizeof *occurs);
+    rng g;
+    rng_seed(&g, 5);
+    for (size_t i = 0; i < AGG_N; i++) {
+        int64_t k = (int64_t)(rng_next(&g) % 300000);
+        int64_t v = (int64_t)(rng_next(&g) % 1000);
+        expect[k] += v;
+        occurs[k] = true;
+        pairs[i] = kiln_pair(a, kiln_int(k), kiln_int(v));
+    }
+    kiln_context *ctx = context("1m", dir);
+    kiln_rdd *sums = kiln_rdd_reduce_by_key(kiln_parallelize(ctx, pairs, AGG_N, 4), kiln_fn_add,
+                                            NULL, 0, 3);
+    kiln_value got;
+    assert_int_equal(kiln_rdd_collect(sums, a, &got), KILN_OK);
+    size_t distinct = 0;
+    for (size_t k = 0; k < 300000; k++) distinct += occurs[k];
+    bool *seen = calloc(300000, sizeof *seen);
+    for (uint32_t i = 0; i < got.len; i++) {
+        int64_t k = kiln_key(&got.u.items[i])->u.i;
+        assert_true(occurs[k]);
+        assert_false(seen[k]); /* each key exactly once */
+        seen[k] = true;
+        assert_int_equal(kiln_val(&got.u.items[i])->u.i, expect[k]);
+    }
+    assert_int_equal(got.len, distinct);
+    kiln_metrics m;
+    kiln_context_metrics(ctx, &m);
+    assert_true(m.spill_count > 0);
+    kiln_context_free(ctx);
+    assert_int_equal(entries(dir), 0);
+    rmdir(dir);
+    free(seen);
+    free(occurs);
+    free(expect);
+    free(pairs);
+    kiln_arena_free(a);
+}
+
+/* One key holds 150,000 of the values: its list must come out whole and in
+ * input order, beside 50,000 other keys, under a 1 MiB budget. */
+static void group_by_key_with_a_huge_key_under_1m(void **state)
+{
+    enum { HOT = 150000, OTHER = 50000, TOTAL = HOT + OTHER };
+    char dir[] = "/tmp/kiln-test-spill-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    kiln_arena *a = kiln_arena_new();
+    kiln_value *pairs = malloc(sizeof *pairs * TOTAL);
+    for (size_t i = 0; i < TOTAL; i++) {
+        bool hot = i % 4 != 3; /* 3 of 4 records belong to the hot key */
+        int64_t k = hot ? -1 : (int64_t)i;
+        pairs[i] = kiln_pair(a, kiln_int(k), kiln_int((int64_t)i));
+    }
+    kiln_context *ctx = context("1m", dir);
+    kiln_rdd *groups = kiln_rdd_group_by_key(kiln_parallelize(ctx, pairs, TOTAL, 4), 2);
+    kiln_value got;
+    assert_int_equal(kiln_rdd_collect(groups, a, &got), KILN_OK);
+    assert_int_equal(got.len, 1 + OTHER);
+    for (uint32_t i = 0; i < got.len; i++) {
+        const kiln_value *g = &got.u.items[i];
+        const kiln_value *l = kiln_val(g);
+        if (kiln_key(g)->u.i == -1) {
+            assert_int_equal(l->len, HOT);
+            int64_t prev = -1;
+            for (uint32_t j = 0; j < l->len; j++) { /* input order, only hot rows */
+                assert_true(l->u.items[j].u.i > prev);
+                assert_int_not_equal(l->u.items[j].u.i % 4, 3);
+                prev = l->u.items[j].u.i;
+            }
+        } else {
+            assert_int_equal(l->len, 1);
+            assert_int_equal(l->u.items[0].u.i, kiln_key(g)->u.i);
+        }
+    }
+    kiln_metrics m;
+    kiln_context_metrics(ctx, &m);
+    assert_true(m.spill_count > 0);
+    kiln_context_free(ctx);
+    assert_int_equal(entries(dir), 0);
+    rmdir(dir);
+    free(pairs);
+    kiln_arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +271,8 @@ int main(void)
         cmocka_unit_test(sort_descending_under_1m_spills_and_matches),
         cmocka_unit_test(sort_under_default_budget_does_not_spill),
         cmocka_unit_test(spill_files_are_removed_after_a_failed_job),
+        cmocka_unit_test(reduce_by_key_under_1m_spills_and_matches),
+        cmocka_unit_test(group_by_key_with_a_huge_key_under_1m),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
