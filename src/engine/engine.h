@@ -192,6 +192,9 @@ int mem_init(kiln_context *c);
 /* Accounts n bytes held / given back by a consumer. */
 void mem_reserve(kiln_context *c, int64_t n);
 void mem_release(kiln_context *c, int64_t n);
+/* Moves a consumer's tally (*accounted) to held, reserving or releasing the
+ * difference. */
+void mem_track(kiln_context *c, int64_t *accounted, int64_t held);
 /* Counts a spill of n bytes in the context's metrics. */
 void mem_note_spill(kiln_context *c, int64_t n);
 /* A fresh path for a spill file in the context's scratch directory

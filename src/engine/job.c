@@ -103,9 +103,7 @@ static int account_writer(kiln_task *t, shuffle_writer *w, int64_t *accounted)
         mem_note_spill(ctx, held);
         held = (int64_t)shuffle_writer_held(w);
     }
-    if (held > *accounted) mem_reserve(ctx, held - *accounted);
-    else mem_release(ctx, *accounted - held);
-    *accounted = held;
+    mem_track(ctx, accounted, held);
     return KILN_OK;
 }
 
@@ -128,7 +126,7 @@ static int write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
     uint64_t rr = (uint64_t)map * 0x9E3779B97F4A7C15ull;
     const kiln_value *vals;
     size_t n;
-    int64_t accounted = 0; /* bytes of w reserved in the memory budget */
+    int64_t accounted = 0, map_accounted = 0; /* bytes of w and m in the budget */
     while (rc == KILN_OK && (rc = it->next(it, t, &vals, &n)) > 0) {
         rc = KILN_OK;
         rc = account_writer(t, w, &accounted);
@@ -140,6 +138,7 @@ static int write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
             rc = write_combiners(d, m, w);
             agg_map_clear(m);
         }
+        if (m) mem_track(ctx, &map_accounted, (int64_t)agg_map_bytes(m));
         if (rc) break;
         if (cache) {
             rc = combine_cache_add_batch(t, &d->agg, cache, m, scratch, vals, n);
@@ -169,7 +168,7 @@ static int write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
             }
         }
     }
-    mem_release(ctx, accounted);
+    mem_release(ctx, accounted + map_accounted);
     if (rc == KILN_OK && cache) rc = combine_cache_drain(t, &d->agg, cache, m);
     if (rc == KILN_OK && m) rc = write_combiners(d, m, w);
     combine_cache_free(cache);

@@ -56,3 +56,10 @@ void kiln_context_metrics(const kiln_context *c, kiln_metrics *out)
                           .spill_count = atomic_load(&m->spill_count),
                           .spill_bytes = atomic_load(&m->spill_bytes)};
 }
+
+void mem_track(kiln_context *c, int64_t *accounted, int64_t held)
+{
+    if (held > *accounted) mem_reserve(c, held - *accounted);
+    else mem_release(c, *accounted - held);
+    *accounted = held;
+}

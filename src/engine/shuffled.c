@@ -71,6 +71,7 @@ typedef struct reduce_iter {
     kiln_arena *tmp;     /* one output record while spilling */
     int64_t list_bytes;  /* memory of the group lists (estimated) */
     size_t absorbed;
+    int64_t accounted; /* bytes of the map and lists in the memory budget */
     agg_map *map;
     val_vec vals; /* SH_PLAIN / SH_SORT: decoded records; else output */
     size_t pos;
@@ -89,7 +90,11 @@ static int check_memory(reduce_iter *ri)
 {
     int64_t held = (int64_t)agg_map_bytes(ri->map);
     if (ri->r->iarg != SH_AGG) held += (int64_t)kiln_arena_bytes(ri->arena) + ri->list_bytes;
-    return held > ri->t->ctx->mem_task_share / 2 ? spill_map(ri) : KILN_OK;
+    mem_track(ri->t->ctx, &ri->accounted, held);
+    if (held <= ri->t->ctx->mem_task_share / 2) return KILN_OK;
+    int rc = spill_map(ri);
+    mem_track(ri->t->ctx, &ri->accounted, (int64_t)agg_map_bytes(ri->map));
+    return rc;
 }
 
 static int absorb(reduce_iter *ri, kiln_value *v)
@@ -251,6 +256,7 @@ static int reduce_next(eng_iter *base, kiln_task *t, const kiln_value **vals, si
 static void reduce_close(eng_iter *base)
 {
     reduce_iter *ri = (reduce_iter *)base;
+    mem_release(ri->r->ctx, ri->accounted);
     free_lists(ri);
     agg_map_free(ri->map);
     sorter_free(ri->sort);
