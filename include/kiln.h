@@ -232,16 +232,30 @@ kiln_rdd *kiln_rdd_coalesce(kiln_rdd *r, int num_partitions, bool shuffle);
 
 typedef enum kiln_storage_level {
     KILN_STORAGE_NONE = 0,
-    KILN_MEMORY_ONLY = 1,
+    KILN_MEMORY_ONLY = 1,     /* values in memory; dropped under pressure */
+    KILN_MEMORY_ONLY_SER = 2, /* their encoding in memory (smaller); dropped under pressure */
+    KILN_MEMORY_AND_DISK = 3, /* values in memory; moved to disk under pressure */
+    KILN_DISK_ONLY = 4,       /* compressed on disk in the scratch directory */
 } kiln_storage_level;
 
-/* Marks r to keep its partitions in memory once computed; returns r. */
+/* Marks r to keep its partitions once computed, at level; returns r. Cached
+ * partitions count against half of kiln.executor.memory: the least recently
+ * used are moved to disk (MEMORY_AND_DISK) or dropped and recomputed from
+ * lineage when needed again. */
 kiln_rdd *kiln_rdd_persist(kiln_rdd *r, kiln_storage_level level);
-kiln_rdd *kiln_rdd_cache(kiln_rdd *r);
+kiln_rdd *kiln_rdd_cache(kiln_rdd *r); /* MEMORY_ONLY */
 /* Drops the cached partitions; returns r. */
 kiln_rdd *kiln_rdd_unpersist(kiln_rdd *r);
-/* Number of partitions currently cached (for tests and the UI). */
+/* Number of partitions currently cached (in memory or on disk). */
 int kiln_rdd_cached_partitions(const kiln_rdd *r);
+/* Cached partitions of r: how many, the memory they hold, how many on disk. */
+void kiln_rdd_storage(const kiln_rdd *r, int *partitions, int64_t *memory_bytes, int *on_disk);
+
+/* Writes r's partitions to kiln.checkpoint.dir now (a job) and cuts its
+ * lineage: later jobs read r from there and never recompute its parents.
+ * KILN_ECONF when kiln.checkpoint.dir is not set. */
+int kiln_rdd_checkpoint(kiln_rdd *r);
+bool kiln_rdd_is_checkpointed(const kiln_rdd *r);
 
 int kiln_rdd_num_partitions(const kiln_rdd *r);
 int kiln_rdd_id(const kiln_rdd *r);

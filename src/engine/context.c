@@ -120,7 +120,10 @@ int kiln_context_new(const kiln_conf *conf, kiln_context **out)
     }
     c->arena = kiln_arena_new();
     c->pool = pool_new(c->cores);
-    if (!c->arena || !c->pool) {
+    /* Storage gets half the budget, execution the other half (as Spark's
+     * spark.memory.storageFraction = 0.5, without borrowing). */
+    c->blocks = block_store_new(c->mem_budget / 2);
+    if (!c->arena || !c->pool || !c->blocks) {
         rc = KILN_ENOMEM;
         goto fail;
     }
@@ -140,9 +143,7 @@ void kiln_context_free(kiln_context *c)
     for (size_t i = 0; i < c->nrdds; i++) {
         kiln_rdd *r = c->rdds[i];
         if (r->ops->free_extra) r->ops->free_extra(r);
-        kiln_rdd_unpersist(r);
-        free(r->cache);
-        pthread_mutex_destroy(&r->cache_lock);
+        free(r->checkpoint_dir);
         kiln_arena_free(r->arena);
         free(r->env);
         free(r);
@@ -154,6 +155,7 @@ void kiln_context_free(kiln_context *c)
     free(c->accs);
     free(c->broadcasts);
     shuffle_store_free(c->shuffles);
+    block_store_free(c->blocks);
     if (c->app_dir) (void)io_remove_tree(c->app_dir);
     free(c->app_dir);
     kiln_arena_free(c->arena);

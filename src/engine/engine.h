@@ -97,13 +97,6 @@ typedef struct rdd_ops {
     void (*free_extra)(kiln_rdd *r);
 } rdd_ops;
 
-typedef struct cache_block {
-    kiln_arena *arena;
-    kiln_value *vals;
-    size_t n;
-    bool present;
-} cache_block;
-
 struct kiln_rdd {
     kiln_context *ctx;
     int id;
@@ -125,10 +118,9 @@ struct kiln_rdd {
     uint64_t seed;
     /* partitioning of the output, for lookup */
     part_kind part;
-    /* persistence */
+    /* persistence: the blocks live in the context's block store */
     kiln_storage_level storage;
-    cache_block *cache;
-    pthread_mutex_t cache_lock;
+    char *checkpoint_dir; /* set once checkpointed: partitions are read from here */
 };
 
 /* Allocates an RDD owned by ctx with nparts partitions; copies env. Returns
@@ -152,6 +144,7 @@ typedef struct accumulator {
 } accumulator;
 
 typedef struct thread_pool thread_pool;
+typedef struct block_store block_store;
 
 struct kiln_context {
     kiln_conf *conf; /* effective configuration */
@@ -167,6 +160,7 @@ struct kiln_context {
     _Atomic uint64_t spill_seq; /* unique spill file names */
     _Atomic int64_t spill_count, spill_bytes;
     shuffle_store *shuffles;
+    block_store *blocks;
     pthread_mutex_t lock; /* accumulators, ids */
     /* RDDs and shuffle deps owned by the context */
     kiln_rdd **rdds;
@@ -262,6 +256,28 @@ int agg_spill_finish(agg_spill *s);
 /* The merged records in batches, like eng_iter's next. */
 int agg_spill_next(agg_spill *s, const kiln_value **vals, size_t *n);
 void agg_spill_free(agg_spill *s);
+
+/* ---- Block store (engine/block_store.c) ---------------------------------- */
+
+/* Holds cached partitions; blocks in memory may hold `limit` bytes. */
+block_store *block_store_new(int64_t limit);
+void block_store_free(block_store *s);
+/* An iterator over the cached partition, or NULL with *hit false. */
+eng_iter *block_store_get(kiln_context *ctx, int rdd, int part, kiln_task *t, bool *hit);
+/* Caches the computed partition (takes arena and *vv) and returns an iterator
+ * over it; when it cannot be kept it is still served once. */
+eng_iter *block_store_put(kiln_context *ctx, int rdd, int part, kiln_storage_level level,
+                          kiln_arena *arena, val_vec *vv, kiln_task *t);
+/* Drops every unpinned block of rdd. */
+void block_store_drop_rdd(kiln_context *ctx, int rdd);
+/* Blocks of rdd; *memory bytes in memory and *disk blocks on disk (may be NULL). */
+int block_store_count(kiln_context *ctx, int rdd, int64_t *memory, int64_t *disk);
+
+/* Files of values in lz4 blocks (cached blocks on disk, checkpoints): append
+ * raw (encodings) to fd as a block once it is full, or when last; and an
+ * iterator over such a file (never deleted by it). */
+int values_file_append(int fd, const char *path, kiln_buf *raw, kiln_buf *enc, bool last);
+eng_iter *values_file_iterator(kiln_context *ctx, const char *path, kiln_task *t);
 
 /* ---- Jobs --------------------------------------------------------------- */
 

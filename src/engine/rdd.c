@@ -17,7 +17,6 @@ kiln_rdd *rdd_new(kiln_context *ctx, const rdd_ops *ops, int nparts, const void 
     r->ops = ops;
     r->nparts = nparts < 0 ? 0 : nparts;
     r->zero = kiln_null();
-    pthread_mutex_init(&r->cache_lock, NULL);
     if (env_len) {
         r->env = malloc(env_len);
         if (!r->env) goto oom_free;
@@ -39,7 +38,6 @@ oom_free:
     if (r) {
         kiln_arena_free(r->arena);
         free(r->env);
-        pthread_mutex_destroy(&r->cache_lock);
         free(r);
     }
 oom:
@@ -96,16 +94,15 @@ int iter_drain(eng_iter *it, kiln_task *t, kiln_arena *a, val_vec *out)
 
 /* ---- Cache ------------------------------------------------------------------ */
 
-/* Serves a cached block; holds no lock: blocks change only between jobs. */
-static eng_iter *cached_iter(cache_block *b) { return iter_over_array(b->vals, b->n); }
+eng_iter *checkpoint_iterator(kiln_rdd *r, int p, kiln_task *t);
 
 eng_iter *rdd_iterator(kiln_rdd *r, int p, kiln_task *t)
 {
+    if (r->checkpoint_dir) return checkpoint_iterator(r, p, t);
     if (r->storage == KILN_STORAGE_NONE) return r->ops->compute(r, p, t);
-    pthread_mutex_lock(&r->cache_lock);
-    bool hit = r->cache && r->cache[p].present;
-    pthread_mutex_unlock(&r->cache_lock);
-    if (hit) return cached_iter(&r->cache[p]);
+    bool hit;
+    eng_iter *it = block_store_get(r->ctx, r->id, p, t, &hit);
+    if (hit) return it;
 
     eng_iter *src = r->ops->compute(r, p, t);
     if (!src) return NULL;
@@ -119,26 +116,18 @@ eng_iter *rdd_iterator(kiln_rdd *r, int p, kiln_task *t)
         val_vec_release(&vv);
         return NULL;
     }
-    pthread_mutex_lock(&r->cache_lock);
-    if (r->cache && !r->cache[p].present) {
-        r->cache[p] = (cache_block){.arena = a, .vals = vv.v, .n = vv.n, .present = true};
-        a = NULL;
-        vv = (val_vec){0};
-    }
-    pthread_mutex_unlock(&r->cache_lock);
-    kiln_arena_free(a);
-    val_vec_release(&vv);
-    return cached_iter(&r->cache[p]);
+    return block_store_put(r->ctx, r->id, p, r->storage, a, &vv, t);
 }
 
 kiln_rdd *kiln_rdd_persist(kiln_rdd *r, kiln_storage_level level)
 {
     if (!r) return NULL;
-    pthread_mutex_lock(&r->cache_lock);
-    if (level != KILN_STORAGE_NONE && !r->cache)
-        r->cache = calloc((size_t)r->nparts + 1, sizeof *r->cache);
-    r->storage = r->cache ? level : KILN_STORAGE_NONE;
-    pthread_mutex_unlock(&r->cache_lock);
+    if (level < KILN_STORAGE_NONE || level > KILN_DISK_ONLY) {
+        kiln_set_error(KILN_EINVAL, "persist: unknown storage level %d", (int)level);
+        return NULL;
+    }
+    if (r->storage != level && r->storage != KILN_STORAGE_NONE) block_store_drop_rdd(r->ctx, r->id);
+    r->storage = level;
     return r;
 }
 
@@ -147,24 +136,23 @@ kiln_rdd *kiln_rdd_cache(kiln_rdd *r) { return kiln_rdd_persist(r, KILN_MEMORY_O
 kiln_rdd *kiln_rdd_unpersist(kiln_rdd *r)
 {
     if (!r) return NULL;
-    pthread_mutex_lock(&r->cache_lock);
-    for (int i = 0; r->cache && i < r->nparts; i++) {
-        kiln_arena_free(r->cache[i].arena);
-        free(r->cache[i].vals);
-        r->cache[i] = (cache_block){0};
-    }
+    block_store_drop_rdd(r->ctx, r->id);
     r->storage = KILN_STORAGE_NONE;
-    pthread_mutex_unlock(&r->cache_lock);
     return r;
 }
 
 int kiln_rdd_cached_partitions(const kiln_rdd *r)
 {
-    int n = 0;
-    pthread_mutex_lock((pthread_mutex_t *)&r->cache_lock);
-    for (int i = 0; r->cache && i < r->nparts; i++) n += r->cache[i].present;
-    pthread_mutex_unlock((pthread_mutex_t *)&r->cache_lock);
-    return n;
+    return r ? block_store_count(r->ctx, r->id, NULL, NULL) : 0;
+}
+
+void kiln_rdd_storage(const kiln_rdd *r, int *partitions, int64_t *memory_bytes, int *on_disk)
+{
+    int64_t mem = 0, disk = 0;
+    int n = r ? block_store_count(r->ctx, r->id, &mem, &disk) : 0;
+    if (partitions) *partitions = n;
+    if (memory_bytes) *memory_bytes = mem;
+    if (on_disk) *on_disk = (int)disk;
 }
 
 int kiln_rdd_num_partitions(const kiln_rdd *r) { return r ? r->nparts : 0; }
