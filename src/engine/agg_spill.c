@@ -42,7 +42,7 @@ agg_spill *agg_spill_new(kiln_task *t, int kind, const aggregator *a)
     s->t = t;
     s->kind = kind;
     s->agg = a;
-    s->sort = sorter_new(t, false);
+    s->sort = sorter_new(t, false, t->ctx->mem_task_share / 2); /* the map has the other half */
     s->pending_arena = kiln_arena_new();
     s->out_arena = kiln_arena_new();
     if (!s->sort || !s->pending_arena || !s->out_arena) {

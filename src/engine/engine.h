@@ -198,9 +198,9 @@ void spill_path(kiln_context *c, const char *ext, char *out);
 /* ---- External sort (engine/external_sort.c) ------------------------------ */
 
 /* Sorts (key, value) pairs by key, stably, spilling sorted runs to disk when
- * it holds more than the task's share of memory. */
+ * it holds more than limit bytes (its part of the task's share). */
 typedef struct sorter sorter;
-sorter *sorter_new(kiln_task *t, bool descending);
+sorter *sorter_new(kiln_task *t, bool descending, int64_t limit);
 /* The arena records must be decoded into before sorter_push. */
 kiln_arena *sorter_arena(sorter *s);
 /* Adds a pair whose parts live in sorter_arena(s). */

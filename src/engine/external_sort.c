@@ -33,6 +33,7 @@ typedef struct run {
 struct sorter {
     kiln_task *t;
     bool descending;
+    int64_t limit; /* bytes held before a run is spilled */
     kiln_arena *arena; /* records in memory */
     val_vec recs;
     int64_t accounted;
@@ -65,7 +66,7 @@ static int cmp_desc(const void *a, const void *b)
     return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
 }
 
-sorter *sorter_new(kiln_task *t, bool descending)
+sorter *sorter_new(kiln_task *t, bool descending, int64_t limit)
 {
     sorter *s = calloc(1, sizeof *s);
     if (!s || !(s->arena = kiln_arena_new()) || !(s->out_arena = kiln_arena_new())) {
@@ -75,6 +76,7 @@ sorter *sorter_new(kiln_task *t, bool descending)
     }
     s->t = t;
     s->descending = descending;
+    s->limit = limit;
     return s;
 }
 
@@ -141,7 +143,7 @@ static int account(sorter *s)
 {
     kiln_context *ctx = s->t->ctx;
     int64_t held = (int64_t)(kiln_arena_bytes(s->arena) + s->recs.cap * sizeof(kiln_value));
-    if (held > ctx->mem_task_share && s->recs.n > 0) {
+    if (held > s->limit && s->recs.n > 0) {
         int rc = spill_run(s);
         if (rc) return rc;
         held = (int64_t)(kiln_arena_bytes(s->arena) + s->recs.cap * sizeof(kiln_value));

@@ -91,11 +91,11 @@ static int not_a_pair(kiln_task *t, shuffle_dep *d, const kiln_value *v)
 
 /* Keeps the writer within the task's share of the memory budget: spills it
  * when it holds more, and keeps the budget's count up to date. */
-static int account_writer(kiln_task *t, shuffle_writer *w, int64_t *accounted)
+static int account_writer(kiln_task *t, shuffle_writer *w, int64_t limit, int64_t *accounted)
 {
     kiln_context *ctx = t->ctx;
     int64_t held = (int64_t)shuffle_writer_held(w);
-    if (held > ctx->mem_task_share) {
+    if (held > limit) {
         int rc = shuffle_writer_spill(w);
         if (rc) return task_error(t, rc, "%s", kiln_last_error());
         LOG(LOG_DEBUG, "shuffle", "task %d spilled %lld bytes of shuffle output", t->partition,
@@ -127,13 +127,15 @@ static int write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
     const kiln_value *vals;
     size_t n;
     int64_t accounted = 0, map_accounted = 0; /* bytes of w and m in the budget */
+    /* The task's share of memory, split between the writer and the map. */
+    int64_t limit = m ? ctx->mem_task_share / 2 : ctx->mem_task_share;
     while (rc == KILN_OK && (rc = it->next(it, t, &vals, &n)) > 0) {
         rc = KILN_OK;
-        rc = account_writer(t, w, &accounted);
+        rc = account_writer(t, w, limit, &accounted);
         /* A map of combiners past the task's share goes to the shuffle as
          * partial results; the reduce side merges them (Spark's map-side
          * combine spills the same way, and zero values may count again). */
-        if (rc == KILN_OK && m && (int64_t)agg_map_bytes(m) > ctx->mem_task_share) {
+        if (rc == KILN_OK && m && (int64_t)agg_map_bytes(m) > limit) {
             mem_note_spill(ctx, (int64_t)agg_map_bytes(m));
             rc = write_combiners(d, m, w);
             agg_map_clear(m);

@@ -288,7 +288,8 @@ static eng_iter *reduce_compute(kiln_rdd *r, int p, kiln_task *t)
             return NULL;
         }
     }
-    if (kind == SH_SORT && !(ri->sort = sorter_new(t, r->deps[0]->descending))) {
+    if (kind == SH_SORT &&
+        !(ri->sort = sorter_new(t, r->deps[0]->descending, t->ctx->mem_task_share))) {
         reduce_close(&ri->base);
         oom(t);
         return NULL;

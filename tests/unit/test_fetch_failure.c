@@ -176,6 +176,31 @@ static void full_disk_fails_the_job_naming_the_file(void **state)
     rmdir(base);
 }
 
+static void full_disk_while_saving_leaves_no_output(void **state)
+{
+    char base[] = "/tmp/kiln-test-fetch-XXXXXX";
+    assert_non_null(mkdtemp(base));
+    kiln_context *ctx = context_in(base, "lz4");
+    kiln_rdd *nums = kiln_range(ctx, 0, 200000, 1, 4);
+    char out[256];
+    snprintf(out, sizeof out, "%s/out", base);
+    for (long nth = 1; nth <= 3; nth++) {
+        io_fault_fail_write(nth, ENOSPC);
+        int rc = kiln_rdd_save_as_text_file(nums, out);
+        io_fault_fail_write(0, 0);
+        assert_int_equal(rc, KILN_EIO);
+        assert_non_null(strstr(kiln_last_error(), out)); /* names the directory */
+        assert_non_null(strstr(kiln_last_error(), "No space left on device"));
+        assert_int_equal(access(out, F_OK), -1); /* nothing partial at the output */
+    }
+    assert_int_equal(kiln_rdd_save_as_text_file(nums, out), KILN_OK);
+    char success[300];
+    snprintf(success, sizeof success, "%s/_SUCCESS", out);
+    assert_int_equal(access(success, F_OK), 0);
+    kiln_context_free(ctx);
+    assert_int_equal(io_remove_tree(base), KILN_OK);
+}
+
 static void bad_codec_is_refused(void **state)
 {
     kiln_conf *conf = kiln_conf_new();
@@ -193,6 +218,7 @@ int main(void)
         cmocka_unit_test(corrupted_zstd_block_recomputes_only_the_lost_map),
         cmocka_unit_test(corrupted_uncompressed_block_recomputes_only_the_lost_map),
         cmocka_unit_test(full_disk_fails_the_job_naming_the_file),
+        cmocka_unit_test(full_disk_while_saving_leaves_no_output),
         cmocka_unit_test(bad_codec_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
