@@ -79,10 +79,11 @@ int main(int argc, char **argv)
     printf("%" PRId64 " pairs, %" PRId64 " keys, counts sum to %.0f: %s\n", pairs, st.count,
            st.sum, ok ? "ok" : "WRONG");
     fprintf(stderr,
-            "reduce_ints: %.2f s (budget %lld MiB, peak accounted %lld MiB, %lld spills of "
-            "%lld MiB)\n",
+            "reduce_ints: %.2f s (budget %lld MiB, peak accounted %lld MiB, peak in arenas and "
+            "buffers %lld MiB, %lld spills of %lld MiB)\n",
             secs, (long long)(m.memory_budget >> 20), (long long)(m.memory_peak >> 20),
-            (long long)m.spill_count, (long long)(m.spill_bytes >> 20));
+            (long long)(m.tracked_peak >> 20), (long long)m.spill_count,
+            (long long)(m.spill_bytes >> 20));
     kiln_context_free(ctx);
     return ok ? 0 : 1;
 }

@@ -54,6 +54,7 @@ static arena_block *block_new(size_t usable)
         return NULL;
     b->next = NULL;
     b->total = usable + extra;
+    mem_stats_add((int64_t)b->total);
     return b;
 }
 
@@ -80,6 +81,7 @@ static void free_blocks(arena_block *b)
 {
     while (b != NULL) {
         arena_block *next = b->next;
+        mem_stats_add(-(int64_t)b->total);
         free(b);
         b = next;
     }
@@ -91,6 +93,7 @@ void kiln_arena_free(kiln_arena *a)
     if (a == NULL)
         return;
     free_blocks(a->blocks);
+    mem_stats_add(-(int64_t)a->first->total);
     free(a->first);
     free(a);
 }

@@ -148,6 +148,7 @@ void kiln_buf_init(kiln_buf *b)
 /* Frees the buffer's memory and leaves it empty and reusable. */
 void kiln_buf_release(kiln_buf *b)
 {
+    mem_stats_add(-(int64_t)b->cap);
     free(b->data);
     kiln_buf_init(b);
 }
@@ -167,6 +168,7 @@ int kiln_buf_reserve(kiln_buf *b, size_t extra)
     uint8_t *p = realloc(b->data, cap);
     if (p == NULL)
         return kiln_set_error(KILN_ENOMEM, "buffer: out of memory growing to %zu bytes", cap);
+    mem_stats_add((int64_t)(cap - b->cap));
     b->data = p;
     b->cap = cap;
     return KILN_OK;

@@ -55,6 +55,7 @@ void kiln_context_metrics(const kiln_context *c, kiln_metrics *out)
                           .memory_peak = atomic_load(&m->mem_peak),
                           .spill_count = atomic_load(&m->spill_count),
                           .spill_bytes = atomic_load(&m->spill_bytes)};
+    mem_stats_read(&out->tracked_bytes, &out->tracked_peak);
 }
 
 void mem_track(kiln_context *c, int64_t *accounted, int64_t held)

@@ -88,6 +88,9 @@ static void sort_matches_stable_reference(const char *budget, bool descending, b
     g_desc = descending;
     qsort(ref, N, sizeof *ref, cmp_items);
 
+    int64_t tracked_before, peak;
+    mem_stats_read(&tracked_before, &peak);
+    tracked_before -= (int64_t)kiln_arena_bytes(a); /* results go into a */
     kiln_context *ctx = context(budget, dir);
     kiln_rdd *sorted = kiln_rdd_sort_by_key(kiln_parallelize(ctx, pairs, N, 5), !descending, 4);
     kiln_value got;
@@ -105,7 +108,12 @@ static void sort_matches_stable_reference(const char *budget, bool descending, b
     } else {
         assert_int_equal(m.spill_count, 0);
     }
+    assert_true(m.tracked_peak > 0);
     kiln_context_free(ctx);
+    /* Every arena and buffer the job used was given back. */
+    int64_t tracked_after;
+    mem_stats_read(&tracked_after, &peak);
+    assert_int_equal(tracked_after - (int64_t)kiln_arena_bytes(a), tracked_before);
     assert_int_equal(entries(dir), 0);
     rmdir(dir);
     free(ref);
