@@ -129,6 +129,20 @@ static int write_disk(kiln_context *ctx, const kiln_value *vals, size_t n, char 
     return rc;
 }
 
+/* Writes an in-memory block's values to disk and frees them. */
+static int move_to_disk(kiln_context *ctx, block *b)
+{
+    int rc = write_disk(ctx, b->vals, b->n, &b->path);
+    if (rc) return rc;
+    kiln_arena_free(b->arena);
+    free(b->vals);
+    b->arena = NULL;
+    b->vals = NULL;
+    b->at = ON_DISK;
+    b->size = 0;
+    return KILN_OK;
+}
+
 /* Makes room for `need` bytes by evicting unpinned blocks, oldest first.
  * Caller holds the lock; disk writes happen under it (evictions are rare). */
 static void make_room(kiln_context *ctx, block_store *s, int64_t need)
@@ -147,14 +161,8 @@ static void make_room(kiln_context *ctx, block_store *s, int64_t need)
         s->held -= victim->size;
         mem_release(ctx, victim->size);
         if (victim->level == KILN_MEMORY_AND_DISK && victim->at == IN_MEMORY &&
-            write_disk(ctx, victim->vals, victim->n, &victim->path) == KILN_OK) {
+            move_to_disk(ctx, victim) == KILN_OK) {
             LOG(LOG_INFO, "storage", "moved block rdd_%d_%d to disk", victim->rdd, victim->part);
-            kiln_arena_free(victim->arena);
-            free(victim->vals);
-            victim->arena = NULL;
-            victim->vals = NULL;
-            victim->at = ON_DISK;
-            victim->size = 0;
             mem_note_spill(ctx, 0);
             continue;
         }
@@ -334,16 +342,7 @@ eng_iter *block_store_put(kiln_context *ctx, int rdd, int part, kiln_storage_lev
             /* No room (larger than storage, or the rest is being read):
              * disk if allowed, else not cached. */
             keep = false;
-            if (level == KILN_MEMORY_AND_DISK &&
-                write_disk(ctx, b->vals, b->n, &b->path) == KILN_OK) {
-                kiln_arena_free(b->arena);
-                free(b->vals);
-                b->arena = NULL;
-                b->vals = NULL;
-                b->at = ON_DISK;
-                b->size = 0;
-                keep = true;
-            }
+            if (level == KILN_MEMORY_AND_DISK && move_to_disk(ctx, b) == KILN_OK) keep = true;
         }
     }
     block *serve = b;

@@ -118,14 +118,10 @@ static int spill_run(sorter *s)
     kiln_buf_init(&blocks);
     for (size_t i = 0; i < s->recs.n && rc == KILN_OK; i++) {
         rc = kiln_value_encode(&raw, &s->recs.v[i]);
-        if (rc == KILN_OK && (raw.len >= BLOCK_RAW_MAX || i + 1 == s->recs.n)) {
-            rc = block_encode(CODEC_LZ4, raw.data, raw.len, &blocks);
-            raw.len = 0;
-            if (rc == KILN_OK) rc = io_write_full(fd, blocks.data, blocks.len, r->path);
-            r->end += blocks.len;
-            blocks.len = 0;
-        }
+        if (rc == KILN_OK) rc = values_file_append(fd, r->path, &raw, &blocks, i + 1 == s->recs.n);
     }
+    off_t size = lseek(fd, 0, SEEK_END);
+    r->end = size > 0 ? (uint64_t)size : 0;
     if (close(fd) != 0 && rc == KILN_OK)
         rc = kiln_set_error(KILN_EIO, "cannot write %s: %s", r->path, strerror(errno));
     kiln_buf_release(&raw);
