@@ -67,6 +67,9 @@ typedef struct reduce_iter {
     kiln_arena *arena;
     kiln_arena *scratch; /* SH_AGG: decoded records, reset per segment */
     sorter *sort;        /* SH_SORT */
+    shuffle_cursor *cursor; /* SH_PLAIN: records streamed block by block */
+    const uint8_t *block;
+    size_t block_len, block_pos;
     agg_spill *spill;    /* SH_AGG / SH_GROUP / SH_COGROUP once over budget */
     kiln_arena *tmp;     /* one output record while spilling */
     int64_t list_bytes;  /* memory of the group lists (estimated) */
@@ -240,9 +243,43 @@ static int reduce_load(reduce_iter *ri, int p)
     return KILN_OK;
 }
 
+/* SH_PLAIN: the next batch of records, decoded from the shuffle as they come,
+ * so a partition never has to fit in memory. */
+static int stream_next(reduce_iter *ri, kiln_task *t, const kiln_value **vals, size_t *n)
+{
+    kiln_arena_reset(ri->arena);
+    ri->vals.n = 0;
+    while (ri->vals.n < ENG_BATCH) {
+        if (ri->block_pos >= ri->block_len) {
+            int failed = -1;
+            int rc = shuffle_cursor_next(ri->cursor, &ri->block, &ri->block_len, &failed);
+            if (rc == 0) break;
+            if (rc < 0) {
+                if (rc == KILN_EFETCH) {
+                    t->fetch_shuffle = ri->r->deps[0]->id;
+                    t->fetch_map = failed;
+                }
+                return task_error(t, rc, "fetch failed: %s", kiln_last_error());
+            }
+            ri->block_pos = 0;
+        }
+        kiln_value v;
+        size_t used;
+        int rc = kiln_value_decode(ri->arena, ri->block + ri->block_pos,
+                                   ri->block_len - ri->block_pos, &v, &used);
+        if (rc) return task_error(t, rc, "corrupt shuffle block: %s", kiln_last_error());
+        ri->block_pos += used;
+        if (val_vec_push(&ri->vals, &v)) return oom(t);
+    }
+    *vals = ri->vals.v;
+    *n = ri->vals.n;
+    return ri->vals.n > 0;
+}
+
 static int reduce_next(eng_iter *base, kiln_task *t, const kiln_value **vals, size_t *n)
 {
     reduce_iter *ri = (reduce_iter *)base;
+    if (ri->cursor) return stream_next(ri, t, vals, n);
     if (ri->sort) return sorter_next(ri->sort, vals, n);
     if (ri->spill) return agg_spill_next(ri->spill, vals, n);
     if (ri->pos >= ri->vals.n) return 0;
@@ -261,6 +298,7 @@ static void reduce_close(eng_iter *base)
     agg_map_free(ri->map);
     sorter_free(ri->sort);
     agg_spill_free(ri->spill);
+    shuffle_cursor_close(ri->cursor);
     kiln_arena_free(ri->tmp);
     kiln_arena_free(ri->arena);
     kiln_arena_free(ri->scratch);
@@ -293,6 +331,15 @@ static eng_iter *reduce_compute(kiln_rdd *r, int p, kiln_task *t)
         reduce_close(&ri->base);
         oom(t);
         return NULL;
+    }
+    if (kind == SH_PLAIN) {
+        ri->cursor = shuffle_cursor_open(r->ctx->shuffles, r->deps[0]->id, p);
+        if (!ri->cursor) {
+            reduce_close(&ri->base);
+            oom(t);
+            return NULL;
+        }
+        return &ri->base;
     }
     if (reduce_load(ri, p)) {
         reduce_close(&ri->base);

@@ -58,6 +58,14 @@ void shuffle_writer_abort(shuffle_writer *w);
  * returns KILN_EFETCH with *failed_map set to it. */
 int shuffle_read(shuffle_store *s, int id, int reduce,
                  int (*fn)(void *arg, const uint8_t *p, size_t n), void *arg, int *failed_map);
+/* The same, one block at a time: next returns 1 with the block's records
+ * (borrowed until the next call), 0 at the end, or KILN_EFETCH with
+ * *failed_map set. Holds one segment and one block in memory. */
+typedef struct shuffle_cursor shuffle_cursor;
+shuffle_cursor *shuffle_cursor_open(shuffle_store *s, int id, int reduce);
+int shuffle_cursor_next(shuffle_cursor *c, const uint8_t **p, size_t *n, int *failed_map);
+void shuffle_cursor_close(shuffle_cursor *c);
+
 /* Total bytes in committed data files (for logs and tests). */
 size_t shuffle_bytes(shuffle_store *s);
 

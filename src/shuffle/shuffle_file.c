@@ -488,6 +488,69 @@ int shuffle_read(shuffle_store *s, int id, int reduce,
     return rc;
 }
 
+/* ---- Reading block by block ---------------------------------------------- */
+
+struct shuffle_cursor {
+    shuffle_store *s;
+    int id, reduce, nmaps, nreduce;
+    int map;        /* map output being read */
+    kiln_buf seg;   /* its segment */
+    size_t off;     /* next block in seg */
+    kiln_buf raw;   /* the current block, decompressed */
+};
+
+shuffle_cursor *shuffle_cursor_open(shuffle_store *s, int id, int reduce)
+{
+    shuffle_cursor *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    pthread_mutex_lock(&s->lock);
+    shuffle_entry *e = find(s, id);
+    c->nmaps = e ? e->nmaps : 0;
+    c->nreduce = e ? e->nreduce : 0;
+    pthread_mutex_unlock(&s->lock);
+    c->s = s;
+    c->id = id;
+    c->reduce = reduce;
+    c->map = -1;
+    return c;
+}
+
+int shuffle_cursor_next(shuffle_cursor *c, const uint8_t **p, size_t *n, int *failed_map)
+{
+    char path[4096];
+    while (c->map < 0 || c->off >= c->seg.len) {
+        if (++c->map >= c->nmaps) return 0;
+        uint64_t start = 0, end = 0;
+        int rc = segment_of(c->s, c->id, c->map, c->reduce, c->nreduce, &start, &end);
+        data_path(c->s, c->id, c->map, path, sizeof path, "data");
+        if (rc == KILN_OK) rc = read_at(path, start, (size_t)(end - start), &c->seg);
+        if (rc) {
+            *failed_map = c->map;
+            return rc;
+        }
+        c->off = 0;
+    }
+    size_t used;
+    if (block_decode(c->seg.data + c->off, c->seg.len - c->off, &used, &c->raw)) {
+        data_path(c->s, c->id, c->map, path, sizeof path, "data");
+        *failed_map = c->map;
+        return kiln_set_error(KILN_EFETCH, "shuffle %d, map output %d: %s in %s", c->id, c->map,
+                              kiln_last_error(), path);
+    }
+    c->off += used;
+    *p = c->raw.data;
+    *n = c->raw.len;
+    return 1;
+}
+
+void shuffle_cursor_close(shuffle_cursor *c)
+{
+    if (!c) return;
+    kiln_buf_release(&c->seg);
+    kiln_buf_release(&c->raw);
+    free(c);
+}
+
 size_t shuffle_bytes(shuffle_store *s)
 {
     size_t total = 0;

@@ -145,6 +145,50 @@ static void corrupted_uncompressed_block_recomputes_only_the_lost_map(void **sta
     corrupted_shuffle_file_is_recomputed("none");
 }
 
+/* partition_by streams its records from the shuffle as it goes: a damaged
+ * block found mid-stream is still a fetch failure that recomputes only the
+ * lost map output. */
+static void corrupted_block_read_while_streaming_is_recomputed(void **state)
+{
+    char base[] = "/tmp/kiln-test-fetch-XXXXXX";
+    assert_non_null(mkdtemp(base));
+    kiln_context *ctx = context_in(base, "lz4");
+    int64_t acc = kiln_accumulator_new(ctx, "map calls", KILN_INT);
+    kiln_value *vals = malloc(sizeof *vals * N);
+    for (int i = 0; i < N; i++) vals[i] = kiln_int(i);
+    kiln_rdd *pairs = kiln_rdd_map(kiln_parallelize(ctx, vals, N, MAPS), key_and_count, &acc,
+                                   sizeof acc);
+    kiln_rdd *moved = kiln_rdd_partition_by(pairs, REDUCERS, NULL, NULL, 0);
+    kiln_arena *a = kiln_arena_new();
+    kiln_value first, again;
+    assert_int_equal(kiln_rdd_collect(moved, a, &first), KILN_OK);
+    assert_int_equal(first.len, N);
+
+    char dir[512], path[640];
+    app_dir(base, dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/shuffle/shuffle_0_2.data", dir);
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    off_t size = lseek(fd, 0, SEEK_END);
+    uint8_t b;
+    assert_int_equal(pread(fd, &b, 1, size - 5), 1);
+    b ^= 0x10;
+    assert_int_equal(pwrite(fd, &b, 1, size - 5), 1);
+    close(fd);
+
+    assert_int_equal(kiln_rdd_collect(moved, a, &again), KILN_OK);
+    assert_int_equal(again.len, N);
+    qsort((void *)first.u.items, N, sizeof(kiln_value), cmp_values);
+    qsort((void *)again.u.items, N, sizeof(kiln_value), cmp_values);
+    for (int i = 0; i < N; i++) assert_true(kiln_value_eq(&first.u.items[i], &again.u.items[i]));
+    assert_int_equal(kiln_accumulator_value(ctx, acc).u.i, N + N / MAPS);
+    kiln_arena_free(a);
+    free(vals);
+    kiln_context_free(ctx);
+    assert_int_equal(entries(base), 0);
+    rmdir(base);
+}
+
 static void full_disk_fails_the_job_naming_the_file(void **state)
 {
     char base[] = "/tmp/kiln-test-fetch-XXXXXX";
@@ -217,6 +261,7 @@ int main(void)
         cmocka_unit_test(corrupted_lz4_block_recomputes_only_the_lost_map),
         cmocka_unit_test(corrupted_zstd_block_recomputes_only_the_lost_map),
         cmocka_unit_test(corrupted_uncompressed_block_recomputes_only_the_lost_map),
+        cmocka_unit_test(corrupted_block_read_while_streaming_is_recomputed),
         cmocka_unit_test(full_disk_fails_the_job_naming_the_file),
         cmocka_unit_test(full_disk_while_saving_leaves_no_output),
         cmocka_unit_test(bad_codec_is_refused),
