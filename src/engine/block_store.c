@@ -158,12 +158,13 @@ static void make_room(kiln_context *ctx, block_store *s, int64_t need)
             }
         }
         if (!victim) return;
-        s->held -= victim->size;
-        mem_release(ctx, victim->size);
+        int64_t size = victim->size;
+        s->held -= size;
+        mem_release(ctx, size);
         if (victim->level == KILN_MEMORY_AND_DISK && victim->at == IN_MEMORY &&
             move_to_disk(ctx, victim) == KILN_OK) {
             LOG(LOG_INFO, "storage", "moved block rdd_%d_%d to disk", victim->rdd, victim->part);
-            mem_note_spill(ctx, 0);
+            mem_note_spill(ctx, size);
             continue;
         }
         LOG(LOG_INFO, "storage", "dropped block rdd_%d_%d", victim->rdd, victim->part);

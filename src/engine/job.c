@@ -130,7 +130,6 @@ static int write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
     /* The task's share of memory, split between the writer and the map. */
     int64_t limit = m ? ctx->mem_task_share / 2 : ctx->mem_task_share;
     while (rc == KILN_OK && (rc = it->next(it, t, &vals, &n)) > 0) {
-        rc = KILN_OK;
         rc = account_writer(t, w, limit, &accounted);
         /* A map of combiners past the task's share goes to the shuffle as
          * partial results; the reduce side merges them (Spark's map-side

@@ -76,7 +76,7 @@ typedef struct reduce_iter {
     size_t absorbed;
     int64_t accounted; /* bytes of the map and lists in the memory budget */
     agg_map *map;
-    val_vec vals; /* SH_PLAIN / SH_SORT: decoded records; else output */
+    val_vec vals; /* the batch handed out (SH_PLAIN) or every output record */
     size_t pos;
     int side; /* the dependency being read */
     int rc;
@@ -84,7 +84,6 @@ typedef struct reduce_iter {
 
 static int oom(kiln_task *t) { return task_error(t, KILN_ENOMEM, "out of memory"); }
 
-/* Folds one decoded record into the iterator's state. */
 static int spill_map(reduce_iter *ri);
 
 /* Memory the aggregation holds; past half the task's share the map spills
@@ -100,12 +99,13 @@ static int check_memory(reduce_iter *ri)
     return rc;
 }
 
+/* Folds one decoded record into the iterator's state (SH_PLAIN streams and
+ * never gets here). */
 static int absorb(reduce_iter *ri, kiln_value *v)
 {
     kiln_task *t = ri->t;
     sh_kind kind = (sh_kind)ri->r->iarg;
     if (kind == SH_SORT) return sorter_push(ri->sort, v);
-    if (kind == SH_PLAIN) return val_vec_push(&ri->vals, v) ? oom(t) : 0;
     if (!kiln_is_pair(v)) return task_error(t, KILN_ECORRUPT, "shuffle record is not a pair");
     int rc;
     if (kind == SH_AGG) {

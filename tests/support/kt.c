@@ -593,3 +593,45 @@ void kt_names_free(char **names, size_t n)
         free(names[i]);
     free(names);
 }
+
+int kt_count_entries(const char *dir, const char *prefix)
+{
+    size_t n;
+    char **names = kt_list_dir(dir, &n);
+    if (!names)
+        return -1;
+    int count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += strncmp(names[i], prefix, strlen(prefix)) == 0;
+    kt_names_free(names, n);
+    return count;
+}
+
+bool kt_find_entry(const char *dir, const char *prefix, char *out, size_t n)
+{
+    size_t count;
+    char **names = kt_list_dir(dir, &count);
+    bool found = false;
+    for (size_t i = 0; names && i < count && !found; i++) {
+        if (strncmp(names[i], prefix, strlen(prefix)) == 0) {
+            snprintf(out, n, "%s/%s", dir, names[i]);
+            found = true;
+        }
+    }
+    if (names)
+        kt_names_free(names, count);
+    return found;
+}
+
+void kt_flip_byte(const char *path, long off, unsigned char mask)
+{
+    FILE *f = fopen(path, "r+b");
+    if (!f)
+        fail_msg("cannot open %s to damage it", path);
+    int c = fseek(f, off, SEEK_SET) == 0 ? fgetc(f) : EOF;
+    if (c == EOF || fseek(f, off, SEEK_SET) != 0 || fputc(c ^ mask, f) == EOF) {
+        fclose(f);
+        fail_msg("cannot change byte %ld of %s", off, path);
+    }
+    fclose(f);
+}

@@ -199,5 +199,14 @@ char *kt_path(const char *dir, const char *name);
  * NULL when dir cannot be opened). kt_names_free releases it. */
 char **kt_list_dir(const char *dir, size_t *n);
 void kt_names_free(char **names, size_t n);
+/* Entries of dir whose names start with prefix ("" for all); -1 when dir
+ * cannot be opened. */
+int kt_count_entries(const char *dir, const char *prefix);
+/* Writes "dir/NAME" for the first entry (in name order) starting with prefix
+ * into out (n bytes); false when there is none. */
+bool kt_find_entry(const char *dir, const char *prefix, char *out, size_t n);
+/* XORs the byte at offset off of path with mask (fails the test on error):
+ * the way the tests damage files. */
+void kt_flip_byte(const char *path, long off, unsigned char mask);
 
 #endif

@@ -12,15 +12,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "io/io.h"
+#include "kt.h"
 #include "kiln.h"
 
 enum { N = 20000, MAPS = 4, REDUCERS = 3, KEYS = 100 };
@@ -40,26 +40,17 @@ static int cmp_values(const void *a, const void *b) { return kiln_value_cmp(a, b
 /* Finds the app directory kiln made under base (kiln-XXXXXX). */
 static void app_dir(const char *base, char *out, size_t n)
 {
-    DIR *d = opendir(base);
-    assert_non_null(d);
-    struct dirent *e;
-    out[0] = 0;
-    while ((e = readdir(d)))
-        if (strncmp(e->d_name, "kiln-", 5) == 0) snprintf(out, n, "%s/%s", base, e->d_name);
-    closedir(d);
-    assert_true(out[0] != 0);
+    assert_true(kt_find_entry(base, "kiln-", out, n));
 }
 
-static int entries(const char *dir)
+static int entries(const char *dir) { return kt_count_entries(dir, ""); }
+
+/* Size of the file at path. */
+static long file_size(const char *path)
 {
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
-    closedir(d);
-    return n;
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return (long)st.st_size;
 }
 
 static kiln_context *context_in(const char *base, const char *codec)
@@ -107,15 +98,9 @@ static void corrupted_shuffle_file_is_recomputed(const char *codec)
     char dir[512], path[640];
     app_dir(base, dir, sizeof dir);
     snprintf(path, sizeof path, "%s/shuffle/shuffle_0_1.data", dir);
-    int fd = open(path, O_RDWR);
-    assert_true(fd >= 0);
-    off_t size = lseek(fd, 0, SEEK_END);
+    long size = file_size(path);
     assert_true(size > 40);
-    uint8_t b;
-    assert_int_equal(pread(fd, &b, 1, size / 2), 1);
-    b ^= 0xff;
-    assert_int_equal(pwrite(fd, &b, 1, size / 2), 1);
-    close(fd);
+    kt_flip_byte(path, size / 2, 0xff);
 
     /* The shuffle is reused: only map output 1 (N / MAPS records) reruns. */
     assert_int_equal(kiln_rdd_collect(counts, a, &got), KILN_OK);
@@ -167,14 +152,7 @@ static void corrupted_block_read_while_streaming_is_recomputed(void **state)
     char dir[512], path[640];
     app_dir(base, dir, sizeof dir);
     snprintf(path, sizeof path, "%s/shuffle/shuffle_0_2.data", dir);
-    int fd = open(path, O_RDWR);
-    assert_true(fd >= 0);
-    off_t size = lseek(fd, 0, SEEK_END);
-    uint8_t b;
-    assert_int_equal(pread(fd, &b, 1, size - 5), 1);
-    b ^= 0x10;
-    assert_int_equal(pwrite(fd, &b, 1, size - 5), 1);
-    close(fd);
+    kt_flip_byte(path, file_size(path) - 5, 0x10);
 
     assert_int_equal(kiln_rdd_collect(moved, a, &again), KILN_OK);
     assert_int_equal(again.len, N);
@@ -208,11 +186,7 @@ static void full_disk_fails_the_job_naming_the_file(void **state)
     char dir[512], sdir[640];
     app_dir(base, dir, sizeof dir);
     snprintf(sdir, sizeof sdir, "%s/shuffle", dir);
-    DIR *d = opendir(sdir);
-    assert_non_null(d);
-    struct dirent *e;
-    while ((e = readdir(d))) assert_null(strstr(e->d_name, "tmp_"));
-    closedir(d);
+    assert_int_equal(kt_count_entries(sdir, "tmp_"), 0);
     assert_int_equal(kiln_rdd_count(counts, &n), KILN_OK);
     assert_int_equal(n, 5000);
     kiln_context_free(ctx);

@@ -11,9 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +22,7 @@
 
 #include "base/base.h"
 #include "io/io.h"
+#include "kt.h"
 #include "shuffle/shuffle.h"
 
 static void random_bytes(rng *g, uint8_t *p, size_t n, int alphabet)
@@ -204,25 +203,13 @@ static void store_round_trip_groups_records_by_partition(void **state)
     }
 }
 
-/* Flips one byte at offset off of file path. */
-static void flip_byte(const char *path, off_t off)
-{
-    int fd = open(path, O_RDWR);
-    assert_true(fd >= 0);
-    uint8_t b;
-    assert_int_equal(pread(fd, &b, 1, off), 1);
-    b ^= 0x5a;
-    assert_int_equal(pwrite(fd, &b, 1, off), 1);
-    close(fd);
-}
-
 static void damaged_files_are_fetch_failures_naming_the_map(void **state)
 {
     char dir[] = "/tmp/kiln-test-shuffle-XXXXXX";
     shuffle_store *s = store_with(dir, 3, 2, 30000, CODEC_LZ4);
     char path[256];
     snprintf(path, sizeof path, "%s/shuffle/shuffle_3_1.data", dir);
-    flip_byte(path, 100);
+    kt_flip_byte(path, 100, 0x5a);
     collected col = {.reduce = 0, .nreduce = 2};
     int failed = -1;
     assert_int_equal(shuffle_read(s, 3, 0, collect_block, &col, &failed), KILN_EFETCH);
@@ -250,7 +237,7 @@ static void damaged_files_are_fetch_failures_naming_the_map(void **state)
     char dir2[] = "/tmp/kiln-test-shuffle-XXXXXX";
     s = store_with(dir2, 3, 2, 1000, CODEC_ZSTD);
     snprintf(path, sizeof path, "%s/shuffle/shuffle_3_2.index", dir2);
-    flip_byte(path, 12);
+    kt_flip_byte(path, 12, 0x5a);
     failed = -1;
     col = (collected){.reduce = 1, .nreduce = 2};
     assert_int_equal(shuffle_read(s, 3, 1, collect_block, &col, &failed), KILN_EFETCH);
@@ -258,18 +245,6 @@ static void damaged_files_are_fetch_failures_naming_the_map(void **state)
     assert_non_null(strstr(kiln_last_error(), "shuffle_3_2.index"));
     shuffle_store_free(s);
     rmdir(dir2);
-}
-
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
-    closedir(d);
-    return n;
 }
 
 static void injected_write_failure_names_the_file_and_leaves_nothing(void **state)
@@ -292,7 +267,7 @@ static void injected_write_failure_names_the_file_and_leaves_nothing(void **stat
         assert_non_null(strstr(kiln_last_error(), sdir));
         assert_non_null(strstr(kiln_last_error(), "No space left on device"));
         assert_false(shuffle_complete(s, 9));
-        assert_int_equal(count_entries(sdir), 0);
+        assert_int_equal(kt_count_entries(sdir, ""), 0);
         shuffle_store_free(s);
     }
     rmdir(dir);

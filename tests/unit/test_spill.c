@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 
 #include "base/base.h"
 #include "kiln.h"
+#include "kt.h"
 
 enum { N = 200000 };
 
@@ -53,16 +53,7 @@ static kiln_value *make_pairs(kiln_arena *a)
     return v;
 }
 
-static int entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
-    if (d) closedir(d);
-    return n;
-}
+static int entries(const char *dir) { return kt_count_entries(dir, ""); }
 
 static kiln_context *context(const char *budget, const char *dir)
 {
@@ -157,16 +148,9 @@ static void spill_files_are_removed_after_a_failed_job(void **state)
                          KILN_OK);
     assert_non_null(strstr(kiln_last_error(), "failing on purpose"));
     /* Only the committed shuffle files of the context remain: no spill file. */
-    char app[512] = "";
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strncmp(e->d_name, "kiln-", 5) == 0) snprintf(app, sizeof app, "%s/%s", dir, e->d_name);
-    closedir(d);
-    d = opendir(app);
-    assert_non_null(d);
-    while ((e = readdir(d))) assert_null(strstr(e->d_name, "spill_"));
-    closedir(d);
+    char app[512];
+    assert_true(kt_find_entry(dir, "kiln-", app, sizeof app));
+    assert_int_equal(kt_count_entries(app, "spill_"), 0);
     kiln_metrics m;
     kiln_context_metrics(ctx, &m);
     assert_true(m.spill_count > 0);

@@ -16,7 +16,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 
 #include "io/io.h"
 #include "kiln.h"
+#include "kt.h"
 
 enum { N = 80000, PARTS = 8 };
 
@@ -155,17 +155,6 @@ static void disk_only_keeps_nothing_in_memory(void **state)
     close_setup(&s);
 }
 
-static int count_files(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) n += strncmp(e->d_name, "part-", 5) == 0;
-    closedir(d);
-    return n;
-}
-
 static void checkpoint_cuts_the_lineage(void **state)
 {
     setup s;
@@ -188,13 +177,9 @@ static void checkpoint_cuts_the_lineage(void **state)
     assert_int_equal(calls(&s), N); /* read from the checkpoint, never recomputed */
     close_setup(&s);
     /* The files outlive the context. */
-    DIR *d = opendir(ckpt);
-    struct dirent *e;
-    char sub[512] = "";
-    while ((e = readdir(d)))
-        if (strncmp(e->d_name, "rdd-", 4) == 0) snprintf(sub, sizeof sub, "%s/%s", ckpt, e->d_name);
-    closedir(d);
-    assert_int_equal(count_files(sub), PARTS);
+    char sub[512];
+    assert_true(kt_find_entry(ckpt, "rdd-", sub, sizeof sub));
+    assert_int_equal(kt_count_entries(sub, "part-"), PARTS);
     assert_int_equal(io_remove_tree(ckpt), KILN_OK);
 }
 
