@@ -29,8 +29,10 @@ struct kiln_arena {
     char *end;            /* end of the current block's usable bytes */
     arena_block *first;   /* kept across resets */
     arena_block *blocks;  /* every other block, newest first */
+    arena_block *spare;   /* blocks kept by kiln_arena_rewind for reuse */
     size_t next_size;     /* usable size of the next shared block */
-    size_t bytes;         /* sum of total over all blocks */
+    size_t bytes;         /* sum of total over all blocks, spare ones included */
+    size_t spare_bytes;   /* sum of total over the spare blocks */
 };
 
 static inline uintptr_t align_up(uintptr_t x)
@@ -70,6 +72,10 @@ kiln_arena *kiln_arena_new(void)
         return NULL;
     }
     a->blocks = NULL;
+    a->spare = NULL;
+    a->spare_bytes = 0;
+    a->spare = NULL;
+    a->spare_bytes = 0;
     a->ptr = block_start(a->first);
     a->end = a->ptr + ARENA_FIRST_BLOCK;
     a->next_size = ARENA_FIRST_BLOCK * 2;
@@ -93,20 +99,62 @@ void kiln_arena_free(kiln_arena *a)
     if (a == NULL)
         return;
     free_blocks(a->blocks);
+    free_blocks(a->spare);
     mem_stats_add(-(int64_t)a->first->total);
     free(a->first);
     free(a);
 }
 
-/* Invalidates every allocation; returns all blocks but the first. */
+/* Invalidates every allocation; returns all blocks to the system but the
+ * first and the largest other one up to 4 MiB, kept as a spare: an arena
+ * reset per batch then reuses its blocks instead of mapping fresh pages for
+ * every batch. */
 void kiln_arena_reset(kiln_arena *a)
 {
-    free_blocks(a->blocks);
+    arena_block *keep = NULL;
+    arena_block *all = a->blocks;
+    for (arena_block *b = a->spare; b != NULL;) { /* one list of every block */
+        arena_block *next = b->next;
+        b->next = all;
+        all = b;
+        b = next;
+    }
+    for (arena_block *b = all; b != NULL; b = b->next)
+        if (b->total <= ARENA_MAX_BLOCK + sizeof(arena_block) + ARENA_ALIGN &&
+            (keep == NULL || b->total > keep->total))
+            keep = b;
+    for (arena_block **pp = &all; *pp != NULL;)
+        if (*pp == keep) *pp = keep->next;
+        else pp = &(*pp)->next;
+    free_blocks(all);
     a->blocks = NULL;
+    a->spare = keep;
+    a->spare_bytes = keep != NULL ? keep->total : 0;
+    if (keep != NULL) keep->next = NULL;
     a->ptr = block_start(a->first);
     a->end = a->ptr + ARENA_FIRST_BLOCK;
     a->next_size = ARENA_FIRST_BLOCK * 2;
-    a->bytes = a->first->total;
+    a->bytes = a->first->total + a->spare_bytes;
+}
+
+/* Usable bytes of a block (header and alignment excluded). */
+static size_t block_usable(arena_block *b)
+{
+    return b->total - (size_t)(block_start(b) - (char *)b);
+}
+
+/* Takes the first spare block with at least n usable bytes, or NULL. */
+static arena_block *take_spare(kiln_arena *a, size_t n)
+{
+    for (arena_block **pp = &a->spare; *pp != NULL; pp = &(*pp)->next) {
+        arena_block *b = *pp;
+        if (block_usable(b) >= n) {
+            *pp = b->next;
+            a->spare_bytes -= b->total;
+            return b;
+        }
+    }
+    return NULL;
 }
 
 /* The slow path: n (already rounded to 16) does not fit the current block.
@@ -115,6 +163,14 @@ void kiln_arena_reset(kiln_arena *a)
  * This bounds the space wasted at the end of a block to a quarter. */
 static __attribute__((noinline)) void *arena_grow(kiln_arena *a, size_t n)
 {
+    arena_block *spare = a->spare != NULL ? take_spare(a, n) : NULL;
+    if (spare != NULL) { /* reused whole as the current block */
+        spare->next = a->blocks;
+        a->blocks = spare;
+        a->ptr = block_start(spare) + n;
+        a->end = block_start(spare) + block_usable(spare);
+        return block_start(spare);
+    }
     if (n > a->next_size / 4) {
         arena_block *b = block_new(n);
         if (b == NULL)
@@ -158,4 +214,27 @@ void *kiln_arena_alloc(kiln_arena *a, size_t n)
 size_t kiln_arena_bytes(const kiln_arena *a)
 {
     return a->bytes;
+}
+
+/* Like kiln_arena_reset, but keeps every block as a spare for the next
+ * allocations: an arena that is filled, emptied and filled again (a hash
+ * table that spills) takes nothing new from the system. */
+void arena_rewind(kiln_arena *a)
+{
+    while (a->blocks != NULL) {
+        arena_block *b = a->blocks;
+        a->blocks = b->next;
+        b->next = a->spare;
+        a->spare = b;
+        a->spare_bytes += b->total;
+    }
+    a->ptr = block_start(a->first);
+    a->end = a->ptr + ARENA_FIRST_BLOCK;
+    a->next_size = ARENA_FIRST_BLOCK * 2;
+}
+
+/* Bytes of the arena's blocks in use: held minus the unused spares. */
+size_t arena_used_bytes(const kiln_arena *a)
+{
+    return a->bytes - a->spare_bytes;
 }

@@ -48,6 +48,10 @@ double rng_double(rng *r); /* [0, 1) */
 /* Poisson(lambda) deviate (lambda <= 0 gives 0). */
 int64_t rng_poisson(rng *r, double lambda);
 
+/* ---- Arena reuse (see arena.c) */
+void arena_rewind(kiln_arena *a);
+size_t arena_used_bytes(const kiln_arena *a);
+
 /* ---- Memory held by arenas and byte buffers (process-wide) */
 void mem_stats_add(int64_t delta);
 void mem_stats_read(int64_t *now, int64_t *peak);

@@ -28,13 +28,25 @@ struct agg_map {
 
 enum { INITIAL_SLOTS_LOG2 = 10 };
 
+/* Not calloc: fresh pages from calloc are mapped to the zero page on the
+ * first probe and copied on the first insert, and each copy flushes the TLB
+ * of every core running the process. Writing them first maps them once. */
+static void *(*volatile zero_fill)(void *, int, size_t) = memset; /* or gcc makes it calloc */
+
+static uint64_t *zeroed_slots(size_t n)
+{
+    uint64_t *s = malloc(n * sizeof *s);
+    if (s) zero_fill(s, 0, n * sizeof *s);
+    return s;
+}
+
 agg_map *agg_map_new(void)
 {
     agg_map *m = calloc(1, sizeof *m);
     if (!m) return NULL;
     m->mask = (1u << INITIAL_SLOTS_LOG2) - 1;
     m->shift = 64 - INITIAL_SLOTS_LOG2;
-    m->slots = calloc(m->mask + 1, sizeof *m->slots);
+    m->slots = zeroed_slots(m->mask + 1);
     m->arena = kiln_arena_new();
     if (!m->slots || !m->arena) {
         agg_map_free(m);
@@ -52,23 +64,14 @@ void agg_map_free(agg_map *m)
     free(m);
 }
 
+/* Empties the map but keeps its memory (slots, order, arena blocks): a map
+ * that spilled fills up again to the same size, and taking that memory from
+ * the system anew costs page faults each time. */
 void agg_map_clear(agg_map *m)
 {
     m->n = 0;
-    kiln_arena_reset(m->arena);
-    /* Back to the initial size, so a cleared map holds little memory. */
-    uint64_t *small = calloc((size_t)1 << INITIAL_SLOTS_LOG2, sizeof *small);
-    if (small) {
-        free(m->slots);
-        m->slots = small;
-        m->mask = ((size_t)1 << INITIAL_SLOTS_LOG2) - 1;
-        m->shift = 64 - INITIAL_SLOTS_LOG2;
-        free(m->order);
-        m->order = NULL;
-        m->cap = 0;
-    } else {
-        memset(m->slots, 0, (m->mask + 1) * sizeof *m->slots);
-    }
+    arena_rewind(m->arena);
+    memset(m->slots, 0, (m->mask + 1) * sizeof *m->slots);
 }
 
 kiln_arena *agg_map_arena(agg_map *m) { return m->arena; }
@@ -77,6 +80,13 @@ size_t agg_map_bytes(const agg_map *m)
 {
     return kiln_arena_bytes(m->arena) + (m->mask + 1) * sizeof *m->slots +
            m->cap * sizeof *m->order;
+}
+
+/* What the entries use, kept memory not counted: the measure to spill by. */
+size_t agg_map_used_bytes(const agg_map *m)
+{
+    size_t slots = m->n * 4 / 3 + 1; /* the table a map of n entries needs */
+    return arena_used_bytes(m->arena) + slots * sizeof *m->slots + m->n * sizeof *m->order;
 }
 size_t agg_map_size(const agg_map *m) { return m->n; }
 agg_entry *agg_map_at(agg_map *m, size_t i) { return m->order[i]; }
@@ -98,7 +108,7 @@ static inline agg_entry *unpack(uint64_t slot) { return (agg_entry *)(uintptr_t)
 static int grow(agg_map *m)
 {
     size_t nslots = (m->mask + 1) * 2;
-    uint64_t *s = calloc(nslots, sizeof *s);
+    uint64_t *s = zeroed_slots(nslots);
     if (!s) return KILN_ENOMEM;
     free(m->slots);
     m->slots = s;

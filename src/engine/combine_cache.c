@@ -16,8 +16,10 @@
 #include "engine/engine.h"
 
 #define INLINE_KEY 16
-#define CACHE_LOG2 16 /* 2^16 buckets x 2 ways x 32 bytes = 4 MiB (measured best of 1-16 MiB) */
-#define CACHE_BUCKETS (1u << CACHE_LOG2)
+/* At most 2^16 buckets x 2 ways x 32 bytes = 4 MiB (measured best of 1-16
+ * MiB); fewer when the task's memory share is small. */
+#define CACHE_MAX_LOG2 16
+#define CACHE_MIN_LOG2 8
 
 typedef struct line {
     uint32_t tag;     /* the high half of the key's hash */
@@ -45,22 +47,29 @@ typedef struct pending_line {
 } pending_line;
 
 struct combine_cache {
-    line *lines;   /* CACHE_BUCKETS * 2, 64-byte aligned */
+    line *lines;   /* 2 << log2 lines, 64-byte aligned */
+    int log2;      /* of the bucket count */
     pending_line *pending; /* evicted lines not yet merged into the second level */
     size_t npending;
 };
 
 enum { PENDING_MAX = ENG_BATCH };
 
-combine_cache *combine_cache_new(void)
+static size_t nlines(const combine_cache *c) { return (size_t)2 << c->log2; }
+
+size_t combine_cache_bytes(const combine_cache *c) { return sizeof(line) * nlines(c); }
+
+combine_cache *combine_cache_new(int64_t max_bytes)
 {
     combine_cache *c = calloc(1, sizeof *c);
     if (!c) return NULL;
-    if (posix_memalign((void **)&c->lines, 64, sizeof(line) * CACHE_BUCKETS * 2)) {
+    c->log2 = CACHE_MAX_LOG2;
+    while (c->log2 > CACHE_MIN_LOG2 && (int64_t)(sizeof(line) * nlines(c)) > max_bytes) c->log2--;
+    if (posix_memalign((void **)&c->lines, 64, sizeof(line) * nlines(c))) {
         free(c);
         return NULL;
     }
-    memset(c->lines, 0, sizeof(line) * CACHE_BUCKETS * 2);
+    memset(c->lines, 0, sizeof(line) * nlines(c));
     if (posix_memalign((void **)&c->pending, 64, sizeof(pending_line) * PENDING_MAX)) {
         free(c->lines);
         free(c);
@@ -210,7 +219,7 @@ static int fold(kiln_task *t, const aggregator *a, line *l, bool fresh, const ki
 
 static inline line *bucket_of(combine_cache *c, uint64_t h)
 {
-    return &c->lines[2 * (size_t)((h * 0x9E3779B97F4A7C15ull) >> (64 - CACHE_LOG2))];
+    return &c->lines[2 * (size_t)((h * 0x9E3779B97F4A7C15ull) >> (64 - c->log2))];
 }
 
 /* Folds one pair whose key is inlinable and hashes to h. */
@@ -289,7 +298,7 @@ int combine_cache_add_batch(kiln_task *t, const aggregator *a, combine_cache *c,
 
 int combine_cache_drain(kiln_task *t, const aggregator *a, combine_cache *c, agg_map *all)
 {
-    for (size_t i = 0; i < (size_t)CACHE_BUCKETS * 2; i++) {
+    for (size_t i = 0; i < nlines(c); i++) {
         if (!c->lines[i].used) continue;
         int rc = evict(t, a, c, all, &c->lines[i]);
         if (rc) return rc;

@@ -330,7 +330,8 @@ void agg_map_free(agg_map *m);
 kiln_arena *agg_map_arena(agg_map *m);
 /* Memory the map holds: arena, slots and order array (group lists in aux
  * are not included; their owners count them). */
-size_t agg_map_bytes(const agg_map *m);
+size_t agg_map_bytes(const agg_map *m);      /* held, kept memory included */
+size_t agg_map_used_bytes(const agg_map *m); /* in use: what spilling frees */
 /* Forgets every entry (keeps the slot array's size). */
 void agg_map_clear(agg_map *m);
 /* Finds key (hash h); when absent inserts it (key deep-copied) with a null
@@ -351,11 +352,13 @@ int agg_combine_value(kiln_task *t, const aggregator *a, agg_map *m, const kiln_
 int agg_merge_combiner(kiln_task *t, const aggregator *a, agg_map *m, const kiln_value *kc);
 
 /* The first level of the map-side combine for aggregators without create or
- * zero (reduce_by_key and the operations built on it): a 4 MiB set-
- * associative cache of inline (key, scalar combiner) lines that evicts into
- * the task's full map `all` (src/engine/combine_cache.c). */
+ * zero (reduce_by_key and the operations built on it): a set-associative
+ * cache of inline (key, scalar combiner) lines, 4 MiB or the largest power
+ * of two up to max_bytes (at least 16 KiB), that evicts into the task's full
+ * map `all` (src/engine/combine_cache.c). */
 typedef struct combine_cache combine_cache;
-combine_cache *combine_cache_new(void);
+combine_cache *combine_cache_new(int64_t max_bytes);
+size_t combine_cache_bytes(const combine_cache *c);
 void combine_cache_free(combine_cache *c);
 /* Folds n pairs into the cache (or into all when they cannot be cached);
  * scratch is an arena for user functions' temporary results. Returns

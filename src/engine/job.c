@@ -115,9 +115,12 @@ static int write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
     shuffle_writer *w = shuffle_writer_open(ctx->shuffles, d->id, map);
     if (!w) return task_error(t, KILN_ENOMEM, "cannot open shuffle writer: %s", kiln_last_error());
     agg_map *m = d->has_agg ? agg_map_new() : NULL;
+    /* The task's share of memory, split between the writer and the map; the
+     * map's half includes the cache in front of it. */
+    int64_t limit = m ? ctx->mem_task_share / 2 : ctx->mem_task_share;
     /* Plain reductions go through the cache first (see combine_cache.c). */
     bool cached = d->has_agg && !d->agg.create && !d->agg.zero;
-    combine_cache *cache = cached ? combine_cache_new() : NULL;
+    combine_cache *cache = cached ? combine_cache_new(limit / 4) : NULL;
     kiln_arena *scratch = cached ? kiln_arena_new() : NULL;
     int rc = KILN_OK;
     if (d->has_agg && (!m || (cached && (!cache || !scratch))))
@@ -127,15 +130,16 @@ static int write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
     const kiln_value *vals;
     size_t n;
     int64_t accounted = 0, map_accounted = 0; /* bytes of w and m in the budget */
-    /* The task's share of memory, split between the writer and the map. */
-    int64_t limit = m ? ctx->mem_task_share / 2 : ctx->mem_task_share;
+    int64_t cache_bytes = cache ? (int64_t)combine_cache_bytes(cache) : 0;
+    int64_t map_limit = limit - cache_bytes;
+    mem_reserve(ctx, cache_bytes);
     while (rc == KILN_OK && (rc = it->next(it, t, &vals, &n)) > 0) {
         rc = account_writer(t, w, limit, &accounted);
         /* A map of combiners past the task's share goes to the shuffle as
          * partial results; the reduce side merges them (Spark's map-side
          * combine spills the same way, and zero values may count again). */
-        if (rc == KILN_OK && m && (int64_t)agg_map_bytes(m) > limit) {
-            mem_note_spill(ctx, (int64_t)agg_map_bytes(m));
+        if (rc == KILN_OK && m && (int64_t)agg_map_used_bytes(m) > map_limit) {
+            mem_note_spill(ctx, (int64_t)agg_map_used_bytes(m));
             rc = write_combiners(d, m, w);
             agg_map_clear(m);
         }
@@ -173,6 +177,7 @@ static int write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
     if (rc == KILN_OK && cache) rc = combine_cache_drain(t, &d->agg, cache, m);
     if (rc == KILN_OK && m) rc = write_combiners(d, m, w);
     combine_cache_free(cache);
+    mem_release(ctx, cache_bytes);
     kiln_arena_free(scratch);
     agg_map_free(m);
     if (rc < 0) {

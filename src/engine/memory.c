@@ -9,6 +9,9 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "engine/engine.h"
 
@@ -22,6 +25,14 @@ int mem_init(kiln_context *c)
                               "or 4g), got '%s'",
                               v);
     c->mem_budget = budget;
+#ifdef __GLIBC__
+    /* Blocks of 256 KiB and more (arena blocks, buffers, hash tables) are
+     * mapped on their own, so what a task frees goes back to the system
+     * instead of staying in its thread's malloc arena, where glibc's
+     * adaptive threshold would otherwise keep up to 64 MiB per thread. The
+     * environment's MALLOC_MMAP_THRESHOLD_ still wins. */
+    if (!getenv("MALLOC_MMAP_THRESHOLD_")) mallopt(M_MMAP_THRESHOLD, 256 << 10);
+#endif
     c->mem_task_share = budget / (c->cores > 0 ? c->cores : 1);
     return KILN_OK;
 }

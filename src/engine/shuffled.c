@@ -90,10 +90,14 @@ static int spill_map(reduce_iter *ri);
  * (the sorter it spills into may take the other half). */
 static int check_memory(reduce_iter *ri)
 {
-    int64_t held = (int64_t)agg_map_bytes(ri->map);
-    if (ri->r->iarg != SH_AGG) held += (int64_t)kiln_arena_bytes(ri->arena) + ri->list_bytes;
+    int64_t held = (int64_t)agg_map_bytes(ri->map), used = (int64_t)agg_map_used_bytes(ri->map);
+    if (ri->r->iarg != SH_AGG) {
+        int64_t more = (int64_t)kiln_arena_bytes(ri->arena) + ri->list_bytes;
+        held += more;
+        used += more;
+    }
     mem_track(ri->t->ctx, &ri->accounted, held);
-    if (held <= ri->t->ctx->mem_task_share / 2) return KILN_OK;
+    if (used <= ri->t->ctx->mem_task_share / 2) return KILN_OK;
     int rc = spill_map(ri);
     mem_track(ri->t->ctx, &ri->accounted, (int64_t)agg_map_bytes(ri->map));
     return rc;
@@ -198,7 +202,7 @@ static int spill_map(reduce_iter *ri)
         ri->tmp = kiln_arena_new();
         if (!ri->spill || !ri->tmp) return oom(t);
     }
-    mem_note_spill(t->ctx, (int64_t)agg_map_bytes(ri->map));
+    mem_note_spill(t->ctx, (int64_t)agg_map_used_bytes(ri->map));
     int rc = KILN_OK;
     for (size_t i = 0; i < agg_map_size(ri->map) && rc == KILN_OK; i++) {
         kiln_value rec;

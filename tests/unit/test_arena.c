@@ -94,7 +94,7 @@ static void test_large_request_own_block(void **state)
     kiln_arena_free(a);
 }
 
-static void test_reset_keeps_first_block(void **state)
+static void test_reset_keeps_first_block_and_one_spare(void **state)
 {
     kiln_arena *a = kiln_arena_new();
     size_t first = kiln_arena_bytes(a);
@@ -104,15 +104,44 @@ static void test_reset_keeps_first_block(void **state)
     assert_non_null(kiln_arena_alloc(a, 8 * MIB));
     assert_true(kiln_arena_bytes(a) > first + 8 * MIB);
     kiln_arena_reset(a);
-    assert_int_equal(kiln_arena_bytes(a), first);
+    /* The 8 MiB block went back; one of the 50 KiB blocks
+     * stays as a spare. */
+    size_t kept = kiln_arena_bytes(a) - first;
+    assert_true(kept >= 50 * KIB && kept < 50 * KIB + 256);
     /* The first block is reused from its start. */
     char *p1 = kiln_arena_alloc(a, 10);
     assert_ptr_equal(p0, p1);
-    /* And growth starts over at 128 KiB. */
-    for (int i = 0; i < 64; i++)
-        kiln_arena_alloc(a, KIB);
-    size_t second = kiln_arena_bytes(a) - first;
-    assert_true(second >= 128 * KIB && second < 128 * KIB + 256);
+    /* Growth past the first block takes the spare, not new memory. */
+    for (int i = 0; i < 100; i++) /* 64 KiB in the first block, the rest in the spare */
+        assert_non_null(kiln_arena_alloc(a, KIB));
+    assert_int_equal(kiln_arena_bytes(a) - first, kept);
+    /* A second reset keeps the same spare. */
+    kiln_arena_reset(a);
+    assert_int_equal(kiln_arena_bytes(a) - first, kept);
+    kiln_arena_free(a);
+}
+
+static void test_rewind_keeps_every_block(void **state)
+{
+    kiln_arena *a = kiln_arena_new();
+    for (int i = 0; i < 200; i++)
+        assert_non_null(kiln_arena_alloc(a, 40 * KIB));
+    size_t held = kiln_arena_bytes(a);
+    assert_int_equal(arena_used_bytes(a), held);
+    arena_rewind(a);
+    assert_int_equal(kiln_arena_bytes(a), held);
+    assert_true(arena_used_bytes(a) < 128 * KIB);
+    /* Filling it again the same way takes nothing from the system, and the
+     * data written is intact. */
+    char *last = NULL;
+    for (int i = 0; i < 200; i++) {
+        assert_non_null(last = kiln_arena_alloc(a, 40 * KIB));
+        memset(last, i, 40 * KIB);
+    }
+    assert_int_equal(kiln_arena_bytes(a), held);
+    assert_int_equal((unsigned char)last[40 * KIB - 1], 199);
+    kiln_arena_reset(a);
+    assert_true(kiln_arena_bytes(a) <= 64 * KIB + 4 * MIB + 512);
     kiln_arena_free(a);
 }
 
@@ -135,7 +164,8 @@ int main(void)
         cmocka_unit_test(test_no_overlap),
         cmocka_unit_test(test_first_block_and_growth),
         cmocka_unit_test(test_large_request_own_block),
-        cmocka_unit_test(test_reset_keeps_first_block),
+        cmocka_unit_test(test_reset_keeps_first_block_and_one_spare),
+        cmocka_unit_test(test_rewind_keeps_every_block),
         cmocka_unit_test(test_impossible_request),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
