@@ -75,6 +75,7 @@ typedef struct kiln_metrics {
     int64_t memory_peak;    /* most bytes held at once by accounted consumers */
     int64_t spill_count;    /* times a task moved data to disk to stay in budget */
     int64_t spill_bytes;    /* bytes of data moved (before compression) */
+    int64_t merge_passes;   /* sorted runs merged in groups first (too many to read at once) */
     /* Process-wide: bytes held now / at most by all arenas and byte buffers,
      * the memory that holds records, encodings and blocks. */
     int64_t tracked_bytes, tracked_peak;

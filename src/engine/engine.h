@@ -158,7 +158,7 @@ struct kiln_context {
     int64_t mem_task_share; /* what one running task may hold before spilling */
     _Atomic int64_t mem_used, mem_peak;
     _Atomic uint64_t spill_seq; /* unique spill file names */
-    _Atomic int64_t spill_count, spill_bytes;
+    _Atomic int64_t spill_count, spill_bytes, merge_passes;
     shuffle_store *shuffles;
     block_store *blocks;
     pthread_mutex_t lock; /* accumulators, ids */

@@ -8,6 +8,12 @@
  * remainder is sorted in memory and the output is a k-way merge of the runs
  * and the remainder; equal keys come out in input order (earlier runs first),
  * so the sort is stable whatever the budget.
+ *
+ * Memory: the records, their array and the sort's two temporary arrays of
+ * (record, index) items count against the limit. Each run being merged
+ * holds a block, its decoded records and an arena (RUN_READ_BYTES); when the
+ * limit cannot hold that many runs, runs are first merged in groups, the
+ * group of the earliest runs taking their place so that stability holds.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +24,11 @@
 
 #include "engine/engine.h"
 #include "io/io.h"
+
+/* What reading one run during a merge holds: a framed block, the decoded
+ * block (records are packed into blocks of BLOCK_RAW_MAX) and the arena
+ * of its head record, rounded up. */
+enum { RUN_READ_BYTES = 4 * BLOCK_RAW_MAX };
 
 typedef struct run {
     char path[4096];
@@ -36,7 +47,8 @@ struct sorter {
     int64_t limit; /* bytes held before a run is spilled */
     kiln_arena *arena; /* records in memory */
     val_vec recs;
-    int64_t accounted;
+    int64_t accounted;      /* records, their array and the sort's arrays */
+    int64_t merge_accounted; /* runs open for the final merge */
     run *runs;
     size_t nruns;
     /* merge state */
@@ -134,15 +146,23 @@ static int spill_run(sorter *s)
     return KILN_OK;
 }
 
-/* Memory held by the records; spills past the task's share. */
+/* Memory the records need: the arena, their array, and the two arrays of
+ * items that sorting them takes (ours and qsort's merge buffer). */
+static int64_t records_bytes(const sorter *s)
+{
+    return (int64_t)(kiln_arena_bytes(s->arena) +
+                     s->recs.cap * (sizeof(kiln_value) + 2 * sizeof(sort_item)));
+}
+
+/* Spills the records past the task's share and keeps the budget's count. */
 static int account(sorter *s)
 {
     kiln_context *ctx = s->t->ctx;
-    int64_t held = (int64_t)(kiln_arena_bytes(s->arena) + s->recs.cap * sizeof(kiln_value));
+    int64_t held = records_bytes(s);
     if (held > s->limit && s->recs.n > 0) {
         int rc = spill_run(s);
         if (rc) return rc;
-        held = (int64_t)(kiln_arena_bytes(s->arena) + s->recs.cap * sizeof(kiln_value));
+        held = records_bytes(s);
     }
     if (held > s->accounted) mem_reserve(ctx, held - s->accounted);
     else mem_release(ctx, s->accounted - held);
@@ -217,22 +237,125 @@ static void sift_down(sorter *s, size_t i)
     }
 }
 
+/* Opens run r for reading and loads its first record. */
+static int open_run(sorter *s, run *r)
+{
+    r->fd = open(r->path, O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0 || !(r->arena = kiln_arena_new()))
+        return task_error(s->t, KILN_EIO, "cannot open spill file %s", r->path);
+    kiln_buf_init(&r->frame);
+    kiln_buf_init(&r->raw);
+    r->pos = 0;
+    return run_advance(s, r);
+}
+
+/* Closes run r and removes its file. */
+static void close_run(run *r)
+{
+    if (r->fd >= 0) close(r->fd);
+    r->fd = -1;
+    unlink(r->path);
+    kiln_buf_release(&r->frame);
+    kiln_buf_release(&r->raw);
+    kiln_arena_free(r->arena);
+    r->arena = NULL;
+}
+
+/* Removes and returns the smallest head's source; advances that source.
+ * *v is its record, valid until the source is advanced again. */
+static int pop_head(sorter *s, kiln_value *v, kiln_arena *into)
+{
+    size_t src = s->heap[0];
+    if (kiln_value_copy(into, head_of(s, src), v))
+        return task_error(s->t, KILN_ENOMEM, "out of memory");
+    bool more;
+    if (src < s->nruns) {
+        int rc = run_advance(s, &s->runs[src]);
+        if (rc) return rc;
+        more = s->runs[src].has_head;
+    } else {
+        more = ++s->mem_pos < s->recs.n;
+    }
+    if (!more) s->heap[0] = s->heap[--s->nheap];
+    if (s->nheap) sift_down(s, 0);
+    return KILN_OK;
+}
+
+/* Merges runs [0, k) into one run that takes their place: it comes first,
+ * as they did, so equal keys keep their order. */
+static int merge_first_runs(sorter *s, size_t k)
+{
+    kiln_task *t = s->t;
+    run out = {.fd = -1};
+    spill_path(t->ctx, "run", out.path);
+    int fd = open(out.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return task_error(t, KILN_EIO, "cannot create spill file %s: %s", out.path,
+                          strerror(errno));
+    int rc = KILN_OK;
+    s->nheap = 0;
+    for (size_t i = 0; i < k && rc == KILN_OK; i++)
+        if ((rc = open_run(s, &s->runs[i])) == KILN_OK && s->runs[i].has_head)
+            s->heap[s->nheap++] = i;
+    for (size_t i = s->nheap; i-- > 0;) sift_down(s, i);
+    kiln_buf raw, blocks;
+    kiln_buf_init(&raw);
+    kiln_buf_init(&blocks);
+    kiln_arena *tmp = kiln_arena_new();
+    if (!tmp) rc = task_error(t, KILN_ENOMEM, "out of memory");
+    while (rc == KILN_OK && s->nheap > 0) {
+        kiln_value v;
+        kiln_arena_reset(tmp);
+        if ((rc = pop_head(s, &v, tmp))) break;
+        rc = kiln_value_encode(&raw, &v);
+        if (rc == KILN_OK) rc = values_file_append(fd, out.path, &raw, &blocks, false);
+        if (rc) rc = task_error(t, rc, "%s", kiln_last_error());
+    }
+    if (rc == KILN_OK && (rc = values_file_append(fd, out.path, &raw, &blocks, true)))
+        rc = task_error(t, rc, "%s", kiln_last_error());
+    off_t size = lseek(fd, 0, SEEK_END);
+    out.end = size > 0 ? (uint64_t)size : 0;
+    if (close(fd) != 0 && rc == KILN_OK)
+        rc = task_error(t, KILN_EIO, "cannot write %s: %s", out.path, strerror(errno));
+    kiln_buf_release(&raw);
+    kiln_buf_release(&blocks);
+    kiln_arena_free(tmp);
+    for (size_t i = 0; i < k; i++) close_run(&s->runs[i]);
+    s->runs[0] = out;
+    memmove(&s->runs[1], &s->runs[k], (s->nruns - k) * sizeof *s->runs);
+    s->nruns -= k - 1;
+    s->nheap = 0;
+    if (rc) return rc;
+    atomic_fetch_add(&t->ctx->merge_passes, 1);
+    LOG(LOG_DEBUG, "sort", "task %d merged %zu runs into one (%zu left)", t->partition, k,
+        s->nruns);
+    return KILN_OK;
+}
+
 int sorter_finish(sorter *s)
 {
-    int rc = sort_memory(s);
-    if (rc || s->nruns == 0) return rc;
-    if (!(s->heap = malloc(sizeof *s->heap * (s->nruns + 1))))
+    /* As many runs as the limit can read at once, at least two. */
+    size_t fan_in = s->limit / RUN_READ_BYTES > 2 ? (size_t)(s->limit / RUN_READ_BYTES) : 2;
+    int rc;
+    if (s->nruns > 0 && s->nruns + (s->recs.n > 0) > fan_in) {
+        if (s->recs.n > 0 && (rc = spill_run(s))) return rc;
+        if (!(s->heap = malloc(sizeof *s->heap * (s->nruns + 1))))
+            return task_error(s->t, KILN_ENOMEM, "out of memory");
+        while (s->nruns > fan_in)
+            if ((rc = merge_first_runs(s, fan_in))) return rc;
+        if ((rc = account(s))) return rc;
+    }
+    if ((rc = sort_memory(s)) || s->nruns == 0) return rc;
+    if (!s->heap && !(s->heap = malloc(sizeof *s->heap * (s->nruns + 1))))
         return task_error(s->t, KILN_ENOMEM, "out of memory");
+    int64_t reading = 0;
     for (size_t i = 0; i < s->nruns; i++) {
         run *r = &s->runs[i];
-        r->fd = open(r->path, O_RDONLY | O_CLOEXEC);
-        if (r->fd < 0 || !(r->arena = kiln_arena_new()))
-            return task_error(s->t, KILN_EIO, "cannot open spill file %s", r->path);
-        kiln_buf_init(&r->frame);
-        kiln_buf_init(&r->raw);
-        if ((rc = run_advance(s, r))) return rc;
+        if ((rc = open_run(s, r))) return rc;
         if (r->has_head) s->heap[s->nheap++] = i;
+        reading += (int64_t)(r->frame.cap + r->raw.cap + kiln_arena_bytes(r->arena));
     }
+    mem_track(s->t->ctx, &s->merge_accounted, reading);
     if (s->recs.n) s->heap[s->nheap++] = s->nruns;
     for (size_t i = s->nheap; i-- > 0;) sift_down(s, i);
     return KILN_OK;
@@ -251,21 +374,10 @@ int sorter_next(sorter *s, const kiln_value **vals, size_t *n)
     kiln_arena_reset(s->out_arena);
     s->out.n = 0;
     while (s->out.n < ENG_BATCH && s->nheap > 0) {
-        size_t src = s->heap[0];
-        kiln_value v;
-        /* Copied: the run's arena is reset when it loads its next block. */
-        if (kiln_value_copy(s->out_arena, head_of(s, src), &v) || val_vec_push(&s->out, &v))
-            return task_error(s->t, KILN_ENOMEM, "out of memory");
-        bool more;
-        if (src < s->nruns) {
-            int rc = run_advance(s, &s->runs[src]);
-            if (rc) return rc;
-            more = s->runs[src].has_head;
-        } else {
-            more = ++s->mem_pos < s->recs.n;
-        }
-        if (!more) s->heap[0] = s->heap[--s->nheap];
-        if (s->nheap) sift_down(s, 0);
+        kiln_value v; /* copied: the run's arena is reset when it loads its next block */
+        int rc = pop_head(s, &v, s->out_arena);
+        if (rc) return rc;
+        if (val_vec_push(&s->out, &v)) return task_error(s->t, KILN_ENOMEM, "out of memory");
     }
     *vals = s->out.v;
     *n = s->out.n;
@@ -275,15 +387,8 @@ int sorter_next(sorter *s, const kiln_value **vals, size_t *n)
 void sorter_free(sorter *s)
 {
     if (!s) return;
-    for (size_t i = 0; i < s->nruns; i++) {
-        run *r = &s->runs[i];
-        if (r->fd >= 0) close(r->fd);
-        unlink(r->path);
-        kiln_buf_release(&r->frame);
-        kiln_buf_release(&r->raw);
-        kiln_arena_free(r->arena);
-    }
-    mem_release(s->t->ctx, s->accounted);
+    for (size_t i = 0; i < s->nruns; i++) close_run(&s->runs[i]);
+    mem_release(s->t->ctx, s->accounted + s->merge_accounted);
     free(s->runs);
     free(s->heap);
     val_vec_release(&s->recs);

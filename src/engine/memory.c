@@ -65,7 +65,8 @@ void kiln_context_metrics(const kiln_context *c, kiln_metrics *out)
     *out = (kiln_metrics){.memory_budget = c->mem_budget,
                           .memory_peak = atomic_load(&m->mem_peak),
                           .spill_count = atomic_load(&m->spill_count),
-                          .spill_bytes = atomic_load(&m->spill_bytes)};
+                          .spill_bytes = atomic_load(&m->spill_bytes),
+                          .merge_passes = atomic_load(&m->merge_passes)};
     mem_stats_read(&out->tracked_bytes, &out->tracked_peak);
 }
 
