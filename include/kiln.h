@@ -156,6 +156,17 @@ kiln_rdd *kiln_range(kiln_context *ctx, int64_t start, int64_t end, int64_t step
  * .zst files are read whole. The path is listed now: a missing one returns
  * NULL with a message naming it. */
 kiln_rdd *kiln_text_file(kiln_context *ctx, const char *path, int min_partitions);
+/* As kiln_text_file, but each record is the pair (offset, line): the byte
+ * offset of the line's start in its file (decompressed), as Hadoop's
+ * TextInputFormat keys. With kiln_task_input_file and
+ * kiln_input_line_number, a parser can name the file and line of bad input. */
+kiln_rdd *kiln_text_file_with_offsets(kiln_context *ctx, const char *path, int min_partitions);
+/* The file the task's text source is reading (NULL when it reads none):
+ * valid in functions of a narrow chain over a text file. */
+const char *kiln_task_input_file(const kiln_task *t);
+/* The 1-based line number of the line at byte offset of path (reads the
+ * file up to there; meant for error messages). */
+int kiln_input_line_number(const char *path, int64_t offset, int64_t *line);
 /* (path, content) pairs of strings, one per file. */
 kiln_rdd *kiln_whole_text_files(kiln_context *ctx, const char *path, int min_partitions);
 

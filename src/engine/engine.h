@@ -63,6 +63,7 @@ struct kiln_task {
     char *error;         /* failure message (malloc), NULL while fine */
     int fetch_shuffle;   /* on KILN_EFETCH: the shuffle and map output lost */
     int fetch_map;
+    const char *input_file; /* the file a text source of the task reads */
     acc_update *accs;
     size_t naccs, cap_accs;
 };

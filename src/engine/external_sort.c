@@ -141,7 +141,9 @@ static int spill_run(sorter *s)
     if (rc) return task_error(t, rc, "%s", kiln_last_error());
     LOG(LOG_DEBUG, "sort", "task %d spilled a run of %zu records", t->partition, s->recs.n);
     mem_note_spill(t->ctx, (int64_t)kiln_arena_bytes(s->arena));
-    s->recs.n = 0;
+    /* The array goes too: its capacity counts, and would keep the sorter
+     * over its limit. */
+    val_vec_release(&s->recs);
     kiln_arena_reset(s->arena);
     return KILN_OK;
 }

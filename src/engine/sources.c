@@ -155,6 +155,7 @@ typedef struct text_iter {
     io_line_reader *rd;
     kiln_arena *arena;
     const char *path;
+    bool offsets; /* records are (offset, line) pairs */
     kiln_value buf[ENG_BATCH];
 } text_iter;
 
@@ -167,10 +168,17 @@ static int text_next(eng_iter *it, kiln_task *t, const kiln_value **vals, size_t
     const char *line;
     size_t len;
     int rc = 0;
+    int64_t at = ti->offsets ? io_line_reader_offset(ti->rd) : 0;
     while (k < ENG_BATCH && (rc = io_line_reader_next(ti->rd, &line, &len)) > 0) {
         ti->buf[k] = kiln_str_new(ti->arena, line, len);
         if (len && ti->buf[k].type == KILN_NULL)
             return task_error(t, KILN_ENOMEM, "out of memory reading %s", ti->path);
+        if (ti->offsets) {
+            ti->buf[k] = kiln_pair(ti->arena, kiln_int(at), ti->buf[k]);
+            if (ti->buf[k].type == KILN_NULL)
+                return task_error(t, KILN_ENOMEM, "out of memory reading %s", ti->path);
+            at = io_line_reader_offset(ti->rd);
+        }
         k++;
     }
     if (rc < 0) return task_error(t, rc, "%s", kiln_last_error());
@@ -191,6 +199,8 @@ static void text_close(eng_iter *it)
     free(ti);
 }
 
+static const rdd_ops text_offsets_ops;
+
 static eng_iter *text_compute(kiln_rdd *r, int p, kiln_task *t)
 {
     splits *sp = r->extra;
@@ -202,8 +212,10 @@ static eng_iter *text_compute(kiln_rdd *r, int p, kiln_task *t)
     }
     ti->base.next = text_next;
     ti->base.close = text_close;
+    ti->offsets = r->ops == &text_offsets_ops;
     if ((size_t)p < sp->n) {
         ti->path = sp->s[p].path;
+        t->input_file = ti->path;
         int rc = io_line_reader_open(&sp->s[p], &ti->rd);
         if (rc) {
             task_error(t, rc, "%s", kiln_last_error());
@@ -222,6 +234,7 @@ static void splits_free(kiln_rdd *r)
 }
 
 static const rdd_ops text_ops = {"text_file", text_compute, splits_free};
+static const rdd_ops text_offsets_ops = {"text_file_with_offsets", text_compute, splits_free};
 
 static kiln_rdd *files_rdd(kiln_context *ctx, const char *path, const rdd_ops *ops,
                            int min_partitions, bool whole)
@@ -258,6 +271,13 @@ kiln_rdd *kiln_text_file(kiln_context *ctx, const char *path, int min_partitions
         min_partitions = ctx->default_parallelism < 2 ? ctx->default_parallelism : 2;
     return files_rdd(ctx, path, &text_ops, min_partitions, false);
 }
+
+kiln_rdd *kiln_text_file_with_offsets(kiln_context *ctx, const char *path, int min_partitions)
+{
+    return files_rdd(ctx, path, &text_offsets_ops, min_partitions, false);
+}
+
+const char *kiln_task_input_file(const kiln_task *t) { return t->input_file; }
 
 /* ---- whole text files: (path, content), one file per record ------------------ */
 

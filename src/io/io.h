@@ -48,6 +48,8 @@ int io_line_reader_open(const io_split *s, io_line_reader **out);
  * call), 0 at the end, or a negative error naming the file. */
 int io_line_reader_next(io_line_reader *r, const char **line, size_t *len);
 void io_line_reader_close(io_line_reader *r);
+/* Byte offset in the (decompressed) file of the line next() returns next. */
+int64_t io_line_reader_offset(const io_line_reader *r);
 
 /* Reads a whole file into out (appending), decompressing .gz/.bz2/.zst. */
 int io_read_whole(const char *path, kiln_buf *out);

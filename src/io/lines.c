@@ -189,3 +189,28 @@ KILN_HIDDEN void io_line_reader_close(io_line_reader *r)
     free(r->buf);
     free(r);
 }
+
+KILN_HIDDEN int64_t io_line_reader_offset(const io_line_reader *r) { return r->pos; }
+
+/* The 1-based number of the line starting at byte offset of path (counting
+ * the newlines before it, decompressing as needed): for error messages. */
+int kiln_input_line_number(const char *path, int64_t offset, int64_t *line)
+{
+    io_source *src;
+    int rc = io_source_open(path, io_codec_of(path), 0, &src);
+    if (rc != KILN_OK) return rc;
+    int64_t lines = 1, at = 0;
+    uint8_t buf[1 << 16];
+    while (at < offset) {
+        size_t want = offset - at < (int64_t)sizeof buf ? (size_t)(offset - at) : sizeof buf, got;
+        if ((rc = io_source_read(src, buf, want, &got)) != KILN_OK) break;
+        if (got == 0) break;
+        for (const uint8_t *p = buf, *e = buf + got; (p = memchr(p, '\n', (size_t)(e - p)));
+             p++)
+            lines++;
+        at += (int64_t)got;
+    }
+    io_source_close(src);
+    if (rc == KILN_OK) *line = lines;
+    return rc;
+}
