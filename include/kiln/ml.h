@@ -198,7 +198,7 @@ typedef struct kiln_ml_glm_params {
     double elastic_net;  /* in [0, 1]: 0 ridge (L2), 1 lasso (L1) */
     bool fit_intercept;
     bool standardize;
-    int num_classes;     /* multinomial: K (0 infers max label + 1) */
+    int num_classes;     /* multinomial: K (labels 0..K-1), required */
     bool normal_equation;/* linear, elastic_net 0: exact solve when dims <= 4096 */
     kiln_ml_opt_params opt;
 } kiln_ml_glm_params;
