@@ -500,7 +500,7 @@ kiln_ml_opt *kiln_ml_opt_new(const kiln_ml_opt_params *p, int64_t n, const doubl
     o->l1 = q.l1;
     o->step = q.step;
     o->f = NAN;
-    if ((size_t)n > SIZE_MAX / sizeof(bool) || !allocate(o)) goto nomem;
+    if (!allocate(o)) goto nomem;
     if (q.l1 > 0 && q.l1_skip) {
         o->skip = malloc(sizeof(bool) * (size_t)n);
         if (!o->skip) goto nomem;
