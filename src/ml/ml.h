@@ -54,4 +54,18 @@ int glm_train_many(kiln_rdd *blocks, int64_t dim, const kiln_ml_glm_params *ps, 
 /* A zeroed model with its arrays allocated, or NULL. */
 kiln_ml_glm *glm_alloc(kiln_ml_family f, int64_t num_features, int num_rows, int history_len);
 
+/* k centres of dim values each (kmeans.c); num_classes priors and
+ * num_classes x num_features log probabilities (naive_bayes.c). Zeroed, or
+ * NULL with the error set. */
+KILN_HIDDEN kiln_ml_kmeans *kmeans_alloc(int k, int64_t dim);
+KILN_HIDDEN kiln_ml_nb *nb_alloc(int num_classes, int64_t num_features);
+
+/* ---- Messages */
+
+/* Writes a description of record i (0-based, in the task's partition) into
+ * buf (n bytes): its position, its input file when it came from one, and
+ * the start of its value, for task failure messages (record.c). */
+KILN_HIDDEN void ml_record_where(kiln_task *t, const kiln_value *rec, int64_t i, char *buf,
+                                 size_t n);
+
 #endif
