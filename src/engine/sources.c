@@ -265,16 +265,23 @@ static kiln_rdd *files_rdd(kiln_context *ctx, const char *path, const rdd_ops *o
     return r;
 }
 
-kiln_rdd *kiln_text_file(kiln_context *ctx, const char *path, int min_partitions)
+/* min_partitions 0: min(default parallelism, 2), as Spark. */
+static int text_min_partitions(const kiln_context *ctx, int min_partitions)
 {
     if (ctx && min_partitions <= 0)
-        min_partitions = ctx->default_parallelism < 2 ? ctx->default_parallelism : 2;
-    return files_rdd(ctx, path, &text_ops, min_partitions, false);
+        return ctx->default_parallelism < 2 ? ctx->default_parallelism : 2;
+    return min_partitions;
+}
+
+kiln_rdd *kiln_text_file(kiln_context *ctx, const char *path, int min_partitions)
+{
+    return files_rdd(ctx, path, &text_ops, text_min_partitions(ctx, min_partitions), false);
 }
 
 kiln_rdd *kiln_text_file_with_offsets(kiln_context *ctx, const char *path, int min_partitions)
 {
-    return files_rdd(ctx, path, &text_offsets_ops, min_partitions, false);
+    return files_rdd(ctx, path, &text_offsets_ops, text_min_partitions(ctx, min_partitions),
+                     false);
 }
 
 const char *kiln_task_input_file(const kiln_task *t) { return t->input_file; }

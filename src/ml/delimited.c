@@ -5,7 +5,6 @@
  * everything here runs on executor threads and allocates from the task
  * arena or the stack.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include <string.h>
 
 #include "ml/delimited.h"
+#include "ml/parse.h"
 
 int ml_split(kiln_task *t, const char *line, size_t len, char delim, ml_field *stack,
              size_t cap, ml_field **fields, size_t *n)
@@ -45,26 +45,19 @@ ml_field ml_trim(ml_field f)
     return f;
 }
 
+/* The loaders' parser (parse_number.c): the whole trimmed field must be a
+ * finite number. */
 bool delim_parse_double(ml_field f, double *out)
 {
     f = ml_trim(f);
-    if (f.len == 0) return false;
-    /* strtod needs a terminated string; numbers are short, so the stack
-     * copy is the rule and the heap the exception. */
-    char small[128], *buf = small;
-    if (f.len >= sizeof small && !(buf = malloc(f.len + 1))) return false;
-    memcpy(buf, f.s, f.len);
-    buf[f.len] = '\0';
-    char *end;
-    errno = 0;
-    double x = strtod(buf, &end);
-    /* Underflow to a denormal or zero is a fine value; overflow is not. */
-    bool ok = end == buf + f.len && isfinite(x) && !(errno == ERANGE && fabs(x) > 1);
-    if (buf != small) free(buf);
-    if (ok) *out = x;
-    return ok;
+    double x;
+    if (f.len == 0 || ml_parse_double(f.s, f.s + f.len, &x) != f.s + f.len || !isfinite(x))
+        return false;
+    *out = x;
+    return true;
 }
 
+/* The loaders' message format (parse_number.c), without a column. */
 int ml_fail_at(kiln_task *t, int64_t offset, const char *fmt, ...)
 {
     char msg[512];
@@ -72,12 +65,7 @@ int ml_fail_at(kiln_task *t, int64_t offset, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    const char *file = kiln_task_input_file(t);
-    int64_t line = 0;
-    if (!file) return kiln_task_fail(t, "record at byte offset %lld: %s", (long long)offset, msg);
-    if (kiln_input_line_number(file, offset, &line) != KILN_OK)
-        return kiln_task_fail(t, "%s (byte offset %lld): %s", file, (long long)offset, msg);
-    return kiln_task_fail(t, "%s:%lld: %s", file, (long long)line, msg);
+    return ml_line_fail(t, offset, 0, "%s", msg);
 }
 
 int ml_offset_line(kiln_task *t, const kiln_value *in, int64_t *offset, ml_field *line)

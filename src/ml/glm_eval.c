@@ -152,7 +152,7 @@ static int add_block(kiln_task *t, const kiln_value *acc, const kiln_value *blk,
 }
 
 /* comb: elementwise sum (either side may still be the empty zero). */
-static int add_sums(kiln_task *t, const kiln_value *a, const kiln_value *b, kiln_value *out,
+int ml_vec_sum(kiln_task *t, const kiln_value *a, const kiln_value *b, kiln_value *out,
                     const void *env)
 {
     (void)env;
@@ -183,7 +183,7 @@ int glm_eval(kiln_rdd *blocks, kiln_ml_family family, int k, int g, int64_t dim,
     memcpy(env, &e, sizeof e);
     memcpy(env + sizeof e, w, sizeof(double) * nw);
     kiln_value zero = kiln_vec_ref(NULL, 0), sum;
-    int rc = kiln_rdd_tree_aggregate(blocks, &zero, add_block, add_sums, env, env_len, 2, a, &sum);
+    int rc = kiln_rdd_tree_aggregate(blocks, &zero, add_block, ml_vec_sum, env, env_len, 2, a, &sum);
     if (rc == KILN_OK) {
         size_t n = acc_len(&e);
         if (sum.len != n) { /* no rows at all */

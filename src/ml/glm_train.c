@@ -88,21 +88,6 @@ static int stats_add(kiln_task *t, const kiln_value *acc, const kiln_value *blk,
     return KILN_OK;
 }
 
-static int stats_sum(kiln_task *t, const kiln_value *a, const kiln_value *b, kiln_value *out,
-                     const void *env)
-{
-    (void)env;
-    if (a->len == 0 || b->len == 0) {
-        *out = a->len ? *a : *b;
-        return KILN_OK;
-    }
-    double *s = kiln_arena_alloc(kiln_task_arena(t), sizeof *s * a->len);
-    if (!s) return kiln_task_fail(t, "out of memory");
-    for (size_t i = 0; i < a->len; i++) s[i] = a->u.vec[i] + b->u.vec[i];
-    *out = kiln_vec_ref(s, a->len);
-    return KILN_OK;
-}
-
 /* Fills *out (malloc'd, stats_len doubles) with the sums over the blocks. */
 static int block_stats(kiln_rdd *blocks, int64_t dim, bool gram, double **out)
 {
@@ -110,7 +95,7 @@ static int block_stats(kiln_rdd *blocks, int64_t dim, bool gram, double **out)
     kiln_arena *a = kiln_arena_new();
     if (!a) return kiln_set_error(KILN_ENOMEM, "out of memory");
     kiln_value zero = kiln_vec_ref(NULL, 0), sum;
-    int rc = kiln_rdd_tree_aggregate(blocks, &zero, stats_add, stats_sum, &e, sizeof e, 2, a, &sum);
+    int rc = kiln_rdd_tree_aggregate(blocks, &zero, stats_add, ml_vec_sum, &e, sizeof e, 2, a, &sum);
     size_t n = stats_len(&e);
     if (rc == KILN_OK && sum.len != n) rc = kiln_set_error(KILN_EEMPTY, "training data is empty");
     if (rc == KILN_OK && !(*out = malloc(sizeof **out * n))) rc = KILN_ENOMEM;

@@ -49,6 +49,11 @@ int glm_eval(kiln_rdd *blocks, kiln_ml_family family, int k, int g, int64_t dim,
 int glm_train_many(kiln_rdd *blocks, int64_t dim, const kiln_ml_glm_params *ps, int g,
                    kiln_ml_glm **out);
 
+/* A tree_aggregate combine function: the elementwise sum of two VECs, an
+ * empty VEC (the zero) standing for nothing yet (glm_eval.c). */
+int ml_vec_sum(kiln_task *t, const kiln_value *a, const kiln_value *b, kiln_value *out,
+               const void *env);
+
 /* ---- Models (glm_model.c) */
 
 /* A zeroed model with its arrays allocated, or NULL. */
