@@ -117,6 +117,9 @@ typedef struct kiln_ml_one_hot kiln_ml_one_hot;
 kiln_ml_one_hot *kiln_ml_one_hot_fit(kiln_context *ctx, const char *path,
                                      const kiln_ml_one_hot_options *opt);
 kiln_rdd *kiln_ml_one_hot_transform(kiln_ml_one_hot *enc, const char *path, int min_partitions);
+/* Whether later transforms skip each file's first line (initially the
+ * fit's header option): UCI's adult.data has no header, adult.test one. */
+void kiln_ml_one_hot_set_header(kiln_ml_one_hot *enc, bool header);
 int64_t kiln_ml_one_hot_num_features(const kiln_ml_one_hot *enc);
 void kiln_ml_one_hot_free(kiln_ml_one_hot *enc);
 

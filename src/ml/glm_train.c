@@ -191,37 +191,48 @@ static int rows_of(const kiln_ml_glm_params *p, int *k)
     return KILN_OK;
 }
 
+/* The optimiser's variables are, per row, v (the coefficients, times the
+ * feature's std when standardising) and c, the intercept of centred
+ * features: the model is w = v / sd, b = c - w . mu. Centring (as Spark
+ * does) decouples the intercept from the coefficients, which makes the
+ * problem far better conditioned when features have large means; the
+ * optimum is the same, as the penalty is on v alone. */
+
 /* Objective and gradient of fit f at its point x (optimiser scale), from
  * the raw sums over effective weights. */
-static void finish_eval(const fit *f, int64_t dim, const double *sd, double loss,
-                        const double *graw, double n, const double *x, double *obj,
+static void finish_eval(const fit *f, int64_t dim, const double *sd, const double *mu,
+                        double loss, const double *graw, double n, const double *x, double *obj,
                         double *grad)
 {
-    size_t d = (size_t)dim, nw = (size_t)f->k * (d + 1);
+    size_t d = (size_t)dim;
     double l2 = f->p->reg_param * (1 - f->p->elastic_net), pen = 0;
-    for (size_t i = 0; i < nw; i++) {
-        size_t j = i % (d + 1);
-        double g = graw[i] / n;
-        if (j < d) {
+    for (int r = 0; r < f->k; r++) {
+        const double *gr = graw + (size_t)r * (d + 1), *xr = x + (size_t)r * (d + 1);
+        double *out = grad + (size_t)r * (d + 1);
+        double gb = f->p->fit_intercept ? gr[d] / n : 0;
+        for (size_t j = 0; j < d; j++) {
+            double g = gr[j] / n - gb * mu[j];
             if (f->p->standardize) g = sd[j] > 0 ? g / sd[j] : 0;
-            g += l2 * x[i];
-            pen += x[i] * x[i];
-        } else if (!f->p->fit_intercept) {
-            g = 0;
+            out[j] = g + l2 * xr[j];
+            pen += xr[j] * xr[j];
         }
-        grad[i] = g;
+        out[d] = gb;
     }
     *obj = loss / n + l2 / 2 * pen;
 }
 
-static void effective_weights(const fit *f, int64_t dim, const double *sd, const double *x,
-                              double *w)
+static void effective_weights(const fit *f, int64_t dim, const double *sd, const double *mu,
+                              const double *x, double *w)
 {
-    size_t d = (size_t)dim, nw = (size_t)f->k * (d + 1);
-    for (size_t i = 0; i < nw; i++) {
-        size_t j = i % (d + 1);
-        if (j < d) w[i] = f->p->standardize ? (sd[j] > 0 ? x[i] / sd[j] : 0) : x[i];
-        else w[i] = f->p->fit_intercept ? x[i] : 0;
+    size_t d = (size_t)dim;
+    for (int r = 0; r < f->k; r++) {
+        const double *xr = x + (size_t)r * (d + 1);
+        double *wr = w + (size_t)r * (d + 1), shift = 0;
+        for (size_t j = 0; j < d; j++) {
+            wr[j] = f->p->standardize ? (sd[j] > 0 ? xr[j] / sd[j] : 0) : xr[j];
+            shift += wr[j] * mu[j];
+        }
+        wr[d] = f->p->fit_intercept ? xr[d] - shift : 0;
     }
 }
 
@@ -257,12 +268,13 @@ int glm_train_many(kiln_rdd *blocks, int64_t dim, const kiln_ml_glm_params *ps, 
     if ((rc = block_stats(blocks, dim, any_normal, &st))) return rc;
     size_t d = (size_t)dim;
     double n = st[2 * d + 2];
-    double *sd = malloc(sizeof *sd * (d + 1));
+    double *sd = malloc(sizeof *sd * (d + 1)), *mu = malloc(sizeof *mu * (d + 1));
     fit *fits = calloc((size_t)g, sizeof *fits);
-    if (!sd || !fits) rc = kiln_set_error(KILN_ENOMEM, "out of memory");
+    if (!sd || !mu || !fits) rc = kiln_set_error(KILN_ENOMEM, "out of memory");
     for (size_t j = 0; rc == KILN_OK && j < d; j++) {
         double mean = st[j] / n, var = n > 1 ? (st[d + j] - n * mean * mean) / (n - 1) : 0;
         sd[j] = var > 0 ? sqrt(var) : 0;
+        mu[j] = mean;
     }
     /* Models solved exactly, and optimisers for the others. */
     size_t maxw = 0;
@@ -331,13 +343,13 @@ int glm_train_many(kiln_rdd *blocks, int64_t dim, const kiln_ml_glm_params *ps, 
                     idx[m++] = j;
             size_t nw = (size_t)fits[i].k * (d + 1);
             for (int q = 0; q < m; q++)
-                effective_weights(&fits[idx[q]], dim, sd, xs[idx[q]], w + (size_t)q * nw);
+                effective_weights(&fits[idx[q]], dim, sd, mu, xs[idx[q]], w + (size_t)q * nw);
             double cnt;
             rc = glm_eval(blocks, fits[i].p->family, fits[i].k, m, dim, w, loss, graw, &cnt);
             for (int q = 0; rc == KILN_OK && q < m; q++) {
                 fit *f = &fits[idx[q]];
                 double obj;
-                finish_eval(f, dim, sd, loss[q], graw + (size_t)q * nw, cnt, xs[idx[q]], &obj, grad);
+                finish_eval(f, dim, sd, mu, loss[q], graw + (size_t)q * nw, cnt, xs[idx[q]], &obj, grad);
                 kiln_ml_opt_tell(f->opt, obj, grad);
                 xs[idx[q]] = NULL;
             }
@@ -349,12 +361,10 @@ int glm_train_many(kiln_rdd *blocks, int64_t dim, const kiln_ml_glm_params *ps, 
         if (!f->opt) continue;
         kiln_ml_glm *m = out[i];
         const double *x = kiln_ml_opt_solution(f->opt);
+        effective_weights(f, dim, sd, mu, x, w);
         for (int r = 0; r < f->k; r++) {
-            for (size_t j = 0; j < d; j++) {
-                double v = x[(size_t)r * (d + 1) + j];
-                m->coef[(size_t)r * d + j] = f->p->standardize ? (sd[j] > 0 ? v / sd[j] : 0) : v;
-            }
-            m->intercept[r] = f->p->fit_intercept ? x[(size_t)r * (d + 1) + d] : 0;
+            memcpy(m->coef + (size_t)r * d, w + (size_t)r * (d + 1), sizeof *w * d);
+            m->intercept[r] = w[(size_t)r * (d + 1) + d];
         }
         m->iterations = kiln_ml_opt_iterations(f->opt);
         m->objective = kiln_ml_opt_objective(f->opt);
@@ -384,6 +394,7 @@ int glm_train_many(kiln_rdd *blocks, int64_t dim, const kiln_ml_glm_params *ps, 
     free(xs);
     free(fits);
     free(sd);
+    free(mu);
     free(st);
     return rc;
 }

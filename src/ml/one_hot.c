@@ -411,6 +411,11 @@ kiln_rdd *kiln_ml_one_hot_transform(kiln_ml_one_hot *enc, const char *path, int 
     return lines ? kiln_rdd_flat_map(lines, encode_line, enc->env, enc->env_len) : NULL;
 }
 
+void kiln_ml_one_hot_set_header(kiln_ml_one_hot *enc, bool header)
+{
+    if (enc) enc->env->header = header; /* RDDs made earlier keep their own copy */
+}
+
 int64_t kiln_ml_one_hot_num_features(const kiln_ml_one_hot *enc)
 {
     return enc ? enc->num_features : 0;

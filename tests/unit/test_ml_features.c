@@ -695,6 +695,10 @@ static void one_hot_encodes_uci_adult(void **state)
         kt_expect_list(&got, &want_train);
         got = kt_collect(kt_rdd(kiln_ml_one_hot_transform(enc, ptest, 3)), a);
         kt_expect_list(&got, &want_test);
+        /* The file as shipped: its header row skipped by the option. */
+        kiln_ml_one_hot_set_header(enc, true);
+        got = kt_collect(kt_rdd(kiln_ml_one_hot_transform(enc, ADULT_DIR "/adult.test", 2)), a);
+        kt_expect_list(&got, &want_test);
         kiln_ml_one_hot_free(enc);
         kiln_context_free(ctx);
     }
