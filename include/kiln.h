@@ -296,6 +296,9 @@ int kiln_rdd_reduce(kiln_rdd *r, kiln_reduce_fn fn, const void *env, size_t env_
                     kiln_arena *a, kiln_value *out);
 int kiln_rdd_fold(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn fn, const void *env,
                   size_t env_len, kiln_arena *a, kiln_value *out);
+/* seq may update the parts of its accumulator in place and return it (a
+ * large VEC of sums, say), except the zero value itself, which it must not
+ * change: the accumulator is otherwise the task's own copy. */
 int kiln_rdd_aggregate(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn seq,
                        kiln_reduce_fn comb, const void *env, size_t env_len, kiln_arena *a,
                        kiln_value *out);

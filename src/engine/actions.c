@@ -275,6 +275,13 @@ typedef struct fold_arg {
     const kiln_value *zero; /* NULL: reduce (start from the first value) */
 } fold_arg;
 
+/* Whether a and b are the same value in the same memory (a seq function
+ * that updated its accumulator in place and returned it). */
+static bool same_storage(const kiln_value *a, const kiln_value *b)
+{
+    return a->type == b->type && a->len == b->len && memcmp(&a->u, &b->u, sizeof a->u) == 0;
+}
+
 /* Result: one byte (1 = has a value) and the encoded value. */
 static int fold_part(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
 {
@@ -283,6 +290,7 @@ static int fold_part(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
     if (!a) return task_error(t, KILN_ENOMEM, "out of memory");
     kiln_value acc = f->zero ? *f->zero : kiln_null();
     bool have = f->zero != NULL;
+    bool own = false; /* acc lives in a (it is not the caller's zero) */
     const kiln_value *vals;
     size_t n;
     int rc;
@@ -291,14 +299,18 @@ static int fold_part(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
         for (size_t i = 0; i < n && rc == 0; i++) {
             if (!have) {
                 rc = kiln_value_copy(a, &vals[i], &acc) ? KILN_ENOMEM : 0;
-                have = true;
+                have = own = true;
                 continue;
             }
             kiln_value o;
             t->arena = a;
             rc = task_user_rc(t, f->seq(t, &acc, &vals[i], &o, f->env), "reduce function");
-            /* The result may point into the batch: keep it in our arena. */
-            if (rc == 0 && kiln_value_copy(a, &o, &acc)) rc = KILN_ENOMEM;
+            /* The result may point into the batch: keep it in our arena,
+             * unless it is our accumulator itself, updated in place. */
+            if (rc == 0 && !(own && same_storage(&o, &acc))) {
+                if (kiln_value_copy(a, &o, &acc)) rc = KILN_ENOMEM;
+                own = true;
+            }
         }
         if (rc) break;
         /* Compact so that garbage from earlier results does not pile up. */

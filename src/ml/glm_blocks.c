@@ -16,6 +16,8 @@
 #include "ml/ml.h"
 
 enum { BLOCK_ROWS = 4096 };
+/* Wider dense points are stacked as CSR: a dense block stays under 64 MiB. */
+enum { DENSE_MAX_DIM = (64 << 20) / (8 * BLOCK_ROWS) };
 
 typedef struct block_buf {
     double *labels;
@@ -41,10 +43,14 @@ static int fail_point(kiln_task *t, const kiln_value *p, const char *what)
 static int to_sparse(block_buf *bb, int64_t dim)
 {
     size_t need = bb->rows * (size_t)dim + 1;
-    bb->cols = malloc(sizeof *bb->cols * need);
-    bb->vals = malloc(sizeof *bb->vals * need);
-    if (!bb->cols || !bb->vals) return KILN_ENOMEM;
-    bb->cap_nnz = need;
+    if (need > bb->cap_nnz) {
+        int32_t *c = realloc(bb->cols, sizeof *c * need);
+        if (c) bb->cols = c;
+        double *v = realloc(bb->vals, sizeof *v * need);
+        if (v) bb->vals = v;
+        if (!c || !v) return KILN_ENOMEM;
+        bb->cap_nnz = need;
+    }
     bb->nnz = 0;
     for (size_t r = 0; r < bb->rows; r++) {
         bb->starts[r] = (int32_t)bb->nnz;
@@ -119,9 +125,8 @@ static int make_blocks(kiln_task *t, int index, kiln_in *in, kiln_out *out, cons
     memcpy(&dim, env, sizeof dim);
     block_buf bb = {0};
     bb.labels = malloc(sizeof(double) * BLOCK_ROWS);
-    bb.dense = malloc(sizeof(double) * BLOCK_ROWS * (size_t)(dim > 0 ? dim : 1));
     bb.starts = malloc(sizeof(int32_t) * (BLOCK_ROWS + 1));
-    int rc = bb.labels && bb.dense && bb.starts ? KILN_OK : KILN_ENOMEM;
+    int rc = bb.labels && bb.starts ? KILN_OK : KILN_ENOMEM;
     const kiln_value *p;
     while (rc == KILN_OK && (rc = kiln_in_next(in, &p)) > 0) {
         rc = KILN_OK;
@@ -145,7 +150,14 @@ static int make_blocks(kiln_task *t, int index, kiln_in *in, kiln_out *out, cons
         for (size_t i = 0; i < n && rc == KILN_OK; i++)
             if (!isfinite(vals[i])) rc = fail_point(t, p, "a NaN or infinite feature");
         if (rc) break;
-        if (!bb.sparse && f.type != KILN_VEC && (rc = to_sparse(&bb, dim))) break;
+        if (!bb.sparse && (f.type != KILN_VEC || dim > DENSE_MAX_DIM) &&
+            (rc = to_sparse(&bb, dim)))
+            break;
+        if (!bb.sparse && !bb.dense &&
+            !(bb.dense = malloc(sizeof(double) * BLOCK_ROWS * (size_t)dim))) {
+            rc = KILN_ENOMEM;
+            break;
+        }
         if (bb.sparse) {
             if ((rc = add_sparse_row(&bb, &f))) break;
         } else {

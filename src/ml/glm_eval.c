@@ -138,10 +138,15 @@ static int add_block(kiln_task *t, const kiln_value *acc, const kiln_value *blk,
     memcpy(&e, env, sizeof e);
     const double *w = (const double *)((const char *)env + sizeof e);
     size_t n = acc_len(&e);
-    double *sum = kiln_arena_alloc(kiln_task_arena(t), sizeof *sum * n);
-    if (!sum) return kiln_task_fail(t, "out of memory");
-    if (acc->len == n) memcpy(sum, acc->u.vec, sizeof *sum * n);
-    else memset(sum, 0, sizeof *sum * n);
+    /* The sums (megabytes for a wide model or a grid) are added to in
+     * place: the accumulator is the task's own once it is not the empty
+     * zero (kiln_rdd_aggregate). */
+    double *sum = (double *)acc->u.vec;
+    if (acc->len != n) {
+        if (!(sum = kiln_arena_alloc(kiln_task_arena(t), sizeof *sum * n)))
+            return kiln_task_fail(t, "out of memory");
+        memset(sum, 0, sizeof *sum * n);
+    }
     glm_block b;
     glm_block_parts(blk, &b);
     int rc = b.dense ? dense_block(t, &e, w, &b, sum) : sparse_block(t, &e, w, &b, sum);
