@@ -19,13 +19,14 @@ asan:
 		ctest --output-on-failure -j $(JOBS)
 
 # libFuzzer targets for every parser and decoder (tests/fuzz/README.md).
-FUZZ_TARGETS = value_decode conf lines shuffle_block
+FUZZ_TARGETS = value_decode conf lines shuffle_block frame_decode
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc
-FUZZ_LIBS = -lz -lbz2 -lzstd -llz4 -lxxhash -lm -lpthread
+FUZZ_LIBS = -lz -lbz2 -lzstd -llz4 -lxxhash -lcrypto -lm -lpthread
 fuzz:
 	@mkdir -p build-fuzz
 	@for t in $(FUZZ_TARGETS); do \
-		clang $(FUZZ_FLAGS) tests/fuzz/fuzz_$$t.c src/base/*.c src/io/*.c src/shuffle/block.c $(FUZZ_LIBS) \
+		clang $(FUZZ_FLAGS) tests/fuzz/fuzz_$$t.c src/base/*.c src/io/*.c src/shuffle/block.c src/net/*.c \
+			$(FUZZ_LIBS) \
 			-o build-fuzz/fuzz_$$t || exit 1; done
 
 # A short run of each target (CI): any crash, leak or abort fails.

@@ -15,7 +15,7 @@
 
 #include "ml/ml.h"
 
-enum { BLOCK_ROWS = 4096 };
+enum { BLOCK_ROWS = 1024 };
 /* Wider dense points are stacked as CSR: a dense block stays under 64 MiB. */
 enum { DENSE_MAX_DIM = (64 << 20) / (8 * BLOCK_ROWS) };
 

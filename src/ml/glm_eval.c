@@ -13,10 +13,21 @@
  */
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ml/ml.h"
+
+/* OpenBLAS's own threads would fight kiln's task threads for the cores
+ * (busy-waiting in sched_yield): kiln runs one task per core, so the BLAS
+ * calls of a task stay on its thread. Weak, for BLAS libraries without it. */
+extern void openblas_set_num_threads(int n) __attribute__((weak));
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+static void blas_single_thread(void)
+{
+    if (openblas_set_num_threads) openblas_set_num_threads(1);
+}
 
 /* env: this header, then C x (dim + 1) weights. */
 typedef struct eval_env {
@@ -47,9 +58,9 @@ static int row_loss(const eval_env *e, double y, double *m, double *loss)
     if (e->family == KILN_ML_LOGISTIC) {
         if (y != 0 && y != 1) return KILN_EINVAL;
         for (int g = 0; g < e->g; g++) {
-            double z = m[g];
-            loss[g] += (z > 0 ? z : 0) + log1p(exp(-fabs(z))) - y * z;
-            m[g] = (z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z))) - y;
+            double z = m[g], ez = exp(-fabs(z)); /* one exp serves both */
+            loss[g] += (z > 0 ? z : 0) + log1p(ez) - y * z;
+            m[g] = (z >= 0 ? 1 / (1 + ez) : ez / (1 + ez)) - y;
         }
         return KILN_OK;
     }
@@ -79,7 +90,12 @@ static int dense_block(kiln_task *t, const eval_env *e, const double *w, const g
     size_t c = (size_t)e->g * (size_t)e->k, d = (size_t)e->dim, r = b->rows;
     double *m = malloc(sizeof *m * r * c);
     if (!m) return kiln_task_fail(t, "out of memory");
-    if (d > 0)
+    /* One model: matrix-vector products (dgemm's packing would cost more
+     * than the arithmetic). */
+    if (d > 0 && c == 1)
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)r, (int)d, 1.0, b->dense, (int)d, w, 1,
+                    0.0, m, 1);
+    else if (d > 0)
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)r, (int)c, (int)d, 1.0,
                     b->dense, (int)d, w, (int)d + 1, 0.0, m, (int)c);
     else
@@ -94,7 +110,10 @@ static int dense_block(kiln_task *t, const eval_env *e, const double *w, const g
         }
         for (size_t j = 0; j < c; j++) grad[j * (d + 1) + d] += mi[j];
     }
-    if (d > 0)
+    if (d > 0 && c == 1)
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)r, (int)d, 1.0, b->dense, (int)d, m, 1, 1.0,
+                    grad, 1);
+    else if (d > 0)
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)c, (int)d, (int)r, 1.0, m,
                     (int)c, b->dense, (int)d, 1.0, grad, (int)d + 1);
     free(m);
@@ -134,6 +153,7 @@ static int sparse_block(kiln_task *t, const eval_env *e, const double *w, const 
 static int add_block(kiln_task *t, const kiln_value *acc, const kiln_value *blk, kiln_value *out,
                      const void *env)
 {
+    pthread_once(&blas_once, blas_single_thread);
     eval_env e;
     memcpy(&e, env, sizeof e);
     const double *w = (const double *)((const char *)env + sizeof e);

@@ -1,0 +1,317 @@
+/*
+ * net/net.h - the network foundation for cluster mode, for kiln's other
+ * subsystems: a framed, versioned binary protocol over TCP (frames, an
+ * incremental decoder, blocking send/receive with deadlines, a payload
+ * reader and writer), shared-secret mutual authentication (HMAC-SHA256),
+ * secrets, and TCP socket helpers. The wire format is in
+ * docs/formats/protocol.md; structures, lifetimes and invariants in
+ * src/net/README.md.
+ *
+ * Errors follow the rest of kiln: 0 (KILN_OK) or a negative KILN_E* code,
+ * the message in kiln_last_error(). Malformed or hostile bytes from a peer
+ * are KILN_ECORRUPT, a closed connection or a timeout KILN_EIO ("timed
+ * out" in the message), failed authentication KILN_EINVAL, a bad URL or
+ * secret KILN_ECONF.
+ */
+#ifndef KILN_NET_H
+#define KILN_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kiln.h"
+
+/* Internal to libkiln: none of this is exported from libkiln.so. */
+#pragma GCC visibility push(hidden)
+
+/* ---- Frames (frame.c) ------------------------------------------------------ */
+
+#define NET_MAGIC "KILN"          /* the first 4 bytes of every frame */
+#define NET_VERSION 1             /* the only protocol version this build speaks */
+#define NET_HEADER_SIZE 12        /* magic 4, version 1, type 1, flags 2, length 4 */
+#define NET_MAX_FRAME (64u << 20) /* default payload limit once authenticated */
+#define NET_AUTH_MAX_FRAME 256u   /* payload limit before authentication */
+
+/* Message types: name, value. The value is the type byte on the wire, so
+ * existing values never change; new types take new values. */
+#define NET_MSG_MAP(X)          \
+    X(HELLO, 1)                 \
+    X(CHALLENGE, 2)             \
+    X(AUTH_RESPONSE, 3)         \
+    X(AUTH_OK, 4)               \
+    X(AUTH_FAIL, 5)             \
+    X(REGISTER_WORKER, 16)      \
+    X(REGISTER_APP, 17)         \
+    X(LAUNCH_EXECUTOR, 18)      \
+    X(EXECUTOR_STATE, 19)       \
+    X(REGISTER_EXECUTOR, 20)    \
+    X(LAUNCH_TASK, 21)          \
+    X(TASK_RESULT, 22)          \
+    X(HEARTBEAT, 23)            \
+    X(KILL_EXECUTOR, 24)        \
+    X(FETCH_BLOCK, 25)          \
+    X(BLOCK_DATA, 26)           \
+    X(STATUS_REQUEST, 27)       \
+    X(STATUS_REPLY, 28)         \
+    X(ERROR, 29)                \
+    X(SHUTDOWN, 30)
+
+typedef enum net_msg_type {
+#define NET_MSG_ENUM(name, val) NET_MSG_##name = (val),
+    NET_MSG_MAP(NET_MSG_ENUM)
+#undef NET_MSG_ENUM
+} net_msg_type;
+
+/* The static name of a type ("HEARTBEAT"), or "UNKNOWN". */
+const char *net_msg_name(int type);
+/* True when type is one of NET_MSG_MAP. */
+bool net_msg_known(int type);
+
+/* A frame's header, decoded. */
+typedef struct net_frame_header {
+    uint8_t version;
+    uint8_t type;
+    uint16_t flags;
+    uint32_t len; /* payload bytes after the header */
+} net_frame_header;
+
+/* A complete frame. The payload is owned by whoever holds the frame and is
+ * released with net_frame_release; payload.len == header.len. */
+typedef struct net_frame {
+    uint8_t type;
+    uint16_t flags;
+    kiln_buf payload;
+} net_frame;
+
+void net_frame_release(net_frame *f);
+
+/* Writes the header of a frame of type with len payload bytes to hdr. */
+void net_frame_header_write(uint8_t hdr[NET_HEADER_SIZE], uint8_t type, uint32_t len);
+
+/* Checks the header at hdr: magic, version, known type, zero flags and
+ * len <= max_len. peer names the other side in messages ("worker
+ * 10.0.0.7:7078"; may be NULL). Returns KILN_OK or KILN_ECORRUPT, having
+ * allocated nothing. */
+int net_frame_header_parse(const uint8_t hdr[NET_HEADER_SIZE], size_t max_len, const char *peer,
+                           net_frame_header *out);
+
+/* Appends one frame (header, then len bytes of payload) to out. Returns
+ * KILN_OK, KILN_EINVAL when the type is unknown or len does not fit the
+ * 32-bit length field (the receiver enforces its own, lower, limit), or
+ * KILN_ENOMEM. Borrows payload. */
+int net_frame_encode(kiln_buf *out, uint8_t type, const void *payload, size_t len);
+
+/* The incremental decoder: feed it whatever bytes arrived, in any pieces,
+ * and it returns complete frames. Caller-owned struct (_init/_release). */
+typedef enum net_decoder_state {
+    NET_DEC_HEADER,  /* gathering the 12 header bytes */
+    NET_DEC_PAYLOAD, /* header accepted; gathering its payload */
+    NET_DEC_FAILED   /* a header was refused or memory ran out: sticky */
+} net_decoder_state;
+
+typedef struct net_frame_decoder {
+    net_decoder_state state;
+    size_t max_len;          /* payload limit; a longer header is an error */
+    const char *peer;        /* borrowed, for messages; may be NULL */
+    uint8_t hdr[NET_HEADER_SIZE];
+    size_t hdr_have;         /* header bytes gathered (state HEADER) */
+    net_frame_header cur;    /* the frame being gathered (state PAYLOAD) */
+    kiln_buf payload;        /* its payload so far; grows with what arrives */
+    int err;                 /* the error that failed the decoder (state FAILED) */
+} net_frame_decoder;
+
+/* Starts a decoder that accepts payloads of at most max_len bytes (any limit
+ * the caller picks: NET_MAX_FRAME, NET_AUTH_MAX_FRAME...; the wire itself
+ * allows 4 GiB - 1). peer is borrowed for the decoder's life. */
+void net_frame_decoder_init(net_frame_decoder *d, size_t max_len, const char *peer);
+/* Frees a partly gathered payload. The decoder can be re-initialised. */
+void net_frame_decoder_release(net_frame_decoder *d);
+
+/* Consumes bytes from p[0..n) until one frame completes or the input ends;
+ * *used is how many it consumed (the rest belongs to later frames).
+ * Returns 1 with *out filled (ownership of the payload passes to the caller),
+ * 0 when it needs more bytes (then *used == n), or a negative code:
+ * KILN_ECORRUPT for a bad header, KILN_ENOMEM. After an error the decoder
+ * stays failed and returns the same code. Memory held is at most about
+ * twice the payload bytes received plus 64 KiB, whatever a header claims. */
+int net_frame_decoder_feed(net_frame_decoder *d, const uint8_t *p, size_t n, size_t *used,
+                           net_frame *out);
+
+/* How many bytes the decoder needs before it can make progress at a frame
+ * boundary or finish the current frame (>= 1 unless failed). A blocking
+ * reader reads at most this much so it never consumes the next frame. */
+size_t net_frame_decoder_wanted(const net_frame_decoder *d);
+
+/* ---- Blocking frame I/O on a socket (frame_io.c) ----------------------------- */
+
+/* Sends one frame on fd (blocking or not), retrying on EINTR and short
+ * writes; never raises SIGPIPE. timeout_ms < 0 waits forever. Returns
+ * KILN_OK, KILN_EINVAL (bad type or length), or KILN_EIO naming peer (the
+ * connection failed or the deadline passed). Borrows payload. */
+int net_send_frame(int fd, uint8_t type, const void *payload, size_t len, int timeout_ms,
+                   const char *peer);
+
+/* Receives one frame of at most max_len payload bytes, within timeout_ms
+ * for the whole frame (< 0: forever). Reads no byte past the frame.
+ * Returns KILN_OK with *out owned by the caller, KILN_ECORRUPT (bad header,
+ * rejected before allocating its payload), KILN_EIO (closed, failed, timed
+ * out) or KILN_ENOMEM. */
+int net_recv_frame(int fd, size_t max_len, int timeout_ms, const char *peer, net_frame *out);
+
+/* ---- Payload fields (payload.c) ------------------------------------------- */
+
+/* Appends fields to a buffer. The first failure (out of memory) is kept and
+ * later calls do nothing, so a message is written as a run of calls and
+ * checked once with net_writer_finish. All integers little-endian. */
+typedef struct net_writer {
+    kiln_buf *buf; /* borrowed */
+    int err;
+} net_writer;
+
+void net_writer_init(net_writer *w, kiln_buf *buf);
+void net_put_u8(net_writer *w, uint8_t x);
+void net_put_u32(net_writer *w, uint32_t x);
+void net_put_u64(net_writer *w, uint64_t x);
+/* n bytes as they are (fixed-size fields: nonces, MACs). */
+void net_put_raw(net_writer *w, const void *p, size_t n);
+/* A u32 length, then n bytes. */
+void net_put_bytes(net_writer *w, const void *p, size_t n);
+/* A u32 length, then the string's bytes (no NUL). */
+void net_put_str(net_writer *w, const char *s);
+/* KILN_OK or the first error. */
+int net_writer_finish(const net_writer *w);
+
+/* Reads fields from a payload as a cursor. The first failure (truncated
+ * field, length over its limit) is recorded with a KILN_ECORRUPT message
+ * naming what (the message and peer, e.g. "HEARTBEAT from worker 3") and
+ * the field; every later read fails too and returns zero / NULL, so a
+ * message is read as a run of calls and checked once with net_reader_end. */
+typedef struct net_reader {
+    const uint8_t *p; /* borrowed payload */
+    size_t len, off;
+    const char *what; /* borrowed, for messages */
+    int err;
+} net_reader;
+
+void net_reader_init(net_reader *r, const void *p, size_t len, const char *what);
+uint8_t net_get_u8(net_reader *r, const char *field);
+uint32_t net_get_u32(net_reader *r, const char *field);
+uint64_t net_get_u64(net_reader *r, const char *field);
+/* n bytes; returns borrowed pointer into the payload or NULL. */
+const uint8_t *net_get_raw(net_reader *r, size_t n, const char *field);
+/* A u32 length (at most max), then that many bytes; *n gets the length.
+ * Returns a borrowed pointer into the payload (non-NULL even for 0 bytes)
+ * or NULL. */
+const uint8_t *net_get_bytes(net_reader *r, size_t max, size_t *n, const char *field);
+/* A string field copied into out (size bytes, NUL-terminated): fails when
+ * it is longer than size - 1 or holds a NUL byte. Returns the length or 0
+ * (check net_reader_end; an empty string is valid). */
+size_t net_get_str(net_reader *r, char *out, size_t size, const char *field);
+/* KILN_OK when every read succeeded and the whole payload was read; the
+ * first error otherwise, or KILN_ECORRUPT for trailing bytes. */
+int net_reader_end(net_reader *r);
+
+/* ---- Messages with a payload defined today (message.c) --------------------- */
+
+#define NET_ERROR_MAX_MESSAGE 1024
+
+/* ERROR: a kiln error code and its message. */
+int net_msg_error_write(kiln_buf *b, int code, const char *message);
+/* Decodes an ERROR payload; message gets at most size - 1 bytes. */
+int net_msg_error_read(const net_frame *f, const char *peer, int *code, char *message,
+                       size_t size);
+
+/* HEARTBEAT: a sequence number and the sender's monotonic clock in ms. */
+typedef struct net_heartbeat {
+    uint64_t seq;
+    uint64_t sent_ms;
+} net_heartbeat;
+int net_msg_heartbeat_write(kiln_buf *b, const net_heartbeat *h);
+int net_msg_heartbeat_read(const net_frame *f, const char *peer, net_heartbeat *h);
+
+/* ---- Authentication (auth.c) --------------------------------------------- */
+
+#define NET_NONCE_SIZE 32
+#define NET_MAC_SIZE 32 /* HMAC-SHA256 */
+#define NET_SECRET_MIN 16
+#define NET_SECRET_MAX 4096
+
+/* The mutual challenge-response of docs/formats/protocol.md, run by the side
+ * that connected (client) and the side that accepted (server) before any
+ * other message. Both prove they hold the secret without sending it; frames
+ * are limited to NET_AUTH_MAX_FRAME bytes until it succeeds. timeout_ms
+ * bounds the whole handshake (< 0: forever). Returns KILN_OK, KILN_EINVAL
+ * ("authentication failed: ..." naming peer: wrong secret on either side),
+ * KILN_ECORRUPT (the peer does not speak the protocol) or KILN_EIO
+ * (closed, timed out). Borrows secret. A failed server also tells the
+ * client, which then reports the wrong secret rather than a closed socket. */
+int net_auth_client(int fd, const uint8_t *secret, size_t len, int timeout_ms, const char *peer);
+int net_auth_server(int fd, const uint8_t *secret, size_t len, int timeout_ms, const char *peer);
+
+/* ---- Secrets (secret.c) ---------------------------------------------------- */
+
+/* Writes 64 hex digits of 32 random bytes and a NUL to out. KILN_EIO if the
+ * system's random source fails. */
+int net_secret_generate(char out[65]);
+
+/* Resolves a configured secret (kiln.authenticate.secret): "file:PATH"
+ * reads the secret from PATH (one trailing newline removed), refusing a file
+ * that group or others may read or write, or that is not a regular file;
+ * any other value is the secret itself. The secret must have NET_SECRET_MIN
+ * to NET_SECRET_MAX bytes. Returns KILN_OK with *out owned by the caller
+ * (free with net_secret_free), KILN_ECONF or KILN_ENOENT naming the file. */
+int net_secret_load(const char *spec, uint8_t **out, size_t *len);
+/* Wipes and frees a secret from net_secret_load (NULL allowed). */
+void net_secret_free(uint8_t *secret, size_t len);
+
+/* ---- Sockets and URLs (socket.c, url.c) ------------------------------------------- */
+
+#define NET_HOST_MAX 256
+
+/* A parsed "kiln://host:port": host without brackets ("::1" for
+ * kiln://[::1]:7077), port in 1..65535. */
+typedef struct net_url {
+    char host[NET_HOST_MAX];
+    int port;
+} net_url;
+
+/* Parses url. KILN_ECONF naming the url and what is wrong otherwise. */
+int net_url_parse(const char *url, net_url *out);
+
+/* Listens on host:port (host NULL or "" for every address; port 0 picks a
+ * free one). Returns KILN_OK with *fd (close-on-exec) and *bound_port, or
+ * KILN_EIO naming host and port. */
+int net_listen(const char *host, int port, int backlog, int *fd, int *bound_port);
+
+/* Connects to host:port within timeout_ms (< 0: the system's own limit),
+ * trying each resolved address. Returns KILN_OK with a blocking,
+ * close-on-exec, TCP_NODELAY socket in *fd, or KILN_EIO naming the
+ * address ("connection refused", "timed out", ...). */
+int net_connect(const char *host, int port, int timeout_ms, int *fd);
+
+/* Waits up to timeout_ms (< 0: forever) for a connection on lfd. Returns
+ * KILN_OK with a blocking, close-on-exec, TCP_NODELAY socket in *fd and
+ * the peer's "host:port" in peer (size bytes, may be NULL), or KILN_EIO. */
+int net_accept(int lfd, int timeout_ms, int *fd, char *peer, size_t size);
+
+/* Sets TCP_NODELAY (small control frames go out at once). */
+int net_set_nodelay(int fd);
+
+/* Closes fd, ignoring EINTR (Linux has closed it anyway); -1 is a no-op. */
+void net_close(int fd);
+
+/* ---- Deadlines (frame_io.c), shared by the blocking functions ------------------- */
+
+/* An absolute CLOCK_MONOTONIC time in ms, or -1 for "never". */
+int64_t net_deadline(int timeout_ms);
+/* The ms left until deadline for poll(): -1 for never, 0 once passed. */
+int net_remaining_ms(int64_t deadline);
+/* Waits until fd is readable (events POLLIN) or writable (POLLOUT) or the
+ * deadline passes. Returns KILN_OK or KILN_EIO ("timed out ... while
+ * doing"), retrying on EINTR. */
+int net_wait(int fd, short events, int64_t deadline, const char *doing, const char *peer);
+
+#pragma GCC visibility pop
+
+#endif
