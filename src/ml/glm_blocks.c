@@ -189,7 +189,7 @@ kiln_rdd *glm_blocks(kiln_rdd *points, int64_t *dim)
     kiln_arena_free(a);
     if (rc) return NULL;
     kiln_rdd *b = kiln_rdd_map_partitions(points, make_blocks, dim, sizeof *dim);
-    return b ? kiln_rdd_cache(b) : NULL;
+    return b ? kiln_rdd_persist(b, KILN_MEMORY_AND_DISK) : NULL;
 }
 
 void glm_block_parts(const kiln_value *b, glm_block *out)

@@ -5,7 +5,7 @@
  * One tree_aggregate evaluates G models at once (a parameter grid trains in
  * lockstep). For a dense block X (rows x dim) and the models' weights W
  * (C = G x K rows of dim + 1, the intercept last) the margins are
- * M = X W^T and the gradient is M'^T X where M' holds each margin's
+ * M = X W^T and the gradient is X^T M' where M' holds each margin's
  * multiplier: two BLAS matrix products per block. CSR blocks loop.
  *
  * The accumulator is a VEC: G losses, then C x (dim + 1) gradient sums
@@ -84,65 +84,73 @@ static int bad_label(kiln_task *t, const eval_env *e, double y)
                                                         : "multinomial labels are 0..K-1");
 }
 
-static int dense_block(kiln_task *t, const eval_env *e, const double *w, const glm_block *b,
+/* The weights and gradient sums travel feature-major ("interleaved"):
+ * wt[col * C + j] is model j's weight of feature col (col = dim: the
+ * intercept), so the C models' weights of one feature share a cache line;
+ * hashed sparse features touch the weights at random, once per feature
+ * instead of once per model and feature. */
+
+static int dense_block(kiln_task *t, const eval_env *e, const double *wt, const glm_block *b,
                        double *acc)
 {
     size_t c = (size_t)e->g * (size_t)e->k, d = (size_t)e->dim, r = b->rows;
     double *m = malloc(sizeof *m * r * c);
     if (!m) return kiln_task_fail(t, "out of memory");
-    /* One model: matrix-vector products (dgemm's packing would cost more
-     * than the arithmetic). */
+    /* M = X WT: for one model a matrix-vector product (dgemm's packing
+     * would cost more than the arithmetic). */
     if (d > 0 && c == 1)
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)r, (int)d, 1.0, b->dense, (int)d, w, 1,
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)r, (int)d, 1.0, b->dense, (int)d, wt, 1,
                     0.0, m, 1);
     else if (d > 0)
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)r, (int)c, (int)d, 1.0,
-                    b->dense, (int)d, w, (int)d + 1, 0.0, m, (int)c);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)r, (int)c, (int)d, 1.0,
+                    b->dense, (int)d, wt, (int)c, 0.0, m, (int)c);
     else
         memset(m, 0, sizeof *m * r * c);
-    double *grad = acc + e->g;
+    double *gt = acc + e->g;
+    const double *bias = wt + d * c;
     for (size_t i = 0; i < r; i++) {
         double *mi = m + i * c;
-        for (size_t j = 0; j < c; j++) mi[j] += w[j * (d + 1) + d];
+        for (size_t j = 0; j < c; j++) mi[j] += bias[j];
         if (row_loss(e, b->labels[i], mi, acc)) {
             free(m);
             return bad_label(t, e, b->labels[i]);
         }
-        for (size_t j = 0; j < c; j++) grad[j * (d + 1) + d] += mi[j];
+        for (size_t j = 0; j < c; j++) gt[d * c + j] += mi[j];
     }
+    /* GT += X^T M'. */
     if (d > 0 && c == 1)
         cblas_dgemv(CblasRowMajor, CblasTrans, (int)r, (int)d, 1.0, b->dense, (int)d, m, 1, 1.0,
-                    grad, 1);
+                    gt, 1);
     else if (d > 0)
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)c, (int)d, (int)r, 1.0, m,
-                    (int)c, b->dense, (int)d, 1.0, grad, (int)d + 1);
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d, (int)c, (int)r, 1.0,
+                    b->dense, (int)d, m, (int)c, 1.0, gt, (int)c);
     free(m);
     return KILN_OK;
 }
 
-static int sparse_block(kiln_task *t, const eval_env *e, const double *w, const glm_block *b,
+static int sparse_block(kiln_task *t, const eval_env *e, const double *wt, const glm_block *b,
                         double *acc)
 {
     size_t c = (size_t)e->g * (size_t)e->k, d = (size_t)e->dim;
     double *m = malloc(sizeof *m * c);
     if (!m) return kiln_task_fail(t, "out of memory");
-    double *grad = acc + e->g;
+    double *gt = acc + e->g;
     for (size_t i = 0; i < b->rows; i++) {
         size_t lo = (size_t)ml_i32(b->starts, i), hi = (size_t)ml_i32(b->starts, i + 1);
-        for (size_t j = 0; j < c; j++) {
-            const double *wj = w + j * (d + 1);
-            double s = wj[d];
-            for (size_t p = lo; p < hi; p++) s += b->vals[p] * wj[ml_i32(b->cols, p)];
-            m[j] = s;
+        memcpy(m, wt + d * c, sizeof *m * c);
+        for (size_t p = lo; p < hi; p++) {
+            const double *wc = wt + (size_t)ml_i32(b->cols, p) * c;
+            double v = b->vals[p];
+            for (size_t j = 0; j < c; j++) m[j] += v * wc[j];
         }
         if (row_loss(e, b->labels[i], m, acc)) {
             free(m);
             return bad_label(t, e, b->labels[i]);
         }
-        for (size_t j = 0; j < c; j++) {
-            double *gj = grad + j * (d + 1);
-            gj[d] += m[j];
-            for (size_t p = lo; p < hi; p++) gj[ml_i32(b->cols, p)] += m[j] * b->vals[p];
+        for (size_t j = 0; j < c; j++) gt[d * c + j] += m[j];
+        for (size_t p = lo; p < hi; p++) {
+            double *gc = gt + (size_t)ml_i32(b->cols, p) * c, v = b->vals[p];
+            for (size_t j = 0; j < c; j++) gc[j] += m[j] * v;
         }
     }
     free(m);
@@ -206,7 +214,10 @@ int glm_eval(kiln_rdd *blocks, kiln_ml_family family, int k, int g, int64_t dim,
     }
     eval_env e = {.family = family, .k = k, .g = g, .dim = dim};
     memcpy(env, &e, sizeof e);
-    memcpy(env + sizeof e, w, sizeof(double) * nw);
+    double *wt = (double *)(env + sizeof e); /* env is malloc'd: aligned */
+    size_t cols = (size_t)dim + 1;
+    for (size_t j = 0; j < c; j++)
+        for (size_t col = 0; col < cols; col++) wt[col * c + j] = w[j * cols + col];
     kiln_value zero = kiln_vec_ref(NULL, 0), sum;
     int rc = kiln_rdd_tree_aggregate(blocks, &zero, add_block, ml_vec_sum, env, env_len, 2, a, &sum);
     if (rc == KILN_OK) {
@@ -217,7 +228,9 @@ int glm_eval(kiln_rdd *blocks, kiln_ml_family family, int k, int g, int64_t dim,
             *count = 0;
         } else {
             memcpy(loss, sum.u.vec, sizeof *loss * (size_t)g);
-            memcpy(grad, sum.u.vec + g, sizeof *grad * nw);
+            const double *gt = sum.u.vec + g;
+            for (size_t j = 0; j < c; j++)
+                for (size_t col = 0; col < cols; col++) grad[j * cols + col] = gt[col * c + j];
             *count = sum.u.vec[n - 1];
         }
     }
