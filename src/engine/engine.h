@@ -96,6 +96,10 @@ typedef struct rdd_ops {
     /* Returns an iterator over partition p, or NULL with the error on t. */
     eng_iter *(*compute)(kiln_rdd *r, int p, kiln_task *t);
     void (*free_extra)(kiln_rdd *r);
+    /* Ops whose RDDs keep state in extra: its bytes for another process
+     * (lineage.c), and setting it up again from them. NULL: no extra. */
+    int (*encode_extra)(const kiln_rdd *r, kiln_buf *out);
+    int (*decode_extra)(kiln_rdd *r, const uint8_t *p, size_t n);
 } rdd_ops;
 
 struct kiln_rdd {
@@ -239,6 +243,18 @@ struct shuffle_dep {
     bool has_agg;
     aggregator agg;
 };
+
+/* ---- Lineage as bytes (engine/lineage.c) ---------------------------------- *
+ * The graph an RDD depends on (parents, and the parents of its shuffle
+ * dependencies), for an executor process running the same program. RDD and
+ * shuffle ids are kept: decoding into an executor's context gives each RDD
+ * and dependency the driver's id (RDDs already decoded are reused, so their
+ * cached partitions stay valid). Function pointers travel as build id and
+ * offset (cluster/fnref.h). KILN_EINVAL naming the op for an RDD whose state
+ * cannot travel. */
+int lineage_encode(kiln_rdd *r, kiln_buf *out);
+/* Decodes into ctx; *out is the RDD that was encoded. */
+int lineage_decode(kiln_context *ctx, const uint8_t *p, size_t n, kiln_rdd **out);
 
 /* Creates a shuffle dependency owned by the context. */
 shuffle_dep *dep_new(kiln_rdd *parent, int nreduce, dep_part part);

@@ -157,6 +157,23 @@ static eng_iter *op_compute(kiln_rdd *r, int p, kiln_task *t)
 
 static void extra_free(kiln_rdd *r) { free(r->extra); }
 
+/* zip_with_index: the first index of each partition. */
+static int offsets_encode(const kiln_rdd *r, kiln_buf *out)
+{
+    return kiln_buf_append(out, r->extra, sizeof(int64_t) * ((size_t)r->nparts + 1));
+}
+
+static int offsets_decode(kiln_rdd *r, const uint8_t *p, size_t n)
+{
+    if (n != sizeof(int64_t) * ((size_t)r->nparts + 1))
+        return kiln_set_error(KILN_ECORRUPT, "zip_with_index: %zu bytes of offsets", n);
+    int64_t *o = malloc(n);
+    if (!o) return KILN_ENOMEM;
+    memcpy(o, p, n);
+    r->extra = o;
+    return KILN_OK;
+}
+
 static const rdd_ops ops_by_kind[] = {
     [OP_MAP] = {"map", op_compute, NULL},
     [OP_FLAT_MAP] = {"flat_map", op_compute, NULL},
@@ -167,7 +184,7 @@ static const rdd_ops ops_by_kind[] = {
     [OP_VALUES] = {"values", op_compute, NULL},
     [OP_KEY_BY] = {"key_by", op_compute, NULL},
     [OP_SAMPLE] = {"sample", op_compute, NULL},
-    [OP_ZIP_INDEX] = {"zip_with_index", op_compute, extra_free},
+    [OP_ZIP_INDEX] = {"zip_with_index", op_compute, extra_free, offsets_encode, offsets_decode},
 };
 
 /* A narrow child of r applying kind with fn. */

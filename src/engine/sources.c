@@ -8,6 +8,7 @@
 
 #include "engine/engine.h"
 #include "io/io.h"
+#include "net/net.h"
 
 static int default_slices(kiln_context *ctx, int n) { return n > 0 ? n : ctx->default_parallelism; }
 
@@ -36,7 +37,42 @@ static void par_free(kiln_rdd *r)
     free(d);
 }
 
-static const rdd_ops par_ops = {"parallelize", par_compute, par_free};
+static int par_encode(const kiln_rdd *r, kiln_buf *out)
+{
+    const par_data *d = r->extra;
+    net_writer w;
+    net_writer_init(&w, out);
+    net_put_u64(&w, d->n);
+    int rc = net_writer_finish(&w);
+    for (size_t i = 0; i < d->n && rc == KILN_OK; i++) rc = kiln_value_encode(out, &d->vals[i]);
+    return rc;
+}
+
+static int par_decode(kiln_rdd *r, const uint8_t *p, size_t n)
+{
+    net_reader rd;
+    net_reader_init(&rd, p, n, "parallelized values");
+    uint64_t count = net_get_u64(&rd, "count");
+    if (rd.err) return rd.err;
+    if (count > n) return kiln_set_error(KILN_ECORRUPT, "parallelize: %llu values in %zu bytes",
+                                         (unsigned long long)count, n);
+    par_data *d = calloc(1, sizeof *d);
+    if (!d || !(d->vals = malloc(sizeof *d->vals * (count + 1)))) {
+        free(d);
+        return KILN_ENOMEM;
+    }
+    r->extra = d;
+    size_t at = rd.off;
+    for (; d->n < count; d->n++) {
+        size_t used;
+        int rc = kiln_value_decode(r->arena, p + at, n - at, &d->vals[d->n], &used);
+        if (rc) return kiln_set_error(rc, "parallelize: value %zu does not decode", d->n);
+        at += used;
+    }
+    return at == n ? KILN_OK : kiln_set_error(KILN_ECORRUPT, "parallelize: trailing bytes");
+}
+
+static const rdd_ops par_ops = {"parallelize", par_compute, par_free, par_encode, par_decode};
 
 kiln_rdd *kiln_parallelize(kiln_context *ctx, const kiln_value *values, size_t n,
                            int num_slices)
@@ -121,7 +157,26 @@ static eng_iter *range_compute(kiln_rdd *r, int p, kiln_task *t)
 
 static void extra_free(kiln_rdd *r) { free(r->extra); }
 
-static const rdd_ops range_ops = {"range", range_compute, extra_free};
+static int range_encode(const kiln_rdd *r, kiln_buf *out)
+{
+    return kiln_buf_append(out, r->extra, 3 * sizeof(int64_t));
+}
+
+static int range_decode(kiln_rdd *r, const uint8_t *p, size_t n)
+{
+    if (n != 3 * sizeof(int64_t)) return kiln_set_error(KILN_ECORRUPT, "range: %zu bytes", n);
+    int64_t *a = malloc(3 * sizeof *a);
+    if (!a) return KILN_ENOMEM;
+    memcpy(a, p, n);
+    if (a[1] == 0 || a[2] < 0) {
+        free(a);
+        return kiln_set_error(KILN_ECORRUPT, "range: step 0 or a negative count");
+    }
+    r->extra = a;
+    return KILN_OK;
+}
+
+static const rdd_ops range_ops = {"range", range_compute, extra_free, range_encode, range_decode};
 
 kiln_rdd *kiln_range(kiln_context *ctx, int64_t start, int64_t end, int64_t step, int num_slices)
 {
@@ -233,8 +288,51 @@ static void splits_free(kiln_rdd *r)
     free(sp);
 }
 
-static const rdd_ops text_ops = {"text_file", text_compute, splits_free};
-static const rdd_ops text_offsets_ops = {"text_file_with_offsets", text_compute, splits_free};
+/* Splits as bytes: count, then per split its path, start, length, whole. */
+static int splits_encode(const kiln_rdd *r, kiln_buf *out)
+{
+    const splits *sp = r->extra;
+    net_writer w;
+    net_writer_init(&w, out);
+    net_put_u32(&w, (uint32_t)sp->n);
+    for (size_t i = 0; i < sp->n; i++) {
+        net_put_str(&w, sp->s[i].path);
+        net_put_u64(&w, (uint64_t)sp->s[i].start);
+        net_put_u64(&w, (uint64_t)sp->s[i].length);
+        net_put_u8(&w, sp->s[i].whole);
+    }
+    return net_writer_finish(&w);
+}
+
+static int splits_decode(kiln_rdd *r, const uint8_t *p, size_t n)
+{
+    net_reader rd;
+    net_reader_init(&rd, p, n, "input splits");
+    uint32_t count = net_get_u32(&rd, "count");
+    if (rd.err) return rd.err;
+    if (count > n) return kiln_set_error(KILN_ECORRUPT, "input splits: %u in %zu bytes", count, n);
+    splits *sp = calloc(1, sizeof *sp);
+    if (!sp || !(sp->s = calloc((size_t)count + 1, sizeof *sp->s))) {
+        free(sp);
+        return KILN_ENOMEM;
+    }
+    r->extra = sp;
+    char path[4096];
+    for (; sp->n < count && !rd.err; sp->n++) {
+        net_get_str(&rd, path, sizeof path, "path");
+        io_split *s = &sp->s[sp->n];
+        s->start = (int64_t)net_get_u64(&rd, "start");
+        s->length = (int64_t)net_get_u64(&rd, "length");
+        s->whole = net_get_u8(&rd, "whole");
+        if (!(s->path = strdup(path))) return KILN_ENOMEM;
+    }
+    return net_reader_end(&rd);
+}
+
+static const rdd_ops text_ops = {"text_file", text_compute, splits_free, splits_encode,
+                                 splits_decode};
+static const rdd_ops text_offsets_ops = {"text_file_with_offsets", text_compute, splits_free,
+                                         splits_encode, splits_decode};
 
 static kiln_rdd *files_rdd(kiln_context *ctx, const char *path, const rdd_ops *ops,
                            int min_partitions, bool whole)
@@ -336,7 +434,8 @@ static eng_iter *whole_compute(kiln_rdd *r, int p, kiln_task *t)
     return &wi->base;
 }
 
-static const rdd_ops whole_ops = {"whole_text_files", whole_compute, splits_free};
+static const rdd_ops whole_ops = {"whole_text_files", whole_compute, splits_free, splits_encode,
+                                  splits_decode};
 
 kiln_rdd *kiln_whole_text_files(kiln_context *ctx, const char *path, int min_partitions)
 {

@@ -1,0 +1,356 @@
+/*
+ * engine/lineage.c - the graph an RDD depends on as bytes, so that an
+ * executor process running the same program can compute its partitions
+ * (engine.h, "Lineage as bytes"; the layout is docs/formats/lineage.md).
+ *
+ * An RDD is its op (a static rdd_ops table in libkiln), its user functions
+ * and their env, its zero value, a few small arguments, its parents and
+ * shuffle dependencies by id, and, for the ops that keep state in extra
+ * (parallelized values, input splits, partition offsets), that state
+ * through the op's encode_extra / decode_extra. Pointers to code and to the
+ * op tables travel as (build id, offset) (cluster/fnref.h), which only a
+ * process running the same build can resolve. The bytes come from an
+ * authenticated peer; a pointer they name is trusted as the driver's own.
+ *
+ * RDDs are written parents first, each once, each as a length-prefixed
+ * record, so a decoder can skip the ones it has already. Decoding keeps the
+ * driver's ids: the executor's context holds placeholders for ids it has
+ * not been sent, and fills them in when they arrive.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/fnref.h"
+#include "engine/engine.h"
+#include "net/net.h"
+
+#define LINEAGE_VERSION 1
+#define MAX_RECORD (64u << 20) /* bytes of one RDD (parallelized data) */
+
+/* ---- Placeholders for ids not sent (yet) -------------------------------- */
+
+static eng_iter *placeholder_compute(kiln_rdd *r, int p, kiln_task *t)
+{
+    task_error(t, KILN_ESTATE, "RDD %d was never sent to this executor (partition %d)", r->id, p);
+    return NULL;
+}
+
+static const rdd_ops placeholder_ops = {"(not sent)", placeholder_compute, NULL, NULL, NULL};
+
+/* The RDD of id in ctx, making placeholders up to it. */
+static kiln_rdd *rdd_slot(kiln_context *ctx, uint32_t id)
+{
+    while (ctx->nrdds <= id)
+        if (!rdd_new(ctx, &placeholder_ops, 0, NULL, 0)) return NULL;
+    return ctx->rdds[id];
+}
+
+static shuffle_dep *dep_slot(kiln_context *ctx, uint32_t id, kiln_rdd *any)
+{
+    while (ctx->nsdeps <= id)
+        if (!dep_new(any, 1, DEP_HASH)) return NULL;
+    return ctx->sdeps[id];
+}
+
+/* ---- Encoding ------------------------------------------------------------ */
+
+typedef struct enc {
+    net_writer w;
+    int rc;
+} enc;
+
+static void put_fn(enc *e, const void *fn)
+{
+    fnref r;
+    if (e->rc) return;
+    if ((e->rc = fnref_from_pointer(fn, &r))) return;
+    uint8_t b[FNREF_WIRE_MAX];
+    net_put_bytes(&e->w, b, fnref_encode(&r, b));
+}
+
+static void put_value(enc *e, const kiln_value *v)
+{
+    kiln_buf b;
+    kiln_buf_init(&b);
+    if (!e->rc && (e->rc = kiln_value_encode(&b, v)) == KILN_OK) net_put_bytes(&e->w, b.data, b.len);
+    kiln_buf_release(&b);
+}
+
+static int cannot_ship(const kiln_rdd *r, const char *what)
+{
+    return kiln_set_error(KILN_EINVAL, "RDD %d (%s) cannot be sent to an executor: %s", r->id,
+                          r->ops->name, what);
+}
+
+static void put_dep(enc *e, const kiln_rdd *owner, const shuffle_dep *d)
+{
+    if (d->penv && d->penv != owner->env) e->rc = cannot_ship(owner, "partitioner env");
+    if (d->has_agg && d->agg.env && d->agg.env != owner->env)
+        e->rc = cannot_ship(owner, "aggregator env");
+    if (d->has_agg && d->agg.zero && d->agg.zero != &owner->zero)
+        e->rc = cannot_ship(owner, "aggregator zero");
+    net_put_u32(&e->w, (uint32_t)d->id);
+    net_put_u32(&e->w, (uint32_t)d->parent->id);
+    net_put_u32(&e->w, (uint32_t)d->nreduce);
+    net_put_u8(&e->w, (uint8_t)d->part);
+    put_fn(e, (const void *)d->pfn);
+    net_put_u8(&e->w, d->penv != NULL);
+    net_put_u32(&e->w, d->bounds ? (uint32_t)d->nbounds : 0);
+    for (size_t i = 0; d->bounds && i < d->nbounds; i++) put_value(e, &d->bounds[i]);
+    net_put_u8(&e->w, d->descending);
+    net_put_u8(&e->w, d->has_agg);
+    put_fn(e, (const void *)d->agg.create);
+    put_fn(e, (const void *)d->agg.merge_value);
+    put_fn(e, (const void *)d->agg.merge_comb);
+    net_put_u8(&e->w, d->agg.zero != NULL);
+    net_put_u8(&e->w, d->agg.env != NULL);
+}
+
+/* One RDD's record (without its length prefix) into b. The env and zero
+ * come before the dependencies, whose aggregators point into them. */
+static int put_rdd(const kiln_rdd *r, kiln_buf *b)
+{
+    enc e = {.rc = KILN_OK};
+    net_writer_init(&e.w, b);
+    if (r->extra && !r->ops->encode_extra && !r->checkpoint_dir)
+        return cannot_ship(r, "its state cannot travel yet");
+    put_fn(&e, r->ops);
+    net_put_u32(&e.w, (uint32_t)r->nparts);
+    net_put_u8(&e.w, (uint8_t)r->nparents);
+    for (int i = 0; i < r->nparents; i++) net_put_u32(&e.w, (uint32_t)r->parents[i]->id);
+    put_fn(&e, r->fn);
+    put_fn(&e, r->fn2);
+    put_fn(&e, r->fn3);
+    net_put_bytes(&e.w, r->env, r->env_len);
+    net_put_u8(&e.w, r->zero.type != KILN_NULL);
+    if (r->zero.type != KILN_NULL) put_value(&e, &r->zero);
+    uint64_t dbits;
+    memcpy(&dbits, &r->darg, sizeof dbits);
+    net_put_u64(&e.w, (uint64_t)r->iarg);
+    net_put_u64(&e.w, dbits);
+    net_put_u64(&e.w, r->seed);
+    net_put_u8(&e.w, (uint8_t)r->part);
+    net_put_u8(&e.w, (uint8_t)r->storage);
+    net_put_str(&e.w, r->checkpoint_dir ? r->checkpoint_dir : "");
+    net_put_u8(&e.w, (uint8_t)r->ndeps);
+    for (int i = 0; i < r->ndeps && !e.rc; i++) put_dep(&e, r, r->deps[i]);
+    bool extra = r->extra && !r->checkpoint_dir;
+    net_put_u8(&e.w, extra);
+    if (extra && !e.rc) {
+        kiln_buf x;
+        kiln_buf_init(&x);
+        if (!(e.rc = r->ops->encode_extra(r, &x))) net_put_bytes(&e.w, x.data, x.len);
+        kiln_buf_release(&x);
+    }
+    return e.rc ? e.rc : net_writer_finish(&e.w);
+}
+
+/* Appends r's ancestors, then r, to order (each once; seen by id). */
+static int collect(kiln_rdd *r, bool *seen, kiln_rdd ***order, size_t *n, size_t *cap)
+{
+    if (seen[r->id]) return KILN_OK;
+    seen[r->id] = true;
+    int rc = KILN_OK;
+    for (int i = 0; i < r->nparents && !rc; i++) rc = collect(r->parents[i], seen, order, n, cap);
+    for (int i = 0; i < r->ndeps && !rc; i++) rc = collect(r->deps[i]->parent, seen, order, n, cap);
+    if (!rc && (rc = grow_for_one((void **)order, *n, cap, sizeof **order, 16)) == KILN_OK)
+        (*order)[(*n)++] = r;
+    return rc;
+}
+
+int lineage_encode(kiln_rdd *r, kiln_buf *out)
+{
+    kiln_context *ctx = r->ctx;
+    pthread_mutex_lock(&ctx->lock);
+    size_t nrdds = ctx->nrdds;
+    pthread_mutex_unlock(&ctx->lock);
+    bool *seen = calloc(nrdds + 1, sizeof *seen);
+    kiln_rdd **order = NULL;
+    size_t n = 0, cap = 0;
+    int rc = seen ? collect(r, seen, &order, &n, &cap) : KILN_ENOMEM;
+    net_writer w;
+    net_writer_init(&w, out);
+    net_put_u8(&w, LINEAGE_VERSION);
+    net_put_u32(&w, (uint32_t)n);
+    kiln_buf rec;
+    kiln_buf_init(&rec);
+    for (size_t i = 0; i < n && rc == KILN_OK; i++) {
+        rec.len = 0;
+        if ((rc = put_rdd(order[i], &rec))) break;
+        net_put_u32(&w, (uint32_t)order[i]->id);
+        net_put_bytes(&w, rec.data, rec.len);
+    }
+    kiln_buf_release(&rec);
+    free(order);
+    free(seen);
+    if (rc == KILN_OK) rc = net_writer_finish(&w);
+    return rc == KILN_ENOMEM ? kiln_set_error(rc, "out of memory encoding a lineage") : rc;
+}
+
+/* ---- Decoding ------------------------------------------------------------ */
+
+static void *get_fn(net_reader *rd, const char *field, int *rc)
+{
+    size_t n;
+    const uint8_t *p = net_get_bytes(rd, FNREF_WIRE_MAX, &n, field);
+    if (!p || *rc) return NULL;
+    fnref r;
+    size_t used;
+    void *fn = NULL;
+    if ((*rc = fnref_decode(p, n, &r, &used)) == KILN_OK && used != n)
+        *rc = kiln_set_error(KILN_ECORRUPT, "lineage: %s has trailing bytes", field);
+    if (*rc == KILN_OK) *rc = fnref_to_pointer(&r, &fn);
+    return fn;
+}
+
+static int get_value(net_reader *rd, kiln_arena *a, kiln_value *out, const char *field)
+{
+    size_t n, used;
+    const uint8_t *p = net_get_bytes(rd, MAX_RECORD, &n, field);
+    if (!p) return KILN_ECORRUPT;
+    int rc = kiln_value_decode(a, p, n, out, &used);
+    if (rc == KILN_OK && used != n) rc = KILN_ECORRUPT;
+    return rc ? kiln_set_error(rc, "lineage: %s is not one encoded value", field) : KILN_OK;
+}
+
+/* A decoded id must name an RDD sent before (parents come first). */
+static kiln_rdd *known(kiln_context *ctx, uint32_t id, int *rc)
+{
+    if (*rc) return NULL;
+    if (id < ctx->nrdds && ctx->rdds[id]->ops != &placeholder_ops) return ctx->rdds[id];
+    *rc = kiln_set_error(KILN_ECORRUPT, "lineage: RDD %u is used before it is sent", id);
+    return NULL;
+}
+
+static int get_dep(net_reader *rd, kiln_rdd *owner, shuffle_dep **out)
+{
+    kiln_context *ctx = owner->ctx;
+    int rc = KILN_OK;
+    uint32_t id = net_get_u32(rd, "dependency id");
+    kiln_rdd *parent = known(ctx, net_get_u32(rd, "dependency parent"), &rc);
+    uint32_t nreduce = net_get_u32(rd, "dependency partitions");
+    uint8_t part = net_get_u8(rd, "dependency partitioning");
+    void *pfn = get_fn(rd, "partitioner", &rc);
+    bool penv = net_get_u8(rd, "partitioner env");
+    uint32_t nbounds = net_get_u32(rd, "range bounds");
+    if (rc || rd->err) return rc ? rc : rd->err;
+    if (id > INT32_MAX || nreduce < 1 || nreduce > INT32_MAX || part > DEP_ROUND_ROBIN ||
+        nbounds > nreduce)
+        return kiln_set_error(KILN_ECORRUPT, "lineage: bad shuffle dependency of RDD %d", owner->id);
+    shuffle_dep *d = dep_slot(ctx, id, parent);
+    if (!d) return KILN_ENOMEM;
+    d->parent = parent;
+    d->nreduce = (int)nreduce;
+    d->part = (dep_part)part;
+    d->pfn = (kiln_partitioner_fn)pfn;
+    d->penv = penv ? owner->env : NULL;
+    d->bounds = NULL;
+    d->nbounds = nbounds;
+    if (nbounds && !(d->bounds = kiln_arena_alloc(owner->arena, sizeof *d->bounds * nreduce)))
+        return KILN_ENOMEM;
+    for (uint32_t i = 0; i < nbounds && rc == KILN_OK; i++)
+        rc = get_value(rd, owner->arena, &d->bounds[i], "range bound");
+    d->descending = net_get_u8(rd, "descending");
+    d->has_agg = net_get_u8(rd, "aggregator");
+    d->agg.create = (kiln_map_fn)get_fn(rd, "aggregator create", &rc);
+    d->agg.merge_value = (kiln_reduce_fn)get_fn(rd, "aggregator merge_value", &rc);
+    d->agg.merge_comb = (kiln_reduce_fn)get_fn(rd, "aggregator merge_combiners", &rc);
+    d->agg.zero = net_get_u8(rd, "aggregator zero") ? &owner->zero : NULL;
+    d->agg.env = net_get_u8(rd, "aggregator env") ? owner->env : NULL;
+    *out = d;
+    return rc ? rc : rd->err;
+}
+
+/* Fills the placeholder r from its record. */
+static int get_rdd(kiln_rdd *r, const uint8_t *p, size_t n)
+{
+    kiln_context *ctx = r->ctx;
+    net_reader rd;
+    net_reader_init(&rd, p, n, "lineage");
+    int rc = KILN_OK;
+    free(r->env); /* what an earlier, failed decode of this record left */
+    free(r->checkpoint_dir);
+    r->env = NULL, r->checkpoint_dir = NULL, r->env_len = 0;
+    const rdd_ops *ops = get_fn(&rd, "op", &rc);
+    uint32_t nparts = net_get_u32(&rd, "partitions");
+    uint8_t nparents = net_get_u8(&rd, "parents");
+    if (!rc && !rd.err && (!ops || nparts > INT32_MAX || nparents > 2))
+        rc = kiln_set_error(KILN_ECORRUPT, "lineage: bad record for RDD %d", r->id);
+    for (int i = 0; i < nparents && !rc; i++)
+        r->parents[i] = known(ctx, net_get_u32(&rd, "parent"), &rc);
+    r->fn = get_fn(&rd, "function", &rc);
+    r->fn2 = get_fn(&rd, "function 2", &rc);
+    r->fn3 = get_fn(&rd, "function 3", &rc);
+    size_t env_len;
+    const uint8_t *env = net_get_bytes(&rd, MAX_RECORD, &env_len, "env");
+    if (rc || rd.err) return rc ? rc : rd.err;
+    if (env_len && !(r->env = malloc(env_len))) return KILN_ENOMEM;
+    if (env_len) memcpy(r->env, env, env_len);
+    r->env_len = env_len;
+    if (net_get_u8(&rd, "has zero") && (rc = get_value(&rd, r->arena, &r->zero, "zero")))
+        return rc;
+    r->iarg = (int64_t)net_get_u64(&rd, "iarg");
+    uint64_t dbits = net_get_u64(&rd, "darg");
+    memcpy(&r->darg, &dbits, sizeof dbits);
+    r->seed = net_get_u64(&rd, "seed");
+    uint8_t part = net_get_u8(&rd, "partitioning"), storage = net_get_u8(&rd, "storage");
+    char dir[4096];
+    size_t dlen = net_get_str(&rd, dir, sizeof dir, "checkpoint directory");
+    uint8_t ndeps = net_get_u8(&rd, "dependencies");
+    if (rd.err) return rd.err;
+    if (part > PART_CUSTOM || storage > KILN_DISK_ONLY || ndeps > 2)
+        return kiln_set_error(KILN_ECORRUPT, "lineage: bad record for RDD %d", r->id);
+    r->part = (part_kind)part;
+    r->storage = (kiln_storage_level)storage;
+    if (dlen && !(r->checkpoint_dir = strdup(dir))) return KILN_ENOMEM;
+    for (int i = 0; i < ndeps && !rc; i++) {
+        rc = get_dep(&rd, r, &r->deps[i]);
+        if (!rc) r->ndeps = i + 1;
+    }
+    if (rc) return rc;
+    r->nparts = (int)nparts; /* the extra's decoder may check against it */
+    if (net_get_u8(&rd, "has extra")) {
+        size_t xn;
+        const uint8_t *x = net_get_bytes(&rd, MAX_RECORD, &xn, "extra");
+        if (!x) return rd.err;
+        if (!ops->decode_extra)
+            return kiln_set_error(KILN_ECORRUPT, "lineage: extra state for %s, which has none",
+                                  ops->name);
+        if ((rc = ops->decode_extra(r, x, xn))) return rc;
+    }
+    if ((rc = net_reader_end(&rd))) return rc;
+    r->nparts = (int)nparts;
+    r->nparents = nparents;
+    r->ops = ops; /* last: the RDD is no placeholder until all is in place */
+    return KILN_OK;
+}
+
+int lineage_decode(kiln_context *ctx, const uint8_t *p, size_t n, kiln_rdd **out)
+{
+    net_reader rd;
+    net_reader_init(&rd, p, n, "lineage");
+    uint8_t version = net_get_u8(&rd, "version");
+    uint32_t count = net_get_u32(&rd, "RDD count");
+    if (rd.err) return rd.err;
+    if (version != LINEAGE_VERSION)
+        return kiln_set_error(KILN_ECORRUPT, "lineage version %u; this build reads version %d",
+                              version, LINEAGE_VERSION);
+    kiln_rdd *last = NULL;
+    int rc = KILN_OK;
+    for (uint32_t i = 0; i < count && rc == KILN_OK; i++) {
+        uint32_t id = net_get_u32(&rd, "RDD id");
+        size_t len;
+        const uint8_t *rec = net_get_bytes(&rd, MAX_RECORD, &len, "RDD record");
+        if (!rec) return rd.err;
+        if (id > INT32_MAX - 1)
+            return kiln_set_error(KILN_ECORRUPT, "lineage: RDD id %u out of range", id);
+        kiln_rdd *r = rdd_slot(ctx, id);
+        if (!r) return KILN_ENOMEM;
+        if (r->ops == &placeholder_ops) rc = get_rdd(r, rec, len);
+        last = r;
+    }
+    if (rc == KILN_OK) rc = net_reader_end(&rd);
+    if (rc == KILN_OK && !last) rc = kiln_set_error(KILN_ECORRUPT, "lineage: no RDD");
+    if (rc == KILN_OK) *out = last;
+    return rc == KILN_ENOMEM ? kiln_set_error(rc, "out of memory decoding a lineage") : rc;
+}
