@@ -6,12 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/cluster.h"
 #include "engine/engine.h"
 
 struct kiln_conf {
     char **keys, **vals;
     size_t n, cap;
 };
+
+size_t conf_size(const kiln_conf *c) { return c ? c->n : 0; }
+
+void conf_at(const kiln_conf *c, size_t i, const char **key, const char **value)
+{
+    *key = c->keys[i];
+    *value = c->vals[i];
+}
 
 /* Options taken from argv by kiln_init; process-wide, set before contexts. */
 static kiln_conf *g_flags;
@@ -89,6 +98,9 @@ static int flag_conf(const char *kv)
 
 int kiln_init(int *argc, char ***argv)
 {
+    /* A process started as an executor of a local cluster serves tasks and
+     * never returns from here. */
+    cluster_executor_main_if_asked();
     if (!g_flags && !(g_flags = kiln_conf_new())) return KILN_ENOMEM;
     if (!argc || !argv) return KILN_OK;
     char **av = *argv;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cluster/cluster.h"
 #include "engine/engine.h"
 #include "io/io.h"
 
@@ -97,7 +98,19 @@ int kiln_context_new(const kiln_conf *conf, kiln_context **out)
         master = "local[*]";
         if ((rc = kiln_conf_set(c->conf, "kiln.master", master))) goto fail;
     }
-    if ((rc = parse_master(master, &c->cores, &c->max_attempts))) goto fail;
+    int execs = 0, exec_cores = 0, exec_mb = 0;
+    int is_cluster = cluster_parse_master(master, &execs, &exec_cores, &exec_mb);
+    if (is_cluster < 0) {
+        rc = is_cluster;
+        goto fail;
+    }
+    if (is_cluster) {
+        /* One driver thread per executor slot; Spark's 4 attempts per task. */
+        c->cores = execs * exec_cores;
+        c->max_attempts = 4;
+    } else if ((rc = parse_master(master, &c->cores, &c->max_attempts))) {
+        goto fail;
+    }
     if ((rc = conf_int(c->conf, "kiln.default.parallelism", c->cores,
                        &c->default_parallelism)))
         goto fail;
@@ -118,6 +131,7 @@ int kiln_context_new(const kiln_conf *conf, kiln_context **out)
         rc = KILN_EIO;
         goto fail;
     }
+    if (is_cluster && (rc = cluster_start(c, execs, exec_cores, exec_mb, &c->cluster))) goto fail;
     c->arena = kiln_arena_new();
     c->pool = pool_new(c->cores);
     /* Storage gets half the budget, execution the other half (as Spark's
@@ -140,6 +154,7 @@ void kiln_context_free(kiln_context *c)
 {
     if (!c) return;
     pool_free(c->pool);
+    cluster_stop(c->cluster);
     for (size_t i = 0; i < c->nrdds; i++) {
         kiln_rdd *r = c->rdds[i];
         if (r->ops->free_extra) r->ops->free_extra(r);

@@ -150,6 +150,7 @@ typedef struct accumulator {
 
 typedef struct thread_pool thread_pool;
 typedef struct block_store block_store;
+typedef struct kiln_cluster kiln_cluster; /* cluster/cluster.h */
 
 struct kiln_context {
     kiln_conf *conf; /* effective configuration */
@@ -178,11 +179,15 @@ struct kiln_context {
     accumulator *accs;
     size_t naccs, cap_accs;
     int next_job, next_stage;
+    kiln_cluster *cluster; /* local-cluster: the executor processes; NULL in local mode */
 };
 
 /* Builds the effective configuration: $KILN_MASTER, then the defaults file,
  * then kiln_init's flags, then code (later ones override). Returns owned. */
 int conf_resolve(const kiln_conf *code, kiln_conf **out);
+/* The settings of c, for handing them to executors. */
+size_t conf_size(const kiln_conf *c);
+void conf_at(const kiln_conf *c, size_t i, const char **key, const char **value);
 
 /* ---- Memory budget (engine/memory.c) -------------------------------------- */
 
@@ -255,6 +260,10 @@ struct shuffle_dep {
 int lineage_encode(kiln_rdd *r, kiln_buf *out);
 /* Decodes into ctx; *out is the RDD that was encoded. */
 int lineage_decode(kiln_context *ctx, const uint8_t *p, size_t n, kiln_rdd **out);
+
+/* The map side of a shuffle for one task: partitions (and combines) the
+ * records of it into map output `map` of d (job.c; executors call it too). */
+int job_write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map);
 
 /* Creates a shuffle dependency owned by the context. */
 shuffle_dep *dep_new(kiln_rdd *parent, int nreduce, dep_part part);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cluster/cluster.h"
 #include "engine/engine.h"
 
 typedef struct stage_run {
@@ -109,7 +110,7 @@ static int account_writer(kiln_task *t, shuffle_writer *w, int64_t limit, int64_
 
 /* The map side of a shuffle: partitions (and optionally combines) the
  * parent's partition into the writer. */
-static int write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
+int job_write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
 {
     kiln_context *ctx = t->ctx;
     shuffle_writer *w = shuffle_writer_open(ctx->shuffles, d->id, map);
@@ -237,11 +238,13 @@ static void run_task(void *arg)
     int rc = KILN_OK;
     if (!skip) {
         t.scratch = kiln_arena_new();
-        eng_iter *it = rdd_iterator(s->rdd, t.partition, &t);
-        if (!it) {
+        eng_iter *it = s->ctx->cluster ? NULL : rdd_iterator(s->rdd, t.partition, &t);
+        if (s->ctx->cluster) {
+            rc = cluster_run_task(s->ctx->cluster, &t, s->rdd, s->dep, s->fn, s->arg, &result);
+        } else if (!it) {
             rc = t.error ? KILN_EJOB : task_error(&t, KILN_ENOMEM, "out of memory");
         } else {
-            rc = s->dep ? write_map_output(&t, s->dep, it, t.partition)
+            rc = s->dep ? job_write_map_output(&t, s->dep, it, t.partition)
                         : s->fn(&t, it, &result, s->arg);
             it->close(it);
         }

@@ -55,7 +55,8 @@
     X(STATUS_REQUEST, 27)       \
     X(STATUS_REPLY, 28)         \
     X(ERROR, 29)                \
-    X(SHUTDOWN, 30)
+    X(SHUTDOWN, 30)             \
+    X(REGISTERED_WORKER, 31)
 
 typedef enum net_msg_type {
 #define NET_MSG_ENUM(name, val) NET_MSG_##name = (val),

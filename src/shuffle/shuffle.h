@@ -26,6 +26,12 @@ typedef struct shuffle_writer shuffle_writer;
  * everything in it by shuffle_store_free). Returns NULL with the error set. */
 shuffle_store *shuffle_store_new(const char *dir, block_codec codec);
 void shuffle_store_free(shuffle_store *s);
+/* A store over another process's directory (an executor writing into the
+ * driver's, cluster mode on one host): freeing it leaves the files. */
+shuffle_store *shuffle_store_attach(const char *dir, block_codec codec);
+/* Records map output `map` of shuffle id as present (committed by another
+ * process into this store's directory). */
+void shuffle_mark_done(shuffle_store *s, int id, int map);
 /* Declares shuffle id with nmaps map outputs of nreduce segments each. */
 int shuffle_register(shuffle_store *s, int id, int nmaps, int nreduce);
 /* Map outputs still missing (ascending), written to missing (capacity nmaps);

@@ -37,6 +37,7 @@ struct shuffle_store {
     shuffle_entry *e;
     size_t n, cap;
     uint64_t attempts; /* unique temporary names */
+    bool attached;     /* the directory is another process's: keep it */
 };
 
 /* Blocks moved to disk to free memory: the per-partition offsets into the
@@ -78,10 +79,27 @@ shuffle_store *shuffle_store_new(const char *dir, block_codec codec)
     return s;
 }
 
+static shuffle_entry *find(shuffle_store *s, int id);
+
+shuffle_store *shuffle_store_attach(const char *dir, block_codec codec)
+{
+    shuffle_store *s = shuffle_store_new(dir, codec);
+    if (s) s->attached = true;
+    return s;
+}
+
+void shuffle_mark_done(shuffle_store *s, int id, int map)
+{
+    pthread_mutex_lock(&s->lock);
+    shuffle_entry *e = find(s, id);
+    if (e && map >= 0 && map < e->nmaps) e->done[map] = true;
+    pthread_mutex_unlock(&s->lock);
+}
+
 void shuffle_store_free(shuffle_store *s)
 {
     if (!s) return;
-    (void)io_remove_tree(s->dir);
+    if (!s->attached) (void)io_remove_tree(s->dir);
     for (size_t i = 0; i < s->n; i++) free(s->e[i].done);
     free(s->e);
     free(s->dir);
@@ -227,7 +245,8 @@ int shuffle_writer_spill(shuffle_writer *w)
     pthread_mutex_lock(&w->s->lock);
     uint64_t n = w->s->attempts++;
     pthread_mutex_unlock(&w->s->lock);
-    snprintf(path, sizeof path, "%s/spill_%llu.blocks", w->s->dir, (unsigned long long)n);
+    snprintf(path, sizeof path, "%s/spill_%d_%llu.blocks", w->s->dir, (int)getpid(),
+             (unsigned long long)n);
     sp->path = strdup(path);
     sp->off = calloc((size_t)w->nreduce + 1, sizeof *sp->off);
     if (!sp->path || !sp->off) {
@@ -355,8 +374,11 @@ int shuffle_writer_commit(shuffle_writer *w)
     pthread_mutex_lock(&s->lock);
     uint64_t attempt = s->attempts++;
     pthread_mutex_unlock(&s->lock);
-    snprintf(tmp_data, sizeof tmp_data, "%s/tmp_%llu.data", s->dir, (unsigned long long)attempt);
-    snprintf(tmp_index, sizeof tmp_index, "%s/tmp_%llu.index", s->dir, (unsigned long long)attempt);
+    /* The process id too: executors of a local cluster share the directory. */
+    snprintf(tmp_data, sizeof tmp_data, "%s/tmp_%d_%llu.data", s->dir, (int)getpid(),
+             (unsigned long long)attempt);
+    snprintf(tmp_index, sizeof tmp_index, "%s/tmp_%d_%llu.index", s->dir, (int)getpid(),
+             (unsigned long long)attempt);
     if (rc == KILN_OK) rc = write_data(w, tmp_data);
     if (rc == KILN_OK) rc = write_file(tmp_index, &index, 1);
     kiln_buf_release(&index);

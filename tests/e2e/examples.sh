@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/e2e/examples.sh - runs the example programs as a user would and
 # checks their output against an independent count made with coreutils/awk:
-#   1. wordcount on the bundled book (always), under local[1] and local[3];
+#   1. wordcount on the bundled book (always), under local[1], local[3] and
+#      local-cluster[3,1,256] (three executor processes);
 #   2. access_log on ../shared/data/access-logs/apache_logs, when present
 #      (skipped with a printed reason in a clone without ../shared).
 # usage: tests/e2e/examples.sh BIN_DIR   (run from the repository root)
@@ -14,7 +15,7 @@ export LC_ALL=C
 # Tokens are runs of non-whitespace bytes split on ASCII whitespace.
 tr -s ' \t\n\v\f\r' '\n\n\n\n\n\n' < data/pride-and-prejudice.txt | grep -v '^$' | sort | uniq -c |
     awk '{print $2 "\t" $1}' | sort > "$tmp/expected"
-for master in 'local[1]' 'local[3]'; do
+for master in 'local[1]' 'local[3]' 'local-cluster[3,1,256]'; do
     "$bin/wordcount" --master "$master" data/pride-and-prejudice.txt "$tmp/out-$master" 2>/dev/null
     test -f "$tmp/out-$master/_SUCCESS" || { echo "FAIL: no _SUCCESS ($master)"; exit 1; }
     cat "$tmp/out-$master"/part-* | sort > "$tmp/got"

@@ -1,0 +1,78 @@
+/*
+ * cluster/cluster.h - local-cluster mode (kiln.master local-cluster[E,C,MB]):
+ * E executor processes on this host running the program itself (SPMD), C
+ * task slots and MB megabytes of budget each, reached over loopback with
+ * the wire protocol of src/net after mutual authentication with a secret
+ * generated for the application.
+ *
+ * Each slot is one connection running one task at a time: the driver sends
+ * LAUNCH_TASK (the stage's lineage, docs/formats/lineage.md, and the task),
+ * the executor answers TASK_RESULT, and sends HEARTBEAT on every connection
+ * meanwhile. A map task writes its output into the driver's shuffle
+ * directory (one host, so the executors share it); a result task sends its
+ * partition's records back and the action's own function runs on them in
+ * the driver. An executor that closes its connections or is silent past
+ * kiln.network.timeout is lost: its running tasks fail and are retried on
+ * the others.
+ */
+#ifndef KILN_CLUSTER_H
+#define KILN_CLUSTER_H
+
+#include "engine/engine.h"
+
+#pragma GCC visibility push(hidden)
+
+/* Whether master names local-cluster; then parses E, C and MB. A malformed
+ * one is KILN_ECONF. Returns 1 (cluster), 0 (another master) or the error. */
+int cluster_parse_master(const char *master, int *executors, int *cores, int *mb);
+
+/* Starts the executors for ctx (its shuffle store must exist). */
+int cluster_start(kiln_context *ctx, int executors, int cores, int mb, kiln_cluster **out);
+/* Tells the executors to stop, waits for them (killing stragglers), frees. */
+void cluster_stop(kiln_cluster *c);
+
+/* Runs task t (partition, attempt, ids set) of a stage on an executor: a map
+ * task of dep when dep is set, else a result task whose records fn then
+ * consumes here into *result. Sets t's error (and its fetch failure) on
+ * failure, and its accumulator updates on success. */
+int cluster_run_task(kiln_cluster *c, kiln_task *t, kiln_rdd *rdd, shuffle_dep *dep,
+                     part_result_fn fn, void *arg, kiln_buf *result);
+
+/* The process ids of the executors (for tests that kill one); returns
+ * how many were written (at most max). */
+int cluster_executor_pids(const kiln_cluster *c, int *pids, int max);
+
+/* Executor mode: when the environment says this process was started as an
+ * executor (KILN_EXECUTOR_CONNECT), serves tasks until the driver stops it
+ * and exits the process; returns otherwise. kiln_init calls it first. */
+void cluster_executor_main_if_asked(void);
+
+/* Payload codecs shared by both sides (cluster_msg.c). */
+typedef struct task_msg {
+    uint32_t job, stage, partition, attempt;
+    int32_t dep; /* shuffle id of a map task, -1 for a result task */
+    const uint8_t *lineage;
+    size_t lineage_len;
+} task_msg;
+int task_msg_write(kiln_buf *b, const task_msg *m);
+int task_msg_read(const uint8_t *p, size_t n, task_msg *m);
+
+enum { TASK_OK = 0, TASK_FAILED = 1, TASK_FETCH_FAILED = 2 };
+typedef struct result_msg {
+    uint8_t status;
+    int32_t rc;
+    const char *error;          /* borrowed */
+    int32_t fetch_shuffle, fetch_map;
+    const uint8_t *records;     /* result task: encoded values back to back */
+    size_t records_len;
+    const uint8_t *accs;        /* accumulator updates: (u64 id, bytes value)* */
+    size_t accs_len;
+    uint32_t naccs;
+} result_msg;
+int result_msg_write(kiln_buf *b, const result_msg *m);
+/* error is copied into errbuf (size bytes). */
+int result_msg_read(const uint8_t *p, size_t n, result_msg *m, char *errbuf, size_t size);
+
+#pragma GCC visibility pop
+
+#endif

@@ -1,0 +1,326 @@
+/*
+ * cluster/executor.c - executor mode (cluster.h): a process started by the
+ * driver of a local cluster, running the same program. kiln_init calls
+ * cluster_executor_main_if_asked before anything else; when the
+ * environment names a driver, the process never returns to the program's
+ * main: it opens one authenticated connection per core ("slot"), runs the
+ * tasks sent on each, and exits when the driver says so or goes away.
+ *
+ * The secret and the driver's configuration arrive on a pipe
+ * (KILN_EXECUTOR_SECRET_FD). Lineages are decoded into one context for the
+ * whole process (its block store caches partitions across tasks); a
+ * heartbeat thread writes HEARTBEAT on every connection each second, so a
+ * driver waiting for a long task knows the executor is alive.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cluster/cluster.h"
+#include "net/net.h"
+
+enum { MAX_TASK_FRAME = 1u << 30, HEARTBEAT_MS = 1000 };
+
+typedef struct exec_slot {
+    struct executor *ex;
+    int index, fd;
+    pthread_mutex_t write_lock; /* task results and heartbeats share the socket */
+    pthread_t thread;
+} exec_slot;
+
+typedef struct executor {
+    int id, cores;
+    char host[64];
+    int port;
+    uint8_t secret[NET_SECRET_MAX];
+    size_t secret_len;
+    kiln_context *ctx;
+    pthread_mutex_t decode_lock; /* lineages decode into the shared context */
+    exec_slot *slots;
+    _Atomic int live;
+} executor;
+
+/* ---- Start-up ------------------------------------------------------------------ */
+
+/* Reads the pipe: the secret line, then key=value lines into conf. */
+static int read_pipe(int fd, executor *ex, kiln_conf *conf)
+{
+    kiln_buf b;
+    kiln_buf_init(&b);
+    char chunk[4096];
+    ssize_t n;
+    int rc = KILN_OK;
+    while (rc == KILN_OK && (n = read(fd, chunk, sizeof chunk)) != 0) {
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) rc = kiln_set_error(KILN_EIO, "executor: reading the pipe: %s", strerror(errno));
+        else rc = kiln_buf_append(&b, chunk, (size_t)n);
+    }
+    close(fd);
+    if (!rc) rc = kiln_buf_append(&b, "", 1);
+    char *text = rc ? NULL : (char *)b.data, *save = NULL;
+    char *line = text ? strtok_r(text, "\n", &save) : NULL;
+    if (!rc && (!line || strlen(line) < NET_SECRET_MIN))
+        rc = kiln_set_error(KILN_ECONF, "executor: no secret on the pipe");
+    if (!rc) {
+        ex->secret_len = strlen(line);
+        memcpy(ex->secret, line, ex->secret_len);
+    }
+    while (!rc && (line = strtok_r(NULL, "\n", &save))) {
+        char *eq = strchr(line, '=');
+        if (!eq) continue;
+        *eq = '\0';
+        rc = kiln_conf_set(conf, line, eq + 1);
+    }
+    if (text) memset(text, 0, b.len);
+    kiln_buf_release(&b);
+    return rc;
+}
+
+static int env_int(const char *name, int *out)
+{
+    const char *v = getenv(name);
+    char *end;
+    long x = v ? strtol(v, &end, 10) : -1;
+    if (!v || *end || x < 0 || x > 1 << 20)
+        return kiln_set_error(KILN_ECONF, "executor: bad or missing %s", name);
+    *out = (int)x;
+    return KILN_OK;
+}
+
+static int setup(executor *ex)
+{
+    const char *connect = getenv("KILN_EXECUTOR_CONNECT");
+    const char *colon = connect ? strrchr(connect, ':') : NULL;
+    if (!colon || (size_t)(colon - connect) >= sizeof ex->host)
+        return kiln_set_error(KILN_ECONF, "executor: bad KILN_EXECUTOR_CONNECT");
+    memcpy(ex->host, connect, (size_t)(colon - connect));
+    ex->port = atoi(colon + 1);
+    int fd;
+    int rc = env_int("KILN_EXECUTOR_ID", &ex->id);
+    if (!rc) rc = env_int("KILN_EXECUTOR_CORES", &ex->cores);
+    if (!rc) rc = env_int("KILN_EXECUTOR_SECRET_FD", &fd);
+    const char *mem = getenv("KILN_EXECUTOR_MEMORY"), *dir = getenv("KILN_EXECUTOR_SHUFFLE_DIR");
+    if (!rc && (!mem || !dir || ex->cores < 1))
+        rc = kiln_set_error(KILN_ECONF, "executor: missing memory or shuffle directory");
+    kiln_conf *conf = rc ? NULL : kiln_conf_new();
+    if (!rc && !conf) rc = KILN_ENOMEM;
+    if (!rc) rc = read_pipe(fd, ex, conf);
+    char master[64];
+    snprintf(master, sizeof master, "local[%d]", ex->cores);
+    if (!rc) rc = kiln_conf_set(conf, "kiln.master", master);
+    if (!rc) rc = kiln_conf_set(conf, "kiln.executor.memory", mem);
+    if (!rc) rc = kiln_conf_set(conf, "kiln.ui.showConsoleProgress", "false");
+    if (!rc) rc = kiln_context_new(conf, &ex->ctx);
+    kiln_conf_free(conf);
+    if (rc) return rc;
+    /* Map outputs go where the driver and the other executors read them. */
+    block_codec codec;
+    if ((rc = block_codec_parse(kiln_conf_get(ex->ctx->conf, "kiln.shuffle.compress.codec"), &codec)))
+        return rc;
+    shuffle_store *shared = shuffle_store_attach(dir, codec);
+    if (!shared) return KILN_EIO;
+    shuffle_store_free(ex->ctx->shuffles);
+    ex->ctx->shuffles = shared;
+    pthread_mutex_init(&ex->decode_lock, NULL);
+    return KILN_OK;
+}
+
+/* ---- Tasks ------------------------------------------------------------------------ */
+
+/* Registers every shuffle of the context (idempotent), so readers know
+ * their map and reduce counts. */
+static void register_shuffles(kiln_context *ctx)
+{
+    for (size_t i = 0; i < ctx->nsdeps; i++) {
+        shuffle_dep *d = ctx->sdeps[i];
+        if (d->parent) shuffle_register(ctx->shuffles, d->id, d->parent->nparts, d->nreduce);
+    }
+}
+
+/* Encodes the accumulator updates of t as (u64 id, value) pairs. */
+static int encode_accs(const kiln_task *t, kiln_buf *out)
+{
+    int rc = KILN_OK;
+    for (size_t i = 0; i < t->naccs && rc == KILN_OK; i++) {
+        uint64_t id = (uint64_t)t->accs[i].id;
+        rc = kiln_buf_append(out, &id, 8);
+        if (!rc) rc = kiln_value_encode(out, &t->accs[i].delta);
+    }
+    return rc;
+}
+
+/* Runs the task of m; fills the result's buffers. */
+static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *accs,
+                result_msg *res, char **err)
+{
+    kiln_context *ctx = ex->ctx;
+    kiln_rdd *top = NULL;
+    pthread_mutex_lock(&ex->decode_lock);
+    int rc = lineage_decode(ctx, m->lineage, m->lineage_len, &top);
+    shuffle_dep *dep = NULL;
+    if (!rc && m->dep >= 0) {
+        if ((size_t)m->dep < ctx->nsdeps && ctx->sdeps[m->dep]->parent &&
+            ctx->sdeps[m->dep]->parent->nparts > (int)m->partition)
+            dep = ctx->sdeps[m->dep];
+        else
+            rc = kiln_set_error(KILN_ECORRUPT, "task for shuffle %d, which was not sent", m->dep);
+    }
+    if (!rc) register_shuffles(ctx);
+    pthread_mutex_unlock(&ex->decode_lock);
+    kiln_task t = {.ctx = ctx, .job = (int)m->job, .stage = (int)m->stage,
+                   .partition = (int)m->partition, .attempt = (int)m->attempt,
+                   .fetch_shuffle = -1, .fetch_map = -1};
+    if (rc) {
+        task_error(&t, rc, "%s", kiln_last_error());
+    } else if (!dep && (int)m->partition >= top->nparts) {
+        rc = task_error(&t, KILN_ECORRUPT, "partition %u of an RDD of %d", m->partition, top->nparts);
+    } else {
+        t.scratch = kiln_arena_new();
+        /* A rerun of a map output: forget the earlier attempt's. */
+        if (dep) shuffle_invalidate(ctx->shuffles, dep->id, t.partition);
+        eng_iter *it = rdd_iterator(dep ? dep->parent : top, t.partition, &t);
+        if (!it) {
+            rc = t.error ? KILN_EJOB : task_error(&t, KILN_ENOMEM, "out of memory");
+        } else if (dep) {
+            rc = job_write_map_output(&t, dep, it, t.partition);
+        } else {
+            const kiln_value *vals;
+            size_t n;
+            while ((rc = it->next(it, &t, &vals, &n)) > 0) {
+                rc = KILN_OK;
+                for (size_t i = 0; i < n && rc == KILN_OK; i++) rc = kiln_value_encode(records, &vals[i]);
+                if (rc) break;
+            }
+        }
+        if (it) it->close(it);
+        if (rc && !t.error) task_error(&t, rc, "%s", kiln_strerror(rc));
+        kiln_arena_free(t.scratch);
+    }
+    if (rc == KILN_OK) rc = encode_accs(&t, accs);
+    res->status = rc == KILN_OK ? TASK_OK : t.fetch_map >= 0 ? TASK_FETCH_FAILED : TASK_FAILED;
+    res->rc = rc;
+    res->fetch_shuffle = t.fetch_shuffle;
+    res->fetch_map = t.fetch_map;
+    res->records = records->data;
+    res->records_len = res->status == TASK_OK ? records->len : 0;
+    res->accs = accs->data;
+    res->accs_len = res->status == TASK_OK ? accs->len : 0;
+    res->naccs = res->status == TASK_OK ? (uint32_t)t.naccs : 0;
+    *err = t.error; /* the caller frees */
+    res->error = t.error ? t.error : "";
+    free(t.accs);
+}
+
+static int send_locked(exec_slot *s, int type, const kiln_buf *b)
+{
+    pthread_mutex_lock(&s->write_lock);
+    int rc = net_send_frame(s->fd, (uint8_t)type, b ? b->data : NULL, b ? b->len : 0, -1, "driver");
+    pthread_mutex_unlock(&s->write_lock);
+    return rc;
+}
+
+static void *slot_main(void *arg)
+{
+    exec_slot *s = arg;
+    executor *ex = s->ex;
+    kiln_buf reg;
+    kiln_buf_init(&reg);
+    net_writer w;
+    net_writer_init(&w, &reg);
+    net_put_u32(&w, (uint32_t)ex->id);
+    net_put_u32(&w, (uint32_t)s->index);
+    int rc = send_locked(s, NET_MSG_REGISTER_EXECUTOR, &reg);
+    kiln_buf_release(&reg);
+    while (rc == KILN_OK) {
+        net_frame f = {0};
+        if ((rc = net_recv_frame(s->fd, MAX_TASK_FRAME, -1, "driver", &f))) break;
+        if (f.type != NET_MSG_LAUNCH_TASK) {
+            net_frame_release(&f);
+            break; /* SHUTDOWN, or anything unexpected */
+        }
+        task_msg m;
+        kiln_buf records, accs, out;
+        kiln_buf_init(&records);
+        kiln_buf_init(&accs);
+        kiln_buf_init(&out);
+        result_msg res = {0};
+        char *err = NULL;
+        if ((rc = task_msg_read(f.payload.data, f.payload.len, &m)) == KILN_OK) {
+            run(ex, &m, &records, &accs, &res, &err);
+            rc = result_msg_write(&out, &res);
+            if (!rc) rc = send_locked(s, NET_MSG_TASK_RESULT, &out);
+        }
+        free(err);
+        kiln_buf_release(&records);
+        kiln_buf_release(&accs);
+        kiln_buf_release(&out);
+        net_frame_release(&f);
+    }
+    ex->live--;
+    return NULL;
+}
+
+/* Connects and authenticates slot s. */
+static int open_slot(executor *ex, exec_slot *s)
+{
+    int rc = net_connect(ex->host, ex->port, 10000, &s->fd);
+    if (!rc) rc = net_auth_client(s->fd, ex->secret, ex->secret_len, 10000, "driver");
+    return rc;
+}
+
+static void heartbeats(executor *ex)
+{
+    uint64_t seq = 0;
+    for (int tick = 1; ex->live > 0; tick++) {
+        /* Short naps, so the process leaves soon after its slots close. */
+        nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
+        if (tick % (HEARTBEAT_MS / 50)) continue;
+        kiln_buf b;
+        kiln_buf_init(&b);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        net_heartbeat h = {.seq = ++seq,
+                           .sent_ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000};
+        if (net_msg_heartbeat_write(&b, &h) == KILN_OK)
+            for (int i = 0; i < ex->cores; i++) send_locked(&ex->slots[i], NET_MSG_HEARTBEAT, &b);
+        kiln_buf_release(&b);
+    }
+}
+
+void cluster_executor_main_if_asked(void)
+{
+    static bool entered; /* the context made below calls kiln_init too */
+    if (entered || !getenv("KILN_EXECUTOR_CONNECT")) return;
+    entered = true;
+    static executor ex; /* the process's one executor */
+    int rc = setup(&ex);
+    if (!rc && !(ex.slots = calloc((size_t)ex.cores, sizeof *ex.slots))) rc = KILN_ENOMEM;
+    for (int i = 0; !rc && i < ex.cores; i++) {
+        exec_slot *s = &ex.slots[i];
+        *s = (exec_slot){.ex = &ex, .index = i, .fd = -1};
+        pthread_mutex_init(&s->write_lock, NULL);
+        rc = open_slot(&ex, s);
+    }
+    memset(ex.secret, 0, sizeof ex.secret);
+    for (int i = 0; !rc && i < ex.cores; i++) {
+        ex.live++;
+        if (pthread_create(&ex.slots[i].thread, NULL, slot_main, &ex.slots[i])) {
+            ex.live--;
+            rc = KILN_ENOMEM;
+        }
+    }
+    if (rc) {
+        fprintf(stderr, "kiln executor %d: %s\n", ex.id, kiln_last_error());
+        _exit(1);
+    }
+    heartbeats(&ex);
+    for (int i = 0; i < ex.cores; i++) pthread_join(ex.slots[i].thread, NULL);
+    /* The driver owns the shared shuffle directory; the context's own
+     * scratch directory goes with it. */
+    kiln_context_free(ex.ctx);
+    exit(0);
+}

@@ -1,0 +1,500 @@
+/*
+ * cluster/master.c - the standalone master: one thread, one poll() loop over
+ * two listening sockets (the kiln protocol and the HTTP status page) and
+ * every open connection. It keeps the table of workers: each registers
+ * (REGISTER_WORKER), gets an id (REGISTERED_WORKER), then sends HEARTBEATs;
+ * it becomes DEAD when its connection drops or no heartbeat arrives within
+ * the network timeout. Status clients get the table (STATUS_REQUEST /
+ * STATUS_REPLY, or GET /json with a bearer token).
+ *
+ * Robustness against slow or hostile peers, because one loop serves all:
+ * - a new connection is read by no one until it has passed net_auth_server;
+ *   the handshake only starts once its first bytes arrived (a silent peer
+ *   costs nothing but a slot, closed after AUTH_WAIT_MS) and then runs with
+ *   a short deadline (AUTH_TIMEOUT_MS), the longest a peer can stall the loop;
+ * - authenticated connections are read without blocking, through a frame
+ *   decoder per connection, with a 64 KiB frame limit;
+ * - HTTP requests are gathered without blocking up to 8 KiB, within
+ *   HTTP_TIMEOUT_MS;
+ * - replies are small and sent with a deadline (SEND_TIMEOUT_MS);
+ * - the number of connections is capped (MAX_CONNS); more are closed at once.
+ * A failed handshake closes the connection and changes no state.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "cluster/manager.h"
+
+#define MAX_CONNS 1024
+#define MAX_WORKERS 4096        /* remembered, DEAD ones included */
+#define AUTH_WAIT_MS 10000      /* for the first byte of the handshake */
+#define AUTH_TIMEOUT_MS 2000    /* for the handshake once it started */
+#define IDLE_TIMEOUT_MS 60000   /* an authenticated connection that is not a worker */
+#define SEND_TIMEOUT_MS 2000
+#define HTTP_TIMEOUT_MS 5000
+#define TICK_MS 200             /* how often timeouts are checked at least */
+#define ACCEPTS_PER_TICK 32
+
+typedef enum conn_kind {
+    CONN_AUTH, /* accepted on the kiln port, handshake not done */
+    CONN_PEER, /* authenticated: a worker or a status client */
+    CONN_HTTP  /* accepted on the HTTP port */
+} conn_kind;
+
+/* One connection. Heap-allocated so that the decoder's borrowed peer name
+ * stays put while the table changes. */
+typedef struct conn {
+    int fd;
+    conn_kind kind;
+    char peer[NET_HOST_MAX + 48];
+    int64_t deadline;       /* closed when passed; -1: none (a worker's) */
+    net_frame_decoder dec;  /* CONN_PEER */
+    int worker;             /* CONN_PEER: index in the worker table, or -1 */
+    bool closed;            /* fd closed; freed by compact() at the end of the round */
+    char req[HTTP_MAX_REQUEST];
+    size_t req_len;         /* CONN_HTTP */
+} conn;
+
+typedef struct worker_rec {
+    char id[CLUSTER_ID_MAX];
+    cluster_register offer;
+    cluster_worker_state state;
+    int64_t last_heartbeat_ms;
+    conn *conn; /* while ALIVE */
+} worker_rec;
+
+typedef struct master {
+    int lfd, hfd;
+    uint8_t *secret;
+    size_t slen;
+    char token[HTTP_TOKEN_HEX + 1];
+    char url[CLUSTER_URL_MAX];
+    int timeout_ms;
+    conn *conns[MAX_CONNS]; /* closed ones are freed by compact() */
+    size_t nconns;
+    struct pollfd pfd[MAX_CONNS + 2]; /* one round's poll set: listeners, then conns */
+    conn *owner[MAX_CONNS + 2];
+    worker_rec *workers;
+    size_t nworkers;
+    uint64_t next_id;
+} master;
+
+/* ---- Connections ---------------------------------------------------------------- */
+
+static conn *conn_add(master *m, int fd, conn_kind kind, const char *peer)
+{
+    conn *c = calloc(1, sizeof *c);
+    if (c == NULL || m->nconns == MAX_CONNS) {
+        LOG(LOG_WARN, "master", "refusing connection from %s: %s", peer,
+            c ? "too many connections" : "out of memory");
+        free(c);
+        net_close(fd);
+        return NULL;
+    }
+    c->fd = fd;
+    c->kind = kind;
+    c->worker = -1;
+    snprintf(c->peer, sizeof c->peer, "%s %s", kind == CONN_HTTP ? "http client" : "peer", peer);
+    c->deadline = net_deadline(kind == CONN_HTTP ? HTTP_TIMEOUT_MS : AUTH_WAIT_MS);
+    m->conns[m->nconns++] = c;
+    return c;
+}
+
+/* Closes c; a worker on it becomes DEAD. Its memory stays until compact(),
+ * so a round can still look at it (closed). */
+static void conn_close(master *m, conn *c, const char *why)
+{
+    if (c->closed) return;
+    if (c->worker >= 0) {
+        worker_rec *w = &m->workers[c->worker];
+        w->state = CLUSTER_WORKER_DEAD;
+        w->conn = NULL;
+        LOG(LOG_WARN, "master", "worker %s (%s) is DEAD: %s", w->id, w->offer.host, why);
+    } else {
+        LOG(LOG_DEBUG, "master", "closing %s: %s", c->peer, why);
+    }
+    if (c->kind == CONN_PEER) net_frame_decoder_release(&c->dec);
+    net_close(c->fd);
+    c->fd = -1;
+    c->closed = true;
+}
+
+/* Frees the connections closed during a round. */
+static void compact(master *m)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < m->nconns; i++) {
+        if (m->conns[i]->closed) free(m->conns[i]);
+        else m->conns[j++] = m->conns[i];
+    }
+    m->nconns = j;
+}
+
+/* Sends an ERROR frame (best effort: the connection is closed next). */
+static void send_error(conn *c, int code, const char *msg)
+{
+    kiln_buf b;
+    kiln_buf_init(&b);
+    if (net_msg_error_write(&b, code, msg) == KILN_OK)
+        net_send_frame(c->fd, NET_MSG_ERROR, b.data, b.len, SEND_TIMEOUT_MS, c->peer);
+    kiln_buf_release(&b);
+}
+
+/* ---- Workers ---------------------------------------------------------------------- */
+
+/* A slot for a new worker: a fresh one, or the longest-dead one once the
+ * table is full. -1 when every remembered worker is ALIVE. */
+static int worker_slot(master *m)
+{
+    if (m->nworkers < MAX_WORKERS) {
+        worker_rec *grown = realloc(m->workers, (m->nworkers + 1) * sizeof *grown);
+        if (grown == NULL) return -1;
+        m->workers = grown;
+        return (int)m->nworkers++;
+    }
+    int best = -1;
+    for (size_t i = 0; i < m->nworkers; i++)
+        if (m->workers[i].state == CLUSTER_WORKER_DEAD &&
+            (best < 0 || m->workers[i].last_heartbeat_ms < m->workers[best].last_heartbeat_ms))
+            best = (int)i;
+    return best;
+}
+
+static int on_register(master *m, conn *c, const net_frame *f)
+{
+    cluster_register offer;
+    int rc = cluster_msg_register_read(f, c->peer, &offer);
+    if (rc != KILN_OK) return rc;
+    if (c->worker >= 0) return kiln_set_error(KILN_ESTATE, "REGISTER_WORKER sent twice");
+    int slot = worker_slot(m);
+    if (slot < 0) return kiln_set_error(KILN_ESTATE, "the master holds %d workers", MAX_WORKERS);
+    worker_rec *w = &m->workers[slot];
+    memset(w, 0, sizeof *w);
+    snprintf(w->id, sizeof w->id, "worker-%llu", (unsigned long long)++m->next_id);
+    w->offer = offer;
+    w->state = CLUSTER_WORKER_ALIVE;
+    w->last_heartbeat_ms = cluster_now_ms();
+    w->conn = c;
+    c->worker = slot;
+    c->deadline = -1; /* from now on the heartbeat timeout watches it */
+    kiln_buf b;
+    kiln_buf_init(&b);
+    rc = cluster_msg_registered_write(&b, w->id);
+    if (rc == KILN_OK)
+        rc = net_send_frame(c->fd, NET_MSG_REGISTERED_WORKER, b.data, b.len, SEND_TIMEOUT_MS,
+                            c->peer);
+    kiln_buf_release(&b);
+    if (rc == KILN_OK)
+        LOG(LOG_INFO, "master", "registered %s: %s, %u cores, %llu MiB, work dir %s", w->id,
+            offer.host, offer.cores, (unsigned long long)(offer.memory >> 20), offer.work_dir);
+    return rc;
+}
+
+static int on_heartbeat(master *m, conn *c, const net_frame *f)
+{
+    net_heartbeat hb;
+    int rc = net_msg_heartbeat_read(f, c->peer, &hb);
+    if (rc != KILN_OK) return rc;
+    if (c->worker < 0) return kiln_set_error(KILN_ESTATE, "HEARTBEAT before REGISTER_WORKER");
+    m->workers[c->worker].last_heartbeat_ms = cluster_now_ms();
+    return KILN_OK;
+}
+
+/* A snapshot of the table for a status reply. Owned by the caller. */
+static int status_snapshot(const master *m, cluster_status *s)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->url, sizeof s->url, "%s", m->url);
+    if (m->nworkers == 0) return KILN_OK;
+    s->workers = calloc(m->nworkers, sizeof *s->workers);
+    if (s->workers == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory for the status");
+    int64_t now = cluster_now_ms();
+    for (size_t i = 0; i < m->nworkers; i++) {
+        const worker_rec *w = &m->workers[i];
+        cluster_worker_status *ws = &s->workers[i];
+        memcpy(ws->id, w->id, sizeof ws->id);
+        ws->offer = w->offer;
+        ws->state = w->state;
+        ws->heartbeat_age_ms = now > w->last_heartbeat_ms ? (uint64_t)(now - w->last_heartbeat_ms) : 0;
+    }
+    s->nworkers = (uint32_t)m->nworkers;
+    return KILN_OK;
+}
+
+static int on_status_request(master *m, conn *c, const net_frame *f)
+{
+    int rc = cluster_msg_status_request_check(f, c->peer);
+    cluster_status s = {0};
+    if (rc == KILN_OK) rc = status_snapshot(m, &s);
+    kiln_buf b;
+    kiln_buf_init(&b);
+    if (rc == KILN_OK) rc = cluster_msg_status_reply_write(&b, &s);
+    if (rc == KILN_OK)
+        rc = net_send_frame(c->fd, NET_MSG_STATUS_REPLY, b.data, b.len, SEND_TIMEOUT_MS, c->peer);
+    kiln_buf_release(&b);
+    cluster_status_release(&s);
+    return rc;
+}
+
+/* Handles one frame from an authenticated peer. Nonzero: close it. */
+static int on_frame(master *m, conn *c, const net_frame *f)
+{
+    switch (f->type) {
+    case NET_MSG_REGISTER_WORKER: return on_register(m, c, f);
+    case NET_MSG_HEARTBEAT: return on_heartbeat(m, c, f);
+    case NET_MSG_STATUS_REQUEST: return on_status_request(m, c, f);
+    default:
+        return kiln_set_error(KILN_ECORRUPT, "unexpected %s from %s", net_msg_name(f->type),
+                              c->peer);
+    }
+}
+
+/* ---- Reading ----------------------------------------------------------------------- */
+
+static void on_auth_ready(master *m, conn *c)
+{
+    if (net_auth_server(c->fd, m->secret, m->slen, AUTH_TIMEOUT_MS, c->peer) != KILN_OK) {
+        LOG(LOG_WARN, "master", "refused %s: %s", c->peer, kiln_last_error());
+        conn_close(m, c, "authentication failed");
+        return;
+    }
+    c->kind = CONN_PEER;
+    c->deadline = net_deadline(IDLE_TIMEOUT_MS);
+    net_frame_decoder_init(&c->dec, CLUSTER_CONTROL_MAX_FRAME, c->peer);
+}
+
+static void on_peer_readable(master *m, conn *c)
+{
+    uint8_t buf[16384];
+    ssize_t r = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (r == 0) {
+        conn_close(m, c, "connection closed");
+        return;
+    }
+    if (r < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            conn_close(m, c, strerror(errno));
+        return;
+    }
+    size_t off = 0;
+    while (off < (size_t)r) {
+        size_t used;
+        net_frame f;
+        int got = net_frame_decoder_feed(&c->dec, buf + off, (size_t)r - off, &used, &f);
+        off += used;
+        if (got < 0) {
+            conn_close(m, c, kiln_last_error());
+            return;
+        }
+        if (got == 0) break;
+        int rc = on_frame(m, c, &f);
+        net_frame_release(&f);
+        if (rc != KILN_OK) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", kiln_last_error());
+            send_error(c, rc, why);
+            conn_close(m, c, why);
+            return;
+        }
+    }
+}
+
+static const char *http_reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 431: return "Request Header Fields Too Large";
+    default: return "Internal Server Error";
+    }
+}
+
+/* Answers an HTTP request with status and the JSON (200) or a short text. */
+static void http_respond(master *m, conn *c, int status)
+{
+    kiln_buf body;
+    kiln_buf_init(&body);
+    cluster_status s = {0};
+    if (status == 200 &&
+        (status_snapshot(m, &s) != KILN_OK || cluster_status_json(&s, &body) != KILN_OK))
+        status = 500;
+    cluster_status_release(&s);
+    if (status != 200) {
+        body.len = 0;
+        char text[64];
+        int n = snprintf(text, sizeof text, "%d %s\n", status, http_reason(status));
+        kiln_buf_append(&body, text, (size_t)n);
+    }
+    char head[320];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
+                     "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+                     status, http_reason(status),
+                     status == 200 ? "application/json" : "text/plain; charset=utf-8", body.len,
+                     status == 401 ? "WWW-Authenticate: Bearer realm=\"kiln\"\r\n" : "");
+    int64_t deadline = net_deadline(SEND_TIMEOUT_MS);
+    if (cluster_send_all(c->fd, head, (size_t)n, deadline, c->peer) == KILN_OK && body.len)
+        cluster_send_all(c->fd, body.data, body.len, deadline, c->peer);
+    kiln_buf_release(&body);
+    LOG(LOG_DEBUG, "master", "%s: HTTP %d", c->peer, status);
+}
+
+/* True once the request holds the blank line that ends its headers. */
+static bool request_complete(const conn *c)
+{
+    for (size_t i = 1; i < c->req_len; i++)
+        if (c->req[i] == '\n' &&
+            (c->req[i - 1] == '\n' || (i >= 2 && c->req[i - 1] == '\r' && c->req[i - 2] == '\n')))
+            return true;
+    return false;
+}
+
+static void on_http_readable(master *m, conn *c)
+{
+    ssize_t r = recv(c->fd, c->req + c->req_len, sizeof c->req - c->req_len, MSG_DONTWAIT);
+    if (r == 0) {
+        conn_close(m, c, "closed before a whole request");
+        return;
+    }
+    if (r < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            conn_close(m, c, strerror(errno));
+        return;
+    }
+    c->req_len += (size_t)r;
+    int status;
+    if (request_complete(c)) {
+        http_request req;
+        status = http_handle_request(c->req, c->req_len, m->token, &req);
+    } else if (c->req_len == sizeof c->req) {
+        status = 431;
+    } else {
+        return; /* wait for more, until the deadline */
+    }
+    http_respond(m, c, status);
+    conn_close(m, c, "request answered");
+}
+
+/* ---- The loop ------------------------------------------------------------------------ */
+
+static void accept_some(master *m, int lfd, conn_kind kind)
+{
+    for (int i = 0; i < ACCEPTS_PER_TICK; i++) {
+        int fd;
+        char peer[NET_HOST_MAX + 16];
+        if (net_accept(lfd, 0, &fd, peer, sizeof peer) != KILN_OK) return;
+        conn_add(m, fd, kind, peer);
+    }
+}
+
+/* Closes connections past their deadline and workers whose heartbeats
+ * stopped. */
+static void check_timeouts(master *m)
+{
+    int64_t now = cluster_now_ms();
+    for (size_t i = 0; i < m->nconns; i++) {
+        conn *c = m->conns[i];
+        if (c->closed) continue;
+        if (c->deadline >= 0 && now >= c->deadline) {
+            conn_close(m, c, "timed out");
+        } else if (c->worker >= 0 && now - m->workers[c->worker].last_heartbeat_ms > m->timeout_ms) {
+            char why[96];
+            snprintf(why, sizeof why, "no heartbeat for %d ms (network timeout)", m->timeout_ms);
+            conn_close(m, c, why);
+        }
+    }
+    compact(m);
+}
+
+static void dispatch(master *m, conn *c)
+{
+    if (c->kind == CONN_AUTH) on_auth_ready(m, c);
+    else if (c->kind == CONN_PEER) on_peer_readable(m, c);
+    else on_http_readable(m, c);
+}
+
+/* One round: wait for activity (at most TICK_MS), serve it. */
+static int loop_once(master *m)
+{
+    struct pollfd *pfd = m->pfd;
+    conn **owner = m->owner;
+    size_t n = 0;
+    pfd[n] = (struct pollfd){.fd = m->lfd, .events = POLLIN};
+    owner[n++] = NULL;
+    pfd[n] = (struct pollfd){.fd = m->hfd, .events = POLLIN};
+    owner[n++] = NULL;
+    for (size_t i = 0; i < m->nconns; i++) {
+        pfd[n] = (struct pollfd){.fd = m->conns[i]->fd, .events = POLLIN};
+        owner[n++] = m->conns[i];
+    }
+    int r = poll(pfd, n, TICK_MS);
+    if (r < 0 && errno != EINTR)
+        return kiln_set_error(KILN_EIO, "master: poll: %s", strerror(errno));
+    for (size_t i = 2; r > 0 && i < n; i++)
+        if (pfd[i].revents && !owner[i]->closed) dispatch(m, owner[i]);
+    compact(m);
+    if (r > 0 && pfd[0].revents) accept_some(m, m->lfd, CONN_AUTH);
+    if (r > 0 && pfd[1].revents) accept_some(m, m->hfd, CONN_HTTP);
+    check_timeouts(m);
+    return KILN_OK;
+}
+
+/* ---- Start and stop ------------------------------------------------------------------- */
+
+static int master_open(master *m, const cluster_master_opts *o)
+{
+    memset(m, 0, sizeof *m);
+    m->lfd = m->hfd = -1;
+    m->timeout_ms = o->network_timeout_ms;
+    int rc = net_secret_load(o->secret_spec, &m->secret, &m->slen);
+    if (rc != KILN_OK) return rc;
+    rc = cluster_http_token(m->secret, m->slen, m->token);
+    const char *host = o->host && o->host[0] ? o->host : NULL;
+    int port = 0, http_port = 0;
+    if (rc == KILN_OK) rc = net_listen(host, o->port, 128, &m->lfd, &port);
+    if (rc == KILN_OK) rc = net_listen(host, o->http_port, 128, &m->hfd, &http_port);
+    if (rc != KILN_OK) return rc;
+    char name[NET_HOST_MAX] = "localhost";
+    if (host == NULL && gethostname(name, sizeof name) == 0) name[sizeof name - 1] = '\0';
+    cluster_format_url(m->url, sizeof m->url, "kiln", host ? host : name, port);
+    char http_url[CLUSTER_URL_MAX];
+    cluster_format_url(http_url, sizeof http_url, "http", host ? host : name, http_port);
+    fprintf(o->announce, "master listening on %s, status on %s\n", m->url, http_url);
+    fflush(o->announce);
+    return KILN_OK;
+}
+
+static void master_close(master *m)
+{
+    while (m->nconns > 0) {
+        conn *c = m->conns[m->nconns - 1];
+        c->worker = -1; /* shutting down: nothing to report */
+        conn_close(m, c, "master stopping");
+        compact(m);
+    }
+    free(m->workers);
+    net_close(m->lfd);
+    net_close(m->hfd);
+    net_secret_free(m->secret, m->slen);
+}
+
+int cluster_master_run(const cluster_master_opts *o)
+{
+    cluster_signals_install();
+    master *m = malloc(sizeof *m);
+    if (m == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory for the master");
+    int rc = master_open(m, o);
+    while (rc == KILN_OK && !cluster_stop_requested()) rc = loop_once(m);
+    master_close(m);
+    free(m);
+    return rc;
+}

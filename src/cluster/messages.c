@@ -1,0 +1,220 @@
+/*
+ * cluster/messages.c - payloads of the cluster manager's messages:
+ * REGISTER_WORKER, REGISTERED_WORKER, STATUS_REQUEST and STATUS_REPLY
+ * (field tables in docs/formats/protocol.md), written and read with the
+ * net layer's sticky writer and reader.
+ *
+ * Readers check meaning as well as layout (cores in range, a host present,
+ * a known state), because a payload comes from a peer that may be broken or
+ * hostile and the master stores what it reads.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/manager.h"
+
+/* A state byte on the wire. */
+#define STATE_ALIVE 1
+#define STATE_DEAD 2
+
+/* Smallest encoding of one worker in STATUS_REPLY (id, host, cores,
+ * memory, work_dir, state, age with empty strings): bounds the claimed count
+ * by the bytes present before anything is allocated. */
+#define WORKER_MIN_BYTES (4 + 4 + 4 + 8 + 4 + 1 + 8)
+
+void cluster_status_release(cluster_status *s)
+{
+    free(s->workers);
+    s->workers = NULL;
+    s->nworkers = 0;
+}
+
+static int expect_type(const net_frame *f, int want, const char *peer)
+{
+    if (f->type == want) return KILN_OK;
+    return kiln_set_error(KILN_ECORRUPT, "expected %s from %s, got %s", net_msg_name(want),
+                          peer ? peer : "unnamed peer", net_msg_name(f->type));
+}
+
+/* Starts reading f's payload, naming message and peer in errors. */
+static void reader_start(net_reader *r, const net_frame *f, const char *peer, char *what,
+                         size_t size)
+{
+    snprintf(what, size, "%s from %s", net_msg_name(f->type), peer ? peer : "unnamed peer");
+    net_reader_init(r, f->payload.data, f->payload.len, what);
+}
+
+/* Refuses a string a reader could not take back (it would be cut). */
+static int check_len(const char *s, size_t max, const char *field)
+{
+    if (strlen(s) < max) return KILN_OK;
+    return kiln_set_error(KILN_EINVAL, "%s is longer than %zu bytes", field, max - 1);
+}
+
+static int check_offer(const cluster_register *r)
+{
+    int rc = check_len(r->host, NET_HOST_MAX, "host");
+    if (rc == KILN_OK) rc = check_len(r->work_dir, CLUSTER_DIR_MAX, "work directory");
+    if (rc == KILN_OK && (r->cores == 0 || r->cores > CLUSTER_MAX_CORES))
+        rc = kiln_set_error(KILN_EINVAL, "cores %u is not in 1..%u", r->cores, CLUSTER_MAX_CORES);
+    if (rc == KILN_OK && r->memory == 0) rc = kiln_set_error(KILN_EINVAL, "memory is 0 bytes");
+    if (rc == KILN_OK && r->host[0] == '\0') rc = kiln_set_error(KILN_EINVAL, "host is empty");
+    return rc;
+}
+
+static void offer_put(net_writer *w, const cluster_register *r)
+{
+    net_put_str(w, r->host);
+    net_put_u32(w, r->cores);
+    net_put_u64(w, r->memory);
+    net_put_str(w, r->work_dir);
+}
+
+/* Reads the offer fields; the meaning is checked once the layout is. */
+static void offer_get(net_reader *r, cluster_register *out)
+{
+    net_get_str(r, out->host, sizeof out->host, "host");
+    out->cores = net_get_u32(r, "cores");
+    out->memory = net_get_u64(r, "memory");
+    net_get_str(r, out->work_dir, sizeof out->work_dir, "work_dir");
+}
+
+/* A reader error when the offer's values are out of range. */
+static int offer_meaning(const cluster_register *o, const char *what)
+{
+    if (o->host[0] == '\0')
+        return kiln_set_error(KILN_ECORRUPT, "%s: field host is empty", what);
+    if (o->cores == 0 || o->cores > CLUSTER_MAX_CORES)
+        return kiln_set_error(KILN_ECORRUPT, "%s: field cores %u is not in 1..%u", what, o->cores,
+                              CLUSTER_MAX_CORES);
+    if (o->memory == 0) return kiln_set_error(KILN_ECORRUPT, "%s: field memory is 0", what);
+    return KILN_OK;
+}
+
+int cluster_msg_register_write(kiln_buf *b, const cluster_register *r)
+{
+    int rc = check_offer(r);
+    if (rc != KILN_OK) return rc;
+    net_writer w;
+    net_writer_init(&w, b);
+    offer_put(&w, r);
+    return net_writer_finish(&w);
+}
+
+int cluster_msg_register_read(const net_frame *f, const char *peer, cluster_register *out)
+{
+    int rc = expect_type(f, NET_MSG_REGISTER_WORKER, peer);
+    if (rc != KILN_OK) return rc;
+    char what[NET_HOST_MAX + 64];
+    net_reader r;
+    reader_start(&r, f, peer, what, sizeof what);
+    cluster_register got;
+    offer_get(&r, &got);
+    rc = net_reader_end(&r);
+    if (rc == KILN_OK) rc = offer_meaning(&got, what);
+    if (rc == KILN_OK) *out = got;
+    return rc;
+}
+
+int cluster_msg_registered_write(kiln_buf *b, const char *id)
+{
+    int rc = check_len(id, CLUSTER_ID_MAX, "worker id");
+    if (rc != KILN_OK) return rc;
+    net_writer w;
+    net_writer_init(&w, b);
+    net_put_str(&w, id);
+    return net_writer_finish(&w);
+}
+
+int cluster_msg_registered_read(const net_frame *f, const char *peer, char id[CLUSTER_ID_MAX])
+{
+    int rc = expect_type(f, NET_MSG_REGISTERED_WORKER, peer);
+    if (rc != KILN_OK) return rc;
+    char what[NET_HOST_MAX + 64];
+    net_reader r;
+    reader_start(&r, f, peer, what, sizeof what);
+    char got[CLUSTER_ID_MAX];
+    size_t n = net_get_str(&r, got, sizeof got, "worker_id");
+    rc = net_reader_end(&r);
+    if (rc == KILN_OK && n == 0)
+        rc = kiln_set_error(KILN_ECORRUPT, "%s: field worker_id is empty", what);
+    if (rc == KILN_OK) memcpy(id, got, n + 1);
+    return rc;
+}
+
+int cluster_msg_status_request_check(const net_frame *f, const char *peer)
+{
+    int rc = expect_type(f, NET_MSG_STATUS_REQUEST, peer);
+    if (rc != KILN_OK) return rc;
+    char what[NET_HOST_MAX + 64];
+    net_reader r;
+    reader_start(&r, f, peer, what, sizeof what);
+    return net_reader_end(&r);
+}
+
+int cluster_msg_status_reply_write(kiln_buf *b, const cluster_status *s)
+{
+    int rc = check_len(s->url, CLUSTER_URL_MAX, "url");
+    for (uint32_t i = 0; rc == KILN_OK && i < s->nworkers; i++) {
+        rc = check_offer(&s->workers[i].offer);
+        if (rc == KILN_OK) rc = check_len(s->workers[i].id, CLUSTER_ID_MAX, "worker id");
+    }
+    if (rc != KILN_OK) return rc;
+    net_writer w;
+    net_writer_init(&w, b);
+    net_put_str(&w, s->url);
+    net_put_u32(&w, s->nworkers);
+    for (uint32_t i = 0; i < s->nworkers; i++) {
+        const cluster_worker_status *ws = &s->workers[i];
+        net_put_str(&w, ws->id);
+        offer_put(&w, &ws->offer);
+        net_put_u8(&w, ws->state == CLUSTER_WORKER_ALIVE ? STATE_ALIVE : STATE_DEAD);
+        net_put_u64(&w, ws->heartbeat_age_ms);
+    }
+    return net_writer_finish(&w);
+}
+
+/* Reads one worker of a STATUS_REPLY. */
+static int worker_get(net_reader *r, const char *what, cluster_worker_status *ws)
+{
+    net_get_str(r, ws->id, sizeof ws->id, "worker_id");
+    offer_get(r, &ws->offer);
+    uint8_t state = net_get_u8(r, "state");
+    ws->heartbeat_age_ms = net_get_u64(r, "heartbeat_age_ms");
+    if (r->err != KILN_OK) return r->err;
+    if (state != STATE_ALIVE && state != STATE_DEAD)
+        return kiln_set_error(KILN_ECORRUPT, "%s: field state %u is neither ALIVE (1) nor DEAD (2)",
+                              what, state);
+    ws->state = state == STATE_ALIVE ? CLUSTER_WORKER_ALIVE : CLUSTER_WORKER_DEAD;
+    return offer_meaning(&ws->offer, what);
+}
+
+int cluster_msg_status_reply_read(const net_frame *f, const char *peer, cluster_status *out)
+{
+    int rc = expect_type(f, NET_MSG_STATUS_REPLY, peer);
+    if (rc != KILN_OK) return rc;
+    char what[NET_HOST_MAX + 64];
+    net_reader r;
+    reader_start(&r, f, peer, what, sizeof what);
+    cluster_status s = {0};
+    net_get_str(&r, s.url, sizeof s.url, "url");
+    uint32_t n = net_get_u32(&r, "worker_count");
+    if (r.err != KILN_OK) return r.err;
+    /* The count is the peer's claim: it must fit in the bytes that are
+     * actually there before anything is allocated for it. */
+    if (n > (r.len - r.off) / WORKER_MIN_BYTES)
+        return kiln_set_error(KILN_ECORRUPT, "%s: field worker_count %u does not fit in %zu bytes",
+                              what, n, r.len - r.off);
+    if (n > 0 && (s.workers = calloc(n, sizeof *s.workers)) == NULL)
+        return kiln_set_error(KILN_ENOMEM, "out of memory for %u workers", n);
+    s.nworkers = n;
+    for (uint32_t i = 0; rc == KILN_OK && i < n; i++) rc = worker_get(&r, what, &s.workers[i]);
+    if (rc == KILN_OK) rc = net_reader_end(&r);
+    if (rc != KILN_OK) {
+        cluster_status_release(&s);
+        return rc;
+    }
+    *out = s;
+    return KILN_OK;
+}

@@ -1,0 +1,120 @@
+/*
+ * cluster/status.c - the status document (JSON, the body of the master's
+ * GET /json and the output of `kiln status`) and the status client that
+ * asks a master for it over the wire (STATUS_REQUEST / STATUS_REPLY).
+ *
+ * Both the HTTP listener and `kiln status` print the document built here
+ * from a cluster_status, so the two can never disagree on its layout.
+ * Memory is reported in MiB as Spark's master does ("memory": 4096 for 4g);
+ * the exact byte count is "memory_bytes".
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cluster/manager.h"
+
+static const char *state_name(cluster_worker_state s)
+{
+    return s == CLUSTER_WORKER_ALIVE ? "ALIVE" : "DEAD";
+}
+
+/* Appends printf-style text; the pieces here are short (numbers, keys). */
+static int put_fmt(kiln_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int put_fmt(kiln_buf *b, const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof tmp) return kiln_set_error(KILN_EINVAL, "JSON piece too long");
+    return kiln_buf_append(b, tmp, (size_t)n);
+}
+
+/* One worker as one line: easy to read and to grep. */
+static int worker_json(kiln_buf *b, const cluster_worker_status *w)
+{
+    int rc = put_fmt(b, "{\"id\": ");
+    if (rc == KILN_OK) rc = json_put_str(b, w->id);
+    if (rc == KILN_OK) rc = put_fmt(b, ", \"host\": ");
+    if (rc == KILN_OK) rc = json_put_str(b, w->offer.host);
+    if (rc == KILN_OK)
+        rc = put_fmt(b, ", \"cores\": %u, \"memory\": %llu, \"memory_bytes\": %llu, \"workdir\": ",
+                     w->offer.cores, (unsigned long long)(w->offer.memory >> 20),
+                     (unsigned long long)w->offer.memory);
+    if (rc == KILN_OK) rc = json_put_str(b, w->offer.work_dir);
+    if (rc == KILN_OK)
+        rc = put_fmt(b, ", \"state\": \"%s\", \"lastheartbeat_age_ms\": %llu}",
+                     state_name(w->state), (unsigned long long)w->heartbeat_age_ms);
+    return rc;
+}
+
+/* Totals over the ALIVE workers, as Spark's master page shows them. */
+static int totals_json(kiln_buf *b, const cluster_status *s)
+{
+    uint32_t alive = 0;
+    uint64_t cores = 0, memory = 0;
+    for (uint32_t i = 0; i < s->nworkers; i++) {
+        if (s->workers[i].state != CLUSTER_WORKER_ALIVE) continue;
+        alive++;
+        cores += s->workers[i].offer.cores;
+        memory += s->workers[i].offer.memory;
+    }
+    return put_fmt(b, "  \"aliveworkers\": %u,\n  \"cores\": %llu,\n  \"memory\": %llu,\n", alive,
+                   (unsigned long long)cores, (unsigned long long)(memory >> 20));
+}
+
+int cluster_status_json(const cluster_status *s, kiln_buf *out)
+{
+    int rc = put_fmt(out, "{\n  \"url\": ");
+    if (rc == KILN_OK) rc = json_put_str(out, s->url);
+    if (rc == KILN_OK) rc = put_fmt(out, ",\n  \"status\": \"ALIVE\",\n");
+    if (rc == KILN_OK) rc = totals_json(out, s);
+    if (rc == KILN_OK) rc = put_fmt(out, "  \"workers\": [");
+    for (uint32_t i = 0; rc == KILN_OK && i < s->nworkers; i++) {
+        rc = put_fmt(out, "%s\n    ", i ? "," : "");
+        if (rc == KILN_OK) rc = worker_json(out, &s->workers[i]);
+    }
+    if (rc == KILN_OK) rc = put_fmt(out, "%s],\n", s->nworkers ? "\n  " : "");
+    /* Applications and executors come with REGISTER_APP (issue 4, later). */
+    if (rc == KILN_OK) rc = put_fmt(out, "  \"applications\": [],\n  \"executors\": []\n}\n");
+    return rc;
+}
+
+/* Sends STATUS_REQUEST on an authenticated connection and reads the reply. */
+static int request_status(int fd, const char *peer, int timeout_ms, cluster_status *out)
+{
+    int rc = net_send_frame(fd, NET_MSG_STATUS_REQUEST, NULL, 0, timeout_ms, peer);
+    net_frame f = {0};
+    if (rc == KILN_OK) rc = net_recv_frame(fd, CLUSTER_STATUS_MAX_FRAME, timeout_ms, peer, &f);
+    if (rc != KILN_OK) return rc;
+    if (f.type == NET_MSG_ERROR) {
+        int code;
+        char msg[NET_ERROR_MAX_MESSAGE + 1];
+        rc = net_msg_error_read(&f, peer, &code, msg, sizeof msg);
+        if (rc == KILN_OK) rc = kiln_set_error(code < 0 ? code : KILN_EIO, "%s: %s", peer, msg);
+    } else {
+        rc = cluster_msg_status_reply_read(&f, peer, out);
+    }
+    net_frame_release(&f);
+    return rc;
+}
+
+int cluster_status_fetch(const net_url *url, const char *secret_spec, int timeout_ms,
+                         cluster_status *out)
+{
+    uint8_t *secret;
+    size_t slen;
+    int rc = net_secret_load(secret_spec, &secret, &slen);
+    if (rc != KILN_OK) return rc;
+    char peer[NET_HOST_MAX + 32];
+    cluster_format_url(peer, sizeof peer, "master kiln", url->host, url->port);
+    int fd = -1;
+    rc = net_connect(url->host, url->port, timeout_ms, &fd);
+    if (rc == KILN_OK) rc = net_auth_client(fd, secret, slen, timeout_ms, peer);
+    net_secret_free(secret, slen);
+    if (rc == KILN_OK) rc = request_status(fd, peer, timeout_ms, out);
+    net_close(fd);
+    return rc;
+}

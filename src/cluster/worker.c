@@ -1,0 +1,229 @@
+/*
+ * cluster/worker.c - the standalone worker: connects to the master,
+ * authenticates, registers (REGISTER_WORKER -> REGISTERED_WORKER with the id
+ * the master chose), then sends a HEARTBEAT every heartbeat interval and
+ * listens for SHUTDOWN. Launching executors comes later (issue 4).
+ *
+ * When the master goes away the worker reconnects and registers again (it
+ * gets a new id: the master has marked the old one DEAD), waiting 0.5 s
+ * after the first failed attempt, doubling up to 30 s, and gives up after
+ * max_attempts failed attempts in a row (16 by default, Spark's number of
+ * registration retries). A wrong secret is never retried: it will not get
+ * better, and hammering a master with failed handshakes looks like an attack.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "base/base.h"
+#include "cluster/manager.h"
+
+#define CONNECT_TIMEOUT_MS 5000
+#define HANDSHAKE_TIMEOUT_MS 10000 /* authentication, then registration */
+#define SEND_TIMEOUT_MS 5000
+#define BACKOFF_FIRST_MS 500
+#define BACKOFF_MAX_MS 30000
+
+typedef struct worker {
+    const cluster_worker_opts *o;
+    uint8_t *secret;
+    size_t slen;
+    char peer[NET_HOST_MAX + 32]; /* "master kiln://host:port", for messages */
+    char id[CLUSTER_ID_MAX];
+    uint64_t seq; /* heartbeat sequence number */
+} worker;
+
+/* The end of a session: the worker should stop, or reconnect. */
+enum { SESSION_STOP = 1 };
+
+/* The address the master sees us at: what the connected socket is bound to. */
+static int local_host(int fd, char *out, size_t size)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0 ||
+        getnameinfo((struct sockaddr *)&ss, len, out, (socklen_t)size, NULL, 0,
+                    NI_NUMERICHOST) != 0)
+        return kiln_set_error(KILN_EIO, "cannot tell the local address: %s", strerror(errno));
+    return KILN_OK;
+}
+
+/* Creates the work directory when absent; it must be a directory. */
+static int ensure_work_dir(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) return KILN_OK;
+        return kiln_set_error(KILN_ECONF, "work directory %s exists and is not a directory", dir);
+    }
+    if (mkdir(dir, 0700) != 0)
+        return kiln_set_error(KILN_EIO, "cannot create work directory %s: %s", dir,
+                              strerror(errno));
+    return KILN_OK;
+}
+
+static int send_register(worker *w, int fd)
+{
+    cluster_register r = {.cores = w->o->cores, .memory = w->o->memory};
+    int rc = KILN_OK;
+    if (w->o->host) snprintf(r.host, sizeof r.host, "%s", w->o->host);
+    else rc = local_host(fd, r.host, sizeof r.host);
+    snprintf(r.work_dir, sizeof r.work_dir, "%s", w->o->work_dir);
+    kiln_buf b;
+    kiln_buf_init(&b);
+    if (rc == KILN_OK) rc = cluster_msg_register_write(&b, &r);
+    if (rc == KILN_OK)
+        rc = net_send_frame(fd, NET_MSG_REGISTER_WORKER, b.data, b.len, SEND_TIMEOUT_MS, w->peer);
+    kiln_buf_release(&b);
+    return rc;
+}
+
+/* An ERROR frame from the master as our error (its code, its message). */
+static int master_error(worker *w, const net_frame *f)
+{
+    int code;
+    char msg[NET_ERROR_MAX_MESSAGE + 1];
+    int rc = net_msg_error_read(f, w->peer, &code, msg, sizeof msg);
+    if (rc != KILN_OK) return rc;
+    /* A refusal is never taken for a wrong secret (EINVAL: not retried). */
+    if (code == KILN_EINVAL || code >= 0) code = KILN_EIO;
+    return kiln_set_error(code, "%s refused us: %s", w->peer, msg);
+}
+
+static int recv_registered(worker *w, int fd)
+{
+    net_frame f = {0};
+    int rc = net_recv_frame(fd, CLUSTER_CONTROL_MAX_FRAME, HANDSHAKE_TIMEOUT_MS, w->peer, &f);
+    if (rc != KILN_OK) return rc;
+    if (f.type == NET_MSG_ERROR) rc = master_error(w, &f);
+    else rc = cluster_msg_registered_read(&f, w->peer, w->id);
+    net_frame_release(&f);
+    return rc;
+}
+
+/* Connects, authenticates and registers; *fd is the open connection. */
+static int session_open(worker *w, int *fd)
+{
+    *fd = -1;
+    int rc = net_connect(w->o->master.host, w->o->master.port, CONNECT_TIMEOUT_MS, fd);
+    if (rc == KILN_OK) rc = net_auth_client(*fd, w->secret, w->slen, HANDSHAKE_TIMEOUT_MS, w->peer);
+    if (rc == KILN_OK) rc = send_register(w, *fd);
+    if (rc == KILN_OK) rc = recv_registered(w, *fd);
+    if (rc != KILN_OK) {
+        net_close(*fd);
+        *fd = -1;
+    }
+    return rc;
+}
+
+static int send_heartbeat(worker *w, int fd)
+{
+    net_heartbeat hb = {.seq = ++w->seq, .sent_ms = (uint64_t)cluster_now_ms()};
+    kiln_buf b;
+    kiln_buf_init(&b);
+    int rc = net_msg_heartbeat_write(&b, &hb);
+    if (rc == KILN_OK)
+        rc = net_send_frame(fd, NET_MSG_HEARTBEAT, b.data, b.len, SEND_TIMEOUT_MS, w->peer);
+    kiln_buf_release(&b);
+    return rc;
+}
+
+/* Reads one frame from the master: SESSION_STOP, KILN_OK or an error. */
+static int on_master_frame(worker *w, int fd)
+{
+    net_frame f = {0};
+    int rc = net_recv_frame(fd, CLUSTER_CONTROL_MAX_FRAME, SEND_TIMEOUT_MS, w->peer, &f);
+    if (rc != KILN_OK) return rc;
+    if (f.type == NET_MSG_SHUTDOWN) {
+        LOG(LOG_INFO, "worker", "%s asked us to shut down", w->peer);
+        rc = SESSION_STOP;
+    } else if (f.type == NET_MSG_ERROR) {
+        rc = master_error(w, &f);
+    } else {
+        rc = kiln_set_error(KILN_ECORRUPT, "unexpected %s from %s", net_msg_name(f.type), w->peer);
+    }
+    net_frame_release(&f);
+    return rc;
+}
+
+/* Sends heartbeats and serves the master until the connection fails
+ * (returns the error) or the worker must stop (SESSION_STOP). */
+static int session_serve(worker *w, int fd)
+{
+    int64_t next = cluster_now_ms() + w->o->heartbeat_ms;
+    for (;;) {
+        if (cluster_stop_requested()) return SESSION_STOP;
+        int64_t wait = next - cluster_now_ms();
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int r = poll(&p, 1, wait > 0 ? (int)wait : 0);
+        if (r < 0 && errno != EINTR) return kiln_set_error(KILN_EIO, "poll: %s", strerror(errno));
+        if (r > 0) {
+            int rc = on_master_frame(w, fd);
+            if (rc != KILN_OK) return rc;
+        }
+        if (cluster_now_ms() >= next) {
+            int rc = send_heartbeat(w, fd);
+            if (rc != KILN_OK) return rc;
+            next += w->o->heartbeat_ms;
+            if (next < cluster_now_ms()) next = cluster_now_ms() + w->o->heartbeat_ms; /* were stopped */
+        }
+    }
+}
+
+/* Sleeps ms, waking early when a stop is requested. */
+static void nap(int ms)
+{
+    int64_t until = cluster_now_ms() + ms;
+    while (!cluster_stop_requested()) {
+        int64_t left = until - cluster_now_ms();
+        if (left <= 0) return;
+        poll(NULL, 0, left > 100 ? 100 : (int)left);
+    }
+}
+
+/* Connects and serves until stopped; reconnects as the file comment says. */
+static int worker_loop(worker *w)
+{
+    int failures = 0, backoff = BACKOFF_FIRST_MS;
+    while (!cluster_stop_requested()) {
+        int fd;
+        int rc = session_open(w, &fd);
+        if (rc == KILN_EINVAL) return rc; /* wrong secret (or bad offer): never retried */
+        if (rc != KILN_OK) {
+            if (++failures >= w->o->max_attempts)
+                return kiln_set_error(KILN_EIO, "giving up after %d failed attempts: %s",
+                                      failures, kiln_last_error());
+            LOG(LOG_WARN, "worker", "cannot register with %s (attempt %d of %d, next in %d ms): %s",
+                w->peer, failures, w->o->max_attempts, backoff, kiln_last_error());
+            nap(backoff);
+            backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+            continue;
+        }
+        failures = 0;
+        backoff = BACKOFF_FIRST_MS;
+        LOG(LOG_INFO, "worker", "registered with %s as %s", w->peer, w->id);
+        rc = session_serve(w, fd);
+        net_close(fd);
+        if (rc == SESSION_STOP) break;
+        LOG(LOG_WARN, "worker", "lost %s: %s; reconnecting", w->peer, kiln_last_error());
+    }
+    return KILN_OK;
+}
+
+int cluster_worker_run(const cluster_worker_opts *o)
+{
+    cluster_signals_install();
+    worker w = {.o = o};
+    cluster_format_url(w.peer, sizeof w.peer, "master kiln", o->master.host, o->master.port);
+    if (o->heartbeat_ms <= 0 || o->max_attempts <= 0)
+        return kiln_set_error(KILN_ECONF, "heartbeat interval and attempts must be positive");
+    int rc = net_secret_load(o->secret_spec, &w.secret, &w.slen);
+    if (rc != KILN_OK) return rc;
+    rc = ensure_work_dir(o->work_dir);
+    if (rc == KILN_OK) rc = worker_loop(&w);
+    net_secret_free(w.secret, w.slen);
+    return rc;
+}

@@ -1,0 +1,150 @@
+/*
+ * test_local_cluster.c - local-cluster[E,C,MB]: executor processes running
+ * this test program itself. Jobs with shuffles give the same results as
+ * local[2]; a task that kills its executor every time fails the job after
+ * 4 attempts with a clear message and leaves no process behind; an
+ * executor killed with SIGKILL in the middle of a job does not change its
+ * result; a bad master string is refused.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cluster/cluster.h"
+#include "engine/engine.h"
+#include "kt.h"
+#include "kt_fns.h"
+
+static int mod_pair(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
+{
+    int64_t m;
+    memcpy(&m, env, sizeof m);
+    kiln_value kv[2] = {kiln_int(in->u.i % m), kiln_int(in->u.i)};
+    *out = kiln_tuple_new(kiln_task_arena(t), kv, 2);
+    return KILN_OK;
+}
+
+/* The job of the tests: sums by key of 0..n-1 mod 97, sorted. */
+static kiln_value job(kiln_context *ctx, int64_t n, kiln_map_fn fn, kiln_arena *a)
+{
+    int64_t m = 97;
+    kiln_rdd *pairs = kiln_rdd_map(kiln_range(ctx, 0, n, 1, 6), fn, &m, sizeof m);
+    kiln_rdd *sums = kiln_rdd_sort_by_key(kiln_rdd_reduce_by_key(pairs, kt_add_fn, NULL, 0, 5), true, 3);
+    return kt_collect(sums, a);
+}
+
+static void no_children_left(void)
+{
+    errno = 0;
+    pid_t w = waitpid(-1, NULL, WNOHANG);
+    if (!(w == -1 && errno == ECHILD)) fail_msg("a child process is left (waitpid gave %d)", (int)w);
+}
+
+static void same_results_as_local_mode(void **state)
+{
+    kiln_arena *a = kiln_arena_new();
+    kiln_context *local = kt_context_new("local[2]"), *cl = kt_context_new("local-cluster[3,1,256]");
+    kiln_value want = job(local, 20000, mod_pair, a), got = job(cl, 20000, mod_pair, a);
+    kt_expect_list(&got, &want);
+    /* A second job on the same context reuses what the executors hold. */
+    got = job(cl, 5000, mod_pair, a);
+    want = job(local, 5000, mod_pair, a);
+    kt_expect_list(&got, &want);
+    kiln_context_free(cl);
+    kiln_context_free(local);
+    no_children_left();
+    kiln_arena_free(a);
+}
+
+static int crash(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
+{
+    (void)t, (void)out, (void)env;
+    if (in->u.i == 1234) raise(SIGKILL); /* the executor process dies */
+    return mod_pair(t, in, out, &(int64_t){97});
+}
+
+static void a_task_that_kills_its_executor_fails_the_job(void **state)
+{
+    kiln_arena *a = kiln_arena_new();
+    kiln_context *cl = kt_context_new("local-cluster[4,1,64]");
+    int64_t m = 97, n;
+    kiln_rdd *r = kiln_rdd_map(kiln_range(cl, 0, 5000, 1, 4), crash, &m, sizeof m);
+    int rc = kiln_rdd_count(r, &n);
+    assert_int_not_equal(rc, KILN_OK);
+    const char *e = kiln_last_error();
+    if (!strstr(e, "attempt 4 of 4") || !strstr(e, "lost"))
+        fail_msg("unclear failure: %s", e);
+    kiln_context_free(cl);
+    no_children_left();
+    kiln_arena_free(a);
+}
+
+/* Slow enough that the kill lands in the middle of the map stage. */
+static int slow_pair(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
+{
+    if (in->u.i % 200 == 0) nanosleep(&(struct timespec){0, 2 * 1000 * 1000}, NULL);
+    return mod_pair(t, in, out, env);
+}
+
+typedef struct killer {
+    kiln_context *ctx;
+    int delay_ms;
+} killer;
+
+static void *kill_one(void *arg)
+{
+    killer *k = arg;
+    nanosleep(&(struct timespec){k->delay_ms / 1000, (k->delay_ms % 1000) * 1000000L}, NULL);
+    int pids[8];
+    int n = cluster_executor_pids(k->ctx->cluster, pids, 8);
+    if (n > 1) kill(pids[1], SIGKILL);
+    return NULL;
+}
+
+static void a_killed_executor_does_not_change_the_result(void **state)
+{
+    kiln_arena *a = kiln_arena_new();
+    kiln_context *local = kt_context_new("local[2]"), *cl = kt_context_new("local-cluster[3,1,256]");
+    kiln_value want = job(local, 30000, slow_pair, a);
+    killer k = {.ctx = cl, .delay_ms = 60};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, kill_one, &k), 0);
+    kiln_value got = job(cl, 30000, slow_pair, a);
+    pthread_join(th, NULL);
+    kt_expect_list(&got, &want);
+    kiln_context_free(cl);
+    kiln_context_free(local);
+    no_children_left();
+    kiln_arena_free(a);
+}
+
+static void bad_masters_are_refused(void **state)
+{
+    static const char *bad[] = {"local-cluster[0,1,256]", "local-cluster[2,1]",
+                                "local-cluster[2,1,8]", "local-cluster[2,1,256]x"};
+    for (int i = 0; i < 4; i++) {
+        kiln_conf *c = kiln_conf_new();
+        kiln_conf_set(c, "kiln.master", bad[i]);
+        kiln_context *ctx = NULL;
+        assert_int_equal(kiln_context_new(c, &ctx), KILN_ECONF);
+        assert_non_null(strstr(kiln_last_error(), "local-cluster[E,C,MB]"));
+        kiln_conf_free(c);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    kt_init(&argc, &argv);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(same_results_as_local_mode),
+        cmocka_unit_test(a_task_that_kills_its_executor_fails_the_job),
+        cmocka_unit_test(a_killed_executor_does_not_change_the_result),
+        cmocka_unit_test(bad_masters_are_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
