@@ -22,7 +22,7 @@ asan:
 # The first group links the few sources it tests; the second the whole
 # library, instrumented once into build-fuzz/libkiln-fuzz.a.
 FUZZ_TARGETS = value_decode conf lines shuffle_block frame_decode
-FUZZ_LIB_TARGETS = ml_number ml_text ml_model
+FUZZ_LIB_TARGETS = ml_number ml_text ml_model cluster_msgs
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc
 FUZZ_LIBS = -lz -lbz2 -lzstd -llz4 -lxxhash -lcrypto -lm -lpthread
 FUZZ_LIB_SOURCES = $(wildcard src/base/*.c src/io/*.c src/shuffle/*.c src/engine/*.c src/ui/*.c \

@@ -163,11 +163,11 @@ static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *ac
     int rc = lineage_decode(ctx, m->lineage, m->lineage_len, &top);
     shuffle_dep *dep = NULL;
     if (!rc && m->dep >= 0) {
-        if ((size_t)m->dep < ctx->nsdeps && ctx->sdeps[m->dep]->parent &&
-            ctx->sdeps[m->dep]->parent->nparts > (int)m->partition)
-            dep = ctx->sdeps[m->dep];
-        else
+        dep = lineage_dep(ctx, m->dep);
+        if (!dep || !dep->parent || dep->parent->nparts <= (int)m->partition) {
+            dep = NULL;
             rc = kiln_set_error(KILN_ECORRUPT, "task for shuffle %d, which was not sent", m->dep);
+        }
     }
     if (!rc) register_shuffles(ctx);
     pthread_mutex_unlock(&ex->decode_lock);

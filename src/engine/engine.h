@@ -102,6 +102,13 @@ typedef struct rdd_ops {
     int (*decode_extra)(kiln_rdd *r, const uint8_t *p, size_t n);
 } rdd_ops;
 
+/* Every rdd_ops table lives in one section, so a table named by a peer
+ * (lineage.c) can be checked to be one of them before it is used. */
+#define RDD_OPS_SECTION __attribute__((section("kiln_rdd_ops"), used, aligned(8)))
+_Static_assert(sizeof(rdd_ops) % 8 == 0, "rdd_ops tables must pack without padding");
+/* Whether p is the start of one of the rdd_ops tables. */
+bool rdd_ops_valid(const void *p);
+
 struct kiln_rdd {
     kiln_context *ctx;
     int id;
@@ -132,6 +139,10 @@ struct kiln_rdd {
  * NULL (error set) when out of memory. */
 kiln_rdd *rdd_new(kiln_context *ctx, const rdd_ops *ops, int nparts, const void *env,
                   size_t env_len);
+/* One more than the largest RDD id in ctx: the size of arrays indexed by
+ * id (ids are indices, except in an executor's context, where they are the
+ * driver's). */
+size_t rdd_id_bound(kiln_context *ctx);
 /* Returns the iterator over partition p of r, serving it from the cache when
  * r is persisted (and filling the cache on first computation). */
 eng_iter *rdd_iterator(kiln_rdd *r, int p, kiln_task *t);
@@ -260,6 +271,8 @@ struct shuffle_dep {
 int lineage_encode(kiln_rdd *r, kiln_buf *out);
 /* Decodes into ctx; *out is the RDD that was encoded. */
 int lineage_decode(kiln_context *ctx, const uint8_t *p, size_t n, kiln_rdd **out);
+/* The shuffle dependency with the driver's id in a decoded context, or NULL. */
+shuffle_dep *lineage_dep(kiln_context *ctx, int id);
 
 /* The map side of a shuffle for one task: partitions (and combines) the
  * records of it into map output `map` of d (job.c; executors call it too). */

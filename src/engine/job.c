@@ -363,10 +363,7 @@ static int run_stage(stage_run *s)
                 s->lost[i][0]);
             shuffle_invalidate(ctx->shuffles, s->lost[i][0], s->lost[i][1]);
         }
-        pthread_mutex_lock(&ctx->lock);
-        size_t nrdds = ctx->nrdds;
-        pthread_mutex_unlock(&ctx->lock);
-        bool *visited = calloc(nrdds + 1, sizeof *visited);
+        bool *visited = calloc(rdd_id_bound(ctx) + 1, sizeof *visited);
         rc = visited ? ensure_parents(s->rdd, s->job, visited) : KILN_ENOMEM;
         free(visited);
         if (rc) break;
@@ -437,8 +434,8 @@ int job_run(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn, void *
     kiln_context *ctx = r->ctx;
     pthread_mutex_lock(&ctx->lock);
     int job = ctx->next_job++;
-    size_t nrdds = ctx->nrdds;
     pthread_mutex_unlock(&ctx->lock);
+    size_t nrdds = rdd_id_bound(ctx);
     int *all = NULL;
     if (!parts) {
         nparts = r->nparts;

@@ -14,8 +14,9 @@
  *
  * RDDs are written parents first, each once, each as a length-prefixed
  * record, so a decoder can skip the ones it has already. Decoding keeps the
- * driver's ids: the executor's context holds placeholders for ids it has
- * not been sent, and fills them in when they arrive.
+ * driver's ids (RDDs and shuffles are looked up by them), so it goes into a
+ * context that makes no RDDs of its own: an executor's. An RDD whose record
+ * fails to decode stays a placeholder that fails any task touching it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,15 @@
 #define LINEAGE_VERSION 1
 #define MAX_RECORD (64u << 20) /* bytes of one RDD (parallelized data) */
 
+/* The linker's bounds of the kiln_rdd_ops section. */
+extern const rdd_ops __start_kiln_rdd_ops[], __stop_kiln_rdd_ops[];
+
+bool rdd_ops_valid(const void *p)
+{
+    const char *c = p, *lo = (const char *)__start_kiln_rdd_ops, *hi = (const char *)__stop_kiln_rdd_ops;
+    return c >= lo && c < hi && (size_t)(c - lo) % sizeof(rdd_ops) == 0;
+}
+
 /* ---- Placeholders for ids not sent (yet) -------------------------------- */
 
 static eng_iter *placeholder_compute(kiln_rdd *r, int p, kiln_task *t)
@@ -35,21 +45,38 @@ static eng_iter *placeholder_compute(kiln_rdd *r, int p, kiln_task *t)
     return NULL;
 }
 
-static const rdd_ops placeholder_ops = {"(not sent)", placeholder_compute, NULL, NULL, NULL};
+static const rdd_ops placeholder_ops RDD_OPS_SECTION = {"(not sent)", placeholder_compute, NULL, NULL, NULL};
 
-/* The RDD of id in ctx, making placeholders up to it. */
-static kiln_rdd *rdd_slot(kiln_context *ctx, uint32_t id)
+/* The RDD with the driver's id in ctx (a placeholder when it failed to
+ * decode before), or NULL. A linear search: lineages are short, and an
+ * executor's context holds only what it was sent. */
+static kiln_rdd *find_rdd(kiln_context *ctx, uint32_t id)
 {
-    while (ctx->nrdds <= id)
-        if (!rdd_new(ctx, &placeholder_ops, 0, NULL, 0)) return NULL;
-    return ctx->rdds[id];
+    for (size_t i = 0; i < ctx->nrdds; i++)
+        if (ctx->rdds[i]->id == (int)id) return ctx->rdds[i];
+    return NULL;
 }
 
-static shuffle_dep *dep_slot(kiln_context *ctx, uint32_t id, kiln_rdd *any)
+shuffle_dep *lineage_dep(kiln_context *ctx, int id)
 {
-    while (ctx->nsdeps <= id)
-        if (!dep_new(any, 1, DEP_HASH)) return NULL;
-    return ctx->sdeps[id];
+    for (size_t i = 0; i < ctx->nsdeps; i++)
+        if (ctx->sdeps[i]->id == id) return ctx->sdeps[i];
+    return NULL;
+}
+
+/* The RDD of id in ctx, a new placeholder when there is none. */
+static kiln_rdd *rdd_slot(kiln_context *ctx, uint32_t id)
+{
+    kiln_rdd *r = find_rdd(ctx, id);
+    if (!r && (r = rdd_new(ctx, &placeholder_ops, 0, NULL, 0))) r->id = (int)id;
+    return r;
+}
+
+static shuffle_dep *dep_slot(kiln_context *ctx, uint32_t id, kiln_rdd *parent)
+{
+    shuffle_dep *d = lineage_dep(ctx, (int)id);
+    if (!d && (d = dep_new(parent, 1, DEP_HASH))) d->id = (int)id;
+    return d;
 }
 
 /* ---- Encoding ------------------------------------------------------------ */
@@ -161,10 +188,7 @@ static int collect(kiln_rdd *r, bool *seen, kiln_rdd ***order, size_t *n, size_t
 int lineage_encode(kiln_rdd *r, kiln_buf *out)
 {
     kiln_context *ctx = r->ctx;
-    pthread_mutex_lock(&ctx->lock);
-    size_t nrdds = ctx->nrdds;
-    pthread_mutex_unlock(&ctx->lock);
-    bool *seen = calloc(nrdds + 1, sizeof *seen);
+    bool *seen = calloc(rdd_id_bound(ctx) + 1, sizeof *seen);
     kiln_rdd **order = NULL;
     size_t n = 0, cap = 0;
     int rc = seen ? collect(r, seen, &order, &n, &cap) : KILN_ENOMEM;
@@ -217,7 +241,8 @@ static int get_value(net_reader *rd, kiln_arena *a, kiln_value *out, const char 
 static kiln_rdd *known(kiln_context *ctx, uint32_t id, int *rc)
 {
     if (*rc) return NULL;
-    if (id < ctx->nrdds && ctx->rdds[id]->ops != &placeholder_ops) return ctx->rdds[id];
+    kiln_rdd *r = find_rdd(ctx, id);
+    if (r && r->ops != &placeholder_ops) return r;
     *rc = kiln_set_error(KILN_ECORRUPT, "lineage: RDD %u is used before it is sent", id);
     return NULL;
 }
@@ -234,8 +259,10 @@ static int get_dep(net_reader *rd, kiln_rdd *owner, shuffle_dep **out)
     bool penv = net_get_u8(rd, "partitioner env");
     uint32_t nbounds = net_get_u32(rd, "range bounds");
     if (rc || rd->err) return rc ? rc : rd->err;
+    /* Each bound takes at least 5 bytes: a count past what is left is a lie,
+     * refused before anything is allocated for it. */
     if (id > INT32_MAX || nreduce < 1 || nreduce > INT32_MAX || part > DEP_ROUND_ROBIN ||
-        nbounds > nreduce)
+        nbounds > nreduce || nbounds > (rd->len - rd->off) / 5)
         return kiln_set_error(KILN_ECORRUPT, "lineage: bad shuffle dependency of RDD %d", owner->id);
     shuffle_dep *d = dep_slot(ctx, id, parent);
     if (!d) return KILN_ENOMEM;
@@ -246,7 +273,7 @@ static int get_dep(net_reader *rd, kiln_rdd *owner, shuffle_dep **out)
     d->penv = penv ? owner->env : NULL;
     d->bounds = NULL;
     d->nbounds = nbounds;
-    if (nbounds && !(d->bounds = kiln_arena_alloc(owner->arena, sizeof *d->bounds * nreduce)))
+    if (nbounds && !(d->bounds = kiln_arena_alloc(owner->arena, sizeof *d->bounds * nbounds)))
         return KILN_ENOMEM;
     for (uint32_t i = 0; i < nbounds && rc == KILN_OK; i++)
         rc = get_value(rd, owner->arena, &d->bounds[i], "range bound");
@@ -274,7 +301,8 @@ static int get_rdd(kiln_rdd *r, const uint8_t *p, size_t n)
     const rdd_ops *ops = get_fn(&rd, "op", &rc);
     uint32_t nparts = net_get_u32(&rd, "partitions");
     uint8_t nparents = net_get_u8(&rd, "parents");
-    if (!rc && !rd.err && (!ops || nparts > INT32_MAX || nparents > 2))
+    if (!rc && !rd.err && (!rdd_ops_valid(ops) || ops == &placeholder_ops || nparts > INT32_MAX ||
+                           nparents > 2))
         rc = kiln_set_error(KILN_ECORRUPT, "lineage: bad record for RDD %d", r->id);
     for (int i = 0; i < nparents && !rc; i++)
         r->parents[i] = known(ctx, net_get_u32(&rd, "parent"), &rc);
@@ -316,9 +344,15 @@ static int get_rdd(kiln_rdd *r, const uint8_t *p, size_t n)
         if (!ops->decode_extra)
             return kiln_set_error(KILN_ECORRUPT, "lineage: extra state for %s, which has none",
                                   ops->name);
-        if ((rc = ops->decode_extra(r, x, xn))) return rc;
+        rc = ops->decode_extra(r, x, xn);
     }
-    if ((rc = net_reader_end(&rd))) return rc;
+    if (rc == KILN_OK) rc = net_reader_end(&rd);
+    if (rc) {
+        /* The RDD stays a placeholder, which frees no extra: do it now. */
+        if (r->extra && ops->free_extra) ops->free_extra(r);
+        r->extra = NULL;
+        return rc;
+    }
     r->nparts = (int)nparts;
     r->nparents = nparents;
     r->ops = ops; /* last: the RDD is no placeholder until all is in place */

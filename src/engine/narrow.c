@@ -174,7 +174,7 @@ static int offsets_decode(kiln_rdd *r, const uint8_t *p, size_t n)
     return KILN_OK;
 }
 
-static const rdd_ops ops_by_kind[] = {
+static const rdd_ops ops_by_kind[] RDD_OPS_SECTION = {
     [OP_MAP] = {"map", op_compute, NULL},
     [OP_FLAT_MAP] = {"flat_map", op_compute, NULL},
     [OP_FILTER] = {"filter", op_compute, NULL},

@@ -93,8 +93,8 @@ static eng_iter *held_compute(kiln_rdd *r, int p, kiln_task *t)
     return &h->base;
 }
 
-static const rdd_ops map_partitions_ops = {"map_partitions", held_compute, NULL};
-static const rdd_ops glom_ops = {"glom", held_compute, NULL};
+static const rdd_ops map_partitions_ops RDD_OPS_SECTION = {"map_partitions", held_compute, NULL};
+static const rdd_ops glom_ops RDD_OPS_SECTION = {"glom", held_compute, NULL};
 
 static kiln_rdd *child_of(kiln_rdd *r, const rdd_ops *ops, int nparts, const void *env,
                           size_t env_len)
@@ -184,8 +184,8 @@ static eng_iter *chain_compute(kiln_rdd *r, int p, kiln_task *t)
     return &c->base;
 }
 
-static const rdd_ops union_ops = {"union", chain_compute, NULL};
-static const rdd_ops coalesce_ops = {"coalesce", chain_compute, NULL};
+static const rdd_ops union_ops RDD_OPS_SECTION = {"union", chain_compute, NULL};
+static const rdd_ops coalesce_ops RDD_OPS_SECTION = {"coalesce", chain_compute, NULL};
 
 kiln_rdd *kiln_rdd_union(kiln_rdd *a, kiln_rdd *b)
 {
@@ -285,7 +285,7 @@ static eng_iter *cart_compute(kiln_rdd *r, int p, kiln_task *t)
     return &c->base;
 }
 
-static const rdd_ops cartesian_ops = {"cartesian", cart_compute, NULL};
+static const rdd_ops cartesian_ops RDD_OPS_SECTION = {"cartesian", cart_compute, NULL};
 
 kiln_rdd *kiln_rdd_cartesian(kiln_rdd *a, kiln_rdd *b)
 {
@@ -388,7 +388,7 @@ static eng_iter *zip_compute(kiln_rdd *r, int p, kiln_task *t)
     return &z->base;
 }
 
-static const rdd_ops zip_ops = {"zip", zip_compute, NULL};
+static const rdd_ops zip_ops RDD_OPS_SECTION = {"zip", zip_compute, NULL};
 
 kiln_rdd *kiln_rdd_zip(kiln_rdd *a, kiln_rdd *b)
 {

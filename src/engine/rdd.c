@@ -45,6 +45,16 @@ oom:
     return NULL;
 }
 
+size_t rdd_id_bound(kiln_context *ctx)
+{
+    pthread_mutex_lock(&ctx->lock);
+    size_t bound = ctx->nrdds;
+    for (size_t i = 0; i < ctx->nrdds; i++)
+        if ((size_t)ctx->rdds[i]->id + 1 > bound) bound = (size_t)ctx->rdds[i]->id + 1;
+    pthread_mutex_unlock(&ctx->lock);
+    return bound;
+}
+
 /* ---- Array iterator ------------------------------------------------------- */
 
 typedef struct array_iter {

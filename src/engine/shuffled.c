@@ -352,17 +352,17 @@ static eng_iter *reduce_compute(kiln_rdd *r, int p, kiln_task *t)
     return &ri->base;
 }
 
-static const rdd_ops ops_by_kind[] = {
+static const rdd_ops ops_by_kind[] RDD_OPS_SECTION = {
     [SH_AGG] = {"combine_by_key", reduce_compute, NULL},
     [SH_GROUP] = {"group_by_key", reduce_compute, NULL},
     [SH_PLAIN] = {"partition_by", reduce_compute, NULL},
     [SH_SORT] = {"sort_by_key", reduce_compute, NULL},
     [SH_COGROUP] = {"cogroup", reduce_compute, NULL},
 };
-static const rdd_ops reduce_by_key_ops = {"reduce_by_key", reduce_compute, NULL};
-static const rdd_ops aggregate_by_key_ops = {"aggregate_by_key", reduce_compute, NULL};
-static const rdd_ops fold_by_key_ops = {"fold_by_key", reduce_compute, NULL};
-static const rdd_ops repartition_ops = {"repartition", reduce_compute, NULL};
+static const rdd_ops reduce_by_key_ops RDD_OPS_SECTION = {"reduce_by_key", reduce_compute, NULL};
+static const rdd_ops aggregate_by_key_ops RDD_OPS_SECTION = {"aggregate_by_key", reduce_compute, NULL};
+static const rdd_ops fold_by_key_ops RDD_OPS_SECTION = {"fold_by_key", reduce_compute, NULL};
+static const rdd_ops repartition_ops RDD_OPS_SECTION = {"repartition", reduce_compute, NULL};
 
 /* A reduce-side RDD of kind over the given dependencies. */
 kiln_rdd *shuffled(kiln_rdd *parent, int kind, shuffle_dep **deps, int ndeps,

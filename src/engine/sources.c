@@ -72,7 +72,7 @@ static int par_decode(kiln_rdd *r, const uint8_t *p, size_t n)
     return at == n ? KILN_OK : kiln_set_error(KILN_ECORRUPT, "parallelize: trailing bytes");
 }
 
-static const rdd_ops par_ops = {"parallelize", par_compute, par_free, par_encode, par_decode};
+static const rdd_ops par_ops RDD_OPS_SECTION = {"parallelize", par_compute, par_free, par_encode, par_decode};
 
 kiln_rdd *kiln_parallelize(kiln_context *ctx, const kiln_value *values, size_t n,
                            int num_slices)
@@ -176,7 +176,7 @@ static int range_decode(kiln_rdd *r, const uint8_t *p, size_t n)
     return KILN_OK;
 }
 
-static const rdd_ops range_ops = {"range", range_compute, extra_free, range_encode, range_decode};
+static const rdd_ops range_ops RDD_OPS_SECTION = {"range", range_compute, extra_free, range_encode, range_decode};
 
 kiln_rdd *kiln_range(kiln_context *ctx, int64_t start, int64_t end, int64_t step, int num_slices)
 {
@@ -254,7 +254,7 @@ static void text_close(eng_iter *it)
     free(ti);
 }
 
-static const rdd_ops text_offsets_ops;
+static const rdd_ops text_offsets_ops RDD_OPS_SECTION;
 
 static eng_iter *text_compute(kiln_rdd *r, int p, kiln_task *t)
 {
@@ -329,9 +329,9 @@ static int splits_decode(kiln_rdd *r, const uint8_t *p, size_t n)
     return net_reader_end(&rd);
 }
 
-static const rdd_ops text_ops = {"text_file", text_compute, splits_free, splits_encode,
+static const rdd_ops text_ops RDD_OPS_SECTION = {"text_file", text_compute, splits_free, splits_encode,
                                  splits_decode};
-static const rdd_ops text_offsets_ops = {"text_file_with_offsets", text_compute, splits_free,
+static const rdd_ops text_offsets_ops RDD_OPS_SECTION = {"text_file_with_offsets", text_compute, splits_free,
                                          splits_encode, splits_decode};
 
 static kiln_rdd *files_rdd(kiln_context *ctx, const char *path, const rdd_ops *ops,
@@ -434,7 +434,7 @@ static eng_iter *whole_compute(kiln_rdd *r, int p, kiln_task *t)
     return &wi->base;
 }
 
-static const rdd_ops whole_ops = {"whole_text_files", whole_compute, splits_free, splits_encode,
+static const rdd_ops whole_ops RDD_OPS_SECTION = {"whole_text_files", whole_compute, splits_free, splits_encode,
                                   splits_decode};
 
 kiln_rdd *kiln_whole_text_files(kiln_context *ctx, const char *path, int min_partitions)

@@ -1,0 +1,124 @@
+/*
+ * fuzz_cluster_msgs.c - libFuzzer target for what cluster peers send after
+ * authenticating: the lineage decoder (docs/formats/lineage.md), the
+ * LAUNCH_TASK and TASK_RESULT payloads, the cluster manager's
+ * REGISTER_WORKER, REGISTERED_WORKER and STATUS_REPLY payloads, and the
+ * HTTP request parser of the master's status page. Input byte 0 picks the
+ * decoder. The lineage case starts from a real encoded graph (range -> map
+ * with env -> reduce_by_key -> sort_by_key) and applies the input as edits
+ * (position, byte) to it, so the decoder is driven deep; it only decodes,
+ * never runs, the result. Everything must be refused with a message or
+ * decoded, never crash, read out of bounds or leak.
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/cluster.h"
+#include "cluster/manager.h"
+#include "engine/engine.h"
+#include "net/net.h"
+
+static kiln_buf base;
+
+static int times(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
+{
+    (void)t;
+    int64_t k;
+    memcpy(&k, env, sizeof k);
+    kiln_value kv[2] = {kiln_int(in->u.i % 7), kiln_int(in->u.i * k)};
+    *out = kiln_tuple_new(kiln_task_arena(t), kv, 2);
+    return KILN_OK;
+}
+
+static kiln_context *context(void)
+{
+    kiln_conf *c = kiln_conf_new();
+    kiln_conf_set(c, "kiln.master", "local[1]");
+    kiln_conf_set(c, "kiln.ui.showConsoleProgress", "false");
+    kiln_context *ctx = NULL;
+    if (kiln_context_new(c, &ctx)) abort();
+    kiln_conf_free(c);
+    return ctx;
+}
+
+static void make_base(void)
+{
+    setenv("KILN_LOG_LEVEL", "OFF", 1);
+    kiln_context *ctx = context();
+    int64_t k = 3;
+    kiln_rdd *r = kiln_rdd_map(kiln_range(ctx, 0, 100, 1, 3), times, &k, sizeof k);
+    r = kiln_rdd_sort_by_key(kiln_rdd_reduce_by_key(r, kiln_fn_add, NULL, 0, 2), true, 2);
+    kiln_buf_init(&base);
+    if (!r || lineage_encode(r, &base)) abort();
+    kiln_context_free(ctx);
+}
+
+static void lineage_case(const uint8_t *d, size_t n)
+{
+    kiln_buf b;
+    kiln_buf_init(&b);
+    kiln_buf_append(&b, base.data, base.len);
+    size_t len = b.len;
+    if (n >= 2) len = b.len - (d[0] | d[1] << 8) % (b.len + 1) / 8; /* sometimes shorter */
+    for (size_t i = 2; i + 3 <= n; i += 3) b.data[(d[i] | d[i + 1] << 8) % b.len] = d[i + 2];
+    kiln_context *ctx = context();
+    kiln_rdd *out;
+    kiln_set_error(KILN_OK, NULL);
+    if (lineage_decode(ctx, b.data, len, &out) != KILN_OK && !kiln_last_error()[0]) abort();
+    kiln_context_free(ctx);
+    kiln_buf_release(&b);
+}
+
+static void frame_case(uint8_t type, const uint8_t *d, size_t n)
+{
+    net_frame f = {.type = type};
+    kiln_buf_init(&f.payload);
+    kiln_buf_append(&f.payload, d, n);
+    cluster_register reg;
+    char id[CLUSTER_ID_MAX];
+    cluster_status st = {0};
+    if (type == NET_MSG_REGISTER_WORKER) cluster_msg_register_read(&f, "fuzz", &reg);
+    if (type == NET_MSG_REGISTERED_WORKER) cluster_msg_registered_read(&f, "fuzz", id);
+    if (type == NET_MSG_STATUS_REPLY && cluster_msg_status_reply_read(&f, "fuzz", &st) == KILN_OK)
+        cluster_status_release(&st);
+    net_frame_release(&f);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!base.data) make_base();
+    if (size < 1) return 0;
+    const uint8_t *d = data + 1;
+    size_t n = size - 1;
+    char err[256];
+    switch (data[0] % 7) {
+    case 0: lineage_case(d, n); break;
+    case 1: {
+        task_msg m;
+        task_msg_read(d, n, &m);
+        break;
+    }
+    case 2: {
+        result_msg m;
+        result_msg_read(d, n, &m, err, sizeof err);
+        break;
+    }
+    case 3: frame_case(NET_MSG_REGISTER_WORKER, d, n); break;
+    case 4: frame_case(NET_MSG_REGISTERED_WORKER, d, n); break;
+    case 5: frame_case(NET_MSG_STATUS_REPLY, d, n); break;
+    default: {
+        /* The parser needs the request's bytes in a buffer of exactly their size. */
+        char *p = malloc(n ? n : 1);
+        if (n) memcpy(p, d, n);
+        http_request req;
+        /* Its contract: the headers' closing blank line is in the buffer. */
+        if (memmem(p, n, "\r\n\r\n", 4))
+            http_handle_request(p, n, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                            &req);
+        free(p);
+    }
+    }
+    return 0;
+}
