@@ -11,7 +11,8 @@
  * meanwhile. A map task writes its output into the driver's shuffle
  * directory (one host, so the executors share it); a result task sends its
  * partition's records back and the action's own function runs on them in
- * the driver. An executor that closes its connections or is silent past
+ * the driver, unless the action ships a function of its own (count, stats,
+ * save_as_text_file), which then runs on the executor. An executor that closes its connections or is silent past
  * kiln.network.timeout is lost: its running tasks fail and are retried on
  * the others.
  */
@@ -36,7 +37,7 @@ void cluster_stop(kiln_cluster *c);
  * consumes here into *result. Sets t's error (and its fetch failure) on
  * failure, and its accumulator updates on success. */
 int cluster_run_task(kiln_cluster *c, kiln_task *t, kiln_rdd *rdd, shuffle_dep *dep,
-                     part_result_fn fn, void *arg, kiln_buf *result);
+                     part_result_fn fn, void *arg, const shipped_action *ship, kiln_buf *result);
 
 /* The process ids of the executors (for tests that kill one); returns
  * how many were written (at most max). */
@@ -53,6 +54,10 @@ typedef struct task_msg {
     int32_t dep; /* shuffle id of a map task, -1 for a result task */
     const uint8_t *lineage;
     size_t lineage_len;
+    const uint8_t *action; /* a result task's shipped action (fnref), or empty */
+    size_t action_len;
+    const uint8_t *wire;   /* and its argument bytes */
+    size_t wire_len;
 } task_msg;
 int task_msg_write(kiln_buf *b, const task_msg *m);
 int task_msg_read(const uint8_t *p, size_t n, task_msg *m);
@@ -63,7 +68,8 @@ typedef struct result_msg {
     int32_t rc;
     const char *error;          /* borrowed */
     int32_t fetch_shuffle, fetch_map;
-    const uint8_t *records;     /* result task: encoded values back to back */
+    uint8_t final;              /* records are the shipped action's result bytes */
+    const uint8_t *records;     /* result task: encoded values back to back, or the result */
     size_t records_len;
     const uint8_t *accs;        /* accumulator updates: (u64 id, bytes value)* */
     size_t accs_len;

@@ -19,6 +19,8 @@ int task_msg_write(kiln_buf *b, const task_msg *m)
     net_put_u32(&w, m->attempt);
     net_put_u32(&w, (uint32_t)m->dep);
     net_put_bytes(&w, m->lineage, m->lineage_len);
+    net_put_bytes(&w, m->action, m->action_len);
+    net_put_bytes(&w, m->wire, m->wire_len);
     return net_writer_finish(&w);
 }
 
@@ -32,6 +34,8 @@ int task_msg_read(const uint8_t *p, size_t n, task_msg *m)
     m->attempt = net_get_u32(&r, "attempt");
     m->dep = (int32_t)net_get_u32(&r, "shuffle");
     m->lineage = net_get_bytes(&r, MAX_LINEAGE, &m->lineage_len, "lineage");
+    m->action = net_get_bytes(&r, 64, &m->action_len, "action");
+    m->wire = net_get_bytes(&r, MAX_LINEAGE, &m->wire_len, "action argument");
     int rc = net_reader_end(&r);
     if (rc == KILN_OK && (m->partition > INT32_MAX || m->attempt > INT32_MAX || m->dep < -1))
         rc = kiln_set_error(KILN_ECORRUPT, "LAUNCH_TASK: partition, attempt or shuffle out of range");
@@ -47,6 +51,7 @@ int result_msg_write(kiln_buf *b, const result_msg *m)
     net_put_str(&w, m->error ? m->error : "");
     net_put_u32(&w, (uint32_t)m->fetch_shuffle);
     net_put_u32(&w, (uint32_t)m->fetch_map);
+    net_put_u8(&w, m->final);
     net_put_bytes(&w, m->records, m->records_len);
     net_put_u32(&w, m->naccs);
     net_put_bytes(&w, m->accs, m->accs_len);
@@ -63,6 +68,7 @@ int result_msg_read(const uint8_t *p, size_t n, result_msg *m, char *errbuf, siz
     m->error = errbuf;
     m->fetch_shuffle = (int32_t)net_get_u32(&r, "fetch shuffle");
     m->fetch_map = (int32_t)net_get_u32(&r, "fetch map");
+    m->final = net_get_u8(&r, "final");
     m->records = net_get_bytes(&r, SIZE_MAX, &m->records_len, "records");
     m->naccs = net_get_u32(&r, "accumulator count");
     m->accs = net_get_bytes(&r, SIZE_MAX, &m->accs_len, "accumulators");

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cluster/cluster.h"
+#include "cluster/fnref.h"
 #include "net/net.h"
 
 enum { MAX_TASK_FRAME = 1u << 30, HEARTBEAT_MS = 1000 };
@@ -187,6 +188,22 @@ static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *ac
             rc = t.error ? KILN_EJOB : task_error(&t, KILN_ENOMEM, "out of memory");
         } else if (dep) {
             rc = job_write_map_output(&t, dep, it, t.partition);
+        } else if (m->action_len) {
+            /* The action's own function, on the partition here. */
+            fnref ref;
+            size_t used;
+            void *fn = NULL;
+            rc = fnref_decode(m->action, m->action_len, &ref, &used);
+            if (!rc) rc = fnref_to_pointer(&ref, &fn);
+            if (!rc && !shipped_action_valid((part_result_fn)fn))
+                rc = kiln_set_error(KILN_ECORRUPT, "the action sent is not one executors run");
+            if (rc) {
+                task_error(&t, rc, "%s", kiln_last_error());
+            } else {
+                wire_arg w = {m->wire, m->wire_len};
+                rc = ((part_result_fn)fn)(&t, it, records, &w);
+                res->final = 1;
+            }
         } else {
             const kiln_value *vals;
             size_t n;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cluster/cluster.h"
+#include "cluster/fnref.h"
 #include "net/net.h"
 
 extern char **environ;
@@ -373,6 +374,8 @@ static int apply_result(kiln_cluster *c, kiln_task *t, shuffle_dep *dep, const r
     }
     if (rc == KILN_OK && dep) {
         shuffle_mark_done(c->ctx->shuffles, dep->id, t->partition);
+    } else if (rc == KILN_OK && m->final) {
+        rc = kiln_buf_append(result, m->records, m->records_len);
     } else if (rc == KILN_OK) {
         val_vec vv = {0};
         for (size_t off = 0; rc == KILN_OK && off < m->records_len;) {
@@ -396,7 +399,7 @@ static int apply_result(kiln_cluster *c, kiln_task *t, shuffle_dep *dep, const r
 }
 
 int cluster_run_task(kiln_cluster *c, kiln_task *t, kiln_rdd *rdd, shuffle_dep *dep,
-                     part_result_fn fn, void *arg, kiln_buf *result)
+                     part_result_fn fn, void *arg, const shipped_action *ship, kiln_buf *result)
 {
     kiln_rdd *root = dep ? owner_of(c->ctx, dep) : rdd;
     if (!root) return task_error(t, KILN_ESTATE, "shuffle %d has no owner RDD", dep->id);
@@ -412,6 +415,19 @@ int cluster_run_task(kiln_cluster *c, kiln_task *t, kiln_rdd *rdd, shuffle_dep *
     task_msg m = {.job = (uint32_t)t->job, .stage = (uint32_t)t->stage,
                   .partition = (uint32_t)t->partition, .attempt = (uint32_t)t->attempt,
                   .dep = dep ? dep->id : -1, .lineage = lineage.data, .lineage_len = lineage.len};
+    uint8_t action[FNREF_WIRE_MAX];
+    if (!dep && ship) {
+        fnref ref;
+        if ((rc = fnref_from_pointer((const void *)ship->remote, &ref))) {
+            task_error(t, rc, "%s", kiln_last_error());
+            kiln_buf_release(&lineage);
+            return rc;
+        }
+        m.action = action;
+        m.action_len = fnref_encode(&ref, action);
+        m.wire = ship->wire;
+        m.wire_len = ship->wire_len;
+    }
     rc = task_msg_write(&msg, &m);
     kiln_buf_release(&lineage);
     slot *s = rc ? NULL : acquire(c);

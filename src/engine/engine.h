@@ -332,6 +332,28 @@ typedef int (*part_result_fn)(kiln_task *t, eng_iter *it, kiln_buf *out, void *a
 int job_run(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn, void *arg,
             kiln_buf *results, const char *action);
 
+/* An action whose per-partition function can run on an executor: remote is
+ * called there with a wire_arg over the bytes given here, and its result
+ * bytes come back as fn's would. Without one, an executor sends the
+ * partition's records and fn runs in the driver. remote must be listed
+ * with SHIPPED_ACTION (an executor runs no other). */
+typedef struct wire_arg {
+    const uint8_t *p;
+    size_t n;
+} wire_arg;
+typedef struct shipped_action {
+    part_result_fn remote;
+    const void *wire;
+    size_t wire_len;
+} shipped_action;
+int job_run_shipped(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn, void *arg,
+                    const shipped_action *ship, kiln_buf *results, const char *action);
+/* Lists fn as a function executors may run for an action. */
+#define SHIPPED_ACTION(fn)                                                                      \
+    static const part_result_fn shipped_##fn                                                    \
+        __attribute__((section("kiln_shipped_actions"), used)) = fn
+bool shipped_action_valid(part_result_fn fn);
+
 
 /* What a reduce-side RDD does with the records it reads. */
 typedef enum sh_kind { SH_AGG, SH_GROUP, SH_PLAIN, SH_SORT, SH_COGROUP } sh_kind;

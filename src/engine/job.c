@@ -26,6 +26,7 @@ typedef struct stage_run {
     shuffle_dep *dep; /* map stage only */
     part_result_fn fn;
     void *arg;
+    const shipped_action *ship; /* NULL: not runnable on executors */
     kiln_buf *results;
     const int *parts; /* partition of each task */
     int ntasks;
@@ -240,7 +241,8 @@ static void run_task(void *arg)
         t.scratch = kiln_arena_new();
         eng_iter *it = s->ctx->cluster ? NULL : rdd_iterator(s->rdd, t.partition, &t);
         if (s->ctx->cluster) {
-            rc = cluster_run_task(s->ctx->cluster, &t, s->rdd, s->dep, s->fn, s->arg, &result);
+            rc = cluster_run_task(s->ctx->cluster, &t, s->rdd, s->dep, s->fn, s->arg, s->ship,
+                                  &result);
         } else if (!it) {
             rc = t.error ? KILN_EJOB : task_error(&t, KILN_ENOMEM, "out of memory");
         } else {
@@ -428,8 +430,23 @@ static int ensure_parents(kiln_rdd *r, int job, bool *visited)
     return KILN_OK;
 }
 
+extern const part_result_fn __start_kiln_shipped_actions[], __stop_kiln_shipped_actions[];
+
+bool shipped_action_valid(part_result_fn fn)
+{
+    for (const part_result_fn *p = __start_kiln_shipped_actions; p < __stop_kiln_shipped_actions; p++)
+        if (*p == fn) return true;
+    return false;
+}
+
 int job_run(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn, void *arg,
             kiln_buf *results, const char *action)
+{
+    return job_run_shipped(r, parts, nparts, fn, arg, NULL, results, action);
+}
+
+int job_run_shipped(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn, void *arg,
+                    const shipped_action *ship, kiln_buf *results, const char *action)
 {
     kiln_context *ctx = r->ctx;
     pthread_mutex_lock(&ctx->lock);
@@ -452,7 +469,7 @@ int job_run(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn, void *
         char name[96];
         snprintf(name, sizeof name, "%s at %s #%d", action, r->ops->name, r->id);
         stage_run s = {.ctx = ctx, .job = job, .name = name, .rdd = r, .fn = fn, .arg = arg,
-                       .results = results, .parts = parts, .ntasks = nparts};
+                       .ship = ship, .results = results, .parts = parts, .ntasks = nparts};
         rc = run_stage(&s);
     }
     if (rc == KILN_ENOMEM) kiln_set_error(rc, "job %d (%s): out of memory", job, action);

@@ -263,11 +263,14 @@ static int count_part(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
     return kiln_buf_append(out, &total, sizeof total);
 }
 
+SHIPPED_ACTION(count_part);
+
 int rdd_partition_counts(kiln_rdd *r, int64_t *counts)
 {
     kiln_buf *res = calloc((size_t)r->nparts + 1, sizeof *res);
     if (!res) return kiln_set_error(KILN_ENOMEM, "out of memory");
-    int rc = job_run(r, NULL, 0, count_part, NULL, res, "count");
+    shipped_action ship = {count_part, NULL, 0};
+    int rc = job_run_shipped(r, NULL, 0, count_part, NULL, &ship, res, "count");
     for (int i = 0; i < r->nparts; i++) {
         if (rc == KILN_OK) memcpy(&counts[i], res[i].data, sizeof(int64_t));
         kiln_buf_release(&res[i]);

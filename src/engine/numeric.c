@@ -65,12 +65,15 @@ static int stats_part(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
     return kiln_buf_append(out, &s, sizeof s);
 }
 
+SHIPPED_ACTION(stats_part);
+
 int kiln_rdd_stats(kiln_rdd *r, kiln_stats *out)
 {
     if (!r) return kiln_set_error(KILN_EINVAL, "stats: the RDD is NULL");
     kiln_buf *res = calloc((size_t)r->nparts + 1, sizeof *res);
     if (!res) return kiln_set_error(KILN_ENOMEM, "out of memory");
-    int rc = job_run(r, NULL, 0, stats_part, NULL, res, "stats");
+    shipped_action ship = {stats_part, NULL, 0};
+    int rc = job_run_shipped(r, NULL, 0, stats_part, NULL, &ship, res, "stats");
     summary s = {0};
     for (int i = 0; i < r->nparts; i++) {
         summary p;

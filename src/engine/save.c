@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine/engine.h"
 #include "io/io.h"
@@ -42,6 +43,24 @@ static int write_part(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
     return rc;
 }
 
+/* On an executor: the output directory arrives as bytes. */
+static int write_part_remote(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
+{
+    const wire_arg *w = arg;
+    char dir[4096];
+    if (w->n == 0 || w->n >= sizeof dir || memchr(w->p, 0, w->n))
+        return task_error(t, KILN_ECORRUPT, "save_as_text_file: bad output path");
+    memcpy(dir, w->p, w->n);
+    dir[w->n] = '\0';
+    io_output_job *job;
+    int rc = io_output_job_attach(dir, &job);
+    if (rc) return task_error(t, rc, "%s", kiln_last_error());
+    rc = write_part(t, it, out, job);
+    io_output_job_detach(job);
+    return rc;
+}
+SHIPPED_ACTION(write_part_remote);
+
 int kiln_rdd_save_as_text_file(kiln_rdd *r, const char *path)
 {
     if (!r) return *kiln_last_error() ? KILN_EINVAL : kiln_set_error(KILN_EINVAL, "save_as_text_file: the RDD is NULL");
@@ -54,7 +73,8 @@ int kiln_rdd_save_as_text_file(kiln_rdd *r, const char *path)
         io_output_job_abort(job);
         return kiln_set_error(KILN_ENOMEM, "out of memory");
     }
-    rc = job_run(r, NULL, 0, write_part, job, res, "save_as_text_file");
+    shipped_action ship = {write_part_remote, path, strlen(path)};
+    rc = job_run_shipped(r, NULL, 0, write_part, job, &ship, res, "save_as_text_file");
     for (int i = 0; i < r->nparts; i++) kiln_buf_release(&res[i]);
     free(res);
     if (rc) {

@@ -58,6 +58,20 @@ done:
     return rc;
 }
 
+/* On an executor: the per-partition sample size arrives as 8 bytes. */
+static int sample_keys_remote(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
+{
+    const wire_arg *w = arg;
+    uint64_t k;
+    if (w->n != sizeof k) return task_error(t, KILN_ECORRUPT, "sort sample: bad argument");
+    memcpy(&k, w->p, sizeof k);
+    if (k > (1u << 24)) return task_error(t, KILN_ECORRUPT, "sort sample: %llu keys per partition",
+                                          (unsigned long long)k);
+    sample_arg a = {.per_partition = (size_t)k};
+    return sample_keys(t, it, out, &a);
+}
+SHIPPED_ACTION(sample_keys_remote);
+
 typedef struct weighted {
     kiln_value key;
     double w;
@@ -76,7 +90,9 @@ static int range_bounds(kiln_rdd *r, shuffle_dep *d, kiln_arena *arena)
     sample_arg arg = {.per_partition = (size_t)ceil(3.0 * total_sample / r->nparts)};
     kiln_buf *res = calloc((size_t)r->nparts, sizeof *res);
     if (!res) return kiln_set_error(KILN_ENOMEM, "out of memory");
-    int rc = job_run(r, NULL, 0, sample_keys, &arg, res, "sort sample");
+    uint64_t k = arg.per_partition;
+    shipped_action ship = {sample_keys_remote, &k, sizeof k};
+    int rc = job_run_shipped(r, NULL, 0, sample_keys, &arg, &ship, res, "sort sample");
     weighted *cand = NULL;
     size_t nc = 0, cap = 0;
     double weight_total = 0;

@@ -238,6 +238,39 @@ KILN_HIDDEN int io_output_job_begin(const char *dir, io_output_job **out)
     return KILN_OK;
 }
 
+/* A job over an output directory another process began (an executor of a
+ * local cluster writing its partitions): attempts commit into its
+ * _temporary as the owner's would, and detaching leaves everything. */
+KILN_HIDDEN int io_output_job_attach(const char *dir, io_output_job **out)
+{
+    *out = NULL;
+    io_output_job *job = calloc(1, sizeof *job);
+    if (job == NULL)
+        return kiln_set_error(KILN_ENOMEM, "out of memory attaching to output %s", dir);
+    job->refs = 1;
+    job->dir = strdup(dir);
+    job->tmp = io_path_join(dir, TEMP_NAME);
+    if (job->dir == NULL || job->tmp == NULL || pthread_mutex_init(&job->mu, NULL) != 0) {
+        free(job->dir);
+        free(job->tmp);
+        free(job);
+        return kiln_set_error(KILN_ENOMEM, "out of memory attaching to output %s", dir);
+    }
+    struct stat st;
+    if (stat(job->tmp, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        int rc = output_error(errno ? errno : ENOTDIR, "no output job under way in", dir);
+        job_release(job);
+        return rc;
+    }
+    *out = job;
+    return KILN_OK;
+}
+
+KILN_HIDDEN void io_output_job_detach(io_output_job *job)
+{
+    if (job) job_release(job);
+}
+
 /* Makes committed[] long enough to hold partition. Called with mu held. */
 static int ensure_committed(io_output_job *job, int partition)
 {
@@ -261,6 +294,19 @@ static bool is_committed(const io_output_job *job, int partition)
     return (size_t)partition < job->ncommitted && job->committed[partition];
 }
 
+/* Whether another process (an executor) committed partition: its task
+ * directory is there. */
+static bool committed_elsewhere(const io_output_job *job, int partition)
+{
+    char name[32];
+    snprintf(name, sizeof name, "task-%d", partition);
+    char *task_dir = io_path_join(job->tmp, name);
+    struct stat st;
+    bool there = task_dir && stat(task_dir, &st) == 0 && S_ISDIR(st.st_mode);
+    free(task_dir);
+    return there;
+}
+
 /* Moves every committed part file into dir, removes dir/_temporary and
  * creates dir/_SUCCESS last. On any failure dir is removed entirely. Frees
  * job in every case (task outputs still open keep it alive until they end;
@@ -274,7 +320,7 @@ KILN_HIDDEN int io_output_job_commit(io_output_job *job, int num_partitions)
         rc = kiln_set_error(KILN_EINVAL, "bad partition count %d for output %s", num_partitions,
                             job->dir);
     for (int p = 0; p < num_partitions && rc == KILN_OK; p++)
-        if (!is_committed(job, p))
+        if (!is_committed(job, p) && !committed_elsewhere(job, p))
             rc = kiln_set_error(KILN_ESTATE, "cannot commit output %s: partition %d has no "
                                 "committed task output", job->dir, p);
     pthread_mutex_unlock(&job->mu);

@@ -74,6 +74,10 @@ void io_task_output_abort(io_task_output *o);
 int io_output_job_commit(io_output_job *job, int num_partitions);
 /* Removes everything the job created and frees it. */
 void io_output_job_abort(io_output_job *job);
+/* Another process's job over dir (already begun): its task outputs commit
+ * as the owner's, whose commit finds them; detaching keeps every file. */
+int io_output_job_attach(const char *dir, io_output_job **out);
+void io_output_job_detach(io_output_job *job);
 
 /* Removes path and everything under it without following symbolic links
  * (nothing outside path is touched). A missing path is not an error.

@@ -4,7 +4,9 @@
  * local[2]; a task that kills its executor every time fails the job after
  * 4 attempts with a clear message and leaves no process behind; an
  * executor killed with SIGKILL in the middle of a job does not change its
- * result; a bad master string is refused.
+ * result; one stopped with SIGSTOP is lost after kiln.network.timeout, its
+ * tasks rerun, and its late results (after SIGCONT) change nothing; a bad
+ * master string is refused.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -123,6 +125,51 @@ static void a_killed_executor_does_not_change_the_result(void **state)
     kiln_arena_free(a);
 }
 
+typedef struct stopper {
+    kiln_context *ctx;
+    int pid;
+} stopper;
+
+/* Stops an executor 100 ms in and lets it go on 3 s later, well after the
+ * driver has given up on it. */
+static void *stop_one(void *arg)
+{
+    stopper *s = arg;
+    nanosleep(&(struct timespec){0, 100 * 1000000L}, NULL);
+    int pids[8];
+    if (cluster_executor_pids(s->ctx->cluster, pids, 8) > 1) s->pid = pids[1];
+    kill(s->pid, SIGSTOP);
+    nanosleep(&(struct timespec){3, 0}, NULL);
+    kill(s->pid, SIGCONT);
+    return NULL;
+}
+
+static void a_stopped_executor_is_lost_after_the_timeout(void **state)
+{
+    kiln_arena *a = kiln_arena_new();
+    kiln_context *local = kt_context_new("local[2]");
+    kiln_conf *c = kiln_conf_new();
+    kiln_conf_set(c, "kiln.master", "local-cluster[3,1,256]");
+    kiln_conf_set(c, "kiln.network.timeout", "1500ms");
+    kiln_conf_set(c, "kiln.ui.showConsoleProgress", "false");
+    kiln_context *cl = NULL;
+    KT_OK(kiln_context_new(c, &cl));
+    kiln_conf_free(c);
+    kiln_value want = job(local, 60000, slow_pair, a);
+    stopper st = {.ctx = cl};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, stop_one, &st), 0);
+    kiln_value got = job(cl, 60000, slow_pair, a);
+    kt_expect_list(&got, &want);
+    pthread_join(th, NULL); /* the executor runs again: its late results must change nothing */
+    got = job(cl, 60000, slow_pair, a);
+    kt_expect_list(&got, &want);
+    kiln_context_free(cl);
+    kiln_context_free(local);
+    no_children_left();
+    kiln_arena_free(a);
+}
+
 static void bad_masters_are_refused(void **state)
 {
     static const char *bad[] = {"local-cluster[0,1,256]", "local-cluster[2,1]",
@@ -144,6 +191,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(same_results_as_local_mode),
         cmocka_unit_test(a_task_that_kills_its_executor_fails_the_job),
         cmocka_unit_test(a_killed_executor_does_not_change_the_result),
+        cmocka_unit_test(a_stopped_executor_is_lost_after_the_timeout),
         cmocka_unit_test(bad_masters_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
