@@ -58,6 +58,10 @@ typedef struct task_msg {
     size_t action_len;
     const uint8_t *wire;   /* and its argument bytes */
     size_t wire_len;
+    uint32_t first_broadcast; /* id of the first broadcast value that follows */
+    uint32_t nbroadcasts;
+    const uint8_t *broadcasts; /* their encodings back to back */
+    size_t broadcasts_len;
 } task_msg;
 int task_msg_write(kiln_buf *b, const task_msg *m);
 int task_msg_read(const uint8_t *p, size_t n, task_msg *m);

@@ -21,6 +21,9 @@ int task_msg_write(kiln_buf *b, const task_msg *m)
     net_put_bytes(&w, m->lineage, m->lineage_len);
     net_put_bytes(&w, m->action, m->action_len);
     net_put_bytes(&w, m->wire, m->wire_len);
+    net_put_u32(&w, m->first_broadcast);
+    net_put_u32(&w, m->nbroadcasts);
+    net_put_bytes(&w, m->broadcasts, m->broadcasts_len);
     return net_writer_finish(&w);
 }
 
@@ -36,7 +39,13 @@ int task_msg_read(const uint8_t *p, size_t n, task_msg *m)
     m->lineage = net_get_bytes(&r, MAX_LINEAGE, &m->lineage_len, "lineage");
     m->action = net_get_bytes(&r, 64, &m->action_len, "action");
     m->wire = net_get_bytes(&r, MAX_LINEAGE, &m->wire_len, "action argument");
+    m->first_broadcast = net_get_u32(&r, "first broadcast");
+    m->nbroadcasts = net_get_u32(&r, "broadcast count");
+    m->broadcasts = net_get_bytes(&r, MAX_LINEAGE, &m->broadcasts_len, "broadcasts");
     int rc = net_reader_end(&r);
+    if (rc == KILN_OK && (m->nbroadcasts > m->broadcasts_len || m->first_broadcast < 1))
+        rc = kiln_set_error(KILN_ECORRUPT, "LAUNCH_TASK: %u broadcast values in %zu bytes",
+                            m->nbroadcasts, m->broadcasts_len);
     if (rc == KILN_OK && (m->partition > INT32_MAX || m->attempt > INT32_MAX || m->dep < -1))
         rc = kiln_set_error(KILN_ECORRUPT, "LAUNCH_TASK: partition, attempt or shuffle out of range");
     return rc;

@@ -142,6 +142,30 @@ static void register_shuffles(kiln_context *ctx)
     }
 }
 
+/* Keeps the broadcast values of m this process does not have yet (ids are
+ * the driver's: they come in order, from 1). */
+static int add_broadcasts(kiln_context *ctx, const task_msg *m)
+{
+    kiln_arena *a = kiln_arena_new();
+    if (!a) return KILN_ENOMEM;
+    size_t at = 0;
+    int rc = KILN_OK;
+    for (uint32_t i = 0; i < m->nbroadcasts && rc == KILN_OK; i++) {
+        kiln_value v;
+        size_t used;
+        rc = kiln_value_decode(a, m->broadcasts + at, m->broadcasts_len - at, &v, &used);
+        at += used;
+        uint64_t id = (uint64_t)m->first_broadcast + i;
+        if (rc == KILN_OK && id == ctx->nbroadcasts + 1 && kiln_broadcast_new(ctx, &v) < 0)
+            rc = KILN_ENOMEM;
+        else if (rc == KILN_OK && id > ctx->nbroadcasts + 1)
+            rc = kiln_set_error(KILN_ECORRUPT, "broadcast %llu sent before %zu",
+                                (unsigned long long)id, ctx->nbroadcasts + 1);
+    }
+    kiln_arena_free(a);
+    return rc;
+}
+
 /* Encodes the accumulator updates of t as (u64 id, value) pairs. */
 static int encode_accs(const kiln_task *t, kiln_buf *out)
 {
@@ -171,6 +195,7 @@ static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *ac
         }
     }
     if (!rc) register_shuffles(ctx);
+    if (!rc) rc = add_broadcasts(ctx, m);
     pthread_mutex_unlock(&ex->decode_lock);
     kiln_task t = {.ctx = ctx, .job = (int)m->job, .stage = (int)m->stage,
                    .partition = (int)m->partition, .attempt = (int)m->attempt,

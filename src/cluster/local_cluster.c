@@ -30,6 +30,7 @@ enum { START_TIMEOUT_MS = 30000, AUTH_TIMEOUT_MS = 10000, MAX_TASK_FRAME = 1u <<
 typedef struct slot {
     int fd;
     int executor;
+    size_t broadcasts_sent; /* broadcasts 1..this went on this connection */
     bool busy, dead;
     char peer[48];
 } slot;
@@ -428,11 +429,33 @@ int cluster_run_task(kiln_cluster *c, kiln_task *t, kiln_rdd *rdd, shuffle_dep *
         m.wire = ship->wire;
         m.wire_len = ship->wire_len;
     }
-    rc = task_msg_write(&msg, &m);
-    kiln_buf_release(&lineage);
-    slot *s = rc ? NULL : acquire(c);
-    if (!rc && !s) rc = task_error(t, KILN_EIO, "every executor of the local cluster is lost");
+    slot *s = acquire(c);
+    if (!s) rc = task_error(t, KILN_EIO, "every executor of the local cluster is lost");
+    /* The broadcast values this connection has not carried yet. */
+    kiln_buf bc;
+    kiln_buf_init(&bc);
+    size_t nb = 0;
     if (s) {
+        pthread_mutex_lock(&c->ctx->lock);
+        nb = c->ctx->nbroadcasts;
+        for (size_t i = s->broadcasts_sent; i < nb && !rc; i++)
+            rc = kiln_value_encode(&bc, &c->ctx->broadcasts[i]);
+        pthread_mutex_unlock(&c->ctx->lock);
+        m.first_broadcast = (uint32_t)s->broadcasts_sent + 1;
+        m.nbroadcasts = (uint32_t)(nb - s->broadcasts_sent);
+        m.broadcasts = bc.data;
+        m.broadcasts_len = bc.len;
+        if (!rc) rc = task_msg_write(&msg, &m);
+        if (rc) {
+            task_error(t, rc, "%s", kiln_last_error());
+            release(c, s, false);
+            s = NULL;
+        }
+    }
+    kiln_buf_release(&lineage);
+    kiln_buf_release(&bc);
+    if (s) {
+        s->broadcasts_sent = nb; /* a failed send loses the executor anyway */
         net_frame reply = {0};
         rc = exchange(c, s, &msg, &reply);
         if (rc) {
