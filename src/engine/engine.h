@@ -176,6 +176,7 @@ struct kiln_context {
     _Atomic int64_t mem_used, mem_peak;
     _Atomic uint64_t spill_seq; /* unique spill file names */
     _Atomic int64_t spill_count, spill_bytes, merge_passes;
+    _Atomic int64_t task_attempts, failed_attempts;
     shuffle_store *shuffles;
     block_store *blocks;
     pthread_mutex_t lock; /* accumulators, ids */

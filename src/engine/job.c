@@ -238,6 +238,7 @@ static void run_task(void *arg)
     kiln_buf_init(&result);
     int rc = KILN_OK;
     if (!skip) {
+        atomic_fetch_add(&s->ctx->task_attempts, 1);
         t.scratch = kiln_arena_new();
         eng_iter *it = s->ctx->cluster ? NULL : rdd_iterator(s->rdd, t.partition, &t);
         if (s->ctx->cluster) {
@@ -251,6 +252,7 @@ static void run_task(void *arg)
             it->close(it);
         }
         if (rc && !t.error) task_error(&t, rc, "%s", kiln_strerror(rc));
+        if (rc) atomic_fetch_add(&s->ctx->failed_attempts, 1);
         kiln_arena_free(t.scratch);
     }
 

@@ -66,7 +66,9 @@ void kiln_context_metrics(const kiln_context *c, kiln_metrics *out)
                           .memory_peak = atomic_load(&m->mem_peak),
                           .spill_count = atomic_load(&m->spill_count),
                           .spill_bytes = atomic_load(&m->spill_bytes),
-                          .merge_passes = atomic_load(&m->merge_passes)};
+                          .merge_passes = atomic_load(&m->merge_passes),
+                          .task_attempts = atomic_load(&m->task_attempts),
+                          .failed_attempts = atomic_load(&m->failed_attempts)};
     mem_stats_read(&out->tracked_bytes, &out->tracked_peak);
 }
 

@@ -21,6 +21,7 @@
 #include "engine/engine.h"
 #include "kt.h"
 #include "kt_fns.h"
+#include "shuffle/shuffle.h"
 
 static int mod_pair(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
 {
@@ -84,6 +85,13 @@ static void a_task_that_kills_its_executor_fails_the_job(void **state)
     kiln_context_free(cl);
     no_children_left();
     kiln_arena_free(a);
+}
+
+/* Every record takes 4 ms: a task of 50 records runs 200 ms. */
+static int slow_pair_each(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
+{
+    nanosleep(&(struct timespec){0, 4 * 1000 * 1000}, NULL);
+    return mod_pair(t, in, out, env);
 }
 
 /* Slow enough that the kill lands in the middle of the map stage. */
@@ -170,6 +178,82 @@ static void a_stopped_executor_is_lost_after_the_timeout(void **state)
     kiln_arena_free(a);
 }
 
+/* ---- Kills at a known point, counting the attempts ---------------------- */
+
+static int slow_value(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
+{
+    (void)t, (void)env;
+    nanosleep(&(struct timespec){0, 4 * 1000 * 1000}, NULL);
+    *out = *in;
+    return KILN_OK;
+}
+
+typedef struct precise_killer {
+    kiln_context *ctx;
+    int64_t attempts_before; /* kill once this many attempts have started... */
+    bool after_map_stage;    /* ...and, when set, the map outputs are all written */
+} precise_killer;
+
+static void *kill_when(void *arg)
+{
+    precise_killer *k = arg;
+    for (int i = 0; i < 20000; i++) {
+        kiln_metrics m;
+        kiln_context_metrics(k->ctx, &m);
+        bool map_done = k->ctx->nsdeps > 0 && shuffle_complete(k->ctx->shuffles, 0);
+        if (m.task_attempts >= k->attempts_before && (!k->after_map_stage || map_done)) break;
+        nanosleep(&(struct timespec){0, 1000 * 1000}, NULL);
+    }
+    int pids[8];
+    if (cluster_executor_pids(k->ctx->cluster, pids, 8) > 1) kill(pids[1], SIGKILL);
+    return NULL;
+}
+
+/* 6 map tasks (slow records), a shuffle, 5 reduce tasks (slow records);
+ * one of three executors killed while the first round of the map stage,
+ * or of the reduce stage, runs. Exactly one task runs again: the one the
+ * killed executor was running (its finished map outputs are kept). */
+static void kill_in_stage(bool reduce_stage)
+{
+    kiln_arena *a = kiln_arena_new();
+    kiln_context *local = kt_context_new("local[2]"), *cl = kt_context_new("local-cluster[3,1,256]");
+    kiln_value want = {0}, got = {0};
+    for (int side = 0; side < 2; side++) {
+        kiln_context *ctx = side ? cl : local;
+        int64_t m = 97;
+        kiln_rdd *pairs = kiln_rdd_map(kiln_range(ctx, 0, 300, 1, 6), slow_pair_each, &m, sizeof m);
+        kiln_rdd *sums = kiln_rdd_map_values(kiln_rdd_reduce_by_key(pairs, kt_add_fn, NULL, 0, 5),
+                                             slow_value, NULL, 0);
+        pthread_t th;
+        precise_killer k = {.ctx = cl, .attempts_before = reduce_stage ? 6 + 3 : 3,
+                            .after_map_stage = reduce_stage};
+        if (side) assert_int_equal(pthread_create(&th, NULL, kill_when, &k), 0);
+        kiln_value v = kt_collect(sums, a);
+        if (side) pthread_join(th, NULL);
+        *(side ? &got : &want) = v;
+    }
+    kt_expect_multiset(a, &got, &want);
+    kiln_metrics mt;
+    kiln_context_metrics(cl, &mt);
+    if (mt.task_attempts != 6 + 5 + 1 || mt.failed_attempts != 1)
+        fail_msg("%lld attempts (%lld failed); expected 12 (1 failed): only the lost task reruns",
+                 (long long)mt.task_attempts, (long long)mt.failed_attempts);
+    kiln_context_free(cl);
+    kiln_context_free(local);
+    no_children_left();
+    kiln_arena_free(a);
+}
+
+static void a_kill_in_the_map_stage_reruns_only_the_lost_task(void **state)
+{
+    kill_in_stage(false);
+}
+
+static void a_kill_in_the_reduce_stage_reruns_only_the_lost_task(void **state)
+{
+    kill_in_stage(true);
+}
+
 static void bad_masters_are_refused(void **state)
 {
     static const char *bad[] = {"local-cluster[0,1,256]", "local-cluster[2,1]",
@@ -192,6 +276,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(a_task_that_kills_its_executor_fails_the_job),
         cmocka_unit_test(a_killed_executor_does_not_change_the_result),
         cmocka_unit_test(a_stopped_executor_is_lost_after_the_timeout),
+        cmocka_unit_test(a_kill_in_the_map_stage_reruns_only_the_lost_task),
+        cmocka_unit_test(a_kill_in_the_reduce_stage_reruns_only_the_lost_task),
         cmocka_unit_test(bad_masters_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
