@@ -360,7 +360,12 @@ void cluster_executor_main_if_asked(void)
         _exit(1);
     }
     heartbeats(&ex);
-    for (int i = 0; i < ex.cores; i++) pthread_join(ex.slots[i].thread, NULL);
+    for (int i = 0; i < ex.cores; i++) {
+        pthread_join(ex.slots[i].thread, NULL);
+        net_close(ex.slots[i].fd);
+        pthread_mutex_destroy(&ex.slots[i].write_lock);
+    }
+    free(ex.slots);
     /* The driver owns the shared shuffle directory; the context's own
      * scratch directory goes with it. */
     kiln_context_free(ex.ctx);

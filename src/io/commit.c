@@ -191,6 +191,25 @@ static int create_output_dir(const char *dir)
     return output_error(errno, "cannot create output directory", dir);
 }
 
+/* A job over dir with one reference, creating nothing; NULL when out of
+ * memory. */
+static io_output_job *job_new(const char *dir)
+{
+    io_output_job *job = calloc(1, sizeof *job);
+    if (job == NULL)
+        return NULL;
+    job->refs = 1;
+    job->dir = strdup(dir);
+    job->tmp = io_path_join(dir, TEMP_NAME);
+    if (job->dir == NULL || job->tmp == NULL || pthread_mutex_init(&job->mu, NULL) != 0) {
+        free(job->dir);
+        free(job->tmp);
+        free(job);
+        return NULL;
+    }
+    return job;
+}
+
 static void job_release(io_output_job *job)
 {
     pthread_mutex_lock(&job->mu);
@@ -213,18 +232,9 @@ KILN_HIDDEN int io_output_job_begin(const char *dir, io_output_job **out)
     *out = NULL;
     if (dir == NULL || dir[0] == '\0')
         return kiln_set_error(KILN_EINVAL, "empty output path");
-    io_output_job *job = calloc(1, sizeof *job);
+    io_output_job *job = job_new(dir);
     if (job == NULL)
         return kiln_set_error(KILN_ENOMEM, "out of memory starting output to %s", dir);
-    job->refs = 1;
-    job->dir = strdup(dir);
-    job->tmp = io_path_join(dir, TEMP_NAME);
-    if (job->dir == NULL || job->tmp == NULL || pthread_mutex_init(&job->mu, NULL) != 0) {
-        free(job->dir);
-        free(job->tmp);
-        free(job);
-        return kiln_set_error(KILN_ENOMEM, "out of memory starting output to %s", dir);
-    }
     int rc = create_output_dir(dir);
     if (rc == KILN_OK && mkdir(job->tmp, 0777) != 0) {
         rc = output_error(errno, "cannot create directory", job->tmp);
@@ -244,18 +254,9 @@ KILN_HIDDEN int io_output_job_begin(const char *dir, io_output_job **out)
 KILN_HIDDEN int io_output_job_attach(const char *dir, io_output_job **out)
 {
     *out = NULL;
-    io_output_job *job = calloc(1, sizeof *job);
+    io_output_job *job = job_new(dir);
     if (job == NULL)
         return kiln_set_error(KILN_ENOMEM, "out of memory attaching to output %s", dir);
-    job->refs = 1;
-    job->dir = strdup(dir);
-    job->tmp = io_path_join(dir, TEMP_NAME);
-    if (job->dir == NULL || job->tmp == NULL || pthread_mutex_init(&job->mu, NULL) != 0) {
-        free(job->dir);
-        free(job->tmp);
-        free(job);
-        return kiln_set_error(KILN_ENOMEM, "out of memory attaching to output %s", dir);
-    }
     struct stat st;
     if (stat(job->tmp, &st) != 0 || !S_ISDIR(st.st_mode)) {
         int rc = output_error(errno ? errno : ENOTDIR, "no output job under way in", dir);
