@@ -432,7 +432,10 @@ static int ensure_parents(kiln_rdd *r, int job, bool *visited)
     return KILN_OK;
 }
 
-extern const part_result_fn __start_kiln_shipped_actions[], __stop_kiln_shipped_actions[];
+/* The linker's bounds of the section; weak, so that a static link without
+ * any listed action still links (nothing is then valid). */
+extern const part_result_fn __start_kiln_shipped_actions[] __attribute__((weak));
+extern const part_result_fn __stop_kiln_shipped_actions[] __attribute__((weak));
 
 bool shipped_action_valid(part_result_fn fn)
 {
