@@ -3,7 +3,8 @@
 # checks their output against an independent count made with coreutils/awk:
 #   1. wordcount on the bundled book (always), under local[1], local[3] and
 #      local-cluster[3,1,256] (three executor processes);
-#   2. access_log on ../shared/data/access-logs/apache_logs, when present
+#   2. access_log on ../shared/data/access-logs/apache_logs, when present, and
+#      its report again under local-cluster[3,1,256]
 #      (skipped with a printed reason in a clone without ../shared).
 # usage: tests/e2e/examples.sh BIN_DIR   (run from the repository root)
 set -eu
@@ -43,3 +44,11 @@ awk '{print $9}' "$log" | sort | uniq -c | awk '{print $2 "\t" $1}' | sort > "$t
 cmp -s "$tmp/got-status" "$tmp/exp-status" || {
     echo "FAIL: access_log status counts differ"; diff "$tmp/got-status" "$tmp/exp-status"; exit 1; }
 echo "ok: access_log status counts match awk ($(wc -l < "$tmp/exp-status") codes)"
+
+# The whole report (counts, top endpoints, 404s per day, malformed lines
+# counted by an accumulator) is the same from three executor processes.
+"$bin/access_log" --master 'local[2]' "$log" > "$tmp/report-local"
+"$bin/access_log" --master 'local-cluster[3,1,256]' "$log" > "$tmp/report-cluster"
+cmp -s "$tmp/report-local" "$tmp/report-cluster" || {
+    echo "FAIL: access_log under local-cluster differs"; diff "$tmp/report-local" "$tmp/report-cluster"; exit 1; }
+echo "ok: access_log under local-cluster[3,1,256] prints the same report"
