@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/fnref.h"
 #include "engine/engine.h"
+#include "net/net.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -381,6 +383,66 @@ static int combine(kiln_context *ctx, val_vec *parts, kiln_reduce_fn comb, const
     return driver_done(&t, rc, action);
 }
 
+/* On an executor: fold_part with its seq function (build id and offset),
+ * zero and env sent as bytes (fold_wire below). */
+static int fold_part_remote(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
+{
+    const wire_arg *w = arg;
+    net_reader rd;
+    net_reader_init(&rd, w->p, w->n, "fold argument");
+    size_t fn_len, zero_len, env_len;
+    const uint8_t *fn_bytes = net_get_bytes(&rd, FNREF_WIRE_MAX, &fn_len, "function");
+    uint8_t has_zero = net_get_u8(&rd, "has zero");
+    const uint8_t *zero_bytes = net_get_bytes(&rd, w->n, &zero_len, "zero");
+    const uint8_t *env_bytes = net_get_bytes(&rd, w->n, &env_len, "env");
+    int rc = net_reader_end(&rd);
+    fnref ref;
+    size_t used;
+    void *seq = NULL;
+    if (!rc) rc = fnref_decode(fn_bytes, fn_len, &ref, &used);
+    if (!rc) rc = fnref_to_pointer(&ref, &seq);
+    if (!rc && !seq) rc = kiln_set_error(KILN_ECORRUPT, "fold: no function");
+    if (rc) return task_error(t, rc, "%s", kiln_last_error());
+    kiln_arena *a = kiln_arena_new();
+    void *env = env_len ? malloc(env_len) : NULL; /* aligned, as the driver's copy */
+    kiln_value zero;
+    if (!a || (env_len && !env)) rc = task_error(t, KILN_ENOMEM, "out of memory");
+    if (!rc && has_zero && (kiln_value_decode(a, zero_bytes, zero_len, &zero, &used) || used != zero_len))
+        rc = task_error(t, KILN_ECORRUPT, "fold: the zero value does not decode");
+    if (!rc) {
+        if (env_len) memcpy(env, env_bytes, env_len);
+        fold_arg f = {.seq = (kiln_reduce_fn)seq, .env = env, .zero = has_zero ? &zero : NULL};
+        rc = fold_part(t, it, out, &f);
+    }
+    free(env);
+    kiln_arena_free(a);
+    return rc;
+}
+SHIPPED_ACTION(fold_part_remote);
+
+/* The bytes fold_part_remote reads: seq as a function reference, the zero
+ * value's encoding (when there is one), the env. */
+static int fold_wire(kiln_reduce_fn seq, const kiln_value *zero, const void *env, size_t env_len,
+                     kiln_buf *out)
+{
+    fnref ref;
+    int rc = fnref_from_pointer((const void *)seq, &ref);
+    if (rc) return rc;
+    uint8_t fn[FNREF_WIRE_MAX];
+    size_t fn_len = fnref_encode(&ref, fn);
+    kiln_buf z;
+    kiln_buf_init(&z);
+    if (zero && (rc = kiln_value_encode(&z, zero))) return rc;
+    net_writer w;
+    net_writer_init(&w, out);
+    net_put_bytes(&w, fn, fn_len);
+    net_put_u8(&w, zero != NULL);
+    net_put_bytes(&w, z.data, z.len);
+    net_put_bytes(&w, env, env_len);
+    kiln_buf_release(&z);
+    return net_writer_finish(&w);
+}
+
 static int fold_job(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn seq, kiln_reduce_fn comb,
                     const void *env, size_t env_len, size_t fan_in, kiln_arena *a,
                     kiln_value *out, const char *action)
@@ -393,8 +455,21 @@ static int fold_job(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn seq, kil
     if (env_len && !envc) return kiln_set_error(KILN_ENOMEM, "out of memory");
     if (env_len) memcpy(envc, env, env_len);
     fold_arg f = {.seq = seq, .env = envc, .zero = zero};
-    kiln_buf *res;
-    int rc = run_all(r, NULL, 0, fold_part, &f, &res, action);
+    kiln_buf *res = NULL, wire;
+    kiln_buf_init(&wire);
+    /* In cluster mode the fold runs on the executors when seq can travel
+     * (a function of a loaded module); else they send the records. */
+    bool ship = r->ctx->cluster && fold_wire(seq, zero, envc, env_len, &wire) == KILN_OK;
+    shipped_action sa = {fold_part_remote, wire.data, wire.len};
+    int n = r->nparts;
+    res = calloc((size_t)n + 1, sizeof *res);
+    int rc = res ? job_run_shipped(r, NULL, 0, fold_part, &f, ship ? &sa : NULL, res, action)
+                 : kiln_set_error(KILN_ENOMEM, "%s: out of memory", action);
+    kiln_buf_release(&wire);
+    if (rc && res) {
+        free_results(res, n);
+        res = NULL;
+    }
     val_vec parts = {0};
     if (rc == KILN_OK) {
         rc = decode_partials(a, res, r->nparts, &parts);
