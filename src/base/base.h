@@ -26,6 +26,10 @@ void log_write(log_level l, const char *component, const char *fmt, ...)
 #define LOG(l, comp, ...) \
     do { if ((l) >= log_threshold()) log_write((l), (comp), __VA_ARGS__); } while (0)
 
+/* ---- Byte buffers */
+/* Appends printf-style text to b (no NUL kept). KILN_OK or KILN_ENOMEM. */
+int buf_appendf(kiln_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* ---- Configuration text --------------------------------------------------- */
 /* Parses a Spark-style properties file: "key value" or "key=value" per line,
  * '#' comments, blank lines ignored. Calls fn for each pair (stops and

@@ -7,6 +7,8 @@
  * encoder and formatter append to.
  */
 #include <stdlib.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/base.h"
@@ -171,6 +173,22 @@ int kiln_buf_reserve(kiln_buf *b, size_t extra)
     mem_stats_add((int64_t)(cap - b->cap));
     b->data = p;
     b->cap = cap;
+    return KILN_OK;
+}
+
+int buf_appendf(kiln_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return kiln_set_error(KILN_EINVAL, "buffer: bad format '%s'", fmt);
+    int rc = kiln_buf_reserve(b, (size_t)n + 1);
+    if (rc != KILN_OK) return rc;
+    va_start(ap, fmt);
+    vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
     return KILN_OK;
 }
 

@@ -147,21 +147,20 @@ static void register_shuffles(kiln_context *ctx)
 static int add_broadcasts(kiln_context *ctx, const task_msg *m)
 {
     kiln_arena *a = kiln_arena_new();
-    if (!a) return KILN_ENOMEM;
-    size_t at = 0;
-    int rc = KILN_OK;
-    for (uint32_t i = 0; i < m->nbroadcasts && rc == KILN_OK; i++) {
-        kiln_value v;
-        size_t used;
-        rc = kiln_value_decode(a, m->broadcasts + at, m->broadcasts_len - at, &v, &used);
-        at += used;
+    val_vec vv = {0};
+    int rc = a ? values_decode_all(a, m->broadcasts, m->broadcasts_len, &vv) : KILN_ENOMEM;
+    if (rc == KILN_OK && vv.n != m->nbroadcasts)
+        rc = kiln_set_error(KILN_ECORRUPT, "%zu broadcast values where %u were announced", vv.n,
+                            m->nbroadcasts);
+    for (size_t i = 0; i < vv.n && rc == KILN_OK; i++) {
         uint64_t id = (uint64_t)m->first_broadcast + i;
-        if (rc == KILN_OK && id == ctx->nbroadcasts + 1 && kiln_broadcast_new(ctx, &v) < 0)
-            rc = KILN_ENOMEM;
-        else if (rc == KILN_OK && id > ctx->nbroadcasts + 1)
+        if (id > ctx->nbroadcasts + 1)
             rc = kiln_set_error(KILN_ECORRUPT, "broadcast %llu sent before %zu",
                                 (unsigned long long)id, ctx->nbroadcasts + 1);
+        else if (id == ctx->nbroadcasts + 1 && kiln_broadcast_new(ctx, &vv.v[i]) < 0)
+            rc = KILN_ENOMEM;
     }
+    val_vec_release(&vv);
     kiln_arena_free(a);
     return rc;
 }

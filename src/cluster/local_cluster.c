@@ -379,13 +379,7 @@ static int apply_result(kiln_cluster *c, kiln_task *t, shuffle_dep *dep, const r
         rc = kiln_buf_append(result, m->records, m->records_len);
     } else if (rc == KILN_OK) {
         val_vec vv = {0};
-        for (size_t off = 0; rc == KILN_OK && off < m->records_len;) {
-            kiln_value v;
-            size_t used;
-            rc = kiln_value_decode(a, m->records + off, m->records_len - off, &v, &used);
-            off += used;
-            if (rc == KILN_OK) rc = val_vec_push(&vv, &v);
-        }
+        rc = values_decode_all(a, m->records, m->records_len, &vv);
         eng_iter *it = rc ? NULL : iter_over_array(vv.v, vv.n);
         if (rc == KILN_OK && !it) rc = KILN_ENOMEM;
         if (it) {

@@ -8,10 +8,10 @@
  * Memory is reported in MiB as Spark's master does ("memory": 4096 for 4g);
  * the exact byte count is "memory_bytes".
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "base/base.h"
 #include "cluster/manager.h"
 
 static const char *state_name(cluster_worker_state s)
@@ -19,33 +19,21 @@ static const char *state_name(cluster_worker_state s)
     return s == CLUSTER_WORKER_ALIVE ? "ALIVE" : "DEAD";
 }
 
-/* Appends printf-style text; the pieces here are short (numbers, keys). */
-static int put_fmt(kiln_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int put_fmt(kiln_buf *b, const char *fmt, ...)
-{
-    char tmp[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof tmp) return kiln_set_error(KILN_EINVAL, "JSON piece too long");
-    return kiln_buf_append(b, tmp, (size_t)n);
-}
 
 /* One worker as one line: easy to read and to grep. */
 static int worker_json(kiln_buf *b, const cluster_worker_status *w)
 {
-    int rc = put_fmt(b, "{\"id\": ");
+    int rc = buf_appendf(b, "{\"id\": ");
     if (rc == KILN_OK) rc = json_put_str(b, w->id);
-    if (rc == KILN_OK) rc = put_fmt(b, ", \"host\": ");
+    if (rc == KILN_OK) rc = buf_appendf(b, ", \"host\": ");
     if (rc == KILN_OK) rc = json_put_str(b, w->offer.host);
     if (rc == KILN_OK)
-        rc = put_fmt(b, ", \"cores\": %u, \"memory\": %llu, \"memory_bytes\": %llu, \"workdir\": ",
+        rc = buf_appendf(b, ", \"cores\": %u, \"memory\": %llu, \"memory_bytes\": %llu, \"workdir\": ",
                      w->offer.cores, (unsigned long long)(w->offer.memory >> 20),
                      (unsigned long long)w->offer.memory);
     if (rc == KILN_OK) rc = json_put_str(b, w->offer.work_dir);
     if (rc == KILN_OK)
-        rc = put_fmt(b, ", \"state\": \"%s\", \"lastheartbeat_age_ms\": %llu}",
+        rc = buf_appendf(b, ", \"state\": \"%s\", \"lastheartbeat_age_ms\": %llu}",
                      state_name(w->state), (unsigned long long)w->heartbeat_age_ms);
     return rc;
 }
@@ -61,24 +49,24 @@ static int totals_json(kiln_buf *b, const cluster_status *s)
         cores += s->workers[i].offer.cores;
         memory += s->workers[i].offer.memory;
     }
-    return put_fmt(b, "  \"aliveworkers\": %u,\n  \"cores\": %llu,\n  \"memory\": %llu,\n", alive,
+    return buf_appendf(b, "  \"aliveworkers\": %u,\n  \"cores\": %llu,\n  \"memory\": %llu,\n", alive,
                    (unsigned long long)cores, (unsigned long long)(memory >> 20));
 }
 
 int cluster_status_json(const cluster_status *s, kiln_buf *out)
 {
-    int rc = put_fmt(out, "{\n  \"url\": ");
+    int rc = buf_appendf(out, "{\n  \"url\": ");
     if (rc == KILN_OK) rc = json_put_str(out, s->url);
-    if (rc == KILN_OK) rc = put_fmt(out, ",\n  \"status\": \"ALIVE\",\n");
+    if (rc == KILN_OK) rc = buf_appendf(out, ",\n  \"status\": \"ALIVE\",\n");
     if (rc == KILN_OK) rc = totals_json(out, s);
-    if (rc == KILN_OK) rc = put_fmt(out, "  \"workers\": [");
+    if (rc == KILN_OK) rc = buf_appendf(out, "  \"workers\": [");
     for (uint32_t i = 0; rc == KILN_OK && i < s->nworkers; i++) {
-        rc = put_fmt(out, "%s\n    ", i ? "," : "");
+        rc = buf_appendf(out, "%s\n    ", i ? "," : "");
         if (rc == KILN_OK) rc = worker_json(out, &s->workers[i]);
     }
-    if (rc == KILN_OK) rc = put_fmt(out, "%s],\n", s->nworkers ? "\n  " : "");
+    if (rc == KILN_OK) rc = buf_appendf(out, "%s],\n", s->nworkers ? "\n  " : "");
     /* Applications and executors come with REGISTER_APP (issue 4, later). */
-    if (rc == KILN_OK) rc = put_fmt(out, "  \"applications\": [],\n  \"executors\": []\n}\n");
+    if (rc == KILN_OK) rc = buf_appendf(out, "  \"applications\": [],\n  \"executors\": []\n}\n");
     return rc;
 }
 

@@ -44,20 +44,6 @@ static void free_results(kiln_buf *res, int n)
     free(res);
 }
 
-/* Decodes every value of buf into vv (parts in a). */
-static int decode_all(kiln_arena *a, const kiln_buf *b, size_t off, val_vec *vv)
-{
-    while (off < b->len) {
-        kiln_value v;
-        size_t used;
-        int rc = kiln_value_decode(a, b->data + off, b->len - off, &v, &used);
-        if (rc) return rc;
-        if (val_vec_push(vv, &v)) return kiln_set_error(KILN_ENOMEM, "out of memory");
-        off += used;
-    }
-    return KILN_OK;
-}
-
 /* Builds the list value from vv in a and releases vv. */
 static int to_list(kiln_arena *a, val_vec *vv, kiln_value *out)
 {
@@ -109,7 +95,7 @@ static int run_and_decode(kiln_rdd *r, part_result_fn fn, void *arg, kiln_arena 
     kiln_buf *res;
     int rc = run_all(r, NULL, 0, fn, arg, &res, action);
     if (rc) return rc;
-    for (int i = 0; rc == KILN_OK && i < r->nparts; i++) rc = decode_all(a, &res[i], 0, vv);
+    for (int i = 0; rc == KILN_OK && i < r->nparts; i++) rc = values_decode_all(a, res[i].data, res[i].len, vv);
     free_results(res, r->nparts);
     return rc;
 }
@@ -159,7 +145,7 @@ int kiln_rdd_take(kiln_rdd *r, size_t n, kiln_arena *a, kiln_value *out)
         rc = run_all(r, parts, k, encode_values, &lim, &res, "take");
         free(parts);
         if (rc) break;
-        for (int i = 0; i < k && rc == KILN_OK; i++) rc = decode_all(a, &res[i], 0, &vv);
+        for (int i = 0; i < k && rc == KILN_OK; i++) rc = values_decode_all(a, res[i].data, res[i].len, &vv);
         free_results(res, k);
         scanned += k;
         batch *= 4;

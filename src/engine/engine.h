@@ -47,6 +47,9 @@ static inline int val_vec_push(val_vec *vv, const kiln_value *v)
     return KILN_OK;
 }
 void val_vec_release(val_vec *vv);
+/* Decodes the values encoded back to back in p[0..n) onto vv (their parts
+ * in a). KILN_ECORRUPT at a bad one, KILN_ENOMEM. */
+int values_decode_all(kiln_arena *a, const uint8_t *p, size_t n, val_vec *vv);
 
 /* ---- Tasks ---------------------------------------------------------------- */
 

@@ -55,6 +55,19 @@ size_t rdd_id_bound(kiln_context *ctx)
     return bound;
 }
 
+int values_decode_all(kiln_arena *a, const uint8_t *p, size_t n, val_vec *vv)
+{
+    for (size_t off = 0; off < n;) {
+        kiln_value v;
+        size_t used;
+        int rc = kiln_value_decode(a, p + off, n - off, &v, &used);
+        if (rc) return rc;
+        if (val_vec_push(vv, &v)) return kiln_set_error(KILN_ENOMEM, "out of memory");
+        off += used;
+    }
+    return KILN_OK;
+}
+
 /* ---- Array iterator ------------------------------------------------------- */
 
 typedef struct array_iter {

@@ -18,7 +18,6 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,26 +182,15 @@ typedef struct coef_part {
 
 /* ---- Metadata: writing ------------------------------------------------------------- */
 
-static int appendf(kiln_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int appendf(kiln_buf *b, const char *fmt, ...)
-{
-    char tmp[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof tmp) return KILN_EINVAL;
-    return kiln_buf_append(b, tmp, (size_t)n);
-}
 
 static int put_int(kiln_buf *b, const char *key, int64_t v)
 {
-    return appendf(b, ",\n  \"%s\": %lld", key, (long long)v);
+    return buf_appendf(b, ",\n  \"%s\": %lld", key, (long long)v);
 }
 
 static int put_str(kiln_buf *b, const char *key, const char *v)
 {
-    return appendf(b, ",\n  \"%s\": \"%s\"", key, v);
+    return buf_appendf(b, ",\n  \"%s\": \"%s\"", key, v);
 }
 
 static int put_double(kiln_buf *b, const char *key, double v)
@@ -215,7 +203,7 @@ static int put_double(kiln_buf *b, const char *key, double v)
         snprintf(text, sizeof text, "%.*g", digits, v);
         if (strtod(text, NULL) == v) break;
     }
-    return appendf(b, ",\n  \"%s\": %s", key, text);
+    return buf_appendf(b, ",\n  \"%s\": %s", key, text);
 }
 
 /* The kind-specific fields of metadata.json, written between the header
@@ -276,10 +264,10 @@ static int save_model(model_kind kind, const void *model, put_fields_fn fields,
     for (int i = 0; i < nparts; i++)
         for (size_t j = 0; j < parts[i].n; j++, at += 8) put_f64(bin + at, parts[i].v[j]);
     unsigned long long sum = (unsigned long long)XXH64(bin, 8 * n, 0);
-    if (appendf(&meta, "{\n  \"format\": \"%s\",\n  \"version\": %d", MODEL_FORMAT,
+    if (buf_appendf(&meta, "{\n  \"format\": \"%s\",\n  \"version\": %d", MODEL_FORMAT,
                 MODEL_VERSION) ||
         put_str(&meta, "kiln_version", KILN_VERSION) || put_str(&meta, "kind", what) ||
-        fields(&meta, model) || appendf(&meta, ",\n  \"checksum\": \"%016llx\"\n}\n", sum)) {
+        fields(&meta, model) || buf_appendf(&meta, ",\n  \"checksum\": \"%016llx\"\n}\n", sum)) {
         rc = kiln_set_error(KILN_ENOMEM, "save %s model: out of memory", what);
         goto fail;
     }

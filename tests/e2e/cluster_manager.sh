@@ -29,24 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() {
-    echo "FAIL: $*"
-    for f in "$tmp"/*.err "$tmp"/status.json; do
-        [ -f "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }
-    done
-    exit 1
-}
-
-# wait_for WHAT SECONDS COMMAND...: runs COMMAND every 0.1 s until it succeeds.
-wait_for() {
-    local what=$1 limit=$2
-    shift 2
-    local end=$((SECONDS + limit))
-    until "$@"; do
-        [ "$SECONDS" -lt "$end" ] || fail "timed out after ${limit}s waiting for $what"
-        sleep 0.1
-    done
-}
+. "$(dirname "$0")/lib.sh"
 
 (umask 077; "$kiln" secret > "$tmp/secret"; "$kiln" secret > "$tmp/wrong")
 

@@ -32,20 +32,7 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-fail() {
-    echo "FAIL: $*"
-    for f in "$tmp"/*.err; do [ -f "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }; done
-    exit 1
-}
-wait_for() {
-    local what=$1 limit=$2
-    shift 2
-    local end=$((SECONDS + limit))
-    until "$@"; do
-        [ "$SECONDS" -lt "$end" ] || fail "timed out after ${limit}s waiting for $what"
-        sleep 0.1
-    done
-}
+. "$(dirname "$0")/lib.sh"
 
 # link NAME N: namespace $tag$NAME on 10.77.N.2, the master's side 10.77.N.1.
 link() {

@@ -14,20 +14,27 @@
 #include "kt.h"
 #include "kt_fns.h"
 
-/* Collects every partition of r and of its copy through bytes, in ctx2. */
-static void expect_same_after_trip(kiln_rdd *r, kiln_context *ctx2, kiln_arena *a)
+/* Decodes r's lineage into exec; returns the copy. */
+static kiln_rdd *send(kiln_rdd *r, kiln_context *exec)
 {
     kiln_buf b;
     kiln_buf_init(&b);
     KT_OK(lineage_encode(r, &b));
     kiln_rdd *copy = NULL;
-    KT_OK(lineage_decode(ctx2, b.data, b.len, &copy));
+    KT_OK(lineage_decode(exec, b.data, b.len, &copy));
+    kiln_buf_release(&b);
+    return copy;
+}
+
+/* Collects every partition of r and of its copy through bytes, in ctx2. */
+static void expect_same_after_trip(kiln_rdd *r, kiln_context *ctx2, kiln_arena *a)
+{
+    kiln_rdd *copy = send(r, ctx2);
     assert_int_equal(copy->id, r->id);
     assert_int_equal(kiln_rdd_num_partitions(copy), kiln_rdd_num_partitions(r));
     kiln_value want = kt_collect(kiln_rdd_glom(r), a);
     kiln_value got = kt_collect(kiln_rdd_glom(copy), a);
     kt_expect_list(&got, &want);
-    kiln_buf_release(&b);
 }
 
 static int times_three(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
@@ -104,18 +111,6 @@ static void every_op_survives_the_trip(void **state)
     kt_rm_rf(dir);
     free(file);
     free(dir);
-}
-
-/* Decodes r's lineage into exec; returns the copy. */
-static kiln_rdd *send(kiln_rdd *r, kiln_context *exec)
-{
-    kiln_buf b;
-    kiln_buf_init(&b);
-    KT_OK(lineage_encode(r, &b));
-    kiln_rdd *copy = NULL;
-    KT_OK(lineage_decode(exec, b.data, b.len, &copy));
-    kiln_buf_release(&b);
-    return copy;
 }
 
 static void a_second_message_reuses_what_was_sent(void **state)
