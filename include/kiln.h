@@ -78,6 +78,9 @@ typedef struct kiln_metrics {
     int64_t merge_passes;   /* sorted runs merged in groups first (too many to read at once) */
     int64_t task_attempts;  /* task attempts run (reruns after a failure or a lost executor count) */
     int64_t failed_attempts;/* of those, the ones that failed */
+    int64_t lost_map_outputs;   /* cluster mode: map outputs lost with their executor */
+    int64_t remote_fetch_bytes; /* cluster mode: shuffle bytes fetched from other executors */
+    int64_t remote_fetch_us;    /* and the microseconds tasks waited for them */
     /* Process-wide: bytes held now / at most by all arenas and byte buffers,
      * the memory that holds records, encodings and blocks. */
     int64_t tracked_bytes, tracked_peak;

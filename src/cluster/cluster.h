@@ -8,8 +8,8 @@
  * Each slot is one connection running one task at a time: the driver sends
  * LAUNCH_TASK (the stage's lineage, docs/formats/lineage.md, and the task),
  * the executor answers TASK_RESULT, and sends HEARTBEAT on every connection
- * meanwhile. A map task writes its output into the driver's shuffle
- * directory (one host, so the executors share it); a result task sends its
+ * meanwhile. A map task keeps its output on its executor, which serves it
+ * to the others from its block server (blocks.h); a result task sends its
  * partition's records back and the action's own function runs on them in
  * the driver, unless the action ships a function of its own (count, stats,
  * save_as_text_file), which then runs on the executor. An executor that closes its connections or is silent past
@@ -31,6 +31,8 @@ int cluster_parse_master(const char *master, int *executors, int *cores, int *mb
 int cluster_start(kiln_context *ctx, int executors, int cores, int mb, kiln_cluster **out);
 /* Tells the executors to stop, waits for them (killing stragglers), frees. */
 void cluster_stop(kiln_cluster *c);
+/* Task slots connected so far (the application's cores). */
+int cluster_cores(const kiln_cluster *c);
 
 /* Runs task t (partition, attempt, ids set) of a stage on an executor: a map
  * task of dep when dep is set, else a result task whose records fn then
@@ -62,6 +64,8 @@ typedef struct task_msg {
     uint32_t nbroadcasts;
     const uint8_t *broadcasts; /* their encodings back to back */
     size_t broadcasts_len;
+    const uint8_t *locations;  /* the shuffles it reads: where their map outputs are (blocks.h) */
+    size_t locations_len;
 } task_msg;
 int task_msg_write(kiln_buf *b, const task_msg *m);
 int task_msg_read(const uint8_t *p, size_t n, task_msg *m);
@@ -78,6 +82,7 @@ typedef struct result_msg {
     const uint8_t *accs;        /* accumulator updates: (u64 id, bytes value)* */
     size_t accs_len;
     uint32_t naccs;
+    uint64_t fetch_bytes, fetch_us; /* remote shuffle bytes read, and the time waited for them */
 } result_msg;
 int result_msg_write(kiln_buf *b, const result_msg *m);
 /* error is copied into errbuf (size bytes). */

@@ -24,6 +24,7 @@ int task_msg_write(kiln_buf *b, const task_msg *m)
     net_put_u32(&w, m->first_broadcast);
     net_put_u32(&w, m->nbroadcasts);
     net_put_bytes(&w, m->broadcasts, m->broadcasts_len);
+    net_put_bytes(&w, m->locations, m->locations_len);
     return net_writer_finish(&w);
 }
 
@@ -42,6 +43,7 @@ int task_msg_read(const uint8_t *p, size_t n, task_msg *m)
     m->first_broadcast = net_get_u32(&r, "first broadcast");
     m->nbroadcasts = net_get_u32(&r, "broadcast count");
     m->broadcasts = net_get_bytes(&r, MAX_LINEAGE, &m->broadcasts_len, "broadcasts");
+    m->locations = net_get_bytes(&r, MAX_LINEAGE, &m->locations_len, "shuffle locations");
     int rc = net_reader_end(&r);
     if (rc == KILN_OK && (m->nbroadcasts > m->broadcasts_len || m->first_broadcast < 1))
         rc = kiln_set_error(KILN_ECORRUPT, "LAUNCH_TASK: %u broadcast values in %zu bytes",
@@ -64,6 +66,8 @@ int result_msg_write(kiln_buf *b, const result_msg *m)
     net_put_bytes(&w, m->records, m->records_len);
     net_put_u32(&w, m->naccs);
     net_put_bytes(&w, m->accs, m->accs_len);
+    net_put_u64(&w, m->fetch_bytes);
+    net_put_u64(&w, m->fetch_us);
     return net_writer_finish(&w);
 }
 
@@ -81,6 +85,8 @@ int result_msg_read(const uint8_t *p, size_t n, result_msg *m, char *errbuf, siz
     m->records = net_get_bytes(&r, SIZE_MAX, &m->records_len, "records");
     m->naccs = net_get_u32(&r, "accumulator count");
     m->accs = net_get_bytes(&r, SIZE_MAX, &m->accs_len, "accumulators");
+    m->fetch_bytes = net_get_u64(&r, "fetched bytes");
+    m->fetch_us = net_get_u64(&r, "fetch time");
     int rc = net_reader_end(&r);
     if (rc == KILN_OK && m->status > TASK_FETCH_FAILED)
         rc = kiln_set_error(KILN_ECORRUPT, "TASK_RESULT: status %u", m->status);

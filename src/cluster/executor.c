@@ -20,6 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "cluster/blocks.h"
 #include "cluster/cluster.h"
 #include "cluster/fnref.h"
 #include "net/net.h"
@@ -40,6 +46,11 @@ typedef struct executor {
     uint8_t secret[NET_SECRET_MAX];
     size_t secret_len;
     kiln_context *ctx;
+    uint64_t incarnation;        /* random: tells this process from a restarted one */
+    char block_host[NET_HOST_MAX];
+    int block_port;
+    block_server *blocks;        /* serves the map outputs held here */
+    block_fetcher *fetcher;      /* reads the others' */
     pthread_mutex_t decode_lock; /* lineages decode into the shared context */
     exec_slot *slots;
     _Atomic int live;
@@ -118,16 +129,41 @@ static int setup(executor *ex)
     if (!rc) rc = kiln_context_new(conf, &ex->ctx);
     kiln_conf_free(conf);
     if (rc) return rc;
-    /* Map outputs go where the driver and the other executors read them. */
+    /* Map outputs stay here (the directory given) and are served to the
+     * other executors; theirs are fetched. */
     block_codec codec;
     if ((rc = block_codec_parse(kiln_conf_get(ex->ctx->conf, "kiln.shuffle.compress.codec"), &codec)))
         return rc;
-    shuffle_store *shared = shuffle_store_attach(dir, codec);
-    if (!shared) return KILN_EIO;
+    shuffle_store *own = shuffle_store_new(dir, codec);
+    if (!own) return KILN_EIO;
     shuffle_store_free(ex->ctx->shuffles);
-    ex->ctx->shuffles = shared;
+    ex->ctx->shuffles = own;
+    if (!(ex->fetcher = block_fetcher_new(ex->secret, ex->secret_len))) return KILN_ENOMEM;
+    shuffle_store_set_remote(own, block_fetcher_fetch, ex->fetcher);
+    if (getrandom(&ex->incarnation, sizeof ex->incarnation, 0) != sizeof ex->incarnation)
+        return kiln_set_error(KILN_EIO, "executor: getrandom: %s", strerror(errno));
+    const char *host = getenv("KILN_EXECUTOR_HOST");
+    snprintf(ex->block_host, sizeof ex->block_host, "%s", host ? host : "");
     pthread_mutex_init(&ex->decode_lock, NULL);
     return KILN_OK;
+}
+
+/* Starts the block server on KILN_EXECUTOR_HOST, or else on the address this
+ * process reaches the driver from (fd: a connection to it). */
+static int start_block_server(executor *ex, int fd)
+{
+    if (!ex->block_host[0]) {
+        struct sockaddr_storage a;
+        socklen_t len = sizeof a;
+        if (getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+            return kiln_set_error(KILN_EIO, "executor: getsockname: %s", strerror(errno));
+        const void *addr = a.ss_family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)&a)->sin6_addr
+                                                   : (const void *)&((struct sockaddr_in *)&a)->sin_addr;
+        if (!inet_ntop(a.ss_family, addr, ex->block_host, sizeof ex->block_host))
+            return kiln_set_error(KILN_EIO, "executor: inet_ntop: %s", strerror(errno));
+    }
+    return block_server_start(ex->ctx->shuffles, ex->block_host, ex->secret, ex->secret_len,
+                              &ex->blocks, &ex->block_port);
 }
 
 /* ---- Tasks ------------------------------------------------------------------------ */
@@ -195,6 +231,7 @@ static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *ac
     }
     if (!rc) register_shuffles(ctx);
     if (!rc) rc = add_broadcasts(ctx, m);
+    if (!rc) rc = block_fetcher_update(ex->fetcher, m->locations, m->locations_len);
     pthread_mutex_unlock(&ex->decode_lock);
     kiln_task t = {.ctx = ctx, .job = (int)m->job, .stage = (int)m->stage,
                    .partition = (int)m->partition, .attempt = (int)m->attempt,
@@ -251,6 +288,7 @@ static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *ac
     res->accs = accs->data;
     res->accs_len = res->status == TASK_OK ? accs->len : 0;
     res->naccs = res->status == TASK_OK ? (uint32_t)t.naccs : 0;
+    block_fetcher_take_stats(&res->fetch_bytes, &res->fetch_us);
     *err = t.error; /* the caller frees */
     res->error = t.error ? t.error : "";
     free(t.accs);
@@ -274,6 +312,10 @@ static void *slot_main(void *arg)
     net_writer_init(&w, &reg);
     net_put_u32(&w, (uint32_t)ex->id);
     net_put_u32(&w, (uint32_t)s->index);
+    net_put_u32(&w, (uint32_t)ex->cores);
+    net_put_u64(&w, ex->incarnation);
+    net_put_str(&w, ex->block_host);
+    net_put_u32(&w, (uint32_t)ex->block_port);
     int rc = send_locked(s, NET_MSG_REGISTER_EXECUTOR, &reg);
     kiln_buf_release(&reg);
     while (rc == KILN_OK) {
@@ -346,6 +388,7 @@ void cluster_executor_main_if_asked(void)
         pthread_mutex_init(&s->write_lock, NULL);
         rc = open_slot(&ex, s);
     }
+    if (!rc) rc = start_block_server(&ex, ex.slots[0].fd);
     memset(ex.secret, 0, sizeof ex.secret);
     for (int i = 0; !rc && i < ex.cores; i++) {
         ex.live++;
@@ -365,8 +408,9 @@ void cluster_executor_main_if_asked(void)
         pthread_mutex_destroy(&ex.slots[i].write_lock);
     }
     free(ex.slots);
-    /* The driver owns the shared shuffle directory; the context's own
-     * scratch directory goes with it. */
+    /* The map outputs held here go with the context. */
+    block_server_stop(ex.blocks);
     kiln_context_free(ex.ctx);
+    block_fetcher_free(ex.fetcher);
     exit(0);
 }

@@ -180,6 +180,9 @@ struct kiln_context {
     _Atomic uint64_t spill_seq; /* unique spill file names */
     _Atomic int64_t spill_count, spill_bytes, merge_passes;
     _Atomic int64_t task_attempts, failed_attempts;
+    /* cluster mode: map outputs lost with their executor; shuffle bytes executors
+     * fetched from each other, and the time they waited for them */
+    _Atomic int64_t lost_map_outputs, remote_fetch_bytes, remote_fetch_us;
     shuffle_store *shuffles;
     block_store *blocks;
     pthread_mutex_t lock; /* accumulators, ids */

@@ -68,6 +68,9 @@ void kiln_context_metrics(const kiln_context *c, kiln_metrics *out)
                           .spill_bytes = atomic_load(&m->spill_bytes),
                           .merge_passes = atomic_load(&m->merge_passes),
                           .task_attempts = atomic_load(&m->task_attempts),
+                          .lost_map_outputs = atomic_load(&m->lost_map_outputs),
+                          .remote_fetch_bytes = atomic_load(&m->remote_fetch_bytes),
+                          .remote_fetch_us = atomic_load(&m->remote_fetch_us),
                           .failed_attempts = atomic_load(&m->failed_attempts)};
     mem_stats_read(&out->tracked_bytes, &out->tracked_peak);
 }

@@ -26,12 +26,20 @@ typedef struct shuffle_writer shuffle_writer;
  * everything in it by shuffle_store_free). Returns NULL with the error set. */
 shuffle_store *shuffle_store_new(const char *dir, block_codec codec);
 void shuffle_store_free(shuffle_store *s);
-/* A store over another process's directory (an executor writing into the
- * driver's, cluster mode on one host): freeing it leaves the files. */
-shuffle_store *shuffle_store_attach(const char *dir, block_codec codec);
-/* Records map output `map` of shuffle id as present (committed by another
- * process into this store's directory). */
+/* Records map output `map` of shuffle id as present (held by another
+ * process: the driver's view in cluster mode). */
 void shuffle_mark_done(shuffle_store *s, int id, int map);
+
+/* Cluster mode: map outputs this store does not hold are read through fn,
+ * which replaces seg's content with the bytes of segment `reduce` of map
+ * output `map` (the blocks as written) or returns KILN_EFETCH. */
+typedef int (*shuffle_remote_fn)(void *arg, int id, int map, int reduce, kiln_buf *seg);
+void shuffle_store_set_remote(shuffle_store *s, shuffle_remote_fn fn, void *arg);
+/* Where segment `reduce` of map output `map` lies, for serving it to a peer:
+ * the data file's path (size bytes), its first byte and length. KILN_EFETCH
+ * when this store does not hold the output (or its index is damaged). */
+int shuffle_segment_locate(shuffle_store *s, int id, int map, int reduce, char *path, size_t size,
+                           uint64_t *start, uint64_t *len);
 /* Declares shuffle id with nmaps map outputs of nreduce segments each. */
 int shuffle_register(shuffle_store *s, int id, int nmaps, int nreduce);
 /* Map outputs still missing (ascending), written to missing (capacity nmaps);

@@ -37,7 +37,8 @@ struct shuffle_store {
     shuffle_entry *e;
     size_t n, cap;
     uint64_t attempts; /* unique temporary names */
-    bool attached;     /* the directory is another process's: keep it */
+    shuffle_remote_fn remote; /* map outputs not held here (cluster mode) */
+    void *remote_arg;
 };
 
 /* Blocks moved to disk to free memory: the per-partition offsets into the
@@ -81,11 +82,10 @@ shuffle_store *shuffle_store_new(const char *dir, block_codec codec)
 
 static shuffle_entry *find(shuffle_store *s, int id);
 
-shuffle_store *shuffle_store_attach(const char *dir, block_codec codec)
+void shuffle_store_set_remote(shuffle_store *s, shuffle_remote_fn fn, void *arg)
 {
-    shuffle_store *s = shuffle_store_new(dir, codec);
-    if (s) s->attached = true;
-    return s;
+    s->remote = fn;
+    s->remote_arg = arg;
 }
 
 void shuffle_mark_done(shuffle_store *s, int id, int map)
@@ -99,7 +99,7 @@ void shuffle_mark_done(shuffle_store *s, int id, int map)
 void shuffle_store_free(shuffle_store *s)
 {
     if (!s) return;
-    if (!s->attached) (void)io_remove_tree(s->dir);
+    (void)io_remove_tree(s->dir);
     for (size_t i = 0; i < s->n; i++) free(s->e[i].done);
     free(s->e);
     free(s->dir);
@@ -474,6 +474,54 @@ static int segment_of(shuffle_store *s, int id, int m, int r, int nreduce, uint6
     return rc;
 }
 
+/* Whether map output m of shuffle id was committed into this store. */
+static bool held_here(shuffle_store *s, int id, int m)
+{
+    pthread_mutex_lock(&s->lock);
+    shuffle_entry *e = find(s, id);
+    bool held = e && m >= 0 && m < e->nmaps && e->done[m];
+    pthread_mutex_unlock(&s->lock);
+    return held;
+}
+
+int shuffle_segment_locate(shuffle_store *s, int id, int map, int reduce, char *path, size_t size,
+                           uint64_t *start, uint64_t *len)
+{
+    pthread_mutex_lock(&s->lock);
+    shuffle_entry *e = find(s, id);
+    int nreduce = e ? e->nreduce : 0;
+    bool held = e && map >= 0 && map < e->nmaps && e->done[map];
+    pthread_mutex_unlock(&s->lock);
+    if (!held || reduce < 0 || reduce >= nreduce)
+        return kiln_set_error(KILN_EFETCH, "shuffle %d, map output %d, partition %d is not held here",
+                              id, map, reduce);
+    uint64_t end = 0;
+    int rc = segment_of(s, id, map, reduce, nreduce, start, &end);
+    if (rc == KILN_OK) {
+        data_path(s, id, map, path, size, "data");
+        *len = end - *start;
+    }
+    return rc;
+}
+
+/* Loads segment `reduce` of map output m into seg: from this store's files,
+ * or through the remote hook when another process holds it. *where names it
+ * for messages. */
+static int load_segment(shuffle_store *s, int id, int m, int reduce, int nreduce, kiln_buf *seg,
+                        uint64_t *start, char *where, size_t size)
+{
+    *start = 0;
+    if (s->remote && !held_here(s, id, m)) {
+        snprintf(where, size, "a remote map output");
+        return s->remote(s->remote_arg, id, m, reduce, seg);
+    }
+    uint64_t end = 0;
+    data_path(s, id, m, where, size, "data");
+    int rc = segment_of(s, id, m, reduce, nreduce, start, &end);
+    if (rc == KILN_OK) rc = read_at(where, *start, (size_t)(end - *start), seg);
+    return rc;
+}
+
 int shuffle_read(shuffle_store *s, int id, int reduce,
                  int (*fn)(void *arg, const uint8_t *p, size_t n), void *arg, int *failed_map)
 {
@@ -487,10 +535,8 @@ int shuffle_read(shuffle_store *s, int id, int reduce,
     int rc = KILN_OK;
     char path[4096];
     for (int m = 0; m < nmaps && rc == KILN_OK; m++) {
-        uint64_t start = 0, end = 0;
-        data_path(s, id, m, path, sizeof path, "data");
-        rc = segment_of(s, id, m, reduce, nreduce, &start, &end);
-        if (rc == KILN_OK) rc = read_at(path, start, (size_t)(end - start), &seg);
+        uint64_t start = 0;
+        rc = load_segment(s, id, m, reduce, nreduce, &seg, &start, path, sizeof path);
         for (size_t off = 0; rc == KILN_OK && off < seg.len;) {
             size_t used;
             rc = block_decode(seg.data + off, seg.len - off, &used, &raw);
@@ -542,10 +588,9 @@ int shuffle_cursor_next(shuffle_cursor *c, const uint8_t **p, size_t *n, int *fa
     char path[4096];
     while (c->map < 0 || c->off >= c->seg.len) {
         if (++c->map >= c->nmaps) return 0;
-        uint64_t start = 0, end = 0;
-        int rc = segment_of(c->s, c->id, c->map, c->reduce, c->nreduce, &start, &end);
-        data_path(c->s, c->id, c->map, path, sizeof path, "data");
-        if (rc == KILN_OK) rc = read_at(path, start, (size_t)(end - start), &c->seg);
+        uint64_t start;
+        int rc = load_segment(c->s, c->id, c->map, c->reduce, c->nreduce, &c->seg, &start, path,
+                              sizeof path);
         if (rc) {
             *failed_map = c->map;
             return rc;
@@ -554,7 +599,10 @@ int shuffle_cursor_next(shuffle_cursor *c, const uint8_t **p, size_t *n, int *fa
     }
     size_t used;
     if (block_decode(c->seg.data + c->off, c->seg.len - c->off, &used, &c->raw)) {
-        data_path(c->s, c->id, c->map, path, sizeof path, "data");
+        if (c->s->remote && !held_here(c->s, c->id, c->map))
+            snprintf(path, sizeof path, "a remote map output");
+        else
+            data_path(c->s, c->id, c->map, path, sizeof path, "data");
         *failed_map = c->map;
         return kiln_set_error(KILN_EFETCH, "shuffle %d, map output %d: %s in %s", c->id, c->map,
                               kiln_last_error(), path);

@@ -1,0 +1,246 @@
+/*
+ * cluster/block_fetch.c - an executor's fetcher of remote map outputs
+ * (blocks.h). Each task brings the locations of the shuffles it reads
+ * (which executor holds which map output, and where their block servers
+ * listen); the shuffle store calls block_fetcher_fetch for every map output
+ * this executor does not hold. Authenticated connections to each peer are
+ * kept and reused, one request at a time on each.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cluster/blocks.h"
+
+enum { CONNECT_TIMEOUT_MS = 10000, FETCH_TIMEOUT_MS = 120000, MAX_IDLE = 16,
+       MAX_PEERS = 65536, MAX_MAPS = 1 << 24 };
+#define MAX_SEGMENT (1u << 31)
+
+typedef struct peer {
+    uint32_t exec;
+    char host[NET_HOST_MAX];
+    int port;
+    int idle[MAX_IDLE]; /* authenticated connections not in use */
+    int nidle;
+} peer;
+
+typedef struct shuffle_locs {
+    int id, nmaps;
+    uint32_t *exec; /* per map: the executor holding it, UINT32_MAX if none */
+} shuffle_locs;
+
+struct block_fetcher {
+    pthread_mutex_t lock;
+    uint8_t secret[NET_SECRET_MAX];
+    size_t secret_len;
+    peer *peers;
+    size_t npeers, cap_peers;
+    shuffle_locs *shuffles;
+    size_t nshuffles, cap_shuffles;
+};
+
+static __thread uint64_t fetched_bytes, fetched_us;
+
+block_fetcher *block_fetcher_new(const uint8_t *secret, size_t len)
+{
+    block_fetcher *f = len <= NET_SECRET_MAX ? calloc(1, sizeof *f) : NULL;
+    if (!f) return NULL;
+    memcpy(f->secret, secret, len);
+    f->secret_len = len;
+    pthread_mutex_init(&f->lock, NULL);
+    return f;
+}
+
+void block_fetcher_free(block_fetcher *f)
+{
+    if (!f) return;
+    for (size_t i = 0; i < f->npeers; i++)
+        for (int k = 0; k < f->peers[i].nidle; k++) net_close(f->peers[i].idle[k]);
+    for (size_t i = 0; i < f->nshuffles; i++) free(f->shuffles[i].exec);
+    free(f->peers);
+    free(f->shuffles);
+    memset(f->secret, 0, sizeof f->secret);
+    pthread_mutex_destroy(&f->lock);
+    free(f);
+}
+
+/* Caller holds the lock. */
+static peer *find_peer(block_fetcher *f, uint32_t exec)
+{
+    for (size_t i = 0; i < f->npeers; i++)
+        if (f->peers[i].exec == exec) return &f->peers[i];
+    return NULL;
+}
+
+static shuffle_locs *find_shuffle(block_fetcher *f, int id)
+{
+    for (size_t i = 0; i < f->nshuffles; i++)
+        if (f->shuffles[i].id == id) return &f->shuffles[i];
+    return NULL;
+}
+
+/* Caller holds the lock. A peer's address never changes (a restarted
+ * executor is a new peer), so a known one is kept with its connections. */
+static int add_peer(block_fetcher *f, uint32_t exec, const char *host, int port)
+{
+    if (find_peer(f, exec)) return KILN_OK;
+    if (grow_for_one((void **)&f->peers, f->npeers, &f->cap_peers, sizeof *f->peers, 8))
+        return KILN_ENOMEM;
+    peer *p = &f->peers[f->npeers++];
+    *p = (peer){.exec = exec, .port = port};
+    snprintf(p->host, sizeof p->host, "%s", host);
+    return KILN_OK;
+}
+
+static int set_shuffle(block_fetcher *f, int id, int nmaps, const uint32_t *exec)
+{
+    shuffle_locs *s = find_shuffle(f, id);
+    if (!s) {
+        if (grow_for_one((void **)&f->shuffles, f->nshuffles, &f->cap_shuffles,
+                         sizeof *f->shuffles, 8))
+            return KILN_ENOMEM;
+        s = &f->shuffles[f->nshuffles++];
+        *s = (shuffle_locs){.id = id};
+    }
+    if (s->nmaps != nmaps) {
+        uint32_t *e = realloc(s->exec, sizeof *e * ((size_t)nmaps + 1));
+        if (!e) return KILN_ENOMEM;
+        s->exec = e;
+        s->nmaps = nmaps;
+    }
+    memcpy(s->exec, exec, sizeof *exec * (size_t)nmaps);
+    return KILN_OK;
+}
+
+int block_fetcher_update(block_fetcher *f, const uint8_t *p, size_t n)
+{
+    if (n == 0) return KILN_OK;
+    net_reader r;
+    net_reader_init(&r, p, n, "shuffle locations");
+    int rc = KILN_OK;
+    pthread_mutex_lock(&f->lock);
+    uint32_t npeers = net_get_u32(&r, "peers");
+    if (npeers > MAX_PEERS) rc = kiln_set_error(KILN_ECORRUPT, "shuffle locations: %u peers", npeers);
+    for (uint32_t i = 0; i < npeers && rc == KILN_OK && !r.err; i++) {
+        char host[NET_HOST_MAX];
+        uint32_t exec = net_get_u32(&r, "executor");
+        net_get_str(&r, host, sizeof host, "host");
+        uint32_t port = net_get_u32(&r, "port");
+        if (r.err) break;
+        if (port == 0 || port > 65535)
+            rc = kiln_set_error(KILN_ECORRUPT, "shuffle locations: port %u", port);
+        else
+            rc = add_peer(f, exec, host, (int)port);
+    }
+    uint32_t nshuffles = rc ? 0 : net_get_u32(&r, "shuffles");
+    for (uint32_t i = 0; i < nshuffles && rc == KILN_OK && !r.err; i++) {
+        uint32_t id = net_get_u32(&r, "shuffle"), nmaps = net_get_u32(&r, "maps");
+        if (r.err) break;
+        if (id > INT32_MAX || nmaps > MAX_MAPS || (size_t)nmaps * 4 > r.len - r.off) {
+            rc = kiln_set_error(KILN_ECORRUPT, "shuffle locations: shuffle %u of %u maps", id, nmaps);
+            break;
+        }
+        const uint8_t *raw = net_get_raw(&r, (size_t)nmaps * 4, "executors");
+        uint32_t *exec = malloc(sizeof *exec * ((size_t)nmaps + 1));
+        if (!exec) rc = KILN_ENOMEM;
+        for (uint32_t m = 0; exec && m < nmaps; m++)
+            exec[m] = (uint32_t)raw[4 * m] | (uint32_t)raw[4 * m + 1] << 8 |
+                      (uint32_t)raw[4 * m + 2] << 16 | (uint32_t)raw[4 * m + 3] << 24;
+        if (exec) rc = set_shuffle(f, (int)id, (int)nmaps, exec);
+        free(exec);
+    }
+    if (rc == KILN_OK) rc = net_reader_end(&r);
+    pthread_mutex_unlock(&f->lock);
+    return rc;
+}
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* One request on an authenticated connection. *reusable says whether the
+ * connection may serve another. */
+static int request(int fd, int id, int map, int reduce, const char *name, kiln_buf *seg,
+                   bool *reusable)
+{
+    kiln_buf req;
+    kiln_buf_init(&req);
+    net_writer w;
+    net_writer_init(&w, &req);
+    net_put_u32(&w, (uint32_t)id);
+    net_put_u32(&w, (uint32_t)map);
+    net_put_u32(&w, (uint32_t)reduce);
+    int rc = net_writer_finish(&w);
+    if (rc == KILN_OK) rc = net_send_frame(fd, NET_MSG_FETCH_BLOCK, req.data, req.len, FETCH_TIMEOUT_MS, name);
+    kiln_buf_release(&req);
+    net_frame f = {0};
+    if (rc == KILN_OK) rc = net_recv_frame(fd, MAX_SEGMENT, FETCH_TIMEOUT_MS, name, &f);
+    *reusable = false;
+    if (rc == KILN_OK && f.type == NET_MSG_BLOCK_DATA) {
+        kiln_buf_release(seg);
+        *seg = f.payload; /* the frame's buffer becomes the segment */
+        kiln_buf_init(&f.payload);
+        *reusable = true;
+    } else if (rc == KILN_OK && f.type == NET_MSG_ERROR) {
+        int code;
+        char msg[NET_ERROR_MAX_MESSAGE];
+        rc = net_msg_error_read(&f, name, &code, msg, sizeof msg);
+        *reusable = rc == KILN_OK;
+        if (rc == KILN_OK) rc = kiln_set_error(KILN_EFETCH, "%s: %s", name, msg);
+    } else if (rc == KILN_OK) {
+        rc = kiln_set_error(KILN_ECORRUPT, "%s answered a fetch with %s", name, net_msg_name(f.type));
+    }
+    net_frame_release(&f);
+    return rc;
+}
+
+int block_fetcher_fetch(void *arg, int id, int map, int reduce, kiln_buf *seg)
+{
+    block_fetcher *f = arg;
+    uint64_t started = now_us();
+    pthread_mutex_lock(&f->lock);
+    shuffle_locs *s = find_shuffle(f, id);
+    uint32_t exec = s && map < s->nmaps ? s->exec[map] : UINT32_MAX;
+    peer *p = exec == UINT32_MAX ? NULL : find_peer(f, exec);
+    char host[NET_HOST_MAX];
+    int port = p ? p->port : 0, fd = p && p->nidle ? p->idle[--p->nidle] : -1;
+    if (p) snprintf(host, sizeof host, "%s", p->host);
+    pthread_mutex_unlock(&f->lock);
+    if (!p)
+        return kiln_set_error(KILN_EFETCH, "shuffle %d, map output %d: no executor holds it", id, map);
+    char name[NET_HOST_MAX + 48];
+    snprintf(name, sizeof name, "the block server at %s:%d", host, port);
+    int rc = KILN_OK;
+    if (fd < 0) {
+        rc = net_connect(host, port, CONNECT_TIMEOUT_MS, &fd);
+        if (rc == KILN_OK) rc = net_auth_client(fd, f->secret, f->secret_len, CONNECT_TIMEOUT_MS, name);
+    }
+    bool reusable = false;
+    if (rc == KILN_OK) rc = request(fd, id, map, reduce, name, seg, &reusable);
+    if (reusable) {
+        pthread_mutex_lock(&f->lock);
+        p = find_peer(f, exec);
+        if (p && p->nidle < MAX_IDLE) p->idle[p->nidle++] = fd, fd = -1;
+        pthread_mutex_unlock(&f->lock);
+    }
+    net_close(fd);
+    if (rc == KILN_OK) {
+        fetched_bytes += seg->len;
+        fetched_us += now_us() - started;
+    } else if (rc != KILN_EFETCH) {
+        rc = kiln_set_error(KILN_EFETCH, "shuffle %d, map output %d: %s", id, map, kiln_last_error());
+    }
+    return rc;
+}
+
+void block_fetcher_take_stats(uint64_t *bytes, uint64_t *us)
+{
+    *bytes = fetched_bytes;
+    *us = fetched_us;
+    fetched_bytes = fetched_us = 0;
+}

@@ -1,0 +1,176 @@
+/*
+ * cluster/block_server.c - every executor's block server (blocks.h): serves
+ * the segments of the map outputs it holds to the other executors' reduce
+ * tasks.
+ *
+ * One listening socket, one accept thread, one thread per connection. A
+ * connection must pass the HMAC handshake (src/net/auth.c) before its first
+ * request; then each FETCH_BLOCK (shuffle, map, reduce) is answered with
+ * BLOCK_DATA, whose payload is the segment's bytes as written, copied from
+ * the data file to the socket by the kernel (sendfile), or with ERROR when
+ * the output is not held here. Requests come one at a time per connection,
+ * so a fetcher keeps a connection and reuses it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cluster/blocks.h"
+
+enum { AUTH_TIMEOUT_MS = 10000, SEND_TIMEOUT_MS = 120000, ACCEPT_POLL_MS = 200 };
+
+struct block_server {
+    shuffle_store *store;
+    uint8_t secret[NET_SECRET_MAX];
+    size_t secret_len;
+    int lfd;
+    _Atomic bool stopping;
+    pthread_t thread;
+};
+
+typedef struct conn_arg {
+    block_server *bs;
+    int fd;
+    char peer[64];
+} conn_arg;
+
+/* Sends len bytes of the file at path from start as the payload of one
+ * BLOCK_DATA frame. */
+static int send_segment(int fd, const char *path, uint64_t start, uint64_t len, const char *peer)
+{
+    if (len > UINT32_MAX)
+        return kiln_set_error(KILN_EINVAL, "a shuffle segment of %llu bytes is too large to send",
+                              (unsigned long long)len);
+    int in = open(path, O_RDONLY | O_CLOEXEC);
+    if (in < 0) return kiln_set_error(KILN_EFETCH, "cannot open %s: %s", path, strerror(errno));
+    uint8_t hdr[NET_HEADER_SIZE];
+    net_frame_header_write(hdr, NET_MSG_BLOCK_DATA, (uint32_t)len);
+    int64_t deadline = net_deadline(SEND_TIMEOUT_MS);
+    int rc = KILN_OK;
+    for (size_t sent = 0; sent < sizeof hdr && rc == KILN_OK;) {
+        ssize_t w = send(fd, hdr + sent, sizeof hdr - sent, MSG_NOSIGNAL);
+        if (w > 0) sent += (size_t)w;
+        else if (w < 0 && errno == EAGAIN) rc = net_wait(fd, POLLOUT, deadline, "sending a block", peer);
+        else if (!(w < 0 && errno == EINTR)) rc = kiln_set_error(KILN_EIO, "%s: %s", peer, strerror(errno));
+    }
+    off_t off = (off_t)start;
+    uint64_t left = len;
+    while (rc == KILN_OK && left > 0) {
+        ssize_t w = sendfile(fd, in, &off, left > (1u << 30) ? (1u << 30) : (size_t)left);
+        if (w > 0) left -= (uint64_t)w;
+        else if (w < 0 && errno == EAGAIN) rc = net_wait(fd, POLLOUT, deadline, "sending a block", peer);
+        else if (w == 0) rc = kiln_set_error(KILN_EIO, "%s is shorter than its index says", path);
+        else if (errno != EINTR) rc = kiln_set_error(KILN_EIO, "sending %s to %s: %s", path, peer, strerror(errno));
+    }
+    close(in);
+    return rc;
+}
+
+/* Answers one request; an error that leaves the stream intact is sent as
+ * ERROR and the connection goes on. */
+static int serve_one(block_server *bs, int fd, const net_frame *f, const char *peer)
+{
+    net_reader r;
+    net_reader_init(&r, f->payload.data, f->payload.len, "FETCH_BLOCK");
+    uint32_t id = net_get_u32(&r, "shuffle"), map = net_get_u32(&r, "map"),
+             reduce = net_get_u32(&r, "reduce");
+    if (f->type != NET_MSG_FETCH_BLOCK || net_reader_end(&r) || id > INT32_MAX ||
+        map > INT32_MAX || reduce > INT32_MAX)
+        return kiln_set_error(KILN_ECORRUPT, "%s sent a bad %s", peer, net_msg_name(f->type));
+    char path[4096];
+    uint64_t start, len;
+    int rc = shuffle_segment_locate(bs->store, (int)id, (int)map, (int)reduce, path, sizeof path,
+                                    &start, &len);
+    if (rc == KILN_OK) return send_segment(fd, path, start, len, peer);
+    kiln_buf b;
+    kiln_buf_init(&b);
+    rc = net_msg_error_write(&b, rc, kiln_last_error());
+    if (rc == KILN_OK) rc = net_send_frame(fd, NET_MSG_ERROR, b.data, b.len, SEND_TIMEOUT_MS, peer);
+    kiln_buf_release(&b);
+    return rc;
+}
+
+static void *conn_main(void *arg)
+{
+    conn_arg *c = arg;
+    block_server *bs = c->bs;
+    int rc = net_auth_server(c->fd, bs->secret, bs->secret_len, AUTH_TIMEOUT_MS, c->peer);
+    if (rc) LOG(LOG_WARN, "blocks", "refused a connection from %s: %s", c->peer, kiln_last_error());
+    while (rc == KILN_OK && !bs->stopping) {
+        net_frame f = {0};
+        /* A fetcher may keep an idle connection for the whole application. */
+        if ((rc = net_recv_frame(c->fd, 64, -1, c->peer, &f))) break;
+        rc = serve_one(bs, c->fd, &f, c->peer);
+        net_frame_release(&f);
+    }
+    net_close(c->fd);
+    free(c);
+    return NULL;
+}
+
+static void *accept_main(void *arg)
+{
+    block_server *bs = arg;
+    while (!bs->stopping) {
+        int fd;
+        char peer[48];
+        if (net_accept(bs->lfd, ACCEPT_POLL_MS, &fd, peer, sizeof peer)) continue;
+        conn_arg *c = malloc(sizeof *c);
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (c) {
+            *c = (conn_arg){.bs = bs, .fd = fd};
+            snprintf(c->peer, sizeof c->peer, "fetcher %s", peer);
+        }
+        if (!c || pthread_create(&t, &attr, conn_main, c)) {
+            net_close(fd);
+            free(c);
+        }
+        pthread_attr_destroy(&attr);
+    }
+    return NULL;
+}
+
+int block_server_start(shuffle_store *store, const char *host, const uint8_t *secret, size_t len,
+                       block_server **out, int *port)
+{
+    if (len > NET_SECRET_MAX) return kiln_set_error(KILN_EINVAL, "block server: secret too long");
+    block_server *bs = calloc(1, sizeof *bs);
+    if (!bs) return kiln_set_error(KILN_ENOMEM, "out of memory");
+    bs->store = store;
+    memcpy(bs->secret, secret, len);
+    bs->secret_len = len;
+    int rc = net_listen(host, 0, 64, &bs->lfd, port);
+    if (rc == KILN_OK && pthread_create(&bs->thread, NULL, accept_main, bs)) {
+        net_close(bs->lfd);
+        rc = kiln_set_error(KILN_ENOMEM, "block server: cannot start a thread");
+    }
+    if (rc) {
+        memset(bs->secret, 0, sizeof bs->secret);
+        free(bs);
+        return rc;
+    }
+    *out = bs;
+    return KILN_OK;
+}
+
+void block_server_stop(block_server *bs)
+{
+    if (!bs) return;
+    bs->stopping = true;
+    pthread_join(bs->thread, NULL);
+    net_close(bs->lfd);
+    /* Connection threads still serving hold bs: the process exits next, so
+     * bs is left to it rather than freed under them. */
+    memset(bs->secret, 0, sizeof bs->secret);
+}

@@ -1,0 +1,60 @@
+/*
+ * cluster/blocks.h - moving shuffle blocks between executors (cluster
+ * mode): where each map output lives (the driver's map output tracker and
+ * the locations it sends with each task), every executor's block server,
+ * and the fetcher its reduce tasks read remote map outputs through.
+ * Wire formats: docs/formats/protocol.md ("Shuffle blocks").
+ */
+#ifndef KILN_CLUSTER_BLOCKS_H
+#define KILN_CLUSTER_BLOCKS_H
+
+#include "engine/engine.h"
+#include "net/net.h"
+
+#pragma GCC visibility push(hidden)
+
+/* ---- The driver's map output tracker (map_tracker.c) -------------------------- */
+
+typedef struct map_tracker map_tracker;
+map_tracker *map_tracker_new(void);
+void map_tracker_free(map_tracker *t);
+/* Executor `exec` (the driver's index for it) serves its blocks at host:port. */
+int map_tracker_add_executor(map_tracker *t, uint32_t exec, const char *host, int port);
+/* Map output `map` of shuffle id (nmaps outputs) is held by exec. */
+int map_tracker_record(map_tracker *t, int id, int nmaps, int map, uint32_t exec);
+/* Forgets every output exec held: calls lost(arg, id, map) for each, and
+ * returns how many. */
+int map_tracker_lose_executor(map_tracker *t, uint32_t exec,
+                              void (*lost)(void *arg, int id, int map), void *arg);
+/* Appends the locations a task computing partitions of rdd needs (the
+ * shuffles it reads, and the executors holding their outputs) to out. */
+int map_tracker_encode_for(map_tracker *t, const kiln_rdd *rdd, kiln_buf *out);
+
+/* ---- The executor's block server (block_server.c) ----------------------------- */
+
+typedef struct block_server block_server;
+/* Listens on host (port chosen by the system, written to *port) and serves
+ * the segments store holds to peers that prove they hold secret. */
+int block_server_start(shuffle_store *store, const char *host, const uint8_t *secret, size_t len,
+                       block_server **out, int *port);
+void block_server_stop(block_server *bs);
+
+/* ---- The executor's fetcher (block_fetch.c) ------------------------------------ */
+
+typedef struct block_fetcher block_fetcher;
+block_fetcher *block_fetcher_new(const uint8_t *secret, size_t len);
+void block_fetcher_free(block_fetcher *f);
+/* Takes the locations sent with a task (map_tracker_encode_for). */
+int block_fetcher_update(block_fetcher *f, const uint8_t *p, size_t n);
+/* The shuffle store's remote hook (shuffle_remote_fn; arg is the fetcher):
+ * fetches segment `reduce` of map output `map` from the executor holding
+ * it. KILN_EFETCH naming the peer when it is unknown, unreachable or does
+ * not hold it. */
+int block_fetcher_fetch(void *arg, int id, int map, int reduce, kiln_buf *seg);
+/* Bytes fetched from peers and the microseconds spent waiting for them by
+ * the calling thread since it last asked (then reset). */
+void block_fetcher_take_stats(uint64_t *bytes, uint64_t *us);
+
+#pragma GCC visibility pop
+
+#endif

@@ -1,0 +1,475 @@
+/*
+ * cluster/driver.c - the driver's side of cluster mode (cluster.h):
+ * accepting executors' connections, handing tasks to their slots, tracking
+ * where map outputs live, and losing executors.
+ *
+ * Executors are started by someone else (local_cluster.c forks them, or a
+ * standalone cluster's workers do) and connect here: one connection per
+ * task slot, each authenticated (src/net/auth.c) before its first message,
+ * REGISTER_EXECUTOR, then one task at a time. The listener stays open for
+ * the application's life, so executors restarted by their worker join
+ * later; an accepted connection that asks for a file (FETCH_FILE, a worker
+ * fetching the program) is served by the file server.
+ *
+ * An executor that closes a connection or is silent past
+ * kiln.network.timeout is lost: all its slots are dropped (the others'
+ * sockets are shut down, so their waits end at once), the map outputs it
+ * held are forgotten (the scheduler computes them again), and nothing more
+ * is read from it, so its late results are ignored.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cluster/blocks.h"
+#include "cluster/driver.h"
+#include "cluster/fnref.h"
+
+enum { AUTH_TIMEOUT_MS = 10000, ACCEPT_POLL_MS = 200, MAX_TASK_FRAME = 1u << 30,
+       MAX_SLOTS = 1 << 16 };
+
+/* A duration as Spark writes them: "120s", "1500ms", "2min", "1h", or a
+ * bare number of seconds. */
+static int parse_duration_ms(const char *s, int64_t *ms)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || v < 0) return KILN_EINVAL;
+    double scale = !*end || !strcmp(end, "s") ? 1000 : !strcmp(end, "ms") ? 1
+                 : !strcmp(end, "min") || !strcmp(end, "m") ? 60000 : !strcmp(end, "h") ? 3600000 : -1;
+    if (scale < 0) return KILN_EINVAL;
+    *ms = (int64_t)(v * scale);
+    return KILN_OK;
+}
+
+/* ---- Accepting executors --------------------------------------------------- */
+
+typedef struct conn_arg {
+    kiln_cluster *c;
+    int fd;
+    char peer[64];
+} conn_arg;
+
+/* Caller holds the lock. The executor registered as (id, incarnation),
+ * created on its first slot. */
+static int executor_of(kiln_cluster *c, uint32_t id, uint64_t incarnation, uint32_t nslots,
+                       const char *host, uint32_t port)
+{
+    for (size_t i = 0; i < c->nexecs; i++)
+        if (c->execs[i].id == id && c->execs[i].incarnation == incarnation) return (int)i;
+    if (grow_for_one((void **)&c->execs, c->nexecs, &c->cap_execs, sizeof *c->execs, 8) ||
+        map_tracker_add_executor(c->tracker, (uint32_t)c->nexecs, host, (int)port))
+        return KILN_ENOMEM;
+    c->execs[c->nexecs] = (exec_rec){.id = id, .incarnation = incarnation, .nslots = (int)nslots};
+    return (int)c->nexecs++;
+}
+
+/* Reads REGISTER_EXECUTOR and adds the connection as a slot. */
+static int register_slot(kiln_cluster *c, int fd, const net_frame *f, const char *peer)
+{
+    net_reader r;
+    net_reader_init(&r, f->payload.data, f->payload.len, "REGISTER_EXECUTOR");
+    uint32_t id = net_get_u32(&r, "executor"), index = net_get_u32(&r, "slot"),
+             nslots = net_get_u32(&r, "slots");
+    uint64_t incarnation = net_get_u64(&r, "incarnation");
+    char host[NET_HOST_MAX];
+    net_get_str(&r, host, sizeof host, "block server host");
+    uint32_t port = net_get_u32(&r, "block server port");
+    int rc = net_reader_end(&r);
+    if (rc == KILN_OK && (index >= nslots || nslots > MAX_SLOTS || port == 0 || port > 65535))
+        rc = kiln_set_error(KILN_ECORRUPT, "REGISTER_EXECUTOR from %s: slot %u of %u, port %u",
+                            peer, index, nslots, port);
+    if (rc) return rc;
+    pthread_mutex_lock(&c->lock);
+    int e = c->stopping ? KILN_ESTATE : executor_of(c, id, incarnation, nslots, host, port);
+    slot *s = e < 0 ? NULL : calloc(1, sizeof *s);
+    if (s && !grow_for_one((void **)&c->slots, c->nslots, &c->cap_slots, sizeof *c->slots, 16)) {
+        *s = (slot){.fd = fd, .exec = e, .dead = c->execs[e].lost};
+        snprintf(s->peer, sizeof s->peer, "executor %u", id);
+        c->slots[c->nslots++] = s;
+        c->execs[e].connected++;
+        pthread_cond_broadcast(&c->cond);
+    } else {
+        free(s);
+        s = NULL;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return s ? KILN_OK : e < 0 ? e : KILN_ENOMEM;
+}
+
+static void *conn_main(void *arg)
+{
+    conn_arg *a = arg;
+    kiln_cluster *c = a->c;
+    net_frame f = {0};
+    int rc = net_auth_server(a->fd, c->secret, c->secret_len, AUTH_TIMEOUT_MS, a->peer);
+    if (!rc) rc = net_recv_frame(a->fd, 4096, AUTH_TIMEOUT_MS, a->peer, &f);
+    bool kept = false;
+    if (!rc && f.type == NET_MSG_REGISTER_EXECUTOR) {
+        rc = register_slot(c, a->fd, &f, a->peer);
+        kept = rc == KILN_OK;
+    } else if (!rc && c->serve_file) {
+        rc = c->serve_file(c->serve_arg, a->fd, &f, a->peer);
+    } else if (!rc) {
+        rc = kiln_set_error(KILN_ECORRUPT, "%s sent %s first", a->peer, net_msg_name(f.type));
+    }
+    if (rc) LOG(LOG_WARN, "cluster", "refused a connection from %s: %s", a->peer, kiln_last_error());
+    net_frame_release(&f);
+    if (!kept) net_close(a->fd);
+    free(a);
+    pthread_mutex_lock(&c->lock);
+    c->handlers--;
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+static void *accept_main(void *arg)
+{
+    kiln_cluster *c = arg;
+    while (!c->stopping) {
+        int fd;
+        char peer[48];
+        if (net_accept(c->lfd, ACCEPT_POLL_MS, &fd, peer, sizeof peer)) continue;
+        conn_arg *a = malloc(sizeof *a);
+        if (a) {
+            *a = (conn_arg){.c = c, .fd = fd};
+            snprintf(a->peer, sizeof a->peer, "connection from %s", peer);
+        }
+        pthread_mutex_lock(&c->lock);
+        c->handlers++;
+        pthread_mutex_unlock(&c->lock);
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (!a || pthread_create(&t, &attr, conn_main, a)) {
+            net_close(fd);
+            free(a);
+            pthread_mutex_lock(&c->lock);
+            c->handlers--;
+            pthread_mutex_unlock(&c->lock);
+        }
+        pthread_attr_destroy(&attr);
+    }
+    return NULL;
+}
+
+int driver_new(kiln_context *ctx, const char *host, const uint8_t *secret, size_t len,
+               kiln_cluster **out)
+{
+    kiln_cluster *c = len <= NET_SECRET_MAX ? calloc(1, sizeof *c) : NULL;
+    if (!c) return kiln_set_error(KILN_ENOMEM, "out of memory");
+    c->ctx = ctx;
+    memcpy(c->secret, secret, len);
+    c->secret_len = len;
+    c->lfd = -1;
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->cond, NULL);
+    const char *t = kiln_conf_get(ctx->conf, "kiln.network.timeout");
+    int64_t ms = 120000;
+    int rc = KILN_OK;
+    if (t && (parse_duration_ms(t, &ms) || ms < 100))
+        rc = kiln_set_error(KILN_ECONF, "kiln.network.timeout: expected a duration like 120s or "
+                                        "1500ms, got '%s'", t);
+    c->timeout_ms = (int)(ms > INT32_MAX ? INT32_MAX : ms);
+    if (!rc && !(c->tracker = map_tracker_new())) rc = kiln_set_error(KILN_ENOMEM, "out of memory");
+    if (!rc) rc = net_listen(host, 0, 128, &c->lfd, &c->port);
+    if (!rc && pthread_create(&c->acceptor, NULL, accept_main, c))
+        rc = kiln_set_error(KILN_ENOMEM, "cannot start the driver's accept thread");
+    else if (!rc)
+        c->accepting = true;
+    if (rc) {
+        driver_free(c);
+        return rc;
+    }
+    *out = c;
+    return KILN_OK;
+}
+
+int driver_wait_slots(kiln_cluster *c, int want, int timeout_ms, bool (*gone)(kiln_cluster *c))
+{
+    int64_t deadline = net_deadline(timeout_ms);
+    pthread_mutex_lock(&c->lock);
+    while ((int)c->nslots < want && net_remaining_ms(deadline) > 0 && !(gone && gone(c))) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&c->cond, &c->lock, &ts);
+    }
+    int got = (int)c->nslots;
+    pthread_mutex_unlock(&c->lock);
+    return got;
+}
+
+void driver_free(kiln_cluster *c)
+{
+    if (!c) return;
+    pthread_mutex_lock(&c->lock);
+    c->stopping = true;
+    pthread_mutex_unlock(&c->lock);
+    if (c->accepting) pthread_join(c->acceptor, NULL);
+    net_close(c->lfd);
+    for (size_t i = 0; i < c->nslots; i++) {
+        slot *s = c->slots[i];
+        if (!s->dead) net_send_frame(s->fd, NET_MSG_SHUTDOWN, NULL, 0, 1000, "executor");
+        net_close(s->fd);
+        free(s);
+    }
+    /* Connection handlers still authenticating hold c: wait for them. */
+    pthread_mutex_lock(&c->lock);
+    while (c->handlers > 0) pthread_cond_wait(&c->cond, &c->lock);
+    pthread_mutex_unlock(&c->lock);
+    memset(c->secret, 0, sizeof c->secret);
+    map_tracker_free(c->tracker);
+    pthread_mutex_destroy(&c->lock);
+    pthread_cond_destroy(&c->cond);
+    free(c->slots);
+    free(c->execs);
+    free(c);
+}
+
+int cluster_cores(const kiln_cluster *c)
+{
+    pthread_mutex_lock((pthread_mutex_t *)&c->lock);
+    int n = (int)c->nslots;
+    pthread_mutex_unlock((pthread_mutex_t *)&c->lock);
+    return n;
+}
+
+/* ---- Running tasks ---------------------------------------------------------- */
+
+/* Waits for a free live slot; NULL when every executor is lost and none
+ * joins within the wait the mode allows. */
+static slot *acquire(kiln_cluster *c)
+{
+    pthread_mutex_lock(&c->lock);
+    int64_t deadline = -1;
+    for (;;) {
+        bool any_live = false;
+        for (size_t i = 0; i < c->nslots; i++) {
+            slot *s = c->slots[i];
+            if (s->dead) continue;
+            any_live = true;
+            if (!s->busy) {
+                s->busy = true;
+                pthread_mutex_unlock(&c->lock);
+                return s;
+            }
+        }
+        if (!any_live) {
+            /* Executors may be restarted by their workers: wait a while. */
+            if (deadline < 0) deadline = net_deadline(c->rejoin_ms);
+            if (net_remaining_ms(deadline) == 0) break;
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 100 * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+            pthread_cond_timedwait(&c->cond, &c->lock, &ts);
+            continue;
+        }
+        pthread_cond_wait(&c->cond, &c->lock);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+static void forget_output(void *arg, int id, int map)
+{
+    kiln_cluster *c = arg;
+    shuffle_invalidate(c->ctx->shuffles, id, map);
+}
+
+/* Gives s back; lost: its executor is gone, and with it every slot of it
+ * and every map output it held. */
+static void release(kiln_cluster *c, slot *s, bool lost)
+{
+    pthread_mutex_lock(&c->lock);
+    s->busy = false;
+    exec_rec *e = &c->execs[s->exec];
+    if (lost && !e->lost) {
+        e->lost = true;
+        for (size_t i = 0; i < c->nslots; i++) {
+            slot *o = c->slots[i];
+            if (o->exec != s->exec) continue;
+            o->dead = true;
+            shutdown(o->fd, SHUT_RDWR); /* ends the others' waits; fds close at the end */
+        }
+        int n = map_tracker_lose_executor(c->tracker, (uint32_t)s->exec, forget_output, c);
+        atomic_fetch_add(&c->ctx->lost_map_outputs, n);
+        LOG(LOG_WARN, "cluster", "executor %u lost, and with it %d map outputs", e->id, n);
+    }
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* The RDD holding dependency d (the reduce side of the shuffle). */
+static kiln_rdd *owner_of(kiln_context *ctx, const shuffle_dep *d)
+{
+    pthread_mutex_lock(&ctx->lock);
+    kiln_rdd *o = NULL;
+    for (size_t i = 0; i < ctx->nrdds && !o; i++)
+        for (int k = 0; k < ctx->rdds[i]->ndeps; k++)
+            if (ctx->rdds[i]->deps[k] == d) o = ctx->rdds[i];
+    pthread_mutex_unlock(&ctx->lock);
+    return o;
+}
+
+/* Sends the task on s and waits for its result frame (heartbeats keep the
+ * wait alive; silence past the network timeout is a lost executor). */
+static int exchange(kiln_cluster *c, slot *s, const kiln_buf *msg, net_frame *reply)
+{
+    int rc = net_send_frame(s->fd, NET_MSG_LAUNCH_TASK, msg->data, msg->len, c->timeout_ms, s->peer);
+    while (rc == KILN_OK) {
+        rc = net_recv_frame(s->fd, MAX_TASK_FRAME, c->timeout_ms, s->peer, reply);
+        if (rc) break;
+        if (reply->type == NET_MSG_TASK_RESULT) return KILN_OK;
+        bool heartbeat = reply->type == NET_MSG_HEARTBEAT;
+        net_frame_release(reply);
+        if (!heartbeat)
+            rc = kiln_set_error(KILN_ECORRUPT, "%s sent %s while running a task", s->peer,
+                                net_msg_name(reply->type));
+    }
+    return rc;
+}
+
+/* Applies a decoded result to t: accumulators, shuffle state, records. */
+static int apply_result(kiln_cluster *c, kiln_task *t, shuffle_dep *dep, const result_msg *m,
+                        part_result_fn fn, void *arg, kiln_buf *result, int exec, uint32_t id)
+{
+    atomic_fetch_add(&c->ctx->remote_fetch_bytes, (int64_t)m->fetch_bytes);
+    atomic_fetch_add(&c->ctx->remote_fetch_us, (int64_t)m->fetch_us);
+    if (m->status == TASK_FETCH_FAILED) {
+        t->fetch_shuffle = m->fetch_shuffle;
+        t->fetch_map = m->fetch_map;
+        return task_error(t, KILN_EFETCH, "on executor %u: %s", id, m->error);
+    }
+    if (m->status == TASK_FAILED)
+        return task_error(t, m->rc < 0 ? m->rc : KILN_EUSER, "on executor %u: %s", id, m->error);
+    kiln_arena *a = kiln_arena_new();
+    if (!a) return task_error(t, KILN_ENOMEM, "out of memory");
+    int rc = KILN_OK;
+    size_t at = 0;
+    for (uint32_t i = 0; i < m->naccs && rc == KILN_OK; i++) {
+        uint64_t acc;
+        kiln_value v;
+        size_t used;
+        if (m->accs_len - at < 8) {
+            rc = KILN_ECORRUPT;
+            break;
+        }
+        memcpy(&acc, m->accs + at, 8);
+        at += 8;
+        rc = kiln_value_decode(a, m->accs + at, m->accs_len - at, &v, &used);
+        at += used;
+        if (rc == KILN_OK) rc = kiln_accumulator_add(t, (int64_t)acc, v);
+    }
+    if (rc == KILN_OK && dep) {
+        rc = map_tracker_record(c->tracker, dep->id, dep->parent->nparts, t->partition,
+                                (uint32_t)exec);
+        if (rc == KILN_OK) shuffle_mark_done(c->ctx->shuffles, dep->id, t->partition);
+    } else if (rc == KILN_OK && m->final) {
+        rc = kiln_buf_append(result, m->records, m->records_len);
+    } else if (rc == KILN_OK) {
+        val_vec vv = {0};
+        rc = values_decode_all(a, m->records, m->records_len, &vv);
+        eng_iter *it = rc ? NULL : iter_over_array(vv.v, vv.n);
+        if (rc == KILN_OK && !it) rc = KILN_ENOMEM;
+        if (it) {
+            rc = fn(t, it, result, arg);
+            it->close(it);
+        }
+        val_vec_release(&vv);
+    }
+    kiln_arena_free(a);
+    if (rc && !t->error) task_error(t, rc, "bad result from executor %u: %s", id, kiln_strerror(rc));
+    return rc;
+}
+
+/* The LAUNCH_TASK payload of t, for slot s (broadcasts it has not carried). */
+static int task_payload(kiln_cluster *c, slot *s, kiln_task *t, kiln_rdd *root, shuffle_dep *dep,
+                        const shipped_action *ship, kiln_buf *msg, size_t *nb)
+{
+    kiln_buf lineage, bc, locs;
+    kiln_buf_init(&lineage);
+    kiln_buf_init(&bc);
+    kiln_buf_init(&locs);
+    int rc = lineage_encode(root, &lineage);
+    if (!rc) rc = map_tracker_encode_for(c->tracker, dep ? dep->parent : root, &locs);
+    task_msg m = {.job = (uint32_t)t->job, .stage = (uint32_t)t->stage,
+                  .partition = (uint32_t)t->partition, .attempt = (uint32_t)t->attempt,
+                  .dep = dep ? dep->id : -1, .lineage = lineage.data, .lineage_len = lineage.len,
+                  .locations = locs.data, .locations_len = locs.len};
+    uint8_t action[FNREF_WIRE_MAX];
+    if (!rc && !dep && ship) {
+        fnref ref;
+        rc = fnref_from_pointer((const void *)ship->remote, &ref);
+        m.action = action;
+        m.action_len = rc ? 0 : fnref_encode(&ref, action);
+        m.wire = ship->wire;
+        m.wire_len = ship->wire_len;
+    }
+    pthread_mutex_lock(&c->ctx->lock);
+    *nb = c->ctx->nbroadcasts;
+    for (size_t i = s->broadcasts_sent; i < *nb && !rc; i++)
+        rc = kiln_value_encode(&bc, &c->ctx->broadcasts[i]);
+    pthread_mutex_unlock(&c->ctx->lock);
+    m.first_broadcast = (uint32_t)s->broadcasts_sent + 1;
+    m.nbroadcasts = (uint32_t)(*nb - s->broadcasts_sent);
+    m.broadcasts = bc.data;
+    m.broadcasts_len = bc.len;
+    if (!rc) rc = task_msg_write(msg, &m);
+    kiln_buf_release(&lineage);
+    kiln_buf_release(&bc);
+    kiln_buf_release(&locs);
+    return rc;
+}
+
+int cluster_run_task(kiln_cluster *c, kiln_task *t, kiln_rdd *rdd, shuffle_dep *dep,
+                     part_result_fn fn, void *arg, const shipped_action *ship, kiln_buf *result)
+{
+    kiln_rdd *root = dep ? owner_of(c->ctx, dep) : rdd;
+    if (!root) return task_error(t, KILN_ESTATE, "shuffle %d has no owner RDD", dep->id);
+    slot *s = acquire(c);
+    if (!s) return task_error(t, KILN_EIO, "every executor of the cluster is lost");
+    kiln_buf msg;
+    kiln_buf_init(&msg);
+    size_t nb = 0;
+    int rc = task_payload(c, s, t, root, dep, ship, &msg, &nb);
+    if (rc) {
+        task_error(t, rc, "%s", kiln_last_error());
+        release(c, s, false);
+        kiln_buf_release(&msg);
+        return rc;
+    }
+    s->broadcasts_sent = nb; /* a failed send loses the executor anyway */
+    net_frame reply = {0};
+    rc = exchange(c, s, &msg, &reply);
+    kiln_buf_release(&msg);
+    if (rc) {
+        pthread_mutex_lock(&c->lock);
+        uint32_t id = c->execs[s->exec].id;
+        pthread_mutex_unlock(&c->lock);
+        task_error(t, KILN_EIO, "executor %u lost: %s", id, kiln_last_error());
+        release(c, s, true);
+    } else {
+        result_msg r;
+        char err[1024];
+        rc = result_msg_read(reply.payload.data, reply.payload.len, &r, err, sizeof err);
+        int exec = s->exec;
+        release(c, s, false);
+        pthread_mutex_lock(&c->lock);
+        uint32_t id = c->execs[exec].id;
+        pthread_mutex_unlock(&c->lock);
+        rc = rc ? task_error(t, rc, "executor %u: %s", id, kiln_last_error())
+                : apply_result(c, t, dep, &r, fn, arg, result, exec, id);
+    }
+    net_frame_release(&reply);
+    return rc;
+}

@@ -1,0 +1,75 @@
+/*
+ * cluster/driver.h - the driver's state in cluster mode, shared by the
+ * files that start executors (local_cluster.c: forked on this host) and
+ * the one that runs tasks on them (driver.c).
+ */
+#ifndef KILN_CLUSTER_DRIVER_H
+#define KILN_CLUSTER_DRIVER_H
+
+#include <stdatomic.h>
+#include <sys/types.h>
+
+#include "cluster/blocks.h"
+#include "cluster/cluster.h"
+#include "net/net.h"
+
+#pragma GCC visibility push(hidden)
+
+/* One task slot: a connection to an executor running one task at a time. */
+typedef struct slot {
+    int fd;
+    int exec;               /* index in kiln_cluster.execs */
+    size_t broadcasts_sent; /* broadcasts 1..this went on this connection */
+    bool busy, dead;
+    char peer[48];
+} slot;
+
+/* One executor process, as it registered: a restarted one is a new entry.
+ * Its index in the array is how map outputs name it (blocks.h). */
+typedef struct exec_rec {
+    uint32_t id;          /* the id it was started with */
+    uint64_t incarnation; /* random, per process */
+    int nslots, connected;
+    bool lost;
+} exec_rec;
+
+struct kiln_cluster {
+    kiln_context *ctx;
+    uint8_t secret[NET_SECRET_MAX]; /* the application's */
+    size_t secret_len;
+    int lfd, port; /* where executors connect */
+    pthread_t acceptor;
+    bool accepting;
+    bool stopping;  /* under lock */
+    int handlers;   /* connection threads still running, under lock */
+    int timeout_ms; /* kiln.network.timeout */
+    int rejoin_ms;  /* how long a task waits for an executor when none is live */
+    exec_rec *execs;
+    size_t nexecs, cap_execs;
+    slot **slots;
+    size_t nslots, cap_slots;
+    map_tracker *tracker;
+    /* A connection whose first message is not REGISTER_EXECUTOR goes here
+     * (a worker fetching the program); NULL: refused. */
+    int (*serve_file)(void *arg, int fd, const net_frame *first, const char *peer);
+    void *serve_arg;
+    /* local-cluster: the processes forked */
+    pid_t *pids;
+    int npids;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+};
+
+/* Makes the driver's state and starts listening on host (port chosen by
+ * the system) for executors that prove they hold secret. */
+int driver_new(kiln_context *ctx, const char *host, const uint8_t *secret, size_t len,
+               kiln_cluster **out);
+/* Waits until want slots are connected, timeout_ms passes or gone(c)
+ * says waiting is pointless. Returns the slots connected. */
+int driver_wait_slots(kiln_cluster *c, int want, int timeout_ms, bool (*gone)(kiln_cluster *c));
+/* Shuts every slot down (SHUTDOWN), stops listening, frees. */
+void driver_free(kiln_cluster *c);
+
+#pragma GCC visibility pop
+
+#endif

@@ -1,0 +1,157 @@
+/*
+ * cluster/map_tracker.c - the driver's map output tracker (blocks.h): which
+ * executor holds each map output, and where each executor's block server
+ * listens. Tasks carry the part of it they need; an executor's loss forgets
+ * every output it held, so the scheduler computes them again.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/blocks.h"
+
+#define NONE UINT32_MAX
+
+typedef struct exec_addr {
+    uint32_t exec;
+    char host[NET_HOST_MAX];
+    int port;
+} exec_addr;
+
+typedef struct tracked {
+    int id, nmaps;
+    uint32_t *exec; /* per map output: its holder, NONE if none */
+} tracked;
+
+struct map_tracker {
+    pthread_mutex_t lock;
+    exec_addr *execs;
+    size_t nexecs, cap_execs;
+    tracked *shuffles;
+    size_t nshuffles, cap_shuffles;
+};
+
+map_tracker *map_tracker_new(void)
+{
+    map_tracker *t = calloc(1, sizeof *t);
+    if (t) pthread_mutex_init(&t->lock, NULL);
+    return t;
+}
+
+void map_tracker_free(map_tracker *t)
+{
+    if (!t) return;
+    for (size_t i = 0; i < t->nshuffles; i++) free(t->shuffles[i].exec);
+    free(t->shuffles);
+    free(t->execs);
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+}
+
+int map_tracker_add_executor(map_tracker *t, uint32_t exec, const char *host, int port)
+{
+    pthread_mutex_lock(&t->lock);
+    int rc = grow_for_one((void **)&t->execs, t->nexecs, &t->cap_execs, sizeof *t->execs, 8);
+    if (rc == KILN_OK) {
+        exec_addr *e = &t->execs[t->nexecs++];
+        *e = (exec_addr){.exec = exec, .port = port};
+        snprintf(e->host, sizeof e->host, "%s", host);
+    }
+    pthread_mutex_unlock(&t->lock);
+    return rc;
+}
+
+/* Caller holds the lock. */
+static tracked *find(map_tracker *t, int id)
+{
+    for (size_t i = 0; i < t->nshuffles; i++)
+        if (t->shuffles[i].id == id) return &t->shuffles[i];
+    return NULL;
+}
+
+int map_tracker_record(map_tracker *t, int id, int nmaps, int map, uint32_t exec)
+{
+    int rc = KILN_OK;
+    pthread_mutex_lock(&t->lock);
+    tracked *s = find(t, id);
+    if (!s && !(rc = grow_for_one((void **)&t->shuffles, t->nshuffles, &t->cap_shuffles,
+                                  sizeof *t->shuffles, 8))) {
+        uint32_t *e = malloc(sizeof *e * ((size_t)nmaps + 1));
+        if (!e) {
+            rc = KILN_ENOMEM;
+        } else {
+            for (int m = 0; m < nmaps; m++) e[m] = NONE;
+            s = &t->shuffles[t->nshuffles++];
+            *s = (tracked){.id = id, .nmaps = nmaps, .exec = e};
+        }
+    }
+    if (s && map >= 0 && map < s->nmaps) s->exec[map] = exec;
+    pthread_mutex_unlock(&t->lock);
+    return rc;
+}
+
+int map_tracker_lose_executor(map_tracker *t, uint32_t exec,
+                              void (*lost)(void *arg, int id, int map), void *arg)
+{
+    int n = 0;
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < t->nshuffles; i++) {
+        tracked *s = &t->shuffles[i];
+        for (int m = 0; m < s->nmaps; m++) {
+            if (s->exec[m] != exec) continue;
+            s->exec[m] = NONE;
+            lost(arg, s->id, m);
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&t->lock);
+    return n;
+}
+
+/* Collects the ids of the shuffles the tasks of r read: r's own shuffle
+ * dependencies and those of its narrow ancestors (a shuffle's map side is
+ * another stage, not followed). */
+static int read_shuffles(const kiln_rdd *r, int **ids, size_t *n, size_t *cap, int depth)
+{
+    if (depth > 10000) return kiln_set_error(KILN_EINVAL, "lineage too deep");
+    int rc = KILN_OK;
+    for (int i = 0; i < r->ndeps && rc == KILN_OK; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < *n; k++) seen = seen || (*ids)[k] == r->deps[i]->id;
+        if (seen) continue;
+        rc = grow_for_one((void **)ids, *n, cap, sizeof **ids, 8);
+        if (rc == KILN_OK) (*ids)[(*n)++] = r->deps[i]->id;
+    }
+    for (int i = 0; i < r->nparents && rc == KILN_OK; i++)
+        rc = read_shuffles(r->parents[i], ids, n, cap, depth + 1);
+    return rc;
+}
+
+int map_tracker_encode_for(map_tracker *t, const kiln_rdd *rdd, kiln_buf *out)
+{
+    int *ids = NULL;
+    size_t nids = 0, cap = 0;
+    int rc = read_shuffles(rdd, &ids, &nids, &cap, 0);
+    net_writer w;
+    net_writer_init(&w, out);
+    pthread_mutex_lock(&t->lock);
+    net_put_u32(&w, (uint32_t)t->nexecs);
+    for (size_t i = 0; i < t->nexecs; i++) {
+        net_put_u32(&w, t->execs[i].exec);
+        net_put_str(&w, t->execs[i].host);
+        net_put_u32(&w, (uint32_t)t->execs[i].port);
+    }
+    uint32_t nknown = 0;
+    for (size_t i = 0; i < nids; i++) nknown += find(t, ids[i]) != NULL;
+    net_put_u32(&w, nknown);
+    for (size_t i = 0; i < nids; i++) {
+        tracked *s = find(t, ids[i]);
+        if (!s) continue;
+        net_put_u32(&w, (uint32_t)s->id);
+        net_put_u32(&w, (uint32_t)s->nmaps);
+        for (int m = 0; m < s->nmaps; m++) net_put_u32(&w, s->exec[m]);
+    }
+    pthread_mutex_unlock(&t->lock);
+    free(ids);
+    return rc ? rc : net_writer_finish(&w);
+}
