@@ -178,12 +178,13 @@ static int request(int fd, int id, int map, int reduce, const char *name, kiln_b
     int rc = net_writer_finish(&w);
     if (rc == KILN_OK) rc = net_send_frame(fd, NET_MSG_FETCH_BLOCK, req.data, req.len, FETCH_TIMEOUT_MS, name);
     kiln_buf_release(&req);
-    net_frame f = {0};
-    if (rc == KILN_OK) rc = net_recv_frame(fd, MAX_SEGMENT, FETCH_TIMEOUT_MS, name, &f);
+    /* The block lands in seg's buffer, reused from segment to segment. */
+    net_frame f = {.payload = *seg};
+    kiln_buf_init(seg);
+    if (rc == KILN_OK) rc = net_recv_frame_reuse(fd, MAX_SEGMENT, FETCH_TIMEOUT_MS, name, &f);
     *reusable = false;
     if (rc == KILN_OK && f.type == NET_MSG_BLOCK_DATA) {
-        kiln_buf_release(seg);
-        *seg = f.payload; /* the frame's buffer becomes the segment */
+        *seg = f.payload;
         kiln_buf_init(&f.payload);
         *reusable = true;
     } else if (rc == KILN_OK && f.type == NET_MSG_ERROR) {

@@ -19,9 +19,6 @@
 #include "base/base.h"
 #include "net/net_int.h"
 
-/* Received payload bytes are read in pieces of this size. */
-#define RECV_CHUNK (16u * 1024)
-
 static int64_t now_ms(void)
 {
     struct timespec ts;
@@ -106,50 +103,72 @@ int net_send_frame(int fd, uint8_t type, const void *payload, size_t len, int ti
     return KILN_OK;
 }
 
-/* The error for a connection that ended: at a frame boundary it is a plain
- * close; inside a frame the peer died or cut us off mid-message. */
-static int closed_error(const net_frame_decoder *d)
+/* Reads exactly n bytes into p before the deadline; *got counts what
+ * arrived. A close by the peer is KILN_EIO with *closed set and no message
+ * (the caller knows where in the frame it was). */
+static int recv_exact(int fd, uint8_t *p, size_t n, size_t *got, int64_t deadline,
+                      const char *peer, bool *closed)
 {
-    if (d->state == NET_DEC_HEADER && d->hdr_have == 0)
-        return kiln_set_error(KILN_EIO, "connection closed by %s", NET_PEER(d->peer));
-    if (d->state == NET_DEC_HEADER)
-        return kiln_set_error(KILN_EIO, "connection closed by %s inside a frame header",
-                              NET_PEER(d->peer));
-    return kiln_set_error(KILN_EIO,
-                          "connection closed by %s inside a %s frame (%zu of %u payload bytes)",
-                          NET_PEER(d->peer), net_msg_name(d->cur.type), d->payload.len,
-                          d->cur.len);
+    while (*got < n) {
+        ssize_t r = recv(fd, p + *got, n - *got, MSG_DONTWAIT);
+        if (r > 0) {
+            *got += (size_t)r;
+        } else if (r == 0) {
+            *closed = true;
+            return KILN_EIO;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            int rc = net_wait(fd, POLLIN, deadline, "waiting for a frame from", peer);
+            if (rc != KILN_OK) return rc;
+        } else if (errno != EINTR) {
+            return kiln_set_error(KILN_EIO, "receiving from %s: %s", NET_PEER(peer), strerror(errno));
+        }
+    }
+    return KILN_OK;
 }
 
-/* Reads once (at most what the decoder wants, so no byte of the next frame
- * is taken) and feeds the decoder: 1 for a complete frame, 0 for progress,
- * or a negative code. */
-static int read_some(int fd, net_frame_decoder *d, int64_t deadline, net_frame *out)
-{
-    uint8_t buf[RECV_CHUNK];
-    size_t want = net_frame_decoder_wanted(d);
-    if (want > sizeof buf) want = sizeof buf;
-    ssize_t r = recv(fd, buf, want, MSG_DONTWAIT);
-    if (r > 0) {
-        size_t used;
-        return net_frame_decoder_feed(d, buf, (size_t)r, &used, out);
-    }
-    if (r == 0) return closed_error(d);
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
-        return net_wait(fd, POLLIN, deadline, "waiting for a frame from", d->peer);
-    if (errno == EINTR) return 0;
-    return kiln_set_error(KILN_EIO, "receiving from %s: %s", NET_PEER(d->peer), strerror(errno));
-}
+/* Receives straight into the payload buffer, which grows with what has
+ * arrived (at most twice that plus RECV_GROW, whatever the header claims;
+ * large reallocations are remapped, not copied), so a large frame costs one
+ * copy from the kernel and no more. */
+#define RECV_GROW (1u << 20)
 
 int net_recv_frame(int fd, size_t max_len, int timeout_ms, const char *peer, net_frame *out)
 {
-    net_frame_decoder d;
-    net_frame_decoder_init(&d, max_len, peer);
+    *out = (net_frame){0};
+    int rc = net_recv_frame_reuse(fd, max_len, timeout_ms, peer, out);
+    if (rc != KILN_OK) net_frame_release(out); /* nothing is left to the caller */
+    return rc;
+}
+
+int net_recv_frame_reuse(int fd, size_t max_len, int timeout_ms, const char *peer, net_frame *out)
+{
     int64_t deadline = net_deadline(timeout_ms);
-    int rc;
-    do {
-        rc = read_some(fd, &d, deadline, out);
-    } while (rc == 0);
-    net_frame_decoder_release(&d);
-    return rc < 0 ? rc : KILN_OK;
+    uint8_t hdr[NET_HEADER_SIZE];
+    size_t got = 0;
+    bool closed = false;
+    int rc = recv_exact(fd, hdr, sizeof hdr, &got, deadline, peer, &closed);
+    if (closed)
+        return kiln_set_error(KILN_EIO, got ? "connection closed by %s inside a frame header"
+                                            : "connection closed by %s", NET_PEER(peer));
+    if (rc != KILN_OK) return rc;
+    net_frame_header h;
+    if ((rc = net_frame_header_parse(hdr, max_len, peer, &h)) != KILN_OK) return rc;
+    kiln_buf payload = out->payload; /* its memory is reused */
+    payload.len = 0;
+    got = 0;
+    while (rc == KILN_OK && got < h.len) {
+        size_t want = h.len - got;
+        size_t room = got + RECV_GROW > want ? want : got + RECV_GROW;
+        if ((rc = kiln_buf_reserve(&payload, got + room)) != KILN_OK) break;
+        rc = recv_exact(fd, payload.data, got + room, &got, deadline, peer, &closed);
+        if (closed)
+            rc = kiln_set_error(KILN_EIO,
+                                "connection closed by %s inside a %s frame (%zu of %u payload bytes)",
+                                NET_PEER(peer), net_msg_name(h.type), got, h.len);
+    }
+    payload.len = got;
+    out->payload = payload;
+    if (rc != KILN_OK) return rc;
+    *out = (net_frame){.type = h.type, .flags = h.flags, .payload = payload};
+    return KILN_OK;
 }

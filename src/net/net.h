@@ -159,6 +159,10 @@ int net_send_frame(int fd, uint8_t type, const void *payload, size_t len, int ti
  * rejected before allocating its payload), KILN_EIO (closed, failed, timed
  * out) or KILN_ENOMEM. */
 int net_recv_frame(int fd, size_t max_len, int timeout_ms, const char *peer, net_frame *out);
+/* The same into a frame whose payload buffer is reused (its content is
+ * replaced; the caller still owns it, on failure too), so a stream of
+ * large frames does not allocate each anew. */
+int net_recv_frame_reuse(int fd, size_t max_len, int timeout_ms, const char *peer, net_frame *out);
 
 /* ---- Payload fields (payload.c) ------------------------------------------- */
 
