@@ -78,6 +78,8 @@ typedef struct kiln_metrics {
     int64_t merge_passes;   /* sorted runs merged in groups first (too many to read at once) */
     int64_t task_attempts;  /* task attempts run (reruns after a failure or a lost executor count) */
     int64_t failed_attempts;/* of those, the ones that failed */
+    int64_t speculative_attempts; /* copies of stragglers launched (kiln.speculation) */
+    int64_t speculative_wins;     /* of those, the ones that finished their partition first */
     /* Process-wide: bytes held now / at most by all arenas and byte buffers,
      * the memory that holds records, encodings and blocks. */
     int64_t tracked_bytes, tracked_peak;

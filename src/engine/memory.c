@@ -68,7 +68,9 @@ void kiln_context_metrics(const kiln_context *c, kiln_metrics *out)
                           .spill_bytes = atomic_load(&m->spill_bytes),
                           .merge_passes = atomic_load(&m->merge_passes),
                           .task_attempts = atomic_load(&m->task_attempts),
-                          .failed_attempts = atomic_load(&m->failed_attempts)};
+                          .failed_attempts = atomic_load(&m->failed_attempts),
+                          .speculative_attempts = atomic_load(&m->speculative_attempts),
+                          .speculative_wins = atomic_load(&m->speculative_wins)};
     mem_stats_read(&out->tracked_bytes, &out->tracked_peak);
 }
 
