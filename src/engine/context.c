@@ -64,6 +64,72 @@ static int conf_int(const kiln_conf *c, const char *key, int dflt, int *out)
     return KILN_OK;
 }
 
+/* Reads a fraction-like number in [lo, hi] (lo excluded when open_lo). */
+static int conf_double(const kiln_conf *c, const char *key, double dflt, double lo, bool open_lo,
+                       double hi, double *out)
+{
+    const char *v = kiln_conf_get(c, key);
+    *out = dflt;
+    if (!v) return KILN_OK;
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    while (end != v && isspace((unsigned char)*end)) end++;
+    if (end == v || *end || errno || !(x >= lo) || (open_lo && x == lo) || !(x <= hi))
+        return kiln_set_error(KILN_ECONF, "%s: expected a number %s %g and <= %g, got '%s'", key,
+                              open_lo ? ">" : ">=", lo, hi, v);
+    *out = x;
+    return KILN_OK;
+}
+
+/* Reads a duration as Spark writes them: a number with a unit (us, ms, s,
+ * m or min, h, d), milliseconds when there is none. *out is in seconds. */
+static int conf_duration(const kiln_conf *c, const char *key, double dflt, bool positive,
+                         double *out)
+{
+    static const struct {
+        const char *unit;
+        double seconds;
+    } units[] = {{"", 1e-3}, {"us", 1e-6}, {"ms", 1e-3}, {"s", 1},     {"m", 60},
+                 {"min", 60}, {"h", 3600}, {"d", 86400}};
+    const char *v = kiln_conf_get(c, key);
+    *out = dflt;
+    if (!v) return KILN_OK;
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    bool ok = end != v && errno == 0 && x >= 0 && x <= 1e9 && (!positive || x > 0);
+    while (ok && isspace((unsigned char)*end)) end++;
+    size_t u = 0;
+    while (ok && u < sizeof units / sizeof units[0] && strcmp(end, units[u].unit) != 0) u++;
+    if (!ok || u == sizeof units / sizeof units[0])
+        return kiln_set_error(KILN_ECONF,
+                              "%s: expected a %sduration such as 100ms or 2s, got '%s'", key,
+                              positive ? "positive " : "", v);
+    *out = x * units[u].seconds;
+    return KILN_OK;
+}
+
+/* kiln.speculation and its settings (Spark's spark.speculation*). */
+static int read_speculation(kiln_context *c)
+{
+    const char *on = kiln_conf_get(c->conf, "kiln.speculation");
+    if (on && parse_bool(on, &c->speculation))
+        return kiln_set_error(KILN_ECONF, "kiln.speculation: expected true or false, got '%s'",
+                              on);
+    int rc = conf_duration(c->conf, "kiln.speculation.interval", 0.1, true, &c->spec_interval);
+    if (!rc)
+        rc = conf_double(c->conf, "kiln.speculation.multiplier", 1.5, 0, true, 1e6,
+                         &c->spec_multiplier);
+    if (!rc)
+        rc = conf_double(c->conf, "kiln.speculation.quantile", 0.75, 0, false, 1,
+                         &c->spec_quantile);
+    if (!rc)
+        rc = conf_duration(c->conf, "kiln.speculation.minTaskRuntime", 0.1, false,
+                           &c->spec_min_runtime);
+    return rc;
+}
+
 /* Creates kiln.local.dir/kiln-XXXXXX for this context's scratch files
  * (shuffle files); it is removed when the context is freed. */
 static int make_app_dir(kiln_context *c)
@@ -120,6 +186,7 @@ int kiln_context_new(const kiln_conf *conf, kiln_context **out)
         rc = kiln_set_error(KILN_ECONF, "kiln.ui.showConsoleProgress: expected true or false");
         goto fail;
     }
+    if ((rc = read_speculation(c))) goto fail;
     if ((rc = mem_init(c))) goto fail;
     if ((rc = make_app_dir(c))) goto fail;
     block_codec codec;

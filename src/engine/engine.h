@@ -183,6 +183,10 @@ struct kiln_context {
     /* cluster mode: map outputs lost with their executor; shuffle bytes executors
      * fetched from each other, and the time they waited for them */
     _Atomic int64_t lost_map_outputs, remote_fetch_bytes, remote_fetch_us;
+    _Atomic int64_t speculative_attempts, speculative_wins;
+    /* kiln.speculation*: copies of straggling tasks (job.c); times in seconds */
+    bool speculation;
+    double spec_interval, spec_multiplier, spec_quantile, spec_min_runtime;
     shuffle_store *shuffles;
     block_store *blocks;
     pthread_mutex_t lock; /* accumulators, ids */
@@ -381,6 +385,9 @@ thread_pool *pool_new(int nthreads);
 void pool_free(thread_pool *p);
 /* Queues fn(arg) to run on a pool thread. */
 int pool_submit(thread_pool *p, pool_fn fn, void *arg);
+/* Threads that would start an item submitted now at once: neither running
+ * one nor spoken for by an item already queued. */
+int pool_idle(thread_pool *p);
 
 /* ---- Aggregation hash map ------------------------------------------------- */
 

@@ -7,7 +7,9 @@
  * earlier job produced are reused). Cached RDDs with every partition present
  * stop the walk. Tasks run on the context's thread pool; a failed task is
  * retried up to kiln.master's F attempts, then the stage and job fail with a
- * message naming job, stage, partition, attempt and cause.
+ * message naming job, stage, partition, attempt and cause. With
+ * kiln.speculation, stragglers get one copy each and the first attempt to
+ * finish a partition wins (run_tasks, speculate, attempt_guard).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,15 +20,29 @@
 #include "cluster/cluster.h"
 #include "engine/engine.h"
 
+/* What the scheduler knows about one task (one partition) of a stage. */
+typedef struct task_state {
+    int next_attempt; /* the attempt number the next launch gets */
+    int live;         /* attempts submitted and not yet ended (queued or running) */
+    int failures;     /* failed attempts, counted against max_attempts */
+    bool copied;      /* a speculative copy has been launched */
+    double started;   /* when its oldest running attempt started; 0: none runs */
+    double duration;  /* of the attempt that finished it */
+} task_state;
+
+/* A stage being run. It lives on the heap: with speculation, run_stage may
+ * return while losing attempts still run, and the last of them frees it
+ * (refs). Such attempts never touch what the caller owns (fn's arg,
+ * results, parts): see run_task and guard_fn. */
 typedef struct stage_run {
     kiln_context *ctx;
     int job, stage;
-    const char *name;
+    const char *name; /* stage_run's own copy once running */
     kiln_rdd *rdd;    /* result stage: the final RDD; map stage: dep->parent */
     shuffle_dep *dep; /* map stage only */
     part_result_fn fn;
     void *arg;
-    const shipped_action *ship; /* NULL: not runnable on executors */
+    const shipped_action *ship; /* NULL: not runnable on executors; then our copy */
     kiln_buf *results;
     const int *parts; /* partition of each task */
     int ntasks;
@@ -40,25 +56,38 @@ typedef struct stage_run {
     /* map outputs found lost by this run's tasks: (shuffle id, map) pairs */
     int (*lost)[2];
     size_t nlost, cap_lost;
+    /* speculation */
+    bool spec;
+    task_state *ts;
+    int in_caller; /* attempts now running the caller's fn (guard_fn) */
+    bool abandoned; /* run_stage has returned: the last attempt frees the stage */
+    shipped_action ship_copy;
+    char name_copy[96];
 } stage_run;
 
 typedef struct task_ref {
     stage_run *s;
     int index, attempt;
+    bool speculative;
 } task_ref;
 
 static void run_task(void *arg);
 
-static int submit(stage_run *s, int index, int attempt)
+/* Queues an attempt of task index; caller holds s->lock (or is alone). */
+static int submit(stage_run *s, int index, bool speculative)
 {
     task_ref *tr = malloc(sizeof *tr);
     if (!tr) return KILN_ENOMEM;
-    *tr = (task_ref){.s = s, .index = index, .attempt = attempt};
+    *tr = (task_ref){.s = s, .index = index, .attempt = s->ts[index].next_attempt,
+                     .speculative = speculative};
     s->outstanding++;
     int rc = pool_submit(s->ctx->pool, run_task, tr);
     if (rc) {
         s->outstanding--;
         free(tr);
+    } else {
+        s->ts[index].next_attempt++;
+        s->ts[index].live++;
     }
     return rc;
 }
@@ -219,112 +248,279 @@ static void note_lost(stage_run *s, int shuffle, int map)
     }
 }
 
+/* ---- Attempts that may lose a race ------------------------------------------ */
+
+/* With speculation, a result stage's fn runs behind this guard. While an
+ * attempt runs the caller's fn (and may read its arg) it counts in
+ * s->in_caller; it leaves that count while it pulls records from the RDD
+ * (which reads only what the context owns: in local mode, a straggler waits
+ * there). run_tasks returns only once every partition has finished and no
+ * attempt is in the caller's code, and an attempt whose partition has
+ * finished never enters it again: its next pull fails. */
+typedef struct attempt_guard {
+    eng_iter it; /* what fn pulls from: inner, checked */
+    eng_iter *inner;
+    stage_run *s;
+    int index;
+    bool in_caller, cancelled;
+} attempt_guard;
+
+/* Leaves or enters the caller's code; false (and cancelled) when the
+ * partition has finished meanwhile. */
+static bool guard_enter(attempt_guard *g, bool enter)
+{
+    stage_run *s = g->s;
+    pthread_mutex_lock(&s->lock);
+    if (g->in_caller && !enter) {
+        g->in_caller = false;
+        if (--s->in_caller == 0) pthread_cond_broadcast(&s->cond);
+    } else if (enter && !g->in_caller) {
+        if (s->finished[g->index]) {
+            g->cancelled = true;
+        } else {
+            g->in_caller = true;
+            s->in_caller++;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return !g->cancelled;
+}
+
+static int cancelled(kiln_task *t)
+{
+    return task_error(t, KILN_ESTATE, "attempt %d of partition %d cancelled: another attempt "
+                      "finished it", t->attempt, t->partition);
+}
+
+static int guard_next(eng_iter *it, kiln_task *t, const kiln_value **vals, size_t *n)
+{
+    attempt_guard *g = (attempt_guard *)it;
+    guard_enter(g, false);
+    int rc = g->inner->next(g->inner, t, vals, n);
+    if (!guard_enter(g, true)) return cancelled(t);
+    return rc;
+}
+
+static void guard_close(eng_iter *it) { (void)it; }
+
+static int guard_fn(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
+{
+    attempt_guard *g = arg;
+    g->inner = it;
+    if (!guard_enter(g, true)) return cancelled(t);
+    int rc = g->s->fn(t, &g->it, out, g->s->arg);
+    guard_enter(g, false);
+    return rc;
+}
+
+static void stage_free(stage_run *s)
+{
+    free(s->fail_msg);
+    free(s->finished);
+    free(s->ts);
+    free(s->lost);
+    free((void *)s->ship_copy.wire);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->cond);
+    free(s);
+}
+
+/* Records a failed attempt: reruns the task unless another attempt of it
+ * still runs (that one may yet succeed) or it has failed max_attempts times.
+ * Caller holds s->lock. */
+static void task_failed(stage_run *s, kiln_task *t, int index, int rc)
+{
+    task_state *ts = &s->ts[index];
+    LOG(LOG_WARN, "scheduler", "lost task %d.%d in stage %d: %s", t->partition, t->attempt,
+        s->stage, t->error);
+    ts->failures++;
+    if (ts->live > 0) {
+        LOG(LOG_INFO, "scheduler", "task %d in stage %d has another attempt running",
+            t->partition, s->stage);
+        return;
+    }
+    if (ts->failures < s->ctx->max_attempts) {
+        if (submit(s, index, false) == KILN_OK) return;
+    }
+    s->failed = true;
+    s->fail_msg = t->error;
+    t->error = NULL;
+    s->fail_part = t->partition;
+    s->fail_attempt = t->attempt;
+    s->fail_rc = rc < 0 ? rc : KILN_EUSER;
+}
+
 static void run_task(void *arg)
 {
     task_ref *tr = arg;
     stage_run *s = tr->s;
     int index = tr->index, attempt = tr->attempt;
+    bool speculative = tr->speculative;
     free(tr);
 
+    double started = now_seconds();
     pthread_mutex_lock(&s->lock);
     bool skip = s->failed || s->finished[index];
-    if (!skip) s->running++;
+    int partition = s->parts ? s->parts[index] : -1; /* caller's: read while it waits */
+    if (!skip) {
+        s->running++;
+        if (s->ts[index].started == 0) s->ts[index].started = started;
+    }
     pthread_mutex_unlock(&s->lock);
 
-    kiln_task t = {.ctx = s->ctx, .job = s->job, .stage = s->stage,
-                   .partition = s->parts[index], .attempt = attempt, .fetch_shuffle = -1,
-                   .fetch_map = -1};
+    kiln_task t = {.ctx = s->ctx, .job = s->job, .stage = s->stage, .partition = partition,
+                   .attempt = attempt, .fetch_shuffle = -1, .fetch_map = -1};
     kiln_buf result;
     kiln_buf_init(&result);
     int rc = KILN_OK;
+    attempt_guard g = {.it = {guard_next, guard_close}, .s = s, .index = index};
+    /* Only a result stage runs code of the caller's; map stages need no guard. */
+    part_result_fn fn = s->spec && !s->dep ? guard_fn : s->fn;
+    void *fn_arg = s->spec && !s->dep ? (void *)&g : s->arg;
     if (!skip) {
         atomic_fetch_add(&s->ctx->task_attempts, 1);
         t.scratch = kiln_arena_new();
         eng_iter *it = s->ctx->cluster ? NULL : rdd_iterator(s->rdd, t.partition, &t);
         if (s->ctx->cluster) {
-            rc = cluster_run_task(s->ctx->cluster, &t, s->rdd, s->dep, s->fn, s->arg, s->ship,
+            rc = cluster_run_task(s->ctx->cluster, &t, s->rdd, s->dep, fn, fn_arg, s->ship,
                                   &result);
         } else if (!it) {
             rc = t.error ? KILN_EJOB : task_error(&t, KILN_ENOMEM, "out of memory");
         } else {
             rc = s->dep ? job_write_map_output(&t, s->dep, it, t.partition)
-                        : s->fn(&t, it, &result, s->arg);
+                        : fn(&t, it, &result, fn_arg);
             it->close(it);
         }
         if (rc && !t.error) task_error(&t, rc, "%s", kiln_strerror(rc));
-        if (rc) atomic_fetch_add(&s->ctx->failed_attempts, 1);
+        if (rc && !g.cancelled) atomic_fetch_add(&s->ctx->failed_attempts, 1);
         kiln_arena_free(t.scratch);
     }
 
     pthread_mutex_lock(&s->lock);
+    task_state *ts = &s->ts[index];
+    ts->live--;
     if (!skip) {
         s->running--;
-        if (rc == KILN_OK && !s->finished[index] && !s->failed) {
+        if (ts->live == 0) ts->started = 0;
+        if (s->finished[index] || s->failed) {
+            /* The partition is done (this attempt lost the race) or the stage
+             * has failed: nothing of this attempt counts. */
+            if (!s->failed)
+                LOG(LOG_DEBUG, "scheduler", "task %d.%d in stage %d lost the race (%s)",
+                    t.partition, attempt, s->stage, rc ? "failed" : "succeeded");
+        } else if (rc == KILN_OK) {
             s->finished[index] = true;
             s->done++;
+            ts->duration = now_seconds() - started;
+            if (speculative) atomic_fetch_add(&s->ctx->speculative_wins, 1);
             merge_accumulators(s->ctx, &t);
             if (s->results) {
                 kiln_buf_release(&s->results[index]);
                 s->results[index] = result;
                 kiln_buf_init(&result);
             }
-        } else if (rc != KILN_OK && t.fetch_map >= 0) {
+        } else if (t.fetch_map >= 0) {
             /* Not a task failure: the task reruns once the lost map output
              * has been recomputed (job_run's recovery loop). */
             LOG(LOG_WARN, "scheduler", "task %d.%d in stage %d: %s", t.partition, attempt,
                 s->stage, t.error);
             note_lost(s, t.fetch_shuffle, t.fetch_map);
-        } else if (rc != KILN_OK && !s->failed) {
-            LOG(LOG_WARN, "scheduler", "lost task %d.%d in stage %d: %s", t.partition, attempt,
-                s->stage, t.error);
-            if (attempt + 1 < s->ctx->max_attempts) {
-                if (submit(s, index, attempt + 1)) s->failed = true;
-            } else {
-                s->failed = true;
-            }
-            if (s->failed) {
-                s->fail_msg = t.error;
-                t.error = NULL;
-                s->fail_part = t.partition;
-                s->fail_attempt = attempt;
-                s->fail_rc = rc < 0 ? rc : KILN_EUSER;
-            }
+        } else {
+            task_failed(s, &t, index, rc);
         }
     }
-    s->outstanding--;
+    bool last = --s->outstanding == 0 && s->abandoned;
     pthread_cond_broadcast(&s->cond);
     pthread_mutex_unlock(&s->lock);
+    if (last) stage_free(s);
     kiln_buf_release(&result);
     free(t.error);
     free(t.accs);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Launches one copy of each straggler (Spark's checkSpeculatableTasks):
+ * once quantile x tasks have finished, a task running for longer than
+ * max(multiplier x their median duration, minTaskRuntime) and not copied
+ * yet gets a copy, while the pool has a thread free for it. Caller holds
+ * s->lock. */
+static void speculate(stage_run *s, double *durations)
+{
+    kiln_context *ctx = s->ctx;
+    int need = (int)(ctx->spec_quantile * s->ntasks);
+    if (need < 1) need = 1;
+    if (s->done < need || s->done == s->ntasks) return;
+    int n = 0;
+    for (int i = 0; i < s->ntasks; i++)
+        if (s->finished[i]) durations[n++] = s->ts[i].duration;
+    qsort(durations, (size_t)n, sizeof *durations, cmp_double);
+    double median = n % 2 ? durations[n / 2] : (durations[n / 2 - 1] + durations[n / 2]) / 2;
+    double threshold = ctx->spec_multiplier * median;
+    if (threshold < ctx->spec_min_runtime) threshold = ctx->spec_min_runtime;
+    double now = now_seconds();
+    int idle = -1; /* asked for only when there is a straggler */
+    for (int i = 0; i < s->ntasks; i++) {
+        task_state *ts = &s->ts[i];
+        if (s->finished[i] || ts->copied || ts->started == 0 || now - ts->started <= threshold)
+            continue;
+        if (idle < 0) idle = pool_idle(ctx->pool);
+        if (idle == 0) return;
+        int attempt = ts->next_attempt;
+        if (submit(s, i, true) != KILN_OK) return;
+        idle--;
+        ts->copied = true;
+        atomic_fetch_add(&ctx->speculative_attempts, 1);
+        LOG(LOG_INFO, "scheduler",
+            "speculating task %d.%d in stage %d (running %.3f s, median %.3f s)", s->parts[i],
+            attempt, s->stage, now - ts->started, median);
+    }
+}
+
 /* Runs every unfinished task of the stage once (with retries on failure)
- * until all are done, one fails for good, or some lost map outputs. */
+ * until all are done, one fails for good, or some lost map outputs. With
+ * speculation it also copies stragglers, and returns as soon as every
+ * partition has finished, leaving the losing attempts to end on their own. */
 static void run_tasks(stage_run *s)
 {
     kiln_context *ctx = s->ctx;
     double started = now_seconds();
     bool shown = false, tty = ctx->show_progress && isatty(2);
+    double *durations = s->spec ? malloc(sizeof(double) * ((size_t)s->ntasks + 1)) : NULL;
+    long wait_ns = 100 * 1000000L;
+    if (s->spec && ctx->spec_interval < 0.1) wait_ns = (long)(ctx->spec_interval * 1e9);
+    if (wait_ns < 1000000L) wait_ns = 1000000L;
+    double next_check = started + ctx->spec_interval;
 
     pthread_mutex_lock(&s->lock);
     for (int i = 0; i < s->ntasks && !s->failed; i++)
-        if (!s->finished[i] && submit(s, i, 0)) s->failed = true;
+        if (!s->finished[i] && submit(s, i, false)) s->failed = true;
     while (s->outstanding > 0) {
+        if (s->spec && !s->failed && s->done == s->ntasks && s->in_caller == 0) break;
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 100 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_nsec += wait_ns;
+        while (ts.tv_nsec >= 1000000000L) {
             ts.tv_sec++;
             ts.tv_nsec -= 1000000000L;
         }
         pthread_cond_timedwait(&s->cond, &s->lock, &ts);
-        if (tty && now_seconds() - started > 0.5) {
+        double now = now_seconds();
+        if (tty && now - started > 0.5) {
             progress_update(s->stage, s->done, s->running, s->ntasks, started);
             shown = true;
         }
+        if (durations && !s->failed && now >= next_check) {
+            speculate(s, durations);
+            next_check = now + ctx->spec_interval;
+        }
     }
     pthread_mutex_unlock(&s->lock);
+    free(durations);
     if (shown) progress_clear();
 }
 
@@ -336,11 +532,34 @@ enum { MAX_FETCH_ROUNDS = 4 };
 /* Runs one stage to completion or failure. When tasks find map outputs of a
  * parent shuffle lost, those outputs are forgotten, the parent stages rerun
  * only the missing map tasks, and the unfinished tasks run again. */
-static int run_stage(stage_run *s)
+static int run_stage(const stage_run *spec)
 {
-    kiln_context *ctx = s->ctx;
+    kiln_context *ctx = spec->ctx;
+    stage_run *s = malloc(sizeof *s);
+    if (!s) return kiln_set_error(KILN_ENOMEM, "out of memory");
+    *s = *spec;
+    snprintf(s->name_copy, sizeof s->name_copy, "%s", spec->name);
+    s->name = s->name_copy;
+    s->spec = ctx->speculation;
     s->finished = calloc((size_t)s->ntasks + 1, sizeof *s->finished);
-    if (!s->finished) return kiln_set_error(KILN_ENOMEM, "out of memory");
+    s->ts = calloc((size_t)s->ntasks + 1, sizeof *s->ts);
+    if (spec->ship && spec->ship->wire_len) {
+        /* Our own copy: an attempt that outlives the stage may still send it. */
+        void *wire = malloc(spec->ship->wire_len);
+        if (wire) memcpy(wire, spec->ship->wire, spec->ship->wire_len);
+        s->ship_copy = (shipped_action){spec->ship->remote, wire, wire ? spec->ship->wire_len : 0};
+        s->ship = wire ? &s->ship_copy : NULL;
+    } else if (spec->ship) {
+        s->ship_copy = *spec->ship;
+        s->ship = &s->ship_copy;
+    }
+    if (!s->finished || !s->ts || (spec->ship && !s->ship)) {
+        free(s->finished);
+        free(s->ts);
+        free((void *)s->ship_copy.wire);
+        free(s);
+        return kiln_set_error(KILN_ENOMEM, "out of memory");
+    }
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
     double started = now_seconds();
@@ -381,11 +600,15 @@ static int run_stage(stage_run *s)
     }
     LOG(LOG_INFO, "scheduler", "stage %d finished in %.3f s (shuffle files %zu bytes)", s->stage,
         now_seconds() - started, shuffle_bytes(ctx->shuffles));
-    free(s->fail_msg);
-    free(s->finished);
-    free(s->lost);
-    pthread_mutex_destroy(&s->lock);
-    pthread_cond_destroy(&s->cond);
+    /* Attempts still out (losers, with speculation) free the stage last. */
+    pthread_mutex_lock(&s->lock);
+    s->abandoned = true;
+    s->parts = NULL;
+    s->results = NULL;
+    s->arg = NULL;
+    bool last = s->outstanding == 0;
+    pthread_mutex_unlock(&s->lock);
+    if (last) stage_free(s);
     return rc;
 }
 

@@ -18,6 +18,7 @@ struct thread_pool {
     job_item *head, *tail;
     bool stopping;
     int nthreads;
+    int busy, queued; /* threads running an item; items waiting */
     pthread_t *threads;
 };
 
@@ -34,9 +35,14 @@ static void *worker(void *arg)
         }
         p->head = it->next;
         if (!p->head) p->tail = NULL;
+        p->queued--;
+        p->busy++;
         pthread_mutex_unlock(&p->lock);
         it->fn(it->arg);
         free(it);
+        pthread_mutex_lock(&p->lock);
+        p->busy--;
+        pthread_mutex_unlock(&p->lock);
     }
 }
 
@@ -93,7 +99,16 @@ int pool_submit(thread_pool *p, pool_fn fn, void *arg)
     if (p->tail) p->tail->next = it;
     else p->head = it;
     p->tail = it;
+    p->queued++;
     pthread_cond_signal(&p->cond);
     pthread_mutex_unlock(&p->lock);
     return KILN_OK;
+}
+
+int pool_idle(thread_pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    int n = p->nthreads - p->busy - p->queued;
+    pthread_mutex_unlock(&p->lock);
+    return n > 0 ? n : 0;
 }

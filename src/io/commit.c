@@ -8,9 +8,11 @@
  * and after the job commits: dir/part-00000 ... then dir/_SUCCESS (empty,
  * created last, so a reader that sees it sees every part).
  *
- * A task attempt commits by renaming its directory to task-P: rename(2) is
- * atomic, and a mutex on the job orders the attempts of this process, so the
- * first attempt to commit wins and later ones are discarded. The job is
+ * A task attempt commits by renaming its directory to task-P with
+ * RENAME_NOREPLACE, which fails when task-P exists: attempts in different
+ * processes (executors) race on that one atomic call, and a mutex on the job
+ * orders the attempts of this process, so the first attempt to commit wins
+ * and later ones are discarded (speculative copies, retries). The job is
  * reference-counted by its open task outputs, so a straggling attempt that
  * commits or aborts after the job has ended finds a valid job marked
  * finished and only deletes its own files.
@@ -491,6 +493,18 @@ KILN_HIDDEN int io_task_output_write(io_task_output *o, const void *p, size_t n)
     return KILN_OK;
 }
 
+/* Renames from to to unless to exists (EEXIST then): the arbiter between
+ * attempts of one partition in different processes (executors), where the
+ * job's mutex does not reach. A plain rename(2) would replace an empty
+ * task-P (one whose part file the job commit has already moved out), so it
+ * is used only where the file system lacks RENAME_NOREPLACE. */
+static int rename_noreplace(const char *from, const char *to)
+{
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) return 0;
+    if (errno != EINVAL && errno != ENOSYS) return -1;
+    return rename(from, to);
+}
+
 /* Flushes and closes the file, then renames the attempt's directory to
  * dir/_temporary/task-P unless another attempt of P committed first (then
  * this one is deleted and KILN_OK returned: the partition's output exists).
@@ -520,7 +534,7 @@ KILN_HIDDEN int io_task_output_commit(io_task_output *o)
         else if (!is_committed(job, o->partition))
             rc = ensure_committed(job, o->partition);
         if (rc == KILN_OK && !is_committed(job, o->partition)) {
-            if (rename(o->attempt_dir, task_dir) == 0) {
+            if (rename_noreplace(o->attempt_dir, task_dir) == 0) {
                 kept = true;
                 job->committed[o->partition] = 1;
             } else if (errno == EEXIST || errno == ENOTEMPTY) {
