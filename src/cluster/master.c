@@ -4,8 +4,9 @@
  * every open connection. It keeps the table of workers: each registers
  * (REGISTER_WORKER), gets an id (REGISTERED_WORKER), then sends HEARTBEATs;
  * it becomes DEAD when its connection drops or no heartbeat arrives within
- * the network timeout. Status clients get the table (STATUS_REQUEST /
- * STATUS_REPLY, or GET /json with a bearer token).
+ * the network timeout. Drivers register applications (REGISTER_APP; the
+ * application table is master_apps.c). Status clients get the tables
+ * (STATUS_REQUEST / STATUS_REPLY, or GET /json with a bearer token).
  *
  * Robustness against slow or hostile peers, because one loop serves all:
  * - a new connection is read by no one until it has passed net_auth_server;
