@@ -5,6 +5,10 @@
  *               [--network-timeout-ms MS]
  *   kiln worker kiln://H:7077 [--cores N] [--memory 4g] [--work-dir D] [--host H]
  *               [--secret-file F] [--heartbeat-ms MS] [--max-attempts N]
+ *               [--max-executor-restarts N]
+ *   kiln submit --master kiln://H:7077 [--executor-memory 1g] [--total-executor-cores N]
+ *               [--executor-cores N] [--conf k=v]... [--files F,...] [--secret-file F]
+ *               ./job [args]
  *   kiln status kiln://H:7077 [--secret-file F] [--timeout-ms MS]
  *   kiln secret                 prints a new random secret
  *   kiln http-token [--secret-file F]   prints the bearer token of GET /json
@@ -13,6 +17,8 @@
  * src/cluster. Exit status: 0 success, 1 failure (message on stderr),
  * 2 bad usage.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +33,7 @@
 #define DEFAULT_HEARTBEAT_MS 1000         /* kiln.worker.heartbeat */
 #define DEFAULT_MAX_ATTEMPTS 16           /* Spark's registration retries */
 #define DEFAULT_STATUS_TIMEOUT_MS 10000
+#define DEFAULT_MAX_RESTARTS 3            /* restarts of a dying executor */
 
 static const char usage_text[] =
     "usage: kiln <verb> [options]\n"
@@ -34,6 +41,10 @@ static const char usage_text[] =
     "         [--network-timeout-ms 120000]\n"
     "  worker kiln://HOST:PORT [--cores N] [--memory 4g] [--work-dir D] [--host H]\n"
     "         [--secret-file F] [--heartbeat-ms 1000] [--max-attempts 16]\n"
+    "         [--max-executor-restarts 3]\n"
+    "  submit --master kiln://HOST:PORT [--executor-memory 1g] [--total-executor-cores N]\n"
+    "         [--executor-cores N] [--conf k=v]... [--files F,...] [--secret-file F]\n"
+    "         ./job [args]        run a driver program on the cluster (client mode)\n"
     "  status kiln://HOST:PORT [--secret-file F] [--timeout-ms 10000]\n"
     "  secret                      print a new random secret: (umask 077; kiln secret > F)\n"
     "  http-token [--secret-file F]  print the bearer token for GET /json\n"
@@ -62,7 +73,7 @@ static int fail(const char *verb)
 typedef struct opts {
     const char *positional;
     const char *host, *port, *http_port, *secret_file, *network_timeout, *cores, *memory,
-        *work_dir, *heartbeat, *max_attempts, *timeout;
+        *work_dir, *heartbeat, *max_attempts, *timeout, *max_restarts;
 } opts;
 
 /* The slot for option name in o, or NULL when the verb does not take it.
@@ -84,6 +95,7 @@ static const char **opt_slot(opts *o, const char *name, const char *allowed)
         {"--heartbeat-ms", offsetof(opts, heartbeat)},
         {"--max-attempts", offsetof(opts, max_attempts)},
         {"--timeout-ms", offsetof(opts, timeout)},
+        {"--max-executor-restarts", offsetof(opts, max_restarts)},
     };
     size_t n = strlen(name);
     const char *hit = strstr(allowed, name);
@@ -204,7 +216,7 @@ static int cmd_worker(int argc, char **argv)
     opts o;
     int rc = parse_opts(argc, argv,
                         "--cores --memory --work-dir --host --secret-file --heartbeat-ms "
-                        "--max-attempts",
+                        "--max-attempts --max-executor-restarts",
                         true, &o);
     if (rc) return rc;
     if (o.positional == NULL) return usage("worker needs the master's URL (kiln://HOST:PORT)", "");
@@ -214,7 +226,9 @@ static int cmd_worker(int argc, char **argv)
         int_opt(o.heartbeat, "--heartbeat-ms", DEFAULT_HEARTBEAT_MS, 1, INT32_MAX,
                 &wo.heartbeat_ms) ||
         int_opt(o.max_attempts, "--max-attempts", DEFAULT_MAX_ATTEMPTS, 1, INT32_MAX,
-                &wo.max_attempts))
+                &wo.max_attempts) ||
+        int_opt(o.max_restarts, "--max-executor-restarts", DEFAULT_MAX_RESTARTS, 0, 1000,
+                &wo.max_restarts))
         return 2;
     char spec[4200];
     if ((wo.secret_spec = secret_spec(&o, "worker", spec, sizeof spec)) == NULL) return 1;
@@ -245,6 +259,143 @@ static int cmd_status(int argc, char **argv)
     kiln_buf_release(&json);
     cluster_status_release(&s);
     return rc == KILN_OK ? 0 : fail("status");
+}
+
+/* ---- submit ------------------------------------------------------------------------ */
+
+/* Appends "key=value\n" to conf; a value holding a newline is refused. */
+static int conf_line(kiln_buf *conf, const char *key, const char *value)
+{
+    if (strchr(value, '\n') || strchr(key, '\n')) {
+        fprintf(stderr, "kiln submit: %s holds a newline\n", key);
+        return -1;
+    }
+    return buf_appendf(conf, "%s=%s\n", key, value) == KILN_OK ? 0 : -1;
+}
+
+/* kiln.files as absolute paths, each checked to exist. */
+static int files_line(kiln_buf *conf, const char *csv)
+{
+    kiln_buf abs;
+    kiln_buf_init(&abs);
+    char *list = strdup(csv), *save = NULL;
+    int rc = list ? 0 : -1;
+    for (char *p = list ? strtok_r(list, ",", &save) : NULL; p && rc == 0;
+         p = strtok_r(NULL, ",", &save)) {
+        char path[PATH_MAX];
+        if (realpath(p, path) == NULL) {
+            fprintf(stderr, "kiln submit: --files: %s: %s\n", p, strerror(errno));
+            rc = -1;
+        } else if (buf_appendf(&abs, "%s%s", abs.len ? "," : "", path) != KILN_OK) {
+            rc = -1;
+        }
+    }
+    if (rc == 0 && abs.len) {
+        rc = kiln_buf_append(&abs, "", 1) == KILN_OK ? 0 : -1;
+        if (rc == 0) rc = conf_line(conf, "kiln.files", (const char *)abs.data);
+    }
+    free(list);
+    kiln_buf_release(&abs);
+    return rc;
+}
+
+/* Options of submit that become conf lines: flag, key, kind (s size, c cores). */
+static const struct {
+    const char *flag, *key;
+    char kind;
+} submit_keys[] = {
+    {"--executor-memory", "kiln.executor.memory", 's'},
+    {"--total-executor-cores", "kiln.cores.max", 'c'},
+    {"--executor-cores", "kiln.executor.cores", 'c'},
+};
+
+/* One option of submit at argv[*i] into conf (or *master, *secret). 0, or
+ * the exit status. */
+static int submit_opt(int argc, char **argv, int *i, kiln_buf *conf, const char **master,
+                      const char **secret)
+{
+    const char *a = argv[*i], *eq = strchr(a, '=');
+    size_t n = eq ? (size_t)(eq - a) : strlen(a);
+    const char *v = eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
+    char name[64];
+    if (n >= sizeof name) return usage("unknown option '%s'", a);
+    memcpy(name, a, n);
+    name[n] = '\0';
+    if (v == NULL) return usage("option '%s' needs a value", name);
+    if (!strcmp(name, "--master")) {
+        net_url url;
+        if (net_url_parse(v, &url) != KILN_OK) return fail("submit");
+        *master = v;
+        return conf_line(conf, "kiln.master", v) ? 1 : 0;
+    }
+    if (!strcmp(name, "--secret-file")) {
+        *secret = v;
+        return 0;
+    }
+    if (!strcmp(name, "--files")) return files_line(conf, v) ? 1 : 0;
+    if (!strcmp(name, "--conf")) {
+        const char *e = strchr(v, '=');
+        if (!e || e == v) return usage("--conf expects key=value, got '%s'", v);
+        char key[256];
+        if ((size_t)(e - v) >= sizeof key) return usage("--conf key too long in '%s'", v);
+        memcpy(key, v, (size_t)(e - v));
+        key[e - v] = '\0';
+        return conf_line(conf, key, e + 1) ? 1 : 0;
+    }
+    for (size_t k = 0; k < sizeof submit_keys / sizeof submit_keys[0]; k++) {
+        if (strcmp(name, submit_keys[k].flag)) continue;
+        int64_t x;
+        int bad = submit_keys[k].kind == 's' ? parse_size(v, &x) != KILN_OK || x <= 0
+                                             : parse_int64(v, &x) != KILN_OK || x < 1 ||
+                                                   x > (int64_t)CLUSTER_MAX_CORES;
+        if (bad) {
+            fprintf(stderr, "kiln submit: %s '%s' is not a %s\n", name, v,
+                    submit_keys[k].kind == 's' ? "size (512m, 4g, ...)" : "number of cores");
+            return 2;
+        }
+        return conf_line(conf, submit_keys[k].key, v) ? 1 : 0;
+    }
+    return usage("unknown option '%s'", name);
+}
+
+/* Client mode: the job runs here, as the driver; its kiln_context_new finds
+ * the master and the options in KILN_MASTER and KILN_SUBMIT_CONF. */
+static int cmd_submit(int argc, char **argv)
+{
+    kiln_buf conf;
+    kiln_buf_init(&conf);
+    const char *master = NULL, *secret = NULL;
+    int i = 0, rc = 0;
+    for (; i < argc && rc == 0 && strncmp(argv[i], "--", 2) == 0; i++)
+        rc = submit_opt(argc, argv, &i, &conf, &master, &secret);
+    if (rc == 0 && master == NULL) rc = usage("submit needs --master kiln://HOST:PORT%s", "");
+    if (rc == 0 && i >= argc) rc = usage("submit needs the program to run%s", "");
+    if (!secret) secret = getenv("KILN_SECRET_FILE");
+    char path[PATH_MAX];
+    if (rc == 0 && (!secret || !*secret)) {
+        opts none = {0};
+        char spec[16];
+        secret_spec(&none, "submit", spec, sizeof spec); /* says what is missing */
+        rc = 1;
+    } else if (rc == 0 && realpath(secret, path) == NULL) {
+        fprintf(stderr, "kiln submit: secret file %s: %s\n", secret, strerror(errno));
+        rc = 1;
+    }
+    char spec[PATH_MAX + 8];
+    if (rc == 0) {
+        snprintf(spec, sizeof spec, "file:%s", path);
+        rc = conf_line(&conf, "kiln.authenticate.secret", spec) ? 1 : 0;
+    }
+    if (rc == 0 && kiln_buf_append(&conf, "", 1) != KILN_OK) rc = 1;
+    if (rc == 0 && (setenv("KILN_MASTER", master, 1) || setenv("KILN_SUBMIT_CONF", (char *)conf.data, 1))) {
+        fprintf(stderr, "kiln submit: setenv: %s\n", strerror(errno));
+        rc = 1;
+    }
+    kiln_buf_release(&conf);
+    if (rc) return rc;
+    execv(argv[i], argv + i);
+    fprintf(stderr, "kiln submit: cannot run %s: %s\n", argv[i], strerror(errno));
+    return 1;
 }
 
 static int cmd_secret(int argc, char **argv)
@@ -283,6 +434,7 @@ int main(int argc, char **argv)
     if (strcmp(verb, "master") == 0) return cmd_master(n, rest);
     if (strcmp(verb, "worker") == 0) return cmd_worker(n, rest);
     if (strcmp(verb, "status") == 0) return cmd_status(n, rest);
+    if (strcmp(verb, "submit") == 0) return cmd_submit(n, rest);
     if (strcmp(verb, "secret") == 0) return cmd_secret(n, rest);
     if (strcmp(verb, "http-token") == 0) return cmd_http_token(n, rest);
     if (strcmp(verb, "help") == 0 || strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {

@@ -4,8 +4,9 @@
  * every open connection. It keeps the table of workers: each registers
  * (REGISTER_WORKER), gets an id (REGISTERED_WORKER), then sends HEARTBEATs;
  * it becomes DEAD when its connection drops or no heartbeat arrives within
- * the network timeout. Status clients get the table (STATUS_REQUEST /
- * STATUS_REPLY, or GET /json with a bearer token).
+ * the network timeout. Drivers register applications (REGISTER_APP; the
+ * application table is master_apps.c). Status clients get the tables
+ * (STATUS_REQUEST / STATUS_REPLY, or GET /json with a bearer token).
  *
  * Robustness against slow or hostile peers, because one loop serves all:
  * - a new connection is read by no one until it has passed net_auth_server;
@@ -29,61 +30,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
-#include "cluster/manager.h"
-
-#define MAX_CONNS 1024
-#define MAX_WORKERS 4096        /* remembered, DEAD ones included */
-#define AUTH_WAIT_MS 10000      /* for the first byte of the handshake */
-#define AUTH_TIMEOUT_MS 2000    /* for the handshake once it started */
-#define IDLE_TIMEOUT_MS 60000   /* an authenticated connection that is not a worker */
-#define SEND_TIMEOUT_MS 2000
-#define HTTP_TIMEOUT_MS 5000
-#define TICK_MS 200             /* how often timeouts are checked at least */
-#define ACCEPTS_PER_TICK 32
-
-typedef enum conn_kind {
-    CONN_AUTH, /* accepted on the kiln port, handshake not done */
-    CONN_PEER, /* authenticated: a worker or a status client */
-    CONN_HTTP  /* accepted on the HTTP port */
-} conn_kind;
-
-/* One connection. Heap-allocated so that the decoder's borrowed peer name
- * stays put while the table changes. */
-typedef struct conn {
-    int fd;
-    conn_kind kind;
-    char peer[NET_HOST_MAX + 48];
-    int64_t deadline;       /* closed when passed; -1: none (a worker's) */
-    net_frame_decoder dec;  /* CONN_PEER */
-    int worker;             /* CONN_PEER: index in the worker table, or -1 */
-    bool closed;            /* fd closed; freed by compact() at the end of the round */
-    char req[HTTP_MAX_REQUEST];
-    size_t req_len;         /* CONN_HTTP */
-} conn;
-
-typedef struct worker_rec {
-    char id[CLUSTER_ID_MAX];
-    cluster_register offer;
-    cluster_worker_state state;
-    int64_t last_heartbeat_ms;
-    conn *conn; /* while ALIVE */
-} worker_rec;
-
-typedef struct master {
-    int lfd, hfd;
-    uint8_t *secret;
-    size_t slen;
-    char token[HTTP_TOKEN_HEX + 1];
-    char url[CLUSTER_URL_MAX];
-    int timeout_ms;
-    conn *conns[MAX_CONNS]; /* closed ones are freed by compact() */
-    size_t nconns;
-    struct pollfd pfd[MAX_CONNS + 2]; /* one round's poll set: listeners, then conns */
-    conn *owner[MAX_CONNS + 2];
-    worker_rec *workers;
-    size_t nworkers;
-    uint64_t next_id;
-} master;
+#include "cluster/master_int.h"
 
 /* ---- Connections ---------------------------------------------------------------- */
 
@@ -100,6 +47,7 @@ static conn *conn_add(master *m, int fd, conn_kind kind, const char *peer)
     c->fd = fd;
     c->kind = kind;
     c->worker = -1;
+    c->app = -1;
     snprintf(c->peer, sizeof c->peer, "%s %s", kind == CONN_HTTP ? "http client" : "peer", peer);
     c->deadline = net_deadline(kind == CONN_HTTP ? HTTP_TIMEOUT_MS : AUTH_WAIT_MS);
     m->conns[m->nconns++] = c;
@@ -116,6 +64,9 @@ static void conn_close(master *m, conn *c, const char *why)
         w->state = CLUSTER_WORKER_DEAD;
         w->conn = NULL;
         LOG(LOG_WARN, "master", "worker %s (%s) is DEAD: %s", w->id, w->offer.host, why);
+        master_app_worker_gone(m, c->worker);
+    } else if (c->app >= 0) {
+        master_app_driver_gone(m, c);
     } else {
         LOG(LOG_DEBUG, "master", "closing %s: %s", c->peer, why);
     }
@@ -137,7 +88,7 @@ static void compact(master *m)
 }
 
 /* Sends an ERROR frame (best effort: the connection is closed next). */
-static void send_error(conn *c, int code, const char *msg)
+void master_send_error(conn *c, int code, const char *msg)
 {
     kiln_buf b;
     kiln_buf_init(&b);
@@ -171,7 +122,8 @@ static int on_register(master *m, conn *c, const net_frame *f)
     cluster_register offer;
     int rc = cluster_msg_register_read(f, c->peer, &offer);
     if (rc != KILN_OK) return rc;
-    if (c->worker >= 0) return kiln_set_error(KILN_ESTATE, "REGISTER_WORKER sent twice");
+    if (c->worker >= 0 || c->app >= 0)
+        return kiln_set_error(KILN_ESTATE, "REGISTER_WORKER sent twice or by a driver");
     int slot = worker_slot(m);
     if (slot < 0) return kiln_set_error(KILN_ESTATE, "the master holds %d workers", MAX_WORKERS);
     worker_rec *w = &m->workers[slot];
@@ -201,6 +153,7 @@ static int on_heartbeat(master *m, conn *c, const net_frame *f)
     net_heartbeat hb;
     int rc = net_msg_heartbeat_read(f, c->peer, &hb);
     if (rc != KILN_OK) return rc;
+    if (c->app >= 0) return KILN_OK; /* a driver's: its connection is what counts */
     if (c->worker < 0) return kiln_set_error(KILN_ESTATE, "HEARTBEAT before REGISTER_WORKER");
     m->workers[c->worker].last_heartbeat_ms = cluster_now_ms();
     return KILN_OK;
@@ -211,7 +164,7 @@ static int status_snapshot(const master *m, cluster_status *s)
 {
     memset(s, 0, sizeof *s);
     snprintf(s->url, sizeof s->url, "%s", m->url);
-    if (m->nworkers == 0) return KILN_OK;
+    if (m->nworkers == 0) return master_app_status(m, s);
     s->workers = calloc(m->nworkers, sizeof *s->workers);
     if (s->workers == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory for the status");
     int64_t now = cluster_now_ms();
@@ -224,7 +177,7 @@ static int status_snapshot(const master *m, cluster_status *s)
         ws->heartbeat_age_ms = now > w->last_heartbeat_ms ? (uint64_t)(now - w->last_heartbeat_ms) : 0;
     }
     s->nworkers = (uint32_t)m->nworkers;
-    return KILN_OK;
+    return master_app_status(m, s);
 }
 
 static int on_status_request(master *m, conn *c, const net_frame *f)
@@ -249,6 +202,8 @@ static int on_frame(master *m, conn *c, const net_frame *f)
     case NET_MSG_REGISTER_WORKER: return on_register(m, c, f);
     case NET_MSG_HEARTBEAT: return on_heartbeat(m, c, f);
     case NET_MSG_STATUS_REQUEST: return on_status_request(m, c, f);
+    case NET_MSG_REGISTER_APP: return master_app_register(m, c, f);
+    case NET_MSG_EXECUTOR_STATE: return master_app_exec_state(m, c, f);
     default:
         return kiln_set_error(KILN_ECORRUPT, "unexpected %s from %s", net_msg_name(f->type),
                               c->peer);
@@ -266,7 +221,7 @@ static void on_auth_ready(master *m, conn *c)
     }
     c->kind = CONN_PEER;
     c->deadline = net_deadline(IDLE_TIMEOUT_MS);
-    net_frame_decoder_init(&c->dec, CLUSTER_CONTROL_MAX_FRAME, c->peer);
+    net_frame_decoder_init(&c->dec, CLUSTER_APP_MAX_FRAME, c->peer);
 }
 
 static void on_peer_readable(master *m, conn *c)
@@ -298,7 +253,7 @@ static void on_peer_readable(master *m, conn *c)
         if (rc != KILN_OK) {
             char why[512];
             snprintf(why, sizeof why, "%s", kiln_last_error());
-            send_error(c, rc, why);
+            master_send_error(c, rc, why);
             conn_close(m, c, why);
             return;
         }
@@ -477,10 +432,11 @@ static void master_close(master *m)
 {
     while (m->nconns > 0) {
         conn *c = m->conns[m->nconns - 1];
-        c->worker = -1; /* shutting down: nothing to report */
+        c->worker = c->app = -1; /* shutting down: nothing to report */
         conn_close(m, c, "master stopping");
         compact(m);
     }
+    master_app_free(m);
     free(m->workers);
     net_close(m->lfd);
     net_close(m->hfd);

@@ -1,8 +1,9 @@
 /*
  * cluster/messages.c - payloads of the cluster manager's messages:
- * REGISTER_WORKER, REGISTERED_WORKER, STATUS_REQUEST and STATUS_REPLY
- * (field tables in docs/formats/protocol.md), written and read with the
- * net layer's sticky writer and reader.
+ * REGISTER_WORKER, REGISTERED_WORKER, STATUS_REQUEST and STATUS_REPLY (its
+ * workers, applications and executors; field tables in
+ * docs/formats/protocol.md), written and read with the net layer's sticky
+ * writer and reader.
  *
  * Readers check meaning as well as layout (cores in range, a host present,
  * a known state), because a payload comes from a peer that may be broken or
@@ -22,15 +23,23 @@
  * memory, work_dir, state, age with empty strings): bounds the claimed count
  * by the bytes present before anything is allocated. */
 #define WORKER_MIN_BYTES (4 + 4 + 4 + 8 + 4 + 1 + 8)
+/* The same for one application (id, name, state, cores, memory, driver)
+ * and one executor (app id, executor, worker id, cores, memory, state). */
+#define APP_MIN_BYTES (4 + 4 + 1 + 4 + 8 + 4)
+#define EXEC_MIN_BYTES (4 + 4 + 4 + 4 + 8 + 1)
 
 void cluster_status_release(cluster_status *s)
 {
     free(s->workers);
+    free(s->apps);
+    free(s->execs);
     s->workers = NULL;
-    s->nworkers = 0;
+    s->apps = NULL;
+    s->execs = NULL;
+    s->nworkers = s->napps = s->nexecs = 0;
 }
 
-static int expect_type(const net_frame *f, int want, const char *peer)
+int cluster_msg_expect(const net_frame *f, int want, const char *peer)
 {
     if (f->type == want) return KILN_OK;
     return kiln_set_error(KILN_ECORRUPT, "expected %s from %s, got %s", net_msg_name(want),
@@ -38,7 +47,7 @@ static int expect_type(const net_frame *f, int want, const char *peer)
 }
 
 /* Starts reading f's payload, naming message and peer in errors. */
-static void reader_start(net_reader *r, const net_frame *f, const char *peer, char *what,
+void cluster_msg_reader_start(net_reader *r, const net_frame *f, const char *peer, char *what,
                          size_t size)
 {
     snprintf(what, size, "%s from %s", net_msg_name(f->type), peer ? peer : "unnamed peer");
@@ -46,7 +55,7 @@ static void reader_start(net_reader *r, const net_frame *f, const char *peer, ch
 }
 
 /* Refuses a string a reader could not take back (it would be cut). */
-static int check_len(const char *s, size_t max, const char *field)
+int cluster_msg_check_len(const char *s, size_t max, const char *field)
 {
     if (strlen(s) < max) return KILN_OK;
     return kiln_set_error(KILN_EINVAL, "%s is longer than %zu bytes", field, max - 1);
@@ -54,8 +63,8 @@ static int check_len(const char *s, size_t max, const char *field)
 
 static int check_offer(const cluster_register *r)
 {
-    int rc = check_len(r->host, NET_HOST_MAX, "host");
-    if (rc == KILN_OK) rc = check_len(r->work_dir, CLUSTER_DIR_MAX, "work directory");
+    int rc = cluster_msg_check_len(r->host, NET_HOST_MAX, "host");
+    if (rc == KILN_OK) rc = cluster_msg_check_len(r->work_dir, CLUSTER_DIR_MAX, "work directory");
     if (rc == KILN_OK && (r->cores == 0 || r->cores > CLUSTER_MAX_CORES))
         rc = kiln_set_error(KILN_EINVAL, "cores %u is not in 1..%u", r->cores, CLUSTER_MAX_CORES);
     if (rc == KILN_OK && r->memory == 0) rc = kiln_set_error(KILN_EINVAL, "memory is 0 bytes");
@@ -104,11 +113,11 @@ int cluster_msg_register_write(kiln_buf *b, const cluster_register *r)
 
 int cluster_msg_register_read(const net_frame *f, const char *peer, cluster_register *out)
 {
-    int rc = expect_type(f, NET_MSG_REGISTER_WORKER, peer);
+    int rc = cluster_msg_expect(f, NET_MSG_REGISTER_WORKER, peer);
     if (rc != KILN_OK) return rc;
     char what[NET_HOST_MAX + 64];
     net_reader r;
-    reader_start(&r, f, peer, what, sizeof what);
+    cluster_msg_reader_start(&r, f, peer, what, sizeof what);
     cluster_register got;
     offer_get(&r, &got);
     rc = net_reader_end(&r);
@@ -119,7 +128,7 @@ int cluster_msg_register_read(const net_frame *f, const char *peer, cluster_regi
 
 int cluster_msg_registered_write(kiln_buf *b, const char *id)
 {
-    int rc = check_len(id, CLUSTER_ID_MAX, "worker id");
+    int rc = cluster_msg_check_len(id, CLUSTER_ID_MAX, "worker id");
     if (rc != KILN_OK) return rc;
     net_writer w;
     net_writer_init(&w, b);
@@ -129,11 +138,11 @@ int cluster_msg_registered_write(kiln_buf *b, const char *id)
 
 int cluster_msg_registered_read(const net_frame *f, const char *peer, char id[CLUSTER_ID_MAX])
 {
-    int rc = expect_type(f, NET_MSG_REGISTERED_WORKER, peer);
+    int rc = cluster_msg_expect(f, NET_MSG_REGISTERED_WORKER, peer);
     if (rc != KILN_OK) return rc;
     char what[NET_HOST_MAX + 64];
     net_reader r;
-    reader_start(&r, f, peer, what, sizeof what);
+    cluster_msg_reader_start(&r, f, peer, what, sizeof what);
     char got[CLUSTER_ID_MAX];
     size_t n = net_get_str(&r, got, sizeof got, "worker_id");
     rc = net_reader_end(&r);
@@ -145,20 +154,30 @@ int cluster_msg_registered_read(const net_frame *f, const char *peer, char id[CL
 
 int cluster_msg_status_request_check(const net_frame *f, const char *peer)
 {
-    int rc = expect_type(f, NET_MSG_STATUS_REQUEST, peer);
+    int rc = cluster_msg_expect(f, NET_MSG_STATUS_REQUEST, peer);
     if (rc != KILN_OK) return rc;
     char what[NET_HOST_MAX + 64];
     net_reader r;
-    reader_start(&r, f, peer, what, sizeof what);
+    cluster_msg_reader_start(&r, f, peer, what, sizeof what);
     return net_reader_end(&r);
 }
 
 int cluster_msg_status_reply_write(kiln_buf *b, const cluster_status *s)
 {
-    int rc = check_len(s->url, CLUSTER_URL_MAX, "url");
+    int rc = cluster_msg_check_len(s->url, CLUSTER_URL_MAX, "url");
     for (uint32_t i = 0; rc == KILN_OK && i < s->nworkers; i++) {
         rc = check_offer(&s->workers[i].offer);
-        if (rc == KILN_OK) rc = check_len(s->workers[i].id, CLUSTER_ID_MAX, "worker id");
+        if (rc == KILN_OK) rc = cluster_msg_check_len(s->workers[i].id, CLUSTER_ID_MAX, "worker id");
+    }
+    for (uint32_t i = 0; rc == KILN_OK && i < s->napps; i++) {
+        rc = cluster_msg_check_len(s->apps[i].id, CLUSTER_ID_MAX, "app id");
+        if (rc == KILN_OK) rc = cluster_msg_check_len(s->apps[i].name, CLUSTER_NAME_MAX, "app name");
+        if (rc == KILN_OK) rc = cluster_msg_check_len(s->apps[i].driver, CLUSTER_URL_MAX, "driver");
+    }
+    for (uint32_t i = 0; rc == KILN_OK && i < s->nexecs; i++) {
+        rc = cluster_msg_check_len(s->execs[i].app_id, CLUSTER_ID_MAX, "app id");
+        if (rc == KILN_OK)
+            rc = cluster_msg_check_len(s->execs[i].worker_id, CLUSTER_ID_MAX, "worker id");
     }
     if (rc != KILN_OK) return rc;
     net_writer w;
@@ -171,6 +190,26 @@ int cluster_msg_status_reply_write(kiln_buf *b, const cluster_status *s)
         offer_put(&w, &ws->offer);
         net_put_u8(&w, ws->state == CLUSTER_WORKER_ALIVE ? STATE_ALIVE : STATE_DEAD);
         net_put_u64(&w, ws->heartbeat_age_ms);
+    }
+    net_put_u32(&w, s->napps);
+    for (uint32_t i = 0; i < s->napps; i++) {
+        const cluster_app_status *a = &s->apps[i];
+        net_put_str(&w, a->id);
+        net_put_str(&w, a->name);
+        net_put_u8(&w, a->state);
+        net_put_u32(&w, a->cores);
+        net_put_u64(&w, a->executor_memory);
+        net_put_str(&w, a->driver);
+    }
+    net_put_u32(&w, s->nexecs);
+    for (uint32_t i = 0; i < s->nexecs; i++) {
+        const cluster_exec_status *e = &s->execs[i];
+        net_put_str(&w, e->app_id);
+        net_put_u32(&w, e->executor);
+        net_put_str(&w, e->worker_id);
+        net_put_u32(&w, e->cores);
+        net_put_u64(&w, e->memory);
+        net_put_u8(&w, e->state);
     }
     return net_writer_finish(&w);
 }
@@ -190,13 +229,70 @@ static int worker_get(net_reader *r, const char *what, cluster_worker_status *ws
     return offer_meaning(&ws->offer, what);
 }
 
+/* A claimed count that must fit in the bytes left, at min bytes each. */
+static int count_fits(net_reader *r, const char *what, const char *field, uint32_t n, size_t min)
+{
+    if (r->err != KILN_OK) return r->err;
+    if (n <= (r->len - r->off) / min) return KILN_OK;
+    return kiln_set_error(KILN_ECORRUPT, "%s: field %s %u does not fit in %zu bytes", what, field,
+                          n, r->len - r->off);
+}
+
+/* The applications of a STATUS_REPLY into s. */
+static int apps_get(net_reader *r, const char *what, cluster_status *s)
+{
+    uint32_t n = net_get_u32(r, "app_count");
+    int rc = count_fits(r, what, "app_count", n, APP_MIN_BYTES);
+    if (rc != KILN_OK) return rc;
+    if (n > 0 && (s->apps = calloc(n, sizeof *s->apps)) == NULL)
+        return kiln_set_error(KILN_ENOMEM, "out of memory for %u applications", n);
+    s->napps = n;
+    for (uint32_t i = 0; i < n && r->err == KILN_OK; i++) {
+        cluster_app_status *a = &s->apps[i];
+        net_get_str(r, a->id, sizeof a->id, "app_id");
+        net_get_str(r, a->name, sizeof a->name, "app_name");
+        a->state = net_get_u8(r, "app_state");
+        a->cores = net_get_u32(r, "app_cores");
+        a->executor_memory = net_get_u64(r, "executor_memory");
+        net_get_str(r, a->driver, sizeof a->driver, "driver");
+        if (r->err == KILN_OK && a->state != CLUSTER_APP_RUNNING && a->state != CLUSTER_APP_FINISHED)
+            return kiln_set_error(KILN_ECORRUPT, "%s: field app_state %u is neither RUNNING (1) "
+                                  "nor FINISHED (2)", what, a->state);
+    }
+    return r->err;
+}
+
+/* The executors of a STATUS_REPLY into s. */
+static int execs_get(net_reader *r, const char *what, cluster_status *s)
+{
+    uint32_t n = net_get_u32(r, "executor_count");
+    int rc = count_fits(r, what, "executor_count", n, EXEC_MIN_BYTES);
+    if (rc != KILN_OK) return rc;
+    if (n > 0 && (s->execs = calloc(n, sizeof *s->execs)) == NULL)
+        return kiln_set_error(KILN_ENOMEM, "out of memory for %u executors", n);
+    s->nexecs = n;
+    for (uint32_t i = 0; i < n && r->err == KILN_OK; i++) {
+        cluster_exec_status *e = &s->execs[i];
+        net_get_str(r, e->app_id, sizeof e->app_id, "exec_app_id");
+        e->executor = net_get_u32(r, "executor");
+        net_get_str(r, e->worker_id, sizeof e->worker_id, "exec_worker_id");
+        e->cores = net_get_u32(r, "exec_cores");
+        e->memory = net_get_u64(r, "exec_memory");
+        e->state = net_get_u8(r, "exec_state");
+        if (r->err == KILN_OK && !strcmp(cluster_exec_state_name(e->state), "UNKNOWN"))
+            return kiln_set_error(KILN_ECORRUPT, "%s: field exec_state %u is not a known state",
+                                  what, e->state);
+    }
+    return r->err;
+}
+
 int cluster_msg_status_reply_read(const net_frame *f, const char *peer, cluster_status *out)
 {
-    int rc = expect_type(f, NET_MSG_STATUS_REPLY, peer);
+    int rc = cluster_msg_expect(f, NET_MSG_STATUS_REPLY, peer);
     if (rc != KILN_OK) return rc;
     char what[NET_HOST_MAX + 64];
     net_reader r;
-    reader_start(&r, f, peer, what, sizeof what);
+    cluster_msg_reader_start(&r, f, peer, what, sizeof what);
     cluster_status s = {0};
     net_get_str(&r, s.url, sizeof s.url, "url");
     uint32_t n = net_get_u32(&r, "worker_count");
@@ -210,6 +306,8 @@ int cluster_msg_status_reply_read(const net_frame *f, const char *peer, cluster_
         return kiln_set_error(KILN_ENOMEM, "out of memory for %u workers", n);
     s.nworkers = n;
     for (uint32_t i = 0; rc == KILN_OK && i < n; i++) rc = worker_get(&r, what, &s.workers[i]);
+    if (rc == KILN_OK) rc = apps_get(&r, what, &s);
+    if (rc == KILN_OK) rc = execs_get(&r, what, &s);
     if (rc == KILN_OK) rc = net_reader_end(&r);
     if (rc != KILN_OK) {
         cluster_status_release(&s);

@@ -38,6 +38,37 @@ static int worker_json(kiln_buf *b, const cluster_worker_status *w)
     return rc;
 }
 
+/* One application as one line. */
+static int app_json(kiln_buf *b, const cluster_app_status *a)
+{
+    int rc = buf_appendf(b, "{\"id\": ");
+    if (rc == KILN_OK) rc = json_put_str(b, a->id);
+    if (rc == KILN_OK) rc = buf_appendf(b, ", \"name\": ");
+    if (rc == KILN_OK) rc = json_put_str(b, a->name);
+    if (rc == KILN_OK)
+        rc = buf_appendf(b, ", \"state\": \"%s\", \"cores\": %u, \"memoryperexecutor\": %llu, "
+                         "\"memoryperexecutor_bytes\": %llu, \"driver\": ",
+                         a->state == CLUSTER_APP_RUNNING ? "RUNNING" : "FINISHED", a->cores,
+                         (unsigned long long)(a->executor_memory >> 20),
+                         (unsigned long long)a->executor_memory);
+    if (rc == KILN_OK) rc = json_put_str(b, a->driver);
+    if (rc == KILN_OK) rc = buf_appendf(b, "}");
+    return rc;
+}
+
+/* One executor as one line. */
+static int exec_json(kiln_buf *b, const cluster_exec_status *e)
+{
+    int rc = buf_appendf(b, "{\"app\": ");
+    if (rc == KILN_OK) rc = json_put_str(b, e->app_id);
+    if (rc == KILN_OK) rc = buf_appendf(b, ", \"id\": %u, \"worker\": ", e->executor);
+    if (rc == KILN_OK) rc = json_put_str(b, e->worker_id);
+    if (rc == KILN_OK)
+        rc = buf_appendf(b, ", \"cores\": %u, \"memory\": %llu, \"state\": \"%s\"}", e->cores,
+                         (unsigned long long)(e->memory >> 20), cluster_exec_state_name(e->state));
+    return rc;
+}
+
 /* Totals over the ALIVE workers, as Spark's master page shows them. */
 static int totals_json(kiln_buf *b, const cluster_status *s)
 {
@@ -65,8 +96,17 @@ int cluster_status_json(const cluster_status *s, kiln_buf *out)
         if (rc == KILN_OK) rc = worker_json(out, &s->workers[i]);
     }
     if (rc == KILN_OK) rc = buf_appendf(out, "%s],\n", s->nworkers ? "\n  " : "");
-    /* Applications and executors come with REGISTER_APP (issue 4, later). */
-    if (rc == KILN_OK) rc = buf_appendf(out, "  \"applications\": [],\n  \"executors\": []\n}\n");
+    if (rc == KILN_OK) rc = buf_appendf(out, "  \"applications\": [");
+    for (uint32_t i = 0; rc == KILN_OK && i < s->napps; i++) {
+        rc = buf_appendf(out, "%s\n    ", i ? "," : "");
+        if (rc == KILN_OK) rc = app_json(out, &s->apps[i]);
+    }
+    if (rc == KILN_OK) rc = buf_appendf(out, "%s],\n  \"executors\": [", s->napps ? "\n  " : "");
+    for (uint32_t i = 0; rc == KILN_OK && i < s->nexecs; i++) {
+        rc = buf_appendf(out, "%s\n    ", i ? "," : "");
+        if (rc == KILN_OK) rc = exec_json(out, &s->execs[i]);
+    }
+    if (rc == KILN_OK) rc = buf_appendf(out, "%s]\n}\n", s->nexecs ? "\n  " : "");
     return rc;
 }
 

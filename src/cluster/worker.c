@@ -2,7 +2,10 @@
  * cluster/worker.c - the standalone worker: connects to the master,
  * authenticates, registers (REGISTER_WORKER -> REGISTERED_WORKER with the id
  * the master chose), then sends a HEARTBEAT every heartbeat interval and
- * listens for SHUTDOWN. Launching executors comes later (issue 4).
+ * listens for SHUTDOWN, LAUNCH_EXECUTOR and KILL_EXECUTOR; its executors
+ * (worker_exec.c) are reaped and restarted from the same loop, which wakes
+ * at least every TICK_MS for that. When the session with the master ends,
+ * the worker kills its executors: the master has counted them LOST.
  *
  * When the master goes away the worker reconnects and registers again (it
  * gets a new id: the master has marked the old one DEAD), waiting 0.5 s
@@ -20,12 +23,14 @@
 
 #include "base/base.h"
 #include "cluster/manager.h"
+#include "cluster/worker_exec.h"
 
 #define CONNECT_TIMEOUT_MS 5000
 #define HANDSHAKE_TIMEOUT_MS 10000 /* authentication, then registration */
 #define SEND_TIMEOUT_MS 5000
 #define BACKOFF_FIRST_MS 500
 #define BACKOFF_MAX_MS 30000
+#define TICK_MS 100 /* the loop reaps executors at least this often */
 
 typedef struct worker {
     const cluster_worker_opts *o;
@@ -34,6 +39,7 @@ typedef struct worker {
     char peer[NET_HOST_MAX + 32]; /* "master kiln://host:port", for messages */
     char id[CLUSTER_ID_MAX];
     uint64_t seq; /* heartbeat sequence number */
+    worker_execs execs;
 } worker;
 
 /* The end of a session: the worker should stop, or reconnect. */
@@ -72,6 +78,7 @@ static int send_register(worker *w, int fd)
     if (w->o->host) snprintf(r.host, sizeof r.host, "%s", w->o->host);
     else rc = local_host(fd, r.host, sizeof r.host);
     snprintf(r.work_dir, sizeof r.work_dir, "%s", w->o->work_dir);
+    memcpy(w->execs.host, r.host, sizeof w->execs.host);
     kiln_buf b;
     kiln_buf_init(&b);
     if (rc == KILN_OK) rc = cluster_msg_register_write(&b, &r);
@@ -135,9 +142,13 @@ static int send_heartbeat(worker *w, int fd)
 static int on_master_frame(worker *w, int fd)
 {
     net_frame f = {0};
-    int rc = net_recv_frame(fd, CLUSTER_CONTROL_MAX_FRAME, SEND_TIMEOUT_MS, w->peer, &f);
+    int rc = net_recv_frame(fd, CLUSTER_APP_MAX_FRAME, SEND_TIMEOUT_MS, w->peer, &f);
     if (rc != KILN_OK) return rc;
-    if (f.type == NET_MSG_SHUTDOWN) {
+    if (f.type == NET_MSG_LAUNCH_EXECUTOR) {
+        rc = wexec_launch(&w->execs, &f);
+    } else if (f.type == NET_MSG_KILL_EXECUTOR) {
+        rc = wexec_kill_app(&w->execs, &f);
+    } else if (f.type == NET_MSG_SHUTDOWN) {
         LOG(LOG_INFO, "worker", "%s asked us to shut down", w->peer);
         rc = SESSION_STOP;
     } else if (f.type == NET_MSG_ERROR) {
@@ -157,6 +168,7 @@ static int session_serve(worker *w, int fd)
     for (;;) {
         if (cluster_stop_requested()) return SESSION_STOP;
         int64_t wait = next - cluster_now_ms();
+        if (wait > TICK_MS) wait = TICK_MS;
         struct pollfd p = {.fd = fd, .events = POLLIN};
         int r = poll(&p, 1, wait > 0 ? (int)wait : 0);
         if (r < 0 && errno != EINTR) return kiln_set_error(KILN_EIO, "poll: %s", strerror(errno));
@@ -164,6 +176,7 @@ static int session_serve(worker *w, int fd)
             int rc = on_master_frame(w, fd);
             if (rc != KILN_OK) return rc;
         }
+        wexec_poll(&w->execs);
         if (cluster_now_ms() >= next) {
             int rc = send_heartbeat(w, fd);
             if (rc != KILN_OK) return rc;
@@ -205,7 +218,11 @@ static int worker_loop(worker *w)
         failures = 0;
         backoff = BACKOFF_FIRST_MS;
         LOG(LOG_INFO, "worker", "registered with %s as %s", w->peer, w->id);
+        w->execs.master_fd = fd;
         rc = session_serve(w, fd);
+        if (rc == SESSION_STOP) wexec_kill_all(&w->execs); /* KILLED reports still go out */
+        w->execs.master_fd = -1;
+        wexec_kill_all(&w->execs);
         net_close(fd);
         if (rc == SESSION_STOP) break;
         LOG(LOG_WARN, "worker", "lost %s: %s; reconnecting", w->peer, kiln_last_error());
@@ -218,12 +235,18 @@ int cluster_worker_run(const cluster_worker_opts *o)
     cluster_signals_install();
     worker w = {.o = o};
     cluster_format_url(w.peer, sizeof w.peer, "master kiln", o->master.host, o->master.port);
-    if (o->heartbeat_ms <= 0 || o->max_attempts <= 0)
+    if (o->heartbeat_ms <= 0 || o->max_attempts <= 0 || o->max_restarts < 0)
         return kiln_set_error(KILN_ECONF, "heartbeat interval and attempts must be positive");
+    if (strlen(o->work_dir) > WORK_DIR_MAX)
+        return kiln_set_error(KILN_ECONF, "work directory %.64s... is longer than %d bytes",
+                              o->work_dir, WORK_DIR_MAX);
     int rc = net_secret_load(o->secret_spec, &w.secret, &w.slen);
     if (rc != KILN_OK) return rc;
     rc = ensure_work_dir(o->work_dir);
+    wexec_init(&w.execs, o->work_dir, w.secret, w.slen, o->max_restarts);
+    w.execs.master_peer = w.peer;
     if (rc == KILN_OK) rc = worker_loop(&w);
+    wexec_release(&w.execs);
     net_secret_free(w.secret, w.slen);
     return rc;
 }

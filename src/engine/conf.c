@@ -1,6 +1,7 @@
 /*
  * engine/conf.c - kiln_conf (ordered key/value strings), kiln_init's command-
- * line options, and the layered resolution code > flags > file > env.
+ * line options, and the layered resolution code > flags > KILN_SUBMIT_CONF
+ * (set by `kiln submit`) > file > env.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +135,32 @@ static int set_cb(void *arg, const char *k, const char *v)
     return kiln_conf_set((kiln_conf *)arg, k, v);
 }
 
+/* Applies the key=value lines of KILN_SUBMIT_CONF (what `kiln submit` was
+ * given) to c. KILN_ECONF naming a line that is not key=value. */
+static int submit_conf(kiln_conf *c)
+{
+    const char *env = getenv("KILN_SUBMIT_CONF");
+    if (!env || !*env) return KILN_OK;
+    char *text = strdup(env);
+    if (!text) return KILN_ENOMEM;
+    int rc = KILN_OK, n = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line && rc == KILN_OK;
+         line = strtok_r(NULL, "\n", &save)) {
+        n++;
+        char *eq = strchr(line, '=');
+        if (!eq || eq == line) {
+            rc = kiln_set_error(KILN_ECONF, "KILN_SUBMIT_CONF: line %d '%.200s' is not key=value",
+                                n, line);
+            break;
+        }
+        *eq = '\0';
+        rc = kiln_conf_set(c, line, eq + 1);
+    }
+    free(text);
+    return rc;
+}
+
 int conf_resolve(const kiln_conf *code, kiln_conf **out)
 {
     kiln_conf *c = kiln_conf_new();
@@ -149,6 +176,7 @@ int conf_resolve(const kiln_conf *code, kiln_conf **out)
         rc = conf_parse_file(path, set_cb, c);
         if (rc == KILN_ENOENT) rc = kiln_set_error(KILN_OK, "%s", ""); /* no file is fine */
     }
+    if (rc == KILN_OK) rc = submit_conf(c);
     if (rc == KILN_OK) rc = conf_merge(c, g_flags);
     if (rc == KILN_OK) rc = conf_merge(c, code);
     if (rc) {

@@ -56,7 +56,11 @@
     X(STATUS_REPLY, 28)         \
     X(ERROR, 29)                \
     X(SHUTDOWN, 30)             \
-    X(REGISTERED_WORKER, 31)
+    X(REGISTERED_WORKER, 31)    \
+    X(REGISTERED_APP, 32)       \
+    X(FETCH_FILE, 33)           \
+    X(FILE_DATA, 34)            \
+    X(APP_EXECUTOR, 35)
 
 typedef enum net_msg_type {
 #define NET_MSG_ENUM(name, val) NET_MSG_##name = (val),

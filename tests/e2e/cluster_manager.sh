@@ -9,8 +9,12 @@
 #      master's state is unchanged;
 #   c. kill -9 of a worker: DEAD (connection lost), the other still ALIVE;
 #   d. SIGSTOP of a worker: DEAD after the network timeout (1.5 s);
-#   e. the master stops cleanly on SIGTERM; every process is killed at the
-#      end (trap) and every wait has a time limit.
+#   e. `kiln submit` runs the job with KILN_MASTER and KILN_SUBMIT_CONF
+#      (absolute kiln.files, the secret file, each --conf) and refuses a
+#      missing file or master;
+#   f. the master stops cleanly on SIGTERM; every process is killed at the
+#      end (trap) and every wait has a time limit. (Applications running
+#      on a master and worker: tests/unit/test_cluster_standalone.c.)
 # usage: tests/e2e/cluster_manager.sh BIN_DIR   (run from the repository root)
 set -eu
 bin=${1:?usage: cluster_manager.sh BIN_DIR}
@@ -153,7 +157,26 @@ grep -q "no heartbeat for 1500 ms" "$tmp/master.err" || fail "w4 was not timed o
 worker_line w2 | grep -q '"state": "ALIVE"' || fail "w2 is not ALIVE: $(worker_line w2)"
 echo "ok: a stopped worker is DEAD after the network timeout ($((SECONDS - stopped)) s)"
 
-# ---- e. shutdown -------------------------------------------------------------------------
+# ---- e. submit -------------------------------------------------------------------------
+echo data > "$tmp/lookup.txt"
+(cd "$tmp" && timeout 10 "$kiln" submit --master kiln://127.0.0.1:1 --executor-memory 512m \
+    --total-executor-cores 3 --executor-cores 1 --conf kiln.x=a=b --files lookup.txt \
+    --secret-file secret /usr/bin/env) > "$tmp/submit.env" || fail "kiln submit failed"
+grep -qx "KILN_MASTER=kiln://127.0.0.1:1" "$tmp/submit.env" || fail "no KILN_MASTER"
+for line in kiln.executor.memory=512m kiln.cores.max=3 kiln.executor.cores=1 kiln.x=a=b \
+            "kiln.files=$(cd "$tmp" && pwd -P)/lookup.txt" \
+            "kiln.authenticate.secret=file:$(cd "$tmp" && pwd -P)/secret"; do
+    grep -qxF -- "$line" "$tmp/submit.env" || fail "KILN_SUBMIT_CONF lacks $line"
+done
+if timeout 10 "$kiln" submit --master kiln://127.0.0.1:1 --files "$tmp/none" \
+        --secret-file "$tmp/secret" /usr/bin/env 2>"$tmp/submit.err" >/dev/null; then
+    fail "submit ran with a missing file"
+fi
+grep -q "$tmp/none" "$tmp/submit.err" || fail "unclear message for a missing file"
+if timeout 10 "$kiln" submit /usr/bin/env 2>/dev/null >/dev/null; then fail "submit without --master"; fi
+echo "ok: kiln submit hands the job its master and options"
+
+# ---- f. shutdown -------------------------------------------------------------------------
 kill -TERM "$master"
 for _ in $(seq 50); do kill -0 "$master" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$master" 2>/dev/null && fail "the master did not stop within 5 s of SIGTERM"

@@ -2,7 +2,9 @@
  * fuzz_cluster_msgs.c - libFuzzer target for what cluster peers send after
  * authenticating: the lineage decoder (docs/formats/lineage.md), the
  * LAUNCH_TASK and TASK_RESULT payloads, the cluster manager's
- * REGISTER_WORKER, REGISTERED_WORKER and STATUS_REPLY payloads, and the
+ * REGISTER_WORKER, REGISTERED_WORKER and STATUS_REPLY payloads, the
+ * application payloads (REGISTER_APP, REGISTERED_APP, LAUNCH_EXECUTOR,
+ * EXECUTOR_STATE / APP_EXECUTOR, KILL_EXECUTOR, FETCH_FILE), and the
  * HTTP request parser of the master's status page. Input byte 0 picks the
  * decoder. The lineage case starts from a real encoded graph (range -> map
  * with env -> reduce_by_key -> sort_by_key) and applies the input as edits
@@ -83,6 +85,20 @@ static void frame_case(uint8_t type, const uint8_t *d, size_t n)
     if (type == NET_MSG_REGISTERED_WORKER) cluster_msg_registered_read(&f, "fuzz", id);
     if (type == NET_MSG_STATUS_REPLY && cluster_msg_status_reply_read(&f, "fuzz", &st) == KILN_OK)
         cluster_status_release(&st);
+    cluster_app_register ar;
+    if (type == NET_MSG_REGISTER_APP && cluster_msg_register_app_read(&f, "fuzz", &ar) == KILN_OK)
+        cluster_app_desc_release(&ar.desc);
+    cluster_app_registered ad;
+    if (type == NET_MSG_REGISTERED_APP) cluster_msg_registered_app_read(&f, "fuzz", &ad);
+    cluster_launch l;
+    if (type == NET_MSG_LAUNCH_EXECUTOR && cluster_msg_launch_read(&f, "fuzz", &l) == KILN_OK)
+        cluster_app_desc_release(&l.desc);
+    cluster_exec_report rep;
+    if (type == NET_MSG_EXECUTOR_STATE || type == NET_MSG_APP_EXECUTOR)
+        cluster_msg_exec_report_read(&f, type, "fuzz", &rep);
+    char sha[CLUSTER_SHA256_HEX];
+    if (type == NET_MSG_KILL_EXECUTOR) cluster_msg_kill_read(&f, "fuzz", id);
+    if (type == NET_MSG_FETCH_FILE) cluster_msg_fetch_file_read(&f, "fuzz", sha);
     net_frame_release(&f);
 }
 
@@ -93,7 +109,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *d = data + 1;
     size_t n = size - 1;
     char err[256];
-    switch (data[0] % 7) {
+    static const uint8_t app_types[] = {NET_MSG_REGISTER_APP,    NET_MSG_REGISTERED_APP,
+                                        NET_MSG_LAUNCH_EXECUTOR, NET_MSG_EXECUTOR_STATE,
+                                        NET_MSG_APP_EXECUTOR,    NET_MSG_KILL_EXECUTOR,
+                                        NET_MSG_FETCH_FILE};
+    if (data[0] % 14 >= 7) { /* the application payloads */
+        frame_case(app_types[data[0] % 14 - 7], d, n);
+        return 0;
+    }
+    switch (data[0] % 14) {
     case 0: lineage_case(d, n); break;
     case 1: {
         task_msg m;

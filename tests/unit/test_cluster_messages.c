@@ -236,7 +236,7 @@ static void status_reply_refuses_hostile_counts_and_states(void **state)
     cluster_status in = sample_status(1);
     kiln_buf_init(&b);
     KT_OK(cluster_msg_status_reply_write(&b, &in));
-    b.data[b.len - 9] = 3; /* the state, before the 8-byte age */
+    b.data[b.len - 17] = 3; /* the state, before the 8-byte age and the two empty counts */
     f = frame_of(NET_MSG_STATUS_REPLY, &b);
     KT_RC(KILN_ECORRUPT, cluster_msg_status_reply_read(&f, "master m", &out));
     assert_non_null(strstr(kiln_last_error(), "state 3"));

@@ -1,7 +1,8 @@
 /*
  * tests/unit/test_conf.c - properties files (conf_parse_file) and the value
  * parsers parse_size, parse_int64 and parse_bool, including the messages a
- * user sees for bad input.
+ * user sees for bad input; KILN_SUBMIT_CONF (from `kiln submit`) between
+ * the defaults file and code.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "engine/engine.h"
 
 typedef struct pairs {
     int n;
@@ -202,6 +204,27 @@ static void test_parse_bool(void **state)
     assert_int_equal(parse_bool("true ", &b), KILN_EINVAL);
 }
 
+static void test_submit_conf(void **state)
+{
+    setenv("KILN_CONF_DIR", "/nonexistent-kiln-conf-dir", 1);
+    setenv("KILN_MASTER", "local[1]", 1);
+    setenv("KILN_SUBMIT_CONF", "kiln.master=kiln://h:7077\nkiln.files=/a,/b\n\nkiln.cores.max=4\n", 1);
+    kiln_conf *code = kiln_conf_new(), *out = NULL;
+    assert_int_equal(kiln_conf_set(code, "kiln.cores.max", "2"), KILN_OK);
+    assert_int_equal(conf_resolve(code, &out), KILN_OK);
+    assert_string_equal(kiln_conf_get(out, "kiln.master"), "kiln://h:7077"); /* over the env */
+    assert_string_equal(kiln_conf_get(out, "kiln.files"), "/a,/b");
+    assert_string_equal(kiln_conf_get(out, "kiln.cores.max"), "2"); /* code wins */
+    kiln_conf_free(out);
+    setenv("KILN_SUBMIT_CONF", "kiln.a=1\nnot a pair\n", 1);
+    assert_int_equal(conf_resolve(code, &out), KILN_ECONF);
+    assert_non_null(strstr(kiln_last_error(), "line 2 'not a pair'"));
+    unsetenv("KILN_SUBMIT_CONF");
+    unsetenv("KILN_MASTER");
+    unsetenv("KILN_CONF_DIR");
+    kiln_conf_free(code);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_parse_size),
         cmocka_unit_test(test_parse_int64),
         cmocka_unit_test(test_parse_bool),
+        cmocka_unit_test(test_submit_conf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,401 @@
+/*
+ * cluster/master_apps.c - the master's applications (Spark standalone's
+ * client mode): a driver connects, authenticates and sends REGISTER_APP;
+ * the master places executors on ALIVE workers with free cores and memory,
+ * sends each worker LAUNCH_EXECUTOR and answers REGISTERED_APP (or ERROR
+ * when nothing can be granted). Workers report their executors
+ * (EXECUTOR_STATE), which the master forwards to the driver (APP_EXECUTOR).
+ * The application lives as long as its driver's connection: when that
+ * closes it is FINISHED and its workers get KILL_EXECUTOR. A worker that
+ * dies takes its executors with it (LOST).
+ *
+ * Placement is Spark's spread-out scheduling: cores are handed out one
+ * executor's worth at a time, going round the usable workers, so an
+ * application's executors are spread over as many workers as possible.
+ * With no executor size (executor_cores 0) each worker gets one executor
+ * holding every core it grants.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "cluster/master_int.h"
+
+#define MAX_APPS 1024 /* remembered, FINISHED ones included */
+
+typedef struct exec_rec {
+    uint32_t id;
+    int worker; /* index in the worker table */
+    char worker_id[CLUSTER_ID_MAX];
+    uint32_t cores;
+    uint8_t state; /* cluster_exec_state */
+} exec_rec;
+
+typedef struct app_rec {
+    char id[CLUSTER_ID_MAX];
+    char name[CLUSTER_NAME_MAX];
+    uint8_t state;            /* CLUSTER_APP_RUNNING / _FINISHED */
+    uint32_t cores;           /* held by its executors that are not final */
+    uint64_t executor_memory;
+    char driver[CLUSTER_URL_MAX];
+    conn *conn;               /* the driver's, while RUNNING */
+    int64_t finished_ms;
+    exec_rec *execs;
+    uint32_t nexecs;
+} app_rec;
+
+static void app_free(app_rec *a)
+{
+    if (!a) return;
+    free(a->execs);
+    free(a);
+}
+
+void master_app_free(master *m)
+{
+    for (size_t i = 0; i < m->napps; i++) app_free(m->apps[i]);
+    free(m->apps);
+    m->apps = NULL;
+    m->napps = 0;
+}
+
+/* A slot for a new application: a fresh one, or the longest-finished one
+ * once the table is full. -1 when every remembered application runs. */
+static int app_slot(master *m)
+{
+    if (m->napps < MAX_APPS) {
+        app_rec **grown = realloc(m->apps, (m->napps + 1) * sizeof *grown);
+        if (!grown) return -1;
+        m->apps = grown;
+        m->apps[m->napps] = NULL;
+        return (int)m->napps++;
+    }
+    int best = -1;
+    for (size_t i = 0; i < m->napps; i++)
+        if (m->apps[i]->state == CLUSTER_APP_FINISHED &&
+            (best < 0 || m->apps[i]->finished_ms < m->apps[best]->finished_ms))
+            best = (int)i;
+    if (best >= 0) {
+        app_free(m->apps[best]);
+        m->apps[best] = NULL;
+    }
+    return best;
+}
+
+static app_rec *app_find(master *m, const char *id)
+{
+    for (size_t i = 0; i < m->napps; i++)
+        if (m->apps[i] && !strcmp(m->apps[i]->id, id)) return m->apps[i];
+    return NULL;
+}
+
+/* Gives the executor's cores and memory back to its worker. */
+static void release(master *m, app_rec *a, exec_rec *e)
+{
+    worker_rec *w = &m->workers[e->worker];
+    w->cores_used -= e->cores < w->cores_used ? e->cores : w->cores_used;
+    w->memory_used -= a->executor_memory < w->memory_used ? a->executor_memory : w->memory_used;
+    a->cores -= e->cores < a->cores ? e->cores : a->cores;
+}
+
+/* Sends APP_EXECUTOR to a's driver (best effort: a failed driver is seen
+ * by the loop). */
+static void tell_driver(app_rec *a, const cluster_exec_report *r)
+{
+    if (!a->conn || a->conn->closed) return;
+    kiln_buf b;
+    kiln_buf_init(&b);
+    if (cluster_msg_exec_report_write(&b, r) == KILN_OK)
+        net_send_frame(a->conn->fd, NET_MSG_APP_EXECUTOR, b.data, b.len, SEND_TIMEOUT_MS,
+                       a->conn->peer);
+    kiln_buf_release(&b);
+}
+
+/* Moves e to a final state the master decided (KILLED, LOST, FAILED). */
+static void finish_exec(master *m, app_rec *a, exec_rec *e, uint8_t state, const char *why)
+{
+    if (cluster_exec_state_final(e->state)) return;
+    e->state = state;
+    release(m, a, e);
+    cluster_exec_report r = {.executor = e->id, .state = state};
+    snprintf(r.app_id, sizeof r.app_id, "%s", a->id);
+    snprintf(r.message, sizeof r.message, "%s", why);
+    tell_driver(a, &r);
+}
+
+/* ---- Placement ------------------------------------------------------------------ */
+
+/* What a worker grants an application: cores and executors. */
+typedef struct grant {
+    uint32_t cores, execs;
+} grant;
+
+static bool usable(const worker_rec *w, uint64_t memory, uint32_t min_cores)
+{
+    return w->state == CLUSTER_WORKER_ALIVE && w->conn && !w->conn->closed &&
+           w->offer.cores - w->cores_used >= min_cores && w->offer.memory - w->memory_used >= memory;
+}
+
+/* Spark's scheduleExecutorsOnWorkers with spreadOut: fills g (one entry per
+ * worker) and returns the cores granted in all. */
+static uint32_t place(const master *m, const cluster_app_register *r, grant *g)
+{
+    uint64_t mem = r->desc.executor_memory;
+    uint32_t min_cores = r->executor_cores ? r->executor_cores : 1;
+    bool one_per_worker = r->executor_cores == 0;
+    uint64_t free_cores = 0;
+    for (size_t i = 0; i < m->nworkers; i++)
+        if (usable(&m->workers[i], mem, min_cores))
+            free_cores += m->workers[i].offer.cores - m->workers[i].cores_used;
+    uint64_t left = r->total_cores ? r->total_cores : free_cores;
+    if (left > free_cores) left = free_cores;
+    uint32_t total = 0;
+    bool progress = true;
+    while (left >= min_cores && progress) {
+        progress = false;
+        for (size_t i = 0; i < m->nworkers && left >= min_cores; i++) {
+            const worker_rec *w = &m->workers[i];
+            if (!usable(w, mem, min_cores)) continue;
+            bool new_exec = !one_per_worker || g[i].execs == 0;
+            uint32_t cores_free = w->offer.cores - w->cores_used - g[i].cores;
+            uint64_t mem_free = w->offer.memory - w->memory_used - (uint64_t)g[i].execs * mem;
+            if (cores_free < min_cores || (new_exec && mem_free < mem)) continue;
+            if (new_exec && g[i].execs >= CLUSTER_MAX_EXECUTORS) continue;
+            g[i].cores += min_cores;
+            if (new_exec) g[i].execs++;
+            left -= min_cores;
+            total += min_cores;
+            progress = true;
+        }
+    }
+    return total;
+}
+
+/* Sends LAUNCH_EXECUTOR for e to its worker. */
+static int launch(master *m, app_rec *a, const exec_rec *e, const cluster_app_desc *desc)
+{
+    worker_rec *w = &m->workers[e->worker];
+    cluster_launch l = {.executor = e->id, .cores = e->cores, .desc = *desc};
+    snprintf(l.app_id, sizeof l.app_id, "%s", a->id);
+    l.desc.executor_memory = a->executor_memory;
+    kiln_buf b;
+    kiln_buf_init(&b);
+    int rc = cluster_msg_launch_write(&b, &l);
+    if (rc == KILN_OK)
+        rc = net_send_frame(w->conn->fd, NET_MSG_LAUNCH_EXECUTOR, b.data, b.len, SEND_TIMEOUT_MS,
+                            w->conn->peer);
+    kiln_buf_release(&b);
+    return rc;
+}
+
+/* Turns the grants into executor records, taking the resources. */
+static int make_execs(master *m, app_rec *a, const grant *g, uint32_t executor_cores)
+{
+    uint32_t n = 0;
+    for (size_t i = 0; i < m->nworkers; i++) n += g[i].execs;
+    if (!(a->execs = calloc(n, sizeof *a->execs)))
+        return kiln_set_error(KILN_ENOMEM, "out of memory for %u executors", n);
+    for (size_t i = 0; i < m->nworkers; i++) {
+        worker_rec *w = &m->workers[i];
+        for (uint32_t k = 0; k < g[i].execs; k++) {
+            exec_rec *e = &a->execs[a->nexecs];
+            e->id = a->nexecs++;
+            e->worker = (int)i;
+            memcpy(e->worker_id, w->id, sizeof e->worker_id);
+            e->cores = executor_cores ? executor_cores : g[i].cores;
+            e->state = CLUSTER_EXEC_RUNNING; /* launched; the worker reports otherwise */
+            w->cores_used += e->cores;
+            w->memory_used += a->executor_memory;
+            a->cores += e->cores;
+        }
+    }
+    return KILN_OK;
+}
+
+static int reply_registered(conn *c, const app_rec *a)
+{
+    cluster_app_registered r = {.executors = a->nexecs, .cores = a->cores};
+    snprintf(r.app_id, sizeof r.app_id, "%s", a->id);
+    kiln_buf b;
+    kiln_buf_init(&b);
+    int rc = cluster_msg_registered_app_write(&b, &r);
+    if (rc == KILN_OK)
+        rc = net_send_frame(c->fd, NET_MSG_REGISTERED_APP, b.data, b.len, SEND_TIMEOUT_MS, c->peer);
+    kiln_buf_release(&b);
+    return rc;
+}
+
+int master_app_register(master *m, conn *c, const net_frame *f)
+{
+    cluster_app_register r;
+    int rc = cluster_msg_register_app_read(f, c->peer, &r);
+    if (rc != KILN_OK) return rc;
+    if (c->worker >= 0 || c->app >= 0) {
+        cluster_app_desc_release(&r.desc);
+        return kiln_set_error(KILN_ESTATE, "REGISTER_APP from %s, which is a worker or already "
+                              "a driver", c->peer);
+    }
+    grant *g = calloc(m->nworkers ? m->nworkers : 1, sizeof *g);
+    uint32_t cores = g ? place(m, &r, g) : 0;
+    int slot = -1;
+    if (!g) rc = kiln_set_error(KILN_ENOMEM, "out of memory for placing executors");
+    else if (cores == 0)
+        rc = kiln_set_error(KILN_ESTATE, "no ALIVE worker has %u free cores and %llu MiB of free "
+                            "memory for application '%s'", r.executor_cores ? r.executor_cores : 1,
+                            (unsigned long long)(r.desc.executor_memory >> 20), r.desc.name);
+    else if ((slot = app_slot(m)) < 0)
+        rc = kiln_set_error(KILN_ESTATE, "the master runs %d applications", MAX_APPS);
+    app_rec *a = NULL;
+    if (rc == KILN_OK && !(a = calloc(1, sizeof *a)))
+        rc = kiln_set_error(KILN_ENOMEM, "out of memory for an application");
+    if (rc == KILN_OK) {
+        snprintf(a->id, sizeof a->id, "app-%llu", (unsigned long long)++m->next_app_id);
+        memcpy(a->name, r.desc.name, sizeof a->name);
+        a->state = CLUSTER_APP_RUNNING;
+        a->executor_memory = r.desc.executor_memory;
+        char host_port[CLUSTER_URL_MAX];
+        cluster_format_url(host_port, sizeof host_port, "x", r.desc.driver_host,
+                           (int)r.desc.driver_port);
+        snprintf(a->driver, sizeof a->driver, "%s", host_port + 4); /* without "x://" */
+        a->conn = c;
+        rc = make_execs(m, a, g, r.executor_cores);
+    }
+    if (rc == KILN_OK) {
+        m->apps[slot] = a;
+        c->app = slot;
+        c->deadline = -1; /* the application lives as long as this connection */
+        for (uint32_t i = 0; i < a->nexecs; i++) {
+            exec_rec *e = &a->execs[i];
+            if (launch(m, a, e, &r.desc) != KILN_OK) {
+                LOG(LOG_WARN, "master", "%s: cannot launch executor %u on %s: %s", a->id, e->id,
+                    e->worker_id, kiln_last_error());
+                finish_exec(m, a, e, CLUSTER_EXEC_LOST, "its worker could not be reached");
+            }
+        }
+        rc = reply_registered(c, a);
+        LOG(LOG_INFO, "master", "registered %s ('%s', driver %s): %u executors, %u cores", a->id,
+            a->name, a->driver, a->nexecs, a->cores);
+    } else {
+        app_free(a);
+        if (slot >= 0 && slot == (int)m->napps - 1 && !m->apps[slot]) m->napps--;
+    }
+    free(g);
+    cluster_app_desc_release(&r.desc);
+    return rc;
+}
+
+/* ---- Executor states -------------------------------------------------------------- */
+
+int master_app_exec_state(master *m, conn *c, const net_frame *f)
+{
+    cluster_exec_report r;
+    int rc = cluster_msg_exec_report_read(f, NET_MSG_EXECUTOR_STATE, c->peer, &r);
+    if (rc != KILN_OK) return rc;
+    if (c->worker < 0) return kiln_set_error(KILN_ESTATE, "EXECUTOR_STATE before REGISTER_WORKER");
+    if (r.state == CLUSTER_EXEC_LOST)
+        return kiln_set_error(KILN_ECORRUPT, "EXECUTOR_STATE from %s: field state LOST is the "
+                              "master's", c->peer);
+    app_rec *a = app_find(m, r.app_id);
+    exec_rec *e = NULL;
+    for (uint32_t i = 0; a && i < a->nexecs && !e; i++)
+        if (a->execs[i].id == r.executor && a->execs[i].worker == c->worker) e = &a->execs[i];
+    if (!e || cluster_exec_state_final(e->state)) {
+        /* Late news of a finished application or a lost executor. */
+        LOG(LOG_DEBUG, "master", "%s: ignoring %s of executor %u of %s", c->peer,
+            cluster_exec_state_name(r.state), r.executor, r.app_id);
+        return KILN_OK;
+    }
+    LOG(LOG_INFO, "master", "%s executor %u on %s: %s (exit status %d, restarts %u)%s%s", a->id,
+        e->id, e->worker_id, cluster_exec_state_name(r.state), r.exit_status, r.restarts,
+        r.message[0] ? ": " : "", r.message);
+    e->state = r.state;
+    if (cluster_exec_state_final(r.state)) release(m, a, e);
+    tell_driver(a, &r);
+    return KILN_OK;
+}
+
+/* ---- Drivers and workers going away ---------------------------------------------- */
+
+void master_app_driver_gone(master *m, conn *c)
+{
+    app_rec *a = m->apps[c->app];
+    c->app = -1;
+    a->state = CLUSTER_APP_FINISHED;
+    a->finished_ms = cluster_now_ms();
+    a->conn = NULL;
+    LOG(LOG_INFO, "master", "%s ('%s') is FINISHED: its driver %s disconnected", a->id, a->name,
+        a->driver);
+    /* One KILL_EXECUTOR per worker that runs some of its executors. */
+    int *told = calloc(a->nexecs ? a->nexecs : 1, sizeof *told);
+    uint32_t ntold = 0;
+    for (uint32_t i = 0; i < a->nexecs; i++) {
+        exec_rec *e = &a->execs[i];
+        if (cluster_exec_state_final(e->state)) continue;
+        finish_exec(m, a, e, CLUSTER_EXEC_KILLED, "application finished");
+        bool seen = false;
+        for (uint32_t k = 0; told && k < ntold && !seen; k++) seen = told[k] == e->worker;
+        worker_rec *w = &m->workers[e->worker];
+        if (seen || !w->conn || w->conn->closed) continue;
+        if (told) told[ntold++] = e->worker;
+        kiln_buf b;
+        kiln_buf_init(&b);
+        if (cluster_msg_kill_write(&b, a->id) == KILN_OK &&
+            net_send_frame(w->conn->fd, NET_MSG_KILL_EXECUTOR, b.data, b.len, SEND_TIMEOUT_MS,
+                           w->conn->peer) != KILN_OK)
+            LOG(LOG_WARN, "master", "%s: cannot tell %s to kill its executors: %s", a->id, w->id,
+                kiln_last_error());
+        kiln_buf_release(&b);
+    }
+    free(told);
+}
+
+void master_app_worker_gone(master *m, int w)
+{
+    for (size_t i = 0; i < m->napps; i++) {
+        app_rec *a = m->apps[i];
+        if (!a) continue;
+        for (uint32_t k = 0; k < a->nexecs; k++)
+            if (a->execs[k].worker == w && !cluster_exec_state_final(a->execs[k].state))
+                finish_exec(m, a, &a->execs[k], CLUSTER_EXEC_LOST, "its worker is DEAD");
+    }
+    m->workers[w].cores_used = 0;
+    m->workers[w].memory_used = 0;
+}
+
+/* ---- Status ------------------------------------------------------------------------- */
+
+int master_app_status(const master *m, cluster_status *s)
+{
+    uint32_t napps = 0, nexecs = 0;
+    for (size_t i = 0; i < m->napps; i++) {
+        if (!m->apps[i]) continue;
+        napps++;
+        if (m->apps[i]->state == CLUSTER_APP_RUNNING) nexecs += m->apps[i]->nexecs;
+    }
+    if (napps && !(s->apps = calloc(napps, sizeof *s->apps)))
+        return kiln_set_error(KILN_ENOMEM, "out of memory for the status");
+    if (nexecs && !(s->execs = calloc(nexecs, sizeof *s->execs)))
+        return kiln_set_error(KILN_ENOMEM, "out of memory for the status");
+    for (size_t i = 0; i < m->napps; i++) {
+        const app_rec *a = m->apps[i];
+        if (!a) continue;
+        cluster_app_status *as = &s->apps[s->napps++];
+        memcpy(as->id, a->id, sizeof as->id);
+        memcpy(as->name, a->name, sizeof as->name);
+        as->state = a->state;
+        as->cores = a->cores;
+        as->executor_memory = a->executor_memory;
+        memcpy(as->driver, a->driver, sizeof as->driver);
+        for (uint32_t k = 0; a->state == CLUSTER_APP_RUNNING && k < a->nexecs; k++) {
+            cluster_exec_status *es = &s->execs[s->nexecs++];
+            memcpy(es->app_id, a->id, sizeof es->app_id);
+            es->executor = a->execs[k].id;
+            memcpy(es->worker_id, a->execs[k].worker_id, sizeof es->worker_id);
+            es->cores = a->execs[k].cores;
+            es->memory = a->executor_memory;
+            es->state = a->execs[k].state;
+        }
+    }
+    return KILN_OK;
+}

@@ -1,0 +1,402 @@
+/*
+ * test_cluster_standalone.c - an application on the standalone cluster,
+ * end to end on loopback: a master and a worker (forked from this test,
+ * running cluster_master_run / cluster_worker_run, ephemeral ports, a temp
+ * work dir and a mode 600 secret file), and this process as the driver:
+ * it listens, registers with app_client_register, serves the worker's
+ * FETCH_FILE requests with app_files_serve and sees the executors (this
+ * very program, started by the worker from its cache, entering executor
+ * mode in kiln_init) authenticate and send REGISTER_EXECUTOR with their
+ * ids. Then: an executor killed with SIGKILL is restarted by the worker
+ * with the same id (RESTARTING then RUNNING reach the driver); the status
+ * lists the application and its executors; the cache holds the executable
+ * and the shipped file under their sha256 and the executor's directory
+ * holds the file; after app_client_close the executors are gone, the
+ * application's directory too, and the application is FINISHED. A driver
+ * with the wrong secret is refused, and no application or process appears.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cluster/app.h"
+#include "cluster/manager.h"
+#include "io/io.h"
+#include "kt.h"
+
+static char tmp[256], work[PATH_MAX], secret_spec[PATH_MAX + 8], data_path[PATH_MAX];
+static pid_t master_pid = -1, worker_pid = -1;
+static net_url master_url;
+
+/* ---- Helpers ------------------------------------------------------------------------ */
+
+static void sleep_ms(int ms)
+{
+    nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* The pids whose working directory is under dir (the executors there). */
+static int procs_under(const char *dir, pid_t *pids, int max)
+{
+    DIR *d = opendir("/proc");
+    int n = 0;
+    struct dirent *de;
+    size_t len = strlen(dir);
+    while (d && (de = readdir(d))) {
+        char link[300], cwd[PATH_MAX];
+        if (de->d_name[0] < '0' || de->d_name[0] > '9') continue;
+        snprintf(link, sizeof link, "/proc/%s/cwd", de->d_name);
+        ssize_t r = readlink(link, cwd, sizeof cwd - 1);
+        if (r <= 0) continue;
+        cwd[r] = '\0';
+        if (strncmp(cwd, dir, len) == 0 && (cwd[len] == '/' || cwd[len] == '\0') && n < max)
+            pids[n++] = (pid_t)atoi(de->d_name);
+    }
+    if (d) closedir(d);
+    return n;
+}
+
+static int status(cluster_status *s)
+{
+    memset(s, 0, sizeof *s);
+    return cluster_status_fetch(&master_url, secret_spec, 5000, s);
+}
+
+/* ---- The cluster ---------------------------------------------------------------------- */
+
+static void start_master(void)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    master_pid = fork();
+    assert_true(master_pid >= 0);
+    if (master_pid == 0) {
+        close(p[0]);
+        FILE *announce = fdopen(p[1], "w");
+        cluster_master_opts o = {.host = "127.0.0.1", .secret_spec = secret_spec,
+                                 .network_timeout_ms = 5000, .announce = announce};
+        exit(cluster_master_run(&o) == KILN_OK ? 0 : 1); /* exit: LSan checks the master */
+    }
+    close(p[1]);
+    FILE *in = fdopen(p[0], "r");
+    char line[512] = "";
+    assert_non_null(fgets(line, sizeof line, in));
+    fclose(in);
+    char *url = strstr(line, "kiln://"), *comma = url ? strchr(url, ',') : NULL;
+    assert_non_null(comma);
+    *comma = '\0';
+    KT_OK(net_url_parse(url, &master_url));
+}
+
+static void start_worker(void)
+{
+    worker_pid = fork();
+    assert_true(worker_pid >= 0);
+    if (worker_pid == 0) {
+        cluster_worker_opts o = {.master = master_url, .host = "127.0.0.1", .cores = 2,
+                                 .memory = 2ull << 30, .work_dir = work,
+                                 .secret_spec = secret_spec, .heartbeat_ms = 200,
+                                 .max_attempts = 5, .max_restarts = 3};
+        exit(cluster_worker_run(&o) == KILN_OK ? 0 : 1); /* and the worker */
+    }
+    for (int i = 0; i < 100; i++) {
+        cluster_status s;
+        if (status(&s) == KILN_OK && s.nworkers == 1 && s.workers[0].state == CLUSTER_WORKER_ALIVE) {
+            cluster_status_release(&s);
+            return;
+        }
+        cluster_status_release(&s);
+        sleep_ms(100);
+    }
+    fail_msg("the worker did not register: %s", kiln_last_error());
+}
+
+/* Stops a forked master or worker; it must exit 0 (under ASan: no leak). */
+static void stop(pid_t *pid)
+{
+    if (*pid <= 0) return;
+    kill(*pid, SIGTERM);
+    int st;
+    waitpid(*pid, &st, 0);
+    *pid = -1;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) fail_msg("a forked master or worker exited with %#x", st);
+}
+
+static int setup(void **state)
+{
+    setenv("KILN_LOG_LEVEL", "WARN", 0);
+    snprintf(tmp, sizeof tmp, "/tmp/kiln-standalone-XXXXXX");
+    assert_non_null(mkdtemp(tmp));
+    snprintf(work, sizeof work, "%s/work", tmp);
+    char secret_path[PATH_MAX], hex[65];
+    snprintf(secret_path, sizeof secret_path, "%s/secret", tmp);
+    KT_OK(net_secret_generate(hex));
+    write_file(secret_path, hex, 0600);
+    snprintf(secret_spec, sizeof secret_spec, "file:%s", secret_path);
+    snprintf(data_path, sizeof data_path, "%s/lookup.txt", tmp);
+    write_file(data_path, "shipped with the application\n", 0644);
+    start_master();
+    start_worker();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    stop(&worker_pid);
+    stop(&master_pid);
+    io_remove_tree(tmp);
+    return 0;
+}
+
+/* ---- The driver's side ---------------------------------------------------------------- */
+
+/* What APP_EXECUTOR said, in order. */
+typedef struct events {
+    pthread_mutex_t lock;
+    int n;
+    uint32_t exec[64];
+    int state[64];
+} events;
+
+static void on_executor(void *arg, uint32_t executor, int state, const char *message)
+{
+    events *ev = arg;
+    pthread_mutex_lock(&ev->lock);
+    if (ev->n < 64) {
+        ev->exec[ev->n] = executor;
+        ev->state[ev->n++] = state;
+    }
+    pthread_mutex_unlock(&ev->lock);
+}
+
+static int count(events *ev, uint32_t executor, int state)
+{
+    pthread_mutex_lock(&ev->lock);
+    int k = 0;
+    for (int i = 0; i < ev->n; i++) k += ev->exec[i] == executor && ev->state[i] == state;
+    pthread_mutex_unlock(&ev->lock);
+    return k;
+}
+
+/* Accepts connections on lfd until an executor registers: serves file
+ * fetches on the way. Returns the executor's id; *fd keeps its connection. */
+static uint32_t next_executor(int lfd, const app_files *files, const uint8_t *secret, size_t slen,
+                              int *fd)
+{
+    for (;;) {
+        char peer[64];
+        KT_OK(net_accept(lfd, 60000, fd, peer, sizeof peer));
+        KT_OK(net_auth_server(*fd, secret, slen, 10000, peer));
+        net_frame f = {0};
+        KT_OK(net_recv_frame(*fd, 1 << 16, 30000, peer, &f));
+        if (f.type == NET_MSG_FETCH_FILE) {
+            KT_OK(app_files_serve(files, *fd, &f, peer));
+            net_frame_release(&f);
+            net_close(*fd);
+            continue;
+        }
+        assert_int_equal(f.type, NET_MSG_REGISTER_EXECUTOR);
+        net_reader r;
+        net_reader_init(&r, f.payload.data, f.payload.len, "REGISTER_EXECUTOR");
+        uint32_t id = net_get_u32(&r, "executor");
+        uint32_t slot = net_get_u32(&r, "slot");
+        KT_OK(net_reader_end(&r));
+        assert_int_equal(slot, 0); /* one core each: one slot */
+        net_frame_release(&f);
+        return id;
+    }
+}
+
+static void load_secret(uint8_t **secret, size_t *slen)
+{
+    KT_OK(net_secret_load(secret_spec, secret, slen));
+}
+
+static void wrong_secret_is_refused(void **state)
+{
+    app_files *files;
+    KT_OK(app_files_new(NULL, &files));
+    app_request req = {.name = "intruder", .driver_host = "127.0.0.1", .driver_port = 9,
+                       .executor_memory = 256u << 20, .files = files};
+    const char wrong[] = "0000000000000000000000000000000000000000000000000000000000000000";
+    app_grant grant;
+    app_client *c = NULL;
+    KT_RC(KILN_EINVAL, app_client_register(&master_url, (const uint8_t *)wrong, strlen(wrong), &req,
+                                           5000, NULL, NULL, &grant, &c));
+    assert_null(c);
+    sleep_ms(300);
+    cluster_status s;
+    KT_OK(status(&s));
+    assert_int_equal(s.napps, 0);
+    assert_int_equal(s.nexecs, 0);
+    cluster_status_release(&s);
+    pid_t pids[4];
+    assert_int_equal(procs_under(work, pids, 4), 0);
+    char cache[PATH_MAX + 16];
+    snprintf(cache, sizeof cache, "%s/cache", work);
+    assert_false(exists(cache));
+    app_files_free(files);
+}
+
+static void executors_run_restart_and_go(void **state)
+{
+    uint8_t *secret;
+    size_t slen;
+    load_secret(&secret, &slen);
+    int lfd, port;
+    KT_OK(net_listen("127.0.0.1", 0, 16, &lfd, &port));
+    app_files *files;
+    KT_OK(app_files_new(data_path, &files));
+    kiln_conf *conf = kiln_conf_new();
+    KT_OK(kiln_conf_set(conf, "kiln.ui.showConsoleProgress", "false"));
+    KT_OK(kiln_conf_set(conf, "kiln.authenticate.secret", "never-sent-to-executors"));
+    app_request req = {.name = "standalone test", .driver_host = "127.0.0.1", .driver_port = port,
+                       .total_cores = 2, .executor_cores = 1, .executor_memory = 256u << 20,
+                       .conf = conf, .files = files};
+    events ev = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    app_grant grant;
+    app_client *c;
+    KT_OK(app_client_register(&master_url, secret, slen, &req, 10000, on_executor, &ev, &grant, &c));
+    assert_string_equal(grant.app_id, "app-1");
+    assert_int_equal(grant.executors, 2);
+    assert_int_equal(grant.cores, 2);
+
+    /* Both executors arrive (the worker fetched the files first). */
+    int fds[3];
+    bool got[2] = {false, false};
+    for (int i = 0; i < 2; i++) {
+        uint32_t id = next_executor(lfd, files, secret, slen, &fds[i]);
+        assert_true(id < 2 && !got[id]);
+        got[id] = true;
+    }
+    /* Cached by hash; the file linked into the executor's directory. */
+    char path[PATH_MAX * 2];
+    snprintf(path, sizeof path, "%s/cache/%s", work, app_files_exe(files)->sha256);
+    assert_true(exists(path));
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    uint32_t nf;
+    const cluster_file *shipped = app_files_list(files, &nf);
+    assert_int_equal(nf, 1);
+    assert_string_equal(shipped[0].name, "lookup.txt");
+    snprintf(path, sizeof path, "%s/cache/%s", work, shipped[0].sha256);
+    assert_true(exists(path));
+    snprintf(path, sizeof path, "%s/app-1/0/lookup.txt", work);
+    assert_true(exists(path));
+
+    /* The status lists the application and its executors. */
+    cluster_status s;
+    KT_OK(status(&s));
+    assert_int_equal(s.napps, 1);
+    assert_string_equal(s.apps[0].id, "app-1");
+    assert_string_equal(s.apps[0].name, "standalone test");
+    assert_int_equal(s.apps[0].state, CLUSTER_APP_RUNNING);
+    assert_int_equal(s.apps[0].cores, 2);
+    assert_int_equal(s.nexecs, 2);
+    for (int i = 0; i < 2; i++) {
+        assert_string_equal(s.execs[i].worker_id, "worker-1");
+        assert_int_equal(s.execs[i].cores, 1);
+        assert_int_equal(s.execs[i].state, CLUSTER_EXEC_RUNNING);
+    }
+    cluster_status_release(&s);
+
+    /* SIGKILL executor 0: the worker starts it again with the same id. */
+    char dir0[PATH_MAX + 16];
+    snprintf(dir0, sizeof dir0, "%s/app-1/0", work);
+    pid_t pids[4];
+    assert_int_equal(procs_under(dir0, pids, 4), 1);
+    assert_int_equal(kill(pids[0], SIGKILL), 0);
+    uint32_t again = next_executor(lfd, files, secret, slen, &fds[2]);
+    assert_int_equal(again, 0);
+    for (int i = 0; i < 50 && count(&ev, 0, CLUSTER_EXEC_RUNNING) < 2; i++) sleep_ms(100);
+    assert_int_equal(count(&ev, 0, CLUSTER_EXEC_RESTARTING), 1);
+    assert_int_equal(count(&ev, 0, CLUSTER_EXEC_RUNNING), 2); /* launched, restarted */
+    assert_int_equal(count(&ev, 1, CLUSTER_EXEC_RUNNING), 1);
+    pid_t now[4];
+    assert_int_equal(procs_under(dir0, now, 4), 1);
+    assert_true(now[0] != pids[0]);
+
+    /* The driver leaves: executors killed, directory removed, app FINISHED. */
+    app_client_close(c);
+    bool done = false;
+    for (int i = 0; i < 100 && !done; i++) {
+        sleep_ms(100);
+        KT_OK(status(&s));
+        snprintf(path, sizeof path, "%s/app-1", work);
+        done = s.napps == 1 && s.apps[0].state == CLUSTER_APP_FINISHED && s.nexecs == 0 &&
+               procs_under(work, pids, 4) == 0 && !exists(path);
+        cluster_status_release(&s);
+    }
+    assert_true(done);
+    /* The cache stays for the next application. */
+    snprintf(path, sizeof path, "%s/cache/%s", work, app_files_exe(files)->sha256);
+    assert_true(exists(path));
+    for (int i = 0; i < 3; i++) net_close(fds[i]);
+    net_close(lfd);
+    app_files_free(files);
+    kiln_conf_free(conf);
+    net_secret_free(secret, slen);
+}
+
+static void driver_serves_only_its_files(void **state)
+{
+    app_files *files;
+    KT_RC(KILN_ENOENT, app_files_new("/nonexistent/kiln-file", &files));
+    assert_non_null(strstr(kiln_last_error(), "/nonexistent/kiln-file"));
+    KT_OK(app_files_new(data_path, &files));
+    /* A socket pair stands for the authenticated connection. */
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    kiln_buf b;
+    kiln_buf_init(&b);
+    KT_OK(cluster_msg_fetch_file_write(&b, "1111111111111111111111111111111111111111111111111111111111111111"));
+    net_frame req = {.type = NET_MSG_FETCH_FILE, .payload = b};
+    shutdown(sv[0], SHUT_RD); /* the peer "closes" after the answer */
+    KT_OK(app_files_serve(files, sv[0], &req, "test peer"));
+    net_frame f = {0};
+    KT_OK(net_recv_frame(sv[1], 4096, 1000, "driver", &f));
+    assert_int_equal(f.type, NET_MSG_ERROR);
+    net_frame_release(&f);
+    kiln_buf_release(&b);
+    close(sv[0]);
+    close(sv[1]);
+    app_files_free(files);
+}
+
+int main(int argc, char **argv)
+{
+    kt_init(&argc, &argv); /* executors started by the worker take over here */
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(driver_serves_only_its_files),
+        cmocka_unit_test(wrong_secret_is_refused),
+        cmocka_unit_test(executors_run_restart_and_go),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
