@@ -23,12 +23,18 @@
 
 #pragma GCC visibility push(hidden)
 
-/* Whether master names local-cluster; then parses E, C and MB. A malformed
- * one is KILN_ECONF. Returns 1 (cluster), 0 (another master) or the error. */
+/* Whether master names local-cluster (then parses E, C and MB) or a
+ * standalone cluster (kiln://HOST:PORT). A malformed local-cluster is
+ * KILN_ECONF. Returns 1 (local-cluster), 2 (standalone), 0 (another master)
+ * or the error. */
 int cluster_parse_master(const char *master, int *executors, int *cores, int *mb);
 
 /* Starts the executors for ctx (its shuffle store must exist). */
 int cluster_start(kiln_context *ctx, int executors, int cores, int mb, kiln_cluster **out);
+/* Registers the application with the standalone master at url, whose
+ * workers start its executors; returns once they have connected
+ * (standalone.c). */
+int cluster_start_standalone(kiln_context *ctx, const char *url, kiln_cluster **out);
 /* Tells the executors to stop, waits for them (killing stragglers), frees. */
 void cluster_stop(kiln_cluster *c);
 /* Task slots connected so far (the application's cores). */

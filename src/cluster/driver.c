@@ -86,7 +86,8 @@ static int register_slot(kiln_cluster *c, int fd, const net_frame *f, const char
                             peer, index, nslots, port);
     if (rc) return rc;
     pthread_mutex_lock(&c->lock);
-    int e = c->stopping ? KILN_ESTATE : executor_of(c, id, incarnation, nslots, host, port);
+    int e = c->stopping ? kiln_set_error(KILN_ESTATE, "the application is ending")
+                        : executor_of(c, id, incarnation, nslots, host, port);
     slot *s = e < 0 ? NULL : calloc(1, sizeof *s);
     if (s && !grow_for_one((void **)&c->slots, c->nslots, &c->cap_slots, sizeof *c->slots, 16)) {
         *s = (slot){.fd = fd, .exec = e, .dead = c->execs[e].lost};

@@ -56,6 +56,10 @@ struct kiln_cluster {
     /* local-cluster: the processes forked */
     pid_t *pids;
     int npids;
+    /* standalone (standalone.c): the application's registration with the
+     * master, and the files workers fetch */
+    struct app_client *app;
+    struct app_files *files;
     pthread_mutex_t lock;
     pthread_cond_t cond;
 };

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cluster/app.h"
 #include "cluster/driver.h"
 
 extern char **environ;
@@ -28,6 +29,7 @@ enum { START_TIMEOUT_MS = 30000 };
 
 int cluster_parse_master(const char *m, int *executors, int *cores, int *mb)
 {
+    if (strncmp(m, "kiln://", 7) == 0) return 2;
     if (strncmp(m, "local-cluster[", 14) != 0) return 0;
     int e, c, n, used = 0;
     if (sscanf(m + 14, "%d,%d,%d]%n", &e, &c, &n, &used) != 3 || used == 0 || m[14 + used] ||
@@ -169,7 +171,13 @@ void cluster_stop(kiln_cluster *c)
     if (!c) return;
     pid_t *pids = c->pids;
     int npids = c->npids;
+    struct app_client *app = c->app;
+    struct app_files *files = c->files;
     driver_free(c);
+    /* The master then marks the application finished and has its workers
+     * kill what is left of its executors. */
+    app_client_close(app);
+    app_files_free(files);
     /* Executors exit once their connections close; wait a little, then kill. */
     for (int i = 0; i < npids; i++) {
         if (pids[i] <= 0) continue;

@@ -171,15 +171,13 @@ int kiln_context_new(const kiln_conf *conf, kiln_context **out)
         goto fail;
     }
     if (is_cluster) {
-        /* One driver thread per executor slot; Spark's 4 attempts per task. */
+        /* One driver thread per executor slot (on a standalone cluster, as
+         * many as connect); Spark's 4 attempts per task. */
         c->cores = execs * exec_cores;
         c->max_attempts = 4;
     } else if ((rc = parse_master(master, &c->cores, &c->max_attempts))) {
         goto fail;
     }
-    if ((rc = conf_int(c->conf, "kiln.default.parallelism", c->cores,
-                       &c->default_parallelism)))
-        goto fail;
     const char *prog = kiln_conf_get(c->conf, "kiln.ui.showConsoleProgress");
     c->show_progress = true;
     if (prog && parse_bool(prog, &c->show_progress)) {
@@ -198,7 +196,15 @@ int kiln_context_new(const kiln_conf *conf, kiln_context **out)
         rc = KILN_EIO;
         goto fail;
     }
-    if (is_cluster && (rc = cluster_start(c, execs, exec_cores, exec_mb, &c->cluster))) goto fail;
+    if (is_cluster == 1 && (rc = cluster_start(c, execs, exec_cores, exec_mb, &c->cluster)))
+        goto fail;
+    if (is_cluster == 2) {
+        if ((rc = cluster_start_standalone(c, master, &c->cluster))) goto fail;
+        c->cores = cluster_cores(c->cluster);
+    }
+    if ((rc = conf_int(c->conf, "kiln.default.parallelism", c->cores,
+                       &c->default_parallelism)))
+        goto fail;
     c->arena = kiln_arena_new();
     c->pool = pool_new(c->cores);
     /* Storage gets half the budget, execution the other half (as Spark's

@@ -226,7 +226,14 @@ static uint32_t next_executor(int lfd, const app_files *files, const uint8_t *se
         net_reader_init(&r, f.payload.data, f.payload.len, "REGISTER_EXECUTOR");
         uint32_t id = net_get_u32(&r, "executor");
         uint32_t slot = net_get_u32(&r, "slot");
+        uint32_t slots = net_get_u32(&r, "slots");
+        (void)net_get_u64(&r, "incarnation");
+        char host[NET_HOST_MAX];
+        net_get_str(&r, host, sizeof host, "block host");
+        uint32_t port = net_get_u32(&r, "block port");
         KT_OK(net_reader_end(&r));
+        assert_int_equal(slots, 1);
+        assert_true(port > 0 && port < 65536);
         assert_int_equal(slot, 0); /* one core each: one slot */
         net_frame_release(&f);
         return id;

@@ -1,0 +1,147 @@
+/*
+ * cluster/standalone.c - a context on a standalone cluster (kiln.master =
+ * kiln://HOST:PORT; Spark's standalone client mode): the driver runs here,
+ * registers the application with the master, which has workers start its
+ * executors; they fetch this program and kiln.files from the driver (by
+ * hash), and connect back to the driver (driver.c) like local-cluster's.
+ *
+ * The cluster's shared secret (kiln.authenticate.secret, usually
+ * "file:PATH" as kiln submit sets it) authenticates every connection: to
+ * the master, from executors, from workers fetching files.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cluster/app.h"
+#include "cluster/driver.h"
+
+enum { REGISTER_TIMEOUT_MS = 30000, SLOTS_TIMEOUT_MS = 60000, REJOIN_MS = 30000 };
+
+/* The local address this host reaches host:port from (a UDP socket's
+ * connect sends nothing). */
+static int local_address_towards(const char *host, int port, char *out, size_t size)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *res = NULL;
+    char service[16];
+    snprintf(service, sizeof service, "%d", port);
+    int g = getaddrinfo(host, service, &hints, &res);
+    if (g != 0) return kiln_set_error(KILN_EIO, "cannot resolve %s: %s", host, gai_strerror(g));
+    int rc = KILN_EIO;
+    for (struct addrinfo *a = res; a && rc; a = a->ai_next) {
+        int fd = socket(a->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_storage local;
+        socklen_t len = sizeof local;
+        if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) == 0 &&
+            getsockname(fd, (struct sockaddr *)&local, &len) == 0) {
+            const void *addr = local.ss_family == AF_INET6
+                                   ? (const void *)&((struct sockaddr_in6 *)&local)->sin6_addr
+                                   : (const void *)&((struct sockaddr_in *)&local)->sin_addr;
+            if (inet_ntop(local.ss_family, addr, out, (socklen_t)size)) rc = KILN_OK;
+        }
+        if (fd >= 0) close(fd);
+    }
+    freeaddrinfo(res);
+    return rc ? kiln_set_error(KILN_EIO, "no local address reaches %s:%d", host, port) : KILN_OK;
+}
+
+static int serve_file(void *arg, int fd, const net_frame *first, const char *peer)
+{
+    return app_files_serve(arg, fd, first, peer);
+}
+
+static void on_executor(void *arg, uint32_t executor, int state, const char *message)
+{
+    (void)arg;
+    LOG(LOG_INFO, "cluster", "executor %u: state %d%s%s", executor, state, *message ? ": " : "",
+        message);
+}
+
+static int conf_u32(const kiln_conf *conf, const char *key, uint32_t *out)
+{
+    const char *v = kiln_conf_get(conf, key);
+    char *end;
+    long long x = v ? strtoll(v, &end, 10) : 0;
+    if (v && (*end || x < 1 || x > 1 << 20))
+        return kiln_set_error(KILN_ECONF, "%s: expected a positive number of cores, got '%s'", key, v);
+    *out = (uint32_t)x;
+    return KILN_OK;
+}
+
+int cluster_start_standalone(kiln_context *ctx, const char *master, kiln_cluster **out)
+{
+    net_url url;
+    int rc = net_url_parse(master, &url);
+    if (rc) return rc;
+    const char *spec = kiln_conf_get(ctx->conf, "kiln.authenticate.secret");
+    char from_env[4200];
+    const char *file = getenv("KILN_SECRET_FILE");
+    if (!spec && file && *file) {
+        snprintf(from_env, sizeof from_env, "file:%s", file);
+        spec = from_env;
+    }
+    if (!spec)
+        return kiln_set_error(KILN_ECONF, "kiln.master %s: the cluster's secret is needed: set "
+                                          "kiln.authenticate.secret (file:PATH) or KILN_SECRET_FILE, "
+                                          "or use kiln submit --secret-file", master);
+    uint8_t *secret = NULL;
+    size_t secret_len = 0;
+    if ((rc = net_secret_load(spec, &secret, &secret_len))) return rc;
+    uint32_t total = 0, per_exec = 0;
+    int64_t memory = 1 << 30;
+    const char *mem = kiln_conf_get(ctx->conf, "kiln.executor.memory");
+    if (mem && (parse_size(mem, &memory) || memory < (16 << 20)))
+        rc = kiln_set_error(KILN_ECONF, "kiln.executor.memory: expected a size like 1g, got '%s'", mem);
+    if (!rc) rc = conf_u32(ctx->conf, "kiln.cores.max", &total);
+    if (!rc) rc = conf_u32(ctx->conf, "kiln.executor.cores", &per_exec);
+    char host[NET_HOST_MAX];
+    const char *dh = kiln_conf_get(ctx->conf, "kiln.driver.host");
+    if (!rc && dh) snprintf(host, sizeof host, "%s", dh);
+    else if (!rc) rc = local_address_towards(url.host, url.port, host, sizeof host);
+    kiln_cluster *c = NULL;
+    if (!rc) rc = driver_new(ctx, host, secret, secret_len, &c);
+    app_files *files = NULL;
+    if (!rc) rc = app_files_new(kiln_conf_get(ctx->conf, "kiln.files"), &files);
+    if (!rc) {
+        c->files = files;
+        c->serve_file = serve_file;
+        c->serve_arg = files;
+        c->rejoin_ms = REJOIN_MS;
+    } else {
+        app_files_free(files);
+    }
+    const char *name = kiln_conf_get(ctx->conf, "kiln.app.name");
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    const char *base = strrchr(exe, '/');
+    app_request req = {.name = name ? name : base ? base + 1 : "kiln",
+                       .driver_host = host,
+                       .driver_port = c ? c->port : 0,
+                       .total_cores = total,
+                       .executor_cores = per_exec,
+                       .executor_memory = (uint64_t)memory,
+                       .conf = ctx->conf,
+                       .files = files};
+    app_grant grant = {0};
+    if (!rc) rc = app_client_register(&url, secret, secret_len, &req, REGISTER_TIMEOUT_MS,
+                                      on_executor, NULL, &grant, &c->app);
+    net_secret_free(secret, secret_len);
+    if (!rc && driver_wait_slots(c, (int)grant.cores, SLOTS_TIMEOUT_MS, NULL) < 1)
+        rc = kiln_set_error(KILN_EIO, "%s: none of the %u executors granted to %s connected "
+                                      "within %d s", master, grant.executors, grant.app_id,
+                            SLOTS_TIMEOUT_MS / 1000);
+    if (rc) {
+        cluster_stop(c);
+        return rc;
+    }
+    LOG(LOG_INFO, "cluster", "application %s on %s: %d of %u cores, driver at %s:%d",
+        grant.app_id, master, cluster_cores(c), grant.cores, host, c->port);
+    *out = c;
+    return KILN_OK;
+}
