@@ -65,7 +65,10 @@ static int executor_of(kiln_cluster *c, uint32_t id, uint64_t incarnation, uint3
     if (grow_for_one((void **)&c->execs, c->nexecs, &c->cap_execs, sizeof *c->execs, 8) ||
         map_tracker_add_executor(c->tracker, (uint32_t)c->nexecs, host, (int)port))
         return KILN_ENOMEM;
-    c->execs[c->nexecs] = (exec_rec){.id = id, .incarnation = incarnation, .nslots = (int)nslots};
+    exec_rec *e = &c->execs[c->nexecs];
+    *e = (exec_rec){.id = id, .incarnation = incarnation, .nslots = (int)nslots,
+                    .block_port = (int)port};
+    snprintf(e->block_host, sizeof e->block_host, "%s", host);
     return (int)c->nexecs++;
 }
 

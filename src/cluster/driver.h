@@ -31,6 +31,8 @@ typedef struct exec_rec {
     uint64_t incarnation; /* random, per process */
     int nslots, connected;
     bool lost;
+    char block_host[NET_HOST_MAX]; /* its block server */
+    int block_port;
 } exec_rec;
 
 struct kiln_cluster {

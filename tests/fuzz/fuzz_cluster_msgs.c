@@ -4,7 +4,8 @@
  * LAUNCH_TASK and TASK_RESULT payloads, the cluster manager's
  * REGISTER_WORKER, REGISTERED_WORKER and STATUS_REPLY payloads, the
  * application payloads (REGISTER_APP, REGISTERED_APP, LAUNCH_EXECUTOR,
- * EXECUTOR_STATE / APP_EXECUTOR, KILL_EXECUTOR, FETCH_FILE), and the
+ * EXECUTOR_STATE / APP_EXECUTOR, KILL_EXECUTOR, FETCH_FILE), the shuffle
+ * locations a task carries (block_fetcher_update), and the
  * HTTP request parser of the master's status page. Input byte 0 picks the
  * decoder. The lineage case starts from a real encoded graph (range -> map
  * with env -> reduce_by_key -> sort_by_key) and applies the input as edits
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/blocks.h"
 #include "cluster/cluster.h"
 #include "cluster/manager.h"
 #include "engine/engine.h"
@@ -113,11 +115,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                         NET_MSG_LAUNCH_EXECUTOR, NET_MSG_EXECUTOR_STATE,
                                         NET_MSG_APP_EXECUTOR,    NET_MSG_KILL_EXECUTOR,
                                         NET_MSG_FETCH_FILE};
-    if (data[0] % 14 >= 7) { /* the application payloads */
-        frame_case(app_types[data[0] % 14 - 7], d, n);
+    if (data[0] % 15 >= 8) { /* the application payloads */
+        frame_case(app_types[data[0] % 15 - 8], d, n);
         return 0;
     }
-    switch (data[0] % 14) {
+    switch (data[0] % 15) {
     case 0: lineage_case(d, n); break;
     case 1: {
         task_msg m;
@@ -132,6 +134,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 3: frame_case(NET_MSG_REGISTER_WORKER, d, n); break;
     case 4: frame_case(NET_MSG_REGISTERED_WORKER, d, n); break;
     case 5: frame_case(NET_MSG_STATUS_REPLY, d, n); break;
+    case 6: {
+        static const uint8_t secret[NET_SECRET_MIN] = {0};
+        block_fetcher *f = block_fetcher_new(secret, sizeof secret);
+        if (!f) abort();
+        kiln_set_error(KILN_OK, NULL);
+        if (block_fetcher_update(f, d, n) != KILN_OK && !kiln_last_error()[0]) abort();
+        block_fetcher_free(f);
+        break;
+    }
     default: {
         /* The parser needs the request's bytes in a buffer of exactly their size. */
         char *p = malloc(n ? n : 1);

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "cluster/cluster.h"
+#include "cluster/driver.h"
+#include "net/net.h"
 #include "engine/engine.h"
 #include "kt.h"
 #include "kt_fns.h"
@@ -264,6 +266,39 @@ static void a_kill_in_the_reduce_stage_reruns_only_the_lost_task(void **state)
     kill_in_stage(true);
 }
 
+/* Connects to host:port with a secret the application does not have: the
+ * handshake must fail as a wrong secret. */
+static void refused(const char *host, int port)
+{
+    int fd;
+    KT_OK(net_connect(host, port, 5000, &fd));
+    const char *wrong = "0123456789abcdef0123456789abcdef";
+    assert_int_equal(net_auth_client(fd, (const uint8_t *)wrong, strlen(wrong), 5000, "test"),
+                     KILN_EINVAL);
+    net_close(fd);
+}
+
+/* The driver's listener and every executor's block server refuse a wrong
+ * secret, and the application goes on unchanged. */
+static void listeners_refuse_a_wrong_secret(void **state)
+{
+    (void)state;
+    kiln_arena *a = kiln_arena_new();
+    kiln_context *cl = kt_context_new("local-cluster[2,1,256]"), *local = kt_context_new("local[2]");
+    kiln_cluster *c = cl->cluster;
+    refused("127.0.0.1", c->port);
+    assert_int_equal((int)c->nexecs, 2);
+    for (size_t i = 0; i < c->nexecs; i++) refused(c->execs[i].block_host, c->execs[i].block_port);
+    assert_int_equal((int)c->nexecs, 2);
+    assert_int_equal(cluster_cores(c), 2);
+    kiln_value want = job(local, 2000, slow_pair, a), got = job(cl, 2000, slow_pair, a);
+    kt_expect_list(&got, &want);
+    kiln_context_free(cl);
+    kiln_context_free(local);
+    no_children_left();
+    kiln_arena_free(a);
+}
+
 static void bad_masters_are_refused(void **state)
 {
     static const char *bad[] = {"local-cluster[0,1,256]", "local-cluster[2,1]",
@@ -288,6 +323,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(a_stopped_executor_is_lost_after_the_timeout),
         cmocka_unit_test(a_kill_in_the_map_stage_reruns_only_the_lost_task),
         cmocka_unit_test(a_kill_in_the_reduce_stage_reruns_only_the_lost_task),
+        cmocka_unit_test(listeners_refuse_a_wrong_secret),
         cmocka_unit_test(bad_masters_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
