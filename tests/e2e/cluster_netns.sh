@@ -7,13 +7,18 @@
 #   a. both workers register over their links and `kiln status` from the
 #      client's namespace lists them ALIVE;
 #   b. a wrong secret from the client's namespace is refused;
-#   c. taking one worker's link down makes it DEAD after the network
+#   c. a word count submitted from the driver's namespace runs its executors
+#      in the workers' namespaces (which fetch the program from the driver
+#      and shuffle blocks from each other, routed through the master's
+#      namespace) and gives local[2]'s output;
+#   d. taking one worker's link down makes it DEAD after the network
 #      timeout while the other stays ALIVE.
 # Needs root and `ip netns` (iproute2); skips with the reason otherwise.
 # usage: tests/e2e/cluster_netns.sh BIN_DIR   (run from the repository root)
 set -eu
 bin=${1:?usage: cluster_netns.sh BIN_DIR}
 kiln="$(cd "$(dirname "$bin/kiln")" && pwd)/kiln"
+wordcount="$(dirname "$kiln")/wordcount"
 export LC_ALL=C
 unset KILN_SECRET_FILE KILN_LOG_LEVEL
 
@@ -45,8 +50,10 @@ link() {
     ip -n "${tag}m" link set "$tag$1a" up
     ip -n "$tag$1" link set "$tag$1b" up
     ip -n "$tag$1" link set lo up
+    ip -n "$tag$1" route add default via "10.77.$2.1"
 }
 ip -n "${tag}m" link set lo up
+ip netns exec "${tag}m" sysctl -qw net.ipv4.ip_forward=1 # the leaves reach each other through it
 link w1 1 || fail "cannot set up the links"
 link w2 2
 link d 3
@@ -76,6 +83,17 @@ echo "ok: two workers in their own namespaces registered over veth links"
 if status "$tmp/wrong"; then fail "a wrong secret was accepted across namespaces"; fi
 grep -q "wrong secret" "$tmp/status.err" || fail "unclear refusal: $(cat "$tmp/status.err")"
 echo "ok: a wrong secret from the client's namespace is refused"
+
+"$wordcount" --master 'local[2]' data/pride-and-prejudice.txt "$tmp/out-local" 2>/dev/null
+cat "$tmp/out-local"/part-* | sort > "$tmp/expected"
+timeout 120 ip netns exec "${tag}d" "$kiln" submit --master "kiln://10.77.3.1:$port" \
+    --secret-file "$tmp/secret" --executor-memory 256m --conf kiln.ui.showConsoleProgress=false \
+    "$wordcount" "$PWD/data/pride-and-prejudice.txt" "$tmp/out-cluster" 2>"$tmp/submit.err" ||
+    fail "the job submitted across namespaces failed"
+cat "$tmp/out-cluster"/part-* | sort > "$tmp/got"
+cmp -s "$tmp/got" "$tmp/expected" || fail "the job across namespaces differs from local[2]'s"
+grep -q "executor 0 ('wordcount')" "$tmp/w1.err" "$tmp/w2.err" || fail "no worker started an executor"
+echo "ok: wordcount submitted from the driver's namespace, executors in the workers', equals local[2]'s"
 
 ip -n "${tag}m" link set "${tag}w1a" down
 wait_for "worker 1 DEAD" 20 sh -c "$(declare -f status); tmp='$tmp' tag='$tag' port='$port' kiln='$kiln' status && grep -q '\"aliveworkers\": 1' '$tmp/status.json'"
