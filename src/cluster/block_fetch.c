@@ -31,8 +31,15 @@ typedef struct shuffle_locs {
     uint32_t *exec; /* per map: the executor holding it, UINT32_MAX if none */
 } shuffle_locs;
 
+typedef struct cached_loc {
+    int rdd, part;
+    uint32_t exec;
+} cached_loc;
+
 struct block_fetcher {
     pthread_mutex_t lock;
+    cached_loc *cached; /* the latest task's view of cached partitions elsewhere */
+    size_t ncached, cap_cached;
     uint8_t secret[NET_SECRET_MAX];
     size_t secret_len;
     peer *peers;
@@ -61,6 +68,7 @@ void block_fetcher_free(block_fetcher *f)
     for (size_t i = 0; i < f->nshuffles; i++) free(f->shuffles[i].exec);
     free(f->peers);
     free(f->shuffles);
+    free(f->cached);
     memset(f->secret, 0, sizeof f->secret);
     pthread_mutex_destroy(&f->lock);
     free(f);
@@ -151,6 +159,21 @@ int block_fetcher_update(block_fetcher *f, const uint8_t *p, size_t n)
         if (exec) rc = set_shuffle(f, (int)id, (int)nmaps, exec);
         free(exec);
     }
+    uint32_t ncached = rc ? 0 : net_get_u32(&r, "cached partitions");
+    if (!r.err && ncached > (r.len - r.off) / 12)
+        rc = kiln_set_error(KILN_ECORRUPT, "shuffle locations: %u cached partitions", ncached);
+    if (rc == KILN_OK && !r.err) f->ncached = 0; /* the driver's current view replaces ours */
+    for (uint32_t i = 0; i < ncached && rc == KILN_OK && !r.err; i++) {
+        uint32_t rdd = net_get_u32(&r, "rdd"), part = net_get_u32(&r, "partition"),
+                 exec = net_get_u32(&r, "executor");
+        if (r.err) break;
+        if (rdd > INT32_MAX || part > INT32_MAX)
+            rc = kiln_set_error(KILN_ECORRUPT, "shuffle locations: cached partition %u of %u", part, rdd);
+        else if (grow_for_one((void **)&f->cached, f->ncached, &f->cap_cached, sizeof *f->cached, 16))
+            rc = KILN_ENOMEM;
+        else
+            f->cached[f->ncached++] = (cached_loc){.rdd = (int)rdd, .part = (int)part, .exec = exec};
+    }
     if (rc == KILN_OK) rc = net_reader_end(&r);
     pthread_mutex_unlock(&f->lock);
     return rc;
@@ -163,20 +186,19 @@ static uint64_t now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* One request on an authenticated connection. *reusable says whether the
+/* One request (type with n u32 fields) on an authenticated connection,
+ * whose BLOCK_DATA answer lands in seg. *reusable says whether the
  * connection may serve another. */
-static int request(int fd, int id, int map, int reduce, const char *name, kiln_buf *seg,
-                   bool *reusable)
+static int request(int fd, uint8_t type, const uint32_t *fields, int n, const char *name,
+                   kiln_buf *seg, bool *reusable)
 {
     kiln_buf req;
     kiln_buf_init(&req);
     net_writer w;
     net_writer_init(&w, &req);
-    net_put_u32(&w, (uint32_t)id);
-    net_put_u32(&w, (uint32_t)map);
-    net_put_u32(&w, (uint32_t)reduce);
+    for (int i = 0; i < n; i++) net_put_u32(&w, fields[i]);
     int rc = net_writer_finish(&w);
-    if (rc == KILN_OK) rc = net_send_frame(fd, NET_MSG_FETCH_BLOCK, req.data, req.len, FETCH_TIMEOUT_MS, name);
+    if (rc == KILN_OK) rc = net_send_frame(fd, type, req.data, req.len, FETCH_TIMEOUT_MS, name);
     kiln_buf_release(&req);
     /* The block lands in seg's buffer, reused from segment to segment. */
     net_frame f = {.payload = *seg};
@@ -200,20 +222,18 @@ static int request(int fd, int id, int map, int reduce, const char *name, kiln_b
     return rc;
 }
 
-int block_fetcher_fetch(void *arg, int id, int map, int reduce, kiln_buf *seg)
+/* Sends one request to executor exec's block server over a kept (or new,
+ * authenticated) connection; the answer's payload replaces out. */
+static int ask(block_fetcher *f, uint32_t exec, uint8_t type, const uint32_t *fields, int n,
+               kiln_buf *out)
 {
-    block_fetcher *f = arg;
-    uint64_t started = now_us();
     pthread_mutex_lock(&f->lock);
-    shuffle_locs *s = find_shuffle(f, id);
-    uint32_t exec = s && map < s->nmaps ? s->exec[map] : UINT32_MAX;
-    peer *p = exec == UINT32_MAX ? NULL : find_peer(f, exec);
+    peer *p = find_peer(f, exec);
     char host[NET_HOST_MAX];
     int port = p ? p->port : 0, fd = p && p->nidle ? p->idle[--p->nidle] : -1;
     if (p) snprintf(host, sizeof host, "%s", p->host);
     pthread_mutex_unlock(&f->lock);
-    if (!p)
-        return kiln_set_error(KILN_EFETCH, "shuffle %d, map output %d: no executor holds it", id, map);
+    if (!p) return kiln_set_error(KILN_EFETCH, "executor %u is not known", exec);
     char name[NET_HOST_MAX + 48];
     snprintf(name, sizeof name, "the block server at %s:%d", host, port);
     int rc = KILN_OK;
@@ -222,7 +242,7 @@ int block_fetcher_fetch(void *arg, int id, int map, int reduce, kiln_buf *seg)
         if (rc == KILN_OK) rc = net_auth_client(fd, f->secret, f->secret_len, CONNECT_TIMEOUT_MS, name);
     }
     bool reusable = false;
-    if (rc == KILN_OK) rc = request(fd, id, map, reduce, name, seg, &reusable);
+    if (rc == KILN_OK) rc = request(fd, type, fields, n, name, out, &reusable);
     if (reusable) {
         pthread_mutex_lock(&f->lock);
         p = find_peer(f, exec);
@@ -230,6 +250,21 @@ int block_fetcher_fetch(void *arg, int id, int map, int reduce, kiln_buf *seg)
         pthread_mutex_unlock(&f->lock);
     }
     net_close(fd);
+    return rc;
+}
+
+int block_fetcher_fetch(void *arg, int id, int map, int reduce, kiln_buf *seg)
+{
+    block_fetcher *f = arg;
+    uint64_t started = now_us();
+    pthread_mutex_lock(&f->lock);
+    shuffle_locs *s = find_shuffle(f, id);
+    uint32_t exec = s && map < s->nmaps ? s->exec[map] : UINT32_MAX;
+    pthread_mutex_unlock(&f->lock);
+    if (exec == UINT32_MAX)
+        return kiln_set_error(KILN_EFETCH, "shuffle %d, map output %d: no executor holds it", id, map);
+    uint32_t fields[3] = {(uint32_t)id, (uint32_t)map, (uint32_t)reduce};
+    int rc = ask(f, exec, NET_MSG_FETCH_BLOCK, fields, 3, seg);
     if (rc == KILN_OK) {
         fetched_bytes += seg->len;
         fetched_us += now_us() - started;
@@ -237,6 +272,18 @@ int block_fetcher_fetch(void *arg, int id, int map, int reduce, kiln_buf *seg)
         rc = kiln_set_error(KILN_EFETCH, "shuffle %d, map output %d: %s", id, map, kiln_last_error());
     }
     return rc;
+}
+
+int block_fetcher_fetch_cached(block_fetcher *f, int rdd, int part, kiln_buf *out)
+{
+    uint32_t exec = UINT32_MAX;
+    pthread_mutex_lock(&f->lock);
+    for (size_t i = 0; i < f->ncached && exec == UINT32_MAX; i++)
+        if (f->cached[i].rdd == rdd && f->cached[i].part == part) exec = f->cached[i].exec;
+    pthread_mutex_unlock(&f->lock);
+    if (exec == UINT32_MAX) return KILN_ENOENT;
+    uint32_t fields[2] = {(uint32_t)rdd, (uint32_t)part};
+    return ask(f, exec, NET_MSG_FETCH_CACHED, fields, 2, out);
 }
 
 void block_fetcher_take_stats(uint64_t *bytes, uint64_t *us)

@@ -1,7 +1,8 @@
 /*
  * cluster/block_server.c - every executor's block server (blocks.h): serves
  * the segments of the map outputs it holds to the other executors' reduce
- * tasks.
+ * tasks, and the partitions it has cached to tasks that read them; drops an
+ * unpersisted RDD's partitions when the driver says so.
  *
  * One listening socket, one accept thread, one thread per connection. A
  * connection must pass the HMAC handshake (src/net/auth.c) before its first
@@ -9,7 +10,9 @@
  * BLOCK_DATA, whose payload is the segment's bytes as written, copied from
  * the data file to the socket by the kernel (sendfile), or with ERROR when
  * the output is not held here. Requests come one at a time per connection,
- * so a fetcher keeps a connection and reuses it.
+ * so a fetcher keeps a connection and reuses it. FETCH_CACHED (rdd,
+ * partition) is answered with the partition's values encoded back to back;
+ * REMOVE_RDD (rdd) drops its partitions and is echoed once done.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,7 +31,7 @@
 enum { AUTH_TIMEOUT_MS = 10000, SEND_TIMEOUT_MS = 120000, ACCEPT_POLL_MS = 200 };
 
 struct block_server {
-    shuffle_store *store;
+    kiln_context *ctx; /* its shuffle store and block store */
     uint8_t secret[NET_SECRET_MAX];
     size_t secret_len;
     int lfd;
@@ -74,28 +77,54 @@ static int send_segment(int fd, const char *path, uint64_t start, uint64_t len, 
     return rc;
 }
 
+/* Sends ERROR with the last error's message (the connection goes on). */
+static int send_error(int fd, int code, const char *peer)
+{
+    kiln_buf b;
+    kiln_buf_init(&b);
+    int rc = net_msg_error_write(&b, code, kiln_last_error());
+    if (rc == KILN_OK) rc = net_send_frame(fd, NET_MSG_ERROR, b.data, b.len, SEND_TIMEOUT_MS, peer);
+    kiln_buf_release(&b);
+    return rc;
+}
+
+/* A cached partition's values, encoded back to back, as BLOCK_DATA. */
+static int send_cached(block_server *bs, int fd, int rdd, int part, const char *peer)
+{
+    kiln_buf b;
+    kiln_buf_init(&b);
+    int rc = block_store_encode(bs->ctx, rdd, part, &b);
+    if (rc == KILN_OK && b.len > UINT32_MAX)
+        rc = kiln_set_error(KILN_EINVAL, "cached partition %d of RDD %d is too large to send", part, rdd);
+    rc = rc ? send_error(fd, rc, peer)
+            : net_send_frame(fd, NET_MSG_BLOCK_DATA, b.data, b.len, SEND_TIMEOUT_MS, peer);
+    kiln_buf_release(&b);
+    return rc;
+}
+
 /* Answers one request; an error that leaves the stream intact is sent as
  * ERROR and the connection goes on. */
 static int serve_one(block_server *bs, int fd, const net_frame *f, const char *peer)
 {
     net_reader r;
-    net_reader_init(&r, f->payload.data, f->payload.len, "FETCH_BLOCK");
-    uint32_t id = net_get_u32(&r, "shuffle"), map = net_get_u32(&r, "map"),
-             reduce = net_get_u32(&r, "reduce");
-    if (f->type != NET_MSG_FETCH_BLOCK || net_reader_end(&r) || id > INT32_MAX ||
-        map > INT32_MAX || reduce > INT32_MAX)
+    net_reader_init(&r, f->payload.data, f->payload.len, net_msg_name(f->type));
+    uint32_t a = net_get_u32(&r, "id"), b = f->type == NET_MSG_REMOVE_RDD ? 0 : net_get_u32(&r, "partition"),
+             c = f->type == NET_MSG_FETCH_BLOCK ? net_get_u32(&r, "reduce") : 0;
+    bool known = f->type == NET_MSG_FETCH_BLOCK || f->type == NET_MSG_FETCH_CACHED ||
+                 f->type == NET_MSG_REMOVE_RDD;
+    if (!known || net_reader_end(&r) || a > INT32_MAX || b > INT32_MAX || c > INT32_MAX)
         return kiln_set_error(KILN_ECORRUPT, "%s sent a bad %s", peer, net_msg_name(f->type));
+    if (f->type == NET_MSG_FETCH_CACHED) return send_cached(bs, fd, (int)a, (int)b, peer);
+    if (f->type == NET_MSG_REMOVE_RDD) {
+        block_store_drop_rdd(bs->ctx, (int)a);
+        return net_send_frame(fd, NET_MSG_REMOVE_RDD, f->payload.data, f->payload.len,
+                              SEND_TIMEOUT_MS, peer);
+    }
     char path[4096];
     uint64_t start, len;
-    int rc = shuffle_segment_locate(bs->store, (int)id, (int)map, (int)reduce, path, sizeof path,
+    int rc = shuffle_segment_locate(bs->ctx->shuffles, (int)a, (int)b, (int)c, path, sizeof path,
                                     &start, &len);
-    if (rc == KILN_OK) return send_segment(fd, path, start, len, peer);
-    kiln_buf b;
-    kiln_buf_init(&b);
-    rc = net_msg_error_write(&b, rc, kiln_last_error());
-    if (rc == KILN_OK) rc = net_send_frame(fd, NET_MSG_ERROR, b.data, b.len, SEND_TIMEOUT_MS, peer);
-    kiln_buf_release(&b);
-    return rc;
+    return rc == KILN_OK ? send_segment(fd, path, start, len, peer) : send_error(fd, rc, peer);
 }
 
 static void *conn_main(void *arg)
@@ -141,13 +170,13 @@ static void *accept_main(void *arg)
     return NULL;
 }
 
-int block_server_start(shuffle_store *store, const char *host, const uint8_t *secret, size_t len,
+int block_server_start(kiln_context *ctx, const char *host, const uint8_t *secret, size_t len,
                        block_server **out, int *port)
 {
     if (len > NET_SECRET_MAX) return kiln_set_error(KILN_EINVAL, "block server: secret too long");
     block_server *bs = calloc(1, sizeof *bs);
     if (!bs) return kiln_set_error(KILN_ENOMEM, "out of memory");
-    bs->store = store;
+    bs->ctx = ctx;
     memcpy(bs->secret, secret, len);
     bs->secret_len = len;
     int rc = net_listen(host, 0, 64, &bs->lfd, port);

@@ -27,15 +27,27 @@ int map_tracker_record(map_tracker *t, int id, int nmaps, int map, uint32_t exec
 int map_tracker_lose_executor(map_tracker *t, uint32_t exec,
                               void (*lost)(void *arg, int id, int map), void *arg);
 /* Appends the locations a task computing partitions of rdd needs (the
- * shuffles it reads, and the executors holding their outputs) to out. */
+ * shuffles it reads and the executors holding their outputs; the cached
+ * partitions of the persisted RDDs it reads and where they are) to out. */
 int map_tracker_encode_for(map_tracker *t, const kiln_rdd *rdd, kiln_buf *out);
+/* Partition part of RDD rdd is cached on exec (executors report it). */
+int map_tracker_add_cached(map_tracker *t, int rdd, int part, uint32_t exec);
+/* How many partitions of rdd are cached somewhere. */
+int map_tracker_cached_count(map_tracker *t, int rdd);
+/* Forgets where rdd's partitions are cached (unpersist). */
+void map_tracker_forget_rdd(map_tracker *t, int rdd);
+/* An executor holding partition part of r, or of the RDD r narrowly reads
+ * partition for partition (a chain of one-parent RDDs), for locality; -1 if
+ * none. */
+int map_tracker_cached_at(map_tracker *t, const kiln_rdd *r, int part);
 
 /* ---- The executor's block server (block_server.c) ----------------------------- */
 
 typedef struct block_server block_server;
 /* Listens on host (port chosen by the system, written to *port) and serves
- * the segments store holds to peers that prove they hold secret. */
-int block_server_start(shuffle_store *store, const char *host, const uint8_t *secret, size_t len,
+ * the shuffle segments and cached partitions ctx holds to peers that prove
+ * they hold secret; REMOVE_RDD from the driver drops an RDD's partitions. */
+int block_server_start(kiln_context *ctx, const char *host, const uint8_t *secret, size_t len,
                        block_server **out, int *port);
 void block_server_stop(block_server *bs);
 
@@ -46,6 +58,11 @@ block_fetcher *block_fetcher_new(const uint8_t *secret, size_t len);
 void block_fetcher_free(block_fetcher *f);
 /* Takes the locations sent with a task (map_tracker_encode_for). */
 int block_fetcher_update(block_fetcher *f, const uint8_t *p, size_t n);
+/* Fetches the cached partition part of rdd from the executor holding it,
+ * as the values' encodings back to back into out. KILN_ENOENT when no other
+ * executor is known to hold it; another error when the fetch failed (then
+ * the caller computes the partition itself). */
+int block_fetcher_fetch_cached(block_fetcher *f, int rdd, int part, kiln_buf *out);
 /* The shuffle store's remote hook (shuffle_remote_fn; arg is the fetcher):
  * fetches segment `reduce` of map output `map` from the executor holding
  * it. KILN_EFETCH naming the peer when it is unknown, unreachable or does

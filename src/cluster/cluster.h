@@ -39,6 +39,11 @@ int cluster_start_standalone(kiln_context *ctx, const char *url, kiln_cluster **
 void cluster_stop(kiln_cluster *c);
 /* Task slots connected so far (the application's cores). */
 int cluster_cores(const kiln_cluster *c);
+/* Partitions of RDD rdd the executors have reported cached. */
+int cluster_cached_partitions(kiln_cluster *c, int rdd);
+/* Forgets rdd's cached partitions and has every live executor drop them
+ * (REMOVE_RDD to its block server) before returning. */
+void cluster_unpersist(kiln_cluster *c, int rdd);
 
 /* Runs task t (partition, attempt, ids set) of a stage on an executor: a map
  * task of dep when dep is set, else a result task whose records fn then
@@ -89,6 +94,8 @@ typedef struct result_msg {
     size_t accs_len;
     uint32_t naccs;
     uint64_t fetch_bytes, fetch_us; /* remote shuffle bytes read, and the time waited for them */
+    const uint8_t *cached;          /* partitions the task cached: (u32 rdd, u32 part)* */
+    size_t cached_len;
 } result_msg;
 int result_msg_write(kiln_buf *b, const result_msg *m);
 /* error is copied into errbuf (size bytes). */

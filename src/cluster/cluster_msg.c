@@ -68,6 +68,7 @@ int result_msg_write(kiln_buf *b, const result_msg *m)
     net_put_bytes(&w, m->accs, m->accs_len);
     net_put_u64(&w, m->fetch_bytes);
     net_put_u64(&w, m->fetch_us);
+    net_put_bytes(&w, m->cached, m->cached_len);
     return net_writer_finish(&w);
 }
 
@@ -87,7 +88,10 @@ int result_msg_read(const uint8_t *p, size_t n, result_msg *m, char *errbuf, siz
     m->accs = net_get_bytes(&r, SIZE_MAX, &m->accs_len, "accumulators");
     m->fetch_bytes = net_get_u64(&r, "fetched bytes");
     m->fetch_us = net_get_u64(&r, "fetch time");
+    m->cached = net_get_bytes(&r, 1u << 24, &m->cached_len, "cached partitions");
     int rc = net_reader_end(&r);
+    if (rc == KILN_OK && m->cached_len % 8)
+        rc = kiln_set_error(KILN_ECORRUPT, "TASK_RESULT: cached partitions of %zu bytes", m->cached_len);
     if (rc == KILN_OK && m->status > TASK_FETCH_FAILED)
         rc = kiln_set_error(KILN_ECORRUPT, "TASK_RESULT: status %u", m->status);
     return rc;

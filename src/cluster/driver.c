@@ -249,14 +249,23 @@ int cluster_cores(const kiln_cluster *c)
 
 /* ---- Running tasks ---------------------------------------------------------- */
 
-/* Waits for a free live slot; NULL when every executor is lost and none
- * joins within the wait the mode allows. */
-static slot *acquire(kiln_cluster *c)
+/* Waits for a free live slot, one of executor `prefer` when it has one free
+ * (it holds the task's cached input); NULL when every executor is lost and
+ * none joins within the wait the mode allows. */
+static slot *acquire(kiln_cluster *c, int prefer)
 {
     pthread_mutex_lock(&c->lock);
     int64_t deadline = -1;
     for (;;) {
         bool any_live = false;
+        for (size_t i = 0; i < c->nslots && prefer >= 0; i++) {
+            slot *s = c->slots[i];
+            if (s->exec == prefer && !s->dead && !s->busy) {
+                s->busy = true;
+                pthread_mutex_unlock(&c->lock);
+                return s;
+            }
+        }
         for (size_t i = 0; i < c->nslots; i++) {
             slot *s = c->slots[i];
             if (s->dead) continue;
@@ -374,6 +383,12 @@ static int apply_result(kiln_cluster *c, kiln_task *t, shuffle_dep *dep, const r
         at += used;
         if (rc == KILN_OK) rc = kiln_accumulator_add(t, (int64_t)acc, v);
     }
+    for (size_t i = 0; rc == KILN_OK && i + 8 <= m->cached_len; i += 8) {
+        uint32_t pair[2];
+        memcpy(pair, m->cached + i, sizeof pair);
+        if (pair[0] <= INT32_MAX && pair[1] <= INT32_MAX)
+            rc = map_tracker_add_cached(c->tracker, (int)pair[0], (int)pair[1], (uint32_t)exec);
+    }
     if (rc == KILN_OK && dep) {
         rc = map_tracker_record(c->tracker, dep->id, dep->parent->nparts, t->partition,
                                 (uint32_t)exec);
@@ -440,7 +455,8 @@ int cluster_run_task(kiln_cluster *c, kiln_task *t, kiln_rdd *rdd, shuffle_dep *
 {
     kiln_rdd *root = dep ? owner_of(c->ctx, dep) : rdd;
     if (!root) return task_error(t, KILN_ESTATE, "shuffle %d has no owner RDD", dep->id);
-    slot *s = acquire(c);
+    int prefer = map_tracker_cached_at(c->tracker, dep ? dep->parent : root, t->partition);
+    slot *s = acquire(c, prefer);
     if (!s) return task_error(t, KILN_EIO, "every executor of the cluster is lost");
     kiln_buf msg;
     kiln_buf_init(&msg);
@@ -476,4 +492,49 @@ int cluster_run_task(kiln_cluster *c, kiln_task *t, kiln_rdd *rdd, shuffle_dep *
     }
     net_frame_release(&reply);
     return rc;
+}
+
+/* ---- Cached partitions --------------------------------------------------------- */
+
+int cluster_cached_partitions(kiln_cluster *c, int rdd)
+{
+    return map_tracker_cached_count(c->tracker, rdd);
+}
+
+/* Sends REMOVE_RDD to one block server and waits for its echo. */
+static int remove_rdd_at(kiln_cluster *c, const char *host, int port, int rdd)
+{
+    char name[NET_HOST_MAX + 48];
+    snprintf(name, sizeof name, "the block server at %s:%d", host, port);
+    uint8_t payload[4] = {(uint8_t)rdd, (uint8_t)(rdd >> 8), (uint8_t)(rdd >> 16),
+                          (uint8_t)(rdd >> 24)};
+    int fd = -1;
+    int rc = net_connect(host, port, AUTH_TIMEOUT_MS, &fd);
+    if (!rc) rc = net_auth_client(fd, c->secret, c->secret_len, AUTH_TIMEOUT_MS, name);
+    if (!rc) rc = net_send_frame(fd, NET_MSG_REMOVE_RDD, payload, sizeof payload, c->timeout_ms, name);
+    net_frame f = {0};
+    if (!rc) rc = net_recv_frame(fd, 64, c->timeout_ms, name, &f);
+    if (!rc && f.type != NET_MSG_REMOVE_RDD)
+        rc = kiln_set_error(KILN_ECORRUPT, "%s answered REMOVE_RDD with %s", name, net_msg_name(f.type));
+    net_frame_release(&f);
+    net_close(fd);
+    return rc;
+}
+
+void cluster_unpersist(kiln_cluster *c, int rdd)
+{
+    map_tracker_forget_rdd(c->tracker, rdd);
+    pthread_mutex_lock(&c->lock);
+    size_t n = c->nexecs;
+    exec_rec *live = calloc(n + 1, sizeof *live);
+    size_t nlive = 0;
+    for (size_t i = 0; live && i < n; i++)
+        if (!c->execs[i].lost) live[nlive++] = c->execs[i];
+    pthread_mutex_unlock(&c->lock);
+    /* An executor that cannot be told is lost or about to be: its blocks go with it. */
+    for (size_t i = 0; i < nlive; i++)
+        if (remove_rdd_at(c, live[i].block_host, live[i].block_port, rdd))
+            LOG(LOG_WARN, "cluster", "unpersist of RDD %d on executor %u: %s", rdd, live[i].id,
+                kiln_last_error());
+    free(live);
 }

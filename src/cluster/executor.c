@@ -103,6 +103,44 @@ static int env_int(const char *name, int *out)
     return KILN_OK;
 }
 
+/* ---- Cached partitions ------------------------------------------------------------ */
+
+static block_fetcher *g_fetcher; /* the process's one executor's */
+/* Partitions the running task cached, for its TASK_RESULT: (u32 rdd, u32 part)*. */
+static __thread kiln_buf *t_cached;
+
+static void note_cached(kiln_context *ctx, int rdd, int part)
+{
+    (void)ctx;
+    if (!t_cached) return;
+    uint32_t pair[2] = {(uint32_t)rdd, (uint32_t)part};
+    (void)kiln_buf_append(t_cached, pair, sizeof pair);
+}
+
+/* A partition of a persisted RDD another executor holds: fetched, cached
+ * here too (and reported), and read. NULL on a miss: the caller computes it. */
+static eng_iter *fetch_cached(kiln_context *ctx, kiln_rdd *r, int part, kiln_task *t)
+{
+    kiln_buf b;
+    kiln_buf_init(&b);
+    int rc = block_fetcher_fetch_cached(g_fetcher, r->id, part, &b);
+    kiln_arena *a = rc ? NULL : kiln_arena_new();
+    val_vec vv = {0};
+    if (rc == KILN_OK) rc = a ? values_decode_all(a, b.data, b.len, &vv) : KILN_ENOMEM;
+    kiln_buf_release(&b);
+    if (rc) {
+        if (rc != KILN_ENOENT)
+            LOG(LOG_WARN, "executor", "partition %d of RDD %d computed here: %s", part, r->id,
+                kiln_last_error());
+        kiln_arena_free(a);
+        val_vec_release(&vv);
+        return NULL;
+    }
+    eng_iter *it = block_store_put(ctx, r->id, part, r->storage, a, &vv, t);
+    if (it && block_store_has(ctx, r->id, part)) note_cached(ctx, r->id, part);
+    return it;
+}
+
 static int setup(executor *ex)
 {
     const char *connect = getenv("KILN_EXECUTOR_CONNECT");
@@ -140,6 +178,9 @@ static int setup(executor *ex)
     ex->ctx->shuffles = own;
     if (!(ex->fetcher = block_fetcher_new(ex->secret, ex->secret_len))) return KILN_ENOMEM;
     shuffle_store_set_remote(own, block_fetcher_fetch, ex->fetcher);
+    g_fetcher = ex->fetcher;
+    ex->ctx->remote_block = fetch_cached;
+    ex->ctx->block_cached = note_cached;
     if (getrandom(&ex->incarnation, sizeof ex->incarnation, 0) != sizeof ex->incarnation)
         return kiln_set_error(KILN_EIO, "executor: getrandom: %s", strerror(errno));
     const char *host = getenv("KILN_EXECUTOR_HOST");
@@ -162,7 +203,7 @@ static int start_block_server(executor *ex, int fd)
         if (!inet_ntop(a.ss_family, addr, ex->block_host, sizeof ex->block_host))
             return kiln_set_error(KILN_EIO, "executor: inet_ntop: %s", strerror(errno));
     }
-    return block_server_start(ex->ctx->shuffles, ex->block_host, ex->secret, ex->secret_len,
+    return block_server_start(ex->ctx, ex->block_host, ex->secret, ex->secret_len,
                               &ex->blocks, &ex->block_port);
 }
 
@@ -215,8 +256,9 @@ static int encode_accs(const kiln_task *t, kiln_buf *out)
 
 /* Runs the task of m; fills the result's buffers. */
 static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *accs,
-                result_msg *res, char **err)
+                kiln_buf *cached, result_msg *res, char **err)
 {
+    t_cached = cached;
     kiln_context *ctx = ex->ctx;
     kiln_rdd *top = NULL;
     pthread_mutex_lock(&ex->decode_lock);
@@ -289,6 +331,9 @@ static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *ac
     res->accs_len = res->status == TASK_OK ? accs->len : 0;
     res->naccs = res->status == TASK_OK ? (uint32_t)t.naccs : 0;
     block_fetcher_take_stats(&res->fetch_bytes, &res->fetch_us);
+    t_cached = NULL;
+    res->cached = cached->data;
+    res->cached_len = res->status == TASK_OK ? cached->len : 0;
     *err = t.error; /* the caller frees */
     res->error = t.error ? t.error : "";
     free(t.accs);
@@ -326,14 +371,15 @@ static void *slot_main(void *arg)
             break; /* SHUTDOWN, or anything unexpected */
         }
         task_msg m;
-        kiln_buf records, accs, out;
+        kiln_buf records, accs, out, cached;
         kiln_buf_init(&records);
         kiln_buf_init(&accs);
         kiln_buf_init(&out);
+        kiln_buf_init(&cached);
         result_msg res = {0};
         char *err = NULL;
         if ((rc = task_msg_read(f.payload.data, f.payload.len, &m)) == KILN_OK) {
-            run(ex, &m, &records, &accs, &res, &err);
+            run(ex, &m, &records, &accs, &cached, &res, &err);
             rc = result_msg_write(&out, &res);
             if (!rc) rc = send_locked(s, NET_MSG_TASK_RESULT, &out);
         }
@@ -341,6 +387,7 @@ static void *slot_main(void *arg)
         kiln_buf_release(&records);
         kiln_buf_release(&accs);
         kiln_buf_release(&out);
+        kiln_buf_release(&cached);
         net_frame_release(&f);
     }
     ex->live--;

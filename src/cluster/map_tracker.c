@@ -23,8 +23,15 @@ typedef struct tracked {
     uint32_t *exec; /* per map output: its holder, NONE if none */
 } tracked;
 
+typedef struct cached_block {
+    int rdd, part;
+    uint32_t exec;
+} cached_block;
+
 struct map_tracker {
     pthread_mutex_t lock;
+    cached_block *cached; /* partitions of persisted RDDs cached on executors */
+    size_t ncached, cap_cached;
     exec_addr *execs;
     size_t nexecs, cap_execs;
     tracked *shuffles;
@@ -44,6 +51,7 @@ void map_tracker_free(map_tracker *t)
     for (size_t i = 0; i < t->nshuffles; i++) free(t->shuffles[i].exec);
     free(t->shuffles);
     free(t->execs);
+    free(t->cached);
     pthread_mutex_destroy(&t->lock);
     free(t);
 }
@@ -95,6 +103,10 @@ int map_tracker_lose_executor(map_tracker *t, uint32_t exec,
 {
     int n = 0;
     pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < t->ncached;) {
+        if (t->cached[i].exec == exec) t->cached[i] = t->cached[--t->ncached];
+        else i++;
+    }
     for (size_t i = 0; i < t->nshuffles; i++) {
         tracked *s = &t->shuffles[i];
         for (int m = 0; m < s->nmaps; m++) {
@@ -108,30 +120,35 @@ int map_tracker_lose_executor(map_tracker *t, uint32_t exec,
     return n;
 }
 
-/* Collects the ids of the shuffles the tasks of r read: r's own shuffle
- * dependencies and those of its narrow ancestors (a shuffle's map side is
- * another stage, not followed). */
-static int read_shuffles(const kiln_rdd *r, int **ids, size_t *n, size_t *cap, int depth)
+/* Adds id to the set ids (n of them) unless it is there. */
+static int add_id(int **ids, size_t *n, size_t *cap, int id)
+{
+    for (size_t k = 0; k < *n; k++)
+        if ((*ids)[k] == id) return KILN_OK;
+    int rc = grow_for_one((void **)ids, *n, cap, sizeof **ids, 8);
+    if (rc == KILN_OK) (*ids)[(*n)++] = id;
+    return rc;
+}
+
+/* Collects the ids of the shuffles the tasks of r read (r's own shuffle
+ * dependencies and those of its narrow ancestors: a shuffle's map side is
+ * another stage, not followed) and of the persisted RDDs among them. */
+static int read_shuffles(const kiln_rdd *r, int **ids, size_t *n, size_t *cap, int **pers,
+                         size_t *npers, size_t *cap_pers, int depth)
 {
     if (depth > 10000) return kiln_set_error(KILN_EINVAL, "lineage too deep");
-    int rc = KILN_OK;
-    for (int i = 0; i < r->ndeps && rc == KILN_OK; i++) {
-        bool seen = false;
-        for (size_t k = 0; k < *n; k++) seen = seen || (*ids)[k] == r->deps[i]->id;
-        if (seen) continue;
-        rc = grow_for_one((void **)ids, *n, cap, sizeof **ids, 8);
-        if (rc == KILN_OK) (*ids)[(*n)++] = r->deps[i]->id;
-    }
+    int rc = r->storage != KILN_STORAGE_NONE ? add_id(pers, npers, cap_pers, r->id) : KILN_OK;
+    for (int i = 0; i < r->ndeps && rc == KILN_OK; i++) rc = add_id(ids, n, cap, r->deps[i]->id);
     for (int i = 0; i < r->nparents && rc == KILN_OK; i++)
-        rc = read_shuffles(r->parents[i], ids, n, cap, depth + 1);
+        rc = read_shuffles(r->parents[i], ids, n, cap, pers, npers, cap_pers, depth + 1);
     return rc;
 }
 
 int map_tracker_encode_for(map_tracker *t, const kiln_rdd *rdd, kiln_buf *out)
 {
-    int *ids = NULL;
-    size_t nids = 0, cap = 0;
-    int rc = read_shuffles(rdd, &ids, &nids, &cap, 0);
+    int *ids = NULL, *pers = NULL;
+    size_t nids = 0, cap = 0, npers = 0, cap_pers = 0;
+    int rc = read_shuffles(rdd, &ids, &nids, &cap, &pers, &npers, &cap_pers, 0);
     net_writer w;
     net_writer_init(&w, out);
     pthread_mutex_lock(&t->lock);
@@ -151,7 +168,69 @@ int map_tracker_encode_for(map_tracker *t, const kiln_rdd *rdd, kiln_buf *out)
         net_put_u32(&w, (uint32_t)s->nmaps);
         for (int m = 0; m < s->nmaps; m++) net_put_u32(&w, s->exec[m]);
     }
+    uint32_t ncached = 0;
+    for (size_t i = 0; i < t->ncached; i++)
+        for (size_t k = 0; k < npers; k++) ncached += t->cached[i].rdd == pers[k];
+    net_put_u32(&w, ncached);
+    for (size_t i = 0; i < t->ncached; i++)
+        for (size_t k = 0; k < npers; k++) {
+            if (t->cached[i].rdd != pers[k]) continue;
+            net_put_u32(&w, (uint32_t)t->cached[i].rdd);
+            net_put_u32(&w, (uint32_t)t->cached[i].part);
+            net_put_u32(&w, t->cached[i].exec);
+        }
     pthread_mutex_unlock(&t->lock);
     free(ids);
+    free(pers);
     return rc ? rc : net_writer_finish(&w);
+}
+
+int map_tracker_add_cached(map_tracker *t, int rdd, int part, uint32_t exec)
+{
+    int rc = KILN_OK;
+    pthread_mutex_lock(&t->lock);
+    bool known = false;
+    for (size_t i = 0; i < t->ncached && !known; i++)
+        known = t->cached[i].rdd == rdd && t->cached[i].part == part && t->cached[i].exec == exec;
+    if (!known &&
+        !(rc = grow_for_one((void **)&t->cached, t->ncached, &t->cap_cached, sizeof *t->cached, 16)))
+        t->cached[t->ncached++] = (cached_block){.rdd = rdd, .part = part, .exec = exec};
+    pthread_mutex_unlock(&t->lock);
+    return rc;
+}
+
+int map_tracker_cached_count(map_tracker *t, int rdd)
+{
+    int n = 0;
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < t->ncached; i++) {
+        if (t->cached[i].rdd != rdd) continue;
+        bool again = false; /* another executor's copy of a partition counted already */
+        for (size_t k = 0; k < i && !again; k++)
+            again = t->cached[k].rdd == rdd && t->cached[k].part == t->cached[i].part;
+        n += !again;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return n;
+}
+
+void map_tracker_forget_rdd(map_tracker *t, int rdd)
+{
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < t->ncached;) {
+        if (t->cached[i].rdd == rdd) t->cached[i] = t->cached[--t->ncached];
+        else i++;
+    }
+    pthread_mutex_unlock(&t->lock);
+}
+
+int map_tracker_cached_at(map_tracker *t, const kiln_rdd *r, int part)
+{
+    int exec = -1;
+    pthread_mutex_lock(&t->lock);
+    for (; r && exec < 0; r = r->nparents == 1 && r->ndeps == 0 ? r->parents[0] : NULL)
+        for (size_t i = 0; i < t->ncached && exec < 0; i++)
+            if (t->cached[i].rdd == r->id && t->cached[i].part == part) exec = (int)t->cached[i].exec;
+    pthread_mutex_unlock(&t->lock);
+    return exec;
 }

@@ -405,3 +405,37 @@ int block_store_count(kiln_context *ctx, int rdd, int64_t *memory, int64_t *disk
     pthread_mutex_unlock(&s->lock);
     return n;
 }
+
+bool block_store_has(kiln_context *ctx, int rdd, int part)
+{
+    block_store *s = ctx->blocks;
+    pthread_mutex_lock(&s->lock);
+    bool has = find(s, rdd, part) < s->n;
+    pthread_mutex_unlock(&s->lock);
+    return has;
+}
+
+int block_store_encode(kiln_context *ctx, int rdd, int part, kiln_buf *out)
+{
+    kiln_task t = {.ctx = ctx, .partition = part, .fetch_shuffle = -1, .fetch_map = -1};
+    bool hit;
+    eng_iter *it = block_store_get(ctx, rdd, part, &t, &hit);
+    int rc = KILN_OK;
+    if (!hit) {
+        rc = kiln_set_error(KILN_ENOENT, "partition %d of RDD %d is not cached here", part, rdd);
+    } else if (!it) {
+        rc = kiln_set_error(KILN_EIO, "%s", t.error ? t.error : "cannot read a cached block");
+    } else {
+        const kiln_value *vals;
+        size_t n;
+        while ((rc = it->next(it, &t, &vals, &n)) > 0) {
+            rc = KILN_OK;
+            for (size_t i = 0; i < n && rc == KILN_OK; i++) rc = kiln_value_encode(out, &vals[i]);
+            if (rc) break;
+        }
+        if (rc < 0 && t.error) kiln_set_error(rc, "%s", t.error);
+        it->close(it);
+    }
+    free(t.error);
+    return rc < 0 ? rc : KILN_OK;
+}

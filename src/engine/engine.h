@@ -201,7 +201,13 @@ struct kiln_context {
     accumulator *accs;
     size_t naccs, cap_accs;
     int next_job, next_stage;
-    kiln_cluster *cluster; /* local-cluster: the executor processes; NULL in local mode */
+    kiln_cluster *cluster; /* cluster mode: the executors; NULL in local mode */
+    /* An executor's hooks into its cached blocks (cluster/executor.c; NULL
+     * elsewhere): a partition of a persisted RDD not cached here is asked
+     * of the executor holding it (an iterator over it, or NULL on a miss);
+     * one cached here is reported to the driver. */
+    eng_iter *(*remote_block)(kiln_context *ctx, kiln_rdd *r, int part, kiln_task *t);
+    void (*block_cached)(kiln_context *ctx, int rdd, int part);
 };
 
 /* Builds the effective configuration: $KILN_MASTER, then the defaults file,
@@ -322,6 +328,11 @@ eng_iter *block_store_put(kiln_context *ctx, int rdd, int part, kiln_storage_lev
 void block_store_drop_rdd(kiln_context *ctx, int rdd);
 /* Blocks of rdd; *memory bytes in memory and *disk blocks on disk (may be NULL). */
 int block_store_count(kiln_context *ctx, int rdd, int64_t *memory, int64_t *disk);
+/* Whether partition part of rdd is cached here. */
+bool block_store_has(kiln_context *ctx, int rdd, int part);
+/* Appends the encodings of the values of a cached partition to out;
+ * KILN_ENOENT when it is not cached here. */
+int block_store_encode(kiln_context *ctx, int rdd, int part, kiln_buf *out);
 
 /* Files of values in lz4 blocks (cached blocks on disk, checkpoints): append
  * raw (encodings) to fd as a block once it is full, or when last; and an

@@ -360,6 +360,41 @@ static int get_rdd(kiln_rdd *r, const uint8_t *p, size_t n)
     return KILN_OK;
 }
 
+/* An RDD decoded before: only what may change after an RDD is made (its
+ * storage level, a checkpoint) is taken from its record again. */
+static int refresh_rdd(kiln_rdd *r, const uint8_t *p, size_t n)
+{
+    net_reader rd;
+    net_reader_init(&rd, p, n, "lineage");
+    int rc = KILN_OK;
+    (void)get_fn(&rd, "op", &rc);
+    (void)net_get_u32(&rd, "partitions");
+    uint8_t nparents = net_get_u8(&rd, "parents");
+    for (int i = 0; i < nparents && i < 2; i++) (void)net_get_u32(&rd, "parent");
+    (void)get_fn(&rd, "function", &rc);
+    (void)get_fn(&rd, "function 2", &rc);
+    (void)get_fn(&rd, "function 3", &rc);
+    size_t env_len;
+    (void)net_get_bytes(&rd, MAX_RECORD, &env_len, "env");
+    if (!rc && !rd.err && net_get_u8(&rd, "has zero")) {
+        kiln_arena *a = kiln_arena_new();
+        kiln_value zero;
+        rc = a ? get_value(&rd, a, &zero, "zero") : KILN_ENOMEM;
+        kiln_arena_free(a);
+    }
+    for (int i = 0; i < 3; i++) (void)net_get_u64(&rd, "arguments");
+    (void)net_get_u8(&rd, "partitioning");
+    uint8_t storage = net_get_u8(&rd, "storage");
+    char dir[4096];
+    size_t dlen = net_get_str(&rd, dir, sizeof dir, "checkpoint directory");
+    if (rc || rd.err) return rc ? rc : rd.err;
+    if (nparents > 2 || storage > KILN_DISK_ONLY)
+        return kiln_set_error(KILN_ECORRUPT, "lineage: bad record for RDD %d", r->id);
+    r->storage = (kiln_storage_level)storage;
+    if (dlen && !r->checkpoint_dir && !(r->checkpoint_dir = strdup(dir))) return KILN_ENOMEM;
+    return KILN_OK;
+}
+
 int lineage_decode(kiln_context *ctx, const uint8_t *p, size_t n, kiln_rdd **out)
 {
     net_reader rd;
@@ -381,7 +416,7 @@ int lineage_decode(kiln_context *ctx, const uint8_t *p, size_t n, kiln_rdd **out
             return kiln_set_error(KILN_ECORRUPT, "lineage: RDD id %u out of range", id);
         kiln_rdd *r = rdd_slot(ctx, id);
         if (!r) return KILN_ENOMEM;
-        if (r->ops == &placeholder_ops) rc = get_rdd(r, rec, len);
+        rc = r->ops == &placeholder_ops ? get_rdd(r, rec, len) : refresh_rdd(r, rec, len);
         last = r;
     }
     if (rc == KILN_OK) rc = net_reader_end(&rd);

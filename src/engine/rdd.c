@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/cluster.h"
 #include "engine/engine.h"
 
 kiln_rdd *rdd_new(kiln_context *ctx, const rdd_ops *ops, int nparts, const void *env,
@@ -126,6 +127,9 @@ eng_iter *rdd_iterator(kiln_rdd *r, int p, kiln_task *t)
     bool hit;
     eng_iter *it = block_store_get(r->ctx, r->id, p, t, &hit);
     if (hit) return it;
+    /* On an executor: another one may hold it (a miss there computes it here). */
+    if (r->ctx->remote_block && (it = r->ctx->remote_block(r->ctx, r, p, t))) return it;
+    if (t->error) return NULL;
 
     eng_iter *src = r->ops->compute(r, p, t);
     if (!src) return NULL;
@@ -139,7 +143,10 @@ eng_iter *rdd_iterator(kiln_rdd *r, int p, kiln_task *t)
         val_vec_release(&vv);
         return NULL;
     }
-    return block_store_put(r->ctx, r->id, p, r->storage, a, &vv, t);
+    it = block_store_put(r->ctx, r->id, p, r->storage, a, &vv, t);
+    if (it && r->ctx->block_cached && block_store_has(r->ctx, r->id, p))
+        r->ctx->block_cached(r->ctx, r->id, p);
+    return it;
 }
 
 kiln_rdd *kiln_rdd_persist(kiln_rdd *r, kiln_storage_level level)
@@ -160,12 +167,14 @@ kiln_rdd *kiln_rdd_unpersist(kiln_rdd *r)
 {
     if (!r) return NULL;
     block_store_drop_rdd(r->ctx, r->id);
+    if (r->ctx->cluster) cluster_unpersist(r->ctx->cluster, r->id);
     r->storage = KILN_STORAGE_NONE;
     return r;
 }
 
 int kiln_rdd_cached_partitions(const kiln_rdd *r)
 {
+    if (r && r->ctx->cluster) return cluster_cached_partitions(r->ctx->cluster, r->id);
     return r ? block_store_count(r->ctx, r->id, NULL, NULL) : 0;
 }
 
@@ -173,6 +182,7 @@ void kiln_rdd_storage(const kiln_rdd *r, int *partitions, int64_t *memory_bytes,
 {
     int64_t mem = 0, disk = 0;
     int n = r ? block_store_count(r->ctx, r->id, &mem, &disk) : 0;
+    if (r && r->ctx->cluster) n = cluster_cached_partitions(r->ctx->cluster, r->id);
     if (partitions) *partitions = n;
     if (memory_bytes) *memory_bytes = mem;
     if (on_disk) *on_disk = (int)disk;
