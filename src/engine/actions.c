@@ -21,20 +21,41 @@ static int bad_rdd(const char *action)
     return KILN_EINVAL;
 }
 
-/* Runs fn over every partition (or parts) and hands back the results. */
-static int run_all(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn, void *arg,
-                   kiln_buf **out, const char *action)
+/* Runs fn over every partition (or parts) and hands back the results; in
+ * cluster mode ship (when set) runs on the executors instead. */
+static int run_shipped(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn, void *arg,
+                       const shipped_action *ship, kiln_buf **out, const char *action)
 {
     int n = parts ? nparts : r->nparts;
     kiln_buf *res = calloc((size_t)n + 1, sizeof *res);
     if (!res) return kiln_set_error(KILN_ENOMEM, "%s: out of memory", action);
-    int rc = job_run(r, parts, nparts, fn, arg, res, action);
+    int rc = job_run_shipped(r, parts, nparts, fn, arg, r->ctx->cluster ? ship : NULL, res, action);
     if (rc) {
         for (int i = 0; i < n; i++) kiln_buf_release(&res[i]);
         free(res);
         return rc;
     }
     *out = res;
+    return KILN_OK;
+}
+
+static int run_all(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn, void *arg,
+                   kiln_buf **out, const char *action)
+{
+    return run_shipped(r, parts, nparts, fn, arg, NULL, out, action);
+}
+
+/* A small wire argument: up to two u64 fields (little-endian). */
+static void wire_u64s(uint8_t *p, uint64_t a, uint64_t b)
+{
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(a >> (8 * i)), p[8 + i] = (uint8_t)(b >> (8 * i));
+}
+
+static int read_u64s(kiln_task *t, const wire_arg *w, uint64_t *a, uint64_t *b)
+{
+    if (w->n != 16) return task_error(t, KILN_ECORRUPT, "a shipped action's argument of %zu bytes", w->n);
+    *a = *b = 0;
+    for (int i = 0; i < 8; i++) *a |= (uint64_t)w->p[i] << (8 * i), *b |= (uint64_t)w->p[8 + i] << (8 * i);
     return KILN_OK;
 }
 
@@ -86,6 +107,16 @@ static int encode_values(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
     }
     return taken < limit && rc < 0 ? rc : KILN_OK;
 }
+
+/* On an executor: encode_values with the limit sent as bytes. */
+static int take_part_remote(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
+{
+    uint64_t limit = 0, unused = 0;
+    int rc = read_u64s(t, arg, &limit, &unused);
+    limit_arg lim = {.limit = limit > SIZE_MAX ? SIZE_MAX : (size_t)limit};
+    return rc ? rc : encode_values(t, it, out, &lim);
+}
+SHIPPED_ACTION(take_part_remote);
 
 /* Runs fn over every partition and decodes all the values it encoded, in
  * partition order, into vv (parts in a). */
@@ -141,8 +172,11 @@ int kiln_rdd_take(kiln_rdd *r, size_t n, kiln_arena *a, kiln_value *out)
         }
         for (int i = 0; i < k; i++) parts[i] = scanned + i;
         limit_arg lim = {.limit = n - vv.n};
+        uint8_t wire[16];
+        wire_u64s(wire, lim.limit, 0);
+        shipped_action ship = {take_part_remote, wire, sizeof wire};
         kiln_buf *res;
-        rc = run_all(r, parts, k, encode_values, &lim, &res, "take");
+        rc = run_shipped(r, parts, k, encode_values, &lim, &ship, &res, "take");
         free(parts);
         if (rc) break;
         for (int i = 0; i < k && rc == KILN_OK; i++) rc = values_decode_all(a, res[i].data, res[i].len, &vv);
@@ -230,13 +264,30 @@ static int ordered_part(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
     return rc;
 }
 
+/* On an executor: ordered_part with n and the direction sent as bytes. */
+static int ordered_part_remote(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
+{
+    uint64_t n = 0, desc = 0;
+    int rc = read_u64s(t, arg, &n, &desc);
+    order_arg o = {.n = n > SIZE_MAX ? SIZE_MAX : (size_t)n, .desc = desc != 0};
+    return rc ? rc : ordered_part(t, it, out, &o);
+}
+SHIPPED_ACTION(ordered_part_remote);
+
 static int ordered(kiln_rdd *r, size_t n, bool desc, kiln_arena *a, kiln_value *out,
                    const char *action)
 {
     if (!r) return bad_rdd(action);
     order_arg o = {.n = n, .desc = desc};
     val_vec vv = {0};
-    int rc = run_and_decode(r, ordered_part, &o, a, &vv, action);
+    uint8_t wire[16];
+    wire_u64s(wire, n, desc);
+    shipped_action ship = {ordered_part_remote, wire, sizeof wire};
+    kiln_buf *res = NULL;
+    int rc = run_shipped(r, NULL, 0, ordered_part, &o, &ship, &res, action);
+    for (int i = 0; rc == KILN_OK && i < r->nparts; i++)
+        rc = values_decode_all(a, res[i].data, res[i].len, &vv);
+    if (res) free_results(res, r->nparts);
     if (rc) {
         val_vec_release(&vv);
         return rc;
@@ -545,6 +596,35 @@ static int each_part(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
     return rc;
 }
 
+/* On an executor: each_part with the function (build id and offset), the
+ * kind and the env sent as bytes (each below). */
+static int each_part_remote(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
+{
+    const wire_arg *w = arg;
+    net_reader rd;
+    net_reader_init(&rd, w->p, w->n, "foreach argument");
+    size_t fn_len, env_len;
+    const uint8_t *fn_bytes = net_get_bytes(&rd, FNREF_WIRE_MAX, &fn_len, "function");
+    uint8_t partition = net_get_u8(&rd, "partition");
+    const uint8_t *env_bytes = net_get_bytes(&rd, w->n, &env_len, "env");
+    int rc = net_reader_end(&rd);
+    fnref ref;
+    size_t used;
+    void *fn = NULL;
+    if (!rc) rc = fnref_decode(fn_bytes, fn_len, &ref, &used);
+    if (!rc) rc = fnref_to_pointer(&ref, &fn);
+    if (!rc && !fn) rc = kiln_set_error(KILN_ECORRUPT, "foreach: no function");
+    if (rc) return task_error(t, rc, "%s", kiln_last_error());
+    void *env = env_len ? malloc(env_len) : NULL; /* aligned, as the driver's copy */
+    if (env_len && !env) return task_error(t, KILN_ENOMEM, "out of memory");
+    if (env_len) memcpy(env, env_bytes, env_len);
+    each_arg e = {.fn = fn, .env = env, .partition = partition != 0};
+    rc = each_part(t, it, out, &e);
+    free(env);
+    return rc;
+}
+SHIPPED_ACTION(each_part_remote);
+
 static int each(kiln_rdd *r, void *fn, const void *env, size_t env_len, bool partition,
                 const char *action)
 {
@@ -554,8 +634,26 @@ static int each(kiln_rdd *r, void *fn, const void *env, size_t env_len, bool par
     if (env_len && !envc) return kiln_set_error(KILN_ENOMEM, "out of memory");
     if (env_len) memcpy(envc, env, env_len);
     each_arg e = {.fn = fn, .env = envc, .partition = partition};
+    /* In cluster mode the function runs on the executors (as Spark's
+     * foreach) when it can travel; else they send the records. */
+    kiln_buf wire;
+    kiln_buf_init(&wire);
+    fnref ref;
+    bool ship = r->ctx->cluster && fnref_from_pointer(fn, &ref) == KILN_OK;
+    if (ship) {
+        uint8_t fnb[FNREF_WIRE_MAX];
+        size_t fn_len = fnref_encode(&ref, fnb);
+        net_writer w;
+        net_writer_init(&w, &wire);
+        net_put_bytes(&w, fnb, fn_len);
+        net_put_u8(&w, partition);
+        net_put_bytes(&w, envc, env_len);
+        ship = net_writer_finish(&w) == KILN_OK;
+    }
+    shipped_action sa = {each_part_remote, wire.data, wire.len};
     kiln_buf *res;
-    int rc = run_all(r, NULL, 0, each_part, &e, &res, action);
+    int rc = run_shipped(r, NULL, 0, each_part, &e, ship ? &sa : NULL, &res, action);
+    kiln_buf_release(&wire);
     if (rc == KILN_OK) free_results(res, r->nparts);
     free(envc);
     return rc;

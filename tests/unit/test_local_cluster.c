@@ -266,6 +266,57 @@ static void a_kill_in_the_reduce_stage_reruns_only_the_lost_task(void **state)
     kill_in_stage(true);
 }
 
+/* foreach: leaves a file named after the process it ran in, under the
+ * directory its env names. */
+static int mark_pid(kiln_task *t, const kiln_value *v, const void *env)
+{
+    (void)t, (void)v;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%d", (const char *)env, (int)getpid());
+    FILE *f = fopen(path, "w");
+    if (f) fclose(f);
+    return f ? KILN_OK : KILN_EIO;
+}
+
+/* foreach runs its function on the executors (not the driver), and take
+ * and top give local mode's answers. */
+static void foreach_take_and_top_run_on_executors(void **state)
+{
+    (void)state;
+    kiln_arena *a = kiln_arena_new();
+    kiln_context *cl = kt_context_new("local-cluster[2,1,256]"), *local = kt_context_new("local[2]");
+    char dir[] = "/tmp/kiln-foreach-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    kiln_rdd *r = kiln_range(cl, 0, 1000, 1, 4);
+    KT_OK(kiln_rdd_foreach(r, mark_pid, dir, strlen(dir) + 1));
+    char mine[4200];
+    snprintf(mine, sizeof mine, "%s/%d", dir, (int)getpid());
+    assert_int_equal(access(mine, F_OK), -1); /* not run in the driver */
+    int pids[2], n = cluster_executor_pids(cl->cluster, pids, 2), found = 0;
+    for (int i = 0; i < n; i++) {
+        snprintf(mine, sizeof mine, "%s/%d", dir, pids[i]);
+        found += access(mine, F_OK) == 0;
+        unlink(mine);
+    }
+    assert_true(found >= 1);
+    assert_int_equal(rmdir(dir), 0); /* no file from any other process */
+    kiln_value got, want;
+    kiln_rdd *lr = kiln_range(local, 0, 1000, 1, 4);
+    KT_OK(kiln_rdd_take(r, 7, a, &got));
+    KT_OK(kiln_rdd_take(lr, 7, a, &want));
+    kt_expect_list(&got, &want);
+    KT_OK(kiln_rdd_top(r, 5, a, &got));
+    KT_OK(kiln_rdd_top(lr, 5, a, &want));
+    kt_expect_list(&got, &want);
+    KT_OK(kiln_rdd_take_ordered(r, 5, a, &got));
+    KT_OK(kiln_rdd_take_ordered(lr, 5, a, &want));
+    kt_expect_list(&got, &want);
+    kiln_context_free(cl);
+    kiln_context_free(local);
+    no_children_left();
+    kiln_arena_free(a);
+}
+
 /* Connects to host:port with a secret the application does not have: the
  * handshake must fail as a wrong secret. */
 static void refused(const char *host, int port)
@@ -324,6 +375,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(a_kill_in_the_map_stage_reruns_only_the_lost_task),
         cmocka_unit_test(a_kill_in_the_reduce_stage_reruns_only_the_lost_task),
         cmocka_unit_test(listeners_refuse_a_wrong_secret),
+        cmocka_unit_test(foreach_take_and_top_run_on_executors),
         cmocka_unit_test(bad_masters_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
