@@ -224,6 +224,35 @@ int net_send_raw(int fd, const void *p, size_t n, int timeout_ms, const char *pe
     return KILN_OK;
 }
 
+int net_recv_nb(int fd, void *p, size_t n, size_t *got, bool *closed, const char *peer)
+{
+    *got = 0;
+    *closed = false;
+    net_tls_conn *tls = net_tls_lookup(fd);
+    while (*got < n) {
+        ssize_t r;
+        if (tls != NULL) {
+            short wait;
+            r = net_tls_read(tls, (uint8_t *)p + *got, n - *got, &wait, peer);
+            if (r == 0 && wait != 0) return KILN_OK; /* nothing more now */
+        } else {
+            r = recv(fd, (uint8_t *)p + *got, n - *got, MSG_DONTWAIT);
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return KILN_OK;
+            if (r < 0)
+                return kiln_set_error(KILN_EIO, "receiving from %s: %s", NET_PEER(peer),
+                                      strerror(errno));
+        }
+        if (r < 0) return (int)r;
+        if (r == 0) {
+            *closed = true;
+            return KILN_OK;
+        }
+        *got += (size_t)r;
+    }
+    return KILN_OK;
+}
+
 #define FILE_CHUNK (256u << 10) /* pread size for TLS: 16 records */
 #define SENDFILE_MAX (1u << 30)
 

@@ -328,6 +328,15 @@ int net_send_raw(int fd, const void *p, size_t n, int timeout_ms, const char *pe
 int net_send_file(int fd, int file_fd, uint64_t offset, uint64_t len, int timeout_ms,
                   const char *peer);
 
+/* Reads what is available now, without waiting, for event loops that feed
+ * a net_frame_decoder after poll() (src/cluster/master.c): up to n (> 0)
+ * bytes into p, through TLS when fd has it. Returns KILN_OK with *got bytes
+ * (0: nothing yet, poll again) and *closed set when the peer has closed
+ * the connection, or KILN_EIO naming peer. On a TLS fd, when *got == n more
+ * may already be decrypted and waiting, which poll() cannot see: call again
+ * before polling. */
+int net_recv_nb(int fd, void *p, size_t n, size_t *got, bool *closed, const char *peer);
+
 /* ---- TLS (tls.c) ------------------------------------------------------------------- */
 
 /* TLS 1.3 on a connected socket, keyed by the shared secret (PSK =
@@ -352,6 +361,8 @@ int net_tls_server(int fd, const uint8_t *secret, size_t len, int timeout_ms, co
 
 /* True when fd completed net_tls_client/server and is not closed yet. */
 bool net_tls_active(int fd);
+/* How many TLS connections are open in the process (not yet net_close'd). */
+int net_tls_count(void);
 
 /* Reads kiln.ssl.enabled from conf (NULL, or the key unset: false) into
  * *on. Returns KILN_OK, or KILN_ECONF naming the key for a value that is not

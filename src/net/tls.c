@@ -254,6 +254,11 @@ void net_tls_detach(int fd)
     conn_free(c, true);
 }
 
+int net_tls_count(void)
+{
+    return atomic_load_explicit(&conns, memory_order_relaxed);
+}
+
 bool net_tls_active(int fd)
 {
     return net_tls_lookup(fd) != NULL;
