@@ -364,13 +364,17 @@ bool net_tls_active(int fd);
 /* How many TLS connections are open in the process (not yet net_close'd). */
 int net_tls_count(void);
 
-/* Reads kiln.ssl.enabled from conf (NULL, or the key unset: false) into
- * *on. Returns KILN_OK, or KILN_ECONF naming the key for a value that is not
- * a boolean (true/false, yes/no, on/off, 1/0). */
-int net_tls_enabled(const kiln_conf *conf, bool *on);
-/* The same from the key's value (NULL: false), for callers holding a
- * context rather than a conf (kiln_context_conf(ctx, "kiln.ssl.enabled")). */
+/* Parses the value of kiln.ssl.enabled (NULL: unset, false) into *on, for
+ * callers holding a context (kiln_context_conf(ctx, "kiln.ssl.enabled")).
+ * Returns KILN_OK, or KILN_ECONF naming the key for a value that is not a
+ * boolean (true/false, yes/no, on/off, 1/0). */
 int net_tls_setting(const char *value, bool *on);
+/* The same read from conf (NULL: false). Inline, so that net itself does
+ * not depend on the engine's kiln_conf (the fuzz targets link net alone). */
+static inline int net_tls_enabled(const kiln_conf *conf, bool *on)
+{
+    return net_tls_setting(conf ? kiln_conf_get(conf, "kiln.ssl.enabled") : NULL, on);
+}
 
 /* ---- Deadlines (frame_io.c), shared by the blocking functions ------------------- */
 

@@ -538,8 +538,3 @@ int net_tls_setting(const char *value, bool *on)
     }
     return KILN_OK;
 }
-
-int net_tls_enabled(const kiln_conf *conf, bool *on)
-{
-    return net_tls_setting(conf ? kiln_conf_get(conf, "kiln.ssl.enabled") : NULL, on);
-}
