@@ -7,14 +7,23 @@
  * blocking and non-blocking sockets and a silent or stalled peer can never
  * block a caller for longer than it asked. Writes use MSG_NOSIGNAL: a peer
  * that goes away is an error return, not a SIGPIPE that kills the process.
+ * A socket that went through net_tls_client/server is read and written with
+ * SSL_read / SSL_write instead (tls.c), with the same deadlines; every
+ * other socket pays one atomic load to find out it is plain.
  */
+#define _GNU_SOURCE /* sendfile */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/base.h"
 #include "net/net_int.h"
@@ -84,6 +93,11 @@ int net_send_frame(int fd, uint8_t type, const void *payload, size_t len, int ti
     uint8_t hdr[NET_HEADER_SIZE];
     net_frame_header_write(hdr, type, (uint32_t)len);
     int64_t deadline = net_deadline(timeout_ms);
+    net_tls_conn *tls = net_tls_lookup(fd);
+    if (tls != NULL) {
+        return net_tls_send_frame(tls, fd, hdr, payload, len, deadline, "sending a frame to",
+                                  peer);
+    }
     size_t total = NET_HEADER_SIZE + len, sent = 0;
     while (sent < total) {
         struct iovec iov[2];
@@ -109,6 +123,22 @@ int net_send_frame(int fd, uint8_t type, const void *payload, size_t len, int ti
 static int recv_exact(int fd, uint8_t *p, size_t n, size_t *got, int64_t deadline,
                       const char *peer, bool *closed)
 {
+    net_tls_conn *tls = net_tls_lookup(fd);
+    while (tls != NULL && *got < n) {
+        short wait;
+        ssize_t r = net_tls_read(tls, p + *got, n - *got, &wait, peer);
+        if (r > 0) {
+            *got += (size_t)r;
+        } else if (r < 0) {
+            return (int)r;
+        } else if (wait == 0) {
+            *closed = true;
+            return KILN_EIO;
+        } else {
+            int rc = net_wait(fd, wait, deadline, "waiting for a frame from", peer);
+            if (rc != KILN_OK) return rc;
+        }
+    }
     while (*got < n) {
         ssize_t r = recv(fd, p + *got, n - *got, MSG_DONTWAIT);
         if (r > 0) {
@@ -171,4 +201,128 @@ int net_recv_frame_reuse(int fd, size_t max_len, int timeout_ms, const char *pee
     if (rc != KILN_OK) return rc;
     *out = (net_frame){.type = h.type, .flags = h.flags, .payload = payload};
     return KILN_OK;
+}
+
+/* ---- Raw bytes ----------------------------------------------------------------------- */
+
+int net_send_raw(int fd, const void *p, size_t n, int timeout_ms, const char *peer)
+{
+    int64_t deadline = net_deadline(timeout_ms);
+    net_tls_conn *tls = net_tls_lookup(fd);
+    if (tls != NULL) return net_tls_write_all(tls, fd, p, n, deadline, "sending to", peer);
+    for (size_t sent = 0; sent < n;) {
+        ssize_t w = send(fd, (const uint8_t *)p + sent, n - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w >= 0) {
+            sent += (size_t)w;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            int rc = net_wait(fd, POLLOUT, deadline, "sending to", peer);
+            if (rc != KILN_OK) return rc;
+        } else if (errno != EINTR) {
+            return kiln_set_error(KILN_EIO, "sending to %s: %s", NET_PEER(peer), strerror(errno));
+        }
+    }
+    return KILN_OK;
+}
+
+int net_recv_nb(int fd, void *p, size_t n, size_t *got, bool *closed, const char *peer)
+{
+    *got = 0;
+    *closed = false;
+    net_tls_conn *tls = net_tls_lookup(fd);
+    while (*got < n) {
+        ssize_t r;
+        if (tls != NULL) {
+            short wait;
+            r = net_tls_read(tls, (uint8_t *)p + *got, n - *got, &wait, peer);
+            if (r == 0 && wait != 0) return KILN_OK; /* nothing more now */
+        } else {
+            r = recv(fd, (uint8_t *)p + *got, n - *got, MSG_DONTWAIT);
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return KILN_OK;
+            if (r < 0)
+                return kiln_set_error(KILN_EIO, "receiving from %s: %s", NET_PEER(peer),
+                                      strerror(errno));
+        }
+        if (r < 0) return (int)r;
+        if (r == 0) {
+            *closed = true;
+            return KILN_OK;
+        }
+        *got += (size_t)r;
+    }
+    return KILN_OK;
+}
+
+#define FILE_CHUNK (256u << 10) /* pread size for TLS: 16 records */
+#define SENDFILE_MAX (1u << 30)
+
+static int file_short(uint64_t offset, uint64_t len, uint64_t left)
+{
+    return kiln_set_error(KILN_EIO,
+                          "the file ends before offset %llu + %llu bytes (%llu bytes missing)",
+                          (unsigned long long)offset, (unsigned long long)len,
+                          (unsigned long long)left);
+}
+
+static int send_file_tls(net_tls_conn *tls, int fd, int file_fd, uint64_t offset, uint64_t len,
+                         int64_t deadline, const char *peer)
+{
+    uint8_t *buf = malloc(len < FILE_CHUNK ? (size_t)len : FILE_CHUNK);
+    if (buf == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory sending a file");
+    int rc = KILN_OK;
+    uint64_t done = 0;
+    while (rc == KILN_OK && done < len) {
+        size_t want = len - done < FILE_CHUNK ? (size_t)(len - done) : FILE_CHUNK;
+        ssize_t r = pread(file_fd, buf, want, (off_t)(offset + done));
+        if (r > 0) {
+            rc = net_tls_write_all(tls, fd, buf, (size_t)r, deadline, "sending a file to", peer);
+            done += (uint64_t)r;
+        } else if (r == 0) {
+            rc = file_short(offset, len, len - done);
+        } else if (errno != EINTR) {
+            rc = kiln_set_error(KILN_EIO, "reading a file to send to %s: %s", NET_PEER(peer),
+                                strerror(errno));
+        }
+    }
+    free(buf);
+    return rc;
+}
+
+int net_send_file(int fd, int file_fd, uint64_t offset, uint64_t len, int timeout_ms,
+                  const char *peer)
+{
+    int64_t deadline = net_deadline(timeout_ms);
+    if (offset > INT64_MAX || len > INT64_MAX - offset)
+        return kiln_set_error(KILN_EINVAL, "net_send_file: offset %llu + length %llu overflow",
+                              (unsigned long long)offset, (unsigned long long)len);
+    /* A range past the end of a regular file fails before any byte is
+     * sent, so the stream stays in step. */
+    struct stat st;
+    if (fstat(file_fd, &st) == 0 && S_ISREG(st.st_mode) && offset + len > (uint64_t)st.st_size)
+        return file_short(offset, len, offset + len - (uint64_t)st.st_size);
+    net_tls_conn *tls = net_tls_lookup(fd);
+    if (tls != NULL) return send_file_tls(tls, fd, file_fd, offset, len, deadline, peer);
+    /* sendfile has no MSG_DONTWAIT: the socket is made non-blocking for the
+     * call, so a stalled peer cannot hold it past the deadline. */
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0) return kiln_set_error(KILN_EIO, "sending a file to %s: fcntl: %s",
+                                      NET_PEER(peer), strerror(errno));
+    if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
+        return kiln_set_error(KILN_EIO, "sending a file to %s: fcntl: %s", NET_PEER(peer),
+                              strerror(errno));
+    int rc = KILN_OK;
+    off_t off = (off_t)offset;
+    uint64_t left = len;
+    while (rc == KILN_OK && left > 0) {
+        ssize_t w = sendfile(fd, file_fd, &off, left > SENDFILE_MAX ? SENDFILE_MAX : (size_t)left);
+        if (w > 0) left -= (uint64_t)w;
+        else if (w == 0) rc = file_short(offset, len, left);
+        else if (errno == EAGAIN || errno == EWOULDBLOCK)
+            rc = net_wait(fd, POLLOUT, deadline, "sending a file to", peer);
+        else if (errno != EINTR)
+            rc = kiln_set_error(KILN_EIO, "sending a file to %s: %s", NET_PEER(peer),
+                                strerror(errno));
+    }
+    if (!(fl & O_NONBLOCK)) fcntl(fd, F_SETFL, fl);
+    return rc;
 }

@@ -3,7 +3,7 @@
  * subsystems: a framed, versioned binary protocol over TCP (frames, an
  * incremental decoder, blocking send/receive with deadlines, a payload
  * reader and writer), shared-secret mutual authentication (HMAC-SHA256),
- * secrets, and TCP socket helpers. The wire format is in
+ * secrets, TCP socket helpers, and optional TLS keyed by the secret. The wire format is in
  * docs/formats/protocol.md; structures, lifetimes and invariants in
  * src/net/README.md.
  *
@@ -309,8 +309,74 @@ int net_accept(int lfd, int timeout_ms, int *fd, char *peer, size_t size);
 /* Sets TCP_NODELAY (small control frames go out at once). */
 int net_set_nodelay(int fd);
 
-/* Closes fd, ignoring EINTR (Linux has closed it anyway); -1 is a no-op. */
+/* Closes fd, ignoring EINTR (Linux has closed it anyway); -1 is a no-op.
+ * A TLS socket's session is ended first (close_notify, not waited for) and
+ * freed. */
 void net_close(int fd);
+
+/* ---- Raw bytes after a frame header (frame_io.c) ----------------------------------- */
+
+/* Sends n bytes of p as they are (the rest of a frame whose header was
+ * written by hand, say), through TLS when fd has it, retrying on EINTR and
+ * short writes, within timeout_ms (< 0: forever); never raises SIGPIPE.
+ * Returns KILN_OK or KILN_EIO naming peer. Borrows p. */
+int net_send_raw(int fd, const void *p, size_t n, int timeout_ms, const char *peer);
+
+/* Sends len bytes of file_fd from offset (file_fd's own position is not
+ * used or moved): with sendfile(2) on a plain socket (made non-blocking for
+ * the call, so the deadline holds, then restored), with pread and SSL_write
+ * on a TLS one. Returns KILN_OK, or KILN_EIO naming peer (the connection
+ * failed, the deadline passed, or the file ends before offset + len). */
+int net_send_file(int fd, int file_fd, uint64_t offset, uint64_t len, int timeout_ms,
+                  const char *peer);
+
+/* Reads what is available now, without waiting, for event loops that feed
+ * a net_frame_decoder after poll() (src/cluster/master.c): up to n (> 0)
+ * bytes into p, through TLS when fd has it. Returns KILN_OK with *got bytes
+ * (0: nothing yet, poll again) and *closed set when the peer has closed
+ * the connection, or KILN_EIO naming peer. On a TLS fd, when *got == n more
+ * may already be decrypted and waiting, which poll() cannot see: call again
+ * before polling. */
+int net_recv_nb(int fd, void *p, size_t n, size_t *got, bool *closed, const char *peer);
+
+/* ---- TLS (tls.c) ------------------------------------------------------------------- */
+
+/* TLS 1.3 on a connected socket, keyed by the shared secret (PSK =
+ * HMAC-SHA256(secret, "kiln tls psk v1"), suite TLS_AES_256_GCM_SHA384 with
+ * ECDHE; no certificates), run by the side that connected (client) and the
+ * side that accepted (server) before net_auth_*: connect, net_tls_client,
+ * net_auth_client, frames (accept, net_tls_server, net_auth_server, ...).
+ * timeout_ms bounds the whole handshake (< 0: forever). On success fd is
+ * registered as a TLS socket: net_send_frame, net_recv_frame(_reuse),
+ * net_auth_*, net_send_raw and net_send_file then go through TLS, and
+ * net_close (which must close it: never close() a TLS fd) ends the
+ * session and frees it. Nothing else may write to or read from the fd
+ * directly. The socket may be blocking or not; its flags are unchanged.
+ * Returns KILN_OK; KILN_EINVAL "TLS handshake with PEER failed: ...
+ * (wrong secret?)" when the keys differ (both sides fail) or the secret
+ * has a bad length; KILN_ECORRUPT when the peer does not speak TLS;
+ * KILN_EIO when the connection closed or the deadline passed ("timed
+ * out"); KILN_ENOMEM. On failure fd is left plain, for the caller to
+ * net_close. Borrows secret. */
+int net_tls_client(int fd, const uint8_t *secret, size_t len, int timeout_ms, const char *peer);
+int net_tls_server(int fd, const uint8_t *secret, size_t len, int timeout_ms, const char *peer);
+
+/* True when fd completed net_tls_client/server and is not closed yet. */
+bool net_tls_active(int fd);
+/* How many TLS connections are open in the process (not yet net_close'd). */
+int net_tls_count(void);
+
+/* Parses the value of kiln.ssl.enabled (NULL: unset, false) into *on, for
+ * callers holding a context (kiln_context_conf(ctx, "kiln.ssl.enabled")).
+ * Returns KILN_OK, or KILN_ECONF naming the key for a value that is not a
+ * boolean (true/false, yes/no, on/off, 1/0). */
+int net_tls_setting(const char *value, bool *on);
+/* The same read from conf (NULL: false). Inline, so that net itself does
+ * not depend on the engine's kiln_conf (the fuzz targets link net alone). */
+static inline int net_tls_enabled(const kiln_conf *conf, bool *on)
+{
+    return net_tls_setting(conf ? kiln_conf_get(conf, "kiln.ssl.enabled") : NULL, on);
+}
 
 /* ---- Deadlines (frame_io.c), shared by the blocking functions ------------------- */
 
