@@ -175,19 +175,10 @@ static int send_file(const app_files *f, uint32_t i, int fd, const char *peer)
     }
     uint8_t hdr[NET_HEADER_SIZE];
     net_frame_header_write(hdr, NET_MSG_FILE_DATA, (uint32_t)e->size);
-    int rc = cluster_send_all(fd, hdr, sizeof hdr, net_deadline(SERVE_IDLE_MS), peer);
-    off_t off = 0;
-    while (rc == KILN_OK && (uint64_t)off < e->size) {
-        rc = net_wait(fd, POLLOUT, net_deadline(SERVE_IDLE_MS), "sending a file to", peer);
-        if (rc != KILN_OK) break;
-        size_t want = e->size - (uint64_t)off < SEND_CHUNK ? (size_t)(e->size - (uint64_t)off)
-                                                           : SEND_CHUNK;
-        ssize_t w = sendfile(fd, ffd, &off, want);
-        if (w < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-        if (w <= 0)
-            rc = kiln_set_error(KILN_EIO, "sending %s to %s: %s", e->name, peer,
-                                w < 0 ? strerror(errno) : "the file got shorter");
-    }
+    /* Through TLS when the connection has it (net_send_file then reads and
+     * encrypts; sendfile otherwise). */
+    int rc = net_send_raw(fd, hdr, sizeof hdr, SERVE_IDLE_MS, peer);
+    if (rc == KILN_OK) rc = net_send_file(fd, ffd, 0, e->size, SERVE_IDLE_MS, peer);
     close(ffd);
     return rc;
 }
@@ -217,13 +208,19 @@ int app_files_serve(const app_files *f, int fd, const net_frame *first, const ch
     while (rc == KILN_OK) {
         rc = net_wait(fd, POLLIN, net_deadline(SERVE_IDLE_MS), "waiting for a request from", peer);
         if (rc != KILN_OK) break;
-        char c;
-        ssize_t r = recv(fd, &c, 1, MSG_PEEK);
-        if (r == 0) return KILN_OK; /* the worker has what it wanted */
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) return kiln_set_error(KILN_EIO, "reading from %s: %s", peer, strerror(errno));
+        if (!net_tls_active(fd)) {
+            char c;
+            ssize_t r = recv(fd, &c, 1, MSG_PEEK);
+            if (r == 0) return KILN_OK; /* the worker has what it wanted */
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0) return kiln_set_error(KILN_EIO, "reading from %s: %s", peer, strerror(errno));
+        }
         net_frame req = {0};
         rc = net_recv_frame(fd, CLUSTER_CONTROL_MAX_FRAME, SERVE_IDLE_MS, peer, &req);
+        /* Under TLS the end shows up as a close at a frame boundary. */
+        if (rc == KILN_EIO && net_tls_active(fd) && strstr(kiln_last_error(), "connection closed by") &&
+            !strstr(kiln_last_error(), "inside"))
+            return KILN_OK;
         if (rc == KILN_OK) rc = serve_one(f, fd, &req, peer);
         net_frame_release(&req);
     }

@@ -42,6 +42,7 @@ struct block_fetcher {
     size_t ncached, cap_cached;
     uint8_t secret[NET_SECRET_MAX];
     size_t secret_len;
+    bool tls;
     peer *peers;
     size_t npeers, cap_peers;
     shuffle_locs *shuffles;
@@ -50,10 +51,11 @@ struct block_fetcher {
 
 static __thread uint64_t fetched_bytes, fetched_us;
 
-block_fetcher *block_fetcher_new(const uint8_t *secret, size_t len)
+block_fetcher *block_fetcher_new(const uint8_t *secret, size_t len, bool tls)
 {
     block_fetcher *f = len <= NET_SECRET_MAX ? calloc(1, sizeof *f) : NULL;
     if (!f) return NULL;
+    f->tls = tls;
     memcpy(f->secret, secret, len);
     f->secret_len = len;
     pthread_mutex_init(&f->lock, NULL);
@@ -239,6 +241,8 @@ static int ask(block_fetcher *f, uint32_t exec, uint8_t type, const uint32_t *fi
     int rc = KILN_OK;
     if (fd < 0) {
         rc = net_connect(host, port, CONNECT_TIMEOUT_MS, &fd);
+        if (rc == KILN_OK && f->tls)
+            rc = net_tls_client(fd, f->secret, f->secret_len, CONNECT_TIMEOUT_MS, name);
         if (rc == KILN_OK) rc = net_auth_client(fd, f->secret, f->secret_len, CONNECT_TIMEOUT_MS, name);
     }
     bool reusable = false;

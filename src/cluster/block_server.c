@@ -8,7 +8,8 @@
  * connection must pass the HMAC handshake (src/net/auth.c) before its first
  * request; then each FETCH_BLOCK (shuffle, map, reduce) is answered with
  * BLOCK_DATA, whose payload is the segment's bytes as written, copied from
- * the data file to the socket by the kernel (sendfile), or with ERROR when
+ * the data file to the socket by the kernel (sendfile; read and encrypted
+ * when the application runs TLS), or with ERROR when
  * the output is not held here. Requests come one at a time per connection,
  * so a fetcher keeps a connection and reuses it. FETCH_CACHED (rdd,
  * partition) is answered with the partition's values encoded back to back;
@@ -34,6 +35,7 @@ struct block_server {
     kiln_context *ctx; /* its shuffle store and block store */
     uint8_t secret[NET_SECRET_MAX];
     size_t secret_len;
+    bool tls;
     int lfd;
     _Atomic bool stopping;
     pthread_t thread;
@@ -46,7 +48,7 @@ typedef struct conn_arg {
 } conn_arg;
 
 /* Sends len bytes of the file at path from start as the payload of one
- * BLOCK_DATA frame. */
+ * BLOCK_DATA frame (sendfile on a plain connection). */
 static int send_segment(int fd, const char *path, uint64_t start, uint64_t len, const char *peer)
 {
     if (len > UINT32_MAX)
@@ -56,23 +58,8 @@ static int send_segment(int fd, const char *path, uint64_t start, uint64_t len, 
     if (in < 0) return kiln_set_error(KILN_EFETCH, "cannot open %s: %s", path, strerror(errno));
     uint8_t hdr[NET_HEADER_SIZE];
     net_frame_header_write(hdr, NET_MSG_BLOCK_DATA, (uint32_t)len);
-    int64_t deadline = net_deadline(SEND_TIMEOUT_MS);
-    int rc = KILN_OK;
-    for (size_t sent = 0; sent < sizeof hdr && rc == KILN_OK;) {
-        ssize_t w = send(fd, hdr + sent, sizeof hdr - sent, MSG_NOSIGNAL);
-        if (w > 0) sent += (size_t)w;
-        else if (w < 0 && errno == EAGAIN) rc = net_wait(fd, POLLOUT, deadline, "sending a block", peer);
-        else if (!(w < 0 && errno == EINTR)) rc = kiln_set_error(KILN_EIO, "%s: %s", peer, strerror(errno));
-    }
-    off_t off = (off_t)start;
-    uint64_t left = len;
-    while (rc == KILN_OK && left > 0) {
-        ssize_t w = sendfile(fd, in, &off, left > (1u << 30) ? (1u << 30) : (size_t)left);
-        if (w > 0) left -= (uint64_t)w;
-        else if (w < 0 && errno == EAGAIN) rc = net_wait(fd, POLLOUT, deadline, "sending a block", peer);
-        else if (w == 0) rc = kiln_set_error(KILN_EIO, "%s is shorter than its index says", path);
-        else if (errno != EINTR) rc = kiln_set_error(KILN_EIO, "sending %s to %s: %s", path, peer, strerror(errno));
-    }
+    int rc = net_send_raw(fd, hdr, sizeof hdr, SEND_TIMEOUT_MS, peer);
+    if (rc == KILN_OK) rc = net_send_file(fd, in, start, len, SEND_TIMEOUT_MS, peer);
     close(in);
     return rc;
 }
@@ -131,7 +118,9 @@ static void *conn_main(void *arg)
 {
     conn_arg *c = arg;
     block_server *bs = c->bs;
-    int rc = net_auth_server(c->fd, bs->secret, bs->secret_len, AUTH_TIMEOUT_MS, c->peer);
+    int rc = bs->tls ? net_tls_server(c->fd, bs->secret, bs->secret_len, AUTH_TIMEOUT_MS, c->peer)
+                     : KILN_OK;
+    if (rc == KILN_OK) rc = net_auth_server(c->fd, bs->secret, bs->secret_len, AUTH_TIMEOUT_MS, c->peer);
     if (rc) LOG(LOG_WARN, "blocks", "refused a connection from %s: %s", c->peer, kiln_last_error());
     while (rc == KILN_OK && !bs->stopping) {
         net_frame f = {0};
@@ -171,12 +160,13 @@ static void *accept_main(void *arg)
 }
 
 int block_server_start(kiln_context *ctx, const char *host, const uint8_t *secret, size_t len,
-                       block_server **out, int *port)
+                       bool tls, block_server **out, int *port)
 {
     if (len > NET_SECRET_MAX) return kiln_set_error(KILN_EINVAL, "block server: secret too long");
     block_server *bs = calloc(1, sizeof *bs);
     if (!bs) return kiln_set_error(KILN_ENOMEM, "out of memory");
     bs->ctx = ctx;
+    bs->tls = tls;
     memcpy(bs->secret, secret, len);
     bs->secret_len = len;
     int rc = net_listen(host, 0, 64, &bs->lfd, port);

@@ -48,13 +48,14 @@ typedef struct block_server block_server;
  * the shuffle segments and cached partitions ctx holds to peers that prove
  * they hold secret; REMOVE_RDD from the driver drops an RDD's partitions. */
 int block_server_start(kiln_context *ctx, const char *host, const uint8_t *secret, size_t len,
-                       block_server **out, int *port);
+                       bool tls, block_server **out, int *port);
 void block_server_stop(block_server *bs);
 
 /* ---- The executor's fetcher (block_fetch.c) ------------------------------------ */
 
 typedef struct block_fetcher block_fetcher;
-block_fetcher *block_fetcher_new(const uint8_t *secret, size_t len);
+/* tls: connections to peers run TLS first (kiln.ssl.enabled). */
+block_fetcher *block_fetcher_new(const uint8_t *secret, size_t len, bool tls);
 void block_fetcher_free(block_fetcher *f);
 /* Takes the locations sent with a task (map_tracker_encode_for). */
 int block_fetcher_update(block_fetcher *f, const uint8_t *p, size_t n);

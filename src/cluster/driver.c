@@ -111,7 +111,9 @@ static void *conn_main(void *arg)
     conn_arg *a = arg;
     kiln_cluster *c = a->c;
     net_frame f = {0};
-    int rc = net_auth_server(a->fd, c->secret, c->secret_len, AUTH_TIMEOUT_MS, a->peer);
+    int rc = c->tls ? net_tls_server(a->fd, c->secret, c->secret_len, AUTH_TIMEOUT_MS, a->peer)
+                    : KILN_OK;
+    if (!rc) rc = net_auth_server(a->fd, c->secret, c->secret_len, AUTH_TIMEOUT_MS, a->peer);
     if (!rc) rc = net_recv_frame(a->fd, 4096, AUTH_TIMEOUT_MS, a->peer, &f);
     bool kept = false;
     if (!rc && f.type == NET_MSG_REGISTER_EXECUTOR) {
@@ -182,6 +184,7 @@ int driver_new(kiln_context *ctx, const char *host, const uint8_t *secret, size_
         rc = kiln_set_error(KILN_ECONF, "kiln.network.timeout: expected a duration like 120s or "
                                         "1500ms, got '%s'", t);
     c->timeout_ms = (int)(ms > INT32_MAX ? INT32_MAX : ms);
+    if (!rc) rc = net_tls_enabled(ctx->conf, &c->tls);
     if (!rc && !(c->tracker = map_tracker_new())) rc = kiln_set_error(KILN_ENOMEM, "out of memory");
     if (!rc) rc = net_listen(host, 0, 128, &c->lfd, &c->port);
     if (!rc && pthread_create(&c->acceptor, NULL, accept_main, c))
@@ -510,6 +513,7 @@ static int remove_rdd_at(kiln_cluster *c, const char *host, int port, int rdd)
                           (uint8_t)(rdd >> 24)};
     int fd = -1;
     int rc = net_connect(host, port, AUTH_TIMEOUT_MS, &fd);
+    if (!rc && c->tls) rc = net_tls_client(fd, c->secret, c->secret_len, AUTH_TIMEOUT_MS, name);
     if (!rc) rc = net_auth_client(fd, c->secret, c->secret_len, AUTH_TIMEOUT_MS, name);
     if (!rc) rc = net_send_frame(fd, NET_MSG_REMOVE_RDD, payload, sizeof payload, c->timeout_ms, name);
     net_frame f = {0};

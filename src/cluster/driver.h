@@ -45,6 +45,7 @@ struct kiln_cluster {
     bool stopping;  /* under lock */
     int handlers;   /* connection threads still running, under lock */
     int timeout_ms; /* kiln.network.timeout */
+    bool tls;       /* kiln.ssl.enabled: every connection of the application in TLS */
     int rejoin_ms;  /* how long a task waits for an executor when none is live */
     exec_rec *execs;
     size_t nexecs, cap_execs;

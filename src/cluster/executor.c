@@ -46,6 +46,7 @@ typedef struct executor {
     uint8_t secret[NET_SECRET_MAX];
     size_t secret_len;
     kiln_context *ctx;
+    bool tls;                    /* kiln.ssl.enabled: every connection in TLS */
     uint64_t incarnation;        /* random: tells this process from a restarted one */
     char block_host[NET_HOST_MAX];
     int block_port;
@@ -176,7 +177,8 @@ static int setup(executor *ex)
     if (!own) return KILN_EIO;
     shuffle_store_free(ex->ctx->shuffles);
     ex->ctx->shuffles = own;
-    if (!(ex->fetcher = block_fetcher_new(ex->secret, ex->secret_len))) return KILN_ENOMEM;
+    if ((rc = net_tls_enabled(ex->ctx->conf, &ex->tls))) return rc;
+    if (!(ex->fetcher = block_fetcher_new(ex->secret, ex->secret_len, ex->tls))) return KILN_ENOMEM;
     shuffle_store_set_remote(own, block_fetcher_fetch, ex->fetcher);
     g_fetcher = ex->fetcher;
     ex->ctx->remote_block = fetch_cached;
@@ -203,7 +205,7 @@ static int start_block_server(executor *ex, int fd)
         if (!inet_ntop(a.ss_family, addr, ex->block_host, sizeof ex->block_host))
             return kiln_set_error(KILN_EIO, "executor: inet_ntop: %s", strerror(errno));
     }
-    return block_server_start(ex->ctx, ex->block_host, ex->secret, ex->secret_len,
+    return block_server_start(ex->ctx, ex->block_host, ex->secret, ex->secret_len, ex->tls,
                               &ex->blocks, &ex->block_port);
 }
 
@@ -398,6 +400,7 @@ static void *slot_main(void *arg)
 static int open_slot(executor *ex, exec_slot *s)
 {
     int rc = net_connect(ex->host, ex->port, 10000, &s->fd);
+    if (!rc && ex->tls) rc = net_tls_client(s->fd, ex->secret, ex->secret_len, 10000, "driver");
     if (!rc) rc = net_auth_client(s->fd, ex->secret, ex->secret_len, 10000, "driver");
     return rc;
 }

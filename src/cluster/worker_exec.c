@@ -145,15 +145,21 @@ static int read_exact(int fd, void *p, size_t n, const char *peer)
 {
     uint8_t *c = p;
     while (n > 0) {
-        int rc = net_wait(fd, POLLIN, net_deadline(FETCH_IDLE_MS), "reading a file from", peer);
+        /* Through TLS when the connection has it: decrypted bytes may be
+         * waiting where poll() cannot see them, so read before waiting. */
+        size_t got = 0;
+        bool closed = false;
+        int rc = net_recv_nb(fd, c, n, &got, &closed, peer);
         if (rc != KILN_OK) return rc;
-        ssize_t r = recv(fd, c, n, MSG_DONTWAIT);
-        if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
-        if (r <= 0)
-            return kiln_set_error(KILN_EIO, "reading a file from %s: %s", peer,
-                                  r == 0 ? "connection closed" : strerror(errno));
-        c += r;
-        n -= (size_t)r;
+        if (got == 0 && closed)
+            return kiln_set_error(KILN_EIO, "reading a file from %s: connection closed", peer);
+        if (got == 0) {
+            rc = net_wait(fd, POLLIN, net_deadline(FETCH_IDLE_MS), "reading a file from", peer);
+            if (rc != KILN_OK) return rc;
+            continue;
+        }
+        c += got;
+        n -= got;
     }
     return KILN_OK;
 }
@@ -232,6 +238,30 @@ static int fetch_one(worker_execs *x, int fd, const cluster_file *e, const char 
 }
 
 /* Makes sure the executable and every file of d are in the cache. */
+/* Whether the application's configuration (key=value lines) turns on
+ * kiln.ssl.enabled. */
+static bool app_wants_tls(const cluster_app_desc *d)
+{
+    const char *key = "kiln.ssl.enabled=";
+    size_t klen = strlen(key);
+    const char *p = (const char *)d->conf, *end = p + d->conf_len;
+    bool on = false;
+    while (p && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = (size_t)((nl ? nl : end) - p);
+        if (len > klen && !memcmp(p, key, klen)) {
+            char v[16];
+            size_t vl = len - klen < sizeof v - 1 ? len - klen : sizeof v - 1;
+            memcpy(v, p + klen, vl);
+            v[vl] = '\0';
+            bool b = false;
+            if (net_tls_setting(v, &b) == KILN_OK) on = b;
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    return on;
+}
+
 static int fill_cache(worker_execs *x, const cluster_app_desc *d)
 {
     char dir[PATH_MAX];
@@ -244,6 +274,9 @@ static int fill_cache(worker_execs *x, const cluster_app_desc *d)
     snprintf(peer, sizeof peer, "driver %s:%u", d->driver_host, d->driver_port);
     int fd = -1;
     rc = net_connect(d->driver_host, (int)d->driver_port, FETCH_IDLE_MS, &fd);
+    /* The application's own setting: its driver's listener speaks TLS or not. */
+    if (rc == KILN_OK && app_wants_tls(d))
+        rc = net_tls_client(fd, x->secret, x->slen, FETCH_IDLE_MS, peer);
     if (rc == KILN_OK) rc = net_auth_client(fd, x->secret, x->slen, FETCH_IDLE_MS, peer);
     if (rc == KILN_OK && !cached(x, &d->exe)) rc = fetch_one(x, fd, &d->exe, peer);
     for (uint32_t i = 0; rc == KILN_OK && i < d->nfiles; i++)

@@ -8,7 +8,9 @@
 #   b. kill -9 of one executor while a job over 96 MiB runs: its worker
 #      restarts it, the job completes with local[2]'s output;
 #   c. a wrong secret: the job fails saying so, no application is
-#      registered and no executor process is started.
+#      registered and no executor process is started;
+#   d. with kiln.ssl.enabled every connection of the application is TLS
+#      (workers fetch the program through it too): same output.
 # Every process is killed at the end (trap) and every wait has a time limit.
 # usage: tests/e2e/cluster_submit.sh BIN_DIR   (run from the repository root)
 set -eu
@@ -52,10 +54,11 @@ status() {
 alive_workers() { status && [ "$(grep -c '"state": "ALIVE"' "$tmp/status.json")" -ge 2 ]; }
 wait_for "two ALIVE workers" 15 alive_workers
 
-# submit NAME SECRET [INPUT]: word count on the cluster into $tmp/out-NAME.
+# submit NAME SECRET [INPUT [TLS]]: word count on the cluster into $tmp/out-NAME.
 submit() {
     timeout 120 "$kiln" submit --master "$url" --secret-file "$2" --total-executor-cores 3 \
         --executor-cores 1 --executor-memory 512m --conf kiln.ui.showConsoleProgress=false \
+        --conf "kiln.ssl.enabled=${4:-false}" \
         "$bin/wordcount" "${3:-$tmp/input.txt}" "$tmp/out-$1" 2>"$tmp/$1.err"
 }
 # same_output NAME [EXPECTED]
@@ -108,3 +111,10 @@ apps_after=$(grep -c '"state": "FINISHED"' "$tmp/status.json" || true)
 [ -z "$(executor_pids)" ] || fail "an executor runs after a refused application"
 [ ! -e "$tmp/out-wrong/_SUCCESS" ] || fail "output written with a wrong secret"
 echo "ok: a wrong secret is refused, nothing registered or started"
+
+# ---- d. TLS -----------------------------------------------------------------------------
+rm -rf "$tmp"/w[12]/cache # the workers fetch the program again, through TLS
+submit tls "$tmp/secret" "$tmp/input.txt" true || fail "the job failed with TLS"
+same_output tls
+[ -f "$tmp/w1/cache/$sum" ] || [ -f "$tmp/w2/cache/$sum" ] || fail "no worker fetched the program through TLS"
+echo "ok: with kiln.ssl.enabled the job runs over TLS with the same output"

@@ -136,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 5: frame_case(NET_MSG_STATUS_REPLY, d, n); break;
     case 6: {
         static const uint8_t secret[NET_SECRET_MIN] = {0};
-        block_fetcher *f = block_fetcher_new(secret, sizeof secret);
+        block_fetcher *f = block_fetcher_new(secret, sizeof secret, false);
         if (!f) abort();
         kiln_set_error(KILN_OK, NULL);
         if (block_fetcher_update(f, d, n) != KILN_OK && !kiln_last_error()[0]) abort();

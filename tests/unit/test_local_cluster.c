@@ -350,6 +350,40 @@ static void listeners_refuse_a_wrong_secret(void **state)
     kiln_arena_free(a);
 }
 
+/* kiln.ssl.enabled: the executors' connections are TLS, a plain client is
+ * refused by the driver and by a block server, and results are unchanged. */
+static void tls_when_asked(void **state)
+{
+    (void)state;
+    kiln_arena *a = kiln_arena_new();
+    kiln_conf *conf = kiln_conf_new();
+    kiln_conf_set(conf, "kiln.master", "local-cluster[2,1,256]");
+    kiln_conf_set(conf, "kiln.ssl.enabled", "true");
+    kiln_conf_set(conf, "kiln.ui.showConsoleProgress", "false");
+    kiln_context *cl = NULL, *local = kt_context_new("local[2]");
+    KT_OK(kiln_context_new(conf, &cl));
+    kiln_conf_free(conf);
+    kiln_cluster *c = cl->cluster;
+    for (size_t i = 0; i < c->nslots; i++) assert_true(net_tls_active(c->slots[i]->fd));
+    const char *hosts[2] = {"127.0.0.1", c->execs[0].block_host};
+    int ports[2] = {c->port, c->execs[0].block_port};
+    for (int i = 0; i < 2; i++) {
+        int fd;
+        KT_OK(net_connect(hosts[i], ports[i], 5000, &fd));
+        const char *secret = "0123456789abcdef0123456789abcdef";
+        assert_int_not_equal(net_auth_client(fd, (const uint8_t *)secret, strlen(secret), 5000, "test"),
+                             KILN_OK);
+        net_close(fd);
+    }
+    kiln_value want = job(local, 3000, slow_pair, a), got = job(cl, 3000, slow_pair, a);
+    kt_expect_list(&got, &want);
+    kiln_context_free(cl);
+    kiln_context_free(local);
+    no_children_left();
+    assert_int_equal(net_tls_count(), 0);
+    kiln_arena_free(a);
+}
+
 static void bad_masters_are_refused(void **state)
 {
     static const char *bad[] = {"local-cluster[0,1,256]", "local-cluster[2,1]",
@@ -376,6 +410,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(a_kill_in_the_reduce_stage_reruns_only_the_lost_task),
         cmocka_unit_test(listeners_refuse_a_wrong_secret),
         cmocka_unit_test(foreach_take_and_top_run_on_executors),
+        cmocka_unit_test(tls_when_asked),
         cmocka_unit_test(bad_masters_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
