@@ -23,8 +23,6 @@
 #include "cluster/app.h"
 #include "cluster/driver.h"
 
-extern char **environ;
-
 enum { START_TIMEOUT_MS = 30000 };
 
 int cluster_parse_master(const char *m, int *executors, int *cores, int *mb)
@@ -43,20 +41,6 @@ int cluster_parse_master(const char *m, int *executors, int *cores, int *mb)
 }
 
 /* ---- Starting executors --------------------------------------------------- */
-
-/* The environment of an executor: ours plus its own variables. */
-static char **executor_env(const char *const *extra, int nextra)
-{
-    int n = 0;
-    while (environ[n]) n++;
-    char **env = calloc((size_t)(n + nextra + 1), sizeof *env);
-    if (!env) return NULL;
-    int k = 0;
-    for (int i = 0; i < n; i++)
-        if (strncmp(environ[i], "KILN_EXECUTOR_", 14) != 0) env[k++] = environ[i];
-    for (int i = 0; i < nextra; i++) env[k++] = (char *)extra[i];
-    return env;
-}
 
 /* What the pipe carries: the secret, a newline, then key=value lines. */
 static int pipe_payload(kiln_context *ctx, const char *secret, kiln_buf *out)
@@ -89,7 +73,7 @@ static int spawn(kiln_cluster *c, int i, int cores, int mb, const char *secret)
     snprintf(v_dir, sizeof v_dir, "KILN_EXECUTOR_SHUFFLE_DIR=%s/executor-%d", c->ctx->app_dir, i);
     const char *extra[] = {v_connect, v_id, v_cores, v_mem, v_fd, v_dir,
                            "KILN_EXECUTOR_HOST=127.0.0.1"};
-    char **env = executor_env(extra, 7);
+    char **env = cluster_executor_env(extra, 7);
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     kiln_buf payload;

@@ -311,6 +311,10 @@ int64_t cluster_now_ms(void);
  * poll() and sleeps return early) and ignores SIGPIPE. */
 void cluster_signals_install(void);
 bool cluster_stop_requested(void);
+/* An executor's environment: this process's, minus any KILN_EXECUTOR_*
+ * variable, plus extra. Returns an owned array of borrowed strings (free
+ * the array only), NULL when out of memory. */
+char **cluster_executor_env(const char *const *extra, int nextra);
 
 #pragma GCC visibility pop
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -66,4 +67,19 @@ void cluster_signals_install(void)
 bool cluster_stop_requested(void)
 {
     return stop_flag != 0;
+}
+
+extern char **environ;
+
+char **cluster_executor_env(const char *const *extra, int nextra)
+{
+    int n = 0;
+    while (environ[n]) n++;
+    char **env = calloc((size_t)(n + nextra + 1), sizeof *env);
+    if (!env) return NULL;
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (strncmp(environ[i], "KILN_EXECUTOR_", 14) != 0) env[k++] = environ[i];
+    for (int i = 0; i < nextra; i++) env[k++] = (char *)extra[i];
+    return env;
 }

@@ -320,21 +320,6 @@ static int make_exec_dir(worker_execs *x, wexec *e)
     return rc;
 }
 
-/* The executor's environment: the worker's, minus any KILN_EXECUTOR_*,
- * plus vars. Returns an owned array of borrowed strings. */
-static char **executor_env(char *const *vars, int nvars)
-{
-    int n = 0;
-    while (environ[n]) n++;
-    char **env = calloc((size_t)(n + nvars + 1), sizeof *env);
-    if (!env) return NULL;
-    int k = 0;
-    for (int i = 0; i < n; i++)
-        if (strncmp(environ[i], "KILN_EXECUTOR_", 14) != 0) env[k++] = environ[i];
-    for (int i = 0; i < nvars; i++) env[k++] = vars[i];
-    return env;
-}
-
 /* Opens <dir>/<name> for the child's output (appended across restarts). */
 static int open_log(const char *dir, const char *name)
 {
@@ -388,7 +373,7 @@ static int spawn(worker_execs *x, wexec *e)
     if (pipe2(p, O_CLOEXEC) != 0) return kiln_set_error(KILN_EIO, "pipe: %s", strerror(errno));
     snprintf(v_fd, sizeof v_fd, "KILN_EXECUTOR_SECRET_FD=%d", p[0]);
     char *vars[] = {v_connect, v_id, v_cores, v_mem, v_fd, v_dir, v_host};
-    char **env = executor_env(vars, 7);
+    char **env = cluster_executor_env((const char *const *)vars, 7);
     int out = open_log(e->dir, "stdout"), err = open_log(e->dir, "stderr");
     int rc = KILN_OK;
     if (!env) rc = kiln_set_error(KILN_ENOMEM, "out of memory for an executor's environment");

@@ -420,6 +420,20 @@ static int combine(kiln_context *ctx, val_vec *parts, kiln_reduce_fn comb, const
     return driver_done(&t, rc, action);
 }
 
+/* The function a shipped action's argument names (build id and offset, as
+ * fnref_encode wrote it), for the executor: KILN_ECORRUPT naming what when
+ * it is not one of this program's. */
+static int wire_function(const uint8_t *p, size_t n, const char *what, void **fn)
+{
+    fnref ref;
+    size_t used;
+    *fn = NULL;
+    int rc = fnref_decode(p, n, &ref, &used);
+    if (!rc) rc = fnref_to_pointer(&ref, fn);
+    if (!rc && !*fn) rc = kiln_set_error(KILN_ECORRUPT, "%s: no function", what);
+    return rc;
+}
+
 /* On an executor: fold_part with its seq function (build id and offset),
  * zero and env sent as bytes (fold_wire below). */
 static int fold_part_remote(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
@@ -433,12 +447,9 @@ static int fold_part_remote(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg
     const uint8_t *zero_bytes = net_get_bytes(&rd, w->n, &zero_len, "zero");
     const uint8_t *env_bytes = net_get_bytes(&rd, w->n, &env_len, "env");
     int rc = net_reader_end(&rd);
-    fnref ref;
     size_t used;
     void *seq = NULL;
-    if (!rc) rc = fnref_decode(fn_bytes, fn_len, &ref, &used);
-    if (!rc) rc = fnref_to_pointer(&ref, &seq);
-    if (!rc && !seq) rc = kiln_set_error(KILN_ECORRUPT, "fold: no function");
+    if (!rc) rc = wire_function(fn_bytes, fn_len, "fold", &seq);
     if (rc) return task_error(t, rc, "%s", kiln_last_error());
     kiln_arena *a = kiln_arena_new();
     void *env = env_len ? malloc(env_len) : NULL; /* aligned, as the driver's copy */
@@ -608,12 +619,8 @@ static int each_part_remote(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg
     uint8_t partition = net_get_u8(&rd, "partition");
     const uint8_t *env_bytes = net_get_bytes(&rd, w->n, &env_len, "env");
     int rc = net_reader_end(&rd);
-    fnref ref;
-    size_t used;
     void *fn = NULL;
-    if (!rc) rc = fnref_decode(fn_bytes, fn_len, &ref, &used);
-    if (!rc) rc = fnref_to_pointer(&ref, &fn);
-    if (!rc && !fn) rc = kiln_set_error(KILN_ECORRUPT, "foreach: no function");
+    if (!rc) rc = wire_function(fn_bytes, fn_len, "foreach", &fn);
     if (rc) return task_error(t, rc, "%s", kiln_last_error());
     void *env = env_len ? malloc(env_len) : NULL; /* aligned, as the driver's copy */
     if (env_len && !env) return task_error(t, KILN_ENOMEM, "out of memory");
