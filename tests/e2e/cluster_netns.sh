@@ -53,7 +53,7 @@ link() {
     ip -n "$tag$1" route add default via "10.77.$2.1"
 }
 ip -n "${tag}m" link set lo up
-ip netns exec "${tag}m" sysctl -qw net.ipv4.ip_forward=1 # the leaves reach each other through it
+ip netns exec "${tag}m" sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward' # the leaves reach each other through it
 link w1 1 || fail "cannot set up the links"
 link w2 2
 link d 3
