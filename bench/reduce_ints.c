@@ -19,6 +19,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_clock.h"
+
 static int pair_of_row(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
 {
     uint64_t keys;
@@ -33,13 +35,6 @@ static int count_of(kiln_task *t, const kiln_value *in, kiln_value *out, const v
 {
     *out = *kiln_val(in);
     return 0;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 int main(int argc, char **argv)

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench_clock.h"
+
 static int make_record(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
 {
     char text[90];
@@ -28,13 +30,6 @@ static int make_record(kiln_task *t, const kiln_value *in, kiln_value *out, cons
     kiln_arena *a = kiln_task_arena(t);
     *out = kiln_pair(a, *in, kiln_str_new(a, text, sizeof text));
     return 0;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 int main(int argc, char **argv)

@@ -16,19 +16,14 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "bench_clock.h"
+
 /* A line's key: its first 10 bytes (the whole line if shorter). */
 static int line_key(kiln_task *t, const kiln_value *line, kiln_value *out, const void *env)
 {
     if (line->type != KILN_STR) return kiln_task_fail(t, "terasort: a record is not a string");
     *out = kiln_str_ref(line->u.s, line->len < 10 ? line->len : 10);
     return 0;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 int main(int argc, char **argv)

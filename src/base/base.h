@@ -42,6 +42,10 @@ int parse_size(const char *s, int64_t *out);
 /* A whole decimal int64 (no trailing junk). */
 int parse_int64(const char *s, int64_t *out);
 int parse_bool(const char *s, bool *out);
+/* A duration as Spark writes them, "100ms", "2s", "1.5min", "1h" (units us,
+ * ms, s, m or min, h, d), or a bare number counted in bare_seconds (Spark
+ * reads some settings' bare numbers as ms, others as s). KILN_EINVAL. */
+int parse_duration(const char *s, double bare_seconds, double *seconds);
 
 /* ---- Random numbers: splitmix64-seeded xoshiro256**, identical on every
  * machine for the same seed. */

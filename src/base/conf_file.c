@@ -178,3 +178,32 @@ int parse_bool(const char *s, bool *out)
     }
     return kiln_set_error(KILN_EINVAL, "invalid boolean '%.60s' (expected true or false)", s);
 }
+
+/* Parses a duration as Spark writes them: a number with a unit (us, ms, s,
+ * m or min, h, d), or a bare number in units of bare_seconds. Returns
+ * KILN_OK with *seconds, or KILN_EINVAL for anything else (negative, no
+ * number, an unknown unit, more than 1e9 units). */
+int parse_duration(const char *s, double bare_seconds, double *seconds)
+{
+    static const struct {
+        const char *unit;
+        double seconds;
+    } units[] = {{"us", 1e-6}, {"ms", 1e-3}, {"s", 1},     {"m", 60},
+                 {"min", 60},  {"h", 3600},  {"d", 86400}};
+    char *end;
+    errno = 0;
+    double x = s ? strtod(s, &end) : -1;
+    if (!s || end == s || errno != 0 || !(x >= 0 && x <= 1e9))
+        return kiln_set_error(KILN_EINVAL, "duration: bad value '%s'", s ? s : "");
+    while (isspace((unsigned char)*end)) end++;
+    if (*end == '\0') {
+        *seconds = x * bare_seconds;
+        return KILN_OK;
+    }
+    for (size_t u = 0; u < sizeof units / sizeof units[0]; u++)
+        if (strcmp(end, units[u].unit) == 0) {
+            *seconds = x * units[u].seconds;
+            return KILN_OK;
+        }
+    return kiln_set_error(KILN_EINVAL, "duration: unknown unit in '%s'", s);
+}

@@ -131,8 +131,8 @@ int app_client_register(const net_url *master, const uint8_t *secret, size_t len
     kiln_buf_init(&msg);
     int rc = build_register(req, &conf, &msg);
     int64_t deadline = net_deadline(timeout_ms);
-    if (rc == KILN_OK) rc = net_connect(master->host, master->port, timeout_ms, &c->fd);
-    if (rc == KILN_OK) rc = net_auth_client(c->fd, secret, len, net_remaining_ms(deadline), c->peer);
+    if (rc == KILN_OK)
+        rc = net_dial(master->host, master->port, secret, len, false, timeout_ms, c->peer, &c->fd);
     if (rc == KILN_OK)
         rc = net_send_frame(c->fd, NET_MSG_REGISTER_APP, msg.data, msg.len,
                             net_remaining_ms(deadline), c->peer);

@@ -239,12 +239,7 @@ static int ask(block_fetcher *f, uint32_t exec, uint8_t type, const uint32_t *fi
     char name[NET_HOST_MAX + 48];
     snprintf(name, sizeof name, "the block server at %s:%d", host, port);
     int rc = KILN_OK;
-    if (fd < 0) {
-        rc = net_connect(host, port, CONNECT_TIMEOUT_MS, &fd);
-        if (rc == KILN_OK && f->tls)
-            rc = net_tls_client(fd, f->secret, f->secret_len, CONNECT_TIMEOUT_MS, name);
-        if (rc == KILN_OK) rc = net_auth_client(fd, f->secret, f->secret_len, CONNECT_TIMEOUT_MS, name);
-    }
+    if (fd < 0) rc = net_dial(host, port, f->secret, f->secret_len, f->tls, CONNECT_TIMEOUT_MS, name, &fd);
     bool reusable = false;
     if (rc == KILN_OK) rc = request(fd, type, fields, n, name, out, &reusable);
     if (reusable) {

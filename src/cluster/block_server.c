@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "cluster/blocks.h"
+#include "cluster/manager.h"
 
 enum { AUTH_TIMEOUT_MS = 10000, SEND_TIMEOUT_MS = 120000, ACCEPT_POLL_MS = 200 };
 
@@ -142,19 +143,14 @@ static void *accept_main(void *arg)
         char peer[48];
         if (net_accept(bs->lfd, ACCEPT_POLL_MS, &fd, peer, sizeof peer)) continue;
         conn_arg *c = malloc(sizeof *c);
-        pthread_t t;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         if (c) {
             *c = (conn_arg){.bs = bs, .fd = fd};
             snprintf(c->peer, sizeof c->peer, "fetcher %s", peer);
         }
-        if (!c || pthread_create(&t, &attr, conn_main, c)) {
+        if (!c || cluster_thread_detached(conn_main, c)) {
             net_close(fd);
             free(c);
         }
-        pthread_attr_destroy(&attr);
     }
     return NULL;
 }

@@ -29,23 +29,10 @@
 #include "cluster/blocks.h"
 #include "cluster/driver.h"
 #include "cluster/fnref.h"
+#include "cluster/manager.h"
 
 enum { AUTH_TIMEOUT_MS = 10000, ACCEPT_POLL_MS = 200, MAX_TASK_FRAME = 1u << 30,
        MAX_SLOTS = 1 << 16 };
-
-/* A duration as Spark writes them: "120s", "1500ms", "2min", "1h", or a
- * bare number of seconds. */
-static int parse_duration_ms(const char *s, int64_t *ms)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || v < 0) return KILN_EINVAL;
-    double scale = !*end || !strcmp(end, "s") ? 1000 : !strcmp(end, "ms") ? 1
-                 : !strcmp(end, "min") || !strcmp(end, "m") ? 60000 : !strcmp(end, "h") ? 3600000 : -1;
-    if (scale < 0) return KILN_EINVAL;
-    *ms = (int64_t)(v * scale);
-    return KILN_OK;
-}
 
 /* ---- Accepting executors --------------------------------------------------- */
 
@@ -150,18 +137,13 @@ static void *accept_main(void *arg)
         pthread_mutex_lock(&c->lock);
         c->handlers++;
         pthread_mutex_unlock(&c->lock);
-        pthread_t t;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        if (!a || pthread_create(&t, &attr, conn_main, a)) {
+        if (!a || cluster_thread_detached(conn_main, a)) {
             net_close(fd);
             free(a);
             pthread_mutex_lock(&c->lock);
             c->handlers--;
             pthread_mutex_unlock(&c->lock);
         }
-        pthread_attr_destroy(&attr);
     }
     return NULL;
 }
@@ -177,13 +159,14 @@ int driver_new(kiln_context *ctx, const char *host, const uint8_t *secret, size_
     c->lfd = -1;
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->cond, NULL);
+    /* As Spark's spark.network.timeout, a bare number is seconds. */
     const char *t = kiln_conf_get(ctx->conf, "kiln.network.timeout");
-    int64_t ms = 120000;
+    double secs = 120;
     int rc = KILN_OK;
-    if (t && (parse_duration_ms(t, &ms) || ms < 100))
+    if (t && (parse_duration(t, 1, &secs) || secs < 0.1))
         rc = kiln_set_error(KILN_ECONF, "kiln.network.timeout: expected a duration like 120s or "
                                         "1500ms, got '%s'", t);
-    c->timeout_ms = (int)(ms > INT32_MAX ? INT32_MAX : ms);
+    c->timeout_ms = secs * 1000 > INT32_MAX ? INT32_MAX : (int)(secs * 1000);
     if (!rc) rc = net_tls_enabled(ctx->conf, &c->tls);
     if (!rc && !(c->tracker = map_tracker_new())) rc = kiln_set_error(KILN_ENOMEM, "out of memory");
     if (!rc) rc = net_listen(host, 0, 128, &c->lfd, &c->port);
@@ -512,9 +495,7 @@ static int remove_rdd_at(kiln_cluster *c, const char *host, int port, int rdd)
     uint8_t payload[4] = {(uint8_t)rdd, (uint8_t)(rdd >> 8), (uint8_t)(rdd >> 16),
                           (uint8_t)(rdd >> 24)};
     int fd = -1;
-    int rc = net_connect(host, port, AUTH_TIMEOUT_MS, &fd);
-    if (!rc && c->tls) rc = net_tls_client(fd, c->secret, c->secret_len, AUTH_TIMEOUT_MS, name);
-    if (!rc) rc = net_auth_client(fd, c->secret, c->secret_len, AUTH_TIMEOUT_MS, name);
+    int rc = net_dial(host, port, c->secret, c->secret_len, c->tls, AUTH_TIMEOUT_MS, name, &fd);
     if (!rc) rc = net_send_frame(fd, NET_MSG_REMOVE_RDD, payload, sizeof payload, c->timeout_ms, name);
     net_frame f = {0};
     if (!rc) rc = net_recv_frame(fd, 64, c->timeout_ms, name, &f);

@@ -399,10 +399,8 @@ static void *slot_main(void *arg)
 /* Connects and authenticates slot s. */
 static int open_slot(executor *ex, exec_slot *s)
 {
-    int rc = net_connect(ex->host, ex->port, 10000, &s->fd);
-    if (!rc && ex->tls) rc = net_tls_client(s->fd, ex->secret, ex->secret_len, 10000, "driver");
-    if (!rc) rc = net_auth_client(s->fd, ex->secret, ex->secret_len, 10000, "driver");
-    return rc;
+    return net_dial(ex->host, ex->port, ex->secret, ex->secret_len, ex->tls, 10000, "driver",
+                    &s->fd);
 }
 
 static void heartbeats(executor *ex)

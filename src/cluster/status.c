@@ -139,8 +139,7 @@ int cluster_status_fetch(const net_url *url, const char *secret_spec, int timeou
     char peer[NET_HOST_MAX + 32];
     cluster_format_url(peer, sizeof peer, "master kiln", url->host, url->port);
     int fd = -1;
-    rc = net_connect(url->host, url->port, timeout_ms, &fd);
-    if (rc == KILN_OK) rc = net_auth_client(fd, secret, slen, timeout_ms, peer);
+    rc = net_dial(url->host, url->port, secret, slen, false, timeout_ms, peer, &fd);
     net_secret_free(secret, slen);
     if (rc == KILN_OK) rc = request_status(fd, peer, timeout_ms, out);
     net_close(fd);

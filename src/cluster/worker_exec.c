@@ -273,11 +273,9 @@ static int fill_cache(worker_execs *x, const cluster_app_desc *d)
     char peer[NET_HOST_MAX + 32];
     snprintf(peer, sizeof peer, "driver %s:%u", d->driver_host, d->driver_port);
     int fd = -1;
-    rc = net_connect(d->driver_host, (int)d->driver_port, FETCH_IDLE_MS, &fd);
     /* The application's own setting: its driver's listener speaks TLS or not. */
-    if (rc == KILN_OK && app_wants_tls(d))
-        rc = net_tls_client(fd, x->secret, x->slen, FETCH_IDLE_MS, peer);
-    if (rc == KILN_OK) rc = net_auth_client(fd, x->secret, x->slen, FETCH_IDLE_MS, peer);
+    rc = net_dial(d->driver_host, (int)d->driver_port, x->secret, x->slen, app_wants_tls(d),
+                  FETCH_IDLE_MS, peer, &fd);
     if (rc == KILN_OK && !cached(x, &d->exe)) rc = fetch_one(x, fd, &d->exe, peer);
     for (uint32_t i = 0; rc == KILN_OK && i < d->nfiles; i++)
         if (!cached(x, &d->files[i])) rc = fetch_one(x, fd, &d->files[i], peer);

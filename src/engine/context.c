@@ -87,26 +87,15 @@ static int conf_double(const kiln_conf *c, const char *key, double dflt, double 
 static int conf_duration(const kiln_conf *c, const char *key, double dflt, bool positive,
                          double *out)
 {
-    static const struct {
-        const char *unit;
-        double seconds;
-    } units[] = {{"", 1e-3}, {"us", 1e-6}, {"ms", 1e-3}, {"s", 1},     {"m", 60},
-                 {"min", 60}, {"h", 3600}, {"d", 86400}};
     const char *v = kiln_conf_get(c, key);
     *out = dflt;
     if (!v) return KILN_OK;
-    char *end;
-    errno = 0;
-    double x = strtod(v, &end);
-    bool ok = end != v && errno == 0 && x >= 0 && x <= 1e9 && (!positive || x > 0);
-    while (ok && isspace((unsigned char)*end)) end++;
-    size_t u = 0;
-    while (ok && u < sizeof units / sizeof units[0] && strcmp(end, units[u].unit) != 0) u++;
-    if (!ok || u == sizeof units / sizeof units[0])
+    double x;
+    if (parse_duration(v, 1e-3, &x) || (positive && x <= 0))
         return kiln_set_error(KILN_ECONF,
                               "%s: expected a %sduration such as 100ms or 2s, got '%s'", key,
                               positive ? "positive " : "", v);
-    *out = x * units[u].seconds;
+    *out = x;
     return KILN_OK;
 }
 

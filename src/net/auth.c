@@ -209,3 +209,16 @@ int net_auth_server(int fd, const uint8_t *secret, size_t len, int timeout_ms, c
     OPENSSL_cleanse(mac, sizeof mac);
     return rc == KILN_OK ? KILN_OK : failed(&s, rc);
 }
+
+int net_dial(const char *host, int port, const uint8_t *secret, size_t len, bool tls,
+             int timeout_ms, const char *peer, int *fd)
+{
+    int rc = net_connect(host, port, timeout_ms, fd);
+    if (rc == KILN_OK && tls) rc = net_tls_client(*fd, secret, len, timeout_ms, peer);
+    if (rc == KILN_OK) rc = net_auth_client(*fd, secret, len, timeout_ms, peer);
+    if (rc != KILN_OK) {
+        net_close(*fd);
+        *fd = -1;
+    }
+    return rc;
+}

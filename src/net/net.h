@@ -361,6 +361,13 @@ int net_recv_nb(int fd, void *p, size_t n, size_t *got, bool *closed, const char
 int net_tls_client(int fd, const uint8_t *secret, size_t len, int timeout_ms, const char *peer);
 int net_tls_server(int fd, const uint8_t *secret, size_t len, int timeout_ms, const char *peer);
 
+/* Connects to host:port and runs the client's side of TLS (when tls) and
+ * of the HMAC handshake, each within timeout_ms: the one way a cluster
+ * peer opens a connection. Returns KILN_OK with *fd, or the first error
+ * (then *fd is -1 and nothing is left open). */
+int net_dial(const char *host, int port, const uint8_t *secret, size_t len, bool tls,
+             int timeout_ms, const char *peer, int *fd);
+
 /* True when fd completed net_tls_client/server and is not closed yet. */
 bool net_tls_active(int fd);
 /* How many TLS connections are open in the process (not yet net_close'd). */

@@ -17,17 +17,10 @@
 
 #include "cluster/manager.h"
 #include "kt.h"
+#include "kt_net.h"
 
 static const char HASH_A[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 static const char HASH_B[] = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
-
-static net_frame frame_of(uint8_t type, const kiln_buf *b)
-{
-    net_frame f = {.type = type};
-    kiln_buf_init(&f.payload);
-    if (b->len) assert_int_equal(kiln_buf_append(&f.payload, b->data, b->len), KILN_OK);
-    return f;
-}
 
 static cluster_file files[2];
 static char conf_text[] = "kiln.executor.memory=1g\nkiln.x=a=b\n";

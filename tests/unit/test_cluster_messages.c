@@ -17,14 +17,7 @@
 
 #include "cluster/manager.h"
 #include "kt.h"
-
-static net_frame frame_of(uint8_t type, const kiln_buf *b)
-{
-    net_frame f = {.type = type};
-    kiln_buf_init(&f.payload);
-    if (b->len) assert_int_equal(kiln_buf_append(&f.payload, b->data, b->len), KILN_OK);
-    return f;
-}
+#include "kt_net.h"
 
 static cluster_register sample_offer(void)
 {
