@@ -28,7 +28,7 @@
 
 #include "cluster/blocks.h"
 #include "cluster/driver.h"
-#include "cluster/fnref.h"
+#include "base/fnref.h"
 #include "cluster/manager.h"
 
 enum { AUTH_TIMEOUT_MS = 10000, ACCEPT_POLL_MS = 200, MAX_TASK_FRAME = 1u << 30,

@@ -27,7 +27,7 @@
 
 #include "cluster/blocks.h"
 #include "cluster/cluster.h"
-#include "cluster/fnref.h"
+#include "base/fnref.h"
 #include "net/net.h"
 
 enum { MAX_TASK_FRAME = 1u << 30, HEARTBEAT_MS = 1000 };

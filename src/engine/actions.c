@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/fnref.h"
+#include "base/fnref.h"
 #include "engine/engine.h"
-#include "net/net.h"
+#include "base/payload.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
 

@@ -283,7 +283,7 @@ struct shuffle_dep {
  * shuffle ids are kept: decoding into an executor's context gives each RDD
  * and dependency the driver's id (RDDs already decoded are reused, so their
  * cached partitions stay valid). Function pointers travel as build id and
- * offset (cluster/fnref.h). KILN_EINVAL naming the op for an RDD whose state
+ * offset (base/fnref.h). KILN_EINVAL naming the op for an RDD whose state
  * cannot travel. */
 int lineage_encode(kiln_rdd *r, kiln_buf *out);
 /* Decodes into ctx; *out is the RDD that was encoded. */

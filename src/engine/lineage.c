@@ -8,7 +8,7 @@
  * shuffle dependencies by id, and, for the ops that keep state in extra
  * (parallelized values, input splits, partition offsets), that state
  * through the op's encode_extra / decode_extra. Pointers to code and to the
- * op tables travel as (build id, offset) (cluster/fnref.h), which only a
+ * op tables travel as (build id, offset) (base/fnref.h), which only a
  * process running the same build can resolve. The bytes come from an
  * authenticated peer; a pointer they name is trusted as the driver's own.
  *
@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/fnref.h"
+#include "base/fnref.h"
 #include "engine/engine.h"
-#include "net/net.h"
+#include "base/payload.h"
 
 #define LINEAGE_VERSION 1
 #define MAX_RECORD (64u << 20) /* bytes of one RDD (parallelized data) */

@@ -8,7 +8,7 @@
 
 #include "engine/engine.h"
 #include "io/io.h"
-#include "net/net.h"
+#include "base/payload.h"
 
 static int default_slices(kiln_context *ctx, int n) { return n > 0 ? n : ctx->default_parallelism; }
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "kt.h"
-#include "cluster/fnref.h"
+#include "base/fnref.h"
 
 static int local_function(int x) { return x + 1; }
 

@@ -1,5 +1,5 @@
 /*
- * cluster/fnref.h - function pointers that travel between processes.
+ * base/fnref.h - function pointers that travel between processes.
  *
  * Executors run the same program as the driver (SPMD), but each process
  * loads it, and libkiln.so, at its own address. A function pointer
@@ -13,8 +13,8 @@
  * default on Debian); a module without one is identified by the XXH3-128
  * of its file.
  */
-#ifndef KILN_CLUSTER_FNREF_H
-#define KILN_CLUSTER_FNREF_H
+#ifndef KILN_BASE_FNREF_H
+#define KILN_BASE_FNREF_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * net/payload.c - the fields messages are made of: little-endian integers,
+ * base/payload.c - the fields messages are made of: little-endian integers,
  * fixed-size byte strings and u32-length-prefixed bytes and strings.
  *
  * Both sides are "sticky": the first failure is kept and every later call
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "base/base.h"
-#include "net/net_int.h"
+#include "base/payload.h"
 
 /* ---- Writer ----------------------------------------------------------------------- */
 

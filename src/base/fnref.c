@@ -1,5 +1,5 @@
 /*
- * cluster/fnref.c - function pointers as (build id, offset): see fnref.h.
+ * base/fnref.c - function pointers as (build id, offset): see fnref.h.
  *
  * Modules are walked with dl_iterate_phdr; a module's build id is read
  * from its PT_NOTE segments (note type NT_GNU_BUILD_ID, owner "GNU"), or,
@@ -16,7 +16,7 @@
 #include <xxhash.h>
 
 #include "base/base.h"
-#include "cluster/fnref.h"
+#include "base/fnref.h"
 
 #ifndef NT_GNU_BUILD_ID
 #define NT_GNU_BUILD_ID 3
