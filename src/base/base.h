@@ -67,4 +67,27 @@ void mem_stats_read(int64_t *now, int64_t *peak);
 /* ---- Time */
 double now_seconds(void); /* CLOCK_MONOTONIC */
 
+/* ---- Growable arrays (vec.c) --------------------------------------------- */
+
+/* A growable array of values (malloc-backed). */
+typedef struct val_vec {
+    kiln_value *v;
+    size_t n, cap;
+} val_vec;
+int val_vec_grow(val_vec *vv);
+/* Makes room for one more element in *items (count n, capacity *cap,
+ * elements of size elem), doubling from `first`. Returns KILN_OK or
+ * KILN_ENOMEM (the array is unchanged). */
+int grow_for_one(void **items, size_t n, size_t *cap, size_t elem, size_t first);
+static inline int val_vec_push(val_vec *vv, const kiln_value *v)
+{
+    if (vv->n == vv->cap && val_vec_grow(vv)) return KILN_ENOMEM;
+    vv->v[vv->n++] = *v;
+    return KILN_OK;
+}
+void val_vec_release(val_vec *vv);
+/* Decodes the values encoded back to back in p[0..n) onto vv (their parts
+ * in a). KILN_ECORRUPT at a bad one, KILN_ENOMEM. */
+int values_decode_all(kiln_arena *a, const uint8_t *p, size_t n, val_vec *vv);
+
 #endif

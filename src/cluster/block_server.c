@@ -110,7 +110,7 @@ static int serve_one(block_server *bs, int fd, const net_frame *f, const char *p
     }
     char path[4096];
     uint64_t start, len;
-    int rc = shuffle_segment_locate(bs->ctx->shuffles, (int)a, (int)b, (int)c, path, sizeof path,
+    int rc = shuffle_segment_locate(ctx_shuffles(bs->ctx), (int)a, (int)b, (int)c, path, sizeof path,
                                     &start, &len);
     return rc == KILN_OK ? send_segment(fd, path, start, len, peer) : send_error(fd, rc, peer);
 }

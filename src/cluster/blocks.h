@@ -8,6 +8,8 @@
 #ifndef KILN_CLUSTER_BLOCKS_H
 #define KILN_CLUSTER_BLOCKS_H
 
+#include <pthread.h>
+
 #include "engine/engine.h"
 #include "net/net.h"
 

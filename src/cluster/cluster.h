@@ -23,37 +23,25 @@
 
 #pragma GCC visibility push(hidden)
 
-/* Whether master names local-cluster (then parses E, C and MB) or a
- * standalone cluster (kiln://HOST:PORT). A malformed local-cluster is
- * KILN_ECONF. Returns 1 (local-cluster), 2 (standalone), 0 (another master)
- * or the error. */
-int cluster_parse_master(const char *master, int *executors, int *cores, int *mb);
+/* The driver's side of a cluster application (driver.h). */
+typedef struct kiln_cluster kiln_cluster;
 
-/* Starts the executors for ctx (its shuffle store must exist). */
-int cluster_start(kiln_context *ctx, int executors, int cores, int mb, kiln_cluster **out);
+/* Starts E executor processes of C cores and MB megabytes for ctx (its
+ * shuffle store must exist) and returns the task backend running ctx's
+ * tasks on them (local_cluster.c). */
+int cluster_start(kiln_context *ctx, int executors, int cores, int mb, task_backend **out);
 /* Registers the application with the standalone master at url, whose
- * workers start its executors; returns once they have connected
- * (standalone.c). */
-int cluster_start_standalone(kiln_context *ctx, const char *url, kiln_cluster **out);
-/* Tells the executors to stop, waits for them (killing stragglers), frees. */
-void cluster_stop(kiln_cluster *c);
+ * workers start its executors; returns the backend once they have
+ * connected (standalone.c). */
+int cluster_start_standalone(kiln_context *ctx, const char *url, task_backend **out);
+
+/* The cluster behind ctx's backend, or NULL when ctx runs its tasks
+ * locally (tests look inside it). */
+kiln_cluster *cluster_of(kiln_context *ctx);
 /* Task slots connected so far (the application's cores). */
 int cluster_cores(const kiln_cluster *c);
-/* Partitions of RDD rdd the executors have reported cached. */
-int cluster_cached_partitions(kiln_cluster *c, int rdd);
-/* Forgets rdd's cached partitions and has every live executor drop them
- * (REMOVE_RDD to its block server) before returning. */
-void cluster_unpersist(kiln_cluster *c, int rdd);
-
-/* Runs task t (partition, attempt, ids set) of a stage on an executor: a map
- * task of dep when dep is set, else a result task whose records fn then
- * consumes here into *result. Sets t's error (and its fetch failure) on
- * failure, and its accumulator updates on success. */
-int cluster_run_task(kiln_cluster *c, kiln_task *t, kiln_rdd *rdd, shuffle_dep *dep,
-                     part_result_fn fn, void *arg, const shipped_action *ship, kiln_buf *result);
-
-/* The process ids of the executors (for tests that kill one); returns
- * how many were written (at most max). */
+/* The process ids of the executors local-cluster forked (for tests that
+ * kill one); returns how many were written (at most max). */
 int cluster_executor_pids(const kiln_cluster *c, int *pids, int max);
 
 /* Executor mode: when the environment says this process was started as an

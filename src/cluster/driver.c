@@ -153,6 +153,7 @@ int driver_new(kiln_context *ctx, const char *host, const uint8_t *secret, size_
 {
     kiln_cluster *c = len <= NET_SECRET_MAX ? calloc(1, sizeof *c) : NULL;
     if (!c) return kiln_set_error(KILN_ENOMEM, "out of memory");
+    c->base.ops = &cluster_backend_ops;
     c->ctx = ctx;
     memcpy(c->secret, secret, len);
     c->secret_len = len;
@@ -160,14 +161,14 @@ int driver_new(kiln_context *ctx, const char *host, const uint8_t *secret, size_
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->cond, NULL);
     /* As Spark's spark.network.timeout, a bare number is seconds. */
-    const char *t = kiln_conf_get(ctx->conf, "kiln.network.timeout");
+    const char *t = kiln_conf_get(ctx_conf(ctx), "kiln.network.timeout");
     double secs = 120;
     int rc = KILN_OK;
     if (t && (parse_duration(t, 1, &secs) || secs < 0.1))
         rc = kiln_set_error(KILN_ECONF, "kiln.network.timeout: expected a duration like 120s or "
                                         "1500ms, got '%s'", t);
     c->timeout_ms = secs * 1000 > INT32_MAX ? INT32_MAX : (int)(secs * 1000);
-    if (!rc) rc = net_tls_enabled(ctx->conf, &c->tls);
+    if (!rc) rc = net_tls_enabled(ctx_conf(ctx), &c->tls);
     if (!rc && !(c->tracker = map_tracker_new())) rc = kiln_set_error(KILN_ENOMEM, "out of memory");
     if (!rc) rc = net_listen(host, 0, 128, &c->lfd, &c->port);
     if (!rc && pthread_create(&c->acceptor, NULL, accept_main, c))
@@ -282,7 +283,7 @@ static slot *acquire(kiln_cluster *c, int prefer)
 static void forget_output(void *arg, int id, int map)
 {
     kiln_cluster *c = arg;
-    shuffle_invalidate(c->ctx->shuffles, id, map);
+    shuffle_invalidate(ctx_shuffles(c->ctx), id, map);
 }
 
 /* Gives s back; lost: its executor is gone, and with it every slot of it
@@ -301,23 +302,11 @@ static void release(kiln_cluster *c, slot *s, bool lost)
             shutdown(o->fd, SHUT_RDWR); /* ends the others' waits; fds close at the end */
         }
         int n = map_tracker_lose_executor(c->tracker, (uint32_t)s->exec, forget_output, c);
-        atomic_fetch_add(&c->ctx->lost_map_outputs, n);
+        ctx_note_lost_map_outputs(c->ctx, n);
         LOG(LOG_WARN, "cluster", "executor %u lost, and with it %d map outputs", e->id, n);
     }
     pthread_cond_broadcast(&c->cond);
     pthread_mutex_unlock(&c->lock);
-}
-
-/* The RDD holding dependency d (the reduce side of the shuffle). */
-static kiln_rdd *owner_of(kiln_context *ctx, const shuffle_dep *d)
-{
-    pthread_mutex_lock(&ctx->lock);
-    kiln_rdd *o = NULL;
-    for (size_t i = 0; i < ctx->nrdds && !o; i++)
-        for (int k = 0; k < ctx->rdds[i]->ndeps; k++)
-            if (ctx->rdds[i]->deps[k] == d) o = ctx->rdds[i];
-    pthread_mutex_unlock(&ctx->lock);
-    return o;
 }
 
 /* Sends the task on s and waits for its result frame (heartbeats keep the
@@ -342,8 +331,7 @@ static int exchange(kiln_cluster *c, slot *s, const kiln_buf *msg, net_frame *re
 static int apply_result(kiln_cluster *c, kiln_task *t, shuffle_dep *dep, const result_msg *m,
                         part_result_fn fn, void *arg, kiln_buf *result, int exec, uint32_t id)
 {
-    atomic_fetch_add(&c->ctx->remote_fetch_bytes, (int64_t)m->fetch_bytes);
-    atomic_fetch_add(&c->ctx->remote_fetch_us, (int64_t)m->fetch_us);
+    ctx_note_remote_fetch(c->ctx, (int64_t)m->fetch_bytes, (int64_t)m->fetch_us);
     if (m->status == TASK_FETCH_FAILED) {
         t->fetch_shuffle = m->fetch_shuffle;
         t->fetch_map = m->fetch_map;
@@ -376,9 +364,9 @@ static int apply_result(kiln_cluster *c, kiln_task *t, shuffle_dep *dep, const r
             rc = map_tracker_add_cached(c->tracker, (int)pair[0], (int)pair[1], (uint32_t)exec);
     }
     if (rc == KILN_OK && dep) {
-        rc = map_tracker_record(c->tracker, dep->id, dep->parent->nparts, t->partition,
+        rc = map_tracker_record(c->tracker, dep_id(dep), dep_maps(dep), t->partition,
                                 (uint32_t)exec);
-        if (rc == KILN_OK) shuffle_mark_done(c->ctx->shuffles, dep->id, t->partition);
+        if (rc == KILN_OK) shuffle_mark_done(ctx_shuffles(c->ctx), dep_id(dep), t->partition);
     } else if (rc == KILN_OK && m->final) {
         rc = kiln_buf_append(result, m->records, m->records_len);
     } else if (rc == KILN_OK) {
@@ -406,10 +394,10 @@ static int task_payload(kiln_cluster *c, slot *s, kiln_task *t, kiln_rdd *root, 
     kiln_buf_init(&bc);
     kiln_buf_init(&locs);
     int rc = lineage_encode(root, &lineage);
-    if (!rc) rc = map_tracker_encode_for(c->tracker, dep ? dep->parent : root, &locs);
+    if (!rc) rc = map_tracker_encode_for(c->tracker, dep ? dep_parent(dep) : root, &locs);
     task_msg m = {.job = (uint32_t)t->job, .stage = (uint32_t)t->stage,
                   .partition = (uint32_t)t->partition, .attempt = (uint32_t)t->attempt,
-                  .dep = dep ? dep->id : -1, .lineage = lineage.data, .lineage_len = lineage.len,
+                  .dep = dep ? dep_id(dep) : -1, .lineage = lineage.data, .lineage_len = lineage.len,
                   .locations = locs.data, .locations_len = locs.len};
     uint8_t action[FNREF_WIRE_MAX];
     if (!rc && !dep && ship) {
@@ -420,11 +408,7 @@ static int task_payload(kiln_cluster *c, slot *s, kiln_task *t, kiln_rdd *root, 
         m.wire = ship->wire;
         m.wire_len = ship->wire_len;
     }
-    pthread_mutex_lock(&c->ctx->lock);
-    *nb = c->ctx->nbroadcasts;
-    for (size_t i = s->broadcasts_sent; i < *nb && !rc; i++)
-        rc = kiln_value_encode(&bc, &c->ctx->broadcasts[i]);
-    pthread_mutex_unlock(&c->ctx->lock);
+    if (!rc) rc = ctx_broadcasts_encode(c->ctx, s->broadcasts_sent, &bc, nb);
     m.first_broadcast = (uint32_t)s->broadcasts_sent + 1;
     m.nbroadcasts = (uint32_t)(*nb - s->broadcasts_sent);
     m.broadcasts = bc.data;
@@ -439,9 +423,9 @@ static int task_payload(kiln_cluster *c, slot *s, kiln_task *t, kiln_rdd *root, 
 int cluster_run_task(kiln_cluster *c, kiln_task *t, kiln_rdd *rdd, shuffle_dep *dep,
                      part_result_fn fn, void *arg, const shipped_action *ship, kiln_buf *result)
 {
-    kiln_rdd *root = dep ? owner_of(c->ctx, dep) : rdd;
-    if (!root) return task_error(t, KILN_ESTATE, "shuffle %d has no owner RDD", dep->id);
-    int prefer = map_tracker_cached_at(c->tracker, dep ? dep->parent : root, t->partition);
+    kiln_rdd *root = dep ? ctx_dep_owner(c->ctx, dep) : rdd;
+    if (!root) return task_error(t, KILN_ESTATE, "shuffle %d has no owner RDD", dep_id(dep));
+    int prefer = map_tracker_cached_at(c->tracker, dep ? dep_parent(dep) : root, t->partition);
     slot *s = acquire(c, prefer);
     if (!s) return task_error(t, KILN_EIO, "every executor of the cluster is lost");
     kiln_buf msg;
@@ -522,4 +506,43 @@ void cluster_unpersist(kiln_cluster *c, int rdd)
             LOG(LOG_WARN, "cluster", "unpersist of RDD %d on executor %u: %s", rdd, live[i].id,
                 kiln_last_error());
     free(live);
+}
+
+/* ---- The engine's task backend ------------------------------------------------ */
+
+static int backend_cores(task_backend *b) { return cluster_cores((kiln_cluster *)b); }
+
+static int backend_run_task(task_backend *b, kiln_task *t, kiln_rdd *rdd, shuffle_dep *dep,
+                            part_result_fn fn, void *arg, const shipped_action *ship,
+                            kiln_buf *result)
+{
+    return cluster_run_task((kiln_cluster *)b, t, rdd, dep, fn, arg, ship, result);
+}
+
+static int backend_cached_partitions(task_backend *b, int rdd)
+{
+    return cluster_cached_partitions((kiln_cluster *)b, rdd);
+}
+
+static void backend_unpersist(task_backend *b, int rdd)
+{
+    cluster_unpersist((kiln_cluster *)b, rdd);
+}
+
+static void backend_stop(task_backend *b) { cluster_stop((kiln_cluster *)b); }
+
+const task_backend_ops cluster_backend_ops = {
+    .name = "cluster",
+    .cores = backend_cores,
+    .run_task = backend_run_task,
+    .cached_partitions = backend_cached_partitions,
+    .unpersist = backend_unpersist,
+    .stop = backend_stop,
+    .remote = true,
+};
+
+kiln_cluster *cluster_of(kiln_context *ctx)
+{
+    task_backend *b = ctx ? ctx_backend(ctx) : NULL;
+    return b && b->ops == &cluster_backend_ops ? (kiln_cluster *)b : NULL;
 }

@@ -36,6 +36,7 @@ typedef struct exec_rec {
 } exec_rec;
 
 struct kiln_cluster {
+    task_backend base; /* first: the engine runs tasks through it */
     kiln_context *ctx;
     uint8_t secret[NET_SECRET_MAX]; /* the application's */
     size_t secret_len;
@@ -74,6 +75,14 @@ int driver_new(kiln_context *ctx, const char *host, const uint8_t *secret, size_
 /* Waits until want slots are connected, timeout_ms passes or gone(c)
  * says waiting is pointless. Returns the slots connected. */
 int driver_wait_slots(kiln_cluster *c, int want, int timeout_ms, bool (*gone)(kiln_cluster *c));
+/* The backend's operations (driver.c); cluster_stop (local_cluster.c) is
+ * its stop. */
+extern const task_backend_ops cluster_backend_ops;
+int cluster_run_task(kiln_cluster *c, kiln_task *t, kiln_rdd *rdd, shuffle_dep *dep,
+                     part_result_fn fn, void *arg, const shipped_action *ship, kiln_buf *result);
+int cluster_cached_partitions(kiln_cluster *c, int rdd);
+void cluster_unpersist(kiln_cluster *c, int rdd);
+void cluster_stop(kiln_cluster *c);
 /* Shuts every slot down (SHUTDOWN), stops listening, frees. */
 void driver_free(kiln_cluster *c);
 

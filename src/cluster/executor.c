@@ -124,21 +124,21 @@ static eng_iter *fetch_cached(kiln_context *ctx, kiln_rdd *r, int part, kiln_tas
 {
     kiln_buf b;
     kiln_buf_init(&b);
-    int rc = block_fetcher_fetch_cached(g_fetcher, r->id, part, &b);
+    int rc = block_fetcher_fetch_cached(g_fetcher, kiln_rdd_id(r), part, &b);
     kiln_arena *a = rc ? NULL : kiln_arena_new();
     val_vec vv = {0};
     if (rc == KILN_OK) rc = a ? values_decode_all(a, b.data, b.len, &vv) : KILN_ENOMEM;
     kiln_buf_release(&b);
     if (rc) {
         if (rc != KILN_ENOENT)
-            LOG(LOG_WARN, "executor", "partition %d of RDD %d computed here: %s", part, r->id,
+            LOG(LOG_WARN, "executor", "partition %d of RDD %d computed here: %s", part, kiln_rdd_id(r),
                 kiln_last_error());
         kiln_arena_free(a);
         val_vec_release(&vv);
         return NULL;
     }
-    eng_iter *it = block_store_put(ctx, r->id, part, r->storage, a, &vv, t);
-    if (it && block_store_has(ctx, r->id, part)) note_cached(ctx, r->id, part);
+    eng_iter *it = block_store_put(ctx, kiln_rdd_id(r), part, rdd_storage_level(r), a, &vv, t);
+    if (it && block_store_has(ctx, kiln_rdd_id(r), part)) note_cached(ctx, kiln_rdd_id(r), part);
     return it;
 }
 
@@ -165,24 +165,26 @@ static int setup(executor *ex)
     if (!rc) rc = kiln_conf_set(conf, "kiln.master", master);
     if (!rc) rc = kiln_conf_set(conf, "kiln.executor.memory", mem);
     if (!rc) rc = kiln_conf_set(conf, "kiln.ui.showConsoleProgress", "false");
-    if (!rc) rc = kiln_context_new(conf, &ex->ctx);
-    kiln_conf_free(conf);
+    /* The executor's own context: its tasks run on its threads through the
+     * engine's task runner. */
+    if (!rc) rc = ctx_new(conf, &ex->ctx);
+    else kiln_conf_free(conf);
+    if (!rc) rc = ctx_start(ex->ctx, NULL, ex->cores, 1);
     if (rc) return rc;
     /* Map outputs stay here (the directory given) and are served to the
      * other executors; theirs are fetched. */
     block_codec codec;
-    if ((rc = block_codec_parse(kiln_conf_get(ex->ctx->conf, "kiln.shuffle.compress.codec"), &codec)))
+    const kiln_conf *conf_eff = ctx_conf(ex->ctx);
+    if ((rc = block_codec_parse(kiln_conf_get(conf_eff, "kiln.shuffle.compress.codec"), &codec)))
         return rc;
     shuffle_store *own = shuffle_store_new(dir, codec);
     if (!own) return KILN_EIO;
-    shuffle_store_free(ex->ctx->shuffles);
-    ex->ctx->shuffles = own;
-    if ((rc = net_tls_enabled(ex->ctx->conf, &ex->tls))) return rc;
+    ctx_set_shuffles(ex->ctx, own);
+    if ((rc = net_tls_enabled(conf_eff, &ex->tls))) return rc;
     if (!(ex->fetcher = block_fetcher_new(ex->secret, ex->secret_len, ex->tls))) return KILN_ENOMEM;
     shuffle_store_set_remote(own, block_fetcher_fetch, ex->fetcher);
     g_fetcher = ex->fetcher;
-    ex->ctx->remote_block = fetch_cached;
-    ex->ctx->block_cached = note_cached;
+    ctx_set_block_hooks(ex->ctx, fetch_cached, note_cached);
     if (getrandom(&ex->incarnation, sizeof ex->incarnation, 0) != sizeof ex->incarnation)
         return kiln_set_error(KILN_EIO, "executor: getrandom: %s", strerror(errno));
     const char *host = getenv("KILN_EXECUTOR_HOST");
@@ -211,16 +213,6 @@ static int start_block_server(executor *ex, int fd)
 
 /* ---- Tasks ------------------------------------------------------------------------ */
 
-/* Registers every shuffle of the context (idempotent), so readers know
- * their map and reduce counts. */
-static void register_shuffles(kiln_context *ctx)
-{
-    for (size_t i = 0; i < ctx->nsdeps; i++) {
-        shuffle_dep *d = ctx->sdeps[i];
-        if (d->parent) shuffle_register(ctx->shuffles, d->id, d->parent->nparts, d->nreduce);
-    }
-}
-
 /* Keeps the broadcast values of m this process does not have yet (ids are
  * the driver's: they come in order, from 1). */
 static int add_broadcasts(kiln_context *ctx, const task_msg *m)
@@ -233,10 +225,11 @@ static int add_broadcasts(kiln_context *ctx, const task_msg *m)
                             m->nbroadcasts);
     for (size_t i = 0; i < vv.n && rc == KILN_OK; i++) {
         uint64_t id = (uint64_t)m->first_broadcast + i;
-        if (id > ctx->nbroadcasts + 1)
+        size_t have = ctx_broadcast_count(ctx);
+        if (id > have + 1)
             rc = kiln_set_error(KILN_ECORRUPT, "broadcast %llu sent before %zu",
-                                (unsigned long long)id, ctx->nbroadcasts + 1);
-        else if (id == ctx->nbroadcasts + 1 && kiln_broadcast_new(ctx, &vv.v[i]) < 0)
+                                (unsigned long long)id, have + 1);
+        else if (id == have + 1 && kiln_broadcast_new(ctx, &vv.v[i]) < 0)
             rc = KILN_ENOMEM;
     }
     val_vec_release(&vv);
@@ -268,12 +261,12 @@ static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *ac
     shuffle_dep *dep = NULL;
     if (!rc && m->dep >= 0) {
         dep = lineage_dep(ctx, m->dep);
-        if (!dep || !dep->parent || dep->parent->nparts <= (int)m->partition) {
+        if (!dep || !dep_parent(dep) || dep_maps(dep) <= (int)m->partition) {
             dep = NULL;
             rc = kiln_set_error(KILN_ECORRUPT, "task for shuffle %d, which was not sent", m->dep);
         }
     }
-    if (!rc) register_shuffles(ctx);
+    if (!rc) ctx_register_shuffles(ctx);
     if (!rc) rc = add_broadcasts(ctx, m);
     if (!rc) rc = block_fetcher_update(ex->fetcher, m->locations, m->locations_len);
     pthread_mutex_unlock(&ex->decode_lock);
@@ -282,45 +275,29 @@ static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *ac
                    .fetch_shuffle = -1, .fetch_map = -1};
     if (rc) {
         task_error(&t, rc, "%s", kiln_last_error());
-    } else if (!dep && (int)m->partition >= top->nparts) {
-        rc = task_error(&t, KILN_ECORRUPT, "partition %u of an RDD of %d", m->partition, top->nparts);
+    } else if (!dep && (int)m->partition >= kiln_rdd_num_partitions(top)) {
+        rc = task_error(&t, KILN_ECORRUPT, "partition %u of an RDD of %d", m->partition,
+                        kiln_rdd_num_partitions(top));
     } else {
-        t.scratch = kiln_arena_new();
-        /* A rerun of a map output: forget the earlier attempt's. */
-        if (dep) shuffle_invalidate(ctx->shuffles, dep->id, t.partition);
-        eng_iter *it = rdd_iterator(dep ? dep->parent : top, t.partition, &t);
-        if (!it) {
-            rc = t.error ? KILN_EJOB : task_error(&t, KILN_ENOMEM, "out of memory");
-        } else if (dep) {
-            rc = job_write_map_output(&t, dep, it, t.partition);
-        } else if (m->action_len) {
-            /* The action's own function, on the partition here. */
+        /* The action's own function runs on the partition here when the
+         * driver sent one; otherwise the records go back. */
+        part_result_fn fn = task_encode_records;
+        wire_arg w = {m->wire, m->wire_len};
+        if (!dep && m->action_len) {
             fnref ref;
             size_t used;
-            void *fn = NULL;
+            void *p = NULL;
             rc = fnref_decode(m->action, m->action_len, &ref, &used);
-            if (!rc) rc = fnref_to_pointer(&ref, &fn);
-            if (!rc && !shipped_action_valid((part_result_fn)fn))
+            if (!rc) rc = fnref_to_pointer(&ref, &p);
+            if (!rc && !shipped_action_valid((part_result_fn)p))
                 rc = kiln_set_error(KILN_ECORRUPT, "the action sent is not one executors run");
-            if (rc) {
-                task_error(&t, rc, "%s", kiln_last_error());
-            } else {
-                wire_arg w = {m->wire, m->wire_len};
-                rc = ((part_result_fn)fn)(&t, it, records, &w);
-                res->final = 1;
-            }
-        } else {
-            const kiln_value *vals;
-            size_t n;
-            while ((rc = it->next(it, &t, &vals, &n)) > 0) {
-                rc = KILN_OK;
-                for (size_t i = 0; i < n && rc == KILN_OK; i++) rc = kiln_value_encode(records, &vals[i]);
-                if (rc) break;
-            }
+            if (rc) task_error(&t, rc, "%s", kiln_last_error());
+            fn = (part_result_fn)p;
+            res->final = 1;
         }
-        if (it) it->close(it);
-        if (rc && !t.error) task_error(&t, rc, "%s", kiln_strerror(rc));
-        kiln_arena_free(t.scratch);
+        /* A rerun of a map output: forget the earlier attempt's. */
+        if (!rc && dep) shuffle_invalidate(ctx_shuffles(ctx), dep_id(dep), t.partition);
+        if (!rc) rc = task_run_here(&t, top, dep, fn, &w, records);
     }
     if (rc == KILN_OK) rc = encode_accs(&t, accs);
     res->status = rc == KILN_OK ? TASK_OK : t.fetch_map >= 0 ? TASK_FETCH_FAILED : TASK_FAILED;

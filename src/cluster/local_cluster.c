@@ -25,21 +25,6 @@
 
 enum { START_TIMEOUT_MS = 30000 };
 
-int cluster_parse_master(const char *m, int *executors, int *cores, int *mb)
-{
-    if (strncmp(m, "kiln://", 7) == 0) return 2;
-    if (strncmp(m, "local-cluster[", 14) != 0) return 0;
-    int e, c, n, used = 0;
-    if (sscanf(m + 14, "%d,%d,%d]%n", &e, &c, &n, &used) != 3 || used == 0 || m[14 + used] ||
-        e < 1 || e > 64 || c < 1 || c > 256 || n < 16 || n > 1 << 20)
-        return kiln_set_error(KILN_ECONF,
-                              "kiln.master: bad master '%s' (expected local-cluster[E,C,MB]: E "
-                              "executors of C cores and MB megabytes, MB at least 16)",
-                              m);
-    *executors = e, *cores = c, *mb = n;
-    return 1;
-}
-
 /* ---- Starting executors --------------------------------------------------- */
 
 /* What the pipe carries: the secret, a newline, then key=value lines. */
@@ -47,10 +32,10 @@ static int pipe_payload(kiln_context *ctx, const char *secret, kiln_buf *out)
 {
     int rc = kiln_buf_append(out, secret, strlen(secret));
     if (!rc) rc = kiln_buf_append(out, "\n", 1);
-    size_t n = conf_size(ctx->conf);
+    size_t n = conf_size(ctx_conf(ctx));
     for (size_t i = 0; i < n && !rc; i++) {
         const char *k, *v;
-        conf_at(ctx->conf, i, &k, &v);
+        conf_at(ctx_conf(ctx), i, &k, &v);
         if (strchr(k, '\n') || strchr(v, '\n')) continue;
         rc = kiln_buf_append(out, k, strlen(k));
         if (!rc) rc = kiln_buf_append(out, "=", 1);
@@ -70,7 +55,7 @@ static int spawn(kiln_cluster *c, int i, int cores, int mb, const char *secret)
     snprintf(v_cores, sizeof v_cores, "KILN_EXECUTOR_CORES=%d", cores);
     snprintf(v_mem, sizeof v_mem, "KILN_EXECUTOR_MEMORY=%dm", mb);
     snprintf(v_fd, sizeof v_fd, "KILN_EXECUTOR_SECRET_FD=%d", p[0]);
-    snprintf(v_dir, sizeof v_dir, "KILN_EXECUTOR_SHUFFLE_DIR=%s/executor-%d", c->ctx->app_dir, i);
+    snprintf(v_dir, sizeof v_dir, "KILN_EXECUTOR_SHUFFLE_DIR=%s/executor-%d", ctx_scratch_dir(c->ctx), i);
     const char *extra[] = {v_connect, v_id, v_cores, v_mem, v_fd, v_dir,
                            "KILN_EXECUTOR_HOST=127.0.0.1"};
     char **env = cluster_executor_env(extra, 7);
@@ -122,7 +107,7 @@ static bool child_gone(kiln_cluster *c)
     return false;
 }
 
-int cluster_start(kiln_context *ctx, int executors, int cores, int mb, kiln_cluster **out)
+int cluster_start(kiln_context *ctx, int executors, int cores, int mb, task_backend **out)
 {
     char secret[65];
     kiln_cluster *c = NULL;
@@ -146,7 +131,7 @@ int cluster_start(kiln_context *ctx, int executors, int cores, int mb, kiln_clus
     }
     LOG(LOG_INFO, "cluster", "local-cluster: %d executors of %d cores and %d MB", executors, cores,
         mb);
-    *out = c;
+    *out = &c->base;
     return KILN_OK;
 }
 
@@ -182,6 +167,7 @@ void cluster_stop(kiln_cluster *c)
 
 int cluster_executor_pids(const kiln_cluster *c, int *pids, int max)
 {
+    if (!c) return 0;
     int n = 0;
     for (int i = 0; i < c->npids && n < max; i++) pids[n++] = (int)c->pids[i];
     return n;

@@ -130,25 +130,26 @@ static int add_id(int **ids, size_t *n, size_t *cap, int id)
     return rc;
 }
 
-/* Collects the ids of the shuffles the tasks of r read (r's own shuffle
- * dependencies and those of its narrow ancestors: a shuffle's map side is
- * another stage, not followed) and of the persisted RDDs among them. */
-static int read_shuffles(const kiln_rdd *r, int **ids, size_t *n, size_t *cap, int **pers,
-                         size_t *npers, size_t *cap_pers, int depth)
+/* The ids of the shuffles a stage's tasks read, and of the persisted RDDs
+ * they pass (rdd_walk_stage). */
+typedef struct stage_ids {
+    int *ids, *pers;
+    size_t n, cap, npers, cap_pers;
+} stage_ids;
+
+static int collect(void *arg, int shuffle, int rdd)
 {
-    if (depth > 10000) return kiln_set_error(KILN_EINVAL, "lineage too deep");
-    int rc = r->storage != KILN_STORAGE_NONE ? add_id(pers, npers, cap_pers, r->id) : KILN_OK;
-    for (int i = 0; i < r->ndeps && rc == KILN_OK; i++) rc = add_id(ids, n, cap, r->deps[i]->id);
-    for (int i = 0; i < r->nparents && rc == KILN_OK; i++)
-        rc = read_shuffles(r->parents[i], ids, n, cap, pers, npers, cap_pers, depth + 1);
-    return rc;
+    stage_ids *s = arg;
+    return shuffle >= 0 ? add_id(&s->ids, &s->n, &s->cap, shuffle)
+                        : add_id(&s->pers, &s->npers, &s->cap_pers, rdd);
 }
 
 int map_tracker_encode_for(map_tracker *t, const kiln_rdd *rdd, kiln_buf *out)
 {
-    int *ids = NULL, *pers = NULL;
-    size_t nids = 0, cap = 0, npers = 0, cap_pers = 0;
-    int rc = read_shuffles(rdd, &ids, &nids, &cap, &pers, &npers, &cap_pers, 0);
+    stage_ids st = {0};
+    int rc = rdd_walk_stage(rdd, collect, &st);
+    int *ids = st.ids, *pers = st.pers;
+    size_t nids = st.n, npers = st.npers;
     net_writer w;
     net_writer_init(&w, out);
     pthread_mutex_lock(&t->lock);
@@ -228,9 +229,11 @@ int map_tracker_cached_at(map_tracker *t, const kiln_rdd *r, int part)
 {
     int exec = -1;
     pthread_mutex_lock(&t->lock);
-    for (; r && exec < 0; r = r->nparents == 1 && r->ndeps == 0 ? r->parents[0] : NULL)
+    for (; r && exec < 0; r = rdd_narrow_parent(r)) {
+        int id = kiln_rdd_id(r);
         for (size_t i = 0; i < t->ncached && exec < 0; i++)
-            if (t->cached[i].rdd == r->id && t->cached[i].part == part) exec = (int)t->cached[i].exec;
+            if (t->cached[i].rdd == id && t->cached[i].part == part) exec = (int)t->cached[i].exec;
+    }
     pthread_mutex_unlock(&t->lock);
     return exec;
 }

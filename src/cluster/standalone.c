@@ -73,12 +73,12 @@ static int conf_u32(const kiln_conf *conf, const char *key, uint32_t *out)
     return KILN_OK;
 }
 
-int cluster_start_standalone(kiln_context *ctx, const char *master, kiln_cluster **out)
+int cluster_start_standalone(kiln_context *ctx, const char *master, task_backend **out)
 {
     net_url url;
     int rc = net_url_parse(master, &url);
     if (rc) return rc;
-    const char *spec = kiln_conf_get(ctx->conf, "kiln.authenticate.secret");
+    const char *spec = kiln_conf_get(ctx_conf(ctx), "kiln.authenticate.secret");
     char from_env[4200];
     const char *file = getenv("KILN_SECRET_FILE");
     if (!spec && file && *file) {
@@ -94,19 +94,19 @@ int cluster_start_standalone(kiln_context *ctx, const char *master, kiln_cluster
     if ((rc = net_secret_load(spec, &secret, &secret_len))) return rc;
     uint32_t total = 0, per_exec = 0;
     int64_t memory = 1 << 30;
-    const char *mem = kiln_conf_get(ctx->conf, "kiln.executor.memory");
+    const char *mem = kiln_conf_get(ctx_conf(ctx), "kiln.executor.memory");
     if (mem && (parse_size(mem, &memory) || memory < (16 << 20)))
         rc = kiln_set_error(KILN_ECONF, "kiln.executor.memory: expected a size like 1g, got '%s'", mem);
-    if (!rc) rc = conf_u32(ctx->conf, "kiln.cores.max", &total);
-    if (!rc) rc = conf_u32(ctx->conf, "kiln.executor.cores", &per_exec);
+    if (!rc) rc = conf_u32(ctx_conf(ctx), "kiln.cores.max", &total);
+    if (!rc) rc = conf_u32(ctx_conf(ctx), "kiln.executor.cores", &per_exec);
     char host[NET_HOST_MAX];
-    const char *dh = kiln_conf_get(ctx->conf, "kiln.driver.host");
+    const char *dh = kiln_conf_get(ctx_conf(ctx), "kiln.driver.host");
     if (!rc && dh) snprintf(host, sizeof host, "%s", dh);
     else if (!rc) rc = local_address_towards(url.host, url.port, host, sizeof host);
     kiln_cluster *c = NULL;
     if (!rc) rc = driver_new(ctx, host, secret, secret_len, &c);
     app_files *files = NULL;
-    if (!rc) rc = app_files_new(kiln_conf_get(ctx->conf, "kiln.files"), &files);
+    if (!rc) rc = app_files_new(kiln_conf_get(ctx_conf(ctx), "kiln.files"), &files);
     if (!rc) {
         c->files = files;
         c->serve_file = serve_file;
@@ -115,7 +115,7 @@ int cluster_start_standalone(kiln_context *ctx, const char *master, kiln_cluster
     } else {
         app_files_free(files);
     }
-    const char *name = kiln_conf_get(ctx->conf, "kiln.app.name");
+    const char *name = kiln_conf_get(ctx_conf(ctx), "kiln.app.name");
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = '\0';
@@ -126,7 +126,7 @@ int cluster_start_standalone(kiln_context *ctx, const char *master, kiln_cluster
                        .total_cores = total,
                        .executor_cores = per_exec,
                        .executor_memory = (uint64_t)memory,
-                       .conf = ctx->conf,
+                       .conf = ctx_conf(ctx),
                        .files = files};
     app_grant grant = {0};
     if (!rc) rc = app_client_register(&url, secret, secret_len, &req, REGISTER_TIMEOUT_MS,
@@ -142,6 +142,6 @@ int cluster_start_standalone(kiln_context *ctx, const char *master, kiln_cluster
     }
     LOG(LOG_INFO, "cluster", "application %s on %s: %d of %u cores, driver at %s:%d",
         grant.app_id, master, cluster_cores(c), grant.cores, host, c->port);
-    *out = c;
+    *out = &c->base;
     return KILN_OK;
 }

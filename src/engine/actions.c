@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "base/fnref.h"
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 #include "base/payload.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -29,7 +29,7 @@ static int run_shipped(kiln_rdd *r, const int *parts, int nparts, part_result_fn
     int n = parts ? nparts : r->nparts;
     kiln_buf *res = calloc((size_t)n + 1, sizeof *res);
     if (!res) return kiln_set_error(KILN_ENOMEM, "%s: out of memory", action);
-    int rc = job_run_shipped(r, parts, nparts, fn, arg, r->ctx->cluster ? ship : NULL, res, action);
+    int rc = job_run_shipped(r, parts, nparts, fn, arg, r->ctx->backend_ships ? ship : NULL, res, action);
     if (rc) {
         for (int i = 0; i < n; i++) kiln_buf_release(&res[i]);
         free(res);
@@ -507,7 +507,7 @@ static int fold_job(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn seq, kil
     kiln_buf_init(&wire);
     /* In cluster mode the fold runs on the executors when seq can travel
      * (a function of a loaded module); else they send the records. */
-    bool ship = r->ctx->cluster && fold_wire(seq, zero, envc, env_len, &wire) == KILN_OK;
+    bool ship = r->ctx->backend_ships && fold_wire(seq, zero, envc, env_len, &wire) == KILN_OK;
     shipped_action sa = {fold_part_remote, wire.data, wire.len};
     int n = r->nparts;
     res = calloc((size_t)n + 1, sizeof *res);
@@ -646,7 +646,7 @@ static int each(kiln_rdd *r, void *fn, const void *env, size_t env_len, bool par
     kiln_buf wire;
     kiln_buf_init(&wire);
     fnref ref;
-    bool ship = r->ctx->cluster && fnref_from_pointer(fn, &ref) == KILN_OK;
+    bool ship = r->ctx->backend_ships && fnref_from_pointer(fn, &ref) == KILN_OK;
     if (ship) {
         uint8_t fnb[FNREF_WIRE_MAX];
         size_t fn_len = fnref_encode(&ref, fnb);

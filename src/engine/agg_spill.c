@@ -12,7 +12,7 @@
  */
 #include <stdlib.h>
 
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 
 struct agg_spill {
     kiln_task *t;

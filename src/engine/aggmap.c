@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 
 #define PTR_BITS 48
 #define PTR_MASK ((1ull << PTR_BITS) - 1)

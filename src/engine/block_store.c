@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 #include "io/io.h"
 
 typedef enum where { IN_MEMORY, IN_MEMORY_SER, ON_DISK } where;

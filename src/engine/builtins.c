@@ -4,7 +4,7 @@
  */
 #include <stdio.h>
 
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 
 int kiln_fn_add(kiln_task *t, const kiln_value *a, const kiln_value *b, kiln_value *out,
                 const void *env)

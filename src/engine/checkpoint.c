@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 #include "io/io.h"
 
 static void part_path(const char *dir, int p, char *out, size_t n)

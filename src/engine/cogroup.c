@@ -5,7 +5,7 @@
  */
 #include <stdlib.h>
 
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 
 kiln_rdd *kiln_rdd_cogroup(kiln_rdd *a, kiln_rdd *b, int num_partitions)
 {

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 
 #define INLINE_KEY 16
 /* At most 2^16 buckets x 2 ways x 32 bytes = 4 MiB (measured best of 1-16

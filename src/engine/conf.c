@@ -1,14 +1,13 @@
 /*
- * engine/conf.c - kiln_conf (ordered key/value strings), kiln_init's command-
- * line options, and the layered resolution code > flags > KILN_SUBMIT_CONF
+ * engine/conf.c - kiln_conf (ordered key/value strings), the command-line
+ * options kiln_init takes (conf_take_flags), and the layered resolution code > flags > KILN_SUBMIT_CONF
  * (set by `kiln submit`) > file > env.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/cluster.h"
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 
 struct kiln_conf {
     char **keys, **vals;
@@ -97,11 +96,8 @@ static int flag_conf(const char *kv)
     return rc;
 }
 
-int kiln_init(int *argc, char ***argv)
+int conf_take_flags(int *argc, char ***argv)
 {
-    /* A process started as an executor of a local cluster serves tasks and
-     * never returns from here. */
-    cluster_executor_main_if_asked();
     if (!g_flags && !(g_flags = kiln_conf_new())) return KILN_ENOMEM;
     if (!argc || !argv) return KILN_OK;
     char **av = *argv;

@@ -1,7 +1,9 @@
 /*
  * engine/context.c - kiln_context: the effective configuration, the executor
- * thread pool, the shuffle store, and ownership of every RDD, shuffle
- * dependency, broadcast and accumulator of an application.
+ * thread pool, the task backend, the shuffle store, and ownership of every
+ * RDD, shuffle dependency, broadcast and accumulator of an application. The
+ * session layer (src/session) makes contexts with ctx_new and ctx_start;
+ * the accessors at the end are what the cluster runtime may use.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -10,45 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cluster/cluster.h"
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 #include "io/io.h"
-
-/* Parses local, local[N], local[*], local[N,F], local[*,F]. */
-static int parse_master(const char *m, int *cores, int *attempts)
-{
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    *attempts = 1;
-    if (strcmp(m, "local") == 0) {
-        *cores = 1;
-        return KILN_OK;
-    }
-    if (strncmp(m, "local[", 6) != 0) goto bad;
-    const char *p = m + 6;
-    if (*p == '*') {
-        *cores = ncpu > 0 ? (int)ncpu : 1;
-        p++;
-    } else {
-        char *end;
-        long n = strtol(p, &end, 10);
-        if (end == p || n < 1 || n > 4096) goto bad;
-        *cores = (int)n;
-        p = end;
-    }
-    if (*p == ',') {
-        char *end;
-        long f = strtol(p + 1, &end, 10);
-        if (end == p + 1 || f < 1 || f > 1000) goto bad;
-        *attempts = (int)f;
-        p = end;
-    }
-    if (strcmp(p, "]") == 0) return KILN_OK;
-bad:
-    return kiln_set_error(KILN_ECONF,
-                          "kiln.master: unsupported master '%s' (expected local, local[N], "
-                          "local[*] or local[N,F])",
-                          m);
-}
 
 static int conf_int(const kiln_conf *c, const char *key, int dflt, int *out)
 {
@@ -139,84 +104,62 @@ static int make_app_dir(kiln_context *c)
     return KILN_OK;
 }
 
-int kiln_context_new(const kiln_conf *conf, kiln_context **out)
+int ctx_new(kiln_conf *conf, kiln_context **out)
 {
     *out = NULL;
-    kiln_init(NULL, NULL);
     kiln_context *c = calloc(1, sizeof *c);
-    if (!c) return KILN_ENOMEM;
+    if (!c) {
+        kiln_conf_free(conf);
+        return KILN_ENOMEM;
+    }
     pthread_mutex_init(&c->lock, NULL);
-    int rc = conf_resolve(conf, &c->conf);
-    if (rc) goto fail;
-    const char *master = kiln_conf_get(c->conf, "kiln.master");
-    if (!master) {
-        master = "local[*]";
-        if ((rc = kiln_conf_set(c->conf, "kiln.master", master))) goto fail;
-    }
-    int execs = 0, exec_cores = 0, exec_mb = 0;
-    int is_cluster = cluster_parse_master(master, &execs, &exec_cores, &exec_mb);
-    if (is_cluster < 0) {
-        rc = is_cluster;
-        goto fail;
-    }
-    if (is_cluster) {
-        /* One driver thread per executor slot (on a standalone cluster, as
-         * many as connect); Spark's 4 attempts per task. */
-        c->cores = execs * exec_cores;
-        c->max_attempts = 4;
-    } else if ((rc = parse_master(master, &c->cores, &c->max_attempts))) {
-        goto fail;
-    }
-    const char *prog = kiln_conf_get(c->conf, "kiln.ui.showConsoleProgress");
-    c->show_progress = true;
-    if (prog && parse_bool(prog, &c->show_progress)) {
-        rc = kiln_set_error(KILN_ECONF, "kiln.ui.showConsoleProgress: expected true or false");
-        goto fail;
-    }
-    if ((rc = read_speculation(c))) goto fail;
-    if ((rc = mem_init(c))) goto fail;
-    if ((rc = make_app_dir(c))) goto fail;
+    c->conf = conf;
+    c->max_attempts = 1;
+    int rc = read_speculation(c);
+    if (!rc) rc = mem_init(c);
+    if (!rc) rc = make_app_dir(c);
     block_codec codec;
-    if ((rc = block_codec_parse(kiln_conf_get(c->conf, "kiln.shuffle.compress.codec"), &codec)))
-        goto fail;
+    if (!rc)
+        rc = block_codec_parse(kiln_conf_get(c->conf, "kiln.shuffle.compress.codec"), &codec);
     char shuffle_dir[4096];
-    snprintf(shuffle_dir, sizeof shuffle_dir, "%s/shuffle", c->app_dir);
-    if (!(c->shuffles = shuffle_store_new(shuffle_dir, codec))) {
-        rc = KILN_EIO;
-        goto fail;
+    if (!rc) {
+        snprintf(shuffle_dir, sizeof shuffle_dir, "%s/shuffle", c->app_dir);
+        if (!(c->shuffles = shuffle_store_new(shuffle_dir, codec))) rc = KILN_EIO;
     }
-    if (is_cluster == 1 && (rc = cluster_start(c, execs, exec_cores, exec_mb, &c->cluster)))
-        goto fail;
-    if (is_cluster == 2) {
-        if ((rc = cluster_start_standalone(c, master, &c->cluster))) goto fail;
-        c->cores = cluster_cores(c->cluster);
+    if (!rc && !(c->events = event_bus_new())) rc = KILN_ENOMEM;
+    if (rc) {
+        kiln_context_free(c);
+        return rc;
     }
-    if ((rc = conf_int(c->conf, "kiln.default.parallelism", c->cores,
-                       &c->default_parallelism)))
-        goto fail;
+    *out = c;
+    return KILN_OK;
+}
+
+int ctx_start(kiln_context *c, task_backend *backend, int cores, int max_attempts)
+{
+    c->backend = backend ? backend : local_backend_new(c);
+    if (!c->backend) return KILN_ENOMEM;
+    c->backend_ships = c->backend->ops->remote;
+    c->cores = cores;
+    c->max_attempts = max_attempts;
+    int rc = conf_int(c->conf, "kiln.default.parallelism", c->cores, &c->default_parallelism);
+    if (rc) return rc;
     c->arena = kiln_arena_new();
     c->pool = pool_new(c->cores);
     /* Storage gets half the budget, execution the other half (as Spark's
      * spark.memory.storageFraction = 0.5, without borrowing). */
     c->blocks = block_store_new(c->mem_budget / 2);
-    if (!c->arena || !c->pool || !c->blocks) {
-        rc = KILN_ENOMEM;
-        goto fail;
-    }
-    LOG(LOG_INFO, "context", "started with master %s (%d cores, %d attempts per task)", master,
-        c->cores, c->max_attempts);
-    *out = c;
+    if (!c->arena || !c->pool || !c->blocks) return KILN_ENOMEM;
+    LOG(LOG_INFO, "context", "started with master %s (%d cores, %d attempts per task)",
+        kiln_conf_get(c->conf, "kiln.master"), c->cores, c->max_attempts);
     return KILN_OK;
-fail:
-    kiln_context_free(c);
-    return rc;
 }
 
 void kiln_context_free(kiln_context *c)
 {
     if (!c) return;
     pool_free(c->pool);
-    cluster_stop(c->cluster);
+    if (c->backend) c->backend->ops->stop(c->backend);
     for (size_t i = 0; i < c->nrdds; i++) {
         kiln_rdd *r = c->rdds[i];
         if (r->ops->free_extra) r->ops->free_extra(r);
@@ -237,6 +180,7 @@ void kiln_context_free(kiln_context *c)
     free(c->app_dir);
     kiln_arena_free(c->arena);
     kiln_conf_free(c->conf);
+    event_bus_free(c->events);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -248,3 +192,76 @@ const char *kiln_context_conf(const kiln_context *c, const char *key)
 int kiln_context_cores(const kiln_context *c) { return c->cores; }
 int kiln_context_default_parallelism(const kiln_context *c) { return c->default_parallelism; }
 int kiln_context_max_attempts(const kiln_context *c) { return c->max_attempts; }
+
+/* ---- What the session and the cluster runtime may use ------------------------- */
+
+task_backend *ctx_backend(kiln_context *c) { return c->backend; }
+const kiln_conf *ctx_conf(const kiln_context *c) { return c->conf; }
+const char *ctx_scratch_dir(const kiln_context *c) { return c->app_dir; }
+shuffle_store *ctx_shuffles(kiln_context *c) { return c->shuffles; }
+
+void ctx_set_shuffles(kiln_context *c, shuffle_store *s)
+{
+    shuffle_store_free(c->shuffles);
+    c->shuffles = s;
+}
+
+void ctx_register_shuffles(kiln_context *c)
+{
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < c->nsdeps; i++) {
+        shuffle_dep *d = c->sdeps[i];
+        if (d->parent) shuffle_register(c->shuffles, d->id, d->parent->nparts, d->nreduce);
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+void ctx_set_block_hooks(kiln_context *c,
+                         eng_iter *(*remote_block)(kiln_context *ctx, kiln_rdd *r, int part,
+                                                   kiln_task *t),
+                         void (*block_cached)(kiln_context *ctx, int rdd, int part))
+{
+    c->remote_block = remote_block;
+    c->block_cached = block_cached;
+}
+
+size_t ctx_broadcast_count(kiln_context *c)
+{
+    pthread_mutex_lock(&c->lock);
+    size_t n = c->nbroadcasts;
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
+int ctx_broadcasts_encode(kiln_context *c, size_t from, kiln_buf *out, size_t *count)
+{
+    int rc = KILN_OK;
+    pthread_mutex_lock(&c->lock);
+    *count = c->nbroadcasts;
+    for (size_t i = from; i < c->nbroadcasts && !rc; i++)
+        rc = kiln_value_encode(out, &c->broadcasts[i]);
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+void ctx_note_lost_map_outputs(kiln_context *c, int64_t n)
+{
+    atomic_fetch_add(&c->lost_map_outputs, n);
+}
+
+void ctx_note_remote_fetch(kiln_context *c, int64_t bytes, int64_t us)
+{
+    atomic_fetch_add(&c->remote_fetch_bytes, bytes);
+    atomic_fetch_add(&c->remote_fetch_us, us);
+}
+
+kiln_rdd *ctx_dep_owner(kiln_context *c, const shuffle_dep *d)
+{
+    kiln_rdd *o = NULL;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < c->nrdds && !o; i++)
+        for (int k = 0; k < c->rdds[i]->ndeps; k++)
+            if (c->rdds[i]->deps[k] == d) o = c->rdds[i];
+    pthread_mutex_unlock(&c->lock);
+    return o;
+}

@@ -1,22 +1,27 @@
 /*
- * engine/engine.h - the engine's internal structures: context, RDD graph,
- * tasks, partition iterators and the job runner. Shared by the files of
- * src/engine only; the rest of kiln sees include/kiln.h.
+ * engine/engine.h - what the layers above the engine may use of it: the
+ * session (which makes contexts and picks their task backend), the cluster
+ * runtime (which implements a backend and runs tasks in executors) and the
+ * ui (which listens to the event bus). Everything else of the engine is in
+ * engine/engine_int.h, which only src/engine sees.
  *
- * Execution is pull-based and batched: computing a partition yields an
- * eng_iter whose next() returns a batch of values valid until the following
- * next() or close(). Narrow transformations wrap their parent's iterator, so
- * a chain of them runs fused inside one task with no materialisation.
+ * The engine owns the interfaces and the layers above implement them, as
+ * Spark's SchedulerBackend: the DAG scheduler hands each task to the
+ * context's task_backend, which runs it on a local thread (the engine's own
+ * backend) or on an executor process (src/cluster), where the engine's task
+ * runner (task_run_here) computes it.
  */
 #ifndef KILN_ENGINE_H
 #define KILN_ENGINE_H
 
-#include <pthread.h>
-#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "base/base.h"
 #include "kiln.h"
 #include "shuffle/shuffle.h"
+
+#pragma GCC visibility push(hidden)
 
 #define ENG_BATCH 1024 /* values per batch produced by sources */
 
@@ -30,26 +35,8 @@ struct eng_iter {
     void (*close)(eng_iter *it);
 };
 
-/* A growable array of values (malloc-backed). */
-typedef struct val_vec {
-    kiln_value *v;
-    size_t n, cap;
-} val_vec;
-int val_vec_grow(val_vec *vv);
-/* Makes room for one more element in *items (count n, capacity *cap,
- * elements of size elem), doubling from `first`. Returns KILN_OK or
- * KILN_ENOMEM (the array is unchanged). */
-int grow_for_one(void **items, size_t n, size_t *cap, size_t elem, size_t first);
-static inline int val_vec_push(val_vec *vv, const kiln_value *v)
-{
-    if (vv->n == vv->cap && val_vec_grow(vv)) return KILN_ENOMEM;
-    vv->v[vv->n++] = *v;
-    return KILN_OK;
-}
-void val_vec_release(val_vec *vv);
-/* Decodes the values encoded back to back in p[0..n) onto vv (their parts
- * in a). KILN_ECORRUPT at a bad one, KILN_ENOMEM. */
-int values_decode_all(kiln_arena *a, const uint8_t *p, size_t n, val_vec *vv);
+/* An iterator over a borrowed array, handed out in batches. */
+eng_iter *iter_over_array(const kiln_value *vals, size_t n);
 
 /* ---- Tasks ---------------------------------------------------------------- */
 
@@ -78,204 +65,137 @@ int task_error(kiln_task *t, int err, const char *fmt, ...) __attribute__((forma
  * failure naming what (e.g. "map function") when the user gave no message. */
 int task_user_rc(kiln_task *t, int rc, const char *what);
 
-struct kiln_out {
-    val_vec *dst;
-    kiln_arena *copy_into; /* non-NULL: emitted values are deep-copied here */
-};
-struct kiln_in {
-    eng_iter *it;
-    kiln_task *t;
-    const kiln_value *vals;
-    size_t n, pos;
-    int status; /* last error from the iterator */
-};
+/* Computes one partition's result into out (encoded bytes) from the
+ * partition's iterator. */
+typedef int (*part_result_fn)(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg);
 
-/* ---- The RDD graph -------------------------------------------------------- */
+/* An action whose per-partition function can run where the records are
+ * (an executor): remote is called there with a wire_arg over the bytes
+ * given here, and its result bytes come back as fn's would. Without one, an
+ * executor sends the partition's records and fn runs in the driver. remote
+ * must be listed with SHIPPED_ACTION (engine_int.h; an executor runs no
+ * other). */
+typedef struct wire_arg {
+    const uint8_t *p;
+    size_t n;
+} wire_arg;
+typedef struct shipped_action {
+    part_result_fn remote;
+    const void *wire;
+    size_t wire_len;
+} shipped_action;
+/* Whether fn was listed with SHIPPED_ACTION. */
+bool shipped_action_valid(part_result_fn fn);
 
-typedef enum part_kind { PART_NONE, PART_HASH, PART_CUSTOM } part_kind;
+/* Runs task t in this process: a map task of dep (partitioning the records
+ * of dep's parent's partition t->partition into its map output) when dep is
+ * set, else fn over partition t->partition of rdd into *result. t's ids are
+ * set by the caller; t->scratch is made and freed here. Returns KILN_OK or
+ * the error, recorded on t (and its fetch failure, if any); t's
+ * accumulator updates are on t afterwards. Local threads and executors run
+ * every task through this. */
+int task_run_here(kiln_task *t, kiln_rdd *rdd, shuffle_dep *dep, part_result_fn fn, void *arg,
+                  kiln_buf *result);
+/* A part_result_fn that appends the encodings of the partition's values
+ * to out (an executor sending records back to the driver). */
+int task_encode_records(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg);
 
-typedef struct rdd_ops {
-    const char *name; /* "map", "reduce_by_key"... for messages */
-    /* Returns an iterator over partition p, or NULL with the error on t. */
-    eng_iter *(*compute)(kiln_rdd *r, int p, kiln_task *t);
-    void (*free_extra)(kiln_rdd *r);
-    /* Ops whose RDDs keep state in extra: its bytes for another process
-     * (lineage.c), and setting it up again from them. NULL: no extra. */
-    int (*encode_extra)(const kiln_rdd *r, kiln_buf *out);
-    int (*decode_extra)(kiln_rdd *r, const uint8_t *p, size_t n);
-} rdd_ops;
+/* ---- Task backends ---------------------------------------------------------- */
 
-/* Every rdd_ops table lives in one section, so a table named by a peer
- * (lineage.c) can be checked to be one of them before it is used. */
-#define RDD_OPS_SECTION __attribute__((section("kiln_rdd_ops"), used, aligned(8)))
-_Static_assert(sizeof(rdd_ops) % 8 == 0, "rdd_ops tables must pack without padding");
-/* Whether p is the start of one of the rdd_ops tables. */
-bool rdd_ops_valid(const void *p);
-
-struct kiln_rdd {
-    kiln_context *ctx;
-    int id;
-    int nparts;
-    const rdd_ops *ops;
-    kiln_rdd *parents[2];
-    int nparents;
-    shuffle_dep *deps[2]; /* shuffle dependencies (reduce-side RDDs) */
-    int ndeps;
-    /* user functions and their env (copied) */
-    void *fn, *fn2, *fn3;
-    void *env;
-    size_t env_len;
-    kiln_value zero;
-    kiln_arena *arena; /* RDD-owned data: zero, parallelized values */
-    void *extra;       /* op-specific state */
-    int64_t iarg;      /* op-specific small argument */
-    double darg;
-    uint64_t seed;
-    /* partitioning of the output, for lookup */
-    part_kind part;
-    /* persistence: the blocks live in the context's block store */
-    kiln_storage_level storage;
-    char *checkpoint_dir; /* set once checkpointed: partitions are read from here */
-};
-
-/* Allocates an RDD owned by ctx with nparts partitions; copies env. Returns
- * NULL (error set) when out of memory. */
-kiln_rdd *rdd_new(kiln_context *ctx, const rdd_ops *ops, int nparts, const void *env,
-                  size_t env_len);
-/* One more than the largest RDD id in ctx: the size of arrays indexed by
- * id (ids are indices, except in an executor's context, where they are the
- * driver's). */
-size_t rdd_id_bound(kiln_context *ctx);
-/* Returns the iterator over partition p of r, serving it from the cache when
- * r is persisted (and filling the cache on first computation). */
-eng_iter *rdd_iterator(kiln_rdd *r, int p, kiln_task *t);
-/* Runs the iterator to the end, deep-copying every value into a; for ops that
- * need a whole partition (cartesian, sort). */
-int iter_drain(eng_iter *it, kiln_task *t, kiln_arena *a, val_vec *out);
-/* An iterator over a borrowed array, handed out in batches. */
-eng_iter *iter_over_array(const kiln_value *vals, size_t n);
-
-/* ---- Context ---------------------------------------------------------------- */
-
-typedef struct accumulator {
-    char *name;
-    kiln_value total; /* int or double */
-} accumulator;
-
-typedef struct thread_pool thread_pool;
-typedef struct block_store block_store;
-typedef struct kiln_cluster kiln_cluster; /* cluster/cluster.h */
-
-struct kiln_context {
-    kiln_conf *conf; /* effective configuration */
-    int cores;
-    int max_attempts;
-    int default_parallelism;
-    bool show_progress;
-    thread_pool *pool;
-    char *app_dir; /* this context's scratch directory under kiln.local.dir */
-    int64_t mem_budget;     /* kiln.executor.memory */
-    int64_t mem_task_share; /* what one running task may hold before spilling */
-    _Atomic int64_t mem_used, mem_peak;
-    _Atomic uint64_t spill_seq; /* unique spill file names */
-    _Atomic int64_t spill_count, spill_bytes, merge_passes;
-    _Atomic int64_t task_attempts, failed_attempts;
-    /* cluster mode: map outputs lost with their executor; shuffle bytes executors
-     * fetched from each other, and the time they waited for them */
-    _Atomic int64_t lost_map_outputs, remote_fetch_bytes, remote_fetch_us;
-    _Atomic int64_t speculative_attempts, speculative_wins;
-    /* kiln.speculation*: copies of straggling tasks (job.c); times in seconds */
-    bool speculation;
-    double spec_interval, spec_multiplier, spec_quantile, spec_min_runtime;
-    shuffle_store *shuffles;
-    block_store *blocks;
-    pthread_mutex_t lock; /* accumulators, ids */
-    /* RDDs and shuffle deps owned by the context */
-    kiln_rdd **rdds;
-    size_t nrdds, cap_rdds;
-    shuffle_dep **sdeps;
-    size_t nsdeps, cap_sdeps;
-    kiln_arena *arena; /* broadcasts */
-    kiln_value *broadcasts;
-    size_t nbroadcasts, cap_broadcasts;
-    accumulator *accs;
-    size_t naccs, cap_accs;
-    int next_job, next_stage;
-    kiln_cluster *cluster; /* cluster mode: the executors; NULL in local mode */
-    /* An executor's hooks into its cached blocks (cluster/executor.c; NULL
-     * elsewhere): a partition of a persisted RDD not cached here is asked
-     * of the executor holding it (an iterator over it, or NULL on a miss);
-     * one cached here is reported to the driver. */
-    eng_iter *(*remote_block)(kiln_context *ctx, kiln_rdd *r, int part, kiln_task *t);
-    void (*block_cached)(kiln_context *ctx, int rdd, int part);
+typedef struct task_backend task_backend;
+typedef struct task_backend_ops {
+    const char *name; /* "local", "cluster" */
+    /* Task slots (the application's cores). */
+    int (*cores)(task_backend *b);
+    /* Runs task t (ids set) of a stage: a map task of dep when dep is set,
+     * else a result task whose records fn consumes into *result, or whose
+     * shipped action (ship, may be NULL) runs where the records are. Sets
+     * t's error (and fetch failure) on failure and its accumulator updates
+     * on success. Called from the context's pool threads, concurrently. */
+    int (*run_task)(task_backend *b, kiln_task *t, kiln_rdd *rdd, shuffle_dep *dep,
+                    part_result_fn fn, void *arg, const shipped_action *ship, kiln_buf *result);
+    /* Partitions of RDD rdd cached wherever tasks run. */
+    int (*cached_partitions)(task_backend *b, int rdd);
+    /* Drops rdd's cached partitions wherever tasks run (the context has
+     * dropped its own). */
+    void (*unpersist)(task_backend *b, int rdd);
+    /* Stops the backend and frees it (kiln_context_free). */
+    void (*stop)(task_backend *b);
+    /* Tasks run in other processes: actions ship their functions. */
+    bool remote;
+} task_backend_ops;
+struct task_backend {
+    const task_backend_ops *ops;
 };
 
+/* ---- Contexts, for the session and the cluster ------------------------------- */
+
+/* Makes a context from a resolved configuration (takes conf): memory
+ * budget, scratch directory and shuffle store, but no threads and no task
+ * backend yet (ctx_start). Errors name the configuration key. */
+int ctx_new(kiln_conf *conf, kiln_context **out);
+/* Starts ctx's pool of `cores` threads running tasks through backend
+ * (takes it; NULL: the engine's local backend), with max_attempts attempts
+ * per task. */
+int ctx_start(kiln_context *ctx, task_backend *backend, int cores, int max_attempts);
+/* The backend ctx runs tasks through (borrowed). */
+task_backend *ctx_backend(kiln_context *ctx);
+/* The effective configuration (borrowed, for the life of ctx). */
+const kiln_conf *ctx_conf(const kiln_context *ctx);
+/* The context's scratch directory (kiln.local.dir/kiln-XXXXXX). */
+const char *ctx_scratch_dir(const kiln_context *ctx);
+/* The shuffle store map outputs are written to and read from; an executor
+ * replaces it (takes s) with one in the directory it serves. */
+shuffle_store *ctx_shuffles(kiln_context *ctx);
+void ctx_set_shuffles(kiln_context *ctx, shuffle_store *s);
+/* Registers every shuffle dependency of ctx with its shuffle store (an
+ * executor, after decoding a lineage). */
+void ctx_register_shuffles(kiln_context *ctx);
+/* An executor's hooks into its cached blocks: a partition of a persisted
+ * RDD not cached here is asked of remote_block (an iterator, or NULL on a
+ * miss); one cached here is reported through block_cached. */
+void ctx_set_block_hooks(kiln_context *ctx,
+                         eng_iter *(*remote_block)(kiln_context *ctx, kiln_rdd *r, int part,
+                                                   kiln_task *t),
+                         void (*block_cached)(kiln_context *ctx, int rdd, int part));
+/* Broadcast values: how many ctx holds; the encodings of those from index
+ * `from` on appended to out (*count gets how many there are in all). */
+size_t ctx_broadcast_count(kiln_context *ctx);
+int ctx_broadcasts_encode(kiln_context *ctx, size_t from, kiln_buf *out, size_t *count);
+/* Cluster metrics: map outputs lost with an executor, shuffle bytes
+ * fetched from other executors and the microseconds waited for them. */
+void ctx_note_lost_map_outputs(kiln_context *ctx, int64_t n);
+void ctx_note_remote_fetch(kiln_context *ctx, int64_t bytes, int64_t us);
 /* Builds the effective configuration: $KILN_MASTER, then the defaults file,
  * then kiln_init's flags, then code (later ones override). Returns owned. */
 int conf_resolve(const kiln_conf *code, kiln_conf **out);
+/* Takes --master M and --conf k=v (also --master=M, --conf=k=v) out of
+ * argv into the process's flags, stopping at "--" (kiln_init). */
+int conf_take_flags(int *argc, char ***argv);
 /* The settings of c, for handing them to executors. */
 size_t conf_size(const kiln_conf *c);
 void conf_at(const kiln_conf *c, size_t i, const char **key, const char **value);
 
-/* ---- Memory budget (engine/memory.c) -------------------------------------- */
+/* ---- The RDD graph, as the cluster sees it ----------------------------------- */
 
-/* Reads kiln.executor.memory (default 1g) and sets the per-task share. */
-int mem_init(kiln_context *c);
-/* Accounts n bytes held / given back by a consumer. */
-void mem_reserve(kiln_context *c, int64_t n);
-void mem_release(kiln_context *c, int64_t n);
-/* Moves a consumer's tally (*accounted) to held, reserving or releasing the
- * difference. */
-void mem_track(kiln_context *c, int64_t *accounted, int64_t held);
-/* Counts a spill of n bytes in the context's metrics. */
-void mem_note_spill(kiln_context *c, int64_t n);
-/* A fresh path for a spill file in the context's scratch directory
- * (spill_<n>.<ext>); out must hold 4096 bytes. */
-void spill_path(kiln_context *c, const char *ext, char *out);
-
-/* ---- External sort (engine/external_sort.c) ------------------------------ */
-
-/* Sorts (key, value) pairs by key, stably, spilling sorted runs to disk when
- * it holds more than limit bytes (its part of the task's share). */
-typedef struct sorter sorter;
-sorter *sorter_new(kiln_task *t, bool descending, int64_t limit);
-/* The arena records must be decoded into before sorter_push. */
-kiln_arena *sorter_arena(sorter *s);
-/* Adds a pair whose parts live in sorter_arena(s). */
-int sorter_push(sorter *s, const kiln_value *pair);
-/* Call once after the last push. */
-int sorter_finish(sorter *s);
-/* The sorted output in batches, like eng_iter's next. */
-int sorter_next(sorter *s, const kiln_value **vals, size_t *n);
-/* Frees everything and deletes the spill files. */
-void sorter_free(sorter *s);
-
-/* ---- Shuffle dependencies ------------------------------------------------- */
-
-typedef enum dep_part { DEP_HASH, DEP_CUSTOM, DEP_RANGE, DEP_ROUND_ROBIN } dep_part;
-
-/* Map-side (and reduce-side) combining of values by key. */
-typedef struct aggregator {
-    kiln_map_fn create;          /* NULL: the value itself is the combiner */
-    kiln_reduce_fn merge_value;  /* (combiner, value) */
-    kiln_reduce_fn merge_comb;   /* (combiner, combiner) */
-    const kiln_value *zero;      /* non-NULL: create = merge_value(zero, v) */
-    const void *env;
-} aggregator;
-
-struct shuffle_dep {
-    int id;
-    kiln_rdd *parent;
-    int nreduce;
-    dep_part part;
-    kiln_partitioner_fn pfn;
-    const void *penv;
-    kiln_value *bounds; /* DEP_RANGE: nreduce-1 sorted keys */
-    size_t nbounds;
-    bool descending;
-    bool has_agg;
-    aggregator agg;
-};
+/* A shuffle dependency's id, its map side (the parent RDD) and its counts
+ * of map and reduce partitions. */
+int dep_id(const shuffle_dep *d);
+kiln_rdd *dep_parent(const shuffle_dep *d);
+int dep_maps(const shuffle_dep *d);
+int dep_reduces(const shuffle_dep *d);
+/* The RDD that reads d (its reduce side), or NULL. */
+kiln_rdd *ctx_dep_owner(kiln_context *ctx, const shuffle_dep *d);
+/* r's storage level. */
+kiln_storage_level rdd_storage_level(const kiln_rdd *r);
+/* r's one narrow parent when r has exactly one and no shuffle dependency
+ * (a partition of r is computed from the same partition of it), else NULL. */
+kiln_rdd *rdd_narrow_parent(const kiln_rdd *r);
+/* Calls fn for every shuffle the tasks of r read (r's own dependencies and
+ * those of its narrow ancestors; a shuffle's map side is another stage) and
+ * for every persisted RDD among r and those ancestors (shuffle -1 and the
+ * RDD's id in rdd). Stops at fn's first error and returns it. */
+int rdd_walk_stage(const kiln_rdd *r, int (*fn)(void *arg, int shuffle, int rdd), void *arg);
 
 /* ---- Lineage as bytes (engine/lineage.c) ---------------------------------- *
  * The graph an RDD depends on (parents, and the parents of its shuffle
@@ -291,171 +211,64 @@ int lineage_decode(kiln_context *ctx, const uint8_t *p, size_t n, kiln_rdd **out
 /* The shuffle dependency with the driver's id in a decoded context, or NULL. */
 shuffle_dep *lineage_dep(kiln_context *ctx, int id);
 
-/* The map side of a shuffle for one task: partitions (and combines) the
- * records of it into map output `map` of d (job.c; executors call it too). */
-int job_write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map);
+/* ---- Cached blocks, for an executor's block manager (block_store.c) ------- */
 
-/* Creates a shuffle dependency owned by the context. */
-shuffle_dep *dep_new(kiln_rdd *parent, int nreduce, dep_part part);
-/* Partition of a record's key (pairs) or of the record (round robin). */
-int dep_partition(const shuffle_dep *d, const kiln_value *key);
-
-/* ---- Reduce-side aggregation past the budget (engine/agg_spill.c) -------- */
-
-/* Output-shaped records of kind (SH_AGG, SH_GROUP, SH_COGROUP), sorted by
- * key through a sorter, then merged so each key appears once. */
-typedef struct agg_spill agg_spill;
-agg_spill *agg_spill_new(kiln_task *t, int kind, const aggregator *a);
-/* Copies rec in (it may be freed after the call). */
-int agg_spill_add(agg_spill *s, const kiln_value *rec);
-int agg_spill_finish(agg_spill *s);
-/* The merged records in batches, like eng_iter's next. */
-int agg_spill_next(agg_spill *s, const kiln_value **vals, size_t *n);
-void agg_spill_free(agg_spill *s);
-
-/* ---- Block store (engine/block_store.c) ---------------------------------- */
-
-/* Holds cached partitions; blocks in memory may hold `limit` bytes. */
-block_store *block_store_new(int64_t limit);
-void block_store_free(block_store *s);
-/* An iterator over the cached partition, or NULL with *hit false. */
-eng_iter *block_store_get(kiln_context *ctx, int rdd, int part, kiln_task *t, bool *hit);
 /* Caches the computed partition (takes arena and *vv) and returns an iterator
  * over it; when it cannot be kept it is still served once. */
 eng_iter *block_store_put(kiln_context *ctx, int rdd, int part, kiln_storage_level level,
                           kiln_arena *arena, val_vec *vv, kiln_task *t);
-/* Drops every unpinned block of rdd. */
-void block_store_drop_rdd(kiln_context *ctx, int rdd);
-/* Blocks of rdd; *memory bytes in memory and *disk blocks on disk (may be NULL). */
-int block_store_count(kiln_context *ctx, int rdd, int64_t *memory, int64_t *disk);
 /* Whether partition part of rdd is cached here. */
 bool block_store_has(kiln_context *ctx, int rdd, int part);
 /* Appends the encodings of the values of a cached partition to out;
  * KILN_ENOENT when it is not cached here. */
 int block_store_encode(kiln_context *ctx, int rdd, int part, kiln_buf *out);
+/* Drops every unpinned block of rdd. */
+void block_store_drop_rdd(kiln_context *ctx, int rdd);
 
-/* Files of values in lz4 blocks (cached blocks on disk, checkpoints): append
- * raw (encodings) to fd as a block once it is full, or when last; and an
- * iterator over such a file (never deleted by it). */
-int values_file_append(int fd, const char *path, kiln_buf *raw, kiln_buf *enc, bool last);
-eng_iter *values_file_iterator(kiln_context *ctx, const char *path, kiln_task *t);
+/* ---- Events (engine/events.c) ------------------------------------------------ *
+ * The engine's event bus, as Spark's LiveListenerBus: the scheduler posts
+ * job, stage and task starts and ends (with the task's metrics), the
+ * cluster posts executors added and lost, the block store cached blocks.
+ * Listeners are called synchronously on the posting thread (a scheduler or
+ * task thread, so they must be thread-safe and quick); the progress bar is
+ * one, the web UI and the event log will be others. */
+typedef enum engine_event_kind {
+    EV_JOB_START,
+    EV_JOB_END,
+    EV_STAGE_START,
+    EV_STAGE_END,
+    EV_TASK_START,
+    EV_TASK_END,
+    EV_EXECUTOR_ADDED,
+    EV_EXECUTOR_LOST,
+    EV_BLOCK_UPDATED,
+} engine_event_kind;
 
-/* ---- Jobs --------------------------------------------------------------- */
+typedef struct engine_event {
+    engine_event_kind kind;
+    double time; /* now_seconds() when posted */
+    int job, stage, partition, attempt;
+    const char *name;    /* job: the action; stage: its RDD's op; executor: its id (borrowed) */
+    int tasks;           /* stage start: tasks to run; stage end: tasks that finished */
+    int rc;              /* job, stage and task end: KILN_OK or the error */
+    const char *message; /* an error's message, an executor's loss (borrowed) */
+    bool speculative;    /* task: a copy of a straggler */
+    double duration;     /* task and stage end: seconds */
+    int64_t result_bytes;
+    int rdd, part;       /* block updated */
+    int64_t bytes;
+} engine_event;
 
-/* Computes one partition's result into out (encoded bytes) from the
- * partition's iterator. */
-typedef int (*part_result_fn)(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg);
+typedef struct event_bus event_bus;
+typedef void (*event_listener)(void *arg, const engine_event *e);
+/* Adds a listener to ctx's bus; release (may be NULL) is called with arg
+ * when the context is freed. */
+int events_subscribe(kiln_context *ctx, event_listener fn, void *arg, void (*release)(void *));
+/* Calls every listener of ctx with e (e->time is set here). */
+void events_post(kiln_context *ctx, engine_event *e);
+/* Whether ctx has any listener (posting can be skipped when it has none). */
+bool events_wanted(const kiln_context *ctx);
 
-/* Runs a job over the given partitions of r (all when parts is NULL),
- * running missing parent shuffle stages first. results[i] receives partition
- * parts[i]'s output (caller initialises and releases them). Returns KILN_OK
- * or the failing task's code (KILN_EJOB when none) with the message naming
- * job, stage, partition, attempt and cause. */
-int job_run(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn, void *arg,
-            kiln_buf *results, const char *action);
-
-/* An action whose per-partition function can run on an executor: remote is
- * called there with a wire_arg over the bytes given here, and its result
- * bytes come back as fn's would. Without one, an executor sends the
- * partition's records and fn runs in the driver. remote must be listed
- * with SHIPPED_ACTION (an executor runs no other). */
-typedef struct wire_arg {
-    const uint8_t *p;
-    size_t n;
-} wire_arg;
-typedef struct shipped_action {
-    part_result_fn remote;
-    const void *wire;
-    size_t wire_len;
-} shipped_action;
-int job_run_shipped(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn, void *arg,
-                    const shipped_action *ship, kiln_buf *results, const char *action);
-/* Lists fn as a function executors may run for an action. */
-#define SHIPPED_ACTION(fn)                                                                      \
-    static const part_result_fn shipped_##fn                                                    \
-        __attribute__((section("kiln_shipped_actions"), used)) = fn
-bool shipped_action_valid(part_result_fn fn);
-
-
-/* What a reduce-side RDD does with the records it reads. */
-typedef enum sh_kind { SH_AGG, SH_GROUP, SH_PLAIN, SH_SORT, SH_COGROUP } sh_kind;
-/* A reduce-side RDD of kind reading deps (its partitions: deps[0]->nreduce). */
-kiln_rdd *shuffled(kiln_rdd *parent, int kind, shuffle_dep **deps, int ndeps, const void *env,
-                   size_t env_len);
-/* cogroup of a and b into num_partitions (0: the larger parent's count). */
-kiln_rdd *cogroup_rdd(kiln_rdd *a, kiln_rdd *b, int num_partitions);
-/* A narrow coalesce of r into n partitions (n clamped to [1, r->nparts]). */
-kiln_rdd *coalesce_narrow(kiln_rdd *r, int n);
-/* Runs a job counting each partition of r into counts[0..nparts). */
-int rdd_partition_counts(kiln_rdd *r, int64_t *counts);
-
-/* ---- Thread pool ------------------------------------------------------------ */
-
-typedef void (*pool_fn)(void *arg);
-thread_pool *pool_new(int nthreads);
-void pool_free(thread_pool *p);
-/* Queues fn(arg) to run on a pool thread. */
-int pool_submit(thread_pool *p, pool_fn fn, void *arg);
-/* Threads that would start an item submitted now at once: neither running
- * one nor spoken for by an item already queued. */
-int pool_idle(thread_pool *p);
-
-/* ---- Aggregation hash map ------------------------------------------------- */
-
-/* Open-addressing map from keys (deep-copied into the map's arena) to a value
- * slot. Entries keep insertion order for deterministic output. */
-typedef struct agg_map agg_map;
-typedef struct agg_entry {
-    uint64_t hash;
-    kiln_value key;
-    kiln_value val;
-    void *aux; /* per-entry extra state (e.g. group lists) */
-} agg_entry;
-agg_map *agg_map_new(void);
-void agg_map_free(agg_map *m);
-kiln_arena *agg_map_arena(agg_map *m);
-/* Memory the map holds: arena, slots and order array (group lists in aux
- * are not included; their owners count them). */
-size_t agg_map_bytes(const agg_map *m);      /* held, kept memory included */
-size_t agg_map_used_bytes(const agg_map *m); /* in use: what spilling frees */
-/* Forgets every entry (keeps the slot array's size). */
-void agg_map_clear(agg_map *m);
-/* Finds key (hash h); when absent inserts it (key deep-copied) with a null
- * value and sets *created. Returns the entry (stable until clear/free) or
- * NULL when out of memory. */
-agg_entry *agg_map_upsert(agg_map *m, const kiln_value *key, uint64_t h, bool *created);
-size_t agg_map_size(const agg_map *m);
-/* Hints for batched lookups: start fetching the slot of hash h; once it has
- * arrived, start fetching the entry it points to. */
-void agg_map_prefetch_slot(const agg_map *m, uint64_t h);
-void agg_map_prefetch_entry(const agg_map *m, uint64_t h);
-/* Entry i in insertion order. */
-agg_entry *agg_map_at(agg_map *m, size_t i);
-
-/* Map side: folds the pair v into m with a (create / merge_value). */
-int agg_combine_value(kiln_task *t, const aggregator *a, agg_map *m, const kiln_value *v);
-/* Reduce side: folds the pair (key, combiner) into m with merge_comb. */
-int agg_merge_combiner(kiln_task *t, const aggregator *a, agg_map *m, const kiln_value *kc);
-
-/* The first level of the map-side combine for aggregators without create or
- * zero (reduce_by_key and the operations built on it): a set-associative
- * cache of inline (key, scalar combiner) lines, 4 MiB or the largest power
- * of two up to max_bytes (at least 16 KiB), that evicts into the task's full
- * map `all` (src/engine/combine_cache.c). */
-typedef struct combine_cache combine_cache;
-combine_cache *combine_cache_new(int64_t max_bytes);
-size_t combine_cache_bytes(const combine_cache *c);
-void combine_cache_free(combine_cache *c);
-/* Folds n pairs into the cache (or into all when they cannot be cached);
- * scratch is an arena for user functions' temporary results. Returns
- * KILN_ETYPE, before folding anything of its block, on a non-pair. */
-int combine_cache_add_batch(kiln_task *t, const aggregator *a, combine_cache *c, agg_map *all,
-                            kiln_arena *scratch, const kiln_value *pairs, size_t n);
-/* Evicts every line into all. */
-int combine_cache_drain(kiln_task *t, const aggregator *a, combine_cache *c, agg_map *all);
-
-/* ---- Progress bar (src/ui) ------------------------------------------------ */
-void progress_update(int stage, int done, int running, int total, double started);
-void progress_clear(void);
+#pragma GCC visibility pop
 
 #endif

@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 #include "io/io.h"
 
 /* What reading one run during a merge holds: a framed block, the decoded

@@ -17,8 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cluster/cluster.h"
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 
 /* What the scheduler knows about one task (one partition) of a stage. */
 typedef struct task_state {
@@ -379,23 +378,23 @@ static void run_task(void *arg)
     void *fn_arg = s->spec && !s->dep ? (void *)&g : s->arg;
     if (!skip) {
         atomic_fetch_add(&s->ctx->task_attempts, 1);
-        t.scratch = kiln_arena_new();
-        eng_iter *it = s->ctx->cluster ? NULL : rdd_iterator(s->rdd, t.partition, &t);
-        if (s->ctx->cluster) {
-            rc = cluster_run_task(s->ctx->cluster, &t, s->rdd, s->dep, fn, fn_arg, s->ship,
-                                  &result);
-        } else if (!it) {
-            rc = t.error ? KILN_EJOB : task_error(&t, KILN_ENOMEM, "out of memory");
-        } else {
-            rc = s->dep ? job_write_map_output(&t, s->dep, it, t.partition)
-                        : fn(&t, it, &result, fn_arg);
-            it->close(it);
-        }
+        if (events_wanted(s->ctx))
+            events_post(s->ctx, &(engine_event){.kind = EV_TASK_START, .job = s->job,
+                                                .stage = s->stage, .partition = partition,
+                                                .attempt = attempt, .speculative = speculative});
+        task_backend *b = s->ctx->backend;
+        rc = b->ops->run_task(b, &t, s->rdd, s->dep, fn, fn_arg, s->ship, &result);
         if (rc && !t.error) task_error(&t, rc, "%s", kiln_strerror(rc));
         if (rc && !g.cancelled) atomic_fetch_add(&s->ctx->failed_attempts, 1);
-        kiln_arena_free(t.scratch);
     }
 
+    if (!skip && events_wanted(s->ctx))
+        events_post(s->ctx, &(engine_event){.kind = EV_TASK_END, .job = s->job, .stage = s->stage,
+                                            .partition = partition, .attempt = attempt,
+                                            .speculative = speculative, .rc = rc,
+                                            .message = t.error,
+                                            .duration = now_seconds() - started,
+                                            .result_bytes = (int64_t)result.len});
     pthread_mutex_lock(&s->lock);
     task_state *ts = &s->ts[index];
     ts->live--;
@@ -489,7 +488,6 @@ static void run_tasks(stage_run *s)
 {
     kiln_context *ctx = s->ctx;
     double started = now_seconds();
-    bool shown = false, tty = ctx->show_progress && isatty(2);
     double *durations = s->spec ? malloc(sizeof(double) * ((size_t)s->ntasks + 1)) : NULL;
     long wait_ns = 100 * 1000000L;
     if (s->spec && ctx->spec_interval < 0.1) wait_ns = (long)(ctx->spec_interval * 1e9);
@@ -510,10 +508,6 @@ static void run_tasks(stage_run *s)
         }
         pthread_cond_timedwait(&s->cond, &s->lock, &ts);
         double now = now_seconds();
-        if (tty && now - started > 0.5) {
-            progress_update(s->stage, s->done, s->running, s->ntasks, started);
-            shown = true;
-        }
         if (durations && !s->failed && now >= next_check) {
             speculate(s, durations);
             next_check = now + ctx->spec_interval;
@@ -521,7 +515,6 @@ static void run_tasks(stage_run *s)
     }
     pthread_mutex_unlock(&s->lock);
     free(durations);
-    if (shown) progress_clear();
 }
 
 static int ensure_parents(kiln_rdd *r, int job, bool *visited);
@@ -571,7 +564,18 @@ static int run_stage(const stage_run *spec)
         LOG(LOG_INFO, "scheduler", "job %d: stage %d (%s) with %d tasks", s->job, s->stage,
             s->name, s->ntasks - s->done);
         s->nlost = 0;
+        double round_started = now_seconds();
+        events_post(ctx, &(engine_event){.kind = EV_STAGE_START, .job = s->job, .stage = s->stage,
+                                         .name = s->name, .tasks = s->ntasks - s->done});
         run_tasks(s);
+        pthread_mutex_lock(&s->lock);
+        int done = s->done, failed = s->failed;
+        pthread_mutex_unlock(&s->lock);
+        events_post(ctx, &(engine_event){.kind = EV_STAGE_END, .job = s->job, .stage = s->stage,
+                                         .name = s->name, .tasks = done,
+                                         .rc = failed ? KILN_EJOB
+                                               : s->nlost ? KILN_EFETCH : KILN_OK,
+                                         .duration = now_seconds() - round_started});
         if (s->failed || s->nlost == 0) break;
         if (round + 1 >= MAX_FETCH_ROUNDS) {
             rc = kiln_set_error(KILN_EFETCH,
@@ -690,6 +694,7 @@ int job_run_shipped(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn
         parts = all;
     }
     double started = now_seconds();
+    events_post(ctx, &(engine_event){.kind = EV_JOB_START, .job = job, .name = action});
     bool *visited = calloc(nrdds + 1, sizeof *visited);
     int rc = visited ? ensure_parents(r, job, visited) : KILN_ENOMEM;
     free(visited);
@@ -703,6 +708,9 @@ int job_run_shipped(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn
     if (rc == KILN_ENOMEM) kiln_set_error(rc, "job %d (%s): out of memory", job, action);
     LOG(LOG_INFO, "scheduler", "job %d (%s) %s in %.3f s", job, action,
         rc ? "failed" : "finished", now_seconds() - started);
+    events_post(ctx, &(engine_event){.kind = EV_JOB_END, .job = job, .name = action, .rc = rc,
+                                     .message = rc ? kiln_last_error() : NULL,
+                                     .duration = now_seconds() - started});
     free(all);
     return rc;
 }

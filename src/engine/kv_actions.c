@@ -4,7 +4,7 @@
  */
 #include <stdlib.h>
 
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 
 static int cmp_pairs(const void *a, const void *b) { return kiln_value_cmp(a, b); }
 

@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "base/fnref.h"
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 #include "base/payload.h"
 
 #define LINEAGE_VERSION 1

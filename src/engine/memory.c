@@ -13,7 +13,7 @@
 #include <malloc.h>
 #endif
 
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 
 int mem_init(kiln_context *c)
 {

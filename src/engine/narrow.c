@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 
 typedef enum op_kind {
     OP_MAP, OP_FLAT_MAP, OP_FILTER, OP_MAP_VALUES, OP_FLAT_MAP_VALUES, OP_KEYS, OP_VALUES,

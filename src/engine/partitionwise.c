@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 
 static int oom(kiln_task *t) { return task_error(t, KILN_ENOMEM, "out of memory"); }
 

@@ -4,7 +4,7 @@
  */
 #include <stdlib.h>
 
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 
 typedef struct job_item {
     pool_fn fn;

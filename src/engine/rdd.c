@@ -6,8 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/cluster.h"
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 
 kiln_rdd *rdd_new(kiln_context *ctx, const rdd_ops *ops, int nparts, const void *env,
                   size_t env_len)
@@ -54,19 +53,6 @@ size_t rdd_id_bound(kiln_context *ctx)
         if ((size_t)ctx->rdds[i]->id + 1 > bound) bound = (size_t)ctx->rdds[i]->id + 1;
     pthread_mutex_unlock(&ctx->lock);
     return bound;
-}
-
-int values_decode_all(kiln_arena *a, const uint8_t *p, size_t n, val_vec *vv)
-{
-    for (size_t off = 0; off < n;) {
-        kiln_value v;
-        size_t used;
-        int rc = kiln_value_decode(a, p + off, n - off, &v, &used);
-        if (rc) return rc;
-        if (val_vec_push(vv, &v)) return kiln_set_error(KILN_ENOMEM, "out of memory");
-        off += used;
-    }
-    return KILN_OK;
 }
 
 /* ---- Array iterator ------------------------------------------------------- */
@@ -167,22 +153,24 @@ kiln_rdd *kiln_rdd_unpersist(kiln_rdd *r)
 {
     if (!r) return NULL;
     block_store_drop_rdd(r->ctx, r->id);
-    if (r->ctx->cluster) cluster_unpersist(r->ctx->cluster, r->id);
+    task_backend *b = r->ctx->backend;
+    if (b) b->ops->unpersist(b, r->id);
     r->storage = KILN_STORAGE_NONE;
     return r;
 }
 
 int kiln_rdd_cached_partitions(const kiln_rdd *r)
 {
-    if (r && r->ctx->cluster) return cluster_cached_partitions(r->ctx->cluster, r->id);
-    return r ? block_store_count(r->ctx, r->id, NULL, NULL) : 0;
+    if (!r) return 0;
+    task_backend *b = r->ctx->backend;
+    return b ? b->ops->cached_partitions(b, r->id) : block_store_count(r->ctx, r->id, NULL, NULL);
 }
 
 void kiln_rdd_storage(const kiln_rdd *r, int *partitions, int64_t *memory_bytes, int *on_disk)
 {
     int64_t mem = 0, disk = 0;
     int n = r ? block_store_count(r->ctx, r->id, &mem, &disk) : 0;
-    if (r && r->ctx->cluster) n = cluster_cached_partitions(r->ctx->cluster, r->id);
+    if (r && r->ctx->backend_ships) n = kiln_rdd_cached_partitions(r);
     if (partitions) *partitions = n;
     if (memory_bytes) *memory_bytes = mem;
     if (on_disk) *on_disk = (int)disk;
@@ -191,3 +179,32 @@ void kiln_rdd_storage(const kiln_rdd *r, int *partitions, int64_t *memory_bytes,
 int kiln_rdd_num_partitions(const kiln_rdd *r) { return r ? r->nparts : 0; }
 int kiln_rdd_id(const kiln_rdd *r) { return r ? r->id : -1; }
 kiln_context *kiln_rdd_context(const kiln_rdd *r) { return r ? r->ctx : NULL; }
+
+/* ---- The graph, as the cluster sees it (engine.h) ------------------------------ */
+
+int dep_id(const shuffle_dep *d) { return d->id; }
+kiln_rdd *dep_parent(const shuffle_dep *d) { return d->parent; }
+int dep_maps(const shuffle_dep *d) { return d->parent ? d->parent->nparts : 0; }
+int dep_reduces(const shuffle_dep *d) { return d->nreduce; }
+kiln_storage_level rdd_storage_level(const kiln_rdd *r) { return r->storage; }
+
+kiln_rdd *rdd_narrow_parent(const kiln_rdd *r)
+{
+    return r->nparents == 1 && r->ndeps == 0 ? r->parents[0] : NULL;
+}
+
+static int walk_stage(const kiln_rdd *r, int (*fn)(void *arg, int shuffle, int rdd), void *arg,
+                      int depth)
+{
+    if (depth > 10000) return kiln_set_error(KILN_EINVAL, "lineage too deep");
+    int rc = r->storage != KILN_STORAGE_NONE ? fn(arg, -1, r->id) : KILN_OK;
+    for (int i = 0; i < r->ndeps && rc == KILN_OK; i++) rc = fn(arg, r->deps[i]->id, -1);
+    for (int i = 0; i < r->nparents && rc == KILN_OK; i++)
+        rc = walk_stage(r->parents[i], fn, arg, depth + 1);
+    return rc;
+}
+
+int rdd_walk_stage(const kiln_rdd *r, int (*fn)(void *arg, int shuffle, int rdd), void *arg)
+{
+    return walk_stage(r, fn, arg, 0);
+}

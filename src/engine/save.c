@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 #include "io/io.h"
 
 static int write_part(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)

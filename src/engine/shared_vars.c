@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 
 int64_t kiln_broadcast_new(kiln_context *ctx, const kiln_value *v)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 
 shuffle_dep *dep_new(kiln_rdd *parent, int nreduce, dep_part part)
 {

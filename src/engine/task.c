@@ -1,41 +1,13 @@
 /*
  * engine/task.c - what user functions see of a running task: its arena,
- * failure reporting, the emit/pull helpers, and the small growable value
- * array the operators share.
+ * failure reporting, the emit/pull helpers.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine.h"
-
-int val_vec_grow(val_vec *vv)
-{
-    size_t cap = vv->cap ? vv->cap * 2 : 64;
-    kiln_value *nv = realloc(vv->v, cap * sizeof *nv);
-    if (!nv) return KILN_ENOMEM;
-    vv->v = nv;
-    vv->cap = cap;
-    return KILN_OK;
-}
-
-int grow_for_one(void **items, size_t n, size_t *cap, size_t elem, size_t first)
-{
-    if (n < *cap) return KILN_OK;
-    size_t ncap = *cap ? *cap * 2 : first;
-    void *p = realloc(*items, ncap * elem);
-    if (!p) return KILN_ENOMEM;
-    *items = p;
-    *cap = ncap;
-    return KILN_OK;
-}
-
-void val_vec_release(val_vec *vv)
-{
-    free(vv->v);
-    *vv = (val_vec){0};
-}
+#include "engine/engine_int.h"
 
 static int task_verror(kiln_task *t, int err, const char *fmt, va_list ap)
 {

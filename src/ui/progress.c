@@ -1,33 +1,100 @@
 /*
- * ui/progress.c - the console progress bar Spark users know, drawn on stderr
- * by the driver while a stage runs (the scheduler calls it only when stderr
- * is a terminal and the stage has run for over half a second):
- *   [Stage 3:=======>                    (12 + 2) / 40]
+ * ui/progress.c - the console progress bar (ui.h), drawn from the events of
+ * the stages and tasks of a context, which arrive on scheduler and task
+ * threads: the bar's state is under its own lock.
  */
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/engine.h"
+#include "ui/ui.h"
 
 #define BAR_WIDTH 40
+#define SHOW_AFTER 0.5    /* seconds a stage runs before the bar appears */
+#define REDRAW_EVERY 0.1  /* seconds between redraws */
 
-void progress_update(int stage, int done, int running, int total, double started)
+struct progress_bar {
+    pthread_mutex_t lock;
+    int stage; /* the stage shown, -1: none */
+    int total, done, running;
+    double started, drawn;
+    bool shown;
+};
+
+progress_bar *progress_bar_new(void)
+{
+    progress_bar *b = calloc(1, sizeof *b);
+    if (!b) return NULL;
+    pthread_mutex_init(&b->lock, NULL);
+    b->stage = -1;
+    return b;
+}
+
+void progress_bar_free(void *arg)
+{
+    progress_bar *b = arg;
+    if (!b) return;
+    pthread_mutex_destroy(&b->lock);
+    free(b);
+}
+
+static void draw(const progress_bar *b)
 {
     char line[256], bar[BAR_WIDTH + 1];
-    int filled = total > 0 ? (int)((long)done * BAR_WIDTH / total) : 0;
+    int done = b->done < b->total ? b->done : b->total;
+    int filled = b->total > 0 ? (int)((long)done * BAR_WIDTH / b->total) : 0;
     for (int i = 0; i < BAR_WIDTH; i++) bar[i] = i < filled ? '=' : i == filled ? '>' : ' ';
     bar[BAR_WIDTH] = 0;
-    int n = snprintf(line, sizeof line, "\r[Stage %d:%s(%d + %d) / %d]", stage, bar, done, running,
-                     total);
+    int n = snprintf(line, sizeof line, "\r[Stage %d:%s(%d + %d) / %d]", b->stage, bar, done,
+                     b->running, b->total);
     if (n > 0) (void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
-void progress_clear(void)
+static void clear(void)
 {
     char line[128];
     memset(line, ' ', sizeof line);
     line[0] = '\r';
     line[sizeof line - 1] = '\r';
     (void)!write(2, line, sizeof line);
+}
+
+void progress_bar_listen(void *arg, const engine_event *e)
+{
+    progress_bar *b = arg;
+    pthread_mutex_lock(&b->lock);
+    switch (e->kind) {
+    case EV_STAGE_START:
+        b->stage = e->stage;
+        b->total = e->tasks;
+        b->done = b->running = 0;
+        b->started = e->time;
+        b->drawn = 0;
+        break;
+    case EV_TASK_START:
+        if (e->stage == b->stage) b->running++;
+        break;
+    case EV_TASK_END:
+        if (e->stage == b->stage) {
+            if (b->running > 0) b->running--;
+            if (e->rc == KILN_OK) b->done++;
+        }
+        break;
+    case EV_STAGE_END:
+        if (b->shown) clear();
+        b->shown = false;
+        b->stage = -1;
+        break;
+    default:
+        break;
+    }
+    if (b->stage >= 0 && (e->kind == EV_TASK_START || e->kind == EV_TASK_END) &&
+        e->time - b->started > SHOW_AFTER && e->time - b->drawn >= REDRAW_EVERY) {
+        draw(b);
+        b->drawn = e->time;
+        b->shown = true;
+    }
+    pthread_mutex_unlock(&b->lock);
 }

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 
 typedef struct pairs {
     int n;

@@ -21,7 +21,7 @@
 #include "cluster/cluster.h"
 #include "cluster/driver.h"
 #include "net/net.h"
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 #include "kt.h"
 #include "kt_fns.h"
 #include "shuffle/shuffle.h"
@@ -114,7 +114,7 @@ static void *kill_one(void *arg)
     killer *k = arg;
     nanosleep(&(struct timespec){k->delay_ms / 1000, (k->delay_ms % 1000) * 1000000L}, NULL);
     int pids[8];
-    int n = cluster_executor_pids(k->ctx->cluster, pids, 8);
+    int n = cluster_executor_pids(cluster_of(k->ctx), pids, 8);
     if (n > 1) kill(pids[1], SIGKILL);
     return NULL;
 }
@@ -148,7 +148,7 @@ static void *stop_one(void *arg)
     stopper *s = arg;
     nanosleep(&(struct timespec){0, 100 * 1000000L}, NULL);
     int pids[8];
-    if (cluster_executor_pids(s->ctx->cluster, pids, 8) > 1) s->pid = pids[1];
+    if (cluster_executor_pids(cluster_of(s->ctx), pids, 8) > 1) s->pid = pids[1];
     kill(s->pid, SIGSTOP);
     nanosleep(&(struct timespec){3, 0}, NULL);
     kill(s->pid, SIGCONT);
@@ -208,7 +208,7 @@ static void *kill_when(void *arg)
         nanosleep(&(struct timespec){0, 1000 * 1000}, NULL);
     }
     int pids[8];
-    if (cluster_executor_pids(k->ctx->cluster, pids, 8) > 1) kill(pids[1], SIGKILL);
+    if (cluster_executor_pids(cluster_of(k->ctx), pids, 8) > 1) kill(pids[1], SIGKILL);
     return NULL;
 }
 
@@ -292,7 +292,7 @@ static void foreach_take_and_top_run_on_executors(void **state)
     char mine[4200];
     snprintf(mine, sizeof mine, "%s/%d", dir, (int)getpid());
     assert_int_equal(access(mine, F_OK), -1); /* not run in the driver */
-    int pids[2], n = cluster_executor_pids(cl->cluster, pids, 2), found = 0;
+    int pids[2], n = cluster_executor_pids(cluster_of(cl), pids, 2), found = 0;
     for (int i = 0; i < n; i++) {
         snprintf(mine, sizeof mine, "%s/%d", dir, pids[i]);
         found += access(mine, F_OK) == 0;
@@ -336,7 +336,7 @@ static void listeners_refuse_a_wrong_secret(void **state)
     (void)state;
     kiln_arena *a = kiln_arena_new();
     kiln_context *cl = kt_context_new("local-cluster[2,1,256]"), *local = kt_context_new("local[2]");
-    kiln_cluster *c = cl->cluster;
+    kiln_cluster *c = cluster_of(cl);
     refused("127.0.0.1", c->port);
     assert_int_equal((int)c->nexecs, 2);
     for (size_t i = 0; i < c->nexecs; i++) refused(c->execs[i].block_host, c->execs[i].block_port);
@@ -363,7 +363,7 @@ static void tls_when_asked(void **state)
     kiln_context *cl = NULL, *local = kt_context_new("local[2]");
     KT_OK(kiln_context_new(conf, &cl));
     kiln_conf_free(conf);
-    kiln_cluster *c = cl->cluster;
+    kiln_cluster *c = cluster_of(cl);
     for (size_t i = 0; i < c->nslots; i++) assert_true(net_tls_active(c->slots[i]->fd));
     const char *hosts[2] = {"127.0.0.1", c->execs[0].block_host};
     int ports[2] = {c->port, c->execs[0].block_port};

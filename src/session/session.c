@@ -1,0 +1,79 @@
+/*
+ * session/session.c - kiln_init and kiln_context_new (session.h): the
+ * context is made by the engine (ctx_new, ctx_start); this file decides
+ * where its tasks run.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "cluster/cluster.h"
+#include "engine/engine.h"
+#include "session/session.h"
+#include "ui/ui.h"
+
+int kiln_init(int *argc, char ***argv)
+{
+    /* A process started as an executor of a cluster serves tasks and never
+     * returns from here. */
+    cluster_executor_main_if_asked();
+    return conf_take_flags(argc, argv);
+}
+
+/* kiln.ui.showConsoleProgress (default true): the progress bar on stderr
+ * when it is a terminal. */
+static int attach_progress(kiln_context *c)
+{
+    const char *v = kiln_conf_get(ctx_conf(c), "kiln.ui.showConsoleProgress");
+    bool show = true;
+    if (v && parse_bool(v, &show))
+        return kiln_set_error(KILN_ECONF,
+                              "kiln.ui.showConsoleProgress: expected true or false, got '%s'", v);
+    if (!show || !isatty(2)) return KILN_OK;
+    progress_bar *bar = progress_bar_new();
+    if (!bar) return KILN_ENOMEM;
+    int rc = events_subscribe(c, progress_bar_listen, bar, progress_bar_free);
+    if (rc) progress_bar_free(bar);
+    return rc;
+}
+
+int kiln_context_new(const kiln_conf *conf, kiln_context **out)
+{
+    *out = NULL;
+    kiln_init(NULL, NULL);
+    kiln_conf *resolved = NULL;
+    int rc = conf_resolve(conf, &resolved);
+    if (rc) return rc;
+    const char *master = kiln_conf_get(resolved, "kiln.master");
+    if (!master) {
+        master = "local[*]";
+        if ((rc = kiln_conf_set(resolved, "kiln.master", master))) {
+            kiln_conf_free(resolved);
+            return rc;
+        }
+    }
+    master_spec m;
+    if ((rc = master_parse(master, &m))) {
+        kiln_conf_free(resolved);
+        return rc;
+    }
+    kiln_context *c = NULL;
+    if ((rc = ctx_new(resolved, &c))) return rc;
+    master = kiln_conf_get(ctx_conf(c), "kiln.master");
+    task_backend *backend = NULL;
+    if (m.kind == MASTER_LOCAL_CLUSTER) {
+        rc = cluster_start(c, m.executors, m.executor_cores, m.executor_mb, &backend);
+    } else if (m.kind == MASTER_STANDALONE) {
+        /* One driver thread per executor slot, as many as connect. */
+        rc = cluster_start_standalone(c, master, &backend);
+        if (!rc) m.cores = backend->ops->cores(backend);
+    }
+    if (!rc) rc = ctx_start(c, backend, m.cores, m.attempts);
+    if (!rc) rc = attach_progress(c);
+    if (rc) {
+        kiln_context_free(c);
+        return rc;
+    }
+    *out = c;
+    return KILN_OK;
+}
