@@ -19,7 +19,7 @@ int task_run_here(kiln_task *t, kiln_rdd *rdd, shuffle_dep *dep, part_result_fn 
     if (!it) {
         rc = t->error ? KILN_EJOB : task_error(t, KILN_ENOMEM, "out of memory");
     } else {
-        rc = dep ? job_write_map_output(t, dep, it, t->partition) : fn(t, it, result, arg);
+        rc = dep ? map_output_write(t, dep, it, t->partition) : fn(t, it, result, arg);
         it->close(it);
     }
     if (rc && !t->error) task_error(t, rc, "%s", kiln_strerror(rc));

@@ -213,8 +213,8 @@ struct shuffle_dep {
 };
 
 /* The map side of a shuffle for one task: partitions (and combines) the
- * records of it into map output `map` of d (job.c; task_run_here calls it). */
-int job_write_map_output(kiln_task *t, shuffle_dep *d, eng_iter *it, int map);
+ * records of it into map output `map` of d (shuffle_write.c; task_run_here calls it). */
+int map_output_write(kiln_task *t, shuffle_dep *d, eng_iter *it, int map);
 
 /* Creates a shuffle dependency owned by the context. */
 shuffle_dep *dep_new(kiln_rdd *parent, int nreduce, dep_part part);

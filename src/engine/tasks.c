@@ -1,0 +1,288 @@
+/*
+ * engine/tasks.c - the task scheduler of a stage: attempts queued on the
+ * context's pool, each run through the context's task backend; results
+ * and accumulator updates applied once per partition, by the first attempt
+ * to succeed; failures retried up to the context's attempts; lost map
+ * outputs noted for the DAG scheduler (dag.c); with kiln.speculation, the
+ * guard that keeps a losing attempt out of the caller's code.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/scheduler_int.h"
+
+static void run_task(void *arg);
+
+int task_submit(stage_run *s, int index, bool speculative)
+{
+    task_ref *tr = malloc(sizeof *tr);
+    if (!tr) return KILN_ENOMEM;
+    *tr = (task_ref){.s = s, .index = index, .attempt = s->ts[index].next_attempt,
+                     .speculative = speculative};
+    s->outstanding++;
+    int rc = pool_submit(s->ctx->pool, run_task, tr);
+    if (rc) {
+        s->outstanding--;
+        free(tr);
+    } else {
+        s->ts[index].next_attempt++;
+        s->ts[index].live++;
+    }
+    return rc;
+}
+
+static void merge_accumulators(kiln_context *ctx, kiln_task *t)
+{
+    pthread_mutex_lock(&ctx->lock);
+    for (size_t i = 0; i < t->naccs; i++) {
+        int64_t id = t->accs[i].id;
+        if (id < 1 || (size_t)id > ctx->naccs) continue;
+        kiln_value *tot = &ctx->accs[id - 1].total;
+        kiln_value d = t->accs[i].delta;
+        if (tot->type == KILN_INT)
+            tot->u.i += d.type == KILN_INT ? d.u.i : (int64_t)d.u.d;
+        else
+            tot->u.d += d.type == KILN_INT ? (double)d.u.i : d.u.d;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+}
+
+/* Notes a map output a task could not fetch; caller holds s->lock. */
+static void note_lost(stage_run *s, int shuffle, int map)
+{
+    for (size_t i = 0; i < s->nlost; i++)
+        if (s->lost[i][0] == shuffle && s->lost[i][1] == map) return;
+    if (grow_for_one((void **)&s->lost, s->nlost, &s->cap_lost, sizeof *s->lost, 4) == KILN_OK) {
+        s->lost[s->nlost][0] = shuffle;
+        s->lost[s->nlost++][1] = map;
+    }
+}
+
+/* ---- Attempts that may lose a race ------------------------------------------ */
+
+/* With speculation, a result stage's fn runs behind this guard. While an
+ * attempt runs the caller's fn (and may read its arg) it counts in
+ * s->in_caller; it leaves that count while it pulls records from the RDD
+ * (which reads only what the context owns: in local mode, a straggler waits
+ * there). run_tasks returns only once every partition has finished and no
+ * attempt is in the caller's code, and an attempt whose partition has
+ * finished never enters it again: its next pull fails. */
+typedef struct attempt_guard {
+    eng_iter it; /* what fn pulls from: inner, checked */
+    eng_iter *inner;
+    stage_run *s;
+    int index;
+    bool in_caller, cancelled;
+} attempt_guard;
+
+/* Leaves or enters the caller's code; false (and cancelled) when the
+ * partition has finished meanwhile. */
+static bool guard_enter(attempt_guard *g, bool enter)
+{
+    stage_run *s = g->s;
+    pthread_mutex_lock(&s->lock);
+    if (g->in_caller && !enter) {
+        g->in_caller = false;
+        if (--s->in_caller == 0) pthread_cond_broadcast(&s->cond);
+    } else if (enter && !g->in_caller) {
+        if (s->finished[g->index]) {
+            g->cancelled = true;
+        } else {
+            g->in_caller = true;
+            s->in_caller++;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return !g->cancelled;
+}
+
+static int cancelled(kiln_task *t)
+{
+    return task_error(t, KILN_ESTATE, "attempt %d of partition %d cancelled: another attempt "
+                      "finished it", t->attempt, t->partition);
+}
+
+static int guard_next(eng_iter *it, kiln_task *t, const kiln_value **vals, size_t *n)
+{
+    attempt_guard *g = (attempt_guard *)it;
+    guard_enter(g, false);
+    int rc = g->inner->next(g->inner, t, vals, n);
+    if (!guard_enter(g, true)) return cancelled(t);
+    return rc;
+}
+
+static void guard_close(eng_iter *it) { (void)it; }
+
+static int guard_fn(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
+{
+    attempt_guard *g = arg;
+    g->inner = it;
+    if (!guard_enter(g, true)) return cancelled(t);
+    int rc = g->s->fn(t, &g->it, out, g->s->arg);
+    guard_enter(g, false);
+    return rc;
+}
+
+void stage_free(stage_run *s)
+{
+    free(s->fail_msg);
+    free(s->finished);
+    free(s->ts);
+    free(s->lost);
+    free((void *)s->ship_copy.wire);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->cond);
+    free(s);
+}
+
+/* Records a failed attempt: reruns the task unless another attempt of it
+ * still runs (that one may yet succeed) or it has failed max_attempts times.
+ * Caller holds s->lock. */
+static void task_failed(stage_run *s, kiln_task *t, int index, int rc)
+{
+    task_state *ts = &s->ts[index];
+    LOG(LOG_WARN, "scheduler", "lost task %d.%d in stage %d: %s", t->partition, t->attempt,
+        s->stage, t->error);
+    ts->failures++;
+    if (ts->live > 0) {
+        LOG(LOG_INFO, "scheduler", "task %d in stage %d has another attempt running",
+            t->partition, s->stage);
+        return;
+    }
+    if (ts->failures < s->ctx->max_attempts) {
+        if (task_submit(s, index, false) == KILN_OK) return;
+    }
+    s->failed = true;
+    s->fail_msg = t->error;
+    t->error = NULL;
+    s->fail_part = t->partition;
+    s->fail_attempt = t->attempt;
+    s->fail_rc = rc < 0 ? rc : KILN_EUSER;
+}
+
+static void run_task(void *arg)
+{
+    task_ref *tr = arg;
+    stage_run *s = tr->s;
+    int index = tr->index, attempt = tr->attempt;
+    bool speculative = tr->speculative;
+    free(tr);
+
+    double started = now_seconds();
+    pthread_mutex_lock(&s->lock);
+    bool skip = s->failed || s->finished[index];
+    int partition = s->parts ? s->parts[index] : -1; /* caller's: read while it waits */
+    if (!skip) {
+        s->running++;
+        if (s->ts[index].started == 0) s->ts[index].started = started;
+    }
+    pthread_mutex_unlock(&s->lock);
+
+    kiln_task t = {.ctx = s->ctx, .job = s->job, .stage = s->stage, .partition = partition,
+                   .attempt = attempt, .fetch_shuffle = -1, .fetch_map = -1};
+    kiln_buf result;
+    kiln_buf_init(&result);
+    int rc = KILN_OK;
+    attempt_guard g = {.it = {guard_next, guard_close}, .s = s, .index = index};
+    /* Only a result stage runs code of the caller's; map stages need no guard. */
+    part_result_fn fn = s->spec && !s->dep ? guard_fn : s->fn;
+    void *fn_arg = s->spec && !s->dep ? (void *)&g : s->arg;
+    if (!skip) {
+        atomic_fetch_add(&s->ctx->task_attempts, 1);
+        if (events_wanted(s->ctx))
+            events_post(s->ctx, &(engine_event){.kind = EV_TASK_START, .job = s->job,
+                                                .stage = s->stage, .partition = partition,
+                                                .attempt = attempt, .speculative = speculative});
+        task_backend *b = s->ctx->backend;
+        rc = b->ops->run_task(b, &t, s->rdd, s->dep, fn, fn_arg, s->ship, &result);
+        if (rc && !t.error) task_error(&t, rc, "%s", kiln_strerror(rc));
+        if (rc && !g.cancelled) atomic_fetch_add(&s->ctx->failed_attempts, 1);
+    }
+
+    if (!skip && events_wanted(s->ctx))
+        events_post(s->ctx, &(engine_event){.kind = EV_TASK_END, .job = s->job, .stage = s->stage,
+                                            .partition = partition, .attempt = attempt,
+                                            .speculative = speculative, .rc = rc,
+                                            .message = t.error,
+                                            .duration = now_seconds() - started,
+                                            .result_bytes = (int64_t)result.len});
+    pthread_mutex_lock(&s->lock);
+    task_state *ts = &s->ts[index];
+    ts->live--;
+    if (!skip) {
+        s->running--;
+        if (ts->live == 0) ts->started = 0;
+        if (s->finished[index] || s->failed) {
+            /* The partition is done (this attempt lost the race) or the stage
+             * has failed: nothing of this attempt counts. */
+            if (!s->failed)
+                LOG(LOG_DEBUG, "scheduler", "task %d.%d in stage %d lost the race (%s)",
+                    t.partition, attempt, s->stage, rc ? "failed" : "succeeded");
+        } else if (rc == KILN_OK) {
+            s->finished[index] = true;
+            s->done++;
+            ts->duration = now_seconds() - started;
+            if (speculative) atomic_fetch_add(&s->ctx->speculative_wins, 1);
+            merge_accumulators(s->ctx, &t);
+            if (s->results) {
+                kiln_buf_release(&s->results[index]);
+                s->results[index] = result;
+                kiln_buf_init(&result);
+            }
+        } else if (t.fetch_map >= 0) {
+            /* Not a task failure: the task reruns once the lost map output
+             * has been recomputed (job_run's recovery loop). */
+            LOG(LOG_WARN, "scheduler", "task %d.%d in stage %d: %s", t.partition, attempt,
+                s->stage, t.error);
+            note_lost(s, t.fetch_shuffle, t.fetch_map);
+        } else {
+            task_failed(s, &t, index, rc);
+        }
+    }
+    bool last = --s->outstanding == 0 && s->abandoned;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    if (last) stage_free(s);
+    kiln_buf_release(&result);
+    free(t.error);
+    free(t.accs);
+}
+
+/* Runs every unfinished task of the stage once (with retries on failure)
+ * until all are done, one fails for good, or some lost map outputs. With
+ * speculation it also copies stragglers, and returns as soon as every
+ * partition has finished, leaving the losing attempts to end on their own. */
+void run_tasks(stage_run *s)
+{
+    kiln_context *ctx = s->ctx;
+    double started = now_seconds();
+    double *durations = s->spec ? malloc(sizeof(double) * ((size_t)s->ntasks + 1)) : NULL;
+    long wait_ns = 100 * 1000000L;
+    if (s->spec && ctx->spec_interval < 0.1) wait_ns = (long)(ctx->spec_interval * 1e9);
+    if (wait_ns < 1000000L) wait_ns = 1000000L;
+    double next_check = started + ctx->spec_interval;
+
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < s->ntasks && !s->failed; i++)
+        if (!s->finished[i] && task_submit(s, i, false)) s->failed = true;
+    while (s->outstanding > 0) {
+        if (s->spec && !s->failed && s->done == s->ntasks && s->in_caller == 0) break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += wait_ns;
+        while (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+        double now = now_seconds();
+        if (durations && !s->failed && now >= next_check) {
+            speculate(s, durations);
+            next_check = now + ctx->spec_interval;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    free(durations);
+}
