@@ -165,6 +165,7 @@ static int setup(executor *ex)
     if (!rc) rc = kiln_conf_set(conf, "kiln.master", master);
     if (!rc) rc = kiln_conf_set(conf, "kiln.executor.memory", mem);
     if (!rc) rc = kiln_conf_set(conf, "kiln.ui.showConsoleProgress", "false");
+    conf_set_quiet(true); /* the driver has warned about its settings already */
     if (!rc) rc = kiln_context_new(conf, &ex->ctx);
     kiln_conf_free(conf);
     if (rc) return rc;

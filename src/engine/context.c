@@ -151,7 +151,7 @@ int kiln_context_new(const kiln_conf *conf, kiln_context **out)
     const char *master = kiln_conf_get(c->conf, "kiln.master");
     if (!master) {
         master = "local[*]";
-        if ((rc = kiln_conf_set(c->conf, "kiln.master", master))) goto fail;
+        if ((rc = conf_set_from(c->conf, "kiln.master", master, CONF_SRC_DEFAULT))) goto fail;
     }
     int execs = 0, exec_cores = 0, exec_mb = 0;
     int is_cluster = cluster_parse_master(master, &execs, &exec_cores, &exec_mb);

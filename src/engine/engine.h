@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 
 #include "base/base.h"
+#include "base/conf.h"
 #include "kiln.h"
 #include "shuffle/shuffle.h"
 
@@ -209,13 +210,6 @@ struct kiln_context {
     eng_iter *(*remote_block)(kiln_context *ctx, kiln_rdd *r, int part, kiln_task *t);
     void (*block_cached)(kiln_context *ctx, int rdd, int part);
 };
-
-/* Builds the effective configuration: $KILN_MASTER, then the defaults file,
- * then kiln_init's flags, then code (later ones override). Returns owned. */
-int conf_resolve(const kiln_conf *code, kiln_conf **out);
-/* The settings of c, for handing them to executors. */
-size_t conf_size(const kiln_conf *c);
-void conf_at(const kiln_conf *c, size_t i, const char **key, const char **value);
 
 /* ---- Memory budget (engine/memory.c) -------------------------------------- */
 
