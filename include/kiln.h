@@ -49,15 +49,19 @@ int kiln_conf_set(kiln_conf *conf, const char *key, const char *value);
 const char *kiln_conf_get(const kiln_conf *conf, const char *key);
 
 /* Creates a context. conf (borrowed, may be NULL) ranks above --master and
- * --conf flags, which rank above conf/kiln-defaults.conf (or
- * $KILN_CONF_DIR/kiln-defaults.conf), which ranks above $KILN_MASTER.
+ * --conf flags, which rank above $KILN_SUBMIT_CONF, then the defaults file
+ * ($KILN_CONF_DIR/kiln-defaults.conf, else the installation's
+ * etc/kiln/kiln-defaults.conf), then $KILN_MASTER. Unknown kiln.* keys are
+ * logged as warnings with the nearest known key; spark.* names of kiln's
+ * keys are read as them (`kiln conf --keys` lists the keys).
  * Keys: kiln.master = local | local[N] | local[*] | local[N,F] (F attempts
  * per task, default 1 in local mode as Spark), kiln.default.parallelism,
  * kiln.app.name, kiln.ui.showConsoleProgress (true/false),
  * kiln.executor.memory (default 1g; each of the N task threads may hold
  * 1/N of it before spilling), kiln.local.dir (scratch files),
  * kiln.shuffle.compress.codec (lz4, zstd, none).
- * Returns KILN_OK or KILN_ECONF with a message naming the key. */
+ * Returns KILN_OK or KILN_ECONF with a message naming the key, the value
+ * and where it came from (code, a flag, a file and line...). */
 int kiln_context_new(const kiln_conf *conf, kiln_context **out);
 /* Frees the context and every RDD, broadcast and accumulator it owns
  * (NULL is ignored). */

@@ -1,7 +1,8 @@
 /*
  * base/base.h - the base layer's interface for the rest of kiln: logging,
  * configuration files, size and number parsing, portable random numbers,
- * monotonic time. (Values, arenas, encoding and errors are public: see
+ * monotonic time. (The configuration object, its layers and the table of
+ * known keys are in base/conf.h.) (Values, arenas, encoding and errors are public: see
  * include/kiln/value.h and include/kiln/error.h.)
  */
 #ifndef KILN_BASE_H
@@ -37,6 +38,9 @@ int buf_appendf(kiln_buf *b, const char *fmt, ...) __attribute__((format(printf,
  * line gives KILN_ECONF naming file and line. */
 int conf_parse_file(const char *path, int (*fn)(void *arg, const char *k, const char *v),
                     void *arg);
+/* The same, telling fn each pair's line number (from 1). */
+int conf_parse_file_lines(const char *path,
+                          int (*fn)(void *arg, const char *k, const char *v, int line), void *arg);
 /* "512m", "4g", "1024k", "100" (bytes), case-insensitive, b/k/m/g/t suffix. */
 int parse_size(const char *s, int64_t *out);
 /* A whole decimal int64 (no trailing junk). */

@@ -1,6 +1,6 @@
 /*
  * base/conf_file.c - reading Spark-style properties files
- * (conf/kiln-defaults.conf) and parsing the typed values found in them:
+ * (kiln-defaults.conf, see conf.c) and parsing the typed values found in them:
  * sizes ("512m"), integers and booleans. Every error message quotes the
  * offending text, and for files names the file and line, so the user can
  * find and fix it.
@@ -56,16 +56,17 @@ static int split_line(char *line, char **key, char **value)
     return 1;
 }
 
-/* Reads the properties file at path (borrowed) and calls fn(arg, key, value)
- * for each pair in file order; key and value are borrowed for the call only.
- * Lines are "key value", "key=value" or "key = value"; leading and trailing
- * blanks are dropped, lines starting with '#' and blank lines are skipped,
- * and "key=" gives an empty value. Returns KILN_OK; fn's first nonzero
- * result (stopping there); KILN_ENOENT when the file does not exist; KILN_EIO
- * when it cannot be read; or KILN_ECONF, with "path:line: ..." in the
- * message, for a line with no key or a key with no value. */
-int conf_parse_file(const char *path, int (*fn)(void *arg, const char *k, const char *v),
-                    void *arg)
+/* Reads the properties file at path (borrowed) and calls fn(arg, key, value,
+ * line) for each pair in file order; key and value are borrowed for the
+ * call only, line counts from 1. Lines are "key value", "key=value" or
+ * "key = value"; leading and trailing blanks are dropped, lines starting
+ * with '#' and blank lines are skipped, and "key=" gives an empty value.
+ * Returns KILN_OK; fn's first nonzero result (stopping there); KILN_ENOENT
+ * when the file does not exist; KILN_EIO when it cannot be read; or
+ * KILN_ECONF, with "path:line: ..." in the message, for a line with no key
+ * or a key with no value. */
+int conf_parse_file_lines(const char *path,
+                          int (*fn)(void *arg, const char *k, const char *v, int line), void *arg)
 {
     FILE *f = fopen(path, "r");
     if (f == NULL) {
@@ -86,7 +87,7 @@ int conf_parse_file(const char *path, int (*fn)(void *arg, const char *k, const 
                                 "or 'key=value')", path, lineno, line);
             break;
         }
-        if (kind > 0 && (rc = fn(arg, k, v)) != 0)
+        if (kind > 0 && (rc = fn(arg, k, v, lineno)) != 0)
             break;
     }
     if (rc == KILN_OK && ferror(f))
@@ -95,6 +96,26 @@ int conf_parse_file(const char *path, int (*fn)(void *arg, const char *k, const 
     free(line);
     fclose(f);
     return rc;
+}
+
+typedef struct pair_fn {
+    int (*fn)(void *arg, const char *k, const char *v);
+    void *arg;
+} pair_fn;
+
+static int without_line(void *arg, const char *k, const char *v, int line)
+{
+    (void)line;
+    pair_fn *p = arg;
+    return p->fn(p->arg, k, v);
+}
+
+/* conf_parse_file_lines for a callback that needs no line numbers. */
+int conf_parse_file(const char *path, int (*fn)(void *arg, const char *k, const char *v),
+                    void *arg)
+{
+    pair_fn p = {fn, arg};
+    return conf_parse_file_lines(path, without_line, &p);
 }
 
 /* Parses a size in bytes: digits and an optional unit b, k, m, g or t (any

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "cli/conf_verb.h"
 #include "cluster/manager.h"
 
 #define DEFAULT_PORT 7077
@@ -437,6 +438,7 @@ int main(int argc, char **argv)
     if (strcmp(verb, "submit") == 0) return cmd_submit(n, rest);
     if (strcmp(verb, "secret") == 0) return cmd_secret(n, rest);
     if (strcmp(verb, "http-token") == 0) return cmd_http_token(n, rest);
+    if (strcmp(verb, "conf") == 0) return cmd_conf(n, rest);
     if (strcmp(verb, "help") == 0 || strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
         fputs(usage_text, stdout);
         return 0;

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "base/base.h"
+#include "base/conf.h"
 #include "cluster/app.h"
 #include "engine/engine.h"
 

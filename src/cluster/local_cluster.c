@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/conf.h"
 #include "cluster/app.h"
 #include "cluster/driver.h"
 

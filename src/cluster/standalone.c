@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/conf.h"
 #include "cluster/app.h"
 #include "cluster/driver.h"
 
@@ -95,8 +96,11 @@ int cluster_start_standalone(kiln_context *ctx, const char *master, task_backend
     uint32_t total = 0, per_exec = 0;
     int64_t memory = 1 << 30;
     const char *mem = kiln_conf_get(ctx_conf(ctx), "kiln.executor.memory");
+    /* conf_resolve has checked the form; executors on workers need 16m. */
     if (mem && (parse_size(mem, &memory) || memory < (16 << 20)))
-        rc = kiln_set_error(KILN_ECONF, "kiln.executor.memory: expected a size like 1g, got '%s'", mem);
+        rc = kiln_set_error(KILN_ECONF, "kiln.executor.memory: expected a size of at least 16m "
+                            "on a standalone cluster, got '%s' (%s)", mem,
+                            conf_source(ctx_conf(ctx), "kiln.executor.memory"));
     if (!rc) rc = conf_u32(ctx_conf(ctx), "kiln.cores.max", &total);
     if (!rc) rc = conf_u32(ctx_conf(ctx), "kiln.executor.cores", &per_exec);
     char host[NET_HOST_MAX];

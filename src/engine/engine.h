@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "base/base.h"
+#include "base/conf.h"
 #include "kiln.h"
 #include "shuffle/shuffle.h"
 
@@ -166,15 +167,6 @@ int ctx_broadcasts_encode(kiln_context *ctx, size_t from, kiln_buf *out, size_t 
  * fetched from other executors and the microseconds waited for them. */
 void ctx_note_lost_map_outputs(kiln_context *ctx, int64_t n);
 void ctx_note_remote_fetch(kiln_context *ctx, int64_t bytes, int64_t us);
-/* Builds the effective configuration: $KILN_MASTER, then the defaults file,
- * then kiln_init's flags, then code (later ones override). Returns owned. */
-int conf_resolve(const kiln_conf *code, kiln_conf **out);
-/* Takes --master M and --conf k=v (also --master=M, --conf=k=v) out of
- * argv into the process's flags, stopping at "--" (kiln_init). */
-int conf_take_flags(int *argc, char ***argv);
-/* The settings of c, for handing them to executors. */
-size_t conf_size(const kiln_conf *c);
-void conf_at(const kiln_conf *c, size_t i, const char **key, const char **value);
 
 /* ---- The RDD graph, as the cluster sees it ----------------------------------- */
 

@@ -4,9 +4,11 @@
  * where its tasks run.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "base/base.h"
+#include "base/conf.h"
 #include "cluster/cluster.h"
 #include "engine/engine.h"
 #include "session/session.h"
@@ -17,7 +19,33 @@ int kiln_init(int *argc, char ***argv)
     /* A process started as an executor of a cluster serves tasks and never
      * returns from here. */
     cluster_executor_main_if_asked();
-    return conf_take_flags(argc, argv);
+    if (!argc || !argv) return KILN_OK;
+    /* The options kiln owns go to base's process-wide flags, where every
+     * context's configuration is resolved (base/conf.c). */
+    char **av = *argv;
+    int out = 1, rc = KILN_OK;
+    for (int i = 1; i < *argc && rc == KILN_OK; i++) {
+        const char *a = av[i];
+        if (strcmp(a, "--") == 0) {
+            /* Everything after "--" belongs to the program. */
+            while (i < *argc) av[out++] = av[i++];
+            break;
+        } else if (strcmp(a, "--master") == 0 || strcmp(a, "--conf") == 0) {
+            if (i + 1 >= *argc) return kiln_set_error(KILN_ECONF, "%s needs a value", a);
+            rc = a[2] == 'm' ? conf_flags_set("kiln.master", av[i + 1], CONF_SRC_MASTER_FLAG)
+                             : conf_flags_parse(av[i + 1]);
+            i++;
+        } else if (strncmp(a, "--master=", 9) == 0) {
+            rc = conf_flags_set("kiln.master", a + 9, CONF_SRC_MASTER_FLAG);
+        } else if (strncmp(a, "--conf=", 7) == 0) {
+            rc = conf_flags_parse(a + 7);
+        } else {
+            av[out++] = av[i];
+        }
+    }
+    *argc = out;
+    av[out] = NULL;
+    return rc;
 }
 
 /* kiln.ui.showConsoleProgress (default true): the progress bar on stderr
@@ -47,7 +75,7 @@ int kiln_context_new(const kiln_conf *conf, kiln_context **out)
     const char *master = kiln_conf_get(resolved, "kiln.master");
     if (!master) {
         master = "local[*]";
-        if ((rc = kiln_conf_set(resolved, "kiln.master", master))) {
+        if ((rc = conf_set_from(resolved, "kiln.master", master, CONF_SRC_DEFAULT))) {
             kiln_conf_free(resolved);
             return rc;
         }

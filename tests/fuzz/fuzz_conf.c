@@ -1,8 +1,10 @@
 /*
  * fuzz_conf.c - libFuzzer target for the configuration parsers: the
- * properties-file parser (fed through a temporary file) and parse_size /
- * parse_int64 / parse_bool on the same text. Errors are fine; crashes,
- * leaks and out-of-bounds reads are not.
+ * properties-file parser (fed through a temporary file), parse_size /
+ * parse_int64 / parse_bool on the same text, and the text as the value of
+ * every known key (conf_check_value) and as a misspelt key
+ * (conf_nearest_key). Errors are fine; crashes, leaks and out-of-bounds
+ * reads are not.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "base/conf.h"
 
 static int count_pair(void *arg, const char *k, const char *v)
 {
@@ -43,6 +46,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)parse_size(text, &x);
     (void)parse_int64(text, &x);
     (void)parse_bool(text, &b);
+    for (size_t i = 0; i < conf_key_count(); i++)
+        (void)conf_check_value(conf_key_at(i), text, "fuzz");
+    (void)conf_nearest_key(text, false);
+    (void)conf_nearest_key(text, true);
     free(text);
     return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * test_context.c - where a context's settings come from: kiln.master parsing
  * (local, local[N], local[*], local[N,F] and bad forms), and the precedence
- * code > command-line flags > conf/kiln-defaults.conf > $KILN_MASTER.
+ * code > command-line flags > the defaults file ($KILN_CONF_DIR) >
+ * $KILN_MASTER (tests/unit/test_conf.c has the layers in detail).
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,0 +1,86 @@
+/*
+ * base/conf_keys.c - the table of every key kiln reads: type, default, range
+ * and one line of doc each. conf_resolve checks each known key's value
+ * against it once, so a reader elsewhere (engine/context.c, engine/memory.c,
+ * cluster/driver.c, cluster/standalone.c, net/tls.c...) never sees a value
+ * of the wrong form. A layer with settings of its own (SQL, Python, UI)
+ * registers its table with conf_register_keys at start-up instead of
+ * growing this one.
+ *
+ * When a reader's rule changes, change its entry here too: the entry must
+ * accept at least every value the reader accepts, and should refuse the
+ * ones it refuses.
+ */
+#include "base/conf.h"
+
+#define MS 1e-3 /* a bare duration counts milliseconds */
+#define S 1.0   /* ... seconds */
+#define MIB (1024.0 * 1024.0)
+#define MAX_CORES (1 << 20)
+
+const conf_key conf_base_keys[] = {
+    /* ---- Application and master (engine/context.c, cluster/) ---- */
+    {.name = "kiln.master", .type = CONF_MASTER, .dflt = "local[*]", .spark = "spark.master",
+     .doc = "where tasks run: local, local[N], local[*], local[N,F] (F attempts per task), "
+            "local-cluster[E,C,MB] or kiln://HOST:PORT"},
+    {.name = "kiln.app.name", .type = CONF_STRING, .spark = "spark.app.name",
+     .doc = "the application's name on a standalone cluster (default: the program's file name)"},
+    {.name = "kiln.default.parallelism", .type = CONF_INT, .min = 1, .max = MAX_CORES,
+     .spark = "spark.default.parallelism",
+     .doc = "partitions when an operation is not told (default: the number of cores)"},
+    {.name = "kiln.ui.showConsoleProgress", .type = CONF_BOOL, .dflt = "true",
+     .spark = "spark.ui.showConsoleProgress",
+     .doc = "the [Stage 3:===>   (12 + 2) / 40] bar on a terminal"},
+
+    /* ---- Memory, scratch files, shuffle (engine/) ---- */
+    {.name = "kiln.executor.memory", .type = CONF_SIZE, .dflt = "1g", .min = 1 * MIB,
+     .spark = "spark.executor.memory",
+     .doc = "the memory budget of an executor: half for cached partitions, half for running "
+            "tasks (at least 1m; 16m on a standalone cluster)"},
+    {.name = "kiln.local.dir", .type = CONF_STRING, .spark = "spark.local.dir",
+     .doc = "where scratch files (shuffle, spills) go, in a kiln-XXXXXX directory removed with "
+            "the context (default: $TMPDIR or /tmp)"},
+    {.name = "kiln.shuffle.compress.codec", .type = CONF_ENUM, .dflt = "lz4",
+     .choices = "lz4,zstd,none", .doc = "the compression of shuffle and spill blocks"},
+    {.name = "kiln.checkpoint.dir", .type = CONF_STRING, .spark = "spark.checkpoint.dir",
+     .doc = "where kiln_rdd_checkpoint writes (unset: checkpointing is an error)"},
+
+    /* ---- Speculation (engine/job.c) ---- */
+    {.name = "kiln.speculation", .type = CONF_BOOL, .dflt = "false", .spark = "spark.speculation",
+     .doc = "run a copy of straggling tasks; the first attempt to finish wins"},
+    {.name = "kiln.speculation.interval", .type = CONF_DURATION, .dflt = "100ms", .min = 0,
+     .unit = MS, .flags = CONF_OPEN_MIN, .spark = "spark.speculation.interval",
+     .doc = "how often stragglers are looked for (a bare number is milliseconds)"},
+    {.name = "kiln.speculation.multiplier", .type = CONF_DOUBLE, .dflt = "1.5", .min = 0,
+     .max = 1e6, .flags = CONF_OPEN_MIN, .spark = "spark.speculation.multiplier",
+     .doc = "a task is a straggler past this many times the stage's median task duration"},
+    {.name = "kiln.speculation.quantile", .type = CONF_DOUBLE, .dflt = "0.75", .min = 0, .max = 1,
+     .spark = "spark.speculation.quantile",
+     .doc = "the fraction of a stage's tasks that must have finished before any is copied"},
+    {.name = "kiln.speculation.minTaskRuntime", .type = CONF_DURATION, .dflt = "100ms", .min = 0,
+     .unit = MS, .spark = "spark.speculation.minTaskRuntime",
+     .doc = "a task is never copied before running this long (a bare number is milliseconds)"},
+
+    /* ---- Cluster mode (cluster/, net/) ---- */
+    {.name = "kiln.network.timeout", .type = CONF_DURATION, .dflt = "120s", .min = 0.1, .unit = S,
+     .spark = "spark.network.timeout",
+     .doc = "an executor silent this long is lost (a bare number is seconds; at least 100ms)"},
+    {.name = "kiln.authenticate.secret", .type = CONF_STRING, .flags = CONF_SECRET,
+     .spark = "spark.authenticate.secret",
+     .doc = "the cluster's shared secret, or file:PATH of a file holding it (default: "
+            "$KILN_SECRET_FILE)"},
+    {.name = "kiln.ssl.enabled", .type = CONF_BOOL, .dflt = "false", .spark = "spark.ssl.enabled",
+     .doc = "every connection of a cluster application in TLS"},
+    {.name = "kiln.cores.max", .type = CONF_INT, .min = 1, .max = MAX_CORES,
+     .spark = "spark.cores.max",
+     .doc = "cores of a standalone cluster the application may use (default: all)"},
+    {.name = "kiln.executor.cores", .type = CONF_INT, .min = 1, .max = MAX_CORES,
+     .spark = "spark.executor.cores",
+     .doc = "cores of each executor on a standalone cluster (default: a worker's free cores)"},
+    {.name = "kiln.driver.host", .type = CONF_STRING, .spark = "spark.driver.host",
+     .doc = "the address executors connect back to (default: the one that reaches the master)"},
+    {.name = "kiln.files", .type = CONF_STRING, .spark = "spark.files",
+     .doc = "comma-separated files every executor gets in its directory (kiln submit --files)"},
+};
+
+const size_t conf_base_key_count = sizeof conf_base_keys / sizeof conf_base_keys[0];
