@@ -21,8 +21,6 @@
 
 #include "engine/engine.h"
 
-#pragma GCC visibility push(hidden)
-
 /* Whether master names local-cluster (then parses E, C and MB) or a
  * standalone cluster (kiln://HOST:PORT). A malformed local-cluster is
  * KILN_ECONF. Returns 1 (local-cluster), 2 (standalone), 0 (another master)
@@ -100,7 +98,5 @@ typedef struct result_msg {
 int result_msg_write(kiln_buf *b, const result_msg *m);
 /* error is copied into errbuf (size bytes). */
 int result_msg_read(const uint8_t *p, size_t n, result_msg *m, char *errbuf, size_t size);
-
-#pragma GCC visibility pop
 
 #endif

@@ -13,8 +13,6 @@
 #include "cluster/cluster.h"
 #include "net/net.h"
 
-#pragma GCC visibility push(hidden)
-
 /* One task slot: a connection to an executor running one task at a time. */
 typedef struct slot {
     int fd;
@@ -76,7 +74,5 @@ int driver_new(kiln_context *ctx, const char *host, const uint8_t *secret, size_
 int driver_wait_slots(kiln_cluster *c, int want, int timeout_ms, bool (*gone)(kiln_cluster *c));
 /* Shuts every slot down (SHUTDOWN), stops listening, frees. */
 void driver_free(kiln_cluster *c);
-
-#pragma GCC visibility pop
 
 #endif
