@@ -1,9 +1,11 @@
 # kiln - convenience front end to CMake. `make` builds into build/,
-# `make test` runs the suite, `make asan` runs it under ASan+UBSan.
+# `make test` runs the suite, `make asan` runs it under ASan+UBSan,
+# `make install [PREFIX=/usr/local] [DESTDIR=]` installs (cmake/install.cmake).
 BUILD ?= build
 JOBS ?= $(shell nproc)
+PREFIX ?= /usr/local
 
-.PHONY: all test asan fuzz fuzz-smoke clean
+.PHONY: all test asan install fuzz fuzz-smoke clean
 
 all:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -11,6 +13,13 @@ all:
 
 test: all
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Configured for PREFIX, so that the programs look for their files there
+# (etc/kiln); DESTDIR stages the files under another root (packaging).
+install:
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(abspath $(PREFIX)) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
 
 asan:
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKILN_SANITIZE=ON >/dev/null

@@ -38,15 +38,15 @@ typedef struct kiln_rdd kiln_rdd;
 /* Call first in main. Removes the options kiln owns from argv (--master M,
  * --conf key=value, and their --opt=value forms) and remembers them; they
  * rank between code and the conf file. Returns KILN_OK or KILN_ECONF. */
-int kiln_init(int *argc, char ***argv);
+KILN_API int kiln_init(int *argc, char ***argv);
 
 /* Returns an owned, empty configuration (NULL when out of memory). */
-kiln_conf *kiln_conf_new(void);
-void kiln_conf_free(kiln_conf *conf);
+KILN_API kiln_conf *kiln_conf_new(void);
+KILN_API void kiln_conf_free(kiln_conf *conf);
 /* Copies key and value. Returns KILN_OK or KILN_ENOMEM. */
-int kiln_conf_set(kiln_conf *conf, const char *key, const char *value);
+KILN_API int kiln_conf_set(kiln_conf *conf, const char *key, const char *value);
 /* Returns borrowed value, valid until the key is set again, or NULL. */
-const char *kiln_conf_get(const kiln_conf *conf, const char *key);
+KILN_API const char *kiln_conf_get(const kiln_conf *conf, const char *key);
 
 /* Creates a context. conf (borrowed, may be NULL) ranks above --master and
  * --conf flags, which rank above $KILN_SUBMIT_CONF, then the defaults file
@@ -62,16 +62,16 @@ const char *kiln_conf_get(const kiln_conf *conf, const char *key);
  * kiln.shuffle.compress.codec (lz4, zstd, none).
  * Returns KILN_OK or KILN_ECONF with a message naming the key, the value
  * and where it came from (code, a flag, a file and line...). */
-int kiln_context_new(const kiln_conf *conf, kiln_context **out);
+KILN_API int kiln_context_new(const kiln_conf *conf, kiln_context **out);
 /* Frees the context and every RDD, broadcast and accumulator it owns
  * (NULL is ignored). */
-void kiln_context_free(kiln_context *ctx);
+KILN_API void kiln_context_free(kiln_context *ctx);
 /* Returns the effective value of key (borrowed, valid for the context's
  * life), or NULL. */
-const char *kiln_context_conf(const kiln_context *ctx, const char *key);
-int kiln_context_cores(const kiln_context *ctx);
-int kiln_context_default_parallelism(const kiln_context *ctx);
-int kiln_context_max_attempts(const kiln_context *ctx);
+KILN_API const char *kiln_context_conf(const kiln_context *ctx, const char *key);
+KILN_API int kiln_context_cores(const kiln_context *ctx);
+KILN_API int kiln_context_default_parallelism(const kiln_context *ctx);
+KILN_API int kiln_context_max_attempts(const kiln_context *ctx);
 
 /* What the context's jobs have done so far (as Spark's task metrics). */
 typedef struct kiln_metrics {
@@ -91,7 +91,7 @@ typedef struct kiln_metrics {
      * the memory that holds records, encodings and blocks. */
     int64_t tracked_bytes, tracked_peak;
 } kiln_metrics;
-void kiln_context_metrics(const kiln_context *ctx, kiln_metrics *out);
+KILN_API void kiln_context_metrics(const kiln_context *ctx, kiln_metrics *out);
 
 /* ---- User functions ------------------------------------------------------- */
 
@@ -122,33 +122,34 @@ typedef int (*kiln_partitioner_fn)(const kiln_value *key, int num_partitions, co
 
 /* The arena where a user function builds the values it returns or emits.
  * The engine chooses its lifetime (a batch, a hash table); never free it. */
-kiln_arena *kiln_task_arena(kiln_task *t);
+KILN_API kiln_arena *kiln_task_arena(kiln_task *t);
 /* Records a failure message for the current task; returns KILN_EUSER so a
  * function can `return kiln_task_fail(t, "bad line %d", n);`. */
-int kiln_task_fail(kiln_task *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int kiln_task_partition(const kiln_task *t);
-int kiln_task_attempt(const kiln_task *t); /* 0 for the first attempt */
-int kiln_task_stage(const kiln_task *t);
+KILN_API int kiln_task_fail(kiln_task *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+KILN_API int kiln_task_partition(const kiln_task *t);
+KILN_API int kiln_task_attempt(const kiln_task *t); /* 0 for the first attempt */
+KILN_API int kiln_task_stage(const kiln_task *t);
 
 /* Emits a value (shallow copy: its parts must live in the task arena or in
  * the input being processed). Returns KILN_OK or KILN_ENOMEM. */
-int kiln_emit(kiln_out *out, const kiln_value *v);
+KILN_API int kiln_emit(kiln_out *out, const kiln_value *v);
 /* Pulls the next value: returns 1 and sets *v (borrowed, valid until the next
  * call), 0 at the end, or a negative error (return it to the engine). */
-int kiln_in_next(kiln_in *in, const kiln_value **v);
+KILN_API int kiln_in_next(kiln_in *in, const kiln_value **v);
 
 /* Built-in functions (usable wherever their type fits). */
-int kiln_fn_add(kiln_task *t, const kiln_value *a, const kiln_value *b, kiln_value *out,
-                const void *env); /* ints stay ints; any double makes a double */
-int kiln_fn_split_whitespace(kiln_task *t, const kiln_value *in, kiln_out *out,
-                             const void *env); /* ASCII whitespace runs */
-int kiln_fn_pair_one(kiln_task *t, const kiln_value *in, kiln_value *out,
-                     const void *env); /* x -> (x, 1) */
-int kiln_fn_swap(kiln_task *t, const kiln_value *in, kiln_value *out,
-                 const void *env); /* (k, v) -> (v, k) */
-int kiln_fn_identity(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env);
-int kiln_fn_pair_to_tsv(kiln_task *t, const kiln_value *in, kiln_value *out,
-                        const void *env); /* (k, v) -> "k<TAB>v" */
+KILN_API int kiln_fn_add(kiln_task *t, const kiln_value *a, const kiln_value *b, kiln_value *out,
+                         const void *env); /* ints stay ints; any double makes a double */
+KILN_API int kiln_fn_split_whitespace(kiln_task *t, const kiln_value *in, kiln_out *out,
+                                      const void *env); /* ASCII whitespace runs */
+KILN_API int kiln_fn_pair_one(kiln_task *t, const kiln_value *in, kiln_value *out,
+                              const void *env); /* x -> (x, 1) */
+KILN_API int kiln_fn_swap(kiln_task *t, const kiln_value *in, kiln_value *out,
+                          const void *env); /* (k, v) -> (v, k) */
+KILN_API int kiln_fn_identity(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env);
+KILN_API int kiln_fn_pair_to_tsv(kiln_task *t, const kiln_value *in, kiln_value *out,
+                                 const void *env); /* (k, v) -> "k<TAB>v" */
 
 /* ---- Creating RDDs ------------------------------------------------------- */
 
@@ -156,103 +157,108 @@ int kiln_fn_pair_to_tsv(kiln_task *t, const kiln_value *in, kiln_value *out,
  * (for text files min(default parallelism, 2), as Spark). */
 
 /* Deep-copies the n values into the context. */
-kiln_rdd *kiln_parallelize(kiln_context *ctx, const kiln_value *values, size_t n,
-                           int num_slices);
+KILN_API kiln_rdd *kiln_parallelize(kiln_context *ctx, const kiln_value *values, size_t n,
+                                    int num_slices);
 /* Ints start, start+step, ... below end (above end when step < 0). */
-kiln_rdd *kiln_range(kiln_context *ctx, int64_t start, int64_t end, int64_t step,
-                     int num_slices);
+KILN_API kiln_rdd *kiln_range(kiln_context *ctx, int64_t start, int64_t end, int64_t step,
+                              int num_slices);
 /* Lines (strings, without the \n or \r\n) of a file, every file of a
  * directory (skipping names that start with '.' or '_'), or a glob.
  * Plain files are split into byte ranges on line boundaries; .gz, .bz2 and
  * .zst files are read whole. The path is listed now: a missing one returns
  * NULL with a message naming it. */
-kiln_rdd *kiln_text_file(kiln_context *ctx, const char *path, int min_partitions);
+KILN_API kiln_rdd *kiln_text_file(kiln_context *ctx, const char *path, int min_partitions);
 /* As kiln_text_file, but each record is the pair (offset, line): the byte
  * offset of the line's start in its file (decompressed), as Hadoop's
  * TextInputFormat keys. With kiln_task_input_file and
  * kiln_input_line_number, a parser can name the file and line of bad input. */
-kiln_rdd *kiln_text_file_with_offsets(kiln_context *ctx, const char *path, int min_partitions);
+KILN_API kiln_rdd *kiln_text_file_with_offsets(kiln_context *ctx, const char *path,
+                                               int min_partitions);
 /* The file the task's text source is reading (NULL when it reads none):
  * valid in functions of a narrow chain over a text file. */
-const char *kiln_task_input_file(const kiln_task *t);
+KILN_API const char *kiln_task_input_file(const kiln_task *t);
 /* The 1-based line number of the line at byte offset of path (reads the
  * file up to there; meant for error messages). */
-int kiln_input_line_number(const char *path, int64_t offset, int64_t *line);
+KILN_API int kiln_input_line_number(const char *path, int64_t offset, int64_t *line);
 /* (path, content) pairs of strings, one per file. */
-kiln_rdd *kiln_whole_text_files(kiln_context *ctx, const char *path, int min_partitions);
+KILN_API kiln_rdd *kiln_whole_text_files(kiln_context *ctx, const char *path, int min_partitions);
 
 /* ---- Transformations (lazy) ---------------------------------------------- */
 
 /* env/env_len: bytes copied into the RDD and handed to the function. */
-kiln_rdd *kiln_rdd_map(kiln_rdd *r, kiln_map_fn fn, const void *env, size_t env_len);
-kiln_rdd *kiln_rdd_flat_map(kiln_rdd *r, kiln_flat_map_fn fn, const void *env, size_t env_len);
-kiln_rdd *kiln_rdd_filter(kiln_rdd *r, kiln_filter_fn fn, const void *env, size_t env_len);
+KILN_API kiln_rdd *kiln_rdd_map(kiln_rdd *r, kiln_map_fn fn, const void *env, size_t env_len);
+KILN_API kiln_rdd *kiln_rdd_flat_map(kiln_rdd *r, kiln_flat_map_fn fn, const void *env,
+                                     size_t env_len);
+KILN_API kiln_rdd *kiln_rdd_filter(kiln_rdd *r, kiln_filter_fn fn, const void *env, size_t env_len);
 /* The function sees the whole partition; what it emits is kept until it
  * returns (the partition's output is held in memory). */
-kiln_rdd *kiln_rdd_map_partitions(kiln_rdd *r, kiln_partitions_fn fn, const void *env,
-                                  size_t env_len);
+KILN_API kiln_rdd *kiln_rdd_map_partitions(kiln_rdd *r, kiln_partitions_fn fn, const void *env,
+                                           size_t env_len);
 /* On pairs: the function sees the value; the key is kept. */
-kiln_rdd *kiln_rdd_map_values(kiln_rdd *r, kiln_map_fn fn, const void *env, size_t env_len);
-kiln_rdd *kiln_rdd_flat_map_values(kiln_rdd *r, kiln_flat_map_fn fn, const void *env,
-                                   size_t env_len);
-kiln_rdd *kiln_rdd_keys(kiln_rdd *r);
-kiln_rdd *kiln_rdd_values(kiln_rdd *r);
+KILN_API kiln_rdd *kiln_rdd_map_values(kiln_rdd *r, kiln_map_fn fn, const void *env,
+                                       size_t env_len);
+KILN_API kiln_rdd *kiln_rdd_flat_map_values(kiln_rdd *r, kiln_flat_map_fn fn, const void *env,
+                                            size_t env_len);
+KILN_API kiln_rdd *kiln_rdd_keys(kiln_rdd *r);
+KILN_API kiln_rdd *kiln_rdd_values(kiln_rdd *r);
 /* x -> (fn(x), x) */
-kiln_rdd *kiln_rdd_key_by(kiln_rdd *r, kiln_map_fn fn, const void *env, size_t env_len);
+KILN_API kiln_rdd *kiln_rdd_key_by(kiln_rdd *r, kiln_map_fn fn, const void *env, size_t env_len);
 /* One list value per partition. */
-kiln_rdd *kiln_rdd_glom(kiln_rdd *r);
-kiln_rdd *kiln_rdd_distinct(kiln_rdd *r, int num_partitions);
-kiln_rdd *kiln_rdd_union(kiln_rdd *a, kiln_rdd *b);
+KILN_API kiln_rdd *kiln_rdd_glom(kiln_rdd *r);
+KILN_API kiln_rdd *kiln_rdd_distinct(kiln_rdd *r, int num_partitions);
+KILN_API kiln_rdd *kiln_rdd_union(kiln_rdd *a, kiln_rdd *b);
 /* Distinct values present in both. */
-kiln_rdd *kiln_rdd_intersection(kiln_rdd *a, kiln_rdd *b, int num_partitions);
+KILN_API kiln_rdd *kiln_rdd_intersection(kiln_rdd *a, kiln_rdd *b, int num_partitions);
 /* Values of a not in b (duplicates of a kept, as Spark). */
-kiln_rdd *kiln_rdd_subtract(kiln_rdd *a, kiln_rdd *b, int num_partitions);
+KILN_API kiln_rdd *kiln_rdd_subtract(kiln_rdd *a, kiln_rdd *b, int num_partitions);
 /* (x, y) for every x in a and y in b. */
-kiln_rdd *kiln_rdd_cartesian(kiln_rdd *a, kiln_rdd *b);
+KILN_API kiln_rdd *kiln_rdd_cartesian(kiln_rdd *a, kiln_rdd *b);
 /* (a_i, b_i); both must have the same number of partitions and of values in
  * each partition (else the job fails). */
-kiln_rdd *kiln_rdd_zip(kiln_rdd *a, kiln_rdd *b);
+KILN_API kiln_rdd *kiln_rdd_zip(kiln_rdd *a, kiln_rdd *b);
 /* (x, index); runs a job to count the partitions first, as Spark. */
-kiln_rdd *kiln_rdd_zip_with_index(kiln_rdd *r);
+KILN_API kiln_rdd *kiln_rdd_zip_with_index(kiln_rdd *r);
 /* Fraction in [0,1] without replacement (Bernoulli); the expected count per
  * value with replacement (Poisson). Same seed, same partitions: same sample. */
-kiln_rdd *kiln_rdd_sample(kiln_rdd *r, bool with_replacement, double fraction, uint64_t seed);
+KILN_API kiln_rdd *kiln_rdd_sample(kiln_rdd *r, bool with_replacement, double fraction,
+                                   uint64_t seed);
 
 /* Key-value operations: the RDD holds 2-tuples (key, value). A record that is
  * not a pair fails the task with a message. num_partitions 0 means: the
  * parent's partition count (the largest of the parents for joins). */
-kiln_rdd *kiln_rdd_group_by_key(kiln_rdd *r, int num_partitions); /* (k, [v...]) */
-kiln_rdd *kiln_rdd_reduce_by_key(kiln_rdd *r, kiln_reduce_fn fn, const void *env, size_t env_len,
-                                 int num_partitions);
+KILN_API kiln_rdd *kiln_rdd_group_by_key(kiln_rdd *r, int num_partitions); /* (k, [v...]) */
+KILN_API kiln_rdd *kiln_rdd_reduce_by_key(kiln_rdd *r, kiln_reduce_fn fn, const void *env,
+                                          size_t env_len, int num_partitions);
 /* seq(acc, v) and comb(acc, acc) share env; zero is deep-copied. */
-kiln_rdd *kiln_rdd_aggregate_by_key(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn seq,
-                                    kiln_reduce_fn comb, const void *env, size_t env_len,
-                                    int num_partitions);
-kiln_rdd *kiln_rdd_fold_by_key(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn fn,
-                               const void *env, size_t env_len, int num_partitions);
+KILN_API kiln_rdd *kiln_rdd_aggregate_by_key(kiln_rdd *r, const kiln_value *zero,
+                                             kiln_reduce_fn seq, kiln_reduce_fn comb,
+                                             const void *env, size_t env_len, int num_partitions);
+KILN_API kiln_rdd *kiln_rdd_fold_by_key(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn fn,
+                                        const void *env, size_t env_len, int num_partitions);
 /* create(v) -> c; merge_value(c, v) -> c; merge_combiners(c, c) -> c. */
-kiln_rdd *kiln_rdd_combine_by_key(kiln_rdd *r, kiln_map_fn create, kiln_reduce_fn merge_value,
-                                  kiln_reduce_fn merge_combiners, const void *env,
-                                  size_t env_len, int num_partitions);
+KILN_API kiln_rdd *kiln_rdd_combine_by_key(kiln_rdd *r, kiln_map_fn create,
+                                           kiln_reduce_fn merge_value,
+                                           kiln_reduce_fn merge_combiners, const void *env,
+                                           size_t env_len, int num_partitions);
 /* Range-partitioned by sampling the keys, then sorted in each partition. */
-kiln_rdd *kiln_rdd_sort_by_key(kiln_rdd *r, bool ascending, int num_partitions);
-kiln_rdd *kiln_rdd_sort_by(kiln_rdd *r, kiln_map_fn key_fn, const void *env, size_t env_len,
-                           bool ascending, int num_partitions);
+KILN_API kiln_rdd *kiln_rdd_sort_by_key(kiln_rdd *r, bool ascending, int num_partitions);
+KILN_API kiln_rdd *kiln_rdd_sort_by(kiln_rdd *r, kiln_map_fn key_fn, const void *env,
+                                    size_t env_len, bool ascending, int num_partitions);
 /* (k, (v, w)) for matching keys; outer joins put null for a missing side. */
-kiln_rdd *kiln_rdd_join(kiln_rdd *a, kiln_rdd *b, int num_partitions);
-kiln_rdd *kiln_rdd_left_outer_join(kiln_rdd *a, kiln_rdd *b, int num_partitions);
-kiln_rdd *kiln_rdd_right_outer_join(kiln_rdd *a, kiln_rdd *b, int num_partitions);
-kiln_rdd *kiln_rdd_full_outer_join(kiln_rdd *a, kiln_rdd *b, int num_partitions);
+KILN_API kiln_rdd *kiln_rdd_join(kiln_rdd *a, kiln_rdd *b, int num_partitions);
+KILN_API kiln_rdd *kiln_rdd_left_outer_join(kiln_rdd *a, kiln_rdd *b, int num_partitions);
+KILN_API kiln_rdd *kiln_rdd_right_outer_join(kiln_rdd *a, kiln_rdd *b, int num_partitions);
+KILN_API kiln_rdd *kiln_rdd_full_outer_join(kiln_rdd *a, kiln_rdd *b, int num_partitions);
 /* (k, ([v...], [w...])) for every key in either. */
-kiln_rdd *kiln_rdd_cogroup(kiln_rdd *a, kiln_rdd *b, int num_partitions);
+KILN_API kiln_rdd *kiln_rdd_cogroup(kiln_rdd *a, kiln_rdd *b, int num_partitions);
 /* fn NULL: hash partitioning (kiln_value_hash of the key, mod n). */
-kiln_rdd *kiln_rdd_partition_by(kiln_rdd *r, int num_partitions, kiln_partitioner_fn fn,
-                                const void *env, size_t env_len);
+KILN_API kiln_rdd *kiln_rdd_partition_by(kiln_rdd *r, int num_partitions, kiln_partitioner_fn fn,
+                                         const void *env, size_t env_len);
 /* Shuffles values evenly over num_partitions. */
-kiln_rdd *kiln_rdd_repartition(kiln_rdd *r, int num_partitions);
+KILN_API kiln_rdd *kiln_rdd_repartition(kiln_rdd *r, int num_partitions);
 /* Merges neighbouring partitions without a shuffle (or with one when
  * shuffle is true; then it may also grow). */
-kiln_rdd *kiln_rdd_coalesce(kiln_rdd *r, int num_partitions, bool shuffle);
+KILN_API kiln_rdd *kiln_rdd_coalesce(kiln_rdd *r, int num_partitions, bool shuffle);
 
 /* ---- Persistence ---------------------------------------------------------- */
 
@@ -268,24 +274,25 @@ typedef enum kiln_storage_level {
  * partitions count against half of kiln.executor.memory: the least recently
  * used are moved to disk (MEMORY_AND_DISK) or dropped and recomputed from
  * lineage when needed again. */
-kiln_rdd *kiln_rdd_persist(kiln_rdd *r, kiln_storage_level level);
-kiln_rdd *kiln_rdd_cache(kiln_rdd *r); /* MEMORY_ONLY */
+KILN_API kiln_rdd *kiln_rdd_persist(kiln_rdd *r, kiln_storage_level level);
+KILN_API kiln_rdd *kiln_rdd_cache(kiln_rdd *r); /* MEMORY_ONLY */
 /* Drops the cached partitions; returns r. */
-kiln_rdd *kiln_rdd_unpersist(kiln_rdd *r);
+KILN_API kiln_rdd *kiln_rdd_unpersist(kiln_rdd *r);
 /* Number of partitions currently cached (in memory or on disk). */
-int kiln_rdd_cached_partitions(const kiln_rdd *r);
+KILN_API int kiln_rdd_cached_partitions(const kiln_rdd *r);
 /* Cached partitions of r: how many, the memory they hold, how many on disk. */
-void kiln_rdd_storage(const kiln_rdd *r, int *partitions, int64_t *memory_bytes, int *on_disk);
+KILN_API void kiln_rdd_storage(const kiln_rdd *r, int *partitions, int64_t *memory_bytes,
+                               int *on_disk);
 
 /* Writes r's partitions to kiln.checkpoint.dir now (a job) and cuts its
  * lineage: later jobs read r from there and never recompute its parents.
  * KILN_ECONF when kiln.checkpoint.dir is not set. */
-int kiln_rdd_checkpoint(kiln_rdd *r);
-bool kiln_rdd_is_checkpointed(const kiln_rdd *r);
+KILN_API int kiln_rdd_checkpoint(kiln_rdd *r);
+KILN_API bool kiln_rdd_is_checkpointed(const kiln_rdd *r);
 
-int kiln_rdd_num_partitions(const kiln_rdd *r);
-int kiln_rdd_id(const kiln_rdd *r);
-kiln_context *kiln_rdd_context(const kiln_rdd *r);
+KILN_API int kiln_rdd_num_partitions(const kiln_rdd *r);
+KILN_API int kiln_rdd_id(const kiln_rdd *r);
+KILN_API kiln_context *kiln_rdd_context(const kiln_rdd *r);
 
 /* ---- Actions ---------------------------------------------------------------
  * Results are built in the caller's arena a. Return KILN_OK, or the code of
@@ -295,39 +302,39 @@ kiln_context *kiln_rdd_context(const kiln_rdd *r);
  * stage, partition, attempt and cause.
  */
 
-int kiln_rdd_collect(kiln_rdd *r, kiln_arena *a, kiln_value *out); /* a list */
-int kiln_rdd_count(kiln_rdd *r, int64_t *out);
-int kiln_rdd_first(kiln_rdd *r, kiln_arena *a, kiln_value *out); /* KILN_EEMPTY if empty */
-int kiln_rdd_take(kiln_rdd *r, size_t n, kiln_arena *a, kiln_value *out);
+KILN_API int kiln_rdd_collect(kiln_rdd *r, kiln_arena *a, kiln_value *out); /* a list */
+KILN_API int kiln_rdd_count(kiln_rdd *r, int64_t *out);
+KILN_API int kiln_rdd_first(kiln_rdd *r, kiln_arena *a, kiln_value *out); /* KILN_EEMPTY if empty */
+KILN_API int kiln_rdd_take(kiln_rdd *r, size_t n, kiln_arena *a, kiln_value *out);
 /* The n smallest values in ascending order / the n largest in descending. */
-int kiln_rdd_take_ordered(kiln_rdd *r, size_t n, kiln_arena *a, kiln_value *out);
-int kiln_rdd_top(kiln_rdd *r, size_t n, kiln_arena *a, kiln_value *out);
+KILN_API int kiln_rdd_take_ordered(kiln_rdd *r, size_t n, kiln_arena *a, kiln_value *out);
+KILN_API int kiln_rdd_top(kiln_rdd *r, size_t n, kiln_arena *a, kiln_value *out);
 /* KILN_EEMPTY on an empty RDD. */
-int kiln_rdd_reduce(kiln_rdd *r, kiln_reduce_fn fn, const void *env, size_t env_len,
-                    kiln_arena *a, kiln_value *out);
-int kiln_rdd_fold(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn fn, const void *env,
-                  size_t env_len, kiln_arena *a, kiln_value *out);
+KILN_API int kiln_rdd_reduce(kiln_rdd *r, kiln_reduce_fn fn, const void *env, size_t env_len,
+                             kiln_arena *a, kiln_value *out);
+KILN_API int kiln_rdd_fold(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn fn, const void *env,
+                           size_t env_len, kiln_arena *a, kiln_value *out);
 /* seq may update the parts of its accumulator in place and return it (a
  * large VEC of sums, say), except the zero value itself, which it must not
  * change: the accumulator is otherwise the task's own copy. */
-int kiln_rdd_aggregate(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn seq,
-                       kiln_reduce_fn comb, const void *env, size_t env_len, kiln_arena *a,
-                       kiln_value *out);
+KILN_API int kiln_rdd_aggregate(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn seq,
+                                kiln_reduce_fn comb, const void *env, size_t env_len, kiln_arena *a,
+                                kiln_value *out);
 /* As aggregate, combining the partial results in a tree of the given depth
  * (>= 1; 2 is Spark's default) instead of all at the driver. */
-int kiln_rdd_tree_aggregate(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn seq,
-                            kiln_reduce_fn comb, const void *env, size_t env_len, int depth,
-                            kiln_arena *a, kiln_value *out);
+KILN_API int kiln_rdd_tree_aggregate(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn seq,
+                                     kiln_reduce_fn comb, const void *env, size_t env_len,
+                                     int depth, kiln_arena *a, kiln_value *out);
 /* A list of (key, count) pairs / (value, count) pairs, sorted by key. */
-int kiln_rdd_count_by_key(kiln_rdd *r, kiln_arena *a, kiln_value *out);
-int kiln_rdd_count_by_value(kiln_rdd *r, kiln_arena *a, kiln_value *out);
+KILN_API int kiln_rdd_count_by_key(kiln_rdd *r, kiln_arena *a, kiln_value *out);
+KILN_API int kiln_rdd_count_by_value(kiln_rdd *r, kiln_arena *a, kiln_value *out);
 /* The list of values for key (only the key's partition is read when r is
  * hash-partitioned). */
-int kiln_rdd_lookup(kiln_rdd *r, const kiln_value *key, kiln_arena *a, kiln_value *out);
-int kiln_rdd_is_empty(kiln_rdd *r, bool *out);
-int kiln_rdd_foreach(kiln_rdd *r, kiln_foreach_fn fn, const void *env, size_t env_len);
-int kiln_rdd_foreach_partition(kiln_rdd *r, kiln_foreach_partition_fn fn, const void *env,
-                               size_t env_len);
+KILN_API int kiln_rdd_lookup(kiln_rdd *r, const kiln_value *key, kiln_arena *a, kiln_value *out);
+KILN_API int kiln_rdd_is_empty(kiln_rdd *r, bool *out);
+KILN_API int kiln_rdd_foreach(kiln_rdd *r, kiln_foreach_fn fn, const void *env, size_t env_len);
+KILN_API int kiln_rdd_foreach_partition(kiln_rdd *r, kiln_foreach_partition_fn fn, const void *env,
+                                        size_t env_len);
 
 /* On numbers (int or double; anything else fails with KILN_ETYPE). */
 typedef struct kiln_stats {
@@ -336,35 +343,35 @@ typedef struct kiln_stats {
     double variance, sample_variance; /* population / sample (n-1) */
     double stdev, sample_stdev;
 } kiln_stats;
-int kiln_rdd_stats(kiln_rdd *r, kiln_stats *out);
-int kiln_rdd_sum(kiln_rdd *r, double *out);
-int kiln_rdd_mean(kiln_rdd *r, double *out); /* NaN when empty, as Spark */
+KILN_API int kiln_rdd_stats(kiln_rdd *r, kiln_stats *out);
+KILN_API int kiln_rdd_sum(kiln_rdd *r, double *out);
+KILN_API int kiln_rdd_mean(kiln_rdd *r, double *out); /* NaN when empty, as Spark */
 /* Smallest / largest in the total order of values; KILN_EEMPTY if empty. */
-int kiln_rdd_min(kiln_rdd *r, kiln_arena *a, kiln_value *out);
-int kiln_rdd_max(kiln_rdd *r, kiln_arena *a, kiln_value *out);
+KILN_API int kiln_rdd_min(kiln_rdd *r, kiln_arena *a, kiln_value *out);
+KILN_API int kiln_rdd_max(kiln_rdd *r, kiln_arena *a, kiln_value *out);
 
 /* Writes one line per value (kiln_value_format) in the Hadoop layout:
  * path/part-00000..., then path/_SUCCESS last. Fails with KILN_EEXIST if
  * path exists; a failed job leaves nothing at path. */
-int kiln_rdd_save_as_text_file(kiln_rdd *r, const char *path);
+KILN_API int kiln_rdd_save_as_text_file(kiln_rdd *r, const char *path);
 
 /* ---- Shared variables ----------------------------------------------------- */
 
 /* Deep-copies v; returns an id > 0 (or a negative error) that user functions
  * may carry in their env and read with kiln_broadcast_value. */
-int64_t kiln_broadcast_new(kiln_context *ctx, const kiln_value *v);
+KILN_API int64_t kiln_broadcast_new(kiln_context *ctx, const kiln_value *v);
 /* Returns the broadcast value (borrowed, valid for the task), or NULL. */
-const kiln_value *kiln_broadcast_value(kiln_task *t, int64_t id);
+KILN_API const kiln_value *kiln_broadcast_value(kiln_task *t, int64_t id);
 
 /* A sum of ints or doubles (type KILN_INT or KILN_DOUBLE). Returns an id > 0
  * or a negative error. Updates from a task are applied once, when the task
  * succeeds: retried and failed attempts never count. As in Spark, a later job
  * that computes the same partitions again (not cached) adds its updates
  * again; cache the RDD to count once. */
-int64_t kiln_accumulator_new(kiln_context *ctx, const char *name, kiln_type type);
-int kiln_accumulator_add(kiln_task *t, int64_t id, kiln_value delta);
+KILN_API int64_t kiln_accumulator_new(kiln_context *ctx, const char *name, kiln_type type);
+KILN_API int kiln_accumulator_add(kiln_task *t, int64_t id, kiln_value delta);
 /* The current total (an int or double value; null for an unknown id). */
-kiln_value kiln_accumulator_value(kiln_context *ctx, int64_t id);
+KILN_API kiln_value kiln_accumulator_value(kiln_context *ctx, int64_t id);
 
 #ifdef __cplusplus
 }

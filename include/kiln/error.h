@@ -8,6 +8,8 @@
 #ifndef KILN_ERROR_H
 #define KILN_ERROR_H
 
+#include "export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -38,14 +40,14 @@ enum {
 };
 
 /* Returns a static description of code ("out of memory"). */
-const char *kiln_strerror(int code);
+KILN_API const char *kiln_strerror(int code);
 /* Returns the static name of code ("KILN_ENOMEM"). */
-const char *kiln_err_name(int code);
+KILN_API const char *kiln_err_name(int code);
 /* Returns this thread's last error message (never NULL; "" when none).
  * Borrowed, valid until the next kiln call on this thread that fails. */
-const char *kiln_last_error(void);
+KILN_API const char *kiln_last_error(void);
 /* Sets this thread's last error message (printf format); returns code. */
-int kiln_set_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+KILN_API int kiln_set_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #ifdef __cplusplus
 }

@@ -34,35 +34,35 @@ extern "C" {
 
 /* Copies nnz (index, value) entries into a; indices must be strictly
  * increasing and in [0, size) (else a null value and the error is set). */
-kiln_value kiln_ml_sparse_new(kiln_arena *a, int64_t size, const int32_t *indices,
-                              const double *values, size_t nnz);
+KILN_API kiln_value kiln_ml_sparse_new(kiln_arena *a, int64_t size, const int32_t *indices,
+                                       const double *values, size_t nnz);
 /* Whether v is a dense or a well-formed sparse vector. */
-bool kiln_ml_is_vector(const kiln_value *v);
-bool kiln_ml_is_sparse(const kiln_value *v);
+KILN_API bool kiln_ml_is_vector(const kiln_value *v);
+KILN_API bool kiln_ml_is_sparse(const kiln_value *v);
 /* The dimension of a vector (dense: its length). */
-int64_t kiln_ml_vector_size(const kiln_value *v);
+KILN_API int64_t kiln_ml_vector_size(const kiln_value *v);
 /* Number of stored entries (dense: its length). */
-size_t kiln_ml_vector_nnz(const kiln_value *v);
+KILN_API size_t kiln_ml_vector_nnz(const kiln_value *v);
 /* The i-th stored entry of a sparse vector (index, value). */
-void kiln_ml_sparse_entry(const kiln_value *v, size_t i, int32_t *index, double *value);
+KILN_API void kiln_ml_sparse_entry(const kiln_value *v, size_t i, int32_t *index, double *value);
 /* x . w, where w is dense with at least kiln_ml_vector_size(x) elements. */
-double kiln_ml_dot(const kiln_value *x, const double *w);
+KILN_API double kiln_ml_dot(const kiln_value *x, const double *w);
 /* y += alpha * x (y dense, at least size(x) elements). */
-void kiln_ml_axpy(double alpha, const kiln_value *x, double *y);
+KILN_API void kiln_ml_axpy(double alpha, const kiln_value *x, double *y);
 /* Writes x densely into out[0..size). */
-void kiln_ml_to_dense(const kiln_value *x, double *out);
+KILN_API void kiln_ml_to_dense(const kiln_value *x, double *out);
 /* The labeled point (label, features); features is shallow-copied. */
-kiln_value kiln_ml_point(kiln_arena *a, double label, kiln_value features);
+KILN_API kiln_value kiln_ml_point(kiln_arena *a, double label, kiln_value features);
 /* Splits a labeled point; KILN_ETYPE when p is not one. */
-int kiln_ml_point_parts(const kiln_value *p, double *label, kiln_value *features);
+KILN_API int kiln_ml_point_parts(const kiln_value *p, double *label, kiln_value *features);
 
 /* ---- Loading ------------------------------------------------------------ */
 
 /* LIBSVM text ("label index:value ..." with 1-based increasing indices) as
  * labeled points with sparse features. num_features 0 infers it from the
  * data (a job). A malformed line fails the job naming file and line. */
-kiln_rdd *kiln_ml_load_libsvm(kiln_context *ctx, const char *path, int64_t num_features,
-                              int min_partitions);
+KILN_API kiln_rdd *kiln_ml_load_libsvm(kiln_context *ctx, const char *path, int64_t num_features,
+                                       int min_partitions);
 
 typedef struct kiln_ml_csv_options {
     char delimiter;    /* ',' when 0 */
@@ -73,8 +73,8 @@ typedef struct kiln_ml_csv_options {
 /* Delimited text of numbers as labeled points with dense features (every
  * column but the label, in order). Every line must have as many columns as
  * the first. A malformed number names file, line and column. */
-kiln_rdd *kiln_ml_load_csv(kiln_context *ctx, const char *path, const kiln_ml_csv_options *opt,
-                           int min_partitions);
+KILN_API kiln_rdd *kiln_ml_load_csv(kiln_context *ctx, const char *path,
+                                    const kiln_ml_csv_options *opt, int min_partitions);
 
 /* ---- Feature transformers ----------------------------------------------- */
 
@@ -95,8 +95,8 @@ typedef struct kiln_ml_hashing_options {
     int64_t num_features;     /* 2^18 when 0 */
     bool header;
 } kiln_ml_hashing_options;
-kiln_rdd *kiln_ml_hash_features(kiln_context *ctx, const char *path,
-                                const kiln_ml_hashing_options *opt, int min_partitions);
+KILN_API kiln_rdd *kiln_ml_hash_features(kiln_context *ctx, const char *path,
+                                         const kiln_ml_hashing_options *opt, int min_partitions);
 
 /* One-hot encoding of delimited text with categorical and numeric columns
  * (the adult census workflow). Fitting (a job) collects each categorical
@@ -114,14 +114,15 @@ typedef struct kiln_ml_one_hot_options {
     bool header;
 } kiln_ml_one_hot_options;
 typedef struct kiln_ml_one_hot kiln_ml_one_hot;
-kiln_ml_one_hot *kiln_ml_one_hot_fit(kiln_context *ctx, const char *path,
-                                     const kiln_ml_one_hot_options *opt);
-kiln_rdd *kiln_ml_one_hot_transform(kiln_ml_one_hot *enc, const char *path, int min_partitions);
+KILN_API kiln_ml_one_hot *kiln_ml_one_hot_fit(kiln_context *ctx, const char *path,
+                                              const kiln_ml_one_hot_options *opt);
+KILN_API kiln_rdd *kiln_ml_one_hot_transform(kiln_ml_one_hot *enc, const char *path,
+                                             int min_partitions);
 /* Whether later transforms skip each file's first line (initially the
  * fit's header option): UCI's adult.data has no header, adult.test one. */
-void kiln_ml_one_hot_set_header(kiln_ml_one_hot *enc, bool header);
-int64_t kiln_ml_one_hot_num_features(const kiln_ml_one_hot *enc);
-void kiln_ml_one_hot_free(kiln_ml_one_hot *enc);
+KILN_API void kiln_ml_one_hot_set_header(kiln_ml_one_hot *enc, bool header);
+KILN_API int64_t kiln_ml_one_hot_num_features(const kiln_ml_one_hot *enc);
+KILN_API void kiln_ml_one_hot_free(kiln_ml_one_hot *enc);
 
 /* Column statistics of the features of labeled points (one job). */
 typedef struct kiln_ml_summary {
@@ -130,17 +131,18 @@ typedef struct kiln_ml_summary {
     double *mean, *variance, *min, *max; /* num_features each; variance unbiased (n-1) */
     double label_mean, label_variance;
 } kiln_ml_summary;
-int kiln_ml_summarize(kiln_rdd *points, kiln_ml_summary *out);
-void kiln_ml_summary_release(kiln_ml_summary *s);
+KILN_API int kiln_ml_summarize(kiln_rdd *points, kiln_ml_summary *out);
+KILN_API void kiln_ml_summary_release(kiln_ml_summary *s);
 
 /* Standard scaling (Spark's StandardScaler: std is the unbiased one; a
  * zero std leaves the feature 0) and min-max scaling to [0, 1] (a constant
  * feature becomes 0.5), fitted on points and applied to labeled points. */
 typedef struct kiln_ml_scaler kiln_ml_scaler;
-kiln_ml_scaler *kiln_ml_standard_scaler_fit(kiln_rdd *points, bool with_mean, bool with_std);
-kiln_ml_scaler *kiln_ml_min_max_scaler_fit(kiln_rdd *points);
-kiln_rdd *kiln_ml_scaler_transform(kiln_ml_scaler *s, kiln_rdd *points);
-void kiln_ml_scaler_free(kiln_ml_scaler *s);
+KILN_API kiln_ml_scaler *kiln_ml_standard_scaler_fit(kiln_rdd *points, bool with_mean,
+                                                     bool with_std);
+KILN_API kiln_ml_scaler *kiln_ml_min_max_scaler_fit(kiln_rdd *points);
+KILN_API kiln_rdd *kiln_ml_scaler_transform(kiln_ml_scaler *s, kiln_rdd *points);
+KILN_API void kiln_ml_scaler_free(kiln_ml_scaler *s);
 
 /* ---- Optimisers (reverse communication) -------------------------------- *
  * The optimiser asks for the objective at points of its choosing:
@@ -169,18 +171,18 @@ typedef struct kiln_ml_opt_params {
 } kiln_ml_opt_params;
 
 typedef struct kiln_ml_opt kiln_ml_opt;
-kiln_ml_opt *kiln_ml_opt_new(const kiln_ml_opt_params *p, int64_t n, const double *w0);
+KILN_API kiln_ml_opt *kiln_ml_opt_new(const kiln_ml_opt_params *p, int64_t n, const double *w0);
 /* 1: evaluate at *x (valid until tell); 0: finished. */
-int kiln_ml_opt_next(kiln_ml_opt *o, const double **x);
-void kiln_ml_opt_tell(kiln_ml_opt *o, double f, const double *g);
+KILN_API int kiln_ml_opt_next(kiln_ml_opt *o, const double **x);
+KILN_API void kiln_ml_opt_tell(kiln_ml_opt *o, double f, const double *g);
 /* The best point so far, its objective (L1 included), iterations done. */
-const double *kiln_ml_opt_solution(const kiln_ml_opt *o);
-double kiln_ml_opt_objective(const kiln_ml_opt *o);
-int kiln_ml_opt_iterations(const kiln_ml_opt *o);
+KILN_API const double *kiln_ml_opt_solution(const kiln_ml_opt *o);
+KILN_API double kiln_ml_opt_objective(const kiln_ml_opt *o);
+KILN_API int kiln_ml_opt_iterations(const kiln_ml_opt *o);
 /* The objective after each iteration (L1 included), iterations() + 1 values. */
-const double *kiln_ml_opt_history(const kiln_ml_opt *o, int *len);
-bool kiln_ml_opt_converged(const kiln_ml_opt *o);
-void kiln_ml_opt_free(kiln_ml_opt *o);
+KILN_API const double *kiln_ml_opt_history(const kiln_ml_opt *o, int *len);
+KILN_API bool kiln_ml_opt_converged(const kiln_ml_opt *o);
+KILN_API void kiln_ml_opt_free(kiln_ml_opt *o);
 
 /* ---- Generalised linear models ----------------------------------------- */
 
@@ -220,16 +222,17 @@ typedef struct kiln_ml_glm {
 
 /* Defaults: the family's natural settings, L-BFGS, max_iter 100, tol 1e-6,
  * fit_intercept true, standardize false. */
-kiln_ml_glm_params kiln_ml_glm_defaults(kiln_ml_family family);
+KILN_API kiln_ml_glm_params kiln_ml_glm_defaults(kiln_ml_family family);
 /* Trains on labeled points (cached by the call while it runs). */
-kiln_ml_glm *kiln_ml_glm_train(kiln_rdd *points, const kiln_ml_glm_params *p);
+KILN_API kiln_ml_glm *kiln_ml_glm_train(kiln_rdd *points, const kiln_ml_glm_params *p);
 /* Linear: w.x + b. Logistic: P(y = 1). Multinomial: the most likely class. */
-double kiln_ml_glm_predict(const kiln_ml_glm *m, const kiln_value *features);
+KILN_API double kiln_ml_glm_predict(const kiln_ml_glm *m, const kiln_value *features);
 /* Multinomial: the K class probabilities into probs. */
-void kiln_ml_glm_predict_probs(const kiln_ml_glm *m, const kiln_value *features, double *probs);
+KILN_API void kiln_ml_glm_predict_probs(const kiln_ml_glm *m, const kiln_value *features,
+                                        double *probs);
 /* (prediction, label) pairs for labeled points: the input of the metrics. */
-kiln_rdd *kiln_ml_glm_predict_rdd(const kiln_ml_glm *m, kiln_rdd *points);
-void kiln_ml_glm_free(kiln_ml_glm *m);
+KILN_API kiln_rdd *kiln_ml_glm_predict_rdd(const kiln_ml_glm *m, kiln_rdd *points);
+KILN_API void kiln_ml_glm_free(kiln_ml_glm *m);
 
 /* ---- k-means -------------------------------------------------------------- */
 
@@ -251,11 +254,11 @@ typedef struct kiln_ml_kmeans {
 } kiln_ml_kmeans;
 
 /* Trains on an RDD of vectors or labeled points (the features are used). */
-kiln_ml_kmeans *kiln_ml_kmeans_train(kiln_rdd *data, const kiln_ml_kmeans_params *p);
-int kiln_ml_kmeans_predict(const kiln_ml_kmeans *m, const kiln_value *features);
+KILN_API kiln_ml_kmeans *kiln_ml_kmeans_train(kiln_rdd *data, const kiln_ml_kmeans_params *p);
+KILN_API int kiln_ml_kmeans_predict(const kiln_ml_kmeans *m, const kiln_value *features);
 /* Sum of squared distances of data to their nearest centre (a job). */
-int kiln_ml_kmeans_cost(const kiln_ml_kmeans *m, kiln_rdd *data, double *cost);
-void kiln_ml_kmeans_free(kiln_ml_kmeans *m);
+KILN_API int kiln_ml_kmeans_cost(const kiln_ml_kmeans *m, kiln_rdd *data, double *cost);
+KILN_API void kiln_ml_kmeans_free(kiln_ml_kmeans *m);
 
 /* ---- Naive Bayes (multinomial) ------------------------------------------ */
 
@@ -268,9 +271,9 @@ typedef struct kiln_ml_nb {
 
 /* Labels 0..K-1, non-negative features; smoothing is Laplace/Lidstone
  * (scikit-learn's alpha, Spark's lambda; 1.0 usual). */
-kiln_ml_nb *kiln_ml_nb_train(kiln_rdd *points, double smoothing);
-int kiln_ml_nb_predict(const kiln_ml_nb *m, const kiln_value *features);
-void kiln_ml_nb_free(kiln_ml_nb *m);
+KILN_API kiln_ml_nb *kiln_ml_nb_train(kiln_rdd *points, double smoothing);
+KILN_API int kiln_ml_nb_predict(const kiln_ml_nb *m, const kiln_value *features);
+KILN_API void kiln_ml_nb_free(kiln_ml_nb *m);
 
 /* ---- Evaluation --------------------------------------------------------- *
  * Inputs are RDDs of (prediction, label) pairs of doubles. */
@@ -279,7 +282,7 @@ typedef struct kiln_ml_regression_metrics {
     int64_t count;
     double mse, rmse, mae, r2, explained_variance;
 } kiln_ml_regression_metrics;
-int kiln_ml_regression_evaluate(kiln_rdd *pred_label, kiln_ml_regression_metrics *out);
+KILN_API int kiln_ml_regression_evaluate(kiln_rdd *pred_label, kiln_ml_regression_metrics *out);
 
 /* Predictions are scores in [0, 1] (probabilities of label 1); the counts
  * use threshold (a score >= threshold predicts 1). AUCs are exact (ties
@@ -289,8 +292,8 @@ typedef struct kiln_ml_binary_metrics {
     int64_t count, tp, fp, tn, fn;
     double auc_roc, auc_pr, accuracy, precision, recall, f1, log_loss;
 } kiln_ml_binary_metrics;
-int kiln_ml_binary_evaluate(kiln_rdd *score_label, double threshold,
-                            kiln_ml_binary_metrics *out);
+KILN_API int kiln_ml_binary_evaluate(kiln_rdd *score_label, double threshold,
+                                     kiln_ml_binary_metrics *out);
 
 /* Classes 0..K-1; confusion[label * K + prediction] counts. Accuracy and
  * the weighted precision, recall and F1 (Spark's weighted metrics). */
@@ -300,20 +303,20 @@ typedef struct kiln_ml_multiclass_metrics {
     int64_t *confusion;
     double accuracy, weighted_precision, weighted_recall, weighted_f1;
 } kiln_ml_multiclass_metrics;
-int kiln_ml_multiclass_evaluate(kiln_rdd *pred_label, int num_classes,
-                                kiln_ml_multiclass_metrics *out);
-void kiln_ml_multiclass_metrics_release(kiln_ml_multiclass_metrics *m);
+KILN_API int kiln_ml_multiclass_evaluate(kiln_rdd *pred_label, int num_classes,
+                                         kiln_ml_multiclass_metrics *out);
+KILN_API void kiln_ml_multiclass_metrics_release(kiln_ml_multiclass_metrics *m);
 
 /* ---- Tuning --------------------------------------------------------------- */
 
 /* Splits r into n RDDs with the given relative weights: each record draws
  * one uniform number from a generator seeded by (seed, partition), so the
  * same seed and partitioning give the same split (Spark's randomSplit). */
-int kiln_ml_random_split(kiln_rdd *r, const double *weights, int n, uint64_t seed,
-                         kiln_rdd **out);
+KILN_API int kiln_ml_random_split(kiln_rdd *r, const double *weights, int n, uint64_t seed,
+                                  kiln_rdd **out);
 /* Fold f of k (0 <= f < k) as (train, test), by the same per-record draw. */
-int kiln_ml_kfold(kiln_rdd *r, int k, int f, uint64_t seed, kiln_rdd **train,
-                  kiln_rdd **test);
+KILN_API int kiln_ml_kfold(kiln_rdd *r, int k, int f, uint64_t seed, kiln_rdd **train,
+                           kiln_rdd **test);
 
 typedef enum kiln_ml_metric {
     KILN_ML_RMSE = 0,   /* lower is better */
@@ -328,9 +331,9 @@ typedef enum kiln_ml_metric {
  * *best the index of the best; *model the best parameters retrained on all
  * of points (NULL not to retrain). folds < 2: one train/validation split
  * (3:1) instead. */
-int kiln_ml_cross_validate(kiln_rdd *points, const kiln_ml_glm_params *grid, int n, int folds,
-                           kiln_ml_metric metric, uint64_t seed, double *metrics, int *best,
-                           kiln_ml_glm **model);
+KILN_API int kiln_ml_cross_validate(kiln_rdd *points, const kiln_ml_glm_params *grid, int n,
+                                    int folds, kiln_ml_metric metric, uint64_t seed,
+                                    double *metrics, int *best, kiln_ml_glm **model);
 
 /* ---- Persistence ------------------------------------------------------------ *
  * A model directory holds metadata.json (kiln version, model kind, sizes,
@@ -338,12 +341,12 @@ int kiln_ml_cross_validate(kiln_rdd *points, const kiln_ml_glm_params *grid, int
  * (little-endian float64). Loading refuses another format version, a
  * different kind, sizes that disagree, or a checksum mismatch, naming the
  * file. */
-int kiln_ml_glm_save(const kiln_ml_glm *m, const char *dir);
-kiln_ml_glm *kiln_ml_glm_load(const char *dir);
-int kiln_ml_kmeans_save(const kiln_ml_kmeans *m, const char *dir);
-kiln_ml_kmeans *kiln_ml_kmeans_load(const char *dir);
-int kiln_ml_nb_save(const kiln_ml_nb *m, const char *dir);
-kiln_ml_nb *kiln_ml_nb_load(const char *dir);
+KILN_API int kiln_ml_glm_save(const kiln_ml_glm *m, const char *dir);
+KILN_API kiln_ml_glm *kiln_ml_glm_load(const char *dir);
+KILN_API int kiln_ml_kmeans_save(const kiln_ml_kmeans *m, const char *dir);
+KILN_API kiln_ml_kmeans *kiln_ml_kmeans_load(const char *dir);
+KILN_API int kiln_ml_nb_save(const kiln_ml_nb *m, const char *dir);
+KILN_API kiln_ml_nb *kiln_ml_nb_load(const char *dir);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -75,29 +77,29 @@ static inline kiln_value kiln_vec_ref(const double *x, size_t n) {
 typedef struct kiln_arena kiln_arena;
 
 /* Returns an owned arena, or NULL when out of memory. */
-kiln_arena *kiln_arena_new(void);
+KILN_API kiln_arena *kiln_arena_new(void);
 /* Frees the arena and everything allocated from it. NULL is ignored. */
-void kiln_arena_free(kiln_arena *a);
+KILN_API void kiln_arena_free(kiln_arena *a);
 /* Forgets every allocation but keeps the first block for reuse. */
-void kiln_arena_reset(kiln_arena *a);
+KILN_API void kiln_arena_reset(kiln_arena *a);
 /* Returns 16-byte aligned memory valid until reset/free, or NULL. */
-void *kiln_arena_alloc(kiln_arena *a, size_t n);
+KILN_API void *kiln_arena_alloc(kiln_arena *a, size_t n);
 /* Bytes currently held from the system by the arena. */
-size_t kiln_arena_bytes(const kiln_arena *a);
+KILN_API size_t kiln_arena_bytes(const kiln_arena *a);
 
 /* Constructors that copy into an arena; on allocation failure they return a
  * NULL value and the caller reports KILN_ENOMEM. */
-kiln_value kiln_str_new(kiln_arena *a, const char *s, size_t len);
-kiln_value kiln_cstr(kiln_arena *a, const char *s); /* strlen(s) bytes */
-kiln_value kiln_bytes_new(kiln_arena *a, const void *p, size_t len);
+KILN_API kiln_value kiln_str_new(kiln_arena *a, const char *s, size_t len);
+KILN_API kiln_value kiln_cstr(kiln_arena *a, const char *s); /* strlen(s) bytes */
+KILN_API kiln_value kiln_bytes_new(kiln_arena *a, const void *p, size_t len);
 /* A 2-tuple (key, value), copies the two structs (shallow). */
-kiln_value kiln_pair(kiln_arena *a, kiln_value k, kiln_value v);
+KILN_API kiln_value kiln_pair(kiln_arena *a, kiln_value k, kiln_value v);
 /* An n-tuple / list / vector copying the n items (shallow for values). */
-kiln_value kiln_tuple_new(kiln_arena *a, const kiln_value *items, size_t n);
-kiln_value kiln_list_new(kiln_arena *a, const kiln_value *items, size_t n);
-kiln_value kiln_vec_new(kiln_arena *a, const double *x, size_t n);
+KILN_API kiln_value kiln_tuple_new(kiln_arena *a, const kiln_value *items, size_t n);
+KILN_API kiln_value kiln_list_new(kiln_arena *a, const kiln_value *items, size_t n);
+KILN_API kiln_value kiln_vec_new(kiln_arena *a, const double *x, size_t n);
 /* Deep copy of v: every part reachable from the result lives in a. */
-int kiln_value_copy(kiln_arena *a, const kiln_value *v, kiln_value *out);
+KILN_API int kiln_value_copy(kiln_arena *a, const kiln_value *v, kiln_value *out);
 
 /* Accessors for the common pair shape; undefined unless v is a tuple of >= 2. */
 static inline const kiln_value *kiln_key(const kiln_value *v) { return &v->u.items[0]; }
@@ -110,11 +112,11 @@ static inline bool kiln_is_pair(const kiln_value *v) { return v->type == KILN_TU
  * doubles numerically, NaN after every other double; strings and bytes by
  * unsigned bytes then length; tuples, lists and vectors lexicographically,
  * then by length). Returns <0, 0, >0. */
-int kiln_value_cmp(const kiln_value *a, const kiln_value *b);
-bool kiln_value_eq(const kiln_value *a, const kiln_value *b);
+KILN_API int kiln_value_cmp(const kiln_value *a, const kiln_value *b);
+KILN_API bool kiln_value_eq(const kiln_value *a, const kiln_value *b);
 /* A 64-bit hash identical in every process, run and machine (no seed).
  * Equal values hash equally. -0.0 and 0.0 compare and hash equal. */
-uint64_t kiln_value_hash(const kiln_value *v);
+KILN_API uint64_t kiln_value_hash(const kiln_value *v);
 
 /* ---- Encoding ----------------------------------------------------------- */
 
@@ -124,10 +126,10 @@ typedef struct kiln_buf {
     size_t len;
     size_t cap;
 } kiln_buf;
-void kiln_buf_init(kiln_buf *b);
-void kiln_buf_release(kiln_buf *b);
-int kiln_buf_reserve(kiln_buf *b, size_t extra);
-int kiln_buf_append(kiln_buf *b, const void *p, size_t n);
+KILN_API void kiln_buf_init(kiln_buf *b);
+KILN_API void kiln_buf_release(kiln_buf *b);
+KILN_API int kiln_buf_reserve(kiln_buf *b, size_t extra);
+KILN_API int kiln_buf_append(kiln_buf *b, const void *p, size_t n);
 
 /* Tuples and lists nest at most this deep in an encoded value. */
 #define KILN_VALUE_MAX_DEPTH 64
@@ -135,17 +137,18 @@ int kiln_buf_append(kiln_buf *b, const void *p, size_t n);
 /* Appends the compact binary encoding of v (format in docs/formats/value.md).
  * Returns KILN_OK, KILN_ENOMEM, or KILN_EINVAL when v nests deeper than
  * KILN_VALUE_MAX_DEPTH or has a bad type tag. */
-int kiln_value_encode(kiln_buf *b, const kiln_value *v);
+KILN_API int kiln_value_encode(kiln_buf *b, const kiln_value *v);
 /* Decodes one value from p[0..n) into out, parts allocated in a (strings may
  * be copied). Sets *used to the bytes consumed. Returns KILN_OK, KILN_ENOMEM,
  * or KILN_ECORRUPT for malformed or truncated input (never reads past n). */
-int kiln_value_decode(kiln_arena *a, const uint8_t *p, size_t n, kiln_value *out, size_t *used);
+KILN_API int kiln_value_decode(kiln_arena *a, const uint8_t *p, size_t n, kiln_value *out,
+                               size_t *used);
 
 /* Appends a human-readable form to b (no NUL), in Spark's toString style:
  * strings as their bytes, tuples as (a,b), lists as [a, b], vectors as
  * [1.0,2.0], bytes as hex, null as null, doubles in shortest round-trip form
  * (always with a '.', 'e', "NaN" or "Infinity"). */
-int kiln_value_format(kiln_buf *b, const kiln_value *v);
+KILN_API int kiln_value_format(kiln_buf *b, const kiln_value *v);
 
 #ifdef __cplusplus
 }

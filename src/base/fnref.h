@@ -21,8 +21,6 @@
 
 #include "kiln.h"
 
-#pragma GCC visibility push(hidden)
-
 #define FNREF_ID_MAX 32 /* bytes of a build id kept (SHA-1 ids have 20) */
 
 typedef struct fnref {
@@ -51,7 +49,5 @@ int fnref_decode(const uint8_t *p, size_t n, fnref *out, size_t *used);
 
 /* Hex of a build id into buf (2 * len + 1 bytes). */
 void fnref_id_hex(const fnref *r, char *buf, size_t size);
-
-#pragma GCC visibility pop
 
 #endif

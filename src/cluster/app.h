@@ -20,9 +20,6 @@
 #include "kiln.h"
 #include "net/net.h"
 
-/* Internal to libkiln: none of this is exported from libkiln.so. */
-#pragma GCC visibility push(hidden)
-
 /* ---- Files (app_files.c) --------------------------------------------------------- */
 
 /* The executable (/proc/self/exe) and the files of kiln.files, with their
@@ -96,7 +93,5 @@ int app_client_register(const net_url *master, const uint8_t *secret, size_t len
 /* Closes the connection (the master then marks the application FINISHED
  * and kills its executors), joins the thread and frees c. NULL allowed. */
 void app_client_close(app_client *c);
-
-#pragma GCC visibility pop
 
 #endif

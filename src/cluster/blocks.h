@@ -13,8 +13,6 @@
 #include "engine/engine.h"
 #include "net/net.h"
 
-#pragma GCC visibility push(hidden)
-
 /* ---- The driver's map output tracker (map_tracker.c) -------------------------- */
 
 typedef struct map_tracker map_tracker;
@@ -74,7 +72,5 @@ int block_fetcher_fetch(void *arg, int id, int map, int reduce, kiln_buf *seg);
 /* Bytes fetched from peers and the microseconds spent waiting for them by
  * the calling thread since it last asked (then reset). */
 void block_fetcher_take_stats(uint64_t *bytes, uint64_t *us);
-
-#pragma GCC visibility pop
 
 #endif

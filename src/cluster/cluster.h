@@ -21,8 +21,6 @@
 
 #include "engine/engine.h"
 
-#pragma GCC visibility push(hidden)
-
 /* The driver's side of a cluster application (driver.h). */
 typedef struct kiln_cluster kiln_cluster;
 
@@ -88,7 +86,5 @@ typedef struct result_msg {
 int result_msg_write(kiln_buf *b, const result_msg *m);
 /* error is copied into errbuf (size bytes). */
 int result_msg_read(const uint8_t *p, size_t n, result_msg *m, char *errbuf, size_t size);
-
-#pragma GCC visibility pop
 
 #endif

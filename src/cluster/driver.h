@@ -13,8 +13,6 @@
 #include "cluster/cluster.h"
 #include "net/net.h"
 
-#pragma GCC visibility push(hidden)
-
 /* One task slot: a connection to an executor running one task at a time. */
 typedef struct slot {
     int fd;
@@ -85,7 +83,5 @@ void cluster_unpersist(kiln_cluster *c, int rdd);
 void cluster_stop(kiln_cluster *c);
 /* Shuts every slot down (SHUTDOWN), stops listening, frees. */
 void driver_free(kiln_cluster *c);
-
-#pragma GCC visibility pop
 
 #endif

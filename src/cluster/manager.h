@@ -21,9 +21,6 @@
 #include "kiln.h"
 #include "net/net.h"
 
-/* Internal to libkiln: none of this is exported from libkiln.so. */
-#pragma GCC visibility push(hidden)
-
 /* ---- Limits of the payload fields (docs/formats/protocol.md) ---------------- */
 
 #define CLUSTER_ID_MAX 64        /* a worker id, with its NUL */
@@ -318,7 +315,5 @@ char **cluster_executor_env(const char *const *extra, int nextra);
 /* Runs fn(arg) on a detached thread (a connection's handler). KILN_ENOMEM
  * when the thread cannot start (then fn never runs). */
 int cluster_thread_detached(void *(*fn)(void *), void *arg);
-
-#pragma GCC visibility pop
 
 #endif

@@ -10,8 +10,6 @@
 
 #include "cluster/manager.h"
 
-#pragma GCC visibility push(hidden)
-
 #define MAX_CONNS 1024
 #define MAX_WORKERS 4096        /* remembered, DEAD ones included */
 #define AUTH_WAIT_MS 10000      /* for the first byte of the handshake */
@@ -94,7 +92,5 @@ void master_app_worker_gone(master *m, int w);
 int master_app_status(const master *m, cluster_status *s);
 /* Frees the application table. */
 void master_app_free(master *m);
-
-#pragma GCC visibility pop
 
 #endif

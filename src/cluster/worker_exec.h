@@ -11,8 +11,6 @@
 
 #include "cluster/manager.h"
 
-#pragma GCC visibility push(hidden)
-
 /* The longest work directory: every path under it then fits PATH_MAX. */
 #define WORK_DIR_MAX 3000
 
@@ -52,7 +50,5 @@ void wexec_poll(worker_execs *x);
 /* Kills every executor and waits for them (at most about 2 s), removing
  * their applications' directories. Reports KILLED when master_fd is set. */
 void wexec_kill_all(worker_execs *x);
-
-#pragma GCC visibility pop
 
 #endif

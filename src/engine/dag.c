@@ -161,9 +161,12 @@ static int ensure_parents(kiln_rdd *r, int job, bool *visited)
 }
 
 /* The linker's bounds of the section; weak, so that a static link without
- * any listed action still links (nothing is then valid). */
-extern const part_result_fn __start_kiln_shipped_actions[] __attribute__((weak));
-extern const part_result_fn __stop_kiln_shipped_actions[] __attribute__((weak));
+ * any listed action still links (nothing is then valid); hidden, so that
+ * libkiln.so neither exports them nor uses another module's. */
+extern const part_result_fn __start_kiln_shipped_actions[]
+    __attribute__((weak, visibility("hidden")));
+extern const part_result_fn __stop_kiln_shipped_actions[]
+    __attribute__((weak, visibility("hidden")));
 
 bool shipped_action_valid(part_result_fn fn)
 {

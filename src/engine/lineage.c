@@ -28,9 +28,9 @@
 #define LINEAGE_VERSION 1
 #define MAX_RECORD (64u << 20) /* bytes of one RDD (parallelized data) */
 
-/* The linker's bounds of the kiln_rdd_ops section. */
-extern const rdd_ops __start_kiln_rdd_ops[] __attribute__((weak));
-extern const rdd_ops __stop_kiln_rdd_ops[] __attribute__((weak));
+/* The linker's bounds of the kiln_rdd_ops section (this module's: hidden). */
+extern const rdd_ops __start_kiln_rdd_ops[] __attribute__((weak, visibility("hidden")));
+extern const rdd_ops __stop_kiln_rdd_ops[] __attribute__((weak, visibility("hidden")));
 
 bool rdd_ops_valid(const void *p)
 {

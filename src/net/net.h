@@ -23,9 +23,6 @@
 #include "base/payload.h"
 #include "kiln.h"
 
-/* Internal to libkiln: none of this is exported from libkiln.so. */
-#pragma GCC visibility push(hidden)
-
 /* ---- Frames (frame.c) ------------------------------------------------------ */
 
 #define NET_MAGIC "KILN"          /* the first 4 bytes of every frame */
@@ -343,7 +340,5 @@ int net_remaining_ms(int64_t deadline);
  * deadline passes. Returns KILN_OK or KILN_EIO ("timed out ... while
  * doing"), retrying on EINTR. */
 int net_wait(int fd, short events, int64_t deadline, const char *doing, const char *peer);
-
-#pragma GCC visibility pop
 
 #endif
