@@ -76,8 +76,10 @@ static int register_slot(kiln_cluster *c, int fd, const net_frame *f, const char
                             peer, index, nslots, port);
     if (rc) return rc;
     pthread_mutex_lock(&c->lock);
+    size_t known = c->nexecs;
     int e = c->stopping ? kiln_set_error(KILN_ESTATE, "the application is ending")
                         : executor_of(c, id, incarnation, nslots, host, port);
+    bool added = c->nexecs > known;
     slot *s = e < 0 ? NULL : calloc(1, sizeof *s);
     if (s && !grow_for_one((void **)&c->slots, c->nslots, &c->cap_slots, sizeof *c->slots, 16)) {
         *s = (slot){.fd = fd, .exec = e, .dead = c->execs[e].lost};
@@ -90,6 +92,12 @@ static int register_slot(kiln_cluster *c, int fd, const net_frame *f, const char
         s = NULL;
     }
     pthread_mutex_unlock(&c->lock);
+    if (added) {
+        char name[32];
+        snprintf(name, sizeof name, "%u", id);
+        events_post(c->ctx, &(engine_event){.kind = EV_EXECUTOR_ADDED, .name = name,
+                                            .tasks = (int)nslots, .message = host});
+    }
     return s ? KILN_OK : e < 0 ? e : KILN_ENOMEM;
 }
 
@@ -293,7 +301,9 @@ static void release(kiln_cluster *c, slot *s, bool lost)
     pthread_mutex_lock(&c->lock);
     s->busy = false;
     exec_rec *e = &c->execs[s->exec];
+    char lost_name[32] = "";
     if (lost && !e->lost) {
+        snprintf(lost_name, sizeof lost_name, "%u", e->id);
         e->lost = true;
         for (size_t i = 0; i < c->nslots; i++) {
             slot *o = c->slots[i];
@@ -307,6 +317,9 @@ static void release(kiln_cluster *c, slot *s, bool lost)
     }
     pthread_cond_broadcast(&c->cond);
     pthread_mutex_unlock(&c->lock);
+    if (lost_name[0])
+        events_post(c->ctx, &(engine_event){.kind = EV_EXECUTOR_LOST, .name = lost_name,
+                                            .message = "its connections failed or went silent"});
 }
 
 /* Sends the task on s and waits for its result frame (heartbeats keep the

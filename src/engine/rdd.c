@@ -132,6 +132,10 @@ eng_iter *rdd_iterator(kiln_rdd *r, int p, kiln_task *t)
     it = block_store_put(r->ctx, r->id, p, r->storage, a, &vv, t);
     if (it && r->ctx->block_cached && block_store_has(r->ctx, r->id, p))
         r->ctx->block_cached(r->ctx, r->id, p);
+    if (it && events_wanted(r->ctx) && block_store_has(r->ctx, r->id, p))
+        events_post(r->ctx, &(engine_event){.kind = EV_BLOCK_UPDATED, .job = t->job,
+                                            .stage = t->stage, .partition = t->partition,
+                                            .rdd = r->id, .part = p});
     return it;
 }
 

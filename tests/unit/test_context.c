@@ -53,12 +53,19 @@ static void master_forms_set_cores_and_attempts(void **state)
 static void bad_masters_are_refused_naming_the_key(void **state)
 {
     const char *bad[] = {"locale", "local[0]", "local[", "local[2", "local[x]", "local[2,0]",
-                         "spark://h:7077", "local[2]x", ""};
+                         "spark://h:7077", "local[2]x", "", "local-cluster[2,1]",
+                         "local-cluster[0,1,256]", "local-cluster[2,1,8]", "kiln://"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         kiln_context *c = (kiln_context *)&c;
         assert_int_equal(context_with(bad[i], &c), KILN_ECONF);
         assert_null(c);
-        assert_non_null(strstr(kiln_last_error(), "kiln.master"));
+        const char *msg = kiln_last_error();
+        assert_non_null(strstr(msg, "kiln.master"));
+        /* The message lists every form a master can take. */
+        const char *forms[] = {"local[N]", "local[*]", "local[N,F]", "local-cluster[E,C,MB]",
+                               "kiln://HOST:PORT"};
+        for (size_t k = 0; k < sizeof forms / sizeof forms[0]; k++)
+            if (!strstr(msg, forms[k])) fail_msg("'%s' does not list %s", msg, forms[k]);
     }
 }
 
