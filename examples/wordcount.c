@@ -31,6 +31,15 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static const char usage_text[] =
+    "wordcount [--master M] [--conf key=value]... INPUT... OUTPUT_DIR\n"
+    "Counts the words (runs of non-whitespace) of every INPUT and writes\n"
+    "word<TAB>count lines to OUTPUT_DIR/part-NNNNN, then OUTPUT_DIR/_SUCCESS.\n"
+    "An INPUT is a file, a directory, a glob or a comma-separated list of them;\n"
+    ".gz, .bz2 and .zst files are decompressed, and each regular member of a\n"
+    ".zip, .tar, .tar.gz, .tgz, .tar.bz2, .tar.zst or .tar.xz is read as a file.\n"
+    "OUTPUT_DIR must not exist.\n";
+
 /* Prints what failed and kiln's message for it. */
 static void report(const char *what, int rc)
 {
@@ -49,9 +58,11 @@ int main(int argc, char **argv)
         report("bad kiln option", rc);
         return 2;
     }
+    /* --help, --version, and an error for any option but kiln's. */
+    int done = kiln_args_check(argc, argv, usage_text, NULL);
+    if (done >= 0) return done;
     if (argc < 3) {
-        fprintf(stderr,
-                "usage: wordcount [--master M] [--conf key=value]... INPUT... OUTPUT_DIR\n");
+        fprintf(stderr, "usage: %s", usage_text);
         return 2;
     }
     const char *output_dir = argv[argc - 1];

@@ -41,9 +41,16 @@ static void report(const char *what, int rc)
     fprintf(stderr, "wordcount_top: %s: %s\n", what, *msg ? msg : kiln_strerror(rc));
 }
 
+static const char usage_text[] =
+    "wordcount_top [--master M] [--conf key=value]... [-n N] INPUT...\n"
+    "Prints the N most frequent words (default 20) of the INPUTs as count<TAB>word\n"
+    "lines, then the number of distinct and total words and the time taken.\n"
+    "An INPUT is a file, a directory, a glob or a comma-separated list of them\n"
+    "(compressed files and .zip / .tar archives included).\n";
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: wordcount_top [--master M] [--conf key=value]... [-n N] INPUT...\n");
+    fprintf(stderr, "usage: %s", usage_text);
 }
 
 int main(int argc, char **argv)
@@ -60,6 +67,8 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    int done = kiln_args_check(argc, argv, usage_text, "-n=");
+    if (done >= 0) return done;
     int opt;
     while ((opt = getopt(argc, argv, "n:")) != -1) {
         char *end;

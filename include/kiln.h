@@ -27,7 +27,10 @@
 extern "C" {
 #endif
 
+/* The version of kiln, the one place it is written ("MAJOR.MINOR.PATCH"). */
 #define KILN_VERSION "0.1.0"
+/* Returns KILN_VERSION of the library linked in (static string). */
+const char *kiln_version(void);
 
 /* ---- Start-up, configuration, context ------------------------------------ */
 
@@ -39,6 +42,22 @@ typedef struct kiln_rdd kiln_rdd;
  * --conf key=value, and their --opt=value forms) and remembers them; they
  * rank between code and the conf file. Returns KILN_OK or KILN_ECONF. */
 int kiln_init(int *argc, char ***argv);
+
+/* Answers what every kiln program answers; call after kiln_init. --help or
+ * -h prints "usage: " and usage to stdout (with the kiln_init options
+ * described after it when usage mentions --master); --version prints
+ * "NAME (kiln) KILN_VERSION" (NAME: argv[0]'s last component). Any other
+ * argument starting with '-' (but "-" alone) that is not in options is an
+ * error, printed on stderr with usage's first line. options lists the
+ * program's own options, space-separated, "=" at the end of those taking a
+ * value ("-n= --folds= --verbose"; given as "--folds K", "--folds=K" or
+ * "-nK"), or is NULL. Arguments after "--" are not looked at. Borrows all;
+ * argv is not changed. Returns -1 when the program should go on, else the
+ * status main should return: 0 after --help or --version, 2 after a bad
+ * option. Typical use:
+ *     int done = kiln_args_check(argc, argv, "wc [--master M] INPUT OUT", NULL);
+ *     if (done >= 0) return done; */
+int kiln_args_check(int argc, char **argv, const char *usage, const char *options);
 
 /* Returns an owned, empty configuration (NULL when out of memory). */
 kiln_conf *kiln_conf_new(void);

@@ -1,0 +1,107 @@
+#!/bin/bash
+# tests/e2e/cli.sh - what a user meets at the door of every kiln program:
+#   1. --help (usage on stdout, exit 0) and --version ("NAME (kiln) X.Y.Z",
+#      the KILN_VERSION of include/kiln.h) for every program built from
+#      examples/ and bench/, for `kiln` and each of its verbs, `kiln help VERB`;
+#   2. an unknown option (--mastr) is an error naming it, with a usage hint on
+#      stderr and exit status 2, never taken as an input.
+# usage: tests/e2e/cli.sh BIN_DIR   (run from the repository root)
+set -euo pipefail
+bin=${1:?usage: cli.sh BIN_DIR}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export LC_ALL=C
+. tests/e2e/lib.sh
+
+version=$(sed -n 's/^#define KILN_VERSION "\(.*\)"$/\1/p' include/kiln.h)
+[[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "no KILN_VERSION in include/kiln.h ('$version')"
+
+# run NAME ARGS...: runs $bin/NAME, leaving $tmp/out, $tmp/err and $status.
+run() {
+    local prog=$1
+    shift
+    set +e
+    "$bin/$prog" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+    status=$?
+    set -e
+}
+
+# expect_help WHAT: the last run printed a usage on stdout and exited 0.
+expect_help() {
+    [ "$status" -eq 0 ] || fail "$1: exit $status"
+    grep -q '^usage: ' "$tmp/out" || fail "$1: no 'usage:' line on stdout: $(head -3 "$tmp/out")"
+    [ ! -s "$tmp/err" ] || fail "$1: wrote to stderr: $(head -3 "$tmp/err")"
+}
+
+# expect_bad_option WHAT OPTION: the last run refused OPTION with exit 2.
+expect_bad_option() {
+    [ "$status" -eq 2 ] || fail "$1: exit $status, expected 2"
+    grep -qF -- "$2" "$tmp/err" || fail "$1: stderr does not name $2: $(head -3 "$tmp/err")"
+    grep -qi 'usage' "$tmp/err" || fail "$1: no usage hint on stderr: $(head -3 "$tmp/err")"
+    [ ! -s "$tmp/out" ] || fail "$1: wrote to stdout: $(head -3 "$tmp/out")"
+}
+
+programs=()
+for src in examples/*.c bench/*.c; do
+    name=$(basename "$src" .c)
+    [ -x "$bin/$name" ] || fail "$src has no program $bin/$name"
+    programs+=("$name")
+done
+
+for p in "${programs[@]}"; do
+    run "$p" --help
+    expect_help "$p --help"
+    grep -q "^usage: $p" "$tmp/out" || fail "$p --help: usage does not name $p"
+    run "$p" -h
+    expect_help "$p -h"
+    run "$p" --version
+    [ "$status" -eq 0 ] || fail "$p --version: exit $status"
+    [ "$(cat "$tmp/out")" = "$p (kiln) $version" ] ||
+        fail "$p --version printed '$(cat "$tmp/out")', expected '$p (kiln) $version'"
+    # After positional arguments too, and before a real input.
+    run "$p" --mastr 'local[2]' data/pride-and-prejudice.txt "$tmp/out-$p"
+    expect_bad_option "$p --mastr" "--mastr"
+    [ ! -e "$tmp/out-$p" ] || fail "$p --mastr: ran anyway"
+    run "$p" data/pride-and-prejudice.txt -x
+    expect_bad_option "$p ... -x" "'-x'"
+done
+echo "ok: --help, -h, --version and unknown options for ${#programs[@]} programs (${programs[*]})"
+
+# The kiln command, its verbs and `kiln help VERB`.
+run kiln --help
+expect_help "kiln --help"
+run kiln help
+expect_help "kiln help"
+run kiln --version
+[ "$status" -eq 0 ] && [ "$(cat "$tmp/out")" = "kiln $version" ] ||
+    fail "kiln --version: exit $status, printed '$(cat "$tmp/out")'"
+for verb in master worker status submit secret http-token help; do
+    for h in --help -h; do
+        run kiln "$verb" "$h"
+        expect_help "kiln $verb $h"
+        grep -q "^usage: kiln $verb" "$tmp/out" || fail "kiln $verb $h: not the verb's usage"
+    done
+    run kiln help "$verb"
+    expect_help "kiln help $verb"
+    grep -q "^usage: kiln $verb" "$tmp/out" || fail "kiln help $verb: not the verb's usage"
+    run kiln "$verb" --version
+    [ "$status" -eq 0 ] && [ "$(cat "$tmp/out")" = "kiln $version" ] ||
+        fail "kiln $verb --version: exit $status, printed '$(cat "$tmp/out")'"
+done
+for verb in master worker status submit http-token; do
+    run kiln "$verb" --mastr kiln://127.0.0.1:7077
+    expect_bad_option "kiln $verb --mastr" "--mastr"
+done
+run kiln secret --mastr
+expect_bad_option "kiln secret --mastr" "--mastr"
+run kiln --mastr
+expect_bad_option "kiln --mastr" "--mastr"
+run kiln help nosuch
+[ "$status" -eq 2 ] && grep -q "nosuch" "$tmp/err" || fail "kiln help nosuch: exit $status"
+run kiln nosuch
+[ "$status" -eq 2 ] && grep -q "nosuch" "$tmp/err" || fail "kiln nosuch: exit $status"
+# A program's own --help after `kiln submit ... ./job` belongs to the job.
+run kiln submit --master kiln://127.0.0.1:1 --secret-file /nonexistent "$bin/pi" --help
+[ "$status" -ne 0 ] && grep -q "secret file" "$tmp/err" ||
+    fail "kiln submit ... pi --help: exit $status: $(head -3 "$tmp/err")"
+echo "ok: kiln --help/--version, kiln VERB --help/-h/--version, kiln help VERB, unknown options"
