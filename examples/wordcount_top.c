@@ -103,11 +103,10 @@ int main(int argc, char **argv)
 
     double start = now_seconds();
 
-    kiln_rdd *lines = NULL;
-    for (int i = optind; i < argc; i++) {
-        kiln_rdd *file = kiln_text_file(ctx, argv[i], 0);
-        lines = lines ? kiln_rdd_union(lines, file) : file;
-    }
+    /* A missing input gives NULL, and the union of a NULL is NULL. */
+    kiln_rdd *lines = kiln_text_file(ctx, argv[optind], 0);
+    for (int i = optind + 1; lines != NULL && i < argc; i++)
+        lines = kiln_rdd_union(lines, kiln_text_file(ctx, argv[i], 0));
     /* A NULL anywhere in the chain surfaces as an error at the first action. */
     kiln_rdd *words = kiln_rdd_flat_map(lines, kiln_fn_split_whitespace, NULL, 0);
     kiln_rdd *ones = kiln_rdd_map(words, kiln_fn_pair_one, NULL, 0);

@@ -177,10 +177,12 @@ kiln_rdd *kiln_parallelize(kiln_context *ctx, const kiln_value *values, size_t n
 kiln_rdd *kiln_range(kiln_context *ctx, int64_t start, int64_t end, int64_t step,
                      int num_slices);
 /* Lines (strings, without the \n or \r\n) of a file, every file of a
- * directory (skipping names that start with '.' or '_'), or a glob.
+ * directory (skipping names that start with '.' or '_'), a glob, or a
+ * comma-separated list of these ("a.txt,b.txt.gz", as Spark's textFile).
  * Plain files are split into byte ranges on line boundaries; .gz, .bz2 and
- * .zst files are read whole. The path is listed now: a missing one returns
- * NULL with a message naming it. */
+ * .zst files are read whole. The path is listed now: one that names nothing
+ * returns NULL with Spark's message naming it ("Input path does not exist:
+ * P", "Input Pattern P matches 0 files"). */
 kiln_rdd *kiln_text_file(kiln_context *ctx, const char *path, int min_partitions);
 /* As kiln_text_file, but each record is the pair (offset, line): the byte
  * offset of the line's start in its file (decompressed), as Hadoop's

@@ -26,13 +26,15 @@ typedef struct io_split {
 } io_split;
 
 /* Lists the files named by path (a file; a directory's files not starting
- * with '.' or '_'; or a glob), sorted by name, and cuts plain files into
+ * with '.' or '_'; a glob; or a comma-separated list of these, each listed
+ * in turn), sorted by name, and cuts plain files into
  * splits as Hadoop's FileInputFormat does for the local file system: goal =
  * total bytes / max(min_partitions, 1), split size = max(1, min(goal, 32 MiB)),
  * and a file keeps being cut while more than 1.1 split sizes remain.
  * Compressed files (.gz .bz2 .zst) give one whole split each. Empty files give
  * no split. Returns KILN_OK (possibly with *n == 0), or KILN_ENOENT naming
- * path when nothing matches. *out is owned (io_splits_free). */
+ * the path that names nothing ("Input path does not exist: P", "Input
+ * Pattern P matches 0 files"). *out is owned (io_splits_free). */
 int io_text_splits(const char *path, int min_partitions, io_split **out, size_t *n);
 /* Lists files only (for whole_text_files): one whole split per file. */
 int io_file_list(const char *path, io_split **out, size_t *n);

@@ -4,12 +4,16 @@
 #      the KILN_VERSION of include/kiln.h) for every program built from
 #      examples/ and bench/, for `kiln` and each of its verbs, `kiln help VERB`;
 #   2. an unknown option (--mastr) is an error naming it, with a usage hint on
-#      stderr and exit status 2, never taken as an input.
+#      stderr and exit status 2, never taken as an input;
+#   3. an input that does not exist (or a glob matching nothing) is an error
+#      naming it, exit status 1; comma-separated inputs ("a.txt,b.txt") and
+#      several arguments count the same as the concatenated file.
 # usage: tests/e2e/cli.sh BIN_DIR   (run from the repository root)
 set -euo pipefail
 bin=${1:?usage: cli.sh BIN_DIR}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+trap 'echo "FAIL: unexpected error at line $LINENO" >&2' ERR
 export LC_ALL=C
 . tests/e2e/lib.sh
 
@@ -105,3 +109,48 @@ run kiln submit --master kiln://127.0.0.1:1 --secret-file /nonexistent "$bin/pi"
 [ "$status" -ne 0 ] && grep -q "secret file" "$tmp/err" ||
     fail "kiln submit ... pi --help: exit $status: $(head -3 "$tmp/err")"
 echo "ok: kiln --help/--version, kiln VERB --help/-h/--version, kiln help VERB, unknown options"
+
+# ---- Inputs ------------------------------------------------------------------------------
+# counts DIR: the word counts a wordcount run wrote, sorted.
+counts() { cat "$1"/part-* | sort; }
+book=data/pride-and-prejudice.txt
+"$bin/wordcount" --master 'local[2]' "$book" "$tmp/wc-book" 2>/dev/null
+counts "$tmp/wc-book" > "$tmp/expected"
+
+# A missing input, first, in the middle or last, and a glob matching nothing:
+# an error naming it (Spark's words), exit status 1, no output.
+for args in "/nosuch.txt $book" "$book /nosuch.txt" "$book,/nosuch.txt" "/nosuch.txt,$book"; do
+    # shellcheck disable=SC2086 # two arguments, or one list
+    run wordcount $args "$tmp/wc-missing"
+    [ "$status" -eq 1 ] || fail "wordcount $args: exit $status, expected 1"
+    grep -q "Input path does not exist: /nosuch.txt" "$tmp/err" ||
+        fail "wordcount $args: error does not name /nosuch.txt: $(head -3 "$tmp/err")"
+    [ ! -e "$tmp/wc-missing" ] || fail "wordcount $args: wrote output"
+    # shellcheck disable=SC2086
+    run wordcount_top $args
+    [ "$status" -eq 1 ] && grep -q "Input path does not exist: /nosuch.txt" "$tmp/err" ||
+        fail "wordcount_top $args: exit $status: $(head -3 "$tmp/err")"
+done
+run wordcount "$book" "$tmp/nothing-*.txt" "$tmp/wc-missing"
+[ "$status" -eq 1 ] && grep -qF "Input Pattern $tmp/nothing-*.txt matches 0 files" "$tmp/err" ||
+    fail "wordcount with an empty glob: exit $status: $(head -3 "$tmp/err")"
+echo "ok: a missing input or an empty glob is an error naming it"
+
+# Comma-separated inputs and several arguments count as their concatenation.
+lines=$(wc -l < "$book")
+third=$((lines / 3))
+sed -n "1,${third}p" "$book" > "$tmp/part1.txt"
+sed -n "$((third + 1)),$((2 * third))p" "$book" > "$tmp/part2.txt"
+sed -n "$((2 * third + 1)),\$p" "$book" > "$tmp/part3.txt"
+cat "$tmp/part1.txt" "$tmp/part2.txt" "$tmp/part3.txt" | cmp -s - "$book" || fail "bad split of $book"
+"$bin/wordcount" "$tmp/part1.txt,$tmp/part2.txt,$tmp/part3.txt" "$tmp/wc-list" 2>/dev/null ||
+    fail "wordcount of a comma-separated list failed"
+counts "$tmp/wc-list" | cmp -s - "$tmp/expected" || fail "comma-separated inputs count differently"
+"$bin/wordcount" "$tmp/part1.txt" "$tmp/part2.txt,$tmp/part3.txt" "$tmp/wc-args" 2>/dev/null ||
+    fail "wordcount of several inputs failed"
+counts "$tmp/wc-args" | cmp -s - "$tmp/expected" || fail "several inputs count differently"
+"$bin/wordcount_top" -n 5 "$tmp/part1.txt,$tmp/part2.txt,$tmp/part3.txt" > "$tmp/top-list"
+"$bin/wordcount_top" -n 5 "$book" > "$tmp/top-book"
+diff <(head -5 "$tmp/top-list") <(head -5 "$tmp/top-book") >/dev/null ||
+    fail "wordcount_top of a list differs from the book's"
+echo "ok: comma-separated inputs count as their concatenation"

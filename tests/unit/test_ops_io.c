@@ -318,6 +318,13 @@ static void text_file_reads_directories_globs_and_gzip_in_name_order(void **stat
     kiln_value want_txt = kiln_list_ref(all, wa.len + wb.len);
     char *glob = kt_path(tmp, "*.txt");
     char *glob_b = kt_path(tmp, "b*");
+    size_t nba = strlen(pa) + strlen(pb) + 2;
+    char *list_ba = malloc(nba);
+    snprintf(list_ba, nba, "%s,%s", pb, pa);
+    kiln_value *ba = ref_alloc(a, wa.len + wb.len);
+    memcpy(ba, wb.u.items, wb.len * sizeof *ba);
+    memcpy(ba + wb.len, wa.u.items, wa.len * sizeof *ba);
+    kiln_value want_ba = kiln_list_ref(ba, wa.len + wb.len);
 
     for (int m = 0; m < KT_MASTER_COUNT; m++) {
         kiln_context *ctx = kt_context_new(kt_masters[m]);
@@ -334,6 +341,9 @@ static void text_file_reads_directories_globs_and_gzip_in_name_order(void **stat
             kt_case_detail("gzip file");
             got = kt_collect(kt_rdd(kiln_text_file(ctx, pd, mp)), a);
             kt_expect_list(&got, &wd);
+            kt_case_detail("list b.txt,a.txt: b's lines, then a's");
+            got = kt_collect(kt_rdd(kiln_text_file(ctx, list_ba, mp)), a);
+            kt_expect_list(&got, &want_ba);
         }
         kiln_context_free(ctx);
     }
@@ -342,6 +352,7 @@ static void text_file_reads_directories_globs_and_gzip_in_name_order(void **stat
     free(tb);
     free(glob);
     free(glob_b);
+    free(list_ba);
     free(pa), free(pb), free(pc), free(pd), free(ph), free(pu);
     kt_rm_rf(tmp);
     free(tmp);
@@ -360,6 +371,24 @@ static void text_file_of_missing_path_fails_naming_the_path(void **state)
              "reading a missing file succeeded");
     KT_CHECK(strstr(kiln_last_error(), "no-such-file.txt") != NULL,
              "the error does not name the file: %s", kiln_last_error());
+    /* In a comma-separated list too, with Spark's words: the list is not
+     * read without it, and a chain over it fails with the message. */
+    char *real = kt_path(tmp, "real.txt");
+    kt_write_file(real, "a b\n", 4);
+    size_t nl = strlen(real) + strlen(missing) + 2;
+    char *list = malloc(nl);
+    snprintf(list, nl, "%s,%s", real, missing);
+    r = kiln_text_file(ctx, list, 2);
+    kiln_rdd *words = kiln_rdd_flat_map(kiln_rdd_union(kiln_text_file(ctx, real, 0), r),
+                                        kiln_fn_split_whitespace, NULL, 0);
+    KT_CHECK(r == NULL && kiln_rdd_count(words, &(int64_t){0}) != KILN_OK,
+             "a list with a missing file was read");
+    char want[600];
+    snprintf(want, sizeof want, "Input path does not exist: %s", missing);
+    KT_CHECK(strcmp(kiln_last_error(), want) == 0, "error '%s', expected '%s'", kiln_last_error(),
+             want);
+    free(list);
+    free(real);
     kt_rm_rf(tmp);
     free(missing);
     free(tmp);
