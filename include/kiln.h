@@ -180,7 +180,10 @@ kiln_rdd *kiln_range(kiln_context *ctx, int64_t start, int64_t end, int64_t step
  * directory (skipping names that start with '.' or '_'), a glob, or a
  * comma-separated list of these ("a.txt,b.txt.gz", as Spark's textFile).
  * Plain files are split into byte ranges on line boundaries; .gz, .bz2 and
- * .zst files are read whole. The path is listed now: one that names nothing
+ * .zst files are read whole. Each regular member of a .zip or .tar archive
+ * (.tar.gz .tgz .tar.bz2 .tar.zst .tar.xz) is read as a file of its own, in
+ * the archive's order, one task per archive; a damaged or encrypted one
+ * fails the job naming it. The path is listed now: one that names nothing
  * returns NULL with Spark's message naming it ("Input path does not exist:
  * P", "Input Pattern P matches 0 files"). */
 kiln_rdd *kiln_text_file(kiln_context *ctx, const char *path, int min_partitions);
@@ -189,13 +192,16 @@ kiln_rdd *kiln_text_file(kiln_context *ctx, const char *path, int min_partitions
  * TextInputFormat keys. With kiln_task_input_file and
  * kiln_input_line_number, a parser can name the file and line of bad input. */
 kiln_rdd *kiln_text_file_with_offsets(kiln_context *ctx, const char *path, int min_partitions);
-/* The file the task's text source is reading (NULL when it reads none):
- * valid in functions of a narrow chain over a text file. */
+/* The file the task's text source is reading (NULL when it reads none),
+ * "ARCHIVE:MEMBER" for a member of an archive: valid in functions of a
+ * narrow chain over a text file. */
 const char *kiln_task_input_file(const kiln_task *t);
-/* The 1-based line number of the line at byte offset of path (reads the
- * file up to there; meant for error messages). */
+/* The 1-based line number of the line at byte offset of path, which may be
+ * an archive's "ARCHIVE:MEMBER" (reads the file up to there; meant for error
+ * messages). */
 int kiln_input_line_number(const char *path, int64_t offset, int64_t *line);
-/* (path, content) pairs of strings, one per file. */
+/* (path, content) pairs of strings, one per file; one per regular member
+ * of an archive, its path "ARCHIVE:MEMBER". */
 kiln_rdd *kiln_whole_text_files(kiln_context *ctx, const char *path, int min_partitions);
 
 /* ---- Transformations (lazy) ---------------------------------------------- */

@@ -7,7 +7,9 @@
 #      stderr and exit status 2, never taken as an input;
 #   3. an input that does not exist (or a glob matching nothing) is an error
 #      naming it, exit status 1; comma-separated inputs ("a.txt,b.txt") and
-#      several arguments count the same as the concatenated file.
+#      several arguments count the same as the concatenated file;
+#   4. .zip and .tar (.tgz, .tar.bz2) inputs, the book's parts as members,
+#      count the same as the book; a damaged archive fails naming it.
 # usage: tests/e2e/cli.sh BIN_DIR   (run from the repository root)
 set -euo pipefail
 bin=${1:?usage: cli.sh BIN_DIR}
@@ -154,3 +156,44 @@ counts "$tmp/wc-args" | cmp -s - "$tmp/expected" || fail "several inputs count d
 diff <(head -5 "$tmp/top-list") <(head -5 "$tmp/top-book") >/dev/null ||
     fail "wordcount_top of a list differs from the book's"
 echo "ok: comma-separated inputs count as their concatenation"
+
+# ---- Archives ----------------------------------------------------------------------------
+# The book's three parts as members of a .zip (python3's zipfile: `zip` may
+# be absent) and of tars made by tar(1): the counts are the plain book's.
+mkdir -p "$tmp/members/inner"
+cp "$tmp/part1.txt" "$tmp/members/p1.txt"
+cp "$tmp/part2.txt" "$tmp/members/inner/p2.txt"
+gzip -c "$tmp/part3.txt" > "$tmp/members/inner/p3.txt.gz"
+/usr/bin/python3 - "$tmp" <<'PY'
+import sys, zipfile
+tmp = sys.argv[1]
+with zipfile.ZipFile(tmp + '/book.zip', 'w', zipfile.ZIP_DEFLATED) as z:
+    for n in ('p1.txt', 'inner/', 'inner/p2.txt', 'inner/p3.txt.gz'):
+        z.write(tmp + '/members/' + n, n)
+PY
+(cd "$tmp/members" && tar cf ../book.tar p1.txt inner && tar czf ../book.tgz p1.txt inner &&
+    tar cjf ../book.tar.bz2 p1.txt inner)
+for archive in book.zip book.tar book.tgz book.tar.bz2; do
+    "$bin/wordcount" --master 'local[2]' "$tmp/$archive" "$tmp/wc-$archive" 2>"$tmp/err" ||
+        fail "wordcount $archive failed: $(cat "$tmp/err")"
+    counts "$tmp/wc-$archive" | cmp -s - "$tmp/expected" || fail "$archive counts differently"
+done
+# An archive in a list with a plain file, and under a local cluster.
+"$bin/wordcount" --master 'local-cluster[2,1,256]' "$tmp/members/p1.txt,$tmp/book.zip" \
+    "$tmp/wc-mixed" 2>"$tmp/err" || fail "wordcount of a list with a zip failed: $(cat "$tmp/err")"
+cat "$tmp/part1.txt" "$book" | tr -s ' \t\n\v\f\r' '\n\n\n\n\n\n' | grep -v '^$' | sort | uniq -c |
+    awk '{print $2 "\t" $1}' | sort > "$tmp/expected-mixed"
+counts "$tmp/wc-mixed" | cmp -s - "$tmp/expected-mixed" || fail "p1.txt,book.zip counts differently"
+echo "ok: .zip, .tar, .tgz and .tar.bz2 members count as the plain file"
+
+# A damaged or misnamed archive fails naming it; never counted as text.
+head -c 4000 "$tmp/book.zip" > "$tmp/cut.zip"
+printf 'plain words, not a zip\n' > "$tmp/fake.zip"
+head -c 3000 "$tmp/book.tgz" > "$tmp/cut.tgz"
+for bad in cut.zip fake.zip cut.tgz; do
+    run wordcount "$tmp/$bad" "$tmp/wc-$bad"
+    [ "$status" -eq 1 ] || fail "wordcount $bad: exit $status, expected 1"
+    grep -q "$bad" "$tmp/err" || fail "wordcount $bad: error does not name it: $(tail -1 "$tmp/err")"
+    [ ! -e "$tmp/wc-$bad" ] || fail "wordcount $bad: wrote output"
+done
+echo "ok: damaged archives fail naming them"
