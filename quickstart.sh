@@ -14,7 +14,7 @@ set -eu
 
 cd "$(dirname "$0")"
 packages="build-essential cmake zlib1g-dev libbz2-dev libzstd-dev liblz4-dev libxxhash-dev libcmocka-dev libssl-dev
-pkg-config libopenblas-dev liblapacke-dev"
+libarchive-dev pkg-config libopenblas-dev liblapacke-dev"
 
 missing=""
 if command -v dpkg >/dev/null 2>&1; then

@@ -38,8 +38,17 @@ static int make_record(kiln_task *t, const kiln_value *in, kiln_value *out, cons
 
 int main(int argc, char **argv)
 {
-    if (kiln_init(&argc, &argv) || argc != 2) {
-        fprintf(stderr, "usage: fetch_bench [--master M] [--conf k=v]... MB\n");
+    static const char usage_text[] =
+        "fetch_bench [--master M] [--conf k=v]... MB\n"
+        "Shuffle fetch throughput between executors (use a local-cluster master).\n";
+    if (kiln_init(&argc, &argv)) {
+        fprintf(stderr, "fetch_bench: %s\n", kiln_last_error());
+        return 2;
+    }
+    int done = kiln_args_check(argc, argv, usage_text, NULL);
+    if (done >= 0) return done;
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s", usage_text);
         return 2;
     }
     int64_t mb = strtoll(argv[1], NULL, 10), n = mb * (1 << 20) / RECORD;

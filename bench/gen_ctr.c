@@ -15,6 +15,8 @@
  * with hashed features can reach an AUC well above 0.5, not 1.
  * The same arguments give the same file. Needs nothing from kiln.
  */
+#include <kiln.h>
+
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,8 +58,13 @@ static double weight(int c, int v)
 
 int main(int argc, char **argv)
 {
+    static const char usage_text[] =
+        "gen_ctr ROWS OUTPUT [SEED]\n"
+        "Writes ROWS synthetic click-log rows in the Criteo layout (OUTPUT - for stdout).\n";
+    int done = kiln_args_check(argc, argv, usage_text, NULL);
+    if (done >= 0) return done;
     if (argc < 3 || argc > 4) {
-        fprintf(stderr, "usage: gen_ctr ROWS OUTPUT [SEED]\n");
+        fprintf(stderr, "usage: %s", usage_text);
         return 2;
     }
     long long rows = atoll(argv[1]);

@@ -13,6 +13,8 @@
  * so both classes are common. Numbers are written with 7 significant digits.
  * The same arguments give the same file. Needs nothing from kiln.
  */
+#include <kiln.h>
+
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -39,8 +41,13 @@ static double normal(uint64_t *s)
 
 int main(int argc, char **argv)
 {
+    static const char usage_text[] =
+        "gen_glm linear|logistic ROWS DIM OUTPUT [SEED]\n"
+        "Writes dense regression or classification data as CSV (OUTPUT - for stdout).\n";
+    int done = kiln_args_check(argc, argv, usage_text, NULL);
+    if (done >= 0) return done;
     if (argc < 5 || argc > 6 || (strcmp(argv[1], "linear") && strcmp(argv[1], "logistic"))) {
-        fprintf(stderr, "usage: gen_glm linear|logistic ROWS DIM OUTPUT [SEED]\n");
+        fprintf(stderr, "usage: %s", usage_text);
         return 2;
     }
     bool logistic = !strcmp(argv[1], "logistic");

@@ -27,6 +27,8 @@
  * It runs well above 200 MB/s: words are copied from a table into a 1 MiB
  * buffer, written with one fwrite per buffer. Needs nothing from kiln.
  */
+#include <kiln.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -289,8 +291,13 @@ static long long parse_size(const char *s)
 
 int main(int argc, char **argv)
 {
+    static const char usage_text[] =
+        "gen_text SIZE OUTPUT [SEED]  (SIZE like 1000000, 64k, 256m, 1g)\n"
+        "Writes SIZE bytes of deterministic English-like text (OUTPUT - for stdout).\n";
+    int done = kiln_args_check(argc, argv, usage_text, NULL);
+    if (done >= 0) return done;
     if (argc < 3 || argc > 4) {
-        fprintf(stderr, "usage: gen_text SIZE OUTPUT [SEED]  (SIZE like 1000000, 64k, 256m, 1g)\n");
+        fprintf(stderr, "usage: %s", usage_text);
         return 2;
     }
     long long size = parse_size(argv[1]);

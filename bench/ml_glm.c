@@ -34,8 +34,13 @@ int main(int argc, char **argv)
 {
     double t0 = now();
     if (kiln_init(&argc, &argv)) return fail("options");
+    static const char usage_text[] =
+        "ml_glm [--master M] logistic|linear TRAIN.csv TEST.csv [ITERS]\n"
+        "Times linear or logistic regression on a CSV (label in column 0).\n";
+    int done = kiln_args_check(argc, argv, usage_text, NULL);
+    if (done >= 0) return done;
     if (argc < 4 || argc > 5 || (strcmp(argv[1], "logistic") && strcmp(argv[1], "linear"))) {
-        fprintf(stderr, "usage: ml_glm [--master M] logistic|linear TRAIN.csv TEST.csv [ITERS]\n");
+        fprintf(stderr, "usage: %s", usage_text);
         return 2;
     }
     bool logistic = !strcmp(argv[1], "logistic");

@@ -39,9 +39,18 @@ static int count_of(kiln_task *t, const kiln_value *in, kiln_value *out, const v
 
 int main(int argc, char **argv)
 {
+    static const char usage_text[] =
+        "reduce_ints [--master M] [--conf k=v]... PAIRS KEYS\n"
+        "reduce_by_key over PAIRS generated (key, 1) pairs with KEYS keys.\n";
     int rc = kiln_init(&argc, &argv);
-    if (rc || argc != 3) {
-        fprintf(stderr, "usage: reduce_ints [--master M] [--conf k=v]... PAIRS KEYS\n");
+    if (rc) {
+        fprintf(stderr, "reduce_ints: %s\n", kiln_last_error());
+        return 2;
+    }
+    int done = kiln_args_check(argc, argv, usage_text, NULL);
+    if (done >= 0) return done;
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s", usage_text);
         return 2;
     }
     int64_t pairs = strtoll(argv[1], NULL, 10);

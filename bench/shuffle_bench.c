@@ -34,8 +34,17 @@ static int make_record(kiln_task *t, const kiln_value *in, kiln_value *out, cons
 
 int main(int argc, char **argv)
 {
-    if (kiln_init(&argc, &argv) || argc != 2) {
-        fprintf(stderr, "usage: shuffle_bench [--master M] [--conf k=v]... RECORDS\n");
+    static const char usage_text[] =
+        "shuffle_bench [--master M] [--conf k=v]... RECORDS\n"
+        "Shuffle write and read throughput over RECORDS generated pairs.\n";
+    if (kiln_init(&argc, &argv)) {
+        fprintf(stderr, "shuffle_bench: %s\n", kiln_last_error());
+        return 2;
+    }
+    int done = kiln_args_check(argc, argv, usage_text, NULL);
+    if (done >= 0) return done;
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s", usage_text);
         return 2;
     }
     int64_t n = strtoll(argv[1], NULL, 10);

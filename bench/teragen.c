@@ -61,10 +61,15 @@ static void make_line(char *p, uint64_t row, uint64_t seed)
 
 int main(int argc, char **argv)
 {
+    static const char usage_text[] =
+        "teragen SIZE OUTPUT [SEED]   (SIZE like 2g, 256m)\n"
+        "Writes SIZE / 100 records of 100 bytes for terasort (OUTPUT - for stdout).\n";
+    int done = kiln_args_check(argc, argv, usage_text, NULL);
+    if (done >= 0) return done;
     uint64_t size, seed = 1;
     if (argc < 3 || argc > 4 || parse_size_arg(argv[1], &size) ||
         (argc == 4 && parse_size_arg(argv[3], &seed))) {
-        fprintf(stderr, "usage: teragen SIZE OUTPUT [SEED]   (SIZE like 2g, 256m)\n");
+        fprintf(stderr, "usage: %s", usage_text);
         return 2;
     }
     FILE *f = strcmp(argv[2], "-") == 0 ? stdout : fopen(argv[2], "wb");

@@ -28,10 +28,15 @@ static int line_key(kiln_task *t, const kiln_value *line, kiln_value *out, const
 
 int main(int argc, char **argv)
 {
+    static const char usage_text[] =
+        "terasort [--master M] [--conf key=value]... INPUT OUTPUT_DIR\n"
+        "Sorts teragen's records by their 10-byte key into OUTPUT_DIR.\n";
     int rc = kiln_init(&argc, &argv);
+    int done = rc == KILN_OK ? kiln_args_check(argc, argv, usage_text, NULL) : -1;
+    if (done >= 0) return done;
     if (rc != KILN_OK || argc != 3) {
         if (rc) fprintf(stderr, "terasort: %s\n", kiln_last_error());
-        fprintf(stderr, "usage: terasort [--master M] [--conf key=value]... INPUT OUTPUT_DIR\n");
+        fprintf(stderr, "usage: %s", usage_text);
         return 2;
     }
     kiln_context *ctx;

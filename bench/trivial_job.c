@@ -32,8 +32,13 @@ int main(int argc, char **argv)
         report("bad kiln option", rc);
         return 2;
     }
+    static const char usage_text[] =
+        "trivial_job [--master M] [--conf key=value]...\n"
+        "Counts 1000 ints in one job and exits: the fixed cost of a kiln program.\n";
+    int done = kiln_args_check(argc, argv, usage_text, NULL);
+    if (done >= 0) return done;
     if (argc != 1) {
-        fprintf(stderr, "usage: trivial_job [--master M] [--conf key=value]...\n");
+        fprintf(stderr, "usage: %s", usage_text);
         return 2;
     }
     rc = kiln_context_new(NULL, &ctx);

@@ -197,9 +197,14 @@ int main(int argc, char **argv)
         report("bad kiln option", rc);
         return 2;
     }
+    static const char usage_text[] =
+        "access_log [--master M] [--conf key=value]... LOGFILE [OUTPUT_DIR]\n"
+        "Reports requests per status, the top endpoints, 404s per day and malformed\n"
+        "lines of an Apache access log; with OUTPUT_DIR, saves the status counts.\n";
+    int done = kiln_args_check(argc, argv, usage_text, NULL);
+    if (done >= 0) return done;
     if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: access_log [--master M] [--conf key=value]... "
-                        "LOGFILE [OUTPUT_DIR]\n");
+        fprintf(stderr, "usage: %s", usage_text);
         return 2;
     }
     const char *log_path = argv[1];

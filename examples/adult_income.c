@@ -23,6 +23,7 @@
 #include <kiln.h>
 #include <kiln/ml.h>
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,13 +37,19 @@ static int fail(const char *what)
 int main(int argc, char **argv)
 {
     if (kiln_init(&argc, &argv)) return fail("options");
+    static const char usage_text[] =
+        "adult_income [--master M] [--reg R] TRAIN TEST [MODEL_DIR]\n"
+        "Logistic regression on the UCI adult census data (one-hot, standardised,\n"
+        "L2 penalty R, default 1e-4); prints the test metrics, saves the model.\n";
+    int done = kiln_args_check(argc, argv, usage_text, "--reg=");
+    if (done >= 0) return done;
     double reg = 1e-4;
-    if (argc >= 3 && !strcmp(argv[1], "--reg")) {
-        reg = atof(argv[2]);
-        argv += 2, argc -= 2;
-    }
+    static const struct option opts[] = {{"reg", required_argument, NULL, 'r'},
+                                         {NULL, 0, NULL, 0}};
+    while (getopt_long(argc, argv, "", opts, NULL) != -1) reg = atof(optarg);
+    argv += optind - 1, argc -= optind - 1; /* argv[1]: the first positional */
     if (argc < 3 || argc > 4 || reg < 0) {
-        fprintf(stderr, "usage: adult_income [--master M] [--reg R] TRAIN TEST [MODEL_DIR]\n");
+        fprintf(stderr, "usage: %s", usage_text);
         return 2;
     }
     kiln_context *ctx;

@@ -69,8 +69,13 @@ int main(int argc, char **argv)
         report("bad kiln option", rc);
         return 2;
     }
+    static const char usage_text[] =
+        "pi [--master M] [--conf key=value]... [SLICES]\n"
+        "Estimates pi from 100,000 x SLICES points (default 2 slices).\n";
+    int done = kiln_args_check(argc, argv, usage_text, NULL);
+    if (done >= 0) return done;
     if (argc > 2) {
-        fprintf(stderr, "usage: pi [--master M] [--conf key=value]... [SLICES]\n");
+        fprintf(stderr, "usage: %s", usage_text);
         return 2;
     }
     if (argc == 2) {

@@ -23,6 +23,7 @@
 #include <kiln.h>
 #include <kiln/ml.h>
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,13 +61,19 @@ static int test_rmse(const kiln_ml_glm *m, kiln_rdd *test, double *rmse)
 int main(int argc, char **argv)
 {
     if (kiln_init(&argc, &argv)) return fail("options");
+    static const char usage_text[] =
+        "song_year [--master M] [--folds K>=2] FILE\n"
+        "Predicts a song's year from its timbre features: baseline, least squares,\n"
+        "and a ridge / elastic-net grid chosen by K-fold cross-validation.\n";
+    int done = kiln_args_check(argc, argv, usage_text, "--folds=");
+    if (done >= 0) return done;
     int folds = 3;
-    if (argc == 4 && !strcmp(argv[1], "--folds")) {
-        folds = atoi(argv[2]);
-        argv += 2, argc -= 2;
-    }
+    static const struct option opts[] = {{"folds", required_argument, NULL, 'k'},
+                                         {NULL, 0, NULL, 0}};
+    while (getopt_long(argc, argv, "", opts, NULL) != -1) folds = atoi(optarg);
+    argv += optind - 1, argc -= optind - 1; /* argv[1]: the first positional */
     if (argc != 2 || folds < 2) {
-        fprintf(stderr, "usage: song_year [--master M] [--folds K>=2] FILE\n");
+        fprintf(stderr, "usage: %s", usage_text);
         return 2;
     }
     kiln_context *ctx;

@@ -3,8 +3,9 @@
  *
  *     wordcount [--master M] [--conf key=value]... INPUT... OUTPUT_DIR
  *
- * Reads every INPUT (a file, a directory or a glob; .gz, .bz2 and .zst are
- * decompressed), splits lines into tokens on runs of ASCII whitespace (case and
+ * Reads every INPUT (a file, a directory, a glob, or a comma-separated list
+ * of them; .gz, .bz2 and .zst are decompressed, and the members of .zip and
+ * .tar archives are read as files), splits lines into tokens on runs of ASCII whitespace (case and
  * punctuation are kept, so "The", "the" and "the," are three words), counts
  * each token and writes one "word<TAB>count" line per distinct word to
  * OUTPUT_DIR/part-NNNNN, then OUTPUT_DIR/_SUCCESS. OUTPUT_DIR must not exist.
@@ -17,7 +18,8 @@
  * The job is Spark's
  *     sc.textFile(in).flatMap(_.split("\\s+")).map((_, 1)).reduceByKey(_ + _)
  * built from kiln's built-in functions only. On success the program prints one
- * summary line to stderr; on failure, kiln's error message and exit status 1.
+ * summary line to stderr; on failure, kiln's error message (such as "Input
+ * path does not exist: /nosuch.txt") and exit status 1.
  */
 #include <kiln.h>
 
@@ -30,6 +32,15 @@ static double now_seconds(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+static const char usage_text[] =
+    "wordcount [--master M] [--conf key=value]... INPUT... OUTPUT_DIR\n"
+    "Counts the words (runs of non-whitespace) of every INPUT and writes\n"
+    "word<TAB>count lines to OUTPUT_DIR/part-NNNNN, then OUTPUT_DIR/_SUCCESS.\n"
+    "An INPUT is a file, a directory, a glob or a comma-separated list of them;\n"
+    ".gz, .bz2 and .zst files are decompressed, and each regular member of a\n"
+    ".zip, .tar, .tar.gz, .tgz, .tar.bz2, .tar.zst or .tar.xz is read as a file.\n"
+    "OUTPUT_DIR must not exist.\n";
 
 /* Prints what failed and kiln's message for it. */
 static void report(const char *what, int rc)
@@ -49,9 +60,11 @@ int main(int argc, char **argv)
         report("bad kiln option", rc);
         return 2;
     }
+    /* --help, --version, and an error for any option but kiln's. */
+    int done = kiln_args_check(argc, argv, usage_text, NULL);
+    if (done >= 0) return done;
     if (argc < 3) {
-        fprintf(stderr,
-                "usage: wordcount [--master M] [--conf key=value]... INPUT... OUTPUT_DIR\n");
+        fprintf(stderr, "usage: %s", usage_text);
         return 2;
     }
     const char *output_dir = argv[argc - 1];
@@ -64,12 +77,12 @@ int main(int argc, char **argv)
 
     double start = now_seconds();
 
-    /* One RDD of lines over all inputs. */
-    kiln_rdd *lines = NULL;
-    for (int i = 1; i < argc - 1; i++) {
-        kiln_rdd *file = kiln_text_file(ctx, argv[i], 0);
-        lines = lines ? kiln_rdd_union(lines, file) : file;
-    }
+    /* One RDD of lines over all inputs. An input that names nothing makes
+     * kiln_text_file return NULL ("Input path does not exist: ..."); the
+     * union of a NULL is NULL, so the job below fails with that message. */
+    kiln_rdd *lines = kiln_text_file(ctx, argv[1], 0);
+    for (int i = 2; lines != NULL && i < argc - 1; i++)
+        lines = kiln_rdd_union(lines, kiln_text_file(ctx, argv[i], 0));
 
     /* Transformations return NULL on error and pass a NULL input on, so the
      * chain is checked once, at the action; kiln_last_error() then holds the

@@ -41,9 +41,16 @@ static void report(const char *what, int rc)
     fprintf(stderr, "wordcount_top: %s: %s\n", what, *msg ? msg : kiln_strerror(rc));
 }
 
+static const char usage_text[] =
+    "wordcount_top [--master M] [--conf key=value]... [-n N] INPUT...\n"
+    "Prints the N most frequent words (default 20) of the INPUTs as count<TAB>word\n"
+    "lines, then the number of distinct and total words and the time taken.\n"
+    "An INPUT is a file, a directory, a glob or a comma-separated list of them\n"
+    "(compressed files and .zip / .tar archives included).\n";
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: wordcount_top [--master M] [--conf key=value]... [-n N] INPUT...\n");
+    fprintf(stderr, "usage: %s", usage_text);
 }
 
 int main(int argc, char **argv)
@@ -60,6 +67,8 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    int done = kiln_args_check(argc, argv, usage_text, "-n=");
+    if (done >= 0) return done;
     int opt;
     while ((opt = getopt(argc, argv, "n:")) != -1) {
         char *end;
@@ -94,11 +103,10 @@ int main(int argc, char **argv)
 
     double start = now_seconds();
 
-    kiln_rdd *lines = NULL;
-    for (int i = optind; i < argc; i++) {
-        kiln_rdd *file = kiln_text_file(ctx, argv[i], 0);
-        lines = lines ? kiln_rdd_union(lines, file) : file;
-    }
+    /* A missing input gives NULL, and the union of a NULL is NULL. */
+    kiln_rdd *lines = kiln_text_file(ctx, argv[optind], 0);
+    for (int i = optind + 1; lines != NULL && i < argc; i++)
+        lines = kiln_rdd_union(lines, kiln_text_file(ctx, argv[i], 0));
     /* A NULL anywhere in the chain surfaces as an error at the first action. */
     kiln_rdd *words = kiln_rdd_flat_map(lines, kiln_fn_split_whitespace, NULL, 0);
     kiln_rdd *ones = kiln_rdd_map(words, kiln_fn_pair_one, NULL, 0);

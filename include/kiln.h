@@ -27,7 +27,10 @@
 extern "C" {
 #endif
 
+/* The version of kiln, the one place it is written ("MAJOR.MINOR.PATCH"). */
 #define KILN_VERSION "0.1.0"
+/* Returns KILN_VERSION of the library linked in (static string). */
+KILN_API const char *kiln_version(void);
 
 /* ---- Start-up, configuration, context ------------------------------------ */
 
@@ -39,6 +42,22 @@ typedef struct kiln_rdd kiln_rdd;
  * --conf key=value, and their --opt=value forms) and remembers them; they
  * rank between code and the conf file. Returns KILN_OK or KILN_ECONF. */
 KILN_API int kiln_init(int *argc, char ***argv);
+
+/* Answers what every kiln program answers; call after kiln_init. --help or
+ * -h prints "usage: " and usage to stdout (with the kiln_init options
+ * described after it when usage mentions --master); --version prints
+ * "NAME (kiln) KILN_VERSION" (NAME: argv[0]'s last component). Any other
+ * argument starting with '-' (but "-" alone) that is not in options is an
+ * error, printed on stderr with usage's first line. options lists the
+ * program's own options, space-separated, "=" at the end of those taking a
+ * value ("-n= --folds= --verbose"; given as "--folds K", "--folds=K" or
+ * "-nK"), or is NULL. Arguments after "--" are not looked at. Borrows all;
+ * argv is not changed. Returns -1 when the program should go on, else the
+ * status main should return: 0 after --help or --version, 2 after a bad
+ * option. Typical use:
+ *     int done = kiln_args_check(argc, argv, "wc [--master M] INPUT OUT", NULL);
+ *     if (done >= 0) return done; */
+KILN_API int kiln_args_check(int argc, char **argv, const char *usage, const char *options);
 
 /* Returns an owned, empty configuration (NULL when out of memory). */
 KILN_API kiln_conf *kiln_conf_new(void);
@@ -163,24 +182,31 @@ KILN_API kiln_rdd *kiln_parallelize(kiln_context *ctx, const kiln_value *values,
 KILN_API kiln_rdd *kiln_range(kiln_context *ctx, int64_t start, int64_t end, int64_t step,
                               int num_slices);
 /* Lines (strings, without the \n or \r\n) of a file, every file of a
- * directory (skipping names that start with '.' or '_'), or a glob.
+ * directory (skipping names that start with '.' or '_'), a glob, or a
+ * comma-separated list of these ("a.txt,b.txt.gz", as Spark's textFile).
  * Plain files are split into byte ranges on line boundaries; .gz, .bz2 and
- * .zst files are read whole. The path is listed now: a missing one returns
- * NULL with a message naming it. */
+ * .zst files are read whole. Each regular member of a .zip or .tar archive
+ * (.tar.gz .tgz .tar.bz2 .tar.zst .tar.xz) is read as a file of its own, in
+ * the archive's order, one task per archive; a damaged or encrypted one
+ * fails the job naming it. The path is listed now: one that names nothing
+ * returns NULL with Spark's message naming it ("Input path does not exist:
+ * P", "Input Pattern P matches 0 files"). */
 KILN_API kiln_rdd *kiln_text_file(kiln_context *ctx, const char *path, int min_partitions);
 /* As kiln_text_file, but each record is the pair (offset, line): the byte
  * offset of the line's start in its file (decompressed), as Hadoop's
  * TextInputFormat keys. With kiln_task_input_file and
  * kiln_input_line_number, a parser can name the file and line of bad input. */
-KILN_API kiln_rdd *kiln_text_file_with_offsets(kiln_context *ctx, const char *path,
-                                               int min_partitions);
-/* The file the task's text source is reading (NULL when it reads none):
- * valid in functions of a narrow chain over a text file. */
+KILN_API kiln_rdd *kiln_text_file_with_offsets(kiln_context *ctx, const char *path, int min_partitions);
+/* The file the task's text source is reading (NULL when it reads none),
+ * "ARCHIVE:MEMBER" for a member of an archive: valid in functions of a
+ * narrow chain over a text file. */
 KILN_API const char *kiln_task_input_file(const kiln_task *t);
-/* The 1-based line number of the line at byte offset of path (reads the
- * file up to there; meant for error messages). */
+/* The 1-based line number of the line at byte offset of path, which may be
+ * an archive's "ARCHIVE:MEMBER" (reads the file up to there; meant for error
+ * messages). */
 KILN_API int kiln_input_line_number(const char *path, int64_t offset, int64_t *line);
-/* (path, content) pairs of strings, one per file. */
+/* (path, content) pairs of strings, one per file; one per regular member
+ * of an archive, its path "ARCHIVE:MEMBER". */
 KILN_API kiln_rdd *kiln_whole_text_files(kiln_context *ctx, const char *path, int min_partitions);
 
 /* ---- Transformations (lazy) ---------------------------------------------- */

@@ -14,7 +14,7 @@
 #include "base/conf.h"
 #include "cli/conf_verb.h"
 
-static const char conf_usage[] =
+const char conf_usage[] =
     "usage: kiln conf [--master M] [--conf key=value]...\n"
     "       kiln conf --keys\n"
     "Prints the configuration a kiln program would run with here, one\n"
@@ -109,6 +109,9 @@ int cmd_conf(int argc, char **argv)
         int rc = KILN_OK;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(conf_usage, stdout);
+            return 0;
+        } else if (!strcmp(a, "--version")) {
+            printf("kiln %s\n", kiln_version());
             return 0;
         } else if (!strcmp(a, "--keys")) {
             keys = true;

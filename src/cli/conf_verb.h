@@ -9,5 +9,7 @@
  * status: 0, 1 (the configuration does not resolve; message on stderr) or
  * 2 (bad usage). */
 int cmd_conf(int argc, char **argv);
+/* Its usage, for `kiln help conf`. */
+extern const char conf_usage[];
 
 #endif

@@ -12,6 +12,8 @@
  *   kiln status kiln://H:7077 [--secret-file F] [--timeout-ms MS]
  *   kiln secret                 prints a new random secret
  *   kiln http-token [--secret-file F]   prints the bearer token of GET /json
+ *   kiln help [VERB]            kiln's usage or a verb's (also VERB --help, -h)
+ *   kiln --version              "kiln 0.1.0" (KILN_VERSION)
  *
  * This file only parses arguments and reports errors; the work is in
  * src/cluster. Exit status: 0 success, 1 failure (message on stderr),
@@ -49,18 +51,101 @@ static const char usage_text[] =
     "  status kiln://HOST:PORT [--secret-file F] [--timeout-ms 10000]\n"
     "  secret                      print a new random secret: (umask 077; kiln secret > F)\n"
     "  http-token [--secret-file F]  print the bearer token for GET /json\n"
+    "  conf [--master M] [--conf k=v]... [--keys]  the effective configuration\n"
+    "  help [VERB]                 this text, or a verb's\n"
     "The secret comes from --secret-file F or $KILN_SECRET_FILE; it is required\n"
-    "(authentication cannot be turned off).\n";
+    "(authentication cannot be turned off). --help after a verb describes it;\n"
+    "--version prints kiln's version.\n";
 
+/* Each verb's own usage, printed by `kiln VERB --help`, `kiln help VERB`
+ * and after a mistake in its options. */
+static const struct verb_usage {
+    const char *verb, *text;
+} verb_usages[] = {
+    {"master",
+     "usage: kiln master [--host H] [--port 7077] [--http-port 8080] [--secret-file F]\n"
+     "                   [--network-timeout-ms 120000]\n"
+     "Runs the master of a standalone cluster at kiln://H:PORT, with its status as\n"
+     "JSON on http://H:HTTP_PORT/json (a bearer token: kiln http-token). A worker\n"
+     "silent for --network-timeout-ms is marked DEAD.\n"},
+    {"worker",
+     "usage: kiln worker kiln://HOST:PORT [--cores N] [--memory 4g] [--work-dir D]\n"
+     "                   [--host H] [--secret-file F] [--heartbeat-ms 1000]\n"
+     "                   [--max-attempts 16] [--max-executor-restarts 3]\n"
+     "Runs a worker that offers N cores and the memory to the master at\n"
+     "kiln://HOST:PORT and runs executors of applications in D (default ./work).\n"},
+    {"submit",
+     "usage: kiln submit --master kiln://HOST:PORT [--executor-memory 1g]\n"
+     "                   [--total-executor-cores N] [--executor-cores N]\n"
+     "                   [--conf k=v]... [--files F,...] [--secret-file F] ./job [args]\n"
+     "Runs ./job here as the driver (client mode), its executors on the cluster's\n"
+     "workers; the options reach it as KILN_MASTER and KILN_SUBMIT_CONF.\n"},
+    {"status",
+     "usage: kiln status kiln://HOST:PORT [--secret-file F] [--timeout-ms 10000]\n"
+     "Prints the master's workers, applications and executors as JSON.\n"},
+    {"secret",
+     "usage: kiln secret\n"
+     "Prints a new random secret: (umask 077; kiln secret > F).\n"},
+    {"http-token",
+     "usage: kiln http-token [--secret-file F]\n"
+     "Prints the bearer token of the master's GET /json for the secret.\n"},
+    {"conf", conf_usage},
+    {"help",
+     "usage: kiln help [VERB]\n"
+     "Prints kiln's usage, or a verb's.\n"},
+};
+
+/* The verb whose arguments are being parsed, for usage(). */
+static const char *cur_verb;
+
+static const char *verb_usage_text(const char *verb)
+{
+    for (size_t i = 0; verb && i < sizeof verb_usages / sizeof verb_usages[0]; i++)
+        if (strcmp(verb_usages[i].verb, verb) == 0) return verb_usages[i].text;
+    return NULL;
+}
+
+/* Reports bad usage (fmt with arg; NULL fmt: none) on stderr with the
+ * current verb's usage, or kiln's. Returns the exit status 2. */
 static int usage(const char *fmt, const char *arg)
 {
     if (fmt) {
-        fprintf(stderr, "kiln: ");
+        if (cur_verb) fprintf(stderr, "kiln %s: ", cur_verb);
+        else fputs("kiln: ", stderr);
         fprintf(stderr, fmt, arg);
         fprintf(stderr, "\n");
     }
-    fputs(usage_text, stderr);
+    const char *text = verb_usage_text(cur_verb);
+    fputs(text ? text : usage_text, stderr);
+    if (fmt) fprintf(stderr, "Try 'kiln %s%s--help' for more information.\n",
+                     cur_verb ? cur_verb : "", cur_verb ? " " : "");
     return 2;
+}
+
+/* Prints text on stdout (--help, --version): exit status 0, or 1 when stdout
+ * cannot be written. */
+static int print_out(const char *text)
+{
+    fputs(text, stdout);
+    return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+}
+
+static int print_version(void)
+{
+    printf("kiln %s\n", kiln_version());
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* Answers --help / -h and --version given to the current verb: -1 when a
+ * is neither, else the exit status. */
+static int help_or_version(const char *a)
+{
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        const char *text = verb_usage_text(cur_verb);
+        return print_out(text ? text : usage_text);
+    }
+    if (strcmp(a, "--version") == 0) return print_version();
+    return -1;
 }
 
 /* Reports a failed call: the error message, exit status 1. */
@@ -107,13 +192,20 @@ static const char **opt_slot(opts *o, const char *name, const char *allowed)
     return NULL;
 }
 
+/* parse_opts' result after --help or --version was answered: exit 0. */
+#define PARSE_DONE (-1)
+
 /* Parses "--name value", "--name=value" and at most one positional
- * argument (when want_positional). Returns 0 or the usage exit status. */
+ * argument (when want_positional). Returns 0, PARSE_DONE after answering
+ * --help or --version, or the usage exit status. */
 static int parse_opts(int argc, char **argv, const char *allowed, bool want_positional, opts *o)
 {
     memset(o, 0, sizeof *o);
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
+        int done = help_or_version(a);
+        if (done >= 0) return done == 0 ? PARSE_DONE : done;
+        if (a[0] == '-' && a[1] != '-' && a[1] != '\0') return usage("unknown option '%s'", a);
         if (strncmp(a, "--", 2) != 0) {
             if (!want_positional || o->positional) return usage("unexpected argument '%s'", a);
             o->positional = a;
@@ -174,7 +266,7 @@ static int cmd_master(int argc, char **argv)
     opts o;
     int rc = parse_opts(argc, argv, "--host --port --http-port --secret-file --network-timeout-ms",
                         false, &o);
-    if (rc) return rc;
+    if (rc) return rc == PARSE_DONE ? 0 : rc;
     cluster_master_opts mo = {.host = o.host, .announce = stdout};
     if (int_opt(o.port, "--port", DEFAULT_PORT, 0, 65535, &mo.port) ||
         int_opt(o.http_port, "--http-port", DEFAULT_HTTP_PORT, 0, 65535, &mo.http_port) ||
@@ -219,7 +311,7 @@ static int cmd_worker(int argc, char **argv)
                         "--cores --memory --work-dir --host --secret-file --heartbeat-ms "
                         "--max-attempts --max-executor-restarts",
                         true, &o);
-    if (rc) return rc;
+    if (rc) return rc == PARSE_DONE ? 0 : rc;
     if (o.positional == NULL) return usage("worker needs the master's URL (kiln://HOST:PORT)", "");
     cluster_worker_opts wo = {.host = o.host, .work_dir = o.work_dir ? o.work_dir : "work"};
     if (net_url_parse(o.positional, &wo.master) != KILN_OK) return fail("worker");
@@ -241,7 +333,7 @@ static int cmd_status(int argc, char **argv)
 {
     opts o;
     int rc = parse_opts(argc, argv, "--secret-file --timeout-ms", true, &o);
-    if (rc) return rc;
+    if (rc) return rc == PARSE_DONE ? 0 : rc;
     if (o.positional == NULL) return usage("status needs the master's URL (kiln://HOST:PORT)", "");
     net_url url;
     if (net_url_parse(o.positional, &url) != KILN_OK) return fail("status");
@@ -316,6 +408,9 @@ static int submit_opt(int argc, char **argv, int *i, kiln_buf *conf, const char 
                       const char **secret)
 {
     const char *a = argv[*i], *eq = strchr(a, '=');
+    int done = help_or_version(a);
+    if (done >= 0) return done == 0 ? PARSE_DONE : done;
+    if (a[1] != '-') return usage("unknown option '%s'", a);
     size_t n = eq ? (size_t)(eq - a) : strlen(a);
     const char *v = eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
     char name[64];
@@ -367,8 +462,12 @@ static int cmd_submit(int argc, char **argv)
     kiln_buf_init(&conf);
     const char *master = NULL, *secret = NULL;
     int i = 0, rc = 0;
-    for (; i < argc && rc == 0 && strncmp(argv[i], "--", 2) == 0; i++)
+    for (; i < argc && rc == 0 && argv[i][0] == '-'; i++)
         rc = submit_opt(argc, argv, &i, &conf, &master, &secret);
+    if (rc == PARSE_DONE) {
+        kiln_buf_release(&conf);
+        return 0;
+    }
     if (rc == 0 && master == NULL) rc = usage("submit needs --master kiln://HOST:PORT%s", "");
     if (rc == 0 && i >= argc) rc = usage("submit needs the program to run%s", "");
     if (!secret) secret = getenv("KILN_SECRET_FILE");
@@ -401,6 +500,8 @@ static int cmd_submit(int argc, char **argv)
 
 static int cmd_secret(int argc, char **argv)
 {
+    int done = argc > 0 ? help_or_version(argv[0]) : -1;
+    if (done >= 0) return done;
     if (argc > 0) return usage("secret takes no arguments ('%s')", argv[0]);
     char hex[65];
     if (net_secret_generate(hex) != KILN_OK) return fail("secret");
@@ -412,7 +513,7 @@ static int cmd_http_token(int argc, char **argv)
 {
     opts o;
     int rc = parse_opts(argc, argv, "--secret-file", false, &o);
-    if (rc) return rc;
+    if (rc) return rc == PARSE_DONE ? 0 : rc;
     char spec[4200], token[HTTP_TOKEN_HEX + 1];
     const char *secret = secret_spec(&o, "http-token", spec, sizeof spec);
     if (secret == NULL) return 1;
@@ -426,22 +527,39 @@ static int cmd_http_token(int argc, char **argv)
     return 0;
 }
 
+/* kiln help [VERB]: kiln's usage or a verb's, on stdout. */
+static int cmd_help(int argc, char **argv)
+{
+    if (argc == 0) return print_out(usage_text);
+    int done = help_or_version(argv[0]);
+    if (done >= 0) return done;
+    const char *text = verb_usage_text(argv[0]);
+    cur_verb = NULL;
+    if (text == NULL) return usage("unknown verb '%s'", argv[0]);
+    if (argc > 1) return usage("help takes one verb ('%s')", argv[1]);
+    return print_out(text);
+}
+
 int main(int argc, char **argv)
 {
+    static const struct {
+        const char *name;
+        int (*run)(int argc, char **argv);
+    } verbs[] = {
+        {"master", cmd_master}, {"worker", cmd_worker}, {"status", cmd_status},
+        {"submit", cmd_submit}, {"secret", cmd_secret}, {"http-token", cmd_http_token},
+        {"conf", cmd_conf}, {"help", cmd_help},
+    };
     if (argc < 2) return usage(NULL, NULL);
     const char *verb = argv[1];
-    int n = argc - 2;
-    char **rest = argv + 2;
-    if (strcmp(verb, "master") == 0) return cmd_master(n, rest);
-    if (strcmp(verb, "worker") == 0) return cmd_worker(n, rest);
-    if (strcmp(verb, "status") == 0) return cmd_status(n, rest);
-    if (strcmp(verb, "submit") == 0) return cmd_submit(n, rest);
-    if (strcmp(verb, "secret") == 0) return cmd_secret(n, rest);
-    if (strcmp(verb, "http-token") == 0) return cmd_http_token(n, rest);
-    if (strcmp(verb, "conf") == 0) return cmd_conf(n, rest);
-    if (strcmp(verb, "help") == 0 || strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
-        fputs(usage_text, stdout);
-        return 0;
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+        if (strcmp(verb, verbs[i].name) == 0) {
+            cur_verb = verbs[i].name;
+            return verbs[i].run(argc - 2, argv + 2);
+        }
     }
+    if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) return print_out(usage_text);
+    if (strcmp(verb, "--version") == 0) return print_version();
+    if (verb[0] == '-') return usage("unknown option '%s'", verb);
     return usage("unknown verb '%s'", verb);
 }

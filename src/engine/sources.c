@@ -1,6 +1,7 @@
 /*
  * engine/sources.c - RDDs that read data: parallelized arrays, ranges, text
- * files (split into byte ranges) and whole text files.
+ * files (split into byte ranges; an archive's members read one after
+ * another) and whole text files (an archive's members one record each).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,10 +210,23 @@ typedef struct text_iter {
     eng_iter base;
     io_line_reader *rd;
     kiln_arena *arena;
-    const char *path;
-    bool offsets; /* records are (offset, line) pairs */
+    const char *path; /* the file read: the split's path, or member */
+    char *member;     /* an archive's member being read, "ARCHIVE:MEMBER" (owned) */
+    bool offsets;     /* records are (offset, line) pairs */
     kiln_value buf[ENG_BATCH];
 } text_iter;
+
+/* After the reader moved to an archive's member: the task's input file is
+ * that member, so errors name it (kiln_input_line_number takes the name). */
+static int text_member(text_iter *ti, kiln_task *t)
+{
+    char *m = strdup(io_line_reader_file(ti->rd));
+    if (!m) return task_error(t, KILN_ENOMEM, "out of memory reading %s", ti->path);
+    free(ti->member);
+    ti->member = m;
+    ti->path = t->input_file = m;
+    return KILN_OK;
+}
 
 static int text_next(eng_iter *it, kiln_task *t, const kiln_value **vals, size_t *n)
 {
@@ -224,26 +238,35 @@ static int text_next(eng_iter *it, kiln_task *t, const kiln_value **vals, size_t
     size_t len;
     int rc = 0;
     int64_t at = ti->offsets ? io_line_reader_offset(ti->rd) : 0;
-    while (k < ENG_BATCH && (rc = io_line_reader_next(ti->rd, &line, &len)) > 0) {
-        ti->buf[k] = kiln_str_new(ti->arena, line, len);
-        if (len && ti->buf[k].type == KILN_NULL)
-            return task_error(t, KILN_ENOMEM, "out of memory reading %s", ti->path);
-        if (ti->offsets) {
-            ti->buf[k] = kiln_pair(ti->arena, kiln_int(at), ti->buf[k]);
-            if (ti->buf[k].type == KILN_NULL)
+    for (;;) {
+        while (k < ENG_BATCH && (rc = io_line_reader_next(ti->rd, &line, &len)) > 0) {
+            ti->buf[k] = kiln_str_new(ti->arena, line, len);
+            if (len && ti->buf[k].type == KILN_NULL)
                 return task_error(t, KILN_ENOMEM, "out of memory reading %s", ti->path);
-            at = io_line_reader_offset(ti->rd);
+            if (ti->offsets) {
+                ti->buf[k] = kiln_pair(ti->arena, kiln_int(at), ti->buf[k]);
+                if (ti->buf[k].type == KILN_NULL)
+                    return task_error(t, KILN_ENOMEM, "out of memory reading %s", ti->path);
+                at = io_line_reader_offset(ti->rd);
+            }
+            k++;
         }
-        k++;
+        /* A batch holds lines of one file: an archive's next member starts
+         * a batch of its own, so kiln_task_input_file names it throughout. */
+        if (rc != 0 || k > 0) break;
+        if ((rc = io_line_reader_next_file(ti->rd)) <= 0) break;
+        if ((rc = text_member(ti, t)) != KILN_OK) return rc;
+        at = io_line_reader_offset(ti->rd);
     }
     if (rc < 0) return task_error(t, rc, "%s", kiln_last_error());
-    if (rc == 0) {
+    if (k == 0) {
         io_line_reader_close(ti->rd);
         ti->rd = NULL;
+        return 0;
     }
     *vals = ti->buf;
     *n = k;
-    return k > 0 ? 1 : 0;
+    return 1;
 }
 
 static void text_close(eng_iter *it)
@@ -251,6 +274,7 @@ static void text_close(eng_iter *it)
     text_iter *ti = (text_iter *)it;
     io_line_reader_close(ti->rd);
     kiln_arena_free(ti->arena);
+    free(ti->member);
     free(ti);
 }
 
@@ -272,8 +296,10 @@ static eng_iter *text_compute(kiln_rdd *r, int p, kiln_task *t)
         ti->path = sp->s[p].path;
         t->input_file = ti->path;
         int rc = io_line_reader_open(&sp->s[p], &ti->rd);
+        if (rc) task_error(t, rc, "%s", kiln_last_error());
+        /* An archive's reader is at its first member. */
+        else if (strcmp(io_line_reader_file(ti->rd), ti->path) != 0) rc = text_member(ti, t);
         if (rc) {
-            task_error(t, rc, "%s", kiln_last_error());
             text_close(&ti->base);
             return NULL;
         }
@@ -389,6 +415,7 @@ const char *kiln_task_input_file(const kiln_task *t) { return t->input_file; }
 typedef struct whole_iter {
     eng_iter base;
     const io_split *s;
+    io_whole_reader *rd; /* one file, or an archive's members one by one */
     kiln_arena *arena;
     kiln_buf content;
     kiln_value pair;
@@ -399,10 +426,16 @@ static int whole_next(eng_iter *it, kiln_task *t, const kiln_value **vals, size_
 {
     whole_iter *wi = (whole_iter *)it;
     if (wi->done || !wi->s) return 0;
-    wi->done = true;
-    int rc = io_read_whole(wi->s->path, &wi->content);
-    if (rc) return task_error(t, rc, "%s", kiln_last_error());
-    kiln_value path = kiln_str_ref(wi->s->path, strlen(wi->s->path));
+    kiln_arena_reset(wi->arena);
+    int rc = wi->rd ? KILN_OK : io_whole_reader_open(wi->s->path, &wi->rd);
+    const char *name = NULL;
+    if (rc == KILN_OK) rc = io_whole_reader_next(wi->rd, &wi->content, &name);
+    if (rc < 0) return task_error(t, rc, "%s", kiln_last_error());
+    if (rc == 0) {
+        wi->done = true;
+        return 0;
+    }
+    kiln_value path = kiln_str_ref(name, strlen(name)); /* valid until the next call */
     kiln_value body = kiln_str_ref((const char *)wi->content.data, wi->content.len);
     wi->pair = kiln_pair(wi->arena, path, body);
     *vals = &wi->pair;
@@ -413,6 +446,7 @@ static int whole_next(eng_iter *it, kiln_task *t, const kiln_value **vals, size_
 static void whole_close(eng_iter *it)
 {
     whole_iter *wi = (whole_iter *)it;
+    io_whole_reader_close(wi->rd);
     kiln_buf_release(&wi->content);
     kiln_arena_free(wi->arena);
     free(wi);

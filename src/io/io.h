@@ -1,7 +1,8 @@
 /*
  * io/io.h - file input and output for the engine: listing and splitting text
- * inputs, reading lines from a split (plain or compressed), reading whole
- * files, and the Hadoop-style output committer used by save_as_text_file.
+ * inputs, reading lines from a split (plain, compressed, or an archive's
+ * members one after another), reading whole files, and the Hadoop-style
+ * output committer used by save_as_text_file.
  *
  * All functions are safe to call from several task threads at once on
  * different objects; an io_output_job is shared by the tasks of one job and
@@ -26,13 +27,16 @@ typedef struct io_split {
 } io_split;
 
 /* Lists the files named by path (a file; a directory's files not starting
- * with '.' or '_'; or a glob), sorted by name, and cuts plain files into
+ * with '.' or '_'; a glob; or a comma-separated list of these, each listed
+ * in turn), sorted by name, and cuts plain files into
  * splits as Hadoop's FileInputFormat does for the local file system: goal =
  * total bytes / max(min_partitions, 1), split size = max(1, min(goal, 32 MiB)),
  * and a file keeps being cut while more than 1.1 split sizes remain.
- * Compressed files (.gz .bz2 .zst) give one whole split each. Empty files give
+ * Compressed files (.gz .bz2 .zst) and archives (.zip .tar .tar.gz ...) give
+ * one whole split each. Empty files give
  * no split. Returns KILN_OK (possibly with *n == 0), or KILN_ENOENT naming
- * path when nothing matches. *out is owned (io_splits_free). */
+ * the path that names nothing ("Input path does not exist: P", "Input
+ * Pattern P matches 0 files"). *out is owned (io_splits_free). */
 int io_text_splits(const char *path, int min_partitions, io_split **out, size_t *n);
 /* Lists files only (for whole_text_files): one whole split per file. */
 int io_file_list(const char *path, io_split **out, size_t *n);
@@ -51,8 +55,29 @@ void io_line_reader_close(io_line_reader *r);
 /* Byte offset in the (decompressed) file of the line next() returns next. */
 int64_t io_line_reader_offset(const io_line_reader *r);
 
-/* Reads a whole file into out (appending), decompressing .gz/.bz2/.zst. */
+/* For an archive's split: moves to the archive's next member, whose lines
+ * next() returns from then on (next() returns 0 at the end of each member).
+ * Returns 1, 0 after the last member (always for other files), or a
+ * negative error naming the archive and the member. */
+int io_line_reader_next_file(io_line_reader *r);
+/* The file next() reads: the split's path, or "ARCHIVE:MEMBER" for a member
+ * of an archive (borrowed, valid until next_file or close). kiln_input_line_number
+ * takes it. */
+const char *io_line_reader_file(const io_line_reader *r);
+
+/* Reads a whole file into out (appending), decompressing .gz/.bz2/.zst.
+ * KILN_EINVAL for an archive (see io_whole_reader). */
 int io_read_whole(const char *path, kiln_buf *out);
+
+/* Reads the files of a whole split one by one: a plain or compressed file is
+ * one file, an archive (.zip, .tar, ...) gives each regular member. */
+typedef struct io_whole_reader io_whole_reader;
+int io_whole_reader_open(const char *path, io_whole_reader **out);
+/* Replaces out's content with the next file's bytes (decompressed). Returns
+ * 1 and its name (the path, or "ARCHIVE:MEMBER"; borrowed, valid until the
+ * next call), 0 after the last, or a negative error naming it. */
+int io_whole_reader_next(io_whole_reader *r, kiln_buf *out, const char **name);
+void io_whole_reader_close(io_whole_reader *r);
 
 /* Output committer (Hadoop FileOutputCommitter, v1 semantics):
  * begin creates dir and dir/_temporary (KILN_EEXIST if dir exists); a task

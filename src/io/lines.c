@@ -13,6 +13,10 @@
  * split is lost), then returns every line whose first byte lies before end,
  * reading past end to finish the last one. Line starts partition the file,
  * so every line is read by exactly one split of any tiling.
+ *
+ * An archive's split is read member by member: next() returns 0 at the end
+ * of each, and next_file() moves on with a fresh buffer state and offsets
+ * counted from the member's start.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +136,8 @@ KILN_HIDDEN int io_line_reader_open(const io_split *s, io_line_reader **out)
                             : io_source_open(s->path, codec, r->pos, &r->src);
     if (rc == KILN_OK && start > 0)
         rc = skip_first_line(r);
+    if (rc == KILN_OK && codec == IO_CODEC_ARCHIVE && (rc = io_source_next_member(r->src)) > 0)
+        rc = KILN_OK; /* at the first member (none: an empty stream) */
     if (rc != KILN_OK) {
         io_line_reader_close(r);
         return rc;
@@ -192,12 +198,35 @@ KILN_HIDDEN void io_line_reader_close(io_line_reader *r)
 
 KILN_HIDDEN int64_t io_line_reader_offset(const io_line_reader *r) { return r->pos; }
 
+/* Moves to an archive's next member: 1, 0 after the last (or for a file
+ * that is no archive), or the error, which stays. */
+KILN_HIDDEN int io_line_reader_next_file(io_line_reader *r)
+{
+    if (r->err != KILN_OK)
+        return r->err;
+    int rc = io_source_next_member(r->src);
+    if (rc < 0)
+        return r->err = rc;
+    if (rc == 0)
+        return 0;
+    r->head = r->tail = r->scan = 0;
+    r->pos = 0;
+    r->eof = false;
+    return 1;
+}
+
+KILN_HIDDEN const char *io_line_reader_file(const io_line_reader *r)
+{
+    return io_source_path(r->src);
+}
+
 /* The 1-based number of the line starting at byte offset of path (counting
- * the newlines before it, decompressing as needed): for error messages. */
+ * the newlines before it, decompressing as needed): for error messages.
+ * path may name an archive's member as "ARCHIVE:MEMBER". */
 int kiln_input_line_number(const char *path, int64_t offset, int64_t *line)
 {
     io_source *src;
-    int rc = io_source_open(path, io_codec_of(path), 0, &src);
+    int rc = io_source_open_named(path, &src);
     if (rc != KILN_OK) return rc;
     int64_t lines = 1, at = 0;
     uint8_t buf[1 << 16];

@@ -7,7 +7,11 @@
  * '_' such as _SUCCESS), or, when no such path exists and it contains * ? or
  * [, a glob(3) pattern: each match not starting with '.' or '_' is a file,
  * or a directory listed as above. Files are ordered by path (strcmp, so the
- * order does not depend on the locale) and listed once.
+ * order does not depend on the locale) and listed once. A path that does not
+ * exist but holds commas is a list of such paths, listed in turn.
+ *
+ * A path naming nothing is an error with Spark's words: "Input path does not
+ * exist: P", or "Input Pattern P matches 0 files" for a glob.
  */
 #define _GNU_SOURCE
 
@@ -115,9 +119,15 @@ static int list_dir(file_list *l, const char *dir)
     return rc;
 }
 
+/* Spark's (Hadoop's) words for an input that names nothing. */
 static int not_found(const char *path)
 {
-    return kiln_set_error(KILN_ENOENT, "input path does not exist: %s", path);
+    return kiln_set_error(KILN_ENOENT, "Input path does not exist: %s", path);
+}
+
+static int no_match(const char *pattern)
+{
+    return kiln_set_error(KILN_ENOENT, "Input Pattern %s matches 0 files", pattern);
 }
 
 /* Expands the glob pattern path into l. */
@@ -126,7 +136,7 @@ static int list_glob(file_list *l, const char *path)
     glob_t g;
     int ret = glob(path, GLOB_NOSORT, NULL, &g);
     if (ret == GLOB_NOMATCH)
-        return not_found(path);
+        return no_match(path);
     if (ret == GLOB_NOSPACE)
         return kiln_set_error(KILN_ENOMEM, "out of memory matching %s", path);
     if (ret != 0)
@@ -148,7 +158,7 @@ static int list_glob(file_list *l, const char *path)
     }
     globfree(&g);
     if (rc == KILN_OK && matched == 0)
-        rc = not_found(path);
+        rc = no_match(path);
     return rc;
 }
 
@@ -157,12 +167,13 @@ static int cmp_path(const void *a, const void *b)
     return strcmp(((const input_file *)a)->path, ((const input_file *)b)->path);
 }
 
-/* Fills l with the input files named by path, sorted and without repeats. */
-static int list_inputs(const char *path, file_list *l)
+/* Fills l with the input files named by one path, sorted and without
+ * repeats. */
+static int list_path(const char *path, file_list *l)
 {
     struct stat st;
     int rc;
-    if (path == NULL || path[0] == '\0')
+    if (path[0] == '\0')
         return kiln_set_error(KILN_EINVAL, "empty input path");
     if (stat(path, &st) == 0) {
         if (S_ISREG(st.st_mode))
@@ -191,6 +202,44 @@ static int list_inputs(const char *path, file_list *l)
     }
     l->n = w;
     return KILN_OK;
+}
+
+/* Fills l with the input files named by path: one path, or a comma-separated
+ * list of them (as Spark's textFile("a.txt,b.txt")) when path itself does
+ * not exist. A list gives each path's files in turn, in the list's order. */
+static int list_inputs(const char *path, file_list *l)
+{
+    struct stat st;
+    if (path == NULL || path[0] == '\0')
+        return kiln_set_error(KILN_EINVAL, "empty input path");
+    if (strchr(path, ',') == NULL || stat(path, &st) == 0)
+        return list_path(path, l);
+    int rc = KILN_OK;
+    for (const char *p = path; rc == KILN_OK; p++) {
+        size_t n = strcspn(p, ",");
+        char *one = strndup(p, n);
+        file_list part = {0};
+        if (one == NULL)
+            rc = kiln_set_error(KILN_ENOMEM, "out of memory listing input files");
+        else if (n == 0)
+            rc = kiln_set_error(KILN_EINVAL, "empty path in the input list '%s'", path);
+        else
+            rc = list_path(one, &part);
+        for (size_t i = 0; i < part.n; i++) {
+            if (rc == KILN_OK)
+                rc = list_add(l, part.v[i].path, part.v[i].size); /* takes the path */
+            else
+                free(part.v[i].path);
+        }
+        free(part.v);
+        free(one);
+        p += n;
+        if (*p == '\0')
+            break;
+    }
+    if (rc != KILN_OK)
+        list_release(l);
+    return rc;
 }
 
 typedef struct split_list {

@@ -1,10 +1,12 @@
 /*
  * io/source.c - byte sources for the line reader and io_read_whole: a plain
- * file read with pread(2) from an offset, or a gzip, bzip2 or zstd file
- * decompressed as a stream (never the whole file in memory). Concatenated
- * gzip members, bzip2 streams and zstd frames are read one after another,
- * as the command-line tools do. Damaged or truncated compressed data gives
- * KILN_ECORRUPT with the file name.
+ * file read with pread(2) from an offset, a gzip, bzip2 or zstd file
+ * decompressed as a stream (never the whole file in memory), or the members
+ * of an archive one after another (archive.c). Concatenated gzip members,
+ * bzip2 streams and zstd frames are read one after another, as the
+ * command-line tools do. Damaged or truncated compressed data gives
+ * KILN_ECORRUPT with the file name. Also the whole-file reader
+ * (io_whole_reader) of whole_text_files.
  */
 #define _GNU_SOURCE /* strerror_r returning char * */
 
@@ -43,11 +45,17 @@ struct io_source {
     bz_stream bz;
     ZSTD_DCtx *zd;
     ZSTD_inBuffer zin;
+
+    /* Archives only: path is the current member's "archive:member". */
+    io_archive *ar;
+    char *archive_path;
 };
 
 /* Returns the codec of path by its extension; IO_CODEC_NONE for plain. */
 KILN_HIDDEN io_codec io_codec_of(const char *path)
 {
+    if (io_archive_name(path))
+        return IO_CODEC_ARCHIVE;
     size_t n = strlen(path);
     if (n >= 3 && strcmp(path + n - 3, ".gz") == 0)
         return IO_CODEC_GZIP;
@@ -88,7 +96,7 @@ KILN_HIDDEN char *io_path_join(const char *dir, const char *name)
 
 static int corrupt(const io_source *s, const char *detail)
 {
-    static const char *const names[] = {"plain", "gzip", "bzip2", "zstd"};
+    static const char *const names[] = {"plain", "gzip", "bzip2", "zstd", "archive"};
     return kiln_set_error(KILN_ECORRUPT, "corrupt %s file %s: %s", names[s->codec], s->path,
                           detail);
 }
@@ -117,6 +125,7 @@ static int codec_init(io_source *s)
         s->zin.pos = 0;
         break;
     case IO_CODEC_NONE:
+    case IO_CODEC_ARCHIVE:
         break;
     }
     s->ready = true;
@@ -139,6 +148,7 @@ static void codec_end(io_source *s)
         s->zd = NULL;
         break;
     case IO_CODEC_NONE:
+    case IO_CODEC_ARCHIVE:
         break;
     }
     s->ready = false;
@@ -163,6 +173,20 @@ KILN_HIDDEN int io_source_open(const char *path, io_codec codec, int64_t offset,
     if (s->path == NULL) {
         io_source_close(s);
         return kiln_set_error(KILN_ENOMEM, "out of memory opening %s", path);
+    }
+    if (codec == IO_CODEC_ARCHIVE) {
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            s->file_size = st.st_size;
+        int rc = (s->archive_path = strdup(path)) == NULL
+                     ? kiln_set_error(KILN_ENOMEM, "out of memory opening %s", path)
+                     : io_archive_open(path, &s->ar);
+        if (rc != KILN_OK) {
+            io_source_close(s);
+            return rc;
+        }
+        *out = s;
+        return KILN_OK;
     }
     s->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (s->fd < 0) {
@@ -356,8 +380,58 @@ KILN_HIDDEN int io_source_read(io_source *s, void *dst, size_t cap, size_t *got)
         return read_bzip2(s, dst, cap, got);
     case IO_CODEC_ZSTD:
         return read_zstd(s, dst, cap, got);
+    case IO_CODEC_ARCHIVE:
+        return io_archive_read(s->ar, dst, cap, got);
     }
     return kiln_set_error(KILN_EINVAL, "unknown codec for %s", s->path);
+}
+
+KILN_HIDDEN int io_source_next_member(io_source *s)
+{
+    if (s->codec != IO_CODEC_ARCHIVE)
+        return 0;
+    const char *name;
+    int rc = io_archive_next(s->ar, &name);
+    if (rc <= 0)
+        return rc;
+    char *copy = strdup(name);
+    if (copy == NULL)
+        return kiln_set_error(KILN_ENOMEM, "out of memory reading %s", name);
+    free(s->path);
+    s->path = copy;
+    return 1;
+}
+
+KILN_HIDDEN int io_source_open_named(const char *name, io_source **out)
+{
+    struct stat st;
+    if (stat(name, &st) == 0 || strchr(name, ':') == NULL)
+        return io_source_open(name, io_codec_of(name), 0, out);
+    /* "ARCHIVE:MEMBER": the first ':' after which an archive's path ends. */
+    for (const char *c = strchr(name, ':'); c != NULL; c = strchr(c + 1, ':')) {
+        char *archive = strndup(name, (size_t)(c - name));
+        if (archive == NULL)
+            return kiln_set_error(KILN_ENOMEM, "out of memory opening %s", name);
+        bool found = io_archive_name(archive) && stat(archive, &st) == 0 && S_ISREG(st.st_mode);
+        io_source *s = NULL;
+        int rc = found ? io_source_open(archive, IO_CODEC_ARCHIVE, 0, &s) : KILN_OK;
+        free(archive);
+        if (!found)
+            continue;
+        while (rc == KILN_OK && (rc = io_source_next_member(s)) == 1) {
+            if (strcmp(s->path, name) == 0) {
+                *out = s;
+                return KILN_OK;
+            }
+            rc = KILN_OK;
+        }
+        io_source_close(s);
+        if (rc < 0)
+            return rc;
+        return kiln_set_error(KILN_ENOENT, "no member %s in archive %.*s", c + 1,
+                              (int)(c - name), name);
+    }
+    return io_source_open(name, io_codec_of(name), 0, out); /* names the missing file */
 }
 
 KILN_HIDDEN const char *io_source_path(const io_source *s)
@@ -376,6 +450,8 @@ KILN_HIDDEN void io_source_close(io_source *s)
     if (s == NULL)
         return;
     codec_end(s);
+    io_archive_close(s->ar);
+    free(s->archive_path);
     if (s->fd >= 0)
         close(s->fd);
     free(s->in);
@@ -383,14 +459,10 @@ KILN_HIDDEN void io_source_close(io_source *s)
     free(s);
 }
 
-/* Appends the (decompressed) content of path to out. On error out keeps its
- * old length. Borrows path and out. */
-KILN_HIDDEN int io_read_whole(const char *path, kiln_buf *out)
+/* Appends the rest of s's bytes to out. On error out keeps its old length. */
+static int read_all(io_source *s, kiln_buf *out)
 {
-    io_source *s;
-    int rc = io_source_open(path, io_codec_of(path), 0, &s);
-    if (rc != KILN_OK)
-        return rc;
+    int rc;
     size_t old_len = out->len;
     /* A plain file's size is known: one read fills it and a second sees the
      * end. Decompressed output grows the buffer geometrically. */
@@ -401,7 +473,7 @@ KILN_HIDDEN int io_read_whole(const char *path, kiln_buf *out)
         if (out->cap - out->len < ((size_t)64 << 10) || out->cap - out->len < want) {
             rc = kiln_buf_reserve(out, want);
             if (rc != KILN_OK) {
-                kiln_set_error(rc, "out of memory reading %s", path);
+                kiln_set_error(rc, "out of memory reading %s", s->path);
                 break;
             }
         }
@@ -414,6 +486,72 @@ KILN_HIDDEN int io_read_whole(const char *path, kiln_buf *out)
     }
     if (rc != KILN_OK)
         out->len = old_len;
+    return rc;
+}
+
+/* Appends the (decompressed) content of path to out. On error out keeps its
+ * old length. Borrows path and out. An archive is refused: its members are
+ * files of their own (io_whole_reader). */
+KILN_HIDDEN int io_read_whole(const char *path, kiln_buf *out)
+{
+    if (io_codec_of(path) == IO_CODEC_ARCHIVE)
+        return kiln_set_error(KILN_EINVAL, "%s is an archive: read its members", path);
+    io_source *s;
+    int rc = io_source_open(path, io_codec_of(path), 0, &s);
+    if (rc != KILN_OK)
+        return rc;
+    rc = read_all(s, out);
     io_source_close(s);
     return rc;
+}
+
+struct io_whole_reader {
+    io_source *src;
+    bool done;
+};
+
+KILN_HIDDEN int io_whole_reader_open(const char *path, io_whole_reader **out)
+{
+    *out = NULL;
+    io_whole_reader *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return kiln_set_error(KILN_ENOMEM, "out of memory opening %s", path);
+    int rc = io_source_open(path, io_codec_of(path), 0, &r->src);
+    if (rc != KILN_OK) {
+        free(r);
+        return rc;
+    }
+    *out = r;
+    return KILN_OK;
+}
+
+KILN_HIDDEN int io_whole_reader_next(io_whole_reader *r, kiln_buf *out, const char **name)
+{
+    if (r->done)
+        return 0;
+    if (r->src->codec == IO_CODEC_ARCHIVE) {
+        int rc = io_source_next_member(r->src);
+        if (rc <= 0) {
+            r->done = true;
+            return rc;
+        }
+    } else {
+        r->done = true;
+    }
+    out->len = 0;
+    int rc = read_all(r->src, out);
+    if (rc != KILN_OK) {
+        r->done = true;
+        return rc;
+    }
+    *name = r->src->path;
+    return 1;
+}
+
+KILN_HIDDEN void io_whole_reader_close(io_whole_reader *r)
+{
+    if (r == NULL)
+        return;
+    io_source_close(r->src);
+    free(r);
 }

@@ -1,8 +1,9 @@
 /*
  * fuzz_lines.c - libFuzzer target for the text input path: the bytes are
- * written to a file (as plain text and, when they look like one, as a .gz,
- * .bz2 or .zst file so the decompressors see hostile input), split at every
- * split size the first input byte picks, and read line by line. Every split
+ * written to a file (as plain text and, as the first byte picks, as a .gz,
+ * .bz2, .zst, .zip or .tar file so the decompressors and libarchive see
+ * hostile input), split at every split size the first input byte picks, and
+ * read line by line (an archive member by member). Every split
  * configuration must yield the same lines; corrupt compressed input must
  * fail cleanly.
  */
@@ -25,11 +26,13 @@ static uint64_t read_all(io_split *s, size_t n, size_t *lines)
         const char *line;
         size_t len;
         int rc;
-        while ((rc = io_line_reader_next(r, &line, &len)) > 0) {
-            for (size_t j = 0; j < len; j++) h = (h ^ (uint8_t)line[j]) * 1099511628211ull;
-            h = (h ^ 0x100) * 1099511628211ull;
-            (*lines)++;
-        }
+        do {
+            while ((rc = io_line_reader_next(r, &line, &len)) > 0) {
+                for (size_t j = 0; j < len; j++) h = (h ^ (uint8_t)line[j]) * 1099511628211ull;
+                h = (h ^ 0x100) * 1099511628211ull;
+                (*lines)++;
+            }
+        } while (rc == 0 && (rc = io_line_reader_next_file(r)) > 0);
         io_line_reader_close(r);
         if (rc < 0) return 0;
     }
@@ -38,12 +41,12 @@ static uint64_t read_all(io_split *s, size_t n, size_t *lines)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const suffix[] = {".txt", ".gz", ".bz2", ".zst"};
+    static const char *const suffix[] = {".txt", ".gz", ".bz2", ".zst", ".zip", ".tar"};
     if (size == 0) return 0;
     char dir[] = "/tmp/kiln-fuzz-lines-XXXXXX";
     if (!mkdtemp(dir)) return 0;
     char path[128];
-    snprintf(path, sizeof path, "%s/in%s", dir, suffix[data[0] % 4]);
+    snprintf(path, sizeof path, "%s/in%s", dir, suffix[data[0] % 6]);
     FILE *f = fopen(path, "wb");
     if (f) {
         fwrite(data + 1, 1, size - 1, f);

@@ -2,7 +2,8 @@
  * tests/unit/test_io_splits.c - listing inputs and cutting them into splits
  * (src/io/list.c): Hadoop's split sizes and 10% slop, files versus
  * directories versus globs, hidden names, ordering, compressed files kept
- * whole, and the error for a path that matches nothing.
+ * whole, comma-separated lists of paths, and Spark's errors for a path or a
+ * pattern that matches nothing.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -293,11 +294,67 @@ static void test_nothing_matches(void **state)
         assert_int_equal(io_text_splits(path, 2, &s, &n), KILN_ENOENT);
         assert_null(s);
         assert_int_equal(n, 0);
-        snprintf(msg, sizeof msg, "input path does not exist: %s", path);
+        /* Spark's words: a path, or a pattern matching nothing. */
+        if (strpbrk(rels[i], "*?["))
+            snprintf(msg, sizeof msg, "Input Pattern %s matches 0 files", path);
+        else
+            snprintf(msg, sizeof msg, "Input path does not exist: %s", path);
         assert_string_equal(kiln_last_error(), msg);
         assert_int_equal(io_file_list(path, &s, &n), KILN_ENOENT);
     }
     assert_int_equal(io_text_splits("", 1, &s, &n), KILN_EINVAL);
+}
+
+/* "a,b": each path listed in turn, in the list's order (a glob or a
+ * directory in it sorted as alone); a missing one is named; an empty one is
+ * refused; a file whose name holds a comma is still read as itself. */
+static void test_comma_separated_paths(void **state)
+{
+    make_dir("cs");
+    make_file("cs/b", 10);
+    make_file("cs/a", 20);
+    make_file("cs/c1", 5);
+    make_file("cs/c2", 5);
+    make_file("cs/x,y", 7);
+    char list[1024];
+    snprintf(list, sizeof list, "%s/cs/b,%s/cs/a,%s/cs/c*", tmpdir, tmpdir, tmpdir);
+    io_split *s;
+    size_t n;
+    assert_int_equal(io_text_splits(list, 1, &s, &n), KILN_OK);
+    static const char *const order[] = {"cs/b", "cs/a", "cs/c1", "cs/c2"};
+    static const int64_t sizes[] = {10, 20, 5, 5};
+    assert_int_equal(n, 4);
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(s[i].path, full(order[i]));
+        assert_int_equal(s[i].start, 0);
+        assert_int_equal(s[i].length, sizes[i]);
+    }
+    io_splits_free(s, n);
+    /* The goal spans the whole list: 40 bytes in 4 partitions, 10 each. */
+    assert_int_equal(io_text_splits(list, 4, &s, &n), KILN_OK);
+    assert_int_equal(n, 5); /* a: two splits of 10 */
+    io_splits_free(s, n);
+    const want comma[] = {{"cs/x,y", 0, 7}};
+    expect_splits("cs/x,y", 1, comma, 1);
+
+    char msg[2048];
+    snprintf(list, sizeof list, "%s/cs/a,%s/cs/nosuch.txt,%s/cs/b", tmpdir, tmpdir, tmpdir);
+    assert_int_equal(io_text_splits(list, 1, &s, &n), KILN_ENOENT);
+    assert_null(s);
+    assert_int_equal(n, 0);
+    snprintf(msg, sizeof msg, "Input path does not exist: %s/cs/nosuch.txt", tmpdir);
+    assert_string_equal(kiln_last_error(), msg);
+    assert_int_equal(io_file_list(list, &s, &n), KILN_ENOENT);
+    snprintf(list, sizeof list, "%s/cs/a,%s/cs/*.none", tmpdir, tmpdir);
+    assert_int_equal(io_text_splits(list, 1, &s, &n), KILN_ENOENT);
+    snprintf(msg, sizeof msg, "Input Pattern %s/cs/*.none matches 0 files", tmpdir);
+    assert_string_equal(kiln_last_error(), msg);
+    static const char *const empties[] = {"%s/cs/a,,%s/cs/b", "%s/cs/a,%s/cs/b,", ",%s/cs/a%.0s"};
+    for (size_t i = 0; i < sizeof empties / sizeof empties[0]; i++) {
+        snprintf(list, sizeof list, empties[i], tmpdir, tmpdir);
+        assert_int_equal(io_text_splits(list, 1, &s, &n), KILN_EINVAL);
+        assert_non_null(strstr(kiln_last_error(), "empty path"));
+    }
 }
 
 static void test_empty_inputs(void **state)
@@ -329,6 +386,7 @@ int main(void)
         cmocka_unit_test(test_explicit_file_with_hidden_name),
         cmocka_unit_test(test_globs),
         cmocka_unit_test(test_nothing_matches),
+        cmocka_unit_test(test_comma_separated_paths),
         cmocka_unit_test(test_empty_inputs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -3,11 +3,13 @@
  * local[1], local[2] and local[8]: saved part files hold the formatted
  * values of their partition, text_file reads back exactly the lines of the
  * files in order whatever the split count, whole_text_files gives each
- * file's content once. Files live in fresh directories under $TMPDIR.
+ * file's content once, and the members of .zip and .tgz archives are read
+ * as files of their own. Files live in fresh directories under $TMPDIR.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "kt.h"
@@ -318,6 +320,13 @@ static void text_file_reads_directories_globs_and_gzip_in_name_order(void **stat
     kiln_value want_txt = kiln_list_ref(all, wa.len + wb.len);
     char *glob = kt_path(tmp, "*.txt");
     char *glob_b = kt_path(tmp, "b*");
+    size_t nba = strlen(pa) + strlen(pb) + 2;
+    char *list_ba = malloc(nba);
+    snprintf(list_ba, nba, "%s,%s", pb, pa);
+    kiln_value *ba = ref_alloc(a, wa.len + wb.len);
+    memcpy(ba, wb.u.items, wb.len * sizeof *ba);
+    memcpy(ba + wb.len, wa.u.items, wa.len * sizeof *ba);
+    kiln_value want_ba = kiln_list_ref(ba, wa.len + wb.len);
 
     for (int m = 0; m < KT_MASTER_COUNT; m++) {
         kiln_context *ctx = kt_context_new(kt_masters[m]);
@@ -334,6 +343,9 @@ static void text_file_reads_directories_globs_and_gzip_in_name_order(void **stat
             kt_case_detail("gzip file");
             got = kt_collect(kt_rdd(kiln_text_file(ctx, pd, mp)), a);
             kt_expect_list(&got, &wd);
+            kt_case_detail("list b.txt,a.txt: b's lines, then a's");
+            got = kt_collect(kt_rdd(kiln_text_file(ctx, list_ba, mp)), a);
+            kt_expect_list(&got, &want_ba);
         }
         kiln_context_free(ctx);
     }
@@ -342,6 +354,7 @@ static void text_file_reads_directories_globs_and_gzip_in_name_order(void **stat
     free(tb);
     free(glob);
     free(glob_b);
+    free(list_ba);
     free(pa), free(pb), free(pc), free(pd), free(ph), free(pu);
     kt_rm_rf(tmp);
     free(tmp);
@@ -360,11 +373,173 @@ static void text_file_of_missing_path_fails_naming_the_path(void **state)
              "reading a missing file succeeded");
     KT_CHECK(strstr(kiln_last_error(), "no-such-file.txt") != NULL,
              "the error does not name the file: %s", kiln_last_error());
+    /* In a comma-separated list too, with Spark's words: the list is not
+     * read without it, and a chain over it fails with the message. */
+    char *real = kt_path(tmp, "real.txt");
+    kt_write_file(real, "a b\n", 4);
+    size_t nl = strlen(real) + strlen(missing) + 2;
+    char *list = malloc(nl);
+    snprintf(list, nl, "%s,%s", real, missing);
+    r = kiln_text_file(ctx, list, 2);
+    kiln_rdd *words = kiln_rdd_flat_map(kiln_rdd_union(kiln_text_file(ctx, real, 0), r),
+                                        kiln_fn_split_whitespace, NULL, 0);
+    KT_CHECK(r == NULL && kiln_rdd_count(words, &(int64_t){0}) != KILN_OK,
+             "a list with a missing file was read");
+    char want[600];
+    snprintf(want, sizeof want, "Input path does not exist: %s", missing);
+    KT_CHECK(strcmp(kiln_last_error(), want) == 0, "error '%s', expected '%s'", kiln_last_error(),
+             want);
+    free(list);
+    free(real);
     kt_rm_rf(tmp);
     free(missing);
     free(tmp);
     kiln_arena_free(a);
     kiln_context_free(ctx);
+}
+
+/* ---- archives ---------------------------------------------------------------------------- */
+
+/* Member i of the test archives: "m<i> line <j>" for j = 1..lines[i]; the
+ * last one without a final newline. */
+static const char *const arch_members[] = {"m1.txt", "dir/m2.txt", "m3.txt.gz"};
+static const int arch_lines[] = {500, 1, 300};
+#define ARCH_N 3
+
+static char *arch_member_text(int i, size_t *len)
+{
+    size_t cap = (size_t)arch_lines[i] * 24 + 1, n = 0;
+    char *p = malloc(cap);
+    assert_non_null(p);
+    for (int j = 1; j <= arch_lines[i]; j++)
+        n += (size_t)snprintf(p + n, cap - n, "m%d line %d%s", i + 1, j,
+                              i == ARCH_N - 1 && j == arch_lines[i] ? "" : "\n");
+    *len = n;
+    return p;
+}
+
+/* Makes tmp/data.zip and tmp/data.tgz holding the members, in order. */
+static void make_test_archives(const char *tmp)
+{
+    for (int i = 0; i < ARCH_N; i++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "src/%s", arch_members[i]);
+        char *dir = kt_path(tmp, "src"), *sub = kt_path(tmp, "src/dir"), *p = kt_path(tmp, rel);
+        mkdir(dir, 0755);
+        mkdir(sub, 0755);
+        size_t len;
+        char *text = arch_member_text(i, &len);
+        if (strstr(rel, ".gz")) write_gz(p, text, len);
+        else kt_write_file(p, text, len);
+        free(text);
+        free(dir), free(sub), free(p);
+    }
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s/src' && /usr/bin/python3 -c \"\n"
+             "import tarfile, zipfile\n"
+             "names = ['m1.txt', 'dir/m2.txt', 'm3.txt.gz']\n"
+             "with zipfile.ZipFile('../data.zip', 'w', zipfile.ZIP_DEFLATED) as z:\n"
+             "    [z.write(n) for n in names]\n"
+             "with tarfile.open('../data.tgz', 'w:gz') as t:\n"
+             "    [t.add(n) for n in names]\n\"",
+             tmp);
+    if (system(cmd) != 0) fail_msg("python3 failed: %s", cmd);
+}
+
+/* Keeps an (offset, line) record of an archive's member when the task names
+ * the member ("ARCHIVE:MEMBER") and the line number found from the offset
+ * is the one the line holds ("m<i> line <j>"). */
+static int check_member_offset(kiln_task *t, const kiln_value *in, bool *keep, const void *env)
+{
+    const char *archive = env;
+    int64_t off = in->u.items[0].u.i;
+    const kiln_value *line = &in->u.items[1];
+    const char *file = kiln_task_input_file(t);
+    int m = 0, j = 0;
+    char text[64];
+    snprintf(text, sizeof text, "%.*s", (int)line->len, line->u.s);
+    *keep = false;
+    if (sscanf(text, "m%d line %d", &m, &j) != 2 || m < 1 || m > ARCH_N)
+        return kiln_task_fail(t, "unexpected line '%s'", text);
+    size_t an = strlen(archive);
+    if (!file || strncmp(file, archive, an) != 0 || file[an] != ':' ||
+        strcmp(file + an + 1, arch_members[m - 1]) != 0)
+        return kiln_task_fail(t, "line '%s' read from '%s'", text, file ? file : "(none)");
+    int64_t got = 0;
+    bool sample = off % 7 == 0 || j == 1; /* counting lines reads the member */
+    if (sample && (kiln_input_line_number(file, off, &got) != KILN_OK || got != j))
+        return kiln_task_fail(t, "%s: line %lld for offset %lld, want %d: %s", file,
+                              (long long)got, (long long)off, j, kiln_last_error());
+    *keep = true;
+    return KILN_OK;
+}
+
+/* text_file over a .zip or .tgz reads each member as a file, in order;
+ * whole_text_files gives one (ARCHIVE:MEMBER, content) record per member;
+ * text_file_with_offsets names the member and counts from its start. */
+static void text_file_reads_archive_members_as_files(void **state)
+{
+    char *tmp = kt_tmpdir_new();
+    make_test_archives(tmp);
+    kiln_arena *a = kiln_arena_new();
+    kiln_buf all;
+    kiln_buf_init(&all);
+    size_t total = 0;
+    char *texts[ARCH_N];
+    size_t lens[ARCH_N];
+    for (int i = 0; i < ARCH_N; i++) {
+        texts[i] = arch_member_text(i, &lens[i]);
+        assert_int_equal(kiln_buf_append(&all, texts[i], lens[i]), KILN_OK);
+        if (i < ARCH_N - 1) assert_true(texts[i][lens[i] - 1] == '\n');
+        total += (size_t)arch_lines[i];
+    }
+    kiln_value want = ref_lines(a, (const char *)all.data, all.len);
+    assert_int_equal(want.len, total);
+    static const char *const names[] = {"data.zip", "data.tgz"};
+    for (int m = 0; m < KT_MASTER_COUNT; m++) {
+        kiln_context *ctx = kt_context_new(kt_masters[m]);
+        for (size_t k = 0; k < 2; k++) {
+            char *path = kt_path(tmp, names[k]);
+            kt_set_case("text_file %s, master %s", names[k], kt_masters[m]);
+            kiln_value got = kt_collect(kt_rdd(kiln_text_file(ctx, path, 4)), a);
+            kt_expect_list(&got, &want);
+            kt_case_detail("with offsets");
+            kiln_rdd *r = kt_rdd(kiln_text_file_with_offsets(ctx, path, 0));
+            kiln_rdd *ok = kt_rdd(kiln_rdd_filter(r, check_member_offset, path, strlen(path) + 1));
+            KT_CHECK(kt_count(ok) == (int64_t)total, "a member's name or line was wrong: %s",
+                     kiln_last_error());
+            kt_case_detail("whole_text_files");
+            got = kt_collect(kt_rdd(kiln_whole_text_files(ctx, path, 0)), a);
+            KT_CHECK(got.len == ARCH_N, "%u records, expected %d", got.len, ARCH_N);
+            for (uint32_t i = 0; i < got.len && i < ARCH_N; i++) {
+                char name[600];
+                snprintf(name, sizeof name, "%s:%s", path, arch_members[i]);
+                kiln_value wn = kiln_str_ref(name, strlen(name));
+                kiln_value wc = kiln_str_ref(texts[i], lens[i]);
+                kt_expect_value(kiln_key(&got.u.items[i]), &wn);
+                kt_expect_value(kiln_val(&got.u.items[i]), &wc);
+            }
+            free(path);
+        }
+        /* A damaged archive fails the job naming it. */
+        char *bad = kt_path(tmp, "bad.zip");
+        static const char not_zip[] = "PK\x03\x04 not really a zip\n";
+        kt_write_file(bad, not_zip, sizeof not_zip - 1);
+        kt_set_case("text_file of a damaged zip, master %s", kt_masters[m]);
+        kiln_value out;
+        KT_CHECK(kiln_rdd_collect(kt_rdd(kiln_text_file(ctx, bad, 0)), a, &out) != KILN_OK,
+                 "a damaged zip was read");
+        KT_CHECK(strstr(kiln_last_error(), "bad.zip") != NULL, "the error does not name it: %s",
+                 kiln_last_error());
+        free(bad);
+        kiln_context_free(ctx);
+    }
+    for (int i = 0; i < ARCH_N; i++) free(texts[i]);
+    kiln_buf_release(&all);
+    kiln_arena_free(a);
+    kt_rm_rf(tmp);
+    free(tmp);
 }
 
 /* ---- whole_text_files -------------------------------------------------------------------- */
@@ -437,6 +612,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(text_file_with_offsets_gives_line_starts_and_line_numbers),
         cmocka_unit_test(text_file_of_missing_path_fails_naming_the_path),
         cmocka_unit_test(whole_text_files_gives_each_file_content_once),
+        cmocka_unit_test(text_file_reads_archive_members_as_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
