@@ -93,9 +93,10 @@ int kiln_rdd_checkpoint(kiln_rdd *r)
         return kiln_set_error(rc, "%s", msg);
     }
     if (!(r->checkpoint_dir = strdup(dir))) return kiln_set_error(KILN_ENOMEM, "out of memory");
-    /* Cut the lineage: the data behind r is no longer needed. */
-    if (r->ops->free_extra) r->ops->free_extra(r);
-    r->extra = NULL;
+    /* Cut the lineage: the data behind r is no longer needed. r keeps its
+     * op's state, which is small (parallelized values are in r's arena
+     * either way) and which a losing speculative attempt of the job above
+     * may still be reading; it is no longer sent (lineage.c). */
     r->nparents = 0;
     r->ndeps = 0;
     LOG(LOG_INFO, "checkpoint", "RDD %d checkpointed to %s", r->id, dir);

@@ -38,15 +38,37 @@ struct kiln_in {
 
 typedef enum part_kind { PART_NONE, PART_HASH, PART_CUSTOM } part_kind;
 
+/* The kinds of op state: each names one of the structs below ("Op state"),
+ * which an op of that kind keeps in r->state. */
+typedef enum op_state_kind {
+    OPST_NONE,           /* keys, values, glom, union, coalesce, cartesian, zip */
+    OPST_MAP,            /* map, map_values, key_by: map_state */
+    OPST_FLAT_MAP,       /* flat_map, flat_map_values: flat_map_state */
+    OPST_FILTER,         /* filter_state */
+    OPST_MAP_PARTITIONS, /* map_partitions_state */
+    OPST_SAMPLE,         /* sample_state */
+    OPST_ZIP_INDEX,      /* zip_with_index: zip_index_state */
+    OPST_PARALLELIZE,    /* parallelize_state */
+    OPST_RANGE,          /* range_state */
+    OPST_TEXT_SOURCE,    /* text_file, text_file_with_offsets, whole_text_files */
+    OPST_SHUFFLED,       /* every reduce-side RDD: shuffled_state */
+} op_state_kind;
+
 typedef struct rdd_ops {
     const char *name; /* "map", "reduce_by_key"... for messages */
     /* Returns an iterator over partition p, or NULL with the error on t. */
     eng_iter *(*compute)(kiln_rdd *r, int p, kiln_task *t);
+    /* Frees what r->state holds outside r->arena (input splits), or NULL
+     * when it holds nothing there. Called when the context frees r, and
+     * when decoding r failed after its decoder made the state (lineage.c).
+     * (The "extra" in these names is the op's state.) */
     void (*free_extra)(kiln_rdd *r);
-    /* Ops whose RDDs keep state in extra: its bytes for another process
-     * (lineage.c), and setting it up again from them. NULL: no extra. */
+    /* The op's state (r->state) as bytes for another process (lineage.c),
+     * and setting it up again from them (rdd_state_new, then the fields).
+     * Every op with state has both; NULL for ops without. */
     int (*encode_extra)(const kiln_rdd *r, kiln_buf *out);
     int (*decode_extra)(kiln_rdd *r, const uint8_t *p, size_t n);
+    op_state_kind state; /* what r->state is (OPST_NONE: NULL) */
 } rdd_ops;
 
 /* Every rdd_ops table lives in one section, so a table named by a peer
@@ -56,6 +78,7 @@ _Static_assert(sizeof(rdd_ops) % 8 == 0, "rdd_ops tables must pack without paddi
 /* Whether p is the start of one of the rdd_ops tables. */
 bool rdd_ops_valid(const void *p);
 
+/* What every RDD has; what only its op needs is in state (below). */
 struct kiln_rdd {
     kiln_context *ctx;
     int id;
@@ -65,22 +88,121 @@ struct kiln_rdd {
     int nparents;
     shuffle_dep *deps[2]; /* shuffle dependencies (reduce-side RDDs) */
     int ndeps;
-    /* user functions and their env (copied) */
-    void *fn, *fn2, *fn3;
+    /* the env of the user functions (in the state, or in the aggregator or
+     * partitioner of deps[0]), copied */
     void *env;
     size_t env_len;
-    kiln_value zero;
-    kiln_arena *arena; /* RDD-owned data: zero, parallelized values */
-    void *extra;       /* op-specific state */
-    int64_t iarg;      /* op-specific small argument */
-    double darg;
-    uint64_t seed;
+    kiln_arena *arena; /* RDD-owned data: the op's state and the values it holds */
+    void *state;       /* the op's state, of kind ops->state: read it through its accessor */
     /* partitioning of the output, for lookup */
     part_kind part;
     /* persistence: the blocks live in the context's block store */
     kiln_storage_level storage;
     char *checkpoint_dir; /* set once checkpointed: partitions are read from here */
 };
+
+/* ---- Op state --------------------------------------------------------------- *
+ * One struct per kind of op state. An op's state is made with
+ * rdd_state_new (when the RDD is built, or decoded from a lineage) and read
+ * only through the accessor of its kind, which checks that r's op keeps
+ * that kind: an op never reads another's fields. */
+
+typedef struct map_state { /* map, map_values, key_by */
+    kiln_map_fn fn;
+} map_state;
+typedef struct flat_map_state { /* flat_map, flat_map_values */
+    kiln_flat_map_fn fn;
+} flat_map_state;
+typedef struct filter_state {
+    kiln_filter_fn fn;
+} filter_state;
+typedef struct map_partitions_state {
+    kiln_partitions_fn fn;
+} map_partitions_state;
+typedef struct sample_state {
+    bool with_replacement;
+    double fraction; /* expected copies of each value */
+    uint64_t seed;   /* partition p draws from a stream of its own off it */
+} sample_state;
+typedef struct zip_index_state {
+    int64_t *first; /* nparts + 1, in r->arena: each partition's first index, then the total */
+} zip_index_state;
+typedef struct parallelize_state {
+    kiln_value *vals; /* in r->arena, deep copies */
+    size_t n;         /* partition p holds [p*n/nparts, (p+1)*n/nparts) */
+} parallelize_state;
+typedef struct range_state {
+    int64_t start, step; /* step != 0 */
+    uint64_t count;      /* values in all; partitions split them as parallelize */
+} range_state;
+typedef struct text_source_state { /* one split per partition */
+    struct io_split *splits;       /* owned (io_splits_free, in free_extra) */
+    size_t n;                      /* may be less than nparts: one empty partition */
+} text_source_state;
+
+/* What a reduce-side RDD does with the records it reads. */
+typedef enum sh_kind { SH_AGG, SH_GROUP, SH_PLAIN, SH_SORT, SH_COGROUP } sh_kind;
+typedef struct shuffled_state { /* its aggregator and range bounds are in deps[0] */
+    sh_kind kind;
+} shuffled_state;
+
+/* Allocates r's state (size bytes, zeroed, in r->arena) and sets r->state
+ * to it. Returns it, or NULL (error set) when out of memory. */
+void *rdd_state_new(kiln_rdd *r, size_t size);
+/* Reports a read of r's state as another kind than its op keeps, and
+ * aborts: a bug of the engine, never of a user or of data. */
+void rdd_state_mismatch(const kiln_rdd *r, op_state_kind kind) __attribute__((noreturn, cold));
+
+static inline void *rdd_state_of(const kiln_rdd *r, op_state_kind kind)
+{
+    if (__builtin_expect(r->ops->state != kind, 0)) rdd_state_mismatch(r, kind);
+    return r->state;
+}
+
+/* The typed accessors: r's state, of the kind its op keeps (checked). */
+static inline map_state *rdd_map_state(const kiln_rdd *r) { return rdd_state_of(r, OPST_MAP); }
+static inline flat_map_state *rdd_flat_map_state(const kiln_rdd *r)
+{
+    return rdd_state_of(r, OPST_FLAT_MAP);
+}
+static inline filter_state *rdd_filter_state(const kiln_rdd *r)
+{
+    return rdd_state_of(r, OPST_FILTER);
+}
+static inline map_partitions_state *rdd_map_partitions_state(const kiln_rdd *r)
+{
+    return rdd_state_of(r, OPST_MAP_PARTITIONS);
+}
+static inline sample_state *rdd_sample_state(const kiln_rdd *r)
+{
+    return rdd_state_of(r, OPST_SAMPLE);
+}
+static inline zip_index_state *rdd_zip_index_state(const kiln_rdd *r)
+{
+    return rdd_state_of(r, OPST_ZIP_INDEX);
+}
+static inline parallelize_state *rdd_parallelize_state(const kiln_rdd *r)
+{
+    return rdd_state_of(r, OPST_PARALLELIZE);
+}
+static inline range_state *rdd_range_state(const kiln_rdd *r)
+{
+    return rdd_state_of(r, OPST_RANGE);
+}
+static inline text_source_state *rdd_text_source_state(const kiln_rdd *r)
+{
+    return rdd_state_of(r, OPST_TEXT_SOURCE);
+}
+static inline shuffled_state *rdd_shuffled_state(const kiln_rdd *r)
+{
+    return rdd_state_of(r, OPST_SHUFFLED);
+}
+
+/* For the ops' state codecs (lineage.c): a state that is one user
+ * function, as a function reference (lineage.md); decoding refuses NULL
+ * and names op in its messages. */
+int lineage_fn_encode(kiln_buf *out, const void *fn);
+int lineage_fn_decode(const uint8_t *p, size_t n, const char *op, void **fn);
 
 /* Allocates an RDD owned by ctx with nparts partitions; copies env. Returns
  * NULL (error set) when out of memory. */
@@ -210,6 +332,7 @@ struct shuffle_dep {
     bool descending;
     bool has_agg;
     aggregator agg;
+    kiln_value agg_zero; /* what agg.zero points to when set (parts in the owner's arena) */
 };
 
 /* The map side of a shuffle for one task: partitions (and combines) the
@@ -273,8 +396,6 @@ int job_run_shipped(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn
 bool shipped_action_valid(part_result_fn fn);
 
 
-/* What a reduce-side RDD does with the records it reads. */
-typedef enum sh_kind { SH_AGG, SH_GROUP, SH_PLAIN, SH_SORT, SH_COGROUP } sh_kind;
 /* A reduce-side RDD of kind reading deps (its partitions: deps[0]->nreduce). */
 kiln_rdd *shuffled(kiln_rdd *parent, int kind, shuffle_dep **deps, int ndeps, const void *env,
                    size_t env_len);

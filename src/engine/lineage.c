@@ -3,11 +3,11 @@
  * executor process running the same program can compute its partitions
  * (engine.h, "Lineage as bytes"; the layout is docs/formats/lineage.md).
  *
- * An RDD is its op (a static rdd_ops table in libkiln), its user functions
- * and their env, its zero value, a few small arguments, its parents and
- * shuffle dependencies by id, and, for the ops that keep state in extra
- * (parallelized values, input splits, partition offsets), that state
- * through the op's encode_extra / decode_extra. Pointers to code and to the
+ * An RDD is its op (a static rdd_ops table in libkiln), the env of its user
+ * functions, its parents and shuffle dependencies by id, and its op's typed
+ * state (user functions, parallelized values, input splits, partition
+ * offsets, sampling parameters...), which only the op knows how to write
+ * and read: its encode_extra / decode_extra. Pointers to code and to the
  * op tables travel as (build id, offset) (base/fnref.h), which only a
  * process running the same build can resolve. The bytes come from an
  * authenticated peer; a pointer they name is trusted as the driver's own.
@@ -25,7 +25,7 @@
 #include "engine/engine_int.h"
 #include "base/payload.h"
 
-#define LINEAGE_VERSION 1
+#define LINEAGE_VERSION 2
 #define MAX_RECORD (64u << 20) /* bytes of one RDD (parallelized data) */
 
 /* The linker's bounds of the kiln_rdd_ops section (this module's: hidden). */
@@ -46,7 +46,8 @@ static eng_iter *placeholder_compute(kiln_rdd *r, int p, kiln_task *t)
     return NULL;
 }
 
-static const rdd_ops placeholder_ops RDD_OPS_SECTION = {"(not sent)", placeholder_compute, NULL, NULL, NULL};
+static const rdd_ops placeholder_ops RDD_OPS_SECTION = {.name = "(not sent)",
+                                                       .compute = placeholder_compute};
 
 /* The RDD with the driver's id in ctx (a placeholder when it failed to
  * decode before), or NULL. A linear search: lineages are short, and an
@@ -115,8 +116,6 @@ static void put_dep(enc *e, const kiln_rdd *owner, const shuffle_dep *d)
     if (d->penv && d->penv != owner->env) e->rc = cannot_ship(owner, "partitioner env");
     if (d->has_agg && d->agg.env && d->agg.env != owner->env)
         e->rc = cannot_ship(owner, "aggregator env");
-    if (d->has_agg && d->agg.zero && d->agg.zero != &owner->zero)
-        e->rc = cannot_ship(owner, "aggregator zero");
     net_put_u32(&e->w, (uint32_t)d->id);
     net_put_u32(&e->w, (uint32_t)d->parent->id);
     net_put_u32(&e->w, (uint32_t)d->nreduce);
@@ -131,40 +130,31 @@ static void put_dep(enc *e, const kiln_rdd *owner, const shuffle_dep *d)
     put_fn(e, (const void *)d->agg.merge_value);
     put_fn(e, (const void *)d->agg.merge_comb);
     net_put_u8(&e->w, d->agg.zero != NULL);
+    if (d->agg.zero) put_value(e, d->agg.zero);
     net_put_u8(&e->w, d->agg.env != NULL);
 }
 
-/* One RDD's record (without its length prefix) into b. The env and zero
- * come before the dependencies, whose aggregators point into them. */
+/* One RDD's record (without its length prefix) into b. The env comes
+ * before the dependencies, whose aggregators and partitioners use it; the
+ * op's state last (its decoder may check it against the dependencies). */
 static int put_rdd(const kiln_rdd *r, kiln_buf *b)
 {
     enc e = {.rc = KILN_OK};
     net_writer_init(&e.w, b);
-    if (r->extra && !r->ops->encode_extra && !r->checkpoint_dir)
-        return cannot_ship(r, "its state cannot travel yet");
+    bool state = r->state && !r->checkpoint_dir; /* a checkpoint is read, not computed */
+    if (state && !r->ops->encode_extra) return cannot_ship(r, "its state cannot travel yet");
     put_fn(&e, r->ops);
     net_put_u32(&e.w, (uint32_t)r->nparts);
     net_put_u8(&e.w, (uint8_t)r->nparents);
     for (int i = 0; i < r->nparents; i++) net_put_u32(&e.w, (uint32_t)r->parents[i]->id);
-    put_fn(&e, r->fn);
-    put_fn(&e, r->fn2);
-    put_fn(&e, r->fn3);
     net_put_bytes(&e.w, r->env, r->env_len);
-    net_put_u8(&e.w, r->zero.type != KILN_NULL);
-    if (r->zero.type != KILN_NULL) put_value(&e, &r->zero);
-    uint64_t dbits;
-    memcpy(&dbits, &r->darg, sizeof dbits);
-    net_put_u64(&e.w, (uint64_t)r->iarg);
-    net_put_u64(&e.w, dbits);
-    net_put_u64(&e.w, r->seed);
     net_put_u8(&e.w, (uint8_t)r->part);
     net_put_u8(&e.w, (uint8_t)r->storage);
     net_put_str(&e.w, r->checkpoint_dir ? r->checkpoint_dir : "");
     net_put_u8(&e.w, (uint8_t)r->ndeps);
     for (int i = 0; i < r->ndeps && !e.rc; i++) put_dep(&e, r, r->deps[i]);
-    bool extra = r->extra && !r->checkpoint_dir;
-    net_put_u8(&e.w, extra);
-    if (extra && !e.rc) {
+    net_put_u8(&e.w, state);
+    if (state && !e.rc) {
         kiln_buf x;
         kiln_buf_init(&x);
         if (!(e.rc = r->ops->encode_extra(r, &x))) net_put_bytes(&e.w, x.data, x.len);
@@ -228,6 +218,26 @@ static void *get_fn(net_reader *rd, const char *field, int *rc)
     return fn;
 }
 
+int lineage_fn_encode(kiln_buf *out, const void *fn)
+{
+    enc e = {.rc = KILN_OK};
+    net_writer_init(&e.w, out);
+    put_fn(&e, fn);
+    return e.rc ? e.rc : net_writer_finish(&e.w);
+}
+
+int lineage_fn_decode(const uint8_t *p, size_t n, const char *op, void **fn)
+{
+    net_reader rd;
+    net_reader_init(&rd, p, n, "lineage");
+    int rc = KILN_OK;
+    *fn = get_fn(&rd, "function", &rc);
+    if (rc == KILN_OK) rc = net_reader_end(&rd);
+    if (rc == KILN_OK && !*fn)
+        rc = kiln_set_error(KILN_ECORRUPT, "lineage: %s without its function", op);
+    return rc;
+}
+
 static int get_value(net_reader *rd, kiln_arena *a, kiln_value *out, const char *field)
 {
     size_t n, used;
@@ -283,7 +293,10 @@ static int get_dep(net_reader *rd, kiln_rdd *owner, shuffle_dep **out)
     d->agg.create = (kiln_map_fn)get_fn(rd, "aggregator create", &rc);
     d->agg.merge_value = (kiln_reduce_fn)get_fn(rd, "aggregator merge_value", &rc);
     d->agg.merge_comb = (kiln_reduce_fn)get_fn(rd, "aggregator merge_combiners", &rc);
-    d->agg.zero = net_get_u8(rd, "aggregator zero") ? &owner->zero : NULL;
+    d->agg.zero = NULL;
+    if (net_get_u8(rd, "aggregator zero") && rc == KILN_OK &&
+        (rc = get_value(rd, owner->arena, &d->agg_zero, "aggregator zero")) == KILN_OK)
+        d->agg.zero = &d->agg_zero;
     d->agg.env = net_get_u8(rd, "aggregator env") ? owner->env : NULL;
     *out = d;
     return rc ? rc : rd->err;
@@ -298,7 +311,7 @@ static int get_rdd(kiln_rdd *r, const uint8_t *p, size_t n)
     int rc = KILN_OK;
     free(r->env); /* what an earlier, failed decode of this record left */
     free(r->checkpoint_dir);
-    r->env = NULL, r->checkpoint_dir = NULL, r->env_len = 0;
+    r->env = NULL, r->checkpoint_dir = NULL, r->env_len = 0, r->ndeps = 0;
     const rdd_ops *ops = get_fn(&rd, "op", &rc);
     uint32_t nparts = net_get_u32(&rd, "partitions");
     uint8_t nparents = net_get_u8(&rd, "parents");
@@ -307,21 +320,12 @@ static int get_rdd(kiln_rdd *r, const uint8_t *p, size_t n)
         rc = kiln_set_error(KILN_ECORRUPT, "lineage: bad record for RDD %d", r->id);
     for (int i = 0; i < nparents && !rc; i++)
         r->parents[i] = known(ctx, net_get_u32(&rd, "parent"), &rc);
-    r->fn = get_fn(&rd, "function", &rc);
-    r->fn2 = get_fn(&rd, "function 2", &rc);
-    r->fn3 = get_fn(&rd, "function 3", &rc);
     size_t env_len;
     const uint8_t *env = net_get_bytes(&rd, MAX_RECORD, &env_len, "env");
     if (rc || rd.err) return rc ? rc : rd.err;
     if (env_len && !(r->env = malloc(env_len))) return KILN_ENOMEM;
     if (env_len) memcpy(r->env, env, env_len);
     r->env_len = env_len;
-    if (net_get_u8(&rd, "has zero") && (rc = get_value(&rd, r->arena, &r->zero, "zero")))
-        return rc;
-    r->iarg = (int64_t)net_get_u64(&rd, "iarg");
-    uint64_t dbits = net_get_u64(&rd, "darg");
-    memcpy(&r->darg, &dbits, sizeof dbits);
-    r->seed = net_get_u64(&rd, "seed");
     uint8_t part = net_get_u8(&rd, "partitioning"), storage = net_get_u8(&rd, "storage");
     char dir[4096];
     size_t dlen = net_get_str(&rd, dir, sizeof dir, "checkpoint directory");
@@ -337,21 +341,25 @@ static int get_rdd(kiln_rdd *r, const uint8_t *p, size_t n)
         if (!rc) r->ndeps = i + 1;
     }
     if (rc) return rc;
-    r->nparts = (int)nparts; /* the extra's decoder may check against it */
-    if (net_get_u8(&rd, "has extra")) {
+    r->nparts = (int)nparts; /* the state's decoder may check against it */
+    if (net_get_u8(&rd, "has state")) {
         size_t xn;
-        const uint8_t *x = net_get_bytes(&rd, MAX_RECORD, &xn, "extra");
+        const uint8_t *x = net_get_bytes(&rd, MAX_RECORD, &xn, "state");
         if (!x) return rd.err;
         if (!ops->decode_extra)
-            return kiln_set_error(KILN_ECORRUPT, "lineage: extra state for %s, which has none",
+            return kiln_set_error(KILN_ECORRUPT, "lineage: state for %s, which keeps none",
                                   ops->name);
         rc = ops->decode_extra(r, x, xn);
+    } else if (ops->state != OPST_NONE && !r->checkpoint_dir) {
+        rc = kiln_set_error(KILN_ECORRUPT, "lineage: RDD %d (%s) came without its state", r->id,
+                            ops->name);
     }
     if (rc == KILN_OK) rc = net_reader_end(&rd);
     if (rc) {
-        /* The RDD stays a placeholder, which frees no extra: do it now. */
-        if (r->extra && ops->free_extra) ops->free_extra(r);
-        r->extra = NULL;
+        /* The RDD stays a placeholder, which frees nothing: free what the
+         * op's decoder made outside the arena now. */
+        if (r->state && ops->free_extra) ops->free_extra(r);
+        r->state = NULL;
         return rc;
     }
     r->nparts = (int)nparts;
@@ -371,18 +379,8 @@ static int refresh_rdd(kiln_rdd *r, const uint8_t *p, size_t n)
     (void)net_get_u32(&rd, "partitions");
     uint8_t nparents = net_get_u8(&rd, "parents");
     for (int i = 0; i < nparents && i < 2; i++) (void)net_get_u32(&rd, "parent");
-    (void)get_fn(&rd, "function", &rc);
-    (void)get_fn(&rd, "function 2", &rc);
-    (void)get_fn(&rd, "function 3", &rc);
     size_t env_len;
     (void)net_get_bytes(&rd, MAX_RECORD, &env_len, "env");
-    if (!rc && !rd.err && net_get_u8(&rd, "has zero")) {
-        kiln_arena *a = kiln_arena_new();
-        kiln_value zero;
-        rc = a ? get_value(&rd, a, &zero, "zero") : KILN_ENOMEM;
-        kiln_arena_free(a);
-    }
-    for (int i = 0; i < 3; i++) (void)net_get_u64(&rd, "arguments");
     (void)net_get_u8(&rd, "partitioning");
     uint8_t storage = net_get_u8(&rd, "storage");
     char dir[4096];

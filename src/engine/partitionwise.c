@@ -16,6 +16,7 @@ typedef struct held_iter {
     eng_iter base;
     eng_iter *child;
     kiln_rdd *r;
+    kiln_partitions_fn fn; /* map_partitions; NULL: glom */
     int p;
     kiln_arena *arena;
     val_vec out;
@@ -26,13 +27,12 @@ typedef struct held_iter {
 static int held_run(held_iter *h, kiln_task *t)
 {
     kiln_rdd *r = h->r;
-    if (r->fn) {
+    if (h->fn) {
         kiln_in in = {.it = h->child, .t = t};
         kiln_out out = {.dst = &h->out, .copy_into = h->arena};
         kiln_arena *saved = t->arena;
         t->arena = h->arena;
-        int rc = task_user_rc(t, ((kiln_partitions_fn)r->fn)(t, h->p, &in, &out, r->env),
-                              "map_partitions function");
+        int rc = task_user_rc(t, h->fn(t, h->p, &in, &out, r->env), "map_partitions function");
         t->arena = saved;
         if (rc == KILN_OK && in.status < 0) rc = in.status;
         return rc;
@@ -74,6 +74,8 @@ static void held_close(eng_iter *base)
     free(h);
 }
 
+static const rdd_ops glom_ops RDD_OPS_SECTION;
+
 static eng_iter *held_compute(kiln_rdd *r, int p, kiln_task *t)
 {
     held_iter *h = calloc(1, sizeof *h);
@@ -85,6 +87,7 @@ static eng_iter *held_compute(kiln_rdd *r, int p, kiln_task *t)
     h->base.next = held_next;
     h->base.close = held_close;
     h->r = r;
+    h->fn = r->ops == &glom_ops ? NULL : rdd_map_partitions_state(r)->fn;
     h->p = p;
     if (!(h->child = rdd_iterator(r->parents[0], p, t))) {
         held_close(&h->base);
@@ -93,8 +96,25 @@ static eng_iter *held_compute(kiln_rdd *r, int p, kiln_task *t)
     return &h->base;
 }
 
-static const rdd_ops map_partitions_ops RDD_OPS_SECTION = {"map_partitions", held_compute, NULL};
-static const rdd_ops glom_ops RDD_OPS_SECTION = {"glom", held_compute, NULL};
+/* map_partitions' state: its function (a function reference). */
+static int map_partitions_encode(const kiln_rdd *r, kiln_buf *out)
+{
+    return lineage_fn_encode(out, (const void *)rdd_map_partitions_state(r)->fn);
+}
+
+static int map_partitions_decode(kiln_rdd *r, const uint8_t *p, size_t n)
+{
+    void *fn;
+    int rc = lineage_fn_decode(p, n, r->ops->name, &fn);
+    map_partitions_state *s = rc ? NULL : rdd_state_new(r, sizeof *s);
+    if (s) s->fn = (kiln_partitions_fn)fn;
+    return rc ? rc : s ? KILN_OK : KILN_ENOMEM;
+}
+
+static const rdd_ops map_partitions_ops RDD_OPS_SECTION = {
+    .name = "map_partitions", .compute = held_compute, .encode_extra = map_partitions_encode,
+    .decode_extra = map_partitions_decode, .state = OPST_MAP_PARTITIONS};
+static const rdd_ops glom_ops RDD_OPS_SECTION = {.name = "glom", .compute = held_compute};
 
 static kiln_rdd *child_of(kiln_rdd *r, const rdd_ops *ops, int nparts, const void *env,
                           size_t env_len)
@@ -115,7 +135,9 @@ kiln_rdd *kiln_rdd_map_partitions(kiln_rdd *r, kiln_partitions_fn fn, const void
         return NULL;
     }
     kiln_rdd *c = child_of(r, &map_partitions_ops, r ? r->nparts : 0, env, env_len);
-    if (c) c->fn = (void *)fn;
+    map_partitions_state *s = c ? rdd_state_new(c, sizeof *s) : NULL;
+    if (!s) return NULL;
+    s->fn = fn;
     return c;
 }
 
@@ -184,8 +206,8 @@ static eng_iter *chain_compute(kiln_rdd *r, int p, kiln_task *t)
     return &c->base;
 }
 
-static const rdd_ops union_ops RDD_OPS_SECTION = {"union", chain_compute, NULL};
-static const rdd_ops coalesce_ops RDD_OPS_SECTION = {"coalesce", chain_compute, NULL};
+static const rdd_ops union_ops RDD_OPS_SECTION = {.name = "union", .compute = chain_compute};
+static const rdd_ops coalesce_ops RDD_OPS_SECTION = {.name = "coalesce", .compute = chain_compute};
 
 kiln_rdd *kiln_rdd_union(kiln_rdd *a, kiln_rdd *b)
 {
@@ -285,7 +307,7 @@ static eng_iter *cart_compute(kiln_rdd *r, int p, kiln_task *t)
     return &c->base;
 }
 
-static const rdd_ops cartesian_ops RDD_OPS_SECTION = {"cartesian", cart_compute, NULL};
+static const rdd_ops cartesian_ops RDD_OPS_SECTION = {.name = "cartesian", .compute = cart_compute};
 
 kiln_rdd *kiln_rdd_cartesian(kiln_rdd *a, kiln_rdd *b)
 {
@@ -388,7 +410,7 @@ static eng_iter *zip_compute(kiln_rdd *r, int p, kiln_task *t)
     return &z->base;
 }
 
-static const rdd_ops zip_ops RDD_OPS_SECTION = {"zip", zip_compute, NULL};
+static const rdd_ops zip_ops RDD_OPS_SECTION = {.name = "zip", .compute = zip_compute};
 
 kiln_rdd *kiln_rdd_zip(kiln_rdd *a, kiln_rdd *b)
 {

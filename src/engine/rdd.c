@@ -1,8 +1,9 @@
 /*
- * engine/rdd.c - RDD nodes: allocation into the context, the cache-aware
- * partition iterator, persistence, and two generic iterators (over an array,
- * and the drain helper).
+ * engine/rdd.c - RDD nodes: allocation into the context, their ops' state
+ * (rdd_state_new), the cache-aware partition iterator, persistence, and two
+ * generic iterators (over an array, and the drain helper).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,6 @@ kiln_rdd *rdd_new(kiln_context *ctx, const rdd_ops *ops, int nparts, const void 
     r->ctx = ctx;
     r->ops = ops;
     r->nparts = nparts < 0 ? 0 : nparts;
-    r->zero = kiln_null();
     if (env_len) {
         r->env = malloc(env_len);
         if (!r->env) goto oom_free;
@@ -43,6 +43,26 @@ oom_free:
 oom:
     kiln_set_error(KILN_ENOMEM, "out of memory creating an RDD");
     return NULL;
+}
+
+void *rdd_state_new(kiln_rdd *r, size_t size)
+{
+    void *s = kiln_arena_alloc(r->arena, size);
+    if (!s) {
+        kiln_set_error(KILN_ENOMEM, "out of memory making the state of RDD %d (%s)", r->id,
+                       r->ops->name);
+        return NULL;
+    }
+    memset(s, 0, size);
+    r->state = s;
+    return s;
+}
+
+void rdd_state_mismatch(const kiln_rdd *r, op_state_kind kind)
+{
+    fprintf(stderr, "kiln: bug: RDD %d (%s) keeps state of kind %d, read as kind %d\n", r->id,
+            r->ops->name, (int)r->ops->state, (int)kind);
+    abort();
 }
 
 size_t rdd_id_bound(kiln_context *ctx)

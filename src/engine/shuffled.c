@@ -3,6 +3,11 @@
  * built directly on one: combine_by_key and its family (reduce, aggregate,
  * fold), group_by_key, partition_by, repartition, coalesce with shuffle, and
  * sort_by_key / sort_by (range partitioning from a sample of the keys).
+ *
+ * A reduce-side RDD's state (shuffled_state) says what it does with the
+ * records it reads (aggregate, group, stream, sort, cogroup); how they are
+ * partitioned and combined (partitioner, aggregator and its zero, range
+ * bounds) is its shuffle dependencies'.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +68,7 @@ typedef struct group_lists {
 typedef struct reduce_iter {
     eng_iter base;
     kiln_rdd *r;
+    sh_kind kind;
     kiln_task *t;
     kiln_arena *arena;
     kiln_arena *scratch; /* SH_AGG: decoded records, reset per segment */
@@ -91,7 +97,7 @@ static int spill_map(reduce_iter *ri);
 static int check_memory(reduce_iter *ri)
 {
     int64_t held = (int64_t)agg_map_bytes(ri->map), used = (int64_t)agg_map_used_bytes(ri->map);
-    if (ri->r->iarg != SH_AGG) {
+    if (ri->kind != SH_AGG) {
         int64_t more = (int64_t)kiln_arena_bytes(ri->arena) + ri->list_bytes;
         held += more;
         used += more;
@@ -108,7 +114,7 @@ static int check_memory(reduce_iter *ri)
 static int absorb(reduce_iter *ri, kiln_value *v)
 {
     kiln_task *t = ri->t;
-    sh_kind kind = (sh_kind)ri->r->iarg;
+    sh_kind kind = ri->kind;
     if (kind == SH_SORT) return sorter_push(ri->sort, v);
     if (!kiln_is_pair(v)) return task_error(t, KILN_ECORRUPT, "shuffle record is not a pair");
     int rc;
@@ -149,7 +155,7 @@ static int absorb_segment(void *arg, const uint8_t *p, size_t n)
 /* Builds entry e's output record in arena a. */
 static int entry_record(reduce_iter *ri, agg_entry *e, kiln_arena *a, kiln_value *out)
 {
-    sh_kind kind = (sh_kind)ri->r->iarg;
+    sh_kind kind = ri->kind;
     if (kind == SH_AGG) {
         *out = kiln_pair(a, e->key, e->val);
     } else {
@@ -181,7 +187,7 @@ static int emit_map(reduce_iter *ri)
 
 static void free_lists(reduce_iter *ri)
 {
-    if (!ri->map || ri->r->iarg == SH_AGG) return;
+    if (!ri->map || ri->kind == SH_AGG) return;
     for (size_t i = 0; i < agg_map_size(ri->map); i++) {
         group_lists *g = agg_map_at(ri->map, i)->aux;
         if (!g) continue;
@@ -198,7 +204,7 @@ static int spill_map(reduce_iter *ri)
 {
     kiln_task *t = ri->t;
     if (!ri->spill) {
-        ri->spill = agg_spill_new(t, (int)ri->r->iarg, &ri->r->deps[0]->agg);
+        ri->spill = agg_spill_new(t, (int)ri->kind, &ri->r->deps[0]->agg);
         ri->tmp = kiln_arena_new();
         if (!ri->spill || !ri->tmp) return oom(t);
     }
@@ -213,7 +219,7 @@ static int spill_map(reduce_iter *ri)
     free_lists(ri);
     agg_map_clear(ri->map);
     /* Group values were decoded here; none is referenced any more. */
-    if (ri->r->iarg != SH_AGG) kiln_arena_reset(ri->arena);
+    if (ri->kind != SH_AGG) kiln_arena_reset(ri->arena);
     return rc;
 }
 
@@ -322,7 +328,7 @@ static eng_iter *reduce_compute(kiln_rdd *r, int p, kiln_task *t)
     ri->base.close = reduce_close;
     ri->r = r;
     ri->t = t;
-    sh_kind kind = (sh_kind)r->iarg;
+    sh_kind kind = ri->kind = rdd_shuffled_state(r)->kind;
     if (kind == SH_AGG || kind == SH_GROUP || kind == SH_COGROUP) {
         if (!(ri->map = agg_map_new()) || (kind == SH_AGG && !(ri->scratch = kiln_arena_new()))) {
             reduce_close(&ri->base);
@@ -352,25 +358,48 @@ static eng_iter *reduce_compute(kiln_rdd *r, int p, kiln_task *t)
     return &ri->base;
 }
 
+/* The state's bytes: u8 kind, which must fit the dependencies (decoded
+ * before it): two for cogroup, one for the others. */
+static int shuffled_encode(const kiln_rdd *r, kiln_buf *out)
+{
+    uint8_t kind = (uint8_t)rdd_shuffled_state(r)->kind;
+    return kiln_buf_append(out, &kind, 1);
+}
+
+static int shuffled_decode(kiln_rdd *r, const uint8_t *p, size_t n)
+{
+    if (n != 1 || p[0] > SH_COGROUP || r->ndeps != (p[0] == SH_COGROUP ? 2 : 1))
+        return kiln_set_error(KILN_ECORRUPT, "%s: bad state", r->ops->name);
+    shuffled_state *s = rdd_state_new(r, sizeof *s);
+    if (!s) return KILN_ENOMEM;
+    s->kind = (sh_kind)p[0];
+    return KILN_OK;
+}
+
+#define SHUFFLED_OPS(name_)                                                                       \
+    {.name = name_, .compute = reduce_compute, .encode_extra = shuffled_encode,                   \
+     .decode_extra = shuffled_decode, .state = OPST_SHUFFLED}
+
 static const rdd_ops ops_by_kind[] RDD_OPS_SECTION = {
-    [SH_AGG] = {"combine_by_key", reduce_compute, NULL},
-    [SH_GROUP] = {"group_by_key", reduce_compute, NULL},
-    [SH_PLAIN] = {"partition_by", reduce_compute, NULL},
-    [SH_SORT] = {"sort_by_key", reduce_compute, NULL},
-    [SH_COGROUP] = {"cogroup", reduce_compute, NULL},
+    [SH_AGG] = SHUFFLED_OPS("combine_by_key"),
+    [SH_GROUP] = SHUFFLED_OPS("group_by_key"),
+    [SH_PLAIN] = SHUFFLED_OPS("partition_by"),
+    [SH_SORT] = SHUFFLED_OPS("sort_by_key"),
+    [SH_COGROUP] = SHUFFLED_OPS("cogroup"),
 };
-static const rdd_ops reduce_by_key_ops RDD_OPS_SECTION = {"reduce_by_key", reduce_compute, NULL};
-static const rdd_ops aggregate_by_key_ops RDD_OPS_SECTION = {"aggregate_by_key", reduce_compute, NULL};
-static const rdd_ops fold_by_key_ops RDD_OPS_SECTION = {"fold_by_key", reduce_compute, NULL};
-static const rdd_ops repartition_ops RDD_OPS_SECTION = {"repartition", reduce_compute, NULL};
+static const rdd_ops reduce_by_key_ops RDD_OPS_SECTION = SHUFFLED_OPS("reduce_by_key");
+static const rdd_ops aggregate_by_key_ops RDD_OPS_SECTION = SHUFFLED_OPS("aggregate_by_key");
+static const rdd_ops fold_by_key_ops RDD_OPS_SECTION = SHUFFLED_OPS("fold_by_key");
+static const rdd_ops repartition_ops RDD_OPS_SECTION = SHUFFLED_OPS("repartition");
 
 /* A reduce-side RDD of kind over the given dependencies. */
 kiln_rdd *shuffled(kiln_rdd *parent, int kind, shuffle_dep **deps, int ndeps,
                           const void *env, size_t env_len)
 {
     kiln_rdd *r = rdd_new(parent->ctx, &ops_by_kind[kind], deps[0]->nreduce, env, env_len);
-    if (!r) return NULL;
-    r->iarg = kind;
+    shuffled_state *s = r ? rdd_state_new(r, sizeof *s) : NULL;
+    if (!s) return NULL;
+    s->kind = (sh_kind)kind;
     r->ndeps = ndeps;
     for (int i = 0; i < ndeps; i++) r->deps[i] = deps[i];
     if (deps[0]->part == DEP_HASH) r->part = PART_HASH;
@@ -412,11 +441,12 @@ kiln_rdd *kiln_rdd_aggregate_by_key(kiln_rdd *r, const kiln_value *zero, kiln_re
 {
     kiln_rdd *c = kiln_rdd_combine_by_key(r, NULL, seq, comb, env, env_len, num_partitions);
     if (!c) return NULL;
-    if (!zero || kiln_value_copy(c->arena, zero, &c->zero)) {
+    shuffle_dep *d = c->deps[0];
+    if (!zero || kiln_value_copy(c->arena, zero, &d->agg_zero)) {
         kiln_set_error(KILN_EINVAL, "aggregate_by_key: zero value missing or out of memory");
         return NULL;
     }
-    c->deps[0]->agg.zero = &c->zero;
+    d->agg.zero = &d->agg_zero;
     c->ops = &aggregate_by_key_ops;
     return c;
 }

@@ -15,14 +15,9 @@ static int default_slices(kiln_context *ctx, int n) { return n > 0 ? n : ctx->de
 
 /* ---- parallelize: slice i covers [i*n/k, (i+1)*n/k) as Spark ------------- */
 
-typedef struct par_data {
-    kiln_value *vals;
-    size_t n;
-} par_data;
-
 static eng_iter *par_compute(kiln_rdd *r, int p, kiln_task *t)
 {
-    par_data *d = r->extra;
+    const parallelize_state *d = rdd_parallelize_state(r);
     size_t k = (size_t)r->nparts;
     size_t lo = (size_t)((unsigned __int128)p * d->n / k);
     size_t hi = (size_t)((unsigned __int128)(p + 1) * d->n / k);
@@ -31,16 +26,10 @@ static eng_iter *par_compute(kiln_rdd *r, int p, kiln_task *t)
     return it;
 }
 
-static void par_free(kiln_rdd *r)
-{
-    par_data *d = r->extra;
-    if (d) free(d->vals);
-    free(d);
-}
-
+/* The state's bytes: u64 count, then the values' encodings back to back. */
 static int par_encode(const kiln_rdd *r, kiln_buf *out)
 {
-    const par_data *d = r->extra;
+    const parallelize_state *d = rdd_parallelize_state(r);
     net_writer w;
     net_writer_init(&w, out);
     net_put_u64(&w, d->n);
@@ -57,12 +46,9 @@ static int par_decode(kiln_rdd *r, const uint8_t *p, size_t n)
     if (rd.err) return rd.err;
     if (count > n) return kiln_set_error(KILN_ECORRUPT, "parallelize: %llu values in %zu bytes",
                                          (unsigned long long)count, n);
-    par_data *d = calloc(1, sizeof *d);
-    if (!d || !(d->vals = malloc(sizeof *d->vals * (count + 1)))) {
-        free(d);
+    parallelize_state *d = rdd_state_new(r, sizeof *d);
+    if (!d || !(d->vals = kiln_arena_alloc(r->arena, sizeof *d->vals * (count + 1))))
         return KILN_ENOMEM;
-    }
-    r->extra = d;
     size_t at = rd.off;
     for (; d->n < count; d->n++) {
         size_t used;
@@ -73,7 +59,9 @@ static int par_decode(kiln_rdd *r, const uint8_t *p, size_t n)
     return at == n ? KILN_OK : kiln_set_error(KILN_ECORRUPT, "parallelize: trailing bytes");
 }
 
-static const rdd_ops par_ops RDD_OPS_SECTION = {"parallelize", par_compute, par_free, par_encode, par_decode};
+static const rdd_ops par_ops RDD_OPS_SECTION = {
+    .name = "parallelize", .compute = par_compute, .encode_extra = par_encode,
+    .decode_extra = par_decode, .state = OPST_PARALLELIZE};
 
 kiln_rdd *kiln_parallelize(kiln_context *ctx, const kiln_value *values, size_t n,
                            int num_slices)
@@ -83,14 +71,12 @@ kiln_rdd *kiln_parallelize(kiln_context *ctx, const kiln_value *values, size_t n
         return NULL;
     }
     kiln_rdd *r = rdd_new(ctx, &par_ops, default_slices(ctx, num_slices), NULL, 0);
-    if (!r) return NULL;
-    par_data *d = calloc(1, sizeof *d);
-    if (!d || !(d->vals = malloc(sizeof(kiln_value) * (n + 1)))) {
-        free(d);
+    parallelize_state *d = r ? rdd_state_new(r, sizeof *d) : NULL;
+    if (!d) return NULL;
+    if (!(d->vals = kiln_arena_alloc(r->arena, sizeof(kiln_value) * (n + 1)))) {
         kiln_set_error(KILN_ENOMEM, "kiln_parallelize: out of memory");
         return NULL;
     }
-    r->extra = d;
     for (size_t i = 0; i < n; i++) {
         if (kiln_value_copy(r->arena, &values[i], &d->vals[i])) {
             kiln_set_error(KILN_ENOMEM, "kiln_parallelize: out of memory");
@@ -139,8 +125,8 @@ static uint64_t range_len(int64_t start, int64_t end, int64_t step)
 
 static eng_iter *range_compute(kiln_rdd *r, int p, kiln_task *t)
 {
-    int64_t *a = r->extra; /* start, step, total */
-    uint64_t total = (uint64_t)a[2], k = (uint64_t)r->nparts;
+    const range_state *s = rdd_range_state(r);
+    uint64_t total = s->count, k = (uint64_t)r->nparts;
     uint64_t lo = (uint64_t)((unsigned __int128)p * total / k);
     uint64_t hi = (uint64_t)((unsigned __int128)(p + 1) * total / k);
     range_iter *ri = calloc(1, sizeof *ri);
@@ -150,34 +136,43 @@ static eng_iter *range_compute(kiln_rdd *r, int p, kiln_task *t)
     }
     ri->base.next = range_next;
     ri->base.close = free_close;
-    ri->next = (int64_t)((uint64_t)a[0] + lo * (uint64_t)a[1]);
-    ri->step = a[1];
+    ri->next = (int64_t)((uint64_t)s->start + lo * (uint64_t)s->step);
+    ri->step = s->step;
     ri->left = hi - lo;
     return &ri->base;
 }
 
-static void extra_free(kiln_rdd *r) { free(r->extra); }
-
+/* The state's bytes: start, step (int64), count (u64). */
 static int range_encode(const kiln_rdd *r, kiln_buf *out)
 {
-    return kiln_buf_append(out, r->extra, 3 * sizeof(int64_t));
+    const range_state *s = rdd_range_state(r);
+    net_writer w;
+    net_writer_init(&w, out);
+    net_put_u64(&w, (uint64_t)s->start);
+    net_put_u64(&w, (uint64_t)s->step);
+    net_put_u64(&w, s->count);
+    return net_writer_finish(&w);
 }
 
 static int range_decode(kiln_rdd *r, const uint8_t *p, size_t n)
 {
-    if (n != 3 * sizeof(int64_t)) return kiln_set_error(KILN_ECORRUPT, "range: %zu bytes", n);
-    int64_t *a = malloc(3 * sizeof *a);
-    if (!a) return KILN_ENOMEM;
-    memcpy(a, p, n);
-    if (a[1] == 0 || a[2] < 0) {
-        free(a);
-        return kiln_set_error(KILN_ECORRUPT, "range: step 0 or a negative count");
-    }
-    r->extra = a;
+    net_reader rd;
+    net_reader_init(&rd, p, n, "range state");
+    range_state v = {.start = (int64_t)net_get_u64(&rd, "start"),
+                     .step = (int64_t)net_get_u64(&rd, "step"),
+                     .count = net_get_u64(&rd, "count")};
+    int rc = net_reader_end(&rd);
+    if (rc) return rc;
+    if (v.step == 0) return kiln_set_error(KILN_ECORRUPT, "range: step 0");
+    range_state *s = rdd_state_new(r, sizeof *s);
+    if (!s) return KILN_ENOMEM;
+    *s = v;
     return KILN_OK;
 }
 
-static const rdd_ops range_ops RDD_OPS_SECTION = {"range", range_compute, extra_free, range_encode, range_decode};
+static const rdd_ops range_ops RDD_OPS_SECTION = {
+    .name = "range", .compute = range_compute, .encode_extra = range_encode,
+    .decode_extra = range_decode, .state = OPST_RANGE};
 
 kiln_rdd *kiln_range(kiln_context *ctx, int64_t start, int64_t end, int64_t step, int num_slices)
 {
@@ -186,25 +181,13 @@ kiln_rdd *kiln_range(kiln_context *ctx, int64_t start, int64_t end, int64_t step
         return NULL;
     }
     kiln_rdd *r = rdd_new(ctx, &range_ops, default_slices(ctx, num_slices), NULL, 0);
-    if (!r) return NULL;
-    int64_t *a = malloc(3 * sizeof *a);
-    if (!a) {
-        kiln_set_error(KILN_ENOMEM, "out of memory");
-        return NULL;
-    }
-    a[0] = start;
-    a[1] = step;
-    a[2] = (int64_t)range_len(start, end, step);
-    r->extra = a;
+    range_state *s = r ? rdd_state_new(r, sizeof *s) : NULL;
+    if (!s) return NULL;
+    *s = (range_state){.start = start, .step = step, .count = range_len(start, end, step)};
     return r;
 }
 
 /* ---- text files ---------------------------------------------------------------- */
-
-typedef struct splits {
-    io_split *s;
-    size_t n;
-} splits;
 
 typedef struct text_iter {
     eng_iter base;
@@ -282,7 +265,7 @@ static const rdd_ops text_offsets_ops RDD_OPS_SECTION;
 
 static eng_iter *text_compute(kiln_rdd *r, int p, kiln_task *t)
 {
-    splits *sp = r->extra;
+    const text_source_state *sp = rdd_text_source_state(r);
     text_iter *ti = calloc(1, sizeof *ti);
     if (!ti || !(ti->arena = kiln_arena_new())) {
         free(ti);
@@ -293,9 +276,9 @@ static eng_iter *text_compute(kiln_rdd *r, int p, kiln_task *t)
     ti->base.close = text_close;
     ti->offsets = r->ops == &text_offsets_ops;
     if ((size_t)p < sp->n) {
-        ti->path = sp->s[p].path;
+        ti->path = sp->splits[p].path;
         t->input_file = ti->path;
-        int rc = io_line_reader_open(&sp->s[p], &ti->rd);
+        int rc = io_line_reader_open(&sp->splits[p], &ti->rd);
         if (rc) task_error(t, rc, "%s", kiln_last_error());
         /* An archive's reader is at its first member. */
         else if (strcmp(io_line_reader_file(ti->rd), ti->path) != 0) rc = text_member(ti, t);
@@ -307,25 +290,26 @@ static eng_iter *text_compute(kiln_rdd *r, int p, kiln_task *t)
     return &ti->base;
 }
 
+/* Reads r->state without the accessor: lineage.c also calls it on a
+ * placeholder whose decoding failed after this op's decoder made its state. */
 static void splits_free(kiln_rdd *r)
 {
-    splits *sp = r->extra;
-    if (sp) io_splits_free(sp->s, sp->n);
-    free(sp);
+    text_source_state *sp = r->state;
+    if (sp) io_splits_free(sp->splits, sp->n);
 }
 
-/* Splits as bytes: count, then per split its path, start, length, whole. */
+/* The state's bytes: count, then per split its path, start, length, whole. */
 static int splits_encode(const kiln_rdd *r, kiln_buf *out)
 {
-    const splits *sp = r->extra;
+    const text_source_state *sp = rdd_text_source_state(r);
     net_writer w;
     net_writer_init(&w, out);
     net_put_u32(&w, (uint32_t)sp->n);
     for (size_t i = 0; i < sp->n; i++) {
-        net_put_str(&w, sp->s[i].path);
-        net_put_u64(&w, (uint64_t)sp->s[i].start);
-        net_put_u64(&w, (uint64_t)sp->s[i].length);
-        net_put_u8(&w, sp->s[i].whole);
+        net_put_str(&w, sp->splits[i].path);
+        net_put_u64(&w, (uint64_t)sp->splits[i].start);
+        net_put_u64(&w, (uint64_t)sp->splits[i].length);
+        net_put_u8(&w, sp->splits[i].whole);
     }
     return net_writer_finish(&w);
 }
@@ -337,16 +321,12 @@ static int splits_decode(kiln_rdd *r, const uint8_t *p, size_t n)
     uint32_t count = net_get_u32(&rd, "count");
     if (rd.err) return rd.err;
     if (count > n) return kiln_set_error(KILN_ECORRUPT, "input splits: %u in %zu bytes", count, n);
-    splits *sp = calloc(1, sizeof *sp);
-    if (!sp || !(sp->s = calloc((size_t)count + 1, sizeof *sp->s))) {
-        free(sp);
-        return KILN_ENOMEM;
-    }
-    r->extra = sp;
+    text_source_state *sp = rdd_state_new(r, sizeof *sp);
+    if (!sp || !(sp->splits = calloc((size_t)count + 1, sizeof *sp->splits))) return KILN_ENOMEM;
     char path[4096];
     for (; sp->n < count && !rd.err; sp->n++) {
         net_get_str(&rd, path, sizeof path, "path");
-        io_split *s = &sp->s[sp->n];
+        io_split *s = &sp->splits[sp->n];
         s->start = (int64_t)net_get_u64(&rd, "start");
         s->length = (int64_t)net_get_u64(&rd, "length");
         s->whole = net_get_u8(&rd, "whole");
@@ -355,10 +335,12 @@ static int splits_decode(kiln_rdd *r, const uint8_t *p, size_t n)
     return net_reader_end(&rd);
 }
 
-static const rdd_ops text_ops RDD_OPS_SECTION = {"text_file", text_compute, splits_free, splits_encode,
-                                 splits_decode};
-static const rdd_ops text_offsets_ops RDD_OPS_SECTION = {"text_file_with_offsets", text_compute, splits_free,
-                                         splits_encode, splits_decode};
+static const rdd_ops text_ops RDD_OPS_SECTION = {
+    .name = "text_file", .compute = text_compute, .free_extra = splits_free,
+    .encode_extra = splits_encode, .decode_extra = splits_decode, .state = OPST_TEXT_SOURCE};
+static const rdd_ops text_offsets_ops RDD_OPS_SECTION = {
+    .name = "text_file_with_offsets", .compute = text_compute, .free_extra = splits_free,
+    .encode_extra = splits_encode, .decode_extra = splits_decode, .state = OPST_TEXT_SOURCE};
 
 static kiln_rdd *files_rdd(kiln_context *ctx, const char *path, const rdd_ops *ops,
                            int min_partitions, bool whole)
@@ -367,25 +349,20 @@ static kiln_rdd *files_rdd(kiln_context *ctx, const char *path, const rdd_ops *o
         kiln_set_error(KILN_EINVAL, "%s: NULL argument", ops->name);
         return NULL;
     }
-    splits *sp = calloc(1, sizeof *sp);
-    if (!sp) {
-        kiln_set_error(KILN_ENOMEM, "out of memory");
-        return NULL;
-    }
-    int rc = whole ? io_file_list(path, &sp->s, &sp->n)
-                   : io_text_splits(path, min_partitions, &sp->s, &sp->n);
-    if (rc) {
-        free(sp);
-        return NULL;
-    }
+    io_split *splits;
+    size_t n;
+    int rc = whole ? io_file_list(path, &splits, &n)
+                   : io_text_splits(path, min_partitions, &splits, &n);
+    if (rc) return NULL;
     /* An input of only empty files still has one (empty) partition. */
-    kiln_rdd *r = rdd_new(ctx, ops, sp->n ? (int)sp->n : 1, NULL, 0);
-    if (!r) {
-        io_splits_free(sp->s, sp->n);
-        free(sp);
+    kiln_rdd *r = rdd_new(ctx, ops, n ? (int)n : 1, NULL, 0);
+    text_source_state *sp = r ? rdd_state_new(r, sizeof *sp) : NULL;
+    if (!sp) {
+        io_splits_free(splits, n);
         return NULL;
     }
-    r->extra = sp;
+    sp->splits = splits;
+    sp->n = n;
     return r;
 }
 
@@ -454,7 +431,7 @@ static void whole_close(eng_iter *it)
 
 static eng_iter *whole_compute(kiln_rdd *r, int p, kiln_task *t)
 {
-    splits *sp = r->extra;
+    const text_source_state *sp = rdd_text_source_state(r);
     whole_iter *wi = calloc(1, sizeof *wi);
     if (!wi || !(wi->arena = kiln_arena_new())) {
         free(wi);
@@ -464,12 +441,13 @@ static eng_iter *whole_compute(kiln_rdd *r, int p, kiln_task *t)
     wi->base.next = whole_next;
     wi->base.close = whole_close;
     kiln_buf_init(&wi->content);
-    wi->s = (size_t)p < sp->n ? &sp->s[p] : NULL;
+    wi->s = (size_t)p < sp->n ? &sp->splits[p] : NULL;
     return &wi->base;
 }
 
-static const rdd_ops whole_ops RDD_OPS_SECTION = {"whole_text_files", whole_compute, splits_free, splits_encode,
-                                  splits_decode};
+static const rdd_ops whole_ops RDD_OPS_SECTION = {
+    .name = "whole_text_files", .compute = whole_compute, .free_extra = splits_free,
+    .encode_extra = splits_encode, .decode_extra = splits_decode, .state = OPST_TEXT_SOURCE};
 
 kiln_rdd *kiln_whole_text_files(kiln_context *ctx, const char *path, int min_partitions)
 {
