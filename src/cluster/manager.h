@@ -315,9 +315,6 @@ bool cluster_stop_requested(void);
  * variable, plus extra. Returns an owned array of borrowed strings (free
  * the array only), NULL when out of memory. */
 char **cluster_executor_env(const char *const *extra, int nextra);
-/* Runs fn(arg) on a detached thread (a connection's handler). KILN_ENOMEM
- * when the thread cannot start (then fn never runs). */
-int cluster_thread_detached(void *(*fn)(void *), void *arg);
 
 #pragma GCC visibility pop
 

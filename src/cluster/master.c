@@ -341,12 +341,18 @@ static void on_http_readable(master *m, conn *c)
 
 /* ---- The loop ------------------------------------------------------------------------ */
 
+/* Accepts what is waiting on lfd (at most ACCEPTS_PER_TICK a round). */
 static void accept_some(master *m, int lfd, conn_kind kind)
 {
     for (int i = 0; i < ACCEPTS_PER_TICK; i++) {
         int fd;
         char peer[NET_HOST_MAX + 16];
-        if (net_accept(lfd, 0, &fd, peer, sizeof peer) != KILN_OK) return;
+        if (net_accept_nb(lfd, &fd, peer, sizeof peer) != KILN_OK) {
+            /* Out of descriptors, say: the next round tries again. */
+            LOG(LOG_DEBUG, "master", "%s", kiln_last_error());
+            return;
+        }
+        if (fd < 0) return; /* none left */
         conn_add(m, fd, kind, peer);
     }
 }

@@ -4,7 +4,6 @@
  * clock, and the stop flag set by SIGTERM / SIGINT.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -83,15 +82,4 @@ char **cluster_executor_env(const char *const *extra, int nextra)
         if (strncmp(environ[i], "KILN_EXECUTOR_", 14) != 0) env[k++] = environ[i];
     for (int i = 0; i < nextra; i++) env[k++] = (char *)extra[i];
     return env;
-}
-
-int cluster_thread_detached(void *(*fn)(void *), void *arg)
-{
-    pthread_t t;
-    pthread_attr_t attr;
-    if (pthread_attr_init(&attr)) return KILN_ENOMEM;
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int rc = pthread_create(&t, &attr, fn, arg) ? KILN_ENOMEM : KILN_OK;
-    pthread_attr_destroy(&attr);
-    return rc;
 }
