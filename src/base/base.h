@@ -1,7 +1,7 @@
 /*
  * base/base.h - the base layer's interface for the rest of kiln: logging,
  * configuration files, size and number parsing, portable random numbers,
- * monotonic time. (Values, arenas, encoding and errors are public: see
+ * monotonic time, a child process's environment. (Values, arenas, encoding and errors are public: see
  * include/kiln/value.h and include/kiln/error.h.)
  */
 #ifndef KILN_BASE_H
@@ -66,5 +66,12 @@ void mem_stats_read(int64_t *now, int64_t *peak);
 
 /* ---- Time */
 double now_seconds(void); /* CLOCK_MONOTONIC */
+
+/* ---- Processes (env.c) */
+/* This process's environment minus the variables whose names start with
+ * prefix, plus extra ("NAME=value" strings), for execve. Returns an owned
+ * array of borrowed strings (free the array only), NULL when out of
+ * memory. */
+char **env_without(const char *prefix, const char *const *extra, int nextra);
 
 #endif

@@ -289,6 +289,9 @@ typedef struct net_url {
 
 /* Parses url. KILN_ECONF naming the url and what is wrong otherwise. */
 int net_url_parse(const char *url, net_url *out);
+/* Writes "SCHEME://host:port" into out (size bytes), an IPv6 host in
+ * brackets ("kiln://[::1]:7077"). */
+void net_url_format(char *out, size_t size, const char *scheme, const char *host, int port);
 
 /* Listens on host:port (host NULL or "" for every address; port 0 picks a
  * free one). Returns KILN_OK with *fd (close-on-exec) and *bound_port, or
@@ -379,7 +382,7 @@ int net_send_file(int fd, int file_fd, uint64_t offset, uint64_t len, int timeou
                   const char *peer);
 
 /* Reads what is available now, without waiting, for event loops that feed
- * a net_frame_decoder after poll() (src/cluster/master.c): up to n (> 0)
+ * a net_frame_decoder after poll() (src/deploy/master.c): up to n (> 0)
  * bytes into p, through TLS when fd has it. Returns KILN_OK with *got bytes
  * (0: nothing yet, poll again) and *closed set when the peer has closed
  * the connection, or KILN_EIO naming peer. On a TLS fd, when *got == n more

@@ -1,5 +1,5 @@
 /*
- * cluster/messages.c - payloads of the cluster manager's messages:
+ * deploy/messages.c - payloads of the cluster manager's messages:
  * REGISTER_WORKER, REGISTERED_WORKER, STATUS_REQUEST and STATUS_REPLY (its
  * workers, applications and executors; field tables in
  * docs/formats/protocol.md), written and read with the net layer's sticky
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/manager.h"
+#include "deploy/deploy_int.h"
 
 /* A state byte on the wire. */
 #define STATE_ALIVE 1
@@ -28,7 +28,7 @@
 #define APP_MIN_BYTES (4 + 4 + 1 + 4 + 8 + 4)
 #define EXEC_MIN_BYTES (4 + 4 + 4 + 4 + 8 + 1)
 
-void cluster_status_release(cluster_status *s)
+void deploy_status_release(deploy_status *s)
 {
     free(s->workers);
     free(s->apps);
@@ -39,7 +39,7 @@ void cluster_status_release(cluster_status *s)
     s->nworkers = s->napps = s->nexecs = 0;
 }
 
-int cluster_msg_expect(const net_frame *f, int want, const char *peer)
+int deploy_msg_expect(const net_frame *f, int want, const char *peer)
 {
     if (f->type == want) return KILN_OK;
     return kiln_set_error(KILN_ECORRUPT, "expected %s from %s, got %s", net_msg_name(want),
@@ -47,7 +47,7 @@ int cluster_msg_expect(const net_frame *f, int want, const char *peer)
 }
 
 /* Starts reading f's payload, naming message and peer in errors. */
-void cluster_msg_reader_start(net_reader *r, const net_frame *f, const char *peer, char *what,
+void deploy_msg_reader_start(net_reader *r, const net_frame *f, const char *peer, char *what,
                          size_t size)
 {
     snprintf(what, size, "%s from %s", net_msg_name(f->type), peer ? peer : "unnamed peer");
@@ -55,24 +55,24 @@ void cluster_msg_reader_start(net_reader *r, const net_frame *f, const char *pee
 }
 
 /* Refuses a string a reader could not take back (it would be cut). */
-int cluster_msg_check_len(const char *s, size_t max, const char *field)
+int deploy_msg_check_len(const char *s, size_t max, const char *field)
 {
     if (strlen(s) < max) return KILN_OK;
     return kiln_set_error(KILN_EINVAL, "%s is longer than %zu bytes", field, max - 1);
 }
 
-static int check_offer(const cluster_register *r)
+static int check_offer(const deploy_register *r)
 {
-    int rc = cluster_msg_check_len(r->host, NET_HOST_MAX, "host");
-    if (rc == KILN_OK) rc = cluster_msg_check_len(r->work_dir, CLUSTER_DIR_MAX, "work directory");
-    if (rc == KILN_OK && (r->cores == 0 || r->cores > CLUSTER_MAX_CORES))
-        rc = kiln_set_error(KILN_EINVAL, "cores %u is not in 1..%u", r->cores, CLUSTER_MAX_CORES);
+    int rc = deploy_msg_check_len(r->host, NET_HOST_MAX, "host");
+    if (rc == KILN_OK) rc = deploy_msg_check_len(r->work_dir, DEPLOY_DIR_MAX, "work directory");
+    if (rc == KILN_OK && (r->cores == 0 || r->cores > DEPLOY_MAX_CORES))
+        rc = kiln_set_error(KILN_EINVAL, "cores %u is not in 1..%u", r->cores, DEPLOY_MAX_CORES);
     if (rc == KILN_OK && r->memory == 0) rc = kiln_set_error(KILN_EINVAL, "memory is 0 bytes");
     if (rc == KILN_OK && r->host[0] == '\0') rc = kiln_set_error(KILN_EINVAL, "host is empty");
     return rc;
 }
 
-static void offer_put(net_writer *w, const cluster_register *r)
+static void offer_put(net_writer *w, const deploy_register *r)
 {
     net_put_str(w, r->host);
     net_put_u32(w, r->cores);
@@ -81,7 +81,7 @@ static void offer_put(net_writer *w, const cluster_register *r)
 }
 
 /* Reads the offer fields; the meaning is checked once the layout is. */
-static void offer_get(net_reader *r, cluster_register *out)
+static void offer_get(net_reader *r, deploy_register *out)
 {
     net_get_str(r, out->host, sizeof out->host, "host");
     out->cores = net_get_u32(r, "cores");
@@ -90,18 +90,18 @@ static void offer_get(net_reader *r, cluster_register *out)
 }
 
 /* A reader error when the offer's values are out of range. */
-static int offer_meaning(const cluster_register *o, const char *what)
+static int offer_meaning(const deploy_register *o, const char *what)
 {
     if (o->host[0] == '\0')
         return kiln_set_error(KILN_ECORRUPT, "%s: field host is empty", what);
-    if (o->cores == 0 || o->cores > CLUSTER_MAX_CORES)
+    if (o->cores == 0 || o->cores > DEPLOY_MAX_CORES)
         return kiln_set_error(KILN_ECORRUPT, "%s: field cores %u is not in 1..%u", what, o->cores,
-                              CLUSTER_MAX_CORES);
+                              DEPLOY_MAX_CORES);
     if (o->memory == 0) return kiln_set_error(KILN_ECORRUPT, "%s: field memory is 0", what);
     return KILN_OK;
 }
 
-int cluster_msg_register_write(kiln_buf *b, const cluster_register *r)
+int deploy_msg_register_write(kiln_buf *b, const deploy_register *r)
 {
     int rc = check_offer(r);
     if (rc != KILN_OK) return rc;
@@ -111,14 +111,14 @@ int cluster_msg_register_write(kiln_buf *b, const cluster_register *r)
     return net_writer_finish(&w);
 }
 
-int cluster_msg_register_read(const net_frame *f, const char *peer, cluster_register *out)
+int deploy_msg_register_read(const net_frame *f, const char *peer, deploy_register *out)
 {
-    int rc = cluster_msg_expect(f, NET_MSG_REGISTER_WORKER, peer);
+    int rc = deploy_msg_expect(f, NET_MSG_REGISTER_WORKER, peer);
     if (rc != KILN_OK) return rc;
     char what[NET_HOST_MAX + 64];
     net_reader r;
-    cluster_msg_reader_start(&r, f, peer, what, sizeof what);
-    cluster_register got;
+    deploy_msg_reader_start(&r, f, peer, what, sizeof what);
+    deploy_register got;
     offer_get(&r, &got);
     rc = net_reader_end(&r);
     if (rc == KILN_OK) rc = offer_meaning(&got, what);
@@ -126,9 +126,9 @@ int cluster_msg_register_read(const net_frame *f, const char *peer, cluster_regi
     return rc;
 }
 
-int cluster_msg_registered_write(kiln_buf *b, const char *id)
+int deploy_msg_registered_write(kiln_buf *b, const char *id)
 {
-    int rc = cluster_msg_check_len(id, CLUSTER_ID_MAX, "worker id");
+    int rc = deploy_msg_check_len(id, DEPLOY_ID_MAX, "worker id");
     if (rc != KILN_OK) return rc;
     net_writer w;
     net_writer_init(&w, b);
@@ -136,14 +136,14 @@ int cluster_msg_registered_write(kiln_buf *b, const char *id)
     return net_writer_finish(&w);
 }
 
-int cluster_msg_registered_read(const net_frame *f, const char *peer, char id[CLUSTER_ID_MAX])
+int deploy_msg_registered_read(const net_frame *f, const char *peer, char id[DEPLOY_ID_MAX])
 {
-    int rc = cluster_msg_expect(f, NET_MSG_REGISTERED_WORKER, peer);
+    int rc = deploy_msg_expect(f, NET_MSG_REGISTERED_WORKER, peer);
     if (rc != KILN_OK) return rc;
     char what[NET_HOST_MAX + 64];
     net_reader r;
-    cluster_msg_reader_start(&r, f, peer, what, sizeof what);
-    char got[CLUSTER_ID_MAX];
+    deploy_msg_reader_start(&r, f, peer, what, sizeof what);
+    char got[DEPLOY_ID_MAX];
     size_t n = net_get_str(&r, got, sizeof got, "worker_id");
     rc = net_reader_end(&r);
     if (rc == KILN_OK && n == 0)
@@ -152,32 +152,32 @@ int cluster_msg_registered_read(const net_frame *f, const char *peer, char id[CL
     return rc;
 }
 
-int cluster_msg_status_request_check(const net_frame *f, const char *peer)
+int deploy_msg_status_request_check(const net_frame *f, const char *peer)
 {
-    int rc = cluster_msg_expect(f, NET_MSG_STATUS_REQUEST, peer);
+    int rc = deploy_msg_expect(f, NET_MSG_STATUS_REQUEST, peer);
     if (rc != KILN_OK) return rc;
     char what[NET_HOST_MAX + 64];
     net_reader r;
-    cluster_msg_reader_start(&r, f, peer, what, sizeof what);
+    deploy_msg_reader_start(&r, f, peer, what, sizeof what);
     return net_reader_end(&r);
 }
 
-int cluster_msg_status_reply_write(kiln_buf *b, const cluster_status *s)
+int deploy_msg_status_reply_write(kiln_buf *b, const deploy_status *s)
 {
-    int rc = cluster_msg_check_len(s->url, CLUSTER_URL_MAX, "url");
+    int rc = deploy_msg_check_len(s->url, DEPLOY_URL_MAX, "url");
     for (uint32_t i = 0; rc == KILN_OK && i < s->nworkers; i++) {
         rc = check_offer(&s->workers[i].offer);
-        if (rc == KILN_OK) rc = cluster_msg_check_len(s->workers[i].id, CLUSTER_ID_MAX, "worker id");
+        if (rc == KILN_OK) rc = deploy_msg_check_len(s->workers[i].id, DEPLOY_ID_MAX, "worker id");
     }
     for (uint32_t i = 0; rc == KILN_OK && i < s->napps; i++) {
-        rc = cluster_msg_check_len(s->apps[i].id, CLUSTER_ID_MAX, "app id");
-        if (rc == KILN_OK) rc = cluster_msg_check_len(s->apps[i].name, CLUSTER_NAME_MAX, "app name");
-        if (rc == KILN_OK) rc = cluster_msg_check_len(s->apps[i].driver, CLUSTER_URL_MAX, "driver");
+        rc = deploy_msg_check_len(s->apps[i].id, DEPLOY_ID_MAX, "app id");
+        if (rc == KILN_OK) rc = deploy_msg_check_len(s->apps[i].name, DEPLOY_NAME_MAX, "app name");
+        if (rc == KILN_OK) rc = deploy_msg_check_len(s->apps[i].driver, DEPLOY_URL_MAX, "driver");
     }
     for (uint32_t i = 0; rc == KILN_OK && i < s->nexecs; i++) {
-        rc = cluster_msg_check_len(s->execs[i].app_id, CLUSTER_ID_MAX, "app id");
+        rc = deploy_msg_check_len(s->execs[i].app_id, DEPLOY_ID_MAX, "app id");
         if (rc == KILN_OK)
-            rc = cluster_msg_check_len(s->execs[i].worker_id, CLUSTER_ID_MAX, "worker id");
+            rc = deploy_msg_check_len(s->execs[i].worker_id, DEPLOY_ID_MAX, "worker id");
     }
     if (rc != KILN_OK) return rc;
     net_writer w;
@@ -185,15 +185,15 @@ int cluster_msg_status_reply_write(kiln_buf *b, const cluster_status *s)
     net_put_str(&w, s->url);
     net_put_u32(&w, s->nworkers);
     for (uint32_t i = 0; i < s->nworkers; i++) {
-        const cluster_worker_status *ws = &s->workers[i];
+        const deploy_worker_status *ws = &s->workers[i];
         net_put_str(&w, ws->id);
         offer_put(&w, &ws->offer);
-        net_put_u8(&w, ws->state == CLUSTER_WORKER_ALIVE ? STATE_ALIVE : STATE_DEAD);
+        net_put_u8(&w, ws->state == DEPLOY_WORKER_ALIVE ? STATE_ALIVE : STATE_DEAD);
         net_put_u64(&w, ws->heartbeat_age_ms);
     }
     net_put_u32(&w, s->napps);
     for (uint32_t i = 0; i < s->napps; i++) {
-        const cluster_app_status *a = &s->apps[i];
+        const deploy_app_status *a = &s->apps[i];
         net_put_str(&w, a->id);
         net_put_str(&w, a->name);
         net_put_u8(&w, a->state);
@@ -203,7 +203,7 @@ int cluster_msg_status_reply_write(kiln_buf *b, const cluster_status *s)
     }
     net_put_u32(&w, s->nexecs);
     for (uint32_t i = 0; i < s->nexecs; i++) {
-        const cluster_exec_status *e = &s->execs[i];
+        const deploy_exec_status *e = &s->execs[i];
         net_put_str(&w, e->app_id);
         net_put_u32(&w, e->executor);
         net_put_str(&w, e->worker_id);
@@ -215,7 +215,7 @@ int cluster_msg_status_reply_write(kiln_buf *b, const cluster_status *s)
 }
 
 /* Reads one worker of a STATUS_REPLY. */
-static int worker_get(net_reader *r, const char *what, cluster_worker_status *ws)
+static int worker_get(net_reader *r, const char *what, deploy_worker_status *ws)
 {
     net_get_str(r, ws->id, sizeof ws->id, "worker_id");
     offer_get(r, &ws->offer);
@@ -225,7 +225,7 @@ static int worker_get(net_reader *r, const char *what, cluster_worker_status *ws
     if (state != STATE_ALIVE && state != STATE_DEAD)
         return kiln_set_error(KILN_ECORRUPT, "%s: field state %u is neither ALIVE (1) nor DEAD (2)",
                               what, state);
-    ws->state = state == STATE_ALIVE ? CLUSTER_WORKER_ALIVE : CLUSTER_WORKER_DEAD;
+    ws->state = state == STATE_ALIVE ? DEPLOY_WORKER_ALIVE : DEPLOY_WORKER_DEAD;
     return offer_meaning(&ws->offer, what);
 }
 
@@ -239,7 +239,7 @@ static int count_fits(net_reader *r, const char *what, const char *field, uint32
 }
 
 /* The applications of a STATUS_REPLY into s. */
-static int apps_get(net_reader *r, const char *what, cluster_status *s)
+static int apps_get(net_reader *r, const char *what, deploy_status *s)
 {
     uint32_t n = net_get_u32(r, "app_count");
     int rc = count_fits(r, what, "app_count", n, APP_MIN_BYTES);
@@ -248,14 +248,14 @@ static int apps_get(net_reader *r, const char *what, cluster_status *s)
         return kiln_set_error(KILN_ENOMEM, "out of memory for %u applications", n);
     s->napps = n;
     for (uint32_t i = 0; i < n && r->err == KILN_OK; i++) {
-        cluster_app_status *a = &s->apps[i];
+        deploy_app_status *a = &s->apps[i];
         net_get_str(r, a->id, sizeof a->id, "app_id");
         net_get_str(r, a->name, sizeof a->name, "app_name");
         a->state = net_get_u8(r, "app_state");
         a->cores = net_get_u32(r, "app_cores");
         a->executor_memory = net_get_u64(r, "executor_memory");
         net_get_str(r, a->driver, sizeof a->driver, "driver");
-        if (r->err == KILN_OK && a->state != CLUSTER_APP_RUNNING && a->state != CLUSTER_APP_FINISHED)
+        if (r->err == KILN_OK && a->state != DEPLOY_APP_RUNNING && a->state != DEPLOY_APP_FINISHED)
             return kiln_set_error(KILN_ECORRUPT, "%s: field app_state %u is neither RUNNING (1) "
                                   "nor FINISHED (2)", what, a->state);
     }
@@ -263,7 +263,7 @@ static int apps_get(net_reader *r, const char *what, cluster_status *s)
 }
 
 /* The executors of a STATUS_REPLY into s. */
-static int execs_get(net_reader *r, const char *what, cluster_status *s)
+static int execs_get(net_reader *r, const char *what, deploy_status *s)
 {
     uint32_t n = net_get_u32(r, "executor_count");
     int rc = count_fits(r, what, "executor_count", n, EXEC_MIN_BYTES);
@@ -272,28 +272,28 @@ static int execs_get(net_reader *r, const char *what, cluster_status *s)
         return kiln_set_error(KILN_ENOMEM, "out of memory for %u executors", n);
     s->nexecs = n;
     for (uint32_t i = 0; i < n && r->err == KILN_OK; i++) {
-        cluster_exec_status *e = &s->execs[i];
+        deploy_exec_status *e = &s->execs[i];
         net_get_str(r, e->app_id, sizeof e->app_id, "exec_app_id");
         e->executor = net_get_u32(r, "executor");
         net_get_str(r, e->worker_id, sizeof e->worker_id, "exec_worker_id");
         e->cores = net_get_u32(r, "exec_cores");
         e->memory = net_get_u64(r, "exec_memory");
         e->state = net_get_u8(r, "exec_state");
-        if (r->err == KILN_OK && !strcmp(cluster_exec_state_name(e->state), "UNKNOWN"))
+        if (r->err == KILN_OK && !strcmp(deploy_exec_state_name(e->state), "UNKNOWN"))
             return kiln_set_error(KILN_ECORRUPT, "%s: field exec_state %u is not a known state",
                                   what, e->state);
     }
     return r->err;
 }
 
-int cluster_msg_status_reply_read(const net_frame *f, const char *peer, cluster_status *out)
+int deploy_msg_status_reply_read(const net_frame *f, const char *peer, deploy_status *out)
 {
-    int rc = cluster_msg_expect(f, NET_MSG_STATUS_REPLY, peer);
+    int rc = deploy_msg_expect(f, NET_MSG_STATUS_REPLY, peer);
     if (rc != KILN_OK) return rc;
     char what[NET_HOST_MAX + 64];
     net_reader r;
-    cluster_msg_reader_start(&r, f, peer, what, sizeof what);
-    cluster_status s = {0};
+    deploy_msg_reader_start(&r, f, peer, what, sizeof what);
+    deploy_status s = {0};
     net_get_str(&r, s.url, sizeof s.url, "url");
     uint32_t n = net_get_u32(&r, "worker_count");
     if (r.err != KILN_OK) return r.err;
@@ -310,7 +310,7 @@ int cluster_msg_status_reply_read(const net_frame *f, const char *peer, cluster_
     if (rc == KILN_OK) rc = execs_get(&r, what, &s);
     if (rc == KILN_OK) rc = net_reader_end(&r);
     if (rc != KILN_OK) {
-        cluster_status_release(&s);
+        deploy_status_release(&s);
         return rc;
     }
     *out = s;

@@ -1,5 +1,5 @@
 /*
- * cluster/app_messages.c - payloads of the messages that run applications
+ * deploy/app_messages.c - payloads of the messages that run applications
  * on the standalone cluster: REGISTER_APP, REGISTERED_APP, LAUNCH_EXECUTOR,
  * EXECUTOR_STATE / APP_EXECUTOR, KILL_EXECUTOR and FETCH_FILE (field tables
  * in docs/formats/protocol.md, "Applications").
@@ -15,13 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/manager.h"
+#include "deploy/deploy_int.h"
 
 /* The smallest encoding of one file (empty name, hash, size): bounds the
  * claimed count by the bytes present. */
 #define FILE_MIN_BYTES (4 + 4 + 64 + 8)
 
-void cluster_app_desc_release(cluster_app_desc *d)
+void deploy_app_desc_release(deploy_app_desc *d)
 {
     free(d->files);
     if (d->conf) memset(d->conf, 0, d->conf_len);
@@ -32,26 +32,26 @@ void cluster_app_desc_release(cluster_app_desc *d)
     d->conf_len = 0;
 }
 
-const char *cluster_exec_state_name(int state)
+const char *deploy_exec_state_name(int state)
 {
     switch (state) {
-    case CLUSTER_EXEC_RUNNING: return "RUNNING";
-    case CLUSTER_EXEC_EXITED: return "EXITED";
-    case CLUSTER_EXEC_FAILED: return "FAILED";
-    case CLUSTER_EXEC_KILLED: return "KILLED";
-    case CLUSTER_EXEC_LOST: return "LOST";
-    case CLUSTER_EXEC_RESTARTING: return "RESTARTING";
+    case DEPLOY_EXEC_RUNNING: return "RUNNING";
+    case DEPLOY_EXEC_EXITED: return "EXITED";
+    case DEPLOY_EXEC_FAILED: return "FAILED";
+    case DEPLOY_EXEC_KILLED: return "KILLED";
+    case DEPLOY_EXEC_LOST: return "LOST";
+    case DEPLOY_EXEC_RESTARTING: return "RESTARTING";
     default: return "UNKNOWN";
     }
 }
 
-bool cluster_exec_state_final(int state)
+bool deploy_exec_state_final(int state)
 {
-    return state == CLUSTER_EXEC_EXITED || state == CLUSTER_EXEC_FAILED ||
-           state == CLUSTER_EXEC_KILLED || state == CLUSTER_EXEC_LOST;
+    return state == DEPLOY_EXEC_EXITED || state == DEPLOY_EXEC_FAILED ||
+           state == DEPLOY_EXEC_KILLED || state == DEPLOY_EXEC_LOST;
 }
 
-bool cluster_sha256_valid(const char *s)
+bool deploy_sha256_valid(const char *s)
 {
     size_t n = 0;
     for (; s[n]; n++)
@@ -59,7 +59,7 @@ bool cluster_sha256_valid(const char *s)
     return n == 64;
 }
 
-bool cluster_id_valid(const char *s)
+bool deploy_id_valid(const char *s)
 {
     if (!s[0] || !strcmp(s, ".") || !strcmp(s, "..")) return false;
     for (const char *p = s; *p; p++)
@@ -69,7 +69,7 @@ bool cluster_id_valid(const char *s)
     return true;
 }
 
-bool cluster_basename_valid(const char *s)
+bool deploy_basename_valid(const char *s)
 {
     return s[0] && strcmp(s, ".") && strcmp(s, "..") && !strchr(s, '/');
 }
@@ -94,21 +94,21 @@ static bool conf_valid(const char *p, size_t n)
 
 /* The desc's meaning; a message naming field, as KILN_EINVAL (writer) or
  * KILN_ECORRUPT (reader: what names the message). */
-static int desc_check(const cluster_app_desc *d, int code, const char *what)
+static int desc_check(const deploy_app_desc *d, int code, const char *what)
 {
     const char *bad = NULL;
     if (d->driver_host[0] == '\0') bad = "driver_host is empty";
     else if (d->driver_port == 0 || d->driver_port > 65535) bad = "driver_port is not in 1..65535";
     else if (d->executor_memory == 0) bad = "executor_memory is 0";
-    else if (!cluster_sha256_valid(d->exe.sha256)) bad = "exe_sha256 is not 64 lowercase hex digits";
+    else if (!deploy_sha256_valid(d->exe.sha256)) bad = "exe_sha256 is not 64 lowercase hex digits";
     else if (d->exe.size > UINT32_MAX) bad = "exe_size is 4 GiB or more";
-    else if (d->nfiles > CLUSTER_MAX_FILES) bad = "file_count is over 256";
-    else if (d->conf_len >= CLUSTER_CONF_MAX) bad = "conf is 32 KiB or more";
+    else if (d->nfiles > DEPLOY_MAX_FILES) bad = "file_count is over 256";
+    else if (d->conf_len >= DEPLOY_CONF_MAX) bad = "conf is 32 KiB or more";
     else if (d->conf_len && !conf_valid(d->conf, d->conf_len)) bad = "conf is not key=value lines";
     for (uint32_t i = 0; !bad && i < d->nfiles; i++) {
-        const cluster_file *f = &d->files[i];
-        if (!cluster_basename_valid(f->name)) bad = "file name is not a plain base name";
-        else if (!cluster_sha256_valid(f->sha256)) bad = "file sha256 is not 64 lowercase hex digits";
+        const deploy_file *f = &d->files[i];
+        if (!deploy_basename_valid(f->name)) bad = "file name is not a plain base name";
+        else if (!deploy_sha256_valid(f->sha256)) bad = "file sha256 is not 64 lowercase hex digits";
         else if (f->size > UINT32_MAX) bad = "file size is 4 GiB or more";
         for (uint32_t j = 0; !bad && j < i; j++)
             if (!strcmp(d->files[j].name, f->name)) bad = "file name appears twice";
@@ -117,16 +117,16 @@ static int desc_check(const cluster_app_desc *d, int code, const char *what)
     return kiln_set_error(code, "%s%sfield %s", what ? what : "", what ? ": " : "", bad);
 }
 
-static int desc_lengths(const cluster_app_desc *d)
+static int desc_lengths(const deploy_app_desc *d)
 {
-    int rc = cluster_msg_check_len(d->name, CLUSTER_NAME_MAX, "app name");
-    if (!rc) rc = cluster_msg_check_len(d->driver_host, NET_HOST_MAX, "driver host");
-    for (uint32_t i = 0; !rc && i < d->nfiles && i <= CLUSTER_MAX_FILES; i++)
-        rc = cluster_msg_check_len(d->files[i].name, CLUSTER_NAME_MAX, "file name");
+    int rc = deploy_msg_check_len(d->name, DEPLOY_NAME_MAX, "app name");
+    if (!rc) rc = deploy_msg_check_len(d->driver_host, NET_HOST_MAX, "driver host");
+    for (uint32_t i = 0; !rc && i < d->nfiles && i <= DEPLOY_MAX_FILES; i++)
+        rc = deploy_msg_check_len(d->files[i].name, DEPLOY_NAME_MAX, "file name");
     return rc;
 }
 
-static void desc_put(net_writer *w, const cluster_app_desc *d)
+static void desc_put(net_writer *w, const deploy_app_desc *d)
 {
     net_put_str(w, d->name);
     net_put_str(w, d->driver_host);
@@ -144,7 +144,7 @@ static void desc_put(net_writer *w, const cluster_app_desc *d)
 }
 
 /* A 64-byte hash field as a NUL-terminated string. */
-static void hash_get(net_reader *r, char out[CLUSTER_SHA256_HEX], const char *field)
+static void hash_get(net_reader *r, char out[DEPLOY_SHA256_HEX], const char *field)
 {
     const uint8_t *p = net_get_raw(r, 64, field);
     if (p) memcpy(out, p, 64);
@@ -153,7 +153,7 @@ static void hash_get(net_reader *r, char out[CLUSTER_SHA256_HEX], const char *fi
 }
 
 /* Reads a desc; on failure nothing is left allocated in *d. */
-static int desc_get(net_reader *r, const char *what, cluster_app_desc *d)
+static int desc_get(net_reader *r, const char *what, deploy_app_desc *d)
 {
     memset(d, 0, sizeof *d);
     net_get_str(r, d->name, sizeof d->name, "app_name");
@@ -165,9 +165,9 @@ static int desc_get(net_reader *r, const char *what, cluster_app_desc *d)
     d->exe.size = net_get_u64(r, "exe_size");
     uint32_t n = net_get_u32(r, "file_count");
     if (r->err) return r->err;
-    if (n > CLUSTER_MAX_FILES || n > (r->len - r->off) / FILE_MIN_BYTES)
+    if (n > DEPLOY_MAX_FILES || n > (r->len - r->off) / FILE_MIN_BYTES)
         return kiln_set_error(KILN_ECORRUPT, "%s: field file_count %u is over %u or does not fit",
-                              what, n, CLUSTER_MAX_FILES);
+                              what, n, DEPLOY_MAX_FILES);
     if (n && !(d->files = calloc(n, sizeof *d->files)))
         return kiln_set_error(KILN_ENOMEM, "out of memory for %u files", n);
     d->nfiles = n;
@@ -177,7 +177,7 @@ static int desc_get(net_reader *r, const char *what, cluster_app_desc *d)
         d->files[i].size = net_get_u64(r, "file_size");
     }
     size_t clen = 0;
-    const uint8_t *conf = net_get_bytes(r, CLUSTER_CONF_MAX - 1, &clen, "conf");
+    const uint8_t *conf = net_get_bytes(r, DEPLOY_CONF_MAX - 1, &clen, "conf");
     int rc = r->err;
     if (!rc && !(d->conf = malloc(clen + 1))) rc = kiln_set_error(KILN_ENOMEM, "out of memory");
     if (!rc) {
@@ -186,14 +186,14 @@ static int desc_get(net_reader *r, const char *what, cluster_app_desc *d)
         d->conf_len = clen;
         rc = desc_check(d, KILN_ECORRUPT, what);
     }
-    if (rc) cluster_app_desc_release(d);
+    if (rc) deploy_app_desc_release(d);
     return rc;
 }
 
 /* Ids that name directories on workers. */
 static int id_check(const char *id, int code, const char *what, const char *field)
 {
-    if (cluster_id_valid(id)) return KILN_OK;
+    if (deploy_id_valid(id)) return KILN_OK;
     return kiln_set_error(code, "%s%sfield %s is empty or not [A-Za-z0-9._-]", what ? what : "",
                           what ? ": " : "", field);
 }
@@ -202,12 +202,12 @@ static int id_check(const char *id, int code, const char *what, const char *fiel
 
 static int cores_check(uint32_t cores, bool zero_ok, int code, const char *what, const char *field)
 {
-    if ((zero_ok || cores > 0) && cores <= CLUSTER_MAX_CORES) return KILN_OK;
+    if ((zero_ok || cores > 0) && cores <= DEPLOY_MAX_CORES) return KILN_OK;
     return kiln_set_error(code, "%s%sfield %s %u is not in %u..%u", what ? what : "",
-                          what ? ": " : "", field, cores, zero_ok ? 0 : 1, CLUSTER_MAX_CORES);
+                          what ? ": " : "", field, cores, zero_ok ? 0 : 1, DEPLOY_MAX_CORES);
 }
 
-int cluster_msg_register_app_write(kiln_buf *b, const cluster_app_register *r)
+int deploy_msg_register_app_write(kiln_buf *b, const deploy_app_register *r)
 {
     int rc = desc_lengths(&r->desc);
     if (!rc) rc = desc_check(&r->desc, KILN_EINVAL, NULL);
@@ -222,14 +222,14 @@ int cluster_msg_register_app_write(kiln_buf *b, const cluster_app_register *r)
     return net_writer_finish(&w);
 }
 
-int cluster_msg_register_app_read(const net_frame *f, const char *peer, cluster_app_register *out)
+int deploy_msg_register_app_read(const net_frame *f, const char *peer, deploy_app_register *out)
 {
-    int rc = cluster_msg_expect(f, NET_MSG_REGISTER_APP, peer);
+    int rc = deploy_msg_expect(f, NET_MSG_REGISTER_APP, peer);
     if (rc) return rc;
     char what[NET_HOST_MAX + 64];
     net_reader r;
-    cluster_msg_reader_start(&r, f, peer, what, sizeof what);
-    cluster_app_register got;
+    deploy_msg_reader_start(&r, f, peer, what, sizeof what);
+    deploy_app_register got;
     memset(&got, 0, sizeof got);
     rc = desc_get(&r, what, &got.desc);
     if (rc) return rc;
@@ -239,7 +239,7 @@ int cluster_msg_register_app_read(const net_frame *f, const char *peer, cluster_
     if (!rc) rc = cores_check(got.total_cores, true, KILN_ECORRUPT, what, "total_cores");
     if (!rc) rc = cores_check(got.executor_cores, true, KILN_ECORRUPT, what, "executor_cores");
     if (rc) {
-        cluster_app_desc_release(&got.desc);
+        deploy_app_desc_release(&got.desc);
         return rc;
     }
     *out = got;
@@ -248,9 +248,9 @@ int cluster_msg_register_app_read(const net_frame *f, const char *peer, cluster_
 
 /* ---- REGISTERED_APP --------------------------------------------------------------- */
 
-int cluster_msg_registered_app_write(kiln_buf *b, const cluster_app_registered *r)
+int deploy_msg_registered_app_write(kiln_buf *b, const deploy_app_registered *r)
 {
-    int rc = cluster_msg_check_len(r->app_id, CLUSTER_ID_MAX, "app id");
+    int rc = deploy_msg_check_len(r->app_id, DEPLOY_ID_MAX, "app id");
     if (!rc) rc = id_check(r->app_id, KILN_EINVAL, NULL, "app_id");
     if (rc) return rc;
     net_writer w;
@@ -261,15 +261,15 @@ int cluster_msg_registered_app_write(kiln_buf *b, const cluster_app_registered *
     return net_writer_finish(&w);
 }
 
-int cluster_msg_registered_app_read(const net_frame *f, const char *peer,
-                                    cluster_app_registered *out)
+int deploy_msg_registered_app_read(const net_frame *f, const char *peer,
+                                    deploy_app_registered *out)
 {
-    int rc = cluster_msg_expect(f, NET_MSG_REGISTERED_APP, peer);
+    int rc = deploy_msg_expect(f, NET_MSG_REGISTERED_APP, peer);
     if (rc) return rc;
     char what[NET_HOST_MAX + 64];
     net_reader r;
-    cluster_msg_reader_start(&r, f, peer, what, sizeof what);
-    cluster_app_registered got;
+    deploy_msg_reader_start(&r, f, peer, what, sizeof what);
+    deploy_app_registered got;
     net_get_str(&r, got.app_id, sizeof got.app_id, "app_id");
     got.executors = net_get_u32(&r, "executors");
     got.cores = net_get_u32(&r, "cores");
@@ -284,9 +284,9 @@ int cluster_msg_registered_app_read(const net_frame *f, const char *peer,
 
 /* ---- LAUNCH_EXECUTOR -------------------------------------------------------------- */
 
-int cluster_msg_launch_write(kiln_buf *b, const cluster_launch *l)
+int deploy_msg_launch_write(kiln_buf *b, const deploy_launch *l)
 {
-    int rc = cluster_msg_check_len(l->app_id, CLUSTER_ID_MAX, "app id");
+    int rc = deploy_msg_check_len(l->app_id, DEPLOY_ID_MAX, "app id");
     if (!rc) rc = id_check(l->app_id, KILN_EINVAL, NULL, "app_id");
     if (!rc) rc = cores_check(l->cores, false, KILN_EINVAL, NULL, "cores");
     if (!rc) rc = desc_lengths(&l->desc);
@@ -301,14 +301,14 @@ int cluster_msg_launch_write(kiln_buf *b, const cluster_launch *l)
     return net_writer_finish(&w);
 }
 
-int cluster_msg_launch_read(const net_frame *f, const char *peer, cluster_launch *out)
+int deploy_msg_launch_read(const net_frame *f, const char *peer, deploy_launch *out)
 {
-    int rc = cluster_msg_expect(f, NET_MSG_LAUNCH_EXECUTOR, peer);
+    int rc = deploy_msg_expect(f, NET_MSG_LAUNCH_EXECUTOR, peer);
     if (rc) return rc;
     char what[NET_HOST_MAX + 64];
     net_reader r;
-    cluster_msg_reader_start(&r, f, peer, what, sizeof what);
-    cluster_launch got;
+    deploy_msg_reader_start(&r, f, peer, what, sizeof what);
+    deploy_launch got;
     memset(&got, 0, sizeof got);
     net_get_str(&r, got.app_id, sizeof got.app_id, "app_id");
     got.executor = net_get_u32(&r, "executor");
@@ -320,7 +320,7 @@ int cluster_msg_launch_read(const net_frame *f, const char *peer, cluster_launch
     if (!rc) rc = id_check(got.app_id, KILN_ECORRUPT, what, "app_id");
     if (!rc) rc = cores_check(got.cores, false, KILN_ECORRUPT, what, "cores");
     if (rc) {
-        cluster_app_desc_release(&got.desc);
+        deploy_app_desc_release(&got.desc);
         return rc;
     }
     *out = got;
@@ -329,12 +329,12 @@ int cluster_msg_launch_read(const net_frame *f, const char *peer, cluster_launch
 
 /* ---- EXECUTOR_STATE / APP_EXECUTOR ------------------------------------------------ */
 
-int cluster_msg_exec_report_write(kiln_buf *b, const cluster_exec_report *r)
+int deploy_msg_exec_report_write(kiln_buf *b, const deploy_exec_report *r)
 {
-    int rc = cluster_msg_check_len(r->app_id, CLUSTER_ID_MAX, "app id");
+    int rc = deploy_msg_check_len(r->app_id, DEPLOY_ID_MAX, "app id");
     if (!rc) rc = id_check(r->app_id, KILN_EINVAL, NULL, "app_id");
-    if (!rc) rc = cluster_msg_check_len(r->message, CLUSTER_MESSAGE_MAX, "message");
-    if (!rc && !strcmp(cluster_exec_state_name(r->state), "UNKNOWN"))
+    if (!rc) rc = deploy_msg_check_len(r->message, DEPLOY_MESSAGE_MAX, "message");
+    if (!rc && !strcmp(deploy_exec_state_name(r->state), "UNKNOWN"))
         rc = kiln_set_error(KILN_EINVAL, "executor state %u is unknown", r->state);
     if (rc) return rc;
     net_writer w;
@@ -348,17 +348,17 @@ int cluster_msg_exec_report_write(kiln_buf *b, const cluster_exec_report *r)
     return net_writer_finish(&w);
 }
 
-int cluster_msg_exec_report_read(const net_frame *f, int type, const char *peer,
-                                 cluster_exec_report *out)
+int deploy_msg_exec_report_read(const net_frame *f, int type, const char *peer,
+                                 deploy_exec_report *out)
 {
     if (type != NET_MSG_EXECUTOR_STATE && type != NET_MSG_APP_EXECUTOR)
         return kiln_set_error(KILN_EINVAL, "%s has no executor report", net_msg_name(type));
-    int rc = cluster_msg_expect(f, type, peer);
+    int rc = deploy_msg_expect(f, type, peer);
     if (rc) return rc;
     char what[NET_HOST_MAX + 64];
     net_reader r;
-    cluster_msg_reader_start(&r, f, peer, what, sizeof what);
-    cluster_exec_report got;
+    deploy_msg_reader_start(&r, f, peer, what, sizeof what);
+    deploy_exec_report got;
     net_get_str(&r, got.app_id, sizeof got.app_id, "app_id");
     got.executor = net_get_u32(&r, "executor");
     got.state = net_get_u8(&r, "state");
@@ -367,7 +367,7 @@ int cluster_msg_exec_report_read(const net_frame *f, int type, const char *peer,
     net_get_str(&r, got.message, sizeof got.message, "message");
     rc = net_reader_end(&r);
     if (!rc) rc = id_check(got.app_id, KILN_ECORRUPT, what, "app_id");
-    if (!rc && !strcmp(cluster_exec_state_name(got.state), "UNKNOWN"))
+    if (!rc && !strcmp(deploy_exec_state_name(got.state), "UNKNOWN"))
         rc = kiln_set_error(KILN_ECORRUPT, "%s: field state %u is not a known state", what,
                             got.state);
     if (!rc) *out = got;
@@ -380,7 +380,7 @@ int cluster_msg_exec_report_read(const net_frame *f, int type, const char *peer,
 static int one_str_write(kiln_buf *b, const char *s, size_t max, bool (*ok)(const char *),
                          const char *field)
 {
-    int rc = cluster_msg_check_len(s, max, field);
+    int rc = deploy_msg_check_len(s, max, field);
     if (!rc && !ok(s)) rc = kiln_set_error(KILN_EINVAL, "field %s '%s' is malformed", field, s);
     if (rc) return rc;
     net_writer w;
@@ -392,12 +392,12 @@ static int one_str_write(kiln_buf *b, const char *s, size_t max, bool (*ok)(cons
 static int one_str_read(const net_frame *f, int type, const char *peer, char *out, size_t max,
                         bool (*ok)(const char *), const char *field)
 {
-    int rc = cluster_msg_expect(f, type, peer);
+    int rc = deploy_msg_expect(f, type, peer);
     if (rc) return rc;
     char what[NET_HOST_MAX + 64];
     net_reader r;
-    cluster_msg_reader_start(&r, f, peer, what, sizeof what);
-    char got[CLUSTER_ID_MAX + CLUSTER_SHA256_HEX];
+    deploy_msg_reader_start(&r, f, peer, what, sizeof what);
+    char got[DEPLOY_ID_MAX + DEPLOY_SHA256_HEX];
     net_get_str(&r, got, max, field);
     rc = net_reader_end(&r);
     if (!rc && !ok(got)) rc = kiln_set_error(KILN_ECORRUPT, "%s: field %s is malformed", what, field);
@@ -405,25 +405,25 @@ static int one_str_read(const net_frame *f, int type, const char *peer, char *ou
     return rc;
 }
 
-int cluster_msg_kill_write(kiln_buf *b, const char *app_id)
+int deploy_msg_kill_write(kiln_buf *b, const char *app_id)
 {
-    return one_str_write(b, app_id, CLUSTER_ID_MAX, cluster_id_valid, "app_id");
+    return one_str_write(b, app_id, DEPLOY_ID_MAX, deploy_id_valid, "app_id");
 }
 
-int cluster_msg_kill_read(const net_frame *f, const char *peer, char app_id[CLUSTER_ID_MAX])
+int deploy_msg_kill_read(const net_frame *f, const char *peer, char app_id[DEPLOY_ID_MAX])
 {
-    return one_str_read(f, NET_MSG_KILL_EXECUTOR, peer, app_id, CLUSTER_ID_MAX, cluster_id_valid,
+    return one_str_read(f, NET_MSG_KILL_EXECUTOR, peer, app_id, DEPLOY_ID_MAX, deploy_id_valid,
                         "app_id");
 }
 
-int cluster_msg_fetch_file_write(kiln_buf *b, const char *sha256)
+int deploy_msg_fetch_file_write(kiln_buf *b, const char *sha256)
 {
-    return one_str_write(b, sha256, CLUSTER_SHA256_HEX, cluster_sha256_valid, "sha256");
+    return one_str_write(b, sha256, DEPLOY_SHA256_HEX, deploy_sha256_valid, "sha256");
 }
 
-int cluster_msg_fetch_file_read(const net_frame *f, const char *peer,
-                                char sha256[CLUSTER_SHA256_HEX])
+int deploy_msg_fetch_file_read(const net_frame *f, const char *peer,
+                                char sha256[DEPLOY_SHA256_HEX])
 {
-    return one_str_read(f, NET_MSG_FETCH_FILE, peer, sha256, CLUSTER_SHA256_HEX,
-                        cluster_sha256_valid, "sha256");
+    return one_str_read(f, NET_MSG_FETCH_FILE, peer, sha256, DEPLOY_SHA256_HEX,
+                        deploy_sha256_valid, "sha256");
 }
