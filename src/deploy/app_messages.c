@@ -2,7 +2,9 @@
  * deploy/app_messages.c - payloads of the messages that run applications
  * on the standalone cluster: REGISTER_APP, REGISTERED_APP, LAUNCH_EXECUTOR,
  * EXECUTOR_STATE / APP_EXECUTOR, KILL_EXECUTOR and FETCH_FILE (field tables
- * in docs/formats/protocol.md, "Applications").
+ * in docs/formats/protocol.md, "Applications"). Each payload's fields are
+ * listed once below (net/fields.h), and its writer and reader are
+ * generated from that list.
  *
  * Readers check meaning as well as layout: ids and file names become path
  * components on workers (`<work-dir>/<app-id>/<exec-id>/<name>`,
@@ -10,16 +12,78 @@
  * plain base name and a hash 64 lowercase hex digits; conf lines go down an
  * executor's pipe, so they are `key=value\n` lines without NUL bytes. Every
  * count is checked against the bytes present before anything is allocated.
+ * Writers refuse what readers would refuse.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "deploy/deploy_int.h"
+#include "net/fields.h"
 
-/* The smallest encoding of one file (empty name, hash, size): bounds the
- * claimed count by the bytes present. */
-#define FILE_MIN_BYTES (4 + 4 + 64 + 8)
+/* ---- Field tables ------------------------------------------------------------------- */
+
+/* A file the driver serves: its name, hash and size. */
+#define FILE_FIELDS(X)                                                                     \
+    X(STR, name, "file_name", 0, _)                                                        \
+    X(HEX64, sha256, "file_sha256", 0, _)                                                  \
+    X(U64, size, "file_size", 0, _)
+NET_CODEC(file, deploy_file, FILE_FIELDS)
+
+/* The application: the first fields of REGISTER_APP, the last of
+ * LAUNCH_EXECUTOR. The executable's name ("exe") is not on the wire. */
+#define DESC_FIELDS(X)                                                                     \
+    X(STR, name, "app_name", 0, _)                                                         \
+    X(STR, driver_host, "driver_host", 0, _)                                               \
+    X(U32, driver_port, "driver_port", 0, _)                                               \
+    X(U64, executor_memory, "executor_memory", 0, _)                                       \
+    X(HEX64, exe.sha256, "exe_sha256", 0, _)                                               \
+    X(U64, exe.size, "exe_size", 0, _)                                                     \
+    X(LIST, files, "file_count", DEPLOY_MAX_FILES, file)                                   \
+    X(OWNED, conf, "conf", DEPLOY_CONF_MAX - 1, _)
+NET_CODEC(desc, deploy_app_desc, DESC_FIELDS)
+
+#define REGISTER_APP_FIELDS(X)                                                             \
+    X(STRUCT, desc, "application", 0, desc)                                                \
+    X(U32, total_cores, "total_cores", 0, _)                                               \
+    X(U32, executor_cores, "executor_cores", 0, _)
+NET_CODEC(register_app, deploy_app_register, REGISTER_APP_FIELDS)
+
+#define REGISTERED_APP_FIELDS(X)                                                           \
+    X(STR, app_id, "app_id", 0, _)                                                         \
+    X(U32, executors, "executors", 0, _)                                                   \
+    X(U32, cores, "cores", 0, _)
+NET_CODEC(registered_app, deploy_app_registered, REGISTERED_APP_FIELDS)
+
+#define LAUNCH_FIELDS(X)                                                                   \
+    X(STR, app_id, "app_id", 0, _)                                                         \
+    X(U32, executor, "executor", 0, _)                                                     \
+    X(U32, cores, "cores", 0, _)                                                           \
+    X(STRUCT, desc, "application", 0, desc)
+NET_CODEC(launch, deploy_launch, LAUNCH_FIELDS)
+
+/* EXECUTOR_STATE and APP_EXECUTOR. */
+#define EXEC_REPORT_FIELDS(X)                                                              \
+    X(STR, app_id, "app_id", 0, _)                                                         \
+    X(U32, executor, "executor", 0, _)                                                     \
+    X(U8, state, "state", 0, _)                                                            \
+    X(I32, exit_status, "exit_status", 0, _)                                               \
+    X(U32, restarts, "restarts", 0, _)                                                     \
+    X(STR, message, "message", 0, _)
+NET_CODEC(exec_report, deploy_exec_report, EXEC_REPORT_FIELDS)
+
+/* KILL_EXECUTOR and FETCH_FILE: one string each. */
+typedef struct kill_msg {
+    char app_id[DEPLOY_ID_MAX];
+} kill_msg;
+#define KILL_FIELDS(X) X(STR, app_id, "app_id", 0, _)
+NET_CODEC(kill, kill_msg, KILL_FIELDS)
+
+typedef struct fetch_msg {
+    char sha256[DEPLOY_SHA256_HEX];
+} fetch_msg;
+#define FETCH_FIELDS(X) X(STR, sha256, "sha256", 0, _)
+NET_CODEC(fetch, fetch_msg, FETCH_FIELDS)
 
 void deploy_app_desc_release(deploy_app_desc *d)
 {
@@ -92,9 +156,9 @@ static bool conf_valid(const char *p, size_t n)
     return true;
 }
 
-/* The desc's meaning; a message naming field, as KILN_EINVAL (writer) or
- * KILN_ECORRUPT (reader: what names the message). */
-static int desc_check(const deploy_app_desc *d, int code, const char *what)
+/* The desc's meaning; a message naming field, as KILN_EINVAL (writer, what
+ * NULL) or KILN_ECORRUPT (reader: what names the message). */
+static int desc_meaning(const deploy_app_desc *d, int code, const char *what)
 {
     const char *bad = NULL;
     if (d->driver_host[0] == '\0') bad = "driver_host is empty";
@@ -102,8 +166,6 @@ static int desc_check(const deploy_app_desc *d, int code, const char *what)
     else if (d->executor_memory == 0) bad = "executor_memory is 0";
     else if (!deploy_sha256_valid(d->exe.sha256)) bad = "exe_sha256 is not 64 lowercase hex digits";
     else if (d->exe.size > UINT32_MAX) bad = "exe_size is 4 GiB or more";
-    else if (d->nfiles > DEPLOY_MAX_FILES) bad = "file_count is over 256";
-    else if (d->conf_len >= DEPLOY_CONF_MAX) bad = "conf is 32 KiB or more";
     else if (d->conf_len && !conf_valid(d->conf, d->conf_len)) bad = "conf is not key=value lines";
     for (uint32_t i = 0; !bad && i < d->nfiles; i++) {
         const deploy_file *f = &d->files[i];
@@ -113,80 +175,17 @@ static int desc_check(const deploy_app_desc *d, int code, const char *what)
         for (uint32_t j = 0; !bad && j < i; j++)
             if (!strcmp(d->files[j].name, f->name)) bad = "file name appears twice";
     }
-    if (!bad) return KILN_OK;
-    return kiln_set_error(code, "%s%sfield %s", what ? what : "", what ? ": " : "", bad);
+    return bad ? deploy_msg_bad(code, what, "%s", bad) : KILN_OK;
 }
 
-static int desc_lengths(const deploy_app_desc *d)
+/* Reads a desc of what the reader holds (after desc_get): its meaning, and
+ * the executable's name. On failure nothing is left allocated in *d. */
+static int desc_finish(net_reader *r, deploy_app_desc *d, const char *what)
 {
-    int rc = deploy_msg_check_len(d->name, DEPLOY_NAME_MAX, "app name");
-    if (!rc) rc = deploy_msg_check_len(d->driver_host, NET_HOST_MAX, "driver host");
-    for (uint32_t i = 0; !rc && i < d->nfiles && i <= DEPLOY_MAX_FILES; i++)
-        rc = deploy_msg_check_len(d->files[i].name, DEPLOY_NAME_MAX, "file name");
-    return rc;
-}
-
-static void desc_put(net_writer *w, const deploy_app_desc *d)
-{
-    net_put_str(w, d->name);
-    net_put_str(w, d->driver_host);
-    net_put_u32(w, d->driver_port);
-    net_put_u64(w, d->executor_memory);
-    net_put_raw(w, d->exe.sha256, 64);
-    net_put_u64(w, d->exe.size);
-    net_put_u32(w, d->nfiles);
-    for (uint32_t i = 0; i < d->nfiles; i++) {
-        net_put_str(w, d->files[i].name);
-        net_put_raw(w, d->files[i].sha256, 64);
-        net_put_u64(w, d->files[i].size);
-    }
-    net_put_bytes(w, d->conf ? d->conf : "", d->conf_len);
-}
-
-/* A 64-byte hash field as a NUL-terminated string. */
-static void hash_get(net_reader *r, char out[DEPLOY_SHA256_HEX], const char *field)
-{
-    const uint8_t *p = net_get_raw(r, 64, field);
-    if (p) memcpy(out, p, 64);
-    else memset(out, 0, 64);
-    out[64] = '\0';
-}
-
-/* Reads a desc; on failure nothing is left allocated in *d. */
-static int desc_get(net_reader *r, const char *what, deploy_app_desc *d)
-{
-    memset(d, 0, sizeof *d);
-    net_get_str(r, d->name, sizeof d->name, "app_name");
-    net_get_str(r, d->driver_host, sizeof d->driver_host, "driver_host");
-    d->driver_port = net_get_u32(r, "driver_port");
-    d->executor_memory = net_get_u64(r, "executor_memory");
-    snprintf(d->exe.name, sizeof d->exe.name, "exe");
-    hash_get(r, d->exe.sha256, "exe_sha256");
-    d->exe.size = net_get_u64(r, "exe_size");
-    uint32_t n = net_get_u32(r, "file_count");
-    if (r->err) return r->err;
-    if (n > DEPLOY_MAX_FILES || n > (r->len - r->off) / FILE_MIN_BYTES)
-        return kiln_set_error(KILN_ECORRUPT, "%s: field file_count %u is over %u or does not fit",
-                              what, n, DEPLOY_MAX_FILES);
-    if (n && !(d->files = calloc(n, sizeof *d->files)))
-        return kiln_set_error(KILN_ENOMEM, "out of memory for %u files", n);
-    d->nfiles = n;
-    for (uint32_t i = 0; i < n; i++) {
-        net_get_str(r, d->files[i].name, sizeof d->files[i].name, "file_name");
-        hash_get(r, d->files[i].sha256, "file_sha256");
-        d->files[i].size = net_get_u64(r, "file_size");
-    }
-    size_t clen = 0;
-    const uint8_t *conf = net_get_bytes(r, DEPLOY_CONF_MAX - 1, &clen, "conf");
-    int rc = r->err;
-    if (!rc && !(d->conf = malloc(clen + 1))) rc = kiln_set_error(KILN_ENOMEM, "out of memory");
-    if (!rc) {
-        memcpy(d->conf, conf, clen);
-        d->conf[clen] = '\0';
-        d->conf_len = clen;
-        rc = desc_check(d, KILN_ECORRUPT, what);
-    }
-    if (rc) deploy_app_desc_release(d);
+    int rc = net_reader_end(r);
+    if (rc == KILN_OK) rc = desc_meaning(d, KILN_ECORRUPT, what);
+    if (rc == KILN_OK) snprintf(d->exe.name, sizeof d->exe.name, "exe");
+    else deploy_app_desc_release(d);
     return rc;
 }
 
@@ -194,48 +193,52 @@ static int desc_get(net_reader *r, const char *what, deploy_app_desc *d)
 static int id_check(const char *id, int code, const char *what, const char *field)
 {
     if (deploy_id_valid(id)) return KILN_OK;
-    return kiln_set_error(code, "%s%sfield %s is empty or not [A-Za-z0-9._-]", what ? what : "",
-                          what ? ": " : "", field);
+    return deploy_msg_bad(code, what, "%s is empty or not [A-Za-z0-9._-]", field);
 }
-
-/* ---- REGISTER_APP ----------------------------------------------------------------- */
 
 static int cores_check(uint32_t cores, bool zero_ok, int code, const char *what, const char *field)
 {
     if ((zero_ok || cores > 0) && cores <= DEPLOY_MAX_CORES) return KILN_OK;
-    return kiln_set_error(code, "%s%sfield %s %u is not in %u..%u", what ? what : "",
-                          what ? ": " : "", field, cores, zero_ok ? 0 : 1, DEPLOY_MAX_CORES);
+    return deploy_msg_bad(code, what, "%s %u is not in %u..%u", field, cores, zero_ok ? 0 : 1,
+                          DEPLOY_MAX_CORES);
+}
+
+/* Starts reading f, of type want, into what; KILN_OK or the wrong type. */
+static int read_start(const net_frame *f, int want, const char *peer, net_reader *r, char *what,
+                      size_t size)
+{
+    int rc = deploy_msg_expect(f, want, peer);
+    if (rc == KILN_OK) deploy_msg_reader_start(r, f, peer, what, size);
+    return rc;
+}
+
+/* ---- REGISTER_APP, LAUNCH_EXECUTOR ------------------------------------------------- */
+
+static int register_app_meaning(const deploy_app_register *r, int code, const char *what)
+{
+    int rc = desc_meaning(&r->desc, code, what);
+    if (!rc) rc = cores_check(r->total_cores, true, code, what, "total_cores");
+    if (!rc) rc = cores_check(r->executor_cores, true, code, what, "executor_cores");
+    return rc;
 }
 
 int deploy_msg_register_app_write(kiln_buf *b, const deploy_app_register *r)
 {
-    int rc = desc_lengths(&r->desc);
-    if (!rc) rc = desc_check(&r->desc, KILN_EINVAL, NULL);
-    if (!rc) rc = cores_check(r->total_cores, true, KILN_EINVAL, NULL, "total_cores");
-    if (!rc) rc = cores_check(r->executor_cores, true, KILN_EINVAL, NULL, "executor_cores");
-    if (rc) return rc;
-    net_writer w;
-    net_writer_init(&w, b);
-    desc_put(&w, &r->desc);
-    net_put_u32(&w, r->total_cores);
-    net_put_u32(&w, r->executor_cores);
-    return net_writer_finish(&w);
+    int rc = register_app_check(r);
+    if (!rc) rc = register_app_meaning(r, KILN_EINVAL, NULL);
+    return rc ? rc : register_app_write(b, r);
 }
 
 int deploy_msg_register_app_read(const net_frame *f, const char *peer, deploy_app_register *out)
 {
-    int rc = deploy_msg_expect(f, NET_MSG_REGISTER_APP, peer);
-    if (rc) return rc;
     char what[NET_HOST_MAX + 64];
     net_reader r;
-    deploy_msg_reader_start(&r, f, peer, what, sizeof what);
+    int rc = read_start(f, NET_MSG_REGISTER_APP, peer, &r, what, sizeof what);
+    if (rc) return rc;
     deploy_app_register got;
     memset(&got, 0, sizeof got);
-    rc = desc_get(&r, what, &got.desc);
-    if (rc) return rc;
-    got.total_cores = net_get_u32(&r, "total_cores");
-    got.executor_cores = net_get_u32(&r, "executor_cores");
-    rc = net_reader_end(&r);
+    register_app_get(&r, &got, NULL, 0);
+    rc = desc_finish(&r, &got.desc, what);
     if (!rc) rc = cores_check(got.total_cores, true, KILN_ECORRUPT, what, "total_cores");
     if (!rc) rc = cores_check(got.executor_cores, true, KILN_ECORRUPT, what, "executor_cores");
     if (rc) {
@@ -246,77 +249,31 @@ int deploy_msg_register_app_read(const net_frame *f, const char *peer, deploy_ap
     return KILN_OK;
 }
 
-/* ---- REGISTERED_APP --------------------------------------------------------------- */
-
-int deploy_msg_registered_app_write(kiln_buf *b, const deploy_app_registered *r)
+static int launch_meaning(const deploy_launch *l, int code, const char *what)
 {
-    int rc = deploy_msg_check_len(r->app_id, DEPLOY_ID_MAX, "app id");
-    if (!rc) rc = id_check(r->app_id, KILN_EINVAL, NULL, "app_id");
-    if (rc) return rc;
-    net_writer w;
-    net_writer_init(&w, b);
-    net_put_str(&w, r->app_id);
-    net_put_u32(&w, r->executors);
-    net_put_u32(&w, r->cores);
-    return net_writer_finish(&w);
-}
-
-int deploy_msg_registered_app_read(const net_frame *f, const char *peer,
-                                    deploy_app_registered *out)
-{
-    int rc = deploy_msg_expect(f, NET_MSG_REGISTERED_APP, peer);
-    if (rc) return rc;
-    char what[NET_HOST_MAX + 64];
-    net_reader r;
-    deploy_msg_reader_start(&r, f, peer, what, sizeof what);
-    deploy_app_registered got;
-    net_get_str(&r, got.app_id, sizeof got.app_id, "app_id");
-    got.executors = net_get_u32(&r, "executors");
-    got.cores = net_get_u32(&r, "cores");
-    rc = net_reader_end(&r);
-    if (!rc) rc = id_check(got.app_id, KILN_ECORRUPT, what, "app_id");
-    if (!rc && (got.executors == 0 || got.executors > got.cores))
-        rc = kiln_set_error(KILN_ECORRUPT, "%s: field executors %u is 0 or more than cores %u",
-                            what, got.executors, got.cores);
-    if (!rc) *out = got;
+    int rc = id_check(l->app_id, code, what, "app_id");
+    if (!rc) rc = cores_check(l->cores, false, code, what, "cores");
+    if (!rc) rc = desc_meaning(&l->desc, code, what);
     return rc;
 }
 
-/* ---- LAUNCH_EXECUTOR -------------------------------------------------------------- */
-
 int deploy_msg_launch_write(kiln_buf *b, const deploy_launch *l)
 {
-    int rc = deploy_msg_check_len(l->app_id, DEPLOY_ID_MAX, "app id");
-    if (!rc) rc = id_check(l->app_id, KILN_EINVAL, NULL, "app_id");
-    if (!rc) rc = cores_check(l->cores, false, KILN_EINVAL, NULL, "cores");
-    if (!rc) rc = desc_lengths(&l->desc);
-    if (!rc) rc = desc_check(&l->desc, KILN_EINVAL, NULL);
-    if (rc) return rc;
-    net_writer w;
-    net_writer_init(&w, b);
-    net_put_str(&w, l->app_id);
-    net_put_u32(&w, l->executor);
-    net_put_u32(&w, l->cores);
-    desc_put(&w, &l->desc);
-    return net_writer_finish(&w);
+    int rc = launch_check(l);
+    if (!rc) rc = launch_meaning(l, KILN_EINVAL, NULL);
+    return rc ? rc : launch_write(b, l);
 }
 
 int deploy_msg_launch_read(const net_frame *f, const char *peer, deploy_launch *out)
 {
-    int rc = deploy_msg_expect(f, NET_MSG_LAUNCH_EXECUTOR, peer);
-    if (rc) return rc;
     char what[NET_HOST_MAX + 64];
     net_reader r;
-    deploy_msg_reader_start(&r, f, peer, what, sizeof what);
+    int rc = read_start(f, NET_MSG_LAUNCH_EXECUTOR, peer, &r, what, sizeof what);
+    if (rc) return rc;
     deploy_launch got;
     memset(&got, 0, sizeof got);
-    net_get_str(&r, got.app_id, sizeof got.app_id, "app_id");
-    got.executor = net_get_u32(&r, "executor");
-    got.cores = net_get_u32(&r, "cores");
-    if (r.err) return r.err;
-    rc = desc_get(&r, what, &got.desc);
-    if (rc) return rc;
-    rc = net_reader_end(&r);
+    launch_get(&r, &got, NULL, 0);
+    rc = desc_finish(&r, &got.desc, what);
     if (!rc) rc = id_check(got.app_id, KILN_ECORRUPT, what, "app_id");
     if (!rc) rc = cores_check(got.cores, false, KILN_ECORRUPT, what, "cores");
     if (rc) {
@@ -327,103 +284,129 @@ int deploy_msg_launch_read(const net_frame *f, const char *peer, deploy_launch *
     return KILN_OK;
 }
 
+/* ---- REGISTERED_APP ---------------------------------------------------------------- */
+
+static int registered_app_meaning(const deploy_app_registered *r, int code, const char *what)
+{
+    int rc = id_check(r->app_id, code, what, "app_id");
+    if (!rc && (r->executors == 0 || r->executors > r->cores))
+        rc = deploy_msg_bad(code, what, "executors %u is 0 or more than cores %u", r->executors,
+                            r->cores);
+    return rc;
+}
+
+int deploy_msg_registered_app_write(kiln_buf *b, const deploy_app_registered *r)
+{
+    int rc = registered_app_check(r);
+    if (!rc) rc = registered_app_meaning(r, KILN_EINVAL, NULL);
+    return rc ? rc : registered_app_write(b, r);
+}
+
+int deploy_msg_registered_app_read(const net_frame *f, const char *peer,
+                                   deploy_app_registered *out)
+{
+    char what[NET_HOST_MAX + 64];
+    net_reader r;
+    int rc = read_start(f, NET_MSG_REGISTERED_APP, peer, &r, what, sizeof what);
+    if (rc) return rc;
+    deploy_app_registered got;
+    registered_app_get(&r, &got, NULL, 0);
+    rc = net_reader_end(&r);
+    if (!rc) rc = registered_app_meaning(&got, KILN_ECORRUPT, what);
+    if (!rc) *out = got;
+    return rc;
+}
+
 /* ---- EXECUTOR_STATE / APP_EXECUTOR ------------------------------------------------ */
+
+static int exec_report_meaning(const deploy_exec_report *r, int code, const char *what)
+{
+    int rc = id_check(r->app_id, code, what, "app_id");
+    if (!rc && !strcmp(deploy_exec_state_name(r->state), "UNKNOWN"))
+        rc = deploy_msg_bad(code, what, "state %u is not a known state", r->state);
+    return rc;
+}
 
 int deploy_msg_exec_report_write(kiln_buf *b, const deploy_exec_report *r)
 {
-    int rc = deploy_msg_check_len(r->app_id, DEPLOY_ID_MAX, "app id");
-    if (!rc) rc = id_check(r->app_id, KILN_EINVAL, NULL, "app_id");
-    if (!rc) rc = deploy_msg_check_len(r->message, DEPLOY_MESSAGE_MAX, "message");
-    if (!rc && !strcmp(deploy_exec_state_name(r->state), "UNKNOWN"))
-        rc = kiln_set_error(KILN_EINVAL, "executor state %u is unknown", r->state);
-    if (rc) return rc;
-    net_writer w;
-    net_writer_init(&w, b);
-    net_put_str(&w, r->app_id);
-    net_put_u32(&w, r->executor);
-    net_put_u8(&w, r->state);
-    net_put_u32(&w, (uint32_t)r->exit_status);
-    net_put_u32(&w, r->restarts);
-    net_put_str(&w, r->message);
-    return net_writer_finish(&w);
+    int rc = exec_report_check(r);
+    if (!rc) rc = exec_report_meaning(r, KILN_EINVAL, NULL);
+    return rc ? rc : exec_report_write(b, r);
 }
 
 int deploy_msg_exec_report_read(const net_frame *f, int type, const char *peer,
-                                 deploy_exec_report *out)
+                                deploy_exec_report *out)
 {
     if (type != NET_MSG_EXECUTOR_STATE && type != NET_MSG_APP_EXECUTOR)
         return kiln_set_error(KILN_EINVAL, "%s has no executor report", net_msg_name(type));
-    int rc = deploy_msg_expect(f, type, peer);
-    if (rc) return rc;
     char what[NET_HOST_MAX + 64];
     net_reader r;
-    deploy_msg_reader_start(&r, f, peer, what, sizeof what);
+    int rc = read_start(f, type, peer, &r, what, sizeof what);
+    if (rc) return rc;
     deploy_exec_report got;
-    net_get_str(&r, got.app_id, sizeof got.app_id, "app_id");
-    got.executor = net_get_u32(&r, "executor");
-    got.state = net_get_u8(&r, "state");
-    got.exit_status = (int32_t)net_get_u32(&r, "exit_status");
-    got.restarts = net_get_u32(&r, "restarts");
-    net_get_str(&r, got.message, sizeof got.message, "message");
+    exec_report_get(&r, &got, NULL, 0);
     rc = net_reader_end(&r);
-    if (!rc) rc = id_check(got.app_id, KILN_ECORRUPT, what, "app_id");
-    if (!rc && !strcmp(deploy_exec_state_name(got.state), "UNKNOWN"))
-        rc = kiln_set_error(KILN_ECORRUPT, "%s: field state %u is not a known state", what,
-                            got.state);
+    if (!rc) rc = exec_report_meaning(&got, KILN_ECORRUPT, what);
     if (!rc) *out = got;
     return rc;
 }
 
 /* ---- KILL_EXECUTOR, FETCH_FILE ----------------------------------------------------- */
 
-/* Writes a payload of one string field, checked by ok. */
-static int one_str_write(kiln_buf *b, const char *s, size_t max, bool (*ok)(const char *),
-                         const char *field)
+/* A one-string payload's meaning: ok(s), else malformed. */
+static int one_str_meaning(const char *s, bool (*ok)(const char *), int code, const char *what,
+                           const char *field)
 {
-    int rc = deploy_msg_check_len(s, max, field);
-    if (!rc && !ok(s)) rc = kiln_set_error(KILN_EINVAL, "field %s '%s' is malformed", field, s);
-    if (rc) return rc;
-    net_writer w;
-    net_writer_init(&w, b);
-    net_put_str(&w, s);
-    return net_writer_finish(&w);
-}
-
-static int one_str_read(const net_frame *f, int type, const char *peer, char *out, size_t max,
-                        bool (*ok)(const char *), const char *field)
-{
-    int rc = deploy_msg_expect(f, type, peer);
-    if (rc) return rc;
-    char what[NET_HOST_MAX + 64];
-    net_reader r;
-    deploy_msg_reader_start(&r, f, peer, what, sizeof what);
-    char got[DEPLOY_ID_MAX + DEPLOY_SHA256_HEX];
-    net_get_str(&r, got, max, field);
-    rc = net_reader_end(&r);
-    if (!rc && !ok(got)) rc = kiln_set_error(KILN_ECORRUPT, "%s: field %s is malformed", what, field);
-    if (!rc) memcpy(out, got, strlen(got) + 1);
-    return rc;
+    if (ok(s)) return KILN_OK;
+    return what ? deploy_msg_bad(code, what, "%s is malformed", field)
+                : deploy_msg_bad(code, NULL, "%s '%s' is malformed", field, s);
 }
 
 int deploy_msg_kill_write(kiln_buf *b, const char *app_id)
 {
-    return one_str_write(b, app_id, DEPLOY_ID_MAX, deploy_id_valid, "app_id");
+    kill_msg m;
+    int rc = net_fields_check_str(app_id, sizeof m.app_id, "app_id");
+    if (!rc) rc = one_str_meaning(app_id, deploy_id_valid, KILN_EINVAL, NULL, "app_id");
+    if (rc) return rc;
+    memcpy(m.app_id, app_id, strlen(app_id) + 1);
+    return kill_write(b, &m);
 }
 
 int deploy_msg_kill_read(const net_frame *f, const char *peer, char app_id[DEPLOY_ID_MAX])
 {
-    return one_str_read(f, NET_MSG_KILL_EXECUTOR, peer, app_id, DEPLOY_ID_MAX, deploy_id_valid,
-                        "app_id");
+    char what[NET_HOST_MAX + 64];
+    net_reader r;
+    int rc = read_start(f, NET_MSG_KILL_EXECUTOR, peer, &r, what, sizeof what);
+    if (rc) return rc;
+    kill_msg got;
+    kill_get(&r, &got, NULL, 0);
+    rc = net_reader_end(&r);
+    if (!rc) rc = one_str_meaning(got.app_id, deploy_id_valid, KILN_ECORRUPT, what, "app_id");
+    if (!rc) memcpy(app_id, got.app_id, sizeof got.app_id);
+    return rc;
 }
 
 int deploy_msg_fetch_file_write(kiln_buf *b, const char *sha256)
 {
-    return one_str_write(b, sha256, DEPLOY_SHA256_HEX, deploy_sha256_valid, "sha256");
+    fetch_msg m;
+    int rc = net_fields_check_str(sha256, sizeof m.sha256, "sha256");
+    if (!rc) rc = one_str_meaning(sha256, deploy_sha256_valid, KILN_EINVAL, NULL, "sha256");
+    if (rc) return rc;
+    memcpy(m.sha256, sha256, strlen(sha256) + 1);
+    return fetch_write(b, &m);
 }
 
 int deploy_msg_fetch_file_read(const net_frame *f, const char *peer,
-                                char sha256[DEPLOY_SHA256_HEX])
+                               char sha256[DEPLOY_SHA256_HEX])
 {
-    return one_str_read(f, NET_MSG_FETCH_FILE, peer, sha256, DEPLOY_SHA256_HEX,
-                        deploy_sha256_valid, "sha256");
+    char what[NET_HOST_MAX + 64];
+    net_reader r;
+    int rc = read_start(f, NET_MSG_FETCH_FILE, peer, &r, what, sizeof what);
+    if (rc) return rc;
+    fetch_msg got;
+    fetch_get(&r, &got, NULL, 0);
+    rc = net_reader_end(&r);
+    if (!rc) rc = one_str_meaning(got.sha256, deploy_sha256_valid, KILN_ECORRUPT, what, "sha256");
+    if (!rc) memcpy(sha256, got.sha256, sizeof got.sha256);
+    return rc;
 }

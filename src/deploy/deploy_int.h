@@ -12,7 +12,7 @@
 
 #pragma GCC visibility push(hidden)
 
-/* ---- Payload helpers (messages.c) ---------------------------------------------------- */
+/* ---- Payload helpers (messages.c; the field tables are net/fields.h) ------------------ */
 
 /* KILN_ECORRUPT unless f has type want. */
 int deploy_msg_expect(const net_frame *f, int want, const char *peer);
@@ -20,8 +20,10 @@ int deploy_msg_expect(const net_frame *f, int want, const char *peer);
  * size bytes, must outlive r). */
 void deploy_msg_reader_start(net_reader *r, const net_frame *f, const char *peer, char *what,
                              size_t size);
-/* Refuses (KILN_EINVAL) a string of max bytes or more, which a reader would cut. */
-int deploy_msg_check_len(const char *s, size_t max, const char *field);
+/* Sets and returns code with "WHAT: field DETAIL" (what NULL, as writers
+ * pass it: "field DETAIL"), DETAIL from fmt. */
+int deploy_msg_bad(int code, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* ---- JSON (json.c) -------------------------------------------------------------------- */
 

@@ -2,31 +2,75 @@
  * deploy/messages.c - payloads of the cluster manager's messages:
  * REGISTER_WORKER, REGISTERED_WORKER, STATUS_REQUEST and STATUS_REPLY (its
  * workers, applications and executors; field tables in
- * docs/formats/protocol.md), written and read with the net layer's sticky
- * writer and reader.
+ * docs/formats/protocol.md). Each payload's fields are listed once below
+ * (net/fields.h), and its writer and reader are generated from that list.
  *
  * Readers check meaning as well as layout (cores in range, a host present,
  * a known state), because a payload comes from a peer that may be broken or
- * hostile and the master stores what it reads.
+ * hostile and the master stores what it reads; writers refuse the same
+ * values, so nothing written here is refused by a reader.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "deploy/deploy_int.h"
+#include "net/fields.h"
 
-/* A state byte on the wire. */
-#define STATE_ALIVE 1
-#define STATE_DEAD 2
+/* ---- Field tables ------------------------------------------------------------------- */
 
-/* Smallest encoding of one worker in STATUS_REPLY (id, host, cores,
- * memory, work_dir, state, age with empty strings): bounds the claimed count
- * by the bytes present before anything is allocated. */
-#define WORKER_MIN_BYTES (4 + 4 + 4 + 8 + 4 + 1 + 8)
-/* The same for one application (id, name, state, cores, memory, driver)
- * and one executor (app id, executor, worker id, cores, memory, state). */
-#define APP_MIN_BYTES (4 + 4 + 1 + 4 + 8 + 4)
-#define EXEC_MIN_BYTES (4 + 4 + 4 + 4 + 8 + 1)
+/* REGISTER_WORKER, and each worker of STATUS_REPLY. */
+#define OFFER_FIELDS(X)                                                                    \
+    X(STR, host, "host", 0, _)                                                             \
+    X(U32, cores, "cores", 0, _)                                                           \
+    X(U64, memory, "memory", 0, _)                                                         \
+    X(STR, work_dir, "work_dir", 0, _)
+NET_CODEC(offer, deploy_register, OFFER_FIELDS)
+
+/* REGISTERED_WORKER. */
+typedef struct registered_msg {
+    char worker_id[DEPLOY_ID_MAX];
+} registered_msg;
+#define REGISTERED_FIELDS(X) X(STR, worker_id, "worker_id", 0, _)
+NET_CODEC(registered, registered_msg, REGISTERED_FIELDS)
+
+/* STATUS_REPLY: the master's URL and three lists, each count bounded by
+ * the bytes present (at the smallest encoding of an element) before
+ * anything is allocated. */
+#define WORKER_FIELDS(X)                                                                   \
+    X(STR, id, "worker_id", 0, _)                                                          \
+    X(STRUCT, offer, "offer", 0, offer)                                                    \
+    X(U8, state, "state", 0, _)                                                            \
+    X(U64, heartbeat_age_ms, "heartbeat_age_ms", 0, _)
+NET_CODEC(worker_st, deploy_worker_status, WORKER_FIELDS)
+
+#define APP_FIELDS(X)                                                                      \
+    X(STR, id, "app_id", 0, _)                                                             \
+    X(STR, name, "app_name", 0, _)                                                         \
+    X(U8, state, "app_state", 0, _)                                                        \
+    X(U32, cores, "app_cores", 0, _)                                                       \
+    X(U64, executor_memory, "executor_memory", 0, _)                                       \
+    X(STR, driver, "driver", 0, _)
+NET_CODEC(app_st, deploy_app_status, APP_FIELDS)
+
+#define EXEC_FIELDS(X)                                                                     \
+    X(STR, app_id, "exec_app_id", 0, _)                                                    \
+    X(U32, executor, "executor", 0, _)                                                     \
+    X(STR, worker_id, "exec_worker_id", 0, _)                                              \
+    X(U32, cores, "exec_cores", 0, _)                                                      \
+    X(U64, memory, "exec_memory", 0, _)                                                    \
+    X(U8, state, "exec_state", 0, _)
+NET_CODEC(exec_st, deploy_exec_status, EXEC_FIELDS)
+
+#define STATUS_FIELDS(X)                                                                   \
+    X(STR, url, "url", 0, _)                                                               \
+    X(LIST, workers, "worker_count", 0, worker_st)                                         \
+    X(LIST, apps, "app_count", 0, app_st)                                                  \
+    X(LIST, execs, "executor_count", 0, exec_st)
+NET_CODEC(status, deploy_status, STATUS_FIELDS)
+
+/* ---- Shared by the payload files ------------------------------------------------------- */
 
 void deploy_status_release(deploy_status *s)
 {
@@ -46,69 +90,64 @@ int deploy_msg_expect(const net_frame *f, int want, const char *peer)
                           peer ? peer : "unnamed peer", net_msg_name(f->type));
 }
 
-/* Starts reading f's payload, naming message and peer in errors. */
 void deploy_msg_reader_start(net_reader *r, const net_frame *f, const char *peer, char *what,
-                         size_t size)
+                             size_t size)
 {
     snprintf(what, size, "%s from %s", net_msg_name(f->type), peer ? peer : "unnamed peer");
     net_reader_init(r, f->payload.data, f->payload.len, what);
 }
 
-/* Refuses a string a reader could not take back (it would be cut). */
-int deploy_msg_check_len(const char *s, size_t max, const char *field)
+int deploy_msg_bad(int code, const char *what, const char *fmt, ...)
 {
-    if (strlen(s) < max) return KILN_OK;
-    return kiln_set_error(KILN_EINVAL, "%s is longer than %zu bytes", field, max - 1);
+    char detail[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    return kiln_set_error(code, "%s%sfield %s", what ? what : "", what ? ": " : "", detail);
 }
 
-static int check_offer(const deploy_register *r)
-{
-    int rc = deploy_msg_check_len(r->host, NET_HOST_MAX, "host");
-    if (rc == KILN_OK) rc = deploy_msg_check_len(r->work_dir, DEPLOY_DIR_MAX, "work directory");
-    if (rc == KILN_OK && (r->cores == 0 || r->cores > DEPLOY_MAX_CORES))
-        rc = kiln_set_error(KILN_EINVAL, "cores %u is not in 1..%u", r->cores, DEPLOY_MAX_CORES);
-    if (rc == KILN_OK && r->memory == 0) rc = kiln_set_error(KILN_EINVAL, "memory is 0 bytes");
-    if (rc == KILN_OK && r->host[0] == '\0') rc = kiln_set_error(KILN_EINVAL, "host is empty");
-    return rc;
-}
+/* ---- Meaning ------------------------------------------------------------------------------ */
 
-static void offer_put(net_writer *w, const deploy_register *r)
+/* An offer's values: KILN_EINVAL (a writer's, what NULL) or KILN_ECORRUPT
+ * (a reader's, what naming the message) naming the field. */
+static int offer_meaning(const deploy_register *o, int code, const char *what)
 {
-    net_put_str(w, r->host);
-    net_put_u32(w, r->cores);
-    net_put_u64(w, r->memory);
-    net_put_str(w, r->work_dir);
-}
-
-/* Reads the offer fields; the meaning is checked once the layout is. */
-static void offer_get(net_reader *r, deploy_register *out)
-{
-    net_get_str(r, out->host, sizeof out->host, "host");
-    out->cores = net_get_u32(r, "cores");
-    out->memory = net_get_u64(r, "memory");
-    net_get_str(r, out->work_dir, sizeof out->work_dir, "work_dir");
-}
-
-/* A reader error when the offer's values are out of range. */
-static int offer_meaning(const deploy_register *o, const char *what)
-{
-    if (o->host[0] == '\0')
-        return kiln_set_error(KILN_ECORRUPT, "%s: field host is empty", what);
+    if (o->host[0] == '\0') return deploy_msg_bad(code, what, "host is empty");
     if (o->cores == 0 || o->cores > DEPLOY_MAX_CORES)
-        return kiln_set_error(KILN_ECORRUPT, "%s: field cores %u is not in 1..%u", what, o->cores,
-                              DEPLOY_MAX_CORES);
-    if (o->memory == 0) return kiln_set_error(KILN_ECORRUPT, "%s: field memory is 0", what);
+        return deploy_msg_bad(code, what, "cores %u is not in 1..%u", o->cores, DEPLOY_MAX_CORES);
+    if (o->memory == 0) return deploy_msg_bad(code, what, "memory is 0");
     return KILN_OK;
 }
 
+static int status_meaning(const deploy_status *s, int code, const char *what)
+{
+    int rc = KILN_OK;
+    for (uint32_t i = 0; rc == KILN_OK && i < s->nworkers; i++) {
+        const deploy_worker_status *w = &s->workers[i];
+        if (w->state != DEPLOY_WORKER_ALIVE && w->state != DEPLOY_WORKER_DEAD)
+            rc = deploy_msg_bad(code, what, "state %u is neither ALIVE (1) nor DEAD (2)",
+                                (unsigned)w->state);
+        else
+            rc = offer_meaning(&w->offer, code, what);
+    }
+    for (uint32_t i = 0; rc == KILN_OK && i < s->napps; i++)
+        if (s->apps[i].state != DEPLOY_APP_RUNNING && s->apps[i].state != DEPLOY_APP_FINISHED)
+            rc = deploy_msg_bad(code, what, "app_state %u is neither RUNNING (1) nor FINISHED (2)",
+                                s->apps[i].state);
+    for (uint32_t i = 0; rc == KILN_OK && i < s->nexecs; i++)
+        if (!strcmp(deploy_exec_state_name(s->execs[i].state), "UNKNOWN"))
+            rc = deploy_msg_bad(code, what, "exec_state %u is not a known state", s->execs[i].state);
+    return rc;
+}
+
+/* ---- REGISTER_WORKER, REGISTERED_WORKER, STATUS_REQUEST ----------------------------------- */
+
 int deploy_msg_register_write(kiln_buf *b, const deploy_register *r)
 {
-    int rc = check_offer(r);
-    if (rc != KILN_OK) return rc;
-    net_writer w;
-    net_writer_init(&w, b);
-    offer_put(&w, r);
-    return net_writer_finish(&w);
+    int rc = offer_check(r);
+    if (rc == KILN_OK) rc = offer_meaning(r, KILN_EINVAL, NULL);
+    return rc == KILN_OK ? offer_write(b, r) : rc;
 }
 
 int deploy_msg_register_read(const net_frame *f, const char *peer, deploy_register *out)
@@ -119,21 +158,22 @@ int deploy_msg_register_read(const net_frame *f, const char *peer, deploy_regist
     net_reader r;
     deploy_msg_reader_start(&r, f, peer, what, sizeof what);
     deploy_register got;
-    offer_get(&r, &got);
+    memset(&got, 0, sizeof got);
+    offer_get(&r, &got, NULL, 0);
     rc = net_reader_end(&r);
-    if (rc == KILN_OK) rc = offer_meaning(&got, what);
+    if (rc == KILN_OK) rc = offer_meaning(&got, KILN_ECORRUPT, what);
     if (rc == KILN_OK) *out = got;
     return rc;
 }
 
 int deploy_msg_registered_write(kiln_buf *b, const char *id)
 {
-    int rc = deploy_msg_check_len(id, DEPLOY_ID_MAX, "worker id");
-    if (rc != KILN_OK) return rc;
-    net_writer w;
-    net_writer_init(&w, b);
-    net_put_str(&w, id);
-    return net_writer_finish(&w);
+    registered_msg m;
+    if (strlen(id) >= sizeof m.worker_id)
+        return deploy_msg_bad(KILN_EINVAL, NULL, "worker_id is longer than %zu bytes",
+                              sizeof m.worker_id - 1);
+    memcpy(m.worker_id, id, strlen(id) + 1);
+    return registered_write(b, &m);
 }
 
 int deploy_msg_registered_read(const net_frame *f, const char *peer, char id[DEPLOY_ID_MAX])
@@ -143,12 +183,12 @@ int deploy_msg_registered_read(const net_frame *f, const char *peer, char id[DEP
     char what[NET_HOST_MAX + 64];
     net_reader r;
     deploy_msg_reader_start(&r, f, peer, what, sizeof what);
-    char got[DEPLOY_ID_MAX];
-    size_t n = net_get_str(&r, got, sizeof got, "worker_id");
+    registered_msg got;
+    registered_get(&r, &got, NULL, 0);
     rc = net_reader_end(&r);
-    if (rc == KILN_OK && n == 0)
-        rc = kiln_set_error(KILN_ECORRUPT, "%s: field worker_id is empty", what);
-    if (rc == KILN_OK) memcpy(id, got, n + 1);
+    if (rc == KILN_OK && got.worker_id[0] == '\0')
+        rc = deploy_msg_bad(KILN_ECORRUPT, what, "worker_id is empty");
+    if (rc == KILN_OK) memcpy(id, got.worker_id, sizeof got.worker_id);
     return rc;
 }
 
@@ -162,128 +202,13 @@ int deploy_msg_status_request_check(const net_frame *f, const char *peer)
     return net_reader_end(&r);
 }
 
+/* ---- STATUS_REPLY ---------------------------------------------------------------------------- */
+
 int deploy_msg_status_reply_write(kiln_buf *b, const deploy_status *s)
 {
-    int rc = deploy_msg_check_len(s->url, DEPLOY_URL_MAX, "url");
-    for (uint32_t i = 0; rc == KILN_OK && i < s->nworkers; i++) {
-        rc = check_offer(&s->workers[i].offer);
-        if (rc == KILN_OK) rc = deploy_msg_check_len(s->workers[i].id, DEPLOY_ID_MAX, "worker id");
-    }
-    for (uint32_t i = 0; rc == KILN_OK && i < s->napps; i++) {
-        rc = deploy_msg_check_len(s->apps[i].id, DEPLOY_ID_MAX, "app id");
-        if (rc == KILN_OK) rc = deploy_msg_check_len(s->apps[i].name, DEPLOY_NAME_MAX, "app name");
-        if (rc == KILN_OK) rc = deploy_msg_check_len(s->apps[i].driver, DEPLOY_URL_MAX, "driver");
-    }
-    for (uint32_t i = 0; rc == KILN_OK && i < s->nexecs; i++) {
-        rc = deploy_msg_check_len(s->execs[i].app_id, DEPLOY_ID_MAX, "app id");
-        if (rc == KILN_OK)
-            rc = deploy_msg_check_len(s->execs[i].worker_id, DEPLOY_ID_MAX, "worker id");
-    }
-    if (rc != KILN_OK) return rc;
-    net_writer w;
-    net_writer_init(&w, b);
-    net_put_str(&w, s->url);
-    net_put_u32(&w, s->nworkers);
-    for (uint32_t i = 0; i < s->nworkers; i++) {
-        const deploy_worker_status *ws = &s->workers[i];
-        net_put_str(&w, ws->id);
-        offer_put(&w, &ws->offer);
-        net_put_u8(&w, ws->state == DEPLOY_WORKER_ALIVE ? STATE_ALIVE : STATE_DEAD);
-        net_put_u64(&w, ws->heartbeat_age_ms);
-    }
-    net_put_u32(&w, s->napps);
-    for (uint32_t i = 0; i < s->napps; i++) {
-        const deploy_app_status *a = &s->apps[i];
-        net_put_str(&w, a->id);
-        net_put_str(&w, a->name);
-        net_put_u8(&w, a->state);
-        net_put_u32(&w, a->cores);
-        net_put_u64(&w, a->executor_memory);
-        net_put_str(&w, a->driver);
-    }
-    net_put_u32(&w, s->nexecs);
-    for (uint32_t i = 0; i < s->nexecs; i++) {
-        const deploy_exec_status *e = &s->execs[i];
-        net_put_str(&w, e->app_id);
-        net_put_u32(&w, e->executor);
-        net_put_str(&w, e->worker_id);
-        net_put_u32(&w, e->cores);
-        net_put_u64(&w, e->memory);
-        net_put_u8(&w, e->state);
-    }
-    return net_writer_finish(&w);
-}
-
-/* Reads one worker of a STATUS_REPLY. */
-static int worker_get(net_reader *r, const char *what, deploy_worker_status *ws)
-{
-    net_get_str(r, ws->id, sizeof ws->id, "worker_id");
-    offer_get(r, &ws->offer);
-    uint8_t state = net_get_u8(r, "state");
-    ws->heartbeat_age_ms = net_get_u64(r, "heartbeat_age_ms");
-    if (r->err != KILN_OK) return r->err;
-    if (state != STATE_ALIVE && state != STATE_DEAD)
-        return kiln_set_error(KILN_ECORRUPT, "%s: field state %u is neither ALIVE (1) nor DEAD (2)",
-                              what, state);
-    ws->state = state == STATE_ALIVE ? DEPLOY_WORKER_ALIVE : DEPLOY_WORKER_DEAD;
-    return offer_meaning(&ws->offer, what);
-}
-
-/* A claimed count that must fit in the bytes left, at min bytes each. */
-static int count_fits(net_reader *r, const char *what, const char *field, uint32_t n, size_t min)
-{
-    if (r->err != KILN_OK) return r->err;
-    if (n <= (r->len - r->off) / min) return KILN_OK;
-    return kiln_set_error(KILN_ECORRUPT, "%s: field %s %u does not fit in %zu bytes", what, field,
-                          n, r->len - r->off);
-}
-
-/* The applications of a STATUS_REPLY into s. */
-static int apps_get(net_reader *r, const char *what, deploy_status *s)
-{
-    uint32_t n = net_get_u32(r, "app_count");
-    int rc = count_fits(r, what, "app_count", n, APP_MIN_BYTES);
-    if (rc != KILN_OK) return rc;
-    if (n > 0 && (s->apps = calloc(n, sizeof *s->apps)) == NULL)
-        return kiln_set_error(KILN_ENOMEM, "out of memory for %u applications", n);
-    s->napps = n;
-    for (uint32_t i = 0; i < n && r->err == KILN_OK; i++) {
-        deploy_app_status *a = &s->apps[i];
-        net_get_str(r, a->id, sizeof a->id, "app_id");
-        net_get_str(r, a->name, sizeof a->name, "app_name");
-        a->state = net_get_u8(r, "app_state");
-        a->cores = net_get_u32(r, "app_cores");
-        a->executor_memory = net_get_u64(r, "executor_memory");
-        net_get_str(r, a->driver, sizeof a->driver, "driver");
-        if (r->err == KILN_OK && a->state != DEPLOY_APP_RUNNING && a->state != DEPLOY_APP_FINISHED)
-            return kiln_set_error(KILN_ECORRUPT, "%s: field app_state %u is neither RUNNING (1) "
-                                  "nor FINISHED (2)", what, a->state);
-    }
-    return r->err;
-}
-
-/* The executors of a STATUS_REPLY into s. */
-static int execs_get(net_reader *r, const char *what, deploy_status *s)
-{
-    uint32_t n = net_get_u32(r, "executor_count");
-    int rc = count_fits(r, what, "executor_count", n, EXEC_MIN_BYTES);
-    if (rc != KILN_OK) return rc;
-    if (n > 0 && (s->execs = calloc(n, sizeof *s->execs)) == NULL)
-        return kiln_set_error(KILN_ENOMEM, "out of memory for %u executors", n);
-    s->nexecs = n;
-    for (uint32_t i = 0; i < n && r->err == KILN_OK; i++) {
-        deploy_exec_status *e = &s->execs[i];
-        net_get_str(r, e->app_id, sizeof e->app_id, "exec_app_id");
-        e->executor = net_get_u32(r, "executor");
-        net_get_str(r, e->worker_id, sizeof e->worker_id, "exec_worker_id");
-        e->cores = net_get_u32(r, "exec_cores");
-        e->memory = net_get_u64(r, "exec_memory");
-        e->state = net_get_u8(r, "exec_state");
-        if (r->err == KILN_OK && !strcmp(deploy_exec_state_name(e->state), "UNKNOWN"))
-            return kiln_set_error(KILN_ECORRUPT, "%s: field exec_state %u is not a known state",
-                                  what, e->state);
-    }
-    return r->err;
+    int rc = status_check(s);
+    if (rc == KILN_OK) rc = status_meaning(s, KILN_EINVAL, NULL);
+    return rc == KILN_OK ? status_write(b, s) : rc;
 }
 
 int deploy_msg_status_reply_read(const net_frame *f, const char *peer, deploy_status *out)
@@ -293,22 +218,11 @@ int deploy_msg_status_reply_read(const net_frame *f, const char *peer, deploy_st
     char what[NET_HOST_MAX + 64];
     net_reader r;
     deploy_msg_reader_start(&r, f, peer, what, sizeof what);
-    deploy_status s = {0};
-    net_get_str(&r, s.url, sizeof s.url, "url");
-    uint32_t n = net_get_u32(&r, "worker_count");
-    if (r.err != KILN_OK) return r.err;
-    /* The count is the peer's claim: it must fit in the bytes that are
-     * actually there before anything is allocated for it. */
-    if (n > (r.len - r.off) / WORKER_MIN_BYTES)
-        return kiln_set_error(KILN_ECORRUPT, "%s: field worker_count %u does not fit in %zu bytes",
-                              what, n, r.len - r.off);
-    if (n > 0 && (s.workers = calloc(n, sizeof *s.workers)) == NULL)
-        return kiln_set_error(KILN_ENOMEM, "out of memory for %u workers", n);
-    s.nworkers = n;
-    for (uint32_t i = 0; rc == KILN_OK && i < n; i++) rc = worker_get(&r, what, &s.workers[i]);
-    if (rc == KILN_OK) rc = apps_get(&r, what, &s);
-    if (rc == KILN_OK) rc = execs_get(&r, what, &s);
-    if (rc == KILN_OK) rc = net_reader_end(&r);
+    deploy_status s;
+    memset(&s, 0, sizeof s);
+    status_get(&r, &s, NULL, 0);
+    rc = net_reader_end(&r);
+    if (rc == KILN_OK) rc = status_meaning(&s, KILN_ECORRUPT, what);
     if (rc != KILN_OK) {
         deploy_status_release(&s);
         return rc;

@@ -3,8 +3,9 @@
  * (docs/formats/protocol.md, "Cluster manager messages" and
  * "Applications"): the workers' (messages.c) and the applications'
  * (app_messages.c), for the files of src/deploy, the tests and the fuzz
- * target. Each message's fields are listed once, in a table its writer and
- * its reader are both generated from (deploy_int.h's DEPLOY_FIELD_*).
+ * target. Each payload's fields are listed once, in a table its writer
+ * and its reader are both generated from (net/fields.h); what the values
+ * mean is checked by hand on both sides.
  *
  * Each _write appends the payload to b (KILN_OK, KILN_EINVAL for a field out
  * of its limits, KILN_ENOMEM); each _read checks the frame's type and decodes
