@@ -19,6 +19,13 @@
  * times; each death and restart is reported (RESTARTING, then RUNNING).
  * KILL_EXECUTOR sends SIGTERM, SIGKILL 2 s later, and removes the
  * application's directory once its executors are reaped.
+ *
+ * The worker's log tells incidents from the normal course: an executor
+ * that exits with status 0 (its driver said SHUTDOWN) or is killed for
+ * KILL_EXECUTOR (its application ended) is logged at INFO ("exited after
+ * the application ended (killed by signal 15)"); one that dies, cannot
+ * start, or is killed while its application runs (the worker stops or
+ * lost its master) at WARN.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -51,6 +58,7 @@ struct wexec {
     pid_t pid;         /* > 0 while running */
     uint32_t restarts;
     bool killing;      /* SIGTERM sent; SIGKILL at kill_at */
+    bool app_ended;    /* killed for KILL_EXECUTOR: its application ended (not an incident) */
     bool sigkilled;
     int64_t kill_at;
     char dir[PATH_MAX];
@@ -91,13 +99,16 @@ static void pathf(char *out, size_t size, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Sends EXECUTOR_STATE to the master (best effort: a failed connection is
- * seen by the loop). */
-static void report(worker_execs *x, const char *app_id, uint32_t executor, uint8_t state,
-                   int32_t status, uint32_t restarts, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
-static void report(worker_execs *x, const char *app_id, uint32_t executor, uint8_t state,
-                   int32_t status, uint32_t restarts, const char *fmt, ...)
+/* Logs an executor's new state at level and sends EXECUTOR_STATE to the
+ * master (best effort: a failed connection is seen by the loop). WARN is
+ * for what an operator should look at (an executor that died, could not
+ * start, or was killed while its application runs); INFO for the normal
+ * course of an application, its end included. */
+static void report(worker_execs *x, log_level level, const char *app_id, uint32_t executor,
+                   uint8_t state, int32_t status, uint32_t restarts, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
+static void report(worker_execs *x, log_level level, const char *app_id, uint32_t executor,
+                   uint8_t state, int32_t status, uint32_t restarts, const char *fmt, ...)
 {
     deploy_exec_report r = {.executor = executor, .state = state, .exit_status = status,
                              .restarts = restarts};
@@ -106,8 +117,8 @@ static void report(worker_execs *x, const char *app_id, uint32_t executor, uint8
     va_start(ap, fmt);
     vsnprintf(r.message, sizeof r.message, fmt, ap);
     va_end(ap);
-    LOG(state == DEPLOY_EXEC_RUNNING ? LOG_INFO : LOG_WARN, "worker", "%s executor %u: %s%s%s",
-        app_id, executor, deploy_exec_state_name(state), r.message[0] ? ": " : "", r.message);
+    LOG(level, "worker", "%s executor %u: %s%s%s", app_id, executor,
+        deploy_exec_state_name(state), r.message[0] ? ": " : "", r.message);
     if (x->master_fd < 0) return;
     kiln_buf b;
     kiln_buf_init(&b);
@@ -446,13 +457,13 @@ int wexec_launch(worker_execs *x, const net_frame *f)
             kill(e->pid, SIGKILL);
             waitpid(e->pid, NULL, 0);
         }
-        report(x, e->l.app_id, e->l.executor, DEPLOY_EXEC_FAILED, 0, 0, "cannot start: %s",
-               kiln_last_error());
+        report(x, LOG_WARN, e->l.app_id, e->l.executor, DEPLOY_EXEC_FAILED, 0, 0,
+               "cannot start: %s", kiln_last_error());
         wexec_free(e);
         return KILN_OK;
     }
-    report(x, e->l.app_id, e->l.executor, DEPLOY_EXEC_RUNNING, 0, 0, "pid %d in %s", (int)e->pid,
-           e->dir);
+    report(x, LOG_INFO, e->l.app_id, e->l.executor, DEPLOY_EXEC_RUNNING, 0, 0, "pid %d in %s",
+           (int)e->pid, e->dir);
     return KILN_OK;
 }
 
@@ -477,6 +488,7 @@ int wexec_kill_app(worker_execs *x, const net_frame *f)
         wexec *e = x->e[i];
         if (strcmp(e->l.app_id, app) || e->killing) continue;
         e->killing = true;
+        e->app_ended = true;
         e->kill_at = now + KILL_GRACE_MS;
         kill(e->pid, SIGTERM);
     }
@@ -508,23 +520,33 @@ static void on_exit_status(worker_execs *x, size_t i, int st)
     char how[64];
     if (WIFSIGNALED(st)) snprintf(how, sizeof how, "killed by signal %d", WTERMSIG(st));
     else snprintf(how, sizeof how, "exited with status %d", code);
-    if (e->killing) {
-        report(x, e->l.app_id, e->l.executor, DEPLOY_EXEC_KILLED, code, e->restarts, "%s", how);
+    if (e->killing && e->app_ended) {
+        /* The application ended and its executors go with it: the normal
+         * end of every application, whether the executor had left on its
+         * own (its driver said SHUTDOWN) or our SIGTERM ended it. */
+        report(x, LOG_INFO, e->l.app_id, e->l.executor, DEPLOY_EXEC_KILLED, code, e->restarts,
+               "exited after the application ended (%s)", how);
+    } else if (e->killing) {
+        /* The worker stops or lost its master while the application runs. */
+        report(x, LOG_WARN, e->l.app_id, e->l.executor, DEPLOY_EXEC_KILLED, code, e->restarts,
+               "%s: the worker stops or lost its master", how);
     } else if (code == 0) {
-        report(x, e->l.app_id, e->l.executor, DEPLOY_EXEC_EXITED, 0, e->restarts, "%s", how);
+        /* It left on its own: its driver said SHUTDOWN. */
+        report(x, LOG_INFO, e->l.app_id, e->l.executor, DEPLOY_EXEC_EXITED, 0, e->restarts, "%s",
+               how);
     } else if ((int)e->restarts < x->max_restarts) {
         e->restarts++;
-        report(x, e->l.app_id, e->l.executor, DEPLOY_EXEC_RESTARTING, code, e->restarts,
+        report(x, LOG_WARN, e->l.app_id, e->l.executor, DEPLOY_EXEC_RESTARTING, code, e->restarts,
                "%s; restart %u of %d", how, e->restarts, x->max_restarts);
         if (spawn(x, e) == KILN_OK) {
-            report(x, e->l.app_id, e->l.executor, DEPLOY_EXEC_RUNNING, 0, e->restarts,
+            report(x, LOG_INFO, e->l.app_id, e->l.executor, DEPLOY_EXEC_RUNNING, 0, e->restarts,
                    "restarted: pid %d", (int)e->pid);
             return;
         }
-        report(x, e->l.app_id, e->l.executor, DEPLOY_EXEC_FAILED, code, e->restarts,
+        report(x, LOG_WARN, e->l.app_id, e->l.executor, DEPLOY_EXEC_FAILED, code, e->restarts,
                "cannot restart: %s", kiln_last_error());
     } else {
-        report(x, e->l.app_id, e->l.executor, DEPLOY_EXEC_FAILED, code, e->restarts,
+        report(x, LOG_WARN, e->l.app_id, e->l.executor, DEPLOY_EXEC_FAILED, code, e->restarts,
                "%s after %u restarts", how, e->restarts);
     }
     drop(x, i);
