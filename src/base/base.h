@@ -1,7 +1,8 @@
 /*
  * base/base.h - the base layer's interface for the rest of kiln: logging,
  * configuration files, size and number parsing, portable random numbers,
- * monotonic time, a child process's environment. (Values, arenas, encoding and errors are public: see
+ * monotonic time, a child process's environment. (Values, arenas, encoding
+ * and errors are public: see
  * include/kiln/value.h and include/kiln/error.h.)
  */
 #ifndef KILN_BASE_H

@@ -14,8 +14,8 @@
  *   kiln http-token [--secret-file F]   prints the bearer token of GET /json
  *
  * This file only parses arguments and reports errors; the work is in
- * src/deploy (deploy/deploy.h). Exit status: 0 success, 1 failure (message on stderr),
- * 2 bad usage.
+ * src/deploy (deploy/deploy.h). Exit status: 0 success, 1 failure (message
+ * on stderr), 2 bad usage.
  */
 #include <errno.h>
 #include <limits.h>

@@ -6,10 +6,11 @@
  * Executors are started by someone else (local_cluster.c forks them, or a
  * standalone cluster's workers do) and connect here: one connection per
  * task slot, each authenticated by the accept loop (src/net/listener.c)
- * before its first message, REGISTER_EXECUTOR, then one task at a time. The listener stays open for
- * the application's life, so executors restarted by their worker join
- * later; an accepted connection that asks for a file (FETCH_FILE, a worker
- * fetching the program) is served by the file server.
+ * before its first message, REGISTER_EXECUTOR, then one task at a time.
+ * The listener stays open for the application's life, so executors
+ * restarted by their worker join later; an accepted connection that asks
+ * for a file (FETCH_FILE, a worker fetching the program) is served by the
+ * file server.
  *
  * An executor that closes a connection or is silent past
  * kiln.network.timeout is lost: all its slots are dropped (the others'

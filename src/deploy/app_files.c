@@ -28,7 +28,7 @@
 
 struct app_files {
     uint32_t n;            /* entries, the executable first */
-    deploy_file *entries; /* entries[0] is the executable, named "exe" */
+    deploy_file *entries;  /* entries[0] is the executable, named "exe" */
     char **paths;          /* where each is read from */
 };
 

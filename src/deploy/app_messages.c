@@ -178,17 +178,6 @@ static int desc_meaning(const deploy_app_desc *d, int code, const char *what)
     return bad ? deploy_msg_bad(code, what, "%s", bad) : KILN_OK;
 }
 
-/* Reads a desc of what the reader holds (after desc_get): its meaning, and
- * the executable's name. On failure nothing is left allocated in *d. */
-static int desc_finish(net_reader *r, deploy_app_desc *d, const char *what)
-{
-    int rc = net_reader_end(r);
-    if (rc == KILN_OK) rc = desc_meaning(d, KILN_ECORRUPT, what);
-    if (rc == KILN_OK) snprintf(d->exe.name, sizeof d->exe.name, "exe");
-    else deploy_app_desc_release(d);
-    return rc;
-}
-
 /* Ids that name directories on workers. */
 static int id_check(const char *id, int code, const char *what, const char *field)
 {
@@ -238,22 +227,22 @@ int deploy_msg_register_app_read(const net_frame *f, const char *peer, deploy_ap
     deploy_app_register got;
     memset(&got, 0, sizeof got);
     register_app_get(&r, &got, NULL, 0);
-    rc = desc_finish(&r, &got.desc, what);
-    if (!rc) rc = cores_check(got.total_cores, true, KILN_ECORRUPT, what, "total_cores");
-    if (!rc) rc = cores_check(got.executor_cores, true, KILN_ECORRUPT, what, "executor_cores");
+    rc = net_reader_end(&r);
+    if (!rc) rc = register_app_meaning(&got, KILN_ECORRUPT, what);
     if (rc) {
         deploy_app_desc_release(&got.desc);
         return rc;
     }
+    snprintf(got.desc.exe.name, sizeof got.desc.exe.name, "exe"); /* not on the wire */
     *out = got;
     return KILN_OK;
 }
 
 static int launch_meaning(const deploy_launch *l, int code, const char *what)
 {
-    int rc = id_check(l->app_id, code, what, "app_id");
+    int rc = desc_meaning(&l->desc, code, what);
+    if (!rc) rc = id_check(l->app_id, code, what, "app_id");
     if (!rc) rc = cores_check(l->cores, false, code, what, "cores");
-    if (!rc) rc = desc_meaning(&l->desc, code, what);
     return rc;
 }
 
@@ -273,13 +262,13 @@ int deploy_msg_launch_read(const net_frame *f, const char *peer, deploy_launch *
     deploy_launch got;
     memset(&got, 0, sizeof got);
     launch_get(&r, &got, NULL, 0);
-    rc = desc_finish(&r, &got.desc, what);
-    if (!rc) rc = id_check(got.app_id, KILN_ECORRUPT, what, "app_id");
-    if (!rc) rc = cores_check(got.cores, false, KILN_ECORRUPT, what, "cores");
+    rc = net_reader_end(&r);
+    if (!rc) rc = launch_meaning(&got, KILN_ECORRUPT, what);
     if (rc) {
         deploy_app_desc_release(&got.desc);
         return rc;
     }
+    snprintf(got.desc.exe.name, sizeof got.desc.exe.name, "exe"); /* not on the wire */
     *out = got;
     return KILN_OK;
 }

@@ -137,7 +137,8 @@ static int status_meaning(const deploy_status *s, int code, const char *what)
                                 s->apps[i].state);
     for (uint32_t i = 0; rc == KILN_OK && i < s->nexecs; i++)
         if (!strcmp(deploy_exec_state_name(s->execs[i].state), "UNKNOWN"))
-            rc = deploy_msg_bad(code, what, "exec_state %u is not a known state", s->execs[i].state);
+            rc = deploy_msg_bad(code, what, "exec_state %u is not a known state",
+                                s->execs[i].state);
     return rc;
 }
 

@@ -130,7 +130,7 @@ static int request_status(int fd, const char *peer, int timeout_ms, deploy_statu
 }
 
 int deploy_status_fetch(const net_url *url, const char *secret_spec, int timeout_ms,
-                         deploy_status *out)
+                        deploy_status *out)
 {
     uint8_t *secret;
     size_t slen;

@@ -54,7 +54,7 @@
 extern char **environ;
 
 struct wexec {
-    deploy_launch l;  /* owns its desc */
+    deploy_launch l;   /* owns its desc */
     pid_t pid;         /* > 0 while running */
     uint32_t restarts;
     bool killing;      /* SIGTERM sent; SIGKILL at kill_at */
@@ -111,7 +111,7 @@ static void report(worker_execs *x, log_level level, const char *app_id, uint32_
                    uint8_t state, int32_t status, uint32_t restarts, const char *fmt, ...)
 {
     deploy_exec_report r = {.executor = executor, .state = state, .exit_status = status,
-                             .restarts = restarts};
+                            .restarts = restarts};
     snprintf(r.app_id, sizeof r.app_id, "%s", app_id);
     va_list ap;
     va_start(ap, fmt);

@@ -79,9 +79,10 @@ static void *conn_main(void *arg)
     const net_listener_opts *o = &l->o;
     int rc = KILN_OK;
     if (o->secret) {
-        if (o->tls) rc = net_tls_server(j->fd, o->secret, o->secret_len, o->handshake_timeout_ms, j->peer);
+        int ms = o->handshake_timeout_ms;
+        if (o->tls) rc = net_tls_server(j->fd, o->secret, o->secret_len, ms, j->peer);
         if (rc == KILN_OK)
-            rc = net_auth_server(j->fd, o->secret, o->secret_len, o->handshake_timeout_ms, j->peer);
+            rc = net_auth_server(j->fd, o->secret, o->secret_len, ms, j->peer);
     }
     if (rc == KILN_OK) {
         l->fn(l->arg, j->fd, j->peer);
@@ -107,7 +108,8 @@ static void dispatch(net_listener *l, int fd, const char *addr)
     l->handlers++;
     pthread_mutex_unlock(&l->lock);
     if (!j || thread_detached(conn_main, j) != KILN_OK) {
-        LOG(LOG_WARN, l->o.component, "dropped a connection from %s: cannot start its thread", addr);
+        LOG(LOG_WARN, l->o.component, "dropped a connection from %s: cannot start its thread",
+            addr);
         net_close(fd);
         free(j);
         handler_done(l);
@@ -118,8 +120,8 @@ static void *accept_main(void *arg)
 {
     net_listener *l = arg;
     while (!l->stopping) {
-        int rc = net_wait(l->lfd, POLLIN, net_deadline(ACCEPT_POLL_MS), "waiting for a connection on",
-                          "the listening socket");
+        int rc = net_wait(l->lfd, POLLIN, net_deadline(ACCEPT_POLL_MS),
+                          "waiting for a connection on", "the listening socket");
         if (rc != KILN_OK) continue; /* timed out: look at the stop flag */
         int fd;
         char addr[NET_HOST_MAX + 16];

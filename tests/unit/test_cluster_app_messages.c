@@ -230,8 +230,8 @@ static void registered_app_round_trips(void **state)
 static void exec_report_round_trips(void **state)
 {
     deploy_exec_report in = {.executor = 1, .state = DEPLOY_EXEC_RESTARTING, .exit_status = -9,
-                              .restarts = 2},
-                        out;
+                             .restarts = 2},
+                       out;
     strcpy(in.app_id, "app-1");
     strcpy(in.message, "killed by signal 9; restart 2 of 3");
     kiln_buf b;

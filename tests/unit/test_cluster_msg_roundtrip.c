@@ -58,8 +58,8 @@ static void str_from(char *out, size_t size, size_t min, size_t max, const char 
     out[n] = '\0';
 }
 
-static const char ANY[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .:/_-\"\\\t\n"
-                          "\xc3\xa9\xe2\x82\xac\x7f\x01";
+static const char ANY[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                          " .:/_-\"\\\t\n\xc3\xa9\xe2\x82\xac\x7f\x01";
 static const char ID[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
 static const char HEX[] = "0123456789abcdef";
 
@@ -544,7 +544,8 @@ static void task_messages(void **state)
                        .lineage = lineage.data, .lineage_len = lineage.len,
                        .action = action.data, .action_len = action.len,
                        .wire = wire.data, .wire_len = wire.len,
-                       .first_broadcast = 1 + below(1000), .nbroadcasts = below((uint32_t)bc.len + 1),
+                       .first_broadcast = 1 + below(1000),
+                       .nbroadcasts = below((uint32_t)bc.len + 1),
                        .broadcasts = bc.data, .broadcasts_len = bc.len,
                        .locations = locs.data, .locations_len = locs.len},
                  out;
@@ -578,7 +579,8 @@ static void task_messages(void **state)
         assert_int_equal(out.nbroadcasts, in.nbroadcasts);
         same_span(in.broadcasts, in.broadcasts_len, out.broadcasts, out.broadcasts_len);
         same_span(in.locations, in.locations_len, out.locations, out.locations_len);
-        for (int k = 0; k < 3; k++) KT_RC(KILN_ECORRUPT, task_msg_read(got.data, below((uint32_t)got.len), &out));
+        for (int k = 0; k < 3; k++)
+            KT_RC(KILN_ECORRUPT, task_msg_read(got.data, below((uint32_t)got.len), &out));
         KT_OK(kiln_buf_append(&got, "x", 1));
         KT_RC(KILN_ECORRUPT, task_msg_read(got.data, got.len, &out));
 

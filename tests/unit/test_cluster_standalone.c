@@ -99,7 +99,7 @@ static void start_master(void)
         close(p[0]);
         FILE *announce = fdopen(p[1], "w");
         deploy_master_opts o = {.host = "127.0.0.1", .secret_spec = secret_spec,
-                                 .network_timeout_ms = 5000, .announce = announce};
+                                .network_timeout_ms = 5000, .announce = announce};
         exit(deploy_master_run(&o) == KILN_OK ? 0 : 1); /* exit: LSan checks the master */
     }
     close(p[1]);
@@ -119,9 +119,9 @@ static void start_worker(void)
     assert_true(worker_pid >= 0);
     if (worker_pid == 0) {
         deploy_worker_opts o = {.master = master_url, .host = "127.0.0.1", .cores = 2,
-                                 .memory = 2ull << 30, .work_dir = work,
-                                 .secret_spec = secret_spec, .heartbeat_ms = 200,
-                                 .max_attempts = 5, .max_restarts = 3};
+                                .memory = 2ull << 30, .work_dir = work,
+                                .secret_spec = secret_spec, .heartbeat_ms = 200,
+                                .max_attempts = 5, .max_restarts = 3};
         exit(deploy_worker_run(&o) == KILN_OK ? 0 : 1); /* and the worker */
     }
     for (int i = 0; i < 100; i++) {
