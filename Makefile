@@ -35,7 +35,7 @@ FUZZ_LIB_TARGETS = ml_number ml_text ml_model cluster_msgs
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc
 FUZZ_LIBS = -lz -lbz2 -lzstd -llz4 -lxxhash -lssl -lcrypto -larchive -lm -lpthread
 FUZZ_LIB_SOURCES = $(wildcard src/base/*.c src/io/*.c src/shuffle/*.c src/engine/*.c src/ui/*.c \
-	src/ml/*.c src/net/*.c src/cluster/*.c src/session/*.c)
+	src/ml/*.c src/net/*.c src/cluster/*.c src/deploy/*.c src/session/*.c)
 fuzz: build-fuzz/libkiln-fuzz.a
 	@for t in $(FUZZ_TARGETS); do \
 		clang $(FUZZ_FLAGS) tests/fuzz/fuzz_$$t.c src/base/*.c src/io/*.c src/shuffle/block.c src/net/*.c \

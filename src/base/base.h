@@ -1,8 +1,9 @@
 /*
  * base/base.h - the base layer's interface for the rest of kiln: logging,
  * configuration files, size and number parsing, portable random numbers,
- * monotonic time. (The configuration object, its layers and the table of
- * known keys are in base/conf.h.) (Values, arenas, encoding and errors are public: see
+ * monotonic time, a child process's environment. (The configuration
+ * object, its layers and the table of known keys are in base/conf.h.)
+ * (Values, arenas, encoding and errors are public: see
  * include/kiln/value.h and include/kiln/error.h.)
  */
 #ifndef KILN_BASE_H
@@ -93,5 +94,12 @@ void val_vec_release(val_vec *vv);
 /* Decodes the values encoded back to back in p[0..n) onto vv (their parts
  * in a). KILN_ECORRUPT at a bad one, KILN_ENOMEM. */
 int values_decode_all(kiln_arena *a, const uint8_t *p, size_t n, val_vec *vv);
+
+/* ---- Processes (env.c) */
+/* This process's environment minus the variables whose names start with
+ * prefix, plus extra ("NAME=value" strings), for execve. Returns an owned
+ * array of borrowed strings (free the array only), NULL when out of
+ * memory. */
+char **env_without(const char *prefix, const char *const *extra, int nextra);
 
 #endif

@@ -16,8 +16,8 @@
  *   kiln --version              "kiln 0.1.0" (KILN_VERSION)
  *
  * This file only parses arguments and reports errors; the work is in
- * src/cluster. Exit status: 0 success, 1 failure (message on stderr),
- * 2 bad usage.
+ * src/deploy (deploy/deploy.h). Exit status: 0 success, 1 failure (message
+ * on stderr), 2 bad usage.
  */
 #include <errno.h>
 #include <limits.h>
@@ -28,7 +28,7 @@
 
 #include "base/base.h"
 #include "cli/conf_verb.h"
-#include "cluster/manager.h"
+#include "deploy/deploy.h"
 
 #define DEFAULT_PORT 7077
 #define DEFAULT_HTTP_PORT 8080
@@ -267,7 +267,7 @@ static int cmd_master(int argc, char **argv)
     int rc = parse_opts(argc, argv, "--host --port --http-port --secret-file --network-timeout-ms",
                         false, &o);
     if (rc) return rc == PARSE_DONE ? 0 : rc;
-    cluster_master_opts mo = {.host = o.host, .announce = stdout};
+    deploy_master_opts mo = {.host = o.host, .announce = stdout};
     if (int_opt(o.port, "--port", DEFAULT_PORT, 0, 65535, &mo.port) ||
         int_opt(o.http_port, "--http-port", DEFAULT_HTTP_PORT, 0, 65535, &mo.http_port) ||
         int_opt(o.network_timeout, "--network-timeout-ms", DEFAULT_NETWORK_TIMEOUT_MS, 1,
@@ -276,7 +276,7 @@ static int cmd_master(int argc, char **argv)
     char spec[4200];
     if ((mo.secret_spec = secret_spec(&o, "master", spec, sizeof spec)) == NULL) return 1;
     default_log_level();
-    return cluster_master_run(&mo) == KILN_OK ? 0 : fail("master");
+    return deploy_master_run(&mo) == KILN_OK ? 0 : fail("master");
 }
 
 /* Spark's default worker memory: all of it but 1 GiB, at least 1 GiB. */
@@ -287,11 +287,11 @@ static uint64_t default_memory(void)
     return total > (2ull << 30) ? total - (1ull << 30) : 1ull << 30;
 }
 
-static int worker_sizes(const opts *o, cluster_worker_opts *wo)
+static int worker_sizes(const opts *o, deploy_worker_opts *wo)
 {
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int cores;
-    if (int_opt(o->cores, "--cores", ncpu > 0 ? (int)ncpu : 1, 1, (int)CLUSTER_MAX_CORES, &cores))
+    if (int_opt(o->cores, "--cores", ncpu > 0 ? (int)ncpu : 1, 1, (int)DEPLOY_MAX_CORES, &cores))
         return -1;
     wo->cores = (uint32_t)cores;
     wo->memory = default_memory();
@@ -313,7 +313,7 @@ static int cmd_worker(int argc, char **argv)
                         true, &o);
     if (rc) return rc == PARSE_DONE ? 0 : rc;
     if (o.positional == NULL) return usage("worker needs the master's URL (kiln://HOST:PORT)", "");
-    cluster_worker_opts wo = {.host = o.host, .work_dir = o.work_dir ? o.work_dir : "work"};
+    deploy_worker_opts wo = {.host = o.host, .work_dir = o.work_dir ? o.work_dir : "work"};
     if (net_url_parse(o.positional, &wo.master) != KILN_OK) return fail("worker");
     if (worker_sizes(&o, &wo) ||
         int_opt(o.heartbeat, "--heartbeat-ms", DEFAULT_HEARTBEAT_MS, 1, INT32_MAX,
@@ -326,7 +326,7 @@ static int cmd_worker(int argc, char **argv)
     char spec[4200];
     if ((wo.secret_spec = secret_spec(&o, "worker", spec, sizeof spec)) == NULL) return 1;
     default_log_level();
-    return cluster_worker_run(&wo) == KILN_OK ? 0 : fail("worker");
+    return deploy_worker_run(&wo) == KILN_OK ? 0 : fail("worker");
 }
 
 static int cmd_status(int argc, char **argv)
@@ -343,14 +343,14 @@ static int cmd_status(int argc, char **argv)
     char spec[4200];
     const char *secret = secret_spec(&o, "status", spec, sizeof spec);
     if (secret == NULL) return 1;
-    cluster_status s = {0};
+    deploy_status s = {0};
     kiln_buf json;
     kiln_buf_init(&json);
-    rc = cluster_status_fetch(&url, secret, timeout, &s);
-    if (rc == KILN_OK) rc = cluster_status_json(&s, &json);
+    rc = deploy_status_fetch(&url, secret, timeout, &s);
+    if (rc == KILN_OK) rc = deploy_status_json(&s, &json);
     if (rc == KILN_OK) fwrite(json.data, 1, json.len, stdout);
     kiln_buf_release(&json);
-    cluster_status_release(&s);
+    deploy_status_release(&s);
     return rc == KILN_OK ? 0 : fail("status");
 }
 
@@ -443,7 +443,7 @@ static int submit_opt(int argc, char **argv, int *i, kiln_buf *conf, const char 
         int64_t x;
         int bad = submit_keys[k].kind == 's' ? parse_size(v, &x) != KILN_OK || x <= 0
                                              : parse_int64(v, &x) != KILN_OK || x < 1 ||
-                                                   x > (int64_t)CLUSTER_MAX_CORES;
+                                                   x > (int64_t)DEPLOY_MAX_CORES;
         if (bad) {
             fprintf(stderr, "kiln submit: %s '%s' is not a %s\n", name, v,
                     submit_keys[k].kind == 's' ? "size (512m, 4g, ...)" : "number of cores");
@@ -520,7 +520,7 @@ static int cmd_http_token(int argc, char **argv)
     uint8_t *k;
     size_t klen;
     if (net_secret_load(secret, &k, &klen) != KILN_OK) return fail("http-token");
-    rc = cluster_http_token(k, klen, token);
+    rc = deploy_http_token(k, klen, token);
     net_secret_free(k, klen);
     if (rc != KILN_OK) return fail("http-token");
     printf("%s\n", token);

@@ -4,15 +4,16 @@
  * tasks, and the partitions it has cached to tasks that read them; drops an
  * unpersisted RDD's partitions when the driver says so.
  *
- * One listening socket, one accept thread, one thread per connection. A
- * connection must pass the HMAC handshake (src/net/auth.c) before its first
- * request; then each FETCH_BLOCK (shuffle, map, reduce) is answered with
- * BLOCK_DATA, whose payload is the segment's bytes as written, copied from
- * the data file to the socket by the kernel (sendfile; read and encrypted
- * when the application runs TLS), or with ERROR when
- * the output is not held here. Requests come one at a time per connection,
- * so a fetcher keeps a connection and reuses it. FETCH_CACHED (rdd,
- * partition) is answered with the partition's values encoded back to back;
+ * One listening socket served by the accept loop of src/net/listener.c:
+ * one thread per connection, which passes the handshake (TLS when the
+ * application runs it, then HMAC) before its first request. Then each
+ * FETCH_BLOCK (shuffle, map, reduce) is answered with BLOCK_DATA, whose
+ * payload is the segment's bytes as written, copied from the data file to
+ * the socket by the kernel (sendfile; read and encrypted when the
+ * application runs TLS), or with ERROR when the output is not held here.
+ * Requests come one at a time per connection, so a fetcher keeps a
+ * connection and reuses it. FETCH_CACHED (rdd, partition) is answered with
+ * the partition's values encoded back to back;
  * REMOVE_RDD (rdd) drops its partitions and is echoed once done.
  */
 #define _GNU_SOURCE
@@ -28,25 +29,17 @@
 #include <unistd.h>
 
 #include "cluster/blocks.h"
-#include "cluster/manager.h"
 
-enum { AUTH_TIMEOUT_MS = 10000, SEND_TIMEOUT_MS = 120000, ACCEPT_POLL_MS = 200 };
+enum { AUTH_TIMEOUT_MS = 10000, SEND_TIMEOUT_MS = 120000 };
 
 struct block_server {
     kiln_context *ctx; /* its shuffle store and block store */
     uint8_t secret[NET_SECRET_MAX];
     size_t secret_len;
-    bool tls;
     int lfd;
+    net_listener *listener; /* its accept loop (src/net/listener.c) */
     _Atomic bool stopping;
-    pthread_t thread;
 };
-
-typedef struct conn_arg {
-    block_server *bs;
-    int fd;
-    char peer[64];
-} conn_arg;
 
 /* Sends len bytes of the file at path from start as the payload of one
  * BLOCK_DATA frame (sendfile on a plain connection). */
@@ -115,44 +108,19 @@ static int serve_one(block_server *bs, int fd, const net_frame *f, const char *p
     return rc == KILN_OK ? send_segment(fd, path, start, len, peer) : send_error(fd, rc, peer);
 }
 
-static void *conn_main(void *arg)
+/* A connection the listener has authenticated: requests until it closes. */
+static void on_connection(void *arg, int fd, const char *peer)
 {
-    conn_arg *c = arg;
-    block_server *bs = c->bs;
-    int rc = bs->tls ? net_tls_server(c->fd, bs->secret, bs->secret_len, AUTH_TIMEOUT_MS, c->peer)
-                     : KILN_OK;
-    if (rc == KILN_OK) rc = net_auth_server(c->fd, bs->secret, bs->secret_len, AUTH_TIMEOUT_MS, c->peer);
-    if (rc) LOG(LOG_WARN, "blocks", "refused a connection from %s: %s", c->peer, kiln_last_error());
+    block_server *bs = arg;
+    int rc = KILN_OK;
     while (rc == KILN_OK && !bs->stopping) {
         net_frame f = {0};
         /* A fetcher may keep an idle connection for the whole application. */
-        if ((rc = net_recv_frame(c->fd, 64, -1, c->peer, &f))) break;
-        rc = serve_one(bs, c->fd, &f, c->peer);
+        if ((rc = net_recv_frame(fd, 64, -1, peer, &f))) break;
+        rc = serve_one(bs, fd, &f, peer);
         net_frame_release(&f);
     }
-    net_close(c->fd);
-    free(c);
-    return NULL;
-}
-
-static void *accept_main(void *arg)
-{
-    block_server *bs = arg;
-    while (!bs->stopping) {
-        int fd;
-        char peer[48];
-        if (net_accept(bs->lfd, ACCEPT_POLL_MS, &fd, peer, sizeof peer)) continue;
-        conn_arg *c = malloc(sizeof *c);
-        if (c) {
-            *c = (conn_arg){.bs = bs, .fd = fd};
-            snprintf(c->peer, sizeof c->peer, "fetcher %s", peer);
-        }
-        if (!c || cluster_thread_detached(conn_main, c)) {
-            net_close(fd);
-            free(c);
-        }
-    }
-    return NULL;
+    net_close(fd);
 }
 
 int block_server_start(kiln_context *ctx, const char *host, const uint8_t *secret, size_t len,
@@ -162,14 +130,14 @@ int block_server_start(kiln_context *ctx, const char *host, const uint8_t *secre
     block_server *bs = calloc(1, sizeof *bs);
     if (!bs) return kiln_set_error(KILN_ENOMEM, "out of memory");
     bs->ctx = ctx;
-    bs->tls = tls;
     memcpy(bs->secret, secret, len);
     bs->secret_len = len;
+    net_listener_opts lo = {.secret = bs->secret, .secret_len = len, .tls = tls,
+                            .handshake_timeout_ms = AUTH_TIMEOUT_MS, .component = "blocks",
+                            .peer_prefix = "fetcher"};
     int rc = net_listen(host, 0, 64, &bs->lfd, port);
-    if (rc == KILN_OK && pthread_create(&bs->thread, NULL, accept_main, bs)) {
+    if (rc == KILN_OK && (rc = net_listener_start(bs->lfd, &lo, on_connection, bs, &bs->listener)))
         net_close(bs->lfd);
-        rc = kiln_set_error(KILN_ENOMEM, "block server: cannot start a thread");
-    }
     if (rc) {
         memset(bs->secret, 0, sizeof bs->secret);
         free(bs);
@@ -183,9 +151,10 @@ void block_server_stop(block_server *bs)
 {
     if (!bs) return;
     bs->stopping = true;
-    pthread_join(bs->thread, NULL);
+    net_listener_stop(bs->listener);
     net_close(bs->lfd);
-    /* Connection threads still serving hold bs: the process exits next, so
-     * bs is left to it rather than freed under them. */
+    /* Connection threads still serving hold bs and its listener: the
+     * process exits next, so both are left to it rather than freed under
+     * them. */
     memset(bs->secret, 0, sizeof bs->secret);
 }

@@ -1,49 +1,58 @@
 /*
  * cluster/cluster_msg.c - the payloads of LAUNCH_TASK and TASK_RESULT
- * (docs/formats/protocol.md, "Executors").
+ * (docs/formats/protocol.md, "Executors"). Each payload's fields are
+ * listed once below (net/fields.h); the writer and the reader are
+ * generated from that list, so a field cannot be written one way and read
+ * another. Byte fields are borrowed from the payload when read.
  */
 #include <string.h>
 
 #include "cluster/cluster.h"
+#include "net/fields.h"
 #include "net/net.h"
 
 #define MAX_LINEAGE (256u << 20)
 
+#define TASK_FIELDS(X)                                                                     \
+    X(U32, job, "job", 0, _)                                                               \
+    X(U32, stage, "stage", 0, _)                                                           \
+    X(U32, partition, "partition", 0, _)                                                   \
+    X(U32, attempt, "attempt", 0, _)                                                       \
+    X(I32, dep, "shuffle", 0, _)                                                           \
+    X(BYTES, lineage, "lineage", MAX_LINEAGE, _)                                           \
+    X(BYTES, action, "action", 64, _)                                                      \
+    X(BYTES, wire, "action argument", MAX_LINEAGE, _)                                      \
+    X(U32, first_broadcast, "first broadcast", 0, _)                                       \
+    X(U32, nbroadcasts, "broadcast count", 0, _)                                           \
+    X(BYTES, broadcasts, "broadcasts", MAX_LINEAGE, _)                                     \
+    X(BYTES, locations, "shuffle locations", MAX_LINEAGE, _)
+NET_CODEC(task, task_msg, TASK_FIELDS)
+
+#define RESULT_FIELDS(X)                                                                   \
+    X(U8, status, "status", 0, _)                                                          \
+    X(I32, rc, "code", 0, _)                                                               \
+    X(STRBUF, error, "error", 0, _)                                                        \
+    X(I32, fetch_shuffle, "fetch shuffle", 0, _)                                           \
+    X(I32, fetch_map, "fetch map", 0, _)                                                   \
+    X(U8, final, "final", 0, _)                                                            \
+    X(BYTES, records, "records", SIZE_MAX, _)                                              \
+    X(U32, naccs, "accumulator count", 0, _)                                               \
+    X(BYTES, accs, "accumulators", SIZE_MAX, _)                                            \
+    X(U64, fetch_bytes, "fetched bytes", 0, _)                                             \
+    X(U64, fetch_us, "fetch time", 0, _)                                                   \
+    X(BYTES, cached, "cached partitions", 1u << 24, _)
+NET_CODEC(result, result_msg, RESULT_FIELDS)
+
 int task_msg_write(kiln_buf *b, const task_msg *m)
 {
-    net_writer w;
-    net_writer_init(&w, b);
-    net_put_u32(&w, m->job);
-    net_put_u32(&w, m->stage);
-    net_put_u32(&w, m->partition);
-    net_put_u32(&w, m->attempt);
-    net_put_u32(&w, (uint32_t)m->dep);
-    net_put_bytes(&w, m->lineage, m->lineage_len);
-    net_put_bytes(&w, m->action, m->action_len);
-    net_put_bytes(&w, m->wire, m->wire_len);
-    net_put_u32(&w, m->first_broadcast);
-    net_put_u32(&w, m->nbroadcasts);
-    net_put_bytes(&w, m->broadcasts, m->broadcasts_len);
-    net_put_bytes(&w, m->locations, m->locations_len);
-    return net_writer_finish(&w);
+    return task_write(b, m);
 }
 
 int task_msg_read(const uint8_t *p, size_t n, task_msg *m)
 {
     net_reader r;
     net_reader_init(&r, p, n, "LAUNCH_TASK");
-    m->job = net_get_u32(&r, "job");
-    m->stage = net_get_u32(&r, "stage");
-    m->partition = net_get_u32(&r, "partition");
-    m->attempt = net_get_u32(&r, "attempt");
-    m->dep = (int32_t)net_get_u32(&r, "shuffle");
-    m->lineage = net_get_bytes(&r, MAX_LINEAGE, &m->lineage_len, "lineage");
-    m->action = net_get_bytes(&r, 64, &m->action_len, "action");
-    m->wire = net_get_bytes(&r, MAX_LINEAGE, &m->wire_len, "action argument");
-    m->first_broadcast = net_get_u32(&r, "first broadcast");
-    m->nbroadcasts = net_get_u32(&r, "broadcast count");
-    m->broadcasts = net_get_bytes(&r, MAX_LINEAGE, &m->broadcasts_len, "broadcasts");
-    m->locations = net_get_bytes(&r, MAX_LINEAGE, &m->locations_len, "shuffle locations");
+    task_get(&r, m, NULL, 0);
     int rc = net_reader_end(&r);
     if (rc == KILN_OK && (m->nbroadcasts > m->broadcasts_len || m->first_broadcast < 1))
         rc = kiln_set_error(KILN_ECORRUPT, "LAUNCH_TASK: %u broadcast values in %zu bytes",
@@ -55,40 +64,15 @@ int task_msg_read(const uint8_t *p, size_t n, task_msg *m)
 
 int result_msg_write(kiln_buf *b, const result_msg *m)
 {
-    net_writer w;
-    net_writer_init(&w, b);
-    net_put_u8(&w, m->status);
-    net_put_u32(&w, (uint32_t)m->rc);
-    net_put_str(&w, m->error ? m->error : "");
-    net_put_u32(&w, (uint32_t)m->fetch_shuffle);
-    net_put_u32(&w, (uint32_t)m->fetch_map);
-    net_put_u8(&w, m->final);
-    net_put_bytes(&w, m->records, m->records_len);
-    net_put_u32(&w, m->naccs);
-    net_put_bytes(&w, m->accs, m->accs_len);
-    net_put_u64(&w, m->fetch_bytes);
-    net_put_u64(&w, m->fetch_us);
-    net_put_bytes(&w, m->cached, m->cached_len);
-    return net_writer_finish(&w);
+    return result_write(b, m);
 }
 
+/* error is copied into errbuf (size bytes). */
 int result_msg_read(const uint8_t *p, size_t n, result_msg *m, char *errbuf, size_t size)
 {
     net_reader r;
     net_reader_init(&r, p, n, "TASK_RESULT");
-    m->status = net_get_u8(&r, "status");
-    m->rc = (int32_t)net_get_u32(&r, "code");
-    net_get_str(&r, errbuf, size, "error");
-    m->error = errbuf;
-    m->fetch_shuffle = (int32_t)net_get_u32(&r, "fetch shuffle");
-    m->fetch_map = (int32_t)net_get_u32(&r, "fetch map");
-    m->final = net_get_u8(&r, "final");
-    m->records = net_get_bytes(&r, SIZE_MAX, &m->records_len, "records");
-    m->naccs = net_get_u32(&r, "accumulator count");
-    m->accs = net_get_bytes(&r, SIZE_MAX, &m->accs_len, "accumulators");
-    m->fetch_bytes = net_get_u64(&r, "fetched bytes");
-    m->fetch_us = net_get_u64(&r, "fetch time");
-    m->cached = net_get_bytes(&r, 1u << 24, &m->cached_len, "cached partitions");
+    result_get(&r, m, errbuf, size);
     int rc = net_reader_end(&r);
     if (rc == KILN_OK && m->cached_len % 8)
         rc = kiln_set_error(KILN_ECORRUPT, "TASK_RESULT: cached partitions of %zu bytes", m->cached_len);

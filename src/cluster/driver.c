@@ -5,11 +5,12 @@
  *
  * Executors are started by someone else (local_cluster.c forks them, or a
  * standalone cluster's workers do) and connect here: one connection per
- * task slot, each authenticated (src/net/auth.c) before its first message,
- * REGISTER_EXECUTOR, then one task at a time. The listener stays open for
- * the application's life, so executors restarted by their worker join
- * later; an accepted connection that asks for a file (FETCH_FILE, a worker
- * fetching the program) is served by the file server.
+ * task slot, each authenticated by the accept loop (src/net/listener.c)
+ * before its first message, REGISTER_EXECUTOR, then one task at a time.
+ * The listener stays open for the application's life, so executors
+ * restarted by their worker join later; an accepted connection that asks
+ * for a file (FETCH_FILE, a worker fetching the program) is served by the
+ * file server.
  *
  * An executor that closes a connection or is silent past
  * kiln.network.timeout is lost: all its slots are dropped (the others'
@@ -29,18 +30,10 @@
 #include "cluster/blocks.h"
 #include "cluster/driver.h"
 #include "base/fnref.h"
-#include "cluster/manager.h"
 
-enum { AUTH_TIMEOUT_MS = 10000, ACCEPT_POLL_MS = 200, MAX_TASK_FRAME = 1u << 30,
-       MAX_SLOTS = 1 << 16 };
+enum { AUTH_TIMEOUT_MS = 10000, MAX_TASK_FRAME = 1u << 30, MAX_SLOTS = 1 << 16 };
 
 /* ---- Accepting executors --------------------------------------------------- */
-
-typedef struct conn_arg {
-    kiln_cluster *c;
-    int fd;
-    char peer[64];
-} conn_arg;
 
 /* Caller holds the lock. The executor registered as (id, incarnation),
  * created on its first slot. */
@@ -101,59 +94,25 @@ static int register_slot(kiln_cluster *c, int fd, const net_frame *f, const char
     return s ? KILN_OK : e < 0 ? e : KILN_ENOMEM;
 }
 
-static void *conn_main(void *arg)
-{
-    conn_arg *a = arg;
-    kiln_cluster *c = a->c;
-    net_frame f = {0};
-    int rc = c->tls ? net_tls_server(a->fd, c->secret, c->secret_len, AUTH_TIMEOUT_MS, a->peer)
-                    : KILN_OK;
-    if (!rc) rc = net_auth_server(a->fd, c->secret, c->secret_len, AUTH_TIMEOUT_MS, a->peer);
-    if (!rc) rc = net_recv_frame(a->fd, 4096, AUTH_TIMEOUT_MS, a->peer, &f);
-    bool kept = false;
-    if (!rc && f.type == NET_MSG_REGISTER_EXECUTOR) {
-        rc = register_slot(c, a->fd, &f, a->peer);
-        kept = rc == KILN_OK;
-    } else if (!rc && c->serve_file) {
-        rc = c->serve_file(c->serve_arg, a->fd, &f, a->peer);
-    } else if (!rc) {
-        rc = kiln_set_error(KILN_ECORRUPT, "%s sent %s first", a->peer, net_msg_name(f.type));
-    }
-    if (rc) LOG(LOG_WARN, "cluster", "refused a connection from %s: %s", a->peer, kiln_last_error());
-    net_frame_release(&f);
-    if (!kept) net_close(a->fd);
-    free(a);
-    pthread_mutex_lock(&c->lock);
-    c->handlers--;
-    pthread_cond_broadcast(&c->cond);
-    pthread_mutex_unlock(&c->lock);
-    return NULL;
-}
-
-static void *accept_main(void *arg)
+/* A connection the listener has authenticated: an executor's slot
+ * (REGISTER_EXECUTOR) or a worker fetching files (the file server). */
+static void on_connection(void *arg, int fd, const char *peer)
 {
     kiln_cluster *c = arg;
-    while (!c->stopping) {
-        int fd;
-        char peer[48];
-        if (net_accept(c->lfd, ACCEPT_POLL_MS, &fd, peer, sizeof peer)) continue;
-        conn_arg *a = malloc(sizeof *a);
-        if (a) {
-            *a = (conn_arg){.c = c, .fd = fd};
-            snprintf(a->peer, sizeof a->peer, "connection from %s", peer);
-        }
-        pthread_mutex_lock(&c->lock);
-        c->handlers++;
-        pthread_mutex_unlock(&c->lock);
-        if (!a || cluster_thread_detached(conn_main, a)) {
-            net_close(fd);
-            free(a);
-            pthread_mutex_lock(&c->lock);
-            c->handlers--;
-            pthread_mutex_unlock(&c->lock);
-        }
+    net_frame f = {0};
+    int rc = net_recv_frame(fd, 4096, AUTH_TIMEOUT_MS, peer, &f);
+    bool kept = false;
+    if (!rc && f.type == NET_MSG_REGISTER_EXECUTOR) {
+        rc = register_slot(c, fd, &f, peer);
+        kept = rc == KILN_OK;
+    } else if (!rc && c->serve_file) {
+        rc = c->serve_file(c->serve_arg, fd, &f, peer);
+    } else if (!rc) {
+        rc = kiln_set_error(KILN_ECORRUPT, "%s sent %s first", peer, net_msg_name(f.type));
     }
-    return NULL;
+    if (rc) LOG(LOG_WARN, "cluster", "refused %s: %s", peer, kiln_last_error());
+    net_frame_release(&f);
+    if (!kept) net_close(fd);
 }
 
 int driver_new(kiln_context *ctx, const char *host, const uint8_t *secret, size_t len,
@@ -179,10 +138,10 @@ int driver_new(kiln_context *ctx, const char *host, const uint8_t *secret, size_
     if (!rc) rc = net_tls_enabled(ctx_conf(ctx), &c->tls);
     if (!rc && !(c->tracker = map_tracker_new())) rc = kiln_set_error(KILN_ENOMEM, "out of memory");
     if (!rc) rc = net_listen(host, 0, 128, &c->lfd, &c->port);
-    if (!rc && pthread_create(&c->acceptor, NULL, accept_main, c))
-        rc = kiln_set_error(KILN_ENOMEM, "cannot start the driver's accept thread");
-    else if (!rc)
-        c->accepting = true;
+    net_listener_opts lo = {.secret = c->secret, .secret_len = c->secret_len, .tls = c->tls,
+                            .handshake_timeout_ms = AUTH_TIMEOUT_MS, .component = "cluster",
+                            .peer_prefix = "connection from"};
+    if (!rc) rc = net_listener_start(c->lfd, &lo, on_connection, c, &c->listener);
     if (rc) {
         driver_free(c);
         return rc;
@@ -213,7 +172,7 @@ void driver_free(kiln_cluster *c)
     pthread_mutex_lock(&c->lock);
     c->stopping = true;
     pthread_mutex_unlock(&c->lock);
-    if (c->accepting) pthread_join(c->acceptor, NULL);
+    net_listener_stop(c->listener);
     net_close(c->lfd);
     for (size_t i = 0; i < c->nslots; i++) {
         slot *s = c->slots[i];
@@ -222,9 +181,7 @@ void driver_free(kiln_cluster *c)
         free(s);
     }
     /* Connection handlers still authenticating hold c: wait for them. */
-    pthread_mutex_lock(&c->lock);
-    while (c->handlers > 0) pthread_cond_wait(&c->cond, &c->lock);
-    pthread_mutex_unlock(&c->lock);
+    net_listener_free(c->listener);
     memset(c->secret, 0, sizeof c->secret);
     map_tracker_free(c->tracker);
     pthread_mutex_destroy(&c->lock);

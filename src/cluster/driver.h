@@ -39,10 +39,8 @@ struct kiln_cluster {
     uint8_t secret[NET_SECRET_MAX]; /* the application's */
     size_t secret_len;
     int lfd, port; /* where executors connect */
-    pthread_t acceptor;
-    bool accepting;
+    net_listener *listener; /* its accept loop (src/net/listener.c) */
     bool stopping;  /* under lock */
-    int handlers;   /* connection threads still running, under lock */
     int timeout_ms; /* kiln.network.timeout */
     bool tls;       /* kiln.ssl.enabled: every connection of the application in TLS */
     int rejoin_ms;  /* how long a task waits for an executor when none is live */

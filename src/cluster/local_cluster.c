@@ -21,8 +21,8 @@
 #include <unistd.h>
 
 #include "base/conf.h"
-#include "cluster/app.h"
 #include "cluster/driver.h"
+#include "deploy/deploy.h"
 
 enum { START_TIMEOUT_MS = 30000 };
 
@@ -59,7 +59,7 @@ static int spawn(kiln_cluster *c, int i, int cores, int mb, const char *secret)
     snprintf(v_dir, sizeof v_dir, "KILN_EXECUTOR_SHUFFLE_DIR=%s/executor-%d", ctx_scratch_dir(c->ctx), i);
     const char *extra[] = {v_connect, v_id, v_cores, v_mem, v_fd, v_dir,
                            "KILN_EXECUTOR_HOST=127.0.0.1"};
-    char **env = cluster_executor_env(extra, 7);
+    char **env = env_without("KILN_EXECUTOR_", extra, 7);
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     kiln_buf payload;

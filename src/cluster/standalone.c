@@ -1,9 +1,11 @@
 /*
  * cluster/standalone.c - a context on a standalone cluster (kiln.master =
  * kiln://HOST:PORT; Spark's standalone client mode): the driver runs here,
- * registers the application with the master, which has workers start its
+ * registers the application with the master through src/deploy's
+ * application client (deploy.h), and the master has workers start its
  * executors; they fetch this program and kiln.files from the driver (by
- * hash), and connect back to the driver (driver.c) like local-cluster's.
+ * hash, from deploy's file server), and connect back to the driver
+ * (driver.c) like local-cluster's.
  *
  * The cluster's shared secret (kiln.authenticate.secret, usually
  * "file:PATH" as kiln submit sets it) authenticates every connection: to
@@ -19,8 +21,8 @@
 #include <unistd.h>
 
 #include "base/conf.h"
-#include "cluster/app.h"
 #include "cluster/driver.h"
+#include "deploy/deploy.h"
 
 enum { REGISTER_TIMEOUT_MS = 30000, SLOTS_TIMEOUT_MS = 60000, REJOIN_MS = 30000 };
 
@@ -59,8 +61,8 @@ static int serve_file(void *arg, int fd, const net_frame *first, const char *pee
 static void on_executor(void *arg, uint32_t executor, int state, const char *message)
 {
     (void)arg;
-    LOG(LOG_INFO, "cluster", "executor %u: state %d%s%s", executor, state, *message ? ": " : "",
-        message);
+    LOG(LOG_INFO, "cluster", "executor %u: %s%s%s", executor, deploy_exec_state_name(state),
+        *message ? ": " : "", message);
 }
 
 static int conf_u32(const kiln_conf *conf, const char *key, uint32_t *out)
@@ -119,6 +121,13 @@ int cluster_start_standalone(kiln_context *ctx, const char *master, task_backend
     } else {
         app_files_free(files);
     }
+    kiln_buf lines; /* the configuration executors get */
+    kiln_buf_init(&lines);
+    for (size_t i = 0, n = conf_size(ctx_conf(ctx)); !rc && i < n; i++) {
+        const char *k, *v;
+        conf_at(ctx_conf(ctx), i, &k, &v);
+        rc = app_conf_line_add(&lines, k, v);
+    }
     const char *name = kiln_conf_get(ctx_conf(ctx), "kiln.app.name");
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -130,12 +139,15 @@ int cluster_start_standalone(kiln_context *ctx, const char *master, task_backend
                        .total_cores = total,
                        .executor_cores = per_exec,
                        .executor_memory = (uint64_t)memory,
-                       .conf = ctx_conf(ctx),
+                       .conf = (const char *)lines.data,
+                       .conf_len = lines.len,
                        .files = files};
     app_grant grant = {0};
     if (!rc) rc = app_client_register(&url, secret, secret_len, &req, REGISTER_TIMEOUT_MS,
                                       on_executor, NULL, &grant, &c->app);
     net_secret_free(secret, secret_len);
+    if (lines.data) memset(lines.data, 0, lines.len);
+    kiln_buf_release(&lines);
     if (!rc && driver_wait_slots(c, (int)grant.cores, SLOTS_TIMEOUT_MS, NULL) < 1)
         rc = kiln_set_error(KILN_EIO, "%s: none of the %u executors granted to %s connected "
                                       "within %d s", master, grant.executors, grant.app_id,

@@ -234,6 +234,9 @@ typedef struct net_url {
 
 /* Parses url. KILN_ECONF naming the url and what is wrong otherwise. */
 int net_url_parse(const char *url, net_url *out);
+/* Writes "SCHEME://host:port" into out (size bytes), an IPv6 host in
+ * brackets ("kiln://[::1]:7077"). */
+void net_url_format(char *out, size_t size, const char *scheme, const char *host, int port);
 
 /* Listens on host:port (host NULL or "" for every address; port 0 picks a
  * free one). Returns KILN_OK with *fd (close-on-exec) and *bound_port, or
@@ -251,6 +254,15 @@ int net_connect(const char *host, int port, int timeout_ms, int *fd);
  * the peer's "host:port" in peer (size bytes, may be NULL), or KILN_EIO. */
 int net_accept(int lfd, int timeout_ms, int *fd, char *peer, size_t size);
 
+/* One non-blocking accept on lfd (a listening socket from net_listen):
+ * the accept every loop shares (net_accept, the listener below, the
+ * master's poll() loop). Returns KILN_OK with a blocking, close-on-exec,
+ * TCP_NODELAY socket in *fd and the peer's "host:port" in peer (size bytes,
+ * may be NULL); KILN_OK with *fd == -1 when no connection is waiting (none
+ * came, or the client gave up between poll and accept, or a signal); or
+ * KILN_EIO ("accepting a connection: ...", out of descriptors say). */
+int net_accept_nb(int lfd, int *fd, char *peer, size_t size);
+
 /* Sets TCP_NODELAY (small control frames go out at once). */
 int net_set_nodelay(int fd);
 
@@ -258,6 +270,45 @@ int net_set_nodelay(int fd);
  * A TLS socket's session is ended first (close_notify, not waited for) and
  * freed. */
 void net_close(int fd);
+
+/* ---- The accept loop (listener.c) -------------------------------------------------- */
+
+/* Serves one connection, on a thread of its own: fd has passed the
+ * handshake the listener was told to run and is now the handler's (it
+ * closes it or hands it on); peer names the other side ("fetcher
+ * 10.0.0.7:41234"), borrowed for the call. */
+typedef void (*net_conn_fn)(void *arg, int fd, const char *peer);
+
+typedef struct net_listener_opts {
+    const uint8_t *secret;    /* the shared secret, borrowed until net_listener_free (or for
+                                 good when it is never freed); NULL: no handshake */
+    size_t secret_len;
+    bool tls;                 /* net_tls_server before net_auth_server (kiln.ssl.enabled) */
+    int handshake_timeout_ms; /* for the whole handshake */
+    const char *component;    /* names the server in log lines ("cluster", "blocks") */
+    const char *peer_prefix;  /* peer names are "PREFIX host:port"; NULL: "host:port" */
+} net_listener_opts;
+
+/* A listening socket's accept loop: one thread accepts, and each accepted
+ * connection gets a detached thread that runs the server's handshake (TLS
+ * when o->tls, then net_auth_server, within o->handshake_timeout_ms) and
+ * then fn(arg, fd, peer). A failed handshake is logged at WARN and the
+ * socket closed; fn never sees it. Heap object (_start / _free). */
+typedef struct net_listener net_listener;
+
+/* Starts accepting on lfd (from net_listen; borrowed: the caller closes it
+ * after net_listener_stop). Copies *o (its strings must be static).
+ * Returns KILN_OK with *out, KILN_EINVAL for a secret of a bad length or
+ * KILN_ENOMEM. */
+int net_listener_start(int lfd, const net_listener_opts *o, net_conn_fn fn, void *arg,
+                       net_listener **out);
+/* Stops accepting and joins the accept thread (within about 200 ms).
+ * Connections already accepted go on: their handlers still run. */
+void net_listener_stop(net_listener *l);
+/* Stops (if not yet), waits until every connection's thread has returned,
+ * and frees l. NULL allowed. A server whose handlers may run for ever (a
+ * block server's idle connections) stops its listener and never frees it. */
+void net_listener_free(net_listener *l);
 
 /* ---- Raw bytes after a frame header (frame_io.c) ----------------------------------- */
 
@@ -276,7 +327,7 @@ int net_send_file(int fd, int file_fd, uint64_t offset, uint64_t len, int timeou
                   const char *peer);
 
 /* Reads what is available now, without waiting, for event loops that feed
- * a net_frame_decoder after poll() (src/cluster/master.c): up to n (> 0)
+ * a net_frame_decoder after poll() (src/deploy/master.c): up to n (> 0)
  * bytes into p, through TLS when fd has it. Returns KILN_OK with *got bytes
  * (0: nothing yet, poll again) and *closed set when the peer has closed
  * the connection, or KILN_EIO naming peer. On a TLS fd, when *got == n more

@@ -7,7 +7,9 @@
  * inherit none of them. Connected sockets get TCP_NODELAY: control messages
  * are small and a reply waits on each, which Nagle's algorithm would delay by
  * up to 40 ms. The listening socket is non-blocking, so accept() after poll()
- * cannot hang when the client gave up in between. Name resolution
+ * cannot hang when the client gave up in between; net_accept_nb is that one
+ * accept, shared by the blocking net_accept, the accept loop (listener.c)
+ * and the master's poll() loop. Name resolution
  * (getaddrinfo) is the system's and is not bounded by the timeouts.
  */
 #define _GNU_SOURCE /* accept4 */
@@ -184,6 +186,31 @@ int net_connect(const char *host, int port, int timeout_ms, int *fd)
 
 /* ---- Accepting -------------------------------------------------------------------- */
 
+int net_accept_nb(int lfd, int *fd, char *peer, size_t size)
+{
+    *fd = -1;
+    struct sockaddr_storage addr;
+    socklen_t len = sizeof addr;
+    int s = accept4(lfd, (struct sockaddr *)&addr, &len, SOCK_CLOEXEC);
+    if (s < 0) {
+        /* The client gave up between poll and accept, or a signal: nothing now. */
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED)
+            return KILN_OK;
+        return kiln_set_error(KILN_EIO, "accepting a connection: %s", strerror(errno));
+    }
+    if (peer != NULL && size > 0) format_addr((struct sockaddr *)&addr, len, peer, size);
+    /* A Unix-domain listener (tests) has no Nagle to turn off. */
+    if (addr.ss_family == AF_INET || addr.ss_family == AF_INET6) {
+        int rc = net_set_nodelay(s);
+        if (rc != KILN_OK) {
+            close(s);
+            return rc;
+        }
+    }
+    *fd = s;
+    return KILN_OK;
+}
+
 int net_accept(int lfd, int timeout_ms, int *fd, char *peer, size_t size)
 {
     *fd = -1;
@@ -191,26 +218,7 @@ int net_accept(int lfd, int timeout_ms, int *fd, char *peer, size_t size)
     for (;;) {
         int rc = net_wait(lfd, POLLIN, deadline, "waiting for a connection on",
                           "the listening socket");
-        if (rc != KILN_OK) return rc;
-        struct sockaddr_storage addr;
-        socklen_t len = sizeof addr;
-        int s = accept4(lfd, (struct sockaddr *)&addr, &len, SOCK_CLOEXEC);
-        if (s >= 0) {
-            if (peer != NULL && size > 0) format_addr((struct sockaddr *)&addr, len, peer, size);
-            /* A Unix-domain listener (tests) has no Nagle to turn off. */
-            if (addr.ss_family == AF_INET || addr.ss_family == AF_INET6) {
-                rc = net_set_nodelay(s);
-                if (rc != KILN_OK) {
-                    close(s);
-                    return rc;
-                }
-            }
-            *fd = s;
-            return KILN_OK;
-        }
-        /* The client gave up between poll and accept, or a signal: wait again. */
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED)
-            continue;
-        return kiln_set_error(KILN_EIO, "accepting a connection: %s", strerror(errno));
+        if (rc == KILN_OK) rc = net_accept_nb(lfd, fd, peer, size);
+        if (rc != KILN_OK || *fd >= 0) return rc;
     }
 }

@@ -4,7 +4,8 @@
  *
  * URLs come from users (--master, configuration files), so every way one can
  * be wrong gets its own message saying what was expected; the parser reads
- * nothing past the string's NUL.
+ * nothing past the string's NUL. net_url_format writes one (and the names
+ * of peers in messages, "master kiln://host:port").
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -104,4 +105,10 @@ int net_url_parse(const char *url, net_url *out)
     if (rc == KILN_OK) rc = parse_port(url, p, &u);
     if (rc == KILN_OK) *out = u;
     return rc;
+}
+
+void net_url_format(char *out, size_t size, const char *scheme, const char *host, int port)
+{
+    bool v6 = strchr(host, ':') != NULL;
+    snprintf(out, size, v6 ? "%s://[%s]:%d" : "%s://%s:%d", scheme, host, port);
 }

@@ -4,9 +4,12 @@
 # `kiln submit` in client mode:
 #   a. wordcount of a generated 24 MiB text gives local[2]'s output exactly;
 #      the status shows the application FINISHED afterwards, and each
-#      worker's cache holds the program under its sha256;
+#      worker's cache holds the program under its sha256; the executors
+#      stopped at that normal end are logged at INFO, never as a WARN
+#      (nor are local-cluster's when its driver ends);
 #   b. kill -9 of one executor while a job over 96 MiB runs: its worker
-#      restarts it, the job completes with local[2]'s output;
+#      logs it at WARN and restarts it, the job completes with local[2]'s
+#      output;
 #   c. a wrong secret: the job fails saying so, no application is
 #      registered and no executor process is started;
 #   d. with kiln.ssl.enabled every connection of the application is TLS
@@ -82,6 +85,23 @@ sum=$(sha256sum "$bin/wordcount" | cut -d' ' -f1)
 [ -f "$tmp/w1/cache/$sum" ] || [ -f "$tmp/w2/cache/$sum" ] || fail "no worker cached the program as $sum"
 echo "ok: wordcount on a master and two workers equals local[2]'s ($(wc -l < "$tmp/expected") words)"
 
+# The normal end of the application: its three executors are reported gone
+# (EXITED when they left on the driver's SHUTDOWN, KILLED when the worker's
+# SIGTERM came first) at INFO; neither log holds a warning about them.
+app1_gone() {
+    [ "$(cat "$tmp"/w[12].err | grep -c 'app-1 executor [0-9]*: \(KILLED\|EXITED\)')" -ge 3 ]
+}
+wait_for "the executors of app-1 to be reported gone" 15 app1_gone
+warned=$(grep -h 'WARN' "$tmp"/w[12].err | grep -E 'executor|KILLED|killed by signal' || true)
+[ -z "$warned" ] || fail "the normal end of app-1 was logged as a warning: $warned"
+! grep -q 'WARN' "$tmp/plain.err" || fail "the driver of a normal run logged a warning"
+KILN_LOG_LEVEL=INFO timeout 60 "$bin/wordcount" --master 'local-cluster[2,1,256]' \
+    --conf kiln.ui.showConsoleProgress=false "$tmp/input.txt" "$tmp/out-lc" 2>"$tmp/lc.err" \
+    || fail "wordcount under local-cluster failed"
+same_output lc
+! grep -q 'WARN' "$tmp/lc.err" || fail "local-cluster's normal end logged a warning"
+echo "ok: the normal end of an application (standalone, local-cluster) logs no warning"
+
 # ---- b. kill -9 of an executor mid-job --------------------------------------------
 "$bin/gen_text" 96m "$tmp/big.txt" 8
 "$bin/wordcount" --master 'local[2]' "$tmp/big.txt" "$tmp/out-big" 2>/dev/null
@@ -98,6 +118,8 @@ wait "$job" || fail "the job failed after an executor was killed"
 same_output killed "$tmp/expected-big"
 grep -q "executor [0-9]* lost" "$tmp/killed.err" || fail "the driver did not notice the killed executor"
 grep -q "restart" "$tmp/w1.err" "$tmp/w2.err" || fail "no worker restarted the killed executor"
+grep -q "WARN worker: app-2 executor [0-9]*: RESTARTING: killed by signal 9" "$tmp"/w[12].err \
+    || fail "the killed executor was not logged as a warning"
 echo "ok: kill -9 of executor $victim: the worker restarted it and the output is unchanged"
 
 # ---- c. a wrong secret ----------------------------------------------------------------

@@ -20,7 +20,7 @@
 
 #include "cluster/blocks.h"
 #include "cluster/cluster.h"
-#include "cluster/manager.h"
+#include "deploy/deploy_int.h"
 #include "engine/engine.h"
 #include "net/net.h"
 
@@ -80,27 +80,27 @@ static void frame_case(uint8_t type, const uint8_t *d, size_t n)
     net_frame f = {.type = type};
     kiln_buf_init(&f.payload);
     kiln_buf_append(&f.payload, d, n);
-    cluster_register reg;
-    char id[CLUSTER_ID_MAX];
-    cluster_status st = {0};
-    if (type == NET_MSG_REGISTER_WORKER) cluster_msg_register_read(&f, "fuzz", &reg);
-    if (type == NET_MSG_REGISTERED_WORKER) cluster_msg_registered_read(&f, "fuzz", id);
-    if (type == NET_MSG_STATUS_REPLY && cluster_msg_status_reply_read(&f, "fuzz", &st) == KILN_OK)
-        cluster_status_release(&st);
-    cluster_app_register ar;
-    if (type == NET_MSG_REGISTER_APP && cluster_msg_register_app_read(&f, "fuzz", &ar) == KILN_OK)
-        cluster_app_desc_release(&ar.desc);
-    cluster_app_registered ad;
-    if (type == NET_MSG_REGISTERED_APP) cluster_msg_registered_app_read(&f, "fuzz", &ad);
-    cluster_launch l;
-    if (type == NET_MSG_LAUNCH_EXECUTOR && cluster_msg_launch_read(&f, "fuzz", &l) == KILN_OK)
-        cluster_app_desc_release(&l.desc);
-    cluster_exec_report rep;
+    deploy_register reg;
+    char id[DEPLOY_ID_MAX];
+    deploy_status st = {0};
+    if (type == NET_MSG_REGISTER_WORKER) deploy_msg_register_read(&f, "fuzz", &reg);
+    if (type == NET_MSG_REGISTERED_WORKER) deploy_msg_registered_read(&f, "fuzz", id);
+    if (type == NET_MSG_STATUS_REPLY && deploy_msg_status_reply_read(&f, "fuzz", &st) == KILN_OK)
+        deploy_status_release(&st);
+    deploy_app_register ar;
+    if (type == NET_MSG_REGISTER_APP && deploy_msg_register_app_read(&f, "fuzz", &ar) == KILN_OK)
+        deploy_app_desc_release(&ar.desc);
+    deploy_app_registered ad;
+    if (type == NET_MSG_REGISTERED_APP) deploy_msg_registered_app_read(&f, "fuzz", &ad);
+    deploy_launch l;
+    if (type == NET_MSG_LAUNCH_EXECUTOR && deploy_msg_launch_read(&f, "fuzz", &l) == KILN_OK)
+        deploy_app_desc_release(&l.desc);
+    deploy_exec_report rep;
     if (type == NET_MSG_EXECUTOR_STATE || type == NET_MSG_APP_EXECUTOR)
-        cluster_msg_exec_report_read(&f, type, "fuzz", &rep);
-    char sha[CLUSTER_SHA256_HEX];
-    if (type == NET_MSG_KILL_EXECUTOR) cluster_msg_kill_read(&f, "fuzz", id);
-    if (type == NET_MSG_FETCH_FILE) cluster_msg_fetch_file_read(&f, "fuzz", sha);
+        deploy_msg_exec_report_read(&f, type, "fuzz", &rep);
+    char sha[DEPLOY_SHA256_HEX];
+    if (type == NET_MSG_KILL_EXECUTOR) deploy_msg_kill_read(&f, "fuzz", id);
+    if (type == NET_MSG_FETCH_FILE) deploy_msg_fetch_file_read(&f, "fuzz", sha);
     net_frame_release(&f);
 }
 

@@ -1,5 +1,5 @@
 /*
- * kt_net.h - a helper the tests of src/net and src/cluster payloads share.
+ * kt_net.h - a helper the tests of src/net, src/cluster and src/deploy payloads share.
  */
 #ifndef KT_NET_H
 #define KT_NET_H

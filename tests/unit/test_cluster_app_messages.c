@@ -1,6 +1,6 @@
 /*
  * test_cluster_app_messages.c - payloads of the application messages
- * (src/cluster/app_messages.c) and the applications and executors of
+ * (src/deploy/app_messages.c) and the applications and executors of
  * STATUS_REPLY: each round-trips exactly; truncated at every byte, with
  * trailing bytes, a huge count, a path in a file name or id, a bad hash,
  * conf that is not key=value lines, or an unknown state, each is refused
@@ -15,19 +15,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/manager.h"
+#include "deploy/messages.h"
 #include "kt.h"
 #include "kt_net.h"
 
 static const char HASH_A[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 static const char HASH_B[] = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
 
-static cluster_file files[2];
+static deploy_file files[2];
 static char conf_text[] = "kiln.executor.memory=1g\nkiln.x=a=b\n";
 
-static cluster_app_desc sample_desc(void)
+static deploy_app_desc sample_desc(void)
 {
-    cluster_app_desc d = {.driver_port = 40123, .executor_memory = 1ull << 30};
+    deploy_app_desc d = {.driver_port = 40123, .executor_memory = 1ull << 30};
     strcpy(d.name, "word count \xc3\xa9");
     strcpy(d.driver_host, "10.0.0.1");
     strcpy(d.exe.sha256, HASH_A);
@@ -45,9 +45,9 @@ static cluster_app_desc sample_desc(void)
     return d;
 }
 
-static void check_desc(const cluster_app_desc *got)
+static void check_desc(const deploy_app_desc *got)
 {
-    cluster_app_desc want = sample_desc();
+    deploy_app_desc want = sample_desc();
     assert_string_equal(got->name, want.name);
     assert_string_equal(got->driver_host, want.driver_host);
     assert_int_equal(got->driver_port, 40123);
@@ -80,57 +80,57 @@ static void check_desc(const cluster_app_desc *got)
 
 static void register_app_round_trips(void **state)
 {
-    cluster_app_register in = {.desc = sample_desc(), .total_cores = 6, .executor_cores = 2}, out;
+    deploy_app_register in = {.desc = sample_desc(), .total_cores = 6, .executor_cores = 2}, out;
     kiln_buf b;
     kiln_buf_init(&b);
-    KT_OK(cluster_msg_register_app_write(&b, &in));
+    KT_OK(deploy_msg_register_app_write(&b, &in));
     net_frame f = frame_of(NET_MSG_REGISTER_APP, &b);
-    KT_OK(cluster_msg_register_app_read(&f, "driver d", &out));
+    KT_OK(deploy_msg_register_app_read(&f, "driver d", &out));
     check_desc(&out.desc);
     assert_int_equal(out.total_cores, 6);
     assert_int_equal(out.executor_cores, 2);
-    cluster_app_desc_release(&out.desc);
-    ALL_CUTS_REFUSED(NET_MSG_REGISTER_APP, b, cluster_msg_register_app_read(&tf, "driver d", &out));
+    deploy_app_desc_release(&out.desc);
+    ALL_CUTS_REFUSED(NET_MSG_REGISTER_APP, b, deploy_msg_register_app_read(&tf, "driver d", &out));
     net_frame_release(&f);
     kiln_buf_release(&b);
 }
 
 static void launch_round_trips(void **state)
 {
-    cluster_launch in = {.executor = 3, .cores = 2, .desc = sample_desc()}, out;
+    deploy_launch in = {.executor = 3, .cores = 2, .desc = sample_desc()}, out;
     strcpy(in.app_id, "app-7");
     kiln_buf b;
     kiln_buf_init(&b);
-    KT_OK(cluster_msg_launch_write(&b, &in));
+    KT_OK(deploy_msg_launch_write(&b, &in));
     net_frame f = frame_of(NET_MSG_LAUNCH_EXECUTOR, &b);
-    KT_OK(cluster_msg_launch_read(&f, "master m", &out));
+    KT_OK(deploy_msg_launch_read(&f, "master m", &out));
     check_desc(&out.desc);
     assert_string_equal(out.app_id, "app-7");
     assert_int_equal(out.executor, 3);
     assert_int_equal(out.cores, 2);
-    cluster_app_desc_release(&out.desc);
-    ALL_CUTS_REFUSED(NET_MSG_LAUNCH_EXECUTOR, b, cluster_msg_launch_read(&tf, "master m", &out));
+    deploy_app_desc_release(&out.desc);
+    ALL_CUTS_REFUSED(NET_MSG_LAUNCH_EXECUTOR, b, deploy_msg_launch_read(&tf, "master m", &out));
     /* The wrong type. */
     f.type = NET_MSG_REGISTER_APP;
-    KT_RC(KILN_ECORRUPT, cluster_msg_launch_read(&f, "master m", &out));
+    KT_RC(KILN_ECORRUPT, deploy_msg_launch_read(&f, "master m", &out));
     net_frame_release(&f);
     kiln_buf_release(&b);
 }
 
 /* Writes a desc with one field changed by edit, bypassing the writer's
  * checks, and expects the reader to name field. */
-static void expect_refused(void (*edit)(cluster_app_desc *), const char *field)
+static void expect_refused(void (*edit)(deploy_app_desc *), const char *field)
 {
-    cluster_app_desc d = sample_desc();
-    cluster_file f2[2];
+    deploy_app_desc d = sample_desc();
+    deploy_file f2[2];
     memcpy(f2, files, sizeof f2);
     d.files = f2;
     edit(&d);
     /* The writer refuses it too. */
-    cluster_app_register r = {.desc = d};
+    deploy_app_register r = {.desc = d};
     kiln_buf b;
     kiln_buf_init(&b);
-    KT_RC(KILN_EINVAL, cluster_msg_register_app_write(&b, &r));
+    KT_RC(KILN_EINVAL, deploy_msg_register_app_write(&b, &r));
     /* Hand-written: the same layout as desc_put. */
     net_writer w;
     net_writer_init(&w, &b);
@@ -151,23 +151,23 @@ static void expect_refused(void (*edit)(cluster_app_desc *), const char *field)
     net_put_u32(&w, 0);
     KT_OK(net_writer_finish(&w));
     net_frame f = frame_of(NET_MSG_REGISTER_APP, &b);
-    cluster_app_register out;
-    KT_RC(KILN_ECORRUPT, cluster_msg_register_app_read(&f, "driver d", &out));
+    deploy_app_register out;
+    KT_RC(KILN_ECORRUPT, deploy_msg_register_app_read(&f, "driver d", &out));
     if (!strstr(kiln_last_error(), field)) fail_msg("'%s' does not name %s", kiln_last_error(), field);
     net_frame_release(&f);
     kiln_buf_release(&b);
 }
 
-static void slash_name(cluster_app_desc *d) { strcpy(d->files[0].name, "../../etc/passwd"); }
-static void dotdot_name(cluster_app_desc *d) { strcpy(d->files[1].name, ".."); }
-static void same_name(cluster_app_desc *d) { strcpy(d->files[1].name, d->files[0].name); }
-static void upper_hash(cluster_app_desc *d) { d->exe.sha256[3] = 'A'; }
-static void bad_conf(cluster_app_desc *d) { d->conf = "novalue\n"; d->conf_len = 8; }
-static void unterminated_conf(cluster_app_desc *d) { d->conf = "a=b"; d->conf_len = 3; }
-static void no_port(cluster_app_desc *d) { d->driver_port = 70000; }
-static void no_host(cluster_app_desc *d) { d->driver_host[0] = '\0'; }
-static void no_memory(cluster_app_desc *d) { d->executor_memory = 0; }
-static void huge_file(cluster_app_desc *d) { d->files[0].size = 1ull << 32; }
+static void slash_name(deploy_app_desc *d) { strcpy(d->files[0].name, "../../etc/passwd"); }
+static void dotdot_name(deploy_app_desc *d) { strcpy(d->files[1].name, ".."); }
+static void same_name(deploy_app_desc *d) { strcpy(d->files[1].name, d->files[0].name); }
+static void upper_hash(deploy_app_desc *d) { d->exe.sha256[3] = 'A'; }
+static void bad_conf(deploy_app_desc *d) { d->conf = "novalue\n"; d->conf_len = 8; }
+static void unterminated_conf(deploy_app_desc *d) { d->conf = "a=b"; d->conf_len = 3; }
+static void no_port(deploy_app_desc *d) { d->driver_port = 70000; }
+static void no_host(deploy_app_desc *d) { d->driver_host[0] = '\0'; }
+static void no_memory(deploy_app_desc *d) { d->executor_memory = 0; }
+static void huge_file(deploy_app_desc *d) { d->files[0].size = 1ull << 32; }
 
 static void desc_refuses_bad_values(void **state)
 {
@@ -199,8 +199,8 @@ static void desc_refuses_hostile_counts(void **state)
     net_put_raw(&w, HASH_B, 64);
     KT_OK(net_writer_finish(&w));
     net_frame f = frame_of(NET_MSG_REGISTER_APP, &b);
-    cluster_app_register out;
-    KT_RC(KILN_ECORRUPT, cluster_msg_register_app_read(&f, "driver d", &out));
+    deploy_app_register out;
+    KT_RC(KILN_ECORRUPT, deploy_msg_register_app_read(&f, "driver d", &out));
     assert_non_null(strstr(kiln_last_error(), "file_count 4294967295"));
     net_frame_release(&f);
     kiln_buf_release(&b);
@@ -208,51 +208,51 @@ static void desc_refuses_hostile_counts(void **state)
 
 static void registered_app_round_trips(void **state)
 {
-    cluster_app_registered in = {.executors = 2, .cores = 4}, out;
+    deploy_app_registered in = {.executors = 2, .cores = 4}, out;
     strcpy(in.app_id, "app-12");
     kiln_buf b;
     kiln_buf_init(&b);
-    KT_OK(cluster_msg_registered_app_write(&b, &in));
+    KT_OK(deploy_msg_registered_app_write(&b, &in));
     net_frame f = frame_of(NET_MSG_REGISTERED_APP, &b);
-    KT_OK(cluster_msg_registered_app_read(&f, "master m", &out));
+    KT_OK(deploy_msg_registered_app_read(&f, "master m", &out));
     assert_string_equal(out.app_id, "app-12");
     assert_int_equal(out.executors, 2);
     assert_int_equal(out.cores, 4);
-    ALL_CUTS_REFUSED(NET_MSG_REGISTERED_APP, b, cluster_msg_registered_app_read(&tf, "m", &out));
+    ALL_CUTS_REFUSED(NET_MSG_REGISTERED_APP, b, deploy_msg_registered_app_read(&tf, "m", &out));
     net_frame_release(&f);
     kiln_buf_release(&b);
     strcpy(in.app_id, "../x");
     kiln_buf_init(&b);
-    KT_RC(KILN_EINVAL, cluster_msg_registered_app_write(&b, &in));
+    KT_RC(KILN_EINVAL, deploy_msg_registered_app_write(&b, &in));
     kiln_buf_release(&b);
 }
 
 static void exec_report_round_trips(void **state)
 {
-    cluster_exec_report in = {.executor = 1, .state = CLUSTER_EXEC_RESTARTING, .exit_status = -9,
-                              .restarts = 2},
-                        out;
+    deploy_exec_report in = {.executor = 1, .state = DEPLOY_EXEC_RESTARTING, .exit_status = -9,
+                             .restarts = 2},
+                       out;
     strcpy(in.app_id, "app-1");
     strcpy(in.message, "killed by signal 9; restart 2 of 3");
     kiln_buf b;
     kiln_buf_init(&b);
-    KT_OK(cluster_msg_exec_report_write(&b, &in));
+    KT_OK(deploy_msg_exec_report_write(&b, &in));
     for (int t = 0; t < 2; t++) {
         int type = t ? NET_MSG_APP_EXECUTOR : NET_MSG_EXECUTOR_STATE;
         net_frame f = frame_of((uint8_t)type, &b);
-        KT_OK(cluster_msg_exec_report_read(&f, type, "worker w", &out));
+        KT_OK(deploy_msg_exec_report_read(&f, type, "worker w", &out));
         assert_string_equal(out.app_id, "app-1");
-        assert_int_equal(out.state, CLUSTER_EXEC_RESTARTING);
+        assert_int_equal(out.state, DEPLOY_EXEC_RESTARTING);
         assert_int_equal(out.exit_status, -9);
         assert_int_equal(out.restarts, 2);
         assert_string_equal(out.message, in.message);
-        ALL_CUTS_REFUSED(type, b, cluster_msg_exec_report_read(&tf, type, "worker w", &out));
+        ALL_CUTS_REFUSED(type, b, deploy_msg_exec_report_read(&tf, type, "worker w", &out));
         net_frame_release(&f);
     }
     /* An unknown state byte (after the app id and executor). */
     b.data[4 + 5 + 4] = 9;
     net_frame f = frame_of(NET_MSG_EXECUTOR_STATE, &b);
-    KT_RC(KILN_ECORRUPT, cluster_msg_exec_report_read(&f, NET_MSG_EXECUTOR_STATE, "w", &out));
+    KT_RC(KILN_ECORRUPT, deploy_msg_exec_report_read(&f, NET_MSG_EXECUTOR_STATE, "w", &out));
     assert_non_null(strstr(kiln_last_error(), "state 9"));
     net_frame_release(&f);
     kiln_buf_release(&b);
@@ -262,82 +262,82 @@ static void kill_and_fetch_round_trip(void **state)
 {
     kiln_buf b;
     kiln_buf_init(&b);
-    KT_OK(cluster_msg_kill_write(&b, "app-3"));
+    KT_OK(deploy_msg_kill_write(&b, "app-3"));
     net_frame f = frame_of(NET_MSG_KILL_EXECUTOR, &b);
-    char app[CLUSTER_ID_MAX], sha[CLUSTER_SHA256_HEX];
-    KT_OK(cluster_msg_kill_read(&f, "m", app));
+    char app[DEPLOY_ID_MAX], sha[DEPLOY_SHA256_HEX];
+    KT_OK(deploy_msg_kill_read(&f, "m", app));
     assert_string_equal(app, "app-3");
-    ALL_CUTS_REFUSED(NET_MSG_KILL_EXECUTOR, b, cluster_msg_kill_read(&tf, "m", app));
+    ALL_CUTS_REFUSED(NET_MSG_KILL_EXECUTOR, b, deploy_msg_kill_read(&tf, "m", app));
     net_frame_release(&f);
     b.len = 0;
-    KT_OK(cluster_msg_fetch_file_write(&b, HASH_B));
+    KT_OK(deploy_msg_fetch_file_write(&b, HASH_B));
     f = frame_of(NET_MSG_FETCH_FILE, &b);
-    KT_OK(cluster_msg_fetch_file_read(&f, "w", sha));
+    KT_OK(deploy_msg_fetch_file_read(&f, "w", sha));
     assert_string_equal(sha, HASH_B);
-    ALL_CUTS_REFUSED(NET_MSG_FETCH_FILE, b, cluster_msg_fetch_file_read(&tf, "w", sha));
+    ALL_CUTS_REFUSED(NET_MSG_FETCH_FILE, b, deploy_msg_fetch_file_read(&tf, "w", sha));
     net_frame_release(&f);
     /* Not a hash: a path. */
     b.len = 0;
-    KT_RC(KILN_EINVAL, cluster_msg_fetch_file_write(&b, "/etc/passwd"));
+    KT_RC(KILN_EINVAL, deploy_msg_fetch_file_write(&b, "/etc/passwd"));
     net_writer w;
     net_writer_init(&w, &b);
     net_put_str(&w, "/etc/passwd");
     f = frame_of(NET_MSG_FETCH_FILE, &b);
-    KT_RC(KILN_ECORRUPT, cluster_msg_fetch_file_read(&f, "w", sha));
+    KT_RC(KILN_ECORRUPT, deploy_msg_fetch_file_read(&f, "w", sha));
     net_frame_release(&f);
     kiln_buf_release(&b);
 }
 
 static void status_reply_carries_apps_and_executors(void **state)
 {
-    cluster_status in = {.napps = 2, .nexecs = 1}, out;
+    deploy_status in = {.napps = 2, .nexecs = 1}, out;
     strcpy(in.url, "kiln://m:7077");
     in.apps = calloc(2, sizeof *in.apps);
     in.execs = calloc(1, sizeof *in.execs);
     strcpy(in.apps[0].id, "app-1");
     strcpy(in.apps[0].name, "wc");
-    in.apps[0].state = CLUSTER_APP_RUNNING;
+    in.apps[0].state = DEPLOY_APP_RUNNING;
     in.apps[0].cores = 3;
     in.apps[0].executor_memory = 512u << 20;
     strcpy(in.apps[0].driver, "10.0.0.1:4040");
     strcpy(in.apps[1].id, "app-2");
-    in.apps[1].state = CLUSTER_APP_FINISHED;
+    in.apps[1].state = DEPLOY_APP_FINISHED;
     strcpy(in.execs[0].app_id, "app-1");
     strcpy(in.execs[0].worker_id, "worker-1");
     in.execs[0].executor = 4;
     in.execs[0].cores = 3;
     in.execs[0].memory = 512u << 20;
-    in.execs[0].state = CLUSTER_EXEC_LOST;
+    in.execs[0].state = DEPLOY_EXEC_LOST;
     kiln_buf b;
     kiln_buf_init(&b);
-    KT_OK(cluster_msg_status_reply_write(&b, &in));
+    KT_OK(deploy_msg_status_reply_write(&b, &in));
     net_frame f = frame_of(NET_MSG_STATUS_REPLY, &b);
-    KT_OK(cluster_msg_status_reply_read(&f, "m", &out));
+    KT_OK(deploy_msg_status_reply_read(&f, "m", &out));
     assert_int_equal(out.napps, 2);
     assert_int_equal(out.nexecs, 1);
     assert_string_equal(out.apps[0].driver, "10.0.0.1:4040");
-    assert_int_equal(out.apps[1].state, CLUSTER_APP_FINISHED);
+    assert_int_equal(out.apps[1].state, DEPLOY_APP_FINISHED);
     assert_string_equal(out.execs[0].worker_id, "worker-1");
-    assert_int_equal(out.execs[0].state, CLUSTER_EXEC_LOST);
+    assert_int_equal(out.execs[0].state, DEPLOY_EXEC_LOST);
     kiln_buf json;
     kiln_buf_init(&json);
-    KT_OK(cluster_status_json(&out, &json));
+    KT_OK(deploy_status_json(&out, &json));
     KT_OK(kiln_buf_append(&json, "", 1));
     assert_non_null(strstr((char *)json.data, "\"id\": \"app-1\", \"name\": \"wc\", \"state\": \"RUNNING\""));
     assert_non_null(strstr((char *)json.data, "\"app\": \"app-1\", \"id\": 4, \"worker\": \"worker-1\""));
     assert_non_null(strstr((char *)json.data, "\"state\": \"LOST\""));
     kiln_buf_release(&json);
-    cluster_status_release(&out);
-    ALL_CUTS_REFUSED(NET_MSG_STATUS_REPLY, b, cluster_msg_status_reply_read(&tf, "m", &out));
+    deploy_status_release(&out);
+    ALL_CUTS_REFUSED(NET_MSG_STATUS_REPLY, b, deploy_msg_status_reply_read(&tf, "m", &out));
     /* A huge executor count at the end. */
     memset(b.data + b.len - (4 + 5 + 4 + 4 + 8 + 4 + 8 + 1) - 4, 0xff, 4);
     net_frame_release(&f);
     f = frame_of(NET_MSG_STATUS_REPLY, &b);
-    KT_RC(KILN_ECORRUPT, cluster_msg_status_reply_read(&f, "m", &out));
+    KT_RC(KILN_ECORRUPT, deploy_msg_status_reply_read(&f, "m", &out));
     assert_non_null(strstr(kiln_last_error(), "executor_count 4294967295"));
     net_frame_release(&f);
     kiln_buf_release(&b);
-    cluster_status_release(&in);
+    deploy_status_release(&in);
 }
 
 int main(int argc, char **argv)

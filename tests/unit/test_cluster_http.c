@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/manager.h"
+#include "deploy/deploy_int.h"
 #include "kt.h"
 
 #define SECRET "0123456789abcdef0123456789abcdef"
@@ -88,21 +88,21 @@ static void json_output_is_always_clean(void **state)
 
 static void status_document_lists_workers(void **state)
 {
-    cluster_worker_status w[2] = {0};
+    deploy_worker_status w[2] = {0};
     strcpy(w[0].id, "worker-1");
     strcpy(w[0].offer.host, "h\"1");
     w[0].offer.cores = 2;
     w[0].offer.memory = 4ull << 30;
     strcpy(w[0].offer.work_dir, "/w");
-    w[0].state = CLUSTER_WORKER_ALIVE;
+    w[0].state = DEPLOY_WORKER_ALIVE;
     w[0].heartbeat_age_ms = 12;
     w[1] = w[0];
     strcpy(w[1].id, "worker-2");
-    w[1].state = CLUSTER_WORKER_DEAD;
-    cluster_status s = {.url = "kiln://m:7077", .nworkers = 2, .workers = w};
+    w[1].state = DEPLOY_WORKER_DEAD;
+    deploy_status s = {.url = "kiln://m:7077", .nworkers = 2, .workers = w};
     kiln_buf b;
     kiln_buf_init(&b);
-    KT_OK(cluster_status_json(&s, &b));
+    KT_OK(deploy_status_json(&s, &b));
     kiln_buf_append(&b, "", 1);
     const char *j = (const char *)b.data;
     assert_non_null(strstr(j, "\"url\": \"kiln://m:7077\""));
@@ -115,9 +115,9 @@ static void status_document_lists_workers(void **state)
     assert_non_null(strstr(j, "\"state\": \"DEAD\""));
     assert_non_null(strstr(j, "\"applications\": [],\n  \"executors\": []"));
     kiln_buf_release(&b);
-    cluster_status empty = {.url = "kiln://m:1"};
+    deploy_status empty = {.url = "kiln://m:1"};
     kiln_buf_init(&b);
-    KT_OK(cluster_status_json(&empty, &b));
+    KT_OK(deploy_status_json(&empty, &b));
     kiln_buf_append(&b, "", 1);
     assert_non_null(strstr((const char *)b.data, "\"workers\": [],"));
     kiln_buf_release(&b);
@@ -126,7 +126,7 @@ static void status_document_lists_workers(void **state)
 static void token_is_hmac_of_label(void **state)
 {
     char tok[HTTP_TOKEN_HEX + 1];
-    KT_OK(cluster_http_token((const uint8_t *)SECRET, strlen(SECRET), tok));
+    KT_OK(deploy_http_token((const uint8_t *)SECRET, strlen(SECRET), tok));
     assert_string_equal(tok, TOKEN);
 }
 

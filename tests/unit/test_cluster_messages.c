@@ -1,6 +1,6 @@
 /*
  * test_cluster_messages.c - payloads of the cluster manager's messages
- * (src/cluster/messages.c): REGISTER_WORKER, REGISTERED_WORKER and
+ * (src/deploy/messages.c): REGISTER_WORKER, REGISTERED_WORKER and
  * STATUS_REPLY round-trip exactly; hostile payloads (truncated at every
  * byte, trailing bytes, a huge worker count, out-of-range values, a NUL in
  * a string, the wrong type) are refused with KILN_ECORRUPT and a message
@@ -15,13 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/manager.h"
+#include "deploy/messages.h"
 #include "kt.h"
 #include "kt_net.h"
 
-static cluster_register sample_offer(void)
+static deploy_register sample_offer(void)
 {
-    cluster_register r = {.cores = 8, .memory = 4ull << 30};
+    deploy_register r = {.cores = 8, .memory = 4ull << 30};
     strcpy(r.host, "10.0.0.7");
     strcpy(r.work_dir, "/var/lib/kiln/work \"x\"\n\xc3\xa9");
     return r;
@@ -29,12 +29,12 @@ static cluster_register sample_offer(void)
 
 static void register_worker_round_trips(void **state)
 {
-    cluster_register in = sample_offer(), out;
+    deploy_register in = sample_offer(), out;
     kiln_buf b;
     kiln_buf_init(&b);
-    KT_OK(cluster_msg_register_write(&b, &in));
+    KT_OK(deploy_msg_register_write(&b, &in));
     net_frame f = frame_of(NET_MSG_REGISTER_WORKER, &b);
-    KT_OK(cluster_msg_register_read(&f, "worker w", &out));
+    KT_OK(deploy_msg_register_read(&f, "worker w", &out));
     assert_string_equal(out.host, in.host);
     assert_string_equal(out.work_dir, in.work_dir);
     assert_int_equal(out.cores, 8);
@@ -43,7 +43,7 @@ static void register_worker_round_trips(void **state)
     for (size_t cut = 0; cut < b.len; cut++) {
         net_frame t = f;
         t.payload.len = cut;
-        KT_RC(KILN_ECORRUPT, cluster_msg_register_read(&t, "worker w", &out));
+        KT_RC(KILN_ECORRUPT, deploy_msg_register_read(&t, "worker w", &out));
     }
     net_frame_release(&f);
     kiln_buf_release(&b);
@@ -51,7 +51,7 @@ static void register_worker_round_trips(void **state)
 
 static void register_worker_refuses_bad_values(void **state)
 {
-    cluster_register out;
+    deploy_register out;
     struct {
         uint32_t cores;
         uint64_t memory;
@@ -73,16 +73,16 @@ static void register_worker_refuses_bad_values(void **state)
         net_put_str(&w, "/w");
         KT_OK(net_writer_finish(&w));
         net_frame f = frame_of(NET_MSG_REGISTER_WORKER, &b);
-        KT_RC(KILN_ECORRUPT, cluster_msg_register_read(&f, "worker w", &out));
+        KT_RC(KILN_ECORRUPT, deploy_msg_register_read(&f, "worker w", &out));
         KT_CHECK(strstr(kiln_last_error(), bad[i].message) &&
                      strstr(kiln_last_error(), "REGISTER_WORKER from worker w"),
                  "case %zu: %s", i, kiln_last_error());
         /* The writer refuses what the reader refuses. */
-        cluster_register r = {.cores = bad[i].cores, .memory = bad[i].memory};
+        deploy_register r = {.cores = bad[i].cores, .memory = bad[i].memory};
         strcpy(r.host, bad[i].host);
         kiln_buf_release(&b);
         kiln_buf_init(&b);
-        KT_RC(KILN_EINVAL, cluster_msg_register_write(&b, &r));
+        KT_RC(KILN_EINVAL, deploy_msg_register_write(&b, &r));
         net_frame_release(&f);
         kiln_buf_release(&b);
     }
@@ -90,19 +90,19 @@ static void register_worker_refuses_bad_values(void **state)
 
 static void register_worker_refuses_hostile_layout(void **state)
 {
-    cluster_register in = sample_offer(), out;
+    deploy_register in = sample_offer(), out;
     kiln_buf b;
     kiln_buf_init(&b);
-    KT_OK(cluster_msg_register_write(&b, &in));
+    KT_OK(deploy_msg_register_write(&b, &in));
     /* Trailing bytes. */
     kiln_buf_append(&b, "x", 1);
     net_frame f = frame_of(NET_MSG_REGISTER_WORKER, &b);
-    KT_RC(KILN_ECORRUPT, cluster_msg_register_read(&f, "worker w", &out));
+    KT_RC(KILN_ECORRUPT, deploy_msg_register_read(&f, "worker w", &out));
     assert_non_null(strstr(kiln_last_error(), "unexpected bytes"));
     /* A host length far past the limit. */
     f.payload.data[0] = 0xff;
     f.payload.data[1] = 0xff;
-    KT_RC(KILN_ECORRUPT, cluster_msg_register_read(&f, "worker w", &out));
+    KT_RC(KILN_ECORRUPT, deploy_msg_register_read(&f, "worker w", &out));
     assert_non_null(strstr(kiln_last_error(), "host"));
     /* A NUL inside the host. */
     b.len--;
@@ -111,11 +111,11 @@ static void register_worker_refuses_hostile_layout(void **state)
     b.data[4 + 2] = '\0';
     net_frame_release(&f);
     f = frame_of(NET_MSG_REGISTER_WORKER, &b);
-    KT_RC(KILN_ECORRUPT, cluster_msg_register_read(&f, "worker w", &out));
+    KT_RC(KILN_ECORRUPT, deploy_msg_register_read(&f, "worker w", &out));
     assert_non_null(strstr(kiln_last_error(), "NUL"));
     /* The wrong type. */
     f.type = NET_MSG_HEARTBEAT;
-    KT_RC(KILN_ECORRUPT, cluster_msg_register_read(&f, "worker w", &out));
+    KT_RC(KILN_ECORRUPT, deploy_msg_register_read(&f, "worker w", &out));
     assert_non_null(strstr(kiln_last_error(), "expected REGISTER_WORKER"));
     net_frame_release(&f);
     kiln_buf_release(&b);
@@ -125,21 +125,21 @@ static void registered_worker_round_trips(void **state)
 {
     kiln_buf b;
     kiln_buf_init(&b);
-    KT_OK(cluster_msg_registered_write(&b, "worker-17"));
+    KT_OK(deploy_msg_registered_write(&b, "worker-17"));
     net_frame f = frame_of(NET_MSG_REGISTERED_WORKER, &b);
-    char id[CLUSTER_ID_MAX];
-    KT_OK(cluster_msg_registered_read(&f, "master m", id));
+    char id[DEPLOY_ID_MAX];
+    KT_OK(deploy_msg_registered_read(&f, "master m", id));
     assert_string_equal(id, "worker-17");
     net_frame_release(&f);
     kiln_buf_release(&b);
-    char longid[CLUSTER_ID_MAX + 1];
-    memset(longid, 'i', CLUSTER_ID_MAX);
-    longid[CLUSTER_ID_MAX] = '\0';
+    char longid[DEPLOY_ID_MAX + 1];
+    memset(longid, 'i', DEPLOY_ID_MAX);
+    longid[DEPLOY_ID_MAX] = '\0';
     kiln_buf_init(&b);
-    KT_RC(KILN_EINVAL, cluster_msg_registered_write(&b, longid));
-    KT_OK(cluster_msg_registered_write(&b, ""));
+    KT_RC(KILN_EINVAL, deploy_msg_registered_write(&b, longid));
+    KT_OK(deploy_msg_registered_write(&b, ""));
     f = frame_of(NET_MSG_REGISTERED_WORKER, &b);
-    KT_RC(KILN_ECORRUPT, cluster_msg_registered_read(&f, "master m", id));
+    KT_RC(KILN_ECORRUPT, deploy_msg_registered_read(&f, "master m", id));
     assert_non_null(strstr(kiln_last_error(), "worker_id is empty"));
     net_frame_release(&f);
     kiln_buf_release(&b);
@@ -150,18 +150,18 @@ static void status_request_must_be_empty(void **state)
     kiln_buf b;
     kiln_buf_init(&b);
     net_frame f = frame_of(NET_MSG_STATUS_REQUEST, &b);
-    KT_OK(cluster_msg_status_request_check(&f, "client c"));
+    KT_OK(deploy_msg_status_request_check(&f, "client c"));
     kiln_buf_append(&b, "z", 1);
     net_frame g = frame_of(NET_MSG_STATUS_REQUEST, &b);
-    KT_RC(KILN_ECORRUPT, cluster_msg_status_request_check(&g, "client c"));
+    KT_RC(KILN_ECORRUPT, deploy_msg_status_request_check(&g, "client c"));
     net_frame_release(&f);
     net_frame_release(&g);
     kiln_buf_release(&b);
 }
 
-static cluster_status sample_status(uint32_t n)
+static deploy_status sample_status(uint32_t n)
 {
-    cluster_status s = {0};
+    deploy_status s = {0};
     strcpy(s.url, "kiln://[::1]:7077");
     s.nworkers = n;
     s.workers = calloc(n ? n : 1, sizeof *s.workers);
@@ -170,7 +170,7 @@ static cluster_status sample_status(uint32_t n)
         snprintf(s.workers[i].id, sizeof s.workers[i].id, "worker-%u", i + 1);
         s.workers[i].offer = sample_offer();
         s.workers[i].offer.cores = i + 1;
-        s.workers[i].state = i % 2 ? CLUSTER_WORKER_DEAD : CLUSTER_WORKER_ALIVE;
+        s.workers[i].state = i % 2 ? DEPLOY_WORKER_DEAD : DEPLOY_WORKER_ALIVE;
         s.workers[i].heartbeat_age_ms = 1000ull * i + 7;
     }
     return s;
@@ -179,12 +179,12 @@ static cluster_status sample_status(uint32_t n)
 static void status_reply_round_trips(void **state)
 {
     for (uint32_t n = 0; n < 5; n++) {
-        cluster_status in = sample_status(n), out;
+        deploy_status in = sample_status(n), out;
         kiln_buf b;
         kiln_buf_init(&b);
-        KT_OK(cluster_msg_status_reply_write(&b, &in));
+        KT_OK(deploy_msg_status_reply_write(&b, &in));
         net_frame f = frame_of(NET_MSG_STATUS_REPLY, &b);
-        KT_OK(cluster_msg_status_reply_read(&f, "master m", &out));
+        KT_OK(deploy_msg_status_reply_read(&f, "master m", &out));
         assert_string_equal(out.url, in.url);
         assert_int_equal(out.nworkers, n);
         for (uint32_t i = 0; i < n; i++) {
@@ -197,11 +197,11 @@ static void status_reply_round_trips(void **state)
         for (size_t cut = 0; cut < b.len; cut++) {
             net_frame t = f;
             t.payload.len = cut;
-            cluster_status junk;
-            KT_RC(KILN_ECORRUPT, cluster_msg_status_reply_read(&t, "master m", &junk));
+            deploy_status junk;
+            KT_RC(KILN_ECORRUPT, deploy_msg_status_reply_read(&t, "master m", &junk));
         }
-        cluster_status_release(&out);
-        cluster_status_release(&in);
+        deploy_status_release(&out);
+        deploy_status_release(&in);
         net_frame_release(&f);
         kiln_buf_release(&b);
     }
@@ -220,22 +220,22 @@ static void status_reply_refuses_hostile_counts_and_states(void **state)
     net_put_raw(&w, "0123456789012345", 16);
     KT_OK(net_writer_finish(&w));
     net_frame f = frame_of(NET_MSG_STATUS_REPLY, &b);
-    cluster_status out;
-    KT_RC(KILN_ECORRUPT, cluster_msg_status_reply_read(&f, "master m", &out));
+    deploy_status out;
+    KT_RC(KILN_ECORRUPT, deploy_msg_status_reply_read(&f, "master m", &out));
     assert_non_null(strstr(kiln_last_error(), "worker_count 4294967295 does not fit"));
     net_frame_release(&f);
     kiln_buf_release(&b);
     /* An unknown state byte. */
-    cluster_status in = sample_status(1);
+    deploy_status in = sample_status(1);
     kiln_buf_init(&b);
-    KT_OK(cluster_msg_status_reply_write(&b, &in));
+    KT_OK(deploy_msg_status_reply_write(&b, &in));
     b.data[b.len - 17] = 3; /* the state, before the 8-byte age and the two empty counts */
     f = frame_of(NET_MSG_STATUS_REPLY, &b);
-    KT_RC(KILN_ECORRUPT, cluster_msg_status_reply_read(&f, "master m", &out));
+    KT_RC(KILN_ECORRUPT, deploy_msg_status_reply_read(&f, "master m", &out));
     assert_non_null(strstr(kiln_last_error(), "state 3"));
     net_frame_release(&f);
     kiln_buf_release(&b);
-    cluster_status_release(&in);
+    deploy_status_release(&in);
 }
 
 int main(int argc, char **argv)

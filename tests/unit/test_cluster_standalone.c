@@ -1,7 +1,7 @@
 /*
  * test_cluster_standalone.c - an application on the standalone cluster,
  * end to end on loopback: a master and a worker (forked from this test,
- * running cluster_master_run / cluster_worker_run, ephemeral ports, a temp
+ * running deploy_master_run / deploy_worker_run, ephemeral ports, a temp
  * work dir and a mode 600 secret file), and this process as the driver:
  * it listens, registers with app_client_register, serves the worker's
  * FETCH_FILE requests with app_files_serve and sees the executors (this
@@ -31,8 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cluster/app.h"
-#include "cluster/manager.h"
+#include "deploy/deploy_int.h"
 #include "io/io.h"
 #include "kt.h"
 
@@ -82,10 +81,10 @@ static int procs_under(const char *dir, pid_t *pids, int max)
     return n;
 }
 
-static int status(cluster_status *s)
+static int status(deploy_status *s)
 {
     memset(s, 0, sizeof *s);
-    return cluster_status_fetch(&master_url, secret_spec, 5000, s);
+    return deploy_status_fetch(&master_url, secret_spec, 5000, s);
 }
 
 /* ---- The cluster ---------------------------------------------------------------------- */
@@ -99,9 +98,9 @@ static void start_master(void)
     if (master_pid == 0) {
         close(p[0]);
         FILE *announce = fdopen(p[1], "w");
-        cluster_master_opts o = {.host = "127.0.0.1", .secret_spec = secret_spec,
-                                 .network_timeout_ms = 5000, .announce = announce};
-        exit(cluster_master_run(&o) == KILN_OK ? 0 : 1); /* exit: LSan checks the master */
+        deploy_master_opts o = {.host = "127.0.0.1", .secret_spec = secret_spec,
+                                .network_timeout_ms = 5000, .announce = announce};
+        exit(deploy_master_run(&o) == KILN_OK ? 0 : 1); /* exit: LSan checks the master */
     }
     close(p[1]);
     FILE *in = fdopen(p[0], "r");
@@ -119,19 +118,19 @@ static void start_worker(void)
     worker_pid = fork();
     assert_true(worker_pid >= 0);
     if (worker_pid == 0) {
-        cluster_worker_opts o = {.master = master_url, .host = "127.0.0.1", .cores = 2,
-                                 .memory = 2ull << 30, .work_dir = work,
-                                 .secret_spec = secret_spec, .heartbeat_ms = 200,
-                                 .max_attempts = 5, .max_restarts = 3};
-        exit(cluster_worker_run(&o) == KILN_OK ? 0 : 1); /* and the worker */
+        deploy_worker_opts o = {.master = master_url, .host = "127.0.0.1", .cores = 2,
+                                .memory = 2ull << 30, .work_dir = work,
+                                .secret_spec = secret_spec, .heartbeat_ms = 200,
+                                .max_attempts = 5, .max_restarts = 3};
+        exit(deploy_worker_run(&o) == KILN_OK ? 0 : 1); /* and the worker */
     }
     for (int i = 0; i < 100; i++) {
-        cluster_status s;
-        if (status(&s) == KILN_OK && s.nworkers == 1 && s.workers[0].state == CLUSTER_WORKER_ALIVE) {
-            cluster_status_release(&s);
+        deploy_status s;
+        if (status(&s) == KILN_OK && s.nworkers == 1 && s.workers[0].state == DEPLOY_WORKER_ALIVE) {
+            deploy_status_release(&s);
             return;
         }
-        cluster_status_release(&s);
+        deploy_status_release(&s);
         sleep_ms(100);
     }
     fail_msg("the worker did not register: %s", kiln_last_error());
@@ -258,11 +257,11 @@ static void wrong_secret_is_refused(void **state)
                                            5000, NULL, NULL, &grant, &c));
     assert_null(c);
     sleep_ms(300);
-    cluster_status s;
+    deploy_status s;
     KT_OK(status(&s));
     assert_int_equal(s.napps, 0);
     assert_int_equal(s.nexecs, 0);
-    cluster_status_release(&s);
+    deploy_status_release(&s);
     pid_t pids[4];
     assert_int_equal(procs_under(work, pids, 4), 0);
     char cache[PATH_MAX + 16];
@@ -280,12 +279,18 @@ static void executors_run_restart_and_go(void **state)
     KT_OK(net_listen("127.0.0.1", 0, 16, &lfd, &port));
     app_files *files;
     KT_OK(app_files_new(data_path, &files));
-    kiln_conf *conf = kiln_conf_new();
-    KT_OK(kiln_conf_set(conf, "kiln.ui.showConsoleProgress", "false"));
-    KT_OK(kiln_conf_set(conf, "kiln.authenticate.secret", "never-sent-to-executors"));
+    /* The conf lines executors get: never the secret, nothing that is not one line. */
+    kiln_buf conf;
+    kiln_buf_init(&conf);
+    KT_OK(app_conf_line_add(&conf, "kiln.ui.showConsoleProgress", "false"));
+    KT_OK(app_conf_line_add(&conf, "kiln.authenticate.secret", "never-sent-to-executors"));
+    KT_OK(app_conf_line_add(&conf, "kiln.x", "two\nlines"));
+    KT_OK(app_conf_line_add(&conf, "a=b", "c"));
+    assert_int_equal(conf.len, strlen("kiln.ui.showConsoleProgress=false\n"));
+    assert_memory_equal(conf.data, "kiln.ui.showConsoleProgress=false\n", conf.len);
     app_request req = {.name = "standalone test", .driver_host = "127.0.0.1", .driver_port = port,
                        .total_cores = 2, .executor_cores = 1, .executor_memory = 256u << 20,
-                       .conf = conf, .files = files};
+                       .conf = (const char *)conf.data, .conf_len = conf.len, .files = files};
     events ev = {.lock = PTHREAD_MUTEX_INITIALIZER};
     app_grant grant;
     app_client *c;
@@ -310,7 +315,7 @@ static void executors_run_restart_and_go(void **state)
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0700);
     uint32_t nf;
-    const cluster_file *shipped = app_files_list(files, &nf);
+    const deploy_file *shipped = app_files_list(files, &nf);
     assert_int_equal(nf, 1);
     assert_string_equal(shipped[0].name, "lookup.txt");
     snprintf(path, sizeof path, "%s/cache/%s", work, shipped[0].sha256);
@@ -319,20 +324,20 @@ static void executors_run_restart_and_go(void **state)
     assert_true(exists(path));
 
     /* The status lists the application and its executors. */
-    cluster_status s;
+    deploy_status s;
     KT_OK(status(&s));
     assert_int_equal(s.napps, 1);
     assert_string_equal(s.apps[0].id, "app-1");
     assert_string_equal(s.apps[0].name, "standalone test");
-    assert_int_equal(s.apps[0].state, CLUSTER_APP_RUNNING);
+    assert_int_equal(s.apps[0].state, DEPLOY_APP_RUNNING);
     assert_int_equal(s.apps[0].cores, 2);
     assert_int_equal(s.nexecs, 2);
     for (int i = 0; i < 2; i++) {
         assert_string_equal(s.execs[i].worker_id, "worker-1");
         assert_int_equal(s.execs[i].cores, 1);
-        assert_int_equal(s.execs[i].state, CLUSTER_EXEC_RUNNING);
+        assert_int_equal(s.execs[i].state, DEPLOY_EXEC_RUNNING);
     }
-    cluster_status_release(&s);
+    deploy_status_release(&s);
 
     /* SIGKILL executor 0: the worker starts it again with the same id. */
     char dir0[PATH_MAX + 16];
@@ -342,10 +347,10 @@ static void executors_run_restart_and_go(void **state)
     assert_int_equal(kill(pids[0], SIGKILL), 0);
     uint32_t again = next_executor(lfd, files, secret, slen, &fds[2]);
     assert_int_equal(again, 0);
-    for (int i = 0; i < 50 && count(&ev, 0, CLUSTER_EXEC_RUNNING) < 2; i++) sleep_ms(100);
-    assert_int_equal(count(&ev, 0, CLUSTER_EXEC_RESTARTING), 1);
-    assert_int_equal(count(&ev, 0, CLUSTER_EXEC_RUNNING), 2); /* launched, restarted */
-    assert_int_equal(count(&ev, 1, CLUSTER_EXEC_RUNNING), 1);
+    for (int i = 0; i < 50 && count(&ev, 0, DEPLOY_EXEC_RUNNING) < 2; i++) sleep_ms(100);
+    assert_int_equal(count(&ev, 0, DEPLOY_EXEC_RESTARTING), 1);
+    assert_int_equal(count(&ev, 0, DEPLOY_EXEC_RUNNING), 2); /* launched, restarted */
+    assert_int_equal(count(&ev, 1, DEPLOY_EXEC_RUNNING), 1);
     pid_t now[4];
     assert_int_equal(procs_under(dir0, now, 4), 1);
     assert_true(now[0] != pids[0]);
@@ -357,9 +362,9 @@ static void executors_run_restart_and_go(void **state)
         sleep_ms(100);
         KT_OK(status(&s));
         snprintf(path, sizeof path, "%s/app-1", work);
-        done = s.napps == 1 && s.apps[0].state == CLUSTER_APP_FINISHED && s.nexecs == 0 &&
+        done = s.napps == 1 && s.apps[0].state == DEPLOY_APP_FINISHED && s.nexecs == 0 &&
                procs_under(work, pids, 4) == 0 && !exists(path);
-        cluster_status_release(&s);
+        deploy_status_release(&s);
     }
     assert_true(done);
     /* The cache stays for the next application. */
@@ -368,7 +373,7 @@ static void executors_run_restart_and_go(void **state)
     for (int i = 0; i < 3; i++) net_close(fds[i]);
     net_close(lfd);
     app_files_free(files);
-    kiln_conf_free(conf);
+    kiln_buf_release(&conf);
     net_secret_free(secret, slen);
 }
 
@@ -383,7 +388,7 @@ static void driver_serves_only_its_files(void **state)
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     kiln_buf b;
     kiln_buf_init(&b);
-    KT_OK(cluster_msg_fetch_file_write(&b, "1111111111111111111111111111111111111111111111111111111111111111"));
+    KT_OK(deploy_msg_fetch_file_write(&b, "1111111111111111111111111111111111111111111111111111111111111111"));
     net_frame req = {.type = NET_MSG_FETCH_FILE, .payload = b};
     shutdown(sv[0], SHUT_RD); /* the peer "closes" after the answer */
     KT_OK(app_files_serve(files, sv[0], &req, "test peer"));

@@ -1,5 +1,5 @@
 /*
- * cluster/http.c - the request side of the master's HTTP status listener:
+ * deploy/http.c - the request side of the master's HTTP status listener:
  * the bearer token and a minimal, defensive HTTP/1.x request parser.
  *
  * The listener answers one request per connection (GET /json) and closes
@@ -19,11 +19,11 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "cluster/manager.h"
+#include "deploy/deploy_int.h"
 
 #define TOKEN_LABEL "kiln-status"
 
-int cluster_http_token(const uint8_t *secret, size_t len, char out[HTTP_TOKEN_HEX + 1])
+int deploy_http_token(const uint8_t *secret, size_t len, char out[HTTP_TOKEN_HEX + 1])
 {
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int maclen = 0;

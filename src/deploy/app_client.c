@@ -1,6 +1,6 @@
 /*
- * cluster/app_client.c - the driver's connection to the standalone master
- * (app.h): authenticate, REGISTER_APP, wait for REGISTERED_APP, then a
+ * deploy/app_client.c - the driver's connection to the standalone master
+ * (deploy.h): authenticate, REGISTER_APP, wait for REGISTERED_APP, then a
  * thread reads APP_EXECUTOR messages for the life of the application. The
  * connection is the application: closing it (app_client_close, or the
  * driver dying) makes the master finish the application and kill its
@@ -14,9 +14,7 @@
 #include <sys/socket.h>
 
 #include "base/base.h"
-#include "base/conf.h"
-#include "cluster/app.h"
-#include "engine/engine.h"
+#include "deploy/deploy_int.h"
 
 struct app_client {
     int fd;
@@ -26,30 +24,17 @@ struct app_client {
     char peer[NET_HOST_MAX + 32];
 };
 
-/* The conf lines executors get: every key=value but the secret (executors
- * get that on their pipe from the worker) and entries that cannot be a
- * line. KILN_ECONF when they do not fit CLUSTER_CONF_MAX. */
-static int conf_lines(const kiln_conf *conf, kiln_buf *out)
+int app_conf_line_add(kiln_buf *lines, const char *key, const char *value)
 {
-    int rc = KILN_OK;
-    size_t n = conf_size(conf);
-    for (size_t i = 0; i < n && rc == KILN_OK; i++) {
-        const char *k, *v;
-        conf_at(conf, i, &k, &v);
-        if (!strcmp(k, "kiln.authenticate.secret") || !k[0] || strchr(k, '\n') || strchr(k, '=') ||
-            strchr(v, '\n'))
-            continue;
-        rc = buf_appendf(out, "%s=%s\n", k, v);
-    }
-    if (rc == KILN_OK && out->len >= CLUSTER_CONF_MAX)
-        rc = kiln_set_error(KILN_ECONF, "the configuration sent to executors is %zu bytes, "
-                            "more than %u", out->len, CLUSTER_CONF_MAX - 1);
-    return rc;
+    if (!strcmp(key, "kiln.authenticate.secret") || !key[0] || strchr(key, '\n') ||
+        strchr(key, '=') || strchr(value, '\n'))
+        return KILN_OK;
+    return buf_appendf(lines, "%s=%s\n", key, value);
 }
 
-static int build_register(const app_request *req, kiln_buf *conf, kiln_buf *out)
+static int build_register(const app_request *req, kiln_buf *out)
 {
-    cluster_app_register r;
+    deploy_app_register r;
     memset(&r, 0, sizeof r);
     if (!req->name || strlen(req->name) >= sizeof r.desc.name || !req->driver_host ||
         strlen(req->driver_host) >= sizeof r.desc.driver_host || !req->files)
@@ -59,15 +44,15 @@ static int build_register(const app_request *req, kiln_buf *conf, kiln_buf *out)
     r.desc.driver_port = req->driver_port > 0 ? (uint32_t)req->driver_port : 0;
     r.desc.executor_memory = req->executor_memory;
     r.desc.exe = *app_files_exe(req->files);
-    r.desc.files = (cluster_file *)app_files_list(req->files, &r.desc.nfiles);
+    r.desc.files = (deploy_file *)app_files_list(req->files, &r.desc.nfiles);
     r.total_cores = req->total_cores;
     r.executor_cores = req->executor_cores;
-    int rc = conf_lines(req->conf, conf);
-    if (rc == KILN_OK && conf->len) {
-        r.desc.conf = (char *)conf->data;
-        r.desc.conf_len = conf->len;
-    }
-    if (rc == KILN_OK) rc = cluster_msg_register_app_write(out, &r);
+    if (req->conf_len >= DEPLOY_CONF_MAX)
+        return kiln_set_error(KILN_ECONF, "the configuration sent to executors is %zu bytes, "
+                              "more than %u", req->conf_len, DEPLOY_CONF_MAX - 1);
+    r.desc.conf = (char *)req->conf;
+    r.desc.conf_len = req->conf ? req->conf_len : 0;
+    int rc = deploy_msg_register_app_write(out, &r);
     if (rc == KILN_EINVAL) rc = kiln_set_error(KILN_ECONF, "REGISTER_APP: %s", kiln_last_error());
     return rc;
 }
@@ -76,7 +61,7 @@ static int build_register(const app_request *req, kiln_buf *conf, kiln_buf *out)
 static int recv_registered(app_client *c, int timeout_ms, app_grant *grant)
 {
     net_frame f = {0};
-    int rc = net_recv_frame(c->fd, CLUSTER_CONTROL_MAX_FRAME, timeout_ms, c->peer, &f);
+    int rc = net_recv_frame(c->fd, DEPLOY_CONTROL_MAX_FRAME, timeout_ms, c->peer, &f);
     if (rc != KILN_OK) return rc;
     if (f.type == NET_MSG_ERROR) {
         int code;
@@ -87,8 +72,8 @@ static int recv_registered(app_client *c, int timeout_ms, app_grant *grant)
             rc = kiln_set_error(code < 0 && code != KILN_EINVAL ? code : KILN_EIO,
                                 "%s refused the application: %s", c->peer, msg);
     } else {
-        cluster_app_registered r;
-        rc = cluster_msg_registered_app_read(&f, c->peer, &r);
+        deploy_app_registered r;
+        rc = deploy_msg_registered_app_read(&f, c->peer, &r);
         if (rc == KILN_OK) {
             memset(grant, 0, sizeof *grant);
             snprintf(grant->app_id, sizeof grant->app_id, "%s", r.app_id);
@@ -105,10 +90,10 @@ static void *client_main(void *arg)
     app_client *c = arg;
     for (;;) {
         net_frame f = {0};
-        if (net_recv_frame(c->fd, CLUSTER_CONTROL_MAX_FRAME, -1, c->peer, &f) != KILN_OK) break;
-        cluster_exec_report r;
+        if (net_recv_frame(c->fd, DEPLOY_CONTROL_MAX_FRAME, -1, c->peer, &f) != KILN_OK) break;
+        deploy_exec_report r;
         bool go_on = f.type == NET_MSG_APP_EXECUTOR &&
-                     cluster_msg_exec_report_read(&f, NET_MSG_APP_EXECUTOR, c->peer, &r) == KILN_OK;
+                     deploy_msg_exec_report_read(&f, NET_MSG_APP_EXECUTOR, c->peer, &r) == KILN_OK;
         if (go_on && c->fn) c->fn(c->arg, r.executor, r.state, r.message);
         if (!go_on) LOG(LOG_WARN, "driver", "%s: %s", c->peer, kiln_last_error());
         net_frame_release(&f);
@@ -126,11 +111,10 @@ int app_client_register(const net_url *master, const uint8_t *secret, size_t len
     c->fd = -1;
     c->fn = fn;
     c->arg = arg;
-    cluster_format_url(c->peer, sizeof c->peer, "master kiln", master->host, master->port);
-    kiln_buf conf, msg;
-    kiln_buf_init(&conf);
+    net_url_format(c->peer, sizeof c->peer, "master kiln", master->host, master->port);
+    kiln_buf msg;
     kiln_buf_init(&msg);
-    int rc = build_register(req, &conf, &msg);
+    int rc = build_register(req, &msg);
     int64_t deadline = net_deadline(timeout_ms);
     if (rc == KILN_OK)
         rc = net_dial(master->host, master->port, secret, len, false, timeout_ms, c->peer, &c->fd);
@@ -140,8 +124,7 @@ int app_client_register(const net_url *master, const uint8_t *secret, size_t len
     if (rc == KILN_OK) rc = recv_registered(c, net_remaining_ms(deadline), grant);
     if (rc == KILN_OK && pthread_create(&c->thread, NULL, client_main, c) != 0)
         rc = kiln_set_error(KILN_ENOMEM, "cannot start the thread of %s", c->peer);
-    if (conf.data) memset(conf.data, 0, conf.len);
-    kiln_buf_release(&conf);
+    if (msg.data) memset(msg.data, 0, msg.len); /* it holds the conf lines */
     kiln_buf_release(&msg);
     if (rc != KILN_OK) {
         net_close(c->fd);

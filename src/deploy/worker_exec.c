@@ -1,5 +1,5 @@
 /*
- * cluster/worker_exec.c - the executors a standalone worker runs for
+ * deploy/worker_exec.c - the executors a standalone worker runs for
  * applications (worker_exec.h).
  *
  * LAUNCH_EXECUTOR: the executable and the application's files are fetched
@@ -10,7 +10,7 @@
  * the files linked in under their names, and the cached executable is
  * started there with fork + execve (never a shell; argv[0] is its path),
  * stdout and stderr appended to files of that directory, and the
- * variables of executor mode (src/cluster/README.md): the secret and the
+ * variables of executor mode (src/deploy/README.md): the secret and the
  * application's conf lines go down a pipe.
  *
  * Children are reaped with waitpid(WNOHANG) from the worker's loop, never
@@ -19,6 +19,13 @@
  * times; each death and restart is reported (RESTARTING, then RUNNING).
  * KILL_EXECUTOR sends SIGTERM, SIGKILL 2 s later, and removes the
  * application's directory once its executors are reaped.
+ *
+ * The worker's log tells incidents from the normal course: an executor
+ * that exits with status 0 (its driver said SHUTDOWN) or is killed for
+ * KILL_EXECUTOR (its application ended) is logged at INFO ("exited after
+ * the application ended (killed by signal 15)"); one that dies, cannot
+ * start, or is killed while its application runs (the worker stops or
+ * lost its master) at WARN.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,8 +43,8 @@
 #include <unistd.h>
 
 #include "base/base.h"
-#include "cluster/app.h"
-#include "cluster/worker_exec.h"
+#include "deploy/deploy_int.h"
+#include "deploy/worker_exec.h"
 #include "io/io.h"
 
 #define KILL_GRACE_MS 2000
@@ -47,10 +54,11 @@
 extern char **environ;
 
 struct wexec {
-    cluster_launch l;  /* owns its desc */
+    deploy_launch l;   /* owns its desc */
     pid_t pid;         /* > 0 while running */
     uint32_t restarts;
     bool killing;      /* SIGTERM sent; SIGKILL at kill_at */
+    bool app_ended;    /* killed for KILL_EXECUTOR: its application ended (not an incident) */
     bool sigkilled;
     int64_t kill_at;
     char dir[PATH_MAX];
@@ -76,7 +84,7 @@ void wexec_release(worker_execs *x)
 
 static void wexec_free(wexec *e)
 {
-    cluster_app_desc_release(&e->l.desc);
+    deploy_app_desc_release(&e->l.desc);
     free(e);
 }
 
@@ -91,27 +99,30 @@ static void pathf(char *out, size_t size, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Sends EXECUTOR_STATE to the master (best effort: a failed connection is
- * seen by the loop). */
-static void report(worker_execs *x, const char *app_id, uint32_t executor, uint8_t state,
-                   int32_t status, uint32_t restarts, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
-static void report(worker_execs *x, const char *app_id, uint32_t executor, uint8_t state,
-                   int32_t status, uint32_t restarts, const char *fmt, ...)
+/* Logs an executor's new state at level and sends EXECUTOR_STATE to the
+ * master (best effort: a failed connection is seen by the loop). WARN is
+ * for what an operator should look at (an executor that died, could not
+ * start, or was killed while its application runs); INFO for the normal
+ * course of an application, its end included. */
+static void report(worker_execs *x, log_level level, const char *app_id, uint32_t executor,
+                   uint8_t state, int32_t status, uint32_t restarts, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
+static void report(worker_execs *x, log_level level, const char *app_id, uint32_t executor,
+                   uint8_t state, int32_t status, uint32_t restarts, const char *fmt, ...)
 {
-    cluster_exec_report r = {.executor = executor, .state = state, .exit_status = status,
-                             .restarts = restarts};
+    deploy_exec_report r = {.executor = executor, .state = state, .exit_status = status,
+                            .restarts = restarts};
     snprintf(r.app_id, sizeof r.app_id, "%s", app_id);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(r.message, sizeof r.message, fmt, ap);
     va_end(ap);
-    LOG(state == CLUSTER_EXEC_RUNNING ? LOG_INFO : LOG_WARN, "worker", "%s executor %u: %s%s%s",
-        app_id, executor, cluster_exec_state_name(state), r.message[0] ? ": " : "", r.message);
+    LOG(level, "worker", "%s executor %u: %s%s%s", app_id, executor,
+        deploy_exec_state_name(state), r.message[0] ? ": " : "", r.message);
     if (x->master_fd < 0) return;
     kiln_buf b;
     kiln_buf_init(&b);
-    if (cluster_msg_exec_report_write(&b, &r) == KILN_OK)
+    if (deploy_msg_exec_report_write(&b, &r) == KILN_OK)
         net_send_frame(x->master_fd, NET_MSG_EXECUTOR_STATE, b.data, b.len, SEND_TIMEOUT_MS,
                        x->master_peer);
     kiln_buf_release(&b);
@@ -132,7 +143,7 @@ static void cache_path(const worker_execs *x, const char *sha, char *out, size_t
 
 /* True when the cache holds a regular file of the right size for e (its
  * hash was checked when it was stored). */
-static bool cached(const worker_execs *x, const cluster_file *e)
+static bool cached(const worker_execs *x, const deploy_file *e)
 {
     char path[PATH_MAX];
     cache_path(x, e->sha256, path, sizeof path);
@@ -183,7 +194,7 @@ static int driver_error(int fd, uint32_t len, const char *peer)
 }
 
 /* Receives FILE_DATA for e into tmp (already open) and checks its hash. */
-static int receive_into(int fd, int out, const char *tmp, const cluster_file *e, const char *peer)
+static int receive_into(int fd, int out, const char *tmp, const deploy_file *e, const char *peer)
 {
     uint8_t hdr[NET_HEADER_SIZE];
     net_frame_header h;
@@ -201,7 +212,7 @@ static int receive_into(int fd, int out, const char *tmp, const cluster_file *e,
         if (rc == KILN_OK) rc = io_write_full(out, buf, n, tmp);
         left -= n;
     }
-    char sha[CLUSTER_SHA256_HEX];
+    char sha[DEPLOY_SHA256_HEX];
     uint64_t size;
     if (rc == KILN_OK && lseek(out, 0, SEEK_SET) != 0)
         rc = kiln_set_error(KILN_EIO, "%s: %s", tmp, strerror(errno));
@@ -213,11 +224,11 @@ static int receive_into(int fd, int out, const char *tmp, const cluster_file *e,
 }
 
 /* Fetches one file into the cache: temporary file, hash check, rename. */
-static int fetch_one(worker_execs *x, int fd, const cluster_file *e, const char *peer)
+static int fetch_one(worker_execs *x, int fd, const deploy_file *e, const char *peer)
 {
     kiln_buf b;
     kiln_buf_init(&b);
-    int rc = cluster_msg_fetch_file_write(&b, e->sha256);
+    int rc = deploy_msg_fetch_file_write(&b, e->sha256);
     if (rc == KILN_OK)
         rc = net_send_frame(fd, NET_MSG_FETCH_FILE, b.data, b.len, SEND_TIMEOUT_MS, peer);
     kiln_buf_release(&b);
@@ -240,7 +251,7 @@ static int fetch_one(worker_execs *x, int fd, const cluster_file *e, const char 
 /* Makes sure the executable and every file of d are in the cache. */
 /* Whether the application's configuration (key=value lines) turns on
  * kiln.ssl.enabled. */
-static bool app_wants_tls(const cluster_app_desc *d)
+static bool app_wants_tls(const deploy_app_desc *d)
 {
     const char *key = "kiln.ssl.enabled=";
     size_t klen = strlen(key);
@@ -262,7 +273,7 @@ static bool app_wants_tls(const cluster_app_desc *d)
     return on;
 }
 
-static int fill_cache(worker_execs *x, const cluster_app_desc *d)
+static int fill_cache(worker_execs *x, const deploy_app_desc *d)
 {
     char dir[PATH_MAX];
     pathf(dir, sizeof dir, "%s/cache", x->work_dir);
@@ -294,7 +305,7 @@ static int make_exec_dir(worker_execs *x, wexec *e)
     int rc = make_dir(app);
     if (rc == KILN_OK) rc = make_dir(e->dir);
     for (uint32_t i = 0; rc == KILN_OK && i < e->l.desc.nfiles; i++) {
-        const cluster_file *f = &e->l.desc.files[i];
+        const deploy_file *f = &e->l.desc.files[i];
         char from[PATH_MAX], to[PATH_MAX];
         cache_path(x, f->sha256, from, sizeof from);
         pathf(to, sizeof to, "%s/%s", e->dir, f->name);
@@ -327,9 +338,9 @@ static int open_log(const char *dir, const char *name)
 }
 
 /* Writes the pipe's content: the secret, a newline, the conf lines. It is
- * under CLUSTER_CONF_MAX + NET_SECRET_MAX bytes, so it fits the pipe's
+ * under DEPLOY_CONF_MAX + NET_SECRET_MAX bytes, so it fits the pipe's
  * buffer and the write never waits for the child. */
-static void write_pipe(worker_execs *x, int fd, const cluster_app_desc *d)
+static void write_pipe(worker_execs *x, int fd, const deploy_app_desc *d)
 {
     struct part {
         const void *p;
@@ -371,7 +382,7 @@ static int spawn(worker_execs *x, wexec *e)
     if (pipe2(p, O_CLOEXEC) != 0) return kiln_set_error(KILN_EIO, "pipe: %s", strerror(errno));
     snprintf(v_fd, sizeof v_fd, "KILN_EXECUTOR_SECRET_FD=%d", p[0]);
     char *vars[] = {v_connect, v_id, v_cores, v_mem, v_fd, v_dir, v_host};
-    char **env = cluster_executor_env((const char *const *)vars, 7);
+    char **env = env_without("KILN_EXECUTOR_", (const char *const *)vars, 7);
     int out = open_log(e->dir, "stdout"), err = open_log(e->dir, "stderr");
     int rc = KILN_OK;
     if (!env) rc = kiln_set_error(KILN_ENOMEM, "out of memory for an executor's environment");
@@ -421,7 +432,7 @@ int wexec_launch(worker_execs *x, const net_frame *f)
 {
     wexec *e = calloc(1, sizeof *e);
     if (!e) return kiln_set_error(KILN_ENOMEM, "out of memory for an executor");
-    int rc = cluster_msg_launch_read(f, x->master_peer, &e->l);
+    int rc = deploy_msg_launch_read(f, x->master_peer, &e->l);
     if (rc != KILN_OK) {
         free(e);
         return rc;
@@ -446,13 +457,13 @@ int wexec_launch(worker_execs *x, const net_frame *f)
             kill(e->pid, SIGKILL);
             waitpid(e->pid, NULL, 0);
         }
-        report(x, e->l.app_id, e->l.executor, CLUSTER_EXEC_FAILED, 0, 0, "cannot start: %s",
-               kiln_last_error());
+        report(x, LOG_WARN, e->l.app_id, e->l.executor, DEPLOY_EXEC_FAILED, 0, 0,
+               "cannot start: %s", kiln_last_error());
         wexec_free(e);
         return KILN_OK;
     }
-    report(x, e->l.app_id, e->l.executor, CLUSTER_EXEC_RUNNING, 0, 0, "pid %d in %s", (int)e->pid,
-           e->dir);
+    report(x, LOG_INFO, e->l.app_id, e->l.executor, DEPLOY_EXEC_RUNNING, 0, 0, "pid %d in %s",
+           (int)e->pid, e->dir);
     return KILN_OK;
 }
 
@@ -469,14 +480,15 @@ static void remove_app_dir_if_idle(worker_execs *x, const char *app_id)
 
 int wexec_kill_app(worker_execs *x, const net_frame *f)
 {
-    char app[CLUSTER_ID_MAX];
-    int rc = cluster_msg_kill_read(f, x->master_peer, app);
+    char app[DEPLOY_ID_MAX];
+    int rc = deploy_msg_kill_read(f, x->master_peer, app);
     if (rc != KILN_OK) return rc;
-    int64_t now = cluster_now_ms();
+    int64_t now = deploy_now_ms();
     for (size_t i = 0; i < x->n; i++) {
         wexec *e = x->e[i];
         if (strcmp(e->l.app_id, app) || e->killing) continue;
         e->killing = true;
+        e->app_ended = true;
         e->kill_at = now + KILL_GRACE_MS;
         kill(e->pid, SIGTERM);
     }
@@ -490,7 +502,7 @@ int wexec_kill_app(worker_execs *x, const net_frame *f)
 /* Drops x->e[i] from the table (it has been reaped). */
 static void drop(worker_execs *x, size_t i)
 {
-    char app[CLUSTER_ID_MAX];
+    char app[DEPLOY_ID_MAX];
     bool killed = x->e[i]->killing;
     memcpy(app, x->e[i]->l.app_id, sizeof app);
     wexec_free(x->e[i]);
@@ -508,23 +520,33 @@ static void on_exit_status(worker_execs *x, size_t i, int st)
     char how[64];
     if (WIFSIGNALED(st)) snprintf(how, sizeof how, "killed by signal %d", WTERMSIG(st));
     else snprintf(how, sizeof how, "exited with status %d", code);
-    if (e->killing) {
-        report(x, e->l.app_id, e->l.executor, CLUSTER_EXEC_KILLED, code, e->restarts, "%s", how);
+    if (e->killing && e->app_ended) {
+        /* The application ended and its executors go with it: the normal
+         * end of every application, whether the executor had left on its
+         * own (its driver said SHUTDOWN) or our SIGTERM ended it. */
+        report(x, LOG_INFO, e->l.app_id, e->l.executor, DEPLOY_EXEC_KILLED, code, e->restarts,
+               "exited after the application ended (%s)", how);
+    } else if (e->killing) {
+        /* The worker stops or lost its master while the application runs. */
+        report(x, LOG_WARN, e->l.app_id, e->l.executor, DEPLOY_EXEC_KILLED, code, e->restarts,
+               "%s: the worker stops or lost its master", how);
     } else if (code == 0) {
-        report(x, e->l.app_id, e->l.executor, CLUSTER_EXEC_EXITED, 0, e->restarts, "%s", how);
+        /* It left on its own: its driver said SHUTDOWN. */
+        report(x, LOG_INFO, e->l.app_id, e->l.executor, DEPLOY_EXEC_EXITED, 0, e->restarts, "%s",
+               how);
     } else if ((int)e->restarts < x->max_restarts) {
         e->restarts++;
-        report(x, e->l.app_id, e->l.executor, CLUSTER_EXEC_RESTARTING, code, e->restarts,
+        report(x, LOG_WARN, e->l.app_id, e->l.executor, DEPLOY_EXEC_RESTARTING, code, e->restarts,
                "%s; restart %u of %d", how, e->restarts, x->max_restarts);
         if (spawn(x, e) == KILN_OK) {
-            report(x, e->l.app_id, e->l.executor, CLUSTER_EXEC_RUNNING, 0, e->restarts,
+            report(x, LOG_INFO, e->l.app_id, e->l.executor, DEPLOY_EXEC_RUNNING, 0, e->restarts,
                    "restarted: pid %d", (int)e->pid);
             return;
         }
-        report(x, e->l.app_id, e->l.executor, CLUSTER_EXEC_FAILED, code, e->restarts,
+        report(x, LOG_WARN, e->l.app_id, e->l.executor, DEPLOY_EXEC_FAILED, code, e->restarts,
                "cannot restart: %s", kiln_last_error());
     } else {
-        report(x, e->l.app_id, e->l.executor, CLUSTER_EXEC_FAILED, code, e->restarts,
+        report(x, LOG_WARN, e->l.app_id, e->l.executor, DEPLOY_EXEC_FAILED, code, e->restarts,
                "%s after %u restarts", how, e->restarts);
     }
     drop(x, i);
@@ -542,7 +564,7 @@ void wexec_poll(worker_execs *x)
                 break;
             }
     }
-    int64_t now = cluster_now_ms();
+    int64_t now = deploy_now_ms();
     for (size_t i = 0; i < x->n; i++) {
         wexec *e = x->e[i];
         if (e->killing && !e->sigkilled && e->pid > 0 && now >= e->kill_at) {
@@ -554,7 +576,7 @@ void wexec_poll(worker_execs *x)
 
 void wexec_kill_all(worker_execs *x)
 {
-    int64_t now = cluster_now_ms();
+    int64_t now = deploy_now_ms();
     for (size_t i = 0; i < x->n; i++) {
         wexec *e = x->e[i];
         if (e->killing) continue;

@@ -1,5 +1,5 @@
 /*
- * cluster/json.c - a JSON string escaper for the status document. Strings
+ * deploy/json.c - a JSON string escaper for the status document. Strings
  * in it come from workers (host names, work directories), so they may hold
  * anything: quotes, backslashes, control characters, bytes that are not
  * UTF-8. The output must stay valid JSON whatever they hold, so invalid
@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cluster/manager.h"
+#include "deploy/deploy_int.h"
 
 /* Length of the valid UTF-8 sequence at p (at most n bytes), or 0 when the
  * bytes there are not one (overlong forms, surrogates and code points past

@@ -1,5 +1,5 @@
 /*
- * cluster/master_apps.c - the master's applications (Spark standalone's
+ * deploy/master_apps.c - the master's applications (Spark standalone's
  * client mode): a driver connects, authenticates and sends REGISTER_APP;
  * the master places executors on ALIVE workers with free cores and memory,
  * sends each worker LAUNCH_EXECUTOR and answers REGISTERED_APP (or ERROR
@@ -20,25 +20,25 @@
 #include <string.h>
 
 #include "base/base.h"
-#include "cluster/master_int.h"
+#include "deploy/master_int.h"
 
 #define MAX_APPS 1024 /* remembered, FINISHED ones included */
 
 typedef struct exec_rec {
     uint32_t id;
     int worker; /* index in the worker table */
-    char worker_id[CLUSTER_ID_MAX];
+    char worker_id[DEPLOY_ID_MAX];
     uint32_t cores;
-    uint8_t state; /* cluster_exec_state */
+    uint8_t state; /* deploy_exec_state */
 } exec_rec;
 
 typedef struct app_rec {
-    char id[CLUSTER_ID_MAX];
-    char name[CLUSTER_NAME_MAX];
-    uint8_t state;            /* CLUSTER_APP_RUNNING / _FINISHED */
+    char id[DEPLOY_ID_MAX];
+    char name[DEPLOY_NAME_MAX];
+    uint8_t state;            /* DEPLOY_APP_RUNNING / _FINISHED */
     uint32_t cores;           /* held by its executors that are not final */
     uint64_t executor_memory;
-    char driver[CLUSTER_URL_MAX];
+    char driver[DEPLOY_URL_MAX];
     conn *conn;               /* the driver's, while RUNNING */
     int64_t finished_ms;
     exec_rec *execs;
@@ -73,7 +73,7 @@ static int app_slot(master *m)
     }
     int best = -1;
     for (size_t i = 0; i < m->napps; i++)
-        if (m->apps[i]->state == CLUSTER_APP_FINISHED &&
+        if (m->apps[i]->state == DEPLOY_APP_FINISHED &&
             (best < 0 || m->apps[i]->finished_ms < m->apps[best]->finished_ms))
             best = (int)i;
     if (best >= 0) {
@@ -101,12 +101,12 @@ static void release(master *m, app_rec *a, exec_rec *e)
 
 /* Sends APP_EXECUTOR to a's driver (best effort: a failed driver is seen
  * by the loop). */
-static void tell_driver(app_rec *a, const cluster_exec_report *r)
+static void tell_driver(app_rec *a, const deploy_exec_report *r)
 {
     if (!a->conn || a->conn->closed) return;
     kiln_buf b;
     kiln_buf_init(&b);
-    if (cluster_msg_exec_report_write(&b, r) == KILN_OK)
+    if (deploy_msg_exec_report_write(&b, r) == KILN_OK)
         net_send_frame(a->conn->fd, NET_MSG_APP_EXECUTOR, b.data, b.len, SEND_TIMEOUT_MS,
                        a->conn->peer);
     kiln_buf_release(&b);
@@ -115,10 +115,10 @@ static void tell_driver(app_rec *a, const cluster_exec_report *r)
 /* Moves e to a final state the master decided (KILLED, LOST, FAILED). */
 static void finish_exec(master *m, app_rec *a, exec_rec *e, uint8_t state, const char *why)
 {
-    if (cluster_exec_state_final(e->state)) return;
+    if (deploy_exec_state_final(e->state)) return;
     e->state = state;
     release(m, a, e);
-    cluster_exec_report r = {.executor = e->id, .state = state};
+    deploy_exec_report r = {.executor = e->id, .state = state};
     snprintf(r.app_id, sizeof r.app_id, "%s", a->id);
     snprintf(r.message, sizeof r.message, "%s", why);
     tell_driver(a, &r);
@@ -133,13 +133,13 @@ typedef struct grant {
 
 static bool usable(const worker_rec *w, uint64_t memory, uint32_t min_cores)
 {
-    return w->state == CLUSTER_WORKER_ALIVE && w->conn && !w->conn->closed &&
+    return w->state == DEPLOY_WORKER_ALIVE && w->conn && !w->conn->closed &&
            w->offer.cores - w->cores_used >= min_cores && w->offer.memory - w->memory_used >= memory;
 }
 
 /* Spark's scheduleExecutorsOnWorkers with spreadOut: fills g (one entry per
  * worker) and returns the cores granted in all. */
-static uint32_t place(const master *m, const cluster_app_register *r, grant *g)
+static uint32_t place(const master *m, const deploy_app_register *r, grant *g)
 {
     uint64_t mem = r->desc.executor_memory;
     uint32_t min_cores = r->executor_cores ? r->executor_cores : 1;
@@ -161,7 +161,7 @@ static uint32_t place(const master *m, const cluster_app_register *r, grant *g)
             uint32_t cores_free = w->offer.cores - w->cores_used - g[i].cores;
             uint64_t mem_free = w->offer.memory - w->memory_used - (uint64_t)g[i].execs * mem;
             if (cores_free < min_cores || (new_exec && mem_free < mem)) continue;
-            if (new_exec && g[i].execs >= CLUSTER_MAX_EXECUTORS) continue;
+            if (new_exec && g[i].execs >= DEPLOY_MAX_EXECUTORS) continue;
             g[i].cores += min_cores;
             if (new_exec) g[i].execs++;
             left -= min_cores;
@@ -173,15 +173,15 @@ static uint32_t place(const master *m, const cluster_app_register *r, grant *g)
 }
 
 /* Sends LAUNCH_EXECUTOR for e to its worker. */
-static int launch(master *m, app_rec *a, const exec_rec *e, const cluster_app_desc *desc)
+static int launch(master *m, app_rec *a, const exec_rec *e, const deploy_app_desc *desc)
 {
     worker_rec *w = &m->workers[e->worker];
-    cluster_launch l = {.executor = e->id, .cores = e->cores, .desc = *desc};
+    deploy_launch l = {.executor = e->id, .cores = e->cores, .desc = *desc};
     snprintf(l.app_id, sizeof l.app_id, "%s", a->id);
     l.desc.executor_memory = a->executor_memory;
     kiln_buf b;
     kiln_buf_init(&b);
-    int rc = cluster_msg_launch_write(&b, &l);
+    int rc = deploy_msg_launch_write(&b, &l);
     if (rc == KILN_OK)
         rc = net_send_frame(w->conn->fd, NET_MSG_LAUNCH_EXECUTOR, b.data, b.len, SEND_TIMEOUT_MS,
                             w->conn->peer);
@@ -204,7 +204,7 @@ static int make_execs(master *m, app_rec *a, const grant *g, uint32_t executor_c
             e->worker = (int)i;
             memcpy(e->worker_id, w->id, sizeof e->worker_id);
             e->cores = executor_cores ? executor_cores : g[i].cores;
-            e->state = CLUSTER_EXEC_RUNNING; /* launched; the worker reports otherwise */
+            e->state = DEPLOY_EXEC_RUNNING; /* launched; the worker reports otherwise */
             w->cores_used += e->cores;
             w->memory_used += a->executor_memory;
             a->cores += e->cores;
@@ -215,11 +215,11 @@ static int make_execs(master *m, app_rec *a, const grant *g, uint32_t executor_c
 
 static int reply_registered(conn *c, const app_rec *a)
 {
-    cluster_app_registered r = {.executors = a->nexecs, .cores = a->cores};
+    deploy_app_registered r = {.executors = a->nexecs, .cores = a->cores};
     snprintf(r.app_id, sizeof r.app_id, "%s", a->id);
     kiln_buf b;
     kiln_buf_init(&b);
-    int rc = cluster_msg_registered_app_write(&b, &r);
+    int rc = deploy_msg_registered_app_write(&b, &r);
     if (rc == KILN_OK)
         rc = net_send_frame(c->fd, NET_MSG_REGISTERED_APP, b.data, b.len, SEND_TIMEOUT_MS, c->peer);
     kiln_buf_release(&b);
@@ -228,11 +228,11 @@ static int reply_registered(conn *c, const app_rec *a)
 
 int master_app_register(master *m, conn *c, const net_frame *f)
 {
-    cluster_app_register r;
-    int rc = cluster_msg_register_app_read(f, c->peer, &r);
+    deploy_app_register r;
+    int rc = deploy_msg_register_app_read(f, c->peer, &r);
     if (rc != KILN_OK) return rc;
     if (c->worker >= 0 || c->app >= 0) {
-        cluster_app_desc_release(&r.desc);
+        deploy_app_desc_release(&r.desc);
         return kiln_set_error(KILN_ESTATE, "REGISTER_APP from %s, which is a worker or already "
                               "a driver", c->peer);
     }
@@ -252,10 +252,10 @@ int master_app_register(master *m, conn *c, const net_frame *f)
     if (rc == KILN_OK) {
         snprintf(a->id, sizeof a->id, "app-%llu", (unsigned long long)++m->next_app_id);
         memcpy(a->name, r.desc.name, sizeof a->name);
-        a->state = CLUSTER_APP_RUNNING;
+        a->state = DEPLOY_APP_RUNNING;
         a->executor_memory = r.desc.executor_memory;
-        char host_port[CLUSTER_URL_MAX];
-        cluster_format_url(host_port, sizeof host_port, "x", r.desc.driver_host,
+        char host_port[DEPLOY_URL_MAX];
+        net_url_format(host_port, sizeof host_port, "x", r.desc.driver_host,
                            (int)r.desc.driver_port);
         snprintf(a->driver, sizeof a->driver, "%s", host_port + 4); /* without "x://" */
         a->conn = c;
@@ -270,7 +270,7 @@ int master_app_register(master *m, conn *c, const net_frame *f)
             if (launch(m, a, e, &r.desc) != KILN_OK) {
                 LOG(LOG_WARN, "master", "%s: cannot launch executor %u on %s: %s", a->id, e->id,
                     e->worker_id, kiln_last_error());
-                finish_exec(m, a, e, CLUSTER_EXEC_LOST, "its worker could not be reached");
+                finish_exec(m, a, e, DEPLOY_EXEC_LOST, "its worker could not be reached");
             }
         }
         rc = reply_registered(c, a);
@@ -281,7 +281,7 @@ int master_app_register(master *m, conn *c, const net_frame *f)
         if (slot >= 0 && slot == (int)m->napps - 1 && !m->apps[slot]) m->napps--;
     }
     free(g);
-    cluster_app_desc_release(&r.desc);
+    deploy_app_desc_release(&r.desc);
     return rc;
 }
 
@@ -289,28 +289,28 @@ int master_app_register(master *m, conn *c, const net_frame *f)
 
 int master_app_exec_state(master *m, conn *c, const net_frame *f)
 {
-    cluster_exec_report r;
-    int rc = cluster_msg_exec_report_read(f, NET_MSG_EXECUTOR_STATE, c->peer, &r);
+    deploy_exec_report r;
+    int rc = deploy_msg_exec_report_read(f, NET_MSG_EXECUTOR_STATE, c->peer, &r);
     if (rc != KILN_OK) return rc;
     if (c->worker < 0) return kiln_set_error(KILN_ESTATE, "EXECUTOR_STATE before REGISTER_WORKER");
-    if (r.state == CLUSTER_EXEC_LOST)
+    if (r.state == DEPLOY_EXEC_LOST)
         return kiln_set_error(KILN_ECORRUPT, "EXECUTOR_STATE from %s: field state LOST is the "
                               "master's", c->peer);
     app_rec *a = app_find(m, r.app_id);
     exec_rec *e = NULL;
     for (uint32_t i = 0; a && i < a->nexecs && !e; i++)
         if (a->execs[i].id == r.executor && a->execs[i].worker == c->worker) e = &a->execs[i];
-    if (!e || cluster_exec_state_final(e->state)) {
+    if (!e || deploy_exec_state_final(e->state)) {
         /* Late news of a finished application or a lost executor. */
         LOG(LOG_DEBUG, "master", "%s: ignoring %s of executor %u of %s", c->peer,
-            cluster_exec_state_name(r.state), r.executor, r.app_id);
+            deploy_exec_state_name(r.state), r.executor, r.app_id);
         return KILN_OK;
     }
     LOG(LOG_INFO, "master", "%s executor %u on %s: %s (exit status %d, restarts %u)%s%s", a->id,
-        e->id, e->worker_id, cluster_exec_state_name(r.state), r.exit_status, r.restarts,
+        e->id, e->worker_id, deploy_exec_state_name(r.state), r.exit_status, r.restarts,
         r.message[0] ? ": " : "", r.message);
     e->state = r.state;
-    if (cluster_exec_state_final(r.state)) release(m, a, e);
+    if (deploy_exec_state_final(r.state)) release(m, a, e);
     tell_driver(a, &r);
     return KILN_OK;
 }
@@ -321,8 +321,8 @@ void master_app_driver_gone(master *m, conn *c)
 {
     app_rec *a = m->apps[c->app];
     c->app = -1;
-    a->state = CLUSTER_APP_FINISHED;
-    a->finished_ms = cluster_now_ms();
+    a->state = DEPLOY_APP_FINISHED;
+    a->finished_ms = deploy_now_ms();
     a->conn = NULL;
     LOG(LOG_INFO, "master", "%s ('%s') is FINISHED: its driver %s disconnected", a->id, a->name,
         a->driver);
@@ -331,8 +331,8 @@ void master_app_driver_gone(master *m, conn *c)
     uint32_t ntold = 0;
     for (uint32_t i = 0; i < a->nexecs; i++) {
         exec_rec *e = &a->execs[i];
-        if (cluster_exec_state_final(e->state)) continue;
-        finish_exec(m, a, e, CLUSTER_EXEC_KILLED, "application finished");
+        if (deploy_exec_state_final(e->state)) continue;
+        finish_exec(m, a, e, DEPLOY_EXEC_KILLED, "application finished");
         bool seen = false;
         for (uint32_t k = 0; told && k < ntold && !seen; k++) seen = told[k] == e->worker;
         worker_rec *w = &m->workers[e->worker];
@@ -340,7 +340,7 @@ void master_app_driver_gone(master *m, conn *c)
         if (told) told[ntold++] = e->worker;
         kiln_buf b;
         kiln_buf_init(&b);
-        if (cluster_msg_kill_write(&b, a->id) == KILN_OK &&
+        if (deploy_msg_kill_write(&b, a->id) == KILN_OK &&
             net_send_frame(w->conn->fd, NET_MSG_KILL_EXECUTOR, b.data, b.len, SEND_TIMEOUT_MS,
                            w->conn->peer) != KILN_OK)
             LOG(LOG_WARN, "master", "%s: cannot tell %s to kill its executors: %s", a->id, w->id,
@@ -356,8 +356,8 @@ void master_app_worker_gone(master *m, int w)
         app_rec *a = m->apps[i];
         if (!a) continue;
         for (uint32_t k = 0; k < a->nexecs; k++)
-            if (a->execs[k].worker == w && !cluster_exec_state_final(a->execs[k].state))
-                finish_exec(m, a, &a->execs[k], CLUSTER_EXEC_LOST, "its worker is DEAD");
+            if (a->execs[k].worker == w && !deploy_exec_state_final(a->execs[k].state))
+                finish_exec(m, a, &a->execs[k], DEPLOY_EXEC_LOST, "its worker is DEAD");
     }
     m->workers[w].cores_used = 0;
     m->workers[w].memory_used = 0;
@@ -365,13 +365,13 @@ void master_app_worker_gone(master *m, int w)
 
 /* ---- Status ------------------------------------------------------------------------- */
 
-int master_app_status(const master *m, cluster_status *s)
+int master_app_status(const master *m, deploy_status *s)
 {
     uint32_t napps = 0, nexecs = 0;
     for (size_t i = 0; i < m->napps; i++) {
         if (!m->apps[i]) continue;
         napps++;
-        if (m->apps[i]->state == CLUSTER_APP_RUNNING) nexecs += m->apps[i]->nexecs;
+        if (m->apps[i]->state == DEPLOY_APP_RUNNING) nexecs += m->apps[i]->nexecs;
     }
     if (napps && !(s->apps = calloc(napps, sizeof *s->apps)))
         return kiln_set_error(KILN_ENOMEM, "out of memory for the status");
@@ -380,15 +380,15 @@ int master_app_status(const master *m, cluster_status *s)
     for (size_t i = 0; i < m->napps; i++) {
         const app_rec *a = m->apps[i];
         if (!a) continue;
-        cluster_app_status *as = &s->apps[s->napps++];
+        deploy_app_status *as = &s->apps[s->napps++];
         memcpy(as->id, a->id, sizeof as->id);
         memcpy(as->name, a->name, sizeof as->name);
         as->state = a->state;
         as->cores = a->cores;
         as->executor_memory = a->executor_memory;
         memcpy(as->driver, a->driver, sizeof as->driver);
-        for (uint32_t k = 0; a->state == CLUSTER_APP_RUNNING && k < a->nexecs; k++) {
-            cluster_exec_status *es = &s->execs[s->nexecs++];
+        for (uint32_t k = 0; a->state == DEPLOY_APP_RUNNING && k < a->nexecs; k++) {
+            deploy_exec_status *es = &s->execs[s->nexecs++];
             memcpy(es->app_id, a->id, sizeof es->app_id);
             es->executor = a->execs[k].id;
             memcpy(es->worker_id, a->execs[k].worker_id, sizeof es->worker_id);

@@ -1,5 +1,5 @@
 /*
- * cluster/worker.c - the standalone worker: connects to the master,
+ * deploy/worker.c - the standalone worker: connects to the master,
  * authenticates, registers (REGISTER_WORKER -> REGISTERED_WORKER with the id
  * the master chose), then sends a HEARTBEAT every heartbeat interval and
  * listens for SHUTDOWN, LAUNCH_EXECUTOR and KILL_EXECUTOR; its executors
@@ -22,8 +22,8 @@
 #include <sys/stat.h>
 
 #include "base/base.h"
-#include "cluster/manager.h"
-#include "cluster/worker_exec.h"
+#include "deploy/deploy_int.h"
+#include "deploy/worker_exec.h"
 
 #define CONNECT_TIMEOUT_MS 5000
 #define HANDSHAKE_TIMEOUT_MS 10000 /* authentication, then registration */
@@ -33,11 +33,11 @@
 #define TICK_MS 100 /* the loop reaps executors at least this often */
 
 typedef struct worker {
-    const cluster_worker_opts *o;
+    const deploy_worker_opts *o;
     uint8_t *secret;
     size_t slen;
     char peer[NET_HOST_MAX + 32]; /* "master kiln://host:port", for messages */
-    char id[CLUSTER_ID_MAX];
+    char id[DEPLOY_ID_MAX];
     uint64_t seq; /* heartbeat sequence number */
     worker_execs execs;
 } worker;
@@ -73,7 +73,7 @@ static int ensure_work_dir(const char *dir)
 
 static int send_register(worker *w, int fd)
 {
-    cluster_register r = {.cores = w->o->cores, .memory = w->o->memory};
+    deploy_register r = {.cores = w->o->cores, .memory = w->o->memory};
     int rc = KILN_OK;
     if (w->o->host) snprintf(r.host, sizeof r.host, "%s", w->o->host);
     else rc = local_host(fd, r.host, sizeof r.host);
@@ -81,7 +81,7 @@ static int send_register(worker *w, int fd)
     memcpy(w->execs.host, r.host, sizeof w->execs.host);
     kiln_buf b;
     kiln_buf_init(&b);
-    if (rc == KILN_OK) rc = cluster_msg_register_write(&b, &r);
+    if (rc == KILN_OK) rc = deploy_msg_register_write(&b, &r);
     if (rc == KILN_OK)
         rc = net_send_frame(fd, NET_MSG_REGISTER_WORKER, b.data, b.len, SEND_TIMEOUT_MS, w->peer);
     kiln_buf_release(&b);
@@ -103,10 +103,10 @@ static int master_error(worker *w, const net_frame *f)
 static int recv_registered(worker *w, int fd)
 {
     net_frame f = {0};
-    int rc = net_recv_frame(fd, CLUSTER_CONTROL_MAX_FRAME, HANDSHAKE_TIMEOUT_MS, w->peer, &f);
+    int rc = net_recv_frame(fd, DEPLOY_CONTROL_MAX_FRAME, HANDSHAKE_TIMEOUT_MS, w->peer, &f);
     if (rc != KILN_OK) return rc;
     if (f.type == NET_MSG_ERROR) rc = master_error(w, &f);
-    else rc = cluster_msg_registered_read(&f, w->peer, w->id);
+    else rc = deploy_msg_registered_read(&f, w->peer, w->id);
     net_frame_release(&f);
     return rc;
 }
@@ -128,7 +128,7 @@ static int session_open(worker *w, int *fd)
 
 static int send_heartbeat(worker *w, int fd)
 {
-    net_heartbeat hb = {.seq = ++w->seq, .sent_ms = (uint64_t)cluster_now_ms()};
+    net_heartbeat hb = {.seq = ++w->seq, .sent_ms = (uint64_t)deploy_now_ms()};
     kiln_buf b;
     kiln_buf_init(&b);
     int rc = net_msg_heartbeat_write(&b, &hb);
@@ -142,7 +142,7 @@ static int send_heartbeat(worker *w, int fd)
 static int on_master_frame(worker *w, int fd)
 {
     net_frame f = {0};
-    int rc = net_recv_frame(fd, CLUSTER_APP_MAX_FRAME, SEND_TIMEOUT_MS, w->peer, &f);
+    int rc = net_recv_frame(fd, DEPLOY_APP_MAX_FRAME, SEND_TIMEOUT_MS, w->peer, &f);
     if (rc != KILN_OK) return rc;
     if (f.type == NET_MSG_LAUNCH_EXECUTOR) {
         rc = wexec_launch(&w->execs, &f);
@@ -164,10 +164,10 @@ static int on_master_frame(worker *w, int fd)
  * (returns the error) or the worker must stop (SESSION_STOP). */
 static int session_serve(worker *w, int fd)
 {
-    int64_t next = cluster_now_ms() + w->o->heartbeat_ms;
+    int64_t next = deploy_now_ms() + w->o->heartbeat_ms;
     for (;;) {
-        if (cluster_stop_requested()) return SESSION_STOP;
-        int64_t wait = next - cluster_now_ms();
+        if (deploy_stop_requested()) return SESSION_STOP;
+        int64_t wait = next - deploy_now_ms();
         if (wait > TICK_MS) wait = TICK_MS;
         struct pollfd p = {.fd = fd, .events = POLLIN};
         int r = poll(&p, 1, wait > 0 ? (int)wait : 0);
@@ -177,11 +177,11 @@ static int session_serve(worker *w, int fd)
             if (rc != KILN_OK) return rc;
         }
         wexec_poll(&w->execs);
-        if (cluster_now_ms() >= next) {
+        if (deploy_now_ms() >= next) {
             int rc = send_heartbeat(w, fd);
             if (rc != KILN_OK) return rc;
             next += w->o->heartbeat_ms;
-            if (next < cluster_now_ms()) next = cluster_now_ms() + w->o->heartbeat_ms; /* were stopped */
+            if (next < deploy_now_ms()) next = deploy_now_ms() + w->o->heartbeat_ms; /* were stopped */
         }
     }
 }
@@ -189,9 +189,9 @@ static int session_serve(worker *w, int fd)
 /* Sleeps ms, waking early when a stop is requested. */
 static void nap(int ms)
 {
-    int64_t until = cluster_now_ms() + ms;
-    while (!cluster_stop_requested()) {
-        int64_t left = until - cluster_now_ms();
+    int64_t until = deploy_now_ms() + ms;
+    while (!deploy_stop_requested()) {
+        int64_t left = until - deploy_now_ms();
         if (left <= 0) return;
         poll(NULL, 0, left > 100 ? 100 : (int)left);
     }
@@ -201,7 +201,7 @@ static void nap(int ms)
 static int worker_loop(worker *w)
 {
     int failures = 0, backoff = BACKOFF_FIRST_MS;
-    while (!cluster_stop_requested()) {
+    while (!deploy_stop_requested()) {
         int fd;
         int rc = session_open(w, &fd);
         if (rc == KILN_EINVAL) return rc; /* wrong secret (or bad offer): never retried */
@@ -230,11 +230,11 @@ static int worker_loop(worker *w)
     return KILN_OK;
 }
 
-int cluster_worker_run(const cluster_worker_opts *o)
+int deploy_worker_run(const deploy_worker_opts *o)
 {
-    cluster_signals_install();
+    deploy_signals_install();
     worker w = {.o = o};
-    cluster_format_url(w.peer, sizeof w.peer, "master kiln", o->master.host, o->master.port);
+    net_url_format(w.peer, sizeof w.peer, "master kiln", o->master.host, o->master.port);
     if (o->heartbeat_ms <= 0 || o->max_attempts <= 0 || o->max_restarts < 0)
         return kiln_set_error(KILN_ECONF, "heartbeat interval and attempts must be positive");
     if (strlen(o->work_dir) > WORK_DIR_MAX)

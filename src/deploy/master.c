@@ -1,5 +1,5 @@
 /*
- * cluster/master.c - the standalone master: one thread, one poll() loop over
+ * deploy/master.c - the standalone master: one thread, one poll() loop over
  * two listening sockets (the kiln protocol and the HTTP status page) and
  * every open connection. It keeps the table of workers: each registers
  * (REGISTER_WORKER), gets an id (REGISTERED_WORKER), then sends HEARTBEATs;
@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
-#include "cluster/master_int.h"
+#include "deploy/master_int.h"
 
 /* ---- Connections ---------------------------------------------------------------- */
 
@@ -61,7 +61,7 @@ static void conn_close(master *m, conn *c, const char *why)
     if (c->closed) return;
     if (c->worker >= 0) {
         worker_rec *w = &m->workers[c->worker];
-        w->state = CLUSTER_WORKER_DEAD;
+        w->state = DEPLOY_WORKER_DEAD;
         w->conn = NULL;
         LOG(LOG_WARN, "master", "worker %s (%s) is DEAD: %s", w->id, w->offer.host, why);
         master_app_worker_gone(m, c->worker);
@@ -111,7 +111,7 @@ static int worker_slot(master *m)
     }
     int best = -1;
     for (size_t i = 0; i < m->nworkers; i++)
-        if (m->workers[i].state == CLUSTER_WORKER_DEAD &&
+        if (m->workers[i].state == DEPLOY_WORKER_DEAD &&
             (best < 0 || m->workers[i].last_heartbeat_ms < m->workers[best].last_heartbeat_ms))
             best = (int)i;
     return best;
@@ -119,8 +119,8 @@ static int worker_slot(master *m)
 
 static int on_register(master *m, conn *c, const net_frame *f)
 {
-    cluster_register offer;
-    int rc = cluster_msg_register_read(f, c->peer, &offer);
+    deploy_register offer;
+    int rc = deploy_msg_register_read(f, c->peer, &offer);
     if (rc != KILN_OK) return rc;
     if (c->worker >= 0 || c->app >= 0)
         return kiln_set_error(KILN_ESTATE, "REGISTER_WORKER sent twice or by a driver");
@@ -130,14 +130,14 @@ static int on_register(master *m, conn *c, const net_frame *f)
     memset(w, 0, sizeof *w);
     snprintf(w->id, sizeof w->id, "worker-%llu", (unsigned long long)++m->next_id);
     w->offer = offer;
-    w->state = CLUSTER_WORKER_ALIVE;
-    w->last_heartbeat_ms = cluster_now_ms();
+    w->state = DEPLOY_WORKER_ALIVE;
+    w->last_heartbeat_ms = deploy_now_ms();
     w->conn = c;
     c->worker = slot;
     c->deadline = -1; /* from now on the heartbeat timeout watches it */
     kiln_buf b;
     kiln_buf_init(&b);
-    rc = cluster_msg_registered_write(&b, w->id);
+    rc = deploy_msg_registered_write(&b, w->id);
     if (rc == KILN_OK)
         rc = net_send_frame(c->fd, NET_MSG_REGISTERED_WORKER, b.data, b.len, SEND_TIMEOUT_MS,
                             c->peer);
@@ -155,22 +155,22 @@ static int on_heartbeat(master *m, conn *c, const net_frame *f)
     if (rc != KILN_OK) return rc;
     if (c->app >= 0) return KILN_OK; /* a driver's: its connection is what counts */
     if (c->worker < 0) return kiln_set_error(KILN_ESTATE, "HEARTBEAT before REGISTER_WORKER");
-    m->workers[c->worker].last_heartbeat_ms = cluster_now_ms();
+    m->workers[c->worker].last_heartbeat_ms = deploy_now_ms();
     return KILN_OK;
 }
 
 /* A snapshot of the table for a status reply. Owned by the caller. */
-static int status_snapshot(const master *m, cluster_status *s)
+static int status_snapshot(const master *m, deploy_status *s)
 {
     memset(s, 0, sizeof *s);
     snprintf(s->url, sizeof s->url, "%s", m->url);
     if (m->nworkers == 0) return master_app_status(m, s);
     s->workers = calloc(m->nworkers, sizeof *s->workers);
     if (s->workers == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory for the status");
-    int64_t now = cluster_now_ms();
+    int64_t now = deploy_now_ms();
     for (size_t i = 0; i < m->nworkers; i++) {
         const worker_rec *w = &m->workers[i];
-        cluster_worker_status *ws = &s->workers[i];
+        deploy_worker_status *ws = &s->workers[i];
         memcpy(ws->id, w->id, sizeof ws->id);
         ws->offer = w->offer;
         ws->state = w->state;
@@ -182,16 +182,16 @@ static int status_snapshot(const master *m, cluster_status *s)
 
 static int on_status_request(master *m, conn *c, const net_frame *f)
 {
-    int rc = cluster_msg_status_request_check(f, c->peer);
-    cluster_status s = {0};
+    int rc = deploy_msg_status_request_check(f, c->peer);
+    deploy_status s = {0};
     if (rc == KILN_OK) rc = status_snapshot(m, &s);
     kiln_buf b;
     kiln_buf_init(&b);
-    if (rc == KILN_OK) rc = cluster_msg_status_reply_write(&b, &s);
+    if (rc == KILN_OK) rc = deploy_msg_status_reply_write(&b, &s);
     if (rc == KILN_OK)
         rc = net_send_frame(c->fd, NET_MSG_STATUS_REPLY, b.data, b.len, SEND_TIMEOUT_MS, c->peer);
     kiln_buf_release(&b);
-    cluster_status_release(&s);
+    deploy_status_release(&s);
     return rc;
 }
 
@@ -221,7 +221,7 @@ static void on_auth_ready(master *m, conn *c)
     }
     c->kind = CONN_PEER;
     c->deadline = net_deadline(IDLE_TIMEOUT_MS);
-    net_frame_decoder_init(&c->dec, CLUSTER_APP_MAX_FRAME, c->peer);
+    net_frame_decoder_init(&c->dec, DEPLOY_APP_MAX_FRAME, c->peer);
 }
 
 static void on_peer_readable(master *m, conn *c)
@@ -278,11 +278,11 @@ static void http_respond(master *m, conn *c, int status)
 {
     kiln_buf body;
     kiln_buf_init(&body);
-    cluster_status s = {0};
+    deploy_status s = {0};
     if (status == 200 &&
-        (status_snapshot(m, &s) != KILN_OK || cluster_status_json(&s, &body) != KILN_OK))
+        (status_snapshot(m, &s) != KILN_OK || deploy_status_json(&s, &body) != KILN_OK))
         status = 500;
-    cluster_status_release(&s);
+    deploy_status_release(&s);
     if (status != 200) {
         body.len = 0;
         char text[64];
@@ -297,8 +297,8 @@ static void http_respond(master *m, conn *c, int status)
                      status == 200 ? "application/json" : "text/plain; charset=utf-8", body.len,
                      status == 401 ? "WWW-Authenticate: Bearer realm=\"kiln\"\r\n" : "");
     int64_t deadline = net_deadline(SEND_TIMEOUT_MS);
-    if (cluster_send_all(c->fd, head, (size_t)n, deadline, c->peer) == KILN_OK && body.len)
-        cluster_send_all(c->fd, body.data, body.len, deadline, c->peer);
+    if (net_send_raw(c->fd, head, (size_t)n, SEND_TIMEOUT_MS, c->peer) == KILN_OK && body.len)
+        net_send_raw(c->fd, body.data, body.len, net_remaining_ms(deadline), c->peer);
     kiln_buf_release(&body);
     LOG(LOG_DEBUG, "master", "%s: HTTP %d", c->peer, status);
 }
@@ -341,12 +341,18 @@ static void on_http_readable(master *m, conn *c)
 
 /* ---- The loop ------------------------------------------------------------------------ */
 
+/* Accepts what is waiting on lfd (at most ACCEPTS_PER_TICK a round). */
 static void accept_some(master *m, int lfd, conn_kind kind)
 {
     for (int i = 0; i < ACCEPTS_PER_TICK; i++) {
         int fd;
         char peer[NET_HOST_MAX + 16];
-        if (net_accept(lfd, 0, &fd, peer, sizeof peer) != KILN_OK) return;
+        if (net_accept_nb(lfd, &fd, peer, sizeof peer) != KILN_OK) {
+            /* Out of descriptors, say: the next round tries again. */
+            LOG(LOG_DEBUG, "master", "%s", kiln_last_error());
+            return;
+        }
+        if (fd < 0) return; /* none left */
         conn_add(m, fd, kind, peer);
     }
 }
@@ -355,7 +361,7 @@ static void accept_some(master *m, int lfd, conn_kind kind)
  * stopped. */
 static void check_timeouts(master *m)
 {
-    int64_t now = cluster_now_ms();
+    int64_t now = deploy_now_ms();
     for (size_t i = 0; i < m->nconns; i++) {
         conn *c = m->conns[i];
         if (c->closed) continue;
@@ -405,14 +411,14 @@ static int loop_once(master *m)
 
 /* ---- Start and stop ------------------------------------------------------------------- */
 
-static int master_open(master *m, const cluster_master_opts *o)
+static int master_open(master *m, const deploy_master_opts *o)
 {
     memset(m, 0, sizeof *m);
     m->lfd = m->hfd = -1;
     m->timeout_ms = o->network_timeout_ms;
     int rc = net_secret_load(o->secret_spec, &m->secret, &m->slen);
     if (rc != KILN_OK) return rc;
-    rc = cluster_http_token(m->secret, m->slen, m->token);
+    rc = deploy_http_token(m->secret, m->slen, m->token);
     const char *host = o->host && o->host[0] ? o->host : NULL;
     int port = 0, http_port = 0;
     if (rc == KILN_OK) rc = net_listen(host, o->port, 128, &m->lfd, &port);
@@ -420,9 +426,9 @@ static int master_open(master *m, const cluster_master_opts *o)
     if (rc != KILN_OK) return rc;
     char name[NET_HOST_MAX] = "localhost";
     if (host == NULL && gethostname(name, sizeof name) == 0) name[sizeof name - 1] = '\0';
-    cluster_format_url(m->url, sizeof m->url, "kiln", host ? host : name, port);
-    char http_url[CLUSTER_URL_MAX];
-    cluster_format_url(http_url, sizeof http_url, "http", host ? host : name, http_port);
+    net_url_format(m->url, sizeof m->url, "kiln", host ? host : name, port);
+    char http_url[DEPLOY_URL_MAX];
+    net_url_format(http_url, sizeof http_url, "http", host ? host : name, http_port);
     fprintf(o->announce, "master listening on %s, status on %s\n", m->url, http_url);
     fflush(o->announce);
     return KILN_OK;
@@ -443,13 +449,13 @@ static void master_close(master *m)
     net_secret_free(m->secret, m->slen);
 }
 
-int cluster_master_run(const cluster_master_opts *o)
+int deploy_master_run(const deploy_master_opts *o)
 {
-    cluster_signals_install();
+    deploy_signals_install();
     master *m = malloc(sizeof *m);
     if (m == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory for the master");
     int rc = master_open(m, o);
-    while (rc == KILN_OK && !cluster_stop_requested()) rc = loop_once(m);
+    while (rc == KILN_OK && !deploy_stop_requested()) rc = loop_once(m);
     master_close(m);
     free(m);
     return rc;

@@ -1,6 +1,6 @@
 /*
- * cluster/app_files.c - the files a driver ships to the workers of its
- * application (app.h): its own executable (/proc/self/exe, which names the
+ * deploy/app_files.c - the files a driver ships to the workers of its
+ * application (deploy.h): its own executable (/proc/self/exe, which names the
  * running program's inode even if the file is replaced) and the paths of
  * kiln.files, each hashed once with sha256. Workers fetch them by hash over
  * an authenticated connection (FETCH_FILE), and get the bytes straight from
@@ -21,18 +21,18 @@
 #include <unistd.h>
 
 #include "base/base.h"
-#include "cluster/app.h"
+#include "deploy/deploy_int.h"
 
 #define SERVE_IDLE_MS 60000   /* for the next request, and for each chunk to go out */
 #define SEND_CHUNK (1u << 20) /* bytes per sendfile call */
 
 struct app_files {
     uint32_t n;            /* entries, the executable first */
-    cluster_file *entries; /* entries[0] is the executable, named "exe" */
+    deploy_file *entries;  /* entries[0] is the executable, named "exe" */
     char **paths;          /* where each is read from */
 };
 
-int app_sha256_fd(int fd, const char *what, char hex[CLUSTER_SHA256_HEX], uint64_t *size)
+int app_sha256_fd(int fd, const char *what, char hex[DEPLOY_SHA256_HEX], uint64_t *size)
 {
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
@@ -90,13 +90,13 @@ static int add_file(app_files *f, const char *path, const char *name)
         rc = kiln_set_error(KILN_ECONF, "kiln.files: %s is not a regular file", path);
     else if ((uint64_t)st.st_size > UINT32_MAX)
         rc = kiln_set_error(KILN_ECONF, "kiln.files: %s is 4 GiB or larger (one frame)", path);
-    else if (strlen(name) >= CLUSTER_NAME_MAX || !cluster_basename_valid(name))
+    else if (strlen(name) >= DEPLOY_NAME_MAX || !deploy_basename_valid(name))
         rc = kiln_set_error(KILN_ECONF, "kiln.files: %s has no usable base name", path);
     for (uint32_t i = 1; rc == KILN_OK && i < f->n; i++)
         if (!strcmp(f->entries[i].name, name))
             rc = kiln_set_error(KILN_ECONF, "kiln.files: %s and %s have the same name", path,
                                 f->paths[i]);
-    cluster_file *e = &f->entries[f->n];
+    deploy_file *e = &f->entries[f->n];
     memset(e, 0, sizeof *e);
     if (rc == KILN_OK) rc = app_sha256_fd(fd, path, e->sha256, &e->size);
     close(fd);
@@ -111,8 +111,8 @@ int app_files_new(const char *files_csv, app_files **out)
 {
     size_t cap = 2;
     for (const char *p = files_csv; p && *p; p++) cap += *p == ',';
-    if (cap > CLUSTER_MAX_FILES + 1)
-        return kiln_set_error(KILN_ECONF, "kiln.files: more than %u files", CLUSTER_MAX_FILES);
+    if (cap > DEPLOY_MAX_FILES + 1)
+        return kiln_set_error(KILN_ECONF, "kiln.files: more than %u files", DEPLOY_MAX_FILES);
     app_files *f = calloc(1, sizeof *f);
     char *list = files_csv ? strdup(files_csv) : NULL;
     if (f) f->entries = calloc(cap, sizeof *f->entries);
@@ -138,12 +138,12 @@ int app_files_new(const char *files_csv, app_files **out)
     return KILN_OK;
 }
 
-const cluster_file *app_files_exe(const app_files *f)
+const deploy_file *app_files_exe(const app_files *f)
 {
     return &f->entries[0];
 }
 
-const cluster_file *app_files_list(const app_files *f, uint32_t *n)
+const deploy_file *app_files_list(const app_files *f, uint32_t *n)
 {
     *n = f->n - 1;
     return f->entries + 1;
@@ -164,12 +164,12 @@ static int send_error(int fd, int code, const char *msg, const char *peer)
 /* Sends FILE_DATA for entry i: the header, then the bytes with sendfile. */
 static int send_file(const app_files *f, uint32_t i, int fd, const char *peer)
 {
-    const cluster_file *e = &f->entries[i];
+    const deploy_file *e = &f->entries[i];
     int ffd = open(f->paths[i], O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (ffd < 0 || fstat(ffd, &st) != 0 || (uint64_t)st.st_size != e->size) {
         if (ffd >= 0) close(ffd);
-        char msg[CLUSTER_NAME_MAX + 64];
+        char msg[DEPLOY_NAME_MAX + 64];
         snprintf(msg, sizeof msg, "file %s changed or went away since it was hashed", e->name);
         return send_error(fd, KILN_EIO, msg, peer);
     }
@@ -186,8 +186,8 @@ static int send_file(const app_files *f, uint32_t i, int fd, const char *peer)
 /* Answers one FETCH_FILE. */
 static int serve_one(const app_files *f, int fd, const net_frame *req, const char *peer)
 {
-    char sha[CLUSTER_SHA256_HEX];
-    int rc = cluster_msg_fetch_file_read(req, peer, sha);
+    char sha[DEPLOY_SHA256_HEX];
+    int rc = deploy_msg_fetch_file_read(req, peer, sha);
     if (rc != KILN_OK) {
         char msg[NET_ERROR_MAX_MESSAGE];
         snprintf(msg, sizeof msg, "%s", kiln_last_error());
@@ -216,7 +216,7 @@ int app_files_serve(const app_files *f, int fd, const net_frame *first, const ch
             if (r < 0) return kiln_set_error(KILN_EIO, "reading from %s: %s", peer, strerror(errno));
         }
         net_frame req = {0};
-        rc = net_recv_frame(fd, CLUSTER_CONTROL_MAX_FRAME, SERVE_IDLE_MS, peer, &req);
+        rc = net_recv_frame(fd, DEPLOY_CONTROL_MAX_FRAME, SERVE_IDLE_MS, peer, &req);
         /* Under TLS the end shows up as a close at a frame boundary. */
         if (rc == KILN_EIO && net_tls_active(fd) && strstr(kiln_last_error(), "connection closed by") &&
             !strstr(kiln_last_error(), "inside"))

@@ -1,15 +1,15 @@
 /*
- * cluster/worker_exec.h - the worker's executors (worker_exec.c), for
+ * deploy/worker_exec.h - the worker's executors (worker_exec.c), for
  * worker.c: LAUNCH_EXECUTOR (fetch the files into the cache by hash, make
  * the executor's directory, fork + execve), KILL_EXECUTOR, reaping and
  * restarting without blocking the worker's poll() loop, and killing
  * everything when the worker leaves the master or stops. Private to the
  * worker's two files.
  */
-#ifndef KILN_CLUSTER_WORKER_EXEC_H
-#define KILN_CLUSTER_WORKER_EXEC_H
+#ifndef KILN_DEPLOY_WORKER_EXEC_H
+#define KILN_DEPLOY_WORKER_EXEC_H
 
-#include "cluster/manager.h"
+#include "deploy/deploy_int.h"
 
 /* The longest work directory: every path under it then fits PATH_MAX. */
 #define WORK_DIR_MAX 3000

@@ -1,14 +1,14 @@
 /*
- * cluster/master_int.h - the master's state, shared by master.c (the poll()
+ * deploy/master_int.h - the master's state, shared by master.c (the poll()
  * loop, connections, workers, status) and master_apps.c (applications and
  * their executors). Private to those two files.
  */
-#ifndef KILN_CLUSTER_MASTER_INT_H
-#define KILN_CLUSTER_MASTER_INT_H
+#ifndef KILN_DEPLOY_MASTER_INT_H
+#define KILN_DEPLOY_MASTER_INT_H
 
 #include <poll.h>
 
-#include "cluster/manager.h"
+#include "deploy/deploy_int.h"
 
 #define MAX_CONNS 1024
 #define MAX_WORKERS 4096        /* remembered, DEAD ones included */
@@ -42,9 +42,9 @@ typedef struct conn {
 } conn;
 
 typedef struct worker_rec {
-    char id[CLUSTER_ID_MAX];
-    cluster_register offer;
-    cluster_worker_state state;
+    char id[DEPLOY_ID_MAX];
+    deploy_register offer;
+    deploy_worker_state state;
     int64_t last_heartbeat_ms;
     conn *conn; /* while ALIVE */
     uint32_t cores_used;  /* by its executors that are not final */
@@ -56,7 +56,7 @@ typedef struct master {
     uint8_t *secret;
     size_t slen;
     char token[HTTP_TOKEN_HEX + 1];
-    char url[CLUSTER_URL_MAX];
+    char url[DEPLOY_URL_MAX];
     int timeout_ms;
     conn *conns[MAX_CONNS]; /* closed ones are freed by compact() */
     size_t nconns;
@@ -89,7 +89,7 @@ void master_app_driver_gone(master *m, conn *c);
 /* Worker w is DEAD: its executors are LOST (their drivers are told). */
 void master_app_worker_gone(master *m, int w);
 /* Adds the applications and executors to a status snapshot. */
-int master_app_status(const master *m, cluster_status *s);
+int master_app_status(const master *m, deploy_status *s);
 /* Frees the application table. */
 void master_app_free(master *m);
 

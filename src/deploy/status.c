@@ -1,10 +1,10 @@
 /*
- * cluster/status.c - the status document (JSON, the body of the master's
+ * deploy/status.c - the status document (JSON, the body of the master's
  * GET /json and the output of `kiln status`) and the status client that
  * asks a master for it over the wire (STATUS_REQUEST / STATUS_REPLY).
  *
  * Both the HTTP listener and `kiln status` print the document built here
- * from a cluster_status, so the two can never disagree on its layout.
+ * from a deploy_status, so the two can never disagree on its layout.
  * Memory is reported in MiB as Spark's master does ("memory": 4096 for 4g);
  * the exact byte count is "memory_bytes".
  */
@@ -12,16 +12,16 @@
 #include <string.h>
 
 #include "base/base.h"
-#include "cluster/manager.h"
+#include "deploy/deploy_int.h"
 
-static const char *state_name(cluster_worker_state s)
+static const char *state_name(deploy_worker_state s)
 {
-    return s == CLUSTER_WORKER_ALIVE ? "ALIVE" : "DEAD";
+    return s == DEPLOY_WORKER_ALIVE ? "ALIVE" : "DEAD";
 }
 
 
 /* One worker as one line: easy to read and to grep. */
-static int worker_json(kiln_buf *b, const cluster_worker_status *w)
+static int worker_json(kiln_buf *b, const deploy_worker_status *w)
 {
     int rc = buf_appendf(b, "{\"id\": ");
     if (rc == KILN_OK) rc = json_put_str(b, w->id);
@@ -39,7 +39,7 @@ static int worker_json(kiln_buf *b, const cluster_worker_status *w)
 }
 
 /* One application as one line. */
-static int app_json(kiln_buf *b, const cluster_app_status *a)
+static int app_json(kiln_buf *b, const deploy_app_status *a)
 {
     int rc = buf_appendf(b, "{\"id\": ");
     if (rc == KILN_OK) rc = json_put_str(b, a->id);
@@ -48,7 +48,7 @@ static int app_json(kiln_buf *b, const cluster_app_status *a)
     if (rc == KILN_OK)
         rc = buf_appendf(b, ", \"state\": \"%s\", \"cores\": %u, \"memoryperexecutor\": %llu, "
                          "\"memoryperexecutor_bytes\": %llu, \"driver\": ",
-                         a->state == CLUSTER_APP_RUNNING ? "RUNNING" : "FINISHED", a->cores,
+                         a->state == DEPLOY_APP_RUNNING ? "RUNNING" : "FINISHED", a->cores,
                          (unsigned long long)(a->executor_memory >> 20),
                          (unsigned long long)a->executor_memory);
     if (rc == KILN_OK) rc = json_put_str(b, a->driver);
@@ -57,7 +57,7 @@ static int app_json(kiln_buf *b, const cluster_app_status *a)
 }
 
 /* One executor as one line. */
-static int exec_json(kiln_buf *b, const cluster_exec_status *e)
+static int exec_json(kiln_buf *b, const deploy_exec_status *e)
 {
     int rc = buf_appendf(b, "{\"app\": ");
     if (rc == KILN_OK) rc = json_put_str(b, e->app_id);
@@ -65,17 +65,17 @@ static int exec_json(kiln_buf *b, const cluster_exec_status *e)
     if (rc == KILN_OK) rc = json_put_str(b, e->worker_id);
     if (rc == KILN_OK)
         rc = buf_appendf(b, ", \"cores\": %u, \"memory\": %llu, \"state\": \"%s\"}", e->cores,
-                         (unsigned long long)(e->memory >> 20), cluster_exec_state_name(e->state));
+                         (unsigned long long)(e->memory >> 20), deploy_exec_state_name(e->state));
     return rc;
 }
 
 /* Totals over the ALIVE workers, as Spark's master page shows them. */
-static int totals_json(kiln_buf *b, const cluster_status *s)
+static int totals_json(kiln_buf *b, const deploy_status *s)
 {
     uint32_t alive = 0;
     uint64_t cores = 0, memory = 0;
     for (uint32_t i = 0; i < s->nworkers; i++) {
-        if (s->workers[i].state != CLUSTER_WORKER_ALIVE) continue;
+        if (s->workers[i].state != DEPLOY_WORKER_ALIVE) continue;
         alive++;
         cores += s->workers[i].offer.cores;
         memory += s->workers[i].offer.memory;
@@ -84,7 +84,7 @@ static int totals_json(kiln_buf *b, const cluster_status *s)
                    (unsigned long long)cores, (unsigned long long)(memory >> 20));
 }
 
-int cluster_status_json(const cluster_status *s, kiln_buf *out)
+int deploy_status_json(const deploy_status *s, kiln_buf *out)
 {
     int rc = buf_appendf(out, "{\n  \"url\": ");
     if (rc == KILN_OK) rc = json_put_str(out, s->url);
@@ -111,11 +111,11 @@ int cluster_status_json(const cluster_status *s, kiln_buf *out)
 }
 
 /* Sends STATUS_REQUEST on an authenticated connection and reads the reply. */
-static int request_status(int fd, const char *peer, int timeout_ms, cluster_status *out)
+static int request_status(int fd, const char *peer, int timeout_ms, deploy_status *out)
 {
     int rc = net_send_frame(fd, NET_MSG_STATUS_REQUEST, NULL, 0, timeout_ms, peer);
     net_frame f = {0};
-    if (rc == KILN_OK) rc = net_recv_frame(fd, CLUSTER_STATUS_MAX_FRAME, timeout_ms, peer, &f);
+    if (rc == KILN_OK) rc = net_recv_frame(fd, DEPLOY_STATUS_MAX_FRAME, timeout_ms, peer, &f);
     if (rc != KILN_OK) return rc;
     if (f.type == NET_MSG_ERROR) {
         int code;
@@ -123,21 +123,21 @@ static int request_status(int fd, const char *peer, int timeout_ms, cluster_stat
         rc = net_msg_error_read(&f, peer, &code, msg, sizeof msg);
         if (rc == KILN_OK) rc = kiln_set_error(code < 0 ? code : KILN_EIO, "%s: %s", peer, msg);
     } else {
-        rc = cluster_msg_status_reply_read(&f, peer, out);
+        rc = deploy_msg_status_reply_read(&f, peer, out);
     }
     net_frame_release(&f);
     return rc;
 }
 
-int cluster_status_fetch(const net_url *url, const char *secret_spec, int timeout_ms,
-                         cluster_status *out)
+int deploy_status_fetch(const net_url *url, const char *secret_spec, int timeout_ms,
+                        deploy_status *out)
 {
     uint8_t *secret;
     size_t slen;
     int rc = net_secret_load(secret_spec, &secret, &slen);
     if (rc != KILN_OK) return rc;
     char peer[NET_HOST_MAX + 32];
-    cluster_format_url(peer, sizeof peer, "master kiln", url->host, url->port);
+    net_url_format(peer, sizeof peer, "master kiln", url->host, url->port);
     int fd = -1;
     rc = net_dial(url->host, url->port, secret, slen, false, timeout_ms, peer, &fd);
     net_secret_free(secret, slen);

@@ -1,0 +1,221 @@
+/*
+ * test_net_listener.c - the accept loop (src/net/listener.c) and the one
+ * accept it shares with the master (net_accept_nb): connections that pass
+ * the handshake reach the handler, named with the server's prefix, each on
+ * its own thread (two at once); a wrong secret never reaches it; with TLS
+ * the handler reads frames through TLS; a stopped listener accepts nothing
+ * more and net_listener_free waits for handlers still running;
+ * net_accept_nb says "nothing waiting" without blocking.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "kt.h"
+#include "net/net.h"
+
+static const uint8_t SECRET[] = "listener test secret, long enough";
+static const uint8_t WRONG[] = "another secret of the same length";
+
+/* What the handler saw, for the test's thread. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static int calls, inside, max_inside;
+static char last_peer[NET_HOST_MAX + 64];
+static atomic_bool release_handlers; /* handlers wait for it before returning */
+
+static void reset(bool hold)
+{
+    pthread_mutex_lock(&lock);
+    calls = inside = max_inside = 0;
+    last_peer[0] = '\0';
+    pthread_mutex_unlock(&lock);
+    release_handlers = !hold;
+}
+
+/* Echoes one frame, then waits (if told) so that handlers overlap. */
+static void handler(void *arg, int fd, const char *peer)
+{
+    (void)arg;
+    pthread_mutex_lock(&lock);
+    calls++;
+    if (++inside > max_inside) max_inside = inside;
+    snprintf(last_peer, sizeof last_peer, "%s", peer);
+    pthread_cond_broadcast(&cond);
+    pthread_mutex_unlock(&lock);
+    net_frame f = {0};
+    if (net_recv_frame(fd, 1024, 5000, peer, &f) == KILN_OK)
+        net_send_frame(fd, f.type, f.payload.data, f.payload.len, 5000, peer);
+    net_frame_release(&f);
+    while (!release_handlers) nanosleep(&(struct timespec){0, 5 * 1000000L}, NULL);
+    net_close(fd);
+    pthread_mutex_lock(&lock);
+    inside--;
+    pthread_cond_broadcast(&cond);
+    pthread_mutex_unlock(&lock);
+}
+
+static int calls_now(void)
+{
+    pthread_mutex_lock(&lock);
+    int n = calls;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+/* Waits up to 5 s for at least n handler calls. */
+static void wait_calls(int n)
+{
+    for (int i = 0; i < 500 && calls_now() < n; i++)
+        nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
+    assert_true(calls_now() >= n);
+}
+
+static int start(bool tls, int *lfd, int *port, net_listener **l)
+{
+    KT_OK(net_listen("127.0.0.1", 0, 16, lfd, port));
+    net_listener_opts o = {.secret = SECRET, .secret_len = sizeof SECRET - 1, .tls = tls,
+                           .handshake_timeout_ms = 5000, .component = "test",
+                           .peer_prefix = "tester"};
+    return net_listener_start(*lfd, &o, handler, NULL, l);
+}
+
+/* Dials, sends a HEARTBEAT and expects it back. */
+static void dial_and_echo(int port, bool tls)
+{
+    int fd;
+    KT_OK(net_dial("127.0.0.1", port, SECRET, sizeof SECRET - 1, tls, 5000, "listener", &fd));
+    net_heartbeat hb = {.seq = 42, .sent_ms = 7};
+    kiln_buf b;
+    kiln_buf_init(&b);
+    KT_OK(net_msg_heartbeat_write(&b, &hb));
+    KT_OK(net_send_frame(fd, NET_MSG_HEARTBEAT, b.data, b.len, 5000, "listener"));
+    net_frame f = {0};
+    KT_OK(net_recv_frame(fd, 1024, 5000, "listener", &f));
+    net_heartbeat got;
+    KT_OK(net_msg_heartbeat_read(&f, "listener", &got));
+    assert_true(got.seq == 42 && got.sent_ms == 7);
+    net_frame_release(&f);
+    kiln_buf_release(&b);
+    net_close(fd);
+}
+
+static void authenticated_connections_reach_the_handler(void **state)
+{
+    for (int tls = 0; tls < 2; tls++) {
+        reset(false);
+        int lfd, port;
+        net_listener *l;
+        KT_OK(start(tls, &lfd, &port, &l));
+        dial_and_echo(port, tls);
+        dial_and_echo(port, tls);
+        wait_calls(2);
+        pthread_mutex_lock(&lock);
+        KT_CHECK(strncmp(last_peer, "tester 127.0.0.1:", 17) == 0, "peer '%s'", last_peer);
+        pthread_mutex_unlock(&lock);
+        net_listener_free(l);
+        net_close(lfd);
+        assert_int_equal(calls_now(), 2);
+    }
+}
+
+static void a_wrong_secret_never_reaches_the_handler(void **state)
+{
+    reset(false);
+    int lfd, port;
+    net_listener *l;
+    KT_OK(start(false, &lfd, &port, &l));
+    int fd;
+    KT_RC(KILN_EINVAL, net_dial("127.0.0.1", port, WRONG, sizeof WRONG - 1, false, 5000,
+                                "listener", &fd));
+    assert_non_null(strstr(kiln_last_error(), "wrong secret"));
+    /* A peer that says nothing but HTTP is dropped at its first bytes. */
+    KT_OK(net_connect("127.0.0.1", port, 5000, &fd));
+    assert_true(write(fd, "GET / HTTP/1.0\r\n\r\n", 18) == 18);
+    char c;
+    assert_true(read(fd, &c, 1) <= 0);
+    net_close(fd);
+    dial_and_echo(port, false); /* the listener still serves */
+    wait_calls(1);
+    net_listener_free(l);
+    net_close(lfd);
+    assert_int_equal(calls_now(), 1);
+}
+
+static void handlers_run_at_once_and_free_waits_for_them(void **state)
+{
+    reset(true);
+    int lfd, port;
+    net_listener *l;
+    KT_OK(start(false, &lfd, &port, &l));
+    dial_and_echo(port, false);
+    dial_and_echo(port, false);
+    wait_calls(2);
+    pthread_mutex_lock(&lock);
+    assert_int_equal(max_inside, 2); /* both still inside: one thread each */
+    pthread_mutex_unlock(&lock);
+    /* Stopped: nothing more is accepted (the connection waits in the
+     * backlog, unanswered), but the two handlers still run. */
+    net_listener_stop(l);
+    int fd;
+    KT_RC(KILN_EIO, net_dial("127.0.0.1", port, SECRET, sizeof SECRET - 1, false, 300,
+                             "listener", &fd));
+    assert_int_equal(calls_now(), 2);
+    release_handlers = true;
+    net_listener_free(l); /* returns once both handlers have */
+    pthread_mutex_lock(&lock);
+    assert_int_equal(inside, 0);
+    pthread_mutex_unlock(&lock);
+    net_close(lfd);
+}
+
+static void accept_nb_does_not_wait(void **state)
+{
+    int lfd, port;
+    KT_OK(net_listen("127.0.0.1", 0, 4, &lfd, &port));
+    int fd = 123;
+    char peer[64] = "untouched";
+    KT_OK(net_accept_nb(lfd, &fd, peer, sizeof peer));
+    assert_int_equal(fd, -1);
+    int c;
+    KT_OK(net_connect("127.0.0.1", port, 1000, &c));
+    int got = -1;
+    for (int i = 0; i < 100 && got < 0; i++) {
+        KT_OK(net_accept_nb(lfd, &got, peer, sizeof peer));
+        if (got < 0) nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
+    }
+    assert_true(got >= 0);
+    assert_non_null(strstr(peer, "127.0.0.1:"));
+    net_close(got);
+    net_close(c);
+    /* Not a listening socket: an error, not "nothing waiting". */
+    int file = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    KT_RC(KILN_EIO, net_accept_nb(file, &got, NULL, 0));
+    assert_non_null(strstr(kiln_last_error(), "accepting a connection"));
+    close(file);
+    net_close(lfd);
+}
+
+int main(int argc, char **argv)
+{
+    kt_init(&argc, &argv);
+    log_set_threshold(LOG_OFF);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(authenticated_connections_reach_the_handler),
+        cmocka_unit_test(a_wrong_secret_never_reaches_the_handler),
+        cmocka_unit_test(handlers_run_at_once_and_free_waits_for_them),
+        cmocka_unit_test(accept_nb_does_not_wait),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
