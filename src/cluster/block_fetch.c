@@ -127,32 +127,32 @@ static int set_shuffle(block_fetcher *f, int id, int nmaps, const uint32_t *exec
 int block_fetcher_update(block_fetcher *f, const uint8_t *p, size_t n)
 {
     if (n == 0) return KILN_OK;
-    net_reader r;
-    net_reader_init(&r, p, n, "shuffle locations");
+    wire_reader r;
+    wire_reader_init(&r, p, n, "shuffle locations");
     int rc = KILN_OK;
     pthread_mutex_lock(&f->lock);
-    uint32_t npeers = net_get_u32(&r, "peers");
+    uint32_t npeers = wire_get_u32(&r, "peers");
     if (npeers > MAX_PEERS) rc = kiln_set_error(KILN_ECORRUPT, "shuffle locations: %u peers", npeers);
     for (uint32_t i = 0; i < npeers && rc == KILN_OK && !r.err; i++) {
         char host[NET_HOST_MAX];
-        uint32_t exec = net_get_u32(&r, "executor");
-        net_get_str(&r, host, sizeof host, "host");
-        uint32_t port = net_get_u32(&r, "port");
+        uint32_t exec = wire_get_u32(&r, "executor");
+        wire_get_str(&r, host, sizeof host, "host");
+        uint32_t port = wire_get_u32(&r, "port");
         if (r.err) break;
         if (port == 0 || port > 65535)
             rc = kiln_set_error(KILN_ECORRUPT, "shuffle locations: port %u", port);
         else
             rc = add_peer(f, exec, host, (int)port);
     }
-    uint32_t nshuffles = rc ? 0 : net_get_u32(&r, "shuffles");
+    uint32_t nshuffles = rc ? 0 : wire_get_u32(&r, "shuffles");
     for (uint32_t i = 0; i < nshuffles && rc == KILN_OK && !r.err; i++) {
-        uint32_t id = net_get_u32(&r, "shuffle"), nmaps = net_get_u32(&r, "maps");
+        uint32_t id = wire_get_u32(&r, "shuffle"), nmaps = wire_get_u32(&r, "maps");
         if (r.err) break;
         if (id > INT32_MAX || nmaps > MAX_MAPS || (size_t)nmaps * 4 > r.len - r.off) {
             rc = kiln_set_error(KILN_ECORRUPT, "shuffle locations: shuffle %u of %u maps", id, nmaps);
             break;
         }
-        const uint8_t *raw = net_get_raw(&r, (size_t)nmaps * 4, "executors");
+        const uint8_t *raw = wire_get_raw(&r, (size_t)nmaps * 4, "executors");
         uint32_t *exec = malloc(sizeof *exec * ((size_t)nmaps + 1));
         if (!exec) rc = KILN_ENOMEM;
         for (uint32_t m = 0; exec && m < nmaps; m++)
@@ -161,13 +161,13 @@ int block_fetcher_update(block_fetcher *f, const uint8_t *p, size_t n)
         if (exec) rc = set_shuffle(f, (int)id, (int)nmaps, exec);
         free(exec);
     }
-    uint32_t ncached = rc ? 0 : net_get_u32(&r, "cached partitions");
+    uint32_t ncached = rc ? 0 : wire_get_u32(&r, "cached partitions");
     if (!r.err && ncached > (r.len - r.off) / 12)
         rc = kiln_set_error(KILN_ECORRUPT, "shuffle locations: %u cached partitions", ncached);
     if (rc == KILN_OK && !r.err) f->ncached = 0; /* the driver's current view replaces ours */
     for (uint32_t i = 0; i < ncached && rc == KILN_OK && !r.err; i++) {
-        uint32_t rdd = net_get_u32(&r, "rdd"), part = net_get_u32(&r, "partition"),
-                 exec = net_get_u32(&r, "executor");
+        uint32_t rdd = wire_get_u32(&r, "rdd"), part = wire_get_u32(&r, "partition"),
+                 exec = wire_get_u32(&r, "executor");
         if (r.err) break;
         if (rdd > INT32_MAX || part > INT32_MAX)
             rc = kiln_set_error(KILN_ECORRUPT, "shuffle locations: cached partition %u of %u", part, rdd);
@@ -176,7 +176,7 @@ int block_fetcher_update(block_fetcher *f, const uint8_t *p, size_t n)
         else
             f->cached[f->ncached++] = (cached_loc){.rdd = (int)rdd, .part = (int)part, .exec = exec};
     }
-    if (rc == KILN_OK) rc = net_reader_end(&r);
+    if (rc == KILN_OK) rc = wire_reader_end(&r);
     pthread_mutex_unlock(&f->lock);
     return rc;
 }
@@ -196,10 +196,10 @@ static int request(int fd, uint8_t type, const uint32_t *fields, int n, const ch
 {
     kiln_buf req;
     kiln_buf_init(&req);
-    net_writer w;
-    net_writer_init(&w, &req);
-    for (int i = 0; i < n; i++) net_put_u32(&w, fields[i]);
-    int rc = net_writer_finish(&w);
+    wire_writer w;
+    wire_writer_init(&w, &req);
+    for (int i = 0; i < n; i++) wire_put_u32(&w, fields[i]);
+    int rc = wire_writer_finish(&w);
     if (rc == KILN_OK) rc = net_send_frame(fd, type, req.data, req.len, FETCH_TIMEOUT_MS, name);
     kiln_buf_release(&req);
     /* The block lands in seg's buffer, reused from segment to segment. */

@@ -87,13 +87,13 @@ static int send_cached(block_server *bs, int fd, int rdd, int part, const char *
  * ERROR and the connection goes on. */
 static int serve_one(block_server *bs, int fd, const net_frame *f, const char *peer)
 {
-    net_reader r;
-    net_reader_init(&r, f->payload.data, f->payload.len, net_msg_name(f->type));
-    uint32_t a = net_get_u32(&r, "id"), b = f->type == NET_MSG_REMOVE_RDD ? 0 : net_get_u32(&r, "partition"),
-             c = f->type == NET_MSG_FETCH_BLOCK ? net_get_u32(&r, "reduce") : 0;
+    wire_reader r;
+    wire_reader_init(&r, f->payload.data, f->payload.len, net_msg_name(f->type));
+    uint32_t a = wire_get_u32(&r, "id"), b = f->type == NET_MSG_REMOVE_RDD ? 0 : wire_get_u32(&r, "partition"),
+             c = f->type == NET_MSG_FETCH_BLOCK ? wire_get_u32(&r, "reduce") : 0;
     bool known = f->type == NET_MSG_FETCH_BLOCK || f->type == NET_MSG_FETCH_CACHED ||
                  f->type == NET_MSG_REMOVE_RDD;
-    if (!known || net_reader_end(&r) || a > INT32_MAX || b > INT32_MAX || c > INT32_MAX)
+    if (!known || wire_reader_end(&r) || a > INT32_MAX || b > INT32_MAX || c > INT32_MAX)
         return kiln_set_error(KILN_ECORRUPT, "%s sent a bad %s", peer, net_msg_name(f->type));
     if (f->type == NET_MSG_FETCH_CACHED) return send_cached(bs, fd, (int)a, (int)b, peer);
     if (f->type == NET_MSG_REMOVE_RDD) {

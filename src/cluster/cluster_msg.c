@@ -50,10 +50,10 @@ int task_msg_write(kiln_buf *b, const task_msg *m)
 
 int task_msg_read(const uint8_t *p, size_t n, task_msg *m)
 {
-    net_reader r;
-    net_reader_init(&r, p, n, "LAUNCH_TASK");
+    wire_reader r;
+    wire_reader_init(&r, p, n, "LAUNCH_TASK");
     task_get(&r, m, NULL, 0);
-    int rc = net_reader_end(&r);
+    int rc = wire_reader_end(&r);
     if (rc == KILN_OK && (m->nbroadcasts > m->broadcasts_len || m->first_broadcast < 1))
         rc = kiln_set_error(KILN_ECORRUPT, "LAUNCH_TASK: %u broadcast values in %zu bytes",
                             m->nbroadcasts, m->broadcasts_len);
@@ -70,10 +70,10 @@ int result_msg_write(kiln_buf *b, const result_msg *m)
 /* error is copied into errbuf (size bytes). */
 int result_msg_read(const uint8_t *p, size_t n, result_msg *m, char *errbuf, size_t size)
 {
-    net_reader r;
-    net_reader_init(&r, p, n, "TASK_RESULT");
+    wire_reader r;
+    wire_reader_init(&r, p, n, "TASK_RESULT");
     result_get(&r, m, errbuf, size);
-    int rc = net_reader_end(&r);
+    int rc = wire_reader_end(&r);
     if (rc == KILN_OK && m->cached_len % 8)
         rc = kiln_set_error(KILN_ECORRUPT, "TASK_RESULT: cached partitions of %zu bytes", m->cached_len);
     if (rc == KILN_OK && m->status > TASK_FETCH_FAILED)

@@ -55,15 +55,15 @@ static int executor_of(kiln_cluster *c, uint32_t id, uint64_t incarnation, uint3
 /* Reads REGISTER_EXECUTOR and adds the connection as a slot. */
 static int register_slot(kiln_cluster *c, int fd, const net_frame *f, const char *peer)
 {
-    net_reader r;
-    net_reader_init(&r, f->payload.data, f->payload.len, "REGISTER_EXECUTOR");
-    uint32_t id = net_get_u32(&r, "executor"), index = net_get_u32(&r, "slot"),
-             nslots = net_get_u32(&r, "slots");
-    uint64_t incarnation = net_get_u64(&r, "incarnation");
+    wire_reader r;
+    wire_reader_init(&r, f->payload.data, f->payload.len, "REGISTER_EXECUTOR");
+    uint32_t id = wire_get_u32(&r, "executor"), index = wire_get_u32(&r, "slot"),
+             nslots = wire_get_u32(&r, "slots");
+    uint64_t incarnation = wire_get_u64(&r, "incarnation");
     char host[NET_HOST_MAX];
-    net_get_str(&r, host, sizeof host, "block server host");
-    uint32_t port = net_get_u32(&r, "block server port");
-    int rc = net_reader_end(&r);
+    wire_get_str(&r, host, sizeof host, "block server host");
+    uint32_t port = wire_get_u32(&r, "block server port");
+    int rc = wire_reader_end(&r);
     if (rc == KILN_OK && (index >= nslots || nslots > MAX_SLOTS || port == 0 || port > 65535))
         rc = kiln_set_error(KILN_ECORRUPT, "REGISTER_EXECUTOR from %s: slot %u of %u, port %u",
                             peer, index, nslots, port);

@@ -332,14 +332,14 @@ static void *slot_main(void *arg)
     executor *ex = s->ex;
     kiln_buf reg;
     kiln_buf_init(&reg);
-    net_writer w;
-    net_writer_init(&w, &reg);
-    net_put_u32(&w, (uint32_t)ex->id);
-    net_put_u32(&w, (uint32_t)s->index);
-    net_put_u32(&w, (uint32_t)ex->cores);
-    net_put_u64(&w, ex->incarnation);
-    net_put_str(&w, ex->block_host);
-    net_put_u32(&w, (uint32_t)ex->block_port);
+    wire_writer w;
+    wire_writer_init(&w, &reg);
+    wire_put_u32(&w, (uint32_t)ex->id);
+    wire_put_u32(&w, (uint32_t)s->index);
+    wire_put_u32(&w, (uint32_t)ex->cores);
+    wire_put_u64(&w, ex->incarnation);
+    wire_put_str(&w, ex->block_host);
+    wire_put_u32(&w, (uint32_t)ex->block_port);
     int rc = send_locked(s, NET_MSG_REGISTER_EXECUTOR, &reg);
     kiln_buf_release(&reg);
     while (rc == KILN_OK) {

@@ -150,40 +150,40 @@ int map_tracker_encode_for(map_tracker *t, const kiln_rdd *rdd, kiln_buf *out)
     int rc = rdd_walk_stage(rdd, collect, &st);
     int *ids = st.ids, *pers = st.pers;
     size_t nids = st.n, npers = st.npers;
-    net_writer w;
-    net_writer_init(&w, out);
+    wire_writer w;
+    wire_writer_init(&w, out);
     pthread_mutex_lock(&t->lock);
-    net_put_u32(&w, (uint32_t)t->nexecs);
+    wire_put_u32(&w, (uint32_t)t->nexecs);
     for (size_t i = 0; i < t->nexecs; i++) {
-        net_put_u32(&w, t->execs[i].exec);
-        net_put_str(&w, t->execs[i].host);
-        net_put_u32(&w, (uint32_t)t->execs[i].port);
+        wire_put_u32(&w, t->execs[i].exec);
+        wire_put_str(&w, t->execs[i].host);
+        wire_put_u32(&w, (uint32_t)t->execs[i].port);
     }
     uint32_t nknown = 0;
     for (size_t i = 0; i < nids; i++) nknown += find(t, ids[i]) != NULL;
-    net_put_u32(&w, nknown);
+    wire_put_u32(&w, nknown);
     for (size_t i = 0; i < nids; i++) {
         tracked *s = find(t, ids[i]);
         if (!s) continue;
-        net_put_u32(&w, (uint32_t)s->id);
-        net_put_u32(&w, (uint32_t)s->nmaps);
-        for (int m = 0; m < s->nmaps; m++) net_put_u32(&w, s->exec[m]);
+        wire_put_u32(&w, (uint32_t)s->id);
+        wire_put_u32(&w, (uint32_t)s->nmaps);
+        for (int m = 0; m < s->nmaps; m++) wire_put_u32(&w, s->exec[m]);
     }
     uint32_t ncached = 0;
     for (size_t i = 0; i < t->ncached; i++)
         for (size_t k = 0; k < npers; k++) ncached += t->cached[i].rdd == pers[k];
-    net_put_u32(&w, ncached);
+    wire_put_u32(&w, ncached);
     for (size_t i = 0; i < t->ncached; i++)
         for (size_t k = 0; k < npers; k++) {
             if (t->cached[i].rdd != pers[k]) continue;
-            net_put_u32(&w, (uint32_t)t->cached[i].rdd);
-            net_put_u32(&w, (uint32_t)t->cached[i].part);
-            net_put_u32(&w, t->cached[i].exec);
+            wire_put_u32(&w, (uint32_t)t->cached[i].rdd);
+            wire_put_u32(&w, (uint32_t)t->cached[i].part);
+            wire_put_u32(&w, t->cached[i].exec);
         }
     pthread_mutex_unlock(&t->lock);
     free(ids);
     free(pers);
-    return rc ? rc : net_writer_finish(&w);
+    return rc ? rc : wire_writer_finish(&w);
 }
 
 int map_tracker_add_cached(map_tracker *t, int rdd, int part, uint32_t exec)

@@ -193,7 +193,7 @@ static int cores_check(uint32_t cores, bool zero_ok, int code, const char *what,
 }
 
 /* Starts reading f, of type want, into what; KILN_OK or the wrong type. */
-static int read_start(const net_frame *f, int want, const char *peer, net_reader *r, char *what,
+static int read_start(const net_frame *f, int want, const char *peer, wire_reader *r, char *what,
                       size_t size)
 {
     int rc = deploy_msg_expect(f, want, peer);
@@ -221,13 +221,13 @@ int deploy_msg_register_app_write(kiln_buf *b, const deploy_app_register *r)
 int deploy_msg_register_app_read(const net_frame *f, const char *peer, deploy_app_register *out)
 {
     char what[NET_HOST_MAX + 64];
-    net_reader r;
+    wire_reader r;
     int rc = read_start(f, NET_MSG_REGISTER_APP, peer, &r, what, sizeof what);
     if (rc) return rc;
     deploy_app_register got;
     memset(&got, 0, sizeof got);
     register_app_get(&r, &got, NULL, 0);
-    rc = net_reader_end(&r);
+    rc = wire_reader_end(&r);
     if (!rc) rc = register_app_meaning(&got, KILN_ECORRUPT, what);
     if (rc) {
         deploy_app_desc_release(&got.desc);
@@ -256,13 +256,13 @@ int deploy_msg_launch_write(kiln_buf *b, const deploy_launch *l)
 int deploy_msg_launch_read(const net_frame *f, const char *peer, deploy_launch *out)
 {
     char what[NET_HOST_MAX + 64];
-    net_reader r;
+    wire_reader r;
     int rc = read_start(f, NET_MSG_LAUNCH_EXECUTOR, peer, &r, what, sizeof what);
     if (rc) return rc;
     deploy_launch got;
     memset(&got, 0, sizeof got);
     launch_get(&r, &got, NULL, 0);
-    rc = net_reader_end(&r);
+    rc = wire_reader_end(&r);
     if (!rc) rc = launch_meaning(&got, KILN_ECORRUPT, what);
     if (rc) {
         deploy_app_desc_release(&got.desc);
@@ -295,12 +295,12 @@ int deploy_msg_registered_app_read(const net_frame *f, const char *peer,
                                    deploy_app_registered *out)
 {
     char what[NET_HOST_MAX + 64];
-    net_reader r;
+    wire_reader r;
     int rc = read_start(f, NET_MSG_REGISTERED_APP, peer, &r, what, sizeof what);
     if (rc) return rc;
     deploy_app_registered got;
     registered_app_get(&r, &got, NULL, 0);
-    rc = net_reader_end(&r);
+    rc = wire_reader_end(&r);
     if (!rc) rc = registered_app_meaning(&got, KILN_ECORRUPT, what);
     if (!rc) *out = got;
     return rc;
@@ -329,12 +329,12 @@ int deploy_msg_exec_report_read(const net_frame *f, int type, const char *peer,
     if (type != NET_MSG_EXECUTOR_STATE && type != NET_MSG_APP_EXECUTOR)
         return kiln_set_error(KILN_EINVAL, "%s has no executor report", net_msg_name(type));
     char what[NET_HOST_MAX + 64];
-    net_reader r;
+    wire_reader r;
     int rc = read_start(f, type, peer, &r, what, sizeof what);
     if (rc) return rc;
     deploy_exec_report got;
     exec_report_get(&r, &got, NULL, 0);
-    rc = net_reader_end(&r);
+    rc = wire_reader_end(&r);
     if (!rc) rc = exec_report_meaning(&got, KILN_ECORRUPT, what);
     if (!rc) *out = got;
     return rc;
@@ -364,12 +364,12 @@ int deploy_msg_kill_write(kiln_buf *b, const char *app_id)
 int deploy_msg_kill_read(const net_frame *f, const char *peer, char app_id[DEPLOY_ID_MAX])
 {
     char what[NET_HOST_MAX + 64];
-    net_reader r;
+    wire_reader r;
     int rc = read_start(f, NET_MSG_KILL_EXECUTOR, peer, &r, what, sizeof what);
     if (rc) return rc;
     kill_msg got;
     kill_get(&r, &got, NULL, 0);
-    rc = net_reader_end(&r);
+    rc = wire_reader_end(&r);
     if (!rc) rc = one_str_meaning(got.app_id, deploy_id_valid, KILN_ECORRUPT, what, "app_id");
     if (!rc) memcpy(app_id, got.app_id, sizeof got.app_id);
     return rc;
@@ -389,12 +389,12 @@ int deploy_msg_fetch_file_read(const net_frame *f, const char *peer,
                                char sha256[DEPLOY_SHA256_HEX])
 {
     char what[NET_HOST_MAX + 64];
-    net_reader r;
+    wire_reader r;
     int rc = read_start(f, NET_MSG_FETCH_FILE, peer, &r, what, sizeof what);
     if (rc) return rc;
     fetch_msg got;
     fetch_get(&r, &got, NULL, 0);
-    rc = net_reader_end(&r);
+    rc = wire_reader_end(&r);
     if (!rc) rc = one_str_meaning(got.sha256, deploy_sha256_valid, KILN_ECORRUPT, what, "sha256");
     if (!rc) memcpy(sha256, got.sha256, sizeof got.sha256);
     return rc;

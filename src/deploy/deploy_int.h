@@ -18,7 +18,7 @@
 int deploy_msg_expect(const net_frame *f, int want, const char *peer);
 /* Starts reading f's payload, naming message and peer in errors ("what",
  * size bytes, must outlive r). */
-void deploy_msg_reader_start(net_reader *r, const net_frame *f, const char *peer, char *what,
+void deploy_msg_reader_start(wire_reader *r, const net_frame *f, const char *peer, char *what,
                              size_t size);
 /* Sets and returns code with "WHAT: field DETAIL" (what NULL, as writers
  * pass it: "field DETAIL"), DETAIL from fmt. */

@@ -90,11 +90,11 @@ int deploy_msg_expect(const net_frame *f, int want, const char *peer)
                           peer ? peer : "unnamed peer", net_msg_name(f->type));
 }
 
-void deploy_msg_reader_start(net_reader *r, const net_frame *f, const char *peer, char *what,
+void deploy_msg_reader_start(wire_reader *r, const net_frame *f, const char *peer, char *what,
                              size_t size)
 {
     snprintf(what, size, "%s from %s", net_msg_name(f->type), peer ? peer : "unnamed peer");
-    net_reader_init(r, f->payload.data, f->payload.len, what);
+    wire_reader_init(r, f->payload.data, f->payload.len, what);
 }
 
 int deploy_msg_bad(int code, const char *what, const char *fmt, ...)
@@ -156,12 +156,12 @@ int deploy_msg_register_read(const net_frame *f, const char *peer, deploy_regist
     int rc = deploy_msg_expect(f, NET_MSG_REGISTER_WORKER, peer);
     if (rc != KILN_OK) return rc;
     char what[NET_HOST_MAX + 64];
-    net_reader r;
+    wire_reader r;
     deploy_msg_reader_start(&r, f, peer, what, sizeof what);
     deploy_register got;
     memset(&got, 0, sizeof got);
     offer_get(&r, &got, NULL, 0);
-    rc = net_reader_end(&r);
+    rc = wire_reader_end(&r);
     if (rc == KILN_OK) rc = offer_meaning(&got, KILN_ECORRUPT, what);
     if (rc == KILN_OK) *out = got;
     return rc;
@@ -182,11 +182,11 @@ int deploy_msg_registered_read(const net_frame *f, const char *peer, char id[DEP
     int rc = deploy_msg_expect(f, NET_MSG_REGISTERED_WORKER, peer);
     if (rc != KILN_OK) return rc;
     char what[NET_HOST_MAX + 64];
-    net_reader r;
+    wire_reader r;
     deploy_msg_reader_start(&r, f, peer, what, sizeof what);
     registered_msg got;
     registered_get(&r, &got, NULL, 0);
-    rc = net_reader_end(&r);
+    rc = wire_reader_end(&r);
     if (rc == KILN_OK && got.worker_id[0] == '\0')
         rc = deploy_msg_bad(KILN_ECORRUPT, what, "worker_id is empty");
     if (rc == KILN_OK) memcpy(id, got.worker_id, sizeof got.worker_id);
@@ -198,9 +198,9 @@ int deploy_msg_status_request_check(const net_frame *f, const char *peer)
     int rc = deploy_msg_expect(f, NET_MSG_STATUS_REQUEST, peer);
     if (rc != KILN_OK) return rc;
     char what[NET_HOST_MAX + 64];
-    net_reader r;
+    wire_reader r;
     deploy_msg_reader_start(&r, f, peer, what, sizeof what);
-    return net_reader_end(&r);
+    return wire_reader_end(&r);
 }
 
 /* ---- STATUS_REPLY ---------------------------------------------------------------------------- */
@@ -217,12 +217,12 @@ int deploy_msg_status_reply_read(const net_frame *f, const char *peer, deploy_st
     int rc = deploy_msg_expect(f, NET_MSG_STATUS_REPLY, peer);
     if (rc != KILN_OK) return rc;
     char what[NET_HOST_MAX + 64];
-    net_reader r;
+    wire_reader r;
     deploy_msg_reader_start(&r, f, peer, what, sizeof what);
     deploy_status s;
     memset(&s, 0, sizeof s);
     status_get(&r, &s, NULL, 0);
-    rc = net_reader_end(&r);
+    rc = wire_reader_end(&r);
     if (rc == KILN_OK) rc = status_meaning(&s, KILN_ECORRUPT, what);
     if (rc != KILN_OK) {
         deploy_status_release(&s);

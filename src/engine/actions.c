@@ -10,7 +10,7 @@
 
 #include "base/fnref.h"
 #include "engine/engine_int.h"
-#include "base/payload.h"
+#include "base/wire.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -439,14 +439,14 @@ static int wire_function(const uint8_t *p, size_t n, const char *what, void **fn
 static int fold_part_remote(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
 {
     const wire_arg *w = arg;
-    net_reader rd;
-    net_reader_init(&rd, w->p, w->n, "fold argument");
+    wire_reader rd;
+    wire_reader_init(&rd, w->p, w->n, "fold argument");
     size_t fn_len, zero_len, env_len;
-    const uint8_t *fn_bytes = net_get_bytes(&rd, FNREF_WIRE_MAX, &fn_len, "function");
-    uint8_t has_zero = net_get_u8(&rd, "has zero");
-    const uint8_t *zero_bytes = net_get_bytes(&rd, w->n, &zero_len, "zero");
-    const uint8_t *env_bytes = net_get_bytes(&rd, w->n, &env_len, "env");
-    int rc = net_reader_end(&rd);
+    const uint8_t *fn_bytes = wire_get_bytes(&rd, FNREF_WIRE_MAX, &fn_len, "function");
+    uint8_t has_zero = wire_get_u8(&rd, "has zero");
+    const uint8_t *zero_bytes = wire_get_bytes(&rd, w->n, &zero_len, "zero");
+    const uint8_t *env_bytes = wire_get_bytes(&rd, w->n, &env_len, "env");
+    int rc = wire_reader_end(&rd);
     size_t used;
     void *seq = NULL;
     if (!rc) rc = wire_function(fn_bytes, fn_len, "fold", &seq);
@@ -481,14 +481,14 @@ static int fold_wire(kiln_reduce_fn seq, const kiln_value *zero, const void *env
     kiln_buf z;
     kiln_buf_init(&z);
     if (zero && (rc = kiln_value_encode(&z, zero))) return rc;
-    net_writer w;
-    net_writer_init(&w, out);
-    net_put_bytes(&w, fn, fn_len);
-    net_put_u8(&w, zero != NULL);
-    net_put_bytes(&w, z.data, z.len);
-    net_put_bytes(&w, env, env_len);
+    wire_writer w;
+    wire_writer_init(&w, out);
+    wire_put_bytes(&w, fn, fn_len);
+    wire_put_u8(&w, zero != NULL);
+    wire_put_bytes(&w, z.data, z.len);
+    wire_put_bytes(&w, env, env_len);
     kiln_buf_release(&z);
-    return net_writer_finish(&w);
+    return wire_writer_finish(&w);
 }
 
 static int fold_job(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn seq, kiln_reduce_fn comb,
@@ -612,13 +612,13 @@ static int each_part(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
 static int each_part_remote(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
 {
     const wire_arg *w = arg;
-    net_reader rd;
-    net_reader_init(&rd, w->p, w->n, "foreach argument");
+    wire_reader rd;
+    wire_reader_init(&rd, w->p, w->n, "foreach argument");
     size_t fn_len, env_len;
-    const uint8_t *fn_bytes = net_get_bytes(&rd, FNREF_WIRE_MAX, &fn_len, "function");
-    uint8_t partition = net_get_u8(&rd, "partition");
-    const uint8_t *env_bytes = net_get_bytes(&rd, w->n, &env_len, "env");
-    int rc = net_reader_end(&rd);
+    const uint8_t *fn_bytes = wire_get_bytes(&rd, FNREF_WIRE_MAX, &fn_len, "function");
+    uint8_t partition = wire_get_u8(&rd, "partition");
+    const uint8_t *env_bytes = wire_get_bytes(&rd, w->n, &env_len, "env");
+    int rc = wire_reader_end(&rd);
     void *fn = NULL;
     if (!rc) rc = wire_function(fn_bytes, fn_len, "foreach", &fn);
     if (rc) return task_error(t, rc, "%s", kiln_last_error());
@@ -650,12 +650,12 @@ static int each(kiln_rdd *r, void *fn, const void *env, size_t env_len, bool par
     if (ship) {
         uint8_t fnb[FNREF_WIRE_MAX];
         size_t fn_len = fnref_encode(&ref, fnb);
-        net_writer w;
-        net_writer_init(&w, &wire);
-        net_put_bytes(&w, fnb, fn_len);
-        net_put_u8(&w, partition);
-        net_put_bytes(&w, envc, env_len);
-        ship = net_writer_finish(&w) == KILN_OK;
+        wire_writer w;
+        wire_writer_init(&w, &wire);
+        wire_put_bytes(&w, fnb, fn_len);
+        wire_put_u8(&w, partition);
+        wire_put_bytes(&w, envc, env_len);
+        ship = wire_writer_finish(&w) == KILN_OK;
     }
     shipped_action sa = {each_part_remote, wire.data, wire.len};
     kiln_buf *res;

@@ -23,7 +23,7 @@
 
 #include "base/fnref.h"
 #include "engine/engine_int.h"
-#include "base/payload.h"
+#include "base/wire.h"
 
 #define LINEAGE_VERSION 2
 #define MAX_RECORD (64u << 20) /* bytes of one RDD (parallelized data) */
@@ -84,7 +84,7 @@ static shuffle_dep *dep_slot(kiln_context *ctx, uint32_t id, kiln_rdd *parent)
 /* ---- Encoding ------------------------------------------------------------ */
 
 typedef struct enc {
-    net_writer w;
+    wire_writer w;
     int rc;
 } enc;
 
@@ -94,14 +94,14 @@ static void put_fn(enc *e, const void *fn)
     if (e->rc) return;
     if ((e->rc = fnref_from_pointer(fn, &r))) return;
     uint8_t b[FNREF_WIRE_MAX];
-    net_put_bytes(&e->w, b, fnref_encode(&r, b));
+    wire_put_bytes(&e->w, b, fnref_encode(&r, b));
 }
 
 static void put_value(enc *e, const kiln_value *v)
 {
     kiln_buf b;
     kiln_buf_init(&b);
-    if (!e->rc && (e->rc = kiln_value_encode(&b, v)) == KILN_OK) net_put_bytes(&e->w, b.data, b.len);
+    if (!e->rc && (e->rc = kiln_value_encode(&b, v)) == KILN_OK) wire_put_bytes(&e->w, b.data, b.len);
     kiln_buf_release(&b);
 }
 
@@ -116,22 +116,22 @@ static void put_dep(enc *e, const kiln_rdd *owner, const shuffle_dep *d)
     if (d->penv && d->penv != owner->env) e->rc = cannot_ship(owner, "partitioner env");
     if (d->has_agg && d->agg.env && d->agg.env != owner->env)
         e->rc = cannot_ship(owner, "aggregator env");
-    net_put_u32(&e->w, (uint32_t)d->id);
-    net_put_u32(&e->w, (uint32_t)d->parent->id);
-    net_put_u32(&e->w, (uint32_t)d->nreduce);
-    net_put_u8(&e->w, (uint8_t)d->part);
+    wire_put_u32(&e->w, (uint32_t)d->id);
+    wire_put_u32(&e->w, (uint32_t)d->parent->id);
+    wire_put_u32(&e->w, (uint32_t)d->nreduce);
+    wire_put_u8(&e->w, (uint8_t)d->part);
     put_fn(e, (const void *)d->pfn);
-    net_put_u8(&e->w, d->penv != NULL);
-    net_put_u32(&e->w, d->bounds ? (uint32_t)d->nbounds : 0);
+    wire_put_u8(&e->w, d->penv != NULL);
+    wire_put_u32(&e->w, d->bounds ? (uint32_t)d->nbounds : 0);
     for (size_t i = 0; d->bounds && i < d->nbounds; i++) put_value(e, &d->bounds[i]);
-    net_put_u8(&e->w, d->descending);
-    net_put_u8(&e->w, d->has_agg);
+    wire_put_u8(&e->w, d->descending);
+    wire_put_u8(&e->w, d->has_agg);
     put_fn(e, (const void *)d->agg.create);
     put_fn(e, (const void *)d->agg.merge_value);
     put_fn(e, (const void *)d->agg.merge_comb);
-    net_put_u8(&e->w, d->agg.zero != NULL);
+    wire_put_u8(&e->w, d->agg.zero != NULL);
     if (d->agg.zero) put_value(e, d->agg.zero);
-    net_put_u8(&e->w, d->agg.env != NULL);
+    wire_put_u8(&e->w, d->agg.env != NULL);
 }
 
 /* One RDD's record (without its length prefix) into b. The env comes
@@ -140,27 +140,27 @@ static void put_dep(enc *e, const kiln_rdd *owner, const shuffle_dep *d)
 static int put_rdd(const kiln_rdd *r, kiln_buf *b)
 {
     enc e = {.rc = KILN_OK};
-    net_writer_init(&e.w, b);
+    wire_writer_init(&e.w, b);
     bool state = r->state && !r->checkpoint_dir; /* a checkpoint is read, not computed */
     if (state && !r->ops->encode_extra) return cannot_ship(r, "its state cannot travel yet");
     put_fn(&e, r->ops);
-    net_put_u32(&e.w, (uint32_t)r->nparts);
-    net_put_u8(&e.w, (uint8_t)r->nparents);
-    for (int i = 0; i < r->nparents; i++) net_put_u32(&e.w, (uint32_t)r->parents[i]->id);
-    net_put_bytes(&e.w, r->env, r->env_len);
-    net_put_u8(&e.w, (uint8_t)r->part);
-    net_put_u8(&e.w, (uint8_t)r->storage);
-    net_put_str(&e.w, r->checkpoint_dir ? r->checkpoint_dir : "");
-    net_put_u8(&e.w, (uint8_t)r->ndeps);
+    wire_put_u32(&e.w, (uint32_t)r->nparts);
+    wire_put_u8(&e.w, (uint8_t)r->nparents);
+    for (int i = 0; i < r->nparents; i++) wire_put_u32(&e.w, (uint32_t)r->parents[i]->id);
+    wire_put_bytes(&e.w, r->env, r->env_len);
+    wire_put_u8(&e.w, (uint8_t)r->part);
+    wire_put_u8(&e.w, (uint8_t)r->storage);
+    wire_put_str(&e.w, r->checkpoint_dir ? r->checkpoint_dir : "");
+    wire_put_u8(&e.w, (uint8_t)r->ndeps);
     for (int i = 0; i < r->ndeps && !e.rc; i++) put_dep(&e, r, r->deps[i]);
-    net_put_u8(&e.w, state);
+    wire_put_u8(&e.w, state);
     if (state && !e.rc) {
         kiln_buf x;
         kiln_buf_init(&x);
-        if (!(e.rc = r->ops->encode_extra(r, &x))) net_put_bytes(&e.w, x.data, x.len);
+        if (!(e.rc = r->ops->encode_extra(r, &x))) wire_put_bytes(&e.w, x.data, x.len);
         kiln_buf_release(&x);
     }
-    return e.rc ? e.rc : net_writer_finish(&e.w);
+    return e.rc ? e.rc : wire_writer_finish(&e.w);
 }
 
 /* Appends r's ancestors, then r, to order (each once; seen by id). */
@@ -183,31 +183,31 @@ int lineage_encode(kiln_rdd *r, kiln_buf *out)
     kiln_rdd **order = NULL;
     size_t n = 0, cap = 0;
     int rc = seen ? collect(r, seen, &order, &n, &cap) : KILN_ENOMEM;
-    net_writer w;
-    net_writer_init(&w, out);
-    net_put_u8(&w, LINEAGE_VERSION);
-    net_put_u32(&w, (uint32_t)n);
+    wire_writer w;
+    wire_writer_init(&w, out);
+    wire_put_u8(&w, LINEAGE_VERSION);
+    wire_put_u32(&w, (uint32_t)n);
     kiln_buf rec;
     kiln_buf_init(&rec);
     for (size_t i = 0; i < n && rc == KILN_OK; i++) {
         rec.len = 0;
         if ((rc = put_rdd(order[i], &rec))) break;
-        net_put_u32(&w, (uint32_t)order[i]->id);
-        net_put_bytes(&w, rec.data, rec.len);
+        wire_put_u32(&w, (uint32_t)order[i]->id);
+        wire_put_bytes(&w, rec.data, rec.len);
     }
     kiln_buf_release(&rec);
     free(order);
     free(seen);
-    if (rc == KILN_OK) rc = net_writer_finish(&w);
+    if (rc == KILN_OK) rc = wire_writer_finish(&w);
     return rc == KILN_ENOMEM ? kiln_set_error(rc, "out of memory encoding a lineage") : rc;
 }
 
 /* ---- Decoding ------------------------------------------------------------ */
 
-static void *get_fn(net_reader *rd, const char *field, int *rc)
+static void *get_fn(wire_reader *rd, const char *field, int *rc)
 {
     size_t n;
-    const uint8_t *p = net_get_bytes(rd, FNREF_WIRE_MAX, &n, field);
+    const uint8_t *p = wire_get_bytes(rd, FNREF_WIRE_MAX, &n, field);
     if (!p || *rc) return NULL;
     fnref r;
     size_t used;
@@ -221,27 +221,27 @@ static void *get_fn(net_reader *rd, const char *field, int *rc)
 int lineage_fn_encode(kiln_buf *out, const void *fn)
 {
     enc e = {.rc = KILN_OK};
-    net_writer_init(&e.w, out);
+    wire_writer_init(&e.w, out);
     put_fn(&e, fn);
-    return e.rc ? e.rc : net_writer_finish(&e.w);
+    return e.rc ? e.rc : wire_writer_finish(&e.w);
 }
 
 int lineage_fn_decode(const uint8_t *p, size_t n, const char *op, void **fn)
 {
-    net_reader rd;
-    net_reader_init(&rd, p, n, "lineage");
+    wire_reader rd;
+    wire_reader_init(&rd, p, n, "lineage");
     int rc = KILN_OK;
     *fn = get_fn(&rd, "function", &rc);
-    if (rc == KILN_OK) rc = net_reader_end(&rd);
+    if (rc == KILN_OK) rc = wire_reader_end(&rd);
     if (rc == KILN_OK && !*fn)
         rc = kiln_set_error(KILN_ECORRUPT, "lineage: %s without its function", op);
     return rc;
 }
 
-static int get_value(net_reader *rd, kiln_arena *a, kiln_value *out, const char *field)
+static int get_value(wire_reader *rd, kiln_arena *a, kiln_value *out, const char *field)
 {
     size_t n, used;
-    const uint8_t *p = net_get_bytes(rd, MAX_RECORD, &n, field);
+    const uint8_t *p = wire_get_bytes(rd, MAX_RECORD, &n, field);
     if (!p) return KILN_ECORRUPT;
     int rc = kiln_value_decode(a, p, n, out, &used);
     if (rc == KILN_OK && used != n) rc = KILN_ECORRUPT;
@@ -258,17 +258,17 @@ static kiln_rdd *known(kiln_context *ctx, uint32_t id, int *rc)
     return NULL;
 }
 
-static int get_dep(net_reader *rd, kiln_rdd *owner, shuffle_dep **out)
+static int get_dep(wire_reader *rd, kiln_rdd *owner, shuffle_dep **out)
 {
     kiln_context *ctx = owner->ctx;
     int rc = KILN_OK;
-    uint32_t id = net_get_u32(rd, "dependency id");
-    kiln_rdd *parent = known(ctx, net_get_u32(rd, "dependency parent"), &rc);
-    uint32_t nreduce = net_get_u32(rd, "dependency partitions");
-    uint8_t part = net_get_u8(rd, "dependency partitioning");
+    uint32_t id = wire_get_u32(rd, "dependency id");
+    kiln_rdd *parent = known(ctx, wire_get_u32(rd, "dependency parent"), &rc);
+    uint32_t nreduce = wire_get_u32(rd, "dependency partitions");
+    uint8_t part = wire_get_u8(rd, "dependency partitioning");
     void *pfn = get_fn(rd, "partitioner", &rc);
-    bool penv = net_get_u8(rd, "partitioner env");
-    uint32_t nbounds = net_get_u32(rd, "range bounds");
+    bool penv = wire_get_u8(rd, "partitioner env");
+    uint32_t nbounds = wire_get_u32(rd, "range bounds");
     if (rc || rd->err) return rc ? rc : rd->err;
     /* Each bound takes at least 5 bytes: a count past what is left is a lie,
      * refused before anything is allocated for it. */
@@ -288,16 +288,16 @@ static int get_dep(net_reader *rd, kiln_rdd *owner, shuffle_dep **out)
         return KILN_ENOMEM;
     for (uint32_t i = 0; i < nbounds && rc == KILN_OK; i++)
         rc = get_value(rd, owner->arena, &d->bounds[i], "range bound");
-    d->descending = net_get_u8(rd, "descending");
-    d->has_agg = net_get_u8(rd, "aggregator");
+    d->descending = wire_get_u8(rd, "descending");
+    d->has_agg = wire_get_u8(rd, "aggregator");
     d->agg.create = (kiln_map_fn)get_fn(rd, "aggregator create", &rc);
     d->agg.merge_value = (kiln_reduce_fn)get_fn(rd, "aggregator merge_value", &rc);
     d->agg.merge_comb = (kiln_reduce_fn)get_fn(rd, "aggregator merge_combiners", &rc);
     d->agg.zero = NULL;
-    if (net_get_u8(rd, "aggregator zero") && rc == KILN_OK &&
+    if (wire_get_u8(rd, "aggregator zero") && rc == KILN_OK &&
         (rc = get_value(rd, owner->arena, &d->agg_zero, "aggregator zero")) == KILN_OK)
         d->agg.zero = &d->agg_zero;
-    d->agg.env = net_get_u8(rd, "aggregator env") ? owner->env : NULL;
+    d->agg.env = wire_get_u8(rd, "aggregator env") ? owner->env : NULL;
     *out = d;
     return rc ? rc : rd->err;
 }
@@ -306,30 +306,30 @@ static int get_dep(net_reader *rd, kiln_rdd *owner, shuffle_dep **out)
 static int get_rdd(kiln_rdd *r, const uint8_t *p, size_t n)
 {
     kiln_context *ctx = r->ctx;
-    net_reader rd;
-    net_reader_init(&rd, p, n, "lineage");
+    wire_reader rd;
+    wire_reader_init(&rd, p, n, "lineage");
     int rc = KILN_OK;
     free(r->env); /* what an earlier, failed decode of this record left */
     free(r->checkpoint_dir);
     r->env = NULL, r->checkpoint_dir = NULL, r->env_len = 0, r->ndeps = 0;
     const rdd_ops *ops = get_fn(&rd, "op", &rc);
-    uint32_t nparts = net_get_u32(&rd, "partitions");
-    uint8_t nparents = net_get_u8(&rd, "parents");
+    uint32_t nparts = wire_get_u32(&rd, "partitions");
+    uint8_t nparents = wire_get_u8(&rd, "parents");
     if (!rc && !rd.err && (!rdd_ops_valid(ops) || ops == &placeholder_ops || nparts > INT32_MAX ||
                            nparents > 2))
         rc = kiln_set_error(KILN_ECORRUPT, "lineage: bad record for RDD %d", r->id);
     for (int i = 0; i < nparents && !rc; i++)
-        r->parents[i] = known(ctx, net_get_u32(&rd, "parent"), &rc);
+        r->parents[i] = known(ctx, wire_get_u32(&rd, "parent"), &rc);
     size_t env_len;
-    const uint8_t *env = net_get_bytes(&rd, MAX_RECORD, &env_len, "env");
+    const uint8_t *env = wire_get_bytes(&rd, MAX_RECORD, &env_len, "env");
     if (rc || rd.err) return rc ? rc : rd.err;
     if (env_len && !(r->env = malloc(env_len))) return KILN_ENOMEM;
     if (env_len) memcpy(r->env, env, env_len);
     r->env_len = env_len;
-    uint8_t part = net_get_u8(&rd, "partitioning"), storage = net_get_u8(&rd, "storage");
+    uint8_t part = wire_get_u8(&rd, "partitioning"), storage = wire_get_u8(&rd, "storage");
     char dir[4096];
-    size_t dlen = net_get_str(&rd, dir, sizeof dir, "checkpoint directory");
-    uint8_t ndeps = net_get_u8(&rd, "dependencies");
+    size_t dlen = wire_get_str(&rd, dir, sizeof dir, "checkpoint directory");
+    uint8_t ndeps = wire_get_u8(&rd, "dependencies");
     if (rd.err) return rd.err;
     if (part > PART_CUSTOM || storage > KILN_DISK_ONLY || ndeps > 2)
         return kiln_set_error(KILN_ECORRUPT, "lineage: bad record for RDD %d", r->id);
@@ -342,9 +342,9 @@ static int get_rdd(kiln_rdd *r, const uint8_t *p, size_t n)
     }
     if (rc) return rc;
     r->nparts = (int)nparts; /* the state's decoder may check against it */
-    if (net_get_u8(&rd, "has state")) {
+    if (wire_get_u8(&rd, "has state")) {
         size_t xn;
-        const uint8_t *x = net_get_bytes(&rd, MAX_RECORD, &xn, "state");
+        const uint8_t *x = wire_get_bytes(&rd, MAX_RECORD, &xn, "state");
         if (!x) return rd.err;
         if (!ops->decode_extra)
             return kiln_set_error(KILN_ECORRUPT, "lineage: state for %s, which keeps none",
@@ -354,7 +354,7 @@ static int get_rdd(kiln_rdd *r, const uint8_t *p, size_t n)
         rc = kiln_set_error(KILN_ECORRUPT, "lineage: RDD %d (%s) came without its state", r->id,
                             ops->name);
     }
-    if (rc == KILN_OK) rc = net_reader_end(&rd);
+    if (rc == KILN_OK) rc = wire_reader_end(&rd);
     if (rc) {
         /* The RDD stays a placeholder, which frees nothing: free what the
          * op's decoder made outside the arena now. */
@@ -372,19 +372,19 @@ static int get_rdd(kiln_rdd *r, const uint8_t *p, size_t n)
  * storage level, a checkpoint) is taken from its record again. */
 static int refresh_rdd(kiln_rdd *r, const uint8_t *p, size_t n)
 {
-    net_reader rd;
-    net_reader_init(&rd, p, n, "lineage");
+    wire_reader rd;
+    wire_reader_init(&rd, p, n, "lineage");
     int rc = KILN_OK;
     (void)get_fn(&rd, "op", &rc);
-    (void)net_get_u32(&rd, "partitions");
-    uint8_t nparents = net_get_u8(&rd, "parents");
-    for (int i = 0; i < nparents && i < 2; i++) (void)net_get_u32(&rd, "parent");
+    (void)wire_get_u32(&rd, "partitions");
+    uint8_t nparents = wire_get_u8(&rd, "parents");
+    for (int i = 0; i < nparents && i < 2; i++) (void)wire_get_u32(&rd, "parent");
     size_t env_len;
-    (void)net_get_bytes(&rd, MAX_RECORD, &env_len, "env");
-    (void)net_get_u8(&rd, "partitioning");
-    uint8_t storage = net_get_u8(&rd, "storage");
+    (void)wire_get_bytes(&rd, MAX_RECORD, &env_len, "env");
+    (void)wire_get_u8(&rd, "partitioning");
+    uint8_t storage = wire_get_u8(&rd, "storage");
     char dir[4096];
-    size_t dlen = net_get_str(&rd, dir, sizeof dir, "checkpoint directory");
+    size_t dlen = wire_get_str(&rd, dir, sizeof dir, "checkpoint directory");
     if (rc || rd.err) return rc ? rc : rd.err;
     if (nparents > 2 || storage > KILN_DISK_ONLY)
         return kiln_set_error(KILN_ECORRUPT, "lineage: bad record for RDD %d", r->id);
@@ -395,10 +395,10 @@ static int refresh_rdd(kiln_rdd *r, const uint8_t *p, size_t n)
 
 int lineage_decode(kiln_context *ctx, const uint8_t *p, size_t n, kiln_rdd **out)
 {
-    net_reader rd;
-    net_reader_init(&rd, p, n, "lineage");
-    uint8_t version = net_get_u8(&rd, "version");
-    uint32_t count = net_get_u32(&rd, "RDD count");
+    wire_reader rd;
+    wire_reader_init(&rd, p, n, "lineage");
+    uint8_t version = wire_get_u8(&rd, "version");
+    uint32_t count = wire_get_u32(&rd, "RDD count");
     if (rd.err) return rd.err;
     if (version != LINEAGE_VERSION)
         return kiln_set_error(KILN_ECORRUPT, "lineage version %u; this build reads version %d",
@@ -406,9 +406,9 @@ int lineage_decode(kiln_context *ctx, const uint8_t *p, size_t n, kiln_rdd **out
     kiln_rdd *last = NULL;
     int rc = KILN_OK;
     for (uint32_t i = 0; i < count && rc == KILN_OK; i++) {
-        uint32_t id = net_get_u32(&rd, "RDD id");
+        uint32_t id = wire_get_u32(&rd, "RDD id");
         size_t len;
-        const uint8_t *rec = net_get_bytes(&rd, MAX_RECORD, &len, "RDD record");
+        const uint8_t *rec = wire_get_bytes(&rd, MAX_RECORD, &len, "RDD record");
         if (!rec) return rd.err;
         if (id > INT32_MAX - 1)
             return kiln_set_error(KILN_ECORRUPT, "lineage: RDD id %u out of range", id);
@@ -417,7 +417,7 @@ int lineage_decode(kiln_context *ctx, const uint8_t *p, size_t n, kiln_rdd **out
         rc = r->ops == &placeholder_ops ? get_rdd(r, rec, len) : refresh_rdd(r, rec, len);
         last = r;
     }
-    if (rc == KILN_OK) rc = net_reader_end(&rd);
+    if (rc == KILN_OK) rc = wire_reader_end(&rd);
     if (rc == KILN_OK && !last) rc = kiln_set_error(KILN_ECORRUPT, "lineage: no RDD");
     if (rc == KILN_OK) *out = last;
     return rc == KILN_ENOMEM ? kiln_set_error(rc, "out of memory decoding a lineage") : rc;

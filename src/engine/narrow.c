@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/payload.h"
+#include "base/wire.h"
 #include "engine/engine_int.h"
 
 typedef enum op_kind {
@@ -246,12 +246,12 @@ static int sample_encode(const kiln_rdd *r, kiln_buf *out)
     const sample_state *s = rdd_sample_state(r);
     uint64_t bits;
     memcpy(&bits, &s->fraction, sizeof bits);
-    net_writer w;
-    net_writer_init(&w, out);
-    net_put_u8(&w, s->with_replacement);
-    net_put_u64(&w, bits);
-    net_put_u64(&w, s->seed);
-    return net_writer_finish(&w);
+    wire_writer w;
+    wire_writer_init(&w, out);
+    wire_put_u8(&w, s->with_replacement);
+    wire_put_u64(&w, bits);
+    wire_put_u64(&w, s->seed);
+    return wire_writer_finish(&w);
 }
 
 /* Whether fraction is one sample accepts. */
@@ -262,12 +262,12 @@ static bool fraction_ok(bool with_replacement, double fraction)
 
 static int sample_decode(kiln_rdd *r, const uint8_t *p, size_t n)
 {
-    net_reader rd;
-    net_reader_init(&rd, p, n, "sample state");
-    uint8_t with = net_get_u8(&rd, "with replacement");
-    uint64_t bits = net_get_u64(&rd, "fraction");
-    uint64_t seed = net_get_u64(&rd, "seed");
-    int rc = net_reader_end(&rd);
+    wire_reader rd;
+    wire_reader_init(&rd, p, n, "sample state");
+    uint8_t with = wire_get_u8(&rd, "with replacement");
+    uint64_t bits = wire_get_u64(&rd, "fraction");
+    uint64_t seed = wire_get_u64(&rd, "seed");
+    int rc = wire_reader_end(&rd);
     if (rc) return rc;
     double fraction;
     memcpy(&fraction, &bits, sizeof fraction);

@@ -9,7 +9,7 @@
 
 #include "engine/engine_int.h"
 #include "io/io.h"
-#include "base/payload.h"
+#include "base/wire.h"
 
 static int default_slices(kiln_context *ctx, int n) { return n > 0 ? n : ctx->default_parallelism; }
 
@@ -30,19 +30,19 @@ static eng_iter *par_compute(kiln_rdd *r, int p, kiln_task *t)
 static int par_encode(const kiln_rdd *r, kiln_buf *out)
 {
     const parallelize_state *d = rdd_parallelize_state(r);
-    net_writer w;
-    net_writer_init(&w, out);
-    net_put_u64(&w, d->n);
-    int rc = net_writer_finish(&w);
+    wire_writer w;
+    wire_writer_init(&w, out);
+    wire_put_u64(&w, d->n);
+    int rc = wire_writer_finish(&w);
     for (size_t i = 0; i < d->n && rc == KILN_OK; i++) rc = kiln_value_encode(out, &d->vals[i]);
     return rc;
 }
 
 static int par_decode(kiln_rdd *r, const uint8_t *p, size_t n)
 {
-    net_reader rd;
-    net_reader_init(&rd, p, n, "parallelized values");
-    uint64_t count = net_get_u64(&rd, "count");
+    wire_reader rd;
+    wire_reader_init(&rd, p, n, "parallelized values");
+    uint64_t count = wire_get_u64(&rd, "count");
     if (rd.err) return rd.err;
     if (count > n) return kiln_set_error(KILN_ECORRUPT, "parallelize: %llu values in %zu bytes",
                                          (unsigned long long)count, n);
@@ -146,22 +146,22 @@ static eng_iter *range_compute(kiln_rdd *r, int p, kiln_task *t)
 static int range_encode(const kiln_rdd *r, kiln_buf *out)
 {
     const range_state *s = rdd_range_state(r);
-    net_writer w;
-    net_writer_init(&w, out);
-    net_put_u64(&w, (uint64_t)s->start);
-    net_put_u64(&w, (uint64_t)s->step);
-    net_put_u64(&w, s->count);
-    return net_writer_finish(&w);
+    wire_writer w;
+    wire_writer_init(&w, out);
+    wire_put_u64(&w, (uint64_t)s->start);
+    wire_put_u64(&w, (uint64_t)s->step);
+    wire_put_u64(&w, s->count);
+    return wire_writer_finish(&w);
 }
 
 static int range_decode(kiln_rdd *r, const uint8_t *p, size_t n)
 {
-    net_reader rd;
-    net_reader_init(&rd, p, n, "range state");
-    range_state v = {.start = (int64_t)net_get_u64(&rd, "start"),
-                     .step = (int64_t)net_get_u64(&rd, "step"),
-                     .count = net_get_u64(&rd, "count")};
-    int rc = net_reader_end(&rd);
+    wire_reader rd;
+    wire_reader_init(&rd, p, n, "range state");
+    range_state v = {.start = (int64_t)wire_get_u64(&rd, "start"),
+                     .step = (int64_t)wire_get_u64(&rd, "step"),
+                     .count = wire_get_u64(&rd, "count")};
+    int rc = wire_reader_end(&rd);
     if (rc) return rc;
     if (v.step == 0) return kiln_set_error(KILN_ECORRUPT, "range: step 0");
     range_state *s = rdd_state_new(r, sizeof *s);
@@ -302,37 +302,37 @@ static void splits_free(kiln_rdd *r)
 static int splits_encode(const kiln_rdd *r, kiln_buf *out)
 {
     const text_source_state *sp = rdd_text_source_state(r);
-    net_writer w;
-    net_writer_init(&w, out);
-    net_put_u32(&w, (uint32_t)sp->n);
+    wire_writer w;
+    wire_writer_init(&w, out);
+    wire_put_u32(&w, (uint32_t)sp->n);
     for (size_t i = 0; i < sp->n; i++) {
-        net_put_str(&w, sp->splits[i].path);
-        net_put_u64(&w, (uint64_t)sp->splits[i].start);
-        net_put_u64(&w, (uint64_t)sp->splits[i].length);
-        net_put_u8(&w, sp->splits[i].whole);
+        wire_put_str(&w, sp->splits[i].path);
+        wire_put_u64(&w, (uint64_t)sp->splits[i].start);
+        wire_put_u64(&w, (uint64_t)sp->splits[i].length);
+        wire_put_u8(&w, sp->splits[i].whole);
     }
-    return net_writer_finish(&w);
+    return wire_writer_finish(&w);
 }
 
 static int splits_decode(kiln_rdd *r, const uint8_t *p, size_t n)
 {
-    net_reader rd;
-    net_reader_init(&rd, p, n, "input splits");
-    uint32_t count = net_get_u32(&rd, "count");
+    wire_reader rd;
+    wire_reader_init(&rd, p, n, "input splits");
+    uint32_t count = wire_get_u32(&rd, "count");
     if (rd.err) return rd.err;
     if (count > n) return kiln_set_error(KILN_ECORRUPT, "input splits: %u in %zu bytes", count, n);
     text_source_state *sp = rdd_state_new(r, sizeof *sp);
     if (!sp || !(sp->splits = calloc((size_t)count + 1, sizeof *sp->splits))) return KILN_ENOMEM;
     char path[4096];
     for (; sp->n < count && !rd.err; sp->n++) {
-        net_get_str(&rd, path, sizeof path, "path");
+        wire_get_str(&rd, path, sizeof path, "path");
         io_split *s = &sp->splits[sp->n];
-        s->start = (int64_t)net_get_u64(&rd, "start");
-        s->length = (int64_t)net_get_u64(&rd, "length");
-        s->whole = net_get_u8(&rd, "whole");
+        s->start = (int64_t)wire_get_u64(&rd, "start");
+        s->length = (int64_t)wire_get_u64(&rd, "length");
+        s->whole = wire_get_u8(&rd, "whole");
         if (!(s->path = strdup(path))) return KILN_ENOMEM;
     }
-    return net_reader_end(&rd);
+    return wire_reader_end(&rd);
 }
 
 static const rdd_ops text_ops RDD_OPS_SECTION = {

@@ -129,10 +129,10 @@ static int client_finish(const auth_side *s, const uint8_t nonce_c[NET_NONCE_SIZ
     if (rc != KILN_OK) return rc;
     if (f.type == NET_MSG_AUTH_FAIL) {
         char reason[REASON_MAX + 1];
-        net_reader r;
-        net_reader_init(&r, f.payload.data, f.payload.len, "AUTH_FAIL");
-        net_get_str(&r, reason, sizeof reason, "reason");
-        rc = net_reader_end(&r);
+        wire_reader r;
+        wire_reader_init(&r, f.payload.data, f.payload.len, "AUTH_FAIL");
+        wire_get_str(&r, reason, sizeof reason, "reason");
+        rc = wire_reader_end(&r);
         net_frame_release(&f);
         if (rc != KILN_OK) return rc;
         return kiln_set_error(KILN_EINVAL,
@@ -181,10 +181,10 @@ static int server_verify(const auth_side *s, const uint8_t nonce_c[NET_NONCE_SIZ
     if (rc == KILN_OK && CRYPTO_memcmp(want, got, NET_MAC_SIZE) != 0) {
         kiln_buf b;
         kiln_buf_init(&b);
-        net_writer w;
-        net_writer_init(&w, &b);
-        net_put_str(&w, "wrong secret");
-        if (net_writer_finish(&w) == KILN_OK) send_msg(s, NET_MSG_AUTH_FAIL, b.data, b.len);
+        wire_writer w;
+        wire_writer_init(&w, &b);
+        wire_put_str(&w, "wrong secret");
+        if (wire_writer_finish(&w) == KILN_OK) send_msg(s, NET_MSG_AUTH_FAIL, b.data, b.len);
         kiln_buf_release(&b);
         rc = kiln_set_error(KILN_EINVAL, "wrong secret: %s does not know this server's secret",
                             NET_PEER(s->peer));

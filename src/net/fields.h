@@ -1,6 +1,6 @@
 /*
  * net/fields.h - payload codecs generated from one field table per message,
- * over the sticky net_writer / net_reader (payload.c), for the files that
+ * over the sticky wire_writer / wire_reader (base/wire.c), for the files that
  * define messages (src/deploy/messages.c, app_messages.c;
  * src/cluster/cluster_msg.c). A message's fields are listed once, in
  * order, and its writer, its reader, its writer-side limit checks and its
@@ -37,8 +37,8 @@
  *                                back (a string too long for its array, a
  *                                HEX64 that is not 64 characters, bytes or a
  *                                list over their limit), naming the field;
- *   codec_put(net_writer *, const type *)
- *   codec_get(net_reader *, type *, char *strbuf, size_t strsize)
+ *   codec_put(wire_writer *, const type *)
+ *   codec_get(wire_reader *, type *, char *strbuf, size_t strsize)
  *                                reads the fields in order; a LIST's count is
  *                                refused (KILN_ECORRUPT) when over its limit
  *                                or when that many elements cannot fit in the
@@ -58,38 +58,38 @@
 
 /* ---- Writing ------------------------------------------------------------------------ */
 
-#define NET_PUT_U8(m, name, lim, sub) net_put_u8(w, (uint8_t)s->m);
-#define NET_PUT_U32(m, name, lim, sub) net_put_u32(w, s->m);
-#define NET_PUT_I32(m, name, lim, sub) net_put_u32(w, (uint32_t)s->m);
-#define NET_PUT_U64(m, name, lim, sub) net_put_u64(w, s->m);
-#define NET_PUT_STR(m, name, lim, sub) net_put_str(w, s->m);
-#define NET_PUT_HEX64(m, name, lim, sub) net_put_raw(w, s->m, 64);
-#define NET_PUT_BYTES(m, name, lim, sub) net_put_bytes(w, s->m, s->m##_len);
-#define NET_PUT_OWNED(m, name, lim, sub) net_put_bytes(w, s->m ? s->m : "", s->m##_len);
-#define NET_PUT_STRBUF(m, name, lim, sub) net_put_str(w, s->m ? s->m : "");
+#define NET_PUT_U8(m, name, lim, sub) wire_put_u8(w, (uint8_t)s->m);
+#define NET_PUT_U32(m, name, lim, sub) wire_put_u32(w, s->m);
+#define NET_PUT_I32(m, name, lim, sub) wire_put_u32(w, (uint32_t)s->m);
+#define NET_PUT_U64(m, name, lim, sub) wire_put_u64(w, s->m);
+#define NET_PUT_STR(m, name, lim, sub) wire_put_str(w, s->m);
+#define NET_PUT_HEX64(m, name, lim, sub) wire_put_raw(w, s->m, 64);
+#define NET_PUT_BYTES(m, name, lim, sub) wire_put_bytes(w, s->m, s->m##_len);
+#define NET_PUT_OWNED(m, name, lim, sub) wire_put_bytes(w, s->m ? s->m : "", s->m##_len);
+#define NET_PUT_STRBUF(m, name, lim, sub) wire_put_str(w, s->m ? s->m : "");
 #define NET_PUT_STRUCT(m, name, lim, sub) sub##_put(w, &s->m);
 #define NET_PUT_LIST(m, name, lim, sub)                                                    \
-    net_put_u32(w, s->n##m);                                                               \
+    wire_put_u32(w, s->n##m);                                                               \
     for (uint32_t i_ = 0; i_ < s->n##m; i_++) sub##_put(w, &s->m[i_]);
 #define NET_FIELD_PUT(kind, m, name, lim, sub) NET_PUT_##kind(m, name, lim, sub)
 
 /* ---- Reading ------------------------------------------------------------------------ */
 
 /* A 64-character field as a NUL-terminated string (zeros when truncated). */
-static inline void net_fields_get_hex64(net_reader *r, char *out, const char *field)
+static inline void net_fields_get_hex64(wire_reader *r, char *out, const char *field)
 {
-    const uint8_t *p = net_get_raw(r, 64, field);
+    const uint8_t *p = wire_get_raw(r, 64, field);
     if (p) memcpy(out, p, 64);
     else memset(out, 0, 64);
     out[64] = '\0';
 }
 
 /* Bytes copied into a malloc'd, NUL-terminated buffer (*out, *len). */
-static inline void net_fields_get_owned(net_reader *r, size_t max, char **out, size_t *len,
+static inline void net_fields_get_owned(wire_reader *r, size_t max, char **out, size_t *len,
                                         const char *field)
 {
     size_t n;
-    const uint8_t *p = net_get_bytes(r, max, &n, field);
+    const uint8_t *p = wire_get_bytes(r, max, &n, field);
     if (!p) return;
     if (!(*out = malloc(n + 1))) {
         r->err = kiln_set_error(KILN_ENOMEM, "%s: out of memory for field '%s' (%zu bytes)",
@@ -104,10 +104,10 @@ static inline void net_fields_get_owned(net_reader *r, size_t max, char **out, s
 /* A list's count n (elements of at least min bytes, at most max of them,
  * 0: any), checked against the bytes left before anything is allocated;
  * then *items holds n zeroed elements of size bytes. False on failure. */
-static inline bool net_fields_get_list(net_reader *r, uint32_t max, size_t min, size_t size,
+static inline bool net_fields_get_list(wire_reader *r, uint32_t max, size_t min, size_t size,
                                        void **items, uint32_t *count, const char *field)
 {
-    uint32_t n = net_get_u32(r, field);
+    uint32_t n = wire_get_u32(r, field);
     if (r->err != KILN_OK) return false;
     size_t left = r->len - r->off;
     const char *what = r->what ? r->what : "message";
@@ -129,16 +129,16 @@ static inline bool net_fields_get_list(net_reader *r, uint32_t max, size_t min, 
     return true;
 }
 
-#define NET_GET_U8(m, name, lim, sub) s->m = net_get_u8(r, name);
-#define NET_GET_U32(m, name, lim, sub) s->m = net_get_u32(r, name);
-#define NET_GET_I32(m, name, lim, sub) s->m = (int32_t)net_get_u32(r, name);
-#define NET_GET_U64(m, name, lim, sub) s->m = net_get_u64(r, name);
-#define NET_GET_STR(m, name, lim, sub) net_get_str(r, s->m, sizeof s->m, name);
+#define NET_GET_U8(m, name, lim, sub) s->m = wire_get_u8(r, name);
+#define NET_GET_U32(m, name, lim, sub) s->m = wire_get_u32(r, name);
+#define NET_GET_I32(m, name, lim, sub) s->m = (int32_t)wire_get_u32(r, name);
+#define NET_GET_U64(m, name, lim, sub) s->m = wire_get_u64(r, name);
+#define NET_GET_STR(m, name, lim, sub) wire_get_str(r, s->m, sizeof s->m, name);
 #define NET_GET_HEX64(m, name, lim, sub) net_fields_get_hex64(r, s->m, name);
-#define NET_GET_BYTES(m, name, lim, sub) s->m = net_get_bytes(r, lim, &s->m##_len, name);
+#define NET_GET_BYTES(m, name, lim, sub) s->m = wire_get_bytes(r, lim, &s->m##_len, name);
 #define NET_GET_OWNED(m, name, lim, sub) net_fields_get_owned(r, lim, &s->m, &s->m##_len, name);
 #define NET_GET_STRBUF(m, name, lim, sub)                                                  \
-    net_get_str(r, strbuf, strsize, name);                                                 \
+    wire_get_str(r, strbuf, strsize, name);                                                 \
     s->m = strbuf;
 #define NET_GET_STRUCT(m, name, lim, sub) sub##_get(r, &s->m, strbuf, strsize);
 #define NET_GET_LIST(m, name, lim, sub)                                                    \
@@ -213,11 +213,11 @@ static inline int net_fields_check_len(size_t n, size_t max, const char *field)
         TABLE(NET_FIELD_CHECK)                                                             \
         return rc;                                                                         \
     }                                                                                      \
-    __attribute__((unused)) static void codec##_put(net_writer *w, const type *s)          \
+    __attribute__((unused)) static void codec##_put(wire_writer *w, const type *s)          \
     {                                                                                      \
         TABLE(NET_FIELD_PUT)                                                               \
     }                                                                                      \
-    __attribute__((unused)) static void codec##_get(net_reader *r, type *s, char *strbuf,  \
+    __attribute__((unused)) static void codec##_get(wire_reader *r, type *s, char *strbuf,  \
                                                     size_t strsize)                        \
     {                                                                                      \
         TABLE(NET_FIELD_GET)                                                               \
@@ -226,10 +226,10 @@ static inline int net_fields_check_len(size_t n, size_t max, const char *field)
     {                                                                                      \
         int rc = codec##_check(s);                                                         \
         if (rc != KILN_OK) return rc;                                                      \
-        net_writer w;                                                                      \
-        net_writer_init(&w, b);                                                            \
+        wire_writer w;                                                                      \
+        wire_writer_init(&w, b);                                                            \
         codec##_put(&w, s);                                                                \
-        return net_writer_finish(&w);                                                      \
+        return wire_writer_finish(&w);                                                      \
     }
 
 #endif

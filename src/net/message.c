@@ -21,11 +21,11 @@ int net_msg_error_write(kiln_buf *b, int code, const char *message)
 {
     size_t n = strlen(message);
     if (n > NET_ERROR_MAX_MESSAGE) n = NET_ERROR_MAX_MESSAGE; /* the receiver's limit */
-    net_writer w;
-    net_writer_init(&w, b);
-    net_put_u32(&w, (uint32_t)code); /* two's complement: codes are negative */
-    net_put_bytes(&w, message, n);
-    return net_writer_finish(&w);
+    wire_writer w;
+    wire_writer_init(&w, b);
+    wire_put_u32(&w, (uint32_t)code); /* two's complement: codes are negative */
+    wire_put_bytes(&w, message, n);
+    return wire_writer_finish(&w);
 }
 
 int net_msg_error_read(const net_frame *f, const char *peer, int *code, char *message,
@@ -36,11 +36,11 @@ int net_msg_error_read(const net_frame *f, const char *peer, int *code, char *me
     char what[NET_HOST_MAX + 32];
     snprintf(what, sizeof what, "ERROR from %s", NET_PEER(peer));
     char text[NET_ERROR_MAX_MESSAGE + 1];
-    net_reader r;
-    net_reader_init(&r, f->payload.data, f->payload.len, what);
-    uint32_t c = net_get_u32(&r, "code");
-    net_get_str(&r, text, sizeof text, "message");
-    rc = net_reader_end(&r);
+    wire_reader r;
+    wire_reader_init(&r, f->payload.data, f->payload.len, what);
+    uint32_t c = wire_get_u32(&r, "code");
+    wire_get_str(&r, text, sizeof text, "message");
+    rc = wire_reader_end(&r);
     if (rc != KILN_OK) return rc;
     *code = (int)(int32_t)c;
     snprintf(message, size, "%s", text);
@@ -49,11 +49,11 @@ int net_msg_error_read(const net_frame *f, const char *peer, int *code, char *me
 
 int net_msg_heartbeat_write(kiln_buf *b, const net_heartbeat *h)
 {
-    net_writer w;
-    net_writer_init(&w, b);
-    net_put_u64(&w, h->seq);
-    net_put_u64(&w, h->sent_ms);
-    return net_writer_finish(&w);
+    wire_writer w;
+    wire_writer_init(&w, b);
+    wire_put_u64(&w, h->seq);
+    wire_put_u64(&w, h->sent_ms);
+    return wire_writer_finish(&w);
 }
 
 int net_msg_heartbeat_read(const net_frame *f, const char *peer, net_heartbeat *h)
@@ -62,12 +62,12 @@ int net_msg_heartbeat_read(const net_frame *f, const char *peer, net_heartbeat *
     if (rc != KILN_OK) return rc;
     char what[NET_HOST_MAX + 32];
     snprintf(what, sizeof what, "HEARTBEAT from %s", NET_PEER(peer));
-    net_reader r;
-    net_reader_init(&r, f->payload.data, f->payload.len, what);
+    wire_reader r;
+    wire_reader_init(&r, f->payload.data, f->payload.len, what);
     net_heartbeat got;
-    got.seq = net_get_u64(&r, "seq");
-    got.sent_ms = net_get_u64(&r, "sent_ms");
-    rc = net_reader_end(&r);
+    got.seq = wire_get_u64(&r, "seq");
+    got.sent_ms = wire_get_u64(&r, "sent_ms");
+    rc = wire_reader_end(&r);
     if (rc == KILN_OK) *h = got;
     return rc;
 }

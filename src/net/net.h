@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/payload.h"
+#include "base/wire.h"
 #include "kiln.h"
 
 /* ---- Frames (frame.c) ------------------------------------------------------ */

@@ -20,31 +20,31 @@
 /* Reads p as a run of fields chosen by ops; checks the cursor's rules. */
 static void read_fields(const kiln_buf *p, const uint8_t *ops, size_t nops)
 {
-    net_reader r;
-    net_reader_init(&r, p->data, p->len, "fuzz");
+    wire_reader r;
+    wire_reader_init(&r, p->data, p->len, "fuzz");
     char s[64];
     size_t n;
     int first_err = 0;
     for (size_t i = 0; i < nops && i < 64; i++) {
         size_t before = r.off;
         switch (ops[i] % 7) {
-        case 0: net_get_u8(&r, "u8"); break;
-        case 1: net_get_u32(&r, "u32"); break;
-        case 2: net_get_u64(&r, "u64"); break;
-        case 3: net_get_raw(&r, ops[i] >> 3, "raw"); break;
+        case 0: wire_get_u8(&r, "u8"); break;
+        case 1: wire_get_u32(&r, "u32"); break;
+        case 2: wire_get_u64(&r, "u64"); break;
+        case 3: wire_get_raw(&r, ops[i] >> 3, "raw"); break;
         case 4: {
-            const uint8_t *b = net_get_bytes(&r, (size_t)ops[i] << 4, &n, "bytes");
+            const uint8_t *b = wire_get_bytes(&r, (size_t)ops[i] << 4, &n, "bytes");
             if (b != NULL && n > 0 && (b < p->data || b + n > p->data + p->len)) abort();
             break;
         }
-        case 5: net_get_str(&r, s, sizeof s, "str"); if (strlen(s) >= sizeof s) abort(); break;
-        default: net_get_str(&r, s, 1, "empty str"); break;
+        case 5: wire_get_str(&r, s, sizeof s, "str"); if (strlen(s) >= sizeof s) abort(); break;
+        default: wire_get_str(&r, s, 1, "empty str"); break;
         }
         if (r.off > r.len || r.off < before) abort();
         if (first_err != 0 && (r.err != first_err || r.off != before)) abort(); /* sticky */
         if (r.err != 0) first_err = r.err;
     }
-    int rc = net_reader_end(&r);
+    int rc = wire_reader_end(&r);
     if (rc != KILN_OK && rc != KILN_ECORRUPT) abort();
 }
 

@@ -132,24 +132,24 @@ static void expect_refused(void (*edit)(deploy_app_desc *), const char *field)
     kiln_buf_init(&b);
     KT_RC(KILN_EINVAL, deploy_msg_register_app_write(&b, &r));
     /* Hand-written: the same layout as desc_put. */
-    net_writer w;
-    net_writer_init(&w, &b);
-    net_put_str(&w, d.name);
-    net_put_str(&w, d.driver_host);
-    net_put_u32(&w, d.driver_port);
-    net_put_u64(&w, d.executor_memory);
-    net_put_raw(&w, d.exe.sha256, 64);
-    net_put_u64(&w, d.exe.size);
-    net_put_u32(&w, d.nfiles);
+    wire_writer w;
+    wire_writer_init(&w, &b);
+    wire_put_str(&w, d.name);
+    wire_put_str(&w, d.driver_host);
+    wire_put_u32(&w, d.driver_port);
+    wire_put_u64(&w, d.executor_memory);
+    wire_put_raw(&w, d.exe.sha256, 64);
+    wire_put_u64(&w, d.exe.size);
+    wire_put_u32(&w, d.nfiles);
     for (uint32_t i = 0; i < d.nfiles; i++) {
-        net_put_str(&w, d.files[i].name);
-        net_put_raw(&w, d.files[i].sha256, 64);
-        net_put_u64(&w, d.files[i].size);
+        wire_put_str(&w, d.files[i].name);
+        wire_put_raw(&w, d.files[i].sha256, 64);
+        wire_put_u64(&w, d.files[i].size);
     }
-    net_put_bytes(&w, d.conf, d.conf_len);
-    net_put_u32(&w, 0);
-    net_put_u32(&w, 0);
-    KT_OK(net_writer_finish(&w));
+    wire_put_bytes(&w, d.conf, d.conf_len);
+    wire_put_u32(&w, 0);
+    wire_put_u32(&w, 0);
+    KT_OK(wire_writer_finish(&w));
     net_frame f = frame_of(NET_MSG_REGISTER_APP, &b);
     deploy_app_register out;
     KT_RC(KILN_ECORRUPT, deploy_msg_register_app_read(&f, "driver d", &out));
@@ -187,17 +187,17 @@ static void desc_refuses_hostile_counts(void **state)
 {
     kiln_buf b;
     kiln_buf_init(&b);
-    net_writer w;
-    net_writer_init(&w, &b);
-    net_put_str(&w, "a");
-    net_put_str(&w, "h");
-    net_put_u32(&w, 1);
-    net_put_u64(&w, 1);
-    net_put_raw(&w, HASH_A, 64);
-    net_put_u64(&w, 1);
-    net_put_u32(&w, 0xffffffffu); /* files */
-    net_put_raw(&w, HASH_B, 64);
-    KT_OK(net_writer_finish(&w));
+    wire_writer w;
+    wire_writer_init(&w, &b);
+    wire_put_str(&w, "a");
+    wire_put_str(&w, "h");
+    wire_put_u32(&w, 1);
+    wire_put_u64(&w, 1);
+    wire_put_raw(&w, HASH_A, 64);
+    wire_put_u64(&w, 1);
+    wire_put_u32(&w, 0xffffffffu); /* files */
+    wire_put_raw(&w, HASH_B, 64);
+    KT_OK(wire_writer_finish(&w));
     net_frame f = frame_of(NET_MSG_REGISTER_APP, &b);
     deploy_app_register out;
     KT_RC(KILN_ECORRUPT, deploy_msg_register_app_read(&f, "driver d", &out));
@@ -279,9 +279,9 @@ static void kill_and_fetch_round_trip(void **state)
     /* Not a hash: a path. */
     b.len = 0;
     KT_RC(KILN_EINVAL, deploy_msg_fetch_file_write(&b, "/etc/passwd"));
-    net_writer w;
-    net_writer_init(&w, &b);
-    net_put_str(&w, "/etc/passwd");
+    wire_writer w;
+    wire_writer_init(&w, &b);
+    wire_put_str(&w, "/etc/passwd");
     f = frame_of(NET_MSG_FETCH_FILE, &b);
     KT_RC(KILN_ECORRUPT, deploy_msg_fetch_file_read(&f, "w", sha));
     net_frame_release(&f);

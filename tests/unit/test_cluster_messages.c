@@ -65,13 +65,13 @@ static void register_worker_refuses_bad_values(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         kiln_buf b;
         kiln_buf_init(&b);
-        net_writer w;
-        net_writer_init(&w, &b);
-        net_put_str(&w, bad[i].host);
-        net_put_u32(&w, bad[i].cores);
-        net_put_u64(&w, bad[i].memory);
-        net_put_str(&w, "/w");
-        KT_OK(net_writer_finish(&w));
+        wire_writer w;
+        wire_writer_init(&w, &b);
+        wire_put_str(&w, bad[i].host);
+        wire_put_u32(&w, bad[i].cores);
+        wire_put_u64(&w, bad[i].memory);
+        wire_put_str(&w, "/w");
+        KT_OK(wire_writer_finish(&w));
         net_frame f = frame_of(NET_MSG_REGISTER_WORKER, &b);
         KT_RC(KILN_ECORRUPT, deploy_msg_register_read(&f, "worker w", &out));
         KT_CHECK(strstr(kiln_last_error(), bad[i].message) &&
@@ -213,12 +213,12 @@ static void status_reply_refuses_hostile_counts_and_states(void **state)
      * allocation (ASan would catch a huge calloc failing loudly). */
     kiln_buf b;
     kiln_buf_init(&b);
-    net_writer w;
-    net_writer_init(&w, &b);
-    net_put_str(&w, "kiln://m:1");
-    net_put_u32(&w, 0xffffffffu);
-    net_put_raw(&w, "0123456789012345", 16);
-    KT_OK(net_writer_finish(&w));
+    wire_writer w;
+    wire_writer_init(&w, &b);
+    wire_put_str(&w, "kiln://m:1");
+    wire_put_u32(&w, 0xffffffffu);
+    wire_put_raw(&w, "0123456789012345", 16);
+    KT_OK(wire_writer_finish(&w));
     net_frame f = frame_of(NET_MSG_STATUS_REPLY, &b);
     deploy_status out;
     KT_RC(KILN_ECORRUPT, deploy_msg_status_reply_read(&f, "master m", &out));

@@ -129,12 +129,12 @@ static void random_offer(deploy_register *o)
     any_str(o->work_dir, sizeof o->work_dir, 0);
 }
 
-static void offer_ref(net_writer *w, const deploy_register *o)
+static void offer_ref(wire_writer *w, const deploy_register *o)
 {
-    net_put_str(w, o->host);
-    net_put_u32(w, o->cores);
-    net_put_u64(w, o->memory);
-    net_put_str(w, o->work_dir);
+    wire_put_str(w, o->host);
+    wire_put_u32(w, o->cores);
+    wire_put_u64(w, o->memory);
+    wire_put_str(w, o->work_dir);
 }
 
 static void same_offer(const deploy_register *a, const deploy_register *b)
@@ -155,10 +155,10 @@ static void worker_messages(void **state)
         random_offer(&in);
         got.len = want.len = 0;
         KT_OK(deploy_msg_register_write(&got, &in));
-        net_writer w;
-        net_writer_init(&w, &want);
+        wire_writer w;
+        wire_writer_init(&w, &want);
         offer_ref(&w, &in);
-        KT_OK(net_writer_finish(&w));
+        KT_OK(wire_writer_finish(&w));
         same_bytes(&got, &want, "REGISTER_WORKER", i);
         net_frame f = frame_of(NET_MSG_REGISTER_WORKER, &got);
         KT_OK(deploy_msg_register_read(&f, "w", &out));
@@ -170,8 +170,8 @@ static void worker_messages(void **state)
         any_str(id, sizeof id, 1);
         got.len = want.len = 0;
         KT_OK(deploy_msg_registered_write(&got, id));
-        net_writer_init(&w, &want);
-        net_put_str(&w, id);
+        wire_writer_init(&w, &want);
+        wire_put_str(&w, id);
         same_bytes(&got, &want, "REGISTERED_WORKER", i);
         f = frame_of(NET_MSG_REGISTERED_WORKER, &got);
         KT_OK(deploy_msg_registered_read(&f, "m", back));
@@ -226,35 +226,35 @@ static void random_status(deploy_status *s)
     }
 }
 
-static void status_ref(net_writer *w, const deploy_status *s)
+static void status_ref(wire_writer *w, const deploy_status *s)
 {
-    net_put_str(w, s->url);
-    net_put_u32(w, s->nworkers);
+    wire_put_str(w, s->url);
+    wire_put_u32(w, s->nworkers);
     for (uint32_t i = 0; i < s->nworkers; i++) {
-        net_put_str(w, s->workers[i].id);
+        wire_put_str(w, s->workers[i].id);
         offer_ref(w, &s->workers[i].offer);
-        net_put_u8(w, s->workers[i].state == DEPLOY_WORKER_ALIVE ? 1 : 2);
-        net_put_u64(w, s->workers[i].heartbeat_age_ms);
+        wire_put_u8(w, s->workers[i].state == DEPLOY_WORKER_ALIVE ? 1 : 2);
+        wire_put_u64(w, s->workers[i].heartbeat_age_ms);
     }
-    net_put_u32(w, s->napps);
+    wire_put_u32(w, s->napps);
     for (uint32_t i = 0; i < s->napps; i++) {
         const deploy_app_status *a = &s->apps[i];
-        net_put_str(w, a->id);
-        net_put_str(w, a->name);
-        net_put_u8(w, a->state);
-        net_put_u32(w, a->cores);
-        net_put_u64(w, a->executor_memory);
-        net_put_str(w, a->driver);
+        wire_put_str(w, a->id);
+        wire_put_str(w, a->name);
+        wire_put_u8(w, a->state);
+        wire_put_u32(w, a->cores);
+        wire_put_u64(w, a->executor_memory);
+        wire_put_str(w, a->driver);
     }
-    net_put_u32(w, s->nexecs);
+    wire_put_u32(w, s->nexecs);
     for (uint32_t i = 0; i < s->nexecs; i++) {
         const deploy_exec_status *e = &s->execs[i];
-        net_put_str(w, e->app_id);
-        net_put_u32(w, e->executor);
-        net_put_str(w, e->worker_id);
-        net_put_u32(w, e->cores);
-        net_put_u64(w, e->memory);
-        net_put_u8(w, e->state);
+        wire_put_str(w, e->app_id);
+        wire_put_u32(w, e->executor);
+        wire_put_str(w, e->worker_id);
+        wire_put_u32(w, e->cores);
+        wire_put_u64(w, e->memory);
+        wire_put_u8(w, e->state);
     }
 }
 
@@ -268,8 +268,8 @@ static void status_reply(void **state)
         random_status(&in);
         got.len = want.len = 0;
         KT_OK(deploy_msg_status_reply_write(&got, &in));
-        net_writer w;
-        net_writer_init(&w, &want);
+        wire_writer w;
+        wire_writer_init(&w, &want);
         status_ref(&w, &in);
         same_bytes(&got, &want, "STATUS_REPLY", i);
         net_frame f = frame_of(NET_MSG_STATUS_REPLY, &got);
@@ -347,21 +347,21 @@ static void random_desc(deploy_app_desc *d)
     d->conf_len = n;
 }
 
-static void desc_ref(net_writer *w, const deploy_app_desc *d)
+static void desc_ref(wire_writer *w, const deploy_app_desc *d)
 {
-    net_put_str(w, d->name);
-    net_put_str(w, d->driver_host);
-    net_put_u32(w, d->driver_port);
-    net_put_u64(w, d->executor_memory);
-    net_put_raw(w, d->exe.sha256, 64);
-    net_put_u64(w, d->exe.size);
-    net_put_u32(w, d->nfiles);
+    wire_put_str(w, d->name);
+    wire_put_str(w, d->driver_host);
+    wire_put_u32(w, d->driver_port);
+    wire_put_u64(w, d->executor_memory);
+    wire_put_raw(w, d->exe.sha256, 64);
+    wire_put_u64(w, d->exe.size);
+    wire_put_u32(w, d->nfiles);
     for (uint32_t i = 0; i < d->nfiles; i++) {
-        net_put_str(w, d->files[i].name);
-        net_put_raw(w, d->files[i].sha256, 64);
-        net_put_u64(w, d->files[i].size);
+        wire_put_str(w, d->files[i].name);
+        wire_put_raw(w, d->files[i].sha256, 64);
+        wire_put_u64(w, d->files[i].size);
     }
-    net_put_bytes(w, d->conf ? d->conf : "", d->conf_len);
+    wire_put_bytes(w, d->conf ? d->conf : "", d->conf_len);
 }
 
 static void same_desc(const deploy_app_desc *a, const deploy_app_desc *b)
@@ -396,11 +396,11 @@ static void app_messages(void **state)
         random_desc(&in.desc);
         got.len = want.len = 0;
         KT_OK(deploy_msg_register_app_write(&got, &in));
-        net_writer w;
-        net_writer_init(&w, &want);
+        wire_writer w;
+        wire_writer_init(&w, &want);
         desc_ref(&w, &in.desc);
-        net_put_u32(&w, in.total_cores);
-        net_put_u32(&w, in.executor_cores);
+        wire_put_u32(&w, in.total_cores);
+        wire_put_u32(&w, in.executor_cores);
         same_bytes(&got, &want, "REGISTER_APP", i);
         net_frame f = frame_of(NET_MSG_REGISTER_APP, &got);
         KT_OK(deploy_msg_register_app_read(&f, "d", &out));
@@ -416,10 +416,10 @@ static void app_messages(void **state)
         random_desc(&lin.desc);
         got.len = want.len = 0;
         KT_OK(deploy_msg_launch_write(&got, &lin));
-        net_writer_init(&w, &want);
-        net_put_str(&w, lin.app_id);
-        net_put_u32(&w, lin.executor);
-        net_put_u32(&w, lin.cores);
+        wire_writer_init(&w, &want);
+        wire_put_str(&w, lin.app_id);
+        wire_put_u32(&w, lin.executor);
+        wire_put_u32(&w, lin.cores);
         desc_ref(&w, &lin.desc);
         same_bytes(&got, &want, "LAUNCH_EXECUTOR", i);
         f = frame_of(NET_MSG_LAUNCH_EXECUTOR, &got);
@@ -449,11 +449,11 @@ static void small_app_messages(void **state)
         id_str(rin.app_id, sizeof rin.app_id);
         got.len = want.len = 0;
         KT_OK(deploy_msg_registered_app_write(&got, &rin));
-        net_writer w;
-        net_writer_init(&w, &want);
-        net_put_str(&w, rin.app_id);
-        net_put_u32(&w, rin.executors);
-        net_put_u32(&w, rin.cores);
+        wire_writer w;
+        wire_writer_init(&w, &want);
+        wire_put_str(&w, rin.app_id);
+        wire_put_u32(&w, rin.executors);
+        wire_put_u32(&w, rin.cores);
         same_bytes(&got, &want, "REGISTERED_APP", i);
         net_frame f = frame_of(NET_MSG_REGISTERED_APP, &got);
         KT_OK(deploy_msg_registered_app_read(&f, "m", &rout));
@@ -470,13 +470,13 @@ static void small_app_messages(void **state)
         any_str(ein.message, sizeof ein.message, 0);
         got.len = want.len = 0;
         KT_OK(deploy_msg_exec_report_write(&got, &ein));
-        net_writer_init(&w, &want);
-        net_put_str(&w, ein.app_id);
-        net_put_u32(&w, ein.executor);
-        net_put_u8(&w, ein.state);
-        net_put_u32(&w, (uint32_t)ein.exit_status);
-        net_put_u32(&w, ein.restarts);
-        net_put_str(&w, ein.message);
+        wire_writer_init(&w, &want);
+        wire_put_str(&w, ein.app_id);
+        wire_put_u32(&w, ein.executor);
+        wire_put_u8(&w, ein.state);
+        wire_put_u32(&w, (uint32_t)ein.exit_status);
+        wire_put_u32(&w, ein.restarts);
+        wire_put_str(&w, ein.message);
         same_bytes(&got, &want, "EXECUTOR_STATE", i);
         int type = below(2) ? NET_MSG_EXECUTOR_STATE : NET_MSG_APP_EXECUTOR;
         f = frame_of((uint8_t)type, &got);
@@ -494,8 +494,8 @@ static void small_app_messages(void **state)
         id_str(app, sizeof app);
         got.len = want.len = 0;
         KT_OK(deploy_msg_kill_write(&got, app));
-        net_writer_init(&w, &want);
-        net_put_str(&w, app);
+        wire_writer_init(&w, &want);
+        wire_put_str(&w, app);
         same_bytes(&got, &want, "KILL_EXECUTOR", i);
         f = frame_of(NET_MSG_KILL_EXECUTOR, &got);
         KT_OK(deploy_msg_kill_read(&f, "m", back));
@@ -507,8 +507,8 @@ static void small_app_messages(void **state)
         hash(sha);
         got.len = want.len = 0;
         KT_OK(deploy_msg_fetch_file_write(&got, sha));
-        net_writer_init(&w, &want);
-        net_put_str(&w, sha);
+        wire_writer_init(&w, &want);
+        wire_put_str(&w, sha);
         same_bytes(&got, &want, "FETCH_FILE", i);
         f = frame_of(NET_MSG_FETCH_FILE, &got);
         KT_OK(deploy_msg_fetch_file_read(&f, "w", sback));
@@ -551,20 +551,20 @@ static void task_messages(void **state)
                  out;
         got.len = want.len = 0;
         KT_OK(task_msg_write(&got, &in));
-        net_writer w;
-        net_writer_init(&w, &want);
-        net_put_u32(&w, in.job);
-        net_put_u32(&w, in.stage);
-        net_put_u32(&w, in.partition);
-        net_put_u32(&w, in.attempt);
-        net_put_u32(&w, (uint32_t)in.dep);
-        net_put_bytes(&w, in.lineage, in.lineage_len);
-        net_put_bytes(&w, in.action, in.action_len);
-        net_put_bytes(&w, in.wire, in.wire_len);
-        net_put_u32(&w, in.first_broadcast);
-        net_put_u32(&w, in.nbroadcasts);
-        net_put_bytes(&w, in.broadcasts, in.broadcasts_len);
-        net_put_bytes(&w, in.locations, in.locations_len);
+        wire_writer w;
+        wire_writer_init(&w, &want);
+        wire_put_u32(&w, in.job);
+        wire_put_u32(&w, in.stage);
+        wire_put_u32(&w, in.partition);
+        wire_put_u32(&w, in.attempt);
+        wire_put_u32(&w, (uint32_t)in.dep);
+        wire_put_bytes(&w, in.lineage, in.lineage_len);
+        wire_put_bytes(&w, in.action, in.action_len);
+        wire_put_bytes(&w, in.wire, in.wire_len);
+        wire_put_u32(&w, in.first_broadcast);
+        wire_put_u32(&w, in.nbroadcasts);
+        wire_put_bytes(&w, in.broadcasts, in.broadcasts_len);
+        wire_put_bytes(&w, in.locations, in.locations_len);
         same_bytes(&got, &want, "LAUNCH_TASK", i);
         KT_OK(task_msg_read(got.data, got.len, &out));
         assert_int_equal(out.job, in.job);
@@ -600,19 +600,19 @@ static void task_messages(void **state)
                    rout;
         got.len = want.len = 0;
         KT_OK(result_msg_write(&got, &rin));
-        net_writer_init(&w, &want);
-        net_put_u8(&w, rin.status);
-        net_put_u32(&w, (uint32_t)rin.rc);
-        net_put_str(&w, rin.error ? rin.error : "");
-        net_put_u32(&w, (uint32_t)rin.fetch_shuffle);
-        net_put_u32(&w, (uint32_t)rin.fetch_map);
-        net_put_u8(&w, rin.final);
-        net_put_bytes(&w, rin.records, rin.records_len);
-        net_put_u32(&w, rin.naccs);
-        net_put_bytes(&w, rin.accs, rin.accs_len);
-        net_put_u64(&w, rin.fetch_bytes);
-        net_put_u64(&w, rin.fetch_us);
-        net_put_bytes(&w, rin.cached, rin.cached_len);
+        wire_writer_init(&w, &want);
+        wire_put_u8(&w, rin.status);
+        wire_put_u32(&w, (uint32_t)rin.rc);
+        wire_put_str(&w, rin.error ? rin.error : "");
+        wire_put_u32(&w, (uint32_t)rin.fetch_shuffle);
+        wire_put_u32(&w, (uint32_t)rin.fetch_map);
+        wire_put_u8(&w, rin.final);
+        wire_put_bytes(&w, rin.records, rin.records_len);
+        wire_put_u32(&w, rin.naccs);
+        wire_put_bytes(&w, rin.accs, rin.accs_len);
+        wire_put_u64(&w, rin.fetch_bytes);
+        wire_put_u64(&w, rin.fetch_us);
+        wire_put_bytes(&w, rin.cached, rin.cached_len);
         same_bytes(&got, &want, "TASK_RESULT", i);
         KT_OK(result_msg_read(got.data, got.len, &rout, errbuf, sizeof errbuf));
         assert_int_equal(rout.status, rin.status);

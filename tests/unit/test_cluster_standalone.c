@@ -221,16 +221,16 @@ static uint32_t next_executor(int lfd, const app_files *files, const uint8_t *se
             continue;
         }
         assert_int_equal(f.type, NET_MSG_REGISTER_EXECUTOR);
-        net_reader r;
-        net_reader_init(&r, f.payload.data, f.payload.len, "REGISTER_EXECUTOR");
-        uint32_t id = net_get_u32(&r, "executor");
-        uint32_t slot = net_get_u32(&r, "slot");
-        uint32_t slots = net_get_u32(&r, "slots");
-        (void)net_get_u64(&r, "incarnation");
+        wire_reader r;
+        wire_reader_init(&r, f.payload.data, f.payload.len, "REGISTER_EXECUTOR");
+        uint32_t id = wire_get_u32(&r, "executor");
+        uint32_t slot = wire_get_u32(&r, "slot");
+        uint32_t slots = wire_get_u32(&r, "slots");
+        (void)wire_get_u64(&r, "incarnation");
         char host[NET_HOST_MAX];
-        net_get_str(&r, host, sizeof host, "block host");
-        uint32_t port = net_get_u32(&r, "block port");
-        KT_OK(net_reader_end(&r));
+        wire_get_str(&r, host, sizeof host, "block host");
+        uint32_t port = wire_get_u32(&r, "block port");
+        KT_OK(wire_reader_end(&r));
         assert_int_equal(slots, 1);
         assert_true(port > 0 && port < 65536);
         assert_int_equal(slot, 0); /* one core each: one slot */

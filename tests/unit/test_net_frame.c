@@ -308,33 +308,33 @@ static void bad_headers_are_refused_with_clear_messages(void **state)
 
 static void write_sample(kiln_buf *b)
 {
-    net_writer w;
-    net_writer_init(&w, b);
-    net_put_u8(&w, 0xab);
-    net_put_u32(&w, 0xdeadbeef);
-    net_put_u64(&w, 0x0102030405060708ull);
-    net_put_raw(&w, "nonce", 5);
-    net_put_bytes(&w, "\0\1\2", 3);
-    net_put_str(&w, "worker-1");
-    net_put_str(&w, "");
-    KT_OK(net_writer_finish(&w));
+    wire_writer w;
+    wire_writer_init(&w, b);
+    wire_put_u8(&w, 0xab);
+    wire_put_u32(&w, 0xdeadbeef);
+    wire_put_u64(&w, 0x0102030405060708ull);
+    wire_put_raw(&w, "nonce", 5);
+    wire_put_bytes(&w, "\0\1\2", 3);
+    wire_put_str(&w, "worker-1");
+    wire_put_str(&w, "");
+    KT_OK(wire_writer_finish(&w));
 }
 
-/* Reads write_sample's fields; returns net_reader_end's result. */
+/* Reads write_sample's fields; returns wire_reader_end's result. */
 static int read_sample(const uint8_t *p, size_t n, bool check_values)
 {
-    net_reader r;
-    net_reader_init(&r, p, n, "REGISTER_WORKER from test");
-    uint8_t a = net_get_u8(&r, "a");
-    uint32_t b = net_get_u32(&r, "b");
-    uint64_t c = net_get_u64(&r, "c");
-    const uint8_t *raw = net_get_raw(&r, 5, "nonce");
+    wire_reader r;
+    wire_reader_init(&r, p, n, "REGISTER_WORKER from test");
+    uint8_t a = wire_get_u8(&r, "a");
+    uint32_t b = wire_get_u32(&r, "b");
+    uint64_t c = wire_get_u64(&r, "c");
+    const uint8_t *raw = wire_get_raw(&r, 5, "nonce");
     size_t blen;
-    const uint8_t *bytes = net_get_bytes(&r, 16, &blen, "bytes");
+    const uint8_t *bytes = wire_get_bytes(&r, 16, &blen, "bytes");
     char name[16], empty[4];
-    size_t nlen = net_get_str(&r, name, sizeof name, "name");
-    net_get_str(&r, empty, sizeof empty, "empty");
-    int rc = net_reader_end(&r);
+    size_t nlen = wire_get_str(&r, name, sizeof name, "name");
+    wire_get_str(&r, empty, sizeof empty, "empty");
+    int rc = wire_reader_end(&r);
     if (check_values) {
         assert_int_equal(rc, KILN_OK);
         assert_int_equal(a, 0xab);
@@ -349,8 +349,8 @@ static int read_sample(const uint8_t *p, size_t n, bool check_values)
     } else if (rc != KILN_OK) {
         /* After the first failure every read gives zero / NULL. */
         assert_true(r.err == rc);
-        assert_int_equal(net_get_u64(&r, "later"), 0);
-        assert_null(net_get_raw(&r, 0, "later"));
+        assert_int_equal(wire_get_u64(&r, "later"), 0);
+        assert_null(wire_get_raw(&r, 0, "later"));
     }
     return rc;
 }
@@ -380,32 +380,32 @@ static void payload_cursor_stays_in_bounds(void **state)
 
     /* Lengths that lie: over the field's limit, or past the payload. */
     static const uint8_t huge[] = {0xff, 0xff, 0xff, 0xff, 'a', 'b'};
-    net_reader r;
+    wire_reader r;
     size_t n;
-    net_reader_init(&r, huge, sizeof huge, "STATUS_REPLY");
-    assert_null(net_get_bytes(&r, SIZE_MAX, &n, "blob"));
+    wire_reader_init(&r, huge, sizeof huge, "STATUS_REPLY");
+    assert_null(wire_get_bytes(&r, SIZE_MAX, &n, "blob"));
     assert_int_equal(n, 0);
-    assert_int_equal(net_reader_end(&r), KILN_ECORRUPT);
+    assert_int_equal(wire_reader_end(&r), KILN_ECORRUPT);
     assert_non_null(strstr(kiln_last_error(), "needs 4294967295 bytes, 2 left"));
-    net_reader_init(&r, huge, sizeof huge, "STATUS_REPLY");
-    assert_null(net_get_bytes(&r, 100, &n, "blob"));
+    wire_reader_init(&r, huge, sizeof huge, "STATUS_REPLY");
+    assert_null(wire_get_bytes(&r, 100, &n, "blob"));
     assert_non_null(strstr(kiln_last_error(), "field 'blob' at byte 0: length 4294967295 exceeds"));
     /* Strings: too long for the caller's buffer, or holding a NUL. */
     static const uint8_t s5[] = {5, 0, 0, 0, 'h', 'e', 'l', 'l', 'o'};
     char out[5];
-    net_reader_init(&r, s5, sizeof s5, "HELLO");
-    assert_int_equal(net_get_str(&r, out, sizeof out, "name"), 0);
+    wire_reader_init(&r, s5, sizeof s5, "HELLO");
+    assert_int_equal(wire_get_str(&r, out, sizeof out, "name"), 0);
     assert_string_equal(out, "");
-    assert_int_equal(net_reader_end(&r), KILN_ECORRUPT);
+    assert_int_equal(wire_reader_end(&r), KILN_ECORRUPT);
     static const uint8_t nul[] = {3, 0, 0, 0, 'a', 0, 'b'};
-    net_reader_init(&r, nul, sizeof nul, "HELLO");
-    net_get_str(&r, out, sizeof out, "name");
-    assert_int_equal(net_reader_end(&r), KILN_ECORRUPT);
+    wire_reader_init(&r, nul, sizeof nul, "HELLO");
+    wire_get_str(&r, out, sizeof out, "name");
+    assert_int_equal(wire_reader_end(&r), KILN_ECORRUPT);
     assert_non_null(strstr(kiln_last_error(), "holds a NUL byte"));
     /* An empty payload (NULL data) reads zero-length fields. */
-    net_reader_init(&r, NULL, 0, "SHUTDOWN");
-    assert_non_null(net_get_raw(&r, 0, "none"));
-    assert_int_equal(net_reader_end(&r), KILN_OK);
+    wire_reader_init(&r, NULL, 0, "SHUTDOWN");
+    assert_non_null(wire_get_raw(&r, 0, "none"));
+    assert_int_equal(wire_reader_end(&r), KILN_OK);
 }
 
 static void error_and_heartbeat_payloads_round_trip(void **state)

@@ -1,5 +1,5 @@
 /*
- * base/payload.c - the fields messages are made of: little-endian integers,
+ * base/wire.c - the fields messages are made of: little-endian integers,
  * fixed-size byte strings and u32-length-prefixed bytes and strings.
  *
  * Both sides are "sticky": the first failure is kept and every later call
@@ -13,53 +13,53 @@
 #include <string.h>
 
 #include "base/base.h"
-#include "base/payload.h"
+#include "base/wire.h"
 
 /* ---- Writer ----------------------------------------------------------------------- */
 
-void net_writer_init(net_writer *w, kiln_buf *buf)
+void wire_writer_init(wire_writer *w, kiln_buf *buf)
 {
     w->buf = buf;
     w->err = KILN_OK;
 }
 
-void net_put_raw(net_writer *w, const void *p, size_t n)
+void wire_put_raw(wire_writer *w, const void *p, size_t n)
 {
     if (w->err == KILN_OK && n > 0) w->err = kiln_buf_append(w->buf, p, n);
 }
 
-static void put_le(net_writer *w, uint64_t x, int bytes)
+static void put_le(wire_writer *w, uint64_t x, int bytes)
 {
     uint8_t b[8];
     for (int i = 0; i < bytes; i++) b[i] = (uint8_t)(x >> (8 * i));
-    net_put_raw(w, b, (size_t)bytes);
+    wire_put_raw(w, b, (size_t)bytes);
 }
 
-void net_put_u8(net_writer *w, uint8_t x) { put_le(w, x, 1); }
-void net_put_u32(net_writer *w, uint32_t x) { put_le(w, x, 4); }
-void net_put_u64(net_writer *w, uint64_t x) { put_le(w, x, 8); }
+void wire_put_u8(wire_writer *w, uint8_t x) { put_le(w, x, 1); }
+void wire_put_u32(wire_writer *w, uint32_t x) { put_le(w, x, 4); }
+void wire_put_u64(wire_writer *w, uint64_t x) { put_le(w, x, 8); }
 
-void net_put_bytes(net_writer *w, const void *p, size_t n)
+void wire_put_bytes(wire_writer *w, const void *p, size_t n)
 {
     if (w->err == KILN_OK && n > UINT32_MAX)
         w->err = kiln_set_error(KILN_EINVAL, "a field of %zu bytes is too long for a message", n);
-    net_put_u32(w, (uint32_t)n);
-    net_put_raw(w, p, n);
+    wire_put_u32(w, (uint32_t)n);
+    wire_put_raw(w, p, n);
 }
 
-void net_put_str(net_writer *w, const char *s)
+void wire_put_str(wire_writer *w, const char *s)
 {
-    net_put_bytes(w, s, strlen(s));
+    wire_put_bytes(w, s, strlen(s));
 }
 
-int net_writer_finish(const net_writer *w)
+int wire_writer_finish(const wire_writer *w)
 {
     return w->err;
 }
 
 /* ---- Reader ------------------------------------------------------------------------- */
 
-void net_reader_init(net_reader *r, const void *p, size_t len, const char *what)
+void wire_reader_init(wire_reader *r, const void *p, size_t len, const char *what)
 {
     r->p = p;
     r->len = len;
@@ -70,10 +70,10 @@ void net_reader_init(net_reader *r, const void *p, size_t len, const char *what)
 
 /* Records the first failure of r ("what: field 'f' at byte N: detail");
  * later failures keep the first message. */
-static void reader_fail(net_reader *r, const char *field, const char *fmt, ...)
+static void reader_fail(wire_reader *r, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void reader_fail(net_reader *r, const char *field, const char *fmt, ...)
+static void reader_fail(wire_reader *r, const char *field, const char *fmt, ...)
 {
     if (r->err != KILN_OK) return;
     char detail[160];
@@ -86,7 +86,7 @@ static void reader_fail(net_reader *r, const char *field, const char *fmt, ...)
 }
 
 /* Returns a pointer to the next n bytes and moves past them, or NULL. */
-static const uint8_t *take(net_reader *r, size_t n, const char *field)
+static const uint8_t *take(wire_reader *r, size_t n, const char *field)
 {
     if (r->err != KILN_OK) return NULL;
     if (n > r->len - r->off) {
@@ -101,7 +101,7 @@ static const uint8_t *take(net_reader *r, size_t n, const char *field)
     return p;
 }
 
-static uint64_t get_le(net_reader *r, int bytes, const char *field)
+static uint64_t get_le(wire_reader *r, int bytes, const char *field)
 {
     const uint8_t *p = take(r, (size_t)bytes, field);
     uint64_t x = 0;
@@ -110,19 +110,19 @@ static uint64_t get_le(net_reader *r, int bytes, const char *field)
     return x;
 }
 
-uint8_t net_get_u8(net_reader *r, const char *field) { return (uint8_t)get_le(r, 1, field); }
-uint32_t net_get_u32(net_reader *r, const char *field) { return (uint32_t)get_le(r, 4, field); }
-uint64_t net_get_u64(net_reader *r, const char *field) { return get_le(r, 8, field); }
+uint8_t wire_get_u8(wire_reader *r, const char *field) { return (uint8_t)get_le(r, 1, field); }
+uint32_t wire_get_u32(wire_reader *r, const char *field) { return (uint32_t)get_le(r, 4, field); }
+uint64_t wire_get_u64(wire_reader *r, const char *field) { return get_le(r, 8, field); }
 
-const uint8_t *net_get_raw(net_reader *r, size_t n, const char *field)
+const uint8_t *wire_get_raw(wire_reader *r, size_t n, const char *field)
 {
     return take(r, n, field);
 }
 
-const uint8_t *net_get_bytes(net_reader *r, size_t max, size_t *n, const char *field)
+const uint8_t *wire_get_bytes(wire_reader *r, size_t max, size_t *n, const char *field)
 {
     *n = 0;
-    uint32_t len = net_get_u32(r, field);
+    uint32_t len = wire_get_u32(r, field);
     if (r->err != KILN_OK) return NULL;
     if (len > max) {
         r->off -= 4; /* name the length field's own offset */
@@ -134,7 +134,7 @@ const uint8_t *net_get_bytes(net_reader *r, size_t max, size_t *n, const char *f
     return p;
 }
 
-size_t net_get_str(net_reader *r, char *out, size_t size, const char *field)
+size_t wire_get_str(wire_reader *r, char *out, size_t size, const char *field)
 {
     size_t n;
     if (size == 0) { /* no room even for the NUL: our bug, reported as a failed read */
@@ -142,7 +142,7 @@ size_t net_get_str(net_reader *r, char *out, size_t size, const char *field)
         return 0;
     }
     out[0] = '\0';
-    const uint8_t *p = net_get_bytes(r, size - 1, &n, field);
+    const uint8_t *p = wire_get_bytes(r, size - 1, &n, field);
     if (p == NULL) return 0;
     if (memchr(p, '\0', n) != NULL) {
         r->off -= n + 4;
@@ -154,7 +154,7 @@ size_t net_get_str(net_reader *r, char *out, size_t size, const char *field)
     return n;
 }
 
-int net_reader_end(net_reader *r)
+int wire_reader_end(wire_reader *r)
 {
     if (r->err == KILN_OK && r->off != r->len)
         reader_fail(r, "end", "%zu unexpected bytes after the last field (of %zu)",
