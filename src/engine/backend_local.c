@@ -8,7 +8,7 @@
  */
 #include <stdlib.h>
 
-#include "engine/engine_int.h"
+#include "engine/shuffle_int.h"
 
 int task_run_here(kiln_task *t, kiln_rdd *rdd, shuffle_dep *dep, part_result_fn fn, void *arg,
                   kiln_buf *result)

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "engine/engine_int.h"
+#include "engine/shuffle_int.h"
 
 /* Writes every combiner of m to the shuffle. */
 static int write_combiners(shuffle_dep *d, agg_map *m, shuffle_writer *w)

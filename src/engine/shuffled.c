@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine_int.h"
+#include "engine/shuffle_int.h"
 
 shuffle_dep *dep_new(kiln_rdd *parent, int nreduce, dep_part part)
 {

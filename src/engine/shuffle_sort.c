@@ -1,5 +1,5 @@
 /*
- * engine/external_sort.c - sorting a reduce partition of (key, value) pairs
+ * engine/shuffle_sort.c - sorting a reduce partition of (key, value) pairs
  * that may not fit in the task's share of memory.
  *
  * Records are decoded into the sorter's arena. When arena and array hold more
@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/engine_int.h"
+#include "engine/shuffle_int.h"
 #include "io/io.h"
 
 /* What reading one run during a merge holds: a framed block, the decoded

@@ -1,5 +1,5 @@
 /*
- * engine/combine_cache.c - the first level of the map-side combine: a
+ * engine/shuffle_combine_cache.c - the first level of the map-side combine: a
  * fixed-size, 2-way set-associative cache of (key, combiner) entries, one
  * 64-byte line each, with the key stored inline.
  *
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine_int.h"
+#include "engine/shuffle_int.h"
 
 #define INLINE_KEY 16
 /* At most 2^16 buckets x 2 ways x 32 bytes = 4 MiB (measured best of 1-16

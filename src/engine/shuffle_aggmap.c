@@ -1,5 +1,5 @@
 /*
- * engine/aggmap.c - the hash map behind every by-key aggregation.
+ * engine/shuffle_aggmap.c - the hash map behind every by-key aggregation.
  *
  * Layout, chosen for cache misses (a word count over a large vocabulary is
  * bound by them): each entry is allocated in the map's arena with its key's
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine_int.h"
+#include "engine/shuffle_int.h"
 
 #define PTR_BITS 48
 #define PTR_MASK ((1ull << PTR_BITS) - 1)

@@ -1,5 +1,5 @@
 /*
- * engine/agg_spill.c - reduce-side aggregation beyond the memory budget.
+ * engine/shuffle_agg_spill.c - reduce-side aggregation beyond the memory budget.
  *
  * When a reduce task's hash map of keys outgrows its share of memory, its
  * entries, already in output shape ((k, combiner), (k, [values]) or
@@ -12,7 +12,7 @@
  */
 #include <stdlib.h>
 
-#include "engine/engine_int.h"
+#include "engine/shuffle_int.h"
 
 struct agg_spill {
     kiln_task *t;
