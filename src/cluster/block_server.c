@@ -14,6 +14,10 @@
  * so a fetcher keeps a connection and reuses it. FETCH_CACHED (rdd,
  * partition) is answered with the partition's values encoded back to back;
  * REMOVE_RDD (rdd) drops its partitions and is echoed once done.
+ *
+ * Stopping wakes every connection thread (shutdown of its socket) and waits
+ * for all of them to end, so none still reads the context's stores or
+ * OpenSSL's state when the executor frees them and exits.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,6 +36,8 @@
 
 enum { AUTH_TIMEOUT_MS = 10000, SEND_TIMEOUT_MS = 120000, ACCEPT_POLL_MS = 200 };
 
+typedef struct conn_arg conn_arg;
+
 struct block_server {
     kiln_context *ctx; /* its shuffle store and block store */
     uint8_t secret[NET_SECRET_MAX];
@@ -40,13 +46,36 @@ struct block_server {
     int lfd;
     _Atomic bool stopping;
     pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t idle;  /* signalled when a connection thread ends */
+    conn_arg *conns;      /* connections whose socket is open, under lock */
+    int running;          /* connection threads not yet ended, under lock */
 };
 
-typedef struct conn_arg {
+/* One connection; linked in bs->conns while its socket is open, so that
+ * block_server_stop can shut it down and never a reused number. */
+struct conn_arg {
     block_server *bs;
     int fd;
     char peer[64];
-} conn_arg;
+    conn_arg *prev, *next;
+};
+
+static void link_conn(block_server *bs, conn_arg *c)
+{
+    c->prev = NULL;
+    c->next = bs->conns;
+    if (bs->conns) bs->conns->prev = c;
+    bs->conns = c;
+    bs->running++;
+}
+
+static void unlink_conn(block_server *bs, conn_arg *c)
+{
+    if (c->prev) c->prev->next = c->next;
+    else bs->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+}
 
 /* Sends len bytes of the file at path from start as the payload of one
  * BLOCK_DATA frame (sendfile on a plain connection). */
@@ -130,8 +159,16 @@ static void *conn_main(void *arg)
         rc = serve_one(bs, c->fd, &f, c->peer);
         net_frame_release(&f);
     }
+    pthread_mutex_lock(&bs->lock);
+    unlink_conn(bs, c);
+    pthread_mutex_unlock(&bs->lock);
     net_close(c->fd);
     free(c);
+    /* The last touch of bs: block_server_stop may free it once running is 0. */
+    pthread_mutex_lock(&bs->lock);
+    bs->running--;
+    pthread_cond_broadcast(&bs->idle);
+    pthread_mutex_unlock(&bs->lock);
     return NULL;
 }
 
@@ -143,11 +180,20 @@ static void *accept_main(void *arg)
         char peer[48];
         if (net_accept(bs->lfd, ACCEPT_POLL_MS, &fd, peer, sizeof peer)) continue;
         conn_arg *c = malloc(sizeof *c);
-        if (c) {
-            *c = (conn_arg){.bs = bs, .fd = fd};
-            snprintf(c->peer, sizeof c->peer, "fetcher %s", peer);
+        if (!c) {
+            net_close(fd);
+            continue;
         }
-        if (!c || cluster_thread_detached(conn_main, c)) {
+        *c = (conn_arg){.bs = bs, .fd = fd};
+        snprintf(c->peer, sizeof c->peer, "fetcher %s", peer);
+        pthread_mutex_lock(&bs->lock);
+        link_conn(bs, c); /* before the thread runs: it unlinks itself */
+        pthread_mutex_unlock(&bs->lock);
+        if (cluster_thread_detached(conn_main, c)) {
+            pthread_mutex_lock(&bs->lock);
+            unlink_conn(bs, c);
+            bs->running--;
+            pthread_mutex_unlock(&bs->lock);
             net_close(fd);
             free(c);
         }
@@ -165,6 +211,8 @@ int block_server_start(kiln_context *ctx, const char *host, const uint8_t *secre
     bs->tls = tls;
     memcpy(bs->secret, secret, len);
     bs->secret_len = len;
+    pthread_mutex_init(&bs->lock, NULL);
+    pthread_cond_init(&bs->idle, NULL);
     int rc = net_listen(host, 0, 64, &bs->lfd, port);
     if (rc == KILN_OK && pthread_create(&bs->thread, NULL, accept_main, bs)) {
         net_close(bs->lfd);
@@ -172,6 +220,8 @@ int block_server_start(kiln_context *ctx, const char *host, const uint8_t *secre
     }
     if (rc) {
         memset(bs->secret, 0, sizeof bs->secret);
+        pthread_cond_destroy(&bs->idle);
+        pthread_mutex_destroy(&bs->lock);
         free(bs);
         return rc;
     }
@@ -185,7 +235,15 @@ void block_server_stop(block_server *bs)
     bs->stopping = true;
     pthread_join(bs->thread, NULL);
     net_close(bs->lfd);
-    /* Connection threads still serving hold bs: the process exits next, so
-     * bs is left to it rather than freed under them. */
+    /* Fetchers keep idle connections for the whole application: wake each
+     * connection thread (its read or send fails) and wait until all have
+     * ended, since the caller frees the context they serve from next. */
+    pthread_mutex_lock(&bs->lock);
+    for (conn_arg *c = bs->conns; c; c = c->next) shutdown(c->fd, SHUT_RDWR);
+    while (bs->running > 0) pthread_cond_wait(&bs->idle, &bs->lock);
+    pthread_mutex_unlock(&bs->lock);
     memset(bs->secret, 0, sizeof bs->secret);
+    pthread_cond_destroy(&bs->idle);
+    pthread_mutex_destroy(&bs->lock);
+    free(bs);
 }

@@ -42,7 +42,10 @@ struct kiln_cluster {
     int lfd, port; /* where executors connect */
     pthread_t acceptor;
     bool accepting;
-    bool stopping;  /* under lock */
+    /* Set under lock (register_slot tests it there, so no slot is added
+     * once driver_free runs); atomic because the accept loop polls it
+     * without the lock. */
+    _Atomic bool stopping;
     int handlers;   /* connection threads still running, under lock */
     int timeout_ms; /* kiln.network.timeout */
     bool tls;       /* kiln.ssl.enabled: every connection of the application in TLS */
