@@ -42,34 +42,18 @@ tsan:
 	rc=$$?; if [ -n "$$(ls tsan-reports)" ]; then cat tsan-reports/*; \
 		echo "ThreadSanitizer reports above (build-tsan/tsan-reports/)"; exit 1; fi; exit $$rc
 
-# libFuzzer targets for every parser and decoder (tests/fuzz/README.md).
-# The first group links the few sources it tests; the second the whole
-# library, instrumented once into build-fuzz/libkiln-fuzz.a.
-FUZZ_TARGETS = value_decode conf lines shuffle_block frame_decode
-FUZZ_LIB_TARGETS = ml_number ml_text ml_model cluster_msgs
-FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc
-FUZZ_LIBS = -lz -lbz2 -lzstd -llz4 -lxxhash -lssl -lcrypto -lm -lpthread
-FUZZ_LIB_SOURCES = $(wildcard src/base/*.c src/io/*.c src/shuffle/*.c src/engine/*.c src/ui/*.c \
-	src/ml/*.c src/net/*.c src/cluster/*.c)
-fuzz: build-fuzz/libkiln-fuzz.a
-	@for t in $(FUZZ_TARGETS); do \
-		clang $(FUZZ_FLAGS) tests/fuzz/fuzz_$$t.c src/base/*.c src/io/*.c src/shuffle/block.c src/net/*.c \
-			$(FUZZ_LIBS) \
-			-o build-fuzz/fuzz_$$t || exit 1; done
-	@for t in $(FUZZ_LIB_TARGETS); do \
-		clang $(FUZZ_FLAGS) tests/fuzz/fuzz_$$t.c build-fuzz/libkiln-fuzz.a -llapacke -lopenblas \
-			$(FUZZ_LIBS) -o build-fuzz/fuzz_$$t || exit 1; done
-
-build-fuzz/libkiln-fuzz.a: $(FUZZ_LIB_SOURCES)
-	@mkdir -p build-fuzz/obj
-	@for f in $(FUZZ_LIB_SOURCES); do \
-		clang -g -O1 -fsanitize=fuzzer-no-link,address,undefined -Iinclude -Isrc -c $$f \
-			-o build-fuzz/obj/$$(echo $$f | tr / _).o || exit 1; done
-	@rm -f $@ && ar rcs $@ build-fuzz/obj/*.o
+# libFuzzer targets for every parser and decoder (tests/fuzz/README.md):
+# cmake/fuzz.cmake builds each tests/fuzz/fuzz_*.c into build-fuzz/ with
+# clang, against the library instrumented once (build-fuzz/lib/libkiln-fuzz.a).
+FUZZ_TARGETS = $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+fuzz:
+	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DKILN_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target fuzzers >build-fuzz/build.log 2>&1 \
+		|| { grep -Ev '^\[ *[0-9]+%\]|make\[[0-9]+\]: (Entering|Leaving)' build-fuzz/build.log; exit 1; }
 
 # A short run of each target (CI): any crash, leak or abort fails.
 fuzz-smoke: fuzz
-	@for t in $(FUZZ_TARGETS) $(FUZZ_LIB_TARGETS); do \
+	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p build-fuzz/corpus-$$t; \
 		build-fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-20} -artifact_prefix=build-fuzz/ \
 			build-fuzz/corpus-$$t >build-fuzz/$$t.log 2>&1 \
