@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,16 @@ struct block_server {
     int lfd;
     net_listener *listener; /* its accept loop (src/net/listener.c) */
     _Atomic bool stopping;
+    pthread_mutex_t lock;
+    struct open_conn *conns; /* connections being served, under lock */
 };
+
+/* A connection being served, on its thread's stack: linked in bs->conns
+ * while its socket is open, so that block_server_stop can shut it down. */
+typedef struct open_conn {
+    int fd;
+    struct open_conn *prev, *next;
+} open_conn;
 
 /* Sends len bytes of the file at path from start as the payload of one
  * BLOCK_DATA frame (sendfile on a plain connection). */
@@ -112,6 +122,12 @@ static int serve_one(block_server *bs, int fd, const net_frame *f, const char *p
 static void on_connection(void *arg, int fd, const char *peer)
 {
     block_server *bs = arg;
+    open_conn me = {.fd = fd};
+    pthread_mutex_lock(&bs->lock);
+    me.next = bs->conns;
+    if (bs->conns) bs->conns->prev = &me;
+    bs->conns = &me;
+    pthread_mutex_unlock(&bs->lock);
     int rc = KILN_OK;
     while (rc == KILN_OK && !bs->stopping) {
         net_frame f = {0};
@@ -120,6 +136,11 @@ static void on_connection(void *arg, int fd, const char *peer)
         rc = serve_one(bs, fd, &f, peer);
         net_frame_release(&f);
     }
+    pthread_mutex_lock(&bs->lock);
+    if (me.prev) me.prev->next = me.next;
+    else bs->conns = me.next;
+    if (me.next) me.next->prev = me.prev;
+    pthread_mutex_unlock(&bs->lock);
     net_close(fd);
 }
 
@@ -130,6 +151,7 @@ int block_server_start(kiln_context *ctx, const char *host, const uint8_t *secre
     block_server *bs = calloc(1, sizeof *bs);
     if (!bs) return kiln_set_error(KILN_ENOMEM, "out of memory");
     bs->ctx = ctx;
+    pthread_mutex_init(&bs->lock, NULL);
     memcpy(bs->secret, secret, len);
     bs->secret_len = len;
     net_listener_opts lo = {.secret = bs->secret, .secret_len = len, .tls = tls,
@@ -140,6 +162,7 @@ int block_server_start(kiln_context *ctx, const char *host, const uint8_t *secre
         net_close(bs->lfd);
     if (rc) {
         memset(bs->secret, 0, sizeof bs->secret);
+        pthread_mutex_destroy(&bs->lock);
         free(bs);
         return rc;
     }
@@ -152,9 +175,17 @@ void block_server_stop(block_server *bs)
     if (!bs) return;
     bs->stopping = true;
     net_listener_stop(bs->listener);
+    /* Fetchers keep idle connections for the whole application: wake each
+     * connection thread (its read or send fails), then wait for every one
+     * (net_listener_free), since the caller frees the context they serve
+     * from next and the process then exits under them. A connection that
+     * reaches its handler after this sees stopping and ends. */
+    pthread_mutex_lock(&bs->lock);
+    for (open_conn *c = bs->conns; c; c = c->next) shutdown(c->fd, SHUT_RDWR);
+    pthread_mutex_unlock(&bs->lock);
+    net_listener_free(bs->listener);
     net_close(bs->lfd);
-    /* Connection threads still serving hold bs and its listener: the
-     * process exits next, so both are left to it rather than freed under
-     * them. */
     memset(bs->secret, 0, sizeof bs->secret);
+    pthread_mutex_destroy(&bs->lock);
+    free(bs);
 }

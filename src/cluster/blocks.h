@@ -49,6 +49,8 @@ typedef struct block_server block_server;
  * they hold secret; REMOVE_RDD from the driver drops an RDD's partitions. */
 int block_server_start(kiln_context *ctx, const char *host, const uint8_t *secret, size_t len,
                        bool tls, block_server **out, int *port);
+/* Stops accepting, ends every connection (their threads are woken and
+ * waited for, so none touches ctx afterwards) and frees bs. */
 void block_server_stop(block_server *bs);
 
 /* ---- The executor's fetcher (block_fetch.c) ------------------------------------ */

@@ -65,7 +65,7 @@ static int run_fold(kiln_rdd *train, kiln_rdd *test, const kiln_ml_glm_params *g
                     : kiln_set_error(KILN_ENOMEM, "out of memory");
     kiln_rdd_unpersist(blocks);
     for (int i = 0; rc == KILN_OK && i < n; i++) {
-        double v;
+        double v = 0; /* score sets it on success; gcc -O1 cannot tell */
         if (!(rc = score(models[i], test, metric, &v))) sums[i] += v;
     }
     for (int i = 0; models && i < n; i++) kiln_ml_glm_free(models[i]);
