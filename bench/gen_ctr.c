@@ -10,8 +10,8 @@
  * Column Cc draws its value from 10 * 4^(c % 6) categories with a Zipf
  * (1/rank) distribution; every category carries a fixed hidden weight, and
  * a click happens with probability sigmoid(-1.6 + sum of the weights of the
- * row's categories + 0.15 * log1p(I1)): about one row in three clicks. The weights do not depend on SEED, so files of different
- * seeds are a training and a test set of the same "market". A learner
+ * row's categories + 0.15 * log1p(I1)): about one row in three clicks. The weights do not depend on
+ * SEED, so files of different seeds are a training and a test set of the same "market". A learner
  * with hashed features can reach an AUC well above 0.5, not 1.
  * The same arguments give the same file. Needs nothing from kiln.
  */
@@ -32,8 +32,14 @@ static uint64_t mix(uint64_t z)
     return z ^ (z >> 31);
 }
 
-static uint64_t next_u64(uint64_t *s) { return mix(*s += UINT64_C(0x9e3779b97f4a7c15)); }
-static double uniform(uint64_t *s) { return (double)(next_u64(s) >> 11) * 0x1p-53; }
+static uint64_t next_u64(uint64_t *s)
+{
+    return mix(*s += UINT64_C(0x9e3779b97f4a7c15));
+}
+static double uniform(uint64_t *s)
+{
+    return (double)(next_u64(s) >> 11) * 0x1p-53;
+}
 
 static int cardinality(int c)
 {
@@ -98,9 +104,10 @@ int main(int argc, char **argv)
             len += ints[i] < 0 ? snprintf(line + len, sizeof line - (size_t)len, ",")
                                : snprintf(line + len, sizeof line - (size_t)len, ",%ld", ints[i]);
         for (int c = 0; c < NUM_CAT; c++)
-            len += cats[c] < 0 ? snprintf(line + len, sizeof line - (size_t)len, ",")
-                               : snprintf(line + len, sizeof line - (size_t)len, ",%08x",
-                                          (unsigned)(mix((uint64_t)c * 1000003 + (uint64_t)cats[c]) >> 32));
+            len += cats[c] < 0
+                       ? snprintf(line + len, sizeof line - (size_t)len, ",")
+                       : snprintf(line + len, sizeof line - (size_t)len, ",%08x",
+                                  (unsigned)(mix((uint64_t)c * 1000003 + (uint64_t)cats[c]) >> 32));
         line[len++] = '\n';
         fwrite(line, 1, (size_t)len, out);
     }

@@ -30,7 +30,10 @@ static uint64_t next_u64(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-static double uniform(uint64_t *s) { return (double)(next_u64(s) >> 11) * 0x1p-53; }
+static double uniform(uint64_t *s)
+{
+    return (double)(next_u64(s) >> 11) * 0x1p-53;
+}
 
 /* A standard normal draw (Box-Muller; the second value is dropped). */
 static double normal(uint64_t *s)

@@ -78,12 +78,10 @@ static const uint32_t length_weights[MAX_WORD_LEN] = {2, 6, 12, 14, 14, 13, 11, 
 static uint32_t draw_length(uint64_t *state)
 {
     uint32_t total = 0;
-    for (int i = 0; i < MAX_WORD_LEN; i++)
-        total += length_weights[i];
+    for (int i = 0; i < MAX_WORD_LEN; i++) total += length_weights[i];
     uint32_t r = below(state, total);
     int len = 0;
-    while (r >= length_weights[len])
-        r -= length_weights[len++];
+    while (r >= length_weights[len]) r -= length_weights[len++];
     return (uint32_t)len + 1;
 }
 
@@ -92,7 +90,7 @@ static void make_word(uint64_t *state, struct word *w)
 {
     uint32_t len = draw_length(state);
     int vowel = len == 1 || below(state, 10) < 3; /* 30% start with a vowel; "a", "i"... */
-    int run = 0;                      /* consonants in a row */
+    int run = 0;                                  /* consonants in a row */
     memset(w, 0, sizeof *w);
     for (uint32_t i = 0; i < len; i++) {
         if (vowel) {
@@ -104,12 +102,9 @@ static void make_word(uint64_t *state, struct word *w)
         }
         /* Short words alternate strictly; longer ones mostly, with at most
          * two consonants in a row. */
-        if (len < 4)
-            vowel = !vowel;
-        else if (vowel)
-            vowel = below(state, 100) < 15;
-        else
-            vowel = run >= 2 || below(state, 100) < 85;
+        if (len < 4) vowel = !vowel;
+        else if (vowel) vowel = below(state, 100) < 15;
+        else vowel = run >= 2 || below(state, 100) < 85;
     }
     w->len = (uint8_t)len;
 }
@@ -117,8 +112,7 @@ static void make_word(uint64_t *state, struct word *w)
 static uint64_t hash_word(const struct word *w)
 {
     uint64_t h = UINT64_C(0xcbf29ce484222325); /* FNV-1a */
-    for (int i = 0; i < w->len; i++)
-        h = (h ^ (uint8_t)w->s[i]) * UINT64_C(0x100000001b3);
+    for (int i = 0; i < w->len; i++) h = (h ^ (uint8_t)w->s[i]) * UINT64_C(0x100000001b3);
     return h;
 }
 
@@ -130,8 +124,7 @@ struct ranked {
 static int cmp_ranked(const void *pa, const void *pb)
 {
     const struct ranked *a = pa, *b = pb;
-    if (a->key != b->key)
-        return a->key < b->key ? -1 : 1;
+    if (a->key != b->key) return a->key < b->key ? -1 : 1;
     return a->index < b->index ? -1 : a->index > b->index;
 }
 
@@ -139,7 +132,7 @@ static int cmp_ranked(const void *pa, const void *pb)
  * Returns 0, or -1 when out of memory. */
 static int make_vocabulary(struct word *words)
 {
-    enum { SLOTS = 1 << 18 }; /* open addressing, load below 0.4 */
+    enum { SLOTS = 1 << 18 };                       /* open addressing, load below 0.4 */
     uint32_t *slots = calloc(SLOTS, sizeof *slots); /* word index + 1, 0 = empty */
     struct word *drawn = malloc(VOCAB_SIZE * sizeof *drawn);
     struct ranked *order = malloc(VOCAB_SIZE * sizeof *order);
@@ -157,16 +150,14 @@ static int make_vocabulary(struct word *words)
         uint32_t slot = (uint32_t)hash_word(&drawn[n]) & (SLOTS - 1);
         while (slots[slot] != 0 && memcmp(&drawn[slots[slot] - 1], &drawn[n], sizeof *drawn))
             slot = (slot + 1) & (SLOTS - 1);
-        if (slots[slot] != 0)
-            continue; /* seen already: draw again */
+        if (slots[slot] != 0) continue; /* seen already: draw again */
         slots[slot] = n + 1;
         order[n].key = 4 * drawn[n].len + below(&state, 24);
         order[n].index = n;
         n++;
     }
     qsort(order, VOCAB_SIZE, sizeof *order, cmp_ranked);
-    for (uint32_t i = 0; i < VOCAB_SIZE; i++)
-        words[i] = drawn[order[i].index];
+    for (uint32_t i = 0; i < VOCAB_SIZE; i++) words[i] = drawn[order[i].index];
 
     free(slots);
     free(drawn);
@@ -197,15 +188,12 @@ static int make_zipf_table(struct alias_table *t)
     }
 
     double sum = 0;
-    for (uint32_t k = 0; k < VOCAB_SIZE; k++)
-        sum += 1.0 / (k + 1);
+    for (uint32_t k = 0; k < VOCAB_SIZE; k++) sum += 1.0 / (k + 1);
     uint32_t ns = 0, nl = 0;
     for (uint32_t k = 0; k < VOCAB_SIZE; k++) {
         p[k] = (1.0 / (k + 1)) * VOCAB_SIZE / sum; /* mean 1 */
-        if (p[k] < 1.0)
-            small[ns++] = k;
-        else
-            large[nl++] = k;
+        if (p[k] < 1.0) small[ns++] = k;
+        else large[nl++] = k;
     }
     while (ns > 0 && nl > 0) {
         uint32_t s = small[--ns], l = large[nl - 1];
@@ -253,12 +241,10 @@ static size_t write_line(char *buf, const struct word *words, const struct alias
     for (uint32_t i = 0; i < n; i++) {
         const struct word *w = &words[draw_rank(zipf, state)];
         memcpy(p, w, sizeof *w); /* 16 bytes at once; only len of them count */
-        if (i == 0)
-            p[0] = (char)(p[0] - 'a' + 'A');
+        if (i == 0) p[0] = (char)(p[0] - 'a' + 'A');
         p += w->len;
         if (i + 1 < n) {
-            if (below(state, 12) == 0)
-                *p++ = ',';
+            if (below(state, 12) == 0) *p++ = ',';
             *p++ = ' ';
         }
     }
@@ -274,18 +260,30 @@ static long long parse_size(const char *s)
     char *end;
     errno = 0;
     long long n = strtoll(s, &end, 10);
-    if (end == s || n < 0 || errno != 0)
-        return -1;
+    if (end == s || n < 0 || errno != 0) return -1;
     int shift = 0;
     switch (*end) {
-    case '\0': break;
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    default: return -1;
-    }
-    if (*end != '\0' || n > (LLONG_MAX >> shift))
+    case '\0':
+        break;
+    case 'k':
+    case 'K':
+        shift = 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        end++;
+        break;
+    default:
         return -1;
+    }
+    if (*end != '\0' || n > (LLONG_MAX >> shift)) return -1;
     return n << shift;
 }
 
@@ -357,19 +355,17 @@ int main(int argc, char **argv)
             used = 0;
         }
     }
-    if (to_stdout ? fflush(f) != 0 : fclose(f) != 0)
-        failed = 1;
+    if (to_stdout ? fflush(f) != 0 : fclose(f) != 0) failed = 1;
     if (failed) {
         fprintf(stderr, "gen_text: cannot write %s: %s\n", path, strerror(errno));
-        if (!to_stdout)
-            unlink(path);
+        if (!to_stdout) unlink(path);
         goto done;
     }
 
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    fprintf(stderr, "gen_text: wrote %lld bytes, %lld lines to %s in %.2f s (%.0f MB/s)\n",
-            written, lines, path, secs, (double)written / 1e6 / (secs > 0 ? secs : 1e-9));
+    fprintf(stderr, "gen_text: wrote %lld bytes, %lld lines to %s in %.2f s (%.0f MB/s)\n", written,
+            lines, path, secs, (double)written / 1e6 / (secs > 0 ? secs : 1e-9));
     status = 0;
 
 done:

@@ -80,8 +80,8 @@ int main(int argc, char **argv)
     kiln_metrics m;
     kiln_context_metrics(ctx, &m);
     bool ok = (int64_t)st.sum == pairs && (uint64_t)st.count <= keys;
-    printf("%" PRId64 " pairs, %" PRId64 " keys, counts sum to %.0f: %s\n", pairs, st.count,
-           st.sum, ok ? "ok" : "WRONG");
+    printf("%" PRId64 " pairs, %" PRId64 " keys, counts sum to %.0f: %s\n", pairs, st.count, st.sum,
+           ok ? "ok" : "WRONG");
     fprintf(stderr,
             "reduce_ints: %.2f s (budget %lld MiB, peak accounted %lld MiB, peak in arenas and "
             "buffers %lld MiB, %lld spills of %lld MiB)\n",

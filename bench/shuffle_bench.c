@@ -50,7 +50,8 @@ int main(int argc, char **argv)
     int64_t n = strtoll(argv[1], NULL, 10);
     kiln_context *ctx;
     if (n < 1 || kiln_context_new(NULL, &ctx)) {
-        fprintf(stderr, "shuffle_bench: %s\n", n < 1 ? "RECORDS must be positive" : kiln_last_error());
+        fprintf(stderr, "shuffle_bench: %s\n",
+                n < 1 ? "RECORDS must be positive" : kiln_last_error());
         return 1;
     }
     int cores = kiln_context_cores(ctx), parts = 4 * cores;
@@ -80,8 +81,7 @@ int main(int argc, char **argv)
     double write_s = (t1 - t0) - (t2 - t1); /* the first job also read everything */
     printf("%lld records (%.0f MB encoded), %d cores: write %.2f s = %.0f MB/s per core, "
            "read %.2f s = %.0f MB/s per core\n",
-           (long long)n, mb, cores, write_s, mb / write_s / cores, t2 - t1,
-           mb / (t2 - t1) / cores);
+           (long long)n, mb, cores, write_s, mb / write_s / cores, t2 - t1, mb / (t2 - t1) / cores);
     kiln_context_free(ctx);
     return 0;
 }

@@ -33,10 +33,23 @@ static int parse_size_arg(const char *s, uint64_t *out)
     unsigned long long n = strtoull(s, &end, 10);
     if (end == s) return -1;
     switch (*end) {
-    case 'k': case 'K': n <<= 10; end++; break;
-    case 'm': case 'M': n <<= 20; end++; break;
-    case 'g': case 'G': n <<= 30; end++; break;
-    default: break;
+    case 'k':
+    case 'K':
+        n <<= 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        n <<= 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        n <<= 30;
+        end++;
+        break;
+    default:
+        break;
     }
     if (*end) return -1;
     *out = n;
@@ -93,7 +106,7 @@ int main(int argc, char **argv)
         perror(argv[2]);
         return 1;
     }
-    fprintf(stderr, "teragen: wrote %llu rows of %d bytes to %s\n", (unsigned long long)rows,
-            LINE, argv[2]);
+    fprintf(stderr, "teragen: wrote %llu rows of %d bytes to %s\n", (unsigned long long)rows, LINE,
+            argv[2]);
     return 0;
 }

@@ -48,8 +48,7 @@ int main(int argc, char **argv)
     }
 
     kiln_value values[N];
-    for (int i = 0; i < N; i++)
-        values[i] = kiln_int(i);
+    for (int i = 0; i < N; i++) values[i] = kiln_int(i);
 
     int64_t count = 0;
     rc = kiln_rdd_count(kiln_parallelize(ctx, values, N, 0), &count); /* copies values */

@@ -50,16 +50,12 @@ static bool is_digit(char c)
 static bool parse_date(const char *p, char date[10])
 {
     static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    if (!is_digit(p[0]) || !is_digit(p[1]) || p[2] != '/' || p[6] != '/')
-        return false;
+    if (!is_digit(p[0]) || !is_digit(p[1]) || p[2] != '/' || p[6] != '/') return false;
     for (int i = 7; i < 11; i++)
-        if (!is_digit(p[i]))
-            return false;
+        if (!is_digit(p[i])) return false;
     int month = 0;
-    while (month < 12 && memcmp(months + 3 * month, p + 3, 3) != 0)
-        month++;
-    if (month == 12)
-        return false;
+    while (month < 12 && memcmp(months + 3 * month, p + 3, 3) != 0) month++;
+    if (month == 12) return false;
     memcpy(date, p + 7, 4);
     date[4] = '-';
     date[5] = (char)('0' + (month + 1) / 10);
@@ -74,10 +70,8 @@ static bool parse_date(const char *p, char date[10])
 static const char *find_quote(const char *p, const char *end)
 {
     for (; p < end; p++) {
-        if (*p == '\\' && p + 1 < end)
-            p++;
-        else if (*p == '"')
-            return p;
+        if (*p == '\\' && p + 1 < end) p++;
+        else if (*p == '"') return p;
     }
     return NULL;
 }
@@ -89,25 +83,20 @@ static bool parse_request(const char *line, size_t n, struct request *r)
 {
     const char *end = line + n;
     const char *p = memchr(line, '[', n);
-    if (p == NULL || end - p < 13 || p[12] != ':' || !parse_date(p + 1, r->date))
-        return false;
+    if (p == NULL || end - p < 13 || p[12] != ':' || !parse_date(p + 1, r->date)) return false;
     p = memchr(p, ']', (size_t)(end - p));
-    if (p == NULL || end - p < 3 || p[1] != ' ' || p[2] != '"')
-        return false;
+    if (p == NULL || end - p < 3 || p[1] != ' ' || p[2] != '"') return false;
     p += 3;
     const char *request_end = find_quote(p, end);
-    if (request_end == NULL)
-        return false;
+    if (request_end == NULL) return false;
 
     /* The request line: METHOD SP endpoint [SP protocol]. */
     const char *sp = memchr(p, ' ', (size_t)(request_end - p));
-    if (sp == NULL)
-        return false;
+    if (sp == NULL) return false;
     r->endpoint = sp + 1;
     sp = memchr(r->endpoint, ' ', (size_t)(request_end - r->endpoint));
     r->endpoint_len = (size_t)((sp ? sp : request_end) - r->endpoint);
-    if (r->endpoint_len == 0)
-        return false;
+    if (r->endpoint_len == 0) return false;
 
     /* Then SP, a three-digit status, and SP or the end of the line. */
     p = request_end + 1;

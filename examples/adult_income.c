@@ -44,8 +44,7 @@ int main(int argc, char **argv)
     int done = kiln_args_check(argc, argv, usage_text, "--reg=");
     if (done >= 0) return done;
     double reg = 1e-4;
-    static const struct option opts[] = {{"reg", required_argument, NULL, 'r'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"reg", required_argument, NULL, 'r'}, {NULL, 0, NULL, 0}};
     while (getopt_long(argc, argv, "", opts, NULL) != -1) reg = atof(optarg);
     argv += optind - 1, argc -= optind - 1; /* argv[1]: the first positional */
     if (argc < 3 || argc > 4 || reg < 0) {
@@ -55,8 +54,11 @@ int main(int argc, char **argv)
     kiln_context *ctx;
     if (kiln_context_new(NULL, &ctx)) return fail("context");
     static const int categorical[] = {1, 3, 5, 6, 7, 8, 9, 13};
-    kiln_ml_one_hot_options opt = {.delimiter = ',', .label_column = 14, .positive_label = ">50K",
-                                   .categorical = categorical, .num_categorical = 8};
+    kiln_ml_one_hot_options opt = {.delimiter = ',',
+                                   .label_column = 14,
+                                   .positive_label = ">50K",
+                                   .categorical = categorical,
+                                   .num_categorical = 8};
     int status = 1;
     kiln_ml_one_hot *enc = kiln_ml_one_hot_fit(ctx, argv[1], &opt);
     if (!enc) goto out;

@@ -93,7 +93,7 @@ int main(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;)
         *(c == 'b' ? &bits : &folds) = atoi(optarg); /* --bits B, --bits=B */
-    argv += optind - 1, argc -= optind - 1; /* argv[1]: the first positional */
+    argv += optind - 1, argc -= optind - 1;          /* argv[1]: the first positional */
     if (argc < 2 || argc > 3 || bits < 1 || bits > 30 || folds < 1) {
         fprintf(stderr, "usage: %s", usage_text);
         return 2;
@@ -102,9 +102,12 @@ int main(int argc, char **argv)
     if (read_header(argv[1], &label, &id)) return 1;
     kiln_context *ctx;
     if (kiln_context_new(NULL, &ctx)) return fail("context");
-    kiln_ml_hashing_options h = {.delimiter = ',', .label_column = label,
-                                 .ignore = &id, .num_ignore = id >= 0,
-                                 .num_features = (int64_t)1 << bits, .header = true};
+    kiln_ml_hashing_options h = {.delimiter = ',',
+                                 .label_column = label,
+                                 .ignore = &id,
+                                 .num_ignore = id >= 0,
+                                 .num_features = (int64_t)1 << bits,
+                                 .header = true};
     kiln_rdd *train = kiln_ml_hash_features(ctx, argv[1], &h, 0), *test;
     if (argc == 3) {
         test = kiln_ml_hash_features(ctx, argv[2], &h, 0);
@@ -122,12 +125,11 @@ int main(int argc, char **argv)
     kiln_ml_summary s;
     if (kiln_ml_summarize(train, &s)) goto out;
     double rate = s.label_mean;
-    printf("%lld training impressions, click rate %.4f, %lld hashed features\n",
-           (long long)s.count, rate, (long long)s.num_features);
+    printf("%lld training impressions, click rate %.4f, %lld hashed features\n", (long long)s.count,
+           rate, (long long)s.num_features);
     kiln_ml_summary_release(&s);
     kiln_ml_binary_metrics base;
-    if (kiln_ml_binary_evaluate(kiln_rdd_map(test, constant_score, &rate, sizeof rate), 0.5,
-                                &base))
+    if (kiln_ml_binary_evaluate(kiln_rdd_map(test, constant_score, &rate, sizeof rate), 0.5, &base))
         goto out;
     printf("baseline (click rate) test log loss: %.4f over %lld impressions\n", base.log_loss,
            (long long)base.count);

@@ -29,8 +29,7 @@
 #include <string.h>
 
 /* A point -> (the constant prediction in env, its label). */
-static int constant_prediction(kiln_task *t, const kiln_value *in, kiln_value *out,
-                               const void *env)
+static int constant_prediction(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
 {
     (void)t;
     double label, guess;
@@ -82,8 +81,7 @@ int main(int argc, char **argv)
     kiln_ml_csv_options csv = {.delimiter = ',', .label_column = 0};
     kiln_rdd *songs = kiln_rdd_cache(kiln_ml_load_csv(ctx, argv[1], &csv, 0));
     kiln_rdd *parts[2];
-    if (kiln_ml_random_split(songs, (const double[]){0.8, 0.2}, 2, 42, parts))
-        goto out;
+    if (kiln_ml_random_split(songs, (const double[]){0.8, 0.2}, 2, 42, parts)) goto out;
     kiln_rdd *train = kiln_rdd_cache(parts[0]), *test = kiln_rdd_cache(parts[1]);
 
     /* 1. The baseline. */
@@ -92,8 +90,9 @@ int main(int argc, char **argv)
     printf("%lld training songs, %lld features; mean year %.2f\n", (long long)s.count,
            (long long)s.num_features, s.label_mean);
     kiln_ml_regression_metrics base;
-    if (kiln_ml_regression_evaluate(
-            kiln_rdd_map(test, constant_prediction, &s.label_mean, sizeof s.label_mean), &base))
+    if (kiln_ml_regression_evaluate(kiln_rdd_map(test, constant_prediction, &s.label_mean,
+                                                 sizeof s.label_mean),
+                                    &base))
         goto out;
     kiln_ml_summary_release(&s);
     printf("baseline (mean year) test RMSE: %.4f over %lld songs\n", base.rmse,

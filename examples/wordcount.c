@@ -90,7 +90,7 @@ int main(int argc, char **argv)
     kiln_rdd *words = kiln_rdd_flat_map(lines, kiln_fn_split_whitespace, NULL, 0);
     kiln_rdd *ones = kiln_rdd_map(words, kiln_fn_pair_one, NULL, 0);          /* (word, 1) */
     kiln_rdd *counts = kiln_rdd_reduce_by_key(ones, kiln_fn_add, NULL, 0, 0); /* (word, n) */
-    kiln_rdd *tsv = kiln_rdd_map(counts, kiln_fn_pair_to_tsv, NULL, 0);      /* "word\tn" */
+    kiln_rdd *tsv = kiln_rdd_map(counts, kiln_fn_pair_to_tsv, NULL, 0);       /* "word\tn" */
 
     rc = kiln_rdd_save_as_text_file(tsv, output_dir);
     if (rc != KILN_OK) {

@@ -94,16 +94,16 @@ KILN_API int kiln_context_max_attempts(const kiln_context *ctx);
 
 /* What the context's jobs have done so far (as Spark's task metrics). */
 typedef struct kiln_metrics {
-    int64_t memory_budget;  /* kiln.executor.memory, bytes */
-    int64_t memory_peak;    /* most bytes held at once by accounted consumers */
-    int64_t spill_count;    /* times a task moved data to disk to stay in budget */
-    int64_t spill_bytes;    /* bytes of data moved (before compression) */
-    int64_t merge_passes;   /* sorted runs merged in groups first (too many to read at once) */
-    int64_t task_attempts;  /* task attempts run (reruns after a failure or a lost executor count) */
-    int64_t failed_attempts;/* of those, the ones that failed */
-    int64_t lost_map_outputs;   /* cluster mode: map outputs lost with their executor */
-    int64_t remote_fetch_bytes; /* cluster mode: shuffle bytes fetched from other executors */
-    int64_t remote_fetch_us;    /* and the microseconds tasks waited for them */
+    int64_t memory_budget; /* kiln.executor.memory, bytes */
+    int64_t memory_peak;   /* most bytes held at once by accounted consumers */
+    int64_t spill_count;   /* times a task moved data to disk to stay in budget */
+    int64_t spill_bytes;   /* bytes of data moved (before compression) */
+    int64_t merge_passes;  /* sorted runs merged in groups first (too many to read at once) */
+    int64_t task_attempts; /* task attempts run (reruns after a failure or a lost executor count) */
+    int64_t failed_attempts;      /* of those, the ones that failed */
+    int64_t lost_map_outputs;     /* cluster mode: map outputs lost with their executor */
+    int64_t remote_fetch_bytes;   /* cluster mode: shuffle bytes fetched from other executors */
+    int64_t remote_fetch_us;      /* and the microseconds tasks waited for them */
     int64_t speculative_attempts; /* copies of stragglers launched (kiln.speculation) */
     int64_t speculative_wins;     /* of those, the ones that finished their partition first */
     /* Process-wide: bytes held now / at most by all arenas and byte buffers,
@@ -127,8 +127,7 @@ typedef struct kiln_in kiln_in;
  * kiln_task_fail() to fail the task. A failure becomes a task failure with
  * the user's message, and is retried as any task failure. */
 typedef int (*kiln_map_fn)(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env);
-typedef int (*kiln_flat_map_fn)(kiln_task *t, const kiln_value *in, kiln_out *out,
-                                const void *env);
+typedef int (*kiln_flat_map_fn)(kiln_task *t, const kiln_value *in, kiln_out *out, const void *env);
 typedef int (*kiln_filter_fn)(kiln_task *t, const kiln_value *in, bool *keep, const void *env);
 typedef int (*kiln_reduce_fn)(kiln_task *t, const kiln_value *a, const kiln_value *b,
                               kiln_value *out, const void *env);
@@ -196,7 +195,8 @@ KILN_API kiln_rdd *kiln_text_file(kiln_context *ctx, const char *path, int min_p
  * offset of the line's start in its file (decompressed), as Hadoop's
  * TextInputFormat keys. With kiln_task_input_file and
  * kiln_input_line_number, a parser can name the file and line of bad input. */
-KILN_API kiln_rdd *kiln_text_file_with_offsets(kiln_context *ctx, const char *path, int min_partitions);
+KILN_API kiln_rdd *kiln_text_file_with_offsets(kiln_context *ctx, const char *path,
+                                               int min_partitions);
 /* The file the task's text source is reading (NULL when it reads none),
  * "ARCHIVE:MEMBER" for a member of an archive: valid in functions of a
  * narrow chain over a text file. */

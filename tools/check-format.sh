@@ -2,7 +2,7 @@
 # tools/check-format.sh - checks that the C sources follow .clang-format:
 # clang-format --dry-run -Werror over src include tests examples bench.
 # Prints each difference and exits 1 when a file would change; exits 0 when
-# none would. Not run by CI yet (the tree has not been reformatted).
+# none would. CI (.ci/run) runs it before building.
 # usage: tools/check-format.sh [FILE...]   (default: every .c and .h)
 # CLANG_FORMAT=clang-format-14 picks another binary.
 set -eu

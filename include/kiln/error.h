@@ -15,22 +15,22 @@ extern "C" {
 #endif
 
 /* X-macro table: name, value, description. */
-#define KILN_ERRNO_MAP(X)                                            \
-    X(OK, 0, "success")                                              \
-    X(ENOMEM, -1, "out of memory")                                   \
-    X(EINVAL, -2, "invalid argument")                                \
-    X(EIO, -3, "input/output error")                                 \
-    X(ENOENT, -4, "no such file or directory")                       \
-    X(EEXIST, -5, "already exists")                                  \
-    X(ECORRUPT, -6, "corrupt or truncated data")                     \
-    X(ETYPE, -7, "value has the wrong type")                         \
-    X(EUSER, -8, "user function failed")                             \
-    X(EJOB, -9, "job failed")                                        \
-    X(ECONF, -10, "bad configuration")                               \
-    X(ERANGE, -11, "value out of range")                             \
-    X(EEMPTY, -12, "empty collection")                               \
-    X(ENOTFOUND, -13, "not found")                                   \
-    X(ESTATE, -14, "operation not allowed in this state")                  \
+#define KILN_ERRNO_MAP(X)                                                                          \
+    X(OK, 0, "success")                                                                            \
+    X(ENOMEM, -1, "out of memory")                                                                 \
+    X(EINVAL, -2, "invalid argument")                                                              \
+    X(EIO, -3, "input/output error")                                                               \
+    X(ENOENT, -4, "no such file or directory")                                                     \
+    X(EEXIST, -5, "already exists")                                                                \
+    X(ECORRUPT, -6, "corrupt or truncated data")                                                   \
+    X(ETYPE, -7, "value has the wrong type")                                                       \
+    X(EUSER, -8, "user function failed")                                                           \
+    X(EJOB, -9, "job failed")                                                                      \
+    X(ECONF, -10, "bad configuration")                                                             \
+    X(ERANGE, -11, "value out of range")                                                           \
+    X(EEMPTY, -12, "empty collection")                                                             \
+    X(ENOTFOUND, -13, "not found")                                                                 \
+    X(ESTATE, -14, "operation not allowed in this state")                                          \
     X(EFETCH, -15, "shuffle output missing or damaged")
 
 enum {

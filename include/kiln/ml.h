@@ -65,9 +65,9 @@ KILN_API kiln_rdd *kiln_ml_load_libsvm(kiln_context *ctx, const char *path, int6
                                        int min_partitions);
 
 typedef struct kiln_ml_csv_options {
-    char delimiter;    /* ',' when 0 */
-    int label_column;  /* 0-based column of the label */
-    bool header;       /* skip the first line of each file */
+    char delimiter;   /* ',' when 0 */
+    int label_column; /* 0-based column of the label */
+    bool header;      /* skip the first line of each file */
 } kiln_ml_csv_options;
 
 /* Delimited text of numbers as labeled points with dense features (every
@@ -86,13 +86,13 @@ KILN_API kiln_rdd *kiln_ml_load_csv(kiln_context *ctx, const char *path,
  * murmur-free xxh3 hashing of the bytes, mod num_features; collisions add.
  * header: skip each file's first line. */
 typedef struct kiln_ml_hashing_options {
-    char delimiter;           /* ',' when 0 */
+    char delimiter; /* ',' when 0 */
     int label_column;
-    const int *numeric;       /* borrowed during the call; copied */
+    const int *numeric; /* borrowed during the call; copied */
     int num_numeric;
-    const int *ignore;        /* columns dropped entirely (an id, say) */
+    const int *ignore; /* columns dropped entirely (an id, say) */
     int num_ignore;
-    int64_t num_features;     /* 2^18 when 0 */
+    int64_t num_features; /* 2^18 when 0 */
     bool header;
 } kiln_ml_hashing_options;
 KILN_API kiln_rdd *kiln_ml_hash_features(kiln_context *ctx, const char *path,
@@ -109,7 +109,7 @@ typedef struct kiln_ml_one_hot_options {
     char delimiter;
     int label_column;
     const char *positive_label;
-    const int *categorical;   /* 0-based columns; the rest but the label are numeric */
+    const int *categorical; /* 0-based columns; the rest but the label are numeric */
     int num_categorical;
     bool header;
 } kiln_ml_one_hot_options;
@@ -200,24 +200,24 @@ typedef enum kiln_ml_family {
 typedef struct kiln_ml_glm_params {
     kiln_ml_family family;
     double reg_param;
-    double elastic_net;  /* in [0, 1]: 0 ridge (L2), 1 lasso (L1) */
+    double elastic_net; /* in [0, 1]: 0 ridge (L2), 1 lasso (L1) */
     bool fit_intercept;
     bool standardize;
-    int num_classes;     /* multinomial: K (labels 0..K-1), required */
-    bool normal_equation;/* linear, elastic_net 0: exact solve when dims <= 4096 */
+    int num_classes;      /* multinomial: K (labels 0..K-1), required */
+    bool normal_equation; /* linear, elastic_net 0: exact solve when dims <= 4096 */
     kiln_ml_opt_params opt;
 } kiln_ml_glm_params;
 
 typedef struct kiln_ml_glm {
     kiln_ml_family family;
     int64_t num_features;
-    int num_rows;          /* 1, or K for multinomial */
-    double *coef;          /* num_rows x num_features, row-major */
-    double *intercept;     /* num_rows */
+    int num_rows;      /* 1, or K for multinomial */
+    double *coef;      /* num_rows x num_features, row-major */
+    double *intercept; /* num_rows */
     int iterations;
-    double *loss_history;  /* objective per iteration (history_len values) */
+    double *loss_history; /* objective per iteration (history_len values) */
     int history_len;
-    double objective;      /* final objective value (on the training scale) */
+    double objective; /* final objective value (on the training scale) */
 } kiln_ml_glm;
 
 /* Defaults: the family's natural settings, L-BFGS, max_iter 100, tol 1e-6,
@@ -238,8 +238,8 @@ KILN_API void kiln_ml_glm_free(kiln_ml_glm *m);
 
 typedef struct kiln_ml_kmeans_params {
     int k;
-    int max_iter;          /* 20 when 0 */
-    double tol;            /* centre movement; 1e-4 when 0 */
+    int max_iter; /* 20 when 0 */
+    double tol;   /* centre movement; 1e-4 when 0 */
     uint64_t seed;
     int init_steps;        /* k-means|| rounds; 2 when 0 */
     const double *initial; /* k x dim centres to start from (skips k-means||), or NULL */
@@ -319,8 +319,8 @@ KILN_API int kiln_ml_kfold(kiln_rdd *r, int k, int f, uint64_t seed, kiln_rdd **
                            kiln_rdd **test);
 
 typedef enum kiln_ml_metric {
-    KILN_ML_RMSE = 0,   /* lower is better */
-    KILN_ML_AUC = 1,    /* higher is better */
+    KILN_ML_RMSE = 0, /* lower is better */
+    KILN_ML_AUC = 1,  /* higher is better */
     KILN_ML_LOG_LOSS = 2,
     KILN_ML_ACCURACY = 3,
 } kiln_ml_metric;

@@ -49,26 +49,73 @@ struct kiln_value {
 };
 
 /* Constructors that need no arena. */
-static inline kiln_value kiln_null(void) { kiln_value v = {0}; return v; }
-static inline kiln_value kiln_bool(bool b) { kiln_value v = {0}; v.type = KILN_BOOL; v.u.b = b; return v; }
-static inline kiln_value kiln_int(int64_t i) { kiln_value v = {0}; v.type = KILN_INT; v.u.i = i; return v; }
-static inline kiln_value kiln_double(double d) { kiln_value v = {0}; v.type = KILN_DOUBLE; v.u.d = d; return v; }
-/* Borrows s: the value points at s, which must outlive it. */
-static inline kiln_value kiln_str_ref(const char *s, size_t len) {
-    kiln_value v = {0}; v.type = KILN_STR; v.len = (uint32_t)len; v.u.s = s; return v;
+static inline kiln_value kiln_null(void)
+{
+    kiln_value v = {0};
+    return v;
 }
-static inline kiln_value kiln_bytes_ref(const void *p, size_t len) {
-    kiln_value v = {0}; v.type = KILN_BYTES; v.len = (uint32_t)len; v.u.bytes = (const uint8_t *)p; return v;
+static inline kiln_value kiln_bool(bool b)
+{
+    kiln_value v = {0};
+    v.type = KILN_BOOL;
+    v.u.b = b;
+    return v;
+}
+static inline kiln_value kiln_int(int64_t i)
+{
+    kiln_value v = {0};
+    v.type = KILN_INT;
+    v.u.i = i;
+    return v;
+}
+static inline kiln_value kiln_double(double d)
+{
+    kiln_value v = {0};
+    v.type = KILN_DOUBLE;
+    v.u.d = d;
+    return v;
+}
+/* Borrows s: the value points at s, which must outlive it. */
+static inline kiln_value kiln_str_ref(const char *s, size_t len)
+{
+    kiln_value v = {0};
+    v.type = KILN_STR;
+    v.len = (uint32_t)len;
+    v.u.s = s;
+    return v;
+}
+static inline kiln_value kiln_bytes_ref(const void *p, size_t len)
+{
+    kiln_value v = {0};
+    v.type = KILN_BYTES;
+    v.len = (uint32_t)len;
+    v.u.bytes = (const uint8_t *)p;
+    return v;
 }
 /* Borrows items / elements. */
-static inline kiln_value kiln_tuple_ref(const kiln_value *items, size_t n) {
-    kiln_value v = {0}; v.type = KILN_TUPLE; v.len = (uint32_t)n; v.u.items = items; return v;
+static inline kiln_value kiln_tuple_ref(const kiln_value *items, size_t n)
+{
+    kiln_value v = {0};
+    v.type = KILN_TUPLE;
+    v.len = (uint32_t)n;
+    v.u.items = items;
+    return v;
 }
-static inline kiln_value kiln_list_ref(const kiln_value *items, size_t n) {
-    kiln_value v = {0}; v.type = KILN_LIST; v.len = (uint32_t)n; v.u.items = items; return v;
+static inline kiln_value kiln_list_ref(const kiln_value *items, size_t n)
+{
+    kiln_value v = {0};
+    v.type = KILN_LIST;
+    v.len = (uint32_t)n;
+    v.u.items = items;
+    return v;
 }
-static inline kiln_value kiln_vec_ref(const double *x, size_t n) {
-    kiln_value v = {0}; v.type = KILN_VEC; v.len = (uint32_t)n; v.u.vec = x; return v;
+static inline kiln_value kiln_vec_ref(const double *x, size_t n)
+{
+    kiln_value v = {0};
+    v.type = KILN_VEC;
+    v.len = (uint32_t)n;
+    v.u.vec = x;
+    return v;
 }
 
 /* ---- Arenas ---------------------------------------------------------- */
@@ -102,9 +149,18 @@ KILN_API kiln_value kiln_vec_new(kiln_arena *a, const double *x, size_t n);
 KILN_API int kiln_value_copy(kiln_arena *a, const kiln_value *v, kiln_value *out);
 
 /* Accessors for the common pair shape; undefined unless v is a tuple of >= 2. */
-static inline const kiln_value *kiln_key(const kiln_value *v) { return &v->u.items[0]; }
-static inline const kiln_value *kiln_val(const kiln_value *v) { return &v->u.items[1]; }
-static inline bool kiln_is_pair(const kiln_value *v) { return v->type == KILN_TUPLE && v->len == 2; }
+static inline const kiln_value *kiln_key(const kiln_value *v)
+{
+    return &v->u.items[0];
+}
+static inline const kiln_value *kiln_val(const kiln_value *v)
+{
+    return &v->u.items[1];
+}
+static inline bool kiln_is_pair(const kiln_value *v)
+{
+    return v->type == KILN_TUPLE && v->len == 2;
+}
 
 /* ---- Order, equality, hashing ------------------------------------------ */
 

@@ -25,14 +25,14 @@ struct arena_block {
 };
 
 struct kiln_arena {
-    char *ptr;            /* next free byte of the current block, 16-aligned */
-    char *end;            /* end of the current block's usable bytes */
-    arena_block *first;   /* kept across resets */
-    arena_block *blocks;  /* every other block, newest first */
-    arena_block *spare;   /* blocks kept by kiln_arena_rewind for reuse */
-    size_t next_size;     /* usable size of the next shared block */
-    size_t bytes;         /* sum of total over all blocks, spare ones included */
-    size_t spare_bytes;   /* sum of total over the spare blocks */
+    char *ptr;           /* next free byte of the current block, 16-aligned */
+    char *end;           /* end of the current block's usable bytes */
+    arena_block *first;  /* kept across resets */
+    arena_block *blocks; /* every other block, newest first */
+    arena_block *spare;  /* blocks kept by kiln_arena_rewind for reuse */
+    size_t next_size;    /* usable size of the next shared block */
+    size_t bytes;        /* sum of total over all blocks, spare ones included */
+    size_t spare_bytes;  /* sum of total over the spare blocks */
 };
 
 static inline uintptr_t align_up(uintptr_t x)
@@ -49,11 +49,9 @@ static inline char *block_start(arena_block *b)
 static arena_block *block_new(size_t usable)
 {
     size_t extra = sizeof(arena_block) + ARENA_ALIGN;
-    if (usable > SIZE_MAX - extra)
-        return NULL;
+    if (usable > SIZE_MAX - extra) return NULL;
     arena_block *b = malloc(usable + extra);
-    if (b == NULL)
-        return NULL;
+    if (b == NULL) return NULL;
     b->next = NULL;
     b->total = usable + extra;
     mem_stats_add((int64_t)b->total);
@@ -64,8 +62,7 @@ static arena_block *block_new(size_t usable)
 kiln_arena *kiln_arena_new(void)
 {
     kiln_arena *a = malloc(sizeof *a);
-    if (a == NULL)
-        return NULL;
+    if (a == NULL) return NULL;
     a->first = block_new(ARENA_FIRST_BLOCK);
     if (a->first == NULL) {
         free(a);
@@ -96,8 +93,7 @@ static void free_blocks(arena_block *b)
 /* Frees the arena, every block, and so every value built in it. */
 void kiln_arena_free(kiln_arena *a)
 {
-    if (a == NULL)
-        return;
+    if (a == NULL) return;
     free_blocks(a->blocks);
     free_blocks(a->spare);
     mem_stats_add(-(int64_t)a->first->total);
@@ -173,23 +169,20 @@ static __attribute__((noinline)) void *arena_grow(kiln_arena *a, size_t n)
     }
     if (n > a->next_size / 4) {
         arena_block *b = block_new(n);
-        if (b == NULL)
-            return NULL;
+        if (b == NULL) return NULL;
         b->next = a->blocks;
         a->blocks = b;
         a->bytes += b->total;
         return block_start(b);
     }
     arena_block *b = block_new(a->next_size);
-    if (b == NULL)
-        return NULL;
+    if (b == NULL) return NULL;
     b->next = a->blocks;
     a->blocks = b;
     a->bytes += b->total;
     a->ptr = block_start(b);
     a->end = a->ptr + a->next_size;
-    if (a->next_size < ARENA_MAX_BLOCK)
-        a->next_size *= 2;
+    if (a->next_size < ARENA_MAX_BLOCK) a->next_size *= 2;
     void *p = a->ptr;
     a->ptr += n;
     return p;
@@ -199,8 +192,7 @@ static __attribute__((noinline)) void *arena_grow(kiln_arena *a, size_t n)
  * the system is out of memory. n == 0 gives a valid, non-NULL pointer. */
 void *kiln_arena_alloc(kiln_arena *a, size_t n)
 {
-    if (__builtin_expect(n > SIZE_MAX - ARENA_ALIGN, 0))
-        return NULL;
+    if (__builtin_expect(n > SIZE_MAX - ARENA_ALIGN, 0)) return NULL;
     n = (n + (ARENA_ALIGN - 1)) & ~(size_t)(ARENA_ALIGN - 1);
     if (__builtin_expect(n <= (size_t)(a->end - a->ptr), 1)) {
         void *p = a->ptr;

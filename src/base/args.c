@@ -12,7 +12,10 @@
 
 #include "base/base.h"
 
-const char *kiln_version(void) { return KILN_VERSION; }
+const char *kiln_version(void)
+{
+    return KILN_VERSION;
+}
 
 /* The last component of argv[0], "kiln" when there is none. */
 static const char *program_name(const char *argv0)
@@ -80,7 +83,7 @@ int kiln_args_check(int argc, char **argv, const char *usage, const char *option
     if (usage == NULL) usage = "";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--") == 0) break; /* the rest is positional */
+        if (strcmp(a, "--") == 0) break;           /* the rest is positional */
         if (a[0] != '-' || a[1] == '\0') continue; /* "-" is a path (stdin, stdout) */
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             print_help(usage);

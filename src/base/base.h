@@ -25,8 +25,10 @@ log_level log_threshold(void);
 void log_set_threshold(log_level l);
 void log_write(log_level l, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-#define LOG(l, comp, ...) \
-    do { if ((l) >= log_threshold()) log_write((l), (comp), __VA_ARGS__); } while (0)
+#define LOG(l, comp, ...)                                                                          \
+    do {                                                                                           \
+        if ((l) >= log_threshold()) log_write((l), (comp), __VA_ARGS__);                           \
+    } while (0)
 
 /* ---- Byte buffers */
 /* Appends printf-style text to b (no NUL kept). KILN_OK or KILN_ENOMEM. */
@@ -54,7 +56,9 @@ int parse_duration(const char *s, double bare_seconds, double *seconds);
 
 /* ---- Random numbers: splitmix64-seeded xoshiro256**, identical on every
  * machine for the same seed. */
-typedef struct rng { uint64_t s[4]; } rng;
+typedef struct rng {
+    uint64_t s[4];
+} rng;
 void rng_seed(rng *r, uint64_t seed);
 uint64_t rng_next(rng *r);
 double rng_double(rng *r); /* [0, 1) */

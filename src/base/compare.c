@@ -13,12 +13,9 @@
 
 static inline int cmp_double(double a, double b)
 {
-    if (a < b)
-        return -1;
-    if (a > b)
-        return 1;
-    if (a == b)
-        return 0; /* includes -0.0 == 0.0 */
+    if (a < b) return -1;
+    if (a > b) return 1;
+    if (a == b) return 0; /* includes -0.0 == 0.0 */
     /* At least one NaN. */
     int na = a != a, nb = b != b;
     return na - nb;
@@ -29,8 +26,7 @@ static inline int cmp_bytes(const uint8_t *a, uint32_t an, const uint8_t *b, uin
     uint32_t n = an < bn ? an : bn;
     if (n > 0) {
         int c = memcmp(a, b, n);
-        if (c != 0)
-            return c < 0 ? -1 : 1;
+        if (c != 0) return c < 0 ? -1 : 1;
     }
     return (an > bn) - (an < bn);
 }
@@ -39,8 +35,7 @@ static inline int cmp_bytes(const uint8_t *a, uint32_t an, const uint8_t *b, uin
  * value.h. Returns -1, 0 or 1. Values of an unknown type order by tag. */
 int kiln_value_cmp(const kiln_value *a, const kiln_value *b)
 {
-    if (a->type != b->type)
-        return a->type < b->type ? -1 : 1;
+    if (a->type != b->type) return a->type < b->type ? -1 : 1;
     switch (a->type) {
     case KILN_BOOL:
         return (int)a->u.b - (int)b->u.b;
@@ -56,8 +51,7 @@ int kiln_value_cmp(const kiln_value *a, const kiln_value *b)
         uint32_t n = a->len < b->len ? a->len : b->len;
         for (uint32_t i = 0; i < n; i++) {
             int c = kiln_value_cmp(&a->u.items[i], &b->u.items[i]);
-            if (c != 0)
-                return c;
+            if (c != 0) return c;
         }
         return (a->len > b->len) - (a->len < b->len);
     }
@@ -65,8 +59,7 @@ int kiln_value_cmp(const kiln_value *a, const kiln_value *b)
         uint32_t n = a->len < b->len ? a->len : b->len;
         for (uint32_t i = 0; i < n; i++) {
             int c = cmp_double(a->u.vec[i], b->u.vec[i]);
-            if (c != 0)
-                return c;
+            if (c != 0) return c;
         }
         return (a->len > b->len) - (a->len < b->len);
     }
@@ -79,11 +72,9 @@ int kiln_value_cmp(const kiln_value *a, const kiln_value *b)
  * case of two strings (grouping and hash-table probes). */
 bool kiln_value_eq(const kiln_value *a, const kiln_value *b)
 {
-    if (a->type != b->type)
-        return false;
+    if (a->type != b->type) return false;
     if (a->type == KILN_STR || a->type == KILN_BYTES)
         return a->len == b->len && (a->len == 0 || memcmp(a->u.bytes, b->u.bytes, a->len) == 0);
-    if (a->type == KILN_INT)
-        return a->u.i == b->u.i;
+    if (a->type == KILN_INT) return a->u.i == b->u.i;
     return kiln_value_cmp(a, b) == 0;
 }

@@ -33,7 +33,10 @@ struct kiln_conf {
     size_t n, cap;
 };
 
-kiln_conf *kiln_conf_new(void) { return calloc(1, sizeof(kiln_conf)); }
+kiln_conf *kiln_conf_new(void)
+{
+    return calloc(1, sizeof(kiln_conf));
+}
 
 void kiln_conf_free(kiln_conf *c)
 {
@@ -102,7 +105,10 @@ const char *conf_source(const kiln_conf *c, const char *key)
     return e ? e->src : NULL;
 }
 
-size_t conf_size(const kiln_conf *c) { return c ? c->n : 0; }
+size_t conf_size(const kiln_conf *c)
+{
+    return c ? c->n : 0;
+}
 
 void conf_at(const kiln_conf *c, size_t i, const char **key, const char **value)
 {
@@ -110,7 +116,10 @@ void conf_at(const kiln_conf *c, size_t i, const char **key, const char **value)
     *value = c->e[i].val;
 }
 
-const char *conf_source_at(const kiln_conf *c, size_t i) { return c->e[i].src; }
+const char *conf_source_at(const kiln_conf *c, size_t i)
+{
+    return c->e[i].src;
+}
 
 /* ---- Flags ------------------------------------------------------------------------------ */
 
@@ -128,8 +137,7 @@ int conf_flags_parse(const char *kv)
 {
     const char *eq = kv ? strchr(kv, '=') : NULL;
     if (!eq || eq == kv)
-        return kiln_set_error(KILN_ECONF, "--conf expects key=value, got '%.200s'",
-                              kv ? kv : "");
+        return kiln_set_error(KILN_ECONF, "--conf expects key=value, got '%.200s'", kv ? kv : "");
     char *key = strndup(kv, (size_t)(eq - kv));
     if (!key) return kiln_set_error(KILN_ENOMEM, "conf: out of memory");
     int rc = conf_flags_set(key, eq + 1, CONF_SRC_CONF_FLAG);
@@ -381,20 +389,16 @@ int conf_check_value(const conf_key *k, const char *v, const char *source)
         ok = parse_int64(v, &x) == KILN_OK && x >= k->min && (!has_max || x <= k->max);
         if (has_max)
             snprintf(expected, sizeof expected, "an integer from %.0f to %.0f", k->min, k->max);
-        else
-            snprintf(expected, sizeof expected, "an integer of at least %.0f", k->min);
+        else snprintf(expected, sizeof expected, "an integer of at least %.0f", k->min);
         break;
     case CONF_SIZE: {
         char lo[32] = "", hi[32] = "";
         ok = parse_size(v, &x) == KILN_OK;
         size_text(k->min, lo, sizeof lo);
         size_text(k->max, hi, sizeof hi);
-        if (!ok)
-            snprintf(expected, sizeof expected, "a size such as 512m or 2g");
-        else if (has_max)
-            snprintf(expected, sizeof expected, "a size from %s to %s", lo, hi);
-        else
-            snprintf(expected, sizeof expected, "a size of at least %s", lo);
+        if (!ok) snprintf(expected, sizeof expected, "a size such as 512m or 2g");
+        else if (has_max) snprintf(expected, sizeof expected, "a size from %s to %s", lo, hi);
+        else snprintf(expected, sizeof expected, "a size of at least %s", lo);
         ok = ok && (double)x >= k->min && (!has_max || (double)x <= k->max);
         break;
     }
@@ -403,18 +407,16 @@ int conf_check_value(const conf_key *k, const char *v, const char *source)
         if (!ok || (k->min == 0 && !has_max))
             snprintf(expected, sizeof expected, "a %sduration such as 100ms or 2s",
                      open && k->min == 0 ? "positive " : "");
-        else
-            snprintf(expected, sizeof expected, "a duration of %s %gs", above, k->min);
+        else snprintf(expected, sizeof expected, "a duration of %s %gs", above, k->min);
         ok = ok && d >= k->min && !(open && d == k->min) && (!has_max || d <= k->max);
         break;
     case CONF_DOUBLE:
         ok = read_double(v, &d) && d >= k->min && !(open && d == k->min) &&
              (!has_max || d <= k->max);
         if (has_max)
-            snprintf(expected, sizeof expected, "a number %s %g and <= %g", open ? ">" : ">=",
-                     k->min, k->max);
-        else
-            snprintf(expected, sizeof expected, "a number %s %g", open ? ">" : ">=", k->min);
+            snprintf(expected, sizeof expected, "a number %s %g and <= %g",
+                     open ? ">" : ">=", k->min, k->max);
+        else snprintf(expected, sizeof expected, "a number %s %g", open ? ">" : ">=", k->min);
         break;
     case CONF_ENUM: {
         ok = choice_ok(k->choices, v);
@@ -430,8 +432,8 @@ int conf_check_value(const conf_key *k, const char *v, const char *source)
         break;
     }
     if (ok) return KILN_OK;
-    return kiln_set_error(KILN_ECONF, "%s: expected %s, got '%.200s'%s%s%s", k->name, expected,
-                          v, source ? " (" : "", source ? source : "", source ? ")" : "");
+    return kiln_set_error(KILN_ECONF, "%s: expected %s, got '%.200s'%s%s%s", k->name, expected, v,
+                          source ? " (" : "", source ? source : "", source ? ")" : "");
 }
 
 const char *conf_display_value(const conf_key *k, const char *value)
@@ -445,11 +447,14 @@ const char *conf_display_value(const conf_key *k, const char *value)
 
 static _Atomic bool g_quiet;
 
-void conf_set_quiet(bool quiet) { atomic_store(&g_quiet, quiet); }
+void conf_set_quiet(bool quiet)
+{
+    atomic_store(&g_quiet, quiet);
+}
 
-#define CONF_WARN(...)                                                  \
-    do {                                                                \
-        if (!atomic_load(&g_quiet)) LOG(LOG_WARN, "conf", __VA_ARGS__); \
+#define CONF_WARN(...)                                                                             \
+    do {                                                                                           \
+        if (!atomic_load(&g_quiet)) LOG(LOG_WARN, "conf", __VA_ARGS__);                            \
     } while (0)
 
 int conf_defaults_path(char *buf, size_t size)
@@ -525,8 +530,7 @@ static int apply_layer(kiln_conf *out, const kiln_conf *layer)
             if (near)
                 CONF_WARN("unknown key %s (%s); did you mean %s? It is ignored", e->key, e->src,
                           near);
-            else
-                CONF_WARN("%s (%s) has no kiln equivalent; it is ignored", e->key, e->src);
+            else CONF_WARN("%s (%s) has no kiln equivalent; it is ignored", e->key, e->src);
             continue;
         }
         const conf_entry *own = find(layer, k->name);
@@ -544,10 +548,8 @@ static int apply_layer(kiln_conf *out, const kiln_conf *layer)
         if (has_prefix(e->key, "spark.")) continue;
         if (has_prefix(e->key, "kiln.") && !conf_key_find(e->key)) {
             const char *near = conf_nearest_key(e->key, false);
-            if (near)
-                CONF_WARN("unknown key %s (%s); did you mean %s?", e->key, e->src, near);
-            else
-                CONF_WARN("unknown key %s (%s)", e->key, e->src);
+            if (near) CONF_WARN("unknown key %s (%s); did you mean %s?", e->key, e->src, near);
+            else CONF_WARN("unknown key %s (%s)", e->key, e->src);
         }
         rc = conf_set_from(out, e->key, e->val, e->src);
     }

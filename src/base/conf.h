@@ -101,7 +101,7 @@ enum {
  * numeric types a value below min is refused, and one above max when
  * max > min (otherwise there is no upper limit but the parser's). */
 typedef struct conf_key {
-    const char *name;    /* "kiln.executor.memory" */
+    const char *name; /* "kiln.executor.memory" */
     conf_type type;
     const char *dflt;    /* the default as text, or NULL when it is computed or unset */
     const char *doc;     /* one line: what it does (and the default when dflt is NULL) */

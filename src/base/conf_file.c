@@ -25,32 +25,23 @@ static bool is_space(char c)
 static int split_line(char *line, char **key, char **value)
 {
     char *p = line;
-    while (is_space(*p))
-        p++;
-    if (*p == '\0' || *p == '#')
-        return 0;
+    while (is_space(*p)) p++;
+    if (*p == '\0' || *p == '#') return 0;
     char *end = p + strlen(p);
-    while (end > p && is_space(end[-1]))
-        *--end = '\0';
+    while (end > p && is_space(end[-1])) *--end = '\0';
 
     char *k = p;
-    while (*p != '\0' && *p != '=' && !is_space(*p))
-        p++;
-    if (p == k)
-        return -1; /* "=value": no key */
+    while (*p != '\0' && *p != '=' && !is_space(*p)) p++;
+    if (p == k) return -1; /* "=value": no key */
     bool has_eq = *p == '=';
-    if (*p != '\0')
-        *p++ = '\0';
-    while (is_space(*p))
-        p++;
+    if (*p != '\0') *p++ = '\0';
+    while (is_space(*p)) p++;
     if (!has_eq && *p == '=') { /* "key = value" */
         has_eq = true;
         p++;
-        while (is_space(*p))
-            p++;
+        while (is_space(*p)) p++;
     }
-    if (*p == '\0' && !has_eq)
-        return -1; /* a bare key: almost certainly a mistake */
+    if (*p == '\0' && !has_eq) return -1; /* a bare key: almost certainly a mistake */
     *key = k;
     *value = p;
     return 1;
@@ -83,12 +74,13 @@ int conf_parse_file_lines(const char *path,
         lineno++;
         int kind = split_line(line, &k, &v);
         if (kind < 0) {
-            rc = kiln_set_error(KILN_ECONF, "%s:%d: malformed line '%.60s' (expected 'key value' "
-                                "or 'key=value')", path, lineno, line);
+            rc = kiln_set_error(KILN_ECONF,
+                                "%s:%d: malformed line '%.60s' (expected 'key value' "
+                                "or 'key=value')",
+                                path, lineno, line);
             break;
         }
-        if (kind > 0 && (rc = fn(arg, k, v, lineno)) != 0)
-            break;
+        if (kind > 0 && (rc = fn(arg, k, v, lineno)) != 0) break;
     }
     if (rc == KILN_OK && ferror(f))
         rc = kiln_set_error(KILN_EIO, "conf: error reading %s after line %d: %s", path, lineno,
@@ -111,8 +103,7 @@ static int without_line(void *arg, const char *k, const char *v, int line)
 }
 
 /* conf_parse_file_lines for a callback that needs no line numbers. */
-int conf_parse_file(const char *path, int (*fn)(void *arg, const char *k, const char *v),
-                    void *arg)
+int conf_parse_file(const char *path, int (*fn)(void *arg, const char *k, const char *v), void *arg)
 {
     pair_fn p = {fn, arg};
     return conf_parse_file_lines(path, without_line, &p);
@@ -123,38 +114,51 @@ int conf_parse_file(const char *path, int (*fn)(void *arg, const char *k, const 
  * Returns KILN_OK, KILN_EINVAL (message quotes s) or KILN_ERANGE. */
 int parse_size(const char *s, int64_t *out)
 {
-    if (s == NULL)
-        return kiln_set_error(KILN_EINVAL, "size: missing value");
+    if (s == NULL) return kiln_set_error(KILN_EINVAL, "size: missing value");
     const char *p = s;
     uint64_t x = 0;
-    if (!isdigit((unsigned char)*p))
-        goto bad;
+    if (!isdigit((unsigned char)*p)) goto bad;
     for (; isdigit((unsigned char)*p); p++) {
-        if (x > (UINT64_MAX - 9) / 10)
-            goto range;
+        if (x > (UINT64_MAX - 9) / 10) goto range;
         x = x * 10 + (uint64_t)(*p - '0');
     }
     int shift = 0;
     switch (tolower((unsigned char)*p)) {
-    case '\0': break;
-    case 'b': shift = 0; p++; break;
-    case 'k': shift = 10; p++; break;
-    case 'm': shift = 20; p++; break;
-    case 'g': shift = 30; p++; break;
-    case 't': shift = 40; p++; break;
-    default: goto bad;
-    }
-    if (shift > 0 && tolower((unsigned char)*p) == 'b')
+    case '\0':
+        break;
+    case 'b':
+        shift = 0;
         p++;
-    if (*p != '\0')
+        break;
+    case 'k':
+        shift = 10;
+        p++;
+        break;
+    case 'm':
+        shift = 20;
+        p++;
+        break;
+    case 'g':
+        shift = 30;
+        p++;
+        break;
+    case 't':
+        shift = 40;
+        p++;
+        break;
+    default:
         goto bad;
-    if (x > ((uint64_t)INT64_MAX >> shift))
-        goto range;
+    }
+    if (shift > 0 && tolower((unsigned char)*p) == 'b') p++;
+    if (*p != '\0') goto bad;
+    if (x > ((uint64_t)INT64_MAX >> shift)) goto range;
     *out = (int64_t)(x << shift);
     return KILN_OK;
 bad:
-    return kiln_set_error(KILN_EINVAL, "invalid size '%.60s' (expected a number of bytes with an "
-                          "optional unit, e.g. 100, 1024k, 512m, 4g)", s);
+    return kiln_set_error(KILN_EINVAL,
+                          "invalid size '%.60s' (expected a number of bytes with an "
+                          "optional unit, e.g. 100, 1024k, 512m, 4g)",
+                          s);
 range:
     return kiln_set_error(KILN_ERANGE, "size '%.60s' is too large", s);
 }
@@ -163,18 +167,15 @@ range:
  * it. Returns KILN_OK, KILN_EINVAL (message quotes s) or KILN_ERANGE. */
 int parse_int64(const char *s, int64_t *out)
 {
-    if (s == NULL)
-        return kiln_set_error(KILN_EINVAL, "integer: missing value");
+    if (s == NULL) return kiln_set_error(KILN_EINVAL, "integer: missing value");
     const char *digits = s + (*s == '-' || *s == '+');
     if (!isdigit((unsigned char)*digits))
         return kiln_set_error(KILN_EINVAL, "invalid integer '%.60s'", s);
     char *end;
     errno = 0;
     long long v = strtoll(s, &end, 10);
-    if (*end != '\0')
-        return kiln_set_error(KILN_EINVAL, "invalid integer '%.60s'", s);
-    if (errno == ERANGE)
-        return kiln_set_error(KILN_ERANGE, "integer '%.60s' is out of range", s);
+    if (*end != '\0') return kiln_set_error(KILN_EINVAL, "invalid integer '%.60s'", s);
+    if (errno == ERANGE) return kiln_set_error(KILN_ERANGE, "integer '%.60s' is out of range", s);
     *out = (int64_t)v;
     return KILN_OK;
 }
@@ -185,8 +186,7 @@ int parse_bool(const char *s, bool *out)
 {
     static const char *const yes[] = {"true", "yes", "on", "1"};
     static const char *const no[] = {"false", "no", "off", "0"};
-    if (s == NULL)
-        return kiln_set_error(KILN_EINVAL, "boolean: missing value");
+    if (s == NULL) return kiln_set_error(KILN_EINVAL, "boolean: missing value");
     for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
         if (strcasecmp(s, yes[i]) == 0) {
             *out = true;
@@ -209,7 +209,7 @@ int parse_duration(const char *s, double bare_seconds, double *seconds)
     static const struct {
         const char *unit;
         double seconds;
-    } units[] = {{"us", 1e-6}, {"ms", 1e-3}, {"s", 1},     {"m", 60},
+    } units[] = {{"us", 1e-6}, {"ms", 1e-3}, {"s", 1},    {"m", 60},
                  {"min", 60},  {"h", 3600},  {"d", 86400}};
     char *end;
     errno = 0;

@@ -39,15 +39,13 @@ static inline int64_t unzigzag(uint64_t u)
 
 static inline void put_le64(uint8_t *p, uint64_t x)
 {
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(x >> (8 * i));
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(x >> (8 * i));
 }
 
 static inline uint64_t get_le64(const uint8_t *p)
 {
     uint64_t x = 0;
-    for (int i = 0; i < 8; i++)
-        x |= (uint64_t)p[i] << (8 * i);
+    for (int i = 0; i < 8; i++) x |= (uint64_t)p[i] << (8 * i);
     return x;
 }
 
@@ -61,8 +59,7 @@ static inline uint64_t double_bits(double d)
 static int encode_rec(kiln_buf *b, const kiln_value *v, int depth)
 {
     /* Room for a tag, a varint and an 8-byte double; parts reserve their own. */
-    if (kiln_buf_reserve(b, 1 + VARINT_MAX + 8) != KILN_OK)
-        return KILN_ENOMEM;
+    if (kiln_buf_reserve(b, 1 + VARINT_MAX + 8) != KILN_OK) return KILN_ENOMEM;
     uint8_t *p = b->data + b->len;
     switch (v->type) {
     case KILN_NULL:
@@ -90,11 +87,9 @@ static int encode_rec(kiln_buf *b, const kiln_value *v, int depth)
     case KILN_VEC: {
         p[0] = KILN_VEC;
         b->len += 1 + put_varint(p + 1, v->len);
-        if (kiln_buf_reserve(b, (size_t)v->len * 8) != KILN_OK)
-            return KILN_ENOMEM;
+        if (kiln_buf_reserve(b, (size_t)v->len * 8) != KILN_OK) return KILN_ENOMEM;
         p = b->data + b->len;
-        for (uint32_t i = 0; i < v->len; i++)
-            put_le64(p + 8 * (size_t)i, double_bits(v->u.vec[i]));
+        for (uint32_t i = 0; i < v->len; i++) put_le64(p + 8 * (size_t)i, double_bits(v->u.vec[i]));
         b->len += (size_t)v->len * 8;
         return KILN_OK;
     }
@@ -107,8 +102,7 @@ static int encode_rec(kiln_buf *b, const kiln_value *v, int depth)
         b->len += 1 + put_varint(p + 1, v->len);
         for (uint32_t i = 0; i < v->len; i++) {
             int rc = encode_rec(b, &v->u.items[i], depth + 1);
-            if (rc != KILN_OK)
-                return rc;
+            if (rc != KILN_OK) return rc;
         }
         return KILN_OK;
     }
@@ -122,10 +116,8 @@ int kiln_value_encode(kiln_buf *b, const kiln_value *v)
 {
     size_t len0 = b->len;
     int rc = encode_rec(b, v, 0);
-    if (rc != KILN_OK)
-        b->len = len0;
-    if (rc == KILN_ENOMEM)
-        return kiln_set_error(rc, "value encode: out of memory");
+    if (rc != KILN_OK) b->len = len0;
+    if (rc == KILN_ENOMEM) return kiln_set_error(rc, "value encode: out of memory");
     return rc;
 }
 
@@ -140,8 +132,7 @@ typedef struct decoder {
 
 static int corrupt(const decoder *d, size_t off, const char *what)
 {
-    return kiln_set_error(KILN_ECORRUPT, "value decode: %s at offset %zu of %zu", what, off,
-                          d->n);
+    return kiln_set_error(KILN_ECORRUPT, "value decode: %s at offset %zu of %zu", what, off, d->n);
 }
 
 /* Reads a minimal LEB128 varint of at most 10 bytes. */
@@ -150,15 +141,12 @@ static int get_varint(decoder *d, uint64_t *out)
     size_t start = d->off;
     uint64_t x = 0;
     for (int i = 0; i < VARINT_MAX; i++) {
-        if (d->off >= d->n)
-            return corrupt(d, start, "truncated varint");
+        if (d->off >= d->n) return corrupt(d, start, "truncated varint");
         uint8_t c = d->p[d->off++];
-        if (i == VARINT_MAX - 1 && c > 1)
-            return corrupt(d, start, "varint overflows 64 bits");
+        if (i == VARINT_MAX - 1 && c > 1) return corrupt(d, start, "varint overflows 64 bits");
         x |= (uint64_t)(c & 0x7f) << (7 * i);
         if (c < 0x80) {
-            if (c == 0 && i > 0)
-                return corrupt(d, start, "overlong varint");
+            if (c == 0 && i > 0) return corrupt(d, start, "overlong varint");
             *out = x;
             return KILN_OK;
         }
@@ -173,13 +161,13 @@ static int get_count(decoder *d, size_t unit, uint32_t *out)
     size_t start = d->off;
     uint64_t x;
     int rc = get_varint(d, &x);
-    if (rc != KILN_OK)
-        return rc;
+    if (rc != KILN_OK) return rc;
     size_t left = d->n - d->off;
     if (x > UINT32_MAX || x > left / unit)
         return kiln_set_error(KILN_ECORRUPT,
                               "value decode: length %llu at offset %zu exceeds the %zu bytes "
-                              "left", (unsigned long long)x, start, left);
+                              "left",
+                              (unsigned long long)x, start, left);
     *out = (uint32_t)x;
     return KILN_OK;
 }
@@ -192,8 +180,7 @@ static int oom(void)
 static int decode_rec(decoder *d, kiln_value *out, int depth)
 {
     size_t at = d->off;
-    if (at >= d->n)
-        return corrupt(d, at, "truncated value");
+    if (at >= d->n) return corrupt(d, at, "truncated value");
     uint8_t tag = d->p[d->off++];
     uint32_t len;
     int rc;
@@ -209,15 +196,13 @@ static int decode_rec(decoder *d, kiln_value *out, int depth)
         return KILN_OK;
     case KILN_INT: {
         uint64_t u;
-        if ((rc = get_varint(d, &u)) != KILN_OK)
-            return rc;
+        if ((rc = get_varint(d, &u)) != KILN_OK) return rc;
         out->type = KILN_INT;
         out->u.i = unzigzag(u);
         return KILN_OK;
     }
     case KILN_DOUBLE: {
-        if (d->n - d->off < 8)
-            return corrupt(d, at, "truncated double");
+        if (d->n - d->off < 8) return corrupt(d, at, "truncated double");
         uint64_t bits = get_le64(d->p + d->off);
         d->off += 8;
         out->type = KILN_DOUBLE;
@@ -226,13 +211,10 @@ static int decode_rec(decoder *d, kiln_value *out, int depth)
     }
     case KILN_STR:
     case KILN_BYTES: {
-        if ((rc = get_count(d, 1, &len)) != KILN_OK)
-            return rc;
+        if ((rc = get_count(d, 1, &len)) != KILN_OK) return rc;
         uint8_t *s = kiln_arena_alloc(d->a, len);
-        if (s == NULL)
-            return oom();
-        if (len > 0)
-            memcpy(s, d->p + d->off, len);
+        if (s == NULL) return oom();
+        if (len > 0) memcpy(s, d->p + d->off, len);
         d->off += len;
         out->type = tag;
         out->len = len;
@@ -240,11 +222,9 @@ static int decode_rec(decoder *d, kiln_value *out, int depth)
         return KILN_OK;
     }
     case KILN_VEC: {
-        if ((rc = get_count(d, 8, &len)) != KILN_OK)
-            return rc;
+        if ((rc = get_count(d, 8, &len)) != KILN_OK) return rc;
         double *x = kiln_arena_alloc(d->a, (size_t)len * sizeof *x);
-        if (x == NULL)
-            return oom();
+        if (x == NULL) return oom();
         for (uint32_t i = 0; i < len; i++) {
             uint64_t bits = get_le64(d->p + d->off + 8 * (size_t)i);
             memcpy(&x[i], &bits, sizeof bits);
@@ -258,16 +238,15 @@ static int decode_rec(decoder *d, kiln_value *out, int depth)
     case KILN_TUPLE:
     case KILN_LIST: {
         if (depth >= KILN_VALUE_MAX_DEPTH)
-            return kiln_set_error(KILN_ECORRUPT, "value decode: nesting deeper than %d at "
-                                  "offset %zu", KILN_VALUE_MAX_DEPTH, at);
-        if ((rc = get_count(d, 1, &len)) != KILN_OK)
-            return rc;
+            return kiln_set_error(KILN_ECORRUPT,
+                                  "value decode: nesting deeper than %d at "
+                                  "offset %zu",
+                                  KILN_VALUE_MAX_DEPTH, at);
+        if ((rc = get_count(d, 1, &len)) != KILN_OK) return rc;
         kiln_value *items = kiln_arena_alloc(d->a, (size_t)len * sizeof *items);
-        if (items == NULL)
-            return oom();
+        if (items == NULL) return oom();
         for (uint32_t i = 0; i < len; i++) {
-            if ((rc = decode_rec(d, &items[i], depth + 1)) != KILN_OK)
-                return rc;
+            if ((rc = decode_rec(d, &items[i], depth + 1)) != KILN_OK) return rc;
         }
         out->type = tag;
         out->len = len;
@@ -275,8 +254,8 @@ static int decode_rec(decoder *d, kiln_value *out, int depth)
         return KILN_OK;
     }
     }
-    return kiln_set_error(KILN_ECORRUPT, "value decode: bad tag 0x%02x at offset %zu of %zu",
-                          tag, at, d->n);
+    return kiln_set_error(KILN_ECORRUPT, "value decode: bad tag 0x%02x at offset %zu of %zu", tag,
+                          at, d->n);
 }
 
 /* Decodes one value from p[0..n) (borrowed) into *out, copying every part
@@ -288,7 +267,6 @@ int kiln_value_decode(kiln_arena *a, const uint8_t *p, size_t n, kiln_value *out
 {
     decoder d = {a, p, n, 0};
     int rc = decode_rec(&d, out, 0);
-    if (rc == KILN_OK && used != NULL)
-        *used = d.off;
+    if (rc == KILN_OK && used != NULL) *used = d.off;
     return rc;
 }

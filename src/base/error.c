@@ -19,8 +19,8 @@ static _Thread_local char last_error[LAST_ERROR_SIZE];
 const char *kiln_strerror(int code)
 {
     switch (code) {
-#define ERR_DESC(name, val, desc) \
-    case (val):                    \
+#define ERR_DESC(name, val, desc)                                                                  \
+    case (val):                                                                                    \
         return (desc);
         KILN_ERRNO_MAP(ERR_DESC)
 #undef ERR_DESC
@@ -32,8 +32,8 @@ const char *kiln_strerror(int code)
 const char *kiln_err_name(int code)
 {
     switch (code) {
-#define ERR_NAME(name, val, desc) \
-    case (val):                    \
+#define ERR_NAME(name, val, desc)                                                                  \
+    case (val):                                                                                    \
         return "KILN_" #name;
         KILN_ERRNO_MAP(ERR_NAME)
 #undef ERR_NAME
@@ -64,8 +64,7 @@ int kiln_set_error(int code, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        tmp[0] = '\0';
+    if (n < 0) tmp[0] = '\0';
     memcpy(last_error, tmp, sizeof tmp);
     return code;
 }

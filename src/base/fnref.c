@@ -138,8 +138,10 @@ int fnref_from_pointer(const void *fn, fnref *out)
     walk w = {.mode = WALK_ADDRESS, .addr = (uintptr_t)fn};
     dl_iterate_phdr(visit, &w);
     if (!w.found)
-        return kiln_set_error(KILN_ENOTFOUND, "function %p lies in no loaded module with a "
-                                             "build id", fn);
+        return kiln_set_error(KILN_ENOTFOUND,
+                              "function %p lies in no loaded module with a "
+                              "build id",
+                              fn);
     set_id(out, &w);
     out->offset = (uint64_t)((uintptr_t)fn - w.bias);
     return KILN_OK;
@@ -177,8 +179,9 @@ int fnref_decode(const uint8_t *p, size_t n, fnref *out, size_t *used)
 {
     memset(out, 0, sizeof *out);
     if (n < 1 || p[0] > FNREF_ID_MAX || n < 1 + (size_t)p[0] + 8)
-        return kiln_set_error(KILN_ECORRUPT, "function reference: %zu bytes are too few or its "
-                                             "build id is longer than %d bytes",
+        return kiln_set_error(KILN_ECORRUPT,
+                              "function reference: %zu bytes are too few or its "
+                              "build id is longer than %d bytes",
                               n, FNREF_ID_MAX);
     out->id_len = p[0];
     memcpy(out->id, p + 1, out->id_len);
@@ -190,6 +193,7 @@ int fnref_decode(const uint8_t *p, size_t n, fnref *out, size_t *used)
 void fnref_id_hex(const fnref *r, char *buf, size_t size)
 {
     size_t k = 0;
-    for (size_t i = 0; i < r->id_len && k + 3 <= size; i++) k += (size_t)snprintf(buf + k, 3, "%02x", r->id[i]);
+    for (size_t i = 0; i < r->id_len && k + 3 <= size; i++)
+        k += (size_t)snprintf(buf + k, 3, "%02x", r->id[i]);
     if (size) buf[k < size ? k : size - 1] = '\0';
 }

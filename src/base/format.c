@@ -18,10 +18,8 @@
  * ".0" added to integral values as Java prints them. Returns the length. */
 static size_t format_double(char *out, size_t cap, double d)
 {
-    if (isnan(d))
-        return (size_t)snprintf(out, cap, "NaN");
-    if (isinf(d))
-        return (size_t)snprintf(out, cap, d > 0 ? "Infinity" : "-Infinity");
+    if (isnan(d)) return (size_t)snprintf(out, cap, "NaN");
+    if (isinf(d)) return (size_t)snprintf(out, cap, d > 0 ? "Infinity" : "-Infinity");
 
     /* 15 digits always survive a trip through a normal double, so %.15g is
      * the shortest form whenever it round-trips; subnormals carry fewer
@@ -29,8 +27,7 @@ static size_t format_double(char *out, size_t cap, double d)
     int n = 0;
     for (int prec = fabs(d) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
         n = snprintf(out, cap, "%.*g", prec, d);
-        if (prec == 17 || strtod(out, NULL) == d)
-            break;
+        if (prec == 17 || strtod(out, NULL) == d) break;
     }
     bool has_point = false;
     for (int i = 0; i < n; i++) {
@@ -73,8 +70,7 @@ static int format_rec(kiln_buf *b, const kiln_value *v)
         return put(b, v->u.s, v->len);
     case KILN_BYTES: {
         static const char hex[] = "0123456789abcdef";
-        if ((rc = kiln_buf_reserve(b, (size_t)v->len * 2)) != KILN_OK)
-            return rc;
+        if ((rc = kiln_buf_reserve(b, (size_t)v->len * 2)) != KILN_OK) return rc;
         for (uint32_t i = 0; i < v->len; i++) {
             b->data[b->len++] = (uint8_t)hex[v->u.bytes[i] >> 4];
             b->data[b->len++] = (uint8_t)hex[v->u.bytes[i] & 15];
@@ -84,22 +80,17 @@ static int format_rec(kiln_buf *b, const kiln_value *v)
     case KILN_TUPLE:
     case KILN_LIST: {
         bool tuple = v->type == KILN_TUPLE;
-        if ((rc = put(b, tuple ? "(" : "[", 1)) != KILN_OK)
-            return rc;
+        if ((rc = put(b, tuple ? "(" : "[", 1)) != KILN_OK) return rc;
         for (uint32_t i = 0; i < v->len; i++) {
-            if (i > 0 && (rc = put(b, tuple ? "," : ", ", tuple ? 1 : 2)) != KILN_OK)
-                return rc;
-            if ((rc = format_rec(b, &v->u.items[i])) != KILN_OK)
-                return rc;
+            if (i > 0 && (rc = put(b, tuple ? "," : ", ", tuple ? 1 : 2)) != KILN_OK) return rc;
+            if ((rc = format_rec(b, &v->u.items[i])) != KILN_OK) return rc;
         }
         return put(b, tuple ? ")" : "]", 1);
     }
     case KILN_VEC:
-        if ((rc = put(b, "[", 1)) != KILN_OK)
-            return rc;
+        if ((rc = put(b, "[", 1)) != KILN_OK) return rc;
         for (uint32_t i = 0; i < v->len; i++) {
-            if (i > 0 && (rc = put(b, ",", 1)) != KILN_OK)
-                return rc;
+            if (i > 0 && (rc = put(b, ",", 1)) != KILN_OK) return rc;
             if ((rc = put(b, tmp, format_double(tmp, sizeof tmp, v->u.vec[i]))) != KILN_OK)
                 return rc;
         }
@@ -115,7 +106,6 @@ int kiln_value_format(kiln_buf *b, const kiln_value *v)
 {
     size_t len0 = b->len;
     int rc = format_rec(b, v);
-    if (rc != KILN_OK)
-        b->len = len0;
+    if (rc != KILN_OK) b->len = len0;
     return rc;
 }

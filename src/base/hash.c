@@ -24,24 +24,21 @@
  * golden ratio, so that e.g. the string "a" and the bytes "a" differ. */
 #define HASH_BASE 0x6b696c6e68617368ULL
 #define HASH_STEP 0x9e3779b97f4a7c15ULL
-#define SEED(t) (HASH_BASE + (uint64_t)(t) * HASH_STEP)
+#define SEED(t) (HASH_BASE + (uint64_t)(t)*HASH_STEP)
 
 #define CHUNK_WORDS 32
 
 static inline void store_le64(uint8_t *p, uint64_t x)
 {
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(x >> (8 * i));
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(x >> (8 * i));
 }
 
 /* The bits of d with every NaN made one quiet NaN and -0.0 made 0.0. */
 static inline uint64_t canonical_double(double d)
 {
     uint64_t bits;
-    if (d != d)
-        return 0x7ff8000000000000ULL;
-    if (d == 0)
-        return 0;
+    if (d != d) return 0x7ff8000000000000ULL;
+    if (d == 0) return 0;
     memcpy(&bits, &d, sizeof bits);
     return bits;
 }
@@ -55,16 +52,15 @@ static inline uint64_t hash_word(uint64_t x, uint64_t seed)
 
 /* Hashes n 64-bit words produced by word(v, i): 32 words at a time, each
  * chunk seeded with the previous chunk's hash; the count is in the seed. */
-static uint64_t hash_words(const kiln_value *v, uint32_t n, uint64_t (*word)(const kiln_value *,
-                                                                             uint32_t))
+static uint64_t hash_words(const kiln_value *v, uint32_t n,
+                           uint64_t (*word)(const kiln_value *, uint32_t))
 {
     uint8_t chunk[CHUNK_WORDS * 8];
     uint64_t h = SEED(v->type) ^ n;
     uint32_t i = 0;
     do {
         uint32_t k = 0;
-        for (; k < CHUNK_WORDS && i < n; k++, i++)
-            store_le64(chunk + 8 * k, word(v, i));
+        for (; k < CHUNK_WORDS && i < n; k++, i++) store_le64(chunk + 8 * k, word(v, i));
         h = XXH3_64bits_withSeed(chunk, (size_t)k * 8, h);
     } while (i < n);
     return h;

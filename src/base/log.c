@@ -43,8 +43,10 @@ static void threshold_init(void)
     }
     atomic_store(&threshold, level);
     if (bad)
-        log_write(LOG_WARN, "log", "unknown KILN_LOG_LEVEL '%.40s' (want TRACE, DEBUG, "
-                  "INFO, WARN, ERROR or OFF); using WARN", env);
+        log_write(LOG_WARN, "log",
+                  "unknown KILN_LOG_LEVEL '%.40s' (want TRACE, DEBUG, "
+                  "INFO, WARN, ERROR or OFF); using WARN",
+                  env);
 }
 
 /* Returns the current threshold; the first call reads KILN_LOG_LEVEL. */
@@ -61,8 +63,7 @@ log_level log_threshold(void)
 /* Overrides the threshold for the whole process (and KILN_LOG_LEVEL). */
 void log_set_threshold(log_level l)
 {
-    if ((int)l < LOG_TRACE || l > LOG_OFF)
-        return;
+    if ((int)l < LOG_TRACE || l > LOG_OFF) return;
     pthread_once(&threshold_once, threshold_init);
     atomic_store(&threshold, (int)l);
 }
@@ -72,8 +73,7 @@ static void write_all(const char *p, size_t n)
     while (n > 0) {
         ssize_t w = write(STDERR_FILENO, p, n);
         if (w < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             return;
         }
         p += w;
@@ -92,24 +92,21 @@ void log_write(log_level l, const char *component, const char *fmt, ...)
     int saved_errno = errno;
     va_list ap;
 
-    if ((int)l < LOG_TRACE || l >= LOG_OFF)
-        return;
+    if ((int)l < LOG_TRACE || l >= LOG_OFF) return;
 
     time_t t = time(NULL);
     struct tm tm;
     localtime_r(&t, &tm);
     /* The component is clipped so the head always fits in the stack buffer. */
-    int head = snprintf(stack, cap, "%02d/%02d/%02d %02d:%02d:%02d %s %.64s: ",
-                        tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                        tm.tm_sec, level_names[l], component ? component : "kiln");
-    if (head < 0)
-        head = 0;
+    int head = snprintf(stack, cap, "%02d/%02d/%02d %02d:%02d:%02d %s %.64s: ", tm.tm_year % 100,
+                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, level_names[l],
+                        component ? component : "kiln");
+    if (head < 0) head = 0;
 
     va_start(ap, fmt);
     int body = vsnprintf(line + head, cap - (size_t)head, fmt, ap);
     va_end(ap);
-    if (body < 0)
-        body = 0;
+    if (body < 0) body = 0;
     size_t need = (size_t)head + (size_t)body + 2;
     if (need > cap) {
         char *big = malloc(need);
@@ -125,12 +122,9 @@ void log_write(log_level l, const char *component, const char *fmt, ...)
         }
     }
     size_t len = (size_t)head + (size_t)body;
-    if (len > cap - 2)
-        len = cap - 2;
-    if (len == 0 || line[len - 1] != '\n')
-        line[len++] = '\n';
+    if (len > cap - 2) len = cap - 2;
+    if (len == 0 || line[len - 1] != '\n') line[len++] = '\n';
     write_all(line, len);
-    if (line != stack)
-        free(line);
+    if (line != stack) free(line);
     errno = saved_errno;
 }

@@ -29,8 +29,7 @@ static uint64_t splitmix64(uint64_t *x)
 /* Seeds r from any 64-bit seed (0 included). */
 void rng_seed(rng *r, uint64_t seed)
 {
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&seed);
+    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&seed);
 }
 
 /* Returns the next 64 random bits. */
@@ -60,12 +59,18 @@ double rng_double(rng *r)
 static double log_factorial(double k)
 {
     static const double small[10] = {
-        0.0, 0.0, 0.69314718055994531, 1.79175946922805500, 3.17805383034794562,
-        4.78749174278204599, 6.57925121201010100, 8.52516136106541430, 10.60460290274525023,
+        0.0,
+        0.0,
+        0.69314718055994531,
+        1.79175946922805500,
+        3.17805383034794562,
+        4.78749174278204599,
+        6.57925121201010100,
+        8.52516136106541430,
+        10.60460290274525023,
         12.80182748008146961,
     };
-    if (k < 10)
-        return small[(int)k];
+    if (k < 10) return small[(int)k];
     double x = k + 1, x2 = x * x;
     return (x - 0.5) * log(x) - x + 0.91893853320467274 +
            (1.0 / 12 - (1.0 / 360 - 1.0 / (1260 * x2)) / x2) / x;
@@ -86,10 +91,8 @@ static int64_t poisson_ptrs(rng *r, double lambda)
         double v = rng_double(r);
         double us = 0.5 - fabs(u);
         double k = floor((2 * a / us + b) * u + lambda + 0.43);
-        if (us >= 0.07 && v <= vr)
-            return (int64_t)k;
-        if (k < 0 || (us < 0.013 && v > us))
-            continue;
+        if (us >= 0.07 && v <= vr) return (int64_t)k;
+        if (k < 0 || (us < 0.013 && v > us)) continue;
         if (log(v) + log(inv_alpha) - log(a / (us * us) + b) <=
             -lambda + k * loglam - log_factorial(k))
             return (int64_t)k;
@@ -102,8 +105,7 @@ static int64_t poisson_ptrs(rng *r, double lambda)
  * result fits an int64. */
 int64_t rng_poisson(rng *r, double lambda)
 {
-    if (!(lambda > 0))
-        return 0;
+    if (!(lambda > 0)) return 0;
     if (lambda < 30) {
         double limit = exp(-lambda), p = 1;
         int64_t k = -1;
@@ -113,14 +115,12 @@ int64_t rng_poisson(rng *r, double lambda)
         } while (p > limit);
         return k;
     }
-    if (lambda < 1e15)
-        return poisson_ptrs(r, lambda);
+    if (lambda < 1e15) return poisson_ptrs(r, lambda);
     /* Box-Muller with 1 - u so the log never sees 0. */
     double u1 = 1 - rng_double(r), u2 = rng_double(r);
     double z = sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2);
     double k = floor(lambda + sqrt(lambda) * z + 0.5);
-    if (!(k < 9.2e18))
-        return (int64_t)9.2e18;
+    if (!(k < 9.2e18)) return (int64_t)9.2e18;
     return k < 0 ? 0 : (int64_t)k;
 }
 

@@ -6,9 +6,9 @@
  * long as the arena. kiln_buf is the malloc-backed byte buffer that the
  * encoder and formatter append to.
  */
-#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/base.h"
@@ -17,8 +17,7 @@
 static void *arena_dup(kiln_arena *a, const void *p, size_t n)
 {
     void *q = kiln_arena_alloc(a, n);
-    if (q != NULL && n > 0)
-        memcpy(q, p, n);
+    if (q != NULL && n > 0) memcpy(q, p, n);
     return q;
 }
 
@@ -27,11 +26,9 @@ static void *arena_dup(kiln_arena *a, const void *p, size_t n)
 static kiln_value make(kiln_arena *a, uint8_t t, const void *p, size_t len, size_t size)
 {
     kiln_value v = {0};
-    if (len > UINT32_MAX)
-        return v;
+    if (len > UINT32_MAX) return v;
     const void *q = arena_dup(a, p, len * size);
-    if (q == NULL)
-        return v;
+    if (q == NULL) return v;
     v.type = t;
     v.len = (uint32_t)len;
     v.u.bytes = q;
@@ -63,8 +60,7 @@ kiln_value kiln_pair(kiln_arena *a, kiln_value k, kiln_value v)
 {
     kiln_value out = {0};
     kiln_value *items = kiln_arena_alloc(a, 2 * sizeof *items);
-    if (items == NULL)
-        return out;
+    if (items == NULL) return out;
     items[0] = k;
     items[1] = v;
     out.type = KILN_TUPLE;
@@ -110,12 +106,10 @@ static int copy_into(kiln_arena *a, const kiln_value *v, kiln_value *out)
     case KILN_TUPLE:
     case KILN_LIST: {
         kiln_value *items = kiln_arena_alloc(a, (size_t)v->len * sizeof *items);
-        if (items == NULL)
-            return KILN_ENOMEM;
+        if (items == NULL) return KILN_ENOMEM;
         for (uint32_t i = 0; i < v->len; i++) {
             int rc = copy_into(a, &v->u.items[i], &items[i]);
-            if (rc != KILN_OK)
-                return rc;
+            if (rc != KILN_OK) return rc;
         }
         out->u.items = items;
         return KILN_OK;
@@ -130,10 +124,8 @@ static int copy_into(kiln_arena *a, const kiln_value *v, kiln_value *out)
 int kiln_value_copy(kiln_arena *a, const kiln_value *v, kiln_value *out)
 {
     int rc = copy_into(a, v, out);
-    if (rc == KILN_ENOMEM)
-        return kiln_set_error(rc, "value copy: out of memory");
-    if (rc == KILN_EINVAL)
-        return kiln_set_error(rc, "value copy: bad type tag");
+    if (rc == KILN_ENOMEM) return kiln_set_error(rc, "value copy: out of memory");
+    if (rc == KILN_EINVAL) return kiln_set_error(rc, "value copy: bad type tag");
     return rc;
 }
 
@@ -159,14 +151,11 @@ void kiln_buf_release(kiln_buf *b)
  * Returns KILN_OK or KILN_ENOMEM (the buffer is unchanged). */
 int kiln_buf_reserve(kiln_buf *b, size_t extra)
 {
-    if (extra <= b->cap - b->len)
-        return KILN_OK;
-    if (extra > SIZE_MAX - b->len)
-        return kiln_set_error(KILN_ENOMEM, "buffer: size overflow");
+    if (extra <= b->cap - b->len) return KILN_OK;
+    if (extra > SIZE_MAX - b->len) return kiln_set_error(KILN_ENOMEM, "buffer: size overflow");
     size_t need = b->len + extra;
     size_t cap = b->cap < 64 ? 64 : b->cap;
-    while (cap < need)
-        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     uint8_t *p = realloc(b->data, cap);
     if (p == NULL)
         return kiln_set_error(KILN_ENOMEM, "buffer: out of memory growing to %zu bytes", cap);
@@ -196,10 +185,8 @@ int buf_appendf(kiln_buf *b, const char *fmt, ...)
 int kiln_buf_append(kiln_buf *b, const void *p, size_t n)
 {
     int rc = kiln_buf_reserve(b, n);
-    if (rc != KILN_OK)
-        return rc;
-    if (n > 0)
-        memcpy(b->data + b->len, p, n);
+    if (rc != KILN_OK) return rc;
+    if (n > 0) memcpy(b->data + b->len, p, n);
     b->len += n;
     return KILN_OK;
 }

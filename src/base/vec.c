@@ -45,4 +45,3 @@ int values_decode_all(kiln_arena *a, const uint8_t *p, size_t n, val_vec *vv)
     }
     return KILN_OK;
 }
-

@@ -35,9 +35,18 @@ static void put_le(wire_writer *w, uint64_t x, int bytes)
     wire_put_raw(w, b, (size_t)bytes);
 }
 
-void wire_put_u8(wire_writer *w, uint8_t x) { put_le(w, x, 1); }
-void wire_put_u32(wire_writer *w, uint32_t x) { put_le(w, x, 4); }
-void wire_put_u64(wire_writer *w, uint64_t x) { put_le(w, x, 8); }
+void wire_put_u8(wire_writer *w, uint8_t x)
+{
+    put_le(w, x, 1);
+}
+void wire_put_u32(wire_writer *w, uint32_t x)
+{
+    put_le(w, x, 4);
+}
+void wire_put_u64(wire_writer *w, uint64_t x)
+{
+    put_le(w, x, 8);
+}
 
 void wire_put_bytes(wire_writer *w, const void *p, size_t n)
 {
@@ -110,9 +119,18 @@ static uint64_t get_le(wire_reader *r, int bytes, const char *field)
     return x;
 }
 
-uint8_t wire_get_u8(wire_reader *r, const char *field) { return (uint8_t)get_le(r, 1, field); }
-uint32_t wire_get_u32(wire_reader *r, const char *field) { return (uint32_t)get_le(r, 4, field); }
-uint64_t wire_get_u64(wire_reader *r, const char *field) { return get_le(r, 8, field); }
+uint8_t wire_get_u8(wire_reader *r, const char *field)
+{
+    return (uint8_t)get_le(r, 1, field);
+}
+uint32_t wire_get_u32(wire_reader *r, const char *field)
+{
+    return (uint32_t)get_le(r, 4, field);
+}
+uint64_t wire_get_u64(wire_reader *r, const char *field)
+{
+    return get_le(r, 8, field);
+}
 
 const uint8_t *wire_get_raw(wire_reader *r, size_t n, const char *field)
 {
@@ -157,7 +175,7 @@ size_t wire_get_str(wire_reader *r, char *out, size_t size, const char *field)
 int wire_reader_end(wire_reader *r)
 {
     if (r->err == KILN_OK && r->off != r->len)
-        reader_fail(r, "end", "%zu unexpected bytes after the last field (of %zu)",
-                    r->len - r->off, r->len);
+        reader_fail(r, "end", "%zu unexpected bytes after the last field (of %zu)", r->len - r->off,
+                    r->len);
     return r->err;
 }

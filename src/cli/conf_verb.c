@@ -35,14 +35,22 @@ static int bad_usage(const char *what, const char *arg)
 static const char *type_name(conf_type t)
 {
     switch (t) {
-    case CONF_STRING: return "string";
-    case CONF_BOOL: return "bool";
-    case CONF_INT: return "int";
-    case CONF_SIZE: return "size";
-    case CONF_DURATION: return "duration";
-    case CONF_DOUBLE: return "number";
-    case CONF_ENUM: return "enum";
-    case CONF_MASTER: return "master";
+    case CONF_STRING:
+        return "string";
+    case CONF_BOOL:
+        return "bool";
+    case CONF_INT:
+        return "int";
+    case CONF_SIZE:
+        return "size";
+    case CONF_DURATION:
+        return "duration";
+    case CONF_DOUBLE:
+        return "number";
+    case CONF_ENUM:
+        return "enum";
+    case CONF_MASTER:
+        return "master";
     }
     return "?";
 }

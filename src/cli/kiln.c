@@ -36,7 +36,7 @@
 #define DEFAULT_HEARTBEAT_MS 1000         /* kiln.worker.heartbeat */
 #define DEFAULT_MAX_ATTEMPTS 16           /* Spark's registration retries */
 #define DEFAULT_STATUS_TIMEOUT_MS 10000
-#define DEFAULT_MAX_RESTARTS 3            /* restarts of a dying executor */
+#define DEFAULT_MAX_RESTARTS 3 /* restarts of a dying executor */
 
 static const char usage_text[] =
     "usage: kiln <verb> [options]\n"
@@ -62,37 +62,30 @@ static const char usage_text[] =
 static const struct verb_usage {
     const char *verb, *text;
 } verb_usages[] = {
-    {"master",
-     "usage: kiln master [--host H] [--port 7077] [--http-port 8080] [--secret-file F]\n"
-     "                   [--network-timeout-ms 120000]\n"
-     "Runs the master of a standalone cluster at kiln://H:PORT, with its status as\n"
-     "JSON on http://H:HTTP_PORT/json (a bearer token: kiln http-token). A worker\n"
-     "silent for --network-timeout-ms is marked DEAD.\n"},
-    {"worker",
-     "usage: kiln worker kiln://HOST:PORT [--cores N] [--memory 4g] [--work-dir D]\n"
-     "                   [--host H] [--secret-file F] [--heartbeat-ms 1000]\n"
-     "                   [--max-attempts 16] [--max-executor-restarts 3]\n"
-     "Runs a worker that offers N cores and the memory to the master at\n"
-     "kiln://HOST:PORT and runs executors of applications in D (default ./work).\n"},
-    {"submit",
-     "usage: kiln submit --master kiln://HOST:PORT [--executor-memory 1g]\n"
-     "                   [--total-executor-cores N] [--executor-cores N]\n"
-     "                   [--conf k=v]... [--files F,...] [--secret-file F] ./job [args]\n"
-     "Runs ./job here as the driver (client mode), its executors on the cluster's\n"
-     "workers; the options reach it as KILN_MASTER and KILN_SUBMIT_CONF.\n"},
-    {"status",
-     "usage: kiln status kiln://HOST:PORT [--secret-file F] [--timeout-ms 10000]\n"
-     "Prints the master's workers, applications and executors as JSON.\n"},
-    {"secret",
-     "usage: kiln secret\n"
-     "Prints a new random secret: (umask 077; kiln secret > F).\n"},
-    {"http-token",
-     "usage: kiln http-token [--secret-file F]\n"
-     "Prints the bearer token of the master's GET /json for the secret.\n"},
+    {"master", "usage: kiln master [--host H] [--port 7077] [--http-port 8080] [--secret-file F]\n"
+               "                   [--network-timeout-ms 120000]\n"
+               "Runs the master of a standalone cluster at kiln://H:PORT, with its status as\n"
+               "JSON on http://H:HTTP_PORT/json (a bearer token: kiln http-token). A worker\n"
+               "silent for --network-timeout-ms is marked DEAD.\n"},
+    {"worker", "usage: kiln worker kiln://HOST:PORT [--cores N] [--memory 4g] [--work-dir D]\n"
+               "                   [--host H] [--secret-file F] [--heartbeat-ms 1000]\n"
+               "                   [--max-attempts 16] [--max-executor-restarts 3]\n"
+               "Runs a worker that offers N cores and the memory to the master at\n"
+               "kiln://HOST:PORT and runs executors of applications in D (default ./work).\n"},
+    {"submit", "usage: kiln submit --master kiln://HOST:PORT [--executor-memory 1g]\n"
+               "                   [--total-executor-cores N] [--executor-cores N]\n"
+               "                   [--conf k=v]... [--files F,...] [--secret-file F] ./job [args]\n"
+               "Runs ./job here as the driver (client mode), its executors on the cluster's\n"
+               "workers; the options reach it as KILN_MASTER and KILN_SUBMIT_CONF.\n"},
+    {"status", "usage: kiln status kiln://HOST:PORT [--secret-file F] [--timeout-ms 10000]\n"
+               "Prints the master's workers, applications and executors as JSON.\n"},
+    {"secret", "usage: kiln secret\n"
+               "Prints a new random secret: (umask 077; kiln secret > F).\n"},
+    {"http-token", "usage: kiln http-token [--secret-file F]\n"
+                   "Prints the bearer token of the master's GET /json for the secret.\n"},
     {"conf", conf_usage},
-    {"help",
-     "usage: kiln help [VERB]\n"
-     "Prints kiln's usage, or a verb's.\n"},
+    {"help", "usage: kiln help [VERB]\n"
+             "Prints kiln's usage, or a verb's.\n"},
 };
 
 /* The verb whose arguments are being parsed, for usage(). */
@@ -117,8 +110,9 @@ static int usage(const char *fmt, const char *arg)
     }
     const char *text = verb_usage_text(cur_verb);
     fputs(text ? text : usage_text, stderr);
-    if (fmt) fprintf(stderr, "Try 'kiln %s%s--help' for more information.\n",
-                     cur_verb ? cur_verb : "", cur_verb ? " " : "");
+    if (fmt)
+        fprintf(stderr, "Try 'kiln %s%s--help' for more information.\n", cur_verb ? cur_verb : "",
+                cur_verb ? " " : "");
     return 2;
 }
 
@@ -158,8 +152,8 @@ static int fail(const char *verb)
 /* Options of one verb, filled by parse_opts. NULL: not given. */
 typedef struct opts {
     const char *positional;
-    const char *host, *port, *http_port, *secret_file, *network_timeout, *cores, *memory,
-        *work_dir, *heartbeat, *max_attempts, *timeout, *max_restarts;
+    const char *host, *port, *http_port, *secret_file, *network_timeout, *cores, *memory, *work_dir,
+        *heartbeat, *max_attempts, *timeout, *max_restarts;
 } opts;
 
 /* The slot for option name in o, or NULL when the verb does not take it.
@@ -270,8 +264,8 @@ static int cmd_master(int argc, char **argv)
     deploy_master_opts mo = {.host = o.host, .announce = stdout};
     if (int_opt(o.port, "--port", DEFAULT_PORT, 0, 65535, &mo.port) ||
         int_opt(o.http_port, "--http-port", DEFAULT_HTTP_PORT, 0, 65535, &mo.http_port) ||
-        int_opt(o.network_timeout, "--network-timeout-ms", DEFAULT_NETWORK_TIMEOUT_MS, 1,
-                INT32_MAX, &mo.network_timeout_ms))
+        int_opt(o.network_timeout, "--network-timeout-ms", DEFAULT_NETWORK_TIMEOUT_MS, 1, INT32_MAX,
+                &mo.network_timeout_ms))
         return 2;
     char spec[4200];
     if ((mo.secret_spec = secret_spec(&o, "master", spec, sizeof spec)) == NULL) return 1;
@@ -441,9 +435,9 @@ static int submit_opt(int argc, char **argv, int *i, kiln_buf *conf, const char 
     for (size_t k = 0; k < sizeof submit_keys / sizeof submit_keys[0]; k++) {
         if (strcmp(name, submit_keys[k].flag)) continue;
         int64_t x;
-        int bad = submit_keys[k].kind == 's' ? parse_size(v, &x) != KILN_OK || x <= 0
-                                             : parse_int64(v, &x) != KILN_OK || x < 1 ||
-                                                   x > (int64_t)DEPLOY_MAX_CORES;
+        int bad = submit_keys[k].kind == 's'
+                      ? parse_size(v, &x) != KILN_OK || x <= 0
+                      : parse_int64(v, &x) != KILN_OK || x < 1 || x > (int64_t)DEPLOY_MAX_CORES;
         if (bad) {
             fprintf(stderr, "kiln submit: %s '%s' is not a %s\n", name, v,
                     submit_keys[k].kind == 's' ? "size (512m, 4g, ...)" : "number of cores");
@@ -487,7 +481,8 @@ static int cmd_submit(int argc, char **argv)
         rc = conf_line(&conf, "kiln.authenticate.secret", spec) ? 1 : 0;
     }
     if (rc == 0 && kiln_buf_append(&conf, "", 1) != KILN_OK) rc = 1;
-    if (rc == 0 && (setenv("KILN_MASTER", master, 1) || setenv("KILN_SUBMIT_CONF", (char *)conf.data, 1))) {
+    if (rc == 0 &&
+        (setenv("KILN_MASTER", master, 1) || setenv("KILN_SUBMIT_CONF", (char *)conf.data, 1))) {
         fprintf(stderr, "kiln submit: setenv: %s\n", strerror(errno));
         rc = 1;
     }
@@ -548,7 +543,7 @@ int main(int argc, char **argv)
     } verbs[] = {
         {"master", cmd_master}, {"worker", cmd_worker}, {"status", cmd_status},
         {"submit", cmd_submit}, {"secret", cmd_secret}, {"http-token", cmd_http_token},
-        {"conf", cmd_conf}, {"help", cmd_help},
+        {"conf", cmd_conf},     {"help", cmd_help},
     };
     if (argc < 2) return usage(NULL, NULL);
     const char *verb = argv[1];

@@ -14,8 +14,13 @@
 
 #include "cluster/blocks.h"
 
-enum { CONNECT_TIMEOUT_MS = 10000, FETCH_TIMEOUT_MS = 120000, MAX_IDLE = 16,
-       MAX_PEERS = 65536, MAX_MAPS = 1 << 24 };
+enum {
+    CONNECT_TIMEOUT_MS = 10000,
+    FETCH_TIMEOUT_MS = 120000,
+    MAX_IDLE = 16,
+    MAX_PEERS = 65536,
+    MAX_MAPS = 1 << 24
+};
 #define MAX_SEGMENT (1u << 31)
 
 typedef struct peer {
@@ -108,8 +113,8 @@ static int set_shuffle(block_fetcher *f, int id, int nmaps, const uint32_t *exec
 {
     shuffle_locs *s = find_shuffle(f, id);
     if (!s) {
-        if (grow_for_one((void **)&f->shuffles, f->nshuffles, &f->cap_shuffles,
-                         sizeof *f->shuffles, 8))
+        if (grow_for_one((void **)&f->shuffles, f->nshuffles, &f->cap_shuffles, sizeof *f->shuffles,
+                         8))
             return KILN_ENOMEM;
         s = &f->shuffles[f->nshuffles++];
         *s = (shuffle_locs){.id = id};
@@ -132,7 +137,8 @@ int block_fetcher_update(block_fetcher *f, const uint8_t *p, size_t n)
     int rc = KILN_OK;
     pthread_mutex_lock(&f->lock);
     uint32_t npeers = wire_get_u32(&r, "peers");
-    if (npeers > MAX_PEERS) rc = kiln_set_error(KILN_ECORRUPT, "shuffle locations: %u peers", npeers);
+    if (npeers > MAX_PEERS)
+        rc = kiln_set_error(KILN_ECORRUPT, "shuffle locations: %u peers", npeers);
     for (uint32_t i = 0; i < npeers && rc == KILN_OK && !r.err; i++) {
         char host[NET_HOST_MAX];
         uint32_t exec = wire_get_u32(&r, "executor");
@@ -141,15 +147,15 @@ int block_fetcher_update(block_fetcher *f, const uint8_t *p, size_t n)
         if (r.err) break;
         if (port == 0 || port > 65535)
             rc = kiln_set_error(KILN_ECORRUPT, "shuffle locations: port %u", port);
-        else
-            rc = add_peer(f, exec, host, (int)port);
+        else rc = add_peer(f, exec, host, (int)port);
     }
     uint32_t nshuffles = rc ? 0 : wire_get_u32(&r, "shuffles");
     for (uint32_t i = 0; i < nshuffles && rc == KILN_OK && !r.err; i++) {
         uint32_t id = wire_get_u32(&r, "shuffle"), nmaps = wire_get_u32(&r, "maps");
         if (r.err) break;
         if (id > INT32_MAX || nmaps > MAX_MAPS || (size_t)nmaps * 4 > r.len - r.off) {
-            rc = kiln_set_error(KILN_ECORRUPT, "shuffle locations: shuffle %u of %u maps", id, nmaps);
+            rc = kiln_set_error(KILN_ECORRUPT, "shuffle locations: shuffle %u of %u maps", id,
+                                nmaps);
             break;
         }
         const uint8_t *raw = wire_get_raw(&r, (size_t)nmaps * 4, "executors");
@@ -170,11 +176,15 @@ int block_fetcher_update(block_fetcher *f, const uint8_t *p, size_t n)
                  exec = wire_get_u32(&r, "executor");
         if (r.err) break;
         if (rdd > INT32_MAX || part > INT32_MAX)
-            rc = kiln_set_error(KILN_ECORRUPT, "shuffle locations: cached partition %u of %u", part, rdd);
-        else if (grow_for_one((void **)&f->cached, f->ncached, &f->cap_cached, sizeof *f->cached, 16))
+            rc = kiln_set_error(KILN_ECORRUPT, "shuffle locations: cached partition %u of %u", part,
+                                rdd);
+        else if (grow_for_one((void **)&f->cached, f->ncached, &f->cap_cached, sizeof *f->cached,
+                              16))
             rc = KILN_ENOMEM;
         else
-            f->cached[f->ncached++] = (cached_loc){.rdd = (int)rdd, .part = (int)part, .exec = exec};
+            f->cached[f->ncached++] = (cached_loc){.rdd = (int)rdd,
+                                                   .part = (int)part,
+                                                   .exec = exec};
     }
     if (rc == KILN_OK) rc = wire_reader_end(&r);
     pthread_mutex_unlock(&f->lock);
@@ -218,7 +228,8 @@ static int request(int fd, uint8_t type, const uint32_t *fields, int n, const ch
         *reusable = rc == KILN_OK;
         if (rc == KILN_OK) rc = kiln_set_error(KILN_EFETCH, "%s: %s", name, msg);
     } else if (rc == KILN_OK) {
-        rc = kiln_set_error(KILN_ECORRUPT, "%s answered a fetch with %s", name, net_msg_name(f.type));
+        rc = kiln_set_error(KILN_ECORRUPT, "%s answered a fetch with %s", name,
+                            net_msg_name(f.type));
     }
     net_frame_release(&f);
     return rc;
@@ -239,7 +250,8 @@ static int ask(block_fetcher *f, uint32_t exec, uint8_t type, const uint32_t *fi
     char name[NET_HOST_MAX + 48];
     snprintf(name, sizeof name, "the block server at %s:%d", host, port);
     int rc = KILN_OK;
-    if (fd < 0) rc = net_dial(host, port, f->secret, f->secret_len, f->tls, CONNECT_TIMEOUT_MS, name, &fd);
+    if (fd < 0)
+        rc = net_dial(host, port, f->secret, f->secret_len, f->tls, CONNECT_TIMEOUT_MS, name, &fd);
     bool reusable = false;
     if (rc == KILN_OK) rc = request(fd, type, fields, n, name, out, &reusable);
     if (reusable) {
@@ -261,14 +273,16 @@ int block_fetcher_fetch(void *arg, int id, int map, int reduce, kiln_buf *seg)
     uint32_t exec = s && map < s->nmaps ? s->exec[map] : UINT32_MAX;
     pthread_mutex_unlock(&f->lock);
     if (exec == UINT32_MAX)
-        return kiln_set_error(KILN_EFETCH, "shuffle %d, map output %d: no executor holds it", id, map);
+        return kiln_set_error(KILN_EFETCH, "shuffle %d, map output %d: no executor holds it", id,
+                              map);
     uint32_t fields[3] = {(uint32_t)id, (uint32_t)map, (uint32_t)reduce};
     int rc = ask(f, exec, NET_MSG_FETCH_BLOCK, fields, 3, seg);
     if (rc == KILN_OK) {
         fetched_bytes += seg->len;
         fetched_us += now_us() - started;
     } else if (rc != KILN_EFETCH) {
-        rc = kiln_set_error(KILN_EFETCH, "shuffle %d, map output %d: %s", id, map, kiln_last_error());
+        rc = kiln_set_error(KILN_EFETCH, "shuffle %d, map output %d: %s", id, map,
+                            kiln_last_error());
     }
     return rc;
 }

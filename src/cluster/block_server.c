@@ -86,7 +86,8 @@ static int send_cached(block_server *bs, int fd, int rdd, int part, const char *
     kiln_buf_init(&b);
     int rc = block_store_encode(bs->ctx, rdd, part, &b);
     if (rc == KILN_OK && b.len > UINT32_MAX)
-        rc = kiln_set_error(KILN_EINVAL, "cached partition %d of RDD %d is too large to send", part, rdd);
+        rc = kiln_set_error(KILN_EINVAL, "cached partition %d of RDD %d is too large to send", part,
+                            rdd);
     rc = rc ? send_error(fd, rc, peer)
             : net_send_frame(fd, NET_MSG_BLOCK_DATA, b.data, b.len, SEND_TIMEOUT_MS, peer);
     kiln_buf_release(&b);
@@ -99,7 +100,8 @@ static int serve_one(block_server *bs, int fd, const net_frame *f, const char *p
 {
     wire_reader r;
     wire_reader_init(&r, f->payload.data, f->payload.len, net_msg_name(f->type));
-    uint32_t a = wire_get_u32(&r, "id"), b = f->type == NET_MSG_REMOVE_RDD ? 0 : wire_get_u32(&r, "partition"),
+    uint32_t a = wire_get_u32(&r, "id"),
+             b = f->type == NET_MSG_REMOVE_RDD ? 0 : wire_get_u32(&r, "partition"),
              c = f->type == NET_MSG_FETCH_BLOCK ? wire_get_u32(&r, "reduce") : 0;
     bool known = f->type == NET_MSG_FETCH_BLOCK || f->type == NET_MSG_FETCH_CACHED ||
                  f->type == NET_MSG_REMOVE_RDD;
@@ -113,8 +115,8 @@ static int serve_one(block_server *bs, int fd, const net_frame *f, const char *p
     }
     char path[4096];
     uint64_t start, len;
-    int rc = shuffle_segment_locate(ctx_shuffles(bs->ctx), (int)a, (int)b, (int)c, path, sizeof path,
-                                    &start, &len);
+    int rc = shuffle_segment_locate(ctx_shuffles(bs->ctx), (int)a, (int)b, (int)c, path,
+                                    sizeof path, &start, &len);
     return rc == KILN_OK ? send_segment(fd, path, start, len, peer) : send_error(fd, rc, peer);
 }
 
@@ -154,8 +156,11 @@ int block_server_start(kiln_context *ctx, const char *host, const uint8_t *secre
     pthread_mutex_init(&bs->lock, NULL);
     memcpy(bs->secret, secret, len);
     bs->secret_len = len;
-    net_listener_opts lo = {.secret = bs->secret, .secret_len = len, .tls = tls,
-                            .handshake_timeout_ms = AUTH_TIMEOUT_MS, .component = "blocks",
+    net_listener_opts lo = {.secret = bs->secret,
+                            .secret_len = len,
+                            .tls = tls,
+                            .handshake_timeout_ms = AUTH_TIMEOUT_MS,
+                            .component = "blocks",
                             .peer_prefix = "fetcher"};
     int rc = net_listen(host, 0, 64, &bs->lfd, port);
     if (rc == KILN_OK && (rc = net_listener_start(bs->lfd, &lo, on_connection, bs, &bs->listener)))

@@ -12,9 +12,9 @@
  * to the others from its block server (blocks.h); a result task sends its
  * partition's records back and the action's own function runs on them in
  * the driver, unless the action ships a function of its own (count, stats,
- * save_as_text_file), which then runs on the executor. An executor that closes its connections or is silent past
- * kiln.network.timeout is lost: its running tasks fail and are retried on
- * the others.
+ * save_as_text_file), which then runs on the executor. An executor that closes its connections or
+ * is silent past kiln.network.timeout is lost: its running tasks fail and are retried on the
+ * others.
  */
 #ifndef KILN_CLUSTER_H
 #define KILN_CLUSTER_H
@@ -55,13 +55,13 @@ typedef struct task_msg {
     size_t lineage_len;
     const uint8_t *action; /* a result task's shipped action (fnref), or empty */
     size_t action_len;
-    const uint8_t *wire;   /* and its argument bytes */
+    const uint8_t *wire; /* and its argument bytes */
     size_t wire_len;
     uint32_t first_broadcast; /* id of the first broadcast value that follows */
     uint32_t nbroadcasts;
     const uint8_t *broadcasts; /* their encodings back to back */
     size_t broadcasts_len;
-    const uint8_t *locations;  /* the shuffles it reads: where their map outputs are (blocks.h) */
+    const uint8_t *locations; /* the shuffles it reads: where their map outputs are (blocks.h) */
     size_t locations_len;
 } task_msg;
 int task_msg_write(kiln_buf *b, const task_msg *m);
@@ -71,12 +71,12 @@ enum { TASK_OK = 0, TASK_FAILED = 1, TASK_FETCH_FAILED = 2 };
 typedef struct result_msg {
     uint8_t status;
     int32_t rc;
-    const char *error;          /* borrowed */
+    const char *error; /* borrowed */
     int32_t fetch_shuffle, fetch_map;
-    uint8_t final;              /* records are the shipped action's result bytes */
-    const uint8_t *records;     /* result task: encoded values back to back, or the result */
+    uint8_t final;          /* records are the shipped action's result bytes */
+    const uint8_t *records; /* result task: encoded values back to back, or the result */
     size_t records_len;
-    const uint8_t *accs;        /* accumulator updates: (u64 id, bytes value)* */
+    const uint8_t *accs; /* accumulator updates: (u64 id, bytes value)* */
     size_t accs_len;
     uint32_t naccs;
     uint64_t fetch_bytes, fetch_us; /* remote shuffle bytes read, and the time waited for them */

@@ -13,33 +13,33 @@
 
 #define MAX_LINEAGE (256u << 20)
 
-#define TASK_FIELDS(X)                                                                     \
-    X(U32, job, "job", 0, _)                                                               \
-    X(U32, stage, "stage", 0, _)                                                           \
-    X(U32, partition, "partition", 0, _)                                                   \
-    X(U32, attempt, "attempt", 0, _)                                                       \
-    X(I32, dep, "shuffle", 0, _)                                                           \
-    X(BYTES, lineage, "lineage", MAX_LINEAGE, _)                                           \
-    X(BYTES, action, "action", 64, _)                                                      \
-    X(BYTES, wire, "action argument", MAX_LINEAGE, _)                                      \
-    X(U32, first_broadcast, "first broadcast", 0, _)                                       \
-    X(U32, nbroadcasts, "broadcast count", 0, _)                                           \
-    X(BYTES, broadcasts, "broadcasts", MAX_LINEAGE, _)                                     \
+#define TASK_FIELDS(X)                                                                             \
+    X(U32, job, "job", 0, _)                                                                       \
+    X(U32, stage, "stage", 0, _)                                                                   \
+    X(U32, partition, "partition", 0, _)                                                           \
+    X(U32, attempt, "attempt", 0, _)                                                               \
+    X(I32, dep, "shuffle", 0, _)                                                                   \
+    X(BYTES, lineage, "lineage", MAX_LINEAGE, _)                                                   \
+    X(BYTES, action, "action", 64, _)                                                              \
+    X(BYTES, wire, "action argument", MAX_LINEAGE, _)                                              \
+    X(U32, first_broadcast, "first broadcast", 0, _)                                               \
+    X(U32, nbroadcasts, "broadcast count", 0, _)                                                   \
+    X(BYTES, broadcasts, "broadcasts", MAX_LINEAGE, _)                                             \
     X(BYTES, locations, "shuffle locations", MAX_LINEAGE, _)
 NET_CODEC(task, task_msg, TASK_FIELDS)
 
-#define RESULT_FIELDS(X)                                                                   \
-    X(U8, status, "status", 0, _)                                                          \
-    X(I32, rc, "code", 0, _)                                                               \
-    X(STRBUF, error, "error", 0, _)                                                        \
-    X(I32, fetch_shuffle, "fetch shuffle", 0, _)                                           \
-    X(I32, fetch_map, "fetch map", 0, _)                                                   \
-    X(U8, final, "final", 0, _)                                                            \
-    X(BYTES, records, "records", SIZE_MAX, _)                                              \
-    X(U32, naccs, "accumulator count", 0, _)                                               \
-    X(BYTES, accs, "accumulators", SIZE_MAX, _)                                            \
-    X(U64, fetch_bytes, "fetched bytes", 0, _)                                             \
-    X(U64, fetch_us, "fetch time", 0, _)                                                   \
+#define RESULT_FIELDS(X)                                                                           \
+    X(U8, status, "status", 0, _)                                                                  \
+    X(I32, rc, "code", 0, _)                                                                       \
+    X(STRBUF, error, "error", 0, _)                                                                \
+    X(I32, fetch_shuffle, "fetch shuffle", 0, _)                                                   \
+    X(I32, fetch_map, "fetch map", 0, _)                                                           \
+    X(U8, final, "final", 0, _)                                                                    \
+    X(BYTES, records, "records", SIZE_MAX, _)                                                      \
+    X(U32, naccs, "accumulator count", 0, _)                                                       \
+    X(BYTES, accs, "accumulators", SIZE_MAX, _)                                                    \
+    X(U64, fetch_bytes, "fetched bytes", 0, _)                                                     \
+    X(U64, fetch_us, "fetch time", 0, _)                                                           \
     X(BYTES, cached, "cached partitions", 1u << 24, _)
 NET_CODEC(result, result_msg, RESULT_FIELDS)
 
@@ -58,7 +58,8 @@ int task_msg_read(const uint8_t *p, size_t n, task_msg *m)
         rc = kiln_set_error(KILN_ECORRUPT, "LAUNCH_TASK: %u broadcast values in %zu bytes",
                             m->nbroadcasts, m->broadcasts_len);
     if (rc == KILN_OK && (m->partition > INT32_MAX || m->attempt > INT32_MAX || m->dep < -1))
-        rc = kiln_set_error(KILN_ECORRUPT, "LAUNCH_TASK: partition, attempt or shuffle out of range");
+        rc = kiln_set_error(KILN_ECORRUPT,
+                            "LAUNCH_TASK: partition, attempt or shuffle out of range");
     return rc;
 }
 
@@ -75,7 +76,8 @@ int result_msg_read(const uint8_t *p, size_t n, result_msg *m, char *errbuf, siz
     result_get(&r, m, errbuf, size);
     int rc = wire_reader_end(&r);
     if (rc == KILN_OK && m->cached_len % 8)
-        rc = kiln_set_error(KILN_ECORRUPT, "TASK_RESULT: cached partitions of %zu bytes", m->cached_len);
+        rc = kiln_set_error(KILN_ECORRUPT, "TASK_RESULT: cached partitions of %zu bytes",
+                            m->cached_len);
     if (rc == KILN_OK && m->status > TASK_FETCH_FAILED)
         rc = kiln_set_error(KILN_ECORRUPT, "TASK_RESULT: status %u", m->status);
     return rc;

@@ -27,9 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fnref.h"
 #include "cluster/blocks.h"
 #include "cluster/driver.h"
-#include "base/fnref.h"
 
 enum { AUTH_TIMEOUT_MS = 10000, MAX_TASK_FRAME = 1u << 30, MAX_SLOTS = 1 << 16 };
 
@@ -46,7 +46,9 @@ static int executor_of(kiln_cluster *c, uint32_t id, uint64_t incarnation, uint3
         map_tracker_add_executor(c->tracker, (uint32_t)c->nexecs, host, (int)port))
         return KILN_ENOMEM;
     exec_rec *e = &c->execs[c->nexecs];
-    *e = (exec_rec){.id = id, .incarnation = incarnation, .nslots = (int)nslots,
+    *e = (exec_rec){.id = id,
+                    .incarnation = incarnation,
+                    .nslots = (int)nslots,
                     .block_port = (int)port};
     snprintf(e->block_host, sizeof e->block_host, "%s", host);
     return (int)c->nexecs++;
@@ -88,8 +90,10 @@ static int register_slot(kiln_cluster *c, int fd, const net_frame *f, const char
     if (added) {
         char name[32];
         snprintf(name, sizeof name, "%u", id);
-        events_post(c->ctx, &(engine_event){.kind = EV_EXECUTOR_ADDED, .name = name,
-                                            .tasks = (int)nslots, .message = host});
+        events_post(c->ctx, &(engine_event){.kind = EV_EXECUTOR_ADDED,
+                                            .name = name,
+                                            .tasks = (int)nslots,
+                                            .message = host});
     }
     return s ? KILN_OK : e < 0 ? e : KILN_ENOMEM;
 }
@@ -132,14 +136,19 @@ int driver_new(kiln_context *ctx, const char *host, const uint8_t *secret, size_
     double secs = 120;
     int rc = KILN_OK;
     if (t && (parse_duration(t, 1, &secs) || secs < 0.1))
-        rc = kiln_set_error(KILN_ECONF, "kiln.network.timeout: expected a duration like 120s or "
-                                        "1500ms, got '%s'", t);
+        rc = kiln_set_error(KILN_ECONF,
+                            "kiln.network.timeout: expected a duration like 120s or "
+                            "1500ms, got '%s'",
+                            t);
     c->timeout_ms = secs * 1000 > INT32_MAX ? INT32_MAX : (int)(secs * 1000);
     if (!rc) rc = net_tls_enabled(ctx_conf(ctx), &c->tls);
     if (!rc && !(c->tracker = map_tracker_new())) rc = kiln_set_error(KILN_ENOMEM, "out of memory");
     if (!rc) rc = net_listen(host, 0, 128, &c->lfd, &c->port);
-    net_listener_opts lo = {.secret = c->secret, .secret_len = c->secret_len, .tls = c->tls,
-                            .handshake_timeout_ms = AUTH_TIMEOUT_MS, .component = "cluster",
+    net_listener_opts lo = {.secret = c->secret,
+                            .secret_len = c->secret_len,
+                            .tls = c->tls,
+                            .handshake_timeout_ms = AUTH_TIMEOUT_MS,
+                            .component = "cluster",
                             .peer_prefix = "connection from"};
     if (!rc) rc = net_listener_start(c->lfd, &lo, on_connection, c, &c->listener);
     if (rc) {
@@ -275,7 +284,8 @@ static void release(kiln_cluster *c, slot *s, bool lost)
     pthread_cond_broadcast(&c->cond);
     pthread_mutex_unlock(&c->lock);
     if (lost_name[0])
-        events_post(c->ctx, &(engine_event){.kind = EV_EXECUTOR_LOST, .name = lost_name,
+        events_post(c->ctx, &(engine_event){.kind = EV_EXECUTOR_LOST,
+                                            .name = lost_name,
                                             .message = "its connections failed or went silent"});
 }
 
@@ -283,7 +293,8 @@ static void release(kiln_cluster *c, slot *s, bool lost)
  * wait alive; silence past the network timeout is a lost executor). */
 static int exchange(kiln_cluster *c, slot *s, const kiln_buf *msg, net_frame *reply)
 {
-    int rc = net_send_frame(s->fd, NET_MSG_LAUNCH_TASK, msg->data, msg->len, c->timeout_ms, s->peer);
+    int rc = net_send_frame(s->fd, NET_MSG_LAUNCH_TASK, msg->data, msg->len, c->timeout_ms,
+                            s->peer);
     while (rc == KILN_OK) {
         rc = net_recv_frame(s->fd, MAX_TASK_FRAME, c->timeout_ms, s->peer, reply);
         if (rc) break;
@@ -351,7 +362,8 @@ static int apply_result(kiln_cluster *c, kiln_task *t, shuffle_dep *dep, const r
         val_vec_release(&vv);
     }
     kiln_arena_free(a);
-    if (rc && !t->error) task_error(t, rc, "bad result from executor %u: %s", id, kiln_strerror(rc));
+    if (rc && !t->error)
+        task_error(t, rc, "bad result from executor %u: %s", id, kiln_strerror(rc));
     return rc;
 }
 
@@ -365,10 +377,15 @@ static int task_payload(kiln_cluster *c, slot *s, kiln_task *t, kiln_rdd *root, 
     kiln_buf_init(&locs);
     int rc = lineage_encode(root, &lineage);
     if (!rc) rc = map_tracker_encode_for(c->tracker, dep ? dep_parent(dep) : root, &locs);
-    task_msg m = {.job = (uint32_t)t->job, .stage = (uint32_t)t->stage,
-                  .partition = (uint32_t)t->partition, .attempt = (uint32_t)t->attempt,
-                  .dep = dep ? dep_id(dep) : -1, .lineage = lineage.data, .lineage_len = lineage.len,
-                  .locations = locs.data, .locations_len = locs.len};
+    task_msg m = {.job = (uint32_t)t->job,
+                  .stage = (uint32_t)t->stage,
+                  .partition = (uint32_t)t->partition,
+                  .attempt = (uint32_t)t->attempt,
+                  .dep = dep ? dep_id(dep) : -1,
+                  .lineage = lineage.data,
+                  .lineage_len = lineage.len,
+                  .locations = locs.data,
+                  .locations_len = locs.len};
     uint8_t action[FNREF_WIRE_MAX];
     if (!rc && !dep && ship) {
         fnref ref;
@@ -450,11 +467,13 @@ static int remove_rdd_at(kiln_cluster *c, const char *host, int port, int rdd)
                           (uint8_t)(rdd >> 24)};
     int fd = -1;
     int rc = net_dial(host, port, c->secret, c->secret_len, c->tls, AUTH_TIMEOUT_MS, name, &fd);
-    if (!rc) rc = net_send_frame(fd, NET_MSG_REMOVE_RDD, payload, sizeof payload, c->timeout_ms, name);
+    if (!rc)
+        rc = net_send_frame(fd, NET_MSG_REMOVE_RDD, payload, sizeof payload, c->timeout_ms, name);
     net_frame f = {0};
     if (!rc) rc = net_recv_frame(fd, 64, c->timeout_ms, name, &f);
     if (!rc && f.type != NET_MSG_REMOVE_RDD)
-        rc = kiln_set_error(KILN_ECORRUPT, "%s answered REMOVE_RDD with %s", name, net_msg_name(f.type));
+        rc = kiln_set_error(KILN_ECORRUPT, "%s answered REMOVE_RDD with %s", name,
+                            net_msg_name(f.type));
     net_frame_release(&f);
     net_close(fd);
     return rc;
@@ -480,7 +499,10 @@ void cluster_unpersist(kiln_cluster *c, int rdd)
 
 /* ---- The engine's task backend ------------------------------------------------ */
 
-static int backend_cores(task_backend *b) { return cluster_cores((kiln_cluster *)b); }
+static int backend_cores(task_backend *b)
+{
+    return cluster_cores((kiln_cluster *)b);
+}
 
 static int backend_run_task(task_backend *b, kiln_task *t, kiln_rdd *rdd, shuffle_dep *dep,
                             part_result_fn fn, void *arg, const shipped_action *ship,
@@ -499,7 +521,10 @@ static void backend_unpersist(task_backend *b, int rdd)
     cluster_unpersist((kiln_cluster *)b, rdd);
 }
 
-static void backend_stop(task_backend *b) { cluster_stop((kiln_cluster *)b); }
+static void backend_stop(task_backend *b)
+{
+    cluster_stop((kiln_cluster *)b);
+}
 
 const task_backend_ops cluster_backend_ops = {
     .name = "cluster",

@@ -38,12 +38,12 @@ struct kiln_cluster {
     kiln_context *ctx;
     uint8_t secret[NET_SECRET_MAX]; /* the application's */
     size_t secret_len;
-    int lfd, port; /* where executors connect */
+    int lfd, port;          /* where executors connect */
     net_listener *listener; /* its accept loop (src/net/listener.c) */
-    bool stopping;  /* under lock */
-    int timeout_ms; /* kiln.network.timeout */
-    bool tls;       /* kiln.ssl.enabled: every connection of the application in TLS */
-    int rejoin_ms;  /* how long a task waits for an executor when none is live */
+    bool stopping;          /* under lock */
+    int timeout_ms;         /* kiln.network.timeout */
+    bool tls;               /* kiln.ssl.enabled: every connection of the application in TLS */
+    int rejoin_ms;          /* how long a task waits for an executor when none is live */
     exec_rec *execs;
     size_t nexecs, cap_execs;
     slot **slots;

@@ -20,14 +20,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sys/random.h>
-#include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/random.h>
+#include <sys/socket.h>
 
+#include "base/fnref.h"
 #include "cluster/blocks.h"
 #include "cluster/cluster.h"
-#include "base/fnref.h"
 #include "net/net.h"
 
 enum { MAX_TASK_FRAME = 1u << 30, HEARTBEAT_MS = 1000 };
@@ -46,8 +46,8 @@ typedef struct executor {
     uint8_t secret[NET_SECRET_MAX];
     size_t secret_len;
     kiln_context *ctx;
-    bool tls;                    /* kiln.ssl.enabled: every connection in TLS */
-    uint64_t incarnation;        /* random: tells this process from a restarted one */
+    bool tls;             /* kiln.ssl.enabled: every connection in TLS */
+    uint64_t incarnation; /* random: tells this process from a restarted one */
     char block_host[NET_HOST_MAX];
     int block_port;
     block_server *blocks;        /* serves the map outputs held here */
@@ -131,8 +131,8 @@ static eng_iter *fetch_cached(kiln_context *ctx, kiln_rdd *r, int part, kiln_tas
     kiln_buf_release(&b);
     if (rc) {
         if (rc != KILN_ENOENT)
-            LOG(LOG_WARN, "executor", "partition %d of RDD %d computed here: %s", part, kiln_rdd_id(r),
-                kiln_last_error());
+            LOG(LOG_WARN, "executor", "partition %d of RDD %d computed here: %s", part,
+                kiln_rdd_id(r), kiln_last_error());
         kiln_arena_free(a);
         val_vec_release(&vv);
         return NULL;
@@ -202,8 +202,9 @@ static int start_block_server(executor *ex, int fd)
         socklen_t len = sizeof a;
         if (getsockname(fd, (struct sockaddr *)&a, &len) != 0)
             return kiln_set_error(KILN_EIO, "executor: getsockname: %s", strerror(errno));
-        const void *addr = a.ss_family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)&a)->sin6_addr
-                                                   : (const void *)&((struct sockaddr_in *)&a)->sin_addr;
+        const void *addr = a.ss_family == AF_INET6
+                               ? (const void *)&((struct sockaddr_in6 *)&a)->sin6_addr
+                               : (const void *)&((struct sockaddr_in *)&a)->sin_addr;
         if (!inet_ntop(a.ss_family, addr, ex->block_host, sizeof ex->block_host))
             return kiln_set_error(KILN_EIO, "executor: inet_ntop: %s", strerror(errno));
     }
@@ -229,8 +230,7 @@ static int add_broadcasts(kiln_context *ctx, const task_msg *m)
         if (id > have + 1)
             rc = kiln_set_error(KILN_ECORRUPT, "broadcast %llu sent before %zu",
                                 (unsigned long long)id, have + 1);
-        else if (id == have + 1 && kiln_broadcast_new(ctx, &vv.v[i]) < 0)
-            rc = KILN_ENOMEM;
+        else if (id == have + 1 && kiln_broadcast_new(ctx, &vv.v[i]) < 0) rc = KILN_ENOMEM;
     }
     val_vec_release(&vv);
     kiln_arena_free(a);
@@ -270,9 +270,13 @@ static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *ac
     if (!rc) rc = add_broadcasts(ctx, m);
     if (!rc) rc = block_fetcher_update(ex->fetcher, m->locations, m->locations_len);
     pthread_mutex_unlock(&ex->decode_lock);
-    kiln_task t = {.ctx = ctx, .job = (int)m->job, .stage = (int)m->stage,
-                   .partition = (int)m->partition, .attempt = (int)m->attempt,
-                   .fetch_shuffle = -1, .fetch_map = -1};
+    kiln_task t = {.ctx = ctx,
+                   .job = (int)m->job,
+                   .stage = (int)m->stage,
+                   .partition = (int)m->partition,
+                   .attempt = (int)m->attempt,
+                   .fetch_shuffle = -1,
+                   .fetch_map = -1};
     if (rc) {
         task_error(&t, rc, "%s", kiln_last_error());
     } else if (!dep && (int)m->partition >= kiln_rdd_num_partitions(top)) {
@@ -392,7 +396,8 @@ static void heartbeats(executor *ex)
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         net_heartbeat h = {.seq = ++seq,
-                           .sent_ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000};
+                           .sent_ms = (uint64_t)now.tv_sec * 1000 +
+                                      (uint64_t)now.tv_nsec / 1000000};
         if (net_msg_heartbeat_write(&b, &h) == KILN_OK)
             for (int i = 0; i < ex->cores; i++) send_locked(&ex->slots[i], NET_MSG_HEARTBEAT, &b);
         kiln_buf_release(&b);

@@ -56,9 +56,10 @@ static int spawn(kiln_cluster *c, int i, int cores, int mb, const char *secret)
     snprintf(v_cores, sizeof v_cores, "KILN_EXECUTOR_CORES=%d", cores);
     snprintf(v_mem, sizeof v_mem, "KILN_EXECUTOR_MEMORY=%dm", mb);
     snprintf(v_fd, sizeof v_fd, "KILN_EXECUTOR_SECRET_FD=%d", p[0]);
-    snprintf(v_dir, sizeof v_dir, "KILN_EXECUTOR_SHUFFLE_DIR=%s/executor-%d", ctx_scratch_dir(c->ctx), i);
-    const char *extra[] = {v_connect, v_id, v_cores, v_mem, v_fd, v_dir,
-                           "KILN_EXECUTOR_HOST=127.0.0.1"};
+    snprintf(v_dir, sizeof v_dir, "KILN_EXECUTOR_SHUFFLE_DIR=%s/executor-%d",
+             ctx_scratch_dir(c->ctx), i);
+    const char *extra[] = {
+        v_connect, v_id, v_cores, v_mem, v_fd, v_dir, "KILN_EXECUTOR_HOST=127.0.0.1"};
     char **env = env_without("KILN_EXECUTOR_", extra, 7);
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -123,8 +124,9 @@ int cluster_start(kiln_context *ctx, int executors, int cores, int mb, task_back
     memset(secret, 0, sizeof secret);
     int want = executors * cores;
     if (!rc && driver_wait_slots(c, want, START_TIMEOUT_MS, child_gone) < want)
-        rc = kiln_set_error(KILN_EIO, "local-cluster: %d of %d executor slots connected "
-                                      "within %d s (did an executor fail to start?)",
+        rc = kiln_set_error(KILN_EIO,
+                            "local-cluster: %d of %d executor slots connected "
+                            "within %d s (did an executor fail to start?)",
                             cluster_cores(c), want, START_TIMEOUT_MS / 1000);
     if (rc) {
         cluster_stop(c);

@@ -193,8 +193,8 @@ int map_tracker_add_cached(map_tracker *t, int rdd, int part, uint32_t exec)
     bool known = false;
     for (size_t i = 0; i < t->ncached && !known; i++)
         known = t->cached[i].rdd == rdd && t->cached[i].part == part && t->cached[i].exec == exec;
-    if (!known &&
-        !(rc = grow_for_one((void **)&t->cached, t->ncached, &t->cap_cached, sizeof *t->cached, 16)))
+    if (!known && !(rc = grow_for_one((void **)&t->cached, t->ncached, &t->cap_cached,
+                                      sizeof *t->cached, 16)))
         t->cached[t->ncached++] = (cached_block){.rdd = rdd, .part = part, .exec = exec};
     pthread_mutex_unlock(&t->lock);
     return rc;

@@ -71,7 +71,8 @@ static int conf_u32(const kiln_conf *conf, const char *key, uint32_t *out)
     char *end;
     long long x = v ? strtoll(v, &end, 10) : 0;
     if (v && (*end || x < 1 || x > 1 << 20))
-        return kiln_set_error(KILN_ECONF, "%s: expected a positive number of cores, got '%s'", key, v);
+        return kiln_set_error(KILN_ECONF, "%s: expected a positive number of cores, got '%s'", key,
+                              v);
     *out = (uint32_t)x;
     return KILN_OK;
 }
@@ -89,9 +90,11 @@ int cluster_start_standalone(kiln_context *ctx, const char *master, task_backend
         spec = from_env;
     }
     if (!spec)
-        return kiln_set_error(KILN_ECONF, "kiln.master %s: the cluster's secret is needed: set "
-                                          "kiln.authenticate.secret (file:PATH) or KILN_SECRET_FILE, "
-                                          "or use kiln submit --secret-file", master);
+        return kiln_set_error(KILN_ECONF,
+                              "kiln.master %s: the cluster's secret is needed: set "
+                              "kiln.authenticate.secret (file:PATH) or KILN_SECRET_FILE, "
+                              "or use kiln submit --secret-file",
+                              master);
     uint8_t *secret = NULL;
     size_t secret_len = 0;
     if ((rc = net_secret_load(spec, &secret, &secret_len))) return rc;
@@ -100,9 +103,10 @@ int cluster_start_standalone(kiln_context *ctx, const char *master, task_backend
     const char *mem = kiln_conf_get(ctx_conf(ctx), "kiln.executor.memory");
     /* conf_resolve has checked the form; executors on workers need 16m. */
     if (mem && (parse_size(mem, &memory) || memory < (16 << 20)))
-        rc = kiln_set_error(KILN_ECONF, "kiln.executor.memory: expected a size of at least 16m "
-                            "on a standalone cluster, got '%s' (%s)", mem,
-                            conf_source(ctx_conf(ctx), "kiln.executor.memory"));
+        rc = kiln_set_error(KILN_ECONF,
+                            "kiln.executor.memory: expected a size of at least 16m "
+                            "on a standalone cluster, got '%s' (%s)",
+                            mem, conf_source(ctx_conf(ctx), "kiln.executor.memory"));
     if (!rc) rc = conf_u32(ctx_conf(ctx), "kiln.cores.max", &total);
     if (!rc) rc = conf_u32(ctx_conf(ctx), "kiln.executor.cores", &per_exec);
     char host[NET_HOST_MAX];
@@ -133,7 +137,9 @@ int cluster_start_standalone(kiln_context *ctx, const char *master, task_backend
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = '\0';
     const char *base = strrchr(exe, '/');
-    app_request req = {.name = name ? name : base ? base + 1 : "kiln",
+    app_request req = {.name = name   ? name
+                               : base ? base + 1
+                                      : "kiln",
                        .driver_host = host,
                        .driver_port = c ? c->port : 0,
                        .total_cores = total,
@@ -143,21 +149,23 @@ int cluster_start_standalone(kiln_context *ctx, const char *master, task_backend
                        .conf_len = lines.len,
                        .files = files};
     app_grant grant = {0};
-    if (!rc) rc = app_client_register(&url, secret, secret_len, &req, REGISTER_TIMEOUT_MS,
-                                      on_executor, NULL, &grant, &c->app);
+    if (!rc)
+        rc = app_client_register(&url, secret, secret_len, &req, REGISTER_TIMEOUT_MS, on_executor,
+                                 NULL, &grant, &c->app);
     net_secret_free(secret, secret_len);
     if (lines.data) memset(lines.data, 0, lines.len);
     kiln_buf_release(&lines);
     if (!rc && driver_wait_slots(c, (int)grant.cores, SLOTS_TIMEOUT_MS, NULL) < 1)
-        rc = kiln_set_error(KILN_EIO, "%s: none of the %u executors granted to %s connected "
-                                      "within %d s", master, grant.executors, grant.app_id,
-                            SLOTS_TIMEOUT_MS / 1000);
+        rc = kiln_set_error(KILN_EIO,
+                            "%s: none of the %u executors granted to %s connected "
+                            "within %d s",
+                            master, grant.executors, grant.app_id, SLOTS_TIMEOUT_MS / 1000);
     if (rc) {
         cluster_stop(c);
         return rc;
     }
-    LOG(LOG_INFO, "cluster", "application %s on %s: %d of %u cores, driver at %s:%d",
-        grant.app_id, master, cluster_cores(c), grant.cores, host, c->port);
+    LOG(LOG_INFO, "cluster", "application %s on %s: %d of %u cores, driver at %s:%d", grant.app_id,
+        master, cluster_cores(c), grant.cores, host, c->port);
     *out = &c->base;
     return KILN_OK;
 }

@@ -48,8 +48,10 @@ static int build_register(const app_request *req, kiln_buf *out)
     r.total_cores = req->total_cores;
     r.executor_cores = req->executor_cores;
     if (req->conf_len >= DEPLOY_CONF_MAX)
-        return kiln_set_error(KILN_ECONF, "the configuration sent to executors is %zu bytes, "
-                              "more than %u", req->conf_len, DEPLOY_CONF_MAX - 1);
+        return kiln_set_error(KILN_ECONF,
+                              "the configuration sent to executors is %zu bytes, "
+                              "more than %u",
+                              req->conf_len, DEPLOY_CONF_MAX - 1);
     r.desc.conf = (char *)req->conf;
     r.desc.conf_len = req->conf ? req->conf_len : 0;
     int rc = deploy_msg_register_app_write(out, &r);

@@ -27,9 +27,9 @@
 #define SEND_CHUNK (1u << 20) /* bytes per sendfile call */
 
 struct app_files {
-    uint32_t n;            /* entries, the executable first */
-    deploy_file *entries;  /* entries[0] is the executable, named "exe" */
-    char **paths;          /* where each is read from */
+    uint32_t n;           /* entries, the executable first */
+    deploy_file *entries; /* entries[0] is the executable, named "exe" */
+    char **paths;         /* where each is read from */
 };
 
 int app_sha256_fd(int fd, const char *what, char hex[DEPLOY_SHA256_HEX], uint64_t *size)
@@ -85,7 +85,8 @@ static int add_file(app_files *f, const char *path, const char *name)
                               strerror(errno));
     struct stat st;
     int rc = KILN_OK;
-    if (fstat(fd, &st) != 0) rc = kiln_set_error(KILN_EIO, "kiln.files: %s: %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0)
+        rc = kiln_set_error(KILN_EIO, "kiln.files: %s: %s", path, strerror(errno));
     else if (!S_ISREG(st.st_mode))
         rc = kiln_set_error(KILN_ECONF, "kiln.files: %s is not a regular file", path);
     else if ((uint64_t)st.st_size > UINT32_MAX)
@@ -213,12 +214,14 @@ int app_files_serve(const app_files *f, int fd, const net_frame *first, const ch
             ssize_t r = recv(fd, &c, 1, MSG_PEEK);
             if (r == 0) return KILN_OK; /* the worker has what it wanted */
             if (r < 0 && errno == EINTR) continue;
-            if (r < 0) return kiln_set_error(KILN_EIO, "reading from %s: %s", peer, strerror(errno));
+            if (r < 0)
+                return kiln_set_error(KILN_EIO, "reading from %s: %s", peer, strerror(errno));
         }
         net_frame req = {0};
         rc = net_recv_frame(fd, DEPLOY_CONTROL_MAX_FRAME, SERVE_IDLE_MS, peer, &req);
         /* Under TLS the end shows up as a close at a frame boundary. */
-        if (rc == KILN_EIO && net_tls_active(fd) && strstr(kiln_last_error(), "connection closed by") &&
+        if (rc == KILN_EIO && net_tls_active(fd) &&
+            strstr(kiln_last_error(), "connection closed by") &&
             !strstr(kiln_last_error(), "inside"))
             return KILN_OK;
         if (rc == KILN_OK) rc = serve_one(f, fd, &req, peer);

@@ -24,51 +24,51 @@
 /* ---- Field tables ------------------------------------------------------------------- */
 
 /* A file the driver serves: its name, hash and size. */
-#define FILE_FIELDS(X)                                                                     \
-    X(STR, name, "file_name", 0, _)                                                        \
-    X(HEX64, sha256, "file_sha256", 0, _)                                                  \
+#define FILE_FIELDS(X)                                                                             \
+    X(STR, name, "file_name", 0, _)                                                                \
+    X(HEX64, sha256, "file_sha256", 0, _)                                                          \
     X(U64, size, "file_size", 0, _)
 NET_CODEC(file, deploy_file, FILE_FIELDS)
 
 /* The application: the first fields of REGISTER_APP, the last of
  * LAUNCH_EXECUTOR. The executable's name ("exe") is not on the wire. */
-#define DESC_FIELDS(X)                                                                     \
-    X(STR, name, "app_name", 0, _)                                                         \
-    X(STR, driver_host, "driver_host", 0, _)                                               \
-    X(U32, driver_port, "driver_port", 0, _)                                               \
-    X(U64, executor_memory, "executor_memory", 0, _)                                       \
-    X(HEX64, exe.sha256, "exe_sha256", 0, _)                                               \
-    X(U64, exe.size, "exe_size", 0, _)                                                     \
-    X(LIST, files, "file_count", DEPLOY_MAX_FILES, file)                                   \
+#define DESC_FIELDS(X)                                                                             \
+    X(STR, name, "app_name", 0, _)                                                                 \
+    X(STR, driver_host, "driver_host", 0, _)                                                       \
+    X(U32, driver_port, "driver_port", 0, _)                                                       \
+    X(U64, executor_memory, "executor_memory", 0, _)                                               \
+    X(HEX64, exe.sha256, "exe_sha256", 0, _)                                                       \
+    X(U64, exe.size, "exe_size", 0, _)                                                             \
+    X(LIST, files, "file_count", DEPLOY_MAX_FILES, file)                                           \
     X(OWNED, conf, "conf", DEPLOY_CONF_MAX - 1, _)
 NET_CODEC(desc, deploy_app_desc, DESC_FIELDS)
 
-#define REGISTER_APP_FIELDS(X)                                                             \
-    X(STRUCT, desc, "application", 0, desc)                                                \
-    X(U32, total_cores, "total_cores", 0, _)                                               \
+#define REGISTER_APP_FIELDS(X)                                                                     \
+    X(STRUCT, desc, "application", 0, desc)                                                        \
+    X(U32, total_cores, "total_cores", 0, _)                                                       \
     X(U32, executor_cores, "executor_cores", 0, _)
 NET_CODEC(register_app, deploy_app_register, REGISTER_APP_FIELDS)
 
-#define REGISTERED_APP_FIELDS(X)                                                           \
-    X(STR, app_id, "app_id", 0, _)                                                         \
-    X(U32, executors, "executors", 0, _)                                                   \
+#define REGISTERED_APP_FIELDS(X)                                                                   \
+    X(STR, app_id, "app_id", 0, _)                                                                 \
+    X(U32, executors, "executors", 0, _)                                                           \
     X(U32, cores, "cores", 0, _)
 NET_CODEC(registered_app, deploy_app_registered, REGISTERED_APP_FIELDS)
 
-#define LAUNCH_FIELDS(X)                                                                   \
-    X(STR, app_id, "app_id", 0, _)                                                         \
-    X(U32, executor, "executor", 0, _)                                                     \
-    X(U32, cores, "cores", 0, _)                                                           \
+#define LAUNCH_FIELDS(X)                                                                           \
+    X(STR, app_id, "app_id", 0, _)                                                                 \
+    X(U32, executor, "executor", 0, _)                                                             \
+    X(U32, cores, "cores", 0, _)                                                                   \
     X(STRUCT, desc, "application", 0, desc)
 NET_CODEC(launch, deploy_launch, LAUNCH_FIELDS)
 
 /* EXECUTOR_STATE and APP_EXECUTOR. */
-#define EXEC_REPORT_FIELDS(X)                                                              \
-    X(STR, app_id, "app_id", 0, _)                                                         \
-    X(U32, executor, "executor", 0, _)                                                     \
-    X(U8, state, "state", 0, _)                                                            \
-    X(I32, exit_status, "exit_status", 0, _)                                               \
-    X(U32, restarts, "restarts", 0, _)                                                     \
+#define EXEC_REPORT_FIELDS(X)                                                                      \
+    X(STR, app_id, "app_id", 0, _)                                                                 \
+    X(U32, executor, "executor", 0, _)                                                             \
+    X(U8, state, "state", 0, _)                                                                    \
+    X(I32, exit_status, "exit_status", 0, _)                                                       \
+    X(U32, restarts, "restarts", 0, _)                                                             \
     X(STR, message, "message", 0, _)
 NET_CODEC(exec_report, deploy_exec_report, EXEC_REPORT_FIELDS)
 
@@ -99,13 +99,20 @@ void deploy_app_desc_release(deploy_app_desc *d)
 const char *deploy_exec_state_name(int state)
 {
     switch (state) {
-    case DEPLOY_EXEC_RUNNING: return "RUNNING";
-    case DEPLOY_EXEC_EXITED: return "EXITED";
-    case DEPLOY_EXEC_FAILED: return "FAILED";
-    case DEPLOY_EXEC_KILLED: return "KILLED";
-    case DEPLOY_EXEC_LOST: return "LOST";
-    case DEPLOY_EXEC_RESTARTING: return "RESTARTING";
-    default: return "UNKNOWN";
+    case DEPLOY_EXEC_RUNNING:
+        return "RUNNING";
+    case DEPLOY_EXEC_EXITED:
+        return "EXITED";
+    case DEPLOY_EXEC_FAILED:
+        return "FAILED";
+    case DEPLOY_EXEC_KILLED:
+        return "KILLED";
+    case DEPLOY_EXEC_LOST:
+        return "LOST";
+    case DEPLOY_EXEC_RESTARTING:
+        return "RESTARTING";
+    default:
+        return "UNKNOWN";
     }
 }
 
@@ -170,7 +177,8 @@ static int desc_meaning(const deploy_app_desc *d, int code, const char *what)
     for (uint32_t i = 0; !bad && i < d->nfiles; i++) {
         const deploy_file *f = &d->files[i];
         if (!deploy_basename_valid(f->name)) bad = "file name is not a plain base name";
-        else if (!deploy_sha256_valid(f->sha256)) bad = "file sha256 is not 64 lowercase hex digits";
+        else if (!deploy_sha256_valid(f->sha256))
+            bad = "file sha256 is not 64 lowercase hex digits";
         else if (f->size > UINT32_MAX) bad = "file size is 4 GiB or more";
         for (uint32_t j = 0; !bad && j < i; j++)
             if (!strcmp(d->files[j].name, f->name)) bad = "file name appears twice";
@@ -291,8 +299,7 @@ int deploy_msg_registered_app_write(kiln_buf *b, const deploy_app_registered *r)
     return rc ? rc : registered_app_write(b, r);
 }
 
-int deploy_msg_registered_app_read(const net_frame *f, const char *peer,
-                                   deploy_app_registered *out)
+int deploy_msg_registered_app_read(const net_frame *f, const char *peer, deploy_app_registered *out)
 {
     char what[NET_HOST_MAX + 64];
     wire_reader r;
@@ -385,8 +392,7 @@ int deploy_msg_fetch_file_write(kiln_buf *b, const char *sha256)
     return fetch_write(b, &m);
 }
 
-int deploy_msg_fetch_file_read(const net_frame *f, const char *peer,
-                               char sha256[DEPLOY_SHA256_HEX])
+int deploy_msg_fetch_file_read(const net_frame *f, const char *peer, char sha256[DEPLOY_SHA256_HEX])
 {
     char what[NET_HOST_MAX + 64];
     wire_reader r;

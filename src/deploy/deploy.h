@@ -35,10 +35,10 @@
 
 /* What a worker offers, as it registers (REGISTER_WORKER). */
 typedef struct deploy_register {
-    char host[NET_HOST_MAX];         /* where the master and drivers reach it */
-    uint32_t cores;                  /* 1..DEPLOY_MAX_CORES */
-    uint64_t memory;                 /* bytes, >= 1 */
-    char work_dir[DEPLOY_DIR_MAX];   /* where its executors will run */
+    char host[NET_HOST_MAX];       /* where the master and drivers reach it */
+    uint32_t cores;                /* 1..DEPLOY_MAX_CORES */
+    uint64_t memory;               /* bytes, >= 1 */
+    char work_dir[DEPLOY_DIR_MAX]; /* where its executors will run */
 } deploy_register;
 
 typedef enum deploy_worker_state {
@@ -57,11 +57,11 @@ typedef struct deploy_worker_status {
 /* Executor states on the wire (EXECUTOR_STATE, APP_EXECUTOR, STATUS_REPLY). */
 typedef enum deploy_exec_state {
     DEPLOY_EXEC_RUNNING = 1,
-    DEPLOY_EXEC_EXITED = 2,     /* exit status 0: final */
-    DEPLOY_EXEC_FAILED = 3,     /* died and will not be restarted, or never started: final */
-    DEPLOY_EXEC_KILLED = 4,     /* killed for KILL_EXECUTOR or a stopping worker: final */
-    DEPLOY_EXEC_LOST = 5,       /* its worker died (set by the master): final */
-    DEPLOY_EXEC_RESTARTING = 6  /* died; its worker starts it again (RUNNING follows) */
+    DEPLOY_EXEC_EXITED = 2,    /* exit status 0: final */
+    DEPLOY_EXEC_FAILED = 3,    /* died and will not be restarted, or never started: final */
+    DEPLOY_EXEC_KILLED = 4,    /* killed for KILL_EXECUTOR or a stopping worker: final */
+    DEPLOY_EXEC_LOST = 5,      /* its worker died (set by the master): final */
+    DEPLOY_EXEC_RESTARTING = 6 /* died; its worker starts it again (RUNNING follows) */
 } deploy_exec_state;
 
 /* The static name of a state ("RUNNING"), or "UNKNOWN". */
@@ -73,9 +73,9 @@ bool deploy_exec_state_final(int state);
 typedef struct deploy_app_status {
     char id[DEPLOY_ID_MAX];
     char name[DEPLOY_NAME_MAX];
-    uint8_t state;             /* 1 RUNNING, 2 FINISHED */
-    uint32_t cores;            /* granted */
-    uint64_t executor_memory;  /* bytes per executor */
+    uint8_t state;               /* 1 RUNNING, 2 FINISHED */
+    uint32_t cores;              /* granted */
+    uint64_t executor_memory;    /* bytes per executor */
     char driver[DEPLOY_URL_MAX]; /* "host:port" */
 } deploy_app_status;
 
@@ -99,7 +99,7 @@ typedef struct deploy_status {
     uint32_t nworkers;
     deploy_worker_status *workers;
     uint32_t napps;
-    deploy_app_status *apps;   /* every application the master remembers */
+    deploy_app_status *apps; /* every application the master remembers */
     uint32_t nexecs;
     deploy_exec_status *execs; /* the executors of RUNNING applications */
 } deploy_status;
@@ -133,14 +133,14 @@ int deploy_master_run(const deploy_master_opts *o);
 
 typedef struct deploy_worker_opts {
     net_url master;
-    const char *host;        /* advertised host; NULL: the address used to reach the master */
+    const char *host; /* advertised host; NULL: the address used to reach the master */
     uint32_t cores;
-    uint64_t memory;         /* bytes */
-    const char *work_dir;    /* created (mode 0700) when absent */
+    uint64_t memory;      /* bytes */
+    const char *work_dir; /* created (mode 0700) when absent */
     const char *secret_spec;
     int heartbeat_ms;
-    int max_attempts;        /* consecutive failed connections before giving up */
-    int max_restarts;        /* restarts of a dying executor while its app runs (3) */
+    int max_attempts; /* consecutive failed connections before giving up */
+    int max_restarts; /* restarts of a dying executor while its app runs (3) */
 } deploy_worker_opts;
 
 /* Runs a worker until SIGTERM/SIGINT or a SHUTDOWN from the master (KILN_OK),
@@ -188,10 +188,10 @@ typedef struct app_request {
     const char *name;        /* the application's name (kiln.app.name) */
     const char *driver_host; /* where executors and workers reach the driver */
     int driver_port;
-    uint32_t total_cores;    /* kiln.cores.max; 0: every core available */
-    uint32_t executor_cores; /* kiln.executor.cores; 0: all free cores of a worker */
+    uint32_t total_cores;     /* kiln.cores.max; 0: every core available */
+    uint32_t executor_cores;  /* kiln.executor.cores; 0: all free cores of a worker */
     uint64_t executor_memory; /* bytes per executor */
-    const char *conf;        /* lines from app_conf_line_add, sent to executors; may be NULL */
+    const char *conf;         /* lines from app_conf_line_add, sent to executors; may be NULL */
     size_t conf_len;
     const app_files *files;
 } app_request;

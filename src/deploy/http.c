@@ -28,7 +28,8 @@ int deploy_http_token(const uint8_t *secret, size_t len, char out[HTTP_TOKEN_HEX
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int maclen = 0;
     if (HMAC(EVP_sha256(), secret, (int)len, (const unsigned char *)TOKEN_LABEL,
-             strlen(TOKEN_LABEL), mac, &maclen) == NULL || maclen != HTTP_TOKEN_HEX / 2)
+             strlen(TOKEN_LABEL), mac, &maclen) == NULL ||
+        maclen != HTTP_TOKEN_HEX / 2)
         return kiln_set_error(KILN_EIO, "computing the HTTP status token failed (OpenSSL HMAC)");
     static const char hex[] = "0123456789abcdef";
     for (unsigned i = 0; i < maclen; i++) {

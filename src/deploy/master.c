@@ -174,7 +174,8 @@ static int status_snapshot(const master *m, deploy_status *s)
         memcpy(ws->id, w->id, sizeof ws->id);
         ws->offer = w->offer;
         ws->state = w->state;
-        ws->heartbeat_age_ms = now > w->last_heartbeat_ms ? (uint64_t)(now - w->last_heartbeat_ms) : 0;
+        ws->heartbeat_age_ms = now > w->last_heartbeat_ms ? (uint64_t)(now - w->last_heartbeat_ms)
+                                                          : 0;
     }
     s->nworkers = (uint32_t)m->nworkers;
     return master_app_status(m, s);
@@ -199,11 +200,16 @@ static int on_status_request(master *m, conn *c, const net_frame *f)
 static int on_frame(master *m, conn *c, const net_frame *f)
 {
     switch (f->type) {
-    case NET_MSG_REGISTER_WORKER: return on_register(m, c, f);
-    case NET_MSG_HEARTBEAT: return on_heartbeat(m, c, f);
-    case NET_MSG_STATUS_REQUEST: return on_status_request(m, c, f);
-    case NET_MSG_REGISTER_APP: return master_app_register(m, c, f);
-    case NET_MSG_EXECUTOR_STATE: return master_app_exec_state(m, c, f);
+    case NET_MSG_REGISTER_WORKER:
+        return on_register(m, c, f);
+    case NET_MSG_HEARTBEAT:
+        return on_heartbeat(m, c, f);
+    case NET_MSG_STATUS_REQUEST:
+        return on_status_request(m, c, f);
+    case NET_MSG_REGISTER_APP:
+        return master_app_register(m, c, f);
+    case NET_MSG_EXECUTOR_STATE:
+        return master_app_exec_state(m, c, f);
     default:
         return kiln_set_error(KILN_ECORRUPT, "unexpected %s from %s", net_msg_name(f->type),
                               c->peer);
@@ -263,13 +269,20 @@ static void on_peer_readable(master *m, conn *c)
 static const char *http_reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 431: return "Request Header Fields Too Large";
-    default: return "Internal Server Error";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 431:
+        return "Request Header Fields Too Large";
+    default:
+        return "Internal Server Error";
     }
 }
 
@@ -367,7 +380,8 @@ static void check_timeouts(master *m)
         if (c->closed) continue;
         if (c->deadline >= 0 && now >= c->deadline) {
             conn_close(m, c, "timed out");
-        } else if (c->worker >= 0 && now - m->workers[c->worker].last_heartbeat_ms > m->timeout_ms) {
+        } else if (c->worker >= 0 &&
+                   now - m->workers[c->worker].last_heartbeat_ms > m->timeout_ms) {
             char why[96];
             snprintf(why, sizeof why, "no heartbeat for %d ms (network timeout)", m->timeout_ms);
             conn_close(m, c, why);

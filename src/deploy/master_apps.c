@@ -35,11 +35,11 @@ typedef struct exec_rec {
 typedef struct app_rec {
     char id[DEPLOY_ID_MAX];
     char name[DEPLOY_NAME_MAX];
-    uint8_t state;            /* DEPLOY_APP_RUNNING / _FINISHED */
-    uint32_t cores;           /* held by its executors that are not final */
+    uint8_t state;  /* DEPLOY_APP_RUNNING / _FINISHED */
+    uint32_t cores; /* held by its executors that are not final */
     uint64_t executor_memory;
     char driver[DEPLOY_URL_MAX];
-    conn *conn;               /* the driver's, while RUNNING */
+    conn *conn; /* the driver's, while RUNNING */
     int64_t finished_ms;
     exec_rec *execs;
     uint32_t nexecs;
@@ -134,7 +134,8 @@ typedef struct grant {
 static bool usable(const worker_rec *w, uint64_t memory, uint32_t min_cores)
 {
     return w->state == DEPLOY_WORKER_ALIVE && w->conn && !w->conn->closed &&
-           w->offer.cores - w->cores_used >= min_cores && w->offer.memory - w->memory_used >= memory;
+           w->offer.cores - w->cores_used >= min_cores &&
+           w->offer.memory - w->memory_used >= memory;
 }
 
 /* Spark's scheduleExecutorsOnWorkers with spreadOut: fills g (one entry per
@@ -233,16 +234,20 @@ int master_app_register(master *m, conn *c, const net_frame *f)
     if (rc != KILN_OK) return rc;
     if (c->worker >= 0 || c->app >= 0) {
         deploy_app_desc_release(&r.desc);
-        return kiln_set_error(KILN_ESTATE, "REGISTER_APP from %s, which is a worker or already "
-                              "a driver", c->peer);
+        return kiln_set_error(KILN_ESTATE,
+                              "REGISTER_APP from %s, which is a worker or already "
+                              "a driver",
+                              c->peer);
     }
     grant *g = calloc(m->nworkers ? m->nworkers : 1, sizeof *g);
     uint32_t cores = g ? place(m, &r, g) : 0;
     int slot = -1;
     if (!g) rc = kiln_set_error(KILN_ENOMEM, "out of memory for placing executors");
     else if (cores == 0)
-        rc = kiln_set_error(KILN_ESTATE, "no ALIVE worker has %u free cores and %llu MiB of free "
-                            "memory for application '%s'", r.executor_cores ? r.executor_cores : 1,
+        rc = kiln_set_error(KILN_ESTATE,
+                            "no ALIVE worker has %u free cores and %llu MiB of free "
+                            "memory for application '%s'",
+                            r.executor_cores ? r.executor_cores : 1,
                             (unsigned long long)(r.desc.executor_memory >> 20), r.desc.name);
     else if ((slot = app_slot(m)) < 0)
         rc = kiln_set_error(KILN_ESTATE, "the master runs %d applications", MAX_APPS);
@@ -256,7 +261,7 @@ int master_app_register(master *m, conn *c, const net_frame *f)
         a->executor_memory = r.desc.executor_memory;
         char host_port[DEPLOY_URL_MAX];
         net_url_format(host_port, sizeof host_port, "x", r.desc.driver_host,
-                           (int)r.desc.driver_port);
+                       (int)r.desc.driver_port);
         snprintf(a->driver, sizeof a->driver, "%s", host_port + 4); /* without "x://" */
         a->conn = c;
         rc = make_execs(m, a, g, r.executor_cores);
@@ -294,8 +299,10 @@ int master_app_exec_state(master *m, conn *c, const net_frame *f)
     if (rc != KILN_OK) return rc;
     if (c->worker < 0) return kiln_set_error(KILN_ESTATE, "EXECUTOR_STATE before REGISTER_WORKER");
     if (r.state == DEPLOY_EXEC_LOST)
-        return kiln_set_error(KILN_ECORRUPT, "EXECUTOR_STATE from %s: field state LOST is the "
-                              "master's", c->peer);
+        return kiln_set_error(KILN_ECORRUPT,
+                              "EXECUTOR_STATE from %s: field state LOST is the "
+                              "master's",
+                              c->peer);
     app_rec *a = app_find(m, r.app_id);
     exec_rec *e = NULL;
     for (uint32_t i = 0; a && i < a->nexecs && !e; i++)

@@ -11,13 +11,13 @@
 #include "deploy/deploy_int.h"
 
 #define MAX_CONNS 1024
-#define MAX_WORKERS 4096        /* remembered, DEAD ones included */
-#define AUTH_WAIT_MS 10000      /* for the first byte of the handshake */
-#define AUTH_TIMEOUT_MS 2000    /* for the handshake once it started */
-#define IDLE_TIMEOUT_MS 60000   /* an authenticated connection that is not a worker */
+#define MAX_WORKERS 4096      /* remembered, DEAD ones included */
+#define AUTH_WAIT_MS 10000    /* for the first byte of the handshake */
+#define AUTH_TIMEOUT_MS 2000  /* for the handshake once it started */
+#define IDLE_TIMEOUT_MS 60000 /* an authenticated connection that is not a worker */
 #define SEND_TIMEOUT_MS 2000
 #define HTTP_TIMEOUT_MS 5000
-#define TICK_MS 200             /* how often timeouts are checked at least */
+#define TICK_MS 200 /* how often timeouts are checked at least */
 #define ACCEPTS_PER_TICK 32
 
 typedef enum conn_kind {
@@ -32,13 +32,13 @@ typedef struct conn {
     int fd;
     conn_kind kind;
     char peer[NET_HOST_MAX + 48];
-    int64_t deadline;       /* closed when passed; -1: none (a worker's) */
-    net_frame_decoder dec;  /* CONN_PEER */
-    int worker;             /* CONN_PEER: index in the worker table, or -1 */
-    int app;                /* CONN_PEER: index in the application table (a driver), or -1 */
-    bool closed;            /* fd closed; freed by compact() at the end of the round */
+    int64_t deadline;      /* closed when passed; -1: none (a worker's) */
+    net_frame_decoder dec; /* CONN_PEER */
+    int worker;            /* CONN_PEER: index in the worker table, or -1 */
+    int app;               /* CONN_PEER: index in the application table (a driver), or -1 */
+    bool closed;           /* fd closed; freed by compact() at the end of the round */
     char req[HTTP_MAX_REQUEST];
-    size_t req_len;         /* CONN_HTTP */
+    size_t req_len; /* CONN_HTTP */
 } conn;
 
 typedef struct worker_rec {
@@ -46,8 +46,8 @@ typedef struct worker_rec {
     deploy_register offer;
     deploy_worker_state state;
     int64_t last_heartbeat_ms;
-    conn *conn; /* while ALIVE */
-    uint32_t cores_used;  /* by its executors that are not final */
+    conn *conn;          /* while ALIVE */
+    uint32_t cores_used; /* by its executors that are not final */
     uint64_t memory_used;
 } worker_rec;
 

@@ -21,10 +21,10 @@
 /* ---- Field tables ------------------------------------------------------------------- */
 
 /* REGISTER_WORKER, and each worker of STATUS_REPLY. */
-#define OFFER_FIELDS(X)                                                                    \
-    X(STR, host, "host", 0, _)                                                             \
-    X(U32, cores, "cores", 0, _)                                                           \
-    X(U64, memory, "memory", 0, _)                                                         \
+#define OFFER_FIELDS(X)                                                                            \
+    X(STR, host, "host", 0, _)                                                                     \
+    X(U32, cores, "cores", 0, _)                                                                   \
+    X(U64, memory, "memory", 0, _)                                                                 \
     X(STR, work_dir, "work_dir", 0, _)
 NET_CODEC(offer, deploy_register, OFFER_FIELDS)
 
@@ -38,35 +38,35 @@ NET_CODEC(registered, registered_msg, REGISTERED_FIELDS)
 /* STATUS_REPLY: the master's URL and three lists, each count bounded by
  * the bytes present (at the smallest encoding of an element) before
  * anything is allocated. */
-#define WORKER_FIELDS(X)                                                                   \
-    X(STR, id, "worker_id", 0, _)                                                          \
-    X(STRUCT, offer, "offer", 0, offer)                                                    \
-    X(U8, state, "state", 0, _)                                                            \
+#define WORKER_FIELDS(X)                                                                           \
+    X(STR, id, "worker_id", 0, _)                                                                  \
+    X(STRUCT, offer, "offer", 0, offer)                                                            \
+    X(U8, state, "state", 0, _)                                                                    \
     X(U64, heartbeat_age_ms, "heartbeat_age_ms", 0, _)
 NET_CODEC(worker_st, deploy_worker_status, WORKER_FIELDS)
 
-#define APP_FIELDS(X)                                                                      \
-    X(STR, id, "app_id", 0, _)                                                             \
-    X(STR, name, "app_name", 0, _)                                                         \
-    X(U8, state, "app_state", 0, _)                                                        \
-    X(U32, cores, "app_cores", 0, _)                                                       \
-    X(U64, executor_memory, "executor_memory", 0, _)                                       \
+#define APP_FIELDS(X)                                                                              \
+    X(STR, id, "app_id", 0, _)                                                                     \
+    X(STR, name, "app_name", 0, _)                                                                 \
+    X(U8, state, "app_state", 0, _)                                                                \
+    X(U32, cores, "app_cores", 0, _)                                                               \
+    X(U64, executor_memory, "executor_memory", 0, _)                                               \
     X(STR, driver, "driver", 0, _)
 NET_CODEC(app_st, deploy_app_status, APP_FIELDS)
 
-#define EXEC_FIELDS(X)                                                                     \
-    X(STR, app_id, "exec_app_id", 0, _)                                                    \
-    X(U32, executor, "executor", 0, _)                                                     \
-    X(STR, worker_id, "exec_worker_id", 0, _)                                              \
-    X(U32, cores, "exec_cores", 0, _)                                                      \
-    X(U64, memory, "exec_memory", 0, _)                                                    \
+#define EXEC_FIELDS(X)                                                                             \
+    X(STR, app_id, "exec_app_id", 0, _)                                                            \
+    X(U32, executor, "executor", 0, _)                                                             \
+    X(STR, worker_id, "exec_worker_id", 0, _)                                                      \
+    X(U32, cores, "exec_cores", 0, _)                                                              \
+    X(U64, memory, "exec_memory", 0, _)                                                            \
     X(U8, state, "exec_state", 0, _)
 NET_CODEC(exec_st, deploy_exec_status, EXEC_FIELDS)
 
-#define STATUS_FIELDS(X)                                                                   \
-    X(STR, url, "url", 0, _)                                                               \
-    X(LIST, workers, "worker_count", 0, worker_st)                                         \
-    X(LIST, apps, "app_count", 0, app_st)                                                  \
+#define STATUS_FIELDS(X)                                                                           \
+    X(STR, url, "url", 0, _)                                                                       \
+    X(LIST, workers, "worker_count", 0, worker_st)                                                 \
+    X(LIST, apps, "app_count", 0, app_st)                                                          \
     X(LIST, execs, "executor_count", 0, exec_st)
 NET_CODEC(status, deploy_status, STATUS_FIELDS)
 
@@ -128,8 +128,7 @@ static int status_meaning(const deploy_status *s, int code, const char *what)
         if (w->state != DEPLOY_WORKER_ALIVE && w->state != DEPLOY_WORKER_DEAD)
             rc = deploy_msg_bad(code, what, "state %u is neither ALIVE (1) nor DEAD (2)",
                                 (unsigned)w->state);
-        else
-            rc = offer_meaning(&w->offer, code, what);
+        else rc = offer_meaning(&w->offer, code, what);
     }
     for (uint32_t i = 0; rc == KILN_OK && i < s->napps; i++)
         if (s->apps[i].state != DEPLOY_APP_RUNNING && s->apps[i].state != DEPLOY_APP_FINISHED)

@@ -50,9 +50,9 @@ int deploy_msg_status_reply_read(const net_frame *f, const char *peer, deploy_st
 
 /* A file the driver serves by hash: the executable or one of kiln.files. */
 typedef struct deploy_file {
-    char name[DEPLOY_NAME_MAX];      /* a plain base name: no '/', not "." or ".." */
-    char sha256[DEPLOY_SHA256_HEX];  /* lowercase hex */
-    uint64_t size;                   /* bytes, < 4 GiB (one FILE_DATA frame) */
+    char name[DEPLOY_NAME_MAX];     /* a plain base name: no '/', not "." or ".." */
+    char sha256[DEPLOY_SHA256_HEX]; /* lowercase hex */
+    uint64_t size;                  /* bytes, < 4 GiB (one FILE_DATA frame) */
 } deploy_file;
 
 /* What REGISTER_APP and LAUNCH_EXECUTOR share: the application as its
@@ -66,8 +66,8 @@ typedef struct deploy_app_desc {
     deploy_file exe;                /* the executable (name "exe") */
     uint32_t nfiles;
     deploy_file *files;
-    char *conf;                     /* "key=value\n" lines (NUL-terminated), may be NULL */
-    size_t conf_len;                /* bytes of conf, < DEPLOY_CONF_MAX */
+    char *conf;      /* "key=value\n" lines (NUL-terminated), may be NULL */
+    size_t conf_len; /* bytes of conf, < DEPLOY_CONF_MAX */
 } deploy_app_desc;
 
 void deploy_app_desc_release(deploy_app_desc *d);

@@ -19,7 +19,6 @@ static const char *state_name(deploy_worker_state s)
     return s == DEPLOY_WORKER_ALIVE ? "ALIVE" : "DEAD";
 }
 
-
 /* One worker as one line: easy to read and to grep. */
 static int worker_json(kiln_buf *b, const deploy_worker_status *w)
 {
@@ -28,13 +27,14 @@ static int worker_json(kiln_buf *b, const deploy_worker_status *w)
     if (rc == KILN_OK) rc = buf_appendf(b, ", \"host\": ");
     if (rc == KILN_OK) rc = json_put_str(b, w->offer.host);
     if (rc == KILN_OK)
-        rc = buf_appendf(b, ", \"cores\": %u, \"memory\": %llu, \"memory_bytes\": %llu, \"workdir\": ",
-                     w->offer.cores, (unsigned long long)(w->offer.memory >> 20),
-                     (unsigned long long)w->offer.memory);
+        rc = buf_appendf(b,
+                         ", \"cores\": %u, \"memory\": %llu, \"memory_bytes\": %llu, \"workdir\": ",
+                         w->offer.cores, (unsigned long long)(w->offer.memory >> 20),
+                         (unsigned long long)w->offer.memory);
     if (rc == KILN_OK) rc = json_put_str(b, w->offer.work_dir);
     if (rc == KILN_OK)
         rc = buf_appendf(b, ", \"state\": \"%s\", \"lastheartbeat_age_ms\": %llu}",
-                     state_name(w->state), (unsigned long long)w->heartbeat_age_ms);
+                         state_name(w->state), (unsigned long long)w->heartbeat_age_ms);
     return rc;
 }
 
@@ -46,7 +46,8 @@ static int app_json(kiln_buf *b, const deploy_app_status *a)
     if (rc == KILN_OK) rc = buf_appendf(b, ", \"name\": ");
     if (rc == KILN_OK) rc = json_put_str(b, a->name);
     if (rc == KILN_OK)
-        rc = buf_appendf(b, ", \"state\": \"%s\", \"cores\": %u, \"memoryperexecutor\": %llu, "
+        rc = buf_appendf(b,
+                         ", \"state\": \"%s\", \"cores\": %u, \"memoryperexecutor\": %llu, "
                          "\"memoryperexecutor_bytes\": %llu, \"driver\": ",
                          a->state == DEPLOY_APP_RUNNING ? "RUNNING" : "FINISHED", a->cores,
                          (unsigned long long)(a->executor_memory >> 20),
@@ -80,8 +81,8 @@ static int totals_json(kiln_buf *b, const deploy_status *s)
         cores += s->workers[i].offer.cores;
         memory += s->workers[i].offer.memory;
     }
-    return buf_appendf(b, "  \"aliveworkers\": %u,\n  \"cores\": %llu,\n  \"memory\": %llu,\n", alive,
-                   (unsigned long long)cores, (unsigned long long)(memory >> 20));
+    return buf_appendf(b, "  \"aliveworkers\": %u,\n  \"cores\": %llu,\n  \"memory\": %llu,\n",
+                       alive, (unsigned long long)cores, (unsigned long long)(memory >> 20));
 }
 
 int deploy_status_json(const deploy_status *s, kiln_buf *out)

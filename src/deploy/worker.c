@@ -51,8 +51,8 @@ static int local_host(int fd, char *out, size_t size)
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0 ||
-        getnameinfo((struct sockaddr *)&ss, len, out, (socklen_t)size, NULL, 0,
-                    NI_NUMERICHOST) != 0)
+        getnameinfo((struct sockaddr *)&ss, len, out, (socklen_t)size, NULL, 0, NI_NUMERICHOST) !=
+            0)
         return kiln_set_error(KILN_EIO, "cannot tell the local address: %s", strerror(errno));
     return KILN_OK;
 }
@@ -181,7 +181,8 @@ static int session_serve(worker *w, int fd)
             int rc = send_heartbeat(w, fd);
             if (rc != KILN_OK) return rc;
             next += w->o->heartbeat_ms;
-            if (next < deploy_now_ms()) next = deploy_now_ms() + w->o->heartbeat_ms; /* were stopped */
+            if (next < deploy_now_ms())
+                next = deploy_now_ms() + w->o->heartbeat_ms; /* were stopped */
         }
     }
 }
@@ -207,8 +208,8 @@ static int worker_loop(worker *w)
         if (rc == KILN_EINVAL) return rc; /* wrong secret (or bad offer): never retried */
         if (rc != KILN_OK) {
             if (++failures >= w->o->max_attempts)
-                return kiln_set_error(KILN_EIO, "giving up after %d failed attempts: %s",
-                                      failures, kiln_last_error());
+                return kiln_set_error(KILN_EIO, "giving up after %d failed attempts: %s", failures,
+                                      kiln_last_error());
             LOG(LOG_WARN, "worker", "cannot register with %s (attempt %d of %d, next in %d ms): %s",
                 w->peer, failures, w->o->max_attempts, backoff, kiln_last_error());
             nap(backoff);

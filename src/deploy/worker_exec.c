@@ -54,11 +54,11 @@
 extern char **environ;
 
 struct wexec {
-    deploy_launch l;   /* owns its desc */
-    pid_t pid;         /* > 0 while running */
+    deploy_launch l; /* owns its desc */
+    pid_t pid;       /* > 0 while running */
     uint32_t restarts;
-    bool killing;      /* SIGTERM sent; SIGKILL at kill_at */
-    bool app_ended;    /* killed for KILL_EXECUTOR: its application ended (not an incident) */
+    bool killing;   /* SIGTERM sent; SIGKILL at kill_at */
+    bool app_ended; /* killed for KILL_EXECUTOR: its application ended (not an incident) */
     bool sigkilled;
     int64_t kill_at;
     char dir[PATH_MAX];
@@ -90,7 +90,8 @@ static void wexec_free(wexec *e)
 
 /* A path from fmt. The work directory is at most WORK_DIR_MAX bytes
  * (worker.c checks), ids and names are bounded, so paths always fit. */
-static void pathf(char *out, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void pathf(char *out, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void pathf(char *out, size_t size, const char *fmt, ...)
 {
     va_list ap;
@@ -110,15 +111,17 @@ static void report(worker_execs *x, log_level level, const char *app_id, uint32_
 static void report(worker_execs *x, log_level level, const char *app_id, uint32_t executor,
                    uint8_t state, int32_t status, uint32_t restarts, const char *fmt, ...)
 {
-    deploy_exec_report r = {.executor = executor, .state = state, .exit_status = status,
+    deploy_exec_report r = {.executor = executor,
+                            .state = state,
+                            .exit_status = status,
                             .restarts = restarts};
     snprintf(r.app_id, sizeof r.app_id, "%s", app_id);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(r.message, sizeof r.message, fmt, ap);
     va_end(ap);
-    LOG(level, "worker", "%s executor %u: %s%s%s", app_id, executor,
-        deploy_exec_state_name(state), r.message[0] ? ": " : "", r.message);
+    LOG(level, "worker", "%s executor %u: %s%s%s", app_id, executor, deploy_exec_state_name(state),
+        r.message[0] ? ": " : "", r.message);
     if (x->master_fd < 0) return;
     kiln_buf b;
     kiln_buf_init(&b);
@@ -313,9 +316,10 @@ static int make_exec_dir(worker_execs *x, wexec *e)
         if (link(from, to) == 0) continue;
         /* Another file system (or links refused): a copy. */
         int in = open(from, O_RDONLY | O_CLOEXEC);
-        int out = in < 0 ? -1 : open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (in < 0 || out < 0) rc = kiln_set_error(KILN_EIO, "cannot copy %s to %s: %s", from, to,
-                                                   strerror(errno));
+        int out = in < 0 ? -1
+                         : open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (in < 0 || out < 0)
+            rc = kiln_set_error(KILN_EIO, "cannot copy %s to %s: %s", from, to, strerror(errno));
         char buf[65536];
         ssize_t r;
         while (rc == KILN_OK && (r = read(in, buf, sizeof buf)) != 0) {
@@ -364,7 +368,7 @@ static int spawn(worker_execs *x, wexec *e)
 {
     if (memchr(x->secret, '\n', x->slen) || memchr(x->secret, '\0', x->slen))
         return kiln_set_error(KILN_ECONF, "the secret holds a newline or NUL byte: it cannot go "
-                              "down an executor's pipe");
+                                          "down an executor's pipe");
     char exe[PATH_MAX];
     cache_path(x, e->l.desc.exe.sha256, exe, sizeof exe);
     char v_connect[NET_HOST_MAX + 64], v_id[48], v_cores[48], v_mem[64], v_fd[48],

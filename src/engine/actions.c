@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "base/fnref.h"
-#include "engine/engine_int.h"
 #include "base/wire.h"
+#include "engine/engine_int.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -29,7 +29,8 @@ static int run_shipped(kiln_rdd *r, const int *parts, int nparts, part_result_fn
     int n = parts ? nparts : r->nparts;
     kiln_buf *res = calloc((size_t)n + 1, sizeof *res);
     if (!res) return kiln_set_error(KILN_ENOMEM, "%s: out of memory", action);
-    int rc = job_run_shipped(r, parts, nparts, fn, arg, r->ctx->backend_ships ? ship : NULL, res, action);
+    int rc = job_run_shipped(r, parts, nparts, fn, arg, r->ctx->backend_ships ? ship : NULL, res,
+                             action);
     if (rc) {
         for (int i = 0; i < n; i++) kiln_buf_release(&res[i]);
         free(res);
@@ -53,9 +54,11 @@ static void wire_u64s(uint8_t *p, uint64_t a, uint64_t b)
 
 static int read_u64s(kiln_task *t, const wire_arg *w, uint64_t *a, uint64_t *b)
 {
-    if (w->n != 16) return task_error(t, KILN_ECORRUPT, "a shipped action's argument of %zu bytes", w->n);
+    if (w->n != 16)
+        return task_error(t, KILN_ECORRUPT, "a shipped action's argument of %zu bytes", w->n);
     *a = *b = 0;
-    for (int i = 0; i < 8; i++) *a |= (uint64_t)w->p[i] << (8 * i), *b |= (uint64_t)w->p[8 + i] << (8 * i);
+    for (int i = 0; i < 8; i++)
+        *a |= (uint64_t)w->p[i] << (8 * i), *b |= (uint64_t)w->p[8 + i] << (8 * i);
     return KILN_OK;
 }
 
@@ -103,7 +106,8 @@ static int encode_values(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
     int rc;
     while (taken < limit && (rc = it->next(it, t, &vals, &n)) > 0) {
         for (size_t i = 0; i < n && taken < limit; i++, taken++)
-            if (kiln_value_encode(out, &vals[i])) return task_error(t, KILN_ENOMEM, "out of memory");
+            if (kiln_value_encode(out, &vals[i]))
+                return task_error(t, KILN_ENOMEM, "out of memory");
     }
     return taken < limit && rc < 0 ? rc : KILN_OK;
 }
@@ -126,7 +130,8 @@ static int run_and_decode(kiln_rdd *r, part_result_fn fn, void *arg, kiln_arena 
     kiln_buf *res;
     int rc = run_all(r, NULL, 0, fn, arg, &res, action);
     if (rc) return rc;
-    for (int i = 0; rc == KILN_OK && i < r->nparts; i++) rc = values_decode_all(a, res[i].data, res[i].len, vv);
+    for (int i = 0; rc == KILN_OK && i < r->nparts; i++)
+        rc = values_decode_all(a, res[i].data, res[i].len, vv);
     free_results(res, r->nparts);
     return rc;
 }
@@ -179,7 +184,8 @@ int kiln_rdd_take(kiln_rdd *r, size_t n, kiln_arena *a, kiln_value *out)
         rc = run_shipped(r, parts, k, encode_values, &lim, &ship, &res, "take");
         free(parts);
         if (rc) break;
-        for (int i = 0; i < k && rc == KILN_OK; i++) rc = values_decode_all(a, res[i].data, res[i].len, &vv);
+        for (int i = 0; i < k && rc == KILN_OK; i++)
+            rc = values_decode_all(a, res[i].data, res[i].len, &vv);
         free_results(res, k);
         scanned += k;
         batch *= 4;
@@ -220,8 +226,14 @@ typedef struct order_arg {
     bool desc;
 } order_arg;
 
-static int cmp_asc(const void *a, const void *b) { return kiln_value_cmp(a, b); }
-static int cmp_desc(const void *a, const void *b) { return kiln_value_cmp(b, a); }
+static int cmp_asc(const void *a, const void *b)
+{
+    return kiln_value_cmp(a, b);
+}
+static int cmp_desc(const void *a, const void *b)
+{
+    return kiln_value_cmp(b, a);
+}
 
 /* Keeps the n first values of vv in the order. */
 static void keep_first_n(val_vec *vv, size_t n, bool desc)
@@ -455,7 +467,8 @@ static int fold_part_remote(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg
     void *env = env_len ? malloc(env_len) : NULL; /* aligned, as the driver's copy */
     kiln_value zero;
     if (!a || (env_len && !env)) rc = task_error(t, KILN_ENOMEM, "out of memory");
-    if (!rc && has_zero && (kiln_value_decode(a, zero_bytes, zero_len, &zero, &used) || used != zero_len))
+    if (!rc && has_zero &&
+        (kiln_value_decode(a, zero_bytes, zero_len, &zero, &used) || used != zero_len))
         rc = task_error(t, KILN_ECORRUPT, "fold: the zero value does not decode");
     if (!rc) {
         if (env_len) memcpy(env, env_bytes, env_len);
@@ -492,8 +505,8 @@ static int fold_wire(kiln_reduce_fn seq, const kiln_value *zero, const void *env
 }
 
 static int fold_job(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn seq, kiln_reduce_fn comb,
-                    const void *env, size_t env_len, size_t fan_in, kiln_arena *a,
-                    kiln_value *out, const char *action)
+                    const void *env, size_t env_len, size_t fan_in, kiln_arena *a, kiln_value *out,
+                    const char *action)
 {
     if (!r) return bad_rdd(action);
     if (!seq || !comb) return kiln_set_error(KILN_EINVAL, "%s: the function is NULL", action);
@@ -524,18 +537,16 @@ static int fold_job(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn seq, kil
         free_results(res, r->nparts);
     }
     if (rc == KILN_OK) {
-        if (!zero && parts.n == 0)
-            rc = kiln_set_error(KILN_EEMPTY, "%s: the RDD is empty", action);
-        else
-            rc = combine(r->ctx, &parts, comb, envc, fan_in, zero, a, out, action);
+        if (!zero && parts.n == 0) rc = kiln_set_error(KILN_EEMPTY, "%s: the RDD is empty", action);
+        else rc = combine(r->ctx, &parts, comb, envc, fan_in, zero, a, out, action);
     }
     val_vec_release(&parts);
     free(envc);
     return rc;
 }
 
-int kiln_rdd_reduce(kiln_rdd *r, kiln_reduce_fn fn, const void *env, size_t env_len,
-                    kiln_arena *a, kiln_value *out)
+int kiln_rdd_reduce(kiln_rdd *r, kiln_reduce_fn fn, const void *env, size_t env_len, kiln_arena *a,
+                    kiln_value *out)
 {
     return fold_job(r, NULL, fn, fn, env, env_len, SIZE_MAX, a, out, "reduce");
 }
@@ -547,9 +558,8 @@ int kiln_rdd_fold(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn fn, const 
     return fold_job(r, zero, fn, fn, env, env_len, SIZE_MAX, a, out, "fold");
 }
 
-int kiln_rdd_aggregate(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn seq,
-                       kiln_reduce_fn comb, const void *env, size_t env_len, kiln_arena *a,
-                       kiln_value *out)
+int kiln_rdd_aggregate(kiln_rdd *r, const kiln_value *zero, kiln_reduce_fn seq, kiln_reduce_fn comb,
+                       const void *env, size_t env_len, kiln_arena *a, kiln_value *out)
 {
     if (!zero) return kiln_set_error(KILN_EINVAL, "aggregate: zero is NULL");
     return fold_job(r, zero, seq, comb, env, env_len, SIZE_MAX, a, out, "aggregate");

@@ -48,7 +48,10 @@ typedef struct local_backend {
     kiln_context *ctx;
 } local_backend;
 
-static int local_cores(task_backend *b) { return ((local_backend *)b)->ctx->cores; }
+static int local_cores(task_backend *b)
+{
+    return ((local_backend *)b)->ctx->cores;
+}
 
 static int local_run_task(task_backend *b, kiln_task *t, kiln_rdd *rdd, shuffle_dep *dep,
                           part_result_fn fn, void *arg, const shipped_action *ship,
@@ -70,7 +73,10 @@ static void local_unpersist(task_backend *b, int rdd)
     (void)rdd;
 }
 
-static void local_stop(task_backend *b) { free(b); }
+static void local_stop(task_backend *b)
+{
+    free(b);
+}
 
 static const task_backend_ops local_ops = {
     .name = "local",

@@ -178,15 +178,15 @@ static void make_room(kiln_context *ctx, block_store *s, int64_t need)
 typedef struct block_iter {
     eng_iter base;
     kiln_context *ctx;
-    block *b;            /* pinned */
-    size_t pos;          /* IN_MEMORY: next value; SER: next byte */
-    int fd;              /* ON_DISK */
+    block *b;   /* pinned */
+    size_t pos; /* IN_MEMORY: next value; SER: next byte */
+    int fd;     /* ON_DISK */
     uint64_t off;
     kiln_buf frame, raw; /* ON_DISK: one block */
     size_t rpos;
-    kiln_arena *arena;   /* decoded batch */
+    kiln_arena *arena; /* decoded batch */
     val_vec out;
-    bool owned;          /* a block not kept by the store: freed at close */
+    bool owned; /* a block not kept by the store: freed at close */
 } block_iter;
 
 /* Decodes values from p[*pos..n) into the batch until it is full. */
@@ -195,7 +195,8 @@ static int decode_into(block_iter *it, kiln_task *t, const uint8_t *p, size_t n,
     while (*pos < n && it->out.n < ENG_BATCH) {
         kiln_value v;
         size_t used;
-        if (kiln_value_decode(it->arena, p + *pos, n - *pos, &v, &used) || val_vec_push(&it->out, &v))
+        if (kiln_value_decode(it->arena, p + *pos, n - *pos, &v, &used) ||
+            val_vec_push(&it->out, &v))
             return task_error(t, KILN_ECORRUPT, "damaged cached block: %s", kiln_last_error());
         *pos += used;
     }
@@ -312,7 +313,8 @@ eng_iter *block_store_put(kiln_context *ctx, int rdd, int part, kiln_storage_lev
     *b = (block){.rdd = rdd, .part = part, .level = level, .at = IN_MEMORY};
     int rc = KILN_OK;
     if (level == KILN_MEMORY_ONLY_SER) {
-        for (size_t i = 0; i < vv->n && rc == KILN_OK; i++) rc = kiln_value_encode(&b->bytes, &vv->v[i]);
+        for (size_t i = 0; i < vv->n && rc == KILN_OK; i++)
+            rc = kiln_value_encode(&b->bytes, &vv->v[i]);
         b->at = IN_MEMORY_SER;
         b->size = (int64_t)b->bytes.cap;
         kiln_arena_free(arena);

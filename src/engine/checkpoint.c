@@ -67,7 +67,9 @@ eng_iter *checkpoint_iterator(kiln_rdd *r, int p, kiln_task *t)
 
 int kiln_rdd_checkpoint(kiln_rdd *r)
 {
-    if (!r) return *kiln_last_error() ? KILN_EINVAL : kiln_set_error(KILN_EINVAL, "checkpoint: NULL RDD");
+    if (!r)
+        return *kiln_last_error() ? KILN_EINVAL
+                                  : kiln_set_error(KILN_EINVAL, "checkpoint: NULL RDD");
     if (r->checkpoint_dir) return KILN_OK;
     const char *base = kiln_conf_get(r->ctx->conf, "kiln.checkpoint.dir");
     if (!base)
@@ -103,4 +105,7 @@ int kiln_rdd_checkpoint(kiln_rdd *r)
     return KILN_OK;
 }
 
-bool kiln_rdd_is_checkpointed(const kiln_rdd *r) { return r && r->checkpoint_dir; }
+bool kiln_rdd_is_checkpointed(const kiln_rdd *r)
+{
+    return r && r->checkpoint_dir;
+}

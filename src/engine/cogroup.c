@@ -51,7 +51,10 @@ static kiln_rdd *via_cogroup(kiln_rdd *a, kiln_rdd *b, int n, int mode)
     return kiln_rdd_flat_map(cogroup_rdd(a, b, n), from_cogroup, &mode, sizeof mode);
 }
 
-kiln_rdd *kiln_rdd_join(kiln_rdd *a, kiln_rdd *b, int n) { return via_cogroup(a, b, n, JOIN_INNER); }
+kiln_rdd *kiln_rdd_join(kiln_rdd *a, kiln_rdd *b, int n)
+{
+    return via_cogroup(a, b, n, JOIN_INNER);
+}
 kiln_rdd *kiln_rdd_left_outer_join(kiln_rdd *a, kiln_rdd *b, int n)
 {
     return via_cogroup(a, b, n, JOIN_LEFT);

@@ -57,9 +57,8 @@ static int conf_duration(const kiln_conf *c, const char *key, double dflt, bool 
     if (!v) return KILN_OK;
     double x;
     if (parse_duration(v, 1e-3, &x) || (positive && x <= 0))
-        return kiln_set_error(KILN_ECONF,
-                              "%s: expected a %sduration such as 100ms or 2s, got '%s'", key,
-                              positive ? "positive " : "", v);
+        return kiln_set_error(KILN_ECONF, "%s: expected a %sduration such as 100ms or 2s, got '%s'",
+                              key, positive ? "positive " : "", v);
     *out = x;
     return KILN_OK;
 }
@@ -69,8 +68,7 @@ static int read_speculation(kiln_context *c)
 {
     const char *on = kiln_conf_get(c->conf, "kiln.speculation");
     if (on && parse_bool(on, &c->speculation))
-        return kiln_set_error(KILN_ECONF, "kiln.speculation: expected true or false, got '%s'",
-                              on);
+        return kiln_set_error(KILN_ECONF, "kiln.speculation: expected true or false, got '%s'", on);
     int rc = conf_duration(c->conf, "kiln.speculation.interval", 0.1, true, &c->spec_interval);
     if (!rc)
         rc = conf_double(c->conf, "kiln.speculation.multiplier", 1.5, 0, true, 1e6,
@@ -95,8 +93,8 @@ static int make_app_dir(kiln_context *c)
     if ((size_t)snprintf(path, sizeof path, "%s/kiln-XXXXXX", base) >= sizeof path)
         return kiln_set_error(KILN_ECONF, "kiln.local.dir: path too long");
     if (!mkdtemp(path))
-        return kiln_set_error(KILN_EIO, "kiln.local.dir: cannot create a directory in %s: %s",
-                              base, strerror(errno));
+        return kiln_set_error(KILN_EIO, "kiln.local.dir: cannot create a directory in %s: %s", base,
+                              strerror(errno));
     if (!(c->app_dir = strdup(path))) {
         rmdir(path);
         return KILN_ENOMEM;
@@ -119,8 +117,7 @@ int ctx_new(kiln_conf *conf, kiln_context **out)
     if (!rc) rc = mem_init(c);
     if (!rc) rc = make_app_dir(c);
     block_codec codec;
-    if (!rc)
-        rc = block_codec_parse(kiln_conf_get(c->conf, "kiln.shuffle.compress.codec"), &codec);
+    if (!rc) rc = block_codec_parse(kiln_conf_get(c->conf, "kiln.shuffle.compress.codec"), &codec);
     char shuffle_dir[4096];
     if (!rc) {
         snprintf(shuffle_dir, sizeof shuffle_dir, "%s/shuffle", c->app_dir);
@@ -189,16 +186,37 @@ const char *kiln_context_conf(const kiln_context *c, const char *key)
 {
     return kiln_conf_get(c->conf, key);
 }
-int kiln_context_cores(const kiln_context *c) { return c->cores; }
-int kiln_context_default_parallelism(const kiln_context *c) { return c->default_parallelism; }
-int kiln_context_max_attempts(const kiln_context *c) { return c->max_attempts; }
+int kiln_context_cores(const kiln_context *c)
+{
+    return c->cores;
+}
+int kiln_context_default_parallelism(const kiln_context *c)
+{
+    return c->default_parallelism;
+}
+int kiln_context_max_attempts(const kiln_context *c)
+{
+    return c->max_attempts;
+}
 
 /* ---- What the session and the cluster runtime may use ------------------------- */
 
-task_backend *ctx_backend(kiln_context *c) { return c->backend; }
-const kiln_conf *ctx_conf(const kiln_context *c) { return c->conf; }
-const char *ctx_scratch_dir(const kiln_context *c) { return c->app_dir; }
-shuffle_store *ctx_shuffles(kiln_context *c) { return c->shuffles; }
+task_backend *ctx_backend(kiln_context *c)
+{
+    return c->backend;
+}
+const kiln_conf *ctx_conf(const kiln_context *c)
+{
+    return c->conf;
+}
+const char *ctx_scratch_dir(const kiln_context *c)
+{
+    return c->app_dir;
+}
+shuffle_store *ctx_shuffles(kiln_context *c)
+{
+    return c->shuffles;
+}
 
 void ctx_set_shuffles(kiln_context *c, shuffle_store *s)
 {

@@ -62,20 +62,27 @@ static int run_stage(const stage_run *spec)
         pthread_mutex_lock(&ctx->lock);
         s->stage = ctx->next_stage++;
         pthread_mutex_unlock(&ctx->lock);
-        LOG(LOG_INFO, "scheduler", "job %d: stage %d (%s) with %d tasks", s->job, s->stage,
-            s->name, s->ntasks - s->done);
+        LOG(LOG_INFO, "scheduler", "job %d: stage %d (%s) with %d tasks", s->job, s->stage, s->name,
+            s->ntasks - s->done);
         s->nlost = 0;
         double round_started = now_seconds();
-        events_post(ctx, &(engine_event){.kind = EV_STAGE_START, .job = s->job, .stage = s->stage,
-                                         .name = s->name, .tasks = s->ntasks - s->done});
+        events_post(ctx, &(engine_event){.kind = EV_STAGE_START,
+                                         .job = s->job,
+                                         .stage = s->stage,
+                                         .name = s->name,
+                                         .tasks = s->ntasks - s->done});
         run_tasks(s);
         pthread_mutex_lock(&s->lock);
         int done = s->done, failed = s->failed;
         pthread_mutex_unlock(&s->lock);
-        events_post(ctx, &(engine_event){.kind = EV_STAGE_END, .job = s->job, .stage = s->stage,
-                                         .name = s->name, .tasks = done,
-                                         .rc = failed ? KILN_EJOB
-                                               : s->nlost ? KILN_EFETCH : KILN_OK,
+        events_post(ctx, &(engine_event){.kind = EV_STAGE_END,
+                                         .job = s->job,
+                                         .stage = s->stage,
+                                         .name = s->name,
+                                         .tasks = done,
+                                         .rc = failed     ? KILN_EJOB
+                                               : s->nlost ? KILN_EFETCH
+                                                          : KILN_OK,
                                          .duration = now_seconds() - round_started});
         if (s->failed || s->nlost == 0) break;
         if (round + 1 >= MAX_FETCH_ROUNDS) {
@@ -131,8 +138,13 @@ static int ensure_shuffle(shuffle_dep *d, int job, bool *visited)
     int n = shuffle_missing(ctx->shuffles, d->id, missing);
     char name[96];
     snprintf(name, sizeof name, "shuffle map of %s #%d", d->parent->ops->name, d->parent->id);
-    stage_run s = {.ctx = ctx, .job = job, .name = name, .rdd = d->parent, .dep = d,
-                   .parts = missing, .ntasks = n};
+    stage_run s = {.ctx = ctx,
+                   .job = job,
+                   .name = name,
+                   .rdd = d->parent,
+                   .dep = d,
+                   .parts = missing,
+                   .ntasks = n};
     rc = n ? run_stage(&s) : KILN_OK;
     free(missing);
     return rc;
@@ -170,7 +182,8 @@ extern const part_result_fn __stop_kiln_shipped_actions[]
 
 bool shipped_action_valid(part_result_fn fn)
 {
-    for (const part_result_fn *p = __start_kiln_shipped_actions; p < __stop_kiln_shipped_actions; p++)
+    for (const part_result_fn *p = __start_kiln_shipped_actions; p < __stop_kiln_shipped_actions;
+         p++)
         if (*p == fn) return true;
     return false;
 }
@@ -205,14 +218,25 @@ int job_run_shipped(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn
     if (rc == KILN_OK && nparts > 0) {
         char name[96];
         snprintf(name, sizeof name, "%s at %s #%d", action, r->ops->name, r->id);
-        stage_run s = {.ctx = ctx, .job = job, .name = name, .rdd = r, .fn = fn, .arg = arg,
-                       .ship = ship, .results = results, .parts = parts, .ntasks = nparts};
+        stage_run s = {.ctx = ctx,
+                       .job = job,
+                       .name = name,
+                       .rdd = r,
+                       .fn = fn,
+                       .arg = arg,
+                       .ship = ship,
+                       .results = results,
+                       .parts = parts,
+                       .ntasks = nparts};
         rc = run_stage(&s);
     }
     if (rc == KILN_ENOMEM) kiln_set_error(rc, "job %d (%s): out of memory", job, action);
-    LOG(LOG_INFO, "scheduler", "job %d (%s) %s in %.3f s", job, action,
-        rc ? "failed" : "finished", now_seconds() - started);
-    events_post(ctx, &(engine_event){.kind = EV_JOB_END, .job = job, .name = action, .rc = rc,
+    LOG(LOG_INFO, "scheduler", "job %d (%s) %s in %.3f s", job, action, rc ? "failed" : "finished",
+        now_seconds() - started);
+    events_post(ctx, &(engine_event){.kind = EV_JOB_END,
+                                     .job = job,
+                                     .name = action,
+                                     .rc = rc,
                                      .message = rc ? kiln_last_error() : NULL,
                                      .duration = now_seconds() - started});
     free(all);

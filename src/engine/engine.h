@@ -247,7 +247,7 @@ typedef struct engine_event {
     bool speculative;    /* task: a copy of a straggler */
     double duration;     /* task and stage end: seconds */
     int64_t result_bytes;
-    int rdd, part;       /* block updated */
+    int rdd, part; /* block updated */
     int64_t bytes;
 } engine_event;
 

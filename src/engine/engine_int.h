@@ -160,7 +160,10 @@ static inline void *rdd_state_of(const kiln_rdd *r, op_state_kind kind)
 }
 
 /* The typed accessors: r's state, of the kind its op keeps (checked). */
-static inline map_state *rdd_map_state(const kiln_rdd *r) { return rdd_state_of(r, OPST_MAP); }
+static inline map_state *rdd_map_state(const kiln_rdd *r)
+{
+    return rdd_state_of(r, OPST_MAP);
+}
 static inline flat_map_state *rdd_flat_map_state(const kiln_rdd *r)
 {
     return rdd_state_of(r, OPST_FLAT_MAP);
@@ -235,7 +238,7 @@ struct kiln_context {
     int max_attempts;
     int default_parallelism;
     thread_pool *pool;
-    char *app_dir; /* this context's scratch directory under kiln.local.dir */
+    char *app_dir;          /* this context's scratch directory under kiln.local.dir */
     int64_t mem_budget;     /* kiln.executor.memory */
     int64_t mem_task_share; /* what one running task may hold before spilling */
     _Atomic int64_t mem_used, mem_peak;
@@ -296,10 +299,10 @@ typedef enum dep_part { DEP_HASH, DEP_CUSTOM, DEP_RANGE, DEP_ROUND_ROBIN } dep_p
 
 /* Map-side (and reduce-side) combining of values by key. */
 typedef struct aggregator {
-    kiln_map_fn create;          /* NULL: the value itself is the combiner */
-    kiln_reduce_fn merge_value;  /* (combiner, value) */
-    kiln_reduce_fn merge_comb;   /* (combiner, combiner) */
-    const kiln_value *zero;      /* non-NULL: create = merge_value(zero, v) */
+    kiln_map_fn create;         /* NULL: the value itself is the combiner */
+    kiln_reduce_fn merge_value; /* (combiner, value) */
+    kiln_reduce_fn merge_comb;  /* (combiner, combiner) */
+    const kiln_value *zero;     /* non-NULL: create = merge_value(zero, v) */
     const void *env;
 } aggregator;
 
@@ -356,11 +359,10 @@ int job_run(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn, void *
 int job_run_shipped(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn, void *arg,
                     const shipped_action *ship, kiln_buf *results, const char *action);
 /* Lists fn as a function executors may run for an action. */
-#define SHIPPED_ACTION(fn)                                                                      \
-    static const part_result_fn shipped_##fn                                                    \
+#define SHIPPED_ACTION(fn)                                                                         \
+    static const part_result_fn shipped_##fn                                                       \
         __attribute__((section("kiln_shipped_actions"), used)) = fn
 bool shipped_action_valid(part_result_fn fn);
-
 
 /* A reduce-side RDD of kind reading deps (its partitions: deps[0]->nreduce). */
 kiln_rdd *shuffled(kiln_rdd *parent, int kind, shuffle_dep **deps, int ndeps, const void *env,

@@ -6,7 +6,10 @@
 
 #include "engine/engine_int.h"
 
-static int cmp_pairs(const void *a, const void *b) { return kiln_value_cmp(a, b); }
+static int cmp_pairs(const void *a, const void *b)
+{
+    return kiln_value_cmp(a, b);
+}
 
 /* Collects (k, count) pairs of r's values and sorts them by key. */
 static int collect_sorted(kiln_rdd *counted, kiln_arena *a, kiln_value *out)
@@ -41,7 +44,8 @@ static int values_of_key(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
         for (size_t i = 0; i < n; i++) {
             if (!kiln_is_pair(&vals[i]))
                 return task_error(t, KILN_ETYPE, "lookup expects (key, value) pairs");
-            if (kiln_value_eq(kiln_key(&vals[i]), key) && kiln_value_encode(out, kiln_val(&vals[i])))
+            if (kiln_value_eq(kiln_key(&vals[i]), key) &&
+                kiln_value_encode(out, kiln_val(&vals[i])))
                 return task_error(t, KILN_ENOMEM, "out of memory");
         }
     }

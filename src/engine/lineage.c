@@ -22,8 +22,8 @@
 #include <string.h>
 
 #include "base/fnref.h"
-#include "engine/engine_int.h"
 #include "base/wire.h"
+#include "engine/engine_int.h"
 
 #define LINEAGE_VERSION 2
 #define MAX_RECORD (64u << 20) /* bytes of one RDD (parallelized data) */
@@ -34,7 +34,8 @@ extern const rdd_ops __stop_kiln_rdd_ops[] __attribute__((weak, visibility("hidd
 
 bool rdd_ops_valid(const void *p)
 {
-    const char *c = p, *lo = (const char *)__start_kiln_rdd_ops, *hi = (const char *)__stop_kiln_rdd_ops;
+    const char *c = p, *lo = (const char *)__start_kiln_rdd_ops,
+               *hi = (const char *)__stop_kiln_rdd_ops;
     return c >= lo && c < hi && (size_t)(c - lo) % sizeof(rdd_ops) == 0;
 }
 
@@ -47,7 +48,7 @@ static eng_iter *placeholder_compute(kiln_rdd *r, int p, kiln_task *t)
 }
 
 static const rdd_ops placeholder_ops RDD_OPS_SECTION = {.name = "(not sent)",
-                                                       .compute = placeholder_compute};
+                                                        .compute = placeholder_compute};
 
 /* The RDD with the driver's id in ctx (a placeholder when it failed to
  * decode before), or NULL. A linear search: lineages are short, and an
@@ -101,7 +102,8 @@ static void put_value(enc *e, const kiln_value *v)
 {
     kiln_buf b;
     kiln_buf_init(&b);
-    if (!e->rc && (e->rc = kiln_value_encode(&b, v)) == KILN_OK) wire_put_bytes(&e->w, b.data, b.len);
+    if (!e->rc && (e->rc = kiln_value_encode(&b, v)) == KILN_OK)
+        wire_put_bytes(&e->w, b.data, b.len);
     kiln_buf_release(&b);
 }
 
@@ -274,7 +276,8 @@ static int get_dep(wire_reader *rd, kiln_rdd *owner, shuffle_dep **out)
      * refused before anything is allocated for it. */
     if (id > INT32_MAX || nreduce < 1 || nreduce > INT32_MAX || part > DEP_ROUND_ROBIN ||
         nbounds > nreduce || nbounds > (rd->len - rd->off) / 5)
-        return kiln_set_error(KILN_ECORRUPT, "lineage: bad shuffle dependency of RDD %d", owner->id);
+        return kiln_set_error(KILN_ECORRUPT, "lineage: bad shuffle dependency of RDD %d",
+                              owner->id);
     shuffle_dep *d = dep_slot(ctx, id, parent);
     if (!d) return KILN_ENOMEM;
     d->parent = parent;
@@ -315,8 +318,8 @@ static int get_rdd(kiln_rdd *r, const uint8_t *p, size_t n)
     const rdd_ops *ops = get_fn(&rd, "op", &rc);
     uint32_t nparts = wire_get_u32(&rd, "partitions");
     uint8_t nparents = wire_get_u8(&rd, "parents");
-    if (!rc && !rd.err && (!rdd_ops_valid(ops) || ops == &placeholder_ops || nparts > INT32_MAX ||
-                           nparents > 2))
+    if (!rc && !rd.err &&
+        (!rdd_ops_valid(ops) || ops == &placeholder_ops || nparts > INT32_MAX || nparents > 2))
         rc = kiln_set_error(KILN_ECORRUPT, "lineage: bad record for RDD %d", r->id);
     for (int i = 0; i < nparents && !rc; i++)
         r->parents[i] = known(ctx, wire_get_u32(&rd, "parent"), &rc);

@@ -45,7 +45,10 @@ void mem_reserve(kiln_context *c, int64_t n)
     }
 }
 
-void mem_release(kiln_context *c, int64_t n) { atomic_fetch_sub(&c->mem_used, n); }
+void mem_release(kiln_context *c, int64_t n)
+{
+    atomic_fetch_sub(&c->mem_used, n);
+}
 
 void spill_path(kiln_context *c, const char *ext, char *out)
 {

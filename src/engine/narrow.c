@@ -17,8 +17,16 @@
 #include "engine/engine_int.h"
 
 typedef enum op_kind {
-    OP_MAP, OP_FLAT_MAP, OP_FILTER, OP_MAP_VALUES, OP_FLAT_MAP_VALUES, OP_KEYS, OP_VALUES,
-    OP_KEY_BY, OP_SAMPLE, OP_ZIP_INDEX
+    OP_MAP,
+    OP_FLAT_MAP,
+    OP_FILTER,
+    OP_MAP_VALUES,
+    OP_FLAT_MAP_VALUES,
+    OP_KEYS,
+    OP_VALUES,
+    OP_KEY_BY,
+    OP_SAMPLE,
+    OP_ZIP_INDEX
 } op_kind;
 
 typedef struct op_iter {
@@ -42,7 +50,10 @@ typedef struct op_iter {
 static const rdd_ops ops_by_kind[OP_ZIP_INDEX + 1] RDD_OPS_SECTION;
 
 /* The op r applies: its table's place among ops_by_kind. */
-static op_kind kind_of(const kiln_rdd *r) { return (op_kind)(r->ops - ops_by_kind); }
+static op_kind kind_of(const kiln_rdd *r)
+{
+    return (op_kind)(r->ops - ops_by_kind);
+}
 
 static int need_pair(kiln_task *t, kiln_rdd *r, const kiln_value *v)
 {
@@ -51,7 +62,10 @@ static int need_pair(kiln_task *t, kiln_rdd *r, const kiln_value *v)
                       r->ops->name, v->type);
 }
 
-static int oom(kiln_task *t) { return task_error(t, KILN_ENOMEM, "out of memory"); }
+static int oom(kiln_task *t)
+{
+    return task_error(t, KILN_ENOMEM, "out of memory");
+}
 
 /* Transforms one value into it->out. */
 static int apply(op_iter *it, kiln_task *t, const kiln_value *v)
@@ -297,25 +311,47 @@ static int offsets_decode(kiln_rdd *r, const uint8_t *p, size_t n)
 }
 
 static const rdd_ops ops_by_kind[OP_ZIP_INDEX + 1] RDD_OPS_SECTION = {
-    [OP_MAP] = {.name = "map", .compute = op_compute, .encode_extra = map_encode,
-                .decode_extra = map_decode, .state = OPST_MAP},
-    [OP_FLAT_MAP] = {.name = "flat_map", .compute = op_compute, .encode_extra = flat_map_encode,
-                     .decode_extra = flat_map_decode, .state = OPST_FLAT_MAP},
-    [OP_FILTER] = {.name = "filter", .compute = op_compute, .encode_extra = filter_encode,
-                   .decode_extra = filter_decode, .state = OPST_FILTER},
-    [OP_MAP_VALUES] = {.name = "map_values", .compute = op_compute, .encode_extra = map_encode,
-                       .decode_extra = map_decode, .state = OPST_MAP},
-    [OP_FLAT_MAP_VALUES] = {.name = "flat_map_values", .compute = op_compute,
-                            .encode_extra = flat_map_encode, .decode_extra = flat_map_decode,
+    [OP_MAP] = {.name = "map",
+                .compute = op_compute,
+                .encode_extra = map_encode,
+                .decode_extra = map_decode,
+                .state = OPST_MAP},
+    [OP_FLAT_MAP] = {.name = "flat_map",
+                     .compute = op_compute,
+                     .encode_extra = flat_map_encode,
+                     .decode_extra = flat_map_decode,
+                     .state = OPST_FLAT_MAP},
+    [OP_FILTER] = {.name = "filter",
+                   .compute = op_compute,
+                   .encode_extra = filter_encode,
+                   .decode_extra = filter_decode,
+                   .state = OPST_FILTER},
+    [OP_MAP_VALUES] = {.name = "map_values",
+                       .compute = op_compute,
+                       .encode_extra = map_encode,
+                       .decode_extra = map_decode,
+                       .state = OPST_MAP},
+    [OP_FLAT_MAP_VALUES] = {.name = "flat_map_values",
+                            .compute = op_compute,
+                            .encode_extra = flat_map_encode,
+                            .decode_extra = flat_map_decode,
                             .state = OPST_FLAT_MAP},
     [OP_KEYS] = {.name = "keys", .compute = op_compute},
     [OP_VALUES] = {.name = "values", .compute = op_compute},
-    [OP_KEY_BY] = {.name = "key_by", .compute = op_compute, .encode_extra = map_encode,
-                   .decode_extra = map_decode, .state = OPST_MAP},
-    [OP_SAMPLE] = {.name = "sample", .compute = op_compute, .encode_extra = sample_encode,
-                   .decode_extra = sample_decode, .state = OPST_SAMPLE},
-    [OP_ZIP_INDEX] = {.name = "zip_with_index", .compute = op_compute,
-                      .encode_extra = offsets_encode, .decode_extra = offsets_decode,
+    [OP_KEY_BY] = {.name = "key_by",
+                   .compute = op_compute,
+                   .encode_extra = map_encode,
+                   .decode_extra = map_decode,
+                   .state = OPST_MAP},
+    [OP_SAMPLE] = {.name = "sample",
+                   .compute = op_compute,
+                   .encode_extra = sample_encode,
+                   .decode_extra = sample_decode,
+                   .state = OPST_SAMPLE},
+    [OP_ZIP_INDEX] = {.name = "zip_with_index",
+                      .compute = op_compute,
+                      .encode_extra = offsets_encode,
+                      .decode_extra = offsets_decode,
                       .state = OPST_ZIP_INDEX},
 };
 
@@ -323,8 +359,7 @@ static const rdd_ops ops_by_kind[OP_ZIP_INDEX + 1] RDD_OPS_SECTION = {
 
 /* A narrow child of r applying kind; missing_fn: the user gave a NULL
  * function where one is needed. */
-static kiln_rdd *narrow(kiln_rdd *r, op_kind kind, bool missing_fn, const void *env,
-                        size_t env_len)
+static kiln_rdd *narrow(kiln_rdd *r, op_kind kind, bool missing_fn, const void *env, size_t env_len)
 {
     if (!r) return NULL;
     if (missing_fn) {
@@ -352,8 +387,8 @@ static kiln_rdd *with_map_fn(kiln_rdd *r, op_kind kind, kiln_map_fn fn, const vo
     return c;
 }
 
-static kiln_rdd *with_flat_map_fn(kiln_rdd *r, op_kind kind, kiln_flat_map_fn fn,
-                                  const void *env, size_t env_len)
+static kiln_rdd *with_flat_map_fn(kiln_rdd *r, op_kind kind, kiln_flat_map_fn fn, const void *env,
+                                  size_t env_len)
 {
     kiln_rdd *c = narrow(r, kind, !fn, env, env_len);
     flat_map_state *s = c ? rdd_state_new(c, sizeof *s) : NULL;
@@ -387,8 +422,14 @@ kiln_rdd *kiln_rdd_flat_map_values(kiln_rdd *r, kiln_flat_map_fn fn, const void 
 {
     return with_flat_map_fn(r, OP_FLAT_MAP_VALUES, fn, env, env_len);
 }
-kiln_rdd *kiln_rdd_keys(kiln_rdd *r) { return narrow(r, OP_KEYS, false, NULL, 0); }
-kiln_rdd *kiln_rdd_values(kiln_rdd *r) { return narrow(r, OP_VALUES, false, NULL, 0); }
+kiln_rdd *kiln_rdd_keys(kiln_rdd *r)
+{
+    return narrow(r, OP_KEYS, false, NULL, 0);
+}
+kiln_rdd *kiln_rdd_values(kiln_rdd *r)
+{
+    return narrow(r, OP_VALUES, false, NULL, 0);
+}
 kiln_rdd *kiln_rdd_key_by(kiln_rdd *r, kiln_map_fn fn, const void *env, size_t env_len)
 {
     return with_map_fn(r, OP_KEY_BY, fn, env, env_len);

@@ -57,8 +57,9 @@ static int stats_part(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
         for (size_t i = 0; i < n; i++) {
             if (vals[i].type == KILN_INT) add(&s, (double)vals[i].u.i);
             else if (vals[i].type == KILN_DOUBLE) add(&s, vals[i].u.d);
-            else return task_error(t, KILN_ETYPE, "stats: value of type %d is not a number",
-                                   vals[i].type);
+            else
+                return task_error(t, KILN_ETYPE, "stats: value of type %d is not a number",
+                                  vals[i].type);
         }
     }
     if (rc < 0) return rc;
@@ -86,8 +87,11 @@ int kiln_rdd_stats(kiln_rdd *r, kiln_stats *out)
     free(res);
     if (rc) return rc;
     double nan = NAN;
-    *out = (kiln_stats){.count = s.n, .sum = s.sum, .mean = s.n ? s.mean : nan,
-                        .min = s.n ? s.min : INFINITY, .max = s.n ? s.max : -INFINITY};
+    *out = (kiln_stats){.count = s.n,
+                        .sum = s.sum,
+                        .mean = s.n ? s.mean : nan,
+                        .min = s.n ? s.min : INFINITY,
+                        .max = s.n ? s.max : -INFINITY};
     out->variance = s.n ? s.m2 / (double)s.n : nan;
     out->sample_variance = s.n > 1 ? s.m2 / (double)(s.n - 1) : nan;
     out->stdev = sqrt(out->variance);

@@ -8,7 +8,10 @@
 
 #include "engine/engine_int.h"
 
-static int oom(kiln_task *t) { return task_error(t, KILN_ENOMEM, "out of memory"); }
+static int oom(kiln_task *t)
+{
+    return task_error(t, KILN_ENOMEM, "out of memory");
+}
 
 /* ---- map_partitions and glom: materialise the partition's output ------- */
 
@@ -111,9 +114,11 @@ static int map_partitions_decode(kiln_rdd *r, const uint8_t *p, size_t n)
     return rc ? rc : s ? KILN_OK : KILN_ENOMEM;
 }
 
-static const rdd_ops map_partitions_ops RDD_OPS_SECTION = {
-    .name = "map_partitions", .compute = held_compute, .encode_extra = map_partitions_encode,
-    .decode_extra = map_partitions_decode, .state = OPST_MAP_PARTITIONS};
+static const rdd_ops map_partitions_ops RDD_OPS_SECTION = {.name = "map_partitions",
+                                                           .compute = held_compute,
+                                                           .encode_extra = map_partitions_encode,
+                                                           .decode_extra = map_partitions_decode,
+                                                           .state = OPST_MAP_PARTITIONS};
 static const rdd_ops glom_ops RDD_OPS_SECTION = {.name = "glom", .compute = held_compute};
 
 static kiln_rdd *child_of(kiln_rdd *r, const rdd_ops *ops, int nparts, const void *env,

@@ -94,7 +94,10 @@ static int array_next(eng_iter *it, kiln_task *t, const kiln_value **vals, size_
     return 1;
 }
 
-static void simple_close(eng_iter *it) { free(it); }
+static void simple_close(eng_iter *it)
+{
+    free(it);
+}
 
 eng_iter *iter_over_array(const kiln_value *vals, size_t n)
 {
@@ -153,9 +156,12 @@ eng_iter *rdd_iterator(kiln_rdd *r, int p, kiln_task *t)
     if (it && r->ctx->block_cached && block_store_has(r->ctx, r->id, p))
         r->ctx->block_cached(r->ctx, r->id, p);
     if (it && events_wanted(r->ctx) && block_store_has(r->ctx, r->id, p))
-        events_post(r->ctx, &(engine_event){.kind = EV_BLOCK_UPDATED, .job = t->job,
-                                            .stage = t->stage, .partition = t->partition,
-                                            .rdd = r->id, .part = p});
+        events_post(r->ctx, &(engine_event){.kind = EV_BLOCK_UPDATED,
+                                            .job = t->job,
+                                            .stage = t->stage,
+                                            .partition = t->partition,
+                                            .rdd = r->id,
+                                            .part = p});
     return it;
 }
 
@@ -171,7 +177,10 @@ kiln_rdd *kiln_rdd_persist(kiln_rdd *r, kiln_storage_level level)
     return r;
 }
 
-kiln_rdd *kiln_rdd_cache(kiln_rdd *r) { return kiln_rdd_persist(r, KILN_MEMORY_ONLY); }
+kiln_rdd *kiln_rdd_cache(kiln_rdd *r)
+{
+    return kiln_rdd_persist(r, KILN_MEMORY_ONLY);
+}
 
 kiln_rdd *kiln_rdd_unpersist(kiln_rdd *r)
 {
@@ -200,17 +209,41 @@ void kiln_rdd_storage(const kiln_rdd *r, int *partitions, int64_t *memory_bytes,
     if (on_disk) *on_disk = (int)disk;
 }
 
-int kiln_rdd_num_partitions(const kiln_rdd *r) { return r ? r->nparts : 0; }
-int kiln_rdd_id(const kiln_rdd *r) { return r ? r->id : -1; }
-kiln_context *kiln_rdd_context(const kiln_rdd *r) { return r ? r->ctx : NULL; }
+int kiln_rdd_num_partitions(const kiln_rdd *r)
+{
+    return r ? r->nparts : 0;
+}
+int kiln_rdd_id(const kiln_rdd *r)
+{
+    return r ? r->id : -1;
+}
+kiln_context *kiln_rdd_context(const kiln_rdd *r)
+{
+    return r ? r->ctx : NULL;
+}
 
 /* ---- The graph, as the cluster sees it (engine.h) ------------------------------ */
 
-int dep_id(const shuffle_dep *d) { return d->id; }
-kiln_rdd *dep_parent(const shuffle_dep *d) { return d->parent; }
-int dep_maps(const shuffle_dep *d) { return d->parent ? d->parent->nparts : 0; }
-int dep_reduces(const shuffle_dep *d) { return d->nreduce; }
-kiln_storage_level rdd_storage_level(const kiln_rdd *r) { return r->storage; }
+int dep_id(const shuffle_dep *d)
+{
+    return d->id;
+}
+kiln_rdd *dep_parent(const shuffle_dep *d)
+{
+    return d->parent;
+}
+int dep_maps(const shuffle_dep *d)
+{
+    return d->parent ? d->parent->nparts : 0;
+}
+int dep_reduces(const shuffle_dep *d)
+{
+    return d->nreduce;
+}
+kiln_storage_level rdd_storage_level(const kiln_rdd *r)
+{
+    return r->storage;
+}
 
 kiln_rdd *rdd_narrow_parent(const kiln_rdd *r)
 {

@@ -63,7 +63,10 @@ SHIPPED_ACTION(write_part_remote);
 
 int kiln_rdd_save_as_text_file(kiln_rdd *r, const char *path)
 {
-    if (!r) return *kiln_last_error() ? KILN_EINVAL : kiln_set_error(KILN_EINVAL, "save_as_text_file: the RDD is NULL");
+    if (!r)
+        return *kiln_last_error()
+                   ? KILN_EINVAL
+                   : kiln_set_error(KILN_EINVAL, "save_as_text_file: the RDD is NULL");
     if (!path) return kiln_set_error(KILN_EINVAL, "save_as_text_file: the path is NULL");
     io_output_job *job;
     int rc = io_output_job_begin(path, &job);

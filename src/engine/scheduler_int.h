@@ -47,7 +47,7 @@ typedef struct stage_run {
     /* speculation */
     bool spec;
     task_state *ts;
-    int in_caller; /* attempts now running the caller's fn (guard_fn) */
+    int in_caller;  /* attempts now running the caller's fn (guard_fn) */
     bool abandoned; /* run_stage has returned: the last attempt frees the stage */
     shipped_action ship_copy;
     char name_copy[96];

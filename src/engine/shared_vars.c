@@ -34,7 +34,7 @@ const kiln_value *kiln_broadcast_value(kiln_task *t, int64_t id)
     kiln_context *ctx = t->ctx;
     pthread_mutex_lock(&ctx->lock);
     const kiln_value *v = id >= 1 && (size_t)id <= ctx->nbroadcasts ? &ctx->broadcasts[id - 1]
-                                                                     : NULL;
+                                                                    : NULL;
     pthread_mutex_unlock(&ctx->lock);
     return v;
 }

@@ -33,7 +33,10 @@ struct agg_spill {
     val_vec out;
 };
 
-static int oom(kiln_task *t) { return task_error(t, KILN_ENOMEM, "out of memory"); }
+static int oom(kiln_task *t)
+{
+    return task_error(t, KILN_ENOMEM, "out of memory");
+}
 
 agg_spill *agg_spill_new(kiln_task *t, int kind, const aggregator *a)
 {
@@ -71,7 +74,10 @@ int agg_spill_add(agg_spill *s, const kiln_value *rec)
     return sorter_push(s->sort, &copy);
 }
 
-int agg_spill_finish(agg_spill *s) { return sorter_finish(s->sort); }
+int agg_spill_finish(agg_spill *s)
+{
+    return sorter_finish(s->sort);
+}
 
 /* The next record of the sorted stream (borrowed until the next batch). */
 static int next_sorted(agg_spill *s, const kiln_value **rec)
@@ -95,7 +101,8 @@ static int take_items(agg_spill *s, int side, const kiln_value *l)
 {
     for (uint32_t i = 0; i < l->len; i++) {
         kiln_value c;
-        if (kiln_value_copy(s->pending_arena, &l->u.items[i], &c) || val_vec_push(&s->lists[side], &c))
+        if (kiln_value_copy(s->pending_arena, &l->u.items[i], &c) ||
+            val_vec_push(&s->lists[side], &c))
             return oom(s->t);
     }
     return KILN_OK;

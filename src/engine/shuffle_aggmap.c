@@ -74,7 +74,10 @@ void agg_map_clear(agg_map *m)
     memset(m->slots, 0, (m->mask + 1) * sizeof *m->slots);
 }
 
-kiln_arena *agg_map_arena(agg_map *m) { return m->arena; }
+kiln_arena *agg_map_arena(agg_map *m)
+{
+    return m->arena;
+}
 
 size_t agg_map_bytes(const agg_map *m)
 {
@@ -88,8 +91,14 @@ size_t agg_map_used_bytes(const agg_map *m)
     size_t slots = m->n * 4 / 3 + 1; /* the table a map of n entries needs */
     return arena_used_bytes(m->arena) + slots * sizeof *m->slots + m->n * sizeof *m->order;
 }
-size_t agg_map_size(const agg_map *m) { return m->n; }
-agg_entry *agg_map_at(agg_map *m, size_t i) { return m->order[i]; }
+size_t agg_map_size(const agg_map *m)
+{
+    return m->n;
+}
+agg_entry *agg_map_at(agg_map *m, size_t i)
+{
+    return m->order[i];
+}
 
 /* Partitioning uses hash % n, so the low bits of one reduce partition's keys
  * are correlated: slot by the high bits of a multiplicative mix. */
@@ -103,7 +112,10 @@ static inline uint64_t pack(uint64_t h, const agg_entry *e)
     return (h & ~PTR_MASK) | (uint64_t)(uintptr_t)e;
 }
 
-static inline agg_entry *unpack(uint64_t slot) { return (agg_entry *)(uintptr_t)(slot & PTR_MASK); }
+static inline agg_entry *unpack(uint64_t slot)
+{
+    return (agg_entry *)(uintptr_t)(slot & PTR_MASK);
+}
 
 static int grow(agg_map *m)
 {

@@ -47,17 +47,23 @@ typedef struct pending_line {
 } pending_line;
 
 struct combine_cache {
-    line *lines;   /* 2 << log2 lines, 64-byte aligned */
-    int log2;      /* of the bucket count */
+    line *lines;           /* 2 << log2 lines, 64-byte aligned */
+    int log2;              /* of the bucket count */
     pending_line *pending; /* evicted lines not yet merged into the second level */
     size_t npending;
 };
 
 enum { PENDING_MAX = ENG_BATCH };
 
-static size_t nlines(const combine_cache *c) { return (size_t)2 << c->log2; }
+static size_t nlines(const combine_cache *c)
+{
+    return (size_t)2 << c->log2;
+}
 
-size_t combine_cache_bytes(const combine_cache *c) { return sizeof(line) * nlines(c); }
+size_t combine_cache_bytes(const combine_cache *c)
+{
+    return sizeof(line) * nlines(c);
+}
 
 combine_cache *combine_cache_new(int64_t max_bytes)
 {
@@ -126,12 +132,18 @@ static inline bool line_has_key(const line *l, uint64_t h, const kiln_value *k)
 static inline kiln_value line_key(const line *l)
 {
     switch (l->key_type) {
-    case KILN_STR: return kiln_str_ref(l->key.bytes, l->key_len);
-    case KILN_BYTES: return kiln_bytes_ref(l->key.bytes, l->key_len);
-    case KILN_INT: return kiln_int(l->key.i);
-    case KILN_DOUBLE: return kiln_double(l->key.d);
-    case KILN_BOOL: return kiln_bool(l->key.i != 0);
-    default: return kiln_null();
+    case KILN_STR:
+        return kiln_str_ref(l->key.bytes, l->key_len);
+    case KILN_BYTES:
+        return kiln_bytes_ref(l->key.bytes, l->key_len);
+    case KILN_INT:
+        return kiln_int(l->key.i);
+    case KILN_DOUBLE:
+        return kiln_double(l->key.d);
+    case KILN_BOOL:
+        return kiln_bool(l->key.i != 0);
+    default:
+        return kiln_null();
     }
 }
 
@@ -164,10 +176,17 @@ static inline void line_set_key(line *l, uint64_t h, const kiln_value *k)
         l->key_len = (uint8_t)k->len;
         memcpy(l->key.bytes, k->u.s, k->len);
         break;
-    case KILN_INT: l->key.i = k->u.i; break;
-    case KILN_DOUBLE: l->key.d = k->u.d; break;
-    case KILN_BOOL: l->key.i = k->u.b; break;
-    default: break;
+    case KILN_INT:
+        l->key.i = k->u.i;
+        break;
+    case KILN_DOUBLE:
+        l->key.d = k->u.d;
+        break;
+    case KILN_BOOL:
+        l->key.i = k->u.b;
+        break;
+    default:
+        break;
     }
 }
 
@@ -212,7 +231,8 @@ static int fold(kiln_task *t, const aggregator *a, line *l, bool fresh, const ki
         return task_user_rc(t, a->merge_value(t, &cur, v, out, a->env), "merge function");
     }
     if (a->create) return task_user_rc(t, a->create(t, v, out, a->env), "create function");
-    if (a->zero) return task_user_rc(t, a->merge_value(t, a->zero, v, out, a->env), "merge function");
+    if (a->zero)
+        return task_user_rc(t, a->merge_value(t, a->zero, v, out, a->env), "merge function");
     *out = *v;
     return KILN_OK;
 }
@@ -285,9 +305,8 @@ int combine_cache_add_batch(kiln_task *t, const aggregator *a, combine_cache *c,
         for (size_t i = 0; i < m && i < PREFETCH_AHEAD; i++) __builtin_prefetch(bucket_of(c, h[i]));
         for (size_t i = 0; i < m; i++) {
             if (i + PREFETCH_AHEAD < m) __builtin_prefetch(bucket_of(c, h[i + PREFETCH_AHEAD]));
-            int rc = inlinable(kiln_key(&p[i]))
-                         ? add_hashed(t, a, c, all, scratch, &p[i], h[i])
-                         : agg_combine_value(t, a, all, &p[i]);
+            int rc = inlinable(kiln_key(&p[i])) ? add_hashed(t, a, c, all, scratch, &p[i], h[i])
+                                                : agg_combine_value(t, a, all, &p[i]);
             if (rc) return rc;
         }
         int rc = flush_pending(t, a, c, all);

@@ -21,7 +21,6 @@
  * records of it into map output `map` of d (shuffle_write.c; task_run_here calls it). */
 int map_output_write(kiln_task *t, shuffle_dep *d, eng_iter *it, int map);
 
-
 /* ---- External sort (engine/shuffle_sort.c) ------------------------------ */
 
 /* Sorts (key, value) pairs by key, stably, spilling sorted runs to disk when

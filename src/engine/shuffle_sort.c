@@ -44,16 +44,16 @@ typedef struct run {
 struct sorter {
     kiln_task *t;
     bool descending;
-    int64_t limit; /* bytes held before a run is spilled */
+    int64_t limit;     /* bytes held before a run is spilled */
     kiln_arena *arena; /* records in memory */
     val_vec recs;
-    int64_t accounted;      /* records, their array and the sort's arrays */
+    int64_t accounted;       /* records, their array and the sort's arrays */
     int64_t merge_accounted; /* runs open for the final merge */
     run *runs;
     size_t nruns;
     /* merge state */
-    size_t mem_pos;  /* next in-memory record */
-    size_t *heap;    /* run indexes; index nruns stands for the in-memory run */
+    size_t mem_pos; /* next in-memory record */
+    size_t *heap;   /* run indexes; index nruns stands for the in-memory run */
     size_t nheap;
     kiln_arena *out_arena;
     val_vec out;
@@ -92,7 +92,10 @@ sorter *sorter_new(kiln_task *t, bool descending, int64_t limit)
     return s;
 }
 
-kiln_arena *sorter_arena(sorter *s) { return s->arena; }
+kiln_arena *sorter_arena(sorter *s)
+{
+    return s->arena;
+}
 
 /* Sorts the in-memory records stably by key. */
 static int sort_memory(sorter *s)
@@ -122,8 +125,7 @@ static int spill_run(sorter *s)
     spill_path(t->ctx, "run", r->path);
     int fd = open(r->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
-        return task_error(t, KILN_EIO, "cannot create spill file %s: %s", r->path,
-                          strerror(errno));
+        return task_error(t, KILN_EIO, "cannot create spill file %s: %s", r->path, strerror(errno));
     s->nruns++;
     kiln_buf raw, blocks;
     kiln_buf_init(&raw);

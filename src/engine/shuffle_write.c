@@ -115,10 +115,9 @@ int map_output_write(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
             } else {
                 int rp = dep_partition(d, kiln_key(v));
                 if (rp < 0 || rp >= d->nreduce)
-                    rc = task_error(t, KILN_ERANGE, "partitioner returned %d for %d partitions",
-                                    rp, d->nreduce);
-                else
-                    rc = shuffle_writer_add(w, rp, v);
+                    rc = task_error(t, KILN_ERANGE, "partitioner returned %d for %d partitions", rp,
+                                    d->nreduce);
+                else rc = shuffle_writer_add(w, rp, v);
             }
         }
     }

@@ -71,14 +71,14 @@ typedef struct reduce_iter {
     sh_kind kind;
     kiln_task *t;
     kiln_arena *arena;
-    kiln_arena *scratch; /* SH_AGG: decoded records, reset per segment */
-    sorter *sort;        /* SH_SORT */
+    kiln_arena *scratch;    /* SH_AGG: decoded records, reset per segment */
+    sorter *sort;           /* SH_SORT */
     shuffle_cursor *cursor; /* SH_PLAIN: records streamed block by block */
     const uint8_t *block;
     size_t block_len, block_pos;
-    agg_spill *spill;    /* SH_AGG / SH_GROUP / SH_COGROUP once over budget */
-    kiln_arena *tmp;     /* one output record while spilling */
-    int64_t list_bytes;  /* memory of the group lists (estimated) */
+    agg_spill *spill;   /* SH_AGG / SH_GROUP / SH_COGROUP once over budget */
+    kiln_arena *tmp;    /* one output record while spilling */
+    int64_t list_bytes; /* memory of the group lists (estimated) */
     size_t absorbed;
     int64_t accounted; /* bytes of the map and lists in the memory budget */
     agg_map *map;
@@ -88,7 +88,10 @@ typedef struct reduce_iter {
     int rc;
 } reduce_iter;
 
-static int oom(kiln_task *t) { return task_error(t, KILN_ENOMEM, "out of memory"); }
+static int oom(kiln_task *t)
+{
+    return task_error(t, KILN_ENOMEM, "out of memory");
+}
 
 static int spill_map(reduce_iter *ri);
 
@@ -122,8 +125,7 @@ static int absorb(reduce_iter *ri, kiln_value *v)
         rc = agg_merge_combiner(t, &ri->r->deps[0]->agg, ri->map, v);
     } else {
         bool created;
-        agg_entry *e =
-            agg_map_upsert(ri->map, kiln_key(v), kiln_value_hash(kiln_key(v)), &created);
+        agg_entry *e = agg_map_upsert(ri->map, kiln_key(v), kiln_value_hash(kiln_key(v)), &created);
         if (!e) return oom(t);
         if (created && !(e->aux = calloc(1, sizeof(group_lists)))) return oom(t);
         /* The value was decoded into ri->arena, which lives as long as the map. */
@@ -376,15 +378,15 @@ static int shuffled_decode(kiln_rdd *r, const uint8_t *p, size_t n)
     return KILN_OK;
 }
 
-#define SHUFFLED_OPS(name_)                                                                       \
-    {.name = name_, .compute = reduce_compute, .encode_extra = shuffled_encode,                   \
-     .decode_extra = shuffled_decode, .state = OPST_SHUFFLED}
+#define SHUFFLED_OPS(name_)                                                                        \
+    {                                                                                              \
+        .name = name_, .compute = reduce_compute, .encode_extra = shuffled_encode,                 \
+        .decode_extra = shuffled_decode, .state = OPST_SHUFFLED                                    \
+    }
 
 static const rdd_ops ops_by_kind[] RDD_OPS_SECTION = {
-    [SH_AGG] = SHUFFLED_OPS("combine_by_key"),
-    [SH_GROUP] = SHUFFLED_OPS("group_by_key"),
-    [SH_PLAIN] = SHUFFLED_OPS("partition_by"),
-    [SH_SORT] = SHUFFLED_OPS("sort_by_key"),
+    [SH_AGG] = SHUFFLED_OPS("combine_by_key"), [SH_GROUP] = SHUFFLED_OPS("group_by_key"),
+    [SH_PLAIN] = SHUFFLED_OPS("partition_by"), [SH_SORT] = SHUFFLED_OPS("sort_by_key"),
     [SH_COGROUP] = SHUFFLED_OPS("cogroup"),
 };
 static const rdd_ops reduce_by_key_ops RDD_OPS_SECTION = SHUFFLED_OPS("reduce_by_key");
@@ -393,8 +395,8 @@ static const rdd_ops fold_by_key_ops RDD_OPS_SECTION = SHUFFLED_OPS("fold_by_key
 static const rdd_ops repartition_ops RDD_OPS_SECTION = SHUFFLED_OPS("repartition");
 
 /* A reduce-side RDD of kind over the given dependencies. */
-kiln_rdd *shuffled(kiln_rdd *parent, int kind, shuffle_dep **deps, int ndeps,
-                          const void *env, size_t env_len)
+kiln_rdd *shuffled(kiln_rdd *parent, int kind, shuffle_dep **deps, int ndeps, const void *env,
+                   size_t env_len)
 {
     kiln_rdd *r = rdd_new(parent->ctx, &ops_by_kind[kind], deps[0]->nreduce, env, env_len);
     shuffled_state *s = r ? rdd_state_new(r, sizeof *s) : NULL;
@@ -406,11 +408,14 @@ kiln_rdd *shuffled(kiln_rdd *parent, int kind, shuffle_dep **deps, int ndeps,
     return r;
 }
 
-static int nparts_or(kiln_rdd *r, int n) { return n > 0 ? n : r->nparts; }
+static int nparts_or(kiln_rdd *r, int n)
+{
+    return n > 0 ? n : r->nparts;
+}
 
 kiln_rdd *kiln_rdd_combine_by_key(kiln_rdd *r, kiln_map_fn create, kiln_reduce_fn merge_value,
-                                  kiln_reduce_fn merge_combiners, const void *env,
-                                  size_t env_len, int num_partitions)
+                                  kiln_reduce_fn merge_combiners, const void *env, size_t env_len,
+                                  int num_partitions)
 {
     if (!r) return NULL;
     if (!merge_value || !merge_combiners) {
@@ -422,8 +427,10 @@ kiln_rdd *kiln_rdd_combine_by_key(kiln_rdd *r, kiln_map_fn create, kiln_reduce_f
     kiln_rdd *c = shuffled(r, SH_AGG, &d, 1, env, env_len);
     if (!c) return NULL;
     d->has_agg = true;
-    d->agg = (aggregator){.create = create, .merge_value = merge_value,
-                          .merge_comb = merge_combiners, .env = c->env};
+    d->agg = (aggregator){.create = create,
+                          .merge_value = merge_value,
+                          .merge_comb = merge_combiners,
+                          .env = c->env};
     return c;
 }
 

@@ -65,8 +65,9 @@ static int sample_keys_remote(kiln_task *t, eng_iter *it, kiln_buf *out, void *a
     uint64_t k;
     if (w->n != sizeof k) return task_error(t, KILN_ECORRUPT, "sort sample: bad argument");
     memcpy(&k, w->p, sizeof k);
-    if (k > (1u << 24)) return task_error(t, KILN_ECORRUPT, "sort sample: %llu keys per partition",
-                                          (unsigned long long)k);
+    if (k > (1u << 24))
+        return task_error(t, KILN_ECORRUPT, "sort sample: %llu keys per partition",
+                          (unsigned long long)k);
     sample_arg a = {.per_partition = (size_t)k};
     return sample_keys(t, it, out, &a);
 }

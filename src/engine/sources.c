@@ -7,11 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/wire.h"
 #include "engine/engine_int.h"
 #include "io/io.h"
-#include "base/wire.h"
 
-static int default_slices(kiln_context *ctx, int n) { return n > 0 ? n : ctx->default_parallelism; }
+static int default_slices(kiln_context *ctx, int n)
+{
+    return n > 0 ? n : ctx->default_parallelism;
+}
 
 /* ---- parallelize: slice i covers [i*n/k, (i+1)*n/k) as Spark ------------- */
 
@@ -44,8 +47,9 @@ static int par_decode(kiln_rdd *r, const uint8_t *p, size_t n)
     wire_reader_init(&rd, p, n, "parallelized values");
     uint64_t count = wire_get_u64(&rd, "count");
     if (rd.err) return rd.err;
-    if (count > n) return kiln_set_error(KILN_ECORRUPT, "parallelize: %llu values in %zu bytes",
-                                         (unsigned long long)count, n);
+    if (count > n)
+        return kiln_set_error(KILN_ECORRUPT, "parallelize: %llu values in %zu bytes",
+                              (unsigned long long)count, n);
     parallelize_state *d = rdd_state_new(r, sizeof *d);
     if (!d || !(d->vals = kiln_arena_alloc(r->arena, sizeof *d->vals * (count + 1))))
         return KILN_ENOMEM;
@@ -59,12 +63,13 @@ static int par_decode(kiln_rdd *r, const uint8_t *p, size_t n)
     return at == n ? KILN_OK : kiln_set_error(KILN_ECORRUPT, "parallelize: trailing bytes");
 }
 
-static const rdd_ops par_ops RDD_OPS_SECTION = {
-    .name = "parallelize", .compute = par_compute, .encode_extra = par_encode,
-    .decode_extra = par_decode, .state = OPST_PARALLELIZE};
+static const rdd_ops par_ops RDD_OPS_SECTION = {.name = "parallelize",
+                                                .compute = par_compute,
+                                                .encode_extra = par_encode,
+                                                .decode_extra = par_decode,
+                                                .state = OPST_PARALLELIZE};
 
-kiln_rdd *kiln_parallelize(kiln_context *ctx, const kiln_value *values, size_t n,
-                           int num_slices)
+kiln_rdd *kiln_parallelize(kiln_context *ctx, const kiln_value *values, size_t n, int num_slices)
 {
     if (!ctx || (n && !values)) {
         kiln_set_error(KILN_EINVAL, "kiln_parallelize: NULL argument");
@@ -112,7 +117,10 @@ static int range_next(eng_iter *it, kiln_task *t, const kiln_value **vals, size_
     return 1;
 }
 
-static void free_close(eng_iter *it) { free(it); }
+static void free_close(eng_iter *it)
+{
+    free(it);
+}
 
 /* Number of values of range(start, end, step). */
 static uint64_t range_len(int64_t start, int64_t end, int64_t step)
@@ -170,9 +178,11 @@ static int range_decode(kiln_rdd *r, const uint8_t *p, size_t n)
     return KILN_OK;
 }
 
-static const rdd_ops range_ops RDD_OPS_SECTION = {
-    .name = "range", .compute = range_compute, .encode_extra = range_encode,
-    .decode_extra = range_decode, .state = OPST_RANGE};
+static const rdd_ops range_ops RDD_OPS_SECTION = {.name = "range",
+                                                  .compute = range_compute,
+                                                  .encode_extra = range_encode,
+                                                  .decode_extra = range_decode,
+                                                  .state = OPST_RANGE};
 
 kiln_rdd *kiln_range(kiln_context *ctx, int64_t start, int64_t end, int64_t step, int num_slices)
 {
@@ -335,12 +345,18 @@ static int splits_decode(kiln_rdd *r, const uint8_t *p, size_t n)
     return wire_reader_end(&rd);
 }
 
-static const rdd_ops text_ops RDD_OPS_SECTION = {
-    .name = "text_file", .compute = text_compute, .free_extra = splits_free,
-    .encode_extra = splits_encode, .decode_extra = splits_decode, .state = OPST_TEXT_SOURCE};
-static const rdd_ops text_offsets_ops RDD_OPS_SECTION = {
-    .name = "text_file_with_offsets", .compute = text_compute, .free_extra = splits_free,
-    .encode_extra = splits_encode, .decode_extra = splits_decode, .state = OPST_TEXT_SOURCE};
+static const rdd_ops text_ops RDD_OPS_SECTION = {.name = "text_file",
+                                                 .compute = text_compute,
+                                                 .free_extra = splits_free,
+                                                 .encode_extra = splits_encode,
+                                                 .decode_extra = splits_decode,
+                                                 .state = OPST_TEXT_SOURCE};
+static const rdd_ops text_offsets_ops RDD_OPS_SECTION = {.name = "text_file_with_offsets",
+                                                         .compute = text_compute,
+                                                         .free_extra = splits_free,
+                                                         .encode_extra = splits_encode,
+                                                         .decode_extra = splits_decode,
+                                                         .state = OPST_TEXT_SOURCE};
 
 static kiln_rdd *files_rdd(kiln_context *ctx, const char *path, const rdd_ops *ops,
                            int min_partitions, bool whole)
@@ -381,11 +397,13 @@ kiln_rdd *kiln_text_file(kiln_context *ctx, const char *path, int min_partitions
 
 kiln_rdd *kiln_text_file_with_offsets(kiln_context *ctx, const char *path, int min_partitions)
 {
-    return files_rdd(ctx, path, &text_offsets_ops, text_min_partitions(ctx, min_partitions),
-                     false);
+    return files_rdd(ctx, path, &text_offsets_ops, text_min_partitions(ctx, min_partitions), false);
 }
 
-const char *kiln_task_input_file(const kiln_task *t) { return t->input_file; }
+const char *kiln_task_input_file(const kiln_task *t)
+{
+    return t->input_file;
+}
 
 /* ---- whole text files: (path, content), one file per record ------------------ */
 
@@ -445,9 +463,12 @@ static eng_iter *whole_compute(kiln_rdd *r, int p, kiln_task *t)
     return &wi->base;
 }
 
-static const rdd_ops whole_ops RDD_OPS_SECTION = {
-    .name = "whole_text_files", .compute = whole_compute, .free_extra = splits_free,
-    .encode_extra = splits_encode, .decode_extra = splits_decode, .state = OPST_TEXT_SOURCE};
+static const rdd_ops whole_ops RDD_OPS_SECTION = {.name = "whole_text_files",
+                                                  .compute = whole_compute,
+                                                  .free_extra = splits_free,
+                                                  .encode_extra = splits_encode,
+                                                  .decode_extra = splits_decode,
+                                                  .state = OPST_TEXT_SOURCE};
 
 kiln_rdd *kiln_whole_text_files(kiln_context *ctx, const char *path, int min_partitions)
 {

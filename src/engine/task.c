@@ -35,7 +35,10 @@ int task_user_rc(kiln_task *t, int rc, const char *what)
     return rc < 0 ? rc : KILN_EUSER;
 }
 
-kiln_arena *kiln_task_arena(kiln_task *t) { return t->arena; }
+kiln_arena *kiln_task_arena(kiln_task *t)
+{
+    return t->arena;
+}
 
 int kiln_task_fail(kiln_task *t, const char *fmt, ...)
 {
@@ -46,9 +49,18 @@ int kiln_task_fail(kiln_task *t, const char *fmt, ...)
     return KILN_EUSER;
 }
 
-int kiln_task_partition(const kiln_task *t) { return t->partition; }
-int kiln_task_attempt(const kiln_task *t) { return t->attempt; }
-int kiln_task_stage(const kiln_task *t) { return t->stage; }
+int kiln_task_partition(const kiln_task *t)
+{
+    return t->partition;
+}
+int kiln_task_attempt(const kiln_task *t)
+{
+    return t->attempt;
+}
+int kiln_task_stage(const kiln_task *t)
+{
+    return t->stage;
+}
 
 int kiln_emit(kiln_out *out, const kiln_value *v)
 {

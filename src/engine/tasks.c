@@ -19,7 +19,9 @@ int task_submit(stage_run *s, int index, bool speculative)
 {
     task_ref *tr = malloc(sizeof *tr);
     if (!tr) return KILN_ENOMEM;
-    *tr = (task_ref){.s = s, .index = index, .attempt = s->ts[index].next_attempt,
+    *tr = (task_ref){.s = s,
+                     .index = index,
+                     .attempt = s->ts[index].next_attempt,
                      .speculative = speculative};
     s->outstanding++;
     int rc = pool_submit(s->ctx->pool, run_task, tr);
@@ -41,10 +43,8 @@ static void merge_accumulators(kiln_context *ctx, kiln_task *t)
         if (id < 1 || (size_t)id > ctx->naccs) continue;
         kiln_value *tot = &ctx->accs[id - 1].total;
         kiln_value d = t->accs[i].delta;
-        if (tot->type == KILN_INT)
-            tot->u.i += d.type == KILN_INT ? d.u.i : (int64_t)d.u.d;
-        else
-            tot->u.d += d.type == KILN_INT ? (double)d.u.i : d.u.d;
+        if (tot->type == KILN_INT) tot->u.i += d.type == KILN_INT ? d.u.i : (int64_t)d.u.d;
+        else tot->u.d += d.type == KILN_INT ? (double)d.u.i : d.u.d;
     }
     pthread_mutex_unlock(&ctx->lock);
 }
@@ -100,8 +100,10 @@ static bool guard_enter(attempt_guard *g, bool enter)
 
 static int cancelled(kiln_task *t)
 {
-    return task_error(t, KILN_ESTATE, "attempt %d of partition %d cancelled: another attempt "
-                      "finished it", t->attempt, t->partition);
+    return task_error(t, KILN_ESTATE,
+                      "attempt %d of partition %d cancelled: another attempt "
+                      "finished it",
+                      t->attempt, t->partition);
 }
 
 static int guard_next(eng_iter *it, kiln_task *t, const kiln_value **vals, size_t *n)
@@ -113,7 +115,10 @@ static int guard_next(eng_iter *it, kiln_task *t, const kiln_value **vals, size_
     return rc;
 }
 
-static void guard_close(eng_iter *it) { (void)it; }
+static void guard_close(eng_iter *it)
+{
+    (void)it;
+}
 
 static int guard_fn(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
 {
@@ -147,8 +152,8 @@ static void task_failed(stage_run *s, kiln_task *t, int index, int rc)
         s->stage, t->error);
     ts->failures++;
     if (ts->live > 0) {
-        LOG(LOG_INFO, "scheduler", "task %d in stage %d has another attempt running",
-            t->partition, s->stage);
+        LOG(LOG_INFO, "scheduler", "task %d in stage %d has another attempt running", t->partition,
+            s->stage);
         return;
     }
     if (ts->failures < s->ctx->max_attempts) {
@@ -180,8 +185,13 @@ static void run_task(void *arg)
     }
     pthread_mutex_unlock(&s->lock);
 
-    kiln_task t = {.ctx = s->ctx, .job = s->job, .stage = s->stage, .partition = partition,
-                   .attempt = attempt, .fetch_shuffle = -1, .fetch_map = -1};
+    kiln_task t = {.ctx = s->ctx,
+                   .job = s->job,
+                   .stage = s->stage,
+                   .partition = partition,
+                   .attempt = attempt,
+                   .fetch_shuffle = -1,
+                   .fetch_map = -1};
     kiln_buf result;
     kiln_buf_init(&result);
     int rc = KILN_OK;
@@ -192,9 +202,12 @@ static void run_task(void *arg)
     if (!skip) {
         atomic_fetch_add(&s->ctx->task_attempts, 1);
         if (events_wanted(s->ctx))
-            events_post(s->ctx, &(engine_event){.kind = EV_TASK_START, .job = s->job,
-                                                .stage = s->stage, .partition = partition,
-                                                .attempt = attempt, .speculative = speculative});
+            events_post(s->ctx, &(engine_event){.kind = EV_TASK_START,
+                                                .job = s->job,
+                                                .stage = s->stage,
+                                                .partition = partition,
+                                                .attempt = attempt,
+                                                .speculative = speculative});
         task_backend *b = s->ctx->backend;
         rc = b->ops->run_task(b, &t, s->rdd, s->dep, fn, fn_arg, s->ship, &result);
         if (rc && !t.error) task_error(&t, rc, "%s", kiln_strerror(rc));
@@ -202,9 +215,13 @@ static void run_task(void *arg)
     }
 
     if (!skip && events_wanted(s->ctx))
-        events_post(s->ctx, &(engine_event){.kind = EV_TASK_END, .job = s->job, .stage = s->stage,
-                                            .partition = partition, .attempt = attempt,
-                                            .speculative = speculative, .rc = rc,
+        events_post(s->ctx, &(engine_event){.kind = EV_TASK_END,
+                                            .job = s->job,
+                                            .stage = s->stage,
+                                            .partition = partition,
+                                            .attempt = attempt,
+                                            .speculative = speculative,
+                                            .rc = rc,
                                             .message = t.error,
                                             .duration = now_seconds() - started,
                                             .result_bytes = (int64_t)result.len});
@@ -234,8 +251,8 @@ static void run_task(void *arg)
         } else if (t.fetch_map >= 0) {
             /* Not a task failure: the task reruns once the lost map output
              * has been recomputed (job_run's recovery loop). */
-            LOG(LOG_WARN, "scheduler", "task %d.%d in stage %d: %s", t.partition, attempt,
-                s->stage, t.error);
+            LOG(LOG_WARN, "scheduler", "task %d.%d in stage %d: %s", t.partition, attempt, s->stage,
+                t.error);
             note_lost(s, t.fetch_shuffle, t.fetch_map);
         } else {
             task_failed(s, &t, index, rc);

@@ -61,7 +61,10 @@ static int archive_kind(const char *path)
     return 0;
 }
 
-KILN_HIDDEN bool io_archive_name(const char *path) { return archive_kind(path) != 0; }
+KILN_HIDDEN bool io_archive_name(const char *path)
+{
+    return archive_kind(path) != 0;
+}
 
 /* The libarchive message of ar, or a fallback. */
 static const char *why(struct archive *ar)
@@ -72,18 +75,15 @@ static const char *why(struct archive *ar)
 
 static void end_inner(io_archive *a)
 {
-    if (a->inner != NULL)
-        archive_read_free(a->inner);
+    if (a->inner != NULL) archive_read_free(a->inner);
     a->inner = NULL;
 }
 
 KILN_HIDDEN void io_archive_close(io_archive *a)
 {
-    if (a == NULL)
-        return;
+    if (a == NULL) return;
     end_inner(a);
-    if (a->ar != NULL)
-        archive_read_free(a->ar);
+    if (a->ar != NULL) archive_read_free(a->ar);
     free(a->inner_in);
     free(a->name);
     free(a->path);
@@ -94,8 +94,7 @@ KILN_HIDDEN int io_archive_open(const char *path, io_archive **out)
 {
     *out = NULL;
     int kind = archive_kind(path);
-    if (kind == 0)
-        return kiln_set_error(KILN_EINVAL, "%s is not named as an archive", path);
+    if (kind == 0) return kiln_set_error(KILN_EINVAL, "%s is not named as an archive", path);
     io_archive *a = calloc(1, sizeof *a);
     if (a == NULL || (a->path = strdup(path)) == NULL || (a->ar = archive_read_new()) == NULL) {
         io_archive_close(a);
@@ -138,8 +137,7 @@ static la_ssize_t inner_read(struct archive *inner, void *arg, const void **buf)
 {
     io_archive *a = arg;
     la_ssize_t n;
-    do
-        n = archive_read_data(a->ar, a->inner_in, ARCHIVE_BLOCK);
+    do n = archive_read_data(a->ar, a->inner_in, ARCHIVE_BLOCK);
     while (n == ARCHIVE_RETRY);
     if (n < 0) {
         a->outer_failed = true;
@@ -165,16 +163,14 @@ static int start_inner(io_archive *a, io_codec codec)
         return kiln_set_error(KILN_ENOMEM, "out of memory reading %s", a->name);
     a->outer_failed = false;
     a->inner = archive_read_new();
-    if (a->inner == NULL)
-        return kiln_set_error(KILN_ENOMEM, "out of memory reading %s", a->name);
+    if (a->inner == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory reading %s", a->name);
     archive_read_support_filter_gzip(a->inner);
     archive_read_support_filter_bzip2(a->inner);
     archive_read_support_filter_zstd(a->inner);
     archive_read_support_format_raw(a->inner);
     struct archive_entry *e;
     int r = archive_read_open(a->inner, a, NULL, inner_read, NULL);
-    if (r == ARCHIVE_OK)
-        r = archive_read_next_header(a->inner, &e);
+    if (r == ARCHIVE_OK) r = archive_read_next_header(a->inner, &e);
     if (r == ARCHIVE_EOF) { /* an empty member: no bytes */
         end_inner(a);
         return KILN_OK;
@@ -194,8 +190,7 @@ KILN_HIDDEN int io_archive_next(io_archive *a, const char **name)
     while (!a->at_end) {
         struct archive_entry *e;
         int r;
-        do
-            r = archive_read_next_header(a->ar, &e);
+        do r = archive_read_next_header(a->ar, &e);
         while (r == ARCHIVE_RETRY);
         if (r == ARCHIVE_EOF) {
             free(a->name);
@@ -210,10 +205,8 @@ KILN_HIDDEN int io_archive_next(io_archive *a, const char **name)
             return kiln_set_error(KILN_ECORRUPT, "corrupt archive %s: %s", a->path, why(a->ar));
         }
         const char *member = archive_entry_pathname(e);
-        if (member == NULL)
-            member = archive_entry_pathname_utf8(e);
-        if (member == NULL)
-            member = "?";
+        if (member == NULL) member = archive_entry_pathname_utf8(e);
+        if (member == NULL) member = "?";
         if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) != NULL ||
             hidden_member(member))
             continue;
@@ -229,8 +222,8 @@ KILN_HIDDEN int io_archive_next(io_archive *a, const char **name)
         free(a->name);
         a->name = full;
         if (archive_entry_is_encrypted(e))
-            return kiln_set_error(KILN_ECORRUPT,
-                                  "cannot read archive member %s: it is encrypted", a->name);
+            return kiln_set_error(KILN_ECORRUPT, "cannot read archive member %s: it is encrypted",
+                                  a->name);
         if (archive_kind(member) != 0)
             return kiln_set_error(KILN_EINVAL,
                                   "archive member %s is an archive: archives inside archives "
@@ -241,8 +234,7 @@ KILN_HIDDEN int io_archive_next(io_archive *a, const char **name)
         bool empty = archive_entry_size_is_set(e) && archive_entry_size(e) == 0;
         if (codec != IO_CODEC_NONE && !empty) {
             int rc = start_inner(a, codec);
-            if (rc != KILN_OK)
-                return rc;
+            if (rc != KILN_OK) return rc;
         }
         *name = a->name;
         return 1;
@@ -253,14 +245,12 @@ KILN_HIDDEN int io_archive_next(io_archive *a, const char **name)
 KILN_HIDDEN int io_archive_read(io_archive *a, void *dst, size_t cap, size_t *got)
 {
     *got = 0;
-    if (a->name == NULL)
-        return KILN_OK; /* before the first member, or after the last */
+    if (a->name == NULL) return KILN_OK; /* before the first member, or after the last */
     struct archive *from = a->inner != NULL ? a->inner : a->ar;
     if (a->inner == NULL && io_codec_of(a->name) != IO_CODEC_NONE)
         return KILN_OK; /* an empty compressed member */
     la_ssize_t n;
-    do
-        n = archive_read_data(from, dst, cap);
+    do n = archive_read_data(from, dst, cap);
     while (n == ARCHIVE_RETRY);
     if (n < 0)
         return kiln_set_error(KILN_ECORRUPT, "corrupt archive member %s: %s", a->name,

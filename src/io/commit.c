@@ -70,8 +70,7 @@ static bool path_push(path_buf *b, const char *name)
     if (b->len + n + 2 > b->cap) {
         size_t cap = (b->len + n + 2) * 2;
         char *p = realloc(b->p, cap);
-        if (p == NULL)
-            return false;
+        if (p == NULL) return false;
         b->p = p;
         b->cap = cap;
     }
@@ -86,8 +85,7 @@ static bool path_push(path_buf *b, const char *name)
  * meanwhile (another thread removing them) are not errors. */
 static int remove_at(int parent, const char *name, path_buf *shown)
 {
-    if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
-        return KILN_OK;
+    if (unlinkat(parent, name, 0) == 0 || errno == ENOENT) return KILN_OK;
     int unlink_errno = errno;
     if (unlink_errno != EISDIR && unlink_errno != EPERM)
         return io_errno_error(unlink_errno, "cannot remove", shown->p);
@@ -95,12 +93,10 @@ static int remove_at(int parent, const char *name, path_buf *shown)
     /* A few passes, in case entries appear while the directory is read. */
     for (int pass = 0; pass < 3; pass++) {
         int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0 && errno == ENOENT)
-            return KILN_OK;
+        if (fd < 0 && errno == ENOENT) return KILN_OK;
         if (fd < 0 && (errno == ENOTDIR || errno == ELOOP)) /* not a directory after all */
             return io_errno_error(unlink_errno, "cannot remove", shown->p);
-        if (fd < 0)
-            return io_errno_error(errno, "cannot open", shown->p);
+        if (fd < 0) return io_errno_error(errno, "cannot open", shown->p);
         DIR *d = fdopendir(fd);
         if (d == NULL) {
             close(fd);
@@ -108,8 +104,7 @@ static int remove_at(int parent, const char *name, path_buf *shown)
         }
         struct dirent *e;
         while (rc == KILN_OK && (e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
             size_t len = shown->len;
             if (!path_push(shown, e->d_name)) {
                 rc = kiln_set_error(KILN_ENOMEM, "out of memory removing %s", shown->p);
@@ -120,12 +115,9 @@ static int remove_at(int parent, const char *name, path_buf *shown)
             shown->p[len] = '\0';
         }
         closedir(d);
-        if (rc != KILN_OK)
-            return rc;
-        if (unlinkat(parent, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
-            return KILN_OK;
-        if (errno != ENOTEMPTY && errno != EEXIST)
-            break;
+        if (rc != KILN_OK) return rc;
+        if (unlinkat(parent, name, AT_REMOVEDIR) == 0 || errno == ENOENT) return KILN_OK;
+        if (errno != ENOTEMPTY && errno != EEXIST) break;
     }
     return io_errno_error(errno, "cannot remove directory", shown->p);
 }
@@ -138,8 +130,7 @@ KILN_HIDDEN int io_remove_tree(const char *path)
     path_buf shown = {0};
     shown.cap = strlen(path) + 64;
     shown.p = malloc(shown.cap);
-    if (shown.p == NULL)
-        return kiln_set_error(KILN_ENOMEM, "out of memory removing %s", path);
+    if (shown.p == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory removing %s", path);
     shown.len = strlen(path);
     memcpy(shown.p, path, shown.len + 1);
     int rc = remove_at(AT_FDCWD, path, &shown);
@@ -161,12 +152,10 @@ static int output_error(int err, const char *what, const char *path)
 static int make_parents(const char *path)
 {
     char *p = strdup(path);
-    if (p == NULL)
-        return kiln_set_error(KILN_ENOMEM, "out of memory creating %s", path);
+    if (p == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory creating %s", path);
     int rc = KILN_OK;
     for (char *s = p + 1; *s != '\0' && rc == KILN_OK; s++) {
-        if (*s != '/')
-            continue;
+        if (*s != '/') continue;
         *s = '\0';
         if (mkdir(p, 0777) != 0 && errno != EEXIST)
             rc = output_error(errno, "cannot create directory", p);
@@ -179,14 +168,11 @@ static int make_parents(const char *path)
 /* Creates dir, which must not exist; its parents are created as needed. */
 static int create_output_dir(const char *dir)
 {
-    if (mkdir(dir, 0777) == 0)
-        return KILN_OK;
+    if (mkdir(dir, 0777) == 0) return KILN_OK;
     if (errno == ENOENT) {
         int rc = make_parents(dir);
-        if (rc != KILN_OK)
-            return rc;
-        if (mkdir(dir, 0777) == 0)
-            return KILN_OK;
+        if (rc != KILN_OK) return rc;
+        if (mkdir(dir, 0777) == 0) return KILN_OK;
     }
     if (errno == EEXIST)
         return kiln_set_error(KILN_EEXIST, "output directory already exists: %s", dir);
@@ -198,8 +184,7 @@ static int create_output_dir(const char *dir)
 static io_output_job *job_new(const char *dir)
 {
     io_output_job *job = calloc(1, sizeof *job);
-    if (job == NULL)
-        return NULL;
+    if (job == NULL) return NULL;
     job->refs = 1;
     job->dir = strdup(dir);
     job->tmp = io_path_join(dir, TEMP_NAME);
@@ -217,8 +202,7 @@ static void job_release(io_output_job *job)
     pthread_mutex_lock(&job->mu);
     int refs = --job->refs;
     pthread_mutex_unlock(&job->mu);
-    if (refs > 0)
-        return;
+    if (refs > 0) return;
     pthread_mutex_destroy(&job->mu);
     free(job->committed);
     free(job->tmp);
@@ -232,11 +216,9 @@ static void job_release(io_output_job *job)
 KILN_HIDDEN int io_output_job_begin(const char *dir, io_output_job **out)
 {
     *out = NULL;
-    if (dir == NULL || dir[0] == '\0')
-        return kiln_set_error(KILN_EINVAL, "empty output path");
+    if (dir == NULL || dir[0] == '\0') return kiln_set_error(KILN_EINVAL, "empty output path");
     io_output_job *job = job_new(dir);
-    if (job == NULL)
-        return kiln_set_error(KILN_ENOMEM, "out of memory starting output to %s", dir);
+    if (job == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory starting output to %s", dir);
     int rc = create_output_dir(dir);
     if (rc == KILN_OK && mkdir(job->tmp, 0777) != 0) {
         rc = output_error(errno, "cannot create directory", job->tmp);
@@ -278,11 +260,9 @@ KILN_HIDDEN void io_output_job_detach(io_output_job *job)
 static int ensure_committed(io_output_job *job, int partition)
 {
     size_t need = (size_t)partition + 1;
-    if (need <= job->ncommitted)
-        return KILN_OK;
+    if (need <= job->ncommitted) return KILN_OK;
     size_t n = job->ncommitted ? job->ncommitted : 64;
-    while (n < need)
-        n *= 2;
+    while (n < need) n *= 2;
     uint8_t *p = realloc(job->committed, n);
     if (p == NULL)
         return kiln_set_error(KILN_ENOMEM, "out of memory committing output to %s", job->dir);
@@ -324,8 +304,10 @@ KILN_HIDDEN int io_output_job_commit(io_output_job *job, int num_partitions)
                             job->dir);
     for (int p = 0; p < num_partitions && rc == KILN_OK; p++)
         if (!is_committed(job, p) && !committed_elsewhere(job, p))
-            rc = kiln_set_error(KILN_ESTATE, "cannot commit output %s: partition %d has no "
-                                "committed task output", job->dir, p);
+            rc = kiln_set_error(KILN_ESTATE,
+                                "cannot commit output %s: partition %d has no "
+                                "committed task output",
+                                job->dir, p);
     pthread_mutex_unlock(&job->mu);
 
     for (int p = 0; p < num_partitions && rc == KILN_OK; p++) {
@@ -335,21 +317,18 @@ KILN_HIDDEN int io_output_job_commit(io_output_job *job, int num_partitions)
         char *from = io_path_join(job->dir, task), *to = io_path_join(job->dir, part);
         if (from == NULL || to == NULL)
             rc = kiln_set_error(KILN_ENOMEM, "out of memory committing output %s", job->dir);
-        else if (rename(from, to) != 0)
-            rc = output_error(errno, "cannot move task output", from);
+        else if (rename(from, to) != 0) rc = output_error(errno, "cannot move task output", from);
         free(from);
         free(to);
     }
-    if (rc == KILN_OK)
-        rc = io_remove_tree(job->tmp);
+    if (rc == KILN_OK) rc = io_remove_tree(job->tmp);
     if (rc == KILN_OK) {
         char *success = io_path_join(job->dir, SUCCESS_NAME);
         int fd = success == NULL ? -1
                                  : open(success, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (success == NULL)
             rc = kiln_set_error(KILN_ENOMEM, "out of memory committing output %s", job->dir);
-        else if (fd < 0 || close(fd) != 0)
-            rc = output_error(errno, "cannot create", success);
+        else if (fd < 0 || close(fd) != 0) rc = output_error(errno, "cannot create", success);
         free(success);
     }
     if (rc != KILN_OK) {
@@ -367,8 +346,7 @@ KILN_HIDDEN int io_output_job_commit(io_output_job *job, int num_partitions)
  * the job (see io_output_job_commit for task outputs still open). */
 KILN_HIDDEN void io_output_job_abort(io_output_job *job)
 {
-    if (job == NULL)
-        return;
+    if (job == NULL) return;
     pthread_mutex_lock(&job->mu);
     job->finished = true;
     pthread_mutex_unlock(&job->mu);
@@ -381,10 +359,8 @@ KILN_HIDDEN void io_output_job_abort(io_output_job *job)
 /* Closes the file and frees o, releasing its reference on the job. */
 static void task_free(io_task_output *o)
 {
-    if (o->fd >= 0)
-        close(o->fd);
-    if (o->job != NULL)
-        job_release(o->job);
+    if (o->fd >= 0) close(o->fd);
+    if (o->job != NULL) job_release(o->job);
     free(o->buf);
     free(o->file);
     free(o->attempt_dir);
@@ -403,8 +379,7 @@ KILN_HIDDEN int io_task_output_open(io_output_job *job, int partition, int attem
         return kiln_set_error(KILN_EINVAL, "bad task output partition %d attempt %d for %s",
                               partition, attempt, job->dir);
     io_task_output *o = calloc(1, sizeof *o);
-    if (o == NULL)
-        return kiln_set_error(KILN_ENOMEM, "out of memory writing %s", job->dir);
+    if (o == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory writing %s", job->dir);
     o->fd = -1;
     o->partition = partition;
     o->attempt = attempt;
@@ -423,8 +398,7 @@ KILN_HIDDEN int io_task_output_open(io_output_job *job, int partition, int attem
     pthread_mutex_lock(&job->mu);
     if (job->finished)
         rc = kiln_set_error(KILN_ESTATE, "output job for %s has already ended", job->dir);
-    if (rc == KILN_OK)
-        rc = io_remove_tree(o->attempt_dir);
+    if (rc == KILN_OK) rc = io_remove_tree(o->attempt_dir);
     if (rc == KILN_OK && mkdir(o->attempt_dir, 0777) != 0)
         rc = output_error(errno, "cannot create directory", o->attempt_dir);
     if (rc == KILN_OK) {
@@ -462,8 +436,7 @@ static int write_all(io_task_output *o, const uint8_t *p, size_t n)
 
 static int flush(io_task_output *o)
 {
-    if (o->write_errno != 0)
-        return write_error(o);
+    if (o->write_errno != 0) return write_error(o);
     int rc = write_all(o, o->buf, o->len);
     o->len = 0;
     return rc;
@@ -474,20 +447,16 @@ static int flush(io_task_output *o)
  * write and the commit fail as well. */
 KILN_HIDDEN int io_task_output_write(io_task_output *o, const void *p, size_t n)
 {
-    if (o->write_errno != 0)
-        return write_error(o);
-    if (n == 0)
-        return KILN_OK;
+    if (o->write_errno != 0) return write_error(o);
+    if (n == 0) return KILN_OK;
     if (n <= TASK_BUF_SIZE - o->len) {
         memcpy(o->buf + o->len, p, n);
         o->len += n;
         return KILN_OK;
     }
     int rc = flush(o);
-    if (rc != KILN_OK)
-        return rc;
-    if (n >= TASK_BUF_SIZE)
-        return write_all(o, p, n);
+    if (rc != KILN_OK) return rc;
+    if (n >= TASK_BUF_SIZE) return write_all(o, p, n);
     memcpy(o->buf, p, n);
     o->len = n;
     return KILN_OK;
@@ -517,8 +486,7 @@ KILN_HIDDEN int io_task_output_commit(io_task_output *o)
     if (rc == KILN_OK) {
         int fd = o->fd;
         o->fd = -1;
-        if (close(fd) != 0)
-            rc = output_error(errno, "cannot close", o->file);
+        if (close(fd) != 0) rc = output_error(errno, "cannot close", o->file);
     }
     bool kept = false;
     if (rc == KILN_OK) {
@@ -529,10 +497,11 @@ KILN_HIDDEN int io_task_output_commit(io_task_output *o)
         if (task_dir == NULL)
             rc = kiln_set_error(KILN_ENOMEM, "out of memory committing %s", o->file);
         else if (job->finished)
-            rc = kiln_set_error(KILN_ESTATE, "output job for %s has already ended: attempt %d "
-                                "of partition %d discarded", job->dir, o->attempt, o->partition);
-        else if (!is_committed(job, o->partition))
-            rc = ensure_committed(job, o->partition);
+            rc = kiln_set_error(KILN_ESTATE,
+                                "output job for %s has already ended: attempt %d "
+                                "of partition %d discarded",
+                                job->dir, o->attempt, o->partition);
+        else if (!is_committed(job, o->partition)) rc = ensure_committed(job, o->partition);
         if (rc == KILN_OK && !is_committed(job, o->partition)) {
             if (rename_noreplace(o->attempt_dir, task_dir) == 0) {
                 kept = true;
@@ -552,8 +521,7 @@ KILN_HIDDEN int io_task_output_commit(io_task_output *o)
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", kiln_last_error());
         (void)io_remove_tree(o->attempt_dir);
-        if (rc != KILN_OK)
-            kiln_set_error(rc, "%s", msg);
+        if (rc != KILN_OK) kiln_set_error(rc, "%s", msg);
     }
     task_free(o);
     return rc;
@@ -562,8 +530,7 @@ KILN_HIDDEN int io_task_output_commit(io_task_output *o)
 /* Closes and deletes the attempt's files and frees o. NULL is ignored. */
 KILN_HIDDEN void io_task_output_abort(io_task_output *o)
 {
-    if (o == NULL)
-        return;
+    if (o == NULL) return;
     if (o->fd >= 0) {
         close(o->fd);
         o->fd = -1;

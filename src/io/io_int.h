@@ -19,9 +19,9 @@
  * Hadoop's codec factory does, case-sensitively). */
 typedef enum io_codec {
     IO_CODEC_NONE = 0,
-    IO_CODEC_GZIP, /* .gz: gzip, any number of members (zlib headers accepted) */
-    IO_CODEC_BZIP2, /* .bz2: any number of concatenated streams */
-    IO_CODEC_ZSTD,  /* .zst: any number of frames, skippable frames ignored */
+    IO_CODEC_GZIP,    /* .gz: gzip, any number of members (zlib headers accepted) */
+    IO_CODEC_BZIP2,   /* .bz2: any number of concatenated streams */
+    IO_CODEC_ZSTD,    /* .zst: any number of frames, skippable frames ignored */
     IO_CODEC_ARCHIVE, /* .zip, .tar, .tar.gz, ...: members read as files (archive.c) */
 } io_codec;
 
@@ -60,8 +60,7 @@ typedef struct io_source io_source;
  * a compressed one is decompressed from its start (offset must be 0).
  * Borrows path (copied). Returns KILN_OK and an owned source, KILN_ENOENT or
  * KILN_EIO naming the file, or KILN_ENOMEM. */
-KILN_HIDDEN int io_source_open(const char *path, io_codec codec, int64_t offset,
-                               io_source **out);
+KILN_HIDDEN int io_source_open(const char *path, io_codec codec, int64_t offset, io_source **out);
 /* Reads up to cap bytes into dst (borrowed) and sets *got; *got == 0 only at
  * the end of the stream (cap must be > 0). Returns KILN_OK, KILN_EIO, or
  * KILN_ECORRUPT for damaged or truncated compressed data, naming the file. */

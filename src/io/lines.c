@@ -31,14 +31,14 @@ struct io_line_reader {
     io_source *src;
     uint8_t *buf;
     size_t cap;
-    size_t head;  /* first byte of the next line */
-    size_t tail;  /* end of the bytes read so far */
-    size_t scan;  /* [head, scan) is known to hold no '\n' */
-    int64_t pos;  /* offset in the (decompressed) stream of buf[head] */
-    int64_t end;  /* lines starting at or after end belong to the next split */
-    bool ranged;  /* a byte range of a plain file: keep reads near end */
-    bool eof;     /* the source has ended: buf[tail] is the end of the stream */
-    int err;      /* a failure, returned again by every later call */
+    size_t head; /* first byte of the next line */
+    size_t tail; /* end of the bytes read so far */
+    size_t scan; /* [head, scan) is known to hold no '\n' */
+    int64_t pos; /* offset in the (decompressed) stream of buf[head] */
+    int64_t end; /* lines starting at or after end belong to the next split */
+    bool ranged; /* a byte range of a plain file: keep reads near end */
+    bool eof;    /* the source has ended: buf[tail] is the end of the stream */
+    int err;     /* a failure, returned again by every later call */
 };
 
 /* Reads more bytes after tail, first moving the unfinished line to the front
@@ -59,8 +59,8 @@ static int fill(io_line_reader *r)
         size_t cap = r->cap * 2;
         uint8_t *p = realloc(r->buf, cap);
         if (p == NULL)
-            return kiln_set_error(KILN_ENOMEM, "out of memory for a %zu-byte line of %s",
-                                  r->tail, io_source_path(r->src));
+            return kiln_set_error(KILN_ENOMEM, "out of memory for a %zu-byte line of %s", r->tail,
+                                  io_source_path(r->src));
         r->buf = p;
         r->cap = cap;
     }
@@ -70,15 +70,12 @@ static int fill(io_line_reader *r)
          * needed: do not read (much) of the next split's bytes. */
         int64_t next = r->pos + (int64_t)r->tail; /* stream offset of buf[tail] */
         uint64_t need = next < r->end ? (uint64_t)(r->end - next) : 0;
-        if (need + READ_SLACK < want)
-            want = need + READ_SLACK;
+        if (need + READ_SLACK < want) want = need + READ_SLACK;
     }
     size_t got;
     int rc = io_source_read(r->src, r->buf + r->tail, want, &got);
-    if (rc != KILN_OK)
-        return rc;
-    if (got == 0)
-        r->eof = true;
+    if (rc != KILN_OK) return rc;
+    if (got == 0) r->eof = true;
     r->tail += got;
     return KILN_OK;
 }
@@ -98,11 +95,9 @@ static int skip_first_line(io_line_reader *r)
         }
         r->pos += (int64_t)(r->tail - r->head);
         r->head = r->scan = r->tail = 0;
-        if (r->pos >= r->end || r->eof)
-            return KILN_OK; /* no line starts in [start, end) */
+        if (r->pos >= r->end || r->eof) return KILN_OK; /* no line starts in [start, end) */
         int rc = fill(r);
-        if (rc != KILN_OK)
-            return rc;
+        if (rc != KILN_OK) return rc;
     }
 }
 
@@ -115,14 +110,13 @@ KILN_HIDDEN int io_line_reader_open(const io_split *s, io_line_reader **out)
     io_codec codec = io_codec_of(s->path);
     bool whole = s->whole || codec != IO_CODEC_NONE;
     if (!whole && (s->start < 0 || s->length < 0 || s->start > INT64_MAX - s->length))
-        return kiln_set_error(KILN_EINVAL, "bad split of %s: start %lld, length %lld",
-                              s->path, (long long)s->start, (long long)s->length);
+        return kiln_set_error(KILN_EINVAL, "bad split of %s: start %lld, length %lld", s->path,
+                              (long long)s->start, (long long)s->length);
     if (codec != IO_CODEC_NONE && !s->whole && s->start != 0)
         return kiln_set_error(KILN_EINVAL, "compressed file %s cannot be split", s->path);
 
     io_line_reader *r = calloc(1, sizeof *r);
-    if (r == NULL)
-        return kiln_set_error(KILN_ENOMEM, "out of memory opening %s", s->path);
+    if (r == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory opening %s", s->path);
     int64_t start = whole ? 0 : s->start;
     r->end = whole ? INT64_MAX : start + s->length;
     r->ranged = !whole;
@@ -134,8 +128,7 @@ KILN_HIDDEN int io_line_reader_open(const io_split *s, io_line_reader **out)
     r->buf = malloc(r->cap);
     int rc = r->buf == NULL ? kiln_set_error(KILN_ENOMEM, "out of memory opening %s", s->path)
                             : io_source_open(s->path, codec, r->pos, &r->src);
-    if (rc == KILN_OK && start > 0)
-        rc = skip_first_line(r);
+    if (rc == KILN_OK && start > 0) rc = skip_first_line(r);
     if (rc == KILN_OK && codec == IO_CODEC_ARCHIVE && (rc = io_source_next_member(r->src)) > 0)
         rc = KILN_OK; /* at the first member (none: an empty stream) */
     if (rc != KILN_OK) {
@@ -150,26 +143,22 @@ KILN_HIDDEN int io_line_reader_open(const io_split *s, io_line_reader **out)
  * the end of the split, or a negative error naming the file. */
 KILN_HIDDEN int io_line_reader_next(io_line_reader *r, const char **line, size_t *len)
 {
-    if (r->err != KILN_OK)
-        return r->err;
+    if (r->err != KILN_OK) return r->err;
     for (;;) {
-        if (r->pos >= r->end)
-            return 0;
+        if (r->pos >= r->end) return 0;
         uint8_t *nl = memchr(r->buf + r->scan, '\n', r->tail - r->scan);
         size_t n;
         if (nl != NULL) {
             n = (size_t)(nl - (r->buf + r->head));
             r->pos += (int64_t)n + 1;
         } else if (r->eof) {
-            if (r->head == r->tail)
-                return 0;
+            if (r->head == r->tail) return 0;
             n = r->tail - r->head; /* the last line has no '\n' */
             r->pos += (int64_t)n;
         } else {
             r->scan = r->tail;
             int rc = fill(r);
-            if (rc != KILN_OK)
-                return r->err = rc;
+            if (rc != KILN_OK) return r->err = rc;
             continue;
         }
         if (n > MAX_LINE)
@@ -178,8 +167,7 @@ KILN_HIDDEN int io_line_reader_next(io_line_reader *r, const char **line, size_t
         const char *p = (const char *)r->buf + r->head;
         r->head += n + (nl != NULL);
         r->scan = r->head;
-        if (nl != NULL && n > 0 && p[n - 1] == '\r')
-            n--;
+        if (nl != NULL && n > 0 && p[n - 1] == '\r') n--;
         *line = p;
         *len = n;
         return 1;
@@ -189,26 +177,25 @@ KILN_HIDDEN int io_line_reader_next(io_line_reader *r, const char **line, size_t
 /* Closes the file and frees the reader. NULL is ignored. */
 KILN_HIDDEN void io_line_reader_close(io_line_reader *r)
 {
-    if (r == NULL)
-        return;
+    if (r == NULL) return;
     io_source_close(r->src);
     free(r->buf);
     free(r);
 }
 
-KILN_HIDDEN int64_t io_line_reader_offset(const io_line_reader *r) { return r->pos; }
+KILN_HIDDEN int64_t io_line_reader_offset(const io_line_reader *r)
+{
+    return r->pos;
+}
 
 /* Moves to an archive's next member: 1, 0 after the last (or for a file
  * that is no archive), or the error, which stays. */
 KILN_HIDDEN int io_line_reader_next_file(io_line_reader *r)
 {
-    if (r->err != KILN_OK)
-        return r->err;
+    if (r->err != KILN_OK) return r->err;
     int rc = io_source_next_member(r->src);
-    if (rc < 0)
-        return r->err = rc;
-    if (rc == 0)
-        return 0;
+    if (rc < 0) return r->err = rc;
+    if (rc == 0) return 0;
     r->head = r->tail = r->scan = 0;
     r->pos = 0;
     r->eof = false;
@@ -234,8 +221,7 @@ int kiln_input_line_number(const char *path, int64_t offset, int64_t *line)
         size_t want = offset - at < (int64_t)sizeof buf ? (size_t)(offset - at) : sizeof buf, got;
         if ((rc = io_source_read(src, buf, want, &got)) != KILN_OK) break;
         if (got == 0) break;
-        for (const uint8_t *p = buf, *e = buf + got; (p = memchr(p, '\n', (size_t)(e - p)));
-             p++)
+        for (const uint8_t *p = buf, *e = buf + got; (p = memchr(p, '\n', (size_t)(e - p))); p++)
             lines++;
         at += (int64_t)got;
     }

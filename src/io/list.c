@@ -41,8 +41,7 @@ typedef struct file_list {
 
 static void list_release(file_list *l)
 {
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i].path);
+    for (size_t i = 0; i < l->n; i++) free(l->v[i].path);
     free(l->v);
     l->v = NULL;
     l->n = l->cap = 0;
@@ -51,8 +50,7 @@ static void list_release(file_list *l)
 /* Appends (path, size); takes ownership of path, also on failure. */
 static int list_add(file_list *l, char *path, int64_t size)
 {
-    if (path == NULL)
-        return kiln_set_error(KILN_ENOMEM, "out of memory listing input files");
+    if (path == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory listing input files");
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
         input_file *v = realloc(l->v, cap * sizeof *v);
@@ -87,33 +85,27 @@ static const char *base_name(const char *path)
 static int list_dir(file_list *l, const char *dir)
 {
     DIR *d = opendir(dir);
-    if (d == NULL)
-        return io_errno_error(errno, "cannot list input directory", dir);
+    if (d == NULL) return io_errno_error(errno, "cannot list input directory", dir);
     int rc = KILN_OK;
     for (;;) {
         errno = 0;
         struct dirent *e = readdir(d);
         if (e == NULL) {
-            if (errno != 0)
-                rc = io_errno_error(errno, "cannot list input directory", dir);
+            if (errno != 0) rc = io_errno_error(errno, "cannot list input directory", dir);
             break;
         }
-        if (hidden_name(e->d_name))
-            continue;
+        if (hidden_name(e->d_name)) continue;
         struct stat st;
         if (fstatat(dirfd(d), e->d_name, &st, 0) != 0) {
-            if (errno == ENOENT)
-                continue; /* removed meanwhile, or a dangling link */
+            if (errno == ENOENT) continue; /* removed meanwhile, or a dangling link */
             char *p = io_path_join(dir, e->d_name);
             rc = io_errno_error(errno, "cannot read input file", p != NULL ? p : e->d_name);
             free(p);
             break;
         }
-        if (!S_ISREG(st.st_mode))
-            continue; /* subdirectories and devices are not inputs */
+        if (!S_ISREG(st.st_mode)) continue; /* subdirectories and devices are not inputs */
         rc = list_add(l, io_path_join(dir, e->d_name), st.st_size);
-        if (rc != KILN_OK)
-            break;
+        if (rc != KILN_OK) break;
     }
     closedir(d);
     return rc;
@@ -135,19 +127,15 @@ static int list_glob(file_list *l, const char *path)
 {
     glob_t g;
     int ret = glob(path, GLOB_NOSORT, NULL, &g);
-    if (ret == GLOB_NOMATCH)
-        return no_match(path);
-    if (ret == GLOB_NOSPACE)
-        return kiln_set_error(KILN_ENOMEM, "out of memory matching %s", path);
-    if (ret != 0)
-        return kiln_set_error(KILN_EIO, "cannot read directories matching %s", path);
+    if (ret == GLOB_NOMATCH) return no_match(path);
+    if (ret == GLOB_NOSPACE) return kiln_set_error(KILN_ENOMEM, "out of memory matching %s", path);
+    if (ret != 0) return kiln_set_error(KILN_EIO, "cannot read directories matching %s", path);
     int rc = KILN_OK;
     size_t matched = 0;
     for (size_t i = 0; i < g.gl_pathc && rc == KILN_OK; i++) {
         const char *m = g.gl_pathv[i];
         struct stat st;
-        if (hidden_name(base_name(m)) || stat(m, &st) != 0)
-            continue;
+        if (hidden_name(base_name(m)) || stat(m, &st) != 0) continue;
         if (S_ISREG(st.st_mode)) {
             matched++;
             rc = list_add(l, strdup(m), st.st_size);
@@ -157,8 +145,7 @@ static int list_glob(file_list *l, const char *path)
         }
     }
     globfree(&g);
-    if (rc == KILN_OK && matched == 0)
-        rc = no_match(path);
+    if (rc == KILN_OK && matched == 0) rc = no_match(path);
     return rc;
 }
 
@@ -173,15 +160,11 @@ static int list_path(const char *path, file_list *l)
 {
     struct stat st;
     int rc;
-    if (path[0] == '\0')
-        return kiln_set_error(KILN_EINVAL, "empty input path");
+    if (path[0] == '\0') return kiln_set_error(KILN_EINVAL, "empty input path");
     if (stat(path, &st) == 0) {
-        if (S_ISREG(st.st_mode))
-            rc = list_add(l, strdup(path), st.st_size);
-        else if (S_ISDIR(st.st_mode))
-            rc = list_dir(l, path);
-        else
-            rc = kiln_set_error(KILN_EINVAL, "input path is not a file or directory: %s", path);
+        if (S_ISREG(st.st_mode)) rc = list_add(l, strdup(path), st.st_size);
+        else if (S_ISDIR(st.st_mode)) rc = list_dir(l, path);
+        else rc = kiln_set_error(KILN_EINVAL, "input path is not a file or directory: %s", path);
     } else if (errno == ENOENT || errno == ENOTDIR) {
         rc = strpbrk(path, "*?[") != NULL ? list_glob(l, path) : not_found(path);
     } else {
@@ -191,14 +174,11 @@ static int list_path(const char *path, file_list *l)
         list_release(l);
         return rc;
     }
-    if (l->n > 1)
-        qsort(l->v, l->n, sizeof *l->v, cmp_path);
+    if (l->n > 1) qsort(l->v, l->n, sizeof *l->v, cmp_path);
     size_t w = 0;
     for (size_t i = 0; i < l->n; i++) {
-        if (w > 0 && strcmp(l->v[w - 1].path, l->v[i].path) == 0)
-            free(l->v[i].path);
-        else
-            l->v[w++] = l->v[i];
+        if (w > 0 && strcmp(l->v[w - 1].path, l->v[i].path) == 0) free(l->v[i].path);
+        else l->v[w++] = l->v[i];
     }
     l->n = w;
     return KILN_OK;
@@ -210,35 +190,28 @@ static int list_path(const char *path, file_list *l)
 static int list_inputs(const char *path, file_list *l)
 {
     struct stat st;
-    if (path == NULL || path[0] == '\0')
-        return kiln_set_error(KILN_EINVAL, "empty input path");
-    if (strchr(path, ',') == NULL || stat(path, &st) == 0)
-        return list_path(path, l);
+    if (path == NULL || path[0] == '\0') return kiln_set_error(KILN_EINVAL, "empty input path");
+    if (strchr(path, ',') == NULL || stat(path, &st) == 0) return list_path(path, l);
     int rc = KILN_OK;
     for (const char *p = path; rc == KILN_OK; p++) {
         size_t n = strcspn(p, ",");
         char *one = strndup(p, n);
         file_list part = {0};
-        if (one == NULL)
-            rc = kiln_set_error(KILN_ENOMEM, "out of memory listing input files");
+        if (one == NULL) rc = kiln_set_error(KILN_ENOMEM, "out of memory listing input files");
         else if (n == 0)
             rc = kiln_set_error(KILN_EINVAL, "empty path in the input list '%s'", path);
-        else
-            rc = list_path(one, &part);
+        else rc = list_path(one, &part);
         for (size_t i = 0; i < part.n; i++) {
             if (rc == KILN_OK)
                 rc = list_add(l, part.v[i].path, part.v[i].size); /* takes the path */
-            else
-                free(part.v[i].path);
+            else free(part.v[i].path);
         }
         free(part.v);
         free(one);
         p += n;
-        if (*p == '\0')
-            break;
+        if (*p == '\0') break;
     }
-    if (rc != KILN_OK)
-        list_release(l);
+    if (rc != KILN_OK) list_release(l);
     return rc;
 }
 
@@ -253,14 +226,12 @@ static int split_add(split_list *s, const char *path, int64_t start, int64_t len
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 16;
         io_split *v = realloc(s->v, cap * sizeof *v);
-        if (v == NULL)
-            return kiln_set_error(KILN_ENOMEM, "out of memory splitting input files");
+        if (v == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory splitting input files");
         s->v = v;
         s->cap = cap;
     }
     char *p = strdup(path);
-    if (p == NULL)
-        return kiln_set_error(KILN_ENOMEM, "out of memory splitting input files");
+    if (p == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory splitting input files");
     s->v[s->n++] = (io_split){.path = p, .start = start, .length = length, .whole = whole};
     return KILN_OK;
 }
@@ -271,8 +242,7 @@ static int split_file(split_list *s, const input_file *f, int64_t split_size)
     int64_t left = f->size;
     while ((double)left / (double)split_size > SPLIT_SLOP) {
         int rc = split_add(s, f->path, f->size - left, split_size, false);
-        if (rc != KILN_OK)
-            return rc;
+        if (rc != KILN_OK) return rc;
         left -= split_size;
     }
     return left > 0 ? split_add(s, f->path, f->size - left, left, false) : KILN_OK;
@@ -287,23 +257,17 @@ KILN_HIDDEN int io_text_splits(const char *path, int min_partitions, io_split **
     *out = NULL;
     *n = 0;
     int rc = list_inputs(path, &files);
-    if (rc != KILN_OK)
-        return rc;
+    if (rc != KILN_OK) return rc;
     int64_t total = 0;
-    for (size_t i = 0; i < files.n; i++)
-        total += files.v[i].size;
+    for (size_t i = 0; i < files.n; i++) total += files.v[i].size;
     int64_t goal = total / (min_partitions > 1 ? min_partitions : 1);
     int64_t split_size = goal < LOCAL_BLOCK_SIZE ? goal : LOCAL_BLOCK_SIZE;
-    if (split_size < 1)
-        split_size = 1;
+    if (split_size < 1) split_size = 1;
     for (size_t i = 0; i < files.n && rc == KILN_OK; i++) {
         const input_file *f = &files.v[i];
-        if (f->size == 0)
-            continue;
-        if (io_codec_of(f->path) != IO_CODEC_NONE)
-            rc = split_add(&splits, f->path, 0, -1, true);
-        else
-            rc = split_file(&splits, f, split_size);
+        if (f->size == 0) continue;
+        if (io_codec_of(f->path) != IO_CODEC_NONE) rc = split_add(&splits, f->path, 0, -1, true);
+        else rc = split_file(&splits, f, split_size);
     }
     list_release(&files);
     if (rc != KILN_OK) {
@@ -338,9 +302,7 @@ KILN_HIDDEN int io_file_list(const char *path, io_split **out, size_t *n)
 /* Frees n splits and their paths. NULL is ignored. */
 KILN_HIDDEN void io_splits_free(io_split *s, size_t n)
 {
-    if (s == NULL)
-        return;
-    for (size_t i = 0; i < n; i++)
-        free(s[i].path);
+    if (s == NULL) return;
+    for (size_t i = 0; i < n; i++) free(s[i].path);
     free(s);
 }

@@ -54,15 +54,11 @@ struct io_source {
 /* Returns the codec of path by its extension; IO_CODEC_NONE for plain. */
 KILN_HIDDEN io_codec io_codec_of(const char *path)
 {
-    if (io_archive_name(path))
-        return IO_CODEC_ARCHIVE;
+    if (io_archive_name(path)) return IO_CODEC_ARCHIVE;
     size_t n = strlen(path);
-    if (n >= 3 && strcmp(path + n - 3, ".gz") == 0)
-        return IO_CODEC_GZIP;
-    if (n >= 4 && strcmp(path + n - 4, ".bz2") == 0)
-        return IO_CODEC_BZIP2;
-    if (n >= 4 && strcmp(path + n - 4, ".zst") == 0)
-        return IO_CODEC_ZSTD;
+    if (n >= 3 && strcmp(path + n - 3, ".gz") == 0) return IO_CODEC_GZIP;
+    if (n >= 4 && strcmp(path + n - 4, ".bz2") == 0) return IO_CODEC_BZIP2;
+    if (n >= 4 && strcmp(path + n - 4, ".zst") == 0) return IO_CODEC_ZSTD;
     return IO_CODEC_NONE;
 }
 
@@ -72,10 +68,8 @@ KILN_HIDDEN int io_errno_error(int err, const char *what, const char *path)
     char tmp[256];
     const char *msg = strerror_r(err, tmp, sizeof tmp);
     int code = KILN_EIO;
-    if (err == ENOENT || err == ENOTDIR)
-        code = KILN_ENOENT;
-    else if (err == ENOMEM)
-        code = KILN_ENOMEM;
+    if (err == ENOENT || err == ENOTDIR) code = KILN_ENOENT;
+    else if (err == ENOMEM) code = KILN_ENOMEM;
     return kiln_set_error(code, "%s %s: %s", what, path, msg);
 }
 
@@ -85,11 +79,9 @@ KILN_HIDDEN char *io_path_join(const char *dir, const char *name)
     size_t dn = strlen(dir), nn = strlen(name);
     bool slash = dn > 0 && dir[dn - 1] != '/';
     char *p = malloc(dn + slash + nn + 1);
-    if (p == NULL)
-        return NULL;
+    if (p == NULL) return NULL;
     memcpy(p, dir, dn);
-    if (slash)
-        p[dn] = '/';
+    if (slash) p[dn] = '/';
     memcpy(p + dn + slash, name, nn + 1);
     return p;
 }
@@ -134,8 +126,7 @@ static int codec_init(io_source *s)
 
 static void codec_end(io_source *s)
 {
-    if (!s->ready)
-        return;
+    if (!s->ready) return;
     switch (s->codec) {
     case IO_CODEC_GZIP:
         inflateEnd(&s->z);
@@ -155,16 +146,14 @@ static void codec_end(io_source *s)
 }
 
 /* Opens path for reading from offset (plain) or from the start (compressed). */
-KILN_HIDDEN int io_source_open(const char *path, io_codec codec, int64_t offset,
-                               io_source **out)
+KILN_HIDDEN int io_source_open(const char *path, io_codec codec, int64_t offset, io_source **out)
 {
     *out = NULL;
     if (offset < 0 || (codec != IO_CODEC_NONE && offset != 0))
         return kiln_set_error(KILN_EINVAL, "cannot read %s from byte %lld", path,
                               (long long)offset);
     io_source *s = calloc(1, sizeof *s);
-    if (s == NULL)
-        return kiln_set_error(KILN_ENOMEM, "out of memory opening %s", path);
+    if (s == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory opening %s", path);
     s->fd = -1;
     s->codec = codec;
     s->off = offset;
@@ -176,8 +165,7 @@ KILN_HIDDEN int io_source_open(const char *path, io_codec codec, int64_t offset,
     }
     if (codec == IO_CODEC_ARCHIVE) {
         struct stat st;
-        if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-            s->file_size = st.st_size;
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) s->file_size = st.st_size;
         int rc = (s->archive_path = strdup(path)) == NULL
                      ? kiln_set_error(KILN_ENOMEM, "out of memory opening %s", path)
                      : io_archive_open(path, &s->ar);
@@ -195,8 +183,7 @@ KILN_HIDDEN int io_source_open(const char *path, io_codec codec, int64_t offset,
         return rc;
     }
     struct stat st;
-    if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode))
-        s->file_size = st.st_size;
+    if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode)) s->file_size = st.st_size;
     if (codec == IO_CODEC_NONE) {
         /* Lines are read front to back; let the kernel read ahead further. */
         (void)posix_fadvise(s->fd, offset, 0, POSIX_FADV_SEQUENTIAL);
@@ -217,13 +204,10 @@ KILN_HIDDEN int io_source_open(const char *path, io_codec codec, int64_t offset,
 static int fill_input(io_source *s, size_t *got)
 {
     ssize_t n;
-    do
-        n = read(s->fd, s->in, SOURCE_IN_SIZE);
+    do n = read(s->fd, s->in, SOURCE_IN_SIZE);
     while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return io_errno_error(errno, "cannot read input file", s->path);
-    if (n == 0)
-        s->in_eof = true;
+    if (n < 0) return io_errno_error(errno, "cannot read input file", s->path);
+    if (n == 0) s->in_eof = true;
     *got = (size_t)n;
     return KILN_OK;
 }
@@ -231,11 +215,9 @@ static int fill_input(io_source *s, size_t *got)
 static int read_plain(io_source *s, uint8_t *dst, size_t cap, size_t *got)
 {
     ssize_t n;
-    do
-        n = pread(s->fd, dst, cap, s->off);
+    do n = pread(s->fd, dst, cap, s->off);
     while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return io_errno_error(errno, "cannot read input file", s->path);
+    if (n < 0) return io_errno_error(errno, "cannot read input file", s->path);
     s->off += n;
     *got = (size_t)n;
     return KILN_OK;
@@ -255,22 +237,19 @@ static int read_gzip(io_source *s, uint8_t *dst, size_t cap, size_t *got)
         if (z->avail_in == 0 && !s->in_eof) {
             size_t n;
             int rc = fill_input(s, &n);
-            if (rc != KILN_OK)
-                return rc;
+            if (rc != KILN_OK) return rc;
             z->next_in = s->in;
             z->avail_in = (uInt)n;
         }
         if (z->avail_in == 0) { /* the file has ended */
-            if (s->mid)
-                return corrupt(s, "unexpected end of file");
+            if (s->mid) return corrupt(s, "unexpected end of file");
             break;
         }
         int ret = inflate(z, Z_NO_FLUSH);
         if (ret == Z_STREAM_END) {
             /* A member ended; another may follow (multi-member gzip). */
             s->mid = false;
-            if (inflateReset(z) != Z_OK)
-                return corrupt(s, "cannot reset decoder");
+            if (inflateReset(z) != Z_OK) return corrupt(s, "cannot reset decoder");
         } else if (ret == Z_OK || ret == Z_BUF_ERROR) {
             s->mid = true;
         } else if (ret == Z_MEM_ERROR) {
@@ -293,14 +272,12 @@ static int read_bzip2(io_source *s, uint8_t *dst, size_t cap, size_t *got)
         if (bz->avail_in == 0 && !s->in_eof) {
             size_t n;
             int rc = fill_input(s, &n);
-            if (rc != KILN_OK)
-                return rc;
+            if (rc != KILN_OK) return rc;
             bz->next_in = (char *)s->in;
             bz->avail_in = (unsigned)n;
         }
         if (bz->avail_in == 0) {
-            if (s->mid)
-                return corrupt(s, "unexpected end of file");
+            if (s->mid) return corrupt(s, "unexpected end of file");
             break;
         }
         int ret = BZ2_bzDecompress(bz);
@@ -313,8 +290,7 @@ static int read_bzip2(io_source *s, uint8_t *dst, size_t cap, size_t *got)
             memset(bz, 0, sizeof *bz);
             if (BZ2_bzDecompressInit(bz, 0, 0) != BZ_OK) {
                 s->ready = false;
-                return kiln_set_error(KILN_ENOMEM, "cannot restart bzip2 decoder for %s",
-                                      s->path);
+                return kiln_set_error(KILN_ENOMEM, "cannot restart bzip2 decoder for %s", s->path);
             }
             bz->next_in = keep.next_in;
             bz->avail_in = keep.avail_in;
@@ -339,14 +315,12 @@ static int read_zstd(io_source *s, uint8_t *dst, size_t cap, size_t *got)
         if (s->zin.pos == s->zin.size && !s->in_eof) {
             size_t n;
             int rc = fill_input(s, &n);
-            if (rc != KILN_OK)
-                return rc;
+            if (rc != KILN_OK) return rc;
             s->zin.size = n;
             s->zin.pos = 0;
         }
         bool no_input = s->zin.pos == s->zin.size;
-        if (no_input && !s->mid)
-            break; /* clean end between frames (or an empty file) */
+        if (no_input && !s->mid) break; /* clean end between frames (or an empty file) */
         size_t in_before = s->zin.pos;
         size_t r = ZSTD_decompressStream(s->zd, &zout, &s->zin);
         if (ZSTD_isError(r)) {
@@ -367,10 +341,8 @@ static int read_zstd(io_source *s, uint8_t *dst, size_t cap, size_t *got)
 KILN_HIDDEN int io_source_read(io_source *s, void *dst, size_t cap, size_t *got)
 {
     *got = 0;
-    if (cap > MAX_IO_CHUNK)
-        cap = MAX_IO_CHUNK;
-    if (cap == 0)
-        return kiln_set_error(KILN_EINVAL, "empty read of %s", s->path);
+    if (cap > MAX_IO_CHUNK) cap = MAX_IO_CHUNK;
+    if (cap == 0) return kiln_set_error(KILN_EINVAL, "empty read of %s", s->path);
     switch (s->codec) {
     case IO_CODEC_NONE:
         return read_plain(s, dst, cap, got);
@@ -388,15 +360,12 @@ KILN_HIDDEN int io_source_read(io_source *s, void *dst, size_t cap, size_t *got)
 
 KILN_HIDDEN int io_source_next_member(io_source *s)
 {
-    if (s->codec != IO_CODEC_ARCHIVE)
-        return 0;
+    if (s->codec != IO_CODEC_ARCHIVE) return 0;
     const char *name;
     int rc = io_archive_next(s->ar, &name);
-    if (rc <= 0)
-        return rc;
+    if (rc <= 0) return rc;
     char *copy = strdup(name);
-    if (copy == NULL)
-        return kiln_set_error(KILN_ENOMEM, "out of memory reading %s", name);
+    if (copy == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory reading %s", name);
     free(s->path);
     s->path = copy;
     return 1;
@@ -410,14 +379,12 @@ KILN_HIDDEN int io_source_open_named(const char *name, io_source **out)
     /* "ARCHIVE:MEMBER": the first ':' after which an archive's path ends. */
     for (const char *c = strchr(name, ':'); c != NULL; c = strchr(c + 1, ':')) {
         char *archive = strndup(name, (size_t)(c - name));
-        if (archive == NULL)
-            return kiln_set_error(KILN_ENOMEM, "out of memory opening %s", name);
+        if (archive == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory opening %s", name);
         bool found = io_archive_name(archive) && stat(archive, &st) == 0 && S_ISREG(st.st_mode);
         io_source *s = NULL;
         int rc = found ? io_source_open(archive, IO_CODEC_ARCHIVE, 0, &s) : KILN_OK;
         free(archive);
-        if (!found)
-            continue;
+        if (!found) continue;
         while (rc == KILN_OK && (rc = io_source_next_member(s)) == 1) {
             if (strcmp(s->path, name) == 0) {
                 *out = s;
@@ -426,10 +393,9 @@ KILN_HIDDEN int io_source_open_named(const char *name, io_source **out)
             rc = KILN_OK;
         }
         io_source_close(s);
-        if (rc < 0)
-            return rc;
-        return kiln_set_error(KILN_ENOENT, "no member %s in archive %.*s", c + 1,
-                              (int)(c - name), name);
+        if (rc < 0) return rc;
+        return kiln_set_error(KILN_ENOENT, "no member %s in archive %.*s", c + 1, (int)(c - name),
+                              name);
     }
     return io_source_open(name, io_codec_of(name), 0, out); /* names the missing file */
 }
@@ -447,13 +413,11 @@ KILN_HIDDEN int64_t io_source_file_size(const io_source *s)
 /* Closes the file and frees the source. NULL is ignored. */
 KILN_HIDDEN void io_source_close(io_source *s)
 {
-    if (s == NULL)
-        return;
+    if (s == NULL) return;
     codec_end(s);
     io_archive_close(s->ar);
     free(s->archive_path);
-    if (s->fd >= 0)
-        close(s->fd);
+    if (s->fd >= 0) close(s->fd);
     free(s->in);
     free(s->path);
     free(s);
@@ -467,8 +431,7 @@ static int read_all(io_source *s, kiln_buf *out)
     /* A plain file's size is known: one read fills it and a second sees the
      * end. Decompressed output grows the buffer geometrically. */
     size_t want = (size_t)1 << 20;
-    if (s->codec == IO_CODEC_NONE && s->file_size >= 0)
-        want = (size_t)s->file_size + 1;
+    if (s->codec == IO_CODEC_NONE && s->file_size >= 0) want = (size_t)s->file_size + 1;
     for (;;) {
         if (out->cap - out->len < ((size_t)64 << 10) || out->cap - out->len < want) {
             rc = kiln_buf_reserve(out, want);
@@ -479,13 +442,11 @@ static int read_all(io_source *s, kiln_buf *out)
         }
         size_t got;
         rc = io_source_read(s, out->data + out->len, out->cap - out->len, &got);
-        if (rc != KILN_OK || got == 0)
-            break;
+        if (rc != KILN_OK || got == 0) break;
         out->len += got;
         want = (size_t)64 << 10;
     }
-    if (rc != KILN_OK)
-        out->len = old_len;
+    if (rc != KILN_OK) out->len = old_len;
     return rc;
 }
 
@@ -498,8 +459,7 @@ KILN_HIDDEN int io_read_whole(const char *path, kiln_buf *out)
         return kiln_set_error(KILN_EINVAL, "%s is an archive: read its members", path);
     io_source *s;
     int rc = io_source_open(path, io_codec_of(path), 0, &s);
-    if (rc != KILN_OK)
-        return rc;
+    if (rc != KILN_OK) return rc;
     rc = read_all(s, out);
     io_source_close(s);
     return rc;
@@ -514,8 +474,7 @@ KILN_HIDDEN int io_whole_reader_open(const char *path, io_whole_reader **out)
 {
     *out = NULL;
     io_whole_reader *r = calloc(1, sizeof *r);
-    if (r == NULL)
-        return kiln_set_error(KILN_ENOMEM, "out of memory opening %s", path);
+    if (r == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory opening %s", path);
     int rc = io_source_open(path, io_codec_of(path), 0, &r->src);
     if (rc != KILN_OK) {
         free(r);
@@ -527,8 +486,7 @@ KILN_HIDDEN int io_whole_reader_open(const char *path, io_whole_reader **out)
 
 KILN_HIDDEN int io_whole_reader_next(io_whole_reader *r, kiln_buf *out, const char **name)
 {
-    if (r->done)
-        return 0;
+    if (r->done) return 0;
     if (r->src->codec == IO_CODEC_ARCHIVE) {
         int rc = io_source_next_member(r->src);
         if (rc <= 0) {
@@ -550,8 +508,7 @@ KILN_HIDDEN int io_whole_reader_next(io_whole_reader *r, kiln_buf *out, const ch
 
 KILN_HIDDEN void io_whole_reader_close(io_whole_reader *r)
 {
-    if (r == NULL)
-        return;
+    if (r == NULL) return;
     io_source_close(r->src);
     free(r);
 }

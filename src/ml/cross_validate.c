@@ -13,17 +13,27 @@
 
 #include "ml/ml.h"
 
-static bool lower_is_better(kiln_ml_metric m) { return m == KILN_ML_RMSE || m == KILN_ML_LOG_LOSS; }
+static bool lower_is_better(kiln_ml_metric m)
+{
+    return m == KILN_ML_RMSE || m == KILN_ML_LOG_LOSS;
+}
 
 static int check_metric(const kiln_ml_glm_params *p, kiln_ml_metric metric)
 {
     bool ok;
     switch (metric) {
-    case KILN_ML_RMSE: ok = p->family == KILN_ML_LINEAR; break;
+    case KILN_ML_RMSE:
+        ok = p->family == KILN_ML_LINEAR;
+        break;
     case KILN_ML_AUC:
-    case KILN_ML_LOG_LOSS: ok = p->family == KILN_ML_LOGISTIC; break;
-    case KILN_ML_ACCURACY: ok = p->family != KILN_ML_LINEAR; break;
-    default: ok = false;
+    case KILN_ML_LOG_LOSS:
+        ok = p->family == KILN_ML_LOGISTIC;
+        break;
+    case KILN_ML_ACCURACY:
+        ok = p->family != KILN_ML_LINEAR;
+        break;
+    default:
+        ok = false;
     }
     return ok ? KILN_OK
               : kiln_set_error(KILN_EINVAL,
@@ -47,8 +57,9 @@ static int score(const kiln_ml_glm *m, kiln_rdd *test, kiln_ml_metric metric, do
     } else {
         kiln_ml_binary_metrics b;
         if (!(rc = kiln_ml_binary_evaluate(pl, 0.5, &b)))
-            *out = metric == KILN_ML_AUC ? b.auc_roc
-                 : metric == KILN_ML_LOG_LOSS ? b.log_loss : b.accuracy;
+            *out = metric == KILN_ML_AUC        ? b.auc_roc
+                   : metric == KILN_ML_LOG_LOSS ? b.log_loss
+                                                : b.accuracy;
     }
     return rc;
 }
@@ -101,7 +112,8 @@ int kiln_ml_cross_validate(kiln_rdd *points, const kiln_ml_glm_params *grid, int
         int b = 0;
         for (int i = 0; i < n; i++) {
             metrics[i] = sums[i] / rounds;
-            bool better = lower_is_better(metric) ? metrics[i] < metrics[b] : metrics[i] > metrics[b];
+            bool better = lower_is_better(metric) ? metrics[i] < metrics[b]
+                                                  : metrics[i] > metrics[b];
             if (better || isnan(metrics[b])) b = i;
         }
         *best = b;

@@ -14,12 +14,11 @@
 #include "ml/delimited.h"
 #include "ml/parse.h"
 
-int ml_split(kiln_task *t, const char *line, size_t len, char delim, ml_field *stack,
-             size_t cap, ml_field **fields, size_t *n)
+int ml_split(kiln_task *t, const char *line, size_t len, char delim, ml_field *stack, size_t cap,
+             ml_field **fields, size_t *n)
 {
     size_t count = 1;
-    for (const char *p = line, *e = line + len; len && (p = memchr(p, delim, (size_t)(e - p)));
-         p++)
+    for (const char *p = line, *e = line + len; len && (p = memchr(p, delim, (size_t)(e - p))); p++)
         count++;
     ml_field *f = stack;
     if (count > cap) {

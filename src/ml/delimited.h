@@ -21,8 +21,8 @@ typedef struct ml_field {
 /* Splits line[0..len) at delim into *fields (n of them; a line always has at
  * least one). Uses stack (cap entries) when the fields fit, else an array
  * from the task arena. Returns KILN_OK or KILN_ENOMEM (the task failed). */
-KILN_HIDDEN int ml_split(kiln_task *t, const char *line, size_t len, char delim,
-                         ml_field *stack, size_t cap, ml_field **fields, size_t *n);
+KILN_HIDDEN int ml_split(kiln_task *t, const char *line, size_t len, char delim, ml_field *stack,
+                         size_t cap, ml_field **fields, size_t *n);
 
 /* printf arguments for a field in a message ("%.*s"), cut to 60 bytes. */
 #define ML_SHOW(f) (int)((f).len < 60 ? (f).len : 60), (f).s
@@ -43,8 +43,7 @@ KILN_HIDDEN int ml_fail_at(kiln_task *t, int64_t offset, const char *fmt, ...)
 
 /* Splits a (offset, line) record of kiln_text_file_with_offsets; fails the
  * task (and returns nonzero) when it is not one. */
-KILN_HIDDEN int ml_offset_line(kiln_task *t, const kiln_value *in, int64_t *offset,
-                               ml_field *line);
+KILN_HIDDEN int ml_offset_line(kiln_task *t, const kiln_value *in, int64_t *offset, ml_field *line);
 
 /* The partition floor for reading text: min_partitions, or when it is 0
  * min(default parallelism, 2), as kiln_text_file. */

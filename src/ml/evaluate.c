@@ -26,7 +26,10 @@
 
 /* ---- Records -------------------------------------------------------------- */
 
-static bool is_number(const kiln_value *v) { return v->type == KILN_DOUBLE || v->type == KILN_INT; }
+static bool is_number(const kiln_value *v)
+{
+    return v->type == KILN_DOUBLE || v->type == KILN_INT;
+}
 
 static double number(const kiln_value *v)
 {
@@ -46,8 +49,7 @@ static int record_fail(kiln_task *t, int code, const char *what, const kiln_valu
         else b.data[b.len] = 0;
         shown = (const char *)b.data;
     }
-    kiln_task_fail(t, "%s: record %s in partition %d %s", what, shown, kiln_task_partition(t),
-                   msg);
+    kiln_task_fail(t, "%s: record %s in partition %d %s", what, shown, kiln_task_partition(t), msg);
     kiln_buf_release(&b);
     return code;
 }
@@ -58,8 +60,7 @@ static int pair_parts(kiln_task *t, const char *what, const kiln_value *v, doubl
                       double *label)
 {
     if (!kiln_is_pair(v) || !is_number(kiln_key(v)) || !is_number(kiln_val(v)))
-        return record_fail(t, KILN_ETYPE, what, v,
-                           "is not a (prediction, label) pair of numbers");
+        return record_fail(t, KILN_ETYPE, what, v, "is not a (prediction, label) pair of numbers");
     *pred = number(kiln_key(v));
     *label = number(kiln_val(v));
     if (!isfinite(*pred) || !isfinite(*label))
@@ -97,8 +98,7 @@ static int emit_vec(kiln_task *t, kiln_out *out, const double *s, size_t n)
  * textbook sum-of-squares formula would cancel. */
 enum { R_N, R_MEAN_Y, R_M2_Y, R_MEAN_E, R_M2_E, R_ABS_E, R_SQ_E, R_LEN };
 
-static int regression_part(kiln_task *t, int index, kiln_in *in, kiln_out *out,
-                           const void *env)
+static int regression_part(kiln_task *t, int index, kiln_in *in, kiln_out *out, const void *env)
 {
     double s[R_LEN] = {0};
     const kiln_value *v;
@@ -121,8 +121,8 @@ static int regression_part(kiln_task *t, int index, kiln_in *in, kiln_out *out,
 }
 
 /* Merges two regression summaries (either may be the empty zero). */
-static int regression_merge(kiln_task *t, const kiln_value *a, const kiln_value *b,
-                            kiln_value *out, const void *env)
+static int regression_merge(kiln_task *t, const kiln_value *a, const kiln_value *b, kiln_value *out,
+                            const void *env)
 {
     if (a->type != KILN_VEC || b->type != KILN_VEC || a->len != R_LEN || b->len != R_LEN)
         return kiln_task_fail(t, "regression_evaluate: partial summaries of the wrong shape");
@@ -215,11 +215,11 @@ static int binary_key(kiln_task *t, const kiln_value *in, kiln_value *out, const
 
 /* The driver's sweep over the groups in descending score order. */
 typedef struct binary_sweep {
-    double pos, neg;           /* totals */
-    double tp, fp, tn, fn;     /* at the threshold */
-    long double log_loss;      /* sum over records */
-    long double roc;           /* sum of neg * (positives above + pos / 2) */
-    double pr;                 /* trapezoids over (recall, precision) */
+    double pos, neg;       /* totals */
+    double tp, fp, tn, fn; /* at the threshold */
+    long double log_loss;  /* sum over records */
+    long double roc;       /* sum of neg * (positives above + pos / 2) */
+    double pr;             /* trapezoids over (recall, precision) */
 } binary_sweep;
 
 /* Reads the collected groups: every item must be (DOUBLE, VEC[2]). */
@@ -298,8 +298,7 @@ static void prf(double tp, double fp, double fn, double *precision, double *reca
  * for a NaN threshold, KILN_EEMPTY for an empty RDD, or the job's error
  * (KILN_ETYPE, KILN_ERANGE for a NaN, a label not 0/1 or a score outside
  * [0, 1]) naming the record. */
-int kiln_ml_binary_evaluate(kiln_rdd *score_label, double threshold,
-                            kiln_ml_binary_metrics *out)
+int kiln_ml_binary_evaluate(kiln_rdd *score_label, double threshold, kiln_ml_binary_metrics *out)
 {
     memset(out, 0, sizeof *out);
     if (!score_label) return kiln_set_error(KILN_EINVAL, "binary_evaluate: the RDD is NULL");
@@ -329,9 +328,8 @@ int kiln_ml_binary_evaluate(kiln_rdd *score_label, double threshold,
         out->accuracy = (s.tp + s.tn) / n;
         prf(s.tp, s.fp, s.fn, &out->precision, &out->recall, &out->f1);
         out->log_loss = (double)(s.log_loss / n);
-        out->auc_roc = s.pos > 0 && s.neg > 0
-                           ? (double)(s.roc / ((long double)s.pos * s.neg))
-                           : NAN;
+        out->auc_roc = s.pos > 0 && s.neg > 0 ? (double)(s.roc / ((long double)s.pos * s.neg))
+                                              : NAN;
         out->auc_pr = s.pr;
     }
     kiln_arena_free(a);
@@ -417,8 +415,7 @@ int kiln_ml_multiclass_evaluate(kiln_rdd *pred_label, int num_classes,
     memset(out, 0, sizeof *out);
     if (!pred_label) return kiln_set_error(KILN_EINVAL, "multiclass_evaluate: the RDD is NULL");
     if (num_classes < 1 || num_classes > MAX_CLASSES)
-        return kiln_set_error(KILN_EINVAL,
-                              "multiclass_evaluate: num_classes %d is outside [1, %d]",
+        return kiln_set_error(KILN_EINVAL, "multiclass_evaluate: num_classes %d is outside [1, %d]",
                               num_classes, MAX_CLASSES);
     multiclass_env env = {.k = num_classes};
     kiln_rdd *parts = kiln_rdd_map_partitions(pred_label, multiclass_part, &env, sizeof env);

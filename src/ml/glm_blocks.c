@@ -150,8 +150,7 @@ static int make_blocks(kiln_task *t, int index, kiln_in *in, kiln_out *out, cons
         for (size_t i = 0; i < n && rc == KILN_OK; i++)
             if (!isfinite(vals[i])) rc = fail_point(t, p, "a NaN or infinite feature");
         if (rc) break;
-        if (!bb.sparse && (f.type != KILN_VEC || dim > DENSE_MAX_DIM) &&
-            (rc = to_sparse(&bb, dim)))
+        if (!bb.sparse && (f.type != KILN_VEC || dim > DENSE_MAX_DIM) && (rc = to_sparse(&bb, dim)))
             break;
         if (!bb.sparse && !bb.dense &&
             !(bb.dense = malloc(sizeof(double) * BLOCK_ROWS * (size_t)dim))) {

@@ -99,13 +99,12 @@ static int dense_block(kiln_task *t, const eval_env *e, const double *wt, const 
     /* M = X WT: for one model a matrix-vector product (dgemm's packing
      * would cost more than the arithmetic). */
     if (d > 0 && c == 1)
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)r, (int)d, 1.0, b->dense, (int)d, wt, 1,
-                    0.0, m, 1);
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)r, (int)d, 1.0, b->dense, (int)d, wt, 1, 0.0,
+                    m, 1);
     else if (d > 0)
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)r, (int)c, (int)d, 1.0,
                     b->dense, (int)d, wt, (int)c, 0.0, m, (int)c);
-    else
-        memset(m, 0, sizeof *m * r * c);
+    else memset(m, 0, sizeof *m * r * c);
     double *gt = acc + e->g;
     const double *bias = wt + d * c;
     for (size_t i = 0; i < r; i++) {
@@ -119,11 +118,11 @@ static int dense_block(kiln_task *t, const eval_env *e, const double *wt, const 
     }
     /* GT += X^T M'. */
     if (d > 0 && c == 1)
-        cblas_dgemv(CblasRowMajor, CblasTrans, (int)r, (int)d, 1.0, b->dense, (int)d, m, 1, 1.0,
-                    gt, 1);
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)r, (int)d, 1.0, b->dense, (int)d, m, 1, 1.0, gt,
+                    1);
     else if (d > 0)
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d, (int)c, (int)r, 1.0,
-                    b->dense, (int)d, m, (int)c, 1.0, gt, (int)c);
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d, (int)c, (int)r, 1.0, b->dense,
+                    (int)d, m, (int)c, 1.0, gt, (int)c);
     free(m);
     return KILN_OK;
 }
@@ -186,7 +185,7 @@ static int add_block(kiln_task *t, const kiln_value *acc, const kiln_value *blk,
 
 /* comb: elementwise sum (either side may still be the empty zero). */
 int ml_vec_sum(kiln_task *t, const kiln_value *a, const kiln_value *b, kiln_value *out,
-                    const void *env)
+               const void *env)
 {
     (void)env;
     if (a->len == 0 || b->len == 0) {
@@ -200,8 +199,8 @@ int ml_vec_sum(kiln_task *t, const kiln_value *a, const kiln_value *b, kiln_valu
     return KILN_OK;
 }
 
-int glm_eval(kiln_rdd *blocks, kiln_ml_family family, int k, int g, int64_t dim,
-             const double *w, double *loss, double *grad, double *count)
+int glm_eval(kiln_rdd *blocks, kiln_ml_family family, int k, int g, int64_t dim, const double *w,
+             double *loss, double *grad, double *count)
 {
     size_t c = (size_t)g * (size_t)k, nw = c * (size_t)(dim + 1);
     size_t env_len = sizeof(eval_env) + sizeof(double) * nw;
@@ -219,7 +218,8 @@ int glm_eval(kiln_rdd *blocks, kiln_ml_family family, int k, int g, int64_t dim,
     for (size_t j = 0; j < c; j++)
         for (size_t col = 0; col < cols; col++) wt[col * c + j] = w[j * cols + col];
     kiln_value zero = kiln_vec_ref(NULL, 0), sum;
-    int rc = kiln_rdd_tree_aggregate(blocks, &zero, add_block, ml_vec_sum, env, env_len, 2, a, &sum);
+    int rc = kiln_rdd_tree_aggregate(blocks, &zero, add_block, ml_vec_sum, env, env_len, 2, a,
+                                     &sum);
     if (rc == KILN_OK) {
         size_t n = acc_len(&e);
         if (sum.len != n) { /* no rows at all */

@@ -13,8 +13,9 @@ kiln_ml_glm *glm_alloc(kiln_ml_family f, int64_t num_features, int num_rows, int
 {
     if (num_features < 0 || num_rows < 1 || history_len < 0 ||
         (uint64_t)num_features > SIZE_MAX / sizeof(double) / (size_t)num_rows) {
-        kiln_set_error(KILN_ERANGE, "GLM: sizes out of range (%lld features, %d rows, %d "
-                                    "history values)",
+        kiln_set_error(KILN_ERANGE,
+                       "GLM: sizes out of range (%lld features, %d rows, %d "
+                       "history values)",
                        (long long)num_features, num_rows, history_len);
         return NULL;
     }

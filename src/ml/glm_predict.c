@@ -8,7 +8,10 @@
 
 #include "ml/ml.h"
 
-static double sigmoid(double z) { return z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z)); }
+static double sigmoid(double z)
+{
+    return z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z));
+}
 
 void kiln_ml_glm_predict_probs(const kiln_ml_glm *m, const kiln_value *x, double *probs)
 {
@@ -45,7 +48,9 @@ static int predict_point(kiln_task *t, const kiln_value *in, kiln_value *out, co
     predict_env e;
     memcpy(&e, env, sizeof e);
     const double *coef = (const double *)((const char *)env + sizeof e);
-    kiln_ml_glm m = {.family = e.family, .num_features = e.dim, .num_rows = e.rows,
+    kiln_ml_glm m = {.family = e.family,
+                     .num_features = e.dim,
+                     .num_rows = e.rows,
                      .coef = (double *)coef,
                      .intercept = (double *)coef + (size_t)e.rows * (size_t)e.dim};
     double y;
@@ -55,8 +60,7 @@ static int predict_point(kiln_task *t, const kiln_value *in, kiln_value *out, co
     if (kiln_ml_vector_size(&f) != e.dim)
         return kiln_task_fail(t, "predict: a point has %lld features, the model %lld",
                               (long long)kiln_ml_vector_size(&f), (long long)e.dim);
-    *out = kiln_pair(kiln_task_arena(t), kiln_double(kiln_ml_glm_predict(&m, &f)),
-                     kiln_double(y));
+    *out = kiln_pair(kiln_task_arena(t), kiln_double(kiln_ml_glm_predict(&m, &f)), kiln_double(y));
     return out->type == KILN_NULL ? kiln_task_fail(t, "out of memory") : KILN_OK;
 }
 
@@ -72,7 +76,8 @@ kiln_rdd *kiln_ml_glm_predict_rdd(const kiln_ml_glm *m, kiln_rdd *points)
     predict_env e = {.family = m->family, .rows = m->num_rows, .dim = m->num_features};
     memcpy(env, &e, sizeof e);
     memcpy(env + sizeof e, m->coef, sizeof(double) * nc);
-    memcpy(env + sizeof e + sizeof(double) * nc, m->intercept, sizeof(double) * (size_t)m->num_rows);
+    memcpy(env + sizeof e + sizeof(double) * nc, m->intercept,
+           sizeof(double) * (size_t)m->num_rows);
     kiln_rdd *r = kiln_rdd_map(points, predict_point, env, len);
     free(env);
     return r;

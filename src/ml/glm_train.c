@@ -22,7 +22,8 @@ enum { NORMAL_MAX_DIM = 4096 };
 
 kiln_ml_glm_params kiln_ml_glm_defaults(kiln_ml_family family)
 {
-    return (kiln_ml_glm_params){.family = family, .fit_intercept = true,
+    return (kiln_ml_glm_params){.family = family,
+                                .fit_intercept = true,
                                 .normal_equation = family == KILN_ML_LINEAR,
                                 .opt = {.solver = KILN_ML_LBFGS, .max_iter = 100, .tol = 1e-6}};
 }
@@ -75,7 +76,8 @@ static int stats_add(kiln_task *t, const kiln_value *acc, const kiln_value *blk,
                 sxx[j] += x * x;
                 if (e.gram) {
                     xy[j] += x * y;
-                    for (size_t q = (size_t)ml_i32(b.starts, i); q < (size_t)ml_i32(b.starts, i + 1); q++)
+                    for (size_t q = (size_t)ml_i32(b.starts, i);
+                         q < (size_t)ml_i32(b.starts, i + 1); q++)
                         gram[j * d + (size_t)ml_i32(b.cols, q)] += x * b.vals[q];
                 }
             }
@@ -95,7 +97,8 @@ static int block_stats(kiln_rdd *blocks, int64_t dim, bool gram, double **out)
     kiln_arena *a = kiln_arena_new();
     if (!a) return kiln_set_error(KILN_ENOMEM, "out of memory");
     kiln_value zero = kiln_vec_ref(NULL, 0), sum;
-    int rc = kiln_rdd_tree_aggregate(blocks, &zero, stats_add, ml_vec_sum, &e, sizeof e, 2, a, &sum);
+    int rc = kiln_rdd_tree_aggregate(blocks, &zero, stats_add, ml_vec_sum, &e, sizeof e, 2, a,
+                                     &sum);
     size_t n = stats_len(&e);
     if (rc == KILN_OK && sum.len != n) rc = kiln_set_error(KILN_EEMPTY, "training data is empty");
     if (rc == KILN_OK && !(*out = malloc(sizeof **out * n))) rc = KILN_ENOMEM;
@@ -141,8 +144,8 @@ static int solve_normal(const double *st, int64_t dim, const kiln_ml_glm_params 
             rhs[i] = xy[i] / n - (p->fit_intercept ? (sx[i] / n) * (sy[0] / n) : 0);
         double *sv = malloc(sizeof *sv * (d + 1));
         int rank;
-        info = sv ? LAPACKE_dgelsd(LAPACK_ROW_MAJOR, (int)d, (int)d, 1, a, (int)d, rhs, 1, sv,
-                                   -1.0, &rank)
+        info = sv ? LAPACKE_dgelsd(LAPACK_ROW_MAJOR, (int)d, (int)d, 1, a, (int)d, rhs, 1, sv, -1.0,
+                                   &rank)
                   : -1;
         free(sv);
     }
@@ -157,7 +160,8 @@ static int solve_normal(const double *st, int64_t dim, const kiln_ml_glm_params 
         double sse = sy[1] - 2 * b * sy[0] + n * b * b, pen = 0;
         for (size_t j = 0; j < d; j++) {
             sse += -2 * rhs[j] * xy[j] + 2 * b * rhs[j] * sx[j];
-            for (size_t k = 0; k < d; k++) sse += rhs[j] * rhs[k] * gram[j < k ? j * d + k : k * d + j];
+            for (size_t k = 0; k < d; k++)
+                sse += rhs[j] * rhs[k] * gram[j < k ? j * d + k : k * d + j];
             double wj = rhs[j] * (p->standardize ? sd[j] : 1.0);
             pen += wj * wj;
         }
@@ -166,8 +170,10 @@ static int solve_normal(const double *st, int64_t dim, const kiln_ml_glm_params 
     free(a);
     free(rhs);
     return info == 0 ? KILN_OK
-                     : kiln_set_error(KILN_EINVAL, "the normal equations could not be solved "
-                                                   "(LAPACK info %d)", info);
+                     : kiln_set_error(KILN_EINVAL,
+                                      "the normal equations could not be solved "
+                                      "(LAPACK info %d)",
+                                      info);
 }
 
 /* ---- Iterative training of g parameter sets in lockstep. */
@@ -176,7 +182,7 @@ typedef struct fit {
     const kiln_ml_glm_params *p;
     kiln_ml_opt *opt;
     bool *l1_skip;
-    int k;        /* rows of the model */
+    int k; /* rows of the model */
     bool done;
 } fit;
 
@@ -200,9 +206,8 @@ static int rows_of(const kiln_ml_glm_params *p, int *k)
 
 /* Objective and gradient of fit f at its point x (optimiser scale), from
  * the raw sums over effective weights. */
-static void finish_eval(const fit *f, int64_t dim, const double *sd, const double *mu,
-                        double loss, const double *graw, double n, const double *x, double *obj,
-                        double *grad)
+static void finish_eval(const fit *f, int64_t dim, const double *sd, const double *mu, double loss,
+                        const double *graw, double n, const double *x, double *obj, double *grad)
 {
     size_t d = (size_t)dim;
     double l2 = f->p->reg_param * (1 - f->p->elastic_net), pen = 0;
@@ -319,7 +324,8 @@ int glm_train_many(kiln_rdd *blocks, int64_t dim, const kiln_ml_glm_params *ps, 
     double *loss = rc ? NULL : malloc(sizeof *loss * (size_t)g);
     double *grad = rc ? NULL : malloc(sizeof *grad * maxw);
     const double **xs = rc ? NULL : calloc((size_t)g, sizeof *xs);
-    if (!rc && (!w || !graw || !loss || !grad || !xs)) rc = kiln_set_error(KILN_ENOMEM, "out of memory");
+    if (!rc && (!w || !graw || !loss || !grad || !xs))
+        rc = kiln_set_error(KILN_ENOMEM, "out of memory");
     /* Rounds: the models of one family and row count share a pass. */
     while (rc == KILN_OK) {
         int active = 0;
@@ -349,7 +355,8 @@ int glm_train_many(kiln_rdd *blocks, int64_t dim, const kiln_ml_glm_params *ps, 
             for (int q = 0; rc == KILN_OK && q < m; q++) {
                 fit *f = &fits[idx[q]];
                 double obj;
-                finish_eval(f, dim, sd, mu, loss[q], graw + (size_t)q * nw, cnt, xs[idx[q]], &obj, grad);
+                finish_eval(f, dim, sd, mu, loss[q], graw + (size_t)q * nw, cnt, xs[idx[q]], &obj,
+                            grad);
                 kiln_ml_opt_tell(f->opt, obj, grad);
                 xs[idx[q]] = NULL;
             }

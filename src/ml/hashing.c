@@ -110,8 +110,7 @@ static int hash_line(kiln_task *t, const kiln_value *in, kiln_out *out, const vo
         case COL_NUMERIC:
             if (s.len == 0) break;
             if (!delim_parse_double(s, &ent[n].value))
-                return ml_fail_at(t, offset, "column %zu: \"%.*s\" is not a number", c,
-                                  ML_SHOW(s));
+                return ml_fail_at(t, offset, "column %zu: \"%.*s\" is not a number", c, ML_SHOW(s));
             ent[n].index = e->cols[c].index;
             ent[n++].column = (int32_t)c;
             break;
@@ -125,8 +124,7 @@ static int hash_line(kiln_task *t, const kiln_value *in, kiln_out *out, const vo
             break;
         }
     }
-    if (!have_label)
-        return ml_fail_at(t, offset, "%zu columns: no label column", nf);
+    if (!have_label) return ml_fail_at(t, offset, "%zu columns: no label column", nf);
 
     /* Sort by index (then column, so collisions add in column order) and
      * merge equal indices in place. */

@@ -45,12 +45,12 @@ enum pass_kind {
 /* The env of a pass: a header and the centres, in one block. */
 typedef struct pass_env {
     int32_t kind;
-    int32_t ncent;  /* centres in c */
+    int32_t ncent; /* centres in c */
     int64_t dim;
-    uint64_t seed;  /* PASS_SAMPLE, PASS_FIRST: the generator's seed */
-    int64_t round;  /* PASS_SAMPLE: the k-means|| round (1-based) */
-    double factor;  /* PASS_SAMPLE: a point is kept when u < factor * d^2 */
-    double c[];     /* ncent x dim */
+    uint64_t seed; /* PASS_SAMPLE, PASS_FIRST: the generator's seed */
+    int64_t round; /* PASS_SAMPLE: the k-means|| round (1-based) */
+    double factor; /* PASS_SAMPLE: a point is kept when u < factor * d^2 */
+    double c[];    /* ncent x dim */
 } pass_env;
 
 /* The seed of the generator of one round of one partition. */
@@ -64,14 +64,11 @@ static uint64_t stream_seed(uint64_t seed, int64_t round, int partition)
 /* The features of rec (a vector, or a labeled point's features) into *x.
  * Fails the task naming the record when it is neither, or when its size is
  * not dim (dim < 0 accepts any size). */
-static int features_of(kiln_task *t, const kiln_value *rec, int64_t i, int64_t dim,
-                       kiln_value *x)
+static int features_of(kiln_task *t, const kiln_value *rec, int64_t i, int64_t dim, kiln_value *x)
 {
     char where[256];
-    if (rec->type == KILN_TUPLE && rec->len == 2)
-        *x = rec->u.items[1];
-    else
-        *x = *rec;
+    if (rec->type == KILN_TUPLE && rec->len == 2) *x = rec->u.items[1];
+    else *x = *rec;
     if (!kiln_ml_is_vector(x)) {
         ml_record_where(t, rec, i, where, sizeof where);
         return kiln_task_fail(t, "k-means: %s is neither a vector nor a labeled point", where);
@@ -102,8 +99,10 @@ static int not_finite(kiln_task *t, const kiln_value *rec, int64_t i, const kiln
     for (size_t j = 0; j < n; j++)
         if (!isfinite(v[j]))
             return kiln_task_fail(t, "k-means: %s has a NaN or infinite feature", where);
-    return kiln_task_fail(t, "k-means: %s is too far from the centres (the squared distance "
-                             "overflows a double)", where);
+    return kiln_task_fail(t,
+                          "k-means: %s is too far from the centres (the squared distance "
+                          "overflows a double)",
+                          where);
 }
 
 /* Squared norms of the m centres c into norms (for sparse points). */
@@ -150,10 +149,8 @@ static int nearest(const double *c, const double *norms, int m, int64_t dim, con
         for (int i = 0; i < m; i++) {
             const double *ci = c + (size_t)i * (size_t)dim;
             double cc;
-            if (norms)
-                cc = norms[i];
-            else
-                centre_norms(ci, 1, dim, &cc);
+            if (norms) cc = norms[i];
+            else centre_norms(ci, 1, dim, &cc);
             double s = cc + xx - 2 * kiln_ml_dot(x, ci);
             if (s < 0) s = 0;
             if (s < bd) {
@@ -333,8 +330,10 @@ static int run_assign(kiln_rdd *data, int kind, const double *c, int m, int64_t 
     if (rc == KILN_OK && res.type == KILN_NULL)
         rc = kiln_set_error(KILN_EEMPTY, "k-means: the data has no records");
     else if (rc == KILN_OK && (res.type != KILN_VEC || res.len != len))
-        rc = kiln_set_error(KILN_EINVAL, "k-means: internal error: partial of length %u, "
-                                         "expected %zu", (unsigned)res.len, len);
+        rc = kiln_set_error(KILN_EINVAL,
+                            "k-means: internal error: partial of length %u, "
+                            "expected %zu",
+                            (unsigned)res.len, len);
     if (rc == KILN_OK) memcpy(out, res.u.vec, len * sizeof *out);
     kiln_arena_free(a);
     return rc;
@@ -342,8 +341,7 @@ static int run_assign(kiln_rdd *data, int kind, const double *c, int m, int64_t 
 
 /* Collects the points a pass of kind PASS_SAMPLE or PASS_FIRST emits into
  * *out (a list in a). */
-static int run_collect(kiln_rdd *data, pass_env *e, size_t envlen, kiln_arena *a,
-                       kiln_value *out)
+static int run_collect(kiln_rdd *data, pass_env *e, size_t envlen, kiln_arena *a, kiln_value *out)
 {
     kiln_partitions_fn fn = e->kind == PASS_FIRST ? first_part : sample_part;
     return kiln_rdd_collect(kiln_rdd_map_partitions(data, fn, e, envlen), a, out);
@@ -588,8 +586,7 @@ static int first_dim(kiln_rdd *data, int64_t *dim)
     if (rc == KILN_EEMPTY) rc = kiln_set_error(KILN_EEMPTY, "k-means: the data has no records");
     if (rc == KILN_OK) {
         x = v.type == KILN_TUPLE && v.len == 2 ? v.u.items[1] : v;
-        if (kiln_ml_is_vector(&x))
-            *dim = kiln_ml_vector_size(&x);
+        if (kiln_ml_is_vector(&x)) *dim = kiln_ml_vector_size(&x);
         else
             rc = kiln_set_error(KILN_ETYPE, "k-means: the first record is neither a vector nor "
                                             "a labeled point");
@@ -607,8 +604,9 @@ kiln_ml_kmeans *kiln_ml_kmeans_train(kiln_rdd *data, const kiln_ml_kmeans_params
         return NULL;
     }
     if (p->k < 1 || p->max_iter < 0 || p->init_steps < 0 || !(p->tol >= 0)) {
-        kiln_set_error(KILN_EINVAL, "k-means: bad parameters (k %d must be >= 1, max_iter %d "
-                                    "and init_steps %d >= 0, tol %g >= 0)",
+        kiln_set_error(KILN_EINVAL,
+                       "k-means: bad parameters (k %d must be >= 1, max_iter %d "
+                       "and init_steps %d >= 0, tol %g >= 0)",
                        p->k, p->max_iter, p->init_steps, p->tol);
         return NULL;
     }
@@ -621,8 +619,10 @@ kiln_ml_kmeans *kiln_ml_kmeans_train(kiln_rdd *data, const kiln_ml_kmeans_params
         if (first_dim(data, &dim)) return NULL;
         for (size_t i = 0; i < (size_t)k * (size_t)dim; i++)
             if (!isfinite(p->initial[i])) {
-                kiln_set_error(KILN_EINVAL, "k-means: initial centre %zu has a NaN or infinite "
-                                            "value", i / (size_t)dim);
+                kiln_set_error(KILN_EINVAL,
+                               "k-means: initial centre %zu has a NaN or infinite "
+                               "value",
+                               i / (size_t)dim);
                 return NULL;
             }
     } else if (init_parallel(data, k, steps, p->seed, &dim, &start)) {

@@ -157,12 +157,10 @@ static int csv_line(kiln_task *t, const kiln_value *in, kiln_out *out, const voi
             return ml_line_fail(t, off, (int)col + 1, "not a number: \"%.*s\"", n, field);
         }
         if (!isfinite(x))
-            return ml_line_fail(t, off, (int)col + 1, "%.*s is not a finite number",
-                                (int)(q - p), p);
-        if (col == e->label)
-            label = x;
-        else
-            f[k++] = x;
+            return ml_line_fail(t, off, (int)col + 1, "%.*s is not a finite number", (int)(q - p),
+                                p);
+        if (col == e->label) label = x;
+        else f[k++] = x;
         if (r == end) break;
         p = r + 1;
     }

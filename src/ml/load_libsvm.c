@@ -25,7 +25,10 @@ typedef struct libsvm_env {
  * to the task arena). */
 #define STACK_ENTRIES 256
 
-static inline bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+static inline bool is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
 
 /* The length of the token at p (up to a blank), at most 60 for messages. */
 static int token_len(const char *p, const char *end)
@@ -87,8 +90,8 @@ static int libsvm_line(kiln_task *t, const kiln_value *in, kiln_out *out, const 
                                 "index %lld after %lld: indices must be strictly increasing",
                                 (long long)ix, (long long)prev);
         if (e->num_features > 0 && ix > e->num_features)
-            return ml_line_fail(t, off, 0, "index %lld is above num_features %lld",
-                                (long long)ix, (long long)e->num_features);
+            return ml_line_fail(t, off, 0, "index %lld is above num_features %lld", (long long)ix,
+                                (long long)e->num_features);
         const char *v = ++p;
         double x;
         p = ml_parse_double(v, end, &x);

@@ -41,8 +41,8 @@ void glm_block_parts(const kiln_value *b, glm_block *out);
  * multinomial, else 1) over the blocks in one job. w: g x k rows of dim
  * coefficients and the intercept. Sets loss[g], grad (laid out as w) and
  * the row count. (glm_eval.c) */
-int glm_eval(kiln_rdd *blocks, kiln_ml_family family, int k, int g, int64_t dim,
-             const double *w, double *loss, double *grad, double *count);
+int glm_eval(kiln_rdd *blocks, kiln_ml_family family, int k, int g, int64_t dim, const double *w,
+             double *loss, double *grad, double *count);
 
 /* Trains g parameter sets on the same blocks in lockstep (glm_train.c);
  * out[i] gets model i. */

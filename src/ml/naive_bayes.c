@@ -32,8 +32,9 @@ kiln_ml_nb *nb_alloc(int num_classes, int64_t num_features)
 {
     if (num_classes < 1 || num_classes > MAX_CLASSES || num_features < 0 ||
         (uint64_t)num_features > SIZE_MAX / sizeof(double) / (size_t)num_classes) {
-        kiln_set_error(KILN_ERANGE, "naive Bayes: sizes out of range (%d classes, %lld "
-                                    "features)",
+        kiln_set_error(KILN_ERANGE,
+                       "naive Bayes: sizes out of range (%d classes, %lld "
+                       "features)",
                        num_classes, (long long)num_features);
         return NULL;
     }
@@ -93,19 +94,19 @@ static int check_point(kiln_task *t, const kiln_value *rec, int64_t i, int64_t d
     double label;
     if (kiln_ml_point_parts(rec, &label, x) || !kiln_ml_is_vector(x)) {
         ml_record_where(t, rec, i, where, sizeof where);
-        return kiln_task_fail(t, "naive Bayes: %s is not a labeled point (label, vector)",
-                              where);
+        return kiln_task_fail(t, "naive Bayes: %s is not a labeled point (label, vector)", where);
     }
     if (!(label >= 0 && label < MAX_CLASSES) || label != floor(label)) {
         ml_record_where(t, rec, i, where, sizeof where);
-        return kiln_task_fail(t, "naive Bayes: %s has label %g; labels must be class indices "
-                                 "0, 1, ..., K-1 (K at most %d)",
+        return kiln_task_fail(t,
+                              "naive Bayes: %s has label %g; labels must be class indices "
+                              "0, 1, ..., K-1 (K at most %d)",
                               where, label, MAX_CLASSES);
     }
     if (d >= 0 && kiln_ml_vector_size(x) != d) {
         ml_record_where(t, rec, i, where, sizeof where);
-        return kiln_task_fail(t, "naive Bayes: %s has %lld features, earlier points %lld",
-                              where, (long long)kiln_ml_vector_size(x), (long long)d);
+        return kiln_task_fail(t, "naive Bayes: %s has %lld features, earlier points %lld", where,
+                              (long long)kiln_ml_vector_size(x), (long long)d);
     }
     size_t n = kiln_ml_vector_nnz(x);
     const double *v = x->type == KILN_VEC ? x->u.vec : x->u.items[2].u.vec;
@@ -115,8 +116,9 @@ static int check_point(kiln_task *t, const kiln_value *rec, int64_t i, int64_t d
             double val = v[j];
             if (x->type != KILN_VEC) kiln_ml_sparse_entry(x, j, &idx, &val);
             ml_record_where(t, rec, i, where, sizeof where);
-            return kiln_task_fail(t, "naive Bayes: %s has feature %d = %g; multinomial naive "
-                                     "Bayes needs non-negative finite values (counts)",
+            return kiln_task_fail(t,
+                                  "naive Bayes: %s has feature %d = %g; multinomial naive "
+                                  "Bayes needs non-negative finite values (counts)",
                                   where, (int)idx, val);
         }
     *c = (int)label;
@@ -165,8 +167,9 @@ static int nb_add(kiln_task *t, const kiln_value *a, const kiln_value *b, kiln_v
     int ka = (int)pa[0], kb = (int)pb[0];
     int64_t d = (int64_t)pa[1];
     if ((int64_t)pb[1] != d)
-        return kiln_task_fail(t, "naive Bayes: points have different numbers of features "
-                                 "(%lld and %lld)",
+        return kiln_task_fail(t,
+                              "naive Bayes: points have different numbers of features "
+                              "(%lld and %lld)",
                               (long long)d, (long long)pb[1]);
     if (ka < kb) { /* the wider one first */
         const double *tp = pa;
@@ -197,8 +200,7 @@ kiln_ml_nb *kiln_ml_nb_train(kiln_rdd *points, double smoothing)
         return NULL;
     }
     if (!(smoothing >= 0) || !isfinite(smoothing)) {
-        kiln_set_error(KILN_EINVAL, "naive Bayes: smoothing %g must be finite and >= 0",
-                       smoothing);
+        kiln_set_error(KILN_EINVAL, "naive Bayes: smoothing %g must be finite and >= 0", smoothing);
         return NULL;
     }
     kiln_arena *a = kiln_arena_new();

@@ -39,8 +39,8 @@ typedef struct oh_env {
     char delimiter;
     bool header;
     uint32_t positive_off, positive_len; /* the positive label (in the string bytes) */
-    uint32_t kinds_off; /* int32[ncols] */
-    uint32_t cats_off;  /* oh_cat[ncat] (transform only) */
+    uint32_t kinds_off;                  /* int32[ncols] */
+    uint32_t cats_off;                   /* oh_cat[ncat] (transform only) */
     uint32_t offs_off;  /* uint32[strings + 1]: where each category string starts */
     uint32_t bytes_off; /* the strings, back to back */
 } oh_env;
@@ -101,8 +101,7 @@ static int count_columns(kiln_task *t, const kiln_value *in, kiln_out *out, cons
 
 /* The fit job: checks the numeric fields and emits (column, text) for the
  * categorical ones. */
-static int categories_of_line(kiln_task *t, const kiln_value *in, kiln_out *out,
-                              const void *env)
+static int categories_of_line(kiln_task *t, const kiln_value *in, kiln_out *out, const void *env)
 {
     const oh_env *e = env;
     const int32_t *kinds = SECTION(e, kinds_off, int32_t);
@@ -142,10 +141,8 @@ static int64_t find_category(const oh_env *e, const oh_cat *cat, ml_field s)
         size_t mid = lo + (hi - lo) / 2, i = cat->first + mid;
         int c = bytes_cmp(bytes + offs[i], offs[i + 1] - offs[i], s.s, s.len);
         if (c == 0) return (int64_t)mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
     }
     return -1;
 }
@@ -174,13 +171,12 @@ static int encode_line(kiln_task *t, const kiln_value *in, kiln_out *out, const 
         ml_field s = ml_trim(f[c]);
         if (kinds[c] == KIND_LABEL) {
             ml_field l = label_text(s);
-            label = bytes_cmp(l.s, l.len, (const char *)e + e->positive_off, e->positive_len)
-                        ? 0.0 : 1.0;
+            label = bytes_cmp(l.s, l.len, (const char *)e + e->positive_off, e->positive_len) ? 0.0
+                                                                                              : 1.0;
         } else if (kinds[c] >= 0) {
             double x;
             if (!delim_parse_double(s, &x))
-                return ml_fail_at(t, offset, "column %zu: \"%.*s\" is not a number", c,
-                                  ML_SHOW(s));
+                return ml_fail_at(t, offset, "column %zu: \"%.*s\" is not a number", c, ML_SHOW(s));
             if (x != 0) {
                 idx[n] = kinds[c];
                 val[n++] = x;
@@ -323,8 +319,8 @@ static int check_options(const kiln_ml_one_hot_options *opt, int **out)
 }
 
 /* The column count of the first data line of lines (a job). */
-static int first_line_columns(kiln_rdd *lines, const kiln_ml_one_hot_options *opt,
-                              const char *path, int *ncols)
+static int first_line_columns(kiln_rdd *lines, const kiln_ml_one_hot_options *opt, const char *path,
+                              int *ncols)
 {
     kiln_buf env;
     int rc = build_env(opt, NULL, 0, 0, NULL, 0, &env);
@@ -361,8 +357,10 @@ kiln_ml_one_hot *kiln_ml_one_hot_fit(kiln_context *ctx, const char *path,
     int beyond = opt->label_column;
     if (ncat && cats[ncat - 1] > beyond) beyond = cats[ncat - 1];
     if (beyond >= ncols) {
-        kiln_set_error(KILN_EINVAL, "one_hot_fit: the first line of %s has %d columns, no "
-                       "column %d", path, ncols, beyond);
+        kiln_set_error(KILN_EINVAL,
+                       "one_hot_fit: the first line of %s has %d columns, no "
+                       "column %d",
+                       path, ncols, beyond);
         goto out;
     }
     /* The job: distinct (column, text) pairs. */

@@ -59,15 +59,15 @@ struct kiln_ml_opt {
     enum stage stage;
     int iter;
     bool converged;
-    bool retried;     /* this iteration's search restarted from steepest descent */
-    double f;         /* objective at x, L1 term included */
-    double *x, *g;    /* the current point and its smooth gradient */
-    double *pg;       /* pseudo-gradient at x (the gradient when l1 is 0) */
-    double *d;        /* search direction */
-    double *trial;    /* the point handed out by next */
-    double *gtrial;   /* the gradient told at trial */
+    bool retried;      /* this iteration's search restarted from steepest descent */
+    double f;          /* objective at x, L1 term included */
+    double *x, *g;     /* the current point and its smooth gradient */
+    double *pg;        /* pseudo-gradient at x (the gradient when l1 is 0) */
+    double *d;         /* search direction */
+    double *trial;     /* the point handed out by next */
+    double *gtrial;    /* the gradient told at trial */
     double *xlo, *glo; /* Wolfe: the point at step lo and its gradient */
-    double *s, *y;    /* L-BFGS pairs: a ring of `memory` vectors of n each */
+    double *s, *y;     /* L-BFGS pairs: a ring of `memory` vectors of n each */
     double *rho, *alpha;
     int mhead, mcount; /* next slot to write; pairs held */
     double *hist;
@@ -114,14 +114,10 @@ static void pseudo_gradient(kiln_ml_opt *o)
 {
     for (int64_t i = 0; i < o->n; i++) {
         double g = o->g[i], x = o->x[i];
-        if (!penalised(o, i))
-            o->pg[i] = g;
-        else if (x > 0 || (x == 0 && g + o->l1 < 0))
-            o->pg[i] = g + o->l1;
-        else if (x < 0 || (x == 0 && g - o->l1 > 0))
-            o->pg[i] = g - o->l1;
-        else
-            o->pg[i] = 0;
+        if (!penalised(o, i)) o->pg[i] = g;
+        else if (x > 0 || (x == 0 && g + o->l1 < 0)) o->pg[i] = g + o->l1;
+        else if (x < 0 || (x == 0 && g - o->l1 > 0)) o->pg[i] = g - o->l1;
+        else o->pg[i] = 0;
     }
 }
 
@@ -335,14 +331,10 @@ static void accept(kiln_ml_opt *o, double **xp, double **gp, double F)
     o->retried = false;
     /* Spark's (Breeze's) test: the relative improvement of the objective. */
     double scale = fmax(fmax(fabs(F), fabs(prev)), 1);
-    if (fabs(prev - F) < o->tol * scale || gradient_vanished(o))
-        finish(o, true);
-    else if (!isfinite(dot(o->pg, o->pg, o->n)))
-        finish(o, false);
-    else if (o->iter >= o->max_iter)
-        finish(o, false);
-    else
-        search_start(o);
+    if (fabs(prev - F) < o->tol * scale || gradient_vanished(o)) finish(o, true);
+    else if (!isfinite(dot(o->pg, o->pg, o->n))) finish(o, false);
+    else if (o->iter >= o->max_iter) finish(o, false);
+    else search_start(o);
 }
 
 /* No step lowered the objective. Old pairs may be to blame, so the search
@@ -373,10 +365,18 @@ static void search_told(kiln_ml_opt *o, double F)
         r = wolfe(o, F, dot(o->gtrial, o->d, o->n));
     }
     switch (r) {
-    case LS_ACCEPT: accept(o, &o->trial, &o->gtrial, F); break;
-    case LS_ACCEPT_LO: accept(o, &o->xlo, &o->glo, ls->flo); break;
-    case LS_FAIL: search_failed(o); break;
-    case LS_MORE: set_trial(o, ls->a); break;
+    case LS_ACCEPT:
+        accept(o, &o->trial, &o->gtrial, F);
+        break;
+    case LS_ACCEPT_LO:
+        accept(o, &o->xlo, &o->glo, ls->flo);
+        break;
+    case LS_FAIL:
+        search_failed(o);
+        break;
+    case LS_MORE:
+        set_trial(o, ls->a);
+        break;
     }
 }
 
@@ -421,12 +421,9 @@ static void start_told(kiln_ml_opt *o, double F)
     } else {
         pseudo_gradient(o);
         double norm2 = dot(o->pg, o->pg, o->n);
-        if (!isfinite(norm2))
-            finish(o, false);
-        else if (gradient_vanished(o))
-            finish(o, true);
-        else
-            search_start(o);
+        if (!isfinite(norm2)) finish(o, false);
+        else if (gradient_vanished(o)) finish(o, true);
+        else search_start(o);
     }
 }
 
@@ -450,8 +447,7 @@ static int resolve_params(const kiln_ml_opt_params *in, int64_t n, kiln_ml_opt_p
         return kiln_set_error(KILN_EINVAL, "optimiser: tol must be finite and >= 0 (got %g)",
                               p->tol);
     if (!(p->l1 >= 0) || !isfinite(p->l1))
-        return kiln_set_error(KILN_EINVAL, "optimiser: l1 must be finite and >= 0 (got %g)",
-                              p->l1);
+        return kiln_set_error(KILN_EINVAL, "optimiser: l1 must be finite and >= 0 (got %g)", p->l1);
     if (!(p->step >= 0) || !isfinite(p->step))
         return kiln_set_error(KILN_EINVAL, "optimiser: step must be finite and >= 0 (got %g)",
                               p->step);
@@ -506,10 +502,8 @@ kiln_ml_opt *kiln_ml_opt_new(const kiln_ml_opt_params *p, int64_t n, const doubl
         if (!o->skip) goto nomem;
         memcpy(o->skip, q.l1_skip, sizeof(bool) * (size_t)n);
     }
-    if (w0)
-        memcpy(o->trial, w0, sizeof(double) * (size_t)n);
-    else
-        memset(o->trial, 0, sizeof(double) * (size_t)n);
+    if (w0) memcpy(o->trial, w0, sizeof(double) * (size_t)n);
+    else memset(o->trial, 0, sizeof(double) * (size_t)n);
     memcpy(o->x, o->trial, sizeof(double) * (size_t)n);
     o->stage = STAGE_START;
     return o;
@@ -545,27 +539,41 @@ void kiln_ml_opt_tell(kiln_ml_opt *o, double f, const double *g)
     }
     memcpy(o->gtrial, g, sizeof *g * (size_t)o->n);
     switch (o->stage) {
-    case STAGE_START: start_told(o, F); break;
-    case STAGE_SEARCH: search_told(o, F); break;
+    case STAGE_START:
+        start_told(o, F);
+        break;
+    case STAGE_SEARCH:
+        search_told(o, F);
+        break;
     case STAGE_SGD:
         o->f = F;
         o->hist[o->nhist++] = F;
         swap(&o->g, &o->gtrial);
         sgd_update(o);
         break;
-    default: break;
+    default:
+        break;
     }
 }
 
 /* Returns the best point accepted so far (borrowed, valid until the next
  * tell): for SGD, whose objective values are noisy, the latest iterate. */
-const double *kiln_ml_opt_solution(const kiln_ml_opt *o) { return o->x; }
+const double *kiln_ml_opt_solution(const kiln_ml_opt *o)
+{
+    return o->x;
+}
 
 /* The objective (L1 term included) at the solution; NaN before any tell,
  * and for SGD that of the previous iterate until the run is finished. */
-double kiln_ml_opt_objective(const kiln_ml_opt *o) { return o->f; }
+double kiln_ml_opt_objective(const kiln_ml_opt *o)
+{
+    return o->f;
+}
 
-int kiln_ml_opt_iterations(const kiln_ml_opt *o) { return o->iter; }
+int kiln_ml_opt_iterations(const kiln_ml_opt *o)
+{
+    return o->iter;
+}
 
 /* Returns the objective at w0 and after each iteration (borrowed, valid
  * until the next tell or free); *len gets their number. */
@@ -577,7 +585,10 @@ const double *kiln_ml_opt_history(const kiln_ml_opt *o, int *len)
 
 /* Whether the run stopped by a tolerance (objective, gradient or step)
  * rather than by max_iter or a non-finite value. */
-bool kiln_ml_opt_converged(const kiln_ml_opt *o) { return o->stage == STAGE_DONE && o->converged; }
+bool kiln_ml_opt_converged(const kiln_ml_opt *o)
+{
+    return o->stage == STAGE_DONE && o->converged;
+}
 
 void kiln_ml_opt_free(kiln_ml_opt *o)
 {

@@ -40,16 +40,31 @@ static const double exact_pow10[] = {
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
 static const uint64_t int_pow10[] = {
-    1ull,           10ull,           100ull,           1000ull,
-    10000ull,       100000ull,       1000000ull,       10000000ull,
-    100000000ull,   1000000000ull,   10000000000ull,   100000000000ull,
-    1000000000000ull, 10000000000000ull, 100000000000000ull, 1000000000000000ull,
+    1ull,
+    10ull,
+    100ull,
+    1000ull,
+    10000ull,
+    100000ull,
+    1000000ull,
+    10000000ull,
+    100000000ull,
+    1000000000ull,
+    10000000000ull,
+    100000000000ull,
+    1000000000000ull,
+    10000000000000ull,
+    100000000000000ull,
+    1000000000000000ull,
 };
 
 static locale_t c_locale;
 static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
 
-static void c_locale_init(void) { c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0); }
+static void c_locale_init(void)
+{
+    c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
 
 /* strtod of p[0..n), which is known to be a whole decimal number. Returns
  * false only when out of memory for a very long number. */
@@ -67,7 +82,10 @@ static bool slow_path(const char *p, size_t n, double *out)
     return true;
 }
 
-static inline bool is_digit(char c) { return (unsigned)(c - '0') < 10; }
+static inline bool is_digit(char c)
+{
+    return (unsigned)(c - '0') < 10;
+}
 
 /* The length of the lower-case word w at s (ignoring case), or 0. */
 static size_t word_at(const char *s, const char *end, const char *w)

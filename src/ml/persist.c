@@ -112,8 +112,8 @@ done:
  * it) when it has at most max bytes. Missing: KILN_ENOENT; larger than
  * max: KILN_ECORRUPT; both with the message set. If want >= 0, a size
  * other than want is refused (KILN_ECORRUPT, *len set) before reading. */
-static int read_file(const char *path, size_t max, int64_t want, const char *want_what,
-                     char **data, size_t *len)
+static int read_file(const char *path, size_t max, int64_t want, const char *want_what, char **data,
+                     size_t *len)
 {
     *data = NULL;
     FILE *f = fopen(path, "rb");
@@ -131,8 +131,9 @@ static int read_file(const char *path, size_t max, int64_t want, const char *wan
     *len = (size_t)st.st_size;
     if (want >= 0 && st.st_size != want) {
         fclose(f);
-        return kiln_set_error(KILN_ECORRUPT, "%s: %lld bytes, but %s (%lld bytes); the file is "
-                                             "truncated or does not belong to this metadata",
+        return kiln_set_error(KILN_ECORRUPT,
+                              "%s: %lld bytes, but %s (%lld bytes); the file is "
+                              "truncated or does not belong to this metadata",
                               path, (long long)st.st_size, want_what, (long long)want);
     }
     if ((uint64_t)st.st_size > max) {
@@ -182,7 +183,6 @@ typedef struct coef_part {
 
 /* ---- Metadata: writing ------------------------------------------------------------- */
 
-
 static int put_int(kiln_buf *b, const char *key, int64_t v)
 {
     return buf_appendf(b, ",\n  \"%s\": %lld", key, (long long)v);
@@ -215,8 +215,8 @@ static int glm_fields(kiln_buf *b, const void *model)
     const kiln_ml_glm *m = model;
     return put_str(b, "family", family_names[m->family]) ||
            put_int(b, "num_features", m->num_features) || put_int(b, "num_rows", m->num_rows) ||
-           put_int(b, "history_len", m->history_len) ||
-           put_int(b, "iterations", m->iterations) || put_double(b, "objective", m->objective);
+           put_int(b, "history_len", m->history_len) || put_int(b, "iterations", m->iterations) ||
+           put_double(b, "objective", m->objective);
 }
 
 static int kmeans_fields(kiln_buf *b, const void *model)
@@ -229,8 +229,7 @@ static int kmeans_fields(kiln_buf *b, const void *model)
 static int nb_fields(kiln_buf *b, const void *model)
 {
     const kiln_ml_nb *m = model;
-    return put_int(b, "num_classes", m->num_classes) ||
-           put_int(b, "num_features", m->num_features);
+    return put_int(b, "num_classes", m->num_classes) || put_int(b, "num_features", m->num_features);
 }
 
 /* Saves a model: dir must not exist. */
@@ -245,8 +244,9 @@ static int save_model(model_kind kind, const void *model, put_fields_fn fields,
     if (rc) return rc;
     if (mkdir(dir, 0777) != 0) {
         if (errno == EEXIST)
-            return kiln_set_error(KILN_EEXIST, "save %s model: %s already exists (models are "
-                                               "saved into a new directory)",
+            return kiln_set_error(KILN_EEXIST,
+                                  "save %s model: %s already exists (models are "
+                                  "saved into a new directory)",
                                   what, dir);
         return kiln_set_error(KILN_EIO, "save %s model: cannot create %s: %s", what, dir,
                               strerror(errno));
@@ -265,7 +265,7 @@ static int save_model(model_kind kind, const void *model, put_fields_fn fields,
         for (size_t j = 0; j < parts[i].n; j++, at += 8) put_f64(bin + at, parts[i].v[j]);
     unsigned long long sum = (unsigned long long)XXH64(bin, 8 * n, 0);
     if (buf_appendf(&meta, "{\n  \"format\": \"%s\",\n  \"version\": %d", MODEL_FORMAT,
-                MODEL_VERSION) ||
+                    MODEL_VERSION) ||
         put_str(&meta, "kiln_version", KILN_VERSION) || put_str(&meta, "kind", what) ||
         fields(&meta, model) || buf_appendf(&meta, ",\n  \"checksum\": \"%016llx\"\n}\n", sum)) {
         rc = kiln_set_error(KILN_ENOMEM, "save %s model: out of memory", what);
@@ -320,15 +320,32 @@ static const char *parse_string(const char *s, char *out, size_t cap)
         if (c == '\0' || (unsigned char)c < 0x20) return NULL;
         if (c == '\\') {
             switch (*s++) {
-            case '"': c = '"'; break;
-            case '\\': c = '\\'; break;
-            case '/': c = '/'; break;
-            case 'b': c = '\b'; break;
-            case 'f': c = '\f'; break;
-            case 'n': c = '\n'; break;
-            case 'r': c = '\r'; break;
-            case 't': c = '\t'; break;
-            default: return NULL; /* \u escapes: no field needs them */
+            case '"':
+                c = '"';
+                break;
+            case '\\':
+                c = '\\';
+                break;
+            case '/':
+                c = '/';
+                break;
+            case 'b':
+                c = '\b';
+                break;
+            case 'f':
+                c = '\f';
+                break;
+            case 'n':
+                c = '\n';
+                break;
+            case 'r':
+                c = '\r';
+                break;
+            case 't':
+                c = '\t';
+                break;
+            default:
+                return NULL; /* \u escapes: no field needs them */
             }
         }
         if (n + 1 >= cap) return NULL;
@@ -431,8 +448,9 @@ static int meta_int(const meta *m, const char *key, int64_t lo, int64_t hi, int6
     errno = 0;
     long long v = it->str ? 0 : strtoll(it->val, &end, 10);
     if (it->str || errno || *end || v < lo || v > hi)
-        return kiln_set_error(KILN_ECORRUPT, "%s: \"%s\" is %s%s%s, not an integer in [%lld, "
-                                             "%lld]",
+        return kiln_set_error(KILN_ECORRUPT,
+                              "%s: \"%s\" is %s%s%s, not an integer in [%lld, "
+                              "%lld]",
                               m->path, key, it->str ? "\"" : "", it->val, it->str ? "\"" : "",
                               (long long)lo, (long long)hi);
     *out = v;
@@ -452,8 +470,7 @@ static int meta_double(const meta *m, const char *key, double *out)
         double v = strtod(it->val, &end);
         if (*end == '\0' && end != it->val) return *out = v, KILN_OK;
     }
-    return kiln_set_error(KILN_ECORRUPT, "%s: \"%s\" is %s, not a number", m->path, key,
-                          it->val);
+    return kiln_set_error(KILN_ECORRUPT, "%s: \"%s\" is %s, not a number", m->path, key, it->val);
 }
 
 /* Reads dir/metadata.json into m and checks its format, version and kind.
@@ -482,8 +499,9 @@ static int meta_open(meta *m, const char *dir, model_kind kind)
                               format, MODEL_FORMAT);
     if ((rc = meta_int(m, "version", INT64_MIN, INT64_MAX, &version))) return rc;
     if (version != MODEL_VERSION)
-        return kiln_set_error(KILN_EINVAL, "%s: model format version %lld; this kiln reads "
-                                           "version %d",
+        return kiln_set_error(KILN_EINVAL,
+                              "%s: model format version %lld; this kiln reads "
+                              "version %d",
                               path, (long long)version, MODEL_VERSION);
     if ((rc = meta_str(m, "kind", &got))) return rc;
     if (strcmp(got, kind_names[kind]) != 0)
@@ -516,8 +534,9 @@ static int read_coefficients(const meta *m, const char *dir, const coef_part *pa
     if (rc == KILN_OK) {
         unsigned long long got = (unsigned long long)XXH64(data, len, 0);
         if (got != want) {
-            rc = kiln_set_error(KILN_ECORRUPT, "%s: checksum %016llx does not match %016llx in "
-                                               "%s; the file is damaged",
+            rc = kiln_set_error(KILN_ECORRUPT,
+                                "%s: checksum %016llx does not match %016llx in "
+                                "%s; the file is damaged",
                                 path, got, want, META_NAME);
         } else {
             const uint8_t *p = (const uint8_t *)data;
@@ -535,8 +554,8 @@ static int read_coefficients(const meta *m, const char *dir, const coef_part *pa
 /* Saves m into the new directory dir (see kiln/ml.h). Borrows both. */
 int kiln_ml_glm_save(const kiln_ml_glm *m, const char *dir)
 {
-    if (m && ((unsigned)m->family > KILN_ML_MULTINOMIAL || m->num_rows < 1 ||
-              m->num_features < 0 || m->history_len < 0))
+    if (m && ((unsigned)m->family > KILN_ML_MULTINOMIAL || m->num_rows < 1 || m->num_features < 0 ||
+              m->history_len < 0))
         return kiln_set_error(KILN_EINVAL, "save glm model: the model is malformed");
     coef_part parts[3] = {{0}};
     if (m) {
@@ -567,8 +586,9 @@ kiln_ml_glm *kiln_ml_glm_load(const char *dir)
     for (int i = 0; i < 3; i++)
         if (strcmp(family, family_names[i]) == 0) f = i;
     if (f < 0) {
-        kiln_set_error(KILN_ECORRUPT, "%s: unknown family \"%s\" (linear, logistic or "
-                                      "multinomial)",
+        kiln_set_error(KILN_ECORRUPT,
+                       "%s: unknown family \"%s\" (linear, logistic or "
+                       "multinomial)",
                        md.path, family);
         goto done;
     }
@@ -614,8 +634,8 @@ kiln_ml_kmeans *kiln_ml_kmeans_load(const char *dir)
         meta_int(&md, "iterations", 0, INT32_MAX, &iters) || meta_double(&md, "cost", &cost))
         goto done;
     if (k * dim > MAX_VALUES) {
-        kiln_set_error(KILN_ECORRUPT, "%s: sizes too large (%lld centres of %lld values)",
-                       md.path, (long long)k, (long long)dim);
+        kiln_set_error(KILN_ECORRUPT, "%s: sizes too large (%lld centres of %lld values)", md.path,
+                       (long long)k, (long long)dim);
         goto done;
     }
     if (!(m = kmeans_alloc((int)k, dim))) goto done;

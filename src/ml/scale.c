@@ -36,8 +36,7 @@ static size_t scaler_bytes(int64_t d)
     return sizeof(kiln_ml_scaler) + sizeof(double) * 2 * (size_t)d;
 }
 
-static kiln_ml_scaler *scaler_new(kiln_rdd *points, scaler_kind kind, bool with_mean,
-                                  bool with_std)
+static kiln_ml_scaler *scaler_new(kiln_rdd *points, scaler_kind kind, bool with_mean, bool with_std)
 {
     kiln_ml_summary s;
     if (kiln_ml_summarize(points, &s) != KILN_OK) return NULL;
@@ -88,9 +87,10 @@ static int scale_point(kiln_task *t, const kiln_value *in, kiln_value *out, cons
     if (kiln_ml_point_parts(in, &label, &x) != KILN_OK || !kiln_ml_is_vector(&x))
         return kiln_task_fail(t, "scaler: a record is not a labeled point (label, vector)");
     if (kiln_ml_vector_size(&x) != sc->d)
-        return kiln_task_fail(t, "scaler: a point with label %g has %lld features, the scaler "
-                              "was fitted on %lld", label, (long long)kiln_ml_vector_size(&x),
-                              (long long)sc->d);
+        return kiln_task_fail(t,
+                              "scaler: a point with label %g has %lld features, the scaler "
+                              "was fitted on %lld",
+                              label, (long long)kiln_ml_vector_size(&x), (long long)sc->d);
     kiln_arena *a = kiln_task_arena(t);
     bool dense_out = sc->kind == SCALE_MIN_MAX || sc->with_mean;
     kiln_value y;
@@ -103,8 +103,7 @@ static int scale_point(kiln_task *t, const kiln_value *in, kiln_value *out, cons
         for (int64_t j = 0; j < sc->d; j++) {
             if (sc->kind == SCALE_MIN_MAX)
                 r[j] = factor[j] != 0 ? (r[j] - shift[j]) / factor[j] : 0.5;
-            else
-                r[j] = (r[j] - shift[j]) * factor[j];
+            else r[j] = (r[j] - shift[j]) * factor[j];
         }
         y = kiln_vec_ref(r, (size_t)sc->d);
     } else {
@@ -137,4 +136,7 @@ kiln_rdd *kiln_ml_scaler_transform(kiln_ml_scaler *s, kiln_rdd *points)
     return kiln_rdd_map(points, scale_point, s, scaler_bytes(s->d));
 }
 
-void kiln_ml_scaler_free(kiln_ml_scaler *s) { free(s); }
+void kiln_ml_scaler_free(kiln_ml_scaler *s)
+{
+    free(s);
+}

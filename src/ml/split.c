@@ -15,9 +15,9 @@
 #include "ml/ml.h"
 
 typedef enum split_mode {
-    SPLIT_RANGE,     /* keep lo <= u < hi */
-    SPLIT_FOLD,      /* keep floor(u * k) == fold */
-    SPLIT_NOT_FOLD,  /* keep floor(u * k) != fold */
+    SPLIT_RANGE,    /* keep lo <= u < hi */
+    SPLIT_FOLD,     /* keep floor(u * k) == fold */
+    SPLIT_NOT_FOLD, /* keep floor(u * k) != fold */
 } split_mode;
 
 typedef struct split_env {
@@ -65,8 +65,7 @@ static kiln_rdd *split_rdd(kiln_rdd *r, const split_env *e)
  * [cum_i, cum_{i+1}) of the normalised cumulative weights. out[0..n) gets
  * the RDDs (owned by the context). Returns KILN_OK, or KILN_EINVAL for a
  * NULL r, n < 1 or bad weights (out untouched); KILN_ENOMEM (out cleared). */
-int kiln_ml_random_split(kiln_rdd *r, const double *weights, int n, uint64_t seed,
-                         kiln_rdd **out)
+int kiln_ml_random_split(kiln_rdd *r, const double *weights, int n, uint64_t seed, kiln_rdd **out)
 {
     if (!r) return kiln_set_error(KILN_EINVAL, "random_split: the RDD is NULL");
     if (n < 1 || !weights || !out)
@@ -76,7 +75,8 @@ int kiln_ml_random_split(kiln_rdd *r, const double *weights, int n, uint64_t see
         if (!isfinite(weights[i]) || weights[i] < 0)
             return kiln_set_error(KILN_EINVAL,
                                   "random_split: weight %d is %g; weights must be finite "
-                                  "and >= 0", i, weights[i]);
+                                  "and >= 0",
+                                  i, weights[i]);
         total += weights[i];
     }
     if (!(total > 0) || !isfinite(total))
@@ -103,8 +103,8 @@ int kiln_ml_kfold(kiln_rdd *r, int k, int f, uint64_t seed, kiln_rdd **train, ki
 {
     if (!r) return kiln_set_error(KILN_EINVAL, "kfold: the RDD is NULL");
     if (k < 2 || f < 0 || f >= k || !train || !test)
-        return kiln_set_error(KILN_EINVAL, "kfold: fold %d of %d; needs k >= 2 and 0 <= f < k",
-                              f, k);
+        return kiln_set_error(KILN_EINVAL, "kfold: fold %d of %d; needs k >= 2 and 0 <= f < k", f,
+                              k);
     split_env e = {.seed = seed, .k = k, .fold = f, .mode = SPLIT_NOT_FOLD};
     kiln_rdd *tr = split_rdd(r, &e);
     e.mode = SPLIT_FOLD;

@@ -62,8 +62,7 @@ static int bad_point(kiln_task *t, int part, int64_t rec, const char *what)
 
 /* The partial of a partition (nothing for an empty one). Column d of the
  * arrays is the label. */
-static int summarize_partition(kiln_task *t, int index, kiln_in *in, kiln_out *out,
-                               const void *env)
+static int summarize_partition(kiln_task *t, int index, kiln_in *in, kiln_out *out, const void *env)
 {
     kiln_arena *a = kiln_task_arena(t);
     int64_t n = 0, d = -1, *cnt = NULL;
@@ -93,9 +92,10 @@ static int summarize_partition(kiln_task *t, int index, kiln_in *in, kiln_out *o
             memset(m2, 0, bytes);
             for (int64_t j = 0; j <= d; j++) mn[j] = INFINITY, mx[j] = -INFINITY;
         } else if (size != d) {
-            return kiln_task_fail(t, "summarize: record %lld of partition %d has %lld features, "
-                                  "the first had %lld", (long long)n, index, (long long)size,
-                                  (long long)d);
+            return kiln_task_fail(t,
+                                  "summarize: record %lld of partition %d has %lld features, "
+                                  "the first had %lld",
+                                  (long long)n, index, (long long)size, (long long)d);
         }
         if (!isfinite(label)) return bad_point(t, index, n, "has a NaN or infinite label");
         welford(&cnt[d], &shift[d], &mean[d], &m2[d], &mn[d], &mx[d], label);
@@ -179,12 +179,9 @@ static int merge(kiln_task *t, const kiln_value *pa, const kiln_value *pb, kiln_
         mx[j] = fmax(a[P_MAX].u.vec[j], b[P_MAX].u.vec[j]);
     }
     kiln_value parts[P_PARTS] = {
-        [P_N] = kiln_int(a[P_N].u.i + b[P_N].u.i),
-        [P_SHIFT] = kiln_vec_ref(shift, len),
-        [P_MEAN] = kiln_vec_ref(mean, len),
-        [P_M2] = kiln_vec_ref(m2, len),
-        [P_MIN] = kiln_vec_ref(mn, len),
-        [P_MAX] = kiln_vec_ref(mx, len),
+        [P_N] = kiln_int(a[P_N].u.i + b[P_N].u.i), [P_SHIFT] = kiln_vec_ref(shift, len),
+        [P_MEAN] = kiln_vec_ref(mean, len),        [P_M2] = kiln_vec_ref(m2, len),
+        [P_MIN] = kiln_vec_ref(mn, len),           [P_MAX] = kiln_vec_ref(mx, len),
     };
     *out = kiln_tuple_new(kiln_task_arena(t), parts, P_PARTS);
     return out->type == KILN_NULL ? kiln_task_fail(t, "out of memory") : KILN_OK;

@@ -83,8 +83,9 @@ static int recv_msg(const auth_side *s, int want, int alt, net_frame *f)
     int rc = net_recv_frame(s->fd, NET_AUTH_MAX_FRAME, net_remaining_ms(s->deadline), s->peer, f);
     if (rc != KILN_OK) return rc;
     if (f->type == want || f->type == alt) return KILN_OK;
-    rc = kiln_set_error(KILN_ECORRUPT, "expected %s from %s, got %s (a peer must authenticate "
-                                       "before anything else)",
+    rc = kiln_set_error(KILN_ECORRUPT,
+                        "expected %s from %s, got %s (a peer must authenticate "
+                        "before anything else)",
                         net_msg_name(want), NET_PEER(s->peer), net_msg_name(f->type));
     net_frame_release(f);
     return rc;

@@ -68,8 +68,8 @@
 #define NET_PUT_OWNED(m, name, lim, sub) wire_put_bytes(w, s->m ? s->m : "", s->m##_len);
 #define NET_PUT_STRBUF(m, name, lim, sub) wire_put_str(w, s->m ? s->m : "");
 #define NET_PUT_STRUCT(m, name, lim, sub) sub##_put(w, &s->m);
-#define NET_PUT_LIST(m, name, lim, sub)                                                    \
-    wire_put_u32(w, s->n##m);                                                               \
+#define NET_PUT_LIST(m, name, lim, sub)                                                            \
+    wire_put_u32(w, s->n##m);                                                                      \
     for (uint32_t i_ = 0; i_ < s->n##m; i_++) sub##_put(w, &s->m[i_]);
 #define NET_FIELD_PUT(kind, m, name, lim, sub) NET_PUT_##kind(m, name, lim, sub)
 
@@ -137,20 +137,20 @@ static inline bool net_fields_get_list(wire_reader *r, uint32_t max, size_t min,
 #define NET_GET_HEX64(m, name, lim, sub) net_fields_get_hex64(r, s->m, name);
 #define NET_GET_BYTES(m, name, lim, sub) s->m = wire_get_bytes(r, lim, &s->m##_len, name);
 #define NET_GET_OWNED(m, name, lim, sub) net_fields_get_owned(r, lim, &s->m, &s->m##_len, name);
-#define NET_GET_STRBUF(m, name, lim, sub)                                                  \
-    wire_get_str(r, strbuf, strsize, name);                                                 \
+#define NET_GET_STRBUF(m, name, lim, sub)                                                          \
+    wire_get_str(r, strbuf, strsize, name);                                                        \
     s->m = strbuf;
 #define NET_GET_STRUCT(m, name, lim, sub) sub##_get(r, &s->m, strbuf, strsize);
-#define NET_GET_LIST(m, name, lim, sub)                                                    \
-    {                                                                                      \
-        void *items_ = NULL;                                                               \
-        uint32_t count_ = 0;                                                               \
-        if (net_fields_get_list(r, lim, sub##_MIN, sizeof *s->m, &items_, &count_, name)) { \
-            s->m = items_;                                                                 \
-            s->n##m = count_;                                                              \
-            for (uint32_t i_ = 0; i_ < count_ && r->err == KILN_OK; i_++)                  \
-                sub##_get(r, &s->m[i_], strbuf, strsize);                                  \
-        }                                                                                  \
+#define NET_GET_LIST(m, name, lim, sub)                                                            \
+    {                                                                                              \
+        void *items_ = NULL;                                                                       \
+        uint32_t count_ = 0;                                                                       \
+        if (net_fields_get_list(r, lim, sub##_MIN, sizeof *s->m, &items_, &count_, name)) {        \
+            s->m = items_;                                                                         \
+            s->n##m = count_;                                                                      \
+            for (uint32_t i_ = 0; i_ < count_ && r->err == KILN_OK; i_++)                          \
+                sub##_get(r, &s->m[i_], strbuf, strsize);                                          \
+        }                                                                                          \
     }
 #define NET_FIELD_GET(kind, m, name, lim, sub) NET_GET_##kind(m, name, lim, sub)
 
@@ -172,19 +172,19 @@ static inline int net_fields_check_len(size_t n, size_t max, const char *field)
 #define NET_CHECK_U32(m, name, lim, sub)
 #define NET_CHECK_I32(m, name, lim, sub)
 #define NET_CHECK_U64(m, name, lim, sub)
-#define NET_CHECK_STR(m, name, lim, sub)                                                   \
+#define NET_CHECK_STR(m, name, lim, sub)                                                           \
     if (rc == KILN_OK) rc = net_fields_check_str(s->m, sizeof s->m, name);
-#define NET_CHECK_HEX64(m, name, lim, sub)                                                 \
-    if (rc == KILN_OK && strnlen(s->m, 65) != 64)                                          \
+#define NET_CHECK_HEX64(m, name, lim, sub)                                                         \
+    if (rc == KILN_OK && strnlen(s->m, 65) != 64)                                                  \
         rc = kiln_set_error(KILN_EINVAL, "field %s is not 64 characters", name);
-#define NET_CHECK_BYTES(m, name, lim, sub)                                                 \
+#define NET_CHECK_BYTES(m, name, lim, sub)                                                         \
     if (rc == KILN_OK) rc = net_fields_check_len(s->m##_len, lim, name);
 #define NET_CHECK_OWNED(m, name, lim, sub) NET_CHECK_BYTES(m, name, lim, sub)
 #define NET_CHECK_STRBUF(m, name, lim, sub)
-#define NET_CHECK_STRUCT(m, name, lim, sub)                                                \
+#define NET_CHECK_STRUCT(m, name, lim, sub)                                                        \
     if (rc == KILN_OK) rc = sub##_check(&s->m);
-#define NET_CHECK_LIST(m, name, lim, sub)                                                  \
-    if (rc == KILN_OK && (lim)) rc = net_fields_check_len(s->n##m, lim, name);             \
+#define NET_CHECK_LIST(m, name, lim, sub)                                                          \
+    if (rc == KILN_OK && (lim)) rc = net_fields_check_len(s->n##m, lim, name);                     \
     for (uint32_t i_ = 0; rc == KILN_OK && i_ < s->n##m; i_++) rc = sub##_check(&s->m[i_]);
 #define NET_FIELD_CHECK(kind, m, name, lim, sub) NET_CHECK_##kind(m, name, lim, sub)
 
@@ -205,31 +205,31 @@ static inline int net_fields_check_len(size_t n, size_t max, const char *field)
 
 /* ---- The codec ------------------------------------------------------------------------- */
 
-#define NET_CODEC(codec, type, TABLE)                                                      \
-    enum { codec##_MIN = 0 TABLE(NET_FIELD_MIN) };                                         \
-    __attribute__((unused)) static int codec##_check(const type *s)                        \
-    {                                                                                      \
-        int rc = KILN_OK;                                                                  \
-        TABLE(NET_FIELD_CHECK)                                                             \
-        return rc;                                                                         \
-    }                                                                                      \
-    __attribute__((unused)) static void codec##_put(wire_writer *w, const type *s)          \
-    {                                                                                      \
-        TABLE(NET_FIELD_PUT)                                                               \
-    }                                                                                      \
-    __attribute__((unused)) static void codec##_get(wire_reader *r, type *s, char *strbuf,  \
-                                                    size_t strsize)                        \
-    {                                                                                      \
-        TABLE(NET_FIELD_GET)                                                               \
-    }                                                                                      \
-    __attribute__((unused)) static int codec##_write(kiln_buf *b, const type *s)           \
-    {                                                                                      \
-        int rc = codec##_check(s);                                                         \
-        if (rc != KILN_OK) return rc;                                                      \
-        wire_writer w;                                                                      \
-        wire_writer_init(&w, b);                                                            \
-        codec##_put(&w, s);                                                                \
-        return wire_writer_finish(&w);                                                      \
+#define NET_CODEC(codec, type, TABLE)                                                              \
+    enum { codec##_MIN = 0 TABLE(NET_FIELD_MIN) };                                                 \
+    __attribute__((unused)) static int codec##_check(const type *s)                                \
+    {                                                                                              \
+        int rc = KILN_OK;                                                                          \
+        TABLE(NET_FIELD_CHECK)                                                                     \
+        return rc;                                                                                 \
+    }                                                                                              \
+    __attribute__((unused)) static void codec##_put(wire_writer *w, const type *s)                 \
+    {                                                                                              \
+        TABLE(NET_FIELD_PUT)                                                                       \
+    }                                                                                              \
+    __attribute__((unused)) static void codec##_get(wire_reader *r, type *s, char *strbuf,         \
+                                                    size_t strsize)                                \
+    {                                                                                              \
+        TABLE(NET_FIELD_GET)                                                                       \
+    }                                                                                              \
+    __attribute__((unused)) static int codec##_write(kiln_buf *b, const type *s)                   \
+    {                                                                                              \
+        int rc = codec##_check(s);                                                                 \
+        if (rc != KILN_OK) return rc;                                                              \
+        wire_writer w;                                                                             \
+        wire_writer_init(&w, b);                                                                   \
+        codec##_put(&w, s);                                                                        \
+        return wire_writer_finish(&w);                                                             \
     }
 
 #endif

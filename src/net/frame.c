@@ -24,8 +24,8 @@
 const char *net_msg_name(int type)
 {
     switch (type) {
-#define MSG_NAME(name, val) \
-    case (val):             \
+#define MSG_NAME(name, val)                                                                        \
+    case (val):                                                                                    \
         return #name;
         NET_MSG_MAP(MSG_NAME)
 #undef MSG_NAME

@@ -16,8 +16,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -95,8 +95,7 @@ int net_send_frame(int fd, uint8_t type, const void *payload, size_t len, int ti
     int64_t deadline = net_deadline(timeout_ms);
     net_tls_conn *tls = net_tls_lookup(fd);
     if (tls != NULL) {
-        return net_tls_send_frame(tls, fd, hdr, payload, len, deadline, "sending a frame to",
-                                  peer);
+        return net_tls_send_frame(tls, fd, hdr, payload, len, deadline, "sending a frame to", peer);
     }
     size_t total = NET_HEADER_SIZE + len, sent = 0;
     while (sent < total) {
@@ -120,8 +119,8 @@ int net_send_frame(int fd, uint8_t type, const void *payload, size_t len, int ti
 /* Reads exactly n bytes into p before the deadline; *got counts what
  * arrived. A close by the peer is KILN_EIO with *closed set and no message
  * (the caller knows where in the frame it was). */
-static int recv_exact(int fd, uint8_t *p, size_t n, size_t *got, int64_t deadline,
-                      const char *peer, bool *closed)
+static int recv_exact(int fd, uint8_t *p, size_t n, size_t *got, int64_t deadline, const char *peer,
+                      bool *closed)
 {
     net_tls_conn *tls = net_tls_lookup(fd);
     while (tls != NULL && *got < n) {
@@ -150,7 +149,8 @@ static int recv_exact(int fd, uint8_t *p, size_t n, size_t *got, int64_t deadlin
             int rc = net_wait(fd, POLLIN, deadline, "waiting for a frame from", peer);
             if (rc != KILN_OK) return rc;
         } else if (errno != EINTR) {
-            return kiln_set_error(KILN_EIO, "receiving from %s: %s", NET_PEER(peer), strerror(errno));
+            return kiln_set_error(KILN_EIO, "receiving from %s: %s", NET_PEER(peer),
+                                  strerror(errno));
         }
     }
     return KILN_OK;
@@ -178,8 +178,10 @@ int net_recv_frame_reuse(int fd, size_t max_len, int timeout_ms, const char *pee
     bool closed = false;
     int rc = recv_exact(fd, hdr, sizeof hdr, &got, deadline, peer, &closed);
     if (closed)
-        return kiln_set_error(KILN_EIO, got ? "connection closed by %s inside a frame header"
-                                            : "connection closed by %s", NET_PEER(peer));
+        return kiln_set_error(KILN_EIO,
+                              got ? "connection closed by %s inside a frame header"
+                                  : "connection closed by %s",
+                              NET_PEER(peer));
     if (rc != KILN_OK) return rc;
     net_frame_header h;
     if ((rc = net_frame_header_parse(hdr, max_len, peer, &h)) != KILN_OK) return rc;
@@ -192,9 +194,9 @@ int net_recv_frame_reuse(int fd, size_t max_len, int timeout_ms, const char *pee
         if ((rc = kiln_buf_reserve(&payload, got + room)) != KILN_OK) break;
         rc = recv_exact(fd, payload.data, got + room, &got, deadline, peer, &closed);
         if (closed)
-            rc = kiln_set_error(KILN_EIO,
-                                "connection closed by %s inside a %s frame (%zu of %u payload bytes)",
-                                NET_PEER(peer), net_msg_name(h.type), got, h.len);
+            rc = kiln_set_error(
+                KILN_EIO, "connection closed by %s inside a %s frame (%zu of %u payload bytes)",
+                NET_PEER(peer), net_msg_name(h.type), got, h.len);
     }
     payload.len = got;
     out->payload = payload;
@@ -305,8 +307,9 @@ int net_send_file(int fd, int file_fd, uint64_t offset, uint64_t len, int timeou
     /* sendfile has no MSG_DONTWAIT: the socket is made non-blocking for the
      * call, so a stalled peer cannot hold it past the deadline. */
     int fl = fcntl(fd, F_GETFL);
-    if (fl < 0) return kiln_set_error(KILN_EIO, "sending a file to %s: fcntl: %s",
-                                      NET_PEER(peer), strerror(errno));
+    if (fl < 0)
+        return kiln_set_error(KILN_EIO, "sending a file to %s: fcntl: %s", NET_PEER(peer),
+                              strerror(errno));
     if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
         return kiln_set_error(KILN_EIO, "sending a file to %s: fcntl: %s", NET_PEER(peer),
                               strerror(errno));

@@ -32,8 +32,8 @@
 enum { ACCEPT_POLL_MS = 200 };
 
 struct net_listener {
-    int lfd;                /* borrowed */
-    net_listener_opts o;    /* o.secret borrowed */
+    int lfd;             /* borrowed */
+    net_listener_opts o; /* o.secret borrowed */
     net_conn_fn fn;
     void *arg;
     pthread_t thread;
@@ -41,7 +41,7 @@ struct net_listener {
     _Atomic bool stopping;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    int handlers;           /* connection threads still running, under lock */
+    int handlers; /* connection threads still running, under lock */
 };
 
 /* One accepted connection, owned by its thread. */
@@ -81,8 +81,7 @@ static void *conn_main(void *arg)
     if (o->secret) {
         int ms = o->handshake_timeout_ms;
         if (o->tls) rc = net_tls_server(j->fd, o->secret, o->secret_len, ms, j->peer);
-        if (rc == KILN_OK)
-            rc = net_auth_server(j->fd, o->secret, o->secret_len, ms, j->peer);
+        if (rc == KILN_OK) rc = net_auth_server(j->fd, o->secret, o->secret_len, ms, j->peer);
     }
     if (rc == KILN_OK) {
         l->fn(l->arg, j->fd, j->peer);

@@ -28,8 +28,7 @@ int net_msg_error_write(kiln_buf *b, int code, const char *message)
     return wire_writer_finish(&w);
 }
 
-int net_msg_error_read(const net_frame *f, const char *peer, int *code, char *message,
-                       size_t size)
+int net_msg_error_read(const net_frame *f, const char *peer, int *code, char *message, size_t size)
 {
     int rc = expect_type(f, NET_MSG_ERROR, peer);
     if (rc != KILN_OK) return rc;

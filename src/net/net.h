@@ -33,33 +33,33 @@
 
 /* Message types: name, value. The value is the type byte on the wire, so
  * existing values never change; new types take new values. */
-#define NET_MSG_MAP(X)          \
-    X(HELLO, 1)                 \
-    X(CHALLENGE, 2)             \
-    X(AUTH_RESPONSE, 3)         \
-    X(AUTH_OK, 4)               \
-    X(AUTH_FAIL, 5)             \
-    X(REGISTER_WORKER, 16)      \
-    X(REGISTER_APP, 17)         \
-    X(LAUNCH_EXECUTOR, 18)      \
-    X(EXECUTOR_STATE, 19)       \
-    X(REGISTER_EXECUTOR, 20)    \
-    X(LAUNCH_TASK, 21)          \
-    X(TASK_RESULT, 22)          \
-    X(HEARTBEAT, 23)            \
-    X(KILL_EXECUTOR, 24)        \
-    X(FETCH_BLOCK, 25)          \
-    X(BLOCK_DATA, 26)           \
-    X(STATUS_REQUEST, 27)       \
-    X(STATUS_REPLY, 28)         \
-    X(ERROR, 29)                \
-    X(SHUTDOWN, 30)             \
-    X(REGISTERED_WORKER, 31)    \
-    X(REGISTERED_APP, 32)       \
-    X(FETCH_FILE, 33)           \
-    X(FILE_DATA, 34)            \
-    X(APP_EXECUTOR, 35)         \
-    X(FETCH_CACHED, 36)         \
+#define NET_MSG_MAP(X)                                                                             \
+    X(HELLO, 1)                                                                                    \
+    X(CHALLENGE, 2)                                                                                \
+    X(AUTH_RESPONSE, 3)                                                                            \
+    X(AUTH_OK, 4)                                                                                  \
+    X(AUTH_FAIL, 5)                                                                                \
+    X(REGISTER_WORKER, 16)                                                                         \
+    X(REGISTER_APP, 17)                                                                            \
+    X(LAUNCH_EXECUTOR, 18)                                                                         \
+    X(EXECUTOR_STATE, 19)                                                                          \
+    X(REGISTER_EXECUTOR, 20)                                                                       \
+    X(LAUNCH_TASK, 21)                                                                             \
+    X(TASK_RESULT, 22)                                                                             \
+    X(HEARTBEAT, 23)                                                                               \
+    X(KILL_EXECUTOR, 24)                                                                           \
+    X(FETCH_BLOCK, 25)                                                                             \
+    X(BLOCK_DATA, 26)                                                                              \
+    X(STATUS_REQUEST, 27)                                                                          \
+    X(STATUS_REPLY, 28)                                                                            \
+    X(ERROR, 29)                                                                                   \
+    X(SHUTDOWN, 30)                                                                                \
+    X(REGISTERED_WORKER, 31)                                                                       \
+    X(REGISTERED_APP, 32)                                                                          \
+    X(FETCH_FILE, 33)                                                                              \
+    X(FILE_DATA, 34)                                                                               \
+    X(APP_EXECUTOR, 35)                                                                            \
+    X(FETCH_CACHED, 36)                                                                            \
     X(REMOVE_RDD, 37)
 
 typedef enum net_msg_type {
@@ -117,13 +117,13 @@ typedef enum net_decoder_state {
 
 typedef struct net_frame_decoder {
     net_decoder_state state;
-    size_t max_len;          /* payload limit; a longer header is an error */
-    const char *peer;        /* borrowed, for messages; may be NULL */
+    size_t max_len;   /* payload limit; a longer header is an error */
+    const char *peer; /* borrowed, for messages; may be NULL */
     uint8_t hdr[NET_HEADER_SIZE];
-    size_t hdr_have;         /* header bytes gathered (state HEADER) */
-    net_frame_header cur;    /* the frame being gathered (state PAYLOAD) */
-    kiln_buf payload;        /* its payload so far; grows with what arrives */
-    int err;                 /* the error that failed the decoder (state FAILED) */
+    size_t hdr_have;      /* header bytes gathered (state HEADER) */
+    net_frame_header cur; /* the frame being gathered (state PAYLOAD) */
+    kiln_buf payload;     /* its payload so far; grows with what arrives */
+    int err;              /* the error that failed the decoder (state FAILED) */
 } net_frame_decoder;
 
 /* Starts a decoder that accepts payloads of at most max_len bytes (any limit
@@ -175,8 +175,7 @@ int net_recv_frame_reuse(int fd, size_t max_len, int timeout_ms, const char *pee
 /* ERROR: a kiln error code and its message. */
 int net_msg_error_write(kiln_buf *b, int code, const char *message);
 /* Decodes an ERROR payload; message gets at most size - 1 bytes. */
-int net_msg_error_read(const net_frame *f, const char *peer, int *code, char *message,
-                       size_t size);
+int net_msg_error_read(const net_frame *f, const char *peer, int *code, char *message, size_t size);
 
 /* HEARTBEAT: a sequence number and the sender's monotonic clock in ms. */
 typedef struct net_heartbeat {
@@ -280,8 +279,8 @@ void net_close(int fd);
 typedef void (*net_conn_fn)(void *arg, int fd, const char *peer);
 
 typedef struct net_listener_opts {
-    const uint8_t *secret;    /* the shared secret, borrowed until net_listener_free (or for
-                                 good when it is never freed); NULL: no handshake */
+    const uint8_t *secret; /* the shared secret, borrowed until net_listener_free (or for
+                              good when it is never freed); NULL: no handshake */
     size_t secret_len;
     bool tls;                 /* net_tls_server before net_auth_server (kiln.ssl.enabled) */
     int handshake_timeout_ms; /* for the whole handshake */

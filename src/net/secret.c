@@ -46,8 +46,7 @@ void net_secret_free(uint8_t *secret, size_t len)
 }
 
 /* Takes ownership of p (len bytes) as *out after checking its length. */
-static int accept_secret(uint8_t *p, size_t len, const char *where, uint8_t **out,
-                         size_t *out_len)
+static int accept_secret(uint8_t *p, size_t len, const char *where, uint8_t **out, size_t *out_len)
 {
     if (len < NET_SECRET_MIN || len > NET_SECRET_MAX) {
         net_secret_free(p, len);

@@ -31,7 +31,7 @@ void net_close(int fd)
 {
     if (fd < 0) return;
     net_tls_detach(fd); /* before close: the number may be reused at once */
-    close(fd); /* on Linux the fd is gone even on EINTR: never retry */
+    close(fd);          /* on Linux the fd is gone even on EINTR: never retry */
 }
 
 int net_set_nodelay(int fd)

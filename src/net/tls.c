@@ -111,9 +111,12 @@ static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
 {
     (void)num, (void)ptr;
     switch (cmd) {
-    case BIO_CTRL_FLUSH: return 1; /* nothing is buffered here */
-    case BIO_CTRL_EOF: return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
-    default: return 0;
+    case BIO_CTRL_FLUSH:
+        return 1; /* nothing is buffered here */
+    case BIO_CTRL_EOF:
+        return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
+    default:
+        return 0;
     }
 }
 
@@ -165,8 +168,7 @@ static void init_once_fn(void)
     SSL_CTX *c = SSL_CTX_new(TLS_method());
     if (c == NULL || !SSL_CTX_set_min_proto_version(c, TLS1_3_VERSION) ||
         !SSL_CTX_set_max_proto_version(c, TLS1_3_VERSION) ||
-        !SSL_CTX_set_ciphersuites(c, "TLS_AES_256_GCM_SHA384") ||
-        !SSL_CTX_set_num_tickets(c, 0)) {
+        !SSL_CTX_set_ciphersuites(c, "TLS_AES_256_GCM_SHA384") || !SSL_CTX_set_num_tickets(c, 0)) {
         SSL_CTX_free(c);
         BIO_meth_free(m);
         return;
@@ -247,8 +249,9 @@ void net_tls_detach(int fd)
     if (atomic_load_explicit(&conns, memory_order_relaxed) == 0 || fd < 0 || fd >= MAX_FD) return;
     pthread_mutex_lock(&table_mu);
     slot *page = atomic_load_explicit(&pages[fd >> SLOT_BITS], memory_order_relaxed);
-    net_tls_conn *c =
-        page ? atomic_exchange_explicit(&page[fd & (SLOTS - 1)], NULL, memory_order_acq_rel) : NULL;
+    net_tls_conn *c = page ? atomic_exchange_explicit(&page[fd & (SLOTS - 1)], NULL,
+                                                      memory_order_acq_rel)
+                           : NULL;
     if (c != NULL) atomic_fetch_sub_explicit(&conns, 1, memory_order_relaxed);
     pthread_mutex_unlock(&table_mu);
     conn_free(c, true);
@@ -290,7 +293,8 @@ static int io_error(net_tls_conn *c, int r, int e, const char *doing, const char
     unsigned long code = take_error(why, sizeof why);
     BIO *b = SSL_get_rbio(c->ssl);
     bool eof = b != NULL && BIO_test_flags(b, BIO_FLAGS_IN_EOF);
-    if (eof && (e == SSL_ERROR_SYSCALL || ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING))
+    if (eof &&
+        (e == SSL_ERROR_SYSCALL || ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING))
         return 0;
     if (e == SSL_ERROR_SYSCALL && code == 0)
         return kiln_set_error(KILN_EIO, "%s %s: %s", doing, NET_PEER(peer),
@@ -387,8 +391,8 @@ int net_tls_send_frame(net_tls_conn *c, int fd, const uint8_t hdr[NET_HEADER_SIZ
 static int derive_psk(const uint8_t *secret, size_t len, uint8_t psk[PSK_SIZE])
 {
     unsigned int n = 0;
-    if (HMAC(EVP_sha256(), secret, (int)len, (const unsigned char *)PSK_LABEL,
-             sizeof PSK_LABEL - 1, psk, &n) == NULL ||
+    if (HMAC(EVP_sha256(), secret, (int)len, (const unsigned char *)PSK_LABEL, sizeof PSK_LABEL - 1,
+             psk, &n) == NULL ||
         n != PSK_SIZE)
         return kiln_set_error(KILN_EIO, "HMAC-SHA256 failed in OpenSSL");
     return KILN_OK;

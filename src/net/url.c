@@ -95,8 +95,7 @@ int net_url_parse(const char *url, net_url *out)
     if (url == NULL) return kiln_set_error(KILN_ECONF, "no URL given (expected kiln://host:port)");
     if (strncasecmp(url, SCHEME, strlen(SCHEME)) != 0) {
         const char *sep = strstr(url, "://");
-        if (sep != NULL)
-            return bad(url, "scheme '%.*s' is not kiln", (int)(sep - url), url);
+        if (sep != NULL) return bad(url, "scheme '%.*s' is not kiln", (int)(sep - url), url);
         return bad(url, "no kiln:// at the start");
     }
     const char *p = url + strlen(SCHEME);

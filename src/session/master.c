@@ -9,9 +9,9 @@
 
 #include "session/session.h"
 
-#define MASTER_FORMS                                                                            \
-    "local, local[N], local[*], local[N,F], local[*,F] (N threads, F attempts per task), "     \
-    "local-cluster[E,C,MB] (E executor processes of C cores and MB megabytes, MB at least "    \
+#define MASTER_FORMS                                                                               \
+    "local, local[N], local[*], local[N,F], local[*,F] (N threads, F attempts per task), "         \
+    "local-cluster[E,C,MB] (E executor processes of C cores and MB megabytes, MB at least "        \
     "16) or kiln://HOST:PORT (a standalone master)"
 
 static int bad(const char *m, const char *why)

@@ -28,7 +28,10 @@ static uint32_t get32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32; }
+static uint64_t get64(const uint8_t *p)
+{
+    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
 
 /* Checksum of the first 16 header bytes and the payload. */
 static uint64_t checksum(const uint8_t *header, const uint8_t *payload, size_t n)
@@ -54,7 +57,8 @@ int block_codec_parse(const char *name, block_codec *out)
 
 int block_encode(block_codec codec, const uint8_t *raw, size_t n, kiln_buf *out)
 {
-    if (n > (size_t)LZ4_MAX_INPUT_SIZE) return kiln_set_error(KILN_ERANGE, "shuffle block too large");
+    if (n > (size_t)LZ4_MAX_INPUT_SIZE)
+        return kiln_set_error(KILN_ERANGE, "shuffle block too large");
     size_t bound = codec == CODEC_LZ4    ? (size_t)LZ4_compressBound((int)n)
                    : codec == CODEC_ZSTD ? ZSTD_compressBound(n)
                                          : n;

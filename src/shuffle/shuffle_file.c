@@ -36,7 +36,7 @@ struct shuffle_store {
     block_codec codec;
     shuffle_entry *e;
     size_t n, cap;
-    uint64_t attempts; /* unique temporary names */
+    uint64_t attempts;        /* unique temporary names */
     shuffle_remote_fn remote; /* map outputs not held here (cluster mode) */
     void *remote_arg;
 };
@@ -204,8 +204,8 @@ shuffle_writer *shuffle_writer_open(shuffle_store *s, int id, int map)
         kiln_set_error(KILN_ENOMEM, "out of memory");
         return NULL;
     }
-    *w = (shuffle_writer){.s = s, .id = id, .map = map, .nreduce = nreduce, .raw = w->raw,
-                          .comp = w->comp};
+    *w = (shuffle_writer){
+        .s = s, .id = id, .map = map, .nreduce = nreduce, .raw = w->raw, .comp = w->comp};
     return w;
 }
 
@@ -229,7 +229,10 @@ int shuffle_writer_add(shuffle_writer *w, int reduce, const kiln_value *v)
     return rc;
 }
 
-size_t shuffle_writer_held(const shuffle_writer *w) { return w->held; }
+size_t shuffle_writer_held(const shuffle_writer *w)
+{
+    return w->held;
+}
 
 static int write_file(const char *path, const kiln_buf *pieces, int n);
 
@@ -279,8 +282,7 @@ static uint64_t get64(const uint8_t *p)
 static int write_file(const char *path, const kiln_buf *pieces, int n)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return kiln_set_error(KILN_EIO, "cannot create %s: %s", path, strerror(errno));
+    if (fd < 0) return kiln_set_error(KILN_EIO, "cannot create %s: %s", path, strerror(errno));
     int rc = KILN_OK;
     for (int i = 0; i < n && rc == KILN_OK; i++)
         if (pieces[i].len) rc = io_write_full(fd, pieces[i].data, pieces[i].len, path);
@@ -393,8 +395,7 @@ int shuffle_writer_commit(shuffle_writer *w)
             if (rename(tmp_data, data) != 0 || rename(tmp_index, idx) != 0)
                 rc = kiln_set_error(KILN_EIO, "cannot publish shuffle output %s: %s", data,
                                     strerror(errno));
-            else
-                e->done[w->map] = true;
+            else e->done[w->map] = true;
         }
         pthread_mutex_unlock(&s->lock);
     }
@@ -493,8 +494,9 @@ int shuffle_segment_locate(shuffle_store *s, int id, int map, int reduce, char *
     bool held = e && map >= 0 && map < e->nmaps && e->done[map];
     pthread_mutex_unlock(&s->lock);
     if (!held || reduce < 0 || reduce >= nreduce)
-        return kiln_set_error(KILN_EFETCH, "shuffle %d, map output %d, partition %d is not held here",
-                              id, map, reduce);
+        return kiln_set_error(KILN_EFETCH,
+                              "shuffle %d, map output %d, partition %d is not held here", id, map,
+                              reduce);
     uint64_t end = 0;
     int rc = segment_of(s, id, map, reduce, nreduce, start, &end);
     if (rc == KILN_OK) {
@@ -542,8 +544,8 @@ int shuffle_read(shuffle_store *s, int id, int reduce,
             rc = block_decode(seg.data + off, seg.len - off, &used, &raw);
             if (rc) {
                 rc = kiln_set_error(KILN_EFETCH, "shuffle %d, map output %d: %s at byte %llu of %s",
-                                    id, m, kiln_last_error(),
-                                    (unsigned long long)(start + off), path);
+                                    id, m, kiln_last_error(), (unsigned long long)(start + off),
+                                    path);
                 break;
             }
             off += used;
@@ -561,10 +563,10 @@ int shuffle_read(shuffle_store *s, int id, int reduce,
 struct shuffle_cursor {
     shuffle_store *s;
     int id, reduce, nmaps, nreduce;
-    int map;        /* map output being read */
-    kiln_buf seg;   /* its segment */
-    size_t off;     /* next block in seg */
-    kiln_buf raw;   /* the current block, decompressed */
+    int map;      /* map output being read */
+    kiln_buf seg; /* its segment */
+    size_t off;   /* next block in seg */
+    kiln_buf raw; /* the current block, decompressed */
 };
 
 shuffle_cursor *shuffle_cursor_open(shuffle_store *s, int id, int reduce)
@@ -601,8 +603,7 @@ int shuffle_cursor_next(shuffle_cursor *c, const uint8_t **p, size_t *n, int *fa
     if (block_decode(c->seg.data + c->off, c->seg.len - c->off, &used, &c->raw)) {
         if (c->s->remote && !held_here(c->s, c->id, c->map))
             snprintf(path, sizeof path, "a remote map output");
-        else
-            data_path(c->s, c->id, c->map, path, sizeof path, "data");
+        else data_path(c->s, c->id, c->map, path, sizeof path, "data");
         *failed_map = c->map;
         return kiln_set_error(KILN_EFETCH, "shuffle %d, map output %d: %s in %s", c->id, c->map,
                               kiln_last_error(), path);

@@ -12,8 +12,8 @@
 #include "ui/ui.h"
 
 #define BAR_WIDTH 40
-#define SHOW_AFTER 0.5    /* seconds a stage runs before the bar appears */
-#define REDRAW_EVERY 0.1  /* seconds between redraws */
+#define SHOW_AFTER 0.5   /* seconds a stage runs before the bar appears */
+#define REDRAW_EVERY 0.1 /* seconds between redraws */
 
 struct progress_bar {
     pthread_mutex_t lock;

@@ -120,7 +120,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     switch (data[0] % 15) {
-    case 0: lineage_case(d, n); break;
+    case 0:
+        lineage_case(d, n);
+        break;
     case 1: {
         task_msg m;
         task_msg_read(d, n, &m);
@@ -131,9 +133,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         result_msg_read(d, n, &m, err, sizeof err);
         break;
     }
-    case 3: frame_case(NET_MSG_REGISTER_WORKER, d, n); break;
-    case 4: frame_case(NET_MSG_REGISTERED_WORKER, d, n); break;
-    case 5: frame_case(NET_MSG_STATUS_REPLY, d, n); break;
+    case 3:
+        frame_case(NET_MSG_REGISTER_WORKER, d, n);
+        break;
+    case 4:
+        frame_case(NET_MSG_REGISTERED_WORKER, d, n);
+        break;
+    case 5:
+        frame_case(NET_MSG_STATUS_REPLY, d, n);
+        break;
     case 6: {
         static const uint8_t secret[NET_SECRET_MIN] = {0};
         block_fetcher *f = block_fetcher_new(secret, sizeof secret, false);
@@ -150,8 +158,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         http_request req;
         /* Its contract: the headers' closing blank line is in the buffer. */
         if (memmem(p, n, "\r\n\r\n", 4))
-            http_handle_request(p, n, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-                            &req);
+            http_handle_request(p, n,
+                                "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                                &req);
         free(p);
     }
     }

@@ -28,17 +28,30 @@ static void read_fields(const kiln_buf *p, const uint8_t *ops, size_t nops)
     for (size_t i = 0; i < nops && i < 64; i++) {
         size_t before = r.off;
         switch (ops[i] % 7) {
-        case 0: wire_get_u8(&r, "u8"); break;
-        case 1: wire_get_u32(&r, "u32"); break;
-        case 2: wire_get_u64(&r, "u64"); break;
-        case 3: wire_get_raw(&r, ops[i] >> 3, "raw"); break;
+        case 0:
+            wire_get_u8(&r, "u8");
+            break;
+        case 1:
+            wire_get_u32(&r, "u32");
+            break;
+        case 2:
+            wire_get_u64(&r, "u64");
+            break;
+        case 3:
+            wire_get_raw(&r, ops[i] >> 3, "raw");
+            break;
         case 4: {
             const uint8_t *b = wire_get_bytes(&r, (size_t)ops[i] << 4, &n, "bytes");
             if (b != NULL && n > 0 && (b < p->data || b + n > p->data + p->len)) abort();
             break;
         }
-        case 5: wire_get_str(&r, s, sizeof s, "str"); if (strlen(s) >= sizeof s) abort(); break;
-        default: wire_get_str(&r, s, 1, "empty str"); break;
+        case 5:
+            wire_get_str(&r, s, sizeof s, "str");
+            if (strlen(s) >= sizeof s) abort();
+            break;
+        default:
+            wire_get_str(&r, s, 1, "empty str");
+            break;
         }
         if (r.off > r.len || r.off < before) abort();
         if (first_err != 0 && (r.err != first_err || r.off != before)) abort(); /* sticky */
@@ -64,8 +77,7 @@ static void read_messages(net_frame *f)
 }
 
 /* Decodes data[0..n) fed in pieces; checks each frame; returns the count. */
-static size_t decode(const uint8_t *data, size_t n, size_t max_len, uint8_t piece_seed,
-                     bool deep)
+static size_t decode(const uint8_t *data, size_t n, size_t max_len, uint8_t piece_seed, bool deep)
 {
     net_frame_decoder d;
     net_frame_decoder_init(&d, max_len, "fuzz");

@@ -50,12 +50,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         count(kiln_ml_load_csv(ctx, path, &o, 2));
     }
     static const int numeric[] = {2};
-    kiln_ml_hashing_options h = {.label_column = 0, .numeric = numeric, .num_numeric = 1,
-                                 .num_features = 64, .header = size % 2};
+    kiln_ml_hashing_options h = {.label_column = 0,
+                                 .numeric = numeric,
+                                 .num_numeric = 1,
+                                 .num_features = 64,
+                                 .header = size % 2};
     count(kiln_ml_hash_features(ctx, path, &h, 2));
     static const int cats[] = {0, 2};
-    kiln_ml_one_hot_options oh = {.delimiter = ',', .label_column = 1, .positive_label = "1",
-                                  .categorical = cats, .num_categorical = 2};
+    kiln_ml_one_hot_options oh = {.delimiter = ',',
+                                  .label_column = 1,
+                                  .positive_label = "1",
+                                  .categorical = cats,
+                                  .num_categorical = 2};
     kiln_ml_one_hot *enc = kiln_ml_one_hot_fit(ctx, path, &oh);
     if (enc) {
         count(kiln_ml_one_hot_transform(enc, path, 2));

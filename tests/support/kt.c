@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kt.h"
 #include "base/base.h"
+#include "kt.h"
 
 const char *const kt_masters[KT_MASTER_COUNT] = {"local[1]", "local[2]", "local[8]"};
 
@@ -28,8 +28,7 @@ void kt_init(int *argc, char ***argv)
         fprintf(stderr, "kiln_init failed: %s: %s\n", kiln_err_name(rc), kiln_last_error());
         exit(2);
     }
-    if (*argc > 1)
-        cmocka_set_test_filter((*argv)[1]);
+    if (*argc > 1) cmocka_set_test_filter((*argv)[1]);
 }
 
 /* ---- Messages ------------------------------------------------------------------ */
@@ -53,7 +52,10 @@ void kt_case_detail(const char *fmt, ...)
     snprintf(case_label, sizeof case_label, "%s, %s", case_base, detail);
 }
 
-const char *kt_case(void) { return case_label; }
+const char *kt_case(void)
+{
+    return case_label;
+}
 
 void kt_report(const char *fmt, ...)
 {
@@ -67,7 +69,7 @@ void kt_report(const char *fmt, ...)
 
 static const char *type_name(int t)
 {
-    static const char *const names[] = {"null", "bool", "int",  "double", "str",
+    static const char *const names[] = {"null",  "bool",  "int",  "double", "str",
                                         "bytes", "tuple", "list", "vec"};
     return t >= 0 && t <= KILN_VEC ? names[t] : "?";
 }
@@ -101,16 +103,12 @@ bool kt_contains_nocase(const char *s, const char *needle)
         size_t i = 0;
         while (i < n && s[i]) {
             char x = s[i], y = needle[i];
-            if (x >= 'A' && x <= 'Z')
-                x = (char)(x - 'A' + 'a');
-            if (y >= 'A' && y <= 'Z')
-                y = (char)(y - 'A' + 'a');
-            if (x != y)
-                break;
+            if (x >= 'A' && x <= 'Z') x = (char)(x - 'A' + 'a');
+            if (y >= 'A' && y <= 'Z') y = (char)(y - 'A' + 'a');
+            if (x != y) break;
             i++;
         }
-        if (i == n)
-            return true;
+        if (i == n) return true;
     }
     return n == 0;
 }
@@ -129,17 +127,14 @@ kiln_context *kt_context_new_at(const char *file, int line, const char *master)
     const char *forced = getenv("KT_MASTER");
     if (forced && *forced) master = forced;
     int rc = kiln_conf_set(conf, "kiln.master", master);
-    if (rc == KILN_OK)
-        rc = kiln_conf_set(conf, "kiln.ui.showConsoleProgress", "false");
-    if (rc == KILN_OK)
-        rc = kiln_conf_set(conf, "kiln.app.name", "kiln-tests");
+    if (rc == KILN_OK) rc = kiln_conf_set(conf, "kiln.ui.showConsoleProgress", "false");
+    if (rc == KILN_OK) rc = kiln_conf_set(conf, "kiln.app.name", "kiln-tests");
     kiln_context *ctx = NULL;
-    if (rc == KILN_OK)
-        rc = kiln_context_new(conf, &ctx);
+    if (rc == KILN_OK) rc = kiln_context_new(conf, &ctx);
     kiln_conf_free(conf);
     if (rc != KILN_OK || !ctx) {
-        kt_report("creating a context with master %s failed: %s: %s", master,
-                  kiln_err_name(rc), kiln_last_error());
+        kt_report("creating a context with master %s failed: %s: %s", master, kiln_err_name(rc),
+                  kiln_last_error());
         _fail(file, line);
     }
     return ctx;
@@ -168,9 +163,21 @@ static int64_t rand_in(rng *r, int64_t lo, int64_t hi) /* [lo, hi) */
 
 /* Code points of 1 to 4 bytes, a combining mark and a zero-width space. */
 static const char *const utf8_pieces[] = {
-    "a",          "Z",          "\xc3\xa9",         "\xc3\x9f",         "\xc3\xbc",
-    "\xd1\x84",   "\xd7\xa9",   "\xe4\xb8\xad",     "\xe6\x96\x87",     "\xe5\xad\x97",
-    "\xcc\x81",   "\xe2\x80\x8b", "\xf0\x9f\x98\x80", "\xf0\x9f\x9a\x80", " ",
+    "a",
+    "Z",
+    "\xc3\xa9",
+    "\xc3\x9f",
+    "\xc3\xbc",
+    "\xd1\x84",
+    "\xd7\xa9",
+    "\xe4\xb8\xad",
+    "\xe6\x96\x87",
+    "\xe5\xad\x97",
+    "\xcc\x81",
+    "\xe2\x80\x8b",
+    "\xf0\x9f\x98\x80",
+    "\xf0\x9f\x9a\x80",
+    " ",
 };
 
 static kiln_value random_unicode(kiln_arena *a, rng *r)
@@ -203,16 +210,13 @@ static size_t long_pool(kiln_arena *a, kiln_value *pool)
         kt_report("arena allocation failed");
         fail();
     }
-    for (size_t i = 0; i < n0; i++)
-        s0[i] = (char)('a' + rand_in(&r, 0, 26));
+    for (size_t i = 0; i < n0; i++) s0[i] = (char)('a' + rand_in(&r, 0, 26));
     s0[n0] = 'z'; /* s0 with n0 + 1 bytes is s0 + "z" */
     memcpy(s1, s0, n0);
     s1[n0 - 1] = s0[n0 - 1] == 'q' ? 'r' : 'q';
-    for (size_t i = 0; i < n3; i++)
-        s3[i] = (char)('A' + rand_in(&r, 0, 26));
+    for (size_t i = 0; i < n3; i++) s3[i] = (char)('A' + rand_in(&r, 0, 26));
     static const char cjk[] = "\xe4\xb8\xad\xe6\x96\x87\xc3\xa9\xf0\x9f\x98\x80"; /* 12 bytes */
-    for (size_t i = 0; i < n4; i++)
-        s4[i] = cjk[i % 12];
+    for (size_t i = 0; i < n4; i++) s4[i] = cjk[i % 12];
     size_t k = 0;
     pool[k++] = kiln_str_ref(s0, n0);
     pool[k++] = kiln_str_ref(s1, n0);
@@ -279,32 +283,67 @@ void kt_gen(kiln_arena *a, int shape, bool pairs, uint64_t seed, size_t n, kt_da
     size_t def_n = 0;
     int slices = 1;
     switch (shape) {
-    case KT_EMPTY: def_n = 0, slices = 4; break;
-    case KT_ONE: def_n = 1, slices = 2; break;
-    case KT_ONE_PARTITION: def_n = 300, slices = 1; break;
-    case KT_MANY_PARTITIONS: def_n = 11, slices = 16; break;
-    case KT_RANDOM: def_n = 1000, slices = 7; break;
-    case KT_SKEWED: def_n = 600, slices = 5; break;
-    case KT_UNICODE: def_n = 300, slices = 4; break;
-    case KT_LONG_STRINGS: def_n = 9, slices = 3, npool = long_pool(a, pool); break;
-    case KT_MIXED: def_n = 200, slices = 6, npool = mixed_pool(a, pool); break;
-    case KT_LARGE: def_n = 30000, slices = 3; break;
-    default: kt_report("unknown shape %d", shape); fail();
+    case KT_EMPTY:
+        def_n = 0, slices = 4;
+        break;
+    case KT_ONE:
+        def_n = 1, slices = 2;
+        break;
+    case KT_ONE_PARTITION:
+        def_n = 300, slices = 1;
+        break;
+    case KT_MANY_PARTITIONS:
+        def_n = 11, slices = 16;
+        break;
+    case KT_RANDOM:
+        def_n = 1000, slices = 7;
+        break;
+    case KT_SKEWED:
+        def_n = 600, slices = 5;
+        break;
+    case KT_UNICODE:
+        def_n = 300, slices = 4;
+        break;
+    case KT_LONG_STRINGS:
+        def_n = 9, slices = 3, npool = long_pool(a, pool);
+        break;
+    case KT_MIXED:
+        def_n = 200, slices = 6, npool = mixed_pool(a, pool);
+        break;
+    case KT_LARGE:
+        def_n = 30000, slices = 3;
+        break;
+    default:
+        kt_report("unknown shape %d", shape);
+        fail();
     }
-    if (n == 0 || shape == KT_EMPTY || shape == KT_ONE)
-        n = def_n;
+    if (n == 0 || shape == KT_EMPTY || shape == KT_ONE) n = def_n;
     kiln_value *v = ref_alloc(a, n);
     for (size_t i = 0; i < n; i++) {
         kiln_value x;
         switch (shape) {
-        case KT_ONE: x = kiln_int(42); break;
+        case KT_ONE:
+            x = kiln_int(42);
+            break;
         case KT_ONE_PARTITION:
-        case KT_RANDOM: x = kiln_int(rand_in(&r, -200, 200)); break;
-        case KT_MANY_PARTITIONS: x = kiln_int(rand_in(&r, 0, 8)); break;
-        case KT_SKEWED: x = kiln_int(rand_in(&r, 0, 100) < 85 ? 7 : rand_in(&r, 0, 50)); break;
-        case KT_UNICODE: x = random_unicode(a, &r); break;
-        case KT_LARGE: x = kiln_int(rand_in(&r, -5000, 5000)); break;
-        default: x = pool[rand_in(&r, 0, (int64_t)npool)]; break;
+        case KT_RANDOM:
+            x = kiln_int(rand_in(&r, -200, 200));
+            break;
+        case KT_MANY_PARTITIONS:
+            x = kiln_int(rand_in(&r, 0, 8));
+            break;
+        case KT_SKEWED:
+            x = kiln_int(rand_in(&r, 0, 100) < 85 ? 7 : rand_in(&r, 0, 50));
+            break;
+        case KT_UNICODE:
+            x = random_unicode(a, &r);
+            break;
+        case KT_LARGE:
+            x = kiln_int(rand_in(&r, -5000, 5000));
+            break;
+        default:
+            x = pool[rand_in(&r, 0, (int64_t)npool)];
+            break;
         }
         v[i] = pairs ? ref_pair(a, x, kiln_int(rand_in(&r, -1000, 1001))) : x;
     }
@@ -411,8 +450,7 @@ static bool lists_equal(const kiln_value *got, const kiln_value *want, const cha
 
 void kt_expect_list_at(const char *file, int line, const kiln_value *got, const kiln_value *want)
 {
-    if (!lists_equal(got, want, "ordered"))
-        _fail(file, line);
+    if (!lists_equal(got, want, "ordered")) _fail(file, line);
 }
 
 void kt_expect_multiset_at(const char *file, int line, kiln_arena *a, const kiln_value *got,
@@ -424,8 +462,7 @@ void kt_expect_multiset_at(const char *file, int line, kiln_arena *a, const kiln
     }
     kiln_value g = ref_sorted(a, got, true);
     kiln_value w = ref_sorted(a, want, true);
-    if (!lists_equal(&g, &w, "sorted (multiset)"))
-        _fail(file, line);
+    if (!lists_equal(&g, &w, "sorted (multiset)")) _fail(file, line);
 }
 
 void kt_expect_canonical_at(const char *file, int line, kiln_arena *a, const kiln_value *got,
@@ -437,12 +474,10 @@ void kt_expect_canonical_at(const char *file, int line, kiln_arena *a, const kil
     }
     kiln_value g = ref_canonical(a, got);
     kiln_value w = ref_canonical(a, want);
-    if (!lists_equal(&g, &w, "canonical (inner lists sorted)"))
-        _fail(file, line);
+    if (!lists_equal(&g, &w, "canonical (inner lists sorted)")) _fail(file, line);
 }
 
-void kt_expect_value_at(const char *file, int line, const kiln_value *got,
-                        const kiln_value *want)
+void kt_expect_value_at(const char *file, int line, const kiln_value *got, const kiln_value *want)
 {
     if (!kiln_value_eq(got, want)) {
         kt_report("got %s, expected %s", kt_fmt(got), kt_fmt(want));
@@ -453,12 +488,11 @@ void kt_expect_value_at(const char *file, int line, const kiln_value *got,
 void kt_expect_close_at(const char *file, int line, long double got, long double want,
                         long double rel, long double abs_tol, const char *what)
 {
-    if (isnan(got) && isnan(want))
-        return;
+    if (isnan(got) && isnan(want)) return;
     long double scale = fabsl(want) > fabsl(got) ? fabsl(want) : fabsl(got);
     if (!(fabsl(got - want) <= rel * scale + abs_tol)) {
-        kt_report("%s: got %.17Lg, expected %.17Lg (difference %.3Lg, tolerance %.3Lg)", what,
-                  got, want, fabsl(got - want), rel * scale + abs_tol);
+        kt_report("%s: got %.17Lg, expected %.17Lg (difference %.3Lg, tolerance %.3Lg)", what, got,
+                  want, fabsl(got - want), rel * scale + abs_tol);
         _fail(file, line);
     }
 }
@@ -468,8 +502,7 @@ void kt_expect_close_at(const char *file, int line, long double got, long double
 char *kt_tmpdir_new(void)
 {
     const char *base = getenv("TMPDIR");
-    if (!base || !*base)
-        base = "/tmp";
+    if (!base || !*base) base = "/tmp";
     char *path = kt_path(base, "kiln-test-XXXXXX");
     if (!mkdtemp(path)) {
         kt_report("mkdtemp(%s): %s", path, strerror(errno));
@@ -481,15 +514,13 @@ char *kt_tmpdir_new(void)
 void kt_rm_rf(const char *path)
 {
     struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
+    if (lstat(path, &st) != 0) return;
     if (S_ISDIR(st.st_mode)) {
         DIR *d = opendir(path);
         if (d) {
             struct dirent *e;
             while ((e = readdir(d)) != NULL) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                    continue;
+                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
                 char *child = kt_path(path, e->d_name);
                 kt_rm_rf(child);
                 free(child);
@@ -514,27 +545,22 @@ void kt_write_file(const char *path, const void *data, size_t len)
 char *kt_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap + 1);
     while (buf) {
         size_t got = fread(buf + n, 1, cap - n, f);
         n += got;
-        if (n < cap)
-            break;
+        if (n < cap) break;
         cap *= 2;
         char *nb = realloc(buf, cap + 1);
-        if (!nb)
-            free(buf);
+        if (!nb) free(buf);
         buf = nb;
     }
     fclose(f);
-    if (!buf)
-        return NULL;
+    if (!buf) return NULL;
     buf[n] = '\0';
-    if (len)
-        *len = n;
+    if (len) *len = n;
     return buf;
 }
 
@@ -564,15 +590,13 @@ static int cmp_names(const void *x, const void *y)
 char **kt_list_dir(const char *dir, size_t *n)
 {
     DIR *d = opendir(dir);
-    if (!d)
-        return NULL;
+    if (!d) return NULL;
     size_t cap = 16;
     char **names = malloc(cap * sizeof *names);
     *n = 0;
     struct dirent *e;
     while (names && (e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
         if (*n == cap) {
             cap *= 2;
             char **nn = realloc(names, cap * sizeof *names);
@@ -586,15 +610,13 @@ char **kt_list_dir(const char *dir, size_t *n)
         names[(*n)++] = strdup(e->d_name);
     }
     closedir(d);
-    if (names)
-        qsort(names, *n, sizeof *names, cmp_names);
+    if (names) qsort(names, *n, sizeof *names, cmp_names);
     return names;
 }
 
 void kt_names_free(char **names, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
+    for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);
 }
 
@@ -602,11 +624,9 @@ int kt_count_entries(const char *dir, const char *prefix)
 {
     size_t n;
     char **names = kt_list_dir(dir, &n);
-    if (!names)
-        return -1;
+    if (!names) return -1;
     int count = 0;
-    for (size_t i = 0; i < n; i++)
-        count += strncmp(names[i], prefix, strlen(prefix)) == 0;
+    for (size_t i = 0; i < n; i++) count += strncmp(names[i], prefix, strlen(prefix)) == 0;
     kt_names_free(names, n);
     return count;
 }
@@ -622,16 +642,14 @@ bool kt_find_entry(const char *dir, const char *prefix, char *out, size_t n)
             found = true;
         }
     }
-    if (names)
-        kt_names_free(names, count);
+    if (names) kt_names_free(names, count);
     return found;
 }
 
 void kt_flip_byte(const char *path, long off, unsigned char mask)
 {
     FILE *f = fopen(path, "r+b");
-    if (!f)
-        fail_msg("cannot open %s to damage it", path);
+    if (!f) fail_msg("cannot open %s to damage it", path);
     int c = fseek(f, off, SEEK_SET) == 0 ? fgetc(f) : EOF;
     if (c == EOF || fseek(f, off, SEEK_SET) != 0 || fputc(c ^ mask, f) == EOF) {
         fclose(f);

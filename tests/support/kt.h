@@ -12,9 +12,9 @@
 #ifndef KILN_TEST_KT_H
 #define KILN_TEST_KT_H
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -97,47 +97,45 @@ const char *kt_fmt(const kiln_value *v);
 /* ---- Checks --------------------------------------------------------------------- */
 
 /* Fails with a message naming the case when cond is false. */
-#define KT_CHECK(cond, ...)                                                   \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            kt_report("check failed: %s", #cond);                             \
-            kt_report(__VA_ARGS__);                                           \
-            fail();                                                           \
-        }                                                                     \
+#define KT_CHECK(cond, ...)                                                                        \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            kt_report("check failed: %s", #cond);                                                  \
+            kt_report(__VA_ARGS__);                                                                \
+            fail();                                                                                \
+        }                                                                                          \
     } while (0)
 
 /* Evaluates a kiln call and fails unless it returns KILN_OK, printing the
  * code and kiln_last_error(). */
-#define KT_OK(expr)                                                           \
-    do {                                                                      \
-        int kt_rc_ = (expr);                                                  \
-        if (kt_rc_ != KILN_OK) {                                              \
-            kt_report("%s returned %s: %s", #expr, kiln_err_name(kt_rc_),     \
-                      kiln_last_error());                                     \
-            fail();                                                           \
-        }                                                                     \
+#define KT_OK(expr)                                                                                \
+    do {                                                                                           \
+        int kt_rc_ = (expr);                                                                       \
+        if (kt_rc_ != KILN_OK) {                                                                   \
+            kt_report("%s returned %s: %s", #expr, kiln_err_name(kt_rc_), kiln_last_error());      \
+            fail();                                                                                \
+        }                                                                                          \
     } while (0)
 
 /* Evaluates a kiln call and fails unless it returns the code want. */
-#define KT_RC(want, expr)                                                     \
-    do {                                                                      \
-        int kt_rc_ = (expr);                                                  \
-        if (kt_rc_ != (want)) {                                               \
-            kt_report("%s returned %s, expected %s (last error: %s)", #expr,  \
-                      kiln_err_name(kt_rc_), kiln_err_name(want),             \
-                      kiln_last_error());                                     \
-            fail();                                                           \
-        }                                                                     \
+#define KT_RC(want, expr)                                                                          \
+    do {                                                                                           \
+        int kt_rc_ = (expr);                                                                       \
+        if (kt_rc_ != (want)) {                                                                    \
+            kt_report("%s returned %s, expected %s (last error: %s)", #expr,                       \
+                      kiln_err_name(kt_rc_), kiln_err_name(want), kiln_last_error());              \
+            fail();                                                                                \
+        }                                                                                          \
     } while (0)
 
 /* Evaluates a kiln call and fails unless it returns an error (nonzero). */
-#define KT_FAILS(expr)                                                        \
-    do {                                                                      \
-        int kt_rc_ = (expr);                                                  \
-        if (kt_rc_ == KILN_OK) {                                              \
-            kt_report("%s succeeded but should have failed", #expr);          \
-            fail();                                                           \
-        }                                                                     \
+#define KT_FAILS(expr)                                                                             \
+    do {                                                                                           \
+        int kt_rc_ = (expr);                                                                       \
+        if (kt_rc_ == KILN_OK) {                                                                   \
+            kt_report("%s succeeded but should have failed", #expr);                               \
+            fail();                                                                                \
+        }                                                                                          \
     } while (0)
 
 /* Fails unless the transformation returned an RDD; returns it. */
@@ -155,28 +153,30 @@ int64_t kt_count_at(const char *file, int line, kiln_rdd *r);
 #define kt_expect_list(got, want) kt_expect_list_at(__FILE__, __LINE__, (got), (want))
 void kt_expect_list_at(const char *file, int line, const kiln_value *got, const kiln_value *want);
 /* got must be a list holding the same values as want, in any order. */
-#define kt_expect_multiset(a, got, want) \
+#define kt_expect_multiset(a, got, want)                                                           \
     kt_expect_multiset_at(__FILE__, __LINE__, (a), (got), (want))
 void kt_expect_multiset_at(const char *file, int line, kiln_arena *a, const kiln_value *got,
                            const kiln_value *want);
 /* As kt_expect_multiset after putting both in canonical form (every inner
  * list sorted): for results whose inner lists have no specified order. */
-#define kt_expect_canonical(a, got, want) \
+#define kt_expect_canonical(a, got, want)                                                          \
     kt_expect_canonical_at(__FILE__, __LINE__, (a), (got), (want))
 void kt_expect_canonical_at(const char *file, int line, kiln_arena *a, const kiln_value *got,
                             const kiln_value *want);
 /* got must equal want (kiln_value_eq). */
 #define kt_expect_value(got, want) kt_expect_value_at(__FILE__, __LINE__, (got), (want))
-void kt_expect_value_at(const char *file, int line, const kiln_value *got,
-                        const kiln_value *want);
+void kt_expect_value_at(const char *file, int line, const kiln_value *got, const kiln_value *want);
 /* |got - want| <= rel * max(|want|, |got|) + abs_tol; NaN equals NaN. */
-#define kt_expect_close(got, want, rel, abs_tol, what) \
+#define kt_expect_close(got, want, rel, abs_tol, what)                                             \
     kt_expect_close_at(__FILE__, __LINE__, (got), (want), (rel), (abs_tol), (what))
 void kt_expect_close_at(const char *file, int line, long double got, long double want,
                         long double rel, long double abs_tol, const char *what);
 
 /* The list wrapped as an array: kt_items(&l), l.len. */
-static inline const kiln_value *kt_items(const kiln_value *list) { return list->u.items; }
+static inline const kiln_value *kt_items(const kiln_value *list)
+{
+    return list->u.items;
+}
 
 /* True when s contains needle, ignoring ASCII case. */
 bool kt_contains_nocase(const char *s, const char *needle);

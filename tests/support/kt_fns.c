@@ -5,8 +5,7 @@
 
 int kt_add_logic(kiln_arena *a, const kiln_value *x, const kiln_value *y, kiln_value *out)
 {
-    if (x->type != KILN_INT || y->type != KILN_INT)
-        return KILN_ETYPE;
+    if (x->type != KILN_INT || y->type != KILN_INT) return KILN_ETYPE;
     *out = kiln_int(x->u.i + y->u.i);
     return 0;
 }
@@ -46,43 +45,37 @@ static int sum_count(kiln_arena *a, int64_t s, int64_t c, kiln_value *out)
 int kt_sum_count_seq_logic(kiln_arena *a, const kiln_value *acc, const kiln_value *v,
                            kiln_value *out)
 {
-    if (!is_sum_count(acc) || v->type != KILN_INT)
-        return KILN_ETYPE;
+    if (!is_sum_count(acc) || v->type != KILN_INT) return KILN_ETYPE;
     return sum_count(a, kiln_key(acc)->u.i + v->u.i, kiln_val(acc)->u.i + 1, out);
 }
 
-int kt_sum_count_seq_fn(kiln_task *t, const kiln_value *acc, const kiln_value *v,
-                        kiln_value *out, const void *env)
+int kt_sum_count_seq_fn(kiln_task *t, const kiln_value *acc, const kiln_value *v, kiln_value *out,
+                        const void *env)
 {
     int rc = kt_sum_count_seq_logic(kiln_task_arena(t), acc, v, out);
-    if (rc == KILN_ETYPE)
-        return kiln_task_fail(t, "kt_sum_count_seq_fn: bad operand types");
+    if (rc == KILN_ETYPE) return kiln_task_fail(t, "kt_sum_count_seq_fn: bad operand types");
     return rc;
 }
 
 int kt_sum_count_comb_logic(kiln_arena *a, const kiln_value *x, const kiln_value *y,
                             kiln_value *out)
 {
-    if (!is_sum_count(x) || !is_sum_count(y))
-        return KILN_ETYPE;
-    return sum_count(a, kiln_key(x)->u.i + kiln_key(y)->u.i,
-                     kiln_val(x)->u.i + kiln_val(y)->u.i, out);
+    if (!is_sum_count(x) || !is_sum_count(y)) return KILN_ETYPE;
+    return sum_count(a, kiln_key(x)->u.i + kiln_key(y)->u.i, kiln_val(x)->u.i + kiln_val(y)->u.i,
+                     out);
 }
 
-int kt_sum_count_comb_fn(kiln_task *t, const kiln_value *x, const kiln_value *y,
-                         kiln_value *out, const void *env)
+int kt_sum_count_comb_fn(kiln_task *t, const kiln_value *x, const kiln_value *y, kiln_value *out,
+                         const void *env)
 {
     int rc = kt_sum_count_comb_logic(kiln_task_arena(t), x, y, out);
-    if (rc == KILN_ETYPE)
-        return kiln_task_fail(t, "kt_sum_count_comb_fn: bad operand types");
+    if (rc == KILN_ETYPE) return kiln_task_fail(t, "kt_sum_count_comb_fn: bad operand types");
     return rc;
 }
 
-int kt_hash_seq_logic(kiln_arena *a, const kiln_value *acc, const kiln_value *v,
-                      kiln_value *out)
+int kt_hash_seq_logic(kiln_arena *a, const kiln_value *acc, const kiln_value *v, kiln_value *out)
 {
-    if (!is_sum_count(acc))
-        return KILN_ETYPE;
+    if (!is_sum_count(acc)) return KILN_ETYPE;
     return sum_count(a, kiln_key(acc)->u.i + (int64_t)(kiln_value_hash(v) % 1000),
                      kiln_val(acc)->u.i + 1, out);
 }

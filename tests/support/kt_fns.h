@@ -26,16 +26,15 @@ int kt_max_fn(kiln_task *t, const kiln_value *x, const kiln_value *y, kiln_value
  * comb((s, c), (s2, c2)) = (s + s2, c + c2). */
 int kt_sum_count_seq_logic(kiln_arena *a, const kiln_value *acc, const kiln_value *v,
                            kiln_value *out);
-int kt_sum_count_seq_fn(kiln_task *t, const kiln_value *acc, const kiln_value *v,
-                        kiln_value *out, const void *env);
+int kt_sum_count_seq_fn(kiln_task *t, const kiln_value *acc, const kiln_value *v, kiln_value *out,
+                        const void *env);
 int kt_sum_count_comb_logic(kiln_arena *a, const kiln_value *x, const kiln_value *y,
                             kiln_value *out);
-int kt_sum_count_comb_fn(kiln_task *t, const kiln_value *x, const kiln_value *y,
-                         kiln_value *out, const void *env);
+int kt_sum_count_comb_fn(kiln_task *t, const kiln_value *x, const kiln_value *y, kiln_value *out,
+                         const void *env);
 /* Any values: seq((s, c), x) = (s + hash(x) % 1000, c + 1); combine with
  * kt_sum_count_comb_fn. */
-int kt_hash_seq_logic(kiln_arena *a, const kiln_value *acc, const kiln_value *v,
-                      kiln_value *out);
+int kt_hash_seq_logic(kiln_arena *a, const kiln_value *acc, const kiln_value *v, kiln_value *out);
 int kt_hash_seq_fn(kiln_task *t, const kiln_value *acc, const kiln_value *v, kiln_value *out,
                    const void *env);
 

@@ -18,24 +18,21 @@ static void die(const char *what)
 static void *xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
-    if (!p)
-        die("malloc");
+    if (!p) die("malloc");
     return p;
 }
 
 kiln_value *ref_alloc(kiln_arena *a, size_t n)
 {
     kiln_value *p = kiln_arena_alloc(a, (n ? n : 1) * sizeof *p);
-    if (!p)
-        die("arena");
+    if (!p) die("arena");
     return p;
 }
 
 kiln_value ref_list(kiln_arena *a, const kiln_value *items, size_t n)
 {
     kiln_value *copy = ref_alloc(a, n);
-    if (n)
-        memcpy(copy, items, n * sizeof *copy);
+    if (n) memcpy(copy, items, n * sizeof *copy);
     return kiln_list_ref(copy, n);
 }
 
@@ -65,8 +62,7 @@ static void vec_push(vec *x, kiln_value v)
     if (x->n == x->cap) {
         x->cap = x->cap ? 2 * x->cap : 16;
         x->v = realloc(x->v, x->cap * sizeof *x->v);
-        if (!x->v)
-            die("vec");
+        if (!x->v) die("vec");
     }
     x->v[x->n++] = v;
 }
@@ -96,23 +92,18 @@ static int order_cmp(const order *o, const kiln_value *x, const kiln_value *y)
 
 static void merge_sort(kiln_value *v, kiln_value *tmp, size_t n, const order *o)
 {
-    if (n < 2)
-        return;
+    if (n < 2) return;
     size_t mid = n / 2;
     merge_sort(v, tmp, mid, o);
     merge_sort(v + mid, tmp, n - mid, o);
     size_t i = 0, j = mid, k = 0;
     while (i < mid && j < n) {
         /* Take from the left on ties: that is what makes it stable. */
-        if (order_cmp(o, &v[j], &v[i]) < 0)
-            tmp[k++] = v[j++];
-        else
-            tmp[k++] = v[i++];
+        if (order_cmp(o, &v[j], &v[i]) < 0) tmp[k++] = v[j++];
+        else tmp[k++] = v[i++];
     }
-    while (i < mid)
-        tmp[k++] = v[i++];
-    while (j < n)
-        tmp[k++] = v[j++];
+    while (i < mid) tmp[k++] = v[i++];
+    while (j < n) tmp[k++] = v[j++];
     memcpy(v, tmp, n * sizeof *v);
 }
 
@@ -137,13 +128,10 @@ kiln_value ref_sorted_by_key(kiln_arena *a, const kiln_value *list, bool ascendi
 
 kiln_value ref_canonical(kiln_arena *a, const kiln_value *v)
 {
-    if (v->type != KILN_LIST && v->type != KILN_TUPLE)
-        return *v;
+    if (v->type != KILN_LIST && v->type != KILN_TUPLE) return *v;
     kiln_value *items = ref_alloc(a, v->len);
-    for (uint32_t i = 0; i < v->len; i++)
-        items[i] = ref_canonical(a, &v->u.items[i]);
-    if (v->type == KILN_TUPLE)
-        return kiln_tuple_ref(items, v->len);
+    for (uint32_t i = 0; i < v->len; i++) items[i] = ref_canonical(a, &v->u.items[i]);
+    if (v->type == KILN_TUPLE) return kiln_tuple_ref(items, v->len);
     return sorted_copy(a, items, v->len, (order){false, true});
 }
 
@@ -165,8 +153,7 @@ size_t ref_min_index(const kiln_value *v, size_t n)
 {
     size_t best = 0;
     for (size_t i = 1; i < n; i++)
-        if (kiln_value_cmp(&v[i], &v[best]) < 0)
-            best = i;
+        if (kiln_value_cmp(&v[i], &v[best]) < 0) best = i;
     return best;
 }
 
@@ -174,8 +161,7 @@ size_t ref_max_index(const kiln_value *v, size_t n)
 {
     size_t best = 0;
     for (size_t i = 1; i < n; i++)
-        if (kiln_value_cmp(&v[i], &v[best]) > 0)
-            best = i;
+        if (kiln_value_cmp(&v[i], &v[best]) > 0) best = i;
     return best;
 }
 
@@ -186,10 +172,8 @@ bool ref_is_sub_multiset(kiln_arena *a, const kiln_value *sub, size_t nsub, cons
     kiln_value o = sorted_copy(a, of, nof, (order){false, true});
     size_t j = 0;
     for (size_t i = 0; i < nsub; i++) {
-        while (j < nof && kiln_value_cmp(&o.u.items[j], &s.u.items[i]) < 0)
-            j++;
-        if (j == nof || !kiln_value_eq(&o.u.items[j], &s.u.items[i]))
-            return false;
+        while (j < nof && kiln_value_cmp(&o.u.items[j], &s.u.items[i]) < 0) j++;
+        if (j == nof || !kiln_value_eq(&o.u.items[j], &s.u.items[i])) return false;
         j++;
     }
     return true;
@@ -226,14 +210,12 @@ typedef struct keyindex {
 static void index_init(keyindex *ix, size_t expect)
 {
     ix->cap = 16;
-    while (ix->cap < 2 * expect + 16)
-        ix->cap *= 2;
+    while (ix->cap < 2 * expect + 16) ix->cap *= 2;
     ix->slots = calloc(ix->cap, sizeof *ix->slots);
     ix->keycap = expect + 16;
     ix->keys = xmalloc(ix->keycap * sizeof *ix->keys);
     ix->n = 0;
-    if (!ix->slots)
-        die("index");
+    if (!ix->slots) die("index");
 }
 
 static void index_release(keyindex *ix)
@@ -249,28 +231,23 @@ static size_t index_get(keyindex *ix, const kiln_value *key, bool add)
     size_t h = (size_t)kiln_value_hash(key) & mask;
     while (ix->slots[h]) {
         size_t id = ix->slots[h] - 1;
-        if (kiln_value_eq(ix->keys[id], key))
-            return id;
+        if (kiln_value_eq(ix->keys[id], key)) return id;
         h = (h + 1) & mask;
     }
-    if (!add)
-        return SIZE_MAX;
+    if (!add) return SIZE_MAX;
     if (ix->n == ix->keycap) {
         ix->keycap *= 2;
         ix->keys = realloc(ix->keys, ix->keycap * sizeof *ix->keys);
-        if (!ix->keys)
-            die("index keys");
+        if (!ix->keys) die("index keys");
     }
     if (2 * (ix->n + 1) > ix->cap) {
         /* Grow and re-insert; cheap enough for test sizes. */
         size_t ncap = ix->cap * 2;
         size_t *ns = calloc(ncap, sizeof *ns);
-        if (!ns)
-            die("index grow");
+        if (!ns) die("index grow");
         for (size_t id = 0; id < ix->n; id++) {
             size_t p = (size_t)kiln_value_hash(ix->keys[id]) & (ncap - 1);
-            while (ns[p])
-                p = (p + 1) & (ncap - 1);
+            while (ns[p]) p = (p + 1) & (ncap - 1);
             ns[p] = id + 1;
         }
         free(ix->slots);
@@ -278,8 +255,7 @@ static size_t index_get(keyindex *ix, const kiln_value *key, bool add)
         ix->cap = ncap;
         mask = ncap - 1;
         h = (size_t)kiln_value_hash(key) & mask;
-        while (ix->slots[h])
-            h = (h + 1) & mask;
+        while (ix->slots[h]) h = (h + 1) & mask;
     }
     ix->keys[ix->n] = key;
     ix->slots[h] = ix->n + 1;
@@ -300,10 +276,8 @@ static void groups_build(groups *g, const kiln_value *recs, size_t n, bool pairs
     for (size_t i = 0; i < n; i++)
         g->ids[i] = index_get(&g->ix, pairs ? kiln_key(&recs[i]) : &recs[i], true);
     g->count = calloc(g->ix.n + 1, sizeof *g->count);
-    if (!g->count)
-        die("groups");
-    for (size_t i = 0; i < n; i++)
-        g->count[g->ids[i]]++;
+    if (!g->count) die("groups");
+    for (size_t i = 0; i < n; i++) g->count[g->ids[i]]++;
 }
 
 static void groups_release(groups *g)
@@ -319,11 +293,9 @@ kiln_value ref_distinct(kiln_arena *a, const kiln_value *v, size_t n)
 {
     keyindex ix;
     index_init(&ix, n);
-    for (size_t i = 0; i < n; i++)
-        index_get(&ix, &v[i], true);
+    for (size_t i = 0; i < n; i++) index_get(&ix, &v[i], true);
     kiln_value *out = ref_alloc(a, ix.n);
-    for (size_t id = 0; id < ix.n; id++)
-        out[id] = *ix.keys[id];
+    for (size_t id = 0; id < ix.n; id++) out[id] = *ix.keys[id];
     kiln_value l = kiln_list_ref(out, ix.n);
     index_release(&ix);
     return l;
@@ -334,13 +306,11 @@ kiln_value ref_intersection(kiln_arena *a, const kiln_value *x, size_t nx, const
 {
     keyindex iy;
     index_init(&iy, ny);
-    for (size_t i = 0; i < ny; i++)
-        index_get(&iy, &y[i], true);
+    for (size_t i = 0; i < ny; i++) index_get(&iy, &y[i], true);
     kiln_value dx = ref_distinct(a, x, nx);
     vec out = {0};
     for (uint32_t i = 0; i < dx.len; i++)
-        if (index_get(&iy, &dx.u.items[i], false) != SIZE_MAX)
-            vec_push(&out, dx.u.items[i]);
+        if (index_get(&iy, &dx.u.items[i], false) != SIZE_MAX) vec_push(&out, dx.u.items[i]);
     index_release(&iy);
     return vec_finish(a, &out);
 }
@@ -350,12 +320,10 @@ kiln_value ref_subtract(kiln_arena *a, const kiln_value *x, size_t nx, const kil
 {
     keyindex iy;
     index_init(&iy, ny);
-    for (size_t i = 0; i < ny; i++)
-        index_get(&iy, &y[i], true);
+    for (size_t i = 0; i < ny; i++) index_get(&iy, &y[i], true);
     vec out = {0};
     for (size_t i = 0; i < nx; i++)
-        if (index_get(&iy, &x[i], false) == SIZE_MAX)
-            vec_push(&out, x[i]);
+        if (index_get(&iy, &x[i], false) == SIZE_MAX) vec_push(&out, x[i]);
     index_release(&iy);
     return vec_finish(a, &out);
 }
@@ -365,29 +333,25 @@ kiln_value ref_cartesian(kiln_arena *a, const kiln_value *x, size_t nx, const ki
 {
     kiln_value *out = ref_alloc(a, nx * ny);
     for (size_t i = 0; i < nx; i++)
-        for (size_t j = 0; j < ny; j++)
-            out[i * ny + j] = ref_pair(a, x[i], y[j]);
+        for (size_t j = 0; j < ny; j++) out[i * ny + j] = ref_pair(a, x[i], y[j]);
     return kiln_list_ref(out, nx * ny);
 }
 
 kiln_value ref_zip_with_index(kiln_arena *a, const kiln_value *v, size_t n)
 {
     kiln_value *out = ref_alloc(a, n);
-    for (size_t i = 0; i < n; i++)
-        out[i] = ref_pair(a, v[i], kiln_int((int64_t)i));
+    for (size_t i = 0; i < n; i++) out[i] = ref_pair(a, v[i], kiln_int((int64_t)i));
     return kiln_list_ref(out, n);
 }
 
 /* ---- Key-value operations ---------------------------------------------------- */
 
 /* For each group, the values of its records in input order (lists in a). */
-static kiln_value *group_values(kiln_arena *a, const groups *g, const kiln_value *pairs,
-                                size_t n)
+static kiln_value *group_values(kiln_arena *a, const groups *g, const kiln_value *pairs, size_t n)
 {
     kiln_value *lists = ref_alloc(a, g->ix.n);
     size_t *fill = calloc(g->ix.n + 1, sizeof *fill);
-    if (!fill)
-        die("group_values");
+    if (!fill) die("group_values");
     for (size_t id = 0; id < g->ix.n; id++)
         lists[id] = kiln_list_ref(ref_alloc(a, g->count[id]), g->count[id]);
     for (size_t i = 0; i < n; i++) {
@@ -404,8 +368,7 @@ kiln_value ref_group_by_key(kiln_arena *a, const kiln_value *pairs, size_t n)
     groups_build(&g, pairs, n, true);
     kiln_value *lists = group_values(a, &g, pairs, n);
     kiln_value *out = ref_alloc(a, g.ix.n);
-    for (size_t id = 0; id < g.ix.n; id++)
-        out[id] = ref_pair(a, *g.ix.keys[id], lists[id]);
+    for (size_t id = 0; id < g.ix.n; id++) out[id] = ref_pair(a, *g.ix.keys[id], lists[id]);
     kiln_value l = kiln_list_ref(out, g.ix.n);
     groups_release(&g);
     return l;
@@ -473,8 +436,8 @@ kiln_value ref_combine_by_key(kiln_arena *a, const kiln_value *pairs, size_t n, 
     return kiln_list_ref(out, grouped.len);
 }
 
-kiln_value ref_join(kiln_arena *a, const kiln_value *x, size_t nx, const kiln_value *y,
-                    size_t ny, enum ref_join_kind kind)
+kiln_value ref_join(kiln_arena *a, const kiln_value *x, size_t nx, const kiln_value *y, size_t ny,
+                    enum ref_join_kind kind)
 {
     groups gy, gx;
     groups_build(&gy, y, ny, true);
@@ -556,8 +519,7 @@ kiln_value ref_lookup(kiln_arena *a, const kiln_value *pairs, size_t n, const ki
 {
     vec out = {0};
     for (size_t i = 0; i < n; i++)
-        if (kiln_value_eq(kiln_key(&pairs[i]), key))
-            vec_push(&out, *kiln_val(&pairs[i]));
+        if (kiln_value_eq(kiln_key(&pairs[i]), key)) vec_push(&out, *kiln_val(&pairs[i]));
     return vec_finish(a, &out);
 }
 
@@ -569,20 +531,14 @@ int ref_compute_stats(const kiln_value *v, size_t n, ref_stats *out)
     out->count = (int64_t)n;
     for (size_t i = 0; i < n; i++) {
         long double x;
-        if (v[i].type == KILN_INT)
-            x = (long double)v[i].u.i;
-        else if (v[i].type == KILN_DOUBLE)
-            x = (long double)v[i].u.d;
-        else
-            return KILN_ETYPE;
+        if (v[i].type == KILN_INT) x = (long double)v[i].u.i;
+        else if (v[i].type == KILN_DOUBLE) x = (long double)v[i].u.d;
+        else return KILN_ETYPE;
         out->sum += x;
-        if (i == 0 || x < out->min)
-            out->min = x;
-        if (i == 0 || x > out->max)
-            out->max = x;
+        if (i == 0 || x < out->min) out->min = x;
+        if (i == 0 || x > out->max) out->max = x;
     }
-    if (n == 0)
-        return 0;
+    if (n == 0) return 0;
     out->mean = out->sum / (long double)n;
     long double ss = 0;
     for (size_t i = 0; i < n; i++) {
@@ -604,8 +560,7 @@ kiln_value ref_lines(kiln_arena *a, const char *text, size_t len)
         const char *nl = memchr(text + start, '\n', len - start);
         size_t end = nl ? (size_t)(nl - text) : len;
         size_t stop = end;
-        if (stop > start && text[stop - 1] == '\r')
-            stop--;
+        if (stop > start && text[stop - 1] == '\r') stop--;
         vec_push(&out, kiln_str_ref(text + start, stop - start));
         start = end + 1;
     }
@@ -622,13 +577,10 @@ kiln_value ref_split_whitespace(kiln_arena *a, const kiln_value *s)
     vec out = {0};
     size_t i = 0, n = s->len;
     while (i < n) {
-        while (i < n && is_ascii_space(s->u.s[i]))
-            i++;
+        while (i < n && is_ascii_space(s->u.s[i])) i++;
         size_t start = i;
-        while (i < n && !is_ascii_space(s->u.s[i]))
-            i++;
-        if (i > start)
-            vec_push(&out, kiln_str_ref(s->u.s + start, i - start));
+        while (i < n && !is_ascii_space(s->u.s[i])) i++;
+        if (i > start) vec_push(&out, kiln_str_ref(s->u.s + start, i - start));
     }
     return vec_finish(a, &out);
 }
@@ -637,11 +589,9 @@ kiln_value ref_format(kiln_arena *a, const kiln_value *v)
 {
     kiln_buf b;
     kiln_buf_init(&b);
-    if (kiln_value_format(&b, v) != KILN_OK)
-        die("format");
+    if (kiln_value_format(&b, v) != KILN_OK) die("format");
     kiln_value s = kiln_str_new(a, (const char *)b.data, b.len);
     kiln_buf_release(&b);
-    if (s.type != KILN_STR)
-        die("format copy");
+    if (s.type != KILN_STR) die("format copy");
     return s;
 }

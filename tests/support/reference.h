@@ -26,8 +26,7 @@
 
 /* A pure binary operation for reductions: *out = x op y, built in a.
  * Returns 0, or nonzero for a value it cannot handle. */
-typedef int (*ref_binop)(kiln_arena *a, const kiln_value *x, const kiln_value *y,
-                         kiln_value *out);
+typedef int (*ref_binop)(kiln_arena *a, const kiln_value *x, const kiln_value *y, kiln_value *out);
 /* A pure unary operation: *out = f(x), built in a. */
 typedef int (*ref_unop)(kiln_arena *a, const kiln_value *x, kiln_value *out);
 
@@ -57,8 +56,8 @@ kiln_value ref_top(kiln_arena *a, const kiln_value *v, size_t n, size_t k);
 size_t ref_min_index(const kiln_value *v, size_t n);
 size_t ref_max_index(const kiln_value *v, size_t n);
 /* True when every value of sub occurs in of at least as many times. */
-bool ref_is_sub_multiset(kiln_arena *a, const kiln_value *sub, size_t nsub,
-                         const kiln_value *of, size_t nof);
+bool ref_is_sub_multiset(kiln_arena *a, const kiln_value *sub, size_t nsub, const kiln_value *of,
+                         size_t nof);
 
 /* ---- Partition layout ------------------------------------------------------ */
 
@@ -99,8 +98,8 @@ kiln_value ref_combine_by_key(kiln_arena *a, const kiln_value *pairs, size_t n, 
 enum ref_join_kind { REF_INNER, REF_LEFT_OUTER, REF_RIGHT_OUTER, REF_FULL_OUTER };
 /* (k, (v, w)) for every matching v in x and w in y; the outer kinds add
  * (k, (v, null)) / (k, (null, w)) for records with no match on the other side. */
-kiln_value ref_join(kiln_arena *a, const kiln_value *x, size_t nx, const kiln_value *y,
-                    size_t ny, enum ref_join_kind kind);
+kiln_value ref_join(kiln_arena *a, const kiln_value *x, size_t nx, const kiln_value *y, size_t ny,
+                    enum ref_join_kind kind);
 /* (k, ([v...], [w...])) for every key of x or y. */
 kiln_value ref_cogroup(kiln_arena *a, const kiln_value *x, size_t nx, const kiln_value *y,
                        size_t ny);

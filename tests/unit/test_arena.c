@@ -2,9 +2,9 @@
  * tests/unit/test_arena.c - kiln_arena: alignment, no overlap, block growth,
  * dedicated blocks for large requests, reset and free.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -44,8 +44,7 @@ static void test_no_overlap(void **state)
         memset(ptrs[i], i & 0xff, sizes[i]);
     }
     for (int i = 0; i < N; i++)
-        for (size_t j = 0; j < sizes[i]; j += 7)
-            assert_int_equal(ptrs[i][j], i & 0xff);
+        for (size_t j = 0; j < sizes[i]; j += 7) assert_int_equal(ptrs[i][j], i & 0xff);
     kiln_arena_free(a);
 }
 
@@ -56,8 +55,7 @@ static void test_first_block_and_growth(void **state)
     assert_true(first >= 64 * KIB && first < 64 * KIB + 256);
 
     /* Filling the first block takes no new memory. */
-    for (int i = 0; i < 64; i++)
-        assert_non_null(kiln_arena_alloc(a, KIB));
+    for (int i = 0; i < 64; i++) assert_non_null(kiln_arena_alloc(a, KIB));
     assert_int_equal(kiln_arena_bytes(a), first);
 
     /* The next small request opens a 128 KiB block. */
@@ -67,8 +65,7 @@ static void test_first_block_and_growth(void **state)
 
     /* 64 MiB of small requests: blocks grow to 4 MiB and no further, so the
      * overhead stays below one maximal block plus headers. */
-    for (int i = 0; i < 64 * 1024; i++)
-        assert_non_null(kiln_arena_alloc(a, KIB));
+    for (int i = 0; i < 64 * 1024; i++) assert_non_null(kiln_arena_alloc(a, KIB));
     size_t total = kiln_arena_bytes(a);
     assert_true(total >= 64 * MIB);
     assert_true(total < 64 * MIB + 4 * MIB + 64 * KIB + 4096);
@@ -99,8 +96,7 @@ static void test_reset_keeps_first_block_and_one_spare(void **state)
     kiln_arena *a = kiln_arena_new();
     size_t first = kiln_arena_bytes(a);
     char *p0 = kiln_arena_alloc(a, 10);
-    for (int i = 0; i < 100; i++)
-        assert_non_null(kiln_arena_alloc(a, 50 * KIB));
+    for (int i = 0; i < 100; i++) assert_non_null(kiln_arena_alloc(a, 50 * KIB));
     assert_non_null(kiln_arena_alloc(a, 8 * MIB));
     assert_true(kiln_arena_bytes(a) > first + 8 * MIB);
     kiln_arena_reset(a);
@@ -124,8 +120,7 @@ static void test_reset_keeps_first_block_and_one_spare(void **state)
 static void test_rewind_keeps_every_block(void **state)
 {
     kiln_arena *a = kiln_arena_new();
-    for (int i = 0; i < 200; i++)
-        assert_non_null(kiln_arena_alloc(a, 40 * KIB));
+    for (int i = 0; i < 200; i++) assert_non_null(kiln_arena_alloc(a, 40 * KIB));
     size_t held = kiln_arena_bytes(a);
     assert_int_equal(arena_used_bytes(a), held);
     arena_rewind(a);

@@ -6,9 +6,9 @@
  * their "--k v", "--k=v" and "-kV" forms, anything after "--".
  * tests/e2e/cli.sh checks the programs themselves.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -61,7 +61,7 @@ static void test_refuses_unknown_and_malformed_options(void **state)
 {
     assert_int_equal(check("--mastr", "local[2]", "a.txt", NULL), 2);
     assert_int_equal(check("a.txt", "-x", NULL), 2);
-    assert_int_equal(check("--verbose=yes", NULL), 2); /* a flag takes no value */
+    assert_int_equal(check("--verbose=yes", NULL), 2);    /* a flag takes no value */
     assert_int_equal(check("a.txt", "--folds", NULL), 2); /* missing value */
     assert_int_equal(check("-n", NULL), 2);
     assert_int_equal(check("--fold", "3", NULL), 2); /* no prefixes */

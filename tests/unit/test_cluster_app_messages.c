@@ -6,9 +6,9 @@
  * conf that is not key=value lines, or an unknown state, each is refused
  * with KILN_ECORRUPT naming the field; writers refuse what readers would.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -63,19 +63,19 @@ static void check_desc(const deploy_app_desc *got)
 }
 
 /* Every cut of b is refused by read (a reader of type t). */
-#define ALL_CUTS_REFUSED(t, b, call)                                         \
-    do {                                                                     \
-        for (size_t cut = 0; cut < (b).len; cut++) {                         \
-            net_frame tf = frame_of((t), &(b));                              \
-            tf.payload.len = cut;                                            \
-            KT_RC(KILN_ECORRUPT, call);                                      \
-            tf.payload.len = (b).len;                                        \
-            net_frame_release(&tf);                                          \
-        }                                                                    \
-        net_frame tf = frame_of((t), &(b));                                  \
-        kiln_buf_append(&tf.payload, "x", 1);                                \
-        KT_RC(KILN_ECORRUPT, call);                                          \
-        net_frame_release(&tf);                                              \
+#define ALL_CUTS_REFUSED(t, b, call)                                                               \
+    do {                                                                                           \
+        for (size_t cut = 0; cut < (b).len; cut++) {                                               \
+            net_frame tf = frame_of((t), &(b));                                                    \
+            tf.payload.len = cut;                                                                  \
+            KT_RC(KILN_ECORRUPT, call);                                                            \
+            tf.payload.len = (b).len;                                                              \
+            net_frame_release(&tf);                                                                \
+        }                                                                                          \
+        net_frame tf = frame_of((t), &(b));                                                        \
+        kiln_buf_append(&tf.payload, "x", 1);                                                      \
+        KT_RC(KILN_ECORRUPT, call);                                                                \
+        net_frame_release(&tf);                                                                    \
     } while (0)
 
 static void register_app_round_trips(void **state)
@@ -153,21 +153,54 @@ static void expect_refused(void (*edit)(deploy_app_desc *), const char *field)
     net_frame f = frame_of(NET_MSG_REGISTER_APP, &b);
     deploy_app_register out;
     KT_RC(KILN_ECORRUPT, deploy_msg_register_app_read(&f, "driver d", &out));
-    if (!strstr(kiln_last_error(), field)) fail_msg("'%s' does not name %s", kiln_last_error(), field);
+    if (!strstr(kiln_last_error(), field))
+        fail_msg("'%s' does not name %s", kiln_last_error(), field);
     net_frame_release(&f);
     kiln_buf_release(&b);
 }
 
-static void slash_name(deploy_app_desc *d) { strcpy(d->files[0].name, "../../etc/passwd"); }
-static void dotdot_name(deploy_app_desc *d) { strcpy(d->files[1].name, ".."); }
-static void same_name(deploy_app_desc *d) { strcpy(d->files[1].name, d->files[0].name); }
-static void upper_hash(deploy_app_desc *d) { d->exe.sha256[3] = 'A'; }
-static void bad_conf(deploy_app_desc *d) { d->conf = "novalue\n"; d->conf_len = 8; }
-static void unterminated_conf(deploy_app_desc *d) { d->conf = "a=b"; d->conf_len = 3; }
-static void no_port(deploy_app_desc *d) { d->driver_port = 70000; }
-static void no_host(deploy_app_desc *d) { d->driver_host[0] = '\0'; }
-static void no_memory(deploy_app_desc *d) { d->executor_memory = 0; }
-static void huge_file(deploy_app_desc *d) { d->files[0].size = 1ull << 32; }
+static void slash_name(deploy_app_desc *d)
+{
+    strcpy(d->files[0].name, "../../etc/passwd");
+}
+static void dotdot_name(deploy_app_desc *d)
+{
+    strcpy(d->files[1].name, "..");
+}
+static void same_name(deploy_app_desc *d)
+{
+    strcpy(d->files[1].name, d->files[0].name);
+}
+static void upper_hash(deploy_app_desc *d)
+{
+    d->exe.sha256[3] = 'A';
+}
+static void bad_conf(deploy_app_desc *d)
+{
+    d->conf = "novalue\n";
+    d->conf_len = 8;
+}
+static void unterminated_conf(deploy_app_desc *d)
+{
+    d->conf = "a=b";
+    d->conf_len = 3;
+}
+static void no_port(deploy_app_desc *d)
+{
+    d->driver_port = 70000;
+}
+static void no_host(deploy_app_desc *d)
+{
+    d->driver_host[0] = '\0';
+}
+static void no_memory(deploy_app_desc *d)
+{
+    d->executor_memory = 0;
+}
+static void huge_file(deploy_app_desc *d)
+{
+    d->files[0].size = 1ull << 32;
+}
 
 static void desc_refuses_bad_values(void **state)
 {
@@ -229,7 +262,9 @@ static void registered_app_round_trips(void **state)
 
 static void exec_report_round_trips(void **state)
 {
-    deploy_exec_report in = {.executor = 1, .state = DEPLOY_EXEC_RESTARTING, .exit_status = -9,
+    deploy_exec_report in = {.executor = 1,
+                             .state = DEPLOY_EXEC_RESTARTING,
+                             .exit_status = -9,
                              .restarts = 2},
                        out;
     strcpy(in.app_id, "app-1");
@@ -323,8 +358,10 @@ static void status_reply_carries_apps_and_executors(void **state)
     kiln_buf_init(&json);
     KT_OK(deploy_status_json(&out, &json));
     KT_OK(kiln_buf_append(&json, "", 1));
-    assert_non_null(strstr((char *)json.data, "\"id\": \"app-1\", \"name\": \"wc\", \"state\": \"RUNNING\""));
-    assert_non_null(strstr((char *)json.data, "\"app\": \"app-1\", \"id\": 4, \"worker\": \"worker-1\""));
+    assert_non_null(
+        strstr((char *)json.data, "\"id\": \"app-1\", \"name\": \"wc\", \"state\": \"RUNNING\""));
+    assert_non_null(
+        strstr((char *)json.data, "\"app\": \"app-1\", \"id\": 4, \"worker\": \"worker-1\""));
     assert_non_null(strstr((char *)json.data, "\"state\": \"LOST\""));
     kiln_buf_release(&json);
     deploy_status_release(&out);

@@ -7,10 +7,13 @@
  */
 #include <string.h>
 
-#include "kt.h"
 #include "base/fnref.h"
+#include "kt.h"
 
-static int local_function(int x) { return x + 1; }
+static int local_function(int x)
+{
+    return x + 1;
+}
 
 static void round_trip(const void *fn)
 {
@@ -62,7 +65,8 @@ static void bad_wire_forms_are_refused(void **state)
     uint8_t wire[FNREF_WIRE_MAX];
     size_t n = fnref_encode(&r, wire), used;
     fnref back;
-    for (size_t k = 0; k < n; k++) assert_int_equal(fnref_decode(wire, k, &back, &used), KILN_ECORRUPT);
+    for (size_t k = 0; k < n; k++)
+        assert_int_equal(fnref_decode(wire, k, &back, &used), KILN_ECORRUPT);
     wire[0] = FNREF_ID_MAX + 1;
     assert_int_equal(fnref_decode(wire, sizeof wire, &back, &used), KILN_ECORRUPT);
 }

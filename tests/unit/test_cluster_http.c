@@ -6,9 +6,9 @@
  * parser (401 before anything else without the token, malformed requests
  * refused, nothing read past the bytes given).
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -43,7 +43,8 @@ static void json_strings_are_escaped(void **state)
         {"C:\\dir", "\"C:\\\\dir\""},
         {"a\nb\tc\rd\be\ff", "\"a\\nb\\tc\\rd\\be\\ff\""},
         {"\x01\x1f\x7f", "\"\\u0001\\u001f\\u007f\""},
-        {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""},
+        {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+         "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""},
         /* Not UTF-8: a lone continuation byte, a truncated sequence, an
          * overlong '/', a surrogate, a code point past U+10FFFF, 0xff. */
         {"\x80", "\"\\ufffd\""},
@@ -108,9 +109,10 @@ static void status_document_lists_workers(void **state)
     assert_non_null(strstr(j, "\"url\": \"kiln://m:7077\""));
     assert_non_null(strstr(j, "\"aliveworkers\": 1"));
     assert_non_null(strstr(j, "\"cores\": 2,\n")); /* the total counts ALIVE workers only */
-    assert_non_null(strstr(j, "{\"id\": \"worker-1\", \"host\": \"h\\\"1\", \"cores\": 2, "
-                              "\"memory\": 4096, \"memory_bytes\": 4294967296, \"workdir\": \"/w\", "
-                              "\"state\": \"ALIVE\", \"lastheartbeat_age_ms\": 12}"));
+    assert_non_null(strstr(j,
+                           "{\"id\": \"worker-1\", \"host\": \"h\\\"1\", \"cores\": 2, "
+                           "\"memory\": 4096, \"memory_bytes\": 4294967296, \"workdir\": \"/w\", "
+                           "\"state\": \"ALIVE\", \"lastheartbeat_age_ms\": 12}"));
     assert_non_null(strstr(j, "\"id\": \"worker-2\""));
     assert_non_null(strstr(j, "\"state\": \"DEAD\""));
     assert_non_null(strstr(j, "\"applications\": [],\n  \"executors\": []"));
@@ -164,8 +166,7 @@ static void http_requests_are_checked(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int got = handle(cases[i].req);
-        KT_CHECK(got == cases[i].status, "case %zu: got %d, expected %d", i, got,
-                 cases[i].status);
+        KT_CHECK(got == cases[i].status, "case %zu: got %d, expected %d", i, got, cases[i].status);
     }
     /* A path too long for the parser's buffer is malformed, not cut. */
     char big[600] = "GET /";

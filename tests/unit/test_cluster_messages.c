@@ -6,9 +6,9 @@
  * a string, the wrong type) are refused with KILN_ECORRUPT and a message
  * naming the field; writers refuse values a reader would refuse.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 

@@ -8,9 +8,9 @@
  * gives back every value; a payload cut short, or one byte longer, is
  * refused.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -37,9 +37,12 @@ static uint64_t u64(void)
 {
     /* Small, large and extreme values alike. */
     switch (below(4)) {
-    case 0: return below(10);
-    case 1: return UINT64_MAX - below(3);
-    default: return rng_next(&g);
+    case 0:
+        return below(10);
+    case 1:
+        return UINT64_MAX - below(3);
+    default:
+        return rng_next(&g);
     }
 }
 
@@ -102,20 +105,20 @@ static void same_bytes(const kiln_buf *got, const kiln_buf *want, const char *wh
 
 /* A few cuts of f's payload and one extra byte: each refused by read
  * (an expression using the frame tf). */
-#define CUTS_REFUSED(f, call)                                                                    \
-    do {                                                                                         \
-        net_frame tf = (f);                                                                      \
-        size_t full_ = tf.payload.len;                                                           \
-        for (int k_ = 0; k_ < 3 && full_ > 0; k_++) {                                            \
-            tf.payload.len = k_ == 0 ? full_ - 1 : below((uint32_t)full_);                       \
-            KT_RC(KILN_ECORRUPT, call);                                                          \
-        }                                                                                        \
-        tf.payload.len = full_;                                                                  \
-        net_frame longer = frame_of(tf.type, &tf.payload);                                       \
-        KT_OK(kiln_buf_append(&longer.payload, "x", 1));                                         \
-        tf = longer;                                                                             \
-        KT_RC(KILN_ECORRUPT, call);                                                              \
-        net_frame_release(&longer);                                                              \
+#define CUTS_REFUSED(f, call)                                                                      \
+    do {                                                                                           \
+        net_frame tf = (f);                                                                        \
+        size_t full_ = tf.payload.len;                                                             \
+        for (int k_ = 0; k_ < 3 && full_ > 0; k_++) {                                              \
+            tf.payload.len = k_ == 0 ? full_ - 1 : below((uint32_t)full_);                         \
+            KT_RC(KILN_ECORRUPT, call);                                                            \
+        }                                                                                          \
+        tf.payload.len = full_;                                                                    \
+        net_frame longer = frame_of(tf.type, &tf.payload);                                         \
+        KT_OK(kiln_buf_append(&longer.payload, "x", 1));                                           \
+        tf = longer;                                                                               \
+        KT_RC(KILN_ECORRUPT, call);                                                                \
+        net_frame_release(&longer);                                                                \
     } while (0)
 
 /* ---- REGISTER_WORKER, REGISTERED_WORKER, STATUS_REQUEST ---------------------------- */
@@ -463,8 +466,10 @@ static void small_app_messages(void **state)
         CUTS_REFUSED(f, deploy_msg_registered_app_read(&tf, "m", &rout));
         net_frame_release(&f);
 
-        deploy_exec_report ein = {.executor = u32(), .state = (uint8_t)(1 + below(6)),
-                                  .exit_status = (int32_t)u32(), .restarts = u32()},
+        deploy_exec_report ein = {.executor = u32(),
+                                  .state = (uint8_t)(1 + below(6)),
+                                  .exit_status = (int32_t)u32(),
+                                  .restarts = u32()},
                            eout;
         id_str(ein.app_id, sizeof ein.app_id);
         any_str(ein.message, sizeof ein.message, 0);
@@ -539,15 +544,23 @@ static void task_messages(void **state)
         bytes(&wire, 40);
         bytes(&bc, 50);
         bytes(&locs, 80);
-        task_msg in = {.job = u32(), .stage = u32(), .partition = below(INT32_MAX),
-                       .attempt = below(INT32_MAX), .dep = (int32_t)below(1000) - 1,
-                       .lineage = lineage.data, .lineage_len = lineage.len,
-                       .action = action.data, .action_len = action.len,
-                       .wire = wire.data, .wire_len = wire.len,
+        task_msg in = {.job = u32(),
+                       .stage = u32(),
+                       .partition = below(INT32_MAX),
+                       .attempt = below(INT32_MAX),
+                       .dep = (int32_t)below(1000) - 1,
+                       .lineage = lineage.data,
+                       .lineage_len = lineage.len,
+                       .action = action.data,
+                       .action_len = action.len,
+                       .wire = wire.data,
+                       .wire_len = wire.len,
                        .first_broadcast = 1 + below(1000),
                        .nbroadcasts = below((uint32_t)bc.len + 1),
-                       .broadcasts = bc.data, .broadcasts_len = bc.len,
-                       .locations = locs.data, .locations_len = locs.len},
+                       .broadcasts = bc.data,
+                       .broadcasts_len = bc.len,
+                       .locations = locs.data,
+                       .locations_len = locs.len},
                  out;
         got.len = want.len = 0;
         KT_OK(task_msg_write(&got, &in));
@@ -590,13 +603,21 @@ static void task_messages(void **state)
         bytes(&action, 60);   /* accumulators */
         bytes(&wire, 48);
         wire.len -= wire.len % 8; /* cached: (rdd, partition) pairs */
-        result_msg rin = {.status = (uint8_t)below(3), .rc = (int32_t)u32(),
-                          .error = below(4) ? error : NULL, .fetch_shuffle = (int32_t)u32(),
-                          .fetch_map = (int32_t)u32(), .final = (uint8_t)below(2),
-                          .records = lineage.data, .records_len = lineage.len,
-                          .accs = action.data, .accs_len = action.len, .naccs = u32(),
-                          .fetch_bytes = u64(), .fetch_us = u64(),
-                          .cached = wire.data, .cached_len = wire.len},
+        result_msg rin = {.status = (uint8_t)below(3),
+                          .rc = (int32_t)u32(),
+                          .error = below(4) ? error : NULL,
+                          .fetch_shuffle = (int32_t)u32(),
+                          .fetch_map = (int32_t)u32(),
+                          .final = (uint8_t)below(2),
+                          .records = lineage.data,
+                          .records_len = lineage.len,
+                          .accs = action.data,
+                          .accs_len = action.len,
+                          .naccs = u32(),
+                          .fetch_bytes = u64(),
+                          .fetch_us = u64(),
+                          .cached = wire.data,
+                          .cached_len = wire.len},
                    rout;
         got.len = want.len = 0;
         KT_OK(result_msg_write(&got, &rin));
@@ -641,10 +662,8 @@ int main(int argc, char **argv)
     kt_init(&argc, &argv);
     rng_seed(&g, 20261206);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(worker_messages),
-        cmocka_unit_test(status_reply),
-        cmocka_unit_test(app_messages),
-        cmocka_unit_test(small_app_messages),
+        cmocka_unit_test(worker_messages), cmocka_unit_test(status_reply),
+        cmocka_unit_test(app_messages),    cmocka_unit_test(small_app_messages),
         cmocka_unit_test(task_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

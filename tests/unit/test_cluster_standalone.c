@@ -98,8 +98,10 @@ static void start_master(void)
     if (master_pid == 0) {
         close(p[0]);
         FILE *announce = fdopen(p[1], "w");
-        deploy_master_opts o = {.host = "127.0.0.1", .secret_spec = secret_spec,
-                                .network_timeout_ms = 5000, .announce = announce};
+        deploy_master_opts o = {.host = "127.0.0.1",
+                                .secret_spec = secret_spec,
+                                .network_timeout_ms = 5000,
+                                .announce = announce};
         exit(deploy_master_run(&o) == KILN_OK ? 0 : 1); /* exit: LSan checks the master */
     }
     close(p[1]);
@@ -118,10 +120,15 @@ static void start_worker(void)
     worker_pid = fork();
     assert_true(worker_pid >= 0);
     if (worker_pid == 0) {
-        deploy_worker_opts o = {.master = master_url, .host = "127.0.0.1", .cores = 2,
-                                .memory = 2ull << 30, .work_dir = work,
-                                .secret_spec = secret_spec, .heartbeat_ms = 200,
-                                .max_attempts = 5, .max_restarts = 3};
+        deploy_worker_opts o = {.master = master_url,
+                                .host = "127.0.0.1",
+                                .cores = 2,
+                                .memory = 2ull << 30,
+                                .work_dir = work,
+                                .secret_spec = secret_spec,
+                                .heartbeat_ms = 200,
+                                .max_attempts = 5,
+                                .max_restarts = 3};
         exit(deploy_worker_run(&o) == KILN_OK ? 0 : 1); /* and the worker */
     }
     for (int i = 0; i < 100; i++) {
@@ -144,7 +151,8 @@ static void stop(pid_t *pid)
     int st;
     waitpid(*pid, &st, 0);
     *pid = -1;
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) fail_msg("a forked master or worker exited with %#x", st);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("a forked master or worker exited with %#x", st);
 }
 
 static int setup(void **state)
@@ -248,8 +256,11 @@ static void wrong_secret_is_refused(void **state)
 {
     app_files *files;
     KT_OK(app_files_new(NULL, &files));
-    app_request req = {.name = "intruder", .driver_host = "127.0.0.1", .driver_port = 9,
-                       .executor_memory = 256u << 20, .files = files};
+    app_request req = {.name = "intruder",
+                       .driver_host = "127.0.0.1",
+                       .driver_port = 9,
+                       .executor_memory = 256u << 20,
+                       .files = files};
     const char wrong[] = "0000000000000000000000000000000000000000000000000000000000000000";
     app_grant grant;
     app_client *c = NULL;
@@ -288,13 +299,20 @@ static void executors_run_restart_and_go(void **state)
     KT_OK(app_conf_line_add(&conf, "a=b", "c"));
     assert_int_equal(conf.len, strlen("kiln.ui.showConsoleProgress=false\n"));
     assert_memory_equal(conf.data, "kiln.ui.showConsoleProgress=false\n", conf.len);
-    app_request req = {.name = "standalone test", .driver_host = "127.0.0.1", .driver_port = port,
-                       .total_cores = 2, .executor_cores = 1, .executor_memory = 256u << 20,
-                       .conf = (const char *)conf.data, .conf_len = conf.len, .files = files};
+    app_request req = {.name = "standalone test",
+                       .driver_host = "127.0.0.1",
+                       .driver_port = port,
+                       .total_cores = 2,
+                       .executor_cores = 1,
+                       .executor_memory = 256u << 20,
+                       .conf = (const char *)conf.data,
+                       .conf_len = conf.len,
+                       .files = files};
     events ev = {.lock = PTHREAD_MUTEX_INITIALIZER};
     app_grant grant;
     app_client *c;
-    KT_OK(app_client_register(&master_url, secret, slen, &req, 10000, on_executor, &ev, &grant, &c));
+    KT_OK(
+        app_client_register(&master_url, secret, slen, &req, 10000, on_executor, &ev, &grant, &c));
     assert_string_equal(grant.app_id, "app-1");
     assert_int_equal(grant.executors, 2);
     assert_int_equal(grant.cores, 2);
@@ -388,7 +406,8 @@ static void driver_serves_only_its_files(void **state)
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     kiln_buf b;
     kiln_buf_init(&b);
-    KT_OK(deploy_msg_fetch_file_write(&b, "1111111111111111111111111111111111111111111111111111111111111111"));
+    KT_OK(deploy_msg_fetch_file_write(
+        &b, "1111111111111111111111111111111111111111111111111111111111111111"));
     net_frame req = {.type = NET_MSG_FETCH_FILE, .payload = b};
     shutdown(sv[0], SHUT_RD); /* the peer "closes" after the answer */
     KT_OK(app_files_serve(files, sv[0], &req, "test peer"));

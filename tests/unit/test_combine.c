@@ -4,9 +4,9 @@
  * skewed keys that stay cached, keys too long to inline and keys that are
  * not inlinable at all, checked against a sort-based sequential count.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -19,7 +19,10 @@
 
 enum { N = 600000, SLICES = 3 };
 
-static int cmp_values(const void *a, const void *b) { return kiln_value_cmp(a, b); }
+static int cmp_values(const void *a, const void *b)
+{
+    return kiln_value_cmp(a, b);
+}
 
 /* Makes N keys: 40% one hot key, the rest spread over ~230k distinct keys of
  * four kinds (short strings, ints, 40-byte strings, 2-tuples). */

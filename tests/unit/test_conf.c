@@ -8,9 +8,9 @@
  * spark.* names, bad values named with their key and source, the key table
  * and keys registered by other layers.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -156,10 +156,8 @@ static void test_parse_size(void **state)
         int rc = parse_size(cases[i].text, &v);
         if (rc != cases[i].rc)
             fail_msg("parse_size(\"%s\") = %d, want %d", cases[i].text, rc, cases[i].rc);
-        if (rc == KILN_OK)
-            assert_int_equal(v, cases[i].value);
-        else
-            assert_int_equal(v, -7); /* untouched on error */
+        if (rc == KILN_OK) assert_int_equal(v, cases[i].value);
+        else assert_int_equal(v, -7); /* untouched on error */
         if (rc != KILN_OK && cases[i].text[0] != '\0')
             assert_non_null(strstr(kiln_last_error(), cases[i].text));
     }
@@ -238,10 +236,10 @@ static const char *capture_stop(void)
     return text;
 }
 
-#define assert_contains(haystack, needle)                                            \
-    do {                                                                             \
-        const char *h_ = (haystack), *n_ = (needle);                                 \
-        if (strstr(h_, n_) == NULL) fail_msg("'%s' does not contain '%s'", h_, n_); \
+#define assert_contains(haystack, needle)                                                          \
+    do {                                                                                           \
+        const char *h_ = (haystack), *n_ = (needle);                                               \
+        if (strstr(h_, n_) == NULL) fail_msg("'%s' does not contain '%s'", h_, n_);                \
     } while (0)
 
 /* A fresh directory holding kiln-defaults.conf with text (NULL: none);
@@ -287,8 +285,8 @@ static int clean_env(void **state)
 static void test_submit_conf(void **state)
 {
     setenv("KILN_MASTER", "local[1]", 1);
-    setenv("KILN_SUBMIT_CONF",
-           "kiln.master=kiln://h:7077\nkiln.files=/a,/b\n\nkiln.cores.max=4\n", 1);
+    setenv("KILN_SUBMIT_CONF", "kiln.master=kiln://h:7077\nkiln.files=/a,/b\n\nkiln.cores.max=4\n",
+           1);
     kiln_conf *code = kiln_conf_new(), *out = NULL;
     assert_int_equal(kiln_conf_set(code, "kiln.cores.max", "2"), KILN_OK);
     assert_int_equal(conf_resolve(code, &out), KILN_OK);
@@ -359,7 +357,7 @@ static void test_unknown_key_warns_with_suggestion(void **state)
     assert_contains(log, "unknown key kiln.ui.showconsoleprogress (code); "
                          "did you mean kiln.ui.showConsoleProgress?");
     assert_contains(log, "unknown key kiln.zzzzzzzz (code)\n"); /* nothing near */
-    assert_null(strstr(log, "myapp")); /* not kiln's: not checked */
+    assert_null(strstr(log, "myapp"));                          /* not kiln's: not checked */
     assert_string_equal(kiln_conf_get(out, "kiln.executor.memroy"), "2g");
     assert_null(kiln_conf_get(out, "kiln.executor.memory"));
     kiln_conf_free(out);
@@ -507,8 +505,8 @@ static void test_value_checks(void **state)
             assert_contains(kiln_last_error(), "(here)");
         }
     }
-    assert_int_equal(conf_check_value(conf_key_find("kiln.shuffle.compress.codec"), "snappy",
-                                      NULL), KILN_ECONF);
+    assert_int_equal(conf_check_value(conf_key_find("kiln.shuffle.compress.codec"), "snappy", NULL),
+                     KILN_ECONF);
     assert_string_equal(kiln_last_error(), "kiln.shuffle.compress.codec: expected one of "
                                            "lz4/zstd/none, got 'snappy'");
     for (size_t i = 0; i < conf_key_count(); i++) {
@@ -615,8 +613,12 @@ static void test_defaults_file_lookup(void **state)
 static void test_register_keys(void **state)
 {
     static const conf_key sql_keys[] = {
-        {.name = "kiln.sql.shuffle.partitions", .type = CONF_INT, .dflt = "200", .min = 1,
-         .max = 100000, .spark = "spark.sql.shuffle.partitions",
+        {.name = "kiln.sql.shuffle.partitions",
+         .type = CONF_INT,
+         .dflt = "200",
+         .min = 1,
+         .max = 100000,
+         .spark = "spark.sql.shuffle.partitions",
          .doc = "partitions of a SQL shuffle"},
     };
     static const conf_key dup_keys[] = {

@@ -4,9 +4,9 @@
  * code > command-line flags > the defaults file ($KILN_CONF_DIR) >
  * $KILN_MASTER (tests/unit/test_conf.c has the layers in detail).
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -33,8 +33,14 @@ static int context_with(const char *master, kiln_context **out)
 
 static void master_forms_set_cores_and_attempts(void **state)
 {
-    struct { const char *m; int cores, attempts; } ok[] = {
-        {"local", 1, 1}, {"local[3]", 3, 1}, {"local[2,4]", 2, 4}, {"local[1,1]", 1, 1},
+    struct {
+        const char *m;
+        int cores, attempts;
+    } ok[] = {
+        {"local", 1, 1},
+        {"local[3]", 3, 1},
+        {"local[2,4]", 2, 4},
+        {"local[1,1]", 1, 1},
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         kiln_context *c;
@@ -52,9 +58,19 @@ static void master_forms_set_cores_and_attempts(void **state)
 
 static void bad_masters_are_refused_naming_the_key(void **state)
 {
-    const char *bad[] = {"locale", "local[0]", "local[", "local[2", "local[x]", "local[2,0]",
-                         "spark://h:7077", "local[2]x", "", "local-cluster[2,1]",
-                         "local-cluster[0,1,256]", "local-cluster[2,1,8]", "kiln://"};
+    const char *bad[] = {"locale",
+                         "local[0]",
+                         "local[",
+                         "local[2",
+                         "local[x]",
+                         "local[2,0]",
+                         "spark://h:7077",
+                         "local[2]x",
+                         "",
+                         "local-cluster[2,1]",
+                         "local-cluster[0,1,256]",
+                         "local-cluster[2,1,8]",
+                         "kiln://"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         kiln_context *c = (kiln_context *)&c;
         assert_int_equal(context_with(bad[i], &c), KILN_ECONF);
@@ -114,8 +130,8 @@ static void precedence_is_code_then_flags_then_file_then_env(void **state)
     char *dir = conf_dir_with("# defaults\nkiln.master local[4]\nkiln.app.name from-file\n");
     assert_string_equal(effective_master(NULL), "local[4]");
 
-    char *args[] = {"prog", "--master", "local[5]", "input", "--conf", "kiln.app.name=flag",
-                    "out", NULL};
+    char *args[] = {"prog",   "--master",           "local[5]", "input",
+                    "--conf", "kiln.app.name=flag", "out",      NULL};
     int argc = 7;
     char **argv = args;
     assert_int_equal(kiln_init(&argc, &argv), KILN_OK);

@@ -5,9 +5,9 @@
  * inputs must be rejected (or decode canonically) without reading past the
  * input. Inputs are copied into exact-size heap blocks so ASan sees overreads.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -23,8 +23,7 @@ static int decode_exact(kiln_arena *a, const uint8_t *p, size_t n, kiln_value *o
 {
     uint8_t *copy = malloc(n > 0 ? n : 1);
     assert_non_null(copy);
-    if (n > 0)
-        memcpy(copy, p, n);
+    if (n > 0) memcpy(copy, p, n);
     int rc = kiln_value_decode(a, copy, n, out, used);
     free(copy);
     return rc;
@@ -100,8 +99,7 @@ static void test_roundtrip_random(void **state)
     for (int i = 0; i < 5000; i++) {
         kiln_value v = gen_value(&r, a, 1 + i % 5);
         roundtrip(a, &v);
-        if (i % 256 == 0)
-            kiln_arena_reset(a);
+        if (i % 256 == 0) kiln_arena_reset(a);
     }
     kiln_arena_free(a);
 }
@@ -141,24 +139,21 @@ static void test_roundtrip_extremes(void **state)
 
     /* Unicode and empty strings, empty containers. */
     const char *u = "na\xc3\xafve \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80";
-    kiln_value cases[] = {kiln_cstr(a, u), kiln_str_ref("", 0), kiln_bytes_ref("", 0),
-                          kiln_tuple_ref(NULL, 0), kiln_list_ref(NULL, 0),
-                          kiln_vec_ref(NULL, 0), kiln_str_ref("\0\0", 2)};
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        roundtrip(a, &cases[i]);
+    kiln_value cases[] = {kiln_cstr(a, u),         kiln_str_ref("", 0),    kiln_bytes_ref("", 0),
+                          kiln_tuple_ref(NULL, 0), kiln_list_ref(NULL, 0), kiln_vec_ref(NULL, 0),
+                          kiln_str_ref("\0\0", 2)};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) roundtrip(a, &cases[i]);
 
     /* A 3 MB string, a 1.5 MB byte string and a 200k-element vector. */
     size_t big = 3 << 20;
     char *s = malloc(big);
     assert_non_null(s);
-    for (size_t i = 0; i < big; i++)
-        s[i] = (char)rng_next(&r);
+    for (size_t i = 0; i < big; i++) s[i] = (char)rng_next(&r);
     kiln_value ls = kiln_str_ref(s, big), lb = kiln_bytes_ref(s, big / 2);
     roundtrip(a, &ls);
     roundtrip(a, &lb);
     double *x = malloc(200000 * sizeof *x);
-    for (int i = 0; i < 200000; i++)
-        x[i] = gen_double(&r);
+    for (int i = 0; i < 200000; i++) x[i] = gen_double(&r);
     kiln_value lv = kiln_vec_ref(x, 200000);
     roundtrip(a, &lv);
 
@@ -182,8 +177,7 @@ static void test_roundtrip_extremes(void **state)
 static kiln_value nest(kiln_arena *a, int depth)
 {
     kiln_value v = kiln_int(7);
-    for (int i = 0; i < depth; i++)
-        v = i % 2 ? kiln_list_new(a, &v, 1) : kiln_tuple_new(a, &v, 1);
+    for (int i = 0; i < depth; i++) v = i % 2 ? kiln_list_new(a, &v, 1) : kiln_tuple_new(a, &v, 1);
     return v;
 }
 
@@ -240,7 +234,9 @@ static void test_bad_inputs(void **state)
         {"\x02\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02", 11, "overflows"},
         {"\x02\xff\xff\xff\xff\xff\xff\xff\xff\xff\x81\x00", 12, "overflows"},
         {"\x03\x00\x00\x00", 4, "truncated double"},
-        {"\x04\x05" "abc", 5, "exceeds"},
+        {"\x04\x05"
+         "abc",
+         5, "exceeds"},
         {"\x05\x01", 2, "exceeds"},
         {"\x06\xff\xff\xff\xff\x0f", 6, "exceeds"},
         {"\x07\x80\x80\x80\x80\x20", 6, "exceeds"},
@@ -253,11 +249,9 @@ static void test_bad_inputs(void **state)
         kiln_value out;
         size_t used;
         int rc = decode_exact(a, (const uint8_t *)cases[i].bytes, cases[i].n, &out, &used);
-        if (rc != KILN_ECORRUPT)
-            fail_msg("case %zu: rc %d", i, rc);
+        if (rc != KILN_ECORRUPT) fail_msg("case %zu: rc %d", i, rc);
         if (strstr(kiln_last_error(), cases[i].message) == NULL)
-            fail_msg("case %zu: message '%s' lacks '%s'", i, kiln_last_error(),
-                     cases[i].message);
+            fail_msg("case %zu: message '%s' lacks '%s'", i, kiln_last_error(), cases[i].message);
     }
     kiln_arena_free(a);
 }
@@ -306,10 +300,8 @@ static void test_random_flips(void **state)
         int flips = 1 + (int)(rng_next(&r) % 3);
         for (int f = 0; f < flips; f++) {
             size_t at = rng_next(&r) % b.len;
-            if (rng_next(&r) & 1)
-                b.data[at] ^= (uint8_t)(1u << (rng_next(&r) % 8));
-            else
-                b.data[at] = (uint8_t)rng_next(&r);
+            if (rng_next(&r) & 1) b.data[at] ^= (uint8_t)(1u << (rng_next(&r) % 8));
+            else b.data[at] = (uint8_t)rng_next(&r);
         }
         kiln_value out;
         size_t used = 0;
@@ -326,8 +318,7 @@ static void test_random_flips(void **state)
             assert_int_equal(rc, KILN_ECORRUPT);
             assert_true(strlen(kiln_last_error()) > 0);
         }
-        if (i % 128 == 0)
-            kiln_arena_reset(a);
+        if (i % 128 == 0) kiln_arena_reset(a);
     }
     assert_true(accepted > 0 && rejected > 0);
 
@@ -335,14 +326,12 @@ static void test_random_flips(void **state)
     uint8_t noise[64];
     for (int i = 0; i < 20000; i++) {
         size_t n = rng_next(&r) % sizeof noise;
-        for (size_t k = 0; k < n; k++)
-            noise[k] = (uint8_t)rng_next(&r);
+        for (size_t k = 0; k < n; k++) noise[k] = (uint8_t)rng_next(&r);
         kiln_value out;
         size_t used;
         int rc = decode_exact(a, noise, n, &out, &used);
         assert_true(rc == KILN_OK || rc == KILN_ECORRUPT);
-        if (i % 128 == 0)
-            kiln_arena_reset(a);
+        if (i % 128 == 0) kiln_arena_reset(a);
     }
     kiln_buf_release(&b);
     kiln_buf_release(&re);
@@ -352,14 +341,10 @@ static void test_random_flips(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pinned_layout),
-        cmocka_unit_test(test_roundtrip_random),
-        cmocka_unit_test(test_stream_of_values),
-        cmocka_unit_test(test_roundtrip_extremes),
-        cmocka_unit_test(test_depth_limit),
-        cmocka_unit_test(test_bad_inputs),
-        cmocka_unit_test(test_every_truncation),
-        cmocka_unit_test(test_random_flips),
+        cmocka_unit_test(test_pinned_layout),    cmocka_unit_test(test_roundtrip_random),
+        cmocka_unit_test(test_stream_of_values), cmocka_unit_test(test_roundtrip_extremes),
+        cmocka_unit_test(test_depth_limit),      cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_every_truncation), cmocka_unit_test(test_random_flips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,9 +2,9 @@
  * tests/unit/test_error.c - error codes, names and descriptions from the
  * KILN_ERRNO_MAP table, and the thread-local last error message.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 

@@ -4,14 +4,14 @@
  * retried, cached blocks), in local mode and on a local cluster, and that
  * a lost executor is announced.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <pthread.h>
-#include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "cluster/cluster.h"
 #include "engine/engine.h"
@@ -197,10 +197,8 @@ int main(int argc, char **argv)
 {
     kt_init(&argc, &argv);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(shuffle_job_local),
-        cmocka_unit_test(shuffle_job_local_cluster),
-        cmocka_unit_test(failing_task),
-        cmocka_unit_test(cached_blocks),
+        cmocka_unit_test(shuffle_job_local), cmocka_unit_test(shuffle_job_local_cluster),
+        cmocka_unit_test(failing_task),      cmocka_unit_test(cached_blocks),
         cmocka_unit_test(lost_executor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,16 +24,14 @@ static atomic_int calls;
 static int flaky_map_fn(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
 {
     if (kiln_task_attempt(t) < *(const int *)env)
-        return kiln_task_fail(t, "flaky map failed on purpose (attempt %d)",
-                              kiln_task_attempt(t));
+        return kiln_task_fail(t, "flaky map failed on purpose (attempt %d)", kiln_task_attempt(t));
     *out = *in;
     return 0;
 }
 
 /* Fails on attempt 0 once part of the partition went through: on the
  * values whose last digit is 9. */
-static int late_flaky_map_fn(kiln_task *t, const kiln_value *in, kiln_value *out,
-                             const void *env)
+static int late_flaky_map_fn(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
 {
     if (kiln_task_attempt(t) == 0 && in->type == KILN_INT && in->u.i % 10 == 9)
         return kiln_task_fail(t, "late failure at value %lld", (long long)in->u.i);
@@ -49,8 +47,7 @@ static int cursed_map_fn(kiln_task *t, const kiln_value *in, kiln_value *out, co
 }
 
 /* Fails always, but only in partition *env. */
-static int cursed_partition_fn(kiln_task *t, const kiln_value *in, kiln_value *out,
-                               const void *env)
+static int cursed_partition_fn(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
 {
     if (kiln_task_partition(t) == *(const int *)env)
         return kiln_task_fail(t, "partition %d is cursed", kiln_task_partition(t));
@@ -62,8 +59,7 @@ static int cursed_partition_fn(kiln_task *t, const kiln_value *in, kiln_value *o
 static int flaky_add_fn(kiln_task *t, const kiln_value *x, const kiln_value *y, kiln_value *out,
                         const void *env)
 {
-    if (kiln_task_attempt(t) == 0)
-        return kiln_task_fail(t, "flaky add failed on purpose");
+    if (kiln_task_attempt(t) == 0) return kiln_task_fail(t, "flaky add failed on purpose");
     return kt_add_fn(t, x, y, out, env);
 }
 
@@ -72,8 +68,7 @@ static int flaky_add_fn(kiln_task *t, const kiln_value *x, const kiln_value *y, 
 static int count_then_fail_fn(kiln_task *t, const kiln_value *in, const void *env)
 {
     int rc = kiln_accumulator_add(t, *(const int64_t *)env, kiln_int(1));
-    if (rc != KILN_OK)
-        return rc;
+    if (rc != KILN_OK) return rc;
     if (kiln_task_partition(t) == 0 && kiln_task_attempt(t) == 0 && in->u.i % 10 == 5)
         return kiln_task_fail(t, "fail after counting");
     return 0;
@@ -88,8 +83,7 @@ static int count_partition_then_fail_fn(kiln_task *t, int index, kiln_in *in, co
     while ((rc = kiln_in_next(in, &v)) == 1)
         if ((rc = kiln_accumulator_add(t, *(const int64_t *)env, kiln_int(1))) != KILN_OK)
             return rc;
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     if (index == 0 && kiln_task_attempt(t) == 0)
         return kiln_task_fail(t, "fail after counting the partition");
     return 0;
@@ -105,8 +99,7 @@ static int out_of_range_partitioner(const kiln_value *key, int num_partitions, c
 static kiln_value range_list(kiln_arena *a, int64_t n)
 {
     kiln_value *v = ref_alloc(a, (size_t)n);
-    for (int64_t i = 0; i < n; i++)
-        v[i] = kiln_int(i);
+    for (int64_t i = 0; i < n; i++) v[i] = kiln_int(i);
     return kiln_list_ref(v, (size_t)n);
 }
 
@@ -145,8 +138,7 @@ static void first_attempt_failure_is_retried_and_succeeds_under_local_2_3(void *
     KT_CHECK(kt_count(sums) == 1000, "reduce_by_key of distinct keys lost records");
     kiln_value got = kt_collect(twos, a);
     kiln_value *w = ref_alloc(a, 1000);
-    for (int i = 0; i < 1000; i++)
-        w[i] = ref_pair(a, kiln_int(i), kiln_int(2));
+    for (int i = 0; i < 1000; i++) w[i] = ref_pair(a, kiln_int(i), kiln_int(2));
     kiln_value wl = kiln_list_ref(w, 1000);
     kt_expect_multiset(a, &got, &wl);
     kiln_arena_free(a);
@@ -196,8 +188,8 @@ static void first_attempt_failure_fails_the_job_under_plain_local_2(void **state
     /* After a shuffle too. */
     kiln_rdd *pairs = kt_rdd(kiln_rdd_map(x, kiln_fn_pair_one, NULL, 0));
     kiln_rdd *twice = kt_rdd(kiln_rdd_union(pairs, pairs));
-    KT_FAILS(kiln_rdd_collect(kt_rdd(kiln_rdd_reduce_by_key(twice, flaky_add_fn, NULL, 0, 2)),
-                              a, &out));
+    KT_FAILS(
+        kiln_rdd_collect(kt_rdd(kiln_rdd_reduce_by_key(twice, flaky_add_fn, NULL, 0, 2)), a, &out));
     KT_CHECK(strstr(kiln_last_error(), "flaky add failed on purpose") != NULL,
              "the error lacks the user's message: %s", kiln_last_error());
     KT_CHECK(kt_count(x) == 100, "count after a failed job");
@@ -291,8 +283,7 @@ static void accumulators_count_only_successful_attempts(void **state)
     kiln_rdd *flaky = kt_rdd(kiln_rdd_map(counted, late_flaky_map_fn, NULL, 0));
     KT_CHECK(kt_count(flaky) == 1000, "count");
     v = kiln_accumulator_value(ctx, mid);
-    KT_CHECK(v.type == KILN_INT && v.u.i == 1000, "a retried map counted %s, not 1000",
-             kt_fmt(&v));
+    KT_CHECK(v.type == KILN_INT && v.u.i == 1000, "a retried map counted %s, not 1000", kt_fmt(&v));
 
     /* A task that never succeeds adds nothing. */
     kiln_context *one = kt_context_new("local[1,2]");
@@ -304,8 +295,7 @@ static void accumulators_count_only_successful_attempts(void **state)
     int64_t n;
     KT_FAILS(kiln_rdd_count(doomed, &n));
     v = kiln_accumulator_value(one, fid);
-    KT_CHECK(v.type == KILN_INT && v.u.i == 0, "a failed task's updates counted: %s",
-             kt_fmt(&v));
+    KT_CHECK(v.type == KILN_INT && v.u.i == 0, "a failed task's updates counted: %s", kt_fmt(&v));
     kiln_context_free(one);
     kiln_context_free(ctx);
 }
@@ -317,11 +307,26 @@ static kiln_rdd *op_reduce_by_key(kiln_rdd *r)
 {
     return kiln_rdd_reduce_by_key(r, kiln_fn_add, NULL, 0, 2);
 }
-static kiln_rdd *op_group_by_key(kiln_rdd *r) { return kiln_rdd_group_by_key(r, 2); }
-static kiln_rdd *op_sort_by_key(kiln_rdd *r) { return kiln_rdd_sort_by_key(r, true, 2); }
-static kiln_rdd *op_join(kiln_rdd *r) { return kiln_rdd_join(r, r, 2); }
-static kiln_rdd *op_keys(kiln_rdd *r) { return kiln_rdd_keys(r); }
-static kiln_rdd *op_partition_by(kiln_rdd *r) { return kiln_rdd_partition_by(r, 3, NULL, NULL, 0); }
+static kiln_rdd *op_group_by_key(kiln_rdd *r)
+{
+    return kiln_rdd_group_by_key(r, 2);
+}
+static kiln_rdd *op_sort_by_key(kiln_rdd *r)
+{
+    return kiln_rdd_sort_by_key(r, true, 2);
+}
+static kiln_rdd *op_join(kiln_rdd *r)
+{
+    return kiln_rdd_join(r, r, 2);
+}
+static kiln_rdd *op_keys(kiln_rdd *r)
+{
+    return kiln_rdd_keys(r);
+}
+static kiln_rdd *op_partition_by(kiln_rdd *r)
+{
+    return kiln_rdd_partition_by(r, 3, NULL, NULL, 0);
+}
 
 static void non_pair_record_in_key_value_operation_fails_with_a_message(void **state)
 {
@@ -329,9 +334,12 @@ static void non_pair_record_in_key_value_operation_fails_with_a_message(void **s
         const char *name;
         kv_op op;
     } ops[] = {
-        {"reduce_by_key", op_reduce_by_key}, {"group_by_key", op_group_by_key},
-        {"sort_by_key", op_sort_by_key},     {"join", op_join},
-        {"keys", op_keys},                   {"partition_by", op_partition_by},
+        {"reduce_by_key", op_reduce_by_key},
+        {"group_by_key", op_group_by_key},
+        {"sort_by_key", op_sort_by_key},
+        {"join", op_join},
+        {"keys", op_keys},
+        {"partition_by", op_partition_by},
     };
     kiln_arena *a = kiln_arena_new();
     kiln_context *ctx = kt_context_new("local[2,2]");
@@ -362,8 +370,8 @@ static void partitioner_returning_out_of_range_fails_the_job(void **state)
     kiln_context *ctx = kt_context_new("local[2]");
     kiln_arena *a = kiln_arena_new();
     kt_set_case("partitioner out of range");
-    kiln_rdd *x = kt_rdd(kiln_rdd_map(kt_rdd(kiln_range(ctx, 0, 50, 1, 3)), kiln_fn_pair_one,
-                                      NULL, 0));
+    kiln_rdd *x = kt_rdd(
+        kiln_rdd_map(kt_rdd(kiln_range(ctx, 0, 50, 1, 3)), kiln_fn_pair_one, NULL, 0));
     kiln_rdd *p = kiln_rdd_partition_by(x, 4, out_of_range_partitioner, NULL, 0);
     kiln_value out;
     KT_CHECK(p == NULL || kiln_rdd_collect(p, a, &out) != KILN_OK,

@@ -6,22 +6,22 @@
  * (a fetch failure is not a task failure). A full disk while writing shuffle
  * files fails the job with the path, and scratch files are gone afterwards.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
 #include <errno.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "io/io.h"
-#include "kt.h"
 #include "kiln.h"
+#include "kt.h"
 
 enum { N = 20000, MAPS = 4, REDUCERS = 3, KEYS = 100 };
 
@@ -35,7 +35,10 @@ static int key_and_count(kiln_task *t, const kiln_value *in, kiln_value *out, co
     return 0;
 }
 
-static int cmp_values(const void *a, const void *b) { return kiln_value_cmp(a, b); }
+static int cmp_values(const void *a, const void *b)
+{
+    return kiln_value_cmp(a, b);
+}
 
 /* Finds the app directory kiln made under base (kiln-XXXXXX). */
 static void app_dir(const char *base, char *out, size_t n)
@@ -43,7 +46,10 @@ static void app_dir(const char *base, char *out, size_t n)
     assert_true(kt_find_entry(base, "kiln-", out, n));
 }
 
-static int entries(const char *dir) { return kt_count_entries(dir, ""); }
+static int entries(const char *dir)
+{
+    return kt_count_entries(dir, "");
+}
 
 /* Size of the file at path. */
 static long file_size(const char *path)

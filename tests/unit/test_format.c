@@ -2,9 +2,9 @@
  * tests/unit/test_format.c - kiln_value_format: the text of each type in
  * Spark's toString style, and shortest round-trip doubles.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -25,8 +25,7 @@ static const char *fmt(const kiln_value *v)
     kiln_buf_init(&b);
     assert_int_equal(kiln_value_format(&b, v), KILN_OK);
     assert_true(b.len < sizeof out);
-    if (b.len > 0)
-        memcpy(out, b.data, b.len);
+    if (b.len > 0) memcpy(out, b.data, b.len);
     out[b.len] = '\0';
     kiln_buf_release(&b);
     return out;
@@ -94,8 +93,7 @@ static void test_doubles_round_trip(void **state)
     rng_seed(&r, 31);
     for (int i = 0; i < 100000; i++) {
         double d = gen_double(&r);
-        if (!isfinite(d))
-            continue;
+        if (!isfinite(d)) continue;
         const char *s = fmt_d(d);
         char *end;
         double back = strtod(s, &end);
@@ -105,10 +103,8 @@ static void test_doubles_round_trip(void **state)
         assert_true(strchr(s, '.') != NULL || strchr(s, 'e') != NULL);
         int digits = 0;
         const char *p = s + (*s == '-');
-        while (*p == '0' || *p == '.')
-            p++;
-        for (; *p && *p != 'e'; p++)
-            digits += *p >= '0' && *p <= '9';
+        while (*p == '0' || *p == '.') p++;
+        for (; *p && *p != 'e'; p++) digits += *p >= '0' && *p <= '9';
         if (digits > 18) /* 17 significant, plus a ".0" */
             fail_msg("%s has %d significant digits", s, digits);
     }
@@ -176,8 +172,7 @@ static void test_locale_independent(void **state)
     assert_string_equal(fmt_d(0.1), "0.1");
     assert_string_equal(fmt_d(1.0 / 3), "0.3333333333333333");
     setlocale(LC_NUMERIC, "C");
-    if (!comma)
-        print_message("no decimal-comma locale installed; checked in C only\n");
+    if (!comma) print_message("no decimal-comma locale installed; checked in C only\n");
 }
 
 int main(void)

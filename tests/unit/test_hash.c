@@ -9,9 +9,9 @@
  * another machine) would be partitioned differently. Do not "fix" a failing
  * pinned value; find what changed the hash.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -32,12 +32,12 @@
 /* The fixed values whose hashes are pinned, built in a. */
 static void fixed_values(kiln_arena *a, kiln_value *v)
 {
-    static const kiln_value one_two_three[3] = {
-        {.type = KILN_INT, .u.i = 1}, {.type = KILN_INT, .u.i = 2}, {.type = KILN_INT, .u.i = 3}};
+    static const kiln_value one_two_three[3] = {{.type = KILN_INT, .u.i = 1},
+                                                {.type = KILN_INT, .u.i = 2},
+                                                {.type = KILN_INT, .u.i = 3}};
     static const double xy[2] = {1.0, 2.0};
     kiln_value forty[40];
-    for (int i = 0; i < 40; i++)
-        forty[i] = kiln_int(i);
+    for (int i = 0; i < 40; i++) forty[i] = kiln_int(i);
     int k = 0;
     v[k++] = kiln_null();
     v[k++] = kiln_bool(false);
@@ -87,8 +87,7 @@ static void write_hashes(FILE *out)
     kiln_arena *a = kiln_arena_new();
     kiln_value v[N_FIXED];
     fixed_values(a, v);
-    for (int i = 0; i < N_FIXED; i++)
-        fprintf(out, "%016" PRIx64 "\n", kiln_value_hash(&v[i]));
+    for (int i = 0; i < N_FIXED; i++) fprintf(out, "%016" PRIx64 "\n", kiln_value_hash(&v[i]));
     rng r;
     rng_seed(&r, 99);
     for (int i = 0; i < N_RANDOM; i++) {
@@ -134,8 +133,7 @@ static void test_same_in_child_process(void **state)
     assert_non_null(in);
     FILE *mem = open_memstream(&child, &child_len);
     int c;
-    while ((c = fgetc(in)) != EOF)
-        fputc(c, mem);
+    while ((c = fgetc(in)) != EOF) fputc(c, mem);
     fclose(in);
     fclose(mem);
     int status;
@@ -188,8 +186,7 @@ static void test_equal_values_hash_equal(void **state)
     kiln_arena *a = kiln_arena_new();
     rng r;
     rng_seed(&r, 5);
-    for (int i = 0; i < N; i++)
-        pool[i] = gen_value(&r, a, 3);
+    for (int i = 0; i < N; i++) pool[i] = gen_value(&r, a, 3);
     int equal_pairs = 0;
     for (int i = 0; i < N; i++) {
         kiln_value copy;
@@ -225,8 +222,7 @@ static void test_distinct_values_differ(void **state)
         h[i] = kiln_value_hash(&s);
     }
     qsort(h, N, sizeof *h, cmp_u64);
-    for (int i = 1; i < N; i++)
-        assert_true(h[i] != h[i - 1]);
+    for (int i = 1; i < N; i++) assert_true(h[i] != h[i - 1]);
     free(h);
 
     kiln_value s = kiln_str_ref("a", 1), b = kiln_bytes_ref("a", 1);

@@ -9,9 +9,9 @@
  * the member). The archives are made here by python3's zipfile and tarfile
  * (/usr/bin/python3) and libzstd from files written by the test.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -79,8 +79,7 @@ static void python(const char *script)
     fputs(script, f);
     assert_int_equal(fclose(f), 0);
     snprintf(cmd, sizeof cmd, "cd %s && /usr/bin/python3 make.py", tmpdir);
-    if (system(cmd) != 0)
-        fail_msg("python3 failed: %s", cmd);
+    if (system(cmd) != 0) fail_msg("python3 failed: %s", cmd);
 }
 
 /* The members added to every archive, in order, and whether each is read:
@@ -89,16 +88,15 @@ static const struct member {
     const char *name;
     bool read;
 } members[] = {
-    {"a.txt", true},        {"sub/", false},        {"sub/b.txt", true},
-    {"sub/c.txt.gz", true}, {"empty.txt", true},    {"big.txt", true},
-    {"._a.txt", false},     {"__MACOSX/sub/._b.txt", false},
-    {"_SUCCESS", false},    {"link.txt", false},    {"z.txt", true},
+    {"a.txt", true},     {"sub/", false},     {"sub/b.txt", true}, {"sub/c.txt.gz", true},
+    {"empty.txt", true}, {"big.txt", true},   {"._a.txt", false},  {"__MACOSX/sub/._b.txt", false},
+    {"_SUCCESS", false}, {"link.txt", false}, {"z.txt", true},
 };
 #define NMEMBERS (sizeof members / sizeof members[0])
 
-static const char *const archives[] = {"data.zip", "stored.zip", "data.tar", "data.tar.gz",
-                                       "data.tgz", "data.tar.bz2", "data.tar.xz", "data.tar.zst",
-                                       "UPPER.ZIP"};
+static const char *const archives[] = {"data.zip",    "stored.zip",   "data.tar",
+                                       "data.tar.gz", "data.tgz",     "data.tar.bz2",
+                                       "data.tar.xz", "data.tar.zst", "UPPER.ZIP"};
 #define NARCHIVES (sizeof archives / sizeof archives[0])
 
 static const char make_archives[] =
@@ -123,8 +121,7 @@ static const char make_archives[] =
 static int setup(void **state)
 {
     strcpy(tmpdir, "/tmp/kiln-test-io-archive-XXXXXX");
-    if (mkdtemp(tmpdir) == NULL)
-        return -1;
+    if (mkdtemp(tmpdir) == NULL) return -1;
     mkdir(full("src"), 0755);
     mkdir(full("src/sub"), 0755);
     mkdir(full("src/__MACOSX"), 0755);
@@ -135,8 +132,7 @@ static int setup(void **state)
     write_file("src/empty.txt", "", 0);
     FILE *f = fopen(full("src/big.txt"), "wb"); /* 3.3 MB: several reads */
     assert_non_null(f);
-    for (int i = 0; i < 200000; i++)
-        fprintf(f, "line %d of the big member\n", i);
+    for (int i = 0; i < 200000; i++) fprintf(f, "line %d of the big member\n", i);
     assert_int_equal(fclose(f), 0);
     write_file("src/._a.txt", "apple double\n", 13);
     write_file("src/__MACOSX/sub/._b.txt", "mac junk\n", 9);
@@ -187,8 +183,7 @@ static void add_lines(text *t, const char *name, const char *data, size_t len)
     for (size_t i = 0; i < len;) {
         const char *nl = memchr(data + i, '\n', len - i);
         size_t end = nl ? (size_t)(nl - data) : len, n = end - i;
-        if (nl && n > 0 && data[end - 1] == '\r')
-            n--;
+        if (nl && n > 0 && data[end - 1] == '\r') n--;
         add(t, name, strlen(name));
         add(t, "\t", 1);
         add(t, data + i, n);
@@ -203,8 +198,7 @@ static text expected(const char *archive)
     text t = {0};
     add(&t, "", 0);
     for (size_t i = 0; i < NMEMBERS; i++) {
-        if (!members[i].read)
-            continue;
+        if (!members[i].read) continue;
         char src[256], name[512];
         snprintf(src, sizeof src, "src/%s", members[i].name);
         snprintf(name, sizeof name, "%s:%s", full(archive), members[i].name);
@@ -229,13 +223,11 @@ static int read_lines(const char *path, int min_partitions, text *t)
     io_split *s;
     size_t n;
     int rc = io_text_splits(path, min_partitions, &s, &n);
-    if (rc != KILN_OK)
-        return rc;
+    if (rc != KILN_OK) return rc;
     add(t, "", 0);
     for (size_t i = 0; i < n && rc == KILN_OK; i++) {
         io_line_reader *r;
-        if ((rc = io_line_reader_open(&s[i], &r)) != KILN_OK)
-            break;
+        if ((rc = io_line_reader_open(&s[i], &r)) != KILN_OK) break;
         const char *line;
         size_t len;
         do {
@@ -260,12 +252,10 @@ static void test_every_format_reads_members_as_files(void **state)
         for (int m = 1; m <= 8; m *= 8) {
             got.len = 0;
             int rc = read_lines(full(archives[a]), m, &got);
-            if (rc != KILN_OK)
-                fail_msg("%s: %s", archives[a], kiln_last_error());
+            if (rc != KILN_OK) fail_msg("%s: %s", archives[a], kiln_last_error());
             if (got.len != want.len || memcmp(got.p, want.p, want.len) != 0) {
                 size_t i = 0;
-                while (i < got.len && i < want.len && got.p[i] == want.p[i])
-                    i++;
+                while (i < got.len && i < want.len && got.p[i] == want.p[i]) i++;
                 fail_msg("%s (min_partitions %d): lines differ at byte %zu: got '%.60s', "
                          "want '%.60s'",
                          archives[a], m, i, got.p + i, want.p + i);
@@ -294,8 +284,7 @@ static void test_listing_keeps_an_archive_whole(void **state)
     assert_true(s[0].whole);
     assert_string_equal(s[1].path, full("dir/b.tgz"));
     assert_true(s[1].whole);
-    for (size_t i = 2; i < n; i++)
-        assert_string_equal(s[i].path, full("dir/c.txt"));
+    for (size_t i = 2; i < n; i++) assert_string_equal(s[i].path, full("dir/c.txt"));
     io_splits_free(s, n);
 }
 
@@ -332,8 +321,7 @@ static void test_whole_reader_gives_each_member(void **state)
     for (size_t a = 0; a < NARCHIVES; a++) {
         assert_int_equal(io_whole_reader_open(full(archives[a]), &r), KILN_OK);
         for (size_t i = 0; i < NMEMBERS; i++) {
-            if (!members[i].read)
-                continue;
+            if (!members[i].read) continue;
             assert_int_equal(io_whole_reader_next(r, &b, &name), 1);
             char want_name[512], src[256];
             snprintf(want_name, sizeof want_name, "%s:%s", full(archives[a]), members[i].name);

@@ -6,9 +6,9 @@
  * threads, write errors (injected with RLIMIT_FSIZE) reported as KILN_EIO
  * naming the file, and io_remove_tree not following links.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -47,15 +47,13 @@ static bool exists(const char *path)
 static char *slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s", path);
+    if (f == NULL) fail_msg("cannot open %s", path);
     size_t cap = 1 << 16, n = 0;
     char *p = malloc(cap);
     size_t got;
     while ((got = fread(p + n, 1, cap - n - 1, f)) > 0) {
         n += got;
-        if (cap - n - 1 == 0)
-            p = realloc(p, cap *= 2);
+        if (cap - n - 1 == 0) p = realloc(p, cap *= 2);
     }
     fclose(f);
     p[n] = '\0';
@@ -80,8 +78,7 @@ static char *listing(const char *dir)
     char *out = calloc(1, 4096);
     for (int i = 0; i < n; i++) {
         if (strcmp(names[i]->d_name, ".") != 0 && strcmp(names[i]->d_name, "..") != 0) {
-            if (out[0] != '\0')
-                strcat(out, " ");
+            if (out[0] != '\0') strcat(out, " ");
             strcat(out, names[i]->d_name);
         }
         free(names[i]);
@@ -129,8 +126,7 @@ static void test_parts_and_success(void **state)
     /* Partition 0: one 1 MiB write (bypasses the buffer). */
     size_t big_len = (size_t)1 << 20;
     char *big = malloc(big_len);
-    for (size_t i = 0; i < big_len; i++)
-        big[i] = (char)('a' + i % 26);
+    for (size_t i = 0; i < big_len; i++) big[i] = (char)('a' + i % 26);
     io_task_output *o;
     assert_int_equal(io_task_output_open(job, 0, 0, &o), KILN_OK);
     assert_int_equal(io_task_output_write(o, big, big_len), KILN_OK);
@@ -192,8 +188,7 @@ static void test_success_is_written_last(void **state)
     char *dir = path_of("ordered");
     io_output_job *job;
     assert_int_equal(io_output_job_begin(dir, &job), KILN_OK);
-    for (int p = 0; p < 5; p++)
-        write_attempt(job, p, 0, "data\n");
+    for (int p = 0; p < 5; p++) write_attempt(job, p, 0, "data\n");
     int fd = inotify_init1(IN_NONBLOCK);
     assert_true(fd >= 0);
     assert_true(inotify_add_watch(fd, dir, IN_CREATE | IN_MOVED_TO | IN_DELETE) >= 0);
@@ -335,10 +330,8 @@ static void *conc_worker(void *arg)
                 atomic_fetch_add(&c->failures, 1);
         }
         /* Every fourth partition's last attempt fails instead. */
-        if (a == CONC_ATTEMPTS - 1 && p % 4 == 0)
-            io_task_output_abort(o);
-        else if (io_task_output_commit(o) != KILN_OK)
-            atomic_fetch_add(&c->failures, 1);
+        if (a == CONC_ATTEMPTS - 1 && p % 4 == 0) io_task_output_abort(o);
+        else if (io_task_output_commit(o) != KILN_OK) atomic_fetch_add(&c->failures, 1);
     }
     return NULL;
 }
@@ -349,10 +342,8 @@ static void test_concurrent_commits(void **state)
     conc c = {0};
     assert_int_equal(io_output_job_begin(dir, &c.job), KILN_OK);
     pthread_t th[8];
-    for (int i = 0; i < 8; i++)
-        assert_int_equal(pthread_create(&th[i], NULL, conc_worker, &c), 0);
-    for (int i = 0; i < 8; i++)
-        assert_int_equal(pthread_join(th[i], NULL), 0);
+    for (int i = 0; i < 8; i++) assert_int_equal(pthread_create(&th[i], NULL, conc_worker, &c), 0);
+    for (int i = 0; i < 8; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
     assert_int_equal(atomic_load(&c.failures), 0);
     assert_int_equal(io_output_job_commit(c.job, CONC_PARTS), KILN_OK);
 
@@ -423,8 +414,7 @@ static void test_part_file_names(void **state)
     assert_true(exists(f));
     io_task_output_abort(o);
     free(f);
-    for (int p = 0; p < 12; p++)
-        write_attempt(job, p, 0, "x\n");
+    for (int p = 0; p < 12; p++) write_attempt(job, p, 0, "x\n");
     assert_int_equal(io_task_output_open(job, -1, 0, &o), KILN_EINVAL);
     assert_int_equal(io_output_job_commit(job, 12), KILN_OK);
     f = path_of("names/part-00011");
@@ -462,8 +452,7 @@ static void test_write_errors_are_eio(void **state)
 
     /* Small writes fit the buffer; the failure shows at the commit. */
     assert_int_equal(io_task_output_open(job, 1, 0, &o), KILN_OK);
-    for (int i = 0; i < 200; i++)
-        assert_int_equal(io_task_output_write(o, big, 1000), KILN_OK);
+    for (int i = 0; i < 200; i++) assert_int_equal(io_task_output_write(o, big, 1000), KILN_OK);
     assert_int_equal(io_task_output_commit(o), KILN_EIO);
     want = path_of("full/_temporary/attempt-1-0/part-00001");
     assert_non_null(strstr(kiln_last_error(), want));

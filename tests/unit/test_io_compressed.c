@@ -5,9 +5,9 @@
  * and damaged or truncated files, which must fail with KILN_ECORRUPT naming
  * the file. The compressed files are made here with the libraries.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -30,8 +30,7 @@ typedef struct bytes {
 
 static void bytes_add(bytes *b, const void *p, size_t n)
 {
-    if (n == 0)
-        return;
+    if (n == 0) return;
     if (b->len + n > b->cap) {
         b->cap = (b->len + n) * 2 + 16;
         b->p = realloc(b->p, b->cap);
@@ -47,14 +46,15 @@ static void bytes_add(bytes *b, const void *p, size_t n)
 static void gen_text(bytes *t, size_t target)
 {
     uint64_t x = 12345;
-    static const char *const words[] = {"alpha ", "\xc3\xa9t\xc3\xa9 ", "\xe2\x9c\x93 ",
-                                        "\n", "\r\n", "\n\n", "beta gamma "};
+    static const char *const words[] = {"alpha ",        "\xc3\xa9t\xc3\xa9 ",
+                                        "\xe2\x9c\x93 ", "\n",
+                                        "\r\n",          "\n\n",
+                                        "beta gamma "};
     while (t->len < target) {
         x = x * 6364136223846793005u + 1442695040888963407u;
         bytes_add(t, words[(x >> 33) % 7], strlen(words[(x >> 33) % 7]));
         if (t->len > target / 2 && t->len < target / 2 + 100) {
-            for (int i = 0; i < 3 << 20; i++)
-                bytes_add(t, &"0123456789abcdef"[(i * 7) % 16], 1);
+            for (int i = 0; i < 3 << 20; i++) bytes_add(t, &"0123456789abcdef"[(i * 7) % 16], 1);
         }
     }
     bytes_add(t, "last line", 9);
@@ -128,14 +128,10 @@ static void compress_parts(fmt f, const bytes *t, int parts, bytes *out)
     size_t at = 0;
     for (int i = 0; i < parts; i++) {
         size_t end = i + 1 == parts ? t->len : t->len / (size_t)parts * (size_t)(i + 1) + 7;
-        if (f == GZ)
-            gzip_member(out, t->p + at, end - at);
-        else if (f == BZ2)
-            bzip2_stream(out, t->p + at, end - at);
-        else
-            zstd_frame(out, t->p + at, end - at, i % 2 == 1);
-        if (f == ZST && i == 0)
-            zstd_skippable(out);
+        if (f == GZ) gzip_member(out, t->p + at, end - at);
+        else if (f == BZ2) bzip2_stream(out, t->p + at, end - at);
+        else zstd_frame(out, t->p + at, end - at, i % 2 == 1);
+        if (f == ZST && i == 0) zstd_skippable(out);
         at = end;
     }
 }
@@ -182,8 +178,7 @@ static void expected_joined(const bytes *t, bytes *out, size_t *nlines)
 {
     *nlines = 0;
     for (size_t i = 0; i < t->len; i++) {
-        if (t->p[i] == '\r' && i + 1 < t->len && t->p[i + 1] == '\n')
-            continue;
+        if (t->p[i] == '\r' && i + 1 < t->len && t->p[i + 1] == '\n') continue;
         bytes_add(out, &t->p[i], 1);
         *nlines += t->p[i] == '\n';
     }
@@ -266,12 +261,9 @@ static void test_tiny_members(void **state)
         bytes c = {0};
         for (size_t i = 0; i < 6; i++) {
             const uint8_t *p = (const uint8_t *)pieces[i];
-            if (f == GZ)
-                gzip_member(&c, p, strlen(pieces[i]));
-            else if (f == BZ2)
-                bzip2_stream(&c, p, strlen(pieces[i]));
-            else
-                zstd_frame(&c, p, strlen(pieces[i]), true);
+            if (f == GZ) gzip_member(&c, p, strlen(pieces[i]));
+            else if (f == BZ2) bzip2_stream(&c, p, strlen(pieces[i]));
+            else zstd_frame(&c, p, strlen(pieces[i]), true);
         }
         char name[32];
         snprintf(name, sizeof name, "tiny%s", ext[f]);
@@ -301,8 +293,7 @@ static void expect_corrupt(const char *path)
     int rc;
     while ((rc = io_line_reader_next(r, &line, &len)) == 1)
         ;
-    if (rc != KILN_ECORRUPT)
-        fail_msg("%s: reader returned %d, expected KILN_ECORRUPT", path, rc);
+    if (rc != KILN_ECORRUPT) fail_msg("%s: reader returned %d, expected KILN_ECORRUPT", path, rc);
     assert_non_null(strstr(kiln_last_error(), path));
     assert_int_equal(io_line_reader_next(r, &line, &len), KILN_ECORRUPT); /* sticky */
     io_line_reader_close(r);
@@ -322,17 +313,14 @@ static void test_corrupt_and_truncated(void **state)
     gen_text(&t, (size_t)1 << 20);
     for (int f = GZ; f <= ZST; f++) {
         bytes c = {0};
-        if (f == ZST)
-            zstd_frame(&c, t.p, t.len, true); /* the checksum catches damaged data */
-        else
-            compress_parts((fmt)f, &t, 1, &c);
+        if (f == ZST) zstd_frame(&c, t.p, t.len, true); /* the checksum catches damaged data */
+        else compress_parts((fmt)f, &t, 1, &c);
         char name[32];
 
         /* Damaged in the middle. */
         bytes bad = {0};
         bytes_add(&bad, c.p, c.len);
-        for (size_t i = c.len / 2; i < c.len / 2 + 64; i++)
-            bad.p[i] ^= 0x5a;
+        for (size_t i = c.len / 2; i < c.len / 2 + 64; i++) bad.p[i] ^= 0x5a;
         snprintf(name, sizeof name, "damaged%s", ext[f]);
         char *path = write_file(name, bad.p, bad.len);
         expect_corrupt(path);

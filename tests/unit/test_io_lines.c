@@ -7,9 +7,9 @@
  * Files are generated with a fixed seed in a fresh directory under /tmp and
  * removed afterwards.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -65,9 +65,17 @@ static void text_adds(text *t, const char *s)
  * and (by coin toss) no final newline. Line lengths up to max_line. */
 static void gen_text(rnd *r, text *t, size_t target, size_t max_line)
 {
-    static const char *const words[] = {"a", "kiln", "h\xc3\xa9llo", "w\xc3\xb6rld",
-                                        "\xe2\x9c\x93", "\xe6\x97\xa5\xe6\x9c\xac",
-                                        "\xf0\x9f\x99\x82", "x\ry", " ", "\t", "word"};
+    static const char *const words[] = {"a",
+                                        "kiln",
+                                        "h\xc3\xa9llo",
+                                        "w\xc3\xb6rld",
+                                        "\xe2\x9c\x93",
+                                        "\xe6\x97\xa5\xe6\x9c\xac",
+                                        "\xf0\x9f\x99\x82",
+                                        "x\ry",
+                                        " ",
+                                        "\t",
+                                        "word"};
     while (t->len < target) {
         size_t kind = rnd_below(r, 10);
         if (kind == 0) {
@@ -80,8 +88,7 @@ static void gen_text(rnd *r, text *t, size_t target, size_t max_line)
             text_adds(t, words[rnd_below(r, sizeof words / sizeof words[0])]);
         text_adds(t, kind == 1 ? "\r\n" : kind == 2 ? "\r\r\n" : "\n");
     }
-    if (rnd_below(r, 2) == 0 && t->len > 0 && t->p[t->len - 1] == '\n')
-        t->len--;
+    if (rnd_below(r, 2) == 0 && t->len > 0 && t->p[t->len - 1] == '\n') t->len--;
 }
 
 static char *write_file(const char *name, const void *p, size_t n)
@@ -110,8 +117,7 @@ static size_t ref_lines(const char *p, size_t n, span *out)
         const char *nl = memchr(p + pos, '\n', n - pos);
         size_t end = nl != NULL ? (size_t)(nl - p) : n;
         size_t len = end - pos;
-        if (nl != NULL && len > 0 && p[end - 1] == '\r')
-            len--;
+        if (nl != NULL && len > 0 && p[end - 1] == '\r') len--;
         out[k].p = p + pos;
         out[k].len = len;
         k++;
@@ -156,8 +162,7 @@ static void check_tiling(const char *path, size_t size, size_t split_len, const 
         check_split(path, (int64_t)start, (int64_t)len, false, exp, nexp, &k);
     }
     if (k != nexp)
-        fail_msg("%s with %zu-byte splits: %zu lines read, %zu expected", path, split_len, k,
-                 nexp);
+        fail_msg("%s with %zu-byte splits: %zu lines read, %zu expected", path, split_len, k, nexp);
 }
 
 /* Every split size from 1 byte to the whole file, plus the whole split. */
@@ -167,8 +172,7 @@ static void check_every_split_size(const char *name, const char *data, size_t si
     span *exp = malloc((size + 1) * sizeof *exp);
     assert_non_null(exp);
     size_t nexp = ref_lines(data, size, exp);
-    for (size_t l = 1; l <= size + 1; l++)
-        check_tiling(path, size, l, exp, nexp);
+    for (size_t l = 1; l <= size + 1; l++) check_tiling(path, size, l, exp, nexp);
     size_t k = 0;
     check_split(path, 0, -1, true, exp, nexp, &k);
     assert_int_equal(k, nexp);
@@ -192,9 +196,10 @@ static int teardown(void **state)
 static void test_edge_files_every_split(void **state)
 {
     static const char *const cases[] = {
-        "",        "\n",        "\n\n",        "a",          "a\n",       "\r\n",
-        "\r",      "a\r\nb",    "a\rb\n",      "\n\na\n\n",  "ab\ncd\n",  "ab\r\n\r\ncd",
-        "a\nb\nc", "\r\n\r\n",  "x\r\r\n\r",   "\xc3\xa9\n\xe2\x9c\x93"};
+        "",        "\n",        "\n\n",      "a",
+        "a\n",     "\r\n",      "\r",        "a\r\nb",
+        "a\rb\n",  "\n\na\n\n", "ab\ncd\n",  "ab\r\n\r\ncd",
+        "a\nb\nc", "\r\n\r\n",  "x\r\r\n\r", "\xc3\xa9\n\xe2\x9c\x93"};
     char name[32];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         snprintf(name, sizeof name, "edge-%zu", i);
@@ -237,8 +242,7 @@ static void test_random_tilings(void **state)
         size_t k = 0, start = 0;
         while (start < t.len) {
             size_t len = 1 + rnd_below(&r, round % 2 ? 300 : 5000);
-            if (len > t.len - start)
-                len = t.len - start;
+            if (len > t.len - start) len = t.len - start;
             check_split(path, (int64_t)start, (int64_t)len, false, exp, nexp, &k);
             start += len;
         }
@@ -273,8 +277,8 @@ static void test_very_long_lines(void **state)
     size_t k = 0;
     check_split(path, 0, -1, true, exp, nexp, &k);
     assert_int_equal(k, nexp);
-    size_t sizes[] = {4096,         100000,       (1 << 20) - 1, 1 << 20, (1 << 20) + 1,
-                      3 << 20,      (4 << 20) + 3, t.len / 2,     t.len - 1};
+    size_t sizes[] = {4096,    100000,        (1 << 20) - 1, 1 << 20,  (1 << 20) + 1,
+                      3 << 20, (4 << 20) + 3, t.len / 2,     t.len - 1};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
         check_tiling(path, t.len, sizes[i], exp, nexp);
 

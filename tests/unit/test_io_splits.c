@@ -5,9 +5,9 @@
  * whole, comma-separated lists of paths, and Spark's errors for a path or a
  * pattern that matches nothing.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -31,8 +31,7 @@ static void make_file(const char *rel, int64_t size)
     snprintf(path, sizeof path, "%s/%s", tmpdir, rel);
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
-    for (int64_t i = 0; i < size; i++)
-        assert_int_not_equal(fputc("line\n"[i % 5], f), EOF);
+    for (int64_t i = 0; i < size; i++) assert_int_not_equal(fputc("line\n"[i % 5], f), EOF);
     assert_int_equal(fclose(f), 0);
 }
 
@@ -75,8 +74,8 @@ static void expect_splits(const char *rel, int min_partitions, const want *w, si
     snprintf(path, sizeof path, "%s/%s", tmpdir, rel);
     assert_int_equal(io_text_splits(path, min_partitions, &s, &got), KILN_OK);
     if (got != n)
-        fail_msg("%s with min_partitions %d: %zu splits, expected %zu", rel, min_partitions,
-                 got, n);
+        fail_msg("%s with min_partitions %d: %zu splits, expected %zu", rel, min_partitions, got,
+                 n);
     for (size_t i = 0; i < n; i++) {
         char exp_path[256];
         snprintf(exp_path, sizeof exp_path, "%s/%s", tmpdir, w[i].rel);
@@ -114,14 +113,12 @@ static void test_split_sizes_of_one_file(void **state)
     expect_splits("f100", 3, three, 3);
     /* goal 14: Hadoop makes 8 splits for 7 requested (16/14 > 1.1). */
     want seven[8];
-    for (int i = 0; i < 7; i++)
-        seven[i] = (want){"f100", 14 * i, 14};
+    for (int i = 0; i < 7; i++) seven[i] = (want){"f100", 14 * i, 14};
     seven[7] = (want){"f100", 98, 2};
     expect_splits("f100", 7, seven, 8);
     /* More partitions than bytes: 1-byte splits. */
     want bytes[100];
-    for (int i = 0; i < 100; i++)
-        bytes[i] = (want){"f100", i, 1};
+    for (int i = 0; i < 100; i++) bytes[i] = (want){"f100", i, 1};
     expect_splits("f100", 1000, bytes, 100);
 }
 
@@ -137,13 +134,16 @@ static void test_block_size_and_slop(void **state)
     expect_splits("big/35m", 2, w35_2, 2);
 
     make_sparse("big/70m", 70 * MiB);
-    const want w70[] = {{"big/70m", 0, 32 * MiB}, {"big/70m", 32 * MiB, 32 * MiB},
+    const want w70[] = {{"big/70m", 0, 32 * MiB},
+                        {"big/70m", 32 * MiB, 32 * MiB},
                         {"big/70m", 64 * MiB, 6 * MiB}};
     expect_splits("big/70m", 1, w70, 3);
 
     make_sparse("big/100m", 100 * MiB);
-    const want w100[] = {{"big/100m", 0, 32 * MiB}, {"big/100m", 32 * MiB, 32 * MiB},
-                         {"big/100m", 64 * MiB, 32 * MiB}, {"big/100m", 96 * MiB, 4 * MiB}};
+    const want w100[] = {{"big/100m", 0, 32 * MiB},
+                         {"big/100m", 32 * MiB, 32 * MiB},
+                         {"big/100m", 64 * MiB, 32 * MiB},
+                         {"big/100m", 96 * MiB, 4 * MiB}};
     expect_splits("big/100m", 1, w100, 4);
 
     /* 1.1 * 32 MiB = 36909875.2 bytes: one byte either side of the slop. */
@@ -162,8 +162,11 @@ static void test_goal_spans_all_files(void **state)
     make_dir("multi");
     make_file("multi/a", 60);
     make_file("multi/b", 40);
-    const want w[] = {{"multi/a", 0, 25}, {"multi/a", 25, 25}, {"multi/a", 50, 10},
-                      {"multi/b", 0, 25}, {"multi/b", 25, 15}};
+    const want w[] = {{"multi/a", 0, 25},
+                      {"multi/a", 25, 25},
+                      {"multi/a", 50, 10},
+                      {"multi/b", 0, 25},
+                      {"multi/b", 25, 15}};
     expect_splits("multi", 4, w, 5);
 
     make_dir("withgz");
@@ -189,17 +192,14 @@ static void test_splits_tile_files(void **state)
             assert_int_equal(io_text_splits(full(rel), m, &s, &n), KILN_OK);
             assert_true(n >= 1);
             int64_t size = sizes[i], split = size / (m > 1 ? m : 1);
-            if (split < 1)
-                split = 1;
+            if (split < 1) split = 1;
             int64_t at = 0;
             for (size_t j = 0; j < n; j++) {
                 assert_false(s[j].whole);
                 assert_int_equal(s[j].start, at);
                 assert_true(s[j].length >= 1);
-                if (j + 1 < n)
-                    assert_int_equal(s[j].length, split);
-                else
-                    assert_true((double)s[j].length <= 1.1 * (double)split);
+                if (j + 1 < n) assert_int_equal(s[j].length, split);
+                else assert_true((double)s[j].length <= 1.1 * (double)split);
                 at += s[j].length;
             }
             assert_int_equal(at, size);
@@ -221,7 +221,9 @@ static void test_directory_skips_hidden_and_sorts(void **state)
     make_file("d/y.zst", 7);
     make_dir("d/sub");
     make_file("d/sub/inner.txt", 10);
-    const want w[] = {{"d/a.txt", 0, 10}, {"d/b.txt", 0, 5}, {"d/y.zst", 0, -1},
+    const want w[] = {{"d/a.txt", 0, 10},
+                      {"d/b.txt", 0, 5},
+                      {"d/y.zst", 0, -1},
                       {"d/z.bz2", 0, -1}};
     expect_splits("d", 1, w, 4);
     expect_splits("d/", 1, w, 4); /* a trailing slash changes nothing */
@@ -297,8 +299,7 @@ static void test_nothing_matches(void **state)
         /* Spark's words: a path, or a pattern matching nothing. */
         if (strpbrk(rels[i], "*?["))
             snprintf(msg, sizeof msg, "Input Pattern %s matches 0 files", path);
-        else
-            snprintf(msg, sizeof msg, "Input path does not exist: %s", path);
+        else snprintf(msg, sizeof msg, "Input path does not exist: %s", path);
         assert_string_equal(kiln_last_error(), msg);
         assert_int_equal(io_file_list(path, &s, &n), KILN_ENOENT);
     }

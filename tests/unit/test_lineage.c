@@ -36,7 +36,7 @@ extern const rdd_ops __start_kiln_rdd_ops[] __attribute__((weak));
 extern const rdd_ops __stop_kiln_rdd_ops[] __attribute__((weak));
 
 /* Integers (and enums) equal, else a failure naming the case and field. */
-#define SAME(got, want)                                                                          \
+#define SAME(got, want)                                                                            \
     KT_CHECK((got) == (want), "%s is %lld, want %lld", #got, (long long)(got), (long long)(want))
 
 static void expect_same_value(const kiln_value *got, const kiln_value *want, const char *what)
@@ -158,8 +158,7 @@ static void expect_same_graph(kiln_context *ctx, kiln_context *exec, bool *seen)
         seen[want->ops - lo] = true;
         SAME(got->nparts, want->nparts);
         SAME(got->nparents, want->nparents);
-        for (int p = 0; p < want->nparents; p++)
-            SAME(got->parents[p]->id, want->parents[p]->id);
+        for (int p = 0; p < want->nparents; p++) SAME(got->parents[p]->id, want->parents[p]->id);
         SAME(got->env_len, want->env_len);
         KT_CHECK(!want->env_len || memcmp(got->env, want->env, want->env_len) == 0, "env");
         SAME(got->part, want->part);
@@ -244,7 +243,10 @@ static void every_op_survives_the_trip(void **state)
     kiln_rdd *lines = kt_rdd(kiln_text_file(ctx, file, 3));
     kiln_rdd *kv = kt_parallelize(ctx, &pairs);
     kiln_rdd *ints_kv = kt_rdd(kiln_rdd_map(nums, kiln_fn_pair_one, NULL, 0));
-    struct { const char *name; kiln_rdd *r; } cases[] = {
+    struct {
+        const char *name;
+        kiln_rdd *r;
+    } cases[] = {
         {"parallelize", kt_parallelize(ctx, &d)},
         {"range + map with env", kiln_rdd_map(nums, times_three, &three, sizeof three)},
         {"filter + zip_with_index", kiln_rdd_zip_with_index(kiln_rdd_filter(nums, odd, NULL, 0))},
@@ -258,7 +260,8 @@ static void every_op_survives_the_trip(void **state)
         {"group_by_key", kiln_rdd_group_by_key(kv, 2)},
         {"sort_by_key", kiln_rdd_sort_by_key(kv, false, 3)},
         {"join", kiln_rdd_join(ints_kv, kiln_rdd_map(nums, kiln_fn_pair_one, NULL, 0), 3)},
-        {"partition_by (custom, env)", kiln_rdd_partition_by(ints_kv, 4, by_mod, &seven, sizeof seven)},
+        {"partition_by (custom, env)",
+         kiln_rdd_partition_by(ints_kv, 4, by_mod, &seven, sizeof seven)},
         {"repartition", kiln_rdd_repartition(nums, 7)},
         {"coalesce", kiln_rdd_coalesce(nums, 2, false)},
         {"union", kiln_rdd_union(nums, kiln_rdd_map(nums, times_three, &three, sizeof three))},
@@ -273,9 +276,8 @@ static void every_op_survives_the_trip(void **state)
         {"key_by", kiln_rdd_key_by(nums, times_three, &seven, sizeof seven)},
         {"map_values", kiln_rdd_map_values(ints_kv, times_three, &three, sizeof three)},
         {"flat_map_values", kiln_rdd_flat_map_values(ints_kv, twice, NULL, 0)},
-        {"combine_by_key (create)",
-         kiln_rdd_combine_by_key(ints_kv, kiln_fn_identity, kt_add_fn, kt_add_fn, &three,
-                                 sizeof three, 2)},
+        {"combine_by_key (create)", kiln_rdd_combine_by_key(ints_kv, kiln_fn_identity, kt_add_fn,
+                                                            kt_add_fn, &three, sizeof three, 2)},
         {"fold_by_key", kiln_rdd_fold_by_key(ints_kv, &(kiln_value){.type = KILN_INT, .u.i = 5},
                                              kt_add_fn, NULL, 0, 3)},
         {"cogroup", kiln_rdd_cogroup(ints_kv, kv, 2)},
@@ -320,7 +322,7 @@ static void a_second_message_reuses_what_was_sent(void **state)
     assert_int_equal(exec->nrdds, 2);
     kiln_rdd *f = kt_rdd(kiln_rdd_filter(m, odd, NULL, 0));
     kiln_rdd *f_copy = send(f, exec);
-    assert_int_equal(exec->nrdds, 3); /* only the filter is new */
+    assert_int_equal(exec->nrdds, 3);             /* only the filter is new */
     assert_ptr_equal(f_copy->parents[0], m_copy); /* the same object: its cache stays valid */
     kiln_value want = kt_collect(kiln_rdd_glom(f), a), got = kt_collect(kiln_rdd_glom(f_copy), a);
     kt_expect_list(&got, &want);

@@ -20,10 +20,10 @@
 
 #include "cluster/cluster.h"
 #include "cluster/driver.h"
-#include "net/net.h"
 #include "engine/engine_int.h"
 #include "kt.h"
 #include "kt_fns.h"
+#include "net/net.h"
 #include "shuffle/shuffle.h"
 
 static int mod_pair(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
@@ -40,7 +40,8 @@ static kiln_value job(kiln_context *ctx, int64_t n, kiln_map_fn fn, kiln_arena *
 {
     int64_t m = 97;
     kiln_rdd *pairs = kiln_rdd_map(kiln_range(ctx, 0, n, 1, 6), fn, &m, sizeof m);
-    kiln_rdd *sums = kiln_rdd_sort_by_key(kiln_rdd_reduce_by_key(pairs, kt_add_fn, NULL, 0, 5), true, 3);
+    kiln_rdd *sums = kiln_rdd_sort_by_key(kiln_rdd_reduce_by_key(pairs, kt_add_fn, NULL, 0, 5),
+                                          true, 3);
     return kt_collect(sums, a);
 }
 
@@ -48,13 +49,15 @@ static void no_children_left(void)
 {
     errno = 0;
     pid_t w = waitpid(-1, NULL, WNOHANG);
-    if (!(w == -1 && errno == ECHILD)) fail_msg("a child process is left (waitpid gave %d)", (int)w);
+    if (!(w == -1 && errno == ECHILD))
+        fail_msg("a child process is left (waitpid gave %d)", (int)w);
 }
 
 static void same_results_as_local_mode(void **state)
 {
     kiln_arena *a = kiln_arena_new();
-    kiln_context *local = kt_context_new("local[2]"), *cl = kt_context_new("local-cluster[3,1,256]");
+    kiln_context *local = kt_context_new("local[2]"),
+                 *cl = kt_context_new("local-cluster[3,1,256]");
     kiln_value want = job(local, 20000, mod_pair, a), got = job(cl, 20000, mod_pair, a);
     kt_expect_list(&got, &want);
     /* A second job on the same context reuses what the executors hold. */
@@ -83,8 +86,7 @@ static void a_task_that_kills_its_executor_fails_the_job(void **state)
     int rc = kiln_rdd_count(r, &n);
     assert_int_not_equal(rc, KILN_OK);
     const char *e = kiln_last_error();
-    if (!strstr(e, "attempt 4 of 4") || !strstr(e, "lost"))
-        fail_msg("unclear failure: %s", e);
+    if (!strstr(e, "attempt 4 of 4") || !strstr(e, "lost")) fail_msg("unclear failure: %s", e);
     kiln_context_free(cl);
     no_children_left();
     kiln_arena_free(a);
@@ -122,7 +124,8 @@ static void *kill_one(void *arg)
 static void a_killed_executor_does_not_change_the_result(void **state)
 {
     kiln_arena *a = kiln_arena_new();
-    kiln_context *local = kt_context_new("local[2]"), *cl = kt_context_new("local-cluster[3,1,256]");
+    kiln_context *local = kt_context_new("local[2]"),
+                 *cl = kt_context_new("local-cluster[3,1,256]");
     kiln_value want = job(local, 30000, slow_pair, a);
     killer k = {.ctx = cl, .delay_ms = 60};
     pthread_t th;
@@ -221,7 +224,8 @@ static void *kill_when(void *arg)
 static void kill_in_stage(bool reduce_stage)
 {
     kiln_arena *a = kiln_arena_new();
-    kiln_context *local = kt_context_new("local[2]"), *cl = kt_context_new("local-cluster[3,1,256]");
+    kiln_context *local = kt_context_new("local[2]"),
+                 *cl = kt_context_new("local-cluster[3,1,256]");
     kiln_value want = {0}, got = {0};
     for (int side = 0; side < 2; side++) {
         kiln_context *ctx = side ? cl : local;
@@ -230,7 +234,8 @@ static void kill_in_stage(bool reduce_stage)
         kiln_rdd *sums = kiln_rdd_map_values(kiln_rdd_reduce_by_key(pairs, kt_add_fn, NULL, 0, 5),
                                              slow_value, NULL, 0);
         pthread_t th;
-        precise_killer k = {.ctx = cl, .attempts_before = reduce_stage ? 6 + 3 : 3,
+        precise_killer k = {.ctx = cl,
+                            .attempts_before = reduce_stage ? 6 + 3 : 3,
                             .after_map_stage = reduce_stage};
         if (side) assert_int_equal(pthread_create(&th, NULL, kill_when, &k), 0);
         kiln_value v = kt_collect(sums, a);
@@ -284,7 +289,8 @@ static void foreach_take_and_top_run_on_executors(void **state)
 {
     (void)state;
     kiln_arena *a = kiln_arena_new();
-    kiln_context *cl = kt_context_new("local-cluster[2,1,256]"), *local = kt_context_new("local[2]");
+    kiln_context *cl = kt_context_new("local-cluster[2,1,256]"),
+                 *local = kt_context_new("local[2]");
     char dir[] = "/tmp/kiln-foreach-XXXXXX";
     assert_non_null(mkdtemp(dir));
     kiln_rdd *r = kiln_range(cl, 0, 1000, 1, 4);
@@ -335,7 +341,8 @@ static void listeners_refuse_a_wrong_secret(void **state)
 {
     (void)state;
     kiln_arena *a = kiln_arena_new();
-    kiln_context *cl = kt_context_new("local-cluster[2,1,256]"), *local = kt_context_new("local[2]");
+    kiln_context *cl = kt_context_new("local-cluster[2,1,256]"),
+                 *local = kt_context_new("local[2]");
     kiln_cluster *c = cluster_of(cl);
     refused("127.0.0.1", c->port);
     assert_int_equal((int)c->nexecs, 2);
@@ -371,7 +378,8 @@ static void tls_when_asked(void **state)
         int fd;
         KT_OK(net_connect(hosts[i], ports[i], 5000, &fd));
         const char *secret = "0123456789abcdef0123456789abcdef";
-        assert_int_not_equal(net_auth_client(fd, (const uint8_t *)secret, strlen(secret), 5000, "test"),
+        assert_int_not_equal(net_auth_client(fd, (const uint8_t *)secret, strlen(secret), 5000,
+                                             "test"),
                              KILN_OK);
         net_close(fd);
     }

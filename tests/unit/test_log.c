@@ -4,9 +4,9 @@
  * concurrent threads. stderr is redirected to a temporary file to read the
  * output back.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -53,13 +53,11 @@ static bool line_ok(const char *line, const char *level, const char *rest)
 {
     const char *shape = "dd/dd/dd dd:dd:dd ";
     for (size_t i = 0; shape[i]; i++) {
-        if (shape[i] == 'd' ? !isdigit((unsigned char)line[i]) : line[i] != shape[i])
-            return false;
+        if (shape[i] == 'd' ? !isdigit((unsigned char)line[i]) : line[i] != shape[i]) return false;
     }
     line += strlen(shape);
     size_t n = strlen(level);
-    if (strncmp(line, level, n) != 0 || line[n] != ' ')
-        return false;
+    if (strncmp(line, level, n) != 0 || line[n] != ' ') return false;
     line += n + 1;
     const char *end = strchr(line, '\n');
     return end != NULL && (size_t)(end - line) == strlen(rest) &&
@@ -88,8 +86,7 @@ static void test_line_layout(void **state)
     const char *l1 = text;
     const char *l2 = strchr(l1, '\n') + 1;
     const char *l3 = strchr(l2, '\n') + 1;
-    if (!line_ok(l1, "WARN", "shuffle: spilled 64 MB to /tmp/x"))
-        fail_msg("bad line: %s", l1);
+    if (!line_ok(l1, "WARN", "shuffle: spilled 64 MB to /tmp/x")) fail_msg("bad line: %s", l1);
     assert_true(line_ok(l2, "INFO", "engine: already ends in a newline"));
     assert_true(line_ok(l3, "ERROR", "engine: task 3 failed"));
     assert_string_equal(strchr(l3, '\n'), "\n"); /* nothing else, TRACE filtered */
@@ -119,8 +116,7 @@ static void *writer(void *arg)
     int id = (int)(intptr_t)arg;
     memset(payload, 'a' + id, sizeof payload - 1);
     payload[sizeof payload - 1] = '\0';
-    for (int i = 0; i < LINES; i++)
-        log_write(LOG_INFO, "thread", "%d %s", id, payload);
+    for (int i = 0; i < LINES; i++) log_write(LOG_INFO, "thread", "%d %s", id, payload);
     return NULL;
 }
 
@@ -129,10 +125,8 @@ static void test_threads_do_not_interleave(void **state)
 {
     pthread_t t[THREADS];
     capture_start();
-    for (int i = 0; i < THREADS; i++)
-        pthread_create(&t[i], NULL, writer, (void *)(intptr_t)i);
-    for (int i = 0; i < THREADS; i++)
-        pthread_join(t[i], NULL);
+    for (int i = 0; i < THREADS; i++) pthread_create(&t[i], NULL, writer, (void *)(intptr_t)i);
+    for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
     char *text = capture_stop();
     int lines = 0;
     for (char *line = text; *line; line = strchr(line, '\n') + 1) {

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kt.h"
 #include <kiln/ml.h>
 #include "base/base.h"
+#include "kt.h"
 
 #define MASTERS 2
 static const char *const masters[MASTERS] = {"local[1]", "local[2]"};
@@ -110,9 +110,8 @@ static void ref_binary(const double *s, const double *y, size_t n, double thresh
     m->accuracy = (double)(m->tp + m->tn) / n;
     m->precision = m->tp + m->fp ? (double)m->tp / (m->tp + m->fp) : 0;
     m->recall = m->tp + m->fn ? (double)m->tp / (m->tp + m->fn) : 0;
-    m->f1 = m->precision + m->recall > 0
-                ? 2 * m->precision * m->recall / (m->precision + m->recall)
-                : 0;
+    m->f1 = m->precision + m->recall > 0 ? 2 * m->precision * m->recall / (m->precision + m->recall)
+                                         : 0;
     long double wins = 0;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++)
@@ -194,8 +193,8 @@ static void expect_binary(const kiln_ml_binary_metrics *got, const kiln_ml_binar
                  got->tn == want->tn && got->fn == want->fn,
              "counts n=%lld tp=%lld fp=%lld tn=%lld fn=%lld, expected %lld %lld %lld %lld %lld",
              (long long)got->count, (long long)got->tp, (long long)got->fp, (long long)got->tn,
-             (long long)got->fn, (long long)want->count, (long long)want->tp,
-             (long long)want->fp, (long long)want->tn, (long long)want->fn);
+             (long long)got->fn, (long long)want->count, (long long)want->tp, (long long)want->fp,
+             (long long)want->tn, (long long)want->fn);
     kt_expect_close(got->accuracy, want->accuracy, rel, abs_tol, "accuracy");
     kt_expect_close(got->precision, want->precision, rel, abs_tol, "precision");
     kt_expect_close(got->recall, want->recall, rel, abs_tol, "recall");
@@ -209,8 +208,8 @@ static void expect_multiclass(const kiln_ml_multiclass_metrics *got,
                               const kiln_ml_multiclass_metrics *want, double rel, double abs_tol)
 {
     KT_CHECK(got->num_classes == want->num_classes && got->count == want->count,
-             "num_classes %d count %lld, expected %d %lld", got->num_classes,
-             (long long)got->count, want->num_classes, (long long)want->count);
+             "num_classes %d count %lld, expected %d %lld", got->num_classes, (long long)got->count,
+             want->num_classes, (long long)want->count);
     int k = want->num_classes;
     for (int i = 0; i < k * k; i++)
         KT_CHECK(got->confusion[i] == want->confusion[i],
@@ -219,8 +218,7 @@ static void expect_multiclass(const kiln_ml_multiclass_metrics *got,
     kt_expect_close(got->accuracy, want->accuracy, rel, abs_tol, "accuracy");
     kt_expect_close(got->weighted_precision, want->weighted_precision, rel, abs_tol,
                     "weighted_precision");
-    kt_expect_close(got->weighted_recall, want->weighted_recall, rel, abs_tol,
-                    "weighted_recall");
+    kt_expect_close(got->weighted_recall, want->weighted_recall, rel, abs_tol, "weighted_recall");
     kt_expect_close(got->weighted_f1, want->weighted_f1, rel, abs_tol, "weighted_f1");
 }
 
@@ -337,14 +335,14 @@ static void binary_matches_reference_with_ties(void **state)
         kt_set_case("binary %s", masters[mi]);
         rng g;
         rng_seed(&g, 5);
-        binary_case(ctx, a, &g, 1500, 7, 0.4, 0.5, 5);     /* heavy ties */
+        binary_case(ctx, a, &g, 1500, 7, 0.4, 0.5, 5);        /* heavy ties */
         binary_case(ctx, a, &g, 1500, 1000001, 0.3, 0.37, 4); /* few ties */
-        binary_case(ctx, a, &g, 800, 2, 0.5, 1.0, 3);      /* scores 0 and 1 only */
-        binary_case(ctx, a, &g, 500, 1, 0.5, 0.5, 2);      /* one score for all */
-        binary_case(ctx, a, &g, 400, 11, 1.0, 0.0, 3);     /* all positive */
-        binary_case(ctx, a, &g, 400, 11, 0.0, 0.6, 3);     /* all negative */
-        binary_case(ctx, a, &g, 1, 11, 1.0, 0.5, 2);       /* one record */
-        binary_case(ctx, a, &g, 300, 21, 0.02, 0.9, 7);    /* rare positives */
+        binary_case(ctx, a, &g, 800, 2, 0.5, 1.0, 3);         /* scores 0 and 1 only */
+        binary_case(ctx, a, &g, 500, 1, 0.5, 0.5, 2);         /* one score for all */
+        binary_case(ctx, a, &g, 400, 11, 1.0, 0.0, 3);        /* all positive */
+        binary_case(ctx, a, &g, 400, 11, 0.0, 0.6, 3);        /* all negative */
+        binary_case(ctx, a, &g, 1, 11, 1.0, 0.5, 2);          /* one record */
+        binary_case(ctx, a, &g, 300, 21, 0.02, 0.9, 7);       /* rare positives */
         kiln_context_free(ctx);
     }
     kiln_arena_free(a);
@@ -442,7 +440,11 @@ static void read_sk_data(sk_data *d)
     memset(&d->reg, 0, sizeof d->reg);
     memset(&d->bin, 0, sizeof d->bin);
     memset(&d->multi, 0, sizeof d->multi);
-    struct { const char *name; double *dst; int64_t *count; } fields[] = {
+    struct {
+        const char *name;
+        double *dst;
+        int64_t *count;
+    } fields[] = {
         {"threshold", &d->threshold, NULL},
         {"auc_roc", &d->bin.auc_roc, NULL},
         {"log_loss", &d->bin.log_loss, NULL},
@@ -516,8 +518,8 @@ static void metrics_match_scikit_learn(void **state)
         ref_binary(d->score, d->blabel, SK_ROWS, d->threshold, &ref);
         kt_expect_close(bin.auc_pr, ref.auc_pr, 1e-12, 1e-12, "auc_pr");
         kiln_ml_multiclass_metrics multi;
-        KT_OK(kiln_ml_multiclass_evaluate(pairs_rdd(ctx, a, d->mpred, d->mlabel, SK_ROWS, 5),
-                                          SK_K, &multi));
+        KT_OK(kiln_ml_multiclass_evaluate(pairs_rdd(ctx, a, d->mpred, d->mlabel, SK_ROWS, 5), SK_K,
+                                          &multi));
         expect_multiclass(&multi, &d->multi, 1e-9, 1e-12);
         kiln_ml_multiclass_metrics_release(&multi);
         kiln_context_free(ctx);
@@ -568,10 +570,8 @@ static void bad_records_fail_with_clear_errors(void **state)
     for (int w = 0; w < 3; w++) {
         for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
             expect_bad(ctx, a, shapes[i], w, KILN_ETYPE, "not a (prediction, label) pair");
-        expect_bad(ctx, a, kiln_pair(a, kiln_double(NAN), kiln_double(1)), w, KILN_ERANGE,
-                   "NaN");
-        expect_bad(ctx, a, kiln_pair(a, kiln_double(1), kiln_double(NAN)), w, KILN_ERANGE,
-                   "NaN");
+        expect_bad(ctx, a, kiln_pair(a, kiln_double(NAN), kiln_double(1)), w, KILN_ERANGE, "NaN");
+        expect_bad(ctx, a, kiln_pair(a, kiln_double(1), kiln_double(NAN)), w, KILN_ERANGE, "NaN");
         expect_bad(ctx, a, kiln_pair(a, kiln_double(INFINITY), kiln_double(1)), w, KILN_ERANGE,
                    "infinite");
     }

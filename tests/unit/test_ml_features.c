@@ -18,9 +18,9 @@
 #include <string.h>
 #include <xxhash.h>
 
-#include "kt.h"
 #include <kiln/ml.h>
 #include "base/base.h"
+#include "kt.h"
 
 #define NMASTERS 2
 static const char *const masters[NMASTERS] = {"local[1]", "local[2]"};
@@ -166,10 +166,8 @@ static kiln_value ref_hash_line(kiln_arena *a, const char *line, const hash_ref 
         }
         if (in_list(o->ignore, o->nignore, (int)c) || !*s) continue;
         bool numeric = in_list(o->numeric, o->nnumeric, (int)c);
-        if (numeric)
-            snprintf(key, sizeof key, "%zu", c);
-        else
-            snprintf(key, sizeof key, "%zu=%s", c, s);
+        if (numeric) snprintf(key, sizeof key, "%zu", c);
+        else snprintf(key, sizeof key, "%zu=%s", c, s);
         int32_t j = (int32_t)(XXH3_64bits(key, strlen(key)) % (uint64_t)o->nf);
         dense[j] += numeric ? strtod(s, NULL) : 1.0;
         if (!touched[j]) idx[n++] = j;
@@ -223,26 +221,24 @@ static char *random_ctr_text(uint64_t seed, int rows, char delim, bool header)
     rng r;
     rng_seed(&r, seed);
     text t = {0};
-    if (header) text_add(&t, "n0%cc1%clabel%cc3%cc4%cn5%cc6%cid\n", delim, delim, delim, delim,
-                         delim, delim, delim);
+    if (header)
+        text_add(&t, "n0%cc1%clabel%cc3%cc4%cn5%cc6%cid\n", delim, delim, delim, delim, delim,
+                 delim, delim);
     for (int i = 0; i < rows; i++) {
         if (i % 37 == 5) text_add(&t, "\n");
         int ncols = i == 17 ? 150 : 3 + (int)(rng_next(&r) % 7); /* 3..9 */
         for (int c = 0; c < ncols; c++) {
             if (c) text_add(&t, "%c", delim);
-            if (c == 2)
-                text_add(&t, "%d", (int)(rng_next(&r) % 2));
+            if (c == 2) text_add(&t, "%d", (int)(rng_next(&r) % 2));
             else if (c == 0 || c == 5) {
                 if (rng_next(&r) % 5 == 0) continue; /* missing */
                 double x = rng_next(&r) % 3 == 0 ? (double)(int)(rng_next(&r) % 100) - 50
                                                  : normal(&r) * 1e3;
                 text_add(&t, rng_next(&r) % 4 ? "%.17g" : " %.17g ", x);
-            } else if (c == 7)
-                text_add(&t, "%llu", (unsigned long long)rng_next(&r));
+            } else if (c == 7) text_add(&t, "%llu", (unsigned long long)rng_next(&r));
             else if (i == 23 && c == 4) {
                 for (int k = 0; k < 300; k++) text_add(&t, "%c", 'a' + k % 26);
-            } else
-                text_add(&t, "%s", vocab[rng_next(&r) % 8]);
+            } else text_add(&t, "%s", vocab[rng_next(&r) % 8]);
         }
         text_add(&t, i % 11 == 4 ? "\r\n" : "\n");
     }
@@ -262,16 +258,20 @@ static void hash_features_match_the_reference(void **state)
     for (size_t si = 0; si < 2; si++) {
         hash_ref o = {',', 2, numeric, ignore, 2, 1, sizes[si] ? sizes[si] : 1 << 18, true};
         kiln_value want = ref_hash_files(a, texts, 2, &o);
-        kiln_ml_hashing_options opt = {.label_column = 2, .numeric = numeric, .num_numeric = 2,
-                                       .ignore = ignore, .num_ignore = 1,
-                                       .num_features = sizes[si], .header = true};
+        kiln_ml_hashing_options opt = {.label_column = 2,
+                                       .numeric = numeric,
+                                       .num_numeric = 2,
+                                       .ignore = ignore,
+                                       .num_ignore = 1,
+                                       .num_features = sizes[si],
+                                       .header = true};
         for (int m = 0; m < NMASTERS; m++) {
             kiln_context *ctx = kt_context_new(masters[m]);
             for (int parts = 1; parts <= 5; parts += 4) {
-                kt_set_case("hash_features, %lld features, %s, min_partitions %d",
-                            (long long)o.nf, masters[m], parts);
-                kiln_value got =
-                    kt_collect(kt_rdd(kiln_ml_hash_features(ctx, tmp, &opt, parts)), a);
+                kt_set_case("hash_features, %lld features, %s, min_partitions %d", (long long)o.nf,
+                            masters[m], parts);
+                kiln_value got = kt_collect(kt_rdd(kiln_ml_hash_features(ctx, tmp, &opt, parts)),
+                                            a);
                 kt_expect_list(&got, &want);
                 for (size_t i = 0; i < got.len; i++)
                     KT_CHECK(kiln_ml_is_sparse(&got.u.items[i].u.items[1]), "row %zu", i);
@@ -318,8 +318,7 @@ static void hash_features_fail_naming_file_line_and_column(void **state)
         opt.label_column = 2;
         opt.num_numeric = 1;
         r = kt_rdd(kiln_ml_hash_features(ctx, short_line, &opt, 1));
-        expect_failure_naming(kiln_rdd_count(r, &n),
-                              (const char *[]){"short.csv:2", "label"}, 2);
+        expect_failure_naming(kiln_rdd_count(r, &n), (const char *[]){"short.csv:2", "label"}, 2);
         /* Options refused before any job. */
         opt.num_features = -4;
         KT_CHECK(kiln_ml_hash_features(ctx, short_line, &opt, 1) == NULL, "num_features -4");
@@ -360,10 +359,13 @@ static void hash_features_load_the_ctr_samples(void **state)
         size_t max_nnz;
     } sets[] = {
         {CTR_DIR "/criteo_sample.txt",
-         {.label_column = 0, .numeric = cri_numeric, .num_numeric = 13, .header = true}, 200,
+         {.label_column = 0, .numeric = cri_numeric, .num_numeric = 13, .header = true},
+         200,
          39},
         {CTR_DIR "/avazu_sample.txt",
-         {.label_column = 1, .ignore = avazu_ignore, .num_ignore = 1, .header = true}, 100, 22},
+         {.label_column = 1, .ignore = avazu_ignore, .num_ignore = 1, .header = true},
+         100,
+         22},
     };
     kiln_arena *a = kiln_arena_new();
     for (int m = 0; m < NMASTERS; m++) {
@@ -389,8 +391,8 @@ static void hash_features_load_the_ctr_samples(void **state)
                      (long long)positives);
             size_t len;
             char *content = kt_read_file(sets[s].file, &len);
-            hash_ref ref = {',', o->label_column, o->numeric, o->ignore, o->num_numeric,
-                            o->num_ignore, 1 << 18, true};
+            hash_ref ref = {',',           o->label_column, o->numeric, o->ignore, o->num_numeric,
+                            o->num_ignore, 1 << 18,         true};
             kiln_value want = ref_hash_files(a, &content, 1, &ref);
             kt_expect_list(&got, &want);
             free(content);
@@ -438,8 +440,11 @@ static void one_hot_encodes_a_small_file_as_built_by_hand(void **state)
     };
     kiln_value wtrain = kiln_list_ref(want_train, 3), wtest = kiln_list_ref(want_test, 2);
     static const int cats[] = {4, 1}; /* any order */
-    kiln_ml_one_hot_options opt = {.delimiter = ',', .label_column = 3, .positive_label = "yes",
-                                   .categorical = cats, .num_categorical = 2};
+    kiln_ml_one_hot_options opt = {.delimiter = ',',
+                                   .label_column = 3,
+                                   .positive_label = "yes",
+                                   .categorical = cats,
+                                   .num_categorical = 2};
     for (int m = 0; m < NMASTERS; m++) {
         kiln_context *ctx = kt_context_new(masters[m]);
         kt_set_case("one_hot small file, %s", masters[m]);
@@ -448,8 +453,7 @@ static void one_hot_encodes_a_small_file_as_built_by_hand(void **state)
         KT_CHECK(kiln_ml_one_hot_num_features(enc) == 7, "%lld features",
                  (long long)kiln_ml_one_hot_num_features(enc));
         for (int parts = 1; parts <= 4; parts += 3) {
-            kiln_value got =
-                kt_collect(kt_rdd(kiln_ml_one_hot_transform(enc, ptrain, parts)), a);
+            kiln_value got = kt_collect(kt_rdd(kiln_ml_one_hot_transform(enc, ptrain, parts)), a);
             kt_expect_list(&got, &wtrain);
         }
         kiln_rdd *tr = kt_rdd(kiln_ml_one_hot_transform(enc, ptest, 2));
@@ -479,8 +483,11 @@ static void one_hot_skips_headers_of_every_file(void **state)
         sparse_point(a, 1, 3, (int32_t[]){1}, (double[]){1}, 1),
     };
     kiln_value wl = kiln_list_ref(want, 3);
-    kiln_ml_one_hot_options opt = {.delimiter = ';', .label_column = 2, .positive_label = "1",
-                                   .categorical = (int[]){0}, .num_categorical = 1,
+    kiln_ml_one_hot_options opt = {.delimiter = ';',
+                                   .label_column = 2,
+                                   .positive_label = "1",
+                                   .categorical = (int[]){0},
+                                   .num_categorical = 1,
                                    .header = true};
     for (int m = 0; m < NMASTERS; m++) {
         kiln_context *ctx = kt_context_new(masters[m]);
@@ -511,8 +518,11 @@ static void one_hot_fails_naming_file_and_line(void **state)
     kt_write_file(pc, columns, sizeof columns - 1);
     kt_write_file(pm, missing, sizeof missing - 1);
     kt_write_file(pe, "\n|comment\n", 10);
-    kiln_ml_one_hot_options opt = {.delimiter = ',', .label_column = 2, .positive_label = "x",
-                                   .categorical = (int[]){1}, .num_categorical = 1};
+    kiln_ml_one_hot_options opt = {.delimiter = ',',
+                                   .label_column = 2,
+                                   .positive_label = "x",
+                                   .categorical = (int[]){1},
+                                   .num_categorical = 1};
     for (int m = 0; m < NMASTERS; m++) {
         kiln_context *ctx = kt_context_new(masters[m]);
         kt_set_case("one_hot errors, %s", masters[m]);
@@ -680,8 +690,10 @@ static void one_hot_encodes_uci_adult(void **state)
     /* The figures of adult.names. */
     assert_int_equal(want_train.len, 32561);
     assert_int_equal(want_test.len, 16281);
-    kiln_ml_one_hot_options opt = {.delimiter = ',', .label_column = 14,
-                                   .positive_label = ">50K", .categorical = adult_cats,
+    kiln_ml_one_hot_options opt = {.delimiter = ',',
+                                   .label_column = 14,
+                                   .positive_label = ">50K",
+                                   .categorical = adult_cats,
                                    .num_categorical = 8};
     for (int m = 0; m < NMASTERS; m++) {
         kiln_context *ctx = kt_context_new(masters[m]);
@@ -690,8 +702,9 @@ static void one_hot_encodes_uci_adult(void **state)
         KT_CHECK(enc != NULL, "fit failed: %s", kiln_last_error());
         KT_CHECK(kiln_ml_one_hot_num_features(enc) == ref.nf, "%lld features, expected %lld",
                  (long long)kiln_ml_one_hot_num_features(enc), (long long)ref.nf);
-        kiln_value got = kt_collect(
-            kt_rdd(kiln_ml_one_hot_transform(enc, ADULT_DIR "/adult.data", 0)), a);
+        kiln_value got = kt_collect(kt_rdd(
+                                        kiln_ml_one_hot_transform(enc, ADULT_DIR "/adult.data", 0)),
+                                    a);
         kt_expect_list(&got, &want_train);
         got = kt_collect(kt_rdd(kiln_ml_one_hot_transform(enc, ptest, 3)), a);
         kt_expect_list(&got, &want_test);
@@ -702,9 +715,8 @@ static void one_hot_encodes_uci_adult(void **state)
         kiln_ml_one_hot_free(enc);
         kiln_context_free(ctx);
     }
-    print_message("adult: %lld features, %lld of %u and %lld of %u positive\n",
-                  (long long)ref.nf, (long long)pos_train, want_train.len, (long long)pos_test,
-                  want_test.len);
+    print_message("adult: %lld features, %lld of %u and %lld of %u positive\n", (long long)ref.nf,
+                  (long long)pos_train, want_train.len, (long long)pos_test, want_test.len);
     adult_ref_release(&ref);
     kiln_arena_free(a);
     lines_free(ltrain, ntrain);
@@ -721,8 +733,7 @@ static void one_hot_encodes_uci_adult(void **state)
 /* Random points: dense with columns of very different scales (one far from
  * zero, one constant), or sparse (~10% stored, a column never stored, one
  * always stored and negative, two of one sign with zeros). */
-static kiln_value *random_points(kiln_arena *a, uint64_t seed, size_t n, bool sparse,
-                                 int64_t *dim)
+static kiln_value *random_points(kiln_arena *a, uint64_t seed, size_t n, bool sparse, int64_t *dim)
 {
     rng r;
     rng_seed(&r, seed);
@@ -737,7 +748,7 @@ static kiln_value *random_points(kiln_arena *a, uint64_t seed, size_t n, bool sp
             if (!sparse) {
                 static const double mu[] = {0, 1e6, 3.5, 0, -1e-3, 0};
                 static const double sd[] = {1, 1, 0, 0, 1e-4, 0};
-                x[j] = j == 3 ? rng_double(&r) * 10 - 5
+                x[j] = j == 3   ? rng_double(&r) * 10 - 5
                        : j == 5 ? (double)(rng_next(&r) % 2)
                                 : mu[j] + sd[j] * normal(&r);
             } else if (j == 7) {
@@ -806,8 +817,8 @@ static void summarize_matches_two_pass_statistics(void **state)
         for (int m = 0; m < NMASTERS; m++) {
             kiln_context *ctx = kt_context_new(masters[m]);
             for (int slices = 1; slices <= 7; slices += 6) {
-                kt_set_case("summarize %s, %s, %d slices", sparse ? "sparse" : "dense",
-                            masters[m], slices);
+                kt_set_case("summarize %s, %s, %d slices", sparse ? "sparse" : "dense", masters[m],
+                            slices);
                 kiln_ml_summary s;
                 KT_OK(kiln_ml_summarize(kt_rdd(kiln_parallelize(ctx, pts, n, slices)), &s));
                 KT_CHECK(s.count == (int64_t)n && s.num_features == d, "count %lld, %lld features",
@@ -881,8 +892,8 @@ static void expect_scaled(const kiln_value *got, const kiln_value *pts, size_t n
         KT_OK(kiln_ml_point_parts(&got->u.items[i], &label, &g));
         KT_CHECK(label == want_label, "point %zu: label %g", i, label);
         bool want_dense = kind == 1 || with_mean || f.type == KILN_VEC;
-        KT_CHECK(want_dense ? g.type == KILN_VEC : kiln_ml_is_sparse(&g),
-                 "point %zu: a %s vector", i, g.type == KILN_VEC ? "dense" : "sparse");
+        KT_CHECK(want_dense ? g.type == KILN_VEC : kiln_ml_is_sparse(&g), "point %zu: a %s vector",
+                 i, g.type == KILN_VEC ? "dense" : "sparse");
         KT_CHECK(kiln_ml_vector_size(&g) == d, "point %zu: size", i);
         if (!want_dense) /* same stored indices */
             KT_CHECK(kiln_value_eq(&g.u.items[1], &f.u.items[1]), "point %zu: indices", i);

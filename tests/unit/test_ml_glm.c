@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kt.h"
 #include <kiln/ml.h>
+#include "kt.h"
 
 enum { D = 6 };
 
@@ -124,7 +124,10 @@ static void least_squares_and_ridge_match_sklearn(void **state)
 
 static void lasso_and_elastic_net_objectives_match_sklearn(void **state)
 {
-    static const struct { const char *name; double enet; } cases[] = {{"lasso", 1}, {"enet", 0.5}};
+    static const struct {
+        const char *name;
+        double enet;
+    } cases[] = {{"lasso", 1}, {"enet", 0.5}};
     for (int c = 0; c < 2; c++) {
         kiln_ml_glm_params p = kiln_ml_glm_defaults(KILN_ML_LINEAR);
         p.reg_param = 0.1;
@@ -191,7 +194,8 @@ static void same_model_from_one_and_four_cores(void **state)
     kiln_ml_glm_params p = kiln_ml_glm_defaults(KILN_ML_LOGISTIC);
     p.reg_param = 0.01;
     p.opt.tol = 1e-12;
-    kiln_ml_glm *a = train("local[1]", "glm_cls.csv", &p), *b = train("local[4]", "glm_cls.csv", &p);
+    kiln_ml_glm *a = train("local[1]", "glm_cls.csv", &p),
+                *b = train("local[4]", "glm_cls.csv", &p);
     for (int j = 0; j < D; j++) expect_close("coefficient", a->coef[j], b->coef[j], 1e-9);
     expect_close("intercept", a->intercept[0], b->intercept[0], 1e-9);
     kiln_ml_glm_free(a);
@@ -202,7 +206,8 @@ static void bad_labels_and_parameters_are_refused(void **state)
 {
     kiln_arena *a = kiln_arena_new();
     double x[2] = {1, 2};
-    kiln_value pts[3] = {kiln_ml_point(a, 0, kiln_vec_ref(x, 2)), kiln_ml_point(a, 2, kiln_vec_ref(x, 2)),
+    kiln_value pts[3] = {kiln_ml_point(a, 0, kiln_vec_ref(x, 2)),
+                         kiln_ml_point(a, 2, kiln_vec_ref(x, 2)),
                          kiln_ml_point(a, NAN, kiln_vec_ref(x, 2))};
     kiln_context *ctx = kt_context_new("local[2]");
     kiln_ml_glm_params p = kiln_ml_glm_defaults(KILN_ML_LOGISTIC);

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kt.h"
-#include "kt_ml.h"
 #include <kiln/ml.h>
 #include "base/base.h"
+#include "kt.h"
+#include "kt_ml.h"
 
 /* ---- Data and the sequential reference --------------------------------------- */
 

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kt.h"
 #include <kiln/ml.h>
 #include "base/base.h"
+#include "kt.h"
 #include "ml/parse.h"
 
 /* ---- Helpers -------------------------------------------------------------------------------- */
@@ -57,8 +57,8 @@ static void expect_sparse_points(const kiln_value *got, const want_point *want, 
         KT_CHECK(kiln_ml_is_sparse(&f), "point %zu: features %s are not sparse", i, kt_fmt(&f));
         KT_CHECK(kiln_ml_vector_size(&f) == size, "point %zu: size %lld, expected %lld", i,
                  (long long)kiln_ml_vector_size(&f), (long long)size);
-        KT_CHECK(kiln_ml_vector_nnz(&f) == (size_t)want[i].n, "point %zu: %zu entries, want %d",
-                 i, kiln_ml_vector_nnz(&f), want[i].n);
+        KT_CHECK(kiln_ml_vector_nnz(&f) == (size_t)want[i].n, "point %zu: %zu entries, want %d", i,
+                 kiln_ml_vector_nnz(&f), want[i].n);
         for (int k = 0; k < want[i].n; k++) {
             int32_t ix;
             double v;
@@ -110,8 +110,8 @@ static bool same_as_strtod(const char *s, size_t len)
     bool same = got_len == want_len &&
                 (want_len == 0 || (isnan(want) ? isnan(got) : !memcmp(&got, &want, sizeof got)));
     if (!same)
-        kt_report("\"%.80s\": parsed %zu chars as %.17g (%a), strtod %zu chars as %.17g (%a)",
-                  copy, got_len, got, got, want_len, want, want);
+        kt_report("\"%.80s\": parsed %zu chars as %.17g (%a), strtod %zu chars as %.17g (%a)", copy,
+                  got_len, got, got, want_len, want, want);
     if (copy != small) free(copy);
     return same;
 }
@@ -161,8 +161,8 @@ static size_t random_number_text(rng *r, char *out, size_t cap)
         break;
     case 4: /* everyday data values: [0, 1000) with a few digits */
         d = rng_double(r) * pow(10, (double)(rng_next(r) % 7) - 3);
-        n = (size_t)snprintf(out, cap, rng_next(r) % 2 ? "%.*f" : "%.*e",
-                             (int)(rng_next(r) % 12), rng_next(r) % 2 ? d : -d);
+        n = (size_t)snprintf(out, cap, rng_next(r) % 2 ? "%.*f" : "%.*e", (int)(rng_next(r) % 12),
+                             rng_next(r) % 2 ? d : -d);
         break;
     case 5: { /* near a halfway point between two doubles (hard rounding) */
         do {
@@ -234,17 +234,67 @@ static void parse_number_matches_strtod_on_a_million_random_strings(void **state
 static void parse_number_handles_hard_and_special_cases(void **state)
 {
     static const char *const cases[] = {
-        "0", "-0", "+0", "0.0", "-0.0e10", "0e999999999", "1", "-1", "0.1", "0.3", ".5", "5.",
-        "-.5e1", "1e22", "1e23", "9007199254740992", "9007199254740993", "9007199254740993.0",
-        "123456789012345678", "1234567890123456789", "12345678901234567890",
-        "123456789012345678901234567890", "2.2250738585072014e-308", "2.2250738585072011e-308",
-        "4.9406564584124654e-324", "2.4703282292062327e-324", "2.4703282292062328e-324",
-        "1.7976931348623157e308", "1.7976931348623158e308", "1.7976931348623159e308", "1e309",
-        "-1e400", "1e-400", "123e25", "9007199254740992e15", "9007199254740993e15",
-        "0.000000000000000000000000000000000001", "7.038531e-26", "1e", "1e+", "1e-x", "1.e5",
-        ".e5", ".", "-", "+", "", "e5", "nan", "-NaN", "inf", "-Infinity", "INFINITYx", "infinit",
-        "1,5", "3.14159 rest", "00000000000000000000000000001", "1" "0000000000000000000000",
-        "8.98846567431158e307", "179769313486231570000000000000000000000000000000000000000000000"
+        "0",
+        "-0",
+        "+0",
+        "0.0",
+        "-0.0e10",
+        "0e999999999",
+        "1",
+        "-1",
+        "0.1",
+        "0.3",
+        ".5",
+        "5.",
+        "-.5e1",
+        "1e22",
+        "1e23",
+        "9007199254740992",
+        "9007199254740993",
+        "9007199254740993.0",
+        "123456789012345678",
+        "1234567890123456789",
+        "12345678901234567890",
+        "123456789012345678901234567890",
+        "2.2250738585072014e-308",
+        "2.2250738585072011e-308",
+        "4.9406564584124654e-324",
+        "2.4703282292062327e-324",
+        "2.4703282292062328e-324",
+        "1.7976931348623157e308",
+        "1.7976931348623158e308",
+        "1.7976931348623159e308",
+        "1e309",
+        "-1e400",
+        "1e-400",
+        "123e25",
+        "9007199254740992e15",
+        "9007199254740993e15",
+        "0.000000000000000000000000000000000001",
+        "7.038531e-26",
+        "1e",
+        "1e+",
+        "1e-x",
+        "1.e5",
+        ".e5",
+        ".",
+        "-",
+        "+",
+        "",
+        "e5",
+        "nan",
+        "-NaN",
+        "inf",
+        "-Infinity",
+        "INFINITYx",
+        "infinit",
+        "1,5",
+        "3.14159 rest",
+        "00000000000000000000000000001",
+        "1"
+        "0000000000000000000000",
+        "8.98846567431158e307",
+        "179769313486231570000000000000000000000000000000000000000000000"
         "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
         "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
         "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
@@ -285,9 +335,8 @@ static const char libsvm_text[] = "# a comment line\n"
                                   "  #indented comment 99:1\n"
                                   "2.5e-1 1:-0.0 2:+3.5e2\n";
 static const want_point libsvm_want[] = {
-    {1, 3, {0, 2, 9}, {0.5, -2, 1000}}, {0, 2, {1, 3}, {1.25, 7}},
-    {-1, 0, {0}, {0}},                  {1.5, 3, {4, 5, 6}, {3, 4, 5}},
-    {0.25, 2, {0, 1}, {-0.0, 350}},
+    {1, 3, {0, 2, 9}, {0.5, -2, 1000}}, {0, 2, {1, 3}, {1.25, 7}},      {-1, 0, {0}, {0}},
+    {1.5, 3, {4, 5, 6}, {3, 4, 5}},     {0.25, 2, {0, 1}, {-0.0, 350}},
 };
 
 static void libsvm_loads_sparse_points_inferring_or_given_num_features(void **state)
@@ -328,8 +377,10 @@ static void libsvm_reads_every_file_of_a_directory_in_name_order(void **state)
     char *p[4] = {write_text(tmp, "part-b", "2 2:2\n3 3:3\n"), write_text(tmp, "part-a", "1 1:1\n"),
                   write_text(tmp, "part-c", "# only 40 here\n4 40:4\n"),
                   write_text(tmp, "_SUCCESS", "")};
-    static const want_point want[] = {
-        {1, 1, {0}, {1}}, {2, 1, {1}, {2}}, {3, 1, {2}, {3}}, {4, 1, {39}, {4}}};
+    static const want_point want[] = {{1, 1, {0}, {1}},
+                                      {2, 1, {1}, {2}},
+                                      {3, 1, {2}, {3}},
+                                      {4, 1, {39}, {4}}};
     kiln_arena *a = kiln_arena_new();
     kiln_context *ctx = kt_context_new("local[2]");
     kt_set_case("libsvm directory");
@@ -400,8 +451,7 @@ static char *many_libsvm_lines(int lines, int bad, const char *bad_text)
     char *t = malloc(cap);
     assert_non_null(t);
     for (int i = 1; i <= lines; i++) {
-        if (i == bad)
-            n += (size_t)snprintf(t + n, cap - n, "%s\n", bad_text);
+        if (i == bad) n += (size_t)snprintf(t + n, cap - n, "%s\n", bad_text);
         else
             n += (size_t)snprintf(t + n, cap - n, "%d 1:%d.5 5:-%d 17:%de-3\n", i % 2, i % 97,
                                   i % 13, i);
@@ -455,10 +505,8 @@ static char *source_root(void)
     const char *me = __FILE__;
     const char *tail = strstr(me, "tests/unit/test_ml_load.c");
     char *root;
-    if (me[0] == '/' && tail)
-        root = strndup(me, (size_t)(tail - me - 1));
-    else
-        root = strdup("."); /* ctest runs the tests from the source tree */
+    if (me[0] == '/' && tail) root = strndup(me, (size_t)(tail - me - 1));
+    else root = strdup("."); /* ctest runs the tests from the source tree */
     assert_non_null(root);
     return root;
 }
@@ -466,8 +514,8 @@ static char *source_root(void)
 static void libsvm_loads_spark_sample_data_with_692_features(void **state)
 {
     char *root = source_root();
-    char *path =
-        kt_path(root, "../shared/data/spark-sample-data/data/mllib/sample_libsvm_data.txt");
+    char *path = kt_path(root,
+                         "../shared/data/spark-sample-data/data/mllib/sample_libsvm_data.txt");
     free(root);
     size_t len;
     char *text = kt_read_file(path, &len);
@@ -520,19 +568,17 @@ static void libsvm_loads_spark_sample_data_with_692_features(void **state)
             double label;
             kiln_value f;
             KT_OK(kiln_ml_point_parts(&kt_items(&got)[i], &label, &f));
-            KT_CHECK(label == labels[i] && kiln_ml_is_sparse(&f) &&
-                         kiln_ml_vector_size(&f) == 692,
+            KT_CHECK(label == labels[i] && kiln_ml_is_sparse(&f) && kiln_ml_vector_size(&f) == 692,
                      "point %zu: %s", i, kt_fmt(&kt_items(&got)[i]));
             const kiln_value *ib = &feats[i].u.items[0], *vv = &feats[i].u.items[1];
-            KT_CHECK(kiln_ml_vector_nnz(&f) == vv->len, "point %zu: %zu entries, expected %u",
-                     i, kiln_ml_vector_nnz(&f), vv->len);
+            KT_CHECK(kiln_ml_vector_nnz(&f) == vv->len, "point %zu: %zu entries, expected %u", i,
+                     kiln_ml_vector_nnz(&f), vv->len);
             for (size_t k = 0; k < vv->len; k++) {
                 int32_t ix, want_ix;
                 double v;
                 kiln_ml_sparse_entry(&f, k, &ix, &v);
                 memcpy(&want_ix, ib->u.bytes + 4 * k, 4);
-                KT_CHECK(ix == want_ix && v == vv->u.vec[k], "point %zu entry %zu differs", i,
-                         k);
+                KT_CHECK(ix == want_ix && v == vv->u.vec[k], "point %zu entry %zu differs", i, k);
             }
         }
     }
@@ -576,8 +622,9 @@ static void csv_loads_dense_points_for_any_label_column_and_delimiter(void **sta
                 kt_set_case("csv label column %d, %s, master %s", label, tab ? "tabs" : "commas",
                             kt_masters[m]);
                 kiln_ml_csv_options opt = {.delimiter = tab ? '\t' : 0, .label_column = label};
-                kiln_value got =
-                    kt_collect(kt_rdd(kiln_ml_load_csv(ctx, tab ? tabs : comma, &opt, 2)), a);
+                kiln_value got = kt_collect(kt_rdd(
+                                                kiln_ml_load_csv(ctx, tab ? tabs : comma, &opt, 2)),
+                                            a);
                 double want[4][3];
                 for (int i = 0; i < 4; i++)
                     for (int j = 0, k = 1; j < 3; j++) want[i][j == label ? 0 : k++] = rows[i][j];

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kt.h"
-#include "kt_ml.h"
 #include <kiln/ml.h>
 #include "base/base.h"
+#include "kt.h"
+#include "kt_ml.h"
 
 /* Labeled points (label, dense or sparse features) from rows of
  * [label, x_0 .. x_{d-1}]. */
@@ -101,8 +101,8 @@ static void equals_formula_on_every_master(void **state)
             kt_expect_close(m->log_prior[c], log(count[c] / N), 1e-12, 1e-15, "prior");
             for (int j = 0; j < D; j++)
                 kt_expect_close(m->log_theta[c * D + j],
-                                log((sums[c][j] + alpha) / (total[c] + alpha * D)), 1e-12,
-                                1e-15, "log theta");
+                                log((sums[c][j] + alpha) / (total[c] + alpha * D)), 1e-12, 1e-15,
+                                "log theta");
         }
         for (int i = 0; i < N; i += 7) {
             const double *r = rows + (size_t)i * (D + 1);
@@ -151,10 +151,8 @@ static void bad_labels_and_features_are_refused(void **state)
         double rows[6];
         const char *msg;
     } cases[] = {
-        {{0, 1, 1, 1.5, 2, 2}, "has label 1.5"},
-        {{0, 1, 1, -1, 2, 2}, "has label -1"},
-        {{0, 1, 1, 1, 2, -2}, "has feature 1 = -2"},
-        {{0, 1, 1, 1, NAN, 2}, "has feature 0 = nan"},
+        {{0, 1, 1, 1.5, 2, 2}, "has label 1.5"},     {{0, 1, 1, -1, 2, 2}, "has label -1"},
+        {{0, 1, 1, 1, 2, -2}, "has feature 1 = -2"}, {{0, 1, 1, 1, NAN, 2}, "has feature 0 = nan"},
         {{0, 1, 1, NAN, 2, 2}, "has label nan"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kt.h"
 #include <kiln/ml.h>
 #include "base/base.h"
+#include "kt.h"
 
 #define MAXN 32
 
@@ -156,7 +156,10 @@ static double shifted_norm(const void *arg, int n, const double *x, double *g)
     return f;
 }
 
-static double soft(double v, double t) { return v > t ? v - t : v < -t ? v + t : 0; }
+static double soft(double v, double t)
+{
+    return v > t ? v - t : v < -t ? v + t : 0;
+}
 
 #define ROWS 40
 
@@ -258,8 +261,14 @@ static void lbfgs_rosenbrock(int n)
     kiln_ml_opt_free(o);
 }
 
-static void lbfgs_rosenbrock_2d(void **state) { lbfgs_rosenbrock(2); }
-static void lbfgs_rosenbrock_10d(void **state) { lbfgs_rosenbrock(10); }
+static void lbfgs_rosenbrock_2d(void **state)
+{
+    lbfgs_rosenbrock(2);
+}
+static void lbfgs_rosenbrock_10d(void **state)
+{
+    lbfgs_rosenbrock(10);
+}
 
 static void lbfgs_quadratic_matches_direct_solve(void **state)
 {
@@ -393,10 +402,8 @@ static void owlqn_soft_threshold(void **state)
         double want_f = 0;
         for (int i = 0; i < n; i++) {
             double want = sk && sk[i] ? c[i] : soft(c[i], l1);
-            if (want == 0)
-                KT_CHECK(x[i] == 0, "x[%d] = %g, expected exactly 0", i, x[i]);
-            else
-                kt_expect_close(x[i], want, 0, 1e-8, "soft-thresholded coordinate");
+            if (want == 0) KT_CHECK(x[i] == 0, "x[%d] = %g, expected exactly 0", i, x[i]);
+            else kt_expect_close(x[i], want, 0, 1e-8, "soft-thresholded coordinate");
             want_f += 0.5 * (want - c[i]) * (want - c[i]) + (sk && sk[i] ? 0 : l1 * fabs(want));
         }
         kt_expect_close(kiln_ml_opt_objective(o), want_f, 1e-12, 1e-14, "objective with L1");
@@ -488,8 +495,12 @@ static void sgd_proximal_l1_gives_exact_zeros(void **state)
     enum { n = 5 };
     const double c[n] = {1.0, -0.1, 0.2, -2.0, 0.5};
     bool skip[n] = {false, true, false, false, false};
-    kiln_ml_opt_params p = {.solver = KILN_ML_SGD, .max_iter = 5000, .tol = 1e-12, .l1 = 0.3,
-                            .l1_skip = skip, .step = 0.5};
+    kiln_ml_opt_params p = {.solver = KILN_ML_SGD,
+                            .max_iter = 5000,
+                            .tol = 1e-12,
+                            .l1 = 0.3,
+                            .l1_skip = skip,
+                            .step = 0.5};
     kiln_ml_opt *o = kiln_ml_opt_new(&p, n, NULL);
     drive(o, n, shifted_norm, c);
     const double *x = kiln_ml_opt_solution(o);
@@ -546,8 +557,7 @@ static void refuses_bad_params(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         kt_set_case("bad case %zu", i);
         KT_CHECK(kiln_ml_opt_new(&bad[i].p, bad[i].n, w0) == NULL, "accepted");
-        KT_CHECK(strstr(kiln_last_error(), bad[i].says) != NULL, "message: %s",
-                 kiln_last_error());
+        KT_CHECK(strstr(kiln_last_error(), bad[i].says) != NULL, "message: %s", kiln_last_error());
     }
     /* Too large to allocate: refused, not crashed. */
     assert_null(kiln_ml_opt_new(NULL, INT64_C(1) << 60, NULL));

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kt.h"
 #include <kiln/ml.h>
 #include "base/base.h"
+#include "kt.h"
 #include "ml/ml.h"
 
 static void fill(double *v, size_t n, uint64_t seed)

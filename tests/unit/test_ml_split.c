@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kt.h"
 #include <kiln/ml.h>
 #include "base/base.h"
+#include "kt.h"
 
 #define MASTERS 2
 static const char *const masters[MASTERS] = {"local[1]", "local[2]"};
@@ -27,8 +27,7 @@ static int64_t tally(kiln_rdd *r, kiln_arena *a, int *seen)
     kiln_value l = kt_collect(r, a);
     const kiln_value *v = kt_items(&l);
     for (uint32_t i = 0; i < l.len; i++) {
-        KT_CHECK(v[i].type == KILN_INT && v[i].u.i >= 0 && v[i].u.i < N, "item %s",
-                 kt_fmt(&v[i]));
+        KT_CHECK(v[i].type == KILN_INT && v[i].u.i >= 0 && v[i].u.i < N, "item %s", kt_fmt(&v[i]));
         KT_CHECK(i == 0 || v[i].u.i > v[i - 1].u.i, "order broken at %s", kt_fmt(&v[i]));
         seen[v[i].u.i]++;
     }

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <kiln/ml.h>
 #include "kt.h"
 #include "kt_ml.h"
-#include <kiln/ml.h>
 
 /* tests/ml/NAME (label, then features) as points over 4 partitions. */
 static kiln_rdd *points_of(kiln_context *ctx, kiln_arena *a, const char *name)

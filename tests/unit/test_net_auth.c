@@ -9,9 +9,9 @@
  * times out; secrets are generated, read from private files only, and
  * checked for length.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -177,7 +177,7 @@ static void client_catches_a_server_without_the_secret(void **state)
     KT_RC(KILN_EINVAL, net_auth_client(sv[0], (const uint8_t *)SECRET, 32, 5000, "master m:7077"));
     pthread_join(t, NULL);
     assert_non_null(strstr(kiln_last_error(), "authentication with master m:7077 failed: wrong "
-                                               "secret: master m:7077 could not prove"));
+                                              "secret: master m:7077 could not prove"));
     net_close(sv[0]);
     net_close(sv[1]);
 }
@@ -201,7 +201,7 @@ static void hostile_first_bytes_are_refused_at_once(void **state)
     /* Not kiln: an HTTP request. */
     KT_RC(KILN_ECORRUPT, server_on("GET / HTTP/1.1\r\n\r\n", 18, 5000));
     assert_non_null(strstr(kiln_last_error(), "authentication with 10.1.2.3:4567 failed: frame "
-                                               "from 10.1.2.3:4567: bad magic bytes 47"));
+                                              "from 10.1.2.3:4567: bad magic bytes 47"));
     /* A HELLO claiming 4 GiB: refused from the header, nothing allocated. */
     uint8_t h[12] = {'K', 'I', 'L', 'N', 1, NET_MSG_HELLO, 0, 0, 0xff, 0xff, 0xff, 0xff};
     mem_stats_read(&before, &peak);
@@ -209,7 +209,7 @@ static void hostile_first_bytes_are_refused_at_once(void **state)
     mem_stats_read(&after, &peak);
     assert_int_equal(after, before);
     assert_non_null(strstr(kiln_last_error(), "HELLO payload of 4294967295 bytes exceeds the "
-                                               "limit of 256 bytes"));
+                                              "limit of 256 bytes"));
     /* Just over the handshake's limit (a frame that is fine later). */
     h[8] = 1, h[9] = 1, h[10] = 0, h[11] = 0; /* 257 bytes */
     KT_RC(KILN_ECORRUPT, server_on(h, sizeof h, 5000));
@@ -247,7 +247,7 @@ static void silent_or_stalled_peer_times_out(void **state)
     double took = now_seconds() - t0;
     assert_true(took >= 0.19 && took < 3);
     assert_non_null(strstr(kiln_last_error(), "authentication with 10.1.2.3:4567 failed: timed "
-                                               "out waiting for a frame from 10.1.2.3:4567"));
+                                              "out waiting for a frame from 10.1.2.3:4567"));
     /* The client hears nothing after its HELLO. */
     int sv[2];
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);

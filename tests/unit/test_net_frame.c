@@ -8,9 +8,9 @@
  * and HEARTBEAT payloads; and blocking send/receive over a socketpair (large
  * frames, back-to-back frames, a peer that closes mid-frame, timeouts).
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -149,9 +149,9 @@ static enum outcome check_stream(rng *g, const kiln_buf *s, size_t max_len, size
         }
         off += chunk;
     }
-    enum outcome end_got = rc < 0                                           ? END_ERROR
+    enum outcome end_got = rc < 0                                         ? END_ERROR
                            : d.state == NET_DEC_HEADER && d.hdr_have == 0 ? END_CLEAN
-                                                                            : END_NEED_MORE;
+                                                                          : END_NEED_MORE;
     KT_CHECK(got == nwant, "iteration %d: %zu frames, reference %zu", iter, got, nwant);
     KT_CHECK(end_got == end, "iteration %d: stream ends %d, reference %d", iter, end_got, end);
     /* A failed decoder stays failed. */
@@ -193,8 +193,8 @@ static void random_frames_in_random_pieces_match_the_reference(void **state)
 
 /* ---- Headers ---------------------------------------------------------------------- */
 
-static void header(uint8_t h[12], const char *magic, uint8_t version, uint8_t type,
-                   uint16_t flags, uint32_t len)
+static void header(uint8_t h[12], const char *magic, uint8_t version, uint8_t type, uint16_t flags,
+                   uint32_t len)
 {
     memcpy(h, magic, 4);
     h[4] = version;
@@ -514,8 +514,8 @@ static void send_and_receive_over_a_socket(void **state)
     assert_int_equal(write(sv2[0], "abc", 3), 3);
     net_close(sv2[0]);
     KT_RC(KILN_EIO, net_recv_frame(sv2[1], NET_MAX_FRAME, 1000, "executor 5", &f));
-    assert_non_null(strstr(kiln_last_error(),
-                           "closed by executor 5 inside a TASK_RESULT frame (3 of 100"));
+    assert_non_null(
+        strstr(kiln_last_error(), "closed by executor 5 inside a TASK_RESULT frame (3 of 100"));
     net_close(sv2[1]);
     net_close(sv[0]);
     KT_RC(KILN_EIO, net_recv_frame(sv[1], NET_MAX_FRAME, 1000, "executor 6", &f));

@@ -7,9 +7,9 @@
  * more and net_listener_free waits for handlers still running;
  * net_accept_nb says "nothing waiting" without blocking.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -85,8 +85,11 @@ static void wait_calls(int n)
 static int start(bool tls, int *lfd, int *port, net_listener **l)
 {
     KT_OK(net_listen("127.0.0.1", 0, 16, lfd, port));
-    net_listener_opts o = {.secret = SECRET, .secret_len = sizeof SECRET - 1, .tls = tls,
-                           .handshake_timeout_ms = 5000, .component = "test",
+    net_listener_opts o = {.secret = SECRET,
+                           .secret_len = sizeof SECRET - 1,
+                           .tls = tls,
+                           .handshake_timeout_ms = 5000,
+                           .component = "test",
                            .peer_prefix = "tester"};
     return net_listener_start(*lfd, &o, handler, NULL, l);
 }
@@ -137,8 +140,8 @@ static void a_wrong_secret_never_reaches_the_handler(void **state)
     net_listener *l;
     KT_OK(start(false, &lfd, &port, &l));
     int fd;
-    KT_RC(KILN_EINVAL, net_dial("127.0.0.1", port, WRONG, sizeof WRONG - 1, false, 5000,
-                                "listener", &fd));
+    KT_RC(KILN_EINVAL,
+          net_dial("127.0.0.1", port, WRONG, sizeof WRONG - 1, false, 5000, "listener", &fd));
     assert_non_null(strstr(kiln_last_error(), "wrong secret"));
     /* A peer that says nothing but HTTP is dropped at its first bytes. */
     KT_OK(net_connect("127.0.0.1", port, 5000, &fd));
@@ -169,8 +172,8 @@ static void handlers_run_at_once_and_free_waits_for_them(void **state)
      * backlog, unanswered), but the two handlers still run. */
     net_listener_stop(l);
     int fd;
-    KT_RC(KILN_EIO, net_dial("127.0.0.1", port, SECRET, sizeof SECRET - 1, false, 300,
-                             "listener", &fd));
+    KT_RC(KILN_EIO,
+          net_dial("127.0.0.1", port, SECRET, sizeof SECRET - 1, false, 300, "listener", &fd));
     assert_int_equal(calls_now(), 2);
     release_handlers = true;
     net_listener_free(l); /* returns once both handlers have */

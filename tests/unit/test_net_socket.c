@@ -5,9 +5,9 @@
  * close-on-exec and TCP_NODELAY set; a refused connection, a port already in
  * use and an accept that times out, each named in the message.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -81,7 +81,10 @@ static void urls_parse_or_say_what_is_wrong(void **state)
     KT_RC(KILN_ECONF, net_url_parse(NULL, &u));
 }
 
-static bool cloexec(int fd) { return (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0; }
+static bool cloexec(int fd)
+{
+    return (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0;
+}
 
 static bool nodelay(int fd)
 {

@@ -12,9 +12,9 @@
  * the throughput of 1 GB of frames, TLS and plain.
  */
 #define _GNU_SOURCE /* memmem */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -438,8 +438,7 @@ static void silent_peer_times_out(void **state)
     for (int server = 0; server < 2; server++) {
         int fds[2];
         unix_pair(fds);
-        side s = {.fd = fds[0], .server = server, .tls = true, .secret = SECRET,
-                  .timeout_ms = 300};
+        side s = {.fd = fds[0], .server = server, .tls = true, .secret = SECRET, .timeout_ms = 300};
         run_side(&s);
         KT_RC(KILN_EIO, s.rc);
         assert_non_null(strstr(s.msg, "timed out"));
@@ -495,8 +494,8 @@ static double throughput(int fds[2], size_t mb)
     size_t frame = 4u << 20;
     uint8_t *p = malloc(frame);
     fill(p, frame, 3);
-    sender s = {.fd = fds[0], .type = NET_MSG_BLOCK_DATA, .p = p, .len = frame,
-                .count = (int)(mb / 4)};
+    sender s = {
+        .fd = fds[0], .type = NET_MSG_BLOCK_DATA, .p = p, .len = frame, .count = (int)(mb / 4)};
     double t0 = now_s();
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, run_sender, &s), 0);

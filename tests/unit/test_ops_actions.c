@@ -9,9 +9,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "base/base.h"
 #include "kt.h"
 #include "kt_fns.h"
-#include "base/base.h"
 
 #define REL_TOL 1e-9L
 
@@ -99,8 +99,7 @@ static void reduce_fold_case(kiln_context *ctx, const kt_data *d, kiln_arena *a)
     /* Sums of the int values of pairs built from the data. */
     kiln_rdd *nums = kt_rdd(kiln_rdd_values(kt_rdd(kiln_rdd_map(x, kt_tag_fn, NULL, 0))));
     int64_t sum = 0;
-    for (size_t i = 0; i < d->n; i++)
-        sum += (int64_t)(kiln_value_hash(&d->v[i]) % 97);
+    for (size_t i = 0; i < d->n; i++) sum += (int64_t)(kiln_value_hash(&d->v[i]) % 97);
     kiln_value want_sum = kiln_int(sum);
     if (d->n) {
         KT_OK(kiln_rdd_reduce(nums, kiln_fn_add, NULL, 0, a, &got));
@@ -137,8 +136,8 @@ static void aggregate_case(kiln_context *ctx, const kt_data *d, kiln_arena *a)
         kt_expect_value(&got, &want);
     }
     kt_case_detail("tree_aggregate depth 0");
-    KT_FAILS(kiln_rdd_tree_aggregate(x, &zero, kt_hash_seq_fn, kt_sum_count_comb_fn, NULL, 0, 0,
-                                     a, &got));
+    KT_FAILS(kiln_rdd_tree_aggregate(x, &zero, kt_hash_seq_fn, kt_sum_count_comb_fn, NULL, 0, 0, a,
+                                     &got));
 }
 
 static void aggregate_and_tree_aggregate_agree_with_sequential_fold(void **state)
@@ -159,8 +158,8 @@ static void tree_aggregate_over_many_partitions_matches_at_every_depth(void **st
         kiln_value want = kiln_tuple_ref(want_items, 2);
         for (int depth = 1; depth <= 3; depth++) {
             kiln_value got;
-            KT_OK(kiln_rdd_tree_aggregate(x, &zero, kt_sum_count_seq_fn, kt_sum_count_comb_fn,
-                                          NULL, 0, depth, a, &got));
+            KT_OK(kiln_rdd_tree_aggregate(x, &zero, kt_sum_count_seq_fn, kt_sum_count_comb_fn, NULL,
+                                          0, depth, a, &got));
             kt_expect_value(&got, &want);
         }
         kiln_context_free(ctx);
@@ -209,10 +208,8 @@ static int foreach_partition_fn(kiln_task *t, int index, kiln_in *in, const void
     const kiln_value *v;
     int64_t n = 0;
     int rc;
-    while ((rc = kiln_in_next(in, &v)) == 1)
-        n++;
-    if (rc < 0)
-        return rc;
+    while ((rc = kiln_in_next(in, &v)) == 1) n++;
+    if (rc < 0) return rc;
     if ((rc = kiln_accumulator_add(t, e->records_id, kiln_int(n))) != KILN_OK ||
         (rc = kiln_accumulator_add(t, e->index_sum_id, kiln_int(index + 1))) != KILN_OK ||
         (rc = kiln_accumulator_add(t, e->partitions_id, kiln_int(1))) != KILN_OK)
@@ -234,12 +231,10 @@ static void foreach_case(kiln_context *ctx, const kt_data *d, kiln_arena *a)
     kiln_rdd *x = kt_parallelize(ctx, d);
     foreach_env e = {kiln_accumulator_new(ctx, "records", KILN_INT),
                      kiln_accumulator_new(ctx, "hash sum", KILN_INT)};
-    KT_CHECK(e.count_id > 0 && e.hash_sum_id > 0, "accumulator_new failed: %s",
-             kiln_last_error());
+    KT_CHECK(e.count_id > 0 && e.hash_sum_id > 0, "accumulator_new failed: %s", kiln_last_error());
     KT_OK(kiln_rdd_foreach(x, foreach_fn, &e, sizeof e));
     int64_t want_sum = 0;
-    for (size_t i = 0; i < d->n; i++)
-        want_sum += (int64_t)(kiln_value_hash(&d->v[i]) % 1000);
+    for (size_t i = 0; i < d->n; i++) want_sum += (int64_t)(kiln_value_hash(&d->v[i]) % 1000);
     KT_CHECK(acc_int(ctx, e.count_id) == (int64_t)d->n, "foreach saw %lld values, not %zu",
              (long long)acc_int(ctx, e.count_id), d->n);
     KT_CHECK(acc_int(ctx, e.hash_sum_id) == want_sum, "hash sum %lld, expected %lld",
@@ -271,8 +266,7 @@ static void expect_stats(const kiln_stats *got, const ref_stats *want)
 {
     KT_CHECK(got->count == want->count, "count %lld, expected %lld", (long long)got->count,
              (long long)want->count);
-    if (want->count == 0)
-        return;
+    if (want->count == 0) return;
     kt_expect_close(got->sum, want->sum, REL_TOL, 0, "sum");
     kt_expect_close(got->mean, want->mean, REL_TOL, 0, "mean");
     kt_expect_close(got->min, want->min, 0, 0, "min");
@@ -286,8 +280,8 @@ static void expect_stats(const kiln_stats *got, const ref_stats *want)
     if (want->count > 1) {
         kt_expect_close(got->sample_variance, want->sample_variance, REL_TOL, abs_tol,
                         "sample_variance");
-        kt_expect_close(got->sample_stdev, sqrtl(want->sample_variance), REL_TOL,
-                        sqrtl(abs_tol), "sample_stdev");
+        kt_expect_close(got->sample_stdev, sqrtl(want->sample_variance), REL_TOL, sqrtl(abs_tol),
+                        "sample_stdev");
     }
 }
 
@@ -307,10 +301,8 @@ static void numeric_case(kiln_context *ctx, const kt_data *d, kiln_arena *a)
     KT_OK(kiln_rdd_sum(x, &sum));
     kt_expect_close(sum, want.sum, REL_TOL, 0, "sum");
     KT_OK(kiln_rdd_mean(x, &mean));
-    if (d->n == 0)
-        KT_CHECK(isnan(mean), "mean of an empty RDD is %g, not NaN", mean);
-    else
-        kt_expect_close(mean, want.mean, REL_TOL, 0, "mean");
+    if (d->n == 0) KT_CHECK(isnan(mean), "mean of an empty RDD is %g, not NaN", mean);
+    else kt_expect_close(mean, want.mean, REL_TOL, 0, "mean");
     KT_OK(kiln_rdd_stats(x, &st));
     expect_stats(&st, &want);
 }
@@ -330,10 +322,18 @@ static void gen_numbers(kiln_arena *a, int kind, kt_data *d)
     for (size_t i = 0; i < n; i++) {
         double u = rng_double(&r);
         switch (kind) {
-        case 0: v[i] = kiln_double(u * 2000 - 1000); break;              /* doubles */
-        case 1: v[i] = i % 2 ? kiln_int((int64_t)(u * 1e6)) : kiln_double(u); break; /* mixed */
-        case 2: v[i] = kiln_double(1e6 + u); break;                      /* large offset */
-        default: v[i] = kiln_double(u * 1e-6); break;                    /* tiny values */
+        case 0:
+            v[i] = kiln_double(u * 2000 - 1000);
+            break; /* doubles */
+        case 1:
+            v[i] = i % 2 ? kiln_int((int64_t)(u * 1e6)) : kiln_double(u);
+            break; /* mixed */
+        case 2:
+            v[i] = kiln_double(1e6 + u);
+            break; /* large offset */
+        default:
+            v[i] = kiln_double(u * 1e-6);
+            break; /* tiny values */
         }
     }
     d->name = (const char *[]){"doubles", "ints and doubles", "offset 1e6", "tiny"}[kind];

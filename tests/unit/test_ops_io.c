@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#include "kt.h"
 #include "base/base.h"
+#include "kt.h"
 
 /* ---- save_as_text_file ---------------------------------------------------------------- */
 
@@ -41,12 +41,9 @@ static void expect_saved(const char *dir, const kt_data *d)
     size_t parts = 0;
     bool success = false;
     for (size_t i = 0; i < n; i++) {
-        if (!strncmp(names[i], "part-", 5))
-            parts++;
-        else if (!strcmp(names[i], "_SUCCESS"))
-            success = true;
-        else
-            KT_CHECK(names[i][0] == '.', "unexpected entry %s in the output", names[i]);
+        if (!strncmp(names[i], "part-", 5)) parts++;
+        else if (!strcmp(names[i], "_SUCCESS")) success = true;
+        else KT_CHECK(names[i][0] == '.', "unexpected entry %s in the output", names[i]);
     }
     kt_names_free(names, n);
     KT_CHECK(success, "_SUCCESS is missing");
@@ -62,8 +59,7 @@ static void expect_saved(const char *dir, const kt_data *d)
         bool same = len == want.len && (len == 0 || !memcmp(got, want.data, len));
         if (!same) {
             size_t at = 0;
-            while (at < len && at < want.len && got[at] == (char)want.data[at])
-                at++;
+            while (at < len && at < want.len && got[at] == (char)want.data[at]) at++;
             kt_report("%s: %zu bytes, expected %zu; first difference at byte %zu", path, len,
                       want.len, at);
         }
@@ -85,8 +81,7 @@ static void save_case(kiln_context *ctx, const kt_data *d, kiln_arena *a)
     /* text_file over the output reads the parts in order, skipping _SUCCESS. */
     kiln_value got = kt_collect(kt_rdd(kiln_text_file(ctx, out, 3)), a);
     kiln_value *want = ref_alloc(a, d->n);
-    for (size_t i = 0; i < d->n; i++)
-        want[i] = ref_format(a, &d->v[i]);
+    for (size_t i = 0; i < d->n; i++) want[i] = ref_format(a, &d->v[i]);
     kiln_value wl = kiln_list_ref(want, d->n);
     kt_expect_list(&got, &wl);
 
@@ -154,13 +149,13 @@ static char *make_text(uint64_t seed, bool final_newline, size_t *len)
     size_t cap = 1 << 20, n = 0;
     char *t = malloc(cap);
     assert_non_null(t);
-    static const char *const words[] = {"kiln", "spark", "\xe4\xb8\xad\xe6\x96\x87",
-                                        "\xc3\xa9t\xc3\xa9", "\xf0\x9f\x98\x80", "a b\tc", ""};
+    static const char *const words[] = {
+        "kiln",   "spark", "\xe4\xb8\xad\xe6\x96\x87", "\xc3\xa9t\xc3\xa9", "\xf0\x9f\x98\x80",
+        "a b\tc", ""};
     for (int line = 0; line < 6000; line++) {
         int kind = (int)(rng_next(&r) % 10);
         if (line == 3000) {
-            for (int i = 0; i < 150000; i++)
-                t[n++] = (char)('a' + rng_next(&r) % 26);
+            for (int i = 0; i < 150000; i++) t[n++] = (char)('a' + rng_next(&r) % 26);
         } else if (kind > 0) {
             int nw = (int)(rng_next(&r) % 12);
             for (int w = 0; w < nw; w++) {
@@ -171,15 +166,13 @@ static char *make_text(uint64_t seed, bool final_newline, size_t *len)
                 t[n++] = ' ';
             }
         } /* kind 0: an empty line */
-        if (line % 7 == 3)
-            t[n++] = '\r';
+        if (line % 7 == 3) t[n++] = '\r';
         t[n++] = '\n';
         assert_true(n + 4096 < cap);
     }
     memcpy(t + n, "last line", 9);
     n += 9;
-    if (final_newline)
-        t[n++] = '\n';
+    if (final_newline) t[n++] = '\n';
     *len = n;
     return t;
 }
@@ -247,7 +240,8 @@ static int check_offset(kiln_task *t, const kiln_value *in, bool *keep, const vo
     if (memcmp(text + (off - from), line->u.s, line->len) != 0)
         rc = kiln_task_fail(t, "the line at offset %lld differs", (long long)off);
     const char *file = kiln_task_input_file(t);
-    if (!rc && (!file || !strstr(file, "input.txt"))) rc = kiln_task_fail(t, "input file not named");
+    if (!rc && (!file || !strstr(file, "input.txt")))
+        rc = kiln_task_fail(t, "input file not named");
     if (!rc && sample) {
         int64_t want = 1, got = 0;
         for (int64_t i = 0; i < off; i++) want += text[i] == '\n';
@@ -469,8 +463,8 @@ static int check_member_offset(kiln_task *t, const kiln_value *in, bool *keep, c
     int64_t got = 0;
     bool sample = off % 7 == 0 || j == 1; /* counting lines reads the member */
     if (sample && (kiln_input_line_number(file, off, &got) != KILN_OK || got != j))
-        return kiln_task_fail(t, "%s: line %lld for offset %lld, want %d: %s", file,
-                              (long long)got, (long long)off, j, kiln_last_error());
+        return kiln_task_fail(t, "%s: line %lld for offset %lld, want %d: %s", file, (long long)got,
+                              (long long)off, j, kiln_last_error());
     *keep = true;
     return KILN_OK;
 }

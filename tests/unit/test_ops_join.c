@@ -14,10 +14,14 @@ static const char *const kind_names[] = {"join", "left_outer_join", "right_outer
 static kiln_rdd *join_of(enum ref_join_kind kind, kiln_rdd *x, kiln_rdd *y, int np)
 {
     switch (kind) {
-    case REF_INNER: return kiln_rdd_join(x, y, np);
-    case REF_LEFT_OUTER: return kiln_rdd_left_outer_join(x, y, np);
-    case REF_RIGHT_OUTER: return kiln_rdd_right_outer_join(x, y, np);
-    case REF_FULL_OUTER: return kiln_rdd_full_outer_join(x, y, np);
+    case REF_INNER:
+        return kiln_rdd_join(x, y, np);
+    case REF_LEFT_OUTER:
+        return kiln_rdd_left_outer_join(x, y, np);
+    case REF_RIGHT_OUTER:
+        return kiln_rdd_right_outer_join(x, y, np);
+    case REF_FULL_OUTER:
+        return kiln_rdd_full_outer_join(x, y, np);
     }
     return NULL;
 }

@@ -14,12 +14,14 @@
 /* ---- User functions ---------------------------------------------------------------- */
 
 /* Ints: (x + y) mod m, with m (an int64_t) in env; associative and commutative. */
-static int64_t mod(int64_t x, int64_t m) { return ((x % m) + m) % m; }
+static int64_t mod(int64_t x, int64_t m)
+{
+    return ((x % m) + m) % m;
+}
 
 #define ADD_MOD_M 1009
 
-static int add_mod_logic(kiln_arena *a, const kiln_value *x, const kiln_value *y,
-                         kiln_value *out)
+static int add_mod_logic(kiln_arena *a, const kiln_value *x, const kiln_value *y, kiln_value *out)
 {
     *out = kiln_int(mod(x->u.i + y->u.i, ADD_MOD_M));
     return x->type == KILN_INT && y->type == KILN_INT ? 0 : KILN_ETYPE;
@@ -46,13 +48,10 @@ static int list_of_logic(kiln_arena *a, const kiln_value *v, kiln_value *out)
 static int list_append_logic(kiln_arena *a, const kiln_value *c, const kiln_value *v,
                              kiln_value *out)
 {
-    if (c->type != KILN_LIST)
-        return KILN_ETYPE;
+    if (c->type != KILN_LIST) return KILN_ETYPE;
     kiln_value *items = kiln_arena_alloc(a, (c->len + 1) * sizeof *items);
-    if (!items)
-        return KILN_ENOMEM;
-    if (c->len)
-        memcpy(items, c->u.items, c->len * sizeof *items);
+    if (!items) return KILN_ENOMEM;
+    if (c->len) memcpy(items, c->u.items, c->len * sizeof *items);
     items[c->len] = *v;
     *out = kiln_list_ref(items, c->len + 1);
     return 0;
@@ -61,15 +60,11 @@ static int list_append_logic(kiln_arena *a, const kiln_value *c, const kiln_valu
 static int list_concat_logic(kiln_arena *a, const kiln_value *c, const kiln_value *d,
                              kiln_value *out)
 {
-    if (c->type != KILN_LIST || d->type != KILN_LIST)
-        return KILN_ETYPE;
+    if (c->type != KILN_LIST || d->type != KILN_LIST) return KILN_ETYPE;
     kiln_value *items = kiln_arena_alloc(a, (c->len + d->len + 1) * sizeof *items);
-    if (!items)
-        return KILN_ENOMEM;
-    if (c->len)
-        memcpy(items, c->u.items, c->len * sizeof *items);
-    if (d->len)
-        memcpy(items + c->len, d->u.items, d->len * sizeof *items);
+    if (!items) return KILN_ENOMEM;
+    if (c->len) memcpy(items, c->u.items, c->len * sizeof *items);
+    if (d->len) memcpy(items + c->len, d->u.items, d->len * sizeof *items);
     *out = kiln_list_ref(items, c->len + d->len);
     return 0;
 }
@@ -79,15 +74,15 @@ static int list_of_fn(kiln_task *t, const kiln_value *v, kiln_value *out, const 
     return list_of_logic(kiln_task_arena(t), v, out);
 }
 
-static int list_append_fn(kiln_task *t, const kiln_value *c, const kiln_value *v,
-                          kiln_value *out, const void *env)
+static int list_append_fn(kiln_task *t, const kiln_value *c, const kiln_value *v, kiln_value *out,
+                          const void *env)
 {
     int rc = list_append_logic(kiln_task_arena(t), c, v, out);
     return rc == KILN_ETYPE ? kiln_task_fail(t, "list_append_fn: combiner is not a list") : rc;
 }
 
-static int list_concat_fn(kiln_task *t, const kiln_value *c, const kiln_value *d,
-                          kiln_value *out, const void *env)
+static int list_concat_fn(kiln_task *t, const kiln_value *c, const kiln_value *d, kiln_value *out,
+                          const void *env)
 {
     int rc = list_concat_logic(kiln_task_arena(t), c, d, out);
     return rc == KILN_ETYPE ? kiln_task_fail(t, "list_concat_fn: combiner is not a list") : rc;
@@ -97,8 +92,7 @@ static int list_concat_fn(kiln_task *t, const kiln_value *c, const kiln_value *d
  * become the values, under a few small int keys. */
 static int mod_swap_logic(kiln_arena *a, const kiln_value *in, kiln_value *out)
 {
-    if (!kiln_is_pair(in) || kiln_val(in)->type != KILN_INT)
-        return KILN_ETYPE;
+    if (!kiln_is_pair(in) || kiln_val(in)->type != KILN_INT) return KILN_ETYPE;
     *out = kiln_pair(a, kiln_int(mod(kiln_val(in)->u.i, 10)), *kiln_key(in));
     return out->type == KILN_TUPLE ? 0 : KILN_ENOMEM;
 }
@@ -113,8 +107,7 @@ static int mod_swap_fn(kiln_task *t, const kiln_value *in, kiln_value *out, cons
 static kiln_value *mod_swapped(kiln_arena *a, const kt_data *d)
 {
     kiln_value *s = ref_alloc(a, d->n);
-    for (size_t i = 0; i < d->n; i++)
-        assert_int_equal(mod_swap_logic(a, &d->v[i], &s[i]), 0);
+    for (size_t i = 0; i < d->n; i++) assert_int_equal(mod_swap_logic(a, &d->v[i], &s[i]), 0);
     return s;
 }
 
@@ -210,8 +203,8 @@ static void aggregate_by_key_case(kiln_context *ctx, const kt_data *d, kiln_aren
     kiln_value zero = kiln_tuple_ref(zero_items, 2);
     kiln_value want = ref_aggregate_by_key(a, d->v, d->n, &zero, kt_sum_count_seq_logic);
 
-    kiln_rdd *r = kt_rdd(kiln_rdd_aggregate_by_key(x, &zero, kt_sum_count_seq_fn,
-                                                   kt_sum_count_comb_fn, NULL, 0, 3));
+    kiln_rdd *r = kt_rdd(
+        kiln_rdd_aggregate_by_key(x, &zero, kt_sum_count_seq_fn, kt_sum_count_comb_fn, NULL, 0, 3));
     /* The zero was deep-copied: changing ours now must not matter. */
     zero_items[0] = kiln_int(1000000);
     zero_items[1] = kiln_str_ref("not a number", 12);
@@ -295,8 +288,7 @@ static void lookup_case(kiln_context *ctx, const kt_data *d, kiln_arena *a)
         kiln_value counts = ref_count_by_key(a, d->v, d->n);
         size_t best = 0;
         for (uint32_t i = 1; i < counts.len; i++)
-            if (kiln_val(&counts.u.items[i])->u.i > kiln_val(&counts.u.items[best])->u.i)
-                best = i;
+            if (kiln_val(&counts.u.items[i])->u.i > kiln_val(&counts.u.items[best])->u.i) best = i;
         keys[nkeys++] = *kiln_key(&counts.u.items[best]);
     }
     keys[nkeys++] = kiln_str_ref("no such key \xc2\xa7", 14);

@@ -28,11 +28,9 @@ static int fan_out_fn(kiln_task *t, const kiln_value *in, kiln_out *out, const v
     uint64_t copies = kiln_value_hash(in) % 3;
     for (uint64_t j = 0; j < copies; j++) {
         kiln_value p = kiln_pair(kiln_task_arena(t), *in, kiln_int((int64_t)j));
-        if (p.type != KILN_TUPLE)
-            return KILN_ENOMEM;
+        if (p.type != KILN_TUPLE) return KILN_ENOMEM;
         int rc = kiln_emit(out, &p);
-        if (rc != KILN_OK)
-            return rc;
+        if (rc != KILN_OK) return rc;
     }
     return 0;
 }
@@ -40,8 +38,7 @@ static int fan_out_fn(kiln_task *t, const kiln_value *in, kiln_out *out, const v
 static kiln_value ref_fan_out(kiln_arena *a, const kiln_value *v, size_t n)
 {
     size_t total = 0;
-    for (size_t i = 0; i < n; i++)
-        total += kiln_value_hash(&v[i]) % 3;
+    for (size_t i = 0; i < n; i++) total += kiln_value_hash(&v[i]) % 3;
     kiln_value *out = ref_alloc(a, total);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
@@ -51,7 +48,10 @@ static kiln_value ref_fan_out(kiln_arena *a, const kiln_value *v, size_t n)
 }
 
 /* keep x unless hash(x) % 3 == 0 */
-static bool keep_logic(const kiln_value *x) { return kiln_value_hash(x) % 3 != 0; }
+static bool keep_logic(const kiln_value *x)
+{
+    return kiln_value_hash(x) % 3 != 0;
+}
 
 static int keep_fn(kiln_task *t, const kiln_value *in, bool *keep, const void *env)
 {
@@ -73,8 +73,7 @@ typedef struct affine {
 static int affine_fn(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
 {
     const affine *f = env;
-    if (in->type != KILN_INT)
-        return kiln_task_fail(t, "affine_fn: not an int");
+    if (in->type != KILN_INT) return kiln_task_fail(t, "affine_fn: not an int");
     *out = kiln_int(in->u.i * f->mul + f->add);
     return 0;
 }
@@ -82,14 +81,12 @@ static int affine_fn(kiln_task *t, const kiln_value *in, kiln_value *out, const 
 /* int v -> v, v + 1, ... (|v| % 3 values) */
 static int spread_fn(kiln_task *t, const kiln_value *in, kiln_out *out, const void *env)
 {
-    if (in->type != KILN_INT)
-        return kiln_task_fail(t, "spread_fn: not an int");
+    if (in->type != KILN_INT) return kiln_task_fail(t, "spread_fn: not an int");
     int64_t copies = (in->u.i < 0 ? -in->u.i : in->u.i) % 3;
     for (int64_t j = 0; j < copies; j++) {
         kiln_value x = kiln_int(in->u.i + j);
         int rc = kiln_emit(out, &x);
-        if (rc != KILN_OK)
-            return rc;
+        if (rc != KILN_OK) return rc;
     }
     return 0;
 }
@@ -103,19 +100,14 @@ static int tag_partition_fn(kiln_task *t, int index, kiln_in *in, kiln_out *out,
     int rc;
     while ((rc = kiln_in_next(in, &v)) == 1) {
         kiln_value p = kiln_pair(a, kiln_int(index), *v);
-        if (p.type != KILN_TUPLE)
-            return KILN_ENOMEM;
-        if ((rc = kiln_emit(out, &p)) != KILN_OK)
-            return rc;
+        if (p.type != KILN_TUPLE) return KILN_ENOMEM;
+        if ((rc = kiln_emit(out, &p)) != KILN_OK) return rc;
         count++;
     }
-    if (rc < 0)
-        return rc;
-    kiln_value end[3] = {kiln_str_ref("end", 3), kiln_int(kiln_task_partition(t)),
-                         kiln_int(count)};
+    if (rc < 0) return rc;
+    kiln_value end[3] = {kiln_str_ref("end", 3), kiln_int(kiln_task_partition(t)), kiln_int(count)};
     kiln_value e = kiln_tuple_new(a, end, 3);
-    if (e.type != KILN_TUPLE)
-        return KILN_ENOMEM;
+    if (e.type != KILN_TUPLE) return KILN_ENOMEM;
     return kiln_emit(out, &e);
 }
 
@@ -204,10 +196,17 @@ typedef struct range_case {
 } range_case;
 
 static const range_case range_cases[] = {
-    {0, 10, 1, 3},         {0, 10, 3, 4},       {10, -5, -4, 3},
-    {5, 0, 1, 2},          {-3, -3, 1, 1},      {0, 1000, 7, 7},
-    {100, 0, -1, 8},       {0, 5, 1, 16},       {-20, 20, 5, 1},
-    {INT64_MAX - 5, INT64_MAX, 2, 2},           {INT64_MIN + 5, INT64_MIN, -2, 3},
+    {0, 10, 1, 3},
+    {0, 10, 3, 4},
+    {10, -5, -4, 3},
+    {5, 0, 1, 2},
+    {-3, -3, 1, 1},
+    {0, 1000, 7, 7},
+    {100, 0, -1, 8},
+    {0, 5, 1, 16},
+    {-20, 20, 5, 1},
+    {INT64_MAX - 5, INT64_MAX, 2, 2},
+    {INT64_MIN + 5, INT64_MIN, -2, 3},
 };
 
 static void range_matches_arithmetic_sequence(void **state)
@@ -223,8 +222,7 @@ static void range_matches_arithmetic_sequence(void **state)
             /* The expected sequence, computed without overflow. */
             size_t n = 0, cap = 2048;
             kiln_value *want = ref_alloc(a, cap);
-            for (__int128 x = rc->start; rc->step > 0 ? x < rc->end : x > rc->end;
-                 x += rc->step) {
+            for (__int128 x = rc->start; rc->step > 0 ? x < rc->end : x > rc->end; x += rc->step) {
                 assert_true(n < cap);
                 want[n++] = kiln_int((int64_t)x);
             }
@@ -259,8 +257,7 @@ static void map_case(kiln_context *ctx, const kt_data *d, kiln_arena *a)
     kiln_rdd *r = kt_rdd(kiln_rdd_map(kt_parallelize(ctx, d), kt_tag_fn, NULL, 0));
     KT_CHECK(kiln_rdd_num_partitions(r) == d->slices, "map changed the partition count");
     kiln_value *want = ref_alloc(a, d->n);
-    for (size_t i = 0; i < d->n; i++)
-        assert_int_equal(kt_tag_logic(a, &d->v[i], &want[i]), 0);
+    for (size_t i = 0; i < d->n; i++) assert_int_equal(kt_tag_logic(a, &d->v[i], &want[i]), 0);
     kiln_value wl = kiln_list_ref(want, d->n);
     kiln_value got = kt_collect(r, a);
     kt_expect_list(&got, &wl);
@@ -284,8 +281,7 @@ static void map_env_is_copied_when_transformation_is_made(void **state)
         f.mul = 0; /* must not affect r */
         f.add = 0;
         kiln_value *want = ref_alloc(a, d.n);
-        for (size_t i = 0; i < d.n; i++)
-            want[i] = kiln_int(d.v[i].u.i * 3 - 7);
+        for (size_t i = 0; i < d.n; i++) want[i] = kiln_int(d.v[i].u.i * 3 - 7);
         kiln_value wl = kiln_list_ref(want, d.n);
         kiln_value got = kt_collect(r, a);
         kt_expect_list(&got, &wl);
@@ -325,16 +321,14 @@ static void flat_map_with_split_whitespace_matches_ascii_word_split(void **state
         kiln_context *ctx = kt_context_new(kt_masters[m]);
         kt_set_case("flat_map split_whitespace, master %s", kt_masters[m]);
         kiln_value in[8];
-        for (size_t i = 0; i < n; i++)
-            in[i] = kiln_str_ref(lines[i], strlen(lines[i]));
+        for (size_t i = 0; i < n; i++) in[i] = kiln_str_ref(lines[i], strlen(lines[i]));
         kiln_rdd *r = kt_rdd(kiln_parallelize(ctx, in, n, 3));
         r = kt_rdd(kiln_rdd_flat_map(r, kiln_fn_split_whitespace, NULL, 0));
         kiln_value *want = ref_alloc(a, 64);
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
             kiln_value words = ref_split_whitespace(a, &in[i]);
-            for (uint32_t j = 0; j < words.len; j++)
-                want[k++] = words.u.items[j];
+            for (uint32_t j = 0; j < words.len; j++) want[k++] = words.u.items[j];
         }
         kiln_value wl = kiln_list_ref(want, k);
         kiln_value got = kt_collect(r, a);
@@ -352,8 +346,7 @@ static void filter_case(kiln_context *ctx, const kt_data *d, kiln_arena *a)
     kiln_value *want = ref_alloc(a, d->n);
     size_t k = 0;
     for (size_t i = 0; i < d->n; i++)
-        if (keep_logic(&d->v[i]))
-            want[k++] = d->v[i];
+        if (keep_logic(&d->v[i])) want[k++] = d->v[i];
     kiln_value wl = kiln_list_ref(want, k);
     kiln_value got = kt_collect(r, a);
     kt_expect_list(&got, &wl);
@@ -368,16 +361,15 @@ static void filter_keeps_matching_values_in_order(void **state)
 
 static void map_partitions_case(kiln_context *ctx, const kt_data *d, kiln_arena *a)
 {
-    kiln_rdd *r =
-        kt_rdd(kiln_rdd_map_partitions(kt_parallelize(ctx, d), tag_partition_fn, NULL, 0));
+    kiln_rdd *r = kt_rdd(
+        kiln_rdd_map_partitions(kt_parallelize(ctx, d), tag_partition_fn, NULL, 0));
     KT_CHECK(kiln_rdd_num_partitions(r) == d->slices, "map_partitions changed the count");
     kiln_value *want = ref_alloc(a, d->n + (size_t)d->slices);
     size_t k = 0;
     for (int i = 0; i < d->slices; i++) {
         size_t lo, hi;
         ref_slice(d->n, d->slices, i, &lo, &hi);
-        for (size_t j = lo; j < hi; j++)
-            want[k++] = ref_pair(a, kiln_int(i), d->v[j]);
+        for (size_t j = lo; j < hi; j++) want[k++] = ref_pair(a, kiln_int(i), d->v[j]);
         kiln_value end[3] = {kiln_str_ref("end", 3), kiln_int(i), kiln_int((int64_t)(hi - lo))};
         want[k++] = ref_tuple(a, end, 3);
     }
@@ -396,8 +388,7 @@ static void map_partitions_sees_each_whole_partition_with_its_index(void **state
 static void map_values_case(kiln_context *ctx, const kt_data *d, kiln_arena *a)
 {
     affine f = {2, 1};
-    kiln_rdd *r =
-        kt_rdd(kiln_rdd_map_values(kt_parallelize(ctx, d), affine_fn, &f, sizeof f));
+    kiln_rdd *r = kt_rdd(kiln_rdd_map_values(kt_parallelize(ctx, d), affine_fn, &f, sizeof f));
     kiln_value *want = ref_alloc(a, d->n);
     for (size_t i = 0; i < d->n; i++)
         want[i] = ref_pair(a, *kiln_key(&d->v[i]), kiln_int(kiln_val(&d->v[i])->u.i * 2 + 1));
@@ -560,8 +551,7 @@ static void zip_case(kiln_context *ctx, const kt_data *d, kiln_arena *a)
     KT_CHECK(kiln_rdd_num_partitions(z) == d->slices, "zip has %d partitions",
              kiln_rdd_num_partitions(z));
     got = kt_collect(z, a);
-    for (size_t i = 0; i < d->n; i++)
-        want[i] = ref_pair(a, e.v[i], d->v[i]);
+    for (size_t i = 0; i < d->n; i++) want[i] = ref_pair(a, e.v[i], d->v[i]);
     kt_expect_list(&got, &wl);
 }
 
@@ -611,8 +601,7 @@ static void zip_with_index_case(kiln_context *ctx, const kt_data *d, kiln_arena 
     kiln_value *all = ref_alloc(a, 2 * d->n);
     size_t k = 0;
     for (size_t i = 0; i < d->n; i++)
-        if (keep_logic(&d->v[i]))
-            all[k++] = d->v[i];
+        if (keep_logic(&d->v[i])) all[k++] = d->v[i];
     memcpy(all + k, d->v, d->n * sizeof *all);
     want = ref_zip_with_index(a, all, k + d->n);
     kt_expect_list(&got, &want);

@@ -25,20 +25,17 @@ static int user_partitioner(const kiln_value *key, int num_partitions, const voi
 static kiln_value flatten(kiln_arena *a, const kiln_value *glom)
 {
     size_t n = 0;
-    for (uint32_t i = 0; i < glom->len; i++)
-        n += glom->u.items[i].len;
+    for (uint32_t i = 0; i < glom->len; i++) n += glom->u.items[i].len;
     kiln_value *all = ref_alloc(a, n);
     size_t k = 0;
     for (uint32_t i = 0; i < glom->len; i++)
-        for (uint32_t j = 0; j < glom->u.items[i].len; j++)
-            all[k++] = glom->u.items[i].u.items[j];
+        for (uint32_t j = 0; j < glom->u.items[i].len; j++) all[k++] = glom->u.items[i].u.items[j];
     return kiln_list_ref(all, n);
 }
 
 /* Checks that every pair of partition i of the glom satisfies where(key) == i. */
-static void expect_placement(const kiln_value *glom, int n, int (*where)(const kiln_value *, int,
-                                                                         const void *),
-                             const void *env)
+static void expect_placement(const kiln_value *glom, int n,
+                             int (*where)(const kiln_value *, int, const void *), const void *env)
 {
     KT_CHECK(glom->type == KILN_LIST && glom->len == (uint32_t)n,
              "glom has %u partitions, expected %d", glom->len, n);
@@ -179,8 +176,7 @@ static void coalesce_case(kiln_context *ctx, const kt_data *d, kiln_arena *a)
         /* With a shuffle: exactly the requested count, possibly more. */
         r = kt_rdd(kiln_rdd_coalesce(x, targets[c], true));
         KT_CHECK(kiln_rdd_num_partitions(r) == targets[c],
-                 "coalesce(%d, shuffle) has %d partitions", targets[c],
-                 kiln_rdd_num_partitions(r));
+                 "coalesce(%d, shuffle) has %d partitions", targets[c], kiln_rdd_num_partitions(r));
         got = kt_collect(r, a);
         kt_expect_multiset(a, &got, &all);
     }

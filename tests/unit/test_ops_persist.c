@@ -29,8 +29,8 @@ static void cache_case(kiln_context *ctx, const kt_data *d, kiln_arena *a)
     int64_t calls = new_counter(ctx, "map calls");
     int64_t n = (int64_t)d->n;
     kiln_value all = ref_list(a, d->v, d->n);
-    kiln_rdd *m = kt_rdd(kiln_rdd_map(kt_parallelize(ctx, d), kt_count_map_fn, &calls,
-                                      sizeof calls));
+    kiln_rdd *m = kt_rdd(
+        kiln_rdd_map(kt_parallelize(ctx, d), kt_count_map_fn, &calls, sizeof calls));
     KT_CHECK(kiln_rdd_cache(m) == m, "cache did not return its RDD");
     KT_CHECK(kiln_rdd_cached_partitions(m) == 0, "partitions cached before any action");
 
@@ -105,8 +105,8 @@ static void chain_case(kiln_context *ctx, const kt_data *d, kiln_arena *a)
     kt_data e;
     kt_gen(a, d->shape == KT_EMPTY ? KT_RANDOM : d->shape, true, 31, d->n / 3 + 1, &e);
 
-    kiln_rdd *counted = kt_rdd(kiln_rdd_map(kt_parallelize(ctx, d), kt_count_map_fn, &calls,
-                                            sizeof calls));
+    kiln_rdd *counted = kt_rdd(
+        kiln_rdd_map(kt_parallelize(ctx, d), kt_count_map_fn, &calls, sizeof calls));
     kiln_rdd *sums = kt_rdd(kiln_rdd_reduce_by_key(counted, kiln_fn_add, NULL, 0, 3));
     kiln_rdd *sorted = kt_rdd(kiln_rdd_sort_by_key(sums, true, 4));
     kiln_rdd *joined = kt_rdd(kiln_rdd_join(sorted, kt_parallelize(ctx, &e), 2));
@@ -143,8 +143,7 @@ static void reduce_sort_join_chain_matches_reference_and_reuses_shuffles(void **
 
 static int add_one_fn(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
 {
-    if (in->type != KILN_INT)
-        return kiln_task_fail(t, "add_one_fn: not an int");
+    if (in->type != KILN_INT) return kiln_task_fail(t, "add_one_fn: not an int");
     *out = kiln_int(in->u.i + 1);
     return 0;
 }
@@ -158,8 +157,8 @@ static int even_key_hash_fn(kiln_task *t, const kiln_value *in, bool *keep, cons
 static void diamond_case(kiln_context *ctx, const kt_data *d, kiln_arena *a)
 {
     /* One shuffle read by two branches that meet again in a join. */
-    kiln_rdd *sums = kt_rdd(kiln_rdd_reduce_by_key(kt_parallelize(ctx, d), kiln_fn_add, NULL, 0,
-                                                   4));
+    kiln_rdd *sums = kt_rdd(
+        kiln_rdd_reduce_by_key(kt_parallelize(ctx, d), kiln_fn_add, NULL, 0, 4));
     kiln_rdd *left = kt_rdd(kiln_rdd_map_values(sums, add_one_fn, NULL, 0));
     kiln_rdd *right = kt_rdd(kiln_rdd_filter(sums, even_key_hash_fn, NULL, 0));
     kiln_rdd *joined = kt_rdd(kiln_rdd_join(left, right, 0));
@@ -170,18 +169,15 @@ static void diamond_case(kiln_context *ctx, const kt_data *d, kiln_arena *a)
     for (uint32_t i = 0; i < s.len; i++) {
         const kiln_value *p = &s.u.items[i];
         l[i] = ref_pair(a, *kiln_key(p), kiln_int(kiln_val(p)->u.i + 1));
-        if (kiln_value_hash(kiln_key(p)) % 2 == 0)
-            r[nr++] = *p;
+        if (kiln_value_hash(kiln_key(p)) % 2 == 0) r[nr++] = *p;
     }
     kiln_value want = ref_join(a, l, s.len, r, nr, REF_INNER);
     kiln_value got = kt_collect(joined, a);
     kt_expect_multiset(a, &got, &want);
     got = kt_collect(kt_rdd(kiln_rdd_union(left, right)), a);
     kiln_value *u = ref_alloc(a, s.len + nr);
-    for (uint32_t i = 0; i < s.len; i++)
-        u[i] = l[i];
-    for (size_t i = 0; i < nr; i++)
-        u[s.len + i] = r[i];
+    for (uint32_t i = 0; i < s.len; i++) u[i] = l[i];
+    for (size_t i = 0; i < nr; i++) u[s.len + i] = r[i];
     kiln_value want_u = kiln_list_ref(u, s.len + nr);
     kt_expect_multiset(a, &got, &want_u);
 }

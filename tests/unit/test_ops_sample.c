@@ -29,8 +29,7 @@ static void sample_is_deterministic_for_a_seed_across_masters(void **state)
     for (int with = 0; with <= 1; with++) {
         kiln_value reference = kiln_null(), other = kiln_null();
         for (int m = 0; m < KT_MASTER_COUNT; m++) {
-            kt_set_case("sample(with_replacement=%d) determinism, master %s", with,
-                        kt_masters[m]);
+            kt_set_case("sample(with_replacement=%d) determinism, master %s", with, kt_masters[m]);
             kiln_context *ctx = kt_context_new(kt_masters[m]);
             kiln_rdd *x = kt_rdd(kiln_range(ctx, 0, 5000, 1, 7));
             kiln_rdd *s = kt_rdd(kiln_rdd_sample(x, with, 0.3, 12345));
@@ -82,8 +81,8 @@ static void edge_case(kiln_context *ctx, const kt_data *d, kiln_arena *a)
     got = kt_collect(kt_rdd(kiln_rdd_sample(x, true, 1.5, 99)), a);
     kiln_value distinct_input = ref_distinct(a, d->v, d->n);
     kiln_value distinct_got = ref_distinct(a, got.u.items, got.len);
-    KT_CHECK(ref_is_sub_multiset(a, distinct_got.u.items, distinct_got.len,
-                                 distinct_input.u.items, distinct_input.len),
+    KT_CHECK(ref_is_sub_multiset(a, distinct_got.u.items, distinct_got.len, distinct_input.u.items,
+                                 distinct_input.len),
              "a sample with replacement holds a value that is not in its input");
 }
 
@@ -96,8 +95,7 @@ static void sample_fraction_zero_is_empty_and_one_keeps_everything(void **state)
  * 0..N-1 in SLICES slices. */
 static void check_sample(kiln_context *ctx, kiln_arena *a, bool with, double f, uint64_t seed)
 {
-    kt_case_detail("with_replacement=%d fraction=%g seed=%llu", with, f,
-                   (unsigned long long)seed);
+    kt_case_detail("with_replacement=%d fraction=%g seed=%llu", with, f, (unsigned long long)seed);
     kiln_rdd *x = kt_rdd(kiln_range(ctx, 0, N, 1, SLICES));
     kiln_rdd *s = kt_rdd(kiln_rdd_sample(x, with, f, seed));
     kiln_value glom = kt_collect(kt_rdd(kiln_rdd_glom(s)), a);
@@ -121,8 +119,7 @@ static void check_sample(kiln_context *ctx, kiln_arena *a, bool with, double f, 
             KT_CHECK(v->type == KILN_INT && v->u.i >= p * (int64_t)per_part &&
                          v->u.i < (p + 1) * (int64_t)per_part,
                      "partition %d holds %s, not one of its own values", p, kt_fmt(v));
-            if (seen[v->u.i]++)
-                repeats++;
+            if (seen[v->u.i]++) repeats++;
             sum += (long double)v->u.i;
             total++;
         }

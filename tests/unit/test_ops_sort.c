@@ -10,7 +10,10 @@
 #include "kt_fns.h"
 
 /* x -> hash(x) % 50: a sort key with many ties. */
-static int bucket_logic(const kiln_value *x) { return (int)(kiln_value_hash(x) % 50); }
+static int bucket_logic(const kiln_value *x)
+{
+    return (int)(kiln_value_hash(x) % 50);
+}
 
 static int bucket_fn(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
 {
@@ -33,13 +36,11 @@ static kiln_value keys_of(kiln_arena *a, const kiln_value *pairs)
 static kiln_value flatten(kiln_arena *a, const kiln_value *glom)
 {
     size_t n = 0;
-    for (uint32_t i = 0; i < glom->len; i++)
-        n += glom->u.items[i].len;
+    for (uint32_t i = 0; i < glom->len; i++) n += glom->u.items[i].len;
     kiln_value *all = ref_alloc(a, n);
     size_t k = 0;
     for (uint32_t i = 0; i < glom->len; i++)
-        for (uint32_t j = 0; j < glom->u.items[i].len; j++)
-            all[k++] = glom->u.items[i].u.items[j];
+        for (uint32_t j = 0; j < glom->u.items[i].len; j++) all[k++] = glom->u.items[i].u.items[j];
     return kiln_list_ref(all, n);
 }
 
@@ -57,8 +58,7 @@ static void sort_by_key_case(kiln_context *ctx, const kt_data *d, kiln_arena *a)
             int asked = counts[c] ? counts[c] : d->slices;
             kiln_rdd *s = kt_rdd(kiln_rdd_sort_by_key(x, asc, counts[c]));
             int np = kiln_rdd_num_partitions(s);
-            KT_CHECK(np >= 1 && np <= asked, "sort_by_key(%d) has %d partitions", counts[c],
-                     np);
+            KT_CHECK(np >= 1 && np <= asked, "sort_by_key(%d) has %d partitions", counts[c], np);
             kiln_value got = kt_collect(s, a);
             kiln_value got_keys = keys_of(a, &got);
             kt_expect_list(&got_keys, &want_keys); /* globally sorted */
@@ -76,8 +76,8 @@ static void sort_by_key_case(kiln_context *ctx, const kt_data *d, kiln_arena *a)
                  * holds most of 400 distinct, uniform keys. */
                 for (uint32_t i = 0; i < glom.len; i++)
                     KT_CHECK(glom.u.items[i].len > 0 && glom.u.items[i].len < 6 * d->n / 10,
-                             "partition %u of 3 holds %u of %zu records", i,
-                             glom.u.items[i].len, d->n);
+                             "partition %u of 3 holds %u of %zu records", i, glom.u.items[i].len,
+                             d->n);
             }
         }
     }

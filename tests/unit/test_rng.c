@@ -3,9 +3,9 @@
  * seeds (so every machine samples the same records), uniform doubles, and
  * Poisson deviates with the right mean, variance and shape.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -27,11 +27,9 @@ static void test_pinned_stream(void **state)
                                       0x1a5f849d4933e6e0ULL};
     rng r;
     rng_seed(&r, 42);
-    for (int i = 0; i < 5; i++)
-        assert_true(rng_next(&r) == seed42[i]);
+    for (int i = 0; i < 5; i++) assert_true(rng_next(&r) == seed42[i]);
     rng_seed(&r, 0);
-    for (int i = 0; i < 3; i++)
-        assert_true(rng_next(&r) == seed0[i]);
+    for (int i = 0; i < 3; i++) assert_true(rng_next(&r) == seed0[i]);
 }
 
 static void test_determinism(void **state)
@@ -71,8 +69,7 @@ static void test_uniform_double(void **state)
     }
     assert_true(fabs(sum / N - 0.5) < 0.002);
     assert_true(lo < 1e-5 && hi > 1 - 1e-5);
-    for (int i = 0; i < 10; i++)
-        assert_true(abs(buckets[i] - N / 10) < 1500);
+    for (int i = 0; i < 10; i++) assert_true(abs(buckets[i] - N / 10) < 1500);
 }
 
 /* Mean and variance of n draws lie within 5 standard errors of lambda. */
@@ -91,10 +88,8 @@ static void check_poisson(uint64_t seed, double lambda, int n)
     double se_mean = sqrt(lambda / n);
     /* Var of the sample variance of a Poisson is about (lambda + 2 lambda^2) / n. */
     double se_var = sqrt((lambda + 2 * lambda * lambda) / n);
-    if (fabs(mean - lambda) > 5 * se_mean)
-        fail_msg("lambda %g: mean %g", lambda, mean);
-    if (fabs(var - lambda) > 5 * se_var)
-        fail_msg("lambda %g: variance %g", lambda, var);
+    if (fabs(mean - lambda) > 5 * se_mean) fail_msg("lambda %g: mean %g", lambda, mean);
+    if (fabs(var - lambda) > 5 * se_var) fail_msg("lambda %g: variance %g", lambda, var);
 }
 
 static void test_poisson_moments(void **state)
@@ -116,12 +111,10 @@ static void check_shape(double lambda, int lo, int hi)
     static int count[200];
     rng r;
     rng_seed(&r, 8);
-    for (int k = 0; k < 200; k++)
-        count[k] = 0;
+    for (int k = 0; k < 200; k++) count[k] = 0;
     for (int i = 0; i < N; i++) {
         int64_t k = rng_poisson(&r, lambda);
-        if (k < 200)
-            count[k]++;
+        if (k < 200) count[k]++;
     }
     double chi2 = 0;
     for (int k = lo; k <= hi; k++) {
@@ -151,8 +144,7 @@ static void test_poisson_edges(void **state)
     assert_true(fabs((double)big - 1e16) < 1e9); /* sd is 1e8 */
     assert_true(rng_poisson(&r, INFINITY) > 0);
     int nonzero = 0;
-    for (int i = 0; i < 1000; i++)
-        nonzero += rng_poisson(&r, 1e-9) != 0;
+    for (int i = 0; i < 1000; i++) nonzero += rng_poisson(&r, 1e-9) != 0;
     assert_true(nonzero <= 1);
 }
 
@@ -169,12 +161,9 @@ static void test_now_seconds(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pinned_stream),
-        cmocka_unit_test(test_determinism),
-        cmocka_unit_test(test_uniform_double),
-        cmocka_unit_test(test_poisson_moments),
-        cmocka_unit_test(test_poisson_shape),
-        cmocka_unit_test(test_poisson_edges),
+        cmocka_unit_test(test_pinned_stream),  cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_uniform_double), cmocka_unit_test(test_poisson_moments),
+        cmocka_unit_test(test_poisson_shape),  cmocka_unit_test(test_poisson_edges),
         cmocka_unit_test(test_now_seconds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,8 +21,7 @@ static int lookup_fn(kiln_task *t, const kiln_value *in, kiln_value *out, const 
     const kiln_value *table = kiln_broadcast_value(t, *(const int64_t *)env);
     if (!table || table->type != KILN_LIST || table->len == 0)
         return kiln_task_fail(t, "lookup_fn: broadcast missing or not a list");
-    if (in->type != KILN_INT)
-        return kiln_task_fail(t, "lookup_fn: not an int");
+    if (in->type != KILN_INT) return kiln_task_fail(t, "lookup_fn: not an int");
     *out = table->u.items[in->u.i % table->len];
     return 0;
 }
@@ -72,20 +71,16 @@ static void broadcast_value_is_read_in_map_and_was_deep_copied(void **state)
         char storage[100][32];
         kiln_value table = make_table(a, storage);
         int64_t id = kiln_broadcast_new(ctx, &table);
-        KT_CHECK(id > 0, "kiln_broadcast_new returned %lld: %s", (long long)id,
-                 kiln_last_error());
+        KT_CHECK(id > 0, "kiln_broadcast_new returned %lld: %s", (long long)id, kiln_last_error());
         kiln_value *copy = ref_alloc(a, 100);
-        for (int i = 0; i < 100; i++)
-            copy[i] = ref_format(a, &table.u.items[i]);
+        for (int i = 0; i < 100; i++) copy[i] = ref_format(a, &table.u.items[i]);
         /* Scribble over the original: the broadcast must hold its own copy. */
-        for (int i = 0; i < 100; i++)
-            memset(storage[i], 'X', 31);
+        for (int i = 0; i < 100; i++) memset(storage[i], 'X', 31);
 
         kiln_rdd *x = kt_rdd(kiln_range(ctx, 0, 1000, 1, 6));
         kiln_value got = kt_collect(kt_rdd(kiln_rdd_map(x, lookup_fn, &id, sizeof id)), a);
         kiln_value *want = ref_alloc(a, 1000);
-        for (int i = 0; i < 1000; i++)
-            want[i] = copy[i % 100];
+        for (int i = 0; i < 1000; i++) want[i] = copy[i % 100];
         kiln_value wl = kiln_list_ref(want, 1000);
         kt_expect_list(&got, &wl);
 
@@ -106,8 +101,7 @@ static void large_broadcasts_are_seen_whole_by_every_task(void **state)
     size_t len = (1 << 20) + 7;
     char *text = malloc(len);
     assert_non_null(text);
-    for (size_t i = 0; i < len; i++)
-        text[i] = (char)(' ' + (i * 7919) % 95);
+    for (size_t i = 0; i < len; i++) text[i] = (char)(' ' + (i * 7919) % 95);
     for (int m = 0; m < KT_MASTER_COUNT; m++) {
         kiln_context *ctx = kt_context_new(kt_masters[m]);
         kt_set_case("large broadcast, master %s", kt_masters[m]);
@@ -146,8 +140,9 @@ static void unknown_broadcast_id_reads_null(void **state)
         KT_CHECK(real > 0, "kiln_broadcast_new failed: %s", kiln_last_error());
         int64_t unknown = real + 1000;
         kiln_rdd *x = kt_rdd(kiln_range(ctx, 0, 10, 1, 3));
-        kiln_value got =
-            kt_collect(kt_rdd(kiln_rdd_map(x, is_unknown_fn, &unknown, sizeof unknown)), a);
+        kiln_value got = kt_collect(kt_rdd(
+                                        kiln_rdd_map(x, is_unknown_fn, &unknown, sizeof unknown)),
+                                    a);
         KT_CHECK(got.len == 10, "%u values", got.len);
         for (uint32_t i = 0; i < got.len; i++)
             KT_CHECK(got.u.items[i].type == KILN_BOOL && got.u.items[i].u.b,
@@ -171,8 +166,7 @@ static int add_all_fn(kiln_task *t, const kiln_value *in, const void *env)
 {
     const acc_ids *ids = env;
     int rc = kiln_accumulator_add(t, ids->int_sum, kiln_int(in->u.i));
-    if (rc == KILN_OK)
-        rc = kiln_accumulator_add(t, ids->double_halves, kiln_double(0.5));
+    if (rc == KILN_OK) rc = kiln_accumulator_add(t, ids->double_halves, kiln_double(0.5));
     if (rc == KILN_OK)
         rc = kiln_accumulator_add(t, ids->double_tenths, kiln_double((double)in->u.i * 0.1));
     return rc;
@@ -199,14 +193,12 @@ static void int_and_double_accumulators_sum_task_updates(void **state)
         kiln_rdd *x = kt_rdd(kiln_range(ctx, -500, 10000, 1, 7));
         KT_OK(kiln_rdd_foreach(x, add_all_fn, &ids, sizeof ids));
         long double want_sum = 0;
-        for (int64_t i = -500; i < 10000; i++)
-            want_sum += (long double)i;
+        for (int64_t i = -500; i < 10000; i++) want_sum += (long double)i;
         v = kiln_accumulator_value(ctx, ids.int_sum);
         KT_CHECK(v.type == KILN_INT && v.u.i == (int64_t)want_sum, "int sum is %s, not %lld",
                  kt_fmt(&v), (long long)want_sum);
         v = kiln_accumulator_value(ctx, ids.double_halves);
-        KT_CHECK(v.type == KILN_DOUBLE && v.u.d == 10500 * 0.5, "halves sum is %s",
-                 kt_fmt(&v));
+        KT_CHECK(v.type == KILN_DOUBLE && v.u.d == 10500 * 0.5, "halves sum is %s", kt_fmt(&v));
         v = kiln_accumulator_value(ctx, ids.double_tenths);
         KT_CHECK(v.type == KILN_DOUBLE, "tenths accumulator is %s", kt_fmt(&v));
         kt_expect_close(v.u.d, want_sum * 0.1L, 1e-9L, 0, "sum of tenths");

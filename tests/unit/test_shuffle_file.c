@@ -5,9 +5,9 @@
  * failures naming the map output, and write failures (an injected ENOSPC on
  * the Nth write) reported with the file's path, leaving no file behind.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 

@@ -165,8 +165,8 @@ static void straggler_in_a_map_stage_is_copied(void **state)
     KT_CHECK(took < SLOW_MS / 1000.0 - 1.0, "the job took %.3f s", took);
     KT_CHECK(got.type == KILN_LIST && got.len == 10, "%u keys", (unsigned)got.len);
     for (uint32_t i = 0; i < got.len; i++)
-        KT_CHECK(kiln_is_pair(&kt_items(&got)[i]) && kiln_val(&kt_items(&got)[i])->u.i ==
-                                                         NPARTS * PER_PART / 10,
+        KT_CHECK(kiln_is_pair(&kt_items(&got)[i]) &&
+                     kiln_val(&kt_items(&got)[i])->u.i == NPARTS * PER_PART / 10,
                  "key %s", kt_fmt(&kt_items(&got)[i]));
     kiln_metrics m;
     kiln_context_metrics(ctx, &m);
@@ -278,9 +278,8 @@ static void failing_copy_does_not_fail_the_job(void **state)
     kiln_metrics m;
     kiln_context_metrics(ctx, &m);
     KT_CHECK(m.speculative_attempts >= 1 && m.speculative_wins == 0 && m.failed_attempts >= 1,
-             "speculative attempts %lld, wins %lld, failed %lld",
-             (long long)m.speculative_attempts, (long long)m.speculative_wins,
-             (long long)m.failed_attempts);
+             "speculative attempts %lld, wins %lld, failed %lld", (long long)m.speculative_attempts,
+             (long long)m.speculative_wins, (long long)m.failed_attempts);
     kiln_arena_free(a);
     kiln_context_free(ctx);
     kt_rm_rf(dir);
@@ -291,14 +290,10 @@ static void bad_settings_name_their_key(void **state)
 {
     (void)state;
     static const char *const bad[][2] = {
-        {"kiln.speculation", "maybe"},
-        {"kiln.speculation.interval", "0"},
-        {"kiln.speculation.interval", "fast"},
-        {"kiln.speculation.interval", "100 parsecs"},
-        {"kiln.speculation.multiplier", "-1"},
-        {"kiln.speculation.multiplier", "1.5x"},
-        {"kiln.speculation.quantile", "1.5"},
-        {"kiln.speculation.minTaskRuntime", "-5ms"},
+        {"kiln.speculation", "maybe"},         {"kiln.speculation.interval", "0"},
+        {"kiln.speculation.interval", "fast"}, {"kiln.speculation.interval", "100 parsecs"},
+        {"kiln.speculation.multiplier", "-1"}, {"kiln.speculation.multiplier", "1.5x"},
+        {"kiln.speculation.quantile", "1.5"},  {"kiln.speculation.minTaskRuntime", "-5ms"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         kt_set_case("%s=%s", bad[i][0], bad[i][1]);
@@ -307,14 +302,13 @@ static void bad_settings_name_their_key(void **state)
         KT_OK(kiln_conf_set(conf, bad[i][0], bad[i][1]));
         kiln_context *ctx = NULL;
         KT_RC(KILN_ECONF, kiln_context_new(conf, &ctx));
-        KT_CHECK(strstr(kiln_last_error(), bad[i][0]) != NULL, "message: %s",
-                 kiln_last_error());
+        KT_CHECK(strstr(kiln_last_error(), bad[i][0]) != NULL, "message: %s", kiln_last_error());
         kiln_conf_free(conf);
     }
     static const char *const good[][2] = {
-        {"kiln.speculation.interval", "250"},       {"kiln.speculation.interval", "2s"},
-        {"kiln.speculation.minTaskRuntime", "0"},   {"kiln.speculation.minTaskRuntime", "1min"},
-        {"kiln.speculation.quantile", "0.5"},       {"kiln.speculation.multiplier", "3"},
+        {"kiln.speculation.interval", "250"},     {"kiln.speculation.interval", "2s"},
+        {"kiln.speculation.minTaskRuntime", "0"}, {"kiln.speculation.minTaskRuntime", "1min"},
+        {"kiln.speculation.quantile", "0.5"},     {"kiln.speculation.multiplier", "3"},
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         kt_set_case("%s=%s", good[i][0], good[i][1]);

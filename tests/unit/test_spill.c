@@ -6,9 +6,9 @@
  * spill and gives the same answer; spill files are gone after success and
  * after a failed job.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -53,7 +53,10 @@ static kiln_value *make_pairs(kiln_arena *a)
     return v;
 }
 
-static int entries(const char *dir) { return kt_count_entries(dir, ""); }
+static int entries(const char *dir)
+{
+    return kt_count_entries(dir, "");
+}
 
 static kiln_context *context(const char *budget, const char *dir)
 {

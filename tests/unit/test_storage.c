@@ -10,9 +10,9 @@
  * checkpoint() refuses without kiln.checkpoint.dir, writes files that outlive
  * the context, and cuts the lineage (the map never runs again).
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -69,7 +69,10 @@ static void close_setup(setup *s)
     rmdir(s->dir);
 }
 
-static int64_t calls(setup *s) { return kiln_accumulator_value(s->ctx, s->acc).u.i; }
+static int64_t calls(setup *s)
+{
+    return kiln_accumulator_value(s->ctx, s->acc).u.i;
+}
 
 /* Sum of the keys, and a count: the data is right. */
 static void check_data(kiln_rdd *r)

@@ -3,9 +3,9 @@
  * total order: fixed chains of values in order, then properties on random
  * values (antisymmetry, transitivity, eq agreeing with cmp).
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -126,8 +126,7 @@ static void test_buf(void **state)
     }
     assert_int_equal(b.len, 10000);
     assert_true(b.cap >= 10000);
-    for (int i = 0; i < 10000; i++)
-        assert_int_equal(b.data[i], (unsigned char)i);
+    for (int i = 0; i < 10000; i++) assert_int_equal(b.data[i], (unsigned char)i);
     assert_int_equal(kiln_buf_reserve(&b, 1 << 20), KILN_OK);
     assert_true(b.cap - b.len >= 1 << 20);
     assert_int_equal(kiln_buf_append(&b, NULL, 0), KILN_OK);
@@ -229,8 +228,7 @@ static void test_random_order_properties(void **state)
     kiln_arena *a = kiln_arena_new();
     rng r;
     rng_seed(&r, 2024);
-    for (int i = 0; i < NRAND; i++)
-        v[i] = gen_value(&r, a, 3);
+    for (int i = 0; i < NRAND; i++) v[i] = gen_value(&r, a, 3);
     int ties = 0;
     for (int i = 0; i < NRAND; i++) {
         for (int j = 0; j < NRAND; j++) {
@@ -246,18 +244,14 @@ static void test_random_order_properties(void **state)
         kiln_value *x = &v[rng_next(&r) % NRAND], *y = &v[rng_next(&r) % NRAND];
         kiln_value *z = &v[rng_next(&r) % NRAND];
         int xy = kiln_value_cmp(x, y), yz = kiln_value_cmp(y, z), xz = kiln_value_cmp(x, z);
-        if (xy <= 0 && yz <= 0)
-            assert_true(xz <= 0);
-        if (xy == 0 && yz == 0)
-            assert_int_equal(xz, 0);
-        if (xy < 0 && yz <= 0)
-            assert_true(xz < 0);
+        if (xy <= 0 && yz <= 0) assert_true(xz <= 0);
+        if (xy == 0 && yz == 0) assert_int_equal(xz, 0);
+        if (xy < 0 && yz <= 0) assert_true(xz < 0);
     }
 
     qsort(v, NRAND, sizeof v[0], cmp_qsort);
     for (int i = 0; i < NRAND; i++)
-        for (int j = i + 1; j < NRAND; j++)
-            assert_true(kiln_value_cmp(&v[i], &v[j]) <= 0);
+        for (int j = i + 1; j < NRAND; j++) assert_true(kiln_value_cmp(&v[i], &v[j]) <= 0);
     kiln_arena_free(a);
 }
 

@@ -18,9 +18,17 @@
  * infinities, extremes, subnormals. */
 static inline double gen_double(rng *r)
 {
-    static const double special[] = {0.0, -0.0, 1.0, -1.0, 0.1, 1e300, -1e-300,
-                                     4.9406564584124654e-324, 1.7976931348623157e308,
-                                     INFINITY, -INFINITY};
+    static const double special[] = {0.0,
+                                     -0.0,
+                                     1.0,
+                                     -1.0,
+                                     0.1,
+                                     1e300,
+                                     -1e-300,
+                                     4.9406564584124654e-324,
+                                     1.7976931348623157e308,
+                                     INFINITY,
+                                     -INFINITY};
     uint64_t bits;
     double d;
     switch (rng_next(r) % 6) {
@@ -60,16 +68,21 @@ static inline int64_t gen_int(rng *r)
  * prefixes common, which is what order tests need. */
 static inline size_t gen_text(rng *r, char *buf, size_t max)
 {
-    static const char *const pieces[] = {"a", "b", "z", " ", "\xc3\xa9" /* é */,
+    static const char *const pieces[] = {"a",
+                                         "b",
+                                         "z",
+                                         " ",
+                                         "\xc3\xa9" /* é */,
                                          "\xe6\x97\xa5" /* 日 */,
-                                         "\xf0\x9f\x98\x80" /* 😀 */, "\x00", "~"};
+                                         "\xf0\x9f\x98\x80" /* 😀 */,
+                                         "\x00",
+                                         "~"};
     static const size_t piece_len[] = {1, 1, 1, 1, 2, 3, 4, 1, 1};
     size_t want = rng_next(r) % 4 == 0 ? 0 : rng_next(r) % (max + 1);
     size_t n = 0;
     for (;;) {
         size_t i = rng_next(r) % 9;
-        if (n + piece_len[i] > want)
-            return n;
+        if (n + piece_len[i] > want) return n;
         memcpy(buf + n, pieces[i], piece_len[i]);
         n += piece_len[i];
     }
@@ -97,8 +110,7 @@ static inline kiln_value gen_value(rng *r, kiln_arena *a, int depth)
         break;
     case 5: {
         size_t n = rng_next(r) % 12;
-        for (size_t i = 0; i < n; i++)
-            text[i] = (char)(rng_next(r) % 3);
+        for (size_t i = 0; i < n; i++) text[i] = (char)(rng_next(r) % 3);
         v = kiln_bytes_new(a, text, n);
         break;
     }
@@ -106,22 +118,19 @@ static inline kiln_value gen_value(rng *r, kiln_arena *a, int depth)
     case 7: {
         size_t n = rng_next(r) % 5;
         kiln_value items[5];
-        for (size_t i = 0; i < n; i++)
-            items[i] = gen_value(r, a, depth - 1);
+        for (size_t i = 0; i < n; i++) items[i] = gen_value(r, a, depth - 1);
         v = t == 6 ? kiln_tuple_new(a, items, n) : kiln_list_new(a, items, n);
         break;
     }
     default: {
         size_t n = rng_next(r) % 6;
         double x[6];
-        for (size_t i = 0; i < n; i++)
-            x[i] = gen_double(r);
+        for (size_t i = 0; i < n; i++) x[i] = gen_double(r);
         v = kiln_vec_new(a, x, n);
         break;
     }
     }
-    if (v.type == KILN_NULL)
-        abort();
+    if (v.type == KILN_NULL) abort();
     return v;
 }
 
