@@ -107,6 +107,10 @@ check_counts() {
 
 cd "$tmp/job"
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
+# One version everywhere: kiln.pc, the kiln command, the library.
+version=$(pkg-config --modversion kiln)
+[ "$("$prefix/bin/kiln" --version)" = "kiln $version" ] ||
+    fail "kiln --version says '$("$prefix/bin/kiln" --version)', kiln.pc says $version"
 libs=$(pkg-config --libs kiln | sed "s/ *$//")
 [ "$libs" = "-L$libdir -lkiln" ] || fail "pkg-config --libs kiln is '$libs', not -L$libdir -lkiln"
 # shellcheck disable=SC2046 # one word per flag
