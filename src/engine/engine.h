@@ -229,6 +229,7 @@ typedef enum engine_event_kind {
     EV_JOB_END,
     EV_STAGE_START,
     EV_STAGE_END,
+    EV_STAGE_PROGRESS, /* about every 100 ms while a stage runs */
     EV_TASK_START,
     EV_TASK_END,
     EV_EXECUTOR_ADDED,
@@ -241,7 +242,9 @@ typedef struct engine_event {
     double time; /* now_seconds() when posted */
     int job, stage, partition, attempt;
     const char *name;    /* job: the action; stage: its RDD's op; executor: its id (borrowed) */
-    int tasks;           /* stage start: tasks to run; stage end: tasks that finished */
+    int tasks;           /* stage start: tasks to run; stage end: tasks that finished;
+                            progress: the stage's tasks */
+    int done, running;   /* stage progress: tasks finished and running now */
     int rc;              /* job, stage and task end: KILN_OK or the error */
     const char *message; /* an error's message, an executor's loss (borrowed) */
     bool speculative;    /* task: a copy of a straggler */

@@ -295,6 +295,16 @@ void run_tasks(stage_run *s)
         }
         pthread_cond_timedwait(&s->cond, &s->lock, &ts);
         double now = now_seconds();
+        /* About every 100 ms, where the stage stands (the progress bar);
+         * listeners must not call back into the scheduler. */
+        if (events_wanted(ctx))
+            events_post(ctx, &(engine_event){.kind = EV_STAGE_PROGRESS,
+                                             .job = s->job,
+                                             .stage = s->stage,
+                                             .name = s->name,
+                                             .tasks = s->ntasks,
+                                             .done = s->done,
+                                             .running = s->running});
         if (durations && !s->failed && now >= next_check) {
             speculate(s, durations);
             next_check = now + ctx->spec_interval;

@@ -19,7 +19,7 @@ struct progress_bar {
     pthread_mutex_t lock;
     int stage; /* the stage shown, -1: none */
     int total, done, running;
-    double started, drawn;
+    double started;
     bool shown;
 };
 
@@ -68,18 +68,15 @@ void progress_bar_listen(void *arg, const engine_event *e)
     switch (e->kind) {
     case EV_STAGE_START:
         b->stage = e->stage;
-        b->total = e->tasks;
-        b->done = b->running = 0;
         b->started = e->time;
-        b->drawn = 0;
         break;
-    case EV_TASK_START:
-        if (e->stage == b->stage) b->running++;
-        break;
-    case EV_TASK_END:
-        if (e->stage == b->stage) {
-            if (b->running > 0) b->running--;
-            if (e->rc == KILN_OK) b->done++;
+    case EV_STAGE_PROGRESS:
+        if (e->stage == b->stage && e->time - b->started > SHOW_AFTER) {
+            b->total = e->tasks;
+            b->done = e->done;
+            b->running = e->running;
+            draw(b);
+            b->shown = true;
         }
         break;
     case EV_STAGE_END:
@@ -89,12 +86,6 @@ void progress_bar_listen(void *arg, const engine_event *e)
         break;
     default:
         break;
-    }
-    if (b->stage >= 0 && (e->kind == EV_TASK_START || e->kind == EV_TASK_END) &&
-        e->time - b->started > SHOW_AFTER && e->time - b->drawn >= REDRAW_EVERY) {
-        draw(b);
-        b->drawn = e->time;
-        b->shown = true;
     }
     pthread_mutex_unlock(&b->lock);
 }

@@ -10,8 +10,9 @@
 
 #pragma GCC visibility push(hidden)
 
-/* The console progress bar Spark users know, drawn on stderr while a stage
- * has run for over half a second, at most ten times a second:
+/* The console progress bar Spark users know, drawn on stderr at each
+ * progress event (about ten a second) once a stage has run for half a
+ * second:
  *   [Stage 3:=======>                    (12 + 2) / 40]
  * and cleared when the stage ends. */
 typedef struct progress_bar progress_bar;

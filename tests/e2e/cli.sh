@@ -197,3 +197,22 @@ for bad in cut.zip fake.zip cut.tgz; do
     [ ! -e "$tmp/wc-$bad" ] || fail "wordcount $bad: wrote output"
 done
 echo "ok: damaged archives fail naming them"
+
+# On a terminal the progress bar shows a stage that runs for over half a
+# second (drawn from the scheduler's progress events); off a terminal, or
+# with kiln.ui.showConsoleProgress=false, nothing is drawn.
+if command -v script >/dev/null 2>&1; then
+    "$bin/gen_text" 64m "$tmp/big.txt" >/dev/null || fail "gen_text failed"
+    script -qec "$bin/wordcount --master 'local[1]' $tmp/big.txt $tmp/wc-tty" /dev/null \
+        >"$tmp/tty.out" 2>&1 || fail "wordcount on a terminal failed: $(tail -3 "$tmp/tty.out")"
+    tr '\r' '\n' <"$tmp/tty.out" | grep -aq '^\[Stage 0:.*/ [0-9]*\]' ||
+        fail "no progress bar on a terminal: $(tr '\r' '\n' <"$tmp/tty.out" | tail -3)"
+    script -qec "$bin/wordcount --master 'local[1]' --conf kiln.ui.showConsoleProgress=false \
+        $tmp/big.txt $tmp/wc-tty2" /dev/null >"$tmp/tty2.out" 2>&1 || fail "wordcount failed"
+    ! grep -aq '\[Stage' "$tmp/tty2.out" || fail "a progress bar despite showConsoleProgress=false"
+    "$bin/wordcount" --master 'local[1]' "$tmp/big.txt" "$tmp/wc-notty" 2>"$tmp/err" >/dev/null
+    ! grep -aq '\[Stage' "$tmp/err" || fail "a progress bar off a terminal"
+    echo "ok: the progress bar on a terminal only"
+else
+    echo "skip: the progress bar check needs script(1) (util-linux)"
+fi

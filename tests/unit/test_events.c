@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "cluster/cluster.h"
@@ -177,6 +178,38 @@ static void cached_blocks(void **state)
     kiln_context_free(ctx);
 }
 
+static int slow_identity(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
+{
+    (void)t;
+    (void)env;
+    if (in->u.i % 100 == 0) nanosleep(&(struct timespec){0, 40 * 1000 * 1000}, NULL);
+    *out = *in;
+    return 0;
+}
+
+/* While a stage runs, progress events say where it stands: never more
+ * tasks done and running than the stage has, done never going back. */
+static void stage_progress(void **state)
+{
+    (void)state;
+    kiln_context *ctx = kt_context_new("local[2]");
+    recorder *r = listen_to(ctx);
+    kiln_rdd *m = kiln_rdd_map(kiln_range(ctx, 0, 2000, 1, 4), slow_identity, NULL, 0);
+    int64_t n = 0;
+    assert_int_equal(kiln_rdd_count(m, &n), KILN_OK); /* about 0.4 s */
+    assert_true(r->by_kind[EV_STAGE_PROGRESS] >= 2);
+    int last_done = 0;
+    for (int i = 0; i < r->n; i++) {
+        const engine_event *e = &r->ev[i];
+        if (e->kind != EV_STAGE_PROGRESS) continue;
+        assert_int_equal(e->tasks, 4);
+        assert_true(e->done >= last_done);
+        assert_true(e->done + e->running <= e->tasks);
+        last_done = e->done;
+    }
+    kiln_context_free(ctx);
+}
+
 /* A killed executor is announced once, by its id. */
 static void lost_executor(void **state)
 {
@@ -199,7 +232,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(shuffle_job_local), cmocka_unit_test(shuffle_job_local_cluster),
         cmocka_unit_test(failing_task),      cmocka_unit_test(cached_blocks),
-        cmocka_unit_test(lost_executor),
+        cmocka_unit_test(stage_progress),    cmocka_unit_test(lost_executor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
