@@ -133,6 +133,17 @@ size_t block_framed_size(const uint8_t *p)
     return BLOCK_HEADER + (size_t)get32(p + 8);
 }
 
+/* Whether plen payload bytes can decompress to rlen bytes, checked before
+ * rlen bytes (up to BLOCK_RAW_LIMIT) are allocated: lz4 expands at most 255
+ * times, a zstd frame states its size, a stored block has both equal. */
+static bool lengths_possible(block_codec codec, const uint8_t *payload, size_t plen, size_t rlen)
+{
+    if (codec == CODEC_NONE) return plen == rlen;
+    if (codec == CODEC_LZ4) return (uint64_t)rlen <= (uint64_t)plen * 256 + 64;
+    unsigned long long size = ZSTD_getFrameContentSize(payload, plen);
+    return size == ZSTD_CONTENTSIZE_UNKNOWN || size == (unsigned long long)rlen;
+}
+
 int block_decode(const uint8_t *p, size_t n, size_t *used, kiln_buf *raw)
 {
     if (n < BLOCK_HEADER || memcmp(p, MAGIC, 4) != 0)
@@ -146,6 +157,8 @@ int block_decode(const uint8_t *p, size_t n, size_t *used, kiln_buf *raw)
         return kiln_set_error(KILN_ECORRUPT, "shuffle block checksum mismatch");
     if (rlen > BLOCK_RAW_LIMIT || codec > CODEC_ZSTD)
         return kiln_set_error(KILN_ECORRUPT, "shuffle block header out of range");
+    if (!lengths_possible(codec, p + BLOCK_HEADER, plen, rlen))
+        return kiln_set_error(KILN_ECORRUPT, "shuffle block lengths do not match its payload");
     raw->len = 0;
     if (kiln_buf_reserve(raw, rlen + 1)) return KILN_ENOMEM;
     const uint8_t *payload = p + BLOCK_HEADER;
