@@ -13,10 +13,17 @@
  * Records are made by a user function on the executors (a 64 MiB key could
  * not travel in a task's lineage), and what comes back to the driver is a
  * small summary of each record: hashes and lengths.
+ *
+ * And the blocks themselves: a big record gets a block of its own, blocks
+ * over the old 4 MiB raw limit decode with every codec, a header whose raw
+ * length its payload cannot decompress to is refused (checksum or not), and
+ * block_check_record names the size and the limit.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <xxhash.h>
 
 #include "kt.h"
 #include "kt_fns.h"
@@ -286,10 +293,85 @@ static void a_record_over_the_limit_fails_the_task(void **state)
     assert_int_equal(block_max_record(), KILN_MAX_RECORD);
 }
 
+static void put32(uint8_t *p, uint32_t x)
+{
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(x >> (8 * i));
+}
+
+/* Rewrites the block at p's raw length and recomputes its checksum. */
+static void forge_raw_length(uint8_t *p, uint32_t rlen)
+{
+    put32(p + 12, rlen);
+    size_t plen = block_framed_size(p) - BLOCK_HEADER;
+    uint8_t *tmp = malloc(16 + plen);
+    memcpy(tmp, p, 16);
+    memcpy(tmp + 16, p + BLOCK_HEADER, plen);
+    uint64_t h = XXH64(tmp, 16 + plen, 0);
+    free(tmp);
+    for (int i = 0; i < 8; i++) p[16 + i] = (uint8_t)(h >> (8 * i));
+}
+
+static void blocks_of_big_records(void **state)
+{
+    (void)state;
+    kiln_arena *a = kiln_arena_new();
+    kiln_buf raw, out, dec;
+    kiln_buf_init(&raw);
+    kiln_buf_init(&out);
+    kiln_buf_init(&dec);
+    /* Small records, then a big one: two blocks, the big one alone. */
+    assert_int_equal(kiln_buf_append(&raw, "small records", 13), KILN_OK);
+    size_t last = raw.len;
+    kiln_value big = blob(a, 3, 5u << 20);
+    assert_int_equal(kiln_buf_append(&raw, big.u.s, big.len), KILN_OK);
+    for (int codec = CODEC_NONE; codec <= CODEC_ZSTD; codec++) {
+        kiln_buf copy;
+        kiln_buf_init(&copy);
+        assert_int_equal(kiln_buf_append(&copy, raw.data, raw.len), KILN_OK);
+        out.len = 0;
+        assert_int_equal(block_encode_pending(codec, &copy, last, &out), KILN_OK);
+        assert_int_equal(copy.len, 0);
+        assert_int_equal(copy.cap, 0); /* a big record's buffer is not kept */
+        size_t used, first;
+        assert_int_equal(block_decode(out.data, out.len, &first, &dec), KILN_OK);
+        assert_int_equal(dec.len, 13);
+        assert_memory_equal(dec.data, "small records", 13);
+        /* 5 MiB raw: over the 4 MiB readers used to refuse. */
+        assert_int_equal(block_decode(out.data + first, out.len - first, &used, &dec), KILN_OK);
+        assert_int_equal(first + used, out.len);
+        assert_int_equal(dec.len, big.len);
+        assert_memory_equal(dec.data, big.u.s, big.len);
+        /* A checksummed header claiming 1 GiB its payload cannot hold. */
+        forge_raw_length(out.data, (uint32_t)KILN_MAX_RECORD);
+        assert_int_equal(block_decode(out.data, first, &used, &dec), KILN_ECORRUPT);
+        assert_non_null(strstr(kiln_last_error(), "lengths do not match"));
+        kiln_buf_release(&copy);
+    }
+    /* Small records alone stay one block. */
+    raw.len = 13;
+    out.len = 0;
+    assert_int_equal(block_encode_pending(CODEC_LZ4, &raw, 0, &out), KILN_OK);
+    assert_int_equal(block_framed_size(out.data), out.len);
+    /* The limit, checked by every writer. */
+    assert_int_equal(block_max_record(), KILN_MAX_RECORD);
+    assert_int_equal(block_check_record(KILN_MAX_RECORD), KILN_OK);
+    assert_int_equal(block_check_record(KILN_MAX_RECORD + 1), KILN_ERANGE);
+    char want[160];
+    snprintf(want, sizeof want,
+             "record of %zu bytes exceeds the limit of %zu bytes (kiln's largest record)",
+             (size_t)KILN_MAX_RECORD + 1, (size_t)KILN_MAX_RECORD);
+    assert_string_equal(kiln_last_error(), want);
+    kiln_buf_release(&raw);
+    kiln_buf_release(&out);
+    kiln_buf_release(&dec);
+    kiln_arena_free(a);
+}
+
 int main(int argc, char **argv)
 {
     kt_init(&argc, &argv);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(blocks_of_big_records),
         cmocka_unit_test(shuffles_carry_big_keys_and_values),
         cmocka_unit_test(a_spilling_sort_carries_big_records),
         cmocka_unit_test(memory_and_disk_blocks_carry_big_records),
