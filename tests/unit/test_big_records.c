@@ -4,7 +4,8 @@
  * through reduce_by_key and group_by_key (local[2] and
  * local-cluster[2,1,512], where they are fetched between executors),
  * through a sort_by_key that spills under a 1 MiB budget, and through
- * cached partitions on disk (MEMORY_AND_DISK, DISK_ONLY) read back; a
+ * cached partitions on disk (MEMORY_AND_DISK, DISK_ONLY; DISK_ONLY on
+ * executors too) read back twice; a
  * record over the limit (lowered to 1 MiB for the test with
  * block_set_max_record, so that nothing of 1 GiB is allocated) fails the
  * job with a message naming its size and the limit, without any fetch
@@ -220,22 +221,25 @@ static void a_spilling_sort_carries_big_records(void **state)
     kiln_arena_free(a);
 }
 
-static void cached_on_disk(kiln_storage_level level)
+static void cached_on_disk(kiln_storage_level level, const char *master)
 {
     kiln_arena *a = kiln_arena_new();
-    kiln_context *ctx = context("local[2]", "1m");
+    bool local = strcmp(master, "local[2]") == 0;
+    kiln_context *ctx = context(master, local ? "1m" : NULL);
     gen_env e = BIG;
     e.unique = 1;
     kiln_rdd *r = kiln_rdd_persist(records(ctx, &e), level);
     assert_int_equal(kt_count(r), N);
-    int parts = 0, on_disk = 0;
-    int64_t mem = 0;
-    kiln_rdd_storage(r, &parts, &mem, &on_disk);
-    assert_int_equal(parts, 4);
-    /* DISK_ONLY: every partition; MEMORY_AND_DISK: at least the big ones,
-     * which do not fit in the storage half of a 1 MiB budget. */
-    if (level == KILN_DISK_ONLY) assert_int_equal(on_disk, 4);
-    else assert_true(on_disk >= 1);
+    if (local) { /* a cluster's blocks are its executors' business */
+        int parts = 0, on_disk = 0;
+        int64_t mem = 0;
+        kiln_rdd_storage(r, &parts, &mem, &on_disk);
+        assert_int_equal(parts, 4);
+        /* DISK_ONLY: every partition; MEMORY_AND_DISK: at least the big
+         * ones, which do not fit in the storage half of a 1 MiB budget. */
+        if (level == KILN_DISK_ONLY) assert_int_equal(on_disk, 4);
+        else assert_true(on_disk >= 1);
+    }
     kiln_value want = expected_records(a, &e, false);
     for (int round = 0; round < 2; round++) {
         kiln_value got = kt_collect(kt_rdd(kiln_rdd_map(r, summary_fn, NULL, 0)), a);
@@ -248,13 +252,19 @@ static void cached_on_disk(kiln_storage_level level)
 static void memory_and_disk_blocks_carry_big_records(void **state)
 {
     (void)state;
-    cached_on_disk(KILN_MEMORY_AND_DISK);
+    cached_on_disk(KILN_MEMORY_AND_DISK, "local[2]");
 }
 
 static void disk_only_blocks_carry_big_records(void **state)
 {
     (void)state;
-    cached_on_disk(KILN_DISK_ONLY);
+    cached_on_disk(KILN_DISK_ONLY, "local[2]");
+}
+
+static void executors_cache_big_records_on_disk(void **state)
+{
+    (void)state;
+    cached_on_disk(KILN_DISK_ONLY, "local-cluster[2,1,512]");
 }
 
 /* Runs r's collect, which must fail naming the record and the limit. */
@@ -377,6 +387,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(memory_and_disk_blocks_carry_big_records),
         cmocka_unit_test(disk_only_blocks_carry_big_records),
         cmocka_unit_test(executors_fetch_big_records_from_each_other),
+        cmocka_unit_test(executors_cache_big_records_on_disk),
         cmocka_unit_test(a_record_over_the_limit_fails_the_task),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
