@@ -1,7 +1,7 @@
 /*
  * test_big_records.c - records far larger than a shuffle block (issue 12,
  * defect 3): a 64 MiB key and an 8 MiB value among small records go
- * through reduce_by_key and group_by_key (local[2] and
+ * through reduce_by_key, group_by_key and repartition (local[2] and
  * local-cluster[2,1,512], where they are fetched between executors),
  * through a sort_by_key that spills under a 1 MiB budget, and through
  * cached partitions on disk (MEMORY_AND_DISK, DISK_ONLY; DISK_ONLY on
@@ -152,6 +152,24 @@ static kiln_value expected_by_key(kiln_arena *a, const gen_env *e, bool grouped)
     return kiln_list_new(a, out, n);
 }
 
+static int cmp_keys(const void *x, const void *y)
+{
+    return kiln_value_cmp(kiln_key(x), kiln_key(y));
+}
+
+/* The summaries of every record, sorted by key when sorted. */
+static kiln_value expected_records(kiln_arena *a, const gen_env *e, bool sorted)
+{
+    kiln_value *recs = malloc(sizeof *recs * N), *out = malloc(sizeof *out * N);
+    for (int64_t i = 0; i < N; i++) recs[i] = record(a, e, i);
+    if (sorted) qsort(recs, N, sizeof *recs, cmp_keys);
+    for (size_t i = 0; i < N; i++) out[i] = summary(a, &recs[i]);
+    kiln_value list = kiln_list_new(a, out, N);
+    free(recs);
+    free(out);
+    return list;
+}
+
 static void by_key_on(const char *master)
 {
     kiln_arena *a = kiln_arena_new();
@@ -163,6 +181,11 @@ static void by_key_on(const char *master)
     kiln_rdd *grouped = kiln_rdd_group_by_key(records(ctx, &BIG), 3);
     got = kt_collect(kt_rdd(kiln_rdd_map(grouped, summary_fn, NULL, 0)), a);
     want = expected_by_key(a, &BIG, true);
+    kt_expect_multiset(a, &got, &want);
+    /* repartition streams blocks through a shuffle_cursor. */
+    kiln_rdd *moved = kiln_rdd_repartition(records(ctx, &BIG), 3);
+    got = kt_collect(kt_rdd(kiln_rdd_map(moved, summary_fn, NULL, 0)), a);
+    want = expected_records(a, &BIG, false);
     kt_expect_multiset(a, &got, &want);
     kiln_metrics m;
     kiln_context_metrics(ctx, &m);
@@ -182,24 +205,6 @@ static void executors_fetch_big_records_from_each_other(void **state)
 {
     (void)state;
     by_key_on("local-cluster[2,1,512]");
-}
-
-static int cmp_keys(const void *x, const void *y)
-{
-    return kiln_value_cmp(kiln_key(x), kiln_key(y));
-}
-
-/* The summaries of every record, sorted by key when sorted. */
-static kiln_value expected_records(kiln_arena *a, const gen_env *e, bool sorted)
-{
-    kiln_value *recs = malloc(sizeof *recs * N), *out = malloc(sizeof *out * N);
-    for (int64_t i = 0; i < N; i++) recs[i] = record(a, e, i);
-    if (sorted) qsort(recs, N, sizeof *recs, cmp_keys);
-    for (size_t i = 0; i < N; i++) out[i] = summary(a, &recs[i]);
-    kiln_value list = kiln_list_new(a, out, N);
-    free(recs);
-    free(out);
-    return list;
 }
 
 static void a_spilling_sort_carries_big_records(void **state)
