@@ -83,13 +83,31 @@ static size_t find(block_store *s, int rdd, int part)
 
 static eng_iter *open_block(kiln_context *ctx, block *b, kiln_task *t, bool owned);
 
-int values_file_append(int fd, const char *path, kiln_buf *raw, kiln_buf *enc, bool last)
+/* Writes raw's records as blocks once they fill one, or when last; the
+ * record at raw[rec] (if any) gets a block of its own when it is big. */
+static int values_file_flush(int fd, const char *path, kiln_buf *raw, kiln_buf *enc, size_t rec,
+                             bool last)
 {
     if (raw->len < BLOCK_RAW_MAX && !(last && raw->len)) return KILN_OK;
     enc->len = 0;
-    int rc = block_encode(CODEC_LZ4, raw->data, raw->len, enc);
-    raw->len = 0;
-    return rc ? rc : io_write_full(fd, enc->data, enc->len, path);
+    int rc = block_encode_pending(CODEC_LZ4, raw, rec, enc);
+    if (rc == KILN_OK) rc = io_write_full(fd, enc->data, enc->len, path);
+    if (enc->cap > 4 * BLOCK_RAW_MAX) kiln_buf_release(enc); /* a big record's block */
+    return rc;
+}
+
+int values_file_append(int fd, const char *path, kiln_buf *raw, kiln_buf *enc, bool last)
+{
+    return values_file_flush(fd, path, raw, enc, raw->len, last);
+}
+
+int values_file_add(int fd, const char *path, kiln_buf *raw, kiln_buf *enc, const kiln_value *v,
+                    bool last)
+{
+    size_t before = raw->len;
+    int rc = kiln_value_encode(raw, v);
+    if (rc == KILN_OK && (rc = block_check_record(raw->len - before)) != KILN_OK) raw->len = before;
+    return rc ? rc : values_file_flush(fd, path, raw, enc, before, last);
 }
 
 eng_iter *values_file_iterator(kiln_context *ctx, const char *path, kiln_task *t)
@@ -117,8 +135,7 @@ static int write_disk(kiln_context *ctx, const kiln_value *vals, size_t n, char 
     kiln_buf_init(&enc);
     int rc = KILN_OK;
     for (size_t i = 0; i < n && rc == KILN_OK; i++) {
-        rc = kiln_value_encode(&raw, &vals[i]);
-        if (rc == KILN_OK) rc = values_file_append(fd, path, &raw, &enc, i + 1 == n);
+        rc = values_file_add(fd, path, &raw, &enc, &vals[i], i + 1 == n);
     }
     if (close(fd) != 0 && rc == KILN_OK)
         rc = kiln_set_error(KILN_EIO, "cannot write %s: %s", path, strerror(errno));

@@ -39,8 +39,7 @@ static int write_part(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
     while ((rc = it->next(it, t, &vals, &n)) > 0) {
         rc = KILN_OK;
         for (size_t i = 0; i < n && rc == KILN_OK; i++) {
-            rc = kiln_value_encode(&raw, &vals[i]);
-            if (rc == KILN_OK) rc = values_file_append(fd, tmp, &raw, &enc, false);
+            rc = values_file_add(fd, tmp, &raw, &enc, &vals[i], false);
         }
         if (rc) break;
     }

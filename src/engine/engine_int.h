@@ -338,9 +338,14 @@ void block_store_drop_rdd(kiln_context *ctx, int rdd);
 /* Blocks of rdd; *memory bytes in memory and *disk blocks on disk (may be NULL). */
 int block_store_count(kiln_context *ctx, int rdd, int64_t *memory, int64_t *disk);
 
-/* Files of values in lz4 blocks (cached blocks on disk, checkpoints): append
- * raw (encodings) to fd as a block once it is full, or when last; and an
- * iterator over such a file (never deleted by it). */
+/* Files of values in lz4 blocks (cached blocks on disk, checkpoints, sorted
+ * runs): values_file_add encodes v into raw (KILN_ERANGE for a record over
+ * block_max_record(), naming both sizes) and, like values_file_append, writes
+ * raw's encodings to fd as blocks once they fill one, or when last (a big
+ * record in a block of its own; enc is the scratch block); and an iterator
+ * over such a file (never deleted by it). */
+int values_file_add(int fd, const char *path, kiln_buf *raw, kiln_buf *enc, const kiln_value *v,
+                    bool last);
 int values_file_append(int fd, const char *path, kiln_buf *raw, kiln_buf *enc, bool last);
 eng_iter *values_file_iterator(kiln_context *ctx, const char *path, kiln_task *t);
 

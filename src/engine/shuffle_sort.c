@@ -48,6 +48,7 @@ struct sorter {
     kiln_arena *arena; /* records in memory */
     val_vec recs;
     int64_t accounted;       /* records, their array and the sort's arrays */
+    int64_t arena_checked;   /* the arena's bytes when they were last accounted */
     int64_t merge_accounted; /* runs open for the final merge */
     run *runs;
     size_t nruns;
@@ -131,8 +132,7 @@ static int spill_run(sorter *s)
     kiln_buf_init(&raw);
     kiln_buf_init(&blocks);
     for (size_t i = 0; i < s->recs.n && rc == KILN_OK; i++) {
-        rc = kiln_value_encode(&raw, &s->recs.v[i]);
-        if (rc == KILN_OK) rc = values_file_append(fd, r->path, &raw, &blocks, i + 1 == s->recs.n);
+        rc = values_file_add(fd, r->path, &raw, &blocks, &s->recs.v[i], i + 1 == s->recs.n);
     }
     off_t size = lseek(fd, 0, SEEK_END);
     r->end = size > 0 ? (uint64_t)size : 0;
@@ -171,6 +171,7 @@ static int account(sorter *s)
     if (held > s->accounted) mem_reserve(ctx, held - s->accounted);
     else mem_release(ctx, s->accounted - held);
     s->accounted = held;
+    s->arena_checked = (int64_t)kiln_arena_bytes(s->arena);
     return KILN_OK;
 }
 
@@ -179,8 +180,11 @@ int sorter_push(sorter *s, const kiln_value *pair)
     if (!kiln_is_pair(pair))
         return task_error(s->t, KILN_ETYPE, "sort_by_key expects (key, value) pairs");
     if (val_vec_push(&s->recs, pair)) return task_error(s->t, KILN_ENOMEM, "out of memory");
-    /* Checking every record would cost more than it saves. */
-    return (s->recs.n & 1023) == 0 ? account(s) : KILN_OK;
+    /* Checking every record would cost more than it saves; but big records
+     * (up to KILN_MAX_RECORD each) are checked once they add up to 1 MiB,
+     * not 1024 of them later. */
+    bool grown = (int64_t)kiln_arena_bytes(s->arena) - s->arena_checked >= (1 << 20);
+    return (s->recs.n & 1023) == 0 || grown ? account(s) : KILN_OK;
 }
 
 /* Loads run r's next record into its head; has_head false at its end. */
@@ -311,8 +315,7 @@ static int merge_first_runs(sorter *s, size_t k)
         kiln_value v;
         kiln_arena_reset(tmp);
         if ((rc = pop_head(s, &v, tmp))) break;
-        rc = kiln_value_encode(&raw, &v);
-        if (rc == KILN_OK) rc = values_file_append(fd, out.path, &raw, &blocks, false);
+        rc = values_file_add(fd, out.path, &raw, &blocks, &v, false);
         if (rc) rc = task_error(t, rc, "%s", kiln_last_error());
     }
     if (rc == KILN_OK && (rc = values_file_append(fd, out.path, &raw, &blocks, true)))

@@ -130,7 +130,7 @@ int map_output_write(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
     agg_map_free(m);
     if (rc < 0) {
         shuffle_writer_abort(w);
-        if (!t->error) task_error(t, rc, "shuffle write failed: %s", kiln_strerror(rc));
+        if (!t->error) task_error(t, rc, "shuffle write failed: %s", kiln_last_error());
         return rc;
     }
     rc = shuffle_writer_commit(w);

@@ -4,6 +4,7 @@
  * anywhere in a block is caught before the payload is decompressed.
  */
 #include <lz4.h>
+#include <stdbool.h>
 #include <string.h>
 #define XXH_STATIC_LINKING_ONLY /* XXH64_state_t on the stack */
 #include <xxhash.h>
@@ -55,10 +56,50 @@ int block_codec_parse(const char *name, block_codec *out)
     return KILN_OK;
 }
 
+static _Atomic size_t max_record; /* 0: KILN_MAX_RECORD */
+
+size_t block_max_record(void)
+{
+    size_t n = max_record;
+    return n ? n : KILN_MAX_RECORD;
+}
+
+void block_set_max_record(size_t n)
+{
+    max_record = n > KILN_MAX_RECORD ? KILN_MAX_RECORD : n;
+}
+
+int block_check_record(size_t n)
+{
+    size_t max = block_max_record();
+    if (n <= max) return KILN_OK;
+    return kiln_set_error(
+        KILN_ERANGE, "record of %zu bytes exceeds the limit of %zu bytes (kiln's largest record)",
+        n, max);
+}
+
+int block_encode_pending(block_codec codec, kiln_buf *raw, size_t last, kiln_buf *out)
+{
+    int rc = KILN_OK;
+    bool big = last <= raw->len && raw->len - last >= BLOCK_RAW_MAX;
+    if (big && last > 0) {
+        rc = block_encode(codec, raw->data, last, out);
+        if (rc == KILN_OK) rc = block_encode(codec, raw->data + last, raw->len - last, out);
+    } else if (raw->len) {
+        rc = block_encode(codec, raw->data, raw->len, out);
+    }
+    raw->len = 0;
+    if (big) kiln_buf_release(raw); /* do not keep a big record's capacity */
+    return rc;
+}
+
 int block_encode(block_codec codec, const uint8_t *raw, size_t n, kiln_buf *out)
 {
-    if (n > (size_t)LZ4_MAX_INPUT_SIZE)
-        return kiln_set_error(KILN_ERANGE, "shuffle block too large");
+    if (n > BLOCK_RAW_LIMIT || n > (size_t)LZ4_MAX_INPUT_SIZE)
+        return kiln_set_error(KILN_ERANGE,
+                              "a block of %zu bytes exceeds the limit of %zu bytes (kiln's largest "
+                              "record and a block of small records)",
+                              n, (size_t)BLOCK_RAW_LIMIT);
     size_t bound = codec == CODEC_LZ4    ? (size_t)LZ4_compressBound((int)n)
                    : codec == CODEC_ZSTD ? ZSTD_compressBound(n)
                                          : n;
@@ -92,6 +133,17 @@ size_t block_framed_size(const uint8_t *p)
     return BLOCK_HEADER + (size_t)get32(p + 8);
 }
 
+/* Whether plen payload bytes can decompress to rlen bytes, checked before
+ * rlen bytes (up to BLOCK_RAW_LIMIT) are allocated: lz4 expands at most 255
+ * times, a zstd frame states its size, a stored block has both equal. */
+static bool lengths_possible(block_codec codec, const uint8_t *payload, size_t plen, size_t rlen)
+{
+    if (codec == CODEC_NONE) return plen == rlen;
+    if (codec == CODEC_LZ4) return (uint64_t)rlen <= (uint64_t)plen * 256 + 64;
+    unsigned long long size = ZSTD_getFrameContentSize(payload, plen);
+    return size == ZSTD_CONTENTSIZE_UNKNOWN || size == (unsigned long long)rlen;
+}
+
 int block_decode(const uint8_t *p, size_t n, size_t *used, kiln_buf *raw)
 {
     if (n < BLOCK_HEADER || memcmp(p, MAGIC, 4) != 0)
@@ -103,8 +155,10 @@ int block_decode(const uint8_t *p, size_t n, size_t *used, kiln_buf *raw)
                               n - BLOCK_HEADER, plen);
     if (checksum(p, p + BLOCK_HEADER, plen) != get64(p + 16))
         return kiln_set_error(KILN_ECORRUPT, "shuffle block checksum mismatch");
-    if (rlen > 64u * BLOCK_RAW_MAX || codec > CODEC_ZSTD)
+    if (rlen > BLOCK_RAW_LIMIT || codec > CODEC_ZSTD)
         return kiln_set_error(KILN_ECORRUPT, "shuffle block header out of range");
+    if (!lengths_possible(codec, p + BLOCK_HEADER, plen, rlen))
+        return kiln_set_error(KILN_ECORRUPT, "shuffle block lengths do not match its payload");
     raw->len = 0;
     if (kiln_buf_reserve(raw, rlen + 1)) return KILN_ENOMEM;
     const uint8_t *payload = p + BLOCK_HEADER;

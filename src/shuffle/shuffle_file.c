@@ -209,23 +209,26 @@ shuffle_writer *shuffle_writer_open(shuffle_store *s, int id, int map)
     return w;
 }
 
-/* Compresses partition r's pending records into a block. */
-static int seal_block(shuffle_writer *w, int r)
+/* Compresses partition r's pending records into a block (two when the
+ * record starting at raw[last] is big enough for a block of its own). */
+static int seal_block(shuffle_writer *w, int r, size_t last)
 {
     if (w->raw[r].len == 0) return KILN_OK;
-    size_t before = w->comp[r].len;
-    int rc = block_encode(w->s->codec, w->raw[r].data, w->raw[r].len, &w->comp[r]);
-    w->held = w->held - w->raw[r].len + (w->comp[r].len - before);
-    w->raw[r].len = 0;
+    size_t before = w->comp[r].len, pending = w->raw[r].len;
+    int rc = block_encode_pending(w->s->codec, &w->raw[r], last, &w->comp[r]);
+    w->held = w->held - pending + (w->comp[r].len - before);
     return rc;
 }
 
 int shuffle_writer_add(shuffle_writer *w, int reduce, const kiln_value *v)
 {
-    size_t before = w->raw[reduce].len;
-    int rc = kiln_value_encode(&w->raw[reduce], v);
-    w->held += w->raw[reduce].len - before;
-    if (rc == KILN_OK && w->raw[reduce].len >= BLOCK_RAW_MAX) rc = seal_block(w, reduce);
+    kiln_buf *raw = &w->raw[reduce];
+    size_t before = raw->len;
+    int rc = kiln_value_encode(raw, v);
+    if (rc == KILN_OK && (rc = block_check_record(raw->len - before)) != KILN_OK)
+        raw->len = before; /* refused: the record is not written */
+    w->held += raw->len - before;
+    if (rc == KILN_OK && raw->len >= BLOCK_RAW_MAX) rc = seal_block(w, reduce, before);
     return rc;
 }
 
@@ -239,7 +242,7 @@ static int write_file(const char *path, const kiln_buf *pieces, int n);
 int shuffle_writer_spill(shuffle_writer *w)
 {
     int rc = KILN_OK;
-    for (int r = 0; r < w->nreduce && rc == KILN_OK; r++) rc = seal_block(w, r);
+    for (int r = 0; r < w->nreduce && rc == KILN_OK; r++) rc = seal_block(w, r, w->raw[r].len);
     spill *grown = rc ? NULL : realloc(w->spills, (w->nspills + 1) * sizeof *grown);
     if (!grown) return rc ? rc : KILN_ENOMEM;
     w->spills = grown;
@@ -367,7 +370,7 @@ int shuffle_writer_commit(shuffle_writer *w)
 {
     shuffle_store *s = w->s;
     int rc = KILN_OK;
-    for (int r = 0; r < w->nreduce && rc == KILN_OK; r++) rc = seal_block(w, r);
+    for (int r = 0; r < w->nreduce && rc == KILN_OK; r++) rc = seal_block(w, r, w->raw[r].len);
     kiln_buf index;
     kiln_buf_init(&index);
     if (rc == KILN_OK) rc = build_index(w, &index);
