@@ -266,26 +266,6 @@ static void on_peer_readable(master *m, conn *c)
     }
 }
 
-static const char *http_reason(int status)
-{
-    switch (status) {
-    case 200:
-        return "OK";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 431:
-        return "Request Header Fields Too Large";
-    default:
-        return "Internal Server Error";
-    }
-}
-
 /* Answers an HTTP request with status and the JSON (200) or a short text. */
 static void http_respond(master *m, conn *c, int status)
 {
@@ -302,15 +282,11 @@ static void http_respond(master *m, conn *c, int status)
         int n = snprintf(text, sizeof text, "%d %s\n", status, http_reason(status));
         kiln_buf_append(&body, text, (size_t)n);
     }
-    char head[320];
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
-                     "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-                     status, http_reason(status),
-                     status == 200 ? "application/json" : "text/plain; charset=utf-8", body.len,
-                     status == 401 ? "WWW-Authenticate: Bearer realm=\"kiln\"\r\n" : "");
+    char head[HTTP_HEAD_MAX];
+    int n = http_response_head(status, body.len, head, sizeof head);
     int64_t deadline = net_deadline(SEND_TIMEOUT_MS);
-    if (net_send_raw(c->fd, head, (size_t)n, SEND_TIMEOUT_MS, c->peer) == KILN_OK && body.len)
+    if (n > 0 && net_send_raw(c->fd, head, (size_t)n, SEND_TIMEOUT_MS, c->peer) == KILN_OK &&
+        body.len)
         net_send_raw(c->fd, body.data, body.len, net_remaining_ms(deadline), c->peer);
     kiln_buf_release(&body);
     LOG(LOG_DEBUG, "master", "%s: HTTP %d", c->peer, status);
