@@ -38,8 +38,8 @@ static conn *conn_add(master *m, int fd, conn_kind kind, const char *peer)
 {
     conn *c = calloc(1, sizeof *c);
     if (c == NULL || m->nconns == MAX_CONNS) {
-        LOG(LOG_WARN, "master", "refusing connection from %s: %s", peer,
-            c ? "too many connections" : "out of memory");
+        LOG_THROTTLED(&m->refused_log, LOG_WARN, "master", "refusing connection from %s: %s", peer,
+                      c ? "too many connections" : "out of memory");
         free(c);
         net_close(fd);
         return NULL;
@@ -221,7 +221,8 @@ static int on_frame(master *m, conn *c, const net_frame *f)
 static void on_auth_ready(master *m, conn *c)
 {
     if (net_auth_server(c->fd, m->secret, m->slen, AUTH_TIMEOUT_MS, c->peer) != KILN_OK) {
-        LOG(LOG_WARN, "master", "refused %s: %s", c->peer, kiln_last_error());
+        LOG_THROTTLED(&m->refused_log, LOG_WARN, "master", "refused %s: %s", c->peer,
+                      kiln_last_error());
         conn_close(m, c, "authentication failed");
         return;
     }
