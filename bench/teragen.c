@@ -26,33 +26,40 @@ static uint64_t splitmix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-/* "2g", "256m", "100k" or bytes; powers of 1024. */
+/* "2g", "256m", "100k" or bytes; powers of 1024. Digits only (no sign, no
+ * space), and a value that does not fit in 63 bits is refused: strtoull
+ * would take "-1g" as 2^64 - 1 shifted, and teragen would fill the disk. */
 static int parse_size_arg(const char *s, uint64_t *out)
 {
-    char *end;
-    unsigned long long n = strtoull(s, &end, 10);
-    if (end == s) return -1;
-    switch (*end) {
+    uint64_t n = 0;
+    const char *p = s;
+    if (*p < '0' || *p > '9') return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (n > (INT64_MAX - 9) / 10) return -1;
+        n = n * 10 + (uint64_t)(*p - '0');
+    }
+    int shift = 0;
+    switch (*p) {
     case 'k':
     case 'K':
-        n <<= 10;
-        end++;
+        shift = 10;
+        p++;
         break;
     case 'm':
     case 'M':
-        n <<= 20;
-        end++;
+        shift = 20;
+        p++;
         break;
     case 'g':
     case 'G':
-        n <<= 30;
-        end++;
+        shift = 30;
+        p++;
         break;
     default:
         break;
     }
-    if (*end) return -1;
-    *out = n;
+    if (*p || n > ((uint64_t)INT64_MAX >> shift)) return -1;
+    *out = n << shift;
     return 0;
 }
 
@@ -80,9 +87,20 @@ int main(int argc, char **argv)
     int done = kiln_args_check(argc, argv, usage_text, NULL);
     if (done >= 0) return done;
     uint64_t size, seed = 1;
-    if (argc < 3 || argc > 4 || parse_size_arg(argv[1], &size) ||
-        (argc == 4 && parse_size_arg(argv[3], &seed))) {
+    if (argc < 3 || argc > 4) {
         fprintf(stderr, "usage: %s", usage_text);
+        return 2;
+    }
+    if (parse_size_arg(argv[1], &size)) {
+        fprintf(stderr,
+                "teragen: invalid SIZE '%.60s' (a non-negative number of bytes with an "
+                "optional unit k, m or g, at most 8 EiB)\nusage: %s",
+                argv[1], usage_text);
+        return 2;
+    }
+    if (argc == 4 && parse_size_arg(argv[3], &seed)) {
+        fprintf(stderr, "teragen: invalid SEED '%.60s' (a non-negative number)\nusage: %s", argv[3],
+                usage_text);
         return 2;
     }
     FILE *f = strcmp(argv[2], "-") == 0 ? stdout : fopen(argv[2], "wb");

@@ -9,6 +9,7 @@
 #ifndef KILN_BASE_H
 #define KILN_BASE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +29,30 @@ void log_write(log_level l, const char *component, const char *fmt, ...)
 #define LOG(l, comp, ...)                                                                          \
     do {                                                                                           \
         if ((l) >= log_threshold()) log_write((l), (comp), __VA_ARGS__);                           \
+    } while (0)
+
+/* A rate limit for a line that an attacker or a fault can repeat (a refused
+ * connection): at most one line per LOG_THROTTLE_MS per throttle, the
+ * others counted. Zero-initialised (static or in a struct); thread-safe.
+ * log_throttle_take returns true when a line may be written now and then
+ * sets *suppressed to the number of lines dropped since the last one. */
+#define LOG_THROTTLE_MS 1000
+typedef struct log_throttle {
+    _Atomic long long last_ms; /* CLOCK_MONOTONIC ms of the last line written, + 1 */
+    _Atomic unsigned long suppressed;
+} log_throttle;
+bool log_throttle_take(log_throttle *t, unsigned long *suppressed);
+/* LOG at level l through throttle t, with ", N similar lines suppressed"
+ * appended when some were. */
+#define LOG_THROTTLED(t, l, comp, fmt, ...)                                                        \
+    do {                                                                                           \
+        unsigned long log_supp_;                                                                   \
+        if ((l) >= log_threshold() && log_throttle_take((t), &log_supp_)) {                        \
+            if (log_supp_)                                                                         \
+                log_write((l), (comp), fmt " (%lu similar lines suppressed in the last second)",   \
+                          __VA_ARGS__, log_supp_);                                                 \
+            else log_write((l), (comp), fmt, __VA_ARGS__);                                         \
+        }                                                                                          \
     } while (0)
 
 /* ---- Byte buffers */

@@ -128,3 +128,22 @@ void log_write(log_level l, const char *component, const char *fmt, ...)
     if (line != stack) free(line);
     errno = saved_errno;
 }
+
+bool log_throttle_take(log_throttle *t, unsigned long *suppressed)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
+    long long last = atomic_load(&t->last_ms);
+    if (last != 0 && now - last < LOG_THROTTLE_MS) {
+        atomic_fetch_add(&t->suppressed, 1);
+        return false;
+    }
+    /* One thread wins the slot; the others count as suppressed. */
+    if (!atomic_compare_exchange_strong(&t->last_ms, &last, now)) {
+        atomic_fetch_add(&t->suppressed, 1);
+        return false;
+    }
+    *suppressed = atomic_exchange(&t->suppressed, 0);
+    return true;
+}

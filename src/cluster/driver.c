@@ -17,6 +17,11 @@
  * sockets are shut down, so their waits end at once), the map outputs it
  * held are forgotten (the scheduler computes them again), and nothing more
  * is read from it, so its late results are ignored.
+ *
+ * The driver sends HEARTBEAT on every idle slot each second (at most a
+ * third of the network timeout), as executors do to it: an executor whose
+ * driver is stopped or hung hears nothing for kiln.network.timeout and
+ * exits (executor.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -119,6 +124,73 @@ static void on_connection(void *arg, int fd, const char *peer)
     if (!kept) net_close(fd);
 }
 
+/* The interval of the driver's heartbeats: a second, or a third of the
+ * network timeout when that is shorter. */
+static int ping_interval_ms(const kiln_cluster *c)
+{
+    int ms = c->timeout_ms / 3;
+    return ms > 1000 ? 1000 : ms < 10 ? 10 : ms;
+}
+
+/* Sends HEARTBEAT on each idle live slot every ping_interval_ms. A slot
+ * being pinged is marked busy, so no task is sent on it meanwhile; a send
+ * that fails changes nothing here (the next task on it finds the loss). */
+static void *pinger_main(void *arg)
+{
+    kiln_cluster *c = arg;
+    uint64_t seq = 0;
+    slot **idle = NULL;
+    size_t cap = 0;
+    int interval = ping_interval_ms(c);
+    int64_t next = net_deadline(interval);
+    pthread_mutex_lock(&c->lock);
+    while (!c->stopping) {
+        int left = net_remaining_ms(next);
+        if (left > 0) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += left / 1000;
+            ts.tv_nsec += (long)(left % 1000) * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+            pthread_cond_timedwait(&c->cond, &c->lock, &ts);
+            continue;
+        }
+        next = net_deadline(interval);
+        if (cap < c->nslots) {
+            slot **grown = realloc(idle, c->nslots * sizeof *idle);
+            if (!grown) continue;
+            idle = grown;
+            cap = c->nslots;
+        }
+        size_t n = 0;
+        for (size_t i = 0; i < c->nslots; i++) {
+            slot *s = c->slots[i];
+            if (s->dead || s->busy) continue;
+            s->busy = true;
+            idle[n++] = s;
+        }
+        pthread_mutex_unlock(&c->lock);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        net_heartbeat h = {.seq = ++seq,
+                           .sent_ms = (uint64_t)now.tv_sec * 1000 +
+                                      (uint64_t)now.tv_nsec / 1000000};
+        kiln_buf b;
+        kiln_buf_init(&b);
+        if (n && net_msg_heartbeat_write(&b, &h) == KILN_OK)
+            for (size_t i = 0; i < n; i++)
+                net_send_frame(idle[i]->fd, NET_MSG_HEARTBEAT, b.data, b.len, interval,
+                               idle[i]->peer);
+        kiln_buf_release(&b);
+        pthread_mutex_lock(&c->lock);
+        for (size_t i = 0; i < n; i++) idle[i]->busy = false;
+        if (n) pthread_cond_broadcast(&c->cond);
+    }
+    pthread_mutex_unlock(&c->lock);
+    free(idle);
+    return NULL;
+}
+
 int driver_new(kiln_context *ctx, const char *host, const uint8_t *secret, size_t len,
                kiln_cluster **out)
 {
@@ -151,6 +223,9 @@ int driver_new(kiln_context *ctx, const char *host, const uint8_t *secret, size_
                             .component = "cluster",
                             .peer_prefix = "connection from"};
     if (!rc) rc = net_listener_start(c->lfd, &lo, on_connection, c, &c->listener);
+    if (!rc && pthread_create(&c->pinger, NULL, pinger_main, c))
+        rc = kiln_set_error(KILN_ENOMEM, "cannot start the driver's heartbeat thread");
+    if (!rc) c->pinger_started = true;
     if (rc) {
         driver_free(c);
         return rc;
@@ -180,7 +255,9 @@ void driver_free(kiln_cluster *c)
     if (!c) return;
     pthread_mutex_lock(&c->lock);
     c->stopping = true;
+    pthread_cond_broadcast(&c->cond);
     pthread_mutex_unlock(&c->lock);
+    if (c->pinger_started) pthread_join(c->pinger, NULL);
     net_listener_stop(c->listener);
     net_close(c->lfd);
     for (size_t i = 0; i < c->nslots; i++) {

@@ -49,6 +49,8 @@ struct kiln_cluster {
     slot **slots;
     size_t nslots, cap_slots;
     map_tracker *tracker;
+    pthread_t pinger; /* HEARTBEAT on idle slots, so executors hear the driver */
+    bool pinger_started;
     /* A connection whose first message is not REGISTER_EXECUTOR goes here
      * (a worker fetching the program); NULL: refused. */
     int (*serve_file)(void *arg, int fd, const net_frame *first, const char *peer);

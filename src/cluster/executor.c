@@ -4,7 +4,10 @@
  * cluster_executor_main_if_asked before anything else; when the
  * environment names a driver, the process never returns to the program's
  * main: it opens one authenticated connection per core ("slot"), runs the
- * tasks sent on each, and exits when the driver says so or goes away.
+ * tasks sent on each, and exits when the driver says so, goes away or is
+ * silent: the driver sends HEARTBEAT on every idle connection each second,
+ * so a slot that waits kiln.network.timeout for a frame (a stopped or hung
+ * driver) ends, as does one whose send to the driver stalls that long.
  *
  * The secret and the driver's configuration arrive on a pipe
  * (KILN_EXECUTOR_SECRET_FD). Lineages are decoded into one context for the
@@ -55,6 +58,7 @@ typedef struct executor {
     pthread_mutex_t decode_lock; /* lineages decode into the shared context */
     exec_slot *slots;
     _Atomic int live;
+    int timeout_ms; /* kiln.network.timeout of the driver's configuration */
 } executor;
 
 /* ---- Start-up ------------------------------------------------------------------ */
@@ -181,6 +185,11 @@ static int setup(executor *ex)
     if (!own) return KILN_EIO;
     ctx_set_shuffles(ex->ctx, own);
     if ((rc = net_tls_enabled(conf_eff, &ex->tls))) return rc;
+    /* As the driver reads it (a bare number is seconds); it checked it. */
+    double secs = 120;
+    const char *t = kiln_conf_get(conf_eff, "kiln.network.timeout");
+    if (t && (parse_duration(t, 1, &secs) || secs < 0.1)) secs = 120;
+    ex->timeout_ms = secs * 1000 > INT32_MAX ? INT32_MAX : (int)(secs * 1000);
     if (!(ex->fetcher = block_fetcher_new(ex->secret, ex->secret_len, ex->tls))) return KILN_ENOMEM;
     shuffle_store_set_remote(own, block_fetcher_fetch, ex->fetcher);
     g_fetcher = ex->fetcher;
@@ -325,7 +334,8 @@ static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *ac
 static int send_locked(exec_slot *s, int type, const kiln_buf *b)
 {
     pthread_mutex_lock(&s->write_lock);
-    int rc = net_send_frame(s->fd, (uint8_t)type, b ? b->data : NULL, b ? b->len : 0, -1, "driver");
+    int rc = net_send_frame(s->fd, (uint8_t)type, b ? b->data : NULL, b ? b->len : 0,
+                            s->ex->timeout_ms, "driver");
     pthread_mutex_unlock(&s->write_lock);
     return rc;
 }
@@ -348,7 +358,19 @@ static void *slot_main(void *arg)
     kiln_buf_release(&reg);
     while (rc == KILN_OK) {
         net_frame f = {0};
-        if ((rc = net_recv_frame(s->fd, MAX_TASK_FRAME, -1, "driver", &f))) break;
+        /* The driver's heartbeats arrive each second while the slot is
+         * idle: silence this long means a driver stopped or hung. */
+        int64_t deadline = net_deadline(ex->timeout_ms);
+        if ((rc = net_recv_frame(s->fd, MAX_TASK_FRAME, ex->timeout_ms, "driver", &f))) {
+            if (net_remaining_ms(deadline) == 0)
+                LOG(LOG_WARN, "executor", "executor %d: nothing from the driver for %d ms: exiting",
+                    ex->id, ex->timeout_ms);
+            break;
+        }
+        if (f.type == NET_MSG_HEARTBEAT) {
+            net_frame_release(&f);
+            continue;
+        }
         if (f.type != NET_MSG_LAUNCH_TASK) {
             net_frame_release(&f);
             break; /* SHUTDOWN, or anything unexpected */

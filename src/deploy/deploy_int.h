@@ -51,6 +51,17 @@ typedef struct http_request {
  * checked before the path, so nothing is revealed without it), 404, 405. */
 int http_handle_request(const char *p, size_t n, const char *token, http_request *req);
 
+/* The reason phrase of an HTTP status ("Not Found"). */
+const char *http_reason(int status);
+
+#define HTTP_HEAD_MAX 384 /* room for any head http_response_head writes */
+
+/* Writes the head of the master's answer (status line, Content-Type,
+ * Content-Length, no caching, X-Content-Type-Options: nosniff, a
+ * WWW-Authenticate challenge for 401, Connection: close, blank line) into
+ * out. Returns its length, or -1 when cap is too small. */
+int http_response_head(int status, size_t body_len, char *out, size_t cap);
+
 /* ---- The driver's files (app_files.c) -------------------------------------------------- */
 
 /* The executable's entry (name "exe") and the others, for REGISTER_APP.

@@ -12,6 +12,7 @@
  * the wire opens only the status page, never a cluster connection.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -77,7 +78,8 @@ static bool parse_request_line(const char *line, size_t n, http_request *req)
     return strncmp(version, "HTTP/1.", 7) == 0;
 }
 
-/* True when the header line is "Authorization: Bearer <token>". The
+/* True when the header line is "Authorization: Bearer <token>" (any case
+ * of the scheme, spaces or tabs around the token). The
  * comparison of the token runs in constant time over its length. */
 static bool header_authorizes(const char *line, size_t n, const char *token)
 {
@@ -86,8 +88,12 @@ static bool header_authorizes(const char *line, size_t n, const char *token)
     if (n < nl || strncasecmp(line, name, nl) != 0) return false;
     size_t i = nl;
     while (i < n && (line[i] == ' ' || line[i] == '\t')) i++;
-    if (n - i < 7 || strncasecmp(line + i, "bearer ", 7) != 0) return false;
-    i += 7;
+    /* The scheme is case-insensitive (RFC 7235 2.1); one or more spaces or
+     * tabs separate it from the token. */
+    if (n - i < 7 || strncasecmp(line + i, "bearer", 6) != 0) return false;
+    i += 6;
+    if (line[i] != ' ' && line[i] != '\t') return false;
+    while (i < n && (line[i] == ' ' || line[i] == '\t')) i++;
     while (n > i && (line[n - 1] == ' ' || line[n - 1] == '\t')) n--;
     size_t tlen = strlen(token);
     return n - i == tlen && CRYPTO_memcmp(line + i, token, tlen) == 0;
@@ -113,4 +119,36 @@ int http_handle_request(const char *p, size_t n, const char *token, http_request
     if (strcmp(req->path, "/json") != 0 && strcmp(req->path, "/json/") != 0) return 404;
     if (strcmp(req->method, "GET") != 0) return 405;
     return 200;
+}
+
+const char *http_reason(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 431:
+        return "Request Header Fields Too Large";
+    default:
+        return "Internal Server Error";
+    }
+}
+
+int http_response_head(int status, size_t body_len, char *out, size_t cap)
+{
+    int n = snprintf(out, cap,
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
+                     "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+                     "Connection: close\r\n\r\n",
+                     status, http_reason(status),
+                     status == 200 ? "application/json" : "text/plain; charset=utf-8", body_len,
+                     status == 401 ? "WWW-Authenticate: Bearer realm=\"kiln\"\r\n" : "");
+    return n < 0 || (size_t)n >= cap ? -1 : n;
 }

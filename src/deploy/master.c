@@ -38,8 +38,8 @@ static conn *conn_add(master *m, int fd, conn_kind kind, const char *peer)
 {
     conn *c = calloc(1, sizeof *c);
     if (c == NULL || m->nconns == MAX_CONNS) {
-        LOG(LOG_WARN, "master", "refusing connection from %s: %s", peer,
-            c ? "too many connections" : "out of memory");
+        LOG_THROTTLED(&m->refused_log, LOG_WARN, "master", "refusing connection from %s: %s", peer,
+                      c ? "too many connections" : "out of memory");
         free(c);
         net_close(fd);
         return NULL;
@@ -221,7 +221,8 @@ static int on_frame(master *m, conn *c, const net_frame *f)
 static void on_auth_ready(master *m, conn *c)
 {
     if (net_auth_server(c->fd, m->secret, m->slen, AUTH_TIMEOUT_MS, c->peer) != KILN_OK) {
-        LOG(LOG_WARN, "master", "refused %s: %s", c->peer, kiln_last_error());
+        LOG_THROTTLED(&m->refused_log, LOG_WARN, "master", "refused %s: %s", c->peer,
+                      kiln_last_error());
         conn_close(m, c, "authentication failed");
         return;
     }
@@ -266,26 +267,6 @@ static void on_peer_readable(master *m, conn *c)
     }
 }
 
-static const char *http_reason(int status)
-{
-    switch (status) {
-    case 200:
-        return "OK";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 431:
-        return "Request Header Fields Too Large";
-    default:
-        return "Internal Server Error";
-    }
-}
-
 /* Answers an HTTP request with status and the JSON (200) or a short text. */
 static void http_respond(master *m, conn *c, int status)
 {
@@ -302,15 +283,11 @@ static void http_respond(master *m, conn *c, int status)
         int n = snprintf(text, sizeof text, "%d %s\n", status, http_reason(status));
         kiln_buf_append(&body, text, (size_t)n);
     }
-    char head[320];
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
-                     "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-                     status, http_reason(status),
-                     status == 200 ? "application/json" : "text/plain; charset=utf-8", body.len,
-                     status == 401 ? "WWW-Authenticate: Bearer realm=\"kiln\"\r\n" : "");
+    char head[HTTP_HEAD_MAX];
+    int n = http_response_head(status, body.len, head, sizeof head);
     int64_t deadline = net_deadline(SEND_TIMEOUT_MS);
-    if (net_send_raw(c->fd, head, (size_t)n, SEND_TIMEOUT_MS, c->peer) == KILN_OK && body.len)
+    if (n > 0 && net_send_raw(c->fd, head, (size_t)n, SEND_TIMEOUT_MS, c->peer) == KILN_OK &&
+        body.len)
         net_send_raw(c->fd, body.data, body.len, net_remaining_ms(deadline), c->peer);
     kiln_buf_release(&body);
     LOG(LOG_DEBUG, "master", "%s: HTTP %d", c->peer, status);

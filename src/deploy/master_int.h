@@ -8,6 +8,7 @@
 
 #include <poll.h>
 
+#include "base/base.h"
 #include "deploy/deploy_int.h"
 
 #define MAX_CONNS 1024
@@ -68,6 +69,7 @@ typedef struct master {
     struct app_rec **apps; /* master_apps.c; FINISHED ones are kept, the oldest reused */
     size_t napps;
     uint64_t next_app_id;
+    log_throttle refused_log; /* one WARN a second for refused connections */
 } master;
 
 /* Sends an ERROR frame (best effort: the connection is closed next). */

@@ -41,7 +41,9 @@ struct net_listener {
     _Atomic bool stopping;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    int handlers; /* connection threads still running, under lock */
+    int handlers;             /* connection threads still running, under lock */
+    log_throttle refused_log; /* one WARN a second for refused connections */
+    log_throttle accept_log;  /* and for failing accepts */
 };
 
 /* One accepted connection, owned by its thread. */
@@ -86,7 +88,8 @@ static void *conn_main(void *arg)
     if (rc == KILN_OK) {
         l->fn(l->arg, j->fd, j->peer);
     } else {
-        LOG(LOG_WARN, o->component, "refused %s: %s", j->peer, kiln_last_error());
+        LOG_THROTTLED(&l->refused_log, LOG_WARN, o->component, "refused %s: %s", j->peer,
+                      kiln_last_error());
         net_close(j->fd);
     }
     free(j);
@@ -107,8 +110,8 @@ static void dispatch(net_listener *l, int fd, const char *addr)
     l->handlers++;
     pthread_mutex_unlock(&l->lock);
     if (!j || thread_detached(conn_main, j) != KILN_OK) {
-        LOG(LOG_WARN, l->o.component, "dropped a connection from %s: cannot start its thread",
-            addr);
+        LOG_THROTTLED(&l->refused_log, LOG_WARN, l->o.component,
+                      "dropped a connection from %s: cannot start its thread", addr);
         net_close(fd);
         free(j);
         handler_done(l);
@@ -130,7 +133,7 @@ static void *accept_main(void *arg)
         } else if (rc != KILN_OK) {
             /* Out of descriptors, say: the socket stays readable, so wait
              * before trying again rather than spin. */
-            LOG(LOG_WARN, l->o.component, "%s", kiln_last_error());
+            LOG_THROTTLED(&l->accept_log, LOG_WARN, l->o.component, "%s", kiln_last_error());
             poll(NULL, 0, ACCEPT_POLL_MS);
         }
     }

@@ -51,8 +51,8 @@ static int accept_secret(uint8_t *p, size_t len, const char *where, uint8_t **ou
     if (len < NET_SECRET_MIN || len > NET_SECRET_MAX) {
         net_secret_free(p, len);
         return kiln_set_error(KILN_ECONF,
-                              "%s: the secret has %zu bytes; it needs %d to %d (generate one "
-                              "with net_secret_generate: 64 hex digits)",
+                              "%s: the secret has %zu bytes; it needs %d to %d (make one "
+                              "with: (umask 077; kiln secret > FILE))",
                               where, len, NET_SECRET_MIN, NET_SECRET_MAX);
     }
     *out = p;

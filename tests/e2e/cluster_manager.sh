@@ -3,10 +3,12 @@
 # processes on 127.0.0.1 with ephemeral ports and a private secret file:
 #   0. the master refuses to start without a secret or with a readable one;
 #   a. a master and two workers: `kiln status` shows both ALIVE with their
-#      cores and memory; GET /json answers with the bearer token, 401 without;
+#      cores and memory; GET /json answers with the bearer token (any case
+#      of the scheme, several blanks), 401 without, both with nosniff;
 #   b. a wrong secret: `kiln status` fails saying so, a worker is refused and
 #      never listed, a client that does not speak kiln is dropped; the
-#      master's state is unchanged;
+#      master's state is unchanged; 50 refused clients write at most 3 WARN
+#      lines, and a later line counts the ones left out;
 #   c. kill -9 of a worker: DEAD (connection lost), the other still ALIVE;
 #   d. SIGSTOP of a worker: DEAD after the network timeout (1.5 s);
 #   e. `kiln submit` runs the job with KILN_MASTER and KILN_SUBMIT_CONF
@@ -110,6 +112,13 @@ head -n 1 "$tmp/http.out" | grep -q "401" || fail "GET /json without a token: $(
 http_get /json "$("$kiln" http-token --secret-file "$tmp/wrong")" > "$tmp/http.out" || true
 head -n 1 "$tmp/http.out" | grep -q "401" || fail "GET /json with a wrong token was not refused"
 grep -q '"workers"' "$tmp/http.out" && fail "a 401 answer leaked the status"
+grep -qi '^X-Content-Type-Options: nosniff' "$tmp/http.out" || fail "a 401 answer without nosniff"
+timeout 10 bash -c '
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    printf "GET /json HTTP/1.1\r\nHost: kiln\r\nAuthorization: bearer  \t %s\r\n\r\n" "$2" >&3
+    cat <&3' _ "$hport" "$token" > "$tmp/http.out" || fail "GET /json (bearer, spaces) failed"
+head -n 1 "$tmp/http.out" | grep -q "200 OK" || fail "'bearer' with spaces refused: $(head -n 1 "$tmp/http.out")"
+grep -qi '^X-Content-Type-Options: nosniff' "$tmp/http.out" || fail "a 200 answer without nosniff"
 echo "ok: GET /json answers with the bearer token and 401 without it"
 
 # ---- b. wrong secrets ------------------------------------------------------------
@@ -139,6 +148,23 @@ status || fail "kiln status failed after the wrong secrets"
 [ -z "$(worker_line w3)" ] || fail "the refused worker is listed"
 grep -q '"aliveworkers": 2' "$tmp/status.json" || fail "the ALIVE workers changed"
 echo "ok: wrong secrets are refused with a clear message and change nothing"
+
+# A storm of refused clients writes a WARN line a second, not one each; the
+# next line says how many were left out.
+refused_lines() { grep -c 'WARN master: refus' "$tmp/master.err" || true; }
+before=$(refused_lines)
+sleep 1.1
+for _ in $(seq 50); do
+    timeout 10 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"; printf "GET / HTTP/1.0\r\n\r\n" >&3; cat <&3' \
+        _ "${url##*:}" >/dev/null 2>&1 || true
+done
+storm=$(( $(refused_lines) - before ))
+[ "$storm" -ge 1 ] && [ "$storm" -le 3 ] || fail "50 refused clients wrote $storm WARN lines"
+sleep 1.1
+timeout 10 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"; printf "GET / HTTP/1.0\r\n\r\n" >&3; cat <&3' \
+    _ "${url##*:}" >/dev/null 2>&1 || true
+wait_for "the suppressed count" 5 grep -q 'similar lines suppressed' "$tmp/master.err"
+echo "ok: 50 refused clients wrote $storm WARN lines, the rest counted"
 
 # ---- c. a worker killed ---------------------------------------------------------------
 kill -9 "$w1"

@@ -33,6 +33,19 @@ grep -q "already exists" "$tmp/err" || { echo "FAIL: unclear error: $(cat "$tmp/
 test "$(ls "$tmp/out-local[1]" | tr '\n' ' ')" = "$before" || { echo "FAIL: output changed"; exit 1; }
 echo "ok: existing output directory refused and untouched"
 
+# teragen refuses a size it cannot honour (a sign, an overflow) by name,
+# writing nothing, rather than taking "-1g" as 2^64 - 1 and filling the disk.
+for size in -1g +1g 99999999999999999999 9000000000g ' 1g'; do
+    if timeout 10 "$bin/teragen" "$size" "$tmp/tera" 2>"$tmp/err"; then
+        echo "FAIL: teragen accepted size '$size'"; exit 1
+    fi
+    grep -qF -- "'$size'" "$tmp/err" || { echo "FAIL: teragen '$size': unclear error: $(cat "$tmp/err")"; exit 1; }
+    test ! -e "$tmp/tera" || { echo "FAIL: teragen '$size' wrote $tmp/tera"; exit 1; }
+done
+"$bin/teragen" 1k "$tmp/tera" 2>/dev/null && test "$(wc -c < "$tmp/tera")" -eq 1000 ||
+    { echo "FAIL: teragen 1k"; exit 1; }
+echo "ok: teragen refuses negative and overflowing sizes by name"
+
 log=../shared/data/access-logs/apache_logs
 if [ ! -f "$log" ]; then
     echo "skip: access_log check: $log is absent (a clone without ../shared)"

@@ -147,6 +147,13 @@ static void http_requests_are_checked(void **state)
         {"GET /json HTTP/1.1\r\nHost: m\r\nAuthorization: Bearer " TOKEN "\r\n\r\n", 200},
         {"GET /json HTTP/1.0\nauthorization:   bearer " TOKEN "  \n\n", 200},
         {"GET /json/ HTTP/1.1\r\nAuthorization: Bearer " TOKEN "\r\n\r\n", 200},
+        /* RFC 7235: the scheme is case-insensitive, then one or more blanks. */
+        {"GET /json HTTP/1.1\r\nAuthorization: bearer    " TOKEN "\r\n\r\n", 200},
+        {"GET /json HTTP/1.1\r\nAuthorization: BEARER \t " TOKEN "\r\n\r\n", 200},
+        {"GET /json HTTP/1.1\r\nAuthorization:Bearer\t" TOKEN "\r\n\r\n", 200},
+        {"GET /json HTTP/1.1\r\nAuthorization: Bearer" TOKEN "\r\n\r\n", 401},
+        {"GET /json HTTP/1.1\r\nAuthorization: Bearerx " TOKEN "\r\n\r\n", 401},
+        {"GET /json HTTP/1.1\r\nAuthorization: Bearer   \r\n\r\n", 401},
         {"GET /json HTTP/1.1\r\nHost: m\r\n\r\n", 401},
         {"GET /json HTTP/1.1\r\nAuthorization: Bearer " TOKEN "0\r\n\r\n", 401},
         {"GET /json HTTP/1.1\r\nAuthorization: Bearer 5a448d84\r\n\r\n", 401},
@@ -175,6 +182,28 @@ static void http_requests_are_checked(void **state)
     assert_int_equal(handle(big), 400);
 }
 
+/* Every answer forbids MIME sniffing and caching; 401 carries the
+ * challenge. */
+static void http_response_head_is_safe(void **state)
+{
+    static const int statuses[] = {200, 400, 401, 404, 405, 431, 500};
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
+        char head[HTTP_HEAD_MAX];
+        int n = http_response_head(statuses[i], 12345, head, sizeof head);
+        KT_CHECK(n > 0 && (size_t)n == strlen(head), "status %d: %d", statuses[i], n);
+        assert_non_null(strstr(head, "\r\nX-Content-Type-Options: nosniff\r\n"));
+        assert_non_null(strstr(head, "\r\nCache-Control: no-store\r\n"));
+        assert_non_null(strstr(head, "\r\nContent-Length: 12345\r\n"));
+        assert_int_equal(strstr(head, "WWW-Authenticate: Bearer") != NULL, statuses[i] == 401);
+        assert_int_equal(memcmp(head + n - 4, "\r\n\r\n", 4), 0);
+        char want[64];
+        snprintf(want, sizeof want, "HTTP/1.1 %d %s\r\n", statuses[i], http_reason(statuses[i]));
+        assert_int_equal(strncmp(head, want, strlen(want)), 0);
+    }
+    char small[16];
+    assert_int_equal(http_response_head(200, 1, small, sizeof small), -1);
+}
+
 /* The parser reads only the bytes it is given: a request cut anywhere
  * (in a heap block of exactly that size, for ASan) is never a 200. */
 static void http_parser_stays_in_bounds(void **state)
@@ -201,6 +230,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(token_is_hmac_of_label),
         cmocka_unit_test(http_requests_are_checked),
         cmocka_unit_test(http_parser_stays_in_bounds),
+        cmocka_unit_test(http_response_head_is_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,8 @@
  * executor killed with SIGKILL in the middle of a job does not change its
  * result; one stopped with SIGSTOP is lost after kiln.network.timeout, its
  * tasks rerun, and its late results (after SIGCONT) change nothing; a bad
- * master string is refused.
+ * master string is refused. Executors live on while their driver idles
+ * (its heartbeats), and exit after kiln.network.timeout when it is stopped.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -18,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/base.h"
 #include "cluster/cluster.h"
 #include "cluster/driver.h"
 #include "engine/engine_int.h"
@@ -182,6 +184,78 @@ static void a_stopped_executor_is_lost_after_the_timeout(void **state)
     kiln_context_free(local);
     no_children_left();
     kiln_arena_free(a);
+}
+
+/* True while pid exists and is no zombie (an executor that exited while
+ * its driver, its parent, is stopped stays a zombie until the driver goes). */
+static bool running(pid_t pid)
+{
+    char path[64], st[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    size_t n = fread(st, 1, sizeof st - 1, f);
+    fclose(f);
+    st[n] = '\0';
+    const char *close_paren = strrchr(st, ')');
+    return close_paren && close_paren[1] == ' ' && close_paren[2] != 'Z' && close_paren[2] != 'X';
+}
+
+/* A driver (a child process) of local-cluster[2,1,256] with a 3 s network
+ * timeout: its executors stay while it idles longer than that, and are gone
+ * within seconds once it is stopped with SIGSTOP. */
+static void executors_leave_a_stopped_driver(void **state)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t driver = fork();
+    assert_true(driver >= 0);
+    if (driver == 0) {
+        close(p[0]);
+        kiln_conf *c = kiln_conf_new();
+        kiln_conf_set(c, "kiln.master", "local-cluster[2,1,256]");
+        kiln_conf_set(c, "kiln.network.timeout", "3s");
+        kiln_conf_set(c, "kiln.ui.showConsoleProgress", "false");
+        kiln_context *cl = NULL;
+        int pids[2] = {0, 0};
+        if (kiln_context_new(c, &cl) == KILN_OK) {
+            kiln_arena *a = kiln_arena_new();
+            (void)job(cl, 1000, mod_pair, a); /* both executors at work once */
+            cluster_executor_pids(cluster_of(cl), pids, 2);
+        }
+        if (write(p[1], pids, sizeof pids) != (ssize_t)sizeof pids) _exit(1);
+        for (;;) pause(); /* idle until stopped and killed */
+    }
+    close(p[1]);
+    int pids[2] = {0, 0};
+    ssize_t got = read(p[0], pids, sizeof pids);
+    close(p[0]);
+    bool ok = got == (ssize_t)sizeof pids && pids[0] > 0 && pids[1] > 0;
+    /* Idle for twice the timeout: the driver's heartbeats keep them. */
+    bool idle_kept = true;
+    for (int i = 0; ok && i < 60; i++) {
+        nanosleep(&(struct timespec){0, 100 * 1000000L}, NULL);
+        idle_kept = idle_kept && running(pids[0]) && running(pids[1]);
+    }
+    kill(driver, SIGSTOP);
+    double stopped_at = now_seconds(), gone_after = -1;
+    while (ok && now_seconds() - stopped_at < 20) {
+        if (!running(pids[0]) && !running(pids[1])) {
+            gone_after = now_seconds() - stopped_at;
+            break;
+        }
+        nanosleep(&(struct timespec){0, 100 * 1000000L}, NULL);
+    }
+    kill(driver, SIGKILL);
+    assert_int_equal(waitpid(driver, NULL, 0), driver);
+    KT_CHECK(ok, "the driver gave executor pids %d, %d", pids[0], pids[1]);
+    KT_CHECK(idle_kept, "an executor left its idle driver");
+    KT_CHECK(gone_after >= 0 && gone_after < 10,
+             "executors of a stopped driver still there %.1f s later", gone_after);
+    /* Orphaned by the kill, any left over would be killed here. */
+    for (int i = 0; i < 2; i++)
+        if (pids[i] > 0 && running(pids[i])) kill(pids[i], SIGKILL);
+    no_children_left();
 }
 
 /* ---- Kills at a known point, counting the attempts ---------------------- */
@@ -414,6 +488,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(a_task_that_kills_its_executor_fails_the_job),
         cmocka_unit_test(a_killed_executor_does_not_change_the_result),
         cmocka_unit_test(a_stopped_executor_is_lost_after_the_timeout),
+        cmocka_unit_test(executors_leave_a_stopped_driver),
         cmocka_unit_test(a_kill_in_the_map_stage_reruns_only_the_lost_task),
         cmocka_unit_test(a_kill_in_the_reduce_stage_reruns_only_the_lost_task),
         cmocka_unit_test(listeners_refuse_a_wrong_secret),

@@ -292,6 +292,9 @@ static void secrets_are_generated_loaded_and_checked(void **state)
     net_secret_free(s, n);
     KT_RC(KILN_ECONF, net_secret_load("short", &s, &n));
     assert_non_null(strstr(kiln_last_error(), "the secret has 5 bytes; it needs 16 to 4096"));
+    /* The error tells an operator how to make one, not an internal name. */
+    assert_non_null(strstr(kiln_last_error(), "kiln secret > FILE"));
+    assert_null(strstr(kiln_last_error(), "net_secret_generate"));
     assert_null(s);
     KT_RC(KILN_ECONF, net_secret_load("", &s, &n));
     KT_RC(KILN_EINVAL, net_auth_client(-1, (const uint8_t *)"short", 5, 100, "m"));

@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -183,6 +184,71 @@ static void handlers_run_at_once_and_free_waits_for_them(void **state)
     net_close(lfd);
 }
 
+/* Counts the lines of path that contain needle. */
+static int count_lines(const char *path, const char *needle, char *last, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[1024];
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        if (strstr(line, needle)) {
+            n++;
+            snprintf(last, cap, "%s", line);
+        }
+    fclose(f);
+    return n;
+}
+
+/* Sends bytes that are no handshake and waits until the listener closes. */
+static void refused_connection(int port)
+{
+    int fd;
+    KT_OK(net_connect("127.0.0.1", port, 5000, &fd));
+    assert_true(write(fd, "GET / HTTP/1.0\r\n\r\n", 18) == 18);
+    char c;
+    assert_true(read(fd, &c, 1) <= 0);
+    net_close(fd);
+}
+
+/* A storm of refused connections writes a WARN line a second, not one each,
+ * and the next line says how many were left out. */
+static void refused_connections_are_logged_with_a_limit(void **state)
+{
+    reset(false);
+    int lfd, port;
+    net_listener *l;
+    KT_OK(start(false, &lfd, &port, &l));
+    char *dir = kt_tmpdir_new();
+    char *path = kt_path(dir, "stderr");
+    int saved = dup(STDERR_FILENO);
+    int log = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(saved >= 0 && log >= 0);
+    dup2(log, STDERR_FILENO);
+    log_set_threshold(LOG_WARN);
+    for (int i = 0; i < 50; i++) refused_connection(port);
+    char last[1024] = "";
+    int storm = count_lines(path, "refused tester", last, sizeof last);
+    nanosleep(&(struct timespec){1, 200 * 1000000L}, NULL); /* past the throttle's second */
+    refused_connection(port);
+    for (int i = 0; i < 100 && count_lines(path, "refused tester", last, sizeof last) == storm; i++)
+        nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
+    int total = count_lines(path, "refused tester", last, sizeof last);
+    log_set_threshold(LOG_OFF);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    close(log);
+    net_listener_free(l);
+    net_close(lfd);
+    KT_CHECK(storm >= 1 && storm <= 3, "50 refused connections wrote %d lines", storm);
+    KT_CHECK(total == storm + 1, "%d lines, then %d", storm, total);
+    KT_CHECK(strstr(last, "similar lines suppressed") != NULL, "last line: %s", last);
+    assert_int_equal(calls_now(), 0);
+    kt_rm_rf(dir);
+    free(path);
+    free(dir);
+}
+
 static void accept_nb_does_not_wait(void **state)
 {
     int lfd, port;
@@ -219,6 +285,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(a_wrong_secret_never_reaches_the_handler),
         cmocka_unit_test(handlers_run_at_once_and_free_waits_for_them),
         cmocka_unit_test(accept_nb_does_not_wait),
+        cmocka_unit_test(refused_connections_are_logged_with_a_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
