@@ -13,9 +13,12 @@
  * an archive is refused rather than read as text. Errors name the archive
  * and, once one is open, the member: "data.zip:inner/a.txt".
  *
- * Depends on base and libarchive only.
+ * Depends on base and libarchive only, which it loads with dlopen the first
+ * time an archive is opened.
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,91 @@
 #include <archive_entry.h>
 
 #include "io/io_int.h"
+
+/* libarchive, loaded the first time an archive is opened rather than at
+ * every program's start: it brings nine shared libraries of its own
+ * (libxml2, liblzma, nettle...), whose loading doubled the start-up of a
+ * trivial job. The table holds the functions used here, under their own
+ * names. */
+static struct {
+    __typeof__(archive_entry_filetype) *archive_entry_filetype;
+    __typeof__(archive_entry_hardlink) *archive_entry_hardlink;
+    __typeof__(archive_entry_is_encrypted) *archive_entry_is_encrypted;
+    __typeof__(archive_entry_pathname) *archive_entry_pathname;
+    __typeof__(archive_entry_pathname_utf8) *archive_entry_pathname_utf8;
+    __typeof__(archive_entry_size) *archive_entry_size;
+    __typeof__(archive_entry_size_is_set) *archive_entry_size_is_set;
+    __typeof__(archive_errno) *archive_errno;
+    __typeof__(archive_error_string) *archive_error_string;
+    __typeof__(archive_filter_code) *archive_filter_code;
+    __typeof__(archive_read_data) *archive_read_data;
+    __typeof__(archive_read_free) *archive_read_free;
+    __typeof__(archive_read_new) *archive_read_new;
+    __typeof__(archive_read_next_header) *archive_read_next_header;
+    __typeof__(archive_read_open) *archive_read_open;
+    __typeof__(archive_read_open_filename) *archive_read_open_filename;
+    __typeof__(archive_read_support_filter_bzip2) *archive_read_support_filter_bzip2;
+    __typeof__(archive_read_support_filter_gzip) *archive_read_support_filter_gzip;
+    __typeof__(archive_read_support_filter_xz) *archive_read_support_filter_xz;
+    __typeof__(archive_read_support_filter_zstd) *archive_read_support_filter_zstd;
+    __typeof__(archive_read_support_format_raw) *archive_read_support_format_raw;
+    __typeof__(archive_read_support_format_tar) *archive_read_support_format_tar;
+    __typeof__(archive_read_support_format_zip) *archive_read_support_format_zip;
+    __typeof__(archive_set_error) *archive_set_error;
+} la;
+static pthread_once_t la_once = PTHREAD_ONCE_INIT;
+static bool la_loaded;
+static char la_error[512]; /* why it could not be loaded */
+
+static void la_load(void)
+{
+    void *h = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL) {
+        snprintf(la_error, sizeof la_error, "%s", dlerror());
+        return;
+    }
+#define LA_LOAD(f)                                                                                 \
+    if ((*(void **)&la.f = dlsym(h, #f)) == NULL) {                                                \
+        snprintf(la_error, sizeof la_error, "libarchive.so.13 lacks %s", #f);                      \
+        return;                                                                                    \
+    }
+    LA_LOAD(archive_entry_filetype)
+    LA_LOAD(archive_entry_hardlink)
+    LA_LOAD(archive_entry_is_encrypted)
+    LA_LOAD(archive_entry_pathname)
+    LA_LOAD(archive_entry_pathname_utf8)
+    LA_LOAD(archive_entry_size)
+    LA_LOAD(archive_entry_size_is_set)
+    LA_LOAD(archive_errno)
+    LA_LOAD(archive_error_string)
+    LA_LOAD(archive_filter_code)
+    LA_LOAD(archive_read_data)
+    LA_LOAD(archive_read_free)
+    LA_LOAD(archive_read_new)
+    LA_LOAD(archive_read_next_header)
+    LA_LOAD(archive_read_open)
+    LA_LOAD(archive_read_open_filename)
+    LA_LOAD(archive_read_support_filter_bzip2)
+    LA_LOAD(archive_read_support_filter_gzip)
+    LA_LOAD(archive_read_support_filter_xz)
+    LA_LOAD(archive_read_support_filter_zstd)
+    LA_LOAD(archive_read_support_format_raw)
+    LA_LOAD(archive_read_support_format_tar)
+    LA_LOAD(archive_read_support_format_zip)
+    LA_LOAD(archive_set_error)
+#undef LA_LOAD
+    la_loaded = true;
+}
+
+/* Loads libarchive once; KILN_EIO naming path and the reason when it
+ * cannot be (Debian's libarchive13 is not installed). */
+static int la_ready(const char *path)
+{
+    pthread_once(&la_once, la_load);
+    if (la_loaded) return KILN_OK;
+    return kiln_set_error(KILN_EIO, "cannot read archive %s: libarchive is needed (%s)", path,
+                          la_error);
+}
 
 #define ARCHIVE_BLOCK ((size_t)64 << 10) /* bytes libarchive reads at a time */
 
@@ -69,13 +157,13 @@ KILN_HIDDEN bool io_archive_name(const char *path)
 /* The libarchive message of ar, or a fallback. */
 static const char *why(struct archive *ar)
 {
-    const char *s = ar ? archive_error_string(ar) : NULL;
+    const char *s = ar ? la.archive_error_string(ar) : NULL;
     return s != NULL ? s : "unknown error";
 }
 
 static void end_inner(io_archive *a)
 {
-    if (a->inner != NULL) archive_read_free(a->inner);
+    if (a->inner != NULL) la.archive_read_free(a->inner);
     a->inner = NULL;
 }
 
@@ -83,7 +171,7 @@ KILN_HIDDEN void io_archive_close(io_archive *a)
 {
     if (a == NULL) return;
     end_inner(a);
-    if (a->ar != NULL) archive_read_free(a->ar);
+    if (a->ar != NULL) la.archive_read_free(a->ar);
     free(a->inner_in);
     free(a->name);
     free(a->path);
@@ -95,23 +183,25 @@ KILN_HIDDEN int io_archive_open(const char *path, io_archive **out)
     *out = NULL;
     int kind = archive_kind(path);
     if (kind == 0) return kiln_set_error(KILN_EINVAL, "%s is not named as an archive", path);
+    int loaded = la_ready(path);
+    if (loaded) return loaded;
     io_archive *a = calloc(1, sizeof *a);
-    if (a == NULL || (a->path = strdup(path)) == NULL || (a->ar = archive_read_new()) == NULL) {
+    if (a == NULL || (a->path = strdup(path)) == NULL || (a->ar = la.archive_read_new()) == NULL) {
         io_archive_close(a);
         return kiln_set_error(KILN_ENOMEM, "out of memory opening archive %s", path);
     }
     if (kind == 1) {
-        archive_read_support_format_zip(a->ar);
+        la.archive_read_support_format_zip(a->ar);
     } else {
         /* Only in-process decoders: never an external program. */
-        archive_read_support_format_tar(a->ar);
-        archive_read_support_filter_gzip(a->ar);
-        archive_read_support_filter_bzip2(a->ar);
-        archive_read_support_filter_zstd(a->ar);
-        archive_read_support_filter_xz(a->ar);
+        la.archive_read_support_format_tar(a->ar);
+        la.archive_read_support_filter_gzip(a->ar);
+        la.archive_read_support_filter_bzip2(a->ar);
+        la.archive_read_support_filter_zstd(a->ar);
+        la.archive_read_support_filter_xz(a->ar);
     }
-    if (archive_read_open_filename(a->ar, path, ARCHIVE_BLOCK) != ARCHIVE_OK) {
-        int err = archive_errno(a->ar);
+    if (la.archive_read_open_filename(a->ar, path, ARCHIVE_BLOCK) != ARCHIVE_OK) {
+        int err = la.archive_errno(a->ar);
         int rc = err == ENOENT || err == ENOTDIR
                      ? io_errno_error(err, "cannot open input file", path)
                      : kiln_set_error(KILN_ECORRUPT, "cannot read archive %s: %s", path,
@@ -137,12 +227,12 @@ static la_ssize_t inner_read(struct archive *inner, void *arg, const void **buf)
 {
     io_archive *a = arg;
     la_ssize_t n;
-    do n = archive_read_data(a->ar, a->inner_in, ARCHIVE_BLOCK);
+    do n = la.archive_read_data(a->ar, a->inner_in, ARCHIVE_BLOCK);
     while (n == ARCHIVE_RETRY);
     if (n < 0) {
         a->outer_failed = true;
         snprintf(a->outer_error, sizeof a->outer_error, "%s", why(a->ar));
-        archive_set_error(inner, EIO, "%s", a->outer_error);
+        la.archive_set_error(inner, EIO, "%s", a->outer_error);
         return -1;
     }
     *buf = a->inner_in;
@@ -162,15 +252,15 @@ static int start_inner(io_archive *a, io_codec codec)
     if (a->inner_in == NULL && (a->inner_in = malloc(ARCHIVE_BLOCK)) == NULL)
         return kiln_set_error(KILN_ENOMEM, "out of memory reading %s", a->name);
     a->outer_failed = false;
-    a->inner = archive_read_new();
+    a->inner = la.archive_read_new();
     if (a->inner == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory reading %s", a->name);
-    archive_read_support_filter_gzip(a->inner);
-    archive_read_support_filter_bzip2(a->inner);
-    archive_read_support_filter_zstd(a->inner);
-    archive_read_support_format_raw(a->inner);
+    la.archive_read_support_filter_gzip(a->inner);
+    la.archive_read_support_filter_bzip2(a->inner);
+    la.archive_read_support_filter_zstd(a->inner);
+    la.archive_read_support_format_raw(a->inner);
     struct archive_entry *e;
-    int r = archive_read_open(a->inner, a, NULL, inner_read, NULL);
-    if (r == ARCHIVE_OK) r = archive_read_next_header(a->inner, &e);
+    int r = la.archive_read_open(a->inner, a, NULL, inner_read, NULL);
+    if (r == ARCHIVE_OK) r = la.archive_read_next_header(a->inner, &e);
     if (r == ARCHIVE_EOF) { /* an empty member: no bytes */
         end_inner(a);
         return KILN_OK;
@@ -178,7 +268,7 @@ static int start_inner(io_archive *a, io_codec codec)
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
         return kiln_set_error(KILN_ECORRUPT, "corrupt archive member %s: %s", a->name,
                               a->outer_failed ? a->outer_error : why(a->inner));
-    if (archive_filter_code(a->inner, 0) != codecs[codec].filter)
+    if (la.archive_filter_code(a->inner, 0) != codecs[codec].filter)
         return kiln_set_error(KILN_ECORRUPT, "corrupt archive member %s: not %s data", a->name,
                               codecs[codec].name);
     return KILN_OK;
@@ -190,7 +280,7 @@ KILN_HIDDEN int io_archive_next(io_archive *a, const char **name)
     while (!a->at_end) {
         struct archive_entry *e;
         int r;
-        do r = archive_read_next_header(a->ar, &e);
+        do r = la.archive_read_next_header(a->ar, &e);
         while (r == ARCHIVE_RETRY);
         if (r == ARCHIVE_EOF) {
             free(a->name);
@@ -204,10 +294,10 @@ KILN_HIDDEN int io_archive_next(io_archive *a, const char **name)
                                       a->path, a->name + strlen(a->path) + 1, why(a->ar));
             return kiln_set_error(KILN_ECORRUPT, "corrupt archive %s: %s", a->path, why(a->ar));
         }
-        const char *member = archive_entry_pathname(e);
-        if (member == NULL) member = archive_entry_pathname_utf8(e);
+        const char *member = la.archive_entry_pathname(e);
+        if (member == NULL) member = la.archive_entry_pathname_utf8(e);
         if (member == NULL) member = "?";
-        if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) != NULL ||
+        if (la.archive_entry_filetype(e) != AE_IFREG || la.archive_entry_hardlink(e) != NULL ||
             hidden_member(member))
             continue;
         if (member[0] == '.' && member[1] == '/') /* tar -C dir . */
@@ -221,7 +311,7 @@ KILN_HIDDEN int io_archive_next(io_archive *a, const char **name)
         memcpy(full + pn + 1, member, mn + 1);
         free(a->name);
         a->name = full;
-        if (archive_entry_is_encrypted(e))
+        if (la.archive_entry_is_encrypted(e))
             return kiln_set_error(KILN_ECORRUPT, "cannot read archive member %s: it is encrypted",
                                   a->name);
         if (archive_kind(member) != 0)
@@ -231,7 +321,7 @@ KILN_HIDDEN int io_archive_next(io_archive *a, const char **name)
                                   a->name);
         io_codec codec = io_codec_of(member);
         /* An empty member is an empty file, whatever its name says. */
-        bool empty = archive_entry_size_is_set(e) && archive_entry_size(e) == 0;
+        bool empty = la.archive_entry_size_is_set(e) && la.archive_entry_size(e) == 0;
         if (codec != IO_CODEC_NONE && !empty) {
             int rc = start_inner(a, codec);
             if (rc != KILN_OK) return rc;
@@ -250,7 +340,7 @@ KILN_HIDDEN int io_archive_read(io_archive *a, void *dst, size_t cap, size_t *go
     if (a->inner == NULL && io_codec_of(a->name) != IO_CODEC_NONE)
         return KILN_OK; /* an empty compressed member */
     la_ssize_t n;
-    do n = archive_read_data(from, dst, cap);
+    do n = la.archive_read_data(from, dst, cap);
     while (n == ARCHIVE_RETRY);
     if (n < 0)
         return kiln_set_error(KILN_ECORRUPT, "corrupt archive member %s: %s", a->name,
