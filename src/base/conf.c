@@ -314,36 +314,6 @@ static bool read_double(const char *v, double *out)
     return true;
 }
 
-/* The forms engine/context.c (local...) and cluster/local_cluster.c
- * (local-cluster[E,C,MB], kiln://) accept, with their limits. */
-static bool master_ok(const char *m)
-{
-    if (strcmp(m, "local") == 0) return true;
-    if (strncmp(m, "kiln://", 7) == 0) return m[7] != '\0';
-    if (strncmp(m, "local-cluster[", 14) == 0) {
-        int e, c, mb, used = 0;
-        return sscanf(m + 14, "%d,%d,%d]%n", &e, &c, &mb, &used) == 3 && used > 0 &&
-               !m[14 + used] && e >= 1 && e <= 64 && c >= 1 && c <= 256 && mb >= 16 &&
-               mb <= 1 << 20;
-    }
-    if (strncmp(m, "local[", 6) != 0) return false;
-    const char *p = m + 6;
-    char *end;
-    if (*p == '*') {
-        p++;
-    } else {
-        long n = strtol(p, &end, 10);
-        if (end == p || n < 1 || n > 4096) return false;
-        p = end;
-    }
-    if (*p == ',') {
-        long f = strtol(p + 1, &end, 10);
-        if (end == p + 1 || f < 1 || f > 1000) return false;
-        p = end;
-    }
-    return strcmp(p, "]") == 0;
-}
-
 static bool choice_ok(const char *choices, const char *v)
 {
     size_t n = strlen(v);
@@ -372,7 +342,7 @@ static void size_text(double bytes, char *buf, size_t n)
 
 int conf_check_value(const conf_key *k, const char *v, const char *source)
 {
-    char expected[200];
+    char expected[320];
     bool ok = true, has_max = k->max > k->min, open = k->flags & CONF_OPEN_MIN;
     const char *above = open ? "more than" : "at least";
     int64_t x;
@@ -424,12 +394,12 @@ int conf_check_value(const conf_key *k, const char *v, const char *source)
         for (char *p = expected; (p = strchr(p, ',')) != NULL; p++) *p = '/';
         break;
     }
-    case CONF_MASTER:
-        ok = master_ok(v);
-        snprintf(expected, sizeof expected,
-                 "local, local[N], local[*], local[N,F], local-cluster[E,C,MB] (MB at least 16) "
-                 "or kiln://HOST:PORT");
+    case CONF_MASTER: {
+        master_spec m;
+        ok = master_parse(v, &m) == KILN_OK;
+        snprintf(expected, sizeof expected, "%s", CONF_MASTER_FORMS);
         break;
+    }
     }
     if (ok) return KILN_OK;
     return kiln_set_error(KILN_ECONF, "%s: expected %s, got '%.200s'%s%s%s", k->name, expected, v,

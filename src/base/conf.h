@@ -140,4 +140,25 @@ const char *conf_display_value(const conf_key *k, const char *value);
 extern const conf_key conf_base_keys[];
 extern const size_t conf_base_key_count;
 
+/* ---- kiln.master (conf_master.c) ------------------------------------------ */
+
+/* Every form kiln.master can take, for messages. */
+#define CONF_MASTER_FORMS                                                                          \
+    "local, local[N], local[*], local[N,F], local[*,F] (N threads, F attempts per task), "         \
+    "local-cluster[E,C,MB] (E executor processes of C cores and MB megabytes, MB at least "        \
+    "16) or kiln://HOST:PORT (a standalone master)"
+
+typedef enum master_kind { MASTER_LOCAL, MASTER_LOCAL_CLUSTER, MASTER_STANDALONE } master_kind;
+
+typedef struct master_spec {
+    master_kind kind;
+    int cores;    /* local: threads; local-cluster: all executors' slots */
+    int attempts; /* per task */
+    int executors, executor_cores, executor_mb; /* local-cluster */
+} master_spec;
+
+/* Parses a kiln.master value. KILN_ECONF listing every form a master can
+ * take when m is none of them. */
+int master_parse(const char *m, master_spec *out);
+
 #endif

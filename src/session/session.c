@@ -1,7 +1,11 @@
 /*
- * session/session.c - kiln_init and kiln_context_new (session.h): the
- * context is made by the engine (ctx_new, ctx_start); this file decides
- * where its tasks run.
+ * session/session.c - the session layer, between the public API and the
+ * layers that run jobs: kiln_init (executor mode, command-line flags) and
+ * kiln_context_new, which resolves the configuration, parses kiln.master
+ * (base/conf_master.c) and gives the engine's context (ctx_new, ctx_start)
+ * its task backend: the engine's own threads for local[N], the cluster
+ * runtime's executors for local-cluster[E,C,MB] and kiln:// masters. It
+ * also attaches the console progress bar (src/ui) to the event bus.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +15,6 @@
 #include "base/conf.h"
 #include "cluster/cluster.h"
 #include "engine/engine.h"
-#include "session/session.h"
 #include "ui/ui.h"
 
 int kiln_init(int *argc, char ***argv)

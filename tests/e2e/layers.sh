@@ -5,7 +5,7 @@
 # another folder's private *_int.h, fails to compile. Checks that (a) the
 # forbidden includes really fail with the flags the build uses, (b) the
 # allowed ones compile, and (c) no file of src/engine names a header of
-# cluster/, net/, ui/ or session/.
+# cluster/, net/, ui/ or deploy/.
 set -eu
 build=$1
 layers=$build/layers
@@ -34,14 +34,15 @@ try() {
 try engine cluster/cluster.h fails
 try engine net/net.h fails
 try engine ui/ui.h fails
-try engine session/session.h fails
+try engine deploy/deploy.h fails
 try engine shuffle/shuffle.h compiles
 try engine engine/engine_int.h compiles
 # The layers above see the engine's interface, not its private header.
 try cluster engine/engine_int.h fails
 try cluster engine/engine.h compiles
 try cluster net/net.h compiles
-try cluster session/session.h fails
+try deploy cluster/cluster.h fails
+try deploy engine/engine.h fails
 try ui engine/engine_int.h fails
 try ui engine/engine.h compiles
 try session engine/engine_int.h fails

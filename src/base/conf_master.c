@@ -1,13 +1,15 @@
 /*
- * session/master.c - parsing kiln.master: every form a master can take,
- * and one message listing them all when a master is none of them.
+ * base/conf_master.c - parsing kiln.master: every form a master can take,
+ * and one message listing them all when a master is none of them. The
+ * configuration's value check (conf.c) and the session layer, which
+ * starts the backend a master names, both use it.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "session/session.h"
+#include "base/conf.h"
 
 #define MASTER_FORMS                                                                               \
     "local, local[N], local[*], local[N,F], local[*,F] (N threads, F attempts per task), "         \
@@ -16,7 +18,7 @@
 
 static int bad(const char *m, const char *why)
 {
-    return kiln_set_error(KILN_ECONF, "kiln.master: %s'%s'; expected " MASTER_FORMS, why, m);
+    return kiln_set_error(KILN_ECONF, "kiln.master: %s'%s'; expected " CONF_MASTER_FORMS, why, m);
 }
 
 /* local, local[N], local[*], local[N,F], local[*,F]. */
