@@ -657,3 +657,42 @@ void kt_flip_byte(const char *path, long off, unsigned char mask)
     }
     fclose(f);
 }
+
+static int saved_stderr = -1;
+static FILE *stderr_capture;
+
+void kt_stderr_capture_start(void)
+{
+    stderr_capture = tmpfile();
+    assert_non_null(stderr_capture);
+    saved_stderr = dup(STDERR_FILENO);
+    assert_true(dup2(fileno(stderr_capture), STDERR_FILENO) >= 0);
+}
+
+char *kt_stderr_capture_stop(void)
+{
+    dup2(saved_stderr, STDERR_FILENO);
+    close(saved_stderr);
+    fseek(stderr_capture, 0, SEEK_END);
+    long n = ftell(stderr_capture);
+    rewind(stderr_capture);
+    char *text = malloc((size_t)n + 1);
+    assert_non_null(text);
+    assert_int_equal(fread(text, 1, (size_t)n, stderr_capture), (size_t)n);
+    text[n] = '\0';
+    fclose(stderr_capture);
+    return text;
+}
+
+char *kt_conf_dir_new(const char *text)
+{
+    char *dir = strdup("/tmp/kiln-test-conf-XXXXXX");
+    assert_non_null(dir);
+    assert_non_null(mkdtemp(dir));
+    if (text) {
+        char *path = kt_path(dir, "kiln-defaults.conf");
+        kt_write_file(path, text, strlen(text));
+        free(path);
+    }
+    return dir;
+}

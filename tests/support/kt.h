@@ -185,6 +185,14 @@ bool kt_contains_nocase(const char *s, const char *needle);
 
 /* Returns a new empty directory under $TMPDIR (or /tmp), malloc'd path. */
 char *kt_tmpdir_new(void);
+/* Sends fd 2 (where log lines go) to a temporary file until
+ * kt_stderr_capture_stop, which restores it and returns what was written
+ * (malloc'd, NUL-terminated). One capture at a time. */
+void kt_stderr_capture_start(void);
+/* A fresh directory under /tmp holding kiln-defaults.conf with text (NULL:
+ * no file), for KILN_CONF_DIR; returns its path (owned; kt_rm_rf it). */
+char *kt_conf_dir_new(const char *text);
+char *kt_stderr_capture_stop(void);
 /* Removes path and everything below it (no error if absent). */
 void kt_rm_rf(const char *path);
 /* Writes len bytes to path (fails the test on error). */

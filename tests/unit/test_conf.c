@@ -24,6 +24,7 @@
 #include "base/base.h"
 #include "base/conf.h"
 #include "kiln.h"
+#include "kt.h"
 
 typedef struct pairs {
     int n;
@@ -216,53 +217,11 @@ static void test_parse_bool(void **state)
 
 /* ---- Layers, sources, validation (base/conf.c) ---------------------------- */
 
-static int saved_stderr = -1;
-static FILE *capture;
-
-/* Sends fd 2 (where log lines go) to a fresh temporary file. */
-static void capture_start(void)
-{
-    capture = tmpfile();
-    assert_non_null(capture);
-    saved_stderr = dup(STDERR_FILENO);
-    assert_true(dup2(fileno(capture), STDERR_FILENO) >= 0);
-}
-
-/* Restores stderr and returns what was written (static, NUL-terminated). */
-static const char *capture_stop(void)
-{
-    static char text[8192];
-    dup2(saved_stderr, STDERR_FILENO);
-    close(saved_stderr);
-    rewind(capture);
-    size_t n = fread(text, 1, sizeof text - 1, capture);
-    text[n] = '\0';
-    fclose(capture);
-    return text;
-}
-
 #define assert_contains(haystack, needle)                                                          \
     do {                                                                                           \
         const char *h_ = (haystack), *n_ = (needle);                                               \
         if (strstr(h_, n_) == NULL) fail_msg("'%s' does not contain '%s'", h_, n_);                \
     } while (0)
-
-/* A fresh directory holding kiln-defaults.conf with text (NULL: none);
- * returns it (owned). */
-static char *conf_dir_with(const char *text)
-{
-    char *dir = strdup("/tmp/kiln-test-confdir-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    if (text) {
-        char path[256];
-        snprintf(path, sizeof path, "%s/kiln-defaults.conf", dir);
-        FILE *f = fopen(path, "w");
-        assert_non_null(f);
-        fputs(text, f);
-        fclose(f);
-    }
-    return dir;
-}
 
 static void remove_conf_dir(char *dir)
 {
@@ -312,7 +271,7 @@ static void test_submit_conf(void **state)
 /* Every layer records where its values came from. */
 static void test_sources(void **state)
 {
-    char *dir = conf_dir_with("# defaults\n\nkiln.app.name from-file\nkiln.local.dir /tmp\n");
+    char *dir = kt_conf_dir_new("# defaults\n\nkiln.app.name from-file\nkiln.local.dir /tmp\n");
     setenv("KILN_CONF_DIR", dir, 1);
     setenv("KILN_MASTER", "local[3]", 1);
     setenv("KILN_SUBMIT_CONF", "kiln.executor.cores=2", 1);
@@ -353,9 +312,9 @@ static void test_unknown_key_warns_with_suggestion(void **state)
     assert_int_equal(kiln_conf_set(code, "kiln.ui.showconsoleprogress", "false"), KILN_OK);
     assert_int_equal(kiln_conf_set(code, "kiln.zzzzzzzz", "1"), KILN_OK);
     assert_int_equal(kiln_conf_set(code, "myapp.threshold", "3"), KILN_OK);
-    capture_start();
+    kt_stderr_capture_start();
     int rc = conf_resolve(code, &out);
-    const char *log = capture_stop();
+    char *log = kt_stderr_capture_stop();
     assert_int_equal(rc, KILN_OK);
     assert_contains(log, "WARN conf: unknown key kiln.executor.memroy (--conf flag); "
                          "did you mean kiln.executor.memory?\n");
@@ -369,12 +328,14 @@ static void test_unknown_key_warns_with_suggestion(void **state)
 
     /* Quiet (executors): the same, without a word. */
     conf_set_quiet(true);
-    capture_start();
+    kt_stderr_capture_start();
     rc = conf_resolve(code, &out);
-    log = capture_stop();
+    free(log);
+    log = kt_stderr_capture_stop();
     conf_set_quiet(false);
     assert_int_equal(rc, KILN_OK);
     assert_string_equal(log, "");
+    free(log);
     kiln_conf_free(out);
     kiln_conf_free(code);
 }
@@ -395,7 +356,7 @@ static void test_nearest_key(void **state)
 /* A bad value in the defaults file: the key, the value, file and line. */
 static void test_bad_value_names_file_and_line(void **state)
 {
-    char *dir = conf_dir_with("# kiln\nkiln.master local[2]\nkiln.executor.memory 2gb!\n");
+    char *dir = kt_conf_dir_new("# kiln\nkiln.master local[2]\nkiln.executor.memory 2gb!\n");
     setenv("KILN_CONF_DIR", dir, 1);
     kiln_conf *out = (kiln_conf *)&out;
     assert_int_equal(conf_resolve(NULL, &out), KILN_ECONF);
@@ -426,7 +387,7 @@ static void test_bad_value_names_file_and_line(void **state)
 /* A malformed defaults file names the file and the line. */
 static void test_malformed_defaults_file(void **state)
 {
-    char *dir = conf_dir_with("kiln.master local[2]\n\njustakey\n");
+    char *dir = kt_conf_dir_new("kiln.master local[2]\n\njustakey\n");
     setenv("KILN_CONF_DIR", dir, 1);
     kiln_conf *out = NULL;
     assert_int_equal(conf_resolve(NULL, &out), KILN_ECONF);
@@ -528,7 +489,7 @@ static void test_value_checks(void **state)
  * kiln key wins within a layer; other spark.* keys are dropped. */
 static void test_spark_keys(void **state)
 {
-    char *dir = conf_dir_with("kiln.speculation.quantile 0.5\n");
+    char *dir = kt_conf_dir_new("kiln.speculation.quantile 0.5\n");
     setenv("KILN_CONF_DIR", dir, 1);
     assert_int_equal(conf_flags_parse("spark.executor.memory=3g"), KILN_OK);
     assert_int_equal(conf_flags_parse("spark.speculation.quantile=0.9"), KILN_OK);
@@ -536,9 +497,9 @@ static void test_spark_keys(void **state)
     kiln_conf *code = kiln_conf_new(), *out = NULL;
     assert_int_equal(kiln_conf_set(code, "spark.master", "local[2]"), KILN_OK);
     assert_int_equal(kiln_conf_set(code, "kiln.master", "local[3]"), KILN_OK);
-    capture_start();
+    kt_stderr_capture_start();
     int rc = conf_resolve(code, &out);
-    const char *log = capture_stop();
+    char *log = kt_stderr_capture_stop();
     assert_int_equal(rc, KILN_OK);
     assert_contains(log, "WARN conf: spark.executor.memory is read as kiln.executor.memory "
                          "(--conf flag)");
@@ -556,14 +517,15 @@ static void test_spark_keys(void **state)
         conf_at(out, i, &k, &v);
         assert_true(strncmp(k, "spark.", 6) != 0);
     }
+    free(log);
     kiln_conf_free(out);
 
     /* A bad value under a Spark name names both. */
     conf_flags_reset();
     assert_int_equal(conf_flags_parse("spark.executor.memory=lots"), KILN_OK);
-    capture_start();
+    kt_stderr_capture_start();
     rc = conf_resolve(NULL, &out);
-    capture_stop();
+    free(kt_stderr_capture_stop());
     assert_int_equal(rc, KILN_ECONF);
     assert_contains(kiln_last_error(), "kiln.executor.memory: expected a size such as 512m or "
                                        "2g, got 'lots' (--conf flag, as spark.executor.memory)");
@@ -576,7 +538,7 @@ static void test_spark_keys(void **state)
 static void test_defaults_file_lookup(void **state)
 {
     char path[4096];
-    char *dir = conf_dir_with("kiln.app.name from-conf-dir\n");
+    char *dir = kt_conf_dir_new("kiln.app.name from-conf-dir\n");
     setenv("KILN_CONF_DIR", dir, 1);
     assert_int_equal(conf_defaults_path(path, sizeof path), KILN_OK);
     char want[300];
@@ -642,9 +604,9 @@ static void test_register_keys(void **state)
 
     kiln_conf *out = NULL;
     assert_int_equal(conf_flags_parse("spark.sql.shuffle.partitions=0"), KILN_OK);
-    capture_start();
+    kt_stderr_capture_start();
     int rc = conf_resolve(NULL, &out);
-    capture_stop();
+    free(kt_stderr_capture_stop());
     assert_int_equal(rc, KILN_ECONF);
     assert_string_equal(kiln_last_error(),
                         "kiln.sql.shuffle.partitions: expected an integer from 1 to 100000, got "

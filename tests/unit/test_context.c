@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "kiln.h"
+#include "kt.h"
 
 /* Creates a context from conf (may be NULL); returns its rc, *out set. */
 static int context_with(const char *master, kiln_context **out)
@@ -88,14 +89,7 @@ static void bad_masters_are_refused_naming_the_key(void **state)
 /* Writes a defaults file in a fresh directory and points KILN_CONF_DIR at it. */
 static char *conf_dir_with(const char *text)
 {
-    char *dir = strdup("/tmp/kiln-test-conf-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    char path[256];
-    snprintf(path, sizeof path, "%s/kiln-defaults.conf", dir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    char *dir = kt_conf_dir_new(text);
     setenv("KILN_CONF_DIR", dir, 1);
     return dir;
 }

@@ -19,34 +19,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
-
-static int saved_stderr = -1;
-static FILE *capture;
-
-/* Sends fd 2 to a fresh temporary file. */
-static void capture_start(void)
-{
-    capture = tmpfile();
-    assert_non_null(capture);
-    saved_stderr = dup(STDERR_FILENO);
-    assert_true(dup2(fileno(capture), STDERR_FILENO) >= 0);
-}
-
-/* Restores stderr and returns what was written (malloc'd, NUL-terminated). */
-static char *capture_stop(void)
-{
-    dup2(saved_stderr, STDERR_FILENO);
-    close(saved_stderr);
-    fseek(capture, 0, SEEK_END);
-    long n = ftell(capture);
-    rewind(capture);
-    char *text = malloc((size_t)n + 1);
-    assert_non_null(text);
-    assert_int_equal(fread(text, 1, (size_t)n, capture), (size_t)n);
-    text[n] = '\0';
-    fclose(capture);
-    return text;
-}
+#include "kt.h"
 
 /* True when line (up to its '\n') is "YY/MM/DD HH:MM:SS <level> <rest>". */
 static bool line_ok(const char *line, const char *level, const char *rest)
@@ -75,14 +48,14 @@ static void test_threshold_from_env(void **state)
 
 static void test_line_layout(void **state)
 {
-    capture_start();
+    kt_stderr_capture_start();
     errno = EAGAIN;
     log_write(LOG_WARN, "shuffle", "spilled %d MB to %s", 64, "/tmp/x");
     assert_int_equal(errno, EAGAIN); /* logging never clobbers errno */
     log_write(LOG_INFO, "engine", "already ends in a newline\n");
     LOG(LOG_TRACE, "engine", "below the threshold: %d", 1);
     LOG(LOG_ERROR, "engine", "task %d failed", 3);
-    char *text = capture_stop();
+    char *text = kt_stderr_capture_stop();
     const char *l1 = text;
     const char *l2 = strchr(l1, '\n') + 1;
     const char *l3 = strchr(l2, '\n') + 1;
@@ -98,9 +71,9 @@ static void test_long_message(void **state)
     char *big = malloc(10001);
     memset(big, 'y', 10000);
     big[10000] = '\0';
-    capture_start();
+    kt_stderr_capture_start();
     log_write(LOG_ERROR, "io", "%s", big);
-    char *text = capture_stop();
+    char *text = kt_stderr_capture_stop();
     char want[10010];
     snprintf(want, sizeof want, "io: %s", big);
     assert_true(line_ok(text, "ERROR", want));
@@ -124,10 +97,10 @@ static void *writer(void *arg)
 static void test_threads_do_not_interleave(void **state)
 {
     pthread_t t[THREADS];
-    capture_start();
+    kt_stderr_capture_start();
     for (int i = 0; i < THREADS; i++) pthread_create(&t[i], NULL, writer, (void *)(intptr_t)i);
     for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
-    char *text = capture_stop();
+    char *text = kt_stderr_capture_stop();
     int lines = 0;
     for (char *line = text; *line; line = strchr(line, '\n') + 1) {
         int id = line[18 + 5 + 8] - '0'; /* after "INFO thread: " */
