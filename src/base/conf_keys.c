@@ -19,7 +19,7 @@
 #define MAX_CORES (1 << 20)
 
 const conf_key conf_base_keys[] = {
-    /* ---- Application and master (engine/context.c, cluster/) ---- */
+    /* ---- Application and master (session/, cluster/, deploy/) ---- */
     {.name = "kiln.master",
      .type = CONF_MASTER,
      .dflt = "local[*]",
@@ -65,7 +65,7 @@ const conf_key conf_base_keys[] = {
      .spark = "spark.checkpoint.dir",
      .doc = "where kiln_rdd_checkpoint writes (unset: checkpointing is an error)"},
 
-    /* ---- Speculation (engine/job.c) ---- */
+    /* ---- Speculation (engine/speculation.c) ---- */
     {.name = "kiln.speculation",
      .type = CONF_BOOL,
      .dflt = "false",

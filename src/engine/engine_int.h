@@ -249,7 +249,7 @@ struct kiln_context {
      * fetched from each other, and the time they waited for them */
     _Atomic int64_t lost_map_outputs, remote_fetch_bytes, remote_fetch_us;
     _Atomic int64_t speculative_attempts, speculative_wins;
-    /* kiln.speculation*: copies of straggling tasks (job.c); times in seconds */
+    /* kiln.speculation*: copies of straggling tasks (speculation.c); times in seconds */
     bool speculation;
     double spec_interval, spec_multiplier, spec_quantile, spec_min_runtime;
     shuffle_store *shuffles;
