@@ -13,6 +13,7 @@
 
 #include "base/base.h"
 #include "base/conf.h"
+#include "base/fault.h"
 #include "cluster/cluster.h"
 #include "engine/engine.h"
 #include "ui/ui.h"
@@ -21,6 +22,10 @@ int kiln_init(int *argc, char ***argv)
 {
     /* A process started as an executor of a cluster serves tasks and never
      * returns from here. */
+    /* Fault simulation for tests (base/fault.h): armed before an executor
+     * starts serving, so a test can make its executors fail too. */
+    int frc = fault_arm_from_env();
+    if (frc != KILN_OK) return frc;
     cluster_executor_main_if_asked();
     if (!argc || !argv) return KILN_OK;
     /* The options kiln owns go to base's process-wide flags, where every
