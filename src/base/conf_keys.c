@@ -54,7 +54,8 @@ const conf_key conf_base_keys[] = {
      .type = CONF_STRING,
      .spark = "spark.local.dir",
      .doc = "where scratch files (shuffle, spills) go, in a kiln-XXXXXX directory removed with "
-            "the context (default: $TMPDIR or /tmp)"},
+            "the context (default: $TMPDIR or /tmp); executors' scratch is inside the directory "
+            "their driver or worker gave them"},
     {.name = "kiln.shuffle.compress.codec",
      .type = CONF_ENUM,
      .dflt = "lz4",

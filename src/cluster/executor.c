@@ -27,6 +27,7 @@
 #include <netinet/in.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "base/fnref.h"
 #include "cluster/blocks.h"
@@ -169,6 +170,12 @@ static int setup(executor *ex)
     if (!rc) rc = kiln_conf_set(conf, "kiln.master", master);
     if (!rc) rc = kiln_conf_set(conf, "kiln.executor.memory", mem);
     if (!rc) rc = kiln_conf_set(conf, "kiln.ui.showConsoleProgress", "false");
+    /* The executor's scratch goes inside the directory its driver or worker
+     * gave it and removes, so an executor killed with SIGKILL leaves
+     * nothing in /tmp (or the driver's kiln.local.dir). */
+    if (!rc && mkdir(dir, 0700) != 0 && errno != EEXIST)
+        rc = kiln_set_error(KILN_EIO, "executor: cannot create %s: %s", dir, strerror(errno));
+    if (!rc) rc = kiln_conf_set(conf, "kiln.local.dir", dir);
     /* The executor's own context: its tasks run on its threads through the
      * engine's task runner. */
     if (!rc) rc = ctx_new(conf, &ex->ctx);

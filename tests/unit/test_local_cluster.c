@@ -8,7 +8,10 @@
  * tasks rerun, and its late results (after SIGCONT) change nothing; a bad
  * master string is refused. Executors live on while their driver idles
  * (its heartbeats), and exit after kiln.network.timeout when it is stopped.
+ * Executors killed with SIGKILL leave no scratch directory behind: theirs
+ * live inside the driver's.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -79,8 +82,27 @@ static int crash(kiln_task *t, const kiln_value *in, kiln_value *out, const void
     return mod_pair(t, in, out, &(int64_t){97});
 }
 
+/* Entries of dir, "." and ".." aside; -1 when it cannot be read. */
+static int entries_in(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
 static void a_task_that_kills_its_executor_fails_the_job(void **state)
 {
+    /* A scratch root of its own (executors inherit TMPDIR), to see what
+     * four killed executors leave there. */
+    char root[] = "/tmp/kiln-test-scratch-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    const char *old = getenv("TMPDIR");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("TMPDIR", root, 1);
     kiln_arena *a = kiln_arena_new();
     kiln_context *cl = kt_context_new("local-cluster[4,1,64]");
     int64_t m = 97, n;
@@ -92,6 +114,12 @@ static void a_task_that_kills_its_executor_fails_the_job(void **state)
     kiln_context_free(cl);
     no_children_left();
     kiln_arena_free(a);
+    if (saved) setenv("TMPDIR", saved, 1);
+    else unsetenv("TMPDIR");
+    free(saved);
+    int left = entries_in(root);
+    rmdir(root);
+    assert_int_equal(left, 0);
 }
 
 /* Every record takes 4 ms: a task of 50 records runs 200 ms. */
