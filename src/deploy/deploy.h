@@ -43,7 +43,8 @@ typedef struct deploy_register {
 
 typedef enum deploy_worker_state {
     DEPLOY_WORKER_ALIVE = 1,
-    DEPLOY_WORKER_DEAD = 2 /* its connection dropped or its heartbeats stopped */
+    DEPLOY_WORKER_DEAD = 2,   /* its connection dropped or its heartbeats stopped */
+    DEPLOY_WORKER_UNKNOWN = 3 /* recovered by a restarted master, not registered again yet */
 } deploy_worker_state;
 
 /* A worker as the master reports it (STATUS_REPLY). */
@@ -73,7 +74,7 @@ bool deploy_exec_state_final(int state);
 typedef struct deploy_app_status {
     char id[DEPLOY_ID_MAX];
     char name[DEPLOY_NAME_MAX];
-    uint8_t state;               /* 1 RUNNING, 2 FINISHED */
+    uint8_t state;               /* 1 RUNNING, 2 FINISHED, 3 UNKNOWN (recovered, driver not back) */
     uint32_t cores;              /* granted */
     uint64_t executor_memory;    /* bytes per executor */
     char driver[DEPLOY_URL_MAX]; /* "host:port" */
@@ -81,6 +82,7 @@ typedef struct deploy_app_status {
 
 #define DEPLOY_APP_RUNNING 1
 #define DEPLOY_APP_FINISHED 2
+#define DEPLOY_APP_UNKNOWN 3
 
 /* An executor as the master reports it. */
 typedef struct deploy_exec_status {
@@ -125,10 +127,17 @@ typedef struct deploy_master_opts {
     const char *secret_spec; /* "file:PATH" (net_secret_load) */
     int network_timeout_ms;  /* a worker without a heartbeat for this long is DEAD */
     FILE *announce;          /* the "master listening on ..." line goes here */
+    /* kiln.deploy.recoveryDirectory: where the master keeps its workers and
+     * applications across restarts; NULL or "": nowhere. Workers and
+     * applications recovered from it that have not registered again within
+     * network_timeout_ms are DEAD / FINISHED. */
+    const char *recovery_dir;
 } deploy_master_opts;
 
 /* Runs a master until SIGTERM or SIGINT (then returns KILN_OK) or a fatal
- * error (listening failed, secret refused). */
+ * error (listening failed, secret refused, a recovery directory that
+ * cannot be created or whose state file is damaged: KILN_ECORRUPT naming
+ * the file). */
 int deploy_master_run(const deploy_master_opts *o);
 
 typedef struct deploy_worker_opts {

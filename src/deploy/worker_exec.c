@@ -578,6 +578,34 @@ void wexec_poll(worker_execs *x)
     }
 }
 
+int wexec_list(const worker_execs *x, deploy_worker_exec **out, uint32_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (x->n == 0) return KILN_OK;
+    deploy_worker_exec *list = calloc(x->n, sizeof *list);
+    if (!list) return kiln_set_error(KILN_ENOMEM, "out of memory for the list of executors");
+    uint32_t k = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        const wexec *e = x->e[i];
+        if (e->killing) continue;
+        deploy_worker_exec *l = &list[k++];
+        memcpy(l->app_id, e->l.app_id, sizeof l->app_id);
+        l->executor = e->l.executor;
+        l->cores = e->l.cores;
+        l->memory = e->l.desc.executor_memory;
+        l->state = e->pid > 0 ? DEPLOY_EXEC_RUNNING : DEPLOY_EXEC_RESTARTING;
+    }
+    *out = list;
+    *n = k;
+    return KILN_OK;
+}
+
+size_t wexec_count(const worker_execs *x)
+{
+    return x->n;
+}
+
 void wexec_kill_all(worker_execs *x)
 {
     int64_t now = deploy_now_ms();

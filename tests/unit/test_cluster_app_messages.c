@@ -149,6 +149,7 @@ static void expect_refused(void (*edit)(deploy_app_desc *), const char *field)
     wire_put_bytes(&w, d.conf, d.conf_len);
     wire_put_u32(&w, 0);
     wire_put_u32(&w, 0);
+    wire_put_str(&w, ""); /* previous_app_id */
     KT_OK(wire_writer_finish(&w));
     net_frame f = frame_of(NET_MSG_REGISTER_APP, &b);
     deploy_app_register out;
