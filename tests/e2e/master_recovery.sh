@@ -14,7 +14,12 @@
 #   d. a word count submitted after the restart runs too (local[2]'s
 #      output), as a new application
 #      whose id does not collide with the recovered one;
-#   e. a damaged state file stops a master with an error naming the file.
+#   e. a damaged state file stops a master with an error naming the file;
+#   f. without a recovery directory the restarted master kills the
+#      executors it does not know, the driver registers its application
+#      anew (a new id, new executors) and the job still gives local[2]'s
+#      output; the scratch directories of the killed executors are
+#      removed with their application's directory (none is left).
 # Every process is killed at the end (trap) and every wait has a time limit.
 # usage: tests/e2e/master_recovery.sh BIN_DIR   (run from the repository root)
 set -eu
@@ -24,6 +29,9 @@ tmp=$(mktemp -d)
 pids=()
 export LC_ALL=C
 unset KILN_SECRET_FILE KILN_LOG_LEVEL KILN_MASTER
+# Every scratch directory (kiln-XXXXXX) of the drivers and executors goes here.
+mkdir "$tmp/scratch"
+export TMPDIR="$tmp/scratch"
 
 cleanup() {
     {
@@ -142,3 +150,32 @@ grep -q "$tmp/recovery/master-state is damaged" "$tmp/damaged.err" ||
     fail "unclear message for a damaged state file: $(cat "$tmp/damaged.err")"
 ! grep -q "$(cat "$tmp/secret")" "$tmp/recovery/master-state" || fail "the state file holds the secret"
 echo "ok: a damaged state file stops the master with a message naming it"
+
+# ---- f. no recovery directory ---------------------------------------------------------
+"$kiln" master --host 127.0.0.1 --port "$port" --http-port 0 --secret-file "$tmp/secret" \
+    >"$tmp/master3.out" 2>"$tmp/master3.err" &
+master=$!
+pids+=("$master")
+wait_for "the master's address" 10 grep -q 'master listening on' "$tmp/master3.out"
+wait_for "two ALIVE workers" 60 alive_workers
+submit norec "$bin/pi" "$slices" > "$tmp/got-pi-norec" &
+job=$!
+pids+=("$job")
+wait_for "the job's first stage" 60 grep -q "stage 0" "$tmp/norec.err"
+{ kill -9 "$master"; wait "$master"; } 2>/dev/null || true
+sleep 1
+"$kiln" master --host 127.0.0.1 --port "$port" --http-port 0 --secret-file "$tmp/secret" \
+    >"$tmp/master4.out" 2>"$tmp/master4.err" &
+master=$!
+pids+=("$master")
+wait "$job" || fail "the job failed after a master without recovery directory restarted"
+cmp -s "$tmp/got-pi-norec" "$tmp/expected-pi" || fail "pi without recovery: $(cat "$tmp/got-pi-norec")"
+grep -q "registered anew as app-[0-9]*" "$tmp/norec.err" || fail "the driver did not register anew"
+grep -q "runs executors of app-[0-9]*, which this master does not know: killing them" \
+    "$tmp/master4.err" || fail "the master did not kill the executors it does not know"
+echo "ok: without a recovery directory the job is registered anew and still finishes"
+no_app_dirs() { [ -z "$(find "$tmp/w1" "$tmp/w2" -mindepth 1 -maxdepth 1 -name 'app-*')" ]; }
+wait_for "the workers to remove the applications' directories" 15 no_app_dirs
+left=$(find "$tmp/scratch" -mindepth 1 -maxdepth 1 -name 'kiln-*')
+[ -z "$left" ] || fail "scratch directories left behind: $left"
+echo "ok: no scratch directory is left behind by the killed executors"
