@@ -125,24 +125,36 @@ typedef struct grant {
     uint32_t cores, execs;
 } grant;
 
+/* A worker's free cores and memory (0 when re-attached executors hold
+ * more than it offers). */
+static uint32_t cores_free(const worker_rec *w)
+{
+    return w->offer.cores > w->cores_used ? w->offer.cores - w->cores_used : 0;
+}
+
+static uint64_t memory_free(const worker_rec *w)
+{
+    return w->offer.memory > w->memory_used ? w->offer.memory - w->memory_used : 0;
+}
+
 static bool usable(const worker_rec *w, uint64_t memory, uint32_t min_cores)
 {
     return w->state == DEPLOY_WORKER_ALIVE && w->conn && !w->conn->closed &&
-           w->offer.cores - w->cores_used >= min_cores &&
-           w->offer.memory - w->memory_used >= memory;
+           cores_free(w) >= min_cores && memory_free(w) >= memory;
 }
 
 /* Spark's scheduleExecutorsOnWorkers with spreadOut: fills g (one entry per
- * worker) and returns the cores granted in all. */
-static uint32_t place(const master *m, const deploy_app_register *r, grant *g)
+ * worker) and returns the cores granted in all. Workers with skip[i] set
+ * (skip may be NULL) get nothing. */
+static uint32_t place(const master *m, const deploy_app_register *r, grant *g, const bool *skip)
 {
     uint64_t mem = r->desc.executor_memory;
     uint32_t min_cores = r->executor_cores ? r->executor_cores : 1;
     bool one_per_worker = r->executor_cores == 0;
     uint64_t free_cores = 0;
     for (size_t i = 0; i < m->nworkers; i++)
-        if (usable(&m->workers[i], mem, min_cores))
-            free_cores += m->workers[i].offer.cores - m->workers[i].cores_used;
+        if (!(skip && skip[i]) && usable(&m->workers[i], mem, min_cores))
+            free_cores += cores_free(&m->workers[i]);
     uint64_t left = r->total_cores ? r->total_cores : free_cores;
     if (left > free_cores) left = free_cores;
     uint32_t total = 0;
@@ -151,11 +163,11 @@ static uint32_t place(const master *m, const deploy_app_register *r, grant *g)
         progress = false;
         for (size_t i = 0; i < m->nworkers && left >= min_cores; i++) {
             const worker_rec *w = &m->workers[i];
-            if (!usable(w, mem, min_cores)) continue;
+            if ((skip && skip[i]) || !usable(w, mem, min_cores)) continue;
             bool new_exec = !one_per_worker || g[i].execs == 0;
-            uint32_t cores_free = w->offer.cores - w->cores_used - g[i].cores;
-            uint64_t mem_free = w->offer.memory - w->memory_used - (uint64_t)g[i].execs * mem;
-            if (cores_free < min_cores || (new_exec && mem_free < mem)) continue;
+            uint32_t cores_left = cores_free(w) - g[i].cores; /* usable: g[i] fits */
+            uint64_t mem_left = memory_free(w) - (uint64_t)g[i].execs * mem;
+            if (cores_left < min_cores || (new_exec && mem_left < mem)) continue;
             if (new_exec && g[i].execs >= DEPLOY_MAX_EXECUTORS) continue;
             g[i].cores += min_cores;
             if (new_exec) g[i].execs++;
@@ -184,18 +196,24 @@ static int launch(master *m, app_rec *a, const exec_rec *e, const deploy_app_des
     return rc;
 }
 
-/* Turns the grants into executor records, taking the resources. */
+/* Turns the grants into executor records appended to a's (ids after the
+ * largest so far), taking the resources. */
 static int make_execs(master *m, app_rec *a, const grant *g, uint32_t executor_cores)
 {
-    uint32_t n = 0;
+    uint32_t n = 0, next_id = 0;
     for (size_t i = 0; i < m->nworkers; i++) n += g[i].execs;
-    if (!(a->execs = calloc(n, sizeof *a->execs)))
+    for (uint32_t k = 0; k < a->nexecs; k++)
+        if (a->execs[k].id >= next_id) next_id = a->execs[k].id + 1;
+    exec_rec *grown = realloc(a->execs, (a->nexecs + n) * sizeof *grown);
+    if (!grown && a->nexecs + n > 0)
         return kiln_set_error(KILN_ENOMEM, "out of memory for %u executors", n);
+    a->execs = grown;
     for (size_t i = 0; i < m->nworkers; i++) {
         worker_rec *w = &m->workers[i];
         for (uint32_t k = 0; k < g[i].execs; k++) {
-            exec_rec *e = &a->execs[a->nexecs];
-            e->id = a->nexecs++;
+            exec_rec *e = &a->execs[a->nexecs++];
+            memset(e, 0, sizeof *e);
+            e->id = next_id++;
             e->worker = (int)i;
             memcpy(e->worker_id, w->id, sizeof e->worker_id);
             e->cores = executor_cores ? executor_cores : g[i].cores;
@@ -252,6 +270,7 @@ static int reattach(master *m, conn *c, int slot, deploy_app_register *r)
     kiln_buf_release(&b);
     LOG(LOG_INFO, "master", "%s ('%s') is back: driver %s registered again, %u executors, %u cores",
         a->id, a->name, a->driver, live, a->cores);
+    if (rc == KILN_OK) master_app_schedule(m); /* what it lost while its driver was away */
     return rc;
 }
 
@@ -283,7 +302,7 @@ int master_app_register(master *m, conn *c, const net_frame *f)
             c->peer, r.app_id, known >= 0 ? "has finished" : "does not know");
     }
     grant *g = calloc(m->nworkers ? m->nworkers : 1, sizeof *g);
-    uint32_t cores = g ? place(m, &r, g) : 0;
+    uint32_t cores = g ? place(m, &r, g, NULL) : 0;
     int slot = -1;
     if (!g) rc = kiln_set_error(KILN_ENOMEM, "out of memory for placing executors");
     else if (cores == 0)
@@ -339,6 +358,65 @@ int master_app_register(master *m, conn *c, const net_frame *f)
     return rc;
 }
 
+/* ---- Placing more: Spark's schedule() ------------------------------------------------ */
+
+/* After this many executors of an application FAILED (died past their
+ * restarts, or could not start), no more are placed for it (Spark's
+ * spark.deploy.maxExecutorRetries). */
+#define MAX_FAILED_EXECUTORS 10
+
+/* What a can still be given: false when nothing is to be placed for it. */
+static bool wants_more(const app_rec *a)
+{
+    return a && a->state == DEPLOY_APP_RUNNING && a->has_desc && a->conn && !a->conn->closed &&
+           !a->ending && a->failed < MAX_FAILED_EXECUTORS && a->nexecs < DEPLOY_MAX_EXECUTORS &&
+           (a->total_cores == 0 || a->cores < a->total_cores);
+}
+
+/* Places executors for a: the cores it still wants (all free ones when it
+ * asked for no limit), on the workers as at registration; with one
+ * executor per worker (executor_cores 0), only on workers that run none
+ * of its executors. */
+static void schedule_app(master *m, app_rec *a)
+{
+    grant *g = calloc(m->nworkers ? m->nworkers : 1, sizeof *g);
+    bool *skip = calloc(m->nworkers ? m->nworkers : 1, sizeof *skip);
+    if (!g || !skip) {
+        free(g);
+        free(skip);
+        return; /* the next change tries again */
+    }
+    for (uint32_t k = 0; a->executor_cores == 0 && k < a->nexecs; k++)
+        if (!deploy_exec_state_final(a->execs[k].state)) skip[a->execs[k].worker] = true;
+    deploy_app_register r;
+    memset(&r, 0, sizeof r);
+    r.desc.executor_memory = a->executor_memory;
+    r.executor_cores = a->executor_cores;
+    r.total_cores = a->total_cores ? a->total_cores - a->cores : 0;
+    uint32_t first = a->nexecs;
+    if (place(m, &r, g, skip) > 0 && make_execs(m, a, g, a->executor_cores) == KILN_OK) {
+        m->dirty = true;
+        for (uint32_t i = first; i < a->nexecs; i++) {
+            exec_rec *e = &a->execs[i];
+            if (launch(m, a, e, &a->desc) != KILN_OK) {
+                LOG(LOG_WARN, "master", "%s: cannot launch executor %u on %s: %s", a->id, e->id,
+                    e->worker_id, kiln_last_error());
+                finish_exec(m, a, e, DEPLOY_EXEC_LOST, "its worker could not be reached");
+            }
+        }
+        LOG(LOG_INFO, "master", "%s: placed %u more executors; it holds %u cores", a->id,
+            a->nexecs - first, a->cores);
+    }
+    free(g);
+    free(skip);
+}
+
+void master_app_schedule(master *m)
+{
+    for (size_t i = 0; i < m->napps; i++)
+        if (wants_more(m->apps[i])) schedule_app(m, m->apps[i]);
+}
+
 /* ---- Executor states -------------------------------------------------------------- */
 
 int master_app_exec_state(master *m, conn *c, const net_frame *f)
@@ -366,11 +444,16 @@ int master_app_exec_state(master *m, conn *c, const net_frame *f)
         e->id, e->worker_id, deploy_exec_state_name(r.state), r.exit_status, r.restarts,
         r.message[0] ? ": " : "", r.message);
     e->state = r.state;
+    if (r.state == DEPLOY_EXEC_EXITED) a->ending = true; /* its driver said SHUTDOWN */
+    if (r.state == DEPLOY_EXEC_FAILED && ++a->failed == MAX_FAILED_EXECUTORS)
+        LOG(LOG_WARN, "master", "%s: %d executors FAILED: no more will be placed for it", a->id,
+            MAX_FAILED_EXECUTORS);
     if (deploy_exec_state_final(r.state)) {
         release(m, a, e);
         m->dirty = true;
     }
     tell_driver(a, &r);
+    if (deploy_exec_state_final(r.state)) master_app_schedule(m);
     return KILN_OK;
 }
 
@@ -421,6 +504,7 @@ void master_app_driver_gone(master *m, conn *c)
     char why[DEPLOY_URL_MAX + 64];
     snprintf(why, sizeof why, "its driver %s disconnected", a->driver);
     master_app_finish(m, a, why);
+    master_app_schedule(m); /* its cores are free for the others */
 }
 
 /* The record of executor id of a, or NULL. */
@@ -514,6 +598,7 @@ void master_app_worker_back(master *m, int w, const deploy_worker_exec *execs, u
     if (n)
         LOG(LOG_INFO, "master", "%s came back with %u executors (%u re-attached)", wr->id, n,
             adopted);
+    master_app_schedule(m); /* its free cores, for applications that want more */
 }
 
 void master_app_worker_gone(master *m, int w)
@@ -528,6 +613,7 @@ void master_app_worker_gone(master *m, int w)
     m->workers[w].cores_used = 0;
     m->workers[w].memory_used = 0;
     m->dirty = true;
+    master_app_schedule(m); /* its lost executors, on the other workers */
 }
 
 /* ---- Status ------------------------------------------------------------------------- */

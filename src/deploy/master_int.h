@@ -73,6 +73,8 @@ typedef struct app_rec {
     conn *conn; /* the driver's, while RUNNING */
     int64_t finished_ms;
     bool has_desc;        /* desc came from its driver (not from a recovery file) */
+    bool ending;          /* an executor EXITED: its driver is ending it, place no more */
+    int failed;           /* executors that FAILED: none placed past MAX_FAILED_EXECUTORS */
     deploy_app_desc desc; /* owned: what LAUNCH_EXECUTOR needs */
     exec_rec *execs;
     uint32_t nexecs;
@@ -131,6 +133,12 @@ void master_app_worker_back(master *m, int w, const deploy_worker_exec *execs, u
 /* a is FINISHED (why, for the log): its executors KILLED, KILL_EXECUTOR to
  * their workers. */
 void master_app_finish(master *m, app_rec *a, const char *why);
+/* Spark's schedule(): gives each RUNNING application whose driver is
+ * connected the cores it still wants (all free ones when it asked for no
+ * limit), placing executors on ALIVE workers as at registration. Called
+ * when resources may have appeared: a worker registered, an executor or
+ * application ended, a worker died (its executors go elsewhere). */
+void master_app_schedule(master *m);
 /* Makes sure the next application id is past the number of "app-N". */
 void master_app_note_id(master *m, const char *id);
 /* Adds the applications and executors to a status snapshot. */

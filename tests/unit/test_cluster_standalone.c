@@ -14,6 +14,8 @@
  * holds the file; after app_client_close the executors are gone, the
  * application's directory too, and the application is FINISHED. A driver
  * with the wrong secret is refused, and no application or process appears.
+ * An application that wants more cores than the worker has gets executors
+ * on a second worker when it registers (Spark's schedule()).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -395,6 +397,84 @@ static void executors_run_restart_and_go(void **state)
     net_secret_free(secret, slen);
 }
 
+/* Spark's schedule(): an application that wants more cores than the
+ * workers had gets executors on a worker that registers later. */
+static void later_worker_adds_executors(void **state)
+{
+    uint8_t *secret;
+    size_t slen;
+    load_secret(&secret, &slen);
+    int lfd, port;
+    KT_OK(net_listen("127.0.0.1", 0, 16, &lfd, &port));
+    app_files *files;
+    KT_OK(app_files_new(NULL, &files));
+    app_request req = {.name = "wants four",
+                       .driver_host = "127.0.0.1",
+                       .driver_port = port,
+                       .total_cores = 4,
+                       .executor_cores = 1,
+                       .executor_memory = 256u << 20,
+                       .files = files};
+    events ev = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    app_grant grant;
+    app_client *c;
+    KT_OK(
+        app_client_register(&master_url, secret, slen, &req, 10000, on_executor, &ev, &grant, &c));
+    assert_int_equal(grant.executors, 2); /* all worker-1 has */
+    assert_int_equal(grant.cores, 2);
+    int fds[4];
+    for (int i = 0; i < 2; i++) assert_true(next_executor(lfd, files, secret, slen, &fds[i]) < 2);
+    /* A second worker joins: the two cores still wanted go there. */
+    char work2[PATH_MAX + 8];
+    snprintf(work2, sizeof work2, "%s2", work);
+    pid_t second = fork();
+    assert_true(second >= 0);
+    if (second == 0) {
+        deploy_worker_opts o = {.master = master_url,
+                                .host = "127.0.0.1",
+                                .cores = 2,
+                                .memory = 2ull << 30,
+                                .work_dir = work2,
+                                .secret_spec = secret_spec,
+                                .heartbeat_ms = 200,
+                                .max_attempts = 5,
+                                .max_restarts = 3};
+        exit(deploy_worker_run(&o) == KILN_OK ? 0 : 1);
+    }
+    bool got[4] = {false, false, false, false};
+    for (int i = 2; i < 4; i++) {
+        uint32_t id = next_executor(lfd, files, secret, slen, &fds[i]);
+        assert_true(id >= 2 && id < 4 && !got[id]);
+        got[id] = true;
+    }
+    deploy_status s;
+    KT_OK(status(&s));
+    uint32_t on_second = 0, running = 0;
+    for (uint32_t i = 0; i < s.nexecs; i++) {
+        if (strcmp(s.execs[i].app_id, grant.app_id)) continue;
+        running += s.execs[i].state == DEPLOY_EXEC_RUNNING;
+        on_second += !strcmp(s.execs[i].worker_id, "worker-2");
+    }
+    assert_int_equal(running, 4);
+    assert_int_equal(on_second, 2);
+    for (uint32_t i = 0; i < s.napps; i++)
+        if (!strcmp(s.apps[i].id, grant.app_id)) assert_int_equal(s.apps[i].cores, 4);
+    deploy_status_release(&s);
+    app_client_close(c);
+    pid_t pids[4];
+    bool done = false;
+    for (int i = 0; i < 100 && !done; i++) {
+        sleep_ms(100);
+        done = procs_under(work, pids, 4) == 0 && procs_under(work2, pids, 4) == 0;
+    }
+    assert_true(done);
+    stop(&second);
+    for (int i = 0; i < 4; i++) net_close(fds[i]);
+    net_close(lfd);
+    app_files_free(files);
+    net_secret_free(secret, slen);
+}
+
 static void driver_serves_only_its_files(void **state)
 {
     app_files *files;
@@ -428,6 +508,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(driver_serves_only_its_files),
         cmocka_unit_test(wrong_secret_is_refused),
         cmocka_unit_test(executors_run_restart_and_go),
+        cmocka_unit_test(later_worker_adds_executors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
