@@ -29,7 +29,7 @@
 
 #define REJOIN_FIRST_MS 500
 #define REJOIN_MAX_MS 10000
-#define REJOIN_TIMEOUT_MS 10000 /* each attempt: connect, handshake, reply */
+#define REJOIN_TIMEOUT_MS 5000 /* each attempt: connect, handshake, reply */
 
 struct app_client {
     pthread_mutex_t mu; /* guards fd and closing */

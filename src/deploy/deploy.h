@@ -103,7 +103,9 @@ typedef struct deploy_status {
     uint32_t napps;
     deploy_app_status *apps; /* every application the master remembers */
     uint32_t nexecs;
-    deploy_exec_status *execs; /* the executors of RUNNING applications */
+    deploy_exec_status *execs; /* the executors of RUNNING (and UNKNOWN) applications */
+    uint8_t recovering;        /* 1: the master is RECOVERING (recovered workers or
+                                * applications not back yet); 0: ALIVE */
 } deploy_status;
 
 void deploy_status_release(deploy_status *s);

@@ -181,6 +181,7 @@ static int status_snapshot(const master *m, deploy_status *s)
 {
     memset(s, 0, sizeof *s);
     snprintf(s->url, sizeof s->url, "%s", m->url);
+    s->recovering = m->recovering;
     if (m->nworkers == 0) return master_app_status(m, s);
     s->workers = calloc(m->nworkers, sizeof *s->workers);
     if (s->workers == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory for the status");

@@ -83,7 +83,8 @@ NET_CODEC(exec_st, deploy_exec_status, EXEC_FIELDS)
     X(STR, url, "url", 0, _)                                                                       \
     X(LIST, workers, "worker_count", 0, worker_st)                                                 \
     X(LIST, apps, "app_count", 0, app_st)                                                          \
-    X(LIST, execs, "executor_count", 0, exec_st)
+    X(LIST, execs, "executor_count", 0, exec_st)                                                   \
+    X(U8, recovering, "recovering", 0, _)
 NET_CODEC(status, deploy_status, STATUS_FIELDS)
 
 /* ---- Shared by the payload files ------------------------------------------------------- */
@@ -139,6 +140,8 @@ static int offer_meaning(const deploy_register *o, int code, const char *what)
 static int status_meaning(const deploy_status *s, int code, const char *what)
 {
     int rc = KILN_OK;
+    if (s->recovering > 1)
+        rc = deploy_msg_bad(code, what, "recovering %u is neither 0 nor 1", s->recovering);
     for (uint32_t i = 0; rc == KILN_OK && i < s->nworkers; i++) {
         const deploy_worker_status *w = &s->workers[i];
         if (w->state != DEPLOY_WORKER_ALIVE && w->state != DEPLOY_WORKER_DEAD &&

@@ -91,7 +91,8 @@ int deploy_status_json(const deploy_status *s, kiln_buf *out)
 {
     int rc = buf_appendf(out, "{\n  \"url\": ");
     if (rc == KILN_OK) rc = json_put_str(out, s->url);
-    if (rc == KILN_OK) rc = buf_appendf(out, ",\n  \"status\": \"ALIVE\",\n");
+    if (rc == KILN_OK)
+        rc = buf_appendf(out, ",\n  \"status\": \"%s\",\n", s->recovering ? "RECOVERING" : "ALIVE");
     if (rc == KILN_OK) rc = totals_json(out, s);
     if (rc == KILN_OK) rc = buf_appendf(out, "  \"workers\": [");
     for (uint32_t i = 0; rc == KILN_OK && i < s->nworkers; i++) {

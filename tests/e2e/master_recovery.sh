@@ -108,6 +108,10 @@ back() {
         grep -q '"id": "app-1",.*"state": "RUNNING"' "$tmp/status.json"
 }
 wait_for "two ALIVE workers and app-1 RUNNING after the restart" 60 back
+recovered() { status && grep -q '"status": "ALIVE"' "$tmp/status.json"; }
+wait_for "the end of the recovery" 10 recovered
+grep -q "recovery complete: 0 workers DEAD, 0 applications FINISHED" "$tmp/master2.err" ||
+    fail "the recovery did not end with everything back"
 echo "ok: 2 workers ALIVE and app-1 RUNNING $(echo "$(date +%s.%N) - $restarted" | bc) s after the restart"
 grep -o '"id": "worker-[0-9]*"' "$tmp/status.json" | sort | uniq > "$tmp/workers-after"
 cmp -s "$tmp/workers-before" "$tmp/workers-after" ||

@@ -304,7 +304,7 @@ static void status_reply_refuses_hostile_counts_and_states(void **state)
     deploy_status in = sample_status(1);
     kiln_buf_init(&b);
     KT_OK(deploy_msg_status_reply_write(&b, &in));
-    b.data[b.len - 17] = 4; /* the state, before the 8-byte age and the two empty counts */
+    b.data[b.len - 18] = 4; /* the state, before the 8-byte age, two empty counts, recovering */
     f = frame_of(NET_MSG_STATUS_REPLY, &b);
     KT_RC(KILN_ECORRUPT, deploy_msg_status_reply_read(&f, "master m", &out));
     assert_non_null(strstr(kiln_last_error(), "state 4"));

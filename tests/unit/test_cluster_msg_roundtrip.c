@@ -267,14 +267,14 @@ static void random_status(deploy_status *s)
         deploy_worker_status *w = &s->workers[i];
         any_str(w->id, sizeof w->id, 0);
         random_offer(&w->offer);
-        w->state = below(2) ? DEPLOY_WORKER_ALIVE : DEPLOY_WORKER_DEAD;
+        w->state = (deploy_worker_state)(DEPLOY_WORKER_ALIVE + below(3)); /* or DEAD, UNKNOWN */
         w->heartbeat_age_ms = u64();
     }
     for (uint32_t i = 0; i < s->napps; i++) {
         deploy_app_status *a = &s->apps[i];
         any_str(a->id, sizeof a->id, 0);
         any_str(a->name, sizeof a->name, 0);
-        a->state = below(2) ? DEPLOY_APP_RUNNING : DEPLOY_APP_FINISHED;
+        a->state = (uint8_t)(DEPLOY_APP_RUNNING + below(3)); /* or FINISHED, UNKNOWN */
         a->cores = u32();
         a->executor_memory = u64();
         any_str(a->driver, sizeof a->driver, 0);
@@ -288,6 +288,7 @@ static void random_status(deploy_status *s)
         e->memory = u64();
         e->state = (uint8_t)(1 + below(6));
     }
+    s->recovering = (uint8_t)below(2);
 }
 
 static void status_ref(wire_writer *w, const deploy_status *s)
@@ -297,7 +298,7 @@ static void status_ref(wire_writer *w, const deploy_status *s)
     for (uint32_t i = 0; i < s->nworkers; i++) {
         wire_put_str(w, s->workers[i].id);
         offer_ref(w, &s->workers[i].offer);
-        wire_put_u8(w, s->workers[i].state == DEPLOY_WORKER_ALIVE ? 1 : 2);
+        wire_put_u8(w, (uint8_t)s->workers[i].state);
         wire_put_u64(w, s->workers[i].heartbeat_age_ms);
     }
     wire_put_u32(w, s->napps);
@@ -320,6 +321,7 @@ static void status_ref(wire_writer *w, const deploy_status *s)
         wire_put_u64(w, e->memory);
         wire_put_u8(w, e->state);
     }
+    wire_put_u8(w, s->recovering);
 }
 
 static void status_reply(void **state)
@@ -339,6 +341,7 @@ static void status_reply(void **state)
         net_frame f = frame_of(NET_MSG_STATUS_REPLY, &got);
         KT_OK(deploy_msg_status_reply_read(&f, "m", &out));
         assert_string_equal(out.url, in.url);
+        assert_int_equal(out.recovering, in.recovering);
         assert_int_equal(out.nworkers, in.nworkers);
         assert_int_equal(out.napps, in.napps);
         assert_int_equal(out.nexecs, in.nexecs);

@@ -289,6 +289,29 @@ static void writer_refuses_bad_states(void **state)
     free(dir);
 }
 
+/* The status document says RECOVERING while the master recovers. */
+static void status_says_recovering(void **state)
+{
+    (void)state;
+    deploy_worker_status w = {.id = "worker-1",
+                              .offer = {.host = "h", .cores = 1, .memory = 1},
+                              .state = DEPLOY_WORKER_UNKNOWN};
+    deploy_status s = {.url = "kiln://m:1", .nworkers = 1, .workers = &w, .recovering = 1};
+    kiln_buf json;
+    kiln_buf_init(&json);
+    KT_OK(deploy_status_json(&s, &json));
+    KT_OK(kiln_buf_append(&json, "", 1));
+    assert_non_null(strstr((char *)json.data, "\"status\": \"RECOVERING\""));
+    assert_non_null(strstr((char *)json.data, "\"state\": \"UNKNOWN\""));
+    assert_non_null(strstr((char *)json.data, "\"aliveworkers\": 0"));
+    json.len = 0;
+    s.recovering = 0;
+    KT_OK(deploy_status_json(&s, &json));
+    KT_OK(kiln_buf_append(&json, "", 1));
+    assert_non_null(strstr((char *)json.data, "\"status\": \"ALIVE\""));
+    kiln_buf_release(&json);
+}
+
 int main(int argc, char **argv)
 {
     kt_init(&argc, &argv);
@@ -297,6 +320,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(damaged_files),
         cmocka_unit_test(failed_saves_keep_the_old_file),
         cmocka_unit_test(writer_refuses_bad_states),
+        cmocka_unit_test(status_says_recovering),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
