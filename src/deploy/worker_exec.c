@@ -512,7 +512,10 @@ int wexec_kill_app(worker_execs *x, const net_frame *f)
 
 /* ---- Reaping and restarting ------------------------------------------------------- */
 
-/* Drops x->e[i] from the table (it has been reaped). */
+/* Drops x->e[i] from the table (it has been reaped). The application's
+ * directory goes with its last executor when that was killed, or when the
+ * worker has no master to send KILL_EXECUTOR later (the application ended
+ * while the master was away: nobody else would remove it). */
 static void drop(worker_execs *x, size_t i)
 {
     char app[DEPLOY_ID_MAX];
@@ -521,7 +524,7 @@ static void drop(worker_execs *x, size_t i)
     wexec_free(x->e[i]);
     memmove(&x->e[i], &x->e[i + 1], (x->n - i - 1) * sizeof *x->e);
     x->n--;
-    if (killed) remove_app_dir_if_idle(x, app);
+    if (killed || x->master_fd < 0) remove_app_dir_if_idle(x, app);
 }
 
 /* e's process ended with status st. */

@@ -14,6 +14,9 @@
 #   d. a word count submitted after the restart runs too (local[2]'s
 #      output), as a new application
 #      whose id does not collide with the recovered one;
+#   - a job that ends while the master is down: its executors exit and
+#     the workers remove its directory without a master; the restarted
+#     master says RECOVERING and lists it UNKNOWN (its driver is gone);
 #   e. a damaged state file stops a master with an error naming the file;
 #   f. without a recovery directory the restarted master kills the
 #      executors it does not know, the driver registers its application
@@ -94,7 +97,7 @@ same_output() {
 submit during "$bin/pi" "$slices" > "$tmp/got-pi" &
 job=$!
 pids+=("$job")
-wait_for "the job's first stage" 60 grep -q "stage 0" "$tmp/during.err"
+wait_for "the job's first stage" 60 grep -qs "stage 0" "$tmp/during.err"
 grep -q "application app-1 on" "$tmp/during.err" || fail "the job is not application app-1"
 { kill -9 "$master"; wait "$master"; } 2>/dev/null || true
 sleep 1
@@ -143,6 +146,25 @@ grep -q '"id": "app-1",.*"state": "FINISHED"' "$tmp/status.json" || fail "app-1 
 grep -q '"id": "app-2",.*"state": "FINISHED"' "$tmp/status.json" || fail "app-2 is not FINISHED"
 echo "ok: a job submitted after the restart runs as app-2"
 
+# The job ends while the master is down.
+submit gone "$bin/pi" 3000 > "$tmp/got-pi-gone" &
+job=$!
+pids+=("$job")
+wait_for "the job's first stage" 60 grep -qs "stage 0" "$tmp/gone.err"
+{ kill -9 "$master"; wait "$master"; } 2>/dev/null || true
+wait "$job" || fail "a job whose master died failed"
+grep -q "Pi is roughly" "$tmp/got-pi-gone" || fail "pi printed: $(cat "$tmp/got-pi-gone")"
+no_app_dirs() { [ -z "$(find "$tmp/w1" "$tmp/w2" -mindepth 1 -maxdepth 1 -name 'app-*')" ]; }
+wait_for "the workers to remove the directory of app-3 without a master" 15 no_app_dirs
+start_master master5 "$port"
+app3_unknown() {
+    status && grep -q '"status": "RECOVERING"' "$tmp/status.json" &&
+        grep -q '"id": "app-3",.*"state": "UNKNOWN"' "$tmp/status.json" &&
+        [ "$(grep -c '"state": "ALIVE"' "$tmp/status.json")" -ge 2 ]
+}
+wait_for "app-3 UNKNOWN and the master RECOVERING" 30 app3_unknown
+echo "ok: a job that ended while the master was down left no directory; UNKNOWN after the restart"
+
 # e. a damaged state file.
 { kill -9 "$master"; wait "$master"; } 2>/dev/null || true
 printf 'x' | dd of="$tmp/recovery/master-state" bs=1 seek=20 conv=notrunc 2>/dev/null
@@ -165,7 +187,7 @@ wait_for "two ALIVE workers" 60 alive_workers
 submit norec "$bin/pi" "$slices" > "$tmp/got-pi-norec" &
 job=$!
 pids+=("$job")
-wait_for "the job's first stage" 60 grep -q "stage 0" "$tmp/norec.err"
+wait_for "the job's first stage" 60 grep -qs "stage 0" "$tmp/norec.err"
 { kill -9 "$master"; wait "$master"; } 2>/dev/null || true
 sleep 1
 "$kiln" master --host 127.0.0.1 --port "$port" --http-port 0 --secret-file "$tmp/secret" \
@@ -178,7 +200,6 @@ grep -q "registered anew as app-[0-9]*" "$tmp/norec.err" || fail "the driver did
 grep -q "runs executors of app-[0-9]*, which this master does not know: killing them" \
     "$tmp/master4.err" || fail "the master did not kill the executors it does not know"
 echo "ok: without a recovery directory the job is registered anew and still finishes"
-no_app_dirs() { [ -z "$(find "$tmp/w1" "$tmp/w2" -mindepth 1 -maxdepth 1 -name 'app-*')" ]; }
 wait_for "the workers to remove the applications' directories" 15 no_app_dirs
 left=$(find "$tmp/scratch" -mindepth 1 -maxdepth 1 -name 'kiln-*')
 [ -z "$left" ] || fail "scratch directories left behind: $left"
