@@ -123,15 +123,15 @@ static int on_register(master *m, conn *c, const net_frame *f)
     int rc = deploy_msg_register_worker_read(f, c->peer, &reg);
     if (rc != KILN_OK) return rc;
     int slot = -1;
-    /* Its old connection may still look open here (the worker gave up on
-     * it first): that one is closed, so the record can be taken back. */
-    for (size_t i = 0; reg.previous_id[0] && i < m->nworkers; i++)
-        if (!strcmp(m->workers[i].id, reg.previous_id) && m->workers[i].conn &&
-            m->workers[i].conn != c)
-            conn_close(m, m->workers[i].conn, "it registered again on a new connection");
     if (c->worker >= 0 || c->app >= 0)
         rc = kiln_set_error(KILN_ESTATE, "REGISTER_WORKER sent twice or by a driver");
-    else if ((slot = master_worker_find(m, reg.previous_id)) < 0 && (slot = worker_slot(m)) < 0)
+    /* Its old connection may still look open here (the worker gave up on
+     * it first): that one is closed, so the record can be taken back. */
+    for (size_t i = 0; rc == KILN_OK && reg.previous_id[0] && i < m->nworkers; i++)
+        if (!strcmp(m->workers[i].id, reg.previous_id) && m->workers[i].conn)
+            conn_close(m, m->workers[i].conn, "it registered again on a new connection");
+    if (rc == KILN_OK && (slot = master_worker_find(m, reg.previous_id)) < 0 &&
+        (slot = worker_slot(m)) < 0)
         rc = kiln_set_error(KILN_ESTATE, "the master holds %d workers", MAX_WORKERS);
     if (rc != KILN_OK) {
         deploy_worker_register_release(&reg);
