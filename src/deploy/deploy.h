@@ -222,7 +222,12 @@ typedef struct app_client app_client;
 /* Connects to the master, authenticates with secret, sends REGISTER_APP and
  * waits for REGISTERED_APP, all within timeout_ms. Then a thread reads
  * APP_EXECUTOR messages (calling fn, which may be NULL) and keeps the
- * connection open: the application lives as long as it. Returns KILN_OK
+ * connection open: the application lives as long as it. When the
+ * connection breaks (the master died or restarted) the thread logs one
+ * WARN and registers the application again with its id, with a backoff
+ * (0.5 s doubling to 10 s), until it succeeds or the client closes; the
+ * caller never waits for that. The client keeps a copy of the secret and
+ * of the registration (wiped when freed). Returns KILN_OK
  * with *grant filled and *out owned by the caller (app_client_close), the
  * master's refusal (its code and message, e.g. KILN_ESTATE when no worker
  * has room), KILN_EINVAL for a wrong secret, KILN_EIO, KILN_ECONF for a
@@ -233,7 +238,8 @@ int app_client_register(const net_url *master, const uint8_t *secret, size_t len
                         app_grant *grant, app_client **out);
 
 /* Closes the connection (the master then marks the application FINISHED
- * and kills its executors), joins the thread and frees c. NULL allowed. */
+ * and kills its executors), joins the thread and frees c. NULL allowed.
+ * Without a master it waits at most for the attempt under way (5 s). */
 void app_client_close(app_client *c);
 
 #pragma GCC visibility pop
