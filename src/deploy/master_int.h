@@ -177,6 +177,7 @@ typedef struct master_state {
 
 #define MASTER_STATE_FILE "master-state"
 
+/* Frees s's arrays and zeroes it. */
 void master_state_release(master_state *s);
 /* Writes s to dir/master-state safely: a temporary file in dir, written,
  * fsynced, renamed over the old one, the directory fsynced; a failure at

@@ -56,6 +56,7 @@ typedef struct deploy_worker_register {
     deploy_worker_exec *execs;
 } deploy_worker_register;
 
+/* Frees the executors a reader filled r with (not r itself). */
 void deploy_worker_register_release(deploy_worker_register *r);
 
 /* REGISTER_WORKER, whole. */
