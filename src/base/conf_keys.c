@@ -142,6 +142,11 @@ const conf_key conf_base_keys[] = {
      .type = CONF_STRING,
      .spark = "spark.files",
      .doc = "comma-separated files every executor gets in its directory (kiln submit --files)"},
+    {.name = "kiln.deploy.recoveryDirectory",
+     .type = CONF_STRING,
+     .spark = "spark.deploy.recoveryDirectory",
+     .doc = "where a standalone master keeps its workers and applications so that a restarted "
+            "master recovers them and running applications go on (kiln master --recovery-dir)"},
 };
 
 const size_t conf_base_key_count = sizeof conf_base_keys / sizeof conf_base_keys[0];

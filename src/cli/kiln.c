@@ -2,7 +2,7 @@
  * cli/kiln.c - the kiln command: one program, git-style verbs.
  *
  *   kiln master [--host H] [--port 7077] [--http-port 8080] [--secret-file F]
- *               [--network-timeout-ms MS]
+ *               [--network-timeout-ms MS] [--recovery-dir D]
  *   kiln worker kiln://H:7077 [--cores N] [--memory 4g] [--work-dir D] [--host H]
  *               [--secret-file F] [--heartbeat-ms MS] [--max-attempts N]
  *               [--max-executor-restarts N]
@@ -41,7 +41,7 @@
 static const char usage_text[] =
     "usage: kiln <verb> [options]\n"
     "  master [--host H] [--port 7077] [--http-port 8080] [--secret-file F]\n"
-    "         [--network-timeout-ms 120000]\n"
+    "         [--network-timeout-ms 120000] [--recovery-dir D]\n"
     "  worker kiln://HOST:PORT [--cores N] [--memory 4g] [--work-dir D] [--host H]\n"
     "         [--secret-file F] [--heartbeat-ms 1000] [--max-attempts 16]\n"
     "         [--max-executor-restarts 3]\n"
@@ -63,10 +63,12 @@ static const struct verb_usage {
     const char *verb, *text;
 } verb_usages[] = {
     {"master", "usage: kiln master [--host H] [--port 7077] [--http-port 8080] [--secret-file F]\n"
-               "                   [--network-timeout-ms 120000]\n"
+               "                   [--network-timeout-ms 120000] [--recovery-dir D]\n"
                "Runs the master of a standalone cluster at kiln://H:PORT, with its status as\n"
                "JSON on http://H:HTTP_PORT/json (a bearer token: kiln http-token). A worker\n"
-               "silent for --network-timeout-ms is marked DEAD.\n"},
+               "silent for --network-timeout-ms is marked DEAD. With --recovery-dir\n"
+               "(kiln.deploy.recoveryDirectory) it keeps its workers and applications in D\n"
+               "and recovers them when restarted; running applications keep running.\n"},
     {"worker", "usage: kiln worker kiln://HOST:PORT [--cores N] [--memory 4g] [--work-dir D]\n"
                "                   [--host H] [--secret-file F] [--heartbeat-ms 1000]\n"
                "                   [--max-attempts 16] [--max-executor-restarts 3]\n"
@@ -153,7 +155,7 @@ static int fail(const char *verb)
 typedef struct opts {
     const char *positional;
     const char *host, *port, *http_port, *secret_file, *network_timeout, *cores, *memory, *work_dir,
-        *heartbeat, *max_attempts, *timeout, *max_restarts;
+        *heartbeat, *max_attempts, *timeout, *max_restarts, *recovery_dir;
 } opts;
 
 /* The slot for option name in o, or NULL when the verb does not take it.
@@ -176,6 +178,7 @@ static const char **opt_slot(opts *o, const char *name, const char *allowed)
         {"--max-attempts", offsetof(opts, max_attempts)},
         {"--timeout-ms", offsetof(opts, timeout)},
         {"--max-executor-restarts", offsetof(opts, max_restarts)},
+        {"--recovery-dir", offsetof(opts, recovery_dir)},
     };
     size_t n = strlen(name);
     const char *hit = strstr(allowed, name);
@@ -258,10 +261,12 @@ static void default_log_level(void)
 static int cmd_master(int argc, char **argv)
 {
     opts o;
-    int rc = parse_opts(argc, argv, "--host --port --http-port --secret-file --network-timeout-ms",
+    int rc = parse_opts(argc, argv,
+                        "--host --port --http-port --secret-file --network-timeout-ms "
+                        "--recovery-dir",
                         false, &o);
     if (rc) return rc == PARSE_DONE ? 0 : rc;
-    deploy_master_opts mo = {.host = o.host, .announce = stdout};
+    deploy_master_opts mo = {.host = o.host, .announce = stdout, .recovery_dir = o.recovery_dir};
     if (int_opt(o.port, "--port", DEFAULT_PORT, 0, 65535, &mo.port) ||
         int_opt(o.http_port, "--http-port", DEFAULT_HTTP_PORT, 0, 65535, &mo.http_port) ||
         int_opt(o.network_timeout, "--network-timeout-ms", DEFAULT_NETWORK_TIMEOUT_MS, 1, INT32_MAX,

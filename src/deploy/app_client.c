@@ -5,6 +5,16 @@
  * connection is the application: closing it (app_client_close, or the
  * driver dying) makes the master finish the application and kill its
  * executors. The master needs no heartbeats from drivers.
+ *
+ * When the connection to the master breaks while the application runs
+ * (the master died or restarted), the thread logs one WARN and registers
+ * again with the application's id, waiting 0.5 s before the first attempt
+ * and doubling up to 10 s between attempts, for as long as the application
+ * runs: its executors keep running meanwhile (they talk to the driver, not
+ * to the master), so nothing the driver does waits for this. A restarted
+ * master that recovered the application (kiln.deploy.recoveryDirectory)
+ * re-attaches it under the same id; one that does not know it registers
+ * it anew (a new id, new executors).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -12,16 +22,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "base/base.h"
 #include "deploy/deploy_int.h"
 
+#define REJOIN_FIRST_MS 500
+#define REJOIN_MAX_MS 10000
+#define REJOIN_TIMEOUT_MS 5000 /* each attempt: connect, handshake, reply */
+
 struct app_client {
-    int fd;
+    pthread_mutex_t mu; /* guards fd and closing */
+    pthread_cond_t cv;  /* signalled by app_client_close */
+    int fd;             /* -1 while reconnecting */
+    bool closing;
     pthread_t thread;
     app_executor_fn fn;
     void *arg;
     char peer[NET_HOST_MAX + 32];
+    net_url master;
+    uint8_t *secret; /* a copy, wiped when freed */
+    size_t slen;
+    kiln_buf reg;               /* the REGISTER_APP payload of the first registration */
+    char app_id[DEPLOY_ID_MAX]; /* the master's id for the application */
 };
 
 int app_conf_line_add(kiln_buf *lines, const char *key, const char *value)
@@ -32,10 +55,13 @@ int app_conf_line_add(kiln_buf *lines, const char *key, const char *value)
     return buf_appendf(lines, "%s=%s\n", key, value);
 }
 
-static int build_register(const app_request *req, kiln_buf *out)
+/* The REGISTER_APP payload for req; app_id "" (first registration) or the
+ * application's id (registering again). */
+static int build_register(const app_request *req, const char *app_id, kiln_buf *out)
 {
     deploy_app_register r;
     memset(&r, 0, sizeof r);
+    snprintf(r.app_id, sizeof r.app_id, "%s", app_id);
     if (!req->name || strlen(req->name) >= sizeof r.desc.name || !req->driver_host ||
         strlen(req->driver_host) >= sizeof r.desc.driver_host || !req->files)
         return kiln_set_error(KILN_ECONF, "application name or driver host missing or too long");
@@ -60,10 +86,10 @@ static int build_register(const app_request *req, kiln_buf *out)
 }
 
 /* The master's answer: REGISTERED_APP, or ERROR as our error. */
-static int recv_registered(app_client *c, int timeout_ms, app_grant *grant)
+static int recv_registered(app_client *c, int fd, int timeout_ms, app_grant *grant)
 {
     net_frame f = {0};
-    int rc = net_recv_frame(c->fd, DEPLOY_CONTROL_MAX_FRAME, timeout_ms, c->peer, &f);
+    int rc = net_recv_frame(fd, DEPLOY_CONTROL_MAX_FRAME, timeout_ms, c->peer, &f);
     if (rc != KILN_OK) return rc;
     if (f.type == NET_MSG_ERROR) {
         int code;
@@ -87,21 +113,141 @@ static int recv_registered(app_client *c, int timeout_ms, app_grant *grant)
     return rc;
 }
 
+/* Connects to the master, authenticates and sends payload as REGISTER_APP;
+ * the reply fills grant. KILN_OK with *fd open, or an error (nothing open). */
+static int register_once(app_client *c, const kiln_buf *payload, int timeout_ms, app_grant *grant,
+                         int *fd)
+{
+    int64_t deadline = net_deadline(timeout_ms);
+    int rc = net_dial(c->master.host, c->master.port, c->secret, c->slen, false, timeout_ms,
+                      c->peer, fd);
+    if (rc == KILN_OK)
+        rc = net_send_frame(*fd, NET_MSG_REGISTER_APP, payload->data, payload->len,
+                            net_remaining_ms(deadline), c->peer);
+    if (rc == KILN_OK) rc = recv_registered(c, *fd, net_remaining_ms(deadline), grant);
+    if (rc != KILN_OK) {
+        net_close(*fd);
+        *fd = -1;
+    }
+    return rc;
+}
+
+/* The first REGISTER_APP again, with the application's id. */
+static int reregister_payload(app_client *c, kiln_buf *out)
+{
+    net_frame f = {.type = NET_MSG_REGISTER_APP, .payload = c->reg}; /* borrowed */
+    deploy_app_register r;
+    int rc = deploy_msg_register_app_read(&f, c->peer, &r);
+    if (rc != KILN_OK) return rc;
+    snprintf(r.app_id, sizeof r.app_id, "%s", c->app_id);
+    rc = deploy_msg_register_app_write(out, &r);
+    deploy_app_desc_release(&r.desc);
+    return rc;
+}
+
+/* Waits ms or until the client closes. True when it closes. */
+static bool wait_or_close(app_client *c, int ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&c->mu);
+    while (!c->closing && pthread_cond_timedwait(&c->cv, &c->mu, &until) == 0) {
+    }
+    bool closing = c->closing;
+    pthread_mutex_unlock(&c->mu);
+    return closing;
+}
+
+/* The connection broke: registers again until it works or the client
+ * closes. True when registered (c->fd is the new connection). */
+static bool rejoin(app_client *c)
+{
+    kiln_buf payload;
+    kiln_buf_init(&payload);
+    int backoff = REJOIN_FIRST_MS, attempts = 0;
+    bool ok = false;
+    while (!wait_or_close(c, backoff)) {
+        attempts++;
+        backoff = backoff * 2 > REJOIN_MAX_MS ? REJOIN_MAX_MS : backoff * 2;
+        payload.len = 0;
+        app_grant grant;
+        int fd = -1;
+        int rc = reregister_payload(c, &payload);
+        if (rc == KILN_OK) rc = register_once(c, &payload, REJOIN_TIMEOUT_MS, &grant, &fd);
+        if (rc != KILN_OK) {
+            LOG(LOG_DEBUG, "driver", "registering %s again with %s (attempt %d): %s", c->app_id,
+                c->peer, attempts, kiln_last_error());
+            continue;
+        }
+        pthread_mutex_lock(&c->mu);
+        bool closing = c->closing;
+        if (!closing) c->fd = fd;
+        pthread_mutex_unlock(&c->mu);
+        if (closing) {
+            net_close(fd);
+            break;
+        }
+        if (strcmp(grant.app_id, c->app_id))
+            LOG(LOG_WARN, "driver",
+                "%s did not know application %s (restarted without its recovery directory): "
+                "registered anew as %s with %u executors",
+                c->peer, c->app_id, grant.app_id, grant.executors);
+        else
+            LOG(LOG_INFO, "driver",
+                "registered application %s again with %s: %u executors, %u cores", grant.app_id,
+                c->peer, grant.executors, grant.cores);
+        snprintf(c->app_id, sizeof c->app_id, "%s", grant.app_id);
+        ok = true;
+        break;
+    }
+    if (payload.data) memset(payload.data, 0, payload.len); /* it holds the conf lines */
+    kiln_buf_release(&payload);
+    return ok;
+}
+
 static void *client_main(void *arg)
 {
     app_client *c = arg;
     for (;;) {
         net_frame f = {0};
-        if (net_recv_frame(c->fd, DEPLOY_CONTROL_MAX_FRAME, -1, c->peer, &f) != KILN_OK) break;
+        int rc = net_recv_frame(c->fd, DEPLOY_CONTROL_MAX_FRAME, -1, c->peer, &f);
         deploy_exec_report r;
-        bool go_on = f.type == NET_MSG_APP_EXECUTOR &&
+        bool go_on = rc == KILN_OK && f.type == NET_MSG_APP_EXECUTOR &&
                      deploy_msg_exec_report_read(&f, NET_MSG_APP_EXECUTOR, c->peer, &r) == KILN_OK;
         if (go_on && c->fn) c->fn(c->arg, r.executor, r.state, r.message);
-        if (!go_on) LOG(LOG_WARN, "driver", "%s: %s", c->peer, kiln_last_error());
         net_frame_release(&f);
-        if (!go_on) break;
+        if (go_on) continue;
+        pthread_mutex_lock(&c->mu);
+        bool closing = c->closing;
+        if (!closing) {
+            net_close(c->fd);
+            c->fd = -1;
+        }
+        pthread_mutex_unlock(&c->mu);
+        if (closing) break;
+        LOG(LOG_WARN, "driver",
+            "lost the connection to %s: %s; application %s keeps running on its executors, "
+            "registering it again",
+            c->peer, kiln_last_error(), c->app_id);
+        if (!rejoin(c)) break;
     }
     return NULL;
+}
+
+static void client_free(app_client *c)
+{
+    if (c->reg.data) memset(c->reg.data, 0, c->reg.len); /* it holds the conf lines */
+    kiln_buf_release(&c->reg);
+    if (c->secret) net_secret_free(c->secret, c->slen);
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
 }
 
 int app_client_register(const net_url *master, const uint8_t *secret, size_t len,
@@ -110,27 +256,29 @@ int app_client_register(const net_url *master, const uint8_t *secret, size_t len
 {
     app_client *c = calloc(1, sizeof *c);
     if (!c) return kiln_set_error(KILN_ENOMEM, "out of memory for the master's connection");
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
     c->fd = -1;
     c->fn = fn;
     c->arg = arg;
+    c->master = *master;
+    kiln_buf_init(&c->reg);
     net_url_format(c->peer, sizeof c->peer, "master kiln", master->host, master->port);
-    kiln_buf msg;
-    kiln_buf_init(&msg);
-    int rc = build_register(req, &msg);
-    int64_t deadline = net_deadline(timeout_ms);
-    if (rc == KILN_OK)
-        rc = net_dial(master->host, master->port, secret, len, false, timeout_ms, c->peer, &c->fd);
-    if (rc == KILN_OK)
-        rc = net_send_frame(c->fd, NET_MSG_REGISTER_APP, msg.data, msg.len,
-                            net_remaining_ms(deadline), c->peer);
-    if (rc == KILN_OK) rc = recv_registered(c, net_remaining_ms(deadline), grant);
+    int rc = KILN_OK;
+    if (!(c->secret = malloc(len ? len : 1)))
+        rc = kiln_set_error(KILN_ENOMEM, "out of memory for the master's connection");
+    else memcpy(c->secret, secret, len);
+    c->slen = len;
+    if (rc == KILN_OK) rc = build_register(req, "", &c->reg);
+    int fd = -1;
+    if (rc == KILN_OK) rc = register_once(c, &c->reg, timeout_ms, grant, &fd);
+    c->fd = fd;
+    if (rc == KILN_OK) snprintf(c->app_id, sizeof c->app_id, "%s", grant->app_id);
     if (rc == KILN_OK && pthread_create(&c->thread, NULL, client_main, c) != 0)
         rc = kiln_set_error(KILN_ENOMEM, "cannot start the thread of %s", c->peer);
-    if (msg.data) memset(msg.data, 0, msg.len); /* it holds the conf lines */
-    kiln_buf_release(&msg);
     if (rc != KILN_OK) {
         net_close(c->fd);
-        free(c);
+        client_free(c);
         return rc;
     }
     *out = c;
@@ -140,8 +288,12 @@ int app_client_register(const net_url *master, const uint8_t *secret, size_t len
 void app_client_close(app_client *c)
 {
     if (!c) return;
-    shutdown(c->fd, SHUT_RDWR); /* wakes the thread's read */
+    pthread_mutex_lock(&c->mu);
+    c->closing = true;
+    if (c->fd >= 0) shutdown(c->fd, SHUT_RDWR); /* wakes the thread's read */
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
     pthread_join(c->thread, NULL);
     net_close(c->fd);
-    free(c);
+    client_free(c);
 }

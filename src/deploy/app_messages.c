@@ -46,7 +46,8 @@ NET_CODEC(desc, deploy_app_desc, DESC_FIELDS)
 #define REGISTER_APP_FIELDS(X)                                                                     \
     X(STRUCT, desc, "application", 0, desc)                                                        \
     X(U32, total_cores, "total_cores", 0, _)                                                       \
-    X(U32, executor_cores, "executor_cores", 0, _)
+    X(U32, executor_cores, "executor_cores", 0, _)                                                 \
+    X(STR, app_id, "previous_app_id", 0, _)
 NET_CODEC(register_app, deploy_app_register, REGISTER_APP_FIELDS)
 
 #define REGISTERED_APP_FIELDS(X)                                                                   \
@@ -216,6 +217,7 @@ static int register_app_meaning(const deploy_app_register *r, int code, const ch
     int rc = desc_meaning(&r->desc, code, what);
     if (!rc) rc = cores_check(r->total_cores, true, code, what, "total_cores");
     if (!rc) rc = cores_check(r->executor_cores, true, code, what, "executor_cores");
+    if (!rc && r->app_id[0]) rc = id_check(r->app_id, code, what, "previous_app_id");
     return rc;
 }
 
@@ -286,8 +288,8 @@ int deploy_msg_launch_read(const net_frame *f, const char *peer, deploy_launch *
 static int registered_app_meaning(const deploy_app_registered *r, int code, const char *what)
 {
     int rc = id_check(r->app_id, code, what, "app_id");
-    if (!rc && (r->executors == 0 || r->executors > r->cores))
-        rc = deploy_msg_bad(code, what, "executors %u is 0 or more than cores %u", r->executors,
+    if (!rc && r->executors > r->cores)
+        rc = deploy_msg_bad(code, what, "executors %u is more than cores %u", r->executors,
                             r->cores);
     return rc;
 }

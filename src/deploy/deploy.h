@@ -43,7 +43,8 @@ typedef struct deploy_register {
 
 typedef enum deploy_worker_state {
     DEPLOY_WORKER_ALIVE = 1,
-    DEPLOY_WORKER_DEAD = 2 /* its connection dropped or its heartbeats stopped */
+    DEPLOY_WORKER_DEAD = 2,   /* its connection dropped or its heartbeats stopped */
+    DEPLOY_WORKER_UNKNOWN = 3 /* recovered by a restarted master, not registered again yet */
 } deploy_worker_state;
 
 /* A worker as the master reports it (STATUS_REPLY). */
@@ -73,7 +74,7 @@ bool deploy_exec_state_final(int state);
 typedef struct deploy_app_status {
     char id[DEPLOY_ID_MAX];
     char name[DEPLOY_NAME_MAX];
-    uint8_t state;               /* 1 RUNNING, 2 FINISHED */
+    uint8_t state;               /* 1 RUNNING, 2 FINISHED, 3 UNKNOWN (recovered, driver not back) */
     uint32_t cores;              /* granted */
     uint64_t executor_memory;    /* bytes per executor */
     char driver[DEPLOY_URL_MAX]; /* "host:port" */
@@ -81,6 +82,7 @@ typedef struct deploy_app_status {
 
 #define DEPLOY_APP_RUNNING 1
 #define DEPLOY_APP_FINISHED 2
+#define DEPLOY_APP_UNKNOWN 3
 
 /* An executor as the master reports it. */
 typedef struct deploy_exec_status {
@@ -101,7 +103,9 @@ typedef struct deploy_status {
     uint32_t napps;
     deploy_app_status *apps; /* every application the master remembers */
     uint32_t nexecs;
-    deploy_exec_status *execs; /* the executors of RUNNING applications */
+    deploy_exec_status *execs; /* the executors of RUNNING (and UNKNOWN) applications */
+    uint8_t recovering;        /* 1: the master is RECOVERING (recovered workers or
+                                * applications not back yet); 0: ALIVE */
 } deploy_status;
 
 void deploy_status_release(deploy_status *s);
@@ -125,10 +129,17 @@ typedef struct deploy_master_opts {
     const char *secret_spec; /* "file:PATH" (net_secret_load) */
     int network_timeout_ms;  /* a worker without a heartbeat for this long is DEAD */
     FILE *announce;          /* the "master listening on ..." line goes here */
+    /* kiln.deploy.recoveryDirectory: where the master keeps its workers and
+     * applications across restarts; NULL or "": nowhere. Workers and
+     * applications recovered from it that have not registered again within
+     * network_timeout_ms are DEAD / FINISHED. */
+    const char *recovery_dir;
 } deploy_master_opts;
 
 /* Runs a master until SIGTERM or SIGINT (then returns KILN_OK) or a fatal
- * error (listening failed, secret refused). */
+ * error (listening failed, secret refused, a recovery directory that
+ * cannot be created or whose state file is damaged: KILN_ECORRUPT naming
+ * the file). */
 int deploy_master_run(const deploy_master_opts *o);
 
 typedef struct deploy_worker_opts {
@@ -211,7 +222,12 @@ typedef struct app_client app_client;
 /* Connects to the master, authenticates with secret, sends REGISTER_APP and
  * waits for REGISTERED_APP, all within timeout_ms. Then a thread reads
  * APP_EXECUTOR messages (calling fn, which may be NULL) and keeps the
- * connection open: the application lives as long as it. Returns KILN_OK
+ * connection open: the application lives as long as it. When the
+ * connection breaks (the master died or restarted) the thread logs one
+ * WARN and registers the application again with its id, with a backoff
+ * (0.5 s doubling to 10 s), until it succeeds or the client closes; the
+ * caller never waits for that. The client keeps a copy of the secret and
+ * of the registration (wiped when freed). Returns KILN_OK
  * with *grant filled and *out owned by the caller (app_client_close), the
  * master's refusal (its code and message, e.g. KILN_ESTATE when no worker
  * has room), KILN_EINVAL for a wrong secret, KILN_EIO, KILN_ECONF for a
@@ -222,7 +238,8 @@ int app_client_register(const net_url *master, const uint8_t *secret, size_t len
                         app_grant *grant, app_client **out);
 
 /* Closes the connection (the master then marks the application FINISHED
- * and kills its executors), joins the thread and frees c. NULL allowed. */
+ * and kills its executors), joins the thread and frees c. NULL allowed.
+ * Without a master it waits at most for the attempt under way (5 s). */
 void app_client_close(app_client *c);
 
 #pragma GCC visibility pop

@@ -119,22 +119,35 @@ static int worker_slot(master *m)
 
 static int on_register(master *m, conn *c, const net_frame *f)
 {
-    deploy_register offer;
-    int rc = deploy_msg_register_read(f, c->peer, &offer);
+    deploy_worker_register reg;
+    int rc = deploy_msg_register_worker_read(f, c->peer, &reg);
     if (rc != KILN_OK) return rc;
+    int slot = -1;
     if (c->worker >= 0 || c->app >= 0)
-        return kiln_set_error(KILN_ESTATE, "REGISTER_WORKER sent twice or by a driver");
-    int slot = worker_slot(m);
-    if (slot < 0) return kiln_set_error(KILN_ESTATE, "the master holds %d workers", MAX_WORKERS);
+        rc = kiln_set_error(KILN_ESTATE, "REGISTER_WORKER sent twice or by a driver");
+    /* Its old connection may still look open here (the worker gave up on
+     * it first): that one is closed, so the record can be taken back. */
+    for (size_t i = 0; rc == KILN_OK && reg.previous_id[0] && i < m->nworkers; i++)
+        if (!strcmp(m->workers[i].id, reg.previous_id) && m->workers[i].conn)
+            conn_close(m, m->workers[i].conn, "it registered again on a new connection");
+    if (rc == KILN_OK && (slot = master_worker_find(m, reg.previous_id)) < 0 &&
+        (slot = worker_slot(m)) < 0)
+        rc = kiln_set_error(KILN_ESTATE, "the master holds %d workers", MAX_WORKERS);
+    if (rc != KILN_OK) {
+        deploy_worker_register_release(&reg);
+        return rc;
+    }
     worker_rec *w = &m->workers[slot];
-    memset(w, 0, sizeof *w);
-    snprintf(w->id, sizeof w->id, "worker-%llu", (unsigned long long)++m->next_id);
-    w->offer = offer;
+    bool back = w->id[0] && !strcmp(w->id, reg.previous_id);
+    if (!back) memset(w, 0, sizeof *w);
+    master_worker_name(m, slot, reg.previous_id);
+    w->offer = reg.offer;
     w->state = DEPLOY_WORKER_ALIVE;
     w->last_heartbeat_ms = deploy_now_ms();
     w->conn = c;
     c->worker = slot;
     c->deadline = -1; /* from now on the heartbeat timeout watches it */
+    m->dirty = true;
     kiln_buf b;
     kiln_buf_init(&b);
     rc = deploy_msg_registered_write(&b, w->id);
@@ -143,8 +156,12 @@ static int on_register(master *m, conn *c, const net_frame *f)
                             c->peer);
     kiln_buf_release(&b);
     if (rc == KILN_OK)
-        LOG(LOG_INFO, "master", "registered %s: %s, %u cores, %llu MiB, work dir %s", w->id,
-            offer.host, offer.cores, (unsigned long long)(offer.memory >> 20), offer.work_dir);
+        LOG(LOG_INFO, "master", "registered %s%s: %s, %u cores, %llu MiB, work dir %s", w->id,
+            back ? " again" : "", reg.offer.host, reg.offer.cores,
+            (unsigned long long)(reg.offer.memory >> 20), reg.offer.work_dir);
+    /* After REGISTERED_WORKER: it may bring KILL_EXECUTOR for the worker. */
+    if (rc == KILN_OK) master_app_worker_back(m, slot, reg.execs, reg.nexecs);
+    deploy_worker_register_release(&reg);
     return rc;
 }
 
@@ -164,6 +181,7 @@ static int status_snapshot(const master *m, deploy_status *s)
 {
     memset(s, 0, sizeof *s);
     snprintf(s->url, sizeof s->url, "%s", m->url);
+    s->recovering = m->recovering;
     if (m->nworkers == 0) return master_app_status(m, s);
     s->workers = calloc(m->nworkers, sizeof *s->workers);
     if (s->workers == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory for the status");
@@ -397,6 +415,7 @@ static int loop_once(master *m)
     if (r > 0 && pfd[0].revents) accept_some(m, m->lfd, CONN_AUTH);
     if (r > 0 && pfd[1].revents) accept_some(m, m->hfd, CONN_HTTP);
     check_timeouts(m);
+    master_recovery_tick(m);
     return KILN_OK;
 }
 
@@ -408,6 +427,7 @@ static int master_open(master *m, const deploy_master_opts *o)
     m->lfd = m->hfd = -1;
     m->timeout_ms = o->network_timeout_ms;
     int rc = net_secret_load(o->secret_spec, &m->secret, &m->slen);
+    if (rc == KILN_OK) rc = master_recovery_open(m, o->recovery_dir);
     if (rc != KILN_OK) return rc;
     rc = deploy_http_token(m->secret, m->slen, m->token);
     const char *host = o->host && o->host[0] ? o->host : NULL;
@@ -433,6 +453,7 @@ static void master_close(master *m)
         conn_close(m, c, "master stopping");
         compact(m);
     }
+    master_recovery_close(m);
     master_app_free(m);
     free(m->workers);
     net_close(m->lfd);

@@ -52,6 +52,34 @@ typedef struct worker_rec {
     uint64_t memory_used;
 } worker_rec;
 
+/* An application's executor as the master knows it. */
+typedef struct exec_rec {
+    uint32_t id;
+    int worker; /* index in the worker table */
+    char worker_id[DEPLOY_ID_MAX];
+    uint32_t cores;
+    uint8_t state; /* deploy_exec_state */
+} exec_rec;
+
+/* An application (master_apps.c). */
+typedef struct app_rec {
+    char id[DEPLOY_ID_MAX];
+    char name[DEPLOY_NAME_MAX];
+    uint8_t state;  /* DEPLOY_APP_RUNNING / _FINISHED / _UNKNOWN (recovered, driver not back) */
+    uint32_t cores; /* held by its executors that are not final */
+    uint32_t total_cores, executor_cores; /* what it asked for (REGISTER_APP) */
+    uint64_t executor_memory;
+    char driver[DEPLOY_URL_MAX];
+    conn *conn; /* the driver's, while RUNNING */
+    int64_t finished_ms;
+    bool has_desc;        /* desc came from its driver (not from a recovery file) */
+    bool ending;          /* an executor EXITED: its driver is ending it, place no more */
+    int failed;           /* executors that FAILED: none placed past MAX_FAILED_EXECUTORS */
+    deploy_app_desc desc; /* owned: what LAUNCH_EXECUTOR needs */
+    exec_rec *execs;
+    uint32_t nexecs;
+} app_rec;
+
 typedef struct master {
     int lfd, hfd;
     uint8_t *secret;
@@ -70,6 +98,12 @@ typedef struct master {
     size_t napps;
     uint64_t next_app_id;
     log_throttle refused_log; /* one WARN a second for refused connections */
+    /* master_recovery.c */
+    char *recovery_dir;        /* owned; NULL: no persistence */
+    bool recovering;           /* recovered workers or apps are UNKNOWN until they come back */
+    int64_t recovery_deadline; /* then the ones still UNKNOWN are DEAD / FINISHED */
+    bool dirty;                /* the tables changed since the state file was written */
+    int64_t next_save_ms;      /* after a failed write: not before this */
 } master;
 
 /* Sends an ERROR frame (best effort: the connection is closed next). */
@@ -90,9 +124,90 @@ int master_app_exec_state(master *m, conn *c, const net_frame *f);
 void master_app_driver_gone(master *m, conn *c);
 /* Worker w is DEAD: its executors are LOST (their drivers are told). */
 void master_app_worker_gone(master *m, int w);
+/* Worker w registered again (it had run before this master's restart or
+ * reconnected) and runs execs: they are re-attached to their applications
+ * (resources taken again); its executors the master knew that it no
+ * longer runs are LOST; executors of applications the master does not
+ * know or that finished get KILL_EXECUTOR. */
+void master_app_worker_back(master *m, int w, const deploy_worker_exec *execs, uint32_t n);
+/* a is FINISHED (why, for the log): its executors KILLED, KILL_EXECUTOR to
+ * their workers. */
+void master_app_finish(master *m, app_rec *a, const char *why);
+/* Spark's schedule(): gives each RUNNING application whose driver is
+ * connected the cores it still wants (all free ones when it asked for no
+ * limit), placing executors on ALIVE workers as at registration. Called
+ * when resources may have appeared: a worker registered, an executor or
+ * application ended, a worker died (its executors go elsewhere). */
+void master_app_schedule(master *m);
+/* Makes sure the next application id is past the number of "app-N". */
+void master_app_note_id(master *m, const char *id);
 /* Adds the applications and executors to a status snapshot. */
 int master_app_status(const master *m, deploy_status *s);
 /* Frees the application table. */
 void master_app_free(master *m);
+
+/* ---- Recovery (master_recovery.c) ------------------------------------------------- */
+
+/* A worker, application or executor as the state file keeps it. */
+typedef struct mstate_worker {
+    char id[DEPLOY_ID_MAX];
+    deploy_register offer;
+} mstate_worker;
+
+typedef struct mstate_app {
+    char id[DEPLOY_ID_MAX];
+    char name[DEPLOY_NAME_MAX];
+    uint8_t state; /* RUNNING (UNKNOWN counts as RUNNING) or FINISHED */
+    uint32_t total_cores, executor_cores, cores;
+    uint64_t executor_memory;
+    char driver[DEPLOY_URL_MAX];
+} mstate_app;
+
+/* What <recovery-dir>/master-state holds (docs/formats/master_state.md).
+ * Caller-owned; owns its arrays (master_state_release). */
+typedef struct master_state {
+    uint64_t next_worker_id, next_app_id; /* the last numbers given out */
+    uint32_t nworkers;
+    mstate_worker *workers; /* not DEAD */
+    uint32_t napps;
+    mstate_app *apps;
+    uint32_t nexecs;
+    deploy_exec_status *execs; /* of the RUNNING applications, not final */
+} master_state;
+
+#define MASTER_STATE_FILE "master-state"
+
+/* Frees s's arrays and zeroes it. */
+void master_state_release(master_state *s);
+/* Writes s to dir/master-state safely: a temporary file in dir, written,
+ * fsynced, renamed over the old one, the directory fsynced; a failure at
+ * any step leaves the old file whole (and removes the temporary file).
+ * KILN_OK, KILN_EINVAL for a value the reader would refuse, KILN_EIO
+ * naming the file. Borrows everything. */
+int master_state_save(const char *dir, const master_state *s);
+/* Reads dir/master-state into *out (owned by the caller). *found false
+ * (and KILN_OK) when there is none; KILN_ECORRUPT naming the file for a
+ * damaged one (checksum, magic, version, layout, values), KILN_EIO when it
+ * cannot be read. */
+int master_state_load(const char *dir, master_state *out, bool *found);
+
+/* Opens the recovery directory of the options (none: nothing to do),
+ * creating it (mode 0700), and recovers the state file: workers become
+ * UNKNOWN, RUNNING applications UNKNOWN with their executors, the id
+ * counters continue. Errors as master_state_load, or creating the
+ * directory (KILN_EIO). */
+int master_recovery_open(master *m, const char *dir);
+/* A worker slot for a registration: the record of previous_id when it is
+ * not ALIVE, else -1 (the caller takes a new slot). */
+int master_worker_find(const master *m, const char *previous_id);
+/* Names the worker in slot: previous_id when no other record holds it,
+ * else the next worker-N; the counter moves past any worker-N seen. */
+void master_worker_name(master *m, int slot, const char *previous_id);
+/* Once a loop round: ends the recovery when everything came back or its
+ * deadline passed (UNKNOWN workers DEAD, UNKNOWN applications FINISHED),
+ * and writes the state file when the tables changed. */
+void master_recovery_tick(master *m);
+/* Frees what master_recovery_open allocated. */
+void master_recovery_close(master *m);
 
 #endif

@@ -28,6 +28,22 @@
     X(STR, work_dir, "work_dir", 0, _)
 NET_CODEC(offer, deploy_register, OFFER_FIELDS)
 
+/* REGISTER_WORKER: the offer, then what a worker that lost its master
+ * still runs. */
+#define WORKER_EXEC_FIELDS(X)                                                                      \
+    X(STR, app_id, "app_id", 0, _)                                                                 \
+    X(U32, executor, "executor", 0, _)                                                             \
+    X(U32, cores, "cores", 0, _)                                                                   \
+    X(U64, memory, "memory", 0, _)                                                                 \
+    X(U8, state, "state", 0, _)
+NET_CODEC(worker_exec, deploy_worker_exec, WORKER_EXEC_FIELDS)
+
+#define REGISTER_WORKER_FIELDS(X)                                                                  \
+    X(STRUCT, offer, "offer", 0, offer)                                                            \
+    X(STR, previous_id, "previous_id", 0, _)                                                       \
+    X(LIST, execs, "executor_count", DEPLOY_MAX_WORKER_EXECS, worker_exec)
+NET_CODEC(register_worker, deploy_worker_register, REGISTER_WORKER_FIELDS)
+
 /* REGISTERED_WORKER. */
 typedef struct registered_msg {
     char worker_id[DEPLOY_ID_MAX];
@@ -67,7 +83,8 @@ NET_CODEC(exec_st, deploy_exec_status, EXEC_FIELDS)
     X(STR, url, "url", 0, _)                                                                       \
     X(LIST, workers, "worker_count", 0, worker_st)                                                 \
     X(LIST, apps, "app_count", 0, app_st)                                                          \
-    X(LIST, execs, "executor_count", 0, exec_st)
+    X(LIST, execs, "executor_count", 0, exec_st)                                                   \
+    X(U8, recovering, "recovering", 0, _)
 NET_CODEC(status, deploy_status, STATUS_FIELDS)
 
 /* ---- Shared by the payload files ------------------------------------------------------- */
@@ -123,16 +140,21 @@ static int offer_meaning(const deploy_register *o, int code, const char *what)
 static int status_meaning(const deploy_status *s, int code, const char *what)
 {
     int rc = KILN_OK;
+    if (s->recovering > 1)
+        rc = deploy_msg_bad(code, what, "recovering %u is neither 0 nor 1", s->recovering);
     for (uint32_t i = 0; rc == KILN_OK && i < s->nworkers; i++) {
         const deploy_worker_status *w = &s->workers[i];
-        if (w->state != DEPLOY_WORKER_ALIVE && w->state != DEPLOY_WORKER_DEAD)
-            rc = deploy_msg_bad(code, what, "state %u is neither ALIVE (1) nor DEAD (2)",
+        if (w->state != DEPLOY_WORKER_ALIVE && w->state != DEPLOY_WORKER_DEAD &&
+            w->state != DEPLOY_WORKER_UNKNOWN)
+            rc = deploy_msg_bad(code, what, "state %u is not ALIVE (1), DEAD (2) or UNKNOWN (3)",
                                 (unsigned)w->state);
         else rc = offer_meaning(&w->offer, code, what);
     }
     for (uint32_t i = 0; rc == KILN_OK && i < s->napps; i++)
-        if (s->apps[i].state != DEPLOY_APP_RUNNING && s->apps[i].state != DEPLOY_APP_FINISHED)
-            rc = deploy_msg_bad(code, what, "app_state %u is neither RUNNING (1) nor FINISHED (2)",
+        if (s->apps[i].state != DEPLOY_APP_RUNNING && s->apps[i].state != DEPLOY_APP_FINISHED &&
+            s->apps[i].state != DEPLOY_APP_UNKNOWN)
+            rc = deploy_msg_bad(code, what,
+                                "app_state %u is not RUNNING (1), FINISHED (2) or UNKNOWN (3)",
                                 s->apps[i].state);
     for (uint32_t i = 0; rc == KILN_OK && i < s->nexecs; i++)
         if (!strcmp(deploy_exec_state_name(s->execs[i].state), "UNKNOWN"))
@@ -143,27 +165,81 @@ static int status_meaning(const deploy_status *s, int code, const char *what)
 
 /* ---- REGISTER_WORKER, REGISTERED_WORKER, STATUS_REQUEST ----------------------------------- */
 
-int deploy_msg_register_write(kiln_buf *b, const deploy_register *r)
+void deploy_worker_register_release(deploy_worker_register *r)
 {
-    int rc = offer_check(r);
-    if (rc == KILN_OK) rc = offer_meaning(r, KILN_EINVAL, NULL);
-    return rc == KILN_OK ? offer_write(b, r) : rc;
+    free(r->execs);
+    r->execs = NULL;
+    r->nexecs = 0;
 }
 
-int deploy_msg_register_read(const net_frame *f, const char *peer, deploy_register *out)
+/* The whole REGISTER_WORKER's values: the offer, an id (or ""), executors
+ * in a live state with cores, each listed once. */
+static int register_worker_meaning(const deploy_worker_register *r, int code, const char *what)
+{
+    int rc = offer_meaning(&r->offer, code, what);
+    if (rc == KILN_OK && r->previous_id[0] && !deploy_id_valid(r->previous_id))
+        rc = deploy_msg_bad(code, what, "previous_id is not [A-Za-z0-9._-]");
+    for (uint32_t i = 0; rc == KILN_OK && i < r->nexecs; i++) {
+        const deploy_worker_exec *e = &r->execs[i];
+        if (!deploy_id_valid(e->app_id))
+            rc = deploy_msg_bad(code, what, "app_id is empty or not [A-Za-z0-9._-]");
+        else if (e->state != DEPLOY_EXEC_RUNNING && e->state != DEPLOY_EXEC_RESTARTING)
+            rc = deploy_msg_bad(code, what, "state %u is neither RUNNING (1) nor RESTARTING (6)",
+                                e->state);
+        else if (e->cores == 0 || e->cores > DEPLOY_MAX_CORES)
+            rc = deploy_msg_bad(code, what, "cores %u is not in 1..%u", e->cores, DEPLOY_MAX_CORES);
+        for (uint32_t j = 0; rc == KILN_OK && j < i; j++)
+            if (r->execs[j].executor == e->executor && !strcmp(r->execs[j].app_id, e->app_id))
+                rc = deploy_msg_bad(code, what, "executor %s/%u is listed twice", e->app_id,
+                                    e->executor);
+    }
+    return rc;
+}
+
+int deploy_msg_register_worker_write(kiln_buf *b, const deploy_worker_register *r)
+{
+    int rc = register_worker_check(r);
+    if (rc == KILN_OK) rc = register_worker_meaning(r, KILN_EINVAL, NULL);
+    return rc == KILN_OK ? register_worker_write(b, r) : rc;
+}
+
+int deploy_msg_register_worker_read(const net_frame *f, const char *peer,
+                                    deploy_worker_register *out)
 {
     int rc = deploy_msg_expect(f, NET_MSG_REGISTER_WORKER, peer);
     if (rc != KILN_OK) return rc;
     char what[NET_HOST_MAX + 64];
     wire_reader r;
     deploy_msg_reader_start(&r, f, peer, what, sizeof what);
-    deploy_register got;
+    deploy_worker_register got;
     memset(&got, 0, sizeof got);
-    offer_get(&r, &got, NULL, 0);
+    register_worker_get(&r, &got, NULL, 0);
     rc = wire_reader_end(&r);
-    if (rc == KILN_OK) rc = offer_meaning(&got, KILN_ECORRUPT, what);
-    if (rc == KILN_OK) *out = got;
-    return rc;
+    if (rc == KILN_OK) rc = register_worker_meaning(&got, KILN_ECORRUPT, what);
+    if (rc != KILN_OK) {
+        deploy_worker_register_release(&got);
+        return rc;
+    }
+    *out = got;
+    return KILN_OK;
+}
+
+int deploy_msg_register_write(kiln_buf *b, const deploy_register *r)
+{
+    deploy_worker_register w;
+    memset(&w, 0, sizeof w);
+    w.offer = *r;
+    return deploy_msg_register_worker_write(b, &w);
+}
+
+int deploy_msg_register_read(const net_frame *f, const char *peer, deploy_register *out)
+{
+    deploy_worker_register w;
+    int rc = deploy_msg_register_worker_read(f, peer, &w);
+    if (rc != KILN_OK) return rc;
+    *out = w.offer;
+    deploy_worker_register_release(&w);
+    return KILN_OK;
 }
 
 int deploy_msg_registered_write(kiln_buf *b, const char *id)

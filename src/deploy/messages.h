@@ -34,7 +34,38 @@
 
 /* ---- Workers and status (messages.c) ---------------------------------------------- */
 
-/* REGISTER_WORKER: the offer (deploy.h). */
+/* An executor a worker runs, as it lists it when it registers (again, after
+ * losing its master), so that the master re-attaches it to its application. */
+typedef struct deploy_worker_exec {
+    char app_id[DEPLOY_ID_MAX];
+    uint32_t executor;
+    uint32_t cores;  /* 1..DEPLOY_MAX_CORES */
+    uint64_t memory; /* bytes */
+    uint8_t state;   /* DEPLOY_EXEC_RUNNING or DEPLOY_EXEC_RESTARTING */
+} deploy_worker_exec;
+
+#define DEPLOY_MAX_WORKER_EXECS 65536u /* executors listed by one worker (each holds a core) */
+
+/* REGISTER_WORKER: the offer, the id the worker had with its previous
+ * master ("" the first time) and the executors it still runs. Caller-owned;
+ * execs is owned by it when a reader filled it (deploy_worker_register_release). */
+typedef struct deploy_worker_register {
+    deploy_register offer;
+    char previous_id[DEPLOY_ID_MAX];
+    uint32_t nexecs;
+    deploy_worker_exec *execs;
+} deploy_worker_register;
+
+/* Frees the executors a reader filled r with (not r itself). */
+void deploy_worker_register_release(deploy_worker_register *r);
+
+/* REGISTER_WORKER, whole. */
+int deploy_msg_register_worker_write(kiln_buf *b, const deploy_worker_register *r);
+int deploy_msg_register_worker_read(const net_frame *f, const char *peer,
+                                    deploy_worker_register *out);
+/* REGISTER_WORKER of a worker that runs nothing and had no id yet (the
+ * offer alone: previous_id "" and no executors); the reader keeps only the
+ * offer. */
 int deploy_msg_register_write(kiln_buf *b, const deploy_register *r);
 int deploy_msg_register_read(const net_frame *f, const char *peer, deploy_register *out);
 /* REGISTERED_WORKER: the id the master gave the worker. */
@@ -75,14 +106,15 @@ void deploy_app_desc_release(deploy_app_desc *d);
 /* REGISTER_APP (driver -> master). */
 typedef struct deploy_app_register {
     deploy_app_desc desc;
-    uint32_t total_cores;    /* 0: every core available */
-    uint32_t executor_cores; /* 0: all free cores of a worker, one executor per worker */
+    uint32_t total_cores;       /* 0: every core available */
+    uint32_t executor_cores;    /* 0: all free cores of a worker, one executor per worker */
+    char app_id[DEPLOY_ID_MAX]; /* re-registering after losing the master: its id; "" at first */
 } deploy_app_register;
 
 /* REGISTERED_APP (master -> driver). */
 typedef struct deploy_app_registered {
     char app_id[DEPLOY_ID_MAX]; /* "app-N" */
-    uint32_t executors, cores;
+    uint32_t executors, cores;  /* executors may be 0 when an application re-registers */
 } deploy_app_registered;
 
 /* LAUNCH_EXECUTOR (master -> worker). */

@@ -16,7 +16,7 @@
 
 static const char *state_name(deploy_worker_state s)
 {
-    return s == DEPLOY_WORKER_ALIVE ? "ALIVE" : "DEAD";
+    return s == DEPLOY_WORKER_ALIVE ? "ALIVE" : s == DEPLOY_WORKER_DEAD ? "DEAD" : "UNKNOWN";
 }
 
 /* One worker as one line: easy to read and to grep. */
@@ -49,8 +49,10 @@ static int app_json(kiln_buf *b, const deploy_app_status *a)
         rc = buf_appendf(b,
                          ", \"state\": \"%s\", \"cores\": %u, \"memoryperexecutor\": %llu, "
                          "\"memoryperexecutor_bytes\": %llu, \"driver\": ",
-                         a->state == DEPLOY_APP_RUNNING ? "RUNNING" : "FINISHED", a->cores,
-                         (unsigned long long)(a->executor_memory >> 20),
+                         a->state == DEPLOY_APP_RUNNING    ? "RUNNING"
+                         : a->state == DEPLOY_APP_FINISHED ? "FINISHED"
+                                                           : "UNKNOWN",
+                         a->cores, (unsigned long long)(a->executor_memory >> 20),
                          (unsigned long long)a->executor_memory);
     if (rc == KILN_OK) rc = json_put_str(b, a->driver);
     if (rc == KILN_OK) rc = buf_appendf(b, "}");
@@ -89,7 +91,8 @@ int deploy_status_json(const deploy_status *s, kiln_buf *out)
 {
     int rc = buf_appendf(out, "{\n  \"url\": ");
     if (rc == KILN_OK) rc = json_put_str(out, s->url);
-    if (rc == KILN_OK) rc = buf_appendf(out, ",\n  \"status\": \"ALIVE\",\n");
+    if (rc == KILN_OK)
+        rc = buf_appendf(out, ",\n  \"status\": \"%s\",\n", s->recovering ? "RECOVERING" : "ALIVE");
     if (rc == KILN_OK) rc = totals_json(out, s);
     if (rc == KILN_OK) rc = buf_appendf(out, "  \"workers\": [");
     for (uint32_t i = 0; rc == KILN_OK && i < s->nworkers; i++) {

@@ -4,15 +4,20 @@
  * the master chose), then sends a HEARTBEAT every heartbeat interval and
  * listens for SHUTDOWN, LAUNCH_EXECUTOR and KILL_EXECUTOR; its executors
  * (worker_exec.c) are reaped and restarted from the same loop, which wakes
- * at least every TICK_MS for that. When the session with the master ends,
- * the worker kills its executors: the master has counted them LOST.
+ * at least every TICK_MS for that, also between sessions.
  *
- * When the master goes away the worker reconnects and registers again (it
- * gets a new id: the master has marked the old one DEAD), waiting 0.5 s
- * after the first failed attempt, doubling up to 30 s, and gives up after
- * max_attempts failed attempts in a row (16 by default, Spark's number of
- * registration retries). A wrong secret is never retried: it will not get
- * better, and hammering a master with failed handshakes looks like an attack.
+ * When the master goes away the executors keep running (they serve their
+ * driver, not the master; each exits on its own when its driver goes) and
+ * are still reaped and restarted; the worker reconnects, waiting 0.5 s
+ * after the first failed attempt, doubling up to 30 s, and registers again
+ * with its previous id and the list of executors it runs, so that a
+ * restarted master re-attaches them to their applications (or has it kill
+ * those of applications it does not know). It gives up after max_attempts
+ * failed attempts in a row (16 by default, Spark's number of registration
+ * retries), but only once it runs no executor: exiting would orphan
+ * executors whose driver is still at work. A wrong secret is never
+ * retried: it will not get better, and hammering a master with failed
+ * handshakes looks like an attack.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -71,20 +76,37 @@ static int ensure_work_dir(const char *dir)
     return KILN_OK;
 }
 
+/* REGISTER_WORKER: the offer, the id we had (w->id, "" the first time) and
+ * the executors we still run. */
 static int send_register(worker *w, int fd)
 {
-    deploy_register r = {.cores = w->o->cores, .memory = w->o->memory};
+    deploy_worker_register reg;
+    memset(&reg, 0, sizeof reg);
+    deploy_register *r = &reg.offer;
+    r->cores = w->o->cores;
+    r->memory = w->o->memory;
     int rc = KILN_OK;
-    if (w->o->host) snprintf(r.host, sizeof r.host, "%s", w->o->host);
-    else rc = local_host(fd, r.host, sizeof r.host);
-    snprintf(r.work_dir, sizeof r.work_dir, "%s", w->o->work_dir);
-    memcpy(w->execs.host, r.host, sizeof w->execs.host);
+    if (w->o->host) snprintf(r->host, sizeof r->host, "%s", w->o->host);
+    else rc = local_host(fd, r->host, sizeof r->host);
+    snprintf(r->work_dir, sizeof r->work_dir, "%s", w->o->work_dir);
+    memcpy(reg.previous_id, w->id, sizeof reg.previous_id);
+    if (rc == KILN_OK) rc = wexec_list(&w->execs, &reg.execs, &reg.nexecs);
+    if (rc == KILN_OK && w->execs.host[0] && strcmp(w->execs.host, r->host))
+        LOG(LOG_WARN, "worker",
+            "advertised host changed from %s to %s: running executors keep "
+            "the old one",
+            w->execs.host, r->host);
+    memcpy(w->execs.host, r->host, sizeof w->execs.host);
     kiln_buf b;
     kiln_buf_init(&b);
-    if (rc == KILN_OK) rc = deploy_msg_register_write(&b, &r);
+    if (rc == KILN_OK) rc = deploy_msg_register_worker_write(&b, &reg);
     if (rc == KILN_OK)
         rc = net_send_frame(fd, NET_MSG_REGISTER_WORKER, b.data, b.len, SEND_TIMEOUT_MS, w->peer);
     kiln_buf_release(&b);
+    if (rc == KILN_OK && reg.nexecs)
+        LOG(LOG_INFO, "worker", "registering again as %s with %u running executors",
+            w->id[0] ? w->id : "a new worker", reg.nexecs);
+    deploy_worker_register_release(&reg);
     return rc;
 }
 
@@ -187,14 +209,16 @@ static int session_serve(worker *w, int fd)
     }
 }
 
-/* Sleeps ms, waking early when a stop is requested. */
-static void nap(int ms)
+/* Sleeps ms, reaping and restarting executors meanwhile, waking early when
+ * a stop is requested. */
+static void nap(worker *w, int ms)
 {
     int64_t until = deploy_now_ms() + ms;
     while (!deploy_stop_requested()) {
+        wexec_poll(&w->execs);
         int64_t left = until - deploy_now_ms();
         if (left <= 0) return;
-        poll(NULL, 0, left > 100 ? 100 : (int)left);
+        poll(NULL, 0, left > TICK_MS ? TICK_MS : (int)left);
     }
 }
 
@@ -207,12 +231,16 @@ static int worker_loop(worker *w)
         int rc = session_open(w, &fd);
         if (rc == KILN_EINVAL) return rc; /* wrong secret (or bad offer): never retried */
         if (rc != KILN_OK) {
-            if (++failures >= w->o->max_attempts)
+            /* Never while executors run: they would be orphaned (or killed). */
+            if (++failures >= w->o->max_attempts && wexec_count(&w->execs) == 0)
                 return kiln_set_error(KILN_EIO, "giving up after %d failed attempts: %s", failures,
                                       kiln_last_error());
-            LOG(LOG_WARN, "worker", "cannot register with %s (attempt %d of %d, next in %d ms): %s",
-                w->peer, failures, w->o->max_attempts, backoff, kiln_last_error());
-            nap(backoff);
+            LOG(LOG_WARN, "worker",
+                "cannot register with %s (attempt %d of %d%s, next in %d ms): %s", w->peer,
+                failures, w->o->max_attempts,
+                wexec_count(&w->execs) ? ", not giving up while executors run" : "", backoff,
+                kiln_last_error());
+            nap(w, backoff);
             backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
             continue;
         }
@@ -223,10 +251,10 @@ static int worker_loop(worker *w)
         rc = session_serve(w, fd);
         if (rc == SESSION_STOP) wexec_kill_all(&w->execs); /* KILLED reports still go out */
         w->execs.master_fd = -1;
-        wexec_kill_all(&w->execs);
         net_close(fd);
         if (rc == SESSION_STOP) break;
-        LOG(LOG_WARN, "worker", "lost %s: %s; reconnecting", w->peer, kiln_last_error());
+        LOG(LOG_WARN, "worker", "lost %s: %s; reconnecting, %zu executors keep running", w->peer,
+            kiln_last_error(), wexec_count(&w->execs));
     }
     return KILN_OK;
 }

@@ -341,16 +341,25 @@ static int open_log(const char *dir, const char *name)
     return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 }
 
-/* Writes the pipe's content: the secret, a newline, the conf lines. It is
- * under DEPLOY_CONF_MAX + NET_SECRET_MAX bytes, so it fits the pipe's
- * buffer and the write never waits for the child. */
-static void write_pipe(worker_execs *x, int fd, const deploy_app_desc *d)
+/* Writes the pipe's content: the secret, a newline, the conf lines, and
+ * kiln.local.dir=<the executor's directory> last (so it wins, as Spark's
+ * worker-set local dirs do): the executor's scratch directory
+ * (kiln-XXXXXX) is then inside the directory the worker removes with the
+ * application, even when the executor is killed and cannot remove it
+ * itself. It is under DEPLOY_CONF_MAX + NET_SECRET_MAX + PATH_MAX bytes,
+ * so it fits the pipe's buffer and the write never waits for the child. */
+static void write_pipe(worker_execs *x, int fd, const deploy_app_desc *d, const char *dir)
 {
+    char local_dir[PATH_MAX + 32];
+    int n = snprintf(local_dir, sizeof local_dir, "kiln.local.dir=%s\n", dir);
     struct part {
         const void *p;
         size_t n;
-    } parts[] = {{x->secret, x->slen}, {"\n", 1}, {d->conf ? d->conf : "", d->conf_len}};
-    for (size_t i = 0; i < 3; i++) {
+    } parts[] = {{x->secret, x->slen},
+                 {"\n", 1},
+                 {d->conf ? d->conf : "", d->conf_len},
+                 {local_dir, n > 0 ? (size_t)n : 0}};
+    for (size_t i = 0; i < 4; i++) {
         const char *p = parts[i].p;
         size_t left = parts[i].n;
         while (left > 0) {
@@ -411,7 +420,7 @@ static int spawn(worker_execs *x, wexec *e)
     if (rc == KILN_OK && pid < 0) rc = kiln_set_error(KILN_EIO, "fork: %s", strerror(errno));
     close(p[0]);
     if (pid > 0) {
-        write_pipe(x, p[1], &e->l.desc);
+        write_pipe(x, p[1], &e->l.desc, e->dir);
         e->pid = pid;
     }
     close(p[1]);
@@ -503,7 +512,10 @@ int wexec_kill_app(worker_execs *x, const net_frame *f)
 
 /* ---- Reaping and restarting ------------------------------------------------------- */
 
-/* Drops x->e[i] from the table (it has been reaped). */
+/* Drops x->e[i] from the table (it has been reaped). The application's
+ * directory goes with its last executor when that was killed, or when the
+ * worker has no master to send KILL_EXECUTOR later (the application ended
+ * while the master was away: nobody else would remove it). */
 static void drop(worker_execs *x, size_t i)
 {
     char app[DEPLOY_ID_MAX];
@@ -512,7 +524,7 @@ static void drop(worker_execs *x, size_t i)
     wexec_free(x->e[i]);
     memmove(&x->e[i], &x->e[i + 1], (x->n - i - 1) * sizeof *x->e);
     x->n--;
-    if (killed) remove_app_dir_if_idle(x, app);
+    if (killed || x->master_fd < 0) remove_app_dir_if_idle(x, app);
 }
 
 /* e's process ended with status st. */
@@ -576,6 +588,34 @@ void wexec_poll(worker_execs *x)
             e->sigkilled = true;
         }
     }
+}
+
+int wexec_list(const worker_execs *x, deploy_worker_exec **out, uint32_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (x->n == 0) return KILN_OK;
+    deploy_worker_exec *list = calloc(x->n, sizeof *list);
+    if (!list) return kiln_set_error(KILN_ENOMEM, "out of memory for the list of executors");
+    uint32_t k = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        const wexec *e = x->e[i];
+        if (e->killing) continue;
+        deploy_worker_exec *l = &list[k++];
+        memcpy(l->app_id, e->l.app_id, sizeof l->app_id);
+        l->executor = e->l.executor;
+        l->cores = e->l.cores;
+        l->memory = e->l.desc.executor_memory;
+        l->state = e->pid > 0 ? DEPLOY_EXEC_RUNNING : DEPLOY_EXEC_RESTARTING;
+    }
+    *out = list;
+    *n = k;
+    return KILN_OK;
+}
+
+size_t wexec_count(const worker_execs *x)
+{
+    return x->n;
 }
 
 void wexec_kill_all(worker_execs *x)

@@ -47,6 +47,12 @@ int wexec_kill_app(worker_execs *x, const net_frame *f);
  * that failed while their application runs (up to max_restarts), and sends
  * SIGKILL to those past their kill deadline. Never blocks. */
 void wexec_poll(worker_execs *x);
+/* The executors that run or are being restarted (not those being killed),
+ * for REGISTER_WORKER. KILN_OK with *out owned by the caller (free; NULL
+ * when none) or KILN_ENOMEM. */
+int wexec_list(const worker_execs *x, deploy_worker_exec **out, uint32_t *n);
+/* How many executors the worker still has (being killed included). */
+size_t wexec_count(const worker_execs *x);
 /* Kills every executor and waits for them (at most about 2 s), removing
  * their applications' directories. Reports KILLED when master_fd is set. */
 void wexec_kill_all(worker_execs *x);

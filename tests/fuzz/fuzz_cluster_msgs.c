@@ -84,6 +84,10 @@ static void frame_case(uint8_t type, const uint8_t *d, size_t n)
     char id[DEPLOY_ID_MAX];
     deploy_status st = {0};
     if (type == NET_MSG_REGISTER_WORKER) deploy_msg_register_read(&f, "fuzz", &reg);
+    deploy_worker_register wreg;
+    if (type == NET_MSG_REGISTER_WORKER &&
+        deploy_msg_register_worker_read(&f, "fuzz", &wreg) == KILN_OK)
+        deploy_worker_register_release(&wreg);
     if (type == NET_MSG_REGISTERED_WORKER) deploy_msg_registered_read(&f, "fuzz", id);
     if (type == NET_MSG_STATUS_REPLY && deploy_msg_status_reply_read(&f, "fuzz", &st) == KILN_OK)
         deploy_status_release(&st);

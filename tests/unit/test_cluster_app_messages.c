@@ -149,6 +149,7 @@ static void expect_refused(void (*edit)(deploy_app_desc *), const char *field)
     wire_put_bytes(&w, d.conf, d.conf_len);
     wire_put_u32(&w, 0);
     wire_put_u32(&w, 0);
+    wire_put_str(&w, ""); /* previous_app_id */
     KT_OK(wire_writer_finish(&w));
     net_frame f = frame_of(NET_MSG_REGISTER_APP, &b);
     deploy_app_register out;
@@ -366,8 +367,8 @@ static void status_reply_carries_apps_and_executors(void **state)
     kiln_buf_release(&json);
     deploy_status_release(&out);
     ALL_CUTS_REFUSED(NET_MSG_STATUS_REPLY, b, deploy_msg_status_reply_read(&tf, "m", &out));
-    /* A huge executor count at the end. */
-    memset(b.data + b.len - (4 + 5 + 4 + 4 + 8 + 4 + 8 + 1) - 4, 0xff, 4);
+    /* A huge executor count near the end (before the executor and the recovering byte). */
+    memset(b.data + b.len - (4 + 5 + 4 + 4 + 8 + 4 + 8 + 1) - 1 - 4, 0xff, 4);
     net_frame_release(&f);
     f = frame_of(NET_MSG_STATUS_REPLY, &b);
     KT_RC(KILN_ECORRUPT, deploy_msg_status_reply_read(&f, "m", &out));

@@ -71,6 +71,8 @@ static void register_worker_refuses_bad_values(void **state)
         wire_put_u32(&w, bad[i].cores);
         wire_put_u64(&w, bad[i].memory);
         wire_put_str(&w, "/w");
+        wire_put_str(&w, ""); /* previous_id */
+        wire_put_u32(&w, 0);  /* executor_count */
         KT_OK(wire_writer_finish(&w));
         net_frame f = frame_of(NET_MSG_REGISTER_WORKER, &b);
         KT_RC(KILN_ECORRUPT, deploy_msg_register_read(&f, "worker w", &out));
@@ -86,6 +88,79 @@ static void register_worker_refuses_bad_values(void **state)
         net_frame_release(&f);
         kiln_buf_release(&b);
     }
+}
+
+/* A worker registering again: what it lists is checked too, by reader and writer. */
+static void register_worker_refuses_bad_executors(void **state)
+{
+    deploy_worker_exec execs[2] = {
+        {.app_id = "app-1", .executor = 0, .cores = 1, .memory = 1, .state = DEPLOY_EXEC_RUNNING},
+        {.app_id = "app-1", .executor = 1, .cores = 2, .memory = 1, .state = DEPLOY_EXEC_RUNNING}};
+    deploy_worker_register good = {.offer = sample_offer(), .nexecs = 2, .execs = execs};
+    strcpy(good.previous_id, "worker-3");
+    kiln_buf b;
+    kiln_buf_init(&b);
+    KT_OK(deploy_msg_register_worker_write(&b, &good));
+    net_frame f = frame_of(NET_MSG_REGISTER_WORKER, &b);
+    deploy_worker_register out;
+    KT_OK(deploy_msg_register_worker_read(&f, "worker w", &out));
+    assert_string_equal(out.previous_id, "worker-3");
+    assert_int_equal(out.nexecs, 2);
+    assert_int_equal(out.execs[1].cores, 2);
+    deploy_worker_register_release(&out);
+    net_frame_release(&f);
+    struct {
+        void (*spoil)(deploy_worker_register *r);
+        const char *message;
+    } bad[] = {
+        {NULL, "listed twice"},    {NULL, "state 5"},     {NULL, "cores 0"},
+        {NULL, "app_id is empty"}, {NULL, "previous_id"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        deploy_worker_exec e[2] = {execs[0], execs[1]};
+        deploy_worker_register r = good;
+        r.execs = e;
+        if (i == 0) e[1].executor = 0;
+        if (i == 1) e[1].state = DEPLOY_EXEC_LOST;
+        if (i == 2) e[0].cores = 0;
+        if (i == 3) strcpy(e[0].app_id, "../x");
+        if (i == 4) strcpy(r.previous_id, "a/b");
+        b.len = 0;
+        KT_RC(KILN_EINVAL, deploy_msg_register_worker_write(&b, &r));
+        /* The same values, written field by field, are refused by the reader. */
+        wire_writer w;
+        wire_writer_init(&w, &b);
+        wire_put_str(&w, r.offer.host);
+        wire_put_u32(&w, r.offer.cores);
+        wire_put_u64(&w, r.offer.memory);
+        wire_put_str(&w, r.offer.work_dir);
+        wire_put_str(&w, r.previous_id);
+        wire_put_u32(&w, r.nexecs);
+        for (uint32_t k = 0; k < r.nexecs; k++) {
+            wire_put_str(&w, e[k].app_id);
+            wire_put_u32(&w, e[k].executor);
+            wire_put_u32(&w, e[k].cores);
+            wire_put_u64(&w, e[k].memory);
+            wire_put_u8(&w, e[k].state);
+        }
+        KT_OK(wire_writer_finish(&w));
+        f = frame_of(NET_MSG_REGISTER_WORKER, &b);
+        KT_RC(KILN_ECORRUPT, deploy_msg_register_worker_read(&f, "worker w", &out));
+        KT_CHECK(strstr(kiln_last_error(), bad[i].message) != NULL, "case %zu: %s", i,
+                 kiln_last_error());
+        net_frame_release(&f);
+    }
+    /* An executor count past what the payload holds. */
+    b.len = 0;
+    KT_OK(deploy_msg_register_worker_write(&b, &good));
+    size_t entry = 4 + 5 + 4 + 4 + 8 + 1; /* "app-1", executor, cores, memory, state */
+    memset(b.data + b.len - 2 * entry - 4, 0xff, 4);
+    f = frame_of(NET_MSG_REGISTER_WORKER, &b);
+    KT_RC(KILN_ECORRUPT, deploy_msg_register_worker_read(&f, "worker w", &out));
+    KT_CHECK(strstr(kiln_last_error(), "executor_count") != NULL, "%s", kiln_last_error());
+    net_frame_release(&f);
+    kiln_buf_release(&b);
+    (void)state;
 }
 
 static void register_worker_refuses_hostile_layout(void **state)
@@ -229,10 +304,10 @@ static void status_reply_refuses_hostile_counts_and_states(void **state)
     deploy_status in = sample_status(1);
     kiln_buf_init(&b);
     KT_OK(deploy_msg_status_reply_write(&b, &in));
-    b.data[b.len - 17] = 3; /* the state, before the 8-byte age and the two empty counts */
+    b.data[b.len - 18] = 4; /* the state, before the 8-byte age, two empty counts, recovering */
     f = frame_of(NET_MSG_STATUS_REPLY, &b);
     KT_RC(KILN_ECORRUPT, deploy_msg_status_reply_read(&f, "master m", &out));
-    assert_non_null(strstr(kiln_last_error(), "state 3"));
+    assert_non_null(strstr(kiln_last_error(), "state 4"));
     net_frame_release(&f);
     kiln_buf_release(&b);
     deploy_status_release(&in);
@@ -244,6 +319,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(register_worker_round_trips),
         cmocka_unit_test(register_worker_refuses_bad_values),
+        cmocka_unit_test(register_worker_refuses_bad_executors),
         cmocka_unit_test(register_worker_refuses_hostile_layout),
         cmocka_unit_test(registered_worker_round_trips),
         cmocka_unit_test(status_request_must_be_empty),

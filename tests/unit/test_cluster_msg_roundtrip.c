@@ -148,6 +148,40 @@ static void same_offer(const deploy_register *a, const deploy_register *b)
     assert_string_equal(a->work_dir, b->work_dir);
 }
 
+/* A worker registering, the first time or again with the executors it runs. */
+static void random_worker_register(deploy_worker_register *r, deploy_worker_exec *execs,
+                                   uint32_t max)
+{
+    memset(r, 0, sizeof *r);
+    random_offer(&r->offer);
+    if (below(2)) id_str(r->previous_id, sizeof r->previous_id);
+    r->nexecs = below(max + 1);
+    r->execs = execs;
+    for (uint32_t k = 0; k < r->nexecs; k++) {
+        deploy_worker_exec *e = &execs[k];
+        memset(e, 0, sizeof *e);
+        id_str(e->app_id, sizeof e->app_id);
+        e->executor = k; /* (app, executor) pairs are unique */
+        e->cores = 1 + below(DEPLOY_MAX_CORES);
+        e->memory = u64();
+        e->state = below(2) ? DEPLOY_EXEC_RUNNING : DEPLOY_EXEC_RESTARTING;
+    }
+}
+
+static void worker_register_ref(wire_writer *w, const deploy_worker_register *r)
+{
+    offer_ref(w, &r->offer);
+    wire_put_str(w, r->previous_id);
+    wire_put_u32(w, r->nexecs);
+    for (uint32_t k = 0; k < r->nexecs; k++) {
+        wire_put_str(w, r->execs[k].app_id);
+        wire_put_u32(w, r->execs[k].executor);
+        wire_put_u32(w, r->execs[k].cores);
+        wire_put_u64(w, r->execs[k].memory);
+        wire_put_u8(w, r->execs[k].state);
+    }
+}
+
 static void worker_messages(void **state)
 {
     kiln_buf got, want;
@@ -161,12 +195,39 @@ static void worker_messages(void **state)
         wire_writer w;
         wire_writer_init(&w, &want);
         offer_ref(&w, &in);
+        wire_put_str(&w, ""); /* no previous id */
+        wire_put_u32(&w, 0);  /* no executors */
         KT_OK(wire_writer_finish(&w));
         same_bytes(&got, &want, "REGISTER_WORKER", i);
         net_frame f = frame_of(NET_MSG_REGISTER_WORKER, &got);
         KT_OK(deploy_msg_register_read(&f, "w", &out));
         same_offer(&in, &out);
         CUTS_REFUSED(f, deploy_msg_register_read(&tf, "w", &out));
+        net_frame_release(&f);
+
+        deploy_worker_exec execs[4];
+        deploy_worker_register rin, rout;
+        random_worker_register(&rin, execs, 4);
+        got.len = want.len = 0;
+        KT_OK(deploy_msg_register_worker_write(&got, &rin));
+        wire_writer_init(&w, &want);
+        worker_register_ref(&w, &rin);
+        KT_OK(wire_writer_finish(&w));
+        same_bytes(&got, &want, "REGISTER_WORKER (again)", i);
+        f = frame_of(NET_MSG_REGISTER_WORKER, &got);
+        KT_OK(deploy_msg_register_worker_read(&f, "w", &rout));
+        same_offer(&rin.offer, &rout.offer);
+        assert_string_equal(rout.previous_id, rin.previous_id);
+        assert_int_equal(rout.nexecs, rin.nexecs);
+        for (uint32_t k = 0; k < rin.nexecs; k++) {
+            assert_string_equal(rout.execs[k].app_id, rin.execs[k].app_id);
+            assert_int_equal(rout.execs[k].executor, rin.execs[k].executor);
+            assert_int_equal(rout.execs[k].cores, rin.execs[k].cores);
+            assert_true(rout.execs[k].memory == rin.execs[k].memory);
+            assert_int_equal(rout.execs[k].state, rin.execs[k].state);
+        }
+        deploy_worker_register_release(&rout);
+        CUTS_REFUSED(f, deploy_msg_register_worker_read(&tf, "w", &rout));
         net_frame_release(&f);
 
         char id[DEPLOY_ID_MAX], back[DEPLOY_ID_MAX];
@@ -206,14 +267,14 @@ static void random_status(deploy_status *s)
         deploy_worker_status *w = &s->workers[i];
         any_str(w->id, sizeof w->id, 0);
         random_offer(&w->offer);
-        w->state = below(2) ? DEPLOY_WORKER_ALIVE : DEPLOY_WORKER_DEAD;
+        w->state = (deploy_worker_state)(DEPLOY_WORKER_ALIVE + below(3)); /* or DEAD, UNKNOWN */
         w->heartbeat_age_ms = u64();
     }
     for (uint32_t i = 0; i < s->napps; i++) {
         deploy_app_status *a = &s->apps[i];
         any_str(a->id, sizeof a->id, 0);
         any_str(a->name, sizeof a->name, 0);
-        a->state = below(2) ? DEPLOY_APP_RUNNING : DEPLOY_APP_FINISHED;
+        a->state = (uint8_t)(DEPLOY_APP_RUNNING + below(3)); /* or FINISHED, UNKNOWN */
         a->cores = u32();
         a->executor_memory = u64();
         any_str(a->driver, sizeof a->driver, 0);
@@ -227,6 +288,7 @@ static void random_status(deploy_status *s)
         e->memory = u64();
         e->state = (uint8_t)(1 + below(6));
     }
+    s->recovering = (uint8_t)below(2);
 }
 
 static void status_ref(wire_writer *w, const deploy_status *s)
@@ -236,7 +298,7 @@ static void status_ref(wire_writer *w, const deploy_status *s)
     for (uint32_t i = 0; i < s->nworkers; i++) {
         wire_put_str(w, s->workers[i].id);
         offer_ref(w, &s->workers[i].offer);
-        wire_put_u8(w, s->workers[i].state == DEPLOY_WORKER_ALIVE ? 1 : 2);
+        wire_put_u8(w, (uint8_t)s->workers[i].state);
         wire_put_u64(w, s->workers[i].heartbeat_age_ms);
     }
     wire_put_u32(w, s->napps);
@@ -259,6 +321,7 @@ static void status_ref(wire_writer *w, const deploy_status *s)
         wire_put_u64(w, e->memory);
         wire_put_u8(w, e->state);
     }
+    wire_put_u8(w, s->recovering);
 }
 
 static void status_reply(void **state)
@@ -278,6 +341,7 @@ static void status_reply(void **state)
         net_frame f = frame_of(NET_MSG_STATUS_REPLY, &got);
         KT_OK(deploy_msg_status_reply_read(&f, "m", &out));
         assert_string_equal(out.url, in.url);
+        assert_int_equal(out.recovering, in.recovering);
         assert_int_equal(out.nworkers, in.nworkers);
         assert_int_equal(out.napps, in.napps);
         assert_int_equal(out.nexecs, in.nexecs);
@@ -397,6 +461,7 @@ static void app_messages(void **state)
                                   .executor_cores = below(DEPLOY_MAX_CORES + 1)},
                             out;
         random_desc(&in.desc);
+        if (below(2)) id_str(in.app_id, sizeof in.app_id); /* registering again */
         got.len = want.len = 0;
         KT_OK(deploy_msg_register_app_write(&got, &in));
         wire_writer w;
@@ -404,12 +469,14 @@ static void app_messages(void **state)
         desc_ref(&w, &in.desc);
         wire_put_u32(&w, in.total_cores);
         wire_put_u32(&w, in.executor_cores);
+        wire_put_str(&w, in.app_id);
         same_bytes(&got, &want, "REGISTER_APP", i);
         net_frame f = frame_of(NET_MSG_REGISTER_APP, &got);
         KT_OK(deploy_msg_register_app_read(&f, "d", &out));
         same_desc(&in.desc, &out.desc);
         assert_int_equal(out.total_cores, in.total_cores);
         assert_int_equal(out.executor_cores, in.executor_cores);
+        assert_string_equal(out.app_id, in.app_id);
         deploy_app_desc_release(&out.desc);
         CUTS_REFUSED(f, deploy_msg_register_app_read(&tf, "d", &out));
         net_frame_release(&f);
@@ -447,7 +514,7 @@ static void small_app_messages(void **state)
     kiln_buf_init(&got);
     kiln_buf_init(&want);
     for (int i = 0; i < ROUNDS; i++) {
-        deploy_app_registered rin = {.executors = 1 + below(100)}, rout;
+        deploy_app_registered rin = {.executors = below(100)}, rout; /* 0: registered again */
         rin.cores = rin.executors + below(1000);
         id_str(rin.app_id, sizeof rin.app_id);
         got.len = want.len = 0;

@@ -14,12 +14,18 @@
  * holds the file; after app_client_close the executors are gone, the
  * application's directory too, and the application is FINISHED. A driver
  * with the wrong secret is refused, and no application or process appears.
+ * An application that wants more cores than the worker has gets executors
+ * on a second worker when it registers (Spark's schedule()). The master
+ * (with a recovery directory) killed and restarted: the application and
+ * its executors go on; one whose driver left meanwhile is ended when the
+ * recovery times out.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,7 +41,9 @@
 #include "io/io.h"
 #include "kt.h"
 
-static char tmp[256], work[PATH_MAX], secret_spec[PATH_MAX + 8], data_path[PATH_MAX];
+static char tmp[256], work[PATH_MAX], secret_spec[PATH_MAX + 8], data_path[PATH_MAX],
+    recovery[PATH_MAX];
+static int master_port; /* 0 until the first master chose one; restarts keep it */
 static pid_t master_pid = -1, worker_pid = -1;
 static net_url master_url;
 
@@ -99,9 +107,11 @@ static void start_master(void)
         close(p[0]);
         FILE *announce = fdopen(p[1], "w");
         deploy_master_opts o = {.host = "127.0.0.1",
+                                .port = master_port,
                                 .secret_spec = secret_spec,
                                 .network_timeout_ms = 5000,
-                                .announce = announce};
+                                .announce = announce,
+                                .recovery_dir = recovery};
         exit(deploy_master_run(&o) == KILN_OK ? 0 : 1); /* exit: LSan checks the master */
     }
     close(p[1]);
@@ -113,6 +123,7 @@ static void start_master(void)
     assert_non_null(comma);
     *comma = '\0';
     KT_OK(net_url_parse(url, &master_url));
+    master_port = master_url.port;
 }
 
 static void start_worker(void)
@@ -161,6 +172,7 @@ static int setup(void **state)
     snprintf(tmp, sizeof tmp, "/tmp/kiln-standalone-XXXXXX");
     assert_non_null(mkdtemp(tmp));
     snprintf(work, sizeof work, "%s/work", tmp);
+    snprintf(recovery, sizeof recovery, "%s/recovery", tmp);
     char secret_path[PATH_MAX], hex[65];
     snprintf(secret_path, sizeof secret_path, "%s/secret", tmp);
     KT_OK(net_secret_generate(hex));
@@ -395,6 +407,186 @@ static void executors_run_restart_and_go(void **state)
     net_secret_free(secret, slen);
 }
 
+/* Spark's schedule(): an application that wants more cores than the
+ * workers had gets executors on a worker that registers later. */
+static void later_worker_adds_executors(void **state)
+{
+    uint8_t *secret;
+    size_t slen;
+    load_secret(&secret, &slen);
+    int lfd, port;
+    KT_OK(net_listen("127.0.0.1", 0, 16, &lfd, &port));
+    app_files *files;
+    KT_OK(app_files_new(NULL, &files));
+    app_request req = {.name = "wants four",
+                       .driver_host = "127.0.0.1",
+                       .driver_port = port,
+                       .total_cores = 4,
+                       .executor_cores = 1,
+                       .executor_memory = 256u << 20,
+                       .files = files};
+    events ev = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    app_grant grant;
+    app_client *c;
+    KT_OK(
+        app_client_register(&master_url, secret, slen, &req, 10000, on_executor, &ev, &grant, &c));
+    assert_int_equal(grant.executors, 2); /* all worker-1 has */
+    assert_int_equal(grant.cores, 2);
+    int fds[4];
+    for (int i = 0; i < 2; i++) assert_true(next_executor(lfd, files, secret, slen, &fds[i]) < 2);
+    /* A second worker joins: the two cores still wanted go there. */
+    char work2[PATH_MAX + 8];
+    snprintf(work2, sizeof work2, "%s2", work);
+    pid_t second = fork();
+    assert_true(second >= 0);
+    if (second == 0) {
+        deploy_worker_opts o = {.master = master_url,
+                                .host = "127.0.0.1",
+                                .cores = 2,
+                                .memory = 2ull << 30,
+                                .work_dir = work2,
+                                .secret_spec = secret_spec,
+                                .heartbeat_ms = 200,
+                                .max_attempts = 5,
+                                .max_restarts = 3};
+        exit(deploy_worker_run(&o) == KILN_OK ? 0 : 1);
+    }
+    bool got[4] = {false, false, false, false};
+    for (int i = 2; i < 4; i++) {
+        uint32_t id = next_executor(lfd, files, secret, slen, &fds[i]);
+        assert_true(id >= 2 && id < 4 && !got[id]);
+        got[id] = true;
+    }
+    deploy_status s;
+    KT_OK(status(&s));
+    uint32_t on_second = 0, running = 0;
+    for (uint32_t i = 0; i < s.nexecs; i++) {
+        if (strcmp(s.execs[i].app_id, grant.app_id)) continue;
+        running += s.execs[i].state == DEPLOY_EXEC_RUNNING;
+        on_second += !strcmp(s.execs[i].worker_id, "worker-2");
+    }
+    assert_int_equal(running, 4);
+    assert_int_equal(on_second, 2);
+    for (uint32_t i = 0; i < s.napps; i++)
+        if (!strcmp(s.apps[i].id, grant.app_id)) assert_int_equal(s.apps[i].cores, 4);
+    deploy_status_release(&s);
+    app_client_close(c);
+    pid_t pids[4];
+    bool done = false;
+    for (int i = 0; i < 100 && !done; i++) {
+        sleep_ms(100);
+        done = procs_under(work, pids, 4) == 0 && procs_under(work2, pids, 4) == 0;
+    }
+    assert_true(done);
+    stop(&second);
+    for (int i = 0; i < 4; i++) net_close(fds[i]);
+    net_close(lfd);
+    app_files_free(files);
+    net_secret_free(secret, slen);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The master killed (SIGKILL) and restarted on its port with its recovery
+ * directory: the executors keep running and never reconnect, the driver
+ * registers its application again under the same id, the worker comes
+ * back as worker-1 with them. Then the master is killed again and the
+ * driver closes while it is away (without waiting for it): the restarted
+ * master recovers the application, which never comes back, and kills its
+ * executors when the recovery times out. */
+static void master_restart_keeps_the_application(void **state)
+{
+    uint8_t *secret;
+    size_t slen;
+    load_secret(&secret, &slen);
+    int lfd, port;
+    KT_OK(net_listen("127.0.0.1", 0, 16, &lfd, &port));
+    app_files *files;
+    KT_OK(app_files_new(NULL, &files));
+    app_request req = {.name = "outlives its master",
+                       .driver_host = "127.0.0.1",
+                       .driver_port = port,
+                       .total_cores = 2,
+                       .executor_cores = 1,
+                       .executor_memory = 256u << 20,
+                       .files = files};
+    events ev = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    app_grant grant;
+    app_client *c;
+    KT_OK(
+        app_client_register(&master_url, secret, slen, &req, 10000, on_executor, &ev, &grant, &c));
+    int fds[2];
+    for (int i = 0; i < 2; i++) assert_true(next_executor(lfd, files, secret, slen, &fds[i]) < 2);
+    pid_t before[4], after[4];
+    assert_int_equal(procs_under(work, before, 4), 2);
+
+    kill(master_pid, SIGKILL);
+    waitpid(master_pid, NULL, 0);
+    sleep_ms(300);
+    start_master();
+    bool back = false;
+    for (int i = 0; i < 300 && !back; i++) {
+        sleep_ms(100);
+        deploy_status s;
+        if (status(&s) != KILN_OK) continue;
+        uint32_t running = 0;
+        for (uint32_t k = 0; k < s.nexecs; k++)
+            running += !strcmp(s.execs[k].app_id, grant.app_id) &&
+                       s.execs[k].state == DEPLOY_EXEC_RUNNING &&
+                       !strcmp(s.execs[k].worker_id, "worker-1");
+        for (uint32_t k = 0; k < s.napps; k++)
+            back = back || (!strcmp(s.apps[k].id, grant.app_id) &&
+                            s.apps[k].state == DEPLOY_APP_RUNNING && s.apps[k].cores == 2);
+        back = back && running == 2 && s.nworkers >= 1 &&
+               s.workers[0].state == DEPLOY_WORKER_ALIVE && !strcmp(s.workers[0].id, "worker-1") &&
+               !s.recovering;
+        deploy_status_release(&s);
+    }
+    assert_true(back);
+    /* The same processes; no executor connected again, none was lost. */
+    assert_int_equal(procs_under(work, after, 4), 2);
+    assert_true((after[0] == before[0] && after[1] == before[1]) ||
+                (after[0] == before[1] && after[1] == before[0]));
+    struct pollfd pl = {.fd = lfd, .events = POLLIN};
+    assert_int_equal(poll(&pl, 1, 300), 0);
+    assert_int_equal(count(&ev, 0, DEPLOY_EXEC_LOST) + count(&ev, 1, DEPLOY_EXEC_LOST), 0);
+
+    /* Killed again: closing the driver's client does not wait for it. */
+    kill(master_pid, SIGKILL);
+    waitpid(master_pid, NULL, 0);
+    sleep_ms(700); /* the client is between attempts */
+    int64_t t0 = now_ms();
+    app_client_close(c);
+    KT_CHECK(now_ms() - t0 < 6000, "app_client_close took %lld ms without a master",
+             (long long)(now_ms() - t0));
+    start_master();
+    /* Its driver never comes back: when the recovery times out (5 s) the
+     * application is FINISHED and its executors are killed. */
+    bool done = false;
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s", work, grant.app_id);
+    for (int i = 0; i < 300 && !done; i++) {
+        sleep_ms(100);
+        deploy_status s;
+        if (status(&s) != KILN_OK) continue;
+        for (uint32_t k = 0; k < s.napps; k++)
+            done = done ||
+                   (!strcmp(s.apps[k].id, grant.app_id) && s.apps[k].state == DEPLOY_APP_FINISHED);
+        done = done && !s.recovering && procs_under(work, after, 4) == 0 && !exists(path);
+        deploy_status_release(&s);
+    }
+    assert_true(done);
+    for (int i = 0; i < 2; i++) net_close(fds[i]);
+    net_close(lfd);
+    app_files_free(files);
+    net_secret_free(secret, slen);
+}
+
 static void driver_serves_only_its_files(void **state)
 {
     app_files *files;
@@ -428,6 +620,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(driver_serves_only_its_files),
         cmocka_unit_test(wrong_secret_is_refused),
         cmocka_unit_test(executors_run_restart_and_go),
+        cmocka_unit_test(later_worker_adds_executors),
+        cmocka_unit_test(master_restart_keeps_the_application),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
