@@ -28,11 +28,8 @@ enum { START_TIMEOUT_MS = 30000 };
 
 /* ---- Starting executors --------------------------------------------------- */
 
-/* What the pipe carries: the secret, a newline, then key=value lines;
- * kiln.local.dir=dir last (it wins; dir is this context's scratch
- * directory), so that the scratch directory of an executor that is killed
- * (and cannot remove it) is removed with the driver's. */
-static int pipe_payload(kiln_context *ctx, const char *secret, const char *dir, kiln_buf *out)
+/* What the pipe carries: the secret, a newline, then key=value lines. */
+static int pipe_payload(kiln_context *ctx, const char *secret, kiln_buf *out)
 {
     int rc = kiln_buf_append(out, secret, strlen(secret));
     if (!rc) rc = kiln_buf_append(out, "\n", 1);
@@ -46,7 +43,6 @@ static int pipe_payload(kiln_context *ctx, const char *secret, const char *dir, 
         if (!rc) rc = kiln_buf_append(out, v, strlen(v));
         if (!rc) rc = kiln_buf_append(out, "\n", 1);
     }
-    if (!rc && !strchr(dir, '\n')) rc = buf_appendf(out, "kiln.local.dir=%s\n", dir);
     return rc;
 }
 
@@ -69,8 +65,7 @@ static int spawn(kiln_cluster *c, int i, int cores, int mb, const char *secret)
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     kiln_buf payload;
     kiln_buf_init(&payload);
-    int rc = env && n > 0 ? pipe_payload(c->ctx, secret, ctx_scratch_dir(c->ctx), &payload)
-                          : KILN_EIO;
+    int rc = env && n > 0 ? pipe_payload(c->ctx, secret, &payload) : KILN_EIO;
     pid_t pid = rc ? -1 : fork();
     if (pid == 0) {
         close(p[1]);

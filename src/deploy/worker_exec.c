@@ -341,25 +341,16 @@ static int open_log(const char *dir, const char *name)
     return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 }
 
-/* Writes the pipe's content: the secret, a newline, the conf lines, and
- * kiln.local.dir=<the executor's directory> last (so it wins, as Spark's
- * worker-set local dirs do): the executor's scratch directory
- * (kiln-XXXXXX) is then inside the directory the worker removes with the
- * application, even when the executor is killed and cannot remove it
- * itself. It is under DEPLOY_CONF_MAX + NET_SECRET_MAX + PATH_MAX bytes,
- * so it fits the pipe's buffer and the write never waits for the child. */
-static void write_pipe(worker_execs *x, int fd, const deploy_app_desc *d, const char *dir)
+/* Writes the pipe's content: the secret, a newline, the conf lines. It is
+ * under DEPLOY_CONF_MAX + NET_SECRET_MAX bytes, so it fits the pipe's
+ * buffer and the write never waits for the child. */
+static void write_pipe(worker_execs *x, int fd, const deploy_app_desc *d)
 {
-    char local_dir[PATH_MAX + 32];
-    int n = snprintf(local_dir, sizeof local_dir, "kiln.local.dir=%s\n", dir);
     struct part {
         const void *p;
         size_t n;
-    } parts[] = {{x->secret, x->slen},
-                 {"\n", 1},
-                 {d->conf ? d->conf : "", d->conf_len},
-                 {local_dir, n > 0 ? (size_t)n : 0}};
-    for (size_t i = 0; i < 4; i++) {
+    } parts[] = {{x->secret, x->slen}, {"\n", 1}, {d->conf ? d->conf : "", d->conf_len}};
+    for (size_t i = 0; i < 3; i++) {
         const char *p = parts[i].p;
         size_t left = parts[i].n;
         while (left > 0) {
@@ -420,7 +411,7 @@ static int spawn(worker_execs *x, wexec *e)
     if (rc == KILN_OK && pid < 0) rc = kiln_set_error(KILN_EIO, "fork: %s", strerror(errno));
     close(p[0]);
     if (pid > 0) {
-        write_pipe(x, p[1], &e->l.desc, e->dir);
+        write_pipe(x, p[1], &e->l.desc);
         e->pid = pid;
     }
     close(p[1]);
