@@ -353,11 +353,16 @@ typedef struct net_listener_opts {
     const char *peer_prefix;  /* peer names are "PREFIX host:port"; NULL: "host:port" */
 } net_listener_opts;
 
-/* A listening socket's accept loop: one thread accepts, and each accepted
- * connection gets a detached thread that runs the server's handshake (TLS
- * when o->tls, then net_auth_server, within o->handshake_timeout_ms) and
- * then fn(arg, fd, peer). A failed handshake is logged at WARN and the
- * socket closed; fn never sees it. Heap object (_start / _free). */
+/* A listening socket's accept loop: one thread accepts and runs the
+ * handshakes of new connections itself, without blocking (net_handshake:
+ * TLS when o->tls, then the HMAC challenge-response, each connection
+ * within o->handshake_timeout_ms), and only a connection that passed gets
+ * a detached thread, which runs fn(arg, fd, peer). A failed handshake is
+ * logged at WARN (throttled) and the socket closed; fn never sees it.
+ * Handshakes in progress are bounded (256, 128 from one address): past
+ * that the oldest is closed for the newcomer; when accept fails (out of
+ * descriptors) the oldest is closed too, or with none the listening socket
+ * rests 100 ms. Heap object (_start / _free). */
 typedef struct net_listener net_listener;
 
 /* Starts accepting on lfd (from net_listen; borrowed: the caller closes it
@@ -367,7 +372,8 @@ typedef struct net_listener net_listener;
 int net_listener_start(int lfd, const net_listener_opts *o, net_conn_fn fn, void *arg,
                        net_listener **out);
 /* Stops accepting and joins the accept thread (within about 200 ms).
- * Connections already accepted go on: their handlers still run. */
+ * Handshakes in progress are closed; authenticated connections go on:
+ * their handlers still run. */
 void net_listener_stop(net_listener *l);
 /* Stops (if not yet), waits until every connection's thread has returned,
  * and frees l. NULL allowed. A server whose handlers may run for ever (a
