@@ -449,9 +449,9 @@ static void forgive_stall(master *m, int64_t now)
     m->last_check_ms = now;
     if (gap <= TICK_MS + STALL_GRACE_MS) return;
     int64_t stall = gap - TICK_MS;
-    LOG(LOG_WARN, "master",
-        "the master did not run for %lld ms; not counted against workers' heartbeats",
-        (long long)stall);
+    LOG_THROTTLED(&m->stall_log, LOG_WARN, "master",
+                  "the master did not run for %lld ms; not counted against workers' heartbeats",
+                  (long long)stall);
     for (size_t i = 0; i < m->nworkers; i++) {
         worker_rec *w = &m->workers[i];
         if (w->state != DEPLOY_WORKER_ALIVE) continue;

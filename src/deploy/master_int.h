@@ -80,6 +80,7 @@ typedef struct master {
     uint64_t next_app_id;
     log_throttle refused_log; /* one WARN a second for refused connections */
     log_throttle accept_log;  /* and for failing accepts */
+    log_throttle stall_log;   /* and for the master's own stalls */
     int64_t paused_until;     /* the listening sockets are not polled before this */
     int64_t last_check_ms;    /* when check_timeouts last ran (0: never) */
 } master;
