@@ -6,7 +6,7 @@
  * One thread accepts and runs the handshakes of new connections itself
  * (TLS when asked, then the HMAC challenge-response), each a net_handshake
  * state machine driven from its poll() loop, so an unauthenticated peer
- * costs a descriptor and a few hundred bytes, never a thread. Only a
+ * costs a descriptor and about 1 KiB, never a thread. Only a
  * connection that has passed its handshake gets a detached thread of its
  * own, which runs the server's handler; a connection that fails is logged
  * (throttled) and closed, and the handler never sees it. The listener
