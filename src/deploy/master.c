@@ -532,8 +532,11 @@ static int master_open(master *m, const deploy_master_opts *o)
     rc = deploy_http_token(m->secret, m->slen, m->token);
     const char *host = o->host && o->host[0] ? o->host : NULL;
     int port = 0, http_port = 0;
-    if (rc == KILN_OK) rc = net_listen(host, o->port, 128, &m->lfd, &port);
-    if (rc == KILN_OK) rc = net_listen(host, o->http_port, 128, &m->hfd, &http_port);
+    /* A deep backlog: the loop accepts (and evicts) quickly, and while a
+     * storm of connections fills a short one the kernel drops the SYN of a
+     * real client, which then waits a second or more to retry. */
+    if (rc == KILN_OK) rc = net_listen(host, o->port, LISTEN_BACKLOG, &m->lfd, &port);
+    if (rc == KILN_OK) rc = net_listen(host, o->http_port, LISTEN_BACKLOG, &m->hfd, &http_port);
     if (rc != KILN_OK) return rc;
     char name[NET_HOST_MAX] = "localhost";
     if (host == NULL && gethostname(name, sizeof name) == 0) name[sizeof name - 1] = '\0';

@@ -24,6 +24,7 @@
  * from one address; a new one past a bound evicts the oldest (master.c). */
 #define MAX_PENDING 128
 #define MAX_PENDING_SOURCE 32
+#define LISTEN_BACKLOG 1024 /* connections the kernel queues before accept */
 #define ACCEPT_PAUSE_MS 100 /* the listeners rest after a failed accept with nothing to evict */
 #define STALL_GRACE_MS 1000 /* a round later than TICK_MS + this: the master itself stalled */
 

@@ -3,9 +3,10 @@
 # under its own stalls, as real processes on 127.0.0.1 (issue 12, defects 1,
 # 4 and 7), each probe bounded in time:
 #   a. a master (network timeout 5 s) and a worker; 100 connections that
-#      send one byte and stall, and 100 that send nothing: `kiln status`
-#      answers within 2 s each time for longer than the network timeout,
-#      the worker stays ALIVE, GET /json answers;
+#      send one byte and stall, and 1,100 that send nothing (more than the
+#      master's 1,024 connections), and 100 silent ones on the HTTP port:
+#      `kiln status` answers every time (within 3 s, median under 0.5 s)
+#      for longer than the network timeout, the worker stays ALIVE, GET /json answers;
 #   b. SIGSTOP of the master for longer than the network timeout, then
 #      SIGCONT: the worker is not declared dead; the master and its worker
 #      stopped together (a paused machine), the master resumed 2 s before
@@ -98,7 +99,7 @@ status_ms() {
 }
 worker_state() { grep "\"workdir\": \"$tmp/$1\"" "$tmp/status.json" | sed -n 's/.*"state": "\([A-Z]*\)".*/\1/p'; }
 
-# ---- a. 200 unauthenticated connections -------------------------------------------
+# ---- a. 1,300 unauthenticated connections ------------------------------------------
 start_master m1
 "$kiln" worker "$m1_url" --cores 1 --memory 1g --work-dir "$tmp/w1" --secret-file "$tmp/secret" \
     --heartbeat-ms 500 2>"$tmp/w1.err" &
@@ -107,22 +108,29 @@ pids+=("$w1")
 wait_for "w1 ALIVE" 15 sh -c "'$kiln' status '$m1_url' --secret-file '$tmp/secret' 2>/dev/null |
     grep -q '\"aliveworkers\": 1'"
 port=${m1_url##*:}
-$py "$tmp/hold.py" "$port" 100 100 14 "$tmp/held1" &
+$py "$tmp/hold.py" "$port" 1100 100 14 "$tmp/held1" &
 pids+=($!)
-wait_for "200 connections open" 10 test -s "$tmp/held1"
+$py "$tmp/hold.py" "$m1_hport" 100 0 14 "$tmp/held1h" &
+pids+=($!)
+wait_for "1,300 connections open" 10 test -s "$tmp/held1" -a -s "$tmp/held1h"
 sleep 0.5
 start=$SECONDS
 worst=0
 n=0
+all=()
 while [ $((SECONDS - start)) -lt 8 ]; do
     ms=$(status_ms "$m1_url")
-    [ "$ms" != fail ] || fail "kiln status failed under 200 stalled connections: $(cat "$tmp/status.err")"
-    [ "$ms" -lt 2000 ] || fail "kiln status took $ms ms under 200 stalled connections"
+    [ "$ms" != fail ] || fail "kiln status failed under 1,300 stalled connections: $(cat "$tmp/status.err")"
+    all+=("$ms")
     [ "$ms" -gt "$worst" ] && worst=$ms
-    [ "$(worker_state w1)" = ALIVE ] || fail "w1 is $(worker_state w1) under 200 stalled connections"
+    [ "$(worker_state w1)" = ALIVE ] || fail "w1 is $(worker_state w1) under 1,300 stalled connections"
     n=$((n + 1))
     sleep 0.5
 done
+median=$(printf '%s\n' "${all[@]}" | sort -n | sed -n "$(((n + 1) / 2))p")
+# Each call has 3 s (--timeout-ms); the machine may be loaded, so one slow
+# call is allowed, not a slow median.
+[ "$median" -lt 500 ] || fail "kiln status took $median ms (median) under 1,300 stalled connections"
 grep -q 'is DEAD' "$tmp/m1.err" && fail "the master declared a worker dead: $(grep 'is DEAD' "$tmp/m1.err")"
 token=$("$kiln" http-token --secret-file "$tmp/secret")
 timeout 5 bash -c '
@@ -130,7 +138,7 @@ timeout 5 bash -c '
     printf "GET /json HTTP/1.1\r\nHost: kiln\r\nAuthorization: Bearer %s\r\n\r\n" "$2" >&3
     cat <&3' _ "$m1_hport" "$token" > "$tmp/http.out" || fail "GET /json did not answer within 5 s"
 head -n 1 "$tmp/http.out" | grep -q "200 OK" || fail "GET /json: $(head -n 1 "$tmp/http.out")"
-echo "ok: 200 stalled connections: $n kiln status in 8 s, slowest $worst ms; the worker ALIVE; GET /json answers"
+echo "ok: 1,300 stalled connections: $n kiln status in 8 s, median $median ms, slowest $worst ms; the worker ALIVE; GET /json answers"
 
 # ---- b. the master stalled ---------------------------------------------------------
 kill -STOP "$m1"
