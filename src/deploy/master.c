@@ -53,6 +53,23 @@ static bool pending(const conn *c)
 static void conn_close(master *m, conn *c, const char *why);
 static void compact(master *m);
 
+/* How far c's handshake has got (0 for HTTP): of two pending connections
+ * the one with less progress is evicted first, then the older. A real
+ * client sends its HELLO with the connection, so it is past that phase at
+ * once, while a peer that sent a byte and stalled is not: from one address
+ * too, stalled peers then only ever evict each other. */
+static int progress(const conn *c)
+{
+    return c->kind == CONN_AUTH ? (int)c->hs.phase : 0;
+}
+
+/* True when c should be evicted before the current choice v (conns[] is in
+ * accept order, so on a tie the one seen first, the older, stays chosen). */
+static bool before(const conn *c, const conn *v)
+{
+    return v == NULL || progress(c) < progress(v);
+}
+
 /* Makes room for a new connection of kind from source: when that address
  * already has MAX_PENDING_SOURCE pending connections of this kind, its
  * oldest is closed; else when there are MAX_PENDING of the kind, the
@@ -62,8 +79,8 @@ static void compact(master *m);
  * and then refill them at once; evicting the oldest means it must open
  * connections faster than a real client completes its handshake (well
  * under a millisecond on a LAN) to keep anyone out, and from one address it
- * only churns its own. conns[] is in accept order, so the first match is
- * the oldest. */
+ * only churns its own. Among them the one whose handshake got least far
+ * goes first (progress). */
 static void make_room(master *m, conn_kind kind, const char *source)
 {
     size_t total = 0, same = 0;
@@ -71,8 +88,12 @@ static void make_room(master *m, conn_kind kind, const char *source)
     for (size_t i = 0; i < m->nconns; i++) {
         conn *c = m->conns[i];
         if (!pending(c) || c->kind != kind) continue;
-        if (total++ == 0) oldest = c;
-        if (strcmp(c->source, source) == 0 && same++ == 0) oldest_same = c;
+        total++;
+        if (before(c, oldest)) oldest = c;
+        if (strcmp(c->source, source) == 0) {
+            same++;
+            if (before(c, oldest_same)) oldest_same = c;
+        }
     }
     conn *victim = same >= MAX_PENDING_SOURCE ? oldest_same : total >= MAX_PENDING ? oldest : NULL;
     if (victim == NULL) return;
@@ -403,13 +424,14 @@ static void on_http_readable(master *m, conn *c)
  * Returns true when the caller may try again now. */
 static bool accept_failed(master *m)
 {
-    for (size_t i = 0; i < m->nconns; i++) {
-        conn *c = m->conns[i];
-        if (!pending(c)) continue;
+    conn *victim = NULL;
+    for (size_t i = 0; i < m->nconns; i++)
+        if (pending(m->conns[i]) && before(m->conns[i], victim)) victim = m->conns[i];
+    if (victim != NULL) {
         LOG_THROTTLED(&m->accept_log, LOG_WARN, "master",
                       "%s; closing %s, the oldest connection that has not authenticated",
-                      kiln_last_error(), c->peer);
-        conn_close(m, c, "evicted: out of descriptors");
+                      kiln_last_error(), victim->peer);
+        conn_close(m, victim, "evicted: out of descriptors");
         compact(m);
         return true;
     }

@@ -15,17 +15,15 @@
  *
  * Pending handshakes are bounded: at most MAX_PENDING, MAX_PENDING_SOURCE
  * of them from one address. A new connection past a bound evicts the
- * oldest pending one (from the same address when that is the bound hit)
- * rather than being refused: refusing would let whoever holds the slots
- * with silent connections lock every later client out until their
- * deadlines expire (and they can reconnect at once), while evicting the
- * oldest means an attacker must open connections faster than a real
- * client finishes its handshake (well under a millisecond on a LAN) to
- * keep anyone out, and from one address can only churn its own. When
- * accept fails (out of descriptors: the socket stays readable), the oldest
- * pending handshake is closed to make room, and if there is none the
- * listening socket is left out of poll() for ACCEPT_PAUSE_MS, so the
- * thread never spins; the line is logged at most once a second.
+ * oldest pending one (from the same address when that is the bound hit;
+ * of those, one whose handshake got least far) rather than being refused: refusing would let
+ * whoever holds the slots with silent connections lock every later client out until their deadlines
+ * expire (and they can reconnect at once), while evicting the oldest means an attacker must open
+ * connections faster than a real client finishes its handshake (well under a millisecond on a LAN)
+ * to keep anyone out, and from one address can only churn its own. When accept fails (out of
+ * descriptors: the socket stays readable), the oldest pending handshake is closed to make room, and
+ * if there is none the listening socket is left out of poll() for ACCEPT_PAUSE_MS, so the thread
+ * never spins; the line is logged at most once a second.
  */
 #include <errno.h>
 #include <poll.h>
@@ -170,16 +168,32 @@ static void pending_step(net_listener *l, size_t i)
     pending_close(l, i);
 }
 
-/* Makes room for a connection from source: evicts the oldest pending one
- * from that address when it has MAX_PENDING_SOURCE, else the oldest of
- * all when there are MAX_PENDING (see the top of the file for why). */
+/* True when pending connection i should be evicted before the current
+ * choice v (l->npend: none): its handshake got less far. The table is in
+ * accept order, so on a tie the older stays chosen. A real client sends
+ * its HELLO with the connection and is past that phase at once; a peer
+ * that sent a byte and stalled is not, so stalled peers evict each other. */
+static bool before(const net_listener *l, size_t i, size_t v)
+{
+    return v == l->npend || l->pend[i]->hs.phase < l->pend[v]->hs.phase;
+}
+
+/* Makes room for a connection from source: evicts a pending one from that
+ * address when it has MAX_PENDING_SOURCE, else one of all when there are
+ * MAX_PENDING (see the top of the file for why): the one whose handshake
+ * got least far, the oldest of those. */
 static void make_room(net_listener *l, const char *source)
 {
-    size_t same = 0, oldest_same = l->npend;
-    for (size_t i = 0; i < l->npend; i++)
-        if (strcmp(l->pend[i]->source, source) == 0 && same++ == 0) oldest_same = i;
+    size_t same = 0, oldest_same = l->npend, oldest = l->npend;
+    for (size_t i = 0; i < l->npend; i++) {
+        if (before(l, i, oldest)) oldest = i;
+        if (strcmp(l->pend[i]->source, source) == 0) {
+            same++;
+            if (before(l, i, oldest_same)) oldest_same = i;
+        }
+    }
     size_t victim = same >= MAX_PENDING_SOURCE ? oldest_same
-                    : l->npend >= MAX_PENDING  ? 0
+                    : l->npend >= MAX_PENDING  ? oldest
                                                : l->npend;
     if (victim == l->npend) return;
     LOG_THROTTLED(&l->refused_log, LOG_WARN, l->o.component,
@@ -242,10 +256,13 @@ static void accept_some(net_listener *l)
          * held by the oldest unauthenticated peer is worth less than the
          * connection waiting; with none to give up, rest. */
         if (l->npend > 0) {
+            size_t v = l->npend;
+            for (size_t k = 0; k < l->npend; k++)
+                if (before(l, k, v)) v = k;
             LOG_THROTTLED(&l->accept_log, LOG_WARN, l->o.component,
                           "%s; closing %s, the oldest connection still in its handshake",
-                          kiln_last_error(), l->pend[0]->peer);
-            pending_close(l, 0);
+                          kiln_last_error(), l->pend[v]->peer);
+            pending_close(l, v);
             compact(l);
         } else {
             LOG_THROTTLED(&l->accept_log, LOG_WARN, l->o.component, "%s", kiln_last_error());

@@ -31,6 +31,7 @@
 #include "base/base.h"
 #include "kt.h"
 #include "net/net.h"
+#include "net/net_int.h"
 
 static const uint8_t SECRET[] = "listener test secret, long enough";
 static const uint8_t WRONG[] = "another secret of the same length";
@@ -318,6 +319,47 @@ static void unauthenticated_connections_take_no_thread(void **state)
     net_close(lfd);
 }
 
+/* Eviction takes first the connections whose handshake got least far: a
+ * client that sent its HELLO and then 300 connections from the same
+ * address that sent one byte each (past the per-address bound): the
+ * client, now the oldest, is not the one evicted, and completes. */
+static void a_client_past_hello_outlives_stalled_peers(void **state)
+{
+    reset(false);
+    int lfd, port;
+    net_listener *l;
+    KT_OK(net_listen("127.0.0.1", 0, 1024, &lfd, &port));
+    net_listener_opts o = {.secret = SECRET,
+                           .secret_len = sizeof SECRET - 1,
+                           .handshake_timeout_ms = 30000,
+                           .component = "test",
+                           .peer_prefix = "tester"};
+    KT_OK(net_listener_start(lfd, &o, handler, NULL, &l));
+    int fd;
+    KT_OK(net_connect("127.0.0.1", port, 5000, &fd));
+    uint8_t nonce_c[NET_NONCE_SIZE] = {9}, nonce_s[NET_NONCE_SIZE], mac[NET_MAC_SIZE];
+    KT_OK(net_send_frame(fd, NET_MSG_HELLO, nonce_c, sizeof nonce_c, 5000, "listener"));
+    net_frame f;
+    KT_OK(net_recv_frame(fd, NET_AUTH_MAX_FRAME, 5000, "listener", &f));
+    assert_int_equal(f.type, NET_MSG_CHALLENGE);
+    memcpy(nonce_s, f.payload.data, sizeof nonce_s);
+    net_frame_release(&f);
+    enum { STALLED = 300 };
+    int fds[STALLED];
+    silent_connections(port, STALLED, true, fds);
+    nanosleep(&(struct timespec){0, 300 * 1000000L}, NULL); /* all accepted by now */
+    KT_OK(net_auth_proof(SECRET, sizeof SECRET - 1, NET_AUTH_LABEL_CLIENT, nonce_c, nonce_s, mac));
+    KT_OK(net_send_frame(fd, NET_MSG_AUTH_RESPONSE, mac, sizeof mac, 5000, "listener"));
+    KT_OK(net_recv_frame(fd, NET_AUTH_MAX_FRAME, 5000, "listener", &f));
+    assert_int_equal(f.type, NET_MSG_AUTH_OK);
+    net_frame_release(&f);
+    wait_calls(1);
+    net_close(fd);
+    for (int i = 0; i < STALLED; i++) net_close(fds[i]);
+    net_listener_free(l);
+    net_close(lfd);
+}
+
 /* At the descriptor limit (accept fails with EMFILE while connections wait)
  * the accept thread neither spins nor locks clients out: it gives up the
  * oldest unauthenticated connection. Run in a child with a low limit. */
@@ -412,6 +454,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(accept_nb_does_not_wait),
         cmocka_unit_test(refused_connections_are_logged_with_a_limit),
         cmocka_unit_test(unauthenticated_connections_take_no_thread),
+        cmocka_unit_test(a_client_past_hello_outlives_stalled_peers),
         cmocka_unit_test(out_of_descriptors_neither_spins_nor_locks_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
