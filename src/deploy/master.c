@@ -9,10 +9,19 @@
  * (STATUS_REQUEST / STATUS_REPLY, or GET /json with a bearer token).
  *
  * Robustness against slow or hostile peers, because one loop serves all:
- * - a new connection is read by no one until it has passed net_auth_server;
- *   the handshake only starts once its first bytes arrived (a silent peer
- *   costs nothing but a slot, closed after AUTH_WAIT_MS) and then runs with
- *   a short deadline (AUTH_TIMEOUT_MS), the longest a peer can stall the loop;
+ * - a new connection is read by no one but its handshake (net_handshake,
+ *   a state machine of src/net) until that has succeeded; the handshake
+ *   never blocks the loop: it takes what the socket holds whenever poll()
+ *   says so, within AUTH_TIMEOUT_MS for the whole of it;
+ * - connections that have proved nothing yet (handshake not done, HTTP
+ *   request not whole) are bounded per kind, in total and per source
+ *   address; past a bound the oldest is evicted (make_room says why);
+ * - when accept fails (out of descriptors, the listening socket staying
+ *   readable), the oldest such connection is closed, or with none the
+ *   listeners rest ACCEPT_PAUSE_MS: the loop never spins;
+ * - liveness: a worker is judged on heartbeats read before the judgement,
+ *   and time the master itself was stalled (stopped, or a slow round) is
+ *   not counted against it (check_timeouts);
  * - authenticated connections are read without blocking, through a frame
  *   decoder per connection, with a 64 KiB frame limit;
  * - HTTP requests are gathered without blocking up to 8 KiB, within
@@ -34,8 +43,75 @@
 
 /* ---- Connections ---------------------------------------------------------------- */
 
+/* Connections that have proved nothing yet: a handshake in progress, an
+ * HTTP request not yet whole (HTTP connections close once answered). */
+static bool pending(const conn *c)
+{
+    return !c->closed && (c->kind == CONN_AUTH || c->kind == CONN_HTTP);
+}
+
+static void conn_close(master *m, conn *c, const char *why);
+static void compact(master *m);
+
+/* How far c's handshake has got (0 for HTTP): of two pending connections
+ * the one with less progress is evicted first, then the older. A real
+ * client sends its HELLO with the connection, so it is past that phase at
+ * once, while a peer that sent a byte and stalled is not: from one address
+ * too, stalled peers then only ever evict each other. */
+static int progress(const conn *c)
+{
+    return c->kind == CONN_AUTH ? (int)c->hs.phase : 0;
+}
+
+/* True when c should be evicted before the current choice v (conns[] is in
+ * accept order, so on a tie the one seen first, the older, stays chosen). */
+static bool before(const conn *c, const conn *v)
+{
+    return v == NULL || progress(c) < progress(v);
+}
+
+/* Makes room for a new connection of kind from source: when that address
+ * already has MAX_PENDING_SOURCE pending connections of this kind, its
+ * oldest is closed; else when there are MAX_PENDING of the kind, the
+ * oldest of all. Evicting rather than refusing the newcomer: refusing
+ * would let a peer that holds the slots with stalled connections lock out
+ * every later client (a worker, `kiln status`) until their deadlines pass,
+ * and then refill them at once; evicting the oldest means it must open
+ * connections faster than a real client completes its handshake (well
+ * under a millisecond on a LAN) to keep anyone out, and from one address it
+ * only churns its own. Among them the one whose handshake got least far
+ * goes first (progress). */
+static void make_room(master *m, conn_kind kind, const char *source)
+{
+    size_t total = 0, same = 0;
+    conn *oldest = NULL, *oldest_same = NULL;
+    for (size_t i = 0; i < m->nconns; i++) {
+        conn *c = m->conns[i];
+        if (!pending(c) || c->kind != kind) continue;
+        total++;
+        if (before(c, oldest)) oldest = c;
+        if (strcmp(c->source, source) == 0) {
+            same++;
+            if (before(c, oldest_same)) oldest_same = c;
+        }
+    }
+    conn *victim = same >= MAX_PENDING_SOURCE ? oldest_same : total >= MAX_PENDING ? oldest : NULL;
+    if (victim == NULL) return;
+    LOG_THROTTLED(&m->refused_log, LOG_WARN, "master",
+                  "refused %s: evicted by a newer connection (%zu connections that have not "
+                  "authenticated, %zu from %s; at most %d, %d from one address)",
+                  victim->peer, total, same, source, MAX_PENDING, MAX_PENDING_SOURCE);
+    conn_close(m, victim, "evicted");
+}
+
 static conn *conn_add(master *m, int fd, conn_kind kind, const char *peer)
 {
+    char source[NET_HOST_MAX + 16];
+    snprintf(source, sizeof source, "%s", peer);
+    char *colon = strrchr(source, ':');
+    if (colon) *colon = '\0';
+    make_room(m, kind, source);
+    compact(m);
     conn *c = calloc(1, sizeof *c);
     if (c == NULL || m->nconns == MAX_CONNS) {
         LOG_THROTTLED(&m->refused_log, LOG_WARN, "master", "refusing connection from %s: %s", peer,
@@ -49,7 +125,13 @@ static conn *conn_add(master *m, int fd, conn_kind kind, const char *peer)
     c->worker = -1;
     c->app = -1;
     snprintf(c->peer, sizeof c->peer, "%s %s", kind == CONN_HTTP ? "http client" : "peer", peer);
-    c->deadline = net_deadline(kind == CONN_HTTP ? HTTP_TIMEOUT_MS : AUTH_WAIT_MS);
+    snprintf(c->source, sizeof c->source, "%s", source);
+    c->deadline = net_deadline(kind == CONN_HTTP ? HTTP_TIMEOUT_MS : AUTH_TIMEOUT_MS);
+    if (kind == CONN_AUTH) {
+        /* Cannot fail: the secret's length was checked when it was loaded. */
+        net_handshake_init(&c->hs, fd, m->secret, m->slen, false, AUTH_TIMEOUT_MS, c->peer);
+        c->events = POLLIN;
+    }
     m->conns[m->nconns++] = c;
     return c;
 }
@@ -71,6 +153,7 @@ static void conn_close(master *m, conn *c, const char *why)
         LOG(LOG_DEBUG, "master", "closing %s: %s", c->peer, why);
     }
     if (c->kind == CONN_PEER) net_frame_decoder_release(&c->dec);
+    if (c->kind == CONN_AUTH) net_handshake_release(&c->hs);
     net_close(c->fd);
     c->fd = -1;
     c->closed = true;
@@ -236,14 +319,17 @@ static int on_frame(master *m, conn *c, const net_frame *f)
 
 /* ---- Reading ----------------------------------------------------------------------- */
 
+/* Advances c's handshake with what its socket holds (never waiting). */
 static void on_auth_ready(master *m, conn *c)
 {
-    if (net_auth_server(c->fd, m->secret, m->slen, AUTH_TIMEOUT_MS, c->peer) != KILN_OK) {
+    if (net_handshake_step(&c->hs, &c->events) != KILN_OK) {
         LOG_THROTTLED(&m->refused_log, LOG_WARN, "master", "refused %s: %s", c->peer,
                       kiln_last_error());
         conn_close(m, c, "authentication failed");
         return;
     }
+    if (c->events != 0) return; /* more to come */
+    net_handshake_release(&c->hs);
     c->kind = CONN_PEER;
     c->deadline = net_deadline(IDLE_TIMEOUT_MS);
     net_frame_decoder_init(&c->dec, DEPLOY_APP_MAX_FRAME, c->peer);
@@ -349,6 +435,30 @@ static void on_http_readable(master *m, conn *c)
 
 /* ---- The loop ------------------------------------------------------------------------ */
 
+/* accept failed, most likely for want of descriptors: the listening
+ * socket stays readable, so retrying at once would spin. The descriptor of
+ * the oldest connection that has proved nothing is given up for the one
+ * waiting (see make_room); with none, the listeners rest ACCEPT_PAUSE_MS.
+ * Returns true when the caller may try again now. */
+static bool accept_failed(master *m)
+{
+    conn *victim = NULL;
+    for (size_t i = 0; i < m->nconns; i++)
+        if (pending(m->conns[i]) && before(m->conns[i], victim)) victim = m->conns[i];
+    if (victim != NULL) {
+        LOG_THROTTLED(&m->accept_log, LOG_WARN, "master",
+                      "%s; closing %s, the oldest connection that has not authenticated",
+                      kiln_last_error(), victim->peer);
+        conn_close(m, victim, "evicted: out of descriptors");
+        compact(m);
+        return true;
+    }
+    LOG_THROTTLED(&m->accept_log, LOG_WARN, "master", "%s; not accepting for %d ms",
+                  kiln_last_error(), ACCEPT_PAUSE_MS);
+    m->paused_until = deploy_now_ms() + ACCEPT_PAUSE_MS;
+    return false;
+}
+
 /* Accepts what is waiting on lfd (at most ACCEPTS_PER_TICK a round). */
 static void accept_some(master *m, int lfd, conn_kind kind)
 {
@@ -356,12 +466,37 @@ static void accept_some(master *m, int lfd, conn_kind kind)
         int fd;
         char peer[NET_HOST_MAX + 16];
         if (net_accept_nb(lfd, &fd, peer, sizeof peer) != KILN_OK) {
-            /* Out of descriptors, say: the next round tries again. */
-            LOG(LOG_DEBUG, "master", "%s", kiln_last_error());
+            if (accept_failed(m)) continue;
             return;
         }
         if (fd < 0) return; /* none left */
-        conn_add(m, fd, kind, peer);
+        conn *c = conn_add(m, fd, kind, peer);
+        /* A client sends its HELLO with the connection: start at once. */
+        if (c != NULL && kind == CONN_AUTH) on_auth_ready(m, c);
+    }
+}
+
+/* Time the master itself did not run (stopped, swapped out, a round slowed
+ * by a blocking send) is not the workers' fault: when this round comes
+ * more than STALL_GRACE_MS later than the loop's tick allows, the excess
+ * is added to every ALIVE worker's last heartbeat, so a heartbeat timeout
+ * only ever counts time in which the master was there to read one. (Their
+ * heartbeats sent meanwhile are in the sockets and were read this round,
+ * before this judgement, too.) */
+static void forgive_stall(master *m, int64_t now)
+{
+    int64_t gap = m->last_check_ms > 0 ? now - m->last_check_ms : 0;
+    m->last_check_ms = now;
+    if (gap <= TICK_MS + STALL_GRACE_MS) return;
+    int64_t stall = gap - TICK_MS;
+    LOG_THROTTLED(&m->stall_log, LOG_WARN, "master",
+                  "the master did not run for %lld ms; not counted against workers' heartbeats",
+                  (long long)stall);
+    for (size_t i = 0; i < m->nworkers; i++) {
+        worker_rec *w = &m->workers[i];
+        if (w->state != DEPLOY_WORKER_ALIVE) continue;
+        w->last_heartbeat_ms += stall;
+        if (w->last_heartbeat_ms > now) w->last_heartbeat_ms = now;
     }
 }
 
@@ -370,10 +505,13 @@ static void accept_some(master *m, int lfd, conn_kind kind)
 static void check_timeouts(master *m)
 {
     int64_t now = deploy_now_ms();
+    forgive_stall(m, now);
     for (size_t i = 0; i < m->nconns; i++) {
         conn *c = m->conns[i];
         if (c->closed) continue;
-        if (c->deadline >= 0 && now >= c->deadline) {
+        if (c->kind == CONN_AUTH && c->deadline >= 0 && now >= c->deadline) {
+            on_auth_ready(m, c); /* reads what came, then fails as timed out */
+        } else if (c->deadline >= 0 && now >= c->deadline) {
             conn_close(m, c, "timed out");
         } else if (c->worker >= 0 &&
                    now - m->workers[c->worker].last_heartbeat_ms > m->timeout_ms) {
@@ -398,17 +536,21 @@ static int loop_once(master *m)
     struct pollfd *pfd = m->pfd;
     conn **owner = m->owner;
     size_t n = 0;
-    pfd[n] = (struct pollfd){.fd = m->lfd, .events = POLLIN};
+    int pause = m->paused_until > 0 ? net_remaining_ms(m->paused_until) : 0;
+    /* A negative fd is left out by poll(): the listeners while they rest. */
+    pfd[n] = (struct pollfd){.fd = pause ? -1 : m->lfd, .events = POLLIN};
     owner[n++] = NULL;
-    pfd[n] = (struct pollfd){.fd = m->hfd, .events = POLLIN};
+    pfd[n] = (struct pollfd){.fd = pause ? -1 : m->hfd, .events = POLLIN};
     owner[n++] = NULL;
     for (size_t i = 0; i < m->nconns; i++) {
-        pfd[n] = (struct pollfd){.fd = m->conns[i]->fd, .events = POLLIN};
-        owner[n++] = m->conns[i];
+        conn *c = m->conns[i];
+        pfd[n] = (struct pollfd){.fd = c->fd, .events = c->kind == CONN_AUTH ? c->events : POLLIN};
+        owner[n++] = c;
     }
-    int r = poll(pfd, n, TICK_MS);
+    int r = poll(pfd, n, pause && pause < TICK_MS ? pause : TICK_MS);
     if (r < 0 && errno != EINTR)
         return kiln_set_error(KILN_EIO, "master: poll: %s", strerror(errno));
+    if (r < 0) return KILN_OK; /* a signal: nothing was read, judge nothing */
     for (size_t i = 2; r > 0 && i < n; i++)
         if (pfd[i].revents && !owner[i]->closed) dispatch(m, owner[i]);
     compact(m);
@@ -432,8 +574,11 @@ static int master_open(master *m, const deploy_master_opts *o)
     rc = deploy_http_token(m->secret, m->slen, m->token);
     const char *host = o->host && o->host[0] ? o->host : NULL;
     int port = 0, http_port = 0;
-    if (rc == KILN_OK) rc = net_listen(host, o->port, 128, &m->lfd, &port);
-    if (rc == KILN_OK) rc = net_listen(host, o->http_port, 128, &m->hfd, &http_port);
+    /* A deep backlog: the loop accepts (and evicts) quickly, and while a
+     * storm of connections fills a short one the kernel drops the SYN of a
+     * real client, which then waits a second or more to retry. */
+    if (rc == KILN_OK) rc = net_listen(host, o->port, LISTEN_BACKLOG, &m->lfd, &port);
+    if (rc == KILN_OK) rc = net_listen(host, o->http_port, LISTEN_BACKLOG, &m->hfd, &http_port);
     if (rc != KILN_OK) return rc;
     char name[NET_HOST_MAX] = "localhost";
     if (host == NULL && gethostname(name, sizeof name) == 0) name[sizeof name - 1] = '\0';

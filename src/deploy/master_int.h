@@ -13,13 +13,20 @@
 
 #define MAX_CONNS 1024
 #define MAX_WORKERS 4096      /* remembered, DEAD ones included */
-#define AUTH_WAIT_MS 10000    /* for the first byte of the handshake */
-#define AUTH_TIMEOUT_MS 2000  /* for the handshake once it started */
+#define AUTH_TIMEOUT_MS 10000 /* for the whole handshake (which never blocks the loop) */
 #define IDLE_TIMEOUT_MS 60000 /* an authenticated connection that is not a worker */
 #define SEND_TIMEOUT_MS 2000
 #define HTTP_TIMEOUT_MS 5000
 #define TICK_MS 200 /* how often timeouts are checked at least */
 #define ACCEPTS_PER_TICK 32
+/* Connections that have not proved anything yet (handshake not done, HTTP
+ * request not whole), per kind: at most MAX_PENDING, MAX_PENDING_SOURCE
+ * from one address; a new one past a bound evicts the oldest (master.c). */
+#define MAX_PENDING 128
+#define MAX_PENDING_SOURCE 32
+#define LISTEN_BACKLOG 1024 /* connections the kernel queues before accept */
+#define ACCEPT_PAUSE_MS 100 /* the listeners rest after a failed accept with nothing to evict */
+#define STALL_GRACE_MS 1000 /* a round later than TICK_MS + this: the master itself stalled */
 
 typedef enum conn_kind {
     CONN_AUTH, /* accepted on the kiln port, handshake not done */
@@ -33,11 +40,14 @@ typedef struct conn {
     int fd;
     conn_kind kind;
     char peer[NET_HOST_MAX + 48];
-    int64_t deadline;      /* closed when passed; -1: none (a worker's) */
-    net_frame_decoder dec; /* CONN_PEER */
-    int worker;            /* CONN_PEER: index in the worker table, or -1 */
-    int app;               /* CONN_PEER: index in the application table (a driver), or -1 */
-    bool closed;           /* fd closed; freed by compact() at the end of the round */
+    char source[NET_HOST_MAX + 16]; /* the peer's address without the port */
+    int64_t deadline;               /* closed when passed; -1: none (a worker's) */
+    net_handshake hs;               /* CONN_AUTH */
+    short events;                   /* CONN_AUTH: what the handshake waits for */
+    net_frame_decoder dec;          /* CONN_PEER */
+    int worker;                     /* CONN_PEER: index in the worker table, or -1 */
+    int app;     /* CONN_PEER: index in the application table (a driver), or -1 */
+    bool closed; /* fd closed; freed by compact() at the end of the round */
     char req[HTTP_MAX_REQUEST];
     size_t req_len; /* CONN_HTTP */
 } conn;
@@ -98,6 +108,10 @@ typedef struct master {
     size_t napps;
     uint64_t next_app_id;
     log_throttle refused_log; /* one WARN a second for refused connections */
+    log_throttle accept_log;  /* and for failing accepts */
+    log_throttle stall_log;   /* and for the master's own stalls */
+    int64_t paused_until;     /* the listening sockets are not polled before this */
+    int64_t last_check_ms;    /* when check_timeouts last ran (0: never) */
     /* master_recovery.c */
     char *recovery_dir;        /* owned; NULL: no persistence */
     bool recovering;           /* recovered workers or apps are UNKNOWN until they come back */

@@ -20,9 +20,15 @@
  * handshake succeeds frames are limited to NET_AUTH_MAX_FRAME bytes, so an
  * unauthenticated peer can make us allocate at most that much.
  *
+ * The client's side runs here, blocking; the server's is the state machine
+ * of handshake.c (net_auth_server below drives it with poll()), which
+ * non-blocking servers drive from their own loops.
+ *
  * This authenticates the peer; it does not encrypt or sign later frames
  * (as Spark's spark.authenticate without spark.network.crypto).
  */
+#include <errno.h>
+#include <poll.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -33,8 +39,8 @@
 #include "base/base.h"
 #include "net/net_int.h"
 
-#define LABEL_CLIENT "kiln-auth-v1 client"
-#define LABEL_SERVER "kiln-auth-v1 server"
+#define LABEL_CLIENT NET_AUTH_LABEL_CLIENT
+#define LABEL_SERVER NET_AUTH_LABEL_SERVER
 #define LABEL_LEN (sizeof LABEL_CLIENT - 1) /* both labels have this length */
 #define REASON_MAX 200
 
@@ -49,22 +55,28 @@ typedef struct auth_side {
     const char *peer;
 } auth_side;
 
-/* HMAC-SHA256(secret, label || own || other) into mac. */
-static int proof(const auth_side *s, const char *label, const uint8_t own[NET_NONCE_SIZE],
-                 const uint8_t other[NET_NONCE_SIZE], uint8_t mac[NET_MAC_SIZE])
+int net_auth_proof(const uint8_t *secret, size_t len, const char *label,
+                   const uint8_t own[NET_NONCE_SIZE], const uint8_t other[NET_NONCE_SIZE],
+                   uint8_t mac[NET_MAC_SIZE])
 {
     uint8_t msg[LABEL_LEN + 2 * NET_NONCE_SIZE];
     memcpy(msg, label, LABEL_LEN);
     memcpy(msg + LABEL_LEN, own, NET_NONCE_SIZE);
     memcpy(msg + LABEL_LEN + NET_NONCE_SIZE, other, NET_NONCE_SIZE);
     unsigned int n = 0;
-    if (HMAC(EVP_sha256(), s->secret, (int)s->secret_len, msg, sizeof msg, mac, &n) == NULL ||
-        n != NET_MAC_SIZE)
+    if (HMAC(EVP_sha256(), secret, (int)len, msg, sizeof msg, mac, &n) == NULL || n != NET_MAC_SIZE)
         return kiln_set_error(KILN_EIO, "HMAC-SHA256 failed in OpenSSL");
     return KILN_OK;
 }
 
-static int new_nonce(uint8_t nonce[NET_NONCE_SIZE])
+/* The proof of side s. */
+static int proof(const auth_side *s, const char *label, const uint8_t own[NET_NONCE_SIZE],
+                 const uint8_t other[NET_NONCE_SIZE], uint8_t mac[NET_MAC_SIZE])
+{
+    return net_auth_proof(s->secret, s->secret_len, label, own, other, mac);
+}
+
+int net_auth_nonce(uint8_t nonce[NET_NONCE_SIZE])
 {
     if (RAND_bytes(nonce, NET_NONCE_SIZE) != 1)
         return kiln_set_error(KILN_EIO, "the system's random generator failed (RAND_bytes)");
@@ -105,14 +117,19 @@ static int recv_fixed(const auth_side *s, int want, uint8_t *out, size_t n)
     return rc;
 }
 
-/* Adds "authentication with PEER failed: " before the current message. */
-static int failed(const auth_side *s, int rc)
+int net_auth_failed(const char *peer, int rc)
 {
-    return kiln_set_error(rc, "authentication with %s failed: %s", NET_PEER(s->peer),
+    return kiln_set_error(rc, "authentication with %s failed: %s", NET_PEER(peer),
                           kiln_last_error());
 }
 
-static int check_secret(const uint8_t *secret, size_t len)
+/* Adds "authentication with PEER failed: " before the current message. */
+static int failed(const auth_side *s, int rc)
+{
+    return net_auth_failed(s->peer, rc);
+}
+
+int net_auth_check_secret(const uint8_t *secret, size_t len)
 {
     if (secret == NULL || len < NET_SECRET_MIN || len > NET_SECRET_MAX)
         return kiln_set_error(KILN_EINVAL,
@@ -159,10 +176,10 @@ static int client_finish(const auth_side *s, const uint8_t nonce_c[NET_NONCE_SIZ
 int net_auth_client(int fd, const uint8_t *secret, size_t len, int timeout_ms, const char *peer)
 {
     auth_side s = {fd, secret, len, net_deadline(timeout_ms), peer};
-    int rc = check_secret(secret, len);
+    int rc = net_auth_check_secret(secret, len);
     if (rc != KILN_OK) return failed(&s, rc);
     uint8_t nonce_c[NET_NONCE_SIZE], nonce_s[NET_NONCE_SIZE], mac[NET_MAC_SIZE];
-    rc = new_nonce(nonce_c);
+    rc = net_auth_nonce(nonce_c);
     if (rc == KILN_OK) rc = send_msg(&s, NET_MSG_HELLO, nonce_c, sizeof nonce_c);
     if (rc == KILN_OK) rc = recv_fixed(&s, NET_MSG_CHALLENGE, nonce_s, sizeof nonce_s);
     if (rc == KILN_OK) rc = proof(&s, LABEL_CLIENT, nonce_c, nonce_s, mac);
@@ -172,43 +189,26 @@ int net_auth_client(int fd, const uint8_t *secret, size_t len, int timeout_ms, c
     return rc == KILN_OK ? KILN_OK : failed(&s, rc);
 }
 
-/* The server's check of the client's proof; on a mismatch it tells the
- * client (best effort: the connection is about to be closed anyway). */
-static int server_verify(const auth_side *s, const uint8_t nonce_c[NET_NONCE_SIZE],
-                         const uint8_t nonce_s[NET_NONCE_SIZE], const uint8_t got[NET_MAC_SIZE])
-{
-    uint8_t want[NET_MAC_SIZE];
-    int rc = proof(s, LABEL_CLIENT, nonce_c, nonce_s, want);
-    if (rc == KILN_OK && CRYPTO_memcmp(want, got, NET_MAC_SIZE) != 0) {
-        kiln_buf b;
-        kiln_buf_init(&b);
-        wire_writer w;
-        wire_writer_init(&w, &b);
-        wire_put_str(&w, "wrong secret");
-        if (wire_writer_finish(&w) == KILN_OK) send_msg(s, NET_MSG_AUTH_FAIL, b.data, b.len);
-        kiln_buf_release(&b);
-        rc = kiln_set_error(KILN_EINVAL, "wrong secret: %s does not know this server's secret",
-                            NET_PEER(s->peer));
-    }
-    OPENSSL_cleanse(want, sizeof want);
-    return rc;
-}
-
+/* The server's side is handshake.c's state machine, driven here until it
+ * is done, waiting in poll() for what it asks until the deadline. */
 int net_auth_server(int fd, const uint8_t *secret, size_t len, int timeout_ms, const char *peer)
 {
-    auth_side s = {fd, secret, len, net_deadline(timeout_ms), peer};
-    int rc = check_secret(secret, len);
-    if (rc != KILN_OK) return failed(&s, rc);
-    uint8_t nonce_c[NET_NONCE_SIZE], nonce_s[NET_NONCE_SIZE], mac[NET_MAC_SIZE];
-    rc = recv_fixed(&s, NET_MSG_HELLO, nonce_c, sizeof nonce_c);
-    if (rc == KILN_OK) rc = new_nonce(nonce_s);
-    if (rc == KILN_OK) rc = send_msg(&s, NET_MSG_CHALLENGE, nonce_s, sizeof nonce_s);
-    if (rc == KILN_OK) rc = recv_fixed(&s, NET_MSG_AUTH_RESPONSE, mac, sizeof mac);
-    if (rc == KILN_OK) rc = server_verify(&s, nonce_c, nonce_s, mac);
-    if (rc == KILN_OK) rc = proof(&s, LABEL_SERVER, nonce_s, nonce_c, mac);
-    if (rc == KILN_OK) rc = send_msg(&s, NET_MSG_AUTH_OK, mac, sizeof mac);
-    OPENSSL_cleanse(mac, sizeof mac);
-    return rc == KILN_OK ? KILN_OK : failed(&s, rc);
+    net_handshake h;
+    short events = 0;
+    int rc = net_handshake_init(&h, fd, secret, len, false, timeout_ms, peer);
+    if (rc == KILN_OK) rc = net_handshake_step(&h, &events);
+    while (rc == KILN_OK && events != 0) {
+        struct pollfd p = {.fd = fd, .events = events};
+        if (poll(&p, 1, net_handshake_timeout_ms(&h)) < 0 && errno != EINTR) {
+            rc = net_auth_failed(peer, kiln_set_error(KILN_EIO, "waiting for %s: poll: %s",
+                                                      NET_PEER(peer), strerror(errno)));
+            break;
+        }
+        /* Ready, or the deadline passed: the step says which. */
+        rc = net_handshake_step(&h, &events);
+    }
+    net_handshake_release(&h);
+    return rc;
 }
 
 int net_dial(const char *host, int port, const uint8_t *secret, size_t len, bool tls,

@@ -204,6 +204,71 @@ int net_msg_heartbeat_read(const net_frame *f, const char *peer, net_heartbeat *
 int net_auth_client(int fd, const uint8_t *secret, size_t len, int timeout_ms, const char *peer);
 int net_auth_server(int fd, const uint8_t *secret, size_t len, int timeout_ms, const char *peer);
 
+/* ---- The server's handshake without blocking (handshake.c) ----------------------- */
+
+/* The server's side of a new connection's handshake (TLS when asked, then
+ * the HMAC challenge-response above) as a state machine for a poll()
+ * loop: the same messages, checks and errors as net_tls_server +
+ * net_auth_server (which is a loop over it), but each step reads only what
+ * the socket holds (never a byte past the handshake), keeps a reply the
+ * socket would not take whole, and returns instead of waiting. Frames are
+ * limited to NET_AUTH_MAX_FRAME. Caller-owned struct (_init / _release);
+ * fields are the machine's own. */
+typedef enum net_hs_phase {
+    NET_HS_TLS,       /* TLS handshake (kiln.ssl.enabled) */
+    NET_HS_HELLO,     /* reading HELLO */
+    NET_HS_CHALLENGE, /* writing CHALLENGE */
+    NET_HS_RESPONSE,  /* reading AUTH_RESPONSE */
+    NET_HS_OK,        /* writing AUTH_OK */
+    NET_HS_DONE,      /* authenticated */
+    NET_HS_FAILED     /* sticky */
+} net_hs_phase;
+
+typedef struct net_handshake {
+    int fd;
+    const uint8_t *secret; /* borrowed */
+    size_t secret_len;
+    const char *peer; /* borrowed, for messages */
+    int64_t deadline; /* for the whole handshake; -1: none */
+    net_hs_phase phase;
+    struct net_tls_pending *tls; /* NET_HS_TLS */
+    net_frame_decoder dec;       /* the frame being read */
+    uint8_t nonce_c[NET_NONCE_SIZE], nonce_s[NET_NONCE_SIZE];
+    uint8_t out[NET_HEADER_SIZE + 64]; /* a reply the socket has not taken yet */
+    size_t out_len, out_sent;
+    uint8_t out_type;
+    int err; /* NET_HS_FAILED */
+} net_handshake;
+
+/* Prepares the handshake of the connection fd (accepted, blocking or not:
+ * the machine never waits), TLS first when tls, all of it within
+ * timeout_ms from now (< 0: no limit). Reads and writes nothing yet.
+ * secret and peer are borrowed until _release. Returns KILN_OK, or
+ * KILN_EINVAL for a secret of a bad length, KILN_ENOMEM (then the machine
+ * is failed; _release it all the same). */
+int net_handshake_init(net_handshake *h, int fd, const uint8_t *secret, size_t len, bool tls,
+                       int timeout_ms, const char *peer);
+
+/* Goes as far as the socket allows now. Returns KILN_OK with *events 0
+ * when the peer is authenticated (the fd is then ready for frames, through
+ * TLS when asked); KILN_OK with *events POLLIN or POLLOUT when it must wait
+ * for that (call again once poll() says so, or at the deadline); or the
+ * error net_auth_server / net_tls_server would give, naming peer: KILN_EINVAL
+ * (wrong secret: AUTH_FAIL was sent), KILN_ECORRUPT (not a kiln peer, a
+ * frame over NET_AUTH_MAX_FRAME, a message out of turn), KILN_EIO (closed,
+ * or the deadline passed while waiting: "timed out"). The deadline is only
+ * judged when the machine has to wait, so bytes already received are read
+ * first. After an error every call returns the same code (the caller
+ * closes fd). */
+int net_handshake_step(net_handshake *h, short *events);
+
+/* ms until h's deadline, for poll() (-1: none, 0: passed). */
+int net_handshake_timeout_ms(const net_handshake *h);
+
+/* Frees what h holds (an unfinished TLS session, a partial frame). Does not
+ * close fd. */
+void net_handshake_release(net_handshake *h);
+
 /* ---- Secrets (secret.c) ---------------------------------------------------- */
 
 /* Writes 64 hex digits of 32 random bytes and a NUL to out. KILN_EIO if the
@@ -288,11 +353,16 @@ typedef struct net_listener_opts {
     const char *peer_prefix;  /* peer names are "PREFIX host:port"; NULL: "host:port" */
 } net_listener_opts;
 
-/* A listening socket's accept loop: one thread accepts, and each accepted
- * connection gets a detached thread that runs the server's handshake (TLS
- * when o->tls, then net_auth_server, within o->handshake_timeout_ms) and
- * then fn(arg, fd, peer). A failed handshake is logged at WARN and the
- * socket closed; fn never sees it. Heap object (_start / _free). */
+/* A listening socket's accept loop: one thread accepts and runs the
+ * handshakes of new connections itself, without blocking (net_handshake:
+ * TLS when o->tls, then the HMAC challenge-response, each connection
+ * within o->handshake_timeout_ms), and only a connection that passed gets
+ * a detached thread, which runs fn(arg, fd, peer). A failed handshake is
+ * logged at WARN (throttled) and the socket closed; fn never sees it.
+ * Handshakes in progress are bounded (256, 128 from one address): past
+ * that the oldest is closed for the newcomer; when accept fails (out of
+ * descriptors) the oldest is closed too, or with none the listening socket
+ * rests 100 ms. Heap object (_start / _free). */
 typedef struct net_listener net_listener;
 
 /* Starts accepting on lfd (from net_listen; borrowed: the caller closes it
@@ -302,7 +372,8 @@ typedef struct net_listener net_listener;
 int net_listener_start(int lfd, const net_listener_opts *o, net_conn_fn fn, void *arg,
                        net_listener **out);
 /* Stops accepting and joins the accept thread (within about 200 ms).
- * Connections already accepted go on: their handlers still run. */
+ * Handshakes in progress are closed; authenticated connections go on:
+ * their handlers still run. */
 void net_listener_stop(net_listener *l);
 /* Stops (if not yet), waits until every connection's thread has returned,
  * and frees l. NULL allowed. A server whose handlers may run for ever (a

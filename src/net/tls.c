@@ -325,9 +325,7 @@ ssize_t net_tls_read(net_tls_conn *c, void *p, size_t n, short *wait, const char
     return out;
 }
 
-/* One SSL_write of at most n bytes: like net_tls_read. A close by the peer
- * is an error here. */
-static ssize_t tls_write(net_tls_conn *c, const void *p, size_t n, short *wait, const char *doing,
+ssize_t net_tls_write_nb(net_tls_conn *c, const void *p, size_t n, short *wait, const char *doing,
                          const char *peer)
 {
     *wait = 0;
@@ -357,7 +355,7 @@ int net_tls_write_all(net_tls_conn *c, int fd, const void *p, size_t n, int64_t 
     size_t sent = 0;
     while (sent < n) {
         short wait;
-        ssize_t w = tls_write(c, (const uint8_t *)p + sent, n - sent, &wait, doing, peer);
+        ssize_t w = net_tls_write_nb(c, (const uint8_t *)p + sent, n - sent, &wait, doing, peer);
         if (w < 0) return (int)w;
         sent += (size_t)w;
         if (wait != 0) {
@@ -466,9 +464,17 @@ static int handshake_error(SSL *ssl, int r, int e, const char *peer)
                           NET_PEER(peer), why);
 }
 
-static int handshake(int fd, const uint8_t *secret, size_t len, int timeout_ms, const char *peer,
-                     bool server)
+/* A TLS handshake under way on fd (tls.c's side of net_tls_pending). */
+struct net_tls_pending {
+    int fd;
+    SSL *ssl;          /* NULL once handed to the fd table */
+    SSL_SESSION *sess; /* the PSK, freed as soon as the handshake ends */
+};
+
+int net_tls_begin(int fd, const uint8_t *secret, size_t len, bool server, const char *peer,
+                  net_tls_pending **out)
 {
+    *out = NULL;
     if (secret == NULL || len < NET_SECRET_MIN || len > NET_SECRET_MAX)
         return kiln_set_error(KILN_EINVAL,
                               "TLS handshake with %s: a secret of %zu bytes: it must have %d to "
@@ -476,46 +482,86 @@ static int handshake(int fd, const uint8_t *secret, size_t len, int timeout_ms, 
                               NET_PEER(peer), secret ? len : 0, NET_SECRET_MIN, NET_SECRET_MAX);
     if (fd < 0 || fd >= MAX_FD)
         return kiln_set_error(KILN_EINVAL, "TLS handshake with %s: bad fd %d", NET_PEER(peer), fd);
-    int64_t deadline = net_deadline(timeout_ms);
-    SSL *ssl;
-    SSL_SESSION *sess;
-    int rc = make_ssl(fd, secret, len, &ssl, &sess);
-    if (rc != KILN_OK) return rc;
-    if (server) SSL_set_accept_state(ssl);
-    else SSL_set_connect_state(ssl);
-    while (rc == KILN_OK) {
-        ERR_clear_error();
-        errno = 0;
-        int r = SSL_do_handshake(ssl);
-        if (r == 1) break;
-        int e = SSL_get_error(ssl, r);
-        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-            rc = net_wait(fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline,
-                          "waiting for the TLS handshake with", peer);
-            if (rc != KILN_OK)
-                rc = kiln_set_error(rc, "TLS handshake with %s failed: %s", NET_PEER(peer),
-                                    kiln_last_error());
-        } else {
-            rc = handshake_error(ssl, r, e, peer);
-        }
-    }
-    /* The PSK is no longer needed: the SSL keeps only the derived keys. */
-    SSL_set_app_data(ssl, NULL);
-    SSL_SESSION_free(sess);
-    net_tls_conn *c = NULL;
-    if (rc == KILN_OK) {
-        c = calloc(1, sizeof *c);
-        if (c == NULL) rc = kiln_set_error(KILN_ENOMEM, "out of memory for a TLS connection");
-    }
+    net_tls_pending *p = calloc(1, sizeof *p);
+    if (p == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory for a TLS handshake");
+    p->fd = fd;
+    int rc = make_ssl(fd, secret, len, &p->ssl, &p->sess);
     if (rc != KILN_OK) {
-        SSL_free(ssl);
-        ERR_clear_error();
+        free(p);
         return rc;
     }
-    c->ssl = ssl;
+    if (server) SSL_set_accept_state(p->ssl);
+    else SSL_set_connect_state(p->ssl);
+    *out = p;
+    return KILN_OK;
+}
+
+/* Ends p's use of the PSK: the SSL keeps only the derived keys. */
+static void drop_psk(net_tls_pending *p)
+{
+    if (p->sess == NULL) return;
+    SSL_set_app_data(p->ssl, NULL);
+    SSL_SESSION_free(p->sess);
+    p->sess = NULL;
+}
+
+int net_tls_continue(net_tls_pending *p, short *events, const char *peer)
+{
+    *events = 0;
+    if (p->ssl == NULL) return KILN_OK; /* done already */
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_do_handshake(p->ssl);
+    if (r != 1) {
+        int e = SSL_get_error(p->ssl, r);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+            *events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+            return KILN_OK;
+        }
+        int rc = handshake_error(p->ssl, r, e, peer);
+        drop_psk(p);
+        return rc;
+    }
+    drop_psk(p);
+    net_tls_conn *c = calloc(1, sizeof *c);
+    if (c == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory for a TLS connection");
+    c->ssl = p->ssl;
     pthread_mutex_init(&c->mu, NULL);
-    rc = table_put(fd, c);
+    p->ssl = NULL; /* c owns it now, and the table owns c */
+    int rc = table_put(p->fd, c);
     if (rc != KILN_OK) conn_free(c, false);
+    return rc;
+}
+
+void net_tls_pending_free(net_tls_pending *p)
+{
+    if (p == NULL) return;
+    if (p->ssl != NULL) {
+        drop_psk(p);
+        SSL_free(p->ssl);
+        ERR_clear_error();
+    }
+    free(p);
+}
+
+/* The blocking handshake: net_tls_continue until done, waiting in poll()
+ * for what it needs until the deadline. */
+static int handshake(int fd, const uint8_t *secret, size_t len, int timeout_ms, const char *peer,
+                     bool server)
+{
+    int64_t deadline = net_deadline(timeout_ms);
+    net_tls_pending *p;
+    int rc = net_tls_begin(fd, secret, len, server, peer, &p);
+    short events = 0;
+    if (rc == KILN_OK) rc = net_tls_continue(p, &events, peer);
+    while (rc == KILN_OK && events != 0) {
+        rc = net_wait(fd, events, deadline, "waiting for the TLS handshake with", peer);
+        if (rc != KILN_OK)
+            rc = kiln_set_error(rc, "TLS handshake with %s failed: %s", NET_PEER(peer),
+                                kiln_last_error());
+        else rc = net_tls_continue(p, &events, peer);
+    }
+    net_tls_pending_free(p);
     return rc;
 }
 

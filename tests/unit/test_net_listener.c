@@ -5,7 +5,10 @@
  * its own thread (two at once); a wrong secret never reaches it; with TLS
  * the handler reads frames through TLS; a stopped listener accepts nothing
  * more and net_listener_free waits for handlers still running;
- * net_accept_nb says "nothing waiting" without blocking.
+ * net_accept_nb says "nothing waiting" without blocking; connections that
+ * have not authenticated take no thread, are bounded, and never lock an
+ * authenticated client out; at the descriptor limit the accept thread
+ * neither spins nor locks clients out.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,18 +16,22 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/base.h"
 #include "kt.h"
 #include "net/net.h"
+#include "net/net_int.h"
 
 static const uint8_t SECRET[] = "listener test secret, long enough";
 static const uint8_t WRONG[] = "another secret of the same length";
@@ -249,6 +256,166 @@ static void refused_connections_are_logged_with_a_limit(void **state)
     free(dir);
 }
 
+/* Threads of this process now. */
+static int thread_count(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
+}
+
+/* Opens n connections to port that say nothing (or one byte when say):
+ * their fds are stored in fds. */
+static void silent_connections(int port, int n, bool say, int *fds)
+{
+    for (int i = 0; i < n; i++) {
+        KT_OK(net_connect("127.0.0.1", port, 5000, &fds[i]));
+        if (say) assert_int_equal(write(fds[i], "K", 1), 1);
+    }
+}
+
+/* Connections before login cost no thread: 600 silent ones (and 100 that
+ * send one byte) leave the thread count as it was, the listener holds a
+ * bounded number of them, and an authenticated client still gets through,
+ * at once. */
+static void unauthenticated_connections_take_no_thread(void **state)
+{
+    reset(false);
+    int lfd, port;
+    net_listener *l;
+    KT_OK(net_listen("127.0.0.1", 0, 1024, &lfd, &port));
+    net_listener_opts o = {.secret = SECRET,
+                           .secret_len = sizeof SECRET - 1,
+                           .handshake_timeout_ms = 30000,
+                           .component = "test",
+                           .peer_prefix = "tester"};
+    KT_OK(net_listener_start(lfd, &o, handler, NULL, &l));
+    int before = thread_count();
+    enum { SILENT = 600, SAY = 100 };
+    int *fds = calloc(SILENT + SAY, sizeof *fds);
+    assert_non_null(fds);
+    silent_connections(port, SILENT, false, fds);
+    silent_connections(port, SAY, true, fds + SILENT);
+    nanosleep(&(struct timespec){0, 500 * 1000000L}, NULL); /* all accepted by now */
+    int during = thread_count();
+    KT_CHECK(during <= before + 2, "%d threads with %d silent connections, %d before", during,
+             SILENT + SAY, before);
+    /* Most of them were evicted (closed) to bound what the listener holds:
+     * reading the oldest gives end-of-file. */
+    char c;
+    assert_int_equal(read(fds[0], &c, 1), 0);
+    double t0 = now_seconds();
+    dial_and_echo(port, false);
+    KT_CHECK(now_seconds() - t0 < 2, "an authenticated client took %.2f s", now_seconds() - t0);
+    wait_calls(1);
+    for (int i = 0; i < SILENT + SAY; i++) net_close(fds[i]);
+    free(fds);
+    net_listener_free(l);
+    net_close(lfd);
+}
+
+/* Eviction takes first the connections whose handshake got least far: a
+ * client that sent its HELLO and then 300 connections from the same
+ * address that sent one byte each (past the per-address bound): the
+ * client, now the oldest, is not the one evicted, and completes. */
+static void a_client_past_hello_outlives_stalled_peers(void **state)
+{
+    reset(false);
+    int lfd, port;
+    net_listener *l;
+    KT_OK(net_listen("127.0.0.1", 0, 1024, &lfd, &port));
+    net_listener_opts o = {.secret = SECRET,
+                           .secret_len = sizeof SECRET - 1,
+                           .handshake_timeout_ms = 30000,
+                           .component = "test",
+                           .peer_prefix = "tester"};
+    KT_OK(net_listener_start(lfd, &o, handler, NULL, &l));
+    int fd;
+    KT_OK(net_connect("127.0.0.1", port, 5000, &fd));
+    uint8_t nonce_c[NET_NONCE_SIZE] = {9}, nonce_s[NET_NONCE_SIZE], mac[NET_MAC_SIZE];
+    KT_OK(net_send_frame(fd, NET_MSG_HELLO, nonce_c, sizeof nonce_c, 5000, "listener"));
+    net_frame f;
+    KT_OK(net_recv_frame(fd, NET_AUTH_MAX_FRAME, 5000, "listener", &f));
+    assert_int_equal(f.type, NET_MSG_CHALLENGE);
+    memcpy(nonce_s, f.payload.data, sizeof nonce_s);
+    net_frame_release(&f);
+    enum { STALLED = 300 };
+    int fds[STALLED];
+    silent_connections(port, STALLED, true, fds);
+    nanosleep(&(struct timespec){0, 300 * 1000000L}, NULL); /* all accepted by now */
+    KT_OK(net_auth_proof(SECRET, sizeof SECRET - 1, NET_AUTH_LABEL_CLIENT, nonce_c, nonce_s, mac));
+    KT_OK(net_send_frame(fd, NET_MSG_AUTH_RESPONSE, mac, sizeof mac, 5000, "listener"));
+    KT_OK(net_recv_frame(fd, NET_AUTH_MAX_FRAME, 5000, "listener", &f));
+    assert_int_equal(f.type, NET_MSG_AUTH_OK);
+    net_frame_release(&f);
+    wait_calls(1);
+    net_close(fd);
+    for (int i = 0; i < STALLED; i++) net_close(fds[i]);
+    net_listener_free(l);
+    net_close(lfd);
+}
+
+/* At the descriptor limit (accept fails with EMFILE while connections wait)
+ * the accept thread neither spins nor locks clients out: it gives up the
+ * oldest unauthenticated connection. Run in a child with a low limit. */
+static void out_of_descriptors_neither_spins_nor_locks_out(void **state)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        reset(false);
+        int lfd, port;
+        if (net_listen("127.0.0.1", 0, 1024, &lfd, &port) != KILN_OK) _exit(10);
+        net_listener_opts o = {.secret = SECRET,
+                               .secret_len = sizeof SECRET - 1,
+                               .handshake_timeout_ms = 30000,
+                               .component = "test"};
+        net_listener *l;
+        if (net_listener_start(lfd, &o, handler, NULL, &l) != KILN_OK) _exit(11);
+        /* The limit: what is open now plus 100. */
+        int used = 0;
+        for (int fd = 0; fd < 4096; fd++)
+            if (fcntl(fd, F_GETFD) >= 0) used = fd + 1;
+        struct rlimit rl = {.rlim_cur = (rlim_t)used + 100, .rlim_max = (rlim_t)used + 100};
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) _exit(12);
+        int spare = open("/dev/null", O_RDONLY | O_CLOEXEC); /* for the good client */
+        /* Silent clients until the process is out of descriptors (each
+         * takes two: ours and the one the listener accepts). */
+        int fds[200], n = 0;
+        while (n < 200 && net_connect("127.0.0.1", port, 1000, &fds[n]) == KILN_OK) n++;
+        nanosleep(&(struct timespec){0, 300 * 1000000L}, NULL);
+        struct rusage r0, r1;
+        getrusage(RUSAGE_SELF, &r0);
+        nanosleep(&(struct timespec){1, 0}, NULL);
+        getrusage(RUSAGE_SELF, &r1);
+        double cpu = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec -
+                              r0.ru_stime.tv_sec) +
+                     (r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec -
+                      r0.ru_stime.tv_usec) /
+                         1e6;
+        if (cpu > 0.3) {
+            fprintf(stderr, "%.2f s of CPU in 1 s at the descriptor limit\n", cpu);
+            _exit(13);
+        }
+        close(spare);
+        int fd;
+        if (net_dial("127.0.0.1", port, SECRET, sizeof SECRET - 1, false, 5000, "listener", &fd) !=
+            KILN_OK) {
+            fprintf(stderr, "the client was locked out: %s\n", kiln_last_error());
+            _exit(14);
+        }
+        _exit(n > 0 ? 0 : 15);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    KT_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+}
+
 static void accept_nb_does_not_wait(void **state)
 {
     int lfd, port;
@@ -286,6 +453,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(handlers_run_at_once_and_free_waits_for_them),
         cmocka_unit_test(accept_nb_does_not_wait),
         cmocka_unit_test(refused_connections_are_logged_with_a_limit),
+        cmocka_unit_test(unauthenticated_connections_take_no_thread),
+        cmocka_unit_test(a_client_past_hello_outlives_stalled_peers),
+        cmocka_unit_test(out_of_descriptors_neither_spins_nor_locks_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
