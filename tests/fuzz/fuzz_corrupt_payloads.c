@@ -23,6 +23,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     setenv("KILN_LOG_LEVEL", "OFF", 1);
     if (kc_init() != KILN_OK) abort();
+    atexit(kc_free);
     return 0;
 }
 
