@@ -9,7 +9,9 @@
  *   - a shuffle (reduce_by_key): map output writes and publishing renames,
  *     reduce-side reads of index and data files;
  *   - a sort under a 1 MiB budget, which spills sorted runs and shuffle
- *     output and reads them back.
+ *     output and reads them back;
+ *   - an RDD persisted DISK_ONLY, collected twice (the block store's disk
+ *     level written, then read).
  *
  * Each run under local[2] (one attempt per task) and local[2,4] (tasks
  * retried). At every step: the job fails with a message naming the file
@@ -326,6 +328,86 @@ static void spilling_sort_under_io_faults(void **state)
     shuffle_walks("local[2]", true, spill_sites, 2);
 }
 
+/* ---- The block store's disk level --------------------------------------------------------- */
+
+static int square(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
+{
+    (void)t;
+    (void)env;
+    *out = kiln_int(in->u.i * in->u.i);
+    return KILN_OK;
+}
+
+typedef struct cache_case {
+    char *dir;
+    kiln_context *ctx;
+    kiln_arena *a;
+    kiln_value got[2];
+} cache_case;
+
+/* A fresh DISK_ONLY RDD collected twice: the first job writes its blocks,
+ * the second reads them back. */
+static int cache_run(void *arg)
+{
+    cache_case *c = arg;
+    kiln_arena_reset(c->a);
+    kiln_rdd *r = kiln_rdd_persist(kiln_rdd_map(kiln_range(c->ctx, 0, 30000, 1, 3), square, NULL,
+                                                0),
+                                   KILN_DISK_ONLY);
+    int rc = kiln_rdd_collect(r, c->a, &c->got[0]);
+    if (rc == KILN_OK) rc = kiln_rdd_collect(r, c->a, &c->got[1]);
+    return rc;
+}
+
+static void cache_check_ok(void *arg)
+{
+    cache_case *c = arg;
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(c->got[k].len, 30000);
+        for (uint32_t i = 0; i < c->got[k].len; i++)
+            assert_int_equal(c->got[k].u.items[i].u.i, (int64_t)i * i);
+    }
+}
+
+static void cache_check_failed(void *arg, int rc)
+{
+    cache_case *c = arg;
+    (void)rc;
+    const char *msg = kiln_last_error();
+    if (!strstr(msg, c->dir)) fail_msg("the message does not name the file: %s", msg);
+}
+
+static void cache_again(void *arg)
+{
+    KT_OK(cache_run(arg));
+    cache_check_ok(arg);
+}
+
+static void disk_cache_under_io_faults(void **state)
+{
+    (void)state;
+    static const char *const masters[] = {"local[2]", "local[2,4]"};
+    for (int m = 0; m < 2; m++) {
+        cache_case c = {0};
+        c.dir = kt_tmpdir_new();
+        c.a = kiln_arena_new();
+        c.ctx = context_in(masters[m], c.dir, NULL);
+        kt_fault_op op = {.name = m ? "DISK_ONLY cache (retries)" : "DISK_ONLY cache",
+                          .run = cache_run,
+                          .check_ok = cache_check_ok,
+                          .check_failed = cache_check_failed,
+                          .again = cache_again,
+                          .arg = &c};
+        kt_fault_walk_both(&op, FAULT_WRITE, MAX_STEPS);
+        kt_fault_walk_both(&op, FAULT_READ, MAX_STEPS);
+        kiln_context_free(c.ctx);
+        kiln_arena_free(c.a);
+        assert_int_equal(kt_count_entries(c.dir, ""), 0);
+        kt_rm_rf(c.dir);
+        free(c.dir);
+    }
+}
+
 int main(int argc, char **argv)
 {
     kt_init(&argc, &argv);
@@ -335,6 +417,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(shuffle_under_io_faults),
         cmocka_unit_test(shuffle_under_io_faults_with_retries),
         cmocka_unit_test(spilling_sort_under_io_faults),
+        cmocka_unit_test(disk_cache_under_io_faults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
