@@ -9,7 +9,8 @@
 #     from the first job to the last (both printed).
 # KILN_CHAOS_CLUSTER picks the cluster of three 1-core 256 MB executors:
 #   standalone     (default) a master and three workers on 127.0.0.1, the soak run
-#                  with `kiln submit`: workers restart killed executors;
+#                  with `kiln submit`: workers restart killed executors (up to
+#                  --max-executor-restarts, raised to 1000 here from its 3);
 #   local-cluster  local-cluster[3,1,256]: the driver forks the executors itself and
 #                  today never starts a lost one again, so this mode fails once an
 #                  executor is killed (tests/README.md, "Chaos soak").
@@ -49,8 +50,11 @@ standalone)
     wait_for "the master's address" 10 grep -q 'master listening on' "$tmp/master.out"
     url=$(sed -n 's/^master listening on \(kiln:[^,]*\),.*/\1/p' "$tmp/master.out")
     for w in w1 w2 w3; do
+        # A worker restarts a dead executor 3 times by default: the soak kills
+        # each one many more times than that.
         "$kiln" worker "$url" --cores 1 --memory 256m --work-dir "$tmp/$w" \
-            --secret-file "$tmp/secret" --heartbeat-ms 200 2>"$tmp/$w.err" &
+            --secret-file "$tmp/secret" --heartbeat-ms 200 --max-executor-restarts 1000 \
+            2>"$tmp/$w.err" &
         pids+=($!)
     done
     alive() {
