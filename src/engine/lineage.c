@@ -327,9 +327,7 @@ static int get_rdd(kiln_rdd *r, const uint8_t *p, size_t n)
     size_t env_len;
     const uint8_t *env = wire_get_bytes(&rd, MAX_RECORD, &env_len, "env");
     if (rc || rd.err) return rc ? rc : rd.err;
-    if (env_len && (fault_hit(FAULT_ALLOC) || !(r->env = malloc(env_len))))
-        return kiln_set_error(KILN_ENOMEM, "lineage: out of memory for RDD %d's environment",
-                              r->id);
+    if (env_len && (fault_hit(FAULT_ALLOC) || !(r->env = malloc(env_len)))) return KILN_ENOMEM;
     if (env_len) memcpy(r->env, env, env_len);
     r->env_len = env_len;
     uint8_t part = wire_get_u8(&rd, "partitioning"), storage = wire_get_u8(&rd, "storage");
@@ -341,8 +339,7 @@ static int get_rdd(kiln_rdd *r, const uint8_t *p, size_t n)
         return kiln_set_error(KILN_ECORRUPT, "lineage: bad record for RDD %d", r->id);
     r->part = (part_kind)part;
     r->storage = (kiln_storage_level)storage;
-    if (dlen && !(r->checkpoint_dir = strdup(dir)))
-        return kiln_set_error(KILN_ENOMEM, "lineage: out of memory for RDD %d", r->id);
+    if (dlen && !(r->checkpoint_dir = strdup(dir))) return KILN_ENOMEM;
     for (int i = 0; i < ndeps && !rc; i++) {
         rc = get_dep(&rd, r, &r->deps[i]);
         if (!rc) r->ndeps = i + 1;
@@ -420,7 +417,7 @@ int lineage_decode(kiln_context *ctx, const uint8_t *p, size_t n, kiln_rdd **out
         if (id > INT32_MAX - 1)
             return kiln_set_error(KILN_ECORRUPT, "lineage: RDD id %u out of range", id);
         kiln_rdd *r = rdd_slot(ctx, id);
-        if (!r) return kiln_set_error(KILN_ENOMEM, "lineage: out of memory for RDD %u", id);
+        if (!r) return KILN_ENOMEM;
         rc = r->ops == &placeholder_ops ? get_rdd(r, rec, len) : refresh_rdd(r, rec, len);
         last = r;
     }
