@@ -116,11 +116,10 @@ static int gen_pair(kiln_task *t, const kiln_value *in, kiln_value *out, const v
 }
 
 /* The RDDs of the round, given back after it when the library can
- * (kiln_rdd_free, issue 12's release of RDDs and their shuffles: declared
- * weak so that this program builds and runs, keeping every graph until
- * the context ends, on a library without it; the driver's memory then
- * grows with each job and chaos.sh's bound says so). */
-extern void kiln_rdd_free(kiln_rdd *r) __attribute__((weak));
+ * (kiln_rdd_free, issue 12's release of RDDs and their shuffles; CMake
+ * defines KILN_HAVE_RDD_FREE when kiln.h declares it). Without it every
+ * graph stays until the context ends, the driver's memory grows with each
+ * job, and chaos.sh's bound says so. */
 static kiln_rdd *round_rdds[16];
 static int nround_rdds;
 
@@ -133,8 +132,9 @@ static kiln_rdd *keep(kiln_rdd *r)
 
 static void release_round(void)
 {
-    for (int i = 0; i < nround_rdds; i++)
-        if (kiln_rdd_free) kiln_rdd_free(round_rdds[i]);
+#ifdef KILN_HAVE_RDD_FREE
+    for (int i = 0; i < nround_rdds; i++) kiln_rdd_free(round_rdds[i]);
+#endif
     nround_rdds = 0;
 }
 
@@ -249,7 +249,12 @@ int main(int argc, char **argv)
     long last_rss = rss_kb();
     printf("chaos: %d jobs, %d wrong, rss first %ld KB last %ld KB, %.0f s, RDDs %s\n", jobs,
            status, first_rss, last_rss, now() - start,
-           kiln_rdd_free ? "freed after each job" : "kept (no kiln_rdd_free)");
+#ifdef KILN_HAVE_RDD_FREE
+           "freed after each job"
+#else
+           "kept (no kiln_rdd_free)"
+#endif
+    );
     kiln_context_free(local);
     kiln_context_free(ctx);
     return status;
