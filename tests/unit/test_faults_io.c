@@ -11,7 +11,9 @@
  *   - a sort under a 1 MiB budget, which spills sorted runs and shuffle
  *     output and reads them back;
  *   - an RDD persisted DISK_ONLY, collected twice (the block store's disk
- *     level written, then read).
+ *     level written, then read);
+ *   - a shuffle on local-cluster[2,1,256] whose executors (armed through
+ *     KILN_FAULTS) fail 3% of their reads and writes.
  *
  * Each run under local[2] (one attempt per task) and local[2,4] (tasks
  * retried). At every step: the job fails with a message naming the file
@@ -408,6 +410,48 @@ static void disk_cache_under_io_faults(void **state)
     }
 }
 
+/* ---- Executors under random faults ---------------------------------------------------------- */
+
+/* Executors of a local cluster arm their faults from KILN_FAULTS at
+ * kiln_init (base/fault.h): 3% of their reads and writes fail, so map
+ * outputs fail to be written, served and read in other processes. Each
+ * job must give the reference or fail with a message; nothing is left. */
+static void shuffle_on_local_cluster_with_executor_faults(void **state)
+{
+    (void)state;
+    shuffle_case c = {.sort = false};
+    c.dir = kt_tmpdir_new();
+    c.a = kiln_arena_new();
+    setenv("KILN_FAULTS", "write:p=0.03:seed=11,read:p=0.03:seed=12", 1);
+    c.ctx = context_in("local-cluster[2,1,256]", c.dir, NULL);
+    unsetenv("KILN_FAULTS"); /* the executors have it; this process is not armed */
+    int ok = 0, failed = 0;
+    kt_stderr_capture_start();
+    for (int i = 0; i < 6; i++) {
+        int rc = shuffle_run(&c);
+        if (rc == KILN_OK) {
+            ok++;
+            shuffle_check_ok(&c);
+        } else {
+            failed++;
+            assert_true(kiln_last_error()[0] != '\0');
+            shuffle_check_failed(&c, rc);
+        }
+    }
+    char *log = kt_stderr_capture_stop();
+    /* The executors did meet faults: the driver logged their lost tasks
+     * and fetch failures. */
+    assert_non_null(strstr(log, "Input/output error"));
+    free(log);
+    printf("[ fault    ] reduce_by_key on local-cluster[2,1,256], executors at 3%% read and "
+           "write faults: %d jobs right, %d failed cleanly\n",
+           ok, failed);
+    kiln_context_free(c.ctx);
+    kiln_arena_free(c.a);
+    kt_rm_rf(c.dir);
+    free(c.dir);
+}
+
 int main(int argc, char **argv)
 {
     kt_init(&argc, &argv);
@@ -418,6 +462,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(shuffle_under_io_faults_with_retries),
         cmocka_unit_test(spilling_sort_under_io_faults),
         cmocka_unit_test(disk_cache_under_io_faults),
+        cmocka_unit_test(shuffle_on_local_cluster_with_executor_faults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
