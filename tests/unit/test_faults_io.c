@@ -39,7 +39,7 @@
 #include "kt.h"
 #include "kt_fault.h"
 
-enum { MAX_STEPS = 400, LINES = 3000, KEYS = 50, SORT_N = 60000 };
+enum { MAX_STEPS = 400, LINES = 3000, KEYS = 50, SORT_N = 30000 };
 
 static kiln_context *context_in(const char *master, const char *dir, const char *budget)
 {
