@@ -2,11 +2,12 @@
 # `make test` runs the suite, `make asan` runs it under ASan+UBSan, `make tsan`
 # the scheduler, network and cluster tests under ThreadSanitizer,
 # `make install [PREFIX=/usr/local] [DESTDIR=]` installs (cmake/install.cmake).
+# `make chaos` runs the chaos soak (tests/e2e/chaos.sh).
 BUILD ?= build
 JOBS ?= $(shell nproc)
 PREFIX ?= /usr/local
 
-.PHONY: all test asan tsan install fuzz fuzz-smoke clean
+.PHONY: all test asan tsan install fuzz fuzz-smoke chaos clean
 
 all:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -68,6 +69,11 @@ fuzz-smoke: fuzz
 			build-fuzz/corpus-$$t >build-fuzz/$$t.log 2>&1 \
 			|| { tail -40 build-fuzz/$$t.log; exit 1; }; \
 		echo "fuzz_$$t: $$(grep -c . build-fuzz/$$t.log) log lines, no crash"; done
+
+# The chaos soak (tests/e2e/chaos.sh): jobs checked against local mode while
+# executors are killed; KILN_CHAOS_SECONDS (120) sets its length.
+chaos: all
+	bash tests/e2e/chaos.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan build-fuzz

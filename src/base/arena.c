@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "base/base.h"
+#include "base/fault.h"
 
 #define ARENA_ALIGN 16
 #define ARENA_FIRST_BLOCK ((size_t)64 << 10)
@@ -50,7 +51,7 @@ static arena_block *block_new(size_t usable)
 {
     size_t extra = sizeof(arena_block) + ARENA_ALIGN;
     if (usable > SIZE_MAX - extra) return NULL;
-    arena_block *b = malloc(usable + extra);
+    arena_block *b = fault_hit(FAULT_ALLOC) ? NULL : malloc(usable + extra);
     if (b == NULL) return NULL;
     b->next = NULL;
     b->total = usable + extra;
@@ -61,7 +62,7 @@ static arena_block *block_new(size_t usable)
 /* Returns an owned arena holding its first 64 KiB block, or NULL. */
 kiln_arena *kiln_arena_new(void)
 {
-    kiln_arena *a = malloc(sizeof *a);
+    kiln_arena *a = fault_hit(FAULT_ALLOC) ? NULL : malloc(sizeof *a);
     if (a == NULL) return NULL;
     a->first = block_new(ARENA_FIRST_BLOCK);
     if (a->first == NULL) {

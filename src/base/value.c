@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "base/fault.h"
 
 /* Copies n bytes of p into a; NULL when out of memory or too long. */
 static void *arena_dup(kiln_arena *a, const void *p, size_t n)
@@ -156,7 +157,7 @@ int kiln_buf_reserve(kiln_buf *b, size_t extra)
     size_t need = b->len + extra;
     size_t cap = b->cap < 64 ? 64 : b->cap;
     while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    uint8_t *p = realloc(b->data, cap);
+    uint8_t *p = fault_hit(FAULT_ALLOC) ? NULL : realloc(b->data, cap);
     if (p == NULL)
         return kiln_set_error(KILN_ENOMEM, "buffer: out of memory growing to %zu bytes", cap);
     mem_stats_add((int64_t)(cap - b->cap));

@@ -5,11 +5,12 @@
 #include <stdlib.h>
 
 #include "base/base.h"
+#include "base/fault.h"
 
 int val_vec_grow(val_vec *vv)
 {
     size_t cap = vv->cap ? vv->cap * 2 : 64;
-    kiln_value *nv = realloc(vv->v, cap * sizeof *nv);
+    kiln_value *nv = fault_hit(FAULT_ALLOC) ? NULL : realloc(vv->v, cap * sizeof *nv);
     if (!nv) return KILN_ENOMEM;
     vv->v = nv;
     vv->cap = cap;
@@ -20,7 +21,7 @@ int grow_for_one(void **items, size_t n, size_t *cap, size_t elem, size_t first)
 {
     if (n < *cap) return KILN_OK;
     size_t ncap = *cap ? *cap * 2 : first;
-    void *p = realloc(*items, ncap * elem);
+    void *p = fault_hit(FAULT_ALLOC) ? NULL : realloc(*items, ncap * elem);
     if (!p) return KILN_ENOMEM;
     *items = p;
     *cap = ncap;

@@ -241,13 +241,23 @@ static int block_next(eng_iter *base, kiln_task *t, const kiln_value **vals, siz
         while (rc == KILN_OK && it->out.n < ENG_BATCH) {
             if (it->rpos >= it->raw.len) {
                 uint8_t h[BLOCK_HEADER];
-                ssize_t got = pread(it->fd, h, BLOCK_HEADER, (off_t)it->off);
+                ssize_t got = io_pread(it->fd, h, BLOCK_HEADER, it->off);
                 if (got == 0) break;
+                if (got < 0)
+                    return task_error(t, KILN_EIO, "cannot read cached block %s: %s", b->path,
+                                      strerror(errno));
                 size_t size = got == BLOCK_HEADER ? block_framed_size(h) : 0;
                 size_t used;
-                if (size < BLOCK_HEADER || kiln_buf_reserve(&it->frame, size) ||
-                    pread(it->fd, it->frame.data, size, (off_t)it->off) != (ssize_t)size ||
-                    block_decode(it->frame.data, size, &used, &it->raw))
+                if (size < BLOCK_HEADER)
+                    return task_error(t, KILN_ECORRUPT, "damaged cached block %s", b->path);
+                if (kiln_buf_reserve(&it->frame, size))
+                    return task_error(t, KILN_ENOMEM, "out of memory reading cached block %s",
+                                      b->path);
+                got = io_pread(it->fd, it->frame.data, size, it->off);
+                if (got < 0)
+                    return task_error(t, KILN_EIO, "cannot read cached block %s: %s", b->path,
+                                      strerror(errno));
+                if (got != (ssize_t)size || block_decode(it->frame.data, size, &used, &it->raw))
                     return task_error(t, KILN_ECORRUPT, "damaged cached block %s", b->path);
                 it->off += size;
                 it->rpos = 0;

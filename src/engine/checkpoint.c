@@ -48,7 +48,7 @@ static int write_part(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
         rc = kiln_set_error(KILN_EIO, "cannot write %s: %s", tmp, strerror(errno));
     kiln_buf_release(&raw);
     kiln_buf_release(&enc);
-    if (rc == KILN_OK && rename(tmp, path) != 0)
+    if (rc == KILN_OK && io_rename(tmp, path) != 0)
         rc = kiln_set_error(KILN_EIO, "cannot commit %s: %s", path, strerror(errno));
     if (rc) {
         unlink(tmp);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fault.h"
 #include "base/fnref.h"
 #include "base/wire.h"
 #include "engine/engine_int.h"
@@ -326,7 +327,7 @@ static int get_rdd(kiln_rdd *r, const uint8_t *p, size_t n)
     size_t env_len;
     const uint8_t *env = wire_get_bytes(&rd, MAX_RECORD, &env_len, "env");
     if (rc || rd.err) return rc ? rc : rd.err;
-    if (env_len && !(r->env = malloc(env_len))) return KILN_ENOMEM;
+    if (env_len && (fault_hit(FAULT_ALLOC) || !(r->env = malloc(env_len)))) return KILN_ENOMEM;
     if (env_len) memcpy(r->env, env, env_len);
     r->env_len = env_len;
     uint8_t part = wire_get_u8(&rd, "partitioning"), storage = wire_get_u8(&rd, "storage");

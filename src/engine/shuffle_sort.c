@@ -194,13 +194,17 @@ static int run_advance(sorter *s, run *r)
     if (r->pos >= r->raw.len) {
         if (r->off >= r->end) return KILN_OK;
         /* Read one block: its header says how long it is. */
-        if (kiln_buf_reserve(&r->frame, BLOCK_HEADER) ||
-            pread(r->fd, r->frame.data, BLOCK_HEADER, (off_t)r->off) != BLOCK_HEADER)
-            return task_error(s->t, KILN_EIO, "cannot read spill file %s", r->path);
+        if (kiln_buf_reserve(&r->frame, BLOCK_HEADER))
+            return task_error(s->t, KILN_ENOMEM, "out of memory reading spill file %s", r->path);
+        if (io_pread_full(r->fd, r->frame.data, BLOCK_HEADER, (int64_t)r->off, KILN_EIO, r->path))
+            return task_error(s->t, KILN_EIO, "%s (spill file)", kiln_last_error());
         size_t size = block_framed_size(r->frame.data);
-        if (size < BLOCK_HEADER || size > r->end - r->off || kiln_buf_reserve(&r->frame, size) ||
-            pread(r->fd, r->frame.data, size, (off_t)r->off) != (ssize_t)size)
+        if (size < BLOCK_HEADER || size > r->end - r->off)
             return task_error(s->t, KILN_ECORRUPT, "damaged spill file %s", r->path);
+        if (kiln_buf_reserve(&r->frame, size))
+            return task_error(s->t, KILN_ENOMEM, "out of memory reading spill file %s", r->path);
+        if (io_pread_full(r->fd, r->frame.data, size, (int64_t)r->off, KILN_EIO, r->path))
+            return task_error(s->t, KILN_EIO, "%s (spill file)", kiln_last_error());
         size_t used;
         if (block_decode(r->frame.data, size, &used, &r->raw))
             return task_error(s->t, KILN_ECORRUPT, "damaged spill file %s: %s", r->path,

@@ -317,7 +317,8 @@ KILN_HIDDEN int io_output_job_commit(io_output_job *job, int num_partitions)
         char *from = io_path_join(job->dir, task), *to = io_path_join(job->dir, part);
         if (from == NULL || to == NULL)
             rc = kiln_set_error(KILN_ENOMEM, "out of memory committing output %s", job->dir);
-        else if (rename(from, to) != 0) rc = output_error(errno, "cannot move task output", from);
+        else if (io_rename(from, to) != 0)
+            rc = output_error(errno, "cannot move task output", from);
         free(from);
         free(to);
     }
@@ -462,18 +463,6 @@ KILN_HIDDEN int io_task_output_write(io_task_output *o, const void *p, size_t n)
     return KILN_OK;
 }
 
-/* Renames from to to unless to exists (EEXIST then): the arbiter between
- * attempts of one partition in different processes (executors), where the
- * job's mutex does not reach. A plain rename(2) would replace an empty
- * task-P (one whose part file the job commit has already moved out), so it
- * is used only where the file system lacks RENAME_NOREPLACE. */
-static int rename_noreplace(const char *from, const char *to)
-{
-    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) return 0;
-    if (errno != EINVAL && errno != ENOSYS) return -1;
-    return rename(from, to);
-}
-
 /* Flushes and closes the file, then renames the attempt's directory to
  * dir/_temporary/task-P unless another attempt of P committed first (then
  * this one is deleted and KILN_OK returned: the partition's output exists).
@@ -486,7 +475,14 @@ KILN_HIDDEN int io_task_output_commit(io_task_output *o)
     if (rc == KILN_OK) {
         int fd = o->fd;
         o->fd = -1;
-        if (close(fd) != 0) rc = output_error(errno, "cannot close", o->file);
+        /* On disk before it is renamed into place, so a crash leaves the
+         * previous state or the whole part, never an empty one. */
+        if (io_fsync(fd) != 0) {
+            rc = output_error(errno, "cannot sync", o->file);
+            close(fd);
+        } else if (close(fd) != 0) {
+            rc = output_error(errno, "cannot close", o->file);
+        }
     }
     bool kept = false;
     if (rc == KILN_OK) {
@@ -503,7 +499,12 @@ KILN_HIDDEN int io_task_output_commit(io_task_output *o)
                                 job->dir, o->attempt, o->partition);
         else if (!is_committed(job, o->partition)) rc = ensure_committed(job, o->partition);
         if (rc == KILN_OK && !is_committed(job, o->partition)) {
-            if (rename_noreplace(o->attempt_dir, task_dir) == 0) {
+            /* Renaming unless task-P exists (io_rename_noreplace) is the
+             * arbiter between attempts of one partition in different
+             * processes (executors), where the job's mutex does not reach:
+             * a plain rename(2) would replace an empty task-P (one whose
+             * part file the job commit has already moved out). */
+            if (io_rename_noreplace(o->attempt_dir, task_dir) == 0) {
                 kept = true;
                 job->committed[o->partition] = 1;
             } else if (errno == EEXIST || errno == ENOTEMPTY) {

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "kiln.h"
 
@@ -114,6 +115,24 @@ int io_remove_tree(const char *path);
  * Returns KILN_OK, or KILN_EIO with a message naming path and the system's
  * reason (errno is left set: ENOSPC for a full disk). */
 int io_write_full(int fd, const void *p, size_t n, const char *path);
+/* The system calls below, with their contract (-1 and errno on failure),
+ * for the files kiln writes and reads back (shuffle, spill, block store,
+ * output): each fails with EIO when the fault simulation says so
+ * (base/fault.h: FAULT_READ, FAULT_FSYNC, FAULT_RENAME; io_write_full
+ * asks FAULT_WRITE before each write), so the callers' error paths are the
+ * ones a real disk error takes. io_pread and io_read retry EINTR. */
+ssize_t io_pread(int fd, void *p, size_t n, int64_t off);
+ssize_t io_read(int fd, void *p, size_t n);
+int io_fsync(int fd);
+int io_rename(const char *from, const char *to);
+/* rename(2) that fails with EEXIST when to exists (renameat2 with
+ * RENAME_NOREPLACE; plain rename where the file system lacks the flag). */
+int io_rename_noreplace(const char *from, const char *to);
+/* Reads exactly n bytes at off of fd into p (borrowed). Returns KILN_OK,
+ * or err (the caller's code: KILN_EIO, or KILN_EFETCH for map outputs)
+ * with "cannot read PATH: reason" ("file too short" at an early end). */
+int io_pread_full(int fd, void *p, size_t n, int64_t off, int err, const char *path);
+
 /* For tests: the nth call to io_write_full from now (1 = the next) fails
  * with errno err, as if the disk had said so; 0 turns injection off. */
 void io_fault_fail_write(long nth, int err);

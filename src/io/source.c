@@ -204,8 +204,7 @@ KILN_HIDDEN int io_source_open(const char *path, io_codec codec, int64_t offset,
 static int fill_input(io_source *s, size_t *got)
 {
     ssize_t n;
-    do n = read(s->fd, s->in, SOURCE_IN_SIZE);
-    while (n < 0 && errno == EINTR);
+    n = io_read(s->fd, s->in, SOURCE_IN_SIZE);
     if (n < 0) return io_errno_error(errno, "cannot read input file", s->path);
     if (n == 0) s->in_eof = true;
     *got = (size_t)n;
@@ -215,8 +214,7 @@ static int fill_input(io_source *s, size_t *got)
 static int read_plain(io_source *s, uint8_t *dst, size_t cap, size_t *got)
 {
     ssize_t n;
-    do n = pread(s->fd, dst, cap, s->off);
-    while (n < 0 && errno == EINTR);
+    n = io_pread(s->fd, dst, cap, s->off);
     if (n < 0) return io_errno_error(errno, "cannot read input file", s->path);
     s->off += n;
     *got = (size_t)n;

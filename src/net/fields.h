@@ -54,6 +54,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fault.h"
 #include "net/net.h"
 
 /* ---- Writing ------------------------------------------------------------------------ */
@@ -91,7 +92,7 @@ static inline void net_fields_get_owned(wire_reader *r, size_t max, char **out, 
     size_t n;
     const uint8_t *p = wire_get_bytes(r, max, &n, field);
     if (!p) return;
-    if (!(*out = malloc(n + 1))) {
+    if (fault_hit(FAULT_ALLOC) || !(*out = malloc(n + 1))) {
         r->err = kiln_set_error(KILN_ENOMEM, "%s: out of memory for field '%s' (%zu bytes)",
                                 r->what ? r->what : "message", field, n);
         return;
@@ -120,7 +121,7 @@ static inline bool net_fields_get_list(wire_reader *r, uint32_t max, size_t min,
                                 field, n, left);
         return false;
     }
-    if (n && !(*items = calloc(n, size))) {
+    if (n && (fault_hit(FAULT_ALLOC) || !(*items = calloc(n, size)))) {
         r->err = kiln_set_error(KILN_ENOMEM, "%s: out of memory for %u of field %s", what, n,
                                 field);
         return false;

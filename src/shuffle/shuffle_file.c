@@ -311,8 +311,7 @@ static int copy_range(int fd, const char *path, const char *src_path, uint64_t f
     int rc = kiln_buf_reserve(chunk, 1 << 20);
     while (rc == KILN_OK && from < to) {
         size_t want = to - from < (1u << 20) ? (size_t)(to - from) : (1u << 20);
-        ssize_t got = pread(in, chunk->data, want, (off_t)from);
-        if (got < 0 && errno == EINTR) continue;
+        ssize_t got = io_pread(in, chunk->data, want, (int64_t)from);
         if (got <= 0) {
             rc = kiln_set_error(KILN_EIO, "cannot read %s: %s", src_path,
                                 got < 0 ? strerror(errno) : "file too short");
@@ -395,7 +394,7 @@ int shuffle_writer_commit(shuffle_writer *w)
         shuffle_entry *e = find(s, w->id);
         if (e && !e->done[w->map]) {
             /* The data file first: an index never points at a missing file. */
-            if (rename(tmp_data, data) != 0 || rename(tmp_index, idx) != 0)
+            if (io_rename(tmp_data, data) != 0 || io_rename(tmp_index, idx) != 0)
                 rc = kiln_set_error(KILN_EIO, "cannot publish shuffle output %s: %s", data,
                                     strerror(errno));
             else e->done[w->map] = true;
@@ -435,19 +434,9 @@ static int read_at(const char *path, uint64_t off, size_t n, kiln_buf *buf)
     if (fd < 0) return kiln_set_error(KILN_EFETCH, "cannot open %s: %s", path, strerror(errno));
     buf->len = 0;
     int rc = kiln_buf_reserve(buf, n + 1);
-    size_t got = 0;
-    while (rc == KILN_OK && got < n) {
-        ssize_t r = pread(fd, buf->data + got, n - got, (off_t)(off + got));
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) {
-            rc = kiln_set_error(KILN_EFETCH, "cannot read %s: %s", path,
-                                r < 0 ? strerror(errno) : "file too short");
-            break;
-        }
-        got += (size_t)r;
-    }
+    if (rc == KILN_OK) rc = io_pread_full(fd, buf->data, n, (int64_t)off, KILN_EFETCH, path);
     close(fd);
-    buf->len = got;
+    buf->len = rc == KILN_OK ? n : 0;
     return rc;
 }
 
