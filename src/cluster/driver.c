@@ -132,61 +132,74 @@ static int ping_interval_ms(const kiln_cluster *c)
     return ms > 1000 ? 1000 : ms < 10 ? 10 : ms;
 }
 
+/* Moves what executor x has to hear about (at most MAX_RELEASE_IDS of each
+ * kind; the rest waits) into *m. Caller holds the lock. False when there is
+ * nothing, or no memory to move it (it then waits). */
+static bool take_pending(exec_rec *x, release_msg *m)
+{
+    enum { MAX_IDS = 1 << 20 }; /* cluster_msg.c's limit per list */
+    *m = (release_msg){0};
+    if (x->lost || !(x->npending[0] || x->npending[1] || x->npending[2])) return false;
+    release_id *lists[3] = {NULL, NULL, NULL};
+    uint32_t n[3];
+    bool ok = true;
+    for (int k = 0; k < 3; k++) {
+        n[k] = x->npending[k] < MAX_IDS ? x->npending[k] : MAX_IDS;
+        if (n[k] && ok && !(lists[k] = malloc(sizeof *lists[k] * n[k]))) ok = false;
+        for (uint32_t i = 0; ok && i < n[k]; i++) lists[k][i].id = x->pending[k][i];
+    }
+    *m = (release_msg){.rdds = lists[CLEAN_RDD],
+                       .nrdds = n[CLEAN_RDD],
+                       .shuffles = lists[CLEAN_SHUFFLE],
+                       .nshuffles = n[CLEAN_SHUFFLE],
+                       .broadcasts = lists[CLEAN_BROADCAST],
+                       .nbroadcasts = n[CLEAN_BROADCAST]};
+    if (!ok) {
+        release_msg_free(m);
+        return false;
+    }
+    for (int k = 0; k < 3; k++) {
+        memmove(x->pending[k], x->pending[k] + n[k],
+                sizeof *x->pending[k] * (x->npending[k] - n[k]));
+        x->npending[k] -= n[k];
+    }
+    return true;
+}
+
+/* Sends m as RELEASE on s, which the caller has marked busy, and frees m.
+ * A failed send loses nothing that matters: the executor is lost or about
+ * to be, and its data with it. */
+static void send_release(slot *s, release_msg *m, int timeout_ms)
+{
+    kiln_buf b;
+    kiln_buf_init(&b);
+    if (release_msg_write(&b, m) == KILN_OK)
+        net_send_frame(s->fd, NET_MSG_RELEASE, b.data, b.len, timeout_ms, s->peer);
+    kiln_buf_release(&b);
+    release_msg_free(m);
+}
+
 /* Sends each live executor with ids pending what it has to hear about
  * (RELEASE), on one of its idle slots, marked busy meanwhile; one with no
- * idle slot keeps them for the next round. Caller holds the lock, which is
- * dropped while sending. */
+ * idle slot keeps them for its next task or the next round. Caller holds
+ * the lock, which is dropped while sending. */
 static void send_releases(kiln_cluster *c, int timeout_ms)
 {
     for (size_t e = 0; e < c->nexecs; e++) {
-        exec_rec *x = &c->execs[e];
-        if (x->lost || !(x->npending[0] || x->npending[1] || x->npending[2])) continue;
         slot *s = NULL;
         for (size_t i = 0; i < c->nslots && !s; i++)
             if (c->slots[i]->exec == (int)e && !c->slots[i]->dead && !c->slots[i]->busy)
                 s = c->slots[i];
-        if (!s) continue;
+        release_msg m;
+        if (!s || !take_pending(&c->execs[e], &m)) continue;
         s->busy = true;
-        /* At most MAX_RELEASE_IDS of each kind per message; the rest waits. */
-        uint64_t *ids[3];
-        uint32_t n[3];
-        for (int k = 0; k < 3; k++) {
-            n[k] = x->npending[k] < (1u << 20) ? x->npending[k] : (1u << 20);
-            ids[k] = x->pending[k];
-        }
-        release_id *lists[3] = {NULL, NULL, NULL};
-        bool ok = true;
-        for (int k = 0; k < 3 && ok; k++) {
-            if (!n[k]) continue;
-            if (!(lists[k] = malloc(sizeof *lists[k] * n[k]))) ok = false;
-            for (uint32_t i = 0; ok && i < n[k]; i++) lists[k][i].id = ids[k][i];
-        }
-        if (ok)
-            for (int k = 0; k < 3; k++) {
-                memmove(x->pending[k], x->pending[k] + n[k],
-                        sizeof *x->pending[k] * (x->npending[k] - n[k]));
-                x->npending[k] -= n[k];
-            }
-        release_msg m = {.rdds = lists[CLEAN_RDD],
-                         .nrdds = n[CLEAN_RDD],
-                         .shuffles = lists[CLEAN_SHUFFLE],
-                         .nshuffles = n[CLEAN_SHUFFLE],
-                         .broadcasts = lists[CLEAN_BROADCAST],
-                         .nbroadcasts = n[CLEAN_BROADCAST]};
         pthread_mutex_unlock(&c->lock);
-        kiln_buf b;
-        kiln_buf_init(&b);
-        /* A failed send loses nothing that matters: the executor is lost
-         * or about to be, and its data with it. */
-        if (ok && release_msg_write(&b, &m) == KILN_OK)
-            net_send_frame(s->fd, NET_MSG_RELEASE, b.data, b.len, timeout_ms, s->peer);
-        kiln_buf_release(&b);
-        release_msg_free(&m);
+        send_release(s, &m, timeout_ms);
         pthread_mutex_lock(&c->lock);
         s->busy = false;
         pthread_cond_broadcast(&c->cond);
-        x = &c->execs[e]; /* the array may have grown meanwhile */
-        if (ok && (x->npending[0] || x->npending[1] || x->npending[2])) c->release_pending = true;
+        exec_rec *x = &c->execs[e]; /* the array may have grown meanwhile */
+        if (x->npending[0] || x->npending[1] || x->npending[2]) c->release_pending = true;
     }
 }
 
@@ -578,6 +591,12 @@ int cluster_run_task(kiln_cluster *c, kiln_task *t, kiln_rdd *rdd, shuffle_dep *
     int prefer = map_tracker_cached_at(c->tracker, dep ? dep_parent(dep) : root, t->partition);
     slot *s = acquire(c, prefer);
     if (!s) return task_error(t, KILN_EIO, "every executor of the cluster is lost");
+    /* What the executor has to hear about goes first, on the slot we hold. */
+    release_msg rel;
+    pthread_mutex_lock(&c->lock);
+    bool has_release = take_pending(&c->execs[s->exec], &rel);
+    pthread_mutex_unlock(&c->lock);
+    if (has_release) send_release(s, &rel, c->timeout_ms);
     kiln_buf msg;
     kiln_buf_init(&msg);
     int64_t nb = 0;
