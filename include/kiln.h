@@ -324,12 +324,14 @@ KILN_API bool kiln_rdd_is_checkpointed(const kiln_rdd *r);
  * goes with the last of them: its memory, its cached partitions and the
  * shuffle files it reads, in this process and on every executor (as
  * Spark's ContextCleaner does for an RDD the program no longer references).
- * So a parent may be freed before its children, and an RDD while a job on
- * it runs (in another thread); the job finishes normally.
+ * So a parent may be freed before its children, also while a job on one of
+ * them runs (in another thread): the job finishes normally, and what it
+ * reads goes when it ends.
  * Ownership: every RDD a function of this API returns is one handle,
  * owned by the caller, and this is how to give it back; giving it back is
  * optional (kiln_context_free frees everything). Call it once per handle,
- * from any thread (the caller must be the only one using that handle):
+ * from any thread, once no call using that handle (an action on it, a
+ * transformation of it) is running:
  * a second call while r is still kept alive by a child is ignored, but
  * after the last release r is gone and any use of the pointer, freeing it
  * again included, is undefined, as after free(). Cheap: nothing waits for
