@@ -159,6 +159,7 @@ static bool take_pending(exec_rec *x, release_msg *m)
         return false;
     }
     for (int k = 0; k < 3; k++) {
+        if (!n[k]) continue;
         memmove(x->pending[k], x->pending[k] + n[k],
                 sizeof *x->pending[k] * (x->npending[k] - n[k]));
         x->npending[k] -= n[k];
