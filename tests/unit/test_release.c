@@ -8,7 +8,8 @@
  * ends; a destroyed broadcast fails the tasks that read it with a message
  * naming it; the context's tables (RDDs, shuffle dependencies, shuffles,
  * broadcasts, the map output tracker) are empty again once everything is
- * freed. And the long-lived driver of issue 12: 1,000 jobs on fresh
+ * freed; the RELEASE payload reads back what was written and refuses what
+ * is cut short. And the long-lived driver of issue 12: 1,000 jobs on fresh
  * graphs, each freed, leave the driver's and every executor's resident
  * memory within 10 MB of where it was, and their descriptors, threads and
  * scratch files where they were.
@@ -353,6 +354,45 @@ static void destroyed_broadcast_fails_clearly(void **state)
     }
 }
 
+/* ---- The RELEASE payload ------------------------------------------------------------------- */
+
+static void release_message_round_trip(void **state)
+{
+    (void)state;
+    release_id rdds[] = {{3}, {4}, {1u << 31}}, shuffles[] = {{7}}, bcasts[] = {{1}, {9}};
+    release_msg m = {.rdds = rdds,
+                     .nrdds = 3,
+                     .shuffles = shuffles,
+                     .nshuffles = 1,
+                     .broadcasts = bcasts,
+                     .nbroadcasts = 2};
+    kiln_buf b;
+    kiln_buf_init(&b);
+    assert_int_equal(release_msg_write(&b, &m), KILN_OK);
+    assert_int_equal(b.len, 3 * 4 + 6 * 8);
+    release_msg got;
+    assert_int_equal(release_msg_read(b.data, b.len, &got), KILN_OK);
+    assert_int_equal(got.nrdds, 3);
+    assert_int_equal(got.nshuffles, 1);
+    assert_int_equal(got.nbroadcasts, 2);
+    assert_int_equal(got.rdds[2].id, 1u << 31);
+    assert_int_equal(got.shuffles[0].id, 7);
+    assert_int_equal(got.broadcasts[1].id, 9);
+    release_msg_free(&got);
+    /* Every shorter payload is refused with a message, and leaks nothing. */
+    for (size_t n = 0; n < b.len; n++) {
+        kiln_set_error(KILN_OK, NULL);
+        assert_int_not_equal(release_msg_read(b.data, n, &got), KILN_OK);
+        assert_true(kiln_last_error()[0] != '\0');
+        release_msg_free(&got);
+    }
+    /* A count the bytes cannot hold is refused before anything is allocated. */
+    uint8_t lie[12] = {0xff, 0xff, 0xff, 0x7f};
+    assert_int_equal(release_msg_read(lie, sizeof lie, &got), KILN_ECORRUPT);
+    release_msg_free(&got);
+    kiln_buf_release(&b);
+}
+
 /* ---- A long-lived driver ------------------------------------------------------------------- */
 
 static long status_kb(int pid, const char *field)
@@ -474,6 +514,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(freed_cached_rdd_drops_blocks),
         cmocka_unit_test(freed_while_job_runs),
         cmocka_unit_test(destroyed_broadcast_fails_clearly),
+        cmocka_unit_test(release_message_round_trip),
         cmocka_unit_test(long_lived_driver_stays_flat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
