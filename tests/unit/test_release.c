@@ -4,15 +4,16 @@
  * parent freed before its child leaves the child usable; freeing twice
  * (while a child keeps the RDD) and freeing NULL change nothing; a freed
  * cached RDD's blocks and a freed shuffle's files go, in the driver and on
- * the executors; an RDD freed while a job on it runs stays until the job
- * ends; a destroyed broadcast fails the tasks that read it with a message
- * naming it; the context's tables (RDDs, shuffle dependencies, shuffles,
- * broadcasts, the map output tracker) are empty again once everything is
- * freed; the RELEASE payload reads back what was written and refuses what
- * is cut short. And the long-lived driver of issue 12: 1,000 jobs on fresh
- * graphs, each freed, leave the driver's and every executor's resident
- * memory within 10 MB of where it was, and their descriptors, threads and
- * scratch files where they were.
+ * the executors; a checkpoint releases the lineage it cuts; RDDs a running
+ * job reads, freed meanwhile, stay until it ends; a destroyed broadcast
+ * fails the tasks that read it with a message naming it; the context's
+ * tables (RDDs, shuffle dependencies, shuffles, broadcasts, the map output
+ * tracker) are empty again once everything is freed; the RELEASE payload
+ * reads back what was written and refuses what is cut short. And the
+ * long-lived driver of issue 12: 1,000 jobs on fresh graphs, each freed,
+ * leave the driver's and every executor's resident memory within 10 MB of
+ * where it was, and their descriptors, threads and scratch files where
+ * they were.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -240,6 +241,49 @@ static void freed_cached_rdd_drops_blocks(void **state)
         kiln_context_free(ctx);
         kt_rm_rf(dir);
         free(dir);
+    }
+}
+
+/* A checkpoint cuts the lineage: the ancestors and the shuffle files they
+ * hold go then, while the checkpointed RDD stays usable. */
+static void checkpoint_releases_the_cut_lineage(void **state)
+{
+    (void)state;
+    for (int m = 0; m < NMASTERS; m++) {
+        char *dir = kt_tmpdir_new(), *cp = kt_tmpdir_new();
+        kiln_conf *conf = kiln_conf_new();
+        kiln_conf_set(conf, "kiln.master", masters[m]);
+        kiln_conf_set(conf, "kiln.local.dir", dir);
+        kiln_conf_set(conf, "kiln.checkpoint.dir", cp);
+        kiln_conf_set(conf, "kiln.ui.showConsoleProgress", "false");
+        kiln_context *ctx = NULL;
+        if (kiln_context_new(conf, &ctx)) fail_msg("%s", kiln_last_error());
+        kiln_conf_free(conf);
+        kiln_arena *a = kiln_arena_new();
+        kiln_rdd *p = kiln_parallelize(ctx, ints(a, 300), 300, 3);
+        kiln_rdd *pairs = kiln_rdd_map(p, mod10_pair, NULL, 0);
+        kiln_rdd *sums = kiln_rdd_reduce_by_key(pairs, kt_add_fn, NULL, 0, 2);
+        kiln_rdd_free(p);
+        kiln_rdd_free(pairs);
+        KT_OK(kiln_rdd_checkpoint(sums)); /* a job: the shuffle's files are written */
+        pthread_mutex_lock(&ctx->lock);
+        size_t nrdds = ctx->nrdds, ndeps = ctx->nsdeps;
+        pthread_mutex_unlock(&ctx->lock);
+        assert_int_equal(nrdds, 1); /* sums only: its ancestors went with the cut */
+        assert_int_equal(ndeps, 0);
+        if (wait_files(dir, 0) != 0)
+            fail_msg("%s: %d shuffle files left after the checkpoint", masters[m],
+                     files_under(dir));
+        kiln_value got = kt_collect(sums, a); /* read back from the checkpoint */
+        expect_sums(&got, 300);
+        kiln_rdd_free(sums);
+        expect_tables_empty(ctx, masters[m]);
+        kiln_arena_free(a);
+        kiln_context_free(ctx);
+        kt_rm_rf(dir);
+        kt_rm_rf(cp);
+        free(dir);
+        free(cp);
     }
 }
 
@@ -512,6 +556,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(parent_freed_before_child),
         cmocka_unit_test(composite_intermediates_go),
         cmocka_unit_test(freed_cached_rdd_drops_blocks),
+        cmocka_unit_test(checkpoint_releases_the_cut_lineage),
         cmocka_unit_test(freed_while_job_runs),
         cmocka_unit_test(destroyed_broadcast_fails_clearly),
         cmocka_unit_test(release_message_round_trip),
