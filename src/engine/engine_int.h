@@ -252,8 +252,8 @@ typedef struct accumulator {
 
 typedef struct broadcast {
     int64_t id;
-    kiln_arena *arena; /* holds v's parts */
-    kiln_value v;
+    kiln_arena *arena; /* holds v and its parts */
+    kiln_value *v;     /* stays put while the table around it moves: tasks hold it */
 } broadcast;
 
 typedef struct thread_pool thread_pool;

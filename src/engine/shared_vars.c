@@ -36,7 +36,8 @@ static int bcast_insert(kiln_context *ctx, int64_t id, const kiln_value *v)
     if (grow_for_one((void **)&ctx->bcasts, ctx->nbcasts, &ctx->cap_bcasts, sizeof *ctx->bcasts, 8))
         return kiln_set_error(KILN_ENOMEM, "out of memory");
     broadcast b = {.id = id, .arena = kiln_arena_new()};
-    if (!b.arena || kiln_value_copy(b.arena, v, &b.v)) {
+    if (b.arena) b.v = kiln_arena_alloc(b.arena, sizeof *b.v);
+    if (!b.v || kiln_value_copy(b.arena, v, b.v)) {
         kiln_arena_free(b.arena);
         return kiln_set_error(KILN_ENOMEM, "out of memory copying broadcast %lld", (long long)id);
     }
@@ -72,7 +73,7 @@ const kiln_value *kiln_broadcast_value(kiln_task *t, int64_t id)
     bool found;
     pthread_mutex_lock(&ctx->lock);
     size_t at = bcast_index(ctx, id, &found);
-    const kiln_value *v = found ? &ctx->bcasts[at].v : NULL;
+    const kiln_value *v = found ? ctx->bcasts[at].v : NULL;
     bool destroyed = !found && id >= 1 && id < ctx->next_bcast;
     pthread_mutex_unlock(&ctx->lock);
     if (!v && destroyed)
@@ -148,7 +149,7 @@ int ctx_broadcasts_encode(kiln_context *ctx, int64_t after, kiln_buf *out, uint3
     for (size_t i = bcast_index(ctx, after + 1, &found); i < ctx->nbcasts && !rc; i++) {
         uint64_t id = (uint64_t)ctx->bcasts[i].id;
         rc = kiln_buf_append(out, &id, sizeof id);
-        if (!rc) rc = kiln_value_encode(out, &ctx->bcasts[i].v);
+        if (!rc) rc = kiln_value_encode(out, ctx->bcasts[i].v);
         ++*count;
     }
     pthread_mutex_unlock(&ctx->lock);
