@@ -327,15 +327,16 @@ KILN_API bool kiln_rdd_is_checkpointed(const kiln_rdd *r);
  * So a parent may be freed before its children, also while a job on one of
  * them runs (in another thread): the job finishes normally, and what it
  * reads goes when it ends.
- * Ownership: every RDD a function of this API returns is one handle,
- * owned by the caller, and this is how to give it back; giving it back is
- * optional (kiln_context_free frees everything). Call it once per handle,
- * from any thread, once no call using that handle (an action on it, a
- * transformation of it) is running:
- * a second call while r is still kept alive by a child is ignored, but
- * after the last release r is gone and any use of the pointer, freeing it
- * again included, is undefined, as after free(). Cheap: nothing waits for
- * executors (they are told in the background). */
+ * Ownership: every RDD a source or a transformation returns is a new
+ * handle, owned by the caller (kiln_rdd_persist, _cache and _unpersist
+ * return their argument: the same handle), and this is how to give it
+ * back; giving it back is optional (kiln_context_free frees everything).
+ * Call it once per handle, from any thread, once no call using that handle
+ * (an action on it, a transformation of it) is running. A second call
+ * while r is still kept alive by a child is ignored, but after the last
+ * release r is gone and any use of the pointer, freeing it again included,
+ * is undefined, as after free(). Cheap: nothing waits for executors (they
+ * are told in the background). */
 KILN_API void kiln_rdd_free(kiln_rdd *r);
 
 KILN_API int kiln_rdd_num_partitions(const kiln_rdd *r);
