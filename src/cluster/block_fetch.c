@@ -305,3 +305,14 @@ void block_fetcher_take_stats(uint64_t *bytes, uint64_t *us)
     *us = fetched_us;
     fetched_bytes = fetched_us = 0;
 }
+
+void block_fetcher_forget_shuffle(block_fetcher *f, int id)
+{
+    pthread_mutex_lock(&f->lock);
+    shuffle_locs *s = find_shuffle(f, id);
+    if (s) {
+        free(s->exec);
+        *s = f->shuffles[--f->nshuffles];
+    }
+    pthread_mutex_unlock(&f->lock);
+}

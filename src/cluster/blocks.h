@@ -36,6 +36,10 @@ int map_tracker_add_cached(map_tracker *t, int rdd, int part, uint32_t exec);
 int map_tracker_cached_count(map_tracker *t, int rdd);
 /* Forgets where rdd's partitions are cached (unpersist). */
 void map_tracker_forget_rdd(map_tracker *t, int rdd);
+/* Forgets shuffle id and where its map outputs are (its RDD was released). */
+void map_tracker_forget_shuffle(map_tracker *t, int id);
+/* Shuffles tracked (for tests of what a long-lived driver keeps). */
+size_t map_tracker_shuffle_count(map_tracker *t);
 /* An executor holding partition part of r, or of the RDD r narrowly reads
  * partition for partition (a chain of one-parent RDDs), for locality; -1 if
  * none. */
@@ -71,6 +75,8 @@ int block_fetcher_fetch_cached(block_fetcher *f, int rdd, int part, kiln_buf *ou
  * it. KILN_EFETCH naming the peer when it is unknown, unreachable or does
  * not hold it. */
 int block_fetcher_fetch(void *arg, int id, int map, int reduce, kiln_buf *seg);
+/* Forgets the locations of shuffle id (the driver released it). */
+void block_fetcher_forget_shuffle(block_fetcher *f, int id);
 /* Bytes fetched from peers and the microseconds spent waiting for them by
  * the calling thread since it last asked (then reset). */
 void block_fetcher_take_stats(uint64_t *bytes, uint64_t *us);

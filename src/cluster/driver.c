@@ -132,6 +132,96 @@ static int ping_interval_ms(const kiln_cluster *c)
     return ms > 1000 ? 1000 : ms < 10 ? 10 : ms;
 }
 
+/* Moves what executor x has to hear about (at most MAX_RELEASE_IDS of each
+ * kind; the rest waits) into *m. Caller holds the lock. False when there is
+ * nothing, or no memory to move it (it then waits). */
+static bool take_pending(exec_rec *x, release_msg *m)
+{
+    enum { MAX_IDS = 1 << 20 }; /* cluster_msg.c's limit per list */
+    *m = (release_msg){0};
+    if (x->lost || !(x->npending[0] || x->npending[1] || x->npending[2])) return false;
+    release_id *lists[3] = {NULL, NULL, NULL};
+    uint32_t n[3];
+    bool ok = true;
+    for (int k = 0; k < 3; k++) {
+        n[k] = x->npending[k] < MAX_IDS ? x->npending[k] : MAX_IDS;
+        if (n[k] && ok && !(lists[k] = malloc(sizeof *lists[k] * n[k]))) ok = false;
+        for (uint32_t i = 0; ok && i < n[k]; i++) lists[k][i].id = x->pending[k][i];
+    }
+    *m = (release_msg){.rdds = lists[CLEAN_RDD],
+                       .nrdds = n[CLEAN_RDD],
+                       .shuffles = lists[CLEAN_SHUFFLE],
+                       .nshuffles = n[CLEAN_SHUFFLE],
+                       .broadcasts = lists[CLEAN_BROADCAST],
+                       .nbroadcasts = n[CLEAN_BROADCAST]};
+    if (!ok) {
+        release_msg_free(m);
+        return false;
+    }
+    for (int k = 0; k < 3; k++) {
+        if (!n[k]) continue;
+        memmove(x->pending[k], x->pending[k] + n[k],
+                sizeof *x->pending[k] * (x->npending[k] - n[k]));
+        x->npending[k] -= n[k];
+    }
+    return true;
+}
+
+/* Sends m as RELEASE on s, which the caller has marked busy, and frees m.
+ * A failed send loses nothing that matters: the executor is lost or about
+ * to be, and its data with it. */
+static void send_release(slot *s, release_msg *m, int timeout_ms)
+{
+    kiln_buf b;
+    kiln_buf_init(&b);
+    if (release_msg_write(&b, m) == KILN_OK)
+        net_send_frame(s->fd, NET_MSG_RELEASE, b.data, b.len, timeout_ms, s->peer);
+    kiln_buf_release(&b);
+    release_msg_free(m);
+}
+
+/* Sends each live executor with ids pending what it has to hear about
+ * (RELEASE), on one of its idle slots, marked busy meanwhile; one with no
+ * idle slot keeps them for its next task or the next round. Caller holds
+ * the lock, which is dropped while sending. */
+static void send_releases(kiln_cluster *c, int timeout_ms)
+{
+    for (size_t e = 0; e < c->nexecs; e++) {
+        slot *s = NULL;
+        for (size_t i = 0; i < c->nslots && !s; i++)
+            if (c->slots[i]->exec == (int)e && !c->slots[i]->dead && !c->slots[i]->busy)
+                s = c->slots[i];
+        release_msg m;
+        if (!s || !take_pending(&c->execs[e], &m)) continue;
+        s->busy = true;
+        pthread_mutex_unlock(&c->lock);
+        send_release(s, &m, timeout_ms);
+        pthread_mutex_lock(&c->lock);
+        s->busy = false;
+        pthread_cond_broadcast(&c->cond);
+        exec_rec *x = &c->execs[e]; /* the array may have grown meanwhile */
+        if (x->npending[0] || x->npending[1] || x->npending[2]) c->release_pending = true;
+    }
+}
+
+void cluster_cleanup(kiln_cluster *c, cleanup_kind kind, int64_t id)
+{
+    if (kind == CLEAN_RDD) map_tracker_forget_rdd(c->tracker, (int)id);
+    if (kind == CLEAN_SHUFFLE) map_tracker_forget_shuffle(c->tracker, (int)id);
+    pthread_mutex_lock(&c->lock);
+    for (size_t e = 0; e < c->nexecs; e++) {
+        exec_rec *x = &c->execs[e];
+        if (x->lost) continue;
+        /* Out of memory: the executor keeps that one until the application ends. */
+        if (grow_for_one((void **)&x->pending[kind], x->npending[kind], &x->cap_pending[kind],
+                         sizeof *x->pending[kind], 64) == KILN_OK)
+            x->pending[kind][x->npending[kind]++] = (uint64_t)id;
+    }
+    c->release_pending = true;
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+}
+
 /* Sends HEARTBEAT on each idle live slot every ping_interval_ms. A slot
  * being pinged is marked busy, so no task is sent on it meanwhile; a send
  * that fails changes nothing here (the next task on it finds the loss). */
@@ -145,6 +235,11 @@ static void *pinger_main(void *arg)
     int64_t next = net_deadline(interval);
     pthread_mutex_lock(&c->lock);
     while (!c->stopping) {
+        if (c->release_pending) {
+            c->release_pending = false;
+            send_releases(c, interval);
+            continue;
+        }
         int left = net_remaining_ms(next);
         if (left > 0) {
             struct timespec ts;
@@ -156,6 +251,7 @@ static void *pinger_main(void *arg)
             continue;
         }
         next = net_deadline(interval);
+        send_releases(c, interval); /* those that found no idle slot before */
         if (cap < c->nslots) {
             slot **grown = realloc(idle, c->nslots * sizeof *idle);
             if (!grown) continue;
@@ -273,6 +369,8 @@ void driver_free(kiln_cluster *c)
     pthread_mutex_destroy(&c->lock);
     pthread_cond_destroy(&c->cond);
     free(c->slots);
+    for (size_t e = 0; e < c->nexecs; e++)
+        for (int k = 0; k < 3; k++) free(c->execs[e].pending[k]);
     free(c->execs);
     free(c);
 }
@@ -446,7 +544,7 @@ static int apply_result(kiln_cluster *c, kiln_task *t, shuffle_dep *dep, const r
 
 /* The LAUNCH_TASK payload of t, for slot s (broadcasts it has not carried). */
 static int task_payload(kiln_cluster *c, slot *s, kiln_task *t, kiln_rdd *root, shuffle_dep *dep,
-                        const shipped_action *ship, kiln_buf *msg, size_t *nb)
+                        const shipped_action *ship, kiln_buf *msg, int64_t *nb)
 {
     kiln_buf lineage, bc, locs;
     kiln_buf_init(&lineage);
@@ -472,9 +570,11 @@ static int task_payload(kiln_cluster *c, slot *s, kiln_task *t, kiln_rdd *root, 
         m.wire = ship->wire;
         m.wire_len = ship->wire_len;
     }
-    if (!rc) rc = ctx_broadcasts_encode(c->ctx, s->broadcasts_sent, &bc, nb);
+    uint32_t count = 0;
+    *nb = s->broadcasts_sent;
+    if (!rc) rc = ctx_broadcasts_encode(c->ctx, s->broadcasts_sent, &bc, &count, nb);
     m.first_broadcast = (uint32_t)s->broadcasts_sent + 1;
-    m.nbroadcasts = (uint32_t)(*nb - s->broadcasts_sent);
+    m.nbroadcasts = count;
     m.broadcasts = bc.data;
     m.broadcasts_len = bc.len;
     if (!rc) rc = task_msg_write(msg, &m);
@@ -492,9 +592,15 @@ int cluster_run_task(kiln_cluster *c, kiln_task *t, kiln_rdd *rdd, shuffle_dep *
     int prefer = map_tracker_cached_at(c->tracker, dep ? dep_parent(dep) : root, t->partition);
     slot *s = acquire(c, prefer);
     if (!s) return task_error(t, KILN_EIO, "every executor of the cluster is lost");
+    /* What the executor has to hear about goes first, on the slot we hold. */
+    release_msg rel;
+    pthread_mutex_lock(&c->lock);
+    bool has_release = take_pending(&c->execs[s->exec], &rel);
+    pthread_mutex_unlock(&c->lock);
+    if (has_release) send_release(s, &rel, c->timeout_ms);
     kiln_buf msg;
     kiln_buf_init(&msg);
-    size_t nb = 0;
+    int64_t nb = 0;
     int rc = task_payload(c, s, t, root, dep, ship, &msg, &nb);
     if (rc) {
         task_error(t, rc, "%s", kiln_last_error());
@@ -598,6 +704,11 @@ static void backend_unpersist(task_backend *b, int rdd)
     cluster_unpersist((kiln_cluster *)b, rdd);
 }
 
+static void backend_cleanup(task_backend *b, cleanup_kind kind, int64_t id)
+{
+    cluster_cleanup((kiln_cluster *)b, kind, id);
+}
+
 static void backend_stop(task_backend *b)
 {
     cluster_stop((kiln_cluster *)b);
@@ -609,6 +720,7 @@ const task_backend_ops cluster_backend_ops = {
     .run_task = backend_run_task,
     .cached_partitions = backend_cached_partitions,
     .unpersist = backend_unpersist,
+    .cleanup = backend_cleanup,
     .stop = backend_stop,
     .remote = true,
 };

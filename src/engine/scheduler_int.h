@@ -64,8 +64,15 @@ typedef struct task_ref {
 void run_tasks(stage_run *s);
 /* Queues an attempt of task index; caller holds s->lock (or is alone). */
 int task_submit(stage_run *s, int index, bool speculative);
-/* Frees s (the last attempt out, or run_stage). */
+/* Frees s (the last attempt out, or run_stage), releasing its pin. */
 void stage_free(stage_run *s);
+/* What a stage keeps alive while any attempt of it runs: the RDD owning
+ * its dependency (a map stage), which keeps the dependency and its parent,
+ * or its RDD (a result stage). */
+static inline kiln_rdd *stage_pin(const stage_run *s)
+{
+    return s->dep && s->dep->owner ? s->dep->owner : s->rdd;
+}
 /* Launches one copy of each straggler; caller holds s->lock; durations
  * has room for s->ntasks values (speculation.c). */
 void speculate(stage_run *s, double *durations);

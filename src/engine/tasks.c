@@ -132,6 +132,7 @@ static int guard_fn(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
 
 void stage_free(stage_run *s)
 {
+    rdd_release(stage_pin(s));
     free(s->fail_msg);
     free(s->finished);
     free(s->ts);

@@ -46,6 +46,12 @@ int shuffle_register(shuffle_store *s, int id, int nmaps, int nreduce);
  * returns their count. */
 int shuffle_missing(shuffle_store *s, int id, int *missing);
 bool shuffle_complete(shuffle_store *s, int id);
+/* Forgets shuffle id altogether: every map output's files here are
+ * deleted and its entry is freed (the RDD reading it was released). An
+ * unknown id is ignored. */
+void shuffle_unregister(shuffle_store *s, int id);
+/* Shuffles the store knows (for tests of what a long-lived driver keeps). */
+size_t shuffle_count(shuffle_store *s);
 /* Forgets map output `map` of shuffle id (its files are deleted), so the
  * scheduler runs that map task again. */
 void shuffle_invalidate(shuffle_store *s, int id, int map);

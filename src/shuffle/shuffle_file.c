@@ -178,6 +178,35 @@ void shuffle_invalidate(shuffle_store *s, int id, int map)
     pthread_mutex_unlock(&s->lock);
 }
 
+void shuffle_unregister(shuffle_store *s, int id)
+{
+    char path[4096];
+    pthread_mutex_lock(&s->lock);
+    shuffle_entry *e = find(s, id);
+    if (e) {
+        /* Files exist only for outputs committed here (an invalidated one
+         * was deleted then). */
+        for (int m = 0; m < e->nmaps; m++) {
+            if (!e->done[m]) continue;
+            data_path(s, id, m, path, sizeof path, "data");
+            unlink(path);
+            data_path(s, id, m, path, sizeof path, "index");
+            unlink(path);
+        }
+        free(e->done);
+        *e = s->e[--s->n];
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+size_t shuffle_count(shuffle_store *s)
+{
+    pthread_mutex_lock(&s->lock);
+    size_t n = s->n;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
 /* ---- Writer ------------------------------------------------------------------ */
 
 shuffle_writer *shuffle_writer_open(shuffle_store *s, int id, int map)
