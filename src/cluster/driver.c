@@ -389,7 +389,8 @@ static int exchange(kiln_cluster *c, slot *s, const kiln_buf *msg, net_frame *re
 static int apply_result(kiln_cluster *c, kiln_task *t, shuffle_dep *dep, const result_msg *m,
                         part_result_fn fn, void *arg, kiln_buf *result, int exec, uint32_t id)
 {
-    ctx_note_remote_fetch(c->ctx, (int64_t)m->fetch_bytes, (int64_t)m->fetch_us);
+    ctx_note_remote_fetch(c->ctx, (int64_t)m->fetch_bytes, (int64_t)m->fetch_us,
+                          (int64_t)m->fetch_retries);
     if (m->status == TASK_FETCH_FAILED) {
         t->fetch_shuffle = m->fetch_shuffle;
         t->fetch_map = m->fetch_map;

@@ -267,10 +267,11 @@ void ctx_note_lost_map_outputs(kiln_context *c, int64_t n)
     atomic_fetch_add(&c->lost_map_outputs, n);
 }
 
-void ctx_note_remote_fetch(kiln_context *c, int64_t bytes, int64_t us)
+void ctx_note_remote_fetch(kiln_context *c, int64_t bytes, int64_t us, int64_t retries)
 {
     atomic_fetch_add(&c->remote_fetch_bytes, bytes);
     atomic_fetch_add(&c->remote_fetch_us, us);
+    atomic_fetch_add(&c->remote_fetch_retries, retries);
 }
 
 kiln_rdd *ctx_dep_owner(kiln_context *c, const shuffle_dep *d)

@@ -164,9 +164,10 @@ void ctx_set_block_hooks(kiln_context *ctx,
 size_t ctx_broadcast_count(kiln_context *ctx);
 int ctx_broadcasts_encode(kiln_context *ctx, size_t from, kiln_buf *out, size_t *count);
 /* Cluster metrics: map outputs lost with an executor, shuffle bytes
- * fetched from other executors and the microseconds waited for them. */
+ * fetched from other executors, the microseconds waited for them and the
+ * fetches retried. */
 void ctx_note_lost_map_outputs(kiln_context *ctx, int64_t n);
-void ctx_note_remote_fetch(kiln_context *ctx, int64_t bytes, int64_t us);
+void ctx_note_remote_fetch(kiln_context *ctx, int64_t bytes, int64_t us, int64_t retries);
 
 /* ---- The RDD graph, as the cluster sees it ----------------------------------- */
 

@@ -144,7 +144,7 @@ static bool lengths_possible(block_codec codec, const uint8_t *payload, size_t p
     return size == ZSTD_CONTENTSIZE_UNKNOWN || size == (unsigned long long)rlen;
 }
 
-int block_decode(const uint8_t *p, size_t n, size_t *used, kiln_buf *raw)
+int block_check(const uint8_t *p, size_t n, size_t *used)
 {
     if (n < BLOCK_HEADER || memcmp(p, MAGIC, 4) != 0)
         return kiln_set_error(KILN_ECORRUPT, "not a shuffle block (bad magic)");
@@ -159,6 +159,17 @@ int block_decode(const uint8_t *p, size_t n, size_t *used, kiln_buf *raw)
         return kiln_set_error(KILN_ECORRUPT, "shuffle block header out of range");
     if (!lengths_possible(codec, p + BLOCK_HEADER, plen, rlen))
         return kiln_set_error(KILN_ECORRUPT, "shuffle block lengths do not match its payload");
+    *used = BLOCK_HEADER + plen;
+    return KILN_OK;
+}
+
+int block_decode(const uint8_t *p, size_t n, size_t *used, kiln_buf *raw)
+{
+    size_t framed;
+    int rc = block_check(p, n, &framed);
+    if (rc) return rc;
+    size_t plen = framed - BLOCK_HEADER, rlen = get32(p + 12);
+    block_codec codec = p[4];
     raw->len = 0;
     if (kiln_buf_reserve(raw, rlen + 1)) return KILN_ENOMEM;
     const uint8_t *payload = p + BLOCK_HEADER;
