@@ -102,6 +102,30 @@ const conf_key conf_base_keys[] = {
      .spark = "spark.speculation.minTaskRuntime",
      .doc = "a task is never copied before running this long (a bare number is milliseconds)"},
 
+    /* ---- Task failures (engine/tasks.c) ---- */
+    {.name = "kiln.excludeOnFailure.enabled",
+     .type = CONF_BOOL,
+     .dflt = "true",
+     .spark = "spark.excludeOnFailure.enabled",
+     .doc = "a failed task's retry avoids the executors it failed on, and a stage avoids an "
+            "executor where too many of its tasks failed, while another executor can take "
+            "the task (on by default, unlike Spark's)"},
+    {.name = "kiln.excludeOnFailure.task.maxTaskAttemptsPerExecutor",
+     .type = CONF_INT,
+     .dflt = "1",
+     .min = 1,
+     .max = MAX_CORES,
+     .spark = "spark.excludeOnFailure.task.maxTaskAttemptsPerExecutor",
+     .doc = "attempts of a task that may fail on one executor before its retries go elsewhere"},
+    {.name = "kiln.excludeOnFailure.stage.maxFailedTasksPerExecutor",
+     .type = CONF_INT,
+     .dflt = "2",
+     .min = 1,
+     .max = MAX_CORES,
+     .spark = "spark.excludeOnFailure.stage.maxFailedTasksPerExecutor",
+     .doc = "different tasks of a stage that may fail on one executor before the stage "
+            "sends it no more tasks"},
+
     /* ---- Cluster mode (cluster/, net/) ---- */
     {.name = "kiln.network.timeout",
      .type = CONF_DURATION,

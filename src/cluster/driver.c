@@ -96,6 +96,7 @@ static int register_slot(kiln_cluster *c, int fd, const net_frame *f, const char
         char name[32];
         snprintf(name, sizeof name, "%u", id);
         events_post(c->ctx, &(engine_event){.kind = EV_EXECUTOR_ADDED,
+                                            .executor = e,
                                             .name = name,
                                             .tasks = (int)nslots,
                                             .message = host});
@@ -287,15 +288,28 @@ int cluster_cores(const kiln_cluster *c)
 
 /* ---- Running tasks ---------------------------------------------------------- */
 
-/* Waits for a free live slot, one of executor `prefer` when it has one free
- * (it holds the task's cached input); NULL when every executor is lost and
- * none joins within the wait the mode allows. */
-static slot *acquire(kiln_cluster *c, int prefer)
+static bool excluded(const kiln_task *t, int exec)
+{
+    for (int i = 0; i < t->nexclude; i++)
+        if (t->exclude[i] == exec) return true;
+    return false;
+}
+
+/* Waits for a free live slot for t, one of executor `prefer` when it has one
+ * free (it holds the task's cached input). While some live executor is not
+ * in t->exclude, only such executors' slots are taken (waiting for one to
+ * be free); when every live one is excluded, any slot is (a task is never
+ * left with nowhere to run). NULL when every executor is lost and none
+ * joins within the wait the mode allows. */
+static slot *acquire(kiln_cluster *c, const kiln_task *t, int prefer)
 {
     pthread_mutex_lock(&c->lock);
     int64_t deadline = -1;
     for (;;) {
-        bool any_live = false;
+        bool any_live = false, strict = false;
+        for (size_t i = 0; i < c->nslots && t->nexclude && !strict; i++)
+            strict = !c->slots[i]->dead && !excluded(t, c->slots[i]->exec);
+        if (strict && excluded(t, prefer)) prefer = -1;
         for (size_t i = 0; i < c->nslots && prefer >= 0; i++) {
             slot *s = c->slots[i];
             if (s->exec == prefer && !s->dead && !s->busy) {
@@ -308,7 +322,7 @@ static slot *acquire(kiln_cluster *c, int prefer)
             slot *s = c->slots[i];
             if (s->dead) continue;
             any_live = true;
-            if (!s->busy) {
+            if (!s->busy && !(strict && excluded(t, s->exec))) {
                 s->busy = true;
                 pthread_mutex_unlock(&c->lock);
                 return s;
@@ -345,6 +359,7 @@ static void release(kiln_cluster *c, slot *s, bool lost)
     s->busy = false;
     exec_rec *e = &c->execs[s->exec];
     char lost_name[32] = "";
+    int lost_exec = s->exec;
     if (lost && !e->lost) {
         snprintf(lost_name, sizeof lost_name, "%u", e->id);
         e->lost = true;
@@ -362,6 +377,7 @@ static void release(kiln_cluster *c, slot *s, bool lost)
     pthread_mutex_unlock(&c->lock);
     if (lost_name[0])
         events_post(c->ctx, &(engine_event){.kind = EV_EXECUTOR_LOST,
+                                            .executor = lost_exec,
                                             .name = lost_name,
                                             .message = "its connections failed or went silent"});
 }
@@ -491,8 +507,12 @@ int cluster_run_task(kiln_cluster *c, kiln_task *t, kiln_rdd *rdd, shuffle_dep *
     kiln_rdd *root = dep ? ctx_dep_owner(c->ctx, dep) : rdd;
     if (!root) return task_error(t, KILN_ESTATE, "shuffle %d has no owner RDD", dep_id(dep));
     int prefer = map_tracker_cached_at(c->tracker, dep ? dep_parent(dep) : root, t->partition);
-    slot *s = acquire(c, prefer);
+    slot *s = acquire(c, t, prefer);
     if (!s) return task_error(t, KILN_EIO, "every executor of the cluster is lost");
+    pthread_mutex_lock(&c->lock);
+    t->executor = s->exec;
+    snprintf(t->executor_id, sizeof t->executor_id, "%u", c->execs[s->exec].id);
+    pthread_mutex_unlock(&c->lock);
     kiln_buf msg;
     kiln_buf_init(&msg);
     size_t nb = 0;

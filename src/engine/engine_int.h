@@ -252,6 +252,9 @@ struct kiln_context {
     /* kiln.speculation*: copies of straggling tasks (speculation.c); times in seconds */
     bool speculation;
     double spec_interval, spec_multiplier, spec_quantile, spec_min_runtime;
+    /* kiln.excludeOnFailure.*: where failed tasks' retries may run (tasks.c) */
+    bool exclude_on_failure;
+    int exclude_task_max, exclude_stage_max;
     shuffle_store *shuffles;
     block_store *blocks;
     pthread_mutex_t lock; /* accumulators, ids */
