@@ -10,7 +10,8 @@
  * KILN_FAULTS (every executor resets that share of its block server's
  * fetch connections, base/fault.h) to see what the retries cost. Prints the
  * wall time and, from the engine's metrics, the bytes fetched from other
- * executors, the fetches retried and the failed task attempts (a fetch
+ * executors, the time tasks waited for them (retries included), the
+ * fetches retried and the failed task attempts (a fetch
  * failure, which recomputes a map output, is one).
  */
 #include <kiln.h>
@@ -85,10 +86,10 @@ int main(int argc, char **argv)
     kiln_metrics m;
     kiln_context_metrics(ctx, &m);
     printf("%.3f s: %lld pairs, %lld x %lld segments; %.1f MB fetched from other executors, "
-           "%lld fetches retried, %lld failed attempts\n",
+           "%.3f s waited for them, %lld fetches retried, %lld failed attempts\n",
            t1 - t0, (long long)n, (long long)parts, (long long)parts,
-           (double)m.remote_fetch_bytes / 1e6, (long long)m.remote_fetch_retries,
-           (long long)m.failed_attempts);
+           (double)m.remote_fetch_bytes / 1e6, (double)m.remote_fetch_us / 1e6,
+           (long long)m.remote_fetch_retries, (long long)m.failed_attempts);
     kiln_context_free(ctx);
     return 0;
 }
