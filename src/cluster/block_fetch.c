@@ -317,6 +317,17 @@ static uint32_t holder(block_fetcher *f, int id, int map)
     return exec;
 }
 
+/* "the block server at HOST:PORT" of executor exec, in buf. */
+static const char *peer_name(block_fetcher *f, uint32_t exec, char *buf, size_t size)
+{
+    pthread_mutex_lock(&f->lock);
+    peer *p = find_peer(f, exec);
+    if (p) snprintf(buf, size, "the block server at %s:%d", p->host, p->port);
+    else snprintf(buf, size, "an unknown block server");
+    pthread_mutex_unlock(&f->lock);
+    return buf;
+}
+
 /* Checks every block of a received segment (framing and checksums), so
  * that a damaged one is fetched again before any record is handed on. */
 static int check_segment(const kiln_buf *seg)
@@ -344,14 +355,15 @@ int block_fetcher_fetch(void *arg, int id, int map, int reduce, kiln_buf *seg)
     uint32_t fields[3] = {(uint32_t)id, (uint32_t)map, (uint32_t)reduce};
     int retries = 0, wait_ms = f->retry_wait_ms;
     bool refetched = false, redialled = false;
+    char name[NET_HOST_MAX + 48];
     int rc;
     for (;;) {
         outcome how;
         rc = ask(f, exec, NET_MSG_FETCH_BLOCK, fields, 3, seg, &how);
         if (rc == KILN_OK && check_segment(seg)) {
             how = GARBLED;
-            rc = kiln_set_error(KILN_ECORRUPT, "executor %u sent a damaged segment (%s)", exec,
-                                kiln_last_error());
+            rc = kiln_set_error(KILN_ECORRUPT, "%s sent a damaged segment (%s)",
+                                peer_name(f, exec, name, sizeof name), kiln_last_error());
         }
         if (rc == KILN_OK || how == REFUSED) break;
         bool again = how == GARBLED ? !refetched : retries < f->max_retries;
@@ -381,8 +393,8 @@ int block_fetcher_fetch(void *arg, int id, int map, int reduce, kiln_buf *seg)
          * recomputed elsewhere): the latest locations say. */
         uint32_t now = holder(f, id, map);
         if (now == UINT32_MAX) {
-            rc = kiln_set_error(KILN_EFETCH, "executor %u, which held it, is lost (%s)", exec,
-                                kiln_last_error());
+            rc = kiln_set_error(KILN_EFETCH, "%s, which held it, is lost (%s)",
+                                peer_name(f, exec, name, sizeof name), kiln_last_error());
             break;
         }
         exec = now;

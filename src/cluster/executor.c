@@ -337,6 +337,11 @@ static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *ac
     }
     if (rc == KILN_OK) rc = encode_accs(&t, accs);
     res->status = rc == KILN_OK ? TASK_OK : t.fetch_map >= 0 ? TASK_FETCH_FAILED : TASK_FAILED;
+    /* A map output held here that could not be read (damaged on disk) is
+     * recomputed by the driver, maybe on another executor: this copy must
+     * not be read again (for one held elsewhere this does nothing). */
+    if (res->status == TASK_FETCH_FAILED)
+        shuffle_invalidate(ctx_shuffles(ctx), t.fetch_shuffle, t.fetch_map);
     res->rc = rc;
     res->fetch_shuffle = t.fetch_shuffle;
     res->fetch_map = t.fetch_map;

@@ -9,7 +9,12 @@
  * failed task, the retries counted; without retries
  * (kiln.shuffle.io.maxRetries=0) the same faults do cause fetch failures;
  * when every request is reset the job still ends, through the fetch
- * failure path, with the right answer or a clear error, never a hang.
+ * failure path, with the right answer or a clear error, never a hang. A
+ * map output damaged on its executor's disk (uncompressed blocks, so only
+ * the checksum can tell) is caught whether it is read there or fetched
+ * (the fetcher checks, the reader then does not), and recomputed: the
+ * executor that held it drops its copy, so wherever the new one is, the
+ * next round reads that.
  *
  * Executor exclusion: a task that fails on one executor every time is
  * retried on the other and the job succeeds, the attempts' executors
@@ -17,6 +22,7 @@
  * the stage once two of them failed there; with one executor the retry
  * still runs on it.
  */
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,6 +230,61 @@ static void resets_of_every_request_end_in_the_fetch_failure_path(void **state)
     kiln_context_free(ctx);
 }
 
+/* The first data file of a map output in dir into out; false if none. */
+static bool first_data_file(const char *dir, char *out, size_t n)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    bool found = false;
+    while (d && !found && (e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (strncmp(e->d_name, "shuffle_", 8) == 0 && len > 5 &&
+            strcmp(e->d_name + len - 5, ".data") == 0) {
+            snprintf(out, n, "%s/%s", dir, e->d_name);
+            found = true;
+        }
+    }
+    if (d) closedir(d);
+    return found;
+}
+
+static void a_map_output_damaged_on_its_executor_is_recomputed(void **state)
+{
+    (void)state;
+    static const char *const stored[] = {"kiln.shuffle.compress.codec", "none", NULL};
+    kiln_context *ctx = cluster("local-cluster[2,1,256]", NULL, stored);
+    kiln_arena *a = kiln_arena_new();
+    kiln_rdd *pairs = kiln_rdd_map(kiln_range(ctx, 0, N, 1, 8), mod_pair, NULL, 0);
+    kiln_rdd *sums = kiln_rdd_reduce_by_key(pairs, kt_add_fn, NULL, 0, 8);
+    kiln_value got;
+    KT_OK(kiln_rdd_collect(sums, a, &got));
+    check_sums(&got);
+    /* Damage every segment of one map output an executor holds: a byte in
+     * every 97 (the segments are kilobytes). */
+    char dir[4096], path[4400];
+    bool found = false;
+    for (int e = 0; e < 2 && !found; e++) {
+        snprintf(dir, sizeof dir, "%s/executor-%d", ctx_scratch_dir(ctx), e);
+        found = first_data_file(dir, path, sizeof path);
+    }
+    assert_true(found);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fclose(f);
+    assert_true(size > 1000);
+    for (long off = 50; off < size; off += 97) kt_flip_byte(path, off, 0x01);
+    recorder *r = listen_to(ctx);
+    /* The map outputs are reused: the damaged one is found, recomputed, and
+     * the answer is still right. */
+    KT_OK(kiln_rdd_collect(sums, a, &got));
+    check_sums(&got);
+    assert_true(count(r, EV_STAGE_END, true) >= 1);
+    kiln_arena_free(a);
+    kiln_context_free(ctx);
+}
+
 /* ---- Executor exclusion ---------------------------------------------------------- */
 
 /* Fails on the executor whose id (KILN_EXECUTOR_ID, set by local-cluster) is
@@ -359,6 +420,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(resets_of_5_percent_cost_no_fetch_failure),
         cmocka_unit_test(without_retries_the_same_resets_fail_fetches),
         cmocka_unit_test(resets_of_every_request_end_in_the_fetch_failure_path),
+        cmocka_unit_test(a_map_output_damaged_on_its_executor_is_recomputed),
         cmocka_unit_test(a_task_failing_on_one_executor_is_retried_on_another),
         cmocka_unit_test(with_one_executor_retries_still_run_there),
         cmocka_unit_test(local_mode_names_the_driver),
