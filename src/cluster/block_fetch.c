@@ -274,7 +274,7 @@ static int request(int fd, uint8_t type, const uint32_t *fields, int n, const ch
 
 /* Sends one request to executor exec's block server over a kept (or new,
  * authenticated) connection; the answer's payload replaces out. *how says
- * how it ended (a failed dial is BROKEN). */
+ * how it ended (a failed dial is UNREACHABLE). */
 static int ask(block_fetcher *f, uint32_t exec, uint8_t type, const uint32_t *fields, int n,
                kiln_buf *out, outcome *how)
 {
