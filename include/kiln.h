@@ -107,6 +107,7 @@ typedef struct kiln_metrics {
     int64_t lost_map_outputs;     /* cluster mode: map outputs lost with their executor */
     int64_t remote_fetch_bytes;   /* cluster mode: shuffle bytes fetched from other executors */
     int64_t remote_fetch_us;      /* and the microseconds tasks waited for them */
+    int64_t remote_fetch_retries; /* cluster mode: shuffle fetches retried (kiln.shuffle.io.*) */
     int64_t speculative_attempts; /* copies of stragglers launched (kiln.speculation) */
     int64_t speculative_wins;     /* of those, the ones that finished their partition first */
     /* Process-wide: bytes held now / at most by all arenas and byte buffers,

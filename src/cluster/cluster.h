@@ -100,6 +100,7 @@ typedef struct result_msg {
     size_t accs_len;
     uint32_t naccs;
     uint64_t fetch_bytes, fetch_us; /* remote shuffle bytes read, and the time waited for them */
+    uint32_t fetch_retries;         /* remote shuffle fetches retried */
     const uint8_t *cached;          /* partitions the task cached: (u32 rdd, u32 part)* */
     size_t cached_len;
 } result_msg;

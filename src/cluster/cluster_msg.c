@@ -41,6 +41,7 @@ NET_CODEC(task, task_msg, TASK_FIELDS)
     X(BYTES, accs, "accumulators", SIZE_MAX, _)                                                    \
     X(U64, fetch_bytes, "fetched bytes", 0, _)                                                     \
     X(U64, fetch_us, "fetch time", 0, _)                                                           \
+    X(U32, fetch_retries, "fetch retries", 0, _)                                                   \
     X(BYTES, cached, "cached partitions", 1u << 24, _)
 NET_CODEC(result, result_msg, RESULT_FIELDS)
 

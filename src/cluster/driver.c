@@ -96,6 +96,7 @@ static int register_slot(kiln_cluster *c, int fd, const net_frame *f, const char
         char name[32];
         snprintf(name, sizeof name, "%u", id);
         events_post(c->ctx, &(engine_event){.kind = EV_EXECUTOR_ADDED,
+                                            .executor = e,
                                             .name = name,
                                             .tasks = (int)nslots,
                                             .message = host});
@@ -385,15 +386,28 @@ int cluster_cores(const kiln_cluster *c)
 
 /* ---- Running tasks ---------------------------------------------------------- */
 
-/* Waits for a free live slot, one of executor `prefer` when it has one free
- * (it holds the task's cached input); NULL when every executor is lost and
- * none joins within the wait the mode allows. */
-static slot *acquire(kiln_cluster *c, int prefer)
+static bool excluded(const kiln_task *t, int exec)
+{
+    for (int i = 0; i < t->nexclude; i++)
+        if (t->exclude[i] == exec) return true;
+    return false;
+}
+
+/* Waits for a free live slot for t, one of executor `prefer` when it has one
+ * free (it holds the task's cached input). While some live executor is not
+ * in t->exclude, only such executors' slots are taken (waiting for one to
+ * be free); when every live one is excluded, any slot is (a task is never
+ * left with nowhere to run). NULL when every executor is lost and none
+ * joins within the wait the mode allows. */
+static slot *acquire(kiln_cluster *c, const kiln_task *t, int prefer)
 {
     pthread_mutex_lock(&c->lock);
     int64_t deadline = -1;
     for (;;) {
-        bool any_live = false;
+        bool any_live = false, strict = false;
+        for (size_t i = 0; i < c->nslots && t->nexclude && !strict; i++)
+            strict = !c->slots[i]->dead && !excluded(t, c->slots[i]->exec);
+        if (strict && excluded(t, prefer)) prefer = -1;
         for (size_t i = 0; i < c->nslots && prefer >= 0; i++) {
             slot *s = c->slots[i];
             if (s->exec == prefer && !s->dead && !s->busy) {
@@ -406,7 +420,7 @@ static slot *acquire(kiln_cluster *c, int prefer)
             slot *s = c->slots[i];
             if (s->dead) continue;
             any_live = true;
-            if (!s->busy) {
+            if (!s->busy && !(strict && excluded(t, s->exec))) {
                 s->busy = true;
                 pthread_mutex_unlock(&c->lock);
                 return s;
@@ -443,6 +457,7 @@ static void release(kiln_cluster *c, slot *s, bool lost)
     s->busy = false;
     exec_rec *e = &c->execs[s->exec];
     char lost_name[32] = "";
+    int lost_exec = s->exec;
     if (lost && !e->lost) {
         snprintf(lost_name, sizeof lost_name, "%u", e->id);
         e->lost = true;
@@ -460,6 +475,7 @@ static void release(kiln_cluster *c, slot *s, bool lost)
     pthread_mutex_unlock(&c->lock);
     if (lost_name[0])
         events_post(c->ctx, &(engine_event){.kind = EV_EXECUTOR_LOST,
+                                            .executor = lost_exec,
                                             .name = lost_name,
                                             .message = "its connections failed or went silent"});
 }
@@ -487,7 +503,8 @@ static int exchange(kiln_cluster *c, slot *s, const kiln_buf *msg, net_frame *re
 static int apply_result(kiln_cluster *c, kiln_task *t, shuffle_dep *dep, const result_msg *m,
                         part_result_fn fn, void *arg, kiln_buf *result, int exec, uint32_t id)
 {
-    ctx_note_remote_fetch(c->ctx, (int64_t)m->fetch_bytes, (int64_t)m->fetch_us);
+    ctx_note_remote_fetch(c->ctx, (int64_t)m->fetch_bytes, (int64_t)m->fetch_us,
+                          (int64_t)m->fetch_retries);
     if (m->status == TASK_FETCH_FAILED) {
         t->fetch_shuffle = m->fetch_shuffle;
         t->fetch_map = m->fetch_map;
@@ -590,11 +607,13 @@ int cluster_run_task(kiln_cluster *c, kiln_task *t, kiln_rdd *rdd, shuffle_dep *
     kiln_rdd *root = dep ? ctx_dep_owner(c->ctx, dep) : rdd;
     if (!root) return task_error(t, KILN_ESTATE, "shuffle %d has no owner RDD", dep_id(dep));
     int prefer = map_tracker_cached_at(c->tracker, dep ? dep_parent(dep) : root, t->partition);
-    slot *s = acquire(c, prefer);
+    slot *s = acquire(c, t, prefer);
     if (!s) return task_error(t, KILN_EIO, "every executor of the cluster is lost");
     /* What the executor has to hear about goes first, on the slot we hold. */
     release_msg rel;
     pthread_mutex_lock(&c->lock);
+    t->executor = s->exec;
+    snprintf(t->executor_id, sizeof t->executor_id, "%u", c->execs[s->exec].id);
     bool has_release = take_pending(&c->execs[s->exec], &rel);
     pthread_mutex_unlock(&c->lock);
     if (has_release) send_release(s, &rel, c->timeout_ms);

@@ -148,6 +148,28 @@ static eng_iter *fetch_cached(kiln_context *ctx, kiln_rdd *r, int part, kiln_tas
     return it;
 }
 
+/* The fetcher's retries from the application's configuration
+ * (kiln.shuffle.io.maxRetries; kiln.shuffle.io.retryWait, a bare number
+ * is seconds as Spark's). The driver's configuration check has refused
+ * values of the wrong form; KILN_ECONF naming the key otherwise. */
+static int fetch_retries(const kiln_conf *conf, block_fetcher *f)
+{
+    int64_t retries = BLOCK_FETCH_MAX_RETRIES;
+    double wait = BLOCK_FETCH_RETRY_WAIT_MS / 1000.0;
+    const char *r = kiln_conf_get(conf, "kiln.shuffle.io.maxRetries"),
+               *w = kiln_conf_get(conf, "kiln.shuffle.io.retryWait");
+    if (r && (parse_int64(r, &retries) || retries < 0 || retries > 1000))
+        return kiln_set_error(KILN_ECONF,
+                              "kiln.shuffle.io.maxRetries: expected 0 to 1000, got '%s'", r);
+    if (w && (parse_duration(w, 1, &wait) || wait < 0 || wait > 3600))
+        return kiln_set_error(KILN_ECONF,
+                              "kiln.shuffle.io.retryWait: expected a duration like 200ms or 5s, "
+                              "got '%s'",
+                              w);
+    block_fetcher_set_retries(f, (int)retries, (int)(wait * 1000 + 0.5));
+    return KILN_OK;
+}
+
 static int setup(executor *ex)
 {
     const char *connect = getenv("KILN_EXECUTOR_CONNECT");
@@ -199,6 +221,7 @@ static int setup(executor *ex)
     if (t && (parse_duration(t, 1, &secs) || secs < 0.1)) secs = 120;
     ex->timeout_ms = secs * 1000 > INT32_MAX ? INT32_MAX : (int)(secs * 1000);
     if (!(ex->fetcher = block_fetcher_new(ex->secret, ex->secret_len, ex->tls))) return KILN_ENOMEM;
+    if ((rc = fetch_retries(conf_eff, ex->fetcher))) return rc;
     shuffle_store_set_remote(own, block_fetcher_fetch, ex->fetcher);
     g_fetcher = ex->fetcher;
     ctx_set_block_hooks(ex->ctx, fetch_cached, note_cached);
@@ -335,6 +358,11 @@ static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *ac
     pthread_mutex_unlock(&ex->decode_lock);
     if (rc == KILN_OK) rc = encode_accs(&t, accs);
     res->status = rc == KILN_OK ? TASK_OK : t.fetch_map >= 0 ? TASK_FETCH_FAILED : TASK_FAILED;
+    /* A map output held here that could not be read (damaged on disk) is
+     * recomputed by the driver, maybe on another executor: this copy must
+     * not be read again (for one held elsewhere this does nothing). */
+    if (res->status == TASK_FETCH_FAILED)
+        shuffle_invalidate(ctx_shuffles(ctx), t.fetch_shuffle, t.fetch_map);
     res->rc = rc;
     res->fetch_shuffle = t.fetch_shuffle;
     res->fetch_map = t.fetch_map;
@@ -343,7 +371,9 @@ static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *ac
     res->accs = accs->data;
     res->accs_len = res->status == TASK_OK ? accs->len : 0;
     res->naccs = res->status == TASK_OK ? (uint32_t)t.naccs : 0;
-    block_fetcher_take_stats(&res->fetch_bytes, &res->fetch_us);
+    uint64_t retries;
+    block_fetcher_take_stats(&res->fetch_bytes, &res->fetch_us, &retries);
+    res->fetch_retries = retries > UINT32_MAX ? UINT32_MAX : (uint32_t)retries;
     t_cached = NULL;
     res->cached = cached->data;
     res->cached_len = res->status == TASK_OK ? cached->len : 0;

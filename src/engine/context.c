@@ -84,6 +84,24 @@ static int read_speculation(kiln_context *c)
     return rc;
 }
 
+/* kiln.excludeOnFailure.* (Spark's spark.excludeOnFailure.*, task and
+ * stage levels; on by default here: tasks.c says why it is safe). */
+static int read_exclusion(kiln_context *c)
+{
+    c->exclude_on_failure = true;
+    const char *on = kiln_conf_get(c->conf, "kiln.excludeOnFailure.enabled");
+    if (on && parse_bool(on, &c->exclude_on_failure))
+        return kiln_set_error(KILN_ECONF,
+                              "kiln.excludeOnFailure.enabled: expected true or false, got '%s'",
+                              on);
+    int rc = conf_int(c->conf, "kiln.excludeOnFailure.task.maxTaskAttemptsPerExecutor", 1,
+                      &c->exclude_task_max);
+    if (!rc)
+        rc = conf_int(c->conf, "kiln.excludeOnFailure.stage.maxFailedTasksPerExecutor", 2,
+                      &c->exclude_stage_max);
+    return rc;
+}
+
 /* Creates kiln.local.dir/kiln-XXXXXX for this context's scratch files
  * (shuffle files); it is removed when the context is freed. */
 static int make_app_dir(kiln_context *c)
@@ -117,6 +135,7 @@ int ctx_new(kiln_conf *conf, kiln_context **out)
     c->max_attempts = 1;
     c->next_bcast = 1;
     int rc = read_speculation(c);
+    if (!rc) rc = read_exclusion(c);
     if (!rc) rc = mem_init(c);
     if (!rc) rc = make_app_dir(c);
     block_codec codec;
@@ -252,10 +271,11 @@ void ctx_note_lost_map_outputs(kiln_context *c, int64_t n)
     atomic_fetch_add(&c->lost_map_outputs, n);
 }
 
-void ctx_note_remote_fetch(kiln_context *c, int64_t bytes, int64_t us)
+void ctx_note_remote_fetch(kiln_context *c, int64_t bytes, int64_t us, int64_t retries)
 {
     atomic_fetch_add(&c->remote_fetch_bytes, bytes);
     atomic_fetch_add(&c->remote_fetch_us, us);
+    atomic_fetch_add(&c->remote_fetch_retries, retries);
 }
 
 kiln_rdd *ctx_dep_owner(kiln_context *c, const shuffle_dep *d)

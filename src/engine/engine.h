@@ -54,6 +54,14 @@ struct kiln_task {
     char *error;         /* failure message (malloc), NULL while fine */
     int fetch_shuffle;   /* on KILN_EFETCH: the shuffle and map output lost */
     int fetch_map;
+    /* Placement, between the scheduler and the backend (run_task): the
+     * executors this attempt should avoid (kiln.excludeOnFailure.*), and
+     * where it ran: the backend's number for that executor process (-1:
+     * this process) and its id as users see it ("driver" here). */
+    const int *exclude;
+    int nexclude;
+    int executor;
+    char executor_id[16];
     const char *input_file; /* the file a text source of the task reads */
     acc_update *accs;
     size_t naccs, cap_accs;
@@ -118,7 +126,12 @@ typedef struct task_backend_ops {
      * else a result task whose records fn consumes into *result, or whose
      * shipped action (ship, may be NULL) runs where the records are. Sets
      * t's error (and fetch failure) on failure and its accumulator updates
-     * on success. Called from the context's pool threads, concurrently. */
+     * on success. A backend with several executors runs it on none of
+     * t->exclude while a live one not listed exists (waiting for one of
+     * those to be free), and sets t->executor and t->executor_id to the
+     * one it ran on, also when it failed (a backend that runs tasks in this
+     * process leaves them). Called from the context's pool threads,
+     * concurrently. */
     int (*run_task)(task_backend *b, kiln_task *t, kiln_rdd *rdd, shuffle_dep *dep,
                     part_result_fn fn, void *arg, const shipped_action *ship, kiln_buf *result);
     /* Partitions of RDD rdd cached wherever tasks run. */
@@ -184,9 +197,10 @@ int ctx_broadcast_put(kiln_context *ctx, int64_t id, const kiln_value *v);
 void ctx_task_begin(kiln_context *ctx);
 void ctx_task_end(kiln_context *ctx);
 /* Cluster metrics: map outputs lost with an executor, shuffle bytes
- * fetched from other executors and the microseconds waited for them. */
+ * fetched from other executors, the microseconds waited for them and the
+ * fetches retried. */
 void ctx_note_lost_map_outputs(kiln_context *ctx, int64_t n);
-void ctx_note_remote_fetch(kiln_context *ctx, int64_t bytes, int64_t us);
+void ctx_note_remote_fetch(kiln_context *ctx, int64_t bytes, int64_t us, int64_t retries);
 
 /* ---- The RDD graph, as the cluster sees it ----------------------------------- */
 
@@ -270,13 +284,17 @@ typedef struct engine_event {
     engine_event_kind kind;
     double time; /* now_seconds() when posted */
     int job, stage, partition, attempt;
-    const char *name;    /* job: the action; stage: its RDD's op; executor: its id (borrowed) */
+    const char *name;    /* job: the action; stage: its RDD's op; executor and task end: the
+                            executor's id (borrowed) */
     int tasks;           /* stage start: tasks to run; stage end: tasks that finished;
                             progress: the stage's tasks */
     int done, running;   /* stage progress: tasks finished and running now */
     int rc;              /* job, stage and task end: KILN_OK or the error */
     const char *message; /* an error's message, an executor's loss (borrowed) */
     bool speculative;    /* task: a copy of a straggler */
+    int executor;        /* executor events, task end: the backend's number for the executor
+                            (task end: where the attempt ran, its id in name; -1: this
+                            process, "driver"); task start: -1, not placed yet */
     double duration;     /* task and stage end: seconds */
     int64_t result_bytes;
     int rdd, part; /* block updated */

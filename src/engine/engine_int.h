@@ -273,12 +273,15 @@ struct kiln_context {
     _Atomic int64_t spill_count, spill_bytes, merge_passes;
     _Atomic int64_t task_attempts, failed_attempts;
     /* cluster mode: map outputs lost with their executor; shuffle bytes executors
-     * fetched from each other, and the time they waited for them */
-    _Atomic int64_t lost_map_outputs, remote_fetch_bytes, remote_fetch_us;
+     * fetched from each other, the time they waited for them, fetches retried */
+    _Atomic int64_t lost_map_outputs, remote_fetch_bytes, remote_fetch_us, remote_fetch_retries;
     _Atomic int64_t speculative_attempts, speculative_wins;
     /* kiln.speculation*: copies of straggling tasks (speculation.c); times in seconds */
     bool speculation;
     double spec_interval, spec_multiplier, spec_quantile, spec_min_runtime;
+    /* kiln.excludeOnFailure.*: where failed tasks' retries may run (tasks.c) */
+    bool exclude_on_failure;
+    int exclude_task_max, exclude_stage_max;
     shuffle_store *shuffles;
     block_store *blocks;
     pthread_mutex_t lock; /* accumulators, ids */

@@ -16,7 +16,14 @@ typedef struct task_state {
     bool copied;      /* a speculative copy has been launched */
     double started;   /* when its oldest running attempt started; 0: none runs */
     double duration;  /* of the attempt that finished it */
+    int *failed_on;   /* the executor of each failed attempt (kiln.excludeOnFailure) */
+    size_t nfailed_on, cap_failed_on;
 } task_state;
+
+/* An executor on which tasks of a stage failed: how many different ones. */
+typedef struct exec_failures {
+    int executor, tasks;
+} exec_failures;
 
 /* A stage being run. It lives on the heap: with speculation, run_stage may
  * return while losing attempts still run, and the last of them frees it
@@ -44,6 +51,9 @@ typedef struct stage_run {
     /* map outputs found lost by this run's tasks: (shuffle id, map) pairs */
     int (*lost)[2];
     size_t nlost, cap_lost;
+    /* executors on which its tasks failed (kiln.excludeOnFailure) */
+    exec_failures *bad;
+    size_t nbad, cap_bad;
     /* speculation */
     bool spec;
     task_state *ts;

@@ -32,7 +32,9 @@ void shuffle_mark_done(shuffle_store *s, int id, int map);
 
 /* Cluster mode: map outputs this store does not hold are read through fn,
  * which replaces seg's content with the bytes of segment `reduce` of map
- * output `map` (the blocks as written) or returns KILN_EFETCH. */
+ * output `map` (the blocks as written, every block's checksum verified
+ * with block_check, so readers do not check them again) or returns
+ * KILN_EFETCH. */
 typedef int (*shuffle_remote_fn)(void *arg, int id, int map, int reduce, kiln_buf *seg);
 void shuffle_store_set_remote(shuffle_store *s, shuffle_remote_fn fn, void *arg);
 /* Where segment `reduce` of map output `map` lies, for serving it to a peer:
