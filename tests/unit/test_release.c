@@ -499,6 +499,21 @@ static void fresh_job(kiln_context *ctx, const kiln_value *vals, kiln_arena *a)
 #define JOBS 1000
 #define MAX_GROWTH_KB (10 * 1024)
 
+/* Under AddressSanitizer freed memory waits in its quarantine (up to 256 MB)
+ * before it is reused, so RSS measures the quarantine, not what kiln keeps:
+ * there the bound is not checked (LeakSanitizer and the tables' sizes
+ * still are); descriptors, threads and files are checked everywhere. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_CHECKED 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RSS_CHECKED 0
+#endif
+#endif
+#ifndef RSS_CHECKED
+#define RSS_CHECKED 1
+#endif
+
 static void long_lived_driver_stays_flat(void **state)
 {
     (void)state;
@@ -524,7 +539,8 @@ static void long_lived_driver_stays_flat(void **state)
                       "scratch files %d -> %d\n",
                       masters[m], JOBS, drv0.rss_kb, drv1.rss_kb, drv0.fds, drv1.fds, drv0.threads,
                       drv1.threads, files0, files1);
-        if (drv1.rss_kb - drv0.rss_kb > MAX_GROWTH_KB)
+        if (!RSS_CHECKED) print_message("RSS bounds not checked: AddressSanitizer build\n");
+        if (RSS_CHECKED && drv1.rss_kb - drv0.rss_kb > MAX_GROWTH_KB)
             fail_msg("%s: the driver grew by %ld kB", masters[m], drv1.rss_kb - drv0.rss_kb);
         assert_int_equal(drv1.fds, drv0.fds);
         assert_int_equal(drv1.threads, drv0.threads);
@@ -534,7 +550,7 @@ static void long_lived_driver_stays_flat(void **state)
             print_message("%s: executor %d: %ld -> %ld kB, %d -> %d fds, %d -> %d threads\n",
                           masters[m], e, ex0[e].rss_kb, ex1.rss_kb, ex0[e].fds, ex1.fds,
                           ex0[e].threads, ex1.threads);
-            if (ex1.rss_kb - ex0[e].rss_kb > MAX_GROWTH_KB)
+            if (RSS_CHECKED && ex1.rss_kb - ex0[e].rss_kb > MAX_GROWTH_KB)
                 fail_msg("%s: executor %d grew by %ld kB", masters[m], e,
                          ex1.rss_kb - ex0[e].rss_kb);
             assert_int_equal(ex1.fds, ex0[e].fds);
