@@ -185,7 +185,7 @@ static inline int net_fields_check_len(size_t n, size_t max, const char *field)
 #define NET_CHECK_STRUCT(m, name, lim, sub)                                                        \
     if (rc == KILN_OK) rc = sub##_check(&s->m);
 #define NET_CHECK_LIST(m, name, lim, sub)                                                          \
-    if (rc == KILN_OK && (lim)) rc = net_fields_check_len(s->n##m, lim, name);                     \
+    if (rc == KILN_OK && (lim) > 0) rc = net_fields_check_len(s->n##m, lim, name);                 \
     for (uint32_t i_ = 0; rc == KILN_OK && i_ < s->n##m; i_++) rc = sub##_check(&s->m[i_]);
 #define NET_FIELD_CHECK(kind, m, name, lim, sub) NET_CHECK_##kind(m, name, lim, sub)
 
