@@ -142,6 +142,15 @@ const conf_key conf_base_keys[] = {
      .type = CONF_STRING,
      .spark = "spark.files",
      .doc = "comma-separated files every executor gets in its directory (kiln submit --files)"},
+    {.name = "kiln.deploy.maxExecutorRetries",
+     .type = CONF_INT,
+     .dflt = "10",
+     .min = 0,
+     .max = 2147483647.0,
+     .spark = "spark.deploy.maxExecutorRetries",
+     .doc = "local-cluster: an executor that dies this many times in a row without "
+            "registering (it cannot start) is not started again; one that ran is always "
+            "replaced"},
     {.name = "kiln.deploy.recoveryDirectory",
      .type = CONF_STRING,
      .spark = "spark.deploy.recoveryDirectory",
