@@ -13,9 +13,9 @@
  * An executor process that dies is replaced, as a standalone worker does
  * (src/deploy/worker_exec.c): the driver's heartbeat thread (driver.c)
  * calls tick() each round, which reaps dead executors with waitpid
- * WNOHANG, removes the dead one's directory and starts a new process with
- * the same executor id; it registers with the driver as a new incarnation
- * (driver.c) and its slots join then. Restarts are limited as Spark's
+ * WNOHANG, has the driver lose them, moves the dead one's directory aside
+ * (a thread removes it) and starts a new process with the same executor id; it registers with the
+ * driver as a new incarnation (driver.c) and its slots join then. Restarts are limited as Spark's
  * standalone master limits executor failures (spark.deploy.maxExecutorRetries):
  * an executor id that dies kiln.deploy.maxExecutorRetries times in a row
  * without its process having registered in between (it cannot start) is
@@ -26,6 +26,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,10 +46,12 @@ enum { START_TIMEOUT_MS = 30000, DEFAULT_MAX_RETRIES = 10 };
  * heartbeat thread only, once the context has started. */
 typedef struct local_restarts {
     int cores, mb;
-    int max_retries; /* kiln.deploy.maxExecutorRetries */
-    int *in_a_row;   /* per executor id: deaths since its process last registered */
-    size_t *mark;    /* per id: c->nexecs when its process was started */
-    int total;       /* processes started again (under the lock) */
+    int max_retries;   /* kiln.deploy.maxExecutorRetries */
+    int *in_a_row;     /* per executor id: deaths since its process last registered */
+    size_t *mark;      /* per id: c->nexecs when its process was started */
+    int total;         /* processes started again (under the lock) */
+    pthread_t sweeper; /* removes a dead executor's directory, renamed away */
+    bool sweeping;     /* sweeper is to be joined */
 } local_restarts;
 
 /* ---- Starting executors --------------------------------------------------- */
@@ -155,8 +158,40 @@ static bool registered_since_start(const kiln_cluster *c, const local_restarts *
     return false;
 }
 
-/* Executor i's process ended with status st: removes its directory and
- * starts it again unless it has failed too often in a row. */
+/* The sweeper thread: removes a directory (arg, owned) and frees its name. */
+static void *sweep_main(void *arg)
+{
+    if (io_remove_tree(arg) != KILN_OK)
+        LOG(LOG_WARN, "cluster", "cannot remove %s: %s", (char *)arg, kiln_last_error());
+    free(arg);
+    return NULL;
+}
+
+/* Moves dead executor i's directory out of the replacement's way and has
+ * the sweeper remove it: a directory of thousands of map outputs takes
+ * seconds to remove, too long for the heartbeat thread. Without a thread
+ * it is removed here. */
+static void sweep(kiln_cluster *c, local_restarts *r, int i)
+{
+    char dir[4200], gone[4300];
+    snprintf(dir, sizeof dir, "%s/executor-%d", ctx_scratch_dir(c->ctx), i);
+    snprintf(gone, sizeof gone, "%s.gone-%d", dir, r->total);
+    if (r->sweeping) pthread_join(r->sweeper, NULL); /* the last one; rarely still running */
+    r->sweeping = false;
+    if (rename(dir, gone) != 0) return; /* it never made one */
+    char *arg = strdup(gone);
+    if (arg && pthread_create(&r->sweeper, NULL, sweep_main, arg) == 0) {
+        r->sweeping = true;
+        return;
+    }
+    free(arg);
+    if (io_remove_tree(gone) != KILN_OK)
+        LOG(LOG_WARN, "cluster", "cannot remove %s: %s", gone, kiln_last_error());
+}
+
+/* Executor i's process ended with status st: loses it in the driver,
+ * removes its directory and starts it again unless it has failed too often
+ * in a row. */
 static void replace(kiln_cluster *c, local_restarts *r, int i, int st)
 {
     char how[64];
@@ -165,10 +200,7 @@ static void replace(kiln_cluster *c, local_restarts *r, int i, int st)
     /* The driver may not have noticed yet (an idle executor's slots fail
      * only when used): tasks must not go to it, nor fetches. */
     driver_lose_executor(c, (uint32_t)i, how);
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s/executor-%d", ctx_scratch_dir(c->ctx), i);
-    if (io_remove_tree(dir) != KILN_OK)
-        LOG(LOG_WARN, "cluster", "cannot remove %s: %s", dir, kiln_last_error());
+    sweep(c, r, i);
     if (++r->in_a_row[i] > r->max_retries) {
         LOG(LOG_WARN, "cluster",
             "executor %d %s: not started again, it died %d times in a row without "
@@ -249,6 +281,7 @@ static int restarts_new(kiln_cluster *c, int executors, int cores, int mb)
 static void restarts_free(local_restarts *r)
 {
     if (!r) return;
+    if (r->sweeping) pthread_join(r->sweeper, NULL);
     free(r->in_a_row);
     free(r->mark);
     free(r);
