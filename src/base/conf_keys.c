@@ -148,9 +148,9 @@ const conf_key conf_base_keys[] = {
      .min = 0,
      .max = 2147483647.0,
      .spark = "spark.deploy.maxExecutorRetries",
-     .doc = "local-cluster: an executor that dies this many times in a row without "
-            "registering (it cannot start) is not started again; one that ran is always "
-            "replaced"},
+     .doc = "local-cluster: a dead executor is started again at most this many times in a "
+            "row with none of its processes registering in between (it cannot start); one "
+            "that registered is always replaced"},
     {.name = "kiln.deploy.recoveryDirectory",
      .type = CONF_STRING,
      .spark = "spark.deploy.recoveryDirectory",

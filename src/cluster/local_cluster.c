@@ -14,14 +14,16 @@
  * (src/deploy/worker_exec.c): the driver's heartbeat thread (driver.c)
  * calls tick() each round, which reaps dead executors with waitpid
  * WNOHANG, has the driver lose them, moves the dead one's directory aside
- * (a thread removes it) and starts a new process with the same executor id; it registers with the
- * driver as a new incarnation (driver.c) and its slots join then. Restarts are limited as Spark's
- * standalone master limits executor failures (spark.deploy.maxExecutorRetries):
- * an executor id that dies kiln.deploy.maxExecutorRetries times in a row
- * without its process having registered in between (it cannot start) is
- * not started again. An executor that registered and died later always is,
- * so a long application survives any number of kills; a task that kills
- * every executor it runs on still fails its job after its 4 attempts.
+ * (a sweeper thread removes it) and starts a new process with the same
+ * executor id; it registers with the driver as a new incarnation
+ * (driver.c) and its slots join then. Restarts are limited as Spark's
+ * standalone master limits executor failures
+ * (spark.deploy.maxExecutorRetries): an executor id is started again at
+ * most kiln.deploy.maxExecutorRetries times in a row with none of its
+ * processes registering in between (it cannot start), then left lost. One that
+ * registered and died later always is, so a long application survives any
+ * number of kills; a task that kills every executor it runs on still fails
+ * its job after its 4 attempts (the scheduler's limit).
  */
 #define _GNU_SOURCE
 #include <errno.h>
