@@ -5,9 +5,12 @@
  * executor threads.
  *
  * Ownership rule for the whole API: RDDs, broadcasts and accumulators belong
- * to their context and die with it; values returned by actions are built in
- * an arena the caller passes in and owns; every input is borrowed and copied
- * where it must outlive the call.
+ * to their context and die with it at the latest; a program that lives long
+ * gives back the RDDs and broadcasts it no longer needs earlier
+ * (kiln_rdd_free, kiln_broadcast_destroy), which also deletes their shuffle
+ * files and cached blocks everywhere. Values returned by actions are built
+ * in an arena the caller passes in and owns; every input is borrowed and
+ * copied where it must outlive the call.
  *
  * Transformations return NULL on error (and accept NULL, returning NULL), so
  * a chain can be checked once at the action: the action then returns
@@ -104,6 +107,7 @@ typedef struct kiln_metrics {
     int64_t lost_map_outputs;     /* cluster mode: map outputs lost with their executor */
     int64_t remote_fetch_bytes;   /* cluster mode: shuffle bytes fetched from other executors */
     int64_t remote_fetch_us;      /* and the microseconds tasks waited for them */
+    int64_t remote_fetch_retries; /* cluster mode: shuffle fetches retried (kiln.shuffle.io.*) */
     int64_t speculative_attempts; /* copies of stragglers launched (kiln.speculation) */
     int64_t speculative_wins;     /* of those, the ones that finished their partition first */
     /* Process-wide: bytes held now / at most by all arenas and byte buffers,
@@ -316,6 +320,26 @@ KILN_API void kiln_rdd_storage(const kiln_rdd *r, int *partitions, int64_t *memo
 KILN_API int kiln_rdd_checkpoint(kiln_rdd *r);
 KILN_API bool kiln_rdd_is_checkpointed(const kiln_rdd *r);
 
+/* Gives back the caller's handle on r (NULL is ignored). r itself lives on
+ * while an RDD made from it, or a job running over it, still needs it, and
+ * goes with the last of them: its memory, its cached partitions and the
+ * shuffle files it reads, in this process and on every executor (as
+ * Spark's ContextCleaner does for an RDD the program no longer references).
+ * So a parent may be freed before its children, also while a job on one of
+ * them runs (in another thread): the job finishes normally, and what it
+ * reads goes when it ends.
+ * Ownership: every RDD a source or a transformation returns is a new
+ * handle, owned by the caller (kiln_rdd_persist, _cache and _unpersist
+ * return their argument: the same handle), and this is how to give it
+ * back; giving it back is optional (kiln_context_free frees everything).
+ * Call it once per handle, from any thread, once no call using that handle
+ * (an action on it, a transformation of it) is running. A second call
+ * while r is still kept alive by a child is ignored, but after the last
+ * release r is gone and any use of the pointer, freeing it again included,
+ * is undefined, as after free(). Cheap: nothing waits for executors (they
+ * are told in the background). */
+KILN_API void kiln_rdd_free(kiln_rdd *r);
+
 KILN_API int kiln_rdd_num_partitions(const kiln_rdd *r);
 KILN_API int kiln_rdd_id(const kiln_rdd *r);
 KILN_API kiln_context *kiln_rdd_context(const kiln_rdd *r);
@@ -386,8 +410,18 @@ KILN_API int kiln_rdd_save_as_text_file(kiln_rdd *r, const char *path);
 /* Deep-copies v; returns an id > 0 (or a negative error) that user functions
  * may carry in their env and read with kiln_broadcast_value. */
 KILN_API int64_t kiln_broadcast_new(kiln_context *ctx, const kiln_value *v);
-/* Returns the broadcast value (borrowed, valid for the task), or NULL. */
+/* Returns the broadcast value (borrowed, valid for the task), or NULL with
+ * the task's error set (KILN_ESTATE: no such broadcast, or destroyed), so
+ * that a function returning nonzero on NULL fails its task with that
+ * message. */
 KILN_API const kiln_value *kiln_broadcast_value(kiln_task *t, int64_t id);
+/* Destroys broadcast id (Spark's Broadcast.destroy): its value is freed
+ * here and on every executor (in the background), and a task reading it
+ * afterwards gets NULL and a task error naming it. Destroying one that a
+ * running job still reads makes those tasks fail. Any thread. Returns
+ * KILN_OK, or KILN_EINVAL for an id that is not a live broadcast of ctx
+ * (destroying twice included). */
+KILN_API int kiln_broadcast_destroy(kiln_context *ctx, int64_t id);
 
 /* A sum of ints or doubles (type KILN_INT or KILN_DOUBLE). Returns an id > 0
  * or a negative error. Updates from a task are applied once, when the task

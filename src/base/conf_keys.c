@@ -103,6 +103,30 @@ const conf_key conf_base_keys[] = {
      .spark = "spark.speculation.minTaskRuntime",
      .doc = "a task is never copied before running this long (a bare number is milliseconds)"},
 
+    /* ---- Task failures (engine/tasks.c) ---- */
+    {.name = "kiln.excludeOnFailure.enabled",
+     .type = CONF_BOOL,
+     .dflt = "true",
+     .spark = "spark.excludeOnFailure.enabled",
+     .doc = "a failed task's retry avoids the executors it failed on, and a stage avoids an "
+            "executor where too many of its tasks failed, while another executor can take "
+            "the task (on by default, unlike Spark's)"},
+    {.name = "kiln.excludeOnFailure.task.maxTaskAttemptsPerExecutor",
+     .type = CONF_INT,
+     .dflt = "1",
+     .min = 1,
+     .max = MAX_CORES,
+     .spark = "spark.excludeOnFailure.task.maxTaskAttemptsPerExecutor",
+     .doc = "attempts of a task that may fail on one executor before its retries go elsewhere"},
+    {.name = "kiln.excludeOnFailure.stage.maxFailedTasksPerExecutor",
+     .type = CONF_INT,
+     .dflt = "2",
+     .min = 1,
+     .max = MAX_CORES,
+     .spark = "spark.excludeOnFailure.stage.maxFailedTasksPerExecutor",
+     .doc = "different tasks of a stage that may fail on one executor before the stage "
+            "sends it no more tasks"},
+
     /* ---- Cluster mode (cluster/, net/) ---- */
     {.name = "kiln.network.timeout",
      .type = CONF_DURATION,
@@ -111,6 +135,23 @@ const conf_key conf_base_keys[] = {
      .unit = S,
      .spark = "spark.network.timeout",
      .doc = "an executor silent this long is lost (a bare number is seconds; at least 100ms)"},
+    {.name = "kiln.shuffle.io.maxRetries",
+     .type = CONF_INT,
+     .dflt = "3",
+     .min = 0,
+     .max = 1000,
+     .spark = "spark.shuffle.io.maxRetries",
+     .doc = "times a shuffle fetch that failed with an I/O error (refused, reset, timed out) is "
+            "retried before it is a fetch failure (which recomputes the map output)"},
+    {.name = "kiln.shuffle.io.retryWait",
+     .type = CONF_DURATION,
+     .dflt = "200ms",
+     .min = 0,
+     .max = 3600,
+     .unit = S,
+     .spark = "spark.shuffle.io.retryWait",
+     .doc = "the wait before a shuffle fetch's first retry, doubled before each next one "
+            "(a bare number is seconds; Spark's 5s waits out JVM pauses kiln does not have)"},
     {.name = "kiln.authenticate.secret",
      .type = CONF_STRING,
      .flags = CONF_SECRET,

@@ -5,6 +5,21 @@
  * listen); the shuffle store calls block_fetcher_fetch for every map output
  * this executor does not hold. Authenticated connections to each peer are
  * kept and reused, one request at a time on each.
+ *
+ * A fetch is all or nothing: a segment is received whole and its blocks'
+ * checksums checked before any byte of it is handed on, so a retry never
+ * delivers a record twice. As Spark's RetryingBlockTransferor, a fetch that
+ * fails with an I/O error (refused, reset, closed, timed out) is retried on
+ * a new connection up to kiln.shuffle.io.maxRetries times, waiting
+ * kiln.shuffle.io.retryWait before the first retry and twice as long before
+ * each next one, except that the first failure of an open connection (a
+ * reset: that connection is dead, its peer likely not) is retried at once;
+ * a damaged segment is fetched once more at once; a peer's ERROR answer (it
+ * does not hold the output) is final. Before each retry
+ * the location is read again: when the driver's latest view (sent with
+ * any later task) says no executor holds the output, the fetch fails at
+ * once; when another one does, the retry asks that one. Only then is it a
+ * fetch failure, which has the scheduler recompute the map output.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -13,9 +28,11 @@
 #include <time.h>
 
 #include "cluster/blocks.h"
+#include "shuffle/block.h"
 
 enum {
     CONNECT_TIMEOUT_MS = 10000,
+    MAX_RETRY_WAIT_MS = 30000, /* the doubling waits stop growing here */
     FETCH_TIMEOUT_MS = 120000,
     MAX_IDLE = 16,
     MAX_PEERS = 65536,
@@ -52,9 +69,11 @@ struct block_fetcher {
     size_t npeers, cap_peers;
     shuffle_locs *shuffles;
     size_t nshuffles, cap_shuffles;
+    int max_retries, retry_wait_ms; /* kiln.shuffle.io.maxRetries, retryWait */
+    log_throttle retry_log;         /* one WARN a second about retries */
 };
 
-static __thread uint64_t fetched_bytes, fetched_us;
+static __thread uint64_t fetched_bytes, fetched_us, fetch_retries;
 
 block_fetcher *block_fetcher_new(const uint8_t *secret, size_t len, bool tls)
 {
@@ -63,8 +82,16 @@ block_fetcher *block_fetcher_new(const uint8_t *secret, size_t len, bool tls)
     f->tls = tls;
     memcpy(f->secret, secret, len);
     f->secret_len = len;
+    f->max_retries = BLOCK_FETCH_MAX_RETRIES;
+    f->retry_wait_ms = BLOCK_FETCH_RETRY_WAIT_MS;
     pthread_mutex_init(&f->lock, NULL);
     return f;
+}
+
+void block_fetcher_set_retries(block_fetcher *f, int max_retries, int wait_ms)
+{
+    f->max_retries = max_retries < 0 ? 0 : max_retries;
+    f->retry_wait_ms = wait_ms < 0 ? 0 : wait_ms;
 }
 
 void block_fetcher_free(block_fetcher *f)
@@ -198,11 +225,20 @@ static uint64_t now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* How a request ended, for the retry policy. */
+typedef enum outcome {
+    ANSWERED,    /* BLOCK_DATA */
+    REFUSED,     /* the peer answered ERROR (it does not hold the block): final */
+    BROKEN,      /* an open connection failed (reset, closed, timed out): retried */
+    UNREACHABLE, /* no connection (refused, timed out, handshake cut): retried */
+    GARBLED,     /* the peer's answer is not what the protocol allows: fetched once more */
+} outcome;
+
 /* One request (type with n u32 fields) on an authenticated connection,
- * whose BLOCK_DATA answer lands in seg. *reusable says whether the
- * connection may serve another. */
+ * whose BLOCK_DATA answer lands in seg. *how says how it ended (ANSWERED
+ * and REFUSED leave the connection fit for another request). */
 static int request(int fd, uint8_t type, const uint32_t *fields, int n, const char *name,
-                   kiln_buf *seg, bool *reusable)
+                   kiln_buf *seg, outcome *how)
 {
     kiln_buf req;
     kiln_buf_init(&req);
@@ -216,29 +252,31 @@ static int request(int fd, uint8_t type, const uint32_t *fields, int n, const ch
     net_frame f = {.payload = *seg};
     kiln_buf_init(seg);
     if (rc == KILN_OK) rc = net_recv_frame_reuse(fd, MAX_SEGMENT, FETCH_TIMEOUT_MS, name, &f);
-    *reusable = false;
+    *how = rc == KILN_ECORRUPT ? GARBLED : BROKEN;
     if (rc == KILN_OK && f.type == NET_MSG_BLOCK_DATA) {
         *seg = f.payload;
         kiln_buf_init(&f.payload);
-        *reusable = true;
+        *how = ANSWERED;
     } else if (rc == KILN_OK && f.type == NET_MSG_ERROR) {
         int code;
         char msg[NET_ERROR_MAX_MESSAGE];
         rc = net_msg_error_read(&f, name, &code, msg, sizeof msg);
-        *reusable = rc == KILN_OK;
+        *how = rc == KILN_OK ? REFUSED : GARBLED;
         if (rc == KILN_OK) rc = kiln_set_error(KILN_EFETCH, "%s: %s", name, msg);
     } else if (rc == KILN_OK) {
         rc = kiln_set_error(KILN_ECORRUPT, "%s answered a fetch with %s", name,
                             net_msg_name(f.type));
+        *how = GARBLED;
     }
     net_frame_release(&f);
     return rc;
 }
 
 /* Sends one request to executor exec's block server over a kept (or new,
- * authenticated) connection; the answer's payload replaces out. */
+ * authenticated) connection; the answer's payload replaces out. *how says
+ * how it ended (a failed dial is UNREACHABLE). */
 static int ask(block_fetcher *f, uint32_t exec, uint8_t type, const uint32_t *fields, int n,
-               kiln_buf *out)
+               kiln_buf *out, outcome *how)
 {
     pthread_mutex_lock(&f->lock);
     peer *p = find_peer(f, exec);
@@ -246,15 +284,19 @@ static int ask(block_fetcher *f, uint32_t exec, uint8_t type, const uint32_t *fi
     int port = p ? p->port : 0, fd = p && p->nidle ? p->idle[--p->nidle] : -1;
     if (p) snprintf(host, sizeof host, "%s", p->host);
     pthread_mutex_unlock(&f->lock);
+    *how = REFUSED;
     if (!p) return kiln_set_error(KILN_EFETCH, "executor %u is not known", exec);
     char name[NET_HOST_MAX + 48];
     snprintf(name, sizeof name, "the block server at %s:%d", host, port);
     int rc = KILN_OK;
-    if (fd < 0)
+    *how = UNREACHABLE;
+    if (fd < 0) {
         rc = net_dial(host, port, f->secret, f->secret_len, f->tls, CONNECT_TIMEOUT_MS, name, &fd);
-    bool reusable = false;
-    if (rc == KILN_OK) rc = request(fd, type, fields, n, name, out, &reusable);
-    if (reusable) {
+        /* A peer that fails the handshake is not who the driver says. */
+        if (rc == KILN_EINVAL) *how = REFUSED;
+    }
+    if (rc == KILN_OK) rc = request(fd, type, fields, n, name, out, how);
+    if (*how == ANSWERED || (rc == KILN_EFETCH && *how == REFUSED && fd >= 0)) {
         pthread_mutex_lock(&f->lock);
         p = find_peer(f, exec);
         if (p && p->nidle < MAX_IDLE) p->idle[p->nidle++] = fd, fd = -1;
@@ -264,23 +306,104 @@ static int ask(block_fetcher *f, uint32_t exec, uint8_t type, const uint32_t *fi
     return rc;
 }
 
-int block_fetcher_fetch(void *arg, int id, int map, int reduce, kiln_buf *seg)
+/* The executor holding map output `map` of shuffle id in the latest
+ * locations, or UINT32_MAX. */
+static uint32_t holder(block_fetcher *f, int id, int map)
 {
-    block_fetcher *f = arg;
-    uint64_t started = now_us();
     pthread_mutex_lock(&f->lock);
     shuffle_locs *s = find_shuffle(f, id);
     uint32_t exec = s && map < s->nmaps ? s->exec[map] : UINT32_MAX;
     pthread_mutex_unlock(&f->lock);
+    return exec;
+}
+
+/* "the block server at HOST:PORT" of executor exec, in buf. */
+static const char *peer_name(block_fetcher *f, uint32_t exec, char *buf, size_t size)
+{
+    pthread_mutex_lock(&f->lock);
+    peer *p = find_peer(f, exec);
+    if (p) snprintf(buf, size, "the block server at %s:%d", p->host, p->port);
+    else snprintf(buf, size, "an unknown block server");
+    pthread_mutex_unlock(&f->lock);
+    return buf;
+}
+
+/* Checks every block of a received segment (framing and checksums), so
+ * that a damaged one is fetched again before any record is handed on. */
+static int check_segment(const kiln_buf *seg)
+{
+    for (size_t off = 0, used; off < seg->len; off += used)
+        if (block_check(seg->data + off, seg->len - off, &used)) return KILN_ECORRUPT;
+    return KILN_OK;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+int block_fetcher_fetch(void *arg, int id, int map, int reduce, kiln_buf *seg)
+{
+    block_fetcher *f = arg;
+    uint64_t started = now_us();
+    uint32_t exec = holder(f, id, map);
     if (exec == UINT32_MAX)
         return kiln_set_error(KILN_EFETCH, "shuffle %d, map output %d: no executor holds it", id,
                               map);
     uint32_t fields[3] = {(uint32_t)id, (uint32_t)map, (uint32_t)reduce};
-    int rc = ask(f, exec, NET_MSG_FETCH_BLOCK, fields, 3, seg);
+    int retries = 0, wait_ms = f->retry_wait_ms;
+    bool refetched = false, redialled = false;
+    char name[NET_HOST_MAX + 48];
+    int rc;
+    for (;;) {
+        outcome how;
+        rc = ask(f, exec, NET_MSG_FETCH_BLOCK, fields, 3, seg, &how);
+        if (rc == KILN_OK && check_segment(seg)) {
+            how = GARBLED;
+            rc = kiln_set_error(KILN_ECORRUPT, "%s sent a damaged segment (%s)",
+                                peer_name(f, exec, name, sizeof name), kiln_last_error());
+        }
+        if (rc == KILN_OK || how == REFUSED) break;
+        bool again = how == GARBLED ? !refetched : retries < f->max_retries;
+        if (!again) {
+            if (how != GARBLED && retries > 0)
+                kiln_set_error(rc, "%s (after %d retries)", kiln_last_error(), retries);
+            break;
+        }
+        if (how == GARBLED) {
+            refetched = true; /* damaged data: once more, at once (Spark's detectCorrupt) */
+        } else {
+            /* A connection that broke is dead, not its peer: the first such
+             * retry dials a new one at once. Otherwise wait, doubling. */
+            bool now = how == BROKEN && !redialled;
+            redialled |= how == BROKEN;
+            retries++;
+            LOG_THROTTLED(&f->retry_log, LOG_WARN, "blocks",
+                          "shuffle %d, map output %d: %s; retry %d of %d in %d ms", id, map,
+                          kiln_last_error(), retries, f->max_retries, now ? 0 : wait_ms);
+            if (!now) {
+                sleep_ms(wait_ms);
+                wait_ms = wait_ms > MAX_RETRY_WAIT_MS / 2 ? MAX_RETRY_WAIT_MS : wait_ms * 2;
+            }
+        }
+        fetch_retries++;
+        /* The driver may have found the holder lost since (or the output
+         * recomputed elsewhere): the latest locations say. */
+        uint32_t now = holder(f, id, map);
+        if (now == UINT32_MAX) {
+            rc = kiln_set_error(KILN_EFETCH, "%s, which held it, is lost (%s)",
+                                peer_name(f, exec, name, sizeof name), kiln_last_error());
+            break;
+        }
+        exec = now;
+    }
     if (rc == KILN_OK) {
         fetched_bytes += seg->len;
         fetched_us += now_us() - started;
-    } else if (rc != KILN_EFETCH) {
+    } else {
+        seg->len = 0;
         rc = kiln_set_error(KILN_EFETCH, "shuffle %d, map output %d: %s", id, map,
                             kiln_last_error());
     }
@@ -296,12 +419,25 @@ int block_fetcher_fetch_cached(block_fetcher *f, int rdd, int part, kiln_buf *ou
     pthread_mutex_unlock(&f->lock);
     if (exec == UINT32_MAX) return KILN_ENOENT;
     uint32_t fields[2] = {(uint32_t)rdd, (uint32_t)part};
-    return ask(f, exec, NET_MSG_FETCH_CACHED, fields, 2, out);
+    outcome how; /* not retried: the caller computes the partition instead */
+    return ask(f, exec, NET_MSG_FETCH_CACHED, fields, 2, out, &how);
 }
 
-void block_fetcher_take_stats(uint64_t *bytes, uint64_t *us)
+void block_fetcher_take_stats(uint64_t *bytes, uint64_t *us, uint64_t *retries)
 {
     *bytes = fetched_bytes;
     *us = fetched_us;
-    fetched_bytes = fetched_us = 0;
+    *retries = fetch_retries;
+    fetched_bytes = fetched_us = fetch_retries = 0;
+}
+
+void block_fetcher_forget_shuffle(block_fetcher *f, int id)
+{
+    pthread_mutex_lock(&f->lock);
+    shuffle_locs *s = find_shuffle(f, id);
+    if (s) {
+        free(s->exec);
+        *s = f->shuffles[--f->nshuffles];
+    }
+    pthread_mutex_unlock(&f->lock);
 }

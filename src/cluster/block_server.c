@@ -15,6 +15,11 @@
  * connection and reuses it. FETCH_CACHED (rdd, partition) is answered with
  * the partition's values encoded back to back;
  * REMOVE_RDD (rdd) drops its partitions and is echoed once done.
+ *
+ * Fault simulation (base/fault.h): with FAULT_NET_RESET armed (tests, or
+ * KILN_FAULTS="net_reset:p=0.05" in every process of an application), that
+ * share of FETCH_BLOCK requests gets its connection reset instead of an
+ * answer; the fetcher's retries (block_fetch.c) must absorb them.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,6 +34,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/fault.h"
 #include "cluster/blocks.h"
 
 enum { AUTH_TIMEOUT_MS = 10000, SEND_TIMEOUT_MS = 120000 };
@@ -120,6 +126,14 @@ static int serve_one(block_server *bs, int fd, const net_frame *f, const char *p
     return rc == KILN_OK ? send_segment(fd, path, start, len, peer) : send_error(fd, rc, peer);
 }
 
+/* Makes the close that follows send a TCP reset (RST) rather than FIN: the
+ * fetcher's read fails with ECONNRESET. */
+static void reset_connection(int fd)
+{
+    struct linger l = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+}
+
 /* A connection the listener has authenticated: requests until it closes. */
 static void on_connection(void *arg, int fd, const char *peer)
 {
@@ -135,7 +149,14 @@ static void on_connection(void *arg, int fd, const char *peer)
         net_frame f = {0};
         /* A fetcher may keep an idle connection for the whole application. */
         if ((rc = net_recv_frame(fd, 64, -1, peer, &f))) break;
-        rc = serve_one(bs, fd, &f, peer);
+        if (f.type == NET_MSG_FETCH_BLOCK && fault_hit(FAULT_NET_RESET)) {
+            /* Fault simulation (base/fault.h): the connection is reset
+             * instead of answered, as a failing network or peer would. */
+            reset_connection(fd);
+            rc = KILN_EIO;
+        } else {
+            rc = serve_one(bs, fd, &f, peer);
+        }
         net_frame_release(&f);
     }
     pthread_mutex_lock(&bs->lock);

@@ -36,6 +36,10 @@ int map_tracker_add_cached(map_tracker *t, int rdd, int part, uint32_t exec);
 int map_tracker_cached_count(map_tracker *t, int rdd);
 /* Forgets where rdd's partitions are cached (unpersist). */
 void map_tracker_forget_rdd(map_tracker *t, int rdd);
+/* Forgets shuffle id and where its map outputs are (its RDD was released). */
+void map_tracker_forget_shuffle(map_tracker *t, int id);
+/* Shuffles tracked (for tests of what a long-lived driver keeps). */
+size_t map_tracker_shuffle_count(map_tracker *t);
 /* An executor holding partition part of r, or of the RDD r narrowly reads
  * partition for partition (a chain of one-parent RDDs), for locality; -1 if
  * none. */
@@ -56,9 +60,19 @@ void block_server_stop(block_server *bs);
 /* ---- The executor's fetcher (block_fetch.c) ------------------------------------ */
 
 typedef struct block_fetcher block_fetcher;
-/* tls: connections to peers run TLS first (kiln.ssl.enabled). */
+/* The defaults of kiln.shuffle.io.maxRetries and kiln.shuffle.io.retryWait. */
+enum { BLOCK_FETCH_MAX_RETRIES = 3, BLOCK_FETCH_RETRY_WAIT_MS = 200 };
+/* tls: connections to peers run TLS first (kiln.ssl.enabled). Retries as
+ * the defaults above until block_fetcher_set_retries. Returns owned, or
+ * NULL when out of memory. */
 block_fetcher *block_fetcher_new(const uint8_t *secret, size_t len, bool tls);
 void block_fetcher_free(block_fetcher *f);
+/* A shuffle fetch that fails with an I/O error is retried up to
+ * max_retries times (0: never), waiting wait_ms before the first retry and
+ * twice as long before each next one, but at once the first time an open
+ * connection broke (kiln.shuffle.io.maxRetries and kiln.shuffle.io.retryWait).
+ * Call before any fetch. */
+void block_fetcher_set_retries(block_fetcher *f, int max_retries, int wait_ms);
 /* Takes the locations sent with a task (map_tracker_encode_for). */
 int block_fetcher_update(block_fetcher *f, const uint8_t *p, size_t n);
 /* Fetches the cached partition part of rdd from the executor holding it,
@@ -68,11 +82,17 @@ int block_fetcher_update(block_fetcher *f, const uint8_t *p, size_t n);
 int block_fetcher_fetch_cached(block_fetcher *f, int rdd, int part, kiln_buf *out);
 /* The shuffle store's remote hook (shuffle_remote_fn; arg is the fetcher):
  * fetches segment `reduce` of map output `map` from the executor holding
- * it. KILN_EFETCH naming the peer when it is unknown, unreachable or does
- * not hold it. */
+ * it, whole and with every block's checksum checked (all or nothing: on
+ * failure seg holds nothing), retrying I/O failures with backoff (once at
+ * once for damaged data). KILN_EFETCH naming the map output and the peer
+ * when it is unknown, known lost, does not hold it, or still fails after
+ * the retries. */
 int block_fetcher_fetch(void *arg, int id, int map, int reduce, kiln_buf *seg);
-/* Bytes fetched from peers and the microseconds spent waiting for them by
- * the calling thread since it last asked (then reset). */
-void block_fetcher_take_stats(uint64_t *bytes, uint64_t *us);
+/* Forgets the locations of shuffle id (the driver released it). */
+void block_fetcher_forget_shuffle(block_fetcher *f, int id);
+/* Bytes fetched from peers, the microseconds spent waiting for them and
+ * the fetches retried, by the calling thread since it last asked (then
+ * reset). */
+void block_fetcher_take_stats(uint64_t *bytes, uint64_t *us, uint64_t *retries);
 
 #endif

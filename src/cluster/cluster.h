@@ -63,15 +63,35 @@ typedef struct task_msg {
     size_t action_len;
     const uint8_t *wire; /* and its argument bytes */
     size_t wire_len;
-    uint32_t first_broadcast; /* id of the first broadcast value that follows */
+    uint32_t first_broadcast; /* ids below this were considered on this connection before */
     uint32_t nbroadcasts;
-    const uint8_t *broadcasts; /* their encodings back to back */
+    const uint8_t *broadcasts; /* (u64 id, value encoding) of each, ids ascending */
     size_t broadcasts_len;
     const uint8_t *locations; /* the shuffles it reads: where their map outputs are (blocks.h) */
     size_t locations_len;
 } task_msg;
 int task_msg_write(kiln_buf *b, const task_msg *m);
 int task_msg_read(const uint8_t *p, size_t n, task_msg *m);
+
+/* RELEASE: what the application let go of since the executor was last
+ * told: RDDs (their decoded nodes and cached partitions), shuffles (their
+ * map outputs) and broadcasts (their values), by the driver's ids. */
+typedef struct release_id {
+    uint64_t id;
+} release_id;
+typedef struct release_msg {
+    release_id *rdds; /* owned by the struct once read (release_msg_free) */
+    uint32_t nrdds;
+    release_id *shuffles;
+    uint32_t nshuffles;
+    release_id *broadcasts;
+    uint32_t nbroadcasts;
+} release_msg;
+int release_msg_write(kiln_buf *b, const release_msg *m);
+/* Reads into *m (zeroed first); release_msg_free frees what it holds,
+ * also after a failure. */
+int release_msg_read(const uint8_t *p, size_t n, release_msg *m);
+void release_msg_free(release_msg *m);
 
 enum { TASK_OK = 0, TASK_FAILED = 1, TASK_FETCH_FAILED = 2 };
 typedef struct result_msg {
@@ -86,6 +106,7 @@ typedef struct result_msg {
     size_t accs_len;
     uint32_t naccs;
     uint64_t fetch_bytes, fetch_us; /* remote shuffle bytes read, and the time waited for them */
+    uint32_t fetch_retries;         /* remote shuffle fetches retried */
     const uint8_t *cached;          /* partitions the task cached: (u32 rdd, u32 part)* */
     size_t cached_len;
 } result_msg;

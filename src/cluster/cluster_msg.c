@@ -1,10 +1,11 @@
 /*
- * cluster/cluster_msg.c - the payloads of LAUNCH_TASK and TASK_RESULT
- * (docs/formats/protocol.md, "Executors"). Each payload's fields are
+ * cluster/cluster_msg.c - the payloads of LAUNCH_TASK, TASK_RESULT and
+ * RELEASE (docs/formats/protocol.md, "Executors"). Each payload's fields are
  * listed once below (net/fields.h); the writer and the reader are
  * generated from that list, so a field cannot be written one way and read
  * another. Byte fields are borrowed from the payload when read.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cluster/cluster.h"
@@ -40,8 +41,43 @@ NET_CODEC(task, task_msg, TASK_FIELDS)
     X(BYTES, accs, "accumulators", SIZE_MAX, _)                                                    \
     X(U64, fetch_bytes, "fetched bytes", 0, _)                                                     \
     X(U64, fetch_us, "fetch time", 0, _)                                                           \
+    X(U32, fetch_retries, "fetch retries", 0, _)                                                   \
     X(BYTES, cached, "cached partitions", 1u << 24, _)
 NET_CODEC(result, result_msg, RESULT_FIELDS)
+
+/* Ids in one RELEASE, per list: the driver sends what piled up while the
+ * executor's slots were busy, in several messages when needed. */
+#define MAX_RELEASE_IDS (1u << 20)
+#define RELEASE_ID_FIELDS(X) X(U64, id, "id", 0, _)
+NET_CODEC(release_id, release_id, RELEASE_ID_FIELDS)
+
+#define RELEASE_FIELDS(X)                                                                          \
+    X(LIST, rdds, "RDD count", MAX_RELEASE_IDS, release_id)                                        \
+    X(LIST, shuffles, "shuffle count", MAX_RELEASE_IDS, release_id)                                \
+    X(LIST, broadcasts, "broadcast count", MAX_RELEASE_IDS, release_id)
+NET_CODEC(release, release_msg, RELEASE_FIELDS)
+
+int release_msg_write(kiln_buf *b, const release_msg *m)
+{
+    return release_write(b, m);
+}
+
+int release_msg_read(const uint8_t *p, size_t n, release_msg *m)
+{
+    memset(m, 0, sizeof *m);
+    wire_reader r;
+    wire_reader_init(&r, p, n, "RELEASE");
+    release_get(&r, m, NULL, 0);
+    return wire_reader_end(&r);
+}
+
+void release_msg_free(release_msg *m)
+{
+    free(m->rdds);
+    free(m->shuffles);
+    free(m->broadcasts);
+    memset(m, 0, sizeof *m);
+}
 
 int task_msg_write(kiln_buf *b, const task_msg *m)
 {

@@ -96,6 +96,7 @@ static int register_slot(kiln_cluster *c, int fd, const net_frame *f, const char
         char name[32];
         snprintf(name, sizeof name, "%u", id);
         events_post(c->ctx, &(engine_event){.kind = EV_EXECUTOR_ADDED,
+                                            .executor = e,
                                             .name = name,
                                             .tasks = (int)nslots,
                                             .message = host});
@@ -132,6 +133,96 @@ static int ping_interval_ms(const kiln_cluster *c)
     return ms > 1000 ? 1000 : ms < 10 ? 10 : ms;
 }
 
+/* Moves what executor x has to hear about (at most MAX_RELEASE_IDS of each
+ * kind; the rest waits) into *m. Caller holds the lock. False when there is
+ * nothing, or no memory to move it (it then waits). */
+static bool take_pending(exec_rec *x, release_msg *m)
+{
+    enum { MAX_IDS = 1 << 20 }; /* cluster_msg.c's limit per list */
+    *m = (release_msg){0};
+    if (x->lost || !(x->npending[0] || x->npending[1] || x->npending[2])) return false;
+    release_id *lists[3] = {NULL, NULL, NULL};
+    uint32_t n[3];
+    bool ok = true;
+    for (int k = 0; k < 3; k++) {
+        n[k] = x->npending[k] < MAX_IDS ? x->npending[k] : MAX_IDS;
+        if (n[k] && ok && !(lists[k] = malloc(sizeof *lists[k] * n[k]))) ok = false;
+        for (uint32_t i = 0; ok && i < n[k]; i++) lists[k][i].id = x->pending[k][i];
+    }
+    *m = (release_msg){.rdds = lists[CLEAN_RDD],
+                       .nrdds = n[CLEAN_RDD],
+                       .shuffles = lists[CLEAN_SHUFFLE],
+                       .nshuffles = n[CLEAN_SHUFFLE],
+                       .broadcasts = lists[CLEAN_BROADCAST],
+                       .nbroadcasts = n[CLEAN_BROADCAST]};
+    if (!ok) {
+        release_msg_free(m);
+        return false;
+    }
+    for (int k = 0; k < 3; k++) {
+        if (!n[k]) continue;
+        memmove(x->pending[k], x->pending[k] + n[k],
+                sizeof *x->pending[k] * (x->npending[k] - n[k]));
+        x->npending[k] -= n[k];
+    }
+    return true;
+}
+
+/* Sends m as RELEASE on s, which the caller has marked busy, and frees m.
+ * A failed send loses nothing that matters: the executor is lost or about
+ * to be, and its data with it. */
+static void send_release(slot *s, release_msg *m, int timeout_ms)
+{
+    kiln_buf b;
+    kiln_buf_init(&b);
+    if (release_msg_write(&b, m) == KILN_OK)
+        net_send_frame(s->fd, NET_MSG_RELEASE, b.data, b.len, timeout_ms, s->peer);
+    kiln_buf_release(&b);
+    release_msg_free(m);
+}
+
+/* Sends each live executor with ids pending what it has to hear about
+ * (RELEASE), on one of its idle slots, marked busy meanwhile; one with no
+ * idle slot keeps them for its next task or the next round. Caller holds
+ * the lock, which is dropped while sending. */
+static void send_releases(kiln_cluster *c, int timeout_ms)
+{
+    for (size_t e = 0; e < c->nexecs; e++) {
+        slot *s = NULL;
+        for (size_t i = 0; i < c->nslots && !s; i++)
+            if (c->slots[i]->exec == (int)e && !c->slots[i]->dead && !c->slots[i]->busy)
+                s = c->slots[i];
+        release_msg m;
+        if (!s || !take_pending(&c->execs[e], &m)) continue;
+        s->busy = true;
+        pthread_mutex_unlock(&c->lock);
+        send_release(s, &m, timeout_ms);
+        pthread_mutex_lock(&c->lock);
+        s->busy = false;
+        pthread_cond_broadcast(&c->cond);
+        exec_rec *x = &c->execs[e]; /* the array may have grown meanwhile */
+        if (x->npending[0] || x->npending[1] || x->npending[2]) c->release_pending = true;
+    }
+}
+
+void cluster_cleanup(kiln_cluster *c, cleanup_kind kind, int64_t id)
+{
+    if (kind == CLEAN_RDD) map_tracker_forget_rdd(c->tracker, (int)id);
+    if (kind == CLEAN_SHUFFLE) map_tracker_forget_shuffle(c->tracker, (int)id);
+    pthread_mutex_lock(&c->lock);
+    for (size_t e = 0; e < c->nexecs; e++) {
+        exec_rec *x = &c->execs[e];
+        if (x->lost) continue;
+        /* Out of memory: the executor keeps that one until the application ends. */
+        if (grow_for_one((void **)&x->pending[kind], x->npending[kind], &x->cap_pending[kind],
+                         sizeof *x->pending[kind], 64) == KILN_OK)
+            x->pending[kind][x->npending[kind]++] = (uint64_t)id;
+    }
+    c->release_pending = true;
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+}
+
 /* Sends HEARTBEAT on each idle live slot every ping_interval_ms, after
  * running c->tick when set (local-cluster reaps and replaces dead executors
  * there). A slot being pinged is marked busy, so no task is sent on it
@@ -147,6 +238,11 @@ static void *pinger_main(void *arg)
     int64_t next = net_deadline(interval);
     pthread_mutex_lock(&c->lock);
     while (!c->stopping) {
+        if (c->release_pending) {
+            c->release_pending = false;
+            send_releases(c, interval);
+            continue;
+        }
         int left = net_remaining_ms(next);
         if (left > 0) {
             struct timespec ts;
@@ -165,6 +261,7 @@ static void *pinger_main(void *arg)
             pthread_mutex_lock(&c->lock);
             if (c->stopping) break;
         }
+        send_releases(c, interval); /* those that found no idle slot before */
         if (cap < c->nslots) {
             slot **grown = realloc(idle, c->nslots * sizeof *idle);
             if (!grown) continue;
@@ -282,6 +379,8 @@ void driver_free(kiln_cluster *c)
     pthread_mutex_destroy(&c->lock);
     pthread_cond_destroy(&c->cond);
     free(c->slots);
+    for (size_t e = 0; e < c->nexecs; e++)
+        for (int k = 0; k < 3; k++) free(c->execs[e].pending[k]);
     free(c->execs);
     free(c);
 }
@@ -296,15 +395,28 @@ int cluster_cores(const kiln_cluster *c)
 
 /* ---- Running tasks ---------------------------------------------------------- */
 
-/* Waits for a free live slot, one of executor `prefer` when it has one free
- * (it holds the task's cached input); NULL when every executor is lost and
- * none joins within the wait the mode allows. */
-static slot *acquire(kiln_cluster *c, int prefer)
+static bool excluded(const kiln_task *t, int exec)
+{
+    for (int i = 0; i < t->nexclude; i++)
+        if (t->exclude[i] == exec) return true;
+    return false;
+}
+
+/* Waits for a free live slot for t, one of executor `prefer` when it has one
+ * free (it holds the task's cached input). While some live executor is not
+ * in t->exclude, only such executors' slots are taken (waiting for one to
+ * be free); when every live one is excluded, any slot is (a task is never
+ * left with nowhere to run). NULL when every executor is lost and none
+ * joins within the wait the mode allows. */
+static slot *acquire(kiln_cluster *c, const kiln_task *t, int prefer)
 {
     pthread_mutex_lock(&c->lock);
     int64_t deadline = -1;
     for (;;) {
-        bool any_live = false;
+        bool any_live = false, strict = false;
+        for (size_t i = 0; i < c->nslots && t->nexclude && !strict; i++)
+            strict = !c->slots[i]->dead && !excluded(t, c->slots[i]->exec);
+        if (strict && excluded(t, prefer)) prefer = -1;
         for (size_t i = 0; i < c->nslots && prefer >= 0; i++) {
             slot *s = c->slots[i];
             if (s->exec == prefer && !s->dead && !s->busy) {
@@ -317,7 +429,7 @@ static slot *acquire(kiln_cluster *c, int prefer)
             slot *s = c->slots[i];
             if (s->dead) continue;
             any_live = true;
-            if (!s->busy) {
+            if (!s->busy && !(strict && excluded(t, s->exec))) {
                 s->busy = true;
                 pthread_mutex_unlock(&c->lock);
                 return s;
@@ -366,11 +478,13 @@ static bool lose_locked(kiln_cluster *c, int x)
     return true;
 }
 
-static void post_lost(kiln_cluster *c, uint32_t id, const char *why)
+/* Posts EV_EXECUTOR_LOST for execs[x], registered as id. */
+static void post_lost(kiln_cluster *c, int x, uint32_t id, const char *why)
 {
     char name[32];
     snprintf(name, sizeof name, "%u", id);
-    events_post(c->ctx, &(engine_event){.kind = EV_EXECUTOR_LOST, .name = name, .message = why});
+    events_post(c->ctx, &(engine_event){
+                            .kind = EV_EXECUTOR_LOST, .executor = x, .name = name, .message = why});
 }
 
 /* Gives s back; lost: its executor is gone, and with it every slot of it
@@ -379,21 +493,22 @@ static void release(kiln_cluster *c, slot *s, bool lost)
 {
     pthread_mutex_lock(&c->lock);
     s->busy = false;
-    uint32_t id = c->execs[s->exec].id;
-    bool newly = lost && lose_locked(c, s->exec);
+    int x = s->exec;
+    uint32_t id = c->execs[x].id;
+    bool newly = lost && lose_locked(c, x);
     pthread_cond_broadcast(&c->cond);
     pthread_mutex_unlock(&c->lock);
-    if (newly) post_lost(c, id, "its connections failed or went silent");
+    if (newly) post_lost(c, x, id, "its connections failed or went silent");
 }
 
 void driver_lose_executor(kiln_cluster *c, uint32_t id, const char *why)
 {
     pthread_mutex_lock(&c->lock);
-    bool newly = false;
+    int newly = -1; /* at most one process of an id is live */
     for (size_t x = 0; x < c->nexecs; x++)
-        if (c->execs[x].id == id && lose_locked(c, (int)x)) newly = true;
+        if (c->execs[x].id == id && lose_locked(c, (int)x)) newly = (int)x;
     pthread_mutex_unlock(&c->lock);
-    if (newly) post_lost(c, id, why);
+    if (newly >= 0) post_lost(c, newly, id, why);
 }
 
 /* Sends the task on s and waits for its result frame (heartbeats keep the
@@ -419,7 +534,8 @@ static int exchange(kiln_cluster *c, slot *s, const kiln_buf *msg, net_frame *re
 static int apply_result(kiln_cluster *c, kiln_task *t, shuffle_dep *dep, const result_msg *m,
                         part_result_fn fn, void *arg, kiln_buf *result, int exec, uint32_t id)
 {
-    ctx_note_remote_fetch(c->ctx, (int64_t)m->fetch_bytes, (int64_t)m->fetch_us);
+    ctx_note_remote_fetch(c->ctx, (int64_t)m->fetch_bytes, (int64_t)m->fetch_us,
+                          (int64_t)m->fetch_retries);
     if (m->status == TASK_FETCH_FAILED) {
         t->fetch_shuffle = m->fetch_shuffle;
         t->fetch_map = m->fetch_map;
@@ -476,7 +592,7 @@ static int apply_result(kiln_cluster *c, kiln_task *t, shuffle_dep *dep, const r
 
 /* The LAUNCH_TASK payload of t, for slot s (broadcasts it has not carried). */
 static int task_payload(kiln_cluster *c, slot *s, kiln_task *t, kiln_rdd *root, shuffle_dep *dep,
-                        const shipped_action *ship, kiln_buf *msg, size_t *nb)
+                        const shipped_action *ship, kiln_buf *msg, int64_t *nb)
 {
     kiln_buf lineage, bc, locs;
     kiln_buf_init(&lineage);
@@ -502,9 +618,11 @@ static int task_payload(kiln_cluster *c, slot *s, kiln_task *t, kiln_rdd *root, 
         m.wire = ship->wire;
         m.wire_len = ship->wire_len;
     }
-    if (!rc) rc = ctx_broadcasts_encode(c->ctx, s->broadcasts_sent, &bc, nb);
+    uint32_t count = 0;
+    *nb = s->broadcasts_sent;
+    if (!rc) rc = ctx_broadcasts_encode(c->ctx, s->broadcasts_sent, &bc, &count, nb);
     m.first_broadcast = (uint32_t)s->broadcasts_sent + 1;
-    m.nbroadcasts = (uint32_t)(*nb - s->broadcasts_sent);
+    m.nbroadcasts = count;
     m.broadcasts = bc.data;
     m.broadcasts_len = bc.len;
     if (!rc) rc = task_msg_write(msg, &m);
@@ -520,11 +638,19 @@ int cluster_run_task(kiln_cluster *c, kiln_task *t, kiln_rdd *rdd, shuffle_dep *
     kiln_rdd *root = dep ? ctx_dep_owner(c->ctx, dep) : rdd;
     if (!root) return task_error(t, KILN_ESTATE, "shuffle %d has no owner RDD", dep_id(dep));
     int prefer = map_tracker_cached_at(c->tracker, dep ? dep_parent(dep) : root, t->partition);
-    slot *s = acquire(c, prefer);
+    slot *s = acquire(c, t, prefer);
     if (!s) return task_error(t, KILN_EIO, "every executor of the cluster is lost");
+    /* What the executor has to hear about goes first, on the slot we hold. */
+    release_msg rel;
+    pthread_mutex_lock(&c->lock);
+    t->executor = s->exec;
+    snprintf(t->executor_id, sizeof t->executor_id, "%u", c->execs[s->exec].id);
+    bool has_release = take_pending(&c->execs[s->exec], &rel);
+    pthread_mutex_unlock(&c->lock);
+    if (has_release) send_release(s, &rel, c->timeout_ms);
     kiln_buf msg;
     kiln_buf_init(&msg);
-    size_t nb = 0;
+    int64_t nb = 0;
     int rc = task_payload(c, s, t, root, dep, ship, &msg, &nb);
     if (rc) {
         task_error(t, rc, "%s", kiln_last_error());
@@ -628,6 +754,11 @@ static void backend_unpersist(task_backend *b, int rdd)
     cluster_unpersist((kiln_cluster *)b, rdd);
 }
 
+static void backend_cleanup(task_backend *b, cleanup_kind kind, int64_t id)
+{
+    cluster_cleanup((kiln_cluster *)b, kind, id);
+}
+
 static void backend_stop(task_backend *b)
 {
     cluster_stop((kiln_cluster *)b);
@@ -639,6 +770,7 @@ const task_backend_ops cluster_backend_ops = {
     .run_task = backend_run_task,
     .cached_partitions = backend_cached_partitions,
     .unpersist = backend_unpersist,
+    .cleanup = backend_cleanup,
     .stop = backend_stop,
     .remote = true,
 };

@@ -16,8 +16,8 @@
 /* One task slot: a connection to an executor running one task at a time. */
 typedef struct slot {
     int fd;
-    int exec;               /* index in kiln_cluster.execs */
-    size_t broadcasts_sent; /* broadcasts 1..this went on this connection */
+    int exec;                /* index in kiln_cluster.execs */
+    int64_t broadcasts_sent; /* live broadcasts with ids up to this went on this connection */
     bool busy, dead;
     char peer[48];
 } slot;
@@ -31,6 +31,11 @@ typedef struct exec_rec {
     bool lost;
     char block_host[NET_HOST_MAX]; /* its block server */
     int block_port;
+    /* What the application let go of since it was last told (RELEASE):
+     * ids by cleanup_kind (RDDs, shuffles, broadcasts), under the lock */
+    uint64_t *pending[3];
+    uint32_t npending[3];
+    size_t cap_pending[3];
 } exec_rec;
 
 struct kiln_cluster {
@@ -51,6 +56,7 @@ struct kiln_cluster {
     map_tracker *tracker;
     pthread_t pinger; /* HEARTBEAT on idle slots, so executors hear the driver */
     bool pinger_started;
+    bool release_pending; /* an executor has ids to hear about: the pinger sends RELEASE */
     /* A connection whose first message is not REGISTER_EXECUTOR goes here
      * (a worker fetching the program); NULL: refused. */
     int (*serve_file)(void *arg, int fd, const net_frame *first, const char *peer);
@@ -86,6 +92,10 @@ int cluster_run_task(kiln_cluster *c, kiln_task *t, kiln_rdd *rdd, shuffle_dep *
                      part_result_fn fn, void *arg, const shipped_action *ship, kiln_buf *result);
 int cluster_cached_partitions(kiln_cluster *c, int rdd);
 void cluster_unpersist(kiln_cluster *c, int rdd);
+/* The application let go of what kind and id name (task_backend_ops'
+ * cleanup): forgets where its blocks are and queues it for every live
+ * executor, told by the pinger on an idle slot (RELEASE). Never blocks. */
+void cluster_cleanup(kiln_cluster *c, cleanup_kind kind, int64_t id);
 void cluster_stop(kiln_cluster *c);
 /* Loses every executor registered as id (its process is known to be gone,
  * why says how): its slots and map outputs, as a failed connection would;

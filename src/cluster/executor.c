@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +148,28 @@ static eng_iter *fetch_cached(kiln_context *ctx, kiln_rdd *r, int part, kiln_tas
     return it;
 }
 
+/* The fetcher's retries from the application's configuration
+ * (kiln.shuffle.io.maxRetries; kiln.shuffle.io.retryWait, a bare number
+ * is seconds as Spark's). The driver's configuration check has refused
+ * values of the wrong form; KILN_ECONF naming the key otherwise. */
+static int fetch_retries(const kiln_conf *conf, block_fetcher *f)
+{
+    int64_t retries = BLOCK_FETCH_MAX_RETRIES;
+    double wait = BLOCK_FETCH_RETRY_WAIT_MS / 1000.0;
+    const char *r = kiln_conf_get(conf, "kiln.shuffle.io.maxRetries"),
+               *w = kiln_conf_get(conf, "kiln.shuffle.io.retryWait");
+    if (r && (parse_int64(r, &retries) || retries < 0 || retries > 1000))
+        return kiln_set_error(KILN_ECONF,
+                              "kiln.shuffle.io.maxRetries: expected 0 to 1000, got '%s'", r);
+    if (w && (parse_duration(w, 1, &wait) || wait < 0 || wait > 3600))
+        return kiln_set_error(KILN_ECONF,
+                              "kiln.shuffle.io.retryWait: expected a duration like 200ms or 5s, "
+                              "got '%s'",
+                              w);
+    block_fetcher_set_retries(f, (int)retries, (int)(wait * 1000 + 0.5));
+    return KILN_OK;
+}
+
 static int setup(executor *ex)
 {
     const char *connect = getenv("KILN_EXECUTOR_CONNECT");
@@ -198,6 +221,7 @@ static int setup(executor *ex)
     if (t && (parse_duration(t, 1, &secs) || secs < 0.1)) secs = 120;
     ex->timeout_ms = secs * 1000 > INT32_MAX ? INT32_MAX : (int)(secs * 1000);
     if (!(ex->fetcher = block_fetcher_new(ex->secret, ex->secret_len, ex->tls))) return KILN_ENOMEM;
+    if ((rc = fetch_retries(conf_eff, ex->fetcher))) return rc;
     shuffle_store_set_remote(own, block_fetcher_fetch, ex->fetcher);
     g_fetcher = ex->fetcher;
     ctx_set_block_hooks(ex->ctx, fetch_cached, note_cached);
@@ -230,25 +254,33 @@ static int start_block_server(executor *ex, int fd)
 
 /* ---- Tasks ------------------------------------------------------------------------ */
 
-/* Keeps the broadcast values of m this process does not have yet (ids are
- * the driver's: they come in order, from 1). */
+/* Keeps the broadcast values of m this process does not have yet, under
+ * the driver's ids: (u64 id, value) pairs, ids ascending. */
 static int add_broadcasts(kiln_context *ctx, const task_msg *m)
 {
-    kiln_arena *a = kiln_arena_new();
-    val_vec vv = {0};
-    int rc = a ? values_decode_all(a, m->broadcasts, m->broadcasts_len, &vv) : KILN_ENOMEM;
-    if (rc == KILN_OK && vv.n != m->nbroadcasts)
-        rc = kiln_set_error(KILN_ECORRUPT, "%zu broadcast values where %u were announced", vv.n,
-                            m->nbroadcasts);
-    for (size_t i = 0; i < vv.n && rc == KILN_OK; i++) {
-        uint64_t id = (uint64_t)m->first_broadcast + i;
-        size_t have = ctx_broadcast_count(ctx);
-        if (id > have + 1)
-            rc = kiln_set_error(KILN_ECORRUPT, "broadcast %llu sent before %zu",
-                                (unsigned long long)id, have + 1);
-        else if (id == have + 1 && kiln_broadcast_new(ctx, &vv.v[i]) < 0) rc = KILN_ENOMEM;
+    kiln_arena *a = m->nbroadcasts ? kiln_arena_new() : NULL;
+    int rc = m->nbroadcasts && !a ? KILN_ENOMEM : KILN_OK;
+    size_t at = 0;
+    for (uint32_t i = 0; i < m->nbroadcasts && rc == KILN_OK; i++) {
+        uint64_t id;
+        kiln_value v;
+        size_t used;
+        if (m->broadcasts_len - at < 8) {
+            rc = kiln_set_error(KILN_ECORRUPT, "%u broadcast values announced, %u sent",
+                                m->nbroadcasts, i);
+            break;
+        }
+        memcpy(&id, m->broadcasts + at, 8);
+        at += 8;
+        rc = kiln_value_decode(a, m->broadcasts + at, m->broadcasts_len - at, &v, &used);
+        at += used;
+        if (rc == KILN_OK && (id < 1 || id > INT64_MAX))
+            rc = kiln_set_error(KILN_ECORRUPT, "broadcast id %llu", (unsigned long long)id);
+        if (rc == KILN_OK) rc = ctx_broadcast_put(ctx, (int64_t)id, &v);
     }
-    val_vec_release(&vv);
+    if (rc == KILN_OK && at != m->broadcasts_len)
+        rc = kiln_set_error(KILN_ECORRUPT, "%zu bytes after the broadcast values",
+                            m->broadcasts_len - at);
     kiln_arena_free(a);
     return rc;
 }
@@ -285,6 +317,8 @@ static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *ac
     if (!rc) ctx_register_shuffles(ctx);
     if (!rc) rc = add_broadcasts(ctx, m);
     if (!rc) rc = block_fetcher_update(ex->fetcher, m->locations, m->locations_len);
+    kiln_rdd *pinned = rc ? NULL : top; /* the driver may release it while the task runs */
+    rdd_retain(pinned);
     pthread_mutex_unlock(&ex->decode_lock);
     kiln_task t = {.ctx = ctx,
                    .job = (int)m->job,
@@ -319,8 +353,16 @@ static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *ac
         if (!rc && dep) shuffle_invalidate(ctx_shuffles(ctx), dep_id(dep), t.partition);
         if (!rc) rc = task_run_here(&t, top, dep, fn, &w, records);
     }
+    pthread_mutex_lock(&ex->decode_lock); /* a release edits what decoding reads */
+    rdd_release(pinned);
+    pthread_mutex_unlock(&ex->decode_lock);
     if (rc == KILN_OK) rc = encode_accs(&t, accs);
     res->status = rc == KILN_OK ? TASK_OK : t.fetch_map >= 0 ? TASK_FETCH_FAILED : TASK_FAILED;
+    /* A map output held here that could not be read (damaged on disk) is
+     * recomputed by the driver, maybe on another executor: this copy must
+     * not be read again (for one held elsewhere this does nothing). */
+    if (res->status == TASK_FETCH_FAILED)
+        shuffle_invalidate(ctx_shuffles(ctx), t.fetch_shuffle, t.fetch_map);
     res->rc = rc;
     res->fetch_shuffle = t.fetch_shuffle;
     res->fetch_map = t.fetch_map;
@@ -329,13 +371,48 @@ static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *ac
     res->accs = accs->data;
     res->accs_len = res->status == TASK_OK ? accs->len : 0;
     res->naccs = res->status == TASK_OK ? (uint32_t)t.naccs : 0;
-    block_fetcher_take_stats(&res->fetch_bytes, &res->fetch_us);
+    uint64_t retries;
+    block_fetcher_take_stats(&res->fetch_bytes, &res->fetch_us, &retries);
+    res->fetch_retries = retries > UINT32_MAX ? UINT32_MAX : (uint32_t)retries;
     t_cached = NULL;
     res->cached = cached->data;
     res->cached_len = res->status == TASK_OK ? cached->len : 0;
     *err = t.error; /* the caller frees */
     res->error = t.error ? t.error : "";
     free(t.accs);
+}
+
+/* RELEASE from the driver: drops what the application let go of (decoded
+ * RDDs, with their cached partitions and the map outputs of the shuffles
+ * they read; shuffles; broadcasts). Ids this process never saw are
+ * ignored. */
+static void release(executor *ex, const net_frame *f)
+{
+    release_msg m;
+    if (release_msg_read(f->payload.data, f->payload.len, &m) != KILN_OK) {
+        LOG(LOG_WARN, "executor", "executor %d: bad RELEASE: %s", ex->id, kiln_last_error());
+        release_msg_free(&m);
+        return;
+    }
+    kiln_context *ctx = ex->ctx;
+    pthread_mutex_lock(&ex->decode_lock);
+    for (uint32_t i = 0; i < m.nrdds; i++)
+        if (m.rdds[i].id <= INT32_MAX) lineage_release(ctx, (int)m.rdds[i].id);
+    for (uint32_t i = 0; i < m.nshuffles; i++) {
+        if (m.shuffles[i].id > INT32_MAX) continue;
+        /* Normally gone with its RDD already; this also covers one whose
+         * RDD never decoded here. */
+        shuffle_unregister(ctx_shuffles(ctx), (int)m.shuffles[i].id);
+        block_fetcher_forget_shuffle(ex->fetcher, (int)m.shuffles[i].id);
+    }
+    pthread_mutex_unlock(&ex->decode_lock);
+    for (uint32_t i = 0; i < m.nbroadcasts; i++)
+        if (m.broadcasts[i].id <= INT64_MAX)
+            (void)kiln_broadcast_destroy(ctx, (int64_t)m.broadcasts[i].id); /* maybe never sent */
+    release_msg_free(&m);
+    /* What was freed may sit at the top of the heap: give it back, so that
+     * a burst of releases does not stay in the executor's RSS. */
+    malloc_trim(0);
 }
 
 static int send_locked(exec_slot *s, int type, const kiln_buf *b)
@@ -374,7 +451,8 @@ static void *slot_main(void *arg)
                     ex->id, ex->timeout_ms);
             break;
         }
-        if (f.type == NET_MSG_HEARTBEAT) {
+        if (f.type == NET_MSG_HEARTBEAT || f.type == NET_MSG_RELEASE) {
+            if (f.type == NET_MSG_RELEASE) release(ex, &f);
             net_frame_release(&f);
             continue;
         }

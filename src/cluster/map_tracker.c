@@ -225,6 +225,25 @@ void map_tracker_forget_rdd(map_tracker *t, int rdd)
     pthread_mutex_unlock(&t->lock);
 }
 
+void map_tracker_forget_shuffle(map_tracker *t, int id)
+{
+    pthread_mutex_lock(&t->lock);
+    tracked *s = find(t, id);
+    if (s) {
+        free(s->exec);
+        *s = t->shuffles[--t->nshuffles];
+    }
+    pthread_mutex_unlock(&t->lock);
+}
+
+size_t map_tracker_shuffle_count(map_tracker *t)
+{
+    pthread_mutex_lock(&t->lock);
+    size_t n = t->nshuffles;
+    pthread_mutex_unlock(&t->lock);
+    return n;
+}
+
 int map_tracker_cached_at(map_tracker *t, const kiln_rdd *r, int part)
 {
     int exec = -1;

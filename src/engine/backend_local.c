@@ -13,6 +13,7 @@
 int task_run_here(kiln_task *t, kiln_rdd *rdd, shuffle_dep *dep, part_result_fn fn, void *arg,
                   kiln_buf *result)
 {
+    ctx_task_begin(t->ctx);
     t->scratch = kiln_arena_new();
     int rc;
     eng_iter *it = t->scratch ? rdd_iterator(dep ? dep->parent : rdd, t->partition, t) : NULL;
@@ -25,6 +26,7 @@ int task_run_here(kiln_task *t, kiln_rdd *rdd, shuffle_dep *dep, part_result_fn 
     if (rc && !t->error) task_error(t, rc, "%s", kiln_strerror(rc));
     kiln_arena_free(t->scratch);
     t->scratch = NULL;
+    ctx_task_end(t->ctx);
     return rc;
 }
 

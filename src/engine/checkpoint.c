@@ -97,9 +97,15 @@ int kiln_rdd_checkpoint(kiln_rdd *r)
     /* Cut the lineage: the data behind r is no longer needed. r keeps its
      * op's state, which is small (parallelized values are in r's arena
      * either way) and which a losing speculative attempt of the job above
-     * may still be reading; it is no longer sent (lineage.c). */
-    r->nparents = 0;
-    r->ndeps = 0;
+     * may still be reading; it is no longer sent (lineage.c). The
+     * ancestors are released now (their shuffle files go), unless such an
+     * attempt may still read them: with speculation they go with r. */
+    if (!r->ctx->speculation) {
+        rdd_unlink(r);
+    } else {
+        r->nparents = 0;
+        r->ndeps = 0;
+    }
     LOG(LOG_INFO, "checkpoint", "RDD %d checkpointed to %s", r->id, dir);
     return KILN_OK;
 }

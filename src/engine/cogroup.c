@@ -46,9 +46,21 @@ static int from_cogroup(kiln_task *t, const kiln_value *in, kiln_out *out, const
     return rc;
 }
 
+static int pair_null(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env);
+
+/* The intermediate RDDs built here are released once their child holds
+ * them (rdd_drop_tmp): only the result is the caller's handle. */
 static kiln_rdd *via_cogroup(kiln_rdd *a, kiln_rdd *b, int n, int mode)
 {
-    return kiln_rdd_flat_map(cogroup_rdd(a, b, n), from_cogroup, &mode, sizeof mode);
+    kiln_rdd *g = a && b ? cogroup_rdd(a, b, n) : NULL;
+    return rdd_drop_tmp(kiln_rdd_flat_map(g, from_cogroup, &mode, sizeof mode), g);
+}
+
+/* via_cogroup over (x, null) pairs of a and b. */
+static kiln_rdd *via_cogroup_keyed(kiln_rdd *a, kiln_rdd *b, int n, int mode)
+{
+    kiln_rdd *ka = kiln_rdd_map(a, pair_null, NULL, 0), *kb = kiln_rdd_map(b, pair_null, NULL, 0);
+    return rdd_drop_tmp(rdd_drop_tmp(via_cogroup(ka, kb, n, mode), ka), kb);
 }
 
 kiln_rdd *kiln_rdd_join(kiln_rdd *a, kiln_rdd *b, int n)
@@ -85,18 +97,17 @@ static int keep_first(kiln_task *t, const kiln_value *a, const kiln_value *b, ki
 kiln_rdd *kiln_rdd_distinct(kiln_rdd *r, int num_partitions)
 {
     kiln_rdd *keyed = kiln_rdd_map(r, pair_null, NULL, 0);
-    return kiln_rdd_keys(kiln_rdd_reduce_by_key(keyed, keep_first, NULL, 0, num_partitions));
+    kiln_rdd *firsts = kiln_rdd_reduce_by_key(keyed, keep_first, NULL, 0, num_partitions);
+    return rdd_drop_tmp(rdd_drop_tmp(kiln_rdd_keys(firsts), firsts), keyed);
 }
 
 kiln_rdd *kiln_rdd_intersection(kiln_rdd *a, kiln_rdd *b, int num_partitions)
 {
-    return via_cogroup(kiln_rdd_map(a, pair_null, NULL, 0), kiln_rdd_map(b, pair_null, NULL, 0),
-                       num_partitions, KEEP_BOTH);
+    return via_cogroup_keyed(a, b, num_partitions, KEEP_BOTH);
 }
 
 kiln_rdd *kiln_rdd_subtract(kiln_rdd *a, kiln_rdd *b, int num_partitions)
 {
     if (a && num_partitions <= 0) num_partitions = a->nparts; /* Spark: this RDD's count */
-    return via_cogroup(kiln_rdd_map(a, pair_null, NULL, 0), kiln_rdd_map(b, pair_null, NULL, 0),
-                       num_partitions, KEEP_LEFT_ONLY);
+    return via_cogroup_keyed(a, b, num_partitions, KEEP_LEFT_ONLY);
 }

@@ -1,7 +1,9 @@
 /*
  * engine/context.c - kiln_context: the effective configuration, the executor
  * thread pool, the task backend, the shuffle store, and ownership of every
- * RDD, shuffle dependency, broadcast and accumulator of an application. The
+ * RDD, shuffle dependency, broadcast and accumulator of an application
+ * (what is still alive when it is freed: rdd.c and shared_vars.c release
+ * RDDs and broadcasts earlier). The
  * session layer (src/session) makes contexts with ctx_new and ctx_start;
  * the accessors at the end are what the cluster runtime may use.
  */
@@ -82,6 +84,24 @@ static int read_speculation(kiln_context *c)
     return rc;
 }
 
+/* kiln.excludeOnFailure.* (Spark's spark.excludeOnFailure.*, task and
+ * stage levels; on by default here: tasks.c says why it is safe). */
+static int read_exclusion(kiln_context *c)
+{
+    c->exclude_on_failure = true;
+    const char *on = kiln_conf_get(c->conf, "kiln.excludeOnFailure.enabled");
+    if (on && parse_bool(on, &c->exclude_on_failure))
+        return kiln_set_error(KILN_ECONF,
+                              "kiln.excludeOnFailure.enabled: expected true or false, got '%s'",
+                              on);
+    int rc = conf_int(c->conf, "kiln.excludeOnFailure.task.maxTaskAttemptsPerExecutor", 1,
+                      &c->exclude_task_max);
+    if (!rc)
+        rc = conf_int(c->conf, "kiln.excludeOnFailure.stage.maxFailedTasksPerExecutor", 2,
+                      &c->exclude_stage_max);
+    return rc;
+}
+
 /* Creates kiln.local.dir/kiln-XXXXXX for this context's scratch files
  * (shuffle files); it is removed when the context is freed. */
 static int make_app_dir(kiln_context *c)
@@ -113,7 +133,9 @@ int ctx_new(kiln_conf *conf, kiln_context **out)
     pthread_mutex_init(&c->lock, NULL);
     c->conf = conf;
     c->max_attempts = 1;
+    c->next_bcast = 1;
     int rc = read_speculation(c);
+    if (!rc) rc = read_exclusion(c);
     if (!rc) rc = mem_init(c);
     if (!rc) rc = make_app_dir(c);
     block_codec codec;
@@ -141,12 +163,11 @@ int ctx_start(kiln_context *c, task_backend *backend, int cores, int max_attempt
     c->max_attempts = max_attempts;
     int rc = conf_int(c->conf, "kiln.default.parallelism", c->cores, &c->default_parallelism);
     if (rc) return rc;
-    c->arena = kiln_arena_new();
     c->pool = pool_new(c->cores);
     /* Storage gets half the budget, execution the other half (as Spark's
      * spark.memory.storageFraction = 0.5, without borrowing). */
     c->blocks = block_store_new(c->mem_budget / 2);
-    if (!c->arena || !c->pool || !c->blocks) return KILN_ENOMEM;
+    if (!c->pool || !c->blocks) return KILN_ENOMEM;
     LOG(LOG_INFO, "context", "started with master %s (%d cores, %d attempts per task)",
         kiln_conf_get(c->conf, "kiln.master"), c->cores, c->max_attempts);
     return KILN_OK;
@@ -170,12 +191,14 @@ void kiln_context_free(kiln_context *c)
     free(c->sdeps);
     for (size_t i = 0; i < c->naccs; i++) free(c->accs[i].name);
     free(c->accs);
-    free(c->broadcasts);
+    for (size_t i = 0; i < c->nbcasts; i++) kiln_arena_free(c->bcasts[i].arena);
+    for (size_t i = 0; i < c->nbgrave; i++) kiln_arena_free(c->bgrave[i].arena);
+    free(c->bcasts);
+    free(c->bgrave);
     shuffle_store_free(c->shuffles);
     block_store_free(c->blocks);
     if (c->app_dir) (void)io_remove_tree(c->app_dir);
     free(c->app_dir);
-    kiln_arena_free(c->arena);
     kiln_conf_free(c->conf);
     event_bus_free(c->events);
     pthread_mutex_destroy(&c->lock);
@@ -243,43 +266,20 @@ void ctx_set_block_hooks(kiln_context *c,
     c->block_cached = block_cached;
 }
 
-size_t ctx_broadcast_count(kiln_context *c)
-{
-    pthread_mutex_lock(&c->lock);
-    size_t n = c->nbroadcasts;
-    pthread_mutex_unlock(&c->lock);
-    return n;
-}
-
-int ctx_broadcasts_encode(kiln_context *c, size_t from, kiln_buf *out, size_t *count)
-{
-    int rc = KILN_OK;
-    pthread_mutex_lock(&c->lock);
-    *count = c->nbroadcasts;
-    for (size_t i = from; i < c->nbroadcasts && !rc; i++)
-        rc = kiln_value_encode(out, &c->broadcasts[i]);
-    pthread_mutex_unlock(&c->lock);
-    return rc;
-}
-
 void ctx_note_lost_map_outputs(kiln_context *c, int64_t n)
 {
     atomic_fetch_add(&c->lost_map_outputs, n);
 }
 
-void ctx_note_remote_fetch(kiln_context *c, int64_t bytes, int64_t us)
+void ctx_note_remote_fetch(kiln_context *c, int64_t bytes, int64_t us, int64_t retries)
 {
     atomic_fetch_add(&c->remote_fetch_bytes, bytes);
     atomic_fetch_add(&c->remote_fetch_us, us);
+    atomic_fetch_add(&c->remote_fetch_retries, retries);
 }
 
 kiln_rdd *ctx_dep_owner(kiln_context *c, const shuffle_dep *d)
 {
-    kiln_rdd *o = NULL;
-    pthread_mutex_lock(&c->lock);
-    for (size_t i = 0; i < c->nrdds && !o; i++)
-        for (int k = 0; k < c->rdds[i]->ndeps; k++)
-            if (c->rdds[i]->deps[k] == d) o = c->rdds[i];
-    pthread_mutex_unlock(&c->lock);
-    return o;
+    (void)c;
+    return d->owner;
 }

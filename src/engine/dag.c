@@ -56,6 +56,7 @@ static int run_stage(const stage_run *spec)
     }
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
+    rdd_retain(stage_pin(s)); /* until the last attempt is out (stage_free) */
     double started = now_seconds();
     int rc = KILN_OK;
     for (int round = 0;; round++) {
@@ -211,6 +212,7 @@ int job_run_shipped(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn
         parts = all;
     }
     double started = now_seconds();
+    rdd_retain(r); /* r and its lineage outlive the job, even if the handle is freed meanwhile */
     events_post(ctx, &(engine_event){.kind = EV_JOB_START, .job = job, .name = action});
     bool *visited = calloc(nrdds + 1, sizeof *visited);
     int rc = visited ? ensure_parents(r, job, visited) : KILN_ENOMEM;
@@ -240,5 +242,6 @@ int job_run_shipped(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn
                                      .message = rc ? kiln_last_error() : NULL,
                                      .duration = now_seconds() - started});
     free(all);
+    rdd_release(r);
     return rc;
 }

@@ -54,6 +54,14 @@ struct kiln_task {
     char *error;         /* failure message (malloc), NULL while fine */
     int fetch_shuffle;   /* on KILN_EFETCH: the shuffle and map output lost */
     int fetch_map;
+    /* Placement, between the scheduler and the backend (run_task): the
+     * executors this attempt should avoid (kiln.excludeOnFailure.*), and
+     * where it ran: the backend's number for that executor process (-1:
+     * this process) and its id as users see it ("driver" here). */
+    const int *exclude;
+    int nexclude;
+    int executor;
+    char executor_id[16];
     const char *input_file; /* the file a text source of the task reads */
     acc_update *accs;
     size_t naccs, cap_accs;
@@ -104,6 +112,12 @@ int task_encode_records(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg);
 /* ---- Task backends ---------------------------------------------------------- */
 
 typedef struct task_backend task_backend;
+/* What the context has let go of, for its backend (task_backend_ops.cleanup). */
+typedef enum cleanup_kind {
+    CLEAN_RDD,       /* an RDD was destroyed: its cached blocks, its decoded node */
+    CLEAN_SHUFFLE,   /* a shuffle was dropped with its reduce side: its map outputs */
+    CLEAN_BROADCAST, /* a broadcast was destroyed: its value */
+} cleanup_kind;
 typedef struct task_backend_ops {
     const char *name; /* "local", "cluster" */
     /* Task slots (the application's cores). */
@@ -112,7 +126,12 @@ typedef struct task_backend_ops {
      * else a result task whose records fn consumes into *result, or whose
      * shipped action (ship, may be NULL) runs where the records are. Sets
      * t's error (and fetch failure) on failure and its accumulator updates
-     * on success. Called from the context's pool threads, concurrently. */
+     * on success. A backend with several executors runs it on none of
+     * t->exclude while a live one not listed exists (waiting for one of
+     * those to be free), and sets t->executor and t->executor_id to the
+     * one it ran on, also when it failed (a backend that runs tasks in this
+     * process leaves them). Called from the context's pool threads,
+     * concurrently. */
     int (*run_task)(task_backend *b, kiln_task *t, kiln_rdd *rdd, shuffle_dep *dep,
                     part_result_fn fn, void *arg, const shipped_action *ship, kiln_buf *result);
     /* Partitions of RDD rdd cached wherever tasks run. */
@@ -120,6 +139,12 @@ typedef struct task_backend_ops {
     /* Drops rdd's cached partitions wherever tasks run (the context has
      * dropped its own). */
     void (*unpersist)(task_backend *b, int rdd);
+    /* The context has let go of what kind and id name, and dropped its own
+     * copy: drop it wherever tasks run. Called from any thread, with no
+     * lock of the context held, possibly from a task's thread: it must
+     * not block (the cluster queues it for its executors). NULL: nothing
+     * to do (tasks run on the context's own data). */
+    void (*cleanup)(task_backend *b, cleanup_kind kind, int64_t id);
     /* Stops the backend and frees it (kiln_context_free). */
     void (*stop)(task_backend *b);
     /* Tasks run in other processes: actions ship their functions. */
@@ -159,14 +184,23 @@ void ctx_set_block_hooks(kiln_context *ctx,
                          eng_iter *(*remote_block)(kiln_context *ctx, kiln_rdd *r, int part,
                                                    kiln_task *t),
                          void (*block_cached)(kiln_context *ctx, int rdd, int part));
-/* Broadcast values: how many ctx holds; the encodings of those from index
- * `from` on appended to out (*count gets how many there are in all). */
-size_t ctx_broadcast_count(kiln_context *ctx);
-int ctx_broadcasts_encode(kiln_context *ctx, size_t from, kiln_buf *out, size_t *count);
+/* Broadcast values: (u64 id, value encoding) of each live broadcast with
+ * an id above `after`, ascending, appended to out; *count gets how many,
+ * *last the largest id ctx has given so far (ids are never reused). */
+int ctx_broadcasts_encode(kiln_context *ctx, int64_t after, kiln_buf *out, uint32_t *count,
+                          int64_t *last);
+/* An executor keeps a broadcast the driver sent, under the driver's id
+ * (deep-copied; one it has already is kept as it is). */
+int ctx_broadcast_put(kiln_context *ctx, int64_t id, const kiln_value *v);
+/* Tasks running here now through task_run_here (a destroyed broadcast's
+ * value is freed once none is). */
+void ctx_task_begin(kiln_context *ctx);
+void ctx_task_end(kiln_context *ctx);
 /* Cluster metrics: map outputs lost with an executor, shuffle bytes
- * fetched from other executors and the microseconds waited for them. */
+ * fetched from other executors, the microseconds waited for them and the
+ * fetches retried. */
 void ctx_note_lost_map_outputs(kiln_context *ctx, int64_t n);
-void ctx_note_remote_fetch(kiln_context *ctx, int64_t bytes, int64_t us);
+void ctx_note_remote_fetch(kiln_context *ctx, int64_t bytes, int64_t us, int64_t retries);
 
 /* ---- The RDD graph, as the cluster sees it ----------------------------------- */
 
@@ -178,6 +212,11 @@ int dep_maps(const shuffle_dep *d);
 int dep_reduces(const shuffle_dep *d);
 /* The RDD that reads d (its reduce side), or NULL. */
 kiln_rdd *ctx_dep_owner(kiln_context *ctx, const shuffle_dep *d);
+/* One more reference on r, for as long as the caller uses it (an executor
+ * running a task on r); rdd_release drops one (NULL is ignored), and the
+ * last destroys r, which releases its parents in turn. Any thread. */
+void rdd_retain(kiln_rdd *r);
+void rdd_release(kiln_rdd *r);
 /* r's storage level. */
 kiln_storage_level rdd_storage_level(const kiln_rdd *r);
 /* r's one narrow parent when r has exactly one and no shuffle dependency
@@ -202,6 +241,10 @@ int lineage_encode(kiln_rdd *r, kiln_buf *out);
 int lineage_decode(kiln_context *ctx, const uint8_t *p, size_t n, kiln_rdd **out);
 /* The shuffle dependency with the driver's id in a decoded context, or NULL. */
 shuffle_dep *lineage_dep(kiln_context *ctx, int id);
+/* The driver released RDD id: the RDD decoded under it (if any) drops the
+ * reference its decoding took, and goes when nothing here needs it. The
+ * caller serialises this with lineage_decode. */
+void lineage_release(kiln_context *ctx, int id);
 
 /* ---- Cached blocks, for an executor's block manager (block_store.c) ------- */
 
@@ -241,13 +284,17 @@ typedef struct engine_event {
     engine_event_kind kind;
     double time; /* now_seconds() when posted */
     int job, stage, partition, attempt;
-    const char *name;    /* job: the action; stage: its RDD's op; executor: its id (borrowed) */
+    const char *name;    /* job: the action; stage: its RDD's op; executor and task end: the
+                            executor's id (borrowed) */
     int tasks;           /* stage start: tasks to run; stage end: tasks that finished;
                             progress: the stage's tasks */
     int done, running;   /* stage progress: tasks finished and running now */
     int rc;              /* job, stage and task end: KILN_OK or the error */
     const char *message; /* an error's message, an executor's loss (borrowed) */
     bool speculative;    /* task: a copy of a straggler */
+    int executor;        /* executor events, task end: the backend's number for the executor
+                            (task end: where the attempt ran, its id in name; -1: this
+                            process, "driver"); task start: -1, not placed yet */
     double duration;     /* task and stage end: seconds */
     int64_t result_bytes;
     int rdd, part; /* block updated */

@@ -99,6 +99,15 @@ struct kiln_rdd {
     /* persistence: the blocks live in the context's block store */
     kiln_storage_level storage;
     char *checkpoint_dir; /* set once checkpointed: partitions are read from here */
+    /* Who keeps r alive (rdd_retain / rdd_release): its creator's handle
+     * (the user's, released by kiln_rdd_free; an executor's: the driver's,
+     * released when the driver says so), each child RDD and each shuffle
+     * dependency reading it, and each stage running over it. */
+    _Atomic int refs;
+    _Atomic bool handle_out;       /* the creator's reference is still held */
+    int link_nparents, link_ndeps; /* parents and deps referenced by r (rdd_link) */
+    size_t slot;                   /* r's index in ctx->rdds */
+    struct kiln_rdd *dead_next;    /* the worklist of rdd_release */
 };
 
 /* ---- Op state --------------------------------------------------------------- *
@@ -208,9 +217,21 @@ int lineage_fn_encode(kiln_buf *out, const void *fn);
 int lineage_fn_decode(const uint8_t *p, size_t n, const char *op, void **fn);
 
 /* Allocates an RDD owned by ctx with nparts partitions; copies env. Returns
- * NULL (error set) when out of memory. */
+ * NULL (error set) when out of memory. The RDD holds one reference, its
+ * creator's handle (kiln_rdd_free releases it). */
 kiln_rdd *rdd_new(kiln_context *ctx, const rdd_ops *ops, int nparts, const void *env,
                   size_t env_len);
+/* Takes references on r's parents and on its shuffle dependencies'
+ * parents, once they are all set (each op's constructor, a decoded
+ * lineage): a child keeps its ancestors alive. */
+void rdd_link(kiln_rdd *r);
+/* Releases the creator's reference of tmp, an intermediate RDD the engine
+ * built on the way to result (which references it when it was built), and
+ * returns result; both may be NULL. */
+kiln_rdd *rdd_drop_tmp(kiln_rdd *result, kiln_rdd *tmp);
+/* Drops r's parents and dependencies (releasing them): a checkpoint cuts
+ * the lineage. */
+void rdd_unlink(kiln_rdd *r);
 /* One more than the largest RDD id in ctx: the size of arrays indexed by
  * id (ids are indices, except in an executor's context, where they are the
  * driver's). */
@@ -229,6 +250,12 @@ typedef struct accumulator {
     kiln_value total; /* int or double */
 } accumulator;
 
+typedef struct broadcast {
+    int64_t id;
+    kiln_arena *arena; /* holds v and its parts */
+    kiln_value *v;     /* stays put while the table around it moves: tasks hold it */
+} broadcast;
+
 typedef struct thread_pool thread_pool;
 typedef struct block_store block_store;
 
@@ -246,23 +273,35 @@ struct kiln_context {
     _Atomic int64_t spill_count, spill_bytes, merge_passes;
     _Atomic int64_t task_attempts, failed_attempts;
     /* cluster mode: map outputs lost with their executor; shuffle bytes executors
-     * fetched from each other, and the time they waited for them */
-    _Atomic int64_t lost_map_outputs, remote_fetch_bytes, remote_fetch_us;
+     * fetched from each other, the time they waited for them, fetches retried */
+    _Atomic int64_t lost_map_outputs, remote_fetch_bytes, remote_fetch_us, remote_fetch_retries;
     _Atomic int64_t speculative_attempts, speculative_wins;
     /* kiln.speculation*: copies of straggling tasks (speculation.c); times in seconds */
     bool speculation;
     double spec_interval, spec_multiplier, spec_quantile, spec_min_runtime;
+    /* kiln.excludeOnFailure.*: where failed tasks' retries may run (tasks.c) */
+    bool exclude_on_failure;
+    int exclude_task_max, exclude_stage_max;
     shuffle_store *shuffles;
     block_store *blocks;
     pthread_mutex_t lock; /* accumulators, ids */
-    /* RDDs and shuffle deps owned by the context */
+    /* The live RDDs and shuffle deps (each knows its slot here; a released
+     * one is swapped out), and the ids the next ones get (ids are never
+     * reused) */
     kiln_rdd **rdds;
     size_t nrdds, cap_rdds;
     shuffle_dep **sdeps;
     size_t nsdeps, cap_sdeps;
-    kiln_arena *arena; /* broadcasts */
-    kiln_value *broadcasts;
-    size_t nbroadcasts, cap_broadcasts;
+    int next_rdd_id, next_dep_id;
+    /* Live broadcasts by ascending id, each in its own arena; destroyed ones
+     * wait in bgrave until no task runs here (a task may be reading one) */
+    broadcast *bcasts;
+    size_t nbcasts, cap_bcasts;
+    broadcast *bgrave;
+    size_t nbgrave, cap_bgrave;
+    int64_t next_bcast;          /* the id the next broadcast gets (1 first) */
+    _Atomic int tasks_running;   /* task_run_here calls in progress */
+    _Atomic bool bgrave_waiting; /* bgrave is not empty */
     accumulator *accs;
     size_t naccs, cap_accs;
     int next_job, next_stage;
@@ -308,7 +347,9 @@ typedef struct aggregator {
 
 struct shuffle_dep {
     int id;
-    kiln_rdd *parent;
+    kiln_rdd *parent; /* referenced by the dep once its owner is linked (rdd_link) */
+    kiln_rdd *owner;  /* the reduce-side RDD reading it, which owns it (set by shuffled()) */
+    size_t slot;      /* its index in ctx->sdeps */
     int nreduce;
     dep_part part;
     kiln_partitioner_fn pfn;

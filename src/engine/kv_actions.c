@@ -24,13 +24,20 @@ int kiln_rdd_count_by_value(kiln_rdd *r, kiln_arena *a, kiln_value *out)
 {
     if (!r) return kiln_set_error(KILN_EINVAL, "count_by_value: the RDD is NULL");
     kiln_rdd *ones = kiln_rdd_map(r, kiln_fn_pair_one, NULL, 0);
-    return collect_sorted(kiln_rdd_reduce_by_key(ones, kiln_fn_add, NULL, 0, 0), a, out);
+    kiln_rdd *counts = kiln_rdd_reduce_by_key(ones, kiln_fn_add, NULL, 0, 0);
+    int rc = collect_sorted(counts, a, out);
+    kiln_rdd_free(counts); /* and its shuffle: nothing else can read it */
+    kiln_rdd_free(ones);
+    return rc;
 }
 
 int kiln_rdd_count_by_key(kiln_rdd *r, kiln_arena *a, kiln_value *out)
 {
     if (!r) return kiln_set_error(KILN_EINVAL, "count_by_key: the RDD is NULL");
-    return kiln_rdd_count_by_value(kiln_rdd_keys(r), a, out);
+    kiln_rdd *keys = kiln_rdd_keys(r);
+    int rc = kiln_rdd_count_by_value(keys, a, out);
+    kiln_rdd_free(keys);
+    return rc;
 }
 
 /* Encodes the values whose key equals arg's key. */

@@ -17,6 +17,10 @@
  * driver's ids (RDDs and shuffles are looked up by them), so it goes into a
  * context that makes no RDDs of its own: an executor's. An RDD whose record
  * fails to decode stays a placeholder that fails any task touching it.
+ * A decoded RDD holds one reference for the driver, dropped when the
+ * driver releases its id (lineage_release), and references on its parents
+ * as on the driver, so it goes once the driver and the RDDs decoded from
+ * it here are done with it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +70,12 @@ shuffle_dep *lineage_dep(kiln_context *ctx, int id)
     for (size_t i = 0; i < ctx->nsdeps; i++)
         if (ctx->sdeps[i]->id == id) return ctx->sdeps[i];
     return NULL;
+}
+
+void lineage_release(kiln_context *ctx, int id)
+{
+    kiln_rdd *r = find_rdd(ctx, (uint32_t)id);
+    if (r) kiln_rdd_free(r); /* the reference its decoding took: the driver's */
 }
 
 /* The RDD of id in ctx, a new placeholder when there is none. */
@@ -368,6 +378,7 @@ static int get_rdd(kiln_rdd *r, const uint8_t *p, size_t n)
     }
     r->nparts = (int)nparts;
     r->nparents = nparents;
+    rdd_link(r);  /* it keeps its parents, as on the driver */
     r->ops = ops; /* last: the RDD is no placeholder until all is in place */
     return KILN_OK;
 }

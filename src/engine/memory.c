@@ -74,6 +74,7 @@ void kiln_context_metrics(const kiln_context *c, kiln_metrics *out)
                           .lost_map_outputs = atomic_load(&m->lost_map_outputs),
                           .remote_fetch_bytes = atomic_load(&m->remote_fetch_bytes),
                           .remote_fetch_us = atomic_load(&m->remote_fetch_us),
+                          .remote_fetch_retries = atomic_load(&m->remote_fetch_retries),
                           .failed_attempts = atomic_load(&m->failed_attempts),
                           .speculative_attempts = atomic_load(&m->speculative_attempts),
                           .speculative_wins = atomic_load(&m->speculative_wins)};

@@ -370,6 +370,7 @@ static kiln_rdd *narrow(kiln_rdd *r, op_kind kind, bool missing_fn, const void *
     if (!c) return NULL;
     c->parents[0] = r;
     c->nparents = 1;
+    rdd_link(c);
     /* Only value-wise ops on values keep the parent's partitioning. */
     if (kind == OP_MAP_VALUES || kind == OP_FLAT_MAP_VALUES || kind == OP_FILTER ||
         kind == OP_SAMPLE)

@@ -129,6 +129,7 @@ static kiln_rdd *child_of(kiln_rdd *r, const rdd_ops *ops, int nparts, const voi
     if (!c) return NULL;
     c->parents[0] = r;
     c->nparents = 1;
+    rdd_link(c);
     return c;
 }
 
@@ -222,6 +223,7 @@ kiln_rdd *kiln_rdd_union(kiln_rdd *a, kiln_rdd *b)
     c->parents[0] = a;
     c->parents[1] = b;
     c->nparents = 2;
+    rdd_link(c);
     return c;
 }
 
@@ -322,6 +324,7 @@ kiln_rdd *kiln_rdd_cartesian(kiln_rdd *a, kiln_rdd *b)
     c->parents[0] = a;
     c->parents[1] = b;
     c->nparents = 2;
+    rdd_link(c);
     return c;
 }
 
@@ -431,5 +434,6 @@ kiln_rdd *kiln_rdd_zip(kiln_rdd *a, kiln_rdd *b)
     c->parents[0] = a;
     c->parents[1] = b;
     c->nparents = 2;
+    rdd_link(c);
     return c;
 }

@@ -1,7 +1,15 @@
 /*
  * engine/rdd.c - RDD nodes: allocation into the context, their ops' state
- * (rdd_state_new), the cache-aware partition iterator, persistence, and two
- * generic iterators (over an array, and the drain helper).
+ * (rdd_state_new), their references and release (kiln_rdd_free), the
+ * cache-aware partition iterator, persistence, and two generic iterators
+ * (over an array, and the drain helper).
+ *
+ * An RDD lives while something references it: its creator's handle, a
+ * child RDD or a shuffle dependency reading it, a stage running over it
+ * (rdd_retain / rdd_release). The last release destroys it: it leaves the
+ * context's tables, its cached blocks are dropped, the shuffles it reads
+ * are unregistered and their files deleted, the task backend is told (so
+ * executors drop theirs too), and its parents are released in turn.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,12 +33,15 @@ kiln_rdd *rdd_new(kiln_context *ctx, const rdd_ops *ops, int nparts, const void 
     }
     r->arena = kiln_arena_new();
     if (!r->arena) goto oom_free;
+    atomic_init(&r->refs, 1);
+    r->handle_out = true;
     pthread_mutex_lock(&ctx->lock);
     if (grow_for_one((void **)&ctx->rdds, ctx->nrdds, &ctx->cap_rdds, sizeof *ctx->rdds, 64)) {
         pthread_mutex_unlock(&ctx->lock);
         goto oom_free;
     }
-    r->id = (int)ctx->nrdds;
+    r->id = ctx->next_rdd_id++;
+    r->slot = ctx->nrdds;
     ctx->rdds[ctx->nrdds++] = r;
     pthread_mutex_unlock(&ctx->lock);
     return r;
@@ -68,11 +79,130 @@ void rdd_state_mismatch(const kiln_rdd *r, op_state_kind kind)
 size_t rdd_id_bound(kiln_context *ctx)
 {
     pthread_mutex_lock(&ctx->lock);
-    size_t bound = ctx->nrdds;
+    size_t bound = (size_t)ctx->next_rdd_id;
     for (size_t i = 0; i < ctx->nrdds; i++)
         if ((size_t)ctx->rdds[i]->id + 1 > bound) bound = (size_t)ctx->rdds[i]->id + 1;
     pthread_mutex_unlock(&ctx->lock);
     return bound;
+}
+
+/* ---- References and release ------------------------------------------------ */
+
+void rdd_retain(kiln_rdd *r)
+{
+    if (r) atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
+}
+
+void rdd_link(kiln_rdd *r)
+{
+    for (int i = 0; i < r->nparents; i++) rdd_retain(r->parents[i]);
+    for (int i = 0; i < r->ndeps; i++) {
+        r->deps[i]->owner = r;
+        rdd_retain(r->deps[i]->parent);
+    }
+    r->link_nparents = r->nparents;
+    r->link_ndeps = r->ndeps;
+}
+
+/* Drops one reference of r; pushes r on *dead when it was the last. */
+static void unref(kiln_rdd *r, kiln_rdd **dead)
+{
+    if (!r || atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) != 1) return;
+    r->dead_next = *dead;
+    *dead = r;
+}
+
+/* Removes the entries of ctx's tables (caller holds ctx->lock). */
+static void untable_rdd(kiln_context *ctx, kiln_rdd *r)
+{
+    if (r->slot >= ctx->nrdds || ctx->rdds[r->slot] != r) return;
+    kiln_rdd *moved = ctx->rdds[--ctx->nrdds];
+    ctx->rdds[r->slot] = moved;
+    moved->slot = r->slot;
+}
+
+static void untable_dep(kiln_context *ctx, shuffle_dep *d)
+{
+    if (d->slot >= ctx->nsdeps || ctx->sdeps[d->slot] != d) return;
+    shuffle_dep *moved = ctx->sdeps[--ctx->nsdeps];
+    ctx->sdeps[d->slot] = moved;
+    moved->slot = d->slot;
+}
+
+/* The shuffle of d is gone: its map outputs here and wherever tasks run,
+ * and d itself; d's reference on its parent goes on *dead's way. */
+static void drop_dep(kiln_context *ctx, shuffle_dep *d, bool linked, kiln_rdd **dead)
+{
+    pthread_mutex_lock(&ctx->lock);
+    untable_dep(ctx, d);
+    pthread_mutex_unlock(&ctx->lock);
+    if (ctx->shuffles) shuffle_unregister(ctx->shuffles, d->id);
+    task_backend *b = ctx->backend;
+    if (b && b->ops->cleanup) b->ops->cleanup(b, CLEAN_SHUFFLE, d->id);
+    if (linked) unref(d->parent, dead);
+    free(d);
+}
+
+/* Frees r, whose last reference is gone; its parents' references go on
+ * *dead's way. */
+static void destroy(kiln_rdd *r, kiln_rdd **dead)
+{
+    kiln_context *ctx = r->ctx;
+    pthread_mutex_lock(&ctx->lock);
+    untable_rdd(ctx, r);
+    pthread_mutex_unlock(&ctx->lock);
+    task_backend *b = ctx->backend;
+    if (r->storage != KILN_STORAGE_NONE && ctx->blocks) block_store_drop_rdd(ctx, r->id);
+    if (b && b->ops->cleanup) b->ops->cleanup(b, CLEAN_RDD, r->id);
+    /* A checkpoint cut r's lineage (nparents, ndeps 0) but may have kept
+     * the references rdd_link took: those are dropped now. */
+    int ndeps = r->ndeps > r->link_ndeps ? r->ndeps : r->link_ndeps;
+    for (int i = 0; i < ndeps; i++) drop_dep(ctx, r->deps[i], i < r->link_ndeps, dead);
+    for (int i = 0; i < r->link_nparents; i++) unref(r->parents[i], dead);
+    if (r->ops->free_extra) r->ops->free_extra(r);
+    free(r->checkpoint_dir);
+    kiln_arena_free(r->arena);
+    free(r->env);
+    free(r);
+}
+
+void rdd_release(kiln_rdd *r)
+{
+    kiln_rdd *dead = NULL;
+    unref(r, &dead);
+    while (dead) { /* a worklist, not recursion: lineages may be long */
+        kiln_rdd *x = dead;
+        dead = x->dead_next;
+        destroy(x, &dead);
+    }
+}
+
+void rdd_unlink(kiln_rdd *r)
+{
+    kiln_rdd *dead = NULL;
+    for (int i = 0; i < r->link_ndeps; i++) drop_dep(r->ctx, r->deps[i], true, &dead);
+    for (int i = 0; i < r->link_nparents; i++) unref(r->parents[i], &dead);
+    r->nparents = r->ndeps = r->link_nparents = r->link_ndeps = 0;
+    while (dead) {
+        kiln_rdd *x = dead;
+        dead = x->dead_next;
+        destroy(x, &dead);
+    }
+}
+
+kiln_rdd *rdd_drop_tmp(kiln_rdd *result, kiln_rdd *tmp)
+{
+    kiln_rdd_free(tmp);
+    return result;
+}
+
+void kiln_rdd_free(kiln_rdd *r)
+{
+    if (!r) return;
+    /* Only the first call releases the handle's reference; a second one,
+     * while children still keep r, changes nothing. */
+    if (!atomic_exchange(&r->handle_out, false)) return;
+    rdd_release(r);
 }
 
 /* ---- Array iterator ------------------------------------------------------- */

@@ -16,7 +16,14 @@ typedef struct task_state {
     bool copied;      /* a speculative copy has been launched */
     double started;   /* when its oldest running attempt started; 0: none runs */
     double duration;  /* of the attempt that finished it */
+    int *failed_on;   /* the executor of each failed attempt (kiln.excludeOnFailure) */
+    size_t nfailed_on, cap_failed_on;
 } task_state;
+
+/* An executor on which tasks of a stage failed: how many different ones. */
+typedef struct exec_failures {
+    int executor, tasks;
+} exec_failures;
 
 /* A stage being run. It lives on the heap: with speculation, run_stage may
  * return while losing attempts still run, and the last of them frees it
@@ -44,6 +51,9 @@ typedef struct stage_run {
     /* map outputs found lost by this run's tasks: (shuffle id, map) pairs */
     int (*lost)[2];
     size_t nlost, cap_lost;
+    /* executors on which its tasks failed (kiln.excludeOnFailure) */
+    exec_failures *bad;
+    size_t nbad, cap_bad;
     /* speculation */
     bool spec;
     task_state *ts;
@@ -64,8 +74,15 @@ typedef struct task_ref {
 void run_tasks(stage_run *s);
 /* Queues an attempt of task index; caller holds s->lock (or is alone). */
 int task_submit(stage_run *s, int index, bool speculative);
-/* Frees s (the last attempt out, or run_stage). */
+/* Frees s (the last attempt out, or run_stage), releasing its pin. */
 void stage_free(stage_run *s);
+/* What a stage keeps alive while any attempt of it runs: the RDD owning
+ * its dependency (a map stage), which keeps the dependency and its parent,
+ * or its RDD (a result stage). */
+static inline kiln_rdd *stage_pin(const stage_run *s)
+{
+    return s->dep && s->dep->owner ? s->dep->owner : s->rdd;
+}
 /* Launches one copy of each straggler; caller holds s->lock; durations
  * has room for s->ntasks values (speculation.c). */
 void speculate(stage_run *s, double *durations);

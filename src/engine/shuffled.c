@@ -28,7 +28,8 @@ shuffle_dep *dep_new(kiln_rdd *parent, int nreduce, dep_part part)
         free(d);
         goto oom;
     }
-    d->id = (int)ctx->nsdeps;
+    d->id = ctx->next_dep_id++;
+    d->slot = ctx->nsdeps;
     ctx->sdeps[ctx->nsdeps++] = d;
     pthread_mutex_unlock(&ctx->lock);
     return d;
@@ -404,6 +405,7 @@ kiln_rdd *shuffled(kiln_rdd *parent, int kind, shuffle_dep **deps, int ndeps, co
     s->kind = (sh_kind)kind;
     r->ndeps = ndeps;
     for (int i = 0; i < ndeps; i++) r->deps[i] = deps[i];
+    rdd_link(r); /* r now owns its deps, which keep their parents */
     if (deps[0]->part == DEP_HASH) r->part = PART_HASH;
     return r;
 }

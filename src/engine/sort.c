@@ -149,7 +149,10 @@ kiln_rdd *kiln_rdd_sort_by_key(kiln_rdd *r, bool ascending, int num_partitions)
     kiln_rdd *c = shuffled(r, SH_SORT, &d, 1, NULL, 0);
     if (!c) return NULL;
     d->descending = !ascending;
-    if (range_bounds(r, d, c->arena)) return NULL;
+    if (range_bounds(r, d, c->arena)) {
+        kiln_rdd_free(c);
+        return NULL;
+    }
     /* Fewer distinct keys than partitions: the last partitions stay empty. */
     return c;
 }
@@ -159,5 +162,6 @@ kiln_rdd *kiln_rdd_sort_by(kiln_rdd *r, kiln_map_fn key_fn, const void *env, siz
                            bool ascending, int num_partitions)
 {
     kiln_rdd *keyed = kiln_rdd_key_by(r, key_fn, env, env_len);
-    return kiln_rdd_values(kiln_rdd_sort_by_key(keyed, ascending, num_partitions));
+    kiln_rdd *sorted = kiln_rdd_sort_by_key(keyed, ascending, num_partitions);
+    return rdd_drop_tmp(rdd_drop_tmp(kiln_rdd_values(sorted), sorted), keyed);
 }

@@ -5,6 +5,14 @@
  * to succeed; failures retried up to the context's attempts; lost map
  * outputs noted for the DAG scheduler (dag.c); with kiln.speculation, the
  * guard that keeps a losing attempt out of the caller's code.
+ *
+ * Executor exclusion (kiln.excludeOnFailure.*, Spark's excludeOnFailure at
+ * the task and stage levels): the backend says which executor ran each
+ * attempt; an attempt is asked to avoid the executors its task failed on
+ * maxTaskAttemptsPerExecutor times and those on which
+ * maxFailedTasksPerExecutor different tasks of the stage failed. The
+ * backend honours that only while another live executor can take the task,
+ * so with one executor left (or in local mode) tasks still run.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +140,9 @@ static int guard_fn(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
 
 void stage_free(stage_run *s)
 {
+    rdd_release(stage_pin(s));
+    for (int i = 0; s->ts && i < s->ntasks; i++) free(s->ts[i].failed_on);
+    free(s->bad);
     free(s->fail_msg);
     free(s->finished);
     free(s->ts);
@@ -142,6 +153,65 @@ void stage_free(stage_run *s)
     free(s);
 }
 
+/* ---- Executor exclusion ------------------------------------------------------- */
+
+static int failures_on(const task_state *ts, int executor)
+{
+    int n = 0;
+    for (size_t i = 0; i < ts->nfailed_on; i++) n += ts->failed_on[i] == executor;
+    return n;
+}
+
+/* Notes that an attempt of task index failed on executor (>= 0, named id);
+ * caller holds s->lock. Out of memory only forgets the failure. */
+static void note_failed_on(stage_run *s, int index, int executor, const char *id)
+{
+    task_state *ts = &s->ts[index];
+    bool first = failures_on(ts, executor) == 0;
+    if (grow_for_one((void **)&ts->failed_on, ts->nfailed_on, &ts->cap_failed_on,
+                     sizeof *ts->failed_on, 4))
+        return;
+    ts->failed_on[ts->nfailed_on++] = executor;
+    if (!first) return;
+    size_t i = 0;
+    while (i < s->nbad && s->bad[i].executor != executor) i++;
+    if (i == s->nbad) {
+        if (grow_for_one((void **)&s->bad, s->nbad, &s->cap_bad, sizeof *s->bad, 4)) return;
+        s->bad[s->nbad++] = (exec_failures){.executor = executor};
+    }
+    if (++s->bad[i].tasks == s->ctx->exclude_stage_max)
+        LOG(LOG_WARN, "scheduler",
+            "executor %s excluded from stage %d: %d of its tasks failed there "
+            "(kiln.excludeOnFailure.stage.maxFailedTasksPerExecutor); the stage's tasks run "
+            "elsewhere while another executor is live",
+            id, s->stage, s->bad[i].tasks);
+}
+
+/* The executors the next attempt of task index should avoid, in a malloc'd
+ * array (*n of them; NULL when none, or out of memory: then it may run
+ * anywhere). Caller holds s->lock. */
+static int *exclusions(stage_run *s, int index, int *n)
+{
+    *n = 0;
+    const task_state *ts = &s->ts[index];
+    if (!s->ctx->exclude_on_failure || (ts->nfailed_on == 0 && s->nbad == 0)) return NULL;
+    int *out = malloc(sizeof *out * (ts->nfailed_on + s->nbad + 1));
+    if (!out) return NULL;
+    for (size_t i = 0; i < s->nbad; i++)
+        if (s->bad[i].tasks >= s->ctx->exclude_stage_max) out[(*n)++] = s->bad[i].executor;
+    for (size_t i = 0; i < ts->nfailed_on; i++) {
+        int e = ts->failed_on[i];
+        bool listed = false;
+        for (int k = 0; k < *n && !listed; k++) listed = out[k] == e;
+        if (!listed && failures_on(ts, e) >= s->ctx->exclude_task_max) out[(*n)++] = e;
+    }
+    if (*n == 0) {
+        free(out);
+        out = NULL;
+    }
+    return out;
+}
+
 /* Records a failed attempt: reruns the task unless another attempt of it
  * still runs (that one may yet succeed) or it has failed max_attempts times.
  * Caller holds s->lock. */
@@ -150,6 +220,8 @@ static void task_failed(stage_run *s, kiln_task *t, int index, int rc)
     task_state *ts = &s->ts[index];
     LOG(LOG_WARN, "scheduler", "lost task %d.%d in stage %d: %s", t->partition, t->attempt,
         s->stage, t->error);
+    if (t->executor >= 0 && s->ctx->exclude_on_failure)
+        note_failed_on(s, index, t->executor, t->executor_id);
     ts->failures++;
     if (ts->live > 0) {
         LOG(LOG_INFO, "scheduler", "task %d in stage %d has another attempt running", t->partition,
@@ -179,9 +251,11 @@ static void run_task(void *arg)
     pthread_mutex_lock(&s->lock);
     bool skip = s->failed || s->finished[index];
     int partition = s->parts ? s->parts[index] : -1; /* caller's: read while it waits */
+    int nexclude = 0, *exclude = NULL;
     if (!skip) {
         s->running++;
         if (s->ts[index].started == 0) s->ts[index].started = started;
+        exclude = exclusions(s, index, &nexclude);
     }
     pthread_mutex_unlock(&s->lock);
 
@@ -191,7 +265,11 @@ static void run_task(void *arg)
                    .partition = partition,
                    .attempt = attempt,
                    .fetch_shuffle = -1,
-                   .fetch_map = -1};
+                   .fetch_map = -1,
+                   .exclude = exclude,
+                   .nexclude = nexclude,
+                   .executor = -1,
+                   .executor_id = "driver"};
     kiln_buf result;
     kiln_buf_init(&result);
     int rc = KILN_OK;
@@ -207,7 +285,8 @@ static void run_task(void *arg)
                                                 .stage = s->stage,
                                                 .partition = partition,
                                                 .attempt = attempt,
-                                                .speculative = speculative});
+                                                .speculative = speculative,
+                                                .executor = -1});
         task_backend *b = s->ctx->backend;
         rc = b->ops->run_task(b, &t, s->rdd, s->dep, fn, fn_arg, s->ship, &result);
         if (rc && !t.error) task_error(&t, rc, "%s", kiln_strerror(rc));
@@ -221,6 +300,8 @@ static void run_task(void *arg)
                                             .partition = partition,
                                             .attempt = attempt,
                                             .speculative = speculative,
+                                            .executor = t.executor,
+                                            .name = t.executor_id,
                                             .rc = rc,
                                             .message = t.error,
                                             .duration = now_seconds() - started,
@@ -265,6 +346,7 @@ static void run_task(void *arg)
     kiln_buf_release(&result);
     free(t.error);
     free(t.accs);
+    free(exclude);
 }
 
 /* Runs every unfinished task of the stage once (with retries on failure)

@@ -61,6 +61,7 @@ static int score(const kiln_ml_glm *m, kiln_rdd *test, kiln_ml_metric metric, do
                    : metric == KILN_ML_LOG_LOSS ? b.log_loss
                                                 : b.accuracy;
     }
+    kiln_rdd_free(pl);
     return rc;
 }
 
@@ -74,7 +75,7 @@ static int run_fold(kiln_rdd *train, kiln_rdd *test, const kiln_ml_glm_params *g
     kiln_ml_glm **models = calloc((size_t)n, sizeof *models);
     int rc = models ? glm_train_many(blocks, dim, grid, n, models)
                     : kiln_set_error(KILN_ENOMEM, "out of memory");
-    kiln_rdd_unpersist(blocks);
+    kiln_rdd_free(blocks); /* and its cached blocks, everywhere */
     for (int i = 0; rc == KILN_OK && i < n; i++) {
         double v = 0; /* score sets it on success; gcc -O1 cannot tell */
         if (!(rc = score(models[i], test, metric, &v))) sums[i] += v;
@@ -98,15 +99,17 @@ int kiln_ml_cross_validate(kiln_rdd *points, const kiln_ml_glm_params *grid, int
     if (!sums) return kiln_set_error(KILN_ENOMEM, "out of memory");
     int rounds = folds >= 2 ? folds : 1;
     for (int f = 0; rc == KILN_OK && f < rounds; f++) {
-        kiln_rdd *train, *test;
+        kiln_rdd *train = NULL, *test = NULL;
         if (folds >= 2) {
             rc = kiln_ml_kfold(points, folds, f, seed, &train, &test);
         } else {
-            kiln_rdd *parts[2];
+            kiln_rdd *parts[2] = {NULL, NULL};
             rc = kiln_ml_random_split(points, (const double[]){0.75, 0.25}, 2, seed, parts);
             train = parts[0], test = parts[1];
         }
         if (!rc) rc = run_fold(train, test, grid, n, metric, sums);
+        kiln_rdd_free(train); /* each fold's: a long search must not keep them */
+        kiln_rdd_free(test);
     }
     if (rc == KILN_OK) {
         int b = 0;

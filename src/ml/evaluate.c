@@ -167,11 +167,15 @@ int kiln_ml_regression_evaluate(kiln_rdd *pred_label, kiln_ml_regression_metrics
     kiln_rdd *parts = kiln_rdd_map_partitions(pred_label, regression_part, NULL, 0);
     if (!parts) return KILN_EINVAL;
     kiln_arena *a = kiln_arena_new();
-    if (!a) return kiln_set_error(KILN_ENOMEM, "out of memory");
+    if (!a) {
+        kiln_rdd_free(parts);
+        return kiln_set_error(KILN_ENOMEM, "out of memory");
+    }
     double zeros[R_LEN] = {0};
     kiln_value zero = kiln_vec_ref(zeros, R_LEN), sum;
     int rc = kiln_rdd_tree_aggregate(parts, &zero, regression_merge, regression_merge, NULL, 0, 2,
                                      a, &sum);
+    kiln_rdd_free(parts);
     if (rc == KILN_OK && (sum.type != KILN_VEC || sum.len != R_LEN))
         rc = kiln_set_error(KILN_EJOB, "regression_evaluate: bad summary");
     if (rc == KILN_OK && sum.u.vec[R_N] == 0)
@@ -309,12 +313,18 @@ int kiln_ml_binary_evaluate(kiln_rdd *score_label, double threshold, kiln_ml_bin
      * single range the sort runs no sampling job at construction, whose
      * error code would be lost (the collect reports a bad record's). */
     kiln_rdd *sorted = kiln_rdd_sort_by_key(grouped, false, 1);
+    kiln_rdd_free(keyed); /* the temporary RDDs and their shuffles go with sorted */
+    kiln_rdd_free(grouped);
     if (!sorted) return KILN_EINVAL;
     kiln_arena *a = kiln_arena_new();
-    if (!a) return kiln_set_error(KILN_ENOMEM, "out of memory");
+    if (!a) {
+        kiln_rdd_free(sorted);
+        return kiln_set_error(KILN_ENOMEM, "out of memory");
+    }
     kiln_value groups;
     binary_sweep s;
     int rc = kiln_rdd_collect(sorted, a, &groups);
+    kiln_rdd_free(sorted);
     if (rc == KILN_OK) rc = binary_sweep_run(&groups, threshold, &s);
     if (rc == KILN_OK && s.pos + s.neg == 0)
         rc = kiln_set_error(KILN_EEMPTY, "binary_evaluate: the RDD is empty");
@@ -431,6 +441,7 @@ int kiln_ml_multiclass_evaluate(kiln_rdd *pred_label, int num_classes,
         kiln_value zero = kiln_vec_ref(zeros, cells);
         rc = kiln_rdd_tree_aggregate(parts, &zero, vec_add, vec_add, NULL, 0, 2, a, &sum);
     }
+    kiln_rdd_free(parts);
     if (rc == KILN_OK && (sum.type != KILN_VEC || sum.len != cells))
         rc = kiln_set_error(KILN_EJOB, "multiclass_evaluate: bad summary");
     int64_t count = 0;

@@ -414,6 +414,6 @@ kiln_ml_glm *kiln_ml_glm_train(kiln_rdd *points, const kiln_ml_glm_params *p)
     kiln_ml_glm *m = NULL;
     kiln_ml_glm_params q = *p;
     int rc = glm_train_many(blocks, dim, &q, 1, &m);
-    kiln_rdd_unpersist(blocks);
+    kiln_rdd_free(blocks); /* and its cached blocks, everywhere */
     return rc ? NULL : m;
 }

@@ -211,6 +211,7 @@ kiln_rdd *kiln_ml_hash_features(kiln_context *ctx, const char *path,
     int parts = ml_text_partitions(ctx, min_partitions);
     kiln_rdd *lines = kiln_text_file_with_offsets(ctx, path, parts);
     kiln_rdd *points = lines ? kiln_rdd_flat_map(lines, hash_line, e, env_len) : NULL;
+    kiln_rdd_free(lines); /* points keeps it: only points is the caller's */
     free(e);
     return points;
 }

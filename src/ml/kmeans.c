@@ -322,10 +322,12 @@ static int run_assign(kiln_rdd *data, int kind, const double *c, int m, int64_t 
     kiln_rdd *r = kiln_rdd_map_partitions(data, assign_part, e, envlen);
     free(e);
     if (!a) {
+        kiln_rdd_free(r);
         return kiln_set_error(KILN_ENOMEM, "k-means: out of memory");
     }
     kiln_value zero = kiln_null(), res;
     int rc = kiln_rdd_tree_aggregate(r, &zero, add_partials, add_partials, NULL, 0, 2, a, &res);
+    kiln_rdd_free(r); /* one per pass: a long run must not keep them */
     size_t len = (kind == PASS_ASSIGN ? (size_t)m * (size_t)dim : 0) + (size_t)m + 1;
     if (rc == KILN_OK && res.type == KILN_NULL)
         rc = kiln_set_error(KILN_EEMPTY, "k-means: the data has no records");
@@ -344,7 +346,10 @@ static int run_assign(kiln_rdd *data, int kind, const double *c, int m, int64_t 
 static int run_collect(kiln_rdd *data, pass_env *e, size_t envlen, kiln_arena *a, kiln_value *out)
 {
     kiln_partitions_fn fn = e->kind == PASS_FIRST ? first_part : sample_part;
-    return kiln_rdd_collect(kiln_rdd_map_partitions(data, fn, e, envlen), a, out);
+    kiln_rdd *r = kiln_rdd_map_partitions(data, fn, e, envlen);
+    int rc = kiln_rdd_collect(r, a, out);
+    kiln_rdd_free(r);
+    return rc;
 }
 
 /* ---- k-means|| ------------------------------------------------------------ */

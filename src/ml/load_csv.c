@@ -196,5 +196,7 @@ kiln_rdd *kiln_ml_load_csv(kiln_context *ctx, const char *path, const kiln_ml_cs
         min_partitions = d < 2 ? d : 2;
     }
     kiln_rdd *lines = kiln_text_file_with_offsets(ctx, path, min_partitions);
-    return kiln_rdd_flat_map(lines, csv_line, &env, sizeof env);
+    kiln_rdd *points = kiln_rdd_flat_map(lines, csv_line, &env, sizeof env);
+    kiln_rdd_free(lines); /* points keeps it: only points is the caller's */
+    return points;
 }

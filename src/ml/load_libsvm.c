@@ -150,15 +150,18 @@ kiln_rdd *kiln_ml_load_libsvm(kiln_context *ctx, const char *path, int64_t num_f
         libsvm_env scan = {.infer = true};
         kiln_rdd *maxes = kiln_rdd_flat_map(lines, libsvm_line, &scan, sizeof scan);
         kiln_arena *a = kiln_arena_new();
-        if (!a) {
-            kiln_set_error(KILN_ENOMEM, "out of memory");
+        kiln_value zero = kiln_int(0), max;
+        int rc = a ? kiln_rdd_fold(maxes, &zero, max_int, NULL, 0, a, &max)
+                   : kiln_set_error(KILN_ENOMEM, "out of memory");
+        kiln_arena_free(a);
+        kiln_rdd_free(maxes);
+        if (rc != KILN_OK) { /* the job's message names the bad line */
+            kiln_rdd_free(lines);
             return NULL;
         }
-        kiln_value zero = kiln_int(0), max;
-        int rc = kiln_rdd_fold(maxes, &zero, max_int, NULL, 0, a, &max);
-        kiln_arena_free(a);
-        if (rc != KILN_OK) return NULL; /* the job's message names the bad line */
         env.num_features = max.u.i;
     }
-    return kiln_rdd_flat_map(lines, libsvm_line, &env, sizeof env);
+    kiln_rdd *points = kiln_rdd_flat_map(lines, libsvm_line, &env, sizeof env);
+    kiln_rdd_free(lines); /* points keeps it: only points is the caller's */
+    return points;
 }

@@ -211,6 +211,7 @@ kiln_ml_nb *kiln_ml_nb_train(kiln_rdd *points, double smoothing)
     kiln_value zero = kiln_null(), res;
     kiln_rdd *parts = kiln_rdd_map_partitions(points, nb_part, NULL, 0);
     int rc = kiln_rdd_tree_aggregate(parts, &zero, nb_add, nb_add, NULL, 0, 2, a, &res);
+    kiln_rdd_free(parts);
     kiln_ml_nb *m = NULL;
     if (rc == KILN_OK && res.type == KILN_NULL) {
         kiln_set_error(KILN_EEMPTY, "naive Bayes: the data has no points");

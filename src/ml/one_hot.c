@@ -328,9 +328,13 @@ static int first_line_columns(kiln_rdd *lines, const kiln_ml_one_hot_options *op
     kiln_rdd *counts = kiln_rdd_flat_map(lines, count_columns, env.data, env.len);
     kiln_buf_release(&env);
     kiln_arena *a = kiln_arena_new();
-    if (!a) return kiln_set_error(KILN_ENOMEM, "out of memory");
+    if (!a) {
+        kiln_rdd_free(counts);
+        return kiln_set_error(KILN_ENOMEM, "out of memory");
+    }
     kiln_value first;
     rc = kiln_rdd_first(counts, a, &first);
+    kiln_rdd_free(counts);
     if (rc == KILN_EEMPTY) rc = kiln_set_error(rc, "one_hot_fit: %s has no data lines", path);
     if (rc == KILN_OK) *ncols = (int)first.u.i;
     kiln_arena_free(a);
@@ -352,6 +356,7 @@ kiln_ml_one_hot *kiln_ml_one_hot_fit(kiln_context *ctx, const char *path,
     kiln_value *pairs = NULL;
     kiln_buf env;
     int ncols = 0;
+    kiln_rdd *found = NULL, *distinct = NULL; /* the fitting job's RDDs, freed at the end */
     kiln_rdd *lines = kiln_text_file_with_offsets(ctx, path, ml_text_partitions(ctx, 0));
     if (!lines || first_line_columns(lines, opt, path, &ncols)) goto out;
     int beyond = opt->label_column;
@@ -365,9 +370,9 @@ kiln_ml_one_hot *kiln_ml_one_hot_fit(kiln_context *ctx, const char *path,
     }
     /* The job: distinct (column, text) pairs. */
     if (build_env(opt, cats, ncat, ncols, NULL, 0, &env)) goto out;
-    kiln_rdd *found = kiln_rdd_flat_map(lines, categories_of_line, env.data, env.len);
+    found = kiln_rdd_flat_map(lines, categories_of_line, env.data, env.len);
     kiln_buf_release(&env);
-    kiln_rdd *distinct = kiln_rdd_distinct(found, 0);
+    distinct = kiln_rdd_distinct(found, 0);
     kiln_value list;
     if (!(a = kiln_arena_new())) {
         kiln_set_error(KILN_ENOMEM, "out of memory");
@@ -392,6 +397,9 @@ kiln_ml_one_hot *kiln_ml_one_hot_fit(kiln_context *ctx, const char *path,
     enc->env_len = env.len;
     enc->num_features = enc->env->num_features;
 out:
+    kiln_rdd_free(distinct);
+    kiln_rdd_free(found);
+    kiln_rdd_free(lines);
     free(pairs);
     kiln_arena_free(a);
     free(cats);
@@ -406,7 +414,9 @@ kiln_rdd *kiln_ml_one_hot_transform(kiln_ml_one_hot *enc, const char *path, int 
     }
     int parts = ml_text_partitions(enc->ctx, min_partitions);
     kiln_rdd *lines = kiln_text_file_with_offsets(enc->ctx, path, parts);
-    return lines ? kiln_rdd_flat_map(lines, encode_line, enc->env, enc->env_len) : NULL;
+    kiln_rdd *points = lines ? kiln_rdd_flat_map(lines, encode_line, enc->env, enc->env_len) : NULL;
+    kiln_rdd_free(lines); /* points keeps it: only points is the caller's */
+    return points;
 }
 
 void kiln_ml_one_hot_set_header(kiln_ml_one_hot *enc, bool header)

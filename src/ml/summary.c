@@ -211,9 +211,13 @@ int kiln_ml_summarize(kiln_rdd *points, kiln_ml_summary *out)
     }
     kiln_rdd *partials = kiln_rdd_map_partitions(points, summarize_partition, NULL, 0);
     kiln_arena *a = kiln_arena_new();
-    if (!a) return kiln_set_error(KILN_ENOMEM, "out of memory");
+    if (!a) {
+        kiln_rdd_free(partials);
+        return kiln_set_error(KILN_ENOMEM, "out of memory");
+    }
     kiln_value zero = kiln_null(), total;
     int rc = kiln_rdd_tree_aggregate(partials, &zero, merge, merge, NULL, 0, 2, a, &total);
+    kiln_rdd_free(partials);
     if (rc == KILN_OK && total.type == KILN_NULL)
         rc = kiln_set_error(KILN_EEMPTY, "summarize: there are no points");
     if (rc == KILN_OK && !is_partial(&total))

@@ -144,7 +144,8 @@ static bool lengths_possible(block_codec codec, const uint8_t *payload, size_t p
     return size == ZSTD_CONTENTSIZE_UNKNOWN || size == (unsigned long long)rlen;
 }
 
-int block_decode(const uint8_t *p, size_t n, size_t *used, kiln_buf *raw)
+/* block_check, with or without the checksum (already checked). */
+static int check(const uint8_t *p, size_t n, size_t *used, bool sum)
 {
     if (n < BLOCK_HEADER || memcmp(p, MAGIC, 4) != 0)
         return kiln_set_error(KILN_ECORRUPT, "not a shuffle block (bad magic)");
@@ -153,12 +154,29 @@ int block_decode(const uint8_t *p, size_t n, size_t *used, kiln_buf *raw)
     if (plen > n - BLOCK_HEADER)
         return kiln_set_error(KILN_ECORRUPT, "shuffle block truncated (%zu of %zu payload bytes)",
                               n - BLOCK_HEADER, plen);
-    if (checksum(p, p + BLOCK_HEADER, plen) != get64(p + 16))
+    if (sum && checksum(p, p + BLOCK_HEADER, plen) != get64(p + 16))
         return kiln_set_error(KILN_ECORRUPT, "shuffle block checksum mismatch");
     if (rlen > BLOCK_RAW_LIMIT || codec > CODEC_ZSTD)
         return kiln_set_error(KILN_ECORRUPT, "shuffle block header out of range");
     if (!lengths_possible(codec, p + BLOCK_HEADER, plen, rlen))
         return kiln_set_error(KILN_ECORRUPT, "shuffle block lengths do not match its payload");
+    *used = BLOCK_HEADER + plen;
+    return KILN_OK;
+}
+
+int block_check(const uint8_t *p, size_t n, size_t *used)
+{
+    return check(p, n, used, true);
+}
+
+/* block_decode and block_decode_checked. */
+static int decode(const uint8_t *p, size_t n, size_t *used, kiln_buf *raw, bool sum)
+{
+    size_t framed;
+    int rc = check(p, n, &framed, sum);
+    if (rc) return rc;
+    size_t plen = framed - BLOCK_HEADER, rlen = get32(p + 12);
+    block_codec codec = p[4];
     raw->len = 0;
     if (kiln_buf_reserve(raw, rlen + 1)) return KILN_ENOMEM;
     const uint8_t *payload = p + BLOCK_HEADER;
@@ -178,4 +196,14 @@ int block_decode(const uint8_t *p, size_t n, size_t *used, kiln_buf *raw)
     raw->len = rlen;
     *used = BLOCK_HEADER + plen;
     return KILN_OK;
+}
+
+int block_decode(const uint8_t *p, size_t n, size_t *used, kiln_buf *raw)
+{
+    return decode(p, n, used, raw, true);
+}
+
+int block_decode_checked(const uint8_t *p, size_t n, size_t *used, kiln_buf *raw)
+{
+    return decode(p, n, used, raw, false);
 }

@@ -55,6 +55,15 @@ int block_encode_pending(block_codec codec, kiln_buf *raw, size_t last, kiln_buf
  * which) without reading past n. */
 int block_decode(const uint8_t *p, size_t n, size_t *used, kiln_buf *raw);
 
+/* Checks the block at p[0..n) without decompressing it (magic, lengths,
+ * checksum) and sets *used to its framed size: what block_decode checks
+ * first. KILN_OK or KILN_ECORRUPT as block_decode. A fetcher checks a
+ * segment it received this way before handing any of it on. */
+int block_check(const uint8_t *p, size_t n, size_t *used);
+/* block_decode of a block whose checksum block_check has verified (in the
+ * same buffer): everything but the checksum is checked again. */
+int block_decode_checked(const uint8_t *p, size_t n, size_t *used, kiln_buf *raw);
+
 /* The size of the block whose header is at p (BLOCK_HEADER bytes readable),
  * or 0 when the header is not a block header. */
 size_t block_framed_size(const uint8_t *p);

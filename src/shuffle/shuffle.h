@@ -32,7 +32,9 @@ void shuffle_mark_done(shuffle_store *s, int id, int map);
 
 /* Cluster mode: map outputs this store does not hold are read through fn,
  * which replaces seg's content with the bytes of segment `reduce` of map
- * output `map` (the blocks as written) or returns KILN_EFETCH. */
+ * output `map` (the blocks as written, every block's checksum verified
+ * with block_check, so readers do not check them again) or returns
+ * KILN_EFETCH. */
 typedef int (*shuffle_remote_fn)(void *arg, int id, int map, int reduce, kiln_buf *seg);
 void shuffle_store_set_remote(shuffle_store *s, shuffle_remote_fn fn, void *arg);
 /* Where segment `reduce` of map output `map` lies, for serving it to a peer:
@@ -46,6 +48,12 @@ int shuffle_register(shuffle_store *s, int id, int nmaps, int nreduce);
  * returns their count. */
 int shuffle_missing(shuffle_store *s, int id, int *missing);
 bool shuffle_complete(shuffle_store *s, int id);
+/* Forgets shuffle id altogether: every map output's files here are
+ * deleted and its entry is freed (the RDD reading it was released). An
+ * unknown id is ignored. */
+void shuffle_unregister(shuffle_store *s, int id);
+/* Shuffles the store knows (for tests of what a long-lived driver keeps). */
+size_t shuffle_count(shuffle_store *s);
 /* Forgets map output `map` of shuffle id (its files are deleted), so the
  * scheduler runs that map task again. */
 void shuffle_invalidate(shuffle_store *s, int id, int map);

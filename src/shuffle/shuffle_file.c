@@ -178,6 +178,35 @@ void shuffle_invalidate(shuffle_store *s, int id, int map)
     pthread_mutex_unlock(&s->lock);
 }
 
+void shuffle_unregister(shuffle_store *s, int id)
+{
+    char path[4096];
+    pthread_mutex_lock(&s->lock);
+    shuffle_entry *e = find(s, id);
+    if (e) {
+        /* Files exist only for outputs committed here (an invalidated one
+         * was deleted then). */
+        for (int m = 0; m < e->nmaps; m++) {
+            if (!e->done[m]) continue;
+            data_path(s, id, m, path, sizeof path, "data");
+            unlink(path);
+            data_path(s, id, m, path, sizeof path, "index");
+            unlink(path);
+        }
+        free(e->done);
+        *e = s->e[--s->n];
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+size_t shuffle_count(shuffle_store *s)
+{
+    pthread_mutex_lock(&s->lock);
+    size_t n = s->n;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
 /* ---- Writer ------------------------------------------------------------------ */
 
 shuffle_writer *shuffle_writer_open(shuffle_store *s, int id, int map)
@@ -499,14 +528,16 @@ int shuffle_segment_locate(shuffle_store *s, int id, int map, int reduce, char *
 }
 
 /* Loads segment `reduce` of map output m into seg: from this store's files,
- * or through the remote hook when another process holds it. *where names it
- * for messages. */
+ * or through the remote hook when another process holds it (then *checked:
+ * the hook has verified its checksums). *where names it for messages. */
 static int load_segment(shuffle_store *s, int id, int m, int reduce, int nreduce, kiln_buf *seg,
-                        uint64_t *start, char *where, size_t size)
+                        uint64_t *start, char *where, size_t size, bool *checked)
 {
     *start = 0;
+    *checked = false;
     if (s->remote && !held_here(s, id, m)) {
         snprintf(where, size, "a remote map output");
+        *checked = true;
         return s->remote(s->remote_arg, id, m, reduce, seg);
     }
     uint64_t end = 0;
@@ -530,10 +561,12 @@ int shuffle_read(shuffle_store *s, int id, int reduce,
     char path[4096];
     for (int m = 0; m < nmaps && rc == KILN_OK; m++) {
         uint64_t start = 0;
-        rc = load_segment(s, id, m, reduce, nreduce, &seg, &start, path, sizeof path);
+        bool checked;
+        rc = load_segment(s, id, m, reduce, nreduce, &seg, &start, path, sizeof path, &checked);
         for (size_t off = 0; rc == KILN_OK && off < seg.len;) {
             size_t used;
-            rc = block_decode(seg.data + off, seg.len - off, &used, &raw);
+            rc = checked ? block_decode_checked(seg.data + off, seg.len - off, &used, &raw)
+                         : block_decode(seg.data + off, seg.len - off, &used, &raw);
             if (rc) {
                 rc = kiln_set_error(KILN_EFETCH, "shuffle %d, map output %d: %s at byte %llu of %s",
                                     id, m, kiln_last_error(), (unsigned long long)(start + off),
@@ -558,6 +591,7 @@ struct shuffle_cursor {
     int map;      /* map output being read */
     kiln_buf seg; /* its segment */
     size_t off;   /* next block in seg */
+    bool checked; /* seg's checksums were verified by the remote hook */
     kiln_buf raw; /* the current block, decompressed */
 };
 
@@ -584,7 +618,7 @@ int shuffle_cursor_next(shuffle_cursor *c, const uint8_t **p, size_t *n, int *fa
         if (++c->map >= c->nmaps) return 0;
         uint64_t start;
         int rc = load_segment(c->s, c->id, c->map, c->reduce, c->nreduce, &c->seg, &start, path,
-                              sizeof path);
+                              sizeof path, &c->checked);
         if (rc) {
             *failed_map = c->map;
             return rc;
@@ -592,7 +626,8 @@ int shuffle_cursor_next(shuffle_cursor *c, const uint8_t **p, size_t *n, int *fa
         c->off = 0;
     }
     size_t used;
-    if (block_decode(c->seg.data + c->off, c->seg.len - c->off, &used, &c->raw)) {
+    if ((c->checked ? block_decode_checked : block_decode)(c->seg.data + c->off,
+                                                           c->seg.len - c->off, &used, &c->raw)) {
         if (c->s->remote && !held_here(c->s, c->id, c->map))
             snprintf(path, sizeof path, "a remote map output");
         else data_path(c->s, c->id, c->map, path, sizeof path, "data");

@@ -1,14 +1,15 @@
 /*
  * fuzz_cluster_msgs.c - libFuzzer target for what cluster peers send after
  * authenticating: the lineage decoder (docs/formats/lineage.md), the
- * LAUNCH_TASK and TASK_RESULT payloads, the cluster manager's
+ * LAUNCH_TASK, TASK_RESULT and RELEASE payloads, the cluster manager's
  * REGISTER_WORKER, REGISTERED_WORKER and STATUS_REPLY payloads, the
  * application payloads (REGISTER_APP, REGISTERED_APP, LAUNCH_EXECUTOR,
  * EXECUTOR_STATE / APP_EXECUTOR, KILL_EXECUTOR, FETCH_FILE), the shuffle
  * locations a task carries (block_fetcher_update), and the
  * HTTP request parser of the master's status page. Input byte 0 picks the
- * decoder. The lineage case starts from a real encoded graph (range -> map
- * with env -> reduce_by_key -> sort_by_key) and applies the input as edits
+ * decoder (RELEASE shares TASK_RESULT's). The lineage case starts from a
+ * real encoded graph (range -> map with env -> reduce_by_key ->
+ * sort_by_key) and applies the input as edits
  * (position, byte) to it, so the decoder is driven deep; it only decodes,
  * never runs, the result. Everything must be refused with a message or
  * decoded, never crash, read out of bounds or leak.
@@ -132,9 +133,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         task_msg_read(d, n, &m);
         break;
     }
-    case 2: {
+    case 2: { /* and RELEASE, also read on a slot's connection */
         result_msg m;
         result_msg_read(d, n, &m, err, sizeof err);
+        release_msg rel;
+        kiln_set_error(KILN_OK, NULL);
+        if (release_msg_read(d, n, &rel) != KILN_OK && !kiln_last_error()[0]) abort();
+        release_msg_free(&rel);
         break;
     }
     case 3:

@@ -683,6 +683,7 @@ static void task_messages(void **state)
                           .naccs = u32(),
                           .fetch_bytes = u64(),
                           .fetch_us = u64(),
+                          .fetch_retries = u32(),
                           .cached = wire.data,
                           .cached_len = wire.len},
                    rout;
@@ -700,6 +701,7 @@ static void task_messages(void **state)
         wire_put_bytes(&w, rin.accs, rin.accs_len);
         wire_put_u64(&w, rin.fetch_bytes);
         wire_put_u64(&w, rin.fetch_us);
+        wire_put_u32(&w, rin.fetch_retries);
         wire_put_bytes(&w, rin.cached, rin.cached_len);
         same_bytes(&got, &want, "TASK_RESULT", i);
         KT_OK(result_msg_read(got.data, got.len, &rout, errbuf, sizeof errbuf));
@@ -714,6 +716,7 @@ static void task_messages(void **state)
         assert_int_equal(rout.naccs, rin.naccs);
         same_span(rin.accs, rin.accs_len, rout.accs, rout.accs_len);
         assert_true(rout.fetch_bytes == rin.fetch_bytes && rout.fetch_us == rin.fetch_us);
+        assert_int_equal(rout.fetch_retries, rin.fetch_retries);
         same_span(rin.cached, rin.cached_len, rout.cached, rout.cached_len);
         for (int k = 0; k < 3; k++)
             KT_RC(KILN_ECORRUPT, result_msg_read(got.data, below((uint32_t)got.len), &rout, errbuf,
