@@ -183,6 +183,15 @@ const conf_key conf_base_keys[] = {
      .type = CONF_STRING,
      .spark = "spark.files",
      .doc = "comma-separated files every executor gets in its directory (kiln submit --files)"},
+    {.name = "kiln.deploy.maxExecutorRetries",
+     .type = CONF_INT,
+     .dflt = "10",
+     .min = 0,
+     .max = 2147483647.0,
+     .spark = "spark.deploy.maxExecutorRetries",
+     .doc = "local-cluster: a dead executor is started again at most this many times in a "
+            "row with none of its processes registering in between (it cannot start); one "
+            "that registered is always replaced"},
     {.name = "kiln.deploy.recoveryDirectory",
      .type = CONF_STRING,
      .spark = "spark.deploy.recoveryDirectory",

@@ -14,7 +14,8 @@
  * the driver, unless the action ships a function of its own (count, stats,
  * save_as_text_file), which then runs on the executor. An executor that closes its connections or
  * is silent past kiln.network.timeout is lost: its running tasks fail and are retried on the
- * others.
+ * others. A local-cluster executor process that dies is started again with the same id
+ * (local_cluster.c, kiln.deploy.maxExecutorRetries).
  */
 #ifndef KILN_CLUSTER_H
 #define KILN_CLUSTER_H
@@ -41,6 +42,11 @@ int cluster_cores(const kiln_cluster *c);
 /* The process ids of the executors local-cluster forked (for tests that
  * kill one); returns how many were written (at most max). */
 int cluster_executor_pids(const kiln_cluster *c, int *pids, int max);
+/* Executors registered with all their slots and not lost. */
+int cluster_live_executors(const kiln_cluster *c);
+/* local-cluster: how many executor processes it started again after one
+ * died (kiln.deploy.maxExecutorRetries bounds those in a row). */
+int cluster_executor_restarts(const kiln_cluster *c);
 
 /* Executor mode: when the environment says this process was started as an
  * executor (KILN_EXECUTOR_CONNECT), serves tasks until the driver stops it

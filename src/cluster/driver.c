@@ -223,9 +223,11 @@ void cluster_cleanup(kiln_cluster *c, cleanup_kind kind, int64_t id)
     pthread_mutex_unlock(&c->lock);
 }
 
-/* Sends HEARTBEAT on each idle live slot every ping_interval_ms. A slot
- * being pinged is marked busy, so no task is sent on it meanwhile; a send
- * that fails changes nothing here (the next task on it finds the loss). */
+/* Sends HEARTBEAT on each idle live slot every ping_interval_ms, after
+ * running c->tick when set (local-cluster reaps and replaces dead executors
+ * there). A slot being pinged is marked busy, so no task is sent on it
+ * meanwhile; a send that fails changes nothing here (the next task on it
+ * finds the loss). */
 static void *pinger_main(void *arg)
 {
     kiln_cluster *c = arg;
@@ -252,6 +254,13 @@ static void *pinger_main(void *arg)
             continue;
         }
         next = net_deadline(interval);
+        void (*tick)(kiln_cluster *) = c->tick;
+        if (tick) {
+            pthread_mutex_unlock(&c->lock);
+            tick(c);
+            pthread_mutex_lock(&c->lock);
+            if (c->stopping) break;
+        }
         send_releases(c, interval); /* those that found no idle slot before */
         if (cap < c->nslots) {
             slot **grown = realloc(idle, c->nslots * sizeof *idle);
@@ -449,35 +458,57 @@ static void forget_output(void *arg, int id, int map)
     shuffle_invalidate(ctx_shuffles(c->ctx), id, map);
 }
 
+/* Caller holds the lock. Loses execs[x] (unless it is already): every slot
+ * of it and every map output it held. Returns whether it was live. */
+static bool lose_locked(kiln_cluster *c, int x)
+{
+    exec_rec *e = &c->execs[x];
+    if (e->lost) return false;
+    e->lost = true;
+    for (size_t i = 0; i < c->nslots; i++) {
+        slot *o = c->slots[i];
+        if (o->exec != x) continue;
+        o->dead = true;
+        shutdown(o->fd, SHUT_RDWR); /* ends the others' waits; fds close at the end */
+    }
+    int n = map_tracker_lose_executor(c->tracker, (uint32_t)x, forget_output, c);
+    ctx_note_lost_map_outputs(c->ctx, n);
+    LOG(LOG_WARN, "cluster", "executor %u lost, and with it %d map outputs", e->id, n);
+    pthread_cond_broadcast(&c->cond);
+    return true;
+}
+
+/* Posts EV_EXECUTOR_LOST for execs[x], registered as id. */
+static void post_lost(kiln_cluster *c, int x, uint32_t id, const char *why)
+{
+    char name[32];
+    snprintf(name, sizeof name, "%u", id);
+    events_post(c->ctx, &(engine_event){
+                            .kind = EV_EXECUTOR_LOST, .executor = x, .name = name, .message = why});
+}
+
 /* Gives s back; lost: its executor is gone, and with it every slot of it
  * and every map output it held. */
 static void release(kiln_cluster *c, slot *s, bool lost)
 {
     pthread_mutex_lock(&c->lock);
     s->busy = false;
-    exec_rec *e = &c->execs[s->exec];
-    char lost_name[32] = "";
-    int lost_exec = s->exec;
-    if (lost && !e->lost) {
-        snprintf(lost_name, sizeof lost_name, "%u", e->id);
-        e->lost = true;
-        for (size_t i = 0; i < c->nslots; i++) {
-            slot *o = c->slots[i];
-            if (o->exec != s->exec) continue;
-            o->dead = true;
-            shutdown(o->fd, SHUT_RDWR); /* ends the others' waits; fds close at the end */
-        }
-        int n = map_tracker_lose_executor(c->tracker, (uint32_t)s->exec, forget_output, c);
-        ctx_note_lost_map_outputs(c->ctx, n);
-        LOG(LOG_WARN, "cluster", "executor %u lost, and with it %d map outputs", e->id, n);
-    }
+    int x = s->exec;
+    uint32_t id = c->execs[x].id;
+    bool newly = lost && lose_locked(c, x);
     pthread_cond_broadcast(&c->cond);
     pthread_mutex_unlock(&c->lock);
-    if (lost_name[0])
-        events_post(c->ctx, &(engine_event){.kind = EV_EXECUTOR_LOST,
-                                            .executor = lost_exec,
-                                            .name = lost_name,
-                                            .message = "its connections failed or went silent"});
+    if (newly) post_lost(c, x, id, "its connections failed or went silent");
+}
+
+void driver_lose_executor(kiln_cluster *c, uint32_t id, const char *why)
+{
+    pthread_mutex_lock(&c->lock);
+    int newly = -1; /* at most one process of an id is live */
+    for (size_t x = 0; x < c->nexecs; x++)
+        if (c->execs[x].id == id && lose_locked(c, (int)x)) newly = (int)x;
+    pthread_mutex_unlock(&c->lock);
+    if (newly >= 0) post_lost(c, newly, id, why);
 }
 
 /* Sends the task on s and waits for its result frame (heartbeats keep the

@@ -61,9 +61,15 @@ struct kiln_cluster {
      * (a worker fetching the program); NULL: refused. */
     int (*serve_file)(void *arg, int fd, const net_frame *first, const char *peer);
     void *serve_arg;
-    /* local-cluster: the processes forked */
+    /* local-cluster: the processes forked (pids[i] runs executor i; -1 while
+     * none does; under lock once the context has started), and what
+     * replaces the dead ones (local_cluster.c) */
     pid_t *pids;
     int npids;
+    struct local_restarts *restarts;
+    /* Called by the heartbeat thread after each round, without the lock
+     * (local-cluster: reap and replace dead executors); set under lock. */
+    void (*tick)(kiln_cluster *c);
     /* standalone (standalone.c): the application's registration with the
      * master, and the files workers fetch */
     struct app_client *app;
@@ -91,6 +97,11 @@ void cluster_unpersist(kiln_cluster *c, int rdd);
  * executor, told by the pinger on an idle slot (RELEASE). Never blocks. */
 void cluster_cleanup(kiln_cluster *c, cleanup_kind kind, int64_t id);
 void cluster_stop(kiln_cluster *c);
+/* Loses every executor registered as id (its process is known to be gone,
+ * why says how): its slots and map outputs, as a failed connection would;
+ * posts EV_EXECUTOR_LOST once. Call it before a process with that id is
+ * started again. */
+void driver_lose_executor(kiln_cluster *c, uint32_t id, const char *why);
 /* Shuts every slot down (SHUTDOWN), stops listening, frees. */
 void driver_free(kiln_cluster *c);
 

@@ -9,7 +9,10 @@
  * master string is refused. Executors live on while their driver idles
  * (its heartbeats), and exit after kiln.network.timeout when it is stopped.
  * Executors killed with SIGKILL leave no scratch directory behind: theirs
- * live inside the driver's.
+ * live inside the driver's. An executor killed with SIGKILL is replaced (a
+ * new process with the same id, whose slots then run tasks), however often
+ * once each replacement has registered; one that cannot start is started
+ * again kiln.deploy.maxExecutorRetries times in a row, then left lost.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -494,6 +497,158 @@ static void tls_when_asked(void **state)
     kiln_arena_free(a);
 }
 
+/* ---- Replacing executors that die ------------------------------------------ */
+
+/* A context of local-cluster[3,1,256] with kiln.deploy.maxExecutorRetries
+ * set to retries (NULL: the default). */
+static kiln_context *cluster3(const char *retries)
+{
+    kiln_conf *c = kiln_conf_new();
+    kiln_conf_set(c, "kiln.master", "local-cluster[3,1,256]");
+    kiln_conf_set(c, "kiln.ui.showConsoleProgress", "false");
+    if (retries) kiln_conf_set(c, "kiln.deploy.maxExecutorRetries", retries);
+    kiln_context *ctx = NULL;
+    KT_OK(kiln_context_new(c, &ctx));
+    kiln_conf_free(c);
+    return ctx;
+}
+
+/* Waits up to 15 s until executor `which` runs as a process other than
+ * old and all three executors are registered; returns its new pid (0 when
+ * that did not happen). */
+static int replaced_within(kiln_context *ctx, int which, int old)
+{
+    for (int k = 0; k < 150; k++) {
+        int pids[3] = {0, 0, 0};
+        cluster_executor_pids(cluster_of(ctx), pids, 3);
+        if (pids[which] > 0 && pids[which] != old && cluster_live_executors(cluster_of(ctx)) == 3)
+            return pids[which];
+        nanosleep(&(struct timespec){0, 100 * 1000000L}, NULL);
+    }
+    return 0;
+}
+
+/* foreach over 12 slow partitions: leaves a file named after each process
+ * it ran in (mark_pid) under dir; the replacement must be among them. */
+static int slow_mark_pid(kiln_task *t, const kiln_value *v, const void *env)
+{
+    nanosleep(&(struct timespec){0, 30 * 1000000L}, NULL);
+    return mark_pid(t, v, env);
+}
+
+/* Counts the executor-added events (a listener of the engine's bus). */
+static int executors_added;
+static void count_added(void *arg, const engine_event *e)
+{
+    (void)arg;
+    if (e->kind == EV_EXECUTOR_ADDED) __atomic_add_fetch(&executors_added, 1, __ATOMIC_SEQ_CST);
+}
+
+static void a_killed_executor_is_replaced(void **state)
+{
+    (void)state;
+    kiln_arena *a = kiln_arena_new();
+    kiln_context *cl = cluster3(NULL), *local = kt_context_new("local[2]");
+    KT_OK(events_subscribe(cl, count_added, NULL, NULL));
+    kiln_value want = job(local, 20000, mod_pair, a), got = job(cl, 20000, mod_pair, a);
+    kt_expect_list(&got, &want);
+    int pids[3];
+    assert_int_equal(cluster_executor_pids(cluster_of(cl), pids, 3), 3);
+    assert_int_equal(cluster_live_executors(cluster_of(cl)), 3);
+    int added = __atomic_load_n(&executors_added, __ATOMIC_SEQ_CST);
+    assert_int_equal(kill(pids[1], SIGKILL), 0);
+    int now = replaced_within(cl, 1, pids[1]);
+    KT_CHECK(now > 0, "executor 1 (pid %d) not replaced within 15 s", pids[1]);
+    assert_int_equal(cluster_executor_restarts(cluster_of(cl)), 1);
+    assert_true(__atomic_load_n(&executors_added, __ATOMIC_SEQ_CST) > added);
+    /* The replacement runs tasks: every executor marks its pid. */
+    char dir[] = "/tmp/kiln-replaced-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    KT_OK(kiln_rdd_foreach(kiln_range(cl, 0, 120, 1, 12), slow_mark_pid, dir, strlen(dir) + 1));
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%d", dir, now);
+    bool ran = access(path, F_OK) == 0;
+    int others[3] = {pids[0], now, pids[2]};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%d", dir, others[i]);
+        unlink(path);
+    }
+    assert_int_equal(rmdir(dir), 0); /* no file from the dead executor or any other */
+    KT_CHECK(ran, "the replacement (pid %d) ran no task of 12", now);
+    got = job(cl, 20000, mod_pair, a);
+    kt_expect_list(&got, &want);
+    kiln_context_free(cl);
+    kiln_context_free(local);
+    no_children_left();
+    kiln_arena_free(a);
+}
+
+/* With kiln.deploy.maxExecutorRetries 2, one executor killed 5 times, each
+ * time after its replacement registered: replaced every time (failures in
+ * a row count only processes that never registered). */
+static void an_executor_that_ran_is_always_replaced(void **state)
+{
+    (void)state;
+    kiln_arena *a = kiln_arena_new();
+    kiln_context *cl = cluster3("2"), *local = kt_context_new("local[2]");
+    kiln_value want = job(local, 5000, mod_pair, a);
+    int pids[3];
+    assert_int_equal(cluster_executor_pids(cluster_of(cl), pids, 3), 3);
+    int pid = pids[2];
+    for (int k = 1; k <= 5; k++) {
+        assert_int_equal(kill(pid, SIGKILL), 0);
+        int now = replaced_within(cl, 2, pid);
+        KT_CHECK(now > 0, "kill %d: executor 2 (pid %d) not replaced within 15 s", k, pid);
+        assert_int_equal(cluster_executor_restarts(cluster_of(cl)), k);
+        pid = now;
+    }
+    kiln_value got = job(cl, 5000, mod_pair, a);
+    kt_expect_list(&got, &want);
+    kiln_context_free(cl);
+    kiln_context_free(local);
+    no_children_left();
+    kiln_arena_free(a);
+}
+
+/* main makes an executor started while this is set exit at once, as one
+ * that cannot start. */
+static const char fail_start_var[] = "KT_EXECUTOR_FAILS_TO_START";
+
+/* With kiln.deploy.maxExecutorRetries 2, an executor whose replacements
+ * cannot start is started again twice, then left lost; the others go on. */
+static void an_executor_that_cannot_start_is_retried_up_to_the_limit(void **state)
+{
+    (void)state;
+    kiln_arena *a = kiln_arena_new();
+    kiln_context *cl = cluster3("2"), *local = kt_context_new("local[2]");
+    int pids[3];
+    assert_int_equal(cluster_executor_pids(cluster_of(cl), pids, 3), 3);
+    setenv(fail_start_var, "1", 1);
+    assert_int_equal(kill(pids[0], SIGKILL), 0);
+    /* Each restart comes a heartbeat round (a second) after the last death. */
+    int restarts = -1;
+    bool given_up = false;
+    for (int k = 0; k < 100 && !given_up; k++) {
+        nanosleep(&(struct timespec){0, 100 * 1000000L}, NULL);
+        restarts = cluster_executor_restarts(cluster_of(cl));
+        int now[3];
+        cluster_executor_pids(cluster_of(cl), now, 3);
+        given_up = restarts == 2 && now[0] == -1;
+    }
+    unsetenv(fail_start_var);
+    KT_CHECK(given_up, "after 10 s: %d restarts (expected 2), executor 0 not left lost", restarts);
+    /* And no more restarts later. */
+    nanosleep(&(struct timespec){2, 500 * 1000000L}, NULL);
+    assert_int_equal(cluster_executor_restarts(cluster_of(cl)), 2);
+    assert_int_equal(cluster_live_executors(cluster_of(cl)), 2);
+    kiln_value want = job(local, 5000, mod_pair, a), got = job(cl, 5000, mod_pair, a);
+    kt_expect_list(&got, &want);
+    kiln_context_free(cl);
+    kiln_context_free(local);
+    no_children_left();
+    kiln_arena_free(a);
+}
+
 static void bad_masters_are_refused(void **state)
 {
     static const char *bad[] = {"local-cluster[0,1,256]", "local-cluster[2,1]",
@@ -510,6 +665,8 @@ static void bad_masters_are_refused(void **state)
 
 int main(int argc, char **argv)
 {
+    /* An executor of an_executor_that_cannot_start_is_retried_up_to_the_limit. */
+    if (getenv("KILN_EXECUTOR_CONNECT") && getenv(fail_start_var)) _exit(3);
     kt_init(&argc, &argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_results_as_local_mode),
@@ -522,6 +679,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(listeners_refuse_a_wrong_secret),
         cmocka_unit_test(foreach_take_and_top_run_on_executors),
         cmocka_unit_test(tls_when_asked),
+        cmocka_unit_test(a_killed_executor_is_replaced),
+        cmocka_unit_test(an_executor_that_ran_is_always_replaced),
+        cmocka_unit_test(an_executor_that_cannot_start_is_retried_up_to_the_limit),
         cmocka_unit_test(bad_masters_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
