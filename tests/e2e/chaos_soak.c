@@ -115,11 +115,9 @@ static int gen_pair(kiln_task *t, const kiln_value *in, kiln_value *out, const v
     return KILN_OK;
 }
 
-/* The RDDs of the round, given back after it when the library can
- * (kiln_rdd_free, issue 12's release of RDDs and their shuffles; CMake
- * defines KILN_HAVE_RDD_FREE when kiln.h declares it). Without it every
- * graph stays until the context ends, the driver's memory grows with each
- * job, and chaos.sh's bound says so. */
+/* The RDDs of the round, given back after it (kiln_rdd_free, which also
+ * drops their shuffles on every executor): a long-lived driver that frees
+ * its graphs keeps a flat memory, and chaos.sh's bound checks it. */
 static kiln_rdd *round_rdds[16];
 static int nround_rdds;
 
@@ -132,9 +130,7 @@ static kiln_rdd *keep(kiln_rdd *r)
 
 static void release_round(void)
 {
-#ifdef KILN_HAVE_RDD_FREE
     for (int i = 0; i < nround_rdds; i++) kiln_rdd_free(round_rdds[i]);
-#endif
     nround_rdds = 0;
 }
 
@@ -247,14 +243,8 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     long last_rss = rss_kb();
-    printf("chaos: %d jobs, %d wrong, rss first %ld KB last %ld KB, %.0f s, RDDs %s\n", jobs,
-           status, first_rss, last_rss, now() - start,
-#ifdef KILN_HAVE_RDD_FREE
-           "freed after each job"
-#else
-           "kept (no kiln_rdd_free)"
-#endif
-    );
+    printf("chaos: %d jobs, %d wrong, rss first %ld KB last %ld KB, %.0f s\n", jobs, status,
+           first_rss, last_rss, now() - start);
     kiln_context_free(local);
     kiln_context_free(ctx);
     return status;
