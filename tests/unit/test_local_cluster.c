@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -442,6 +443,48 @@ static void refused(const char *host, int port)
 
 /* The driver's listener and every executor's block server refuse a wrong
  * secret, and the application goes on unchanged. */
+/* Issue 12, defect 4: silent connections held against an executor whose
+ * descriptor limit is low (256) must not make its tasks fail with "Too
+ * many open files": the block server keeps a bounded number pending
+ * (src/net/listener.c) and never a thread or descriptor per connection
+ * beyond that, so 600 of them leave every job right. */
+static void silent_connections_to_an_executor_fail_no_job(void **state)
+{
+    (void)state;
+    struct rlimit old, low;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    if (old.rlim_cur < 700) skip(); /* the probe needs 600 client sockets */
+    low = (struct rlimit){.rlim_cur = 256, .rlim_max = old.rlim_max};
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0); /* the executors inherit it */
+    kiln_arena *a = kiln_arena_new();
+    kiln_context *cl = kt_context_new("local-cluster[2,1,256]");
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    kiln_context *local = kt_context_new("local[2]");
+    kiln_cluster *c = cluster_of(cl);
+    kiln_value want = job(local, 4000, mod_pair, a), got = job(cl, 4000, mod_pair, a);
+    kt_expect_list(&got, &want);
+    pthread_mutex_lock(&c->lock);
+    char host[NET_HOST_MAX];
+    snprintf(host, sizeof host, "%s", c->execs[0].block_host);
+    int port = c->execs[0].block_port;
+    pthread_mutex_unlock(&c->lock);
+    enum { SILENT = 600 };
+    int fds[SILENT], held = 0;
+    for (int i = 0; i < SILENT; i++)
+        if (net_connect(host, port, 2000, &fds[held]) == KILN_OK) held++;
+    assert_true(held > 300);
+    for (int i = 0; i < 20; i++) {
+        got = job(cl, 4000, mod_pair, a);
+        kt_expect_list(&got, &want);
+    }
+    assert_int_equal(cluster_live_executors(c), 2);
+    for (int i = 0; i < held; i++) net_close(fds[i]);
+    kiln_context_free(cl);
+    kiln_context_free(local);
+    no_children_left();
+    kiln_arena_free(a);
+}
+
 static void listeners_refuse_a_wrong_secret(void **state)
 {
     (void)state;
@@ -677,6 +720,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(a_kill_in_the_map_stage_reruns_only_the_lost_task),
         cmocka_unit_test(a_kill_in_the_reduce_stage_reruns_only_the_lost_task),
         cmocka_unit_test(listeners_refuse_a_wrong_secret),
+        cmocka_unit_test(silent_connections_to_an_executor_fail_no_job),
         cmocka_unit_test(foreach_take_and_top_run_on_executors),
         cmocka_unit_test(tls_when_asked),
         cmocka_unit_test(a_killed_executor_is_replaced),
