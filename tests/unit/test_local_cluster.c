@@ -473,11 +473,25 @@ static void silent_connections_to_an_executor_fail_no_job(void **state)
     for (int i = 0; i < SILENT; i++)
         if (net_connect(host, port, 2000, &fds[held]) == KILN_OK) held++;
     assert_true(held > 300);
+    kiln_metrics m0, m1;
+    kiln_context_metrics(cl, &m0);
     for (int i = 0; i < 20; i++) {
         got = job(cl, 4000, mod_pair, a);
         kt_expect_list(&got, &want);
     }
+    kiln_context_metrics(cl, &m1);
+    assert_int_equal(m1.failed_attempts, m0.failed_attempts); /* no task failed, none retried */
     assert_int_equal(cluster_live_executors(c), 2);
+    /* No thread per connection: the executor holds its few own threads
+     * while the 600 are open (a thread each before, up to its limit). */
+    int pids[2];
+    assert_int_equal(cluster_executor_pids(c, pids, 2), 2);
+    for (int e = 0; e < 2; e++) {
+        char task_dir[64];
+        snprintf(task_dir, sizeof task_dir, "/proc/%d/task", pids[e]);
+        int threads = entries_in(task_dir);
+        if (threads < 0 || threads > 32) fail_msg("executor %d runs %d threads", e, threads);
+    }
     for (int i = 0; i < held; i++) net_close(fds[i]);
     kiln_context_free(cl);
     kiln_context_free(local);
