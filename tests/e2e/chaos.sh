@@ -48,7 +48,7 @@ standalone)
         >"$tmp/master.out" 2>"$tmp/master.err" &
     pids+=($!)
     wait_for "the master's address" 10 grep -q 'master listening on' "$tmp/master.out"
-    url=$(sed -n 's/^master listening on \(kiln:[^,]*\),.*/\1/p' "$tmp/master.out")
+    url=$(master_url "$tmp/master.out")
     for w in w1 w2 w3; do
         # A worker restarts a dead executor 3 times by default: the soak kills
         # each one many more times than that.

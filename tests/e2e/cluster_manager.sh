@@ -57,7 +57,7 @@ echo "ok: the master refuses to start without a private secret"
 master=$!
 pids+=("$master")
 wait_for "the master's address" 10 grep -q 'master listening on' "$tmp/master.out"
-url=$(sed -n 's/^master listening on \(kiln:[^,]*\),.*/\1/p' "$tmp/master.out")
+url=$(master_url "$tmp/master.out")
 hport=$(sed -n 's/.*status on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/master.out")
 [ -n "$url" ] && [ -n "$hport" ] || fail "cannot read the ports from: $(cat "$tmp/master.out")"
 
@@ -69,10 +69,6 @@ start_worker() {
     eval "$1=\$!"
 }
 
-status() {
-    timeout 15 "$kiln" status "$url" --secret-file "$tmp/secret" --timeout-ms 5000 \
-        >"$tmp/status.json" 2>"$tmp/status.err"
-}
 # The status line of the worker whose work directory is $tmp/NAME.
 worker_line() { grep "\"workdir\": \"$tmp/$1\"" "$tmp/status.json" | tail -n 1; }
 # is_state NAME STATE: a fresh status shows that worker in that state.

@@ -44,17 +44,12 @@ cat "$tmp/out-local"/part-* | sort > "$tmp/expected"
     >"$tmp/master.out" 2>"$tmp/master.err" &
 pids+=($!)
 wait_for "the master's address" 10 grep -q 'master listening on' "$tmp/master.out"
-url=$(sed -n 's/^master listening on \(kiln:[^,]*\),.*/\1/p' "$tmp/master.out")
+url=$(master_url "$tmp/master.out")
 for w in w1 w2; do
     "$kiln" worker "$url" --cores 2 --memory 2g --work-dir "$tmp/$w" \
         --secret-file "$tmp/secret" --heartbeat-ms 200 2>"$tmp/$w.err" &
     pids+=($!)
 done
-status() {
-    timeout 15 "$kiln" status "$url" --secret-file "$tmp/secret" --timeout-ms 5000 \
-        >"$tmp/status.json" 2>"$tmp/status.err"
-}
-alive_workers() { status && [ "$(grep -c '"state": "ALIVE"' "$tmp/status.json")" -ge 2 ]; }
 wait_for "two ALIVE workers" 15 alive_workers
 
 # submit NAME SECRET [INPUT [TLS]]: word count on the cluster into $tmp/out-NAME.

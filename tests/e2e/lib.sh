@@ -20,3 +20,22 @@ wait_for() {
         sleep 0.1
     done
 }
+
+# The standalone tests' cluster, from their globals: $kiln (the kiln
+# binary), $url (the master's kiln:// URL) and $tmp/secret.
+
+# master_url FILE: the kiln:// URL of a master's "master listening on" line.
+master_url() {
+    sed -n 's/^master listening on \(kiln:[^,]*\),.*/\1/p' "$1"
+}
+
+# status: `kiln status` of $url into $tmp/status.json (errors in status.err).
+status() {
+    timeout 15 "$kiln" status "$url" --secret-file "$tmp/secret" --timeout-ms 5000 \
+        >"$tmp/status.json" 2>"$tmp/status.err"
+}
+
+# alive_workers [N]: status lists at least N (2) ALIVE workers.
+alive_workers() {
+    status && [ "$(grep -c '"state": "ALIVE"' "$tmp/status.json")" -ge "${1:-2}" ]
+}

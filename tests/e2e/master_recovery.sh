@@ -66,7 +66,7 @@ start_master() {
     wait_for "the master's address" 10 grep -q 'master listening on' "$tmp/$1.out"
 }
 start_master master1 0
-url=$(sed -n 's/^master listening on \(kiln:[^,]*\),.*/\1/p' "$tmp/master1.out")
+url=$(master_url "$tmp/master1.out")
 port=${url##*:}
 [ -n "$port" ] || fail "cannot read the port from: $(cat "$tmp/master1.out")"
 for w in w1 w2; do
@@ -74,11 +74,6 @@ for w in w1 w2; do
         --secret-file "$tmp/secret" --heartbeat-ms 200 2>"$tmp/$w.err" &
     pids+=($!)
 done
-status() {
-    timeout 15 "$kiln" status "$url" --secret-file "$tmp/secret" --timeout-ms 5000 \
-        >"$tmp/status.json" 2>"$tmp/status.err"
-}
-alive_workers() { status && [ "$(grep -c '"state": "ALIVE"' "$tmp/status.json")" -ge 2 ]; }
 wait_for "two ALIVE workers" 15 alive_workers
 grep -o '"id": "worker-[0-9]*"' "$tmp/status.json" | sort > "$tmp/workers-before"
 

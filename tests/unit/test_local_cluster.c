@@ -14,7 +14,6 @@
  * once each replacement has registered; one that cannot start is started
  * again kiln.deploy.maxExecutorRetries times in a row, then left lost.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -86,18 +85,6 @@ static int crash(kiln_task *t, const kiln_value *in, kiln_value *out, const void
     return mod_pair(t, in, out, &(int64_t){97});
 }
 
-/* Entries of dir, "." and ".." aside; -1 when it cannot be read. */
-static int entries_in(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;)
-        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    closedir(d);
-    return n;
-}
-
 static void a_task_that_kills_its_executor_fails_the_job(void **state)
 {
     /* A scratch root of its own (executors inherit TMPDIR), to see what
@@ -121,7 +108,7 @@ static void a_task_that_kills_its_executor_fails_the_job(void **state)
     if (saved) setenv("TMPDIR", saved, 1);
     else unsetenv("TMPDIR");
     free(saved);
-    int left = entries_in(root);
+    int left = kt_count_entries(root, "");
     rmdir(root);
     assert_int_equal(left, 0);
 }
@@ -489,7 +476,7 @@ static void silent_connections_to_an_executor_fail_no_job(void **state)
     for (int e = 0; e < 2; e++) {
         char task_dir[64];
         snprintf(task_dir, sizeof task_dir, "/proc/%d/task", pids[e]);
-        int threads = entries_in(task_dir);
+        int threads = kt_count_entries(task_dir, "");
         if (threads < 0 || threads > 32) fail_msg("executor %d runs %d threads", e, threads);
     }
     for (int i = 0; i < held; i++) net_close(fds[i]);

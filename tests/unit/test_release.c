@@ -16,7 +16,6 @@
  * they were.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -456,11 +455,7 @@ static int entries(int pid, const char *sub)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/%s", pid, sub);
-    DIR *d = opendir(path);
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));) n += e->d_name[0] != '.';
-    if (d) closedir(d);
-    return n;
+    return kt_count_entries(path, "");
 }
 
 typedef struct usage {
