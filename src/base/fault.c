@@ -4,6 +4,7 @@
  */
 #include "base/fault.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ typedef struct fault_rule {
     double p;
     rng gen; /* rate mode, under lock */
     _Atomic uint64_t calls, failures;
+    _Atomic int err; /* the errno a failure reports; 0: EIO */
 } fault_rule;
 
 static fault_rule rules[FAULT_SITE_COUNT];
@@ -61,6 +63,7 @@ void fault_arm(fault_site s, uint64_t n, bool persistent)
     fault_rule *r = &rules[s];
     r->nth = n;
     r->persistent = persistent;
+    atomic_store(&r->err, 0);
     atomic_store(&r->calls, 0);
     atomic_store(&r->failures, 0);
     atomic_store(&r->mode, 1);
@@ -75,6 +78,7 @@ void fault_arm_rate(fault_site s, double p, uint64_t seed)
     fault_rule *r = &rules[s];
     r->p = p;
     rng_seed(&r->gen, seed);
+    atomic_store(&r->err, 0);
     atomic_store(&r->calls, 0);
     atomic_store(&r->failures, 0);
     atomic_store(&r->mode, 2);
@@ -88,6 +92,17 @@ void fault_disarm_all(void)
     for (int i = 0; i < FAULT_SITE_COUNT; i++) atomic_store(&rules[i].mode, 0);
     recount_armed();
     pthread_mutex_unlock(&lock);
+}
+
+void fault_set_errno(fault_site s, int err)
+{
+    if ((unsigned)s < FAULT_SITE_COUNT) atomic_store(&rules[s].err, err);
+}
+
+int fault_errno(fault_site s)
+{
+    int err = (unsigned)s < FAULT_SITE_COUNT ? atomic_load(&rules[s].err) : 0;
+    return err ? err : EIO;
 }
 
 uint64_t fault_calls(fault_site s)

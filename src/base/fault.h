@@ -51,6 +51,10 @@ static inline bool fault_hit(fault_site s)
 /* Fails the nth call at s from now (n >= 1), and every later one when
  * persistent. Resets the site's counters. */
 void fault_arm(fault_site s, uint64_t n, bool persistent);
+/* The errno a failure at s reports (a full disk: ENOSPC); EIO unless set.
+ * Set it after fault_arm / fault_arm_rate, which reset it to EIO. */
+void fault_set_errno(fault_site s, int err);
+int fault_errno(fault_site s);
 /* Fails each call at s with probability p (0..1), drawn from a generator
  * seeded with seed (the same failures for the same seed and call order). */
 void fault_arm_rate(fault_site s, double p, uint64_t seed);

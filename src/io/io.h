@@ -133,8 +133,4 @@ int io_rename_noreplace(const char *from, const char *to);
  * with "cannot read PATH: reason" ("file too short" at an early end). */
 int io_pread_full(int fd, void *p, size_t n, int64_t off, int err, const char *path);
 
-/* For tests: the nth call to io_write_full from now (1 = the next) fails
- * with errno err, as if the disk had said so; 0 turns injection off. */
-void io_fault_fail_write(long nth, int err);
-
 #endif

@@ -5,15 +5,13 @@
  * contract. Each asks the fault simulation (base/fault.h) first, so tests
  * can fail the Nth read, write, fsync or rename of the shuffle, spill, block
  * store and output committer as a disk would, with EIO; when no fault is
- * armed that is one relaxed atomic load. The older write injector
- * (io_fault_fail_write: the Nth write with a chosen errno) stays for the
- * tests that pick an errno.
+ * armed that is one relaxed atomic load (a test may pick another errno
+ * than EIO, as ENOSPC for a full disk: fault_set_errno).
  */
 #define _GNU_SOURCE
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,36 +19,13 @@
 #include "base/fault.h"
 #include "io/io.h"
 
-static atomic_long fault_countdown; /* writes left before the injected one; 0: off */
-static atomic_int fault_errno;
-
-void io_fault_fail_write(long nth, int err)
-{
-    atomic_store(&fault_errno, err);
-    atomic_store(&fault_countdown, nth);
-}
-
-/* True when this write is the one to fail. */
-static bool injected(void)
-{
-    long left = atomic_load_explicit(&fault_countdown, memory_order_relaxed);
-    while (left > 0) {
-        if (atomic_compare_exchange_weak(&fault_countdown, &left, left - 1)) return left == 1;
-    }
-    return false;
-}
-
 int io_write_full(int fd, const void *p, size_t n, const char *path)
 {
     const uint8_t *b = p;
-    if (injected()) {
-        errno = atomic_load(&fault_errno);
-        return kiln_set_error(KILN_EIO, "cannot write %s: %s", path, strerror(errno));
-    }
     while (n > 0) {
         ssize_t w;
         if (fault_hit(FAULT_WRITE)) {
-            errno = EIO;
+            errno = fault_errno(FAULT_WRITE);
             w = -1;
         } else {
             w = write(fd, b, n > ((size_t)1 << 30) ? (size_t)1 << 30 : n);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <string.h>
 
 #include "base/fault.h"
@@ -40,6 +41,15 @@ static void test_nth_once_and_persistent(void **state)
     fault_disarm_all();
     assert_false(fault_hit(FAULT_FSYNC));
     assert_false(fault_hit(FAULT_READ));
+
+    /* EIO unless a test says otherwise; arming again resets it. */
+    fault_arm(FAULT_WRITE, 1, false);
+    assert_int_equal(fault_errno(FAULT_WRITE), EIO);
+    fault_set_errno(FAULT_WRITE, ENOSPC);
+    assert_int_equal(fault_errno(FAULT_WRITE), ENOSPC);
+    fault_arm(FAULT_WRITE, 1, false);
+    assert_int_equal(fault_errno(FAULT_WRITE), EIO);
+    fault_disarm_all();
 }
 
 static int count_rate(double p, uint64_t seed, int n, bool *pattern)

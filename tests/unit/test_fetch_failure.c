@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fault.h"
 #include "io/io.h"
 #include "kiln.h"
 #include "kt.h"
@@ -181,9 +182,10 @@ static void full_disk_fails_the_job_naming_the_file(void **state)
     kiln_rdd *pairs = kiln_rdd_map(kiln_range(ctx, 0, 5000, 1, 2), kiln_fn_pair_one, NULL, 0);
     kiln_rdd *counts = kiln_rdd_reduce_by_key(pairs, kiln_fn_add, NULL, 0, 2);
     int64_t n = -1;
-    io_fault_fail_write(1, ENOSPC);
+    fault_arm(FAULT_WRITE, 1, false);
+    fault_set_errno(FAULT_WRITE, ENOSPC);
     int rc = kiln_rdd_count(counts, &n);
-    io_fault_fail_write(0, 0);
+    fault_disarm_all();
     assert_int_equal(rc, KILN_EIO);
     assert_non_null(strstr(kiln_last_error(), base));
     assert_non_null(strstr(kiln_last_error(), "No space left on device"));
@@ -209,9 +211,10 @@ static void full_disk_while_saving_leaves_no_output(void **state)
     char out[256];
     snprintf(out, sizeof out, "%s/out", base);
     for (long nth = 1; nth <= 3; nth++) {
-        io_fault_fail_write(nth, ENOSPC);
+        fault_arm(FAULT_WRITE, nth, false);
+        fault_set_errno(FAULT_WRITE, ENOSPC);
         int rc = kiln_rdd_save_as_text_file(nums, out);
-        io_fault_fail_write(0, 0);
+        fault_disarm_all();
         assert_int_equal(rc, KILN_EIO);
         assert_non_null(strstr(kiln_last_error(), out)); /* names the directory */
         assert_non_null(strstr(kiln_last_error(), "No space left on device"));

@@ -21,6 +21,7 @@
 #include <xxhash.h>
 
 #include "base/base.h"
+#include "base/fault.h"
 #include "io/io.h"
 #include "kt.h"
 #include "shuffle/shuffle.h"
@@ -261,9 +262,10 @@ static void injected_write_failure_names_the_file_and_leaves_nothing(void **stat
             kiln_value v = kiln_int(i);
             assert_int_equal(shuffle_writer_add(w, i % 4, &v), KILN_OK);
         }
-        io_fault_fail_write(nth, ENOSPC);
+        fault_arm(FAULT_WRITE, nth, false);
+        fault_set_errno(FAULT_WRITE, ENOSPC);
         assert_int_equal(shuffle_writer_commit(w), KILN_EIO);
-        io_fault_fail_write(0, 0);
+        fault_disarm_all();
         assert_non_null(strstr(kiln_last_error(), sdir));
         assert_non_null(strstr(kiln_last_error(), "No space left on device"));
         assert_false(shuffle_complete(s, 9));
