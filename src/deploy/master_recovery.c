@@ -54,12 +54,7 @@
 
 /* ---- The file's field tables (net/fields.h) ----------------------------------------- */
 
-#define ST_OFFER_FIELDS(X)                                                                         \
-    X(STR, host, "host", 0, _)                                                                     \
-    X(U32, cores, "cores", 0, _)                                                                   \
-    X(U64, memory, "memory", 0, _)                                                                 \
-    X(STR, work_dir, "work_dir", 0, _)
-NET_CODEC(st_offer, deploy_register, ST_OFFER_FIELDS)
+NET_CODEC(st_offer, deploy_register, DEPLOY_OFFER_FIELDS)
 
 #define ST_WORKER_FIELDS(X)                                                                        \
     X(STR, id, "worker_id", 0, _)                                                                  \

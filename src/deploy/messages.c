@@ -21,12 +21,7 @@
 /* ---- Field tables ------------------------------------------------------------------- */
 
 /* REGISTER_WORKER, and each worker of STATUS_REPLY. */
-#define OFFER_FIELDS(X)                                                                            \
-    X(STR, host, "host", 0, _)                                                                     \
-    X(U32, cores, "cores", 0, _)                                                                   \
-    X(U64, memory, "memory", 0, _)                                                                 \
-    X(STR, work_dir, "work_dir", 0, _)
-NET_CODEC(offer, deploy_register, OFFER_FIELDS)
+NET_CODEC(offer, deploy_register, DEPLOY_OFFER_FIELDS)
 
 /* REGISTER_WORKER: the offer, then what a worker that lost its master
  * still runs. */

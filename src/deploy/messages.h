@@ -46,6 +46,15 @@ typedef struct deploy_worker_exec {
 
 #define DEPLOY_MAX_WORKER_EXECS 65536u /* executors listed by one worker (each holds a core) */
 
+/* A worker's offer as a field table (net/fields.h): REGISTER_WORKER carries
+ * it, and the master's state file keeps it (master_recovery.c), each with
+ * a codec of its own made from this one table. */
+#define DEPLOY_OFFER_FIELDS(X)                                                                     \
+    X(STR, host, "host", 0, _)                                                                     \
+    X(U32, cores, "cores", 0, _)                                                                   \
+    X(U64, memory, "memory", 0, _)                                                                 \
+    X(STR, work_dir, "work_dir", 0, _)
+
 /* REGISTER_WORKER: the offer, the id the worker had with its previous
  * master ("" the first time) and the executors it still runs. Caller-owned;
  * execs is owned by it when a reader filled it (deploy_worker_register_release). */
