@@ -31,7 +31,8 @@ extern "C" {
     X(EEMPTY, -12, "empty collection")                                                             \
     X(ENOTFOUND, -13, "not found")                                                                 \
     X(ESTATE, -14, "operation not allowed in this state")                                          \
-    X(EFETCH, -15, "shuffle output missing or damaged")
+    X(EFETCH, -15, "shuffle output missing or damaged")                                            \
+    X(ESQL, -16, "invalid SQL or DataFrame operation")
 
 enum {
 #define KILN_ERR_ENUM(name, val, desc) KILN_##name = (val),
