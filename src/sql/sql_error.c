@@ -2,6 +2,7 @@
  * sql/sql_error.c - Spark-shaped error messages with SQL positions
  * (sql_error.h).
  */
+#define _GNU_SOURCE /* vasprintf */
 #include "sql/sql_error.h"
 
 #include <ctype.h>
