@@ -70,10 +70,10 @@ typedef struct col_field {
 } col_field;
 
 struct col_type {
-    uint8_t kind;      /* col_kind */
-    uint8_t precision; /* decimal */
-    uint8_t scale;     /* decimal */
-    bool contains_null; /* array elements / map values may be null */
+    uint8_t kind;          /* col_kind */
+    uint8_t precision;     /* decimal */
+    uint8_t scale;         /* decimal */
+    bool contains_null;    /* array elements / map values may be null */
     const col_type *elem;  /* array element, map key */
     const col_type *value; /* map value */
     int nfields;           /* struct */
@@ -155,10 +155,8 @@ static inline col_str col_str_view(const char *p, uint32_t len)
 bool col_str_copy(kiln_arena *a, const char *p, uint32_t len, col_str *out);
 static inline bool col_str_eq(const col_str *a, const col_str *b)
 {
-    if (memcmp(a, b, 8) != 0)
-        return false;
-    if (a->len <= COL_STR_INLINE)
-        return memcmp(a->u.inl, b->u.inl, 8) == 0;
+    if (memcmp(a, b, 8) != 0) return false;
+    if (a->len <= COL_STR_INLINE) return memcmp(a->u.inl, b->u.inl, 8) == 0;
     return memcmp(a->u.ptr + 4, b->u.ptr + 4, a->len - 4) == 0;
 }
 /* Unsigned byte order, then length (Spark's binary string order). */
@@ -181,8 +179,7 @@ struct col_vec {
 
 static inline bool col_valid(const col_vec *v, uint32_t i)
 {
-    if (v->constant)
-        i = 0;
+    if (v->constant) i = 0;
     return !v->validity || (v->validity[i >> 6] >> (i & 63) & 1);
 }
 static inline void col_set_null(col_vec *v, uint32_t i)
@@ -236,9 +233,9 @@ int col_vec_get_value(const col_vec *v, uint32_t i, kiln_arena *a, kiln_value *o
 
 typedef struct col_batch {
     int ncols;
-    uint32_t n;      /* rows held in each vector */
-    col_vec *cols;   /* ncols vectors */
-    uint32_t *sel;   /* NULL: all n rows are live; else nsel ascending row indices */
+    uint32_t n;    /* rows held in each vector */
+    col_vec *cols; /* ncols vectors */
+    uint32_t *sel; /* NULL: all n rows are live; else nsel ascending row indices */
     uint32_t nsel;
 } col_batch;
 
@@ -277,11 +274,11 @@ int col_schema_parse_ddl(kiln_arena *a, const char *s, size_t len, col_schema *o
 /* ---- Wire form ------------------------------------------------------------------------ */
 
 /* Appends b's live rows in the batch wire format (docs/formats/batch.md):
- * self-describing (types included), little-endian, buffers 8-byte aligned
+ * self-describing (types included), little-endian, buffers 16-byte aligned
  * relative to the start of the encoding, strings as offsets + bytes. */
 int col_batch_encode(kiln_buf *out, const col_batch *b);
 /* Decodes a batch from p[0..n) into b, vectors in a. Fixed-width buffers
- * point into p when p is 8-byte aligned (p must then outlive b), strings
+ * point into p when p is 16-byte aligned (p must then outlive b), strings
  * are views into p. Returns KILN_OK, KILN_ENOMEM or KILN_ECORRUPT (never
  * reads outside p[0..n)). */
 int col_batch_decode(col_batch *b, kiln_arena *a, const uint8_t *p, size_t n);

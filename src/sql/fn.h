@@ -35,12 +35,12 @@
 /* Per-evaluation settings and scratch, shared by every kernel of a plan
  * fragment running in one task. */
 typedef struct fn_ctx {
-    kiln_arena *arena;   /* output strings and scratch, valid for the batch */
-    bool ansi;           /* kiln.sql.ansi.enabled (default true) */
-    const char *tz;      /* kiln.sql.session.timeZone, an IANA name ("UTC") */
-    int64_t now_us;      /* current_timestamp() of the query (fixed per query) */
-    const char *expr;    /* SQL text of the expression being evaluated (errors) */
-    char *error;         /* set by fn_error (malloc) */
+    kiln_arena *arena; /* output strings and scratch, valid for the batch */
+    bool ansi;         /* kiln.sql.ansi.enabled (default true) */
+    const char *tz;    /* kiln.sql.session.timeZone, an IANA name ("UTC") */
+    int64_t now_us;    /* current_timestamp() of the query (fixed per query) */
+    const char *expr;  /* SQL text of the expression being evaluated (errors) */
+    char *error;       /* set by fn_error (malloc) */
     int error_code;
 } fn_ctx;
 
@@ -58,10 +58,10 @@ typedef int (*fn_kernel)(fn_ctx *c, void *state, col_vec *out, const col_vec *ar
 
 /* What bind gets and fills in. */
 typedef struct fn_bind {
-    kiln_arena *arena;          /* for state and types: lives as long as the bound plan */
+    kiln_arena *arena; /* for state and types: lives as long as the bound plan */
     int nargs;
-    const col_type *args[FN_MAX_ARGS];    /* argument types as written */
-    const col_vec *consts[FN_MAX_ARGS];   /* constant arguments' values (1 row), else NULL */
+    const col_type *args[FN_MAX_ARGS];  /* argument types as written */
+    const col_vec *consts[FN_MAX_ARGS]; /* constant arguments' values (1 row), else NULL */
     bool ansi;
     const char *tz;
     /* Filled in by bind: */
@@ -84,7 +84,7 @@ enum {
 };
 
 typedef struct fn_def {
-    const char *name; /* lower case */
+    const char *name;       /* lower case */
     int min_args, max_args; /* max -1: any number */
     unsigned flags;
     /* Returns KILN_OK with b->result, b->kernel (and want/state) set, or
@@ -101,14 +101,14 @@ int fn_suggest(const char *name, const char **out, int max);
 
 /* Tables of definitions, one per family (fn_*.c); fn_lookup searches them
  * all. Each ends with an entry whose name is NULL. */
-extern const fn_def fn_defs_arith[];    /* + - * / % div, unary -, abs, ... */
-extern const fn_def fn_defs_compare[];  /* = <> < <= > >= <=>, and or not, in, between */
-extern const fn_def fn_defs_cast[];     /* cast, try_cast */
-extern const fn_def fn_defs_math[];     /* round floor ceil sqrt exp log pow ... */
-extern const fn_def fn_defs_cond[];     /* coalesce nvl nullif if isnull isnotnull isnan nanvl */
-extern const fn_def fn_defs_string[];   /* lower upper trim length substring concat ... like */
-extern const fn_def fn_defs_regex[];    /* rlike regexp_extract regexp_replace split */
-extern const fn_def fn_defs_datetime[]; /* to_date to_timestamp date_format year ... */
+extern const fn_def fn_defs_arith[];      /* + - * / % div, unary -, abs, ... */
+extern const fn_def fn_defs_compare[];    /* = <> < <= > >= <=>, and or not, in, between */
+extern const fn_def fn_defs_cast[];       /* cast, try_cast */
+extern const fn_def fn_defs_math[];       /* round floor ceil sqrt exp log pow ... */
+extern const fn_def fn_defs_cond[];       /* coalesce nvl nullif if isnull isnotnull isnan nanvl */
+extern const fn_def fn_defs_string[];     /* lower upper trim length substring concat ... like */
+extern const fn_def fn_defs_regex[];      /* rlike regexp_extract regexp_replace split */
+extern const fn_def fn_defs_datetime[];   /* to_date to_timestamp date_format year ... */
 extern const fn_def fn_defs_collection[]; /* size array_contains element_at array ... */
 
 /* Casting one vector (the evaluator's CAST and implicit coercions):

@@ -40,8 +40,7 @@ int sql_error(int code, const char *sql, sql_pos pos, int len, const char *cls,
     char *msg = NULL;
     int mn = vasprintf(&msg, fmt, ap);
     va_end(ap);
-    if (mn > 0)
-        kiln_buf_append(&b, msg, (size_t)mn);
+    if (mn > 0) kiln_buf_append(&b, msg, (size_t)mn);
     free(msg);
     if (sqlstate) {
         hn = snprintf(head, sizeof head, " SQLSTATE: %s", sqlstate);
@@ -59,19 +58,15 @@ int sql_error(int code, const char *sql, sql_pos pos, int len, const char *cls,
             kiln_buf_append(&b, s, n);
             kiln_buf_append(&b, "\n", 1);
             if (line == pos.line) {
-                for (int i = 0; i < pos.col; i++)
-                    kiln_buf_append(&b, "-", 1);
-                for (int i = 0; i < (len > 0 ? len : 1); i++)
-                    kiln_buf_append(&b, "^", 1);
+                for (int i = 0; i < pos.col; i++) kiln_buf_append(&b, "-", 1);
+                for (int i = 0; i < (len > 0 ? len : 1); i++) kiln_buf_append(&b, "^", 1);
                 kiln_buf_append(&b, "\n", 1);
             }
-            if (!e)
-                break;
+            if (!e) break;
             s = e + 1;
             line++;
         }
-        if (b.len && b.data[b.len - 1] == '\n')
-            b.len--;
+        if (b.len && b.data[b.len - 1] == '\n') b.len--;
     }
     kiln_buf_append(&b, "", 1);
     int rc = kiln_set_error(code, "%s", b.data ? (char *)b.data : cls);
@@ -82,11 +77,9 @@ int sql_error(int code, const char *sql, sql_pos pos, int len, const char *cls,
 int sql_edit_distance(const char *a, const char *b)
 {
     size_t n = strlen(a), m = strlen(b);
-    if (n > 256 || m > 256)
-        return (int)(n > m ? n : m);
+    if (n > 256 || m > 256) return (int)(n > m ? n : m);
     int row[257];
-    for (size_t j = 0; j <= m; j++)
-        row[j] = (int)j;
+    for (size_t j = 0; j <= m; j++) row[j] = (int)j;
     for (size_t i = 1; i <= n; i++) {
         int diag = row[0];
         row[0] = (int)i;
@@ -94,10 +87,8 @@ int sql_edit_distance(const char *a, const char *b)
             int up = row[j];
             int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
             int v = diag + cost;
-            if (up + 1 < v)
-                v = up + 1;
-            if (row[j - 1] + 1 < v)
-                v = row[j - 1] + 1;
+            if (up + 1 < v) v = up + 1;
+            if (row[j - 1] + 1 < v) v = row[j - 1] + 1;
             row[j] = v;
             diag = up;
         }
