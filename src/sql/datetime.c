@@ -24,8 +24,7 @@ bool dt_is_leap(int64_t y)
 int dt_days_in_month(int64_t y, int m)
 {
     static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m < 1 || m > 12)
-        return 0;
+    if (m < 1 || m > 12) return 0;
     return m == 2 && dt_is_leap(y) ? 29 : d[m - 1];
 }
 
@@ -82,14 +81,12 @@ void dt_fields_from_us(int64_t us, dt_fields *f)
 
 bool dt_us_from_fields(const dt_fields *f, int64_t *out)
 {
-    if (f->year > 300000 || f->year < -300000)
-        return false;
+    if (f->year > 300000 || f->year < -300000) return false;
     int64_t days = dt_days_from_civil(f->year, f->month, f->day);
     int64_t t;
-    if (__builtin_mul_overflow(days, DT_US_PER_DAY, &t))
-        return false;
-    int64_t tod = f->hour * DT_US_PER_HOUR + f->minute * DT_US_PER_MIN +
-                  f->second * DT_US_PER_SEC + f->micros;
+    if (__builtin_mul_overflow(days, DT_US_PER_DAY, &t)) return false;
+    int64_t tod = f->hour * DT_US_PER_HOUR + f->minute * DT_US_PER_MIN + f->second * DT_US_PER_SEC +
+                  f->micros;
     return !__builtin_add_overflow(t, tod, out);
 }
 
@@ -149,18 +146,15 @@ const char *dt_zone_id(const dt_zone *z)
 
 bool dt_parse_offset(const char *s, size_t len, int32_t *secs)
 {
-    if (len < 2 || (s[0] != '+' && s[0] != '-'))
-        return false;
+    if (len < 2 || (s[0] != '+' && s[0] != '-')) return false;
     int sign = s[0] == '-' ? -1 : 1;
     size_t i = 1;
     int parts[3] = {0, 0, 0}, np = 0;
     bool colon = false;
     while (i < len && np < 3) {
         if (np > 0 && s[i] == ':') {
-            if (np == 1)
-                colon = true;
-            else if (!colon)
-                return false;
+            if (np == 1) colon = true;
+            else if (!colon) return false;
             i++;
         } else if (np > 0 && colon) {
             return false;
@@ -169,19 +163,15 @@ bool dt_parse_offset(const char *s, size_t len, int32_t *secs)
         while (i < len && isdigit((unsigned char)s[i]) && i - st < 2)
             parts[np] = parts[np] * 10 + (s[i++] - '0');
         size_t nd = i - st;
-        if (nd == 0 || (np > 0 && nd != 2))
-            return false;
+        if (nd == 0 || (np > 0 && nd != 2)) return false;
         if (np == 0 && nd == 1 && i < len && s[i] != ':')
             return false; /* "+5" then something other than ':' */
         np++;
     }
-    if (i != len)
-        return false;
-    if (parts[0] > 18 || parts[1] > 59 || parts[2] > 59)
-        return false;
+    if (i != len) return false;
+    if (parts[0] > 18 || parts[1] > 59 || parts[2] > 59) return false;
     int32_t v = parts[0] * 3600 + parts[1] * 60 + parts[2];
-    if (v > 18 * 3600)
-        return false;
+    if (v > 18 * 3600) return false;
     *secs = sign * v;
     return true;
 }
@@ -194,8 +184,8 @@ static void offset_id(char *buf, size_t cap, const char *prefix, int32_t off)
     } else if (off == 0) {
         snprintf(buf, cap, "Z");
     } else if (a % 60) {
-        snprintf(buf, cap, "%s%c%02d:%02d:%02d", prefix, off < 0 ? '-' : '+', a / 3600,
-                 a / 60 % 60, a % 60);
+        snprintf(buf, cap, "%s%c%02d:%02d:%02d", prefix, off < 0 ? '-' : '+', a / 3600, a / 60 % 60,
+                 a % 60);
     } else {
         snprintf(buf, cap, "%s%c%02d:%02d", prefix, off < 0 ? '-' : '+', a / 3600, a / 60 % 60);
     }
@@ -217,14 +207,11 @@ static const char *posix_abbr(const char *p, char *out)
     size_t n = 0;
     if (*p == '<') {
         p++;
-        while (*p && *p != '>' && n < 15)
-            out[n++] = *p++;
-        if (*p != '>')
-            return NULL;
+        while (*p && *p != '>' && n < 15) out[n++] = *p++;
+        if (*p != '>') return NULL;
         p++;
     } else {
-        while (isalpha((unsigned char)*p) && n < 15)
-            out[n++] = *p++;
+        while (isalpha((unsigned char)*p) && n < 15) out[n++] = *p++;
     }
     out[n] = 0;
     return n >= 3 || (n > 0) ? p : NULL;
@@ -233,23 +220,17 @@ static const char *posix_abbr(const char *p, char *out)
 static const char *posix_time(const char *p, int32_t *secs, bool allow_big)
 {
     int sign = 1;
-    if (*p == '+' || *p == '-')
-        sign = *p++ == '-' ? -1 : 1;
-    if (!isdigit((unsigned char)*p))
-        return NULL;
+    if (*p == '+' || *p == '-') sign = *p++ == '-' ? -1 : 1;
+    if (!isdigit((unsigned char)*p)) return NULL;
     int32_t v = 0, h = 0;
-    while (isdigit((unsigned char)*p) && h < 1000)
-        h = h * 10 + (*p++ - '0');
-    if (h > (allow_big ? 167 : 24))
-        return NULL;
+    while (isdigit((unsigned char)*p) && h < 1000) h = h * 10 + (*p++ - '0');
+    if (h > (allow_big ? 167 : 24)) return NULL;
     v = h * 3600;
     for (int k = 0; k < 2 && *p == ':'; k++) {
         p++;
         int x = 0, nd = 0;
-        while (isdigit((unsigned char)*p) && nd < 2)
-            x = x * 10 + (*p++ - '0'), nd++;
-        if (nd == 0 || x > 59)
-            return NULL;
+        while (isdigit((unsigned char)*p) && nd < 2) x = x * 10 + (*p++ - '0'), nd++;
+        if (nd == 0 || x > 59) return NULL;
         v += k == 0 ? x * 60 : x;
     }
     *secs = sign * v;
@@ -265,40 +246,30 @@ static const char *posix_date(const char *p, tz_rule_date *r)
             r->w < 1 || r->w > 5 || r->d < 0 || r->d > 6)
             return NULL;
         p++;
-        while (isdigit((unsigned char)*p) || *p == '.')
-            p++;
+        while (isdigit((unsigned char)*p) || *p == '.') p++;
     } else {
         r->kind = 'N';
-        if (*p == 'J')
-            r->kind = 'J', p++;
-        if (!isdigit((unsigned char)*p))
-            return NULL;
-        while (isdigit((unsigned char)*p) && r->n < 1000)
-            r->n = r->n * 10 + (*p++ - '0');
-        if (r->n > 365 || (r->kind == 'J' && r->n < 1))
-            return NULL;
+        if (*p == 'J') r->kind = 'J', p++;
+        if (!isdigit((unsigned char)*p)) return NULL;
+        while (isdigit((unsigned char)*p) && r->n < 1000) r->n = r->n * 10 + (*p++ - '0');
+        if (r->n > 365 || (r->kind == 'J' && r->n < 1)) return NULL;
     }
     r->time = 7200;
-    if (*p == '/')
-        p = posix_time(p + 1, &r->time, true);
+    if (*p == '/') p = posix_time(p + 1, &r->time, true);
     return p;
 }
 
 static bool parse_posix(dt_zone *z, const char *p)
 {
     int32_t t;
-    if (!(p = posix_abbr(p, z->std_abbr)) || !(p = posix_time(p, &t, false)))
-        return false;
+    if (!(p = posix_abbr(p, z->std_abbr)) || !(p = posix_time(p, &t, false))) return false;
     z->std_off = -t;
     z->has_rule = true;
-    if (!*p)
-        return true;
-    if (!(p = posix_abbr(p, z->dst_abbr)))
-        return false;
+    if (!*p) return true;
+    if (!(p = posix_abbr(p, z->dst_abbr))) return false;
     z->dst_off = z->std_off + 3600;
     if (*p && *p != ',') {
-        if (!(p = posix_time(p, &t, false)))
-            return false;
+        if (!(p = posix_time(p, &t, false))) return false;
         z->dst_off = -t;
     }
     if (*p != ',' || !(p = posix_date(p + 1, &z->start)) || *p != ',' ||
@@ -316,8 +287,7 @@ static int64_t rule_local(const tz_rule_date *r, int64_t y)
         int64_t first = dt_days_from_civil(y, r->m, 1);
         int fdow = (int)dt_floormod(first + 4, 7); /* 0 = Sunday */
         int d = (r->d - fdow + 7) % 7 + 1 + (r->w - 1) * 7;
-        while (d > dt_days_in_month(y, r->m))
-            d -= 7;
+        while (d > dt_days_in_month(y, r->m)) d -= 7;
         days = first + d - 1;
     } else if (r->kind == 'J') {
         days = dt_days_from_civil(y, 1, 1) + r->n - 1 + (dt_is_leap(y) && r->n >= 60);
@@ -330,8 +300,7 @@ static int64_t rule_local(const tz_rule_date *r, int64_t y)
 static int32_t rule_offset(const dt_zone *z, int64_t t, const char **abbr)
 {
     if (!z->rule_dst) {
-        if (abbr)
-            *abbr = z->std_abbr;
+        if (abbr) *abbr = z->std_abbr;
         return z->std_off;
     }
     int64_t y;
@@ -340,15 +309,13 @@ static int32_t rule_offset(const dt_zone *z, int64_t t, const char **abbr)
     int64_t s = rule_local(&z->start, y) - z->std_off;
     int64_t e = rule_local(&z->end, y) - z->dst_off;
     bool dst = s < e ? (t >= s && t < e) : (t < e || t >= s);
-    if (abbr)
-        *abbr = dst ? z->dst_abbr : z->std_abbr;
+    if (abbr) *abbr = dst ? z->dst_abbr : z->std_abbr;
     return dst ? z->dst_off : z->std_off;
 }
 
 static void zone_free(dt_zone *z)
 {
-    if (!z)
-        return;
+    if (!z) return;
     free(z->trans);
     free(z->trans_type);
     free(z->type_off);
@@ -360,24 +327,21 @@ static void zone_free(dt_zone *z)
 /* Parses TZif data p[0..n) (v2+ uses its 64-bit block; v1 its 32-bit one). */
 static dt_zone *parse_tzif(const uint8_t *p, size_t n)
 {
-    if (n < 44 || memcmp(p, "TZif", 4) != 0)
-        return NULL;
+    if (n < 44 || memcmp(p, "TZif", 4) != 0) return NULL;
     int version = p[4];
     size_t off = 0;
     int tsize = 4;
     for (int pass = 0; pass < 2; pass++) {
-        if (off + 44 > n || memcmp(p + off, "TZif", 4) != 0)
-            return NULL;
+        if (off + 44 > n || memcmp(p + off, "TZif", 4) != 0) return NULL;
         const uint8_t *h = p + off + 20;
         uint32_t isut = be32(h), isstd = be32(h + 4), leap = be32(h + 8), timecnt = be32(h + 12),
                  typecnt = be32(h + 16), charcnt = be32(h + 20);
         if (timecnt > 100000 || typecnt == 0 || typecnt > 256 || charcnt > 100000 ||
             leap > 100000 || isut > 256 || isstd > 256)
             return NULL;
-        size_t body = (size_t)timecnt * (tsize + 1) + typecnt * 6 + charcnt +
-                      leap * (tsize + 4) + isstd + isut;
-        if (off + 44 + body > n)
-            return NULL;
+        size_t body = (size_t)timecnt * (tsize + 1) + typecnt * 6 + charcnt + leap * (tsize + 4) +
+                      isstd + isut;
+        if (off + 44 + body > n) return NULL;
         if (pass == 0 && version >= '2') {
             off += 44 + body;
             tsize = 8;
@@ -385,8 +349,7 @@ static dt_zone *parse_tzif(const uint8_t *p, size_t n)
         }
         const uint8_t *d = p + off + 44;
         dt_zone *z = calloc(1, sizeof *z);
-        if (!z)
-            return NULL;
+        if (!z) return NULL;
         z->ntrans = (int)timecnt;
         z->ntypes = (int)typecnt;
         z->nabbr = (int)charcnt;
@@ -435,8 +398,7 @@ static dt_zone *parse_tzif(const uint8_t *p, size_t n)
                     char rule[128];
                     memcpy(rule, f + 1, (size_t)(nl - f - 1));
                     rule[nl - f - 1] = 0;
-                    if (!parse_posix(z, rule))
-                        z->has_rule = false;
+                    if (!parse_posix(z, rule)) z->has_rule = false;
                 }
             }
         }
@@ -451,12 +413,10 @@ static dt_zone *load_tzif(const char *name)
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", name);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
+    if (fd < 0) return NULL;
     struct stat st;
     dt_zone *z = NULL;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-        st.st_size < (1 << 22)) {
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && st.st_size < (1 << 22)) {
         uint8_t *buf = malloc((size_t)st.st_size);
         if (buf && read(fd, buf, (size_t)st.st_size) == st.st_size)
             z = parse_tzif(buf, (size_t)st.st_size);
@@ -468,34 +428,46 @@ static dt_zone *load_tzif(const char *name)
 
 static bool valid_region(const char *s, size_t len)
 {
-    if (len == 0 || len >= 64 || s[0] == '/' || s[0] == '.')
-        return false;
+    if (len == 0 || len >= 64 || s[0] == '/' || s[0] == '.') return false;
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
         if (!(isalnum((unsigned char)c) || c == '/' || c == '_' || c == '-' || c == '+'))
             return false;
-        if (c == '/' && i + 1 < len && s[i + 1] == '.')
-            return false;
+        if (c == '/' && i + 1 < len && s[i + 1] == '.') return false;
     }
     return true;
 }
 
 /* java.time.ZoneId.SHORT_IDS, which Spark passes to ZoneId.of. */
 static const char *const short_ids[][2] = {
-    {"ACT", "Australia/Darwin"},   {"AET", "Australia/Sydney"},
-    {"AGT", "America/Argentina/Buenos_Aires"}, {"ART", "Africa/Cairo"},
-    {"AST", "America/Anchorage"},  {"BET", "America/Sao_Paulo"},
-    {"BST", "Asia/Dhaka"},         {"CAT", "Africa/Harare"},
-    {"CNT", "America/St_Johns"},   {"CST", "America/Chicago"},
-    {"CTT", "Asia/Shanghai"},      {"EAT", "Africa/Addis_Ababa"},
-    {"ECT", "Europe/Paris"},       {"IET", "America/Indiana/Indianapolis"},
-    {"IST", "Asia/Kolkata"},       {"JST", "Asia/Tokyo"},
-    {"MIT", "Pacific/Apia"},       {"NET", "Asia/Yerevan"},
-    {"NST", "Pacific/Auckland"},   {"PLT", "Asia/Karachi"},
-    {"PNT", "America/Phoenix"},    {"PRT", "America/Puerto_Rico"},
-    {"PST", "America/Los_Angeles"}, {"SST", "Pacific/Guadalcanal"},
-    {"VST", "Asia/Ho_Chi_Minh"},   {"EST", "-05:00"},
-    {"MST", "-07:00"},             {"HST", "-10:00"},
+    {"ACT", "Australia/Darwin"},
+    {"AET", "Australia/Sydney"},
+    {"AGT", "America/Argentina/Buenos_Aires"},
+    {"ART", "Africa/Cairo"},
+    {"AST", "America/Anchorage"},
+    {"BET", "America/Sao_Paulo"},
+    {"BST", "Asia/Dhaka"},
+    {"CAT", "Africa/Harare"},
+    {"CNT", "America/St_Johns"},
+    {"CST", "America/Chicago"},
+    {"CTT", "Asia/Shanghai"},
+    {"EAT", "Africa/Addis_Ababa"},
+    {"ECT", "Europe/Paris"},
+    {"IET", "America/Indiana/Indianapolis"},
+    {"IST", "Asia/Kolkata"},
+    {"JST", "Asia/Tokyo"},
+    {"MIT", "Pacific/Apia"},
+    {"NET", "Asia/Yerevan"},
+    {"NST", "Pacific/Auckland"},
+    {"PLT", "Asia/Karachi"},
+    {"PNT", "America/Phoenix"},
+    {"PRT", "America/Puerto_Rico"},
+    {"PST", "America/Los_Angeles"},
+    {"SST", "Pacific/Guadalcanal"},
+    {"VST", "Asia/Ho_Chi_Minh"},
+    {"EST", "-05:00"},
+    {"MST", "-07:00"},
+    {"HST", "-10:00"},
 };
 
 #define ZONE_CACHE_MAX 1024
@@ -506,8 +478,7 @@ static int zone_count;
 static const dt_zone *cache_find(const char *id)
 {
     for (dt_zone *z = zone_cache; z; z = z->next)
-        if (strcmp(z->id, id) == 0)
-            return z;
+        if (strcmp(z->id, id) == 0) return z;
     return NULL;
 }
 
@@ -533,8 +504,7 @@ static const dt_zone *fixed_zone(const char *prefix, int32_t off)
 {
     char id[64];
     offset_id(id, sizeof id, prefix, off);
-    if (strcmp(id, "UTC") == 0)
-        return &utc_zone;
+    if (strcmp(id, "UTC") == 0) return &utc_zone;
     pthread_mutex_lock(&zone_mu);
     const dt_zone *z = cache_find(id);
     if (!z) {
@@ -552,19 +522,14 @@ static const dt_zone *fixed_zone(const char *prefix, int32_t off)
 
 const dt_zone *dt_zone_get(const char *s, size_t len)
 {
-    while (len && isspace((unsigned char)*s))
-        s++, len--;
-    while (len && isspace((unsigned char)s[len - 1]))
-        len--;
-    if (len == 0 || len >= 64)
-        return NULL;
+    while (len && isspace((unsigned char)*s)) s++, len--;
+    while (len && isspace((unsigned char)s[len - 1])) len--;
+    if (len == 0 || len >= 64) return NULL;
     char name[64];
     memcpy(name, s, len);
     name[len] = 0;
-    if (strcmp(name, "UTC") == 0)
-        return &utc_zone;
-    if (strcmp(name, "Z") == 0)
-        return fixed_zone("", 0);
+    if (strcmp(name, "UTC") == 0) return &utc_zone;
+    if (strcmp(name, "Z") == 0) return fixed_zone("", 0);
     int32_t off;
     if (name[0] == '+' || name[0] == '-')
         return dt_parse_offset(name, len, &off) ? fixed_zone("", off) : NULL;
@@ -572,26 +537,21 @@ const dt_zone *dt_zone_get(const char *s, size_t len)
     for (int i = 0; i < 3; i++) {
         size_t pl = strlen(prefixes[i]);
         if (strncmp(name, prefixes[i], pl) == 0 && (name[pl] == '+' || name[pl] == '-')) {
-            if (!dt_parse_offset(name + pl, len - pl, &off))
-                return NULL;
+            if (!dt_parse_offset(name + pl, len - pl, &off)) return NULL;
             return fixed_zone(prefixes[i], off);
         }
-        if (strcmp(name, prefixes[i]) == 0)
-            return i == 0 ? &utc_zone : fixed_zone(prefixes[i], 0);
+        if (strcmp(name, prefixes[i]) == 0) return i == 0 ? &utc_zone : fixed_zone(prefixes[i], 0);
     }
     for (size_t i = 0; i < sizeof short_ids / sizeof short_ids[0]; i++)
         if (strcmp(name, short_ids[i][0]) == 0)
             return dt_zone_get(short_ids[i][1], strlen(short_ids[i][1]));
-    if (!valid_region(name, len))
-        return NULL;
+    if (!valid_region(name, len)) return NULL;
     pthread_mutex_lock(&zone_mu);
     const dt_zone *z = cache_find(name);
     pthread_mutex_unlock(&zone_mu);
-    if (z)
-        return z;
+    if (z) return z;
     dt_zone *nz = load_tzif(name); /* outside the lock: file I/O */
-    if (!nz)
-        return NULL;
+    if (!nz) return NULL;
     snprintf(nz->id, sizeof nz->id, "%s", name);
     pthread_mutex_lock(&zone_mu);
     z = cache_add(nz);
@@ -602,15 +562,13 @@ const dt_zone *dt_zone_get(const char *s, size_t len)
 int32_t dt_zone_offset(const dt_zone *z, int64_t utc_us, const char **abbr)
 {
     if (z->fixed) {
-        if (abbr)
-            *abbr = z->id;
+        if (abbr) *abbr = z->id;
         return z->fixed_off;
     }
     int64_t t = dt_floordiv(utc_us, DT_US_PER_SEC);
     int type;
     if (z->ntrans == 0 || t < z->trans[0]) {
-        if (z->ntrans == 0 && z->has_rule)
-            return rule_offset(z, t, abbr);
+        if (z->ntrans == 0 && z->has_rule) return rule_offset(z, t, abbr);
         type = z->first_type;
     } else if (t >= z->trans[z->ntrans - 1] && z->has_rule) {
         return rule_offset(z, t, abbr);
@@ -618,34 +576,27 @@ int32_t dt_zone_offset(const dt_zone *z, int64_t utc_us, const char **abbr)
         int lo = 0, hi = z->ntrans - 1; /* last transition <= t */
         while (lo < hi) {
             int mid = (lo + hi + 1) / 2;
-            if (z->trans[mid] <= t)
-                lo = mid;
-            else
-                hi = mid - 1;
+            if (z->trans[mid] <= t) lo = mid;
+            else hi = mid - 1;
         }
         type = z->trans_type[lo];
     }
-    if (abbr)
-        *abbr = z->abbrs + z->type_abbr[type];
+    if (abbr) *abbr = z->abbrs + z->type_abbr[type];
     return z->type_off[type];
 }
 
 int64_t dt_zone_to_utc(const dt_zone *z, int64_t local_us)
 {
-    if (z->fixed)
-        return local_us - (int64_t)z->fixed_off * DT_US_PER_SEC;
+    if (z->fixed) return local_us - (int64_t)z->fixed_off * DT_US_PER_SEC;
     /* The offsets in force a day either side bound the answer. */
     int64_t before = (int64_t)dt_zone_offset(z, local_us - DT_US_PER_DAY, NULL) * DT_US_PER_SEC;
     int64_t after = (int64_t)dt_zone_offset(z, local_us + DT_US_PER_DAY, NULL) * DT_US_PER_SEC;
     int64_t u1 = local_us - before, u2 = local_us - after;
     bool ok1 = (int64_t)dt_zone_offset(z, u1, NULL) * DT_US_PER_SEC == before;
     bool ok2 = (int64_t)dt_zone_offset(z, u2, NULL) * DT_US_PER_SEC == after;
-    if (ok1 && ok2)
-        return u1 < u2 ? u1 : u2; /* overlap: the earlier offset, the earlier instant */
-    if (ok1)
-        return u1;
-    if (ok2)
-        return u2;
+    if (ok1 && ok2) return u1 < u2 ? u1 : u2; /* overlap: the earlier offset, the earlier instant */
+    if (ok1) return u1;
+    if (ok2) return u2;
     /* A gap: later by the gap's length, i.e. the offset before the gap. */
     return local_us - before;
 }
@@ -662,22 +613,18 @@ static bool parse_date_part(const char *s, size_t len, size_t *pi, int64_t *days
 {
     size_t i = *pi;
     int sign = 1;
-    if (i < len && (s[i] == '-' || s[i] == '+'))
-        sign = s[i++] == '-' ? -1 : 1;
+    if (i < len && (s[i] == '-' || s[i] == '+')) sign = s[i++] == '-' ? -1 : 1;
     int64_t seg[3] = {0, 1, 1};
     int n = 0;
     *more = false;
     while (n < 3) {
         size_t st = i;
         int64_t v = 0;
-        while (i < len && isdigit((unsigned char)s[i]) && i - st < 8)
-            v = v * 10 + (s[i++] - '0');
+        while (i < len && isdigit((unsigned char)s[i]) && i - st < 8) v = v * 10 + (s[i++] - '0');
         size_t nd = i - st;
-        if (n == 0 ? (nd < 4 || nd > 7) : (nd < 1 || nd > 2))
-            return false;
+        if (n == 0 ? (nd < 4 || nd > 7) : (nd < 1 || nd > 2)) return false;
         seg[n++] = v;
-        if (i == len)
-            break;
+        if (i == len) break;
         if (s[i] == '-' && n < 3) {
             i++;
             continue;
@@ -689,8 +636,7 @@ static bool parse_date_part(const char *s, size_t len, size_t *pi, int64_t *days
         return false;
     }
     int64_t y = sign * seg[0];
-    if (!dt_valid_date(y, (int)seg[1], (int)seg[2]))
-        return false;
+    if (!dt_valid_date(y, (int)seg[1], (int)seg[2])) return false;
     *days = dt_days_from_civil(y, (int)seg[1], (int)seg[2]);
     *pi = i;
     return true;
@@ -698,10 +644,8 @@ static bool parse_date_part(const char *s, size_t len, size_t *pi, int64_t *days
 
 bool dt_parse_date(const char *s, size_t len, int32_t *days)
 {
-    while (len && is_trim_char((unsigned char)*s))
-        s++, len--;
-    while (len && is_trim_char((unsigned char)s[len - 1]))
-        len--;
+    while (len && is_trim_char((unsigned char)*s)) s++, len--;
+    while (len && is_trim_char((unsigned char)s[len - 1])) len--;
     size_t i = 0;
     int64_t d;
     bool more;
@@ -719,33 +663,24 @@ static bool parse_time_part(const char *s, size_t len, size_t *pi, int64_t *tod)
     while (n < 3) {
         size_t st = i;
         int v = 0;
-        while (i < len && isdigit((unsigned char)s[i]) && i - st < 2)
-            v = v * 10 + (s[i++] - '0');
-        if (i == st)
-            return false;
+        while (i < len && isdigit((unsigned char)s[i]) && i - st < 2) v = v * 10 + (s[i++] - '0');
+        if (i == st) return false;
         seg[n++] = v;
-        if (n < 3 && i < len && s[i] == ':')
-            i++;
-        else
-            break;
+        if (n < 3 && i < len && s[i] == ':') i++;
+        else break;
     }
-    if (n < 2 || seg[0] > 23 || seg[1] > 59 || seg[2] > 59)
-        return false;
+    if (n < 2 || seg[0] > 23 || seg[1] > 59 || seg[2] > 59) return false;
     int64_t frac = 0;
     if (n == 3 && i < len && s[i] == '.') {
         i++;
         int nd = 0;
         while (i < len && isdigit((unsigned char)s[i])) {
-            if (nd < 6)
-                frac = frac * 10 + (s[i] - '0'), nd++;
-            else if (nd >= 9)
-                return false;
-            else
-                nd++;
+            if (nd < 6) frac = frac * 10 + (s[i] - '0'), nd++;
+            else if (nd >= 9) return false;
+            else nd++;
             i++;
         }
-        for (int k = nd > 6 ? 6 : nd; k < 6; k++)
-            frac *= 10;
+        for (int k = nd > 6 ? 6 : nd; k < 6; k++) frac *= 10;
     }
     *tod = seg[0] * DT_US_PER_HOUR + seg[1] * DT_US_PER_MIN + seg[2] * DT_US_PER_SEC + frac;
     *pi = i;
@@ -755,23 +690,18 @@ static bool parse_time_part(const char *s, size_t len, size_t *pi, int64_t *tod)
 bool dt_parse_timestamp(const char *s, size_t len, const dt_zone *dflt, int64_t now_days,
                         int64_t *us)
 {
-    while (len && is_trim_char((unsigned char)*s))
-        s++, len--;
-    while (len && is_trim_char((unsigned char)s[len - 1]))
-        len--;
-    if (len == 0)
-        return false;
+    while (len && is_trim_char((unsigned char)*s)) s++, len--;
+    while (len && is_trim_char((unsigned char)s[len - 1])) len--;
+    if (len == 0) return false;
     size_t i = 0;
     int64_t days = now_days, tod = 0;
     bool more = true;
     /* A time alone: "T12:30..." or "12:30..." (a colon within the first 3 bytes). */
     bool time_only = s[0] == 'T' || (len > 2 && (s[1] == ':' || s[2] == ':'));
     if (time_only) {
-        if (s[0] == 'T')
-            i++;
+        if (s[0] == 'T') i++;
     } else {
-        if (!parse_date_part(s, len, &i, &days, &more))
-            return false;
+        if (!parse_date_part(s, len, &i, &days, &more)) return false;
         if (more) {
             i++; /* ' ' or 'T' */
             if (i == len) {
@@ -779,18 +709,14 @@ bool dt_parse_timestamp(const char *s, size_t len, const dt_zone *dflt, int64_t 
             }
         }
     }
-    if (more && !parse_time_part(s, len, &i, &tod))
-        return false;
+    if (more && !parse_time_part(s, len, &i, &tod)) return false;
     const dt_zone *z = dflt;
     size_t j = i;
-    while (j < len && s[j] == ' ')
-        j++;
+    while (j < len && s[j] == ' ') j++;
     if (j < len) {
         const dt_zone *tz = dt_zone_get(s + j, len - j);
-        if (!tz)
-            return false;
-        if (dflt)
-            z = tz;
+        if (!tz) return false;
+        if (dflt) z = tz;
     }
     int64_t local;
     if (__builtin_mul_overflow(days, DT_US_PER_DAY, &local) ||
@@ -805,10 +731,8 @@ int dt_format_date(char *buf, int64_t days)
     int64_t y;
     int m, d;
     dt_civil_from_days(days, &y, &m, &d);
-    if (y > 9999)
-        return sprintf(buf, "+%lld-%02d-%02d", (long long)y, m, d);
-    if (y < 0)
-        return sprintf(buf, "-%04lld-%02d-%02d", (long long)-y, m, d);
+    if (y > 9999) return sprintf(buf, "+%lld-%02d-%02d", (long long)y, m, d);
+    if (y < 0) return sprintf(buf, "-%04lld-%02d-%02d", (long long)-y, m, d);
     return sprintf(buf, "%04lld-%02d-%02d", (long long)y, m, d);
 }
 
@@ -820,8 +744,7 @@ int dt_format_timestamp(char *buf, int64_t local_us)
     n += sprintf(buf + n, " %02d:%02d:%02d", f.hour, f.minute, f.second);
     if (f.micros) {
         n += sprintf(buf + n, ".%06d", f.micros);
-        while (buf[n - 1] == '0')
-            n--;
+        while (buf[n - 1] == '0') n--;
         buf[n] = 0;
     }
     return n;

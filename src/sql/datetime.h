@@ -53,11 +53,11 @@ bool dt_valid_date(int64_t year, int month, int day);
 /* A wall-clock instant split into fields. */
 typedef struct dt_fields {
     int64_t year;
-    int month, day;               /* 1..12, 1..31 */
-    int hour, minute, second;     /* 0..23, 0..59, 0..59 */
-    int micros;                   /* 0..999999 */
-    int dow;                      /* ISO day of week: 1 = Monday .. 7 = Sunday */
-    int doy;                      /* 1..366 */
+    int month, day;           /* 1..12, 1..31 */
+    int hour, minute, second; /* 0..23, 0..59, 0..59 */
+    int micros;               /* 0..999999 */
+    int dow;                  /* ISO day of week: 1 = Monday .. 7 = Sunday */
+    int doy;                  /* 1..366 */
 } dt_fields;
 
 /* Fields of local microseconds (a timestamp_ntz, or a timestamp plus its

@@ -55,9 +55,9 @@ struct dtf_pattern {
     bool has_zone;
 };
 
-static const char *const month_names[] = {"January", "February", "March",     "April",
-                                          "May",     "June",     "July",      "August",
-                                          "September", "October", "November", "December"};
+static const char *const month_names[] = {"January",   "February", "March",    "April",
+                                          "May",       "June",     "July",     "August",
+                                          "September", "October",  "November", "December"};
 static const char *const dow_names[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
                                         "Friday", "Saturday", "Sunday"};
 
@@ -67,8 +67,7 @@ static int set_err(char *err, size_t cap, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    if (cap)
-        vsnprintf(err, cap, fmt, ap);
+    if (cap) vsnprintf(err, cap, fmt, ap);
     va_end(ap);
     return code;
 }
@@ -77,41 +76,85 @@ static int set_err(char *err, size_t cap, int code, const char *fmt, ...)
 static int letter_kind(char c, int *max)
 {
     switch (c) {
-    case 'G': *max = 5; return T_ERA;
-    case 'y': *max = 6; return T_YEAR;
-    case 'M': case 'L': *max = 5; return T_MONTH;
-    case 'd': *max = 2; return T_DAY;
-    case 'D': *max = 3; return T_DOY;
-    case 'Q': case 'q': *max = 4; return T_QUARTER;
-    case 'E': *max = 5; return T_DOW;
-    case 'a': *max = 1; return T_AMPM;
-    case 'h': *max = 2; return T_H12;
-    case 'H': *max = 2; return T_H24;
-    case 'k': *max = 2; return T_K24;
-    case 'K': *max = 2; return T_K12;
-    case 'm': *max = 2; return T_MIN;
-    case 's': *max = 2; return T_SEC;
-    case 'S': *max = 9; return T_FRAC;
-    case 'V': *max = 2; return T_ZID;
-    case 'z': *max = 4; return T_ZNAME;
-    case 'Z': *max = 5; return T_OFF_Z;
-    case 'X': *max = 5; return T_OFF_X;
-    case 'x': *max = 5; return T_OFF_x;
-    case 'O': *max = 4; return T_OFF_O;
-    default: *max = 0; return -1;
+    case 'G':
+        *max = 5;
+        return T_ERA;
+    case 'y':
+        *max = 6;
+        return T_YEAR;
+    case 'M':
+    case 'L':
+        *max = 5;
+        return T_MONTH;
+    case 'd':
+        *max = 2;
+        return T_DAY;
+    case 'D':
+        *max = 3;
+        return T_DOY;
+    case 'Q':
+    case 'q':
+        *max = 4;
+        return T_QUARTER;
+    case 'E':
+        *max = 5;
+        return T_DOW;
+    case 'a':
+        *max = 1;
+        return T_AMPM;
+    case 'h':
+        *max = 2;
+        return T_H12;
+    case 'H':
+        *max = 2;
+        return T_H24;
+    case 'k':
+        *max = 2;
+        return T_K24;
+    case 'K':
+        *max = 2;
+        return T_K12;
+    case 'm':
+        *max = 2;
+        return T_MIN;
+    case 's':
+        *max = 2;
+        return T_SEC;
+    case 'S':
+        *max = 9;
+        return T_FRAC;
+    case 'V':
+        *max = 2;
+        return T_ZID;
+    case 'z':
+        *max = 4;
+        return T_ZNAME;
+    case 'Z':
+        *max = 5;
+        return T_OFF_Z;
+    case 'X':
+        *max = 5;
+        return T_OFF_X;
+    case 'x':
+        *max = 5;
+        return T_OFF_x;
+    case 'O':
+        *max = 4;
+        return T_OFF_O;
+    default:
+        *max = 0;
+        return -1;
     }
 }
 
 int dtf_compile(kiln_arena *a, const char *pat, size_t len, const dtf_pattern **out, char *err,
                 size_t errcap)
 {
-    if (len > 4096)
-        return set_err(err, errcap, KILN_EINVAL, "Pattern too long");
+    if (len > 4096) return set_err(err, errcap, KILN_EINVAL, "Pattern too long");
     dtf_pattern *p = kiln_arena_alloc(a, sizeof *p);
     dtf_tok *toks = kiln_arena_alloc(a, sizeof(dtf_tok) * (len + 1));
     char *lits = kiln_arena_alloc(a, len + 1);
-    if (!p || !toks || !lits)
-        return KILN_ENOMEM;
+    if (!p || !toks || !lits) return KILN_ENOMEM;
     memset(p, 0, sizeof *p);
     uint32_t nt = 0, nl = 0, stack[64];
     int depth = 0;
@@ -120,8 +163,7 @@ int dtf_compile(kiln_arena *a, const char *pat, size_t len, const dtf_pattern **
         char c = pat[i];
         if (isalpha((unsigned char)c)) {
             size_t j = i;
-            while (j < len && pat[j] == c)
-                j++;
+            while (j < len && pat[j] == c) j++;
             size_t cnt = j - i;
             int max, k = letter_kind(c, &max);
             if (strchr("YwWuec", c))
@@ -129,15 +171,13 @@ int dtf_compile(kiln_arena *a, const char *pat, size_t len, const dtf_pattern **
                                "All week-based patterns are unsupported since Spark 3.0, "
                                "detected: %c, Please use the SQL function EXTRACT instead",
                                c);
-            if (k < 0)
-                return set_err(err, errcap, KILN_EINVAL, "Unknown pattern letter: %c", c);
+            if (k < 0) return set_err(err, errcap, KILN_EINVAL, "Unknown pattern letter: %c", c);
             if (cnt > (size_t)max || (k == T_ZID && cnt != 2) ||
                 (k == T_OFF_O && cnt != 1 && cnt != 4))
                 return set_err(err, errcap, KILN_EINVAL, "Too many pattern letters: %c", c);
             toks[nt++] = (dtf_tok){.kind = (uint8_t)k, .count = (uint8_t)cnt};
             maxlen += 40;
-            if (k >= T_ZID && k <= T_OFF_O)
-                p->has_zone = true;
+            if (k >= T_ZID && k <= T_OFF_O) p->has_zone = true;
             i = j;
         } else if (c == '\'') {
             size_t j = i + 1;
@@ -223,12 +263,9 @@ static char *put_num(char *o, int64_t v, int width)
         tmp[n++] = (char)('0' + u % 10);
         u /= 10;
     } while (u);
-    if (v < 0)
-        *o++ = '-';
-    for (int k = n; k < width; k++)
-        *o++ = '0';
-    while (n)
-        *o++ = tmp[--n];
+    if (v < 0) *o++ = '-';
+    for (int k = n; k < width; k++) *o++ = '0';
+    while (n) *o++ = tmp[--n];
     return o;
 }
 
@@ -244,15 +281,12 @@ static char *put_offset(char *o, int32_t off, bool colon, bool secs_opt, bool mi
     int32_t a = off < 0 ? -off : off;
     *o++ = off < 0 ? '-' : '+';
     o = put_num(o, a / 3600, 2);
-    if (mins_opt && a % 3600 == 0)
-        return o;
-    if (colon)
-        *o++ = ':';
+    if (mins_opt && a % 3600 == 0) return o;
+    if (colon) *o++ = ':';
     o = put_num(o, a / 60 % 60, 2);
     if (a % 60 || !secs_opt) {
         if (a % 60) {
-            if (colon)
-                *o++ = ':';
+            if (colon) *o++ = ':';
             o = put_num(o, a % 60, 2);
         }
     }
@@ -269,12 +303,15 @@ size_t dtf_format(const dtf_pattern *p, int64_t local_us, const dt_zone *z, int3
         const dtf_tok *t = &p->toks[i];
         int c = t->count;
         switch (t->kind) {
-        case T_LIT: o = put_str(o, p->lits + t->lit_off, t->lit_len); break;
+        case T_LIT:
+            o = put_str(o, p->lits + t->lit_off, t->lit_len);
+            break;
         case T_OPT:
-        case T_END: break;
+        case T_END:
+            break;
         case T_ERA:
-            o = c == 4 ? put_str(o, f.year > 0 ? "Anno Domini" : "Before Christ",
-                                 f.year > 0 ? 11 : 13)
+            o = c == 4
+                    ? put_str(o, f.year > 0 ? "Anno Domini" : "Before Christ", f.year > 0 ? 11 : 13)
                 : c == 5 ? put_str(o, f.year > 0 ? "A" : "B", 1)
                          : put_str(o, f.year > 0 ? "AD" : "BC", 2);
             break;
@@ -288,14 +325,19 @@ size_t dtf_format(const dtf_pattern *p, int64_t local_us, const dt_zone *z, int3
             }
             break;
         case T_MONTH:
-            if (c <= 2)
-                o = put_num(o, f.month, c);
+            if (c <= 2) o = put_num(o, f.month, c);
             else
                 o = put_str(o, month_names[f.month - 1],
-                            c == 3 ? 3 : c == 5 ? 1 : strlen(month_names[f.month - 1]));
+                            c == 3   ? 3
+                            : c == 5 ? 1
+                                     : strlen(month_names[f.month - 1]));
             break;
-        case T_DAY: o = put_num(o, f.day, c); break;
-        case T_DOY: o = put_num(o, f.doy, c); break;
+        case T_DAY:
+            o = put_num(o, f.day, c);
+            break;
+        case T_DOY:
+            o = put_num(o, f.doy, c);
+            break;
         case T_QUARTER: {
             int q = (f.month - 1) / 3 + 1;
             if (c <= 2) {
@@ -315,13 +357,27 @@ size_t dtf_format(const dtf_pattern *p, int64_t local_us, const dt_zone *z, int3
             o = put_str(o, n, c <= 3 ? 3 : c == 5 ? 1 : strlen(n));
             break;
         }
-        case T_AMPM: o = put_str(o, f.hour < 12 ? "AM" : "PM", 2); break;
-        case T_H12: o = put_num(o, f.hour % 12 == 0 ? 12 : f.hour % 12, c); break;
-        case T_H24: o = put_num(o, f.hour, c); break;
-        case T_K24: o = put_num(o, f.hour == 0 ? 24 : f.hour, c); break;
-        case T_K12: o = put_num(o, f.hour % 12, c); break;
-        case T_MIN: o = put_num(o, f.minute, c); break;
-        case T_SEC: o = put_num(o, f.second, c); break;
+        case T_AMPM:
+            o = put_str(o, f.hour < 12 ? "AM" : "PM", 2);
+            break;
+        case T_H12:
+            o = put_num(o, f.hour % 12 == 0 ? 12 : f.hour % 12, c);
+            break;
+        case T_H24:
+            o = put_num(o, f.hour, c);
+            break;
+        case T_K24:
+            o = put_num(o, f.hour == 0 ? 24 : f.hour, c);
+            break;
+        case T_K12:
+            o = put_num(o, f.hour % 12, c);
+            break;
+        case T_MIN:
+            o = put_num(o, f.minute, c);
+            break;
+        case T_SEC:
+            o = put_num(o, f.second, c);
+            break;
         case T_FRAC: {
             char nine[10];
             put_num(nine, (int64_t)f.micros * 1000, 9);
@@ -334,8 +390,10 @@ size_t dtf_format(const dtf_pattern *p, int64_t local_us, const dt_zone *z, int3
             break;
         }
         case T_ZNAME: {
-            const char *n = c == 4 ? (z ? dt_zone_id(z) : "UTC") : abbr ? abbr : z ? dt_zone_id(z)
-                                                                                   : "UTC";
+            const char *n = c == 4 ? (z ? dt_zone_id(z) : "UTC")
+                            : abbr ? abbr
+                            : z    ? dt_zone_id(z)
+                                   : "UTC";
             size_t nn = strnlen(n, 63);
             o = put_str(o, n, nn);
             break;
@@ -345,8 +403,7 @@ size_t dtf_format(const dtf_pattern *p, int64_t local_us, const dt_zone *z, int3
                 o = put_offset(o, off, false, true, false);
             } else if (c == 4) {
                 o = put_str(o, "GMT", 3);
-                if (off)
-                    o = put_offset(o, off, true, true, false);
+                if (off) o = put_offset(o, off, true, true, false);
             } else if (off == 0) {
                 *o++ = 'Z';
             } else {
@@ -405,10 +462,22 @@ typedef struct parsed {
 static bool is_num_tok(const dtf_tok *t)
 {
     switch (t->kind) {
-    case T_YEAR: case T_DAY: case T_DOY: case T_H12: case T_H24: case T_K24: case T_K12:
-    case T_MIN: case T_SEC: case T_FRAC: return true;
-    case T_MONTH: case T_QUARTER: return t->count <= 2;
-    default: return false;
+    case T_YEAR:
+    case T_DAY:
+    case T_DOY:
+    case T_H12:
+    case T_H24:
+    case T_K24:
+    case T_K12:
+    case T_MIN:
+    case T_SEC:
+    case T_FRAC:
+        return true;
+    case T_MONTH:
+    case T_QUARTER:
+        return t->count <= 2;
+    default:
+        return false;
     }
 }
 
@@ -462,8 +531,7 @@ static bool parse_off_tok(const dtf_tok *t, const char *s, size_t len, size_t *p
     size_t i = *pi;
     int c = t->count;
     if (t->kind == T_OFF_O || (t->kind == T_OFF_Z && c == 4)) {
-        if (!match_ci(s, len, i, "GMT", 3))
-            return false;
+        if (!match_ci(s, len, i, "GMT", 3)) return false;
         i += 3;
         if (i >= len || (s[i] != '+' && s[i] != '-')) {
             *off = 0;
@@ -476,20 +544,18 @@ static bool parse_off_tok(const dtf_tok *t, const char *s, size_t len, size_t *p
         *pi = i + 1;
         return true;
     }
-    if (i >= len || (s[i] != '+' && s[i] != '-'))
-        return false;
+    if (i >= len || (s[i] != '+' && s[i] != '-')) return false;
     int sign = s[i] == '-' ? -1 : 1;
     i++;
     int v[3] = {0, 0, 0}, np = 0;
     bool colon = (t->kind == T_OFF_X || t->kind == T_OFF_x) ? (c == 3 || c == 5)
-                 : t->kind == T_OFF_Z                      ? c >= 4
-                                                           : true;
+                 : t->kind == T_OFF_Z                       ? c >= 4
+                                                            : true;
     bool onedigit_hour = t->kind == T_OFF_O;
     for (; np < 3; np++) {
         if (np > 0) {
             if (colon) {
-                if (i >= len || s[i] != ':')
-                    break;
+                if (i >= len || s[i] != ':') break;
                 i++;
             }
         }
@@ -498,15 +564,13 @@ static bool parse_off_tok(const dtf_tok *t, const char *s, size_t len, size_t *p
         while (i < len && isdigit((unsigned char)s[i]) && nd < maxd)
             x = x * 10 + (s[i++] - '0'), nd++;
         if (nd == 0 || (nd == 1 && !(np == 0 && onedigit_hour))) {
-            if (np == 0)
-                return false;
+            if (np == 0) return false;
             i -= (size_t)nd + (colon ? 1 : 0);
             break;
         }
         v[np] = x;
     }
-    if (v[0] > 18 || v[1] > 59 || v[2] > 59)
-        return false;
+    if (v[0] > 18 || v[1] > 59 || v[2] > 59) return false;
     *off = sign * (v[0] * 3600 + v[1] * 60 + v[2]);
     *pi = i;
     return true;
@@ -516,8 +580,7 @@ static bool parse_off_tok(const dtf_tok *t, const char *s, size_t len, size_t *p
 static bool parse_zone_id(const char *s, size_t len, size_t *pi, const dt_zone **z)
 {
     size_t i = *pi, j = i;
-    while (j < len && j - i < 63 &&
-           (isalnum((unsigned char)s[j]) || strchr("/_+-:", s[j]) != NULL))
+    while (j < len && j - i < 63 && (isalnum((unsigned char)s[j]) || strchr("/_+-:", s[j]) != NULL))
         j++;
     for (; j > i; j--) {
         const dt_zone *zz = dt_zone_get(s + i, j - i);
@@ -530,8 +593,8 @@ static bool parse_zone_id(const char *s, size_t len, size_t *pi, const dt_zone *
     return false;
 }
 
-static int tok_parse(const dtf_pattern *p, const dtf_tok *t, uint32_t ti, const char *s,
-                     size_t len, size_t *pi, parsed *r)
+static int tok_parse(const dtf_pattern *p, const dtf_tok *t, uint32_t ti, const char *s, size_t len,
+                     size_t *pi, parsed *r)
 {
     size_t i = *pi;
     if (is_num_tok(t)) {
@@ -548,16 +611,12 @@ static int tok_parse(const dtf_pattern *p, const dtf_tok *t, uint32_t ti, const 
         if (t->kind == T_YEAR && t->count != 2 && i < len && (s[i] == '-' || s[i] == '+'))
             sign = s[i++] == '-' ? -1 : 1;
         size_t avail = 0;
-        while (i + avail < len && isdigit((unsigned char)s[i + avail]) && avail < 64)
-            avail++;
+        while (i + avail < len && isdigit((unsigned char)s[i + avail]) && avail < 64) avail++;
         int take = (int)avail - reserve;
-        if (take > mx)
-            take = mx;
-        if (take < mn)
-            return -1;
+        if (take > mx) take = mx;
+        if (take < mn) return -1;
         int64_t v = 0;
-        for (int k = 0; k < take; k++)
-            v = v * 10 + (s[i + k] - '0');
+        for (int k = 0; k < take; k++) v = v * 10 + (s[i + k] - '0');
         i += (size_t)take;
         switch (t->kind) {
         case T_YEAR:
@@ -565,19 +624,38 @@ static int tok_parse(const dtf_pattern *p, const dtf_tok *t, uint32_t ti, const 
             r->has_yy = t->count == 2;
             r->year = t->count == 2 ? 2000 + v : sign * v;
             break;
-        case T_MONTH: r->has_month = true, r->month = (int)v; break;
-        case T_DAY: r->has_day = true, r->day = (int)v; break;
-        case T_DOY: r->has_doy = true, r->doy = (int)v; break;
-        case T_QUARTER: r->has_quarter = true, r->quarter = (int)v; break;
-        case T_H12: r->has_h12 = true, r->h12 = (int)v; break;
-        case T_H24: r->has_h24 = true, r->h24 = (int)v; break;
-        case T_K24: r->has_k24 = true, r->k24 = (int)v; break;
-        case T_K12: r->has_k12 = true, r->k12 = (int)v; break;
-        case T_MIN: r->has_min = true, r->minute = (int)v; break;
-        case T_SEC: r->has_sec = true, r->second = (int)v; break;
+        case T_MONTH:
+            r->has_month = true, r->month = (int)v;
+            break;
+        case T_DAY:
+            r->has_day = true, r->day = (int)v;
+            break;
+        case T_DOY:
+            r->has_doy = true, r->doy = (int)v;
+            break;
+        case T_QUARTER:
+            r->has_quarter = true, r->quarter = (int)v;
+            break;
+        case T_H12:
+            r->has_h12 = true, r->h12 = (int)v;
+            break;
+        case T_H24:
+            r->has_h24 = true, r->h24 = (int)v;
+            break;
+        case T_K24:
+            r->has_k24 = true, r->k24 = (int)v;
+            break;
+        case T_K12:
+            r->has_k12 = true, r->k12 = (int)v;
+            break;
+        case T_MIN:
+            r->has_min = true, r->minute = (int)v;
+            break;
+        case T_SEC:
+            r->has_sec = true, r->second = (int)v;
+            break;
         case T_FRAC:
-            for (int k = take; k < 9; k++)
-                v *= 10;
+            for (int k = take; k < 9; k++) v *= 10;
             r->nanos = v;
             break;
         }
@@ -588,27 +666,22 @@ static int tok_parse(const dtf_pattern *p, const dtf_tok *t, uint32_t ti, const 
     int k;
     switch (t->kind) {
     case T_LIT:
-        if (!match_ci(s, len, i, p->lits + t->lit_off, t->lit_len))
-            return -1;
+        if (!match_ci(s, len, i, p->lits + t->lit_off, t->lit_len)) return -1;
         i += t->lit_len;
         break;
     case T_ERA: {
         static const char *const e4[] = {"Before Christ", "Anno Domini"};
         static const char *const e3[] = {"BC", "AD"};
-        if (t->count == 4)
-            k = match_name(s, len, i, e4, 2, 4, &n);
-        else
-            k = match_name(s, len, i, e3, 2, 4, &n);
-        if (k < 0)
-            return -1;
+        if (t->count == 4) k = match_name(s, len, i, e4, 2, 4, &n);
+        else k = match_name(s, len, i, e3, 2, 4, &n);
+        if (k < 0) return -1;
         r->has_era = true;
         r->era = k;
         i += n;
         break;
     }
     case T_MONTH:
-        if ((k = match_name(s, len, i, month_names, 12, t->count, &n)) < 0)
-            return -1;
+        if ((k = match_name(s, len, i, month_names, 12, t->count, &n)) < 0) return -1;
         r->has_month = true;
         r->month = k + 1;
         i += n;
@@ -636,19 +709,15 @@ static int tok_parse(const dtf_pattern *p, const dtf_tok *t, uint32_t ti, const 
         i += n;
         break;
     case T_AMPM:
-        if (match_ci(s, len, i, "AM", 2))
-            r->ampm = 0;
-        else if (match_ci(s, len, i, "PM", 2))
-            r->ampm = 1;
-        else
-            return -1;
+        if (match_ci(s, len, i, "AM", 2)) r->ampm = 0;
+        else if (match_ci(s, len, i, "PM", 2)) r->ampm = 1;
+        else return -1;
         r->has_ampm = true;
         i += 2;
         break;
     case T_ZID:
     case T_ZNAME:
-        if (!parse_zone_id(s, len, &i, &r->zone))
-            return -1;
+        if (!parse_zone_id(s, len, &i, &r->zone)) return -1;
         r->has_zone = true;
         r->has_off = false;
         break;
@@ -656,8 +725,7 @@ static int tok_parse(const dtf_pattern *p, const dtf_tok *t, uint32_t ti, const 
     case T_OFF_X:
     case T_OFF_x:
     case T_OFF_O:
-        if (!parse_off_tok(t, s, len, &i, &r->off))
-            return -1;
+        if (!parse_off_tok(t, s, len, &i, &r->off)) return -1;
         r->has_off = true;
         r->has_zone = false;
         break;
@@ -669,7 +737,8 @@ static int tok_parse(const dtf_pattern *p, const dtf_tok *t, uint32_t ti, const 
 static bool field_err(char *err, size_t cap, const char *s, size_t len, const char *what,
                       const char *range, int64_t v)
 {
-    set_err(err, cap, 0, "Text '%.*s' could not be parsed: Invalid value for %s (valid values %s): %lld",
+    set_err(err, cap, 0,
+            "Text '%.*s' could not be parsed: Invalid value for %s (valid values %s): %lld",
             (int)(len > 200 ? 200 : len), s, what, range, (long long)v);
     return false;
 }
@@ -699,8 +768,7 @@ bool dtf_parse(const dtf_pattern *p, const char *s, size_t len, const dt_zone *d
             continue;
         }
         if (t->kind == T_END) {
-            if (nopt > 0)
-                nopt--;
+            if (nopt > 0) nopt--;
             continue;
         }
         size_t at = i;
@@ -723,8 +791,7 @@ bool dtf_parse(const dtf_pattern *p, const char *s, size_t len, const dt_zone *d
 
     /* Resolve (java.time's STRICT resolver, Spark's defaults for missing fields). */
     int64_t year = r.has_year ? r.year : 1970;
-    if (r.has_era && r.era == 0 && r.has_year && !r.has_yy)
-        year = 1 - year;
+    if (r.has_era && r.era == 0 && r.has_year && !r.has_yy) year = 1 - year;
     int month = r.has_month ? r.month : 1, day = r.has_day ? r.day : 1;
     if (r.has_month && (month < 1 || month > 12))
         return field_err(err, errcap, s, len, "MonthOfYear", "1 - 12", month);
@@ -750,16 +817,17 @@ bool dtf_parse(const dtf_pattern *p, const char *s, size_t len, const dt_zone *d
         int m2, d2;
         dt_civil_from_days(days, &y2, &m2, &d2);
         if ((r.has_month && m2 != month) || (r.has_day && d2 != day)) {
-            set_err(err, errcap, 0, "Text '%.*s' could not be parsed: Conflict found: day of "
-                    "year %d differs from month %d day %d", (int)(len > 200 ? 200 : len), s,
-                    r.doy, month, day);
+            set_err(err, errcap, 0,
+                    "Text '%.*s' could not be parsed: Conflict found: day of "
+                    "year %d differs from month %d day %d",
+                    (int)(len > 200 ? 200 : len), s, r.doy, month, day);
             return false;
         }
     } else {
         if (!dt_valid_date(year, month, day)) {
-            static const char *const up[] = {"JANUARY", "FEBRUARY", "MARCH",     "APRIL",
-                                             "MAY",     "JUNE",     "JULY",      "AUGUST",
-                                             "SEPTEMBER", "OCTOBER", "NOVEMBER", "DECEMBER"};
+            static const char *const up[] = {"JANUARY",   "FEBRUARY", "MARCH",    "APRIL",
+                                             "MAY",       "JUNE",     "JULY",     "AUGUST",
+                                             "SEPTEMBER", "OCTOBER",  "NOVEMBER", "DECEMBER"};
             if (month == 2 && day == 29)
                 set_err(err, errcap, 0,
                         "Text '%.*s' could not be parsed: Invalid date 'February 29' as "
@@ -773,9 +841,10 @@ bool dtf_parse(const dtf_pattern *p, const char *s, size_t len, const dt_zone *d
         days = dt_days_from_civil(year, month, day);
     }
     if (r.has_quarter && (month - 1) / 3 + 1 != r.quarter && r.has_month) {
-        set_err(err, errcap, 0, "Text '%.*s' could not be parsed: Conflict found: QuarterOfYear "
-                "%d differs from QuarterOfYear %d", (int)(len > 200 ? 200 : len), s, r.quarter,
-                (month - 1) / 3 + 1);
+        set_err(err, errcap, 0,
+                "Text '%.*s' could not be parsed: Conflict found: QuarterOfYear "
+                "%d differs from QuarterOfYear %d",
+                (int)(len > 200 ? 200 : len), s, r.quarter, (month - 1) / 3 + 1);
         return false;
     }
     if (r.has_dow) {
@@ -790,8 +859,7 @@ bool dtf_parse(const dtf_pattern *p, const char *s, size_t len, const dt_zone *d
     }
     int hour = 0;
     if (r.has_h24) {
-        if (r.h24 > 23)
-            return field_err(err, errcap, s, len, "HourOfDay", "0 - 23", r.h24);
+        if (r.h24 > 23) return field_err(err, errcap, s, len, "HourOfDay", "0 - 23", r.h24);
         hour = r.h24;
     } else if (r.has_k24) {
         if (r.k24 < 1 || r.k24 > 24)
@@ -802,24 +870,17 @@ bool dtf_parse(const dtf_pattern *p, const char *s, size_t len, const dt_zone *d
             return field_err(err, errcap, s, len, "ClockHourOfAmPm", "1 - 12", r.h12);
         hour = r.h12 % 12 + (r.has_ampm && r.ampm ? 12 : 0);
     } else if (r.has_k12) {
-        if (r.k12 > 11)
-            return field_err(err, errcap, s, len, "HourOfAmPm", "0 - 11", r.k12);
+        if (r.k12 > 11) return field_err(err, errcap, s, len, "HourOfAmPm", "0 - 11", r.k12);
         hour = r.k12 + (r.has_ampm && r.ampm ? 12 : 0);
     }
-    if (r.minute > 59)
-        return field_err(err, errcap, s, len, "MinuteOfHour", "0 - 59", r.minute);
-    if (r.second > 59)
-        return field_err(err, errcap, s, len, "SecondOfMinute", "0 - 59", r.second);
+    if (r.minute > 59) return field_err(err, errcap, s, len, "MinuteOfHour", "0 - 59", r.minute);
+    if (r.second > 59) return field_err(err, errcap, s, len, "SecondOfMinute", "0 - 59", r.second);
     int64_t local = days * DT_US_PER_DAY + hour * DT_US_PER_HOUR + r.minute * DT_US_PER_MIN +
                     r.second * DT_US_PER_SEC + r.nanos / 1000;
-    if (!dflt)
-        *us = local;
-    else if (r.has_off)
-        *us = local - (int64_t)r.off * DT_US_PER_SEC;
-    else if (r.has_zone)
-        *us = dt_zone_to_utc(r.zone, local);
-    else
-        *us = dt_zone_to_utc(dflt, local);
+    if (!dflt) *us = local;
+    else if (r.has_off) *us = local - (int64_t)r.off * DT_US_PER_SEC;
+    else if (r.has_zone) *us = dt_zone_to_utc(r.zone, local);
+    else *us = dt_zone_to_utc(dflt, local);
     return true;
 
 syntax:

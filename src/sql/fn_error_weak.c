@@ -20,11 +20,9 @@ __attribute__((weak)) int fn_error(fn_ctx *c, const char *cls, const char *sqlst
     char *msg = NULL, *full = NULL;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0) msg = NULL;
     va_end(ap);
-    if (asprintf(&full, "[%s] %s SQLSTATE: %s", cls, msg ? msg : "", sqlstate ? sqlstate : "") <
-        0)
+    if (asprintf(&full, "[%s] %s SQLSTATE: %s", cls, msg ? msg : "", sqlstate ? sqlstate : "") < 0)
         full = NULL;
     free(msg);
     free(c->error);

@@ -48,11 +48,21 @@ static const char *const posix_map[][2] = {
     {"Space", "space"},
 };
 static const char *const java_map[][2] = {
-    {"javaLowerCase", "Ll"}, {"javaUpperCase", "Lu"},    {"javaWhitespace", "Xsp"},
-    {"javaMirrored", "Sm"},  {"javaLetter", "L"},        {"javaDigit", "Nd"},
-    {"javaLetterOrDigit", "Xan"}, {"javaAlphabetic", "L"}, {"IsAlphabetic", "L"},
-    {"IsLetter", "L"},       {"IsDigit", "Nd"},          {"IsUppercase", "Lu"},
-    {"IsLowercase", "Ll"},   {"IsWhite_Space", "Xsp"},   {"IsPunctuation", "P"},
+    {"javaLowerCase", "Ll"},
+    {"javaUpperCase", "Lu"},
+    {"javaWhitespace", "Xsp"},
+    {"javaMirrored", "Sm"},
+    {"javaLetter", "L"},
+    {"javaDigit", "Nd"},
+    {"javaLetterOrDigit", "Xan"},
+    {"javaAlphabetic", "L"},
+    {"IsAlphabetic", "L"},
+    {"IsLetter", "L"},
+    {"IsDigit", "Nd"},
+    {"IsUppercase", "Lu"},
+    {"IsLowercase", "Ll"},
+    {"IsWhite_Space", "Xsp"},
+    {"IsPunctuation", "P"},
 };
 
 /* Rewrites Java-only constructs of p[0..n) into o (room for 8n + 1 bytes);
@@ -109,10 +119,8 @@ static size_t java_to_pcre(const char *p, size_t n, char *o)
             i += 2;
             continue;
         }
-        if (ch == '[')
-            cls++;
-        else if (ch == ']' && cls > 0)
-            cls--;
+        if (ch == '[') cls++;
+        else if (ch == ']' && cls > 0) cls--;
         o[w++] = ch;
         i++;
     }
@@ -134,8 +142,7 @@ static void arena_free(void *p, void *a)
 static uint64_t hash_bytes(const char *p, size_t n)
 {
     uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
     return h;
 }
 
@@ -144,11 +151,9 @@ static uint64_t hash_bytes(const char *p, size_t n)
 static rx *rx_build(kiln_arena *a, const char *p, size_t n, char *err, size_t errcap)
 {
     pcre2_general_context *g = a ? pcre2_general_context_create(arena_malloc, arena_free, a) : NULL;
-    if (a && !g)
-        return NULL;
+    if (a && !g) return NULL;
     char *tr = malloc(n * 8 + 1);
-    if (!tr)
-        return NULL;
+    if (!tr) return NULL;
     size_t trn = java_to_pcre(p, n, tr);
     pcre2_compile_context *cc = pcre2_compile_context_create(g);
     if (!cc) {
@@ -166,12 +171,10 @@ static rx *rx_build(kiln_arena *a, const char *p, size_t n, char *err, size_t er
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(ec, msg, sizeof msg);
         snprintf(err, errcap, "%s near index %zu", (const char *)msg, (size_t)eo);
-        if (!a)
-            pcre2_general_context_free(g);
+        if (!a) pcre2_general_context_free(g);
         return NULL;
     }
-    if (!a)
-        (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
+    if (!a) (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
     rx *r = a ? kiln_arena_alloc(a, sizeof *r) : malloc(sizeof *r);
     char *pc = a ? kiln_arena_alloc(a, n + 1) : malloc(n + 1);
     pcre2_match_context *mc = pcre2_match_context_create(g);
@@ -216,11 +219,9 @@ static const rx *rx_get(kiln_arena *a, const char *p, size_t n, char *err, size_
     }
     bool room = rx_count < RX_CACHE_MAX;
     pthread_mutex_unlock(&rx_mu);
-    if (!room)
-        return rx_build(a, p, n, err, errcap);
+    if (!room) return rx_build(a, p, n, err, errcap);
     rx *r = rx_build(NULL, p, n, err, errcap);
-    if (!r)
-        return NULL;
+    if (!r) return NULL;
     pthread_mutex_lock(&rx_mu);
     for (int i = 0; i < rx_count; i++) { /* another thread may have won */
         rx *o = rx_cache[i];
@@ -282,8 +283,7 @@ static int run_pattern(rx_run *r, const col_vec *pv, uint32_t i, const rx **out)
             char err[300];
             x = rx_get(r->c->arena, pp, ps->len, err, sizeof err);
             if (!x) {
-                if (!err[0])
-                    return KILN_ENOMEM;
+                if (!err[0]) return KILN_ENOMEM;
                 return fn_error(r->c, "INVALID_PARAMETER_VALUE.PATTERN", "22023",
                                 "The value of parameter(s) `regexp` in `%s` is invalid: '%.*s' "
                                 "(%s).",
@@ -294,8 +294,7 @@ static int run_pattern(rx_run *r, const col_vec *pv, uint32_t i, const rx **out)
     }
     if (!r->md || r->md_pairs < x->ngroups + 1) {
         r->md = pcre2_match_data_create(x->ngroups + 1, r->g);
-        if (!r->md)
-            return KILN_ENOMEM;
+        if (!r->md) return KILN_ENOMEM;
         r->md_pairs = x->ngroups + 1;
     }
     *out = x;
@@ -307,18 +306,15 @@ static int run_pattern(rx_run *r, const col_vec *pv, uint32_t i, const rx **out)
 static int run_match(rx_run *r, const rx *x, const char *s, size_t n, size_t start)
 {
     int rc = pcre2_match(x->code, (PCRE2_SPTR)s, n, start, 0, r->md, x->mctx);
-    if (rc >= 0)
-        return 1;
-    if (rc == PCRE2_ERROR_NOMATCH)
-        return 0;
+    if (rc >= 0) return 1;
+    if (rc == PCRE2_ERROR_NOMATCH) return 0;
     if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
         rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT)
         return fn_error(r->c, "REGEX_MATCH_LIMIT_EXCEEDED", "54000",
                         "The regular expression '%.*s' in `%s` needed more than %d steps "
                         "(backtracking limit) on a value of %zu bytes. Simplify the pattern, "
                         "for example avoid nested quantifiers such as (a+)+.",
-                        (int)(x->patn > 200 ? 200 : x->patn), x->pat, r->fname, RX_MATCH_LIMIT,
-                        n);
+                        (int)(x->patn > 200 ? 200 : x->patn), x->pat, r->fname, RX_MATCH_LIMIT, n);
     PCRE2_UCHAR msg[200];
     pcre2_get_error_message(rc, msg, sizeof msg);
     return fn_error(r->c, "INVALID_PARAMETER_VALUE.PATTERN", "22023",
@@ -330,8 +326,7 @@ static int run_match(rx_run *r, const rx *x, const char *s, size_t n, size_t sta
  * character later. */
 static size_t next_start(const char *s, size_t n, size_t st, size_t en)
 {
-    if (en > st)
-        return en;
+    if (en > st) return en;
     return en < n ? en + tx_charlen(s + en, s + n) : n + 1;
 }
 
@@ -340,7 +335,7 @@ static size_t next_start(const char *s, size_t n, size_t st, size_t en)
 typedef struct rx_state {
     const rx *x; /* NULL: pattern per row */
     const char *fname;
-    int idx;     /* constant group index, or -1 */
+    int idx; /* constant group index, or -1 */
     /* regexp_replace: the replacement, parsed when constant */
     const struct rep_piece *rep;
     int nrep;
@@ -356,8 +351,7 @@ static int bind_common(fn_bind *b, const char *fname, rx_state **out)
         b->want[k] = b->args[k]->kind == COL_STRING ? NULL : &col_type_string;
     }
     rx_state *st = kiln_arena_alloc(b->arena, sizeof *st);
-    if (!st)
-        return KILN_ENOMEM;
+    if (!st) return KILN_ENOMEM;
     memset(st, 0, sizeof *st);
     st->fname = fname;
     st->idx = -1;
@@ -367,8 +361,7 @@ static int bind_common(fn_bind *b, const char *fname, rx_state **out)
         char err[300];
         st->x = rx_get(b->arena, col_str_data(p), p->len, err, sizeof err);
         if (!st->x) {
-            if (!err[0])
-                return KILN_ENOMEM;
+            if (!err[0]) return KILN_ENOMEM;
             return tx_bind_err(b, "INVALID_PARAMETER_VALUE.PATTERN", 1,
                                "The value of parameter(s) `regexp` in `%s` is invalid: '%.*s' "
                                "(%s).",
@@ -414,21 +407,17 @@ static int k_rlike(TX_KERNEL_ARGS)
     TX_UNUSED_ARGS;
     const rx_state *st = state;
     rx_run r;
-    if (run_init(&r, c, st->fname, st->x))
-        return KILN_ENOMEM;
+    if (run_init(&r, c, st->fname, st->x)) return KILN_ENOMEM;
     bool *res = COL_DATA(out, bool);
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         const rx *x;
         int rc = run_pattern(&r, &args[1], i, &x);
-        if (rc)
-            return rc;
+        if (rc) return rc;
         const col_str *s = tx_str(&args[0], i);
         int m = run_match(&r, x, col_str_data(s), s->len, 0);
-        if (m < 0)
-            return m;
+        if (m < 0) return m;
         res[i] = m == 1;
     }
     return KILN_OK;
@@ -438,8 +427,7 @@ static int bind_rlike_n(fn_bind *b, const char *fname)
 {
     rx_state *st;
     int rc = bind_common(b, fname, &st);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     b->result = &col_type_bool;
     b->kernel = k_rlike;
     return KILN_OK;
@@ -457,8 +445,7 @@ static int bind_regexp_like(fn_bind *b)
 
 static int row_idx(const rx_state *st, const col_vec *args, int nargs, uint32_t i, int dflt)
 {
-    if (st->idx >= 0)
-        return st->idx;
+    if (st->idx >= 0) return st->idx;
     return nargs > 2 ? tx_i32(&args[2], i) : dflt;
 }
 
@@ -467,30 +454,24 @@ static int k_extract(TX_KERNEL_ARGS)
     TX_UNUSED_ARGS;
     const rx_state *st = state;
     rx_run r;
-    if (run_init(&r, c, st->fname, st->x))
-        return KILN_ENOMEM;
+    if (run_init(&r, c, st->fname, st->x)) return KILN_ENOMEM;
     col_str *res = COL_DATA(out, col_str);
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         const rx *x;
         int rc = run_pattern(&r, &args[1], i, &x);
-        if (rc)
-            return rc;
+        if (rc) return rc;
         int idx = row_idx(st, args, nargs, i, 1);
         if (idx < 0 || (uint32_t)idx > x->ngroups)
             return group_err(c, st->fname, (int)x->ngroups, idx);
         const col_str *s = tx_str(&args[0], i);
         const char *sp = col_str_data(s);
         int m = run_match(&r, x, sp, s->len, 0);
-        if (m < 0)
-            return m;
+        if (m < 0) return m;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r.md);
-        if (m == 0 || ov[2 * idx] == PCRE2_UNSET)
-            res[i] = col_str_view("", 0);
-        else
-            res[i] = col_str_view(sp + ov[2 * idx], (uint32_t)(ov[2 * idx + 1] - ov[2 * idx]));
+        if (m == 0 || ov[2 * idx] == PCRE2_UNSET) res[i] = col_str_view("", 0);
+        else res[i] = col_str_view(sp + ov[2 * idx], (uint32_t)(ov[2 * idx + 1] - ov[2 * idx]));
     }
     return KILN_OK;
 }
@@ -501,11 +482,9 @@ static int bind_extract_n(fn_bind *b, const char *fname, fn_kernel k, const col_
 {
     rx_state *st;
     int rc = bind_common(b, fname, &st);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     if (b->nargs > 2) {
-        if ((rc = bind_int_arg(b, 2)))
-            return rc;
+        if ((rc = bind_int_arg(b, 2))) return rc;
         int64_t idx;
         if (tx_const_int(b, 2, &idx)) {
             if (st->x && (idx < 0 || idx > st->x->ngroups))
@@ -530,27 +509,21 @@ static int k_substr(TX_KERNEL_ARGS)
     TX_UNUSED_ARGS;
     const rx_state *st = state;
     rx_run r;
-    if (run_init(&r, c, st->fname, st->x))
-        return KILN_ENOMEM;
+    if (run_init(&r, c, st->fname, st->x)) return KILN_ENOMEM;
     col_str *res = COL_DATA(out, col_str);
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         const rx *x;
         int rc = run_pattern(&r, &args[1], i, &x);
-        if (rc)
-            return rc;
+        if (rc) return rc;
         const col_str *s = tx_str(&args[0], i);
         const char *sp = col_str_data(s);
         int m = run_match(&r, x, sp, s->len, 0);
-        if (m < 0)
-            return m;
+        if (m < 0) return m;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r.md);
-        if (m == 0)
-            col_set_null(out, i);
-        else
-            res[i] = col_str_view(sp + ov[0], (uint32_t)(ov[1] - ov[0]));
+        if (m == 0) col_set_null(out, i);
+        else res[i] = col_str_view(sp + ov[0], (uint32_t)(ov[1] - ov[0]));
     }
     return KILN_OK;
 }
@@ -558,8 +531,7 @@ static int bind_regexp_substr(fn_bind *b)
 {
     rx_state *st;
     int rc = bind_common(b, "regexp_substr", &st);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     b->result = &col_type_string;
     b->kernel = k_substr;
     b->nullable = true;
@@ -571,29 +543,23 @@ static int k_instr(TX_KERNEL_ARGS)
     TX_UNUSED_ARGS;
     const rx_state *st = state;
     rx_run r;
-    if (run_init(&r, c, st->fname, st->x))
-        return KILN_ENOMEM;
+    if (run_init(&r, c, st->fname, st->x)) return KILN_ENOMEM;
     int32_t *res = COL_DATA(out, int32_t);
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         const rx *x;
         int rc = run_pattern(&r, &args[1], i, &x);
-        if (rc)
-            return rc;
+        if (rc) return rc;
         int idx = row_idx(st, args, nargs, i, 0);
         if (idx < 0 || (uint32_t)idx > x->ngroups)
             return group_err(c, st->fname, (int)x->ngroups, idx);
         const col_str *s = tx_str(&args[0], i);
         const char *sp = col_str_data(s);
         int m = run_match(&r, x, sp, s->len, 0);
-        if (m < 0)
-            return m;
+        if (m < 0) return m;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r.md);
-        res[i] = m == 0 || ov[2 * idx] == PCRE2_UNSET
-                     ? 0
-                     : (int32_t)tx_nchars(sp, ov[2 * idx]) + 1;
+        res[i] = m == 0 || ov[2 * idx] == PCRE2_UNSET ? 0 : (int32_t)tx_nchars(sp, ov[2 * idx]) + 1;
     }
     return KILN_OK;
 }
@@ -607,26 +573,21 @@ static int k_count(TX_KERNEL_ARGS)
     TX_UNUSED_ARGS;
     const rx_state *st = state;
     rx_run r;
-    if (run_init(&r, c, st->fname, st->x))
-        return KILN_ENOMEM;
+    if (run_init(&r, c, st->fname, st->x)) return KILN_ENOMEM;
     int32_t *res = COL_DATA(out, int32_t);
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         const rx *x;
         int rc = run_pattern(&r, &args[1], i, &x);
-        if (rc)
-            return rc;
+        if (rc) return rc;
         const col_str *s = tx_str(&args[0], i);
         const char *sp = col_str_data(s);
         int32_t cnt = 0;
         for (size_t at = 0; at <= s->len;) {
             int m = run_match(&r, x, sp, s->len, at);
-            if (m < 0)
-                return m;
-            if (m == 0)
-                break;
+            if (m < 0) return m;
+            if (m == 0) break;
             PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r.md);
             cnt++;
             at = next_start(sp, s->len, ov[0], ov[1]);
@@ -639,8 +600,7 @@ static int bind_regexp_count(fn_bind *b)
 {
     rx_state *st;
     int rc = bind_common(b, "regexp_count", &st);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     b->result = &col_type_i32;
     b->kernel = k_count;
     return KILN_OK;
@@ -661,10 +621,8 @@ static int arr_push(arr_out *o, col_str s)
     if (o->n == o->cap) {
         uint32_t cap = o->cap ? o->cap * 2 : 1024;
         col_str *el = kiln_arena_alloc(o->a, sizeof(col_str) * cap);
-        if (!el)
-            return KILN_ENOMEM;
-        if (o->n)
-            memcpy(el, o->el, sizeof(col_str) * o->n);
+        if (!el) return KILN_ENOMEM;
+        if (o->n) memcpy(el, o->el, sizeof(col_str) * o->n);
         o->el = el;
         o->cap = cap;
     }
@@ -682,22 +640,19 @@ static void arr_finish(col_vec *out, arr_out *o)
 
 /* Walks rows 0..n in order (arrays need offsets for every row), calling
  * the body for selected, valid rows. */
-#define ARR_ROWS(i, ...)                                                                          \
+#define ARR_ROWS(i, ...)                                                                           \
     do {                                                                                           \
         uint32_t k_sel_ = 0;                                                                       \
         uint32_t lim_ = sel ? (count ? sel[count - 1] + 1 : 0) : count;                            \
         for (uint32_t i = 0; i < lim_; i++) {                                                      \
             out->offsets[i] = ao.n;                                                                \
             bool live_ = !sel || (k_sel_ < count && sel[k_sel_] == i);                             \
-            if (!live_)                                                                            \
-                continue;                                                                          \
+            if (!live_) continue;                                                                  \
             k_sel_++;                                                                              \
-            if (!col_valid(out, i))                                                                \
-                continue;                                                                          \
+            if (!col_valid(out, i)) continue;                                                      \
             __VA_ARGS__                                                                            \
         }                                                                                          \
-        for (uint32_t i = lim_; i <= n; i++)                                                       \
-            out->offsets[i] = ao.n;                                                                \
+        for (uint32_t i = lim_; i <= n; i++) out->offsets[i] = ao.n;                               \
         out->offsets[lim_] = ao.n;                                                                 \
     } while (0)
 
@@ -706,14 +661,12 @@ static int k_extract_all(TX_KERNEL_ARGS)
     TX_UNUSED_ARGS;
     const rx_state *st = state;
     rx_run r;
-    if (run_init(&r, c, st->fname, st->x))
-        return KILN_ENOMEM;
+    if (run_init(&r, c, st->fname, st->x)) return KILN_ENOMEM;
     arr_out ao = {c->arena, NULL, 0, 0};
     int err = KILN_OK;
     ARR_ROWS(i, {
         const rx *x;
-        if ((err = run_pattern(&r, &args[1], i, &x)))
-            break;
+        if ((err = run_pattern(&r, &args[1], i, &x))) break;
         int idx = row_idx(st, args, nargs, i, 1);
         if (idx < 0 || (uint32_t)idx > x->ngroups) {
             err = group_err(c, st->fname, (int)x->ngroups, idx);
@@ -730,13 +683,12 @@ static int k_extract_all(TX_KERNEL_ARGS)
             PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r.md);
             col_str e = ov[2 * idx] == PCRE2_UNSET
                             ? col_str_view("", 0)
-                            : col_str_view(sp + ov[2 * idx], (uint32_t)(ov[2 * idx + 1] - ov[2 * idx]));
-            if ((err = arr_push(&ao, e)))
-                break;
+                            : col_str_view(sp + ov[2 * idx],
+                                           (uint32_t)(ov[2 * idx + 1] - ov[2 * idx]));
+            if ((err = arr_push(&ao, e))) break;
             at = next_start(sp, s->len, ov[0], ov[1]);
         }
-        if (err)
-            break;
+        if (err) break;
     });
     arr_finish(out, &ao);
     return err;
@@ -744,8 +696,7 @@ static int k_extract_all(TX_KERNEL_ARGS)
 static int bind_regexp_extract_all(fn_bind *b)
 {
     const col_type *t = col_type_array(b->arena, &col_type_string, false);
-    if (!t)
-        return KILN_ENOMEM;
+    if (!t) return KILN_ENOMEM;
     return bind_extract_n(b, "regexp_extract_all", k_extract_all, t);
 }
 
@@ -757,8 +708,7 @@ static int k_split(TX_KERNEL_ARGS)
     TX_UNUSED_ARGS;
     const rx_state *st = state;
     rx_run r;
-    if (run_init(&r, c, st->fname, st->x))
-        return KILN_ENOMEM;
+    if (run_init(&r, c, st->fname, st->x)) return KILN_ENOMEM;
     arr_out ao = {c->arena, NULL, 0, 0};
     int err = KILN_OK;
     ARR_ROWS(i, {
@@ -776,15 +726,12 @@ static int k_split(TX_KERNEL_ARGS)
                 err = arr_push(&ao, col_str_view(sp + at, (uint32_t)cl));
                 at += cl;
             }
-            if (!err)
-                err = arr_push(&ao, col_str_view(sp + at, (uint32_t)(len - at)));
-            if (err)
-                break;
+            if (!err) err = arr_push(&ao, col_str_view(sp + at, (uint32_t)(len - at)));
+            if (err) break;
             continue;
         }
         const rx *x;
-        if ((err = run_pattern(&r, &args[1], i, &x)))
-            break;
+        if ((err = run_pattern(&r, &args[1], i, &x))) break;
         bool limited = limit > 0;
         uint32_t first = ao.n;
         size_t index = 0;
@@ -799,27 +746,22 @@ static int k_split(TX_KERNEL_ARGS)
             at = next_start(sp, len, ms, me);
             uint32_t got = ao.n - first;
             if (!limited || got < limit - 1) {
-                if (index == 0 && ms == 0 && me == 0)
-                    continue;
-                if ((err = arr_push(&ao, col_str_view(sp + index, (uint32_t)(ms - index)))))
-                    break;
+                if (index == 0 && ms == 0 && me == 0) continue;
+                if ((err = arr_push(&ao, col_str_view(sp + index, (uint32_t)(ms - index))))) break;
                 index = me;
             } else if (got == limit - 1) {
-                if ((err = arr_push(&ao, col_str_view(sp + index, (uint32_t)(len - index)))))
-                    break;
+                if ((err = arr_push(&ao, col_str_view(sp + index, (uint32_t)(len - index))))) break;
                 index = me;
             }
         }
-        if (err)
-            break;
+        if (err) break;
         if (index == 0) {
             ao.n = first;
             err = arr_push(&ao, *s);
         } else if (!limited || ao.n - first < limit) {
             err = arr_push(&ao, col_str_view(sp + index, (uint32_t)(len - index)));
         }
-        if (err)
-            break;
+        if (err) break;
     });
     arr_finish(out, &ao);
     return err;
@@ -828,18 +770,16 @@ static int bind_split(fn_bind *b)
 {
     rx_state *st;
     int rc = bind_common(b, "split", &st);
-    if (!rc && b->nargs > 2)
-        rc = bind_int_arg(b, 2);
-    if (rc)
-        return rc;
+    if (!rc && b->nargs > 2) rc = bind_int_arg(b, 2);
+    if (rc) return rc;
     b->result = col_type_array(b->arena, &col_type_string, false);
-    if (!b->result)
-        return KILN_ENOMEM;
+    if (!b->result) return KILN_ENOMEM;
     b->kernel = k_split;
     return KILN_OK;
 }
 
-/* ---- regexp_replace ------------------------------------------------------------------------------ */
+/* ---- regexp_replace
+ * ------------------------------------------------------------------------------ */
 
 /* A replacement: literal runs and group references (Java's
  * Matcher.appendReplacement syntax: $n, ${name}, \x). */
@@ -851,8 +791,8 @@ typedef struct rep_piece {
 
 /* Parses rep[0..n) for x into pieces (room for n+1); returns the count or
  * -1 with err set. */
-static int rep_parse(const rx *x, const char *rep, size_t n, rep_piece *pc, char *lits,
-                     char *err, size_t errcap)
+static int rep_parse(const rx *x, const char *rep, size_t n, rep_piece *pc, char *lits, char *err,
+                     size_t errcap)
 {
     int np = 0;
     size_t ln = 0;
@@ -862,8 +802,7 @@ static int rep_parse(const rx *x, const char *rep, size_t n, rep_piece *pc, char
                 snprintf(err, errcap, "character to be escaped is missing");
                 return -1;
             }
-            if (np == 0 || pc[np - 1].group >= 0)
-                pc[np++] = (rep_piece){-1, lits + ln, 0};
+            if (np == 0 || pc[np - 1].group >= 0) pc[np++] = (rep_piece){-1, lits + ln, 0};
             lits[ln++] = rep[i + 1];
             pc[np - 1].litn++;
             i += 2;
@@ -876,8 +815,7 @@ static int rep_parse(const rx *x, const char *rep, size_t n, rep_piece *pc, char
             int g;
             if (rep[i] == '{') {
                 size_t j = i + 1;
-                while (j < n && rep[j] != '}')
-                    j++;
+                while (j < n && rep[j] != '}') j++;
                 if (j >= n || j == i + 1) {
                     snprintf(err, errcap, "named capturing group is missing trailing '}'");
                     return -1;
@@ -901,8 +839,7 @@ static int rep_parse(const rx *x, const char *rep, size_t n, rep_piece *pc, char
                 /* More digits while the group still exists (Java). */
                 while (i < n && rep[i] >= '0' && rep[i] <= '9') {
                     int ng = g * 10 + (rep[i] - '0');
-                    if ((uint32_t)ng > x->ngroups)
-                        break;
+                    if ((uint32_t)ng > x->ngroups) break;
                     g = ng;
                     i++;
                 }
@@ -912,8 +849,7 @@ static int rep_parse(const rx *x, const char *rep, size_t n, rep_piece *pc, char
             }
             pc[np++] = (rep_piece){g, NULL, 0};
         } else {
-            if (np == 0 || pc[np - 1].group >= 0)
-                pc[np++] = (rep_piece){-1, lits + ln, 0};
+            if (np == 0 || pc[np - 1].group >= 0) pc[np++] = (rep_piece){-1, lits + ln, 0};
             lits[ln++] = rep[i++];
             pc[np - 1].litn++;
         }
@@ -926,8 +862,7 @@ static int k_replace(TX_KERNEL_ARGS)
     TX_UNUSED_ARGS;
     const rx_state *st = state;
     rx_run r;
-    if (run_init(&r, c, st->fname, st->x))
-        return KILN_ENOMEM;
+    if (run_init(&r, c, st->fname, st->x)) return KILN_ENOMEM;
     tx_out o = {c->arena, NULL, 0};
     col_str *res = COL_DATA(out, col_str);
     rep_piece *pcs = NULL;
@@ -938,12 +873,10 @@ static int k_replace(TX_KERNEL_ARGS)
     int np = 0;
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         const rx *x;
         int rc = run_pattern(&r, &args[1], i, &x);
-        if (rc)
-            return rc;
+        if (rc) return rc;
         const rep_piece *pieces = st->rep;
         int npieces = st->nrep;
         if (!pieces) {
@@ -953,8 +886,7 @@ static int k_replace(TX_KERNEL_ARGS)
                     pcap = rs->len + 1 < 64 ? 64 : rs->len + 1;
                     pcs = kiln_arena_alloc(c->arena, sizeof(rep_piece) * pcap);
                     lits = kiln_arena_alloc(c->arena, pcap);
-                    if (!pcs || !lits)
-                        return KILN_ENOMEM;
+                    if (!pcs || !lits) return KILN_ENOMEM;
                 }
                 char err[200];
                 np = rep_parse(x, col_str_data(rs), rs->len, pcs, lits, err, sizeof err);
@@ -985,17 +917,14 @@ static int k_replace(TX_KERNEL_ARGS)
         /* Output: build in a growing buffer. */
         size_t cap = len + 64, w = 0;
         char *d = tx_reserve(&o, cap);
-        if (!d)
-            return KILN_ENOMEM;
+        if (!d) return KILN_ENOMEM;
         memcpy(d, sp, from);
         w = from;
         size_t copied = from;
         for (size_t at = from; at <= len;) {
             int m = run_match(&r, x, sp, len, at);
-            if (m < 0)
-                return m;
-            if (m == 0)
-                break;
+            if (m < 0) return m;
+            if (m == 0) break;
             PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r.md);
             size_t need = w + (ov[0] - copied);
             for (int k = 0; k < npieces; k++)
@@ -1010,8 +939,7 @@ static int k_replace(TX_KERNEL_ARGS)
                                     "The result of regexp_replace exceeds 2 GB.");
                 o.left = 0; /* the old reservation is abandoned */
                 char *nd = tx_reserve(&o, ncap);
-                if (!nd)
-                    return KILN_ENOMEM;
+                if (!nd) return KILN_ENOMEM;
                 memcpy(nd, d, w);
                 d = nd;
                 cap = ncap;
@@ -1043,22 +971,19 @@ static int bind_regexp_replace(fn_bind *b)
 {
     rx_state *st;
     int rc = bind_common(b, "regexp_replace", &st);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     if (!tx_castable_to_string(b->args[2]))
         return tx_bind_err(b, "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE", 2,
                            "The third parameter of `regexp_replace` requires the \"STRING\" "
                            "type.");
     b->want[2] = b->args[2]->kind == COL_STRING ? NULL : &col_type_string;
-    if (b->nargs > 3 && (rc = bind_int_arg(b, 3)))
-        return rc;
+    if (b->nargs > 3 && (rc = bind_int_arg(b, 3))) return rc;
     bool null;
     const col_str *rs = tx_const_str(b, 2, &null);
     if (rs && st->x) {
         rep_piece *pcs = kiln_arena_alloc(b->arena, sizeof(rep_piece) * (rs->len + 1));
         char *lits = kiln_arena_alloc(b->arena, rs->len + 1);
-        if (!pcs || !lits)
-            return KILN_ENOMEM;
+        if (!pcs || !lits) return KILN_ENOMEM;
         char err[200];
         int np = rep_parse(st->x, col_str_data(rs), rs->len, pcs, lits, err, sizeof err);
         if (np < 0)
@@ -1067,8 +992,7 @@ static int bind_regexp_replace(fn_bind *b)
                                (int)(rs->len > 200 ? 200 : rs->len), col_str_data(rs), err);
         st->rep = pcs;
         st->nrep = np;
-        if (np == 0)
-            st->rep = pcs; /* empty replacement: no pieces, still constant */
+        if (np == 0) st->rep = pcs; /* empty replacement: no pieces, still constant */
     }
     b->result = &col_type_string;
     b->kernel = k_replace;

@@ -28,10 +28,25 @@ static const char *ordinal(int k)
 
 static const char *kind_name(const col_type *t)
 {
-    static const char *const names[] = {
-        "VOID",   "BOOLEAN", "TINYINT", "SMALLINT", "INT",   "BIGINT",    "FLOAT",
-        "DOUBLE", "DECIMAL", "STRING",  "BINARY",   "DATE",  "TIMESTAMP", "TIMESTAMP_NTZ",
-        "INTERVAL YEAR TO MONTH", "INTERVAL DAY TO SECOND", "ARRAY", "MAP", "STRUCT"};
+    static const char *const names[] = {"VOID",
+                                        "BOOLEAN",
+                                        "TINYINT",
+                                        "SMALLINT",
+                                        "INT",
+                                        "BIGINT",
+                                        "FLOAT",
+                                        "DOUBLE",
+                                        "DECIMAL",
+                                        "STRING",
+                                        "BINARY",
+                                        "DATE",
+                                        "TIMESTAMP",
+                                        "TIMESTAMP_NTZ",
+                                        "INTERVAL YEAR TO MONTH",
+                                        "INTERVAL DAY TO SECOND",
+                                        "ARRAY",
+                                        "MAP",
+                                        "STRUCT"};
     return t->kind < COL_KIND_COUNT ? names[t->kind] : "?";
 }
 
@@ -47,8 +62,7 @@ static int type_err(fn_bind *b, int k, const char *want)
 static int want_str(fn_bind *b, int k)
 {
     const col_type *t = b->args[k];
-    if (!tx_castable_to_string(t))
-        return type_err(b, k, "STRING");
+    if (!tx_castable_to_string(t)) return type_err(b, k, "STRING");
     b->want[k] = t->kind == COL_STRING ? NULL : &col_type_string;
     return KILN_OK;
 }
@@ -67,8 +81,7 @@ static int want_strs(fn_bind *b, int from)
 {
     for (int k = from; k < b->nargs; k++) {
         int rc = want_str(b, k);
-        if (rc)
-            return rc;
+        if (rc) return rc;
     }
     return KILN_OK;
 }
@@ -81,8 +94,7 @@ static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
 static void utf8_init(void)
 {
     utf8_loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-    if (!utf8_loc)
-        utf8_loc = newlocale(LC_CTYPE_MASK, "C.utf8", (locale_t)0);
+    if (!utf8_loc) utf8_loc = newlocale(LC_CTYPE_MASK, "C.utf8", (locale_t)0);
 }
 
 /* Latin-1 when no UTF-8 locale exists. */
@@ -97,15 +109,13 @@ static uint32_t fallback_case(uint32_t cp, bool up)
 
 static uint32_t cp_case(uint32_t cp, bool up)
 {
-    if (!utf8_loc)
-        return fallback_case(cp, up);
+    if (!utf8_loc) return fallback_case(cp, up);
     return (uint32_t)(up ? towupper_l((wint_t)cp, utf8_loc) : towlower_l((wint_t)cp, utf8_loc));
 }
 
 static bool cp_letter(uint32_t cp)
 {
-    if (cp < 0x80)
-        return (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z';
+    if (cp < 0x80) return (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z';
     return utf8_loc ? iswalpha_l((wint_t)cp, utf8_loc) != 0 : cp >= 0xC0;
 }
 
@@ -163,12 +173,10 @@ static int k_case(TX_KERNEL_ARGS, bool up)
     col_str *res = COL_DATA(out, col_str);
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         const col_str *s = tx_str(&args[0], i);
         char *d = tx_reserve(&o, (size_t)s->len * 3 + 4);
-        if (!d)
-            return KILN_ENOMEM;
+        if (!d) return KILN_ENOMEM;
         size_t m = map_case(col_str_data(s), s->len, d, up);
         res[i] = tx_commit(&o, d, m);
     }
@@ -195,13 +203,11 @@ static int k_initcap(TX_KERNEL_ARGS)
     pthread_once(&utf8_once, utf8_init);
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         const col_str *s = tx_str(&args[0], i);
         size_t cap = (size_t)s->len * 3 + 4;
         char *d = tx_reserve(&o, cap * 2);
-        if (!d)
-            return KILN_ENOMEM;
+        if (!d) return KILN_ENOMEM;
         size_t m = map_case(col_str_data(s), s->len, d + cap, false);
         const char *p = d + cap, *e = p + m;
         char *w = d;
@@ -210,7 +216,8 @@ static int k_initcap(TX_KERNEL_ARGS)
             size_t k;
             uint32_t cp = tx_decode(p, e, &k);
             if (start && !(k == 1 && (unsigned char)*p >= 0x80)) {
-                uint32_t t = cp < 0x80 ? (cp >= 'a' && cp <= 'z' ? cp - 32 : cp) : cp_case(cp, true);
+                uint32_t t = cp < 0x80 ? (cp >= 'a' && cp <= 'z' ? cp - 32 : cp)
+                                       : cp_case(cp, true);
                 w += tx_encode(w, t);
             } else {
                 memcpy(w, p, k);
@@ -227,8 +234,7 @@ static int k_initcap(TX_KERNEL_ARGS)
 static int bind_str1(fn_bind *b, fn_kernel k)
 {
     int rc = want_str(b, 0);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     b->result = &col_type_string;
     b->kernel = k;
     return KILN_OK;
@@ -257,8 +263,7 @@ static bool in_set(const char *set, size_t sn, const char *c, size_t k)
     const char *p = set, *e = set + sn;
     while (p < e) {
         size_t l = tx_charlen(p, e);
-        if (l == k && memcmp(p, c, k) == 0)
-            return true;
+        if (l == k && memcmp(p, c, k) == 0) return true;
         p += l;
     }
     return false;
@@ -269,30 +274,24 @@ static col_str trim_one(const char *s, size_t len, const char *set, size_t sn, i
     size_t a = 0, z = len;
     if (!set) {
         if (how & TRIM_LEFT)
-            while (a < z && s[a] == ' ')
-                a++;
+            while (a < z && s[a] == ' ') a++;
         if (how & TRIM_RIGHT)
-            while (z > a && s[z - 1] == ' ')
-                z--;
+            while (z > a && s[z - 1] == ' ') z--;
         return col_str_view(s + a, (uint32_t)(z - a));
     }
     if (how & TRIM_LEFT) {
         while (a < z) {
             size_t k = tx_charlen(s + a, s + z);
-            if (!in_set(set, sn, s + a, k))
-                break;
+            if (!in_set(set, sn, s + a, k)) break;
             a += k;
         }
     }
     if (how & TRIM_RIGHT) {
         while (z > a) {
             size_t st = z - 1; /* back to the start of the last character */
-            while (st > a && ((unsigned char)s[st] & 0xC0) == 0x80 && z - st < 4)
-                st--;
-            if (tx_charlen(s + st, s + z) != z - st)
-                st = z - 1;
-            if (!in_set(set, sn, s + st, z - st))
-                break;
+            while (st > a && ((unsigned char)s[st] & 0xC0) == 0x80 && z - st < 4) st--;
+            if (tx_charlen(s + st, s + z) != z - st) st = z - 1;
+            if (!in_set(set, sn, s + st, z - st)) break;
             z = st;
         }
     }
@@ -305,8 +304,7 @@ static int k_trim(TX_KERNEL_ARGS, int how)
     col_str *res = COL_DATA(out, col_str);
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         const col_str *s = tx_str(&args[0], i);
         const char *set = NULL;
         size_t sn = 0;
@@ -336,8 +334,7 @@ static int k_trim_right(TX_KERNEL_ARGS)
 static int bind_trim_k(fn_bind *b, fn_kernel k)
 {
     int rc = want_strs(b, 0);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     b->result = &col_type_string;
     b->kernel = k;
     return KILN_OK;
@@ -355,7 +352,8 @@ static int bind_rtrim(fn_bind *b)
     return bind_trim_k(b, k_trim_right);
 }
 
-/* ---- Lengths ---------------------------------------------------------------------------------- */
+/* ---- Lengths ----------------------------------------------------------------------------------
+ */
 
 static int k_char_length(TX_KERNEL_ARGS)
 {
@@ -364,8 +362,7 @@ static int k_char_length(TX_KERNEL_ARGS)
     bool bytes = args[0].type->kind == COL_BINARY;
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         const col_str *s = tx_str(&args[0], i);
         res[i] = (int32_t)(bytes ? s->len : tx_nchars(col_str_data(s), s->len));
     }
@@ -394,8 +391,7 @@ static int bind_len_k(fn_bind *b, fn_kernel k)
 {
     if (b->args[0]->kind != COL_BINARY) {
         int rc = want_str(b, 0);
-        if (rc)
-            return rc;
+        if (rc) return rc;
     }
     b->result = &col_type_i32;
     b->kernel = k;
@@ -414,7 +410,8 @@ static int bind_bit_length(fn_bind *b)
     return bind_len_k(b, k_bit_length);
 }
 
-/* ---- Substrings ------------------------------------------------------------------------------------ */
+/* ---- Substrings
+ * ------------------------------------------------------------------------------------ */
 
 /* Spark's UTF8String.substringSQL(pos, length) on characters (bytes when
  * bytes is set): returns the part of s it selects, pointing into s. */
@@ -432,14 +429,10 @@ static col_str substring_sql(const char *s, size_t len, int64_t pos, int64_t len
         start = 0;
     }
     int64_t end = start + length;
-    if (end > INT32_MAX)
-        end = INT32_MAX;
-    if (end < INT32_MIN)
-        end = INT32_MIN;
-    if (start < 0)
-        start = 0;
-    if (start >= end)
-        return col_str_view(s, 0);
+    if (end > INT32_MAX) end = INT32_MAX;
+    if (end < INT32_MIN) end = INT32_MIN;
+    if (start < 0) start = 0;
+    if (start >= end) return col_str_view(s, 0);
     size_t a, z;
     if (ascii) {
         a = (size_t)start < len ? (size_t)start : len;
@@ -458,8 +451,7 @@ static int k_substring(TX_KERNEL_ARGS)
     bool bytes = args[0].type->kind == COL_BINARY;
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         const col_str *s = tx_str(&args[0], i);
         int64_t pos = tx_i32(&args[1], i);
         int64_t length = nargs > 2 ? tx_i32(&args[2], i) : INT32_MAX;
@@ -471,12 +463,9 @@ static int k_substring(TX_KERNEL_ARGS)
 static int bind_substring(fn_bind *b)
 {
     int rc = b->args[0]->kind == COL_BINARY ? 0 : want_str(b, 0);
-    if (!rc)
-        rc = want_int(b, 1, &col_type_i32);
-    if (!rc && b->nargs > 2)
-        rc = want_int(b, 2, &col_type_i32);
-    if (rc)
-        return rc;
+    if (!rc) rc = want_int(b, 1, &col_type_i32);
+    if (!rc && b->nargs > 2) rc = want_int(b, 2, &col_type_i32);
+    if (rc) return rc;
     b->result = b->args[0]->kind == COL_BINARY ? &col_type_binary : &col_type_string;
     b->kernel = k_substring;
     return KILN_OK;
@@ -489,8 +478,7 @@ static int k_left(TX_KERNEL_ARGS)
     bool bytes = args[0].type->kind == COL_BINARY;
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         const col_str *s = tx_str(&args[0], i);
         int64_t l = tx_i32(&args[1], i);
         res[i] = l <= 0 ? col_str_view("", 0) : substring_sql(col_str_data(s), s->len, 1, l, bytes);
@@ -505,11 +493,11 @@ static int k_right(TX_KERNEL_ARGS)
     bool bytes = args[0].type->kind == COL_BINARY;
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         const col_str *s = tx_str(&args[0], i);
         int64_t l = tx_i32(&args[1], i);
-        res[i] = l <= 0 ? col_str_view("", 0) : substring_sql(col_str_data(s), s->len, -l, l, bytes);
+        res[i] = l <= 0 ? col_str_view("", 0)
+                        : substring_sql(col_str_data(s), s->len, -l, l, bytes);
     }
     return KILN_OK;
 }
@@ -529,7 +517,8 @@ static int bind_right(fn_bind *b)
     return bind_lr(b, k_right);
 }
 
-/* ---- Concatenation -------------------------------------------------------------------------------------- */
+/* ---- Concatenation
+ * -------------------------------------------------------------------------------------- */
 
 static int too_big(fn_ctx *c, size_t bytes)
 {
@@ -545,16 +534,12 @@ static int k_concat(TX_KERNEL_ARGS)
     col_str *res = COL_DATA(out, col_str);
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         size_t total = 0;
-        for (int k = 0; k < nargs; k++)
-            total += tx_str(&args[k], i)->len;
-        if (total > MAX_RESULT_BYTES)
-            return too_big(c, total);
+        for (int k = 0; k < nargs; k++) total += tx_str(&args[k], i)->len;
+        if (total > MAX_RESULT_BYTES) return too_big(c, total);
         char *d = tx_reserve(&o, total);
-        if (!d && total)
-            return KILN_ENOMEM;
+        if (!d && total) return KILN_ENOMEM;
         size_t w = 0;
         for (int k = 0; k < nargs; k++) {
             const col_str *s = tx_str(&args[k], i);
@@ -569,12 +554,10 @@ static int k_concat(TX_KERNEL_ARGS)
 static int bind_concat(fn_bind *b)
 {
     bool bin = b->nargs > 0;
-    for (int k = 0; k < b->nargs; k++)
-        bin = bin && b->args[k]->kind == COL_BINARY;
+    for (int k = 0; k < b->nargs; k++) bin = bin && b->args[k]->kind == COL_BINARY;
     if (!bin) {
         int rc = want_strs(b, 0);
-        if (rc)
-            return rc;
+        if (rc) return rc;
     }
     b->result = bin ? &col_type_binary : &col_type_string;
     b->kernel = k_concat;
@@ -600,39 +583,33 @@ static int k_concat_ws(TX_KERNEL_ARGS)
             char *d = NULL;
             if (pass == 1) {
                 d = tx_reserve(&o, res[i].len);
-                if (!d && res[i].len)
-                    return KILN_ENOMEM;
+                if (!d && res[i].len) return KILN_ENOMEM;
             }
 #define CWS_ADD(str)                                                                               \
     do {                                                                                           \
         const col_str *s_ = (str);                                                                 \
         if (parts++ > 0) {                                                                         \
-            if (d)                                                                                 \
-                memcpy(d + total, col_str_data(sep), sep->len);                                    \
+            if (d) memcpy(d + total, col_str_data(sep), sep->len);                                 \
             total += sep->len;                                                                     \
         }                                                                                          \
-        if (d)                                                                                     \
-            memcpy(d + total, col_str_data(s_), s_->len);                                          \
+        if (d) memcpy(d + total, col_str_data(s_), s_->len);                                       \
         total += s_->len;                                                                          \
     } while (0)
             for (int k = 1; k < nargs; k++) {
                 const col_vec *v = &args[k];
-                if (!col_valid(v, i))
-                    continue;
+                if (!col_valid(v, i)) continue;
                 if (v->type->kind == COL_ARRAY) {
                     uint32_t r = col_row(v, i);
                     const col_vec *el = &v->children[0];
                     for (uint32_t e = v->offsets[r]; e < v->offsets[r + 1]; e++)
-                        if (col_valid(el, e))
-                            CWS_ADD(&COL_DATA(el, col_str)[e]);
+                        if (col_valid(el, e)) CWS_ADD(&COL_DATA(el, col_str)[e]);
                 } else {
                     CWS_ADD(tx_str(v, i));
                 }
             }
 #undef CWS_ADD
             if (pass == 0) {
-                if (total > MAX_RESULT_BYTES)
-                    return too_big(c, total);
+                if (total > MAX_RESULT_BYTES) return too_big(c, total);
                 res[i].len = (uint32_t)total;
             } else {
                 res[i] = total ? tx_commit(&o, d, total) : col_str_view("", 0);
@@ -656,15 +633,15 @@ static int bind_concat_ws(fn_bind *b)
             rc = want_str(b, k);
         }
     }
-    if (rc)
-        return rc;
+    if (rc) return rc;
     b->result = &col_type_string;
     b->kernel = k_concat_ws;
     b->nullable = false;
     return KILN_OK;
 }
 
-/* ---- Search ---------------------------------------------------------------------------------------------- */
+/* ---- Search
+ * ---------------------------------------------------------------------------------------------- */
 
 /* 1-based character position of sub in s searching from character start
  * (0-based), 0 when absent; "" is found at start (Spark's indexOf + 1). */
@@ -673,11 +650,9 @@ static int32_t find_pos(const char *s, size_t len, const char *sub, size_t sl, s
     if (sl == 0) /* Spark's indexOf gives 0 for an empty substring, whatever start */
         return 1;
     size_t off = tx_char_off(s, len, start);
-    if (off >= len)
-        return 0;
+    if (off >= len) return 0;
     const char *h = memmem(s + off, len - off, sub, sl);
-    if (!h)
-        return 0;
+    if (!h) return 0;
     return (int32_t)(start + tx_nchars(s + off, (size_t)(h - s - off))) + 1;
 }
 
@@ -687,8 +662,7 @@ static int k_instr(TX_KERNEL_ARGS)
     int32_t *res = COL_DATA(out, int32_t);
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         const col_str *s = tx_str(&args[0], i), *t = tx_str(&args[1], i);
         res[i] = find_pos(col_str_data(s), s->len, col_str_data(t), t->len, 0);
     }
@@ -698,8 +672,7 @@ static int k_instr(TX_KERNEL_ARGS)
 static int bind_instr(fn_bind *b)
 {
     int rc = want_strs(b, 0);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     b->result = &col_type_i32;
     b->kernel = k_instr;
     return KILN_OK;
@@ -734,12 +707,9 @@ static int k_locate(TX_KERNEL_ARGS)
 static int bind_locate(fn_bind *b)
 {
     int rc = want_str(b, 0);
-    if (!rc)
-        rc = want_str(b, 1);
-    if (!rc && b->nargs > 2)
-        rc = want_int(b, 2, &col_type_i32);
-    if (rc)
-        return rc;
+    if (!rc) rc = want_str(b, 1);
+    if (!rc && b->nargs > 2) rc = want_int(b, 2, &col_type_i32);
+    if (rc) return rc;
     b->result = &col_type_i32;
     b->kernel = k_locate;
     return KILN_OK;
@@ -753,18 +723,13 @@ static int k_sw(TX_KERNEL_ARGS, int how)
     bool *res = COL_DATA(out, bool);
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         const col_str *s = tx_str(&args[0], i), *t = tx_str(&args[1], i);
         const char *sp = col_str_data(s), *tp = col_str_data(t);
-        if (t->len > s->len)
-            res[i] = false;
-        else if (how == SW_STARTS)
-            res[i] = memcmp(sp, tp, t->len) == 0;
-        else if (how == SW_ENDS)
-            res[i] = memcmp(sp + s->len - t->len, tp, t->len) == 0;
-        else
-            res[i] = t->len == 0 || memmem(sp, s->len, tp, t->len) != NULL;
+        if (t->len > s->len) res[i] = false;
+        else if (how == SW_STARTS) res[i] = memcmp(sp, tp, t->len) == 0;
+        else if (how == SW_ENDS) res[i] = memcmp(sp + s->len - t->len, tp, t->len) == 0;
+        else res[i] = t->len == 0 || memmem(sp, s->len, tp, t->len) != NULL;
     }
     return KILN_OK;
 }
@@ -784,8 +749,7 @@ static int bind_sw_k(fn_bind *b, fn_kernel k)
 {
     bool bin = b->args[0]->kind == COL_BINARY && b->args[1]->kind == COL_BINARY;
     int rc = bin ? 0 : want_strs(b, 0);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     b->result = &col_type_bool;
     b->kernel = k;
     return KILN_OK;
@@ -803,7 +767,8 @@ static int bind_contains(fn_bind *b)
     return bind_sw_k(b, k_contains);
 }
 
-/* ---- Padding and repetition ---------------------------------------------------------------------------------- */
+/* ---- Padding and repetition
+ * ---------------------------------------------------------------------------------- */
 
 static int k_pad(TX_KERNEL_ARGS, bool left)
 {
@@ -812,8 +777,7 @@ static int k_pad(TX_KERNEL_ARGS, bool left)
     col_str *res = COL_DATA(out, col_str);
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         const col_str *s = tx_str(&args[0], i);
         int64_t len = tx_i32(&args[1], i);
         const char *pad = " ";
@@ -834,18 +798,15 @@ static int k_pad(TX_KERNEL_ARGS, bool left)
         int64_t full = spaces / (int64_t)padch, rem = spaces % (int64_t)padch;
         size_t remb = tx_char_off(pad, padn, (size_t)rem);
         size_t total = (size_t)full * padn + remb + s->len;
-        if (total > MAX_RESULT_BYTES)
-            return too_big(c, total);
+        if (total > MAX_RESULT_BYTES) return too_big(c, total);
         char *d = tx_reserve(&o, total);
-        if (!d)
-            return KILN_ENOMEM;
+        if (!d) return KILN_ENOMEM;
         char *w = d;
         if (!left) {
             memcpy(w, sp, s->len);
             w += s->len;
         }
-        for (int64_t k = 0; k < full; k++, w += padn)
-            memcpy(w, pad, padn);
+        for (int64_t k = 0; k < full; k++, w += padn) memcpy(w, pad, padn);
         memcpy(w, pad, remb);
         w += remb;
         if (left) {
@@ -867,12 +828,9 @@ static int k_rpad(TX_KERNEL_ARGS)
 static int bind_pad_k(fn_bind *b, fn_kernel k)
 {
     int rc = want_str(b, 0);
-    if (!rc)
-        rc = want_int(b, 1, &col_type_i32);
-    if (!rc && b->nargs > 2)
-        rc = want_str(b, 2);
-    if (rc)
-        return rc;
+    if (!rc) rc = want_int(b, 1, &col_type_i32);
+    if (!rc && b->nargs > 2) rc = want_str(b, 2);
+    if (rc) return rc;
     b->result = &col_type_string;
     b->kernel = k;
     return KILN_OK;
@@ -893,8 +851,7 @@ static int k_repeat(TX_KERNEL_ARGS)
     col_str *res = COL_DATA(out, col_str);
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         const col_str *s = tx_str(&args[0], i);
         int64_t times = tx_i32(&args[1], i);
         if (times <= 0 || s->len == 0) {
@@ -902,13 +859,10 @@ static int k_repeat(TX_KERNEL_ARGS)
             continue;
         }
         size_t total = (size_t)times * s->len;
-        if (total > MAX_RESULT_BYTES)
-            return too_big(c, total);
+        if (total > MAX_RESULT_BYTES) return too_big(c, total);
         char *d = tx_reserve(&o, total);
-        if (!d)
-            return KILN_ENOMEM;
-        for (int64_t k = 0; k < times; k++)
-            memcpy(d + (size_t)k * s->len, col_str_data(s), s->len);
+        if (!d) return KILN_ENOMEM;
+        for (int64_t k = 0; k < times; k++) memcpy(d + (size_t)k * s->len, col_str_data(s), s->len);
         res[i] = tx_commit(&o, d, total);
     }
     return KILN_OK;
@@ -916,16 +870,15 @@ static int k_repeat(TX_KERNEL_ARGS)
 static int bind_repeat(fn_bind *b)
 {
     int rc = want_str(b, 0);
-    if (!rc)
-        rc = want_int(b, 1, &col_type_i32);
-    if (rc)
-        return rc;
+    if (!rc) rc = want_int(b, 1, &col_type_i32);
+    if (rc) return rc;
     b->result = &col_type_string;
     b->kernel = k_repeat;
     return KILN_OK;
 }
 
-/* ---- Reverse, replace, translate ------------------------------------------------------------------------- */
+/* ---- Reverse, replace, translate
+ * ------------------------------------------------------------------------- */
 
 static int k_reverse(TX_KERNEL_ARGS)
 {
@@ -934,13 +887,11 @@ static int k_reverse(TX_KERNEL_ARGS)
     col_str *res = COL_DATA(out, col_str);
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         const col_str *s = tx_str(&args[0], i);
         const char *p = col_str_data(s), *e = p + s->len;
         char *d = tx_reserve(&o, s->len);
-        if (!d && s->len)
-            return KILN_ENOMEM;
+        if (!d && s->len) return KILN_ENOMEM;
         char *w = d + s->len;
         while (p < e) {
             size_t k = tx_charlen(p, e);
@@ -964,8 +915,7 @@ static int k_replace(TX_KERNEL_ARGS)
     col_str *res = COL_DATA(out, col_str);
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         const col_str *s = tx_str(&args[0], i), *f = tx_str(&args[1], i);
         const char *sp = col_str_data(s), *fp = col_str_data(f);
         const char *rp = "";
@@ -988,11 +938,9 @@ static int k_replace(TX_KERNEL_ARGS)
             continue;
         }
         size_t total = s->len - hits * f->len + hits * rn;
-        if (total > MAX_RESULT_BYTES)
-            return too_big(c, total);
+        if (total > MAX_RESULT_BYTES) return too_big(c, total);
         char *d = tx_reserve(&o, total);
-        if (!d && total)
-            return KILN_ENOMEM;
+        if (!d && total) return KILN_ENOMEM;
         char *w = d;
         const char *q = sp, *e = sp + s->len;
         for (const char *h; (h = memmem(q, (size_t)(e - q), fp, f->len)); q = h + f->len) {
@@ -1010,8 +958,7 @@ static int k_replace(TX_KERNEL_ARGS)
 static int bind_replace(fn_bind *b)
 {
     int rc = want_strs(b, 0);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     b->result = &col_type_string;
     b->kernel = k_replace;
     return KILN_OK;
@@ -1024,8 +971,7 @@ typedef struct tr_entry {
     int32_t to; /* -1: delete */
 } tr_entry;
 
-static size_t tr_build(const char *f, size_t fn, const char *t, size_t tn, tr_entry *m,
-                       size_t cap)
+static size_t tr_build(const char *f, size_t fn, const char *t, size_t tn, tr_entry *m, size_t cap)
 {
     size_t nm = 0;
     const char *fp = f, *fe = f + fn, *tp = t, *te = t + tn;
@@ -1040,10 +986,8 @@ static size_t tr_build(const char *f, size_t fn, const char *t, size_t tn, tr_en
             tp += k2;
         }
         bool dup = false;
-        for (size_t j = 0; j < nm && !dup; j++)
-            dup = m[j].from == cp;
-        if (!dup)
-            m[nm++] = (tr_entry){cp, to};
+        for (size_t j = 0; j < nm && !dup; j++) dup = m[j].from == cp;
+        if (!dup) m[nm++] = (tr_entry){cp, to};
     }
     return nm;
 }
@@ -1057,28 +1001,23 @@ static int k_translate(TX_KERNEL_ARGS)
     size_t mapcap = 0;
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
-        const col_str *s = tx_str(&args[0], i), *f = tx_str(&args[1], i),
-                      *t = tx_str(&args[2], i);
+        if (!col_valid(out, i)) continue;
+        const col_str *s = tx_str(&args[0], i), *f = tx_str(&args[1], i), *t = tx_str(&args[2], i);
         if (f->len > mapcap) {
             mapcap = f->len < 256 ? 256 : f->len;
             map = kiln_arena_alloc(c->arena, sizeof(tr_entry) * mapcap);
-            if (!map)
-                return KILN_ENOMEM;
+            if (!map) return KILN_ENOMEM;
         }
         size_t nm = tr_build(col_str_data(f), f->len, col_str_data(t), t->len, map, mapcap);
         char *d = tx_reserve(&o, (size_t)s->len * 4);
-        if (!d && s->len)
-            return KILN_ENOMEM;
+        if (!d && s->len) return KILN_ENOMEM;
         char *w = d;
         const char *p = col_str_data(s), *e = p + s->len;
         while (p < e) {
             size_t k;
             uint32_t cp = tx_decode(p, e, &k);
             size_t j = 0;
-            while (j < nm && map[j].from != cp)
-                j++;
+            while (j < nm && map[j].from != cp) j++;
             if (j == nm) {
                 memcpy(w, p, k);
                 w += k;
@@ -1094,14 +1033,14 @@ static int k_translate(TX_KERNEL_ARGS)
 static int bind_translate(fn_bind *b)
 {
     int rc = want_strs(b, 0);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     b->result = &col_type_string;
     b->kernel = k_translate;
     return KILN_OK;
 }
 
-/* ---- ascii, chr ---------------------------------------------------------------------------------------------- */
+/* ---- ascii, chr
+ * ---------------------------------------------------------------------------------------------- */
 
 static int k_ascii(TX_KERNEL_ARGS)
 {
@@ -1109,8 +1048,7 @@ static int k_ascii(TX_KERNEL_ARGS)
     int32_t *res = COL_DATA(out, int32_t);
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         const col_str *s = tx_str(&args[0], i);
         size_t k;
         const char *p = col_str_data(s);
@@ -1121,8 +1059,7 @@ static int k_ascii(TX_KERNEL_ARGS)
 static int bind_ascii(fn_bind *b)
 {
     int rc = want_str(b, 0);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     b->result = &col_type_i32;
     b->kernel = k_ascii;
     return KILN_OK;
@@ -1134,8 +1071,7 @@ static int k_chr(TX_KERNEL_ARGS)
     col_str *res = COL_DATA(out, col_str);
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         int64_t v = tx_i64(&args[0], i);
         char buf[4];
         int len = v < 0 ? 0 : tx_encode(buf, (uint32_t)(v & 0xFF));
@@ -1146,14 +1082,15 @@ static int k_chr(TX_KERNEL_ARGS)
 static int bind_chr(fn_bind *b)
 {
     int rc = want_int(b, 0, &col_type_i64);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     b->result = &col_type_string;
     b->kernel = k_chr;
     return KILN_OK;
 }
 
-/* ---- LIKE ----------------------------------------------------------------------------------------------------- */
+/* ---- LIKE
+ * -----------------------------------------------------------------------------------------------------
+ */
 
 /* A constant pattern reduced to a fast path when it has no '_' and '%'
  * only at its ends. */
@@ -1177,8 +1114,7 @@ static const char *like_check(const char *p, size_t pn, const char *esc, size_t 
         size_t k = tx_charlen(p + i, p + pn);
         if (escn && k == escn && memcmp(p + i, esc, escn) == 0) {
             i += k;
-            if (i >= pn)
-                return "INVALID_FORMAT.ESC_AT_THE_END";
+            if (i >= pn) return "INVALID_FORMAT.ESC_AT_THE_END";
             size_t k2 = tx_charlen(p + i, p + pn);
             bool ok = (k2 == 1 && (p[i] == '_' || p[i] == '%')) ||
                       (k2 == escn && memcmp(p + i, esc, escn) == 0);
@@ -1224,14 +1160,12 @@ static bool like_match(const char *s, size_t sn, const char *p, size_t pn, const
                 continue;
             }
         }
-        if (star_p == SIZE_MAX)
-            return false;
+        if (star_p == SIZE_MAX) return false;
         star_s += tx_charlen(s + star_s, s + sn);
         si = star_s;
         pi = star_p;
     }
-    while (pi < pn && p[pi] == '%')
-        pi++;
+    while (pi < pn && p[pi] == '%') pi++;
     return pi == pn;
 }
 
@@ -1240,12 +1174,10 @@ static bool like_match(const char *s, size_t sn, const char *p, size_t pn, const
 static int like_prepare(kiln_arena *a, like_state *st, const char *p, size_t pn)
 {
     char *lit = kiln_arena_alloc(a, pn + 1);
-    if (!lit)
-        return KILN_ENOMEM;
+    if (!lit) return KILN_ENOMEM;
     size_t ln = 0, i = 0;
     bool lead = false, trail = false;
-    while (i < pn && p[i] == '%')
-        i++, lead = true;
+    while (i < pn && p[i] == '%') i++, lead = true;
     size_t end = pn;
     st->kind = LK_GENERAL;
     for (; i < end;) {
@@ -1260,10 +1192,8 @@ static int like_prepare(kiln_arena *a, like_state *st, const char *p, size_t pn)
             return KILN_OK;
         } else if (k == 1 && p[i] == '%') {
             size_t j = i;
-            while (j < pn && p[j] == '%')
-                j++;
-            if (j != pn)
-                return KILN_OK;
+            while (j < pn && p[j] == '%') j++;
+            if (j != pn) return KILN_OK;
             trail = true;
             break;
         } else {
@@ -1275,20 +1205,25 @@ static int like_prepare(kiln_arena *a, like_state *st, const char *p, size_t pn)
     st->lit = lit;
     st->litn = ln;
     st->kind = lead && trail ? LK_CONTAINS : lead ? LK_SUFFIX : trail ? LK_PREFIX : LK_EQ;
-    if ((lead || trail) && ln == 0)
-        st->kind = LK_ANY;
+    if ((lead || trail) && ln == 0) st->kind = LK_ANY;
     return KILN_OK;
 }
 
 static bool like_fast(const like_state *st, const char *s, size_t sn)
 {
     switch (st->kind) {
-    case LK_EQ: return sn == st->litn && memcmp(s, st->lit, sn) == 0;
-    case LK_PREFIX: return sn >= st->litn && memcmp(s, st->lit, st->litn) == 0;
-    case LK_SUFFIX: return sn >= st->litn && memcmp(s + sn - st->litn, st->lit, st->litn) == 0;
-    case LK_CONTAINS: return memmem(s, sn, st->lit, st->litn) != NULL;
-    case LK_ANY: return true;
-    default: return like_match(s, sn, st->pat, st->patn, st->esc, st->escn);
+    case LK_EQ:
+        return sn == st->litn && memcmp(s, st->lit, sn) == 0;
+    case LK_PREFIX:
+        return sn >= st->litn && memcmp(s, st->lit, st->litn) == 0;
+    case LK_SUFFIX:
+        return sn >= st->litn && memcmp(s + sn - st->litn, st->lit, st->litn) == 0;
+    case LK_CONTAINS:
+        return memmem(s, sn, st->lit, st->litn) != NULL;
+    case LK_ANY:
+        return true;
+    default:
+        return like_match(s, sn, st->pat, st->patn, st->esc, st->escn);
     }
 }
 
@@ -1301,16 +1236,14 @@ static int k_like(TX_KERNEL_ARGS)
     size_t bufcap = 0, pbufcap = 0;
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         const col_str *s = tx_str(&args[0], i);
         const char *sp = col_str_data(s);
         size_t sn = s->len;
         if (st->ci) {
             if (sn * 3 + 4 > bufcap) {
                 bufcap = sn * 3 + 4 < 4096 ? 4096 : sn * 3 + 4;
-                if (!(buf = kiln_arena_alloc(c->arena, bufcap)))
-                    return KILN_ENOMEM;
+                if (!(buf = kiln_arena_alloc(c->arena, bufcap))) return KILN_ENOMEM;
             }
             sn = map_case(sp, sn, buf, false);
             sp = buf;
@@ -1326,15 +1259,13 @@ static int k_like(TX_KERNEL_ARGS)
         if (st->ci) {
             if (pn * 3 + 4 > pbufcap) {
                 pbufcap = pn * 3 + 4 < 4096 ? 4096 : pn * 3 + 4;
-                if (!(pbuf = kiln_arena_alloc(c->arena, pbufcap)))
-                    return KILN_ENOMEM;
+                if (!(pbuf = kiln_arena_alloc(c->arena, pbufcap))) return KILN_ENOMEM;
             }
             pn = map_case(pp, pn, pbuf, false);
             pp = pbuf;
         }
         const char *cls = like_check(pp, pn, st->esc, st->escn, &bad);
-        if (cls)
-            return fn_error(c, cls, "42601", "The format is invalid: '%.*s'.", (int)pn, pp);
+        if (cls) return fn_error(c, cls, "42601", "The format is invalid: '%.*s'.", (int)pn, pp);
         res[i] = like_match(sp, sn, pp, pn, st->esc, st->escn);
     }
     return KILN_OK;
@@ -1343,13 +1274,10 @@ static int k_like(TX_KERNEL_ARGS)
 static int bind_like_ci(fn_bind *b, bool ci)
 {
     int rc = want_str(b, 0);
-    if (!rc)
-        rc = want_str(b, 1);
-    if (rc)
-        return rc;
+    if (!rc) rc = want_str(b, 1);
+    if (rc) return rc;
     like_state *st = kiln_arena_alloc(b->arena, sizeof *st);
-    if (!st)
-        return KILN_ENOMEM;
+    if (!st) return KILN_ENOMEM;
     memset(st, 0, sizeof *st);
     st->ci = ci;
     st->esc[0] = '\\';
@@ -1376,14 +1304,12 @@ static int bind_like_ci(fn_bind *b, bool ci)
         size_t pn = pat->len, bad = 0;
         if (ci) {
             char *low = kiln_arena_alloc(b->arena, pn * 3 + 4);
-            if (!low)
-                return KILN_ENOMEM;
+            if (!low) return KILN_ENOMEM;
             pn = map_case(pp, pn, low, false);
             pp = low;
         } else {
             char *cp = kiln_arena_alloc(b->arena, pn + 1);
-            if (!cp)
-                return KILN_ENOMEM;
+            if (!cp) return KILN_ENOMEM;
             memcpy(cp, pp, pn);
             pp = cp;
         }
@@ -1402,8 +1328,7 @@ static int bind_like_ci(fn_bind *b, bool ci)
         st->pat = pp;
         st->patn = pn;
         int prc = like_prepare(b->arena, st, pp, pn);
-        if (prc)
-            return prc;
+        if (prc) return prc;
     }
     b->state = st;
     b->result = &col_type_bool;
@@ -1419,7 +1344,8 @@ static int bind_ilike(fn_bind *b)
     return bind_like_ci(b, true);
 }
 
-/* ---- hex, unhex, digests ------------------------------------------------------------------------------------------ */
+/* ---- hex, unhex, digests
+ * ------------------------------------------------------------------------------------------ */
 
 static int k_hex(TX_KERNEL_ARGS)
 {
@@ -1430,8 +1356,7 @@ static int k_hex(TX_KERNEL_ARGS)
     bool num = args[0].type->kind == COL_I64;
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         if (num) {
             uint64_t v = (uint64_t)tx_i64(&args[0], i);
             char buf[16];
@@ -1446,8 +1371,7 @@ static int k_hex(TX_KERNEL_ARGS)
         const col_str *s = tx_str(&args[0], i);
         const unsigned char *p = (const unsigned char *)col_str_data(s);
         char *d = tx_reserve(&o, (size_t)s->len * 2);
-        if (!d && s->len)
-            return KILN_ENOMEM;
+        if (!d && s->len) return KILN_ENOMEM;
         for (uint32_t k = 0; k < s->len; k++) {
             d[2 * k] = digits[p[k] >> 4];
             d[2 * k + 1] = digits[p[k] & 15];
@@ -1459,10 +1383,8 @@ static int k_hex(TX_KERNEL_ARGS)
 static int bind_hex(fn_bind *b)
 {
     const col_type *t = b->args[0];
-    if (col_type_is_integral(t))
-        b->want[0] = t->kind == COL_I64 ? NULL : &col_type_i64;
-    else if (t->kind != COL_BINARY && want_str(b, 0))
-        return KILN_ESQL;
+    if (col_type_is_integral(t)) b->want[0] = t->kind == COL_I64 ? NULL : &col_type_i64;
+    else if (t->kind != COL_BINARY && want_str(b, 0)) return KILN_ESQL;
     b->result = &col_type_string;
     b->kernel = k_hex;
     return KILN_OK;
@@ -1470,12 +1392,9 @@ static int bind_hex(fn_bind *b)
 
 static int hexval(char ch)
 {
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
     return -1;
 }
 
@@ -1486,14 +1405,12 @@ static int k_unhex(TX_KERNEL_ARGS)
     col_str *res = COL_DATA(out, col_str);
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         const col_str *s = tx_str(&args[0], i);
         const char *p = col_str_data(s);
         size_t len = s->len, outn = (len + 1) / 2;
         char *d = tx_reserve(&o, outn);
-        if (!d && outn)
-            return KILN_ENOMEM;
+        if (!d && outn) return KILN_ENOMEM;
         size_t j = 0, k = 0;
         bool bad = false;
         if (len % 2) { /* an odd count: a leading 0 is implied */
@@ -1507,18 +1424,15 @@ static int k_unhex(TX_KERNEL_ARGS)
             bad = hi < 0 || lo < 0;
             d[j++] = (char)(hi << 4 | lo);
         }
-        if (bad)
-            col_set_null(out, i);
-        else
-            res[i] = outn ? tx_commit(&o, d, outn) : col_str_view("", 0);
+        if (bad) col_set_null(out, i);
+        else res[i] = outn ? tx_commit(&o, d, outn) : col_str_view("", 0);
     }
     return KILN_OK;
 }
 static int bind_unhex(fn_bind *b)
 {
     int rc = want_str(b, 0);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     b->result = &col_type_binary;
     b->kernel = k_unhex;
     b->nullable = true;
@@ -1532,17 +1446,15 @@ static int k_digest(TX_KERNEL_ARGS)
     col_str *res = COL_DATA(out, col_str);
     const EVP_MD *fixed = state;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (!md)
-        return KILN_ENOMEM;
+    if (!md) return KILN_ENOMEM;
     int rc = KILN_OK;
     TX_ROWS(i)
     {
-        if (!col_valid(out, i))
-            continue;
+        if (!col_valid(out, i)) continue;
         const EVP_MD *alg = fixed;
         if (!alg) { /* sha2 with a bit length per row */
             int32_t bits = tx_i32(&args[1], i);
-            alg = bits == 224 ? EVP_sha224()
+            alg = bits == 224                ? EVP_sha224()
                   : bits == 256 || bits == 0 ? EVP_sha256()
                   : bits == 384              ? EVP_sha384()
                   : bits == 512              ? EVP_sha512()
@@ -1566,8 +1478,7 @@ static int k_digest(TX_KERNEL_ARGS)
             rc = KILN_ENOMEM;
             break;
         }
-        for (unsigned k = 0; k < hn; k++)
-            sprintf(d + 2 * k, "%02x", h[k]);
+        for (unsigned k = 0; k < hn; k++) sprintf(d + 2 * k, "%02x", h[k]);
         res[i] = tx_commit(&o, d, (size_t)hn * 2);
     }
     EVP_MD_CTX_free(md);
@@ -1576,8 +1487,7 @@ static int k_digest(TX_KERNEL_ARGS)
 static int bind_digest(fn_bind *b, const EVP_MD *alg)
 {
     if (b->args[0]->kind != COL_BINARY) {
-        if (!tx_castable_to_string(b->args[0]))
-            return type_err(b, 0, "BINARY");
+        if (!tx_castable_to_string(b->args[0])) return type_err(b, 0, "BINARY");
         b->want[0] = &col_type_binary;
     }
     b->state = (void *)alg;
@@ -1596,13 +1506,14 @@ static int bind_sha1(fn_bind *b)
 static int bind_sha2(fn_bind *b)
 {
     int rc = bind_digest(b, NULL);
-    if (!rc)
-        rc = want_int(b, 1, &col_type_i32);
+    if (!rc) rc = want_int(b, 1, &col_type_i32);
     b->nullable = true;
     return rc;
 }
 
-/* ---- The table ------------------------------------------------------------------------------------------------------ */
+/* ---- The table
+ * ------------------------------------------------------------------------------------------------------
+ */
 
 #define NN FN_NULL_IN_NULL_OUT
 

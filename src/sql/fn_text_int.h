@@ -60,8 +60,7 @@ static inline char *tx_reserve(tx_out *o, size_t n)
     if (n > o->left) {
         size_t cap = n > 65536 ? n : 65536;
         char *p = (char *)kiln_arena_alloc(o->a, cap);
-        if (!p)
-            return NULL;
+        if (!p) return NULL;
         o->p = p;
         o->left = cap;
     }
@@ -87,8 +86,7 @@ static inline int tx_copy(tx_out *o, const char *p, size_t len, col_str *res)
         return KILN_OK;
     }
     char *d = tx_reserve(o, len);
-    if (!d)
-        return KILN_ENOMEM;
+    if (!d) return KILN_ENOMEM;
     memcpy(d, p, len);
     *res = tx_commit(o, d, len);
     return KILN_OK;
@@ -100,14 +98,10 @@ static inline int tx_copy(tx_out *o, const char *p, size_t len, col_str *res)
  * a continuation or invalid lead byte is a character of one byte. */
 static inline int tx_u8len(unsigned char b)
 {
-    if (b < 0xC2)
-        return 1;
-    if (b < 0xE0)
-        return 2;
-    if (b < 0xF0)
-        return 3;
-    if (b < 0xF5)
-        return 4;
+    if (b < 0xC2) return 1;
+    if (b < 0xE0) return 2;
+    if (b < 0xF0) return 3;
+    if (b < 0xF5) return 4;
     return 1;
 }
 
@@ -129,16 +123,14 @@ static inline bool tx_ascii(const char *p, size_t n)
         memcpy(&w, p + i, 8);
         acc |= w;
     }
-    for (; i < n; i++)
-        acc |= (unsigned char)p[i];
+    for (; i < n; i++) acc |= (unsigned char)p[i];
     return (acc & UINT64_C(0x8080808080808080)) == 0;
 }
 
 /* Characters in p[0..n). */
 static inline size_t tx_nchars(const char *p, size_t n)
 {
-    if (tx_ascii(p, n))
-        return n;
+    if (tx_ascii(p, n)) return n;
     size_t c = 0;
     const char *e = p + n;
     while (p < e) {
@@ -165,12 +157,9 @@ static inline uint32_t tx_decode(const char *p, const char *end, size_t *len)
     const unsigned char *u = (const unsigned char *)p;
     size_t k = tx_charlen(p, end);
     *len = k;
-    if (k == 1)
-        return u[0];
-    if (k == 2)
-        return (uint32_t)(u[0] & 0x1F) << 6 | (u[1] & 0x3F);
-    if (k == 3)
-        return (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F);
+    if (k == 1) return u[0];
+    if (k == 2) return (uint32_t)(u[0] & 0x1F) << 6 | (u[1] & 0x3F);
+    if (k == 3) return (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F);
     return (uint32_t)(u[0] & 0x07) << 18 | (uint32_t)(u[1] & 0x3F) << 12 |
            (uint32_t)(u[2] & 0x3F) << 6 | (u[3] & 0x3F);
 }
@@ -212,13 +201,10 @@ static inline int tx_bind_err(fn_bind *b, const char *cls, int arg, const char *
     va_start(ap, fmt);
     int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        n = 0;
-    if ((size_t)n >= sizeof tmp)
-        n = sizeof tmp - 1;
+    if (n < 0) n = 0;
+    if ((size_t)n >= sizeof tmp) n = sizeof tmp - 1;
     char *m = (char *)kiln_arena_alloc(b->arena, (size_t)n + 1);
-    if (m)
-        memcpy(m, tmp, (size_t)n + 1);
+    if (m) memcpy(m, tmp, (size_t)n + 1);
     b->err_cls = cls;
     b->err_msg = m ? m : "out of memory";
     b->err_arg = arg;
@@ -231,14 +217,12 @@ static inline const col_str *tx_const_str(const fn_bind *b, int k, bool *null)
 {
     const col_vec *v = b->consts[k];
     *null = false;
-    if (!v)
-        return NULL;
+    if (!v) return NULL;
     if (!col_valid(v, 0)) {
         *null = true;
         return NULL;
     }
-    if (v->type->kind != COL_STRING && v->type->kind != COL_BINARY)
-        return NULL;
+    if (v->type->kind != COL_STRING && v->type->kind != COL_BINARY) return NULL;
     return &COL_DATA(v, col_str)[0];
 }
 
@@ -247,14 +231,22 @@ static inline const col_str *tx_const_str(const fn_bind *b, int k, bool *null)
 static inline bool tx_const_int(const fn_bind *b, int k, int64_t *out)
 {
     const col_vec *v = b->consts[k];
-    if (!v || !col_valid(v, 0))
-        return false;
+    if (!v || !col_valid(v, 0)) return false;
     switch (v->type->kind) {
-    case COL_I8: *out = COL_DATA(v, int8_t)[0]; return true;
-    case COL_I16: *out = COL_DATA(v, int16_t)[0]; return true;
-    case COL_I32: *out = COL_DATA(v, int32_t)[0]; return true;
-    case COL_I64: *out = COL_DATA(v, int64_t)[0]; return true;
-    default: return false;
+    case COL_I8:
+        *out = COL_DATA(v, int8_t)[0];
+        return true;
+    case COL_I16:
+        *out = COL_DATA(v, int16_t)[0];
+        return true;
+    case COL_I32:
+        *out = COL_DATA(v, int32_t)[0];
+        return true;
+    case COL_I64:
+        *out = COL_DATA(v, int64_t)[0];
+        return true;
+    default:
+        return false;
     }
 }
 
