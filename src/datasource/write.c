@@ -102,7 +102,6 @@ int ds_writer_open(const char *format, io_output_job *job, int partition, int at
                    const char *uuid, const col_schema *schema, const ds_options *o,
                    ds_writer **out)
 {
-    (void)uuid;
     *out = NULL;
     int (*init)(ds_writer *, const ds_options *) = NULL;
     if (strcasecmp(format, "csv") == 0) init = ds_csv_writer_init;
@@ -158,7 +157,11 @@ int ds_writer_open(const char *format, io_output_job *job, int partition, int at
         wfree(w);
         return rc;
     }
-    if ((rc = io_task_output_open(job, partition, attempt, &w->out))) {
+    char suffix[160];
+    snprintf(suffix, sizeof suffix, "%s%.64s-c000.%s%s", uuid ? "-" : "", uuid ? uuid : "",
+             init == ds_csv_writer_init ? "csv" : init == ds_json_writer_init ? "json" : "txt",
+             compression == 1 ? ".gz" : compression == 2 ? ".zst" : "");
+    if ((rc = io_task_output_open_named(job, partition, attempt, suffix, &w->out))) {
         wfree(w);
         return rc;
     }
