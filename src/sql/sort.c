@@ -222,11 +222,18 @@ int sql_sorter_add_batch(sql_sorter *s, const col_batch *b)
         put_be32(s->norm + (first + j) * s->width + s->kbytes, (uint32_t)(first + j));
     s->n += count;
     if (s->limit && s->have_bound) {
-        /* Drop rows that sort strictly after the current limit-th row. */
+        /* Drop rows that sort strictly after the current limit-th row: up
+         * to the first string key, bytes decide (a cut string may tie). */
+        size_t plen = s->kbytes;
+        for (int k = 0; k < s->nkeys; k++)
+            if (s->cols[s->keys[k].col].phys == OPS_P_STR) {
+                plen = s->koff[k] + 1 + STR_PREFIX + 1;
+                break;
+            }
         size_t keep = first;
         bool dropped = false;
         for (size_t j = first; j < s->n; j++) {
-            if (memcmp(s->norm + j * s->width, s->bound, s->kbytes) > 0) {
+            if (memcmp(s->norm + j * s->width, s->bound, plen) > 0) {
                 dropped = true;
                 continue;
             }
@@ -296,35 +303,57 @@ static void msd_radix(uint8_t *rows, uint8_t *tmp, size_t n, size_t W, size_t of
     }
 }
 
-/* Full comparison of two rows whose normalised keys tie. */
+/* Full comparison of two rows: string keys by their whole bytes when both
+ * are valid, other keys by their normalised bytes, then the row number. */
 static int full_cmp(const void *a, const void *b, void *arg)
 {
     const sql_sorter *s = arg;
+    const uint8_t *x = a, *y = b;
     uint32_t ra, rb;
-    memcpy(&ra, (const uint8_t *)a + s->kbytes, 4);
-    memcpy(&rb, (const uint8_t *)b + s->kbytes, 4);
+    memcpy(&ra, x + s->kbytes, 4);
+    memcpy(&rb, y + s->kbytes, 4);
     ra = __builtin_bswap32(ra);
     rb = __builtin_bswap32(rb);
     for (int k = 0; k < s->nkeys; k++) {
         const ops_store *st = &s->cols[s->keys[k].col];
-        if (st->phys != OPS_P_STR || !ops_store_valid(st, ra) || !ops_store_valid(st, rb))
-            continue; /* equal: the normalised bytes tied */
-        int c = ops_str_cmp((const col_str *)st->data + ra, (const col_str *)st->data + rb);
-        if (c) return s->keys[k].desc ? -c : c;
+        int c;
+        if (st->phys == OPS_P_STR && ops_store_valid(st, ra) && ops_store_valid(st, rb)) {
+            c = ops_str_cmp((const col_str *)st->data + ra, (const col_str *)st->data + rb);
+            if (s->keys[k].desc) c = -c;
+        } else {
+            c = memcmp(x + s->koff[k], y + s->koff[k], 1 + key_width(st));
+        }
+        if (c) return c;
     }
     return (ra > rb) - (ra < rb);
 }
 
-static bool needs_tiebreak(const sql_sorter *s, const uint8_t *row)
+static bool truncated(const sql_sorter *s, int k, const uint8_t *row)
 {
-    for (int k = 0; k < s->nkeys; k++) {
-        const ops_store *st = &s->cols[s->keys[k].col];
-        if (st->phys != OPS_P_STR) continue;
-        uint8_t lb = row[s->koff[k] + 1 + STR_PREFIX];
-        if (s->keys[k].desc) lb = (uint8_t)~lb;
-        if (lb == STR_PREFIX + 1) return true;
+    uint8_t lb = row[s->koff[k] + 1 + STR_PREFIX];
+    if (s->keys[k].desc) lb = (uint8_t)~lb;
+    return lb == STR_PREFIX + 1;
+}
+
+/* Rows whose keys tie up to the end of string key k (the first string key
+ * from k on): re-sorted in full when that string was cut to its prefix,
+ * else looked at again for the next string key. */
+static void tiebreak(sql_sorter *s, uint8_t *rows, size_t n, int k)
+{
+    size_t W = s->width;
+    while (k < s->nkeys && s->cols[s->keys[k].col].phys != OPS_P_STR) k++;
+    if (k >= s->nkeys) return;
+    size_t end = s->koff[k] + 1 + STR_PREFIX + 1;
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i + 1;
+        while (j < n && memcmp(rows + i * W, rows + j * W, end) == 0) j++;
+        if (j - i > 1) {
+            if (truncated(s, k, rows + i * W)) qsort_r(rows + i * W, j - i, W, full_cmp, s);
+            else tiebreak(s, rows + i * W, j - i, k + 1);
+        }
+        i = j;
     }
-    return false;
 }
 
 static int sort_rows(sql_sorter *s)
@@ -336,16 +365,7 @@ static int sort_rows(sql_sorter *s)
         msd_radix(s->norm, tmp, n, W, 0);
         free(tmp);
     }
-    if (s->has_str) {
-        size_t i = 0;
-        while (i < n) {
-            size_t j = i + 1;
-            while (j < n && memcmp(s->norm + i * W, s->norm + j * W, s->kbytes) == 0) j++;
-            if (j - i > 1 && needs_tiebreak(s, s->norm + i * W))
-                qsort_r(s->norm + i * W, j - i, W, full_cmp, s);
-            i = j;
-        }
-    }
+    if (s->has_str && n > 1) tiebreak(s, s->norm, n, 0);
     return KILN_OK;
 }
 
