@@ -22,8 +22,8 @@
  *   kiln_df *logs = kiln_reader_csv(kiln_reader_option(kiln_session_read(s), "header", "true"),
  *                                   "access.csv");
  *   kiln_df *top = kiln_df_order_by(
- *       kiln_grouped_count(kiln_df_group_by(logs, (kiln_col *[]){kiln_col(s, "status")}, 1)),
- *       (kiln_col *[]){kiln_col_desc(kiln_col(s, "count"))}, 1);
+ *       kiln_grouped_count(kiln_df_group_by(logs, (kiln_col *[]){kiln_fn_col(s, "status")}, 1)),
+ *       (kiln_col *[]){kiln_col_desc(kiln_fn_col(s, "count"))}, 1);
  *   kiln_df_show(top, 20, 20);
  */
 #ifndef KILN_SQL_H
@@ -86,7 +86,7 @@ KILN_API kiln_df *kiln_reader_text(kiln_reader *r, const char *path);
 /* ---- Columns -------------------------------------------------------------------- */
 
 /* F.col(name) ("*" for every column, "t.a" qualified). */
-KILN_API kiln_col *kiln_col(kiln_session *s, const char *name);
+KILN_API kiln_col *kiln_fn_col(kiln_session *s, const char *name);
 /* F.expr(sql): a column written in SQL. */
 KILN_API kiln_col *kiln_expr(kiln_session *s, const char *sql);
 /* F.lit(v). */

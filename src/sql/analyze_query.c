@@ -386,7 +386,7 @@ static int values_plan(anz *z, const ast_values *v, plan **out)
             return anz_error(z, v->pos, 6, "INVALID_INLINE_TABLE.NUM_COLUMNS_MISMATCH", "42000",
                              "Invalid inline table: expected %d columns but found %d in row %d.",
                              nc, v->row_len[r], r);
-    expr **cells = kiln_arena_alloc(z->a, sizeof *cells * (size_t)(v->n * nc ? v->n * nc : 1));
+    expr **cells = kiln_arena_alloc(z->a, sizeof *cells * (size_t)(v->n * nc > 0 ? v->n * nc : 1));
     const col_type **types = kiln_arena_alloc(z->a, sizeof *types * (size_t)(nc ? nc : 1));
     if (!cells || !types) return oom();
     binder b = {NULL, NULL, "VALUES"};

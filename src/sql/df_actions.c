@@ -151,7 +151,7 @@ static kiln_df *agg_each(kiln_grouped *g, const char *fn, const char *const *col
         }
         char alias[512];
         snprintf(alias, sizeof alias, "%s(%s)", fn, name);
-        kiln_col *c = kiln_col(s, name);
+        kiln_col *c = kiln_fn_col(s, name);
         kiln_col *a = kiln_fn(fn, &c, 1);
         aggs[k++] = kiln_col_alias(a, alias);
     }

@@ -83,7 +83,7 @@ static char *quote_str(const char *v)
     return (char *)b.data;
 }
 
-KILN_API kiln_col *kiln_col(kiln_session *s, const char *name)
+KILN_API kiln_col *kiln_fn_col(kiln_session *s, const char *name)
 {
     if (!s || !name) return NULL;
     if (strcmp(name, "*") == 0) return make(s, "*");

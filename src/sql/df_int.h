@@ -23,7 +23,7 @@ struct kiln_col {
     kiln_session *s;
     const char *text;  /* SQL */
     const char *alias; /* or NULL */
-    const char *name;  /* for kiln_col(name): the quoted name */
+    const char *name;  /* for kiln_fn_col(name): the quoted name */
     int order;         /* COL_ORDER_* */
     bool open_case;    /* a CASE that more WHENs may join */
 };

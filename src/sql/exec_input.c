@@ -122,8 +122,8 @@ static int input_op_next(op *o, col_batch **out)
 {
     input_op *s = (input_op *)o;
     for (;;) {
-        const uint8_t *p;
-        size_t n;
+        const uint8_t *p = NULL;
+        size_t n = 0;
         int rc = input_next(s->x, s->side, &p, &n);
         if (rc <= 0) return rc;
         kiln_arena_reset(o->arena);

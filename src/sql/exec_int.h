@@ -13,10 +13,6 @@
  * returns rc. */
 int exec_error(fn_ctx *fc, int rc);
 
-/* Hashes rows sel[0..n) (0..n when sel is NULL) of the key columns into
- * h[0..n): equal keys of equal types hash equally in every process. */
-void exec_hash_rows(const col_vec *keys, int nkeys, const uint32_t *sel, uint32_t n, uint64_t *h);
-
 /* The task's input, shared by the leaves that read it: batches (bytes
  * values), (partition, batch) pairs, or (partition, (side, batch)) pairs of
  * a join's shuffle, whose sides are read one after the other (what arrives

@@ -8,6 +8,7 @@
 
 #include "sql/exec.h"
 #include "sql/exec_int.h"
+#include "sql/vec_hash.h"
 
 #define FRAG_MAGIC 0x46514b53u /* "SKQF" */
 
@@ -114,7 +115,7 @@ static int emit_partitioned(kiln_task *t, kiln_out *out, frag *f, col_batch *b, 
         int rc = expr_eval(f->keys[i], &f->fc, b, &kv[i]);
         if (rc) return exec_error(&f->fc, rc);
     }
-    exec_hash_rows(kv, f->nkeys, b->sel, live, h);
+    vec_hash_keys(kv, f->nkeys, b->sel, live, h);
     memset(count, 0, sizeof *count * (size_t)f->nparts);
     for (uint32_t k = 0; k < live; k++) {
         pid[k] = (uint32_t)(h[k] % (uint64_t)f->nparts);

@@ -16,13 +16,6 @@
 #include "sql/fn_int.h"
 #include "sql/sql_error.h"
 
-/* Placeholders for the tables of the string, regex and datetime families,
- * which live in files of their own: their strong definitions win when they
- * are linked in. */
-const fn_def fn_defs_string[] __attribute__((weak)) = {{0}};
-const fn_def fn_defs_regex[] __attribute__((weak)) = {{0}};
-const fn_def fn_defs_datetime[] __attribute__((weak)) = {{0}};
-
 static const fn_def **fn_index;
 static int fn_count;
 static pthread_once_t fn_once = PTHREAD_ONCE_INIT;

@@ -67,11 +67,11 @@ static void col_range(const expr *e, int *lo, int *hi)
     for (int i = 0; i < e->nargs; i++) col_range(e->args[i], lo, hi);
 }
 
-static int conj(kiln_arena *a, expr *e, expr ***list, int *n, int *cap)
+static int conjoin(kiln_arena *a, expr *e, expr ***list, int *n, int *cap)
 {
     if (e->kind == EX_AND) {
-        int rc = conj(a, e->args[0], list, n, cap);
-        return rc ? rc : conj(a, e->args[1], list, n, cap);
+        int rc = conjoin(a, e->args[0], list, n, cap);
+        return rc ? rc : conjoin(a, e->args[1], list, n, cap);
     }
     if (*n == *cap) {
         int c = *cap ? *cap * 2 : 8;
@@ -166,11 +166,11 @@ static int push_join(opt *o, plan *p, expr **conds, int n, plan **out)
             expr *eq = rk ? expr_call(o->a, p->null_safe[i] ? "<=>" : "=", args, 2, o->ansi, o->tz,
                                       "join key")
                           : NULL;
-            if (!eq || (rc = conj(o->a, eq, &all, &na, &cap))) return eq ? rc : oom();
+            if (!eq || (rc = conjoin(o->a, eq, &all, &na, &cap))) return eq ? rc : oom();
         }
-        if (p->pred && (rc = conj(o->a, p->pred, &all, &na, &cap))) return rc;
+        if (p->pred && (rc = conjoin(o->a, p->pred, &all, &na, &cap))) return rc;
         for (int i = 0; i < ks; i++)
-            if ((rc = conj(o->a, stay[i], &all, &na, &cap))) return rc;
+            if ((rc = conjoin(o->a, stay[i], &all, &na, &cap))) return rc;
         anz z = {.a = o->a, .ansi = o->ansi, .tz = o->tz};
         q->join = p->join == PJ_CROSS ? PJ_CROSS : p->join;
         q->nkeys = 0;
@@ -191,9 +191,9 @@ static int push(opt *o, plan *p, expr **conds, int n, plan **out)
     case PLAN_FILTER: {
         expr **all = NULL;
         int na = 0, cap = 0;
-        if ((rc = conj(o->a, p->pred, &all, &na, &cap))) return rc;
+        if ((rc = conjoin(o->a, p->pred, &all, &na, &cap))) return rc;
         for (int i = 0; i < n; i++)
-            if ((rc = conj(o->a, conds[i], &all, &na, &cap))) return rc;
+            if ((rc = conjoin(o->a, conds[i], &all, &na, &cap))) return rc;
         return push(o, p->in[0], all, na, out);
     }
     case PLAN_JOIN:

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,7 +129,7 @@ static void arithmetic_and_comparison(void **state)
         assert_int_equal(expr_eval(lt, &c, &b, &vl), KILN_OK);
         for (uint32_t k = 0; k < col_batch_live(&b); k++) {
             uint32_t i = b.sel ? b.sel[k] : k;
-            int64_t x, y, r;
+            int64_t x = 0, y = 0, r = 0;
             int hx = get_i64(&b.cols[0], i, &x), hy = get_i64(&b.cols[1], i, &y);
             assert_int_equal(get_i64(&vs, i, &r), hx && hy);
             if (hx && hy) assert_int_equal(r, x + y);
@@ -191,7 +192,7 @@ static void ansi_errors_and_short_circuit(void **state)
     expr *and = expr_node(a, EX_AND, &col_type_bool, args, 2, "and");
     assert_int_equal(expr_eval(and, &c, &b, &r), KILN_OK);
     for (uint32_t i = 0; i < b.n; i++) {
-        int64_t x, y;
+        int64_t x = 0, y = 0;
         int hx = get_i64(&b.cols[0], i, &x), hy = get_i64(&b.cols[1], i, &y);
         int want;
         if (hy && y == 0) want = 0;
