@@ -111,6 +111,7 @@ static int build(join_op *s)
         col_batch *in;
         rc = op_next(s->right, &in);
         if (rc <= 0) break;
+        rc = KILN_OK;
         kiln_arena_reset(a);
         fc->arena = a;
         col_vec *keys = kiln_arena_alloc(a, sizeof *keys * (size_t)(p->nkeys + 1));

@@ -173,6 +173,12 @@ int exec_fragment_fn(kiln_task *t, int index, kiln_in *in, kiln_out *out, const 
             rc = op_next(o, &b);
             if (rc <= 0) break;
             kiln_arena_reset(scratch);
+            if (b->ncols != f.root->ncols) {
+                rc = kiln_set_error(KILN_ECORRUPT,
+                                    "a SQL fragment (%s) made a batch of %d columns, not %d",
+                                    o->ops->name, b->ncols, f.root->ncols);
+                break;
+            }
             if (f.out == FRAG_OUT_HASH) rc = emit_partitioned(t, out, &f, b, scratch, &buf);
             else rc = emit_batch(t, out, b, -1, -1, &buf);
             if (rc) break;

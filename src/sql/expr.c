@@ -46,7 +46,7 @@ expr *expr_node(kiln_arena *a, expr_kind kind, const col_type *t, expr **args, i
     if (!e) return NULL;
     e->args = kiln_arena_alloc(a, sizeof *e->args * (size_t)(nargs ? nargs : 1));
     if (!e->args) return NULL;
-    memcpy(e->args, args, sizeof *args * (size_t)nargs);
+    if (nargs) memcpy(e->args, args, sizeof *args * (size_t)nargs);
     e->nargs = nargs;
     bool nullable = kind == EX_CASE && !(nargs & 1); /* no ELSE: null when nothing matches */
     for (int i = 0; i < nargs; i++) nullable |= args[i]->nullable;
@@ -353,6 +353,9 @@ int expr_eval(const expr *e, fn_ctx *c, const col_batch *in, col_vec *out)
     c->expr = e->text;
     switch (e->kind) {
     case EX_COL:
+        if (e->col < 0 || e->col >= in->ncols)
+            return kiln_set_error(KILN_ECORRUPT, "column %d of a batch of %d columns (%s)", e->col,
+                                  in->ncols, e->text);
         *out = in->cols[e->col];
         return KILN_OK;
     case EX_LIT:
