@@ -87,13 +87,23 @@ void parse_syntax_error(parser *p, const token *t)
                    "Syntax error at or near '%.*s'.", n, p->sql + t->pos);
 }
 
+static _Noreturn void too_complex(parser *p, int pos, int len)
+{
+    parse_error_at(p, pos, len, "FAILED_TO_PARSE_TOO_COMPLEX", "54001",
+                   "The statement, including potential SQL functions and referenced views, "
+                   "was too complex to parse. To mitigate this error divide the statement "
+                   "into multiple, less complex chunks.");
+}
+
+void expr_child(parser *p, ast_expr *e, const ast_expr *child)
+{
+    if (child->height >= e->height) e->height = child->height + 1;
+    if (e->height > SQL_MAX_HEIGHT) too_complex(p, child->pos, 1);
+}
+
 void parse_enter(parser *p)
 {
-    if (++p->depth > SQL_MAX_DEPTH)
-        parse_error_at(p, cur(p)->pos, cur(p)->len, "FAILED_TO_PARSE_TOO_COMPLEX", "54001",
-                       "The statement, including potential SQL functions and referenced views, "
-                       "was too complex to parse. To mitigate this error divide the statement "
-                       "into multiple, less complex chunks.");
+    if (++p->depth > SQL_MAX_DEPTH) too_complex(p, cur(p)->pos, cur(p)->len);
 }
 
 /* ---- The lexer ----------------------------------------------------------- */
