@@ -652,6 +652,11 @@ int sql_parse(kiln_arena *a, const char *sql, ast_stmt ***out, int *n);
  * are offsets in text. Returns as sql_parse. */
 int sql_parse_expr(kiln_arena *a, const char *text, ast_expr **out);
 
+/* Parses an expression with an optional alias, as DataFrame selectExpr
+ * and expr() take it ("a + 1 AS b", "a + 1 b"): *alias is the alias in a,
+ * or NULL. Returns as sql_parse. */
+int sql_parse_named_expr(kiln_arena *a, const char *text, ast_expr **out, const char **alias);
+
 /* Appends the canonical S-expression of s / e / q to b (no NUL).
  * Returns KILN_OK or KILN_ENOMEM. */
 int ast_format(kiln_buf *b, const ast_stmt *s);

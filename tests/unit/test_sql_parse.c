@@ -324,6 +324,19 @@ static void test_positions(void **state)
     assert_string_equal(c2->type.text, "array<struct<a:int,b:map<string,int>>>");
     assert_memory_equal(t2 + c2->type.pos, c2->type.text, (size_t)c2->type.len);
     assert_int_equal(x->len, (int)strlen(t2));
+    /* selectExpr strings: an expression and an alias. */
+    const char *alias;
+    assert_int_equal(sql_parse_named_expr(a, "sum(x) * 2 AS `Total`", &x, &alias), KILN_OK);
+    assert_string_equal(alias, "Total");
+    assert_int_equal(x->kind, AST_BINARY);
+    assert_int_equal(x->len, 10);
+    assert_int_equal(sql_parse_named_expr(a, "a b", &x, &alias), KILN_OK);
+    assert_string_equal(alias, "b");
+    assert_int_equal(sql_parse_named_expr(a, "a", &x, &alias), KILN_OK);
+    assert_null(alias);
+    assert_int_equal(sql_parse_expr(a, "a AS b", &x), KILN_ESQL);
+    assert_non_null(strstr(kiln_last_error(), "Syntax error at or near 'AS'"));
+    assert_int_equal(sql_parse_named_expr(a, "a AS b c", &x, &alias), KILN_ESQL);
     /* Unquoted names keep their case. */
     assert_int_equal(sql_parse_expr(a, "Foo.BAR", &x), KILN_OK);
     assert_string_equal(((ast_column *)x)->name.parts[1], "BAR");
