@@ -89,8 +89,9 @@ typedef struct ast_type {
 
 typedef struct ast_expr {
     ast_kind kind;
-    int pos; /* byte offset of the first token */
-    int len; /* byte length of the expression's text */
+    int pos;    /* byte offset of the first token */
+    int len;    /* byte length of the expression's text */
+    int height; /* 1 + the greatest height of the operands (leaves: 0) */
 } ast_expr;
 
 typedef enum ast_lit_kind {
@@ -632,8 +633,13 @@ typedef struct ast_stmt_use {
 
 /* ---- API ----------------------------------------------------------------- */
 
-/* Deepest nesting of expressions and queries the parser accepts. */
+/* Deepest nesting (parentheses, subqueries, unary operators, ...) the
+ * parser accepts, and the greatest height of an expression tree (a chain
+ * a + b + c ... is as high as it is long): deeper input fails with
+ * FAILED_TO_PARSE_TOO_COMPLEX, so that neither the parser nor a recursive
+ * walk of the tree can exhaust the stack. */
 #define SQL_MAX_DEPTH 1000
+#define SQL_MAX_HEIGHT 4000
 
 /* Parses one or more ';'-separated statements of sql (NUL-terminated) into
  * *out, an array of *n statements allocated in a (as is everything else).
@@ -645,6 +651,11 @@ int sql_parse(kiln_arena *a, const char *sql, ast_stmt ***out, int *n);
 /* Parses a single expression (selectExpr, filter strings, expr()); positions
  * are offsets in text. Returns as sql_parse. */
 int sql_parse_expr(kiln_arena *a, const char *text, ast_expr **out);
+
+/* Parses an expression with an optional alias, as DataFrame selectExpr
+ * and expr() take it ("a + 1 AS b", "a + 1 b"): *alias is the alias in a,
+ * or NULL. Returns as sql_parse. */
+int sql_parse_named_expr(kiln_arena *a, const char *text, ast_expr **out, const char **alias);
 
 /* Appends the canonical S-expression of s / e / q to b (no NUL).
  * Returns KILN_OK or KILN_ENOMEM. */

@@ -32,6 +32,8 @@ static ast_expr *binary(parser *p, ast_op op, ast_expr *l, ast_expr *r)
     b->op = op;
     b->left = l;
     b->right = r;
+    expr_child(p, &b->e, l);
+    expr_child(p, &b->e, r);
     set_len(p, &b->e);
     return &b->e;
 }
@@ -41,6 +43,7 @@ static ast_expr *unary(parser *p, ast_op op, ast_expr *arg, int pos)
     ast_unary *u = new_expr(p, sizeof *u, AST_UNARY, pos);
     u->op = op;
     u->arg = arg;
+    expr_child(p, &u->e, arg);
     set_len(p, &u->e);
     return &u->e;
 }
@@ -233,12 +236,38 @@ static void set_args(parser *p, ast_func *f, ast_expr **args, int n)
     f->nargs = n;
 }
 
+static ast_expr *parse_predicate(parser *p, ast_expr *e);
+static ast_expr *parse_bool(parser *p, int min, ast_expr *left);
+
+/* The ordinary call name(first, ...) once its first value expression is
+ * parsed (no backtracking: nested calls would parse again and again). */
+static ast_expr *call_after_first(parser *p, const token *t, ast_expr *first)
+{
+    ast_name n = {pa_alloc(p, sizeof(char *)), 1, t->pos};
+    n.parts[0] = pa_strndup(p, p->sql + t->pos, (size_t)t->len);
+    ast_func *f = new_expr(p, sizeof *f, AST_FUNC, t->pos);
+    f->name = n;
+    pvec v;
+    pv_init(&v, sizeof(ast_expr *));
+    pv_push_ptr(p, &v, parse_bool(p, 0, parse_predicate(p, first)));
+    while (accept_op(p, ",")) pv_push_ptr(p, &v, parse_expr(p));
+    expect_op(p, ")");
+    f->args = v.data;
+    f->nargs = v.n;
+    func_tail(p, f);
+    return &f->e;
+}
+
 /* EXTRACT(field FROM x), SUBSTRING(x FROM a [FOR b]), POSITION(a IN b),
- * TRIM([BOTH|LEADING|TRAILING] [chars] FROM x): returns NULL (and leaves
- * the position unchanged) when the call has the ordinary form. */
+ * TRIM([BOTH|LEADING|TRAILING] [chars] FROM x), or the ordinary call. */
 static ast_expr *special_call(parser *p, const token *t)
 {
     int pos = t->pos, save = p->i;
+    const token *first = peek(p, 2);
+    if (tok_is_op(p, first, ")") || tok_is_kw(p, first, "NOT") || tok_is_op(p, first, "!") ||
+        tok_is_kw(p, first, "EXISTS") || tok_is_kw(p, first, "DISTINCT") ||
+        tok_is_kw(p, first, "ALL"))
+        return NULL;
     advance(p); /* name */
     advance(p); /* ( */
     ast_expr *args[3];
@@ -259,7 +288,7 @@ static ast_expr *special_call(parser *p, const token *t)
     }
     if (tok_is_kw(p, t, "SUBSTRING") || tok_is_kw(p, t, "SUBSTR")) {
         args[0] = parse_value(p, 0);
-        if (!accept_kw(p, "FROM")) goto ordinary;
+        if (!accept_kw(p, "FROM")) return call_after_first(p, t, args[0]);
         args[1] = parse_value(p, 0);
         int n = 2;
         if (accept_kw(p, "FOR")) args[n++] = parse_value(p, 0);
@@ -271,7 +300,7 @@ static ast_expr *special_call(parser *p, const token *t)
     }
     if (tok_is_kw(p, t, "POSITION")) {
         args[0] = parse_value(p, 0);
-        if (!accept_kw(p, "IN")) goto ordinary;
+        if (!accept_kw(p, "IN")) return call_after_first(p, t, args[0]);
         args[1] = parse_value(p, 0);
         expect_op(p, ")");
         ast_func *f = new_func(p, pa_strndup(p, p->sql + t->pos, (size_t)t->len), pos);
@@ -292,7 +321,7 @@ static ast_expr *special_call(parser *p, const token *t)
         chars = parse_value(p, 0);
         if (!is_kw(p, "FROM")) {
             if (opt) parse_syntax_error(p, cur(p));
-            goto ordinary;
+            return call_after_first(p, t, chars);
         }
     }
     expect_kw(p, "FROM");
@@ -570,7 +599,9 @@ static ast_expr *parse_primary(parser *p)
         if (call &&
             (tok_is_kw(p, t, "EXTRACT") || tok_is_kw(p, t, "SUBSTRING") ||
              tok_is_kw(p, t, "SUBSTR") || tok_is_kw(p, t, "POSITION") || tok_is_kw(p, t, "TRIM"))) {
+            parse_enter(p);
             ast_expr *e = special_call(p, t);
+            parse_leave(p);
             if (e) return e;
         }
         if (next->type == T_STRING) {
@@ -641,6 +672,7 @@ static ast_expr *parse_postfix(parser *p)
         if (accept_op(p, "[")) {
             ast_subscript *s = new_expr(p, sizeof *s, AST_SUBSCRIPT, e->pos);
             s->arg = e;
+            expr_child(p, &s->e, e);
             s->index = parse_expr(p);
             expect_op(p, "]");
             set_len(p, &s->e);
@@ -650,6 +682,7 @@ static ast_expr *parse_postfix(parser *p)
             const token *k = cur(p);
             ast_field *f = new_expr(p, sizeof *f, AST_FIELD, e->pos);
             f->arg = e;
+            expr_child(p, &f->e, e);
             f->name = k->type == T_QIDENT ? k->str : pa_strndup(p, p->sql + k->pos, (size_t)k->len);
             advance(p);
             set_len(p, &f->e);
@@ -657,6 +690,7 @@ static ast_expr *parse_postfix(parser *p)
         } else if (accept_op(p, "::")) {
             ast_cast *c = new_expr(p, sizeof *c, AST_CAST, e->pos);
             c->arg = e;
+            expr_child(p, &c->e, e);
             c->type = parse_type(p);
             set_len(p, &c->e);
             e = &c->e;
@@ -736,6 +770,7 @@ static ast_expr *parse_predicate(parser *p, ast_expr *e)
         ast_between *b = new_expr(p, sizeof *b, AST_BETWEEN, e->pos);
         b->negated = neg;
         b->arg = e;
+        expr_child(p, &b->e, e);
         b->low = parse_value(p, 0);
         expect_kw(p, "AND");
         b->high = parse_value(p, 0);
@@ -746,6 +781,7 @@ static ast_expr *parse_predicate(parser *p, ast_expr *e)
         ast_in *in = new_expr(p, sizeof *in, AST_IN, e->pos);
         in->negated = neg;
         in->arg = e;
+        expr_child(p, &in->e, e);
         if (!is_op(p, "(")) parse_syntax_error(p, cur(p));
         if (at_query_start(p, 1)) {
             advance(p);
@@ -765,6 +801,7 @@ static ast_expr *parse_predicate(parser *p, ast_expr *e)
         l->op = like ? LIKE_LIKE : ilike ? LIKE_ILIKE : LIKE_RLIKE;
         l->negated = neg;
         l->arg = e;
+        expr_child(p, &l->e, e);
         if ((like || ilike) && (is_kw(p, "ANY") || is_kw(p, "SOME") || is_kw(p, "ALL")) &&
             tok_is_op(p, peek(p, 1), "(")) {
             l->quant = is_kw(p, "ALL") ? LIKE_ALL : LIKE_ANY;
@@ -788,6 +825,7 @@ static ast_expr *parse_predicate(parser *p, ast_expr *e)
         ast_is *is = new_expr(p, sizeof *is, AST_IS, e->pos);
         is->negated = accept_kw(p, "NOT");
         is->arg = e;
+        expr_child(p, &is->e, e);
         if (accept_kw(p, "NULL")) is->what = IS_NULL;
         else if (accept_kw(p, "TRUE")) is->what = IS_TRUE;
         else if (accept_kw(p, "FALSE")) is->what = IS_FALSE;
@@ -817,9 +855,10 @@ static ast_expr *parse_not(parser *p)
     return parse_predicate(p, parse_value(p, 0));
 }
 
-static ast_expr *parse_bool(parser *p, int min)
+/* OR and AND, from left when the first operand is parsed already. */
+static ast_expr *parse_bool(parser *p, int min, ast_expr *left)
 {
-    ast_expr *l = parse_not(p);
+    ast_expr *l = left ? left : parse_not(p);
     for (;;) {
         int prec;
         ast_op op;
@@ -828,14 +867,14 @@ static ast_expr *parse_bool(parser *p, int min)
         else return l;
         if (prec < min) return l;
         advance(p);
-        l = binary(p, op, l, parse_bool(p, prec + 1));
+        l = binary(p, op, l, parse_bool(p, prec + 1, NULL));
     }
 }
 
 ast_expr *parse_expr(parser *p)
 {
     parse_enter(p);
-    ast_expr *e = parse_bool(p, 0);
+    ast_expr *e = parse_bool(p, 0, NULL);
     parse_leave(p);
     return e;
 }

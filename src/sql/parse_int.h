@@ -73,6 +73,8 @@ _Noreturn void parse_syntax_error(parser *p, const token *t);
 _Noreturn void parse_error_at(parser *p, int pos, int len, const char *cls, const char *sqlstate,
                               const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 void parse_enter(parser *p); /* depth++, FAILED_TO_PARSE_TOO_COMPLEX past SQL_MAX_DEPTH */
+/* Records child as an operand of e for e's height (SQL_MAX_HEIGHT). */
+void expr_child(parser *p, ast_expr *e, const ast_expr *child);
 static inline void parse_leave(parser *p)
 {
     p->depth--;

@@ -87,13 +87,23 @@ void parse_syntax_error(parser *p, const token *t)
                    "Syntax error at or near '%.*s'.", n, p->sql + t->pos);
 }
 
+static _Noreturn void too_complex(parser *p, int pos, int len)
+{
+    parse_error_at(p, pos, len, "FAILED_TO_PARSE_TOO_COMPLEX", "54001",
+                   "The statement, including potential SQL functions and referenced views, "
+                   "was too complex to parse. To mitigate this error divide the statement "
+                   "into multiple, less complex chunks.");
+}
+
+void expr_child(parser *p, ast_expr *e, const ast_expr *child)
+{
+    if (child->height >= e->height) e->height = child->height + 1;
+    if (e->height > SQL_MAX_HEIGHT) too_complex(p, child->pos, 1);
+}
+
 void parse_enter(parser *p)
 {
-    if (++p->depth > SQL_MAX_DEPTH)
-        parse_error_at(p, cur(p)->pos, cur(p)->len, "FAILED_TO_PARSE_TOO_COMPLEX", "54001",
-                       "The statement, including potential SQL functions and referenced views, "
-                       "was too complex to parse. To mitigate this error divide the statement "
-                       "into multiple, less complex chunks.");
+    if (++p->depth > SQL_MAX_DEPTH) too_complex(p, cur(p)->pos, cur(p)->len);
 }
 
 /* ---- The lexer ----------------------------------------------------------- */
@@ -118,7 +128,13 @@ static void lex_error(parser *p, int pos, int len, const char *what)
     parse_error_at(p, pos, len, "PARSE_SYNTAX_ERROR", "42601", "Syntax error at or near %s.", what);
 }
 
-static void put_utf8(kiln_buf *b, unsigned cp)
+/* Appends to the lexer's buffer; out of memory unwinds. */
+static void buf_put(parser *p, kiln_buf *b, const void *x, size_t n)
+{
+    if (kiln_buf_append(b, x, n) != KILN_OK) longjmp(p->fail, KILN_ENOMEM);
+}
+
+static void put_utf8(parser *p, kiln_buf *b, unsigned cp)
 {
     unsigned char u[4];
     size_t n;
@@ -142,12 +158,12 @@ static void put_utf8(kiln_buf *b, unsigned cp)
         u[3] = (unsigned char)(0x80 | (cp & 0x3F));
         n = 4;
     }
-    kiln_buf_append(b, u, n);
+    buf_put(p, b, u, n);
 }
 
 /* Scans the quoted string at s[i] (quote q, raw: no escapes), appending its
  * value to b; returns the offset after the closing quote, or -1. */
-static int scan_string(const char *s, int i, char q, bool raw, kiln_buf *b)
+static int scan_string(parser *p, const char *s, int i, char q, bool raw, kiln_buf *b)
 {
     i++;
     for (;;) {
@@ -155,14 +171,14 @@ static int scan_string(const char *s, int i, char q, bool raw, kiln_buf *b)
         if (!c) return -1;
         if (c == (unsigned char)q) {
             if (s[i + 1] == q && !raw) { /* 'it''s' */
-                kiln_buf_append(b, &q, 1);
+                buf_put(p, b, &q, 1);
                 i += 2;
                 continue;
             }
             return i + 1;
         }
         if (c != '\\' || raw) {
-            kiln_buf_append(b, &c, 1);
+            buf_put(p, b, &c, 1);
             i++;
             continue;
         }
@@ -175,7 +191,7 @@ static int scan_string(const char *s, int i, char q, bool raw, kiln_buf *b)
             for (k = 0; k < nhex && hexval((unsigned char)s[i + 2 + k]) >= 0; k++)
                 cp = cp * 16 + (unsigned)hexval((unsigned char)s[i + 2 + k]);
             if (k == nhex) {
-                put_utf8(b, cp);
+                put_utf8(p, b, cp);
                 i += 2 + nhex;
                 continue;
             }
@@ -183,7 +199,7 @@ static int scan_string(const char *s, int i, char q, bool raw, kiln_buf *b)
         if (e >= '0' && e <= '3' && s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' &&
             s[i + 3] <= '7') {
             char o = (char)((e - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
-            kiln_buf_append(b, &o, 1);
+            buf_put(p, b, &o, 1);
             i += 4;
             continue;
         }
@@ -216,9 +232,9 @@ static int scan_string(const char *s, int i, char q, bool raw, kiln_buf *b)
         default:
             out = NULL;
         }
-        if (e == '0') kiln_buf_append(b, "", 1);
-        else if (out) kiln_buf_append(b, out, strlen(out));
-        else kiln_buf_append(b, &e, 1);
+        if (e == '0') buf_put(p, b, "", 1);
+        else if (out) buf_put(p, b, out, strlen(out));
+        else buf_put(p, b, &e, 1);
         i += 2;
     }
 }
@@ -336,7 +352,7 @@ void lex_all(parser *p)
             int start = i;
             int q = i + (raw || hex);
             b->len = 0;
-            int end = scan_string(s, q, s[q], raw || hex, b);
+            int end = scan_string(p, s, q, s[q], raw || hex, b);
             if (end < 0) {
                 lex_error(p, start, 1, "unterminated string literal");
             }
@@ -371,7 +387,7 @@ void lex_all(parser *p)
                     if (s[i + 1] != '`') break;
                     i++;
                 }
-                kiln_buf_append(b, s + i, 1);
+                buf_put(p, b, s + i, 1);
                 i++;
             }
             i++;

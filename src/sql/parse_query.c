@@ -163,7 +163,10 @@ static ast_rel *parse_relation(parser *p)
     ast_rel *l = parse_rel_primary(p);
     ast_join_kind kind;
     bool natural;
+    int chain = 0; /* a chain of joins is a deep tree: it counts as nesting */
     while (parse_join_kind(p, &kind, &natural)) {
+        parse_enter(p);
+        chain++;
         ast_rel_join *j = pa_alloc(p, sizeof *j);
         j->r.kind = AST_REL_JOIN;
         j->r.pos = l->pos;
@@ -179,6 +182,7 @@ static ast_rel *parse_relation(parser *p)
         }
         l = &j->r;
     }
+    p->depth -= chain;
     return l;
 }
 
@@ -305,15 +309,22 @@ static int term_pos(void *t)
 static void *parse_term(parser *p, int min)
 {
     void *l = parse_term_primary(p);
-    for (;;) {
+    for (int chain = 0;; chain++) { /* a chain of set operations counts as nesting */
         int prec;
         ast_setop_kind op;
         if (is_kw(p, "UNION")) prec = 1, op = SETOP_UNION;
         else if (is_kw(p, "EXCEPT") || is_kw(p, "MINUS")) prec = 1, op = SETOP_EXCEPT;
         else if (is_kw(p, "INTERSECT")) prec = 2, op = SETOP_INTERSECT;
-        else return l;
-        if (prec < min) return l;
+        else {
+            p->depth -= chain;
+            return l;
+        }
+        if (prec < min) {
+            p->depth -= chain;
+            return l;
+        }
         advance(p);
+        parse_enter(p);
         ast_setop *s = pa_alloc(p, sizeof *s);
         s->kind = AST_SETOP;
         s->pos = term_pos(l);

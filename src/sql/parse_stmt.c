@@ -1,7 +1,8 @@
 /*
  * sql/parse_stmt.c - statements (queries, EXPLAIN, CREATE VIEW / TABLE /
  * FUNCTION, INSERT, DROP, DESCRIBE, SHOW, SET, RESET, CACHE, UNCACHE, USE)
- * and the parser's entry points sql_parse and sql_parse_expr (ast.h).
+ * and the parser's entry points sql_parse, sql_parse_expr and
+ * sql_parse_named_expr (ast.h).
  */
 #include <string.h>
 
@@ -459,7 +460,13 @@ int sql_parse(kiln_arena *a, const char *sql, ast_stmt ***out, int *n)
 
 int sql_parse_expr(kiln_arena *a, const char *text, ast_expr **out)
 {
+    return sql_parse_named_expr(a, text, out, NULL);
+}
+
+int sql_parse_named_expr(kiln_arena *a, const char *text, ast_expr **out, const char **alias)
+{
     *out = NULL;
+    if (alias) *alias = NULL;
     if (strlen(text) > 0x3fffffff)
         return sql_error(KILN_ESQL, NULL, SQL_NO_POS, 0, "PARSE_SYNTAX_ERROR", "42601",
                          "The SQL text is too long.");
@@ -470,7 +477,10 @@ int sql_parse_expr(kiln_arena *a, const char *text, ast_expr **out)
     lex_all(p);
     kiln_buf_release(&p->lexbuf);
     ast_expr *e = parse_expr(p);
+    const char *name = NULL;
+    if (alias && (accept_kw(p, "AS") || tok_is_ident(p, cur(p)))) name = parse_ident(p);
     if (cur(p)->type != T_EOF) parse_syntax_error(p, cur(p));
     *out = e;
+    if (alias) *alias = name;
     return KILN_OK;
 }

@@ -1,7 +1,7 @@
 /*
  * fuzz_sql_parse.c - libFuzzer target for the SQL parser (src/sql/ast.h):
  * the input as SQL statements (sql_parse) and as one expression
- * (sql_parse_expr), each into an arena. A parse either fails with
+ * (sql_parse_expr, sql_parse_named_expr), each into an arena. A parse either fails with
  * KILN_ESQL and a Spark-shaped message, or gives a tree that prints
  * (ast_format) and whose positions lie inside the text. Crashes, leaks,
  * stack overflows and out-of-bounds reads are findings.
@@ -52,6 +52,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (rc != KILN_ESQL) {
         abort();
     }
+    const char *alias;
+    rc = sql_parse_named_expr(a, sql, &e, &alias);
+    if (rc == KILN_OK) check_expr(e, n);
+    else if (rc != KILN_ESQL) abort();
     kiln_buf_release(&b);
     kiln_arena_free(a);
     free(sql);

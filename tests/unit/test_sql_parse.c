@@ -244,7 +244,30 @@ static void test_deep_nesting(void **state)
     expect_too_complex(repeat("", "EXPLAIN ", 2000, "SELECT 1", "", 0));
     expect_too_complex(repeat("SELECT ", "a[", 100000, "1", "]", 100000));
     expect_too_complex(repeat("SELECT ", "CASE WHEN ", 100000, "1", " THEN 1 END", 100000));
-    /* Within the limit it parses. */
+    expect_too_complex(repeat("SELECT ", "substring(", 100000, "x", ", 1)", 100000));
+    expect_too_complex(repeat("SELECT ", "trim(", 100000, "x", ")", 100000));
+    expect_too_complex(repeat("SELECT ", "position(", 100000, "x", " IN y)", 100000));
+    /* Calls that look like special forms are parsed once, not again and
+     * again (2^n): 25 levels of each take no time. */
+    char *calls = repeat("SELECT ", "substring(trim(position(", 25, "x", ", 1), 2), 3)", 25);
+    char *out = run(calls, false);
+    assert_int_equal(strncmp(out, "(select (call substring (call trim (call position", 49), 0);
+    free(out);
+    free(calls);
+    /* Long chains make deep trees too: a + b + ..., joins, set operations. */
+    expect_too_complex(repeat("SELECT 1", " + 1", 100000, "", "", 0));
+    expect_too_complex(repeat("SELECT 1 WHERE a", " OR a", 100000, "", "", 0));
+    expect_too_complex(repeat("SELECT a", "[0]", 100000, "", "", 0));
+    expect_too_complex(repeat("SELECT a", "::int", 100000, "", "", 0));
+    expect_too_complex(repeat("SELECT f(a)", ".b", 100000, "", "", 0));
+    expect_too_complex(repeat("SELECT * FROM t", " JOIN t", 100000, "", "", 0));
+    expect_too_complex(repeat("SELECT 1", " UNION SELECT 1", 100000, "", "", 0));
+    /* Within the limits it parses, and prints. */
+    char *chain = repeat("SELECT 1 WHERE a = 0", " OR a = 1", SQL_MAX_HEIGHT / 2 - 10, "", "", 0);
+    char *text = run(chain, false);
+    assert_int_equal(strncmp(text, "(select (int 1) (where (or (or", 30), 0);
+    free(text);
+    free(chain);
     char *sql = repeat("SELECT ", "(", 300, "1", ")", 300);
     char *got = run(sql, false);
     assert_string_equal(got, "(select (int 1))");
@@ -301,6 +324,19 @@ static void test_positions(void **state)
     assert_string_equal(c2->type.text, "array<struct<a:int,b:map<string,int>>>");
     assert_memory_equal(t2 + c2->type.pos, c2->type.text, (size_t)c2->type.len);
     assert_int_equal(x->len, (int)strlen(t2));
+    /* selectExpr strings: an expression and an alias. */
+    const char *alias;
+    assert_int_equal(sql_parse_named_expr(a, "sum(x) * 2 AS `Total`", &x, &alias), KILN_OK);
+    assert_string_equal(alias, "Total");
+    assert_int_equal(x->kind, AST_BINARY);
+    assert_int_equal(x->len, 10);
+    assert_int_equal(sql_parse_named_expr(a, "a b", &x, &alias), KILN_OK);
+    assert_string_equal(alias, "b");
+    assert_int_equal(sql_parse_named_expr(a, "a", &x, &alias), KILN_OK);
+    assert_null(alias);
+    assert_int_equal(sql_parse_expr(a, "a AS b", &x), KILN_ESQL);
+    assert_non_null(strstr(kiln_last_error(), "Syntax error at or near 'AS'"));
+    assert_int_equal(sql_parse_named_expr(a, "a AS b c", &x, &alias), KILN_ESQL);
     /* Unquoted names keep their case. */
     assert_int_equal(sql_parse_expr(a, "Foo.BAR", &x), KILN_OK);
     assert_string_equal(((ast_column *)x)->name.parts[1], "BAR");
