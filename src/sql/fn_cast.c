@@ -21,7 +21,8 @@ typedef struct cast_run {
     const col_vec *in;
     col_vec *out;
     const col_type *to;
-    bool err; /* ANSI and not try: errors, else NULL */
+    bool err;  /* ANSI and not try: errors, else NULL */
+    bool try_; /* try_cast: NULL where legacy casts would wrap */
 } cast_run;
 
 static const char *sql_name(fn_ctx *c, const col_type *t, char *buf, size_t cap)
@@ -585,7 +586,12 @@ static int numeric_row(cast_run *r, uint32_t i)
             ok = d == d && d > -2147483649.0 && d < 2147483648.0 && int_fits((int64_t)trunc(d), t);
         }
     }
-    if (!ok && r->err) return err_overflow(r, i); /* legacy: Java's wrapping */
+    if (!ok && r->err) return err_overflow(r, i);
+    if (!ok && r->try_) {
+        col_set_null(r->out, i);
+        return KILN_OK;
+    }
+    /* legacy: Java's wrapping */
     put_int(r->out, i, v);
     return KILN_OK;
 }
@@ -625,7 +631,7 @@ int fn_cast_vec(fn_ctx *c, const col_vec *in, col_vec *out, const col_type *to, 
 {
     if (!out->validity && col_vec_add_validity(out, c->arena, n) != KILN_OK) return KILN_ENOMEM;
     col_vec flat;
-    cast_run run = {c, in, out, to, c->ansi && !try_};
+    cast_run run = {c, in, out, to, c->ansi && !try_, try_};
     cast_run *r = &run;
     int f = in->type->kind, t = to->kind;
     if (!sel) count = n;
