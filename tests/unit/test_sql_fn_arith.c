@@ -504,6 +504,39 @@ static void test_math(void **state)
     }
 }
 
+/* Spark's own examples: hash('Spark', array(123), 2) = -1321691492 and
+ * xxhash64 of the same = 5602566077635097486; hash(1) = -559580957. */
+static void test_hash(void **state)
+{
+    col_vec args[3];
+    args[0] = kf_const_str(A, "Spark", 2);
+    args[2] = kf_vec(A, &col_type_i32, 2);
+    COL_DATA(&args[2], int32_t)[0] = 2;
+    COL_DATA(&args[2], int32_t)[1] = 2;
+    const col_type *t = col_type_array(A, &col_type_i32, false);
+    col_vec_init(&args[1], A, t, 2);
+    args[1].n = 2;
+    col_vec_reserve_child(&args[1], A, 2);
+    COL_DATA(&args[1].children[0], int32_t)[0] = 123;
+    COL_DATA(&args[1].children[0], int32_t)[1] = 123;
+    args[1].offsets[1] = 1;
+    args[1].offsets[2] = 2;
+    args[1].children[0].n = 2;
+    kf_result r = kf_call(A, "hash", args, 3, true);
+    assert_int_equal(r.rc, KILN_OK);
+    assert_int_equal(COL_DATA(&r.out, int32_t)[0], -1321691492);
+    assert_int_equal(COL_DATA(&r.out, int32_t)[1], -1321691492);
+    r = kf_call(A, "xxhash64", args, 3, true);
+    assert_int_equal(COL_DATA(&r.out, int64_t)[0], 5602566077635097486LL);
+    int32_t one = 1;
+    col_vec o = kf_const(A, &col_type_i32, &one, 1);
+    r = kf_call(A, "hash", &o, 1, true);
+    assert_int_equal(COL_DATA(&r.out, int32_t)[0], -559580957);
+    o = kf_const(A, &col_type_i32, NULL, 1);
+    r = kf_call(A, "hash", &o, 1, true);
+    assert_int_equal(COL_DATA(&r.out, int32_t)[0], 42);
+}
+
 /* Rows per second of bigint a + b and a < b over 10M rows in batches of
  * 2048 (printed; asserted only to be positive). */
 static void test_bench(void **state)
@@ -556,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_dates),
         cmocka_unit_test(test_round),
         cmocka_unit_test(test_math),
+        cmocka_unit_test(test_hash),
         cmocka_unit_test(test_bench),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
