@@ -792,6 +792,23 @@ const col_type *fn_common_type(kiln_arena *a, const col_type *x, const col_type 
     if (y->kind == COL_NULL) return x;
     int xr = num_rank(x->kind), yr = num_rank(y->kind);
     if (xr && yr) return rank_type(xr > yr ? xr : yr);
+    int xk = x->kind, yk = y->kind;
+    if ((xk == COL_DATE || xk == COL_TIMESTAMP || xk == COL_TIMESTAMP_NTZ) &&
+        (yk == COL_DATE || yk == COL_TIMESTAMP || yk == COL_TIMESTAMP_NTZ)) {
+        if (xk == COL_TIMESTAMP || yk == COL_TIMESTAMP) return &col_type_timestamp;
+        return &col_type_timestamp_ntz;
+    }
+    if (xk == COL_STRING || yk == COL_STRING) {
+        const col_type *o = xk == COL_STRING ? y : x;
+        if (ansi) /* AnsiTypeCoercion.findWiderTypeForString: the string takes the
+                   * other side's type (bigint for integrals, double for
+                   * fractionals and decimals) */
+            return fn_string_promotion(x, y);
+        if (o->kind == COL_ARRAY || o->kind == COL_MAP || o->kind == COL_STRUCT ||
+            o->kind == COL_BINARY || o->kind == COL_BOOL)
+            return NULL;
+        return &col_type_string; /* legacy: stringPromotion to string */
+    }
     if (x->kind == COL_DECIMAL || y->kind == COL_DECIMAL) {
         if (xr >= 5 || yr >= 5) return &col_type_f64;
         const col_type *dx = fn_decimal_of(a, x), *dy = fn_decimal_of(a, y);
@@ -807,25 +824,6 @@ const col_type *fn_common_type(kiln_arena *a, const col_type *x, const col_type 
             p = DEC_MAX_PRECISION;
         }
         return col_type_decimal(a, p, s);
-    }
-    int xk = x->kind, yk = y->kind;
-    if ((xk == COL_DATE || xk == COL_TIMESTAMP || xk == COL_TIMESTAMP_NTZ) &&
-        (yk == COL_DATE || yk == COL_TIMESTAMP || yk == COL_TIMESTAMP_NTZ)) {
-        if (xk == COL_TIMESTAMP || yk == COL_TIMESTAMP) return &col_type_timestamp;
-        return &col_type_timestamp_ntz;
-    }
-    if (xk == COL_STRING || yk == COL_STRING) {
-        const col_type *o = xk == COL_STRING ? y : x;
-        if (ansi) {
-            /* AnsiTypeCoercion: a string widens to a date, timestamp or
-             * numeric partner only through string promotion (binary
-             * operators); findWiderTypeForTwo has no common type. */
-            return NULL;
-        }
-        if (o->kind == COL_ARRAY || o->kind == COL_MAP || o->kind == COL_STRUCT ||
-            o->kind == COL_BINARY)
-            return NULL;
-        return &col_type_string; /* legacy: stringPromotion to string */
     }
     if (xk == COL_ARRAY && yk == COL_ARRAY) {
         const col_type *e = fn_common_type(a, x->elem, y->elem, ansi);

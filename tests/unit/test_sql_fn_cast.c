@@ -368,6 +368,11 @@ static void test_common_and_can_cast(void **state)
     assert_string_equal(type_text(fn_common_type(A, &col_type_null, &col_type_string, true)),
                         "string");
     assert_string_equal(type_text(fn_common_type(A, &col_type_string, &col_type_i32, true)),
+                        "bigint");
+    assert_string_equal(type_text(fn_common_type(A, &col_type_string, d152, true)), "double");
+    assert_string_equal(type_text(fn_common_type(A, &col_type_string, &col_type_date, true)),
+                        "date");
+    assert_string_equal(type_text(fn_common_type(A, &col_type_string, &col_type_interval_dt, true)),
                         "none");
     assert_string_equal(type_text(fn_common_type(A, &col_type_string, &col_type_i32, false)),
                         "string");
