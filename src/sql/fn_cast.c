@@ -223,18 +223,37 @@ static double dec_to_double(dec128 v, int scale)
     return strtod(buf, NULL);
 }
 
+/* Java's BigDecimal.toString (Spark's legacy decimal text): plain unless
+ * the adjusted exponent is below -6 ("0E-18", "1.2E-7"). */
+static int dec_format_java(char *buf, dec128 v, int scale)
+{
+    char digits[48];
+    int n = dec_format(digits, v < 0 ? -v : v, 0);
+    int adjusted = n - 1 - scale;
+    if (adjusted >= -6) return dec_format(buf, v, scale);
+    int o = 0;
+    if (v < 0) buf[o++] = '-';
+    buf[o++] = digits[0];
+    if (n > 1) {
+        buf[o++] = '.';
+        memcpy(buf + o, digits + 1, (size_t)(n - 1));
+        o += n - 1;
+    }
+    return o + sprintf(buf + o, "E%d", adjusted);
+}
+
 /* ---- To string ------------------------------------------------------------- */
 
-static void fmt_value(fn_ctx *c, kiln_buf *b, const col_vec *v, uint32_t i);
+static void fmt_value(fn_ctx *c, bool legacy, kiln_buf *b, const col_vec *v, uint32_t i);
 
-static void fmt_nested(fn_ctx *c, kiln_buf *b, const col_vec *v, uint32_t i)
+static void fmt_nested(fn_ctx *c, bool legacy, kiln_buf *b, const col_vec *v, uint32_t i)
 {
     uint32_t row = col_row(v, i);
     if (v->type->kind == COL_STRUCT) {
         kiln_buf_append(b, "{", 1);
         for (int f = 0; f < v->nchildren; f++) {
             if (f) kiln_buf_append(b, ", ", 2);
-            if (col_valid(&v->children[f], row)) fmt_value(c, b, &v->children[f], row);
+            if (col_valid(&v->children[f], row)) fmt_value(c, legacy, b, &v->children[f], row);
             else kiln_buf_append(b, "null", 4);
         }
         kiln_buf_append(b, "}", 1);
@@ -244,11 +263,11 @@ static void fmt_nested(fn_ctx *c, kiln_buf *b, const col_vec *v, uint32_t i)
     kiln_buf_append(b, map ? "{" : "[", 1);
     for (uint32_t k = v->offsets[row]; k < v->offsets[row + 1]; k++) {
         if (k > v->offsets[row]) kiln_buf_append(b, ", ", 2);
-        if (col_valid(&v->children[0], k)) fmt_value(c, b, &v->children[0], k);
+        if (col_valid(&v->children[0], k)) fmt_value(c, legacy, b, &v->children[0], k);
         else kiln_buf_append(b, "null", 4);
         if (map) {
             kiln_buf_append(b, " -> ", 4);
-            if (col_valid(&v->children[1], k)) fmt_value(c, b, &v->children[1], k);
+            if (col_valid(&v->children[1], k)) fmt_value(c, legacy, b, &v->children[1], k);
             else kiln_buf_append(b, "null", 4);
         }
     }
@@ -256,7 +275,7 @@ static void fmt_nested(fn_ctx *c, kiln_buf *b, const col_vec *v, uint32_t i)
 }
 
 /* Spark's text of one valid row. */
-static void fmt_value(fn_ctx *c, kiln_buf *b, const col_vec *v, uint32_t i)
+static void fmt_value(fn_ctx *c, bool legacy, kiln_buf *b, const col_vec *v, uint32_t i)
 {
     char buf[96];
     int len = 0;
@@ -278,7 +297,8 @@ static void fmt_value(fn_ctx *c, kiln_buf *b, const col_vec *v, uint32_t i)
         len = fn_format_double(buf, COL_DATA(v, double)[row]);
         break;
     case COL_DECIMAL:
-        len = dec_format(buf, fn_dec_get(v, i), v->type->scale);
+        len = legacy ? dec_format_java(buf, fn_dec_get(v, i), v->type->scale)
+                     : dec_format(buf, fn_dec_get(v, i), v->type->scale);
         break;
     case COL_DATE:
         len = fn_format_date(buf, fn_int_get(v, i));
@@ -321,7 +341,7 @@ static void fmt_value(fn_ctx *c, kiln_buf *b, const col_vec *v, uint32_t i)
     case COL_ARRAY:
     case COL_MAP:
     case COL_STRUCT:
-        fmt_nested(c, b, v, i);
+        fmt_nested(c, legacy, b, v, i);
         return;
     default:
         return;
@@ -341,7 +361,7 @@ static int to_string(cast_run *r, const uint32_t *sel, uint32_t n, uint32_t coun
             continue;
         }
         b.len = 0;
-        fmt_value(r->c, &b, r->in, i);
+        fmt_value(r->c, !r->err && !r->try_, &b, r->in, i);
         rc = fn_put_str(r->c, r->out, i, b.len ? (const char *)b.data : "", b.len);
         if (rc != KILN_OK) break;
     });

@@ -164,6 +164,19 @@ static void test_decimals(void **state)
     assert_string_equal(kf_str(&r.out, 0), "1.50");
     assert_string_equal(kf_str(&r.out, 1), "-0.05");
     assert_string_equal(kf_str(&r.out, 2), "0.00");
+    /* legacy casts print as Java's BigDecimal.toString */
+    const col_type *d3818 = col_type_decimal(A, 38, 18), *d108 = col_type_decimal(A, 10, 8);
+    col_vec z = kf_vec(A, d3818, 1);
+    r = kf_cast(A, &z, &col_type_string, false, false);
+    assert_string_equal(kf_str(&r.out, 0), "0E-18");
+    r = kf_cast(A, &z, &col_type_string, true, false);
+    assert_string_equal(kf_str(&r.out, 0), "0.000000000000000000");
+    col_vec sm = kf_vec(A, d108, 2);
+    COL_DATA(&sm, int64_t)[0] = -12;
+    COL_DATA(&sm, int64_t)[1] = 123;
+    r = kf_cast(A, &sm, &col_type_string, false, false);
+    assert_string_equal(kf_str(&r.out, 0), "-1.2E-7");
+    assert_string_equal(kf_str(&r.out, 1), "0.00000123");
     /* decimal -> decimal rounds HALF_UP; -> int truncates */
     r = kf_cast(A, &v, col_type_decimal(A, 4, 1), true, false);
     assert_int_equal(COL_DATA(&r.out, int64_t)[0], 15);
