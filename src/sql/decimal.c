@@ -99,11 +99,6 @@ static uint64_t u256_div64(u256 *x, uint64_t d)
     return (uint64_t)r;
 }
 
-static bool u256_is_zero(const u256 *x)
-{
-    return !(x->w[0] | x->w[1] | x->w[2] | x->w[3]);
-}
-
 /* Whether x fits in a signed 128-bit magnitude (< 2^127). */
 static bool u256_to_mag(const u256 *x, u128 *out)
 {
@@ -224,7 +219,6 @@ bool dec_mod_up(dec128 a, int up, dec128 b, dec128 *out)
     if (!scaled_mag(a, up, &x)) return false;
     u128 r;
     u256_divmod128(&x, uabs(b), &q, &r);
-    (void)u256_is_zero;
     return finish(a < 0, r, out);
 }
 

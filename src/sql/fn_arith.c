@@ -577,9 +577,7 @@ static int bind_decimal(fn_bind *b, arith_state *st, const col_type *x, const co
     b->want[0] = x;
     b->want[1] = y;
     if (st->op == OP_IDIV) {
-        st->mode = b->ansi ? st->mode : FN_ON_WRAP;
-        if (st->mode == FN_ON_WRAP && st->try_fn == try_names[OP_DIV] && !b->ansi)
-            st->mode = FN_ON_WRAP;
+        if (!b->ansi) st->mode = FN_ON_WRAP; /* legacy: the long wraps */
         b->result = &col_type_i64;
         b->kernel = dec_generic;
         return KILN_OK;

@@ -21,7 +21,8 @@ typedef struct cast_run {
     const col_vec *in;
     col_vec *out;
     const col_type *to;
-    bool err; /* ANSI and not try: errors, else NULL */
+    bool err;  /* ANSI and not try: errors, else NULL */
+    bool try_; /* try_cast: NULL where legacy casts would wrap */
 } cast_run;
 
 static const char *sql_name(fn_ctx *c, const col_type *t, char *buf, size_t cap)
@@ -222,18 +223,37 @@ static double dec_to_double(dec128 v, int scale)
     return strtod(buf, NULL);
 }
 
+/* Java's BigDecimal.toString (Spark's legacy decimal text): plain unless
+ * the adjusted exponent is below -6 ("0E-18", "1.2E-7"). */
+static int dec_format_java(char *buf, dec128 v, int scale)
+{
+    char digits[48];
+    int n = dec_format(digits, v < 0 ? -v : v, 0);
+    int adjusted = n - 1 - scale;
+    if (adjusted >= -6) return dec_format(buf, v, scale);
+    int o = 0;
+    if (v < 0) buf[o++] = '-';
+    buf[o++] = digits[0];
+    if (n > 1) {
+        buf[o++] = '.';
+        memcpy(buf + o, digits + 1, (size_t)(n - 1));
+        o += n - 1;
+    }
+    return o + sprintf(buf + o, "E%d", adjusted);
+}
+
 /* ---- To string ------------------------------------------------------------- */
 
-static void fmt_value(fn_ctx *c, kiln_buf *b, const col_vec *v, uint32_t i);
+static void fmt_value(fn_ctx *c, bool legacy, kiln_buf *b, const col_vec *v, uint32_t i);
 
-static void fmt_nested(fn_ctx *c, kiln_buf *b, const col_vec *v, uint32_t i)
+static void fmt_nested(fn_ctx *c, bool legacy, kiln_buf *b, const col_vec *v, uint32_t i)
 {
     uint32_t row = col_row(v, i);
     if (v->type->kind == COL_STRUCT) {
         kiln_buf_append(b, "{", 1);
         for (int f = 0; f < v->nchildren; f++) {
             if (f) kiln_buf_append(b, ", ", 2);
-            if (col_valid(&v->children[f], row)) fmt_value(c, b, &v->children[f], row);
+            if (col_valid(&v->children[f], row)) fmt_value(c, legacy, b, &v->children[f], row);
             else kiln_buf_append(b, "null", 4);
         }
         kiln_buf_append(b, "}", 1);
@@ -243,11 +263,11 @@ static void fmt_nested(fn_ctx *c, kiln_buf *b, const col_vec *v, uint32_t i)
     kiln_buf_append(b, map ? "{" : "[", 1);
     for (uint32_t k = v->offsets[row]; k < v->offsets[row + 1]; k++) {
         if (k > v->offsets[row]) kiln_buf_append(b, ", ", 2);
-        if (col_valid(&v->children[0], k)) fmt_value(c, b, &v->children[0], k);
+        if (col_valid(&v->children[0], k)) fmt_value(c, legacy, b, &v->children[0], k);
         else kiln_buf_append(b, "null", 4);
         if (map) {
             kiln_buf_append(b, " -> ", 4);
-            if (col_valid(&v->children[1], k)) fmt_value(c, b, &v->children[1], k);
+            if (col_valid(&v->children[1], k)) fmt_value(c, legacy, b, &v->children[1], k);
             else kiln_buf_append(b, "null", 4);
         }
     }
@@ -255,7 +275,7 @@ static void fmt_nested(fn_ctx *c, kiln_buf *b, const col_vec *v, uint32_t i)
 }
 
 /* Spark's text of one valid row. */
-static void fmt_value(fn_ctx *c, kiln_buf *b, const col_vec *v, uint32_t i)
+static void fmt_value(fn_ctx *c, bool legacy, kiln_buf *b, const col_vec *v, uint32_t i)
 {
     char buf[96];
     int len = 0;
@@ -277,7 +297,8 @@ static void fmt_value(fn_ctx *c, kiln_buf *b, const col_vec *v, uint32_t i)
         len = fn_format_double(buf, COL_DATA(v, double)[row]);
         break;
     case COL_DECIMAL:
-        len = dec_format(buf, fn_dec_get(v, i), v->type->scale);
+        len = legacy ? dec_format_java(buf, fn_dec_get(v, i), v->type->scale)
+                     : dec_format(buf, fn_dec_get(v, i), v->type->scale);
         break;
     case COL_DATE:
         len = fn_format_date(buf, fn_int_get(v, i));
@@ -320,7 +341,7 @@ static void fmt_value(fn_ctx *c, kiln_buf *b, const col_vec *v, uint32_t i)
     case COL_ARRAY:
     case COL_MAP:
     case COL_STRUCT:
-        fmt_nested(c, b, v, i);
+        fmt_nested(c, legacy, b, v, i);
         return;
     default:
         return;
@@ -340,7 +361,7 @@ static int to_string(cast_run *r, const uint32_t *sel, uint32_t n, uint32_t coun
             continue;
         }
         b.len = 0;
-        fmt_value(r->c, &b, r->in, i);
+        fmt_value(r->c, !r->err && !r->try_, &b, r->in, i);
         rc = fn_put_str(r->c, r->out, i, b.len ? (const char *)b.data : "", b.len);
         if (rc != KILN_OK) break;
     });
@@ -585,7 +606,12 @@ static int numeric_row(cast_run *r, uint32_t i)
             ok = d == d && d > -2147483649.0 && d < 2147483648.0 && int_fits((int64_t)trunc(d), t);
         }
     }
-    if (!ok && r->err) return err_overflow(r, i); /* legacy: Java's wrapping */
+    if (!ok && r->err) return err_overflow(r, i);
+    if (!ok && r->try_) {
+        col_set_null(r->out, i);
+        return KILN_OK;
+    }
+    /* legacy: Java's wrapping */
     put_int(r->out, i, v);
     return KILN_OK;
 }
@@ -625,7 +651,7 @@ int fn_cast_vec(fn_ctx *c, const col_vec *in, col_vec *out, const col_type *to, 
 {
     if (!out->validity && col_vec_add_validity(out, c->arena, n) != KILN_OK) return KILN_ENOMEM;
     col_vec flat;
-    cast_run run = {c, in, out, to, c->ansi && !try_};
+    cast_run run = {c, in, out, to, c->ansi && !try_, try_};
     cast_run *r = &run;
     int f = in->type->kind, t = to->kind;
     if (!sel) count = n;
@@ -786,6 +812,23 @@ const col_type *fn_common_type(kiln_arena *a, const col_type *x, const col_type 
     if (y->kind == COL_NULL) return x;
     int xr = num_rank(x->kind), yr = num_rank(y->kind);
     if (xr && yr) return rank_type(xr > yr ? xr : yr);
+    int xk = x->kind, yk = y->kind;
+    if ((xk == COL_DATE || xk == COL_TIMESTAMP || xk == COL_TIMESTAMP_NTZ) &&
+        (yk == COL_DATE || yk == COL_TIMESTAMP || yk == COL_TIMESTAMP_NTZ)) {
+        if (xk == COL_TIMESTAMP || yk == COL_TIMESTAMP) return &col_type_timestamp;
+        return &col_type_timestamp_ntz;
+    }
+    if (xk == COL_STRING || yk == COL_STRING) {
+        const col_type *o = xk == COL_STRING ? y : x;
+        if (ansi) /* AnsiTypeCoercion.findWiderTypeForString: the string takes the
+                   * other side's type (bigint for integrals, double for
+                   * fractionals and decimals) */
+            return fn_string_promotion(x, y);
+        if (o->kind == COL_ARRAY || o->kind == COL_MAP || o->kind == COL_STRUCT ||
+            o->kind == COL_BINARY || o->kind == COL_BOOL)
+            return NULL;
+        return &col_type_string; /* legacy: stringPromotion to string */
+    }
     if (x->kind == COL_DECIMAL || y->kind == COL_DECIMAL) {
         if (xr >= 5 || yr >= 5) return &col_type_f64;
         const col_type *dx = fn_decimal_of(a, x), *dy = fn_decimal_of(a, y);
@@ -801,25 +844,6 @@ const col_type *fn_common_type(kiln_arena *a, const col_type *x, const col_type 
             p = DEC_MAX_PRECISION;
         }
         return col_type_decimal(a, p, s);
-    }
-    int xk = x->kind, yk = y->kind;
-    if ((xk == COL_DATE || xk == COL_TIMESTAMP || xk == COL_TIMESTAMP_NTZ) &&
-        (yk == COL_DATE || yk == COL_TIMESTAMP || yk == COL_TIMESTAMP_NTZ)) {
-        if (xk == COL_TIMESTAMP || yk == COL_TIMESTAMP) return &col_type_timestamp;
-        return &col_type_timestamp_ntz;
-    }
-    if (xk == COL_STRING || yk == COL_STRING) {
-        const col_type *o = xk == COL_STRING ? y : x;
-        if (ansi) {
-            /* AnsiTypeCoercion: a string widens to a date, timestamp or
-             * numeric partner only through string promotion (binary
-             * operators); findWiderTypeForTwo has no common type. */
-            return NULL;
-        }
-        if (o->kind == COL_ARRAY || o->kind == COL_MAP || o->kind == COL_STRUCT ||
-            o->kind == COL_BINARY)
-            return NULL;
-        return &col_type_string; /* legacy: stringPromotion to string */
     }
     if (xk == COL_ARRAY && yk == COL_ARRAY) {
         const col_type *e = fn_common_type(a, x->elem, y->elem, ansi);

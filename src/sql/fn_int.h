@@ -119,5 +119,9 @@ int fn_err_div_zero(fn_ctx *c);
  * (arrays, structs and every scalar type); both rows valid. */
 int fn_cmp_rows(const col_vec *a, uint32_t i, const col_vec *b, uint32_t j);
 
+/* Binds hash(...) (Murmur3, int) and xxhash64(...) (bigint) (fn_hash.c). */
+int fn_bind_hash(fn_bind *b);
+int fn_bind_xxhash64(fn_bind *b);
+
 #pragma GCC visibility pop
 #endif

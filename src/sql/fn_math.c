@@ -636,6 +636,8 @@ const fn_def fn_defs_math[] = {
     {"random", 0, 1, FN_NONDETERMINISTIC | FN_NEEDS_CONSTS, bind_rand},
     {"randn", 0, 1, FN_NONDETERMINISTIC | FN_NEEDS_CONSTS, bind_randn},
     {"mod", 2, 2, FN_NULL_IN_NULL_OUT, bind_mod_fn},
+    {"hash", 0, -1, 0, fn_bind_hash},
+    {"xxhash64", 0, -1, 0, fn_bind_xxhash64},
     {"e", 0, 0, 0, bind_e},
     {"pi", 0, 0, 0, bind_pi},
     {NULL, 0, 0, 0, NULL},

@@ -304,7 +304,9 @@ static int java_form(char *buf, bool neg, const char *digits, int nd, int exp10)
 static int shortest(double x, bool is_float, char *digits, int *exp10)
 {
     char tmp[40];
-    for (int p = 0; p < 17; p++) {
+    /* Java (JDK 19+) prints at least two digits, the pair nearest to x
+     * when one digit would do (4.9E-324, not 5.0E-324). */
+    for (int p = 1; p < 17; p++) {
         snprintf(tmp, sizeof tmp, "%.*e", p, x);
         bool same = is_float ? strtof(tmp, NULL) == (float)x : strtod(tmp, NULL) == x;
         if (same || p == 16) break;

@@ -504,6 +504,146 @@ static void test_math(void **state)
     }
 }
 
+/* Digit-array references for the 256-bit paths of decimal.c: schoolbook
+ * multiplication and long division in base 10, HALF_UP by the first
+ * dropped digit. Values are magnitudes below 10^37. */
+typedef struct digits {
+    int n; /* most significant first */
+    unsigned char d[100];
+} digits;
+
+static digits to_digits(unsigned __int128 v)
+{
+    digits r;
+    char tmp[64];
+    int k = 0;
+    do {
+        tmp[k++] = (char)(v % 10);
+        v /= 10;
+    } while (v);
+    r.n = k;
+    for (int i = 0; i < k; i++) r.d[i] = (unsigned char)tmp[k - 1 - i];
+    return r;
+}
+
+static digits mul_digits(const digits *a, const digits *b)
+{
+    int acc[200] = {0};
+    for (int i = 0; i < a->n; i++)
+        for (int j = 0; j < b->n; j++) acc[(a->n - 1 - i) + (b->n - 1 - j)] += a->d[i] * b->d[j];
+    int n = a->n + b->n;
+    for (int k = 0; k < n; k++) {
+        acc[k + 1] += acc[k] / 10;
+        acc[k] %= 10;
+    }
+    while (n > 1 && acc[n - 1] == 0) n--;
+    digits r;
+    r.n = n;
+    for (int i = 0; i < n; i++) r.d[i] = (unsigned char)acc[n - 1 - i];
+    return r;
+}
+
+/* Drops k digits HALF_UP; false when the result passes 128 bits. */
+static bool round_digits(const digits *x, int k, unsigned __int128 *out)
+{
+    int keep = x->n - k;
+    unsigned __int128 v = 0;
+    for (int i = 0; i < keep; i++)
+        if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, x->d[i], &v))
+            return false;
+    if (keep >= 0 && keep < x->n && x->d[keep] >= 5 && __builtin_add_overflow(v, 1, &v))
+        return false;
+    *out = v;
+    return true;
+}
+
+static const char *fmt128(unsigned __int128 v)
+{
+    static char buf[4][48];
+    static int w;
+    char *b = buf[w++ & 3];
+    int n = dec_format(b, (dec128)(v >> 127 ? 0 : v), 0);
+    b[n] = 0;
+    return b;
+}
+
+static void test_decimal_wide_reference(void **state)
+{
+    uint64_t s = 77;
+    for (int it = 0; it < 3000; it++) {
+        unsigned __int128 a = ((unsigned __int128)kf_rand(&s) << 64 | kf_rand(&s)) %
+                              (unsigned __int128)dec_pow10[1 + kf_rand(&s) % 37];
+        unsigned __int128 b = ((unsigned __int128)kf_rand(&s) << 64 | kf_rand(&s)) %
+                              (unsigned __int128)dec_pow10[1 + kf_rand(&s) % 37];
+        if (b == 0) b = 7;
+        int down = (int)(kf_rand(&s) % 40);
+        bool neg = kf_rand(&s) & 1;
+        digits da = to_digits(a), db = to_digits(b), p = mul_digits(&da, &db);
+        unsigned __int128 want = 0;
+        bool want_ok = round_digits(&p, down, &want) && want < (unsigned __int128)1 << 127;
+        dec128 got;
+        bool ok = dec_mul_down(neg ? -(dec128)a : (dec128)a, (dec128)b, down, &got);
+        if (ok != want_ok)
+            fail_msg("it %d: a %s b %s down %d: ok %d want %d got %s want %s", it, fmt128(a),
+                     fmt128(b), down, ok, want_ok, fmt128((unsigned __int128)got), fmt128(want));
+        if (ok) assert_true(got == (neg ? -(dec128)want : (dec128)want));
+        /* a * 10^up / b by long division over a's digits and up zeros */
+        int up = (int)(kf_rand(&s) % 40);
+        digits num = da;
+        for (int k = 0; k < up; k++) num.d[num.n++] = 0;
+        unsigned __int128 rem = 0, q = 0;
+        bool q_ok = true;
+        for (int i = 0; i < num.n; i++) {
+            rem = rem * 10 + num.d[i];
+            unsigned d = (unsigned)(rem / b);
+            rem %= b;
+            if (q > (((unsigned __int128)1 << 127) - 1 - d) / 10) q_ok = false;
+            q = q * 10 + d;
+        }
+        if (2 * rem >= b) q++;
+        ok = dec_div_up(neg ? -(dec128)a : (dec128)a, up, (dec128)b, &got);
+        if (q_ok && q < (unsigned __int128)1 << 127) {
+            assert_true(ok);
+            assert_true(got == (neg ? -(dec128)q : (dec128)q));
+        } else {
+            assert_false(ok);
+        }
+    }
+}
+
+/* Spark's own examples: hash('Spark', array(123), 2) = -1321691492 and
+ * xxhash64 of the same = 5602566077635097486; hash(1) = -559580957. */
+static void test_hash(void **state)
+{
+    col_vec args[3];
+    args[0] = kf_const_str(A, "Spark", 2);
+    args[2] = kf_vec(A, &col_type_i32, 2);
+    COL_DATA(&args[2], int32_t)[0] = 2;
+    COL_DATA(&args[2], int32_t)[1] = 2;
+    const col_type *t = col_type_array(A, &col_type_i32, false);
+    col_vec_init(&args[1], A, t, 2);
+    args[1].n = 2;
+    col_vec_reserve_child(&args[1], A, 2);
+    COL_DATA(&args[1].children[0], int32_t)[0] = 123;
+    COL_DATA(&args[1].children[0], int32_t)[1] = 123;
+    args[1].offsets[1] = 1;
+    args[1].offsets[2] = 2;
+    args[1].children[0].n = 2;
+    kf_result r = kf_call(A, "hash", args, 3, true);
+    assert_int_equal(r.rc, KILN_OK);
+    assert_int_equal(COL_DATA(&r.out, int32_t)[0], -1321691492);
+    assert_int_equal(COL_DATA(&r.out, int32_t)[1], -1321691492);
+    r = kf_call(A, "xxhash64", args, 3, true);
+    assert_int_equal(COL_DATA(&r.out, int64_t)[0], 5602566077635097486LL);
+    int32_t one = 1;
+    col_vec o = kf_const(A, &col_type_i32, &one, 1);
+    r = kf_call(A, "hash", &o, 1, true);
+    assert_int_equal(COL_DATA(&r.out, int32_t)[0], -559580957);
+    o = kf_const(A, &col_type_i32, NULL, 1);
+    r = kf_call(A, "hash", &o, 1, true);
+    assert_int_equal(COL_DATA(&r.out, int32_t)[0], 42);
+}
+
 /* Rows per second of bigint a + b and a < b over 10M rows in batches of
  * 2048 (printed; asserted only to be positive). */
 static void test_bench(void **state)
@@ -556,6 +696,8 @@ int main(void)
         cmocka_unit_test(test_dates),
         cmocka_unit_test(test_round),
         cmocka_unit_test(test_math),
+        cmocka_unit_test(test_decimal_wide_reference),
+        cmocka_unit_test(test_hash),
         cmocka_unit_test(test_bench),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
