@@ -605,7 +605,7 @@ static int tok_parse(const dtf_pattern *p, const dtf_tok *t, uint32_t ti, const 
         for (uint32_t k = ti + 1; k < p->ntok && is_num_tok(&p->toks[k]); k++) {
             int a, b;
             num_widths(&p->toks[k], &a, &b);
-            reserve += a;
+            reserve += p->toks[k].kind == T_FRAC ? b : a; /* a trailing fraction: full width */
         }
         int sign = 1;
         if (t->kind == T_YEAR && t->count != 2 && i < len && (s[i] == '-' || s[i] == '+'))

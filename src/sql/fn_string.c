@@ -1422,7 +1422,7 @@ static int k_unhex(TX_KERNEL_ARGS)
         for (; k < len && !bad; k += 2) {
             int hi = hexval(p[k]), lo = hexval(p[k + 1]);
             bad = hi < 0 || lo < 0;
-            d[j++] = (char)(hi << 4 | lo);
+            if (!bad) d[j++] = (char)(hi << 4 | lo);
         }
         if (bad) col_set_null(out, i);
         else res[i] = outn ? tx_commit(&o, d, outn) : col_str_view("", 0);
