@@ -69,7 +69,7 @@ static void test_infer(void **state)
     ds_options_free(o);
     o = kt_ds_opts("dropFieldIfAllNull", "true", "prefersDecimal", "true", NULL);
     expect("{\"a\":null,\"b\":1.25,\"c\":[],\"d\":{\"x\":null}}\n{\"a\":null,\"b\":10.5}\n", NULL, o,
-           "b:decimal(4,2)", "1.25\n10.50\n");
+           "b:decimal(4,2)", "1.25\n10.5\n");
     ds_options_free(o);
     o = kt_ds_opts("primitivesAsString", "true", NULL);
     expect("{\"a\":1,\"b\":true,\"c\":[1.5]}\n", NULL, o, "a:string,b:string,c:array<string>",
