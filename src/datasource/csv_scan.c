@@ -22,7 +22,7 @@ void csv_rec_release(csv_rec *r)
     memset(r, 0, sizeof *r);
 }
 
-static int push(csv_rec *r, const csv_opts *c, uint32_t off, uint32_t len, uint32_t flags)
+static int push_slow(csv_rec *r, const csv_opts *c, uint32_t off, uint32_t len, uint32_t flags)
 {
     if (r->n == r->cap) {
         int cap = r->cap ? 2 * r->cap : 64;
@@ -45,6 +45,19 @@ static int push(csv_rec *r, const csv_opts *c, uint32_t off, uint32_t len, uint3
     r->f[r->n].flags = flags;
     r->n++;
     return KILN_OK;
+}
+
+/* Appends a field: the common case inline, growth and limits out of line. */
+static inline int push(csv_rec *r, const csv_opts *c, uint32_t off, uint32_t len, uint32_t flags)
+{
+    if (r->n < r->cap && r->n < c->max_columns && (c->max_chars < 0 || len <= c->max_chars)) {
+        csv_field *f = &r->f[r->n++];
+        f->off = off;
+        f->len = len;
+        f->flags = flags;
+        return KILN_OK;
+    }
+    return push_slow(r, c, off, len, flags);
 }
 
 /* Length of the line end at q: lineSep, or "\n" / "\r\n". */

@@ -536,6 +536,30 @@ static void test_roundtrip(void **state)
     kiln_arena_free(a);
 }
 
+/* The worked example of src/datasource/README.md. */
+static void test_readme_example(void **state)
+{
+    (void)state;
+    const char *text = "name,age\nann,31\nbob,x\ncy,7\n";
+    char *p = put("people.csv", text, strlen(text));
+    ds_options *o = kt_ds_opts("header", "true", "inferSchema", "true", NULL);
+    char *rows, *schema;
+    int64_t cut = 16;
+    assert_int_equal(kt_ds_read("csv", p, o, NULL, &cut, 1, &rows, &schema), 0);
+    assert_string_equal(schema, "name:string,age:string");
+    free(rows);
+    free(schema);
+    const char *ddl = "name STRING, age INT, _corrupt_record STRING";
+    assert_int_equal(kt_ds_read("csv", p, o, ddl, &cut, 1, &rows, NULL), 0);
+    assert_string_equal(rows, "ann|31|NULL\nbob|NULL|bob,x\ncy|7|NULL\n");
+    free(rows);
+    ds_options_set(o, "mode", "FAILFAST");
+    assert_int_not_equal(kt_ds_read("csv", p, o, ddl, &cut, 1, &rows, NULL), 0);
+    assert_non_null(strstr(kiln_last_error(), "people.csv:3: column \"age\": cannot parse as int \"x\""));
+    ds_options_free(o);
+    free(p);
+}
+
 int main(void)
 {
     dir = kt_tmpdir_new();
@@ -545,7 +569,7 @@ int main(void)
         cmocka_unit_test(test_quoted_newline), cmocka_unit_test(test_enormous_field),
         cmocka_unit_test(test_split_property), cmocka_unit_test(test_gzip),
         cmocka_unit_test(test_vs_sqlite),      cmocka_unit_test(test_fmt),
-        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_roundtrip),      cmocka_unit_test(test_readme_example),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     kt_rm_rf(dir);
