@@ -38,8 +38,8 @@ static void generate(const char *path, long mb)
         perror(path);
         exit(1);
     }
-    static const char *const words[] = {"alpha", "beta", "gamma", "delta, with comma",
-                                        "epsilon", "zeta", "eta", "theta"};
+    static const char *const words[] = {"alpha",   "beta", "gamma", "delta, with comma",
+                                        "epsilon", "zeta", "eta",   "theta"};
     uint64_t s = 1;
     long long bytes = 0, target = mb * 1024LL * 1024LL;
     fputs("a,b,c,d\n", f);

@@ -72,9 +72,8 @@ size_t csv_line_end(const csv_opts *c, const char *q, const char *end)
 
 static inline bool at_sep(const csv_opts *c, const char *q, const char *end)
 {
-    return *q == c->sep[0] &&
-           (c->seplen == 1 ||
-            ((size_t)(end - q) >= c->seplen && memcmp(q, c->sep, c->seplen) == 0));
+    return *q == c->sep[0] && (c->seplen == 1 || ((size_t)(end - q) >= c->seplen &&
+                                                  memcmp(q, c->sep, c->seplen) == 0));
 }
 
 static inline bool blank(char ch)

@@ -32,9 +32,12 @@ static char *dupn(kiln_arena *a, const char *p, size_t n)
 const col_type *json_infer_value(const json_opts *j, kiln_arena *a, const json_val *v)
 {
     switch (v->kind) {
-    case J_NULL: return &col_type_null;
-    case J_BOOL: return j->primitives_as_string ? &col_type_string : &col_type_bool;
-    case J_STR: return &col_type_string;
+    case J_NULL:
+        return &col_type_null;
+    case J_BOOL:
+        return j->primitives_as_string ? &col_type_string : &col_type_bool;
+    case J_STR:
+        return &col_type_string;
     case J_INT: {
         if (j->primitives_as_string) return &col_type_string;
         int64_t x;
@@ -66,7 +69,8 @@ const col_type *json_infer_value(const json_opts *j, kiln_arena *a, const json_v
     }
     case J_ARR: {
         const col_type *e = &col_type_null;
-        for (uint32_t i = 0; i < v->n && e; i++) e = json_merge(a, e, json_infer_value(j, a, &v->items[i]));
+        for (uint32_t i = 0; i < v->n && e; i++)
+            e = json_merge(a, e, json_infer_value(j, a, &v->items[i]));
         return e ? col_type_array(a, e, true) : NULL;
     }
     default: {
@@ -79,7 +83,8 @@ const col_type *json_infer_value(const json_opts *j, kiln_arena *a, const json_v
             if (!t || !nm) return NULL;
             /* A repeated key: the types merge. */
             uint32_t k;
-            for (k = 0; k < n && strcmp(f[k].name, nm) != 0; k++) {}
+            for (k = 0; k < n && strcmp(f[k].name, nm) != 0; k++) {
+            }
             if (k < n) {
                 f[k].type = json_merge(a, f[k].type, t);
                 if (!f[k].type) return NULL;
@@ -158,7 +163,8 @@ const col_type *json_merge(kiln_arena *a, const col_type *x, const col_type *y)
 static const col_type *canonical(kiln_arena *a, const col_type *t, bool drop, bool *oom)
 {
     switch (t->kind) {
-    case COL_NULL: return drop ? NULL : &col_type_string;
+    case COL_NULL:
+        return drop ? NULL : &col_type_string;
     case COL_ARRAY: {
         const col_type *e = canonical(a, t->elem, drop, oom);
         if (!e) return NULL;
@@ -181,7 +187,8 @@ static const col_type *canonical(kiln_arena *a, const col_type *t, bool drop, bo
         if (!r) *oom = true;
         return r;
     }
-    default: return t;
+    default:
+        return t;
     }
 }
 

@@ -85,7 +85,7 @@ typedef struct json_src {
     const char *file;
     json_val doc; /* the current line's or file's value */
     uint32_t doc_i;
-    bool in_doc;  /* doc is an array being walked */
+    bool in_doc; /* doc is an array being walked */
     const char *raw;
     size_t raw_len;
     int64_t line_off; /* offset of the current line (for messages) */
@@ -311,7 +311,9 @@ static int fill(conv *c, col_vec *v, const col_type *t, const json_val *const *v
     do {                                                                                           \
         if ((rc = mark_bad(c, v, i, rowof[i], n))) return rc;                                      \
     } while (0)
-#define EACH for (uint32_t i = 0; i < n; i++) if (vals[i] && vals[i]->kind != J_NULL)
+#define EACH                                                                                       \
+    for (uint32_t i = 0; i < n; i++)                                                               \
+        if (vals[i] && vals[i]->kind != J_NULL)
     switch (t->kind) {
     case COL_BOOL:
         EACH
@@ -324,12 +326,14 @@ static int fill(conv *c, col_vec *v, const col_type *t, const json_val *const *v
     case COL_I16:
     case COL_I32:
     case COL_I64: {
-        int64_t lo = t->kind == COL_I8 ? INT8_MIN : t->kind == COL_I16 ? INT16_MIN
-                                                : t->kind == COL_I32 ? INT32_MIN
-                                                                     : INT64_MIN;
-        int64_t hi = t->kind == COL_I8 ? INT8_MAX : t->kind == COL_I16 ? INT16_MAX
-                                                : t->kind == COL_I32 ? INT32_MAX
-                                                                     : INT64_MAX;
+        int64_t lo = t->kind == COL_I8    ? INT8_MIN
+                     : t->kind == COL_I16 ? INT16_MIN
+                     : t->kind == COL_I32 ? INT32_MIN
+                                          : INT64_MIN;
+        int64_t hi = t->kind == COL_I8    ? INT8_MAX
+                     : t->kind == COL_I16 ? INT16_MAX
+                     : t->kind == COL_I32 ? INT32_MAX
+                                          : INT64_MAX;
         EACH
         {
             int64_t x = 0;
@@ -339,10 +343,17 @@ static int fill(conv *c, col_vec *v, const col_type *t, const json_val *const *v
                 BAD();
             }
             switch (t->kind) {
-            case COL_I8: ((int8_t *)v->data)[i] = (int8_t)x; break;
-            case COL_I16: ((int16_t *)v->data)[i] = (int16_t)x; break;
-            case COL_I32: ((int32_t *)v->data)[i] = (int32_t)x; break;
-            default: ((int64_t *)v->data)[i] = x;
+            case COL_I8:
+                ((int8_t *)v->data)[i] = (int8_t)x;
+                break;
+            case COL_I16:
+                ((int16_t *)v->data)[i] = (int16_t)x;
+                break;
+            case COL_I32:
+                ((int32_t *)v->data)[i] = (int32_t)x;
+                break;
+            default:
+                ((int64_t *)v->data)[i] = x;
             }
         }
         break;
@@ -359,13 +370,14 @@ static int fill(conv *c, col_vec *v, const col_type *t, const json_val *const *v
                 if (!ok && c->r->j.allow_non_numeric) {
                     /* NaN, Infinity, INF, +INF, -Infinity */
                     bool neg = jv->n && jv->s[0] == '-';
-                    d = jv->n >= 3 && jv->s[jv->n - 1] == 'N' && jv->s[0] == 'N' ? NAN
-                                                                              : (neg ? -INFINITY : INFINITY);
+                    d = jv->n >= 3 && jv->s[jv->n - 1] == 'N' && jv->s[0] == 'N'
+                            ? NAN
+                            : (neg ? -INFINITY : INFINITY);
                     ok = true;
                 }
             } else if (jv->kind == J_STR) {
                 static const char *const sp[] = {"NaN", "Infinity", "+Infinity", "-Infinity",
-                                                 "INF", "+INF", "-INF"};
+                                                 "INF", "+INF",     "-INF"};
                 for (int k = 0; k < 7 && !ok; k++)
                     if (strlen(sp[k]) == jv->n && memcmp(sp[k], jv->s, jv->n) == 0) {
                         d = k == 0 ? NAN : sp[k][0] == '-' ? -INFINITY : INFINITY;
@@ -404,8 +416,8 @@ static int fill(conv *c, col_vec *v, const col_type *t, const json_val *const *v
                 continue;
             }
             tb.len = 0;
-            if (json_serialize(&tb, jv) || !col_str_copy(c->a, (const char *)tb.data,
-                                                         (uint32_t)tb.len, d)) {
+            if (json_serialize(&tb, jv) ||
+                !col_str_copy(c->a, (const char *)tb.data, (uint32_t)tb.len, d)) {
                 kiln_buf_release(&tb);
                 return KILN_ENOMEM;
             }
@@ -430,8 +442,8 @@ static int fill(conv *c, col_vec *v, const col_type *t, const json_val *const *v
             *d = 0;
             int64_t secs;
             if (jv->kind == J_STR) {
-                if (!ds_parse_timestamp(jv->s, jv->n, t->kind == COL_TIMESTAMP_NTZ,
-                                        c->r->j.tz_sec, d))
+                if (!ds_parse_timestamp(jv->s, jv->n, t->kind == COL_TIMESTAMP_NTZ, c->r->j.tz_sec,
+                                        d))
                     BAD();
             } else if (jv->kind == J_INT && t->kind == COL_TIMESTAMP &&
                        ds_parse_i64(jv->s, jv->n, &secs) && secs > -9223372036854LL &&
@@ -494,7 +506,8 @@ static int fill(conv *c, col_vec *v, const col_type *t, const json_val *const *v
         }
         break;
     }
-    case COL_NULL: break;
+    case COL_NULL:
+        break;
     default:
         return kiln_set_error(KILN_EINVAL, "the JSON reader cannot read a column of this type");
     }
@@ -650,8 +663,8 @@ int ds_json_reader_open(const ds_split *s, const col_schema *schema, const int *
     r->bad = calloc(COL_VEC_SIZE, 1);
     r->bad_col = calloc(COL_VEC_SIZE, sizeof *r->bad_col);
     r->ident = calloc(COL_VEC_SIZE, sizeof *r->ident);
-    if (!r->dom || !r->out_field || !r->types || !r->recs || !r->raws || !r->raw_lens ||
-        !r->offs || !r->files || !r->bad || !r->bad_col || !r->ident) {
+    if (!r->dom || !r->out_field || !r->types || !r->recs || !r->raws || !r->raw_lens || !r->offs ||
+        !r->files || !r->bad || !r->bad_col || !r->ident) {
         json_close(&r->base);
         return KILN_ENOMEM;
     }

@@ -123,14 +123,30 @@ static int parse_string(jp *s, char q, const char **out, uint32_t *len)
         }
         c++;
         switch (*c) {
-        case '"': o[k++] = '"'; break;
-        case '\\': o[k++] = '\\'; break;
-        case '/': o[k++] = '/'; break;
-        case 'b': o[k++] = '\b'; break;
-        case 'f': o[k++] = '\f'; break;
-        case 'n': o[k++] = '\n'; break;
-        case 'r': o[k++] = '\r'; break;
-        case 't': o[k++] = '\t'; break;
+        case '"':
+            o[k++] = '"';
+            break;
+        case '\\':
+            o[k++] = '\\';
+            break;
+        case '/':
+            o[k++] = '/';
+            break;
+        case 'b':
+            o[k++] = '\b';
+            break;
+        case 'f':
+            o[k++] = '\f';
+            break;
+        case 'n':
+            o[k++] = '\n';
+            break;
+        case 'r':
+            o[k++] = '\r';
+            break;
+        case 't':
+            o[k++] = '\t';
+            break;
         case 'u': {
             uint32_t u;
             if (e - c < 5 || hex4(c + 1, &u)) {
@@ -392,14 +408,30 @@ int json_put_string(kiln_buf *b, const char *s, size_t n)
         char e[8];
         int k;
         switch (c) {
-        case '"': k = snprintf(e, sizeof e, "\\\""); break;
-        case '\\': k = snprintf(e, sizeof e, "\\\\"); break;
-        case '\n': k = snprintf(e, sizeof e, "\\n"); break;
-        case '\r': k = snprintf(e, sizeof e, "\\r"); break;
-        case '\t': k = snprintf(e, sizeof e, "\\t"); break;
-        case '\b': k = snprintf(e, sizeof e, "\\b"); break;
-        case '\f': k = snprintf(e, sizeof e, "\\f"); break;
-        default: k = snprintf(e, sizeof e, "\\u%04X", c); break;
+        case '"':
+            k = snprintf(e, sizeof e, "\\\"");
+            break;
+        case '\\':
+            k = snprintf(e, sizeof e, "\\\\");
+            break;
+        case '\n':
+            k = snprintf(e, sizeof e, "\\n");
+            break;
+        case '\r':
+            k = snprintf(e, sizeof e, "\\r");
+            break;
+        case '\t':
+            k = snprintf(e, sizeof e, "\\t");
+            break;
+        case '\b':
+            k = snprintf(e, sizeof e, "\\b");
+            break;
+        case '\f':
+            k = snprintf(e, sizeof e, "\\f");
+            break;
+        default:
+            k = snprintf(e, sizeof e, "\\u%04X", c);
+            break;
         }
         if (kiln_buf_append(b, e, (size_t)k)) return KILN_ENOMEM;
         from = i + 1;
@@ -413,11 +445,15 @@ int json_serialize(kiln_buf *b, const json_val *v)
 {
     int rc = KILN_OK;
     switch (v->kind) {
-    case J_NULL: return kiln_buf_append(b, "null", 4);
-    case J_BOOL: return v->b ? kiln_buf_append(b, "true", 4) : kiln_buf_append(b, "false", 5);
+    case J_NULL:
+        return kiln_buf_append(b, "null", 4);
+    case J_BOOL:
+        return v->b ? kiln_buf_append(b, "true", 4) : kiln_buf_append(b, "false", 5);
     case J_INT:
-    case J_FLOAT: return kiln_buf_append(b, v->s, v->n);
-    case J_STR: return json_put_string(b, v->s, v->n);
+    case J_FLOAT:
+        return kiln_buf_append(b, v->s, v->n);
+    case J_STR:
+        return json_put_string(b, v->s, v->n);
     case J_ARR:
         rc = kiln_buf_append(b, "[", 1);
         for (uint32_t i = 0; i < v->n && !rc; i++) {

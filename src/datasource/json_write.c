@@ -95,8 +95,10 @@ static int put(ds_writer *w, const col_vec *v, uint32_t i)
         }
         return rc ? rc : kiln_buf_append(b, "}", 1);
     }
-    case COL_STRUCT: return put_fields(w, v->type->fields, v->type->nfields, v->children, r);
-    default: return ds_fmt_scalar(b, v, i, w->tz_sec, NULL);
+    case COL_STRUCT:
+        return put_fields(w, v->type->fields, v->type->nfields, v->children, r);
+    default:
+        return ds_fmt_scalar(b, v, i, w->tz_sec, NULL);
     }
 }
 

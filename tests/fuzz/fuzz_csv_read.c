@@ -93,11 +93,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             int64_t len = (int64_t)(size - 2);
             ds_split one = {path, 0, multi ? -1 : len};
             uint64_t h1 = read_all(&one, 1, &sc, o);
-            if (!multi && len > 1) {
+            /* Not with a header: Spark drops the first non-blank line of the
+             * split at offset 0 even when it starts after that split's end
+             * (leading blank lines), and so does this reader. */
+            if (!multi && !(o1 & 2) && len > 1) {
                 int64_t cut = 1 + (int64_t)(((uint64_t)o1 * 2654435761u) % (uint64_t)(len - 1));
                 ds_split two[2] = {{path, 0, cut}, {path, cut, len - cut}};
                 uint64_t h2 = read_all(two, 2, &sc, o);
-                /* FAILFAST may fail in one and not... no: both see every row. */
+                /* FAILFAST fails in both: every record is read by one split. */
                 if (h1 != h2) abort();
             }
         }

@@ -76,7 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int64_t len = (int64_t)(size - 2);
         ds_split one = {path, 0, multi ? -1 : len};
         col_schema inferred;
-        if (ds_infer_schema("json", path, o, a, &inferred) == 0) (void)read_all(&one, 1, &inferred, o);
+        if (ds_infer_schema("json", path, o, a, &inferred) == 0)
+            (void)read_all(&one, 1, &inferred, o);
         const char *ddl = "a BIGINT, b DOUBLE, c STRING, d ARRAY<INT>, e STRUCT<x: STRING, "
                           "y: ARRAY<STRUCT<z: BOOLEAN>>>, f MAP<STRING, DECIMAL(8,3)>, "
                           "g TIMESTAMP, h DATE, _corrupt_record STRING";

@@ -68,8 +68,8 @@ static void test_infer(void **state)
            "s:struct<a:bigint,b:array<struct<z:string>>>", "(1,null)\n(null,[(null)])\n");
     ds_options_free(o);
     o = kt_ds_opts("dropFieldIfAllNull", "true", "prefersDecimal", "true", NULL);
-    expect("{\"a\":null,\"b\":1.25,\"c\":[],\"d\":{\"x\":null}}\n{\"a\":null,\"b\":10.5}\n", NULL, o,
-           "b:decimal(4,2)", "1.25\n10.5\n");
+    expect("{\"a\":null,\"b\":1.25,\"c\":[],\"d\":{\"x\":null}}\n{\"a\":null,\"b\":10.5}\n", NULL,
+           o, "b:decimal(4,2)", "1.25\n10.5\n");
     ds_options_free(o);
     o = kt_ds_opts("primitivesAsString", "true", NULL);
     expect("{\"a\":1,\"b\":true,\"c\":[1.5]}\n", NULL, o, "a:string,b:string,c:array<string>",
@@ -84,8 +84,8 @@ static void test_types(void **state)
     expect("{\"i\":1,\"d\":\"2020-01-02\",\"t\":\"2020-01-02T03:04:05Z\",\"m\":{\"k\":1},"
            "\"s\":{\"x\":[1]},\"f\":\"NaN\",\"n\":12.5}\n"
            "{\"i\":-2147483648,\"t\":1,\"m\":{},\"s\":[1],\"f\":1}\n",
-           "i INT, d DATE, t TIMESTAMP, m MAP<STRING,INT>, s STRING, f DOUBLE, n DECIMAL(4,1)",
-           o, NULL,
+           "i INT, d DATE, t TIMESTAMP, m MAP<STRING,INT>, s STRING, f DOUBLE, n DECIMAL(4,1)", o,
+           NULL,
            "1|18263|1577934245000000|[(k,1)]|{\"x\":[1]}|NaN|12.5\n"
            "-2147483648|NULL|1000000|[]|[1]|1.0|NULL\n");
     ds_options_free(o);
@@ -125,8 +125,8 @@ static void test_leniency(void **state)
     expect("{\"b\":\"\\u00e9\\ud83d\\ude00\\n\"}\n", ddl, o, NULL, "NULL|é😀\n\n");
     ds_options_free(o);
     o = kt_ds_opts("allowComments", "true", "allowUnquotedFieldNames", "true",
-                   "allowNumericLeadingZeros", "true", "allowBackslashEscapingAnyCharacter",
-                   "true", "allowSingleQuotes", "false", NULL);
+                   "allowNumericLeadingZeros", "true", "allowBackslashEscapingAnyCharacter", "true",
+                   "allowSingleQuotes", "false", NULL);
     expect("{/*c*/a:007, b:\"\\q\"} // end\n{\"b\":'x'}\n", ddl, o, NULL, "7|q\nNULL|NULL\n");
     ds_options_free(o);
     o = kt_ds_opts("multiLine", "true", NULL);
@@ -152,8 +152,8 @@ static void test_split_property(void **state)
             long long x = (long long)(rng_next(&r) % 100000) - 50000;
             int s = (int)(rng_next(&r) % 8);
             bool has_x = rng_next(&r) % 5 != 0;
-            fprintf(ft, "{%s\"s\":\"%s\",\"arr\":[%lld,null]}\n",
-                    has_x ? "\"x\": " : "", strs[s], x);
+            fprintf(ft, "{%s\"s\":\"%s\",\"arr\":[%lld,null]}\n", has_x ? "\"x\": " : "", strs[s],
+                    x);
             if (has_x) fprintf(ft, "%s", "");
             fprintf(fw, "%s|%s|[%lld, null]\n", "NULL", vals[s], x);
             (void)has_x;
@@ -254,8 +254,8 @@ int main(void)
 {
     dir = kt_tmpdir_new();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_infer),     cmocka_unit_test(test_types),
-        cmocka_unit_test(test_modes),     cmocka_unit_test(test_leniency),
+        cmocka_unit_test(test_infer),          cmocka_unit_test(test_types),
+        cmocka_unit_test(test_modes),          cmocka_unit_test(test_leniency),
         cmocka_unit_test(test_split_property), cmocka_unit_test(test_writer),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

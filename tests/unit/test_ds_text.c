@@ -128,7 +128,8 @@ static void test_writer(void **state)
     assert_int_equal(col_batch_init(&b, a, 1, &t, 3), 0);
     b.n = b.cols[0].n = 3;
     col_vec_add_validity(&b.cols[0], a, 3);
-    col_str_copy(a, "héllo wörld, a longer line", (uint32_t)strlen("héllo wörld, a longer line"), &COL_DATA(&b.cols[0], col_str)[0]);
+    col_str_copy(a, "héllo wörld, a longer line", (uint32_t)strlen("héllo wörld, a longer line"),
+                 &COL_DATA(&b.cols[0], col_str)[0]);
     col_set_null(&b.cols[0], 1);
     col_str_copy(a, "x", 1, &COL_DATA(&b.cols[0], col_str)[2]);
     assert_int_equal(ds_writer_write(w, &b), 0);
