@@ -47,9 +47,9 @@ static void generate(const char *path, long mb)
         uint64_t x = rnd(&s);
         const char *w = words[x % 8];
         bool q = strchr(w, ',') != NULL;
-        int n = fprintf(f, "%lld,%lld.%02d,%s%s%s%u,2020-%02d-%02d %02d:%02d:%02d\n",
+        int n = fprintf(f, "%lld,%lld.%02d,%s%s%u%s,2020-%02d-%02d %02d:%02d:%02d\n",
                         (long long)(x >> 40) - 8000000, (long long)((x >> 20) % 1000000) - 500000,
-                        (int)(x % 100), q ? "\"" : "", w, q ? "\"" : "", (unsigned)(x >> 50),
+                        (int)(x % 100), q ? "\"" : "", w, (unsigned)(x >> 50), q ? "\"" : "",
                         (int)(x % 12) + 1, (int)((x >> 8) % 28) + 1, (int)((x >> 13) % 24),
                         (int)((x >> 17) % 60), (int)((x >> 23) % 60));
         bytes += n;
