@@ -569,6 +569,54 @@ static void test_roundtrip(void **state)
     kiln_arena_free(a);
 }
 
+/* Projected columns (any order, none at all) and the corrupt-record column. */
+static void test_projection(void **state)
+{
+    (void)state;
+    const char *text = "1,a,2020-01-01\nx,b,2020-01-02\n3,c,bad\n";
+    char *p = put("proj.csv", text, strlen(text));
+    kiln_arena *a = kiln_arena_new();
+    col_schema s;
+    size_t pos;
+    const char *ddl = "n INT, _corrupt_record STRING, s STRING, d DATE";
+    assert_int_equal(col_schema_parse_ddl(a, ddl, strlen(ddl), &s, &pos), 0);
+    ds_options *o = kt_ds_opts(NULL);
+    ds_split sp = {p, 0, (int64_t)strlen(text)};
+    const int projs[][3] = {{2, 1, 0}, {3, 0, 0}};
+    const int nproj[] = {3, 1, 0};
+    const char *want[] = {"a|NULL|1\nb|x,b,2020-01-02|NULL\nc|NULL|3\n",
+                          /* d not read: not malformed */ "18262\n18263\nNULL\n", "\n\n\n"};
+    for (int k = 0; k < 3; k++) {
+        ds_reader *r;
+        assert_int_equal(ds_reader_open("csv", &sp, &s, k < 2 ? projs[k] : projs[0], nproj[k], o,
+                                        &r),
+                         0);
+        col_batch b;
+        char *t = NULL;
+        size_t tl = 0;
+        kiln_arena *ba = kiln_arena_new();
+        while (ds_reader_next(r, ba, &b) == 1) {
+            assert_int_equal(b.ncols, nproj[k]);
+            if (nproj[k] == 0) {
+                for (uint32_t i = 0; i < b.n; i++) {
+                    t = realloc(t, tl + 2);
+                    t[tl++] = '\n';
+                    t[tl] = '\0';
+                }
+            } else {
+                kt_ds_batch_text(&b, &t, &tl);
+            }
+        }
+        assert_string_equal(t, want[k]);
+        free(t);
+        kiln_arena_free(ba);
+        ds_reader_close(r);
+    }
+    ds_options_free(o);
+    kiln_arena_free(a);
+    free(p);
+}
+
 /* The worked example of src/datasource/README.md. */
 static void test_readme_example(void **state)
 {
@@ -604,6 +652,7 @@ int main(void)
         cmocka_unit_test(test_split_property), cmocka_unit_test(test_gzip),
         cmocka_unit_test(test_vs_sqlite),      cmocka_unit_test(test_fmt),
         cmocka_unit_test(test_roundtrip),      cmocka_unit_test(test_readme_example),
+        cmocka_unit_test(test_projection),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     kt_rm_rf(dir);
