@@ -14,7 +14,7 @@
  * Errors set kiln_last_error(): bad options name the option, bad data names
  * the file, the line, the column and the value (FAILFAST), e.g.
  *   [MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION] Malformed records are
- *   detected in record parsing: in.csv:3: column "age": cannot parse "x" as int.
+ *   detected in record parsing: in.csv:3: column "age": cannot parse as int "x"
  */
 #ifndef KILN_DATASOURCE_H
 #define KILN_DATASOURCE_H
