@@ -91,14 +91,22 @@ static itype merge(itype a, itype b)
 static const col_type *to_type(kiln_arena *a, itype t)
 {
     switch (t.t) {
-    case T_INT: return &col_type_i32;
-    case T_LONG: return &col_type_i64;
-    case T_DEC: return col_type_decimal(a, t.prec, 0);
-    case T_DOUBLE: return &col_type_f64;
-    case T_DATE: return &col_type_date;
-    case T_TS: return &col_type_timestamp;
-    case T_BOOL: return &col_type_bool;
-    default: return &col_type_string;
+    case T_INT:
+        return &col_type_i32;
+    case T_LONG:
+        return &col_type_i64;
+    case T_DEC:
+        return col_type_decimal(a, t.prec, 0);
+    case T_DOUBLE:
+        return &col_type_f64;
+    case T_DATE:
+        return &col_type_date;
+    case T_TS:
+        return &col_type_timestamp;
+    case T_BOOL:
+        return &col_type_bool;
+    default:
+        return &col_type_string;
     }
 }
 

@@ -69,9 +69,10 @@ typedef struct csv_cursor {
     const csv_opts *c;
     ds_split split; /* a copy; a split inside a file starts 1 byte early */
     ds_input in;
-    size_t pos;        /* next record in in.buf */
-    int64_t end;       /* records must start before this file offset */
+    size_t pos;  /* next record in in.buf */
+    int64_t end; /* records must start before this file offset */
     bool header_pending, file_start, skip_first;
+    int64_t bom_end; /* 3 after a BOM: the record there counts as starting at 0 */
 } csv_cursor;
 
 int csv_cursor_open(csv_cursor *k, const csv_opts *c, const ds_split *s);

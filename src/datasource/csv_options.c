@@ -33,8 +33,8 @@ int csv_opts_parse(csv_opts *c, const ds_options *o, bool for_write)
         return kiln_set_error(KILN_EINVAL, "option sep: the delimiter cannot be empty");
     if ((rc = ds_opt_char(o, "quote", '"', true, &c->quote))) return rc;
     if ((rc = ds_opt_char(o, "escape", '\\', true, &c->escape))) return rc;
-    if ((rc = ds_opt_char(o, "charToEscapeQuoteEscaping", c->escape == c->quote ? '\0' : '\\',
-                          true, &c->esc_esc)))
+    if ((rc = ds_opt_char(o, "charToEscapeQuoteEscaping", c->escape == c->quote ? '\0' : '\\', true,
+                          &c->esc_esc)))
         return rc;
     if ((rc = ds_opt_char(o, "comment", '\0', true, &c->comment))) return rc;
     const char *ls = ds_options_get(o, "lineSep");

@@ -25,12 +25,14 @@ static void file_start(csv_cursor *k)
 {
     k->header_pending = k->c->header;
     k->file_start = true;
+    k->bom_end = -1;
 }
 
 /* Opens the cursor over s (borrowed). */
 int csv_cursor_open(csv_cursor *k, const csv_opts *c, const ds_split *s)
 {
     memset(k, 0, sizeof *k);
+    k->bom_end = -1;
     k->c = c;
     k->split = *s;
     bool whole = s->len < 0 || ds_is_compressed(s->path);
@@ -74,7 +76,8 @@ int csv_cursor_next(csv_cursor *k, csv_rec *r, bool may_refill, size_t *at)
             if (rc) return rc;
             continue;
         }
-        if (in->off + (int64_t)k->pos >= k->end) return 0;
+        int64_t at_off = in->off + (int64_t)k->pos;
+        if ((at_off == k->bom_end ? 0 : at_off) >= k->end) return 0;
         if (k->file_start && in->off + (int64_t)k->pos == 0) {
             if (in->len - k->pos < 3 && !in->eof) {
                 if (!may_refill) return 2;
@@ -83,7 +86,10 @@ int csv_cursor_next(csv_cursor *k, csv_rec *r, bool may_refill, size_t *at)
                 if (rc) return rc;
                 if (in->len < 3 && !in->eof) continue;
             }
-            if (in->len >= 3 && memcmp(in->buf, "\xEF\xBB\xBF", 3) == 0) k->pos = 3;
+            if (in->len >= 3 && memcmp(in->buf, "\xEF\xBB\xBF", 3) == 0) {
+                k->pos = 3;
+                k->bom_end = 3;
+            }
             k->file_start = false;
             continue;
         }
@@ -145,8 +151,8 @@ typedef struct csv_reader {
     int corrupt_out;        /* output column of the corrupt record, or -1 */
     csv_field *cells;       /* [nout][COL_VEC_SIZE] */
     uint32_t *rec_at, *rec_len;
-    uint8_t *bad;      /* per row: 1 token count, 2 a field */
-    int16_t *bad_col;  /* per row: first output column that failed, -1 */
+    uint8_t *bad;     /* per row: 1 token count, 2 a field */
+    int16_t *bad_col; /* per row: first output column that failed, -1 */
     kiln_buf tmp;
     bool done;
 } csv_reader;
@@ -254,7 +260,8 @@ static int convert(csv_reader *r, kiln_arena *a, col_vec *v, int j, uint32_t row
                 memset(&d[i], 0, sizeof d[i]);
                 continue;
             }
-            if (p >= r->k.in.buf && p < r->k.in.buf + r->k.in.len) d[i] = col_str_view(p, (uint32_t)n);
+            if (p >= r->k.in.buf && p < r->k.in.buf + r->k.in.len)
+                d[i] = col_str_view(p, (uint32_t)n);
             else if (!col_str_copy(a, p, (uint32_t)n, &d[i])) return KILN_ENOMEM;
         }
         break;
@@ -272,12 +279,14 @@ static int convert(csv_reader *r, kiln_arena *a, col_vec *v, int j, uint32_t row
     case COL_I16:
     case COL_I32:
     case COL_I64: {
-        int64_t lo = t->kind == COL_I8 ? INT8_MIN : t->kind == COL_I16 ? INT16_MIN
-                                                : t->kind == COL_I32 ? INT32_MIN
-                                                                     : INT64_MIN;
-        int64_t hi = t->kind == COL_I8 ? INT8_MAX : t->kind == COL_I16 ? INT16_MAX
-                                                : t->kind == COL_I32 ? INT32_MAX
-                                                                     : INT64_MAX;
+        int64_t lo = t->kind == COL_I8    ? INT8_MIN
+                     : t->kind == COL_I16 ? INT16_MIN
+                     : t->kind == COL_I32 ? INT32_MIN
+                                          : INT64_MIN;
+        int64_t hi = t->kind == COL_I8    ? INT8_MAX
+                     : t->kind == COL_I16 ? INT16_MAX
+                     : t->kind == COL_I32 ? INT32_MAX
+                                          : INT64_MAX;
         for (uint32_t i = 0; i < rows; i++) {
             int64_t x = 0;
             if (!cell_text(r, &cells[i], &p, &n)) NULLROW(i);
@@ -286,10 +295,18 @@ static int convert(csv_reader *r, kiln_arena *a, col_vec *v, int j, uint32_t row
                 BAD(i);
             }
             switch (t->kind) {
-            case COL_I8: ((int8_t *)v->data)[i] = (int8_t)x; break;
-            case COL_I16: ((int16_t *)v->data)[i] = (int16_t)x; break;
-            case COL_I32: ((int32_t *)v->data)[i] = (int32_t)x; break;
-            default: ((int64_t *)v->data)[i] = x; break;
+            case COL_I8:
+                ((int8_t *)v->data)[i] = (int8_t)x;
+                break;
+            case COL_I16:
+                ((int16_t *)v->data)[i] = (int16_t)x;
+                break;
+            case COL_I32:
+                ((int32_t *)v->data)[i] = (int32_t)x;
+                break;
+            default:
+                ((int64_t *)v->data)[i] = x;
+                break;
             }
         }
         break;
@@ -364,8 +381,7 @@ static int fail_row(csv_reader *r, uint32_t i)
         col_type_format(&tb, r->types[j]);
         snprintf(why, sizeof why, "cannot parse as %.*s", (int)tb.len, (const char *)tb.data);
         kiln_buf_release(&tb);
-        return ds_malformed(r->k.in.name, line, r->schema->fields[r->out_field[j]].name, p, n,
-                            why);
+        return ds_malformed(r->k.in.name, line, r->schema->fields[r->out_field[j]].name, p, n, why);
     }
     char why[96];
     int ntok = 0;

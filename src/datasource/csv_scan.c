@@ -22,7 +22,7 @@ void csv_rec_release(csv_rec *r)
     memset(r, 0, sizeof *r);
 }
 
-static int push(csv_rec *r, const csv_opts *c, uint32_t off, uint32_t len, uint32_t flags)
+static int push_slow(csv_rec *r, const csv_opts *c, uint32_t off, uint32_t len, uint32_t flags)
 {
     if (r->n == r->cap) {
         int cap = r->cap ? 2 * r->cap : 64;
@@ -47,6 +47,19 @@ static int push(csv_rec *r, const csv_opts *c, uint32_t off, uint32_t len, uint3
     return KILN_OK;
 }
 
+/* Appends a field: the common case inline, growth and limits out of line. */
+static inline int push(csv_rec *r, const csv_opts *c, uint32_t off, uint32_t len, uint32_t flags)
+{
+    if (r->n < r->cap && r->n < c->max_columns && (c->max_chars < 0 || len <= c->max_chars)) {
+        csv_field *f = &r->f[r->n++];
+        f->off = off;
+        f->len = len;
+        f->flags = flags;
+        return KILN_OK;
+    }
+    return push_slow(r, c, off, len, flags);
+}
+
 /* Length of the line end at q: lineSep, or "\n" / "\r\n". */
 size_t csv_line_end(const csv_opts *c, const char *q, const char *end)
 {
@@ -59,9 +72,8 @@ size_t csv_line_end(const csv_opts *c, const char *q, const char *end)
 
 static inline bool at_sep(const csv_opts *c, const char *q, const char *end)
 {
-    return *q == c->sep[0] &&
-           (c->seplen == 1 ||
-            ((size_t)(end - q) >= c->seplen && memcmp(q, c->sep, c->seplen) == 0));
+    return *q == c->sep[0] && (c->seplen == 1 || ((size_t)(end - q) >= c->seplen &&
+                                                  memcmp(q, c->sep, c->seplen) == 0));
 }
 
 static inline bool blank(char ch)

@@ -27,8 +27,8 @@ static bool needs_quotes(const csv_opts *c, const char *p, size_t n)
     for (size_t i = 0; i < n; i++) {
         char ch = p[i];
         if (ch == '\n' || ch == '\r' || (ch == c->quote && c->escape_quotes) ||
-            (ch == c->sep[0] && (c->seplen == 1 || (n - i >= c->seplen &&
-                                                    !memcmp(p + i, c->sep, c->seplen)))))
+            (ch == c->sep[0] &&
+             (c->seplen == 1 || (n - i >= c->seplen && !memcmp(p + i, c->sep, c->seplen)))))
             return true;
         if (c->comment && i == 0 && ch == c->comment) return true;
     }
@@ -131,8 +131,7 @@ int ds_csv_writer_init(ds_writer *w, const ds_options *o)
             const char *nm = w->schema->fields[j].name;
             if (put_value(&w->line, &st->c, nm, strlen(nm))) return KILN_ENOMEM;
         }
-        if (kiln_buf_append(&w->line, st->c.w_linesep, strlen(st->c.w_linesep)))
-            return KILN_ENOMEM;
+        if (kiln_buf_append(&w->line, st->c.w_linesep, strlen(st->c.w_linesep))) return KILN_ENOMEM;
     }
     return KILN_OK;
 }

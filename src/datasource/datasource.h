@@ -14,7 +14,7 @@
  * Errors set kiln_last_error(): bad options name the option, bad data names
  * the file, the line, the column and the value (FAILFAST), e.g.
  *   [MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION] Malformed records are
- *   detected in record parsing: in.csv:3: column "age": cannot parse "x" as int.
+ *   detected in record parsing: in.csv:3: column "age": cannot parse as int "x"
  */
 #ifndef KILN_DATASOURCE_H
 #define KILN_DATASOURCE_H
@@ -85,8 +85,8 @@ typedef struct ds_reader ds_reader;
  * column named by columnNameOfCorruptRecord (default _corrupt_record) gets
  * the raw text of malformed records. Returns KILN_OK and an owned reader,
  * or KILN_EINVAL naming a bad option, KILN_ENOENT / KILN_EIO naming the file. */
-int ds_reader_open(const char *format, const ds_split *s, const col_schema *schema,
-                   const int *proj, int nproj, const ds_options *o, ds_reader **out);
+int ds_reader_open(const char *format, const ds_split *s, const col_schema *schema, const int *proj,
+                   int nproj, const ds_options *o, ds_reader **out);
 /* Fills out with the next up to COL_VEC_SIZE rows (vectors in a; strings
  * may point into the reader's buffer). Returns 1 for a batch (n >= 1), 0 at
  * the end, or a negative error (FAILFAST: KILN_ECORRUPT naming file, line,

@@ -156,15 +156,16 @@ int ds_writer_emit(ds_writer *w, const void *p, size_t n);
 int ds_writer_flush_line(ds_writer *w, bool force);
 /* Appends row i of v (a scalar type) as text: the CSV/JSON form of numbers,
  * dates (ISO) and timestamps (pattern, NULL = Spark's default). */
-int ds_fmt_scalar(kiln_buf *b, const col_vec *v, uint32_t i, int32_t tz_sec, const char *ts_pattern);
+int ds_fmt_scalar(kiln_buf *b, const col_vec *v, uint32_t i, int32_t tz_sec,
+                  const char *ts_pattern);
 int ds_csv_writer_init(ds_writer *w, const ds_options *o);
 int ds_json_writer_init(ds_writer *w, const ds_options *o);
 int ds_text_writer_init(ds_writer *w, const ds_options *o);
 
 /* Sets a FAILFAST / malformed error in Spark's words naming file, line,
  * column and value; returns KILN_ECORRUPT. */
-int ds_malformed(const char *file, int64_t line, const char *column, const char *value,
-                 size_t vlen, const char *why);
+int ds_malformed(const char *file, int64_t line, const char *column, const char *value, size_t vlen,
+                 const char *why);
 
 #pragma GCC visibility pop
 #endif

@@ -19,9 +19,8 @@
 /* True for the names io reads through a decompressor or libarchive. */
 bool ds_is_compressed(const char *path)
 {
-    static const char *const ext[] = {".gz",  ".bz2",     ".zst",  ".zip",     ".tar",
-                                      ".tgz", ".tar.bz2", ".tbz2", ".tar.zst", ".tzst",
-                                      ".xz",  ".txz"};
+    static const char *const ext[] = {".gz",      ".bz2",  ".zst",     ".zip",  ".tar", ".tgz",
+                                      ".tar.bz2", ".tbz2", ".tar.zst", ".tzst", ".xz",  ".txz"};
     size_t n = strlen(path);
     for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
         size_t k = strlen(ext[i]);

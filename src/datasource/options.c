@@ -95,8 +95,8 @@ int ds_opt_bool(const ds_options *o, const char *key, bool def, bool *out)
     if (strcasecmp(v, "true") == 0) *out = true;
     else if (strcasecmp(v, "false") == 0) *out = false;
     else
-        return kiln_set_error(KILN_EINVAL, "option %s: '%s' is not a boolean (true or false)",
-                              key, v);
+        return kiln_set_error(KILN_EINVAL, "option %s: '%s' is not a boolean (true or false)", key,
+                              v);
     return KILN_OK;
 }
 
@@ -109,9 +109,8 @@ int ds_opt_int(const ds_options *o, const char *key, int64_t def, int64_t lo, in
     if (v == NULL) return KILN_OK;
     int64_t x;
     if (parse_int64(v, &x) != KILN_OK || x < lo || x > hi)
-        return kiln_set_error(KILN_EINVAL,
-                              "option %s: '%s' is not an integer from %lld to %lld", key, v,
-                              (long long)lo, (long long)hi);
+        return kiln_set_error(KILN_EINVAL, "option %s: '%s' is not an integer from %lld to %lld",
+                              key, v, (long long)lo, (long long)hi);
     *out = x;
     return KILN_OK;
 }
@@ -160,15 +159,33 @@ int ds_unescape_sep(const char *key, const char *v, char *out, size_t cap, size_
         if (c == '\\' && p[1]) {
             p++;
             switch (*p) {
-            case 't': c = '\t'; break;
-            case 'n': c = '\n'; break;
-            case 'r': c = '\r'; break;
-            case '0': c = '\0'; break;
-            case 'b': c = '\b'; break;
-            case 'f': c = '\f'; break;
-            case '\\': c = '\\'; break;
-            case '"': c = '"'; break;
-            case '\'': c = '\''; break;
+            case 't':
+                c = '\t';
+                break;
+            case 'n':
+                c = '\n';
+                break;
+            case 'r':
+                c = '\r';
+                break;
+            case '0':
+                c = '\0';
+                break;
+            case 'b':
+                c = '\b';
+                break;
+            case 'f':
+                c = '\f';
+                break;
+            case '\\':
+                c = '\\';
+                break;
+            case '"':
+                c = '"';
+                break;
+            case '\'':
+                c = '\'';
+                break;
             case 'u': {
                 unsigned x = 0;
                 int k = 0;
@@ -186,8 +203,9 @@ int ds_unescape_sep(const char *key, const char *v, char *out, size_t cap, size_
                 break;
             }
             default:
-                return kiln_set_error(KILN_EINVAL, "option %s: unsupported special character "
-                                                   "'\\%c' in '%s'",
+                return kiln_set_error(KILN_EINVAL,
+                                      "option %s: unsupported special character "
+                                      "'\\%c' in '%s'",
                                       key, *p, v);
             }
         }
@@ -213,8 +231,7 @@ int ds_opt_char(const ds_options *o, const char *key, char def, bool allow_empty
         *out = '\0';
         return KILN_OK;
     }
-    if (n != 1)
-        return kiln_set_error(KILN_EINVAL, "option %s: '%s' must be one character", key, v);
+    if (n != 1) return kiln_set_error(KILN_EINVAL, "option %s: '%s' must be one character", key, v);
     *out = tmp[0];
     return KILN_OK;
 }
@@ -252,8 +269,8 @@ int ds_opt_check_utf8(const ds_options *o)
 }
 
 /* The FAILFAST message: Spark's error class, then where and what. */
-int ds_malformed(const char *file, int64_t line, const char *column, const char *value,
-                 size_t vlen, const char *why)
+int ds_malformed(const char *file, int64_t line, const char *column, const char *value, size_t vlen,
+                 const char *why)
 {
     int show = vlen > 200 ? 200 : (int)vlen;
     return kiln_set_error(KILN_ECORRUPT,
@@ -400,8 +417,8 @@ int ds_infer_schema(const char *format, const char *paths, const ds_options *o, 
 }
 
 /* Opens a reader of the format (see datasource.h). */
-int ds_reader_open(const char *format, const ds_split *s, const col_schema *schema,
-                   const int *proj, int nproj, const ds_options *o, ds_reader **out)
+int ds_reader_open(const char *format, const ds_split *s, const col_schema *schema, const int *proj,
+                   int nproj, const ds_options *o, ds_reader **out)
 {
     int f, rc;
     *out = NULL;
@@ -410,12 +427,14 @@ int ds_reader_open(const char *format, const ds_split *s, const col_schema *sche
     if (proj == NULL) nproj = schema->n;
     for (int i = 0; proj && i < nproj; i++)
         if (proj[i] < 0 || proj[i] >= schema->n)
-            return kiln_set_error(KILN_EINVAL, "projected column %d is not in the schema",
-                                  proj[i]);
+            return kiln_set_error(KILN_EINVAL, "projected column %d is not in the schema", proj[i]);
     switch (f) {
-    case FMT_CSV: return ds_csv_reader_open(s, schema, proj, nproj, o, out);
-    case FMT_JSON: return ds_json_reader_open(s, schema, proj, nproj, o, out);
-    default: return ds_text_reader_open(s, schema, proj, nproj, o, out);
+    case FMT_CSV:
+        return ds_csv_reader_open(s, schema, proj, nproj, o, out);
+    case FMT_JSON:
+        return ds_json_reader_open(s, schema, proj, nproj, o, out);
+    default:
+        return ds_text_reader_open(s, schema, proj, nproj, o, out);
     }
 }
 

@@ -31,8 +31,16 @@ bool ds_parse_i64(const char *p, size_t n, int64_t *out)
         if (n == 1) return false;
     }
     uint64_t v = 0;
+    if (n - i <= 18) {
+        /* At most 18 digits cannot overflow: no check per digit. */
+        for (; i < n; i++) {
+            unsigned d = (unsigned)(p[i] - '0');
+            if (d > 9) return false;
+            v = v * 10 + d;
+        }
+    }
     for (; i < n; i++) {
-        unsigned d = (unsigned char)p[i] - '0';
+        unsigned d = (unsigned)(p[i] - '0');
         if (d > 9) return false;
         if (v > (UINT64_MAX - d) / 10) return false;
         v = v * 10 + d;
@@ -428,8 +436,8 @@ bool ds_pattern_supported(const char *pattern)
 static int fmt_java(kiln_buf *b, double d, bool is_float)
 {
     if (isnan(d)) return kiln_buf_append(b, "NaN", 3);
-    if (isinf(d)) return d > 0 ? kiln_buf_append(b, "Infinity", 8)
-                               : kiln_buf_append(b, "-Infinity", 9);
+    if (isinf(d))
+        return d > 0 ? kiln_buf_append(b, "Infinity", 8) : kiln_buf_append(b, "-Infinity", 9);
     if (d == 0) return signbit(d) ? kiln_buf_append(b, "-0.0", 4) : kiln_buf_append(b, "0.0", 3);
     char tmp[40];
     int prec;
@@ -494,7 +502,8 @@ int ds_fmt_i128(kiln_buf *b, __int128 v)
 {
     char t[48];
     int i = 48;
-    unsigned __int128 u = v < 0 ? (unsigned __int128)0 - (unsigned __int128)v : (unsigned __int128)v;
+    unsigned __int128 u = v < 0 ? (unsigned __int128)0 - (unsigned __int128)v
+                                : (unsigned __int128)v;
     do {
         t[--i] = (char)('0' + (int)(u % 10));
         u /= 10;

@@ -99,8 +99,7 @@ static void wfree(ds_writer *w)
 
 /* Opens a writer (see datasource.h). */
 int ds_writer_open(const char *format, io_output_job *job, int partition, int attempt,
-                   const char *uuid, const col_schema *schema, const ds_options *o,
-                   ds_writer **out)
+                   const char *uuid, const col_schema *schema, const ds_options *o, ds_writer **out)
 {
     *out = NULL;
     int (*init)(ds_writer *, const ds_options *) = NULL;
@@ -121,8 +120,7 @@ int ds_writer_open(const char *format, io_output_job *job, int partition, int at
     else if (strcasecmp(comp, "zstd") == 0) compression = 2;
     else
         return kiln_set_error(KILN_EINVAL,
-                              "option compression: '%s' is not supported (none, gzip, zstd)",
-                              comp);
+                              "option compression: '%s' is not supported (none, gzip, zstd)", comp);
     ds_writer *w = calloc(1, sizeof *w);
     if (!w) return KILN_ENOMEM;
     kiln_buf_init(&w->line);
@@ -141,9 +139,8 @@ int ds_writer_open(const char *format, io_output_job *job, int partition, int at
             wfree(w);
             return KILN_ENOMEM;
         }
-        if (compression == 1 &&
-            deflateInit2(&z->gz, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
-                         Z_DEFAULT_STRATEGY) != Z_OK) {
+        if (compression == 1 && deflateInit2(&z->gz, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+                                             Z_DEFAULT_STRATEGY) != Z_OK) {
             w->compression = 0;
             wfree(w);
             return KILN_ENOMEM;
@@ -159,8 +156,12 @@ int ds_writer_open(const char *format, io_output_job *job, int partition, int at
     }
     char suffix[160];
     snprintf(suffix, sizeof suffix, "%s%.64s-c000.%s%s", uuid ? "-" : "", uuid ? uuid : "",
-             init == ds_csv_writer_init ? "csv" : init == ds_json_writer_init ? "json" : "txt",
-             compression == 1 ? ".gz" : compression == 2 ? ".zst" : "");
+             init == ds_csv_writer_init    ? "csv"
+             : init == ds_json_writer_init ? "json"
+                                           : "txt",
+             compression == 1   ? ".gz"
+             : compression == 2 ? ".zst"
+                                : "");
     if ((rc = io_task_output_open_named(job, partition, attempt, suffix, &w->out))) {
         wfree(w);
         return rc;
@@ -217,8 +218,7 @@ int ds_writer_flush_line(ds_writer *w, bool force)
 }
 
 /* Appends row i of v as text (see ds_int.h). */
-int ds_fmt_scalar(kiln_buf *b, const col_vec *v, uint32_t i, int32_t tz_sec,
-                  const char *ts_pattern)
+int ds_fmt_scalar(kiln_buf *b, const col_vec *v, uint32_t i, int32_t tz_sec, const char *ts_pattern)
 {
     uint32_t r = col_row(v, i);
     const col_type *t = v->type;
@@ -228,22 +228,31 @@ int ds_fmt_scalar(kiln_buf *b, const col_vec *v, uint32_t i, int32_t tz_sec,
     case COL_BOOL:
         return ((const bool *)v->data)[r] ? kiln_buf_append(b, "true", 4)
                                           : kiln_buf_append(b, "false", 5);
-    case COL_I8: n = snprintf(tmp, sizeof tmp, "%d", ((const int8_t *)v->data)[r]); break;
-    case COL_I16: n = snprintf(tmp, sizeof tmp, "%d", ((const int16_t *)v->data)[r]); break;
+    case COL_I8:
+        n = snprintf(tmp, sizeof tmp, "%d", ((const int8_t *)v->data)[r]);
+        break;
+    case COL_I16:
+        n = snprintf(tmp, sizeof tmp, "%d", ((const int16_t *)v->data)[r]);
+        break;
     case COL_I32:
-    case COL_INTERVAL_YM: n = snprintf(tmp, sizeof tmp, "%d", ((const int32_t *)v->data)[r]); break;
+    case COL_INTERVAL_YM:
+        n = snprintf(tmp, sizeof tmp, "%d", ((const int32_t *)v->data)[r]);
+        break;
     case COL_I64:
     case COL_INTERVAL_DT:
         n = snprintf(tmp, sizeof tmp, "%lld", (long long)((const int64_t *)v->data)[r]);
         break;
-    case COL_F32: return ds_fmt_float(b, ((const float *)v->data)[r]);
-    case COL_F64: return ds_fmt_double(b, ((const double *)v->data)[r]);
+    case COL_F32:
+        return ds_fmt_float(b, ((const float *)v->data)[r]);
+    case COL_F64:
+        return ds_fmt_double(b, ((const double *)v->data)[r]);
     case COL_DECIMAL:
         return ds_fmt_decimal(b,
                               col_decimal_is_wide(t) ? ((const __int128 *)v->data)[r]
                                                      : ((const int64_t *)v->data)[r],
                               t->scale);
-    case COL_DATE: return ds_fmt_date(b, ((const int32_t *)v->data)[r]);
+    case COL_DATE:
+        return ds_fmt_date(b, ((const int32_t *)v->data)[r]);
     case COL_TIMESTAMP:
     case COL_TIMESTAMP_NTZ:
         return ds_fmt_timestamp(b, ((const int64_t *)v->data)[r], t->kind == COL_TIMESTAMP_NTZ,
@@ -253,7 +262,8 @@ int ds_fmt_scalar(kiln_buf *b, const col_vec *v, uint32_t i, int32_t tz_sec,
         const col_str *s = &((const col_str *)v->data)[r];
         return kiln_buf_append(b, col_str_data(s), s->len);
     }
-    default: return kiln_set_error(KILN_EINVAL, "cannot write a value of this type as text");
+    default:
+        return kiln_set_error(KILN_EINVAL, "cannot write a value of this type as text");
     }
     return kiln_buf_append(b, tmp, (size_t)n);
 }

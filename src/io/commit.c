@@ -319,8 +319,7 @@ KILN_HIDDEN int io_output_job_commit(io_output_job *job, int num_partitions)
         DIR *d = task_dir ? opendir(task_dir) : NULL;
         if (task_dir == NULL)
             rc = kiln_set_error(KILN_ENOMEM, "out of memory committing output %s", job->dir);
-        else if (d == NULL)
-            rc = output_error(errno, "cannot list task output", task_dir);
+        else if (d == NULL) rc = output_error(errno, "cannot list task output", task_dir);
         struct dirent *e;
         while (rc == KILN_OK && d != NULL && (e = readdir(d)) != NULL) {
             if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;

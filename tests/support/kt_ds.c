@@ -24,7 +24,7 @@ ds_options *kt_ds_opts(const char *key, ...)
 static void add(char **t, size_t *len, const char *p, size_t n)
 {
     *t = realloc(*t, *len + n + 1);
-    memcpy(*t + *len, p, n);
+    if (n) memcpy(*t + *len, p, n);
     *len += n;
     (*t)[*len] = '\0';
 }

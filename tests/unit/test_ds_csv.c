@@ -61,12 +61,13 @@ static void test_basic(void **state)
     ds_options_free(o);
     o = kt_ds_opts(NULL);
     /* Quotes, escapes, doubled quotes, separators inside quotes. */
-    expect("\"a,b\",\"c\\\"d\",\"e\"\"f\"\n", "x STRING, y STRING, z STRING", o,
-           "a,b|c\"d|e\"f\n");
+    expect("\"a,b\",\"c\\\"d\",\"e\"\"f\"\n", "x STRING, y STRING, z STRING", o, "a,b|c\"d|e\"f\n");
     /* Blank lines skipped; a last line without a line end. */
     expect("1\n\n2\r\n\r\n3", "x INT", o, "1\n2\n3\n");
     /* CRLF and a BOM. */
-    expect("\xEF\xBB\xBF" "1,a\r\n2,b\r\n", "x INT, y STRING", o, "1|a\n2|b\n");
+    expect("\xEF\xBB\xBF"
+           "1,a\r\n2,b\r\n",
+           "x INT, y STRING", o, "1|a\n2|b\n");
     /* Empty file and header-only file. */
     expect("", "x INT", o, "");
     ds_options_free(o);
@@ -76,8 +77,7 @@ static void test_basic(void **state)
     /* Other separators, comments, nullValue, trimming. */
     o = kt_ds_opts("sep", "||", "comment", "#", "nullValue", "NA", "ignoreLeadingWhiteSpace",
                    "true", "ignoreTrailingWhiteSpace", "true", NULL);
-    expect("#c\n 1 || NA||z\n2||  b  ||\n", "x INT, y STRING, z STRING", o,
-           "1|NULL|z\n2|b|NULL\n");
+    expect("#c\n 1 || NA||z\n2||  b  ||\n", "x INT, y STRING, z STRING", o, "1|NULL|z\n2|b|NULL\n");
     ds_options_free(o);
     o = kt_ds_opts("sep", "\\t", NULL);
     expect("1\t2.5\ttrue\n", "x BIGINT, y DOUBLE, z BOOLEAN", o, "1|2.5|true\n");
@@ -319,15 +319,25 @@ static void test_split_property(void **state)
     for (int iter = 0; iter < 6; iter++) {
         gen g;
         gen_csv(&g, &r, 5 + iter * 7, iter % 2 == 1, iter % 3 == 2);
+        if (iter >= 4) { /* a BOM: the first record still starts at 0 */
+            char *t = malloc(g.tl + 4);
+            memcpy(t, "\xEF\xBB\xBF", 3);
+            memcpy(t + 3, g.text, g.tl + 1);
+            free(g.text);
+            g.text = t;
+            g.tl += 3;
+        }
         char *p = put("split.csv", g.text, g.tl);
         ds_options *o = kt_ds_opts(iter % 2 ? "escape" : "quote", iter % 2 ? "\"" : "\"", NULL);
         char *rows;
         assert_int_equal(kt_ds_read("csv", p, o, ddl, NULL, 0, &rows, NULL), 0);
-        if (strcmp(rows, g.want) != 0) fail_msg("file:\n%s\ngot:\n%s\nwant:\n%s", g.text, rows, g.want);
+        if (strcmp(rows, g.want) != 0)
+            fail_msg("file:\n%s\ngot:\n%s\nwant:\n%s", g.text, rows, g.want);
         free(rows);
         for (int64_t cut = 1; cut < (int64_t)g.tl; cut++) {
             assert_int_equal(kt_ds_read("csv", p, o, ddl, &cut, 1, &rows, NULL), 0);
-            if (strcmp(rows, g.want) != 0) fail_msg("cut at %lld differs:\n%s", (long long)cut, rows);
+            if (strcmp(rows, g.want) != 0)
+                fail_msg("cut at %lld differs:\n%s", (long long)cut, rows);
             free(rows);
         }
         for (int k = 0; k < 20; k++) {
@@ -407,8 +417,7 @@ static void test_vs_sqlite(void **state)
     char *want = kt_read_file(out, &n);
     ds_options *o = kt_ds_opts("header", "true", "escape", "\"", NULL);
     char *rows;
-    assert_int_equal(kt_ds_read("csv", p, o, "i STRING, d STRING, s STRING", NULL, -1, &rows,
-                                NULL),
+    assert_int_equal(kt_ds_read("csv", p, o, "i STRING, d STRING, s STRING", NULL, -1, &rows, NULL),
                      0);
     assert_string_equal(rows, want);
     free(rows);
@@ -429,12 +438,21 @@ static void test_fmt(void **state)
     struct {
         double d;
         const char *s;
-    } cases[] = {{1e10, "1.0E10"},     {100, "100.0"},       {0.001, "0.001"},
-                 {1e-4, "1.0E-4"},     {12345678, "1.2345678E7"}, {-0.0, "-0.0"},
-                 {0.1, "0.1"},         {1.0 / 3, "0.3333333333333333"}, {1e7, "1.0E7"},
-                 {9999999, "9999999.0"}, {NAN, "NaN"},      {-INFINITY, "-Infinity"},
-                 {123.456, "123.456"}, {5e-324, "4.9E-324"}, {1.7976931348623157e308,
-                                                               "1.7976931348623157E308"}};
+    } cases[] = {{1e10, "1.0E10"},
+                 {100, "100.0"},
+                 {0.001, "0.001"},
+                 {1e-4, "1.0E-4"},
+                 {12345678, "1.2345678E7"},
+                 {-0.0, "-0.0"},
+                 {0.1, "0.1"},
+                 {1.0 / 3, "0.3333333333333333"},
+                 {1e7, "1.0E7"},
+                 {9999999, "9999999.0"},
+                 {NAN, "NaN"},
+                 {-INFINITY, "-Infinity"},
+                 {123.456, "123.456"},
+                 {5e-324, "4.9E-324"},
+                 {1.7976931348623157e308, "1.7976931348623157E308"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         kiln_buf b;
         kiln_buf_init(&b);
@@ -463,9 +481,9 @@ static void test_roundtrip(void **state)
     const char *ddl = "i INT, l BIGINT, d DOUBLE, m DECIMAL(12,3), s STRING, b BOOLEAN, "
                       "dt DATE, ts TIMESTAMP";
     assert_int_equal(col_schema_parse_ddl(a, ddl, strlen(ddl), &s, &pos), 0);
-    static const char *const strs[] = {"plain", "with,comma", "q\"uote", "new\nline", "日本語",
-                                       "back\\slash\\", " lead", "trail ", "",  "\\\"",
-                                       "cr\r\nlf"};
+    static const char *const strs[] = {"plain",  "with,comma",    "q\"uote", "new\nline",
+                                       "日本語", "back\\slash\\", " lead",   "trail ",
+                                       "",       "\\\"",          "cr\r\nlf"};
     const double dbl[] = {0, -0.0, 1e10, 1e-5, 0.1, 123.456, -1.5e300, NAN, INFINITY, 3.0};
     for (int comp = 0; comp < 3; comp++) {
         rng r;
@@ -474,10 +492,11 @@ static void test_roundtrip(void **state)
         io_output_job *job;
         assert_int_equal(io_output_job_begin(out, &job), 0);
         ds_options *o = kt_ds_opts("header", "true", "nullValue", "\\N", "compression",
-                                   comp == 0 ? "none" : comp == 1 ? "gzip" : "zstd",
-                                   "ignoreLeadingWhiteSpace", "false",
-                                   "ignoreTrailingWhiteSpace", "false", "multiLine", "true",
-                                   NULL);
+                                   comp == 0   ? "none"
+                                   : comp == 1 ? "gzip"
+                                               : "zstd",
+                                   "ignoreLeadingWhiteSpace", "false", "ignoreTrailingWhiteSpace",
+                                   "false", "multiLine", "true", NULL);
         char *want = NULL;
         size_t wl = 0;
         for (int part = 0; part < 2; part++) {
@@ -497,19 +516,33 @@ static void test_roundtrip(void **state)
                     for (uint32_t i = 0; i < n; i++) {
                         uint64_t x = rng_next(&r);
                         switch (j) {
-                        case 0: COL_DATA(v, int32_t)[i] = (int32_t)x; break;
-                        case 1: COL_DATA(v, int64_t)[i] = (int64_t)x; break;
-                        case 2: COL_DATA(v, double)[i] = dbl[x % 10] * (x % 7 ? 1 : 1.25); break;
-                        case 3: COL_DATA(v, int64_t)[i] = (int64_t)(x % 2000000000000) - 999999999999; break;
+                        case 0:
+                            COL_DATA(v, int32_t)[i] = (int32_t)x;
+                            break;
+                        case 1:
+                            COL_DATA(v, int64_t)[i] = (int64_t)x;
+                            break;
+                        case 2:
+                            COL_DATA(v, double)[i] = dbl[x % 10] * (x % 7 ? 1 : 1.25);
+                            break;
+                        case 3:
+                            COL_DATA(v, int64_t)[i] = (int64_t)(x % 2000000000000) - 999999999999;
+                            break;
                         case 4: {
                             const char *t = strs[x % 11];
                             col_str_copy(a, t, (uint32_t)strlen(t), &COL_DATA(v, col_str)[i]);
                             break;
                         }
-                        case 5: COL_DATA(v, bool)[i] = x & 1; break;
-                        case 6: COL_DATA(v, int32_t)[i] = (int32_t)(x % 200000) - 100000; break;
+                        case 5:
+                            COL_DATA(v, bool)[i] = x & 1;
+                            break;
+                        case 6:
+                            COL_DATA(v, int32_t)[i] = (int32_t)(x % 200000) - 100000;
+                            break;
                         case 7: /* the default format keeps milliseconds */
-                            COL_DATA(v, int64_t)[i] = ((int64_t)(x % 8000000000000000) - 4000000000000000) / 1000 * 1000;
+                            COL_DATA(v, int64_t)
+                            [i] = ((int64_t)(x % 8000000000000000) - 4000000000000000) / 1000 *
+                                  1000;
                             break;
                         }
                         if ((x >> 40) % 9 == 0) col_set_null(v, i);
@@ -536,6 +569,79 @@ static void test_roundtrip(void **state)
     kiln_arena_free(a);
 }
 
+/* Projected columns (any order, none at all) and the corrupt-record column. */
+static void test_projection(void **state)
+{
+    (void)state;
+    const char *text = "1,a,2020-01-01\nx,b,2020-01-02\n3,c,bad\n";
+    char *p = put("proj.csv", text, strlen(text));
+    kiln_arena *a = kiln_arena_new();
+    col_schema s;
+    size_t pos;
+    const char *ddl = "n INT, _corrupt_record STRING, s STRING, d DATE";
+    assert_int_equal(col_schema_parse_ddl(a, ddl, strlen(ddl), &s, &pos), 0);
+    ds_options *o = kt_ds_opts(NULL);
+    ds_split sp = {p, 0, (int64_t)strlen(text)};
+    const int projs[][3] = {{2, 1, 0}, {3, 0, 0}};
+    const int nproj[] = {3, 1, 0};
+    const char *want[] = {"a|NULL|1\nb|x,b,2020-01-02|NULL\nc|NULL|3\n",
+                          /* d not read: not malformed */ "18262\n18263\nNULL\n", "\n\n\n"};
+    for (int k = 0; k < 3; k++) {
+        ds_reader *r;
+        assert_int_equal(ds_reader_open("csv", &sp, &s, k < 2 ? projs[k] : projs[0], nproj[k], o,
+                                        &r),
+                         0);
+        col_batch b;
+        char *t = NULL;
+        size_t tl = 0;
+        kiln_arena *ba = kiln_arena_new();
+        while (ds_reader_next(r, ba, &b) == 1) {
+            assert_int_equal(b.ncols, nproj[k]);
+            if (nproj[k] == 0) {
+                for (uint32_t i = 0; i < b.n; i++) {
+                    t = realloc(t, tl + 2);
+                    t[tl++] = '\n';
+                    t[tl] = '\0';
+                }
+            } else {
+                kt_ds_batch_text(&b, &t, &tl);
+            }
+        }
+        assert_string_equal(t, want[k]);
+        free(t);
+        kiln_arena_free(ba);
+        ds_reader_close(r);
+    }
+    ds_options_free(o);
+    kiln_arena_free(a);
+    free(p);
+}
+
+/* The worked example of src/datasource/README.md. */
+static void test_readme_example(void **state)
+{
+    (void)state;
+    const char *text = "name,age\nann,31\nbob,x\ncy,7\n";
+    char *p = put("people.csv", text, strlen(text));
+    ds_options *o = kt_ds_opts("header", "true", "inferSchema", "true", NULL);
+    char *rows, *schema;
+    int64_t cut = 16;
+    assert_int_equal(kt_ds_read("csv", p, o, NULL, &cut, 1, &rows, &schema), 0);
+    assert_string_equal(schema, "name:string,age:string");
+    free(rows);
+    free(schema);
+    const char *ddl = "name STRING, age INT, _corrupt_record STRING";
+    assert_int_equal(kt_ds_read("csv", p, o, ddl, &cut, 1, &rows, NULL), 0);
+    assert_string_equal(rows, "ann|31|NULL\nbob|NULL|bob,x\ncy|7|NULL\n");
+    free(rows);
+    ds_options_set(o, "mode", "FAILFAST");
+    assert_int_not_equal(kt_ds_read("csv", p, o, ddl, &cut, 1, &rows, NULL), 0);
+    assert_non_null(
+        strstr(kiln_last_error(), "people.csv:3: column \"age\": cannot parse as int \"x\""));
+    ds_options_free(o);
+    free(p);
+}
+
 int main(void)
 {
     dir = kt_tmpdir_new();
@@ -545,7 +651,8 @@ int main(void)
         cmocka_unit_test(test_quoted_newline), cmocka_unit_test(test_enormous_field),
         cmocka_unit_test(test_split_property), cmocka_unit_test(test_gzip),
         cmocka_unit_test(test_vs_sqlite),      cmocka_unit_test(test_fmt),
-        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_roundtrip),      cmocka_unit_test(test_readme_example),
+        cmocka_unit_test(test_projection),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     kt_rm_rf(dir);
