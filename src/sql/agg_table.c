@@ -215,6 +215,53 @@ static int append_keys(agg_table *t, const col_vec *keys, const uint32_t *rows, 
     return KILN_OK;
 }
 
+/* One int64 key without nulls: probe and compare row by row in one tight
+ * loop (the key store is read directly; no candidate lists). */
+static int find_chunk_i64(agg_table *t, const col_vec *key, const uint32_t *sel, uint32_t n,
+                          uint32_t *gids, uint8_t *isnew)
+{
+    uint64_t h[COL_VEC_SIZE];
+    int64_t kv[COL_VEC_SIZE];
+    const int64_t *src = key->data;
+    for (uint32_t k = 0; k < n; k++) kv[k] = src[sel ? sel[k] : k];
+    col_vec flat = *key;
+    flat.data = kv;
+    vec_hash(&flat, NULL, n, h);
+    ops_store *st = &t->keys[0];
+    size_t mask = t->cap - 1;
+    uint64_t *ht = t->ht;
+    for (uint32_t k = 0; k < n; k++) {
+        uint64_t salt = h[k] & ~GID_MASK;
+        size_t p = h[k] & mask;
+        const int64_t *kd = (const int64_t *)st->data;
+        for (;;) {
+            uint64_t e = ht[p];
+            if (!e) {
+                size_t g = t->ngroups++;
+                ht[p] = salt | (g + 1);
+                t->hashes[g] = h[k];
+                memset(t->rows + g * t->row_size, 0, t->row_size);
+                ((int64_t *)st->data)[st->n] = kv[k];
+                if (st->valid) st->valid[st->n] = 1;
+                st->n++;
+                gids[k] = (uint32_t)g;
+                if (isnew) isnew[k] = 1;
+                break;
+            }
+            if ((e & ~GID_MASK) == salt) {
+                uint32_t g = (uint32_t)((e & GID_MASK) - 1);
+                if (kd[g] == kv[k] && (!st->valid || st->valid[g])) {
+                    gids[k] = g;
+                    if (isnew) isnew[k] = 0;
+                    break;
+                }
+            }
+            p = (p + 1) & mask;
+        }
+    }
+    return KILN_OK;
+}
+
 static int find_chunk(agg_table *t, const col_vec *keys, const uint32_t *sel, uint32_t n,
                       uint32_t *gids, uint8_t *isnew)
 {
@@ -230,6 +277,10 @@ static int find_chunk(agg_table *t, const col_vec *keys, const uint32_t *sel, ui
         if ((rc = rehash(t, cap))) return rc;
     }
     if ((rc = grow_rows(t, t->ngroups + n))) return rc;
+    if (t->nkeys == 1 && t->keys[0].phys == OPS_P_I64 && !keys[0].validity && !keys[0].constant) {
+        if ((rc = ops_store_reserve(&t->keys[0], t->keys[0].n + n))) return rc;
+        return find_chunk_i64(t, &keys[0], sel, n, gids, isnew);
+    }
     for (uint32_t k = 0; k < n; k++) rows[k] = sel ? sel[k] : k;
     vec_hash_keys(keys, t->nkeys, rows, n, h);
     size_t mask = t->cap - 1;

@@ -114,6 +114,9 @@ static size_t run_table(agg_table *t, const row *rows, size_t n, grp *out, kiln_
             if (rows[off + i].knull) col_set_null(&k, r);
             if (rows[off + i].vnull) col_set_null(&v, r);
         }
+        bool any_null = false;
+        for (uint32_t i = 0; i < m; i++) any_null |= rows[off + i].knull;
+        if (!any_null && (off / 1500) % 4 != 3) k.validity = NULL; /* the single-int64-key path */
         const col_vec *args[NFN] = {&v, NULL, &v, &v, &v, &v};
         assert_int_equal(agg_table_add_batch(t, &k, args, use_sel ? sel : NULL, cnt), KILN_OK);
     }
