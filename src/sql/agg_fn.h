@@ -66,6 +66,8 @@ typedef int (*agg_out_fn)(agg_ctx *c, const agg_bound *b, const uint8_t *states,
 struct agg_bound {
     const struct agg_def *def;
     int nargs;
+    /* Argument types; bind may replace one by the type the caller must cast
+     * that argument to (variance and corr take doubles, sum(NULL) a double). */
     const col_type *args[AGG_MAX_ARGS];
     bool distinct;     /* count(DISTINCT x): the table feeds update each (group, value) once */
     bool ignore_nulls; /* first/last(x, true), first(x) IGNORE NULLS */

@@ -6,13 +6,17 @@
  */
 #include "sql/agg_table.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "kiln.h"
 #include "sql/ops_int.h"
 #include "sql/vec_hash.h"
 
 #define GID_MASK ((UINT64_C(1) << 48) - 1)
+#define SPILL_PARTS 16
+#define SPILL_SHIFT 40 /* partition = hash bits 40..43 (buckets use the low bits) */
 
 struct agg_table {
     int nkeys, naggs;
@@ -32,6 +36,15 @@ struct agg_table {
     agg_table **distinct; /* per aggregate: a (group, args) table, or NULL */
     int nout;
     const col_type **out_types;
+    /* Spilling */
+    size_t spill_limit; /* 0: never */
+    char *spill_dir;
+    FILE *parts[SPILL_PARTS];
+    size_t spilled;
+    bool draining;     /* agg_table_result is reading the partitions back */
+    int part;          /* the partition being re-aggregated */
+    agg_table *sub;    /* its table */
+    size_t sub_cursor; /* in sub */
 };
 
 static int grow_rows(agg_table *t, size_t n)
@@ -137,6 +150,10 @@ void agg_table_free(agg_table *t)
     free(t->hashes);
     free(t->ht);
     free(t->out_types);
+    for (int p = 0; p < SPILL_PARTS; p++)
+        if (t->parts[p]) fclose(t->parts[p]);
+    free(t->spill_dir);
+    agg_table_free(t->sub);
     kiln_arena_free(t->arena);
     free(t);
 }
@@ -198,6 +215,53 @@ static int append_keys(agg_table *t, const col_vec *keys, const uint32_t *rows, 
     return KILN_OK;
 }
 
+/* One int64 key without nulls: probe and compare row by row in one tight
+ * loop (the key store is read directly; no candidate lists). */
+static int find_chunk_i64(agg_table *t, const col_vec *key, const uint32_t *sel, uint32_t n,
+                          uint32_t *gids, uint8_t *isnew)
+{
+    uint64_t h[COL_VEC_SIZE];
+    int64_t kv[COL_VEC_SIZE];
+    const int64_t *src = key->data;
+    for (uint32_t k = 0; k < n; k++) kv[k] = src[sel ? sel[k] : k];
+    col_vec flat = *key;
+    flat.data = kv;
+    vec_hash(&flat, NULL, n, h);
+    ops_store *st = &t->keys[0];
+    size_t mask = t->cap - 1;
+    uint64_t *ht = t->ht;
+    for (uint32_t k = 0; k < n; k++) {
+        uint64_t salt = h[k] & ~GID_MASK;
+        size_t p = h[k] & mask;
+        const int64_t *kd = (const int64_t *)st->data;
+        for (;;) {
+            uint64_t e = ht[p];
+            if (!e) {
+                size_t g = t->ngroups++;
+                ht[p] = salt | (g + 1);
+                t->hashes[g] = h[k];
+                memset(t->rows + g * t->row_size, 0, t->row_size);
+                ((int64_t *)st->data)[st->n] = kv[k];
+                if (st->valid) st->valid[st->n] = 1;
+                st->n++;
+                gids[k] = (uint32_t)g;
+                if (isnew) isnew[k] = 1;
+                break;
+            }
+            if ((e & ~GID_MASK) == salt) {
+                uint32_t g = (uint32_t)((e & GID_MASK) - 1);
+                if (kd[g] == kv[k] && (!st->valid || st->valid[g])) {
+                    gids[k] = g;
+                    if (isnew) isnew[k] = 0;
+                    break;
+                }
+            }
+            p = (p + 1) & mask;
+        }
+    }
+    return KILN_OK;
+}
+
 static int find_chunk(agg_table *t, const col_vec *keys, const uint32_t *sel, uint32_t n,
                       uint32_t *gids, uint8_t *isnew)
 {
@@ -213,6 +277,10 @@ static int find_chunk(agg_table *t, const col_vec *keys, const uint32_t *sel, ui
         if ((rc = rehash(t, cap))) return rc;
     }
     if ((rc = grow_rows(t, t->ngroups + n))) return rc;
+    if (t->nkeys == 1 && t->keys[0].phys == OPS_P_I64 && !keys[0].validity && !keys[0].constant) {
+        if ((rc = ops_store_reserve(&t->keys[0], t->keys[0].n + n))) return rc;
+        return find_chunk_i64(t, &keys[0], sel, n, gids, isnew);
+    }
     for (uint32_t k = 0; k < n; k++) rows[k] = sel ? sel[k] : k;
     vec_hash_keys(keys, t->nkeys, rows, n, h);
     size_t mask = t->cap - 1;
@@ -346,6 +414,8 @@ static int run_agg(agg_table *t, int j, const col_vec *args, const uint32_t *sel
     return KILN_OK;
 }
 
+static int maybe_spill(agg_table *t);
+
 static int add_or_merge(agg_table *t, const col_vec *keys, const col_vec *const *args,
                         const uint32_t *sel, uint32_t count, bool merge)
 {
@@ -369,24 +439,27 @@ static int add_or_merge(agg_table *t, const col_vec *keys, const col_vec *const 
 int agg_table_add_batch(agg_table *t, const col_vec *keys, const col_vec *const *args,
                         const uint32_t *sel, uint32_t count)
 {
-    return add_or_merge(t, keys, args, sel, count, false);
+    int rc = add_or_merge(t, keys, args, sel, count, false);
+    return rc ? rc : maybe_spill(t);
 }
 
 int agg_table_merge_batch(agg_table *t, const col_vec *keys, const col_vec *const *states,
                           const uint32_t *sel, uint32_t count)
 {
-    return add_or_merge(t, keys, states, sel, count, true);
+    int rc = add_or_merge(t, keys, states, sel, count, true);
+    return rc ? rc : maybe_spill(t);
 }
 
-int agg_table_result(agg_table *t, size_t *cursor, kiln_arena *a, col_batch *out)
+/* Groups [start, start + n) as a batch in a: keys, then results (partial:
+ * state columns). */
+static int emit_groups(agg_table *t, size_t start, uint32_t n, bool partial, kiln_arena *a,
+                       col_batch *out)
 {
-    memset(out, 0, sizeof *out);
-    size_t start = *cursor;
-    if (start >= t->ngroups) return KILN_OK;
-    uint32_t n = (uint32_t)(t->ngroups - start < COL_VEC_SIZE ? t->ngroups - start : COL_VEC_SIZE);
-    out->cols = kiln_arena_alloc(a, (size_t)t->nout * sizeof(col_vec) + 1);
+    int nout = t->nkeys;
+    for (int j = 0; j < t->naggs; j++) nout += partial ? t->aggs[j].nstate : 1;
+    out->cols = kiln_arena_alloc(a, (size_t)nout * sizeof(col_vec) + 1);
     if (!out->cols) return KILN_ENOMEM;
-    out->ncols = t->nout;
+    out->ncols = nout;
     out->n = n;
     int o = 0, rc;
     for (int c = 0; c < t->nkeys; c++, o++) {
@@ -401,7 +474,7 @@ int agg_table_result(agg_table *t, size_t *cursor, kiln_arena *a, col_batch *out
     for (int j = 0; j < t->naggs; j++) {
         agg_bound *b = &t->aggs[j];
         const uint8_t *states = t->rows + start * t->row_size + t->offsets[j];
-        if (t->mode == AGG_PARTIAL) {
+        if (partial) {
             for (int s = 0; s < b->nstate; s++)
                 if ((rc = agg_output_init(&out->cols[o + s], a, b->state_types[s], n))) return rc;
             if ((rc = b->partial(&t->ctx, b, states, t->row_size, n, &out->cols[o]))) return rc;
@@ -412,6 +485,182 @@ int agg_table_result(agg_table *t, size_t *cursor, kiln_arena *a, col_batch *out
             o++;
         }
     }
+    return KILN_OK;
+}
+
+int agg_table_set_spill(agg_table *t, size_t limit, const char *dir)
+{
+    for (int j = 0; j < t->naggs; j++)
+        if (t->distinct[j])
+            return kiln_set_error(KILN_EINVAL, "spilling aggregates with DISTINCT is not "
+                                               "supported");
+    free(t->spill_dir);
+    t->spill_dir = strdup(dir ? dir : "/tmp");
+    if (!t->spill_dir) return KILN_ENOMEM;
+    t->spill_limit = limit;
+    return KILN_OK;
+}
+
+size_t agg_table_spilled(const agg_table *t)
+{
+    return t->spilled;
+}
+
+static FILE *spill_file(const char *dir)
+{
+    size_t n = strlen(dir) + 32;
+    char *path = malloc(n);
+    if (!path) return NULL;
+    snprintf(path, n, "%s/kiln-agg-XXXXXX", dir);
+    int fd = mkstemp(path);
+    if (fd >= 0) unlink(path);
+    free(path);
+    if (fd < 0) return NULL;
+    FILE *f = fdopen(fd, "w+b");
+    if (!f) close(fd);
+    return f;
+}
+
+/* Writes every group's partial states to the partition files and empties the table. */
+static int spill(agg_table *t)
+{
+    for (int p = 0; p < SPILL_PARTS; p++) {
+        if (!t->parts[p] && !(t->parts[p] = spill_file(t->spill_dir)))
+            return kiln_set_error(KILN_EIO, "cannot create an aggregation spill file in %s",
+                                  t->spill_dir);
+    }
+    kiln_arena *a = kiln_arena_new();
+    kiln_buf buf;
+    kiln_buf_init(&buf);
+    int rc = a ? KILN_OK : KILN_ENOMEM;
+    uint32_t *psel = malloc(SPILL_PARTS * COL_VEC_SIZE * sizeof *psel);
+    if (!psel) rc = KILN_ENOMEM;
+    for (size_t start = 0; !rc && start < t->ngroups; start += COL_VEC_SIZE) {
+        uint32_t n = (uint32_t)(t->ngroups - start < COL_VEC_SIZE ? t->ngroups - start
+                                                                  : COL_VEC_SIZE);
+        col_batch b;
+        memset(&b, 0, sizeof b);
+        if ((rc = emit_groups(t, start, n, true, a, &b))) break;
+        uint32_t np[SPILL_PARTS] = {0};
+        for (uint32_t k = 0; k < n; k++) {
+            int p = (int)(t->hashes[start + k] >> SPILL_SHIFT) & (SPILL_PARTS - 1);
+            psel[p * COL_VEC_SIZE + np[p]++] = k;
+        }
+        for (int p = 0; p < SPILL_PARTS && !rc; p++) {
+            if (!np[p]) continue;
+            b.sel = &psel[p * COL_VEC_SIZE];
+            b.nsel = np[p];
+            buf.len = 0;
+            uint64_t len = 0;
+            if ((rc = kiln_buf_append(&buf, &len, 8)) || (rc = col_batch_encode(&buf, &b))) break;
+            len = buf.len - 8;
+            memcpy(buf.data, &len, 8);
+            if (fwrite(buf.data, 1, buf.len, t->parts[p]) != buf.len)
+                rc = kiln_set_error(KILN_EIO, "cannot write an aggregation spill file in %s",
+                                    t->spill_dir);
+            t->spilled += buf.len;
+        }
+        kiln_arena_reset(a);
+    }
+    free(psel);
+    kiln_buf_release(&buf);
+    kiln_arena_free(a);
+    if (!rc) agg_table_reset(t);
+    return rc;
+}
+
+/* Reads partition p back into a new table (merge of the partial states). */
+static int load_part(agg_table *t, int p)
+{
+    const col_type *kt[64];
+    const col_type **keyt = t->nkeys <= 64 ? kt : malloc((size_t)t->nkeys * sizeof *keyt);
+    if (!keyt) return KILN_ENOMEM;
+    for (int c = 0; c < t->nkeys; c++) keyt[c] = t->keys[c].type;
+    agg_table_free(t->sub);
+    t->sub = agg_table_new(keyt, t->nkeys, t->aggs, t->naggs,
+                           t->mode == AGG_PARTIAL ? AGG_PARTIAL : AGG_FINAL, t->ctx.ansi);
+    if (keyt != kt) free(keyt);
+    if (!t->sub) return KILN_ENOMEM;
+    t->sub_cursor = 0;
+    FILE *f = t->parts[p];
+    if (!f) return KILN_OK;
+    rewind(f);
+    kiln_arena *a = kiln_arena_new();
+    uint8_t *data = NULL;
+    size_t cap = 0;
+    int rc = a ? KILN_OK : KILN_ENOMEM;
+    const col_vec **st = calloc((size_t)t->naggs + 1, sizeof *st);
+    if (!st) rc = KILN_ENOMEM;
+    uint64_t len;
+    while (!rc && fread(&len, 8, 1, f) == 1) {
+        if (len > cap) {
+            free(data);
+            cap = len;
+            if (!(data = malloc(cap))) {
+                rc = KILN_ENOMEM;
+                break;
+            }
+        }
+        if (fread(data, 1, len, f) != len) {
+            rc = kiln_set_error(KILN_EIO, "aggregation spill file cut short");
+            break;
+        }
+        col_batch b;
+        if ((rc = col_batch_decode(&b, a, data, len))) break;
+        int o = t->nkeys;
+        for (int j = 0; j < t->naggs; j++) {
+            st[j] = &b.cols[o];
+            o += t->aggs[j].nstate;
+        }
+        rc = agg_table_merge_batch(t->sub, b.cols, st, b.sel, col_batch_live(&b));
+        kiln_arena_reset(a);
+    }
+    free(st);
+    free(data);
+    kiln_arena_free(a);
+    fclose(f);
+    t->parts[p] = NULL;
+    return rc;
+}
+
+static int maybe_spill(agg_table *t)
+{
+    if (t->spill_limit && t->nkeys && !t->draining && agg_table_bytes(t) > t->spill_limit)
+        return spill(t);
+    return KILN_OK;
+}
+
+int agg_table_result(agg_table *t, size_t *cursor, kiln_arena *a, col_batch *out)
+{
+    memset(out, 0, sizeof *out);
+    if (t->spilled && !t->draining) {
+        int rc = t->ngroups ? spill(t) : KILN_OK;
+        if (rc) return rc;
+        t->draining = true;
+        t->part = -1;
+    }
+    while (t->draining) {
+        if (t->sub) {
+            size_t before = t->sub_cursor;
+            int rc = agg_table_result(t->sub, &t->sub_cursor, a, out);
+            if (rc || out->n) {
+                *cursor += t->sub_cursor - before;
+                return rc;
+            }
+        }
+        if (t->part + 1 >= SPILL_PARTS) {
+            agg_table_free(t->sub);
+            t->sub = NULL;
+            return KILN_OK;
+        }
+        int rc = load_part(t, ++t->part);
+        if (rc) return rc;
+    }
+    size_t start = *cursor;
+    if (start >= t->ngroups) return KILN_OK;
+    uint32_t n = (uint32_t)(t->ngroups - start < COL_VEC_SIZE ? t->ngroups - start : COL_VEC_SIZE);
+    int rc = emit_groups(t, start, n, t->mode == AGG_PARTIAL, a, out);
+    if (rc) return rc;
     *cursor = start + n;
     return KILN_OK;
 }

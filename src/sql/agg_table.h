@@ -19,10 +19,13 @@
  *
  * Memory: agg_table_bytes says how much the table holds (keys, states,
  * entries, state arena) so the caller can decide to flush or spill; with
- * no keys the table is a single group and never grows. Spilling to disk is
- * not implemented here: in AGG_PARTIAL mode a caller over budget emits the
- * result (agg_table_result) and agg_table_reset()s, as Spark's partial
- * aggregate does.
+ * no keys the table is a single group and never grows. In AGG_PARTIAL mode
+ * a caller over budget may emit the result and agg_table_reset(), as
+ * Spark's partial aggregate does. With agg_table_set_spill, the table
+ * spills by itself: over the limit, its groups' partial states go to 16
+ * temporary files by hash bits (encoded batches, col_batch_encode) and it
+ * starts empty; agg_table_result then re-aggregates one partition at a
+ * time (a partition is expected to fit: there is no second level).
  *
  * Lifetimes: the table owns its arena; strings in result batches point into
  * it and stay valid until agg_table_reset or agg_table_free.
@@ -67,6 +70,13 @@ int agg_table_merge_batch(agg_table *t, const col_vec *keys, const col_vec *cons
  * new[k] (when new is not NULL) set when row k made its group. */
 int agg_table_find_groups(agg_table *t, const col_vec *keys, const uint32_t *sel, uint32_t count,
                           uint32_t *gids, uint8_t *isnew);
+
+/* Spill to temporary files in dir (unlinked at once) whenever the table
+ * holds more than limit bytes after a batch. Not with DISTINCT aggregates
+ * (KILN_EINVAL). Borrows dir for the call only. */
+int agg_table_set_spill(agg_table *t, size_t limit, const char *dir);
+/* Bytes written to spill files so far. */
+size_t agg_table_spilled(const agg_table *t);
 
 /* Groups so far. */
 size_t agg_table_groups(const agg_table *t);

@@ -11,6 +11,14 @@
 #include "sql/ops_int.h"
 #include "sql/vec_hash.h"
 
+/* A build row in the hash table: its hash and the next row of its chain,
+ * side by side so that walking a chain costs one cache line per row. */
+typedef struct jentry {
+    uint64_t hash;
+    uint32_t next;
+    uint32_t pad;
+} jentry;
+
 struct join_table {
     int nkeys, npay;
     join_type type;
@@ -19,7 +27,8 @@ struct join_table {
     ops_store *keys, *pay;
     uint64_t *hashes; /* per build row */
     size_t nrows, hcap;
-    uint32_t *heads, *next;
+    uint32_t *heads;
+    jentry *ent; /* per build row, after finish */
     size_t cap;
     uint8_t *bmatched; /* right/full: per build row */
     bool build_has_null;
@@ -69,7 +78,7 @@ void join_table_free(join_table *t)
     free(t->null_safe);
     free(t->hashes);
     free(t->heads);
-    free(t->next);
+    free(t->ent);
     free(t->bmatched);
     kiln_arena_free(t->arena);
     free(t);
@@ -88,7 +97,8 @@ size_t join_table_rows(const join_table *t)
 
 size_t join_table_bytes(const join_table *t)
 {
-    size_t b = t->hcap * 8 + t->cap * 4 + t->hcap * 4 + kiln_arena_bytes(t->arena);
+    size_t b = t->hcap * 8 + t->cap * 4 + (t->ent ? t->nrows * sizeof(jentry) : 0) +
+               kiln_arena_bytes(t->arena);
     for (int k = 0; k < t->nkeys; k++) b += ops_store_bytes(&t->keys[k]);
     for (int c = 0; c < t->npay; c++) b += ops_store_bytes(&t->pay[c]);
     return b;
@@ -134,8 +144,8 @@ int join_table_finish(join_table *t)
     while (cap < 2 * t->nrows) cap *= 2;
     t->cap = cap;
     t->heads = malloc(cap * 4);
-    t->next = malloc((t->nrows ? t->nrows : 1) * 4);
-    if (!t->heads || !t->next) return KILN_ENOMEM;
+    t->ent = malloc((t->nrows ? t->nrows : 1) * sizeof *t->ent);
+    if (!t->heads || !t->ent) return KILN_ENOMEM;
     memset(t->heads, 0xff, cap * 4);
     if (t->type == JOIN_RIGHT || t->type == JOIN_FULL) {
         t->bmatched = calloc(t->nrows ? t->nrows : 1, 1);
@@ -144,15 +154,20 @@ int join_table_finish(join_table *t)
     bool any_null = false;
     for (int k = 0; k < t->nkeys; k++) any_null |= t->keys[k].valid != NULL;
     for (size_t r = t->nrows; r-- > 0;) {
+        t->ent[r].hash = t->hashes[r];
+        t->ent[r].pad = 0;
         if (any_null && build_row_null(t, r)) {
             t->build_has_null = true;
-            t->next[r] = JOIN_NO_ROW;
+            t->ent[r].next = JOIN_NO_ROW;
             continue;
         }
         size_t b = t->hashes[r] & (cap - 1);
-        t->next[r] = t->heads[b];
+        t->ent[r].next = t->heads[b];
         t->heads[b] = (uint32_t)r;
     }
+    free(t->hashes);
+    t->hashes = NULL;
+    t->hcap = 0;
     return KILN_OK;
 }
 
@@ -167,6 +182,10 @@ void join_probe_start(join_probe *p, join_table *t, const col_vec *keys, const u
     for (uint32_t k = 0; k < count; k++) p->rows[k] = sel ? sel[k] : k;
     vec_hash_keys(keys, t->nkeys, p->rows, count, p->h);
     p->nactive = 0;
+    /* Two passes with prefetches: the bucket heads, then the first entries. */
+    size_t mask = t->cap - 1;
+    if (t->nrows)
+        for (uint32_t k = 0; k < count; k++) __builtin_prefetch(&t->heads[p->h[k] & mask]);
     for (uint32_t k = 0; k < count; k++) {
         p->matched[k] = 0;
         bool nul = false;
@@ -176,9 +195,11 @@ void join_probe_start(join_probe *p, join_table *t, const col_vec *keys, const u
             p->matched[k] = 2; /* a null key: never matches (NOT IN: never survives) */
             continue;
         }
-        p->cur[k] = t->nrows ? t->heads[p->h[k] & (t->cap - 1)] : JOIN_NO_ROW;
+        p->cur[k] = t->nrows ? t->heads[p->h[k] & mask] : JOIN_NO_ROW;
         p->active[p->nactive++] = k;
     }
+    for (uint32_t q = 0; q < p->nactive; q++)
+        if (p->cur[p->active[q]] != JOIN_NO_ROW) __builtin_prefetch(&t->ent[p->cur[p->active[q]]]);
 }
 
 /* The tail of a batch: left/full rows without a match, anti rows. */
@@ -220,7 +241,7 @@ int join_probe_next(join_probe *p, uint32_t *probe_rows, uint32_t *build_rows, u
             uint32_t k = p->active[q];
             uint32_t r = p->cur[k];
             if (nc < room) {
-                while (r != JOIN_NO_ROW && t->hashes[r] != p->h[k]) r = t->next[r];
+                while (r != JOIN_NO_ROW && t->ent[r].hash != p->h[k]) r = t->ent[r].next;
                 p->cur[k] = r;
                 if (r == JOIN_NO_ROW) continue; /* chain done */
                 cand[nc] = k;
@@ -237,7 +258,7 @@ int join_probe_next(join_probe *p, uint32_t *probe_rows, uint32_t *build_rows, u
         uint32_t nm = 0;
         for (uint32_t q = 0; q < nc; q++) {
             uint32_t k = cand[q];
-            p->cur[k] = t->next[cb[q]];
+            p->cur[k] = t->ent[cb[q]].next;
             if (match[q]) {
                 cand[nm] = k;
                 crow[nm] = crow[q];

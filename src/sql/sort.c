@@ -6,7 +6,9 @@
 #define _GNU_SOURCE /* qsort_r */
 #include "sql/sort.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "kiln.h"
 #include "sql/ops_int.h"
@@ -30,7 +32,24 @@ struct sql_sorter {
     bool have_bound;
     uint8_t *bound; /* top-N: the key of the limit-th row */
     kiln_arena *arena;
+    /* External sort */
+    size_t mem_limit; /* 0: never spill */
+    char *spill_dir;
+    FILE **runs;
+    int nruns, runs_cap;
+    size_t spilled;
+    struct run_reader *readers; /* merging: one per run */
+    size_t merged, total;       /* rows output so far / in all runs */
 };
+
+/* A sorted run being merged: its current batch loaded into a sorter used
+ * as a container (stores + normalised keys, unsorted: the run is sorted). */
+typedef struct run_reader {
+    FILE *f;
+    sql_sorter *buf;
+    size_t pos; /* current row in buf */
+    bool done;
+} run_reader;
 
 static size_t key_width(const ops_store *s)
 {
@@ -92,13 +111,20 @@ void sql_sorter_free(sql_sorter *s)
     free(s->norm);
     free(s->order);
     free(s->bound);
+    for (int r = 0; r < s->nruns; r++) {
+        if (s->runs[r]) fclose(s->runs[r]);
+        if (s->readers) sql_sorter_free(s->readers[r].buf);
+    }
+    free(s->runs);
+    free(s->readers);
+    free(s->spill_dir);
     kiln_arena_free(s->arena);
     free(s);
 }
 
 size_t sql_sorter_rows(const sql_sorter *s)
 {
-    return s->n;
+    return s->readers ? s->total : s->n;
 }
 
 size_t sql_sorter_bytes(const sql_sorter *s)
@@ -206,6 +232,7 @@ static int grow_norm(sql_sorter *s, size_t n)
 
 static int sort_rows(sql_sorter *s);
 static int topn_compact(sql_sorter *s);
+static int spill_run(sql_sorter *s);
 
 int sql_sorter_add_batch(sql_sorter *s, const col_batch *b)
 {
@@ -253,6 +280,7 @@ int sql_sorter_add_batch(sql_sorter *s, const col_batch *b)
             for (int c = 0; c < s->ncols; c++) s->cols[c].n = keep;
         }
     }
+    if (s->mem_limit && sql_sorter_bytes(s) > s->mem_limit) return spill_run(s);
     if (s->limit && s->n >= 2 * s->limit + COL_VEC_SIZE) return topn_compact(s);
     return KILN_OK;
 }
@@ -419,8 +447,218 @@ static int topn_compact(sql_sorter *s)
     return KILN_OK;
 }
 
+int sql_sorter_set_spill(sql_sorter *s, size_t limit, const char *dir)
+{
+    if (s->limit) return kiln_set_error(KILN_EINVAL, "a top-N sorter does not spill");
+    free(s->spill_dir);
+    s->spill_dir = strdup(dir ? dir : "/tmp");
+    if (!s->spill_dir) return KILN_ENOMEM;
+    s->mem_limit = limit;
+    return KILN_OK;
+}
+
+size_t sql_sorter_spilled(const sql_sorter *s)
+{
+    return s->spilled;
+}
+
+static FILE *run_file(const char *dir)
+{
+    size_t n = strlen(dir) + 32;
+    char *path = malloc(n);
+    if (!path) return NULL;
+    snprintf(path, n, "%s/kiln-sort-XXXXXX", dir);
+    int fd = mkstemp(path);
+    if (fd >= 0) unlink(path);
+    free(path);
+    if (fd < 0) return NULL;
+    FILE *f = fdopen(fd, "w+b");
+    if (!f) close(fd);
+    return f;
+}
+
+/* Row numbers of the rows of s->norm, in its order, into order[0..n). */
+static void norm_order(const sql_sorter *s, uint32_t *order)
+{
+    for (size_t j = 0; j < s->n; j++) {
+        uint32_t r;
+        memcpy(&r, s->norm + j * s->width + s->kbytes, 4);
+        order[j] = __builtin_bswap32(r);
+    }
+}
+
+/* Empties the sorter's rows (keeps allocations). */
+static void clear_rows(sql_sorter *s)
+{
+    for (int c = 0; c < s->ncols; c++) {
+        free(s->cols[c].valid);
+        s->cols[c].valid = NULL;
+        s->cols[c].n = 0;
+    }
+    s->n = 0;
+    kiln_arena_reset(s->arena);
+}
+
+/* Sorts the rows held and writes them to a new run file as encoded batches. */
+static int spill_run(sql_sorter *s)
+{
+    int rc = sort_rows(s);
+    if (rc) return rc;
+    if (s->nruns == s->runs_cap) {
+        int cap = s->runs_cap ? 2 * s->runs_cap : 8;
+        FILE **r = realloc(s->runs, (size_t)cap * sizeof *r);
+        if (!r) return KILN_ENOMEM;
+        s->runs = r;
+        s->runs_cap = cap;
+    }
+    FILE *f = run_file(s->spill_dir);
+    if (!f) return kiln_set_error(KILN_EIO, "cannot create a sort spill file in %s", s->spill_dir);
+    s->runs[s->nruns++] = f;
+    uint32_t *order = malloc((s->n ? s->n : 1) * 4);
+    kiln_arena *a = kiln_arena_new();
+    kiln_buf buf;
+    kiln_buf_init(&buf);
+    rc = order && a ? KILN_OK : KILN_ENOMEM;
+    if (!rc) norm_order(s, order);
+    for (size_t off = 0; !rc && off < s->n; off += COL_VEC_SIZE) {
+        uint32_t m = (uint32_t)(s->n - off < COL_VEC_SIZE ? s->n - off : COL_VEC_SIZE);
+        col_batch b;
+        memset(&b, 0, sizeof b);
+        b.cols = kiln_arena_alloc(a, (size_t)s->ncols * sizeof(col_vec) + 1);
+        b.ncols = s->ncols;
+        b.n = m;
+        if (!b.cols) rc = KILN_ENOMEM;
+        for (int c = 0; !rc && c < s->ncols; c++)
+            rc = ops_store_gather(&s->cols[c], a, order + off, 0, m, &b.cols[c]);
+        uint64_t len = 0;
+        buf.len = 0;
+        if (!rc && !(rc = kiln_buf_append(&buf, &len, 8)) && !(rc = col_batch_encode(&buf, &b))) {
+            len = buf.len - 8;
+            memcpy(buf.data, &len, 8);
+            if (fwrite(buf.data, 1, buf.len, f) != buf.len)
+                rc = kiln_set_error(KILN_EIO, "cannot write a sort spill file in %s", s->spill_dir);
+            s->spilled += buf.len;
+        }
+        kiln_arena_reset(a);
+    }
+    s->total += s->n;
+    free(order);
+    kiln_buf_release(&buf);
+    kiln_arena_free(a);
+    clear_rows(s);
+    return rc;
+}
+
+/* Loads the next batch of run r into its reader (done at the end). */
+static int load_run(sql_sorter *s, run_reader *rd)
+{
+    uint64_t len;
+    clear_rows(rd->buf);
+    rd->pos = 0;
+    if (fread(&len, 8, 1, rd->f) != 1) {
+        rd->done = true;
+        return KILN_OK;
+    }
+    uint8_t *data = malloc(len ? len : 1);
+    if (!data) return KILN_ENOMEM;
+    int rc = KILN_OK;
+    if (fread(data, 1, len, rd->f) != len)
+        rc = kiln_set_error(KILN_EIO, "sort spill file cut short (%s)", s->spill_dir);
+    kiln_arena *a = kiln_arena_new();
+    col_batch b;
+    if (!rc && !a) rc = KILN_ENOMEM;
+    if (!rc && !(rc = col_batch_decode(&b, a, data, len)))
+        rc = sql_sorter_add_batch(rd->buf, &b); /* copies: data can go */
+    kiln_arena_free(a);
+    free(data);
+    return rc;
+}
+
+/* <0 when reader x's current row sorts before y's (equal: the earlier run).
+ * Key by key: a string cut to its prefix in both rows compares in full. */
+static int reader_cmp(const sql_sorter *s, const run_reader *x, const run_reader *y)
+{
+    const uint8_t *a = x->buf->norm + x->pos * s->width, *b = y->buf->norm + y->pos * s->width;
+    if (!s->has_str) return memcmp(a, b, s->kbytes);
+    for (int k = 0; k < s->nkeys; k++) {
+        const ops_store *sa = &x->buf->cols[s->keys[k].col], *sb = &y->buf->cols[s->keys[k].col];
+        size_t o = s->koff[k], w = 1 + key_width(sa);
+        int c = memcmp(a + o, b + o, w);
+        if (c == 0 && sa->phys == OPS_P_STR && truncated(s, k, a) && ops_store_valid(sa, x->pos) &&
+            ops_store_valid(sb, y->pos)) {
+            c = ops_str_cmp((const col_str *)sa->data + x->pos, (const col_str *)sb->data + y->pos);
+            if (s->keys[k].desc) c = -c;
+        }
+        if (c) return c;
+    }
+    return 0;
+}
+
+static int start_merge(sql_sorter *s)
+{
+    int rc;
+    if (s->n && (rc = spill_run(s))) return rc;
+    s->readers = calloc((size_t)s->nruns, sizeof *s->readers);
+    if (!s->readers) return KILN_ENOMEM;
+    const col_type *types[256];
+    const col_type **tp = s->ncols <= 256 ? types : malloc((size_t)s->ncols * sizeof *tp);
+    if (!tp) return KILN_ENOMEM;
+    for (int c = 0; c < s->ncols; c++) tp[c] = s->cols[c].type;
+    rc = KILN_OK;
+    for (int r = 0; r < s->nruns && !rc; r++) {
+        run_reader *rd = &s->readers[r];
+        rd->f = s->runs[r];
+        rewind(rd->f);
+        if (!(rd->buf = sql_sorter_new(tp, s->ncols, s->keys, s->nkeys))) rc = KILN_ENOMEM;
+        else rc = load_run(s, rd);
+    }
+    if (tp != types) free(tp);
+    return rc;
+}
+
+/* The next merged rows, copied (strings too) into vectors made in a. */
+static int merge_next(sql_sorter *s, kiln_arena *a, col_batch *out)
+{
+    uint32_t m = (uint32_t)(s->total - s->merged < COL_VEC_SIZE ? s->total - s->merged
+                                                                : COL_VEC_SIZE);
+    if (!m) return KILN_OK;
+    out->cols = kiln_arena_alloc(a, (size_t)s->ncols * sizeof(col_vec) + 1);
+    if (!out->cols) return KILN_ENOMEM;
+    out->ncols = s->ncols;
+    out->n = m;
+    int rc;
+    for (int c = 0; c < s->ncols; c++)
+        if ((rc = ops_vec_make(&out->cols[c], a, s->cols[c].type, m, true))) return rc;
+    for (uint32_t j = 0; j < m; j++) {
+        run_reader *best = NULL;
+        for (int r = 0; r < s->nruns; r++) {
+            run_reader *rd = &s->readers[r];
+            if (!rd->done && (!best || reader_cmp(s, rd, best) < 0)) best = rd;
+        }
+        if (!best)
+            return kiln_set_error(KILN_ECORRUPT, "sort spill files hold fewer rows than written");
+        for (int c = 0; c < s->ncols; c++) {
+            const ops_store *st = &best->buf->cols[c];
+            col_vec *v = &out->cols[c];
+            if (!ops_store_valid(st, best->pos)) {
+                col_set_null(v, j);
+                memset((uint8_t *)v->data + (size_t)j * st->width, 0, st->width);
+                continue;
+            }
+            uint8_t *dst = (uint8_t *)v->data + (size_t)j * st->width;
+            memcpy(dst, st->data + best->pos * st->width, st->width);
+            if (st->phys == OPS_P_STR && !ops_str_copy(a, (col_str *)dst, (col_str *)dst))
+                return KILN_ENOMEM;
+        }
+        if (++best->pos >= best->buf->n && (rc = load_run(s, best))) return rc;
+    }
+    s->merged += m;
+    return KILN_OK;
+}
+
 int sql_sorter_finish(sql_sorter *s)
 {
+    if (s->nruns) return start_merge(s);
     int rc = s->limit ? topn_compact(s) : sort_rows(s);
     if (rc) return rc;
     size_t n = s->zero ? 0 : s->n;
@@ -442,6 +680,7 @@ int sql_sorter_finish(sql_sorter *s)
 int sql_sorter_next_batch(sql_sorter *s, kiln_arena *a, col_batch *out)
 {
     memset(out, 0, sizeof *out);
+    if (s->readers) return merge_next(s, a, out);
     if (s->pos >= s->n) return KILN_OK;
     uint32_t m = (uint32_t)(s->n - s->pos < COL_VEC_SIZE ? s->n - s->pos : COL_VEC_SIZE);
     out->cols = kiln_arena_alloc(a, (size_t)s->ncols * sizeof(col_vec) + 1);

@@ -11,8 +11,10 @@
  * in sorted order.
  *
  * Column types: fixed-width and string/binary (nested columns are not
- * supported yet). Memory: sql_sorter_bytes reports what is held; there is no
- * external (spilling) sort yet.
+ * supported yet). Memory: sql_sorter_bytes reports what is held; with
+ * sql_sorter_set_spill, a sorter over its limit writes its rows as a sorted
+ * run (encoded batches, col_batch_encode) to a temporary file and starts
+ * empty, and the output is a k-way merge of the runs.
  */
 #ifndef KILN_SQL_SORT_H
 #define KILN_SQL_SORT_H
@@ -50,6 +52,11 @@ int sql_sorter_finish(sql_sorter *s);
 /* The next up to COL_VEC_SIZE sorted rows as a batch in a (strings point
  * into the sql_sorter, valid until sql_sorter_free); out->n == 0 at the end. */
 int sql_sorter_next_batch(sql_sorter *s, kiln_arena *a, col_batch *out);
+/* External sort: over limit bytes, sorted runs go to temporary files in
+ * dir (unlinked at once). Not for top-N sorters (KILN_EINVAL). */
+int sql_sorter_set_spill(sql_sorter *s, size_t limit, const char *dir);
+/* Bytes written to run files so far. */
+size_t sql_sorter_spilled(const sql_sorter *s);
 /* Rows held and bytes held. */
 size_t sql_sorter_rows(const sql_sorter *s);
 size_t sql_sorter_bytes(const sql_sorter *s);

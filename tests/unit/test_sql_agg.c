@@ -114,6 +114,9 @@ static size_t run_table(agg_table *t, const row *rows, size_t n, grp *out, kiln_
             if (rows[off + i].knull) col_set_null(&k, r);
             if (rows[off + i].vnull) col_set_null(&v, r);
         }
+        bool any_null = false;
+        for (uint32_t i = 0; i < m; i++) any_null |= rows[off + i].knull;
+        if (!any_null && (off / 1500) % 4 != 3) k.validity = NULL; /* the single-int64-key path */
         const col_vec *args[NFN] = {&v, NULL, &v, &v, &v, &v};
         assert_int_equal(agg_table_add_batch(t, &k, args, use_sel ? sel : NULL, cnt), KILN_OK);
     }
@@ -159,6 +162,8 @@ static void check_groups(grp *ref, size_t nref, grp *got, size_t ngot, const cha
     }
 }
 
+static size_t g_spill_limit; /* > 0: the table spills over this many bytes */
+
 static void int_groupby_case(int shape, size_t n, int64_t groups, int nullpct, uint64_t seed)
 {
     kiln_arena *a = kiln_arena_new();
@@ -178,6 +183,7 @@ static void int_groupby_case(int shape, size_t n, int64_t groups, int nullpct, u
     agg_table *t = agg_table_new((const col_type *[]){&col_type_i64}, 1, b, NFN, AGG_COMPLETE,
                                  true);
     assert_non_null(t);
+    if (g_spill_limit) assert_int_equal(agg_table_set_spill(t, g_spill_limit, "/tmp"), KILN_OK);
     size_t ngot = run_table(t, rows, n, got, a, false);
     for (size_t i = 0; i < n; i++)
         if (rows[i].knull) rows[i].k = 0;
@@ -186,7 +192,8 @@ static void int_groupby_case(int shape, size_t n, int64_t groups, int nullpct, u
     snprintf(what, sizeof what, "shape %d n %zu groups %lld nulls %d%%", shape, n,
              (long long)groups, nullpct);
     check_groups(ref, nref, got, ngot, what);
-    assert_int_equal(agg_table_groups(t), nref);
+    if (g_spill_limit && n > 20000) assert_true(agg_table_spilled(t) > 0);
+    else assert_int_equal(agg_table_groups(t), nref);
     assert_true(agg_table_bytes(t) > 0);
     agg_table_free(t);
     free(rows);
@@ -212,6 +219,19 @@ static void many_groups_match_reference(void **state)
 {
     (void)state;
     int_groupby_case(0, 1500000, 1000000, 5, 11); /* ~780k groups, table resizes */
+}
+
+/* Over a small memory limit the table spills partial states to files and
+ * re-aggregates them partition by partition: same groups and values. */
+static void spilled_groupby_matches_reference(void **state)
+{
+    (void)state;
+    g_spill_limit = 256 * 1024;
+    int_groupby_case(0, 0, 10, 10, 21);
+    int_groupby_case(0, 30000, 100, 10, 22);     /* fits: never spills */
+    int_groupby_case(0, 200000, 50000, 10, 23);  /* spills many times */
+    int_groupby_case(2, 200000, 100000, 20, 24); /* skewed */
+    g_spill_limit = 0;
 }
 
 /* Global aggregate: one row, even over no input. */
@@ -282,6 +302,9 @@ static void partial_final_equals_complete(void **state)
     agg_table *p1 = agg_table_new(&i64, 1, b, N, AGG_PARTIAL, true);
     agg_table *p2 = agg_table_new(&i64, 1, b, N, AGG_PARTIAL, true);
     agg_table *fin = agg_table_new(&i64, 1, b, N, AGG_FINAL, true);
+    /* The complete table spills after every batch: every state kind goes
+     * through the spill files and back. */
+    assert_int_equal(agg_table_set_spill(comp, 1, "/tmp"), KILN_OK);
     uint64_t s = 99;
     for (int batch = 0; batch < 20; batch++) {
         uint32_t n = 2048;
@@ -317,43 +340,45 @@ static void partial_final_equals_complete(void **state)
             assert_int_equal(agg_table_merge_batch(fin, &r.cols[0], st, NULL, r.n), KILN_OK);
         }
     }
-    /* Compare group by group (keys of both tables looked up by value). */
+    /* Compare group by group (keys of both tables looked up by value); the
+     * spilled table gives its groups partition by partition. */
     col_batch x, y;
-    size_t c1 = 0, c2 = 0;
-    assert_int_equal(agg_table_groups(comp), agg_table_groups(fin));
+    size_t c1 = 0, c2 = 0, seen = 0;
+    assert_true(agg_table_spilled(comp) > 0);
     kiln_arena *ra = kiln_arena_new();
-    int64_t keys1[64], keys2[64];
-    col_batch xs[1], ys[1];
-    assert_int_equal(agg_table_result(comp, &c1, ra, &x), KILN_OK);
+    int64_t keys2[64];
     assert_int_equal(agg_table_result(fin, &c2, ra, &y), KILN_OK);
-    xs[0] = x, ys[0] = y;
-    assert_int_equal(x.n, y.n);
-    for (uint32_t i = 0; i < x.n; i++) {
-        keys1[i] = col_valid(&x.cols[0], i) ? COL_DATA(&x.cols[0], int64_t)[i] : -1;
+    assert_true(y.n <= 64);
+    for (uint32_t i = 0; i < y.n; i++)
         keys2[i] = col_valid(&y.cols[0], i) ? COL_DATA(&y.cols[0], int64_t)[i] : -1;
-    }
-    for (uint32_t i = 0; i < x.n; i++) {
-        uint32_t jj = 0;
-        while (jj < y.n && keys2[jj] != keys1[i]) jj++;
-        assert_true(jj < y.n);
-        for (int c = 1; c <= N; c++) {
-            kiln_value u, w;
-            assert_int_equal(col_vec_get_value(&xs[0].cols[c], i, ra, &u), KILN_OK);
-            assert_int_equal(col_vec_get_value(&ys[0].cols[c], jj, ra, &w), KILN_OK);
-            if (c == 10) { /* collect_list: same multiset */
-                assert_int_equal(u.len, w.len);
-                continue;
+    for (;;) {
+        assert_int_equal(agg_table_result(comp, &c1, ra, &x), KILN_OK);
+        if (!x.n) break;
+        for (uint32_t i = 0; i < x.n; i++, seen++) {
+            int64_t key = col_valid(&x.cols[0], i) ? COL_DATA(&x.cols[0], int64_t)[i] : -1;
+            uint32_t jj = 0;
+            while (jj < y.n && keys2[jj] != key) jj++;
+            assert_true(jj < y.n);
+            for (int c = 1; c <= N; c++) {
+                kiln_value u, w;
+                assert_int_equal(col_vec_get_value(&x.cols[c], i, ra, &u), KILN_OK);
+                assert_int_equal(col_vec_get_value(&y.cols[c], jj, ra, &w), KILN_OK);
+                if (c == 10) { /* collect_list: same multiset */
+                    assert_int_equal(u.len, w.len);
+                    continue;
+                }
+                if (c == 8 || c == 9) /* first/last depend on the order of partials */
+                    continue;
+                if (u.type == KILN_DOUBLE && w.type == KILN_DOUBLE) {
+                    assert_true(fabs(u.u.d - w.u.d) <= 1e-9 * fabs(u.u.d) + 1e-9);
+                    continue;
+                }
+                if (!kiln_value_eq(&u, &w))
+                    fail_msg("key %lld column %d (%s) differs", (long long)key, c, names[c - 1]);
             }
-            if (c == 8 || c == 9) /* first/last depend on the order of partials */
-                continue;
-            if (u.type == KILN_DOUBLE && w.type == KILN_DOUBLE) {
-                assert_true(fabs(u.u.d - w.u.d) <= 1e-9 * fabs(u.u.d) + 1e-9);
-                continue;
-            }
-            if (!kiln_value_eq(&u, &w))
-                fail_msg("key %lld column %d (%s) differs", (long long)keys1[i], c, names[c - 1]);
         }
     }
+    assert_int_equal(seen, y.n);
     kiln_arena_free(ra);
     agg_table_free(comp);
     agg_table_free(p1);
@@ -682,6 +707,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(groupby_matches_reference),
         cmocka_unit_test(many_groups_match_reference),
+        cmocka_unit_test(spilled_groupby_matches_reference),
         cmocka_unit_test(global_aggregate),
         cmocka_unit_test(partial_final_equals_complete),
         cmocka_unit_test(string_and_double_keys),

@@ -101,6 +101,8 @@ static void gen_rows(trow *r, size_t n, uint64_t seed, int64_t distinct)
     }
 }
 
+static size_t g_spill; /* > 0: external sort with this memory limit */
+
 static void sort_case(size_t n, int64_t distinct, const sort_key *keys, int nkeys, size_t limit,
                       uint64_t seed)
 {
@@ -111,6 +113,7 @@ static void sort_case(size_t n, int64_t distinct, const sort_key *keys, int nkey
     sql_sorter *s = limit ? sql_topn_new(limit, types, 4, keys, nkeys)
                           : sql_sorter_new(types, 4, keys, nkeys);
     assert_non_null(s);
+    if (g_spill) assert_int_equal(sql_sorter_set_spill(s, g_spill, "/tmp"), KILN_OK);
     for (size_t off = 0; off < n; off += 2048) {
         uint32_t m = (uint32_t)(n - off < 2048 ? n - off : 2048);
         col_batch b;
@@ -175,6 +178,7 @@ static void sort_case(size_t n, int64_t distinct, const sort_key *keys, int nkey
         kiln_arena_reset(a);
     }
     assert_int_equal(got, want);
+    if (g_spill && n > 10000) assert_true(sql_sorter_spilled(s) > 0);
     sql_sorter_free(s);
     kiln_arena_free(a);
     free(rows);
@@ -208,6 +212,23 @@ static void large_sort(void **state)
     sort_case(300000, 1000000000, k1, 1, 0, 10);
 }
 
+/* Over a small limit: sorted runs in files, merged; same order, stable. */
+static void external_sort_matches_reference(void **state)
+{
+    (void)state;
+    sort_key k1[] = {{0, false, true}};
+    sort_key k2[] = {{0, true, false}};
+    sort_key k5[] = {{2, true, true}, {1, true, false}, {0, false, false}};
+    sort_key k6[] = {{1, true, true}, {2, false, false}};
+    g_spill = 128 * 1024;
+    sort_case(0, 10, k1, 1, 0, 31);
+    sort_case(30000, 1000000, k1, 1, 0, 32);
+    sort_case(30000, 50, k2, 1, 0, 33);
+    sort_case(30000, 40, k5, 3, 0, 34);
+    sort_case(30000, 400, k6, 2, 0, 35);
+    g_spill = 0;
+}
+
 static void topn_matches_prefix(void **state)
 {
     (void)state;
@@ -225,6 +246,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sorts_match_stable_reference),
         cmocka_unit_test(large_sort),
+        cmocka_unit_test(external_sort_matches_reference),
         cmocka_unit_test(topn_matches_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
