@@ -474,7 +474,7 @@ static val expect(const row *r, int ps, int pe, int i, const win_spec *s, int no
         }
         sum += a.d;
         sumabs += fabsl(isinf(a.d) || isnan(a.d) ? 0 : a.d);
-        isum += c == C_DEC || c == C_WD ? a.i : (__int128)a.d;
+        if (c != C_XD) isum += c == C_DEC || c == C_WD ? a.i : (__int128)a.d;
         nv++;
         long double dl = a.d - mean;
         mean += dl / nv;
