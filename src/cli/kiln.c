@@ -551,7 +551,7 @@ int main(int argc, char **argv)
     } verbs[] = {
         {"master", cmd_master}, {"worker", cmd_worker}, {"status", cmd_status},
         {"submit", cmd_submit}, {"secret", cmd_secret}, {"http-token", cmd_http_token},
-        {"conf", cmd_conf},     {"sql", cmd_sql},         {"help", cmd_help},
+        {"conf", cmd_conf},     {"sql", cmd_sql},       {"help", cmd_help},
     };
     if (argc < 2) return usage(NULL, NULL);
     const char *verb = argv[1];
