@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "datasource/datasource.h"
+#include "kiln.h"
 
 static double now(void)
 {
@@ -59,6 +60,12 @@ static void generate(const char *path, long mb)
 
 int main(int argc, char **argv)
 {
+    static const char usage_text[] =
+        "csv_read_bench [FILE [SIZE_MB [RUNS]]]\n"
+        "Writes FILE (default /tmp/kiln-csv-bench.csv, SIZE_MB of bigint, double, string and\n"
+        "timestamp columns) once, then reads it RUNS times with one CSV reader.\n";
+    int done = kiln_args_check(argc, argv, usage_text, NULL);
+    if (done >= 0) return done;
     const char *path = argc > 1 ? argv[1] : "/tmp/kiln-csv-bench.csv";
     long mb = argc > 2 ? atol(argv[2]) : 1024;
     int runs = argc > 3 ? atoi(argv[3]) : 3;

@@ -30,7 +30,27 @@ typedef struct anz_catalog {
     int (*file_scan)(void *arg, kiln_arena *a, const char *format, const char *paths, int nopts,
                      const char *const *keys, const char *const *values, const col_schema *schema,
                      plan **out);
+    /* Runs p (an uncorrelated scalar subquery: one column) now: *out gets
+     * its single value as a one-row vector in a (null when it has no
+     * row); more than one row is Spark's SCALAR_SUBQUERY_TOO_MANY_ROWS. */
+    int (*run_scalar)(void *arg, kiln_arena *a, const plan *p, col_vec *out);
 } anz_catalog;
+
+/* Columns of an enclosing query seen from a subquery are EX_COL nodes with
+ * col = ANZ_OUTER + the column's index in that query's scope. */
+#define ANZ_OUTER (1 << 24)
+
+/* What a correlated subquery's analysis hands back: the conditions of its
+ * WHERE that read outer columns (taken out of its plan), over its FROM
+ * scope (inner columns) and ANZ_OUTER + i (outer column i); and the FROM
+ * columns those conditions read, which the subquery's plan outputs after
+ * its own columns (so a join can evaluate the conditions). */
+typedef struct anz_corr {
+    int n, cap;
+    expr **conds;
+    int nextra;
+    int *extra; /* FROM-scope column of each extra output column */
+} anz_corr;
 
 typedef struct anz {
     kiln_arena *a;   /* plans and expressions */
@@ -39,6 +59,8 @@ typedef struct anz {
     const char *tz;
     const anz_catalog *cat;
     int depth; /* of nested queries */
+    const plan *outer; /* the enclosing query's scope (in a subquery), or NULL */
+    anz_corr *corr;    /* where a subquery's correlated conditions go, or NULL */
     /* CTEs in scope (innermost last). */
     int nctes;
     struct anz_cte {

@@ -300,30 +300,37 @@ static bool name_eq(const char *a, const char *b)
     return a && b && strcasecmp(a, b) == 0;
 }
 
-/* Spark's suggestion list: the columns in scope nearest to name. */
+/* Spark's suggestion list: the (at most 5) columns in scope nearest to
+ * name by edit distance, nearest first. */
 static void suggestions(const plan *in, const char *name, char *out, size_t size)
 {
-    int order[5], dist[5], n = 0;
-    for (int i = 0; in && i < in->ncols; i++) {
-        int d = sql_edit_distance(name, in->cols[i].name);
-        int k = n < 5 ? n++ : 4;
-        if (k == 4 && n == 5 && d >= dist[4]) continue;
-        while (k > 0 && dist[k - 1] > d) {
-            dist[k] = dist[k - 1];
-            order[k] = order[k - 1];
-            k--;
+    int order[5], n = 0;
+    int ncols = in ? in->ncols : 0;
+    bool *used = ncols ? calloc((size_t)ncols, sizeof *used) : NULL;
+    while (n < 5 && n < ncols && used) {
+        int best = -1, bd = 0;
+        for (int i = 0; i < ncols; i++) {
+            if (used[i]) continue;
+            int d = sql_edit_distance(name, in->cols[i].name);
+            if (best < 0 || d < bd) {
+                best = i;
+                bd = d;
+            }
         }
-        dist[k] = d;
-        order[k] = i;
+        used[best] = true;
+        order[n++] = best;
     }
+    free(used);
     size_t at = 0;
     out[0] = 0;
     for (int k = 0; k < n && at + 4 < size; k++) {
         const plan_col *c = &in->cols[order[k]];
         int w;
         if (c->qualifier)
-            w = snprintf(out + at, size - at, "%s`%s`.`%s`", k ? ", " : "", c->qualifier, c->name);
-        else w = snprintf(out + at, size - at, "%s`%s`", k ? ", " : "", c->name);
+            w = snprintf(out + at, size - at, "%s`%s`.`%s`", k ? ", " : "", c->qualifier,
+                         c->name);
+        else
+            w = snprintf(out + at, size - at, "%s`%s`", k ? ", " : "", c->name);
         if (w < 0 || (size_t)w >= size - at) break;
         at += (size_t)w;
     }
@@ -346,6 +353,26 @@ static int bind_column(anz *z, const binder *b, const ast_column *c, expr **out)
         return anz_error(z, c->e.pos, c->e.len, "AMBIGUOUS_REFERENCE", "42704",
                          "Reference `%s` is ambiguous, could be: the columns of %d relations.", col,
                          count);
+    if (found < 0 && z->outer) {
+        /* A column of the enclosing query (a correlated subquery). */
+        const plan *o = z->outer;
+        int ocount = 0, ofound = -1;
+        for (int i = 0; i < o->ncols; i++) {
+            if (!name_eq(o->cols[i].name, col) || (qual && !name_eq(o->cols[i].qualifier, qual)))
+                continue;
+            if (ofound < 0)
+                ofound = i;
+            ocount++;
+        }
+        if (ocount > 1)
+            return anz_error(z, c->e.pos, c->e.len, "AMBIGUOUS_REFERENCE", "42704",
+                             "Reference `%s` is ambiguous in the outer query.", col);
+        if (ofound >= 0) {
+            const plan_col *pc = &o->cols[ofound];
+            *out = expr_col(z->a, ANZ_OUTER + ofound, pc->type, true, pc->name);
+            return *out ? KILN_OK : oom();
+        }
+    }
     if (found < 0) {
         char sug[512];
         suggestions(in, col, sug, sizeof sug);
@@ -617,6 +644,64 @@ static int bind_case(anz *z, const binder *b, const ast_case *c, expr **out)
     return *out ? KILN_OK : oom();
 }
 
+/* (SELECT ...) as a value: run now when it reads nothing of the enclosing
+ * query; else left-joined to the FROM plan by its correlated conditions
+ * (grouped by them when it aggregates), as Spark's
+ * RewriteCorrelatedScalarSubquery does. */
+static int bind_scalar_subquery(anz *z, const binder *b, const ast_subquery *sq, expr **out)
+{
+    const ast_expr *e = &sq->e;
+    anz_corr corr = {0};
+    plan *sub;
+    int rc = anz_subquery(z, sq->query, b->in, &sub, &corr);
+    if (rc)
+        return rc;
+    int visible = sub->ncols - corr.nextra;
+    if (visible != 1)
+        return anz_error(z, e->pos, e->len, "INVALID_SUBQUERY_EXPRESSION.SCALAR_SUBQUERY_RETURN_MORE_THAN_ONE_OUTPUT_COLUMN",
+                         "42823",
+                         "The scalar subquery must return only one column, but got %d.", visible);
+    const col_type *t = sub->cols[0].type;
+    if (!corr.n) {
+        if (!z->cat || !z->cat->run_scalar)
+            return anz_error(z, e->pos, e->len, "UNSUPPORTED_FEATURE", "0A000",
+                             "scalar subqueries need a session");
+        expr *lit = expr_lit(z->a, t, NULL, text_of(z, e));
+        if (!lit)
+            return oom();
+        if ((rc = z->cat->run_scalar(z->cat->arg, z->a, sub, &lit->lit)))
+            return rc;
+        lit->lit.constant = true;
+        lit->nullable = !col_valid(&lit->lit, 0);
+        *out = lit;
+        return KILN_OK;
+    }
+    if (!b->pend)
+        return anz_error(z, e->pos, e->len, "UNSUPPORTED_FEATURE", "0A000",
+                         "a correlated scalar subquery is supported in WHERE only");
+    sq_pending *p = b->pend;
+    int at = p->base + p->added;
+    expr *cond;
+    if ((rc = anz_corr_cond(z, &corr, at, visible, &cond)))
+        return rc;
+    if (p->n == p->cap) {
+        int cap = p->cap ? p->cap * 2 : 4;
+        struct sq_join *g = kiln_arena_alloc(z->a, sizeof *g * (size_t)cap);
+        if (!g)
+            return oom();
+        if (p->n)
+            memcpy(g, p->j, sizeof *g * (size_t)p->n);
+        p->j = g;
+        p->cap = cap;
+    }
+    p->j[p->n].sub = sub;
+    p->j[p->n].cond = cond;
+    p->n++;
+    p->added += sub->ncols;
+    *out = expr_col(z->a, at, t, true, text_of(z, e));
+    return *out ? KILN_OK : oom();
+}
+
 int anz_bind(anz *z, const binder *b, const ast_expr *e, expr **out)
 {
     int rc;
@@ -744,6 +829,11 @@ int anz_bind(anz *z, const binder *b, const ast_expr *e, expr **out)
     case AST_STAR:
         return anz_error(z, e->pos, e->len, "INVALID_USAGE_OF_STAR_OR_REGEX", "42000",
                          "Invalid usage of '*' in this expression.");
+    case AST_SUBQUERY:
+        return bind_scalar_subquery(z, b, (const ast_subquery *)e, out);
+    case AST_EXISTS:
+        return anz_error(z, e->pos, e->len, "UNSUPPORTED_SUBQUERY_EXPRESSION_CATEGORY", "0A000",
+                         "EXISTS is supported as a condition of WHERE joined by AND only.");
     default:
         return anz_error(z, e->pos, e->len, "UNSUPPORTED_FEATURE", "0A000",
                          "this expression is not supported yet: %s", text_of(z, e));

@@ -20,12 +20,35 @@ typedef struct agg_collect {
     int nwin; /* window calls met (refused for now) */
 } agg_collect;
 
+/* Correlated scalar subqueries met while binding a WHERE clause: each is
+ * left-joined to the FROM plan (its columns appended after base + added
+ * earlier ones) once the clause is bound. */
+typedef struct sq_pending {
+    int base;  /* the FROM plan's columns */
+    int added; /* columns the joins so far append */
+    int n, cap;
+    struct sq_join {
+        plan *sub;
+        expr *cond; /* over FROM ++ earlier subqueries ++ this one's output */
+    } *j;
+} sq_pending;
+
 /* What expressions are bound against. */
 typedef struct binder {
     const plan *in;     /* columns in scope: in's output */
     agg_collect *aggs;  /* NULL: aggregate functions are refused */
     const char *clause; /* "WHERE", "SELECT"... for errors */
+    sq_pending *pend;   /* NULL: correlated scalar subqueries are refused */
 } binder;
+
+/* Analyses subquery q with outer as the enclosing scope: *sub its plan
+ * (correlated conditions taken out, into corr, and the columns they read
+ * added to its output after its own). */
+int anz_subquery(anz *z, const ast_query *q, const plan *outer, plan **sub, anz_corr *corr);
+/* The AND of corr's conditions over (outer's nouter columns ++ the
+ * subquery's output, whose first nvisible columns are its own), or NULL
+ * when there are none (*out NULL, KILN_OK). */
+int anz_corr_cond(anz *z, const anz_corr *corr, int nouter, int nvisible, expr **out);
 
 /* Binds e; aggregate calls become references (EX_COL with col = -1 - i)
  * to b->aggs->aggs[i]. */

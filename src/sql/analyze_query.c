@@ -316,7 +316,14 @@ static int rel(anz *z, const ast_rel *r, plan **out)
     }
     case AST_REL_QUERY: {
         const ast_rel_query *q = (const ast_rel_query *)r;
-        if ((rc = query(z, q->query, &p))) return rc;
+        const plan *saved_outer = z->outer;
+        anz_corr *saved_corr = z->corr;
+        z->outer = NULL; /* a derived table sees no enclosing query */
+        z->corr = NULL;
+        rc = query(z, q->query, &p);
+        z->outer = saved_outer;
+        z->corr = saved_corr;
+        if (rc) return rc;
         p = relabel(z, p, r->alias, r->col_aliases, r->ncol_aliases);
         /* An unaliased subquery's columns keep no qualifier. */
         if (p && !r->alias)
@@ -576,6 +583,233 @@ static plan_order sort_key(expr *e, const ast_sort_item *it)
     return (plan_order){e, desc, nulls_first};
 }
 
+/* ---- Subqueries --------------------------------------------------------------------- */
+
+static bool has_outer(const expr *e)
+{
+    if (e->kind == EX_COL) return e->col >= ANZ_OUTER;
+    for (int i = 0; i < e->nargs; i++)
+        if (has_outer(e->args[i])) return true;
+    return false;
+}
+
+/* Adds every inner (FROM) column e reads to corr's extra columns. */
+static int add_extras(anz *z, anz_corr *corr, const expr *e)
+{
+    if (e->kind == EX_COL && e->col >= 0 && e->col < ANZ_OUTER) {
+        for (int i = 0; i < corr->nextra; i++)
+            if (corr->extra[i] == e->col) return KILN_OK;
+        int *g = kiln_arena_alloc(z->a, sizeof *g * (size_t)(corr->nextra + 1));
+        if (!g) return oom();
+        if (corr->nextra) memcpy(g, corr->extra, sizeof *g * (size_t)corr->nextra);
+        g[corr->nextra++] = e->col;
+        corr->extra = g;
+        return KILN_OK;
+    }
+    for (int i = 0; i < e->nargs; i++) {
+        int rc = add_extras(z, corr, e->args[i]);
+        if (rc) return rc;
+    }
+    return KILN_OK;
+}
+
+/* e over (outer ++ sub output): outer column i stays i, inner column c
+ * becomes nouter + nvisible + its place among the extras. */
+static expr *corr_map(anz *z, const anz_corr *corr, const expr *e, int nouter, int nvisible)
+{
+    expr *c = kiln_arena_alloc(z->a, sizeof *c);
+    if (!c) return NULL;
+    *c = *e;
+    if (e->kind == EX_COL) {
+        if (e->col >= ANZ_OUTER) {
+            c->col = e->col - ANZ_OUTER;
+        } else {
+            for (int i = 0; i < corr->nextra; i++)
+                if (corr->extra[i] == e->col) c->col = nouter + nvisible + i;
+        }
+        return c;
+    }
+    if (e->nargs) {
+        c->args = kiln_arena_alloc(z->a, sizeof *c->args * (size_t)e->nargs);
+        if (!c->args) return NULL;
+        for (int i = 0; i < e->nargs; i++)
+            if (!(c->args[i] = corr_map(z, corr, e->args[i], nouter, nvisible))) return NULL;
+    }
+    return c;
+}
+
+int anz_corr_cond(anz *z, const anz_corr *corr, int nouter, int nvisible, expr **out)
+{
+    expr **m = kiln_arena_alloc(z->a, sizeof *m * (size_t)(corr->n + 1));
+    if (!m) return oom();
+    for (int i = 0; i < corr->n; i++)
+        if (!(m[i] = corr_map(z, corr, corr->conds[i], nouter, nvisible))) return oom();
+    *out = corr->n ? and_all(z, m, corr->n) : NULL;
+    return corr->n && !*out ? oom() : KILN_OK;
+}
+
+int anz_subquery(anz *z, const ast_query *q, const plan *outer, plan **sub, anz_corr *corr)
+{
+    const plan *saved_outer = z->outer;
+    anz_corr *saved_corr = z->corr;
+    z->outer = outer;
+    z->corr = corr;
+    int rc = query(z, q, sub);
+    z->outer = saved_outer;
+    z->corr = saved_corr;
+    return rc;
+}
+
+/* Splits the AND tree of a WHERE clause into its conjuncts. */
+static int ast_conjuncts(anz *z, const ast_expr *e, const ast_expr ***list, int *n, int *cap)
+{
+    if (e->kind == AST_BINARY && ((const ast_binary *)e)->op == OP_AND) {
+        const ast_binary *b = (const ast_binary *)e;
+        int rc = ast_conjuncts(z, b->left, list, n, cap);
+        return rc ? rc : ast_conjuncts(z, b->right, list, n, cap);
+    }
+    if (*n == *cap) {
+        int c = *cap ? *cap * 2 : 8;
+        const ast_expr **g = kiln_arena_alloc(z->a, sizeof *g * (size_t)c);
+        if (!g) return oom();
+        if (*n) memcpy(g, *list, sizeof *g * (size_t)*n);
+        *list = g;
+        *cap = c;
+    }
+    (*list)[(*n)++] = e;
+    return KILN_OK;
+}
+
+/* [NOT] EXISTS (q) and x [NOT] IN (q) as a conjunct of WHERE: a left semi
+ * (anti) join of from with the subquery on its correlated conditions and,
+ * for IN, x = the subquery's column; NOT IN is null-aware (any null on the
+ * right means no row, as SQL's three-valued NOT IN). */
+static int semi_join(anz *z, const ast_expr *e, plan **from)
+{
+    bool negated = false;
+    if (e->kind == AST_UNARY && ((const ast_unary *)e)->op == OP_NOT) {
+        negated = true;
+        e = ((const ast_unary *)e)->arg;
+    }
+    const ast_query *q;
+    const ast_in *in = NULL;
+    if (e->kind == AST_EXISTS) {
+        q = ((const ast_subquery *)e)->query;
+    } else {
+        in = (const ast_in *)e;
+        q = in->query;
+        negated ^= in->negated;
+    }
+    anz_corr corr = {0};
+    plan *sub;
+    int rc = anz_subquery(z, q, *from, &sub, &corr);
+    if (rc) return rc;
+    int nouter = (*from)->ncols, visible = sub->ncols - corr.nextra;
+    expr *cond;
+    if ((rc = anz_corr_cond(z, &corr, nouter, visible, &cond))) return rc;
+    if (in) {
+        if (visible != 1)
+            return anz_error(z, e->pos, e->len, "INVALID_SUBQUERY_EXPRESSION", "42823",
+                             "The IN subquery must return one column, but returns %d.", visible);
+        binder b = {*from, NULL, "IN", NULL};
+        expr *lhs;
+        if ((rc = anz_bind(z, &b, in->arg, &lhs))) return rc;
+        expr *rhs = expr_col(z->a, nouter, sub->cols[0].type, true, sub->cols[0].name);
+        expr *args[2] = {lhs, rhs};
+        expr *eq = rhs ? expr_call(z->a, "=", args, 2, z->ansi, z->tz, "in") : NULL;
+        if (!eq)
+            return anz_error(z, e->pos, e->len, "DATATYPE_MISMATCH", "42K09",
+                             "the IN subquery's column cannot be compared: %s",
+                             kiln_last_error());
+        if (cond) {
+            expr *both[2] = {eq, cond};
+            cond = expr_node(z->a, EX_AND, &col_type_bool, both, 2, "and");
+        } else {
+            cond = eq;
+        }
+        if (!cond) return oom();
+    }
+    plan *j = join_node(z, *from, sub, negated ? PJ_ANTI : PJ_SEMI);
+    if (!j || (rc = anz_join_keys(z, j, cond))) return j ? rc : oom();
+    if (in && negated) {
+        if (corr.n || j->nkeys != 1 || j->pred)
+            return anz_error(z, e->pos, e->len, "UNSUPPORTED_FEATURE", "0A000",
+                             "NOT IN with a correlated subquery is not supported yet");
+        j->null_aware = true;
+    }
+    *from = j;
+    return KILN_OK;
+}
+
+static bool is_semi(const ast_expr *e)
+{
+    if (e->kind == AST_UNARY && ((const ast_unary *)e)->op == OP_NOT)
+        e = ((const ast_unary *)e)->arg;
+    return e->kind == AST_EXISTS || (e->kind == AST_IN && ((const ast_in *)e)->query);
+}
+
+/* WHERE: subquery conditions become joins; the rest a filter (after the
+ * left joins of correlated scalar subqueries, whose columns are dropped
+ * again). When corr is set (this SELECT is a correlated subquery), the
+ * conditions that read the enclosing query go there instead. */
+static int where_clause(anz *z, const ast_expr *where, anz_corr *corr, plan **fromp)
+{
+    const ast_expr **list = NULL;
+    int n = 0, cap = 0, rc;
+    if ((rc = ast_conjuncts(z, where, &list, &n, &cap))) return rc;
+    plan *from = *fromp;
+    for (int i = 0; i < n; i++)
+        if (is_semi(list[i]) && (rc = semi_join(z, list[i], &from))) return rc;
+    int base = from->ncols;
+    sq_pending pend = {base, 0, 0, 0, NULL};
+    binder b = {from, NULL, "WHERE", &pend};
+    expr **conds = kiln_arena_alloc(z->a, sizeof *conds * (size_t)(n + 1));
+    if (!conds) return oom();
+    int nc = 0;
+    for (int i = 0; i < n; i++) {
+        if (is_semi(list[i])) continue;
+        expr *c;
+        if ((rc = anz_bind(z, &b, list[i], &c)) ||
+            (rc = anz_condition(z, c, list[i], "WHERE", &c)))
+            return rc;
+        if (corr && has_outer(c)) {
+            /* A correlated condition: taken out, for the enclosing join. */
+            if ((rc = add_extras(z, corr, c))) return rc;
+            if (corr->n == corr->cap) {
+                int cp = corr->cap ? corr->cap * 2 : 4;
+                expr **g = kiln_arena_alloc(z->a, sizeof *g * (size_t)cp);
+                if (!g) return oom();
+                if (corr->n) memcpy(g, corr->conds, sizeof *g * (size_t)corr->n);
+                corr->conds = g;
+                corr->cap = cp;
+            }
+            corr->conds[corr->n++] = c;
+            continue;
+        }
+        conds[nc++] = c;
+    }
+    for (int i = 0; i < pend.n; i++) {
+        plan *j = join_node(z, from, pend.j[i].sub, PJ_LEFT);
+        if (!j || (rc = anz_join_keys(z, j, pend.j[i].cond))) return j ? rc : oom();
+        from = j;
+    }
+    if (nc) {
+        plan *f = plan_new(z->a, PLAN_FILTER, &from, 1, from->ncols);
+        if (!f) return oom();
+        memcpy(f->cols, from->cols, sizeof *f->cols * (size_t)from->ncols);
+        if (!(f->pred = and_all(z, conds, nc))) return oom();
+        from = f;
+    }
+    if (pend.n) {
+        int *keepi = kiln_arena_alloc(z->a, sizeof *keepi * (size_t)(base + 1));
+        if (!keepi) return oom();
+        for (int i = 0; i < base; i++) keepi[i] = i;
+        if (!(from = pick(z, from, keepi, base))) return oom();
+    }
+    *fromp = from;
+    return KILN_OK;
+}
+
 static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
 {
     int rc;
@@ -603,18 +837,9 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
         memset(from->batches, 0, sizeof *from->batches);
         from->batches->n = 1;
     }
-    if (s->where) {
-        binder b = {from, NULL, "WHERE"};
-        expr *c;
-        if ((rc = anz_bind(z, &b, s->where, &c)) ||
-            (rc = anz_condition(z, c, s->where, "WHERE", &c)))
-            return rc;
-        plan *f = plan_new(z->a, PLAN_FILTER, &from, 1, from->ncols);
-        if (!f) return oom();
-        memcpy(f->cols, from->cols, sizeof *f->cols * (size_t)from->ncols);
-        f->pred = c;
-        from = f;
-    }
+    anz_corr *corr = z->corr; /* this SELECT is a subquery's: collect correlations */
+    z->corr = NULL;           /* (nested queries collect their own) */
+    if (s->where && (rc = where_clause(z, s->where, corr, &from))) return rc;
     bool aggregating = s->ngroup_by > 0 || s->group_all || s->having != NULL;
     for (int i = 0; i < s->nitems && !aggregating; i++) aggregating = has_agg(s->items[i].expr);
     for (int i = 0; t && i < t->norder && !aggregating; i++)
@@ -648,6 +873,19 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
         if ((rc = anz_bind(z, &kb, k, &g.keys[i]))) return rc;
     }
     g.nkeys = s->ngroup_by;
+    if (corr && corr->nextra) {
+        /* The correlated columns group the subquery's rows (one result per
+         * outer key) and come out after its own columns. */
+        expr **keys = kiln_arena_alloc(z->a, sizeof *keys * (size_t)(g.nkeys + corr->nextra + 1));
+        if (!keys) return oom();
+        if (g.nkeys) memcpy(keys, g.keys, sizeof *keys * (size_t)g.nkeys);
+        for (int i = 0; i < corr->nextra && aggregating; i++) {
+            const plan_col *c = &from->cols[corr->extra[i]];
+            if (!(keys[g.nkeys++] = expr_col(z->a, corr->extra[i], c->type, c->nullable, c->name)))
+                return oom();
+        }
+        g.keys = keys;
+    }
 
     /* The select list (stars expanded), bound over the input. */
     outs sel = {0};
@@ -675,6 +913,11 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
         if ((rc = anz_bind(z, &b, e, &be))) return rc;
         const char *name = s->items[i].alias ? s->items[i].alias : anz_expr_name(z, e);
         if ((rc = outs_add(z, &sel, be, name, e))) return rc;
+    }
+    for (int i = 0; corr && i < corr->nextra; i++) {
+        const plan_col *c = &from->cols[corr->extra[i]];
+        expr *ce = expr_col(z->a, corr->extra[i], c->type, c->nullable, c->name);
+        if (!ce || (rc = outs_add(z, &sel, ce, c->name, NULL))) return ce ? rc : oom();
     }
     int nvisible = sel.n;
 

@@ -330,7 +330,7 @@ op *op_join(fn_ctx *fc, op *left, op *right, const plan *p)
     }
     for (int k = 0; k < p->nkeys; k++) kt[k] = p->rkeys[k]->type;
     for (int c = 0; c < s->nr; c++) pt[c] = p->in[1]->cols[c].type;
-    s->t = join_table_new(kt, p->nkeys, p->null_safe, pt, s->nr, jt_of(p->join), false);
+    s->t = join_table_new(kt, p->nkeys, p->null_safe, pt, s->nr, jt_of(p->join), p->null_aware);
     free(kt);
     free(pt);
     if (!s->t) {

@@ -183,6 +183,89 @@ static int push_join(opt *o, plan *p, expr **conds, int n, plan **out)
     return *out ? KILN_OK : oom();
 }
 
+/* The disjuncts of e (an OR tree) appended to list. */
+static int disjuncts(kiln_arena *a, expr *e, expr ***list, int *n, int *cap)
+{
+    if (e->kind == EX_OR) {
+        int rc = disjuncts(a, e->args[0], list, n, cap);
+        return rc ? rc : disjuncts(a, e->args[1], list, n, cap);
+    }
+    if (*n == *cap) {
+        int c = *cap ? *cap * 2 : 8;
+        expr **g = kiln_arena_alloc(a, sizeof *g * (size_t)c);
+        if (!g) return oom();
+        if (*n) memcpy(g, *list, sizeof *g * (size_t)*n);
+        *list = g;
+        *cap = c;
+    }
+    (*list)[(*n)++] = e; /* as it is: an AND here is one disjunct */
+    return KILN_OK;
+}
+
+/* (a AND b) OR (a AND c) -> a AND (b OR c): the conjuncts every disjunct
+ * of an OR shares are taken out (Spark's BooleanSimplification), so a join
+ * key written in each branch (TPC-H q19) becomes a key. Appends the
+ * resulting conjuncts of e to list. */
+static int factor_or(kiln_arena *a, expr *e, expr ***list, int *n, int *cap)
+{
+    if (e->kind != EX_OR) return conjoin(a, e, list, n, cap);
+    expr **ds = NULL;
+    int nd = 0, dcap = 0, rc;
+    if ((rc = disjuncts(a, e, &ds, &nd, &dcap))) return rc;
+    /* Each disjunct's conjuncts. */
+    expr ***cs = kiln_arena_alloc(a, sizeof *cs * (size_t)nd);
+    int *ncs = kiln_arena_alloc(a, sizeof *ncs * (size_t)nd);
+    if (!cs || !ncs) return oom();
+    for (int i = 0; i < nd; i++) {
+        int c = 0;
+        cs[i] = NULL;
+        ncs[i] = 0;
+        /* conjoin splits ANDs */
+        if ((rc = conjoin(a, ds[i], &cs[i], &ncs[i], &c))) return rc;
+    }
+    /* Common: conjuncts of the first disjunct found in every other one. */
+    bool *common = kiln_arena_alloc(a, (size_t)(ncs[0] + 1));
+    if (!common) return oom();
+    int ncommon = 0;
+    for (int k = 0; k < ncs[0]; k++) {
+        bool all = true;
+        for (int i = 1; i < nd && all; i++) {
+            bool found = false;
+            for (int j = 0; j < ncs[i] && !found; j++) found = expr_equal(cs[0][k], cs[i][j]);
+            all = found;
+        }
+        common[k] = all;
+        ncommon += all;
+    }
+    if (!ncommon) return conjoin(a, e, list, n, cap);
+    for (int k = 0; k < ncs[0]; k++)
+        if (common[k] && (rc = conjoin(a, cs[0][k], list, n, cap))) return rc;
+    /* The OR of what is left of each disjunct (a disjunct left empty is
+     * true, and so is the OR). */
+    expr *rest = NULL;
+    for (int i = 0; i < nd; i++) {
+        expr **left = kiln_arena_alloc(a, sizeof *left * (size_t)(ncs[i] + 1));
+        if (!left) return oom();
+        int nl = 0;
+        for (int j = 0; j < ncs[i]; j++) {
+            bool shared = false;
+            for (int k = 0; k < ncs[0] && !shared; k++)
+                shared = common[k] && expr_equal(cs[0][k], cs[i][j]);
+            if (!shared) left[nl++] = cs[i][j];
+        }
+        if (!nl) return KILN_OK; /* (a) OR (a AND b) = a */
+        expr *d = and_list(a, left, nl);
+        if (!d) return oom();
+        if (!rest) {
+            rest = d;
+        } else {
+            expr *args[2] = {rest, d};
+            if (!(rest = expr_node(a, EX_OR, &col_type_bool, args, 2, "or"))) return oom();
+        }
+    }
+    return conjoin(a, rest, list, n, cap);
+}
+
 /* Pushes conds (conjuncts over p's output) as far down p as they go. */
 static int push(opt *o, plan *p, expr **conds, int n, plan **out)
 {
@@ -191,7 +274,11 @@ static int push(opt *o, plan *p, expr **conds, int n, plan **out)
     case PLAN_FILTER: {
         expr **all = NULL;
         int na = 0, cap = 0;
-        if ((rc = conjoin(o->a, p->pred, &all, &na, &cap))) return rc;
+        expr **mine = NULL;
+        int nm = 0, mcap = 0;
+        if ((rc = conjoin(o->a, p->pred, &mine, &nm, &mcap))) return rc;
+        for (int i = 0; i < nm; i++)
+            if ((rc = factor_or(o->a, mine[i], &all, &na, &cap))) return rc;
         for (int i = 0; i < n; i++)
             if ((rc = conjoin(o->a, conds[i], &all, &na, &cap))) return rc;
         return push(o, p->in[0], all, na, out);

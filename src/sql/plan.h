@@ -113,6 +113,7 @@ struct plan {
     plan_join join;
     expr **rkeys; /* right keys (over the right child) */
     bool *null_safe;
+    bool null_aware; /* NOT IN: a null on either side keeps no row */
     /* PLAN_SORT */
     int norder;
     plan_order *order;

@@ -96,7 +96,7 @@ static void put_plan(wire_writer *w, const plan *p)
         break;
     case PLAN_JOIN:
         wire_put_u8(w, (uint8_t)p->join);
-        wire_put_u8(w, (uint8_t)p->build);
+        wire_put_u8(w, (uint8_t)(p->build | p->null_aware << 1));
         put_exprs(w, p->keys, p->nkeys);
         put_exprs(w, p->rkeys, p->nkeys);
         for (int i = 0; i < p->nkeys; i++) wire_put_u8(w, p->null_safe ? p->null_safe[i] : 0);
@@ -298,7 +298,9 @@ static int get_plan(dec *d, int depth, plan **out)
     }
     case PLAN_JOIN: {
         p->join = (plan_join)wire_get_u8(r, "join type");
-        p->build = wire_get_u8(r, "build side");
+        uint8_t jf = wire_get_u8(r, "build side");
+        p->build = jf & 1;
+        p->null_aware = (jf >> 1) & 1;
         int nl, nr;
         if ((rc = get_exprs(d, &p->keys, &nl)) || (rc = get_exprs(d, &p->rkeys, &nr))) return rc;
         if (nl != nr || nin != 2 || p->join > PJ_CROSS) return KILN_ECORRUPT;

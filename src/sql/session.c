@@ -264,9 +264,40 @@ static int file_scan_cb(void *arg, kiln_arena *a, const char *format, const char
     return sql_file_scan(arg, a, format, paths, nopts, keys, values, schema, out);
 }
 
+static int run_scalar_cb(void *arg, kiln_arena *a, const plan *p, col_vec *out)
+{
+    kiln_session *s = arg;
+    sql_result r;
+    int rc = sql_session_collect(s, p, &r);
+    if (rc) return rc;
+    if (r.rows > 1) {
+        sql_result_release(&r);
+        return kiln_set_error(KILN_ESQL,
+                              "[SCALAR_SUBQUERY_TOO_MANY_ROWS] More than one row returned by a "
+                              "subquery used as an expression. SQLSTATE: 21000");
+    }
+    const col_batch *b = NULL;
+    for (int i = 0; i < r.nbatches && !b; i++)
+        if (r.batches[i].n) b = &r.batches[i];
+    if (!b) {
+        rc = col_vec_constant(out, a, p->cols[0].type, NULL, 1);
+    } else {
+        uint32_t zero = 0;
+        rc = col_vec_gather(out, a, &b->cols[0], &zero, 1);
+        /* The value outlives the result: copy a string's bytes. */
+        if (!rc && col_valid(out, 0) &&
+            (out->type->kind == COL_STRING || out->type->kind == COL_BINARY)) {
+            col_str *x = out->data;
+            if (!col_str_copy(a, col_str_data(x), x->len, x)) rc = KILN_ENOMEM;
+        }
+    }
+    sql_result_release(&r);
+    return rc;
+}
+
 void sql_session_anz(kiln_session *s, kiln_arena *a, const char *sql, anz *z)
 {
-    static const anz_catalog cat_ops = {NULL, lookup_cb, file_scan_cb};
+    static const anz_catalog cat_ops = {NULL, lookup_cb, file_scan_cb, run_scalar_cb};
     memset(z, 0, sizeof *z);
     z->a = a;
     z->sql = sql;
