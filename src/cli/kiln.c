@@ -553,6 +553,14 @@ int main(int argc, char **argv)
         {"submit", cmd_submit}, {"secret", cmd_secret}, {"http-token", cmd_http_token},
         {"conf", cmd_conf},     {"sql", cmd_sql},       {"help", cmd_help},
     };
+    /* An executor of `kiln sql` (local-cluster or a standalone cluster runs
+     * this program with KILN_EXECUTOR_* set and no arguments): kiln_init
+     * serves tasks and never returns. */
+    if (getenv("KILN_EXECUTOR_CONNECT")) {
+        int rc = kiln_init(&argc, &argv);
+        fprintf(stderr, "kiln: executor start failed: %s\n", kiln_last_error());
+        return rc ? 1 : 0;
+    }
     if (argc < 2) return usage(NULL, NULL);
     const char *verb = argv[1];
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {

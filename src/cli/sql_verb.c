@@ -187,6 +187,7 @@ static int interactive(shell *sh)
 
 int cmd_sql(int argc, char **argv)
 {
+    sql_conf_register(); /* kiln.sql.* given with --conf are known keys */
     kiln_conf *conf = kiln_conf_new();
     const char *exec = NULL, *file = NULL, *init = NULL;
     bool silent = false;

@@ -58,7 +58,7 @@ typedef struct anz {
     bool ansi;
     const char *tz;
     const anz_catalog *cat;
-    int depth; /* of nested queries */
+    int depth;         /* of nested queries */
     const plan *outer; /* the enclosing query's scope (in a subquery), or NULL */
     anz_corr *corr;    /* where a subquery's correlated conditions go, or NULL */
     /* CTEs in scope (innermost last). */

@@ -105,18 +105,21 @@ int anz_literal(anz *z, const ast_literal *l, expr **out)
     case LIT_INT: {
         __int128 v;
         int digits;
-        if (!parse_int128(l->text, l->text_len, &v, &digits))
+        /* The parser folds a minus sign into the literal: -2147483648 is an int. */
+        bool neg = l->text_len > 0 && l->text[0] == '-';
+        if (!parse_int128(l->text + neg, l->text_len - neg, &v, &digits))
             return anz_error(z, l->e.pos, l->e.len, "INVALID_NUMERIC_LITERAL_RANGE", "22003",
                              "Numeric literal %s is outside the valid range", text);
+        if (neg) v = -v;
         if (l->suffix == 'L') {
-            if (v > INT64_MAX)
+            if (v > INT64_MAX || v < INT64_MIN)
                 return anz_error(z, l->e.pos, l->e.len, "INVALID_NUMERIC_LITERAL_RANGE", "22003",
                                  "Numeric literal %s is outside the valid range for bigint", text);
             int64_t x = (int64_t)v;
             *out = expr_lit(z->a, &col_type_i64, &x, text);
         } else if (l->suffix == 'S' || l->suffix == 'Y') {
             int64_t lim = l->suffix == 'S' ? INT16_MAX : INT8_MAX;
-            if (v > lim)
+            if (v > lim || v < -lim - 1)
                 return anz_error(z, l->e.pos, l->e.len, "INVALID_NUMERIC_LITERAL_RANGE", "22003",
                                  "Numeric literal %s is outside the valid range", text);
             if (l->suffix == 'S') {
@@ -126,10 +129,10 @@ int anz_literal(anz *z, const ast_literal *l, expr **out)
                 int8_t x = (int8_t)v;
                 *out = expr_lit(z->a, &col_type_i8, &x, text);
             }
-        } else if (v <= INT32_MAX) {
+        } else if (v <= INT32_MAX && v >= INT32_MIN) {
             int32_t x = (int32_t)v;
             *out = expr_lit(z->a, &col_type_i32, &x, text);
-        } else if (v <= INT64_MAX) {
+        } else if (v <= INT64_MAX && v >= INT64_MIN) {
             int64_t x = (int64_t)v;
             *out = expr_lit(z->a, &col_type_i64, &x, text);
         } else {
@@ -141,7 +144,7 @@ int anz_literal(anz *z, const ast_literal *l, expr **out)
     }
     case LIT_DECIMAL: {
         /* digits.digits: decimal(p, s) with p the digits, s those after the point. */
-        char buf[80];
+        char buf[80] = {0};
         int n = 0, scale = 0;
         bool frac = false;
         for (int i = 0; i < l->text_len && n < 78; i++) {
@@ -156,6 +159,7 @@ int anz_literal(anz *z, const ast_literal *l, expr **out)
         __int128 v;
         int digits;
         if (!parse_int128(buf, n, &v, &digits) || scale > 38) goto as_double;
+        if (l->text_len > 0 && l->text[0] == '-') v = -v;
         int prec = digits > scale ? digits : scale;
         if (prec < 1) prec = 1;
         const col_type *t = col_type_decimal(z->a, prec, scale);
@@ -327,10 +331,8 @@ static void suggestions(const plan *in, const char *name, char *out, size_t size
         const plan_col *c = &in->cols[order[k]];
         int w;
         if (c->qualifier)
-            w = snprintf(out + at, size - at, "%s`%s`.`%s`", k ? ", " : "", c->qualifier,
-                         c->name);
-        else
-            w = snprintf(out + at, size - at, "%s`%s`", k ? ", " : "", c->name);
+            w = snprintf(out + at, size - at, "%s`%s`.`%s`", k ? ", " : "", c->qualifier, c->name);
+        else w = snprintf(out + at, size - at, "%s`%s`", k ? ", " : "", c->name);
         if (w < 0 || (size_t)w >= size - at) break;
         at += (size_t)w;
     }
@@ -360,8 +362,7 @@ static int bind_column(anz *z, const binder *b, const ast_column *c, expr **out)
         for (int i = 0; i < o->ncols; i++) {
             if (!name_eq(o->cols[i].name, col) || (qual && !name_eq(o->cols[i].qualifier, qual)))
                 continue;
-            if (ofound < 0)
-                ofound = i;
+            if (ofound < 0) ofound = i;
             ocount++;
         }
         if (ocount > 1)
@@ -654,23 +655,21 @@ static int bind_scalar_subquery(anz *z, const binder *b, const ast_subquery *sq,
     anz_corr corr = {0};
     plan *sub;
     int rc = anz_subquery(z, sq->query, b->in, &sub, &corr);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     int visible = sub->ncols - corr.nextra;
     if (visible != 1)
-        return anz_error(z, e->pos, e->len, "INVALID_SUBQUERY_EXPRESSION.SCALAR_SUBQUERY_RETURN_MORE_THAN_ONE_OUTPUT_COLUMN",
-                         "42823",
-                         "The scalar subquery must return only one column, but got %d.", visible);
+        return anz_error(
+            z, e->pos, e->len,
+            "INVALID_SUBQUERY_EXPRESSION.SCALAR_SUBQUERY_RETURN_MORE_THAN_ONE_OUTPUT_COLUMN",
+            "42823", "The scalar subquery must return only one column, but got %d.", visible);
     const col_type *t = sub->cols[0].type;
     if (!corr.n) {
         if (!z->cat || !z->cat->run_scalar)
             return anz_error(z, e->pos, e->len, "UNSUPPORTED_FEATURE", "0A000",
                              "scalar subqueries need a session");
         expr *lit = expr_lit(z->a, t, NULL, text_of(z, e));
-        if (!lit)
-            return oom();
-        if ((rc = z->cat->run_scalar(z->cat->arg, z->a, sub, &lit->lit)))
-            return rc;
+        if (!lit) return oom();
+        if ((rc = z->cat->run_scalar(z->cat->arg, z->a, sub, &lit->lit))) return rc;
         lit->lit.constant = true;
         lit->nullable = !col_valid(&lit->lit, 0);
         *out = lit;
@@ -682,15 +681,12 @@ static int bind_scalar_subquery(anz *z, const binder *b, const ast_subquery *sq,
     sq_pending *p = b->pend;
     int at = p->base + p->added;
     expr *cond;
-    if ((rc = anz_corr_cond(z, &corr, at, visible, &cond)))
-        return rc;
+    if ((rc = anz_corr_cond(z, &corr, at, visible, &cond))) return rc;
     if (p->n == p->cap) {
         int cap = p->cap ? p->cap * 2 : 4;
         struct sq_join *g = kiln_arena_alloc(z->a, sizeof *g * (size_t)cap);
-        if (!g)
-            return oom();
-        if (p->n)
-            memcpy(g, p->j, sizeof *g * (size_t)p->n);
+        if (!g) return oom();
+        if (p->n) memcpy(g, p->j, sizeof *g * (size_t)p->n);
         p->j = g;
         p->cap = cap;
     }

@@ -30,7 +30,7 @@ typedef struct sq_pending {
     struct sq_join {
         plan *sub;
         expr *cond; /* over FROM ++ earlier subqueries ++ this one's output */
-    } *j;
+    } * j;
 } sq_pending;
 
 /* What expressions are bound against. */

@@ -719,8 +719,7 @@ static int semi_join(anz *z, const ast_expr *e, plan **from)
         expr *eq = rhs ? expr_call(z->a, "=", args, 2, z->ansi, z->tz, "in") : NULL;
         if (!eq)
             return anz_error(z, e->pos, e->len, "DATATYPE_MISMATCH", "42K09",
-                             "the IN subquery's column cannot be compared: %s",
-                             kiln_last_error());
+                             "the IN subquery's column cannot be compared: %s", kiln_last_error());
         if (cond) {
             expr *both[2] = {eq, cond};
             cond = expr_node(z->a, EX_AND, &col_type_bool, both, 2, "and");
@@ -769,8 +768,7 @@ static int where_clause(anz *z, const ast_expr *where, anz_corr *corr, plan **fr
     for (int i = 0; i < n; i++) {
         if (is_semi(list[i])) continue;
         expr *c;
-        if ((rc = anz_bind(z, &b, list[i], &c)) ||
-            (rc = anz_condition(z, c, list[i], "WHERE", &c)))
+        if ((rc = anz_bind(z, &b, list[i], &c)) || (rc = anz_condition(z, c, list[i], "WHERE", &c)))
             return rc;
         if (corr && has_outer(c)) {
             /* A correlated condition: taken out, for the enclosing join. */
