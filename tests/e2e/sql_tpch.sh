@@ -19,7 +19,7 @@ if [ ! -d "$data/tbl" ] || [ ! -d "$queries" ]; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-sed "s|\${TPCH}|$data/tbl|" "$here/tests/sql/tpch_views.sql" > "$tmp/views.sql"
+sed -e "s|\${TPCH}|$data/tbl|" -e "s|\${EXT}|.gz|" "$here/tests/sql/tpch_views.sql" > "$tmp/views.sql"
 failed=0
 for m in "${masters[@]}"; do
     for q in $(seq -w 1 22); do
