@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kiln.h"
+
 #define OUT_CAP (4u << 20)
 
 static uint64_t rng_state = UINT64_C(0x68326f2d67726f75);
@@ -190,6 +192,11 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
+    static const char usage_text[] =
+        "h2o_gen [-n N] [-k K] [-na PCT] [-sorted 0|1] -o FILE\n"
+        "Writes the H2O db-benchmark group-by table as a CSV with a header.\n";
+    int done = kiln_args_check(argc, argv, usage_text, "-na= -sorted= -n= -k= -o=");
+    if (done >= 0) return done;
     double n = 1e7, k = 100, na = 0;
     int sorted = 0;
     out_path = NULL;

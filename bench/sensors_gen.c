@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kiln.h"
+
 #define OUT_CAP (4u << 20)
 #define SENSORS 1000
 #define STEP_MS 20
@@ -105,6 +107,11 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
+    static const char usage_text[] =
+        "sensors_gen [-n ROWS] -o FILE\n"
+        "Writes a ts,sensor,temperature,humidity CSV (50 readings a second, 1,000 sensors).\n";
+    int done = kiln_args_check(argc, argv, usage_text, "-n= -o=");
+    if (done >= 0) return done;
     double n = 1e7;
     const char *path = NULL;
     for (int i = 1; i + 1 < argc; i += 2) {

@@ -41,6 +41,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kiln.h"
+
 #define OUT_CAP (4u << 20)
 #define ROW_MAX 1024 /* more than the longest row (partsupp: about 330 bytes) */
 #define POOL_SIZE (16u << 20)
@@ -801,6 +803,11 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
+    static const char usage_text[] =
+        "tpch_gen -s SF -o DIR [-t TABLE]\n"
+        "Writes the TPC-H tables at scale factor SF as DIR/<table>.tbl (dbgen's format).\n";
+    int done = kiln_args_check(argc, argv, usage_text, "-s= -o= -t=");
+    if (done >= 0) return done;
     double sf = 0;
     const char *dir = NULL, *only = NULL;
     for (int i = 1; i < argc; i++) {

@@ -28,6 +28,7 @@
 
 #include "base/base.h"
 #include "cli/conf_verb.h"
+#include "cli/sql_verb.h"
 #include "deploy/deploy.h"
 
 #define DEFAULT_PORT 7077
@@ -52,6 +53,7 @@ static const char usage_text[] =
     "  secret                      print a new random secret: (umask 077; kiln secret > F)\n"
     "  http-token [--secret-file F]  print the bearer token for GET /json\n"
     "  conf [--master M] [--conf k=v]... [--keys]  the effective configuration\n"
+    "  sql [--master M] [--conf k=v]... [-i F] [-e SQL | -f F]  Spark SQL (a shell without -e/-f)\n"
     "  help [VERB]                 this text, or a verb's\n"
     "The secret comes from --secret-file F or $KILN_SECRET_FILE; it is required\n"
     "(authentication cannot be turned off). --help after a verb describes it;\n"
@@ -86,6 +88,7 @@ static const struct verb_usage {
     {"http-token", "usage: kiln http-token [--secret-file F]\n"
                    "Prints the bearer token of the master's GET /json for the secret.\n"},
     {"conf", conf_usage},
+    {"sql", sql_usage},
     {"help", "usage: kiln help [VERB]\n"
              "Prints kiln's usage, or a verb's.\n"},
 };
@@ -548,8 +551,16 @@ int main(int argc, char **argv)
     } verbs[] = {
         {"master", cmd_master}, {"worker", cmd_worker}, {"status", cmd_status},
         {"submit", cmd_submit}, {"secret", cmd_secret}, {"http-token", cmd_http_token},
-        {"conf", cmd_conf},     {"help", cmd_help},
+        {"conf", cmd_conf},     {"sql", cmd_sql},       {"help", cmd_help},
     };
+    /* An executor of `kiln sql` (local-cluster or a standalone cluster runs
+     * this program with KILN_EXECUTOR_* set and no arguments): kiln_init
+     * serves tasks and never returns. */
+    if (getenv("KILN_EXECUTOR_CONNECT")) {
+        int rc = kiln_init(&argc, &argv);
+        fprintf(stderr, "kiln: executor start failed: %s\n", kiln_last_error());
+        return rc ? 1 : 0;
+    }
     if (argc < 2) return usage(NULL, NULL);
     const char *verb = argv[1];
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {

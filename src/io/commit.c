@@ -311,16 +311,28 @@ KILN_HIDDEN int io_output_job_commit(io_output_job *job, int num_partitions)
     pthread_mutex_unlock(&job->mu);
 
     for (int p = 0; p < num_partitions && rc == KILN_OK; p++) {
-        char task[64], part[32];
-        snprintf(task, sizeof task, TEMP_NAME "/task-%d/part-%05d", p, p);
-        snprintf(part, sizeof part, "part-%05d", p);
-        char *from = io_path_join(job->dir, task), *to = io_path_join(job->dir, part);
-        if (from == NULL || to == NULL)
+        /* Every file of the task's directory: part-PPPPP, or the name the
+         * task gave it (io_task_output_open_named). */
+        char task[64];
+        snprintf(task, sizeof task, TEMP_NAME "/task-%d", p);
+        char *task_dir = io_path_join(job->dir, task);
+        DIR *d = task_dir ? opendir(task_dir) : NULL;
+        if (task_dir == NULL)
             rc = kiln_set_error(KILN_ENOMEM, "out of memory committing output %s", job->dir);
-        else if (io_rename(from, to) != 0)
-            rc = output_error(errno, "cannot move task output", from);
-        free(from);
-        free(to);
+        else if (d == NULL) rc = output_error(errno, "cannot list task output", task_dir);
+        struct dirent *e;
+        while (rc == KILN_OK && d != NULL && (e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+            char *from = io_path_join(task_dir, e->d_name), *to = io_path_join(job->dir, e->d_name);
+            if (from == NULL || to == NULL)
+                rc = kiln_set_error(KILN_ENOMEM, "out of memory committing output %s", job->dir);
+            else if (io_rename(from, to) != 0)
+                rc = output_error(errno, "cannot move task output", from);
+            free(from);
+            free(to);
+        }
+        if (d != NULL) closedir(d);
+        free(task_dir);
     }
     if (rc == KILN_OK) rc = io_remove_tree(job->tmp);
     if (rc == KILN_OK) {
@@ -375,6 +387,15 @@ static void task_free(io_task_output *o)
 KILN_HIDDEN int io_task_output_open(io_output_job *job, int partition, int attempt,
                                     io_task_output **out)
 {
+    return io_task_output_open_named(job, partition, attempt, NULL, out);
+}
+
+/* As io_task_output_open, the part file named part-PPPPP followed by
+ * suffix (borrowed; NULL or "" for none; no '/'): Spark's
+ * "-<uuid>-c000.csv.gz". */
+KILN_HIDDEN int io_task_output_open_named(io_output_job *job, int partition, int attempt,
+                                          const char *suffix, io_task_output **out)
+{
     *out = NULL;
     if (partition < 0 || attempt < 0)
         return kiln_set_error(KILN_EINVAL, "bad task output partition %d attempt %d for %s",
@@ -384,10 +405,15 @@ KILN_HIDDEN int io_task_output_open(io_output_job *job, int partition, int attem
     o->fd = -1;
     o->partition = partition;
     o->attempt = attempt;
-    char name[48];
+    if (suffix == NULL) suffix = "";
+    char name[256];
+    if (strchr(suffix, '/') != NULL || strlen(suffix) > 200) {
+        free(o);
+        return kiln_set_error(KILN_EINVAL, "bad part file suffix '%s' for %s", suffix, job->dir);
+    }
     snprintf(name, sizeof name, "attempt-%d-%d", partition, attempt);
     o->attempt_dir = io_path_join(job->tmp, name);
-    snprintf(name, sizeof name, "part-%05d", partition);
+    snprintf(name, sizeof name, "part-%05d%s", partition, suffix);
     o->file = o->attempt_dir != NULL ? io_path_join(o->attempt_dir, name) : NULL;
     o->buf = malloc(TASK_BUF_SIZE);
     if (o->file == NULL || o->buf == NULL) {

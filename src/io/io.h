@@ -91,6 +91,10 @@ typedef struct io_output_job io_output_job;
 typedef struct io_task_output io_task_output;
 int io_output_job_begin(const char *dir, io_output_job **out);
 int io_task_output_open(io_output_job *job, int partition, int attempt, io_task_output **out);
+/* The same with the part file named part-PPPPP<suffix> (Spark's
+ * "-<uuid>-c000.csv"); the job commit moves every file of a committed task. */
+int io_task_output_open_named(io_output_job *job, int partition, int attempt, const char *suffix,
+                              io_task_output **out);
 int io_task_output_write(io_task_output *o, const void *p, size_t n); /* buffered */
 /* Flushes, closes and commits; frees o in every case. */
 int io_task_output_commit(io_task_output *o);

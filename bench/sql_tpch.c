@@ -1,0 +1,154 @@
+/*
+ * sql_tpch.c - the 22 TPC-H queries on tables cached in memory (DataFrame
+ * cache), as bench/run-sql-tpch.sh runs it against DuckDB's in-memory
+ * tables.
+ *
+ *     sql_tpch VIEWS.sql QUERY_DIR OUT_DIR [RUNS]
+ *
+ * VIEWS.sql defines the eight tables (tests/sql/tpch_views.sql with its
+ * ${TPCH} and ${EXT} filled in); each is cached and counted (the load),
+ * then each query runs RUNS times (default 5). Prints the load time, each
+ * query's median and minimum in ms, and the sum of medians; writes each
+ * query's rows (tab-separated) to OUT_DIR/qNN.tsv for checking.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kiln.h"
+#include "kiln/sql.h"
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+        free(s);
+        s = NULL;
+    }
+    if (s) s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Writes the rows of v (a list of tuples) tab-separated to path. */
+static void write_rows(const char *path, const kiln_value *v)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return;
+    kiln_buf b;
+    kiln_buf_init(&b);
+    for (uint32_t i = 0; i < v->len; i++) {
+        const kiln_value *t = &v->u.items[i];
+        for (uint32_t c = 0; c < t->len; c++) {
+            b.len = 0;
+            if (t->u.items[c].type == KILN_NULL) kiln_buf_append(&b, "NULL", 4);
+            else kiln_value_format(&b, &t->u.items[c]);
+            fprintf(f, "%s%.*s", c ? "\t" : "", (int)b.len, (const char *)b.data);
+        }
+        fputc('\n', f);
+    }
+    kiln_buf_release(&b);
+    fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+    static const char usage_text[] =
+        "sql_tpch VIEWS.sql QUERY_DIR OUT_DIR [RUNS]\n"
+        "Caches the TPC-H tables VIEWS.sql defines, then times the 22 queries of QUERY_DIR\n"
+        "(RUNS times each, default 5); writes their rows to OUT_DIR/qNN.tsv.\n";
+    int done = kiln_args_check(argc, argv, usage_text, NULL);
+    if (done >= 0) return done;
+    if (kiln_init(&argc, &argv)) return 1;
+    if (argc < 4) {
+        fprintf(stderr, "usage: %s", usage_text);
+        return 2;
+    }
+    int runs = argc > 4 ? atoi(argv[4]) : 5;
+    kiln_context *ctx;
+    kiln_conf *conf = kiln_conf_new();
+    const char *m = getenv("KILN_MASTER");
+    kiln_conf_set(conf, "kiln.master", m ? m : "local[2]");
+    if (kiln_context_new(conf, &ctx)) {
+        fprintf(stderr, "sql_tpch: %s\n", kiln_last_error());
+        return 1;
+    }
+    kiln_conf_free(conf);
+    kiln_session *s;
+    kiln_session_new(ctx, &s);
+    char *views = slurp(argv[1]);
+    if (!views || !kiln_sql(s, views)) {
+        fprintf(stderr, "sql_tpch: views: %s\n", views ? kiln_last_error() : "unreadable");
+        return 1;
+    }
+    static const char *const tables[] = {"nation",   "region",   "part",   "supplier",
+                                         "partsupp", "customer", "orders", "lineitem"};
+    double t0 = now_ms();
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        kiln_df *df = kiln_df_cache(kiln_session_table(s, tables[i]));
+        int64_t n;
+        if (!df || kiln_df_count(df, &n) || kiln_df_create_or_replace_temp_view(df, tables[i])) {
+            fprintf(stderr, "sql_tpch: caching %s: %s\n", tables[i], kiln_last_error());
+            return 1;
+        }
+        printf("cached %s: %lld rows\n", tables[i], (long long)n);
+    }
+    printf("load: %.0f ms\n", now_ms() - t0);
+    double total = 0;
+    for (int q = 1; q <= 22; q++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/q%02d.sql", argv[2], q);
+        char *text = slurp(path);
+        if (!text) {
+            fprintf(stderr, "sql_tpch: cannot read %s\n", path);
+            return 1;
+        }
+        double *ms = calloc((size_t)runs, sizeof *ms);
+        for (int r = 0; r < runs; r++) {
+            kiln_arena *a = kiln_arena_new();
+            double t = now_ms();
+            kiln_df *df = kiln_sql(s, text);
+            kiln_value rows;
+            if (!df || kiln_df_collect(df, a, &rows)) {
+                fprintf(stderr, "sql_tpch: q%02d: %s\n", q, kiln_last_error());
+                return 1;
+            }
+            ms[r] = now_ms() - t;
+            if (r == 0) {
+                snprintf(path, sizeof path, "%s/q%02d.tsv", argv[3], q);
+                write_rows(path, &rows);
+            }
+            kiln_df_free(df);
+            kiln_arena_free(a);
+        }
+        qsort(ms, (size_t)runs, sizeof *ms, cmp_double);
+        printf("q%02d median %.0f ms min %.0f ms\n", q, ms[runs / 2], ms[0]);
+        total += ms[runs / 2];
+        free(ms);
+        free(text);
+    }
+    printf("total of medians: %.0f ms\n", total);
+    kiln_session_free(s);
+    kiln_context_free(ctx);
+    return 0;
+}

@@ -1,0 +1,218 @@
+/*
+ * kiln/sql.h - DataFrames and Spark SQL.
+ *
+ * A session (Spark's SparkSession) runs SQL and makes DataFrames; both
+ * build the same logical plans, analysed when they are made (an unknown
+ * column fails at the call, with Spark's message and suggestions) and run
+ * by kiln's columnar engine when an action needs rows.
+ *
+ * Conventions, as PySpark's:
+ *   - transformations return a new kiln_df (the argument stays valid) or
+ *     NULL on an error, with the message in kiln_last_error(); given a NULL
+ *     argument they return NULL and keep the first error, so a chain of
+ *     calls is checked once at its end;
+ *   - a kiln_df is freed with kiln_df_free (optional: the session frees
+ *     what is left); kiln_col values belong to the session and need no
+ *     freeing;
+ *   - column expressions are built from names and functions, or written in
+ *     SQL (kiln_expr(s, "price * (1 - discount)")).
+ *
+ *   kiln_session *s;
+ *   kiln_session_new(ctx, &s);
+ *   kiln_df *logs = kiln_reader_csv(kiln_reader_option(kiln_session_read(s), "header", "true"),
+ *                                   "access.csv");
+ *   kiln_df *top = kiln_df_order_by(
+ *       kiln_grouped_count(kiln_df_group_by(logs, (kiln_col *[]){kiln_fn_col(s, "status")}, 1)),
+ *       (kiln_col *[]){kiln_col_desc(kiln_fn_col(s, "count"))}, 1);
+ *   kiln_df_show(top, 20, 20);
+ */
+#ifndef KILN_SQL_H
+#define KILN_SQL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kiln.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct kiln_session kiln_session; /* SparkSession */
+typedef struct kiln_df kiln_df;           /* DataFrame */
+typedef struct kiln_col kiln_col;         /* Column */
+typedef struct kiln_grouped kiln_grouped; /* GroupedData */
+typedef struct kiln_reader kiln_reader;   /* DataFrameReader */
+
+/* ---- Sessions --------------------------------------------------------------- */
+
+/* A session over ctx (borrowed: it must outlive the session). Settings
+ * start from ctx's configuration: kiln.sql.ansi.enabled (true),
+ * kiln.sql.session.timeZone (UTC), kiln.sql.shuffle.partitions (the cores). */
+KILN_API int kiln_session_new(kiln_context *ctx, kiln_session **out);
+/* Frees s with its views and the DataFrames and columns made from it. */
+KILN_API void kiln_session_free(kiln_session *s);
+/* spark.conf.set / get: kiln.sql.* (or spark.sql.*) session settings. */
+KILN_API int kiln_session_conf_set(kiln_session *s, const char *key, const char *value);
+KILN_API const char *kiln_session_conf_get(kiln_session *s, const char *key);
+
+/* spark.sql(text): the DataFrame of a query, or NULL (with the error, which
+ * names the line and position in text). A command (CREATE VIEW, SET, ...)
+ * runs now and gives its result rows (often none). */
+KILN_API kiln_df *kiln_sql(kiln_session *s, const char *text);
+/* spark.table(name): a temporary view's DataFrame. */
+KILN_API kiln_df *kiln_session_table(kiln_session *s, const char *name);
+/* spark.range(start, end, step, numPartitions): one bigint column `id`
+ * (num_partitions 0: the default parallelism). */
+KILN_API kiln_df *kiln_session_range(kiln_session *s, int64_t start, int64_t end, int64_t step,
+                                     int num_partitions);
+
+/* ---- Reading files ------------------------------------------------------------ */
+
+/* spark.read: a reader to configure and load (load frees it). */
+KILN_API kiln_reader *kiln_session_read(kiln_session *s);
+KILN_API kiln_reader *kiln_reader_format(kiln_reader *r, const char *format); /* csv json text */
+/* Spark's options of the format (header, inferSchema, sep, mode, ...). */
+KILN_API kiln_reader *kiln_reader_option(kiln_reader *r, const char *key, const char *value);
+/* The schema as DDL ("name STRING, age INT"): no inference. */
+KILN_API kiln_reader *kiln_reader_schema(kiln_reader *r, const char *ddl);
+/* Loads path (a file, a directory, a glob or a comma-separated list) and
+ * frees r. */
+KILN_API kiln_df *kiln_reader_load(kiln_reader *r, const char *path);
+KILN_API kiln_df *kiln_reader_csv(kiln_reader *r, const char *path);
+KILN_API kiln_df *kiln_reader_json(kiln_reader *r, const char *path);
+KILN_API kiln_df *kiln_reader_text(kiln_reader *r, const char *path);
+
+/* ---- Columns -------------------------------------------------------------------- */
+
+/* F.col(name) ("*" for every column, "t.a" qualified). */
+KILN_API kiln_col *kiln_fn_col(kiln_session *s, const char *name);
+/* F.expr(sql): a column written in SQL. */
+KILN_API kiln_col *kiln_expr(kiln_session *s, const char *sql);
+/* F.lit(v). */
+KILN_API kiln_col *kiln_lit_int(kiln_session *s, int64_t v);
+KILN_API kiln_col *kiln_lit_double(kiln_session *s, double v);
+KILN_API kiln_col *kiln_lit_str(kiln_session *s, const char *v);
+KILN_API kiln_col *kiln_lit_bool(kiln_session *s, bool v);
+KILN_API kiln_col *kiln_lit_null(kiln_session *s);
+/* c.alias(name), c.cast(type) (a SQL type name: "int", "decimal(10,2)"). */
+KILN_API kiln_col *kiln_col_alias(kiln_col *c, const char *name);
+KILN_API kiln_col *kiln_col_cast(kiln_col *c, const char *type);
+/* a OP b for op one of + - * / % = != < <= > >= <=> and or ("=="
+ * and "<>" too). */
+KILN_API kiln_col *kiln_col_op(kiln_col *a, const char *op, kiln_col *b);
+KILN_API kiln_col *kiln_col_not(kiln_col *c);
+KILN_API kiln_col *kiln_col_is_null(kiln_col *c);
+KILN_API kiln_col *kiln_col_is_not_null(kiln_col *c);
+/* c.like(pattern), c.rlike(regex), c.isin(values...). */
+KILN_API kiln_col *kiln_col_like(kiln_col *c, const char *pattern);
+KILN_API kiln_col *kiln_col_rlike(kiln_col *c, const char *regex);
+KILN_API kiln_col *kiln_col_isin(kiln_col *c, kiln_col *const *values, int n);
+/* Sort orders for kiln_df_order_by: asc (nulls first), desc (nulls last)
+ * and the explicit forms. */
+KILN_API kiln_col *kiln_col_asc(kiln_col *c);
+KILN_API kiln_col *kiln_col_desc(kiln_col *c);
+KILN_API kiln_col *kiln_col_asc_nulls_last(kiln_col *c);
+KILN_API kiln_col *kiln_col_desc_nulls_first(kiln_col *c);
+/* F.when(cond, value)...when(...).otherwise(value). */
+KILN_API kiln_col *kiln_fn_when(kiln_col *cond, kiln_col *value);
+KILN_API kiln_col *kiln_col_when(kiln_col *c, kiln_col *cond, kiln_col *value);
+KILN_API kiln_col *kiln_col_otherwise(kiln_col *c, kiln_col *value);
+
+/* Any SQL function by name over columns: kiln_fn("regexp_extract", args, 3). */
+KILN_API kiln_col *kiln_fn(const char *name, kiln_col *const *args, int n);
+/* Functions the labs use most, by PySpark's names. */
+KILN_API kiln_col *kiln_fn_count(kiln_col *c);
+KILN_API kiln_col *kiln_fn_count_distinct(kiln_col *c);
+KILN_API kiln_col *kiln_fn_sum(kiln_col *c);
+KILN_API kiln_col *kiln_fn_avg(kiln_col *c);
+KILN_API kiln_col *kiln_fn_min(kiln_col *c);
+KILN_API kiln_col *kiln_fn_max(kiln_col *c);
+KILN_API kiln_col *kiln_fn_lower(kiln_col *c);
+KILN_API kiln_col *kiln_fn_upper(kiln_col *c);
+KILN_API kiln_col *kiln_fn_trim(kiln_col *c);
+KILN_API kiln_col *kiln_fn_length(kiln_col *c);
+KILN_API kiln_col *kiln_fn_regexp_extract(kiln_col *c, const char *pattern, int idx);
+KILN_API kiln_col *kiln_fn_regexp_replace(kiln_col *c, const char *pattern, const char *repl);
+KILN_API kiln_col *kiln_fn_split(kiln_col *c, const char *pattern);
+KILN_API kiln_col *kiln_fn_explode(kiln_col *c);
+KILN_API kiln_col *kiln_fn_substring(kiln_col *c, int pos, int len);
+KILN_API kiln_col *kiln_fn_coalesce(kiln_col *const *args, int n);
+KILN_API kiln_col *kiln_fn_to_date(kiln_col *c, const char *format); /* format may be NULL */
+KILN_API kiln_col *kiln_fn_date_format(kiln_col *c, const char *format);
+KILN_API kiln_col *kiln_fn_year(kiln_col *c);
+KILN_API kiln_col *kiln_fn_month(kiln_col *c);
+KILN_API kiln_col *kiln_fn_dayofmonth(kiln_col *c);
+KILN_API kiln_col *kiln_fn_hour(kiln_col *c);
+KILN_API kiln_col *kiln_fn_round(kiln_col *c, int scale);
+
+/* ---- DataFrames ---------------------------------------------------------------------- */
+
+KILN_API void kiln_df_free(kiln_df *df);
+/* The columns: how many, and each one's name and Spark type name
+ * (borrowed, valid while df lives); NULL past the end. */
+KILN_API int kiln_df_num_columns(const kiln_df *df);
+KILN_API const char *kiln_df_column_name(const kiln_df *df, int i);
+KILN_API const char *kiln_df_column_type(kiln_df *df, int i);
+
+KILN_API kiln_df *kiln_df_select(kiln_df *df, kiln_col *const *cols, int n);
+KILN_API kiln_df *kiln_df_select_expr(kiln_df *df, const char *const *exprs, int n);
+KILN_API kiln_df *kiln_df_filter(kiln_df *df, kiln_col *cond);
+KILN_API kiln_df *kiln_df_where(kiln_df *df, const char *sql_condition);
+KILN_API kiln_df *kiln_df_with_column(kiln_df *df, const char *name, kiln_col *c);
+KILN_API kiln_df *kiln_df_with_column_renamed(kiln_df *df, const char *from, const char *to);
+KILN_API kiln_df *kiln_df_drop(kiln_df *df, const char *const *names, int n);
+/* df.alias(name): the columns qualified by name (for joins). */
+KILN_API kiln_df *kiln_df_alias(kiln_df *df, const char *name);
+KILN_API kiln_df *kiln_df_limit(kiln_df *df, int64_t n);
+KILN_API kiln_df *kiln_df_distinct(kiln_df *df);
+KILN_API kiln_df *kiln_df_order_by(kiln_df *df, kiln_col *const *cols, int n);
+/* union / unionAll (by position) and unionByName. */
+KILN_API kiln_df *kiln_df_union(kiln_df *a, kiln_df *b);
+KILN_API kiln_df *kiln_df_union_by_name(kiln_df *a, kiln_df *b);
+/* df.join(other, on, how): on the columns named in on[0..n) (both sides
+ * have them; the output has each once), or on a condition (kiln_df_join_on);
+ * how: inner, left (left_outer), right, full (outer), left_semi (semi),
+ * left_anti (anti), cross. */
+KILN_API kiln_df *kiln_df_join(kiln_df *df, kiln_df *other, const char *const *on, int n,
+                               const char *how);
+KILN_API kiln_df *kiln_df_join_on(kiln_df *df, kiln_df *other, kiln_col *cond, const char *how);
+
+KILN_API kiln_grouped *kiln_df_group_by(kiln_df *df, kiln_col *const *cols, int n);
+KILN_API kiln_df *kiln_grouped_agg(kiln_grouped *g, kiln_col *const *aggs, int n);
+/* groupBy(...).count(): the keys and `count`. */
+KILN_API kiln_df *kiln_grouped_count(kiln_grouped *g);
+/* sum / avg / min / max of the named columns (every numeric one when n is 0). */
+KILN_API kiln_df *kiln_grouped_sum(kiln_grouped *g, const char *const *cols, int n);
+KILN_API kiln_df *kiln_grouped_avg(kiln_grouped *g, const char *const *cols, int n);
+KILN_API kiln_df *kiln_grouped_min(kiln_grouped *g, const char *const *cols, int n);
+KILN_API kiln_df *kiln_grouped_max(kiln_grouped *g, const char *const *cols, int n);
+
+/* df.createOrReplaceTempView(name). */
+KILN_API int kiln_df_create_or_replace_temp_view(kiln_df *df, const char *name);
+/* df.cache() / persist(): the rows are kept in memory after the first
+ * action; returns df. unpersist drops them. */
+KILN_API kiln_df *kiln_df_cache(kiln_df *df);
+KILN_API kiln_df *kiln_df_unpersist(kiln_df *df);
+
+/* ---- Actions ------------------------------------------------------------------------- */
+
+KILN_API int kiln_df_count(kiln_df *df, int64_t *out);
+/* The rows as a list of tuples (one item per column: see
+ * include/kiln/value.h for how SQL types map to values), in a. */
+KILN_API int kiln_df_collect(kiln_df *df, kiln_arena *a, kiln_value *out);
+KILN_API int kiln_df_take(kiln_df *df, int64_t n, kiln_arena *a, kiln_value *out);
+/* df.show(n, truncate) on stdout; kiln_df_show_string returns the text
+ * (malloc; the caller frees it), or NULL. */
+KILN_API int kiln_df_show(kiln_df *df, int n, int truncate);
+KILN_API char *kiln_df_show_string(kiln_df *df, int n, int truncate);
+/* df.printSchema() on stdout, and as text (malloc). */
+KILN_API int kiln_df_print_schema(kiln_df *df);
+KILN_API char *kiln_df_schema_string(kiln_df *df);
+/* df.explain(): the logical and optimised plans (malloc). */
+KILN_API char *kiln_df_explain_string(kiln_df *df);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

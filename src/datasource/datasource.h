@@ -1,0 +1,122 @@
+/*
+ * datasource/datasource.h - file data sources of the SQL layer: CSV, JSON
+ * Lines and text read into columnar batches (column.h) and written as part
+ * files through the io committer, with Spark's option names and semantics
+ * (sql-data-sources-csv/json/text). The layer sits on column (batches),
+ * io (listing, decompression, committing) and base.
+ *
+ * Use: build a ds_options, plan the splits of the input paths, get the
+ * schema (inferred, or the `schema` option's DDL), then open one reader per
+ * split; each ds_reader_next fills a batch of up to COL_VEC_SIZE rows.
+ * Readers and writers are used by one thread at a time; different ones may
+ * run on different threads.
+ *
+ * Errors set kiln_last_error(): bad options name the option, bad data names
+ * the file, the line, the column and the value (FAILFAST), e.g.
+ *   [MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION] Malformed records are
+ *   detected in record parsing: in.csv:3: column "age": cannot parse as int "x"
+ */
+#ifndef KILN_DATASOURCE_H
+#define KILN_DATASOURCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "column/column.h"
+#include "io/io.h"
+
+#pragma GCC visibility push(hidden)
+
+/* ---- Options --------------------------------------------------------------- */
+
+/* Case-insensitive key -> value list (Spark's option map). */
+typedef struct ds_options ds_options;
+
+/* Returns an owned, empty option list, or NULL when out of memory. */
+ds_options *ds_options_new(void);
+/* Frees o (NULL is ignored). */
+void ds_options_free(ds_options *o);
+/* Sets key to value (both copied; a later set of the same key, in any case,
+ * replaces it). Returns KILN_OK or KILN_ENOMEM. Values are checked when a
+ * reader or writer is opened, where a bad one gives KILN_EINVAL naming it. */
+int ds_options_set(ds_options *o, const char *key, const char *value);
+/* The value of key (any case), or NULL when unset. Borrowed, valid until
+ * the key is set again or o is freed. */
+const char *ds_options_get(const ds_options *o, const char *key);
+
+/* ---- Planning -------------------------------------------------------------- */
+
+/* A byte range of one input file; len -1 = the whole file (compressed,
+ * archives, multiLine, wholetext). */
+typedef struct ds_split {
+    const char *path;
+    int64_t start, len;
+} ds_split;
+
+/* The splits of paths (a file, a directory, a glob or a comma list of
+ * these, as io_text_splits lists them) for format "csv", "json" or "text".
+ * Plain files are cut as Spark's FilePartition does: split size =
+ * min(maxPartitionBytes (128m), max(openCostInBytes (4m), total bytes /
+ * min_splits)), options "maxPartitionBytes" and "openCostInBytes"; files
+ * that are compressed, or read with multiLine / wholetext, are whole. Empty
+ * files give none. *out (and the paths) live in a. Returns KILN_OK,
+ * KILN_ENOENT naming a missing path, or KILN_EINVAL for a bad option. */
+int ds_plan_splits(const char *format, const char *paths, const ds_options *o, int min_splits,
+                   kiln_arena *a, ds_split **out, int *n);
+
+/* ---- Schema ---------------------------------------------------------------- */
+
+/* The schema of paths read as format: the `schema` option (a DDL string,
+ * "a INT, b STRING") when set; else for CSV the header's names (or _c0,
+ * _c1, ...) typed by inference when inferSchema is true (over a
+ * samplingRatio share of the records) and string otherwise; for JSON always
+ * inferred (fields sorted by name); for text `value STRING`. Everything
+ * lives in a. Returns KILN_OK or an error naming the file or option. */
+int ds_infer_schema(const char *format, const char *paths, const ds_options *o, kiln_arena *a,
+                    col_schema *out);
+
+/* ---- Reading --------------------------------------------------------------- */
+
+typedef struct ds_reader ds_reader;
+
+/* Opens a reader of split s (borrowed; must outlive the reader) of format
+ * "csv", "json" or "text" with the full schema (borrowed) and the columns
+ * proj[0..nproj) of it to produce (copied; NULL = all, in order). A string
+ * column named by columnNameOfCorruptRecord (default _corrupt_record) gets
+ * the raw text of malformed records. Returns KILN_OK and an owned reader,
+ * or KILN_EINVAL naming a bad option, KILN_ENOENT / KILN_EIO naming the file. */
+int ds_reader_open(const char *format, const ds_split *s, const col_schema *schema, const int *proj,
+                   int nproj, const ds_options *o, ds_reader **out);
+/* Fills out with the next up to COL_VEC_SIZE rows (vectors in a; strings
+ * may point into the reader's buffer). Returns 1 for a batch (n >= 1), 0 at
+ * the end, or a negative error (FAILFAST: KILN_ECORRUPT naming file, line,
+ * column, value). The batch is valid until the next call on r, a reset
+ * of a, or ds_reader_close. */
+int ds_reader_next(ds_reader *r, kiln_arena *a, col_batch *out);
+/* Frees r (NULL is ignored). */
+void ds_reader_close(ds_reader *r);
+
+/* ---- Writing --------------------------------------------------------------- */
+
+typedef struct ds_writer ds_writer;
+
+/* Opens the part file of one task attempt of a write job (job borrowed,
+ * from io_output_job_begin) in format "csv", "json" or "text" with the
+ * schema of the batches to come (borrowed; must outlive the writer). The
+ * file is named like Spark's part-PPPPP-<uuid>-c000.csv[.gz]; uuid is the
+ * job's (any string, borrowed; NULL = none). Options: compression (none,
+ * gzip, zstd) and the format's writing options. Returns KILN_OK and an
+ * owned writer, or KILN_EINVAL naming a bad option (text: the schema must
+ * be exactly one string column). */
+int ds_writer_open(const char *format, io_output_job *job, int partition, int attempt,
+                   const char *uuid, const col_schema *schema, const ds_options *o,
+                   ds_writer **out);
+/* Appends b's live rows (borrowed). Returns KILN_OK or an I/O error. */
+int ds_writer_write(ds_writer *w, const col_batch *b);
+/* Finishes and commits the part file; frees w in every case. */
+int ds_writer_commit(ds_writer *w);
+/* Deletes the attempt's file; frees w. */
+void ds_writer_abort(ds_writer *w);
+
+#pragma GCC visibility pop
+#endif

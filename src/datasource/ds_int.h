@@ -1,0 +1,171 @@
+/*
+ * datasource/ds_int.h - private interface between the files of
+ * src/datasource: parsed option sets of each format, the byte input of a
+ * split (plain files read in big blocks, compressed ones decompressed
+ * whole), value parsers and formatters shared by CSV and JSON, and the
+ * per-format reader and writer entry points behind datasource.h.
+ */
+#ifndef KILN_DS_INT_H
+#define KILN_DS_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/base.h"
+#include "datasource/datasource.h"
+
+#pragma GCC visibility push(hidden)
+
+/* ---- Options (options.c) ---------------------------------------------------- */
+
+typedef enum ds_mode { DS_PERMISSIVE, DS_DROPMALFORMED, DS_FAILFAST } ds_mode;
+
+/* Option getters: each returns KILN_OK (leaving *out at def when unset) or
+ * KILN_EINVAL naming the option and the bad value. */
+int ds_opt_bool(const ds_options *o, const char *key, bool def, bool *out);
+int ds_opt_int(const ds_options *o, const char *key, int64_t def, int64_t lo, int64_t hi,
+               int64_t *out);
+int ds_opt_size(const ds_options *o, const char *key, int64_t def, int64_t *out);
+int ds_opt_double(const ds_options *o, const char *key, double def, double *out);
+/* A string option, "" allowed; def when unset. */
+const char *ds_opt_str(const ds_options *o, const char *key, const char *def);
+/* A single character option ("" gives '\0' when allow_empty): Spark allows
+ * exactly one character, or a backslash escape (\t \n \r \\ \0 \u0001). */
+int ds_opt_char(const ds_options *o, const char *key, char def, bool allow_empty, char *out);
+int ds_opt_mode(const ds_options *o, ds_mode *out);
+/* Unescapes Spark's separator notation ("\t", "\\u0001", multi-char). */
+int ds_unescape_sep(const char *key, const char *v, char *out, size_t cap, size_t *len);
+/* Fails unless the encoding/charset option is UTF-8 (any spelling). */
+int ds_opt_check_utf8(const ds_options *o);
+
+/* ---- Values (value.c) ------------------------------------------------------- */
+
+/* Parsers of one field's text (no NUL needed). All return true on success. */
+bool ds_parse_i64(const char *p, size_t n, int64_t *out);
+/* A double in Java's Double.parseDouble syntax (fast path for plain
+ * decimals, strtod otherwise; "NaN", "Infinity", surrounding blanks). */
+bool ds_parse_f64(const char *p, size_t n, double *out);
+bool ds_parse_bool(const char *p, size_t n, bool *out);
+/* A decimal rounded half-up to scale; false when it does not fit precision. */
+bool ds_parse_decimal(const char *p, size_t n, int precision, int scale, __int128 *out);
+/* Digits of an integer literal (optional sign) with no '.', for inference:
+ * the number of digits, or -1 when p is not one. */
+int ds_integer_digits(const char *p, size_t n);
+/* Dates and timestamps. strict: exactly yyyy-MM-dd / the ISO timestamp
+ * (for inference); else Spark's lenient forms (yyyy, yyyy-M, yyyy-M-d,
+ * trailing T... or ' '...). Timestamps: yyyy-MM-dd[ T]HH:mm[:ss[.f{1,9}]]
+ * with an optional zone (Z, UTC, +hh, +hh:mm, +hhmm); tz_sec is the
+ * session zone's offset for values without a zone. */
+bool ds_parse_date(const char *p, size_t n, bool strict, int32_t *days);
+bool ds_parse_timestamp(const char *p, size_t n, bool ntz, int32_t tz_sec, int64_t *us);
+/* A date/timestamp pattern this layer can parse and format itself (the
+ * default ISO ones and yyyy-MM-dd HH:mm:ss[.SSS...] with optional XXX):
+ * true when pattern is NULL or one of those. */
+bool ds_pattern_supported(const char *pattern);
+/* A session zone "UTC", "Z", "+hh:mm", "GMT+h" as an offset in seconds. */
+bool ds_parse_zone(const char *s, int32_t *sec);
+
+/* Formatters (append to b): Java's Double.toString / Float.toString, a
+ * decimal with its scale, ISO dates, timestamps as
+ * yyyy-MM-dd'T'HH:mm:ss[.SSS]XXX (ntz: without zone; with pattern
+ * "yyyy-MM-dd HH:mm:ss" style formats the given form). */
+int ds_fmt_double(kiln_buf *b, double d);
+int ds_fmt_float(kiln_buf *b, float f);
+int ds_fmt_decimal(kiln_buf *b, __int128 v, int scale);
+int ds_fmt_date(kiln_buf *b, int32_t days);
+int ds_fmt_timestamp(kiln_buf *b, int64_t us, bool ntz, int32_t tz_sec, const char *pattern);
+int ds_fmt_i128(kiln_buf *b, __int128 v);
+/* Days since 1970-01-01 of a proleptic Gregorian date and back. */
+int32_t ds_days_from_civil(int64_t y, int m, int d);
+void ds_civil_from_days(int32_t days, int64_t *y, int *m, int *d);
+
+/* ---- Input (input.c) --------------------------------------------------------- */
+
+/* The bytes of one split in a window buf[0..len): plain files are read in
+ * blocks from the split's start with pread, compressed files and archive
+ * members are decompressed whole (io_whole_reader). */
+typedef struct ds_input {
+    const ds_split *split;
+    char *buf;       /* owned window */
+    size_t len, cap; /* bytes held / allocated */
+    int64_t off;     /* file offset of buf[0] */
+    bool eof;        /* no bytes after buf[len) */
+    int fd;          /* plain file, or -1 */
+    io_whole_reader *whole;
+    kiln_buf wbuf;    /* whole file's content */
+    const char *name; /* file being read (split path, or ARCHIVE:MEMBER) */
+    bool more_files;  /* whole reader may have more members */
+} ds_input;
+
+/* Opens s (borrowed). For a whole split it loads the first file. */
+int ds_input_open(ds_input *in, const ds_split *s);
+/* Drops buf[0..keep_from) and reads more (growing buf when keep_from is 0
+ * and it is full). Sets eof at the end. Returns KILN_OK or an I/O error. */
+int ds_input_refill(ds_input *in, size_t keep_from);
+/* Moves to the next file of a whole split (archive member): 1, 0 at the
+ * end, or an error. */
+int ds_input_next_file(ds_input *in);
+void ds_input_close(ds_input *in);
+/* The 1-based line number of byte offset off of the current file (counts
+ * '\n' from the file's start; used for error messages only). */
+int64_t ds_input_line_of(ds_input *in, int64_t off);
+/* True for names read whole (.gz .bz2 .zst .zip .tar ...). */
+bool ds_is_compressed(const char *path);
+
+/* ---- Per-format entry points ---------------------------------------------- */
+
+typedef struct ds_format_reader {
+    int (*next)(ds_reader *r, kiln_arena *a, col_batch *out);
+    void (*close)(ds_reader *r);
+} ds_format_reader;
+
+/* The part of every reader: its format's functions first. */
+struct ds_reader {
+    const ds_format_reader *fmt;
+};
+
+int ds_csv_reader_open(const ds_split *s, const col_schema *schema, const int *proj, int nproj,
+                       const ds_options *o, ds_reader **out);
+int ds_json_reader_open(const ds_split *s, const col_schema *schema, const int *proj, int nproj,
+                        const ds_options *o, ds_reader **out);
+int ds_text_reader_open(const ds_split *s, const col_schema *schema, const int *proj, int nproj,
+                        const ds_options *o, ds_reader **out);
+int ds_csv_infer(const ds_split *s, int n, const ds_options *o, kiln_arena *a, col_schema *out);
+int ds_json_infer(const ds_split *s, int n, const ds_options *o, kiln_arena *a, col_schema *out);
+
+/* Writers: the common part (the task output, buffering, compression) and
+ * each format's row encoder. */
+typedef struct ds_writer_fmt {
+    int (*write)(ds_writer *w, const col_batch *b);
+    void (*free)(ds_writer *w);
+} ds_writer_fmt;
+
+struct ds_writer {
+    const ds_writer_fmt *fmt;
+    io_task_output *out;
+    const col_schema *schema;
+    int compression; /* 0 none, 1 gzip, 2 zstd */
+    void *z;         /* compressor state */
+    kiln_buf line;   /* text being built */
+    int32_t tz_sec;
+    void *state; /* the format's (freed by fmt->free) */
+};
+
+int ds_writer_emit(ds_writer *w, const void *p, size_t n);
+/* Emits w->line when it holds more than 64 KiB (force: any bytes). */
+int ds_writer_flush_line(ds_writer *w, bool force);
+/* Appends row i of v (a scalar type) as text: the CSV/JSON form of numbers,
+ * dates (ISO) and timestamps (pattern, NULL = Spark's default). */
+int ds_fmt_scalar(kiln_buf *b, const col_vec *v, uint32_t i, int32_t tz_sec,
+                  const char *ts_pattern);
+int ds_csv_writer_init(ds_writer *w, const ds_options *o);
+int ds_json_writer_init(ds_writer *w, const ds_options *o);
+int ds_text_writer_init(ds_writer *w, const ds_options *o);
+
+/* Sets a FAILFAST / malformed error in Spark's words naming file, line,
+ * column and value; returns KILN_ECORRUPT. */
+int ds_malformed(const char *file, int64_t line, const char *column, const char *value, size_t vlen,
+                 const char *why);
+
+#pragma GCC visibility pop
+#endif

@@ -1,0 +1,57 @@
+/*
+ * sql/df_int.h - the structs behind the public DataFrame API
+ * (include/kiln/sql.h): columns, DataFrames, grouped data and readers.
+ */
+#ifndef KILN_SQL_DF_INT_H
+#define KILN_SQL_DF_INT_H
+
+#include "kiln/sql.h"
+#include "sql/session_int.h"
+
+#pragma GCC visibility push(hidden)
+
+enum {
+    COL_ORDER_NONE,
+    COL_ORDER_ASC,
+    COL_ORDER_DESC,
+    COL_ORDER_ASC_NULLS_LAST,
+    COL_ORDER_DESC_NULLS_FIRST,
+};
+
+/* A column: SQL text resolved when a DataFrame uses it. */
+struct kiln_col {
+    kiln_session *s;
+    const char *text;  /* SQL */
+    const char *alias; /* or NULL */
+    const char *name;  /* for kiln_fn_col(name): the quoted name */
+    int order;         /* COL_ORDER_* */
+    bool open_case;    /* a CASE that more WHENs may join */
+};
+
+/* A DataFrame: its session and logical plan (in the session's arena). */
+struct kiln_df {
+    kiln_session *s;
+    plan *p;
+    char **type_names; /* kiln_df_column_type's strings (malloc), made on demand */
+};
+
+struct kiln_grouped {
+    kiln_df *df; /* a copy of the grouped DataFrame (owned) */
+    int nkeys;
+    kiln_col **keys;
+};
+
+struct kiln_reader {
+    kiln_session *s;
+    char *format;
+    const char *schema;
+    int nopts;
+    char **keys, **values;
+};
+
+/* A new DataFrame of s over p (NULL, with an out-of-memory error, when it
+ * cannot be made). */
+kiln_df *df_new(kiln_session *s, plan *p);
+
+#pragma GCC visibility pop
+#endif

@@ -1,0 +1,448 @@
+/*
+ * sql/exec.c - the driver's side of running a plan (exec.h): cutting it
+ * into stages at exchanges, each stage an RDD whose tasks run a fragment,
+ * and collecting the last stage's batches.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "datasource/datasource.h"
+#include "sql/agg_fn.h"
+#include "sql/exec_int.h"
+
+/* A stage being built: the RDD its tasks read and the fragment they run
+ * over it (leaves PLAN_INPUT, PLAN_RANGE or PLAN_SCAN read that RDD). */
+typedef struct stage {
+    kiln_rdd *rdd;
+    plan *frag;
+} stage;
+
+typedef struct exec {
+    kiln_context *ctx;
+    const sql_settings *s;
+    kiln_arena *a; /* fragments, for the life of the query */
+    kiln_rdd **rdds;
+    int nrdds, cap;
+} exec;
+
+static kiln_rdd *keep(exec *x, kiln_rdd *r)
+{
+    if (!r) return NULL;
+    if (x->nrdds == x->cap) {
+        int cap = x->cap ? x->cap * 2 : 16;
+        kiln_rdd **g = realloc(x->rdds, sizeof *g * (size_t)cap);
+        if (!g) {
+            kiln_rdd_free(r);
+            return NULL;
+        }
+        x->rdds = g;
+        x->cap = cap;
+    }
+    x->rdds[x->nrdds++] = r;
+    return r;
+}
+
+static void release(exec *x)
+{
+    for (int i = x->nrdds - 1; i >= 0; i--) kiln_rdd_free(x->rdds[i]);
+    free(x->rdds);
+    x->rdds = NULL;
+    x->nrdds = x->cap = 0;
+}
+
+static int nomem(void)
+{
+    return kiln_set_error(KILN_ENOMEM, "out of memory planning a query");
+}
+
+/* A node over the same columns as its input, in x's arena. */
+static plan *node_like(exec *x, const plan *p, plan **in, int nin)
+{
+    plan *q = plan_new(x->a, (plan_kind)p->kind, in, nin, 0);
+    if (!q) return NULL;
+    plan *saved_in = q->in[0];
+    *q = *p;
+    q->in = kiln_arena_alloc(x->a, sizeof *q->in * (size_t)(nin ? nin : 1));
+    if (!q->in) return NULL;
+    if (nin) memcpy(q->in, in, sizeof *in * (size_t)nin);
+    (void)saved_in;
+    q->nin = nin;
+    return q;
+}
+
+static plan *input_leaf(exec *x, const plan *like, int side)
+{
+    plan *l = plan_new(x->a, PLAN_INPUT, NULL, 0, like->ncols);
+    if (!l) return NULL;
+    memcpy(l->cols, like->cols, sizeof *l->cols * (size_t)like->ncols);
+    l->side = side;
+    return l;
+}
+
+/* The RDD of st's fragment run over its input, emitting batches or
+ * (partition, batch) pairs by keys (over the fragment's output). */
+static kiln_rdd *run_fragment(exec *x, const stage *st, frag_out out, int nparts, expr *const *keys,
+                              int nkeys, int side)
+{
+    kiln_buf env;
+    kiln_buf_init(&env);
+    int rc = exec_fragment_encode(&env, x->s, st->frag, out, nparts, keys, nkeys, side);
+    kiln_rdd *r = NULL;
+    if (!rc) r = keep(x, kiln_rdd_map_partitions(st->rdd, exec_fragment_fn, env.data, env.len));
+    kiln_buf_release(&env);
+    if (rc) kiln_set_error(rc, "cannot encode a SQL fragment");
+    return r;
+}
+
+/* Ends st with an exchange by keys into nparts partitions; *next reads it. */
+static int exchange(exec *x, const stage *st, int nparts, expr *const *keys, int nkeys, stage *next)
+{
+    kiln_rdd *m = run_fragment(x, st, FRAG_OUT_HASH, nparts, keys, nkeys, -1);
+    kiln_rdd *r = m ? keep(x, kiln_rdd_partition_by(m, nparts, exec_partition_of, NULL, 0)) : NULL;
+    if (!r) return KILN_ESQL;
+    next->rdd = r;
+    next->frag = input_leaf(x, st->frag, -1);
+    return next->frag ? KILN_OK : nomem();
+}
+
+static int build(exec *x, const plan *p, stage *out);
+
+/* A scan: one partition per split of the files, each value the split. */
+static int build_scan(exec *x, const plan *p, stage *out)
+{
+    ds_options *o = ds_options_new();
+    if (!o) return nomem();
+    int rc = KILN_OK;
+    for (int i = 0; !rc && i < p->src.nopts; i++)
+        rc = ds_options_set(o, p->src.keys[i], p->src.values[i]);
+    ds_split *splits = NULL;
+    int n = 0;
+    kiln_arena *tmp = kiln_arena_new();
+    if (!tmp) rc = KILN_ENOMEM;
+    if (!rc)
+        rc = ds_plan_splits(p->src.format, p->src.paths, o, kiln_context_cores(x->ctx), tmp,
+                            &splits, &n);
+    kiln_value *vals = rc ? NULL : calloc((size_t)(n ? n : 1), sizeof *vals);
+    if (!rc && !vals) rc = KILN_ENOMEM;
+    for (int i = 0; !rc && i < n; i++) {
+        kiln_value items[3] = {kiln_cstr(tmp, splits[i].path), kiln_int(splits[i].start),
+                               kiln_int(splits[i].len)};
+        vals[i] = kiln_tuple_new(tmp, items, 3);
+        if (items[0].type == KILN_NULL || vals[i].type == KILN_NULL) rc = KILN_ENOMEM;
+    }
+    if (!rc) out->rdd = keep(x, kiln_parallelize(x->ctx, vals, (size_t)n, n > 0 ? n : 1));
+    free(vals);
+    kiln_arena_free(tmp);
+    ds_options_free(o);
+    if (rc) return rc;
+    if (!out->rdd) return KILN_ESQL;
+    out->frag = node_like(x, p, NULL, 0);
+    return out->frag ? KILN_OK : nomem();
+}
+
+/* Column i of like as an expression. */
+static expr *col_of(exec *x, const plan *like, int i)
+{
+    return expr_col(x->a, i, like->cols[i].type, like->cols[i].nullable, like->cols[i].name);
+}
+
+/* An aggregate (or DISTINCT: every column a key, no aggregates): a partial
+ * aggregate in the child's tasks, an exchange by the keys, the final one
+ * after it. With a DISTINCT aggregate the rows themselves are exchanged
+ * and aggregated once (partial distinct sets would count twice). */
+static int build_agg(exec *x, const plan *p, stage *out)
+{
+    plan *agg = (plan *)p;
+    int rc;
+    if (p->kind == PLAN_DISTINCT) {
+        agg = plan_new(x->a, PLAN_AGG, p->in, 1, p->ncols);
+        if (!agg ||
+            !(agg->keys = kiln_arena_alloc(x->a, sizeof *agg->keys * (size_t)(p->ncols + 1))))
+            return nomem();
+        memcpy(agg->cols, p->cols, sizeof *agg->cols * (size_t)p->ncols);
+        agg->nkeys = p->ncols;
+        for (int i = 0; i < p->ncols; i++)
+            if (!(agg->keys[i] = col_of(x, p->in[0], i))) return nomem();
+    }
+    stage c, ex;
+    if ((rc = build(x, agg->in[0], &c))) return rc;
+    int nparts = agg->nkeys ? x->s->shuffle_partitions : 1;
+    bool distinct = false;
+    for (int i = 0; i < agg->naggs; i++) distinct |= agg->aggs[i].distinct;
+    if (distinct) {
+        if ((rc = exchange(x, &c, nparts, agg->keys, agg->nkeys, &ex))) return rc;
+        plan *complete = node_like(x, agg, &ex.frag, 1);
+        if (!complete) return nomem();
+        complete->agg_mode = PAGG_COMPLETE;
+        out->rdd = ex.rdd;
+        out->frag = complete;
+        return KILN_OK;
+    }
+    agg_bound *b = kiln_arena_alloc(x->a, sizeof *b * (size_t)(agg->naggs + 1));
+    if (!b) return nomem();
+    if ((rc = exec_bind_aggs(x->a, agg, b))) return rc;
+    int nstate = 0;
+    for (int i = 0; i < agg->naggs; i++) nstate += b[i].nstate;
+    plan *partial = plan_new(x->a, PLAN_AGG, &c.frag, 1, agg->nkeys + nstate);
+    if (!partial) return nomem();
+    plan *cols = partial;
+    *partial = *agg;
+    partial->in = kiln_arena_alloc(x->a, sizeof *partial->in);
+    partial->cols = kiln_arena_alloc(x->a,
+                                     sizeof *partial->cols * (size_t)(agg->nkeys + nstate + 1));
+    if (!partial->in || !partial->cols) return nomem();
+    (void)cols;
+    partial->in[0] = c.frag;
+    partial->nin = 1;
+    partial->ncols = agg->nkeys + nstate;
+    partial->agg_mode = PAGG_PARTIAL;
+    for (int k = 0; k < agg->nkeys; k++) partial->cols[k] = agg->cols[k];
+    int at = agg->nkeys;
+    for (int i = 0; i < agg->naggs; i++)
+        for (int j = 0; j < b[i].nstate; j++)
+            partial->cols[at++] = (plan_col){"state", NULL, b[i].state_types[j], true};
+    c.frag = partial;
+    expr **keys = kiln_arena_alloc(x->a, sizeof *keys * (size_t)(agg->nkeys + 1));
+    if (!keys) return nomem();
+    for (int k = 0; k < agg->nkeys; k++)
+        if (!(keys[k] = col_of(x, partial, k))) return nomem();
+    if ((rc = exchange(x, &c, nparts, keys, agg->nkeys, &ex))) return rc;
+    plan *final = node_like(x, agg, &ex.frag, 1);
+    if (!final) return nomem();
+    final->agg_mode = PAGG_FINAL;
+    final->keys = keys;
+    out->rdd = ex.rdd;
+    out->frag = final;
+    return KILN_OK;
+}
+
+/* A join: both sides exchanged by their keys into one shuffle, each batch
+ * tagged with its side; a task builds the right side's rows into a hash
+ * table and probes it with the left's. */
+static int build_join(exec *x, const plan *p, stage *out)
+{
+    stage l, r;
+    int rc;
+    if ((rc = build(x, p->in[0], &l)) || (rc = build(x, p->in[1], &r))) return rc;
+    int nparts = p->nkeys ? x->s->shuffle_partitions : 1;
+    kiln_rdd *lm = run_fragment(x, &l, FRAG_OUT_HASH, nparts, p->keys, p->nkeys, 0);
+    kiln_rdd *rm = lm ? run_fragment(x, &r, FRAG_OUT_HASH, nparts, p->rkeys, p->nkeys, 1) : NULL;
+    kiln_rdd *u = rm ? keep(x, kiln_rdd_union(lm, rm)) : NULL;
+    kiln_rdd *sh = u ? keep(x, kiln_rdd_partition_by(u, nparts, exec_partition_of, NULL, 0)) : NULL;
+    if (!sh) return KILN_ESQL;
+    plan *in[2] = {input_leaf(x, p->in[0], 0), input_leaf(x, p->in[1], 1)};
+    if (!in[0] || !in[1]) return nomem();
+    out->rdd = sh;
+    out->frag = node_like(x, p, in, 2);
+    return out->frag ? KILN_OK : nomem();
+}
+
+static int build_child(exec *x, const plan *p, stage *st)
+{
+    return build(x, p->in[0], st);
+}
+
+static int build(exec *x, const plan *p, stage *out)
+{
+    int rc;
+    switch (p->kind) {
+    case PLAN_VALUES: {
+        /* One partition per batch (at most the cores), the batches as bytes. */
+        kiln_value *vals = calloc((size_t)(p->nbatches ? p->nbatches : 1), sizeof *vals);
+        kiln_arena *tmp = kiln_arena_new();
+        kiln_buf b;
+        kiln_buf_init(&b);
+        rc = vals && tmp ? KILN_OK : KILN_ENOMEM;
+        for (int i = 0; !rc && i < p->nbatches; i++) {
+            b.len = 0;
+            rc = col_batch_encode(&b, &p->batches[i]);
+            if (!rc) {
+                vals[i] = kiln_bytes_new(tmp, b.data, b.len);
+                rc = vals[i].type == KILN_NULL ? KILN_ENOMEM : KILN_OK;
+            }
+        }
+        int slices = p->nbatches < kiln_context_cores(x->ctx) ? p->nbatches
+                                                              : kiln_context_cores(x->ctx);
+        if (!rc)
+            out->rdd = keep(x, kiln_parallelize(x->ctx, vals, (size_t)p->nbatches,
+                                                slices > 0 ? slices : 1));
+        kiln_buf_release(&b);
+        kiln_arena_free(tmp);
+        free(vals);
+        if (rc || !out->rdd) return rc ? nomem() : KILN_ESQL;
+        out->frag = input_leaf(x, p, -1);
+        return out->frag ? KILN_OK : nomem();
+    }
+    case PLAN_RANGE: {
+        int slices = p->slices > 0 ? p->slices : kiln_context_default_parallelism(x->ctx);
+        /* Slice i holds [start + i*len/slices*step ...): count the values first. */
+        __int128 span = (__int128)p->end - p->start;
+        __int128 count = 0;
+        if ((p->step > 0 && span > 0) || (p->step < 0 && span < 0))
+            count = (span + p->step + (p->step > 0 ? -1 : 1)) / p->step;
+        kiln_value *vals = calloc((size_t)slices, sizeof *vals);
+        kiln_arena *tmp = kiln_arena_new();
+        if (!vals || !tmp) {
+            free(vals);
+            kiln_arena_free(tmp);
+            return nomem();
+        }
+        for (int i = 0; i < slices; i++) {
+            __int128 lo = count * i / slices, hi = count * (i + 1) / slices;
+            int64_t s = (int64_t)(p->start + lo * p->step);
+            int64_t e = hi == count ? p->end : (int64_t)(p->start + hi * p->step);
+            vals[i] = kiln_pair(tmp, kiln_int(s), kiln_int(e));
+        }
+        out->rdd = keep(x, kiln_parallelize(x->ctx, vals, (size_t)slices, slices));
+        free(vals);
+        kiln_arena_free(tmp);
+        if (!out->rdd) return KILN_ESQL;
+        out->frag = node_like(x, p, NULL, 0);
+        return out->frag ? KILN_OK : nomem();
+    }
+    case PLAN_SCAN:
+        return build_scan(x, p, out);
+    case PLAN_RDD:
+        out->rdd = p->rdd;
+        out->frag = input_leaf(x, p, -1);
+        return out->frag ? KILN_OK : nomem();
+    case PLAN_PROJECT:
+    case PLAN_FILTER:
+    case PLAN_EXPLODE: {
+        stage c;
+        if ((rc = build_child(x, p, &c))) return rc;
+        out->rdd = c.rdd;
+        out->frag = node_like(x, p, &c.frag, 1);
+        return out->frag ? KILN_OK : nomem();
+    }
+    case PLAN_LIMIT: {
+        /* A local limit of offset + limit rows in every task, then one task
+         * takes the global one. */
+        stage c, one;
+        if ((rc = build_child(x, p, &c))) return rc;
+        plan *local = node_like(x, p, &c.frag, 1);
+        if (!local) return nomem();
+        local->offset = 0;
+        local->limit = p->limit > INT64_MAX - p->offset ? INT64_MAX : p->limit + p->offset;
+        c.frag = local;
+        if ((rc = exchange(x, &c, 1, NULL, 0, &one))) return rc;
+        out->rdd = one.rdd;
+        out->frag = node_like(x, p, &one.frag, 1);
+        return out->frag ? KILN_OK : nomem();
+    }
+    case PLAN_UNION: {
+        kiln_rdd *u = NULL;
+        for (int i = 0; i < p->nin; i++) {
+            stage c;
+            if ((rc = build(x, p->in[i], &c))) return rc;
+            kiln_rdd *r = run_fragment(x, &c, FRAG_OUT_BATCHES, 0, NULL, 0, -1);
+            if (!r) return KILN_ESQL;
+            u = u ? keep(x, kiln_rdd_union(u, r)) : r;
+            if (!u) return KILN_ESQL;
+        }
+        out->rdd = u;
+        out->frag = input_leaf(x, p, -1);
+        return out->frag ? KILN_OK : nomem();
+    }
+    case PLAN_DISTINCT:
+    case PLAN_AGG:
+        return build_agg(x, p, out);
+    case PLAN_JOIN:
+        return build_join(x, p, out);
+    case PLAN_SORT: {
+        /* Everything to one task, sorted there. */
+        stage c, one;
+        if ((rc = build_child(x, p, &c)) || (rc = exchange(x, &c, 1, NULL, 0, &one))) return rc;
+        out->rdd = one.rdd;
+        out->frag = node_like(x, p, &one.frag, 1);
+        return out->frag ? KILN_OK : nomem();
+    }
+    default:
+        return kiln_set_error(KILN_ESQL, "[UNSUPPORTED_FEATURE] this query needs an operator "
+                                         "kiln cannot run yet");
+    }
+}
+
+static int run(exec *x, const plan *p, kiln_rdd **out)
+{
+    stage st;
+    int rc = build(x, p, &st);
+    if (rc) return rc;
+    kiln_rdd *r = run_fragment(x, &st, FRAG_OUT_BATCHES, 0, NULL, 0, -1);
+    if (!r) return KILN_ESQL;
+    *out = r;
+    return KILN_OK;
+}
+
+int sql_exec_collect(kiln_context *ctx, const sql_settings *s, const plan *p, sql_result *out)
+{
+    memset(out, 0, sizeof *out);
+    exec x = {ctx, s, kiln_arena_new(), NULL, 0, 0};
+    out->a = kiln_arena_new();
+    if (!x.a || !out->a) {
+        kiln_arena_free(x.a);
+        kiln_arena_free(out->a);
+        out->a = NULL;
+        return nomem();
+    }
+    kiln_rdd *r;
+    int rc = run(&x, p, &r);
+    kiln_value list;
+    if (!rc) rc = kiln_rdd_collect(r, out->a, &list);
+    if (!rc) {
+        out->nbatches = (int)list.len;
+        out->batches = kiln_arena_alloc(out->a, sizeof *out->batches * (list.len ? list.len : 1));
+        if (!out->batches) rc = nomem();
+        for (uint32_t i = 0; !rc && i < list.len; i++) {
+            const kiln_value *v = &list.u.items[i];
+            rc = v->type == KILN_BYTES
+                     ? col_batch_decode(&out->batches[i], out->a, v->u.bytes, v->len)
+                     : KILN_ECORRUPT;
+            if (!rc) out->rows += out->batches[i].n;
+        }
+    }
+    if (!rc) {
+        out->ncols = p->ncols;
+        out->cols = kiln_arena_alloc(out->a, sizeof *out->cols * (size_t)(p->ncols ? p->ncols : 1));
+        if (!out->cols) rc = nomem();
+        for (int i = 0; !rc && i < p->ncols; i++) {
+            out->cols[i] = p->cols[i];
+            out->cols[i].type = col_type_copy(out->a, p->cols[i].type);
+            size_t n = strlen(p->cols[i].name);
+            char *name = kiln_arena_alloc(out->a, n + 1);
+            if (!name || !out->cols[i].type) {
+                rc = nomem();
+                break;
+            }
+            memcpy(name, p->cols[i].name, n + 1);
+            out->cols[i].name = name;
+            out->cols[i].qualifier = NULL;
+        }
+    }
+    release(&x);
+    kiln_arena_free(x.a);
+    if (rc) sql_result_release(out);
+    return rc;
+}
+
+void sql_result_release(sql_result *r)
+{
+    kiln_arena_free(r->a);
+    memset(r, 0, sizeof *r);
+}
+
+int sql_exec_rdd(kiln_context *ctx, const sql_settings *s, const plan *p, kiln_rdd **out)
+{
+    exec x = {ctx, s, kiln_arena_new(), NULL, 0, 0};
+    if (!x.a) return nomem();
+    kiln_rdd *r;
+    int rc = run(&x, p, &r);
+    if (!rc) {
+        /* The caller's handle; the rest go (the result keeps its parents). */
+        x.nrdds--;
+        *out = r;
+    }
+    release(&x);
+    kiln_arena_free(x.a);
+    return rc;
+}

@@ -1,0 +1,244 @@
+/*
+ * sql/exec_agg.c - the hash aggregation and sort operators of a task
+ * (exec_int.h), over the vectorised cores agg_table.h and sort.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sql/agg_table.h"
+#include "sql/exec_int.h"
+#include "sql/sort.h"
+
+int exec_bind_aggs(kiln_arena *a, const plan *p, agg_bound *out)
+{
+    for (int i = 0; i < p->naggs; i++) {
+        const plan_agg *g = &p->aggs[i];
+        const col_type *types[AGG_MAX_ARGS];
+        if (g->nargs > AGG_MAX_ARGS)
+            return kiln_set_error(KILN_ESQL, "aggregate %s has too many arguments", g->fn);
+        for (int k = 0; k < g->nargs; k++) types[k] = g->args[k]->type;
+        int rc = agg_bind(&out[i], a, g->fn, types, g->nargs, g->distinct, false);
+        if (rc)
+            return kiln_set_error(KILN_ESQL, "[%s] %s", out[i].err_cls ? out[i].err_cls : "ERROR",
+                                  out[i].err_msg ? out[i].err_msg : g->fn);
+    }
+    return KILN_OK;
+}
+
+typedef struct agg_op {
+    op base;
+    op *child;
+    const plan *p;
+    agg_table *t;
+    agg_bound *aggs;
+    size_t cursor;
+    bool built;
+} agg_op;
+
+/* Feeds one input batch: keys and arguments evaluated (complete and
+ * partial), or key and state columns as they are (final). */
+static int agg_feed(agg_op *s, col_batch *in)
+{
+    const plan *p = s->p;
+    fn_ctx *fc = s->base.fc;
+    kiln_arena *a = s->base.arena;
+    kiln_arena_reset(a);
+    fc->arena = a;
+    col_vec *keys = kiln_arena_alloc(a, sizeof *keys * (size_t)(p->nkeys + 1));
+    const col_vec **args = kiln_arena_alloc(a, sizeof *args * (size_t)(p->naggs + 1));
+    if (!keys || !args) return KILN_ENOMEM;
+    int rc;
+    if (p->agg_mode == PAGG_FINAL) {
+        for (int k = 0; k < p->nkeys; k++) keys[k] = in->cols[k];
+        int at = p->nkeys;
+        for (int i = 0; i < p->naggs; i++) {
+            args[i] = &in->cols[at];
+            at += s->aggs[i].nstate;
+        }
+        rc = agg_table_merge_batch(s->t, keys, args, in->sel, col_batch_live(in));
+        return rc;
+    }
+    for (int k = 0; k < p->nkeys; k++)
+        if ((rc = exec_error(fc, expr_eval(p->keys[k], fc, in, &keys[k])))) return rc;
+    for (int i = 0; i < p->naggs; i++) {
+        const plan_agg *g = &p->aggs[i];
+        if (!g->nargs) {
+            args[i] = NULL;
+            continue;
+        }
+        col_vec *v = kiln_arena_alloc(a, sizeof *v * (size_t)g->nargs);
+        if (!v) return KILN_ENOMEM;
+        for (int k = 0; k < g->nargs; k++)
+            if ((rc = exec_error(fc, expr_eval(g->args[k], fc, in, &v[k])))) return rc;
+        args[i] = v;
+    }
+    return agg_table_add_batch(s->t, keys, args, in->sel, col_batch_live(in));
+}
+
+static int agg_next(op *o, col_batch **out)
+{
+    agg_op *s = (agg_op *)o;
+    int rc;
+    if (!s->built) {
+        for (;;) {
+            col_batch *in;
+            rc = op_next(s->child, &in);
+            if (rc < 0) return rc;
+            if (rc == 0) break;
+            if ((rc = agg_feed(s, in))) return rc;
+        }
+        s->built = true;
+        op_close(s->child);
+        s->child = NULL;
+    }
+    kiln_arena_reset(o->arena);
+    if ((rc = agg_table_result(s->t, &s->cursor, o->arena, &o->out))) return rc;
+    if (!o->out.n) return 0;
+    *out = &o->out;
+    return 1;
+}
+
+static void agg_close(op *o)
+{
+    agg_op *s = (agg_op *)o;
+    op_close(s->child);
+    agg_table_free(s->t);
+    free(s->aggs);
+    op_free(o);
+}
+
+static const op_ops agg_ops = {"aggregate", agg_next, agg_close};
+
+op *op_agg(fn_ctx *fc, op *child, const plan *p, kiln_arena *plan_arena)
+{
+    agg_op *s = (agg_op *)op_alloc(sizeof *s, &agg_ops, fc);
+    if (!s) {
+        op_close(child);
+        return NULL;
+    }
+    s->child = child;
+    s->p = p;
+    s->aggs = calloc((size_t)(p->naggs + 1), sizeof *s->aggs);
+    const col_type **kt = calloc((size_t)(p->nkeys + 1), sizeof *kt);
+    if (!s->aggs || !kt || exec_bind_aggs(plan_arena, p, s->aggs)) {
+        free(kt);
+        agg_close(&s->base);
+        return NULL;
+    }
+    for (int k = 0; k < p->nkeys; k++) kt[k] = p->keys[k]->type;
+    agg_mode m = p->agg_mode == PAGG_PARTIAL ? AGG_PARTIAL
+                 : p->agg_mode == PAGG_FINAL ? AGG_FINAL
+                                             : AGG_COMPLETE;
+    s->t = agg_table_new(kt, p->nkeys, s->aggs, p->naggs, m, fc->ansi);
+    free(kt);
+    if (!s->t) {
+        agg_close(&s->base);
+        return NULL;
+    }
+    return &s->base;
+}
+
+/* ---- Sort ------------------------------------------------------------------------- */
+
+typedef struct sort_op {
+    op base;
+    op *child;
+    const plan *p;
+    sql_sorter *sorter;
+    int ncols; /* the child's columns; key columns follow them while sorting */
+    bool built;
+    kiln_arena *keys; /* evaluated key columns of the batch being added */
+} sort_op;
+
+static int sort_next(op *o, col_batch **out)
+{
+    sort_op *s = (sort_op *)o;
+    const plan *p = s->p;
+    int rc;
+    if (!s->built) {
+        for (;;) {
+            col_batch *in;
+            rc = op_next(s->child, &in);
+            if (rc < 0) return rc;
+            if (rc == 0) break;
+            /* The batch with its keys appended. */
+            kiln_arena_reset(s->keys);
+            o->fc->arena = s->keys;
+            col_batch wide = *in;
+            wide.ncols = s->ncols + p->norder;
+            wide.cols = kiln_arena_alloc(s->keys, sizeof *wide.cols * (size_t)wide.ncols);
+            if (!wide.cols) return KILN_ENOMEM;
+            memcpy(wide.cols, in->cols, sizeof *wide.cols * (size_t)s->ncols);
+            for (int k = 0; k < p->norder; k++)
+                if ((rc = exec_error(o->fc, expr_eval(p->order[k].e, o->fc, in,
+                                                      &wide.cols[s->ncols + k]))))
+                    return rc;
+            for (int k = 0; k < p->norder; k++) {
+                col_vec *v = &wide.cols[s->ncols + k];
+                if (v->constant) {
+                    col_vec f;
+                    if ((rc = col_vec_flatten(&f, s->keys, v))) return rc;
+                    *v = f;
+                }
+            }
+            if ((rc = sql_sorter_add_batch(s->sorter, &wide))) return rc;
+        }
+        if ((rc = sql_sorter_finish(s->sorter))) return rc;
+        s->built = true;
+        op_close(s->child);
+        s->child = NULL;
+    }
+    kiln_arena_reset(o->arena);
+    if ((rc = sql_sorter_next_batch(s->sorter, o->arena, &o->out))) return rc;
+    if (!o->out.n) return 0;
+    o->out.ncols = s->ncols; /* the keys stay behind */
+    *out = &o->out;
+    return 1;
+}
+
+static void sort_close(op *o)
+{
+    sort_op *s = (sort_op *)o;
+    op_close(s->child);
+    sql_sorter_free(s->sorter);
+    kiln_arena_free(s->keys);
+    op_free(o);
+}
+
+static const op_ops sort_ops = {"sort", sort_next, sort_close};
+
+op *op_sort(fn_ctx *fc, op *child, const plan *p)
+{
+    sort_op *s = (sort_op *)op_alloc(sizeof *s, &sort_ops, fc);
+    if (!s) {
+        op_close(child);
+        return NULL;
+    }
+    s->child = child;
+    s->p = p;
+    s->ncols = p->in[0]->ncols;
+    s->keys = kiln_arena_new();
+    int n = s->ncols + p->norder;
+    const col_type **types = calloc((size_t)(n + 1), sizeof *types);
+    sort_key *keys = calloc((size_t)(p->norder + 1), sizeof *keys);
+    if (!s->keys || !types || !keys) {
+        free(types);
+        free(keys);
+        sort_close(&s->base);
+        return NULL;
+    }
+    for (int i = 0; i < s->ncols; i++) types[i] = p->in[0]->cols[i].type;
+    for (int k = 0; k < p->norder; k++) {
+        types[s->ncols + k] = p->order[k].e->type;
+        keys[k] = (sort_key){s->ncols + k, p->order[k].desc, p->order[k].nulls_first};
+    }
+    s->sorter = p->limit > 0 ? sql_topn_new((size_t)p->limit, types, n, keys, p->norder)
+                             : sql_sorter_new(types, n, keys, p->norder);
+    free(types);
+    free(keys);
+    if (!s->sorter) {
+        sort_close(&s->base);
+        return NULL;
+    }
+    return &s->base;
+}

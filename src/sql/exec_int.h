@@ -1,0 +1,44 @@
+/*
+ * sql/exec_int.h - what the files of the executor share (exec_task.c,
+ * exec_open.c, exec_input.c, exec.c).
+ */
+#ifndef KILN_SQL_EXEC_INT_H
+#define KILN_SQL_EXEC_INT_H
+
+#include "sql/exec.h"
+
+#pragma GCC visibility push(hidden)
+
+/* Moves a kernel's message (fc->error) to the thread's last error;
+ * returns rc. */
+int exec_error(fn_ctx *fc, int rc);
+
+/* The task's input, shared by the leaves that read it: batches (bytes
+ * values), (partition, batch) pairs, or (partition, (side, batch)) pairs of
+ * a join's shuffle, whose sides are read one after the other (what arrives
+ * for the other side meanwhile is kept). */
+typedef struct exec_input exec_input;
+exec_input *exec_input_new(kiln_in *in);
+void exec_input_free(exec_input *x);
+
+/* Leaves over the task's input. */
+op *op_input(fn_ctx *fc, exec_input *x, int side);
+/* Rows of the ranges the input values hold ((start, end) pairs). */
+op *op_range(fn_ctx *fc, kiln_in *in, int64_t step);
+/* Rows of the file splits the input values hold ((path, start, length)),
+ * read as scan p says (borrowed). */
+op *op_scan(fn_ctx *fc, kiln_in *in, const plan *p);
+
+/* Hash aggregation of p (complete, partial or final by p->agg_mode); its
+ * aggregates are bound in plan_arena (which outlives the operator). */
+op *op_agg(fn_ctx *fc, op *child, const plan *p, kiln_arena *plan_arena);
+/* Sorting by p's keys (a top-N when p->limit > 0). */
+op *op_sort(fn_ctx *fc, op *child, const plan *p);
+/* Join p of left (probed) and right (built). */
+op *op_join(fn_ctx *fc, op *left, op *right, const plan *p);
+/* Binds p's aggregates (PLAN_AGG) to their argument types into out[naggs]. */
+struct agg_bound;
+int exec_bind_aggs(kiln_arena *a, const plan *p, struct agg_bound *out);
+
+#pragma GCC visibility pop
+#endif

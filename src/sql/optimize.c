@@ -1,0 +1,582 @@
+/*
+ * sql/optimize.c - the rule-based optimiser (optimize.h): filters pushed
+ * down through projections' inputs and into the sides of joins (turning a
+ * filtered cross join into an equi-join, as TPC-H's comma joins need),
+ * constants folded, and columns nobody reads pruned all the way into the
+ * scans, so a CSV reader parses only the fields a query uses.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sql/analyze_int.h"
+#include "sql/optimize.h"
+
+static int oom(void)
+{
+    return kiln_set_error(KILN_ENOMEM, "out of memory optimising a query");
+}
+
+static plan *copy_node(kiln_arena *a, const plan *p)
+{
+    plan *q = kiln_arena_alloc(a, sizeof *q);
+    plan **in = kiln_arena_alloc(a, sizeof *in * (size_t)(p->nin ? p->nin : 1));
+    if (!q || !in) return NULL;
+    *q = *p;
+    if (p->nin) memcpy(in, p->in, sizeof *in * (size_t)p->nin);
+    q->in = in;
+    return q;
+}
+
+/* ---- Expression helpers --------------------------------------------------- */
+
+/* Sets bit col of used (a bitmap of ncols bits) for every column e reads. */
+static void mark_cols(const expr *e, uint8_t *used)
+{
+    if (!e) return;
+    if (e->kind == EX_COL && e->col >= 0) used[e->col >> 3] |= (uint8_t)(1 << (e->col & 7));
+    for (int i = 0; i < e->nargs; i++) mark_cols(e->args[i], used);
+}
+
+/* A copy of e with column i replaced by map[i] (all mapped: map[i] >= 0). */
+static expr *remap(kiln_arena *a, const expr *e, const int *map)
+{
+    expr *c = kiln_arena_alloc(a, sizeof *c);
+    if (!c) return NULL;
+    *c = *e;
+    if (e->kind == EX_COL) {
+        c->col = map[e->col];
+        return c;
+    }
+    if (e->nargs) {
+        c->args = kiln_arena_alloc(a, sizeof *c->args * (size_t)e->nargs);
+        if (!c->args) return NULL;
+        for (int i = 0; i < e->nargs; i++)
+            if (!(c->args[i] = remap(a, e->args[i], map))) return NULL;
+    }
+    return c;
+}
+
+/* Column range [lo, hi) e reads: -1 when none. */
+static void col_range(const expr *e, int *lo, int *hi)
+{
+    if (e->kind == EX_COL) {
+        if (*lo < 0 || e->col < *lo) *lo = e->col;
+        if (e->col + 1 > *hi) *hi = e->col + 1;
+        return;
+    }
+    for (int i = 0; i < e->nargs; i++) col_range(e->args[i], lo, hi);
+}
+
+static int conjoin(kiln_arena *a, expr *e, expr ***list, int *n, int *cap)
+{
+    if (e->kind == EX_AND) {
+        int rc = conjoin(a, e->args[0], list, n, cap);
+        return rc ? rc : conjoin(a, e->args[1], list, n, cap);
+    }
+    if (*n == *cap) {
+        int c = *cap ? *cap * 2 : 8;
+        expr **g = kiln_arena_alloc(a, sizeof *g * (size_t)c);
+        if (!g) return oom();
+        if (*n) memcpy(g, *list, sizeof *g * (size_t)*n);
+        *list = g;
+        *cap = c;
+    }
+    (*list)[(*n)++] = e;
+    return KILN_OK;
+}
+
+static expr *and_list(kiln_arena *a, expr **list, int n)
+{
+    expr *e = NULL;
+    for (int i = 0; i < n; i++) {
+        if (!e) {
+            e = list[i];
+        } else {
+            expr *args[2] = {e, list[i]};
+            if (!(e = expr_node(a, EX_AND, &col_type_bool, args, 2, "and"))) return NULL;
+        }
+    }
+    return e;
+}
+
+static plan *filter_over(kiln_arena *a, plan *in, expr **conds, int n)
+{
+    if (!n) return in;
+    plan *f = plan_new(a, PLAN_FILTER, &in, 1, in->ncols);
+    if (!f) return NULL;
+    memcpy(f->cols, in->cols, sizeof *f->cols * (size_t)in->ncols);
+    f->pred = and_list(a, conds, n);
+    return f->pred ? f : NULL;
+}
+
+/* ---- Filter pushdown -------------------------------------------------------- */
+
+int anz_join_keys(anz *z, plan *j, expr *cond); /* analyze_query.c */
+
+static int push(opt *o, plan *p, expr **conds, int n, plan **out);
+
+/* Pushes conds (over p's output) into join p. */
+static int push_join(opt *o, plan *p, expr **conds, int n, plan **out)
+{
+    int nl = p->in[0]->ncols, nr = p->in[1]->ncols;
+    bool inner = p->join == PJ_INNER || p->join == PJ_CROSS;
+    expr **l = kiln_arena_alloc(o->a, sizeof *l * (size_t)(n + 1));
+    expr **r = kiln_arena_alloc(o->a, sizeof *r * (size_t)(n + 1));
+    expr **stay = kiln_arena_alloc(o->a, sizeof *stay * (size_t)(n + 1));
+    int *shift = kiln_arena_alloc(o->a, sizeof *shift * (size_t)(nl + nr + 1));
+    if (!l || !r || !stay || !shift) return oom();
+    for (int i = 0; i < nl + nr; i++) shift[i] = i >= nl ? i - nl : -1;
+    int kl = 0, kr = 0, ks = 0;
+    for (int i = 0; i < n; i++) {
+        int lo = -1, hi = 0;
+        col_range(conds[i], &lo, &hi);
+        bool only_left = lo >= 0 && hi <= nl, only_right = lo >= nl;
+        /* A condition on the side a join preserves (all its rows come out,
+         * unchanged) may go below it; one on the side that gets nulls
+         * filled in must stay above. */
+        bool left_ok = p->join == PJ_INNER || p->join == PJ_CROSS || p->join == PJ_LEFT ||
+                       p->join == PJ_SEMI || p->join == PJ_ANTI;
+        bool right_ok = p->join == PJ_INNER || p->join == PJ_CROSS || p->join == PJ_RIGHT;
+        if (only_left && left_ok) {
+            l[kl++] = conds[i];
+        } else if (only_right && right_ok) {
+            expr *m = remap(o->a, conds[i], shift);
+            if (!m) return oom();
+            r[kr++] = m;
+        } else {
+            stay[ks++] = conds[i];
+        }
+    }
+    plan *q = copy_node(o->a, p);
+    if (!q) return oom();
+    int rc;
+    if ((rc = push(o, p->in[0], l, kl, &q->in[0])) || (rc = push(o, p->in[1], r, kr, &q->in[1])))
+        return rc;
+    if (inner && ks) {
+        /* The rest joins the join's own condition: equi keys or residual. */
+        expr **all = NULL;
+        int na = 0, cap = 0;
+        /* Rebuild: old keys as equalities, old residual, the new ones. */
+        int *back = kiln_arena_alloc(o->a, sizeof *back * (size_t)(nr ? nr : 1));
+        if (!back) return oom();
+        for (int i = 0; i < nr; i++) back[i] = nl + i;
+        for (int i = 0; i < p->nkeys; i++) {
+            expr *rk = remap(o->a, p->rkeys[i], back);
+            expr *args[2] = {p->keys[i], rk};
+            expr *eq = rk ? expr_call(o->a, p->null_safe[i] ? "<=>" : "=", args, 2, o->ansi, o->tz,
+                                      "join key")
+                          : NULL;
+            if (!eq || (rc = conjoin(o->a, eq, &all, &na, &cap))) return eq ? rc : oom();
+        }
+        if (p->pred && (rc = conjoin(o->a, p->pred, &all, &na, &cap))) return rc;
+        for (int i = 0; i < ks; i++)
+            if ((rc = conjoin(o->a, stay[i], &all, &na, &cap))) return rc;
+        anz z = {.a = o->a, .ansi = o->ansi, .tz = o->tz};
+        q->join = p->join == PJ_CROSS ? PJ_CROSS : p->join;
+        q->nkeys = 0;
+        q->pred = NULL;
+        if ((rc = anz_join_keys(&z, q, and_list(o->a, all, na)))) return rc;
+        *out = q;
+        return KILN_OK;
+    }
+    *out = filter_over(o->a, q, stay, ks);
+    return *out ? KILN_OK : oom();
+}
+
+/* The disjuncts of e (an OR tree) appended to list. */
+static int disjuncts(kiln_arena *a, expr *e, expr ***list, int *n, int *cap)
+{
+    if (e->kind == EX_OR) {
+        int rc = disjuncts(a, e->args[0], list, n, cap);
+        return rc ? rc : disjuncts(a, e->args[1], list, n, cap);
+    }
+    if (*n == *cap) {
+        int c = *cap ? *cap * 2 : 8;
+        expr **g = kiln_arena_alloc(a, sizeof *g * (size_t)c);
+        if (!g) return oom();
+        if (*n) memcpy(g, *list, sizeof *g * (size_t)*n);
+        *list = g;
+        *cap = c;
+    }
+    (*list)[(*n)++] = e; /* as it is: an AND here is one disjunct */
+    return KILN_OK;
+}
+
+/* (a AND b) OR (a AND c) -> a AND (b OR c): the conjuncts every disjunct
+ * of an OR shares are taken out (Spark's BooleanSimplification), so a join
+ * key written in each branch (TPC-H q19) becomes a key. Appends the
+ * resulting conjuncts of e to list. */
+static int factor_or(kiln_arena *a, expr *e, expr ***list, int *n, int *cap)
+{
+    if (e->kind != EX_OR) return conjoin(a, e, list, n, cap);
+    expr **ds = NULL;
+    int nd = 0, dcap = 0, rc;
+    if ((rc = disjuncts(a, e, &ds, &nd, &dcap))) return rc;
+    /* Each disjunct's conjuncts. */
+    expr ***cs = kiln_arena_alloc(a, sizeof *cs * (size_t)nd);
+    int *ncs = kiln_arena_alloc(a, sizeof *ncs * (size_t)nd);
+    if (!cs || !ncs) return oom();
+    for (int i = 0; i < nd; i++) {
+        int c = 0;
+        cs[i] = NULL;
+        ncs[i] = 0;
+        /* conjoin splits ANDs */
+        if ((rc = conjoin(a, ds[i], &cs[i], &ncs[i], &c))) return rc;
+    }
+    /* Common: conjuncts of the first disjunct found in every other one. */
+    bool *common = kiln_arena_alloc(a, (size_t)(ncs[0] + 1));
+    if (!common) return oom();
+    int ncommon = 0;
+    for (int k = 0; k < ncs[0]; k++) {
+        bool all = true;
+        for (int i = 1; i < nd && all; i++) {
+            bool found = false;
+            for (int j = 0; j < ncs[i] && !found; j++) found = expr_equal(cs[0][k], cs[i][j]);
+            all = found;
+        }
+        common[k] = all;
+        ncommon += all;
+    }
+    if (!ncommon) return conjoin(a, e, list, n, cap);
+    for (int k = 0; k < ncs[0]; k++)
+        if (common[k] && (rc = conjoin(a, cs[0][k], list, n, cap))) return rc;
+    /* The OR of what is left of each disjunct (a disjunct left empty is
+     * true, and so is the OR). */
+    expr *rest = NULL;
+    for (int i = 0; i < nd; i++) {
+        expr **left = kiln_arena_alloc(a, sizeof *left * (size_t)(ncs[i] + 1));
+        if (!left) return oom();
+        int nl = 0;
+        for (int j = 0; j < ncs[i]; j++) {
+            bool shared = false;
+            for (int k = 0; k < ncs[0] && !shared; k++)
+                shared = common[k] && expr_equal(cs[0][k], cs[i][j]);
+            if (!shared) left[nl++] = cs[i][j];
+        }
+        if (!nl) return KILN_OK; /* (a) OR (a AND b) = a */
+        expr *d = and_list(a, left, nl);
+        if (!d) return oom();
+        if (!rest) {
+            rest = d;
+        } else {
+            expr *args[2] = {rest, d};
+            if (!(rest = expr_node(a, EX_OR, &col_type_bool, args, 2, "or"))) return oom();
+        }
+    }
+    return conjoin(a, rest, list, n, cap);
+}
+
+/* Pushes conds (conjuncts over p's output) as far down p as they go. */
+static int push(opt *o, plan *p, expr **conds, int n, plan **out)
+{
+    int rc;
+    switch (p->kind) {
+    case PLAN_FILTER: {
+        expr **all = NULL;
+        int na = 0, cap = 0;
+        expr **mine = NULL;
+        int nm = 0, mcap = 0;
+        if ((rc = conjoin(o->a, p->pred, &mine, &nm, &mcap))) return rc;
+        for (int i = 0; i < nm; i++)
+            if ((rc = factor_or(o->a, mine[i], &all, &na, &cap))) return rc;
+        for (int i = 0; i < n; i++)
+            if ((rc = conjoin(o->a, conds[i], &all, &na, &cap))) return rc;
+        return push(o, p->in[0], all, na, out);
+    }
+    case PLAN_JOIN:
+        return push_join(o, p, conds, n, out);
+    case PLAN_PROJECT: {
+        /* Through a projection only the conditions on plain columns. */
+        expr **down = kiln_arena_alloc(o->a, sizeof *down * (size_t)(n + 1));
+        expr **stay = kiln_arena_alloc(o->a, sizeof *stay * (size_t)(n + 1));
+        int *map = kiln_arena_alloc(o->a, sizeof *map * (size_t)(p->ncols + 1));
+        if (!down || !stay || !map) return oom();
+        for (int i = 0; i < p->ncols; i++)
+            map[i] = p->exprs[i]->kind == EX_COL ? p->exprs[i]->col : -1;
+        int nd = 0, ns = 0;
+        for (int i = 0; i < n; i++) {
+            bool ok = true;
+            /* every column read must be a plain column of the child */
+            uint8_t *bits = kiln_arena_alloc(o->a, (size_t)(p->ncols / 8 + 1));
+            if (!bits) return oom();
+            memset(bits, 0, (size_t)(p->ncols / 8 + 1));
+            mark_cols(conds[i], bits);
+            for (int c = 0; c < p->ncols && ok; c++)
+                if ((bits[c >> 3] >> (c & 7) & 1) && map[c] < 0) ok = false;
+            if (ok) {
+                expr *m = remap(o->a, conds[i], map);
+                if (!m) return oom();
+                down[nd++] = m;
+            } else {
+                stay[ns++] = conds[i];
+            }
+        }
+        plan *q = copy_node(o->a, p);
+        if (!q || (rc = push(o, p->in[0], down, nd, &q->in[0]))) return q ? rc : oom();
+        *out = filter_over(o->a, q, stay, ns);
+        return *out ? KILN_OK : oom();
+    }
+    default: {
+        plan *q = copy_node(o->a, p);
+        if (!q) return oom();
+        /* Optimise below anyway, with nothing to push. */
+        for (int i = 0; i < p->nin; i++)
+            if ((rc = push(o, p->in[i], NULL, 0, &q->in[i]))) return rc;
+        *out = filter_over(o->a, q, conds, n);
+        return *out ? KILN_OK : oom();
+    }
+    }
+}
+
+/* ---- Column pruning ------------------------------------------------------------- */
+
+/* Returns p' reading only what is needed: need[i] says whether p's output
+ * column i is read above; *map (p->ncols entries) gets each column's index
+ * in p' or -1. */
+static int prune(opt *o, plan *p, const bool *need, plan **out, int **map);
+
+static bool *need_from(opt *o, const plan *child, expr *const *es, int n, const expr *extra)
+{
+    size_t nb = (size_t)child->ncols / 8 + 1;
+    uint8_t *bits = kiln_arena_alloc(o->a, nb);
+    bool *need = kiln_arena_alloc(o->a, sizeof *need * (size_t)(child->ncols + 1));
+    if (!bits || !need) return NULL;
+    memset(bits, 0, nb);
+    for (int i = 0; i < n; i++)
+        if (es[i]) mark_cols(es[i], bits);
+    mark_cols(extra, bits);
+    for (int i = 0; i < child->ncols; i++) need[i] = bits[i >> 3] >> (i & 7) & 1;
+    return need;
+}
+
+static int *identity(opt *o, int n)
+{
+    int *m = kiln_arena_alloc(o->a, sizeof *m * (size_t)(n + 1));
+    if (m)
+        for (int i = 0; i < n; i++) m[i] = i;
+    return m;
+}
+
+static int prune(opt *o, plan *p, const bool *need, plan **out, int **map)
+{
+    int rc;
+    switch (p->kind) {
+    case PLAN_SCAN: {
+        int n = 0;
+        for (int i = 0; i < p->ncols; i++) n += need[i];
+        bool none = n == 0 && p->ncols > 0; /* count(*) still needs rows: keep one column */
+        if (none) n = 1;
+        plan *q = copy_node(o->a, p);
+        int *m = kiln_arena_alloc(o->a, sizeof *m * (size_t)(p->ncols + 1));
+        if (!q || !m || !(q->cols = kiln_arena_alloc(o->a, sizeof *q->cols * (size_t)(n + 1))) ||
+            !(q->proj = kiln_arena_alloc(o->a, sizeof *q->proj * (size_t)(n + 1))))
+            return oom();
+        int k = 0;
+        for (int i = 0; i < p->ncols; i++) {
+            bool keep = need[i] || (none && i == 0);
+            if (keep) {
+                q->cols[k] = p->cols[i];
+                q->proj[k] = p->proj[i];
+                m[i] = k++;
+            } else {
+                m[i] = -1;
+            }
+        }
+        q->ncols = k;
+        *out = q;
+        *map = m;
+        return KILN_OK;
+    }
+    case PLAN_PROJECT: {
+        int n = 0;
+        for (int i = 0; i < p->ncols; i++) n += need[i];
+        expr **keep = kiln_arena_alloc(o->a, sizeof *keep * (size_t)(n + 1));
+        int *m = kiln_arena_alloc(o->a, sizeof *m * (size_t)(p->ncols + 1));
+        if (!keep || !m) return oom();
+        int k = 0;
+        for (int i = 0; i < p->ncols; i++)
+            if (need[i]) keep[k++] = p->exprs[i];
+        bool *cn = need_from(o, p->in[0], keep, k, NULL);
+        plan *child;
+        int *cm;
+        if (!cn) return oom();
+        if ((rc = prune(o, p->in[0], cn, &child, &cm))) return rc;
+        plan *q = plan_new(o->a, PLAN_PROJECT, &child, 1, k);
+        if (!q || !(q->exprs = kiln_arena_alloc(o->a, sizeof *q->exprs * (size_t)(k + 1))))
+            return oom();
+        k = 0;
+        for (int i = 0; i < p->ncols; i++) {
+            if (!need[i]) {
+                m[i] = -1;
+                continue;
+            }
+            q->cols[k] = p->cols[i];
+            if (!(q->exprs[k] = remap(o->a, p->exprs[i], cm))) return oom();
+            m[i] = k++;
+        }
+        *out = q;
+        *map = m;
+        return KILN_OK;
+    }
+    case PLAN_FILTER:
+    case PLAN_SORT:
+    case PLAN_LIMIT: {
+        expr **extra = NULL;
+        int ne = 0;
+        if (p->kind == PLAN_FILTER) {
+            extra = &p->pred;
+            ne = 1;
+        } else if (p->kind == PLAN_SORT) {
+            extra = kiln_arena_alloc(o->a, sizeof *extra * (size_t)(p->norder + 1));
+            if (!extra) return oom();
+            for (int i = 0; i < p->norder; i++) extra[i] = p->order[i].e;
+            ne = p->norder;
+        }
+        bool *cn = need_from(o, p->in[0], extra, ne, NULL);
+        if (!cn) return oom();
+        for (int i = 0; i < p->ncols; i++) cn[i] |= need[i];
+        plan *child;
+        int *cm;
+        if ((rc = prune(o, p->in[0], cn, &child, &cm))) return rc;
+        plan *q = copy_node(o->a, p);
+        if (!q) return oom();
+        q->in[0] = child;
+        q->ncols = child->ncols;
+        q->cols = child->cols;
+        if (p->kind == PLAN_FILTER && !(q->pred = remap(o->a, p->pred, cm))) return oom();
+        if (p->kind == PLAN_SORT) {
+            q->order = kiln_arena_alloc(o->a, sizeof *q->order * (size_t)(p->norder + 1));
+            if (!q->order) return oom();
+            for (int i = 0; i < p->norder; i++) {
+                q->order[i] = p->order[i];
+                if (!(q->order[i].e = remap(o->a, p->order[i].e, cm))) return oom();
+            }
+        }
+        *out = q;
+        *map = cm;
+        return KILN_OK;
+    }
+    case PLAN_AGG: {
+        /* Every key and aggregate stays; the input keeps what they read. */
+        int n = p->nkeys;
+        expr **es = kiln_arena_alloc(o->a, sizeof *es * (size_t)(p->nkeys + 1));
+        if (!es) return oom();
+        memcpy(es, p->keys, sizeof *es * (size_t)p->nkeys);
+        bool *cn = need_from(o, p->in[0], es, n, NULL);
+        if (!cn) return oom();
+        for (int i = 0; i < p->naggs; i++) {
+            bool *an = need_from(o, p->in[0], p->aggs[i].args, p->aggs[i].nargs, p->aggs[i].filter);
+            if (!an) return oom();
+            for (int c = 0; c < p->in[0]->ncols; c++) cn[c] |= an[c];
+        }
+        plan *child;
+        int *cm;
+        if ((rc = prune(o, p->in[0], cn, &child, &cm))) return rc;
+        plan *q = copy_node(o->a, p);
+        plan_agg *aggs = kiln_arena_alloc(o->a, sizeof *aggs * (size_t)(p->naggs + 1));
+        expr **keys = kiln_arena_alloc(o->a, sizeof *keys * (size_t)(p->nkeys + 1));
+        if (!q || !aggs || !keys) return oom();
+        q->in[0] = child;
+        for (int i = 0; i < p->nkeys; i++)
+            if (!(keys[i] = remap(o->a, p->keys[i], cm))) return oom();
+        for (int i = 0; i < p->naggs; i++) {
+            aggs[i] = p->aggs[i];
+            aggs[i].args = kiln_arena_alloc(o->a, sizeof(expr *) * (size_t)(p->aggs[i].nargs + 1));
+            if (!aggs[i].args) return oom();
+            for (int k = 0; k < p->aggs[i].nargs; k++)
+                if (!(aggs[i].args[k] = remap(o->a, p->aggs[i].args[k], cm))) return oom();
+            if (p->aggs[i].filter && !(aggs[i].filter = remap(o->a, p->aggs[i].filter, cm)))
+                return oom();
+        }
+        q->keys = keys;
+        q->aggs = aggs;
+        *out = q;
+        *map = identity(o, p->ncols);
+        return *map ? KILN_OK : oom();
+    }
+    case PLAN_JOIN: {
+        int nl = p->in[0]->ncols, nr = p->in[1]->ncols;
+        bool only_left = p->join == PJ_SEMI || p->join == PJ_ANTI;
+        bool *ln = need_from(o, p->in[0], p->keys, p->nkeys, NULL);
+        bool *rn = need_from(o, p->in[1], p->rkeys, p->nkeys, NULL);
+        if (!ln || !rn) return oom();
+        /* The residual reads both sides (right columns after the left). */
+        if (p->pred) {
+            size_t nb = (size_t)(nl + nr) / 8 + 1;
+            uint8_t *bits = kiln_arena_alloc(o->a, nb);
+            if (!bits) return oom();
+            memset(bits, 0, nb);
+            mark_cols(p->pred, bits);
+            for (int i = 0; i < nl + nr; i++)
+                if (bits[i >> 3] >> (i & 7) & 1) {
+                    if (i < nl) ln[i] = true;
+                    else rn[i - nl] = true;
+                }
+        }
+        for (int i = 0; i < nl; i++) ln[i] |= need[i];
+        for (int i = 0; !only_left && i < nr; i++) rn[i] |= need[nl + i];
+        plan *l, *r;
+        int *lm, *rm;
+        if ((rc = prune(o, p->in[0], ln, &l, &lm)) || (rc = prune(o, p->in[1], rn, &r, &rm)))
+            return rc;
+        int nout = l->ncols + (only_left ? 0 : r->ncols);
+        plan *q = copy_node(o->a, p);
+        int *m = kiln_arena_alloc(o->a, sizeof *m * (size_t)(p->ncols + 1));
+        int *both = kiln_arena_alloc(o->a, sizeof *both * (size_t)(nl + nr + 1));
+        if (!q || !m || !both ||
+            !(q->cols = kiln_arena_alloc(o->a, sizeof *q->cols * (size_t)(nout + 1))))
+            return oom();
+        q->in[0] = l;
+        q->in[1] = r;
+        q->ncols = nout;
+        for (int i = 0; i < nl; i++) {
+            both[i] = lm[i];
+            if (lm[i] >= 0) q->cols[lm[i]] = p->cols[i];
+        }
+        for (int i = 0; i < nr; i++) {
+            both[nl + i] = rm[i] >= 0 ? l->ncols + rm[i] : -1;
+            if (!only_left && rm[i] >= 0) q->cols[l->ncols + rm[i]] = p->cols[nl + i];
+        }
+        for (int i = 0; i < p->ncols; i++) m[i] = both[i];
+        q->keys = kiln_arena_alloc(o->a, sizeof(expr *) * (size_t)(p->nkeys + 1));
+        q->rkeys = kiln_arena_alloc(o->a, sizeof(expr *) * (size_t)(p->nkeys + 1));
+        if (!q->keys || !q->rkeys) return oom();
+        for (int i = 0; i < p->nkeys; i++)
+            if (!(q->keys[i] = remap(o->a, p->keys[i], lm)) ||
+                !(q->rkeys[i] = remap(o->a, p->rkeys[i], rm)))
+                return oom();
+        if (p->pred && !(q->pred = remap(o->a, p->pred, both))) return oom();
+        *out = q;
+        *map = m;
+        return KILN_OK;
+    }
+    default: {
+        /* Everything below is read as it is: optimise the children with
+         * every column needed. */
+        plan *q = copy_node(o->a, p);
+        if (!q) return oom();
+        for (int i = 0; i < p->nin; i++) {
+            bool *all = kiln_arena_alloc(o->a, sizeof *all * (size_t)(p->in[i]->ncols + 1));
+            if (!all) return oom();
+            for (int c = 0; c < p->in[i]->ncols; c++) all[c] = true;
+            int *cm;
+            if ((rc = prune(o, p->in[i], all, &q->in[i], &cm))) return rc;
+        }
+        *out = q;
+        *map = identity(o, p->ncols);
+        return *map ? KILN_OK : oom();
+    }
+    }
+}
+
+int plan_optimize(opt *o, const plan *p, plan **out)
+{
+    plan *q;
+    int rc = push(o, (plan *)p, NULL, 0, &q);
+    if (rc) return rc;
+    bool *all = kiln_arena_alloc(o->a, sizeof *all * (size_t)(q->ncols + 1));
+    if (!all) return oom();
+    for (int i = 0; i < q->ncols; i++) all[i] = true;
+    int *m;
+    return prune(o, q, all, out, &m);
+}

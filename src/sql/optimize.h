@@ -1,0 +1,23 @@
+/*
+ * sql/optimize.h - the rule-based optimiser over logical plans
+ * (optimize.c): filter pushdown (into join sides, turning filtered cross
+ * joins into equi-joins) and column pruning into scans.
+ */
+#ifndef KILN_SQL_OPTIMIZE_H
+#define KILN_SQL_OPTIMIZE_H
+
+#include "sql/plan.h"
+
+#pragma GCC visibility push(hidden)
+
+typedef struct opt {
+    kiln_arena *a; /* the new nodes (the input plan is not changed) */
+    bool ansi;
+    const char *tz;
+} opt;
+
+/* An optimised copy of p (sharing what did not change) in *out. */
+int plan_optimize(opt *o, const plan *p, plan **out);
+
+#pragma GCC visibility pop
+#endif

@@ -1,0 +1,156 @@
+/*
+ * sql/plan.h - logical plans: what a DataFrame or a SQL query computes,
+ * resolved and typed.
+ *
+ * SQL text (through the parser and the analyser) and the DataFrame API
+ * build the same trees. Every node lists its output columns (name, the
+ * table or alias that qualifies it, type, nullability); expressions in a
+ * node refer to its input's columns by index (EX_COL), the input being the
+ * child's output (for a join: the left child's columns, then the right's).
+ * Nodes are immutable once made and live in an arena owned by the
+ * session's plan cache or by the DataFrames sharing them (refcounted).
+ *
+ * The optimiser rewrites trees (plan_optimize) and the executor cuts them
+ * into stages at exchanges (sql/exec.h).
+ */
+#ifndef KILN_SQL_PLAN_H
+#define KILN_SQL_PLAN_H
+
+#include "kiln.h"
+#include "sql/expr.h"
+
+#pragma GCC visibility push(hidden)
+
+typedef enum plan_kind {
+    PLAN_SCAN,    /* a file source: format, paths, options, schema */
+    PLAN_VALUES,  /* rows held by the plan (VALUES, createDataFrame) */
+    PLAN_RANGE,   /* spark.range: id bigint */
+    PLAN_RDD,     /* batches of an RDD (a cached DataFrame) */
+    PLAN_PROJECT, /* exprs[ncols] over the child */
+    PLAN_FILTER,  /* rows where pred is true */
+    PLAN_AGG,     /* group by keys, aggregates: output keys then aggregates */
+    PLAN_JOIN,
+    PLAN_SORT,
+    PLAN_LIMIT,
+    PLAN_UNION,    /* UNION ALL of children (same types, by position) */
+    PLAN_EXPLODE,  /* the child's columns and the elements of gen */
+    PLAN_WINDOW,   /* the child's columns and window functions */
+    PLAN_DISTINCT, /* distinct rows (becomes an aggregate by every column) */
+    /* Leaves of the fragments tasks run (sql/exec.h): */
+    PLAN_INPUT,     /* batches of the task's input (side: -1 all, else that side's) */
+    PLAN_BROADCAST, /* batches of broadcast `bcast` */
+} plan_kind;
+
+typedef enum plan_agg_mode {
+    PAGG_COMPLETE, /* input rows to results */
+    PAGG_PARTIAL,  /* input rows to partial states (before an exchange) */
+    PAGG_FINAL,    /* partial states to results */
+} plan_agg_mode;
+
+typedef enum plan_join {
+    PJ_INNER,
+    PJ_LEFT,
+    PJ_RIGHT,
+    PJ_FULL,
+    PJ_SEMI,
+    PJ_ANTI,
+    PJ_CROSS,
+} plan_join;
+
+/* An output column. */
+typedef struct plan_col {
+    const char *name;
+    const char *qualifier; /* table name or alias, NULL when none */
+    const col_type *type;
+    bool nullable;
+} plan_col;
+
+/* An aggregate call of PLAN_AGG (the aggregate functions are in agg_fn.h). */
+typedef struct plan_agg {
+    const char *fn; /* lower case: "sum", "count", ... */
+    int nargs;      /* 0 for count(*) */
+    expr **args;    /* over the child's columns */
+    bool distinct;
+    expr *filter; /* FILTER (WHERE ...) or NULL */
+    const col_type *type;
+} plan_agg;
+
+/* A sort key of PLAN_SORT (and of window orders). */
+typedef struct plan_order {
+    expr *e;
+    bool desc;
+    bool nulls_first; /* Spark: first for ascending, last for descending by default */
+} plan_order;
+
+/* A source of PLAN_SCAN. */
+typedef struct plan_source {
+    const char *format; /* "csv", "json", "text", ... */
+    const char *paths;  /* comma-separated paths, globs or directories */
+    int nopts;
+    const char **keys, **values; /* reader options */
+    col_schema schema;           /* the file's full schema */
+} plan_source;
+
+typedef struct plan plan;
+struct plan {
+    uint8_t kind;
+    int ncols;
+    plan_col *cols;
+    int nin;
+    plan **in;
+    /* PLAN_PROJECT: exprs[ncols]; PLAN_EXPLODE: exprs[0] the generator's
+     * argument; PLAN_WINDOW: see win */
+    expr **exprs;
+    /* PLAN_FILTER: the predicate; PLAN_JOIN: the residual condition (NULL
+     * when none) */
+    expr *pred;
+    /* PLAN_AGG */
+    int nkeys;
+    expr **keys; /* also PLAN_JOIN: left keys (over the left child) */
+    int naggs;
+    plan_agg *aggs;
+    /* PLAN_JOIN */
+    plan_join join;
+    expr **rkeys; /* right keys (over the right child) */
+    bool *null_safe;
+    bool null_aware; /* NOT IN: a null on either side keeps no row */
+    /* PLAN_SORT */
+    int norder;
+    plan_order *order;
+    /* PLAN_LIMIT */
+    int64_t offset, limit;
+    /* PLAN_SCAN */
+    plan_source src;
+    int *proj; /* columns of src.schema read, ncols of them */
+    /* PLAN_VALUES */
+    int nbatches;
+    col_batch *batches;
+    /* PLAN_RANGE */
+    int64_t start, end, step;
+    int slices;
+    /* PLAN_RDD */
+    kiln_rdd *rdd;
+    /* PLAN_EXPLODE */
+    bool outer, pos;
+    /* PLAN_AGG */
+    uint8_t agg_mode; /* plan_agg_mode */
+    /* PLAN_INPUT */
+    int side;
+    /* PLAN_BROADCAST */
+    int64_t bcast;
+    /* PLAN_JOIN: which input is built into the hash table (1 right, 0 left) */
+    int build;
+};
+
+/* Makes a node of kind with n inputs and room for ncols output columns,
+ * in a (zeroed otherwise). */
+plan *plan_new(kiln_arena *a, plan_kind kind, plan **in, int nin, int ncols);
+/* Appends an indented tree of p (EXPLAIN's logical plan) to b. */
+int plan_explain(kiln_buf *b, const plan *p);
+/* A plan fragment as bytes (sql/plan_wire.c) and back; expressions are
+ * bound again with ansi and tz where it is decoded. */
+void plan_encode(wire_writer *w, const plan *p);
+int plan_decode(wire_reader *r, kiln_arena *a, bool ansi, const char *tz, plan **out);
+
+#pragma GCC visibility pop
+#endif

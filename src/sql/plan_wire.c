@@ -1,0 +1,363 @@
+/*
+ * sql/plan_wire.c - plan fragments as bytes (plan.h): what a task of a SQL
+ * stage receives as its function's environment. Expressions travel by
+ * expr_encode (functions by name); values of PLAN_VALUES as batches.
+ */
+#include <string.h>
+
+#include "sql/plan.h"
+
+#define PLAN_MAX_DEPTH 500
+#define MAX_ITEMS 100000
+
+static void put_str0(wire_writer *w, const char *s)
+{
+    wire_put_u8(w, s != NULL);
+    if (s) wire_put_str(w, s);
+}
+
+static void put_exprs(wire_writer *w, expr *const *e, int n)
+{
+    wire_put_u32(w, (uint32_t)n);
+    for (int i = 0; i < n; i++) expr_encode(w, e[i]);
+}
+
+static void put_opt_expr(wire_writer *w, const expr *e)
+{
+    wire_put_u8(w, e != NULL);
+    if (e) expr_encode(w, e);
+}
+
+static void put_plan(wire_writer *w, const plan *p)
+{
+    wire_put_u8(w, p->kind);
+    wire_put_u32(w, (uint32_t)p->ncols);
+    for (int i = 0; i < p->ncols; i++) {
+        wire_put_str(w, p->cols[i].name ? p->cols[i].name : "");
+        put_str0(w, p->cols[i].qualifier);
+        col_type_put(w, p->cols[i].type);
+        wire_put_u8(w, p->cols[i].nullable);
+    }
+    wire_put_u32(w, (uint32_t)p->nin);
+    for (int i = 0; i < p->nin; i++) put_plan(w, p->in[i]);
+    switch (p->kind) {
+    case PLAN_SCAN:
+        wire_put_str(w, p->src.format);
+        wire_put_str(w, p->src.paths);
+        wire_put_u32(w, (uint32_t)p->src.nopts);
+        for (int i = 0; i < p->src.nopts; i++) {
+            wire_put_str(w, p->src.keys[i]);
+            wire_put_str(w, p->src.values[i]);
+        }
+        wire_put_u32(w, (uint32_t)p->src.schema.n);
+        for (int i = 0; i < p->src.schema.n; i++) {
+            wire_put_str(w, p->src.schema.fields[i].name);
+            col_type_put(w, p->src.schema.fields[i].type);
+            wire_put_u8(w, p->src.schema.fields[i].nullable);
+        }
+        for (int i = 0; i < p->ncols; i++) wire_put_u32(w, (uint32_t)p->proj[i]);
+        break;
+    case PLAN_VALUES: {
+        wire_put_u32(w, (uint32_t)p->nbatches);
+        kiln_buf b;
+        kiln_buf_init(&b);
+        for (int i = 0; i < p->nbatches; i++) {
+            b.len = 0;
+            if (col_batch_encode(&b, &p->batches[i]) && !w->err) w->err = KILN_ENOMEM;
+            wire_put_bytes(w, b.data, b.len);
+        }
+        kiln_buf_release(&b);
+        break;
+    }
+    case PLAN_RANGE:
+        wire_put_u64(w, (uint64_t)p->start);
+        wire_put_u64(w, (uint64_t)p->end);
+        wire_put_u64(w, (uint64_t)p->step);
+        wire_put_u32(w, (uint32_t)p->slices);
+        break;
+    case PLAN_PROJECT:
+        put_exprs(w, p->exprs, p->ncols);
+        break;
+    case PLAN_FILTER:
+        expr_encode(w, p->pred);
+        break;
+    case PLAN_AGG:
+        wire_put_u8(w, p->agg_mode);
+        put_exprs(w, p->keys, p->nkeys);
+        wire_put_u32(w, (uint32_t)p->naggs);
+        for (int i = 0; i < p->naggs; i++) {
+            const plan_agg *g = &p->aggs[i];
+            wire_put_str(w, g->fn);
+            put_exprs(w, g->args, g->nargs);
+            wire_put_u8(w, g->distinct);
+            put_opt_expr(w, g->filter);
+            col_type_put(w, g->type);
+        }
+        break;
+    case PLAN_JOIN:
+        wire_put_u8(w, (uint8_t)p->join);
+        wire_put_u8(w, (uint8_t)(p->build | p->null_aware << 1));
+        put_exprs(w, p->keys, p->nkeys);
+        put_exprs(w, p->rkeys, p->nkeys);
+        for (int i = 0; i < p->nkeys; i++) wire_put_u8(w, p->null_safe ? p->null_safe[i] : 0);
+        put_opt_expr(w, p->pred);
+        break;
+    case PLAN_SORT:
+        wire_put_u32(w, (uint32_t)p->norder);
+        for (int i = 0; i < p->norder; i++) {
+            expr_encode(w, p->order[i].e);
+            wire_put_u8(w, (uint8_t)(p->order[i].desc | p->order[i].nulls_first << 1));
+        }
+        wire_put_u64(w, (uint64_t)p->limit); /* a top-N sort when > 0 */
+        break;
+    case PLAN_LIMIT:
+        wire_put_u64(w, (uint64_t)p->offset);
+        wire_put_u64(w, (uint64_t)p->limit);
+        break;
+    case PLAN_EXPLODE:
+        put_exprs(w, p->exprs, 1);
+        wire_put_u8(w, (uint8_t)(p->outer | p->pos << 1));
+        break;
+    case PLAN_INPUT:
+        wire_put_u32(w, (uint32_t)(p->side + 1));
+        break;
+    case PLAN_BROADCAST:
+        wire_put_u64(w, (uint64_t)p->bcast);
+        break;
+    case PLAN_UNION:
+        break;
+    default:
+        if (!w->err) w->err = KILN_EINVAL; /* not a node tasks run */
+        break;
+    }
+}
+
+void plan_encode(wire_writer *w, const plan *p)
+{
+    put_plan(w, p);
+}
+
+/* ---- Decoding ------------------------------------------------------------ */
+
+typedef struct dec {
+    wire_reader *r;
+    kiln_arena *a;
+    bool ansi;
+    const char *tz;
+} dec;
+
+static char *get_str(dec *d, const char *field)
+{
+    size_t n;
+    const uint8_t *p = wire_get_bytes(d->r, 1u << 20, &n, field);
+    if (!p) return NULL;
+    char *s = kiln_arena_alloc(d->a, n + 1);
+    if (!s) return NULL;
+    memcpy(s, p, n);
+    s[n] = 0;
+    return s;
+}
+
+static char *get_str0(dec *d, const char *field)
+{
+    if (!wire_get_u8(d->r, field)) return NULL;
+    return get_str(d, field);
+}
+
+static int get_exprs(dec *d, expr ***out, int *n)
+{
+    uint32_t k = wire_get_u32(d->r, "expressions");
+    if (d->r->err || k > MAX_ITEMS) return KILN_ECORRUPT;
+    expr **e = kiln_arena_alloc(d->a, sizeof *e * (k ? k : 1));
+    if (!e) return KILN_ENOMEM;
+    for (uint32_t i = 0; i < k; i++) {
+        int rc = expr_decode(d->r, d->a, d->ansi, d->tz, &e[i]);
+        if (rc) return rc;
+    }
+    *out = e;
+    if (n) *n = (int)k;
+    return KILN_OK;
+}
+
+static int get_opt_expr(dec *d, expr **out)
+{
+    *out = NULL;
+    if (!wire_get_u8(d->r, "optional expression")) return d->r->err ? KILN_ECORRUPT : KILN_OK;
+    return expr_decode(d->r, d->a, d->ansi, d->tz, out);
+}
+
+static int get_plan(dec *d, int depth, plan **out)
+{
+    wire_reader *r = d->r;
+    if (depth > PLAN_MAX_DEPTH) return KILN_ECORRUPT;
+    uint8_t kind = wire_get_u8(r, "plan kind");
+    uint32_t ncols = wire_get_u32(r, "columns");
+    if (r->err || kind > PLAN_BROADCAST || ncols > MAX_ITEMS) return KILN_ECORRUPT;
+    plan *p = plan_new(d->a, kind, NULL, 0, (int)ncols);
+    if (!p) return KILN_ENOMEM;
+    for (uint32_t i = 0; i < ncols; i++) {
+        p->cols[i].name = get_str(d, "column name");
+        p->cols[i].qualifier = get_str0(d, "qualifier");
+        p->cols[i].type = col_type_get(r, d->a);
+        p->cols[i].nullable = wire_get_u8(r, "nullable") != 0;
+        if (r->err || !p->cols[i].name || !p->cols[i].type) return KILN_ECORRUPT;
+    }
+    uint32_t nin = wire_get_u32(r, "inputs");
+    if (r->err || nin > 64) return KILN_ECORRUPT;
+    p->nin = (int)nin;
+    p->in = kiln_arena_alloc(d->a, sizeof *p->in * (nin ? nin : 1));
+    if (!p->in) return KILN_ENOMEM;
+    for (uint32_t i = 0; i < nin; i++) {
+        int rc = get_plan(d, depth + 1, &p->in[i]);
+        if (rc) return rc;
+    }
+    int rc = KILN_OK;
+    switch (kind) {
+    case PLAN_SCAN: {
+        p->src.format = get_str(d, "format");
+        p->src.paths = get_str(d, "paths");
+        uint32_t no = wire_get_u32(r, "options");
+        if (r->err || no > 10000) return KILN_ECORRUPT;
+        p->src.nopts = (int)no;
+        p->src.keys = kiln_arena_alloc(d->a, sizeof(char *) * (no ? no : 1));
+        p->src.values = kiln_arena_alloc(d->a, sizeof(char *) * (no ? no : 1));
+        if (!p->src.keys || !p->src.values) return KILN_ENOMEM;
+        for (uint32_t i = 0; i < no; i++) {
+            p->src.keys[i] = get_str(d, "option key");
+            p->src.values[i] = get_str(d, "option value");
+        }
+        uint32_t nf = wire_get_u32(r, "schema fields");
+        if (r->err || nf > MAX_ITEMS) return KILN_ECORRUPT;
+        p->src.schema.n = (int)nf;
+        p->src.schema.fields = kiln_arena_alloc(d->a, sizeof(col_field) * (nf ? nf : 1));
+        p->proj = kiln_arena_alloc(d->a, sizeof(int) * (ncols ? ncols : 1));
+        if (!p->src.schema.fields || !p->proj) return KILN_ENOMEM;
+        for (uint32_t i = 0; i < nf; i++) {
+            p->src.schema.fields[i].name = get_str(d, "field");
+            p->src.schema.fields[i].type = col_type_get(r, d->a);
+            p->src.schema.fields[i].nullable = wire_get_u8(r, "nullable") != 0;
+            if (r->err || !p->src.schema.fields[i].type) return KILN_ECORRUPT;
+        }
+        for (uint32_t i = 0; i < ncols; i++) {
+            p->proj[i] = (int)wire_get_u32(r, "projection");
+            if (p->proj[i] < 0 || p->proj[i] >= (int)nf) return KILN_ECORRUPT;
+        }
+        break;
+    }
+    case PLAN_VALUES: {
+        uint32_t nb = wire_get_u32(r, "batches");
+        if (r->err || nb > MAX_ITEMS) return KILN_ECORRUPT;
+        p->nbatches = (int)nb;
+        p->batches = kiln_arena_alloc(d->a, sizeof(col_batch) * (nb ? nb : 1));
+        if (!p->batches) return KILN_ENOMEM;
+        for (uint32_t i = 0; i < nb; i++) {
+            size_t n;
+            const uint8_t *b = wire_get_bytes(r, 1u << 30, &n, "batch");
+            if (!b || col_batch_decode(&p->batches[i], d->a, b, n) != KILN_OK ||
+                p->batches[i].ncols != (int)ncols)
+                return KILN_ECORRUPT;
+        }
+        break;
+    }
+    case PLAN_RANGE:
+        p->start = (int64_t)wire_get_u64(r, "start");
+        p->end = (int64_t)wire_get_u64(r, "end");
+        p->step = (int64_t)wire_get_u64(r, "step");
+        p->slices = (int)wire_get_u32(r, "slices");
+        if (p->step == 0) return KILN_ECORRUPT;
+        break;
+    case PLAN_PROJECT: {
+        int n;
+        if ((rc = get_exprs(d, &p->exprs, &n))) return rc;
+        if (n != (int)ncols || nin != 1) return KILN_ECORRUPT;
+        break;
+    }
+    case PLAN_FILTER:
+        if (nin != 1) return KILN_ECORRUPT;
+        rc = expr_decode(r, d->a, d->ansi, d->tz, &p->pred);
+        break;
+    case PLAN_AGG: {
+        p->agg_mode = wire_get_u8(r, "aggregate mode");
+        if ((rc = get_exprs(d, &p->keys, &p->nkeys))) return rc;
+        uint32_t na = wire_get_u32(r, "aggregates");
+        if (r->err || na > MAX_ITEMS || nin != 1) return KILN_ECORRUPT;
+        p->naggs = (int)na;
+        p->aggs = kiln_arena_alloc(d->a, sizeof *p->aggs * (na ? na : 1));
+        if (!p->aggs) return KILN_ENOMEM;
+        for (uint32_t i = 0; i < na; i++) {
+            plan_agg *g = &p->aggs[i];
+            memset(g, 0, sizeof *g);
+            g->fn = get_str(d, "aggregate function");
+            if ((rc = get_exprs(d, &g->args, &g->nargs))) return rc;
+            g->distinct = wire_get_u8(r, "distinct") != 0;
+            if ((rc = get_opt_expr(d, &g->filter))) return rc;
+            g->type = col_type_get(r, d->a);
+            if (!g->fn || !g->type) return KILN_ECORRUPT;
+        }
+        break;
+    }
+    case PLAN_JOIN: {
+        p->join = (plan_join)wire_get_u8(r, "join type");
+        uint8_t jf = wire_get_u8(r, "build side");
+        p->build = jf & 1;
+        p->null_aware = (jf >> 1) & 1;
+        int nl, nr;
+        if ((rc = get_exprs(d, &p->keys, &nl)) || (rc = get_exprs(d, &p->rkeys, &nr))) return rc;
+        if (nl != nr || nin != 2 || p->join > PJ_CROSS) return KILN_ECORRUPT;
+        p->nkeys = nl;
+        p->null_safe = kiln_arena_alloc(d->a, (size_t)(nl ? nl : 1));
+        if (!p->null_safe) return KILN_ENOMEM;
+        for (int i = 0; i < nl; i++) p->null_safe[i] = wire_get_u8(r, "null safe") != 0;
+        rc = get_opt_expr(d, &p->pred);
+        break;
+    }
+    case PLAN_SORT: {
+        uint32_t no = wire_get_u32(r, "sort keys");
+        if (r->err || no > MAX_ITEMS || nin != 1) return KILN_ECORRUPT;
+        p->norder = (int)no;
+        p->order = kiln_arena_alloc(d->a, sizeof *p->order * (no ? no : 1));
+        if (!p->order) return KILN_ENOMEM;
+        for (uint32_t i = 0; i < no; i++) {
+            if ((rc = expr_decode(r, d->a, d->ansi, d->tz, &p->order[i].e))) return rc;
+            uint8_t f = wire_get_u8(r, "sort flags");
+            p->order[i].desc = f & 1;
+            p->order[i].nulls_first = (f >> 1) & 1;
+        }
+        p->limit = (int64_t)wire_get_u64(r, "top n");
+        break;
+    }
+    case PLAN_LIMIT:
+        p->offset = (int64_t)wire_get_u64(r, "offset");
+        p->limit = (int64_t)wire_get_u64(r, "limit");
+        if (nin != 1) return KILN_ECORRUPT;
+        break;
+    case PLAN_EXPLODE: {
+        int n;
+        if ((rc = get_exprs(d, &p->exprs, &n))) return rc;
+        uint8_t f = wire_get_u8(r, "explode flags");
+        p->outer = f & 1;
+        p->pos = (f >> 1) & 1;
+        if (n != 1 || nin != 1) return KILN_ECORRUPT;
+        break;
+    }
+    case PLAN_INPUT:
+        p->side = (int)wire_get_u32(r, "side") - 1;
+        break;
+    case PLAN_BROADCAST:
+        p->bcast = (int64_t)wire_get_u64(r, "broadcast");
+        break;
+    case PLAN_UNION:
+        break;
+    default:
+        return KILN_ECORRUPT;
+    }
+    if (rc || r->err) return rc ? rc : KILN_ECORRUPT;
+    *out = p;
+    return KILN_OK;
+}
+
+int plan_decode(wire_reader *r, kiln_arena *a, bool ansi, const char *tz, plan **out)
+{
+    dec d = {r, a, ansi, tz};
+    return get_plan(&d, 0, out);
+}

@@ -1,0 +1,54 @@
+/*
+ * sql/session_int.h - a session's insides, for the files that implement
+ * it (session.c) and the DataFrame API on top (dataframe*.c).
+ */
+#ifndef KILN_SQL_SESSION_INT_H
+#define KILN_SQL_SESSION_INT_H
+
+#include <pthread.h>
+
+#include "sql/analyze.h"
+#include "sql/sql_session.h"
+
+#pragma GCC visibility push(hidden)
+
+/* A temporary view or table: its plan (in the session's arena) and, for a
+ * cached one, the RDD of its batches (owned). */
+typedef struct sql_view {
+    const char *name;
+    plan *p;
+    kiln_rdd *rdd;
+} sql_view;
+
+struct kiln_session {
+    kiln_context *ctx; /* borrowed */
+    kiln_arena *a;     /* views' plans and DataFrames' expressions */
+    pthread_mutex_t lock;
+    sql_settings set;
+    anz_catalog cat;
+    int nviews;
+    sql_view *views;
+    int nconf;
+    struct {
+        char *key, *value;
+    } * conf; /* SET values, as given */
+};
+
+/* The view or table called name (any case), or NULL. */
+const plan *sql_catalog_lookup(kiln_session *s, const char *name);
+/* Registers p (and rdd, taken) as name; replace: an existing one goes. */
+int sql_catalog_put(kiln_session *s, const char *name, plan *p, bool replace, kiln_rdd *rdd);
+/* A scan of files in format (csv, json, text) with options; the schema
+ * given or inferred. Made in a. */
+int sql_file_scan(kiln_session *s, kiln_arena *a, const char *format, const char *paths, int nopts,
+                  const char *const *keys, const char *const *values, const col_schema *schema,
+                  plan **out);
+/* An analyser over the session's catalog and settings, allocating in a. */
+void sql_session_anz(kiln_session *s, kiln_arena *a, const char *sql, anz *z);
+/* The optimised plan of logical (new nodes in a). */
+int sql_session_plan(kiln_session *s, kiln_arena *a, const plan *logical, plan **out);
+/* Optimises and runs logical, collecting its rows. */
+int sql_session_collect(kiln_session *s, const plan *logical, sql_result *out);
+
+#pragma GCC visibility pop
+#endif

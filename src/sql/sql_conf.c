@@ -1,0 +1,62 @@
+/*
+ * sql/sql_conf.c - the SQL layer's settings (kiln.sql.*), registered with
+ * the configuration's table of known keys (base/conf.h) once per process.
+ */
+#include <pthread.h>
+
+#include "base/conf.h"
+#include "sql/sql_session.h"
+
+#define MIB (1024.0 * 1024.0)
+
+static const conf_key sql_keys[] = {
+    {.name = "kiln.sql.ansi.enabled",
+     .type = CONF_BOOL,
+     .dflt = "true",
+     .spark = "spark.sql.ansi.enabled",
+     .doc = "ANSI SQL mode: overflow, invalid casts and division by zero raise errors (false: "
+            "they give null, Spark 3's legacy behaviour)"},
+    {.name = "kiln.sql.session.timeZone",
+     .type = CONF_STRING,
+     .dflt = "UTC",
+     .spark = "spark.sql.session.timeZone",
+     .doc = "the time zone timestamps are shown and parsed in: an IANA name or an offset "
+            "such as +02:00"},
+    {.name = "kiln.sql.shuffle.partitions",
+     .type = CONF_INT,
+     .min = 1,
+     .max = 1 << 20,
+     .spark = "spark.sql.shuffle.partitions",
+     .doc = "partitions of SQL exchanges (joins, aggregations) (default: the cores)"},
+    {.name = "kiln.sql.autoBroadcastJoinThreshold",
+     .type = CONF_STRING,
+     .dflt = "10m",
+     .spark = "spark.sql.autoBroadcastJoinThreshold",
+     .doc = "a join side estimated below this size (bytes, or 10m, 1g...) is broadcast "
+            "(-1: never)"},
+    {.name = "kiln.sql.files.maxPartitionBytes",
+     .type = CONF_SIZE,
+     .dflt = "128m",
+     .min = 1,
+     .max = 1e15,
+     .spark = "spark.sql.files.maxPartitionBytes",
+     .doc = "the most bytes of files one scan task reads"},
+    {.name = "kiln.sql.files.openCostInBytes",
+     .type = CONF_SIZE,
+     .dflt = "4m",
+     .min = 0,
+     .max = 1e15,
+     .spark = "spark.sql.files.openCostInBytes",
+     .doc = "what opening a file costs, in bytes, when files are packed into scan tasks"},
+};
+
+static void register_once(void)
+{
+    (void)conf_register_keys(sql_keys, sizeof sql_keys / sizeof sql_keys[0]);
+}
+
+void sql_conf_register(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, register_once);
+}
