@@ -246,6 +246,10 @@ static const col_type *get_type(rd *r, int depth)
 static int get_data(rd *r, col_vec *v, const col_type *t, uint32_t n, int depth)
 {
     if (depth > MAX_DEPTH) return KILN_ECORRUPT;
+    /* Rows cost at least a bit each, but for columns that store nothing
+     * (void, empty structs): bound those by the input's size too, so a
+     * lying count cannot make readers allocate or loop without end. */
+    if ((size_t)n > r->n * 8 + 65536) return KILN_ECORRUPT;
     memset(v, 0, sizeof *v);
     v->type = t;
     v->n = n;

@@ -100,12 +100,6 @@ static inline int64_t utc_us(const col_vec *v, uint32_t i, const dt_zone *z)
     }
 }
 
-static inline int32_t local_days(const col_vec *v, uint32_t i, const dt_zone *z)
-{
-    if (v->type->kind == COL_DATE) return COL_DATA(v, int32_t)[col_row(v, i)];
-    return (int32_t)dt_floordiv(local_us(v, i, z), DT_US_PER_DAY);
-}
-
 /* ---- Fields --------------------------------------------------------------------------------- */
 
 enum {
