@@ -781,11 +781,21 @@ static int k_trunc(TX_KERNEL_ARGS)
     TX_UNUSED_ARGS;
     const dt_state *st = state;
     bool ts = st->field == 1;
+    /* A constant unit ('hour') is looked up once, not per row. */
+    const col_vec *unit = &args[ts ? 0 : 1];
+    int fixed = -2; /* -2: the unit differs by row */
+    if (unit->constant && col_valid(unit, 0)) {
+        const col_str *f = tx_str(unit, 0);
+        fixed = trunc_level(col_str_data(f), f->len);
+    }
     TX_ROWS(i)
     {
         if (!col_valid(out, i)) continue;
-        const col_str *f = tx_str(&args[ts ? 0 : 1], i);
-        int lvl = trunc_level(col_str_data(f), f->len);
+        int lvl = fixed;
+        if (lvl == -2) {
+            const col_str *f = tx_str(unit, i);
+            lvl = trunc_level(col_str_data(f), f->len);
+        }
         if (lvl == TR_NONE || (!ts && lvl > TR_WEEK)) {
             col_set_null(out, i);
             continue;

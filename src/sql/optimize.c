@@ -569,10 +569,229 @@ static int prune(opt *o, plan *p, const bool *need, plan **out, int **map)
     }
 }
 
+/* ---- Join order ------------------------------------------------------------------ */
+
+/* The leaves of a tree of inner and cross joins, and its conditions in the
+ * coordinates of the tree's output (leaves' columns one after another). */
+typedef struct jtree {
+    int nleaf, capleaf;
+    plan **leaf;
+    int *off; /* first output column of each leaf */
+    int nc, capc;
+    expr **c;
+} jtree;
+
+static bool inner_join(const plan *p)
+{
+    return p->kind == PLAN_JOIN && (p->join == PJ_INNER || p->join == PJ_CROSS);
+}
+
+/* e with every column shifted by +by. */
+static expr *shifted(kiln_arena *a, const expr *e, int by)
+{
+    expr *c = kiln_arena_alloc(a, sizeof *c);
+    if (!c) return NULL;
+    *c = *e;
+    if (e->kind == EX_COL) {
+        c->col += by;
+        return c;
+    }
+    if (e->nargs) {
+        c->args = kiln_arena_alloc(a, sizeof *c->args * (size_t)e->nargs);
+        if (!c->args) return NULL;
+        for (int i = 0; i < e->nargs; i++)
+            if (!(c->args[i] = shifted(a, e->args[i], by))) return NULL;
+    }
+    return c;
+}
+
+static int flatten(opt *o, plan *p, int off, jtree *t)
+{
+    int rc;
+    if (!inner_join(p)) {
+        if (t->nleaf == t->capleaf) {
+            int cap = t->capleaf ? t->capleaf * 2 : 8;
+            plan **l = kiln_arena_alloc(o->a, sizeof *l * (size_t)cap);
+            int *f = kiln_arena_alloc(o->a, sizeof *f * (size_t)cap);
+            if (!l || !f) return oom();
+            if (t->nleaf) {
+                memcpy(l, t->leaf, sizeof *l * (size_t)t->nleaf);
+                memcpy(f, t->off, sizeof *f * (size_t)t->nleaf);
+            }
+            t->leaf = l;
+            t->off = f;
+            t->capleaf = cap;
+        }
+        t->leaf[t->nleaf] = p;
+        t->off[t->nleaf++] = off;
+        return KILN_OK;
+    }
+    int nl = p->in[0]->ncols;
+    if ((rc = flatten(o, p->in[0], off, t)) || (rc = flatten(o, p->in[1], off + nl, t))) return rc;
+    for (int k = 0; k < p->nkeys; k++) {
+        expr *l = shifted(o->a, p->keys[k], off), *r = shifted(o->a, p->rkeys[k], off + nl);
+        expr *args[2] = {l, r};
+        expr *eq = l && r ? expr_call(o->a, p->null_safe && p->null_safe[k] ? "<=>" : "=", args,
+                                      2, o->ansi, o->tz, "join key")
+                          : NULL;
+        if (!eq || (rc = conjoin(o->a, eq, &t->c, &t->nc, &t->capc))) return eq ? rc : oom();
+    }
+    if (p->pred) {
+        expr *e = shifted(o->a, p->pred, off);
+        if (!e || (rc = conjoin(o->a, e, &t->c, &t->nc, &t->capc))) return e ? rc : oom();
+    }
+    return KILN_OK;
+}
+
+/* The leaves whose columns e reads, as a bit set (leaves < 64). */
+static uint64_t leaves_of(const expr *e, const jtree *t)
+{
+    if (e->kind == EX_COL) {
+        for (int i = t->nleaf - 1; i >= 0; i--)
+            if (e->col >= t->off[i]) return UINT64_C(1) << i;
+        return 0;
+    }
+    uint64_t m = 0;
+    for (int i = 0; i < e->nargs; i++) m |= leaves_of(e->args[i], t);
+    return m;
+}
+
+static plan *reorder(opt *o, plan *p, expr **above, int nabove, int *err);
+
+/* Reorders the inner-join tree p (with the conditions above it, over p's
+ * output) so that each join after the first has a condition linking it to
+ * what is joined before it, when one exists (Spark's ReorderJoin): a comma
+ * join of TPC-H's q9 or q8 never makes a cross product it does not need.
+ * Returns the new tree under a projection back to p's column order (the
+ * conditions stay above, for push to place), or p when nothing changes. */
+static plan *reorder(opt *o, plan *p, expr **above, int nabove, int *err)
+{
+    jtree t = {0};
+    if ((*err = flatten(o, p, 0, &t))) return NULL;
+    if (t.nleaf < 3 || t.nleaf > 63) return p;
+    for (int i = 0; i < nabove; i++)
+        if ((*err = conjoin(o->a, above[i], &t.c, &t.nc, &t.capc))) return NULL;
+    /* Which leaves each condition links. */
+    uint64_t *links = kiln_arena_alloc(o->a, sizeof *links * (size_t)(t.nc + 1));
+    int *order = kiln_arena_alloc(o->a, sizeof *order * (size_t)t.nleaf);
+    if (!links || !order) {
+        *err = oom();
+        return NULL;
+    }
+    for (int i = 0; i < t.nc; i++) links[i] = leaves_of(t.c[i], &t);
+    uint64_t done = 1;
+    order[0] = 0;
+    bool changed = false;
+    for (int k = 1; k < t.nleaf; k++) {
+        int pick = -1;
+        for (int j = 0; j < t.nleaf && pick < 0; j++) {
+            if (done >> j & 1) continue;
+            uint64_t bit = UINT64_C(1) << j;
+            for (int i = 0; i < t.nc && pick < 0; i++)
+                if ((links[i] & bit) && (links[i] & done) && !(links[i] & ~(done | bit)))
+                    pick = j;
+        }
+        if (pick < 0) /* nothing links: the next in order */
+            for (int j = 0; j < t.nleaf && pick < 0; j++)
+                if (!(done >> j & 1)) pick = j;
+        changed |= pick != k;
+        order[k] = pick;
+        done |= UINT64_C(1) << pick;
+    }
+    if (!changed) return p;
+    /* The new left-deep chain of cross joins (push adds the conditions). */
+    plan *acc = t.leaf[order[0]];
+    int *pos = kiln_arena_alloc(o->a, sizeof *pos * (size_t)(p->ncols + 1));
+    if (!pos) {
+        *err = oom();
+        return NULL;
+    }
+    int at = 0;
+    for (int k = 0; k < t.nleaf; k++) {
+        plan *leaf = t.leaf[order[k]];
+        for (int c = 0; c < leaf->ncols; c++) pos[t.off[order[k]] + c] = at + c;
+        at += leaf->ncols;
+        if (k == 0) continue;
+        plan *in[2] = {acc, leaf};
+        plan *j = plan_new(o->a, PLAN_JOIN, in, 2, acc->ncols + leaf->ncols);
+        if (!j) {
+            *err = oom();
+            return NULL;
+        }
+        memcpy(j->cols, acc->cols, sizeof *j->cols * (size_t)acc->ncols);
+        memcpy(j->cols + acc->ncols, leaf->cols, sizeof *j->cols * (size_t)leaf->ncols);
+        j->join = PJ_CROSS;
+        j->build = 1;
+        acc = j;
+    }
+    /* Back to p's column order, so the conditions above read the same. */
+    plan *pr = plan_new(o->a, PLAN_PROJECT, &acc, 1, p->ncols);
+    if (!pr || !(pr->exprs = kiln_arena_alloc(o->a, sizeof *pr->exprs * (size_t)(p->ncols + 1)))) {
+        *err = oom();
+        return NULL;
+    }
+    for (int c = 0; c < p->ncols; c++) {
+        pr->cols[c] = p->cols[c];
+        pr->exprs[c] = expr_col(o->a, pos[c], p->cols[c].type, p->cols[c].nullable,
+                                p->cols[c].name);
+        if (!pr->exprs[c]) {
+            *err = oom();
+            return NULL;
+        }
+    }
+    /* The tree's own conditions go above it with the others. */
+    plan *f = filter_over(o->a, pr, t.c, t.nc);
+    if (!f) *err = oom();
+    return f;
+}
+
+/* Applies reorder wherever a filter sits on an inner-join tree. */
+static int reorder_all(opt *o, plan *p, plan **out)
+{
+    int rc;
+    if (p->kind == PLAN_FILTER && inner_join(p->in[0])) {
+        expr **c = NULL;
+        int n = 0, cap = 0;
+        if ((rc = conjoin(o->a, p->pred, &c, &n, &cap))) return rc;
+        int err = 0;
+        plan *r = reorder(o, p->in[0], c, n, &err);
+        if (err) return err;
+        if (r != p->in[0]) {
+            /* r is Filter(all conditions) over Project over the new chain:
+             * reorder the leaves' insides too. */
+            plan *chain = r->in[0]->in[0];
+            (void)chain;
+            jtree t = {0};
+            if ((rc = flatten(o, chain, 0, &t))) return rc;
+            for (int i = 0; i < t.nleaf; i++) {
+                plan *leaf;
+                if ((rc = reorder_all(o, t.leaf[i], &leaf))) return rc;
+                /* Leaves are shared by pointer in the chain: replace in place. */
+                if (leaf != t.leaf[i]) {
+                    plan *x = chain;
+                    while (inner_join(x) && x->in[1] != t.leaf[i] && x->in[0] != t.leaf[i])
+                        x = x->in[0];
+                    if (x->in[1] == t.leaf[i]) x->in[1] = leaf;
+                    else if (x->in[0] == t.leaf[i]) x->in[0] = leaf;
+                }
+            }
+            *out = r;
+            return KILN_OK;
+        }
+    }
+    plan *q = copy_node(o->a, p);
+    if (!q) return oom();
+    for (int i = 0; i < p->nin; i++)
+        if ((rc = reorder_all(o, p->in[i], &q->in[i]))) return rc;
+    *out = q;
+    return KILN_OK;
+}
+
 int plan_optimize(opt *o, const plan *p, plan **out)
 {
     plan *q;
-    int rc = push(o, (plan *)p, NULL, 0, &q);
+    int rc = reorder_all(o, (plan *)p, &q);
+    if (!rc) rc = push(o, q, NULL, 0, &q);
     if (rc) return rc;
     bool *all = kiln_arena_alloc(o->a, sizeof *all * (size_t)(q->ncols + 1));
     if (!all) return oom();
