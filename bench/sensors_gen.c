@@ -96,7 +96,10 @@ static void day_string(char s[11], int64_t d)
     }
     int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     while (d >= mdays[m] + (m == 1 && leap)) d -= mdays[m] + (m == 1 && leap), m++;
-    snprintf(s, 11, "%04d-%02d-%02d", y % 10000, (m + 1) % 100, (int)(d + 1) % 100);
+    char buf[48];
+    snprintf(buf, sizeof buf, "%04d-%02d-%02d", y % 10000, (m + 1) % 100, (int)(d + 1) % 100);
+    memcpy(s, buf, 10);
+    s[10] = 0;
 }
 
 static void usage(void)
