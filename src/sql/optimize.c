@@ -631,8 +631,8 @@ static int flatten(opt *o, plan *p, int off, jtree *t)
     for (int k = 0; k < p->nkeys; k++) {
         expr *l = shifted(o->a, p->keys[k], off), *r = shifted(o->a, p->rkeys[k], off + nl);
         expr *args[2] = {l, r};
-        expr *eq = l && r ? expr_call(o->a, p->null_safe && p->null_safe[k] ? "<=>" : "=", args,
-                                      2, o->ansi, o->tz, "join key")
+        expr *eq = l && r ? expr_call(o->a, p->null_safe && p->null_safe[k] ? "<=>" : "=", args, 2,
+                                      o->ansi, o->tz, "join key")
                           : NULL;
         if (!eq || (rc = conjoin(o->a, eq, &t->c, &t->nc, &t->capc))) return eq ? rc : oom();
     }
@@ -688,8 +688,7 @@ static plan *reorder(opt *o, plan *p, expr **above, int nabove, int *err)
             if (done >> j & 1) continue;
             uint64_t bit = UINT64_C(1) << j;
             for (int i = 0; i < t.nc && pick < 0; i++)
-                if ((links[i] & bit) && (links[i] & done) && !(links[i] & ~(done | bit)))
-                    pick = j;
+                if ((links[i] & bit) && (links[i] & done) && !(links[i] & ~(done | bit))) pick = j;
         }
         if (pick < 0) /* nothing links: the next in order */
             for (int j = 0; j < t.nleaf && pick < 0; j++)
