@@ -284,6 +284,9 @@ static int run_scalar_cb(void *arg, kiln_arena *a, const plan *p, col_vec *out)
     } else {
         uint32_t zero = 0;
         rc = col_vec_gather(out, a, &b->cols[0], &zero, 1);
+        /* The result's type lives in its arena, released below: the plan's
+         * (the same type) lives as long as the query. */
+        out->type = p->cols[0].type;
         /* The value outlives the result: copy a string's bytes. */
         if (!rc && col_valid(out, 0) &&
             (out->type->kind == COL_STRING || out->type->kind == COL_BINARY)) {
