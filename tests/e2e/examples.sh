@@ -4,6 +4,7 @@
 #   1. wordcount on the bundled book (always), under local[1], local[3] and
 #      local-cluster[3,1,256] (three executor processes);
 #   2. access_log on ../shared/data/access-logs/apache_logs, when present, and
+#      log_analysis_df (the same report with DataFrames) against it, and
 #      its report again under local-cluster[3,1,256]
 #      (skipped with a printed reason in a clone without ../shared).
 # usage: tests/e2e/examples.sh BIN_DIR   (run from the repository root)
@@ -65,3 +66,15 @@ echo "ok: access_log status counts match awk ($(wc -l < "$tmp/exp-status") codes
 cmp -s "$tmp/report-local" "$tmp/report-cluster" || {
     echo "FAIL: access_log under local-cluster differs"; diff "$tmp/report-local" "$tmp/report-cluster"; exit 1; }
 echo "ok: access_log under local-cluster[3,1,256] prints the same report"
+
+# The DataFrame version of the log lab (regexp_extract, groupBy, orderBy,
+# to_date) prints the same report as the RDD one, also from executors.
+for master in 'local[2]' 'local-cluster[3,1,256]'; do
+    "$bin/log_analysis_df" --master "$master" "$log" > "$tmp/df-report"
+    tail -n +2 "$tmp/df-report" | tr -s ' ' > "$tmp/df-got"
+    tail -n +2 "$tmp/report-local" | tr -s ' ' > "$tmp/df-want"
+    cmp -s "$tmp/df-got" "$tmp/df-want" || {
+        echo "FAIL: log_analysis_df ($master) differs from access_log"
+        diff "$tmp/df-got" "$tmp/df-want"; exit 1; }
+done
+echo "ok: log_analysis_df (DataFrames) prints access_log's report, local and local-cluster"
