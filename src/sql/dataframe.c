@@ -25,16 +25,32 @@ kiln_df *df_new(kiln_session *s, plan *p)
     if (!df) return nomem();
     df->s = s;
     df->p = p;
+    pthread_mutex_lock(&s->dfs_lock);
+    df->next = s->dfs;
+    if (s->dfs) s->dfs->prev = df;
+    s->dfs = df;
+    pthread_mutex_unlock(&s->dfs_lock);
     return df;
+}
+
+void df_release(kiln_df *df)
+{
+    if (df->type_names)
+        for (int i = 0; i < df->p->ncols; i++) free(df->type_names[i]);
+    free(df->type_names);
+    free(df);
 }
 
 KILN_API void kiln_df_free(kiln_df *df)
 {
     if (!df) return;
-    if (df->type_names)
-        for (int i = 0; i < df->p->ncols; i++) free(df->type_names[i]);
-    free(df->type_names);
-    free(df);
+    kiln_session *s = df->s;
+    pthread_mutex_lock(&s->dfs_lock);
+    if (df->prev) df->prev->next = df->next;
+    else s->dfs = df->next;
+    if (df->next) df->next->prev = df->prev;
+    pthread_mutex_unlock(&s->dfs_lock);
+    df_release(df);
 }
 
 /* ---- Sessions ----------------------------------------------------------------- */

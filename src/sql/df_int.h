@@ -32,8 +32,12 @@ struct kiln_col {
 struct kiln_df {
     kiln_session *s;
     plan *p;
-    char **type_names; /* kiln_df_column_type's strings (malloc), made on demand */
+    char **type_names;           /* kiln_df_column_type's strings (malloc), made on demand */
+    struct kiln_df *prev, *next; /* the session's live DataFrames */
 };
+
+/* Frees df without unlinking it (the session's end). */
+void df_release(kiln_df *df);
 
 struct kiln_grouped {
     kiln_df *df; /* a copy of the grouped DataFrame (owned) */

@@ -15,6 +15,7 @@
 
 #include "datasource/datasource.h"
 #include "sql/analyze_int.h"
+#include "sql/df_int.h"
 #include "sql/optimize.h"
 #include "sql/session_int.h"
 #include "sql/sql_error.h"
@@ -41,6 +42,7 @@ int sql_session_new(kiln_context *ctx, kiln_session **out)
     }
     s->ctx = ctx;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->dfs_lock, NULL);
     s->set.ansi = true;
     snprintf(s->set.tz, sizeof s->set.tz, "UTC");
     s->set.shuffle_partitions = kiln_context_cores(ctx);
@@ -68,7 +70,12 @@ void sql_session_free(kiln_session *s)
         free(s->conf[i].value);
     }
     free(s->conf);
+    for (struct kiln_df *d = s->dfs, *n; d; d = n) {
+        n = d->next;
+        df_release(d);
+    }
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->dfs_lock);
     kiln_arena_free(s->a);
     free(s);
 }

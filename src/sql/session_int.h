@@ -32,6 +32,8 @@ struct kiln_session {
     struct {
         char *key, *value;
     } * conf; /* SET values, as given */
+    pthread_mutex_t dfs_lock;
+    struct kiln_df *dfs; /* live DataFrames (freed with the session) */
 };
 
 /* The view or table called name (any case), or NULL. */
