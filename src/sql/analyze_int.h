@@ -57,6 +57,13 @@ int anz_bind(anz *z, const binder *b, const ast_expr *e, expr **out);
  * aggregate references their column; a column of the input left outside
  * both is MISSING_AGGREGATION. */
 int anz_over_agg(anz *z, const agg_collect *g, expr *e, expr **out, const ast_expr *where);
+/* A join of l and r (their columns, nullable as the join type makes them;
+ * semi and anti joins l's only), without conditions yet (anz_join_keys). */
+plan *anz_join_node(anz *z, plan *l, plan *r, plan_join jt);
+/* Splits cond (over j's output: the left child's columns, then the
+ * right's) into j's equi-join keys and its residual condition; a cross
+ * join with a condition becomes an inner one. */
+int anz_join_keys(anz *z, plan *j, expr *cond);
 /* Structural equality of bound expressions. */
 bool expr_equal(const expr *a, const expr *b);
 /* An error at the position of e (a node of z->sql). */

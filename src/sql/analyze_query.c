@@ -62,68 +62,13 @@ static int sides(const expr *e, int nleft)
     return s;
 }
 
-/* e with every column index shifted by -by. */
-static expr *shift(anz *z, const expr *e, int by)
-{
-    expr *c = kiln_arena_alloc(z->a, sizeof *c);
-    if (!c) return NULL;
-    *c = *e;
-    if (e->kind == EX_COL) {
-        c->col -= by;
-        return c;
-    }
-    if (e->nargs) {
-        c->args = kiln_arena_alloc(z->a, sizeof *c->args * (size_t)e->nargs);
-        if (!c->args) return NULL;
-        for (int i = 0; i < e->nargs; i++)
-            if (!(c->args[i] = shift(z, e->args[i], by))) return NULL;
-    }
-    return c;
-}
-
-/* Appends the conjuncts of e to list. */
-static int conjuncts(anz *z, expr *e, expr ***list, int *n, int *cap)
-{
-    if (e->kind == EX_AND) {
-        int rc = conjuncts(z, e->args[0], list, n, cap);
-        return rc ? rc : conjuncts(z, e->args[1], list, n, cap);
-    }
-    if (*n == *cap) {
-        int c = *cap ? *cap * 2 : 8;
-        expr **g = kiln_arena_alloc(z->a, sizeof *g * (size_t)c);
-        if (!g) return oom();
-        if (*n) memcpy(g, *list, sizeof *g * (size_t)*n);
-        *list = g;
-        *cap = c;
-    }
-    (*list)[(*n)++] = e;
-    return KILN_OK;
-}
-
-static expr *and_all(anz *z, expr **list, int n)
-{
-    expr *e = NULL;
-    for (int i = 0; i < n; i++) {
-        if (!e) {
-            e = list[i];
-            continue;
-        }
-        expr *args[2] = {e, list[i]};
-        e = expr_node(z->a, EX_AND, &col_type_bool, args, 2, "and");
-        if (!e) return NULL;
-    }
-    return e;
-}
-
-int anz_join_keys(anz *z, plan *j, expr *cond);
-
 /* Splits cond (over j's output: left columns, then right) into equi-join
  * keys and a residual condition, setting j's keys. */
 int anz_join_keys(anz *z, plan *j, expr *cond)
 {
     expr **list = NULL;
     int n = 0, cap = 0, rc;
-    if (cond && (rc = conjuncts(z, cond, &list, &n, &cap))) return rc;
+    if (cond && (rc = expr_conjuncts(z->a, cond, &list, &n, &cap))) return rc;
     int nleft = j->in[0]->ncols;
     j->keys = kiln_arena_alloc(z->a, sizeof(expr *) * (size_t)(n ? n : 1));
     j->rkeys = kiln_arena_alloc(z->a, sizeof(expr *) * (size_t)(n ? n : 1));
@@ -149,7 +94,7 @@ int anz_join_keys(anz *z, plan *j, expr *cond)
             }
             if (l && col_type_eq(l->type, r->type)) {
                 j->keys[j->nkeys] = l;
-                if (!(j->rkeys[j->nkeys] = shift(z, r, nleft))) return oom();
+                if (!(j->rkeys[j->nkeys] = expr_shift(z->a, r, -nleft))) return oom();
                 j->null_safe[j->nkeys] = strcmp(c->fn->name, "<=>") == 0;
                 j->nkeys++;
                 continue;
@@ -157,14 +102,14 @@ int anz_join_keys(anz *z, plan *j, expr *cond)
         }
         rest[nrest++] = c;
     }
-    j->pred = nrest ? and_all(z, rest, nrest) : NULL;
+    j->pred = nrest ? expr_and(z->a, rest, nrest) : NULL;
     if (nrest && !j->pred) return oom();
     if (j->join == PJ_CROSS && (j->nkeys || j->pred)) j->join = PJ_INNER;
     return KILN_OK;
 }
 
 /* The output columns of a join of l and r (semi/anti: l's only). */
-static plan *join_node(anz *z, plan *l, plan *r, plan_join jt)
+plan *anz_join_node(anz *z, plan *l, plan *r, plan_join jt)
 {
     bool only_left = jt == PJ_SEMI || jt == PJ_ANTI;
     int n = l->ncols + (only_left ? 0 : r->ncols);
@@ -187,7 +132,7 @@ static plan *join_node(anz *z, plan *l, plan *r, plan_join jt)
 /* A scope holding l's then r's columns (to bind ON conditions). */
 static plan *pair_scope(anz *z, plan *l, plan *r)
 {
-    return join_node(z, l, r, PJ_INNER);
+    return anz_join_node(z, l, r, PJ_INNER);
 }
 
 static int rel(anz *z, const ast_rel *r, plan **out);
@@ -221,7 +166,7 @@ static int rel_join(anz *z, const ast_rel_join *j, plan **out)
     if (j->natural)
         return anz_error(z, j->r.pos, 7, "UNSUPPORTED_FEATURE", "0A000",
                          "NATURAL JOIN is not supported yet");
-    plan *node = join_node(z, l, r, jt);
+    plan *node = anz_join_node(z, l, r, jt);
     if (!node) return oom();
     expr *cond = NULL;
     if (j->on) {
@@ -256,7 +201,7 @@ static int rel_join(anz *z, const ast_rel_join *j, plan **out)
                                  kiln_last_error());
             ridx[u] = ri;
         }
-        cond = and_all(z, eqs, j->nusing);
+        cond = expr_and(z->a, eqs, j->nusing);
         if ((rc = anz_join_keys(z, node, cond))) return rc;
         if (jt == PJ_SEMI || jt == PJ_ANTI) {
             *out = node;
@@ -644,7 +589,7 @@ int anz_corr_cond(anz *z, const anz_corr *corr, int nouter, int nvisible, expr *
     if (!m) return oom();
     for (int i = 0; i < corr->n; i++)
         if (!(m[i] = corr_map(z, corr, corr->conds[i], nouter, nvisible))) return oom();
-    *out = corr->n ? and_all(z, m, corr->n) : NULL;
+    *out = corr->n ? expr_and(z->a, m, corr->n) : NULL;
     return corr->n && !*out ? oom() : KILN_OK;
 }
 
@@ -728,7 +673,7 @@ static int semi_join(anz *z, const ast_expr *e, plan **from)
         }
         if (!cond) return oom();
     }
-    plan *j = join_node(z, *from, sub, negated ? PJ_ANTI : PJ_SEMI);
+    plan *j = anz_join_node(z, *from, sub, negated ? PJ_ANTI : PJ_SEMI);
     if (!j || (rc = anz_join_keys(z, j, cond))) return j ? rc : oom();
     if (in && negated) {
         if (corr.n || j->nkeys != 1 || j->pred)
@@ -787,7 +732,7 @@ static int where_clause(anz *z, const ast_expr *where, anz_corr *corr, plan **fr
         conds[nc++] = c;
     }
     for (int i = 0; i < pend.n; i++) {
-        plan *j = join_node(z, from, pend.j[i].sub, PJ_LEFT);
+        plan *j = anz_join_node(z, from, pend.j[i].sub, PJ_LEFT);
         if (!j || (rc = anz_join_keys(z, j, pend.j[i].cond))) return j ? rc : oom();
         from = j;
     }
@@ -795,7 +740,7 @@ static int where_clause(anz *z, const ast_expr *where, anz_corr *corr, plan **fr
         plan *f = plan_new(z->a, PLAN_FILTER, &from, 1, from->ncols);
         if (!f) return oom();
         memcpy(f->cols, from->cols, sizeof *f->cols * (size_t)from->ncols);
-        if (!(f->pred = and_all(z, conds, nc))) return oom();
+        if (!(f->pred = expr_and(z->a, conds, nc))) return oom();
         from = f;
     }
     if (pend.n) {
@@ -818,7 +763,7 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
         if (!from) {
             from = r;
         } else {
-            from = join_node(z, from, r, PJ_CROSS);
+            from = anz_join_node(z, from, r, PJ_CROSS);
             if (!from || (rc = anz_join_keys(z, from, NULL))) return from ? rc : oom();
         }
     }
@@ -1099,7 +1044,7 @@ static int setop(anz *z, const ast_setop *s, plan **out)
                              "INTERSECT ALL and EXCEPT ALL are not supported yet");
         /* Distinct rows of the left side with (or without) a null-safe
          * equal row on the right. */
-        plan *j = join_node(z, distinct(z, l), r, s->op == SETOP_INTERSECT ? PJ_SEMI : PJ_ANTI);
+        plan *j = anz_join_node(z, distinct(z, l), r, s->op == SETOP_INTERSECT ? PJ_SEMI : PJ_ANTI);
         if (!j) return oom();
         int n = l->ncols;
         j->nkeys = n;

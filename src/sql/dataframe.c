@@ -623,28 +623,6 @@ static plan_join join_kind(const char *how, bool *ok)
     return PJ_INNER;
 }
 
-int anz_join_keys(anz *z, plan *j, expr *cond); /* analyze_query.c */
-
-static plan *join_plan(kiln_session *s, plan *l, plan *r, plan_join jt)
-{
-    bool only_left = jt == PJ_SEMI || jt == PJ_ANTI;
-    int n = l->ncols + (only_left ? 0 : r->ncols);
-    plan *in[2] = {l, r};
-    plan *j = plan_new(s->a, PLAN_JOIN, in, 2, n);
-    if (!j) return nomem();
-    j->join = jt;
-    j->build = 1;
-    for (int i = 0; i < l->ncols; i++) {
-        j->cols[i] = l->cols[i];
-        j->cols[i].nullable |= jt == PJ_RIGHT || jt == PJ_FULL;
-    }
-    for (int i = 0; !only_left && i < r->ncols; i++) {
-        j->cols[l->ncols + i] = r->cols[i];
-        j->cols[l->ncols + i].nullable |= jt == PJ_LEFT || jt == PJ_FULL;
-    }
-    return j;
-}
-
 KILN_API kiln_df *kiln_df_join_on(kiln_df *df, kiln_df *other, kiln_col *cond, const char *how)
 {
     if (!df || !other) return NULL;
@@ -661,20 +639,19 @@ KILN_API kiln_df *kiln_df_join_on(kiln_df *df, kiln_df *other, kiln_col *cond, c
         return NULL;
     }
     kiln_session *s = df->s;
-    plan *j = join_plan(s, df->p, other->p, jt);
-    if (!j) return NULL;
     anz z;
+    sql_session_anz(s, s->a, NULL, &z);
+    plan *j = anz_join_node(&z, df->p, other->p, jt);
+    if (!j) return NULL;
     expr *e = NULL;
     if (cond) {
         /* The condition sees both sides' columns. */
-        plan *scope = join_plan(s, df->p, other->p, PJ_INNER);
+        plan *scope = anz_join_node(&z, df->p, other->p, PJ_INNER);
         binder b = {scope, NULL, "join"};
         ast_expr *ast;
         if (!scope || bind_col(df, cond, &b, &e, NULL, &ast)) return NULL;
         sql_session_anz(s, s->a, cond->text, &z);
         if (anz_condition(&z, e, ast, "join", &e)) return NULL;
-    } else {
-        sql_session_anz(s, s->a, NULL, &z);
     }
     if (anz_join_keys(&z, j, e)) return NULL;
     return df_new(s, j);

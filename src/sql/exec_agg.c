@@ -59,7 +59,7 @@ static int agg_feed(agg_op *s, col_batch *in)
         return rc;
     }
     for (int k = 0; k < p->nkeys; k++)
-        if ((rc = exec_error(fc, expr_eval(p->keys[k], fc, in, &keys[k])))) return rc;
+        if ((rc = op_error(fc, expr_eval(p->keys[k], fc, in, &keys[k])))) return rc;
     for (int i = 0; i < p->naggs; i++) {
         const plan_agg *g = &p->aggs[i];
         if (!g->nargs) {
@@ -69,7 +69,7 @@ static int agg_feed(agg_op *s, col_batch *in)
         col_vec *v = kiln_arena_alloc(a, sizeof *v * (size_t)g->nargs);
         if (!v) return KILN_ENOMEM;
         for (int k = 0; k < g->nargs; k++)
-            if ((rc = exec_error(fc, expr_eval(g->args[k], fc, in, &v[k])))) return rc;
+            if ((rc = op_error(fc, expr_eval(g->args[k], fc, in, &v[k])))) return rc;
         args[i] = v;
     }
     return agg_table_add_batch(s->t, keys, args, in->sel, col_batch_live(in));
@@ -170,8 +170,8 @@ static int sort_next(op *o, col_batch **out)
             if (!wide.cols) return KILN_ENOMEM;
             memcpy(wide.cols, in->cols, sizeof *wide.cols * (size_t)s->ncols);
             for (int k = 0; k < p->norder; k++)
-                if ((rc = exec_error(o->fc, expr_eval(p->order[k].e, o->fc, in,
-                                                      &wide.cols[s->ncols + k]))))
+                if ((rc = op_error(o->fc,
+                                   expr_eval(p->order[k].e, o->fc, in, &wide.cols[s->ncols + k]))))
                     return rc;
             for (int k = 0; k < p->norder; k++) {
                 col_vec *v = &wide.cols[s->ncols + k];

@@ -7,16 +7,6 @@
 
 #include "sql/exec_int.h"
 
-int exec_error(fn_ctx *fc, int rc)
-{
-    if (rc != KILN_OK && fc->error) {
-        kiln_set_error(rc, "%s", fc->error);
-        free(fc->error);
-        fc->error = NULL;
-    }
-    return rc;
-}
-
 /* A copied batch waiting for its side to be read. */
 typedef struct pending {
     uint8_t *bytes;

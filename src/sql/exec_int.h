@@ -9,10 +9,6 @@
 
 #pragma GCC visibility push(hidden)
 
-/* Moves a kernel's message (fc->error) to the thread's last error;
- * returns rc. */
-int exec_error(fn_ctx *fc, int rc);
-
 /* The task's input, shared by the leaves that read it: batches (bytes
  * values), (partition, batch) pairs, or (partition, (side, batch)) pairs of
  * a join's shuffle, whose sides are read one after the other (what arrives

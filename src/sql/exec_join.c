@@ -93,7 +93,7 @@ static int residual(void *arg, const uint32_t *prow, const uint32_t *brow, uint3
     if (rc) return rc;
     fn_ctx *fc = s->base.fc;
     fc->arena = s->filt;
-    if ((rc = exec_error(fc, expr_filter(s->p->pred, fc, &b)))) return rc;
+    if ((rc = op_error(fc, expr_filter(s->p->pred, fc, &b)))) return rc;
     uint32_t live = col_batch_live(&b);
     for (uint32_t k = 0; k < live; k++) keep[k] = b.sel ? b.sel[k] : k;
     *nkeep = live;
@@ -120,7 +120,7 @@ static int build(join_op *s)
             break;
         }
         for (int k = 0; k < p->nkeys && !rc; k++)
-            rc = exec_error(fc, expr_eval(p->rkeys[k], fc, in, &keys[k]));
+            rc = op_error(fc, expr_eval(p->rkeys[k], fc, in, &keys[k]));
         /* Constant payload columns are flattened for the table. */
         col_vec *pay = kiln_arena_alloc(a, sizeof *pay * (size_t)(s->nr + 1));
         if (!rc && !pay) rc = KILN_ENOMEM;
@@ -162,7 +162,7 @@ static int keyed_next(op *o, col_batch **out)
             s->lkeys = kiln_arena_alloc(s->inkeys, sizeof *s->lkeys * (size_t)(p->nkeys + 1));
             if (!s->lkeys) return KILN_ENOMEM;
             for (int k = 0; k < p->nkeys; k++) {
-                if ((rc = exec_error(o->fc, expr_eval(p->keys[k], o->fc, in, &s->lkeys[k]))))
+                if ((rc = op_error(o->fc, expr_eval(p->keys[k], o->fc, in, &s->lkeys[k]))))
                     return rc;
                 if (s->lkeys[k].constant &&
                     (rc = col_vec_flatten(&s->lkeys[k], s->inkeys, &s->lkeys[k])))
@@ -274,7 +274,7 @@ static int nested_next(op *o, col_batch **out)
                              .nsel = s->in->nsel};
         if (p->pred) {
             o->fc->arena = o->arena;
-            if ((rc = exec_error(o->fc, expr_filter(p->pred, o->fc, &o->out)))) return rc;
+            if ((rc = op_error(o->fc, expr_filter(p->pred, o->fc, &o->out)))) return rc;
         }
         if (col_batch_live(&o->out)) {
             *out = &o->out;

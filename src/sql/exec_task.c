@@ -113,7 +113,7 @@ static int emit_partitioned(kiln_task *t, kiln_out *out, frag *f, col_batch *b, 
     f->fc.arena = a;
     for (int i = 0; i < f->nkeys; i++) {
         int rc = expr_eval(f->keys[i], &f->fc, b, &kv[i]);
-        if (rc) return exec_error(&f->fc, rc);
+        if (rc) return op_error(&f->fc, rc);
     }
     vec_hash_keys(kv, f->nkeys, b->sel, live, h);
     memset(count, 0, sizeof *count * (size_t)f->nparts);

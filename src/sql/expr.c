@@ -446,3 +446,53 @@ int expr_fold(kiln_arena *a, fn_ctx *c, expr **ep)
     *ep = lit;
     return KILN_OK;
 }
+
+expr *expr_shift(kiln_arena *a, const expr *e, int delta)
+{
+    expr *c = kiln_arena_alloc(a, sizeof *c);
+    if (!c) return NULL;
+    *c = *e;
+    if (e->kind == EX_COL) {
+        c->col += delta;
+        return c;
+    }
+    if (e->nargs) {
+        c->args = kiln_arena_alloc(a, sizeof *c->args * (size_t)e->nargs);
+        if (!c->args) return NULL;
+        for (int i = 0; i < e->nargs; i++)
+            if (!(c->args[i] = expr_shift(a, e->args[i], delta))) return NULL;
+    }
+    return c;
+}
+
+int expr_conjuncts(kiln_arena *a, expr *e, expr ***list, int *n, int *cap)
+{
+    if (e->kind == EX_AND) {
+        int rc = expr_conjuncts(a, e->args[0], list, n, cap);
+        return rc ? rc : expr_conjuncts(a, e->args[1], list, n, cap);
+    }
+    if (*n == *cap) {
+        int c = *cap ? *cap * 2 : 8;
+        expr **g = kiln_arena_alloc(a, sizeof *g * (size_t)c);
+        if (!g) return kiln_set_error(KILN_ENOMEM, "out of memory splitting a condition");
+        if (*n) memcpy(g, *list, sizeof *g * (size_t)*n);
+        *list = g;
+        *cap = c;
+    }
+    (*list)[(*n)++] = e;
+    return KILN_OK;
+}
+
+expr *expr_and(kiln_arena *a, expr **list, int n)
+{
+    expr *e = NULL;
+    for (int i = 0; i < n; i++) {
+        if (!e) {
+            e = list[i];
+        } else {
+            expr *args[2] = {e, list[i]};
+            if (!(e = expr_node(a, EX_AND, &col_type_bool, args, 2, "and"))) return NULL;
+        }
+    }
+    return e;
+}

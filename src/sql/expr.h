@@ -80,6 +80,14 @@ bool expr_is_const(const expr *e);
 /* Folds e to a literal when it is constant (constant folding), in a. */
 int expr_fold(kiln_arena *a, fn_ctx *c, expr **e);
 
+/* e with every column index moved by delta, in a (NULL when out of memory). */
+expr *expr_shift(kiln_arena *a, const expr *e, int delta);
+/* Appends the conjuncts of e (its AND tree) to *list (*n used, *cap room;
+ * the array grows in a). Returns KILN_OK or KILN_ENOMEM. */
+int expr_conjuncts(kiln_arena *a, expr *e, expr ***list, int *n, int *cap);
+/* The AND of list[0..n), in a; NULL when n is 0 or out of memory. */
+expr *expr_and(kiln_arena *a, expr **list, int n);
+
 /* The tree as bytes (plans travel to executors) and back, bound again
  * with the session's settings. */
 void expr_encode(wire_writer *w, const expr *e);

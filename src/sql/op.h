@@ -45,6 +45,9 @@ static inline int op_next(op *o, col_batch **out)
     if (rc == 1) o->rows_out += col_batch_live(*out);
     return rc;
 }
+/* A kernel's failure rc: moves its message (fc->error) to the thread's
+ * last error; returns rc. */
+int op_error(fn_ctx *fc, int rc);
 /* Closes o and its children; NULL is ignored. */
 void op_close(op *o);
 /* Allocates an operator of size bytes (at least sizeof(op)) with an arena;

@@ -34,15 +34,12 @@ void op_close(op *o)
     if (o) o->ops->close(o);
 }
 
-/* Runs an evaluation in o's arena, turning a kernel's message into the
- * thread's last error. */
-static int eval_error(op *o, int rc)
+int op_error(fn_ctx *fc, int rc)
 {
-    if (rc == KILN_OK) return rc;
-    if (o->fc->error) {
-        kiln_set_error(rc, "%s", o->fc->error);
-        free(o->fc->error);
-        o->fc->error = NULL;
+    if (rc != KILN_OK && fc->error) {
+        kiln_set_error(rc, "%s", fc->error);
+        free(fc->error);
+        fc->error = NULL;
     }
     return rc;
 }
@@ -103,7 +100,7 @@ static int filter_next(op *o, col_batch **out)
         kiln_arena_reset(o->arena);
         o->out = *in;
         o->fc->arena = o->arena;
-        if ((rc = eval_error(o, expr_filter(s->pred, o->fc, &o->out)))) return rc;
+        if ((rc = op_error(o->fc, expr_filter(s->pred, o->fc, &o->out)))) return rc;
         if (col_batch_live(&o->out)) {
             *out = &o->out;
             return 1;
@@ -151,7 +148,7 @@ static int project_next(op *o, col_batch **out)
     col_vec *cols = kiln_arena_alloc(o->arena, sizeof *cols * (size_t)(s->n ? s->n : 1));
     if (!cols) return KILN_ENOMEM;
     for (int i = 0; i < s->n; i++)
-        if ((rc = eval_error(o, expr_eval(s->exprs[i], o->fc, in, &cols[i])))) return rc;
+        if ((rc = op_error(o->fc, expr_eval(s->exprs[i], o->fc, in, &cols[i])))) return rc;
     o->out = (col_batch){.ncols = s->n, .n = in->n, .cols = cols, .sel = in->sel, .nsel = in->nsel};
     *out = &o->out;
     return 1;

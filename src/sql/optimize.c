@@ -67,51 +67,17 @@ static void col_range(const expr *e, int *lo, int *hi)
     for (int i = 0; i < e->nargs; i++) col_range(e->args[i], lo, hi);
 }
 
-static int conjoin(kiln_arena *a, expr *e, expr ***list, int *n, int *cap)
-{
-    if (e->kind == EX_AND) {
-        int rc = conjoin(a, e->args[0], list, n, cap);
-        return rc ? rc : conjoin(a, e->args[1], list, n, cap);
-    }
-    if (*n == *cap) {
-        int c = *cap ? *cap * 2 : 8;
-        expr **g = kiln_arena_alloc(a, sizeof *g * (size_t)c);
-        if (!g) return oom();
-        if (*n) memcpy(g, *list, sizeof *g * (size_t)*n);
-        *list = g;
-        *cap = c;
-    }
-    (*list)[(*n)++] = e;
-    return KILN_OK;
-}
-
-static expr *and_list(kiln_arena *a, expr **list, int n)
-{
-    expr *e = NULL;
-    for (int i = 0; i < n; i++) {
-        if (!e) {
-            e = list[i];
-        } else {
-            expr *args[2] = {e, list[i]};
-            if (!(e = expr_node(a, EX_AND, &col_type_bool, args, 2, "and"))) return NULL;
-        }
-    }
-    return e;
-}
-
 static plan *filter_over(kiln_arena *a, plan *in, expr **conds, int n)
 {
     if (!n) return in;
     plan *f = plan_new(a, PLAN_FILTER, &in, 1, in->ncols);
     if (!f) return NULL;
     memcpy(f->cols, in->cols, sizeof *f->cols * (size_t)in->ncols);
-    f->pred = and_list(a, conds, n);
+    f->pred = expr_and(a, conds, n);
     return f->pred ? f : NULL;
 }
 
 /* ---- Filter pushdown -------------------------------------------------------- */
-
-int anz_join_keys(anz *z, plan *j, expr *cond); /* analyze_query.c */
 
 static int push(opt *o, plan *p, expr **conds, int n, plan **out);
 
@@ -166,16 +132,16 @@ static int push_join(opt *o, plan *p, expr **conds, int n, plan **out)
             expr *eq = rk ? expr_call(o->a, p->null_safe[i] ? "<=>" : "=", args, 2, o->ansi, o->tz,
                                       "join key")
                           : NULL;
-            if (!eq || (rc = conjoin(o->a, eq, &all, &na, &cap))) return eq ? rc : oom();
+            if (!eq || (rc = expr_conjuncts(o->a, eq, &all, &na, &cap))) return eq ? rc : oom();
         }
-        if (p->pred && (rc = conjoin(o->a, p->pred, &all, &na, &cap))) return rc;
+        if (p->pred && (rc = expr_conjuncts(o->a, p->pred, &all, &na, &cap))) return rc;
         for (int i = 0; i < ks; i++)
-            if ((rc = conjoin(o->a, stay[i], &all, &na, &cap))) return rc;
+            if ((rc = expr_conjuncts(o->a, stay[i], &all, &na, &cap))) return rc;
         anz z = {.a = o->a, .ansi = o->ansi, .tz = o->tz};
         q->join = p->join == PJ_CROSS ? PJ_CROSS : p->join;
         q->nkeys = 0;
         q->pred = NULL;
-        if ((rc = anz_join_keys(&z, q, and_list(o->a, all, na)))) return rc;
+        if ((rc = anz_join_keys(&z, q, expr_and(o->a, all, na)))) return rc;
         *out = q;
         return KILN_OK;
     }
@@ -208,7 +174,7 @@ static int disjuncts(kiln_arena *a, expr *e, expr ***list, int *n, int *cap)
  * resulting conjuncts of e to list. */
 static int factor_or(kiln_arena *a, expr *e, expr ***list, int *n, int *cap)
 {
-    if (e->kind != EX_OR) return conjoin(a, e, list, n, cap);
+    if (e->kind != EX_OR) return expr_conjuncts(a, e, list, n, cap);
     expr **ds = NULL;
     int nd = 0, dcap = 0, rc;
     if ((rc = disjuncts(a, e, &ds, &nd, &dcap))) return rc;
@@ -220,8 +186,8 @@ static int factor_or(kiln_arena *a, expr *e, expr ***list, int *n, int *cap)
         int c = 0;
         cs[i] = NULL;
         ncs[i] = 0;
-        /* conjoin splits ANDs */
-        if ((rc = conjoin(a, ds[i], &cs[i], &ncs[i], &c))) return rc;
+        /* splits ANDs */
+        if ((rc = expr_conjuncts(a, ds[i], &cs[i], &ncs[i], &c))) return rc;
     }
     /* Common: conjuncts of the first disjunct found in every other one. */
     bool *common = kiln_arena_alloc(a, (size_t)(ncs[0] + 1));
@@ -237,9 +203,9 @@ static int factor_or(kiln_arena *a, expr *e, expr ***list, int *n, int *cap)
         common[k] = all;
         ncommon += all;
     }
-    if (!ncommon) return conjoin(a, e, list, n, cap);
+    if (!ncommon) return expr_conjuncts(a, e, list, n, cap);
     for (int k = 0; k < ncs[0]; k++)
-        if (common[k] && (rc = conjoin(a, cs[0][k], list, n, cap))) return rc;
+        if (common[k] && (rc = expr_conjuncts(a, cs[0][k], list, n, cap))) return rc;
     /* The OR of what is left of each disjunct (a disjunct left empty is
      * true, and so is the OR). */
     expr *rest = NULL;
@@ -254,7 +220,7 @@ static int factor_or(kiln_arena *a, expr *e, expr ***list, int *n, int *cap)
             if (!shared) left[nl++] = cs[i][j];
         }
         if (!nl) return KILN_OK; /* (a) OR (a AND b) = a */
-        expr *d = and_list(a, left, nl);
+        expr *d = expr_and(a, left, nl);
         if (!d) return oom();
         if (!rest) {
             rest = d;
@@ -263,7 +229,7 @@ static int factor_or(kiln_arena *a, expr *e, expr ***list, int *n, int *cap)
             if (!(rest = expr_node(a, EX_OR, &col_type_bool, args, 2, "or"))) return oom();
         }
     }
-    return conjoin(a, rest, list, n, cap);
+    return expr_conjuncts(a, rest, list, n, cap);
 }
 
 /* Pushes conds (conjuncts over p's output) as far down p as they go. */
@@ -276,11 +242,11 @@ static int push(opt *o, plan *p, expr **conds, int n, plan **out)
         int na = 0, cap = 0;
         expr **mine = NULL;
         int nm = 0, mcap = 0;
-        if ((rc = conjoin(o->a, p->pred, &mine, &nm, &mcap))) return rc;
+        if ((rc = expr_conjuncts(o->a, p->pred, &mine, &nm, &mcap))) return rc;
         for (int i = 0; i < nm; i++)
             if ((rc = factor_or(o->a, mine[i], &all, &na, &cap))) return rc;
         for (int i = 0; i < n; i++)
-            if ((rc = conjoin(o->a, conds[i], &all, &na, &cap))) return rc;
+            if ((rc = expr_conjuncts(o->a, conds[i], &all, &na, &cap))) return rc;
         return push(o, p->in[0], all, na, out);
     }
     case PLAN_JOIN:
@@ -586,25 +552,6 @@ static bool inner_join(const plan *p)
     return p->kind == PLAN_JOIN && (p->join == PJ_INNER || p->join == PJ_CROSS);
 }
 
-/* e with every column shifted by +by. */
-static expr *shifted(kiln_arena *a, const expr *e, int by)
-{
-    expr *c = kiln_arena_alloc(a, sizeof *c);
-    if (!c) return NULL;
-    *c = *e;
-    if (e->kind == EX_COL) {
-        c->col += by;
-        return c;
-    }
-    if (e->nargs) {
-        c->args = kiln_arena_alloc(a, sizeof *c->args * (size_t)e->nargs);
-        if (!c->args) return NULL;
-        for (int i = 0; i < e->nargs; i++)
-            if (!(c->args[i] = shifted(a, e->args[i], by))) return NULL;
-    }
-    return c;
-}
-
 static int flatten(opt *o, plan *p, int off, jtree *t)
 {
     int rc;
@@ -629,16 +576,16 @@ static int flatten(opt *o, plan *p, int off, jtree *t)
     int nl = p->in[0]->ncols;
     if ((rc = flatten(o, p->in[0], off, t)) || (rc = flatten(o, p->in[1], off + nl, t))) return rc;
     for (int k = 0; k < p->nkeys; k++) {
-        expr *l = shifted(o->a, p->keys[k], off), *r = shifted(o->a, p->rkeys[k], off + nl);
+        expr *l = expr_shift(o->a, p->keys[k], off), *r = expr_shift(o->a, p->rkeys[k], off + nl);
         expr *args[2] = {l, r};
         expr *eq = l && r ? expr_call(o->a, p->null_safe && p->null_safe[k] ? "<=>" : "=", args, 2,
                                       o->ansi, o->tz, "join key")
                           : NULL;
-        if (!eq || (rc = conjoin(o->a, eq, &t->c, &t->nc, &t->capc))) return eq ? rc : oom();
+        if (!eq || (rc = expr_conjuncts(o->a, eq, &t->c, &t->nc, &t->capc))) return eq ? rc : oom();
     }
     if (p->pred) {
-        expr *e = shifted(o->a, p->pred, off);
-        if (!e || (rc = conjoin(o->a, e, &t->c, &t->nc, &t->capc))) return e ? rc : oom();
+        expr *e = expr_shift(o->a, p->pred, off);
+        if (!e || (rc = expr_conjuncts(o->a, e, &t->c, &t->nc, &t->capc))) return e ? rc : oom();
     }
     return KILN_OK;
 }
@@ -670,7 +617,7 @@ static plan *reorder(opt *o, plan *p, expr **above, int nabove, int *err)
     if ((*err = flatten(o, p, 0, &t))) return NULL;
     if (t.nleaf < 3 || t.nleaf > 63) return p;
     for (int i = 0; i < nabove; i++)
-        if ((*err = conjoin(o->a, above[i], &t.c, &t.nc, &t.capc))) return NULL;
+        if ((*err = expr_conjuncts(o->a, above[i], &t.c, &t.nc, &t.capc))) return NULL;
     /* Which leaves each condition links. */
     uint64_t *links = kiln_arena_alloc(o->a, sizeof *links * (size_t)(t.nc + 1));
     int *order = kiln_arena_alloc(o->a, sizeof *order * (size_t)t.nleaf);
@@ -751,7 +698,7 @@ static int reorder_all(opt *o, plan *p, plan **out)
     if (p->kind == PLAN_FILTER && inner_join(p->in[0])) {
         expr **c = NULL;
         int n = 0, cap = 0;
-        if ((rc = conjoin(o->a, p->pred, &c, &n, &cap))) return rc;
+        if ((rc = expr_conjuncts(o->a, p->pred, &c, &n, &cap))) return rc;
         int err = 0;
         plan *r = reorder(o, p->in[0], c, n, &err);
         if (err) return err;
