@@ -10,8 +10,10 @@
  * then each query runs RUNS times (default 5). Prints the load time, each
  * query's median and minimum in ms, and the sum of medians; writes each
  * query's rows (tab-separated) to OUT_DIR/qNN.tsv for checking.
+ * TPCH_QUERIES=6,14 runs just those queries.
  */
 #define _GNU_SOURCE
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,19 @@ static char *slurp(const char *path)
     return s;
 }
 
+/* Whether q is in the comma-separated list. */
+static bool listed(const char *list, int q)
+{
+    for (const char *p = list; *p;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p) return false;
+        if (v == q) return true;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return false;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -74,12 +89,12 @@ static void write_rows(const char *path, const kiln_value *v)
 int main(int argc, char **argv)
 {
     static const char usage_text[] =
-        "sql_tpch VIEWS.sql QUERY_DIR OUT_DIR [RUNS]\n"
+        "sql_tpch [--master M] [--conf k=v] VIEWS.sql QUERY_DIR OUT_DIR [RUNS]\n"
         "Caches the TPC-H tables VIEWS.sql defines, then times the 22 queries of QUERY_DIR\n"
         "(RUNS times each, default 5); writes their rows to OUT_DIR/qNN.tsv.\n";
+    if (kiln_init(&argc, &argv)) return 1;
     int done = kiln_args_check(argc, argv, usage_text, NULL);
     if (done >= 0) return done;
-    if (kiln_init(&argc, &argv)) return 1;
     if (argc < 4) {
         fprintf(stderr, "usage: %s", usage_text);
         return 2;
@@ -115,7 +130,9 @@ int main(int argc, char **argv)
     }
     printf("load: %.0f ms\n", now_ms() - t0);
     double total = 0;
+    const char *only = getenv("TPCH_QUERIES"); /* e.g. "6,14": just those */
     for (int q = 1; q <= 22; q++) {
+        if (only && !listed(only, q)) continue;
         char path[4096];
         snprintf(path, sizeof path, "%s/q%02d.sql", argv[2], q);
         char *text = slurp(path);

@@ -282,6 +282,12 @@ int col_batch_encode(kiln_buf *out, const col_batch *b);
  * are views into p. Returns KILN_OK, KILN_ENOMEM or KILN_ECORRUPT (never
  * reads outside p[0..n)). */
 int col_batch_decode(col_batch *b, kiln_arena *a, const uint8_t *p, size_t n);
+/* As col_batch_decode, but b gets only columns pick[0..npick) of the
+ * encoded batch, in that order; the others are skipped without being
+ * looked at beyond their lengths (a scan of a cached table reading the
+ * columns a query needs). KILN_ECORRUPT also when a pick is out of range. */
+int col_batch_decode_cols(col_batch *b, kiln_arena *a, const uint8_t *p, size_t n,
+                          const int *pick, int npick);
 
 #pragma GCC visibility pop
 #endif

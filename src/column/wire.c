@@ -243,7 +243,9 @@ static const col_type *get_type(rd *r, int depth)
     }
 }
 
-static int get_data(rd *r, col_vec *v, const col_type *t, uint32_t n, int depth)
+/* Reads a column's data into v; with keep false, only moves past it
+ * (strings and fixed-width values are not looked at). */
+static int get_data(rd *r, col_vec *v, const col_type *t, uint32_t n, int depth, bool keep)
 {
     if (depth > MAX_DEPTH) return KILN_ECORRUPT;
     /* Rows cost at least a bit each, but for columns that store nothing
@@ -257,9 +259,9 @@ static int get_data(rd *r, col_vec *v, const col_type *t, uint32_t n, int depth)
     if (!get(r, &has_validity, 1) || !skip8(r)) return KILN_ECORRUPT;
     if (has_validity) {
         size_t bytes = COL_VALIDITY_WORDS(n) * 8;
-        const void *q = take(r, bytes);
+        const void *q = keep ? take(r, bytes) : bytes <= r->n - r->i ? r->p + (r->i += bytes) : NULL;
         if (!q || !skip8(r)) return KILN_ECORRUPT;
-        v->validity = (uint64_t *)q;
+        v->validity = keep ? (uint64_t *)q : NULL;
     }
     switch (t->kind) {
     case COL_NULL:
@@ -273,6 +275,10 @@ static int get_data(rd *r, col_vec *v, const col_type *t, uint32_t n, int depth)
         uint32_t total, prev = 0;
         memcpy(&total, offs + 4 * (size_t)n, 4);
         if (total > r->n - r->i) return KILN_ECORRUPT;
+        if (!keep) {
+            r->i += total;
+            return skip8(r) ? KILN_OK : KILN_ECORRUPT;
+        }
         const char *bytes = (const char *)r->p + r->i;
         col_str *s = kiln_arena_alloc(r->a, sizeof *s * (n ? n : 1));
         if (!s) return KILN_ECORRUPT;
@@ -300,9 +306,9 @@ static int get_data(rd *r, col_vec *v, const col_type *t, uint32_t n, int depth)
         v->nchildren = t->kind == COL_ARRAY ? 1 : 2;
         v->children = kiln_arena_alloc(r->a, sizeof(col_vec) * 2);
         if (!v->children) return KILN_ENOMEM;
-        int rc = get_data(r, &v->children[0], t->elem, offs[n], depth + 1);
+        int rc = get_data(r, &v->children[0], t->elem, offs[n], depth + 1, keep);
         if (!rc && t->kind == COL_MAP)
-            rc = get_data(r, &v->children[1], t->value, offs[n], depth + 1);
+            rc = get_data(r, &v->children[1], t->value, offs[n], depth + 1, keep);
         return rc;
     }
     case COL_STRUCT: {
@@ -311,7 +317,7 @@ static int get_data(rd *r, col_vec *v, const col_type *t, uint32_t n, int depth)
                                        sizeof(col_vec) * (size_t)(t->nfields ? t->nfields : 1));
         if (!v->children) return KILN_ENOMEM;
         for (int c = 0; c < t->nfields; c++) {
-            int rc = get_data(r, &v->children[c], t->fields[c].type, n, depth + 1);
+            int rc = get_data(r, &v->children[c], t->fields[c].type, n, depth + 1, keep);
             if (rc) return rc;
         }
         return KILN_OK;
@@ -319,6 +325,10 @@ static int get_data(rd *r, col_vec *v, const col_type *t, uint32_t n, int depth)
     default: {
         size_t w = col_type_width(t);
         if (!w || n > (r->n - r->i) / w) return KILN_ECORRUPT;
+        if (!keep) {
+            r->i += w * n;
+            return skip8(r) ? KILN_OK : KILN_ECORRUPT;
+        }
         const void *q = take(r, w * n);
         if (!q || !skip8(r)) return KILN_ECORRUPT;
         v->data = (void *)q;
@@ -327,7 +337,8 @@ static int get_data(rd *r, col_vec *v, const col_type *t, uint32_t n, int depth)
     }
 }
 
-int col_batch_decode(col_batch *b, kiln_arena *a, const uint8_t *p, size_t n)
+int col_batch_decode_cols(col_batch *b, kiln_arena *a, const uint8_t *p, size_t n,
+                          const int *pick, int npick)
 {
     rd r = {p, n, 0, a, ((uintptr_t)p & 15) == 0};
     uint32_t magic, ncols, rows;
@@ -335,18 +346,32 @@ int col_batch_decode(col_batch *b, kiln_arena *a, const uint8_t *p, size_t n)
     if (!get(&r, &magic, 4) || magic != BATCH_MAGIC || !get(&r, &ncols, 4) || !get(&r, &rows, 4))
         return KILN_ECORRUPT;
     if (ncols > 100000 || ncols > n) return KILN_ECORRUPT;
+    int nout = pick ? npick : (int)ncols;
     const col_type **types = kiln_arena_alloc(a, sizeof *types * (ncols ? ncols : 1));
-    col_vec *cols = kiln_arena_alloc(a, sizeof *cols * (ncols ? ncols : 1));
-    if (!types || !cols) return KILN_ENOMEM;
+    col_vec *all = kiln_arena_alloc(a, sizeof *all * (ncols ? ncols : 1));
+    bool *keep = kiln_arena_alloc(a, ncols ? ncols : 1);
+    col_vec *cols = pick ? kiln_arena_alloc(a, sizeof *cols * (size_t)(nout ? nout : 1)) : all;
+    if (!types || !all || !keep || !cols) return KILN_ENOMEM;
+    memset(keep, !pick, ncols);
+    for (int j = 0; pick && j < npick; j++) {
+        if (pick[j] < 0 || (uint32_t)pick[j] >= ncols) return KILN_ECORRUPT;
+        keep[pick[j]] = true;
+    }
     for (uint32_t i = 0; i < ncols; i++)
         if (!(types[i] = get_type(&r, 0))) return KILN_ECORRUPT;
     if (!skip8(&r)) return KILN_ECORRUPT;
     for (uint32_t i = 0; i < ncols; i++) {
-        int rc = get_data(&r, &cols[i], types[i], rows, 0);
+        int rc = get_data(&r, &all[i], types[i], rows, 0, keep[i]);
         if (rc) return rc;
     }
-    b->ncols = (int)ncols;
+    for (int j = 0; pick && j < npick; j++) cols[j] = all[pick[j]];
+    b->ncols = nout;
     b->n = rows;
     b->cols = cols;
     return KILN_OK;
+}
+
+int col_batch_decode(col_batch *b, kiln_arena *a, const uint8_t *p, size_t n)
+{
+    return col_batch_decode_cols(b, a, p, n, NULL, 0);
 }

@@ -201,6 +201,7 @@ KILN_API kiln_df *kiln_df_cache(kiln_df *df)
     }
     memcpy(p->cols, df->p->cols, sizeof *p->cols * (size_t)df->p->ncols);
     p->rdd = r;
+    p->row_width = plan_row_width(p->cols, p->ncols);
     /* The session owns the RDD (a nameless catalog entry frees it). */
     char name[32];
     snprintf(name, sizeof name, "__cached_%d", kiln_rdd_id(r));

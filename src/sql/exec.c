@@ -23,6 +23,9 @@ typedef struct exec {
     kiln_arena *a; /* fragments, for the life of the query */
     kiln_rdd **rdds;
     int nrdds, cap;
+    int64_t *bcasts; /* broadcasts made for the query, destroyed with it */
+    int nbcasts, capb;
+    bool no_broadcast; /* the result outlives the query (an RDD): no broadcasts */
 } exec;
 
 static kiln_rdd *keep(exec *x, kiln_rdd *r)
@@ -48,6 +51,10 @@ static void release(exec *x)
     free(x->rdds);
     x->rdds = NULL;
     x->nrdds = x->cap = 0;
+    for (int i = 0; i < x->nbcasts; i++) kiln_broadcast_destroy(x->ctx, x->bcasts[i]);
+    free(x->bcasts);
+    x->bcasts = NULL;
+    x->nbcasts = x->capb = 0;
 }
 
 static int nomem(void)
@@ -216,13 +223,108 @@ static int build_agg(exec *x, const plan *p, stage *out)
     return KILN_OK;
 }
 
-/* A join: both sides exchanged by their keys into one shuffle, each batch
+/* Runs p as a job of its own and broadcasts its batches (a list of bytes
+ * values); *leaf reads them in the tasks of the stage that joins them. */
+static int broadcast_side(exec *x, const plan *p, plan **leaf)
+{
+    stage st;
+    int rc = build(x, p, &st);
+    if (rc) return rc;
+    kiln_rdd *r = run_fragment(x, &st, FRAG_OUT_BATCHES, 0, NULL, 0, -1);
+    if (!r) return KILN_ESQL;
+    kiln_arena *a = kiln_arena_new();
+    if (!a) return nomem();
+    kiln_value list;
+    rc = kiln_rdd_collect(r, a, &list);
+    int64_t id = rc ? -1 : kiln_broadcast_new(x->ctx, &list);
+    kiln_arena_free(a);
+    if (rc) return rc;
+    if (id <= 0) return kiln_set_error(KILN_ENOMEM, "cannot broadcast a join side");
+    if (x->nbcasts == x->capb) {
+        int cap = x->capb ? x->capb * 2 : 8;
+        int64_t *g = realloc(x->bcasts, sizeof *g * (size_t)cap);
+        if (!g) {
+            kiln_broadcast_destroy(x->ctx, id);
+            return nomem();
+        }
+        x->bcasts = g;
+        x->capb = cap;
+    }
+    x->bcasts[x->nbcasts++] = id;
+    plan *l = plan_new(x->a, PLAN_BROADCAST, NULL, 0, p->ncols);
+    if (!l) return nomem();
+    memcpy(l->cols, p->cols, sizeof *l->cols * (size_t)p->ncols);
+    l->bcast = id;
+    *leaf = l;
+    return KILN_OK;
+}
+
+/* p with its sides swapped (right joins become left joins) under a
+ * projection back to p's columns, so that its left side can be the one
+ * built and broadcast. */
+static plan *swapped(exec *x, const plan *p)
+{
+    int nl = p->in[0]->ncols, nr = p->in[1]->ncols;
+    plan *in[2] = {p->in[1], p->in[0]};
+    plan *j = node_like(x, p, in, 2);
+    int *map = kiln_arena_alloc(x->a, sizeof *map * (size_t)(nl + nr + 1));
+    if (!j || !map || !(j->cols = kiln_arena_alloc(x->a, sizeof *j->cols * (size_t)(nl + nr + 1))))
+        return NULL;
+    memcpy(j->cols, p->cols + nl, sizeof *j->cols * (size_t)nr);
+    memcpy(j->cols + nr, p->cols, sizeof *j->cols * (size_t)nl);
+    j->keys = p->rkeys;
+    j->rkeys = p->keys;
+    if (p->join == PJ_RIGHT) j->join = PJ_LEFT;
+    for (int i = 0; i < nl + nr; i++) map[i] = i < nl ? i + nr : i - nl;
+    if (p->pred && !(j->pred = expr_remap(x->a, p->pred, map, 0))) return NULL;
+    plan *pr = plan_new(x->a, PLAN_PROJECT, &j, 1, p->ncols);
+    if (!pr || !(pr->exprs = kiln_arena_alloc(x->a, sizeof *pr->exprs * (size_t)(p->ncols + 1))))
+        return NULL;
+    memcpy(pr->cols, p->cols, sizeof *pr->cols * (size_t)p->ncols);
+    for (int i = 0; i < p->ncols; i++)
+        if (!(pr->exprs[i] = col_of(x, j, map[i]))) return NULL;
+    return pr;
+}
+
+/* A join. With a side estimated below kiln.sql.autoBroadcastJoinThreshold
+ * that the join may build (the right of inner, left, semi, anti and cross
+ * joins; the left of inner, right and cross joins, by swapping), that
+ * side runs first and is broadcast, and the other streams through the
+ * join in its own stage (a broadcast hash join: no exchange). Otherwise
+ * both sides are exchanged by their keys into one shuffle, each batch
  * tagged with its side; a task builds the right side's rows into a hash
  * table and probes it with the left's. */
 static int build_join(exec *x, const plan *p, stage *out)
 {
     stage l, r;
     int rc;
+    int64_t limit = x->no_broadcast ? -1 : x->s->broadcast_bytes;
+    if (limit >= 0) {
+        bool right_ok = p->join == PJ_INNER || p->join == PJ_LEFT || p->join == PJ_SEMI ||
+                        p->join == PJ_ANTI || p->join == PJ_CROSS;
+        bool left_ok = p->join == PJ_INNER || p->join == PJ_RIGHT || p->join == PJ_CROSS;
+        int64_t lb = left_ok ? plan_est_bytes(p->in[0]) : INT64_MAX;
+        int64_t rb = right_ok ? plan_est_bytes(p->in[1]) : INT64_MAX;
+        if (lb <= limit && lb < rb) {
+            /* The left side is the small one: swap it to the right. */
+            plan *sw = swapped(x, p);
+            if (!sw) return nomem();
+            stage inner;
+            if ((rc = build_join(x, sw->in[0], &inner))) return rc;
+            out->rdd = inner.rdd;
+            out->frag = node_like(x, sw, &inner.frag, 1);
+            return out->frag ? KILN_OK : nomem();
+        }
+        if (rb <= limit) {
+            plan *leaf = NULL;
+            if ((rc = build(x, p->in[0], &l)) || (rc = broadcast_side(x, p->in[1], &leaf)))
+                return rc;
+            plan *in[2] = {l.frag, leaf};
+            out->rdd = l.rdd;
+            out->frag = node_like(x, p, in, 2);
+            return out->frag ? KILN_OK : nomem();
+        }
+    }
     if ((rc = build(x, p->in[0], &l)) || (rc = build(x, p->in[1], &r))) return rc;
     int nparts = p->nkeys ? x->s->shuffle_partitions : 1;
     kiln_rdd *lm = run_fragment(x, &l, FRAG_OUT_HASH, nparts, p->keys, p->nkeys, 0);
@@ -305,6 +407,7 @@ static int build(exec *x, const plan *p, stage *out)
     case PLAN_RDD:
         out->rdd = p->rdd;
         out->frag = input_leaf(x, p, -1);
+        if (out->frag) out->frag->proj = p->proj; /* the columns the query reads */
         return out->frag ? KILN_OK : nomem();
     case PLAN_PROJECT:
     case PLAN_FILTER:
@@ -434,6 +537,7 @@ void sql_result_release(sql_result *r)
 int sql_exec_rdd(kiln_context *ctx, const sql_settings *s, const plan *p, kiln_rdd **out)
 {
     exec x = {ctx, s, kiln_arena_new(), NULL, 0, 0};
+    x.no_broadcast = true; /* the RDD is computed after this returns */
     if (!x.a) return nomem();
     kiln_rdd *r;
     int rc = run(&x, p, &r);

@@ -31,6 +31,7 @@ typedef struct sql_settings {
     bool ansi;              /* kiln.sql.ansi.enabled */
     char tz[64];            /* kiln.sql.session.timeZone */
     int shuffle_partitions; /* kiln.sql.shuffle.partitions */
+    int64_t broadcast_bytes; /* kiln.sql.autoBroadcastJoinThreshold (-1: never) */
     int64_t now_us;         /* current_timestamp() of the query */
 } sql_settings;
 

@@ -106,6 +106,8 @@ typedef struct input_op {
     op base;
     exec_input *x;
     int side;
+    const int *proj;
+    int nproj;
 } input_op;
 
 static int input_op_next(op *o, col_batch **out)
@@ -117,7 +119,7 @@ static int input_op_next(op *o, col_batch **out)
         int rc = input_next(s->x, s->side, &p, &n);
         if (rc <= 0) return rc;
         kiln_arena_reset(o->arena);
-        if ((rc = col_batch_decode(&o->out, o->arena, p, n)))
+        if ((rc = col_batch_decode_cols(&o->out, o->arena, p, n, s->proj, s->nproj)))
             return kiln_set_error(rc, "a SQL stage's input batch is damaged");
         if (col_batch_live(&o->out)) {
             *out = &o->out;
@@ -133,12 +135,66 @@ static void input_op_close(op *o)
 
 static const op_ops input_ops = {"input", input_op_next, input_op_close};
 
-op *op_input(fn_ctx *fc, exec_input *x, int side)
+op *op_input(fn_ctx *fc, exec_input *x, int side, const int *proj, int nproj)
 {
     input_op *s = (input_op *)op_alloc(sizeof *s, &input_ops, fc);
     if (s) {
         s->x = x;
         s->side = side;
+        s->proj = proj;
+        s->nproj = nproj;
+    }
+    return &s->base;
+}
+
+/* ---- Broadcasts ---------------------------------------------------------------- */
+
+typedef struct bcast_op {
+    op base;
+    const kiln_value *list; /* the task's copy of the broadcast */
+    uint32_t next;
+    const int *proj;
+    int nproj;
+} bcast_op;
+
+static int bcast_next(op *o, col_batch **out)
+{
+    bcast_op *s = (bcast_op *)o;
+    while (s->next < s->list->len) {
+        const kiln_value *v = &s->list->u.items[s->next++];
+        kiln_arena_reset(o->arena);
+        int rc = v->type == KILN_BYTES ? col_batch_decode_cols(&o->out, o->arena, v->u.bytes,
+                                                               v->len, s->proj, s->nproj)
+                                       : KILN_ECORRUPT;
+        if (rc) return kiln_set_error(rc, "a broadcast batch is damaged");
+        if (col_batch_live(&o->out)) {
+            *out = &o->out;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void bcast_close(op *o)
+{
+    op_free(o);
+}
+
+static const op_ops bcast_ops = {"broadcast", bcast_next, bcast_close};
+
+op *op_broadcast(fn_ctx *fc, kiln_task *t, int64_t id, const int *proj, int nproj)
+{
+    const kiln_value *v = kiln_broadcast_value(t, id);
+    if (!v) return NULL;
+    if (v->type != KILN_LIST) {
+        kiln_set_error(KILN_ECORRUPT, "broadcast %lld is not a list of batches", (long long)id);
+        return NULL;
+    }
+    bcast_op *s = (bcast_op *)op_alloc(sizeof *s, &bcast_ops, fc);
+    if (s) {
+        s->list = v;
+        s->proj = proj;
+        s->nproj = nproj;
     }
     return &s->base;
 }

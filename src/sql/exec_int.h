@@ -17,8 +17,12 @@ typedef struct exec_input exec_input;
 exec_input *exec_input_new(kiln_in *in);
 void exec_input_free(exec_input *x);
 
-/* Leaves over the task's input. */
-op *op_input(fn_ctx *fc, exec_input *x, int side);
+/* Leaves over the task's input: side's batches (-1: all), with only the
+ * columns proj[0..nproj) of each when proj is not NULL (borrowed). */
+op *op_input(fn_ctx *fc, exec_input *x, int side, const int *proj, int nproj);
+/* The batches of broadcast id (a list of batches as bytes values), with
+ * only columns proj[0..nproj) when proj is not NULL. */
+op *op_broadcast(fn_ctx *fc, kiln_task *t, int64_t id, const int *proj, int nproj);
 /* Rows of the ranges the input values hold ((start, end) pairs). */
 op *op_range(fn_ctx *fc, kiln_in *in, int64_t step);
 /* Rows of the file splits the input values hold ((path, start, length)),

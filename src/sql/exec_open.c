@@ -38,7 +38,13 @@ static op *build(builder *b, const plan *p)
             return NULL;
         }
         if (!b->hub && !(b->hub = exec_input_new(b->in))) return NULL;
-        return op_input(b->fc, b->hub, p->side);
+        return op_input(b->fc, b->hub, p->side, p->proj, p->ncols);
+    case PLAN_BROADCAST:
+        if (!b->t) {
+            kiln_set_error(KILN_ESQL, "a broadcast leaf outside a task");
+            return NULL;
+        }
+        return op_broadcast(b->fc, b->t, p->bcast, p->proj, p->ncols);
     case PLAN_RANGE:
         if (!b->in) {
             kiln_set_error(KILN_ESQL, "a range leaf has no input");

@@ -381,6 +381,12 @@ int expr_eval(const expr *e, fn_ctx *c, const col_batch *in, col_vec *out)
 
 int expr_filter(const expr *e, fn_ctx *c, col_batch *b)
 {
+    /* A conjunction narrows the rows conjunct by conjunct: each sees only
+     * the rows the ones before it kept (DuckDB's filter does the same). */
+    if (e->kind == EX_AND) {
+        int rc = expr_filter(e->args[0], c, b);
+        return rc || !live(b) ? rc : expr_filter(e->args[1], c, b);
+    }
     col_vec v;
     int rc = expr_eval(e, c, b, &v);
     if (rc) return rc;
@@ -396,6 +402,13 @@ int expr_filter(const expr *e, fn_ctx *c, col_batch *b)
         for (uint32_t i = 0; i < cnt; i++) {
             sel[n] = i;
             n += d[i] != 0; /* branch-free */
+        }
+    } else if (!v.validity) {
+        const uint8_t *d = v.data;
+        for (uint32_t k = 0; k < cnt; k++) {
+            uint32_t i = b->sel[k];
+            sel[n] = i;
+            n += d[i] != 0;
         }
     } else {
         for (uint32_t k = 0; k < cnt; k++) {
@@ -447,22 +460,27 @@ int expr_fold(kiln_arena *a, fn_ctx *c, expr **ep)
     return KILN_OK;
 }
 
-expr *expr_shift(kiln_arena *a, const expr *e, int delta)
+expr *expr_remap(kiln_arena *a, const expr *e, const int *map, int delta)
 {
     expr *c = kiln_arena_alloc(a, sizeof *c);
     if (!c) return NULL;
     *c = *e;
     if (e->kind == EX_COL) {
-        c->col += delta;
+        c->col = !map ? e->col + delta : e->col >= 0 ? map[e->col] : e->col;
         return c;
     }
     if (e->nargs) {
         c->args = kiln_arena_alloc(a, sizeof *c->args * (size_t)e->nargs);
         if (!c->args) return NULL;
         for (int i = 0; i < e->nargs; i++)
-            if (!(c->args[i] = expr_shift(a, e->args[i], delta))) return NULL;
+            if (!(c->args[i] = expr_remap(a, e->args[i], map, delta))) return NULL;
     }
     return c;
+}
+
+expr *expr_shift(kiln_arena *a, const expr *e, int delta)
+{
+    return expr_remap(a, e, NULL, delta);
 }
 
 int expr_conjuncts(kiln_arena *a, expr *e, expr ***list, int *n, int *cap)

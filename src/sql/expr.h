@@ -82,6 +82,8 @@ int expr_fold(kiln_arena *a, fn_ctx *c, expr **e);
 
 /* e with every column index moved by delta, in a (NULL when out of memory). */
 expr *expr_shift(kiln_arena *a, const expr *e, int delta);
+/* e with every column index i replaced by map[i] (map NULL: i + delta). */
+expr *expr_remap(kiln_arena *a, const expr *e, const int *map, int delta);
 /* Appends the conjuncts of e (its AND tree) to *list (*n used, *cap room;
  * the array grows in a). Returns KILN_OK or KILN_ENOMEM. */
 int expr_conjuncts(kiln_arena *a, expr *e, expr ***list, int *n, int *cap);

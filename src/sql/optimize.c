@@ -327,7 +327,8 @@ static int prune(opt *o, plan *p, const bool *need, plan **out, int **map)
 {
     int rc;
     switch (p->kind) {
-    case PLAN_SCAN: {
+    case PLAN_SCAN:
+    case PLAN_RDD: { /* a cached relation's batches are decoded as a scan's file */
         int n = 0;
         for (int i = 0; i < p->ncols; i++) n += need[i];
         bool none = n == 0 && p->ncols > 0; /* count(*) still needs rows: keep one column */
@@ -342,7 +343,7 @@ static int prune(opt *o, plan *p, const bool *need, plan **out, int **map)
             bool keep = need[i] || (none && i == 0);
             if (keep) {
                 q->cols[k] = p->cols[i];
-                q->proj[k] = p->proj[i];
+                q->proj[k] = p->proj ? p->proj[i] : i;
                 m[i] = k++;
             } else {
                 m[i] = -1;
@@ -691,39 +692,62 @@ static plan *reorder(opt *o, plan *p, expr **above, int nabove, int *err)
     return f;
 }
 
-/* Applies reorder wherever a filter sits on an inner-join tree. */
+static int reorder_all(opt *o, plan *p, plan **out);
+
+/* A copy of the inner-join tree p with reorder_all applied to its leaves. */
+static int reorder_leaves(opt *o, plan *p, plan **out)
+{
+    if (!inner_join(p)) return reorder_all(o, p, out);
+    plan *q = copy_node(o->a, p);
+    if (!q) return oom();
+    int rc;
+    for (int i = 0; i < p->nin; i++)
+        if ((rc = reorder_leaves(o, p->in[i], &q->in[i]))) return rc;
+    *out = q;
+    return KILN_OK;
+}
+
+/* Applies reorder to every inner-join tree: one under a filter (the
+ * filter's conjuncts count as its conditions) and one whose conditions
+ * are its joins' own (as after push). */
 static int reorder_all(opt *o, plan *p, plan **out)
 {
     int rc;
-    if (p->kind == PLAN_FILTER && inner_join(p->in[0])) {
+    bool filtered = p->kind == PLAN_FILTER && inner_join(p->in[0]);
+    if (filtered || inner_join(p)) {
+        plan *tree = filtered ? p->in[0] : p;
         expr **c = NULL;
         int n = 0, cap = 0;
-        if ((rc = expr_conjuncts(o->a, p->pred, &c, &n, &cap))) return rc;
+        if (filtered && (rc = expr_conjuncts(o->a, p->pred, &c, &n, &cap))) return rc;
         int err = 0;
-        plan *r = reorder(o, p->in[0], c, n, &err);
+        plan *r = reorder(o, tree, c, n, &err);
         if (err) return err;
-        if (r != p->in[0]) {
-            /* r is Filter(all conditions) over Project over the new chain:
-             * reorder the leaves' insides too. */
-            plan *chain = r->in[0]->in[0];
-            (void)chain;
-            jtree t = {0};
-            if ((rc = flatten(o, chain, 0, &t))) return rc;
-            for (int i = 0; i < t.nleaf; i++) {
-                plan *leaf;
-                if ((rc = reorder_all(o, t.leaf[i], &leaf))) return rc;
-                /* Leaves are shared by pointer in the chain: replace in place. */
-                if (leaf != t.leaf[i]) {
-                    plan *x = chain;
-                    while (inner_join(x) && x->in[1] != t.leaf[i] && x->in[0] != t.leaf[i])
-                        x = x->in[0];
-                    if (x->in[1] == t.leaf[i]) x->in[1] = leaf;
-                    else if (x->in[0] == t.leaf[i]) x->in[0] = leaf;
-                }
-            }
-            *out = r;
+        if (r == tree) {
+            plan *q = filtered ? copy_node(o->a, p) : NULL;
+            if (filtered && !q) return oom();
+            if ((rc = reorder_leaves(o, tree, filtered ? &q->in[0] : &q))) return rc;
+            *out = q;
             return KILN_OK;
         }
+        /* r is Filter(all conditions) over Project over the new chain:
+         * reorder the leaves' insides too. */
+        plan *chain = r->in[0]->in[0];
+        jtree t = {0};
+        if ((rc = flatten(o, chain, 0, &t))) return rc;
+        for (int i = 0; i < t.nleaf; i++) {
+            plan *leaf;
+            if ((rc = reorder_all(o, t.leaf[i], &leaf))) return rc;
+            /* Leaves are shared by pointer in the chain: replace in place. */
+            if (leaf != t.leaf[i]) {
+                plan *x = chain;
+                while (inner_join(x) && x->in[1] != t.leaf[i] && x->in[0] != t.leaf[i])
+                    x = x->in[0];
+                if (x->in[1] == t.leaf[i]) x->in[1] = leaf;
+                else if (x->in[0] == t.leaf[i]) x->in[0] = leaf;
+            }
+        }
+        *out = r; /* with the filter's conditions among its own */
+        return KILN_OK;
     }
     plan *q = copy_node(o->a, p);
     if (!q) return oom();
@@ -735,8 +759,13 @@ static int reorder_all(opt *o, plan *p, plan **out)
 
 int plan_optimize(opt *o, const plan *p, plan **out)
 {
+    /* Reordered before push (conditions still in filters above the joins)
+     * and after it (conditions under outer joins, as a correlated
+     * subquery's left join leaves them, are on their joins by then). */
     plan *q;
     int rc = reorder_all(o, (plan *)p, &q);
+    if (!rc) rc = push(o, q, NULL, 0, &q);
+    if (!rc) rc = reorder_all(o, q, &q);
     if (!rc) rc = push(o, q, NULL, 0, &q);
     if (rc) return rc;
     bool *all = kiln_arena_alloc(o->a, sizeof *all * (size_t)(q->ncols + 1));

@@ -121,7 +121,8 @@ struct plan {
     int64_t offset, limit;
     /* PLAN_SCAN */
     plan_source src;
-    int *proj; /* columns of src.schema read, ncols of them */
+    int *proj; /* columns of src.schema read, ncols of them; PLAN_RDD and
+                * PLAN_INPUT: columns of the batches read (NULL: all) */
     /* PLAN_VALUES */
     int nbatches;
     col_batch *batches;
@@ -130,6 +131,7 @@ struct plan {
     int slices;
     /* PLAN_RDD */
     kiln_rdd *rdd;
+    int64_t row_width; /* estimated bytes of a whole cached row (all columns) */
     /* PLAN_EXPLODE */
     bool outer, pos;
     /* PLAN_AGG */
@@ -145,6 +147,16 @@ struct plan {
 /* Makes a node of kind with n inputs and room for ncols output columns,
  * in a (zeroed otherwise). */
 plan *plan_new(kiln_arena *a, plan_kind kind, plan **in, int nin, int ncols);
+/* The estimated size in bytes of p's output, as Spark's statistics
+ * without cost-based optimisation estimate it (plan_stats.c): files' and
+ * cached data's sizes scaled by the width of the columns read, filters
+ * and sorts as their input, aggregates without keys one row, joins the
+ * product of their inputs (semi and anti joins their left input).
+ * INT64_MAX when unknown. Driver-side (reads files' sizes and the cache). */
+int64_t plan_est_bytes(const plan *p);
+/* The estimated in-memory bytes of a row of cols (strings counted as 20). */
+int64_t plan_row_width(const plan_col *cols, int ncols);
+
 /* Appends an indented tree of p (EXPLAIN's logical plan) to b. */
 int plan_explain(kiln_buf *b, const plan *p);
 /* A plan fragment as bytes (sql/plan_wire.c) and back; expressions are

@@ -120,6 +120,8 @@ static void put_plan(wire_writer *w, const plan *p)
         break;
     case PLAN_INPUT:
         wire_put_u32(w, (uint32_t)(p->side + 1));
+        wire_put_u8(w, p->proj != NULL);
+        for (int i = 0; p->proj && i < p->ncols; i++) wire_put_u32(w, (uint32_t)p->proj[i]);
         break;
     case PLAN_BROADCAST:
         wire_put_u64(w, (uint64_t)p->bcast);
@@ -342,6 +344,14 @@ static int get_plan(dec *d, int depth, plan **out)
     }
     case PLAN_INPUT:
         p->side = (int)wire_get_u32(r, "side") - 1;
+        if (wire_get_u8(r, "input projection")) {
+            if (!(p->proj = kiln_arena_alloc(d->a, sizeof(int) * (ncols ? ncols : 1))))
+                return KILN_ENOMEM;
+            for (uint32_t i = 0; i < ncols; i++) {
+                p->proj[i] = (int)wire_get_u32(r, "input projection");
+                if (p->proj[i] < 0 || p->proj[i] > MAX_ITEMS) return KILN_ECORRUPT;
+            }
+        }
         break;
     case PLAN_BROADCAST:
         p->bcast = (int64_t)wire_get_u64(r, "broadcast");

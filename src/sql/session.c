@@ -13,6 +13,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "base/base.h"
 #include "datasource/datasource.h"
 #include "sql/analyze_int.h"
 #include "sql/df_int.h"
@@ -46,8 +47,10 @@ int sql_session_new(kiln_context *ctx, kiln_session **out)
     s->set.ansi = true;
     snprintf(s->set.tz, sizeof s->set.tz, "UTC");
     s->set.shuffle_partitions = kiln_context_cores(ctx);
+    s->set.broadcast_bytes = 10 << 20;
     static const char *const keys[] = {"kiln.sql.ansi.enabled", "kiln.sql.session.timeZone",
-                                       "kiln.sql.shuffle.partitions"};
+                                       "kiln.sql.shuffle.partitions",
+                                       "kiln.sql.autoBroadcastJoinThreshold"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         const char *v = kiln_context_conf(ctx, keys[i]);
         if (v && sql_session_set(s, keys[i], v) != KILN_OK) {
@@ -80,17 +83,6 @@ void sql_session_free(kiln_session *s)
     free(s);
 }
 
-static bool parse_bool(const char *v, bool *out)
-{
-    if (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes") || !strcasecmp(v, "on"))
-        *out = true;
-    else if (!strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "no") ||
-             !strcasecmp(v, "off"))
-        *out = false;
-    else return false;
-    return true;
-}
-
 /* A Spark key (spark.sql.x) means the kiln one (kiln.sql.x). */
 static const char *canonical(const char *key, char *buf, size_t size)
 {
@@ -106,7 +98,7 @@ int sql_session_set(kiln_session *s, const char *key, const char *value)
     char kb[256];
     key = canonical(key, kb, sizeof kb);
     if (strcmp(key, "kiln.sql.ansi.enabled") == 0) {
-        if (!parse_bool(value, &s->set.ansi))
+        if (parse_bool(value, &s->set.ansi))
             return kiln_set_error(KILN_ECONF, "kiln.sql.ansi.enabled: '%s' is not a boolean",
                                   value);
     } else if (strcmp(key, "kiln.sql.session.timeZone") == 0) {
@@ -122,6 +114,15 @@ int sql_session_set(kiln_session *s, const char *key, const char *value)
                                   "kiln.sql.shuffle.partitions: '%s' is not a positive count",
                                   value);
         s->set.shuffle_partitions = (int)n;
+    } else if (strcmp(key, "kiln.sql.autoBroadcastJoinThreshold") == 0) {
+        int64_t n;
+        if (strcmp(value, "-1") == 0) n = -1;
+        else if (parse_size(value, &n))
+            return kiln_set_error(KILN_ECONF,
+                                  "kiln.sql.autoBroadcastJoinThreshold: '%s' is not a size "
+                                  "(bytes, 10m, 1g) or -1",
+                                  value);
+        s->set.broadcast_bytes = n;
     }
     for (int i = 0; i < s->nconf; i++)
         if (strcmp(s->conf[i].key, key) == 0) {

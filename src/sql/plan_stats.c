@@ -1,0 +1,164 @@
+/*
+ * sql/plan_stats.c - size estimates of plans (plan.h), what the executor
+ * chooses broadcast joins by, as Spark's SizeInBytesOnlyStatsPlanVisitor
+ * does: sizes come from the data (file sizes, cached bytes) and scale with
+ * the width of the columns read; operators without a good guess keep their
+ * input's size.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sql/plan.h"
+
+#define UNKNOWN INT64_MAX
+
+static int64_t type_width(const col_type *t)
+{
+    switch (t->kind) {
+    case COL_STRING:
+    case COL_BINARY:
+        return 20; /* Spark's default size of a string */
+    case COL_ARRAY:
+    case COL_MAP:
+        return 40;
+    case COL_STRUCT: {
+        int64_t w = 0;
+        for (int i = 0; i < t->nfields; i++) w += type_width(t->fields[i].type);
+        return w;
+    }
+    default: {
+        size_t w = col_type_width(t);
+        return w ? (int64_t)w : 1;
+    }
+    }
+}
+
+int64_t plan_row_width(const plan_col *cols, int ncols)
+{
+    int64_t w = 0;
+    for (int i = 0; i < ncols; i++) w += type_width(cols[i].type);
+    return w > 0 ? w : 1;
+}
+
+static int64_t mul_sat(int64_t a, int64_t b)
+{
+    int64_t r;
+    return a == UNKNOWN || b == UNKNOWN || __builtin_mul_overflow(a, b, &r) ? UNKNOWN : r;
+}
+
+/* size * num / den, saturating. */
+static int64_t scale(int64_t size, int64_t num, int64_t den)
+{
+    if (size == UNKNOWN) return UNKNOWN;
+    if (den <= 0) return size;
+    return (int64_t)((double)size * (double)num / (double)den);
+}
+
+/* Bytes of the regular files at path: a file, or a directory's files. */
+static int64_t path_bytes(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st)) return UNKNOWN; /* a glob or missing: unknown */
+    if (S_ISREG(st.st_mode)) return st.st_size;
+    if (!S_ISDIR(st.st_mode)) return UNKNOWN;
+    DIR *d = opendir(path);
+    if (!d) return UNKNOWN;
+    int64_t sum = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || e->d_name[0] == '_') continue;
+        if (fstatat(dirfd(d), e->d_name, &st, 0) == 0 && S_ISREG(st.st_mode)) sum += st.st_size;
+    }
+    closedir(d);
+    return sum;
+}
+
+static int64_t scan_bytes(const plan *p)
+{
+    int64_t sum = 0;
+    const char *s = p->src.paths;
+    char buf[4096];
+    while (s && *s) {
+        const char *comma = strchr(s, ',');
+        size_t n = comma ? (size_t)(comma - s) : strlen(s);
+        if (n >= sizeof buf) return UNKNOWN;
+        memcpy(buf, s, n);
+        buf[n] = 0;
+        int64_t b = path_bytes(buf);
+        if (b == UNKNOWN) return UNKNOWN;
+        sum += b;
+        s = comma ? comma + 1 : NULL;
+    }
+    /* The file's text holds every column: scale by the ones read. */
+    int64_t all = 0;
+    for (int i = 0; i < p->src.schema.n; i++) all += type_width(p->src.schema.fields[i].type);
+    return scale(sum, plan_row_width(p->cols, p->ncols), all);
+}
+
+static int64_t rdd_bytes(const plan *p)
+{
+    int parts = 0, on_disk = 0;
+    int64_t mem = 0;
+    kiln_rdd_storage(p->rdd, &parts, &mem, &on_disk);
+    int total = kiln_rdd_num_partitions(p->rdd);
+    if (parts == 0 || total <= 0) return UNKNOWN; /* not computed yet */
+    int in_mem = parts - on_disk;
+    int64_t whole = scale(mem, total, in_mem > 0 ? in_mem : 1);
+    if (in_mem <= 0) return UNKNOWN;
+    return scale(whole, plan_row_width(p->cols, p->ncols), p->row_width ? p->row_width : 1);
+}
+
+int64_t plan_est_bytes(const plan *p)
+{
+    switch (p->kind) {
+    case PLAN_SCAN:
+        return scan_bytes(p);
+    case PLAN_RDD:
+        return rdd_bytes(p);
+    case PLAN_VALUES: {
+        int64_t rows = 0;
+        for (int i = 0; i < p->nbatches; i++) rows += col_batch_live(&p->batches[i]);
+        return mul_sat(rows, plan_row_width(p->cols, p->ncols));
+    }
+    case PLAN_RANGE: {
+        __int128 span = (__int128)p->end - p->start;
+        __int128 rows = p->step ? span / p->step : 0;
+        if (rows < 0) rows = 0;
+        return rows > UNKNOWN / 8 ? UNKNOWN : (int64_t)rows * 8;
+    }
+    case PLAN_PROJECT:
+    case PLAN_AGG:
+    case PLAN_EXPLODE:
+    case PLAN_WINDOW:
+    case PLAN_DISTINCT: {
+        if (p->kind == PLAN_AGG && p->nkeys == 0) return plan_row_width(p->cols, p->ncols);
+        int64_t in = plan_est_bytes(p->in[0]);
+        return scale(in, plan_row_width(p->cols, p->ncols),
+                     plan_row_width(p->in[0]->cols, p->in[0]->ncols));
+    }
+    case PLAN_FILTER:
+    case PLAN_SORT:
+        return plan_est_bytes(p->in[0]);
+    case PLAN_LIMIT: {
+        int64_t in = plan_est_bytes(p->in[0]);
+        int64_t cap = mul_sat(p->limit, plan_row_width(p->cols, p->ncols));
+        return in < cap ? in : cap;
+    }
+    case PLAN_UNION: {
+        int64_t sum = 0;
+        for (int i = 0; i < p->nin; i++) {
+            int64_t b = plan_est_bytes(p->in[i]);
+            if (b == UNKNOWN || __builtin_add_overflow(sum, b, &sum)) return UNKNOWN;
+        }
+        return sum;
+    }
+    case PLAN_JOIN:
+        if (p->join == PJ_SEMI || p->join == PJ_ANTI) return plan_est_bytes(p->in[0]);
+        return mul_sat(plan_est_bytes(p->in[0]), plan_est_bytes(p->in[1]));
+    default:
+        return UNKNOWN;
+    }
+}
