@@ -259,7 +259,9 @@ static int get_data(rd *r, col_vec *v, const col_type *t, uint32_t n, int depth,
     if (!get(r, &has_validity, 1) || !skip8(r)) return KILN_ECORRUPT;
     if (has_validity) {
         size_t bytes = COL_VALIDITY_WORDS(n) * 8;
-        const void *q = keep ? take(r, bytes) : bytes <= r->n - r->i ? r->p + (r->i += bytes) : NULL;
+        const void *q = keep                   ? take(r, bytes)
+                        : bytes <= r->n - r->i ? r->p + (r->i += bytes)
+                                               : NULL;
         if (!q || !skip8(r)) return KILN_ECORRUPT;
         v->validity = keep ? (uint64_t *)q : NULL;
     }
@@ -337,8 +339,8 @@ static int get_data(rd *r, col_vec *v, const col_type *t, uint32_t n, int depth,
     }
 }
 
-int col_batch_decode_cols(col_batch *b, kiln_arena *a, const uint8_t *p, size_t n,
-                          const int *pick, int npick)
+int col_batch_decode_cols(col_batch *b, kiln_arena *a, const uint8_t *p, size_t n, const int *pick,
+                          int npick)
 {
     rd r = {p, n, 0, a, ((uintptr_t)p & 15) == 0};
     uint32_t magic, ncols, rows;

@@ -28,11 +28,11 @@
 
 /* The session's settings a query runs with. */
 typedef struct sql_settings {
-    bool ansi;              /* kiln.sql.ansi.enabled */
-    char tz[64];            /* kiln.sql.session.timeZone */
-    int shuffle_partitions; /* kiln.sql.shuffle.partitions */
+    bool ansi;               /* kiln.sql.ansi.enabled */
+    char tz[64];             /* kiln.sql.session.timeZone */
+    int shuffle_partitions;  /* kiln.sql.shuffle.partitions */
     int64_t broadcast_bytes; /* kiln.sql.autoBroadcastJoinThreshold (-1: never) */
-    int64_t now_us;         /* current_timestamp() of the query */
+    int64_t now_us;          /* current_timestamp() of the query */
 } sql_settings;
 
 /* A query's result at the driver: batches (in a) with the plan's schema. */
