@@ -89,14 +89,14 @@ static void agg_account(agg_op *s)
     int64_t room = exec_mem_track(&s->mem, (int64_t)held);
     if (!exec_mem_bounded(&s->mem) || !s->p->nkeys) return;
     if (s->p->agg_mode == PAGG_PARTIAL) {
-        if ((int64_t)held > room && agg_table_groups(s->t)) {
+        if (exec_mem_over(&s->mem, (int64_t)held) && agg_table_groups(s->t)) {
             s->flushing = true;
             exec_mem_note_spill(&s->mem, (int64_t)held);
         }
         return;
     }
     if (!s->spills) return;
-    agg_table_set_spill_limit(s->t, (size_t)room);
+    agg_table_set_spill_limit(s->t, (size_t)room / 2); /* tables grow by doubling */
     size_t spilled = agg_table_spilled(s->t);
     if (spilled > s->spilled) exec_mem_note_spill(&s->mem, (int64_t)(spilled - s->spilled));
     s->spilled = spilled;
@@ -213,7 +213,7 @@ static void sort_account(sort_op *s)
 {
     int64_t room = exec_mem_track(&s->mem, (int64_t)sql_sorter_bytes(s->sorter));
     if (!exec_mem_bounded(&s->mem) || s->p->limit > 0) return;
-    sql_sorter_set_spill_limit(s->sorter, (size_t)room);
+    sql_sorter_set_spill_limit(s->sorter, (size_t)room / 2); /* stores grow by doubling */
     size_t spilled = sql_sorter_spilled(s->sorter);
     if (spilled > s->spilled) exec_mem_note_spill(&s->mem, (int64_t)(spilled - s->spilled));
     s->spilled = spilled;

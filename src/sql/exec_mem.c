@@ -33,6 +33,12 @@ int64_t exec_mem_track(exec_mem *m, int64_t held)
     return room < m->limit / 8 ? m->limit / 8 : room;
 }
 
+bool exec_mem_over(exec_mem *m, int64_t held)
+{
+    int64_t room = exec_mem_track(m, held);
+    return room != INT64_MAX && held > room / 2;
+}
+
 void exec_mem_release(exec_mem *m)
 {
     exec_mem_track(m, 0);

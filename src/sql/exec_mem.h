@@ -16,8 +16,8 @@
  * Example (the aggregate operator):
  *     exec_mem_init(&s->mem, fc->task);
  *     ... after each batch:
- *     if ((int64_t)agg_table_bytes(t) > exec_mem_track(&s->mem, agg_table_bytes(t))) spill;
- *     exec_mem_track(&s->mem, agg_table_bytes(t)); // after the spill
+ *     if (exec_mem_over(&s->mem, join_table_bytes(t))) spill, then
+ *         exec_mem_track(&s->mem, what is left);
  *     ... on close: exec_mem_release(&s->mem);
  */
 #ifndef KILN_SQL_EXEC_MEM_H
@@ -43,6 +43,11 @@ void exec_mem_set_limit(exec_mem *m, int64_t limit);
 /* Accounts held bytes (replacing what was accounted before); returns the
  * bytes this operator may hold (INT64_MAX: no limit). */
 int64_t exec_mem_track(exec_mem *m, int64_t held);
+/* Accounts held bytes and says whether the operator should spill: whether
+ * twice held is more than its room. Tables and stores grow by doubling
+ * their capacity, so an operator that spills at half its room never holds
+ * more than the room after the batch that made it grow. */
+bool exec_mem_over(exec_mem *m, int64_t held);
 /* Gives back everything accounted. */
 void exec_mem_release(exec_mem *m);
 /* Whether the limit is finite (spilling possible). */

@@ -19,15 +19,17 @@ struct spill_run {
     char *comp;   /* compression buffer */
     size_t comp_cap;
     int64_t rows, raw_bytes;
+    size_t block; /* raw bytes buffered before a block is written */
 };
 
-spill_run *spill_run_new(kiln_task *t)
+spill_run *spill_run_new(kiln_task *t, size_t block)
 {
     spill_run *r = calloc(1, sizeof *r);
     if (!r) {
         kiln_set_error(KILN_ENOMEM, "out of memory");
         return NULL;
     }
+    r->block = block && block < SPILL_RUN_BLOCK ? block : SPILL_RUN_BLOCK;
     kiln_buf_init(&r->raw);
     char path[4096];
     if (t) {
@@ -113,7 +115,7 @@ int spill_run_add(spill_run *r, const col_batch *b)
     if (pad && (rc = kiln_buf_append(&r->raw, zero, pad))) return rc;
     r->rows += live;
     r->raw_bytes += (int64_t)(r->raw.len - at);
-    return r->raw.len >= SPILL_RUN_BLOCK ? flush(r) : KILN_OK;
+    return r->raw.len >= r->block ? flush(r) : KILN_OK;
 }
 
 int spill_run_finish(spill_run *r)
@@ -194,26 +196,70 @@ static int load_block(spill_reader *rd)
     if ((rc = read_all(rd->r->fd, rd->comp, h[1], rd->off + 8))) return rc;
     int n = LZ4_decompress_safe((const char *)rd->comp, (char *)rd->raw, (int)h[1], (int)h[0]);
     if (n != (int)h[0]) return kiln_set_error(KILN_ECORRUPT, "a join spill block is damaged");
+    rd->blk = rd->off;
     rd->off += 8 + (uint64_t)h[1];
     rd->raw_len = h[0];
     rd->pos = 0;
     return KILN_OK;
 }
 
-int spill_reader_next(spill_reader *rd, kiln_arena *a, col_batch *out)
+/* The length of the next batch's encoding (its record starts at rd->pos):
+ * 1, 0 at the end, or an error. */
+static int next_record(spill_reader *rd, uint64_t *len)
 {
     if (rd->pos >= rd->raw_len) {
         if (rd->off >= rd->r->end) return 0;
         int rc = load_block(rd);
         if (rc) return rc;
     }
-    uint64_t len;
     if (rd->raw_len - rd->pos < 16)
         return kiln_set_error(KILN_ECORRUPT, "a join spill block is damaged");
-    memcpy(&len, rd->raw + rd->pos, 8);
-    if (len > rd->raw_len - rd->pos - 16)
+    memcpy(len, rd->raw + rd->pos, 8);
+    if (*len > rd->raw_len - rd->pos - 16)
         return kiln_set_error(KILN_ECORRUPT, "a join spill block is damaged");
-    int rc = col_batch_decode(out, a, rd->raw + rd->pos + 16, len);
+    return 1;
+}
+
+int spill_reader_skip(spill_reader *rd)
+{
+    uint64_t len = 0;
+    int rc = next_record(rd, &len);
+    if (rc <= 0) return rc;
+    size_t step = 16 + ((len + 15) & ~(uint64_t)15);
+    rd->pos += step;
+    rd->bytes += (int64_t)step;
+    return 1;
+}
+
+void spill_reader_tell(const spill_reader *rd, uint64_t *blk, size_t *pos)
+{
+    if (rd->pos >= rd->raw_len) {
+        *blk = rd->off;
+        *pos = 0;
+    } else {
+        *blk = rd->blk;
+        *pos = rd->pos;
+    }
+}
+
+int spill_reader_seek(spill_reader *rd, uint64_t blk, size_t pos)
+{
+    rd->off = blk;
+    rd->raw_len = rd->pos = 0;
+    if (!pos) return KILN_OK;
+    int rc = load_block(rd);
+    if (rc) return rc;
+    if (pos > rd->raw_len) return kiln_set_error(KILN_ECORRUPT, "a join spill block is damaged");
+    rd->pos = pos;
+    return KILN_OK;
+}
+
+int spill_reader_next(spill_reader *rd, kiln_arena *a, col_batch *out)
+{
+    uint64_t len = 0;
+    int rc = next_record(rd, &len);
+    if (rc <= 0) return rc;
+    rc = col_batch_decode(out, a, rd->raw + rd->pos + 16, len);
     if (rc) return kiln_set_error(rc, "a join spill batch is damaged");
     size_t step = 16 + ((len + 15) & ~(uint64_t)15);
     rd->pos += step;

@@ -8,7 +8,7 @@
  * encoded batch padded to 16 bytes, so every decoded batch is 16-byte
  * aligned (col_batch_decode then points into the block instead of copying).
  *
- * A writer buffers up to SPILL_RUN_BLOCK raw bytes before compressing them;
+ * A writer buffers up to SPILL_RUN_BLOCK raw bytes (or less) before compressing them;
  * any number of readers then read the finished run from its start, each at
  * its own offset (pread), e.g. the probe side of a join partition once per
  * chunk of its build side.
@@ -30,9 +30,10 @@
 typedef struct spill_run spill_run;
 
 /* A new empty run in a file named by kiln_task_spill_path (t non-NULL) or
- * in $TMPDIR / /tmp, removed from the directory at once. Returns an owned
+ * in $TMPDIR / /tmp, removed from the directory at once, buffering up to
+ * block raw bytes (at most SPILL_RUN_BLOCK; 0 for that). Returns an owned
  * run or NULL with kiln_last_error set. */
-spill_run *spill_run_new(kiln_task *t);
+spill_run *spill_run_new(kiln_task *t, size_t block);
 /* Closes the file (NULL is ignored). */
 void spill_run_free(spill_run *r);
 /* Appends b's live rows (nothing when none). */
@@ -49,6 +50,7 @@ size_t spill_run_buffered(const spill_run *r);
 typedef struct spill_reader {
     const spill_run *r;
     uint64_t off; /* file offset of the next block */
+    uint64_t blk; /* file offset of the current block */
     uint8_t *raw; /* the current block, decompressed */
     size_t raw_len, raw_cap, pos;
     uint8_t *comp; /* compressed bytes read */
@@ -58,6 +60,11 @@ typedef struct spill_reader {
 
 void spill_reader_init(spill_reader *rd, const spill_run *r);
 void spill_reader_release(spill_reader *rd);
+/* Skips the next batch without decoding it: 1, 0 at the end, or an error. */
+int spill_reader_skip(spill_reader *rd);
+/* Where the next batch starts, and back there (positions of this run). */
+void spill_reader_tell(const spill_reader *rd, uint64_t *blk, size_t *pos);
+int spill_reader_seek(spill_reader *rd, uint64_t blk, size_t pos);
 /* The next batch into *out (vectors in a; buffers may point into the
  * reader, valid until the next call): 1, 0 at the end, or an error. */
 int spill_reader_next(spill_reader *rd, kiln_arena *a, col_batch *out);
