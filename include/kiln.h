@@ -153,6 +153,28 @@ KILN_API int kiln_task_partition(const kiln_task *t);
 KILN_API int kiln_task_attempt(const kiln_task *t); /* 0 for the first attempt */
 KILN_API int kiln_task_stage(const kiln_task *t);
 
+/* Memory that an operator of a task holds and can give back by spilling
+ * (hash tables, sort buffers) counts against kiln.executor.memory: the
+ * operator reserves what it holds and releases it when it spills or ends,
+ * so the budget, kiln_metrics.memory_peak and the limits of the task's
+ * other consumers (the shuffle writer) see it. Each of the N task threads
+ * may hold kiln_task_memory_limit() bytes (kiln.executor.memory / N); an
+ * operator whose task holds more than that spills. Reserving never fails:
+ * the caller decides what to do over the limit. */
+KILN_API int64_t kiln_task_memory_limit(const kiln_task *t);
+/* Bytes the task's operators have reserved and not released. */
+KILN_API int64_t kiln_task_memory_used(const kiln_task *t);
+KILN_API void kiln_task_memory_reserve(kiln_task *t, int64_t n);
+KILN_API void kiln_task_memory_release(kiln_task *t, int64_t n);
+/* A fresh path for a spill file of the task under the context's scratch
+ * directory (kiln.local.dir), ending in ".ext": writes at most cap bytes
+ * (4096 always suffice) to out. The caller creates, and removes, the file;
+ * what is left is removed with the context. */
+KILN_API void kiln_task_spill_path(kiln_task *t, const char *ext, char *out, size_t cap);
+/* Counts one spill of bytes bytes (before compression) in kiln_metrics
+ * (spill_count, spill_bytes). */
+KILN_API void kiln_task_note_spill(kiln_task *t, int64_t bytes);
+
 /* Emits a value (shallow copy: its parts must live in the task arena or in
  * the input being processed). Returns KILN_OK or KILN_ENOMEM. */
 KILN_API int kiln_emit(kiln_out *out, const kiln_value *v);

@@ -65,6 +65,7 @@ struct kiln_task {
     const char *input_file; /* the file a text source of the task reads */
     acc_update *accs;
     size_t naccs, cap_accs;
+    int64_t mem_held; /* bytes reserved with kiln_task_memory_reserve, not yet released */
 };
 
 /* Records err as the task's failure unless one is already recorded (the

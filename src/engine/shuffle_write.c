@@ -44,7 +44,11 @@ static int account_writer(kiln_task *t, shuffle_writer *w, int64_t limit, int64_
 {
     kiln_context *ctx = t->ctx;
     int64_t held = (int64_t)shuffle_writer_held(w);
-    if (held > limit) {
+    /* What the task's operators hold (a SQL fragment's hash table) comes
+     * off the writer's share, down to a quarter of it. */
+    int64_t room = limit - t->mem_held;
+    if (room < limit / 4) room = limit / 4;
+    if (held > room) {
         int rc = shuffle_writer_spill(w);
         if (rc) return task_error(t, rc, "%s", kiln_last_error());
         LOG(LOG_DEBUG, "shuffle", "task %d spilled %lld bytes of shuffle output", t->partition,

@@ -109,3 +109,37 @@ int kiln_accumulator_add(kiln_task *t, int64_t id, kiln_value delta)
     t->accs[t->naccs++] = (acc_update){.id = id, .delta = delta};
     return KILN_OK;
 }
+
+int64_t kiln_task_memory_limit(const kiln_task *t)
+{
+    return t->ctx->mem_task_share;
+}
+
+int64_t kiln_task_memory_used(const kiln_task *t)
+{
+    return t->mem_held;
+}
+
+void kiln_task_memory_reserve(kiln_task *t, int64_t n)
+{
+    t->mem_held += n;
+    mem_reserve(t->ctx, n);
+}
+
+void kiln_task_memory_release(kiln_task *t, int64_t n)
+{
+    t->mem_held -= n;
+    mem_release(t->ctx, n);
+}
+
+void kiln_task_spill_path(kiln_task *t, const char *ext, char *out, size_t cap)
+{
+    char path[4096];
+    spill_path(t->ctx, ext, path);
+    snprintf(out, cap, "%s", path);
+}
+
+void kiln_task_note_spill(kiln_task *t, int64_t bytes)
+{
+    mem_note_spill(t->ctx, bytes);
+}

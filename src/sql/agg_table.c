@@ -16,7 +16,8 @@
 
 #define GID_MASK ((UINT64_C(1) << 48) - 1)
 #define SPILL_PARTS 16
-#define SPILL_SHIFT 40 /* partition = hash bits 40..43 (buckets use the low bits) */
+#define SPILL_SHIFT 40 /* partition = hash bits 40..43 at level 0 (buckets use the low bits) */
+#define SPILL_LEVELS 5 /* a partition read back spills again by the next 4 bits, up to here */
 
 struct agg_table {
     int nkeys, naggs;
@@ -41,10 +42,12 @@ struct agg_table {
     char *spill_dir;
     FILE *parts[SPILL_PARTS];
     size_t spilled;
-    bool draining;     /* agg_table_result is reading the partitions back */
-    int part;          /* the partition being re-aggregated */
-    agg_table *sub;    /* its table */
-    size_t sub_cursor; /* in sub */
+    size_t sub_spilled; /* by partitions' tables already freed */
+    int level;          /* of partitioning: 0 for the operator's table */
+    bool draining;      /* agg_table_result is reading the partitions back */
+    int part;           /* the partition being re-aggregated */
+    agg_table *sub;     /* its table */
+    size_t sub_cursor;  /* in sub */
 };
 
 static int grow_rows(agg_table *t, size_t n)
@@ -183,6 +186,7 @@ size_t agg_table_bytes(const agg_table *t)
     for (int c = 0; c < t->nkeys; c++) b += ops_store_bytes(&t->keys[c]);
     for (int j = 0; j < t->naggs; j++)
         if (t->distinct[j]) b += agg_table_bytes(t->distinct[j]);
+    if (t->sub) b += agg_table_bytes(t->sub);
     return b;
 }
 
@@ -503,7 +507,41 @@ int agg_table_set_spill(agg_table *t, size_t limit, const char *dir)
 
 size_t agg_table_spilled(const agg_table *t)
 {
-    return t->spilled;
+    return t->spilled + t->sub_spilled + (t->sub ? agg_table_spilled(t->sub) : 0);
+}
+
+void agg_table_set_spill_limit(agg_table *t, size_t limit)
+{
+    t->spill_limit = limit;
+    if (t->sub && t->sub->spill_dir) agg_table_set_spill_limit(t->sub, limit);
+}
+
+/* Empties the table and gives its memory back (agg_table_reset keeps it):
+ * after a spill the table starts small again. */
+static void release_groups(agg_table *t)
+{
+    for (int c = 0; c < t->nkeys; c++) {
+        const col_type *ty = t->keys[c].type;
+        size_t w = t->keys[c].width;
+        ops_store_release(&t->keys[c]);
+        ops_store_init(&t->keys[c], ty);
+        t->keys[c].width = w;
+    }
+    free(t->rows);
+    free(t->hashes);
+    t->rows = NULL;
+    t->hashes = NULL;
+    t->rows_cap = 0;
+    t->ngroups = 0;
+    kiln_arena_reset(t->arena);
+    uint64_t *ht = calloc(1024, 8);
+    if (ht) { /* else the old entries are cleared and kept */
+        free(t->ht);
+        t->ht = ht;
+        t->cap = 1024;
+    } else {
+        memset(t->ht, 0, t->cap * 8);
+    }
 }
 
 static FILE *spill_file(const char *dir)
@@ -533,6 +571,7 @@ static int spill(agg_table *t)
     kiln_buf buf;
     kiln_buf_init(&buf);
     int rc = a ? KILN_OK : KILN_ENOMEM;
+    int shift = SPILL_SHIFT + 4 * t->level;
     uint32_t *psel = malloc(SPILL_PARTS * COL_VEC_SIZE * sizeof *psel);
     if (!psel) rc = KILN_ENOMEM;
     for (size_t start = 0; !rc && start < t->ngroups; start += COL_VEC_SIZE) {
@@ -543,7 +582,7 @@ static int spill(agg_table *t)
         if ((rc = emit_groups(t, start, n, true, a, &b))) break;
         uint32_t np[SPILL_PARTS] = {0};
         for (uint32_t k = 0; k < n; k++) {
-            int p = (int)(t->hashes[start + k] >> SPILL_SHIFT) & (SPILL_PARTS - 1);
+            int p = (int)(t->hashes[start + k] >> shift) & (SPILL_PARTS - 1);
             psel[p * COL_VEC_SIZE + np[p]++] = k;
         }
         for (int p = 0; p < SPILL_PARTS && !rc; p++) {
@@ -565,7 +604,7 @@ static int spill(agg_table *t)
     free(psel);
     kiln_buf_release(&buf);
     kiln_arena_free(a);
-    if (!rc) agg_table_reset(t);
+    if (!rc) release_groups(t);
     return rc;
 }
 
@@ -576,11 +615,18 @@ static int load_part(agg_table *t, int p)
     const col_type **keyt = t->nkeys <= 64 ? kt : malloc((size_t)t->nkeys * sizeof *keyt);
     if (!keyt) return KILN_ENOMEM;
     for (int c = 0; c < t->nkeys; c++) keyt[c] = t->keys[c].type;
+    if (t->sub) t->sub_spilled += agg_table_spilled(t->sub);
     agg_table_free(t->sub);
     t->sub = agg_table_new(keyt, t->nkeys, t->aggs, t->naggs,
                            t->mode == AGG_PARTIAL ? AGG_PARTIAL : AGG_FINAL, t->ctx.ansi);
     if (keyt != kt) free(keyt);
     if (!t->sub) return KILN_ENOMEM;
+    /* A partition larger than the limit spills again, by the next hash bits. */
+    t->sub->level = t->level + 1;
+    if (t->sub->level < SPILL_LEVELS) {
+        int rc = agg_table_set_spill(t->sub, t->spill_limit, t->spill_dir);
+        if (rc) return rc;
+    }
     t->sub_cursor = 0;
     FILE *f = t->parts[p];
     if (!f) return KILN_OK;
@@ -623,6 +669,12 @@ static int load_part(agg_table *t, int p)
     return rc;
 }
 
+void agg_table_clear(agg_table *t)
+{
+    if (t->nkeys) release_groups(t);
+    else agg_table_reset(t);
+}
+
 static int maybe_spill(agg_table *t)
 {
     if (t->spill_limit && t->nkeys && !t->draining && agg_table_bytes(t) > t->spill_limit)
@@ -649,6 +701,7 @@ int agg_table_result(agg_table *t, size_t *cursor, kiln_arena *a, col_batch *out
             }
         }
         if (t->part + 1 >= SPILL_PARTS) {
+            if (t->sub) t->sub_spilled += agg_table_spilled(t->sub);
             agg_table_free(t->sub);
             t->sub = NULL;
             return KILN_OK;

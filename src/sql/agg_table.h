@@ -24,8 +24,9 @@
  * Spark's partial aggregate does. With agg_table_set_spill, the table
  * spills by itself: over the limit, its groups' partial states go to 16
  * temporary files by hash bits (encoded batches, col_batch_encode) and it
- * starts empty; agg_table_result then re-aggregates one partition at a
- * time (a partition is expected to fit: there is no second level).
+ * starts empty, its memory given back; agg_table_result then re-aggregates
+ * one partition at a time, and a partition still over the limit spills
+ * again by the next 4 hash bits (up to 5 levels, 2^20 partitions).
  *
  * Lifetimes: the table owns its arena; strings in result batches point into
  * it and stay valid until agg_table_reset or agg_table_free.
@@ -55,6 +56,9 @@ agg_table *agg_table_new(const col_type *const *key_types, int nkeys, const agg_
 void agg_table_free(agg_table *t);
 /* Forgets every group (keeps the allocations for reuse). */
 void agg_table_reset(agg_table *t);
+/* Forgets every group and frees what they held (a partial aggregate
+ * that flushed early starts small again). */
+void agg_table_clear(agg_table *t);
 
 /* Adds rows sel[0..count) (0..count when sel is NULL) of a batch: keys[0..
  * nkeys) its key vectors, args[j] the argument vectors of aggregate j (NULL
@@ -75,7 +79,10 @@ int agg_table_find_groups(agg_table *t, const col_vec *keys, const uint32_t *sel
  * holds more than limit bytes after a batch. Not with DISTINCT aggregates
  * (KILN_EINVAL). Borrows dir for the call only. */
 int agg_table_set_spill(agg_table *t, size_t limit, const char *dir);
-/* Bytes written to spill files so far. */
+/* Changes the limit of a spilling table (the operator's room in its task's
+ * budget changes as other operators grow, exec_mem.h). */
+void agg_table_set_spill_limit(agg_table *t, size_t limit);
+/* Bytes written to spill files so far (by the partitions too). */
 size_t agg_table_spilled(const agg_table *t);
 
 /* Groups so far. */

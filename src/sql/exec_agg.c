@@ -7,6 +7,7 @@
 
 #include "sql/agg_table.h"
 #include "sql/exec_int.h"
+#include "sql/exec_mem.h"
 #include "sql/sort.h"
 
 int exec_bind_aggs(kiln_arena *a, const plan *p, agg_bound *out)
@@ -33,6 +34,10 @@ typedef struct agg_op {
     agg_bound *aggs;
     size_t cursor;
     bool built;
+    bool flushing;  /* partial: emitting the groups so far, over the budget */
+    bool spills;    /* final / complete: the table spills past mem's room */
+    exec_mem mem;   /* the table's bytes in the task's budget */
+    size_t spilled; /* bytes of the table's spills counted in the metrics */
 } agg_op;
 
 /* Feeds one input batch: keys and arguments evaluated (complete and
@@ -75,24 +80,61 @@ static int agg_feed(agg_op *s, col_batch *in)
     return agg_table_add_batch(s->t, keys, args, in->sel, col_batch_live(in));
 }
 
+/* Accounts the table's bytes; a partial aggregate over its room flushes
+ * what it has (Spark's partial aggregation does the same), a spilling
+ * table gets the room as its limit and its spills are counted. */
+static void agg_account(agg_op *s)
+{
+    size_t held = agg_table_bytes(s->t);
+    int64_t room = exec_mem_track(&s->mem, (int64_t)held);
+    if (!exec_mem_bounded(&s->mem) || !s->p->nkeys) return;
+    if (s->p->agg_mode == PAGG_PARTIAL) {
+        if (exec_mem_over(&s->mem, (int64_t)held) && agg_table_groups(s->t)) {
+            s->flushing = true;
+            exec_mem_note_spill(&s->mem, (int64_t)held);
+        }
+        return;
+    }
+    if (!s->spills) return;
+    agg_table_set_spill_limit(s->t, (size_t)room / 2); /* tables grow by doubling */
+    size_t spilled = agg_table_spilled(s->t);
+    if (spilled > s->spilled) exec_mem_note_spill(&s->mem, (int64_t)(spilled - s->spilled));
+    s->spilled = spilled;
+}
+
 static int agg_next(op *o, col_batch **out)
 {
     agg_op *s = (agg_op *)o;
     int rc;
-    if (!s->built) {
-        for (;;) {
-            col_batch *in;
-            rc = op_next(s->child, &in);
-            if (rc < 0) return rc;
-            if (rc == 0) break;
-            if ((rc = agg_feed(s, in))) return rc;
+    while (!s->built) {
+        if (s->flushing) {
+            kiln_arena_reset(o->arena);
+            if ((rc = agg_table_result(s->t, &s->cursor, o->arena, &o->out))) return rc;
+            if (o->out.n) {
+                *out = &o->out;
+                return 1;
+            }
+            s->flushing = false;
+            s->cursor = 0;
+            agg_table_clear(s->t);
+            agg_account(s);
+            continue;
         }
-        s->built = true;
-        op_close(s->child);
-        s->child = NULL;
+        col_batch *in;
+        rc = op_next(s->child, &in);
+        if (rc < 0) return rc;
+        if (rc == 0) {
+            s->built = true;
+            op_close(s->child);
+            s->child = NULL;
+            break;
+        }
+        if ((rc = agg_feed(s, in))) return rc;
+        agg_account(s);
     }
     kiln_arena_reset(o->arena);
     if ((rc = agg_table_result(s->t, &s->cursor, o->arena, &o->out))) return rc;
+    agg_account(s);
     if (!o->out.n) return 0;
     *out = &o->out;
     return 1;
@@ -103,6 +145,7 @@ static void agg_close(op *o)
     agg_op *s = (agg_op *)o;
     op_close(s->child);
     agg_table_free(s->t);
+    exec_mem_release(&s->mem);
     free(s->aggs);
     op_free(o);
 }
@@ -135,6 +178,19 @@ op *op_agg(fn_ctx *fc, op *child, const plan *p, kiln_arena *plan_arena)
         agg_close(&s->base);
         return NULL;
     }
+    exec_mem_init(&s->mem, fc->task);
+    bool distinct = false;
+    for (int i = 0; i < p->naggs; i++) distinct |= p->aggs[i].distinct;
+    /* DISTINCT aggregates cannot spill yet: they are only accounted. */
+    if (exec_mem_bounded(&s->mem) && p->nkeys && m != AGG_PARTIAL && !distinct) {
+        char dir[4096];
+        exec_mem_spill_dir(&s->mem, dir);
+        if (agg_table_set_spill(s->t, (size_t)s->mem.limit, dir)) {
+            agg_close(&s->base);
+            return NULL;
+        }
+        s->spills = true;
+    }
     return &s->base;
 }
 
@@ -148,7 +204,20 @@ typedef struct sort_op {
     int ncols; /* the child's columns; key columns follow them while sorting */
     bool built;
     kiln_arena *keys; /* evaluated key columns of the batch being added */
+    exec_mem mem;     /* the sorter's bytes in the task's budget */
+    size_t spilled;   /* bytes of runs counted in the metrics */
 } sort_op;
+
+/* Accounts the sorter's bytes; it spills a run past its room. */
+static void sort_account(sort_op *s)
+{
+    int64_t room = exec_mem_track(&s->mem, (int64_t)sql_sorter_bytes(s->sorter));
+    if (!exec_mem_bounded(&s->mem) || s->p->limit > 0) return;
+    sql_sorter_set_spill_limit(s->sorter, (size_t)room / 2); /* stores grow by doubling */
+    size_t spilled = sql_sorter_spilled(s->sorter);
+    if (spilled > s->spilled) exec_mem_note_spill(&s->mem, (int64_t)(spilled - s->spilled));
+    s->spilled = spilled;
+}
 
 static int sort_next(op *o, col_batch **out)
 {
@@ -182,8 +251,10 @@ static int sort_next(op *o, col_batch **out)
                 }
             }
             if ((rc = sql_sorter_add_batch(s->sorter, &wide))) return rc;
+            sort_account(s);
         }
         if ((rc = sql_sorter_finish(s->sorter))) return rc;
+        sort_account(s);
         s->built = true;
         op_close(s->child);
         s->child = NULL;
@@ -201,6 +272,7 @@ static void sort_close(op *o)
     sort_op *s = (sort_op *)o;
     op_close(s->child);
     sql_sorter_free(s->sorter);
+    exec_mem_release(&s->mem);
     kiln_arena_free(s->keys);
     op_free(o);
 }
@@ -239,6 +311,15 @@ op *op_sort(fn_ctx *fc, op *child, const plan *p)
     if (!s->sorter) {
         sort_close(&s->base);
         return NULL;
+    }
+    exec_mem_init(&s->mem, fc->task);
+    if (exec_mem_bounded(&s->mem) && p->limit <= 0) {
+        char dir[4096];
+        exec_mem_spill_dir(&s->mem, dir);
+        if (sql_sorter_set_spill(s->sorter, (size_t)s->mem.limit, dir)) {
+            sort_close(&s->base);
+            return NULL;
+        }
     }
     return &s->base;
 }

@@ -4,12 +4,14 @@
  * by batch, the residual condition evaluated on candidate pairs, unmatched
  * build rows emitted at the end for right and full joins. Joins without
  * keys (cross joins, conditions that are not equalities) loop over the
- * right input held in memory.
+ * right input held in memory. A build side larger than the join's room
+ * in the task's memory budget goes to disk (join_spill.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "sql/exec_int.h"
+#include "sql/join_spill.h"
 #include "sql/join_table.h"
 
 typedef struct join_op {
@@ -32,6 +34,10 @@ typedef struct join_op {
     uint32_t rrow;
     kiln_arena *filt; /* residual evaluation */
     int err;
+    exec_mem mem;      /* the table's bytes in the task's budget */
+    int level;         /* of grace partitioning (join_spill.h) */
+    bool nospill;      /* a chunk of a partition: built whole */
+    join_spill *spill; /* once the build side went to disk */
 } join_op;
 
 static join_type jt_of(plan_join j)
@@ -67,9 +73,10 @@ static int pairs_batch(join_op *s, const col_batch *in, const uint32_t *prow, co
     if (!cols) return KILN_ENOMEM;
     int rc;
     for (int c = 0; c < s->nl; c++) {
-        if (!prow) { /* unmatched build rows: the left side is null */
-            if ((rc = col_vec_constant(&cols[c], a, s->p->in[0]->cols[c].type, NULL, n)) ||
-                (rc = col_vec_flatten(&cols[c], a, &cols[c])))
+        if (!prow) {      /* unmatched build rows: the left side is null */
+            col_vec null; /* flattened into cols[c]: the two must not alias */
+            if ((rc = col_vec_constant(&null, a, s->p->in[0]->cols[c].type, NULL, n)) ||
+                (rc = col_vec_flatten(&cols[c], a, &null)))
                 return rc;
             continue;
         }
@@ -129,9 +136,16 @@ static int build(join_op *s)
             if (keys[k].constant) rc = col_vec_flatten(&keys[k], a, &keys[k]);
         if (!rc) rc = join_table_add_batch(s->t, keys, pay, in->sel, col_batch_live(in));
         if (rc) break;
+        if (exec_mem_over(&s->mem, (int64_t)join_table_bytes(s->t)) && !s->nospill) {
+            rc = join_spill_start(&s->spill, fc, p, s->level, &s->mem, s->t, s->right);
+            join_table_free(s->t);
+            s->t = NULL;
+            break;
+        }
     }
     kiln_arena_free(a);
-    if (!rc) rc = join_table_finish(s->t);
+    if (!rc && s->t) rc = join_table_finish(s->t);
+    if (s->t) exec_mem_track(&s->mem, (int64_t)join_table_bytes(s->t));
     op_close(s->right);
     s->right = NULL;
     return rc;
@@ -146,6 +160,7 @@ static int keyed_next(op *o, col_batch **out)
         if ((rc = build(s))) return rc;
         s->built = true;
     }
+    if (s->spill) return join_spill_next(s->spill, s->left, out);
     uint32_t prow[COL_VEC_SIZE], brow[COL_VEC_SIZE];
     while (!s->tail) {
         if (!s->probing) {
@@ -288,7 +303,9 @@ static void join_close(op *o)
     join_op *s = (join_op *)o;
     op_close(s->left);
     op_close(s->right);
+    join_spill_free(s->spill);
     join_table_free(s->t);
+    exec_mem_release(&s->mem);
     kiln_arena_free(s->inkeys);
     kiln_arena_free(s->filt);
     kiln_arena_free(s->held);
@@ -312,6 +329,7 @@ op *op_join(fn_ctx *fc, op *left, op *right, const plan *p)
     s->p = p;
     s->nl = p->in[0]->ncols;
     s->nr = p->in[1]->ncols;
+    exec_mem_init(&s->mem, fc->task);
     s->inkeys = kiln_arena_new();
     s->filt = kiln_arena_new();
     s->held = kiln_arena_new();
@@ -339,4 +357,14 @@ op *op_join(fn_ctx *fc, op *left, op *right, const plan *p)
     }
     if (p->pred) join_table_set_filter(s->t, residual, s);
     return &s->base;
+}
+
+op *op_join_sub(fn_ctx *fc, op *left, op *right, const plan *p, int level, bool nospill)
+{
+    join_op *s = (join_op *)op_join(fc, left, right, p);
+    if (s) {
+        s->level = level;
+        s->nospill = nospill;
+    }
+    return s ? &s->base : NULL;
 }

@@ -162,6 +162,7 @@ int exec_fragment_fn(kiln_task *t, int index, kiln_in *in, kiln_out *out, const 
         return kiln_task_fail(t, "SQL fragment refused: %s", kiln_last_error());
     }
     f.fc.arena = scratch;
+    f.fc.task = t;
     kiln_buf buf;
     kiln_buf_init(&buf);
     op *o = exec_open(f.root, &f.fc, t, in);

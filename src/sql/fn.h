@@ -42,6 +42,7 @@ typedef struct fn_ctx {
     const char *expr;  /* SQL text of the expression being evaluated (errors) */
     char *error;       /* set by fn_error (malloc) */
     int error_code;
+    kiln_task *task; /* the task running the operators (memory budget, exec_mem.h); may be NULL */
 } fn_ctx;
 
 /* Records a run-time error of the expression being evaluated (ANSI

@@ -457,6 +457,11 @@ int sql_sorter_set_spill(sql_sorter *s, size_t limit, const char *dir)
     return KILN_OK;
 }
 
+void sql_sorter_set_spill_limit(sql_sorter *s, size_t limit)
+{
+    if (s->spill_dir) s->mem_limit = limit;
+}
+
 size_t sql_sorter_spilled(const sql_sorter *s)
 {
     return s->spilled;

@@ -55,6 +55,9 @@ int sql_sorter_next_batch(sql_sorter *s, kiln_arena *a, col_batch *out);
 /* External sort: over limit bytes, sorted runs go to temporary files in
  * dir (unlinked at once). Not for top-N sorters (KILN_EINVAL). */
 int sql_sorter_set_spill(sql_sorter *s, size_t limit, const char *dir);
+/* Changes the limit of a spilling sorter (its room in the task's budget,
+ * exec_mem.h). */
+void sql_sorter_set_spill_limit(sql_sorter *s, size_t limit);
 /* Bytes written to run files so far. */
 size_t sql_sorter_spilled(const sql_sorter *s);
 /* Rows held and bytes held. */
