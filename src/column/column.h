@@ -286,8 +286,8 @@ int col_batch_decode(col_batch *b, kiln_arena *a, const uint8_t *p, size_t n);
  * encoded batch, in that order; the others are skipped without being
  * looked at beyond their lengths (a scan of a cached table reading the
  * columns a query needs). KILN_ECORRUPT also when a pick is out of range. */
-int col_batch_decode_cols(col_batch *b, kiln_arena *a, const uint8_t *p, size_t n,
-                          const int *pick, int npick);
+int col_batch_decode_cols(col_batch *b, kiln_arena *a, const uint8_t *p, size_t n, const int *pick,
+                          int npick);
 
 #pragma GCC visibility pop
 #endif
