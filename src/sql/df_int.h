@@ -53,6 +53,47 @@ struct kiln_reader {
     char **keys, **values;
 };
 
+/* Save modes of a write (Spark's SaveMode). */
+typedef enum sql_save_mode {
+    SQL_SAVE_ERROR, /* error, errorifexists (the default) */
+    SQL_SAVE_APPEND,
+    SQL_SAVE_OVERWRITE,
+    SQL_SAVE_IGNORE,
+} sql_save_mode;
+
+struct kiln_writer {
+    kiln_df *df; /* a DataFrame of the plan written (owned) */
+    char *format;
+    int mode; /* sql_save_mode */
+    int nopts;
+    char **keys, **values;
+};
+
+/* Writes the rows of logical to path as format (csv, json, text) with the
+ * writer options keys/values[0..nopts), in mode (df_write.c): one part file
+ * per partition through the io committer into a directory beside path,
+ * moved into place only when the job succeeded (so a failed job leaves the
+ * previous output intact). what names the caller in messages. Returns
+ * KILN_OK or the error (Spark's PATH_ALREADY_EXISTS, UNSUPPORTED_OVERWRITE,
+ * a bad option, the job's failure). */
+int sql_write(kiln_session *s, const plan *logical, const char *format, int mode, int nopts,
+              const char *const *keys, const char *const *values, const char *path);
+
+/* The plan of logical's rows kept at level (df_persist.c): a PLAN_RDD over
+ * the persisted RDD of its batches, registered in the catalog as name (a
+ * nameless "__cached_N" entry when NULL) so the session frees it; eager
+ * computes the rows now (CACHE TABLE), else the first action does. */
+int sql_cache_plan(kiln_session *s, const plan *logical, int level, const char *name, bool eager,
+                   plan **out);
+
+/* A PLAN_VALUES of q's columns (in s's arena) holding keep[0..nkeep) (kept
+ * as they are: already in s's arena) and then res's rows (copied; res is
+ * left to the caller). stmt_write.c. */
+int sql_values_plan(kiln_session *s, const plan *q, const col_batch *keep, int nkeep,
+                    sql_result *res, plan **out);
+/* UNCACHE TABLE name (stmt_cache.c): the table reads its source again. */
+int sql_uncache_table(kiln_session *s, const char *name);
+
 /* A new DataFrame of s over p (NULL, with an out-of-memory error, when it
  * cannot be made). */
 kiln_df *df_new(kiln_session *s, plan *p);
