@@ -94,6 +94,19 @@ int sql_values_plan(kiln_session *s, const plan *q, const col_batch *keep, int n
 /* UNCACHE TABLE name (stmt_cache.c): the table reads its source again. */
 int sql_uncache_table(kiln_session *s, const char *name);
 
+/* Helpers of the DataFrame files (df_na.c): name quoted as one SQL
+ * identifier (`a.b` stays one name), in s's arena; the index of df's column
+ * called name (any case), or -1 with Spark's UNRESOLVED_COLUMN error; a
+ * column of printf-formatted SQL; a type's SQL name (in s's arena). */
+const char *df_quote(kiln_session *s, const char *name);
+int df_find_col(const kiln_df *df, const char *name);
+kiln_col *df_colf(kiln_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *df_type_sql(kiln_session *s, const col_type *t);
+
+/* The batch bytes (borrowed) of a value of an RDD of batches: a bare
+ * batch, or the last item of a tuple (df_write.c). KILN_ECORRUPT when none. */
+int df_batch_bytes(const kiln_value *v, const uint8_t **p, size_t *n);
+
 /* A new DataFrame of s over p (NULL, with an out-of-memory error, when it
  * cannot be made). */
 kiln_df *df_new(kiln_session *s, plan *p);

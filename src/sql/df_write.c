@@ -94,9 +94,7 @@ static int env_decode(const void *env, kiln_arena *a, write_env *e)
     return KILN_OK;
 }
 
-/* The batch bytes of an RDD value (a bare batch, or the last item of a
- * tuple). */
-static int batch_bytes(const kiln_value *v, const uint8_t **p, size_t *n)
+int df_batch_bytes(const kiln_value *v, const uint8_t **p, size_t *n)
 {
     while (v->type == KILN_TUPLE && v->len > 0) v = &v->u.items[v->len - 1];
     if (v->type != KILN_BYTES) return KILN_ECORRUPT;
@@ -117,7 +115,7 @@ static int write_rows(kiln_task *t, int index, kiln_in *in, io_output_job *job, 
         size_t n;
         col_batch b;
         kiln_arena_reset(a);
-        if ((rc = batch_bytes(v, &p, &n)) || (rc = col_batch_decode(&b, a, p, n))) break;
+        if ((rc = df_batch_bytes(v, &p, &n)) || (rc = col_batch_decode(&b, a, p, n))) break;
         if (!col_batch_live(&b)) continue;
         if (!w &&
             (rc = ds_writer_open(e->format, job, index, attempt, e->uuid, &e->schema, e->opts, &w)))
