@@ -664,6 +664,18 @@ int sql_session_run(kiln_session *s, const char *text, sql_outcome_fn fn, void *
     ast_stmt **stmts;
     int n;
     int rc = sql_parse(a, text, &stmts, &n);
+    /* Plans a statement keeps (views, tables, cached tables) hold names of
+     * its tree: those statements are parsed again into the session's arena. */
+    bool keeps = false;
+    for (int i = 0; !rc && i < n; i++)
+        keeps |= stmts[i]->kind == AST_STMT_CREATE_VIEW ||
+                 stmts[i]->kind == AST_STMT_CREATE_TABLE || stmts[i]->kind == AST_STMT_CACHE ||
+                 stmts[i]->kind == AST_STMT_INSERT;
+    if (!rc && keeps) {
+        char *copy = kiln_arena_alloc(s->a, strlen(text) + 1);
+        if (!copy) rc = oom();
+        else rc = sql_parse(s->a, text = strcpy(copy, text), &stmts, &n);
+    }
     for (int i = 0; !rc && i < n; i++) {
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
