@@ -120,7 +120,8 @@ static const char *literal(kiln_session *s, const kiln_value *v)
         break;
     case KILN_DOUBLE:
         if (isnan(v->u.d)) return "CAST('NaN' AS DOUBLE)";
-        if (isinf(v->u.d)) return v->u.d > 0 ? "CAST('Infinity' AS DOUBLE)" : "CAST('-Infinity' AS DOUBLE)";
+        if (isinf(v->u.d))
+            return v->u.d > 0 ? "CAST('Infinity' AS DOUBLE)" : "CAST('-Infinity' AS DOUBLE)";
         snprintf(buf, sizeof buf, "%.17gD", v->u.d);
         break;
     case KILN_STR: {
@@ -187,7 +188,8 @@ static const char *fill_expr(kiln_df *df, int i, const char *lit)
     const char *q = df_quote(s, c->name), *ty = df_type_sql(s, c->type);
     if (!q || !ty) return NULL;
     kiln_col *e = is_float(c->type)
-                      ? df_colf(s, "CASE WHEN %s IS NULL OR isnan(%s) THEN CAST(%s AS %s) ELSE %s END",
+                      ? df_colf(s,
+                                "CASE WHEN %s IS NULL OR isnan(%s) THEN CAST(%s AS %s) ELSE %s END",
                                 q, q, lit, ty, q)
                       : df_colf(s, "coalesce(%s, CAST(%s AS %s))", q, lit, ty);
     return e ? e->text : NULL;

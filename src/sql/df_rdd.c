@@ -212,7 +212,7 @@ static int set_scalar(const where *w, col_vec *vec, kiln_arena *a, uint32_t row,
         if (x->type != KILN_STR && !(t->kind == COL_BINARY && x->type == KILN_BYTES))
             return bad(w, x, "");
         return col_str_copy(a, x->u.s, x->len, &COL_DATA(vec, col_str)[row]) ? KILN_OK
-                                                                              : KILN_ENOMEM;
+                                                                             : KILN_ENOMEM;
     default:
         return bad(w, x, ": the type is not supported by createDataFrame");
     }
@@ -347,8 +347,7 @@ static int rows_to_batches(kiln_task *t, int index, kiln_in *in, kiln_out *out, 
     return rc;
 }
 
-KILN_API kiln_df *kiln_session_create_data_frame(kiln_session *s, kiln_rdd *rdd,
-                                                 const char *schema)
+KILN_API kiln_df *kiln_session_create_data_frame(kiln_session *s, kiln_rdd *rdd, const char *schema)
 {
     if (!s || !rdd || !schema) {
         if (!*kiln_last_error())

@@ -130,8 +130,7 @@ KILN_API kiln_df *kiln_df_describe(kiln_df *df, const char *const *cols, int n)
     int k = 0;
     if (n == 0) {
         for (int i = 0; i < df->p->ncols; i++)
-            if (col_type_is_numeric(df->p->cols[i].type) ||
-                df->p->cols[i].type->kind == COL_STRING)
+            if (col_type_is_numeric(df->p->cols[i].type) || df->p->cols[i].type->kind == COL_STRING)
                 idx[k++] = i;
     } else {
         for (int j = 0; j < n; j++)
@@ -172,8 +171,8 @@ KILN_API kiln_df *kiln_df_sort(kiln_df *df, kiln_col *const *cols, int n)
     return kiln_df_order_by(df, cols, n);
 }
 
-KILN_API kiln_df *kiln_df_with_columns(kiln_df *df, const char *const *names,
-                                       kiln_col *const *cols, int n)
+KILN_API kiln_df *kiln_df_with_columns(kiln_df *df, const char *const *names, kiln_col *const *cols,
+                                       int n)
 {
     if (!df || (n && (!names || !cols))) return NULL;
     kiln_session *s = df->s;
