@@ -447,19 +447,9 @@ static double since(const struct timespec *t0)
  * path. */
 static int using_scan(kiln_session *s, anz *z, const ast_stmt_create_table *c, plan **out)
 {
-    const char *path = c->location;
-    int n = 0;
-    const char **keys = kiln_arena_alloc(s->a, sizeof *keys * (size_t)(c->noptions + 1));
-    const char **vals = kiln_arena_alloc(s->a, sizeof *vals * (size_t)(c->noptions + 1));
-    if (!keys || !vals) return oom();
-    for (int i = 0; i < c->noptions; i++) {
-        if (strcasecmp(c->options[i].key, "path") == 0) {
-            path = c->options[i].value;
-            continue;
-        }
-        keys[n] = c->options[i].key;
-        vals[n++] = c->options[i].value;
-    }
+    const char *path, **keys, **vals;
+    int n;
+    if (sql_using_options(s, c, &path, &keys, &vals, &n)) return oom();
     if (!path)
         return anz_error(z, c->s.pos, 6, "INVALID_OPTIONS", "42K06",
                          "a view USING %s needs OPTIONS (path '...') or LOCATION", c->using);

@@ -56,6 +56,10 @@ int sql_session_collect(kiln_session *s, const plan *logical, sql_result *out);
 /* Statements beyond session.c's (stmt_write.c: INSERT, CREATE TABLE ...
  * USING ... AS; stmt_cache.c: CACHE, UNCACHE, CLEAR CACHE): KILN_OK, an
  * error, or 1 when st is none of them. */
+/* CREATE ... USING's OPTIONS without `path`, in s's arena (keys, vals,
+ * n of them), and the path (the path option, else LOCATION, else NULL). */
+int sql_using_options(kiln_session *s, const ast_stmt_create_table *c, const char **path,
+                      const char ***keys, const char ***vals, int *n);
 int sql_stmt_write(kiln_session *s, const char *sql, const ast_stmt *st);
 int sql_stmt_cache(kiln_session *s, const char *sql, const ast_stmt *st);
 

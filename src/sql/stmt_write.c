@@ -54,6 +54,25 @@ int sql_values_plan(kiln_session *s, const plan *q, const col_batch *keep, int n
     return rc;
 }
 
+int sql_using_options(kiln_session *s, const ast_stmt_create_table *c, const char **path,
+                      const char ***keys, const char ***vals, int *n)
+{
+    *path = c->location;
+    *n = 0;
+    *keys = kiln_arena_alloc(s->a, sizeof **keys * (size_t)(c->noptions + 1));
+    *vals = kiln_arena_alloc(s->a, sizeof **vals * (size_t)(c->noptions + 1));
+    if (!*keys || !*vals) return oom();
+    for (int i = 0; i < c->noptions; i++) {
+        if (strcasecmp(c->options[i].key, "path") == 0) {
+            *path = c->options[i].value;
+            continue;
+        }
+        (*keys)[*n] = c->options[i].key;
+        (*vals)[(*n)++] = c->options[i].value;
+    }
+    return KILN_OK;
+}
+
 static sql_view *find(kiln_session *s, const char *name)
 {
     for (int i = 0; i < s->nviews; i++)
@@ -179,19 +198,9 @@ static int create_as(kiln_session *s, const char *sql, const ast_stmt_create_tab
         return anz_error(&z, c->s.pos, 6, "_LEGACY_ERROR_TEMP_0035", "42000",
                          "Operation not allowed: Schema may not be specified in a Create Table "
                          "As Select (CTAS) statement.");
-    const char *path = c->location;
-    int n = 0;
-    const char **keys = kiln_arena_alloc(s->a, sizeof *keys * (size_t)(c->noptions + 1));
-    const char **vals = kiln_arena_alloc(s->a, sizeof *vals * (size_t)(c->noptions + 1));
-    if (!keys || !vals) return oom();
-    for (int i = 0; i < c->noptions; i++) {
-        if (strcasecmp(c->options[i].key, "path") == 0) {
-            path = c->options[i].value;
-            continue;
-        }
-        keys[n] = c->options[i].key;
-        vals[n++] = c->options[i].value;
-    }
+    const char *path, **keys, **vals;
+    int n;
+    if (sql_using_options(s, c, &path, &keys, &vals, &n)) return oom();
     if (!path)
         return anz_error(&z, c->s.pos, 6, "INVALID_OPTIONS", "42K06",
                          "CREATE TABLE ... USING %s AS needs OPTIONS (path '...') or LOCATION",

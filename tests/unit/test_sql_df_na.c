@@ -25,6 +25,7 @@
 #include "kiln.h"
 #include "kiln/ml.h"
 #include "kiln/sql.h"
+#include "kt.h"
 
 #define NROWS 2500
 #define NKEYS 23
@@ -90,12 +91,8 @@ static int setup(void **state)
         r->has_b = rnd() % 4 != 0;
         r->b = rnd() % 2;
     }
-    kiln_conf *conf = kiln_conf_new();
-    const char *m = getenv("KT_MASTER");
-    kiln_conf_set(conf, "kiln.master", m ? m : "local[2]");
-    int rc = kiln_context_new(conf, &ctx);
-    kiln_conf_free(conf);
-    if (rc || kiln_session_new(ctx, &S)) return -1;
+    ctx = kt_context_new("local[2]");
+    if (kiln_session_new(ctx, &S)) return -1;
     DF = df_of(rows, NROWS, 3);
     return DF ? 0 : -1;
 }

@@ -25,6 +25,7 @@
 
 #include "kiln.h"
 #include "kiln/sql.h"
+#include "kt.h"
 
 #define NROWS 3000
 
@@ -73,12 +74,7 @@ static int setup(void **state)
     make_rows();
     snprintf(dir, sizeof dir, "/tmp/kiln-test-dfw-%d", (int)getpid());
     mkdir(dir, 0777);
-    kiln_conf *conf = kiln_conf_new();
-    const char *m = getenv("KT_MASTER");
-    kiln_conf_set(conf, "kiln.master", m ? m : "local[2]");
-    int rc = kiln_context_new(conf, &ctx);
-    kiln_conf_free(conf);
-    if (rc) return -1;
+    ctx = kt_context_new("local[2]");
     return kiln_session_new(ctx, &S);
 }
 
