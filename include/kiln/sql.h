@@ -43,6 +43,7 @@ typedef struct kiln_df kiln_df;           /* DataFrame */
 typedef struct kiln_col kiln_col;         /* Column */
 typedef struct kiln_grouped kiln_grouped; /* GroupedData */
 typedef struct kiln_reader kiln_reader;   /* DataFrameReader */
+typedef struct kiln_writer kiln_writer;   /* DataFrameWriter */
 
 /* ---- Sessions --------------------------------------------------------------- */
 
@@ -82,6 +83,19 @@ KILN_API kiln_df *kiln_reader_load(kiln_reader *r, const char *path);
 KILN_API kiln_df *kiln_reader_csv(kiln_reader *r, const char *path);
 KILN_API kiln_df *kiln_reader_json(kiln_reader *r, const char *path);
 KILN_API kiln_df *kiln_reader_text(kiln_reader *r, const char *path);
+
+/* spark.createDataFrame(rdd, schema): a DataFrame of an RDD of tuples (one
+ * item per column; a single value is a one-item row) with the schema as DDL
+ * ("a INT, b STRING NOT NULL"). Values are converted when the rows are
+ * read: ints for integral, date (days) and timestamp (microseconds)
+ * columns (checked against the type's range), doubles (or ints) for float,
+ * double and decimal columns, strings for string columns, strings or bytes
+ * for binary, booleans, lists (or dense vectors) for arrays of those; null
+ * anywhere a column is nullable. Anything else fails the job naming the
+ * partition, the row and the column. rdd is borrowed (the DataFrame keeps
+ * what it needs). */
+KILN_API kiln_df *kiln_session_create_data_frame(kiln_session *s, kiln_rdd *rdd,
+                                                 const char *schema);
 
 /* ---- Columns -------------------------------------------------------------------- */
 
@@ -195,6 +209,79 @@ KILN_API int kiln_df_create_or_replace_temp_view(kiln_df *df, const char *name);
 KILN_API kiln_df *kiln_df_cache(kiln_df *df);
 KILN_API kiln_df *kiln_df_unpersist(kiln_df *df);
 
+/* df.persist(level): as cache at a storage level (include/kiln.h);
+ * is_cached / storageLevel: whether df's rows are kept and at what level
+ * (KILN_STORAGE_NONE when not, or after unpersist or CLEAR CACHE). */
+KILN_API kiln_df *kiln_df_persist(kiln_df *df, kiln_storage_level level);
+KILN_API bool kiln_df_is_cached(kiln_df *df);
+KILN_API kiln_storage_level kiln_df_storage_level(kiln_df *df);
+
+/* df.withColumns({name: col, ...}): several columns added or replaced at
+ * once (each over df's columns). */
+KILN_API kiln_df *kiln_df_with_columns(kiln_df *df, const char *const *names, kiln_col *const *cols,
+                                       int n);
+/* df.sort: orderBy. */
+KILN_API kiln_df *kiln_df_sort(kiln_df *df, kiln_col *const *cols, int n);
+/* df.toDF(names...): the columns renamed by position (n must be the number
+ * of columns). */
+KILN_API kiln_df *kiln_df_to_df(kiln_df *df, const char *const *names, int n);
+/* df.dropDuplicates(subset): one row of each group of rows equal in the
+ * named columns (any one of them, as Spark; every column when n is 0:
+ * distinct). */
+KILN_API kiln_df *kiln_df_drop_duplicates(kiln_df *df, const char *const *subset, int n);
+
+/* df.na.fill(value, subset): nulls of the columns (every column when n is
+ * 0) whose type takes value replaced by it: an int or a double fills
+ * numeric columns (cast to the column's type; NaN is replaced too in float
+ * and double columns), a string string columns, a boolean boolean ones. */
+KILN_API kiln_df *kiln_df_na_fill(kiln_df *df, const kiln_value *value, const char *const *subset,
+                                  int n);
+/* df.na.fill({col: value, ...}). */
+KILN_API kiln_df *kiln_df_na_fill_map(kiln_df *df, const char *const *cols,
+                                      const kiln_value *values, int n);
+/* df.na.drop(how, thresh, subset): rows dropped when the columns (every
+ * one when n is 0) hold a null (or NaN): how "any" (any of them), "all"
+ * (all of them); thresh >= 0 overrides how: rows with fewer than thresh
+ * non-null values go. */
+KILN_API kiln_df *kiln_df_na_drop(kiln_df *df, const char *how, int thresh,
+                                  const char *const *subset, int n);
+/* df.na.replace(to_replace, value, subset): each from[i] replaced by to[i]
+ * (a null to[i] makes nulls) in the columns of a matching type (numbers in
+ * numeric columns, strings in string ones, booleans in boolean ones). */
+KILN_API kiln_df *kiln_df_na_replace(kiln_df *df, const kiln_value *from, const kiln_value *to,
+                                     int nvalues, const char *const *subset, int n);
+
+/* df.describe(cols): count, mean, stddev, min and max of the named
+ * columns (every numeric and string column when n is 0) as strings: a
+ * column `summary` and one per described column. Computed when called. */
+KILN_API kiln_df *kiln_df_describe(kiln_df *df, const char *const *cols, int n);
+/* df.summary(stats): the same layout for the statistics named (count,
+ * mean, stddev, min, max, count_distinct; n 0: count, mean, stddev, min,
+ * max). */
+KILN_API kiln_df *kiln_df_summary(kiln_df *df, const char *const *stats, int n);
+
+/* df.write: a writer to configure and save (save frees it). */
+KILN_API kiln_writer *kiln_df_write(kiln_df *df);
+KILN_API kiln_writer *kiln_writer_format(kiln_writer *w, const char *format); /* csv json text */
+/* "error" / "errorifexists" (the default), "append", "overwrite", "ignore". */
+KILN_API kiln_writer *kiln_writer_mode(kiln_writer *w, const char *mode);
+/* Spark's writing options of the format (header, sep, compression, ...). */
+KILN_API kiln_writer *kiln_writer_option(kiln_writer *w, const char *key, const char *value);
+/* Writes the rows into the directory path (Spark's part-NNNNN-<uuid>-c000
+ * files and _SUCCESS) and frees w. A failed job leaves what was at path
+ * intact (overwrite included); overwriting a path the DataFrame reads is
+ * refused (UNSUPPORTED_OVERWRITE.PATH); error mode on an existing path
+ * fails with PATH_ALREADY_EXISTS (KILN_EEXIST); ignore then does nothing. */
+KILN_API int kiln_writer_save(kiln_writer *w, const char *path);
+KILN_API int kiln_writer_csv(kiln_writer *w, const char *path);
+KILN_API int kiln_writer_json(kiln_writer *w, const char *path);
+KILN_API int kiln_writer_text(kiln_writer *w, const char *path);
+
+/* df.rdd: the rows as an RDD of tuples (one item per column, values as
+ * kiln_df_collect gives them: include/kiln/value.h), for the RDD API and
+ * the ML library. Owned by the caller (kiln_rdd_free). */
+KILN_API kiln_rdd *kiln_df_to_rdd(kiln_df *df);
+
 /* ---- Actions ------------------------------------------------------------------------- */
 
 KILN_API int kiln_df_count(kiln_df *df, int64_t *out);
@@ -202,6 +289,10 @@ KILN_API int kiln_df_count(kiln_df *df, int64_t *out);
  * include/kiln/value.h for how SQL types map to values), in a. */
 KILN_API int kiln_df_collect(kiln_df *df, kiln_arena *a, kiln_value *out);
 KILN_API int kiln_df_take(kiln_df *df, int64_t n, kiln_arena *a, kiln_value *out);
+/* df.head(n): take; df.first(): the first row (a tuple), or a null value
+ * when df is empty. */
+KILN_API int kiln_df_head(kiln_df *df, int64_t n, kiln_arena *a, kiln_value *out);
+KILN_API int kiln_df_first(kiln_df *df, kiln_arena *a, kiln_value *out);
 /* df.show(n, truncate) on stdout; kiln_df_show_string returns the text
  * (malloc; the caller frees it), or NULL. */
 KILN_API int kiln_df_show(kiln_df *df, int n, int truncate);

@@ -68,6 +68,7 @@ typedef enum ast_kind {
     AST_STMT_CACHE,
     AST_STMT_UNCACHE,
     AST_STMT_USE,
+    AST_STMT_CLEAR_CACHE, /* CLEAR CACHE: a bare ast_stmt */
 } ast_kind;
 
 /* A possibly qualified name (db.t, a.b.c): n >= 1 parts. */

@@ -903,6 +903,9 @@ static void stmt(fmt *f, const ast_stmt *s)
         put(f, ")");
         return;
     }
+    case AST_STMT_CLEAR_CACHE:
+        put(f, "(clear-cache)");
+        return;
     case AST_STMT_USE:
         put(f, "(use ");
         put_name(f, &((const ast_stmt_use *)s)->name);

@@ -179,45 +179,8 @@ KILN_API kiln_df *kiln_grouped_max(kiln_grouped *g, const char *const *cols, int
 
 KILN_API kiln_df *kiln_df_cache(kiln_df *df)
 {
-    if (!df) return NULL;
-    if (df->p->kind == PLAN_RDD) return df;
-    kiln_session *s = df->s;
-    kiln_arena *a = kiln_arena_new();
-    if (!a) return nomem();
-    plan *opt_p;
-    kiln_rdd *r = NULL;
-    int rc = sql_session_plan(s, a, df->p, &opt_p);
-    if (!rc) {
-        sql_settings set = s->set;
-        rc = sql_exec_rdd(s->ctx, &set, opt_p, &r);
-    }
-    kiln_arena_free(a);
-    if (rc) return NULL;
-    kiln_rdd_cache(r);
-    plan *p = plan_new(s->a, PLAN_RDD, NULL, 0, df->p->ncols);
-    if (!p) {
-        kiln_rdd_free(r);
-        return nomem();
-    }
-    memcpy(p->cols, df->p->cols, sizeof *p->cols * (size_t)df->p->ncols);
-    p->rdd = r;
-    p->row_width = plan_row_width(p->cols, p->ncols);
-    /* The session owns the RDD (a nameless catalog entry frees it). */
-    char name[32];
-    snprintf(name, sizeof name, "__cached_%d", kiln_rdd_id(r));
-    if (sql_catalog_put(s, name, p, true, r)) {
-        kiln_rdd_free(r);
-        return NULL;
-    }
-    p->in = NULL;
-    df->p = p;
-    return df;
-}
-
-KILN_API kiln_df *kiln_df_unpersist(kiln_df *df)
-{
-    if (df && df->p->kind == PLAN_RDD) kiln_rdd_unpersist(df->p->rdd);
-    return df;
+    /* Spark's Dataset.cache(): memory, then disk under pressure. */
+    return kiln_df_persist(df, KILN_MEMORY_AND_DISK);
 }
 
 /* ---- Actions ------------------------------------------------------------------------ */

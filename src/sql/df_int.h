@@ -53,6 +53,60 @@ struct kiln_reader {
     char **keys, **values;
 };
 
+/* Save modes of a write (Spark's SaveMode). */
+typedef enum sql_save_mode {
+    SQL_SAVE_ERROR, /* error, errorifexists (the default) */
+    SQL_SAVE_APPEND,
+    SQL_SAVE_OVERWRITE,
+    SQL_SAVE_IGNORE,
+} sql_save_mode;
+
+struct kiln_writer {
+    kiln_df *df; /* a DataFrame of the plan written (owned) */
+    char *format;
+    int mode; /* sql_save_mode */
+    int nopts;
+    char **keys, **values;
+};
+
+/* Writes the rows of logical to path as format (csv, json, text) with the
+ * writer options keys/values[0..nopts), in mode (df_write.c): one part file
+ * per partition through the io committer into a directory beside path,
+ * moved into place only when the job succeeded (so a failed job leaves the
+ * previous output intact). what names the caller in messages. Returns
+ * KILN_OK or the error (Spark's PATH_ALREADY_EXISTS, UNSUPPORTED_OVERWRITE,
+ * a bad option, the job's failure). */
+int sql_write(kiln_session *s, const plan *logical, const char *format, int mode, int nopts,
+              const char *const *keys, const char *const *values, const char *path);
+
+/* The plan of logical's rows kept at level (df_persist.c): a PLAN_RDD over
+ * the persisted RDD of its batches, registered in the catalog as name (a
+ * nameless "__cached_N" entry when NULL) so the session frees it; eager
+ * computes the rows now (CACHE TABLE), else the first action does. */
+int sql_cache_plan(kiln_session *s, const plan *logical, int level, const char *name, bool eager,
+                   plan **out);
+
+/* A PLAN_VALUES of q's columns (in s's arena) holding keep[0..nkeep) (kept
+ * as they are: already in s's arena) and then res's rows (copied; res is
+ * left to the caller). stmt_write.c. */
+int sql_values_plan(kiln_session *s, const plan *q, const col_batch *keep, int nkeep,
+                    sql_result *res, plan **out);
+/* UNCACHE TABLE name (stmt_cache.c): the table reads its source again. */
+int sql_uncache_table(kiln_session *s, const char *name);
+
+/* Helpers of the DataFrame files (df_na.c): name quoted as one SQL
+ * identifier (`a.b` stays one name), in s's arena; the index of df's column
+ * called name (any case), or -1 with Spark's UNRESOLVED_COLUMN error; a
+ * column of printf-formatted SQL; a type's SQL name (in s's arena). */
+const char *df_quote(kiln_session *s, const char *name);
+int df_find_col(const kiln_df *df, const char *name);
+kiln_col *df_colf(kiln_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *df_type_sql(kiln_session *s, const col_type *t);
+
+/* The batch bytes (borrowed) of a value of an RDD of batches: a bare
+ * batch, or the last item of a tuple (df_write.c). KILN_ECORRUPT when none. */
+int df_batch_bytes(const kiln_value *v, const uint8_t **p, size_t *n);
+
 /* A new DataFrame of s over p (NULL, with an out-of-memory error, when it
  * cannot be made). */
 kiln_df *df_new(kiln_session *s, plan *p);

@@ -1,7 +1,7 @@
 /*
  * sql/parse_stmt.c - statements (queries, EXPLAIN, CREATE VIEW / TABLE /
- * FUNCTION, INSERT, DROP, DESCRIBE, SHOW, SET, RESET, CACHE, UNCACHE, USE)
- * and the parser's entry points sql_parse, sql_parse_expr and
+ * FUNCTION, INSERT, DROP, DESCRIBE, SHOW, SET, RESET, CACHE, UNCACHE, CLEAR
+ * CACHE, USE) and the parser's entry points sql_parse, sql_parse_expr and
  * sql_parse_named_expr (ast.h).
  */
 #include <string.h>
@@ -389,6 +389,10 @@ ast_stmt *parse_statement(parser *p)
     } else if (tok_is_kw(p, t, "CACHE")) {
         advance(p);
         s = parse_cache(p, pos, false);
+    } else if (tok_is_kw(p, t, "CLEAR")) {
+        advance(p);
+        expect_kw(p, "CACHE");
+        s = new_stmt(p, sizeof *s, AST_STMT_CLEAR_CACHE, pos);
     } else if (tok_is_kw(p, t, "UNCACHE")) {
         advance(p);
         s = parse_cache(p, pos, true);

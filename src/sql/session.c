@@ -184,8 +184,7 @@ int sql_catalog_put(kiln_session *s, const char *name, plan *p, bool replace, ki
                                       "temporary view `%s` because it already exists.",
                                       name);
             if (s->views[i].rdd) kiln_rdd_free(s->views[i].rdd);
-            s->views[i].p = p;
-            s->views[i].rdd = rdd;
+            s->views[i] = (sql_view){s->views[i].name, p, rdd, NULL, KILN_STORAGE_NONE};
             return KILN_OK;
         }
     void *g = realloc(s->views, sizeof *s->views * (size_t)(s->nviews + 1));
@@ -193,7 +192,7 @@ int sql_catalog_put(kiln_session *s, const char *name, plan *p, bool replace, ki
     if (!g || !n) return oom();
     strcpy(n, name);
     s->views = g;
-    s->views[s->nviews++] = (sql_view){n, p, rdd};
+    s->views[s->nviews++] = (sql_view){n, p, rdd, NULL, KILN_STORAGE_NONE};
     return KILN_OK;
 }
 
@@ -449,19 +448,9 @@ static double since(const struct timespec *t0)
  * path. */
 static int using_scan(kiln_session *s, anz *z, const ast_stmt_create_table *c, plan **out)
 {
-    const char *path = c->location;
-    int n = 0;
-    const char **keys = kiln_arena_alloc(s->a, sizeof *keys * (size_t)(c->noptions + 1));
-    const char **vals = kiln_arena_alloc(s->a, sizeof *vals * (size_t)(c->noptions + 1));
-    if (!keys || !vals) return oom();
-    for (int i = 0; i < c->noptions; i++) {
-        if (strcasecmp(c->options[i].key, "path") == 0) {
-            path = c->options[i].value;
-            continue;
-        }
-        keys[n] = c->options[i].key;
-        vals[n++] = c->options[i].value;
-    }
+    const char *path, **keys, **vals;
+    int n;
+    if (sql_using_options(s, c, &path, &keys, &vals, &n)) return oom();
     if (!path)
         return anz_error(z, c->s.pos, 6, "INVALID_OPTIONS", "42K06",
                          "a view USING %s needs OPTIONS (path '...') or LOCATION", c->using);
@@ -557,6 +546,7 @@ static int run_stmt(kiln_session *s, const char *sql, const ast_stmt *st, kiln_a
     case AST_STMT_CREATE_TABLE: {
         const ast_stmt_create_table *c = (const ast_stmt_create_table *)st;
         const char *name = c->name.parts[c->name.n - 1];
+        if (c->using && c->query) return sql_stmt_write(s, sql, st);
         sql_session_anz(s, s->a, sql, &z);
         plan *p;
         if (c->using && !c->query) {
@@ -567,26 +557,7 @@ static int run_stmt(kiln_session *s, const char *sql, const ast_stmt *st, kiln_a
             sql_result res;
             if ((rc = anz_query(&z, c->query, &q)) || (rc = sql_session_collect(s, q, &res)))
                 return rc;
-            p = plan_new(s->a, PLAN_VALUES, NULL, 0, q->ncols);
-            if (!p) return oom();
-            memcpy(p->cols, q->cols, sizeof *p->cols * (size_t)q->ncols);
-            for (int i = 0; i < q->ncols; i++) p->cols[i].qualifier = NULL;
-            p->nbatches = res.nbatches;
-            p->batches = kiln_arena_alloc(s->a, sizeof *p->batches * (size_t)(res.nbatches + 1));
-            if (!p->batches) return oom();
-            kiln_buf b;
-            kiln_buf_init(&b);
-            for (int i = 0; !rc && i < res.nbatches; i++) {
-                b.len = 0;
-                rc = col_batch_encode(&b, &res.batches[i]);
-                uint8_t *copy = rc ? NULL : kiln_arena_alloc(s->a, b.len);
-                if (!rc && !copy) rc = oom();
-                if (!rc) {
-                    memcpy(copy, b.data, b.len);
-                    rc = col_batch_decode(&p->batches[i], s->a, copy, b.len);
-                }
-            }
-            kiln_buf_release(&b);
+            rc = sql_values_plan(s, q, NULL, 0, &res, &p);
             sql_result_release(&res);
             if (rc) return rc;
         } else {
@@ -670,6 +641,8 @@ static int run_stmt(kiln_session *s, const char *sql, const ast_stmt *st, kiln_a
         return KILN_OK;
     }
     default:
+        if ((rc = sql_stmt_write(s, sql, st)) != 1 || (rc = sql_stmt_cache(s, sql, st)) != 1)
+            return rc;
         return kiln_set_error(KILN_ESQL, "[UNSUPPORTED_FEATURE] this statement is not "
                                          "supported yet");
     }
@@ -682,6 +655,18 @@ int sql_session_run(kiln_session *s, const char *text, sql_outcome_fn fn, void *
     ast_stmt **stmts;
     int n;
     int rc = sql_parse(a, text, &stmts, &n);
+    /* Plans a statement keeps (views, tables, cached tables) hold names of
+     * its tree: those statements are parsed again into the session's arena. */
+    bool keeps = false;
+    for (int i = 0; !rc && i < n; i++)
+        keeps |= stmts[i]->kind == AST_STMT_CREATE_VIEW ||
+                 stmts[i]->kind == AST_STMT_CREATE_TABLE || stmts[i]->kind == AST_STMT_CACHE ||
+                 stmts[i]->kind == AST_STMT_INSERT;
+    if (!rc && keeps) {
+        char *copy = kiln_arena_alloc(s->a, strlen(text) + 1);
+        if (!copy) rc = oom();
+        else rc = sql_parse(s->a, text = strcpy(copy, text), &stmts, &n);
+    }
     for (int i = 0; !rc && i < n; i++) {
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);

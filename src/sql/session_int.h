@@ -18,6 +18,8 @@ typedef struct sql_view {
     const char *name;
     plan *p;
     kiln_rdd *rdd;
+    const plan *orig; /* CACHE TABLE: the plan before caching (stmt_cache.c) */
+    int level;        /* the rdd's kiln_storage_level; KILN_STORAGE_NONE once uncached */
 } sql_view;
 
 struct kiln_session {
@@ -51,6 +53,15 @@ void sql_session_anz(kiln_session *s, kiln_arena *a, const char *sql, anz *z);
 int sql_session_plan(kiln_session *s, kiln_arena *a, const plan *logical, plan **out);
 /* Optimises and runs logical, collecting its rows. */
 int sql_session_collect(kiln_session *s, const plan *logical, sql_result *out);
+/* Statements beyond session.c's (stmt_write.c: INSERT, CREATE TABLE ...
+ * USING ... AS; stmt_cache.c: CACHE, UNCACHE, CLEAR CACHE): KILN_OK, an
+ * error, or 1 when st is none of them. */
+/* CREATE ... USING's OPTIONS without `path`, in s's arena (keys, vals,
+ * n of them), and the path (the path option, else LOCATION, else NULL). */
+int sql_using_options(kiln_session *s, const ast_stmt_create_table *c, const char **path,
+                      const char ***keys, const char ***vals, int *n);
+int sql_stmt_write(kiln_session *s, const char *sql, const ast_stmt *st);
+int sql_stmt_cache(kiln_session *s, const char *sql, const ast_stmt *st);
 
 #pragma GCC visibility pop
 #endif

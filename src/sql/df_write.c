@@ -1,0 +1,601 @@
+/*
+ * sql/df_write.c - DataFrameWriter (include/kiln/sql.h) and the write
+ * behind INSERT and CREATE TABLE ... USING ... AS (stmt_write.c).
+ *
+ * A write runs the plan as an RDD of batches (sql_exec_rdd) whose tasks
+ * each write their partition with a datasource writer (ds_writer_*)
+ * through the io committer: part-PPPPP-<uuid>-c000.<ext> files, _SUCCESS
+ * last. The job writes into a hidden directory beside the target
+ * (".<name>-kiln-<uuid>"), and only a committed job is moved into place:
+ * renamed to the target (error / ignore / overwrite: the old output is
+ * renamed away first and removed after), or its part files moved into it
+ * (append). A failed job therefore leaves what was at the target as it
+ * was, as Spark's committer does for every mode but overwrite (where
+ * Spark deletes first; kiln keeps the old output until the new one is
+ * complete).
+ *
+ * Empty partitions write no file, as Spark's, except partition 0, so an
+ * empty DataFrame still leaves one part file (with the CSV header when
+ * asked).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/wire.h"
+#include "datasource/datasource.h"
+#include "sql/df_int.h"
+#include "sql/sql_error.h"
+
+#define EMPTY_SUFFIX ".kiln-empty"
+
+static int oom(void)
+{
+    return kiln_set_error(KILN_ENOMEM, "out of memory writing a DataFrame");
+}
+
+/* ---- Inside a task --------------------------------------------------------------- */
+
+/* What a task needs, decoded from its env. */
+typedef struct write_env {
+    char dir[PATH_MAX], format[16], uuid[40];
+    ds_options *opts;
+    col_schema schema;
+} write_env;
+
+static int env_decode(const void *env, kiln_arena *a, write_env *e)
+{
+    uint64_t len;
+    memcpy(&len, env, sizeof len);
+    wire_reader r;
+    wire_reader_init(&r, (const uint8_t *)env + sizeof len, (size_t)len, "write job");
+    wire_get_str(&r, e->dir, sizeof e->dir, "dir");
+    wire_get_str(&r, e->format, sizeof e->format, "format");
+    wire_get_str(&r, e->uuid, sizeof e->uuid, "uuid");
+    uint32_t nopts = wire_get_u32(&r, "options");
+    if (!(e->opts = ds_options_new())) return oom();
+    for (uint32_t i = 0; i < nopts && !r.err; i++) {
+        char k[256], v[4096];
+        wire_get_str(&r, k, sizeof k, "option key");
+        wire_get_str(&r, v, sizeof v, "option value");
+        if (!r.err && ds_options_set(e->opts, k, v)) return oom();
+    }
+    uint32_t n = wire_get_u32(&r, "columns");
+    e->schema.n = (int)n;
+    e->schema.fields = kiln_arena_alloc(a, sizeof *e->schema.fields * (n + 1));
+    if (!e->schema.fields) return oom();
+    for (uint32_t i = 0; i < n && !r.err; i++) {
+        size_t len_i;
+        const uint8_t *p = wire_get_bytes(&r, 1 << 16, &len_i, "column name");
+        char *name = kiln_arena_alloc(a, len_i + 1);
+        if (!name) return oom();
+        if (p) memcpy(name, p, len_i);
+        name[len_i] = 0;
+        e->schema.fields[i] = (col_field){name, NULL, true};
+    }
+    size_t blen;
+    const uint8_t *bp = wire_get_bytes(&r, 1 << 24, &blen, "types");
+    int rc = wire_reader_end(&r);
+    if (rc) return rc;
+    col_batch types;
+    if ((rc = col_batch_decode(&types, a, bp, blen))) return rc;
+    if (types.ncols != (int)n)
+        return kiln_set_error(KILN_ECORRUPT, "write job: %d types for %u columns", types.ncols, n);
+    for (uint32_t i = 0; i < n; i++) e->schema.fields[i].type = types.cols[i].type;
+    return KILN_OK;
+}
+
+int df_batch_bytes(const kiln_value *v, const uint8_t **p, size_t *n)
+{
+    while (v->type == KILN_TUPLE && v->len > 0) v = &v->u.items[v->len - 1];
+    if (v->type != KILN_BYTES) return KILN_ECORRUPT;
+    *p = v->u.bytes;
+    *n = v->len;
+    return KILN_OK;
+}
+
+static int write_rows(kiln_task *t, int index, kiln_in *in, io_output_job *job, write_env *e,
+                      kiln_arena *a)
+{
+    int attempt = kiln_task_attempt(t);
+    ds_writer *w = NULL;
+    const kiln_value *v;
+    int rc;
+    while ((rc = kiln_in_next(in, &v)) > 0) {
+        const uint8_t *p;
+        size_t n;
+        col_batch b;
+        kiln_arena_reset(a);
+        if ((rc = df_batch_bytes(v, &p, &n)) || (rc = col_batch_decode(&b, a, p, n))) break;
+        if (!col_batch_live(&b)) continue;
+        if (!w &&
+            (rc = ds_writer_open(e->format, job, index, attempt, e->uuid, &e->schema, e->opts, &w)))
+            break;
+        if ((rc = ds_writer_write(w, &b))) break;
+    }
+    if (rc < 0) {
+        if (w) ds_writer_abort(w);
+        return rc;
+    }
+    if (w) return ds_writer_commit(w);
+    if (index == 0) {
+        /* One file even when everything is empty (a CSV header, say). */
+        if ((rc = ds_writer_open(e->format, job, 0, attempt, e->uuid, &e->schema, e->opts, &w)))
+            return rc;
+        return ds_writer_commit(w);
+    }
+    /* The committer wants every task committed: an empty marker, removed
+     * before the output is moved into place. */
+    io_task_output *o;
+    if ((rc = io_task_output_open_named(job, index, attempt, EMPTY_SUFFIX, &o))) return rc;
+    return io_task_output_commit(o);
+}
+
+/* The partition function of a write job (kiln_foreach_partition_fn). */
+static int write_part(kiln_task *t, int index, kiln_in *in, const void *env)
+{
+    kiln_arena *a = kiln_arena_new();
+    if (!a) return kiln_task_fail(t, "out of memory writing partition %d", index);
+    write_env e = {0};
+    io_output_job *job = NULL;
+    int rc = env_decode(env, a, &e);
+    if (!rc) rc = io_output_job_attach(e.dir, &job);
+    kiln_arena *ba = rc ? NULL : kiln_arena_new();
+    if (!rc && !ba) rc = oom();
+    if (!rc) rc = write_rows(t, index, in, job, &e, ba);
+    if (rc) {
+        char msg[2048];
+        snprintf(msg, sizeof msg, "%s", kiln_last_error());
+        kiln_task_fail(t, "%s", msg);
+    }
+    io_output_job_detach(job);
+    ds_options_free(e.opts);
+    kiln_arena_free(ba);
+    kiln_arena_free(a);
+    return rc ? KILN_EUSER : KILN_OK;
+}
+
+/* ---- At the driver ------------------------------------------------------------------ */
+
+static void make_uuid(char out[40])
+{
+    uint8_t b[16];
+    if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ (uint64_t)getpid();
+        for (int i = 0; i < 16; i++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            b[i] = (uint8_t)(x >> 56);
+        }
+    }
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 40, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+}
+
+/* A hidden sibling of path: dir/.<base>-kiln-<tag>-<uuid>. */
+static char *sibling(const char *path, const char *tag, const char *uuid)
+{
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/') n--;
+    size_t slash = n;
+    while (slash > 0 && path[slash - 1] != '/') slash--;
+    char *out = NULL;
+    if (asprintf(&out, "%.*s.%.*s-kiln-%s-%s", (int)slash, path, (int)(n - slash), path + slash,
+                 tag, uuid) < 0)
+        return NULL;
+    return out;
+}
+
+/* Whether a and b (resolved) are the same or one holds the other. */
+static bool overlaps(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b), n = na < nb ? na : nb;
+    if (strncmp(a, b, n) != 0) return false;
+    if (na == nb) return true;
+    const char *longer = na > nb ? a : b;
+    return longer[n] == '/' || n == 1;
+}
+
+/* Whether p reads files at or under target (resolved). */
+static bool plan_reads(const plan *p, const char *target)
+{
+    if (p->kind == PLAN_SCAN && p->src.paths) {
+        const char *q = p->src.paths;
+        while (*q) {
+            size_t n = strcspn(q, ",");
+            char one[PATH_MAX], real[PATH_MAX];
+            snprintf(one, sizeof one, "%.*s", (int)(n < sizeof one ? n : sizeof one - 1), q);
+            /* A glob reads under the directory before its first wildcard. */
+            char *w = strpbrk(one, "*?[{");
+            if (w) {
+                *w = 0;
+                char *sl = strrchr(one, '/');
+                if (sl) sl[sl == one ? 1 : 0] = 0;
+                else snprintf(one, sizeof one, ".");
+            }
+            if (realpath(one, real) && overlaps(real, target)) return true;
+            q += n;
+            if (*q == ',') q++;
+        }
+    }
+    for (int i = 0; i < p->nin; i++)
+        if (plan_reads(p->in[i], target)) return true;
+    return false;
+}
+
+/* Moves the part files of a committed job at from into the directory to
+ * (append), then adds to/_SUCCESS. */
+static int move_parts(const char *from, const char *to)
+{
+    DIR *d = opendir(from);
+    if (!d) return kiln_set_error(KILN_EIO, "cannot list %s: %s", from, strerror(errno));
+    int rc = KILN_OK;
+    struct dirent *e;
+    while (!rc && (e = readdir(d))) {
+        if (e->d_name[0] == '.' || e->d_name[0] == '_') continue;
+        char *src = NULL, *dst = NULL;
+        if (asprintf(&src, "%s/%s", from, e->d_name) < 0 ||
+            asprintf(&dst, "%s/%s", to, e->d_name) < 0)
+            rc = oom();
+        else if (io_rename_noreplace(src, dst) != 0)
+            rc = kiln_set_error(KILN_EIO, "cannot move %s to %s: %s", src, dst, strerror(errno));
+        free(src);
+        free(dst);
+    }
+    closedir(d);
+    if (rc) return rc;
+    char *ok = NULL;
+    if (asprintf(&ok, "%s/_SUCCESS", to) < 0) return oom();
+    FILE *f = fopen(ok, "a");
+    free(ok);
+    if (f) fclose(f);
+    return io_remove_tree(from);
+}
+
+/* Removes the empty markers of a committed job's directory. */
+static void drop_markers(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    size_t ns = strlen(EMPTY_SUFFIX);
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n > ns && strcmp(e->d_name + n - ns, EMPTY_SUFFIX) == 0)
+            unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+}
+
+/* Puts the committed output at staging in place at path for mode. */
+static int place(const char *staging, const char *path, bool exists, int mode, const char *uuid)
+{
+    if (!exists) {
+        if (io_rename_noreplace(staging, path) == 0) return KILN_OK;
+        int rc = kiln_set_error(errno == EEXIST || errno == ENOTEMPTY ? KILN_EEXIST : KILN_EIO,
+                                "cannot move the output to %s: %s", path, strerror(errno));
+        io_remove_tree(staging);
+        return rc;
+    }
+    if (mode == SQL_SAVE_APPEND) return move_parts(staging, path);
+    /* Overwrite: the old output goes aside, the new one in, the old away. */
+    char *old = sibling(path, "old", uuid);
+    if (!old) return oom();
+    int rc = KILN_OK;
+    if (io_rename(path, old) != 0) {
+        rc = kiln_set_error(KILN_EIO, "cannot replace %s: %s", path, strerror(errno));
+    } else if (io_rename(staging, path) != 0) {
+        rc = kiln_set_error(KILN_EIO, "cannot move the output to %s: %s", path, strerror(errno));
+        (void)io_rename(old, path);
+    } else {
+        rc = io_remove_tree(old);
+    }
+    if (rc) io_remove_tree(staging);
+    free(old);
+    return rc;
+}
+
+static int env_encode(kiln_buf *out, const char *dir, const char *format, const char *uuid,
+                      int nopts, const char *const *keys, const char *const *values, const plan *p)
+{
+    kiln_arena *a = kiln_arena_new();
+    if (!a) return oom();
+    const col_type **types = kiln_arena_alloc(a, sizeof *types * (size_t)(p->ncols + 1));
+    col_batch b;
+    kiln_buf tb;
+    kiln_buf_init(&tb);
+    int rc = types ? KILN_OK : oom();
+    for (int i = 0; !rc && i < p->ncols; i++) types[i] = p->cols[i].type;
+    if (!rc) rc = col_batch_init(&b, a, p->ncols, types, 1);
+    if (!rc) rc = col_batch_encode(&tb, &b);
+    uint64_t len = 0;
+    if (!rc) rc = kiln_buf_append(out, &len, sizeof len);
+    wire_writer w;
+    wire_writer_init(&w, out);
+    wire_put_str(&w, dir);
+    wire_put_str(&w, format);
+    wire_put_str(&w, uuid);
+    wire_put_u32(&w, (uint32_t)nopts);
+    for (int i = 0; i < nopts; i++) {
+        wire_put_str(&w, keys[i]);
+        wire_put_str(&w, values[i]);
+    }
+    wire_put_u32(&w, (uint32_t)p->ncols);
+    for (int i = 0; i < p->ncols; i++) wire_put_str(&w, p->cols[i].name);
+    wire_put_bytes(&w, tb.data, tb.len);
+    if (!rc) rc = wire_writer_finish(&w);
+    if (!rc) {
+        len = out->len - sizeof len;
+        memcpy(out->data, &len, sizeof len);
+    }
+    kiln_buf_release(&tb);
+    kiln_arena_free(a);
+    return rc;
+}
+
+/* Checks what can be checked before a job runs: the format, the text
+ * source's single string column, the options (a writer opened and
+ * dropped). */
+static int check_writer(const char *format, const plan *p, io_output_job *job, const char *uuid,
+                        const ds_options *o, const col_schema *schema)
+{
+    if (strcasecmp(format, "text") == 0) {
+        if (p->ncols != 1)
+            return kiln_set_error(KILN_ESQL,
+                                  "[UNSUPPORTED_DATA_SOURCE_FEATURE] Text data source supports "
+                                  "only a single column, and you have %d columns.",
+                                  p->ncols);
+        if (p->cols[0].type->kind != COL_STRING) {
+            kiln_buf b;
+            kiln_buf_init(&b);
+            int rc = col_type_format(&b, p->cols[0].type);
+            if (!rc) rc = kiln_buf_append(&b, "", 1);
+            for (size_t i = 0; !rc && i < b.len; i++)
+                if (b.data[i] >= 'a' && b.data[i] <= 'z') b.data[i] = (uint8_t)(b.data[i] - 32);
+            if (!rc)
+                rc = kiln_set_error(KILN_ESQL,
+                                    "[UNSUPPORTED_DATA_TYPE_FOR_DATASOURCE] The Text datasource "
+                                    "doesn't support the column `%s` of the type \"%s\". "
+                                    "SQLSTATE: 0A000",
+                                    p->cols[0].name, (const char *)b.data);
+            kiln_buf_release(&b);
+            return rc;
+        }
+    }
+    ds_writer *w;
+    int rc = ds_writer_open(format, job, 0, 1 << 20, uuid, schema, o, &w);
+    if (!rc) ds_writer_abort(w);
+    return rc;
+}
+
+int sql_write(kiln_session *s, const plan *logical, const char *format, int mode, int nopts,
+              const char *const *keys, const char *const *values, const char *path)
+{
+    if (!path || !*path) return kiln_set_error(KILN_EINVAL, "write: the path is empty");
+    char fmt[16];
+    snprintf(fmt, sizeof fmt, "%s", format ? format : "csv");
+    for (char *c = fmt; *c; c++) *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+    if (strcmp(fmt, "csv") && strcmp(fmt, "json") && strcmp(fmt, "text"))
+        return kiln_set_error(KILN_ESQL,
+                              "[DATA_SOURCE_NOT_FOUND] Failed to find the data source: %s. "
+                              "SQLSTATE: 42K02",
+                              format);
+    struct stat st;
+    bool exists = lstat(path, &st) == 0;
+    if (exists && mode == SQL_SAVE_ERROR)
+        return kiln_set_error(KILN_EEXIST,
+                              "[PATH_ALREADY_EXISTS] Path file:%s already exists. Set mode as "
+                              "\"overwrite\" to overwrite the existing path. SQLSTATE: 42K04",
+                              path);
+    if (exists && mode == SQL_SAVE_IGNORE) return KILN_OK;
+    if (exists && mode == SQL_SAVE_APPEND && !S_ISDIR(st.st_mode))
+        return kiln_set_error(KILN_EEXIST, "cannot append to %s: it is not a directory", path);
+    if (exists && mode == SQL_SAVE_OVERWRITE) {
+        char real[PATH_MAX];
+        if (realpath(path, real) && plan_reads(logical, real))
+            return kiln_set_error(KILN_ESQL,
+                                  "[UNSUPPORTED_OVERWRITE.PATH] Can't overwrite the target that "
+                                  "is also being read from. SQLSTATE: 42902");
+    }
+    char uuid[40];
+    make_uuid(uuid);
+    char *staging = sibling(path, "write", uuid);
+    ds_options *o = ds_options_new();
+    kiln_arena *a = kiln_arena_new();
+    col_schema schema = {logical->ncols,
+                         a ? kiln_arena_alloc(a, sizeof(col_field) * (size_t)(logical->ncols + 1))
+                           : NULL};
+    kiln_buf env;
+    kiln_buf_init(&env);
+    io_output_job *job = NULL;
+    kiln_rdd *r = NULL;
+    int rc = staging && o && a && schema.fields ? KILN_OK : oom();
+    for (int i = 0; !rc && i < nopts; i++) rc = ds_options_set(o, keys[i], values[i]);
+    for (int i = 0; !rc && i < logical->ncols; i++)
+        schema.fields[i] = (col_field){logical->cols[i].name, logical->cols[i].type, true};
+    if (!rc) rc = io_output_job_begin(staging, &job);
+    if (!rc && (rc = check_writer(fmt, logical, job, uuid, o, &schema))) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", kiln_last_error());
+        io_output_job_abort(job);
+        job = NULL;
+        kiln_set_error(rc, "%s", msg);
+    }
+    plan *opt_p;
+    if (!rc) rc = sql_session_plan(s, a, logical, &opt_p);
+    if (!rc) rc = env_encode(&env, staging, fmt, uuid, nopts, keys, values, logical);
+    if (!rc) {
+        sql_settings set = s->set;
+        rc = sql_exec_rdd(s->ctx, &set, opt_p, &r);
+    }
+    int nparts = r ? kiln_rdd_num_partitions(r) : 0;
+    if (!rc) rc = kiln_rdd_foreach_partition(r, write_part, env.data, env.len);
+    if (!rc && nparts == 0) {
+        /* No partition at all: the one file of an empty output. */
+        ds_writer *w;
+        if (!(rc = ds_writer_open(fmt, job, 0, 0, uuid, &schema, o, &w))) rc = ds_writer_commit(w);
+        nparts = 1;
+    }
+    if (job) {
+        if (rc) {
+            char msg[2048];
+            snprintf(msg, sizeof msg, "%s", kiln_last_error());
+            io_output_job_abort(job);
+            kiln_set_error(rc, "%s", msg);
+        } else {
+            rc = io_output_job_commit(job, nparts);
+        }
+    }
+    if (!rc) {
+        drop_markers(staging);
+        rc = place(staging, path, exists, mode, uuid);
+    }
+    kiln_rdd_free(r);
+    kiln_buf_release(&env);
+    kiln_arena_free(a);
+    ds_options_free(o);
+    free(staging);
+    return rc;
+}
+
+/* ---- The public writer ------------------------------------------------------------- */
+
+static void writer_free(kiln_writer *w)
+{
+    if (!w) return;
+    for (int i = 0; i < w->nopts; i++) {
+        free(w->keys[i]);
+        free(w->values[i]);
+    }
+    free(w->keys);
+    free(w->values);
+    free(w->format);
+    kiln_df_free(w->df);
+    free(w);
+}
+
+KILN_API kiln_writer *kiln_df_write(kiln_df *df)
+{
+    if (!df) return NULL;
+    kiln_writer *w = calloc(1, sizeof *w);
+    if (!w || !(w->df = df_new(df->s, df->p)) || !(w->format = strdup("csv"))) {
+        writer_free(w);
+        oom();
+        return NULL;
+    }
+    return w;
+}
+
+KILN_API kiln_writer *kiln_writer_format(kiln_writer *w, const char *format)
+{
+    if (!w) return NULL;
+    char *f = format ? strdup(format) : NULL;
+    if (!f) {
+        writer_free(w);
+        kiln_set_error(KILN_EINVAL, "kiln_writer_format: NULL format");
+        return NULL;
+    }
+    free(w->format);
+    w->format = f;
+    return w;
+}
+
+KILN_API kiln_writer *kiln_writer_mode(kiln_writer *w, const char *mode)
+{
+    if (!w) return NULL;
+    static const struct {
+        const char *name;
+        int mode;
+    } modes[] = {{"error", SQL_SAVE_ERROR},         {"errorifexists", SQL_SAVE_ERROR},
+                 {"default", SQL_SAVE_ERROR},       {"append", SQL_SAVE_APPEND},
+                 {"overwrite", SQL_SAVE_OVERWRITE}, {"ignore", SQL_SAVE_IGNORE}};
+    for (size_t i = 0; mode && i < sizeof modes / sizeof modes[0]; i++)
+        if (strcasecmp(mode, modes[i].name) == 0) {
+            w->mode = modes[i].mode;
+            return w;
+        }
+    kiln_set_error(KILN_ESQL,
+                   "[INVALID_SAVE_MODE] The specified save mode \"%s\" is invalid. Valid save "
+                   "modes include \"append\", \"overwrite\", \"ignore\", \"error\", "
+                   "\"errorifexists\", and \"default\". SQLSTATE: 42000",
+                   mode ? mode : "(null)");
+    writer_free(w);
+    return NULL;
+}
+
+KILN_API kiln_writer *kiln_writer_option(kiln_writer *w, const char *key, const char *value)
+{
+    if (!w) return NULL;
+    if (!key || !value) {
+        writer_free(w);
+        kiln_set_error(KILN_EINVAL, "kiln_writer_option: NULL key or value");
+        return NULL;
+    }
+    for (int i = 0; i < w->nopts; i++)
+        if (strcasecmp(w->keys[i], key) == 0) {
+            char *v = strdup(value);
+            if (!v) break;
+            free(w->values[i]);
+            w->values[i] = v;
+            return w;
+        }
+    char **k = realloc(w->keys, sizeof *k * (size_t)(w->nopts + 1));
+    if (k) w->keys = k;
+    char **v = realloc(w->values, sizeof *v * (size_t)(w->nopts + 1));
+    if (v) w->values = v;
+    if (!k || !v || !(w->keys[w->nopts] = strdup(key))) {
+        writer_free(w);
+        oom();
+        return NULL;
+    }
+    if (!(w->values[w->nopts] = strdup(value))) {
+        free(w->keys[w->nopts]);
+        writer_free(w);
+        oom();
+        return NULL;
+    }
+    w->nopts++;
+    return w;
+}
+
+KILN_API int kiln_writer_save(kiln_writer *w, const char *path)
+{
+    if (!w) return kiln_last_error()[0] ? KILN_ESQL : kiln_set_error(KILN_EINVAL, "NULL writer");
+    int rc = sql_write(w->df->s, w->df->p, w->format, w->mode, w->nopts,
+                       (const char *const *)w->keys, (const char *const *)w->values, path);
+    writer_free(w);
+    return rc;
+}
+
+static int save_as(kiln_writer *w, const char *format, const char *path)
+{
+    return kiln_writer_save(kiln_writer_format(w, format), path);
+}
+
+KILN_API int kiln_writer_csv(kiln_writer *w, const char *path)
+{
+    return save_as(w, "csv", path);
+}
+
+KILN_API int kiln_writer_json(kiln_writer *w, const char *path)
+{
+    return save_as(w, "json", path);
+}
+
+KILN_API int kiln_writer_text(kiln_writer *w, const char *path)
+{
+    return save_as(w, "text", path);
+}
