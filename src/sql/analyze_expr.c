@@ -12,6 +12,7 @@
 
 #include "sql/analyze_int.h"
 #include "sql/sql_error.h"
+#include "sql/udf.h"
 
 int anz_error(anz *z, int pos, int len, const char *cls, const char *state, const char *fmt, ...)
 {
@@ -579,7 +580,8 @@ static int bind_func(anz *z, const binder *b, const ast_func *f, expr **out)
     if (f->over)
         return anz_error(z, f->e.pos, f->e.len, "UNSUPPORTED_FEATURE", "0A000",
                          "window functions are not supported yet (%s)", text_of(z, &f->e));
-    if (!fn_lookup(name)) {
+    const udf_ref *udf = z->cat && z->cat->function ? z->cat->function(z->cat->arg, name) : NULL;
+    if (!fn_lookup(name) && !udf) {
         const char *near[3];
         int k = fn_suggest(name, near, 3);
         return anz_error(z, f->e.pos, f->e.len, "UNRESOLVED_ROUTINE", "42883",
@@ -593,6 +595,10 @@ static int bind_func(anz *z, const binder *b, const ast_func *f, expr **out)
     expr *args[FN_MAX_ARGS];
     int rc = bind_list(z, b, f->args, f->nargs, args);
     if (rc) return rc;
+    if (udf) {
+        *out = udf_expr(z->a, udf, args, f->nargs, text_of(z, &f->e));
+        return *out ? KILN_OK : bind_failed(z, &f->e);
+    }
     return call(z, &f->e, name, args, f->nargs, out);
 }
 
@@ -861,6 +867,7 @@ bool expr_equal(const expr *a, const expr *b)
     }
     case EX_CALL:
         if (a->fn != b->fn || (a->fn->flags & FN_NONDETERMINISTIC)) return false;
+        if (udf_is(a->fn) && !udf_same(a, b)) return false;
         break;
     case EX_CAST:
         if (a->try_ != b->try_) return false;

@@ -171,6 +171,7 @@ static int eval_call(const expr *e, fn_ctx *c, const col_batch *in, col_vec *out
         if (rc) return rc;
         all_const &= argv[i].constant;
     }
+    c->expr = e->text; /* the arguments' evaluation set it to theirs */
     if (all_const && !(e->fn->flags & FN_NONDETERMINISTIC)) {
         /* One row computed, standing for all. */
         col_batch one = {.ncols = 0, .n = 1};

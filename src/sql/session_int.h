@@ -34,6 +34,8 @@ struct kiln_session {
     } * conf; /* SET values, as given */
     pthread_mutex_t dfs_lock;
     struct kiln_df *dfs; /* live DataFrames (freed with the session) */
+    int nudfs;
+    struct udf_ref *udfs; /* native functions (udf_catalog.c; malloc'd) */
 };
 
 /* The view or table called name (any case), or NULL. */
@@ -51,6 +53,15 @@ void sql_session_anz(kiln_session *s, kiln_arena *a, const char *sql, anz *z);
 int sql_session_plan(kiln_session *s, kiln_arena *a, const plan *logical, plan **out);
 /* Optimises and runs logical, collecting its rows. */
 int sql_session_collect(kiln_session *s, const plan *logical, sql_result *out);
+
+/* Native functions (udf_catalog.c): the analyser's lookup (session is a
+ * kiln_session; returns borrowed, valid while the function exists),
+ * whether st is a statement about them (CREATE / DROP FUNCTION, SHOW
+ * FUNCTIONS) and running it (caller holds s->lock), and freeing them. */
+const struct udf_ref *sql_udf_lookup(void *session, const char *name);
+bool sql_udf_handles(const ast_stmt *st);
+int sql_udf_stmt(kiln_session *s, const ast_stmt *st, sql_outcome *o);
+void sql_udf_free(kiln_session *s);
 
 #pragma GCC visibility pop
 #endif
