@@ -68,8 +68,9 @@ static int pairs_batch(join_op *s, const col_batch *in, const uint32_t *prow, co
     int rc;
     for (int c = 0; c < s->nl; c++) {
         if (!prow) { /* unmatched build rows: the left side is null */
-            if ((rc = col_vec_constant(&cols[c], a, s->p->in[0]->cols[c].type, NULL, n)) ||
-                (rc = col_vec_flatten(&cols[c], a, &cols[c])))
+            col_vec null_; /* flatten must not write over its source */
+            if ((rc = col_vec_constant(&null_, a, s->p->in[0]->cols[c].type, NULL, n)) ||
+                (rc = col_vec_flatten(&cols[c], a, &null_)))
                 return rc;
             continue;
         }
