@@ -67,7 +67,8 @@ static int bind_failed(anz *z, const ast_expr *e)
         }
     }
     char *copy = strdup(body);
-    int rc = anz_error(z, e->pos, e->len, cls, "42K09", "Cannot resolve \"%s\": %s", text_of(z, e),
+    const char *state = strncmp(cls, "WRONG_NUM_ARGS", 14) == 0 ? "42605" : "42K09";
+    int rc = anz_error(z, e->pos, e->len, cls, state, "Cannot resolve \"%s\": %s", text_of(z, e),
                        copy ? copy : "");
     free(copy);
     return rc;

@@ -77,8 +77,14 @@ expr *expr_call(kiln_arena *a, const char *name, expr **args, int nargs, bool an
     }
     if (nargs < fn->min_args || (fn->max_args >= 0 && nargs > fn->max_args) ||
         nargs > FN_MAX_ARGS) {
-        kiln_set_error(KILN_ESQL, "function %s takes %d..%d arguments, not %d", name, fn->min_args,
-                       fn->max_args, nargs);
+        char want[48];
+        if (fn->min_args == fn->max_args) snprintf(want, sizeof want, "%d", fn->min_args);
+        else if (fn->max_args < 0) snprintf(want, sizeof want, "at least %d", fn->min_args);
+        else snprintf(want, sizeof want, "[%d, %d]", fn->min_args, fn->max_args);
+        kiln_set_error(KILN_ESQL,
+                       "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `%s` requires %s parameters but "
+                       "the actual number is %d.",
+                       name, want, nargs);
         return NULL;
     }
     fn_bind b;
