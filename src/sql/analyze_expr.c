@@ -340,6 +340,26 @@ static void suggestions(const plan *in, const char *name, char *out, size_t size
     }
 }
 
+/* Spark's AMBIGUOUS_REFERENCE, naming the columns col could be. */
+static int ambiguous(anz *z, const ast_column *c, const plan *in, const char *col, const char *qual,
+                     const char *where)
+{
+    char list[512] = "";
+    size_t at = 0;
+    for (int i = 0; i < in->ncols && at + 4 < sizeof list; i++) {
+        const plan_col *pc = &in->cols[i];
+        if (!name_eq(pc->name, col) || (qual && !name_eq(pc->qualifier, qual))) continue;
+        int w = pc->qualifier
+                    ? snprintf(list + at, sizeof list - at, "%s`%s`.`%s`", at ? ", " : "",
+                               pc->qualifier, pc->name)
+                    : snprintf(list + at, sizeof list - at, "%s`%s`", at ? ", " : "", pc->name);
+        if (w < 0 || (size_t)w >= sizeof list - at) break;
+        at += (size_t)w;
+    }
+    return anz_error(z, c->e.pos, c->e.len, "AMBIGUOUS_REFERENCE", "42704",
+                     "Reference `%s` is ambiguous%s, could be: [%s].", col, where, list);
+}
+
 static int bind_column(anz *z, const binder *b, const ast_column *c, expr **out)
 {
     const ast_name *nm = &c->name;
@@ -353,10 +373,7 @@ static int bind_column(anz *z, const binder *b, const ast_column *c, expr **out)
         if (found < 0) found = i;
         count++;
     }
-    if (count > 1)
-        return anz_error(z, c->e.pos, c->e.len, "AMBIGUOUS_REFERENCE", "42704",
-                         "Reference `%s` is ambiguous, could be: the columns of %d relations.", col,
-                         count);
+    if (count > 1) return ambiguous(z, c, in, col, qual, "");
     if (found < 0 && z->outer) {
         /* A column of the enclosing query (a correlated subquery). */
         const plan *o = z->outer;
@@ -367,9 +384,7 @@ static int bind_column(anz *z, const binder *b, const ast_column *c, expr **out)
             if (ofound < 0) ofound = i;
             ocount++;
         }
-        if (ocount > 1)
-            return anz_error(z, c->e.pos, c->e.len, "AMBIGUOUS_REFERENCE", "42704",
-                             "Reference `%s` is ambiguous in the outer query.", col);
+        if (ocount > 1) return ambiguous(z, c, o, col, qual, " (in the outer query)");
         if (ofound >= 0) {
             const plan_col *pc = &o->cols[ofound];
             *out = expr_col(z->a, ANZ_OUTER + ofound, pc->type, true, pc->name);
