@@ -67,8 +67,10 @@ static int pairs_batch(join_op *s, const col_batch *in, const uint32_t *prow, co
     if (!cols) return KILN_ENOMEM;
     int rc;
     for (int c = 0; c < s->nl; c++) {
-        if (!prow) {       /* unmatched build rows: the left side is null */
-            col_vec null_; /* flatten must not write over its source */
+        if (!prow) {
+            /* Unmatched build rows: the left side is null (a separate
+             * constant: col_vec_flatten must not write over its source). */
+            col_vec null_;
             if ((rc = col_vec_constant(&null_, a, s->p->in[0]->cols[c].type, NULL, n)) ||
                 (rc = col_vec_flatten(&cols[c], a, &null_)))
                 return rc;
