@@ -57,6 +57,15 @@ KILN_API void kiln_session_free(kiln_session *s);
 KILN_API int kiln_session_conf_set(kiln_session *s, const char *key, const char *value);
 KILN_API const char *kiln_session_conf_get(kiln_session *s, const char *key);
 
+/* spark.udf.register for a native function (kiln/udf.h): name, callable
+ * in the session's SQL and column expressions, is the descriptor `symbol`
+ * (NULL: name) of the shared library at lib_path (made absolute; loaded
+ * now to check it, and by each executor process on first use). Replaces a
+ * function of that name; a built-in function's name is refused. Returns
+ * KILN_OK or KILN_ESQL with the reason (dlerror()) in kiln_last_error(). */
+KILN_API int kiln_session_register_udf(kiln_session *s, const char *name, const char *lib_path,
+                                       const char *symbol);
+
 /* spark.sql(text): the DataFrame of a query, or NULL (with the error, which
  * names the line and position in text). A command (CREATE VIEW, SET, ...)
  * runs now and gives its result rows (often none). */

@@ -52,7 +52,7 @@ static int print_outcome(void *arg, const char *stmt, size_t len, const sql_outc
         int rc = sql_format_tsv(&sh->out, &fc, o->rows.batches, o->rows.nbatches);
         kiln_arena_free(a);
         if (rc) return rc;
-        fwrite(sh->out.data, 1, sh->out.len, stdout);
+        if (sh->out.len) fwrite(sh->out.data, 1, sh->out.len, stdout); /* data NULL when empty */
         fflush(stdout);
         if (!sh->silent)
             fprintf(stderr, "Time taken: %.3f seconds, Fetched %lld row(s)\n", seconds,

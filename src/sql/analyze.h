@@ -34,6 +34,9 @@ typedef struct anz_catalog {
      * its single value as a one-row vector in a (null when it has no
      * row); more than one row is Spark's SCALAR_SUBQUERY_TOO_MANY_ROWS. */
     int (*run_scalar)(void *arg, kiln_arena *a, const plan *p, col_vec *out);
+    /* The session's native function (udf.h) called name (lower case), or
+     * NULL (borrowed, valid during the analysis). */
+    const struct udf_ref *(*function)(void *arg, const char *name);
 } anz_catalog;
 
 /* Columns of an enclosing query seen from a subquery are EX_COL nodes with

@@ -12,6 +12,7 @@
 
 #include "sql/analyze_int.h"
 #include "sql/sql_error.h"
+#include "sql/udf.h"
 
 int anz_error(anz *z, int pos, int len, const char *cls, const char *state, const char *fmt, ...)
 {
@@ -66,7 +67,8 @@ static int bind_failed(anz *z, const ast_expr *e)
         }
     }
     char *copy = strdup(body);
-    int rc = anz_error(z, e->pos, e->len, cls, "42K09", "Cannot resolve \"%s\": %s", text_of(z, e),
+    const char *state = strncmp(cls, "WRONG_NUM_ARGS", 14) == 0 ? "42605" : "42K09";
+    int rc = anz_error(z, e->pos, e->len, cls, state, "Cannot resolve \"%s\": %s", text_of(z, e),
                        copy ? copy : "");
     free(copy);
     return rc;
@@ -338,6 +340,26 @@ static void suggestions(const plan *in, const char *name, char *out, size_t size
     }
 }
 
+/* Spark's AMBIGUOUS_REFERENCE, naming the columns col could be. */
+static int ambiguous(anz *z, const ast_column *c, const plan *in, const char *col, const char *qual,
+                     const char *where)
+{
+    char list[512] = "";
+    size_t at = 0;
+    for (int i = 0; i < in->ncols && at + 4 < sizeof list; i++) {
+        const plan_col *pc = &in->cols[i];
+        if (!name_eq(pc->name, col) || (qual && !name_eq(pc->qualifier, qual))) continue;
+        int w = pc->qualifier
+                    ? snprintf(list + at, sizeof list - at, "%s`%s`.`%s`", at ? ", " : "",
+                               pc->qualifier, pc->name)
+                    : snprintf(list + at, sizeof list - at, "%s`%s`", at ? ", " : "", pc->name);
+        if (w < 0 || (size_t)w >= sizeof list - at) break;
+        at += (size_t)w;
+    }
+    return anz_error(z, c->e.pos, c->e.len, "AMBIGUOUS_REFERENCE", "42704",
+                     "Reference `%s` is ambiguous%s, could be: [%s].", col, where, list);
+}
+
 static int bind_column(anz *z, const binder *b, const ast_column *c, expr **out)
 {
     const ast_name *nm = &c->name;
@@ -351,10 +373,7 @@ static int bind_column(anz *z, const binder *b, const ast_column *c, expr **out)
         if (found < 0) found = i;
         count++;
     }
-    if (count > 1)
-        return anz_error(z, c->e.pos, c->e.len, "AMBIGUOUS_REFERENCE", "42704",
-                         "Reference `%s` is ambiguous, could be: the columns of %d relations.", col,
-                         count);
+    if (count > 1) return ambiguous(z, c, in, col, qual, "");
     if (found < 0 && z->outer) {
         /* A column of the enclosing query (a correlated subquery). */
         const plan *o = z->outer;
@@ -365,9 +384,7 @@ static int bind_column(anz *z, const binder *b, const ast_column *c, expr **out)
             if (ofound < 0) ofound = i;
             ocount++;
         }
-        if (ocount > 1)
-            return anz_error(z, c->e.pos, c->e.len, "AMBIGUOUS_REFERENCE", "42704",
-                             "Reference `%s` is ambiguous in the outer query.", col);
+        if (ocount > 1) return ambiguous(z, c, o, col, qual, " (in the outer query)");
         if (ofound >= 0) {
             const plan_col *pc = &o->cols[ofound];
             *out = expr_col(z->a, ANZ_OUTER + ofound, pc->type, true, pc->name);
@@ -579,7 +596,8 @@ static int bind_func(anz *z, const binder *b, const ast_func *f, expr **out)
     if (f->over)
         return anz_error(z, f->e.pos, f->e.len, "UNSUPPORTED_FEATURE", "0A000",
                          "window functions are not supported yet (%s)", text_of(z, &f->e));
-    if (!fn_lookup(name)) {
+    const udf_ref *udf = z->cat && z->cat->function ? z->cat->function(z->cat->arg, name) : NULL;
+    if (!fn_lookup(name) && !udf) {
         const char *near[3];
         int k = fn_suggest(name, near, 3);
         return anz_error(z, f->e.pos, f->e.len, "UNRESOLVED_ROUTINE", "42883",
@@ -593,6 +611,10 @@ static int bind_func(anz *z, const binder *b, const ast_func *f, expr **out)
     expr *args[FN_MAX_ARGS];
     int rc = bind_list(z, b, f->args, f->nargs, args);
     if (rc) return rc;
+    if (udf) {
+        *out = udf_expr(z->a, udf, args, f->nargs, text_of(z, &f->e));
+        return *out ? KILN_OK : bind_failed(z, &f->e);
+    }
     return call(z, &f->e, name, args, f->nargs, out);
 }
 
@@ -861,6 +883,7 @@ bool expr_equal(const expr *a, const expr *b)
     }
     case EX_CALL:
         if (a->fn != b->fn || (a->fn->flags & FN_NONDETERMINISTIC)) return false;
+        if (udf_is(a->fn) && !udf_same(a, b)) return false;
         break;
     case EX_CAST:
         if (a->try_ != b->try_) return false;

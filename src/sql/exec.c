@@ -326,7 +326,9 @@ static int build_join(exec *x, const plan *p, stage *out)
         }
     }
     if ((rc = build(x, p->in[0], &l)) || (rc = build(x, p->in[1], &r))) return rc;
-    int nparts = p->nkeys ? x->s->shuffle_partitions : 1;
+    /* A null-aware anti join (NOT IN) must see every null of the right
+     * side: it runs in one task. */
+    int nparts = p->nkeys && !p->null_aware ? x->s->shuffle_partitions : 1;
     kiln_rdd *lm = run_fragment(x, &l, FRAG_OUT_HASH, nparts, p->keys, p->nkeys, 0);
     kiln_rdd *rm = lm ? run_fragment(x, &r, FRAG_OUT_HASH, nparts, p->rkeys, p->nkeys, 1) : NULL;
     kiln_rdd *u = rm ? keep(x, kiln_rdd_union(lm, rm)) : NULL;

@@ -77,8 +77,14 @@ expr *expr_call(kiln_arena *a, const char *name, expr **args, int nargs, bool an
     }
     if (nargs < fn->min_args || (fn->max_args >= 0 && nargs > fn->max_args) ||
         nargs > FN_MAX_ARGS) {
-        kiln_set_error(KILN_ESQL, "function %s takes %d..%d arguments, not %d", name, fn->min_args,
-                       fn->max_args, nargs);
+        char want[48];
+        if (fn->min_args == fn->max_args) snprintf(want, sizeof want, "%d", fn->min_args);
+        else if (fn->max_args < 0) snprintf(want, sizeof want, "at least %d", fn->min_args);
+        else snprintf(want, sizeof want, "[%d, %d]", fn->min_args, fn->max_args);
+        kiln_set_error(KILN_ESQL,
+                       "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `%s` requires %s parameters but "
+                       "the actual number is %d.",
+                       name, want, nargs);
         return NULL;
     }
     fn_bind b;
@@ -171,6 +177,7 @@ static int eval_call(const expr *e, fn_ctx *c, const col_batch *in, col_vec *out
         if (rc) return rc;
         all_const &= argv[i].constant;
     }
+    c->expr = e->text; /* the arguments' evaluation set it to theirs */
     if (all_const && !(e->fn->flags & FN_NONDETERMINISTIC)) {
         /* One row computed, standing for all. */
         col_batch one = {.ncols = 0, .n = 1};

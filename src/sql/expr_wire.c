@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sql/expr.h"
+#include "sql/udf.h"
 
 #define TYPE_MAX_DEPTH 32
 #define EXPR_MAX_DEPTH 2000
@@ -119,6 +120,7 @@ static void put_expr(wire_writer *w, const expr *e)
     }
     case EX_CALL:
         wire_put_str(w, e->fn->name);
+        if (udf_is(e->fn)) udf_encode(w, e);
         break;
     default:
         break;
@@ -144,6 +146,7 @@ static int get_expr(wire_reader *r, kiln_arena *a, bool ansi, const char *tz, in
     col_batch lit = {0};
     const char *fname = NULL;
     char name[128];
+    udf_ref udf = {NULL, NULL, NULL};
     if (kind == EX_COL) {
         col = (int)wire_get_u32(r, "column");
     } else if (kind == EX_LIT) {
@@ -154,6 +157,7 @@ static int get_expr(wire_reader *r, kiln_arena *a, bool ansi, const char *tz, in
     } else if (kind == EX_CALL) {
         wire_get_str(r, name, sizeof name, "function");
         fname = name;
+        if (strcmp(name, "<udf>") == 0 && udf_decode_ref(r, a, &udf)) return KILN_ECORRUPT;
     }
     uint32_t nargs = wire_get_u32(r, "arguments");
     if (r->err || nargs > FN_MAX_ARGS * 64) return KILN_ECORRUPT;
@@ -188,7 +192,8 @@ static int get_expr(wire_reader *r, kiln_arena *a, bool ansi, const char *tz, in
         }
         break;
     case EX_CALL:
-        e = expr_call(a, fname, args, (int)nargs, ansi, tz, text);
+        if (udf.name && !(e = udf_expr(a, &udf, args, (int)nargs, text))) return KILN_ESQL;
+        if (!udf.name) e = expr_call(a, fname, args, (int)nargs, ansi, tz, text);
         if (e && !col_type_eq(e->type, t))
             return KILN_ECORRUPT; /* bound differently here than where it was made */
         break;

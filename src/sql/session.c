@@ -73,6 +73,7 @@ void sql_session_free(kiln_session *s)
         free(s->conf[i].value);
     }
     free(s->conf);
+    sql_udf_free(s);
     for (struct kiln_df *d = s->dfs, *n; d; d = n) {
         n = d->next;
         df_release(d);
@@ -307,7 +308,8 @@ static int run_scalar_cb(void *arg, kiln_arena *a, const plan *p, col_vec *out)
 
 void sql_session_anz(kiln_session *s, kiln_arena *a, const char *sql, anz *z)
 {
-    static const anz_catalog cat_ops = {NULL, lookup_cb, file_scan_cb, run_scalar_cb};
+    static const anz_catalog cat_ops = {NULL, lookup_cb, file_scan_cb, run_scalar_cb,
+                                        sql_udf_lookup};
     memset(z, 0, sizeof *z);
     z->a = a;
     z->sql = sql;
@@ -481,6 +483,7 @@ static int run_stmt(kiln_session *s, const char *sql, const ast_stmt *st, kiln_a
     anz z;
     int rc;
     memset(o, 0, sizeof *o);
+    if (sql_udf_handles(st)) return sql_udf_stmt(s, st, o);
     switch (st->kind) {
     case AST_STMT_QUERY: {
         plan *p;

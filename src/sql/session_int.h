@@ -36,6 +36,8 @@ struct kiln_session {
     } * conf; /* SET values, as given */
     pthread_mutex_t dfs_lock;
     struct kiln_df *dfs; /* live DataFrames (freed with the session) */
+    int nudfs;
+    struct udf_ref *udfs; /* native functions (udf_catalog.c; malloc'd) */
 };
 
 /* The view or table called name (any case), or NULL. */
@@ -62,6 +64,15 @@ int sql_using_options(kiln_session *s, const ast_stmt_create_table *c, const cha
                       const char ***keys, const char ***vals, int *n);
 int sql_stmt_write(kiln_session *s, const char *sql, const ast_stmt *st);
 int sql_stmt_cache(kiln_session *s, const char *sql, const ast_stmt *st);
+
+/* Native functions (udf_catalog.c): the analyser's lookup (session is a
+ * kiln_session; returns borrowed, valid while the function exists),
+ * whether st is a statement about them (CREATE / DROP FUNCTION, SHOW
+ * FUNCTIONS) and running it (caller holds s->lock), and freeing them. */
+const struct udf_ref *sql_udf_lookup(void *session, const char *name);
+bool sql_udf_handles(const ast_stmt *st);
+int sql_udf_stmt(kiln_session *s, const ast_stmt *st, sql_outcome *o);
+void sql_udf_free(kiln_session *s);
 
 #pragma GCC visibility pop
 #endif

@@ -1,0 +1,24 @@
+-- Three-valued logic and null handling.
+CREATE TEMPORARY VIEW nums (k STRING, x INT, y INT) USING csv OPTIONS (path 'tests/sql/regress/data/nums.csv', header 'true');
+SELECT NULL AND true, NULL AND false, NULL OR true, NULL OR false, NOT CAST(NULL AS BOOLEAN);
+SELECT NULL = NULL, NULL <> 1, NULL <=> NULL, 1 <=> NULL, 1 <=> 1;
+SELECT 1 IN (1, NULL), 2 IN (1, NULL), 2 NOT IN (1, NULL), NULL IN (1, 2), 1 IN (2, 3);
+SELECT NULL + 1, NULL || 'a', concat('a', NULL), concat_ws('-', 'a', NULL, 'b');
+SELECT coalesce(NULL, NULL, 3), nvl(NULL, 'x'), nullif(1, 1), nullif(1, 2), ifnull(NULL, 0);
+SELECT isnull(NULL), isnotnull(NULL), NULL IS NULL, NULL IS NOT NULL, NULL IS DISTINCT FROM 1;
+SELECT CASE WHEN NULL THEN 'yes' ELSE 'no' END, CASE NULL WHEN NULL THEN 'eq' ELSE 'ne' END;
+SELECT k, x, y, x + y, x > 1, coalesce(x, y, -1) FROM nums ORDER BY k, x NULLS FIRST;
+SELECT count(*), count(x), count(y), sum(x), avg(x), min(y), max(y) FROM nums;
+SELECT k, count(x), sum(x), avg(y) FROM nums GROUP BY k ORDER BY k;
+SELECT x FROM nums ORDER BY x;
+SELECT x FROM nums ORDER BY x DESC;
+SELECT x FROM nums ORDER BY x NULLS LAST;
+SELECT DISTINCT x FROM nums ORDER BY x;
+SELECT x, count(*) FROM nums GROUP BY x ORDER BY x;
+SELECT count(*) FROM nums WHERE x = NULL;
+SELECT count(*) FROM nums WHERE x IS NULL;
+SELECT count(*) FROM nums WHERE NOT (x > 1);
+SELECT sum(x) FROM nums WHERE x IS NULL;
+SELECT count(DISTINCT x), count(DISTINCT x, y) FROM nums;
+SELECT k FROM nums WHERE x NOT IN (SELECT y FROM nums WHERE y IS NOT NULL) ORDER BY k;
+SELECT k FROM nums WHERE x NOT IN (SELECT y FROM nums) ORDER BY k;

@@ -1,0 +1,24 @@
+-- Subqueries: scalar, IN / NOT IN, EXISTS, correlated, derived tables, CTEs, set operations.
+CREATE TEMPORARY VIEW emp (id INT, name STRING, dept INT, salary DECIMAL(10,2), hired DATE, manager INT) USING csv OPTIONS (path 'tests/sql/regress/data/emp.csv', header 'true');
+CREATE TEMPORARY VIEW dept (id INT, name STRING, city STRING) USING csv OPTIONS (path 'tests/sql/regress/data/dept.csv', header 'true');
+SELECT name FROM emp WHERE salary > (SELECT avg(salary) FROM emp) ORDER BY name;
+SELECT name, (SELECT max(salary) FROM emp) - salary AS gap FROM emp WHERE dept = 10 ORDER BY id;
+SELECT (SELECT name FROM dept WHERE id = 99) IS NULL;
+SELECT (SELECT id FROM emp);
+SELECT name FROM emp WHERE dept IN (SELECT id FROM dept WHERE city IS NOT NULL) ORDER BY name;
+SELECT name FROM emp WHERE dept NOT IN (SELECT id FROM dept) ORDER BY name;
+SELECT name FROM emp WHERE id NOT IN (SELECT manager FROM emp) ORDER BY name;
+SELECT name FROM emp WHERE id NOT IN (SELECT manager FROM emp WHERE manager IS NOT NULL) ORDER BY name;
+SELECT d.name FROM dept d WHERE EXISTS (SELECT 1 FROM emp e WHERE e.dept = d.id) ORDER BY d.name;
+SELECT d.name FROM dept d WHERE NOT EXISTS (SELECT 1 FROM emp e WHERE e.dept = d.id) ORDER BY d.name;
+SELECT e.name FROM emp e WHERE e.salary = (SELECT max(salary) FROM emp x WHERE x.dept = e.dept) ORDER BY e.name;
+SELECT dept, top FROM (SELECT dept, max(salary) AS top FROM emp GROUP BY dept) t WHERE top > 5000 ORDER BY dept;
+WITH d10 AS (SELECT * FROM emp WHERE dept = 10), rich AS (SELECT * FROM d10 WHERE salary > 4300) SELECT name FROM rich;
+SELECT dept FROM emp WHERE dept IS NOT NULL UNION SELECT id FROM dept ORDER BY 1;
+SELECT dept FROM emp UNION ALL SELECT id FROM dept ORDER BY 1 NULLS FIRST;
+SELECT dept FROM emp INTERSECT SELECT id FROM dept ORDER BY 1;
+SELECT id FROM dept EXCEPT SELECT dept FROM emp ORDER BY 1;
+SELECT dept FROM emp EXCEPT SELECT id FROM dept ORDER BY 1;
+SELECT * FROM VALUES (1, 'a'), (2, 'b') AS t(x, y) WHERE x IN (SELECT id - 1 FROM emp WHERE id < 3);
+SELECT name FROM emp ORDER BY salary DESC NULLS LAST, name LIMIT 3;
+SELECT name FROM emp ORDER BY id LIMIT 2 OFFSET 5;
