@@ -579,6 +579,7 @@ static int bind_func(anz *z, const binder *b, const ast_func *f, expr **out)
     if (f->over)
         return anz_error(z, f->e.pos, f->e.len, "UNSUPPORTED_FEATURE", "0A000",
                          "window functions are not supported yet (%s)", text_of(z, &f->e));
+    if (anz_gen_lookup(name, NULL, NULL)) return anz_gen_misplaced(z, b, f);
     if (!fn_lookup(name)) {
         const char *near[3];
         int k = fn_suggest(name, near, 3);

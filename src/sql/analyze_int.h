@@ -75,5 +75,29 @@ char *anz_strdup(anz *z, const char *s);
  * the clause). */
 int anz_condition(anz *z, expr *e, const ast_expr *src, const char *clause, expr **out);
 
+/* ---- Generators (analyze_generate.c) ---- */
+
+/* Whether name is a generator (explode, posexplode, inline, their _outer
+ * forms): *fn its gen_fn, *outer whether it is an outer one (either NULL). */
+bool anz_gen_lookup(const char *name, int *fn, bool *outer);
+/* A Generate node over in for generator call f (outer when outer or an
+ * _outer name): in's columns then the generated ones, named names[nnames]
+ * (0: Spark's col, key, value, pos, fields) and qualified by qual. */
+int anz_generate(anz *z, plan *in, const ast_func *f, bool outer, const char *qual,
+                 const char *const *names, int nnames, plan **out);
+/* s's LATERAL VIEWs applied to *from in turn. */
+int anz_lateral_views(anz *z, const ast_select *s, plan **from);
+/* When e is a generator call: *gen its Generate node over in (its one
+ * column named alias when given) and returns 1; 0 when e is not one;
+ * negative on errors. */
+int anz_gen_item(anz *z, plan *in, const ast_expr *e, const char *alias, plan **gen);
+/* The generator of s's SELECT list over from: *gen its node and *item its
+ * index, or NULL and -1 when there is none (more than one is an error). */
+int anz_select_generator(anz *z, const ast_select *s, plan *from, bool aggregating, plan **gen,
+                         int *item);
+/* The error for generator call f met while binding (nested in an
+ * expression or outside a SELECT list). */
+int anz_gen_misplaced(anz *z, const binder *b, const ast_func *f);
+
 #pragma GCC visibility pop
 #endif

@@ -767,9 +767,6 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
             if (!from || (rc = anz_join_keys(z, from, NULL))) return from ? rc : oom();
         }
     }
-    if (s->nlaterals)
-        return anz_error(z, s->pos, 6, "UNSUPPORTED_FEATURE", "0A000",
-                         "LATERAL VIEW is not supported yet");
     if (!from) {
         /* SELECT without FROM: one row of no columns. */
         from = plan_new(z->a, PLAN_VALUES, NULL, 0, 0);
@@ -780,6 +777,7 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
         memset(from->batches, 0, sizeof *from->batches);
         from->batches->n = 1;
     }
+    if (s->nlaterals && (rc = anz_lateral_views(z, s, &from))) return rc;
     anz_corr *corr = z->corr; /* this SELECT is a subquery's: collect correlations */
     z->corr = NULL;           /* (nested queries collect their own) */
     if (s->where && (rc = where_clause(z, s->where, corr, &from))) return rc;
@@ -790,6 +788,12 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
     if (s->nwindows || s->qualify)
         return anz_error(z, s->pos, 6, "UNSUPPORTED_FEATURE", "0A000",
                          "WINDOW and QUALIFY are not supported yet");
+
+    /* A generator in the SELECT list: its node goes over from (whose
+     * columns it keeps first, so the list binds against from as it is). */
+    plan *gen;
+    int gen_item;
+    if ((rc = anz_select_generator(z, s, from, aggregating, &gen, &gen_item))) return rc;
 
     agg_collect g = {0};
     binder b = {from, aggregating ? &g : NULL, "SELECT"};
@@ -852,6 +856,12 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
                                  "Cannot resolve %s.* given input columns.", q);
             continue;
         }
+        for (int c = from->ncols; i == gen_item && c < gen->ncols; c++) {
+            expr *ce = expr_col(z->a, c, gen->cols[c].type, gen->cols[c].nullable,
+                                gen->cols[c].name);
+            if (!ce || (rc = outs_add(z, &sel, ce, gen->cols[c].name, e))) return ce ? rc : oom();
+        }
+        if (i == gen_item) continue;
         expr *be;
         if ((rc = anz_bind(z, &b, e, &be))) return rc;
         const char *name = s->items[i].alias ? s->items[i].alias : anz_expr_name(z, e);
@@ -905,7 +915,7 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
         order_col[i] = ref;
     }
 
-    plan *top = from;
+    plan *top = gen ? gen : from;
     if (aggregating) {
         /* The aggregate: keys then aggregates; everything above refers to it. */
         int n = g.nkeys + g.naggs;
