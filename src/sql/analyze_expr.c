@@ -580,6 +580,8 @@ static int bind_func(anz *z, const binder *b, const ast_func *f, expr **out)
         return anz_error(z, f->e.pos, f->e.len, "UNSUPPORTED_FEATURE", "0A000",
                          "window functions are not supported yet (%s)", text_of(z, &f->e));
     if (anz_gen_lookup(name, NULL, NULL)) return anz_gen_misplaced(z, b, f);
+    if (strcmp(name, "grouping") == 0 || strcmp(name, "grouping_id") == 0)
+        return anz_bind_grouping(z, b, f, name, out);
     if (!fn_lookup(name)) {
         const char *near[3];
         int k = fn_suggest(name, near, 3);
@@ -878,7 +880,7 @@ static int over_agg(anz *z, const agg_collect *g, expr *e, expr **out, const ast
 {
     for (int k = 0; k < g->nkeys; k++)
         if (expr_equal(e, g->keys[k])) {
-            *out = expr_col(z->a, k, e->type, e->nullable, e->text);
+            *out = expr_col(z->a, k, e->type, e->nullable || k < g->nnullkeys, e->text);
             return *out ? KILN_OK : oom();
         }
     if (e->kind == EX_COL) {

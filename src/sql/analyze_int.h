@@ -18,7 +18,21 @@ typedef struct agg_collect {
     int naggs, cap;
     plan_agg *aggs;
     int nwin; /* window calls met (refused for now) */
+    /* Grouping sets (analyze_grouping.c): 1 + the grouping id's column in
+     * the Expand below the aggregate (0: none), and the number of keys
+     * nulled by the sets (the first ones; nullable in the output). */
+    int gid;
+    int nnullkeys;
 } agg_collect;
+
+/* GROUP BY's grouping sets: masks over the first n keys. */
+typedef struct anz_gsets {
+    int nsets;
+    uint64_t *sets;
+    int n;
+    int base; /* the input's columns */
+    bool dup; /* a set listed twice: each copy is its own group */
+} anz_gsets;
 
 /* Correlated scalar subqueries met while binding a WHERE clause: each is
  * left-joined to the FROM plan (its columns appended after base + added
@@ -74,6 +88,22 @@ char *anz_strdup(anz *z, const char *s);
 /* A boolean condition: e cast to boolean when it is not one (errors name
  * the clause). */
 int anz_condition(anz *z, expr *e, const ast_expr *src, const char *clause, expr **out);
+
+/* Whether e has an aggregate call outside window functions. */
+bool anz_has_agg(const ast_expr *e);
+
+/* ---- GROUP BY ALL and grouping sets (analyze_grouping.c) ---- */
+
+/* Whether s's GROUP BY has ROLLUP, CUBE or GROUPING SETS. */
+bool anz_has_grouping_sets(const ast_select *s);
+/* g's keys for GROUP BY ALL or grouping sets over from (gs: the sets,
+ * nsets 0 for GROUP BY ALL). */
+int anz_group_keys(anz *z, const ast_select *s, plan *from, agg_collect *g, anz_gsets *gs);
+/* Puts the Expand of gs under aggregate agg (made with g's keys) and
+ * points its keys at the Expand's columns. */
+int anz_grouping_expand(anz *z, const anz_gsets *gs, const agg_collect *g, plan *agg);
+/* grouping(x) and grouping_id(...) (name) in an aggregating SELECT. */
+int anz_bind_grouping(anz *z, const binder *b, const ast_func *f, const char *name, expr **out);
 
 /* ---- Generators (analyze_generate.c) ---- */
 

@@ -399,8 +399,7 @@ static int values_plan(anz *z, const ast_values *v, plan **out)
 
 /* ---- SELECT ------------------------------------------------------------------------ */
 
-/* Whether e has an aggregate call outside window functions. */
-static bool has_agg(const ast_expr *e)
+bool anz_has_agg(const ast_expr *e)
 {
     if (!e) return false;
     switch (e->kind) {
@@ -411,35 +410,36 @@ static bool has_agg(const ast_expr *e)
         for (char *p = name; *p; p++) *p = (char)tolower((unsigned char)*p);
         if (!f->over && agg_lookup(name) && (f->star || !fn_lookup(name))) return true;
         for (int i = 0; i < f->nargs; i++)
-            if (has_agg(f->args[i])) return true;
+            if (anz_has_agg(f->args[i])) return true;
         return false;
     }
     case AST_UNARY:
-        return has_agg(((const ast_unary *)e)->arg);
+        return anz_has_agg(((const ast_unary *)e)->arg);
     case AST_BINARY:
-        return has_agg(((const ast_binary *)e)->left) || has_agg(((const ast_binary *)e)->right);
+        return anz_has_agg(((const ast_binary *)e)->left) ||
+               anz_has_agg(((const ast_binary *)e)->right);
     case AST_IS:
-        return has_agg(((const ast_is *)e)->arg) || has_agg(((const ast_is *)e)->other);
+        return anz_has_agg(((const ast_is *)e)->arg) || anz_has_agg(((const ast_is *)e)->other);
     case AST_BETWEEN: {
         const ast_between *b = (const ast_between *)e;
-        return has_agg(b->arg) || has_agg(b->low) || has_agg(b->high);
+        return anz_has_agg(b->arg) || anz_has_agg(b->low) || anz_has_agg(b->high);
     }
     case AST_IN: {
         const ast_in *x = (const ast_in *)e;
         for (int i = 0; i < x->n; i++)
-            if (has_agg(x->list[i])) return true;
-        return has_agg(x->arg);
+            if (anz_has_agg(x->list[i])) return true;
+        return anz_has_agg(x->arg);
     }
     case AST_LIKE:
-        return has_agg(((const ast_like *)e)->arg);
+        return anz_has_agg(((const ast_like *)e)->arg);
     case AST_CASE: {
         const ast_case *c = (const ast_case *)e;
         for (int i = 0; i < c->n; i++)
-            if (has_agg(c->whens[i].cond) || has_agg(c->whens[i].result)) return true;
-        return has_agg(c->operand) || has_agg(c->else_);
+            if (anz_has_agg(c->whens[i].cond) || anz_has_agg(c->whens[i].result)) return true;
+        return anz_has_agg(c->operand) || anz_has_agg(c->else_);
     }
     case AST_CAST:
-        return has_agg(((const ast_cast *)e)->arg);
+        return anz_has_agg(((const ast_cast *)e)->arg);
     default:
         return false;
     }
@@ -782,9 +782,9 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
     z->corr = NULL;           /* (nested queries collect their own) */
     if (s->where && (rc = where_clause(z, s->where, corr, &from))) return rc;
     bool aggregating = s->ngroup_by > 0 || s->group_all || s->having != NULL;
-    for (int i = 0; i < s->nitems && !aggregating; i++) aggregating = has_agg(s->items[i].expr);
+    for (int i = 0; i < s->nitems && !aggregating; i++) aggregating = anz_has_agg(s->items[i].expr);
     for (int i = 0; t && i < t->norder && !aggregating; i++)
-        aggregating = has_agg(t->order[i].expr);
+        aggregating = anz_has_agg(t->order[i].expr);
     if (s->nwindows || s->qualify)
         return anz_error(z, s->pos, 6, "UNSUPPORTED_FEATURE", "0A000",
                          "WINDOW and QUALIFY are not supported yet");
@@ -798,17 +798,14 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
     agg_collect g = {0};
     binder b = {from, aggregating ? &g : NULL, "SELECT"};
     /* GROUP BY keys, over the input (ordinals and aliases name select items). */
-    if (s->group_all)
-        return anz_error(z, s->pos, 6, "UNSUPPORTED_FEATURE", "0A000",
-                         "GROUP BY ALL is not supported yet");
-    g.keys = kiln_arena_alloc(z->a, sizeof *g.keys * (size_t)(s->ngroup_by ? s->ngroup_by : 1));
+    anz_gsets gs = {0};
+    bool gsets = s->group_all || anz_has_grouping_sets(s);
+    if (gsets && (rc = anz_group_keys(z, s, from, &g, &gs))) return rc;
+    g.keys = gsets ? g.keys : kiln_arena_alloc(z->a, sizeof *g.keys * (size_t)(s->ngroup_by + 1));
     if (!g.keys) return oom();
     binder kb = {from, NULL, "GROUP BY"};
-    for (int i = 0; i < s->ngroup_by; i++) {
+    for (int i = 0; i < s->ngroup_by && !gsets; i++) {
         const ast_expr *k = s->group_by[i];
-        if (k->kind == AST_GROUPING)
-            return anz_error(z, k->pos, k->len, "UNSUPPORTED_FEATURE", "0A000",
-                             "ROLLUP, CUBE and GROUPING SETS are not supported yet");
         bool ord;
         int ref = select_ref(z, k, s, &ord);
         if (ref == -2)
@@ -819,7 +816,7 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
         if (ref >= 0 && (ord || anz_bind(z, &kb, k, &g.keys[i]) != KILN_OK)) k = s->items[ref].expr;
         if ((rc = anz_bind(z, &kb, k, &g.keys[i]))) return rc;
     }
-    g.nkeys = s->ngroup_by;
+    if (!gsets) g.nkeys = s->ngroup_by;
     if (corr && corr->nextra) {
         /* The correlated columns group the subquery's rows (one result per
          * outer key) and come out after its own columns. */
@@ -932,6 +929,7 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
             snprintf(name, sizeof name, "agg%d", k);
             a->cols[g.nkeys + k] = (plan_col){anz_strdup(z, name), NULL, g.aggs[k].type, true};
         }
+        if (gs.nsets && (rc = anz_grouping_expand(z, &gs, &g, a))) return rc;
         for (int i = 0; i < sel.n; i++)
             if ((rc = anz_over_agg(z, &g, sel.e[i], &sel.e[i], sel.src[i]))) return rc;
         top = a;
