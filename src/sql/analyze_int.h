@@ -105,6 +105,10 @@ int anz_grouping_expand(anz *z, const anz_gsets *gs, const agg_collect *g, plan 
 /* grouping(x) and grouping_id(...) (name) in an aggregating SELECT. */
 int anz_bind_grouping(anz *z, const binder *b, const ast_func *f, const char *name, expr **out);
 
+/* INTERSECT ALL (intersect) or EXCEPT ALL of l and r (same column types),
+ * analyze_setop.c. */
+int anz_setop_all(anz *z, bool intersect, plan *l, plan *r, plan **out);
+
 /* ---- Generators (analyze_generate.c) ---- */
 
 /* Whether name is a generator (explode, posexplode, inline, their _outer

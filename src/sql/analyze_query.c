@@ -1047,9 +1047,10 @@ static int setop(anz *z, const ast_setop *s, plan **out)
         }
         if (!s->all && !(p = distinct(z, p))) return oom();
     } else {
-        if (s->all)
-            return anz_error(z, s->pos, 5, "UNSUPPORTED_FEATURE", "0A000",
-                             "INTERSECT ALL and EXCEPT ALL are not supported yet");
+        if (s->all) {
+            *out = NULL;
+            return anz_setop_all(z, s->op == SETOP_INTERSECT, l, r, out);
+        }
         /* Distinct rows of the left side with (or without) a null-safe
          * equal row on the right. */
         plan *j = anz_join_node(z, distinct(z, l), r, s->op == SETOP_INTERSECT ? PJ_SEMI : PJ_ANTI);
