@@ -67,9 +67,10 @@ static int pairs_batch(join_op *s, const col_batch *in, const uint32_t *prow, co
     if (!cols) return KILN_ENOMEM;
     int rc;
     for (int c = 0; c < s->nl; c++) {
-        if (!prow) { /* unmatched build rows: the left side is null */
-            if ((rc = col_vec_constant(&cols[c], a, s->p->in[0]->cols[c].type, NULL, n)) ||
-                (rc = col_vec_flatten(&cols[c], a, &cols[c])))
+        if (!prow) {       /* unmatched build rows: the left side is null */
+            col_vec nulls; /* (flatten cannot work in place) */
+            if ((rc = col_vec_constant(&nulls, a, s->p->in[0]->cols[c].type, NULL, n)) ||
+                (rc = col_vec_flatten(&cols[c], a, &nulls)))
                 return rc;
             continue;
         }
