@@ -109,6 +109,10 @@ int anz_bind_grouping(anz *z, const binder *b, const ast_func *f, const char *na
  * analyze_setop.c. */
 int anz_setop_all(anz *z, bool intersect, plan *l, plan *r, plan **out);
 
+/* Join j of l and r (type jt) by its USING columns or, NATURAL, the
+ * columns both name (analyze_using.c). */
+int anz_join_using(anz *z, const ast_rel_join *j, plan *l, plan *r, plan_join jt, plan **out);
+
 /* ---- Generators (analyze_generate.c) ---- */
 
 /* Whether name is a generator (explode, posexplode, inline, their _outer

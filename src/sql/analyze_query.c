@@ -163,9 +163,7 @@ static int rel_join(anz *z, const ast_rel_join *j, plan **out)
     int rc;
     if ((rc = rel(z, j->left, &l)) || (rc = rel(z, j->right, &r))) return rc;
     plan_join jt = join_of(j->jkind);
-    if (j->natural)
-        return anz_error(z, j->r.pos, 7, "UNSUPPORTED_FEATURE", "0A000",
-                         "NATURAL JOIN is not supported yet");
+    if (j->natural || j->nusing) return anz_join_using(z, j, l, r, jt, out);
     plan *node = anz_join_node(z, l, r, jt);
     if (!node) return oom();
     expr *cond = NULL;
@@ -176,50 +174,6 @@ static int rel_join(anz *z, const ast_rel_join *j, plan **out)
         if ((rc = anz_bind(z, &b, j->on, &cond)) ||
             (rc = anz_condition(z, cond, j->on, "ON", &cond)))
             return rc;
-    } else if (j->nusing) {
-        /* USING (a, b): l.a = r.a AND ...; the output keeps one of each. */
-        expr **eqs = kiln_arena_alloc(z->a, sizeof *eqs * (size_t)j->nusing);
-        int *ridx = kiln_arena_alloc(z->a, sizeof *ridx * (size_t)j->nusing);
-        if (!eqs || !ridx) return oom();
-        for (int u = 0; u < j->nusing; u++) {
-            int li = -1, ri = -1;
-            for (int i = 0; i < l->ncols; i++)
-                if (strcasecmp(l->cols[i].name, j->using[u]) == 0 && li < 0) li = i;
-            for (int i = 0; i < r->ncols; i++)
-                if (strcasecmp(r->cols[i].name, j->using[u]) == 0 && ri < 0) ri = i;
-            if (li < 0 || ri < 0)
-                return anz_error(z, j->r.pos, 1, "UNRESOLVED_USING_COLUMN_FOR_JOIN", "42703",
-                                 "USING column `%s` cannot be resolved on the %s side of the "
-                                 "join.",
-                                 j->using[u], li < 0 ? "left" : "right");
-            expr *args[2] = {expr_col(z->a, li, l->cols[li].type, true, l->cols[li].name),
-                             expr_col(z->a, l->ncols + ri, r->cols[ri].type, true,
-                                      r->cols[ri].name)};
-            eqs[u] = expr_call(z->a, "=", args, 2, z->ansi, z->tz, j->using[u]);
-            if (!eqs[u])
-                return anz_error(z, j->r.pos, 1, "DATATYPE_MISMATCH", "42K09", "%s",
-                                 kiln_last_error());
-            ridx[u] = ri;
-        }
-        cond = expr_and(z->a, eqs, j->nusing);
-        if ((rc = anz_join_keys(z, node, cond))) return rc;
-        if (jt == PJ_SEMI || jt == PJ_ANTI) {
-            *out = node;
-            return KILN_OK;
-        }
-        /* Keep the left columns and the right ones not in USING (for a
-         * right join Spark keeps the right key; close enough: left's). */
-        int *keepi = kiln_arena_alloc(z->a, sizeof *keepi * (size_t)node->ncols);
-        if (!keepi) return oom();
-        int nk = 0;
-        for (int i = 0; i < l->ncols; i++) keepi[nk++] = i;
-        for (int i = 0; i < r->ncols; i++) {
-            bool used = false;
-            for (int u = 0; u < j->nusing; u++) used |= ridx[u] == i;
-            if (!used) keepi[nk++] = l->ncols + i;
-        }
-        *out = pick(z, node, keepi, nk);
-        return *out ? KILN_OK : oom();
     }
     if ((rc = anz_join_keys(z, node, cond))) return rc;
     *out = node;
