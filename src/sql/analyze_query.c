@@ -619,6 +619,15 @@ static int semi_join(anz *z, const ast_expr *e, plan **from)
         if (!eq)
             return anz_error(z, e->pos, e->len, "DATATYPE_MISMATCH", "42K09",
                              "the IN subquery's column cannot be compared: %s", kiln_last_error());
+        if (negated && corr.n) {
+            /* Correlated NOT IN: an anti join on the correlation and
+             * (x = y OR (x = y) IS NULL), as Spark's RewritePredicateSubquery:
+             * a null comparison drops the row when its subquery has rows. */
+            expr *unk = expr_node(z->a, EX_IS_NULL, &col_type_bool, &eq, 1, "isnull");
+            expr *either[2] = {eq, unk};
+            if (!unk || !(eq = expr_node(z->a, EX_OR, &col_type_bool, either, 2, "in")))
+                return oom();
+        }
         if (cond) {
             expr *both[2] = {eq, cond};
             cond = expr_node(z->a, EX_AND, &col_type_bool, both, 2, "and");
@@ -629,8 +638,8 @@ static int semi_join(anz *z, const ast_expr *e, plan **from)
     }
     plan *j = anz_join_node(z, *from, sub, negated ? PJ_ANTI : PJ_SEMI);
     if (!j || (rc = anz_join_keys(z, j, cond))) return j ? rc : oom();
-    if (in && negated) {
-        if (corr.n || j->nkeys != 1 || j->pred)
+    if (in && negated && !corr.n) {
+        if (j->nkeys != 1 || j->pred)
             return anz_error(z, e->pos, e->len, "UNSUPPORTED_FEATURE", "0A000",
                              "NOT IN with a correlated subquery is not supported yet");
         j->null_aware = true;
