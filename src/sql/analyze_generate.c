@@ -159,7 +159,7 @@ int anz_select_generator(anz *z, const ast_select *s, plan *from, bool aggregati
 
 int anz_gen_misplaced(anz *z, const binder *b, const ast_func *f)
 {
-    bool select = b->clause && strcmp(b->clause, "SELECT") == 0;
+    bool select = b->clause && strcasecmp(b->clause, "SELECT") == 0;
     if (select)
         return anz_error(z, f->e.pos, f->e.len, "UNSUPPORTED_GENERATOR.NESTED_IN_EXPRESSIONS",
                          "42K0E", "The generator is not supported: nested in expressions \"%s\".",

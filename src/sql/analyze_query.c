@@ -862,6 +862,12 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
                              "ORDER BY position %s is not in select list (valid range is "
                              "[1, %d]).",
                              ((const ast_literal *)e)->text, nvisible);
+        /* a generated column by its name (the input does not have it) */
+        for (int k = 0; gen && ref < 0 && k < sel.n && e->kind == AST_COLUMN; k++)
+            if (sel.e[k]->kind == EX_COL && sel.e[k]->col >= from->ncols &&
+                ((const ast_column *)e)->name.n == 1 &&
+                strcasecmp(sel.names[k], ((const ast_column *)e)->name.parts[0]) == 0)
+                ref = k;
         if (ref < 0) {
             expr *be;
             if ((rc = anz_bind(z, &b, e, &be))) return rc;
