@@ -643,6 +643,8 @@ static void maps_and_inline(void **state)
     check("SELECT a, x FROM $ LATERAL VIEW explode(array(b, c)) tt AS x WHERE x > 1",
           "SELECT a, b FROM $ WHERE b > 1 UNION ALL SELECT a, c FROM $ WHERE c > 1", "t");
     check("SELECT a, x FROM $ LATERAL VIEW explode(array(b, c)) tt AS x", "SELECT 1 WHERE 0", "e");
+    check("SELECT a, explode(array(b, c)) FROM $ ORDER BY col DESC, a",
+          "SELECT a, b FROM $ UNION ALL SELECT a, c FROM $", "t");
     /* the plan shows the generator */
     kiln_df *df = kiln_sql(S, "SELECT explode(array(1, 2))");
     char *ex = kiln_df_explain_string(df);
