@@ -771,9 +771,7 @@ int anz_bind(anz *z, const binder *b, const ast_expr *e, expr **out)
     }
     case AST_IN: {
         const ast_in *x = (const ast_in *)e;
-        if (x->query)
-            return anz_error(z, e->pos, e->len, "UNSUPPORTED_FEATURE", "0A000",
-                             "IN (subquery) is not supported yet");
+        if (x->query) return anz_in_subquery(z, b, x, out);
         if (x->n + 1 > FN_MAX_ARGS) {
             /* A long list: an OR of equalities would be slow; refuse clearly. */
             return anz_error(z, e->pos, e->len, "UNSUPPORTED_FEATURE", "0A000",

@@ -113,6 +113,10 @@ int anz_setop_all(anz *z, bool intersect, plan *l, plan *r, plan **out);
  * columns both name (analyze_using.c). */
 int anz_join_using(anz *z, const ast_rel_join *j, plan *l, plan *r, plan_join jt, plan **out);
 
+/* x [NOT] IN (subquery) outside WHERE's conjuncts (uncorrelated: the
+ * subquery runs now), analyze_insub.c. */
+int anz_in_subquery(anz *z, const binder *b, const ast_in *x, expr **out);
+
 /* ---- Generators (analyze_generate.c) ---- */
 
 /* Whether name is a generator (explode, posexplode, inline, their _outer

@@ -510,6 +510,14 @@ static void not_in_and_like_quantifiers(void **state)
           "SELECT x, y FROM l WHERE x NOT IN (SELECT z - 40 FROM r2 WHERE r2.y = l.y)", "");
     check("SELECT x, y FROM l WHERE y NOT IN (SELECT y FROM r2 WHERE r2.x = l.x) AND x > 2",
           "SELECT x, y FROM l WHERE y NOT IN (SELECT y FROM r2 WHERE r2.x = l.x) AND x > 2", "");
+    /* IN (subquery) outside WHERE's conjuncts: three-valued, an empty subquery is false */
+    check("SELECT x, y, x IN (SELECT z - 40 FROM r2), y NOT IN (SELECT y FROM r2 WHERE z > 50), "
+          "x IN (SELECT x FROM le), y IN (SELECT y FROM r WHERE y IS NOT NULL) FROM l",
+          "SELECT x, y, x IN (SELECT z - 40 FROM r2), y NOT IN (SELECT y FROM r2 WHERE z > 50), "
+          "x IN (SELECT x FROM le), y IN (SELECT y FROM r WHERE y IS NOT NULL) FROM l",
+          "");
+    check("SELECT x, y FROM l WHERE x > 8 OR y NOT IN (SELECT y FROM r2)",
+          "SELECT x, y FROM l WHERE x > 8 OR y NOT IN (SELECT y FROM r2)", "");
     check("SELECT a, a LIKE ANY ('a%', '%é'), a LIKE ALL ('%', '日%'), a NOT LIKE ANY ('b', 'ß'), "
           "a NOT LIKE ALL ('a', '_') FROM $",
           "SELECT a, a GLOB 'a*' OR a GLOB '*é', a GLOB '*' AND a GLOB '日*', "
