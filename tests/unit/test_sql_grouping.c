@@ -431,6 +431,23 @@ static void rollup_cube_sets(void **state)
         check("SELECT a, c * 2, sum(v), count(*) FROM $ GROUP BY ALL",
               "SELECT a, c * 2, sum(v), count(*) FROM $ GROUP BY a, c * 2", T);
     }
+    /* one shuffle partition, and more partitions than groups */
+    static const char *const parts[] = {"1", "13"};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(kiln_session_conf_set(S, "kiln.sql.shuffle.partitions", parts[i]),
+                         KILN_OK);
+        check("SELECT a, c, sum(v), grouping_id() FROM $ GROUP BY CUBE(a, c)",
+              "SELECT a, c, sum(v), 0 FROM $ GROUP BY a, c UNION ALL "
+              "SELECT a, NULL, sum(v), 1 FROM $ GROUP BY a UNION ALL "
+              "SELECT NULL, c, sum(v), 2 FROM $ GROUP BY c UNION ALL "
+              "SELECT NULL, NULL, sum(v), 3 FROM $",
+              "t");
+        check("SELECT x, y FROM $ EXCEPT ALL SELECT x, y FROM r",
+              "SELECT x, y FROM (SELECT x, y, row_number() OVER (PARTITION BY x, y) FROM $ EXCEPT "
+              "SELECT x, y, row_number() OVER (PARTITION BY x, y) FROM r)",
+              "l");
+    }
+    kiln_session_conf_set(S, "kiln.sql.shuffle.partitions", "4");
     check("SELECT count(*), sum(v) FROM $ GROUP BY ALL", "SELECT count(*), sum(v) FROM $", "t");
     check("SELECT count(*), sum(v) FROM $ GROUP BY ALL", "SELECT count(*), sum(v) FROM $", "e");
 }
