@@ -159,6 +159,9 @@ KILN_API kiln_col *kiln_fn_regexp_extract(kiln_col *c, const char *pattern, int 
 KILN_API kiln_col *kiln_fn_regexp_replace(kiln_col *c, const char *pattern, const char *repl);
 KILN_API kiln_col *kiln_fn_split(kiln_col *c, const char *pattern);
 KILN_API kiln_col *kiln_fn_explode(kiln_col *c);
+KILN_API kiln_col *kiln_fn_explode_outer(kiln_col *c); /* a null or empty collection: a null row */
+KILN_API kiln_col *kiln_fn_posexplode(kiln_col *c);    /* pos (int, from 0), then col */
+KILN_API kiln_col *kiln_fn_posexplode_outer(kiln_col *c);
 KILN_API kiln_col *kiln_fn_substring(kiln_col *c, int pos, int len);
 KILN_API kiln_col *kiln_fn_coalesce(kiln_col *const *args, int n);
 KILN_API kiln_col *kiln_fn_to_date(kiln_col *c, const char *format); /* format may be NULL */

@@ -596,6 +596,9 @@ static int bind_func(anz *z, const binder *b, const ast_func *f, expr **out)
     if (f->over)
         return anz_error(z, f->e.pos, f->e.len, "UNSUPPORTED_FEATURE", "0A000",
                          "window functions are not supported yet (%s)", text_of(z, &f->e));
+    if (anz_gen_lookup(name, NULL, NULL)) return anz_gen_misplaced(z, b, f);
+    if (strcmp(name, "grouping") == 0 || strcmp(name, "grouping_id") == 0)
+        return anz_bind_grouping(z, b, f, name, out);
     const udf_ref *udf = z->cat && z->cat->function ? z->cat->function(z->cat->arg, name) : NULL;
     if (!fn_lookup(name) && !udf) {
         const char *near[3];
@@ -790,9 +793,7 @@ int anz_bind(anz *z, const binder *b, const ast_expr *e, expr **out)
     }
     case AST_IN: {
         const ast_in *x = (const ast_in *)e;
-        if (x->query)
-            return anz_error(z, e->pos, e->len, "UNSUPPORTED_FEATURE", "0A000",
-                             "IN (subquery) is not supported yet");
+        if (x->query) return anz_in_subquery(z, b, x, out);
         if (x->n + 1 > FN_MAX_ARGS) {
             /* A long list: an OR of equalities would be slow; refuse clearly. */
             return anz_error(z, e->pos, e->len, "UNSUPPORTED_FEATURE", "0A000",
@@ -808,21 +809,33 @@ int anz_bind(anz *z, const binder *b, const ast_expr *e, expr **out)
     }
     case AST_LIKE: {
         const ast_like *x = (const ast_like *)e;
-        if (x->quant != LIKE_ONE)
-            return anz_error(z, e->pos, e->len, "UNSUPPORTED_FEATURE", "0A000",
-                             "LIKE ANY/ALL is not supported yet");
-        expr *args[3];
+        /* LIKE ANY (p, ...) is an OR of LIKEs, LIKE ALL an AND; NOT negates
+         * each (Spark's NotLikeAny / NotLikeAll). */
+        expr *args[3], *acc = NULL;
         int n = 2;
-        if ((rc = anz_bind(z, b, x->arg, &args[0])) ||
-            (rc = anz_bind(z, b, x->patterns[0], &args[1])))
-            return rc;
+        if ((rc = anz_bind(z, b, x->arg, &args[0]))) return rc;
         if (x->escape) {
             col_str s = col_str_view(x->escape, (uint32_t)strlen(x->escape));
             if (!(args[n++] = expr_lit(z->a, &col_type_string, &s, x->escape))) return oom();
         }
         const char *fn = x->op == LIKE_LIKE ? "like" : x->op == LIKE_ILIKE ? "ilike" : "rlike";
-        if ((rc = call(z, e, fn, args, n, out))) return rc;
-        return x->negated ? call(z, e, "not", out, 1, out) : KILN_OK;
+        for (int i = 0; i < (x->quant == LIKE_ONE ? 1 : x->n); i++) {
+            expr *one;
+            if ((rc = anz_bind(z, b, x->patterns[i], &args[1])) ||
+                (rc = call(z, e, fn, args, n, &one)) ||
+                (x->negated && (rc = call(z, e, "not", &one, 1, &one))))
+                return rc;
+            expr *two[2] = {acc, one};
+            acc = !acc ? one
+                       : expr_node(z->a, x->quant == LIKE_ALL ? EX_AND : EX_OR, &col_type_bool, two,
+                                   2, text_of(z, e));
+            if (!acc) return oom();
+        }
+        if (!acc)
+            return anz_error(z, e->pos, e->len, "PARSE_SYNTAX_ERROR", "42601",
+                             "LIKE ANY/ALL needs at least one pattern");
+        *out = acc;
+        return KILN_OK;
     }
     case AST_FUNC:
         return bind_func(z, b, (const ast_func *)e, out);
@@ -900,7 +913,7 @@ static int over_agg(anz *z, const agg_collect *g, expr *e, expr **out, const ast
 {
     for (int k = 0; k < g->nkeys; k++)
         if (expr_equal(e, g->keys[k])) {
-            *out = expr_col(z->a, k, e->type, e->nullable, e->text);
+            *out = expr_col(z->a, k, e->type, e->nullable || k < g->nnullkeys, e->text);
             return *out ? KILN_OK : oom();
         }
     if (e->kind == EX_COL) {

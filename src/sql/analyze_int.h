@@ -18,7 +18,21 @@ typedef struct agg_collect {
     int naggs, cap;
     plan_agg *aggs;
     int nwin; /* window calls met (refused for now) */
+    /* Grouping sets (analyze_grouping.c): 1 + the grouping id's column in
+     * the Expand below the aggregate (0: none), and the number of keys
+     * nulled by the sets (the first ones; nullable in the output). */
+    int gid;
+    int nnullkeys;
 } agg_collect;
+
+/* GROUP BY's grouping sets: masks over the first n keys. */
+typedef struct anz_gsets {
+    int nsets;
+    uint64_t *sets;
+    int n;
+    int base; /* the input's columns */
+    bool dup; /* a set listed twice: each copy is its own group */
+} anz_gsets;
 
 /* Correlated scalar subqueries met while binding a WHERE clause: each is
  * left-joined to the FROM plan (its columns appended after base + added
@@ -74,6 +88,58 @@ char *anz_strdup(anz *z, const char *s);
 /* A boolean condition: e cast to boolean when it is not one (errors name
  * the clause). */
 int anz_condition(anz *z, expr *e, const ast_expr *src, const char *clause, expr **out);
+
+/* Whether e has an aggregate call outside window functions. */
+bool anz_has_agg(const ast_expr *e);
+
+/* ---- GROUP BY ALL and grouping sets (analyze_grouping.c) ---- */
+
+/* Whether s's GROUP BY has ROLLUP, CUBE or GROUPING SETS. */
+bool anz_has_grouping_sets(const ast_select *s);
+/* g's keys for GROUP BY ALL or grouping sets over from (gs: the sets,
+ * nsets 0 for GROUP BY ALL). */
+int anz_group_keys(anz *z, const ast_select *s, plan *from, agg_collect *g, anz_gsets *gs);
+/* Puts the Expand of gs under aggregate agg (made with g's keys) and
+ * points its keys at the Expand's columns. */
+int anz_grouping_expand(anz *z, const anz_gsets *gs, const agg_collect *g, plan *agg);
+/* grouping(x) and grouping_id(...) (name) in an aggregating SELECT. */
+int anz_bind_grouping(anz *z, const binder *b, const ast_func *f, const char *name, expr **out);
+
+/* INTERSECT ALL (intersect) or EXCEPT ALL of l and r (same column types),
+ * analyze_setop.c. */
+int anz_setop_all(anz *z, bool intersect, plan *l, plan *r, plan **out);
+
+/* Join j of l and r (type jt) by its USING columns or, NATURAL, the
+ * columns both name (analyze_using.c). */
+int anz_join_using(anz *z, const ast_rel_join *j, plan *l, plan *r, plan_join jt, plan **out);
+
+/* x [NOT] IN (subquery) outside WHERE's conjuncts (uncorrelated: the
+ * subquery runs now), analyze_insub.c. */
+int anz_in_subquery(anz *z, const binder *b, const ast_in *x, expr **out);
+
+/* ---- Generators (analyze_generate.c) ---- */
+
+/* Whether name is a generator (explode, posexplode, inline, their _outer
+ * forms): *fn its gen_fn, *outer whether it is an outer one (either NULL). */
+bool anz_gen_lookup(const char *name, int *fn, bool *outer);
+/* A Generate node over in for generator call f (outer when outer or an
+ * _outer name): in's columns then the generated ones, named names[nnames]
+ * (0: Spark's col, key, value, pos, fields) and qualified by qual. */
+int anz_generate(anz *z, plan *in, const ast_func *f, bool outer, const char *qual,
+                 const char *const *names, int nnames, plan **out);
+/* s's LATERAL VIEWs applied to *from in turn. */
+int anz_lateral_views(anz *z, const ast_select *s, plan **from);
+/* When e is a generator call: *gen its Generate node over in (its one
+ * column named alias when given) and returns 1; 0 when e is not one;
+ * negative on errors. */
+int anz_gen_item(anz *z, plan *in, const ast_expr *e, const char *alias, plan **gen);
+/* The generator of s's SELECT list over from: *gen its node and *item its
+ * index, or NULL and -1 when there is none (more than one is an error). */
+int anz_select_generator(anz *z, const ast_select *s, plan *from, bool aggregating, plan **gen,
+                         int *item);
+/* The error for generator call f met while binding (nested in an
+ * expression or outside a SELECT list). */
+int anz_gen_misplaced(anz *z, const binder *b, const ast_func *f);
 
 #pragma GCC visibility pop
 #endif

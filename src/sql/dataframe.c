@@ -295,7 +295,29 @@ KILN_API kiln_df *kiln_df_select(kiln_df *df, kiln_col *const *cols, int n)
 {
     if (!df || (n && !cols)) return NULL;
     kiln_session *s = df->s;
-    int cap = n + df->p->ncols;
+    /* A generator (explode(...)) among the columns: a Generate node under
+     * the projection, which keeps df's columns first. */
+    plan *gen = NULL;
+    int gen_at = -1;
+    for (int i = 0; i < n; i++) {
+        ast_expr *e;
+        if (!cols[i] || col_ast(cols[i], &e)) return NULL;
+        anz z;
+        sql_session_anz(s, s->a, cols[i]->text, &z);
+        plan *g;
+        int rc = anz_gen_item(&z, df->p, e, cols[i]->alias, &g);
+        if (rc < 0) return NULL;
+        if (rc == 1 && gen_at >= 0) {
+            kiln_set_error(KILN_ESQL, "[UNSUPPORTED_GENERATOR.MULTI_GENERATOR] The generator is "
+                                      "not supported: only one generator allowed per select");
+            return NULL;
+        }
+        if (rc == 1) {
+            gen = g;
+            gen_at = i;
+        }
+    }
+    int cap = n + (gen ? gen->ncols : df->p->ncols);
     expr **es = kiln_arena_alloc(s->a, sizeof *es * (size_t)(cap + 1));
     const char **names = kiln_arena_alloc(s->a, sizeof *names * (size_t)(cap + 1));
     if (!es || !names) return nomem();
@@ -303,6 +325,14 @@ KILN_API kiln_df *kiln_df_select(kiln_df *df, kiln_col *const *cols, int n)
     binder b = {df->p, NULL, "select"};
     for (int i = 0; i < n; i++) {
         if (!cols[i]) return NULL;
+        if (i == gen_at) {
+            for (int c = df->p->ncols; c < gen->ncols; c++) {
+                const plan_col *pc = &gen->cols[c];
+                if (!(es[k] = expr_col(s->a, c, pc->type, pc->nullable, pc->name))) return nomem();
+                names[k++] = pc->name;
+            }
+            continue;
+        }
         const char *t = cols[i]->text;
         size_t tl = strlen(t);
         if (strcmp(t, "*") == 0 || (tl > 2 && strcmp(t + tl - 2, ".*") == 0)) {
@@ -331,7 +361,7 @@ KILN_API kiln_df *kiln_df_select(kiln_df *df, kiln_col *const *cols, int n)
         if (bind_col(df, cols[i], &b, &es[k], &names[k], NULL)) return NULL;
         k++;
     }
-    return df_new(s, project_plan(s, df->p, es, names, k));
+    return df_new(s, project_plan(s, gen ? gen : df->p, es, names, k));
 }
 
 KILN_API kiln_df *kiln_df_select_expr(kiln_df *df, const char *const *exprs, int n)

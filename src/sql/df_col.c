@@ -379,6 +379,21 @@ KILN_API kiln_col *kiln_fn_explode(kiln_col *c)
     return fn1("explode", c);
 }
 
+KILN_API kiln_col *kiln_fn_explode_outer(kiln_col *c)
+{
+    return fn1("explode_outer", c);
+}
+
+KILN_API kiln_col *kiln_fn_posexplode(kiln_col *c)
+{
+    return fn1("posexplode", c);
+}
+
+KILN_API kiln_col *kiln_fn_posexplode_outer(kiln_col *c)
+{
+    return fn1("posexplode_outer", c);
+}
+
 KILN_API kiln_col *kiln_fn_regexp_extract(kiln_col *c, const char *pattern, int idx)
 {
     if (!c || !pattern) return NULL;

@@ -115,6 +115,15 @@ static int explain(kiln_buf *b, const plan *p, int depth)
             rc = put(b, tmp);
         }
         break;
+    case PLAN_EXPLODE: {
+        static const char *const gens[] = {"explode", "posexplode", "inline", "replicate"};
+        snprintf(tmp, sizeof tmp, " %s%s(", p->gen < 4 ? gens[p->gen] : "?",
+                 p->outer ? "_outer" : "");
+        rc = put(b, tmp);
+        if (!rc) rc = put(b, p->exprs[0]->text);
+        if (!rc) rc = put(b, ")");
+        break;
+    }
     case PLAN_RANGE:
         snprintf(tmp, sizeof tmp, " (%lld, %lld, step=%lld, splits=%d)", (long long)p->start,
                  (long long)p->end, (long long)p->step, p->slices);

@@ -132,8 +132,10 @@ struct plan {
     /* PLAN_RDD */
     kiln_rdd *rdd;
     int64_t row_width; /* estimated bytes of a whole cached row (all columns) */
-    /* PLAN_EXPLODE */
-    bool outer, pos;
+    /* PLAN_EXPLODE: gen is a gen_fn (sql/generate.h) or GEN_REPLICATE
+     * (exprs[0] a count: each row that many times, no generated column) */
+    bool outer;
+    uint8_t gen;
     /* PLAN_AGG */
     uint8_t agg_mode; /* plan_agg_mode */
     /* PLAN_INPUT */

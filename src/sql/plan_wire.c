@@ -116,7 +116,7 @@ static void put_plan(wire_writer *w, const plan *p)
         break;
     case PLAN_EXPLODE:
         put_exprs(w, p->exprs, 1);
-        wire_put_u8(w, (uint8_t)(p->outer | p->pos << 1));
+        wire_put_u8(w, (uint8_t)(p->outer | p->gen << 1));
         break;
     case PLAN_INPUT:
         wire_put_u32(w, (uint32_t)(p->side + 1));
@@ -338,7 +338,7 @@ static int get_plan(dec *d, int depth, plan **out)
         if ((rc = get_exprs(d, &p->exprs, &n))) return rc;
         uint8_t f = wire_get_u8(r, "explode flags");
         p->outer = f & 1;
-        p->pos = (f >> 1) & 1;
+        p->gen = (uint8_t)(f >> 1);
         if (n != 1 || nin != 1) return KILN_ECORRUPT;
         break;
     }
