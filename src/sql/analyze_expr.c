@@ -501,9 +501,6 @@ static int bind_agg(anz *z, const binder *b, const ast_func *f, const char *name
         return anz_error(z, f->e.pos, f->e.len, "UNSUPPORTED_EXPR_FOR_OPERATOR", "42K0E",
                          "Aggregate function %s is not allowed in %s.", text_of(z, &f->e),
                          b->clause ? b->clause : "this clause");
-    if (f->over)
-        return anz_error(z, f->e.pos, f->e.len, "UNSUPPORTED_FEATURE", "0A000",
-                         "window functions are not supported yet (%s)", text_of(z, &f->e));
     if (f->nargs > AGG_MAX_ARGS)
         return anz_error(z, f->e.pos, f->e.len, "WRONG_NUM_ARGS", "42605",
                          "%s takes at most %d arguments", name, AGG_MAX_ARGS);
@@ -575,10 +572,8 @@ static int bind_func(anz *z, const binder *b, const ast_func *f, expr **out)
     const char *last = f->name.parts[f->name.n - 1];
     snprintf(name, sizeof name, "%s", last);
     for (char *p = name; *p; p++) *p = (char)tolower((unsigned char)*p);
+    if (f->over || anz_is_window_fn(name)) return anz_bind_window(z, b, f, name, out);
     if (agg_lookup(name) && (f->star || !fn_lookup(name))) return bind_agg(z, b, f, name, out);
-    if (f->over)
-        return anz_error(z, f->e.pos, f->e.len, "UNSUPPORTED_FEATURE", "0A000",
-                         "window functions are not supported yet (%s)", text_of(z, &f->e));
     if (!fn_lookup(name)) {
         const char *near[3];
         int k = fn_suggest(name, near, 3);
@@ -881,6 +876,10 @@ static int over_agg(anz *z, const agg_collect *g, expr *e, expr **out, const ast
             return *out ? KILN_OK : oom();
         }
     if (e->kind == EX_COL) {
+        if (e->col >= ANZ_WINDOW && e->col < ANZ_OUTER) { /* placed later */
+            *out = e;
+            return KILN_OK;
+        }
         if (e->col < 0) {
             *out = expr_col(z->a, g->nkeys + (-1 - e->col), e->type, true, e->text);
             return *out ? KILN_OK : oom();

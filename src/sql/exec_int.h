@@ -30,6 +30,8 @@ op *op_scan(fn_ctx *fc, kiln_in *in, const plan *p);
 op *op_agg(fn_ctx *fc, op *child, const plan *p, kiln_arena *plan_arena);
 /* Sorting by p's keys (a top-N when p->limit > 0). */
 op *op_sort(fn_ctx *fc, op *child, const plan *p);
+/* Window functions of p over child's rows (exec_window.c). */
+op *op_window(fn_ctx *fc, op *child, const plan *p);
 /* Join p of left (probed) and right (built). */
 op *op_join(fn_ctx *fc, op *left, op *right, const plan *p);
 /* Binds p's aggregates (PLAN_AGG) to their argument types into out[naggs]. */
