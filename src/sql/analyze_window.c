@@ -24,6 +24,7 @@ typedef struct wcall {
     int norder;
     plan_order *order;
     const ast_func *src;
+    const char *text; /* the call's SQL (its column's name) */
 } wcall;
 
 struct win_collect {
@@ -360,6 +361,7 @@ int anz_bind_window(anz *z, const binder *b, const ast_func *f, const char *name
     wcall c;
     memset(&c, 0, sizeof c);
     c.src = f;
+    c.text = text_of(z, &f->e);
     /* Partition keys, order keys and arguments: over the same scope as the
      * call (aggregates allowed when it aggregates), no window inside. */
     binder inner = {b->in, b->aggs, "a window function", NULL, NULL};
