@@ -271,8 +271,8 @@ static void sqlite_rows(const char *q, rowset *out)
 
 static void expect_same(rowset *k, rowset *r, const char *q)
 {
-    qsort(k->r, (size_t)k->n, sizeof *k->r, cmp_str);
-    qsort(r->r, (size_t)r->n, sizeof *r->r, cmp_str);
+    if (k->n) qsort(k->r, (size_t)k->n, sizeof *k->r, cmp_str);
+    if (r->n) qsort(r->r, (size_t)r->n, sizeof *r->r, cmp_str);
     if (k->n != r->n) fail_msg("%s: %d rows, sqlite3 %d", q, k->n, r->n);
     for (int i = 0; i < k->n; i++)
         if (strcmp(k->r[i], r->r[i]))
