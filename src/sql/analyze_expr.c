@@ -45,6 +45,11 @@ static const char *text_of(anz *z, const ast_expr *e)
     return s;
 }
 
+const char *anz_text_of(anz *z, const ast_expr *e)
+{
+    return text_of(z, e);
+}
+
 static int oom(void)
 {
     return kiln_set_error(KILN_ENOMEM, "out of memory analysing a query");

@@ -77,6 +77,8 @@ bool expr_equal(const expr *a, const expr *b);
 /* An error at the position of e (a node of z->sql). */
 int anz_error(anz *z, int pos, int len, const char *cls, const char *state, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* The SQL text of node e (its span in z->sql, in z's arena), or "?". */
+const char *anz_text_of(anz *z, const ast_expr *e);
 /* Copy of s in z's arena. */
 char *anz_strdup(anz *z, const char *s);
 /* A boolean condition: e cast to boolean when it is not one (errors name

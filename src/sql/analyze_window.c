@@ -112,15 +112,7 @@ static int core_fn(const char *name, int *fn)
     return 0;
 }
 
-static const char *text_of(anz *z, const ast_expr *e)
-{
-    if (!z->sql || e->pos < 0 || e->len <= 0) return "?";
-    char *s = kiln_arena_alloc(z->a, (size_t)e->len + 1);
-    if (!s) return "?";
-    memcpy(s, z->sql + e->pos, (size_t)e->len);
-    s[e->len] = 0;
-    return s;
-}
+#define text_of anz_text_of
 
 /* ---- The specification --------------------------------------------------------------- */
 

@@ -53,6 +53,10 @@ struct kiln_reader {
     char **keys, **values;
 };
 
+/* A column of s whose SQL text is printf's fmt and arguments (df_col.c);
+ * NULL with an error when out of memory. */
+kiln_col *df_colf(kiln_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* A window specification (df_window.c): SQL text pieces. */
 struct kiln_window {
     kiln_session *s;

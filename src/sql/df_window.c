@@ -164,33 +164,15 @@ KILN_API kiln_col *kiln_fn_cume_dist(kiln_session *s)
     return kiln_expr(s, "cume_dist()");
 }
 
-static kiln_col *textf(kiln_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static kiln_col *textf(kiln_session *s, const char *fmt, ...)
-{
-    if (!s) return NULL;
-    char *t = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vasprintf(&t, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        kiln_set_error(KILN_ENOMEM, "out of memory making a column");
-        return NULL;
-    }
-    kiln_col *c = kiln_expr(s, t);
-    free(t);
-    return c;
-}
-
 KILN_API kiln_col *kiln_fn_ntile(kiln_session *s, int n)
 {
-    return textf(s, "ntile(%d)", n);
+    return df_colf(s, "ntile(%d)", n);
 }
 
 static kiln_col *lag_lead(const char *fn, kiln_col *c, int offset, kiln_col *def)
 {
     if (!c) return NULL;
-    return textf(c->s, "%s(%s, %d, %s)", fn, c->text, offset, def ? def->text : "NULL");
+    return df_colf(c->s, "%s(%s, %d, %s)", fn, c->text, offset, def ? def->text : "NULL");
 }
 
 KILN_API kiln_col *kiln_fn_lag(kiln_col *c, int offset, kiln_col *def)
@@ -204,15 +186,15 @@ KILN_API kiln_col *kiln_fn_lead(kiln_col *c, int offset, kiln_col *def)
 
 KILN_API kiln_col *kiln_fn_median(kiln_col *c)
 {
-    return c ? textf(c->s, "median(%s)", c->text) : NULL;
+    return c ? df_colf(c->s, "median(%s)", c->text) : NULL;
 }
 KILN_API kiln_col *kiln_fn_percentile(kiln_col *c, double p)
 {
-    return c ? textf(c->s, "percentile(%s, %.17g)", c->text, p) : NULL;
+    return c ? df_colf(c->s, "percentile(%s, %.17g)", c->text, p) : NULL;
 }
 KILN_API kiln_col *kiln_fn_percentile_approx(kiln_col *c, double p, int accuracy)
 {
-    return c ? textf(c->s, "percentile_approx(%s, %.17g, %d)", c->text, p, accuracy) : NULL;
+    return c ? df_colf(c->s, "percentile_approx(%s, %.17g, %d)", c->text, p, accuracy) : NULL;
 }
 
 /* ---- Placing window calls ------------------------------------------------------------ */
