@@ -6,7 +6,8 @@
  * of window.h (aggregates the core does not know, e.g. median or
  * collect_list, by agg_fn.h's states over the whole partition or a
  * growing frame), and the sorted batches handed out with the results as
- * columns after the child's.
+ * columns after the child's. Rows are computed a chunk of whole
+ * partitions at a time (WIN_CHUNK_ROWS), so only the sorter holds them all.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,17 +17,27 @@
 #include "sql/sort.h"
 #include "sql/window.h"
 
+/* Rows computed at a time: a chunk ends at the last partition boundary
+ * after this many rows (a larger partition is held whole). Tests set
+ * KILN_TEST_WINDOW_CHUNK_ROWS to cut chunks small. */
+#define WIN_CHUNK_ROWS (1u << 18)
+
 typedef struct win_op {
     op base;
     op *child;
     const plan *p;
     sql_sorter *sorter; /* holds the strings of the sorted batches */
-    kiln_arena *data;   /* sorted batches and results */
-    col_batch *b;
-    int nb, cap;
-    col_vec **res; /* res[w][batch] */
-    int at;        /* next batch to hand out */
-    bool built;
+    kiln_arena *ar[2];  /* the chunk being handed out and the one before */
+    int cur;            /* ar[cur] holds the current chunk */
+    kiln_arena *data;   /* ar[cur]: the chunk's batches and results */
+    col_batch *b;       /* the chunk's sorted batches */
+    int nb;
+    col_batch *carry; /* rows of a partition the chunk did not end (in data) */
+    int ncarry;
+    col_vec **res;       /* res[w][batch] */
+    int at;              /* next batch to hand out */
+    uint64_t chunk_rows; /* WIN_CHUNK_ROWS */
+    bool sorted, ended;  /* the sorter is finished / drained */
 } win_op;
 
 static int col_index(const expr *e, int *out)
@@ -38,8 +49,8 @@ static int col_index(const expr *e, int *out)
     return KILN_OK;
 }
 
-/* Reads the child into the sorter and the sorted batches out of it. */
-static int load(win_op *s)
+/* Reads the child into the sorter and sorts. */
+static int sort_input(win_op *s)
 {
     int rc;
     for (;;) {
@@ -69,20 +80,141 @@ static int load(win_op *s)
     }
     op_close(s->child);
     s->child = NULL;
-    if ((rc = sql_sorter_finish(s->sorter))) return rc;
-    for (;;) {
-        if (s->nb == s->cap) {
-            int cap = s->cap ? s->cap * 2 : 16;
-            col_batch *g = kiln_arena_alloc(s->data, sizeof *g * (size_t)cap);
-            if (!g) return KILN_ENOMEM;
-            if (s->nb) memcpy(g, s->b, sizeof *g * (size_t)s->nb);
-            s->b = g;
-            s->cap = cap;
-        }
-        if ((rc = sql_sorter_next_batch(s->sorter, s->data, &s->b[s->nb]))) return rc;
-        if (!s->b[s->nb].n) break;
-        s->nb++;
+    s->sorted = true;
+    return sql_sorter_finish(s->sorter);
+}
+
+/* Whether row i of a and row j of b are equal partition keys (nulls
+ * equal, NaN = NaN, -0.0 = 0.0, as the sorter and the core group them). */
+static bool same_key(const col_vec *a, uint32_t i, const col_vec *b, uint32_t j)
+{
+    bool va = col_valid(a, i), vb = col_valid(b, j);
+    if (!va || !vb) return va == vb;
+    i = col_row(a, i);
+    j = col_row(b, j);
+    switch (a->type->kind) {
+    case COL_F32: {
+        float x = ((const float *)a->data)[i], y = ((const float *)b->data)[j];
+        return x == y || (x != x && y != y);
     }
+    case COL_F64: {
+        double x = ((const double *)a->data)[i], y = ((const double *)b->data)[j];
+        return x == y || (x != x && y != y);
+    }
+    case COL_STRING:
+    case COL_BINARY:
+        return col_str_eq(&((const col_str *)a->data)[i], &((const col_str *)b->data)[j]);
+    default: {
+        size_t w = col_type_width(a->type);
+        return !w || memcmp((const char *)a->data + w * i, (const char *)b->data + w * j, w) == 0;
+    }
+    }
+}
+
+static bool same_keys(const plan *p, const col_batch *a, uint32_t i, const col_batch *b, uint32_t j)
+{
+    for (int k = 0; k < p->nkeys; k++) {
+        int c = p->keys[k]->col;
+        if (!same_key(&a->cols[c], i, &b->cols[c], j)) return false;
+    }
+    return true;
+}
+
+/* Rows [from, to) of b as a new batch in a. */
+static int slice(kiln_arena *a, const col_batch *b, uint32_t from, uint32_t to, col_batch *out)
+{
+    uint32_t n = to - from;
+    uint32_t *sel = kiln_arena_alloc(a, sizeof *sel * (n ? n : 1));
+    out->cols = kiln_arena_alloc(a, sizeof *out->cols * (size_t)(b->ncols ? b->ncols : 1));
+    if (!sel || !out->cols) return KILN_ENOMEM;
+    for (uint32_t k = 0; k < n; k++) sel[k] = from + k;
+    out->ncols = b->ncols;
+    out->n = n;
+    out->sel = NULL;
+    out->nsel = 0;
+    for (int c = 0; c < b->ncols; c++) {
+        int rc = col_vec_gather(&out->cols[c], a, &b->cols[c], sel, n);
+        if (rc) return rc;
+    }
+    return KILN_OK;
+}
+
+/* The next chunk of sorted batches into s->b: whole partitions, ending at
+ * the last partition boundary after WIN_CHUNK_ROWS rows (or at the end).
+ * The rows after the boundary wait in s->carry. */
+static int next_chunk(win_op *s)
+{
+    const plan *p = s->p;
+    int nxt = s->cur ^ 1, rc;
+    kiln_arena *a = s->ar[nxt];
+    kiln_arena_reset(a);
+    int n = 0, cap = s->ncarry + 16;
+    col_batch *list = kiln_arena_alloc(a, sizeof *list * (size_t)cap);
+    if (!list) return KILN_ENOMEM;
+    uint64_t rows = 0;
+    for (int i = 0; i < s->ncarry; i++) {
+        if ((rc = slice(a, &s->carry[i], 0, s->carry[i].n, &list[n]))) return rc;
+        rows += list[n++].n;
+    }
+    s->ncarry = 0;
+    uint64_t want = p->nkeys ? s->chunk_rows : UINT64_MAX; /* no keys: one partition */
+    for (;;) {
+        while (!s->ended && rows < want) {
+            if (n == cap) {
+                cap *= 2;
+                col_batch *g = kiln_arena_alloc(a, sizeof *g * (size_t)cap);
+                if (!g) return KILN_ENOMEM;
+                memcpy(g, list, sizeof *g * (size_t)n);
+                list = g;
+            }
+            if ((rc = sql_sorter_next_batch(s->sorter, a, &list[n]))) return rc;
+            if (!list[n].n) s->ended = true;
+            else rows += list[n++].n;
+        }
+        if (s->ended || !p->nkeys || !n) break;
+        /* Where the last partition starts: rows equal to the last row. */
+        const col_batch *last = &list[n - 1];
+        int cb = 0;
+        uint32_t cr = 0;
+        bool found = false;
+        for (int b = n - 1; b >= 0 && !found; b--)
+            for (uint32_t r = list[b].n; r-- > 0;)
+                if (!same_keys(p, &list[b], r, last, last->n - 1)) {
+                    cb = b;
+                    cr = r + 1;
+                    found = true;
+                    break;
+                }
+        if (!found) {
+            want = rows * 2; /* one partition so far: read on */
+            continue;
+        }
+        if (cr == list[cb].n) {
+            cb++;
+            cr = 0;
+        }
+        /* The carry: the tail of batch cb and the batches after it. */
+        s->carry = kiln_arena_alloc(a, sizeof *s->carry * (size_t)(n - cb + 1));
+        if (!s->carry) return KILN_ENOMEM;
+        int nc = 0;
+        if (cr) {
+            col_batch head;
+            if ((rc = slice(a, &list[cb], cr, list[cb].n, &s->carry[nc++])) ||
+                (rc = slice(a, &list[cb], 0, cr, &head)))
+                return rc;
+            list[cb] = head;
+            cb++;
+        }
+        for (int b = cb; b < n; b++) s->carry[nc++] = list[b];
+        s->ncarry = nc;
+        n = cb;
+        break;
+    }
+    s->cur = nxt;
+    s->data = a;
+    s->b = list;
+    s->nb = n;
+    s->at = 0;
     return KILN_OK;
 }
 
@@ -268,12 +400,13 @@ static int win_next(op *o, col_batch **out)
 {
     win_op *s = (win_op *)o;
     int rc;
-    if (!s->built) {
-        if ((rc = load(s)) || (s->nb && (rc = compute(s)))) return rc;
-        s->built = true;
+    if (!s->sorted && (rc = sort_input(s))) return rc;
+    for (;;) {
+        while (s->at < s->nb && !s->b[s->at].n) s->at++;
+        if (s->at < s->nb) break;
+        if (s->ended && !s->ncarry) return 0;
+        if ((rc = next_chunk(s)) || (s->nb && (rc = compute(s)))) return rc;
     }
-    while (s->at < s->nb && !s->b[s->at].n) s->at++;
-    if (s->at >= s->nb) return 0;
     const col_batch *b = &s->b[s->at];
     kiln_arena_reset(o->arena);
     int nc = b->ncols + s->p->nwin;
@@ -292,7 +425,8 @@ static void win_close(op *o)
 {
     win_op *s = (win_op *)o;
     op_close(s->child);
-    kiln_arena_free(s->data);
+    kiln_arena_free(s->ar[0]);
+    kiln_arena_free(s->ar[1]);
     sql_sorter_free(s->sorter);
     op_free(o);
 }
@@ -308,12 +442,15 @@ op *op_window(fn_ctx *fc, op *child, const plan *p)
     }
     s->child = child;
     s->p = p;
-    s->data = kiln_arena_new();
+    const char *cr = getenv("KILN_TEST_WINDOW_CHUNK_ROWS");
+    s->chunk_rows = cr && atoi(cr) > 0 ? (uint64_t)atoi(cr) : WIN_CHUNK_ROWS;
+    s->ar[0] = kiln_arena_new();
+    s->ar[1] = kiln_arena_new();
     const plan *in = p->in[0];
     int nk = p->nkeys + p->norder;
     const col_type **types = calloc((size_t)in->ncols + 1, sizeof *types);
     sort_key *keys = calloc((size_t)nk + 1, sizeof *keys);
-    int rc = s->data && types && keys ? KILN_OK : KILN_ENOMEM;
+    int rc = s->ar[0] && s->ar[1] && types && keys ? KILN_OK : KILN_ENOMEM;
     for (int i = 0; i < in->ncols; i++) types[i] = in->cols[i].type;
     for (int k = 0; !rc && k < p->nkeys; k++) {
         keys[k].nulls_first = true;
