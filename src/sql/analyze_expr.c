@@ -928,6 +928,8 @@ const char *anz_expr_name(anz *z, const ast_expr *e)
         const ast_column *c = (const ast_column *)e;
         return c->name.parts[c->name.n - 1];
     }
+    if (e->kind == AST_FUNC && ((const ast_func *)e)->over)
+        return anz_window_name(z, (const ast_func *)e);
     if (e->kind == AST_FUNC) {
         /* Spark prints calls with lower-case names: sum(x), count(1). */
         const ast_func *f = (const ast_func *)e;

@@ -98,6 +98,10 @@ bool anz_is_window_fn(const char *name);
 /* Binds call f (lower-case name) with its OVER clause (or a window-only
  * function without one: an error) into b->wins; *out references it. */
 int anz_bind_window(anz *z, const binder *b, const ast_func *f, const char *name, expr **out);
+/* The column name Spark gives window call f: `sum(v) OVER (PARTITION BY k
+ * ORDER BY o ASC NULLS FIRST RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT
+ * ROW)`, its frame spelled out (defaults too); in z's arena. */
+const char *anz_window_name(anz *z, const ast_func *f);
 /* Places the collected window calls over *top: a projection computing
  * what they read, then one PLAN_WINDOW per distinct (partition, order);
  * *top becomes the last. g: the SELECT's aggregate when the window calls

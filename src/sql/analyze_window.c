@@ -353,7 +353,7 @@ int anz_bind_window(anz *z, const binder *b, const ast_func *f, const char *name
     wcall c;
     memset(&c, 0, sizeof c);
     c.src = f;
-    c.text = text_of(z, &f->e);
+    c.text = anz_window_name(z, f);
     /* Partition keys, order keys and arguments: over the same scope as the
      * call (aggregates allowed when it aggregates), no window inside. */
     binder inner = {b->in, b->aggs, "a window function", NULL, NULL};
@@ -558,6 +558,94 @@ int anz_bind_window(anz *z, const binder *b, const ast_func *f, const char *name
     *out = expr_col(z->a, ANZ_WINDOW + wc->n, w->type, true, text_of(z, &f->e));
     wc->n++;
     return *out ? KILN_OK : oom();
+}
+
+/* ---- Names ------------------------------------------------------------------------------ */
+
+static void put(kiln_buf *b, const char *s)
+{
+    kiln_buf_append(b, s, strlen(s));
+}
+
+static void put_bound(anz *z, kiln_buf *b, const ast_bound *x)
+{
+    static const char *const kw[] = {"UNBOUNDED PRECEDING", " PRECEDING", "CURRENT ROW",
+                                     " FOLLOWING", "UNBOUNDED FOLLOWING"};
+    if (x->offset) put(b, anz_expr_name(z, x->offset));
+    put(b, kw[x->kind]);
+}
+
+const char *anz_window_name(anz *z, const ast_func *f)
+{
+    const ast_window *w = f->over;
+    char name[128];
+    snprintf(name, sizeof name, "%s", f->name.parts[f->name.n - 1]);
+    for (char *p = name; *p; p++) *p = (char)tolower((unsigned char)*p);
+    kiln_buf b;
+    kiln_buf_init(&b);
+    bool lag = strcmp(name, "lag") == 0, lead = strcmp(name, "lead") == 0;
+    const char *offset = "1";
+    if (lag || lead) {
+        /* Spark prints every argument: lag(v, 1, NULL). */
+        put(&b, name);
+        put(&b, "(");
+        for (int i = 0; i < 3; i++) {
+            const char *a = i < f->nargs ? anz_expr_name(z, f->args[i]) : i == 1 ? "1" : "NULL";
+            if (i == 1) offset = a;
+            if (i) put(&b, ", ");
+            put(&b, a);
+        }
+        put(&b, ")");
+    } else {
+        ast_func plain = *f;
+        plain.over = NULL;
+        put(&b, anz_expr_name(z, &plain.e));
+    }
+    put(&b, " OVER (");
+    bool sp = false;
+    if (w->ref) {
+        put(&b, w->ref);
+        sp = true;
+    }
+    for (int i = 0; i < w->npartition; i++) {
+        put(&b, i ? ", " : sp ? " PARTITION BY " : "PARTITION BY ");
+        put(&b, anz_expr_name(z, w->partition[i]));
+        sp = true;
+    }
+    for (int i = 0; i < w->norder; i++) {
+        const ast_sort_item *it = &w->order[i];
+        put(&b, i ? ", " : sp ? " ORDER BY " : "ORDER BY ");
+        put(&b, anz_expr_name(z, it->expr));
+        bool desc = it->dir < 0;
+        bool nf = it->nulls ? it->nulls > 0 : !desc;
+        put(&b, desc ? " DESC" : " ASC");
+        put(&b, nf ? " NULLS FIRST" : " NULLS LAST");
+        sp = true;
+    }
+    if (sp) put(&b, " ");
+    if (w->frame) {
+        put(&b, w->frame == 1 ? "ROWS BETWEEN " : "RANGE BETWEEN ");
+        put_bound(z, &b, &w->start);
+        put(&b, " AND ");
+        ast_bound end = w->has_end ? w->end : (ast_bound){BOUND_CURRENT_ROW, NULL};
+        put_bound(z, &b, &end);
+    } else if (lag || lead) {
+        char t[160];
+        snprintf(t, sizeof t, "ROWS BETWEEN %s%s FOLLOWING AND %s%s FOLLOWING", lag ? "-" : "",
+                 offset, lag ? "-" : "", offset);
+        put(&b, t);
+    } else if (anz_is_window_fn(name) && strcmp(name, "cume_dist") && strcmp(name, "nth_value")) {
+        put(&b, "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW");
+    } else if (w->norder) {
+        put(&b, "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW");
+    } else {
+        put(&b, "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING");
+    }
+    put(&b, ")");
+    kiln_buf_append(&b, "", 1);
+    const char *s = b.data ? anz_strdup(z, (const char *)b.data) : NULL;
+    kiln_buf_release(&b);
+    return s ? s : "?";
 }
 
 /* ---- Placing them ----------------------------------------------------------------------- */

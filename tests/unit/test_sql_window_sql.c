@@ -639,6 +639,16 @@ static void explain_shows_windows(void **state)
                               "sum(v) OVER (PARTITION BY k ORDER BY o DESC ROWS BETWEEN 1 "
                               "PRECEDING AND CURRENT ROW), lag(v) OVER (ORDER BY id) FROM t");
     assert_non_null(df);
+    /* Columns are named as Spark names them, frames spelled out. */
+    assert_string_equal(kiln_df_column_name(df, 1),
+                        "rank() OVER (PARTITION BY k ORDER BY o DESC NULLS LAST ROWS BETWEEN "
+                        "UNBOUNDED PRECEDING AND CURRENT ROW)");
+    assert_string_equal(kiln_df_column_name(df, 2),
+                        "sum(v) OVER (PARTITION BY k ORDER BY o DESC NULLS LAST ROWS BETWEEN 1 "
+                        "PRECEDING AND CURRENT ROW)");
+    assert_string_equal(kiln_df_column_name(df, 3),
+                        "lag(v, 1, NULL) OVER (ORDER BY id ASC NULLS FIRST ROWS BETWEEN -1 "
+                        "FOLLOWING AND -1 FOLLOWING)");
     char *e = kiln_df_explain_string(df);
     assert_non_null(e);
     /* Two specifications: two Window nodes, the frame and the keys shown. */
