@@ -46,6 +46,11 @@ static const char *text_of(anz *z, const ast_expr *e)
     return s;
 }
 
+const char *anz_text_of(anz *z, const ast_expr *e)
+{
+    return text_of(z, e);
+}
+
 static int oom(void)
 {
     return kiln_set_error(KILN_ENOMEM, "out of memory analysing a query");
@@ -518,9 +523,6 @@ static int bind_agg(anz *z, const binder *b, const ast_func *f, const char *name
         return anz_error(z, f->e.pos, f->e.len, "UNSUPPORTED_EXPR_FOR_OPERATOR", "42K0E",
                          "Aggregate function %s is not allowed in %s.", text_of(z, &f->e),
                          b->clause ? b->clause : "this clause");
-    if (f->over)
-        return anz_error(z, f->e.pos, f->e.len, "UNSUPPORTED_FEATURE", "0A000",
-                         "window functions are not supported yet (%s)", text_of(z, &f->e));
     if (f->nargs > AGG_MAX_ARGS)
         return anz_error(z, f->e.pos, f->e.len, "WRONG_NUM_ARGS", "42605",
                          "%s takes at most %d arguments", name, AGG_MAX_ARGS);
@@ -592,10 +594,8 @@ static int bind_func(anz *z, const binder *b, const ast_func *f, expr **out)
     const char *last = f->name.parts[f->name.n - 1];
     snprintf(name, sizeof name, "%s", last);
     for (char *p = name; *p; p++) *p = (char)tolower((unsigned char)*p);
+    if (f->over || anz_is_window_fn(name)) return anz_bind_window(z, b, f, name, out);
     if (agg_lookup(name) && (f->star || !fn_lookup(name))) return bind_agg(z, b, f, name, out);
-    if (f->over)
-        return anz_error(z, f->e.pos, f->e.len, "UNSUPPORTED_FEATURE", "0A000",
-                         "window functions are not supported yet (%s)", text_of(z, &f->e));
     if (anz_gen_lookup(name, NULL, NULL)) return anz_gen_misplaced(z, b, f);
     if (strcmp(name, "grouping") == 0 || strcmp(name, "grouping_id") == 0)
         return anz_bind_grouping(z, b, f, name, out);
@@ -917,6 +917,10 @@ static int over_agg(anz *z, const agg_collect *g, expr *e, expr **out, const ast
             return *out ? KILN_OK : oom();
         }
     if (e->kind == EX_COL) {
+        if (e->col >= ANZ_WINDOW && e->col < ANZ_OUTER) { /* placed later */
+            *out = e;
+            return KILN_OK;
+        }
         if (e->col < 0) {
             *out = expr_col(z->a, g->nkeys + (-1 - e->col), e->type, true, e->text);
             return *out ? KILN_OK : oom();
@@ -960,6 +964,8 @@ const char *anz_expr_name(anz *z, const ast_expr *e)
         const ast_column *c = (const ast_column *)e;
         return c->name.parts[c->name.n - 1];
     }
+    if (e->kind == AST_FUNC && ((const ast_func *)e)->over)
+        return anz_window_name(z, (const ast_func *)e);
     if (e->kind == AST_FUNC) {
         /* Spark prints calls with lower-case names: sum(x), count(1). */
         const ast_func *f = (const ast_func *)e;

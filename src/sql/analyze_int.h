@@ -47,13 +47,21 @@ typedef struct sq_pending {
     } * j;
 } sq_pending;
 
+/* Window calls met while binding a SELECT (analyze_window.c). */
+typedef struct win_collect win_collect;
+
 /* What expressions are bound against. */
 typedef struct binder {
     const plan *in;     /* columns in scope: in's output */
     agg_collect *aggs;  /* NULL: aggregate functions are refused */
     const char *clause; /* "WHERE", "SELECT"... for errors */
     sq_pending *pend;   /* NULL: correlated scalar subqueries are refused */
+    win_collect *wins;  /* NULL: window functions are refused */
 } binder;
+
+/* A window call met while binding is an EX_COL with col = ANZ_WINDOW + its
+ * index in the binder's win_collect, until anz_window_plan places it. */
+#define ANZ_WINDOW (1 << 22)
 
 /* Analyses subquery q with outer as the enclosing scope: *sub its plan
  * (correlated conditions taken out, into corr, and the columns they read
@@ -83,6 +91,8 @@ bool expr_equal(const expr *a, const expr *b);
 /* An error at the position of e (a node of z->sql). */
 int anz_error(anz *z, int pos, int len, const char *cls, const char *state, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* The SQL text of node e (its span in z->sql, in z's arena), or "?". */
+const char *anz_text_of(anz *z, const ast_expr *e);
 /* Copy of s in z's arena. */
 char *anz_strdup(anz *z, const char *s);
 /* A boolean condition: e cast to boolean when it is not one (errors name
@@ -140,6 +150,31 @@ int anz_select_generator(anz *z, const ast_select *s, plan *from, bool aggregati
 /* The error for generator call f met while binding (nested in an
  * expression or outside a SELECT list). */
 int anz_gen_misplaced(anz *z, const binder *b, const ast_func *f);
+
+/* ---- Window functions (analyze_window.c) ---- */
+
+/* A collector of window calls, in z's arena; named: the SELECT's WINDOW
+ * clause (may be NULL). NULL when out of memory. */
+win_collect *anz_window_new(anz *z, const ast_named_window *named, int nnamed);
+/* Window calls collected so far. */
+int anz_window_count(const win_collect *w);
+/* Whether name is a function that exists only as a window function
+ * (row_number, rank, lag, ...). */
+bool anz_is_window_fn(const char *name);
+/* Binds call f (lower-case name) with its OVER clause (or a window-only
+ * function without one: an error) into b->wins; *out references it. */
+int anz_bind_window(anz *z, const binder *b, const ast_func *f, const char *name, expr **out);
+/* The column name Spark gives window call f: `sum(v) OVER (PARTITION BY k
+ * ORDER BY o ASC NULLS FIRST RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT
+ * ROW)`, its frame spelled out (defaults too); in z's arena. */
+const char *anz_window_name(anz *z, const ast_func *f);
+/* Places the collected window calls over *top: a projection computing
+ * what they read, then one PLAN_WINDOW per distinct (partition, order);
+ * *top becomes the last. g: the SELECT's aggregate when the window calls
+ * were bound over an aggregating scope (their expressions move over it),
+ * else NULL. The n expressions es (over the old *top and window
+ * references) are rewritten over the new *top. */
+int anz_window_plan(anz *z, win_collect *w, const agg_collect *g, plan **top, expr **es, int n);
 
 #pragma GCC visibility pop
 #endif

@@ -365,6 +365,10 @@ bool anz_has_agg(const ast_expr *e)
         if (!f->over && agg_lookup(name) && (f->star || !fn_lookup(name))) return true;
         for (int i = 0; i < f->nargs; i++)
             if (anz_has_agg(f->args[i])) return true;
+        for (int i = 0; f->over && i < f->over->npartition; i++)
+            if (anz_has_agg(f->over->partition[i])) return true;
+        for (int i = 0; f->over && i < f->over->norder; i++)
+            if (anz_has_agg(f->over->order[i].expr)) return true;
         return false;
     }
     case AST_UNARY:
@@ -716,6 +720,28 @@ static int where_clause(anz *z, const ast_expr *where, anz_corr *corr, plan **fr
     return KILN_OK;
 }
 
+/* The window functions of a SELECT over top (and QUALIFY's filter after
+ * them): the select list rewritten over the new top. */
+static int window_clause(anz *z, win_collect *wins, const agg_collect *g, outs *sel, expr *qualify,
+                         plan **top)
+{
+    expr **es = kiln_arena_alloc(z->a, sizeof *es * (size_t)(sel->n + 1));
+    if (!es) return oom();
+    memcpy(es, sel->e, sizeof *es * (size_t)sel->n);
+    es[sel->n] = qualify;
+    int rc = anz_window_plan(z, wins, g, top, es, sel->n + (qualify != NULL));
+    if (rc) return rc;
+    memcpy(sel->e, es, sizeof *es * (size_t)sel->n);
+    if (qualify) {
+        plan *f = plan_new(z->a, PLAN_FILTER, top, 1, (*top)->ncols);
+        if (!f) return oom();
+        memcpy(f->cols, (*top)->cols, sizeof *f->cols * (size_t)(*top)->ncols);
+        f->pred = es[sel->n];
+        *top = f;
+    }
+    return KILN_OK;
+}
+
 static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
 {
     int rc;
@@ -748,9 +774,9 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
     for (int i = 0; i < s->nitems && !aggregating; i++) aggregating = anz_has_agg(s->items[i].expr);
     for (int i = 0; t && i < t->norder && !aggregating; i++)
         aggregating = anz_has_agg(t->order[i].expr);
-    if (s->nwindows || s->qualify)
-        return anz_error(z, s->pos, 6, "UNSUPPORTED_FEATURE", "0A000",
-                         "WINDOW and QUALIFY are not supported yet");
+    if (s->qualify && !aggregating) aggregating = anz_has_agg(s->qualify);
+    win_collect *wins = anz_window_new(z, s->windows, s->nwindows);
+    if (!wins) return oom();
 
     /* A generator in the SELECT list: its node goes over from (whose
      * columns it keeps first, so the list binds against from as it is). */
@@ -759,7 +785,7 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
     if ((rc = anz_select_generator(z, s, from, aggregating, &gen, &gen_item))) return rc;
 
     agg_collect g = {0};
-    binder b = {from, aggregating ? &g : NULL, "SELECT"};
+    binder b = {from, aggregating ? &g : NULL, "SELECT", NULL, wins};
     /* GROUP BY keys, over the input (ordinals and aliases name select items). */
     anz_gsets gs = {0};
     bool gsets = s->group_all || anz_has_grouping_sets(s);
@@ -843,6 +869,15 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
             return rc;
     }
 
+    /* QUALIFY: a condition over the window functions' results. */
+    expr *qualify = NULL;
+    if (s->qualify) {
+        binder qb = {from, aggregating ? &g : NULL, "QUALIFY", NULL, wins};
+        if ((rc = anz_bind(z, &qb, s->qualify, &qualify)) ||
+            (rc = anz_condition(z, qualify, s->qualify, "QUALIFY", &qualify)))
+            return rc;
+    }
+
     /* ORDER BY: a select item (ordinal, alias, or the same expression),
      * else an expression over the input added as a hidden column. */
     plan_order *order = NULL;
@@ -911,6 +946,11 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
             top = f;
         }
     }
+    if (qualify && aggregating && (rc = anz_over_agg(z, &g, qualify, &qualify, s->qualify)))
+        return rc;
+    if (anz_window_count(wins) &&
+        (rc = window_clause(z, wins, aggregating ? &g : NULL, &sel, qualify, &top)))
+        return rc;
     top = project(z, top, &sel, sel.n);
     if (!top) return oom();
     if (s->distinct) {

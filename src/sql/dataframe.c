@@ -322,7 +322,8 @@ KILN_API kiln_df *kiln_df_select(kiln_df *df, kiln_col *const *cols, int n)
     const char **names = kiln_arena_alloc(s->a, sizeof *names * (size_t)(cap + 1));
     if (!es || !names) return nomem();
     int k = 0;
-    binder b = {df->p, NULL, "select"};
+    binder b = {df->p, NULL, "select", NULL, df_window_collect(s)};
+    if (!b.wins) return NULL;
     for (int i = 0; i < n; i++) {
         if (!cols[i]) return NULL;
         if (i == gen_at) {
@@ -361,7 +362,9 @@ KILN_API kiln_df *kiln_df_select(kiln_df *df, kiln_col *const *cols, int n)
         if (bind_col(df, cols[i], &b, &es[k], &names[k], NULL)) return NULL;
         k++;
     }
-    return df_new(s, project_plan(s, gen ? gen : df->p, es, names, k));
+    plan *in = gen ? gen : df->p;
+    if (df_window_place(s, b.wins, &in, es, k)) return NULL;
+    return df_new(s, project_plan(s, in, es, names, k));
 }
 
 KILN_API kiln_df *kiln_df_select_expr(kiln_df *df, const char *const *exprs, int n)
@@ -425,9 +428,11 @@ KILN_API kiln_df *kiln_df_with_column(kiln_df *df, const char *name, kiln_col *c
     expr **es;
     const char **names;
     if (all_cols(s, df->p, &es, &names, 1)) return nomem();
-    binder b = {df->p, NULL, "withColumn"};
+    binder b = {df->p, NULL, "withColumn", NULL, df_window_collect(s)};
     expr *e;
-    if (bind_col(df, c, &b, &e, NULL, NULL)) return NULL;
+    plan *in = df->p;
+    if (!b.wins || bind_col(df, c, &b, &e, NULL, NULL) || df_window_place(s, b.wins, &in, &e, 1))
+        return NULL;
     char *n = kiln_arena_alloc(s->a, strlen(name) + 1);
     if (!n) return nomem();
     strcpy(n, name);
@@ -436,11 +441,11 @@ KILN_API kiln_df *kiln_df_with_column(kiln_df *df, const char *name, kiln_col *c
         if (strcasecmp(df->p->cols[i].name, name) == 0) {
             es[i] = e;
             names[i] = n;
-            return df_new(s, project_plan(s, df->p, es, names, k));
+            return df_new(s, project_plan(s, in, es, names, k));
         }
     es[k] = e;
     names[k] = n;
-    return df_new(s, project_plan(s, df->p, es, names, k + 1));
+    return df_new(s, project_plan(s, in, es, names, k + 1));
 }
 
 KILN_API kiln_df *kiln_df_with_column_renamed(kiln_df *df, const char *from, const char *to)

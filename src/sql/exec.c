@@ -341,6 +341,17 @@ static int build_join(exec *x, const plan *p, stage *out)
     return out->frag ? KILN_OK : nomem();
 }
 
+/* Whether window p's input is a window partitioned as p is. */
+static bool window_same_parts(const plan *p, const plan *in)
+{
+    if (in->kind != PLAN_WINDOW || in->nkeys != p->nkeys) return false;
+    for (int i = 0; i < p->nkeys; i++)
+        if (p->keys[i]->kind != EX_COL || in->keys[i]->kind != EX_COL ||
+            p->keys[i]->col != in->keys[i]->col)
+            return false;
+    return true;
+}
+
 static int build_child(exec *x, const plan *p, stage *st)
 {
     return build(x, p->in[0], st);
@@ -460,6 +471,21 @@ static int build(exec *x, const plan *p, stage *out)
         if ((rc = build_child(x, p, &c)) || (rc = exchange(x, &c, 1, NULL, 0, &one))) return rc;
         out->rdd = one.rdd;
         out->frag = node_like(x, p, &one.frag, 1);
+        return out->frag ? KILN_OK : nomem();
+    }
+    case PLAN_WINDOW: {
+        /* Rows exchanged by the partition keys (to one task without), then
+         * sorted and windowed there (exec_window.c); a window over one with
+         * the same partitioning needs no exchange. */
+        stage c, ex;
+        if ((rc = build_child(x, p, &c))) return rc;
+        if (!window_same_parts(p, p->in[0])) {
+            int nparts = p->nkeys ? x->s->shuffle_partitions : 1;
+            if ((rc = exchange(x, &c, nparts, p->keys, p->nkeys, &ex))) return rc;
+            c = ex;
+        }
+        out->rdd = c.rdd;
+        out->frag = node_like(x, p, &c.frag, 1);
         return out->frag ? KILN_OK : nomem();
     }
     default:

@@ -36,6 +36,8 @@ op *op_agg(fn_ctx *fc, op *child, const plan *p, kiln_arena *plan_arena);
 op *op_sort(fn_ctx *fc, op *child, const plan *p);
 /* PLAN_EXPLODE: the child's rows with a generator's rows (exec_generate.c). */
 op *op_generate(fn_ctx *fc, op *child, const plan *p);
+/* Window functions of p over child's rows (exec_window.c). */
+op *op_window(fn_ctx *fc, op *child, const plan *p);
 /* Join p of left (probed) and right (built). */
 op *op_join(fn_ctx *fc, op *left, op *right, const plan *p);
 /* Binds p's aggregates (PLAN_AGG) to their argument types into out[naggs]. */

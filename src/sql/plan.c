@@ -107,6 +107,9 @@ static int explain(kiln_buf *b, const plan *p, int depth)
         }
         if (!rc) rc = put(b, "]");
         break;
+    case PLAN_WINDOW:
+        rc = plan_explain_window(b, p);
+        break;
     case PLAN_LIMIT:
         snprintf(tmp, sizeof tmp, " %lld", (long long)p->limit);
         rc = put(b, tmp);
