@@ -251,8 +251,9 @@ KILN_API kiln_df *kiln_grouped_max(kiln_grouped *g, const char *const *cols, int
 
 /* df.createOrReplaceTempView(name). */
 KILN_API int kiln_df_create_or_replace_temp_view(kiln_df *df, const char *name);
-/* df.cache() / persist(): the rows are kept in memory after the first
- * action; returns df. unpersist drops them. */
+/* df.cache() / persist(): the rows are kept after the first action, in
+ * memory and on disk past the storage budget (KILN_MEMORY_AND_DISK, as
+ * Spark's Dataset.cache); returns df. unpersist drops them. */
 KILN_API kiln_df *kiln_df_cache(kiln_df *df);
 KILN_API kiln_df *kiln_df_unpersist(kiln_df *df);
 

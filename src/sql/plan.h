@@ -176,6 +176,14 @@ plan *plan_new(kiln_arena *a, plan_kind kind, plan **in, int nin, int ncols);
  * product of their inputs (semi and anti joins their left input).
  * INT64_MAX when unknown. Driver-side (reads files' sizes and the cache). */
 int64_t plan_est_bytes(const plan *p);
+/* As plan_est_bytes, but an equi-join is as big as its larger input in
+ * rows (a foreign-key join), not the product: a guess, for choosing what
+ * to measure at run time. */
+int64_t plan_est_bytes_fk(const plan *p);
+/* Whether p's size is hard to guess from its inputs': it has a semi or
+ * anti join (an IN or EXISTS subquery) or a filter over an aggregate
+ * (HAVING), which often keep few rows. */
+bool plan_size_uncertain(const plan *p);
 /* The estimated in-memory bytes of a row of cols (strings counted as 20). */
 int64_t plan_row_width(const plan_col *cols, int ncols);
 
