@@ -325,18 +325,34 @@ static plan *swapped(exec *x, const plan *p)
  * both sides are exchanged by their keys into one shuffle, each batch
  * tagged with its side; a task builds the right side's rows into a hash
  * table and probes it with the left's. */
+int exec_join_strategy(const plan *p, int64_t limit)
+{
+    if (limit < 0) return JS_SHUFFLE;
+    bool right_ok = p->join == PJ_INNER || p->join == PJ_LEFT || p->join == PJ_SEMI ||
+                    p->join == PJ_ANTI || p->join == PJ_CROSS;
+    bool left_ok = p->join == PJ_INNER || p->join == PJ_RIGHT || p->join == PJ_CROSS;
+    int64_t lb = left_ok ? plan_est_bytes(p->in[0]) : INT64_MAX;
+    int64_t rb = right_ok ? plan_est_bytes(p->in[1]) : INT64_MAX;
+    if (lb <= limit && lb < rb) return JS_BROADCAST_LEFT;
+    if (rb <= limit) return JS_BROADCAST_RIGHT;
+    int js = JS_SHUFFLE;
+    if ((p->join == PJ_INNER || p->join == PJ_LEFT || p->join == PJ_SEMI || p->join == PJ_ANTI) &&
+        plan_size_uncertain(p->in[1]) && plan_est_bytes_fk(p->in[1]) / 16 <= limit)
+        js |= JS_MEASURE_RIGHT;
+    if (p->join == PJ_INNER && plan_size_uncertain(p->in[0]) &&
+        plan_est_bytes_fk(p->in[0]) / 16 <= limit)
+        js |= JS_MEASURE_LEFT;
+    return js;
+}
+
 static int build_join(exec *x, const plan *p, stage *out)
 {
     stage l, r;
     int rc;
     int64_t limit = x->no_broadcast ? -1 : x->s->broadcast_bytes;
-    if (limit >= 0) {
-        bool right_ok = p->join == PJ_INNER || p->join == PJ_LEFT || p->join == PJ_SEMI ||
-                        p->join == PJ_ANTI || p->join == PJ_CROSS;
-        bool left_ok = p->join == PJ_INNER || p->join == PJ_RIGHT || p->join == PJ_CROSS;
-        int64_t lb = left_ok ? plan_est_bytes(p->in[0]) : INT64_MAX;
-        int64_t rb = right_ok ? plan_est_bytes(p->in[1]) : INT64_MAX;
-        if (lb <= limit && lb < rb) {
+    int js = exec_join_strategy(p, limit);
+    {
+        if (js == JS_BROADCAST_LEFT) {
             /* The left side is the small one: swap it to the right. */
             plan *sw = swapped(x, p);
             if (!sw) return nomem();
@@ -346,7 +362,7 @@ static int build_join(exec *x, const plan *p, stage *out)
             out->frag = node_like(x, sw, &inner.frag, 1);
             return out->frag ? KILN_OK : nomem();
         }
-        if (rb <= limit) {
+        if (js == JS_BROADCAST_RIGHT) {
             plan *leaf = NULL;
             if ((rc = build(x, p->in[0], &l)) || (rc = broadcast_side(x, p->in[1], &leaf)))
                 return rc;
@@ -357,9 +373,7 @@ static int build_join(exec *x, const plan *p, stage *out)
         }
     }
     bool have_l = false, have_r = false;
-    if (limit >= 0 &&
-        (p->join == PJ_INNER || p->join == PJ_LEFT || p->join == PJ_SEMI || p->join == PJ_ANTI) &&
-        plan_size_uncertain(p->in[1]) && plan_est_bytes_fk(p->in[1]) / 16 <= limit) {
+    if (js & JS_MEASURE_RIGHT) {
         plan *leaf;
         if ((rc = measure_side(x, p->in[1], limit, &r, &leaf))) return rc;
         if (leaf) {
@@ -371,8 +385,7 @@ static int build_join(exec *x, const plan *p, stage *out)
         }
         have_r = true;
     }
-    if (limit >= 0 && p->join == PJ_INNER && plan_size_uncertain(p->in[0]) &&
-        plan_est_bytes_fk(p->in[0]) / 16 <= limit) {
+    if (js & JS_MEASURE_LEFT) {
         plan *leaf;
         if ((rc = measure_side(x, p->in[0], limit, &l, &leaf))) return rc;
         if (leaf) {

@@ -9,6 +9,19 @@
 
 #pragma GCC visibility push(hidden)
 
+/* How a join runs (exec.c): a side broadcast (the left one by swapping
+ * the sides), or both exchanged by their keys, after measuring a side of
+ * uncertain size (plan_size_uncertain) to broadcast it if it is small. */
+enum {
+    JS_SHUFFLE = 0,
+    JS_MEASURE_RIGHT = 1,
+    JS_MEASURE_LEFT = 2,
+    JS_BROADCAST_RIGHT = 4,
+    JS_BROADCAST_LEFT = 8,
+};
+/* The strategy of join p with broadcast limit limit (-1: never). */
+int exec_join_strategy(const plan *p, int64_t limit);
+
 /* The task's input, shared by the leaves that read it: batches (bytes
  * values), (partition, batch) pairs, or (partition, (side, batch)) pairs of
  * a join's shuffle, whose sides are read one after the other (what arrives

@@ -51,11 +51,10 @@ static const char *const kind_names[] = {
 static const char *const join_names[] = {"Inner",    "LeftOuter", "RightOuter", "FullOuter",
                                          "LeftSemi", "LeftAnti",  "Cross"};
 
-static int explain(kiln_buf *b, const plan *p, int depth)
+int plan_explain_line(kiln_buf *b, const plan *p, const char *name)
 {
-    int rc = KILN_OK;
-    for (int i = 0; !rc && i < depth; i++) rc = put(b, i + 1 == depth ? "+- " : "   ");
-    if (rc || (rc = put(b, kind_names[p->kind]))) return rc;
+    int rc = put(b, name ? name : kind_names[p->kind]);
+    if (rc) return rc;
     char tmp[128];
     switch (p->kind) {
     case PLAN_SCAN:
@@ -144,6 +143,20 @@ static int explain(kiln_buf *b, const plan *p, int depth)
         if (!rc) rc = put(b, "]");
     }
     if (!rc) rc = put(b, "\n");
+    return rc;
+}
+
+int plan_explain_indent(kiln_buf *b, int depth)
+{
+    int rc = KILN_OK;
+    for (int i = 0; !rc && i < depth; i++) rc = put(b, i + 1 == depth ? "+- " : "   ");
+    return rc;
+}
+
+static int explain(kiln_buf *b, const plan *p, int depth)
+{
+    int rc = plan_explain_indent(b, depth);
+    if (!rc) rc = plan_explain_line(b, p, NULL);
     for (int i = 0; !rc && i < p->nin; i++) rc = explain(b, p->in[i], depth + 1);
     return rc;
 }

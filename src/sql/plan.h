@@ -187,6 +187,11 @@ bool plan_size_uncertain(const plan *p);
 /* The estimated in-memory bytes of a row of cols (strings counted as 20). */
 int64_t plan_row_width(const plan_col *cols, int ncols);
 
+/* Appends p's line of EXPLAIN (its kind, or name when not NULL, details
+ * and columns, then a newline) to b; plan_explain_indent appends the
+ * prefix of a line at depth. */
+int plan_explain_line(kiln_buf *b, const plan *p, const char *name);
+int plan_explain_indent(kiln_buf *b, int depth);
 /* Appends an indented tree of p (EXPLAIN's logical plan) to b. */
 int plan_explain(kiln_buf *b, const plan *p);
 /* Appends PLAN_WINDOW p's functions and specification to b (EXPLAIN;

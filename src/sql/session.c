@@ -523,10 +523,7 @@ static int run_stmt(kiln_session *s, const char *sql, const ast_stmt *st, kiln_a
             return rc;
         kiln_buf b;
         kiln_buf_init(&b);
-        kiln_buf_append(&b, "== Analyzed Logical Plan ==\n", 28);
-        rc = plan_explain(&b, p);
-        kiln_buf_append(&b, "\n== Optimized Logical Plan ==\n", 30);
-        if (!rc) rc = plan_explain(&b, opt_p);
+        rc = sql_explain_all(&b, &s->set, p, opt_p);
         kiln_buf_append(&b, "", 1);
         static const char *const names[] = {"plan"};
         rows r = {kiln_arena_new(), 1, names, 0, 0, NULL};
