@@ -210,7 +210,8 @@ int col_vec_add_validity(col_vec *v, kiln_arena *a, uint32_t cap);
 /* Makes v a constant vector holding one value (copied; strings' bytes too)
  * or a null (val == NULL), reporting n rows. */
 int col_vec_constant(col_vec *v, kiln_arena *a, const col_type *t, const void *val, uint32_t n);
-/* Makes dst a flat (non-constant) vector with src's rows, in a. */
+/* Makes dst a flat (non-constant) vector with src's rows, in a; dst may
+ * be src (flattened in place). */
 int col_vec_flatten(col_vec *dst, kiln_arena *a, const col_vec *src);
 /* Copies row i of src to row j of dst (same type; dst has room and, when
  * src has nulls, a validity bitmap). Strings' bytes are not copied: dst

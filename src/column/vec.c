@@ -246,12 +246,14 @@ int col_vec_gather(col_vec *dst, kiln_arena *a, const col_vec *src, const uint32
     return KILN_OK;
 }
 
-int col_vec_flatten(col_vec *dst, kiln_arena *a, const col_vec *src)
+int col_vec_flatten(col_vec *dst, kiln_arena *a, const col_vec *src_in)
 {
-    if (!src->constant) {
-        *dst = *src;
+    if (!src_in->constant) {
+        *dst = *src_in;
         return KILN_OK;
     }
+    /* dst may be src (flattened in place): read from a copy of the header. */
+    const col_vec copy = *src_in, *src = &copy;
     int rc = col_vec_init(dst, a, src->type, src->n);
     if (rc) return rc;
     dst->n = src->n;

@@ -53,6 +53,15 @@ grep -q "Exchange hashpartitioning" "$tmp/out" || fail "no exchange: $(cat "$tmp
 expect "broadcast join" "100000" "$("$kiln" sql -S -e "$join")"
 expect "shuffled join" "100000" \
     "$("$kiln" sql -S --conf kiln.sql.autoBroadcastJoinThreshold=-1 -e "$join")"
+# A nested-loop join's right columns are constant vectors; a join keyed on
+# one of them in the same task (broadcast) must read the right rows.
+nl="SELECT b.id, count(*), sum(c.id) FROM range(5) a, range(3) b, range(30) c
+    WHERE (a.id + b.id) % 2 = 0 AND c.id % 3 = b.id GROUP BY b.id ORDER BY b.id"
+expect "nested loop, then a broadcast join on its constant column" \
+    "$("$kiln" sql -S --conf kiln.sql.autoBroadcastJoinThreshold=-1 -e "$nl")" \
+    "$("$kiln" sql -S -e "$nl")"
+expect "nested loop, then a join (reference)" "$(printf '0\t30\t405\n1\t20\t290\n2\t30\t465')" \
+    "$("$kiln" sql -S -e "$nl")"
 
 # ANSI mode: division by zero is an error naming the expression; legacy: NULL.
 "$kiln" sql -S -e "SELECT 1 / (id - id) FROM range(1)" > "$tmp/out" 2> "$tmp/err" &&
