@@ -439,24 +439,10 @@ static int fmt_java(kiln_buf *b, double d, bool is_float)
     if (isinf(d))
         return d > 0 ? kiln_buf_append(b, "Infinity", 8) : kiln_buf_append(b, "-Infinity", 9);
     if (d == 0) return signbit(d) ? kiln_buf_append(b, "-0.0", 4) : kiln_buf_append(b, "0.0", 3);
-    char tmp[40];
-    int prec;
-    /* Java prints at least two significant digits' worth: when one digit
-     * suffices, the closest two-digit form is used (5e-324 -> 4.9E-324). */
-    for (prec = 2; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, d);
-        if (is_float ? strtof(tmp, NULL) == (float)d : strtod(tmp, NULL) == d) break;
-    }
-    /* tmp = [-]D[.DDD]e[+-]XX: collect the digits and the exponent. */
     char dig[24];
-    int nd = 0, e10;
-    const char *q = tmp;
-    bool neg = *q == '-';
-    if (neg) q++;
-    for (; *q && *q != 'e'; q++)
-        if (*q != '.') dig[nd++] = *q;
-    e10 = atoi(q + 1);
-    while (nd > 1 && dig[nd - 1] == '0') nd--;
+    int e10;
+    int nd = dtoa_shortest(d, is_float, dig, &e10);
+    bool neg = d < 0;
     char out[64];
     int o = 0;
     if (neg) out[o++] = '-';
