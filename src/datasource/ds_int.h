@@ -45,9 +45,11 @@ bool ds_parse_i64(const char *p, size_t n, int64_t *out);
 /* A double in Java's Double.parseDouble syntax (fast path for plain
  * decimals, strtod otherwise; "NaN", "Infinity", surrounding blanks). */
 bool ds_parse_f64(const char *p, size_t n, double *out);
+bool ds_parse_f64_general(const char *p, size_t n, double *out);
 bool ds_parse_bool(const char *p, size_t n, bool *out);
 /* A decimal rounded half-up to scale; false when it does not fit precision. */
 bool ds_parse_decimal(const char *p, size_t n, int precision, int scale, __int128 *out);
+bool ds_parse_decimal_general(const char *p, size_t n, int precision, int scale, __int128 *out);
 /* Digits of an integer literal (optional sign) with no '.', for inference:
  * the number of digits, or -1 when p is not one. */
 int ds_integer_digits(const char *p, size_t n);
@@ -58,6 +60,18 @@ int ds_integer_digits(const char *p, size_t n);
  * session zone's offset for values without a zone. */
 bool ds_parse_date(const char *p, size_t n, bool strict, int32_t *days);
 bool ds_parse_timestamp(const char *p, size_t n, bool ntz, int32_t tz_sec, int64_t *us);
+bool ds_parse_timestamp_general(const char *p, size_t n, bool ntz, int32_t tz_sec, int64_t *us);
+/* The days of the last yyyy-MM-dd seen by ds_parse_timestamp_cached (a
+ * reader's loop keeps one, zeroed, per column): a run of values of the
+ * same day converts its date once. */
+typedef struct ds_date_cache {
+    uint64_t ymd; /* the bytes "yyyy-MM-" */
+    uint16_t dd;
+    bool valid;
+    int64_t days;
+} ds_date_cache;
+bool ds_parse_timestamp_cached(const char *p, size_t n, bool ntz, int32_t tz_sec,
+                               ds_date_cache *cache, int64_t *us);
 /* A date/timestamp pattern this layer can parse and format itself (the
  * default ISO ones and yyyy-MM-dd HH:mm:ss[.SSS...] with optional XXX):
  * true when pattern is NULL or one of those. */

@@ -71,9 +71,47 @@ static const double pow10_tab[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7
                                    1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+/* The common double: [-]digits[.digits], at most 19 characters after the
+ * sign, the digits below 2^53 and at most 22 after the point: the division
+ * of two exact doubles is correctly rounded, as strtod. False for the
+ * general parser (which gives the same value when this one succeeds). */
+static inline bool f64_plain(const char *p, size_t n, double *out)
+{
+    size_t i = p[0] == '-';
+    if (n - i > 19 || n == i) return false;
+    uint64_t m = 0;
+    size_t start = i;
+    for (; i < n; i++) {
+        unsigned d = (unsigned)(p[i] - '0');
+        if (d > 9) break;
+        m = m * 10 + d;
+    }
+    size_t frac = 0, intd = i - start;
+    if (i < n && p[i] == '.') {
+        size_t fs = ++i;
+        for (; i < n; i++) {
+            unsigned d = (unsigned)(p[i] - '0');
+            if (d > 9) break;
+            m = m * 10 + d;
+        }
+        frac = i - fs;
+    }
+    if (i != n || intd + frac == 0 || m >= (UINT64_C(1) << 53)) return false;
+    double d = (double)m / pow10_tab[frac];
+    *out = p[0] == '-' ? -d : d;
+    return true;
+}
+
 /* Parses Java's Double.parseDouble syntax: blanks (<= ' ') around, sign,
  * NaN, Infinity, digits[.digits][e[+-]digits], suffix d/D/f/F. */
 bool ds_parse_f64(const char *p, size_t n, double *out)
+{
+    if (n > 0 && f64_plain(p, n, out)) return true;
+    return ds_parse_f64_general(p, n, out);
+}
+
+/* ds_parse_f64 without its fast path (the reference of the tests). */
+bool ds_parse_f64_general(const char *p, size_t n, double *out)
 {
     while (n > 0 && (unsigned char)p[0] <= ' ') p++, n--;
     while (n > 0 && (unsigned char)p[n - 1] <= ' ') n--;
@@ -163,8 +201,77 @@ static __int128 pow10_i128(int k)
     return r;
 }
 
+static const uint64_t pow10_u64[20] = {1ull,
+                                       10ull,
+                                       100ull,
+                                       1000ull,
+                                       10000ull,
+                                       100000ull,
+                                       1000000ull,
+                                       10000000ull,
+                                       100000000ull,
+                                       1000000000ull,
+                                       10000000000ull,
+                                       100000000000ull,
+                                       1000000000000ull,
+                                       10000000000000ull,
+                                       100000000000000ull,
+                                       1000000000000000ull,
+                                       10000000000000000ull,
+                                       100000000000000000ull,
+                                       1000000000000000000ull,
+                                       10000000000000000000ull};
+
+/* The common decimal: [+-]digits[.digits] with at most 18 digits, in 64
+ * bits. False for the general parser (same value when this succeeds). */
+static inline bool decimal_plain(const char *p, size_t n, int precision, int scale, __int128 *out)
+{
+    size_t i = 0;
+    bool neg = false;
+    if (p[0] == '-' || p[0] == '+') neg = p[i++] == '-';
+    if (n - i > 19 || scale > 18 || scale < 0) return false;
+    uint64_t m = 0;
+    size_t start = i;
+    for (; i < n; i++) {
+        unsigned d = (unsigned)(p[i] - '0');
+        if (d > 9) break;
+        m = m * 10 + d;
+    }
+    size_t intd = i - start;
+    int frac = 0;
+    if (i < n && p[i] == '.') {
+        size_t fs = ++i;
+        for (; i < n; i++) {
+            unsigned d = (unsigned)(p[i] - '0');
+            if (d > 9) break;
+            m = m * 10 + d;
+        }
+        frac = (int)(i - fs);
+    }
+    if (i != n || intd + (size_t)frac == 0 || intd + (size_t)frac > 18) return false;
+    if (frac > scale) {
+        uint64_t q = pow10_u64[frac - scale], r = m % q;
+        m /= q;
+        if (r * 2 >= q) m++; /* half-up */
+    } else if (frac < scale) {
+        uint64_t q = pow10_u64[scale - frac];
+        if (m > UINT64_MAX / q) return false;
+        m *= q;
+    }
+    if (precision < 20 && m >= pow10_u64[precision]) return false;
+    *out = neg ? -(__int128)m : (__int128)m;
+    return true;
+}
+
 /* BigDecimal syntax, rounded half-up to scale, checked against precision. */
 bool ds_parse_decimal(const char *p, size_t n, int precision, int scale, __int128 *out)
+{
+    if (n > 0 && decimal_plain(p, n, precision, scale, out)) return true;
+    return ds_parse_decimal_general(p, n, precision, scale, out);
+}
+
+/* ds_parse_decimal without its fast path (the reference of the tests). */
+bool ds_parse_decimal_general(const char *p, size_t n, int precision, int scale, __int128 *out)
 {
     size_t i = 0;
     bool neg = false;
@@ -362,8 +469,73 @@ bool ds_parse_zone(const char *s, int32_t *sec)
     return zone(s, strlen(s), sec);
 }
 
+/* Two digits at p, or -1. */
+static inline int two(const char *p)
+{
+    unsigned a = (unsigned)(p[0] - '0'), b = (unsigned)(p[1] - '0');
+    return a > 9 || b > 9 ? -1 : (int)(a * 10 + b);
+}
+
+/* The common timestamp: yyyy-MM-dd[T ]HH:mm:ss[.f{1,9}] exactly, no zone.
+ * False for the general parser (same value when this succeeds). The date's
+ * days are kept in cache (may be NULL) for the next value of the same day. */
+static inline bool timestamp_plain(const char *p, size_t n, bool ntz, int32_t tz_sec,
+                                   ds_date_cache *cache, int64_t *us)
+{
+    if (n < 19 || n > 29 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != ' ') ||
+        p[13] != ':' || p[16] != ':')
+        return false;
+    uint64_t w;
+    uint16_t dd;
+    memcpy(&w, p, 8);
+    memcpy(&dd, p + 8, 2);
+    int64_t days;
+    if (cache && cache->valid && cache->ymd == w && cache->dd == dd) {
+        days = cache->days;
+    } else {
+        int y1 = two(p), y2 = two(p + 2), mo = two(p + 5), d = two(p + 8);
+        if ((y1 | y2 | d) < 0 || mo < 1 || mo > 12 || d < 1) return false;
+        int64_t y = y1 * 100 + y2;
+        if (d > mdays(y, mo)) return false;
+        days = ds_days_from_civil(y, mo, d);
+        if (cache) *cache = (ds_date_cache){w, dd, true, days};
+    }
+    int hh = two(p + 11), mi = two(p + 14), ss = two(p + 17);
+    if ((hh | mi | ss) < 0 || hh > 23 || mi > 59 || ss > 59) return false;
+    int64_t frac = 0;
+    if (n > 19) {
+        if (p[19] != '.' || n == 20) return false;
+        int k = 0;
+        for (size_t i = 20; i < n; i++, k++) {
+            unsigned dg = (unsigned)(p[i] - '0');
+            if (dg > 9) return false;
+            if (k < 6) frac = frac * 10 + dg;
+        }
+        static const int32_t scale[7] = {1000000, 100000, 10000, 1000, 100, 10, 1};
+        frac *= scale[k < 6 ? k : 6];
+    }
+    int64_t sec = days * 86400 + hh * 3600 + mi * 60 + ss - (ntz ? 0 : tz_sec);
+    *us = sec * 1000000 + frac;
+    return true;
+}
+
+/* ds_parse_timestamp keeping the last date's days in cache (see ds_int.h). */
+bool ds_parse_timestamp_cached(const char *p, size_t n, bool ntz, int32_t tz_sec,
+                               ds_date_cache *cache, int64_t *us)
+{
+    if (timestamp_plain(p, n, ntz, tz_sec, cache, us)) return true;
+    return ds_parse_timestamp_general(p, n, ntz, tz_sec, us);
+}
+
 /* stringToTimestamp: date [ T|' ' time ] [zone], time = H[H]:m[m][:s[s][.f{1,9}]]. */
 bool ds_parse_timestamp(const char *p, size_t n, bool ntz, int32_t tz_sec, int64_t *us)
+{
+    if (timestamp_plain(p, n, ntz, tz_sec, NULL, us)) return true;
+    return ds_parse_timestamp_general(p, n, ntz, tz_sec, us);
+}
+
+/* ds_parse_timestamp without its fast path (the reference of the tests). */
+bool ds_parse_timestamp_general(const char *p, size_t n, bool ntz, int32_t tz_sec, int64_t *us)
 {
     while (n > 0 && (unsigned char)p[0] <= ' ') p++, n--;
     while (n > 0 && (unsigned char)p[n - 1] <= ' ') n--;
