@@ -245,18 +245,17 @@ static bool parse_float_special(const csv_opts *c, const char *p, size_t n, doub
     return true;
 }
 
-static bool parse_decimal_commas(const char *p, size_t n, const col_type *t, __int128 *v,
-                                 kiln_buf *scratch)
+/* A decimal, with grouping commas allowed (tried only when the text
+ * does not parse as it is: a ',' never does). */
+static bool parse_decimal_commas(const char *p, size_t n, const col_type *t, __int128 *v)
 {
-    if (memchr(p, ',', n)) {
-        char tmp[128];
-        size_t k = 0;
-        for (size_t i = 0; i < n && k < sizeof tmp; i++)
-            if (p[i] != ',') tmp[k++] = p[i];
-        (void)scratch;
-        return ds_parse_decimal(tmp, k, t->precision, t->scale, v);
-    }
-    return ds_parse_decimal(p, n, t->precision, t->scale, v);
+    if (ds_parse_decimal(p, n, t->precision, t->scale, v)) return true;
+    if (!memchr(p, ',', n)) return false;
+    char tmp[128];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < sizeof tmp; i++)
+        if (p[i] != ',') tmp[k++] = p[i];
+    return ds_parse_decimal(tmp, k, t->precision, t->scale, v);
 }
 
 /* Converts output column j of rows [0, rows): one loop per type. A bad
@@ -356,7 +355,7 @@ static int convert(csv_reader *r, kiln_arena *a, col_vec *v, int j, uint32_t row
         for (uint32_t i = 0; i < rows; i++) {
             __int128 x = 0;
             if (!cell_text(r, &cells[i], &p, &n)) NULLROW(i);
-            else if (!parse_decimal_commas(p, n, t, &x, &r->tmp)) {
+            else if (!parse_decimal_commas(p, n, t, &x)) {
                 x = 0;
                 BAD(i);
             }

@@ -59,6 +59,7 @@ int ds_integer_digits(const char *p, size_t n);
  * with an optional zone (Z, UTC, +hh, +hh:mm, +hhmm); tz_sec is the
  * session zone's offset for values without a zone. */
 bool ds_parse_date(const char *p, size_t n, bool strict, int32_t *days);
+bool ds_parse_date_general(const char *p, size_t n, bool strict, int32_t *days);
 bool ds_parse_timestamp(const char *p, size_t n, bool ntz, int32_t tz_sec, int64_t *us);
 bool ds_parse_timestamp_general(const char *p, size_t n, bool ntz, int32_t tz_sec, int64_t *us);
 /* The days of the last yyyy-MM-dd seen by ds_parse_timestamp_cached (a

@@ -417,8 +417,38 @@ static bool date_part(const char *p, size_t n, size_t *i, bool strict, int64_t *
     return true;
 }
 
+/* Two digits at p, or -1. */
+static inline int two(const char *p)
+{
+    unsigned a = (unsigned)(p[0] - '0'), b = (unsigned)(p[1] - '0');
+    return a > 9 || b > 9 ? -1 : (int)(a * 10 + b);
+}
+
+/* The days of yyyy-MM-dd at p (the '-'s checked by the caller), false if
+ * a field is not digits or out of range. */
+static inline bool ymd_plain(const char *p, int64_t *days)
+{
+    int y1 = two(p), y2 = two(p + 2), mo = two(p + 5), d = two(p + 8);
+    if ((y1 | y2 | d) < 0 || mo < 1 || mo > 12 || d < 1) return false;
+    int64_t y = y1 * 100 + y2;
+    if (d > mdays(y, mo)) return false;
+    *days = ds_days_from_civil(y, mo, d);
+    return true;
+}
+
 /* stringToDate: trimmed, yyyy[-M[-d]] then nothing, or ' '/'T' and anything. */
 bool ds_parse_date(const char *p, size_t n, bool strict, int32_t *days)
+{
+    int64_t d;
+    if (n == 10 && p[4] == '-' && p[7] == '-' && ymd_plain(p, &d)) {
+        *days = (int32_t)d;
+        return true;
+    }
+    return ds_parse_date_general(p, n, strict, days);
+}
+
+/* ds_parse_date without its fast path (the reference of the tests). */
+bool ds_parse_date_general(const char *p, size_t n, bool strict, int32_t *days)
 {
     if (!strict) {
         while (n > 0 && (unsigned char)p[0] <= ' ') p++, n--;
@@ -469,13 +499,6 @@ bool ds_parse_zone(const char *s, int32_t *sec)
     return zone(s, strlen(s), sec);
 }
 
-/* Two digits at p, or -1. */
-static inline int two(const char *p)
-{
-    unsigned a = (unsigned)(p[0] - '0'), b = (unsigned)(p[1] - '0');
-    return a > 9 || b > 9 ? -1 : (int)(a * 10 + b);
-}
-
 /* The common timestamp: yyyy-MM-dd[T ]HH:mm:ss[.f{1,9}] exactly, no zone.
  * False for the general parser (same value when this succeeds). The date's
  * days are kept in cache (may be NULL) for the next value of the same day. */
@@ -493,11 +516,7 @@ static inline bool timestamp_plain(const char *p, size_t n, bool ntz, int32_t tz
     if (cache && cache->valid && cache->ymd == w && cache->dd == dd) {
         days = cache->days;
     } else {
-        int y1 = two(p), y2 = two(p + 2), mo = two(p + 5), d = two(p + 8);
-        if ((y1 | y2 | d) < 0 || mo < 1 || mo > 12 || d < 1) return false;
-        int64_t y = y1 * 100 + y2;
-        if (d > mdays(y, mo)) return false;
-        days = ds_days_from_civil(y, mo, d);
+        if (!ymd_plain(p, &days)) return false;
         if (cache) *cache = (ds_date_cache){w, dd, true, days};
     }
     int hh = two(p + 11), mi = two(p + 14), ss = two(p + 17);

@@ -3,7 +3,8 @@
  * the general code they shortcut, on random inputs: ds_parse_f64 against
  * ds_parse_f64_general and strtod (bit for bit), ds_parse_decimal against
  * ds_parse_decimal_general, ds_parse_timestamp(_cached) against
- * ds_parse_timestamp_general, and the SSE2 record tokenizer (csv_opts.fast)
+ * ds_parse_timestamp_general, ds_parse_date against ds_parse_date_general,
+ * and the SSE2 record tokenizer (csv_opts.fast)
  * against the general loop on random records cut at every byte.
  */
 #include <setjmp.h>
@@ -164,6 +165,25 @@ static void test_timestamp(void **state)
     }
 }
 
+static void test_date(void **state)
+{
+    (void)state;
+    char b[128];
+    for (int i = 0; i < 400000; i++) {
+        int n = ts_text(b);
+        if (pick(2) && n > 10) n = 10; /* mostly bare dates */
+        b[n] = '\0';
+        bool strict = pick(3) == 0;
+        int32_t a = 0, g = 0;
+        bool ra = ds_parse_date(b, (size_t)n, strict, &a);
+        bool rg = ds_parse_date_general(b, (size_t)n, strict, &g);
+        if (ra != rg || (rg && a != g)) {
+            fprintf(stderr, "'%s' strict %d: fast %d %d, general %d %d\n", b, strict, ra, a, rg, g);
+            fail();
+        }
+    }
+}
+
 /* Both tokenizers on text[0..n) with the same options. */
 static void same_tokens(const csv_opts *c, const char *text, size_t n, bool eof)
 {
@@ -227,9 +247,8 @@ static void test_tokenizer(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_f64),
-        cmocka_unit_test(test_decimal),
-        cmocka_unit_test(test_timestamp),
+        cmocka_unit_test(test_f64),       cmocka_unit_test(test_decimal),
+        cmocka_unit_test(test_timestamp), cmocka_unit_test(test_date),
         cmocka_unit_test(test_tokenizer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,116 @@
+#!/bin/bash
+# run-csv-load.sh - CSV loading speed: a large CSV read into an in-memory
+# table and counted, kiln against DuckDB on the same files, 2 threads each,
+# run alternately RUNS times (default 5); prints every run's wall seconds
+# and peak RSS, the medians and their ratio per file, and checks that the
+# row counts agree.
+#
+#     make && bench/run-csv-load.sh
+#     RUNS=3 DATASETS=sensors bench/run-csv-load.sh
+#
+# Datasets ($DATASETS, default "sensors lineitem"):
+#   sensors   $SENSORS_CSV, default bench/data/sensors-1e7.csv (made by
+#             build/bin/sensors_gen when absent): ts TIMESTAMP, sensor STRING, temperature DOUBLE,
+#             humidity DOUBLE, a header line.
+#   lineitem  $TPCH/lineitem.tbl (default /work/data-gen/tpch-sf1; made by
+#             build/bin/tpch_gen -s 1 -o DIR): TPC-H SF1's 6M lineitems,
+#             '|'-separated, typed as tests/sql/tpch_views.sql.
+# kiln: `kiln sql --master local[2]` with the view typed by a schema, then
+# CACHE TABLE t AS SELECT * FROM view (eager: the batches kept in memory)
+# and SELECT count(*) FROM t, timed as a whole process. DuckDB:
+# bench/duckdb-bench.mjs (an in-memory database) running CREATE TABLE AS
+# SELECT * FROM read_csv(...) with the same column types once per run,
+# timed both inside the process (the statement alone, the stricter figure:
+# it leaves out node's and DuckDB's start) and as a whole process.
+set -eu
+cd "$(dirname "$0")/.."
+runs=${RUNS:-5}
+bin=${KILN_BIN:-build/bin}
+peers=${PEERS_DIR:-../shared/bench}
+tpch=${TPCH:-/work/data-gen/tpch-sf1}
+datasets=${DATASETS:-sensors lineitem}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# setup NAME: writes $tmp/NAME.kiln.sql and $tmp/NAME.duck.sql.
+setup() {
+    case $1 in
+    sensors)
+        local data=${SENSORS_CSV:-bench/data/sensors-1e7.csv}
+        mkdir -p bench/data
+        [ -f "$data" ] || "$bin/sensors_gen" -n 1e7 -o "$data"
+        data=$(realpath "$data")
+        cat > "$tmp/sensors.kiln.sql" <<SQL
+CREATE TEMPORARY VIEW readings (ts TIMESTAMP, sensor STRING, temperature DOUBLE, humidity DOUBLE)
+USING csv OPTIONS (path '$data', header 'true');
+CACHE TABLE t AS SELECT * FROM readings;
+SELECT count(*) FROM t;
+SQL
+        cat > "$tmp/sensors.duck.sql" <<SQL
+SELECT * FROM read_csv('$data', header = true, auto_detect = false, delim = ',', quote = '"',
+    columns = {'ts': 'TIMESTAMP', 'sensor': 'VARCHAR', 'temperature': 'DOUBLE',
+               'humidity': 'DOUBLE'})
+SQL
+        ;;
+    lineitem)
+        [ -f "$tpch/lineitem.tbl" ] || { echo "no $tpch/lineitem.tbl (set TPCH=DIR)" >&2; exit 2; }
+        {
+            grep -A1 'VIEW lineitem' tests/sql/tpch_views.sql |
+                sed "s|\${TPCH}|$tpch|; s|\${EXT}||"
+            echo "CACHE TABLE t AS SELECT * FROM lineitem;"
+            echo "SELECT count(*) FROM t;"
+        } > "$tmp/lineitem.kiln.sql"
+        cat > "$tmp/lineitem.duck.sql" <<SQL
+SELECT * FROM read_csv('$tpch/lineitem.tbl', delim = '|', header = false, quote = '',
+    auto_detect = false, columns = {'l_orderkey': 'INTEGER', 'l_partkey': 'INTEGER',
+    'l_suppkey': 'INTEGER', 'l_linenumber': 'INTEGER', 'l_quantity': 'DECIMAL(15,2)',
+    'l_extendedprice': 'DECIMAL(15,2)', 'l_discount': 'DECIMAL(15,2)',
+    'l_tax': 'DECIMAL(15,2)', 'l_returnflag': 'VARCHAR', 'l_linestatus': 'VARCHAR',
+    'l_shipdate': 'DATE', 'l_commitdate': 'DATE', 'l_receiptdate': 'DATE',
+    'l_shipinstruct': 'VARCHAR', 'l_shipmode': 'VARCHAR', 'l_comment': 'VARCHAR'})
+SQL
+        ;;
+    *)
+        echo "unknown dataset $1" >&2
+        exit 2
+        ;;
+    esac
+}
+
+# run NAME OUT COMMAND...: one timed run, appending "seconds rss_kb" to $tmp/NAME.
+run() {
+    local name=$1 out=$2
+    shift 2
+    /usr/bin/time -f '%e %M' -o "$tmp/time" "$@" > "$out" 2> "$tmp/err" ||
+        { cat "$tmp/err" >&2; exit 1; }
+    cat "$tmp/time" >> "$tmp/$name"
+    echo "$name: $(cat "$tmp/time") (s, KB)"
+}
+median() { sort -n "$1" | awk '{a[NR]=$1; m[NR]=$2} END {i=int((NR+1)/2); print a[i], m[i]}'; }
+
+echo "SELECT 1;" > "$tmp/setup.sql"
+for ds in $datasets; do
+    setup "$ds"
+    for i in $(seq "$runs"); do
+        run "$ds.kiln" "$tmp/$ds.kiln.out" "$bin/kiln" sql -S --master 'local[2]' \
+            -f "$tmp/$ds.kiln.sql"
+        cp "$tmp/$ds.duck.sql" "$tmp/$ds.sql"
+        run "$ds.duckdb" "$tmp/$ds.duck.out" node bench/duckdb-bench.mjs 2 1 "$tmp/duck" \
+            "$tmp/setup.sql" "$tmp/$ds.sql"
+        # "NAME  MS ms  rows N  runs MS": the statement's own time, in seconds.
+        awk -v n="$ds" '$1 == n {print $2 / 1000, 0}' "$tmp/$ds.duck.out" >> "$tmp/$ds.duckin"
+        echo "$ds.duckdb (statement): $(tail -1 "$tmp/$ds.duckin" | cut -d' ' -f1) s"
+    done
+    kn=$(tail -1 "$tmp/$ds.kiln.out" | tr -dc '0-9')
+    dn=$(awk -v n="$ds" '$1 == n {print $5}' "$tmp/$ds.duck.out")
+    if [ -z "$kn" ] || [ "$kn" != "$dn" ]; then
+        echo "$ds: row counts differ: kiln '$kn', duckdb '$dn'" >&2
+        exit 1
+    fi
+    read -r ks km < <(median "$tmp/$ds.kiln")
+    read -r dsec dm < <(median "$tmp/$ds.duckdb")
+    read -r din _ < <(median "$tmp/$ds.duckin")
+    echo "$ds: $kn rows; median: kiln ${ks} s ${km} KB; duckdb ${dsec} s ${dm} KB" \
+        "(statement ${din} s); kiln/duckdb $(awk "BEGIN {printf \"%.2f\", $ks / $dsec}")," \
+        "kiln/duckdb-statement $(awk "BEGIN {printf \"%.2f\", $ks / $din}")"
+done
