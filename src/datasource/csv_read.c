@@ -241,7 +241,7 @@ static bool parse_float_special(const csv_opts *c, const char *p, size_t n, doub
     if (c->nan_len == n && memcmp(p, c->nan_value, n) == 0) *d = NAN;
     else if (c->pos_inf_len == n && memcmp(p, c->pos_inf, n) == 0) *d = INFINITY;
     else if (c->neg_inf_len == n && memcmp(p, c->neg_inf, n) == 0) *d = -INFINITY;
-    else return ds_parse_f64(p, n, d);
+    else return ds_parse_f64_plain(p, n, d) || ds_parse_f64(p, n, d);
     return true;
 }
 

@@ -67,46 +67,11 @@ int ds_integer_digits(const char *p, size_t n)
     return (int)(n - start);
 }
 
-static const double pow10_tab[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
-/* The common double: [-]digits[.digits], at most 19 characters after the
- * sign, the digits below 2^53 and at most 22 after the point: the division
- * of two exact doubles is correctly rounded, as strtod. False for the
- * general parser (which gives the same value when this one succeeds). */
-static inline bool f64_plain(const char *p, size_t n, double *out)
-{
-    size_t i = p[0] == '-';
-    if (n - i > 19 || n == i) return false;
-    uint64_t m = 0;
-    size_t start = i;
-    for (; i < n; i++) {
-        unsigned d = (unsigned)(p[i] - '0');
-        if (d > 9) break;
-        m = m * 10 + d;
-    }
-    size_t frac = 0, intd = i - start;
-    if (i < n && p[i] == '.') {
-        size_t fs = ++i;
-        for (; i < n; i++) {
-            unsigned d = (unsigned)(p[i] - '0');
-            if (d > 9) break;
-            m = m * 10 + d;
-        }
-        frac = i - fs;
-    }
-    if (i != n || intd + frac == 0 || m >= (UINT64_C(1) << 53)) return false;
-    double d = (double)m / pow10_tab[frac];
-    *out = p[0] == '-' ? -d : d;
-    return true;
-}
-
 /* Parses Java's Double.parseDouble syntax: blanks (<= ' ') around, sign,
  * NaN, Infinity, digits[.digits][e[+-]digits], suffix d/D/f/F. */
 bool ds_parse_f64(const char *p, size_t n, double *out)
 {
-    if (n > 0 && f64_plain(p, n, out)) return true;
+    if (n > 0 && ds_parse_f64_plain(p, n, out)) return true;
     return ds_parse_f64_general(p, n, out);
 }
 
@@ -168,7 +133,7 @@ bool ds_parse_f64_general(const char *p, size_t n, double *out)
     int e10 = exp - frac;
     if (exact && m < (UINT64_C(1) << 53) && e10 >= -22 && e10 <= 22) {
         double d = (double)m;
-        d = e10 < 0 ? d / pow10_tab[-e10] : d * pow10_tab[e10];
+        d = e10 < 0 ? d / ds_pow10_exact[-e10] : d * ds_pow10_exact[e10];
         *out = neg ? -d : d;
         return true;
     }
