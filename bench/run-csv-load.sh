@@ -17,7 +17,10 @@
 #             '|'-separated, typed as tests/sql/tpch_views.sql.
 # kiln: `kiln sql --master local[2]` with the view typed by a schema, then
 # CACHE TABLE t AS SELECT * FROM view (eager: the batches kept in memory)
-# and SELECT count(*) FROM t, timed as a whole process. DuckDB:
+# and SELECT count(*) FROM t, timed as a whole process; kiln.executor.memory
+# is $KILN_MEMORY (default 4g) so that the cache's storage share (half)
+# holds the table without evicting blocks to disk (DuckDB's in-memory
+# database has no limit below 80 % of RAM). DuckDB:
 # bench/duckdb-bench.mjs (an in-memory database) running CREATE TABLE AS
 # SELECT * FROM read_csv(...) with the same column types once per run,
 # timed both inside the process (the statement alone, the stricter figure:
@@ -29,6 +32,7 @@ bin=${KILN_BIN:-build/bin}
 peers=${PEERS_DIR:-../shared/bench}
 tpch=${TPCH:-/work/data-gen/tpch-sf1}
 datasets=${DATASETS:-sensors lineitem}
+memory=${KILN_MEMORY:-4g}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -77,23 +81,14 @@ SQL
     esac
 }
 
-# run NAME OUT COMMAND...: one timed run, appending "seconds rss_kb" to $tmp/NAME.
-run() {
-    local name=$1 out=$2
-    shift 2
-    /usr/bin/time -f '%e %M' -o "$tmp/time" "$@" > "$out" 2> "$tmp/err" ||
-        { cat "$tmp/err" >&2; exit 1; }
-    cat "$tmp/time" >> "$tmp/$name"
-    echo "$name: $(cat "$tmp/time") (s, KB)"
-}
-median() { sort -n "$1" | awk '{a[NR]=$1; m[NR]=$2} END {i=int((NR+1)/2); print a[i], m[i]}'; }
+. bench/timed-runs.sh
 
 echo "SELECT 1;" > "$tmp/setup.sql"
 for ds in $datasets; do
     setup "$ds"
     for i in $(seq "$runs"); do
         run "$ds.kiln" "$tmp/$ds.kiln.out" "$bin/kiln" sql -S --master 'local[2]' \
-            -f "$tmp/$ds.kiln.sql"
+            --conf "kiln.executor.memory=$memory" -f "$tmp/$ds.kiln.sql"
         cp "$tmp/$ds.duck.sql" "$tmp/$ds.sql"
         run "$ds.duckdb" "$tmp/$ds.duck.out" node bench/duckdb-bench.mjs 2 1 "$tmp/duck" \
             "$tmp/setup.sql" "$tmp/$ds.sql"

@@ -66,6 +66,10 @@ int buf_appendf(kiln_buf *b, const char *fmt, ...) __attribute__((format(printf,
  * the snprintf/strtod reference (same result). */
 int dtoa_shortest(double x, bool is_float, char *dig, int *e10);
 int dtoa_shortest_slow(double x, bool is_float, char *dig, int *e10);
+/* dtoa.c: 10^0 .. 10^19 as integers, and 10^0 .. 10^22, the powers of
+ * ten a double holds exactly. */
+extern const uint64_t pow10_u64[20];
+extern const double pow10_f64[23];
 
 /* ---- Configuration text --------------------------------------------------- */
 /* Parses a Spark-style properties file: "key value" or "key=value" per line,

@@ -44,30 +44,33 @@ int dtoa_shortest_slow(double x, bool is_float, char *dig, int *e10)
     return nd;
 }
 
-static const uint64_t P10[20] = {1ull,
-                                 10ull,
-                                 100ull,
-                                 1000ull,
-                                 10000ull,
-                                 100000ull,
-                                 1000000ull,
-                                 10000000ull,
-                                 100000000ull,
-                                 1000000000ull,
-                                 10000000000ull,
-                                 100000000000ull,
-                                 1000000000000ull,
-                                 10000000000000ull,
-                                 100000000000000ull,
-                                 1000000000000000ull,
-                                 10000000000000000ull,
-                                 100000000000000000ull,
-                                 1000000000000000000ull,
-                                 10000000000000000000ull};
+const uint64_t pow10_u64[20] = {1ull,
+                                10ull,
+                                100ull,
+                                1000ull,
+                                10000ull,
+                                100000ull,
+                                1000000ull,
+                                10000000ull,
+                                100000000ull,
+                                1000000000ull,
+                                10000000000ull,
+                                100000000000ull,
+                                1000000000000ull,
+                                10000000000000ull,
+                                100000000000000ull,
+                                1000000000000000ull,
+                                10000000000000000ull,
+                                100000000000000000ull,
+                                1000000000000000000ull,
+                                10000000000000000000ull};
+const double pow10_f64[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                              1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                              1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 static u128 pow10_u128(int k)
 {
-    return k < 20 ? (u128)P10[k] : (u128)P10[19] * P10[k - 19];
+    return k < 20 ? (u128)pow10_u64[k] : (u128)pow10_u64[19] * pow10_u64[k - 19];
 }
 
 /* m * 2^e * 10^s as the fraction num / den (den = 2^sh * den10); false if
@@ -157,6 +160,23 @@ static int dec_exp(uint64_t m, int e)
     return INT32_MIN;
 }
 
+/* The mantissa m and exponent e (value m * 2^e) of IEEE bits b with mbits
+ * mantissa and ebits exponent bits; lower_quarter: a power of two above the
+ * smallest normal, whose lower neighbour is half as far as the upper. */
+static void split(uint64_t b, int mbits, int ebits, uint64_t *m, int *e, bool *lower_quarter)
+{
+    int be = (int)(b >> mbits) & ((1 << ebits) - 1);
+    int bias = (1 << (ebits - 1)) - 1 + mbits;
+    *m = b & ((UINT64_C(1) << mbits) - 1);
+    *lower_quarter = *m == 0 && be > 1;
+    if (be == 0) {
+        *e = 1 - bias;
+    } else {
+        *m |= UINT64_C(1) << mbits;
+        *e = be - bias;
+    }
+}
+
 /* The shortest digits (see the file comment): dig (>= 18 bytes) gets nd
  * digits without trailing zeros (at least one), *e10 the decimal exponent
  * of the first. x must be finite and non-zero; its sign is ignored; with
@@ -171,27 +191,11 @@ int dtoa_shortest(double x, bool is_float, char *dig, int *e10)
         float f = (float)x;
         uint32_t b;
         memcpy(&b, &f, sizeof b);
-        int be = (int)(b >> 23) & 0xff;
-        m = b & 0x7fffff;
-        if (be == 0) {
-            e = -149;
-        } else {
-            m |= 1u << 23;
-            e = be - 150;
-        }
-        lower_quarter = (m == (1u << 23)) && be > 1;
+        split(b, 23, 8, &m, &e, &lower_quarter);
     } else {
         uint64_t b;
         memcpy(&b, &x, sizeof b);
-        int be = (int)(b >> 52) & 0x7ff;
-        m = b & ((1ull << 52) - 1);
-        if (be == 0) {
-            e = -1074;
-        } else {
-            m |= 1ull << 52;
-            e = be - 1075;
-        }
-        lower_quarter = (m == (1ull << 52)) && be > 1;
+        split(b, 52, 11, &m, &e, &lower_quarter);
     }
     int E = dec_exp(m, e);
     if (E == INT32_MIN) return dtoa_shortest_slow(x, is_float, dig, e10);
@@ -209,8 +213,8 @@ int dtoa_shortest(double x, bool is_float, char *dig, int *e10)
         if (ok) {
             best = d;
             bestE = E;
-            if (d == P10[n]) { /* rounded up to 10^n: one more digit of exponent */
-                best = P10[n - 1];
+            if (d == pow10_u64[n]) { /* rounded up to 10^n: one more digit of exponent */
+                best = pow10_u64[n - 1];
                 bestE = E + 1;
             }
             hi = n - 1;

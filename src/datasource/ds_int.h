@@ -47,10 +47,25 @@ bool ds_parse_i64(const char *p, size_t n, int64_t *out);
 bool ds_parse_f64(const char *p, size_t n, double *out);
 bool ds_parse_f64_general(const char *p, size_t n, double *out);
 
-/* 10^0 .. 10^22, the powers of ten that doubles hold exactly. */
-static const double ds_pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                          1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                          1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+/* digits[.digits] from p[*i] on (at most 19 digits, the caller checks):
+ * their value, *i after them, *intd and *frac the digits before and after
+ * the point. */
+static inline uint64_t ds_plain_digits(const char *p, size_t n, size_t *i, size_t *intd,
+                                       size_t *frac)
+{
+    uint64_t m = 0;
+    size_t k = *i, start = k;
+    for (; k < n && (unsigned)(p[k] - '0') <= 9; k++) m = m * 10 + (unsigned)(p[k] - '0');
+    *intd = k - start;
+    *frac = 0;
+    if (k < n && p[k] == '.') {
+        size_t fs = ++k;
+        for (; k < n && (unsigned)(p[k] - '0') <= 9; k++) m = m * 10 + (unsigned)(p[k] - '0');
+        *frac = k - fs;
+    }
+    *i = k;
+    return m;
+}
 
 /* The common double (n > 0): [-]digits[.digits], at most 19 characters after the
  * sign, the digits below 2^53 and at most 22 after the point: the division
@@ -58,27 +73,11 @@ static const double ds_pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e
  * general parser (which gives the same value when this one succeeds). */
 static inline bool ds_parse_f64_plain(const char *p, size_t n, double *out)
 {
-    size_t i = p[0] == '-';
+    size_t i = p[0] == '-', intd, frac;
     if (n - i > 19 || n == i) return false;
-    uint64_t m = 0;
-    size_t start = i;
-    for (; i < n; i++) {
-        unsigned d = (unsigned)(p[i] - '0');
-        if (d > 9) break;
-        m = m * 10 + d;
-    }
-    size_t frac = 0, intd = i - start;
-    if (i < n && p[i] == '.') {
-        size_t fs = ++i;
-        for (; i < n; i++) {
-            unsigned d = (unsigned)(p[i] - '0');
-            if (d > 9) break;
-            m = m * 10 + d;
-        }
-        frac = i - fs;
-    }
+    uint64_t m = ds_plain_digits(p, n, &i, &intd, &frac);
     if (i != n || intd + frac == 0 || m >= (UINT64_C(1) << 53)) return false;
-    double d = (double)m / ds_pow10_exact[frac];
+    double d = (double)m / pow10_f64[frac];
     *out = p[0] == '-' ? -d : d;
     return true;
 }

@@ -133,7 +133,7 @@ bool ds_parse_f64_general(const char *p, size_t n, double *out)
     int e10 = exp - frac;
     if (exact && m < (UINT64_C(1) << 53) && e10 >= -22 && e10 <= 22) {
         double d = (double)m;
-        d = e10 < 0 ? d / ds_pow10_exact[-e10] : d * ds_pow10_exact[e10];
+        d = e10 < 0 ? d / pow10_f64[-e10] : d * pow10_f64[e10];
         *out = neg ? -d : d;
         return true;
     }
@@ -166,27 +166,6 @@ static __int128 pow10_i128(int k)
     return r;
 }
 
-static const uint64_t pow10_u64[20] = {1ull,
-                                       10ull,
-                                       100ull,
-                                       1000ull,
-                                       10000ull,
-                                       100000ull,
-                                       1000000ull,
-                                       10000000ull,
-                                       100000000ull,
-                                       1000000000ull,
-                                       10000000000ull,
-                                       100000000000ull,
-                                       1000000000000ull,
-                                       10000000000000ull,
-                                       100000000000000ull,
-                                       1000000000000000ull,
-                                       10000000000000000ull,
-                                       100000000000000000ull,
-                                       1000000000000000000ull,
-                                       10000000000000000000ull};
-
 /* The common decimal: [+-]digits[.digits] with at most 18 digits, in 64
  * bits. False for the general parser (same value when this succeeds). */
 static inline bool decimal_plain(const char *p, size_t n, int precision, int scale, __int128 *out)
@@ -195,25 +174,10 @@ static inline bool decimal_plain(const char *p, size_t n, int precision, int sca
     bool neg = false;
     if (p[0] == '-' || p[0] == '+') neg = p[i++] == '-';
     if (n - i > 19 || scale > 18 || scale < 0) return false;
-    uint64_t m = 0;
-    size_t start = i;
-    for (; i < n; i++) {
-        unsigned d = (unsigned)(p[i] - '0');
-        if (d > 9) break;
-        m = m * 10 + d;
-    }
-    size_t intd = i - start;
-    int frac = 0;
-    if (i < n && p[i] == '.') {
-        size_t fs = ++i;
-        for (; i < n; i++) {
-            unsigned d = (unsigned)(p[i] - '0');
-            if (d > 9) break;
-            m = m * 10 + d;
-        }
-        frac = (int)(i - fs);
-    }
-    if (i != n || intd + (size_t)frac == 0 || intd + (size_t)frac > 18) return false;
+    size_t intd, nfrac;
+    uint64_t m = ds_plain_digits(p, n, &i, &intd, &nfrac);
+    int frac = (int)nfrac;
+    if (i != n || intd + nfrac == 0 || intd + nfrac > 18) return false;
     if (frac > scale) {
         uint64_t q = pow10_u64[frac - scale], r = m % q;
         m /= q;

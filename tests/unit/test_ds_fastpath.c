@@ -20,14 +20,11 @@
 
 #include "datasource/csv_int.h"
 
-static uint64_t seed = 0x2545f4914f6cdd1dull;
+static rng gen;
 
 static uint64_t rnd(void)
 {
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    return seed;
+    return rng_next(&gen);
 }
 
 static int pick(int n)
@@ -246,6 +243,7 @@ static void test_tokenizer(void **state)
 
 int main(void)
 {
+    rng_seed(&gen, 0x2545f4914f6cdd1dull);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_f64),       cmocka_unit_test(test_decimal),
         cmocka_unit_test(test_timestamp), cmocka_unit_test(test_date),

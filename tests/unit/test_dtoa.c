@@ -18,14 +18,11 @@
 
 #include "base/base.h"
 
-static uint64_t seed = 0x9e3779b97f4a7c15ull;
+static rng gen;
 
 static uint64_t next(void)
 {
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    return seed;
+    return rng_next(&gen);
 }
 
 /* Both paths give the same digits and exponent for x. */
@@ -130,6 +127,7 @@ static void test_edges(void **state)
 
 int main(void)
 {
+    rng_seed(&gen, 0x9e3779b97f4a7c15ull);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_bits),
         cmocka_unit_test(test_decimals),
