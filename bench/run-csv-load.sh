@@ -31,7 +31,6 @@ set -eu
 cd "$(dirname "$0")/.."
 runs=${RUNS:-5}
 bin=${KILN_BIN:-build/bin}
-peers=${PEERS_DIR:-../shared/bench}
 tpch=${TPCH:-/work/data-gen/tpch-sf1}
 datasets=${DATASETS:-sensors lineitem}
 memory=${KILN_MEMORY:-4g}
@@ -83,12 +82,13 @@ SQL
     esac
 }
 
+# shellcheck source=bench/timed-runs.sh
 . bench/timed-runs.sh
 
 echo "SELECT 1;" > "$tmp/setup.sql"
 for ds in $datasets; do
     setup "$ds"
-    for i in $(seq "$runs"); do
+    for _ in $(seq "$runs"); do
         run "$ds.kiln" "$tmp/$ds.kiln.out" "$bin/kiln" sql -S --master 'local[2]' \
             --conf "kiln.executor.memory=$memory" -f "$tmp/$ds.kiln.sql"
         cp "$tmp/$ds.duck.sql" "$tmp/$ds.sql"

@@ -31,8 +31,9 @@ SELECT sensor, date_trunc('hour', ts) AS hour, count(*) AS n, avg(temperature) A
        min(temperature) AS min_t, max(temperature) AS max_t, avg(humidity) AS avg_h
 FROM readings GROUP BY sensor, hour;
 SQL
+# shellcheck source=bench/timed-runs.sh
 . bench/timed-runs.sh
-for i in $(seq "$runs"); do
+for _ in $(seq "$runs"); do
     run kiln "$tmp/kiln.tsv" "$bin/kiln" sql -S --master 'local[2]' -f "$tmp/q.sql"
     run duckdb "$tmp/duck.log" "$peers/sensors-duckdb.sh" "$data" "$tmp/duck.csv" 2
 done

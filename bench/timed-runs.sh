@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154 # tmp is the sourcing script's
 # timed-runs.sh - shell functions for the bench/run-*.sh scripts that time
 # whole processes (sourced, not run). They keep their figures in $tmp.
 #
