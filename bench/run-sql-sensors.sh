@@ -31,21 +31,13 @@ SELECT sensor, date_trunc('hour', ts) AS hour, count(*) AS n, avg(temperature) A
        min(temperature) AS min_t, max(temperature) AS max_t, avg(humidity) AS avg_h
 FROM readings GROUP BY sensor, hour;
 SQL
-# run NAME OUT COMMAND...: one timed run, appending "seconds rss_kb" to $tmp/NAME.
-run() {
-    local name=$1 out=$2
-    shift 2
-    /usr/bin/time -f '%e %M' -o "$tmp/time" "$@" > "$out" 2> "$tmp/err" ||
-        { cat "$tmp/err" >&2; exit 1; }
-    cat "$tmp/time" >> "$tmp/$name"
-    echo "$name: $(cat "$tmp/time") (s, KB)"
-}
-for i in $(seq "$runs"); do
+# shellcheck source=bench/timed-runs.sh
+. bench/timed-runs.sh
+for _ in $(seq "$runs"); do
     run kiln "$tmp/kiln.tsv" "$bin/kiln" sql -S --master 'local[2]' -f "$tmp/q.sql"
     run duckdb "$tmp/duck.log" "$peers/sensors-duckdb.sh" "$data" "$tmp/duck.csv" 2
 done
 /usr/bin/python3 bench/compare_rows.py "$tmp/kiln.tsv" "$tmp/duck.csv" 2
-median() { sort -n "$1" | awk '{a[NR]=$1; m[NR]=$2} END {i=int((NR+1)/2); print a[i], m[i]}'; }
 read -r ks km < <(median "$tmp/kiln")
 read -r ds dm < <(median "$tmp/duckdb")
 echo "median: kiln ${ks} s ${km} KB, duckdb ${ds} s ${dm} KB, kiln/duckdb $(awk "BEGIN {printf \"%.2f\", $ks / $ds}")"

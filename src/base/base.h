@@ -59,6 +59,18 @@ bool log_throttle_take(log_throttle *t, unsigned long *suppressed);
 /* Appends printf-style text to b (no NUL kept). KILN_OK or KILN_ENOMEM. */
 int buf_appendf(kiln_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* dtoa.c: the shortest digits (at least two significant) of finite,
+ * non-zero |x| that read back as x (as a float with is_float), the nearest
+ * such: dig (>= 24 bytes) gets them without trailing zeros, *e10 the
+ * decimal exponent of the first; returns their count. The _slow variant is
+ * the snprintf/strtod reference (same result). */
+int dtoa_shortest(double x, bool is_float, char *dig, int *e10);
+int dtoa_shortest_slow(double x, bool is_float, char *dig, int *e10);
+/* dtoa.c: 10^0 .. 10^19 as integers, and 10^0 .. 10^22, the powers of
+ * ten a double holds exactly. */
+extern const uint64_t pow10_u64[20];
+extern const double pow10_f64[23];
+
 /* ---- Configuration text --------------------------------------------------- */
 /* Parses a Spark-style properties file: "key value" or "key=value" per line,
  * '#' comments, blank lines ignored. Calls fn for each pair (stops and

@@ -17,7 +17,8 @@ typedef struct csv_opts {
     char linesep;                         /* '\0' = "\n" or "\r\n" */
     bool header, infer, multiline, ign_lead, ign_trail, enforce, prefer_date;
     const char *null_value, *empty_value, *nan_value, *pos_inf, *neg_inf;
-    size_t null_len;
+    size_t null_len, nan_len, pos_inf_len, neg_inf_len;
+    bool fast; /* one-byte sep, no blank trimming: csv_tokenize's SIMD path applies */
     const char *date_fmt, *ts_fmt, *ts_ntz_fmt; /* NULL = ISO default */
     int64_t max_columns, max_chars;
     ds_mode mode;

@@ -69,6 +69,9 @@ int csv_opts_parse(csv_opts *c, const ds_options *o, bool for_write)
     c->nan_value = ds_opt_str(o, "nanValue", "NaN");
     c->pos_inf = ds_opt_str(o, "positiveInf", "Inf");
     c->neg_inf = ds_opt_str(o, "negativeInf", "-Inf");
+    c->nan_len = strlen(c->nan_value);
+    c->pos_inf_len = strlen(c->pos_inf);
+    c->neg_inf_len = strlen(c->neg_inf);
     if ((rc = pattern(o, "dateFormat", &c->date_fmt))) return rc;
     if ((rc = pattern(o, "timestampFormat", &c->ts_fmt))) return rc;
     if ((rc = pattern(o, "timestampNTZFormat", &c->ts_ntz_fmt))) return rc;
@@ -76,6 +79,9 @@ int csv_opts_parse(csv_opts *c, const ds_options *o, bool for_write)
     if ((rc = ds_opt_int(o, "maxCharsPerColumn", -1, -1, INT32_MAX, &c->max_chars))) return rc;
     if ((rc = ds_opt_mode(o, &c->mode))) return rc;
     c->corrupt = ds_opt_str(o, "columnNameOfCorruptRecord", "_corrupt_record");
+    char nl = c->linesep ? c->linesep : '\n';
+    c->fast = c->seplen == 1 && !c->ign_lead && !c->ign_trail && c->sep[0] != nl &&
+              c->sep[0] != c->quote && c->quote != nl;
     if ((rc = ds_opt_double(o, "samplingRatio", 1.0, &c->sampling))) return rc;
     if (c->sampling <= 0 || c->sampling > 1)
         return kiln_set_error(KILN_EINVAL, "option samplingRatio: %g is not in (0, 1]",

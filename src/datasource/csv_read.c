@@ -200,6 +200,35 @@ static inline bool cell_text(csv_reader *r, const csv_field *f, const char **p, 
     return true;
 }
 
+/* col_str_view of p[0..len) into *d when 12 bytes at p can be read: built
+ * in two words (the bytes past len zeroed), not through byte copies on the
+ * stack, which stall the 16-byte store that follows. */
+static inline void str_view(col_str *d, const char *p, uint32_t len)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && UINTPTR_MAX == UINT64_MAX
+    uint64_t a, lo, hi;
+    uint32_t c;
+    memcpy(&a, p, 8);
+    memcpy(&c, p + 8, 4);
+    if (len <= COL_STR_INLINE) {
+        if (len < 8) {
+            a &= len ? ~UINT64_C(0) >> (64 - 8 * len) : 0;
+            c = 0;
+        } else {
+            c &= len == 8 ? 0 : ~UINT32_C(0) >> (32 - 8 * (len - 8));
+        }
+        hi = (a >> 32) | ((uint64_t)c << 32);
+    } else {
+        hi = (uint64_t)(uintptr_t)p;
+    }
+    lo = len | (a << 32);
+    memcpy(d, &lo, 8);
+    memcpy((char *)d + 8, &hi, 8);
+#else
+    *d = col_str_view(p, len);
+#endif
+}
+
 static int set_null(col_vec *v, kiln_arena *a, uint32_t i, uint32_t cap)
 {
     if (!v->validity && col_vec_add_validity(v, a, cap)) return KILN_ENOMEM;
@@ -209,25 +238,24 @@ static int set_null(col_vec *v, kiln_arena *a, uint32_t i, uint32_t cap)
 
 static bool parse_float_special(const csv_opts *c, const char *p, size_t n, double *d)
 {
-    if (strlen(c->nan_value) == n && memcmp(p, c->nan_value, n) == 0) *d = NAN;
-    else if (strlen(c->pos_inf) == n && memcmp(p, c->pos_inf, n) == 0) *d = INFINITY;
-    else if (strlen(c->neg_inf) == n && memcmp(p, c->neg_inf, n) == 0) *d = -INFINITY;
-    else return ds_parse_f64(p, n, d);
+    if (c->nan_len == n && memcmp(p, c->nan_value, n) == 0) *d = NAN;
+    else if (c->pos_inf_len == n && memcmp(p, c->pos_inf, n) == 0) *d = INFINITY;
+    else if (c->neg_inf_len == n && memcmp(p, c->neg_inf, n) == 0) *d = -INFINITY;
+    else return ds_parse_f64_plain(p, n, d) || ds_parse_f64(p, n, d);
     return true;
 }
 
-static bool parse_decimal_commas(const char *p, size_t n, const col_type *t, __int128 *v,
-                                 kiln_buf *scratch)
+/* A decimal, with grouping commas allowed (tried only when the text
+ * does not parse as it is: a ',' never does). */
+static bool parse_decimal_commas(const char *p, size_t n, const col_type *t, __int128 *v)
 {
-    if (memchr(p, ',', n)) {
-        char tmp[128];
-        size_t k = 0;
-        for (size_t i = 0; i < n && k < sizeof tmp; i++)
-            if (p[i] != ',') tmp[k++] = p[i];
-        (void)scratch;
-        return ds_parse_decimal(tmp, k, t->precision, t->scale, v);
-    }
-    return ds_parse_decimal(p, n, t->precision, t->scale, v);
+    if (ds_parse_decimal(p, n, t->precision, t->scale, v)) return true;
+    if (!memchr(p, ',', n)) return false;
+    char tmp[128];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < sizeof tmp; i++)
+        if (p[i] != ',') tmp[k++] = p[i];
+    return ds_parse_decimal(tmp, k, t->precision, t->scale, v);
 }
 
 /* Converts output column j of rows [0, rows): one loop per type. A bad
@@ -260,7 +288,9 @@ static int convert(csv_reader *r, kiln_arena *a, col_vec *v, int j, uint32_t row
                 memset(&d[i], 0, sizeof d[i]);
                 continue;
             }
-            if (p >= r->k.in.buf && p < r->k.in.buf + r->k.in.len)
+            if (p >= r->k.in.buf && p + 12 <= r->k.in.buf + r->k.in.len)
+                str_view(&d[i], p, (uint32_t)n);
+            else if (p >= r->k.in.buf && p < r->k.in.buf + r->k.in.len)
                 d[i] = col_str_view(p, (uint32_t)n);
             else if (!col_str_copy(a, p, (uint32_t)n, &d[i])) return KILN_ENOMEM;
         }
@@ -325,7 +355,7 @@ static int convert(csv_reader *r, kiln_arena *a, col_vec *v, int j, uint32_t row
         for (uint32_t i = 0; i < rows; i++) {
             __int128 x = 0;
             if (!cell_text(r, &cells[i], &p, &n)) NULLROW(i);
-            else if (!parse_decimal_commas(p, n, t, &x, &r->tmp)) {
+            else if (!parse_decimal_commas(p, n, t, &x)) {
                 x = 0;
                 BAD(i);
             }
@@ -346,10 +376,11 @@ static int convert(csv_reader *r, kiln_arena *a, col_vec *v, int j, uint32_t row
     case COL_TIMESTAMP_NTZ: {
         int64_t *d = v->data;
         bool ntz = t->kind == COL_TIMESTAMP_NTZ;
+        ds_date_cache dc = {0};
         for (uint32_t i = 0; i < rows; i++) {
             d[i] = 0;
             if (!cell_text(r, &cells[i], &p, &n)) NULLROW(i);
-            else if (!ds_parse_timestamp(p, n, ntz, r->c.tz_sec, &d[i])) BAD(i);
+            else if (!ds_parse_timestamp_cached(p, n, ntz, r->c.tz_sec, &dc, &d[i])) BAD(i);
         }
         break;
     }

@@ -45,9 +45,47 @@ bool ds_parse_i64(const char *p, size_t n, int64_t *out);
 /* A double in Java's Double.parseDouble syntax (fast path for plain
  * decimals, strtod otherwise; "NaN", "Infinity", surrounding blanks). */
 bool ds_parse_f64(const char *p, size_t n, double *out);
+bool ds_parse_f64_general(const char *p, size_t n, double *out);
+
+/* digits[.digits] from p[*i] on (at most 19 digits, the caller checks):
+ * their value, *i after them, *intd and *frac the digits before and after
+ * the point. */
+static inline uint64_t ds_plain_digits(const char *p, size_t n, size_t *i, size_t *intd,
+                                       size_t *frac)
+{
+    uint64_t m = 0;
+    size_t k = *i, start = k;
+    for (; k < n && (unsigned)(p[k] - '0') <= 9; k++) m = m * 10 + (unsigned)(p[k] - '0');
+    *intd = k - start;
+    *frac = 0;
+    if (k < n && p[k] == '.') {
+        size_t fs = ++k;
+        for (; k < n && (unsigned)(p[k] - '0') <= 9; k++) m = m * 10 + (unsigned)(p[k] - '0');
+        *frac = k - fs;
+    }
+    *i = k;
+    return m;
+}
+
+/* The common double (n > 0): [-]digits[.digits], at most 19 characters after the
+ * sign, the digits below 2^53 and at most 22 after the point: the division
+ * of two exact doubles is correctly rounded, as strtod. False for the
+ * general parser (which gives the same value when this one succeeds). */
+static inline bool ds_parse_f64_plain(const char *p, size_t n, double *out)
+{
+    size_t i = p[0] == '-', intd, frac;
+    if (n - i > 19 || n == i) return false;
+    uint64_t m = ds_plain_digits(p, n, &i, &intd, &frac);
+    if (i != n || intd + frac == 0 || m >= (UINT64_C(1) << 53)) return false;
+    double d = (double)m / pow10_f64[frac];
+    *out = p[0] == '-' ? -d : d;
+    return true;
+}
+
 bool ds_parse_bool(const char *p, size_t n, bool *out);
 /* A decimal rounded half-up to scale; false when it does not fit precision. */
 bool ds_parse_decimal(const char *p, size_t n, int precision, int scale, __int128 *out);
+bool ds_parse_decimal_general(const char *p, size_t n, int precision, int scale, __int128 *out);
 /* Digits of an integer literal (optional sign) with no '.', for inference:
  * the number of digits, or -1 when p is not one. */
 int ds_integer_digits(const char *p, size_t n);
@@ -57,7 +95,20 @@ int ds_integer_digits(const char *p, size_t n);
  * with an optional zone (Z, UTC, +hh, +hh:mm, +hhmm); tz_sec is the
  * session zone's offset for values without a zone. */
 bool ds_parse_date(const char *p, size_t n, bool strict, int32_t *days);
+bool ds_parse_date_general(const char *p, size_t n, bool strict, int32_t *days);
 bool ds_parse_timestamp(const char *p, size_t n, bool ntz, int32_t tz_sec, int64_t *us);
+bool ds_parse_timestamp_general(const char *p, size_t n, bool ntz, int32_t tz_sec, int64_t *us);
+/* The days of the last yyyy-MM-dd seen by ds_parse_timestamp_cached (a
+ * reader's loop keeps one, zeroed, per column): a run of values of the
+ * same day converts its date once. */
+typedef struct ds_date_cache {
+    uint64_t ymd; /* the bytes "yyyy-MM-" */
+    uint16_t dd;
+    bool valid;
+    int64_t days;
+} ds_date_cache;
+bool ds_parse_timestamp_cached(const char *p, size_t n, bool ntz, int32_t tz_sec,
+                               ds_date_cache *cache, int64_t *us);
 /* A date/timestamp pattern this layer can parse and format itself (the
  * default ISO ones and yyyy-MM-dd HH:mm:ss[.SSS...] with optional XXX):
  * true when pattern is NULL or one of those. */

@@ -67,13 +67,16 @@ int ds_integer_digits(const char *p, size_t n)
     return (int)(n - start);
 }
 
-static const double pow10_tab[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
 /* Parses Java's Double.parseDouble syntax: blanks (<= ' ') around, sign,
  * NaN, Infinity, digits[.digits][e[+-]digits], suffix d/D/f/F. */
 bool ds_parse_f64(const char *p, size_t n, double *out)
+{
+    if (n > 0 && ds_parse_f64_plain(p, n, out)) return true;
+    return ds_parse_f64_general(p, n, out);
+}
+
+/* ds_parse_f64 without its fast path (the reference of the tests). */
+bool ds_parse_f64_general(const char *p, size_t n, double *out)
 {
     while (n > 0 && (unsigned char)p[0] <= ' ') p++, n--;
     while (n > 0 && (unsigned char)p[n - 1] <= ' ') n--;
@@ -130,7 +133,7 @@ bool ds_parse_f64(const char *p, size_t n, double *out)
     int e10 = exp - frac;
     if (exact && m < (UINT64_C(1) << 53) && e10 >= -22 && e10 <= 22) {
         double d = (double)m;
-        d = e10 < 0 ? d / pow10_tab[-e10] : d * pow10_tab[e10];
+        d = e10 < 0 ? d / pow10_f64[-e10] : d * pow10_f64[e10];
         *out = neg ? -d : d;
         return true;
     }
@@ -163,8 +166,41 @@ static __int128 pow10_i128(int k)
     return r;
 }
 
+/* The common decimal: [+-]digits[.digits] with at most 18 digits, in 64
+ * bits. False for the general parser (same value when this succeeds). */
+static inline bool decimal_plain(const char *p, size_t n, int precision, int scale, __int128 *out)
+{
+    size_t i = 0;
+    bool neg = false;
+    if (p[0] == '-' || p[0] == '+') neg = p[i++] == '-';
+    if (n - i > 19 || scale > 18 || scale < 0) return false;
+    size_t intd, nfrac;
+    uint64_t m = ds_plain_digits(p, n, &i, &intd, &nfrac);
+    int frac = (int)nfrac;
+    if (i != n || intd + nfrac == 0 || intd + nfrac > 18) return false;
+    if (frac > scale) {
+        uint64_t q = pow10_u64[frac - scale], r = m % q;
+        m /= q;
+        if (r * 2 >= q) m++; /* half-up */
+    } else if (frac < scale) {
+        uint64_t q = pow10_u64[scale - frac];
+        if (m > UINT64_MAX / q) return false;
+        m *= q;
+    }
+    if (precision < 20 && m >= pow10_u64[precision]) return false;
+    *out = neg ? -(__int128)m : (__int128)m;
+    return true;
+}
+
 /* BigDecimal syntax, rounded half-up to scale, checked against precision. */
 bool ds_parse_decimal(const char *p, size_t n, int precision, int scale, __int128 *out)
+{
+    if (n > 0 && decimal_plain(p, n, precision, scale, out)) return true;
+    return ds_parse_decimal_general(p, n, precision, scale, out);
+}
+
+/* ds_parse_decimal without its fast path (the reference of the tests). */
+bool ds_parse_decimal_general(const char *p, size_t n, int precision, int scale, __int128 *out)
 {
     size_t i = 0;
     bool neg = false;
@@ -310,8 +346,38 @@ static bool date_part(const char *p, size_t n, size_t *i, bool strict, int64_t *
     return true;
 }
 
+/* Two digits at p, or -1. */
+static inline int two(const char *p)
+{
+    unsigned a = (unsigned)(p[0] - '0'), b = (unsigned)(p[1] - '0');
+    return a > 9 || b > 9 ? -1 : (int)(a * 10 + b);
+}
+
+/* The days of yyyy-MM-dd at p (the '-'s checked by the caller), false if
+ * a field is not digits or out of range. */
+static inline bool ymd_plain(const char *p, int64_t *days)
+{
+    int y1 = two(p), y2 = two(p + 2), mo = two(p + 5), d = two(p + 8);
+    if ((y1 | y2 | d) < 0 || mo < 1 || mo > 12 || d < 1) return false;
+    int64_t y = y1 * 100 + y2;
+    if (d > mdays(y, mo)) return false;
+    *days = ds_days_from_civil(y, mo, d);
+    return true;
+}
+
 /* stringToDate: trimmed, yyyy[-M[-d]] then nothing, or ' '/'T' and anything. */
 bool ds_parse_date(const char *p, size_t n, bool strict, int32_t *days)
+{
+    int64_t d;
+    if (n == 10 && p[4] == '-' && p[7] == '-' && ymd_plain(p, &d)) {
+        *days = (int32_t)d;
+        return true;
+    }
+    return ds_parse_date_general(p, n, strict, days);
+}
+
+/* ds_parse_date without its fast path (the reference of the tests). */
+bool ds_parse_date_general(const char *p, size_t n, bool strict, int32_t *days)
 {
     if (!strict) {
         while (n > 0 && (unsigned char)p[0] <= ' ') p++, n--;
@@ -362,8 +428,62 @@ bool ds_parse_zone(const char *s, int32_t *sec)
     return zone(s, strlen(s), sec);
 }
 
+/* The common timestamp: yyyy-MM-dd[T ]HH:mm:ss[.f{1,9}] exactly, no zone.
+ * False for the general parser (same value when this succeeds). The date's
+ * days are kept in cache (may be NULL) for the next value of the same day. */
+static inline bool timestamp_plain(const char *p, size_t n, bool ntz, int32_t tz_sec,
+                                   ds_date_cache *cache, int64_t *us)
+{
+    if (n < 19 || n > 29 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != ' ') ||
+        p[13] != ':' || p[16] != ':')
+        return false;
+    uint64_t w;
+    uint16_t dd;
+    memcpy(&w, p, 8);
+    memcpy(&dd, p + 8, 2);
+    int64_t days;
+    if (cache && cache->valid && cache->ymd == w && cache->dd == dd) {
+        days = cache->days;
+    } else {
+        if (!ymd_plain(p, &days)) return false;
+        if (cache) *cache = (ds_date_cache){w, dd, true, days};
+    }
+    int hh = two(p + 11), mi = two(p + 14), ss = two(p + 17);
+    if ((hh | mi | ss) < 0 || hh > 23 || mi > 59 || ss > 59) return false;
+    int64_t frac = 0;
+    if (n > 19) {
+        if (p[19] != '.' || n == 20) return false;
+        int k = 0;
+        for (size_t i = 20; i < n; i++, k++) {
+            unsigned dg = (unsigned)(p[i] - '0');
+            if (dg > 9) return false;
+            if (k < 6) frac = frac * 10 + dg;
+        }
+        static const int32_t scale[7] = {1000000, 100000, 10000, 1000, 100, 10, 1};
+        frac *= scale[k < 6 ? k : 6];
+    }
+    int64_t sec = days * 86400 + hh * 3600 + mi * 60 + ss - (ntz ? 0 : tz_sec);
+    *us = sec * 1000000 + frac;
+    return true;
+}
+
+/* ds_parse_timestamp keeping the last date's days in cache (see ds_int.h). */
+bool ds_parse_timestamp_cached(const char *p, size_t n, bool ntz, int32_t tz_sec,
+                               ds_date_cache *cache, int64_t *us)
+{
+    if (timestamp_plain(p, n, ntz, tz_sec, cache, us)) return true;
+    return ds_parse_timestamp_general(p, n, ntz, tz_sec, us);
+}
+
 /* stringToTimestamp: date [ T|' ' time ] [zone], time = H[H]:m[m][:s[s][.f{1,9}]]. */
 bool ds_parse_timestamp(const char *p, size_t n, bool ntz, int32_t tz_sec, int64_t *us)
+{
+    if (timestamp_plain(p, n, ntz, tz_sec, NULL, us)) return true;
+    return ds_parse_timestamp_general(p, n, ntz, tz_sec, us);
+}
+
+/* ds_parse_timestamp without its fast path (the reference of the tests). */
+bool ds_parse_timestamp_general(const char *p, size_t n, bool ntz, int32_t tz_sec, int64_t *us)
 {
     while (n > 0 && (unsigned char)p[0] <= ' ') p++, n--;
     while (n > 0 && (unsigned char)p[n - 1] <= ' ') n--;
@@ -439,24 +559,10 @@ static int fmt_java(kiln_buf *b, double d, bool is_float)
     if (isinf(d))
         return d > 0 ? kiln_buf_append(b, "Infinity", 8) : kiln_buf_append(b, "-Infinity", 9);
     if (d == 0) return signbit(d) ? kiln_buf_append(b, "-0.0", 4) : kiln_buf_append(b, "0.0", 3);
-    char tmp[40];
-    int prec;
-    /* Java prints at least two significant digits' worth: when one digit
-     * suffices, the closest two-digit form is used (5e-324 -> 4.9E-324). */
-    for (prec = 2; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, d);
-        if (is_float ? strtof(tmp, NULL) == (float)d : strtod(tmp, NULL) == d) break;
-    }
-    /* tmp = [-]D[.DDD]e[+-]XX: collect the digits and the exponent. */
     char dig[24];
-    int nd = 0, e10;
-    const char *q = tmp;
-    bool neg = *q == '-';
-    if (neg) q++;
-    for (; *q && *q != 'e'; q++)
-        if (*q != '.') dig[nd++] = *q;
-    e10 = atoi(q + 1);
-    while (nd > 1 && dig[nd - 1] == '0') nd--;
+    int e10;
+    int nd = dtoa_shortest(d, is_float, dig, &e10);
+    bool neg = d < 0;
     char out[64];
     int o = 0;
     if (neg) out[o++] = '-';

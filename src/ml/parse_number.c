@@ -35,29 +35,6 @@
 #define MAX_DIGITS 19                 /* significant digits that fit a uint64 */
 #define EXP_CAP 100000                /* far beyond any double: saturate here */
 
-static const double exact_pow10[] = {
-    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-};
-static const uint64_t int_pow10[] = {
-    1ull,
-    10ull,
-    100ull,
-    1000ull,
-    10000ull,
-    100000ull,
-    1000000ull,
-    10000000ull,
-    100000000ull,
-    1000000000ull,
-    10000000000ull,
-    100000000000ull,
-    1000000000000ull,
-    10000000000000ull,
-    100000000000000ull,
-    1000000000000000ull,
-};
-
 static locale_t c_locale;
 static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
 
@@ -159,11 +136,11 @@ const char *ml_parse_double(const char *p, const char *end, double *out)
     if (nd == 0) {
         v = 0;
     } else if (FAST_PATH && nd <= MAX_DIGITS && m <= MAX_EXACT && e10 >= -22 && e10 <= 22) {
-        v = e10 < 0 ? (double)m / exact_pow10[-e10] : (double)m * exact_pow10[e10];
+        v = e10 < 0 ? (double)m / pow10_f64[-e10] : (double)m * pow10_f64[e10];
     } else if (FAST_PATH && nd <= MAX_DIGITS && e10 > 22 && e10 <= 22 + 15 &&
-               m <= MAX_EXACT / int_pow10[e10 - 22]) {
+               m <= MAX_EXACT / pow10_u64[e10 - 22]) {
         /* 123e25 = 123000 * 1e22, both factors exact. */
-        v = (double)(m * int_pow10[e10 - 22]) * exact_pow10[22];
+        v = (double)(m * pow10_u64[e10 - 22]) * pow10_f64[22];
     } else {
         const char *from = p + (p < end && (*p == '+' || *p == '-'));
         if (!slow_path(from, (size_t)(s - from), &v)) return p;

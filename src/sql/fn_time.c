@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/base.h"
 #include "sql/fn_int.h"
 
 #define US_PER_DAY 86400000000LL
@@ -300,27 +301,6 @@ static int java_form(char *buf, bool neg, const char *digits, int nd, int exp10)
     return o;
 }
 
-/* The shortest digits that read back as x (precision up to maxp). */
-static int shortest(double x, bool is_float, char *digits, int *exp10)
-{
-    char tmp[40];
-    /* Java (JDK 19+) prints at least two digits, the pair nearest to x
-     * when one digit would do (4.9E-324, not 5.0E-324). */
-    for (int p = 1; p < 17; p++) {
-        snprintf(tmp, sizeof tmp, "%.*e", p, x);
-        bool same = is_float ? strtof(tmp, NULL) == (float)x : strtod(tmp, NULL) == x;
-        if (same || p == 16) break;
-    }
-    /* tmp is "d.ddde[+-]xx" */
-    int nd = 0;
-    char *e = strchr(tmp, 'e');
-    for (char *q = tmp; q < e; q++)
-        if (isdigit((unsigned char)*q)) digits[nd++] = *q;
-    while (nd > 1 && digits[nd - 1] == '0') nd--;
-    *exp10 = atoi(e + 1);
-    return nd;
-}
-
 int fn_format_double(char *buf, double d)
 {
     if (isnan(d)) return sprintf(buf, "NaN");
@@ -328,7 +308,7 @@ int fn_format_double(char *buf, double d)
     if (d == 0) return sprintf(buf, signbit(d) ? "-0.0" : "0.0");
     char digits[24];
     int e;
-    int nd = shortest(fabs(d), false, digits, &e);
+    int nd = dtoa_shortest(d, false, digits, &e);
     return java_form(buf, d < 0, digits, nd, e);
 }
 
@@ -339,7 +319,7 @@ int fn_format_float(char *buf, float f)
     if (f == 0) return sprintf(buf, signbit(f) ? "-0.0" : "0.0");
     char digits[24];
     int e;
-    int nd = shortest(fabs((double)f), true, digits, &e);
+    int nd = dtoa_shortest((double)f, true, digits, &e);
     return java_form(buf, f < 0, digits, nd, e);
 }
 
