@@ -512,8 +512,21 @@ static int bind_list(anz *z, const binder *b, ast_expr *const *list, int n, expr
     return KILN_OK;
 }
 
+static const char nested_clause[] = "an aggregate function's argument";
+
 static int bind_agg(anz *z, const binder *b, const ast_func *f, const char *name, expr **out)
 {
+    if (!b->aggs && b->where)
+        return anz_error(z, b->where->pos, b->where->len, "INVALID_WHERE_CONDITION", "42903",
+                         "The WHERE condition \"%s\" contains invalid expressions: %s. Rewrite "
+                         "the query to avoid window functions, aggregate functions, and "
+                         "generator functions in the WHERE clause.",
+                         anz_expr_name(z, b->where), anz_expr_name(z, &f->e));
+    if (!b->aggs && b->clause == nested_clause)
+        return anz_error(z, f->e.pos, f->e.len, "NESTED_AGGREGATE_FUNCTION", "42607",
+                         "It is not allowed to use an aggregate function in the argument of "
+                         "another aggregate function. Please use the inner aggregate function "
+                         "in a sub-query.");
     if (!b->aggs)
         return anz_error(z, f->e.pos, f->e.len, "UNSUPPORTED_EXPR_FOR_OPERATOR", "42K0E",
                          "Aggregate function %s is not allowed in %s.", text_of(z, &f->e),
@@ -526,7 +539,7 @@ static int bind_agg(anz *z, const binder *b, const ast_func *f, const char *name
                          "%s takes at most %d arguments", name, AGG_MAX_ARGS);
     /* Arguments are bound without aggregates inside (nested aggregates
      * are an error in Spark too). */
-    binder inner = {b->in, NULL, "an aggregate function's argument"};
+    binder inner = {b->in, NULL, nested_clause};
     expr *args[AGG_MAX_ARGS];
     int nargs = f->star ? 0 : f->nargs;
     int rc = bind_list(z, &inner, f->args, nargs, args);
@@ -834,9 +847,20 @@ int anz_bind(anz *z, const binder *b, const ast_expr *e, expr **out)
         if ((rc = anz_bind(z, b, x->arg, &arg))) return rc;
         const col_type *t;
         size_t at;
-        if (col_type_parse(z->a, x->type.text, strlen(x->type.text), &t, &at) != KILN_OK)
-            return anz_error(z, x->type.pos + (int)at, 1, "UNSUPPORTED_DATATYPE", "0A000",
-                             "Unsupported data type \"%s\".", x->type.text);
+        if (col_type_parse(z->a, x->type.text, strlen(x->type.text), &t, &at) != KILN_OK) {
+            /* Spark points at the unknown type name: the word ending at
+             * (or around) the offset the type parser stopped at. */
+            const char *tt = x->type.text;
+            size_t n = strlen(tt), end = at < n ? at : n, start;
+            while (end < n && (isalnum((unsigned char)tt[end]) || tt[end] == '_')) end++;
+            start = end;
+            while (start > 0 && (isalnum((unsigned char)tt[start - 1]) || tt[start - 1] == '_'))
+                start--;
+            if (start == end || x->type.len != (int)n) start = 0, end = n;
+            return anz_error(z, x->type.pos + (int)start, (int)(end - start),
+                             "UNSUPPORTED_DATATYPE", "0A000", "Unsupported data type \"%.*s\".",
+                             (int)(end - start), tt + start);
+        }
         if (!fn_can_cast(arg->type, t, z->ansi) && arg->type->kind != COL_NULL)
             return anz_error(z, e->pos, e->len, "DATATYPE_MISMATCH.CAST_WITHOUT_SUGGESTION",
                              "42K09", "Cannot resolve \"%s\": cannot cast to \"%s\".",

@@ -39,6 +39,7 @@ typedef struct binder {
     agg_collect *aggs;  /* NULL: aggregate functions are refused */
     const char *clause; /* "WHERE", "SELECT"... for errors */
     sq_pending *pend;   /* NULL: correlated scalar subqueries are refused */
+    const ast_expr *where; /* WHERE: the whole condition (INVALID_WHERE_CONDITION) */
 } binder;
 
 /* Analyses subquery q with outer as the enclosing scope: *sub its plan

@@ -706,7 +706,7 @@ static int where_clause(anz *z, const ast_expr *where, anz_corr *corr, plan **fr
         if (is_semi(list[i]) && (rc = semi_join(z, list[i], &from))) return rc;
     int base = from->ncols;
     sq_pending pend = {base, 0, 0, 0, NULL};
-    binder b = {from, NULL, "WHERE", &pend};
+    binder b = {from, NULL, "WHERE", &pend, where};
     expr **conds = kiln_arena_alloc(z->a, sizeof *conds * (size_t)(n + 1));
     if (!conds) return oom();
     int nc = 0;
