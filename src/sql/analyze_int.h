@@ -35,10 +35,10 @@ typedef struct sq_pending {
 
 /* What expressions are bound against. */
 typedef struct binder {
-    const plan *in;     /* columns in scope: in's output */
-    agg_collect *aggs;  /* NULL: aggregate functions are refused */
-    const char *clause; /* "WHERE", "SELECT"... for errors */
-    sq_pending *pend;   /* NULL: correlated scalar subqueries are refused */
+    const plan *in;        /* columns in scope: in's output */
+    agg_collect *aggs;     /* NULL: aggregate functions are refused */
+    const char *clause;    /* "WHERE", "SELECT"... for errors */
+    sq_pending *pend;      /* NULL: correlated scalar subqueries are refused */
     const ast_expr *where; /* WHERE: the whole condition (INVALID_WHERE_CONDITION) */
 } binder;
 
