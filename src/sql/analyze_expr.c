@@ -238,6 +238,7 @@ static int bind_interval(anz *z, const ast_interval *iv, expr **out)
 {
     int64_t months = 0, micros = 0;
     bool ym = false, dt = false;
+    int first = COL_DT_SECOND, last = COL_DT_DAY; /* the day-time fields written */
     for (int i = 0; i < iv->n; i++) {
         const ast_interval_part *p = &iv->parts[i];
         if (!p->unit || p->to_unit)
@@ -251,6 +252,7 @@ static int bind_interval(anz *z, const ast_interval *iv, expr **out)
                              "Error parsing interval '%s'", p->value);
         const char *u = p->unit;
         size_t ul = strlen(u);
+        int field = COL_DT_DAY;
         if (ul > 1 && u[ul - 1] == 's') ul--; /* plural */
 #define UNIT(name) (ul == strlen(name) && strncasecmp(u, name, ul) == 0)
         if (UNIT("year")) {
@@ -260,24 +262,31 @@ static int bind_interval(anz *z, const ast_interval *iv, expr **out)
             months += (int64_t)v;
             ym = true;
         } else if (UNIT("week")) {
+            field = COL_DT_DAY;
             micros += (int64_t)(v * 7 * 86400e6);
             dt = true;
         } else if (UNIT("day")) {
+            field = COL_DT_DAY;
             micros += (int64_t)(v * 86400e6);
             dt = true;
         } else if (UNIT("hour")) {
+            field = COL_DT_HOUR;
             micros += (int64_t)(v * 3600e6);
             dt = true;
         } else if (UNIT("minute")) {
+            field = COL_DT_MINUTE;
             micros += (int64_t)(v * 60e6);
             dt = true;
         } else if (UNIT("second")) {
+            field = COL_DT_SECOND;
             micros += (int64_t)(v * 1e6);
             dt = true;
         } else if (UNIT("millisecond")) {
+            field = COL_DT_SECOND;
             micros += (int64_t)(v * 1e3);
             dt = true;
         } else if (UNIT("microsecond")) {
+            field = COL_DT_SECOND;
             micros += (int64_t)v;
             dt = true;
         } else {
@@ -285,6 +294,10 @@ static int bind_interval(anz *z, const ast_interval *iv, expr **out)
                              "unknown interval unit '%s'", u);
         }
 #undef UNIT
+        if (dt) {
+            first = field < first ? field : first;
+            last = field > last ? field : last;
+        }
     }
     if (ym && dt)
         return anz_error(z, iv->e.pos, iv->e.len, "UNSUPPORTED_FEATURE", "0A000",
@@ -294,7 +307,9 @@ static int bind_interval(anz *z, const ast_interval *iv, expr **out)
         int32_t m = (int32_t)months;
         *out = expr_lit(z->a, &col_type_interval_ym, &m, text);
     } else {
-        *out = expr_lit(z->a, &col_type_interval_dt, &micros, text);
+        /* Spark's type spans the fields written: INTERVAL '3' DAY is an
+         * interval day, INTERVAL 1 DAY 2 HOURS an interval day to hour. */
+        *out = expr_lit(z->a, col_type_interval_dt_of(first, last), &micros, text);
     }
     return *out ? KILN_OK : oom();
 }
