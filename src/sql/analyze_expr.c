@@ -856,6 +856,13 @@ int anz_bind(anz *z, const binder *b, const ast_expr *e, expr **out)
         return bind_func(z, b, (const ast_func *)e, out);
     case AST_CASE:
         return bind_case(z, b, (const ast_case *)e, out);
+    case AST_SUBSCRIPT: {
+        const ast_subscript *x = (const ast_subscript *)e;
+        expr *args[2];
+        if ((rc = anz_bind(z, b, x->arg, &args[0])) || (rc = anz_bind(z, b, x->index, &args[1])))
+            return rc;
+        return call(z, e, "<subscript>", args, 2, out);
+    }
     case AST_CAST: {
         const ast_cast *x = (const ast_cast *)e;
         expr *arg;
