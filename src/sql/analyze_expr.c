@@ -726,26 +726,28 @@ static int bind_scalar_subquery(anz *z, const binder *b, const ast_subquery *sq,
         return KILN_OK;
     }
     if (!b->pend)
-        return anz_error(z, e->pos, e->len, "UNSUPPORTED_FEATURE", "0A000",
-                         "a correlated scalar subquery is supported in WHERE only");
-    sq_pending *p = b->pend;
-    int at = p->base + p->added;
-    expr *cond;
-    if ((rc = anz_corr_cond(z, &corr, at, visible, &cond))) return rc;
-    if (p->n == p->cap) {
-        int cap = p->cap ? p->cap * 2 : 4;
-        struct sq_join *g = kiln_arena_alloc(z->a, sizeof *g * (size_t)cap);
-        if (!g) return oom();
-        if (p->n) memcpy(g, p->j, sizeof *g * (size_t)p->n);
-        p->j = g;
-        p->cap = cap;
+        return anz_error(z, e->pos, e->len, "UNSUPPORTED_FEATURE.CORRELATED_SCALAR_SUBQUERY",
+                         "0A000",
+                         "The feature is not supported: a correlated scalar subquery in %s "
+                         "(it is supported in WHERE and in the SELECT list of a query "
+                         "without aggregation).",
+                         b->clause ? b->clause : "this clause");
+    /* Grouped by the correlated columns, the subquery gives one row per
+     * outer key only through equalities (Spark refuses the others too). */
+    for (int i = 0; i < corr.n; i++) {
+        const expr *c = corr.conds[i];
+        if (c->kind != EX_CALL || (strcmp(c->fn->name, "=") && strcmp(c->fn->name, "<=>")))
+            return anz_error(z, e->pos, e->len,
+                             "UNSUPPORTED_SUBQUERY_EXPRESSION_CATEGORY."
+                             "CORRELATED_COLUMN_IS_NOT_ALLOWED_IN_PREDICATE",
+                             "0A000",
+                             "Unsupported subquery expression: Correlated column is not allowed "
+                             "in predicate: %s.",
+                             c->text ? c->text : "?");
     }
-    p->j[p->n].sub = sub;
-    p->j[p->n].cond = cond;
-    p->n++;
-    p->added += sub->ncols;
-    *out = expr_col(z->a, at, t, true, text_of(z, e));
-    return *out ? KILN_OK : oom();
+    expr *cond;
+    if ((rc = anz_corr_cond(z, &corr, b->pend->base + b->pend->added, visible, &cond))) return rc;
+    return anz_scalar_sq_join(z, b->pend, text_of(z, e), sub, cond, out);
 }
 
 int anz_bind(anz *z, const binder *b, const ast_expr *e, expr **out)

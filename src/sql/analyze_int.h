@@ -65,6 +65,14 @@ plan *anz_join_node(anz *z, plan *l, plan *r, plan_join jt);
  * right's) into j's equi-join keys and its residual condition; a cross
  * join with a condition becomes an inner one. */
 int anz_join_keys(anz *z, plan *j, expr *cond);
+/* Correlated scalar subqueries (analyze_scalar_sq.c). Records sub (its
+ * value in column 0) to be left-joined by cond after p's earlier ones and
+ * makes *out the value's reference; when sub aggregates to a non-null
+ * value on empty input (count(*): 0), outer rows that match no group get
+ * that value instead of null, as Spark's. text names the expression. */
+int anz_scalar_sq_join(anz *z, sq_pending *p, const char *text, plan *sub, expr *cond, expr **out);
+/* Left-joins pend's subqueries to *from, in order. */
+int anz_scalar_sq_apply(anz *z, plan **from, const sq_pending *pend);
 /* Structural equality of bound expressions. */
 bool expr_equal(const expr *a, const expr *b);
 /* An error at the position of e (a node of z->sql). */

@@ -731,11 +731,7 @@ static int where_clause(anz *z, const ast_expr *where, anz_corr *corr, plan **fr
         }
         conds[nc++] = c;
     }
-    for (int i = 0; i < pend.n; i++) {
-        plan *j = anz_join_node(z, from, pend.j[i].sub, PJ_LEFT);
-        if (!j || (rc = anz_join_keys(z, j, pend.j[i].cond))) return j ? rc : oom();
-        from = j;
-    }
+    if ((rc = anz_scalar_sq_apply(z, &from, &pend))) return rc;
     if (nc) {
         plan *f = plan_new(z->a, PLAN_FILTER, &from, 1, from->ncols);
         if (!f) return oom();
@@ -792,7 +788,10 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
                          "WINDOW and QUALIFY are not supported yet");
 
     agg_collect g = {0};
-    binder b = {from, aggregating ? &g : NULL, "SELECT"};
+    /* Correlated scalar subqueries of the select list (and ORDER BY) join
+     * the input once everything is bound (not over an aggregate yet). */
+    sq_pending spend = {from->ncols, 0, 0, 0, NULL};
+    binder b = {from, aggregating ? &g : NULL, "SELECT", aggregating ? NULL : &spend};
     /* GROUP BY keys, over the input (ordinals and aliases name select items). */
     if (s->group_all)
         return anz_error(z, s->pos, 6, "UNSUPPORTED_FEATURE", "0A000",
@@ -905,6 +904,7 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
         order_col[i] = ref;
     }
 
+    if ((rc = anz_scalar_sq_apply(z, &from, &spend))) return rc;
     plan *top = from;
     if (aggregating) {
         /* The aggregate: keys then aggregates; everything above refers to it. */

@@ -121,8 +121,7 @@ static int k_format_number(TX_KERNEL_ARGS)
         switch (x->type->kind) {
         case COL_F32:
         case COL_F64: {
-            double v = x->type->kind == COL_F32 ? COL_DATA(x, float)[col_row(x, i)]
-                                                : tx_f64(x, i);
+            double v = x->type->kind == COL_F32 ? COL_DATA(x, float)[col_row(x, i)] : tx_f64(x, i);
             if (isnan(v)) {
                 kiln_buf_append(&o, "NaN", 3);
             } else if (isinf(v)) {
@@ -917,7 +916,10 @@ static int bind_make_timestamp_as(fn_bind *b, bool try_)
                                "Cannot resolve the function due to data type mismatch: the "
                                "parameter %d requires the \"%s\" type, however it has the type "
                                "\"%s\".",
-                               k + 1, k < 5 ? "INT" : k == 5 ? "DECIMAL(16,6)" : "STRING",
+                               k + 1,
+                               k < 5    ? "INT"
+                               : k == 5 ? "DECIMAL(16,6)"
+                                        : "STRING",
                                fn_type_name(b->arena, t));
         b->want[k] = k < 5 ? &col_type_i32 : k == 5 ? sec : &col_type_string;
     }
