@@ -183,11 +183,11 @@ static int element_at_kernel(fn_ctx *c, void *state, col_vec *out, const col_vec
                                     "instead. If necessary set \"kiln.sql.ansi.enabled\" to "
                                     "\"false\" to bypass this error.",
                                     (long long)x, len);
-            } else if (x == 0)
+            } else if (x == 0) {
                 return fn_error(c, "INVALID_INDEX_OF_ZERO", "22003",
                                 "The index 0 is invalid. An index shall be either < 0 or > 0 "
                                 "(the first element has index 1).");
-            if (x > (int64_t)len || -x > (int64_t)len) {
+            } else if (x > (int64_t)len || -x > (int64_t)len) {
                 if (st->ansi)
                     return fn_error(c, "INVALID_ARRAY_INDEX_IN_ELEMENT_AT", "22003",
                                     "The index %lld is out of bounds. The array has %u "

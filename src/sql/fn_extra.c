@@ -869,8 +869,9 @@ static int k_make_timestamp(TX_KERNEL_ARGS)
                          (long long)y, (long long)mo, (long long)d))
         if (h < 0 || h > 23) BAD(field_error(c, "HourOfDay", "0 - 23", h))
         if (mi < 0 || mi > 59) BAD(field_error(c, "MinuteOfHour", "0 - 59", mi))
-        if (us < 0 || us > 60000000) BAD(field_error(c, "SecondOfMinute", "0 - 59", us / 1000000))
-        if (us >= 60000000 && us % 1000000 != 0)
+        if (us < 0 || us >= 61000000)
+            BAD(field_error(c, "SecondOfMinute", "0 - 59", us / 1000000))
+        if (us > 60000000) /* 60 rolls into the next minute only without a fraction */
             BAD(fn_error(c, "INVALID_FRACTION_OF_SECOND", "22023",
                          "Valid range for seconds is [0, 60] (inclusive), but the provided "
                          "value is %lld.%06lld. To avoid this error, use `try_make_timestamp`, "
