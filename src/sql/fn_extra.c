@@ -16,6 +16,23 @@ static int oom(void)
     return KILN_ENOMEM;
 }
 
+/* Bind error: argument k is not of the type named want. */
+static int type_err(fn_bind *b, int k, const char *want)
+{
+    return tx_bind_err(b, "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE", k,
+                       "Cannot resolve the function due to data type mismatch: the parameter "
+                       "%d requires the \"%s\" type, however it has the type \"%s\".",
+                       k + 1, want, fn_type_name(b->arena, b->args[k]));
+}
+
+/* Argument k is cast to string (from anything but nested types). */
+static int want_str(fn_bind *b, int k)
+{
+    if (!tx_castable_to_string(b->args[k])) return type_err(b, k, "STRING");
+    if (b->args[k]->kind != COL_STRING) b->want[k] = &col_type_string;
+    return KILN_OK;
+}
+
 /* ---- typeof ------------------------------------------------------------------------- */
 
 static int k_typeof(TX_KERNEL_ARGS)
@@ -164,18 +181,9 @@ done:
 static int bind_format_number(fn_bind *b)
 {
     const col_type *x = b->args[0], *d = b->args[1];
-    if (!col_type_is_numeric(x) && x->kind != COL_NULL)
-        return tx_bind_err(b, "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE", 0,
-                           "Cannot resolve the function due to data type mismatch: the "
-                           "parameter 1 requires the \"NUMERIC\" type, however it has the "
-                           "type \"%s\".",
-                           fn_type_name(b->arena, x));
-    if (!col_type_is_integral(d) && d->kind != COL_NULL)
-        return tx_bind_err(b, "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE", 1,
-                           "Cannot resolve the function due to data type mismatch: the "
-                           "parameter 2 requires the \"INT\" type, however it has the type "
-                           "\"%s\" (format patterns are not supported).",
-                           fn_type_name(b->arena, d));
+    if (!col_type_is_numeric(x) && x->kind != COL_NULL) return type_err(b, 0, "NUMERIC");
+    /* A DecimalFormat pattern as d is not supported. */
+    if (!col_type_is_integral(d) && d->kind != COL_NULL) return type_err(b, 1, "INT");
     if (x->kind == COL_NULL) b->want[0] = &col_type_f64;
     b->want[1] = &col_type_i32;
     b->result = &col_type_string;
@@ -568,13 +576,8 @@ static int k_format_string(TX_KERNEL_ARGS)
  * booleans and strings are formatted as their string casts. */
 static int bind_format_string(fn_bind *b)
 {
-    if (!tx_castable_to_string(b->args[0]))
-        return tx_bind_err(b, "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE", 0,
-                           "Cannot resolve the function due to data type mismatch: the "
-                           "parameter 1 requires the \"STRING\" type, however it has the "
-                           "type \"%s\".",
-                           fn_type_name(b->arena, b->args[0]));
-    if (b->args[0]->kind != COL_STRING) b->want[0] = &col_type_string;
+    int rc = want_str(b, 0);
+    if (rc) return rc;
     for (int k = 1; k < b->nargs; k++) {
         const col_type *t = b->args[k];
         if (col_type_is_numeric(t) || t->kind == COL_BOOL || t->kind == COL_STRING) continue;
@@ -659,11 +662,7 @@ static int bind_base64(fn_bind *b)
 {
     const col_type *t = b->args[0];
     if (t->kind != COL_BINARY && t->kind != COL_STRING && t->kind != COL_NULL)
-        return tx_bind_err(b, "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE", 0,
-                           "Cannot resolve the function due to data type mismatch: the "
-                           "parameter 1 requires the \"BINARY\" type, however it has the type "
-                           "\"%s\".",
-                           fn_type_name(b->arena, t));
+        return type_err(b, 0, "BINARY");
     if (t->kind == COL_NULL) b->want[0] = &col_type_binary;
     b->result = &col_type_string;
     b->kernel = k_base64;
@@ -672,13 +671,8 @@ static int bind_base64(fn_bind *b)
 
 static int bind_unbase64(fn_bind *b)
 {
-    if (!tx_castable_to_string(b->args[0]))
-        return tx_bind_err(b, "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE", 0,
-                           "Cannot resolve the function due to data type mismatch: the "
-                           "parameter 1 requires the \"STRING\" type, however it has the type "
-                           "\"%s\".",
-                           fn_type_name(b->arena, b->args[0]));
-    if (b->args[0]->kind != COL_STRING) b->want[0] = &col_type_string;
+    int rc = want_str(b, 0);
+    if (rc) return rc;
     b->result = &col_type_binary;
     b->kernel = k_unbase64;
     return KILN_OK;
@@ -748,21 +742,12 @@ static int k_levenshtein(TX_KERNEL_ARGS)
 static int bind_levenshtein(fn_bind *b)
 {
     for (int k = 0; k < 2; k++) {
-        if (!tx_castable_to_string(b->args[k]))
-            return tx_bind_err(b, "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE", k,
-                               "Cannot resolve the function due to data type mismatch: the "
-                               "parameter %d requires the \"STRING\" type, however it has the "
-                               "type \"%s\".",
-                               k + 1, fn_type_name(b->arena, b->args[k]));
-        if (b->args[k]->kind != COL_STRING) b->want[k] = &col_type_string;
+        int rc = want_str(b, k);
+        if (rc) return rc;
     }
     if (b->nargs > 2) {
         if (!col_type_is_integral(b->args[2]) && b->args[2]->kind != COL_NULL)
-            return tx_bind_err(b, "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE", 2,
-                               "Cannot resolve the function due to data type mismatch: the "
-                               "parameter 3 requires the \"INT\" type, however it has the type "
-                               "\"%s\".",
-                               fn_type_name(b->arena, b->args[2]));
+            return type_err(b, 2, "INT");
         b->want[2] = &col_type_i32;
     }
     b->result = &col_type_i32;
@@ -810,13 +795,8 @@ static int k_soundex(TX_KERNEL_ARGS)
 
 static int bind_soundex(fn_bind *b)
 {
-    if (!tx_castable_to_string(b->args[0]))
-        return tx_bind_err(b, "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE", 0,
-                           "Cannot resolve the function due to data type mismatch: the "
-                           "parameter 1 requires the \"STRING\" type, however it has the type "
-                           "\"%s\".",
-                           fn_type_name(b->arena, b->args[0]));
-    if (b->args[0]->kind != COL_STRING) b->want[0] = &col_type_string;
+    int rc = want_str(b, 0);
+    if (rc) return rc;
     b->result = &col_type_string;
     b->kernel = k_soundex;
     return KILN_OK;
@@ -869,8 +849,7 @@ static int k_make_timestamp(TX_KERNEL_ARGS)
                          (long long)y, (long long)mo, (long long)d))
         if (h < 0 || h > 23) BAD(field_error(c, "HourOfDay", "0 - 23", h))
         if (mi < 0 || mi > 59) BAD(field_error(c, "MinuteOfHour", "0 - 59", mi))
-        if (us < 0 || us >= 61000000)
-            BAD(field_error(c, "SecondOfMinute", "0 - 59", us / 1000000))
+        if (us < 0 || us >= 61000000) BAD(field_error(c, "SecondOfMinute", "0 - 59", us / 1000000))
         if (us > 60000000) /* 60 rolls into the next minute only without a fraction */
             BAD(fn_error(c, "INVALID_FRACTION_OF_SECOND", "22023",
                          "Valid range for seconds is [0, 60] (inclusive), but the provided "
@@ -912,16 +891,7 @@ static int bind_make_timestamp_as(fn_bind *b, bool try_)
         const col_type *t = b->args[k];
         bool ok = k < 6 ? col_type_is_numeric(t) || t->kind == COL_NULL || t->kind == COL_STRING
                         : tx_castable_to_string(t);
-        if (!ok)
-            return tx_bind_err(b, "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE", k,
-                               "Cannot resolve the function due to data type mismatch: the "
-                               "parameter %d requires the \"%s\" type, however it has the type "
-                               "\"%s\".",
-                               k + 1,
-                               k < 5    ? "INT"
-                               : k == 5 ? "DECIMAL(16,6)"
-                                        : "STRING",
-                               fn_type_name(b->arena, t));
+        if (!ok) return type_err(b, k, k < 5 ? "INT" : k == 5 ? "DECIMAL(16,6)" : "STRING");
         b->want[k] = k < 5 ? &col_type_i32 : k == 5 ? sec : &col_type_string;
     }
     mkts_state *st = kiln_arena_alloc(b->arena, sizeof *st);
