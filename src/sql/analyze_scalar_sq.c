@@ -30,6 +30,8 @@ static plan *on_empty(anz *z, const plan *p, int *rc)
         plan *g = plan_new(z->a, PLAN_AGG, &empty, 1, p->naggs);
         if (!g) goto nomem;
         memcpy(g->cols, p->cols + p->nkeys, sizeof *g->cols * (size_t)p->naggs);
+        g->keys = kiln_arena_alloc(z->a, sizeof *g->keys); /* none, but not NULL */
+        if (!g->keys) goto nomem;
         g->naggs = p->naggs;
         g->aggs = p->aggs;
         g->agg_mode = p->agg_mode;
