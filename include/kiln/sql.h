@@ -44,6 +44,7 @@ typedef struct kiln_col kiln_col;         /* Column */
 typedef struct kiln_grouped kiln_grouped; /* GroupedData */
 typedef struct kiln_reader kiln_reader;   /* DataFrameReader */
 typedef struct kiln_writer kiln_writer;   /* DataFrameWriter */
+typedef struct kiln_window kiln_window;   /* WindowSpec */
 
 /* ---- Sessions --------------------------------------------------------------- */
 
@@ -159,6 +160,9 @@ KILN_API kiln_col *kiln_fn_regexp_extract(kiln_col *c, const char *pattern, int 
 KILN_API kiln_col *kiln_fn_regexp_replace(kiln_col *c, const char *pattern, const char *repl);
 KILN_API kiln_col *kiln_fn_split(kiln_col *c, const char *pattern);
 KILN_API kiln_col *kiln_fn_explode(kiln_col *c);
+KILN_API kiln_col *kiln_fn_explode_outer(kiln_col *c); /* a null or empty collection: a null row */
+KILN_API kiln_col *kiln_fn_posexplode(kiln_col *c);    /* pos (int, from 0), then col */
+KILN_API kiln_col *kiln_fn_posexplode_outer(kiln_col *c);
 KILN_API kiln_col *kiln_fn_substring(kiln_col *c, int pos, int len);
 KILN_API kiln_col *kiln_fn_coalesce(kiln_col *const *args, int n);
 KILN_API kiln_col *kiln_fn_to_date(kiln_col *c, const char *format); /* format may be NULL */
@@ -168,6 +172,40 @@ KILN_API kiln_col *kiln_fn_month(kiln_col *c);
 KILN_API kiln_col *kiln_fn_dayofmonth(kiln_col *c);
 KILN_API kiln_col *kiln_fn_hour(kiln_col *c);
 KILN_API kiln_col *kiln_fn_round(kiln_col *c, int scale);
+
+/* ---- Window functions ------------------------------------------------------------------- */
+
+/* Window: an empty window specification of s (it belongs to the session).
+ * partitionBy / orderBy (columns, with kiln_col_asc / _desc orders) and
+ * rowsBetween / rangeBetween return a new specification (w stays valid).
+ * Frame bounds are row offsets (ROWS) or order-key distances (RANGE), 0
+ * the current row, negative preceding, and the constants below unbounded,
+ * as PySpark's Window.unboundedPreceding, currentRow, unboundedFollowing. */
+#define KILN_WINDOW_UNBOUNDED_PRECEDING INT64_MIN
+#define KILN_WINDOW_CURRENT_ROW 0
+#define KILN_WINDOW_UNBOUNDED_FOLLOWING INT64_MAX
+KILN_API kiln_window *kiln_window_new(kiln_session *s);
+KILN_API kiln_window *kiln_window_partition_by(kiln_window *w, kiln_col *const *cols, int n);
+KILN_API kiln_window *kiln_window_order_by(kiln_window *w, kiln_col *const *cols, int n);
+KILN_API kiln_window *kiln_window_rows_between(kiln_window *w, int64_t start, int64_t end);
+KILN_API kiln_window *kiln_window_range_between(kiln_window *w, int64_t start, int64_t end);
+/* c.over(w): an aggregate or window function over w (in select and
+ * withColumn). */
+KILN_API kiln_col *kiln_col_over(kiln_col *c, kiln_window *w);
+/* row_number(), rank(), dense_rank(), percent_rank(), cume_dist(),
+ * ntile(n); lag / lead(c, offset, default) with def NULL for null. */
+KILN_API kiln_col *kiln_fn_row_number(kiln_session *s);
+KILN_API kiln_col *kiln_fn_rank(kiln_session *s);
+KILN_API kiln_col *kiln_fn_dense_rank(kiln_session *s);
+KILN_API kiln_col *kiln_fn_percent_rank(kiln_session *s);
+KILN_API kiln_col *kiln_fn_cume_dist(kiln_session *s);
+KILN_API kiln_col *kiln_fn_ntile(kiln_session *s, int n);
+KILN_API kiln_col *kiln_fn_lag(kiln_col *c, int offset, kiln_col *def);
+KILN_API kiln_col *kiln_fn_lead(kiln_col *c, int offset, kiln_col *def);
+/* median(c), percentile(c, p), percentile_approx(c, p, accuracy). */
+KILN_API kiln_col *kiln_fn_median(kiln_col *c);
+KILN_API kiln_col *kiln_fn_percentile(kiln_col *c, double p);
+KILN_API kiln_col *kiln_fn_percentile_approx(kiln_col *c, double p, int accuracy);
 
 /* ---- DataFrames ---------------------------------------------------------------------- */
 
@@ -213,8 +251,9 @@ KILN_API kiln_df *kiln_grouped_max(kiln_grouped *g, const char *const *cols, int
 
 /* df.createOrReplaceTempView(name). */
 KILN_API int kiln_df_create_or_replace_temp_view(kiln_df *df, const char *name);
-/* df.cache() / persist(): the rows are kept in memory after the first
- * action; returns df. unpersist drops them. */
+/* df.cache() / persist(): the rows are kept after the first action, in
+ * memory and on disk past the storage budget (KILN_MEMORY_AND_DISK, as
+ * Spark's Dataset.cache); returns df. unpersist drops them. */
 KILN_API kiln_df *kiln_df_cache(kiln_df *df);
 KILN_API kiln_df *kiln_df_unpersist(kiln_df *df);
 

@@ -41,6 +41,7 @@ typedef struct exec_slot {
     struct executor *ex;
     int index, fd;
     pthread_mutex_t write_lock; /* task results and heartbeats share the socket */
+    bool registered;            /* REGISTER_EXECUTOR went out (under write_lock) */
     pthread_t thread;
 } exec_slot;
 
@@ -418,8 +419,14 @@ static void release(executor *ex, const net_frame *f)
 static int send_locked(exec_slot *s, int type, const kiln_buf *b)
 {
     pthread_mutex_lock(&s->write_lock);
-    int rc = net_send_frame(s->fd, (uint8_t)type, b ? b->data : NULL, b ? b->len : 0,
+    int rc = KILN_OK;
+    /* A heartbeat must not be a slot's first frame (the driver refuses the
+     * connection): on a loaded machine the heartbeat thread can get there
+     * before the slot's thread has registered. */
+    if (type != NET_MSG_HEARTBEAT || s->registered)
+        rc = net_send_frame(s->fd, (uint8_t)type, b ? b->data : NULL, b ? b->len : 0,
                             s->ex->timeout_ms, "driver");
+    if (type == NET_MSG_REGISTER_EXECUTOR) s->registered = rc == KILN_OK;
     pthread_mutex_unlock(&s->write_lock);
     return rc;
 }

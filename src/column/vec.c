@@ -51,6 +51,11 @@ int col_vec_init(col_vec *v, kiln_arena *a, const col_type *t, uint32_t cap)
         if (!v->children) return KILN_ENOMEM;
         int rc = col_vec_init(&v->children[0], a, t->elem, cap);
         if (!rc && t->kind == COL_MAP) rc = col_vec_init(&v->children[1], a, t->value, cap);
+        /* Children get their bitmaps now, for their whole capacity: the
+         * capacity is not kept, so a bitmap added on a row's first null
+         * would be too short for the rows after it. */
+        for (int i = 0; !rc && i < v->nchildren; i++)
+            rc = col_vec_add_validity(&v->children[i], a, cap);
         return rc;
     }
     case COL_STRUCT:
@@ -59,6 +64,7 @@ int col_vec_init(col_vec *v, kiln_arena *a, const col_type *t, uint32_t cap)
         if (!v->children) return KILN_ENOMEM;
         for (int i = 0; i < t->nfields; i++) {
             int rc = col_vec_init(&v->children[i], a, t->fields[i].type, cap);
+            if (!rc) rc = col_vec_add_validity(&v->children[i], a, cap); /* as above */
             if (rc) return rc;
         }
         return KILN_OK;
@@ -76,8 +82,8 @@ static int grow_child(col_vec *c, kiln_arena *a, uint32_t have, uint32_t cap)
     if (rc) return rc;
     size_t w = col_type_width(c->type);
     if (w && have) memcpy(g.data, c->data, w * have);
+    if ((rc = col_vec_add_validity(&g, a, cap))) return rc; /* (see col_vec_init) */
     if (c->validity) {
-        if ((rc = col_vec_add_validity(&g, a, cap))) return rc;
         memcpy(g.validity, c->validity, COL_VALIDITY_WORDS(have) * 8);
         /* bits past `have` in the last copied word came from c: mark valid */
         for (uint32_t i = have; i < (uint32_t)(COL_VALIDITY_WORDS(have) * 64) && i < cap; i++)

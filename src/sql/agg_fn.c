@@ -1613,6 +1613,10 @@ static const agg_def agg_defs[] = {
     {"array_agg", 1, 1, bind_collect},
     {"collect_set", 1, 1, bind_collect},
     {"approx_count_distinct", 1, 2, bind_hll},
+    {"median", 1, 1, agg_bind_percentile},
+    {"percentile", 2, 2, agg_bind_percentile},
+    {"percentile_approx", 2, 3, agg_bind_percentile},
+    {"approx_percentile", 2, 3, agg_bind_percentile},
     {NULL, 0, 0, NULL},
 };
 

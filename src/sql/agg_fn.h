@@ -111,6 +111,9 @@ int agg_bind(agg_bound *out, kiln_arena *a, const char *name, const col_type *co
  * (the constant second argument) of a bound call. KILN_OK or KILN_ESQL. */
 int agg_set_rsd(agg_bound *b, double rsd);
 
+/* Binds median, percentile and percentile_approx (agg_fn_pct.c). */
+int agg_bind_percentile(agg_bound *b, kiln_arena *a);
+
 /* Makes v a vector for count output rows of type t in a: flat, validity
  * bitmap with every row valid (arrays: offsets only; finalize makes the
  * elements in c->out). */

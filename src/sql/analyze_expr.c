@@ -46,6 +46,11 @@ static const char *text_of(anz *z, const ast_expr *e)
     return s;
 }
 
+const char *anz_text_of(anz *z, const ast_expr *e)
+{
+    return text_of(z, e);
+}
+
 static int oom(void)
 {
     return kiln_set_error(KILN_ENOMEM, "out of memory analysing a query");
@@ -546,9 +551,6 @@ static int bind_agg(anz *z, const binder *b, const ast_func *f, const char *name
         return anz_error(z, f->e.pos, f->e.len, "UNSUPPORTED_EXPR_FOR_OPERATOR", "42K0E",
                          "Aggregate function %s is not allowed in %s.", text_of(z, &f->e),
                          b->clause ? b->clause : "this clause");
-    if (f->over)
-        return anz_error(z, f->e.pos, f->e.len, "UNSUPPORTED_FEATURE", "0A000",
-                         "window functions are not supported yet (%s)", text_of(z, &f->e));
     if (f->nargs > AGG_MAX_ARGS)
         return anz_error(z, f->e.pos, f->e.len, "WRONG_NUM_ARGS", "42605",
                          "%s takes at most %d arguments", name, AGG_MAX_ARGS);
@@ -620,10 +622,11 @@ static int bind_func(anz *z, const binder *b, const ast_func *f, expr **out)
     const char *last = f->name.parts[f->name.n - 1];
     snprintf(name, sizeof name, "%s", last);
     for (char *p = name; *p; p++) *p = (char)tolower((unsigned char)*p);
+    if (f->over || anz_is_window_fn(name)) return anz_bind_window(z, b, f, name, out);
     if (agg_lookup(name) && (f->star || !fn_lookup(name))) return bind_agg(z, b, f, name, out);
-    if (f->over)
-        return anz_error(z, f->e.pos, f->e.len, "UNSUPPORTED_FEATURE", "0A000",
-                         "window functions are not supported yet (%s)", text_of(z, &f->e));
+    if (anz_gen_lookup(name, NULL, NULL)) return anz_gen_misplaced(z, b, f);
+    if (strcmp(name, "grouping") == 0 || strcmp(name, "grouping_id") == 0)
+        return anz_bind_grouping(z, b, f, name, out);
     const udf_ref *udf = z->cat && z->cat->function ? z->cat->function(z->cat->arg, name) : NULL;
     if (!fn_lookup(name) && !udf) {
         const char *near[3];
@@ -730,7 +733,7 @@ static int bind_scalar_subquery(anz *z, const binder *b, const ast_subquery *sq,
                          "0A000",
                          "The feature is not supported: a correlated scalar subquery in %s "
                          "(it is supported in WHERE and in the SELECT list of a query "
-                         "without aggregation).",
+                         "without aggregation or generators).",
                          b->clause ? b->clause : "this clause");
     /* Grouped by the correlated columns, the subquery gives one row per
      * outer key only through equalities (Spark refuses the others too). */
@@ -820,9 +823,7 @@ int anz_bind(anz *z, const binder *b, const ast_expr *e, expr **out)
     }
     case AST_IN: {
         const ast_in *x = (const ast_in *)e;
-        if (x->query)
-            return anz_error(z, e->pos, e->len, "UNSUPPORTED_FEATURE", "0A000",
-                             "IN (subquery) is not supported yet");
+        if (x->query) return anz_in_subquery(z, b, x, out);
         if (x->n + 1 > FN_MAX_ARGS) {
             /* A long list: an OR of equalities would be slow; refuse clearly. */
             return anz_error(z, e->pos, e->len, "UNSUPPORTED_FEATURE", "0A000",
@@ -838,21 +839,33 @@ int anz_bind(anz *z, const binder *b, const ast_expr *e, expr **out)
     }
     case AST_LIKE: {
         const ast_like *x = (const ast_like *)e;
-        if (x->quant != LIKE_ONE)
-            return anz_error(z, e->pos, e->len, "UNSUPPORTED_FEATURE", "0A000",
-                             "LIKE ANY/ALL is not supported yet");
-        expr *args[3];
+        /* LIKE ANY (p, ...) is an OR of LIKEs, LIKE ALL an AND; NOT negates
+         * each (Spark's NotLikeAny / NotLikeAll). */
+        expr *args[3], *acc = NULL;
         int n = 2;
-        if ((rc = anz_bind(z, b, x->arg, &args[0])) ||
-            (rc = anz_bind(z, b, x->patterns[0], &args[1])))
-            return rc;
+        if ((rc = anz_bind(z, b, x->arg, &args[0]))) return rc;
         if (x->escape) {
             col_str s = col_str_view(x->escape, (uint32_t)strlen(x->escape));
             if (!(args[n++] = expr_lit(z->a, &col_type_string, &s, x->escape))) return oom();
         }
         const char *fn = x->op == LIKE_LIKE ? "like" : x->op == LIKE_ILIKE ? "ilike" : "rlike";
-        if ((rc = call(z, e, fn, args, n, out))) return rc;
-        return x->negated ? call(z, e, "not", out, 1, out) : KILN_OK;
+        for (int i = 0; i < (x->quant == LIKE_ONE ? 1 : x->n); i++) {
+            expr *one;
+            if ((rc = anz_bind(z, b, x->patterns[i], &args[1])) ||
+                (rc = call(z, e, fn, args, n, &one)) ||
+                (x->negated && (rc = call(z, e, "not", &one, 1, &one))))
+                return rc;
+            expr *two[2] = {acc, one};
+            acc = !acc ? one
+                       : expr_node(z->a, x->quant == LIKE_ALL ? EX_AND : EX_OR, &col_type_bool, two,
+                                   2, text_of(z, e));
+            if (!acc) return oom();
+        }
+        if (!acc)
+            return anz_error(z, e->pos, e->len, "PARSE_SYNTAX_ERROR", "42601",
+                             "LIKE ANY/ALL needs at least one pattern");
+        *out = acc;
+        return KILN_OK;
     }
     case AST_FUNC:
         return bind_func(z, b, (const ast_func *)e, out);
@@ -948,10 +961,14 @@ static int over_agg(anz *z, const agg_collect *g, expr *e, expr **out, const ast
 {
     for (int k = 0; k < g->nkeys; k++)
         if (expr_equal(e, g->keys[k])) {
-            *out = expr_col(z->a, k, e->type, e->nullable, e->text);
+            *out = expr_col(z->a, k, e->type, e->nullable || k < g->nnullkeys, e->text);
             return *out ? KILN_OK : oom();
         }
     if (e->kind == EX_COL) {
+        if (e->col >= ANZ_WINDOW && e->col < ANZ_OUTER) { /* placed later */
+            *out = e;
+            return KILN_OK;
+        }
         if (e->col < 0) {
             *out = expr_col(z->a, g->nkeys + (-1 - e->col), e->type, true, e->text);
             return *out ? KILN_OK : oom();
@@ -995,6 +1012,8 @@ const char *anz_expr_name(anz *z, const ast_expr *e)
         const ast_column *c = (const ast_column *)e;
         return c->name.parts[c->name.n - 1];
     }
+    if (e->kind == AST_FUNC && ((const ast_func *)e)->over)
+        return anz_window_name(z, (const ast_func *)e);
     if (e->kind == AST_FUNC) {
         /* Spark prints calls with lower-case names: sum(x), count(1). */
         const ast_func *f = (const ast_func *)e;

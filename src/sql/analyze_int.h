@@ -18,10 +18,24 @@ typedef struct agg_collect {
     int naggs, cap;
     plan_agg *aggs;
     int nwin; /* window calls met (refused for now) */
+    /* Grouping sets (analyze_grouping.c): 1 + the grouping id's column in
+     * the Expand below the aggregate (0: none), and the number of keys
+     * nulled by the sets (the first ones; nullable in the output). */
+    int gid;
+    int nnullkeys;
 } agg_collect;
 
-/* Correlated scalar subqueries met while binding a WHERE clause: each is
- * left-joined to the FROM plan (its columns appended after base + added
+/* GROUP BY's grouping sets: masks over the first n keys. */
+typedef struct anz_gsets {
+    int nsets;
+    uint64_t *sets;
+    int n;
+    int base; /* the input's columns */
+    bool dup; /* a set listed twice: each copy is its own group */
+} anz_gsets;
+
+/* Correlated scalar subqueries met while binding a WHERE clause or a
+ * select list: each is left-joined to the FROM plan (its columns appended after base + added
  * earlier ones) once the clause is bound. */
 typedef struct sq_pending {
     int base;  /* the FROM plan's columns */
@@ -33,14 +47,22 @@ typedef struct sq_pending {
     } * j;
 } sq_pending;
 
+/* Window calls met while binding a SELECT (analyze_window.c). */
+typedef struct win_collect win_collect;
+
 /* What expressions are bound against. */
 typedef struct binder {
     const plan *in;        /* columns in scope: in's output */
     agg_collect *aggs;     /* NULL: aggregate functions are refused */
     const char *clause;    /* "WHERE", "SELECT"... for errors */
     sq_pending *pend;      /* NULL: correlated scalar subqueries are refused */
+    win_collect *wins;     /* NULL: window functions are refused */
     const ast_expr *where; /* WHERE: the whole condition (INVALID_WHERE_CONDITION) */
 } binder;
+
+/* A window call met while binding is an EX_COL with col = ANZ_WINDOW + its
+ * index in the binder's win_collect, until anz_window_plan places it. */
+#define ANZ_WINDOW (1 << 22)
 
 /* Analyses subquery q with outer as the enclosing scope: *sub its plan
  * (correlated conditions taken out, into corr, and the columns they read
@@ -78,11 +100,90 @@ bool expr_equal(const expr *a, const expr *b);
 /* An error at the position of e (a node of z->sql). */
 int anz_error(anz *z, int pos, int len, const char *cls, const char *state, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* The SQL text of node e (its span in z->sql, in z's arena), or "?". */
+const char *anz_text_of(anz *z, const ast_expr *e);
 /* Copy of s in z's arena. */
 char *anz_strdup(anz *z, const char *s);
 /* A boolean condition: e cast to boolean when it is not one (errors name
  * the clause). */
 int anz_condition(anz *z, expr *e, const ast_expr *src, const char *clause, expr **out);
+
+/* Whether e has an aggregate call outside window functions. */
+bool anz_has_agg(const ast_expr *e);
+
+/* ---- GROUP BY ALL and grouping sets (analyze_grouping.c) ---- */
+
+/* Whether s's GROUP BY has ROLLUP, CUBE or GROUPING SETS. */
+bool anz_has_grouping_sets(const ast_select *s);
+/* g's keys for GROUP BY ALL or grouping sets over from (gs: the sets,
+ * nsets 0 for GROUP BY ALL). */
+int anz_group_keys(anz *z, const ast_select *s, plan *from, agg_collect *g, anz_gsets *gs);
+/* Puts the Expand of gs under aggregate agg (made with g's keys) and
+ * points its keys at the Expand's columns. */
+int anz_grouping_expand(anz *z, const anz_gsets *gs, const agg_collect *g, plan *agg);
+/* grouping(x) and grouping_id(...) (name) in an aggregating SELECT. */
+int anz_bind_grouping(anz *z, const binder *b, const ast_func *f, const char *name, expr **out);
+
+/* INTERSECT ALL (intersect) or EXCEPT ALL of l and r (same column types),
+ * analyze_setop.c. */
+int anz_setop_all(anz *z, bool intersect, plan *l, plan *r, plan **out);
+
+/* Join j of l and r (type jt) by its USING columns or, NATURAL, the
+ * columns both name (analyze_using.c). */
+int anz_join_using(anz *z, const ast_rel_join *j, plan *l, plan *r, plan_join jt, plan **out);
+
+/* x [NOT] IN (subquery) outside WHERE's conjuncts (uncorrelated: the
+ * subquery runs now), analyze_insub.c. */
+int anz_in_subquery(anz *z, const binder *b, const ast_in *x, expr **out);
+
+/* ---- Generators (analyze_generate.c) ---- */
+
+/* Whether name is a generator (explode, posexplode, inline, their _outer
+ * forms): *fn its gen_fn, *outer whether it is an outer one (either NULL). */
+bool anz_gen_lookup(const char *name, int *fn, bool *outer);
+/* A Generate node over in for generator call f (outer when outer or an
+ * _outer name): in's columns then the generated ones, named names[nnames]
+ * (0: Spark's col, key, value, pos, fields) and qualified by qual. */
+int anz_generate(anz *z, plan *in, const ast_func *f, bool outer, const char *qual,
+                 const char *const *names, int nnames, plan **out);
+/* s's LATERAL VIEWs applied to *from in turn. */
+int anz_lateral_views(anz *z, const ast_select *s, plan **from);
+/* When e is a generator call: *gen its Generate node over in (its one
+ * column named alias when given) and returns 1; 0 when e is not one;
+ * negative on errors. */
+int anz_gen_item(anz *z, plan *in, const ast_expr *e, const char *alias, plan **gen);
+/* The generator of s's SELECT list over from: *gen its node and *item its
+ * index, or NULL and -1 when there is none (more than one is an error). */
+int anz_select_generator(anz *z, const ast_select *s, plan *from, bool aggregating, plan **gen,
+                         int *item);
+/* The error for generator call f met while binding (nested in an
+ * expression or outside a SELECT list). */
+int anz_gen_misplaced(anz *z, const binder *b, const ast_func *f);
+
+/* ---- Window functions (analyze_window.c) ---- */
+
+/* A collector of window calls, in z's arena; named: the SELECT's WINDOW
+ * clause (may be NULL). NULL when out of memory. */
+win_collect *anz_window_new(anz *z, const ast_named_window *named, int nnamed);
+/* Window calls collected so far. */
+int anz_window_count(const win_collect *w);
+/* Whether name is a function that exists only as a window function
+ * (row_number, rank, lag, ...). */
+bool anz_is_window_fn(const char *name);
+/* Binds call f (lower-case name) with its OVER clause (or a window-only
+ * function without one: an error) into b->wins; *out references it. */
+int anz_bind_window(anz *z, const binder *b, const ast_func *f, const char *name, expr **out);
+/* The column name Spark gives window call f: `sum(v) OVER (PARTITION BY k
+ * ORDER BY o ASC NULLS FIRST RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT
+ * ROW)`, its frame spelled out (defaults too); in z's arena. */
+const char *anz_window_name(anz *z, const ast_func *f);
+/* Places the collected window calls over *top: a projection computing
+ * what they read, then one PLAN_WINDOW per distinct (partition, order);
+ * *top becomes the last. g: the SELECT's aggregate when the window calls
+ * were bound over an aggregating scope (their expressions move over it),
+ * else NULL. The n expressions es (over the old *top and window
+ * references) are rewritten over the new *top. */
+int anz_window_plan(anz *z, win_collect *w, const agg_collect *g, plan **top, expr **es, int n);
 
 #pragma GCC visibility pop
 #endif

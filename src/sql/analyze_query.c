@@ -163,9 +163,7 @@ static int rel_join(anz *z, const ast_rel_join *j, plan **out)
     int rc;
     if ((rc = rel(z, j->left, &l)) || (rc = rel(z, j->right, &r))) return rc;
     plan_join jt = join_of(j->jkind);
-    if (j->natural)
-        return anz_error(z, j->r.pos, 7, "UNSUPPORTED_FEATURE", "0A000",
-                         "NATURAL JOIN is not supported yet");
+    if (j->natural || j->nusing) return anz_join_using(z, j, l, r, jt, out);
     plan *node = anz_join_node(z, l, r, jt);
     if (!node) return oom();
     expr *cond = NULL;
@@ -176,50 +174,6 @@ static int rel_join(anz *z, const ast_rel_join *j, plan **out)
         if ((rc = anz_bind(z, &b, j->on, &cond)) ||
             (rc = anz_condition(z, cond, j->on, "ON", &cond)))
             return rc;
-    } else if (j->nusing) {
-        /* USING (a, b): l.a = r.a AND ...; the output keeps one of each. */
-        expr **eqs = kiln_arena_alloc(z->a, sizeof *eqs * (size_t)j->nusing);
-        int *ridx = kiln_arena_alloc(z->a, sizeof *ridx * (size_t)j->nusing);
-        if (!eqs || !ridx) return oom();
-        for (int u = 0; u < j->nusing; u++) {
-            int li = -1, ri = -1;
-            for (int i = 0; i < l->ncols; i++)
-                if (strcasecmp(l->cols[i].name, j->using[u]) == 0 && li < 0) li = i;
-            for (int i = 0; i < r->ncols; i++)
-                if (strcasecmp(r->cols[i].name, j->using[u]) == 0 && ri < 0) ri = i;
-            if (li < 0 || ri < 0)
-                return anz_error(z, j->r.pos, 1, "UNRESOLVED_USING_COLUMN_FOR_JOIN", "42703",
-                                 "USING column `%s` cannot be resolved on the %s side of the "
-                                 "join.",
-                                 j->using[u], li < 0 ? "left" : "right");
-            expr *args[2] = {expr_col(z->a, li, l->cols[li].type, true, l->cols[li].name),
-                             expr_col(z->a, l->ncols + ri, r->cols[ri].type, true,
-                                      r->cols[ri].name)};
-            eqs[u] = expr_call(z->a, "=", args, 2, z->ansi, z->tz, j->using[u]);
-            if (!eqs[u])
-                return anz_error(z, j->r.pos, 1, "DATATYPE_MISMATCH", "42K09", "%s",
-                                 kiln_last_error());
-            ridx[u] = ri;
-        }
-        cond = expr_and(z->a, eqs, j->nusing);
-        if ((rc = anz_join_keys(z, node, cond))) return rc;
-        if (jt == PJ_SEMI || jt == PJ_ANTI) {
-            *out = node;
-            return KILN_OK;
-        }
-        /* Keep the left columns and the right ones not in USING (for a
-         * right join Spark keeps the right key; close enough: left's). */
-        int *keepi = kiln_arena_alloc(z->a, sizeof *keepi * (size_t)node->ncols);
-        if (!keepi) return oom();
-        int nk = 0;
-        for (int i = 0; i < l->ncols; i++) keepi[nk++] = i;
-        for (int i = 0; i < r->ncols; i++) {
-            bool used = false;
-            for (int u = 0; u < j->nusing; u++) used |= ridx[u] == i;
-            if (!used) keepi[nk++] = l->ncols + i;
-        }
-        *out = pick(z, node, keepi, nk);
-        return *out ? KILN_OK : oom();
     }
     if ((rc = anz_join_keys(z, node, cond))) return rc;
     *out = node;
@@ -399,8 +353,7 @@ static int values_plan(anz *z, const ast_values *v, plan **out)
 
 /* ---- SELECT ------------------------------------------------------------------------ */
 
-/* Whether e has an aggregate call outside window functions. */
-static bool has_agg(const ast_expr *e)
+bool anz_has_agg(const ast_expr *e)
 {
     if (!e) return false;
     switch (e->kind) {
@@ -411,35 +364,40 @@ static bool has_agg(const ast_expr *e)
         for (char *p = name; *p; p++) *p = (char)tolower((unsigned char)*p);
         if (!f->over && agg_lookup(name) && (f->star || !fn_lookup(name))) return true;
         for (int i = 0; i < f->nargs; i++)
-            if (has_agg(f->args[i])) return true;
+            if (anz_has_agg(f->args[i])) return true;
+        for (int i = 0; f->over && i < f->over->npartition; i++)
+            if (anz_has_agg(f->over->partition[i])) return true;
+        for (int i = 0; f->over && i < f->over->norder; i++)
+            if (anz_has_agg(f->over->order[i].expr)) return true;
         return false;
     }
     case AST_UNARY:
-        return has_agg(((const ast_unary *)e)->arg);
+        return anz_has_agg(((const ast_unary *)e)->arg);
     case AST_BINARY:
-        return has_agg(((const ast_binary *)e)->left) || has_agg(((const ast_binary *)e)->right);
+        return anz_has_agg(((const ast_binary *)e)->left) ||
+               anz_has_agg(((const ast_binary *)e)->right);
     case AST_IS:
-        return has_agg(((const ast_is *)e)->arg) || has_agg(((const ast_is *)e)->other);
+        return anz_has_agg(((const ast_is *)e)->arg) || anz_has_agg(((const ast_is *)e)->other);
     case AST_BETWEEN: {
         const ast_between *b = (const ast_between *)e;
-        return has_agg(b->arg) || has_agg(b->low) || has_agg(b->high);
+        return anz_has_agg(b->arg) || anz_has_agg(b->low) || anz_has_agg(b->high);
     }
     case AST_IN: {
         const ast_in *x = (const ast_in *)e;
         for (int i = 0; i < x->n; i++)
-            if (has_agg(x->list[i])) return true;
-        return has_agg(x->arg);
+            if (anz_has_agg(x->list[i])) return true;
+        return anz_has_agg(x->arg);
     }
     case AST_LIKE:
-        return has_agg(((const ast_like *)e)->arg);
+        return anz_has_agg(((const ast_like *)e)->arg);
     case AST_CASE: {
         const ast_case *c = (const ast_case *)e;
         for (int i = 0; i < c->n; i++)
-            if (has_agg(c->whens[i].cond) || has_agg(c->whens[i].result)) return true;
-        return has_agg(c->operand) || has_agg(c->else_);
+            if (anz_has_agg(c->whens[i].cond) || anz_has_agg(c->whens[i].result)) return true;
+        return anz_has_agg(c->operand) || anz_has_agg(c->else_);
     }
     case AST_CAST:
-        return has_agg(((const ast_cast *)e)->arg);
+        return anz_has_agg(((const ast_cast *)e)->arg);
     default:
         return false;
     }
@@ -665,6 +623,15 @@ static int semi_join(anz *z, const ast_expr *e, plan **from)
         if (!eq)
             return anz_error(z, e->pos, e->len, "DATATYPE_MISMATCH", "42K09",
                              "the IN subquery's column cannot be compared: %s", kiln_last_error());
+        if (negated && corr.n) {
+            /* Correlated NOT IN: an anti join on the correlation and
+             * (x = y OR (x = y) IS NULL), as Spark's RewritePredicateSubquery:
+             * a null comparison drops the row when its subquery has rows. */
+            expr *unk = expr_node(z->a, EX_IS_NULL, &col_type_bool, &eq, 1, "isnull");
+            expr *either[2] = {eq, unk};
+            if (!unk || !(eq = expr_node(z->a, EX_OR, &col_type_bool, either, 2, "in")))
+                return oom();
+        }
         if (cond) {
             expr *both[2] = {eq, cond};
             cond = expr_node(z->a, EX_AND, &col_type_bool, both, 2, "and");
@@ -675,8 +642,8 @@ static int semi_join(anz *z, const ast_expr *e, plan **from)
     }
     plan *j = anz_join_node(z, *from, sub, negated ? PJ_ANTI : PJ_SEMI);
     if (!j || (rc = anz_join_keys(z, j, cond))) return j ? rc : oom();
-    if (in && negated) {
-        if (corr.n || j->nkeys != 1 || j->pred)
+    if (in && negated && !corr.n) {
+        if (j->nkeys != 1 || j->pred)
             return anz_error(z, e->pos, e->len, "UNSUPPORTED_FEATURE", "0A000",
                              "NOT IN with a correlated subquery is not supported yet");
         j->null_aware = true;
@@ -706,7 +673,7 @@ static int where_clause(anz *z, const ast_expr *where, anz_corr *corr, plan **fr
         if (is_semi(list[i]) && (rc = semi_join(z, list[i], &from))) return rc;
     int base = from->ncols;
     sq_pending pend = {base, 0, 0, 0, NULL};
-    binder b = {from, NULL, "WHERE", &pend, where};
+    binder b = {from, NULL, "WHERE", &pend, NULL, where};
     expr **conds = kiln_arena_alloc(z->a, sizeof *conds * (size_t)(n + 1));
     if (!conds) return oom();
     int nc = 0;
@@ -749,6 +716,28 @@ static int where_clause(anz *z, const ast_expr *where, anz_corr *corr, plan **fr
     return KILN_OK;
 }
 
+/* The window functions of a SELECT over top (and QUALIFY's filter after
+ * them): the select list rewritten over the new top. */
+static int window_clause(anz *z, win_collect *wins, const agg_collect *g, outs *sel, expr *qualify,
+                         plan **top)
+{
+    expr **es = kiln_arena_alloc(z->a, sizeof *es * (size_t)(sel->n + 1));
+    if (!es) return oom();
+    memcpy(es, sel->e, sizeof *es * (size_t)sel->n);
+    es[sel->n] = qualify;
+    int rc = anz_window_plan(z, wins, g, top, es, sel->n + (qualify != NULL));
+    if (rc) return rc;
+    memcpy(sel->e, es, sizeof *es * (size_t)sel->n);
+    if (qualify) {
+        plan *f = plan_new(z->a, PLAN_FILTER, top, 1, (*top)->ncols);
+        if (!f) return oom();
+        memcpy(f->cols, (*top)->cols, sizeof *f->cols * (size_t)(*top)->ncols);
+        f->pred = es[sel->n];
+        *top = f;
+    }
+    return KILN_OK;
+}
+
 static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
 {
     int rc;
@@ -763,9 +752,6 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
             if (!from || (rc = anz_join_keys(z, from, NULL))) return from ? rc : oom();
         }
     }
-    if (s->nlaterals)
-        return anz_error(z, s->pos, 6, "UNSUPPORTED_FEATURE", "0A000",
-                         "LATERAL VIEW is not supported yet");
     if (!from) {
         /* SELECT without FROM: one row of no columns. */
         from = plan_new(z->a, PLAN_VALUES, NULL, 0, 0);
@@ -776,34 +762,39 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
         memset(from->batches, 0, sizeof *from->batches);
         from->batches->n = 1;
     }
+    if (s->nlaterals && (rc = anz_lateral_views(z, s, &from))) return rc;
     anz_corr *corr = z->corr; /* this SELECT is a subquery's: collect correlations */
     z->corr = NULL;           /* (nested queries collect their own) */
     if (s->where && (rc = where_clause(z, s->where, corr, &from))) return rc;
     bool aggregating = s->ngroup_by > 0 || s->group_all || s->having != NULL;
-    for (int i = 0; i < s->nitems && !aggregating; i++) aggregating = has_agg(s->items[i].expr);
+    for (int i = 0; i < s->nitems && !aggregating; i++) aggregating = anz_has_agg(s->items[i].expr);
     for (int i = 0; t && i < t->norder && !aggregating; i++)
-        aggregating = has_agg(t->order[i].expr);
-    if (s->nwindows || s->qualify)
-        return anz_error(z, s->pos, 6, "UNSUPPORTED_FEATURE", "0A000",
-                         "WINDOW and QUALIFY are not supported yet");
+        aggregating = anz_has_agg(t->order[i].expr);
+    if (s->qualify && !aggregating) aggregating = anz_has_agg(s->qualify);
+    win_collect *wins = anz_window_new(z, s->windows, s->nwindows);
+    if (!wins) return oom();
+
+    /* A generator in the SELECT list: its node goes over from (whose
+     * columns it keeps first, so the list binds against from as it is). */
+    plan *gen;
+    int gen_item;
+    if ((rc = anz_select_generator(z, s, from, aggregating, &gen, &gen_item))) return rc;
 
     agg_collect g = {0};
     /* Correlated scalar subqueries of the select list (and ORDER BY) join
-     * the input once everything is bound (not over an aggregate yet). */
+     * the input once everything is bound (not over an aggregate or a
+     * generator yet). */
     sq_pending spend = {from->ncols, 0, 0, 0, NULL};
-    binder b = {from, aggregating ? &g : NULL, "SELECT", aggregating ? NULL : &spend};
+    binder b = {from, aggregating ? &g : NULL, "SELECT", aggregating || gen ? NULL : &spend, wins};
     /* GROUP BY keys, over the input (ordinals and aliases name select items). */
-    if (s->group_all)
-        return anz_error(z, s->pos, 6, "UNSUPPORTED_FEATURE", "0A000",
-                         "GROUP BY ALL is not supported yet");
-    g.keys = kiln_arena_alloc(z->a, sizeof *g.keys * (size_t)(s->ngroup_by ? s->ngroup_by : 1));
+    anz_gsets gs = {0};
+    bool gsets = s->group_all || anz_has_grouping_sets(s);
+    if (gsets && (rc = anz_group_keys(z, s, from, &g, &gs))) return rc;
+    g.keys = gsets ? g.keys : kiln_arena_alloc(z->a, sizeof *g.keys * (size_t)(s->ngroup_by + 1));
     if (!g.keys) return oom();
     binder kb = {from, NULL, "GROUP BY"};
-    for (int i = 0; i < s->ngroup_by; i++) {
+    for (int i = 0; i < s->ngroup_by && !gsets; i++) {
         const ast_expr *k = s->group_by[i];
-        if (k->kind == AST_GROUPING)
-            return anz_error(z, k->pos, k->len, "UNSUPPORTED_FEATURE", "0A000",
-                             "ROLLUP, CUBE and GROUPING SETS are not supported yet");
         bool ord;
         int ref = select_ref(z, k, s, &ord);
         if (ref == -2)
@@ -814,7 +805,7 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
         if (ref >= 0 && (ord || anz_bind(z, &kb, k, &g.keys[i]) != KILN_OK)) k = s->items[ref].expr;
         if ((rc = anz_bind(z, &kb, k, &g.keys[i]))) return rc;
     }
-    g.nkeys = s->ngroup_by;
+    if (!gsets) g.nkeys = s->ngroup_by;
     if (corr && corr->nextra) {
         /* The correlated columns group the subquery's rows (one result per
          * outer key) and come out after its own columns. */
@@ -851,6 +842,12 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
                                  "Cannot resolve %s.* given input columns.", q);
             continue;
         }
+        for (int c = from->ncols; i == gen_item && c < gen->ncols; c++) {
+            expr *ce = expr_col(z->a, c, gen->cols[c].type, gen->cols[c].nullable,
+                                gen->cols[c].name);
+            if (!ce || (rc = outs_add(z, &sel, ce, gen->cols[c].name, e))) return ce ? rc : oom();
+        }
+        if (i == gen_item) continue;
         expr *be;
         if ((rc = anz_bind(z, &b, e, &be))) return rc;
         const char *name = s->items[i].alias ? s->items[i].alias : anz_expr_name(z, e);
@@ -869,6 +866,15 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
         binder hb = {from, &g, "HAVING"};
         if ((rc = anz_bind(z, &hb, s->having, &having)) ||
             (rc = anz_condition(z, having, s->having, "HAVING", &having)))
+            return rc;
+    }
+
+    /* QUALIFY: a condition over the window functions' results. */
+    expr *qualify = NULL;
+    if (s->qualify) {
+        binder qb = {from, aggregating ? &g : NULL, "QUALIFY", NULL, wins};
+        if ((rc = anz_bind(z, &qb, s->qualify, &qualify)) ||
+            (rc = anz_condition(z, qualify, s->qualify, "QUALIFY", &qualify)))
             return rc;
     }
 
@@ -891,6 +897,12 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
                              "ORDER BY position %s is not in select list (valid range is "
                              "[1, %d]).",
                              ((const ast_literal *)e)->text, nvisible);
+        /* a generated column by its name (the input does not have it) */
+        for (int k = 0; gen && ref < 0 && k < sel.n && e->kind == AST_COLUMN; k++)
+            if (sel.e[k]->kind == EX_COL && sel.e[k]->col >= from->ncols &&
+                ((const ast_column *)e)->name.n == 1 &&
+                strcasecmp(sel.names[k], ((const ast_column *)e)->name.parts[0]) == 0)
+                ref = k;
         if (ref < 0) {
             expr *be;
             if ((rc = anz_bind(z, &b, e, &be))) return rc;
@@ -905,7 +917,7 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
     }
 
     if ((rc = anz_scalar_sq_apply(z, &from, &spend))) return rc;
-    plan *top = from;
+    plan *top = gen ? gen : from;
     if (aggregating) {
         /* The aggregate: keys then aggregates; everything above refers to it. */
         int n = g.nkeys + g.naggs;
@@ -922,6 +934,7 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
             snprintf(name, sizeof name, "agg%d", k);
             a->cols[g.nkeys + k] = (plan_col){anz_strdup(z, name), NULL, g.aggs[k].type, true};
         }
+        if (gs.nsets && (rc = anz_grouping_expand(z, &gs, &g, a))) return rc;
         for (int i = 0; i < sel.n; i++)
             if ((rc = anz_over_agg(z, &g, sel.e[i], &sel.e[i], sel.src[i]))) return rc;
         top = a;
@@ -934,6 +947,11 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
             top = f;
         }
     }
+    if (qualify && aggregating && (rc = anz_over_agg(z, &g, qualify, &qualify, s->qualify)))
+        return rc;
+    if (anz_window_count(wins) &&
+        (rc = window_clause(z, wins, aggregating ? &g : NULL, &sel, qualify, &top)))
+        return rc;
     top = project(z, top, &sel, sel.n);
     if (!top) return oom();
     if (s->distinct) {
@@ -1039,9 +1057,10 @@ static int setop(anz *z, const ast_setop *s, plan **out)
         }
         if (!s->all && !(p = distinct(z, p))) return oom();
     } else {
-        if (s->all)
-            return anz_error(z, s->pos, 5, "UNSUPPORTED_FEATURE", "0A000",
-                             "INTERSECT ALL and EXCEPT ALL are not supported yet");
+        if (s->all) {
+            *out = NULL;
+            return anz_setop_all(z, s->op == SETOP_INTERSECT, l, r, out);
+        }
         /* Distinct rows of the left side with (or without) a null-safe
          * equal row on the right. */
         plan *j = anz_join_node(z, distinct(z, l), r, s->op == SETOP_INTERSECT ? PJ_SEMI : PJ_ANTI);

@@ -295,14 +295,45 @@ KILN_API kiln_df *kiln_df_select(kiln_df *df, kiln_col *const *cols, int n)
 {
     if (!df || (n && !cols)) return NULL;
     kiln_session *s = df->s;
-    int cap = n + df->p->ncols;
+    /* A generator (explode(...)) among the columns: a Generate node under
+     * the projection, which keeps df's columns first. */
+    plan *gen = NULL;
+    int gen_at = -1;
+    for (int i = 0; i < n; i++) {
+        ast_expr *e;
+        if (!cols[i] || col_ast(cols[i], &e)) return NULL;
+        anz z;
+        sql_session_anz(s, s->a, cols[i]->text, &z);
+        plan *g;
+        int rc = anz_gen_item(&z, df->p, e, cols[i]->alias, &g);
+        if (rc < 0) return NULL;
+        if (rc == 1 && gen_at >= 0) {
+            kiln_set_error(KILN_ESQL, "[UNSUPPORTED_GENERATOR.MULTI_GENERATOR] The generator is "
+                                      "not supported: only one generator allowed per select");
+            return NULL;
+        }
+        if (rc == 1) {
+            gen = g;
+            gen_at = i;
+        }
+    }
+    int cap = n + (gen ? gen->ncols : df->p->ncols);
     expr **es = kiln_arena_alloc(s->a, sizeof *es * (size_t)(cap + 1));
     const char **names = kiln_arena_alloc(s->a, sizeof *names * (size_t)(cap + 1));
     if (!es || !names) return nomem();
     int k = 0;
-    binder b = {df->p, NULL, "select"};
+    binder b = {df->p, NULL, "select", NULL, df_window_collect(s)};
+    if (!b.wins) return NULL;
     for (int i = 0; i < n; i++) {
         if (!cols[i]) return NULL;
+        if (i == gen_at) {
+            for (int c = df->p->ncols; c < gen->ncols; c++) {
+                const plan_col *pc = &gen->cols[c];
+                if (!(es[k] = expr_col(s->a, c, pc->type, pc->nullable, pc->name))) return nomem();
+                names[k++] = pc->name;
+            }
+            continue;
+        }
         const char *t = cols[i]->text;
         size_t tl = strlen(t);
         if (strcmp(t, "*") == 0 || (tl > 2 && strcmp(t + tl - 2, ".*") == 0)) {
@@ -331,7 +362,9 @@ KILN_API kiln_df *kiln_df_select(kiln_df *df, kiln_col *const *cols, int n)
         if (bind_col(df, cols[i], &b, &es[k], &names[k], NULL)) return NULL;
         k++;
     }
-    return df_new(s, project_plan(s, df->p, es, names, k));
+    plan *in = gen ? gen : df->p;
+    if (df_window_place(s, b.wins, &in, es, k)) return NULL;
+    return df_new(s, project_plan(s, in, es, names, k));
 }
 
 KILN_API kiln_df *kiln_df_select_expr(kiln_df *df, const char *const *exprs, int n)
@@ -395,9 +428,11 @@ KILN_API kiln_df *kiln_df_with_column(kiln_df *df, const char *name, kiln_col *c
     expr **es;
     const char **names;
     if (all_cols(s, df->p, &es, &names, 1)) return nomem();
-    binder b = {df->p, NULL, "withColumn"};
+    binder b = {df->p, NULL, "withColumn", NULL, df_window_collect(s)};
     expr *e;
-    if (bind_col(df, c, &b, &e, NULL, NULL)) return NULL;
+    plan *in = df->p;
+    if (!b.wins || bind_col(df, c, &b, &e, NULL, NULL) || df_window_place(s, b.wins, &in, &e, 1))
+        return NULL;
     char *n = kiln_arena_alloc(s->a, strlen(name) + 1);
     if (!n) return nomem();
     strcpy(n, name);
@@ -406,11 +441,11 @@ KILN_API kiln_df *kiln_df_with_column(kiln_df *df, const char *name, kiln_col *c
         if (strcasecmp(df->p->cols[i].name, name) == 0) {
             es[i] = e;
             names[i] = n;
-            return df_new(s, project_plan(s, df->p, es, names, k));
+            return df_new(s, project_plan(s, in, es, names, k));
         }
     es[k] = e;
     names[k] = n;
-    return df_new(s, project_plan(s, df->p, es, names, k + 1));
+    return df_new(s, project_plan(s, in, es, names, k + 1));
 }
 
 KILN_API kiln_df *kiln_df_with_column_renamed(kiln_df *df, const char *from, const char *to)

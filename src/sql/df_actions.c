@@ -333,10 +333,8 @@ KILN_API char *kiln_df_explain_string(kiln_df *df)
     kiln_buf_init(&b);
     int rc = a ? sql_session_plan(df->s, a, df->p, &o) : KILN_ENOMEM;
     if (!rc) {
-        kiln_buf_append(&b, "== Analyzed Logical Plan ==\n", 28);
-        rc = plan_explain(&b, df->p);
-        kiln_buf_append(&b, "\n== Optimized Logical Plan ==\n", 30);
-        if (!rc) rc = plan_explain(&b, o);
+        sql_settings set = df->s->set;
+        rc = sql_explain_all(&b, &set, df->p, o);
         if (!rc) rc = kiln_buf_append(&b, "", 1);
     }
     kiln_arena_free(a);

@@ -31,8 +31,7 @@ static kiln_col *make(kiln_session *s, const char *text)
 }
 
 /* A column of printf-formatted text in s. */
-static kiln_col *makef(kiln_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static kiln_col *makef(kiln_session *s, const char *fmt, ...)
+kiln_col *df_colf(kiln_session *s, const char *fmt, ...)
 {
     char *t = NULL;
     va_list ap;
@@ -110,8 +109,8 @@ KILN_API kiln_col *kiln_expr(kiln_session *s, const char *sql)
 
 KILN_API kiln_col *kiln_lit_int(kiln_session *s, int64_t v)
 {
-    if (v == INT64_MIN) return makef(s, "(-9223372036854775807L - 1L)");
-    return makef(s, v > INT32_MAX || v < INT32_MIN ? "%lldL" : "%lld", (long long)v);
+    if (v == INT64_MIN) return df_colf(s, "(-9223372036854775807L - 1L)");
+    return df_colf(s, v > INT32_MAX || v < INT32_MIN ? "%lldL" : "%lld", (long long)v);
 }
 
 KILN_API kiln_col *kiln_lit_double(kiln_session *s, double v)
@@ -119,7 +118,7 @@ KILN_API kiln_col *kiln_lit_double(kiln_session *s, double v)
     if (v != v) return make(s, "CAST('NaN' AS DOUBLE)");
     if (v > 1.7976931348623157e308) return make(s, "CAST('Infinity' AS DOUBLE)");
     if (v < -1.7976931348623157e308) return make(s, "CAST('-Infinity' AS DOUBLE)");
-    return makef(s, "%.17gD", v);
+    return df_colf(s, "%.17gD", v);
 }
 
 KILN_API kiln_col *kiln_lit_str(kiln_session *s, const char *v)
@@ -156,7 +155,7 @@ KILN_API kiln_col *kiln_col_alias(kiln_col *c, const char *name)
 KILN_API kiln_col *kiln_col_cast(kiln_col *c, const char *type)
 {
     if (!c || !type) return NULL;
-    return makef(c->s, "CAST(%s AS %s)", c->text, type);
+    return df_colf(c->s, "CAST(%s AS %s)", c->text, type);
 }
 
 KILN_API kiln_col *kiln_col_op(kiln_col *a, const char *op, kiln_col *b)
@@ -171,29 +170,29 @@ KILN_API kiln_col *kiln_col_op(kiln_col *a, const char *op, kiln_col *b)
         return NULL;
     }
     const char *sp = strcmp(op, "==") == 0 ? "=" : op;
-    return makef(a->s, "(%s %s %s)", a->text, sp, b->text);
+    return df_colf(a->s, "(%s %s %s)", a->text, sp, b->text);
 }
 
 KILN_API kiln_col *kiln_col_not(kiln_col *c)
 {
-    return c ? makef(c->s, "(NOT %s)", c->text) : NULL;
+    return c ? df_colf(c->s, "(NOT %s)", c->text) : NULL;
 }
 
 KILN_API kiln_col *kiln_col_is_null(kiln_col *c)
 {
-    return c ? makef(c->s, "(%s IS NULL)", c->text) : NULL;
+    return c ? df_colf(c->s, "(%s IS NULL)", c->text) : NULL;
 }
 
 KILN_API kiln_col *kiln_col_is_not_null(kiln_col *c)
 {
-    return c ? makef(c->s, "(%s IS NOT NULL)", c->text) : NULL;
+    return c ? df_colf(c->s, "(%s IS NOT NULL)", c->text) : NULL;
 }
 
 KILN_API kiln_col *kiln_col_like(kiln_col *c, const char *pattern)
 {
     if (!c || !pattern) return NULL;
     char *q = quote_str(pattern);
-    kiln_col *r = makef(c->s, "(%s LIKE %s)", c->text, q);
+    kiln_col *r = df_colf(c->s, "(%s LIKE %s)", c->text, q);
     free(q);
     return r;
 }
@@ -202,7 +201,7 @@ KILN_API kiln_col *kiln_col_rlike(kiln_col *c, const char *regex)
 {
     if (!c || !regex) return NULL;
     char *q = quote_str(regex);
-    kiln_col *r = makef(c->s, "(%s RLIKE %s)", c->text, q);
+    kiln_col *r = df_colf(c->s, "(%s RLIKE %s)", c->text, q);
     free(q);
     return r;
 }
@@ -262,7 +261,7 @@ KILN_API kiln_col *kiln_col_desc_nulls_first(kiln_col *c)
 KILN_API kiln_col *kiln_fn_when(kiln_col *cond, kiln_col *value)
 {
     if (!cond || !value) return NULL;
-    kiln_col *c = makef(cond->s, "CASE WHEN %s THEN %s END", cond->text, value->text);
+    kiln_col *c = df_colf(cond->s, "CASE WHEN %s THEN %s END", cond->text, value->text);
     if (c) c->open_case = true;
     return c;
 }
@@ -275,7 +274,8 @@ KILN_API kiln_col *kiln_col_when(kiln_col *c, kiln_col *cond, kiln_col *value)
         return NULL;
     }
     size_t n = strlen(c->text) - 4; /* drop " END" */
-    kiln_col *r = makef(c->s, "%.*s WHEN %s THEN %s END", (int)n, c->text, cond->text, value->text);
+    kiln_col *r = df_colf(c->s, "%.*s WHEN %s THEN %s END", (int)n, c->text, cond->text,
+                          value->text);
     if (r) r->open_case = true;
     return r;
 }
@@ -288,7 +288,7 @@ KILN_API kiln_col *kiln_col_otherwise(kiln_col *c, kiln_col *value)
         return NULL;
     }
     size_t n = strlen(c->text) - 4;
-    return makef(c->s, "%.*s ELSE %s END", (int)n, c->text, value->text);
+    return df_colf(c->s, "%.*s ELSE %s END", (int)n, c->text, value->text);
 }
 
 KILN_API kiln_col *kiln_fn(const char *name, kiln_col *const *args, int n)
@@ -314,7 +314,7 @@ KILN_API kiln_col *kiln_fn(const char *name, kiln_col *const *args, int n)
 
 static kiln_col *fn1(const char *name, kiln_col *c)
 {
-    return c ? makef(c->s, "%s(%s)", name, c->text) : NULL;
+    return c ? df_colf(c->s, "%s(%s)", name, c->text) : NULL;
 }
 
 KILN_API kiln_col *kiln_fn_count(kiln_col *c)
@@ -324,7 +324,7 @@ KILN_API kiln_col *kiln_fn_count(kiln_col *c)
 }
 KILN_API kiln_col *kiln_fn_count_distinct(kiln_col *c)
 {
-    return c ? makef(c->s, "count(DISTINCT %s)", c->text) : NULL;
+    return c ? df_colf(c->s, "count(DISTINCT %s)", c->text) : NULL;
 }
 KILN_API kiln_col *kiln_fn_sum(kiln_col *c)
 {
@@ -379,11 +379,26 @@ KILN_API kiln_col *kiln_fn_explode(kiln_col *c)
     return fn1("explode", c);
 }
 
+KILN_API kiln_col *kiln_fn_explode_outer(kiln_col *c)
+{
+    return fn1("explode_outer", c);
+}
+
+KILN_API kiln_col *kiln_fn_posexplode(kiln_col *c)
+{
+    return fn1("posexplode", c);
+}
+
+KILN_API kiln_col *kiln_fn_posexplode_outer(kiln_col *c)
+{
+    return fn1("posexplode_outer", c);
+}
+
 KILN_API kiln_col *kiln_fn_regexp_extract(kiln_col *c, const char *pattern, int idx)
 {
     if (!c || !pattern) return NULL;
     char *q = quote_str(pattern);
-    kiln_col *r = makef(c->s, "regexp_extract(%s, %s, %d)", c->text, q, idx);
+    kiln_col *r = df_colf(c->s, "regexp_extract(%s, %s, %d)", c->text, q, idx);
     free(q);
     return r;
 }
@@ -392,7 +407,7 @@ KILN_API kiln_col *kiln_fn_regexp_replace(kiln_col *c, const char *pattern, cons
 {
     if (!c || !pattern || !repl) return NULL;
     char *q = quote_str(pattern), *r = quote_str(repl);
-    kiln_col *x = makef(c->s, "regexp_replace(%s, %s, %s)", c->text, q, r);
+    kiln_col *x = df_colf(c->s, "regexp_replace(%s, %s, %s)", c->text, q, r);
     free(q);
     free(r);
     return x;
@@ -402,14 +417,14 @@ KILN_API kiln_col *kiln_fn_split(kiln_col *c, const char *pattern)
 {
     if (!c || !pattern) return NULL;
     char *q = quote_str(pattern);
-    kiln_col *r = makef(c->s, "split(%s, %s)", c->text, q);
+    kiln_col *r = df_colf(c->s, "split(%s, %s)", c->text, q);
     free(q);
     return r;
 }
 
 KILN_API kiln_col *kiln_fn_substring(kiln_col *c, int pos, int len)
 {
-    return c ? makef(c->s, "substring(%s, %d, %d)", c->text, pos, len) : NULL;
+    return c ? df_colf(c->s, "substring(%s, %d, %d)", c->text, pos, len) : NULL;
 }
 
 KILN_API kiln_col *kiln_fn_coalesce(kiln_col *const *args, int n)
@@ -422,7 +437,7 @@ KILN_API kiln_col *kiln_fn_to_date(kiln_col *c, const char *format)
     if (!c) return NULL;
     if (!format) return fn1("to_date", c);
     char *q = quote_str(format);
-    kiln_col *r = makef(c->s, "to_date(%s, %s)", c->text, q);
+    kiln_col *r = df_colf(c->s, "to_date(%s, %s)", c->text, q);
     free(q);
     return r;
 }
@@ -431,12 +446,12 @@ KILN_API kiln_col *kiln_fn_date_format(kiln_col *c, const char *format)
 {
     if (!c || !format) return NULL;
     char *q = quote_str(format);
-    kiln_col *r = makef(c->s, "date_format(%s, %s)", c->text, q);
+    kiln_col *r = df_colf(c->s, "date_format(%s, %s)", c->text, q);
     free(q);
     return r;
 }
 
 KILN_API kiln_col *kiln_fn_round(kiln_col *c, int scale)
 {
-    return c ? makef(c->s, "round(%s, %d)", c->text, scale) : NULL;
+    return c ? df_colf(c->s, "round(%s, %d)", c->text, scale) : NULL;
 }

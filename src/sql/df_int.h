@@ -107,6 +107,20 @@ const char *df_type_sql(kiln_session *s, const col_type *t);
  * batch, or the last item of a tuple (df_write.c). KILN_ECORRUPT when none. */
 int df_batch_bytes(const kiln_value *v, const uint8_t **p, size_t *n);
 
+/* A window specification (df_window.c): SQL text pieces. */
+struct kiln_window {
+    kiln_session *s;
+    const char *partition; /* "PARTITION BY a, b" or "" */
+    const char *order;     /* "ORDER BY a ASC NULLS FIRST" or "" */
+    const char *frame;     /* "ROWS BETWEEN ..." or "" */
+};
+
+/* A collector of the window calls of a select / withColumn (NULL when out
+ * of memory), and placing them: *top becomes the windows over it and the
+ * n expressions es are rewritten over it (nothing when there were none). */
+struct win_collect *df_window_collect(kiln_session *s);
+int df_window_place(kiln_session *s, struct win_collect *w, plan **top, expr **es, int n);
+
 /* A new DataFrame of s over p (NULL, with an out-of-memory error, when it
  * cannot be made). */
 kiln_df *df_new(kiln_session *s, plan *p);

@@ -60,19 +60,6 @@ int df_find_col(const kiln_df *df, const char *name)
     return -1;
 }
 
-kiln_col *df_colf(kiln_session *s, const char *fmt, ...)
-{
-    char *t = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vasprintf(&t, fmt, ap);
-    va_end(ap);
-    if (n < 0) return nomem();
-    kiln_col *c = kiln_expr(s, t);
-    free(t);
-    return c;
-}
-
 const char *df_type_sql(kiln_session *s, const col_type *t)
 {
     kiln_buf b;

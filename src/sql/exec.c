@@ -223,19 +223,14 @@ static int build_agg(exec *x, const plan *p, stage *out)
     return KILN_OK;
 }
 
-/* Runs p as a job of its own and broadcasts its batches (a list of bytes
- * values); *leaf reads them in the tasks of the stage that joins them. */
-static int broadcast_side(exec *x, const plan *p, plan **leaf)
+/* Broadcasts the batches of r (bytes values), the output of a plan with
+ * cols[ncols]; *leaf reads them in the tasks of the stage that joins them. */
+static int broadcast_rdd(exec *x, kiln_rdd *r, const plan *like, plan **leaf)
 {
-    stage st;
-    int rc = build(x, p, &st);
-    if (rc) return rc;
-    kiln_rdd *r = run_fragment(x, &st, FRAG_OUT_BATCHES, 0, NULL, 0, -1);
-    if (!r) return KILN_ESQL;
     kiln_arena *a = kiln_arena_new();
     if (!a) return nomem();
     kiln_value list;
-    rc = kiln_rdd_collect(r, a, &list);
+    int rc = kiln_rdd_collect(r, a, &list);
     int64_t id = rc ? -1 : kiln_broadcast_new(x->ctx, &list);
     kiln_arena_free(a);
     if (rc) return rc;
@@ -251,12 +246,48 @@ static int broadcast_side(exec *x, const plan *p, plan **leaf)
         x->capb = cap;
     }
     x->bcasts[x->nbcasts++] = id;
-    plan *l = plan_new(x->a, PLAN_BROADCAST, NULL, 0, p->ncols);
+    plan *l = plan_new(x->a, PLAN_BROADCAST, NULL, 0, like->ncols);
     if (!l) return nomem();
-    memcpy(l->cols, p->cols, sizeof *l->cols * (size_t)p->ncols);
+    memcpy(l->cols, like->cols, sizeof *l->cols * (size_t)like->ncols);
     l->bcast = id;
     *leaf = l;
     return KILN_OK;
+}
+
+/* Runs p as a job of its own and broadcasts its batches. */
+static int broadcast_side(exec *x, const plan *p, plan **leaf)
+{
+    stage st;
+    int rc = build(x, p, &st);
+    if (rc) return rc;
+    kiln_rdd *r = run_fragment(x, &st, FRAG_OUT_BATCHES, 0, NULL, 0, -1);
+    return r ? broadcast_rdd(x, r, p, leaf) : KILN_ESQL;
+}
+
+/* Adaptive execution of a join side whose size cannot be guessed (Spark's
+ * AQE switching to a broadcast join from measured sizes), when a guess of
+ * its size is within 16 times the broadcast limit: the side runs
+ * first into a persisted RDD (memory, then disk); when it turns out below
+ * limit it is broadcast (*leaf set), else *st reads the persisted batches. */
+static int measure_side(exec *x, const plan *p, int64_t limit, stage *st, plan **leaf)
+{
+    *leaf = NULL;
+    stage s;
+    int rc = build(x, p, &s);
+    if (rc) return rc;
+    kiln_rdd *r = run_fragment(x, &s, FRAG_OUT_BATCHES, 0, NULL, 0, -1);
+    if (!r) return KILN_ESQL;
+    int64_t n;
+    if (!kiln_rdd_persist(r, KILN_MEMORY_AND_DISK) || (rc = kiln_rdd_count(r, &n)))
+        return rc ? rc : KILN_ESQL;
+    int parts = 0, on_disk = 0;
+    int64_t mem = 0;
+    kiln_rdd_storage(r, &parts, &mem, &on_disk);
+    if (on_disk == 0 && parts == kiln_rdd_num_partitions(r) && mem <= limit)
+        return broadcast_rdd(x, r, p, leaf);
+    st->rdd = r;
+    st->frag = input_leaf(x, p, -1);
+    return st->frag ? KILN_OK : nomem();
 }
 
 /* p with its sides swapped (right joins become left joins) under a
@@ -294,18 +325,34 @@ static plan *swapped(exec *x, const plan *p)
  * both sides are exchanged by their keys into one shuffle, each batch
  * tagged with its side; a task builds the right side's rows into a hash
  * table and probes it with the left's. */
+int exec_join_strategy(const plan *p, int64_t limit)
+{
+    if (limit < 0) return JS_SHUFFLE;
+    bool right_ok = p->join == PJ_INNER || p->join == PJ_LEFT || p->join == PJ_SEMI ||
+                    p->join == PJ_ANTI || p->join == PJ_CROSS;
+    bool left_ok = p->join == PJ_INNER || p->join == PJ_RIGHT || p->join == PJ_CROSS;
+    int64_t lb = left_ok ? plan_est_bytes(p->in[0]) : INT64_MAX;
+    int64_t rb = right_ok ? plan_est_bytes(p->in[1]) : INT64_MAX;
+    if (lb <= limit && lb < rb) return JS_BROADCAST_LEFT;
+    if (rb <= limit) return JS_BROADCAST_RIGHT;
+    int js = JS_SHUFFLE;
+    if ((p->join == PJ_INNER || p->join == PJ_LEFT || p->join == PJ_SEMI || p->join == PJ_ANTI) &&
+        plan_size_uncertain(p->in[1]) && plan_est_bytes_fk(p->in[1]) / 16 <= limit)
+        js |= JS_MEASURE_RIGHT;
+    if (p->join == PJ_INNER && plan_size_uncertain(p->in[0]) &&
+        plan_est_bytes_fk(p->in[0]) / 16 <= limit)
+        js |= JS_MEASURE_LEFT;
+    return js;
+}
+
 static int build_join(exec *x, const plan *p, stage *out)
 {
     stage l, r;
     int rc;
     int64_t limit = x->no_broadcast ? -1 : x->s->broadcast_bytes;
-    if (limit >= 0) {
-        bool right_ok = p->join == PJ_INNER || p->join == PJ_LEFT || p->join == PJ_SEMI ||
-                        p->join == PJ_ANTI || p->join == PJ_CROSS;
-        bool left_ok = p->join == PJ_INNER || p->join == PJ_RIGHT || p->join == PJ_CROSS;
-        int64_t lb = left_ok ? plan_est_bytes(p->in[0]) : INT64_MAX;
-        int64_t rb = right_ok ? plan_est_bytes(p->in[1]) : INT64_MAX;
-        if (lb <= limit && lb < rb) {
+    int js = exec_join_strategy(p, limit);
+    {
+        if (js == JS_BROADCAST_LEFT) {
             /* The left side is the small one: swap it to the right. */
             plan *sw = swapped(x, p);
             if (!sw) return nomem();
@@ -315,7 +362,7 @@ static int build_join(exec *x, const plan *p, stage *out)
             out->frag = node_like(x, sw, &inner.frag, 1);
             return out->frag ? KILN_OK : nomem();
         }
-        if (rb <= limit) {
+        if (js == JS_BROADCAST_RIGHT) {
             plan *leaf = NULL;
             if ((rc = build(x, p->in[0], &l)) || (rc = broadcast_side(x, p->in[1], &leaf)))
                 return rc;
@@ -325,7 +372,40 @@ static int build_join(exec *x, const plan *p, stage *out)
             return out->frag ? KILN_OK : nomem();
         }
     }
-    if ((rc = build(x, p->in[0], &l)) || (rc = build(x, p->in[1], &r))) return rc;
+    bool have_l = false, have_r = false;
+    if (js & JS_MEASURE_RIGHT) {
+        plan *leaf;
+        if ((rc = measure_side(x, p->in[1], limit, &r, &leaf))) return rc;
+        if (leaf) {
+            if ((rc = build(x, p->in[0], &l))) return rc;
+            plan *in[2] = {l.frag, leaf};
+            out->rdd = l.rdd;
+            out->frag = node_like(x, p, in, 2);
+            return out->frag ? KILN_OK : nomem();
+        }
+        have_r = true;
+    }
+    if (js & JS_MEASURE_LEFT) {
+        plan *leaf;
+        if ((rc = measure_side(x, p->in[0], limit, &l, &leaf))) return rc;
+        if (leaf) {
+            /* Small: the swapped join builds it from the broadcast. */
+            plan *sw = swapped(x, p);
+            if (!sw) return nomem();
+            plan *j = sw->in[0];
+            stage big;
+            if (have_r) big = r;
+            else if ((rc = build(x, j->in[0], &big))) return rc;
+            plan *in[2] = {big.frag, leaf};
+            plan *jn = node_like(x, j, in, 2);
+            out->rdd = big.rdd;
+            out->frag = jn ? node_like(x, sw, &jn, 1) : NULL;
+            return out->frag ? KILN_OK : nomem();
+        }
+        have_l = true;
+    }
+    if ((!have_l && (rc = build(x, p->in[0], &l))) || (!have_r && (rc = build(x, p->in[1], &r))))
+        return rc;
     /* A null-aware anti join (NOT IN) must see every null of the right
      * side: it runs in one task. */
     int nparts = p->nkeys && !p->null_aware ? x->s->shuffle_partitions : 1;
@@ -339,6 +419,17 @@ static int build_join(exec *x, const plan *p, stage *out)
     out->rdd = sh;
     out->frag = node_like(x, p, in, 2);
     return out->frag ? KILN_OK : nomem();
+}
+
+/* Whether window p's input is a window partitioned as p is. */
+static bool window_same_parts(const plan *p, const plan *in)
+{
+    if (in->kind != PLAN_WINDOW || in->nkeys != p->nkeys) return false;
+    for (int i = 0; i < p->nkeys; i++)
+        if (p->keys[i]->kind != EX_COL || in->keys[i]->kind != EX_COL ||
+            p->keys[i]->col != in->keys[i]->col)
+            return false;
+    return true;
 }
 
 static int build_child(exec *x, const plan *p, stage *st)
@@ -460,6 +551,21 @@ static int build(exec *x, const plan *p, stage *out)
         if ((rc = build_child(x, p, &c)) || (rc = exchange(x, &c, 1, NULL, 0, &one))) return rc;
         out->rdd = one.rdd;
         out->frag = node_like(x, p, &one.frag, 1);
+        return out->frag ? KILN_OK : nomem();
+    }
+    case PLAN_WINDOW: {
+        /* Rows exchanged by the partition keys (to one task without), then
+         * sorted and windowed there (exec_window.c); a window over one with
+         * the same partitioning needs no exchange. */
+        stage c, ex;
+        if ((rc = build_child(x, p, &c))) return rc;
+        if (!window_same_parts(p, p->in[0])) {
+            int nparts = p->nkeys ? x->s->shuffle_partitions : 1;
+            if ((rc = exchange(x, &c, nparts, p->keys, p->nkeys, &ex))) return rc;
+            c = ex;
+        }
+        out->rdd = c.rdd;
+        out->frag = node_like(x, p, &c.frag, 1);
         return out->frag ? KILN_OK : nomem();
     }
     default:

@@ -54,6 +54,14 @@ void sql_result_release(sql_result *r);
  * for DataFrame-to-RDD conversion); owned by the caller. */
 int sql_exec_rdd(kiln_context *ctx, const sql_settings *s, const plan *p, kiln_rdd **out);
 
+/* Appends the physical plan of optimised plan p (EXPLAIN's "Physical
+ * Plan": exchanges, join strategies) to b without running anything
+ * (exec_explain.c). */
+int sql_exec_explain(kiln_buf *b, const sql_settings *s, const plan *p);
+/* EXPLAIN's text: the analysed and optimised logical plans, then the
+ * physical plan. */
+int sql_explain_all(kiln_buf *b, const sql_settings *s, const plan *analyzed, const plan *opt);
+
 /* ---- Inside a task (exec_task.c) -------------------------------------------- */
 
 /* How a fragment's output leaves the task. */

@@ -9,6 +9,19 @@
 
 #pragma GCC visibility push(hidden)
 
+/* How a join runs (exec.c): a side broadcast (the left one by swapping
+ * the sides), or both exchanged by their keys, after measuring a side of
+ * uncertain size (plan_size_uncertain) to broadcast it if it is small. */
+enum {
+    JS_SHUFFLE = 0,
+    JS_MEASURE_RIGHT = 1,
+    JS_MEASURE_LEFT = 2,
+    JS_BROADCAST_RIGHT = 4,
+    JS_BROADCAST_LEFT = 8,
+};
+/* The strategy of join p with broadcast limit limit (-1: never). */
+int exec_join_strategy(const plan *p, int64_t limit);
+
 /* The task's input, shared by the leaves that read it: batches (bytes
  * values), (partition, batch) pairs, or (partition, (side, batch)) pairs of
  * a join's shuffle, whose sides are read one after the other (what arrives
@@ -34,6 +47,10 @@ op *op_scan(fn_ctx *fc, kiln_in *in, const plan *p);
 op *op_agg(fn_ctx *fc, op *child, const plan *p, kiln_arena *plan_arena);
 /* Sorting by p's keys (a top-N when p->limit > 0). */
 op *op_sort(fn_ctx *fc, op *child, const plan *p);
+/* PLAN_EXPLODE: the child's rows with a generator's rows (exec_generate.c). */
+op *op_generate(fn_ctx *fc, op *child, const plan *p);
+/* Window functions of p over child's rows (exec_window.c). */
+op *op_window(fn_ctx *fc, op *child, const plan *p);
 /* Join p of left (probed) and right (built). */
 op *op_join(fn_ctx *fc, op *left, op *right, const plan *p);
 /* Binds p's aggregates (PLAN_AGG) to their argument types into out[naggs]. */

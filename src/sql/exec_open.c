@@ -92,6 +92,14 @@ static op *build(builder *b, const plan *p)
         op *c = build(b, p->in[0]);
         return c ? op_sort(b->fc, c, p) : NULL;
     }
+    case PLAN_EXPLODE: {
+        op *c = build(b, p->in[0]);
+        return c ? op_generate(b->fc, c, p) : NULL;
+    }
+    case PLAN_WINDOW: {
+        op *c = build(b, p->in[0]);
+        return c ? op_window(b->fc, c, p) : NULL;
+    }
     case PLAN_JOIN: {
         op *l = build(b, p->in[0]);
         op *r = l ? build(b, p->in[1]) : NULL;

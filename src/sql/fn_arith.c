@@ -19,6 +19,8 @@ typedef struct arith_state {
     int mode;           /* FN_ON_ERROR / NULL / WRAP */
     const char *try_fn; /* named in overflow messages */
     int s1, s2, rs, rp; /* decimals: operand scales, result scale and precision */
+    int64_t m1, m2;     /* decimal addition: 10^(rs - s1), 10^(rs - s2) */
+    bool *hit;          /* set when a kernel met an overflow (NULL: not asked) */
     const col_type *rtype;
 } arith_state;
 
@@ -78,6 +80,13 @@ static int err_dec_range(fn_ctx *c, int p, int s)
                 TR *r = &R[i];                                                                     \
                 EXPR                                                                               \
             }                                                                                      \
+        } else if (!sel && a->constant && !b->constant) {                                          \
+            TA x = A[0];                                                                           \
+            for (uint32_t i = 0; i < n; i++) {                                                     \
+                TB y = B[i];                                                                       \
+                TR *r = &R[i];                                                                     \
+                EXPR                                                                               \
+            }                                                                                      \
         } else {                                                                                   \
             FN_ROWS(sel, n, count, i, {                                                            \
                 TA x = A[col_row(a, i)];                                                           \
@@ -86,6 +95,7 @@ static int err_dec_range(fn_ctx *c, int p, int s)
                 EXPR                                                                               \
             });                                                                                    \
         }                                                                                          \
+        if ((bad || zero) && st->hit) *st->hit = true;                                             \
         if (bad || zero) {                                                                         \
             FIX_PASS({                                                                             \
                 TA x = A[col_row(a, i)];                                                           \
@@ -190,6 +200,23 @@ BIN_KERNEL(dsub_64_128, int64_t, int64_t, dec128, *r = (dec128)x - y;)
 BIN_KERNEL(dmul_64_128, int64_t, int64_t, dec128, *r = (dec128)x * y; bad |= !dec_fits(*r, st->rp);)
 BIN_KERNEL(dmul_64, int64_t, int64_t, int64_t,
            bad |= __builtin_mul_overflow(x, y, r) || *r >= D64_LIMIT || *r <= -D64_LIMIT;)
+/* Addition and subtraction of 64-bit operands of different scales: each
+ * scaled up to the result's (it cannot overflow 128 bits). */
+#define E_DADDSC(OP, CAST)                                                                         \
+    dec128 t_ = (dec128)x * st->m1 OP(dec128)                                                      \
+    y * st->m2;                                                                                    \
+    bad |= !dec_fits(t_, st->rp);                                                                  \
+    *r = (CAST)t_;
+BIN_KERNEL(dadd_sc_64, int64_t, int64_t, int64_t, E_DADDSC(+, int64_t))
+BIN_KERNEL(dsub_sc_64, int64_t, int64_t, int64_t, E_DADDSC(-, int64_t))
+BIN_KERNEL(dadd_sc_128, int64_t, int64_t, dec128, E_DADDSC(+, dec128))
+BIN_KERNEL(dsub_sc_128, int64_t, int64_t, dec128, E_DADDSC(-, dec128))
+/* Multiplication with a wide operand and no rounding (the result's scale
+ * is the operands' sum): exact in 128 bits unless it overflows. */
+#define E_DMUL128 bad |= __builtin_mul_overflow((dec128)x, (dec128)y, r) || !dec_fits(*r, st->rp);
+BIN_KERNEL(dmul_w_64, dec128, int64_t, dec128, E_DMUL128)
+BIN_KERNEL(dmul_64_w, int64_t, dec128, dec128, E_DMUL128)
+BIN_KERNEL(dmul_w_w, dec128, dec128, dec128, E_DMUL128)
 
 /* One decimal row: the exact result rounded to the result scale; false on
  * overflow, *zero on division by zero. */
@@ -289,10 +316,12 @@ static int dec_fast(fn_kernel k, fn_ctx *c, void *state, col_vec *out, const col
 {
     const arith_state *st = state;
     arith_state quiet = *st;
+    bool hit = false;
     quiet.mode = FN_ON_NULL;
+    quiet.hit = &hit;
     int rc = k(c, &quiet, out, args, nargs, sel, n, count);
     if (rc != KILN_OK) return rc;
-    if (st->mode == FN_ON_ERROR) {
+    if (st->mode == FN_ON_ERROR && hit) {
         /* rows made null by the fast pass were overflows: redo them for the message */
         FN_ROWS(sel, n, count, i, {
             if (!col_valid(out, i) && col_valid(&args[0], i) && col_valid(&args[1], i)) {
@@ -315,6 +344,13 @@ DEC_FAST_WRAP(dadd_64)
 DEC_FAST_WRAP(dsub_64)
 DEC_FAST_WRAP(dmul_64)
 DEC_FAST_WRAP(dmul_64_128)
+DEC_FAST_WRAP(dadd_sc_64)
+DEC_FAST_WRAP(dsub_sc_64)
+DEC_FAST_WRAP(dadd_sc_128)
+DEC_FAST_WRAP(dsub_sc_128)
+DEC_FAST_WRAP(dmul_w_64)
+DEC_FAST_WRAP(dmul_64_w)
+DEC_FAST_WRAP(dmul_w_w)
 
 /* ---- Dates, timestamps and intervals ------------------------------------ */
 
@@ -614,8 +650,15 @@ static int bind_decimal(fn_bind *b, arith_state *st, const col_type *x, const co
     if (narrow && s1 == s2 && s == s1 && (st->op == OP_ADD || st->op == OP_SUB))
         b->kernel = p <= 18 ? (st->op == OP_ADD ? dadd_64_k : dsub_64_k)
                             : (st->op == OP_ADD ? dadd_64_128 : dsub_64_128);
-    else if (narrow && st->op == OP_MUL && s == s1 + s2)
+    else if (narrow && (st->op == OP_ADD || st->op == OP_SUB) && s == (s1 > s2 ? s1 : s2)) {
+        st->m1 = (int64_t)dec_pow10[s - s1];
+        st->m2 = (int64_t)dec_pow10[s - s2];
+        if (st->op == OP_ADD) b->kernel = p <= 18 ? dadd_sc_64_k : dadd_sc_128_k;
+        else b->kernel = p <= 18 ? dsub_sc_64_k : dsub_sc_128_k;
+    } else if (narrow && st->op == OP_MUL && s == s1 + s2)
         b->kernel = p <= 18 ? dmul_64_k : dmul_64_128_k;
+    else if (st->op == OP_MUL && s == s1 + s2 && p > 18)
+        b->kernel = p1 > 18 && p2 > 18 ? dmul_w_w_k : p1 > 18 ? dmul_w_64_k : dmul_64_w_k;
     return KILN_OK;
 }
 

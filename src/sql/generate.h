@@ -23,6 +23,7 @@ typedef enum gen_fn {
     GEN_EXPLODE,    /* array -> col; map -> key, value */
     GEN_POSEXPLODE, /* pos (int, from 0), then as explode */
     GEN_INLINE,     /* array<struct> -> one column per field */
+    GEN_REPLICATE,  /* a count n -> the row n times (plans only: exec_generate.c) */
 } gen_fn;
 
 typedef struct gen_iter {

@@ -757,6 +757,75 @@ static int reorder_all(opt *o, plan *p, plan **out)
     return KILN_OK;
 }
 
+/* ---- Semi and anti joins below inner joins ------------------------------------ */
+
+/* The range of e's columns below n (the left input of a join's condition). */
+static void left_range(const expr *e, int n, int *lo, int *hi)
+{
+    if (e->kind == EX_COL) {
+        if (e->col >= n) return;
+        if (*lo < 0 || e->col < *lo) *lo = e->col;
+        if (e->col + 1 > *hi) *hi = e->col + 1;
+        return;
+    }
+    for (int i = 0; i < e->nargs; i++) left_range(e->args[i], n, lo, hi);
+}
+
+/* Pushes semi and anti joins whose condition reads one side of the inner
+ * join below them into that side (Spark's PushLeftSemiLeftAntiThroughJoin)
+ * when their subquery is likely selective (plan_size_uncertain: HAVING, a
+ * nested IN): `orders JOIN lineitem ... WHERE o_orderkey IN (SELECT ...
+ * HAVING ...)` filters orders before the big join. A subquery over a whole
+ * table (TPC-H q21's EXISTS) stays above the joins that shrink its input.
+ * Null-aware anti joins (NOT IN) stay. */
+static int push_semi(opt *o, plan *p, plan **out)
+{
+    plan *q = copy_node(o->a, p);
+    if (!q) return oom();
+    int rc;
+    for (int i = 0; i < p->nin; i++)
+        if ((rc = push_semi(o, p->in[i], &q->in[i]))) return rc;
+    *out = q;
+    if (q->kind != PLAN_JOIN || (q->join != PJ_SEMI && q->join != PJ_ANTI) || q->null_aware ||
+        !inner_join(q->in[0]) || !plan_size_uncertain(q->in[1]))
+        return KILN_OK;
+    plan *j = q->in[0];
+    int na = j->in[0]->ncols, nl = j->ncols;
+    int lo = -1, hi = 0;
+    for (int k = 0; k < q->nkeys; k++) left_range(q->keys[k], nl, &lo, &hi);
+    if (q->pred) left_range(q->pred, nl, &lo, &hi);
+    if (lo < 0) return KILN_OK; /* reads nothing of the left: leave it */
+    int side = hi <= na ? 0 : lo >= na ? 1 : -1;
+    if (side < 0) return KILN_OK;
+    /* The semi join over that side: its left columns move by -na (right
+     * side), the subquery's columns by -(columns of the other side). */
+    int nother = side == 0 ? nl - na : na;
+    int *map = kiln_arena_alloc(o->a, sizeof *map * (size_t)(nl + q->in[1]->ncols + 1));
+    if (!map) return oom();
+    for (int c = 0; c < nl + q->in[1]->ncols; c++)
+        map[c] = c >= nl ? c - nother : side == 1 ? c - na : c;
+    plan *semi = copy_node(o->a, q);
+    plan *nj = copy_node(o->a, j);
+    if (!semi || !nj || !(semi->in = kiln_arena_alloc(o->a, sizeof *semi->in * 2)) ||
+        !(semi->keys = kiln_arena_alloc(o->a, sizeof *semi->keys * (size_t)(q->nkeys + 1))) ||
+        !(nj->in = kiln_arena_alloc(o->a, sizeof *nj->in * 2)))
+        return oom();
+    plan *inner = j->in[side];
+    semi->in[0] = inner;
+    semi->in[1] = q->in[1];
+    semi->ncols = inner->ncols;
+    semi->cols = inner->cols;
+    for (int k = 0; k < q->nkeys; k++)
+        if (!(semi->keys[k] = remap(o->a, q->keys[k], map))) return oom();
+    if (q->pred && !(semi->pred = remap(o->a, q->pred, map))) return oom();
+    plan *deeper;
+    if ((rc = push_semi(o, semi, &deeper))) return rc;
+    nj->in[0] = side == 0 ? deeper : j->in[0];
+    nj->in[1] = side == 1 ? deeper : j->in[1];
+    *out = nj;
+    return KILN_OK;
+}
+
 int plan_optimize(opt *o, const plan *p, plan **out)
 {
     /* Reordered before push (conditions still in filters above the joins)
@@ -767,6 +836,7 @@ int plan_optimize(opt *o, const plan *p, plan **out)
     if (!rc) rc = push(o, q, NULL, 0, &q);
     if (!rc) rc = reorder_all(o, q, &q);
     if (!rc) rc = push(o, q, NULL, 0, &q);
+    if (!rc) rc = push_semi(o, q, &q);
     if (rc) return rc;
     bool *all = kiln_arena_alloc(o->a, sizeof *all * (size_t)(q->ncols + 1));
     if (!all) return oom();

@@ -51,11 +51,10 @@ static const char *const kind_names[] = {
 static const char *const join_names[] = {"Inner",    "LeftOuter", "RightOuter", "FullOuter",
                                          "LeftSemi", "LeftAnti",  "Cross"};
 
-static int explain(kiln_buf *b, const plan *p, int depth)
+int plan_explain_line(kiln_buf *b, const plan *p, const char *name)
 {
-    int rc = KILN_OK;
-    for (int i = 0; !rc && i < depth; i++) rc = put(b, i + 1 == depth ? "+- " : "   ");
-    if (rc || (rc = put(b, kind_names[p->kind]))) return rc;
+    int rc = put(b, name ? name : kind_names[p->kind]);
+    if (rc) return rc;
     char tmp[128];
     switch (p->kind) {
     case PLAN_SCAN:
@@ -107,6 +106,9 @@ static int explain(kiln_buf *b, const plan *p, int depth)
         }
         if (!rc) rc = put(b, "]");
         break;
+    case PLAN_WINDOW:
+        rc = plan_explain_window(b, p);
+        break;
     case PLAN_LIMIT:
         snprintf(tmp, sizeof tmp, " %lld", (long long)p->limit);
         rc = put(b, tmp);
@@ -115,6 +117,15 @@ static int explain(kiln_buf *b, const plan *p, int depth)
             rc = put(b, tmp);
         }
         break;
+    case PLAN_EXPLODE: {
+        static const char *const gens[] = {"explode", "posexplode", "inline", "replicate"};
+        snprintf(tmp, sizeof tmp, " %s%s(", p->gen < 4 ? gens[p->gen] : "?",
+                 p->outer ? "_outer" : "");
+        rc = put(b, tmp);
+        if (!rc) rc = put(b, p->exprs[0]->text);
+        if (!rc) rc = put(b, ")");
+        break;
+    }
     case PLAN_RANGE:
         snprintf(tmp, sizeof tmp, " (%lld, %lld, step=%lld, splits=%d)", (long long)p->start,
                  (long long)p->end, (long long)p->step, p->slices);
@@ -132,6 +143,20 @@ static int explain(kiln_buf *b, const plan *p, int depth)
         if (!rc) rc = put(b, "]");
     }
     if (!rc) rc = put(b, "\n");
+    return rc;
+}
+
+int plan_explain_indent(kiln_buf *b, int depth)
+{
+    int rc = KILN_OK;
+    for (int i = 0; !rc && i < depth; i++) rc = put(b, i + 1 == depth ? "+- " : "   ");
+    return rc;
+}
+
+static int explain(kiln_buf *b, const plan *p, int depth)
+{
+    int rc = plan_explain_indent(b, depth);
+    if (!rc) rc = plan_explain_line(b, p, NULL);
     for (int i = 0; !rc && i < p->nin; i++) rc = explain(b, p->in[i], depth + 1);
     return rc;
 }

@@ -82,6 +82,23 @@ typedef struct plan_order {
     bool nulls_first; /* Spark: first for ascending, last for descending by default */
 } plan_order;
 
+/* A window function of PLAN_WINDOW (analyze_window.c builds them, exec_window.c runs
+ * them). Its arguments are columns of the child or constants; frames as in
+ * sql/window.h (unit 0 is Spark's default frame). */
+typedef struct plan_win {
+    const char *fn; /* lower case: "row_number", "lag", "sum", "median", ... */
+    int8_t core;    /* its win_fn in the core (sql/window.h), or -1: an aggregate of agg_fn.h */
+    int nargs;
+    expr **args;                /* EX_COL of the child or EX_LIT (lag's default, percentile's p) */
+    int64_t n;                  /* ntile's buckets, lag/lead's offset, nth_value's n */
+    bool ignore_nulls;          /* first, last, nth_value, lag, lead */
+    uint8_t unit;               /* win_frame_unit */
+    uint8_t start, end;         /* win_bound_kind */
+    int64_t start_off, end_off; /* ROWS offsets */
+    expr *start_val, *end_val;  /* RANGE offsets (literals), or NULL */
+    const col_type *type;
+} plan_win;
+
 /* A source of PLAN_SCAN. */
 typedef struct plan_source {
     const char *format; /* "csv", "json", "text", ... */
@@ -114,7 +131,7 @@ struct plan {
     expr **rkeys; /* right keys (over the right child) */
     bool *null_safe;
     bool null_aware; /* NOT IN: a null on either side keeps no row */
-    /* PLAN_SORT */
+    /* PLAN_SORT (PLAN_WINDOW: its order keys; keys: its partition keys) */
     int norder;
     plan_order *order;
     /* PLAN_LIMIT */
@@ -132,8 +149,10 @@ struct plan {
     /* PLAN_RDD */
     kiln_rdd *rdd;
     int64_t row_width; /* estimated bytes of a whole cached row (all columns) */
-    /* PLAN_EXPLODE */
-    bool outer, pos;
+    /* PLAN_EXPLODE: gen is a gen_fn (sql/generate.h) or GEN_REPLICATE
+     * (exprs[0] a count: each row that many times, no generated column) */
+    bool outer;
+    uint8_t gen;
     /* PLAN_AGG */
     uint8_t agg_mode; /* plan_agg_mode */
     /* PLAN_INPUT */
@@ -142,6 +161,9 @@ struct plan {
     int64_t bcast;
     /* PLAN_JOIN: which input is built into the hash table (1 right, 0 left) */
     int build;
+    /* PLAN_WINDOW: its functions, output after the child's columns */
+    int nwin;
+    plan_win *win;
 };
 
 /* Makes a node of kind with n inputs and room for ncols output columns,
@@ -154,11 +176,27 @@ plan *plan_new(kiln_arena *a, plan_kind kind, plan **in, int nin, int ncols);
  * product of their inputs (semi and anti joins their left input).
  * INT64_MAX when unknown. Driver-side (reads files' sizes and the cache). */
 int64_t plan_est_bytes(const plan *p);
+/* As plan_est_bytes, but an equi-join is as big as its larger input in
+ * rows (a foreign-key join), not the product: a guess, for choosing what
+ * to measure at run time. */
+int64_t plan_est_bytes_fk(const plan *p);
+/* Whether p's size is hard to guess from its inputs': it has a semi or
+ * anti join (an IN or EXISTS subquery) or a filter over an aggregate
+ * (HAVING), which often keep few rows. */
+bool plan_size_uncertain(const plan *p);
 /* The estimated in-memory bytes of a row of cols (strings counted as 20). */
 int64_t plan_row_width(const plan_col *cols, int ncols);
 
+/* Appends p's line of EXPLAIN (its kind, or name when not NULL, details
+ * and columns, then a newline) to b; plan_explain_indent appends the
+ * prefix of a line at depth. */
+int plan_explain_line(kiln_buf *b, const plan *p, const char *name);
+int plan_explain_indent(kiln_buf *b, int depth);
 /* Appends an indented tree of p (EXPLAIN's logical plan) to b. */
 int plan_explain(kiln_buf *b, const plan *p);
+/* Appends PLAN_WINDOW p's functions and specification to b (EXPLAIN;
+ * plan_window.c). */
+int plan_explain_window(kiln_buf *b, const plan *p);
 /* A plan fragment as bytes (sql/plan_wire.c) and back; expressions are
  * bound again with ansi and tz where it is decoded. */
 void plan_encode(wire_writer *w, const plan *p);

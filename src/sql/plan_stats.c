@@ -111,7 +111,7 @@ static int64_t rdd_bytes(const plan *p)
     return scale(whole, plan_row_width(p->cols, p->ncols), p->row_width ? p->row_width : 1);
 }
 
-int64_t plan_est_bytes(const plan *p)
+static int64_t est(const plan *p, bool fk)
 {
     switch (p->kind) {
     case PLAN_SCAN:
@@ -135,30 +135,57 @@ int64_t plan_est_bytes(const plan *p)
     case PLAN_WINDOW:
     case PLAN_DISTINCT: {
         if (p->kind == PLAN_AGG && p->nkeys == 0) return plan_row_width(p->cols, p->ncols);
-        int64_t in = plan_est_bytes(p->in[0]);
+        int64_t in = est(p->in[0], fk);
         return scale(in, plan_row_width(p->cols, p->ncols),
                      plan_row_width(p->in[0]->cols, p->in[0]->ncols));
     }
     case PLAN_FILTER:
     case PLAN_SORT:
-        return plan_est_bytes(p->in[0]);
+        return est(p->in[0], fk);
     case PLAN_LIMIT: {
-        int64_t in = plan_est_bytes(p->in[0]);
+        int64_t in = est(p->in[0], fk);
         int64_t cap = mul_sat(p->limit, plan_row_width(p->cols, p->ncols));
         return in < cap ? in : cap;
     }
     case PLAN_UNION: {
         int64_t sum = 0;
         for (int i = 0; i < p->nin; i++) {
-            int64_t b = plan_est_bytes(p->in[i]);
+            int64_t b = est(p->in[i], fk);
             if (b == UNKNOWN || __builtin_add_overflow(sum, b, &sum)) return UNKNOWN;
         }
         return sum;
     }
     case PLAN_JOIN:
-        if (p->join == PJ_SEMI || p->join == PJ_ANTI) return plan_est_bytes(p->in[0]);
-        return mul_sat(plan_est_bytes(p->in[0]), plan_est_bytes(p->in[1]));
+        if (p->join == PJ_SEMI || p->join == PJ_ANTI) return est(p->in[0], fk);
+        if (fk && p->nkeys) { /* each row of the larger side meets one of the other */
+            int64_t l = est(p->in[0], fk), r = est(p->in[1], fk);
+            int64_t rows = l > r ? l / plan_row_width(p->in[0]->cols, p->in[0]->ncols)
+                                 : r / plan_row_width(p->in[1]->cols, p->in[1]->ncols);
+            return l == INT64_MAX || r == INT64_MAX
+                       ? INT64_MAX
+                       : mul_sat(rows, plan_row_width(p->cols, p->ncols));
+        }
+        return mul_sat(est(p->in[0], fk), est(p->in[1], fk));
     default:
         return UNKNOWN;
     }
+}
+
+int64_t plan_est_bytes(const plan *p)
+{
+    return est(p, false);
+}
+
+int64_t plan_est_bytes_fk(const plan *p)
+{
+    return est(p, true);
+}
+
+bool plan_size_uncertain(const plan *p)
+{
+    if (p->kind == PLAN_JOIN && (p->join == PJ_SEMI || p->join == PJ_ANTI)) return true;
+    if (p->kind == PLAN_FILTER && p->in[0]->kind == PLAN_AGG) return true;
+    for (int i = 0; i < p->nin; i++)
+        if (plan_size_uncertain(p->in[i])) return true;
+    return false;
 }

@@ -28,6 +28,15 @@ static void put_opt_expr(wire_writer *w, const expr *e)
     if (e) expr_encode(w, e);
 }
 
+static void put_order(wire_writer *w, const plan *p)
+{
+    wire_put_u32(w, (uint32_t)p->norder);
+    for (int i = 0; i < p->norder; i++) {
+        expr_encode(w, p->order[i].e);
+        wire_put_u8(w, (uint8_t)(p->order[i].desc | p->order[i].nulls_first << 1));
+    }
+}
+
 static void put_plan(wire_writer *w, const plan *p)
 {
     wire_put_u8(w, p->kind);
@@ -103,11 +112,7 @@ static void put_plan(wire_writer *w, const plan *p)
         put_opt_expr(w, p->pred);
         break;
     case PLAN_SORT:
-        wire_put_u32(w, (uint32_t)p->norder);
-        for (int i = 0; i < p->norder; i++) {
-            expr_encode(w, p->order[i].e);
-            wire_put_u8(w, (uint8_t)(p->order[i].desc | p->order[i].nulls_first << 1));
-        }
+        put_order(w, p);
         wire_put_u64(w, (uint64_t)p->limit); /* a top-N sort when > 0 */
         break;
     case PLAN_LIMIT:
@@ -116,7 +121,7 @@ static void put_plan(wire_writer *w, const plan *p)
         break;
     case PLAN_EXPLODE:
         put_exprs(w, p->exprs, 1);
-        wire_put_u8(w, (uint8_t)(p->outer | p->pos << 1));
+        wire_put_u8(w, (uint8_t)(p->outer | p->gen << 1));
         break;
     case PLAN_INPUT:
         wire_put_u32(w, (uint32_t)(p->side + 1));
@@ -127,6 +132,27 @@ static void put_plan(wire_writer *w, const plan *p)
         wire_put_u64(w, (uint64_t)p->bcast);
         break;
     case PLAN_UNION:
+        break;
+    case PLAN_WINDOW:
+        put_exprs(w, p->keys, p->nkeys);
+        put_order(w, p);
+        wire_put_u32(w, (uint32_t)p->nwin);
+        for (int i = 0; i < p->nwin; i++) {
+            const plan_win *f = &p->win[i];
+            wire_put_str(w, f->fn);
+            wire_put_u8(w, (uint8_t)(f->core + 1));
+            put_exprs(w, f->args, f->nargs);
+            wire_put_u64(w, (uint64_t)f->n);
+            wire_put_u8(w, f->ignore_nulls);
+            wire_put_u8(w, f->unit);
+            wire_put_u8(w, f->start);
+            wire_put_u8(w, f->end);
+            wire_put_u64(w, (uint64_t)f->start_off);
+            wire_put_u64(w, (uint64_t)f->end_off);
+            put_opt_expr(w, f->start_val);
+            put_opt_expr(w, f->end_val);
+            col_type_put(w, f->type);
+        }
         break;
     default:
         if (!w->err) w->err = KILN_EINVAL; /* not a node tasks run */
@@ -186,6 +212,24 @@ static int get_opt_expr(dec *d, expr **out)
     *out = NULL;
     if (!wire_get_u8(d->r, "optional expression")) return d->r->err ? KILN_ECORRUPT : KILN_OK;
     return expr_decode(d->r, d->a, d->ansi, d->tz, out);
+}
+
+static int get_order(dec *d, plan *p)
+{
+    wire_reader *r = d->r;
+    uint32_t no = wire_get_u32(r, "sort keys");
+    if (r->err || no > MAX_ITEMS) return KILN_ECORRUPT;
+    p->norder = (int)no;
+    p->order = kiln_arena_alloc(d->a, sizeof *p->order * (no ? no : 1));
+    if (!p->order) return KILN_ENOMEM;
+    for (uint32_t i = 0; i < no; i++) {
+        int rc = expr_decode(r, d->a, d->ansi, d->tz, &p->order[i].e);
+        if (rc) return rc;
+        uint8_t f = wire_get_u8(r, "sort flags");
+        p->order[i].desc = f & 1;
+        p->order[i].nulls_first = (f >> 1) & 1;
+    }
+    return KILN_OK;
 }
 
 static int get_plan(dec *d, int depth, plan **out)
@@ -314,17 +358,8 @@ static int get_plan(dec *d, int depth, plan **out)
         break;
     }
     case PLAN_SORT: {
-        uint32_t no = wire_get_u32(r, "sort keys");
-        if (r->err || no > MAX_ITEMS || nin != 1) return KILN_ECORRUPT;
-        p->norder = (int)no;
-        p->order = kiln_arena_alloc(d->a, sizeof *p->order * (no ? no : 1));
-        if (!p->order) return KILN_ENOMEM;
-        for (uint32_t i = 0; i < no; i++) {
-            if ((rc = expr_decode(r, d->a, d->ansi, d->tz, &p->order[i].e))) return rc;
-            uint8_t f = wire_get_u8(r, "sort flags");
-            p->order[i].desc = f & 1;
-            p->order[i].nulls_first = (f >> 1) & 1;
-        }
+        if (nin != 1) return KILN_ECORRUPT;
+        if ((rc = get_order(d, p))) return rc;
         p->limit = (int64_t)wire_get_u64(r, "top n");
         break;
     }
@@ -338,7 +373,7 @@ static int get_plan(dec *d, int depth, plan **out)
         if ((rc = get_exprs(d, &p->exprs, &n))) return rc;
         uint8_t f = wire_get_u8(r, "explode flags");
         p->outer = f & 1;
-        p->pos = (f >> 1) & 1;
+        p->gen = (uint8_t)(f >> 1);
         if (n != 1 || nin != 1) return KILN_ECORRUPT;
         break;
     }
@@ -358,6 +393,36 @@ static int get_plan(dec *d, int depth, plan **out)
         break;
     case PLAN_UNION:
         break;
+    case PLAN_WINDOW: {
+        if ((rc = get_exprs(d, &p->keys, &p->nkeys))) return rc;
+        if (nin != 1) return KILN_ECORRUPT;
+        if ((rc = get_order(d, p))) return rc;
+        uint32_t nw = wire_get_u32(r, "window functions");
+        if (r->err || nw > MAX_ITEMS || (int)nw > (int)ncols) return KILN_ECORRUPT;
+        p->nwin = (int)nw;
+        p->win = kiln_arena_alloc(d->a, sizeof *p->win * (nw ? nw : 1));
+        if (!p->win) return KILN_ENOMEM;
+        for (uint32_t i = 0; i < nw; i++) {
+            plan_win *f = &p->win[i];
+            memset(f, 0, sizeof *f);
+            f->fn = get_str(d, "window function");
+            f->core = (int8_t)(wire_get_u8(r, "window core") - 1);
+            if ((rc = get_exprs(d, &f->args, &f->nargs))) return rc;
+            f->n = (int64_t)wire_get_u64(r, "window n");
+            f->ignore_nulls = wire_get_u8(r, "ignore nulls") != 0;
+            f->unit = wire_get_u8(r, "frame unit");
+            f->start = wire_get_u8(r, "frame start");
+            f->end = wire_get_u8(r, "frame end");
+            f->start_off = (int64_t)wire_get_u64(r, "frame start offset");
+            f->end_off = (int64_t)wire_get_u64(r, "frame end offset");
+            if ((rc = get_opt_expr(d, &f->start_val)) || (rc = get_opt_expr(d, &f->end_val)))
+                return rc;
+            f->type = col_type_get(r, d->a);
+            if (!f->fn || !f->type || f->unit > 2 || f->start > 4 || f->end > 4)
+                return KILN_ECORRUPT;
+        }
+        break;
+    }
     default:
         return KILN_ECORRUPT;
     }

@@ -275,6 +275,31 @@ static int file_scan_cb(void *arg, kiln_arena *a, const char *format, const char
     return sql_file_scan(arg, a, format, paths, nopts, keys, values, schema, out);
 }
 
+/* The value outlives the result it came from: v's types become t's (the
+ * result's live in its arena, released after) and strings' bytes, also
+ * inside arrays, maps and structs, are copied into a. */
+static int own_value(col_vec *v, const col_type *t, kiln_arena *a, uint32_t n)
+{
+    v->type = t;
+    if (t->kind == COL_STRING || t->kind == COL_BINARY) {
+        col_str *x = v->data;
+        for (uint32_t i = 0; i < n; i++)
+            if (col_valid(v, i) && !col_str_copy(a, col_str_data(&x[i]), x[i].len, &x[i]))
+                return KILN_ENOMEM;
+        return KILN_OK;
+    }
+    int rc = KILN_OK;
+    if (t->kind == COL_ARRAY || t->kind == COL_MAP) {
+        uint32_t m = n ? v->offsets[n] : 0;
+        rc = own_value(&v->children[0], t->elem, a, m);
+        if (!rc && t->kind == COL_MAP) rc = own_value(&v->children[1], t->value, a, m);
+    } else if (t->kind == COL_STRUCT) {
+        for (int i = 0; !rc && i < t->nfields; i++)
+            rc = own_value(&v->children[i], t->fields[i].type, a, n);
+    }
+    return rc;
+}
+
 static int run_scalar_cb(void *arg, kiln_arena *a, const plan *p, col_vec *out)
 {
     kiln_session *s = arg;
@@ -297,13 +322,7 @@ static int run_scalar_cb(void *arg, kiln_arena *a, const plan *p, col_vec *out)
         rc = col_vec_gather(out, a, &b->cols[0], &zero, 1);
         /* The result's type lives in its arena, released below: the plan's
          * (the same type) lives as long as the query. */
-        out->type = p->cols[0].type;
-        /* The value outlives the result: copy a string's bytes. */
-        if (!rc && col_valid(out, 0) &&
-            (out->type->kind == COL_STRING || out->type->kind == COL_BINARY)) {
-            col_str *x = out->data;
-            if (!col_str_copy(a, col_str_data(x), x->len, x)) rc = KILN_ENOMEM;
-        }
+        if (!rc) rc = own_value(out, p->cols[0].type, a, 1);
     }
     sql_result_release(&r);
     return rc;
@@ -507,10 +526,7 @@ static int run_stmt(kiln_session *s, const char *sql, const ast_stmt *st, kiln_a
             return rc;
         kiln_buf b;
         kiln_buf_init(&b);
-        kiln_buf_append(&b, "== Analyzed Logical Plan ==\n", 28);
-        rc = plan_explain(&b, p);
-        kiln_buf_append(&b, "\n== Optimized Logical Plan ==\n", 30);
-        if (!rc) rc = plan_explain(&b, opt_p);
+        rc = sql_explain_all(&b, &s->set, p, opt_p);
         kiln_buf_append(&b, "", 1);
         static const char *const names[] = {"plan"};
         rows r = {kiln_arena_new(), 1, names, 0, 0, NULL};

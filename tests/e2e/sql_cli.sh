@@ -49,6 +49,19 @@ expect "an empty -i file" "3" "$out"
 
 "$kiln" sql -S -e "EXPLAIN SELECT * FROM range(3) WHERE id > 1" | grep -q "Optimized Logical Plan" ||
     fail "EXPLAIN shows no optimised plan"
+# The physical plan: a small side is broadcast, unless broadcasts are off;
+# the join gives the same rows either way.
+join="SELECT count(*) FROM range(100000) a JOIN range(10) b ON a.id % 10 = b.id"
+"$kiln" sql -S -e "EXPLAIN $join" > "$tmp/out"
+grep -q "== Physical Plan ==" "$tmp/out" || fail "EXPLAIN shows no physical plan"
+grep -q "BroadcastHashJoin(BuildRight)" "$tmp/out" || fail "no broadcast join: $(cat "$tmp/out")"
+grep -q "BroadcastExchange" "$tmp/out" || fail "no broadcast exchange: $(cat "$tmp/out")"
+"$kiln" sql -S --conf kiln.sql.autoBroadcastJoinThreshold=-1 -e "EXPLAIN $join" > "$tmp/out"
+grep -q "ShuffledHashJoin" "$tmp/out" || fail "threshold -1 still broadcasts: $(cat "$tmp/out")"
+grep -q "Exchange hashpartitioning" "$tmp/out" || fail "no exchange: $(cat "$tmp/out")"
+expect "broadcast join" "100000" "$("$kiln" sql -S -e "$join")"
+expect "shuffled join" "100000" \
+    "$("$kiln" sql -S --conf kiln.sql.autoBroadcastJoinThreshold=-1 -e "$join")"
 
 # ANSI mode: division by zero is an error naming the expression; legacy: NULL.
 "$kiln" sql -S -e "SELECT 1 / (id - id) FROM range(1)" > "$tmp/out" 2> "$tmp/err" &&

@@ -410,7 +410,7 @@ static void persist_and_cache_statements(void **state)
     assert_int_equal(kiln_df_count(f, &n), KILN_OK); /* recomputed */
     assert_int_equal(n, want);
     assert_ptr_equal(kiln_df_cache(f), f);
-    assert_int_equal(kiln_df_storage_level(f), KILN_MEMORY_ONLY);
+    assert_int_equal(kiln_df_storage_level(f), KILN_MEMORY_AND_DISK);
 
     assert_int_equal(kiln_df_create_or_replace_temp_view(DF, "t"), KILN_OK);
     assert_false(kiln_df_is_cached(kiln_session_table(S, "t")));

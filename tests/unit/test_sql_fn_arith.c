@@ -262,6 +262,25 @@ static void test_decimal_values(void **state)
         if (col_valid(&y, i))
             assert_true(((__int128 *)r.out.data)[i] ==
                         (__int128)COL_DATA(&x, int64_t)[i] * COL_DATA(&y, int64_t)[i]);
+    /* * of a wide operand, exact: decimal(21,3) * decimal(5,1) = decimal(27,4) */
+    col_vec wide[2] = {r.out, y};
+    kf_result w = kf_call(A, "*", wide, 2, true);
+    assert_int_equal(w.rc, KILN_OK);
+    assert_int_equal(w.type->precision, 27);
+    assert_int_equal(w.type->scale, 4);
+    for (uint32_t i = 0; i < N; i++)
+        if (col_valid(&y, i))
+            assert_true(((__int128 *)w.out.data)[i] == (__int128)COL_DATA(&x, int64_t)[i] *
+                                                           COL_DATA(&y, int64_t)[i] *
+                                                           COL_DATA(&y, int64_t)[i]);
+    /* - with the operands' scales the other way round: y * 10 - x */
+    col_vec swapped[2] = {y, x};
+    kf_result d = kf_call(A, "-", swapped, 2, true);
+    assert_int_equal(d.rc, KILN_OK);
+    for (uint32_t i = 0; i < N; i++)
+        if (col_valid(&y, i))
+            assert_int_equal(COL_DATA(&d.out, int64_t)[i],
+                             COL_DATA(&y, int64_t)[i] * 10 - COL_DATA(&x, int64_t)[i]);
     /* / : decimal(15,2)/decimal(5,1): s = max(6, 2+5+1) = 8, p = 15-2+1+8 = 22 */
     r = kf_call(A, "/", args, 2, true);
     assert_int_equal(r.rc, KILN_ESQL); /* rows with y = 0 */
@@ -300,6 +319,14 @@ static void test_decimal_overflow(void **state)
     assert_int_equal(r.rc, KILN_OK);
     assert_false(col_valid(&r.out, 0));
     assert_true(((__int128 *)r.out.data)[1] == 10);
+    /* wide products: 9e37 * 9e37 overflows (error, or null), 5 * 5 does not */
+    r = kf_call(A, "*", args, 2, true);
+    assert_int_equal(r.rc, KILN_ESQL);
+    assert_non_null(strstr(r.err, "[NUMERIC_VALUE_OUT_OF_RANGE.WITH_SUGGESTION]"));
+    r = kf_call(A, "*", args, 2, false);
+    assert_int_equal(r.rc, KILN_OK);
+    assert_false(col_valid(&r.out, 0));
+    assert_true(((__int128 *)r.out.data)[1] == 25);
     /* a product beyond 128 bits rounds down to scale 6 exactly */
     const col_type *d3810 = col_type_decimal(A, 38, 10);
     col_vec z = kf_vec(A, d3810, 1);
