@@ -5,6 +5,7 @@
  * taken: S seconds, Fetched N row(s)" to stderr, as spark-sql prints them.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <histedit.h>
 #include <stdio.h>
@@ -63,8 +64,30 @@ static int print_outcome(void *arg, const char *stmt, size_t len, const sql_outc
     return 0;
 }
 
+/* Whether t holds nothing but blanks and comments (line and block
+ * comments): an empty -i / -f file runs nothing, as spark-sql's. */
+static bool blank(const char *t)
+{
+    for (const char *p = t; *p; p++) {
+        if (isspace((unsigned char)*p)) continue;
+        if (p[0] == '-' && p[1] == '-') {
+            while (p[1] && p[1] != '\n') p++;
+            continue;
+        }
+        if (p[0] == '/' && p[1] == '*') {
+            const char *e = strstr(p + 2, "*/");
+            if (!e) return false;
+            p = e + 1;
+            continue;
+        }
+        return false;
+    }
+    return true;
+}
+
 static int run_text(shell *sh, const char *text)
 {
+    if (blank(text)) return 0;
     int rc = sql_session_run(sh->s, text, print_outcome, sh);
     if (rc) {
         fprintf(stderr, "Error: %s\n", kiln_last_error());

@@ -85,6 +85,23 @@ extern const col_type col_type_null, col_type_bool, col_type_i8, col_type_i16, c
     col_type_i64, col_type_f32, col_type_f64, col_type_string, col_type_binary, col_type_date,
     col_type_timestamp, col_type_timestamp_ntz, col_type_interval_ym, col_type_interval_dt;
 
+/* Day-time interval fields (Spark's DayTimeIntervalType(start, end)): they
+ * only shape a type's name and how values print; every day-time interval
+ * is int64 microseconds and col_type_eq ignores the fields. */
+enum { COL_DT_DAY, COL_DT_HOUR, COL_DT_MINUTE, COL_DT_SECOND };
+extern const col_type col_type_interval_day; /* INTERVAL DAY (DATE - DATE) */
+/* The static day-time interval type of fields start..end (NULL when not
+ * COL_DT_DAY <= start <= end <= COL_DT_SECOND). */
+const col_type *col_type_interval_dt_of(int start, int end);
+static inline int col_dt_start(const col_type *t)
+{
+    return t->precision;
+}
+static inline int col_dt_end(const col_type *t)
+{
+    return 3 - t->scale;
+}
+
 /* Types with parameters, made in a (NULL when out of memory or, for
  * decimals, when precision is not 1..38 or scale not 0..precision). */
 const col_type *col_type_decimal(kiln_arena *a, int precision, int scale);

@@ -26,6 +26,30 @@ PRIM(col_type_timestamp_ntz, COL_TIMESTAMP_NTZ);
 PRIM(col_type_interval_ym, COL_INTERVAL_YM);
 PRIM(col_type_interval_dt, COL_INTERVAL_DT);
 
+/* Day-time intervals by (start, end) field: precision the start field,
+ * scale 3 - the end field, so that the zeroed col_type_interval_dt is DAY
+ * TO SECOND. */
+#define IV(s, e)                                                                                   \
+    {                                                                                              \
+        .kind = COL_INTERVAL_DT, .precision = (s), .scale = 3 - (e)                                \
+    }
+static const col_type interval_dt_fields[4][4] = {
+    {IV(0, 0), IV(0, 1), IV(0, 2), {.kind = COL_INTERVAL_DT}},
+    {{0}, IV(1, 1), IV(1, 2), IV(1, 3)},
+    {{0}, {0}, IV(2, 2), IV(2, 3)},
+    {{0}, {0}, {0}, IV(3, 3)},
+};
+#undef IV
+const col_type col_type_interval_day = {.kind = COL_INTERVAL_DT, .scale = 3};
+
+const col_type *col_type_interval_dt_of(int start, int end)
+{
+    if (start < COL_DT_DAY || end > COL_DT_SECOND || start > end) return NULL;
+    if (start == COL_DT_DAY && end == COL_DT_SECOND) return &col_type_interval_dt;
+    if (start == COL_DT_DAY && end == COL_DT_DAY) return &col_type_interval_day;
+    return &interval_dt_fields[start][end];
+}
+
 static const col_type *primitive(int kind)
 {
     static const col_type *const all[] = {
@@ -136,6 +160,8 @@ const col_type *col_type_copy(kiln_arena *a, const col_type *t)
         }
         return col_type_struct(a, f, t->nfields);
     }
+    case COL_INTERVAL_DT:
+        return col_type_interval_dt_of(col_dt_start(t), col_dt_end(t));
     default:
         return primitive(t->kind);
     }
@@ -249,6 +275,14 @@ int col_type_format(kiln_buf *b, const col_type *t)
                 return rc;
         }
         return put(b, ">");
+    case COL_INTERVAL_DT: {
+        static const char *const f[] = {"day", "hour", "minute", "second"};
+        int st = col_dt_start(t), en = col_dt_end(t);
+        if (st > 3 || en > 3) return KILN_EINVAL;
+        if (st == en) snprintf(tmp, sizeof tmp, "interval %s", f[st]);
+        else snprintf(tmp, sizeof tmp, "interval %s to %s", f[st], f[en]);
+        return put(b, tmp);
+    }
     default:
         if (t->kind >= COL_KIND_COUNT || !names[t->kind]) return KILN_EINVAL;
         return put(b, names[t->kind]);
@@ -420,16 +454,24 @@ static const col_type *parse_type(tparse *p)
         /* interval year [to month] | interval day [to second] and friends */
         const char *w2;
         size_t n2 = word(p, &w2);
+        static const char *const dtf[] = {"day", "hour", "minute", "second"};
+        int st = -1, en;
+        for (int k = 0; k < 4; k++)
+            if (is(w2, n2, dtf[k])) st = k;
         if (is(w2, n2, "year") || is(w2, n2, "month")) t = &col_type_interval_ym;
-        else if (is(w2, n2, "day") || is(w2, n2, "hour") || is(w2, n2, "minute") ||
-                 is(w2, n2, "second"))
-            t = &col_type_interval_dt;
-        else return NULL;
+        else if (st < 0) return NULL;
+        en = st;
         size_t save = p->i;
         const char *w3;
         size_t n3 = word(p, &w3);
-        if (is(w3, n3, "to")) word(p, &w3);
-        else p->i = save;
+        if (is(w3, n3, "to")) {
+            n3 = word(p, &w3);
+            for (int k = 0; k < 4; k++)
+                if (is(w3, n3, dtf[k])) en = k;
+        } else {
+            p->i = save;
+        }
+        if (st >= 0 && !(t = col_type_interval_dt_of(st, en))) return NULL;
     }
     p->depth--;
     return t;

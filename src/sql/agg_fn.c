@@ -73,7 +73,7 @@ int agg_overflow_error(agg_ctx *c, const char *what)
 {
     return kiln_set_error(KILN_ESQL,
                           "[ARITHMETIC_OVERFLOW] %s. Use 'try_sum' to tolerate overflow and return "
-                          "NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" "
+                          "NULL instead. If necessary set \"kiln.sql.ansi.enabled\" to \"false\" "
                           "to bypass this error. SQLSTATE: 22003%s%s",
                           what, c->expr ? " == SQL of: " : "", c->expr ? c->expr : "");
 }
@@ -83,7 +83,7 @@ static int decimal_overflow_error(agg_ctx *c, const col_type *t)
     return kiln_set_error(
         KILN_ESQL,
         "[NUMERIC_VALUE_OUT_OF_RANGE.WITH_SUGGESTION] The aggregate cannot be represented as "
-        "Decimal(%d, %d). If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this "
+        "Decimal(%d, %d). If necessary set \"kiln.sql.ansi.enabled\" to \"false\" to bypass this "
         "error, and use `try_sum` to tolerate overflow and return NULL instead. SQLSTATE: "
         "22003%s%s",
         t->precision, t->scale, c->expr ? " == SQL of: " : "", c->expr ? c->expr : "");

@@ -420,10 +420,36 @@ static int run_agg(agg_table *t, int j, const col_vec *args, const uint32_t *sel
 
 static int maybe_spill(agg_table *t);
 
-static int add_or_merge(agg_table *t, const col_vec *keys, const col_vec *const *args,
-                        const uint32_t *sel, uint32_t count, bool merge)
+/* Rows k of s[0..n) (s NULL: 0..n) where filter f is true (not false,
+ * not null) into fs / fg (the group ids along, gids NULL: none); returns
+ * how many. */
+static uint32_t filter_rows(const col_vec *f, const uint32_t *s, const uint32_t *gids, uint32_t n,
+                            uint32_t *fs, uint32_t *fg)
 {
-    uint32_t gids[COL_VEC_SIZE];
+    const uint8_t *v = f->data;
+    uint32_t m = 0;
+    if (f->constant) {
+        if (!col_valid(f, 0) || !v[0]) return 0;
+        for (uint32_t k = 0; k < n; k++) {
+            fs[k] = s ? s[k] : k;
+            if (gids) fg[k] = gids[k];
+        }
+        return n;
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t r = s ? s[k] : k;
+        fs[m] = r;
+        if (gids) fg[m] = gids[k];
+        m += (v[r] != 0) & col_valid(f, r);
+    }
+    return m;
+}
+
+static int add_or_merge(agg_table *t, const col_vec *keys, const col_vec *const *args,
+                        const col_vec *const *filters, const uint32_t *sel, uint32_t count,
+                        bool merge)
+{
+    uint32_t gids[COL_VEC_SIZE], fs[COL_VEC_SIZE], fg[COL_VEC_SIZE];
     for (uint32_t off = 0; off < count; off += COL_VEC_SIZE) {
         uint32_t n = count - off < COL_VEC_SIZE ? count - off : COL_VEC_SIZE;
         uint32_t idx[COL_VEC_SIZE];
@@ -434,8 +460,17 @@ static int add_or_merge(agg_table *t, const col_vec *keys, const col_vec *const 
         }
         int rc;
         if (t->nkeys && (rc = find_chunk(t, keys, s, n, gids, NULL))) return rc;
-        for (int j = 0; j < t->naggs; j++)
-            if ((rc = run_agg(t, j, args[j], s, t->nkeys ? gids : NULL, n, merge))) return rc;
+        for (int j = 0; j < t->naggs; j++) {
+            const uint32_t *g = t->nkeys ? gids : NULL;
+            if (filters && filters[j]) {
+                uint32_t m = filter_rows(filters[j], s, g, n, fs, fg);
+                if (!m) continue;
+                rc = run_agg(t, j, args[j], fs, g ? fg : NULL, m, merge);
+            } else {
+                rc = run_agg(t, j, args[j], s, g, n, merge);
+            }
+            if (rc) return rc;
+        }
     }
     return KILN_OK;
 }
@@ -443,14 +478,21 @@ static int add_or_merge(agg_table *t, const col_vec *keys, const col_vec *const 
 int agg_table_add_batch(agg_table *t, const col_vec *keys, const col_vec *const *args,
                         const uint32_t *sel, uint32_t count)
 {
-    int rc = add_or_merge(t, keys, args, sel, count, false);
+    int rc = add_or_merge(t, keys, args, NULL, sel, count, false);
+    return rc ? rc : maybe_spill(t);
+}
+
+int agg_table_add_filtered(agg_table *t, const col_vec *keys, const col_vec *const *args,
+                           const col_vec *const *filters, const uint32_t *sel, uint32_t count)
+{
+    int rc = add_or_merge(t, keys, args, filters, sel, count, false);
     return rc ? rc : maybe_spill(t);
 }
 
 int agg_table_merge_batch(agg_table *t, const col_vec *keys, const col_vec *const *states,
                           const uint32_t *sel, uint32_t count)
 {
-    int rc = add_or_merge(t, keys, states, sel, count, true);
+    int rc = add_or_merge(t, keys, states, NULL, sel, count, true);
     return rc ? rc : maybe_spill(t);
 }
 

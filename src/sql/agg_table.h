@@ -66,6 +66,12 @@ void agg_table_clear(agg_table *t);
  * KILN_ESQL (an aggregate's error, in kiln_last_error()). */
 int agg_table_add_batch(agg_table *t, const col_vec *keys, const col_vec *const *args,
                         const uint32_t *sel, uint32_t count);
+/* As agg_table_add_batch, but aggregate j sees only the rows where
+ * filters[j] (a boolean vector over the batch's rows, or NULL for every
+ * row; filters itself may be NULL) is true: FILTER (WHERE ...). Rows whose
+ * filter is false or null still make their group. */
+int agg_table_add_filtered(agg_table *t, const col_vec *keys, const col_vec *const *args,
+                           const col_vec *const *filters, const uint32_t *sel, uint32_t count);
 /* Merges a batch of partial results: states[j] the nstate state columns
  * of aggregate j as AGG_PARTIAL produced them. */
 int agg_table_merge_batch(agg_table *t, const col_vec *keys, const col_vec *const *states,

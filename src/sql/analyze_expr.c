@@ -243,6 +243,7 @@ static int bind_interval(anz *z, const ast_interval *iv, expr **out)
 {
     int64_t months = 0, micros = 0;
     bool ym = false, dt = false;
+    int first = COL_DT_SECOND, last = COL_DT_DAY; /* the day-time fields written */
     for (int i = 0; i < iv->n; i++) {
         const ast_interval_part *p = &iv->parts[i];
         if (!p->unit || p->to_unit)
@@ -256,6 +257,7 @@ static int bind_interval(anz *z, const ast_interval *iv, expr **out)
                              "Error parsing interval '%s'", p->value);
         const char *u = p->unit;
         size_t ul = strlen(u);
+        int field = COL_DT_DAY;
         if (ul > 1 && u[ul - 1] == 's') ul--; /* plural */
 #define UNIT(name) (ul == strlen(name) && strncasecmp(u, name, ul) == 0)
         if (UNIT("year")) {
@@ -265,24 +267,31 @@ static int bind_interval(anz *z, const ast_interval *iv, expr **out)
             months += (int64_t)v;
             ym = true;
         } else if (UNIT("week")) {
+            field = COL_DT_DAY;
             micros += (int64_t)(v * 7 * 86400e6);
             dt = true;
         } else if (UNIT("day")) {
+            field = COL_DT_DAY;
             micros += (int64_t)(v * 86400e6);
             dt = true;
         } else if (UNIT("hour")) {
+            field = COL_DT_HOUR;
             micros += (int64_t)(v * 3600e6);
             dt = true;
         } else if (UNIT("minute")) {
+            field = COL_DT_MINUTE;
             micros += (int64_t)(v * 60e6);
             dt = true;
         } else if (UNIT("second")) {
+            field = COL_DT_SECOND;
             micros += (int64_t)(v * 1e6);
             dt = true;
         } else if (UNIT("millisecond")) {
+            field = COL_DT_SECOND;
             micros += (int64_t)(v * 1e3);
             dt = true;
         } else if (UNIT("microsecond")) {
+            field = COL_DT_SECOND;
             micros += (int64_t)v;
             dt = true;
         } else {
@@ -290,6 +299,10 @@ static int bind_interval(anz *z, const ast_interval *iv, expr **out)
                              "unknown interval unit '%s'", u);
         }
 #undef UNIT
+        if (dt) {
+            first = field < first ? field : first;
+            last = field > last ? field : last;
+        }
     }
     if (ym && dt)
         return anz_error(z, iv->e.pos, iv->e.len, "UNSUPPORTED_FEATURE", "0A000",
@@ -299,7 +312,9 @@ static int bind_interval(anz *z, const ast_interval *iv, expr **out)
         int32_t m = (int32_t)months;
         *out = expr_lit(z->a, &col_type_interval_ym, &m, text);
     } else {
-        *out = expr_lit(z->a, &col_type_interval_dt, &micros, text);
+        /* Spark's type spans the fields written: INTERVAL '3' DAY is an
+         * interval day, INTERVAL 1 DAY 2 HOURS an interval day to hour. */
+        *out = expr_lit(z->a, col_type_interval_dt_of(first, last), &micros, text);
     }
     return *out ? KILN_OK : oom();
 }
@@ -517,8 +532,21 @@ static int bind_list(anz *z, const binder *b, ast_expr *const *list, int n, expr
     return KILN_OK;
 }
 
+static const char nested_clause[] = "an aggregate function's argument";
+
 static int bind_agg(anz *z, const binder *b, const ast_func *f, const char *name, expr **out)
 {
+    if (!b->aggs && b->where)
+        return anz_error(z, b->where->pos, b->where->len, "INVALID_WHERE_CONDITION", "42903",
+                         "The WHERE condition \"%s\" contains invalid expressions: %s. Rewrite "
+                         "the query to avoid window functions, aggregate functions, and "
+                         "generator functions in the WHERE clause.",
+                         anz_expr_name(z, b->where), anz_expr_name(z, &f->e));
+    if (!b->aggs && b->clause == nested_clause)
+        return anz_error(z, f->e.pos, f->e.len, "NESTED_AGGREGATE_FUNCTION", "42607",
+                         "It is not allowed to use an aggregate function in the argument of "
+                         "another aggregate function. Please use the inner aggregate function "
+                         "in a sub-query.");
     if (!b->aggs)
         return anz_error(z, f->e.pos, f->e.len, "UNSUPPORTED_EXPR_FOR_OPERATOR", "42K0E",
                          "Aggregate function %s is not allowed in %s.", text_of(z, &f->e),
@@ -528,7 +556,7 @@ static int bind_agg(anz *z, const binder *b, const ast_func *f, const char *name
                          "%s takes at most %d arguments", name, AGG_MAX_ARGS);
     /* Arguments are bound without aggregates inside (nested aggregates
      * are an error in Spark too). */
-    binder inner = {b->in, NULL, "an aggregate function's argument"};
+    binder inner = {b->in, NULL, nested_clause};
     expr *args[AGG_MAX_ARGS];
     int nargs = f->star ? 0 : f->nargs;
     int rc = bind_list(z, &inner, f->args, nargs, args);
@@ -701,26 +729,28 @@ static int bind_scalar_subquery(anz *z, const binder *b, const ast_subquery *sq,
         return KILN_OK;
     }
     if (!b->pend)
-        return anz_error(z, e->pos, e->len, "UNSUPPORTED_FEATURE", "0A000",
-                         "a correlated scalar subquery is supported in WHERE only");
-    sq_pending *p = b->pend;
-    int at = p->base + p->added;
-    expr *cond;
-    if ((rc = anz_corr_cond(z, &corr, at, visible, &cond))) return rc;
-    if (p->n == p->cap) {
-        int cap = p->cap ? p->cap * 2 : 4;
-        struct sq_join *g = kiln_arena_alloc(z->a, sizeof *g * (size_t)cap);
-        if (!g) return oom();
-        if (p->n) memcpy(g, p->j, sizeof *g * (size_t)p->n);
-        p->j = g;
-        p->cap = cap;
+        return anz_error(z, e->pos, e->len, "UNSUPPORTED_FEATURE.CORRELATED_SCALAR_SUBQUERY",
+                         "0A000",
+                         "The feature is not supported: a correlated scalar subquery in %s "
+                         "(it is supported in WHERE and in the SELECT list of a query "
+                         "without aggregation or generators).",
+                         b->clause ? b->clause : "this clause");
+    /* Grouped by the correlated columns, the subquery gives one row per
+     * outer key only through equalities (Spark refuses the others too). */
+    for (int i = 0; i < corr.n; i++) {
+        const expr *c = corr.conds[i];
+        if (c->kind != EX_CALL || (strcmp(c->fn->name, "=") && strcmp(c->fn->name, "<=>")))
+            return anz_error(z, e->pos, e->len,
+                             "UNSUPPORTED_SUBQUERY_EXPRESSION_CATEGORY."
+                             "CORRELATED_COLUMN_IS_NOT_ALLOWED_IN_PREDICATE",
+                             "0A000",
+                             "Unsupported subquery expression: Correlated column is not allowed "
+                             "in predicate: %s.",
+                             c->text ? c->text : "?");
     }
-    p->j[p->n].sub = sub;
-    p->j[p->n].cond = cond;
-    p->n++;
-    p->added += sub->ncols;
-    *out = expr_col(z->a, at, t, true, text_of(z, e));
-    return *out ? KILN_OK : oom();
+    expr *cond;
+    if ((rc = anz_corr_cond(z, &corr, b->pend->base + b->pend->added, visible, &cond))) return rc;
+    return anz_scalar_sq_join(z, b->pend, text_of(z, e), sub, cond, out);
 }
 
 int anz_bind(anz *z, const binder *b, const ast_expr *e, expr **out)
@@ -841,15 +871,33 @@ int anz_bind(anz *z, const binder *b, const ast_expr *e, expr **out)
         return bind_func(z, b, (const ast_func *)e, out);
     case AST_CASE:
         return bind_case(z, b, (const ast_case *)e, out);
+    case AST_SUBSCRIPT: {
+        const ast_subscript *x = (const ast_subscript *)e;
+        expr *args[2];
+        if ((rc = anz_bind(z, b, x->arg, &args[0])) || (rc = anz_bind(z, b, x->index, &args[1])))
+            return rc;
+        return call(z, e, "<subscript>", args, 2, out);
+    }
     case AST_CAST: {
         const ast_cast *x = (const ast_cast *)e;
         expr *arg;
         if ((rc = anz_bind(z, b, x->arg, &arg))) return rc;
         const col_type *t;
         size_t at;
-        if (col_type_parse(z->a, x->type.text, strlen(x->type.text), &t, &at) != KILN_OK)
-            return anz_error(z, x->type.pos + (int)at, 1, "UNSUPPORTED_DATATYPE", "0A000",
-                             "Unsupported data type \"%s\".", x->type.text);
+        if (col_type_parse(z->a, x->type.text, strlen(x->type.text), &t, &at) != KILN_OK) {
+            /* Spark points at the unknown type name: the word ending at
+             * (or around) the offset the type parser stopped at. */
+            const char *tt = x->type.text;
+            size_t n = strlen(tt), end = at < n ? at : n, start;
+            while (end < n && (isalnum((unsigned char)tt[end]) || tt[end] == '_')) end++;
+            start = end;
+            while (start > 0 && (isalnum((unsigned char)tt[start - 1]) || tt[start - 1] == '_'))
+                start--;
+            if (start == end || x->type.len != (int)n) start = 0, end = n;
+            return anz_error(z, x->type.pos + (int)start, (int)(end - start),
+                             "UNSUPPORTED_DATATYPE", "0A000", "Unsupported data type \"%.*s\".",
+                             (int)(end - start), tt + start);
+        }
         if (!fn_can_cast(arg->type, t, z->ansi) && arg->type->kind != COL_NULL)
             return anz_error(z, e->pos, e->len, "DATATYPE_MISMATCH.CAST_WITHOUT_SUGGESTION",
                              "42K09", "Cannot resolve \"%s\": cannot cast to \"%s\".",

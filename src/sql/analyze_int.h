@@ -34,8 +34,8 @@ typedef struct anz_gsets {
     bool dup; /* a set listed twice: each copy is its own group */
 } anz_gsets;
 
-/* Correlated scalar subqueries met while binding a WHERE clause: each is
- * left-joined to the FROM plan (its columns appended after base + added
+/* Correlated scalar subqueries met while binding a WHERE clause or a
+ * select list: each is left-joined to the FROM plan (its columns appended after base + added
  * earlier ones) once the clause is bound. */
 typedef struct sq_pending {
     int base;  /* the FROM plan's columns */
@@ -52,11 +52,12 @@ typedef struct win_collect win_collect;
 
 /* What expressions are bound against. */
 typedef struct binder {
-    const plan *in;     /* columns in scope: in's output */
-    agg_collect *aggs;  /* NULL: aggregate functions are refused */
-    const char *clause; /* "WHERE", "SELECT"... for errors */
-    sq_pending *pend;   /* NULL: correlated scalar subqueries are refused */
-    win_collect *wins;  /* NULL: window functions are refused */
+    const plan *in;        /* columns in scope: in's output */
+    agg_collect *aggs;     /* NULL: aggregate functions are refused */
+    const char *clause;    /* "WHERE", "SELECT"... for errors */
+    sq_pending *pend;      /* NULL: correlated scalar subqueries are refused */
+    win_collect *wins;     /* NULL: window functions are refused */
+    const ast_expr *where; /* WHERE: the whole condition (INVALID_WHERE_CONDITION) */
 } binder;
 
 /* A window call met while binding is an EX_COL with col = ANZ_WINDOW + its
@@ -86,6 +87,14 @@ plan *anz_join_node(anz *z, plan *l, plan *r, plan_join jt);
  * right's) into j's equi-join keys and its residual condition; a cross
  * join with a condition becomes an inner one. */
 int anz_join_keys(anz *z, plan *j, expr *cond);
+/* Correlated scalar subqueries (analyze_scalar_sq.c). Records sub (its
+ * value in column 0) to be left-joined by cond after p's earlier ones and
+ * makes *out the value's reference; when sub aggregates to a non-null
+ * value on empty input (count(*): 0), outer rows that match no group get
+ * that value instead of null, as Spark's. text names the expression. */
+int anz_scalar_sq_join(anz *z, sq_pending *p, const char *text, plan *sub, expr *cond, expr **out);
+/* Left-joins pend's subqueries to *from, in order. */
+int anz_scalar_sq_apply(anz *z, plan **from, const sq_pending *pend);
 /* Structural equality of bound expressions. */
 bool expr_equal(const expr *a, const expr *b);
 /* An error at the position of e (a node of z->sql). */

@@ -673,7 +673,7 @@ static int where_clause(anz *z, const ast_expr *where, anz_corr *corr, plan **fr
         if (is_semi(list[i]) && (rc = semi_join(z, list[i], &from))) return rc;
     int base = from->ncols;
     sq_pending pend = {base, 0, 0, 0, NULL};
-    binder b = {from, NULL, "WHERE", &pend};
+    binder b = {from, NULL, "WHERE", &pend, NULL, where};
     expr **conds = kiln_arena_alloc(z->a, sizeof *conds * (size_t)(n + 1));
     if (!conds) return oom();
     int nc = 0;
@@ -698,11 +698,7 @@ static int where_clause(anz *z, const ast_expr *where, anz_corr *corr, plan **fr
         }
         conds[nc++] = c;
     }
-    for (int i = 0; i < pend.n; i++) {
-        plan *j = anz_join_node(z, from, pend.j[i].sub, PJ_LEFT);
-        if (!j || (rc = anz_join_keys(z, j, pend.j[i].cond))) return j ? rc : oom();
-        from = j;
-    }
+    if ((rc = anz_scalar_sq_apply(z, &from, &pend))) return rc;
     if (nc) {
         plan *f = plan_new(z->a, PLAN_FILTER, &from, 1, from->ncols);
         if (!f) return oom();
@@ -785,7 +781,11 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
     if ((rc = anz_select_generator(z, s, from, aggregating, &gen, &gen_item))) return rc;
 
     agg_collect g = {0};
-    binder b = {from, aggregating ? &g : NULL, "SELECT", NULL, wins};
+    /* Correlated scalar subqueries of the select list (and ORDER BY) join
+     * the input once everything is bound (not over an aggregate or a
+     * generator yet). */
+    sq_pending spend = {from->ncols, 0, 0, 0, NULL};
+    binder b = {from, aggregating ? &g : NULL, "SELECT", aggregating || gen ? NULL : &spend, wins};
     /* GROUP BY keys, over the input (ordinals and aliases name select items). */
     anz_gsets gs = {0};
     bool gsets = s->group_all || anz_has_grouping_sets(s);
@@ -916,6 +916,7 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
         order_col[i] = ref;
     }
 
+    if ((rc = anz_scalar_sq_apply(z, &from, &spend))) return rc;
     plan *top = gen ? gen : from;
     if (aggregating) {
         /* The aggregate: keys then aggregates; everything above refers to it. */

@@ -40,6 +40,25 @@ typedef struct agg_op {
     size_t spilled; /* bytes of the table's spills counted in the metrics */
 } agg_op;
 
+/* *out: in with only the live rows where the boolean f is true. */
+static int filter_batch(kiln_arena *a, const col_batch *in, const col_vec *f, col_batch *out)
+{
+    uint32_t live = col_batch_live(in);
+    *out = *in;
+    out->sel = kiln_arena_alloc(a, sizeof *out->sel * ((size_t)live + 1));
+    if (!out->sel) return KILN_ENOMEM;
+    const uint8_t *v = f->data;
+    uint32_t m = 0;
+    for (uint32_t k = 0; k < live; k++) {
+        uint32_t r = in->sel ? in->sel[k] : k;
+        uint32_t fr = col_row(f, r);
+        out->sel[m] = r;
+        m += (v[fr] != 0) & col_valid(f, r);
+    }
+    out->nsel = m;
+    return KILN_OK;
+}
+
 /* Feeds one input batch: keys and arguments evaluated (complete and
  * partial), or key and state columns as they are (final). */
 static int agg_feed(agg_op *s, col_batch *in)
@@ -51,7 +70,8 @@ static int agg_feed(agg_op *s, col_batch *in)
     fc->arena = a;
     col_vec *keys = kiln_arena_alloc(a, sizeof *keys * (size_t)(p->nkeys + 1));
     const col_vec **args = kiln_arena_alloc(a, sizeof *args * (size_t)(p->naggs + 1));
-    if (!keys || !args) return KILN_ENOMEM;
+    const col_vec **filters = kiln_arena_alloc(a, sizeof *filters * (size_t)(p->naggs + 1));
+    if (!keys || !args || !filters) return KILN_ENOMEM;
     int rc;
     if (p->agg_mode == PAGG_FINAL) {
         for (int k = 0; k < p->nkeys; k++) keys[k] = in->cols[k];
@@ -67,6 +87,19 @@ static int agg_feed(agg_op *s, col_batch *in)
         if ((rc = op_error(fc, expr_eval(p->keys[k], fc, in, &keys[k])))) return rc;
     for (int i = 0; i < p->naggs; i++) {
         const plan_agg *g = &p->aggs[i];
+        filters[i] = NULL;
+        /* FILTER (WHERE c): the arguments are evaluated only for the rows
+         * where c is true (1 / x FILTER (WHERE x <> 0) raises nothing). */
+        const col_batch *rows = in;
+        col_batch narrowed;
+        if (g->filter) {
+            col_vec *f = kiln_arena_alloc(a, sizeof *f);
+            if (!f) return KILN_ENOMEM;
+            if ((rc = op_error(fc, expr_eval(g->filter, fc, in, f)))) return rc;
+            filters[i] = f;
+            if ((rc = filter_batch(a, in, f, &narrowed))) return rc;
+            rows = &narrowed;
+        }
         if (!g->nargs) {
             args[i] = NULL;
             continue;
@@ -74,10 +107,10 @@ static int agg_feed(agg_op *s, col_batch *in)
         col_vec *v = kiln_arena_alloc(a, sizeof *v * (size_t)g->nargs);
         if (!v) return KILN_ENOMEM;
         for (int k = 0; k < g->nargs; k++)
-            if ((rc = op_error(fc, expr_eval(g->args[k], fc, in, &v[k])))) return rc;
+            if ((rc = op_error(fc, expr_eval(g->args[k], fc, rows, &v[k])))) return rc;
         args[i] = v;
     }
-    return agg_table_add_batch(s->t, keys, args, in->sel, col_batch_live(in));
+    return agg_table_add_filtered(s->t, keys, args, filters, in->sel, col_batch_live(in));
 }
 
 /* Accounts the table's bytes; a partial aggregate over its room flushes

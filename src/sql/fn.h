@@ -111,6 +111,7 @@ extern const fn_def fn_defs_string[];     /* lower upper trim length substring c
 extern const fn_def fn_defs_regex[];      /* rlike regexp_extract regexp_replace split */
 extern const fn_def fn_defs_datetime[];   /* to_date to_timestamp date_format year ... */
 extern const fn_def fn_defs_collection[]; /* size array_contains element_at array ... */
+extern const fn_def fn_defs_extra[];      /* typeof format_number format_string base64 ... */
 
 /* Casting one vector (the evaluator's CAST and implicit coercions):
  * rows sel[0..count) of in to type to, into out (room for n rows, a

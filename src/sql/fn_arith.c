@@ -354,7 +354,16 @@ DEC_FAST_WRAP(dmul_w_w)
 
 /* ---- Dates, timestamps and intervals ------------------------------------ */
 
-enum { DT_DATE_INT, DT_DATE_DATE, DT_TS_DT, DT_TS_YM, DT_DATE_YM, DT_DATE_DAYS, DT_IV_IV };
+enum {
+    DT_DATE_INT,
+    DT_DATE_DATE,
+    DT_TS_DT,
+    DT_TS_YM,
+    DT_DATE_YM,
+    DT_DATE_DAYS,
+    DT_IV_IV,
+    DT_TS_TS
+};
 
 typedef struct dt_state {
     int kind;
@@ -399,8 +408,12 @@ static int dt_kernel(fn_ctx *c, void *state, col_vec *out, const col_vec *args, 
             bad = __builtin_add_overflow(d, st->sign * o, &r) || r > INT32_MAX || r < INT32_MIN;
             COL_DATA(out, int32_t)[i] = (int32_t)r;
             break;
-        case DT_DATE_DATE:
-            COL_DATA(out, int32_t)[i] = (int32_t)(d - o);
+        case DT_DATE_DATE: /* INTERVAL DAY: cannot overflow (int32 days) */
+            COL_DATA(out, int64_t)[i] = (d - o) * 86400000000LL;
+            break;
+        case DT_TS_TS:
+            bad = __builtin_sub_overflow(d, o, &r);
+            COL_DATA(out, int64_t)[i] = r;
             break;
         case DT_DATE_DAYS:
             COL_DATA(out, int32_t)[i] = (int32_t)(d + st->sign * (o / 86400000000LL));
@@ -485,16 +498,27 @@ static int bind_datetime(fn_bind *b, int op, bool try_)
         b->want[oi] = &col_type_i32;
         b->result = &col_type_date;
     } else if (x->kind == COL_DATE && y->kind == COL_DATE && op == OP_SUB) {
-        st->kind = DT_DATE_DATE; /* days as int (Spark gives INTERVAL DAY) */
-        b->result = &col_type_i32;
+        st->kind = DT_DATE_DATE; /* Spark's SubtractDates: INTERVAL DAY */
+        b->result = &col_type_interval_day;
+    } else if (op == OP_SUB &&
+               (x->kind == COL_TIMESTAMP || x->kind == COL_TIMESTAMP_NTZ || x->kind == COL_DATE) &&
+               (y->kind == COL_TIMESTAMP || y->kind == COL_TIMESTAMP_NTZ || y->kind == COL_DATE)) {
+        /* Spark's SubtractTimestamps: INTERVAL DAY TO SECOND, a date (or a
+         * timestamp_ntz beside a timestamp) cast to the other side's type. */
+        const col_type *w = x->kind == COL_TIMESTAMP || y->kind == COL_TIMESTAMP
+                                ? &col_type_timestamp
+                                : &col_type_timestamp_ntz;
+        st->kind = DT_TS_TS;
+        b->want[0] = w;
+        b->want[1] = w;
+        b->result = &col_type_interval_dt;
     } else if (x->kind == COL_DATE && y->kind == COL_INTERVAL_YM) {
         st->kind = DT_DATE_YM;
         b->result = &col_type_date;
     } else if (x->kind == COL_DATE && y->kind == COL_INTERVAL_DT) {
-        /* Whole days given as a constant keep a date (INTERVAL 'n' DAY);
+        /* An INTERVAL DAY keeps a date (Spark's DateAdd of its days);
          * otherwise the date becomes a timestamp. */
-        const col_vec *k = b->consts[oi];
-        if (k && col_valid(k, 0) && COL_DATA(k, int64_t)[0] % 86400000000LL == 0) {
+        if (col_dt_start(y) == COL_DT_DAY && col_dt_end(y) == COL_DT_DAY) {
             st->kind = DT_DATE_DAYS;
             b->result = &col_type_date;
         } else {

@@ -318,20 +318,9 @@ static void fmt_value(fn_ctx *c, bool legacy, kiln_buf *b, const col_vec *v, uin
                       (long long)(llabs(m) / 12), (long long)(llabs(m) % 12));
         break;
     }
-    case COL_INTERVAL_DT: {
-        int64_t us = fn_int_get(v, i);
-        uint64_t a = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
-        uint64_t s = a / 1000000, f = a % 1000000;
-        len = sprintf(buf, "INTERVAL '%s%llu %02llu:%02llu:%02llu", us < 0 ? "-" : "",
-                      (unsigned long long)(s / 86400), (unsigned long long)(s / 3600 % 24),
-                      (unsigned long long)(s / 60 % 60), (unsigned long long)(s % 60));
-        if (f) {
-            len += sprintf(buf + len, ".%06llu", (unsigned long long)f);
-            while (buf[len - 1] == '0') len--;
-        }
-        len += sprintf(buf + len, "' DAY TO SECOND");
+    case COL_INTERVAL_DT:
+        len = fn_format_interval_dt(buf, fn_int_get(v, i), v->type);
         break;
-    }
     case COL_STRING:
     case COL_BINARY: {
         const col_str *s = &COL_DATA(v, col_str)[row];
@@ -924,3 +913,28 @@ const fn_def fn_defs_cast[] = {
     {"try_cast", 2, 2, FN_NULL_IN_NULL_OUT | FN_NEEDS_CONSTS, bind_try_cast},
     {NULL, 0, 0, 0, NULL},
 };
+
+int fn_format_interval_dt(char *buf, int64_t us, const col_type *t)
+{
+    static const char *const names[] = {"DAY", "HOUR", "MINUTE", "SECOND"};
+    static const uint64_t unit[] = {86400000000ULL, 3600000000ULL, 60000000ULL, 1000000ULL};
+    int st = col_dt_start(t), en = col_dt_end(t);
+    if (st < 0 || st > 3 || en < st || en > 3) st = 0, en = 3;
+    uint64_t a = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
+    int len = sprintf(buf, "INTERVAL '%s", us < 0 ? "-" : "");
+    for (int f = st; f <= en; f++) {
+        uint64_t v = a / unit[f];
+        a %= unit[f];
+        if (f == st) len += sprintf(buf + len, "%llu", (unsigned long long)v);
+        else
+            len += sprintf(buf + len, f == COL_DT_HOUR ? " %02llu" : ":%02llu",
+                           (unsigned long long)v);
+        if (f == COL_DT_SECOND && a) {
+            len += sprintf(buf + len, ".%06llu", (unsigned long long)a);
+            while (buf[len - 1] == '0') len--;
+        }
+    }
+    if (st == en) len += sprintf(buf + len, "' %s", names[st]);
+    else len += sprintf(buf + len, "' %s TO %s", names[st], names[en]);
+    return len;
+}

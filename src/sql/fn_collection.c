@@ -147,6 +147,7 @@ static int bind_contains(fn_bind *b)
 typedef struct elem_state {
     bool ansi;
     bool map;
+    bool zero_based; /* a[i] and get(a, i): 0-based, no error for index 0 */
 } elem_state;
 
 static int element_at_kernel(fn_ctx *c, void *state, col_vec *out, const col_vec *args, int nargs,
@@ -172,11 +173,21 @@ static int element_at_kernel(fn_ctx *c, void *state, col_vec *out, const col_vec
                 }
         } else {
             int64_t x = fn_int_get(ix, i);
-            if (x == 0)
+            if (st->zero_based) {
+                if (x >= 0 && x < (int64_t)len) pos = s + x;
+                else if (st->ansi)
+                    return fn_error(c, "INVALID_ARRAY_INDEX", "22003",
+                                    "The index %lld is out of bounds. The array has %u "
+                                    "elements. Use the SQL function `get()` to tolerate "
+                                    "accessing element at invalid index and return NULL "
+                                    "instead. If necessary set \"kiln.sql.ansi.enabled\" to "
+                                    "\"false\" to bypass this error.",
+                                    (long long)x, len);
+            } else if (x == 0) {
                 return fn_error(c, "INVALID_INDEX_OF_ZERO", "22003",
                                 "The index 0 is invalid. An index shall be either < 0 or > 0 "
                                 "(the first element has index 1).");
-            if (x > (int64_t)len || -x > (int64_t)len) {
+            } else if (x > (int64_t)len || -x > (int64_t)len) {
                 if (st->ansi)
                     return fn_error(c, "INVALID_ARRAY_INDEX_IN_ELEMENT_AT", "22003",
                                     "The index %lld is out of bounds. The array has %u "
@@ -199,7 +210,7 @@ static int element_at_kernel(fn_ctx *c, void *state, col_vec *out, const col_vec
     return KILN_OK;
 }
 
-static int bind_element_at_as(fn_bind *b, bool try_)
+static int bind_element_at_as(fn_bind *b, bool try_, bool zero_based)
 {
     int rc = need_kind(b, 0, COL_ARRAY, COL_MAP);
     if (rc) return rc;
@@ -207,6 +218,7 @@ static int bind_element_at_as(fn_bind *b, bool try_)
     if (!st) return KILN_ENOMEM;
     st->map = b->args[0]->kind == COL_MAP;
     st->ansi = b->ansi && !try_;
+    st->zero_based = zero_based;
     if (st->map) {
         b->want[1] = b->args[0]->elem;
         b->result = b->args[0]->value;
@@ -228,11 +240,28 @@ static int bind_element_at_as(fn_bind *b, bool try_)
 }
 static int bind_element_at(fn_bind *b)
 {
-    return bind_element_at_as(b, false);
+    return bind_element_at_as(b, false, false);
 }
 static int bind_try_element_at(fn_bind *b)
 {
-    return bind_element_at_as(b, true);
+    return bind_element_at_as(b, true, false);
+}
+/* a[i] (Spark's GetArrayItem / GetMapValue): 0-based, out of bounds an
+ * error under ANSI; a missing map key is null. */
+static int bind_subscript(fn_bind *b)
+{
+    return bind_element_at_as(b, false, true);
+}
+/* get(a, i): 0-based, null out of bounds. */
+static int bind_get(fn_bind *b)
+{
+    if (b->args[0]->kind != COL_ARRAY)
+        return fn_bind_fail(b, 0, "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE",
+                            "Cannot resolve the function due to data type mismatch: the "
+                            "parameter 1 requires the \"ARRAY\" type, however it has the type "
+                            "\"%s\".",
+                            fn_type_name(b->arena, b->args[0]));
+    return bind_element_at_as(b, true, true);
 }
 
 /* ---- array(...) ------------------------------------------------------------------------- */
@@ -489,6 +518,8 @@ const fn_def fn_defs_collection[] = {
     {"array_contains", 2, 2, FN_NULL_IN_NULL_OUT, bind_contains},
     {"element_at", 2, 2, FN_NULL_IN_NULL_OUT, bind_element_at},
     {"try_element_at", 2, 2, FN_NULL_IN_NULL_OUT, bind_try_element_at},
+    {"<subscript>", 2, 2, FN_NULL_IN_NULL_OUT, bind_subscript},
+    {"get", 2, 2, FN_NULL_IN_NULL_OUT, bind_get},
     {"array", 0, -1, 0, bind_array},
     {"struct", 1, -1, 0, bind_struct},
     {"named_struct", 2, -1, FN_NEEDS_CONSTS, bind_named_struct},

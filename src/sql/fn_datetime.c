@@ -859,18 +859,18 @@ static int k_make_date(TX_KERNEL_ARGS)
                 if (m < 1 || m > 12)
                     return fn_error(c, "DATETIME_FIELD_OUT_OF_BOUNDS", "22023",
                                     "Invalid value for MonthOfYear (valid values 1 - 12): %d. If "
-                                    "necessary set \"spark.sql.ansi.enabled\" to \"false\" to "
+                                    "necessary set \"kiln.sql.ansi.enabled\" to \"false\" to "
                                     "bypass this error.",
                                     m);
                 if (d < 1 || d > 31)
                     return fn_error(c, "DATETIME_FIELD_OUT_OF_BOUNDS", "22023",
                                     "Invalid value for DayOfMonth (valid values 1 - 28/31): %d. If "
-                                    "necessary set \"spark.sql.ansi.enabled\" to \"false\" to "
+                                    "necessary set \"kiln.sql.ansi.enabled\" to \"false\" to "
                                     "bypass this error.",
                                     d);
                 return fn_error(c, "DATETIME_FIELD_OUT_OF_BOUNDS", "22023",
                                 "Invalid date '%d-%02d-%02d'. If necessary set "
-                                "\"spark.sql.ansi.enabled\" to \"false\" to bypass this error.",
+                                "\"kiln.sql.ansi.enabled\" to \"false\" to bypass this error.",
                                 y, m, d);
             }
             col_set_null(out, i);

@@ -106,6 +106,10 @@ int fn_format_float(char *buf, float f);
 /* "yyyy-MM-dd" of days; "yyyy-MM-dd HH:mm:ss[.ffffff]" of local µs. */
 int fn_format_date(char *buf, int64_t days);
 int fn_format_timestamp(char *buf, int64_t local_us);
+/* Spark's display of a day-time interval of type t (its fields):
+ * INTERVAL '3' DAY, INTERVAL '-1 02:03:04.5' DAY TO SECOND; buf has room
+ * for 64 bytes. Returns the length. */
+int fn_format_interval_dt(char *buf, int64_t us, const col_type *t);
 /* Spark's stringToDate / stringToTimestamp. The timestamp parser returns
  * the UTC instant (ntz: the wall time) using tz when no zone is given. */
 bool fn_parse_date(const char *s, size_t n, int32_t *out);

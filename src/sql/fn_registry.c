@@ -27,9 +27,9 @@ static int by_name(const void *a, const void *b)
 
 static void build_index(void)
 {
-    const fn_def *tables[] = {fn_defs_arith, fn_defs_compare,  fn_defs_cast,
-                              fn_defs_math,  fn_defs_cond,     fn_defs_string,
-                              fn_defs_regex, fn_defs_datetime, fn_defs_collection};
+    const fn_def *tables[] = {fn_defs_arith,      fn_defs_compare, fn_defs_cast,  fn_defs_math,
+                              fn_defs_cond,       fn_defs_string,  fn_defs_regex, fn_defs_datetime,
+                              fn_defs_collection, fn_defs_extra};
     int n = 0;
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
         for (const fn_def *d = tables[t]; d->name; d++) n++;

@@ -344,7 +344,11 @@ ast_query *parse_query(parser *p)
     q->kind = AST_QUERY;
     q->pos = cur(p)->pos;
     if (accept_kw(p, "WITH")) {
-        accept_kw(p, "RECURSIVE");
+        if (is_kw(p, "RECURSIVE"))
+            parse_error_at(p, cur(p)->pos, cur(p)->len, "UNSUPPORTED_FEATURE.RECURSIVE_CTE",
+                           "0A000",
+                           "The feature is not supported: recursive common table expressions "
+                           "(WITH RECURSIVE).");
         pvec v;
         pv_init(&v, sizeof(ast_cte));
         do {

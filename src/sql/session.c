@@ -182,7 +182,10 @@ int sql_catalog_put(kiln_session *s, const char *name, plan *p, bool replace, ki
             if (!replace)
                 return kiln_set_error(KILN_ESQL,
                                       "[TEMP_TABLE_OR_VIEW_ALREADY_EXISTS] Cannot create the "
-                                      "temporary view `%s` because it already exists.",
+                                      "temporary view `%s` because it already exists. Choose a "
+                                      "different name, drop or replace the existing view, or "
+                                      "add the IF NOT EXISTS clause to tolerate pre-existing "
+                                      "views. SQLSTATE: 42P07",
                                       name);
             if (s->views[i].rdd) kiln_rdd_free(s->views[i].rdd);
             s->views[i] = (sql_view){s->views[i].name, p, rdd, NULL, KILN_STORAGE_NONE};

@@ -600,7 +600,7 @@ static int overflow_long(void)
 {
     return sql_error(KILN_ESQL, NULL, SQL_NO_POS, 0, "ARITHMETIC_OVERFLOW", "22003",
                      "long overflow. Use 'try_sum' to tolerate overflow and return NULL instead. "
-                     "If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this "
+                     "If necessary set \"kiln.sql.ansi.enabled\" to \"false\" to bypass this "
                      "error.");
 }
 
@@ -608,7 +608,7 @@ static int overflow_decimal(void)
 {
     return sql_error(KILN_ESQL, NULL, SQL_NO_POS, 0, "ARITHMETIC_OVERFLOW", "22003",
                      "Overflow in sum of decimals. Use 'try_sum' to tolerate overflow and return "
-                     "NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to "
+                     "NULL instead. If necessary set \"kiln.sql.ansi.enabled\" to \"false\" to "
                      "bypass this error.");
 }
 
@@ -617,7 +617,7 @@ static int decimal_out_of_range(const col_type *t)
     return sql_error(KILN_ESQL, NULL, SQL_NO_POS, 0, "NUMERIC_VALUE_OUT_OF_RANGE.WITH_SUGGESTION",
                      "22003",
                      "The average cannot be represented as Decimal(%d, %d). If necessary set "
-                     "\"spark.sql.ansi.enabled\" to \"false\" to bypass this error, and return "
+                     "\"kiln.sql.ansi.enabled\" to \"false\" to bypass this error, and return "
                      "NULL instead.",
                      t->precision, t->scale);
 }

@@ -38,6 +38,15 @@ printf 'SELECT upper(name) FROM people WHERE age > 35;\nSELECT 2;\n' > "$tmp/q.s
 out=$("$kiln" sql -S -i "$tmp/init.sql" -f "$tmp/q.sql")
 expect "-f with two statements" "$(printf 'CID\n2')" "$out"
 
+: > "$tmp/empty.sql"
+printf -- '-- only a comment\n/* and a block */\n' > "$tmp/comments.sql"
+out=$("$kiln" sql -S -f "$tmp/empty.sql") || fail "an empty -f file is an error"
+expect "an empty -f file" "" "$out"
+out=$("$kiln" sql -S -i "$tmp/comments.sql" -f "$tmp/comments.sql") ||
+    fail "-i / -f files of comments are an error"
+out=$("$kiln" sql -S -i "$tmp/empty.sql" -e "SELECT 3") || fail "an empty -i file is an error"
+expect "an empty -i file" "3" "$out"
+
 "$kiln" sql -S -e "EXPLAIN SELECT * FROM range(3) WHERE id > 1" | grep -q "Optimized Logical Plan" ||
     fail "EXPLAIN shows no optimised plan"
 # The physical plan: a small side is broadcast, unless broadcasts are off;

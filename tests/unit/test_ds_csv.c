@@ -82,6 +82,20 @@ static void test_basic(void **state)
     o = kt_ds_opts("sep", "\\t", NULL);
     expect("1\t2.5\ttrue\n", "x BIGINT, y DOUBLE, z BOOLEAN", o, "1|2.5|true\n");
     ds_options_free(o);
+    /* Empty fields as Spark's UnivocityParser: unquoted empty is null; a
+     * quoted "" is emptyValue, then null when that equals nullValue (both
+     * "" by default); another nullValue keeps the empty string, another
+     * emptyValue replaces it. */
+    static const char empties[] = "1,\"\",\n2,,\"\"\n";
+    o = kt_ds_opts(NULL);
+    expect(empties, "x INT, y STRING, z STRING", o, "1|NULL|NULL\n2|NULL|NULL\n");
+    ds_options_free(o);
+    o = kt_ds_opts("nullValue", "-", NULL);
+    expect(empties, "x INT, y STRING, z STRING", o, "1||NULL\n2|NULL|\n");
+    ds_options_free(o);
+    o = kt_ds_opts("emptyValue", "E", NULL);
+    expect(empties, "x INT, y STRING, z STRING", o, "1|E|NULL\n2|NULL|E\n");
+    ds_options_free(o);
 }
 
 static void test_types(void **state)

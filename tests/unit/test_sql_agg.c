@@ -684,6 +684,113 @@ static void sqlite_cross_check(void **state)
     kiln_arena_free(a);
 }
 
+/* FILTER (WHERE ...): count(*), count, sum and count(DISTINCT) each with
+ * its own boolean filter (true / false / null, or a constant), complete
+ * and partial -> final, against a loop over the rows. */
+static void filtered_aggregates(void **state)
+{
+    (void)state;
+    enum { N = 9000, G = 37, NA = 5 };
+    kiln_arena *a = kiln_arena_new();
+    const col_type *i64 = &col_type_i64;
+    agg_bound b[NA];
+    assert_int_equal(agg_bind(&b[0], a, "count", NULL, 0, false, false), KILN_OK);
+    assert_int_equal(agg_bind(&b[1], a, "count", &i64, 1, false, false), KILN_OK);
+    assert_int_equal(agg_bind(&b[2], a, "sum", &i64, 1, false, false), KILN_OK);
+    assert_int_equal(agg_bind(&b[3], a, "count", &i64, 1, true, false), KILN_OK);
+    assert_int_equal(agg_bind(&b[4], a, "count", NULL, 0, false, false), KILN_OK);
+    static int64_t k[N], v[N];
+    static uint8_t f[N], fnull[N], vnull[N];
+    uint64_t s = 99;
+    for (int i = 0; i < N; i++) {
+        k[i] = sg_next(&s) % 3 == 0 ? 7 : (int64_t)(sg_next(&s) % G); /* skewed */
+        v[i] = (int64_t)(sg_next(&s) % 50) - 25;
+        vnull[i] = sg_next(&s) % 9 == 0;
+        f[i] = sg_next(&s) % 2;
+        fnull[i] = sg_next(&s) % 7 == 0;
+    }
+    /* The reference per group: [count* f][count v f][sum v f][distinct v f][count* const] */
+    int64_t want[G][4] = {{0}}, groups[G] = {0};
+    uint8_t seen[G][50] = {{0}};
+    for (int i = 0; i < N; i++) {
+        groups[k[i]]++;
+        if (fnull[i] || !f[i]) continue;
+        want[k[i]][0]++;
+        if (vnull[i]) continue;
+        want[k[i]][1]++;
+        want[k[i]][2] += v[i];
+        if (!seen[k[i]][v[i] + 25]++) want[k[i]][3]++;
+    }
+    for (int mode = 0; mode < 2; mode++) {
+        agg_table *t = agg_table_new(&i64, 1, b, NA, mode ? AGG_PARTIAL : AGG_COMPLETE, true);
+        agg_table *fin = mode ? agg_table_new(&i64, 1, b, NA, AGG_FINAL, true) : NULL;
+        assert_non_null(t);
+        for (int off = 0; off < N; off += 1000) {
+            col_vec kv = sg_vec(a, i64, 1000, 0), vv = sg_vec(a, i64, 1000, 1);
+            col_vec fv = sg_vec(a, &col_type_bool, 1000, 1);
+            uint8_t no = 0;
+            col_vec never;
+            assert_int_equal(col_vec_constant(&never, a, &col_type_bool, &no, 1000), KILN_OK);
+            for (int i = 0; i < 1000; i++) {
+                COL_DATA(&kv, int64_t)[i] = k[off + i];
+                COL_DATA(&vv, int64_t)[i] = v[off + i];
+                COL_DATA(&fv, uint8_t)[i] = f[off + i];
+                if (vnull[off + i]) col_set_null(&vv, (uint32_t)i);
+                if (fnull[off + i]) col_set_null(&fv, (uint32_t)i);
+            }
+            const col_vec *args[NA] = {NULL, &vv, &vv, &vv, NULL};
+            const col_vec *filters[NA] = {&fv, &fv, &fv, &fv, off % 2000 ? NULL : &never};
+            assert_int_equal(agg_table_add_filtered(t, &kv, args, filters, NULL, 1000), KILN_OK);
+        }
+        agg_table *out = t;
+        size_t cur = 0;
+        if (mode) { /* partial states through the final table */
+            for (;;) {
+                col_batch pb;
+                assert_int_equal(agg_table_result(t, &cur, a, &pb), KILN_OK);
+                if (!pb.n) break;
+                const col_vec *st[NA];
+                int at = 1;
+                for (int j = 0; j < NA; j++) {
+                    st[j] = &pb.cols[at];
+                    at += b[j].nstate;
+                }
+                assert_int_equal(agg_table_merge_batch(fin, &pb.cols[0], st, NULL, pb.n), KILN_OK);
+            }
+            out = fin;
+            cur = 0;
+        }
+        size_t seen_groups = 0;
+        for (;;) {
+            col_batch r;
+            assert_int_equal(agg_table_result(out, &cur, a, &r), KILN_OK);
+            if (!r.n) break;
+            for (uint32_t i = 0; i < r.n; i++) {
+                int64_t g = COL_DATA(&r.cols[0], int64_t)[i];
+                assert_true(g >= 0 && g < G && groups[g] > 0);
+                seen_groups++;
+                for (int j = 0; j < 4; j++) {
+                    if (j == 2 && !want[g][1]) {
+                        assert_false(col_valid(&r.cols[1 + j], i)); /* sum of nothing */
+                        continue;
+                    }
+                    assert_int_equal(COL_DATA(&r.cols[1 + j], int64_t)[i], want[g][j]);
+                }
+                /* count(*) FILTER (WHERE false) on half the batches, no filter
+                 * on the others: the rows of the unfiltered batches. */
+                int64_t unf = 0;
+                for (int x = 0; x < N; x++) unf += k[x] == g && (x / 1000) % 2 == 1;
+                assert_int_equal(COL_DATA(&r.cols[5], int64_t)[i], unf);
+            }
+        }
+        for (int g = 0; g < G; g++) seen_groups -= groups[g] > 0;
+        assert_int_equal(seen_groups, 0); /* every group, even if filtered empty */
+        agg_table_free(t);
+        agg_table_free(fin);
+    }
+    kiln_arena_free(a);
+}
+
 static void unknown_and_bad_calls(void **state)
 {
     (void)state;
@@ -714,6 +821,7 @@ int main(void)
         cmocka_unit_test(decimal_sum_avg),
         cmocka_unit_test(statistics_and_distinct),
         cmocka_unit_test(sqlite_cross_check),
+        cmocka_unit_test(filtered_aggregates),
         cmocka_unit_test(unknown_and_bad_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -211,7 +211,11 @@ static void test_result_types(void **state)
     expect_type("+", &col_type_string, &col_type_i32, "bigint");
     expect_type("+", &col_type_string, d152, "double");
     expect_type("+", &col_type_date, &col_type_i32, "date");
-    expect_type("-", &col_type_date, &col_type_date, "int");
+    expect_type("-", &col_type_date, &col_type_date, "interval day");
+    expect_type("-", &col_type_timestamp, &col_type_timestamp, "interval day to second");
+    expect_type("-", &col_type_date, &col_type_timestamp, "interval day to second");
+    expect_type("+", &col_type_date, &col_type_interval_day, "date");
+    expect_type("+", &col_type_date, &col_type_interval_dt, "timestamp");
     expect_type("+", &col_type_timestamp, &col_type_interval_ym, "timestamp");
     assert_null(bind_type("+", &col_type_bool, &col_type_i32));
     assert_null(bind_type("div", &col_type_f64, &col_type_i32));
@@ -401,7 +405,7 @@ static void test_dates(void **state)
     int32_t d = 10561; /* 1998-12-01 */
     int64_t days90 = 90LL * 86400000000LL;
     col_vec args[2] = {kf_vec(A, &col_type_date, 1),
-                       kf_const(A, &col_type_interval_dt, &days90, 1)};
+                       kf_const(A, &col_type_interval_day, &days90, 1)};
     COL_DATA(&args[0], int32_t)[0] = d;
     kf_result r = kf_call(A, "-", args, 2, true);
     assert_int_equal(r.rc, KILN_OK);
@@ -431,7 +435,70 @@ static void test_dates(void **state)
     col_vec dd[2] = {args[0], kf_vec(A, &col_type_date, 1)};
     COL_DATA(&dd[1], int32_t)[0] = jan31 - 40;
     r = kf_call(A, "-", dd, 2, true);
-    assert_int_equal(COL_DATA(&r.out, int32_t)[0], 40);
+    assert_int_equal(r.type->kind, COL_INTERVAL_DT); /* INTERVAL DAY, Spark 3.2+ */
+    assert_int_equal(COL_DATA(&r.out, int64_t)[0], 40LL * 86400000000LL);
+}
+
+/* date - date and timestamp - timestamp on random values with nulls
+ * against the plain differences; the intervals print as Spark's. */
+static void test_datetime_differences(void **state)
+{
+    uint64_t seed = 77;
+    col_vec d[2] = {kf_vec(A, &col_type_date, N), kf_vec(A, &col_type_date, N)};
+    col_vec t[2] = {kf_vec(A, &col_type_timestamp, N), kf_vec(A, &col_type_timestamp, N)};
+    for (int k = 0; k < 2; k++)
+        for (uint32_t i = 0; i < N; i++) {
+            COL_DATA(&d[k], int32_t)[i] = (int32_t)(kf_rand(&seed) % 200000) - 100000;
+            COL_DATA(&t[k], int64_t)[i] = (int64_t)(kf_rand(&seed) % (1ULL << 60)) - (1LL << 59);
+            if (kf_rand(&seed) % 7 == 0) kf_null(A, &d[k], i);
+            if (kf_rand(&seed) % 7 == 0) kf_null(A, &t[k], i);
+        }
+    kf_result rd = kf_call(A, "-", d, 2, true), rt = kf_call(A, "-", t, 2, true);
+    assert_int_equal(rd.rc, KILN_OK);
+    assert_int_equal(rt.rc, KILN_OK);
+    for (uint32_t i = 0; i < N; i++) {
+        bool dn = !col_valid(&d[0], i) || !col_valid(&d[1], i);
+        bool tn = !col_valid(&t[0], i) || !col_valid(&t[1], i);
+        assert_int_equal(!col_valid(&rd.out, i), dn);
+        assert_int_equal(!col_valid(&rt.out, i), tn);
+        if (!dn)
+            assert_true(COL_DATA(&rd.out, int64_t)[i] ==
+                        ((int64_t)COL_DATA(&d[0], int32_t)[i] - COL_DATA(&d[1], int32_t)[i]) *
+                            86400000000LL);
+        if (!tn)
+            assert_true(COL_DATA(&rt.out, int64_t)[i] ==
+                        COL_DATA(&t[0], int64_t)[i] - COL_DATA(&t[1], int64_t)[i]);
+    }
+    /* Overflow: ANSI error, try_subtract null. */
+    int64_t big = INT64_MAX, small = -1000000;
+    col_vec o[2] = {kf_const(A, &col_type_timestamp, &big, 1),
+                    kf_const(A, &col_type_timestamp, &small, 1)};
+    assert_int_equal(kf_call(A, "-", o, 2, true).rc, KILN_ESQL);
+    /* Display (CAST to string) by the type's fields. */
+    static const struct {
+        const col_type *t;
+        int64_t us;
+        const char *want;
+    } shows[] = {
+        {&col_type_interval_day, 3 * 86400000000LL, "INTERVAL '3' DAY"},
+        {&col_type_interval_day, -40 * 86400000000LL, "INTERVAL '-40' DAY"},
+        {&col_type_interval_dt, 93784500000LL, "INTERVAL '1 02:03:04.5' DAY TO SECOND"},
+        {&col_type_interval_dt, -1000000, "INTERVAL '-0 00:00:01' DAY TO SECOND"},
+        {NULL, 5400000000LL, "INTERVAL '90' MINUTE"},
+        {NULL, 93784000000LL, "INTERVAL '26:03:04' HOUR TO SECOND"},
+        {NULL, 1500000, "INTERVAL '1.5' SECOND"},
+    };
+    for (size_t k = 0; k < sizeof shows / sizeof shows[0]; k++) {
+        const col_type *ty = shows[k].t;
+        if (!ty)
+            ty = k == 4   ? col_type_interval_dt_of(COL_DT_MINUTE, COL_DT_MINUTE)
+                 : k == 5 ? col_type_interval_dt_of(COL_DT_HOUR, COL_DT_SECOND)
+                          : col_type_interval_dt_of(COL_DT_SECOND, COL_DT_SECOND);
+        col_vec v = kf_const(A, ty, &shows[k].us, 1);
+        kf_result r = kf_cast(A, &v, &col_type_string, true, false);
+        assert_int_equal(r.rc, KILN_OK);
+        assert_string_equal(kf_str(&r.out, 0), shows[k].want);
+    }
 }
 
 static void check_round(const char *fn, double x, int d, double want)
@@ -721,6 +788,7 @@ int main(void)
         cmocka_unit_test(test_div_mod_pmod),
         cmocka_unit_test(test_tinyint_overflow),
         cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_datetime_differences),
         cmocka_unit_test(test_round),
         cmocka_unit_test(test_math),
         cmocka_unit_test(test_decimal_wide_reference),

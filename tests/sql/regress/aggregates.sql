@@ -19,3 +19,10 @@ SELECT max_by(name, salary), min_by(name, hired), count_if(dept = 10) FROM emp;
 SELECT sum(x) FROM VALUES (2147483647), (1) AS t(x);
 SELECT sum(CAST(x AS BIGINT)) FROM VALUES (9223372036854775807L), (1L) AS t(x);
 SELECT name, count(*) FROM emp;
+-- FILTER (WHERE ...): each aggregate sees only the rows where its condition is true (false and null drop the row for it).
+SELECT count(*) FILTER (WHERE dept = 10), count(dept) FILTER (WHERE salary > 4000), sum(salary) FILTER (WHERE dept > 10), avg(id) FILTER (WHERE manager IS NULL), count(*) FROM emp;
+SELECT dept, count(*) FILTER (WHERE salary > 4000) AS rich, count(*) AS n, max(name) FILTER (WHERE id > 3) AS late FROM emp GROUP BY dept ORDER BY dept;
+SELECT count(DISTINCT dept) FILTER (WHERE salary > 4000), sum(DISTINCT salary) FILTER (WHERE dept = 10), count(DISTINCT salary) FROM emp;
+SELECT sum(1 / (dept - 10)) FILTER (WHERE dept <> 10) FROM emp;
+SELECT count(*) FILTER (WHERE NULL), sum(id) FILTER (WHERE false), min(name) FILTER (WHERE true) FROM emp;
+SELECT dept, count(*) FILTER (WHERE id > 100) FROM emp GROUP BY dept HAVING count(*) FILTER (WHERE salary IS NULL) = 0 ORDER BY dept;

@@ -22,3 +22,10 @@ SELECT sum(x) FROM nums WHERE x IS NULL;
 SELECT count(DISTINCT x), count(DISTINCT x, y) FROM nums;
 SELECT k FROM nums WHERE x NOT IN (SELECT y FROM nums WHERE y IS NOT NULL) ORDER BY k;
 SELECT k FROM nums WHERE x NOT IN (SELECT y FROM nums) ORDER BY k;
+-- CSV empty fields: unquoted empty is null; a quoted "" is emptyValue (default "") and then compared with nullValue (default ""), so also null by default (Spark's UnivocityParser); with another nullValue it stays an empty string.
+CREATE TEMPORARY VIEW ef (id INT, s STRING, n INT) USING csv OPTIONS (path 'tests/sql/regress/data/empty_fields.csv', header 'true');
+SELECT id, s, s IS NULL, length(s), n FROM ef ORDER BY id;
+CREATE TEMPORARY VIEW ef2 (id INT, s STRING, n INT) USING csv OPTIONS (path 'tests/sql/regress/data/empty_fields.csv', header 'true', nullValue 'NULL');
+SELECT id, s, s IS NULL, length(s), n FROM ef2 ORDER BY id;
+CREATE TEMPORARY VIEW ef3 (id INT, s STRING, n INT) USING csv OPTIONS (path 'tests/sql/regress/data/empty_fields.csv', header 'true', emptyValue 'E');
+SELECT id, s, s IS NULL, n FROM ef3 ORDER BY id;

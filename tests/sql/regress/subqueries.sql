@@ -22,3 +22,11 @@ SELECT dept FROM emp EXCEPT SELECT id FROM dept ORDER BY 1;
 SELECT * FROM VALUES (1, 'a'), (2, 'b') AS t(x, y) WHERE x IN (SELECT id - 1 FROM emp WHERE id < 3);
 SELECT name FROM emp ORDER BY salary DESC NULLS LAST, name LIMIT 3;
 SELECT name FROM emp ORDER BY id LIMIT 2 OFFSET 5;
+-- Correlated scalar subqueries in the SELECT list; count(*) over no matching rows is 0 (Spark's count bug handling), other aggregates null.
+SELECT name, (SELECT count(*) FROM emp x WHERE x.manager = e.id) AS reports, (SELECT sum(x.id) FROM emp x WHERE x.manager = e.id) AS ids FROM emp e ORDER BY id;
+SELECT name, (SELECT max(x.salary) FROM emp x WHERE x.dept = e.dept) AS top, (SELECT count(*) + 1 FROM emp x WHERE x.dept <=> e.dept) AS n FROM emp e ORDER BY id;
+SELECT d.name, (SELECT count(*) FROM emp e WHERE e.dept = d.id) AS staff, (SELECT coalesce(sum(salary), 0) FROM emp e WHERE e.dept = d.id) AS cost FROM dept d ORDER BY d.id;
+SELECT name FROM emp e WHERE (SELECT count(*) FROM emp x WHERE x.manager = e.id) = 0 ORDER BY name;
+SELECT (SELECT count(*) FROM emp x WHERE x.dept = e.dept AND x.id <> e.id) FROM emp e;
+SELECT dept, (SELECT count(*) FROM emp x WHERE x.dept = e.dept) FROM emp e GROUP BY dept;
+WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT * FROM r;
