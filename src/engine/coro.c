@@ -48,13 +48,12 @@ struct eng_coro {
 static void switch_out(eng_coro *c, bool final)
 {
 #ifdef CORO_ASAN
-    __sanitizer_start_switch_fiber(final ? NULL : &c->fake_self, c->caller_bottom,
-                                   c->caller_size);
+    __sanitizer_start_switch_fiber(final ? NULL : &c->fake_self, c->caller_bottom, c->caller_size);
 #endif
 #ifdef CORO_TSAN
     __tsan_switch_to_fiber(c->tsan_caller, 0);
 #endif
-    (void)final;
+    (void) final;
     swapcontext(&c->self, &c->caller);
 #ifdef CORO_ASAN
     /* Resumed: remember the new caller's stack for the next switch out. */

@@ -24,7 +24,7 @@
 
 struct kiln_out {
     val_vec *dst;
-    kiln_arena *copy_into; /* non-NULL: emitted values are deep-copied here */
+    kiln_arena *copy_into;  /* non-NULL: emitted values are deep-copied here */
     struct held_iter *flow; /* non-NULL: a map_partitions that hands out chunks */
     bool stop;              /* the consumer wants no more: emit refuses */
 };
