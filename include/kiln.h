@@ -176,10 +176,13 @@ KILN_API void kiln_task_spill_path(kiln_task *t, const char *ext, char *out, siz
 KILN_API void kiln_task_note_spill(kiln_task *t, int64_t bytes);
 
 /* Emits a value (shallow copy: its parts must live in the task arena or in
- * the input being processed). Returns KILN_OK or KILN_ENOMEM. */
+ * the input being processed; map_partitions copies it, so there they may be
+ * anywhere). Returns KILN_OK, KILN_ENOMEM, or KILN_ESTATE when the consumer
+ * of a map_partitions wants no more values. */
 KILN_API int kiln_emit(kiln_out *out, const kiln_value *v);
 /* Pulls the next value: returns 1 and sets *v (borrowed, valid until the next
- * call), 0 at the end, or a negative error (return it to the engine). */
+ * call), 0 at the end, or a negative error (return it to the engine;
+ * KILN_ESTATE when the consumer of a map_partitions wants no more). */
 KILN_API int kiln_in_next(kiln_in *in, const kiln_value **v);
 
 /* Built-in functions (usable wherever their type fits). */
@@ -242,8 +245,14 @@ KILN_API kiln_rdd *kiln_rdd_map(kiln_rdd *r, kiln_map_fn fn, const void *env, si
 KILN_API kiln_rdd *kiln_rdd_flat_map(kiln_rdd *r, kiln_flat_map_fn fn, const void *env,
                                      size_t env_len);
 KILN_API kiln_rdd *kiln_rdd_filter(kiln_rdd *r, kiln_filter_fn fn, const void *env, size_t env_len);
-/* The function sees the whole partition; what it emits is kept until it
- * returns (the partition's output is held in memory). */
+/* The function sees the whole partition. What it emits flows on as it
+ * emits, in chunks (up to 1024 values or about 1 MiB): inside kiln_emit the
+ * function waits while the consumer (the next transformation, a shuffle
+ * write, an action) takes the chunk, so a partition's output need not fit
+ * in memory. What the function allocates in kiln_task_arena() lives until
+ * it returns; emitted values are copied. When the consumer needs no more
+ * (take, first), kiln_emit and kiln_in_next return KILN_ESTATE: return
+ * then; what the function reports after that is ignored. */
 KILN_API kiln_rdd *kiln_rdd_map_partitions(kiln_rdd *r, kiln_partitions_fn fn, const void *env,
                                            size_t env_len);
 /* On pairs: the function sees the value; the key is kept. */

@@ -160,6 +160,8 @@ int ctx_start(kiln_context *c, task_backend *backend, int cores, int max_attempt
     if (!c->backend) return KILN_ENOMEM;
     c->backend_ships = c->backend->ops->remote;
     c->cores = cores;
+    /* mem_init ran before the cores were known. */
+    c->mem_task_share = c->mem_budget / (cores > 0 ? cores : 1);
     c->max_attempts = max_attempts;
     int rc = conf_int(c->conf, "kiln.default.parallelism", c->cores, &c->default_parallelism);
     if (rc) return rc;

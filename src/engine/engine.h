@@ -65,7 +65,8 @@ struct kiln_task {
     const char *input_file; /* the file a text source of the task reads */
     acc_update *accs;
     size_t naccs, cap_accs;
-    int64_t mem_held; /* bytes reserved with kiln_task_memory_reserve, not yet released */
+    int64_t mem_held;      /* bytes reserved with kiln_task_memory_reserve, not yet released */
+    int64_t mem_held_peak; /* the most mem_held has been */
 };
 
 /* Records err as the task's failure unless one is already recorded (the

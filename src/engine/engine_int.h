@@ -24,7 +24,9 @@
 
 struct kiln_out {
     val_vec *dst;
-    kiln_arena *copy_into; /* non-NULL: emitted values are deep-copied here */
+    kiln_arena *copy_into;  /* non-NULL: emitted values are deep-copied here */
+    struct held_iter *flow; /* non-NULL: a map_partitions that hands out chunks */
+    bool stop;              /* the consumer wants no more: emit refuses */
 };
 struct kiln_in {
     eng_iter *it;
@@ -32,7 +34,29 @@ struct kiln_in {
     const kiln_value *vals;
     size_t n, pos;
     int status; /* last error from the iterator */
+    bool stop;  /* the consumer of the function's output wants no more */
 };
+
+/* After an emit into a flowing map_partitions (out->flow): when the chunk
+ * is full, hands it to the consumer (the function's coroutine yields) and
+ * returns once the consumer wants more; KILN_ESTATE when it wants none. */
+int held_emitted(kiln_out *out);
+
+/* ---- Coroutines (coro.c) ---------------------------------------------------- */
+
+/* A function run on a stack of its own, on the thread that resumes it. */
+typedef struct eng_coro eng_coro;
+/* A coroutine that will run fn(arg) when first resumed; NULL when out of
+ * memory. Returns owned (coro_free). */
+eng_coro *coro_new(void (*fn)(void *arg), void *arg);
+/* Runs c until it yields (returns true) or its function returns (false; so
+ * at once for a finished c). */
+bool coro_resume(eng_coro *c);
+/* Inside c's function: back to the resume that ran it. */
+void coro_yield(eng_coro *c);
+/* Frees c's stack; a coroutine that has not finished leaks what its
+ * function holds, so finish it first. NULL is ignored. */
+void coro_free(eng_coro *c);
 
 /* ---- The RDD graph -------------------------------------------------------- */
 

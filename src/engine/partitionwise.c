@@ -13,7 +13,20 @@ static int oom(kiln_task *t)
     return task_error(t, KILN_ENOMEM, "out of memory");
 }
 
-/* ---- map_partitions and glom: materialise the partition's output ------- */
+/* ---- map_partitions and glom ---------------------------------------------
+ *
+ * glom materialises the partition's output. map_partitions runs its
+ * function in a coroutine (coro.c): each time what it emitted since the
+ * last chunk reaches ENG_BATCH values or FLOW_CHUNK bytes, the function
+ * stops inside kiln_emit and the chunk goes to the consumer (the next op
+ * of the narrow chain, the shuffle writer, an action), which takes it
+ * before the function goes on. So a partition's output never has to fit in
+ * memory. The function's own allocations in the task arena (h->arena) live
+ * until it returns; the copies of what it emitted only until the next
+ * chunk. A consumer that stops early (take) makes kiln_emit and
+ * kiln_in_next refuse, and the function is run to its end on close. */
+
+#define FLOW_CHUNK (1u << 20)
 
 typedef struct held_iter {
     eng_iter base;
@@ -21,26 +34,24 @@ typedef struct held_iter {
     kiln_rdd *r;
     kiln_partitions_fn fn; /* map_partitions; NULL: glom */
     int p;
-    kiln_arena *arena;
-    val_vec out;
+    kiln_task *t;
+    kiln_arena *arena; /* glom: the output; map_partitions: the function's */
+    val_vec out;       /* glom: the list; map_partitions: the current chunk */
     size_t pos;
     bool ran;
+    /* map_partitions */
+    eng_coro *co;
+    kiln_arena *chunk; /* copies of the values in out */
+    size_t chunk_base; /* kiln_arena_bytes(chunk) when it was emptied */
+    kiln_in in;
+    kiln_out o;
+    int rc;       /* the function's result once it returned */
+    bool started; /* the function has run */
 } held_iter;
 
-static int held_run(held_iter *h, kiln_task *t)
+/* glom: the whole partition as one list. */
+static int glom_run(held_iter *h, kiln_task *t)
 {
-    kiln_rdd *r = h->r;
-    if (h->fn) {
-        kiln_in in = {.it = h->child, .t = t};
-        kiln_out out = {.dst = &h->out, .copy_into = h->arena};
-        kiln_arena *saved = t->arena;
-        t->arena = h->arena;
-        int rc = task_user_rc(t, h->fn(t, h->p, &in, &out, r->env), "map_partitions function");
-        t->arena = saved;
-        if (rc == KILN_OK && in.status < 0) rc = in.status;
-        return rc;
-    }
-    /* glom: the whole partition as one list */
     val_vec all = {0};
     int rc = iter_drain(h->child, t, h->arena, &all);
     if (rc == KILN_OK) {
@@ -52,26 +63,88 @@ static int held_run(held_iter *h, kiln_task *t)
     return rc;
 }
 
+/* The coroutine's body: the user function over the whole partition. */
+static void flow_body(void *arg)
+{
+    held_iter *h = arg;
+    kiln_task *t = h->t;
+    int rc = task_user_rc(t, h->fn(t, h->p, &h->in, &h->o, h->r->env), "map_partitions function");
+    if (rc == KILN_OK && h->in.status < 0 && !h->in.stop) rc = h->in.status;
+    h->rc = rc;
+}
+
+int held_emitted(kiln_out *out)
+{
+    held_iter *h = out->flow;
+    if (h->out.n < ENG_BATCH && kiln_arena_bytes(h->chunk) - h->chunk_base < FLOW_CHUNK)
+        return KILN_OK;
+    coro_yield(h->co);
+    return out->stop ? KILN_ESTATE : KILN_OK;
+}
+
+/* Runs the function on until it hands out a chunk or returns. */
+static bool flow_resume(held_iter *h)
+{
+    kiln_task *t = h->t;
+    kiln_arena_reset(h->chunk);
+    h->chunk_base = kiln_arena_bytes(h->chunk);
+    h->out.n = 0;
+    h->started = true;
+    kiln_arena *saved = t->arena;
+    t->arena = h->arena;
+    bool more = coro_resume(h->co);
+    t->arena = saved;
+    return more;
+}
+
+static int flow_next(held_iter *h, const kiln_value **vals, size_t *n)
+{
+    bool more = flow_resume(h);
+    if (!more && h->rc) return h->rc < 0 ? h->rc : KILN_EUSER;
+    *vals = h->out.v;
+    *n = h->out.n;
+    return h->out.n > 0;
+}
+
 static int held_next(eng_iter *base, kiln_task *t, const kiln_value **vals, size_t *n)
 {
     held_iter *h = (held_iter *)base;
+    if (h->co) return flow_next(h, vals, n);
     if (!h->ran) {
         h->ran = true;
-        int rc = held_run(h, t);
+        int rc = glom_run(h, t);
         if (rc) return rc < 0 ? rc : KILN_EUSER;
     }
     if (h->pos >= h->out.n) return 0;
-    size_t k = h->out.n - h->pos < ENG_BATCH ? h->out.n - h->pos : ENG_BATCH;
     *vals = h->out.v + h->pos;
-    *n = k;
-    h->pos += k;
+    *n = 1;
+    h->pos++;
     return 1;
+}
+
+/* A function stopped part way (the consumer wants no more) is run to its
+ * end, told by kiln_emit and kiln_in_next to stop; whatever it reports
+ * then is not the task's error. */
+static void flow_finish(held_iter *h)
+{
+    kiln_task *t = h->t;
+    bool had_error = t->error != NULL;
+    h->o.stop = h->in.stop = true;
+    while (flow_resume(h)) {
+    }
+    if (!had_error && t->error) {
+        free(t->error);
+        t->error = NULL;
+    }
 }
 
 static void held_close(eng_iter *base)
 {
     held_iter *h = (held_iter *)base;
+    if (h->started) flow_finish(h);
+    coro_free(h->co);
     if (h->child) h->child->close(h->child);
+    kiln_arena_free(h->chunk);
     kiln_arena_free(h->arena);
     val_vec_release(&h->out);
     free(h);
@@ -92,10 +165,22 @@ static eng_iter *held_compute(kiln_rdd *r, int p, kiln_task *t)
     h->r = r;
     h->fn = r->ops == &glom_ops ? NULL : rdd_map_partitions_state(r)->fn;
     h->p = p;
+    h->t = t;
+    if (h->fn) {
+        h->in = (kiln_in){.t = t};
+        h->o = (kiln_out){.dst = &h->out, .flow = h};
+        if (!(h->chunk = kiln_arena_new()) || !(h->co = coro_new(flow_body, h))) {
+            held_close(&h->base);
+            oom(t);
+            return NULL;
+        }
+        h->o.copy_into = h->chunk;
+    }
     if (!(h->child = rdd_iterator(r->parents[0], p, t))) {
         held_close(&h->base);
         return NULL;
     }
+    h->in.it = h->child;
     return &h->base;
 }
 

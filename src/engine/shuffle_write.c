@@ -39,14 +39,16 @@ static int not_a_pair(kiln_task *t, shuffle_dep *d, const kiln_value *v)
 }
 
 /* Keeps the writer within the task's share of the memory budget: spills it
- * when it holds more, and keeps the budget's count up to date. */
+ * when it holds more, and keeps the budget's count up to date. A
+ * map_partitions' operators (a SQL fragment's hash table) run while the
+ * writer holds records, as what they emit streams into it: the most they
+ * have held (a table emptied by a flush fills again) comes off the writer's
+ * share, down to a quarter of it. */
 static int account_writer(kiln_task *t, shuffle_writer *w, int64_t limit, int64_t *accounted)
 {
     kiln_context *ctx = t->ctx;
     int64_t held = (int64_t)shuffle_writer_held(w);
-    /* What the task's operators hold (a SQL fragment's hash table) comes
-     * off the writer's share, down to a quarter of it. */
-    int64_t room = limit - t->mem_held;
+    int64_t room = limit - t->mem_held_peak;
     if (room < limit / 4) room = limit / 4;
     if (held > room) {
         int rc = shuffle_writer_spill(w);

@@ -64,16 +64,19 @@ int kiln_task_stage(const kiln_task *t)
 
 int kiln_emit(kiln_out *out, const kiln_value *v)
 {
+    if (out->stop) return KILN_ESTATE;
     if (out->copy_into) {
         kiln_value c;
-        if (kiln_value_copy(out->copy_into, v, &c)) return KILN_ENOMEM;
-        return val_vec_push(out->dst, &c);
+        if (kiln_value_copy(out->copy_into, v, &c) || val_vec_push(out->dst, &c))
+            return KILN_ENOMEM;
+        return out->flow ? held_emitted(out) : KILN_OK;
     }
     return val_vec_push(out->dst, v);
 }
 
 int kiln_in_next(kiln_in *in, const kiln_value **v)
 {
+    if (in->stop) return in->status = KILN_ESTATE;
     while (in->pos == in->n) {
         int rc = in->it->next(in->it, in->t, &in->vals, &in->n);
         if (rc <= 0) {
@@ -123,6 +126,7 @@ int64_t kiln_task_memory_used(const kiln_task *t)
 void kiln_task_memory_reserve(kiln_task *t, int64_t n)
 {
     t->mem_held += n;
+    if (t->mem_held > t->mem_held_peak) t->mem_held_peak = t->mem_held;
     mem_reserve(t->ctx, n);
 }
 

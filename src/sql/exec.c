@@ -411,7 +411,10 @@ static int build_join(exec *x, const plan *p, stage *out)
     int nparts = p->nkeys && !p->null_aware ? x->s->shuffle_partitions : 1;
     kiln_rdd *lm = run_fragment(x, &l, FRAG_OUT_HASH, nparts, p->keys, p->nkeys, 0);
     kiln_rdd *rm = lm ? run_fragment(x, &r, FRAG_OUT_HASH, nparts, p->rkeys, p->nkeys, 1) : NULL;
-    kiln_rdd *u = rm ? keep(x, kiln_rdd_union(lm, rm)) : NULL;
+    /* The right side's maps first: a task reads map outputs in map order, so
+     * the side the join builds arrives before the one it streams, and no
+     * batch waits in memory for its turn (exec_input.c). */
+    kiln_rdd *u = rm ? keep(x, kiln_rdd_union(rm, lm)) : NULL;
     kiln_rdd *sh = u ? keep(x, kiln_rdd_partition_by(u, nparts, exec_partition_of, NULL, 0)) : NULL;
     if (!sh) return KILN_ESQL;
     plan *in[2] = {input_leaf(x, p->in[0], 0), input_leaf(x, p->in[1], 1)};

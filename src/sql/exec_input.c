@@ -7,7 +7,11 @@
 
 #include "sql/exec_int.h"
 
-/* A copied batch waiting for its side to be read. */
+/* A copied batch waiting for its side to be read. A join's shuffle puts
+ * the side it builds (1) in the first map outputs (exec.c), and a task
+ * reads map outputs in map order, so no batch waits when it reads side 1
+ * and then side 0; an operator reading the sides in another order still
+ * gets every batch. */
 typedef struct pending {
     uint8_t *bytes;
     size_t len;

@@ -80,20 +80,24 @@ int exec_partition_of(const kiln_value *key, int num_partitions, const void *env
     return p >= 0 && p < num_partitions ? (int)p : 0;
 }
 
-/* Emits batch b (its live rows) as bytes, or tagged with partition pid. */
+/* Emits batch b (its live rows) as bytes, or tagged with partition pid.
+ * kiln_emit copies what it is given (map_partitions hands the copies on in
+ * chunks), so the value only borrows buf: nothing stays in the task arena,
+ * which lives as long as the fragment runs. */
 static int emit_batch(kiln_task *t, kiln_out *out, const col_batch *b, int pid, int side,
                       kiln_buf *buf)
 {
+    (void)t;
     buf->len = 0;
     int rc = col_batch_encode(buf, b);
     if (rc) return rc;
-    kiln_arena *ta = kiln_task_arena(t);
-    kiln_value v = kiln_bytes_new(ta, buf->data, buf->len);
-    if (v.type == KILN_NULL) return KILN_ENOMEM;
+    kiln_value v = kiln_bytes_ref(buf->data, buf->len);
+    kiln_value inner[2] = {kiln_int(side), v}, outer[2];
     if (pid >= 0) {
-        if (side >= 0) v = kiln_pair(ta, kiln_int(side), v);
-        v = kiln_pair(ta, kiln_int(pid), v);
-        if (v.type == KILN_NULL) return KILN_ENOMEM;
+        if (side >= 0) v = kiln_tuple_ref(inner, 2);
+        outer[0] = kiln_int(pid);
+        outer[1] = v;
+        v = kiln_tuple_ref(outer, 2);
     }
     return kiln_emit(out, &v);
 }
