@@ -5,8 +5,8 @@
 # each, both loaded from the same CSV and kept running side by side; each
 # question runs RUNS times (default 5) alternately in the two engines
 # (kiln first in odd runs, DuckDB first in even ones). Prints both load
-# times (CSV to in-memory table), every run, the medians per question, the
-# totals of medians and their ratio, then checks that the answers agree
+# times (CSV to in-memory table), every run, the medians per question (and
+# of kiln's process CPU time), the totals of medians and their ratio, then checks that the answers agree
 # (bench/compare_answers.py: rows and values, floats within 1e-9).
 #
 #     make && bench/run-sql-h2o.sh             # bench/data/G1_1e7_1e2_0_0.csv
@@ -70,10 +70,11 @@ echo "load (CSV to in-memory table): kiln $kload_ms ms, duckdb $dload_ms ms"
 # median of the numbers on stdin
 median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 kt=0 dt=0
-printf '%-12s %10s %10s %7s  %s\n' question kiln_ms duck_ms ratio 'runs (kiln/duckdb ms)'
+printf '%-12s %10s %10s %7s %9s  %s\n' question kiln_ms duck_ms ratio kiln_cpu \
+    'runs (kiln/duckdb ms)'
 for q in $questions; do
     name=groupby-q$q
-    ks= ds= each=
+    ks= ds= cs= each=
     for r in $(seq 1 "$runs"); do
         if [ $((r % 2)) -eq 1 ]; then
             echo "$name" >&3
@@ -87,17 +88,18 @@ for q in $questions; do
             k=$(answer 4)
         fi
         set -- $k
-        ks="$ks $2" krows=$3
+        ks="$ks $2" krows=$3 cs="$cs $4"
         set -- $d
         ds="$ds $2" drows=$3
         each="$each ${ks##* }/${ds##* }"
     done
     km=$(echo $ks | tr ' ' '\n' | median)
     dm=$(echo $ds | tr ' ' '\n' | median)
+    cm=$(echo $cs | tr ' ' '\n' | median)
     kt=$(awk "BEGIN {print $kt + $km}")
     dt=$(awk "BEGIN {print $dt + $dm}")
-    printf '%-12s %10.1f %10.1f %7.2f %s\n' "$name" "$km" "$dm" "$(awk "BEGIN {print $km / $dm}")" \
-        "$each"
+    printf '%-12s %10.1f %10.1f %7.2f %9.0f %s\n' "$name" "$km" "$dm" \
+        "$(awk "BEGIN {print $km / $dm}")" "$cm" "$each"
     [ "$krows" = "$drows" ] || echo "$name: kiln $krows rows, duckdb $drows rows"
 done
 exec 3>&- 5>&-

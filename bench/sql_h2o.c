@@ -14,9 +14,10 @@
  * files, no header, NULL as an empty field), untimed.
  *
  * With RUNS, runs QUERY_DIR/groupby-q01.sql .. q10.sql RUNS times each and
- * prints each one's median and minimum and the sum of medians. Without,
+ * prints each one's median and minimum (wall, and the median of the
+ * process's CPU time) and the sum of medians. Without,
  * it takes orders on stdin, one question name a line (groupby-q03), runs
- * that question once and answers "NAME MS ROWS" on stdout, so that a
+ * that question once and answers "NAME MS ROWS CPU_MS" on stdout, so that a
  * script can run kiln and a peer alternately on the same question; it
  * answers "ready" after the load and stops at the end of its input.
  */
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "kiln.h"
@@ -35,6 +37,15 @@ static double now_ms(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* CPU time of the process (all threads, user and system) in ms. */
+static double cpu_ms(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 +
+           (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
 }
 
 static char *slurp(const char *path)
@@ -65,10 +76,11 @@ static char written[64][64];
 static int nwritten;
 
 /* Runs question name (QUERY_DIR/name.sql) once: the time of caching and
- * counting its answer into *ms, the count into *rows; writes the answer
- * into out_dir/name/ the first time. Returns 0, or 1 after printing why. */
+ * counting its answer into *ms (the process's CPU time into *cpu), the
+ * count into *rows; writes the answer into out_dir/name/ the first time.
+ * Returns 0, or 1 after printing why. */
 static int run_question(kiln_session *s, const char *qdir, const char *out_dir, const char *name,
-                        double *ms, int64_t *rows)
+                        double *ms, double *cpu, int64_t *rows)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.sql", qdir, name);
@@ -77,7 +89,7 @@ static int run_question(kiln_session *s, const char *qdir, const char *out_dir, 
         fprintf(stderr, "sql_h2o: cannot read %s\n", path);
         return 1;
     }
-    double t = now_ms();
+    double t = now_ms(), c = cpu_ms();
     kiln_df *df = kiln_sql(s, text);
     free(text);
     if (!df || !kiln_df_cache(df) || kiln_df_count(df, rows)) {
@@ -85,6 +97,7 @@ static int run_question(kiln_session *s, const char *qdir, const char *out_dir, 
         return 1;
     }
     *ms = now_ms() - t;
+    *cpu = cpu_ms() - c;
     bool seen = false;
     for (int i = 0; i < nwritten; i++) seen |= !strcmp(written[i], name);
     if (!seen && nwritten < 64) {
@@ -124,20 +137,22 @@ static int load(kiln_session *s, const char *file)
 static int run_suite(kiln_session *s, const char *qdir, const char *out_dir, int runs)
 {
     double total = 0;
-    double *ms = calloc((size_t)runs, sizeof *ms);
+    double *ms = calloc((size_t)runs, sizeof *ms), *cpu = calloc((size_t)runs, sizeof *cpu);
     for (int q = 1; q <= 10; q++) {
         char name[32];
         snprintf(name, sizeof name, "groupby-q%02d", q);
         int64_t rows = 0;
         for (int r = 0; r < runs; r++)
-            if (run_question(s, qdir, out_dir, name, &ms[r], &rows)) return 1;
+            if (run_question(s, qdir, out_dir, name, &ms[r], &cpu[r], &rows)) return 1;
         qsort(ms, (size_t)runs, sizeof *ms, cmp_double);
-        printf("%s median %.0f ms min %.0f ms rows %lld\n", name, ms[runs / 2], ms[0],
-               (long long)rows);
+        qsort(cpu, (size_t)runs, sizeof *cpu, cmp_double);
+        printf("%s median %.0f ms min %.0f ms cpu %.0f ms rows %lld\n", name, ms[runs / 2],
+               ms[0], cpu[runs / 2], (long long)rows);
         fflush(stdout);
         total += ms[runs / 2];
     }
     free(ms);
+    free(cpu);
     printf("total of medians: %.0f ms\n", total);
     return 0;
 }
@@ -151,10 +166,10 @@ static int serve(kiln_session *s, const char *qdir, const char *out_dir)
     while (fgets(line, sizeof line, stdin)) {
         line[strcspn(line, "\r\n")] = 0;
         if (!*line) continue;
-        double ms;
+        double ms, cpu;
         int64_t rows;
-        if (run_question(s, qdir, out_dir, line, &ms, &rows)) return 1;
-        printf("%s %.1f %lld\n", line, ms, (long long)rows);
+        if (run_question(s, qdir, out_dir, line, &ms, &cpu, &rows)) return 1;
+        printf("%s %.1f %lld %.0f\n", line, ms, (long long)rows, cpu);
         fflush(stdout);
     }
     return 0;

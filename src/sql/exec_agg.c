@@ -38,7 +38,23 @@ typedef struct agg_op {
     bool spills;    /* final / complete: the table spills past mem's room */
     exec_mem mem;   /* the table's bytes in the task's budget */
     size_t spilled; /* bytes of the table's spills counted in the metrics */
+    uint64_t rows_in; /* partial: input rows so far */
+    int passthrough;  /* partial: 1 handing groups on after every batch, 2 once small */
 } agg_op;
+
+/* A partial aggregate whose first PASS_ROWS rows made more than half as
+ * many groups hands its groups on after every batch from then on (the
+ * GROUP BY of a near-unique key): its table stays small and in cache, and
+ * only the final aggregate groups. */
+#define PASS_ROWS (1u << 17)
+
+static void agg_partial_adapt(agg_op *s, uint32_t rows)
+{
+    s->rows_in += rows;
+    if (!s->passthrough && s->rows_in >= PASS_ROWS && agg_table_groups(s->t) * 2 > s->rows_in)
+        s->passthrough = 1;
+    if (s->passthrough && agg_table_groups(s->t)) s->flushing = true;
+}
 
 /* Feeds one input batch: keys and arguments evaluated (complete and
  * partial), or key and state columns as they are (final). */
@@ -116,7 +132,12 @@ static int agg_next(op *o, col_batch **out)
             }
             s->flushing = false;
             s->cursor = 0;
-            agg_table_clear(s->t);
+            if (s->passthrough == 2) {
+                agg_table_reset(s->t); /* keeps the small table's allocations */
+            } else {
+                agg_table_clear(s->t);
+                if (s->passthrough) s->passthrough = 2;
+            }
             agg_account(s);
             continue;
         }
@@ -129,8 +150,11 @@ static int agg_next(op *o, col_batch **out)
             s->child = NULL;
             break;
         }
+        uint32_t rows = col_batch_live(in);
         if ((rc = agg_feed(s, in))) return rc;
         agg_account(s);
+        if (s->p->agg_mode == PAGG_PARTIAL && s->p->nkeys && !s->flushing)
+            agg_partial_adapt(s, rows);
     }
     kiln_arena_reset(o->arena);
     if ((rc = agg_table_result(s->t, &s->cursor, o->arena, &o->out))) return rc;
