@@ -6,8 +6,9 @@
 # question runs RUNS times (default 5) alternately in the two engines
 # (kiln first in odd runs, DuckDB first in even ones). Prints both load
 # times (CSV to in-memory table), every run, the medians per question (and
-# of kiln's process CPU time), the totals of medians and their ratio, then checks that the answers agree
-# (bench/compare_answers.py: rows and values, floats within 1e-9).
+# of kiln's process CPU time), the totals of medians and their ratio and
+# both peak RSS, then checks that the answers agree (compare_answers.py:
+# rows and values, floats within 1e-9).
 #
 #     make && bench/run-sql-h2o.sh             # bench/data/G1_1e7_1e2_0_0.csv
 #     N=1e6 RUNS=3 bench/run-sql-h2o.sh

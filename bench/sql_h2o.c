@@ -146,8 +146,8 @@ static int run_suite(kiln_session *s, const char *qdir, const char *out_dir, int
             if (run_question(s, qdir, out_dir, name, &ms[r], &cpu[r], &rows)) return 1;
         qsort(ms, (size_t)runs, sizeof *ms, cmp_double);
         qsort(cpu, (size_t)runs, sizeof *cpu, cmp_double);
-        printf("%s median %.0f ms min %.0f ms cpu %.0f ms rows %lld\n", name, ms[runs / 2],
-               ms[0], cpu[runs / 2], (long long)rows);
+        printf("%s median %.0f ms min %.0f ms cpu %.0f ms rows %lld\n", name, ms[runs / 2], ms[0],
+               cpu[runs / 2], (long long)rows);
         fflush(stdout);
         total += ms[runs / 2];
     }

@@ -34,10 +34,10 @@ typedef struct agg_op {
     agg_bound *aggs;
     size_t cursor;
     bool built;
-    bool flushing;  /* partial: emitting the groups so far, over the budget */
-    bool spills;    /* final / complete: the table spills past mem's room */
-    exec_mem mem;   /* the table's bytes in the task's budget */
-    size_t spilled; /* bytes of the table's spills counted in the metrics */
+    bool flushing;    /* partial: emitting the groups so far, over the budget */
+    bool spills;      /* final / complete: the table spills past mem's room */
+    exec_mem mem;     /* the table's bytes in the task's budget */
+    size_t spilled;   /* bytes of the table's spills counted in the metrics */
     uint64_t rows_in; /* partial: input rows so far */
     int passthrough;  /* partial: 1 handing groups on after every batch, 2 once small */
 } agg_op;
