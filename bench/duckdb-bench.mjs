@@ -10,6 +10,12 @@
 // run's result as OUTDIR/<query>.csv (header line, DuckDB's formatting) and all the figures as
 // OUTDIR/timings.csv. DuckDB is @duckdb/node-api from ../shared/bench/install-peers.sh, found in
 // $KILN_PEERS_DIR (default ~/.cache/kiln-peers).
+//
+//   node bench/duckdb-bench.mjs THREADS serve OUTDIR SETUP.sql
+//
+// takes orders on stdin instead, for a script that runs DuckDB and kiln alternately: prints
+// "ready" after the setup, then for each line QUERY.sql runs it once and answers
+// "<query> MS ROWS"; the first run of each query writes OUTDIR/<query>.csv (untimed).
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
@@ -17,7 +23,8 @@ import { createRequire } from 'module';
 import { performance } from 'perf_hooks';
 
 const [threads, runsArg, outDir, setupFile, ...queries] = process.argv.slice(2);
-if (!queries.length) {
+const serve = runsArg === 'serve';
+if (!setupFile || (!serve && !queries.length)) {
   console.error('usage: duckdb-bench.mjs THREADS RUNS OUTDIR SETUP.sql QUERY.sql...');
   process.exit(2);
 }
@@ -44,22 +51,49 @@ for (const stmt of fs.readFileSync(setupFile, 'utf8').split(';').map((s) => s.tr
 const setupMs = performance.now() - t0;
 console.log(`setup ${setupMs.toFixed(0)} ms (${path.basename(setupFile)}, threads ${threads})`);
 
+// One timed run of the query in file, its answer kept in the table ans; returns the time in ms.
+async function runOnce(sql) {
+  const t = performance.now();
+  await con.run(`CREATE OR REPLACE TEMP TABLE ans AS ${sql}`);
+  return performance.now() - t;
+}
+
+// The rows of ans, after writing them as OUTDIR/<name>.csv.
+async function saveAnswer(name) {
+  const rows = Number((await con.runAndReadAll('SELECT count(*) FROM ans')).getRows()[0][0]);
+  await con.run(`COPY ans TO ${sqlString(path.join(outDir, `${name}.csv`))} (FORMAT csv, HEADER)`);
+  return rows;
+}
+
+const readQuery = (file) => fs.readFileSync(file, 'utf8').trim().replace(/;\s*$/, '');
+const queryName = (file) => path.basename(file).replace(/\.sql$/, '');
+
+if (serve) {
+  const readline = await import('readline');
+  const saved = new Map();
+  console.log('ready');
+  for await (const line of readline.createInterface({ input: process.stdin })) {
+    const file = line.trim();
+    if (!file) continue;
+    const name = queryName(file);
+    const ms = await runOnce(readQuery(file));
+    if (!saved.has(name)) saved.set(name, await saveAnswer(name));
+    console.log(`${name} ${ms.toFixed(1)} ${saved.get(name)}`);
+  }
+  process.exit(0);
+}
+
 const lines = ['query,median_ms,min_ms,max_ms,rows,runs_ms'];
 let total = 0;
 for (const file of queries) {
-  const name = path.basename(file).replace(/\.sql$/, '');
-  const sql = fs.readFileSync(file, 'utf8').trim().replace(/;\s*$/, '');
+  const name = queryName(file);
+  const sql = readQuery(file);
   const times = [];
-  for (let i = 0; i < runs; i++) {
-    t0 = performance.now();
-    await con.run(`CREATE OR REPLACE TEMP TABLE ans AS ${sql}`);
-    times.push(performance.now() - t0);
-  }
+  for (let i = 0; i < runs; i++) times.push(await runOnce(sql));
   const sorted = [...times].sort((a, b) => a - b);
   const median = sorted[Math.floor((sorted.length - 1) / 2)];
   total += median;
-  const rows = Number((await con.runAndReadAll('SELECT count(*) FROM ans')).getRows()[0][0]);
-  await con.run(`COPY ans TO ${sqlString(path.join(outDir, `${name}.csv`))} (FORMAT csv, HEADER)`);
+  const rows = await saveAnswer(name);
   const runsMs = times.map((t) => t.toFixed(1)).join(' ');
   console.log(`${name.padEnd(14)} ${median.toFixed(1).padStart(9)} ms  rows ${rows}  runs ${runsMs}`);
   lines.push(`${name},${median.toFixed(1)},${sorted[0].toFixed(1)},` +

@@ -19,31 +19,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_clock.h"
+#include "bench_sql.h"
 #include "kiln.h"
 #include "kiln/sql.h"
 
+/* Milliseconds on the monotonic clock. */
 static double now_ms(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s) s[n] = 0;
-    fclose(f);
-    return s;
+    return now() * 1e3;
 }
 
 /* Whether q is in the comma-separated list. */
@@ -57,12 +41,6 @@ static bool listed(const char *list, int q)
         p = *end == ',' ? end + 1 : end;
     }
     return false;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 /* Writes the rows of v (a list of tuples) tab-separated to path. */

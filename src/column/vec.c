@@ -241,6 +241,18 @@ int col_vec_gather(col_vec *dst, kiln_arena *a, const col_vec *src, const uint32
                 if (!col_valid(src, sel ? sel[k] : k)) col_set_null(dst, k);
         return KILN_OK;
     }
+    if (src->type->kind == COL_ARRAY || src->type->kind == COL_MAP) {
+        /* Room for every element at once: a child's capacity is not kept,
+         * so growing it row by row would copy it again for every row. */
+        size_t total = 0;
+        for (uint32_t k = 0; k < n; k++) {
+            uint32_t r = col_row(src, sel ? sel[k] : k);
+            if (col_valid(src, r)) total += src->offsets[r + 1] - src->offsets[r];
+        }
+        if (total > UINT32_MAX) return KILN_ENOMEM;
+        if ((rc = col_vec_reserve_child(dst, a, (uint32_t)total))) return rc;
+        for (int c = 0; c < dst->nchildren; c++) dst->children[c].n = (uint32_t)total;
+    }
     for (uint32_t k = 0; k < n; k++)
         if ((rc = col_vec_copy_row(dst, a, k, src, sel ? sel[k] : k))) return rc;
     return KILN_OK;

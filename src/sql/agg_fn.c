@@ -890,9 +890,10 @@ static int corr_out(agg_ctx *c, const agg_bound *b, const uint8_t *states, size_
     (void)c, (void)b;
     for (uint32_t j = 0; j < count; j++) {
         const corr_st *s = CST(corr_st, j);
-        double den = sqrt(s->xmk * s->ymk);
-        if (s->n < 2 || den == 0) col_set_null(out, j);
-        else ((double *)out->data)[j] = s->ck / den;
+        /* Spark: null below two rows, else ck / sqrt(xmk * ymk) (NaN when a side is
+         * constant). */
+        if (s->n < 2) col_set_null(out, j);
+        else ((double *)out->data)[j] = s->ck / sqrt(s->xmk * s->ymk);
     }
     return KILN_OK;
 }

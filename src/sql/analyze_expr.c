@@ -573,6 +573,11 @@ static int bind_agg(anz *z, const binder *b, const ast_func *f, const char *name
         return anz_error(z, f->e.pos, f->e.len, ab.err_cls ? ab.err_cls : "DATATYPE_MISMATCH",
                          "42K09", "Cannot resolve \"%s\": %s", text_of(z, &f->e),
                          ab.err_msg ? ab.err_msg : "bad arguments");
+    /* Arguments the aggregate takes as another type (corr's as double). */
+    for (int i = 0; i < nargs; i++)
+        if (!col_type_eq(args[i]->type, ab.args[i]) &&
+            !(args[i] = expr_cast(z->a, args[i], ab.args[i], false, args[i]->text)))
+            return oom();
     expr *filter = NULL;
     if (f->filter) {
         if ((rc = anz_bind(z, &inner, f->filter, &filter)) ||
