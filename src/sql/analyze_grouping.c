@@ -132,8 +132,8 @@ int anz_group_keys(anz *z, const ast_select *s, plan *from, agg_collect *g, anz_
     sets[0] = 0;
     int nsets = 1;
     for (int i = 0; i < s->ngroup_by; i++) {
-        uint64_t *is;
-        int ni;
+        uint64_t *is = NULL;
+        int ni = 0;
         if ((rc = item_sets(z, &kb, g, cap, s->group_by[i], &is, &ni))) return rc;
         if ((int64_t)nsets * ni > GSETS_MAX)
             return anz_error(z, s->group_by[i]->pos, s->group_by[i]->len,
