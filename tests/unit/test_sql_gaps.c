@@ -23,6 +23,7 @@
 #include "kiln.h"
 #include "kiln/sql.h"
 #include "kt.h"
+#include "kt_rows.h"
 
 #define NROWS 3000
 
@@ -89,32 +90,6 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-/* One value as text: NULL, integers, doubles with %.17g, strings. */
-static void put_value(kiln_buf *b, const kiln_value *v)
-{
-    char tmp[64];
-    switch (v->type) {
-    case KILN_NULL:
-        kiln_buf_append(b, "NULL", 4);
-        return;
-    case KILN_BOOL:
-        kiln_buf_append(b, v->u.b ? "1" : "0", 1);
-        return;
-    case KILN_INT:
-        snprintf(tmp, sizeof tmp, "%lld", (long long)v->u.i);
-        break;
-    case KILN_DOUBLE:
-        snprintf(tmp, sizeof tmp, "%.17g", v->u.d);
-        break;
-    case KILN_STR:
-        kiln_buf_append(b, v->u.s, v->len);
-        return;
-    default:
-        snprintf(tmp, sizeof tmp, "?");
-    }
-    kiln_buf_append(b, tmp, strlen(tmp));
-}
-
 /* kiln's rows of sql as lines of tab-separated values (NUL-terminated,
  * malloc'd). */
 static char *kiln_rows(const char *sql)
@@ -130,7 +105,7 @@ static char *kiln_rows(const char *sql)
         const kiln_value *r = &rows.u.items[i];
         for (uint32_t c = 0; c < r->len; c++) {
             if (c) kiln_buf_append(&b, "\t", 1);
-            put_value(&b, &r->u.items[c]);
+            kt_value_text(&b, &r->u.items[c]);
         }
         kiln_buf_append(&b, "\n", 1);
     }

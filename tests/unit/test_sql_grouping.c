@@ -28,6 +28,7 @@
 
 #include "kiln.h"
 #include "kiln/sql.h"
+#include "kt_rows.h"
 
 static kiln_context *ctx;
 static kiln_session *S;
@@ -247,63 +248,10 @@ static int teardown(void **state)
 
 /* ---- Running and comparing ----------------------------------------------------------- */
 
-typedef struct lines_t {
-    char **s;
-    int n, cap;
-} lines_t;
-
-static void add_line(lines_t *l, const char *s)
-{
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->s = realloc(l->s, sizeof *l->s * (size_t)l->cap);
-        assert_non_null(l->s);
-    }
-    l->s[l->n++] = strdup(s);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void free_lines(lines_t *l)
-{
-    for (int i = 0; i < l->n; i++) free(l->s[i]);
-    free(l->s);
-    memset(l, 0, sizeof *l);
-}
-
-static void fmt_value(kiln_buf *b, const kiln_value *v)
-{
-    char tmp[64];
-    switch (v->type) {
-    case KILN_NULL:
-        kiln_buf_append(b, "NULL", 4);
-        break;
-    case KILN_BOOL:
-        kiln_buf_append(b, v->u.b ? "1" : "0", 1);
-        break;
-    case KILN_INT:
-        snprintf(tmp, sizeof tmp, "%lld", (long long)v->u.i);
-        kiln_buf_append(b, tmp, strlen(tmp));
-        break;
-    case KILN_DOUBLE:
-        snprintf(tmp, sizeof tmp, "%.17g", v->u.d);
-        kiln_buf_append(b, tmp, strlen(tmp));
-        break;
-    case KILN_STR:
-        kiln_buf_append(b, v->u.s, v->len);
-        break;
-    default:
-        kiln_buf_append(b, "?", 1);
-    }
-}
-
 /* The rows of df as sorted "a|b|c" lines (NULL for nulls); frees df. */
-static lines_t df_lines(kiln_df *df, const char *what)
+static kt_lines df_lines(kiln_df *df, const char *what)
 {
-    lines_t out = {0};
+    kt_lines out = {0};
     if (!df) fail_msg("%s: %s", what, kiln_last_error());
     kiln_arena *a = kiln_arena_new();
     kiln_value list;
@@ -314,24 +262,24 @@ static lines_t df_lines(kiln_df *df, const char *what)
         kiln_buf_init(&b);
         for (uint32_t c = 0; c < row->len; c++) {
             if (c) kiln_buf_append(&b, "|", 1);
-            fmt_value(&b, &row->u.items[c]);
+            kt_value_text(&b, &row->u.items[c]);
         }
         kiln_buf_append(&b, "", 1);
-        add_line(&out, (const char *)b.data);
+        kt_lines_add(&out, (const char *)b.data);
         kiln_buf_release(&b);
     }
     kiln_arena_free(a);
     kiln_df_free(df);
-    if (out.n) qsort(out.s, (size_t)out.n, sizeof *out.s, cmp_str);
+    kt_lines_sort(&out);
     return out;
 }
 
-static lines_t kiln_rows(const char *sql)
+static kt_lines kiln_rows(const char *sql)
 {
     return df_lines(kiln_sql(S, sql), sql);
 }
 
-static lines_t sqlite_rows(const char *sql)
+static kt_lines sqlite_rows(const char *sql)
 {
     char qf[256], cmd[512];
     snprintf(qf, sizeof qf, "%s/q.sql", dir);
@@ -343,18 +291,18 @@ static lines_t sqlite_rows(const char *sql)
              qf);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
-    lines_t out = {0};
+    kt_lines out = {0};
     char line[4096];
     while (fgets(line, sizeof line, p)) {
         line[strcspn(line, "\n")] = 0;
-        add_line(&out, line);
+        kt_lines_add(&out, line);
     }
     if (pclose(p) != 0) fail_msg("sqlite3 failed on: %s", sql);
-    if (out.n) qsort(out.s, (size_t)out.n, sizeof *out.s, cmp_str);
+    kt_lines_sort(&out);
     return out;
 }
 
-static void same(lines_t *got, lines_t *want, const char *what)
+static void same(kt_lines *got, kt_lines *want, const char *what)
 {
     for (int i = 0; i < got->n && i < want->n; i++)
         if (strcmp(got->s[i], want->s[i]) != 0)
@@ -363,8 +311,8 @@ static void same(lines_t *got, lines_t *want, const char *what)
     if (got->n != want->n)
         fail_msg("%s: %d rows, expected %d (first extra: '%s')", what, got->n, want->n,
                  got->n > want->n ? got->s[want->n] : want->s[got->n]);
-    free_lines(got);
-    free_lines(want);
+    kt_lines_free(got);
+    kt_lines_free(want);
 }
 
 /* kiln's query against sqlite's, with $ replaced by table in both. */
@@ -385,7 +333,7 @@ static void check(const char *kq, const char *sq, const char *table)
         }
         *o = 0;
     }
-    lines_t got = kiln_rows(k), want = sqlite_rows(s);
+    kt_lines got = kiln_rows(k), want = sqlite_rows(s);
     same(&got, &want, k);
 }
 
@@ -545,29 +493,29 @@ static void not_in_and_like_quantifiers(void **state)
 /* ---- Generators ----------------------------------------------------------------------------- */
 
 /* The words of the lines (empty words included), with their counts. */
-static lines_t word_counts(void)
+static kt_lines word_counts(void)
 {
     static int counts[8]; /* words[0..5], then "" */
     memset(counts, 0, sizeof counts);
     for (int i = 0; i < NLINES; i++)
         for (int k = 0; k < lines[i].nwords; k++) counts[lines[i].w[k] < 0 ? 7 : lines[i].w[k]]++;
-    lines_t out = {0};
+    kt_lines out = {0};
     char b[64];
     for (int w = 0; w < 8; w++) {
         if (!counts[w] || w == 6) continue;
         snprintf(b, sizeof b, "%s|%d", w == 7 ? "" : words[w], counts[w]);
-        add_line(&out, b);
+        kt_lines_add(&out, b);
     }
-    if (out.n) qsort(out.s, (size_t)out.n, sizeof *out.s, cmp_str);
+    kt_lines_sort(&out);
     return out;
 }
 
 static void word_count(void **state)
 {
     (void)state;
-    lines_t got = kiln_rows("SELECT w, count(*) FROM lines LATERAL VIEW explode(split(line, ' ')) "
-                            "AS w GROUP BY w"),
-            want = word_counts();
+    kt_lines got = kiln_rows("SELECT w, count(*) FROM lines LATERAL VIEW explode(split(line, ' ')) "
+                             "AS w GROUP BY w"),
+             want = word_counts();
     same(&got, &want, "lateral view word count");
     got = kiln_rows("SELECT word, count(*) FROM (SELECT explode(split(line, ' ')) AS word FROM "
                     "lines) GROUP BY word");
@@ -591,24 +539,24 @@ static void word_count(void **state)
 static void posexplode_outer_rows(void **state)
 {
     (void)state;
-    lines_t want = {0};
+    kt_lines want = {0};
     char b[128];
     for (int i = 0; i < NLINES; i++) {
         if (lines[i].nwords < 0) {
             snprintf(b, sizeof b, "%d|NULL|NULL", i);
-            add_line(&want, b);
+            kt_lines_add(&want, b);
         }
         for (int k = 0; k < lines[i].nwords; k++) {
             snprintf(b, sizeof b, "%d|%d|%s", i, k, lines[i].w[k] < 0 ? "" : words[lines[i].w[k]]);
-            add_line(&want, b);
+            kt_lines_add(&want, b);
         }
     }
-    if (want.n) qsort(want.s, (size_t)want.n, sizeof *want.s, cmp_str);
-    lines_t w2 = {0};
-    for (int i = 0; i < want.n; i++) add_line(&w2, want.s[i]);
-    lines_t w3 = {0};
-    for (int i = 0; i < want.n; i++) add_line(&w3, want.s[i]);
-    lines_t got = kiln_rows("SELECT id, posexplode_outer(split(line, ' ')) FROM lines");
+    kt_lines_sort(&want);
+    kt_lines w2 = {0};
+    for (int i = 0; i < want.n; i++) kt_lines_add(&w2, want.s[i]);
+    kt_lines w3 = {0};
+    for (int i = 0; i < want.n; i++) kt_lines_add(&w3, want.s[i]);
+    kt_lines got = kiln_rows("SELECT id, posexplode_outer(split(line, ' ')) FROM lines");
     same(&got, &want, "posexplode_outer");
     got = kiln_rows("SELECT id, p, w FROM lines LATERAL VIEW OUTER posexplode(split(line, ' ')) "
                     "x AS p, w");
@@ -643,22 +591,22 @@ static void posexplode_outer_rows(void **state)
 static void maps_and_inline(void **state)
 {
     (void)state;
-    lines_t want = {0}, want_outer = {0};
+    kt_lines want = {0}, want_outer = {0};
     char b[128];
     for (int i = 0; i < 100; i++) {
         if (jrows[i].n <= 0) {
             snprintf(b, sizeof b, "%d|NULL|NULL", i);
-            add_line(&want_outer, b);
+            kt_lines_add(&want_outer, b);
         }
         for (int k = 0; k < jrows[i].n; k++) {
             snprintf(b, sizeof b, "%d|k%d|%d", i, k, jrows[i].v[k]);
-            add_line(&want, b);
-            add_line(&want_outer, b);
+            kt_lines_add(&want, b);
+            kt_lines_add(&want_outer, b);
         }
     }
-    if (want.n) qsort(want.s, (size_t)want.n, sizeof *want.s, cmp_str);
-    if (want_outer.n) qsort(want_outer.s, (size_t)want_outer.n, sizeof *want_outer.s, cmp_str);
-    lines_t got = kiln_rows("SELECT id, explode(m) FROM j");
+    kt_lines_sort(&want);
+    kt_lines_sort(&want_outer);
+    kt_lines got = kiln_rows("SELECT id, explode(m) FROM j");
     same(&got, &want, "explode of a map");
     got = kiln_rows("SELECT id, mk, mv FROM j LATERAL VIEW OUTER explode(m) AS mk, mv");
     same(&got, &want_outer, "lateral view outer explode of a map");

@@ -24,6 +24,7 @@
 
 #include "kiln.h"
 #include "kiln/sql.h"
+#include "kt_rows.h"
 
 #define NROWS 3000
 #define NKEYS 23
@@ -130,33 +131,6 @@ static int teardown(void **state)
 
 /* ---- Rows as comparable text ---------------------------------------------------------- */
 
-typedef struct rowset {
-    int n, cap;
-    char **r;
-} rowset;
-
-static void rs_add(rowset *s, const char *line)
-{
-    if (s->n == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 64;
-        s->r = realloc(s->r, sizeof *s->r * (size_t)s->cap);
-        assert_non_null(s->r);
-    }
-    s->r[s->n++] = strdup(line);
-}
-
-static void rs_free(rowset *s)
-{
-    for (int i = 0; i < s->n; i++) free(s->r[i]);
-    free(s->r);
-    memset(s, 0, sizeof *s);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* A field in one spelling: integers as they are, other numbers %.9g. */
 static void canon_field(const char *f, size_t len, kiln_buf *out)
 {
@@ -207,7 +181,7 @@ static void value_text(const kiln_value *v, kiln_buf *out)
 }
 
 /* The rows of kiln_sql(q), each as tab-separated text. */
-static void kiln_rows(kiln_df *df, rowset *out, const char *what)
+static void kiln_rows(kiln_df *df, kt_lines *out, const char *what)
 {
     if (!df) fail_msg("%s: %s", what, kiln_last_error());
     kiln_arena *a = kiln_arena_new();
@@ -223,7 +197,7 @@ static void kiln_rows(kiln_df *df, rowset *out, const char *what)
             value_text(&t->u.items[c], &b);
         }
         kiln_buf_append(&b, "", 1);
-        rs_add(out, (const char *)b.data);
+        kt_lines_add(out, (const char *)b.data);
     }
     kiln_buf_release(&b);
     kiln_arena_free(a);
@@ -231,7 +205,7 @@ static void kiln_rows(kiln_df *df, rowset *out, const char *what)
 }
 
 /* The rows sqlite3 gives for q over the same table. */
-static void sqlite_rows(const char *q, rowset *out)
+static void sqlite_rows(const char *q, kt_lines *out)
 {
     char qf[300];
     snprintf(qf, sizeof qf, "%s.q", sqlfile);
@@ -261,7 +235,7 @@ static void sqlite_rows(const char *q, rowset *out)
             f0 = tab + 1;
         }
         kiln_buf_append(&b, "", 1);
-        rs_add(out, (const char *)b.data);
+        kt_lines_add(out, (const char *)b.data);
     }
     free(line);
     kiln_buf_release(&b);
@@ -269,14 +243,14 @@ static void sqlite_rows(const char *q, rowset *out)
     unlink(qf);
 }
 
-static void expect_same(rowset *k, rowset *r, const char *q)
+static void expect_same(kt_lines *k, kt_lines *r, const char *q)
 {
-    if (k->n) qsort(k->r, (size_t)k->n, sizeof *k->r, cmp_str);
-    if (r->n) qsort(r->r, (size_t)r->n, sizeof *r->r, cmp_str);
+    kt_lines_sort(k);
+    kt_lines_sort(r);
     if (k->n != r->n) fail_msg("%s: %d rows, sqlite3 %d", q, k->n, r->n);
     for (int i = 0; i < k->n; i++)
-        if (strcmp(k->r[i], r->r[i]))
-            fail_msg("%s:\n row %d kiln    [%s]\n        sqlite3 [%s]", q, i, k->r[i], r->r[i]);
+        if (strcmp(k->s[i], r->s[i]))
+            fail_msg("%s:\n row %d kiln    [%s]\n        sqlite3 [%s]", q, i, k->s[i], r->s[i]);
 }
 
 /* kq through kiln_sql and sq (the same query in sqlite3's SQL) agree. */
@@ -286,13 +260,13 @@ static void check2(const char *kq, const char *sq)
         printf("skipped (no /usr/bin/sqlite3): %s\n", kq);
         return;
     }
-    rowset k = {0}, r = {0};
+    kt_lines k = {0}, r = {0};
     kiln_rows(kiln_sql(S, kq), &k, kq);
     sqlite_rows(sq, &r);
     assert_true(r.n > 0 || strstr(kq, "1 = 0"));
     expect_same(&k, &r, kq);
-    rs_free(&k);
-    rs_free(&r);
+    kt_lines_free(&k);
+    kt_lines_free(&r);
 }
 
 static void check(const char *q)
@@ -415,14 +389,14 @@ static void dataframe_api(void **state)
     kiln_df *top = kiln_df_select(kiln_df_filter(ranked,
                                                  kiln_col_op(C("rn"), "<=", kiln_lit_int(S, 2))),
                                   (kiln_col *[]){C("k"), C("v"), C("rn")}, 3);
-    rowset k = {0}, r = {0};
+    kt_lines k = {0}, r = {0};
     kiln_rows(top, &k, "DataFrame top 2");
     sqlite_rows("SELECT k, v, rn FROM (SELECT k, v, row_number() OVER (PARTITION BY k ORDER BY v "
                 "DESC, id) rn FROM t WHERE v IS NOT NULL) WHERE rn <= 2",
                 &r);
     expect_same(&k, &r, "DataFrame top 2");
-    rs_free(&k);
-    rs_free(&r);
+    kt_lines_free(&k);
+    kt_lines_free(&r);
 
     kiln_window *byid = kiln_window_order_by(kiln_window_partition_by(kiln_window_new(S),
                                                                       (kiln_col *[]){C("k")}, 1),
@@ -450,8 +424,8 @@ static void dataframe_api(void **state)
         "WINDOW w AS (PARTITION BY k ORDER BY id)",
         &r);
     expect_same(&k, &r, "DataFrame select");
-    rs_free(&k);
-    rs_free(&r);
+    kt_lines_free(&k);
+    kt_lines_free(&r);
     kiln_df_free(t);
     kiln_df_free(nn);
     kiln_df_free(ranked);
