@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "column/column.h"
+#include "kt_rand.h"
 #include "sql/fn.h"
 
 /* A flat vector of n rows of type t (data zeroed, no validity). */
@@ -181,13 +182,10 @@ static inline const char *kf_str(const col_vec *v, uint32_t i)
     return b;
 }
 
-/* A small deterministic generator (xorshift). */
+/* A small deterministic generator (kt_rand.h). */
 static inline uint64_t kf_rand(uint64_t *s)
 {
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
+    return kt_rand(s);
 }
 
 #endif

@@ -26,6 +26,7 @@
 #include "kiln/ml.h"
 #include "kiln/sql.h"
 #include "kt.h"
+#include "kt_rand.h"
 
 #define NROWS 2500
 #define NKEYS 23
@@ -47,10 +48,7 @@ static kiln_df *DF;
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return kt_rand(&rng);
 }
 
 static kiln_df *df_of(struct row *rs, int n, int slices)

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "kt_rand.h"
 #include "kt_sqlfn.h"
 #include "sql/decimal.h"
 
@@ -28,10 +29,7 @@ static kiln_arena *A;
 static uint64_t rng = 0x1234567887654321ull;
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return kt_rand(&rng);
 }
 
 static col_vec kf_vec_i64(kiln_arena *a, uint32_t n)

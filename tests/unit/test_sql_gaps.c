@@ -23,6 +23,7 @@
 #include "kiln.h"
 #include "kiln/sql.h"
 #include "kt.h"
+#include "kt_rand.h"
 #include "kt_rows.h"
 
 #define NROWS 3000
@@ -35,10 +36,7 @@ static char csv[256];
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return kt_rand(&rng);
 }
 
 static int setup(void **state)

@@ -28,6 +28,7 @@
 
 #include "kiln.h"
 #include "kiln/sql.h"
+#include "kt_rand.h"
 #include "kt_rows.h"
 
 static kiln_context *ctx;
@@ -38,10 +39,7 @@ static char db[128];
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return kt_rand(&rng);
 }
 
 /* ---- Data ------------------------------------------------------------------------- */

@@ -27,6 +27,7 @@
 
 #include "kiln.h"
 #include "kiln/sql.h"
+#include "kt_rand.h"
 #include "sql/session_int.h"
 #include "udf_test_ref.h"
 
@@ -44,10 +45,7 @@ static kiln_session *S;
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return kt_rand(&rng);
 }
 static double unif(double lo, double hi)
 {

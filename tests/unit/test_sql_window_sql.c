@@ -24,6 +24,7 @@
 
 #include "kiln.h"
 #include "kiln/sql.h"
+#include "kt_rand.h"
 #include "kt_rows.h"
 
 #define NROWS 3000
@@ -48,10 +49,7 @@ static bool have_sqlite;
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return kt_rand(&rng);
 }
 
 static int setup(void **state)
