@@ -1,12 +1,32 @@
 /*
  * bench_sql.h - what the SQL benchmark programs (sql_tpch, sql_h2o) share:
- * reading a query file whole and ordering run times for medians.
+ * opening a context and a session, reading a query file whole and
+ * ordering run times for medians.
  */
 #ifndef KILN_BENCH_SQL_H
 #define KILN_BENCH_SQL_H
 
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "kiln.h"
+#include "kiln/sql.h"
+
+/* A context on $KILN_MASTER (else master, or when NULL the --master that
+ * kiln_init took) and a session on it; prog names the program in the
+ * message printed on failure. Returns 0, or 1 after printing the error. */
+static inline int bench_sql_open(const char *prog, const char *master, kiln_context **ctx,
+                                 kiln_session **s)
+{
+    kiln_conf *conf = kiln_conf_new();
+    const char *m = getenv("KILN_MASTER");
+    if (m || master) kiln_conf_set(conf, "kiln.master", m ? m : master);
+    int rc = kiln_context_new(conf, ctx);
+    kiln_conf_free(conf);
+    if (!rc && (rc = kiln_session_new(*ctx, s))) kiln_context_free(*ctx);
+    if (rc) fprintf(stderr, "%s: %s\n", prog, kiln_last_error());
+    return rc ? 1 : 0;
+}
 
 /* The whole of the file at path, NUL-terminated (owned: free it), or NULL. */
 static inline char *slurp(const char *path)

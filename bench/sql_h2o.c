@@ -168,16 +168,8 @@ int main(int argc, char **argv)
         return 2;
     }
     kiln_context *ctx;
-    kiln_conf *conf = kiln_conf_new();
-    const char *m = getenv("KILN_MASTER");
-    if (m) kiln_conf_set(conf, "kiln.master", m); /* else --master, as the script passes */
-    if (kiln_context_new(conf, &ctx)) {
-        fprintf(stderr, "sql_h2o: %s\n", kiln_last_error());
-        return 1;
-    }
-    kiln_conf_free(conf);
-    kiln_session *s;
-    kiln_session_new(ctx, &s);
+    kiln_session *s; /* on --master, as the script passes, unless KILN_MASTER */
+    if (bench_sql_open("sql_h2o", NULL, &ctx, &s)) return 1;
     int rc = load(s, argv[1]);
     if (!rc)
         rc = argc > 4 ? run_suite(s, argv[2], argv[3], atoi(argv[4]) > 0 ? atoi(argv[4]) : 1)

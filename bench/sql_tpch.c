@@ -79,16 +79,8 @@ int main(int argc, char **argv)
     }
     int runs = argc > 4 ? atoi(argv[4]) : 5;
     kiln_context *ctx;
-    kiln_conf *conf = kiln_conf_new();
-    const char *m = getenv("KILN_MASTER");
-    kiln_conf_set(conf, "kiln.master", m ? m : "local[2]");
-    if (kiln_context_new(conf, &ctx)) {
-        fprintf(stderr, "sql_tpch: %s\n", kiln_last_error());
-        return 1;
-    }
-    kiln_conf_free(conf);
     kiln_session *s;
-    kiln_session_new(ctx, &s);
+    if (bench_sql_open("sql_tpch", "local[2]", &ctx, &s)) return 1;
     char *views = slurp(argv[1]);
     if (!views || !kiln_sql(s, views)) {
         fprintf(stderr, "sql_tpch: views: %s\n", views ? kiln_last_error() : "unreadable");
