@@ -1092,12 +1092,17 @@ static int bind_chr(fn_bind *b)
  * -----------------------------------------------------------------------------------------------------
  */
 
-/* A constant pattern reduced to a fast path when it has no '_' and '%'
- * only at its ends. */
+/* A constant pattern without '_' reduced to a fast path: its literal
+ * segments between runs of '%' (escapes removed), matched with memcmp at
+ * an anchored end and memmem, leftmost first, in between. */
 typedef struct like_state {
     int kind; /* LK_* */
-    const char *lit;
+    const char *lit; /* the one segment of LK_EQ, LK_PREFIX, LK_SUFFIX, LK_CONTAINS */
     size_t litn;
+    const char **seg; /* LK_SEGMENTS: nseg >= 2 segments, lead / trail '%' */
+    size_t *segn;
+    size_t nseg;
+    bool lead, trail;
     const char *pat; /* general case */
     size_t patn;
     char esc[4];
@@ -1105,7 +1110,7 @@ typedef struct like_state {
     bool ci;
 } like_state;
 
-enum { LK_EQ, LK_PREFIX, LK_SUFFIX, LK_CONTAINS, LK_ANY, LK_GENERAL };
+enum { LK_EQ, LK_PREFIX, LK_SUFFIX, LK_CONTAINS, LK_SEGMENTS, LK_ANY, LK_GENERAL };
 
 /* Checks the escapes of p; returns NULL or the error class (and *bad). */
 static const char *like_check(const char *p, size_t pn, const char *esc, size_t escn, size_t *bad)
@@ -1169,44 +1174,87 @@ static bool like_match(const char *s, size_t sn, const char *p, size_t pn, const
     return pi == pn;
 }
 
-/* Reduces a checked constant pattern to a fast path where possible; the
- * literal (escapes removed) goes to st->lit in a. */
+/* Reduces a checked constant pattern to a fast path where it has no '_':
+ * its segments (escapes removed) go to a. */
 static int like_prepare(kiln_arena *a, like_state *st, const char *p, size_t pn)
 {
-    char *lit = kiln_arena_alloc(a, pn + 1);
-    if (!lit) return KILN_ENOMEM;
-    size_t ln = 0, i = 0;
-    bool lead = false, trail = false;
-    while (i < pn && p[i] == '%') i++, lead = true;
-    size_t end = pn;
     st->kind = LK_GENERAL;
-    for (; i < end;) {
+    char *lit = kiln_arena_alloc(a, pn + 1);
+    const char **seg = kiln_arena_alloc(a, (pn / 2 + 2) * sizeof *seg);
+    size_t *segn = kiln_arena_alloc(a, (pn / 2 + 2) * sizeof *segn);
+    if (!lit || !seg || !segn) return KILN_ENOMEM;
+    size_t ln = 0, nseg = 0, start = 0;
+    bool in_seg = false;
+    for (size_t i = 0; i < pn;) {
         size_t k = tx_charlen(p + i, p + pn);
+        if (k == 1 && p[i] == '_') return KILN_OK;
+        if (k == 1 && p[i] == '%') {
+            if (i == 0) st->lead = true;
+            if (in_seg) segn[nseg++] = ln - start;
+            in_seg = false;
+            i++;
+            continue;
+        }
         if (st->escn && k == st->escn && memcmp(p + i, st->esc, k) == 0) {
             i += k;
             k = tx_charlen(p + i, p + pn);
-            memcpy(lit + ln, p + i, k);
-            ln += k;
-            i += k;
-        } else if (k == 1 && p[i] == '_') {
-            return KILN_OK;
-        } else if (k == 1 && p[i] == '%') {
-            size_t j = i;
-            while (j < pn && p[j] == '%') j++;
-            if (j != pn) return KILN_OK;
-            trail = true;
-            break;
-        } else {
-            memcpy(lit + ln, p + i, k);
-            ln += k;
-            i += k;
         }
+        if (!in_seg) {
+            seg[nseg] = lit + ln;
+            start = ln;
+            in_seg = true;
+        }
+        memcpy(lit + ln, p + i, k);
+        ln += k;
+        i += k;
     }
-    st->lit = lit;
-    st->litn = ln;
-    st->kind = lead && trail ? LK_CONTAINS : lead ? LK_SUFFIX : trail ? LK_PREFIX : LK_EQ;
-    if ((lead || trail) && ln == 0) st->kind = LK_ANY;
+    if (in_seg) segn[nseg++] = ln - start;
+    st->trail = pn > 0 && !in_seg;
+    if (nseg == 0) {
+        st->kind = pn ? LK_ANY : LK_EQ;
+        st->lit = lit;
+        st->litn = 0;
+        return KILN_OK;
+    }
+    if (nseg == 1) {
+        st->lit = seg[0];
+        st->litn = segn[0];
+        st->kind = st->lead && st->trail ? LK_CONTAINS
+                   : st->lead            ? LK_SUFFIX
+                   : st->trail           ? LK_PREFIX
+                                         : LK_EQ;
+        return KILN_OK;
+    }
+    st->seg = seg;
+    st->segn = segn;
+    st->nseg = nseg;
+    st->kind = LK_SEGMENTS;
     return KILN_OK;
+}
+
+/* LK_SEGMENTS: the first segment at the start unless lead, the last at the
+ * end unless trail, the others leftmost in between (greedy is exact when
+ * the pattern has only '%'). */
+static bool like_segments(const like_state *st, const char *s, size_t sn)
+{
+    size_t pos = 0, end = sn, first = 0, last = st->nseg;
+    if (!st->lead) {
+        if (sn < st->segn[0] || memcmp(s, st->seg[0], st->segn[0]) != 0) return false;
+        pos = st->segn[0];
+        first = 1;
+    }
+    if (!st->trail) {
+        size_t n = st->segn[last - 1];
+        if (end - pos < n || memcmp(s + end - n, st->seg[last - 1], n) != 0) return false;
+        end -= n;
+        last--;
+    }
+    for (size_t k = first; k < last; k++) {
+        const char *m = memmem(s + pos, end - pos, st->seg[k], st->segn[k]);
+        if (!m) return false;
+        pos = (size_t)(m - s) + st->segn[k];
+    }
+    return true;
 }
 
 static bool like_fast(const like_state *st, const char *s, size_t sn)
@@ -1220,6 +1268,8 @@ static bool like_fast(const like_state *st, const char *s, size_t sn)
         return sn >= st->litn && memcmp(s + sn - st->litn, st->lit, st->litn) == 0;
     case LK_CONTAINS:
         return memmem(s, sn, st->lit, st->litn) != NULL;
+    case LK_SEGMENTS:
+        return like_segments(st, s, sn);
     case LK_ANY:
         return true;
     default:

@@ -93,6 +93,41 @@ static int push_join(opt *o, plan *p, expr **conds, int n, plan **out)
     if (!l || !r || !stay || !shift) return oom();
     for (int i = 0; i < nl + nr; i++) shift[i] = i >= nl ? i - nl : -1;
     int kl = 0, kr = 0, ks = 0;
+    /* Conjuncts of the join's own condition on one side only go into
+     * that side where they only decide which of its rows can match: the
+     * right of left, semi and anti joins, the left of right joins, either
+     * of inner joins (Spark's PushPredicateThroughJoin). A left join's
+     * conditions on its left side stay: they decide matches, not rows. */
+    expr *pred = p->pred;
+    if (pred && !p->null_aware && p->join != PJ_FULL) {
+        expr **on = NULL, **keep = NULL;
+        int non = 0, cap = 0, nkeep = 0, rc;
+        if ((rc = expr_conjuncts(o->a, pred, &on, &non, &cap))) return rc;
+        if (!(keep = kiln_arena_alloc(o->a, sizeof *keep * (size_t)(non + 1)))) return oom();
+        expr **l2 = kiln_arena_alloc(o->a, sizeof *l2 * (size_t)(n + non + 1));
+        expr **r2 = kiln_arena_alloc(o->a, sizeof *r2 * (size_t)(n + non + 1));
+        if (!l2 || !r2) return oom();
+        l = l2;
+        r = r2;
+        for (int i = 0; i < non; i++) {
+            int lo = -1, hi = 0;
+            col_range(on[i], &lo, &hi);
+            bool to_left = lo >= 0 && hi <= nl && (inner || p->join == PJ_RIGHT);
+            bool to_right = lo >= nl && (inner || p->join == PJ_LEFT || p->join == PJ_SEMI ||
+                                         p->join == PJ_ANTI);
+            if (to_left) {
+                l[kl++] = on[i];
+            } else if (to_right) {
+                expr *m = remap(o->a, on[i], shift);
+                if (!m) return oom();
+                r[kr++] = m;
+            } else {
+                keep[nkeep++] = on[i];
+            }
+        }
+        pred = nkeep ? expr_and(o->a, keep, nkeep) : NULL;
+        if (nkeep && !pred) return oom();
+    }
     for (int i = 0; i < n; i++) {
         int lo = -1, hi = 0;
         col_range(conds[i], &lo, &hi);
@@ -115,6 +150,7 @@ static int push_join(opt *o, plan *p, expr **conds, int n, plan **out)
     }
     plan *q = copy_node(o->a, p);
     if (!q) return oom();
+    q->pred = pred;
     int rc;
     if ((rc = push(o, p->in[0], l, kl, &q->in[0])) || (rc = push(o, p->in[1], r, kr, &q->in[1])))
         return rc;
@@ -134,7 +170,7 @@ static int push_join(opt *o, plan *p, expr **conds, int n, plan **out)
                           : NULL;
             if (!eq || (rc = expr_conjuncts(o->a, eq, &all, &na, &cap))) return eq ? rc : oom();
         }
-        if (p->pred && (rc = expr_conjuncts(o->a, p->pred, &all, &na, &cap))) return rc;
+        if (pred && (rc = expr_conjuncts(o->a, pred, &all, &na, &cap))) return rc;
         for (int i = 0; i < ks; i++)
             if ((rc = expr_conjuncts(o->a, stay[i], &all, &na, &cap))) return rc;
         anz z = {.a = o->a, .ansi = o->ansi, .tz = o->tz};
@@ -323,6 +359,36 @@ static int *identity(opt *o, int n)
     return m;
 }
 
+/* A pruned filter *out (over p's columns by *map) that reads columns
+ * nobody above it needs gets a projection of the needed ones on top
+ * (Spark's ColumnPruning), so that they are not carried into joins and
+ * exchanges; *map then maps p's columns to the projection's. */
+static int drop_filter_cols(opt *o, const plan *p, const bool *need, plan **out, int **map)
+{
+    plan *f = *out;
+    int n = 0;
+    for (int i = 0; i < p->ncols; i++) n += need[i] && (*map)[i] >= 0;
+    if (n == 0 || n == f->ncols) return KILN_OK;
+    plan *q = plan_new(o->a, PLAN_PROJECT, &f, 1, n);
+    int *m = kiln_arena_alloc(o->a, sizeof *m * (size_t)(p->ncols + 1));
+    if (!q || !m || !(q->exprs = kiln_arena_alloc(o->a, sizeof *q->exprs * (size_t)(n + 1))))
+        return oom();
+    int k = 0;
+    for (int i = 0; i < p->ncols; i++) {
+        int c = (*map)[i];
+        m[i] = -1;
+        if (!need[i] || c < 0) continue;
+        q->cols[k] = f->cols[c];
+        if (!(q->exprs[k] = expr_col(o->a, c, f->cols[c].type, f->cols[c].nullable,
+                                     f->cols[c].name)))
+            return oom();
+        m[i] = k++;
+    }
+    *out = q;
+    *map = m;
+    return KILN_OK;
+}
+
 static int prune(opt *o, plan *p, const bool *need, plan **out, int **map)
 {
     int rc;
@@ -421,6 +487,7 @@ static int prune(opt *o, plan *p, const bool *need, plan **out, int **map)
         }
         *out = q;
         *map = cm;
+        if (p->kind == PLAN_FILTER) return drop_filter_cols(o, p, need, out, map);
         return KILN_OK;
     }
     case PLAN_AGG: {

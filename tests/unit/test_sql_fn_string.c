@@ -13,6 +13,7 @@
 
 #include <inttypes.h>
 
+#include "kt_rand.h"
 #include "kt_sqlfn.h"
 
 static const fn_def *const tables[] = {fn_defs_string, NULL};
@@ -229,6 +230,42 @@ static void ref_substr(const uint32_t *cp, int n, int64_t pos, int64_t len, int 
     (void)cp;
 }
 
+/* The reference LIKE: '_' one byte (the strings are ASCII), '%' any run,
+ * "\\x" the literal x, tried every way. */
+static bool ref_like(const char *s, const char *p)
+{
+    if (!*p) return !*s;
+    if (*p == '%') return ref_like(s, p + 1) || (*s && ref_like(s + 1, p));
+    if (!*s) return false;
+    if (*p == '\\') return *s == p[1] && ref_like(s + 1, p + 2);
+    return (*p == '_' || *p == *s) && ref_like(s + 1, p + 1);
+}
+
+/* LIKE on random strings and patterns of 'a', 'b', '%', '_' and escaped
+ * '%' against the reference: the constant pattern's segment search and
+ * the general matcher alike. */
+static void test_random_like(void **state)
+{
+    (void)state;
+    uint64_t seed = 0x1d2c3b4a5968;
+    static const char *const ptoks[] = {"a", "b", "%", "%", "ab", "_", "\\%"};
+    for (int round = 0; round < 3000; round++) {
+        char str[16], pat[32];
+        int sn = (int)(kt_rand(&seed) % 10), pn = 0;
+        for (int i = 0; i < sn; i++) str[i] = "ab%"[kt_rand(&seed) % 3];
+        str[sn] = 0;
+        int np = (int)(kt_rand(&seed) % 6);
+        for (int i = 0; i < np; i++) {
+            const char *t = ptoks[kt_rand(&seed) % (round % 2 ? 5 : 7)];
+            size_t tn = strlen(t);
+            memcpy(pat + pn, t, tn);
+            pn += (int)tn;
+        }
+        pat[pn] = 0;
+        check("like", 2, str, pat, 0, ref_like(str, pat) ? "true" : "false");
+    }
+}
+
 static void test_random_substring(void **state)
 {
     (void)state;
@@ -309,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_spark_examples),
         cmocka_unit_test(test_unicode),
         cmocka_unit_test(test_random_substring),
+        cmocka_unit_test(test_random_like),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,3 +17,12 @@ SELECT * FROM emp e JOIN dept d USING (id) ORDER BY id;
 SELECT e.name, d.name FROM emp e JOIN dept d ON e.dept <=> d.id ORDER BY e.id;
 SELECT e.name FROM emp e, dept d WHERE e.dept = d.id AND d.name = 'Sales' ORDER BY e.name;
 SELECT name FROM emp JOIN dept ON emp.dept = dept.id;
+-- Conditions of ON on one side: pushed into the right of left, semi and anti joins and the left of right joins; kept on the join where they decide matches only.
+SELECT e.name, d.name FROM emp e LEFT JOIN dept d ON e.dept = d.id AND d.city IS NOT NULL ORDER BY e.id;
+SELECT e.name, d.name FROM emp e LEFT JOIN dept d ON e.dept = d.id AND e.salary > 4500 ORDER BY e.id;
+SELECT e.name, d.name FROM emp e RIGHT JOIN dept d ON e.dept = d.id AND e.salary < 4500 ORDER BY d.id, e.id;
+SELECT e.name, d.name FROM emp e RIGHT JOIN dept d ON e.dept = d.id AND d.city LIKE '%r%' ORDER BY d.id, e.id;
+SELECT e.name FROM emp e LEFT SEMI JOIN dept d ON e.dept = d.id AND d.city LIKE '%r%' ORDER BY e.name;
+SELECT e.name FROM emp e LEFT ANTI JOIN dept d ON e.dept = d.id AND d.city LIKE 'Z%' ORDER BY e.name;
+SELECT e.name, d.name FROM emp e FULL JOIN dept d ON e.dept = d.id AND d.city IS NOT NULL ORDER BY e.id NULLS LAST, d.id;
+SELECT count(*), count(e.dept) FROM emp e LEFT JOIN dept d ON e.dept = d.id AND d.name LIKE '%a%e%' WHERE e.name LIKE '%a%';
