@@ -277,6 +277,12 @@ KILN_API kiln_rdd *kiln_rdd_cartesian(kiln_rdd *a, kiln_rdd *b);
 /* (a_i, b_i); both must have the same number of partitions and of values in
  * each partition (else the job fails). */
 KILN_API kiln_rdd *kiln_rdd_zip(kiln_rdd *a, kiln_rdd *b);
+/* Partition i holds the values of a's partition i, then those of b's
+ * partition i (Spark's zipPartitions with the iterators concatenated): two
+ * RDDs partitioned alike (the same partitioner and partition count) read
+ * together without a shuffle. Both must have the same number of
+ * partitions (else NULL, with the error set). */
+KILN_API kiln_rdd *kiln_rdd_zip_partitions(kiln_rdd *a, kiln_rdd *b);
 /* (x, index); runs a job to count the partitions first, as Spark. */
 KILN_API kiln_rdd *kiln_rdd_zip_with_index(kiln_rdd *r);
 /* Fraction in [0,1] without replacement (Bernoulli); the expected count per

@@ -244,14 +244,17 @@ typedef struct chain_iter {
     eng_iter *cur;
     kiln_rdd *r;
     int next_p, end_p; /* next parent partition to open, one past the last */
+    int aligned_p;     /* zip_partitions: the partition read of each parent; else -1 */
 } chain_iter;
 
-/* Parent partition q of the concatenation of the parents. */
-static eng_iter *open_parent(kiln_rdd *r, int q, kiln_task *t)
+/* Parent partition q of the concatenation of the parents (zip_partitions:
+ * partition aligned_p of parent q). */
+static eng_iter *open_parent(chain_iter *c, int q, kiln_task *t)
 {
-    kiln_rdd *a = r->parents[0];
+    kiln_rdd *a = c->r->parents[0];
+    if (c->aligned_p >= 0) return rdd_iterator(c->r->parents[q], c->aligned_p, t);
     if (q < a->nparts) return rdd_iterator(a, q, t);
-    return rdd_iterator(r->parents[1], q - a->nparts, t);
+    return rdd_iterator(c->r->parents[1], q - a->nparts, t);
 }
 
 static int chain_next(eng_iter *base, kiln_task *t, const kiln_value **vals, size_t *n)
@@ -260,7 +263,7 @@ static int chain_next(eng_iter *base, kiln_task *t, const kiln_value **vals, siz
     for (;;) {
         if (!c->cur) {
             if (c->next_p >= c->end_p) return 0;
-            if (!(c->cur = open_parent(c->r, c->next_p++, t))) return KILN_EJOB;
+            if (!(c->cur = open_parent(c, c->next_p++, t))) return KILN_EJOB;
         }
         int rc = c->cur->next(c->cur, t, vals, n);
         if (rc != 0) return rc;
@@ -276,6 +279,8 @@ static void chain_close(eng_iter *base)
     free(c);
 }
 
+static const rdd_ops zip_partitions_ops;
+
 static eng_iter *chain_compute(kiln_rdd *r, int p, kiln_task *t)
 {
     chain_iter *c = calloc(1, sizeof *c);
@@ -286,7 +291,12 @@ static eng_iter *chain_compute(kiln_rdd *r, int p, kiln_task *t)
     c->base.next = chain_next;
     c->base.close = chain_close;
     c->r = r;
-    if (r->nparents == 2) { /* union: one parent partition each */
+    c->aligned_p = -1;
+    if (r->ops == &zip_partitions_ops) { /* partition p of each parent */
+        c->aligned_p = p;
+        c->next_p = 0;
+        c->end_p = 2;
+    } else if (r->nparents == 2) { /* union: one parent partition each */
         c->next_p = p;
         c->end_p = p + 1;
     } else { /* coalesce: neighbouring parent partitions */
@@ -299,11 +309,32 @@ static eng_iter *chain_compute(kiln_rdd *r, int p, kiln_task *t)
 
 static const rdd_ops union_ops RDD_OPS_SECTION = {.name = "union", .compute = chain_compute};
 static const rdd_ops coalesce_ops RDD_OPS_SECTION = {.name = "coalesce", .compute = chain_compute};
+static const rdd_ops zip_partitions_ops RDD_OPS_SECTION = {.name = "zip_partitions",
+                                                           .compute = chain_compute};
 
 kiln_rdd *kiln_rdd_union(kiln_rdd *a, kiln_rdd *b)
 {
     if (!a || !b) return NULL;
     kiln_rdd *c = rdd_new(a->ctx, &union_ops, a->nparts + b->nparts, NULL, 0);
+    if (!c) return NULL;
+    c->parents[0] = a;
+    c->parents[1] = b;
+    c->nparents = 2;
+    rdd_link(c);
+    return c;
+}
+
+kiln_rdd *kiln_rdd_zip_partitions(kiln_rdd *a, kiln_rdd *b)
+{
+    if (!a || !b) return NULL;
+    if (a->nparts != b->nparts) {
+        kiln_set_error(KILN_EINVAL,
+                       "zip_partitions: the RDDs must have the same number of partitions (%d "
+                       "and %d)",
+                       a->nparts, b->nparts);
+        return NULL;
+    }
+    kiln_rdd *c = rdd_new(a->ctx, &zip_partitions_ops, a->nparts, NULL, 0);
     if (!c) return NULL;
     c->parents[0] = a;
     c->parents[1] = b;

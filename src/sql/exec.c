@@ -11,10 +11,12 @@
 #include "sql/exec_int.h"
 
 /* A stage being built: the RDD its tasks read and the fragment they run
- * over it (leaves PLAN_INPUT, PLAN_RANGE or PLAN_SCAN read that RDD). */
+ * over it (leaves PLAN_INPUT, PLAN_RANGE or PLAN_SCAN read that RDD), and
+ * how the fragment's output rows are spread over the partitions. */
 typedef struct stage {
     kiln_rdd *rdd;
     plan *frag;
+    exec_part part;
 } stage;
 
 typedef struct exec {
@@ -109,6 +111,7 @@ static int exchange(exec *x, const stage *st, int nparts, expr *const *keys, int
     if (!r) return KILN_ESQL;
     next->rdd = r;
     next->frag = input_leaf(x, st->frag, -1);
+    exec_part_keys(&next->part, keys, nkeys, nparts);
     return next->frag ? KILN_OK : nomem();
 }
 
@@ -176,6 +179,16 @@ static int build_agg(exec *x, const plan *p, stage *out)
     int nparts = agg->nkeys ? x->s->shuffle_partitions : 1;
     bool distinct = false;
     for (int i = 0; i < agg->naggs; i++) distinct |= agg->aggs[i].distinct;
+    if (exec_part_agg(&c.part, agg->keys, agg->nkeys, nparts, &out->part)) {
+        /* Each group's rows are in one partition already: aggregated where
+         * they are, no exchange. */
+        plan *complete = node_like(x, agg, &c.frag, 1);
+        if (!complete) return nomem();
+        complete->agg_mode = PAGG_COMPLETE;
+        out->rdd = c.rdd;
+        out->frag = complete;
+        return KILN_OK;
+    }
     if (distinct) {
         if ((rc = exchange(x, &c, nparts, agg->keys, agg->nkeys, &ex))) return rc;
         plan *complete = node_like(x, agg, &ex.frag, 1);
@@ -287,6 +300,7 @@ static int measure_side(exec *x, const plan *p, int64_t limit, stage *st, plan *
         return broadcast_rdd(x, r, p, leaf);
     st->rdd = r;
     st->frag = input_leaf(x, p, -1);
+    memset(&st->part, 0, sizeof st->part);
     return st->frag ? KILN_OK : nomem();
 }
 
@@ -357,9 +371,11 @@ static int build_join(exec *x, const plan *p, stage *out)
             plan *sw = swapped(x, p);
             if (!sw) return nomem();
             stage inner;
+            memset(&inner.part, 0, sizeof inner.part);
             if ((rc = build_join(x, sw->in[0], &inner))) return rc;
             out->rdd = inner.rdd;
             out->frag = node_like(x, sw, &inner.frag, 1);
+            exec_part_project(&out->part, &inner.part, sw);
             return out->frag ? KILN_OK : nomem();
         }
         if (js == JS_BROADCAST_RIGHT) {
@@ -369,6 +385,7 @@ static int build_join(exec *x, const plan *p, stage *out)
             plan *in[2] = {l.frag, leaf};
             out->rdd = l.rdd;
             out->frag = node_like(x, p, in, 2);
+            out->part = l.part; /* the streamed side's rows, columns first */
             return out->frag ? KILN_OK : nomem();
         }
     }
@@ -381,6 +398,7 @@ static int build_join(exec *x, const plan *p, stage *out)
             plan *in[2] = {l.frag, leaf};
             out->rdd = l.rdd;
             out->frag = node_like(x, p, in, 2);
+            out->part = l.part;
             return out->frag ? KILN_OK : nomem();
         }
         have_r = true;
@@ -400,6 +418,7 @@ static int build_join(exec *x, const plan *p, stage *out)
             plan *jn = node_like(x, j, in, 2);
             out->rdd = big.rdd;
             out->frag = jn ? node_like(x, sw, &jn, 1) : NULL;
+            exec_part_project(&out->part, &big.part, sw);
             return out->frag ? KILN_OK : nomem();
         }
         have_l = true;
@@ -409,17 +428,46 @@ static int build_join(exec *x, const plan *p, stage *out)
     /* A null-aware anti join (NOT IN) must see every null of the right
      * side: it runs in one task. */
     int nparts = p->nkeys && !p->null_aware ? x->s->shuffle_partitions : 1;
-    kiln_rdd *lm = run_fragment(x, &l, FRAG_OUT_HASH, nparts, p->keys, p->nkeys, 0);
-    kiln_rdd *rm = lm ? run_fragment(x, &r, FRAG_OUT_HASH, nparts, p->rkeys, p->nkeys, 1) : NULL;
-    /* The right side's maps first: a task reads map outputs in map order, so
-     * the side the join builds arrives before the one it streams, and no
-     * batch waits in memory for its turn (exec_input.c). */
-    kiln_rdd *u = rm ? keep(x, kiln_rdd_union(rm, lm)) : NULL;
-    kiln_rdd *sh = u ? keep(x, kiln_rdd_partition_by(u, nparts, exec_partition_of, NULL, 0)) : NULL;
-    if (!sh) return KILN_ESQL;
+    exec_join_parts jp;
+    exec_part_join(&l.part, &r.part, p, nparts, &jp, &out->part);
+    kiln_rdd *u;
+    if (jp.exchange[0] && jp.exchange[1]) {
+        /* Both sides into one shuffle, each batch tagged with its side. */
+        kiln_rdd *lm = run_fragment(x, &l, FRAG_OUT_HASH, nparts, p->keys, p->nkeys, 0);
+        kiln_rdd *rm = lm ? run_fragment(x, &r, FRAG_OUT_HASH, nparts, p->rkeys, p->nkeys, 1)
+                          : NULL;
+        /* The right side's maps first: a task reads map outputs in map
+         * order, so the side the join builds arrives before the one it
+         * streams, and no batch waits in memory for its turn
+         * (exec_input.c). */
+        u = rm ? keep(x, kiln_rdd_union(rm, lm)) : NULL;
+        u = u ? keep(x, kiln_rdd_partition_by(u, nparts, exec_partition_of, NULL, 0)) : NULL;
+    } else {
+        /* A side hashed by its keys already stays where it is; the other is
+         * exchanged by its keys at the same positions, and partition i of
+         * both is read together (the right side first, as above). */
+        kiln_rdd *side[2];
+        const stage *st[2] = {&l, &r};
+        for (int s = 1; s >= 0; s--) {
+            expr *const *all = s ? p->rkeys : p->keys;
+            expr **keys = kiln_arena_alloc(x->a, sizeof *keys * (size_t)jp.nidx);
+            if (!keys) return nomem();
+            for (int j = 0; j < jp.nidx; j++) keys[j] = all[jp.idx[j]];
+            if (jp.exchange[s]) {
+                kiln_rdd *m = run_fragment(x, st[s], FRAG_OUT_HASH, nparts, keys, jp.nidx, s);
+                side[s] = m ? keep(x, kiln_rdd_partition_by(m, nparts, exec_partition_of, NULL, 0))
+                            : NULL;
+            } else {
+                side[s] = run_fragment(x, st[s], FRAG_OUT_BATCHES, 0, NULL, 0, s);
+            }
+            if (!side[s]) return KILN_ESQL;
+        }
+        u = keep(x, kiln_rdd_zip_partitions(side[1], side[0]));
+    }
+    if (!u) return KILN_ESQL;
     plan *in[2] = {input_leaf(x, p->in[0], 0), input_leaf(x, p->in[1], 1)};
     if (!in[0] || !in[1]) return nomem();
-    out->rdd = sh;
+    out->rdd = u;
     out->frag = node_like(x, p, in, 2);
     return out->frag ? KILN_OK : nomem();
 }
@@ -443,6 +491,7 @@ static int build_child(exec *x, const plan *p, stage *st)
 static int build(exec *x, const plan *p, stage *out)
 {
     int rc;
+    memset(&out->part, 0, sizeof out->part); /* unknown unless the case says */
     switch (p->kind) {
     case PLAN_VALUES: {
         /* One partition per batch (at most the cores), the batches as bytes. */
@@ -512,6 +561,8 @@ static int build(exec *x, const plan *p, stage *out)
         if ((rc = build_child(x, p, &c))) return rc;
         out->rdd = c.rdd;
         out->frag = node_like(x, p, &c.frag, 1);
+        if (p->kind == PLAN_PROJECT) exec_part_project(&out->part, &c.part, p);
+        else if (p->kind == PLAN_FILTER) out->part = c.part;
         return out->frag ? KILN_OK : nomem();
     }
     case PLAN_LIMIT: {
@@ -558,17 +609,22 @@ static int build(exec *x, const plan *p, stage *out)
     }
     case PLAN_WINDOW: {
         /* Rows exchanged by the partition keys (to one task without), then
-         * sorted and windowed there (exec_window.c); a window over one with
-         * the same partitioning needs no exchange. */
+         * sorted and windowed there (exec_window.c); a window over rows
+         * hashed by (some of) its keys already, or over a window with the
+         * same partitioning, needs no exchange. Its columns follow the
+         * child's, so the rows stay spread as they are. */
         stage c, ex;
+        exec_part unused;
         if ((rc = build_child(x, p, &c))) return rc;
-        if (!window_same_parts(p, p->in[0])) {
-            int nparts = p->nkeys ? x->s->shuffle_partitions : 1;
+        int nparts = p->nkeys ? x->s->shuffle_partitions : 1;
+        if (!window_same_parts(p, p->in[0]) &&
+            !exec_part_agg(&c.part, p->keys, p->nkeys, nparts, &unused)) {
             if ((rc = exchange(x, &c, nparts, p->keys, p->nkeys, &ex))) return rc;
             c = ex;
         }
         out->rdd = c.rdd;
         out->frag = node_like(x, p, &c.frag, 1);
+        out->part = c.part;
         return out->frag ? KILN_OK : nomem();
     }
     default:

@@ -17,6 +17,105 @@ typedef struct pex {
 } pex;
 
 static int node(pex *x, const plan *p, int depth);
+static void part_of(pex *x, const plan *p, exec_part *out);
+
+/* Whether DISTINCT p runs where its rows are (every column is a key, so
+ * any hash of its columns will do), and its output spread (*out). */
+static bool distinct_part(pex *x, const plan *p, exec_part *out)
+{
+    exec_part in;
+    part_of(x, p->in[0], &in);
+    if (in.nparts > 1 && in.nalt) {
+        *out = in;
+        return true;
+    }
+    memset(out, 0, sizeof *out);
+    if (p->ncols >= 1 && p->ncols <= EXEC_PART_MAX && x->s->shuffle_partitions > 1) {
+        for (int i = 0; i < p->ncols; i++) out->cols[0][i] = i;
+        out->ncols = p->ncols;
+        out->nalt = 1;
+        out->nparts = x->s->shuffle_partitions;
+    }
+    return false;
+}
+
+/* Whether aggregate p (not DISTINCT) runs where its input rows are. */
+static bool agg_in_place(pex *x, const plan *p, exec_part *out)
+{
+    exec_part in;
+    part_of(x, p->in[0], &in);
+    return exec_part_agg(&in, p->keys, p->nkeys, p->nkeys ? x->s->shuffle_partitions : 1, out);
+}
+
+/* Whether window p needs no exchange (exec.c's PLAN_WINDOW). */
+static bool window_in_place(pex *x, const plan *p)
+{
+    const plan *in = p->in[0];
+    bool same = in->kind == PLAN_WINDOW && in->nkeys == p->nkeys;
+    for (int i = 0; same && i < p->nkeys; i++)
+        same = p->keys[i]->kind == EX_COL && in->keys[i]->kind == EX_COL &&
+               p->keys[i]->col == in->keys[i]->col;
+    exec_part c, unused;
+    part_of(x, in, &c);
+    return same ||
+           exec_part_agg(&c, p->keys, p->nkeys, p->nkeys ? x->s->shuffle_partitions : 1, &unused);
+}
+
+/* What a shuffled join p needs (*jp) and its output spread; a side that
+ * is measured first (adaptive) is taken as not broadcast. */
+static void join_parts(pex *x, const plan *p, int js, exec_join_parts *jp, exec_part *out)
+{
+    exec_part l, r;
+    part_of(x, p->in[0], &l);
+    part_of(x, p->in[1], &r);
+    if (js & JS_MEASURE_LEFT) memset(&l, 0, sizeof l);
+    if (js & JS_MEASURE_RIGHT) memset(&r, 0, sizeof r);
+    int nparts = p->nkeys && !p->null_aware ? x->s->shuffle_partitions : 1;
+    exec_part_join(&l, &r, p, nparts, jp, out);
+}
+
+/* How p's output rows are spread over partitions as exec.c runs it. */
+static void part_of(pex *x, const plan *p, exec_part *out)
+{
+    memset(out, 0, sizeof *out);
+    switch (p->kind) {
+    case PLAN_FILTER:
+        part_of(x, p->in[0], out);
+        return;
+    case PLAN_PROJECT: {
+        exec_part in;
+        part_of(x, p->in[0], &in);
+        exec_part_project(out, &in, p);
+        return;
+    }
+    case PLAN_AGG:
+        agg_in_place(x, p, out);
+        return;
+    case PLAN_DISTINCT:
+        distinct_part(x, p, out);
+        return;
+    case PLAN_WINDOW:
+        if (window_in_place(x, p)) part_of(x, p->in[0], out);
+        else exec_part_keys(out, p->keys, p->nkeys, p->nkeys ? x->s->shuffle_partitions : 1);
+        return;
+    case PLAN_JOIN: {
+        int js = exec_join_strategy(p, x->s->broadcast_bytes);
+        if (js == JS_BROADCAST_RIGHT) {
+            part_of(x, p->in[0], out);
+        } else if (js == JS_BROADCAST_LEFT) {
+            exec_part r;
+            part_of(x, p->in[1], &r);
+            exec_part_shift(out, &r, p->in[0]->ncols);
+        } else {
+            exec_join_parts jp;
+            join_parts(x, p, js, &jp, out);
+        }
+        return;
+    }
+    default:
+        return;
+    }
+}
 
 static int put(pex *x, const char *s)
 {
@@ -60,6 +159,12 @@ static int agg(pex *x, const plan *p, int depth)
     bool distinct = p->kind == PLAN_DISTINCT;
     for (int i = 0; i < p->naggs; i++) distinct |= p->aggs[i].distinct;
     int rc;
+    exec_part unused;
+    if (p->kind == PLAN_DISTINCT ? distinct_part(x, p, &unused) : agg_in_place(x, p, &unused)) {
+        /* Its input rows are hashed by its keys already: no exchange. */
+        if ((rc = named(x, p, depth, "HashAggregate(complete)"))) return rc;
+        return node(x, p->in[0], depth + 1);
+    }
     if (p->kind == PLAN_DISTINCT) {
         /* every column a key */
         if ((rc = named(x, p, depth, "HashAggregate(distinct)")) ||
@@ -108,9 +213,21 @@ static int join(pex *x, const plan *p, int depth)
                                     "and broadcast when small)")
                            : "ShuffledHashJoin(BuildRight)";
     int nparts = keyed && !p->null_aware ? x->s->shuffle_partitions : 1;
+    exec_join_parts jp;
+    exec_part unused;
+    join_parts(x, p, js, &jp, &unused);
     if ((rc = named(x, p, depth, name))) return rc;
     for (int side = 0; side < 2; side++) {
-        if ((rc = exchange(x, depth + 1, side ? p->rkeys : p->keys, p->nkeys, nparts)) ||
+        expr *const *all = side ? p->rkeys : p->keys;
+        if (!jp.exchange[side]) { /* hashed by these keys already */
+            if ((rc = node(x, p->in[side], depth + 1))) return rc;
+            continue;
+        }
+        bool subset = !(jp.exchange[0] && jp.exchange[1]);
+        expr *keys[EXEC_PART_MAX];
+        for (int j = 0; subset && j < jp.nidx; j++) keys[j] = all[jp.idx[j]];
+        if ((rc = exchange(x, depth + 1, subset ? keys : all, subset ? jp.nidx : p->nkeys,
+                           nparts)) ||
             (rc = node(x, p->in[side], depth + 2)))
             return rc;
     }
@@ -141,6 +258,10 @@ static int node(pex *x, const plan *p, int depth)
             return rc;
         return node(x, p->in[0], depth + 3);
     case PLAN_WINDOW:
+        if (window_in_place(x, p)) {
+            if ((rc = named(x, p, depth, NULL))) return rc;
+            return node(x, p->in[0], depth + 1);
+        }
         if ((rc = named(x, p, depth, NULL)) ||
             (rc = exchange(x, depth + 1, p->keys, p->nkeys,
                            p->nkeys ? x->s->shuffle_partitions : 1)))

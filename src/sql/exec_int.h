@@ -22,6 +22,40 @@ enum {
 /* The strategy of join p with broadcast limit limit (-1: never). */
 int exec_join_strategy(const plan *p, int64_t limit);
 
+/* How a stage's output rows are spread over its partitions
+ * (exec_part.c): nparts > 1 partitions by the hash of columns cols[a]
+ * (ncols of them, in that order; an inner join's rows are hashed alike by
+ * its left and its right keys: nalt 2 alternatives); nparts 0: unknown. */
+#define EXEC_PART_MAX 8
+typedef struct exec_part {
+    int nparts, nalt, ncols;
+    int cols[2][EXEC_PART_MAX];
+} exec_part;
+/* The spread an exchange by keys into nparts partitions makes (unknown
+ * unless every key is a plain column). */
+void exec_part_keys(exec_part *out, expr *const *keys, int nkeys, int nparts);
+/* in's spread after projection proj (lost unless its columns are kept as
+ * plain columns). */
+void exec_part_project(exec_part *out, const exec_part *in, const plan *proj);
+/* in's spread with every column moved off to the right (a join's right
+ * side in its output). */
+void exec_part_shift(exec_part *out, const exec_part *in, int off);
+/* Whether an aggregate by keys over input spread as in runs where it is
+ * (every row of a group in one partition: in hashed by plain key columns);
+ * *out gets its output's spread then, or the one after the aggregate's
+ * exchange into nparts partitions. */
+bool exec_part_agg(const exec_part *in, expr *const *keys, int nkeys, int nparts, exec_part *out);
+/* What join p over sides spread as l and r needs: a side already hashed by
+ * (some of) its keys stays where it is, the other is exchanged by its keys
+ * at the same positions idx[0..nidx) (or both by all keys, idx the
+ * identity); *out gets the join's output spread. */
+typedef struct exec_join_parts {
+    bool exchange[2]; /* left, right */
+    int idx[EXEC_PART_MAX], nidx;
+} exec_join_parts;
+void exec_part_join(const exec_part *l, const exec_part *r, const plan *p, int nparts,
+                    exec_join_parts *jp, exec_part *out);
+
 /* The task's input, shared by the leaves that read it: batches (bytes
  * values), (partition, batch) pairs, or (partition, (side, batch)) pairs of
  * a join's shuffle, whose sides are read one after the other (what arrives

@@ -185,7 +185,7 @@ int exec_fragment_fn(kiln_task *t, int index, kiln_in *in, kiln_out *out, const 
                 break;
             }
             if (f.out == FRAG_OUT_HASH) rc = emit_partitioned(t, out, &f, b, scratch, &buf);
-            else rc = emit_batch(t, out, b, -1, -1, &buf);
+            else rc = emit_batch(t, out, b, f.side >= 0 ? 0 : -1, f.side, &buf); /* tagged */
             if (rc) break;
         }
         op_close(o);

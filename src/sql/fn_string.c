@@ -1096,7 +1096,7 @@ static int bind_chr(fn_bind *b)
  * segments between runs of '%' (escapes removed), matched with memcmp at
  * an anchored end and memmem, leftmost first, in between. */
 typedef struct like_state {
-    int kind; /* LK_* */
+    int kind;        /* LK_* */
     const char *lit; /* the one segment of LK_EQ, LK_PREFIX, LK_SUFFIX, LK_CONTAINS */
     size_t litn;
     const char **seg; /* LK_SEGMENTS: nseg >= 2 segments, lead / trail '%' */

@@ -23,4 +23,16 @@ void kt_lines_free(kt_lines *l);
  * doubles with %.17g, strings as they are ("?" for other types). */
 void kt_value_text(kiln_buf *b, const kiln_value *v);
 
+struct kiln_df;
+/* The rows of df (collected, then freed) as sorted lines of values joined
+ * by '|' (kt_value_text); fails the test naming what when df is NULL or
+ * the query fails. */
+kt_lines kt_df_lines(struct kiln_df *df, const char *what);
+/* The rows of sql run by /usr/bin/sqlite3 on database db (a scratch file
+ * in dir holds the query), as sorted lines in the same form. */
+kt_lines kt_sqlite_lines(const char *db, const char *dir, const char *sql);
+/* Fails the test (naming what) unless got and want hold the same lines;
+ * frees both. */
+void kt_lines_same(kt_lines *got, kt_lines *want, const char *what);
+
 #endif

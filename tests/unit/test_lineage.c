@@ -267,6 +267,8 @@ static void every_op_survives_the_trip(void **state)
         {"union", kiln_rdd_union(nums, kiln_rdd_map(nums, times_three, &three, sizeof three))},
         {"cartesian", kiln_rdd_cartesian(kiln_range(ctx, 0, 5, 1, 2), kiln_range(ctx, 0, 3, 1, 2))},
         {"zip", kiln_rdd_zip(nums, kiln_rdd_map(nums, times_three, &three, sizeof three))},
+        {"zip_partitions",
+         kiln_rdd_zip_partitions(nums, kiln_rdd_map(nums, times_three, &three, sizeof three))},
         {"sample", kiln_rdd_sample(nums, false, 0.3, 42)},
         {"sample with replacement", kiln_rdd_sample(nums, true, 1.7, 7)},
         {"distinct", kiln_rdd_distinct(kt_parallelize(ctx, &d), 3)},

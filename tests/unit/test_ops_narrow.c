@@ -560,6 +560,40 @@ static void zip_pairs_values_at_the_same_position(void **state)
     kt_run_cases("zip", false, zip_case);
 }
 
+static void zip_partitions_case(kiln_context *ctx, const kt_data *d, kiln_arena *a)
+{
+    /* With a map of itself: partition i is x's partition i, then y's. */
+    kiln_rdd *x = kt_parallelize(ctx, d);
+    kiln_rdd *y = kt_rdd(kiln_rdd_map(x, kt_tag_fn, NULL, 0));
+    kiln_rdd *z = kt_rdd(kiln_rdd_zip_partitions(x, y));
+    KT_CHECK(kiln_rdd_num_partitions(z) == d->slices, "zip_partitions has %d partitions",
+             kiln_rdd_num_partitions(z));
+    kiln_value got = kt_collect(kt_rdd(kiln_rdd_glom(z)), a);
+    kiln_value xs = kt_collect(kt_rdd(kiln_rdd_glom(x)), a);
+    kiln_value ys = kt_collect(kt_rdd(kiln_rdd_glom(y)), a);
+    KT_CHECK(got.len == xs.len && xs.len == ys.len, "partition lists of %u, %u, %u", got.len,
+             xs.len, ys.len);
+    kiln_value *want = ref_alloc(a, xs.len);
+    for (uint32_t p = 0; p < xs.len; p++) {
+        const kiln_value *xp = &xs.u.items[p], *yp = &ys.u.items[p];
+        kiln_value *both = ref_alloc(a, xp->len + yp->len);
+        memcpy(both, xp->u.items, xp->len * sizeof *both);
+        memcpy(both + xp->len, yp->u.items, yp->len * sizeof *both);
+        want[p] = kiln_list_ref(both, xp->len + yp->len);
+    }
+    kiln_value wl = kiln_list_ref(want, xs.len);
+    kt_expect_list(&got, &wl);
+    /* A different partition count is refused. */
+    kiln_rdd *other = kt_rdd(kiln_range(ctx, 0, 10, 1, d->slices + 1));
+    KT_CHECK(kiln_rdd_zip_partitions(x, other) == NULL, "zip_partitions of %d and %d partitions",
+             d->slices, d->slices + 1);
+}
+
+static void zip_partitions_concatenates_aligned_partitions(void **state)
+{
+    kt_run_cases("zip_partitions", false, zip_partitions_case);
+}
+
 static void zip_of_rdds_with_different_sizes_fails_the_action(void **state)
 {
     for (int m = 0; m < KT_MASTER_COUNT; m++) {
@@ -636,6 +670,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(union_concatenates_partitions_in_order),
         cmocka_unit_test(zip_pairs_values_at_the_same_position),
         cmocka_unit_test(zip_of_rdds_with_different_sizes_fails_the_action),
+        cmocka_unit_test(zip_partitions_concatenates_aligned_partitions),
         cmocka_unit_test(zip_with_index_numbers_values_in_partition_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -247,70 +247,9 @@ static int teardown(void **state)
 /* ---- Running and comparing ----------------------------------------------------------- */
 
 /* The rows of df as sorted "a|b|c" lines (NULL for nulls); frees df. */
-static kt_lines df_lines(kiln_df *df, const char *what)
-{
-    kt_lines out = {0};
-    if (!df) fail_msg("%s: %s", what, kiln_last_error());
-    kiln_arena *a = kiln_arena_new();
-    kiln_value list;
-    if (kiln_df_collect(df, a, &list) != KILN_OK) fail_msg("%s: %s", what, kiln_last_error());
-    for (uint32_t i = 0; i < list.len; i++) {
-        const kiln_value *row = &list.u.items[i];
-        kiln_buf b;
-        kiln_buf_init(&b);
-        for (uint32_t c = 0; c < row->len; c++) {
-            if (c) kiln_buf_append(&b, "|", 1);
-            kt_value_text(&b, &row->u.items[c]);
-        }
-        kiln_buf_append(&b, "", 1);
-        kt_lines_add(&out, (const char *)b.data);
-        kiln_buf_release(&b);
-    }
-    kiln_arena_free(a);
-    kiln_df_free(df);
-    kt_lines_sort(&out);
-    return out;
-}
-
 static kt_lines kiln_rows(const char *sql)
 {
-    return df_lines(kiln_sql(S, sql), sql);
-}
-
-static kt_lines sqlite_rows(const char *sql)
-{
-    char qf[256], cmd[512];
-    snprintf(qf, sizeof qf, "%s/q.sql", dir);
-    FILE *f = fopen(qf, "w");
-    assert_non_null(f);
-    fprintf(f, "%s;\n", sql);
-    fclose(f);
-    snprintf(cmd, sizeof cmd, "/usr/bin/sqlite3 -batch -nullvalue NULL -separator '|' %s < %s", db,
-             qf);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    kt_lines out = {0};
-    char line[4096];
-    while (fgets(line, sizeof line, p)) {
-        line[strcspn(line, "\n")] = 0;
-        kt_lines_add(&out, line);
-    }
-    if (pclose(p) != 0) fail_msg("sqlite3 failed on: %s", sql);
-    kt_lines_sort(&out);
-    return out;
-}
-
-static void same(kt_lines *got, kt_lines *want, const char *what)
-{
-    for (int i = 0; i < got->n && i < want->n; i++)
-        if (strcmp(got->s[i], want->s[i]) != 0)
-            fail_msg("%s: row %d is '%s', expected '%s' (%d rows, expected %d)", what, i, got->s[i],
-                     want->s[i], got->n, want->n);
-    if (got->n != want->n)
-        fail_msg("%s: %d rows, expected %d (first extra: '%s')", what, got->n, want->n,
-                 got->n > want->n ? got->s[want->n] : want->s[got->n]);
-    kt_lines_free(got);
-    kt_lines_free(want);
+    return kt_df_lines(kiln_sql(S, sql), sql);
 }
 
 /* kiln's query against sqlite's, with $ replaced by table in both. */
@@ -331,8 +270,8 @@ static void check(const char *kq, const char *sq, const char *table)
         }
         *o = 0;
     }
-    kt_lines got = kiln_rows(k), want = sqlite_rows(s);
-    same(&got, &want, k);
+    kt_lines got = kiln_rows(k), want = kt_sqlite_lines(db, dir, s);
+    kt_lines_same(&got, &want, k);
 }
 
 /* ---- Grouping sets ------------------------------------------------------------------- */
@@ -514,11 +453,11 @@ static void word_count(void **state)
     kt_lines got = kiln_rows("SELECT w, count(*) FROM lines LATERAL VIEW explode(split(line, ' ')) "
                              "AS w GROUP BY w"),
              want = word_counts();
-    same(&got, &want, "lateral view word count");
+    kt_lines_same(&got, &want, "lateral view word count");
     got = kiln_rows("SELECT word, count(*) FROM (SELECT explode(split(line, ' ')) AS word FROM "
                     "lines) GROUP BY word");
     want = word_counts();
-    same(&got, &want, "select-list word count");
+    kt_lines_same(&got, &want, "select-list word count");
     /* The DataFrame API: select(explode(split(line, " ")).alias("word")). */
     kiln_df *df = kiln_session_table(S, "lines");
     kiln_col *c = kiln_col_alias(kiln_fn_explode(kiln_fn_split(kiln_fn_col(S, "line"), " ")),
@@ -526,9 +465,9 @@ static void word_count(void **state)
     kiln_df *words_df = kiln_df_select(df, &c, 1);
     assert_string_equal(kiln_df_column_name(words_df, 0), "word");
     kiln_col *k = kiln_fn_col(S, "word");
-    got = df_lines(kiln_grouped_count(kiln_df_group_by(words_df, &k, 1)), "df word count");
+    got = kt_df_lines(kiln_grouped_count(kiln_df_group_by(words_df, &k, 1)), "df word count");
     want = word_counts();
-    same(&got, &want, "DataFrame word count");
+    kt_lines_same(&got, &want, "DataFrame word count");
     kiln_df_free(words_df);
     kiln_df_free(df);
 }
@@ -555,10 +494,10 @@ static void posexplode_outer_rows(void **state)
     kt_lines w3 = {0};
     for (int i = 0; i < want.n; i++) kt_lines_add(&w3, want.s[i]);
     kt_lines got = kiln_rows("SELECT id, posexplode_outer(split(line, ' ')) FROM lines");
-    same(&got, &want, "posexplode_outer");
+    kt_lines_same(&got, &want, "posexplode_outer");
     got = kiln_rows("SELECT id, p, w FROM lines LATERAL VIEW OUTER posexplode(split(line, ' ')) "
                     "x AS p, w");
-    same(&got, &w2, "lateral view outer posexplode");
+    kt_lines_same(&got, &w2, "lateral view outer posexplode");
     kiln_df *df = kiln_session_table(S, "lines");
     kiln_col *cols[2] = {kiln_fn_col(S, "id"),
                          kiln_fn_posexplode_outer(kiln_fn_split(kiln_fn_col(S, "line"), " "))};
@@ -566,8 +505,8 @@ static void posexplode_outer_rows(void **state)
     assert_int_equal(kiln_df_num_columns(x), 3);
     assert_string_equal(kiln_df_column_name(x, 1), "pos");
     assert_string_equal(kiln_df_column_name(x, 2), "col");
-    got = df_lines(x, "df posexplode_outer");
-    same(&got, &w3, "DataFrame posexplode_outer");
+    got = kt_df_lines(x, "df posexplode_outer");
+    kt_lines_same(&got, &w3, "DataFrame posexplode_outer");
     /* explode (not outer) drops null lines; explode_outer keeps them */
     int64_t n = 0, n_outer = 0, want_n = 0, want_outer = 0;
     for (int i = 0; i < NLINES; i++) {
@@ -605,9 +544,9 @@ static void maps_and_inline(void **state)
     kt_lines_sort(&want);
     kt_lines_sort(&want_outer);
     kt_lines got = kiln_rows("SELECT id, explode(m) FROM j");
-    same(&got, &want, "explode of a map");
+    kt_lines_same(&got, &want, "explode of a map");
     got = kiln_rows("SELECT id, mk, mv FROM j LATERAL VIEW OUTER explode(m) AS mk, mv");
-    same(&got, &want_outer, "lateral view outer explode of a map");
+    kt_lines_same(&got, &want_outer, "lateral view outer explode of a map");
     /* inline over arrays of structs, against a union in sqlite */
     check("SELECT inline(array(struct(b, a), struct(c, 'z'))) FROM $",
           "SELECT b, a FROM $ UNION ALL SELECT c, 'z' FROM $", "t");
