@@ -16,7 +16,7 @@ static int oom(void)
     return kiln_set_error(KILN_ENOMEM, "out of memory optimising a query");
 }
 
-static plan *copy_node(kiln_arena *a, const plan *p)
+plan *opt_copy_node(kiln_arena *a, const plan *p)
 {
     plan *q = kiln_arena_alloc(a, sizeof *q);
     plan **in = kiln_arena_alloc(a, sizeof *in * (size_t)(p->nin ? p->nin : 1));
@@ -148,7 +148,7 @@ static int push_join(opt *o, plan *p, expr **conds, int n, plan **out)
             stay[ks++] = conds[i];
         }
     }
-    plan *q = copy_node(o->a, p);
+    plan *q = opt_copy_node(o->a, p);
     if (!q) return oom();
     q->pred = pred;
     int rc;
@@ -313,13 +313,13 @@ static int push(opt *o, plan *p, expr **conds, int n, plan **out)
                 stay[ns++] = conds[i];
             }
         }
-        plan *q = copy_node(o->a, p);
+        plan *q = opt_copy_node(o->a, p);
         if (!q || (rc = push(o, p->in[0], down, nd, &q->in[0]))) return q ? rc : oom();
         *out = filter_over(o->a, q, stay, ns);
         return *out ? KILN_OK : oom();
     }
     default: {
-        plan *q = copy_node(o->a, p);
+        plan *q = opt_copy_node(o->a, p);
         if (!q) return oom();
         /* Optimise below anyway, with nothing to push. */
         for (int i = 0; i < p->nin; i++)
@@ -399,7 +399,7 @@ static int prune(opt *o, plan *p, const bool *need, plan **out, int **map)
         for (int i = 0; i < p->ncols; i++) n += need[i];
         bool none = n == 0 && p->ncols > 0; /* count(*) still needs rows: keep one column */
         if (none) n = 1;
-        plan *q = copy_node(o->a, p);
+        plan *q = opt_copy_node(o->a, p);
         int *m = kiln_arena_alloc(o->a, sizeof *m * (size_t)(p->ncols + 1));
         if (!q || !m || !(q->cols = kiln_arena_alloc(o->a, sizeof *q->cols * (size_t)(n + 1))) ||
             !(q->proj = kiln_arena_alloc(o->a, sizeof *q->proj * (size_t)(n + 1))))
@@ -471,7 +471,7 @@ static int prune(opt *o, plan *p, const bool *need, plan **out, int **map)
         plan *child;
         int *cm;
         if ((rc = prune(o, p->in[0], cn, &child, &cm))) return rc;
-        plan *q = copy_node(o->a, p);
+        plan *q = opt_copy_node(o->a, p);
         if (!q) return oom();
         q->in[0] = child;
         q->ncols = child->ncols;
@@ -506,7 +506,7 @@ static int prune(opt *o, plan *p, const bool *need, plan **out, int **map)
         plan *child;
         int *cm;
         if ((rc = prune(o, p->in[0], cn, &child, &cm))) return rc;
-        plan *q = copy_node(o->a, p);
+        plan *q = opt_copy_node(o->a, p);
         plan_agg *aggs = kiln_arena_alloc(o->a, sizeof *aggs * (size_t)(p->naggs + 1));
         expr **keys = kiln_arena_alloc(o->a, sizeof *keys * (size_t)(p->nkeys + 1));
         if (!q || !aggs || !keys) return oom();
@@ -554,7 +554,7 @@ static int prune(opt *o, plan *p, const bool *need, plan **out, int **map)
         if ((rc = prune(o, p->in[0], ln, &l, &lm)) || (rc = prune(o, p->in[1], rn, &r, &rm)))
             return rc;
         int nout = l->ncols + (only_left ? 0 : r->ncols);
-        plan *q = copy_node(o->a, p);
+        plan *q = opt_copy_node(o->a, p);
         int *m = kiln_arena_alloc(o->a, sizeof *m * (size_t)(p->ncols + 1));
         int *both = kiln_arena_alloc(o->a, sizeof *both * (size_t)(nl + nr + 1));
         if (!q || !m || !both ||
@@ -587,7 +587,7 @@ static int prune(opt *o, plan *p, const bool *need, plan **out, int **map)
     default: {
         /* Everything below is read as it is: optimise the children with
          * every column needed. */
-        plan *q = copy_node(o->a, p);
+        plan *q = opt_copy_node(o->a, p);
         if (!q) return oom();
         for (int i = 0; i < p->nin; i++) {
             bool *all = kiln_arena_alloc(o->a, sizeof *all * (size_t)(p->in[i]->ncols + 1));
@@ -765,7 +765,7 @@ static int reorder_all(opt *o, plan *p, plan **out);
 static int reorder_leaves(opt *o, plan *p, plan **out)
 {
     if (!inner_join(p)) return reorder_all(o, p, out);
-    plan *q = copy_node(o->a, p);
+    plan *q = opt_copy_node(o->a, p);
     if (!q) return oom();
     int rc;
     for (int i = 0; i < p->nin; i++)
@@ -790,7 +790,7 @@ static int reorder_all(opt *o, plan *p, plan **out)
         plan *r = reorder(o, tree, c, n, &err);
         if (err) return err;
         if (r == tree) {
-            plan *q = filtered ? copy_node(o->a, p) : NULL;
+            plan *q = filtered ? opt_copy_node(o->a, p) : NULL;
             if (filtered && !q) return oom();
             if ((rc = reorder_leaves(o, tree, filtered ? &q->in[0] : &q))) return rc;
             *out = q;
@@ -816,7 +816,7 @@ static int reorder_all(opt *o, plan *p, plan **out)
         *out = r; /* with the filter's conditions among its own */
         return KILN_OK;
     }
-    plan *q = copy_node(o->a, p);
+    plan *q = opt_copy_node(o->a, p);
     if (!q) return oom();
     for (int i = 0; i < p->nin; i++)
         if ((rc = reorder_all(o, p->in[i], &q->in[i]))) return rc;
@@ -847,7 +847,7 @@ static void left_range(const expr *e, int n, int *lo, int *hi)
  * Null-aware anti joins (NOT IN) stay. */
 static int push_semi(opt *o, plan *p, plan **out)
 {
-    plan *q = copy_node(o->a, p);
+    plan *q = opt_copy_node(o->a, p);
     if (!q) return oom();
     int rc;
     for (int i = 0; i < p->nin; i++)
@@ -871,8 +871,8 @@ static int push_semi(opt *o, plan *p, plan **out)
     if (!map) return oom();
     for (int c = 0; c < nl + q->in[1]->ncols; c++)
         map[c] = c >= nl ? c - nother : side == 1 ? c - na : c;
-    plan *semi = copy_node(o->a, q);
-    plan *nj = copy_node(o->a, j);
+    plan *semi = opt_copy_node(o->a, q);
+    plan *nj = opt_copy_node(o->a, j);
     if (!semi || !nj || !(semi->in = kiln_arena_alloc(o->a, sizeof *semi->in * 2)) ||
         !(semi->keys = kiln_arena_alloc(o->a, sizeof *semi->keys * (size_t)(q->nkeys + 1))) ||
         !(nj->in = kiln_arena_alloc(o->a, sizeof *nj->in * 2)))
@@ -909,5 +909,7 @@ int plan_optimize(opt *o, const plan *p, plan **out)
     if (!all) return oom();
     for (int i = 0; i < q->ncols; i++) all[i] = true;
     int *m;
-    return prune(o, q, all, out, &m);
+    /* Reduced after pruning: sizes are estimated from the columns read. */
+    rc = prune(o, q, all, &q, &m);
+    return rc ? rc : opt_reduce_grouped(o, q, out);
 }

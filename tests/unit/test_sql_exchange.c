@@ -5,7 +5,8 @@
  * aggregates (both sides in place), a join with one side in place and the
  * other exchanged by the keys at the same positions, and the cases that
  * must still exchange (a full outer join's output, keys of other types,
- * groups by fewer columns than the input is hashed by).
+ * groups by fewer columns than the input is hashed by); and grouped join
+ * sides reduced by a semi join with the other side's small key source.
  *
  * Reference: sqlite3 on the same rows (random, with null and skewed keys,
  * and empty tables). Broadcast joins are off so that every join shuffles;
@@ -240,12 +241,48 @@ static void over_aggregates(void **state)
           2);
 }
 
+/* A join with a grouped side whose key values come from a small source on
+ * the other side: the aggregate's input is semi-joined with that source
+ * first (optimize_reduce.c). With broadcasts on (a limit between the two
+ * tables' sizes); the reduced plans have their semi join. */
+static void grouped_sides_reduced(void **state)
+{
+    (void)state;
+    assert_int_equal(kiln_session_conf_set(S, "kiln.sql.autoBroadcastJoinThreshold", "5000"),
+                     KILN_OK);
+    static const char *const queries[] = {
+        "SELECT y.k, y.v FROM $B y WHERE y.j = 1 AND y.v > "
+        "(SELECT avg(x.v) FROM $A x WHERE x.k = y.k)",
+        "SELECT y.k, y.s, g.c, g.t FROM $B y JOIN (SELECT k, count(*) c, sum(v) t FROM $A "
+        "GROUP BY k) g ON y.k = g.k WHERE y.j = 2",
+        "SELECT y.k, y.v FROM $B y WHERE y.j = 0 AND y.k IN "
+        "(SELECT k FROM $A GROUP BY k HAVING count(*) > 60)",
+        "SELECT y.k, y.j, g.c FROM $B y LEFT JOIN (SELECT k, j, count(*) c FROM $A GROUP BY k, j) "
+        "g ON y.k = g.k AND y.j = g.j WHERE y.v > 5000",
+        "SELECT y.k, g.m FROM (SELECT * FROM $B WHERE j = 3) y JOIN "
+        "(SELECT x.k, max(x.v) m FROM $A x JOIN $B z ON x.k = z.k GROUP BY x.k) g ON y.k = g.k",
+    };
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+        check(queries[i], -1);
+        char q[1024], *o = q;
+        for (const char *p = queries[i]; *p; p++) {
+            if (*p == '$') *o++ = *++p == 'A' ? 'a' : 'b';
+            else *o++ = *p;
+        }
+        *o = 0;
+        if (plan_count(q, "LeftSemi") < 1) fail_msg("%s: not reduced", q);
+    }
+    assert_int_equal(kiln_session_conf_set(S, "kiln.sql.autoBroadcastJoinThreshold", "-1"),
+                     KILN_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(aggregates_over_joins),
         cmocka_unit_test(joins_over_aggregates),
         cmocka_unit_test(over_aggregates),
+        cmocka_unit_test(grouped_sides_reduced),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
