@@ -7,14 +7,16 @@
  * array of percentages (the result is then an array, one value each).
  *
  * A group's state keeps its non-null values (doubles, or int64s for
- * percentile_approx of integers, dates, ...) in an arena array that
- * doubles as it fills, and p (or the array of them). update converts a
+ * percentile_approx of integers, dates, ...) in arena chunks, each twice
+ * the previous one (full chunks are linked, never copied while update
+ * fills the next), and p (or the array of them). update converts a
  * batch's live values with one loop per input type and appends them; the
  * partial state is the values as an array of raw doubles / int64s (no
- * element nulls) and p; merge appends a partial array with one copy.
- * Finalize selects the order statistics it needs in place (select_nth.h:
- * introselect, no comparator call) instead of sorting; later updates may
- * still add to the values, as a window's growing frame does.
+ * element nulls) and p; merge appends a partial array with one copy into
+ * a single chunk. Finalize makes the values one chunk and selects the
+ * order statistics it needs in place (select_nth.h: introselect, no
+ * comparator call) instead of sorting; later updates may still add to the
+ * values, as a window's growing frame does.
  */
 #include <math.h>
 #include <stdio.h>
@@ -26,13 +28,26 @@
 #include "sql/ops_int.h"
 #include "sql/select_nth.h"
 
+/* A full chunk of values, older than the one being filled; its n values
+ * follow the header. */
+typedef struct pct_chunk {
+    struct pct_chunk *next; /* an older one */
+    uint32_t n;
+    uint32_t pad;
+} pct_chunk;
+
 typedef struct pct_st {
-    void *v; /* n values: double, or int64_t (percentile_approx of integers, dates, ...) */
+    /* The chunk being filled: n values of cap, double or int64_t
+     * (percentile_approx of integers, dates, ...), after a pct_chunk. */
+    void *v;
     uint32_t n, cap;
+    pct_chunk *old;   /* full chunks (update's; merge and finalize keep one chunk) */
+    uint32_t nold;    /* values in them */
+    uint32_t has_p;   /* 1: p, 2: ps */
     double p;         /* the percentage (median: unused, 0.5) */
     const double *ps; /* an array of percentages: np of them, in the arena */
     uint32_t np;
-    uint32_t has_p; /* 1: p, 2: ps */
+    uint32_t pad;
 } pct_st;
 
 #define ST(g) ((pct_st *)(states + (size_t)(g)*stride))
@@ -124,19 +139,59 @@ static void load_i64(const col_vec *x, const uint32_t *rows, uint32_t m, int64_t
 #undef LOAD
 }
 
-/* Makes room for at least want values in s (kept values copied over). */
-static int grow(agg_ctx *c, pct_st *s, uint64_t want)
+#define PCT_MAX_VALUES (UINT32_MAX / 2)
+
+/* A new chunk of cap values for s to fill; the current one (if it holds
+ * values) joins the old ones, nothing is copied. */
+static int new_chunk(agg_ctx *c, pct_st *s, uint64_t cap)
 {
-    if (want > UINT32_MAX)
-        return kiln_set_error(KILN_ENOMEM, "percentile: more than 2^32 values in one group");
-    uint64_t cap = s->cap ? s->cap : 8;
-    while (cap < want) cap *= 2;
-    if (cap > UINT32_MAX) cap = UINT32_MAX;
-    void *g = kiln_arena_alloc(c->arena, (size_t)cap * 8);
-    if (!g) return KILN_ENOMEM;
-    if (s->n) memcpy(g, s->v, (size_t)s->n * 8);
-    s->v = g;
+    if ((uint64_t)s->nold + s->n + cap > PCT_MAX_VALUES)
+        return kiln_set_error(KILN_ENOMEM, "percentile: more than 2^31 values in one group");
+    pct_chunk *h = kiln_arena_alloc(c->arena, sizeof *h + (size_t)cap * 8);
+    if (!h) return KILN_ENOMEM;
+    if (s->n) {
+        pct_chunk *cur = (pct_chunk *)s->v - 1;
+        cur->n = s->n;
+        cur->next = s->old;
+        s->old = cur;
+        s->nold += s->n;
+    }
+    s->v = h + 1;
+    s->n = 0;
     s->cap = (uint32_t)cap;
+    return KILN_OK;
+}
+
+/* Copies every value of s (the old chunks', then the current one's) to
+ * out; returns how many. */
+static uint32_t copy_values(const pct_st *s, void *out)
+{
+    uint32_t at = 0;
+    for (const pct_chunk *h = s->old; h; h = h->next) {
+        memcpy((char *)out + (size_t)at * 8, h + 1, (size_t)h->n * 8);
+        at += h->n;
+    }
+    if (s->n) memcpy((char *)out + (size_t)at * 8, s->v, (size_t)s->n * 8);
+    return at + s->n;
+}
+
+/* Makes s's values one chunk with room for extra more (copied into a new
+ * chunk, at least twice the current one, when they are not). */
+static int flatten(agg_ctx *c, pct_st *s, uint32_t extra)
+{
+    uint64_t want = (uint64_t)s->nold + s->n + extra;
+    if (!s->old && want <= s->cap) return KILN_OK;
+    if (want > PCT_MAX_VALUES)
+        return kiln_set_error(KILN_ENOMEM, "percentile: more than 2^31 values in one group");
+    uint64_t cap = want > 2 * (uint64_t)s->cap ? want : 2 * (uint64_t)s->cap;
+    if (cap > PCT_MAX_VALUES) cap = want;
+    pct_chunk *h = kiln_arena_alloc(c->arena, sizeof *h + (size_t)cap * 8);
+    if (!h) return KILN_ENOMEM;
+    s->n = copy_values(s, h + 1);
+    s->v = h + 1;
+    s->cap = (uint32_t)cap;
+    s->old = NULL;
+    s->nold = 0;
     return KILN_OK;
 }
 
@@ -237,14 +292,15 @@ static int pct_update(agg_ctx *c, const agg_bound *b, uint8_t *states, size_t st
         else load_f64(x, rows, m, vals.d);
         if (!gids) { /* one group: one copy */
             pct_st *s = ST(0);
-            if ((uint64_t)s->n + m > s->cap && (rc = grow(c, s, (uint64_t)s->n + m))) return rc;
+            if ((s->old || m > s->cap - s->n) && (rc = flatten(c, s, m))) return rc;
             memcpy((char *)s->v + (size_t)s->n * 8, vals.d, (size_t)m * 8);
             s->n += m;
             continue;
         }
         for (uint32_t q = 0; q < m; q++) {
             pct_st *s = ST(gl[q]);
-            if (__builtin_expect(s->n == s->cap, 0) && (rc = grow(c, s, (uint64_t)s->n + 1)))
+            if (__builtin_expect(s->n == s->cap, 0) &&
+                (rc = new_chunk(c, s, s->cap ? 2 * (uint64_t)s->cap : 8)))
                 return rc;
             ((uint64_t *)s->v)[s->n++] = ((const uint64_t *)vals.d)[q];
         }
@@ -268,7 +324,7 @@ static int pct_merge(agg_ctx *c, const agg_bound *b, uint8_t *states, size_t str
         uint32_t rr = col_row(&sc[0], r);
         uint32_t e0 = sc[0].offsets[rr], m = sc[0].offsets[rr + 1] - e0;
         if (!m) continue;
-        if ((uint64_t)s->n + m > s->cap && (rc = grow(c, s, (uint64_t)s->n + m))) return rc;
+        if ((s->old || m > s->cap - s->n) && (rc = flatten(c, s, m))) return rc;
         memcpy((char *)s->v + (size_t)s->n * 8, (const char *)el->data + (size_t)e0 * 8,
                (size_t)m * 8);
         s->n += m;
@@ -282,7 +338,7 @@ static int pct_partial(agg_ctx *c, const agg_bound *b, const uint8_t *states, si
     bool median = b->nargs == 1, arr = p_array(b);
     uint64_t total = 0, ptotal = 0;
     for (uint32_t j = 0; j < count; j++) {
-        total += CST(j)->n;
+        total += CST(j)->nold + CST(j)->n;
         ptotal += CST(j)->has_p == 2 ? CST(j)->np : 0;
     }
     if (total > UINT32_MAX || ptotal > UINT32_MAX)
@@ -295,8 +351,7 @@ static int pct_partial(agg_ctx *c, const agg_bound *b, const uint8_t *states, si
     uint32_t at = 0, pat = 0;
     for (uint32_t j = 0; j < count; j++) {
         const pct_st *s = CST(j);
-        if (s->n) memcpy((char *)out[0].children[0].data + (size_t)at * 8, s->v, (size_t)s->n * 8);
-        at += s->n;
+        at += copy_values(s, (char *)out[0].children[0].data + (size_t)at * 8);
         out[0].offsets[j + 1] = at;
         if (arr) {
             if (s->has_p == 2 && s->np)
@@ -399,6 +454,12 @@ static int pct_out(agg_ctx *c, const agg_bound *b, const uint8_t *states, size_t
                    uint32_t count, col_vec *out)
 {
     bool ints = keeps_ints(b), approx = is_approx(b), median = b->nargs == 1;
+    /* Each group's values in one chunk, to select in. */
+    for (uint32_t j = 0; j < count; j++) {
+        pct_st *s = (pct_st *)CST(j);
+        int rc = s->old ? flatten(c, s, 0) : KILN_OK;
+        if (rc) return rc;
+    }
     if (p_array(b)) {
         int phys = ops_phys(b->result->elem);
         uint64_t total = 0;

@@ -3,7 +3,11 @@
  * (select_nth.h). One template (SEL_DEFINE) instantiated per type, the
  * comparison an inline `<`; doubles first move their NaNs to the end (NaN
  * is the largest value and all NaNs tie), so the rest compares with `<`
- * alone, which also makes -0.0 and 0.0 equal.
+ * alone, which also makes -0.0 and 0.0 equal. The partition is
+ * branchless (Lomuto's, each element swapped and the boundary advanced by
+ * the comparison's 0 or 1: no mispredicted branch per element on random
+ * data); a pivot equal to an earlier pivot below the range (pdqsort's
+ * test) splits off its ties instead, so many equal values stay linear.
  */
 #include "sql/select_nth.h"
 
@@ -40,8 +44,11 @@ static size_t nan_last(double *v, size_t n)
  *   S##_isort(v, n)      insertion sort
  *   S##_hsort(v, n)      heapsort (the depth limit's fallback)
  *   S##_pivot(v, n)      moves a median-of-3 (ninther when large) to v[0]
- *   S##_part(v, n)       Hoare partition around v[0]: returns j with
- *                        v[0..j] <= pivot <= v[j+1..n), 0 <= j < n - 1
+ *   S##_part(v, n)       branchless Lomuto partition around p = v[0]: returns
+ *                        q with v[0..q) < p = v[q] <= v[q+1..n)
+ *   S##_part_eq(v, n)    the same when p = v[0] is the least value: returns e
+ *                        with v[0..e) == p < v[e..n) (many ties of a pivot
+ *                        would otherwise make quickselect quadratic)
  *   S##_select(v, n, k)  introselect
  *   S##_sort(v, n)       introsort
  */
@@ -103,21 +110,34 @@ static size_t nan_last(double *v, size_t n)
     static size_t S##_part(T *v, size_t n)                                                         \
     {                                                                                              \
         T p = v[0];                                                                                \
-        size_t i = 0, j = n - 1;                                                                   \
-        /* v[0] == p stops the first scan from the right at 0 at worst. */                         \
-        while (p < v[j]) j--;                                                                      \
-        while (i < j) {                                                                            \
-            S##_swap(&v[i], &v[j]);                                                                \
-            do i++;                                                                                \
-            while (v[i] < p);                                                                      \
-            do j--;                                                                                \
-            while (p < v[j]);                                                                      \
+        size_t i = 1;                                                                              \
+        for (size_t j = 1; j < n; j++) { /* v[1..i) < p <= v[i..j) */                              \
+            T x = v[j];                                                                            \
+            v[j] = v[i];                                                                           \
+            v[i] = x;                                                                              \
+            i += x < p;                                                                            \
         }                                                                                          \
-        return j;                                                                                  \
+        v[0] = v[i - 1];                                                                           \
+        v[i - 1] = p;                                                                              \
+        return i - 1;                                                                              \
+    }                                                                                              \
+    static size_t S##_part_eq(T *v, size_t n)                                                      \
+    {                                                                                              \
+        T p = v[0];                                                                                \
+        size_t i = 1;                                                                              \
+        for (size_t j = 1; j < n; j++) { /* v[0..i) == p < v[i..j) */                              \
+            T x = v[j];                                                                            \
+            v[j] = v[i];                                                                           \
+            v[i] = x;                                                                              \
+            i += !(p < x);                                                                         \
+        }                                                                                          \
+        return i;                                                                                  \
     }                                                                                              \
     static void S##_select(T *v, size_t n, size_t k)                                               \
     {                                                                                              \
         int budget = 2 * ilog2(n) + 4;                                                             \
+        bool has_lo = false; /* lo: a value <= all of v[0..n), an earlier pivot */                 \
+        T lo = 0;                                                                                  \
         while (n > SEL_SMALL) {                                                                    \
             if (k == 0 || k == n - 1) { /* a minimum or maximum: one scan */                       \
                 size_t b = 0;                                                                      \
@@ -131,18 +151,29 @@ static size_t nan_last(double *v, size_t n)
                 return;                                                                            \
             }                                                                                      \
             S##_pivot(v, n);                                                                       \
-            size_t j = S##_part(v, n);                                                             \
-            if (k <= j) {                                                                          \
-                n = j + 1;                                                                         \
+            if (has_lo && !(lo < v[0])) { /* the pivot is the least value: split off its ties */   \
+                size_t e = S##_part_eq(v, n);                                                      \
+                if (k < e) return;                                                                 \
+                v += e;                                                                            \
+                n -= e;                                                                            \
+                k -= e;                                                                            \
+                continue;                                                                          \
+            }                                                                                      \
+            size_t q = S##_part(v, n);                                                             \
+            if (k == q) return;                                                                    \
+            if (k < q) {                                                                           \
+                n = q;                                                                             \
             } else {                                                                               \
-                v += j + 1;                                                                        \
-                n -= j + 1;                                                                        \
-                k -= j + 1;                                                                        \
+                lo = v[q];                                                                         \
+                has_lo = true;                                                                     \
+                v += q + 1;                                                                        \
+                n -= q + 1;                                                                        \
+                k -= q + 1;                                                                        \
             }                                                                                      \
         }                                                                                          \
         S##_isort(v, n);                                                                           \
     }                                                                                              \
-    static void S##_sort_d(T *v, size_t n, int budget)                                             \
+    static void S##_sort_d(T *v, size_t n, int budget, bool has_lo, T lo)                          \
     {                                                                                              \
         while (n > SEL_SMALL) {                                                                    \
             if (budget-- == 0) {                                                                   \
@@ -150,21 +181,29 @@ static size_t nan_last(double *v, size_t n)
                 return;                                                                            \
             }                                                                                      \
             S##_pivot(v, n);                                                                       \
-            size_t j = S##_part(v, n) + 1;                                                         \
-            if (j < n - j) { /* recurse on the smaller side */                                     \
-                S##_sort_d(v, j, budget);                                                          \
-                v += j;                                                                            \
-                n -= j;                                                                            \
+            if (has_lo && !(lo < v[0])) {                                                          \
+                size_t e = S##_part_eq(v, n);                                                      \
+                v += e;                                                                            \
+                n -= e;                                                                            \
+                continue;                                                                          \
+            }                                                                                      \
+            size_t q = S##_part(v, n);                                                             \
+            if (q < n - q - 1) { /* recurse on the smaller side */                                 \
+                S##_sort_d(v, q, budget, has_lo, lo);                                              \
+                lo = v[q];                                                                         \
+                has_lo = true;                                                                     \
+                v += q + 1;                                                                        \
+                n -= q + 1;                                                                        \
             } else {                                                                               \
-                S##_sort_d(v + j, n - j, budget);                                                  \
-                n = j;                                                                             \
+                S##_sort_d(v + q + 1, n - q - 1, budget, true, v[q]);                              \
+                n = q;                                                                             \
             }                                                                                      \
         }                                                                                          \
         S##_isort(v, n);                                                                           \
     }                                                                                              \
     static void S##_sort(T *v, size_t n)                                                           \
     {                                                                                              \
-        S##_sort_d(v, n, 2 * ilog2(n) + 4);                                                        \
+        S##_sort_d(v, n, 2 * ilog2(n) + 4, false, 0);                                              \
     }                                                                                              \
     static void S##_ranks(T *v, size_t n, const int64_t *ranks, size_t nr)                         \
     {                                                                                              \

@@ -1,7 +1,7 @@
 /*
  * sql/select_nth.h - order statistics of arrays of doubles and int64s
  * without a comparator call per comparison: introselect (quickselect on a
- * median-of-three or ninther pivot, Hoare partition, heapsort past a depth
+ * median-of-three or ninther pivot, branchless partition, heapsort past a depth
  * limit) and introsort, type-specialised with inline comparisons. Doubles
  * order as Spark orders them: NaN largest (all NaNs equal), -0.0 equal to
  * 0.0. Used by the percentile aggregates (agg_fn_pct.c).
