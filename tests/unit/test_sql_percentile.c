@@ -24,7 +24,10 @@
 #include "kiln.h"
 #include "kiln/sql.h"
 #include "kt_rand.h"
+#include "sql/agg_fn.h"
+#include "sql/agg_table.h"
 #include "sql/select_nth.h"
+#include "sqlops_gen.h"
 
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
 
@@ -197,6 +200,135 @@ static void select_against_qsort(void **state)
     free(iv);
     free(iw);
     free(iref);
+}
+
+/* ---- Through the aggregation table --------------------------------------------------------- */
+
+static double ref_pct(const double *x, int n, double p);
+static int ref_approx(int n, double p);
+
+#define TG 150      /* groups */
+#define TROWS 60000 /* rows, in batches of 1000 */
+
+/* median(d), percentile(d, 0.25) and percentile_approx(i, 0.9) by key g
+ * over rows tk/td/ti (nulls where the masks say), in a table of mode m
+ * fed rows [from, to). */
+static agg_table *table_of(kiln_arena *a, agg_mode m, const int64_t *tk, const double *td,
+                           const int64_t *ti, const bool *dnull, int from, int to)
+{
+    static agg_bound b[3];
+    const col_type *f2[2] = {&col_type_f64, &col_type_f64};
+    const col_type *i2[2] = {&col_type_i64, &col_type_f64};
+    assert_int_equal(agg_bind(&b[0], a, "median", f2, 1, false, false), KILN_OK);
+    assert_int_equal(agg_bind(&b[1], a, "percentile", f2, 2, false, false), KILN_OK);
+    assert_int_equal(agg_bind(&b[2], a, "percentile_approx", i2, 2, false, false), KILN_OK);
+    const col_type *kt = &col_type_i64;
+    agg_table *t = agg_table_new(&kt, 1, b, 3, m, true);
+    assert_non_null(t);
+    for (int off = from; off < to; off += 1000) {
+        uint32_t n = (uint32_t)(to - off < 1000 ? to - off : 1000);
+        col_vec k = sg_vec(a, &col_type_i64, n, 0), d = sg_vec(a, &col_type_f64, n, 1);
+        col_vec i = sg_vec(a, &col_type_i64, n, 0), p25 = sg_vec(a, &col_type_f64, 1, 0);
+        col_vec p90 = sg_vec(a, &col_type_f64, 1, 0);
+        p25.constant = p90.constant = true;
+        COL_DATA(&p25, double)[0] = 0.25;
+        COL_DATA(&p90, double)[0] = 0.9;
+        for (uint32_t r = 0; r < n; r++) {
+            COL_DATA(&k, int64_t)[r] = tk[off + r];
+            COL_DATA(&d, double)[r] = td[off + r];
+            COL_DATA(&i, int64_t)[r] = ti[off + r];
+            if (dnull[off + r]) col_set_null(&d, r);
+        }
+        col_vec a1[2] = {d, p25}, a2[2] = {i, p90};
+        const col_vec *args[3] = {&d, a1, a2};
+        assert_int_equal(agg_table_add_batch(t, &k, args, NULL, n), KILN_OK);
+    }
+    return t;
+}
+
+/* Checks result batches of t (key, median, percentile 0.25, approx 0.9). */
+static int check_table(agg_table *t, kiln_arena *a, const int64_t *tk, const double *td,
+                       const int64_t *ti, const bool *dnull)
+{
+    size_t cur = 0;
+    col_batch r;
+    int seen = 0;
+    double *xs = malloc(sizeof *xs * TROWS);
+    int64_t *is = malloc(sizeof *is * TROWS);
+    for (;;) {
+        assert_int_equal(agg_table_result(t, &cur, a, &r), KILN_OK);
+        if (!r.n) break;
+        for (uint32_t j = 0; j < r.n; j++) {
+            int64_t g = COL_DATA(&r.cols[0], int64_t)[j];
+            int nx = 0, ni = 0;
+            for (int q = 0; q < TROWS; q++) {
+                if (tk[q] != g) continue;
+                if (!dnull[q]) xs[nx++] = td[q];
+                is[ni++] = ti[q];
+            }
+            qsort(xs, (size_t)nx, sizeof *xs, cmp_f64);
+            qsort(is, (size_t)ni, sizeof *is, cmp_i64);
+            assert_true(nx > 0);
+            assert_true(COL_DATA(&r.cols[1], double)[j] == ref_pct(xs, nx, 0.5));
+            assert_true(COL_DATA(&r.cols[2], double)[j] == ref_pct(xs, nx, 0.25));
+            assert_int_equal(COL_DATA(&r.cols[3], int64_t)[j], is[ref_approx(ni, 0.9)]);
+            seen++;
+        }
+    }
+    free(xs);
+    free(is);
+    return seen;
+}
+
+static void through_table(void **state)
+{
+    (void)state;
+    kiln_arena *a = kiln_arena_new();
+    int64_t *tk = malloc(sizeof *tk * TROWS), *ti = malloc(sizeof *ti * TROWS);
+    double *td = malloc(sizeof *td * TROWS);
+    bool *dnull = malloc(sizeof *dnull * TROWS);
+    for (int q = 0; q < TROWS; q++) {
+        /* group 0 holds a quarter of the rows (chunks up to thousands) */
+        tk[q] = kt_rand(&rng) % 4 == 0 ? 0 : (int64_t)(kt_rand(&rng) % TG);
+        td[q] = (double)(kt_rand(&rng) % 10000) / 16.0;
+        ti[q] = (int64_t)(kt_rand(&rng) % 100000) - 50000;
+        dnull[q] = kt_rand(&rng) % 10 == 0;
+    }
+    /* Complete: update's chunks made one in finalize. */
+    agg_table *t = table_of(a, AGG_COMPLETE, tk, td, ti, dnull, 0, TROWS);
+    assert_int_equal(check_table(t, a, tk, td, ti, dnull), TG);
+    agg_table_free(t);
+    /* Two partial tables (their chunks copied out), merged into a final one. */
+    agg_table *p1 = table_of(a, AGG_PARTIAL, tk, td, ti, dnull, 0, 25000);
+    agg_table *p2 = table_of(a, AGG_PARTIAL, tk, td, ti, dnull, 25000, TROWS);
+    static agg_bound fb[3];
+    const col_type *f2[2] = {&col_type_f64, &col_type_f64};
+    const col_type *i2[2] = {&col_type_i64, &col_type_f64};
+    assert_int_equal(agg_bind(&fb[0], a, "median", f2, 1, false, false), KILN_OK);
+    assert_int_equal(agg_bind(&fb[1], a, "percentile", f2, 2, false, false), KILN_OK);
+    assert_int_equal(agg_bind(&fb[2], a, "percentile_approx", i2, 2, false, false), KILN_OK);
+    const col_type *kt = &col_type_i64;
+    agg_table *f = agg_table_new(&kt, 1, fb, 3, AGG_FINAL, true);
+    agg_table *parts[2] = {p1, p2};
+    for (int pi = 0; pi < 2; pi++) {
+        size_t cur = 0;
+        col_batch r;
+        for (;;) {
+            assert_int_equal(agg_table_result(parts[pi], &cur, a, &r), KILN_OK);
+            if (!r.n) break;
+            const col_vec *st[3] = {&r.cols[1], &r.cols[3], &r.cols[5]};
+            assert_int_equal(agg_table_merge_batch(f, &r.cols[0], st, NULL, r.n), KILN_OK);
+        }
+    }
+    assert_int_equal(check_table(f, a, tk, td, ti, dnull), TG);
+    agg_table_free(f);
+    agg_table_free(p1);
+    agg_table_free(p2);
+    free(tk);
+    free(ti);
+    free(td);
+    free(dnull);
+    kiln_arena_free(a);
 }
 
 /* ---- Through SQL ------------------------------------------------------------------------------
@@ -455,6 +587,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(select_against_qsort),
+        cmocka_unit_test(through_table),
         cmocka_unit_test(grouped),
         cmocka_unit_test(over_window),
         cmocka_unit_test(errors),
