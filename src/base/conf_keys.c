@@ -50,6 +50,13 @@ const conf_key conf_base_keys[] = {
      .spark = "spark.executor.memory",
      .doc = "the memory budget of an executor: half for cached partitions, half for running "
             "tasks (at least 1m; 16m on a standalone cluster)"},
+    {.name = "kiln.executor.memory.retain",
+     .type = CONF_SIZE,
+     .dflt = "0",
+     .doc = "memory a process keeps for reuse after freeing it, instead of giving it back to "
+            "the system at once (blocks up to 32m then come from the heap and the heap is "
+            "trimmed only past this size): repeated queries skip the page faults of fresh "
+            "memory, at the cost of resident memory between them (0: give everything back)"},
     {.name = "kiln.local.dir",
      .type = CONF_STRING,
      .spark = "spark.local.dir",

@@ -25,13 +25,27 @@ int mem_init(kiln_context *c)
                               "or 4g), got '%s'",
                               v);
     c->mem_budget = budget;
+    int64_t retain = 0;
+    v = kiln_conf_get(c->conf, "kiln.executor.memory.retain");
+    if (v && (parse_size(v, &retain) || retain < 0))
+        return kiln_set_error(KILN_ECONF,
+                              "kiln.executor.memory.retain: expected a size (like 0 or 512m), "
+                              "got '%s'",
+                              v);
 #ifdef __GLIBC__
-    /* Blocks of 256 KiB and more (arena blocks, buffers, hash tables) are
-     * mapped on their own, so what a task frees goes back to the system
-     * instead of staying in its thread's malloc arena, where glibc's
-     * adaptive threshold would otherwise keep up to 64 MiB per thread. The
-     * environment's MALLOC_MMAP_THRESHOLD_ still wins. */
-    if (!getenv("MALLOC_MMAP_THRESHOLD_")) mallopt(M_MMAP_THRESHOLD, 256 << 10);
+    /* By default blocks of 256 KiB and more (arena blocks, buffers, hash
+     * tables) are mapped on their own, so what a task frees goes back to
+     * the system instead of staying in its thread's malloc arena, where
+     * glibc's adaptive threshold would otherwise keep up to 64 MiB per
+     * thread. With kiln.executor.memory.retain, blocks up to 32 MiB come
+     * from the heap and it is trimmed only past that size, so the next
+     * query reuses the pages instead of faulting in zeroed ones. The
+     * environment's MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ still
+     * win. */
+    if (!getenv("MALLOC_MMAP_THRESHOLD_"))
+        mallopt(M_MMAP_THRESHOLD, retain > 0 ? 32 << 20 : 256 << 10);
+    if (retain > 0 && !getenv("MALLOC_TRIM_THRESHOLD_"))
+        mallopt(M_TRIM_THRESHOLD, retain > INT32_MAX ? INT32_MAX : (int)retain);
 #endif
     c->mem_task_share = budget / (c->cores > 0 ? c->cores : 1);
     return KILN_OK;

@@ -97,6 +97,7 @@ static int setup(void **state)
     kiln_conf *conf = kiln_conf_new();
     const char *m = getenv("KT_MASTER");
     kiln_conf_set(conf, "kiln.master", m ? m : "local[2]");
+    kiln_conf_set(conf, "kiln.executor.memory.retain", "64m"); /* freed memory kept: same answers */
     int rc = kiln_context_new(conf, &ctx);
     kiln_conf_free(conf);
     if (rc || kiln_session_new(ctx, &S) ||
