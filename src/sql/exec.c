@@ -427,7 +427,8 @@ static int build_join(exec *x, const plan *p, stage *out)
 /* Whether window p's input is a window partitioned as p is. */
 static bool window_same_parts(const plan *p, const plan *in)
 {
-    if (in->kind != PLAN_WINDOW || in->nkeys != p->nkeys) return false;
+    if ((in->kind != PLAN_WINDOW && in->kind != PLAN_WINDOW_LIMIT) || in->nkeys != p->nkeys)
+        return false;
     for (int i = 0; i < p->nkeys; i++)
         if (p->keys[i]->kind != EX_COL || in->keys[i]->kind != EX_COL ||
             p->keys[i]->col != in->keys[i]->col)
@@ -569,6 +570,25 @@ static int build(exec *x, const plan *p, stage *out)
         }
         out->rdd = c.rdd;
         out->frag = node_like(x, p, &c.frag, 1);
+        return out->frag ? KILN_OK : nomem();
+    }
+    case PLAN_WINDOW_LIMIT: {
+        /* Partial in the child's tasks, the window's exchange, final after it. */
+        stage c, ex;
+        if ((rc = build_child(x, p, &c))) return rc;
+        if (!window_same_parts(p, p->in[0])) {
+            plan *part = node_like(x, p, &c.frag, 1);
+            if (!part) return nomem();
+            part->wgl_mode = 1;
+            c.frag = part;
+            if ((rc = exchange(x, &c, p->nkeys ? x->s->shuffle_partitions : 1, p->keys, p->nkeys,
+                               &ex)))
+                return rc;
+            c = ex;
+        }
+        out->rdd = c.rdd;
+        out->frag = node_like(x, p, &c.frag, 1);
+        if (out->frag) out->frag->wgl_mode = 2;
         return out->frag ? KILN_OK : nomem();
     }
     default:

@@ -140,7 +140,20 @@ static int node(pex *x, const plan *p, int depth)
             (rc = named(x, p, depth + 2, "LocalLimit")))
             return rc;
         return node(x, p->in[0], depth + 3);
+    case PLAN_WINDOW_LIMIT: { /* Final, the exchange, Partial */
+        plan fin = *p, part = *p;
+        fin.wgl_mode = 2;
+        part.wgl_mode = 1;
+        if ((rc = named(x, &fin, depth, NULL)) ||
+            (rc = exchange(x, depth + 1, p->keys, p->nkeys,
+                           p->nkeys ? x->s->shuffle_partitions : 1)) ||
+            (rc = named(x, &part, depth + 2, NULL)))
+            return rc;
+        return node(x, p->in[0], depth + 3);
+    }
     case PLAN_WINDOW:
+        if (p->in[0]->kind == PLAN_WINDOW_LIMIT) /* the exchange is below it */
+            return (rc = named(x, p, depth, NULL)) ? rc : node(x, p->in[0], depth + 1);
         if ((rc = named(x, p, depth, NULL)) ||
             (rc = exchange(x, depth + 1, p->keys, p->nkeys,
                            p->nkeys ? x->s->shuffle_partitions : 1)))

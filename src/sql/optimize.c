@@ -909,5 +909,6 @@ int plan_optimize(opt *o, const plan *p, plan **out)
     if (!all) return oom();
     for (int i = 0; i < q->ncols; i++) all[i] = true;
     int *m;
-    return prune(o, q, all, out, &m);
+    if ((rc = prune(o, q, all, &q, &m))) return rc;
+    return opt_window_limit(o, q, out);
 }

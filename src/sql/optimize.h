@@ -18,6 +18,10 @@ typedef struct opt {
 
 /* An optimised copy of p (sharing what did not change) in *out. */
 int plan_optimize(opt *o, const plan *p, plan **out);
+/* Spark's InferWindowGroupLimit (optimize_window_limit.c): p with a
+ * PLAN_WINDOW_LIMIT under every window whose filter limits a rank-like
+ * function, in *out (sharing what did not change). */
+int opt_window_limit(opt *o, plan *p, plan **out);
 
 #pragma GCC visibility pop
 #endif

@@ -1,0 +1,173 @@
+/*
+ * sql/optimize_window_limit.c - Spark's InferWindowGroupLimit (optimize.h):
+ * a filter over a window whose conjuncts limit a rank-like function
+ * (`rn <= k`, `rn < k`, `rn = k`, `k >= rn`, `k > rn`, `k = rn` with rn
+ * the window's row_number, rank or dense_rank and k an integer literal)
+ * gets a PLAN_WINDOW_LIMIT under the window, which keeps only the rows
+ * that can have a value of at most k (exec_window_limit.c).
+ *
+ * As Spark's rule: the window must have an ORDER BY and every function of
+ * the window must be computable from the rows up to the current one (the
+ * rank-like functions, and others over ROWS BETWEEN UNBOUNDED PRECEDING
+ * AND CURRENT ROW except percent_rank, cume_dist and ntile, which need the
+ * partition's size); among the limited functions a row_number is taken
+ * before rank and dense_rank, then the smallest limit; limits above
+ * spark.sql.optimizer.windowGroupLimitThreshold's default (1000) are left.
+ */
+#include <string.h>
+
+#include "sql/ops_int.h"
+#include "sql/optimize.h"
+#include "sql/window.h"
+
+/* Spark's spark.sql.optimizer.windowGroupLimitThreshold (default). */
+#define WGL_THRESHOLD 1000
+
+static bool rank_like(const plan_win *w)
+{
+    return w->core == WIN_ROW_NUMBER || w->core == WIN_RANK || w->core == WIN_DENSE_RANK;
+}
+
+/* Whether w's value at a row depends only on the rows up to it (Spark's
+ * isExpandingWindow, without SizeBasedWindowFunction). */
+static bool expanding(const plan_win *w)
+{
+    if (rank_like(w)) return true;
+    if (w->core == WIN_PERCENT_RANK || w->core == WIN_CUME_DIST || w->core == WIN_NTILE ||
+        w->core == WIN_LAG || w->core == WIN_LEAD)
+        return false;
+    return w->unit == WIN_ROWS && w->start == WIN_UNBOUNDED_PRECEDING && w->end == WIN_CURRENT_ROW;
+}
+
+/* The value of an integral literal (false for anything else). */
+static bool int_lit(const expr *e, int64_t *v)
+{
+    if (e->kind != EX_LIT || !col_valid(&e->lit, 0)) return false;
+    switch (e->type->kind) {
+    case COL_I8:
+        *v = *(const int8_t *)e->lit.data;
+        return true;
+    case COL_I16:
+        *v = *(const int16_t *)e->lit.data;
+        return true;
+    case COL_I32:
+        *v = *(const int32_t *)e->lit.data;
+        return true;
+    case COL_I64:
+        *v = *(const int64_t *)e->lit.data;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The limit conjunct c puts on column col, or INT64_MAX. */
+static int64_t conj_limit(const expr *c, int col)
+{
+    if (c->kind != EX_CALL || c->nargs != 2 || !c->fn) return INT64_MAX;
+    const expr *l = c->args[0], *r = c->args[1];
+    int64_t v;
+    bool flip;
+    if (l->kind == EX_COL && l->col == col && int_lit(r, &v)) flip = false;
+    else if (r->kind == EX_COL && r->col == col && int_lit(l, &v)) flip = true;
+    else return INT64_MAX;
+    const char *op = c->fn->name;
+    if (!strcmp(op, "=")) return v;
+    if (!strcmp(op, flip ? ">" : "<")) return v == INT64_MIN ? v : v - 1;
+    if (!strcmp(op, flip ? ">=" : "<=")) return v;
+    return INT64_MAX;
+}
+
+/* Whether the executor can key and order by t (as the sorter and the
+ * hash table can). */
+static bool keyable(const col_type *t)
+{
+    return ops_phys(t) != OPS_P_NONE;
+}
+
+/* The window limit for filter f over window w, or NULL when the rule does
+ * not apply (*err set when out of memory). */
+static plan *limit_for(opt *o, const plan *f, const plan *w, int *err)
+{
+    const plan *child = w->in[0];
+    if (!w->norder || child->kind == PLAN_WINDOW_LIMIT) return NULL;
+    for (int i = 0; i < w->nwin; i++)
+        if (!expanding(&w->win[i])) return NULL;
+    for (int i = 0; i < w->nkeys; i++)
+        if (!keyable(w->keys[i]->type) || w->keys[i]->kind != EX_COL) return NULL;
+    for (int i = 0; i < w->norder; i++)
+        if (!keyable(w->order[i].e->type) || w->order[i].e->kind != EX_COL) return NULL;
+    expr **conj = NULL;
+    int n = 0, cap = 0;
+    if ((*err = expr_conjuncts(o->a, f->pred, &conj, &n, &cap))) return NULL;
+    int base = w->ncols - w->nwin, best = -1;
+    int64_t best_lim = INT64_MAX;
+    for (int i = 0; i < w->nwin; i++) {
+        if (!rank_like(&w->win[i])) continue;
+        int64_t lim = INT64_MAX;
+        for (int c = 0; c < n; c++) {
+            int64_t l = conj_limit(conj[c], base + i);
+            if (l < lim) lim = l;
+        }
+        if (lim == INT64_MAX) continue;
+        /* row_number first (cheaper), then the smallest limit */
+        bool rn = w->win[i].core == WIN_ROW_NUMBER;
+        bool best_rn = best >= 0 && w->win[best].core == WIN_ROW_NUMBER;
+        if (best < 0 || (rn && !best_rn) || (rn == best_rn && lim < best_lim)) {
+            best = i;
+            best_lim = lim;
+        }
+    }
+    if (best < 0 || best_lim > WGL_THRESHOLD) return NULL;
+    plan *in = (plan *)child;
+    plan *l = plan_new(o->a, PLAN_WINDOW_LIMIT, &in, 1, child->ncols);
+    if (!l) {
+        *err = kiln_set_error(KILN_ENOMEM, "out of memory optimising a query");
+        return NULL;
+    }
+    memcpy(l->cols, child->cols, sizeof *l->cols * (size_t)child->ncols);
+    l->nkeys = w->nkeys;
+    l->keys = w->keys;
+    l->norder = w->norder;
+    l->order = w->order;
+    l->limit = best_lim < 0 ? 0 : best_lim; /* Spark: no rows at all */
+    l->wgl_fn = (uint8_t)w->win[best].core;
+    return l;
+}
+
+/* A copy of p over inputs in (p->nin of them), in o's arena. */
+static plan *over(opt *o, const plan *p, plan **in)
+{
+    plan *q = kiln_arena_alloc(o->a, sizeof *q);
+    plan **qi = kiln_arena_alloc(o->a, sizeof *qi * (size_t)(p->nin ? p->nin : 1));
+    if (!q || !qi) return NULL;
+    *q = *p;
+    memcpy(qi, in, sizeof *qi * (size_t)p->nin);
+    q->in = qi;
+    return q;
+}
+
+int opt_window_limit(opt *o, plan *p, plan **out)
+{
+    plan **in = kiln_arena_alloc(o->a, sizeof *in * (size_t)(p->nin ? p->nin : 1));
+    bool changed = false;
+    int rc;
+    if (!in) return kiln_set_error(KILN_ENOMEM, "out of memory optimising a query");
+    for (int i = 0; i < p->nin; i++) {
+        if ((rc = opt_window_limit(o, p->in[i], &in[i]))) return rc;
+        changed |= in[i] != p->in[i];
+    }
+    if (p->kind == PLAN_FILTER && in[0]->kind == PLAN_WINDOW) {
+        int err = KILN_OK;
+        plan *l = limit_for(o, p, in[0], &err);
+        if (err) return err;
+        if (l) {
+            plan *w = over(o, in[0], &l);
+            if (!w) return kiln_set_error(KILN_ENOMEM, "out of memory optimising a query");
+            in[0] = w;
+            changed = true;
+        }
+    }
+    *out = changed ? over(o, p, in) : p;
+    return *out ? KILN_OK : kiln_set_error(KILN_ENOMEM, "out of memory optimising a query");
+}
