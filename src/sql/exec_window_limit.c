@@ -35,8 +35,10 @@
 #include "sql/window.h"
 
 #define NO_BOUND UINT32_MAX
-#define FIRST_COMPACT (1u << 16) /* candidates before the first compaction */
-#define PASS_ROWS (1u << 20)     /* a partial operator's rows before it may give up */
+/* Candidates before the first compaction (at least); tests set
+ * KILN_TEST_WGL_COMPACT_ROWS to compact every few rows. */
+#define FIRST_COMPACT (1u << 16)
+#define PASS_ROWS (1u << 20) /* a partial operator's rows before it may give up */
 
 /* An order key: column, physical class, direction. */
 typedef struct wkey {
@@ -61,7 +63,7 @@ typedef struct wgl_op {
     sql_sorter *cand; /* candidates */
     sql_sorter *done; /* a finished sorter being read (compaction or output) */
     size_t kept;      /* rows the last compaction kept */
-    size_t next_compact;
+    size_t next_compact, first_compact;
     /* Bounds: bidx[g] is group g's row in bound[] or NO_BOUND. */
     uint32_t *bidx;
     size_t nbidx, bcap;
@@ -290,7 +292,7 @@ static int compact(wgl_op *s)
     s->done = NULL;
     if (rc) return rc;
     s->kept = sql_sorter_rows(s->cand);
-    s->next_compact = s->kept * 2 > FIRST_COMPACT ? s->kept * 2 : FIRST_COMPACT;
+    s->next_compact = s->kept * 2 > s->first_compact ? s->kept * 2 : s->first_compact;
     return KILN_OK;
 }
 
@@ -384,7 +386,7 @@ static int restart(wgl_op *s)
     s->bcap = 0;
     clear_bounds(s);
     s->kept = 0;
-    s->next_compact = FIRST_COMPACT;
+    s->next_compact = s->first_compact;
     return new_cand(s);
 }
 
@@ -478,7 +480,9 @@ op *op_window_limit(fn_ctx *fc, op *child, const plan *p)
     s->ncols = in->ncols;
     s->nord = p->norder;
     s->nkeys = p->nkeys;
-    s->next_compact = FIRST_COMPACT;
+    const char *fc_env = getenv("KILN_TEST_WGL_COMPACT_ROWS");
+    s->first_compact = fc_env && atoi(fc_env) > 0 ? (size_t)atoi(fc_env) : FIRST_COMPACT;
+    s->next_compact = s->first_compact;
     exec_mem_init(&s->mem, fc->task);
     s->ord = calloc((size_t)s->nord + 1, sizeof *s->ord);
     s->bound = calloc((size_t)s->nord + 1, sizeof *s->bound);

@@ -7,6 +7,7 @@
 #define KT_ROWS_H
 
 #include "kiln.h"
+#include "kiln/sql.h"
 
 /* Lines (owned copies). Zero-initialise; kt_lines_free releases them. */
 typedef struct kt_lines {
@@ -22,5 +23,12 @@ void kt_lines_free(kt_lines *l);
 /* Appends v as sqlite3 prints it: NULL, 1/0 for booleans, integers,
  * doubles with %.17g, strings as they are ("?" for other types). */
 void kt_value_text(kiln_buf *b, const kiln_value *v);
+/* The rows of df (collected; df is freed) as sorted "a|b|c" lines in
+ * kt_value_text's spelling; fails the test naming what when df is NULL or
+ * its job fails. */
+kt_lines kt_df_lines(kiln_df *df, const char *what);
+/* The rows sqlite3 gives for sql over database file db, in the same
+ * spelling, sorted; fails the test when sqlite3 fails. */
+kt_lines kt_sqlite_lines(const char *db, const char *sql);
 
 #endif
