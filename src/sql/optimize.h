@@ -14,6 +14,7 @@ typedef struct opt {
     kiln_arena *a; /* the new nodes (the input plan is not changed) */
     bool ansi;
     const char *tz;
+    const char *wgl_threshold; /* kiln.sql.optimizer.windowGroupLimitThreshold; NULL: 1000 */
 } opt;
 
 /* An optimised copy of p (sharing what did not change) in *out. */

@@ -12,16 +12,27 @@
  * AND CURRENT ROW except percent_rank, cume_dist and ntile, which need the
  * partition's size); among the limited functions a row_number is taken
  * before rank and dense_rank, then the smallest limit; limits above
- * spark.sql.optimizer.windowGroupLimitThreshold's default (1000) are left.
+ * kiln.sql.optimizer.windowGroupLimitThreshold (default 1000; -1 turns the
+ * rule off) are left.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "sql/ops_int.h"
 #include "sql/optimize.h"
 #include "sql/window.h"
 
-/* Spark's spark.sql.optimizer.windowGroupLimitThreshold (default). */
+/* kiln.sql.optimizer.windowGroupLimitThreshold's default (Spark's). */
 #define WGL_THRESHOLD 1000
+
+/* The threshold o was given (-1: the rule is off). */
+static int64_t threshold(const opt *o)
+{
+    if (!o->wgl_threshold) return WGL_THRESHOLD;
+    char *end;
+    long long v = strtoll(o->wgl_threshold, &end, 10);
+    return *end || end == o->wgl_threshold ? WGL_THRESHOLD : v;
+}
 
 static bool rank_like(const plan_win *w)
 {
@@ -118,7 +129,7 @@ static plan *limit_for(opt *o, const plan *f, const plan *w, int *err)
             best_lim = lim;
         }
     }
-    if (best < 0 || best_lim > WGL_THRESHOLD) return NULL;
+    if (best < 0 || best_lim > threshold(o)) return NULL;
     plan *in = (plan *)child;
     plan *l = plan_new(o->a, PLAN_WINDOW_LIMIT, &in, 1, child->ncols);
     if (!l) {
@@ -149,6 +160,10 @@ static plan *over(opt *o, const plan *p, plan **in)
 
 int opt_window_limit(opt *o, plan *p, plan **out)
 {
+    if (threshold(o) < 0) {
+        *out = p;
+        return KILN_OK;
+    }
     plan **in = kiln_arena_alloc(o->a, sizeof *in * (size_t)(p->nin ? p->nin : 1));
     bool changed = false;
     int rc;

@@ -9,7 +9,8 @@
  * columns, a skewed key and a one-row key, against sqlite3's window
  * functions on the same rows; EXPLAIN shows the limit where Spark's rule
  * puts it and not where it must not (`rn > 2`, an OR, a filter on another
- * column, a RANGE-framed sum or ntile in the same window, k above 1000).
+ * column, a RANGE-framed sum or ntile in the same window, k above the
+ * threshold, kiln.sql.optimizer.windowGroupLimitThreshold = -1).
  * CMake reruns it with compactions every few rows
  * (KILN_TEST_WGL_COMPACT_ROWS), under a tiny memory budget (flushes) and
  * under local-cluster[2,1,256]. Skipped with a message without sqlite3.
@@ -286,6 +287,19 @@ static void not_applied(void **state)
     check("SELECT id, rn FROM (SELECT id, rank() OVER w rn, percent_rank() OVER w pr FROM t "
           "WINDOW w AS (PARTITION BY g ORDER BY o)) x WHERE rn <= 2",
           false);
+    /* The threshold setting (Spark's key too); -1 turns the rule off. */
+    const char *q5 = "SELECT id FROM (SELECT id, rank() OVER (PARTITION BY k ORDER BY o) rn "
+                     "FROM t) x WHERE rn <= 5";
+    const char *q6 = "SELECT id FROM (SELECT id, rank() OVER (PARTITION BY k ORDER BY o) rn "
+                     "FROM t) x WHERE rn <= 6";
+    assert_int_equal(kiln_session_conf_set(S, "spark.sql.optimizer.windowGroupLimitThreshold", "5"),
+                     KILN_OK);
+    check(q5, true);
+    check(q6, false);
+    kiln_session_conf_set(S, "kiln.sql.optimizer.windowGroupLimitThreshold", "-1");
+    check(q5, false);
+    kiln_session_conf_set(S, "kiln.sql.optimizer.windowGroupLimitThreshold", "1000");
+    check(q6, true);
     /* A limit on something that is not rank-like. */
     check("SELECT id, c FROM (SELECT id, count(*) OVER (PARTITION BY k ORDER BY o, id ROWS "
           "BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) c FROM t) x WHERE c <= 2",
