@@ -3,7 +3,7 @@
  * of the child's rows, only those that may still have a rank-like value
  * (row_number, rank or dense_rank over the window's order within its
  * partition keys) of at most k. The optimiser puts it below a window whose
- * filter keeps `rn <= k` (optimize_window_limit.c); the executor runs it
+ * filter keeps `rn <= k` (optimize_window.c); the executor runs it
  * partial in the child's tasks, before the window's exchange, and final
  * after it (exec.c), so only about k rows a key are exchanged and sorted.
  *
@@ -39,6 +39,7 @@
  * KILN_TEST_WGL_COMPACT_ROWS to compact every few rows. */
 #define FIRST_COMPACT (1u << 16)
 #define PASS_ROWS (1u << 20) /* a partial operator's rows before it may give up */
+#define SLOT_MAX_K 64        /* row_number keeps each group's rows in slots up to this k */
 
 /* An order key: column, physical class, direction. */
 typedef struct wkey {
@@ -86,6 +87,18 @@ typedef struct wgl_op {
     exec_mem mem;
     uint64_t rows_in;
     bool ended, pass, restart;
+    /* row_number with k <= SLOT_MAX_K: every group's best rows in slots. */
+    bool slots;
+    ops_store *st;    /* ncols stores: the rows slots name (and dropped ones) */
+    kiln_arena *star; /* their strings */
+    uint32_t *slot;   /* group g's rows in st, best first: slot[g * k ...], cnt[g] of them */
+    uint16_t *cnt;
+    size_t gcap, live;     /* groups slot and cnt have room for; rows in slots */
+    bool fast;             /* one order key of at most 8 bytes: bounds as numbers (norm_key) */
+    unsigned __int128 *bk; /* fast: group g's k-th row's key, when it has k */
+    uint32_t *emit;        /* rows being handed out */
+    size_t nemit, epos;
+    bool emitting;
 } wgl_op;
 
 /* Compares two non-null values of a key's class in ascending order (floats:
@@ -148,13 +161,15 @@ static inline const void *vec_at(const col_vec *v, const wkey *k, uint32_t i)
     return (const char *)v->data + (size_t)col_row(v, i) * k->width;
 }
 
-/* Row i of a against bound row r (< 0: the row comes first). */
-static int cmp_bound(const wgl_op *s, const col_batch *a, uint32_t i, uint32_t r)
+/* Row i of a against row r of stores (indexed by order key: s->bound;
+ * by column: s->st when by_col) (< 0: the row comes first). */
+static int cmp_stored(const wgl_op *s, const ops_store *stores, bool by_col, const col_batch *a,
+                      uint32_t i, uint32_t r)
 {
     for (int j = 0; j < s->nord; j++) {
         const wkey *k = &s->ord[j];
         const col_vec *v = &a->cols[k->col];
-        const ops_store *st = &s->bound[j];
+        const ops_store *st = &stores[by_col ? k->col : j];
         int c = cmp_key(k, col_valid(v, i), vec_at(v, k, i), ops_store_valid(st, r),
                         st->data + (size_t)r * k->width);
         if (c) return c;
@@ -317,29 +332,33 @@ static int scratch(wgl_op *s, size_t n)
     return s->scap ? KILN_OK : KILN_ENOMEM;
 }
 
+/* The group of every live row of in into s->gids. */
+static int group_ids(wgl_op *s, const col_batch *in, uint32_t live)
+{
+    if (!s->groups) {
+        memset(s->gids, 0, sizeof *s->gids * live);
+        return KILN_OK;
+    }
+    for (int i = 0; i < s->nkeys; i++) s->kvec[i] = in->cols[s->kcol[i]];
+    return agg_table_find_groups(s->groups, s->kvec, in->sel, live, s->gids, NULL);
+}
+
 /* Adds the rows of in that can still make the limit to the candidates. */
 static int add_batch(wgl_op *s, const col_batch *in)
 {
     uint32_t live = col_batch_live(in);
     int rc;
     if (!live) return KILN_OK;
-    if ((rc = scratch(s, in->n > live ? in->n : live))) return rc;
-    if (s->groups) {
-        for (int i = 0; i < s->nkeys; i++) s->kvec[i] = in->cols[s->kcol[i]];
-        if ((rc = agg_table_find_groups(s->groups, s->kvec, in->sel, live, s->gids, NULL)) ||
-            (rc = cover_groups(s, agg_table_groups(s->groups))))
-            return rc;
-    } else {
-        memset(s->gids, 0, sizeof *s->gids * live);
-        if ((rc = cover_groups(s, 1))) return rc;
-    }
+    if ((rc = scratch(s, in->n > live ? in->n : live)) || (rc = group_ids(s, in, live)) ||
+        (rc = cover_groups(s, s->groups ? agg_table_groups(s->groups) : 1)))
+        return rc;
     bool ties = s->p->wgl_fn != WIN_ROW_NUMBER; /* rows equal to the bound stay */
     uint32_t m = 0;
     for (uint32_t j = 0; j < live; j++) {
         uint32_t r = in->sel ? in->sel[j] : j, g = s->gids[j], bi = s->bidx[g];
         s->gcol[r] = (int32_t)g;
         if (bi != NO_BOUND) {
-            int c = cmp_bound(s, in, r, bi);
+            int c = cmp_stored(s, s->bound, false, in, r, bi);
             if (c > 0 || (c == 0 && !ties)) continue;
         }
         s->sel[m++] = r;
@@ -390,12 +409,263 @@ static int restart(wgl_op *s)
     return new_cand(s);
 }
 
+/* ---- row_number, small k: slots ------------------------------------------------------ */
+
+/* Stored rows a and b by the order keys (< 0: a first). */
+static int cmp_rows(const wgl_op *s, uint32_t a, uint32_t b)
+{
+    for (int j = 0; j < s->nord; j++) {
+        const wkey *k = &s->ord[j];
+        const ops_store *st = &s->st[k->col];
+        int c = cmp_key(k, ops_store_valid(st, a), st->data + (size_t)a * k->width,
+                        ops_store_valid(st, b), st->data + (size_t)b * k->width);
+        if (c) return c;
+    }
+    return 0;
+}
+
+/* A value of order key k (fixed width, at most 8 bytes) as a number in
+ * the window's order: nulls 0 (first) or 2 << 64 (last), values 1 << 64
+ * and the value's bits made to sort as unsigned (floats: -0.0 = 0.0, NaN
+ * last), inverted when descending. */
+static inline unsigned __int128 norm_key(const wkey *k, bool valid, const void *p)
+{
+    if (!valid) return k->nulls_first ? 0 : (unsigned __int128)2 << 64;
+    uint64_t u = 0;
+    int64_t i = 0;
+    switch (k->phys) {
+    case OPS_P_I8:
+        i = *(const int8_t *)p;
+        break;
+    case OPS_P_I16: {
+        int16_t x;
+        memcpy(&x, p, 2);
+        i = x;
+        break;
+    }
+    case OPS_P_I32: {
+        int32_t x;
+        memcpy(&x, p, 4);
+        i = x;
+        break;
+    }
+    case OPS_P_I64:
+        memcpy(&i, p, 8);
+        break;
+    default: { /* OPS_P_F32, OPS_P_F64 */
+        double d;
+        if (k->phys == OPS_P_F32) {
+            float f;
+            memcpy(&f, p, 4);
+            d = f;
+        } else {
+            memcpy(&d, p, 8);
+        }
+        d = ops_norm_f64(d);
+        memcpy(&u, &d, 8);
+        u = (u >> 63) ? ~u : u ^ (UINT64_C(1) << 63);
+        return (unsigned __int128)1 << 64 | (k->desc ? ~u : u);
+    }
+    }
+    u = (uint64_t)i ^ (UINT64_C(1) << 63);
+    return (unsigned __int128)1 << 64 | (k->desc ? ~u : u);
+}
+
+static int cover_slots(wgl_op *s, size_t n)
+{
+    if (n <= s->gcap) return KILN_OK;
+    size_t cap = s->gcap ? s->gcap : 1024, k = (size_t)s->p->limit;
+    while (cap < n) cap *= 2;
+    uint32_t *sl = realloc(s->slot, sizeof *sl * cap * k);
+    if (sl) s->slot = sl;
+    uint16_t *c = realloc(s->cnt, sizeof *c * cap);
+    if (c) s->cnt = c;
+    unsigned __int128 *b = s->fast ? realloc(s->bk, sizeof *b * cap) : NULL;
+    if (b) s->bk = b;
+    if (!sl || !c || (s->fast && !b)) return KILN_ENOMEM;
+    memset(s->cnt + s->gcap, 0, sizeof *c * (cap - s->gcap));
+    s->gcap = cap;
+    return KILN_OK;
+}
+
+/* The rows in slots, group by group, best first, into s->emit. */
+static int list_live(wgl_op *s)
+{
+    free(s->emit);
+    s->emit = malloc(sizeof *s->emit * (s->live ? s->live : 1));
+    if (!s->emit) return KILN_ENOMEM;
+    size_t n = 0, k = (size_t)s->p->limit, ng = s->groups ? agg_table_groups(s->groups) : 1;
+    for (size_t g = 0; g < ng && g < s->gcap; g++)
+        for (size_t j = 0; j < s->cnt[g]; j++) s->emit[n++] = s->slot[g * k + j];
+    s->nemit = n;
+    s->epos = 0;
+    return KILN_OK;
+}
+
+/* Rebuilds the stores with only the rows in slots. */
+static int slots_gc(wgl_op *s)
+{
+    int rc = list_live(s);
+    if (rc) return rc;
+    kiln_arena *na = kiln_arena_new(), *tmp = kiln_arena_new();
+    rc = na && tmp ? KILN_OK : KILN_ENOMEM;
+    for (int c = 0; !rc && c < s->ncols; c++) {
+        ops_store ns;
+        ops_store_init(&ns, s->st[c].type);
+        for (size_t off = 0; !rc && off < s->nemit; off += COL_VEC_SIZE) {
+            uint32_t m = (uint32_t)(s->nemit - off < COL_VEC_SIZE ? s->nemit - off : COL_VEC_SIZE);
+            col_vec v;
+            if (!(rc = ops_store_gather(&s->st[c], tmp, s->emit + off, 0, m, &v)))
+                rc = ops_store_append(&ns, na, &v, NULL, m, false);
+            kiln_arena_reset(tmp);
+        }
+        ops_store_release(&s->st[c]);
+        s->st[c] = ns;
+    }
+    kiln_arena_free(tmp);
+    if (rc) {
+        kiln_arena_free(na);
+        return rc;
+    }
+    kiln_arena_free(s->star);
+    s->star = na;
+    /* list_live's order: the slots in turn */
+    size_t n = 0, k = (size_t)s->p->limit, ng = s->groups ? agg_table_groups(s->groups) : 1;
+    for (size_t g = 0; g < ng && g < s->gcap; g++)
+        for (size_t j = 0; j < s->cnt[g]; j++) s->slot[g * k + j] = (uint32_t)n++;
+    s->nemit = 0;
+    return KILN_OK;
+}
+
+/* Puts the rows of in that beat their group's k-th into the slots. */
+static int slots_add(wgl_op *s, const col_batch *in)
+{
+    uint32_t live = col_batch_live(in);
+    int rc;
+    if (!live) return KILN_OK;
+    if ((rc = scratch(s, live)) || (rc = group_ids(s, in, live)) ||
+        (rc = cover_slots(s, s->groups ? agg_table_groups(s->groups) : 1)))
+        return rc;
+    size_t k = (size_t)s->p->limit;
+    uint32_t m = 0;
+    const wkey *ok = &s->ord[0];
+    const col_vec *ov = &in->cols[ok->col];
+    for (uint32_t j = 0; j < live; j++) {
+        uint32_t r = in->sel ? in->sel[j] : j, g = s->gids[j];
+        if (s->cnt[g] == k &&
+            (s->fast ? norm_key(ok, col_valid(ov, r), vec_at(ov, ok, r)) >= s->bk[g]
+                     : cmp_stored(s, s->st, true, in, r, s->slot[g * k + k - 1]) >= 0))
+            continue;
+        s->gids[m] = g;
+        s->sel[m++] = r;
+    }
+    s->rows_in += live;
+    if (!m) return KILN_OK;
+    size_t base = s->st[0].n;
+    for (int c = 0; c < s->ncols; c++)
+        if ((rc = ops_store_append(&s->st[c], s->star, &in->cols[c], s->sel, m, false))) return rc;
+    /* In turn: earlier rows of the batch may have raised the bar. */
+    for (uint32_t j = 0; j < m; j++) {
+        uint32_t row = (uint32_t)(base + j), *sl = s->slot + (size_t)s->gids[j] * k;
+        uint16_t *n = &s->cnt[s->gids[j]];
+        size_t pos;
+        if (*n < k) {
+            pos = (*n)++;
+            s->live++;
+        } else if (cmp_rows(s, row, sl[k - 1]) < 0) {
+            pos = k - 1;
+        } else {
+            continue;
+        }
+        while (pos > 0 && cmp_rows(s, row, sl[pos - 1]) < 0) {
+            sl[pos] = sl[pos - 1];
+            pos--;
+        }
+        sl[pos] = row;
+        if (s->fast && *n == k) {
+            const ops_store *st = &s->st[ok->col];
+            s->bk[s->gids[j]] = norm_key(ok, ops_store_valid(st, sl[k - 1]),
+                                         st->data + (size_t)sl[k - 1] * ok->width);
+        }
+    }
+    return KILN_OK;
+}
+
+static int64_t slots_held(const wgl_op *s)
+{
+    size_t n = kiln_arena_bytes(s->star) +
+               s->gcap * (sizeof *s->cnt + sizeof *s->slot * (size_t)s->p->limit);
+    for (int c = 0; c < s->ncols; c++) n += ops_store_bytes(&s->st[c]);
+    if (s->groups) n += agg_table_bytes(s->groups);
+    return (int64_t)n;
+}
+
+/* Hands the slots' rows out next (the operator starts again after them
+ * when restart is set). */
+static int slots_emit(wgl_op *s)
+{
+    int rc = list_live(s);
+    s->emitting = rc == KILN_OK;
+    return rc;
+}
+
+/* After a batch: stores of mostly dropped rows are rebuilt; over the
+ * memory room the rows are handed out and the operator starts again. */
+static int slots_after(wgl_op *s)
+{
+    int rc;
+    if (s->st[0].n > 2 * s->live + s->first_compact && (rc = slots_gc(s))) return rc;
+    if (s->p->wgl_mode == 1 && s->rows_in >= PASS_ROWS && s->live * 2 > s->rows_in) {
+        s->pass = true; /* hardly anything is dropped: hand rows on */
+        return slots_emit(s);
+    }
+    if (!exec_mem_over(&s->mem, slots_held(s))) return KILN_OK;
+    s->restart = true;
+    return slots_emit(s);
+}
+
+/* The next batch of rows being handed out, or 0 at their end (then the
+ * slots are emptied when the operator starts again). */
+static int slots_next(wgl_op *s, col_batch **out)
+{
+    op *o = &s->base;
+    if (s->epos == s->nemit) {
+        s->emitting = false;
+        if (s->restart) {
+            s->restart = false;
+            if (s->groups) agg_table_clear(s->groups);
+            if (s->gcap) memset(s->cnt, 0, sizeof *s->cnt * s->gcap);
+            s->live = 0;
+            for (int c = 0; c < s->ncols; c++) s->st[c].n = 0;
+            kiln_arena_reset(s->star);
+        }
+        exec_mem_track(&s->mem, slots_held(s));
+        return 0;
+    }
+    kiln_arena_reset(o->arena);
+    uint32_t m = (uint32_t)(s->nemit - s->epos < COL_VEC_SIZE ? s->nemit - s->epos : COL_VEC_SIZE);
+    o->out = (col_batch){.ncols = s->ncols, .n = m};
+    o->out.cols = kiln_arena_alloc(o->arena, sizeof *o->out.cols * (size_t)(s->ncols + 1));
+    if (!o->out.cols) return KILN_ENOMEM;
+    for (int c = 0; c < s->ncols; c++) {
+        int rc = ops_store_gather(&s->st[c], o->arena, s->emit + s->epos, 0, m, &o->out.cols[c]);
+        if (rc) return rc;
+    }
+    s->epos += m;
+    *out = &o->out;
+    return 1;
+}
+
 static int wgl_next(op *o, col_batch **out)
 {
     wgl_op *s = (wgl_op *)o;
     int rc;
     if (s->p->limit <= 0) return 0; /* rn <= 0 keeps nothing */
     for (;;) {
+        if (s->emitting) {
+            if ((rc = slots_next(s, out))) return rc;
+            continue;
+        }
         if (s->done) {
             col_batch *b;
             if ((rc = read_kept(s, &b))) return rc;
@@ -421,11 +691,15 @@ static int wgl_next(op *o, col_batch **out)
         }
         if (rc == 0) {
             s->ended = true;
-            if (s->pass || !sql_sorter_rows(s->cand)) return 0;
-            if ((rc = start_read(s, false))) return rc;
+            if (s->pass) return 0;
+            if (s->slots) rc = s->live ? slots_emit(s) : KILN_OK;
+            else if (sql_sorter_rows(s->cand)) rc = start_read(s, false);
+            if (rc) return rc;
             continue;
         }
-        if ((rc = add_batch(s, in)) || (rc = after_batch(s))) return rc;
+        if (s->slots) rc = slots_add(s, in);
+        else rc = add_batch(s, in);
+        if (rc || (rc = s->slots ? slots_after(s) : after_batch(s))) return rc;
     }
 }
 
@@ -441,6 +715,13 @@ static void wgl_close(op *o)
     kiln_arena_free(s->bar);
     kiln_arena_free(s->rd[0]);
     kiln_arena_free(s->rd[1]);
+    for (int c = 0; s->st && c < s->ncols; c++) ops_store_release(&s->st[c]);
+    free(s->st);
+    kiln_arena_free(s->star);
+    free(s->slot);
+    free(s->cnt);
+    free(s->bk);
+    free(s->emit);
     free(s->bidx);
     free(s->gids);
     free(s->sel);
@@ -522,7 +803,19 @@ op *op_window_limit(fn_ctx *fc, op *child, const plan *p)
     if (!rc && s->nkeys && !(s->groups = agg_table_new(kt, s->nkeys, NULL, 0, AGG_COMPLETE, false)))
         rc = KILN_ESQL;
     free(kt);
-    if (!rc) rc = new_cand(s);
+    s->slots = p->wgl_fn == WIN_ROW_NUMBER && p->limit <= SLOT_MAX_K;
+    if (!rc && s->slots) {
+        s->st = calloc((size_t)s->ncols + 1, sizeof *s->st);
+        s->star = kiln_arena_new();
+        if (!s->st || !s->star) rc = KILN_ENOMEM;
+        for (int c = 0; !rc && c < s->ncols; c++) {
+            ops_store_init(&s->st[c], in->cols[c].type);
+            if (ops_phys(in->cols[c].type) == OPS_P_NONE) s->slots = false; /* nested: sorter */
+        }
+    }
+    if (!rc && !s->slots) rc = new_cand(s);
+    s->fast = s->slots && s->nord == 1 && s->ord[0].phys != OPS_P_STR &&
+              s->ord[0].phys != OPS_P_I128;
     if (rc) {
         if (rc == KILN_ENOMEM) kiln_set_error(rc, "out of memory opening a window group limit");
         wgl_close(&s->base);

@@ -584,6 +584,8 @@ static int prune(opt *o, plan *p, const bool *need, plan **out, int **map)
         *map = m;
         return KILN_OK;
     }
+    case PLAN_WINDOW:
+        return opt_prune_window(o, p, need, out, map, prune);
     default: {
         /* Everything below is read as it is: optimise the children with
          * every column needed. */

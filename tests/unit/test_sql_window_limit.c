@@ -1,5 +1,5 @@
 /*
- * test_sql_window_limit.c - Spark's WindowGroupLimit (optimize_window_limit.c,
+ * test_sql_window_limit.c - Spark's WindowGroupLimit (optimize_window.c,
  * exec_window_limit.c) end to end through kiln_sql and the DataFrame API:
  * filters `rn <= k`, `rn < k`, `rn = k` and their mirrors over row_number,
  * rank and dense_rank, partitioned by int, string and expression keys or

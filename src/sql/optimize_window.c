@@ -1,19 +1,24 @@
 /*
- * sql/optimize_window_limit.c - Spark's InferWindowGroupLimit (optimize.h):
- * a filter over a window whose conjuncts limit a rank-like function
- * (`rn <= k`, `rn < k`, `rn = k`, `k >= rn`, `k > rn`, `k = rn` with rn
- * the window's row_number, rank or dense_rank and k an integer literal)
- * gets a PLAN_WINDOW_LIMIT under the window, which keeps only the rows
- * that can have a value of at most k (exec_window_limit.c).
+ * sql/optimize_window.c - the optimiser's window rules (optimize.h).
  *
- * As Spark's rule: the window must have an ORDER BY and every function of
- * the window must be computable from the rows up to the current one (the
- * rank-like functions, and others over ROWS BETWEEN UNBOUNDED PRECEDING
- * AND CURRENT ROW except percent_rank, cume_dist and ntile, which need the
- * partition's size); among the limited functions a row_number is taken
- * before rank and dense_rank, then the smallest limit; limits above
+ * Spark's InferWindowGroupLimit: a filter over a window whose conjuncts
+ * limit a rank-like function (`rn <= k`, `rn < k`, `rn = k`, `k >= rn`,
+ * `k > rn`, `k = rn` with rn the window's row_number, rank or dense_rank
+ * and k an integer literal) gets a PLAN_WINDOW_LIMIT under the window,
+ * which keeps only the rows that can have a value of at most k
+ * (exec_window_limit.c). As Spark's rule: the window must have an ORDER
+ * BY and every function of the window must be computable from the rows
+ * up to the current one (the rank-like functions, and others over ROWS
+ * BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW except percent_rank,
+ * cume_dist and ntile, which need the partition's size); among the
+ * limited functions a row_number is taken before rank and dense_rank,
+ * then the smallest limit; limits above
  * kiln.sql.optimizer.windowGroupLimitThreshold (default 1000; -1 turns the
  * rule off) are left.
+ *
+ * Column pruning through windows (Spark's ColumnPruning): a window's input
+ * keeps only the columns read above it and by its keys, order and
+ * functions, so that the others are neither exchanged nor sorted.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -185,4 +190,63 @@ int opt_window_limit(opt *o, plan *p, plan **out)
     }
     *out = changed ? over(o, p, in) : p;
     return *out ? KILN_OK : kiln_set_error(KILN_ENOMEM, "out of memory optimising a query");
+}
+
+/* ---- Column pruning through windows ---------------------------------------------------- */
+
+/* Sets need[c] for every column e reads. */
+static void mark(const expr *e, bool *need)
+{
+    if (!e) return;
+    if (e->kind == EX_COL && e->col >= 0) need[e->col] = true;
+    for (int i = 0; i < e->nargs; i++) mark(e->args[i], need);
+}
+
+int opt_prune_window(opt *o, plan *p, const bool *need, plan **out, int **map, opt_prune_fn prune)
+{
+    const plan *in = p->in[0];
+    int nc = in->ncols;
+    bool *cn = kiln_arena_alloc(o->a, sizeof *cn * (size_t)(nc + 1));
+    int *m = kiln_arena_alloc(o->a, sizeof *m * (size_t)(p->ncols + 1));
+    plan *q = kiln_arena_alloc(o->a, sizeof *q);
+    plan **qin = kiln_arena_alloc(o->a, sizeof *qin);
+    if (!cn || !m || !q || !qin) return kiln_set_error(KILN_ENOMEM, "out of memory optimising");
+    memcpy(cn, need, sizeof *cn * (size_t)nc);
+    for (int i = 0; i < p->nkeys; i++) mark(p->keys[i], cn);
+    for (int i = 0; i < p->norder; i++) mark(p->order[i].e, cn);
+    for (int i = 0; i < p->nwin; i++)
+        for (int j = 0; j < p->win[i].nargs; j++) mark(p->win[i].args[j], cn);
+    plan *child;
+    int *cm, rc;
+    if ((rc = prune(o, (plan *)in, cn, &child, &cm))) return rc;
+    *q = *p;
+    qin[0] = child;
+    q->in = qin;
+    q->ncols = child->ncols + p->nwin;
+    q->cols = kiln_arena_alloc(o->a, sizeof *q->cols * (size_t)(q->ncols + 1));
+    q->keys = kiln_arena_alloc(o->a, sizeof *q->keys * (size_t)(p->nkeys + 1));
+    q->order = kiln_arena_alloc(o->a, sizeof *q->order * (size_t)(p->norder + 1));
+    q->win = kiln_arena_alloc(o->a, sizeof *q->win * (size_t)(p->nwin + 1));
+    if (!q->cols || !q->keys || !q->order || !q->win)
+        return kiln_set_error(KILN_ENOMEM, "out of memory optimising");
+    memcpy(q->cols, child->cols, sizeof *q->cols * (size_t)child->ncols);
+    memcpy(q->cols + child->ncols, p->cols + nc, sizeof *q->cols * (size_t)p->nwin);
+    for (int i = 0; i < p->nkeys; i++)
+        if (!(q->keys[i] = expr_remap(o->a, p->keys[i], cm, 0))) return KILN_ENOMEM;
+    for (int i = 0; i < p->norder; i++) {
+        q->order[i] = p->order[i];
+        if (!(q->order[i].e = expr_remap(o->a, p->order[i].e, cm, 0))) return KILN_ENOMEM;
+    }
+    for (int i = 0; i < p->nwin; i++) {
+        plan_win *w = &q->win[i];
+        *w = p->win[i];
+        w->args = kiln_arena_alloc(o->a, sizeof *w->args * (size_t)(w->nargs + 1));
+        if (!w->args) return KILN_ENOMEM;
+        for (int j = 0; j < w->nargs; j++)
+            if (!(w->args[j] = expr_remap(o->a, p->win[i].args[j], cm, 0))) return KILN_ENOMEM;
+    }
+    for (int i = 0; i < p->ncols; i++) m[i] = i < nc ? cm[i] : child->ncols + (i - nc);
+    *out = q;
+    *map = m;
+    return KILN_OK;
 }
