@@ -36,7 +36,8 @@
 
 #define NO_BOUND UINT32_MAX
 /* Candidates before the first compaction (at least); tests set
- * KILN_TEST_WGL_COMPACT_ROWS to compact every few rows. */
+ * KILN_TEST_WGL_COMPACT_ROWS to compact every few rows (and to give up
+ * after 16 times as many). */
 #define FIRST_COMPACT (1u << 16)
 #define PASS_ROWS (1u << 20) /* a partial operator's rows before it may give up */
 #define SLOT_MAX_K 64        /* row_number keeps each group's rows in slots up to this k */
@@ -64,7 +65,7 @@ typedef struct wgl_op {
     sql_sorter *cand; /* candidates */
     sql_sorter *done; /* a finished sorter being read (compaction or output) */
     size_t kept;      /* rows the last compaction kept */
-    size_t next_compact, first_compact;
+    size_t next_compact, first_compact, pass_rows;
     /* Bounds: bidx[g] is group g's row in bound[] or NO_BOUND. */
     uint32_t *bidx;
     size_t nbidx, bcap;
@@ -382,7 +383,7 @@ static int after_batch(wgl_op *s)
     int rc;
     if (sql_sorter_rows(s->cand) >= s->next_compact) {
         if ((rc = compact(s))) return rc;
-        if (s->p->wgl_mode == 1 && s->rows_in >= PASS_ROWS && s->kept * 2 > s->rows_in) {
+        if (s->p->wgl_mode == 1 && s->rows_in >= s->pass_rows && s->kept * 2 > s->rows_in) {
             s->pass = true; /* hardly anything is dropped: hand rows on */
             return start_read(s, false);
         }
@@ -615,7 +616,7 @@ static int slots_after(wgl_op *s)
 {
     int rc;
     if (s->st[0].n > 2 * s->live + s->first_compact && (rc = slots_gc(s))) return rc;
-    if (s->p->wgl_mode == 1 && s->rows_in >= PASS_ROWS && s->live * 2 > s->rows_in) {
+    if (s->p->wgl_mode == 1 && s->rows_in >= s->pass_rows && s->live * 2 > s->rows_in) {
         s->pass = true; /* hardly anything is dropped: hand rows on */
         return slots_emit(s);
     }
@@ -764,6 +765,7 @@ op *op_window_limit(fn_ctx *fc, op *child, const plan *p)
     const char *fc_env = getenv("KILN_TEST_WGL_COMPACT_ROWS");
     s->first_compact = fc_env && atoi(fc_env) > 0 ? (size_t)atoi(fc_env) : FIRST_COMPACT;
     s->next_compact = s->first_compact;
+    s->pass_rows = fc_env ? s->first_compact * 16 : PASS_ROWS;
     exec_mem_init(&s->mem, fc->task);
     s->ord = calloc((size_t)s->nord + 1, sizeof *s->ord);
     s->bound = calloc((size_t)s->nord + 1, sizeof *s->bound);

@@ -58,23 +58,14 @@ static bool expanding(const plan_win *w)
 /* The value of an integral literal (false for anything else). */
 static bool int_lit(const expr *e, int64_t *v)
 {
-    if (e->kind != EX_LIT || !col_valid(&e->lit, 0)) return false;
-    switch (e->type->kind) {
-    case COL_I8:
-        *v = *(const int8_t *)e->lit.data;
-        return true;
-    case COL_I16:
-        *v = *(const int16_t *)e->lit.data;
-        return true;
-    case COL_I32:
-        *v = *(const int32_t *)e->lit.data;
-        return true;
-    case COL_I64:
-        *v = *(const int64_t *)e->lit.data;
-        return true;
-    default:
-        return false;
-    }
+    if (e->kind != EX_LIT || !col_type_is_integral(e->type) || !col_valid(&e->lit, 0)) return false;
+    size_t w = col_type_width(e->type);
+    const void *d = e->lit.data;
+    *v = w == 8   ? *(const int64_t *)d
+         : w == 4 ? *(const int32_t *)d
+         : w == 2 ? *(const int16_t *)d
+                  : *(const int8_t *)d;
+    return true;
 }
 
 /* The limit conjunct c puts on column col, or INT64_MAX. */

@@ -124,3 +124,20 @@ kt_lines kt_sqlite_lines(const char *db, const char *sql)
     kt_lines_sort(&out);
     return out;
 }
+
+int kt_sql_open(kiln_context **ctx, kiln_session **s)
+{
+    kiln_conf *conf = kiln_conf_new();
+    const char *m = getenv("KT_MASTER");
+    kiln_conf_set(conf, "kiln.master", m ? m : "local[2]");
+    int rc = kiln_context_new(conf, ctx);
+    kiln_conf_free(conf);
+    if (rc) return -1;
+    return kiln_session_new(*ctx, s) == KILN_OK ? 0 : -1;
+}
+
+void kt_sql_close(kiln_context *ctx, kiln_session *s)
+{
+    kiln_session_free(s);
+    kiln_context_free(ctx);
+}

@@ -30,5 +30,9 @@ kt_lines kt_df_lines(kiln_df *df, const char *what);
 /* The rows sqlite3 gives for sql over database file db, in the same
  * spelling, sorted; fails the test when sqlite3 fails. */
 kt_lines kt_sqlite_lines(const char *db, const char *sql);
+/* A context on $KT_MASTER (local[2] when unset) and a SQL session on it
+ * (both owned by the caller; kt_sql_close frees them). Returns 0 or -1. */
+int kt_sql_open(kiln_context **ctx, kiln_session **s);
+void kt_sql_close(kiln_context *ctx, kiln_session *s);
 
 #endif

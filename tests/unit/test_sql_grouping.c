@@ -249,27 +249,7 @@ static int teardown(void **state)
 /* The rows of df as sorted "a|b|c" lines (NULL for nulls); frees df. */
 static kt_lines df_lines(kiln_df *df, const char *what)
 {
-    kt_lines out = {0};
-    if (!df) fail_msg("%s: %s", what, kiln_last_error());
-    kiln_arena *a = kiln_arena_new();
-    kiln_value list;
-    if (kiln_df_collect(df, a, &list) != KILN_OK) fail_msg("%s: %s", what, kiln_last_error());
-    for (uint32_t i = 0; i < list.len; i++) {
-        const kiln_value *row = &list.u.items[i];
-        kiln_buf b;
-        kiln_buf_init(&b);
-        for (uint32_t c = 0; c < row->len; c++) {
-            if (c) kiln_buf_append(&b, "|", 1);
-            kt_value_text(&b, &row->u.items[c]);
-        }
-        kiln_buf_append(&b, "", 1);
-        kt_lines_add(&out, (const char *)b.data);
-        kiln_buf_release(&b);
-    }
-    kiln_arena_free(a);
-    kiln_df_free(df);
-    kt_lines_sort(&out);
-    return out;
+    return kt_df_lines(df, what);
 }
 
 static kt_lines kiln_rows(const char *sql)
@@ -279,25 +259,7 @@ static kt_lines kiln_rows(const char *sql)
 
 static kt_lines sqlite_rows(const char *sql)
 {
-    char qf[256], cmd[512];
-    snprintf(qf, sizeof qf, "%s/q.sql", dir);
-    FILE *f = fopen(qf, "w");
-    assert_non_null(f);
-    fprintf(f, "%s;\n", sql);
-    fclose(f);
-    snprintf(cmd, sizeof cmd, "/usr/bin/sqlite3 -batch -nullvalue NULL -separator '|' %s < %s", db,
-             qf);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    kt_lines out = {0};
-    char line[4096];
-    while (fgets(line, sizeof line, p)) {
-        line[strcspn(line, "\n")] = 0;
-        kt_lines_add(&out, line);
-    }
-    if (pclose(p) != 0) fail_msg("sqlite3 failed on: %s", sql);
-    kt_lines_sort(&out);
-    return out;
+    return kt_sqlite_lines(db, sql);
 }
 
 static void same(kt_lines *got, kt_lines *want, const char *what)
