@@ -475,7 +475,8 @@ static int build_join(exec *x, const plan *p, stage *out)
 /* Whether window p's input is a window partitioned as p is. */
 static bool window_same_parts(const plan *p, const plan *in)
 {
-    if (in->kind != PLAN_WINDOW || in->nkeys != p->nkeys) return false;
+    if ((in->kind != PLAN_WINDOW && in->kind != PLAN_WINDOW_LIMIT) || in->nkeys != p->nkeys)
+        return false;
     for (int i = 0; i < p->nkeys; i++)
         if (p->keys[i]->kind != EX_COL || in->keys[i]->kind != EX_COL ||
             p->keys[i]->col != in->keys[i]->col)
@@ -625,6 +626,27 @@ static int build(exec *x, const plan *p, stage *out)
         out->rdd = c.rdd;
         out->frag = node_like(x, p, &c.frag, 1);
         out->part = c.part;
+        return out->frag ? KILN_OK : nomem();
+    }
+    case PLAN_WINDOW_LIMIT: {
+        /* Partial in the child's tasks, the window's exchange, final after it. */
+        stage c, ex;
+        exec_part unused;
+        if ((rc = build_child(x, p, &c))) return rc;
+        int nparts = p->nkeys ? x->s->shuffle_partitions : 1;
+        if (!window_same_parts(p, p->in[0]) &&
+            !exec_part_agg(&c.part, p->keys, p->nkeys, nparts, &unused)) {
+            plan *part = node_like(x, p, &c.frag, 1);
+            if (!part) return nomem();
+            part->wgl_mode = 1;
+            c.frag = part;
+            if ((rc = exchange(x, &c, nparts, p->keys, p->nkeys, &ex))) return rc;
+            c = ex;
+        }
+        out->rdd = c.rdd;
+        out->frag = node_like(x, p, &c.frag, 1);
+        out->part = c.part; /* its rows keep their columns */
+        if (out->frag) out->frag->wgl_mode = 2;
         return out->frag ? KILN_OK : nomem();
     }
     default:

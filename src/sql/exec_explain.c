@@ -47,11 +47,12 @@ static bool agg_in_place(pex *x, const plan *p, exec_part *out)
     return exec_part_agg(&in, p->keys, p->nkeys, p->nkeys ? x->s->shuffle_partitions : 1, out);
 }
 
-/* Whether window p needs no exchange (exec.c's PLAN_WINDOW). */
+/* Whether window (or window group limit) p needs no exchange (exec.c's
+ * PLAN_WINDOW and PLAN_WINDOW_LIMIT). */
 static bool window_in_place(pex *x, const plan *p)
 {
     const plan *in = p->in[0];
-    bool same = in->kind == PLAN_WINDOW && in->nkeys == p->nkeys;
+    bool same = (in->kind == PLAN_WINDOW || in->kind == PLAN_WINDOW_LIMIT) && in->nkeys == p->nkeys;
     for (int i = 0; same && i < p->nkeys; i++)
         same = p->keys[i]->kind == EX_COL && in->keys[i]->kind == EX_COL &&
                p->keys[i]->col == in->keys[i]->col;
@@ -95,6 +96,7 @@ static void part_of(pex *x, const plan *p, exec_part *out)
         distinct_part(x, p, out);
         return;
     case PLAN_WINDOW:
+    case PLAN_WINDOW_LIMIT:
         if (window_in_place(x, p)) part_of(x, p->in[0], out);
         else exec_part_keys(out, p->keys, p->nkeys, p->nkeys ? x->s->shuffle_partitions : 1);
         return;
@@ -257,8 +259,21 @@ static int node(pex *x, const plan *p, int depth)
             (rc = named(x, p, depth + 2, "LocalLimit")))
             return rc;
         return node(x, p->in[0], depth + 3);
+    case PLAN_WINDOW_LIMIT: { /* Final, the exchange, Partial */
+        plan fin = *p, part = *p;
+        fin.wgl_mode = 2;
+        part.wgl_mode = 1;
+        if (window_in_place(x, p)) /* rows hashed by its keys already: Final alone */
+            return (rc = named(x, &fin, depth, NULL)) ? rc : node(x, p->in[0], depth + 1);
+        if ((rc = named(x, &fin, depth, NULL)) ||
+            (rc = exchange(x, depth + 1, p->keys, p->nkeys,
+                           p->nkeys ? x->s->shuffle_partitions : 1)) ||
+            (rc = named(x, &part, depth + 2, NULL)))
+            return rc;
+        return node(x, p->in[0], depth + 3);
+    }
     case PLAN_WINDOW:
-        if (window_in_place(x, p)) {
+        if (window_in_place(x, p)) { /* no exchange, or it is below its group limit */
             if ((rc = named(x, p, depth, NULL))) return rc;
             return node(x, p->in[0], depth + 1);
         }

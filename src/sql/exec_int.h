@@ -85,6 +85,8 @@ op *op_sort(fn_ctx *fc, op *child, const plan *p);
 op *op_generate(fn_ctx *fc, op *child, const plan *p);
 /* Window functions of p over child's rows (exec_window.c). */
 op *op_window(fn_ctx *fc, op *child, const plan *p);
+/* The rows of child that window limit p keeps (exec_window_limit.c). */
+op *op_window_limit(fn_ctx *fc, op *child, const plan *p);
 /* Join p of left (probed) and right (built). */
 op *op_join(fn_ctx *fc, op *left, op *right, const plan *p);
 /* Binds p's aggregates (PLAN_AGG) to their argument types into out[naggs]. */

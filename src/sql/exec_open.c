@@ -100,6 +100,10 @@ static op *build(builder *b, const plan *p)
         op *c = build(b, p->in[0]);
         return c ? op_window(b->fc, c, p) : NULL;
     }
+    case PLAN_WINDOW_LIMIT: {
+        op *c = build(b, p->in[0]);
+        return c ? op_window_limit(b->fc, c, p) : NULL;
+    }
     case PLAN_JOIN: {
         op *l = build(b, p->in[0]);
         op *r = l ? build(b, p->in[1]) : NULL;

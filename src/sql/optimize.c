@@ -584,6 +584,8 @@ static int prune(opt *o, plan *p, const bool *need, plan **out, int **map)
         *map = m;
         return KILN_OK;
     }
+    case PLAN_WINDOW:
+        return opt_prune_window(o, p, need, out, map, prune);
     default: {
         /* Everything below is read as it is: optimise the children with
          * every column needed. */
@@ -910,6 +912,6 @@ int plan_optimize(opt *o, const plan *p, plan **out)
     for (int i = 0; i < q->ncols; i++) all[i] = true;
     int *m;
     /* Reduced after pruning: sizes are estimated from the columns read. */
-    rc = prune(o, q, all, &q, &m);
-    return rc ? rc : opt_reduce_grouped(o, q, out);
+    if ((rc = prune(o, q, all, &q, &m)) || (rc = opt_reduce_grouped(o, q, &q))) return rc;
+    return opt_window_limit(o, q, out);
 }

@@ -53,6 +53,7 @@ static const char *const join_names[] = {"Inner",    "LeftOuter", "RightOuter", 
 
 int plan_explain_line(kiln_buf *b, const plan *p, const char *name)
 {
+    if (!name && p->kind == PLAN_WINDOW_LIMIT) name = "WindowGroupLimit";
     int rc = put(b, name ? name : kind_names[p->kind]);
     if (rc) return rc;
     char tmp[128];
@@ -108,6 +109,9 @@ int plan_explain_line(kiln_buf *b, const plan *p, const char *name)
         break;
     case PLAN_WINDOW:
         rc = plan_explain_window(b, p);
+        break;
+    case PLAN_WINDOW_LIMIT:
+        rc = plan_explain_window_limit(b, p);
         break;
     case PLAN_LIMIT:
         snprintf(tmp, sizeof tmp, " %lld", (long long)p->limit);

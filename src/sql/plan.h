@@ -36,6 +36,8 @@ typedef enum plan_kind {
     PLAN_EXPLODE,  /* the child's columns and the elements of gen */
     PLAN_WINDOW,   /* the child's columns and window functions */
     PLAN_DISTINCT, /* distinct rows (becomes an aggregate by every column) */
+    /* the child's rows a window's rank-like function may keep (wgl_*) */
+    PLAN_WINDOW_LIMIT,
     /* Leaves of the fragments tasks run (sql/exec.h): */
     PLAN_INPUT,     /* batches of the task's input (side: -1 all, else that side's) */
     PLAN_BROADCAST, /* batches of broadcast `bcast` */
@@ -164,6 +166,11 @@ struct plan {
     /* PLAN_WINDOW: its functions, output after the child's columns */
     int nwin;
     plan_win *win;
+    /* PLAN_WINDOW_LIMIT (Spark's WindowGroupLimit, exec_window_limit.c):
+     * keys, order and limit as a window's and a LIMIT's; wgl_fn the win_fn
+     * (row_number, rank or dense_rank) whose value must be <= limit;
+     * wgl_mode 0 logical, 1 partial (before the exchange), 2 final */
+    uint8_t wgl_fn, wgl_mode;
 };
 
 /* Makes a node of kind with n inputs and room for ncols output columns,
@@ -197,6 +204,8 @@ int plan_explain(kiln_buf *b, const plan *p);
 /* Appends PLAN_WINDOW p's functions and specification to b (EXPLAIN;
  * plan_window.c). */
 int plan_explain_window(kiln_buf *b, const plan *p);
+/* The same for PLAN_WINDOW_LIMIT: `[keys], [order], row_number(), k[, Partial|Final]`. */
+int plan_explain_window_limit(kiln_buf *b, const plan *p);
 /* A plan fragment as bytes (sql/plan_wire.c) and back; expressions are
  * bound again with ansi and tz where it is decoded. */
 void plan_encode(wire_writer *w, const plan *p);

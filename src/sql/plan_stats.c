@@ -141,6 +141,7 @@ static int64_t est(const plan *p, bool fk)
     }
     case PLAN_FILTER:
     case PLAN_SORT:
+    case PLAN_WINDOW_LIMIT:
         return est(p->in[0], fk);
     case PLAN_LIMIT: {
         int64_t in = est(p->in[0], fk);

@@ -1,7 +1,8 @@
 /*
  * sql/plan_window.c - EXPLAIN's line of a PLAN_WINDOW node (plan.h), in
  * Spark's shape: `Window [f(x) windowspecdefinition(...)], [partition
- * keys], [order keys]`.
+ * keys], [order keys]`, and of PLAN_WINDOW_LIMIT: `WindowGroupLimit [partition
+ * keys], [order keys], row_number(), 2, Partial`.
  */
 #include <stdio.h>
 #include <string.h>
@@ -34,6 +35,38 @@ static int put_bound(kiln_buf *b, uint8_t kind, int64_t off, const expr *val)
     }
 }
 
+/* `[partition keys], [order keys]`. */
+static int put_spec(kiln_buf *b, const plan *p)
+{
+    int rc = put(b, "[");
+    for (int i = 0; !rc && i < p->nkeys; i++) {
+        if (i) rc = put(b, ", ");
+        if (!rc) rc = put(b, p->keys[i]->text ? p->keys[i]->text : "?");
+    }
+    if (!rc) rc = put(b, "], [");
+    for (int i = 0; !rc && i < p->norder; i++) {
+        if (i) rc = put(b, ", ");
+        if (!rc) rc = put(b, p->order[i].e->text ? p->order[i].e->text : "?");
+        if (!rc) rc = put(b, p->order[i].desc ? " DESC" : " ASC");
+        if (!rc) rc = put(b, p->order[i].nulls_first ? " NULLS FIRST" : " NULLS LAST");
+    }
+    return rc ? rc : put(b, "]");
+}
+
+int plan_explain_window_limit(kiln_buf *b, const plan *p)
+{
+    static const char *const modes[] = {"", ", Partial", ", Final"};
+    const char *fn = p->wgl_fn == WIN_RANK         ? "rank()"
+                     : p->wgl_fn == WIN_DENSE_RANK ? "dense_rank()"
+                                                   : "row_number()";
+    char tmp[96];
+    snprintf(tmp, sizeof tmp, ", %s, %lld%s", fn, (long long)p->limit,
+             modes[p->wgl_mode < 3 ? p->wgl_mode : 0]);
+    int rc = put(b, " ");
+    if (!rc) rc = put_spec(b, p);
+    return rc ? rc : put(b, tmp);
+}
+
 int plan_explain_window(kiln_buf *b, const plan *p)
 {
     int rc = put(b, " [");
@@ -51,17 +84,6 @@ int plan_explain_window(kiln_buf *b, const plan *p)
             if (!rc) rc = put(b, ")");
         }
     }
-    if (!rc) rc = put(b, "], [");
-    for (int i = 0; !rc && i < p->nkeys; i++) {
-        if (i) rc = put(b, ", ");
-        if (!rc) rc = put(b, p->keys[i]->text ? p->keys[i]->text : "?");
-    }
-    if (!rc) rc = put(b, "], [");
-    for (int i = 0; !rc && i < p->norder; i++) {
-        if (i) rc = put(b, ", ");
-        if (!rc) rc = put(b, p->order[i].e->text ? p->order[i].e->text : "?");
-        if (!rc) rc = put(b, p->order[i].desc ? " DESC" : " ASC");
-        if (!rc) rc = put(b, p->order[i].nulls_first ? " NULLS FIRST" : " NULLS LAST");
-    }
-    return rc ? rc : put(b, "]");
+    if (!rc) rc = put(b, "], ");
+    return rc ? rc : put_spec(b, p);
 }

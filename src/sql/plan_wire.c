@@ -154,6 +154,13 @@ static void put_plan(wire_writer *w, const plan *p)
             col_type_put(w, f->type);
         }
         break;
+    case PLAN_WINDOW_LIMIT:
+        put_exprs(w, p->keys, p->nkeys);
+        put_order(w, p);
+        wire_put_u64(w, (uint64_t)p->limit);
+        wire_put_u8(w, p->wgl_fn);
+        wire_put_u8(w, p->wgl_mode);
+        break;
     default:
         if (!w->err) w->err = KILN_EINVAL; /* not a node tasks run */
         break;
@@ -423,6 +430,15 @@ static int get_plan(dec *d, int depth, plan **out)
         }
         break;
     }
+    case PLAN_WINDOW_LIMIT:
+        if (nin != 1) return KILN_ECORRUPT;
+        if ((rc = get_exprs(d, &p->keys, &p->nkeys)) || (rc = get_order(d, p))) return rc;
+        p->limit = (int64_t)wire_get_u64(r, "window group limit");
+        p->wgl_fn = wire_get_u8(r, "window group limit function");
+        p->wgl_mode = wire_get_u8(r, "window group limit mode");
+        /* row_number, rank or dense_rank (win_fn 0..2) */
+        if (p->limit < 0 || p->wgl_fn > 2 || p->wgl_mode > 2) return KILN_ECORRUPT;
+        break;
     default:
         return KILN_ECORRUPT;
     }

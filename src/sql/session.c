@@ -344,7 +344,8 @@ void sql_session_anz(kiln_session *s, kiln_arena *a, const char *sql, anz *z)
 
 int sql_session_plan(kiln_session *s, kiln_arena *a, const plan *logical, plan **out)
 {
-    opt o = {a, s->set.ansi, s->set.tz, s->set.broadcast_bytes};
+    opt o = {a, s->set.ansi, s->set.tz, s->set.broadcast_bytes,
+             sql_session_get(s, "kiln.sql.optimizer.windowGroupLimitThreshold")};
     return plan_optimize(&o, logical, out);
 }
 

@@ -34,6 +34,14 @@ static const conf_key sql_keys[] = {
      .spark = "spark.sql.autoBroadcastJoinThreshold",
      .doc = "a join side estimated below this size (bytes, or 10m, 1g...) is broadcast "
             "(-1: never)"},
+    {.name = "kiln.sql.optimizer.windowGroupLimitThreshold",
+     .type = CONF_INT,
+     .dflt = "1000",
+     .min = -1,
+     .max = 2147483647,
+     .spark = "spark.sql.optimizer.windowGroupLimitThreshold",
+     .doc = "a filter `rn <= k` over a row_number, rank or dense_rank window with k up to this "
+            "keeps only k rows a key before the window's exchange (WindowGroupLimit; -1: never)"},
     {.name = "kiln.sql.files.maxPartitionBytes",
      .type = CONF_SIZE,
      .dflt = "128m",

@@ -1,6 +1,7 @@
 /*
  * tests/support/kt_rows.c - query rows as comparable text (kt_rows.h).
  */
+#define _GNU_SOURCE /* getline, mkstemp */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
-#include "kiln/sql.h"
 #include "kt_rows.h"
 
 void kt_lines_add(kt_lines *l, const char *line)
@@ -68,52 +69,77 @@ void kt_value_text(kiln_buf *b, const kiln_value *v)
     kiln_buf_append(b, tmp, strlen(tmp));
 }
 
-kt_lines kt_df_lines(struct kiln_df *df, const char *what)
+kt_lines kt_df_lines(kiln_df *df, const char *what)
 {
     kt_lines out = {0};
     if (!df) fail_msg("%s: %s", what, kiln_last_error());
     kiln_arena *a = kiln_arena_new();
     kiln_value list;
     if (kiln_df_collect(df, a, &list) != KILN_OK) fail_msg("%s: %s", what, kiln_last_error());
+    kiln_buf b;
+    kiln_buf_init(&b);
     for (uint32_t i = 0; i < list.len; i++) {
         const kiln_value *row = &list.u.items[i];
-        kiln_buf b;
-        kiln_buf_init(&b);
+        b.len = 0;
         for (uint32_t c = 0; c < row->len; c++) {
             if (c) kiln_buf_append(&b, "|", 1);
             kt_value_text(&b, &row->u.items[c]);
         }
         kiln_buf_append(&b, "", 1);
         kt_lines_add(&out, (const char *)b.data);
-        kiln_buf_release(&b);
     }
+    kiln_buf_release(&b);
     kiln_arena_free(a);
     kiln_df_free(df);
     kt_lines_sort(&out);
     return out;
 }
 
-kt_lines kt_sqlite_lines(const char *db, const char *dir, const char *sql)
+kt_lines kt_sqlite_lines(const char *db, const char *sql)
 {
-    char qf[256], cmd[512];
-    snprintf(qf, sizeof qf, "%s/q.sql", dir);
-    FILE *f = fopen(qf, "w");
+    char qf[] = "/tmp/kt-sqlite-XXXXXX";
+    int fd = mkstemp(qf);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
     assert_non_null(f);
     fprintf(f, "%s;\n", sql);
     fclose(f);
+    char cmd[1024];
     snprintf(cmd, sizeof cmd, "/usr/bin/sqlite3 -batch -nullvalue NULL -separator '|' %s < %s", db,
              qf);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     kt_lines out = {0};
-    char line[4096];
-    while (fgets(line, sizeof line, p)) {
-        line[strcspn(line, "\n")] = 0;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, p)) > 0) {
+        if (line[n - 1] == '\n') line[n - 1] = 0;
         kt_lines_add(&out, line);
     }
-    if (pclose(p) != 0) fail_msg("sqlite3 failed on: %s", sql);
+    free(line);
+    int rc = pclose(p);
+    unlink(qf);
+    if (rc != 0) fail_msg("sqlite3 failed on: %s", sql);
     kt_lines_sort(&out);
     return out;
+}
+
+int kt_sql_open(kiln_context **ctx, kiln_session **s)
+{
+    kiln_conf *conf = kiln_conf_new();
+    const char *m = getenv("KT_MASTER");
+    kiln_conf_set(conf, "kiln.master", m ? m : "local[2]");
+    int rc = kiln_context_new(conf, ctx);
+    kiln_conf_free(conf);
+    if (rc) return -1;
+    return kiln_session_new(*ctx, s) == KILN_OK ? 0 : -1;
+}
+
+void kt_sql_close(kiln_context *ctx, kiln_session *s)
+{
+    kiln_session_free(s);
+    kiln_context_free(ctx);
 }
 
 void kt_lines_same(kt_lines *got, kt_lines *want, const char *what)

@@ -7,6 +7,7 @@
 #define KT_ROWS_H
 
 #include "kiln.h"
+#include "kiln/sql.h"
 
 /* Lines (owned copies). Zero-initialise; kt_lines_free releases them. */
 typedef struct kt_lines {
@@ -22,15 +23,17 @@ void kt_lines_free(kt_lines *l);
 /* Appends v as sqlite3 prints it: NULL, 1/0 for booleans, integers,
  * doubles with %.17g, strings as they are ("?" for other types). */
 void kt_value_text(kiln_buf *b, const kiln_value *v);
-
-struct kiln_df;
-/* The rows of df (collected, then freed) as sorted lines of values joined
- * by '|' (kt_value_text); fails the test naming what when df is NULL or
- * the query fails. */
-kt_lines kt_df_lines(struct kiln_df *df, const char *what);
-/* The rows of sql run by /usr/bin/sqlite3 on database db (a scratch file
- * in dir holds the query), as sorted lines in the same form. */
-kt_lines kt_sqlite_lines(const char *db, const char *dir, const char *sql);
+/* The rows of df (collected; df is freed) as sorted "a|b|c" lines in
+ * kt_value_text's spelling; fails the test naming what when df is NULL or
+ * its job fails. */
+kt_lines kt_df_lines(kiln_df *df, const char *what);
+/* The rows sqlite3 gives for sql over database file db, in the same
+ * spelling, sorted; fails the test when sqlite3 fails. */
+kt_lines kt_sqlite_lines(const char *db, const char *sql);
+/* A context on $KT_MASTER (local[2] when unset) and a SQL session on it
+ * (both owned by the caller; kt_sql_close frees them). Returns 0 or -1. */
+int kt_sql_open(kiln_context **ctx, kiln_session **s);
+void kt_sql_close(kiln_context *ctx, kiln_session *s);
 /* Fails the test (naming what) unless got and want hold the same lines;
  * frees both. */
 void kt_lines_same(kt_lines *got, kt_lines *want, const char *what);

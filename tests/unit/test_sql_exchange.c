@@ -155,7 +155,7 @@ static void check(const char *sql, int exchanges)
             }
         }
         *o = 0;
-        kt_lines got = kt_df_lines(kiln_sql(S, q), q), want = kt_sqlite_lines(db, dir, q);
+        kt_lines got = kt_df_lines(kiln_sql(S, q), q), want = kt_sqlite_lines(db, q);
         kt_lines_same(&got, &want, q);
         if (t == 0 && exchanges >= 0) {
             int n = plan_count(q, "Exchange hashpartitioning");

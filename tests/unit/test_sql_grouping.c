@@ -270,7 +270,7 @@ static void check(const char *kq, const char *sq, const char *table)
         }
         *o = 0;
     }
-    kt_lines got = kiln_rows(k), want = kt_sqlite_lines(db, dir, s);
+    kt_lines got = kiln_rows(k), want = kt_sqlite_lines(db, s);
     kt_lines_same(&got, &want, k);
 }
 
