@@ -179,22 +179,16 @@ static int build_agg(exec *x, const plan *p, stage *out)
     int nparts = agg->nkeys ? x->s->shuffle_partitions : 1;
     bool distinct = false;
     for (int i = 0; i < agg->naggs; i++) distinct |= agg->aggs[i].distinct;
-    if (exec_part_agg(&c.part, agg->keys, agg->nkeys, nparts, &out->part)) {
-        /* Each group's rows are in one partition already: aggregated where
-         * they are, no exchange. */
+    /* Each group's rows in one partition already: aggregated where they
+     * are, no exchange. With a DISTINCT aggregate the rows themselves are
+     * exchanged and aggregated once. */
+    bool in_place = exec_part_agg(&c.part, agg->keys, agg->nkeys, nparts, &out->part);
+    if (in_place || distinct) {
+        if (!in_place && (rc = exchange(x, &c, nparts, agg->keys, agg->nkeys, &c))) return rc;
         plan *complete = node_like(x, agg, &c.frag, 1);
         if (!complete) return nomem();
         complete->agg_mode = PAGG_COMPLETE;
         out->rdd = c.rdd;
-        out->frag = complete;
-        return KILN_OK;
-    }
-    if (distinct) {
-        if ((rc = exchange(x, &c, nparts, agg->keys, agg->nkeys, &ex))) return rc;
-        plan *complete = node_like(x, agg, &ex.frag, 1);
-        if (!complete) return nomem();
-        complete->agg_mode = PAGG_COMPLETE;
-        out->rdd = ex.rdd;
         out->frag = complete;
         return KILN_OK;
     }
