@@ -483,6 +483,40 @@ static int build_child(exec *x, const plan *p, stage *st)
     return build(x, p->in[0], st);
 }
 
+/* A window (PLAN_WINDOW) or a window group limit (PLAN_WINDOW_LIMIT):
+ * rows exchanged by the partition keys (to one task without), then sorted
+ * and windowed there (exec_window.c), or limited to each key's best rows
+ * (exec_window_limit.c: partial in the child's tasks before the exchange,
+ * final after it). Rows hashed by (some of) the keys already, or a window
+ * over one with the same partitioning, need no exchange. The output's
+ * columns follow the child's, so the rows stay spread as they are. */
+static int build_window(exec *x, const plan *p, stage *out)
+{
+    stage c, ex;
+    exec_part unused;
+    int rc = build_child(x, p, &c);
+    if (rc) return rc;
+    bool limit = p->kind == PLAN_WINDOW_LIMIT;
+    int nparts = p->nkeys ? x->s->shuffle_partitions : 1;
+    if (!window_same_parts(p, p->in[0]) &&
+        !exec_part_agg(&c.part, p->keys, p->nkeys, nparts, &unused)) {
+        if (limit) {
+            plan *part = node_like(x, p, &c.frag, 1);
+            if (!part) return nomem();
+            part->wgl_mode = 1;
+            c.frag = part;
+        }
+        if ((rc = exchange(x, &c, nparts, p->keys, p->nkeys, &ex))) return rc;
+        c = ex;
+    }
+    out->rdd = c.rdd;
+    out->frag = node_like(x, p, &c.frag, 1);
+    out->part = c.part;
+    if (!out->frag) return nomem();
+    if (limit) out->frag->wgl_mode = 2;
+    return KILN_OK;
+}
+
 static int build(exec *x, const plan *p, stage *out)
 {
     int rc;
@@ -602,47 +636,9 @@ static int build(exec *x, const plan *p, stage *out)
         out->frag = node_like(x, p, &one.frag, 1);
         return out->frag ? KILN_OK : nomem();
     }
-    case PLAN_WINDOW: {
-        /* Rows exchanged by the partition keys (to one task without), then
-         * sorted and windowed there (exec_window.c); a window over rows
-         * hashed by (some of) its keys already, or over a window with the
-         * same partitioning, needs no exchange. Its columns follow the
-         * child's, so the rows stay spread as they are. */
-        stage c, ex;
-        exec_part unused;
-        if ((rc = build_child(x, p, &c))) return rc;
-        int nparts = p->nkeys ? x->s->shuffle_partitions : 1;
-        if (!window_same_parts(p, p->in[0]) &&
-            !exec_part_agg(&c.part, p->keys, p->nkeys, nparts, &unused)) {
-            if ((rc = exchange(x, &c, nparts, p->keys, p->nkeys, &ex))) return rc;
-            c = ex;
-        }
-        out->rdd = c.rdd;
-        out->frag = node_like(x, p, &c.frag, 1);
-        out->part = c.part;
-        return out->frag ? KILN_OK : nomem();
-    }
-    case PLAN_WINDOW_LIMIT: {
-        /* Partial in the child's tasks, the window's exchange, final after it. */
-        stage c, ex;
-        exec_part unused;
-        if ((rc = build_child(x, p, &c))) return rc;
-        int nparts = p->nkeys ? x->s->shuffle_partitions : 1;
-        if (!window_same_parts(p, p->in[0]) &&
-            !exec_part_agg(&c.part, p->keys, p->nkeys, nparts, &unused)) {
-            plan *part = node_like(x, p, &c.frag, 1);
-            if (!part) return nomem();
-            part->wgl_mode = 1;
-            c.frag = part;
-            if ((rc = exchange(x, &c, nparts, p->keys, p->nkeys, &ex))) return rc;
-            c = ex;
-        }
-        out->rdd = c.rdd;
-        out->frag = node_like(x, p, &c.frag, 1);
-        out->part = c.part; /* its rows keep their columns */
-        if (out->frag) out->frag->wgl_mode = 2;
-        return out->frag ? KILN_OK : nomem();
-    }
+    case PLAN_WINDOW:
+    case PLAN_WINDOW_LIMIT:
+        return build_window(x, p, out);
     default:
         return kiln_set_error(KILN_ESQL, "[UNSUPPORTED_FEATURE] this query needs an operator "
                                          "kiln cannot run yet");

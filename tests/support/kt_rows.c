@@ -127,9 +127,15 @@ kt_lines kt_sqlite_lines(const char *db, const char *sql)
 
 int kt_sql_open(kiln_context **ctx, kiln_session **s)
 {
+    return kt_sql_open_with(ctx, s, NULL);
+}
+
+int kt_sql_open_with(kiln_context **ctx, kiln_session **s, const char *const *kv)
+{
     kiln_conf *conf = kiln_conf_new();
     const char *m = getenv("KT_MASTER");
     kiln_conf_set(conf, "kiln.master", m ? m : "local[2]");
+    for (int i = 0; kv && kv[i]; i += 2) kiln_conf_set(conf, kv[i], kv[i + 1]);
     int rc = kiln_context_new(conf, ctx);
     kiln_conf_free(conf);
     if (rc) return -1;

@@ -33,6 +33,9 @@ kt_lines kt_sqlite_lines(const char *db, const char *sql);
 /* A context on $KT_MASTER (local[2] when unset) and a SQL session on it
  * (both owned by the caller; kt_sql_close frees them). Returns 0 or -1. */
 int kt_sql_open(kiln_context **ctx, kiln_session **s);
+/* As kt_sql_open, with the context's settings kv[0] = kv[1], ... too (a
+ * NULL-terminated list of keys and values; NULL: none). */
+int kt_sql_open_with(kiln_context **ctx, kiln_session **s, const char *const *kv);
 void kt_sql_close(kiln_context *ctx, kiln_session *s);
 /* Fails the test (naming what) unless got and want hold the same lines;
  * frees both. */

@@ -81,9 +81,8 @@ static int teardown(void **state)
     (void)state;
     kiln_session_free(S);
     kiln_context_free(ctx);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    kt_rm_rf(dir);
+    return 0;
 }
 
 static const char *P(const char *name)

@@ -28,6 +28,7 @@
 
 #include "kiln.h"
 #include "kiln/sql.h"
+#include "kt.h"
 #include "kt_rand.h"
 #include "kt_rows.h"
 
@@ -94,13 +95,9 @@ static int setup(void **state)
     char cmd[512];
     snprintf(cmd, sizeof cmd, "/usr/bin/sqlite3 %s < %s/load.sql", db, dir);
     if (access("/usr/bin/sqlite3", X_OK) != 0 || system(cmd) != 0) return -1;
-    kiln_conf *conf = kiln_conf_new();
-    const char *m = getenv("KT_MASTER");
-    kiln_conf_set(conf, "kiln.master", m ? m : "local[2]");
-    kiln_conf_set(conf, "kiln.executor.memory.retain", "64m"); /* freed memory kept: same answers */
-    int rc = kiln_context_new(conf, &ctx);
-    kiln_conf_free(conf);
-    if (rc || kiln_session_new(ctx, &S) ||
+    /* Freed memory kept (kiln.executor.memory.retain): the same answers. */
+    static const char *const kv[] = {"kiln.executor.memory.retain", "64m", NULL};
+    if (kt_sql_open_with(&ctx, &S, kv) ||
         kiln_session_conf_set(S, "kiln.sql.autoBroadcastJoinThreshold", "-1") ||
         kiln_session_conf_set(S, "kiln.sql.shuffle.partitions", "3"))
         return -1;
@@ -113,11 +110,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    kiln_session_free(S);
-    kiln_context_free(ctx);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    kt_sql_close(ctx, S);
+    kt_rm_rf(dir);
+    return 0;
 }
 
 /* The number of times needle occurs in the physical plan of sql. */

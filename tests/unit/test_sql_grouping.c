@@ -28,6 +28,7 @@
 
 #include "kiln.h"
 #include "kiln/sql.h"
+#include "kt.h"
 #include "kt_rand.h"
 #include "kt_rows.h"
 
@@ -217,12 +218,7 @@ static int setup(void **state)
     snprintf(cmd, sizeof cmd, "/usr/bin/sqlite3 %s < %s/load.sql", db, dir);
     if (access("/usr/bin/sqlite3", X_OK) != 0 || system(cmd) != 0) return -1;
 
-    kiln_conf *conf = kiln_conf_new();
-    const char *m = getenv("KT_MASTER");
-    kiln_conf_set(conf, "kiln.master", m ? m : "local[2]");
-    int rc = kiln_context_new(conf, &ctx);
-    kiln_conf_free(conf);
-    if (rc || kiln_session_new(ctx, &S)) return -1;
+    if (kt_sql_open(&ctx, &S)) return -1;
     view("t", "a STRING, b INT, c INT, v BIGINT", "csv");
     view("e", "a STRING, b INT, c INT, v BIGINT", "csv");
     view("l", "x INT, y STRING", "csv");
@@ -237,11 +233,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    kiln_session_free(S);
-    kiln_context_free(ctx);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    kt_sql_close(ctx, S);
+    kt_rm_rf(dir);
+    return 0;
 }
 
 /* ---- Running and comparing ----------------------------------------------------------- */

@@ -24,6 +24,7 @@
 #include "kiln.h"
 #include "kiln/sql.h"
 #include "kt_rand.h"
+#include "kt_rows.h"
 #include "sql/agg_fn.h"
 #include "sql/agg_table.h"
 #include "sql/select_nth.h"
@@ -369,12 +370,7 @@ static int setup(void **state)
         fprintf(f, "\n");
     }
     fclose(f);
-    kiln_conf *conf = kiln_conf_new();
-    const char *m = getenv("KT_MASTER");
-    kiln_conf_set(conf, "kiln.master", m ? m : "local[2]");
-    int rc = kiln_context_new(conf, &ctx);
-    kiln_conf_free(conf);
-    if (rc || kiln_session_new(ctx, &S)) return -1;
+    if (kt_sql_open(&ctx, &S)) return -1;
     kiln_session_conf_set(S, "kiln.sql.shuffle.partitions", "3");
     kiln_reader *r = kiln_session_read(S);
     r = kiln_reader_option(r, "header", "true");
@@ -394,8 +390,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    kiln_session_free(S);
-    kiln_context_free(ctx);
+    kt_sql_close(ctx, S);
     unlink(csv);
     return 0;
 }

@@ -28,6 +28,7 @@
 #include "kiln.h"
 #include "kiln/sql.h"
 #include "kt_rand.h"
+#include "kt_rows.h"
 #include "sql/session_int.h"
 #include "udf_test_ref.h"
 
@@ -84,12 +85,7 @@ static int setup(void **state)
     if (!(f = fopen(empty_path, "w"))) return -1;
     fprintf(f, "id,lat1,lon1,lat2,lon2,s\n");
     fclose(f);
-    kiln_conf *conf = kiln_conf_new();
-    const char *m = getenv("KT_MASTER");
-    kiln_conf_set(conf, "kiln.master", m ? m : "local[2]");
-    int rc = kiln_context_new(conf, &ctx);
-    kiln_conf_free(conf);
-    if (rc || kiln_session_new(ctx, &S)) return -1;
+    if (kt_sql_open(&ctx, &S)) return -1;
     char sql[1024];
     snprintf(sql, sizeof sql,
              "CREATE TEMPORARY VIEW pts (id INT, lat1 DOUBLE, lon1 DOUBLE, lat2 DOUBLE, "
@@ -118,8 +114,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    kiln_session_free(S);
-    kiln_context_free(ctx);
+    kt_sql_close(ctx, S);
     unlink(path);
     unlink(empty_path);
     return 0;

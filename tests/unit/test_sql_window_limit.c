@@ -30,6 +30,7 @@
 
 #include "kiln.h"
 #include "kiln/sql.h"
+#include "kt.h"
 #include "kt_rand.h"
 #include "kt_rows.h"
 
@@ -116,9 +117,8 @@ static int teardown(void **state)
 {
     (void)state;
     kt_sql_close(ctx, S);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    kt_rm_rf(dir);
+    return 0;
 }
 
 /* Whether kiln's plan of q has a WindowGroupLimit (and, when want is not

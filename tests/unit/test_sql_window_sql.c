@@ -100,12 +100,7 @@ static int setup(void **state)
     fclose(f);
     fclose(q);
     have_sqlite = access("/usr/bin/sqlite3", X_OK) == 0;
-    kiln_conf *conf = kiln_conf_new();
-    const char *m = getenv("KT_MASTER");
-    kiln_conf_set(conf, "kiln.master", m ? m : "local[2]");
-    int rc = kiln_context_new(conf, &ctx);
-    kiln_conf_free(conf);
-    if (rc || kiln_session_new(ctx, &S)) return -1;
+    if (kt_sql_open(&ctx, &S)) return -1;
     /* More shuffle partitions than some queries have keys: empty tasks. */
     kiln_session_conf_set(S, "kiln.sql.shuffle.partitions", "5");
     kiln_reader *r = kiln_session_read(S);
@@ -120,8 +115,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    kiln_session_free(S);
-    kiln_context_free(ctx);
+    kt_sql_close(ctx, S);
     unlink(csv);
     unlink(sqlfile);
     return 0;
