@@ -80,6 +80,52 @@ static plan *filter_over(kiln_arena *a, plan *in, expr **conds, int n)
 /* ---- Filter pushdown -------------------------------------------------------- */
 
 static int push(opt *o, plan *p, expr **conds, int n, plan **out);
+static int disjuncts(kiln_arena *a, expr *e, expr ***list, int *n, int *cap);
+
+static bool deterministic(const expr *e)
+{
+    if (e->kind == EX_CALL && (e->fn->flags & FN_NONDETERMINISTIC)) return false;
+    for (int i = 0; i < e->nargs; i++)
+        if (!deterministic(e->args[i])) return false;
+    return true;
+}
+
+/* What an OR c implies for the columns [lo, hi) alone (Spark's
+ * PushExtraPredicateThroughJoin), in *out (NULL when nothing): when every
+ * disjunct of c has conjuncts that read only those columns, the OR of
+ * those conjuncts holds wherever c does. (n1.n_name = 'FRANCE' AND
+ * n2.n_name = 'GERMANY') OR (n1.n_name = 'GERMANY' AND n2.n_name =
+ * 'FRANCE') implies n1.n_name = 'FRANCE' OR n1.n_name = 'GERMANY', which
+ * filters nation n1 before the joins (TPC-H q07); c itself stays. */
+static int implied_on(kiln_arena *a, expr *c, int lo, int hi, expr **out)
+{
+    *out = NULL;
+    if (c->kind != EX_OR || !deterministic(c)) return KILN_OK;
+    expr **ds = NULL, *acc = NULL;
+    int nd = 0, dcap = 0, rc;
+    if ((rc = disjuncts(a, c, &ds, &nd, &dcap))) return rc;
+    for (int i = 0; i < nd; i++) {
+        expr **cs = NULL, **mine;
+        int nc = 0, ccap = 0, nm = 0;
+        if ((rc = expr_conjuncts(a, ds[i], &cs, &nc, &ccap))) return rc;
+        if (!(mine = kiln_arena_alloc(a, sizeof *mine * (size_t)(nc + 1)))) return oom();
+        for (int j = 0; j < nc; j++) {
+            int l = -1, h = 0;
+            col_range(cs[j], &l, &h);
+            if (l >= lo && h <= hi) mine[nm++] = cs[j];
+        }
+        if (!nm) return KILN_OK; /* this disjunct does not restrict the side */
+        expr *d = expr_and(a, mine, nm);
+        if (!d) return oom();
+        if (acc) {
+            expr *args[2] = {acc, d};
+            if (!(d = expr_node(a, EX_OR, &col_type_bool, args, 2, "or"))) return oom();
+        }
+        acc = d;
+    }
+    *out = acc;
+    return KILN_OK;
+}
 
 /* Pushes conds (over p's output) into join p. */
 static int push_join(opt *o, plan *p, expr **conds, int n, plan **out)
@@ -99,9 +145,11 @@ static int push_join(opt *o, plan *p, expr **conds, int n, plan **out)
      * of inner joins (Spark's PushPredicateThroughJoin). A left join's
      * conditions on its left side stay: they decide matches, not rows. */
     expr *pred = p->pred;
+    expr **keep = NULL; /* conjuncts of the join's own condition that stay on it */
+    int nkeep = 0;
     if (pred && !p->null_aware && p->join != PJ_FULL) {
-        expr **on = NULL, **keep = NULL;
-        int non = 0, cap = 0, nkeep = 0, rc;
+        expr **on = NULL;
+        int non = 0, cap = 0, rc;
         if ((rc = expr_conjuncts(o->a, pred, &on, &non, &cap))) return rc;
         if (!(keep = kiln_arena_alloc(o->a, sizeof *keep * (size_t)(non + 1)))) return oom();
         expr **l2 = kiln_arena_alloc(o->a, sizeof *l2 * (size_t)(n + non + 1));
@@ -148,10 +196,27 @@ static int push_join(opt *o, plan *p, expr **conds, int n, plan **out)
             stay[ks++] = conds[i];
         }
     }
+    int rc;
+    if (inner && (ks || nkeep)) {
+        /* Each side also gets what the conditions on both imply for it. */
+        expr **l2 = kiln_arena_alloc(o->a, sizeof *l2 * (size_t)(kl + ks + nkeep + 1));
+        expr **r2 = kiln_arena_alloc(o->a, sizeof *r2 * (size_t)(kr + ks + nkeep + 1));
+        if (!l2 || !r2) return oom();
+        memcpy(l2, l, sizeof *l * (size_t)kl);
+        memcpy(r2, r, sizeof *r * (size_t)kr);
+        l = l2;
+        r = r2;
+        for (int i = 0; i < ks + nkeep; i++) {
+            expr *c = i < ks ? stay[i] : keep[i - ks], *dl, *dr;
+            if ((rc = implied_on(o->a, c, 0, nl, &dl)) || (rc = implied_on(o->a, c, nl, nl + nr, &dr)))
+                return rc;
+            if (dl) l[kl++] = dl;
+            if (dr && !(r[kr++] = remap(o->a, dr, shift))) return oom();
+        }
+    }
     plan *q = opt_copy_node(o->a, p);
     if (!q) return oom();
     q->pred = pred;
-    int rc;
     if ((rc = push(o, p->in[0], l, kl, &q->in[0])) || (rc = push(o, p->in[1], r, kr, &q->in[1])))
         return rc;
     if (inner && ks) {
@@ -283,7 +348,15 @@ static int push(opt *o, plan *p, expr **conds, int n, plan **out)
             if ((rc = factor_or(o->a, mine[i], &all, &na, &cap))) return rc;
         for (int i = 0; i < n; i++)
             if ((rc = expr_conjuncts(o->a, conds[i], &all, &na, &cap))) return rc;
-        return push(o, p->in[0], all, na, out);
+        /* Once each (a condition implied on a join side arrives again
+         * when push runs a second time). */
+        int nu = 0;
+        for (int i = 0; i < na; i++) {
+            bool dup = false;
+            for (int j = 0; j < nu && !dup; j++) dup = expr_equal(all[j], all[i]);
+            if (!dup) all[nu++] = all[i];
+        }
+        return push(o, p->in[0], all, nu, out);
     }
     case PLAN_JOIN:
         return push_join(o, p, conds, n, out);
@@ -696,17 +769,27 @@ static plan *reorder(opt *o, plan *p, expr **above, int nabove, int *err)
         return NULL;
     }
     for (int i = 0; i < t.nc; i++) links[i] = leaves_of(t.c[i], &t);
+    /* Small filtered leaves (a dimension restricted by a condition of the
+     * query) first among those that link: joined early, they cut the rows
+     * every later join sees (TPC-H q07: supplier with its nation). */
+    uint64_t small = 0;
+    for (int j = 0; j < t.nleaf; j++)
+        if (o->broadcast_bytes >= 0 && plan_measure_factor(t.leaf[j]) &&
+            plan_est_bytes(t.leaf[j]) <= o->broadcast_bytes)
+            small |= UINT64_C(1) << j;
     uint64_t done = 1;
     order[0] = 0;
     bool changed = false;
     for (int k = 1; k < t.nleaf; k++) {
         int pick = -1;
-        for (int j = 0; j < t.nleaf && pick < 0; j++) {
-            if (done >> j & 1) continue;
-            uint64_t bit = UINT64_C(1) << j;
-            for (int i = 0; i < t.nc && pick < 0; i++)
-                if ((links[i] & bit) && (links[i] & done) && !(links[i] & ~(done | bit))) pick = j;
-        }
+        for (int pass = 0; pass < 2 && pick < 0; pass++)
+            for (int j = 0; j < t.nleaf && pick < 0; j++) {
+                if ((done >> j & 1) || (pass == 0 && !(small >> j & 1))) continue;
+                uint64_t bit = UINT64_C(1) << j;
+                for (int i = 0; i < t.nc && pick < 0; i++)
+                    if ((links[i] & bit) && (links[i] & done) && !(links[i] & ~(done | bit)))
+                        pick = j;
+            }
         if (pick < 0) /* nothing links: the next in order */
             for (int j = 0; j < t.nleaf && pick < 0; j++)
                 if (!(done >> j & 1)) pick = j;

@@ -190,3 +190,17 @@ bool plan_size_uncertain(const plan *p)
         if (plan_size_uncertain(p->in[i])) return true;
     return false;
 }
+
+static bool has_filter(const plan *p)
+{
+    if (p->kind == PLAN_FILTER) return true;
+    for (int i = 0; i < p->nin; i++)
+        if (has_filter(p->in[i])) return true;
+    return false;
+}
+
+int plan_measure_factor(const plan *p)
+{
+    if (plan_size_uncertain(p)) return 16;
+    return has_filter(p) ? 4 : 0;
+}
