@@ -8,7 +8,9 @@
  * VIEWS.sql defines the eight tables (tests/sql/tpch_views.sql with its
  * ${TPCH} and ${EXT} filled in); each is cached and counted (the load),
  * then each query runs RUNS times (default 5). Prints the load time, each
- * query's median and minimum in ms, and the sum of medians; writes each
+ * query's median and minimum in ms and the median of the CPU time it took
+ * (the process's, all threads; steadier on a shared machine), and the sums
+ * of medians; writes each
  * query's rows (tab-separated) to OUT_DIR/qNN.tsv for checking.
  * TPCH_QUERIES=6,14 runs just those queries.
  */
@@ -28,6 +30,12 @@
 static double now_ms(void)
 {
     return now() * 1e3;
+}
+
+/* Milliseconds of the process's CPU time. */
+static double cpu_ms(void)
+{
+    return cpu_now() * 1e3;
 }
 
 /* Whether q is in the comma-separated list. */
@@ -99,7 +107,7 @@ int main(int argc, char **argv)
         printf("cached %s: %lld rows\n", tables[i], (long long)n);
     }
     printf("load: %.0f ms\n", now_ms() - t0);
-    double total = 0;
+    double total = 0, total_cpu = 0;
     const char *only = getenv("TPCH_QUERIES"); /* e.g. "6,14": just those */
     for (int q = 1; q <= 22; q++) {
         if (only && !listed(only, q)) continue;
@@ -110,10 +118,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "sql_tpch: cannot read %s\n", path);
             return 1;
         }
-        double *ms = calloc((size_t)runs, sizeof *ms);
+        double *ms = calloc((size_t)runs, sizeof *ms), *cpu = calloc((size_t)runs, sizeof *cpu);
         for (int r = 0; r < runs; r++) {
             kiln_arena *a = kiln_arena_new();
-            double t = now_ms();
+            double t = now_ms(), c = cpu_ms();
             kiln_df *df = kiln_sql(s, text);
             kiln_value rows;
             if (!df || kiln_df_collect(df, a, &rows)) {
@@ -121,6 +129,7 @@ int main(int argc, char **argv)
                 return 1;
             }
             ms[r] = now_ms() - t;
+            cpu[r] = cpu_ms() - c;
             if (r == 0) {
                 snprintf(path, sizeof path, "%s/q%02d.tsv", argv[3], q);
                 write_rows(path, &rows);
@@ -129,12 +138,17 @@ int main(int argc, char **argv)
             kiln_arena_free(a);
         }
         qsort(ms, (size_t)runs, sizeof *ms, cmp_double);
-        printf("q%02d median %.0f ms min %.0f ms\n", q, ms[runs / 2], ms[0]);
+        qsort(cpu, (size_t)runs, sizeof *cpu, cmp_double);
+        printf("q%02d median %.0f ms min %.0f ms cpu %.0f ms\n", q, ms[runs / 2], ms[0],
+               cpu[runs / 2]);
         total += ms[runs / 2];
+        total_cpu += cpu[runs / 2];
         free(ms);
+        free(cpu);
         free(text);
     }
     printf("total of medians: %.0f ms\n", total);
+    printf("total of cpu medians: %.0f ms\n", total_cpu);
     kiln_session_free(s);
     kiln_context_free(ctx);
     return 0;

@@ -344,12 +344,10 @@ int exec_join_strategy(const plan *p, int64_t limit)
     if (lb <= limit && lb < rb) return JS_BROADCAST_LEFT;
     if (rb <= limit) return JS_BROADCAST_RIGHT;
     int js = JS_SHUFFLE;
-    int fr = plan_measure_factor(p->in[1]), fl = plan_measure_factor(p->in[0]);
     if ((p->join == PJ_INNER || p->join == PJ_LEFT || p->join == PJ_SEMI || p->join == PJ_ANTI) &&
-        fr && plan_est_bytes_fk(p->in[1]) / fr <= limit)
+        plan_worth_measuring(p->in[1], limit))
         js |= JS_MEASURE_RIGHT;
-    if (p->join == PJ_INNER && fl && plan_est_bytes_fk(p->in[0]) / fl <= limit)
-        js |= JS_MEASURE_LEFT;
+    if (p->join == PJ_INNER && plan_worth_measuring(p->in[0], limit)) js |= JS_MEASURE_LEFT;
     return js;
 }
 

@@ -208,7 +208,8 @@ static int push_join(opt *o, plan *p, expr **conds, int n, plan **out)
         r = r2;
         for (int i = 0; i < ks + nkeep; i++) {
             expr *c = i < ks ? stay[i] : keep[i - ks], *dl, *dr;
-            if ((rc = implied_on(o->a, c, 0, nl, &dl)) || (rc = implied_on(o->a, c, nl, nl + nr, &dr)))
+            if ((rc = implied_on(o->a, c, 0, nl, &dl)) ||
+                (rc = implied_on(o->a, c, nl, nl + nr, &dr)))
                 return rc;
             if (dl) l[kl++] = dl;
             if (dr && !(r[kr++] = remap(o->a, dr, shift))) return oom();
@@ -774,7 +775,7 @@ static plan *reorder(opt *o, plan *p, expr **above, int nabove, int *err)
      * every later join sees (TPC-H q07: supplier with its nation). */
     uint64_t small = 0;
     for (int j = 0; j < t.nleaf; j++)
-        if (o->broadcast_bytes >= 0 && plan_measure_factor(t.leaf[j]) &&
+        if (o->broadcast_bytes >= 0 && plan_worth_measuring(t.leaf[j], o->broadcast_bytes) &&
             plan_est_bytes(t.leaf[j]) <= o->broadcast_bytes)
             small |= UINT64_C(1) << j;
     uint64_t done = 1;

@@ -191,12 +191,13 @@ int64_t plan_est_bytes_fk(const plan *p);
  * anti join (an IN or EXISTS subquery) or a filter over an aggregate
  * (HAVING), which often keep few rows. */
 bool plan_size_uncertain(const plan *p);
-/* How many times kiln.sql.autoBroadcastJoinThreshold p's guessed size
- * (plan_est_bytes_fk) may be for the executor to run p first and measure
- * it (broadcast when small): 16 for plan_size_uncertain, 4 for a plan
- * with a filter (estimated as its input, though it may keep few rows),
- * 0 for one whose guess is as good as it gets (not measured). */
-int plan_measure_factor(const plan *p);
+/* Whether the executor should run p first and measure it, to broadcast it
+ * when it comes out below limit (kiln.sql.autoBroadcastJoinThreshold):
+ * plan_size_uncertain with a foreign-key guess (plan_est_bytes_fk) within
+ * 16 times the limit, or a plan with filters whose guess scaled by the
+ * filters' guessed selectivity (an equality with a constant keeps 1/10,
+ * a range 1/3, ...) is within 4 times it. */
+bool plan_worth_measuring(const plan *p, int64_t limit);
 /* The estimated in-memory bytes of a row of cols (strings counted as 20). */
 int64_t plan_row_width(const plan_col *cols, int ncols);
 

@@ -111,7 +111,47 @@ static int64_t rdd_bytes(const plan *p)
     return scale(whole, plan_row_width(p->cols, p->ncols), p->row_width ? p->row_width : 1);
 }
 
-static int64_t est(const plan *p, bool fk)
+enum { EST_FK = 1, EST_SEL = 2 };
+
+static bool is_lit(const expr *e)
+{
+    return e->kind == EX_LIT || (e->kind == EX_CAST && e->args[0]->kind == EX_LIT);
+}
+
+/* A guess of the share of rows predicate e keeps, from its shape alone
+ * (no statistics), in the manner of PostgreSQL's default selectivities:
+ * an equality with a constant 1/10, a range bound or a comparison of two
+ * columns 1/3, IN of k constants k/10, LIKE 1/4, conjunctions multiply. */
+static double selectivity(const expr *e)
+{
+    double a, b;
+    switch (e->kind) {
+    case EX_AND:
+        return selectivity(e->args[0]) * selectivity(e->args[1]);
+    case EX_OR:
+        a = selectivity(e->args[0]), b = selectivity(e->args[1]);
+        return a + b - a * b;
+    case EX_IS_NULL:
+        return 0.1;
+    case EX_NOT_NULL:
+        return 0.9;
+    case EX_CALL: {
+        const char *n = e->fn->name;
+        bool with_lit = e->nargs == 2 && (is_lit(e->args[0]) || is_lit(e->args[1]));
+        if (!strcmp(n, "=") || !strcmp(n, "<=>")) return with_lit ? 0.1 : 0.33;
+        if (!strcmp(n, "<") || !strcmp(n, "<=") || !strcmp(n, ">") || !strcmp(n, ">=")) return 0.33;
+        if (!strcmp(n, "between")) return 0.25;
+        if (!strcmp(n, "in")) return e->nargs - 1 >= 10 ? 1.0 : 0.1 * (e->nargs - 1);
+        if (!strcmp(n, "like") || !strcmp(n, "rlike")) return 0.25;
+        if (!strcmp(n, "not")) return 1.0 - selectivity(e->args[0]);
+        return 0.5;
+    }
+    default:
+        return 0.5;
+    }
+}
+
+static int64_t est(const plan *p, int mode)
 {
     switch (p->kind) {
     case PLAN_SCAN:
@@ -135,38 +175,43 @@ static int64_t est(const plan *p, bool fk)
     case PLAN_WINDOW:
     case PLAN_DISTINCT: {
         if (p->kind == PLAN_AGG && p->nkeys == 0) return plan_row_width(p->cols, p->ncols);
-        int64_t in = est(p->in[0], fk);
+        int64_t in = est(p->in[0], mode);
         return scale(in, plan_row_width(p->cols, p->ncols),
                      plan_row_width(p->in[0]->cols, p->in[0]->ncols));
     }
     case PLAN_FILTER:
+        if (mode & EST_SEL) {
+            int64_t in = est(p->in[0], mode);
+            return in == UNKNOWN ? in : (int64_t)((double)in * selectivity(p->pred));
+        }
+        return est(p->in[0], mode);
     case PLAN_SORT:
     case PLAN_WINDOW_LIMIT:
-        return est(p->in[0], fk);
+        return est(p->in[0], mode);
     case PLAN_LIMIT: {
-        int64_t in = est(p->in[0], fk);
+        int64_t in = est(p->in[0], mode);
         int64_t cap = mul_sat(p->limit, plan_row_width(p->cols, p->ncols));
         return in < cap ? in : cap;
     }
     case PLAN_UNION: {
         int64_t sum = 0;
         for (int i = 0; i < p->nin; i++) {
-            int64_t b = est(p->in[i], fk);
+            int64_t b = est(p->in[i], mode);
             if (b == UNKNOWN || __builtin_add_overflow(sum, b, &sum)) return UNKNOWN;
         }
         return sum;
     }
     case PLAN_JOIN:
-        if (p->join == PJ_SEMI || p->join == PJ_ANTI) return est(p->in[0], fk);
-        if (fk && p->nkeys) { /* each row of the larger side meets one of the other */
-            int64_t l = est(p->in[0], fk), r = est(p->in[1], fk);
+        if (p->join == PJ_SEMI || p->join == PJ_ANTI) return est(p->in[0], mode);
+        if ((mode & EST_FK) && p->nkeys) { /* each row of the larger side meets one of the other */
+            int64_t l = est(p->in[0], mode), r = est(p->in[1], mode);
             int64_t rows = l > r ? l / plan_row_width(p->in[0]->cols, p->in[0]->ncols)
                                  : r / plan_row_width(p->in[1]->cols, p->in[1]->ncols);
             return l == INT64_MAX || r == INT64_MAX
                        ? INT64_MAX
                        : mul_sat(rows, plan_row_width(p->cols, p->ncols));
         }
-        return mul_sat(est(p->in[0], fk), est(p->in[1], fk));
+        return mul_sat(est(p->in[0], mode), est(p->in[1], mode));
     default:
         return UNKNOWN;
     }
@@ -174,12 +219,12 @@ static int64_t est(const plan *p, bool fk)
 
 int64_t plan_est_bytes(const plan *p)
 {
-    return est(p, false);
+    return est(p, 0);
 }
 
 int64_t plan_est_bytes_fk(const plan *p)
 {
-    return est(p, true);
+    return est(p, EST_FK);
 }
 
 bool plan_size_uncertain(const plan *p)
@@ -199,8 +244,8 @@ static bool has_filter(const plan *p)
     return false;
 }
 
-int plan_measure_factor(const plan *p)
+bool plan_worth_measuring(const plan *p, int64_t limit)
 {
-    if (plan_size_uncertain(p)) return 16;
-    return has_filter(p) ? 4 : 0;
+    if (plan_size_uncertain(p)) return est(p, EST_FK) / 16 <= limit;
+    return has_filter(p) && est(p, EST_FK | EST_SEL) / 4 <= limit;
 }

@@ -48,9 +48,20 @@ static inline uint64_t hash_i128(__int128 x)
     return fmix64((uint64_t)x ^ fmix64((uint64_t)(x >> 64)));
 }
 
+/* A string of up to COL_STR_INLINE bytes lies in the view itself: its
+ * bytes (the rest masked off, whatever it holds) and length are mixed
+ * directly, far cheaper than a call for the one- or two-letter flags and
+ * codes that keys often are; longer strings go through XXH3. */
 static inline uint64_t hash_str(const col_str *s)
 {
-    return XXH3_64bits(col_str_data(s), s->len);
+    if (s->len > COL_STR_INLINE) return XXH3_64bits(s->u.ptr, s->len);
+    uint64_t a, b;
+    memcpy(&a, s->prefix, 4);
+    memcpy(&b, s->u.inl, 8);
+    uint32_t n = s->len;
+    a &= n >= 4 ? UINT64_C(0xffffffff) : (UINT64_C(1) << (8 * n)) - 1;
+    b &= n >= 12 ? UINT64_MAX : n <= 4 ? 0 : (UINT64_C(1) << (8 * (n - 4))) - 1;
+    return fmix64(a ^ (uint64_t)n << 32 ^ fmix64(b ^ UINT64_C(0x9e3779b97f4a7c15)));
 }
 
 /* One value of a fixed-width or string vector at row i (not null). */
