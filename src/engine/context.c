@@ -170,6 +170,16 @@ int ctx_start(kiln_context *c, task_backend *backend, int cores, int max_attempt
      * spark.memory.storageFraction = 0.5, without borrowing). */
     c->blocks = block_store_new(c->mem_budget / 2);
     if (!c->pool || !c->blocks) return KILN_ENOMEM;
+    if (!c->backend_ships) { /* local mode: map outputs may stay in memory */
+        int64_t mem = 256ll << 20;
+        const char *v = kiln_conf_get(c->conf, "kiln.shuffle.memory");
+        if (v && (parse_size(v, &mem) || mem < 0))
+            return kiln_set_error(KILN_ECONF,
+                                  "kiln.shuffle.memory: expected a size (like 0 or 256m), got '%s'",
+                                  v);
+        if (mem > c->mem_budget / 4) mem = c->mem_budget / 4;
+        shuffle_store_set_memory(c->shuffles, (size_t)mem);
+    }
     LOG(LOG_INFO, "context", "started with master %s (%d cores, %d attempts per task)",
         kiln_conf_get(c->conf, "kiln.master"), c->cores, c->max_attempts);
     return KILN_OK;

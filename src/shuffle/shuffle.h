@@ -37,6 +37,13 @@ void shuffle_mark_done(shuffle_store *s, int id, int map);
  * KILN_EFETCH. */
 typedef int (*shuffle_remote_fn)(void *arg, int id, int map, int reduce, kiln_buf *seg);
 void shuffle_store_set_remote(shuffle_store *s, shuffle_remote_fn fn, void *arg);
+/* Local mode: map outputs are kept in memory instead of files while all
+ * those held stay within limit bytes (0, the default: always files), and
+ * their blocks are not compressed (one copy of each block is all a reader
+ * makes). An output past the limit, or written by a writer that spilled,
+ * goes to files as before. Not for a store whose outputs other processes
+ * fetch (shuffle_segment_locate finds files only). */
+void shuffle_store_set_memory(shuffle_store *s, size_t limit);
 /* Where segment `reduce` of map output `map` lies, for serving it to a peer:
  * the data file's path (size bytes), its first byte and length. KILN_EFETCH
  * when this store does not hold the output (or its index is damaged). */

@@ -27,7 +27,8 @@ static const uint8_t INDEX_MAGIC[4] = {'K', 'S', 'I', '1'};
 
 typedef struct shuffle_entry {
     int id, nmaps, nreduce;
-    bool *done; /* per map: output committed */
+    bool *done;     /* per map: output committed */
+    kiln_buf **mem; /* per map: its segments held in memory (nreduce), or NULL: files */
 } shuffle_entry;
 
 struct shuffle_store {
@@ -39,6 +40,7 @@ struct shuffle_store {
     uint64_t attempts;        /* unique temporary names */
     shuffle_remote_fn remote; /* map outputs not held here (cluster mode) */
     void *remote_arg;
+    size_t mem_limit, mem_used; /* bytes of map outputs held in memory */
 };
 
 /* Blocks moved to disk to free memory: the per-partition offsets into the
@@ -82,6 +84,24 @@ shuffle_store *shuffle_store_new(const char *dir, block_codec codec)
 
 static shuffle_entry *find(shuffle_store *s, int id);
 
+void shuffle_store_set_memory(shuffle_store *s, size_t limit)
+{
+    s->mem_limit = limit;
+    if (limit) s->codec = CODEC_NONE;
+}
+
+/* Frees map output m's segments held in memory. Caller holds the lock. */
+static void drop_mem(shuffle_store *s, shuffle_entry *e, int m)
+{
+    if (!e->mem || !e->mem[m]) return;
+    for (int r = 0; r < e->nreduce; r++) {
+        s->mem_used -= e->mem[m][r].cap;
+        kiln_buf_release(&e->mem[m][r]);
+    }
+    free(e->mem[m]);
+    e->mem[m] = NULL;
+}
+
 void shuffle_store_set_remote(shuffle_store *s, shuffle_remote_fn fn, void *arg)
 {
     s->remote = fn;
@@ -100,7 +120,11 @@ void shuffle_store_free(shuffle_store *s)
 {
     if (!s) return;
     (void)io_remove_tree(s->dir);
-    for (size_t i = 0; i < s->n; i++) free(s->e[i].done);
+    for (size_t i = 0; i < s->n; i++) {
+        for (int m = 0; m < s->e[i].nmaps; m++) drop_mem(s, &s->e[i], m);
+        free(s->e[i].mem);
+        free(s->e[i].done);
+    }
     free(s->e);
     free(s->dir);
     pthread_mutex_destroy(&s->lock);
@@ -135,7 +159,14 @@ int shuffle_register(shuffle_store *s, int id, int nmaps, int nreduce)
             rc = KILN_ENOMEM;
             goto out;
         }
-        s->e[s->n++] = (shuffle_entry){.id = id, .nmaps = nmaps, .nreduce = nreduce, .done = done};
+        kiln_buf **mem = s->mem_limit ? calloc((size_t)nmaps + 1, sizeof *mem) : NULL;
+        if (s->mem_limit && !mem) {
+            free(done);
+            rc = KILN_ENOMEM;
+            goto out;
+        }
+        s->e[s->n++] = (shuffle_entry){
+            .id = id, .nmaps = nmaps, .nreduce = nreduce, .done = done, .mem = mem};
     }
 out:
     pthread_mutex_unlock(&s->lock);
@@ -170,6 +201,7 @@ void shuffle_invalidate(shuffle_store *s, int id, int map)
     shuffle_entry *e = find(s, id);
     if (e && map >= 0 && map < e->nmaps && e->done[map]) {
         e->done[map] = false;
+        drop_mem(s, e, map);
         data_path(s, id, map, path, sizeof path, "data");
         unlink(path);
         data_path(s, id, map, path, sizeof path, "index");
@@ -188,11 +220,16 @@ void shuffle_unregister(shuffle_store *s, int id)
          * was deleted then). */
         for (int m = 0; m < e->nmaps; m++) {
             if (!e->done[m]) continue;
+            if (e->mem && e->mem[m]) {
+                drop_mem(s, e, m);
+                continue;
+            }
             data_path(s, id, m, path, sizeof path, "data");
             unlink(path);
             data_path(s, id, m, path, sizeof path, "index");
             unlink(path);
         }
+        free(e->mem);
         free(e->done);
         *e = s->e[--s->n];
     }
@@ -394,11 +431,45 @@ static int build_index(shuffle_writer *w, kiln_buf *index)
     return KILN_OK;
 }
 
+/* Keeps w's blocks in memory as its map output when the store has room:
+ * *kept says whether it did (then w's blocks belong to the store). */
+static void commit_to_memory(shuffle_writer *w, bool *kept)
+{
+    shuffle_store *s = w->s;
+    *kept = false;
+    if (!s->mem_limit || w->nspills) return;
+    size_t bytes = 0;
+    for (int r = 0; r < w->nreduce; r++) bytes += w->comp[r].cap;
+    kiln_buf *segs = calloc((size_t)w->nreduce + 1, sizeof *segs);
+    if (!segs) return;
+    pthread_mutex_lock(&s->lock);
+    shuffle_entry *e = find(s, w->id);
+    if (e && e->mem && !e->done[w->map] && s->mem_used + bytes <= s->mem_limit) {
+        memcpy(segs, w->comp, sizeof *segs * (size_t)w->nreduce);
+        for (int r = 0; r < w->nreduce; r++) kiln_buf_init(&w->comp[r]);
+        e->mem[w->map] = segs;
+        e->done[w->map] = true;
+        s->mem_used += bytes;
+        segs = NULL;
+        *kept = true;
+    } else if (e && e->done[w->map]) {
+        *kept = true; /* another attempt committed first: nothing to publish */
+    }
+    pthread_mutex_unlock(&s->lock);
+    free(segs);
+}
+
 int shuffle_writer_commit(shuffle_writer *w)
 {
     shuffle_store *s = w->s;
     int rc = KILN_OK;
     for (int r = 0; r < w->nreduce && rc == KILN_OK; r++) rc = seal_block(w, r, w->raw[r].len);
+    bool kept = false;
+    if (rc == KILN_OK) commit_to_memory(w, &kept);
+    if (kept) {
+        shuffle_writer_abort(w);
+        return KILN_OK;
+    }
     kiln_buf index;
     kiln_buf_init(&index);
     if (rc == KILN_OK) rc = build_index(w, &index);
@@ -540,9 +611,25 @@ static int load_segment(shuffle_store *s, int id, int m, int reduce, int nreduce
         *checked = true;
         return s->remote(s->remote_arg, id, m, reduce, seg);
     }
+    pthread_mutex_lock(&s->lock);
+    shuffle_entry *e = find(s, id);
+    const kiln_buf *mem = e && e->mem && m >= 0 && m < e->nmaps && e->mem[m] && reduce >= 0 &&
+                                  reduce < e->nreduce
+                              ? &e->mem[m][reduce]
+                              : NULL;
+    int rc = KILN_OK;
+    if (mem) { /* copied under the lock: the output may be dropped after */
+        seg->len = 0;
+        rc = kiln_buf_append(seg, mem->data, mem->len);
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (mem) {
+        snprintf(where, size, "shuffle %d, map output %d in memory", id, m);
+        return rc;
+    }
     uint64_t end = 0;
     data_path(s, id, m, where, size, "data");
-    int rc = segment_of(s, id, m, reduce, nreduce, start, &end);
+    rc = segment_of(s, id, m, reduce, nreduce, start, &end);
     if (rc == KILN_OK) rc = read_at(where, *start, (size_t)(end - *start), seg);
     return rc;
 }
@@ -658,6 +745,10 @@ size_t shuffle_bytes(shuffle_store *s)
     for (size_t i = 0; i < s->n; i++) {
         for (int m = 0; m < s->e[i].nmaps; m++) {
             if (!s->e[i].done[m]) continue;
+            if (s->e[i].mem && s->e[i].mem[m]) {
+                for (int r = 0; r < s->e[i].nreduce; r++) total += s->e[i].mem[m][r].len;
+                continue;
+            }
             data_path(s, s->e[i].id, m, path, sizeof path, "data");
             if (stat(path, &st) == 0) total += (size_t)st.st_size;
         }

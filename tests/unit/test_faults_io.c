@@ -46,6 +46,8 @@ static kiln_context *context_in(const char *master, const char *dir, const char 
     kiln_conf *conf = kiln_conf_new();
     kiln_conf_set(conf, "kiln.master", master);
     kiln_conf_set(conf, "kiln.local.dir", dir);
+    /* Map outputs in files, not memory: the files are what these tests damage. */
+    kiln_conf_set(conf, "kiln.shuffle.memory", "0");
     kiln_conf_set(conf, "kiln.ui.showConsoleProgress", "false");
     if (budget) kiln_conf_set(conf, "kiln.executor.memory", budget);
     kiln_context *ctx = NULL;

@@ -65,6 +65,8 @@ static kiln_context *context_in(const char *base, const char *codec)
     kiln_conf *conf = kiln_conf_new();
     kiln_conf_set(conf, "kiln.master", "local[2]"); /* one attempt per task */
     kiln_conf_set(conf, "kiln.local.dir", base);
+    /* Map outputs in files, not memory: the files are what these tests damage. */
+    kiln_conf_set(conf, "kiln.shuffle.memory", "0");
     kiln_conf_set(conf, "kiln.shuffle.compress.codec", codec);
     kiln_conf_set(conf, "kiln.ui.showConsoleProgress", "false");
     kiln_context *ctx;

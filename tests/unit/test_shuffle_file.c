@@ -3,7 +3,9 @@
  * every codec, every single-byte corruption of a block detected (never a
  * crash or wrong bytes), damaged data and index files reported as fetch
  * failures naming the map output, and write failures (an injected ENOSPC on
- * the Nth write) reported with the file's path, leaving no file behind.
+ * the Nth write) reported with the file's path, leaving no file behind;
+ * the memory store of local mode (outputs kept in memory within its limit,
+ * the rest and spilled writers' in files, all read back alike).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,6 +207,111 @@ static void store_round_trip_groups_records_by_partition(void **state)
     }
 }
 
+/* Files named shuffle_* in dir. */
+static int shuffle_files(const char *dir)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/shuffle", dir);
+    DIR *d = opendir(path);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d))) n += strncmp(e->d_name, "shuffle_", 8) == 0;
+    if (d) closedir(d);
+    return n;
+}
+
+/* Sums every partition of shuffle 3 and checks each record's partition. */
+static void check_all(shuffle_store *s, int nmaps, int nreduce, int per_map)
+{
+    int64_t total = 0, count = 0, expect = 0;
+    for (int r = 0; r < nreduce; r++) {
+        collected col = {.reduce = r, .nreduce = nreduce};
+        int failed = -1;
+        assert_int_equal(shuffle_read(s, 3, r, collect_block, &col, &failed), KILN_OK);
+        assert_false(col.bad);
+        total += col.sum;
+        count += col.count;
+        /* the cursor sees the same records */
+        shuffle_cursor *c = shuffle_cursor_open(s, 3, r);
+        collected cur = {.reduce = r, .nreduce = nreduce};
+        const uint8_t *p;
+        size_t n;
+        int got;
+        while ((got = shuffle_cursor_next(c, &p, &n, &failed)) == 1) collect_block(&cur, p, n);
+        assert_int_equal(got, 0);
+        shuffle_cursor_close(c);
+        assert_int_equal(cur.sum, col.sum);
+        assert_int_equal(cur.count, col.count);
+    }
+    for (int m = 0; m < nmaps; m++)
+        for (int i = 0; i < per_map; i++) expect += (int64_t)m * 1000000 + i;
+    assert_int_equal(count, (int64_t)nmaps * per_map);
+    assert_int_equal(total, expect);
+}
+
+static void outputs_stay_in_memory_within_the_limit(void **state)
+{
+    enum { MAPS = 4, REDUCE = 3, PER_MAP = 20000 };
+    /* Room for all: no file is written, and every record reads back. */
+    char dir[] = "/tmp/kiln-test-shuffle-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char sdir[256];
+    snprintf(sdir, sizeof sdir, "%s/shuffle", dir);
+    shuffle_store *s = shuffle_store_new(sdir, CODEC_LZ4);
+    shuffle_store_set_memory(s, 64 << 20);
+    assert_int_equal(shuffle_register(s, 3, MAPS, REDUCE), KILN_OK);
+    for (int m = 0; m < MAPS; m++) {
+        shuffle_writer *w = shuffle_writer_open(s, 3, m);
+        for (int i = 0; i < PER_MAP; i++) {
+            kiln_value v = kiln_int((int64_t)m * 1000000 + i);
+            assert_int_equal(shuffle_writer_add(w, i % REDUCE, &v), KILN_OK);
+        }
+        if (m == 3) assert_int_equal(shuffle_writer_spill(w), KILN_OK); /* spilled: to files */
+        assert_int_equal(shuffle_writer_commit(w), KILN_OK);
+    }
+    assert_true(shuffle_complete(s, 3));
+    assert_int_equal(shuffle_files(dir), 2); /* map 3's data and index only */
+    size_t held = shuffle_bytes(s);
+    assert_true(held > 0);
+    check_all(s, MAPS, REDUCE, PER_MAP);
+    /* An invalidated output is gone, and its map can commit again. */
+    shuffle_invalidate(s, 3, 1);
+    assert_false(shuffle_complete(s, 3));
+    assert_true(shuffle_bytes(s) < held);
+    shuffle_writer *w = shuffle_writer_open(s, 3, 1);
+    for (int i = 0; i < PER_MAP; i++) {
+        kiln_value v = kiln_int(1000000 + i);
+        assert_int_equal(shuffle_writer_add(w, i % REDUCE, &v), KILN_OK);
+    }
+    assert_int_equal(shuffle_writer_commit(w), KILN_OK);
+    check_all(s, MAPS, REDUCE, PER_MAP);
+    shuffle_unregister(s, 3);
+    assert_int_equal(shuffle_files(dir), 0);
+    shuffle_store_free(s);
+    rmdir(dir);
+
+    /* Room for one output: the others go to files, and all read back. */
+    char dir2[] = "/tmp/kiln-test-shuffle-XXXXXX";
+    assert_non_null(mkdtemp(dir2));
+    snprintf(sdir, sizeof sdir, "%s/shuffle", dir2);
+    s = shuffle_store_new(sdir, CODEC_LZ4);
+    shuffle_store_set_memory(s, 300 << 10);
+    assert_int_equal(shuffle_register(s, 3, MAPS, REDUCE), KILN_OK);
+    for (int m = 0; m < MAPS; m++) {
+        w = shuffle_writer_open(s, 3, m);
+        for (int i = 0; i < PER_MAP; i++) {
+            kiln_value v = kiln_int((int64_t)m * 1000000 + i);
+            assert_int_equal(shuffle_writer_add(w, i % REDUCE, &v), KILN_OK);
+        }
+        assert_int_equal(shuffle_writer_commit(w), KILN_OK);
+    }
+    int files = shuffle_files(dir2);
+    assert_true(files >= 2 && files < 2 * MAPS);
+    check_all(s, MAPS, REDUCE, PER_MAP);
+    shuffle_store_free(s);
+    rmdir(dir2);
+}
+
 static void damaged_files_are_fetch_failures_naming_the_map(void **state)
 {
     char dir[] = "/tmp/kiln-test-shuffle-XXXXXX";
@@ -282,6 +390,7 @@ int main(void)
         cmocka_unit_test(every_corrupted_byte_is_detected),
         cmocka_unit_test(well_sealed_block_with_lying_lengths_is_refused),
         cmocka_unit_test(store_round_trip_groups_records_by_partition),
+        cmocka_unit_test(outputs_stay_in_memory_within_the_limit),
         cmocka_unit_test(damaged_files_are_fetch_failures_naming_the_map),
         cmocka_unit_test(injected_write_failure_names_the_file_and_leaves_nothing),
     };

@@ -6,7 +6,9 @@
  * other exchanged by the keys at the same positions, and the cases that
  * must still exchange (a full outer join's output, keys of other types,
  * groups by fewer columns than the input is hashed by); and grouped join
- * sides reduced by a semi join with the other side's small key source.
+ * sides reduced by a semi join with the other side's small key source;
+ * filtered sides measured first, predicates implied by ORs across a join
+ * pushed into its sides.
  *
  * Reference: sqlite3 on the same rows (random, with null and skewed keys,
  * and empty tables). Broadcast joins are off so that every join shuffles;
@@ -272,6 +274,59 @@ static void grouped_sides_reduced(void **state)
                      KILN_OK);
 }
 
+/* Sides made small by their filters are measured first (and broadcast
+ * when they come out small); an OR across both sides of a join gives each
+ * side the OR of its own conditions (Spark's PushExtraPredicateThroughJoin);
+ * small filtered tables join first. Answers against sqlite's. */
+static void filtered_sides_and_implied_predicates(void **state)
+{
+    (void)state;
+    assert_int_equal(kiln_session_conf_set(S, "kiln.sql.autoBroadcastJoinThreshold", "8000"),
+                     KILN_OK);
+    static const char *const measured[] = {
+        "SELECT x.k, x.v, y.s FROM $A x JOIN $B y ON x.k = y.k WHERE y.j = 1 AND y.v > 9000",
+        "SELECT x.k, y.v, y.s, y.j, y.kb FROM $A x LEFT JOIN (SELECT * FROM $B WHERE v < -9500) y "
+        "ON x.k = y.k",
+    };
+    for (size_t i = 0; i < sizeof measured / sizeof measured[0]; i++) {
+        check(measured[i], -1);
+        char q[1024], *o = q;
+        for (const char *p = measured[i]; *p; p++) {
+            if (*p == '$') *o++ = *++p == 'A' ? 'a' : 'b';
+            else *o++ = *p;
+        }
+        *o = 0;
+        if (plan_count(q, "the right side is measured first") != 1) fail_msg("%s: not measured", q);
+    }
+    static const char *const implied[] = {
+        "SELECT x.k, x.j, y.s FROM $A x JOIN $B y ON x.k = y.k "
+        "WHERE (x.j = 1 AND y.s = 'a') OR (x.j = 2 AND y.s = 'zz')",
+        "SELECT x.k, y.j FROM $A x JOIN $B y ON x.k = y.k "
+        "WHERE (x.v > 100 AND y.v < 0) OR (x.v < -100 AND y.j = 3)",
+    };
+    for (size_t i = 0; i < sizeof implied / sizeof implied[0]; i++) {
+        check(implied[i], -1);
+        char q[1024], *o = q;
+        for (const char *p = implied[i]; *p; p++) {
+            if (*p == '$') *o++ = *++p == 'A' ? 'a' : 'b';
+            else *o++ = *p;
+        }
+        *o = 0;
+        /* one filter on each side, besides the join's own condition */
+        if (plan_count(q, "Filter or") != 2) fail_msg("%s: no implied filters", q);
+    }
+    /* Not implied where a disjunct says nothing about a side. */
+    if (plan_count("SELECT x.k FROM a x JOIN b y ON x.k = y.k WHERE x.j = 1 OR y.j = 2",
+                   "Filter or") != 0)
+        fail_msg("a side was filtered by a condition it does not imply");
+    check("SELECT x.k FROM $A x JOIN $B y ON x.k = y.k WHERE x.j = 1 OR y.j = 2", -1);
+    check("SELECT count(*), sum(x.v) FROM $A x, $B y, $B z "
+          "WHERE x.k = y.k AND y.j = z.j AND z.v > 9900 AND z.s = 'a'",
+          -1);
+    assert_int_equal(kiln_session_conf_set(S, "kiln.sql.autoBroadcastJoinThreshold", "-1"),
+                     KILN_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +334,7 @@ int main(void)
         cmocka_unit_test(joins_over_aggregates),
         cmocka_unit_test(over_aggregates),
         cmocka_unit_test(grouped_sides_reduced),
+        cmocka_unit_test(filtered_sides_and_implied_predicates),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
