@@ -97,10 +97,6 @@ agg_table *agg_table_new(const col_type *const *key_types, int nkeys, const agg_
     if (!t->arena || !t->keys || !t->aggs || !t->offsets || !t->distinct) goto fail;
     for (int c = 0; c < nkeys; c++) {
         ops_store_init(&t->keys[c], key_types[c]);
-        if (t->keys[c].phys == OPS_P_NONE && key_types[c]->kind != COL_NULL) {
-            kiln_set_error(KILN_EINVAL, "grouping by a nested type is not supported yet");
-            goto fail;
-        }
         if (key_types[c]->kind == COL_NULL) /* stored as a (null) byte */
             t->keys[c].width = 1;
     }

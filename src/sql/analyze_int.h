@@ -97,6 +97,9 @@ int anz_scalar_sq_join(anz *z, sq_pending *p, const char *text, plan *sub, expr 
 int anz_scalar_sq_apply(anz *z, plan **from, const sq_pending *pend);
 /* Structural equality of bound expressions. */
 bool expr_equal(const expr *a, const expr *b);
+/* KILN_OK when ORDER BY item it, of type t, can be ordered, else Spark's
+ * INVALID_ORDERING_TYPE error at it (analyze_order.c). */
+int anz_check_orderable(anz *z, const ast_sort_item *it, const col_type *t);
 /* An error at the position of e (a node of z->sql). */
 int anz_error(anz *z, int pos, int len, const char *cls, const char *state, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));

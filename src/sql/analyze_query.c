@@ -973,6 +973,7 @@ static int select_plan(anz *z, const ast_select *s, const tail *t, plan **out)
             const plan_col *c = &top->cols[order_col[i]];
             expr *ce = expr_col(z->a, order_col[i], c->type, c->nullable, c->name);
             if (!ce) return oom();
+            if ((rc = anz_check_orderable(z, &t->order[i], c->type))) return rc;
             order[i] = sort_key(ce, &t->order[i]);
         }
         top = so;
@@ -1127,6 +1128,7 @@ static int term(anz *z, const void *body, const tail *t, plan **out)
         } else if ((rc = anz_bind(z, &b, src, &e))) {
             return rc;
         }
+        if ((rc = anz_check_orderable(z, &t->order[i], e->type))) return rc;
         so->order[i] = sort_key(e, &t->order[i]);
     }
     *out = so;

@@ -368,7 +368,9 @@ int anz_bind_window(anz *z, const binder *b, const ast_func *f, const char *name
         if ((rc = anz_bind(z, &inner, sp.partition[i], &c.part[i]))) return rc;
     for (int i = 0; i < c.norder; i++) {
         const ast_sort_item *it = &sp.order[i];
-        if ((rc = anz_bind(z, &inner, it->expr, &c.order[i].e))) return rc;
+        if ((rc = anz_bind(z, &inner, it->expr, &c.order[i].e)) ||
+            (rc = anz_check_orderable(z, it, c.order[i].e->type)))
+            return rc;
         c.order[i].desc = it->dir < 0;
         c.order[i].nulls_first = it->nulls ? it->nulls > 0 : it->dir >= 0;
     }

@@ -58,11 +58,6 @@ join_table *join_table_new(const col_type *const *key_types, int nkeys, const bo
     for (int k = 0; k < nkeys; k++) {
         ops_store_init(&t->keys[k], key_types[k]);
         t->null_safe[k] = null_safe && null_safe[k];
-        if (t->keys[k].phys == OPS_P_NONE) {
-            kiln_set_error(KILN_EINVAL, "joining on a nested or null type is not supported yet");
-            join_table_free(t);
-            return NULL;
-        }
     }
     for (int c = 0; c < npay; c++) ops_store_init(&t->pay[c], pay_types[c]);
     return t;

@@ -40,7 +40,7 @@ int ops_phys(const col_type *t)
 
 size_t ops_phys_width(int phys)
 {
-    static const size_t w[] = {0, 1, 2, 4, 8, 16, 4, 8, sizeof(col_str)};
+    static const size_t w[] = {0, 1, 2, 4, 8, 16, 4, 8, sizeof(col_str), sizeof(col_str)};
     return w[phys];
 }
 
@@ -68,6 +68,7 @@ void ops_store_init(ops_store *s, const col_type *t)
     memset(s, 0, sizeof *s);
     s->type = t;
     s->phys = ops_phys(t);
+    if (s->phys == OPS_P_NONE) s->phys = OPS_P_NESTED;
     s->width = ops_phys_width(s->phys);
 }
 
@@ -96,7 +97,7 @@ int ops_store_reserve(ops_store *s, size_t cap)
     return KILN_OK;
 }
 
-static int store_add_validity(ops_store *s)
+int ops_store_add_validity(ops_store *s)
 {
     s->valid = malloc(s->cap ? s->cap : 1);
     if (!s->valid) return KILN_ENOMEM;
@@ -109,11 +110,12 @@ int ops_store_append(ops_store *s, kiln_arena *a, const col_vec *v, const uint32
 {
     int rc = ops_store_reserve(s, s->n + count);
     if (rc) return rc;
+    if (s->phys == OPS_P_NESTED) return ops_nested_append(s, a, v, sel, count, norm);
     size_t w = s->width;
     uint8_t *dst = s->data + s->n * w;
     const uint8_t *src = v->data;
     bool has_nulls = v->validity != NULL;
-    if (has_nulls && !s->valid && (rc = store_add_validity(s))) return rc;
+    if (has_nulls && !s->valid && (rc = ops_store_add_validity(s))) return rc;
     if (v->constant) {
         for (uint32_t k = 0; k < count; k++) memcpy(dst + k * w, src, w);
     } else if (!sel) {
@@ -191,6 +193,7 @@ int ops_store_gather(const ops_store *s, kiln_arena *a, const uint32_t *rows, si
     bool nulls = s->valid != NULL;
     if (rows && !nulls)
         for (uint32_t k = 0; k < n && !nulls; k++) nulls = rows[k] == UINT32_MAX;
+    if (s->phys == OPS_P_NESTED) return ops_nested_gather(s, a, rows, start, n, out);
     int rc = ops_vec_make(out, a, s->type, n, nulls);
     if (rc) return rc;
     size_t w = s->width;
@@ -235,6 +238,10 @@ int ops_store_gather(const ops_store *s, kiln_arena *a, const uint32_t *rows, si
 void ops_store_match(const ops_store *s, const col_vec *v, const uint32_t *rows,
                      const uint32_t *srows, uint32_t n, uint8_t *match, bool null_eq)
 {
+    if (s->phys == OPS_P_NESTED) {
+        ops_nested_match(s, v, rows, srows, n, match, null_eq);
+        return;
+    }
     bool cst = v->constant, nulls = v->validity || s->valid;
     uint8_t tmp[COL_VEC_SIZE];
     uint8_t *out = match;

@@ -29,6 +29,11 @@ enum {
     OPS_P_F32,
     OPS_P_F64,
     OPS_P_STR, /* string, binary */
+    /* Stores only (ops_store_init; ops_phys never returns it): nested types
+     * and the null type, each value a col_str holding its nested_key.h
+     * encoding (bytes in the owner's arena), which orders and compares like
+     * a string; gathers decode it back. */
+    OPS_P_NESTED,
 };
 
 int ops_phys(const col_type *t);
@@ -54,7 +59,8 @@ bool ops_str_copy(kiln_arena *a, const col_str *s, col_str *out);
 
 /* A growable column: n values of one type, fixed width, a validity byte
  * per row (NULL until the first null), strings' bytes copied into the
- * owner's arena. Data and validity are malloc'ed (ops_store_release). */
+ * owner's arena. Data and validity are malloc'ed (ops_store_release).
+ * Nested and null-type columns are OPS_P_NESTED stores of encodings. */
 typedef struct ops_store {
     const col_type *type;
     int phys;
@@ -76,6 +82,12 @@ static inline bool ops_store_valid(const ops_store *s, size_t i)
 {
     return !s->valid || s->valid[i];
 }
+/* Whether s holds strings or nested encodings (col_str values compared
+ * by bytes then length). */
+static inline bool ops_store_bytes_like(const ops_store *s)
+{
+    return s->phys >= OPS_P_STR;
+}
 /* Bytes held by the store. */
 static inline size_t ops_store_bytes(const ops_store *s)
 {
@@ -91,6 +103,19 @@ int ops_store_gather(const ops_store *s, kiln_arena *a, const uint32_t *rows, si
  * n <= COL_VEC_SIZE. */
 void ops_store_match(const ops_store *s, const col_vec *v, const uint32_t *rows,
                      const uint32_t *srows, uint32_t n, uint8_t *match, bool null_eq);
+
+/* Gives s a validity byte per row of its capacity, every row valid. */
+int ops_store_add_validity(ops_store *s);
+
+/* The OPS_P_NESTED cases of ops_store_append, ops_store_gather and
+ * ops_store_match (ops_nested.c), same contracts; a store matched against
+ * must have been appended to with norm. */
+int ops_nested_append(ops_store *s, kiln_arena *a, const col_vec *v, const uint32_t *sel,
+                      uint32_t count, bool norm);
+int ops_nested_gather(const ops_store *s, kiln_arena *a, const uint32_t *rows, size_t start,
+                      uint32_t n, col_vec *out);
+void ops_nested_match(const ops_store *s, const col_vec *v, const uint32_t *rows,
+                      const uint32_t *srows, uint32_t n, uint8_t *match, bool null_eq);
 
 /* A flat vector of type t with room for n rows and (when nulls) a validity
  * bitmap with every row valid, in a. */

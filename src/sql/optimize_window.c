@@ -85,8 +85,8 @@ static int64_t conj_limit(const expr *c, int col)
     return INT64_MAX;
 }
 
-/* Whether the executor can key and order by t (as the sorter and the
- * hash table can). */
+/* Whether the window group limit can order by t (its slots compare fixed
+ * types and strings only). */
 static bool keyable(const col_type *t)
 {
     return ops_phys(t) != OPS_P_NONE;
@@ -101,7 +101,7 @@ static plan *limit_for(opt *o, const plan *f, const plan *w, int *err)
     for (int i = 0; i < w->nwin; i++)
         if (!expanding(&w->win[i])) return NULL;
     for (int i = 0; i < w->nkeys; i++)
-        if (!keyable(w->keys[i]->type) || w->keys[i]->kind != EX_COL) return NULL;
+        if (w->keys[i]->kind != EX_COL) return NULL; /* any type groups (agg_table) */
     for (int i = 0; i < w->norder; i++)
         if (!keyable(w->order[i].e->type) || w->order[i].e->kind != EX_COL) return NULL;
     expr **conj = NULL;

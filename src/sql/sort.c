@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "kiln.h"
+#include "sql/nested_key.h"
 #include "sql/ops_int.h"
 
 #define STR_PREFIX 12
@@ -53,7 +54,7 @@ typedef struct run_reader {
 
 static size_t key_width(const ops_store *s)
 {
-    return s->phys == OPS_P_STR ? STR_PREFIX + 1 : s->width;
+    return ops_store_bytes_like(s) ? STR_PREFIX + 1 : s->width;
 }
 
 sql_sorter *sql_sorter_new(const col_type *const *types, int ncols, const sort_key *keys, int nkeys)
@@ -67,19 +68,12 @@ sql_sorter *sql_sorter_new(const col_type *const *types, int ncols, const sort_k
     s->koff = calloc((size_t)nkeys + 1, sizeof *s->koff);
     s->arena = kiln_arena_new();
     if (!s->cols || !s->keys || !s->koff || !s->arena) goto fail;
-    for (int c = 0; c < ncols; c++) {
-        ops_store_init(&s->cols[c], types[c]);
-        if (s->cols[c].phys == OPS_P_NONE) {
-            kiln_set_error(KILN_EINVAL, "sorting rows with nested or null columns is not "
-                                        "supported yet");
-            goto fail;
-        }
-    }
+    for (int c = 0; c < ncols; c++) ops_store_init(&s->cols[c], types[c]);
     for (int k = 0; k < nkeys; k++) {
         s->keys[k] = keys[k];
         s->koff[k] = s->kbytes;
         s->kbytes += 1 + key_width(&s->cols[keys[k].col]);
-        s->has_str |= s->cols[keys[k].col].phys == OPS_P_STR;
+        s->has_str |= ops_store_bytes_like(&s->cols[keys[k].col]);
     }
     s->width = s->kbytes + 4;
     s->bound = calloc(1, s->width);
@@ -203,7 +197,8 @@ static void normalise(sql_sorter *s, int k, size_t first, size_t n)
             put_be64(q, u);
             break;
         }
-        case OPS_P_STR: {
+        case OPS_P_STR:
+        case OPS_P_NESTED: { /* an encoding orders as a string */
             const col_str *cs = (const col_str *)src;
             uint32_t len = cs->len;
             uint32_t m = len < STR_PREFIX ? len : STR_PREFIX;
@@ -253,7 +248,7 @@ int sql_sorter_add_batch(sql_sorter *s, const col_batch *b)
          * to the first string key, bytes decide (a cut string may tie). */
         size_t plen = s->kbytes;
         for (int k = 0; k < s->nkeys; k++)
-            if (s->cols[s->keys[k].col].phys == OPS_P_STR) {
+            if (ops_store_bytes_like(&s->cols[s->keys[k].col])) {
                 plen = s->koff[k] + 1 + STR_PREFIX + 1;
                 break;
             }
@@ -345,7 +340,7 @@ static int full_cmp(const void *a, const void *b, void *arg)
     for (int k = 0; k < s->nkeys; k++) {
         const ops_store *st = &s->cols[s->keys[k].col];
         int c;
-        if (st->phys == OPS_P_STR && ops_store_valid(st, ra) && ops_store_valid(st, rb)) {
+        if (ops_store_bytes_like(st) && ops_store_valid(st, ra) && ops_store_valid(st, rb)) {
             c = ops_str_cmp((const col_str *)st->data + ra, (const col_str *)st->data + rb);
             if (s->keys[k].desc) c = -c;
         } else {
@@ -369,7 +364,7 @@ static bool truncated(const sql_sorter *s, int k, const uint8_t *row)
 static void tiebreak(sql_sorter *s, uint8_t *rows, size_t n, int k)
 {
     size_t W = s->width;
-    while (k < s->nkeys && s->cols[s->keys[k].col].phys != OPS_P_STR) k++;
+    while (k < s->nkeys && !ops_store_bytes_like(&s->cols[s->keys[k].col])) k++;
     if (k >= s->nkeys) return;
     size_t end = s->koff[k] + 1 + STR_PREFIX + 1;
     size_t i = 0;
@@ -589,8 +584,8 @@ static int reader_cmp(const sql_sorter *s, const run_reader *x, const run_reader
         const ops_store *sa = &x->buf->cols[s->keys[k].col], *sb = &y->buf->cols[s->keys[k].col];
         size_t o = s->koff[k], w = 1 + key_width(sa);
         int c = memcmp(a + o, b + o, w);
-        if (c == 0 && sa->phys == OPS_P_STR && truncated(s, k, a) && ops_store_valid(sa, x->pos) &&
-            ops_store_valid(sb, y->pos)) {
+        if (c == 0 && ops_store_bytes_like(sa) && truncated(s, k, a) &&
+            ops_store_valid(sa, x->pos) && ops_store_valid(sb, y->pos)) {
             c = ops_str_cmp((const col_str *)sa->data + x->pos, (const col_str *)sb->data + y->pos);
             if (s->keys[k].desc) c = -c;
         }
@@ -621,6 +616,16 @@ static int start_merge(sql_sorter *s)
     return rc;
 }
 
+/* Replaces v, a binary vector of encodings, by the values of st's type. */
+static int decode_binary(const ops_store *st, kiln_arena *a, col_vec *v)
+{
+    uint8_t *valid = kiln_arena_alloc(a, v->n ? v->n : 1);
+    if (!valid) return KILN_ENOMEM;
+    for (uint32_t j = 0; j < v->n; j++) valid[j] = col_valid(v, j);
+    const col_vec bin = *v;
+    return nk_decode(st->type, bin.data, valid, bin.n, a, v);
+}
+
 /* The next merged rows, copied (strings too) into vectors made in a. */
 static int merge_next(sql_sorter *s, kiln_arena *a, col_batch *out)
 {
@@ -632,8 +637,12 @@ static int merge_next(sql_sorter *s, kiln_arena *a, col_batch *out)
     out->ncols = s->ncols;
     out->n = m;
     int rc;
-    for (int c = 0; c < s->ncols; c++)
-        if ((rc = ops_vec_make(&out->cols[c], a, s->cols[c].type, m, true))) return rc;
+    /* Nested columns collect their encodings as binary, decoded at the end. */
+    for (int c = 0; c < s->ncols; c++) {
+        const ops_store *st = &s->cols[c];
+        const col_type *t = st->phys == OPS_P_NESTED ? &col_type_binary : st->type;
+        if ((rc = ops_vec_make(&out->cols[c], a, t, m, true))) return rc;
+    }
     for (uint32_t j = 0; j < m; j++) {
         run_reader *best = NULL;
         for (int r = 0; r < s->nruns; r++) {
@@ -652,11 +661,14 @@ static int merge_next(sql_sorter *s, kiln_arena *a, col_batch *out)
             }
             uint8_t *dst = (uint8_t *)v->data + (size_t)j * st->width;
             memcpy(dst, st->data + best->pos * st->width, st->width);
-            if (st->phys == OPS_P_STR && !ops_str_copy(a, (col_str *)dst, (col_str *)dst))
+            if (ops_store_bytes_like(st) && !ops_str_copy(a, (col_str *)dst, (col_str *)dst))
                 return KILN_ENOMEM;
         }
         if (++best->pos >= best->buf->n && (rc = load_run(s, best))) return rc;
     }
+    for (int c = 0; c < s->ncols; c++)
+        if (s->cols[c].phys == OPS_P_NESTED && (rc = decode_binary(&s->cols[c], a, &out->cols[c])))
+            return rc;
     s->merged += m;
     return KILN_OK;
 }

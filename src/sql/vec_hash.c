@@ -100,12 +100,15 @@ static uint64_t value_hash(const col_vec *v, uint32_t i)
             h = combine(h, row_hash(&v->children[0], j));
         h = combine(h, v->offsets[i + 1] - v->offsets[i]);
         break;
-    case COL_MAP:
-        for (uint32_t j = v->offsets[i]; j < v->offsets[i + 1]; j++) {
-            h = combine(h, row_hash(&v->children[0], j));
-            h = combine(h, row_hash(&v->children[1], j));
-        }
+    case COL_MAP: {
+        /* Entries in any order: equal maps (as grouping compares them,
+         * entries sorted by key) hash equally. */
+        uint64_t sum = 0;
+        for (uint32_t j = v->offsets[i]; j < v->offsets[i + 1]; j++)
+            sum += fmix64(combine(row_hash(&v->children[0], j), row_hash(&v->children[1], j)));
+        h = combine(combine(h, sum), v->offsets[i + 1] - v->offsets[i]);
         break;
+    }
     default:
         break; /* the null type: every row is null */
     }
