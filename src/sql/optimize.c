@@ -995,6 +995,8 @@ int plan_optimize(opt *o, const plan *p, plan **out)
     for (int i = 0; i < q->ncols; i++) all[i] = true;
     int *m;
     /* Reduced after pruning: sizes are estimated from the columns read. */
-    if ((rc = prune(o, q, all, &q, &m)) || (rc = opt_reduce_grouped(o, q, &q))) return rc;
+    if ((rc = prune(o, q, all, &q, &m)) || (rc = opt_reduce_grouped(o, q, &q)) ||
+        (rc = opt_rewrite_distinct(o, q, &q)))
+        return rc;
     return opt_window_limit(o, q, out);
 }

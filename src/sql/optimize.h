@@ -38,6 +38,11 @@ plan *opt_copy_node(kiln_arena *a, const plan *p);
 /* Grouped join sides reduced by the other side's keys (optimize_reduce.c):
  * the rewritten plan in *out. */
 int opt_reduce_grouped(opt *o, plan *p, plan **out);
+/* Spark's RewriteDistinctAggregates (optimize_distinct.c): every aggregate
+ * whose DISTINCT calls share their arguments becomes an aggregate by its
+ * keys and those arguments under one by its keys, in *out (sharing what
+ * did not change). */
+int opt_rewrite_distinct(opt *o, plan *p, plan **out);
 
 #pragma GCC visibility pop
 #endif
