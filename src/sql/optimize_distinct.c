@@ -328,20 +328,9 @@ static int rewrite(opt *o, plan *p, plan **out)
 
 int opt_rewrite_distinct(opt *o, plan *p, plan **out)
 {
-    plan *q = NULL;
-    for (int i = 0; i < p->nin; i++) {
-        plan *c;
-        int rc = opt_rewrite_distinct(o, p->in[i], &c);
-        if (rc) return rc;
-        if (c != p->in[i]) {
-            if (!q && !(q = opt_copy_node(o->a, p))) return oom();
-            q->in[i] = c;
-        }
-    }
-    if (!q) q = p;
-    if (q->kind != PLAN_AGG) {
-        *out = q;
-        return KILN_OK;
-    }
+    plan *q = p;
+    int rc = opt_map_inputs(o, p, opt_rewrite_distinct, &q);
+    *out = q;
+    if (rc || q->kind != PLAN_AGG) return rc;
     return rewrite(o, q, out);
 }

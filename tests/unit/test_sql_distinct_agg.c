@@ -57,41 +57,30 @@ static const char *const ss[] = {"x", "y", "é1", "é2", "日", "zz", "a b", "ß
  * nulls in every column but id. */
 static int write_rows(void)
 {
-    char p[256];
-    snprintf(p, sizeof p, "%s/t.csv", dir);
-    FILE *f = fopen(p, "w");
-    snprintf(p, sizeof p, "%s/load.sql", dir);
-    FILE *q = fopen(p, "w");
-    if (!f || !q) return -1;
-    fprintf(f, "id,k,g,x,y,d,s\n");
-    fprintf(q, "CREATE TABLE t(id INTEGER, k INTEGER, g TEXT, x INTEGER, y INTEGER, d REAL, "
-               "s TEXT);\nBEGIN;\n");
+    static const char *const cols[] = {"id INTEGER", "k INTEGER", "g TEXT", "x INTEGER",
+                                       "y INTEGER",  "d REAL",    "s TEXT"};
+    kt_table t;
+    if (kt_table_open(&t, dir, "t", cols, 7)) return -1;
     for (int i = 0; i < NROWS; i++) {
-        char k[16] = "", g[16] = "", x[16] = "", y[16] = "", d[16] = "", s[16] = "";
+        char id[16], k[16], x[16], y[16], d[16];
+        const char *v[7] = {id, k, NULL, x, y, d, NULL};
+        snprintf(id, sizeof id, "%d", i);
         if (i == 0) snprintf(k, sizeof k, "99");
         else if (rnd() % 20) snprintf(k, sizeof k, "%d", rnd() % 10 < 3 ? 7 : (int)(rnd() % NKEYS));
-        if (rnd() % 12) snprintf(g, sizeof g, "%s", gs[rnd() % 6]);
+        else v[1] = NULL;
+        if (rnd() % 12) v[2] = gs[rnd() % 6];
         if (rnd() % 10) snprintf(x, sizeof x, "%d", (int)(rnd() % 200));
+        else v[3] = NULL;
         if (rnd() % 8) snprintf(y, sizeof y, "%d", (int)(rnd() % 2001) - 1000);
+        else v[4] = NULL;
         uint64_t c = rnd() % 10;
         if (c == 0) snprintf(d, sizeof d, "-0.0");
         else if (c > 1) snprintf(d, sizeof d, "%.2f", (double)((int)(rnd() % 81) - 40) / 4.0);
-        bool has_s = rnd() % 9 != 0;
-        if (has_s) snprintf(s, sizeof s, "%s", ss[rnd() % 10]);
-        /* An empty string is quoted so that the CSV reader keeps it apart
-         * from null: nullValue is set to "\N" below. */
-        fprintf(f, "%d,%s,%s,%s,%s,%s,%s%s%s\n", i, *k ? k : "\\N", *g ? g : "\\N", *x ? x : "\\N",
-                *y ? y : "\\N", *d ? d : "\\N", has_s ? "\"" : "", has_s ? s : "\\N",
-                has_s ? "\"" : "");
-        fprintf(q, "INSERT INTO t VALUES (%d, %s, %s%s%s, %s, %s, %s, %s%s%s);\n", i,
-                *k ? k : "NULL", *g ? "'" : "", *g ? g : "NULL", *g ? "'" : "", *x ? x : "NULL",
-                *y ? y : "NULL", *d ? d : "NULL", has_s ? "'" : "", has_s ? s : "NULL",
-                has_s ? "'" : "");
+        else v[5] = NULL;
+        if (rnd() % 9) v[6] = ss[rnd() % 10];
+        kt_table_row(&t, v);
     }
-    fprintf(q, "COMMIT;\n");
-    fclose(f);
-    fclose(q);
-    return 0;
+    return kt_table_close(&t);
 }
 
 static int setup(void **state)
@@ -99,23 +88,16 @@ static int setup(void **state)
     (void)state;
     snprintf(dir, sizeof dir, "/tmp/kiln-test-dagg-%d", (int)getpid());
     if (mkdir(dir, 0700) || write_rows()) return -1;
-    have_sqlite = access("/usr/bin/sqlite3", X_OK) == 0;
+    char script[128], csv[128];
     snprintf(db, sizeof db, "%s/ref.db", dir);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "/usr/bin/sqlite3 %s < %s/load.sql", db, dir);
-    if (have_sqlite && system(cmd) != 0) return -1;
-    if (kt_sql_open(&ctx, &S)) return -1;
+    snprintf(script, sizeof script, "%s/t.sql", dir);
+    snprintf(csv, sizeof csv, "%s/t.csv", dir);
+    if (kt_sqlite_load(db, script, &have_sqlite) || kt_sql_open(&ctx, &S)) return -1;
     /* More shuffle partitions than some queries have keys: empty tasks. */
     kiln_session_conf_set(S, "kiln.sql.shuffle.partitions", "3");
-    kiln_reader *r = kiln_session_read(S);
-    r = kiln_reader_option(r, "header", "true");
-    r = kiln_reader_option(r, "nullValue", "\\N");
-    r = kiln_reader_schema(r, "id INT, k INT, g STRING, x INT, y BIGINT, d DOUBLE, s STRING");
-    snprintf(cmd, sizeof cmd, "%s/t.csv", dir);
-    kiln_df *df = kiln_reader_csv(r, cmd);
-    if (!df || kiln_df_create_or_replace_temp_view(df, "t")) return -1;
-    kiln_df_free(df);
-    return 0;
+    const char *opts[] = {"nullValue", "\\N", NULL};
+    return kt_csv_view(S, "t", csv, "id INT, k INT, g STRING, x INT, y BIGINT, d DOUBLE, s STRING",
+                       opts);
 }
 
 static int teardown(void **state)
