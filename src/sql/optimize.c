@@ -27,6 +27,22 @@ plan *opt_copy_node(kiln_arena *a, const plan *p)
     return q;
 }
 
+int opt_map_inputs(opt *o, plan *p, int (*fn)(opt *, plan *, plan **), plan **out)
+{
+    plan *q = NULL;
+    for (int i = 0; i < p->nin; i++) {
+        plan *c;
+        int rc = fn(o, p->in[i], &c);
+        if (rc) return rc;
+        if (c != p->in[i]) {
+            if (!q && !(q = opt_copy_node(o->a, p))) return oom();
+            q->in[i] = c;
+        }
+    }
+    *out = q ? q : p;
+    return KILN_OK;
+}
+
 /* ---- Expression helpers --------------------------------------------------- */
 
 /* Sets bit col of used (a bitmap of ncols bits) for every column e reads. */
@@ -996,6 +1012,8 @@ int plan_optimize(opt *o, const plan *p, plan **out)
     for (int i = 0; i < q->ncols; i++) all[i] = true;
     int *m;
     /* Reduced after pruning: sizes are estimated from the columns read. */
-    if ((rc = prune(o, q, all, &q, &m)) || (rc = opt_reduce_grouped(o, q, &q))) return rc;
+    if ((rc = prune(o, q, all, &q, &m)) || (rc = opt_reduce_grouped(o, q, &q)) ||
+        (rc = opt_rewrite_distinct(o, q, &q)))
+        return rc;
     return opt_window_limit(o, q, out);
 }

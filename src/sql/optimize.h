@@ -35,9 +35,17 @@ int opt_prune_window(opt *o, plan *p, const bool *need, plan **out, int **map, o
 
 /* A shallow copy of p in a (its inputs array copied, the inputs shared). */
 plan *opt_copy_node(kiln_arena *a, const plan *p);
+/* p with every input rewritten by fn (p copied, its inputs array too,
+ * when one changes; else p itself) in *out. */
+int opt_map_inputs(opt *o, plan *p, int (*fn)(opt *, plan *, plan **), plan **out);
 /* Grouped join sides reduced by the other side's keys (optimize_reduce.c):
  * the rewritten plan in *out. */
 int opt_reduce_grouped(opt *o, plan *p, plan **out);
+/* Spark's RewriteDistinctAggregates (optimize_distinct.c): every aggregate
+ * whose DISTINCT calls share their arguments becomes an aggregate by its
+ * keys and those arguments under one by its keys, in *out (sharing what
+ * did not change). */
+int opt_rewrite_distinct(opt *o, plan *p, plan **out);
 
 #pragma GCC visibility pop
 #endif

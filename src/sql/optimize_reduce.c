@@ -168,19 +168,10 @@ static int reduce_side(opt *o, plan *p, int g, plan **out)
 
 int opt_reduce_grouped(opt *o, plan *p, plan **out)
 {
-    plan *q = NULL;
-    for (int i = 0; i < p->nin; i++) {
-        plan *c;
-        int rc = opt_reduce_grouped(o, p->in[i], &c);
-        if (rc) return rc;
-        if (c != p->in[i]) {
-            if (!q && !(q = opt_copy_node(o->a, p))) return oom();
-            q->in[i] = c;
-        }
-    }
-    if (!q) q = p;
+    plan *q = p;
+    int rc = opt_map_inputs(o, p, opt_reduce_grouped, &q);
     *out = q;
-    if (q->kind != PLAN_JOIN) return KILN_OK;
-    int rc = reduce_side(o, q, 1, &q);
+    if (rc || q->kind != PLAN_JOIN) return rc;
+    rc = reduce_side(o, q, 1, &q);
     return rc ? rc : reduce_side(o, q, 0, out);
 }

@@ -125,6 +125,97 @@ kt_lines kt_sqlite_lines(const char *db, const char *sql)
     return out;
 }
 
+int kt_table_open(kt_table *t, const char *dir, const char *name, const char *const *cols,
+                  int ncols)
+{
+    char p[512];
+    memset(t, 0, sizeof *t);
+    if (ncols > 16) return -1;
+    snprintf(p, sizeof p, "%s/%s.csv", dir, name);
+    t->csv = fopen(p, "w");
+    snprintf(p, sizeof p, "%s/%s.sql", dir, name);
+    t->sql = fopen(p, "w");
+    if (!t->csv || !t->sql) return -1;
+    t->ncols = ncols;
+    fprintf(t->sql, "CREATE TABLE %s(", name);
+    for (int i = 0; i < ncols; i++) {
+        const char *sp = strchr(cols[i], ' ');
+        t->text[i] = sp && strcmp(sp + 1, "TEXT") == 0;
+        fprintf(t->csv, "%s%.*s", i ? "," : "", sp ? (int)(sp - cols[i]) : (int)strlen(cols[i]),
+                cols[i]);
+        fprintf(t->sql, "%s%s", i ? ", " : "", cols[i]);
+    }
+    fprintf(t->csv, "\n");
+    fprintf(t->sql, ");\nBEGIN;\n");
+    snprintf(t->name, sizeof t->name, "%s", name);
+    return 0;
+}
+
+/* v quoted with q, q doubled inside. */
+static void quoted(FILE *f, const char *v, char q)
+{
+    fputc(q, f);
+    for (; *v; v++) {
+        if (*v == q) fputc(q, f);
+        fputc(*v, f);
+    }
+    fputc(q, f);
+}
+
+void kt_table_row(kt_table *t, const char *const *v)
+{
+    fprintf(t->sql, "INSERT INTO %s VALUES (", t->name);
+    for (int i = 0; i < t->ncols; i++) {
+        if (i) fputc(',', t->csv), fputs(", ", t->sql);
+        if (!v[i]) {
+            fputs("\\N", t->csv);
+            fputs("NULL", t->sql);
+        } else if (t->text[i]) {
+            quoted(t->csv, v[i], '"');
+            quoted(t->sql, v[i], '\'');
+        } else {
+            fputs(v[i], t->csv);
+            fputs(v[i], t->sql);
+        }
+    }
+    fputs("\n", t->csv);
+    fputs(");\n", t->sql);
+}
+
+int kt_table_close(kt_table *t)
+{
+    int rc = 0;
+    if (t->sql) {
+        fprintf(t->sql, "COMMIT;\n");
+        rc |= fclose(t->sql);
+    }
+    if (t->csv) rc |= fclose(t->csv);
+    memset(t, 0, sizeof *t);
+    return rc ? -1 : 0;
+}
+
+int kt_sqlite_load(const char *db, const char *script, bool *have)
+{
+    *have = access("/usr/bin/sqlite3", X_OK) == 0;
+    if (!*have) return 0;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "/usr/bin/sqlite3 %s < %s", db, script);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int kt_csv_view(kiln_session *s, const char *name, const char *path, const char *schema,
+                const char *const *kv)
+{
+    kiln_reader *r = kiln_session_read(s);
+    r = kiln_reader_option(r, "header", "true");
+    for (int i = 0; kv && kv[i]; i += 2) r = kiln_reader_option(r, kv[i], kv[i + 1]);
+    r = kiln_reader_schema(r, schema);
+    kiln_df *df = kiln_reader_csv(r, path);
+    int rc = !df || kiln_df_create_or_replace_temp_view(df, name) ? -1 : 0;
+    kiln_df_free(df);
+    return rc;
+}
+
 int kt_sql_open(kiln_context **ctx, kiln_session **s)
 {
     return kt_sql_open_with(ctx, s, NULL);

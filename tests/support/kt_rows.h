@@ -6,6 +6,9 @@
 #ifndef KT_ROWS_H
 #define KT_ROWS_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
 #include "kiln.h"
 #include "kiln/sql.h"
 
@@ -30,6 +33,33 @@ kt_lines kt_df_lines(kiln_df *df, const char *what);
 /* The rows sqlite3 gives for sql over database file db, in the same
  * spelling, sorted; fails the test when sqlite3 fails. */
 kt_lines kt_sqlite_lines(const char *db, const char *sql);
+/* A table of random rows written twice: dir/name.csv (a header, null as
+ * \N: read it with nullValue \N; strings quoted, so an empty one is not
+ * null) and dir/name.sql, a sqlite3 script for kt_sqlite_load. */
+typedef struct kt_table {
+    FILE *csv, *sql;
+    int ncols;
+    bool text[16];
+    char name[64];
+} kt_table;
+
+/* Starts table name with columns cols[i] = "name TYPE" (sqlite3's types:
+ * TEXT columns are strings). Returns 0 or -1. */
+int kt_table_open(kt_table *t, const char *dir, const char *name, const char *const *cols,
+                  int ncols);
+/* Appends a row: v[i] the text of column i, NULL for null. */
+void kt_table_row(kt_table *t, const char *const *v);
+/* Ends the files. Returns 0 or -1. */
+int kt_table_close(kt_table *t);
+/* Runs the statements of file script into sqlite3 database file db when
+ * /usr/bin/sqlite3 is there (*have says whether it is). Returns 0, or -1
+ * when sqlite3 fails. */
+int kt_sqlite_load(const char *db, const char *script, bool *have);
+/* Registers CSV file path (a header line, DDL schema, reader options
+ * kv[0] = kv[1], ...: a NULL-terminated list, or NULL) as s's temporary
+ * view name. Returns 0 or -1. */
+int kt_csv_view(kiln_session *s, const char *name, const char *path, const char *schema,
+                const char *const *kv);
 /* A context on $KT_MASTER (local[2] when unset) and a SQL session on it
  * (both owned by the caller; kt_sql_close frees them). Returns 0 or -1. */
 int kt_sql_open(kiln_context **ctx, kiln_session **s);
