@@ -220,7 +220,9 @@ static int build_agg(exec *x, const plan *p, stage *out)
     if (!keys) return nomem();
     for (int k = 0; k < agg->nkeys; k++)
         if (!(keys[k] = col_of(x, partial, k))) return nomem();
-    if ((rc = exchange(x, &c, nparts, keys, agg->nkeys, &ex))) return rc;
+    int nx = exec_agg_hash_keys(agg);
+    if ((rc = exchange(x, &c, nparts, keys, nx, &ex))) return rc;
+    if (nx < agg->nkeys) exec_part_first(&out->part, nx, nparts);
     plan *final = node_like(x, agg, &ex.frag, 1);
     if (!final) return nomem();
     final->agg_mode = PAGG_FINAL;

@@ -44,7 +44,11 @@ static bool agg_in_place(pex *x, const plan *p, exec_part *out)
 {
     exec_part in;
     part_of(x, p->in[0], &in);
-    return exec_part_agg(&in, p->keys, p->nkeys, p->nkeys ? x->s->shuffle_partitions : 1, out);
+    int nparts = p->nkeys ? x->s->shuffle_partitions : 1;
+    if (exec_part_agg(&in, p->keys, p->nkeys, nparts, out)) return true;
+    int nx = exec_agg_hash_keys(p);
+    if (nx < p->nkeys) exec_part_first(out, nx, nparts);
+    return false;
 }
 
 /* Whether window (or window group limit) p needs no exchange (exec.c's
@@ -181,7 +185,7 @@ static int agg(pex *x, const plan *p, int depth)
         return node(x, p->in[0], depth + 2);
     }
     if ((rc = named(x, p, depth, "HashAggregate(final)")) ||
-        (rc = exchange(x, depth + 1, p->keys, p->nkeys, nparts)) ||
+        (rc = exchange(x, depth + 1, p->keys, exec_agg_hash_keys(p), nparts)) ||
         (rc = named(x, p, depth + 2, "HashAggregate(partial)")))
         return rc;
     return node(x, p->in[0], depth + 3);

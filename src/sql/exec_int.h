@@ -45,6 +45,12 @@ void exec_part_shift(exec_part *out, const exec_part *in, int off);
  * *out gets its output's spread then, or the one after the aggregate's
  * exchange into nparts partitions. */
 bool exec_part_agg(const exec_part *in, expr *const *keys, int nkeys, int nparts, exec_part *out);
+/* *out: rows hashed by the first n output columns into nparts partitions
+ * (none for more than EXEC_PART_MAX columns or fewer than 2 partitions). */
+void exec_part_first(exec_part *out, int n, int nparts);
+/* How many of aggregate p's keys (the first ones) its exchange hashes by
+ * (plan.h's hash_keys; all of them by default). */
+int exec_agg_hash_keys(const plan *p);
 /* What join p over sides spread as l and r needs: a side already hashed by
  * (some of) its keys stays where it is, the other is exchanged by its keys
  * at the same positions idx[0..nidx) (or both by all keys, idx the

@@ -77,13 +77,23 @@ bool exec_part_agg(const exec_part *in, expr *const *keys, int nkeys, int nparts
         out->nparts = in->nparts;
         return true;
     }
+    exec_part_first(out, nkeys, nparts);
+    return false;
+}
+
+void exec_part_first(exec_part *out, int n, int nparts)
+{
     memset(out, 0, sizeof *out);
-    if (nkeys < 1 || nkeys > EXEC_PART_MAX || nparts < 2) return false;
-    for (int i = 0; i < nkeys; i++) out->cols[0][i] = i;
-    out->ncols = nkeys;
+    if (n < 1 || n > EXEC_PART_MAX || nparts < 2) return;
+    for (int i = 0; i < n; i++) out->cols[0][i] = i;
+    out->ncols = n;
     out->nalt = 1;
     out->nparts = nparts;
-    return false;
+}
+
+int exec_agg_hash_keys(const plan *p)
+{
+    return p->hash_keys > 0 && p->hash_keys < p->nkeys ? p->hash_keys : p->nkeys;
 }
 
 /* Whether side's partitioning (an alternative) is the hash of the join's

@@ -192,6 +192,11 @@ static int build_inner(opt *o, const plan *p, const dgroup *g, int nnd, plan **o
     if (!q->keys || !q->aggs) return oom();
     q->nkeys = nkeys;
     q->naggs = naggs;
+    /* Grouped: exchanged by the group keys alone, so the outer aggregate
+     * runs in the same tasks (one exchange, as before the rewrite, where
+     * (keys, x) barely reduce the rows, as H2O's id1, count(DISTINCT id3));
+     * global: by x too, so the dedup runs in every task. */
+    q->hash_keys = nk;
     for (int k = 0; k < nk; k++) {
         q->keys[k] = p->keys[k];
         q->cols[k] = p->cols[k];

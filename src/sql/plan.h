@@ -157,6 +157,10 @@ struct plan {
     uint8_t gen;
     /* PLAN_AGG */
     uint8_t agg_mode; /* plan_agg_mode */
+    /* Exchanged by its first hash_keys keys only (0: all of them), so that
+     * an aggregate above by those keys runs in place (the inner aggregate
+     * of a rewritten DISTINCT, optimize_distinct.c). Driver-side only. */
+    int hash_keys;
     /* PLAN_INPUT */
     int side;
     /* PLAN_BROADCAST */
