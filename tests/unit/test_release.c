@@ -44,6 +44,9 @@ static kiln_context *context_in(const char *master, const char *dir)
     assert_int_equal(kiln_conf_set(conf, "kiln.master", master), KILN_OK);
     assert_int_equal(kiln_conf_set(conf, "kiln.local.dir", dir), KILN_OK);
     assert_int_equal(kiln_conf_set(conf, "kiln.ui.showConsoleProgress", "false"), KILN_OK);
+    /* Map outputs in files in local mode too: the files show what is held
+     * (test_shuffle_file checks that outputs in memory are dropped alike). */
+    assert_int_equal(kiln_conf_set(conf, "kiln.shuffle.memory", "0"), KILN_OK);
     kiln_context *ctx = NULL;
     int rc = kiln_context_new(conf, &ctx);
     kiln_conf_free(conf);

@@ -287,6 +287,7 @@ static void outputs_stay_in_memory_within_the_limit(void **state)
     check_all(s, MAPS, REDUCE, PER_MAP);
     shuffle_unregister(s, 3);
     assert_int_equal(shuffle_files(dir), 0);
+    assert_int_equal(shuffle_bytes(s), 0); /* the outputs in memory are dropped too */
     shuffle_store_free(s);
     rmdir(dir);
 
