@@ -13,9 +13,9 @@
 # (default local[2]); its kiln.executor.memory: KILN_MEMORY (default 4g, so
 # that the cached tables stay in memory as DuckDB's do; 256m runs the
 # suite under a small budget, the cache spilling to disk); its
-# kiln.executor.memory.retain: KILN_RETAIN (default 0: freed memory goes
-# back to the system at once; 1g keeps it for the next query, as DuckDB's
-# buffer manager and a JVM heap do).
+# kiln.executor.memory.retain: KILN_RETAIN (default: kiln's, a quarter of
+# the budget kept for the next query, as DuckDB's buffer manager and a JVM
+# heap do; 0 gives freed memory back to the system at once).
 set -eu
 cd "$(dirname "$0")/.."
 sf=${SF:-1}
@@ -30,7 +30,7 @@ sed -e "s|\${TPCH}|$PWD/$data|" -e "s|\${EXT}||" tests/sql/tpch_views.sql > "$tm
 mkdir -p "$tmp/kiln" "$tmp/duck"
 /usr/bin/time -f 'kiln peak RSS %M KB, wall %e s' "$bin/sql_tpch" \
     --conf "kiln.executor.memory=${KILN_MEMORY:-4g}" \
-    --conf "kiln.executor.memory.retain=${KILN_RETAIN:-0}" "$tmp/views.sql" "$queries" \
+    ${KILN_RETAIN:+--conf "kiln.executor.memory.retain=$KILN_RETAIN"} "$tmp/views.sql" "$queries" \
     "$tmp/kiln" "$runs" | tee "$tmp/kiln.log"
 QUERIES=$PWD/$queries /usr/bin/time -f 'duckdb peak RSS %M KB, wall %e s' \
     bench/tpch-duckdb.sh "$data" 2 "$runs" "$tmp/duck" | tee "$tmp/duck.log"

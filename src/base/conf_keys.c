@@ -52,11 +52,11 @@ const conf_key conf_base_keys[] = {
             "tasks (at least 1m; 16m on a standalone cluster)"},
     {.name = "kiln.executor.memory.retain",
      .type = CONF_SIZE,
-     .dflt = "0",
      .doc = "memory a process keeps for reuse after freeing it, instead of giving it back to "
             "the system at once (blocks up to 32m then come from the heap and the heap is "
             "trimmed only past this size): repeated queries skip the page faults of fresh "
-            "memory, at the cost of resident memory between them (0: give everything back)"},
+            "memory, at the cost of resident memory between them (0: give everything back; "
+            "default: a quarter of kiln.executor.memory)"},
     {.name = "kiln.local.dir",
      .type = CONF_STRING,
      .spark = "spark.local.dir",

@@ -25,7 +25,7 @@ int mem_init(kiln_context *c)
                               "or 4g), got '%s'",
                               v);
     c->mem_budget = budget;
-    int64_t retain = 0;
+    int64_t retain = budget / 4; /* as a JVM heap or DuckDB's buffer pool keep theirs */
     v = kiln_conf_get(c->conf, "kiln.executor.memory.retain");
     if (v && (parse_size(v, &retain) || retain < 0))
         return kiln_set_error(KILN_ECONF,
