@@ -350,6 +350,11 @@ int exec_join_strategy(const plan *p, int64_t limit)
         plan_worth_measuring(p->in[1], limit))
         js |= JS_MEASURE_RIGHT;
     if (p->join == PJ_INNER && plan_worth_measuring(p->in[0], limit)) js |= JS_MEASURE_LEFT;
+    /* Both: only the side guessed smaller (measuring a big side costs its
+     * rows held once more, to no use). */
+    if ((js & JS_MEASURE_LEFT) && (js & JS_MEASURE_RIGHT))
+        js &= plan_est_bytes_guess(p->in[0]) < plan_est_bytes_guess(p->in[1]) ? ~JS_MEASURE_RIGHT
+                                                                              : ~JS_MEASURE_LEFT;
     return js;
 }
 

@@ -202,6 +202,8 @@ bool plan_size_uncertain(const plan *p);
  * filters' guessed selectivity (an equality with a constant keeps 1/10,
  * a range 1/3, ...) is within 4 times it. */
 bool plan_worth_measuring(const plan *p, int64_t limit);
+/* plan_est_bytes_fk scaled by the guessed selectivity of p's filters. */
+int64_t plan_est_bytes_guess(const plan *p);
 /* The estimated in-memory bytes of a row of cols (strings counted as 20). */
 int64_t plan_row_width(const plan_col *cols, int ncols);
 

@@ -244,6 +244,11 @@ static bool has_filter(const plan *p)
     return false;
 }
 
+int64_t plan_est_bytes_guess(const plan *p)
+{
+    return est(p, EST_FK | EST_SEL);
+}
+
 bool plan_worth_measuring(const plan *p, int64_t limit)
 {
     if (plan_size_uncertain(p)) return est(p, EST_FK) / 16 <= limit;
