@@ -107,6 +107,13 @@ void arena_rewind(kiln_arena *a);
 size_t arena_used_bytes(const kiln_arena *a);
 
 /* ---- Memory held by arenas and byte buffers (process-wide) */
+/* n zeroed bytes from malloc (free them with free), zeroed by writing:
+ * the fresh pages calloc leaves unwritten are the shared zero page until
+ * the first write, which faults again and flushes the TLB of every core
+ * running the process (an interrupt each). For tables probed before they
+ * are written (hash tables). NULL when out of memory. */
+void *zeroed_alloc(size_t n);
+
 void mem_stats_add(int64_t delta);
 void mem_stats_read(int64_t *now, int64_t *peak);
 

@@ -70,8 +70,8 @@ const conf_key conf_base_keys[] = {
      .doc = "the compression of shuffle and spill blocks"},
     {.name = "kiln.shuffle.memory",
      .type = CONF_SIZE,
-     .dflt = "256m",
-     .doc = "local mode: map outputs are kept in memory, uncompressed, instead of shuffle "
+     .dflt = "1g",
+     .doc = "local mode: map outputs are kept in memory (uncompressed) instead of shuffle "
             "files while those held stay within this size or a quarter of "
             "kiln.executor.memory, whichever is less (0: always files; executors of clusters "
             "always write files, which they serve to others)"},

@@ -171,7 +171,7 @@ int ctx_start(kiln_context *c, task_backend *backend, int cores, int max_attempt
     c->blocks = block_store_new(c->mem_budget / 2);
     if (!c->pool || !c->blocks) return KILN_ENOMEM;
     if (!c->backend_ships) { /* local mode: map outputs may stay in memory */
-        int64_t mem = 256ll << 20;
+        int64_t mem = 1024ll << 20;
         const char *v = kiln_conf_get(c->conf, "kiln.shuffle.memory");
         if (v && (parse_size(v, &mem) || mem < 0))
             return kiln_set_error(KILN_ECONF,

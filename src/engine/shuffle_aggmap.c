@@ -28,16 +28,11 @@ struct agg_map {
 
 enum { INITIAL_SLOTS_LOG2 = 10 };
 
-/* Not calloc: fresh pages from calloc are mapped to the zero page on the
- * first probe and copied on the first insert, and each copy flushes the TLB
- * of every core running the process. Writing them first maps them once. */
-static void *(*volatile zero_fill)(void *, int, size_t) = memset; /* or gcc makes it calloc */
-
+/* Not calloc (zeroed_alloc: the zero page's copy on first insert flushes
+ * every core's TLB). */
 static uint64_t *zeroed_slots(size_t n)
 {
-    uint64_t *s = malloc(n * sizeof *s);
-    if (s) zero_fill(s, 0, n * sizeof *s);
-    return s;
+    return zeroed_alloc(n * sizeof(uint64_t));
 }
 
 agg_map *agg_map_new(void)

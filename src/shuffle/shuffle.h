@@ -39,9 +39,10 @@ typedef int (*shuffle_remote_fn)(void *arg, int id, int map, int reduce, kiln_bu
 void shuffle_store_set_remote(shuffle_store *s, shuffle_remote_fn fn, void *arg);
 /* Local mode: map outputs are kept in memory instead of files while all
  * those held stay within limit bytes (0, the default: always files), and
- * their blocks are not compressed (one copy of each block is all a reader
- * makes). An output past the limit, or written by a writer that spilled,
- * goes to files as before. Not for a store whose outputs other processes
+ * blocks likely to stay there are not compressed (one copy of each block
+ * is all a reader makes). An output past the limit, or written by a writer
+ * that spilled, goes to files as before (its blocks compressed from the
+ * one that would not fit). Not for a store whose outputs other processes
  * fetch (shuffle_segment_locate finds files only). */
 void shuffle_store_set_memory(shuffle_store *s, size_t limit);
 /* Where segment `reduce` of map output `map` lies, for serving it to a peer:

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,8 @@ struct shuffle_store {
     uint64_t attempts;        /* unique temporary names */
     shuffle_remote_fn remote; /* map outputs not held here (cluster mode) */
     void *remote_arg;
-    size_t mem_limit, mem_used; /* bytes of map outputs held in memory */
+    size_t mem_limit;       /* bytes of map outputs that may be held in memory */
+    atomic_size_t mem_used; /* held now (changed under lock, read without) */
 };
 
 /* Blocks moved to disk to free memory: the per-partition offsets into the
@@ -87,7 +89,6 @@ static shuffle_entry *find(shuffle_store *s, int id);
 void shuffle_store_set_memory(shuffle_store *s, size_t limit)
 {
     s->mem_limit = limit;
-    if (limit) s->codec = CODEC_NONE;
 }
 
 /* Frees map output m's segments held in memory. Caller holds the lock. */
@@ -281,7 +282,14 @@ static int seal_block(shuffle_writer *w, int r, size_t last)
 {
     if (w->raw[r].len == 0) return KILN_OK;
     size_t before = w->comp[r].len, pending = w->raw[r].len;
-    int rc = block_encode_pending(w->s->codec, &w->raw[r], last, &w->comp[r]);
+    /* Blocks likely to stay in memory are not compressed; those that
+     * would not fit go to files with the configured codec. */
+    shuffle_store *s = w->s;
+    block_codec codec = s->mem_limit && !w->nspills &&
+                                atomic_load(&s->mem_used) + w->held < s->mem_limit
+                            ? CODEC_NONE
+                            : s->codec;
+    int rc = block_encode_pending(codec, &w->raw[r], last, &w->comp[r]);
     w->held = w->held - pending + (w->comp[r].len - before);
     return rc;
 }
