@@ -130,25 +130,39 @@ static void well_sealed_block_with_lying_lengths_is_refused(void **state)
     }
 }
 
-/* A store with nmaps map outputs of `nreduce` partitions; record i of map m
- * is the int m * 1000000 + i, sent to partition i % nreduce. */
-static shuffle_store *store_with(char *dir, int nmaps, int nreduce, int per_map, block_codec c)
+/* Writes map output m of shuffle 3: record i is the int m * 1000000 + i,
+ * sent to partition i % nreduce; spilled once before the commit when spill. */
+static void write_map(shuffle_store *s, int m, int nreduce, int per_map, bool spill)
+{
+    shuffle_writer *w = shuffle_writer_open(s, 3, m);
+    assert_non_null(w);
+    for (int i = 0; i < per_map; i++) {
+        kiln_value v = kiln_int((int64_t)m * 1000000 + i);
+        assert_int_equal(shuffle_writer_add(w, i % nreduce, &v), KILN_OK);
+    }
+    if (spill) assert_int_equal(shuffle_writer_spill(w), KILN_OK);
+    assert_int_equal(shuffle_writer_commit(w), KILN_OK);
+}
+
+/* A store in a new directory dir (a mkdtemp template), its memory limit
+ * mem (0: files only), shuffle 3 registered with nmaps x nreduce. */
+static shuffle_store *store_in(char *dir, int nmaps, int nreduce, block_codec c, size_t mem)
 {
     assert_non_null(mkdtemp(dir));
     char sdir[256];
     snprintf(sdir, sizeof sdir, "%s/shuffle", dir);
     shuffle_store *s = shuffle_store_new(sdir, c);
     assert_non_null(s);
+    shuffle_store_set_memory(s, mem);
     assert_int_equal(shuffle_register(s, 3, nmaps, nreduce), KILN_OK);
-    for (int m = 0; m < nmaps; m++) {
-        shuffle_writer *w = shuffle_writer_open(s, 3, m);
-        assert_non_null(w);
-        for (int i = 0; i < per_map; i++) {
-            kiln_value v = kiln_int((int64_t)m * 1000000 + i);
-            assert_int_equal(shuffle_writer_add(w, i % nreduce, &v), KILN_OK);
-        }
-        assert_int_equal(shuffle_writer_commit(w), KILN_OK);
-    }
+    return s;
+}
+
+/* A store with nmaps map outputs of `nreduce` partitions (write_map). */
+static shuffle_store *store_with(char *dir, int nmaps, int nreduce, int per_map, block_codec c)
+{
+    shuffle_store *s = store_in(dir, nmaps, nreduce, c, 0);
+    for (int m = 0; m < nmaps; m++) write_map(s, m, nreduce, per_map, false);
     assert_true(shuffle_complete(s, 3));
     return s;
 }
@@ -177,47 +191,6 @@ static int collect_block(void *arg, const uint8_t *p, size_t n)
     }
     kiln_arena_free(a);
     return 0;
-}
-
-static void store_round_trip_groups_records_by_partition(void **state)
-{
-    enum { MAPS = 3, REDUCE = 5, PER_MAP = 40000 };
-    block_codec codecs[] = {CODEC_LZ4, CODEC_ZSTD, CODEC_NONE};
-    for (size_t c = 0; c < 3; c++) {
-        char dir[] = "/tmp/kiln-test-shuffle-XXXXXX";
-        shuffle_store *s = store_with(dir, MAPS, REDUCE, PER_MAP, codecs[c]);
-        int64_t total = 0, count = 0;
-        for (int r = 0; r < REDUCE; r++) {
-            collected col = {.reduce = r, .nreduce = REDUCE};
-            int failed = -1;
-            assert_int_equal(shuffle_read(s, 3, r, collect_block, &col, &failed), KILN_OK);
-            assert_false(col.bad);
-            total += col.sum;
-            count += col.count;
-        }
-        int64_t expect = 0;
-        for (int m = 0; m < MAPS; m++)
-            for (int i = 0; i < PER_MAP; i++) expect += (int64_t)m * 1000000 + i;
-        assert_int_equal(count, MAPS * PER_MAP);
-        assert_int_equal(total, expect);
-        assert_true(shuffle_bytes(s) > 0);
-        shuffle_store_free(s);
-        assert_int_equal(access(dir, F_OK) == 0, 1);
-        rmdir(dir);
-    }
-}
-
-/* Files named shuffle_* in dir. */
-static int shuffle_files(const char *dir)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/shuffle", dir);
-    DIR *d = opendir(path);
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d))) n += strncmp(e->d_name, "shuffle_", 8) == 0;
-    if (d) closedir(d);
-    return n;
 }
 
 /* Sums every partition of shuffle 3 and checks each record's partition. */
@@ -249,26 +222,41 @@ static void check_all(shuffle_store *s, int nmaps, int nreduce, int per_map)
     assert_int_equal(total, expect);
 }
 
+static void store_round_trip_groups_records_by_partition(void **state)
+{
+    enum { MAPS = 3, REDUCE = 5, PER_MAP = 40000 };
+    block_codec codecs[] = {CODEC_LZ4, CODEC_ZSTD, CODEC_NONE};
+    for (size_t c = 0; c < 3; c++) {
+        char dir[] = "/tmp/kiln-test-shuffle-XXXXXX";
+        shuffle_store *s = store_with(dir, MAPS, REDUCE, PER_MAP, codecs[c]);
+        check_all(s, MAPS, REDUCE, PER_MAP);
+        assert_true(shuffle_bytes(s) > 0);
+        shuffle_store_free(s);
+        assert_int_equal(access(dir, F_OK) == 0, 1);
+        rmdir(dir);
+    }
+}
+
+/* Files named shuffle_* in dir. */
+static int shuffle_files(const char *dir)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/shuffle", dir);
+    DIR *d = opendir(path);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d))) n += strncmp(e->d_name, "shuffle_", 8) == 0;
+    if (d) closedir(d);
+    return n;
+}
+
 static void outputs_stay_in_memory_within_the_limit(void **state)
 {
     enum { MAPS = 4, REDUCE = 3, PER_MAP = 20000 };
     /* Room for all: no file is written, and every record reads back. */
     char dir[] = "/tmp/kiln-test-shuffle-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char sdir[256];
-    snprintf(sdir, sizeof sdir, "%s/shuffle", dir);
-    shuffle_store *s = shuffle_store_new(sdir, CODEC_LZ4);
-    shuffle_store_set_memory(s, 64 << 20);
-    assert_int_equal(shuffle_register(s, 3, MAPS, REDUCE), KILN_OK);
-    for (int m = 0; m < MAPS; m++) {
-        shuffle_writer *w = shuffle_writer_open(s, 3, m);
-        for (int i = 0; i < PER_MAP; i++) {
-            kiln_value v = kiln_int((int64_t)m * 1000000 + i);
-            assert_int_equal(shuffle_writer_add(w, i % REDUCE, &v), KILN_OK);
-        }
-        if (m == 3) assert_int_equal(shuffle_writer_spill(w), KILN_OK); /* spilled: to files */
-        assert_int_equal(shuffle_writer_commit(w), KILN_OK);
-    }
+    shuffle_store *s = store_in(dir, MAPS, REDUCE, CODEC_LZ4, 64 << 20);
+    for (int m = 0; m < MAPS; m++) write_map(s, m, REDUCE, PER_MAP, m == 3); /* 3: to files */
     assert_true(shuffle_complete(s, 3));
     assert_int_equal(shuffle_files(dir), 2); /* map 3's data and index only */
     size_t held = shuffle_bytes(s);
@@ -278,12 +266,7 @@ static void outputs_stay_in_memory_within_the_limit(void **state)
     shuffle_invalidate(s, 3, 1);
     assert_false(shuffle_complete(s, 3));
     assert_true(shuffle_bytes(s) < held);
-    shuffle_writer *w = shuffle_writer_open(s, 3, 1);
-    for (int i = 0; i < PER_MAP; i++) {
-        kiln_value v = kiln_int(1000000 + i);
-        assert_int_equal(shuffle_writer_add(w, i % REDUCE, &v), KILN_OK);
-    }
-    assert_int_equal(shuffle_writer_commit(w), KILN_OK);
+    write_map(s, 1, REDUCE, PER_MAP, false);
     check_all(s, MAPS, REDUCE, PER_MAP);
     shuffle_unregister(s, 3);
     assert_int_equal(shuffle_files(dir), 0);
@@ -293,19 +276,8 @@ static void outputs_stay_in_memory_within_the_limit(void **state)
 
     /* Room for one output: the others go to files, and all read back. */
     char dir2[] = "/tmp/kiln-test-shuffle-XXXXXX";
-    assert_non_null(mkdtemp(dir2));
-    snprintf(sdir, sizeof sdir, "%s/shuffle", dir2);
-    s = shuffle_store_new(sdir, CODEC_LZ4);
-    shuffle_store_set_memory(s, 300 << 10);
-    assert_int_equal(shuffle_register(s, 3, MAPS, REDUCE), KILN_OK);
-    for (int m = 0; m < MAPS; m++) {
-        w = shuffle_writer_open(s, 3, m);
-        for (int i = 0; i < PER_MAP; i++) {
-            kiln_value v = kiln_int((int64_t)m * 1000000 + i);
-            assert_int_equal(shuffle_writer_add(w, i % REDUCE, &v), KILN_OK);
-        }
-        assert_int_equal(shuffle_writer_commit(w), KILN_OK);
-    }
+    s = store_in(dir2, MAPS, REDUCE, CODEC_LZ4, 300 << 10);
+    for (int m = 0; m < MAPS; m++) write_map(s, m, REDUCE, PER_MAP, false);
     int files = shuffle_files(dir2);
     assert_true(files >= 2 && files < 2 * MAPS);
     check_all(s, MAPS, REDUCE, PER_MAP);

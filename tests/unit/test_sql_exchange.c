@@ -134,6 +134,17 @@ static int plan_count(const char *sql, const char *needle)
     return n;
 }
 
+/* sql with $A, $B as the tables a and b, into q (room for 1024 bytes). */
+static void on_ab(const char *sql, char *q)
+{
+    char *o = q;
+    for (const char *p = sql; *p && o < q + 1023; p++) {
+        if (*p == '$') *o++ = *++p == 'A' ? 'a' : 'b';
+        else *o++ = *p;
+    }
+    *o = 0;
+}
+
 /* kiln's answer to sql (with $A, $B for the two tables) against sqlite's,
  * on the random tables and with each of them empty, and the number of
  * hash exchanges in kiln's plan of the first (-1: not checked). */
@@ -262,12 +273,8 @@ static void grouped_sides_reduced(void **state)
     };
     for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
         check(queries[i], -1);
-        char q[1024], *o = q;
-        for (const char *p = queries[i]; *p; p++) {
-            if (*p == '$') *o++ = *++p == 'A' ? 'a' : 'b';
-            else *o++ = *p;
-        }
-        *o = 0;
+        char q[1024];
+        on_ab(queries[i], q);
         if (plan_count(q, "LeftSemi") < 1) fail_msg("%s: not reduced", q);
     }
     assert_int_equal(kiln_session_conf_set(S, "kiln.sql.autoBroadcastJoinThreshold", "-1"),
@@ -283,37 +290,32 @@ static void filtered_sides_and_implied_predicates(void **state)
     (void)state;
     assert_int_equal(kiln_session_conf_set(S, "kiln.sql.autoBroadcastJoinThreshold", "8000"),
                      KILN_OK);
-    static const char *const measured[] = {
-        "SELECT x.k, x.v, y.s FROM $A x JOIN $B y ON x.k = y.k WHERE y.j = 1 AND y.v > 9000",
-        "SELECT x.k, y.v, y.s, y.j, y.kb FROM $A x LEFT JOIN (SELECT * FROM $B WHERE v < -9500) y "
-        "ON x.k = y.k",
+    /* Each query's answer, and how often the needle is in its plan: a
+     * side measured first; one implied filter on each side, besides the
+     * join's own condition. */
+    static const struct {
+        const char *sql, *needle;
+        int n;
+    } cases[] = {
+        {"SELECT x.k, x.v, y.s FROM $A x JOIN $B y ON x.k = y.k WHERE y.j = 1 AND y.v > 9000",
+         "the right side is measured first", 1},
+        {"SELECT x.k, y.v, y.s, y.j, y.kb FROM $A x LEFT JOIN (SELECT * FROM $B WHERE v < -9500) "
+         "y ON x.k = y.k",
+         "the right side is measured first", 1},
+        {"SELECT x.k, x.j, y.s FROM $A x JOIN $B y ON x.k = y.k "
+         "WHERE (x.j = 1 AND y.s = 'a') OR (x.j = 2 AND y.s = 'zz')",
+         "Filter or", 2},
+        {"SELECT x.k, y.j FROM $A x JOIN $B y ON x.k = y.k "
+         "WHERE (x.v > 100 AND y.v < 0) OR (x.v < -100 AND y.j = 3)",
+         "Filter or", 2},
     };
-    for (size_t i = 0; i < sizeof measured / sizeof measured[0]; i++) {
-        check(measured[i], -1);
-        char q[1024], *o = q;
-        for (const char *p = measured[i]; *p; p++) {
-            if (*p == '$') *o++ = *++p == 'A' ? 'a' : 'b';
-            else *o++ = *p;
-        }
-        *o = 0;
-        if (plan_count(q, "the right side is measured first") != 1) fail_msg("%s: not measured", q);
-    }
-    static const char *const implied[] = {
-        "SELECT x.k, x.j, y.s FROM $A x JOIN $B y ON x.k = y.k "
-        "WHERE (x.j = 1 AND y.s = 'a') OR (x.j = 2 AND y.s = 'zz')",
-        "SELECT x.k, y.j FROM $A x JOIN $B y ON x.k = y.k "
-        "WHERE (x.v > 100 AND y.v < 0) OR (x.v < -100 AND y.j = 3)",
-    };
-    for (size_t i = 0; i < sizeof implied / sizeof implied[0]; i++) {
-        check(implied[i], -1);
-        char q[1024], *o = q;
-        for (const char *p = implied[i]; *p; p++) {
-            if (*p == '$') *o++ = *++p == 'A' ? 'a' : 'b';
-            else *o++ = *p;
-        }
-        *o = 0;
-        /* one filter on each side, besides the join's own condition */
-        if (plan_count(q, "Filter or") != 2) fail_msg("%s: no implied filters", q);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        check(cases[i].sql, -1);
+        char q[1024];
+        on_ab(cases[i].sql, q);
+        int n = plan_count(q, cases[i].needle);
+        if (n != cases[i].n)
+            fail_msg("%s: '%s' %d times, expected %d", q, cases[i].needle, n, cases[i].n);
     }
     /* Not implied where a disjunct says nothing about a side. */
     if (plan_count("SELECT x.k FROM a x JOIN b y ON x.k = y.k WHERE x.j = 1 OR y.j = 2",
