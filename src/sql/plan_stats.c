@@ -151,6 +151,41 @@ static double selectivity(const expr *e)
     }
 }
 
+static int64_t est(const plan *p, int mode);
+
+/* Rows of p guessed with selectivities (EST_SEL), UNKNOWN when unknown. */
+static int64_t rows_of(const plan *p, int mode)
+{
+    int64_t b = est(p, mode);
+    return b == UNKNOWN ? UNKNOWN : b / plan_row_width(p->cols, p->ncols);
+}
+
+/* An inner or outer join's size guessed with selectivities: an equi-join
+ * as a foreign-key join, each row of the larger side meeting one of the
+ * other's, scaled by the share of the other's rows its filters keep (a
+ * fact joined with a filtered dimension keeps that share: TPC-H q07's
+ * lineitem with the suppliers of two nations); a join by a condition
+ * alone, the product of the rows scaled by the condition's selectivity. */
+static int64_t join_guess(const plan *p, int mode)
+{
+    int64_t l = rows_of(p->in[0], mode), r = rows_of(p->in[1], mode);
+    if (l == UNKNOWN || r == UNKNOWN) return UNKNOWN;
+    double rows;
+    if (p->nkeys) {
+        const plan *small = l > r ? p->in[1] : p->in[0];
+        int64_t kept = l > r ? r : l, all = rows_of(small, mode & ~EST_SEL);
+        rows = (double)(l > r ? l : r);
+        if (all != UNKNOWN && all > 0 && kept < all) rows = rows * (double)kept / (double)all;
+    } else {
+        rows = (double)l * (double)r;
+    }
+    if (p->pred) rows *= selectivity(p->pred);
+    if (p->join == PJ_LEFT || p->join == PJ_FULL) rows = rows > l ? rows : (double)l;
+    if (p->join == PJ_RIGHT || p->join == PJ_FULL) rows = rows > r ? rows : (double)r;
+    double bytes = rows * (double)plan_row_width(p->cols, p->ncols);
+    return bytes >= (double)UNKNOWN ? UNKNOWN : (int64_t)bytes;
+}
+
 static int64_t est(const plan *p, int mode)
 {
     switch (p->kind) {
@@ -203,6 +238,7 @@ static int64_t est(const plan *p, int mode)
     }
     case PLAN_JOIN:
         if (p->join == PJ_SEMI || p->join == PJ_ANTI) return est(p->in[0], mode);
+        if (mode & EST_SEL) return join_guess(p, mode);
         if ((mode & EST_FK) && p->nkeys) { /* each row of the larger side meets one of the other */
             int64_t l = est(p->in[0], mode), r = est(p->in[1], mode);
             int64_t rows = l > r ? l / plan_row_width(p->in[0]->cols, p->in[0]->ncols)
