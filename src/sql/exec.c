@@ -332,9 +332,11 @@ static plan *swapped(exec *x, const plan *p)
  * joins; the left of inner, right and cross joins, by swapping), that
  * side runs first and is broadcast, and the other streams through the
  * join in its own stage (a broadcast hash join: no exchange). Otherwise
- * both sides are exchanged by their keys into one shuffle, each batch
- * tagged with its side; a task builds the right side's rows into a hash
- * table and probes it with the left's. */
+ * a side worth measuring (plan_worth_measuring; of two, the one guessed
+ * smaller) runs first and is broadcast if it comes out small; else both
+ * sides are exchanged by their keys into one shuffle, each batch tagged
+ * with its side; a task builds the right side's rows into a hash table
+ * and probes it with the left's. */
 int exec_join_strategy(const plan *p, int64_t limit)
 {
     if (limit < 0) return JS_SHUFFLE;

@@ -10,8 +10,9 @@
 #pragma GCC visibility push(hidden)
 
 /* How a join runs (exec.c): a side broadcast (the left one by swapping
- * the sides), or both exchanged by their keys, after measuring a side of
- * uncertain size (plan_size_uncertain) to broadcast it if it is small. */
+ * the sides), or both exchanged by their keys, after measuring a side
+ * worth measuring (plan_worth_measuring: of uncertain size, or filtered
+ * to a guessed size near the threshold) to broadcast it if it is small. */
 enum {
     JS_SHUFFLE = 0,
     JS_MEASURE_RIGHT = 1,
