@@ -10,8 +10,8 @@
  * then each query runs RUNS times (default 5). Prints the load time, each
  * query's median and minimum in ms and the median of the CPU time it took
  * (the process's, all threads; steadier on a shared machine), and the sums
- * of medians; writes each
- * query's rows (tab-separated) to OUT_DIR/qNN.tsv for checking.
+ * of medians; writes each query's rows (tab-separated) to OUT_DIR/qNN.tsv
+ * for checking.
  * TPCH_QUERIES=6,14 runs just those queries.
  */
 #define _GNU_SOURCE

@@ -683,11 +683,12 @@ int shuffle_read(shuffle_store *s, int id, int reduce,
 struct shuffle_cursor {
     shuffle_store *s;
     int id, reduce, nmaps, nreduce;
-    int map;      /* map output being read */
-    kiln_buf seg; /* its segment */
-    size_t off;   /* next block in seg */
-    bool checked; /* seg's checksums were verified by the remote hook */
-    kiln_buf raw; /* the current block, decompressed */
+    int map;          /* map output being read */
+    kiln_buf seg;     /* its segment */
+    size_t off;       /* next block in seg */
+    bool checked;     /* seg's checksums were verified by the remote hook */
+    kiln_buf raw;     /* the current block, decompressed */
+    char where[4096]; /* seg's source, for messages (load_segment) */
 };
 
 shuffle_cursor *shuffle_cursor_open(shuffle_store *s, int id, int reduce)
@@ -708,12 +709,11 @@ shuffle_cursor *shuffle_cursor_open(shuffle_store *s, int id, int reduce)
 
 int shuffle_cursor_next(shuffle_cursor *c, const uint8_t **p, size_t *n, int *failed_map)
 {
-    char path[4096];
     while (c->map < 0 || c->off >= c->seg.len) {
         if (++c->map >= c->nmaps) return 0;
         uint64_t start;
-        int rc = load_segment(c->s, c->id, c->map, c->reduce, c->nreduce, &c->seg, &start, path,
-                              sizeof path, &c->checked);
+        int rc = load_segment(c->s, c->id, c->map, c->reduce, c->nreduce, &c->seg, &start, c->where,
+                              sizeof c->where, &c->checked);
         if (rc) {
             *failed_map = c->map;
             return rc;
@@ -723,12 +723,9 @@ int shuffle_cursor_next(shuffle_cursor *c, const uint8_t **p, size_t *n, int *fa
     size_t used;
     if ((c->checked ? block_decode_checked : block_decode)(c->seg.data + c->off,
                                                            c->seg.len - c->off, &used, &c->raw)) {
-        if (c->s->remote && !held_here(c->s, c->id, c->map))
-            snprintf(path, sizeof path, "a remote map output");
-        else data_path(c->s, c->id, c->map, path, sizeof path, "data");
         *failed_map = c->map;
         return kiln_set_error(KILN_EFETCH, "shuffle %d, map output %d: %s in %s", c->id, c->map,
-                              kiln_last_error(), path);
+                              kiln_last_error(), c->where);
     }
     c->off += used;
     *p = c->raw.data;

@@ -69,6 +69,16 @@ void kt_value_text(kiln_buf *b, const kiln_value *v)
     kiln_buf_append(b, tmp, strlen(tmp));
 }
 
+char *kt_sql_explain(kiln_session *s, const char *sql)
+{
+    kiln_df *df = kiln_sql(s, sql);
+    if (!df) fail_msg("%s: %s", sql, kiln_last_error());
+    char *e = kiln_df_explain_string(df);
+    kiln_df_free(df);
+    if (!e) fail_msg("EXPLAIN %s: %s", sql, kiln_last_error());
+    return e;
+}
+
 kt_lines kt_df_lines(kiln_df *df, const char *what)
 {
     kt_lines out = {0};

@@ -30,6 +30,9 @@ void kt_value_text(kiln_buf *b, const kiln_value *v);
  * kt_value_text's spelling; fails the test naming what when df is NULL or
  * its job fails. */
 kt_lines kt_df_lines(kiln_df *df, const char *what);
+/* EXPLAIN's text for sql in session s (malloc'ed: free it); fails the test
+ * when sql does not analyse. */
+char *kt_sql_explain(kiln_session *s, const char *sql);
 /* The rows sqlite3 gives for sql over database file db, in the same
  * spelling, sorted; fails the test when sqlite3 fails. */
 kt_lines kt_sqlite_lines(const char *db, const char *sql);

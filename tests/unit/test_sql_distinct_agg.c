@@ -108,24 +108,13 @@ static int teardown(void **state)
     return 0;
 }
 
-/* kiln's physical plan of q. */
-static char *explain(const char *q)
-{
-    kiln_df *df = kiln_sql(S, q);
-    if (!df) fail_msg("%s: %s", q, kiln_last_error());
-    char *e = kiln_df_explain_string(df);
-    assert_non_null(e);
-    kiln_df_free(df);
-    return e;
-}
-
 /* Whether q's plan was rewritten: a partial aggregate (twice for a global
  * one; grouped, the outer aggregate runs complete in the inner one's tasks,
  * which are exchanged by the group keys alone), where the old path has
  * only a complete aggregate keeping distinct sets over exchanged rows. */
 static bool rewritten(const char *q)
 {
-    char *e = explain(q);
+    char *e = kt_sql_explain(S, q);
     const char *phys = strstr(e, "== Physical Plan ==");
     assert_non_null(phys);
     int partial = 0;
@@ -308,11 +297,11 @@ static void left_alone(void **state)
     check("SELECT k, count(DISTINCT x), count(DISTINCT s) FROM t GROUP BY k", false);
     check("SELECT count(DISTINCT x), sum(DISTINCT y) FROM t", false);
     /* a non-distinct aggregate that cannot be combined */
-    char *e = explain("SELECT k, count(DISTINCT x), stddev(y), avg(y) FROM t GROUP BY k");
+    char *e = kt_sql_explain(S, "SELECT k, count(DISTINCT x), stddev(y), avg(y) FROM t GROUP BY k");
     if (!strstr(e, "HashAggregate(complete)")) fail_msg("rewritten:\n%s", e);
     free(e);
     /* no DISTINCT at all: one partial / final aggregate */
-    e = explain("SELECT k, count(x) FROM t GROUP BY k");
+    e = kt_sql_explain(S, "SELECT k, count(x) FROM t GROUP BY k");
     if (strstr(e, "HashAggregate(partial) [k, x]")) fail_msg("rewritten:\n%s", e);
     free(e);
 }
@@ -325,7 +314,7 @@ static void plans(void **state)
     /* A global count(DISTINCT x): deduplicated in an exchange by x (as many
      * tasks as shuffle partitions), then a partial count in each and one
      * final count. */
-    char *e = explain("SELECT count(DISTINCT x) FROM t");
+    char *e = kt_sql_explain(S, "SELECT count(DISTINCT x) FROM t");
     const char *want[] = {"HashAggregate(final) []",         "Exchange SinglePartition",
                           "HashAggregate(partial) []",       "HashAggregate(final) [x]",
                           "Exchange hashpartitioning(x, 3)", "HashAggregate(partial) [x]"};
@@ -338,7 +327,7 @@ static void plans(void **state)
     free(e);
     /* Grouped: one exchange, by k alone; the outer aggregate runs in the
      * inner one's tasks. */
-    e = explain("SELECT k, count(DISTINCT x), sum(y) FROM t GROUP BY k");
+    e = kt_sql_explain(S, "SELECT k, count(DISTINCT x), sum(y) FROM t GROUP BY k");
     const char *want2[] = {"HashAggregate(complete) [k]", "HashAggregate(final) [k, x]",
                            "Exchange hashpartitioning(k, 3)", "HashAggregate(partial) [k, x]"};
     at = strstr(e, "== Physical Plan ==");

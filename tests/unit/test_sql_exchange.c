@@ -120,17 +120,13 @@ static int teardown(void **state)
 /* The number of times needle occurs in the physical plan of sql. */
 static int plan_count(const char *sql, const char *needle)
 {
-    kiln_df *df = kiln_sql(S, sql);
-    if (!df) fail_msg("%s: %s", sql, kiln_last_error());
-    char *text = kiln_df_explain_string(df);
-    assert_non_null(text);
+    char *text = kt_sql_explain(S, sql);
     const char *phys = strstr(text, "== Physical Plan ==");
     assert_non_null(phys);
     int n = 0;
     for (const char *p = phys; (p = strstr(p, needle)); p += strlen(needle)) n++;
     if (getenv("KT_DEBUG")) fprintf(stderr, "%s\n", phys);
     free(text);
-    kiln_df_free(df);
     return n;
 }
 
