@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "cluster/cluster.h"
@@ -222,6 +224,15 @@ static void lost_executor(void **state)
     int64_t n = 0;
     assert_int_equal(kiln_rdd_count(pairs_of(ctx, 100, 6), &n), KILN_OK);
     assert_int_equal(n, 100);
+    /* The job may end on the other executor before the loss is noticed
+     * (a busy machine): wait for it, up to 10 s. */
+    int lost = 0;
+    for (int i = 0; i < 1000 && !lost; i++) {
+        pthread_mutex_lock(&r->lock);
+        lost = r->by_kind[EV_EXECUTOR_LOST];
+        pthread_mutex_unlock(&r->lock);
+        if (!lost) usleep(10000);
+    }
     assert_int_equal(r->by_kind[EV_EXECUTOR_LOST], 1);
     kiln_context_free(ctx);
 }
