@@ -13,7 +13,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <unistd.h>
 #include <cmocka.h>
 
 #include "cluster/cluster.h"
