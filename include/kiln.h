@@ -62,6 +62,22 @@ KILN_API int kiln_init(int *argc, char ***argv);
  *     if (done >= 0) return done; */
 KILN_API int kiln_args_check(int argc, char **argv, const char *usage, const char *options);
 
+/* The command that executor processes started by this program run
+ * (local-cluster mode): argv[0] an absolute path, at most 16 words,
+ * NULL-terminated; copied. By default (NULL, or never called) an executor
+ * is this program itself with no arguments. A program run by an
+ * interpreter names the command that loads it again, e.g. the Python
+ * package: {"/usr/bin/python3", "-m", "kiln.executor", NULL}; that command
+ * must call kiln_init, which then serves tasks. Returns KILN_OK,
+ * KILN_EINVAL or KILN_ENOMEM. */
+KILN_API int kiln_set_executor_command(const char *const *argv);
+
+/* TEMP */ KILN_API int kiln_context_cancel_jobs(kiln_context *ctx);
+/* Sets the process's log threshold (Spark's setLogLevel): ALL, TRACE,
+ * DEBUG, INFO, WARN (the default, or $KILN_LOG_LEVEL), ERROR, FATAL or OFF,
+ * in any case. Returns KILN_OK or KILN_EINVAL naming the level. */
+KILN_API int kiln_set_log_level(const char *level);
+
 /* Returns an owned, empty configuration (NULL when out of memory). */
 KILN_API kiln_conf *kiln_conf_new(void);
 KILN_API void kiln_conf_free(kiln_conf *conf);

@@ -150,4 +150,10 @@ int values_decode_all(kiln_arena *a, const uint8_t *p, size_t n, val_vec *vv);
  * memory. */
 char **env_without(const char *prefix, const char *const *extra, int nextra);
 
+/* The command set by kiln_set_executor_command (base/exec_command.c): an
+ * owned, NULL-terminated copy (free with exec_command_free), or NULL when
+ * none is set (executors are then this program, with no arguments). */
+char **exec_command_dup(void);
+void exec_command_free(char **argv);
+
 #endif

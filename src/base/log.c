@@ -68,6 +68,22 @@ void log_set_threshold(log_level l)
     atomic_store(&threshold, (int)l);
 }
 
+int kiln_set_log_level(const char *level)
+{
+    /* Spark's names: ALL is TRACE, FATAL is ERROR. */
+    if (level && strcasecmp(level, "ALL") == 0) level = "TRACE";
+    if (level && strcasecmp(level, "FATAL") == 0) level = "ERROR";
+    for (int i = LOG_TRACE; level && i <= LOG_OFF; i++)
+        if (strcasecmp(level, level_names[i]) == 0) {
+            log_set_threshold((log_level)i);
+            return KILN_OK;
+        }
+    return kiln_set_error(KILN_EINVAL,
+                          "unknown log level '%.40s': expected ALL, DEBUG, ERROR, FATAL, INFO, "
+                          "OFF, TRACE or WARN",
+                          level ? level : "(null)");
+}
+
 static void write_all(const char *p, size_t n)
 {
     while (n > 0) {

@@ -3,8 +3,9 @@
  * starts the executor processes itself, on this host, and they connect back
  * over loopback to the driver (driver.c).
  *
- * Executors are this program itself (/proc/self/exe), started with fork and
- * execve (never a shell) and an environment naming the driver's address;
+ * Executors are this program itself (/proc/self/exe), or the command
+ * kiln_set_executor_command names (the Python package's interpreter),
+ * started with fork and execve (never a shell) and an environment naming the driver's address;
  * the application's secret (generated per application) and configuration
  * reach them through a pipe, so they appear on no command line and in no
  * environment. Each keeps its map outputs in a directory of its own under
@@ -97,7 +98,10 @@ static int spawn(kiln_cluster *c, int i, int cores, int mb, const char *secret)
         v_connect, v_id, v_cores, v_mem, v_fd, v_dir, "KILN_EXECUTOR_HOST=127.0.0.1"};
     char **env = env_without("KILN_EXECUTOR_", extra, 7);
     char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    /* This program, or the command kiln_set_executor_command named. */
+    char **cmd = exec_command_dup();
+    ssize_t n = cmd ? (ssize_t)snprintf(exe, sizeof exe, "%s", cmd[0])
+                    : readlink("/proc/self/exe", exe, sizeof exe - 1);
     kiln_buf payload;
     kiln_buf_init(&payload);
     int rc = env && n > 0 ? pipe_payload(c->ctx, secret, &payload) : KILN_EIO;
@@ -108,7 +112,7 @@ static int spawn(kiln_cluster *c, int i, int cores, int mb, const char *secret)
         if (flags < 0 || fcntl(p[0], F_SETFD, flags & ~FD_CLOEXEC) != 0) _exit(126);
         exe[n] = '\0';
         char *argv[] = {exe, NULL};
-        execve(exe, argv, env);
+        execve(exe, cmd ? cmd : argv, env);
         _exit(127);
     }
     close(p[0]);
@@ -128,6 +132,7 @@ static int spawn(kiln_cluster *c, int i, int cores, int mb, const char *secret)
     }
     close(p[1]);
     kiln_buf_release(&payload);
+    exec_command_free(cmd);
     free(env);
     if (rc || pid < 0)
         return kiln_set_error(KILN_EIO, "cannot start executor %d: %s", i,

@@ -1,0 +1,10 @@
+"""The entry of an executor process (local-cluster and cluster modes):
+the driver starts `python3 -c "...; import kiln.executor"` with the
+environment kiln's executors read (KILN_EXECUTOR_*); importing this
+module serves tasks until the driver goes and never returns."""
+import _kiln
+
+import kiln  # noqa: F401 (the error handler, the package's modules)
+
+_kiln.executor_main()
+raise SystemExit("kiln.executor: this process was not started as an executor by a kiln driver")

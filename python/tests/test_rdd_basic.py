@@ -1,0 +1,54 @@
+"""The RDD API's core against plain Python on random data."""
+import operator
+import random
+
+import pytest
+
+
+def _data(seed, n=2000):
+    rng = random.Random(seed)
+    words = ["a", "b", "é", "", "long word", "x" * 40]
+    return [(rng.choice(words), rng.randint(-5, 5)) for _ in range(n)]
+
+
+def test_map_filter_flatmap(sc):
+    data = list(range(-500, 1500))
+    got = sc.parallelize(data, 7).map(lambda x: x * 3).filter(lambda x: x % 2 == 0) \
+        .flatMap(lambda x: [x, -x]).collect()
+    want = [y for x in data for y in (x * 3, -x * 3) if (x * 3) % 2 == 0]
+    assert got == want
+
+
+def test_reduce_by_key_against_dict(sc):
+    data = _data(1)
+    want = {}
+    for k, v in data:
+        want[k] = want.get(k, 0) + v
+    assert dict(sc.parallelize(data, 5).reduceByKey(operator.add).collect()) == want
+    assert dict(sc.parallelize(data, 5).reduceByKey(lambda a, b: a + b).collect()) == want
+    prod = {}
+    for k, v in data:
+        prod[k] = prod.get(k, 1) * (v or 1)
+    got = sc.parallelize(data, 5).mapValues(lambda v: v or 1).reduceByKey(lambda a, b: a * b)
+    assert dict(got.collect()) == prod
+
+
+def test_add_overflows_into_python_ints(sc):
+    big = 2**62
+    got = dict(sc.parallelize([("k", big)] * 8, 3).reduceByKey(operator.add).collect())
+    assert got == {"k": 8 * big}
+    assert sc.parallelize(["ab", "cd"], 1).reduce(operator.add) == "abcd"
+
+
+def test_exception_type_reaches_driver(sc):
+    def bad(x):
+        if x == 3:
+            raise KeyError("three")
+        return x
+    with pytest.raises(KeyError) as info:
+        sc.parallelize(range(10), 2).map(bad).collect()
+    msg = str(info.value)
+    assert "Traceback (most recent call last)" in msg and "bad" in msg
+    assert "partition" in msg and "stage" in msg
+    # The context still works afterwards.
+    assert sc.parallelize(range(10), 2).count() == 10
