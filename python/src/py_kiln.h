@@ -48,6 +48,10 @@ enum {
     PYK_ENV_KEYED = 1, /* outputs are (key, value) pairs feeding a shuffle */
 };
 
+/* The size of an env's header; the pickle's length is the u32 at
+ * offset 8, the nonce the 16 bytes at offset 16. */
+#define PYK_ENV_HEADER 32
+
 /* The env for pickled (bytes) with flags; a new bytes object or NULL. */
 PyObject *pyk_env_new(PyObject *pickled, int flags);
 
@@ -79,6 +83,35 @@ PyObject *pyk_raise_kiln(int rc);
  * cancelled, the call is waited for and -1 returned with the exception
  * set. fn(arg) returns a kiln code. */
 int pyk_run_blocking(kiln_context *ctx, int (*fn)(void *), void *arg, int *rc);
+
+/* The callable of env, unpickled once per process (borrowed: a cache
+ * keeps it), or NULL with an exception (another Python version's env
+ * included, with PySpark's message). */
+PyObject *pyk_load_function(const uint8_t *env);
+/* The callable cached under a 16-byte nonce (borrowed), or NULL with an
+ * exception. */
+PyObject *pyk_cached_function(const uint8_t *nonce);
+/* The current exception's formatted traceback (malloc), cleared. */
+char *pyk_exception_text(void);
+
+/* ---- Worker processes (py_worker.c) ------------------------------------- */
+
+/* Whether Python pipelines go to worker processes, and the command that
+ * starts one (argv copied; NULL or on false: in this process). */
+bool pyk_workers_enabled(void);
+int pyk_workers_set(bool on, char *const *argv);
+/* pyk_partitions_fn's work done by this thread's worker process. */
+int pyk_worker_run(kiln_task *t, int index, kiln_in *in, kiln_out *out, const void *env);
+/* In a worker process: serves pipelines on fds in and out until the
+ * input ends; 0, or -1 with an exception. */
+int pyk_worker_main(int in, int out);
+/* In a worker process: a broadcast's value from the task's thread, and
+ * an accumulator's delta kept until the task ends. */
+bool pyk_in_worker(void);
+PyObject *pyk_worker_broadcast(int64_t id);
+int pyk_worker_accumulate(int64_t id, PyObject *delta);
+/* The worker's task (stage, partition, attempt), or false outside one. */
+bool pyk_worker_task_info(int info[3]);
 
 /* Readies the iterator type and notes the main thread; 0 or -1. */
 int pyk_functions_init(PyObject *m);
