@@ -94,3 +94,55 @@ def reduce_spec(f):
     if f is operator.add or f is operator.iadd or _is_add_lambda(f):
         return ("add", env)
     return env
+
+
+def _ops(f):
+    code = getattr(f, "__code__", None)
+    if code is None or getattr(f, "__closure__", None) or f.__defaults__:
+        return None, None
+    ops = [(i.opname, i.argval) for i in dis.get_instructions(code)
+           if i.opname not in ("RESUME", "NOP", "PRECALL")]
+    return code, ops
+
+
+def _is_split_lambda(f):
+    """`lambda s: s.split()`: LOAD_FAST s; LOAD_METHOD split; CALL 0; RETURN_VALUE."""
+    code, ops = _ops(f)
+    if code is None or code.co_argcount != 1:
+        return False
+    s = code.co_varnames[0]
+    return ops == [("LOAD_FAST", s), ("LOAD_METHOD", "split"), ("CALL", 0), ("RETURN_VALUE", None)]
+
+
+def _is_pair_one_lambda(f):
+    """`lambda w: (w, 1)`: LOAD_FAST w; LOAD_CONST (w's pair is built at run
+    time) ... as 3.11 compiles it: LOAD_FAST w; LOAD_CONST 1; BUILD_TUPLE 2;
+    RETURN_VALUE."""
+    code, ops = _ops(f)
+    if code is None or code.co_argcount != 1:
+        return False
+    w = code.co_varnames[0]
+    return (len(ops) == 4 and ops[0] == ("LOAD_FAST", w) and ops[1][0] == "LOAD_CONST"
+            and type(ops[1][1]) is int and ops[1][1] == 1 and ops[2] == ("BUILD_TUPLE", 2)
+            and ops[3][0] == "RETURN_VALUE")
+
+
+def c_stage(kind, f):
+    """kiln's C version of one pipeline stage with Python's exact results, as
+    (method of _kiln.RDD, function spec, name for toDebugString), or None."""
+    if kind == "flatMap" and (f is str.split or _is_split_lambda(f)):
+        return ("flat_map_c", ("split", env_of(f)), "str.split in C")
+    if kind == "map" and _is_pair_one_lambda(f):
+        return ("map_c", "pair_one", "(x, 1) in C")
+    return None
+
+
+def c_chain(stages):
+    """The C versions of every stage, or None when one has none."""
+    out = []
+    for st in stages:
+        c = c_stage(*st) if st else None
+        if c is None:
+            return None
+        out.append(c)
+    return out

@@ -479,3 +479,33 @@ int pyk_add_fn(kiln_task *t, const kiln_value *a, const kiln_value *b, kiln_valu
     }
     return call_values(t, env, 0, a, b, out);
 }
+
+int pyk_call_flat(kiln_task *t, const void *env, const kiln_value *in, kiln_out *out)
+{
+    bool taken = gil_take();
+    kiln_task *outer = t_task;
+    t_task = t;
+    int rc = 0;
+    PyObject *fn = env_function(t, env), *arg = NULL, *res = NULL, *it = NULL, *item;
+    if (!fn) rc = KILN_EUSER;
+    if (!rc && (arg = pyk_from_value(in)) && (res = PyObject_CallOneArg(fn, arg)))
+        it = PyObject_GetIter(res);
+    kiln_arena *a = kiln_task_arena(t);
+    while (it && !rc && (item = PyIter_Next(it))) {
+        kiln_value v;
+        int bad = pyk_to_value(item, a, &v);
+        Py_DECREF(item);
+        if (bad) break;
+        /* kiln_emit may hand a chunk to the consumer: without the GIL. */
+        PyThreadState *saved = taken ? PyEval_SaveThread() : NULL;
+        rc = kiln_emit(out, &v);
+        if (saved) PyEval_RestoreThread(saved);
+    }
+    if (!rc && fn && PyErr_Occurred()) rc = fail_with_exception(t);
+    Py_XDECREF(it);
+    Py_XDECREF(res);
+    Py_XDECREF(arg);
+    t_task = outer;
+    gil_drop(taken);
+    return rc;
+}

@@ -67,6 +67,11 @@ int pyk_reduce_fn2(kiln_task *t, const kiln_value *a, const kiln_value *b, kiln_
 /* a + b in C for ints and floats, else the env's Python function. */
 int pyk_add_fn(kiln_task *t, const kiln_value *a, const kiln_value *b, kiln_value *out,
                const void *env);
+/* flat_map of the env's Python function on one record (the fallback of
+ * functions run in C). */
+int pyk_call_flat(kiln_task *t, const void *env, const kiln_value *in, kiln_out *out);
+/* str.split() in C (py_builtins.c); other inputs through env's function. */
+int pyk_split_fn(kiln_task *t, const kiln_value *in, kiln_out *out, const void *env);
 int pyk_map_fn0(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env);
 
 /* The task the calling thread runs a Python function for (broadcast
