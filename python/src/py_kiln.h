@@ -34,10 +34,19 @@ int pyk_to_value(PyObject *o, kiln_arena *a, kiln_value *out);
 /* As pyk_to_value, but o must be usable as a key (no pickled object
  * anywhere in it): TypeError naming its type otherwise. */
 int pyk_to_key(PyObject *o, kiln_arena *a, kiln_value *out);
+/* o as a key itself (a pair's first item): TypeError for a pickled object. */
+int pyk_to_key_item(PyObject *o, kiln_arena *a, kiln_value *out);
 /* A new reference, or NULL with an exception set. */
 PyObject *pyk_from_value(const kiln_value *v);
 /* The list of values of a LIST value (what actions return). */
 PyObject *pyk_from_list(const kiln_value *v);
+
+/* o appended to b in kiln's value encoding (py_wire.c); keyed: o is a
+ * (key, value) pair whose key must hash alike everywhere. 0, or -1 with
+ * an exception. */
+int pyk_encode(PyObject *o, kiln_buf *b, bool keyed);
+/* The value encoded at *p (advanced past it), or NULL with an exception. */
+PyObject *pyk_decode(const uint8_t **p, const uint8_t *end);
 
 /* ---- Python functions (py_functions.c) -------------------------------------
  * A Python function travels as an env of bytes: a header (magic, the

@@ -456,19 +456,19 @@ PyObject *pyk_worker_broadcast(int64_t id)
     return v;
 }
 
-/* The iterator a pipeline reads its partition from, in a worker. */
+/* The iterator a pipeline reads its partition from, in a worker: the
+ * values of the last INPUT, decoded one at a time. */
 typedef struct {
-    PyObject_HEAD kiln_arena *a;
-    kiln_value *vals;
-    uint32_t n, pos;
+    PyObject_HEAD kiln_buf m;
+    const uint8_t *p, *end; /* the undecoded rest of m */
+    uint32_t left;          /* values left in it */
     bool ended;
-    kiln_buf m;
 } PipeIter;
 
 static PyObject *pipeiter_next(PyObject *self)
 {
     PipeIter *it = (PipeIter *)self;
-    while (it->pos == it->n) {
+    while (it->left == 0) {
         if (it->ended) return NULL;
         if (send_msg(w_out, M_NEED, NULL, 0)) goto lost;
         int type = recv_msg(w_in, &it->m);
@@ -476,15 +476,12 @@ static PyObject *pipeiter_next(PyObject *self)
             it->ended = true;
             return NULL;
         }
-        if (type != M_INPUT) goto lost;
-        kiln_arena_reset(it->a);
-        it->n = it->pos = 0;
-        if (decode_batch(it->a, it->m.data, it->m.len, it->vals, &it->n)) {
-            PyErr_SetString(pyk_error_type, "Python worker: input batch damaged");
-            return NULL;
-        }
+        if (type != M_INPUT || it->m.len < 4) goto lost;
+        it->left = get_u32(it->m.data);
+        it->p = it->m.data + 4, it->end = it->m.data + it->m.len;
     }
-    return pyk_from_value(&it->vals[it->pos++]);
+    it->left--;
+    return pyk_decode(&it->p, it->end);
 lost:
     PyErr_SetString(pyk_error_type, "Python worker: lost its task thread");
     return NULL;
@@ -493,8 +490,6 @@ lost:
 static void pipeiter_dealloc(PyObject *self)
 {
     PipeIter *it = (PipeIter *)self;
-    kiln_arena_free(it->a);
-    PyMem_Free(it->vals);
     kiln_buf_release(&it->m);
     PyObject_Free(self);
 }
@@ -569,12 +564,10 @@ static int serve_task(const kiln_buf *start)
     PipeIter *src = NULL;
     PyObject *res = NULL, *it = NULL;
     if (fn && (src = PyObject_New(PipeIter, &PipeIter_Type))) {
-        src->a = kiln_arena_new();
-        src->vals = PyMem_Malloc(sizeof(kiln_value) * BATCH);
-        src->n = src->pos = 0;
-        src->ended = false;
         kiln_buf_init(&src->m);
-        if (!src->a || !src->vals) PyErr_NoMemory();
+        src->p = src->end = NULL;
+        src->left = 0;
+        src->ended = false;
         PyObject *args[2] = {PyLong_FromLong(info[0]), (PyObject *)src};
         res = args[0] && !PyErr_Occurred() ? PyObject_Vectorcall(fn, args, 2, NULL) : NULL;
         Py_XDECREF(args[0]);
@@ -584,24 +577,17 @@ static int serve_task(const kiln_buf *start)
     kiln_buf b, m;
     kiln_buf_init(&b);
     kiln_buf_init(&m);
-    kiln_arena *a = kiln_arena_new();
     put_u32(&b, 0);
     uint32_t count = 0;
     PyObject *item;
     while (it && (item = PyIter_Next(it))) {
-        kiln_value v;
-        int bad = keyed ? pyk_to_key(item, a, &v) : pyk_to_value(item, a, &v);
+        int bad = pyk_encode(item, &b, keyed);
         Py_DECREF(item);
         if (bad) break;
-        if (kiln_value_encode(&b, &v)) {
-            PyErr_SetString(PyExc_ValueError, "a value nests deeper than kiln can encode");
-            break;
-        }
         count++;
         if (count == BATCH || b.len >= BATCH_BYTES) {
             int f = flush_output(&b, count, &m);
             count = 0;
-            kiln_arena_reset(a);
             if (f < 0) rc = -1;
             if (f) break;
         }
@@ -620,7 +606,6 @@ static int serve_task(const kiln_buf *start)
     Py_XDECREF(it);
     Py_XDECREF(res);
     Py_XDECREF(src);
-    kiln_arena_free(a);
     kiln_buf_release(&b);
     kiln_buf_release(&m);
     return rc;
