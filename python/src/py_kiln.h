@@ -157,5 +157,7 @@ extern PyObject *pyk_error_type;
 
 int pyk_rdd_add_type(PyObject *m);
 int pyk_context_add_type(PyObject *m);
+/* The SQL types (py_sql.c, py_sql_df.c): Session, Column, DataFrame. */
+int pyk_sql_add_types(PyObject *m);
 
 #endif
