@@ -144,6 +144,7 @@ static int g_workers;        /* use worker processes (set by the package) */
 static char **g_worker_argv; /* the command of a worker (owned) */
 
 typedef struct worker {
+    bool busy; /* serving a pipeline of this thread's running task */
     pid_t pid;
     int to, from; /* pipes: we write to, read from */
     uint8_t sent[SENT_NONCES][16];
@@ -167,9 +168,19 @@ static void worker_stop(worker *w)
     free(w);
 }
 
+/* A thread's workers: one per pipeline running at once in its task (a
+ * pipeline whose input is another Python pipeline that could not be
+ * fused pulls from it while it runs). */
+enum { MAX_NESTED = 8 };
+typedef struct thread_workers {
+    worker *w[MAX_NESTED];
+} thread_workers;
+
 static void worker_key_destroy(void *p)
 {
-    worker_stop(p);
+    thread_workers *tw = p;
+    for (int i = 0; i < MAX_NESTED; i++) worker_stop(tw->w[i]);
+    free(tw);
 }
 
 static void worker_key_init(void)
@@ -234,7 +245,9 @@ static worker *worker_start(kiln_task *t)
  * dropped. */
 static int worker_lost(kiln_task *t, worker *w)
 {
-    pthread_setspecific(g_worker_key, NULL);
+    thread_workers *tw = pthread_getspecific(g_worker_key);
+    for (int i = 0; tw && i < MAX_NESTED; i++)
+        if (tw->w[i] == w) tw->w[i] = NULL;
     close(w->to);
     close(w->from);
     int status = 0;
@@ -325,11 +338,18 @@ static int apply_accumulators(kiln_task *t, const kiln_buf *m, kiln_arena *a)
 int pyk_worker_run(kiln_task *t, int index, kiln_in *in, kiln_out *out, const void *env)
 {
     pthread_once(&g_worker_once, worker_key_init);
-    worker *w = pthread_getspecific(g_worker_key);
-    if (!w) {
-        if (!(w = worker_start(t))) return KILN_EUSER;
-        pthread_setspecific(g_worker_key, w);
+    thread_workers *tw = pthread_getspecific(g_worker_key);
+    if (!tw) {
+        if (!(tw = calloc(1, sizeof *tw))) return kiln_task_fail(t, "out of memory");
+        pthread_setspecific(g_worker_key, tw);
     }
+    int slot = 0;
+    while (slot < MAX_NESTED && tw->w[slot] && tw->w[slot]->busy) slot++;
+    if (slot == MAX_NESTED)
+        return kiln_task_fail(t, "more than %d Python pipelines nested in one task", MAX_NESTED);
+    if (!tw->w[slot] && !(tw->w[slot] = worker_start(t))) return KILN_EUSER;
+    worker *w = tw->w[slot];
+    w->busy = true;
     kiln_buf b, m;
     kiln_buf_init(&b);
     kiln_buf_init(&m);
@@ -382,8 +402,10 @@ int pyk_worker_run(kiln_task *t, int index, kiln_in *in, kiln_out *out, const vo
     if (rc && w && !done) {
         /* Stopped half-way (an error of kiln's, a broken pipe): the
          * worker's state is unknown; start a fresh one next time. */
-        pthread_setspecific(g_worker_key, NULL);
+        tw->w[slot] = NULL;
         worker_stop(w);
+    } else if (w) {
+        w->busy = false;
     }
     free(vals);
     kiln_arena_free(a);
