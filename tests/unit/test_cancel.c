@@ -9,8 +9,11 @@
  * cheap map), stopped by the engine's check of each batch; a function that
  * sleeps without checking (the action still returns at once, its late
  * accumulator updates are not applied, and the next job waits only for its
- * thread); a cancel with no job running. Each case checks that the
- * context leaves no scratch files and no threads behind.
+ * thread); a cancel with no job running. The first two also run under
+ * local-cluster[2,1,256], where the executors are told (CANCEL_JOBS): the
+ * next job gets their slots back long before the cancelled tasks would
+ * have ended. Each case checks that the context leaves no scratch files
+ * and no threads behind.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -207,6 +210,18 @@ static void c_only_job_local(void **state)
     cancel_c_only_job("local[2]");
 }
 
+static void checking_function_local_cluster(void **state)
+{
+    (void)state;
+    cancel_checking_function("local-cluster[2,1,256]");
+}
+
+static void c_only_job_local_cluster(void **state)
+{
+    (void)state;
+    cancel_c_only_job("local-cluster[2,1,256]");
+}
+
 /* A shuffle job: the map stage is cancelled, the reduce stage never runs. */
 static void shuffle_job_local(void **state)
 {
@@ -286,6 +301,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(shuffle_job_local),
         cmocka_unit_test(deaf_function_local),
         cmocka_unit_test(cancel_without_jobs_is_a_no_op),
+        cmocka_unit_test(checking_function_local_cluster),
+        cmocka_unit_test(c_only_job_local_cluster),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
