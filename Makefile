@@ -36,7 +36,7 @@ asan:
 # reports to build-tsan/tsan-reports/ and any report fails the run.
 # tests/tsan.supp is for third-party libraries only: a race in kiln is
 # fixed, never suppressed.
-TSAN_TESTS = test_failure test_speculation test_spill test_storage test_shared_vars \
+TSAN_TESTS = test_failure test_speculation test_cancel test_spill test_storage test_shared_vars \
 	test_ops_keyvalue test_ops_persist test_fetch_failure test_local_cluster test_net_.* \
 	test_cluster_.* test_ops_keyvalue_local_cluster test_shared_vars_local_cluster \
 	test_speculation_local_cluster test_sql_dataframe test_sql_dataframe_local_cluster

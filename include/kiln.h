@@ -111,6 +111,19 @@ KILN_API int kiln_context_cores(const kiln_context *ctx);
 KILN_API int kiln_context_default_parallelism(const kiln_context *ctx);
 KILN_API int kiln_context_max_attempts(const kiln_context *ctx);
 
+/* Cancels every job of ctx running now (Spark's cancelAllJobs), from any
+ * thread while ctx is live (an interrupt watcher's, say): each fails with
+ * KILN_EJOB and "job J cancelled" (kiln_last_error on the thread that ran
+ * it) within about 100 ms; its queued tasks are not started, its running
+ * tasks stop at their next pull of records or their function's next check
+ * (kiln_task_cancelled), on executors too, and no more of its tasks'
+ * results or accumulator updates are applied. The engine cannot interrupt
+ * a user function: one that runs long without checking keeps its thread
+ * (or executor slot) until it returns, though its job has already failed,
+ * and kiln_context_free waits for it. Jobs started afterwards run
+ * normally; with no job running this does nothing. Returns KILN_OK. */
+KILN_API int kiln_context_cancel_jobs(kiln_context *ctx);
+
 /* What the context's jobs have done so far (as Spark's task metrics). */
 typedef struct kiln_metrics {
     int64_t memory_budget; /* kiln.executor.memory, bytes */
@@ -168,6 +181,12 @@ KILN_API int kiln_task_fail(kiln_task *t, const char *fmt, ...)
 KILN_API int kiln_task_partition(const kiln_task *t);
 KILN_API int kiln_task_attempt(const kiln_task *t); /* 0 for the first attempt */
 KILN_API int kiln_task_stage(const kiln_task *t);
+/* Whether the task's job has been cancelled (kiln_context_cancel_jobs). The
+ * engine checks between batches of records; a user function that runs long
+ * on its own (a Python one, a loop over a big value) checks it every so
+ * often and, when true, returns kiln_task_fail(...) or any nonzero code.
+ * Cheap: one atomic load. */
+KILN_API bool kiln_task_cancelled(const kiln_task *t);
 
 /* Memory that an operator of a task holds and can give back by spilling
  * (hash tables, sort buffers) counts against kiln.executor.memory: the
