@@ -72,7 +72,6 @@ KILN_API int kiln_args_check(int argc, char **argv, const char *usage, const cha
  * KILN_EINVAL or KILN_ENOMEM. */
 KILN_API int kiln_set_executor_command(const char *const *argv);
 
-/* TEMP */ KILN_API int kiln_context_cancel_jobs(kiln_context *ctx);
 /* Sets the process's log threshold (Spark's setLogLevel): ALL, TRACE,
  * DEBUG, INFO, WARN (the default, or $KILN_LOG_LEVEL), ERROR, FATAL or OFF,
  * in any case. Returns KILN_OK or KILN_EINVAL naming the level. */
