@@ -31,6 +31,7 @@ class AnalysisException(KilnError):
 
 
 _TRACEBACK = "Traceback (most recent call last):"
+_TASK_PY_ERROR = re.compile(r"failed on attempt \d+ of \d+: (?:on executor [^:]*: )?([A-Z]\w*Error): ")
 _LAST_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
 
 
@@ -74,6 +75,15 @@ def _from_kiln(code, message):
             except Exception:
                 pass
         return PythonException(message, code)
+    # A Python error raised by the extension in a task without a traceback
+    # (a key that cannot be hashed): the same built-in type.
+    m = _TASK_PY_ERROR.search(message)
+    if m and isinstance(getattr(builtins, m.group(1), None), type):
+        cls = getattr(builtins, m.group(1))
+        if issubclass(cls, Exception):
+            exc = cls(message)
+            exc.kiln_message = message
+            return exc
     if code == -16:  # KILN_ESQL
         return AnalysisException(message, code)
     if code == -2 and "Input path does not exist" in message:
