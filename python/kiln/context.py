@@ -71,6 +71,8 @@ class SparkContext:
             self._c = _kiln.Context(_settings(self._conf))
             self._stopped = False
             self._start_time = int(time.time() * 1000)
+            # Names this context's broadcasts in executors' caches.
+            self._token = "%d-%d-%s" % (os.getpid(), self._start_time, os.urandom(4).hex())
             self._checkpoint_dir = self._c.conf("kiln.checkpoint.dir") or None
             for path in pyFiles or []:
                 self.addPyFile(path)
