@@ -178,6 +178,25 @@ class SparkContext:
         rdd = self._rdd(self._ctx().whole_text_files(str(path), minPartitions or 0), True)
         return rdd if use_unicode else rdd.map(lambda kv: (kv[0], kv[1].encode("utf-8", "surrogateescape")))
 
+    def pickleFile(self, name, minPartitions=None):
+        """The records rdd.saveAsPickleFile saved."""
+        def decode(line):
+            import base64
+            import pickle
+            return pickle.loads(base64.b64decode(line))
+        return self.textFile(name, minPartitions).flatMap(decode)
+
+    def runJob(self, rdd, partitionFunc, partitions=None, allowLocal=False):
+        """partitionFunc over the iterators of the partitions (all, or those
+        listed), its results concatenated."""
+        wanted = None if partitions is None else set(partitions)
+
+        def func(i, it):
+            if wanted is not None and i not in wanted:
+                return iter(())
+            return partitionFunc(it)
+        return rdd.mapPartitionsWithIndex(func).collect()
+
     def emptyRDD(self):
         """An RDD without records (kiln's has one empty partition)."""
         return self._rdd(self._ctx().parallelize([], 1), True)
@@ -241,7 +260,28 @@ class SparkContext:
         self._job_group = (groupId, description)
 
     def setLocalProperty(self, key, value):
-        pass
+        """Kept for PySpark's API (kiln has no scheduler pools)."""
+        self._local_properties = dict(getattr(self, "_local_properties", {}), **{key: value})
+
+    def getLocalProperty(self, key):
+        return getattr(self, "_local_properties", {}).get(key)
+
+    def setInterruptOnCancel(self, interruptOnCancel):
+        """Kept for PySpark's API: kiln always stops a cancelled job's tasks."""
+
+    @classmethod
+    def setSystemProperty(cls, key, value):
+        """Kept for PySpark's API: sets the environment variable key."""
+        os.environ[key] = value
+
+    @property
+    def sparkHome(self):
+        return None
+
+    @property
+    def listFiles(self):
+        """The files addFile added."""
+        return list(getattr(self, "_files", []))
 
     def cancelAllJobs(self):
         self._ctx().cancel_jobs()

@@ -344,6 +344,32 @@ class RDD:
         out.partitioner = (numPartitions, partitionFunc)
         return out
 
+    def repartitionAndSortWithinPartitions(self, numPartitions=None, partitionFunc=portable_hash,
+                                           ascending=True, keyfunc=_identity):
+        """partitionBy, then each partition sorted by keyfunc(key)."""
+        def sort(it):
+            return iter(sorted(it, key=lambda kv: keyfunc(kv[0]), reverse=not ascending))
+        return self.partitionBy(numPartitions, partitionFunc).mapPartitions(sort, True)
+
+    def sampleByKey(self, withReplacement, fractions, seed=None):
+        """A sample with a fraction per key (fractions: {key: fraction})."""
+        for f in fractions.values():
+            if f < 0:
+                raise ValueError("Negative fraction value: %s" % f)
+        if seed is None:
+            seed = random.getrandbits(63)
+
+        def func(k, it):
+            rng = random.Random(seed ^ (k * 0x9E3779B97F4A7C15 & (2**63 - 1)))
+            for kv in it:
+                f = fractions[kv[0]]
+                if withReplacement:
+                    for _ in range(_poisson(rng, f)):
+                        yield kv
+                elif rng.random() < f:
+                    yield kv
+        return self.mapPartitionsWithIndex(func, True)
+
     def repartition(self, numPartitions):
         return self._wrap(self._c().repartition(numPartitions), self._keys_ok)
 
@@ -617,6 +643,28 @@ class RDD:
             return x if isinstance(x, str) else str(x)
         self.map(to_str)._c().save_as_text_file(str(path))
 
+    def saveAsPickleFile(self, path, batchSize=10):
+        """Saves the records pickled, batchSize to a line of text (base64);
+        sc.pickleFile reads them back (kiln's format, not Hadoop's
+        SequenceFile)."""
+        def encode(it):
+            import base64
+            import pickle
+            batch = []
+            for x in it:
+                batch.append(x)
+                if len(batch) >= max(1, batchSize):
+                    yield base64.b64encode(pickle.dumps(batch, 4)).decode("ascii")
+                    batch = []
+            if batch:
+                yield base64.b64encode(pickle.dumps(batch, 4)).decode("ascii")
+        self.mapPartitions(encode)._c().save_as_text_file(str(path))
+
+    def collectWithJobGroup(self, groupId, description, interruptOnCancel=False):
+        """collect in a job group."""
+        self.ctx.setJobGroup(groupId, description, interruptOnCancel)
+        return self.collect()
+
     def toLocalIterator(self, prefetchPartitions=False):
         return iter(self.collect())
 
@@ -642,6 +690,21 @@ def _min_max(it):
                 hi = x
         return [(lo, hi, n)]
     return []
+
+
+def _poisson(rng, mean):
+    """A Poisson draw of mean (Knuth's method; PySpark's sampler draws the
+    same distribution)."""
+    if mean <= 0:
+        return 0
+    if mean > 30:
+        return max(0, int(round(rng.gauss(mean, math.sqrt(mean)))))
+    limit, k, p = math.exp(-mean), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
 
 
 def _tag(i, kv):

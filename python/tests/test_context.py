@@ -222,3 +222,18 @@ def test_add_py_file(master, tmp_path):
         sc.addPyFile(str(mod))
         import kiln_test_helper_mod
         assert sc.parallelize([1, 2], 2).map(kiln_test_helper_mod.triple).collect() == [3, 6]
+
+
+def test_pickle_files_and_run_job(master, tmp_path):
+    import numpy as np
+    data = [None, 2**90, "é", (1, [2, {"x": b"y"}]), 1.5, {3, 4}, np.float64(2.5)]
+    with SparkContext(master, "pickles") as sc:
+        sc.parallelize(data, 3).saveAsPickleFile(str(tmp_path / "p"), batchSize=2)
+        got = sc.pickleFile(str(tmp_path / "p")).collect()
+        assert sorted(map(repr, got)) == sorted(map(repr, data))
+        rdd = sc.parallelize(range(10), 3)
+        assert sc.runJob(rdd, lambda it: [x * x for x in it]) == [x * x for x in range(10)]
+        assert sc.runJob(rdd, lambda it: [sum(it)], partitions=[0, 2]) == [0 + 1 + 2, 6 + 7 + 8 + 9]
+        sc.setLocalProperty("spark.scheduler.pool", "p1")
+        assert sc.getLocalProperty("spark.scheduler.pool") == "p1"
+        assert rdd.collectWithJobGroup("g", "d") == list(range(10))

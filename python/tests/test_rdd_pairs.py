@@ -176,3 +176,31 @@ def test_keys_that_cannot_be_hashed(sc, bad, name):
         sc.parallelize(data, 2).join(sc.parallelize([("ok", 3)])).collect()
     # The context still works.
     assert sc.parallelize(data[:1]).reduceByKey(operator.add).collect() == [("ok", 1)]
+
+
+def test_repartition_and_sort_within_partitions(sc):
+    data = [(k, i) for i, k in enumerate(ints(14, 300, -50, 50))]
+    got = sc.parallelize(data, 3).repartitionAndSortWithinPartitions(
+        4, lambda k: abs(k), ascending=False).glom().collect()
+    assert len(got) == 4
+    for i, p in enumerate(got):
+        assert all(abs(k) % 4 == i for k, _ in p)
+        assert [k for k, _ in p] == sorted((k for k, _ in p), reverse=True)
+    assert same_items([kv for p in got for kv in p], data)
+
+
+def test_sample_by_key(sc):
+    data = [("a", i) for i in range(2000)] + [("b", i) for i in range(2000)] + [("c", 1)]
+    rdd = sc.parallelize(data, 4)
+    fractions = {"a": 0.1, "b": 0.5, "c": 0.0}
+    got = rdd.sampleByKey(False, fractions, seed=5).collect()
+    assert got == rdd.sampleByKey(False, fractions, seed=5).collect()
+    counts = {}
+    for k, _ in got:
+        counts[k] = counts.get(k, 0) + 1
+    assert 120 < counts["a"] < 290 and 850 < counts["b"] < 1150 and "c" not in counts
+    assert len(set(got)) == len(got) and set(got) <= set(data)
+    rep = rdd.sampleByKey(True, {"a": 2.0, "b": 0.5, "c": 0.0}, seed=1).countByKey()
+    assert 3500 < rep["a"] < 4500 and 850 < rep["b"] < 1150
+    with pytest.raises(ValueError):
+        rdd.sampleByKey(False, {"a": -1.0})
