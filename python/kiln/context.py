@@ -176,7 +176,9 @@ class SparkContext:
 
     def wholeTextFiles(self, path, minPartitions=None, use_unicode=True):
         rdd = self._rdd(self._ctx().whole_text_files(str(path), minPartitions or 0), True)
-        return rdd if use_unicode else rdd.map(lambda kv: (kv[0], kv[1].encode("utf-8", "surrogateescape")))
+        if use_unicode:
+            return rdd
+        return rdd.mapValues(lambda text: text.encode("utf-8", "surrogateescape"))
 
     def pickleFile(self, name, minPartitions=None):
         """The records rdd.saveAsPickleFile saved."""

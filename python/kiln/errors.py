@@ -31,7 +31,8 @@ class AnalysisException(KilnError):
 
 
 _TRACEBACK = "Traceback (most recent call last):"
-_TASK_PY_ERROR = re.compile(r"failed on attempt \d+ of \d+: (?:on executor [^:]*: )?([A-Z]\w*Error): ")
+_TASK_PY_ERROR = re.compile(
+    r"failed on attempt \d+ of \d+: (?:on executor [^:]*: )?([A-Z]\w*Error): ")
 _LAST_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
 
 

@@ -15,7 +15,6 @@ import itertools
 import math
 import operator
 import random
-import sys
 import copy as _copy
 
 from .functions import env_of, reduce_spec
@@ -285,7 +284,8 @@ class RDD:
         return dict(self.reduceByKey(func).collect())
 
     def foldByKey(self, zeroValue, func, numPartitions=None, partitionFunc=portable_hash):
-        return self._shuffled(self._kc().fold_by_key(zeroValue, reduce_spec(func), numPartitions or 0))
+        spec = reduce_spec(func)
+        return self._shuffled(self._kc().fold_by_key(zeroValue, spec, numPartitions or 0))
 
     def aggregateByKey(self, zeroValue, seqFunc, combFunc, numPartitions=None,
                        partitionFunc=portable_hash):

@@ -99,6 +99,8 @@ def test_text_files(master, tmp_path):
         whole = dict(sc.wholeTextFiles(str(other)).collect())
         assert {os.path.basename(k): v for k, v in whole.items()} == \
             {"a.txt": "alpha\nbeta\n", "b.txt": "日本\n"}
+        raw = dict(sc.wholeTextFiles(str(other), use_unicode=False).collect())
+        assert sorted(raw.values()) == [b"alpha\nbeta\n", "日本\n".encode()]
         out = tmp_path / "out"
         sc.parallelize(["x", "é", 3, None, b"raw"], 2).saveAsTextFile(str(out))
         assert sorted(sc.textFile(str(out)).collect()) == sorted(["x", "é", "3", "None", "raw"])
