@@ -55,12 +55,14 @@ static kiln_task *task_or_raise(const char *what)
 static PyObject *mod_broadcast_value(PyObject *m, PyObject *args)
 {
     long long id;
-    if (!PyArg_ParseTuple(args, "L", &id)) return NULL;
-    if (pyk_in_worker()) return pyk_worker_broadcast(id);
+    int check_only = 0; /* only whether the broadcast is live: None or an error */
+    if (!PyArg_ParseTuple(args, "L|p", &id, &check_only)) return NULL;
+    if (pyk_in_worker()) return pyk_worker_broadcast(id, check_only);
     kiln_task *t = task_or_raise("Broadcast.value");
     if (!t) return NULL;
     const kiln_value *v = kiln_broadcast_value(t, id);
     if (!v) return PyErr_Format(pyk_error_type, "%s", kiln_last_error());
+    if (check_only) Py_RETURN_NONE;
     return pyk_from_value(v);
 }
 

@@ -119,10 +119,11 @@ int pyk_worker_run(kiln_task *t, int index, kiln_in *in, kiln_out *out, const vo
 /* In a worker process: serves pipelines on fds in and out until the
  * input ends; 0, or -1 with an exception. */
 int pyk_worker_main(int in, int out);
-/* In a worker process: a broadcast's value from the task's thread, and
+/* In a worker process: a broadcast's value from the task's thread (None
+ * when check_only: only whether it is still live), and
  * an accumulator's delta kept until the task ends. */
 bool pyk_in_worker(void);
-PyObject *pyk_worker_broadcast(int64_t id);
+PyObject *pyk_worker_broadcast(int64_t id, bool check_only);
 int pyk_worker_accumulate(int64_t id, PyObject *delta);
 /* The worker's task (stage, partition, attempt), or false outside one. */
 bool pyk_worker_task_info(int info[3]);

@@ -388,8 +388,9 @@ int pyk_worker_run(kiln_task *t, int index, kiln_in *in, kiln_out *out, const vo
             const kiln_value *v = kiln_broadcast_value(t, id);
             b.len = 0;
             uint8_t ok = v != NULL;
+            bool check_only = m.len >= 9 && m.data[8];
             kiln_buf_append(&b, &ok, 1);
-            if (v) rc = kiln_value_encode(&b, v);
+            if (v && !check_only) rc = kiln_value_encode(&b, v);
             else kiln_buf_append(&b, kiln_last_error(), strlen(kiln_last_error()));
             if (!rc && send_msg(w->to, M_BVALUE, b.data, b.len)) rc = KILN_EIO;
             break;
@@ -447,8 +448,25 @@ int pyk_worker_accumulate(int64_t id, PyObject *delta)
     return rc;
 }
 
-PyObject *pyk_worker_broadcast(int64_t id)
+PyObject *pyk_worker_broadcast(int64_t id, bool check_only)
 {
+    if (check_only) {
+        /* Only whether it is still live: asked every time. */
+        uint8_t req[9] = {0};
+        memcpy(req, &id, 8);
+        req[8] = 1;
+        kiln_buf m;
+        kiln_buf_init(&m);
+        PyObject *r = NULL;
+        if (send_msg(w_out, M_BGET, req, 9) == 0 && recv_msg(w_in, &m) == M_BVALUE && m.len >= 1) {
+            if (m.data[0] == 1) r = Py_NewRef(Py_None);
+            else PyErr_Format(pyk_error_type, "%.*s", (int)m.len - 1, (const char *)m.data + 1);
+        } else {
+            PyErr_SetString(pyk_error_type, "Python worker: lost its task thread");
+        }
+        kiln_buf_release(&m);
+        return r;
+    }
     if (!w_broadcasts && !(w_broadcasts = PyDict_New())) return NULL;
     PyObject *key = PyLong_FromLongLong(id);
     if (!key) return NULL;
