@@ -7,11 +7,16 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 PREFIX ?= /usr/local
 
-.PHONY: all test asan tsan install fuzz fuzz-smoke chaos clean
+.PHONY: all test asan tsan install fuzz fuzz-smoke chaos clean python
 
 all:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# The Python package's extension module only (build/python/; python/README.md).
+python:
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target kiln_python
 
 test: all
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

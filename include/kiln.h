@@ -389,6 +389,10 @@ KILN_API void kiln_rdd_storage(const kiln_rdd *r, int *partitions, int64_t *memo
  * lineage: later jobs read r from there and never recompute its parents.
  * KILN_ECONF when kiln.checkpoint.dir is not set. */
 KILN_API int kiln_rdd_checkpoint(kiln_rdd *r);
+/* Spark's setCheckpointDir: later checkpoints of ctx go to dir (created
+ * when missing) rather than kiln.checkpoint.dir. Any thread. Returns
+ * KILN_OK, KILN_EINVAL, KILN_EIO naming the directory, or KILN_ENOMEM. */
+KILN_API int kiln_context_set_checkpoint_dir(kiln_context *ctx, const char *dir);
 KILN_API bool kiln_rdd_is_checkpointed(const kiln_rdd *r);
 
 /* Gives back the caller's handle on r (NULL is ignored). r itself lives on

@@ -211,6 +211,8 @@ void kiln_context_free(kiln_context *c)
     block_store_free(c->blocks);
     if (c->app_dir) (void)io_remove_tree(c->app_dir);
     free(c->app_dir);
+    for (int i = 0; i < c->ncheckpoint_dirs; i++) free(c->checkpoint_dirs[i]);
+    free(c->checkpoint_dirs);
     kiln_conf_free(c->conf);
     event_bus_free(c->events);
     pthread_mutex_destroy(&c->lock);

@@ -290,6 +290,10 @@ struct kiln_context {
     int default_parallelism;
     thread_pool *pool;
     char *app_dir;          /* this context's scratch directory under kiln.local.dir */
+    /* kiln_context_set_checkpoint_dir: every directory set (the last one is
+     * in use; older ones stay valid for checkpoints being written), under lock */
+    char **checkpoint_dirs;
+    int ncheckpoint_dirs;
     int64_t mem_budget;     /* kiln.executor.memory */
     int64_t mem_task_share; /* what one running task may hold before spilling */
     _Atomic int64_t mem_used, mem_peak;
