@@ -111,4 +111,7 @@ extern PyObject *pyk_error_type;
 int pyk_rdd_add_type(PyObject *m);
 int pyk_context_add_type(PyObject *m);
 
+/* The ml_* functions over kiln/ml.h (py_ml.c); 0 or -1. */
+int pyk_ml_init(PyObject *m);
+
 #endif
