@@ -285,9 +285,12 @@ class cached:
 
     def __enter__(self):
         from ..storagelevel import StorageLevel
-        self.was = self.rdd.is_cached
+        self.was = getattr(self.rdd, "is_cached", True)
         if not self.was:
-            self.rdd.persist(StorageLevel.MEMORY_AND_DISK)
+            if _frames.is_dataframe(self.rdd):
+                self.rdd.persist()
+            else:
+                self.rdd.persist(StorageLevel.MEMORY_AND_DISK)
         return self.rdd
 
     def __exit__(self, *exc):
