@@ -26,9 +26,21 @@ _EXECUTOR_BOOT = ("import os, sys; "
                   "import kiln.executor")
 
 
+_WORKER_BOOT = _EXECUTOR_BOOT.replace("kiln.executor", "kiln.worker")
+
+
 def _prepare_executors():
     os.environ["KILN_PYTHON_PATH"] = os.pathsep.join(p for p in sys.path if p)
     _kiln.set_executor_command([os.path.realpath(sys.executable), "-c", _EXECUTOR_BOOT])
+
+
+def use_workers(cores, mode="auto"):
+    """Python pipelines of this process's task threads go to worker
+    processes (one per thread, so every core runs Python) when the process
+    runs tasks on more than one thread; mode "inline" keeps them in this
+    process (one GIL), "processes" forces workers."""
+    on = mode == "processes" or (mode == "auto" and cores > 1)
+    _kiln.set_workers(on, [os.path.realpath(sys.executable), "-c", _WORKER_BOOT])
 
 
 def _settings(conf):
@@ -66,7 +78,17 @@ class SparkContext:
             if appName:
                 self._conf.setAppName(appName)
             _prepare_executors()
-            self._c = _kiln.Context(_settings(self._conf))
+            settings = _settings(self._conf)
+            workers = settings.pop("kiln.python.workers", "auto")
+            if workers not in ("auto", "processes", "inline"):
+                raise ValueError("kiln.python.workers: expected auto, processes or inline, got %r"
+                                 % workers)
+            self._c = _kiln.Context(settings)
+            # local[N]: tasks run on this process's threads. In cluster modes
+            # they run in executors, which decide for themselves.
+            master = self._c.conf("kiln.master") or "local"
+            use_workers(self._c.cores() if master.startswith("local") and
+                        not master.startswith("local-cluster") else 0, workers)
             self._stopped = False
             for path in pyFiles or []:
                 self.addPyFile(path)

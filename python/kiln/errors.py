@@ -31,6 +31,7 @@ class AnalysisException(KilnError):
 
 
 _TRACEBACK = "Traceback (most recent call last):"
+_CAUSE = re.compile(r"attempt \d+ of \d+: (?:on executor \d+: )?([A-Za-z_][\w.]*): ")
 _LAST_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
 
 
@@ -74,8 +75,15 @@ def _from_kiln(code, message):
             except Exception:
                 pass
         return PythonException(message, code)
+    # An exception raised without a traceback (by kiln's conversion of a
+    # function's result): "...attempt A of F: [on executor E: ]Type: text".
+    m = _CAUSE.search(message)
+    cls = _exception_class(m.group(1)) if m else None
+    if cls is not None and not issubclass(cls, (SystemExit, KeyboardInterrupt)):
+        try:
+            return cls(message)
+        except Exception:
+            pass
     if code == -16:  # KILN_ESQL
         return AnalysisException(message, code)
-    if code == -2 and "Input path does not exist" in message:
-        return KilnError(message, code)
     return KilnError(message, code)

@@ -17,7 +17,7 @@ import random
 import sys
 import copy as _copy
 
-from .functions import env_of, reduce_spec
+from .functions import c_chain, env_of, reduce_spec
 from .storagelevel import StorageLevel
 
 __all__ = ["RDD", "PipelinedRDD", "StatCounter"]
@@ -78,7 +78,10 @@ class RDD:
         return "%s[%d] at %s" % (self._name or type(self).__name__, self.id(), "kiln")
 
     def toDebugString(self):
-        return ("(%d) %r []" % (self.getNumPartitions(), self)).encode()
+        stages = getattr(self, "_stages", None)
+        chain = c_chain(stages) if stages else None
+        how = (" [in C: %s]" % ", ".join(c[2] for c in chain)) if chain else ""
+        return ("(%d) %r%s []" % (self.getNumPartitions(), self, how)).encode()
 
     # ---- Persistence ------------------------------------------------------------------
     def persist(self, storageLevel=StorageLevel.MEMORY_ONLY):
@@ -126,12 +129,14 @@ class RDD:
         def func(_, iterator):
             return map(f, iterator)
         func._kiln_user = f
+        func._kiln_stage = ("map", f)
         return self.mapPartitionsWithIndex(func, preservesPartitioning)
 
     def flatMap(self, f, preservesPartitioning=False):
         def func(_, iterator):
             return itertools.chain.from_iterable(map(f, iterator))
         func._kiln_user = f
+        func._kiln_stage = ("flatMap", f)
         return self.mapPartitionsWithIndex(func, preservesPartitioning)
 
     def filter(self, f):
@@ -546,10 +551,12 @@ class PipelinedRDD(RDD):
                 return func(split, prev_func(split, iterator))
             self.func = pipeline
             self._funcs = prev._funcs + [getattr(func, "_kiln_user", func)]
+            self._stages = prev._stages + [getattr(func, "_kiln_stage", None)]
             self._prev = prev._prev
         else:
             self.func = func
             self._funcs = [getattr(func, "_kiln_user", func)]
+            self._stages = [getattr(func, "_kiln_stage", None)]
             self._prev = prev
         super().__init__(None, prev.ctx)
         self._keyed = None
@@ -557,12 +564,20 @@ class PipelinedRDD(RDD):
 
     def _c(self):
         if self._j is None:
-            env = env_of(self.func, self._funcs)
-            self._j = self._prev._c().map_partitions(env)
+            chain = c_chain(self._stages)
+            if chain is not None:
+                # Every stage has an exact C version: no Python at all.
+                j = self._prev._c()
+                for method, spec, _ in chain:
+                    j = getattr(j, method)(spec)
+                self._j = j
+            else:
+                env = env_of(self.func, self._funcs)
+                self._j = self._prev._c().map_partitions(env)
         return self._j
 
     def _kc(self):
-        if self.is_cached or self.is_checkpointed:
+        if self.is_cached or self.is_checkpointed or c_chain(self._stages) is not None:
             return self._c()
         if self._keyed is None:
             env = env_of(self.func, self._funcs, keyed=True)

@@ -56,6 +56,7 @@ static PyObject *mod_broadcast_value(PyObject *m, PyObject *args)
 {
     long long id;
     if (!PyArg_ParseTuple(args, "L", &id)) return NULL;
+    if (pyk_in_worker()) return pyk_worker_broadcast(id);
     kiln_task *t = task_or_raise("Broadcast.value");
     if (!t) return NULL;
     const kiln_value *v = kiln_broadcast_value(t, id);
@@ -68,6 +69,13 @@ static PyObject *mod_accumulator_add(PyObject *m, PyObject *args)
     long long id;
     PyObject *delta;
     if (!PyArg_ParseTuple(args, "LO", &id, &delta)) return NULL;
+    if (pyk_in_worker()) {
+        if (!PyLong_Check(delta) && !PyFloat_Check(delta))
+            return PyErr_Format(PyExc_TypeError, "an accumulator adds ints or floats, not %s",
+                                Py_TYPE(delta)->tp_name);
+        if (pyk_worker_accumulate(id, delta)) return NULL;
+        Py_RETURN_NONE;
+    }
     kiln_task *t = task_or_raise("Accumulator.add");
     if (!t) return NULL;
     kiln_value d;
@@ -84,13 +92,16 @@ static PyObject *mod_accumulator_add(PyObject *m, PyObject *args)
 
 static PyObject *mod_in_task(PyObject *m, PyObject *u)
 {
-    return PyBool_FromLong(pyk_current_task() != NULL);
+    int info[3];
+    return PyBool_FromLong(pyk_current_task() != NULL || pyk_worker_task_info(info));
 }
 
 /* The task's partition and attempt (TaskContext), or None outside one. */
 static PyObject *mod_task_info(PyObject *m, PyObject *u)
 {
     kiln_task *t = pyk_current_task();
+    int info[3];
+    if (!t && pyk_worker_task_info(info)) return Py_BuildValue("(iii)", info[0], info[1], info[2]);
     if (!t) Py_RETURN_NONE;
     return Py_BuildValue("(iii)", kiln_task_stage(t), kiln_task_partition(t), kiln_task_attempt(t));
 }
@@ -116,6 +127,32 @@ static PyObject *mod_set_executor_command(PyObject *m, PyObject *args)
         if (!(argv[i] = PyUnicode_AsUTF8(PyList_GET_ITEM(list, i)))) return NULL;
     int rc = kiln_set_executor_command(argv);
     if (rc) return pyk_raise_kiln(rc);
+    Py_RETURN_NONE;
+}
+
+/* set_workers(on, argv): Python pipelines of this process's task threads
+ * run in worker processes started with argv (py_worker.c). */
+static PyObject *mod_set_workers(PyObject *m, PyObject *args)
+{
+    int on;
+    PyObject *list;
+    if (!PyArg_ParseTuple(args, "pO!", &on, &PyList_Type, &list)) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    if (n < 1 || n > 16) return PyErr_Format(PyExc_ValueError, "expected 1 to 16 words");
+    char *argv[17] = {0};
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!(argv[i] = (char *)PyUnicode_AsUTF8(PyList_GET_ITEM(list, i)))) return NULL;
+    if (pyk_workers_set(on, argv)) return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
+/* worker_main(in_fd, out_fd): a worker process serves pipelines until
+ * its input ends. */
+static PyObject *mod_worker_main(PyObject *m, PyObject *args)
+{
+    int in, out;
+    if (!PyArg_ParseTuple(args, "ii", &in, &out)) return NULL;
+    if (pyk_worker_main(in, out)) return NULL;
     Py_RETURN_NONE;
 }
 
@@ -152,7 +189,34 @@ static PyObject *mod_roundtrip(PyObject *m, PyObject *o)
     return r;
 }
 
+/* o through pyk_encode, then back both ways: (kiln's decoder +
+ * pyk_from_value, pyk_decode) (tests of py_wire.c). */
+static PyObject *mod_wire_roundtrip(PyObject *m, PyObject *o)
+{
+    kiln_buf b;
+    kiln_buf_init(&b);
+    kiln_arena *a = kiln_arena_new();
+    PyObject *r = NULL;
+    if (a && pyk_encode(o, &b, false) == 0) {
+        kiln_value v;
+        size_t used;
+        int rc = kiln_value_decode(a, b.data, b.len, &v, &used);
+        const uint8_t *p = b.data;
+        PyObject *x = rc == 0 && used == b.len ? pyk_from_value(&v) : NULL;
+        PyObject *y = x ? pyk_decode(&p, b.data + b.len) : NULL;
+        if (y && p != b.data + b.len) Py_CLEAR(y);
+        if (x && y) r = PyTuple_Pack(2, x, y);
+        else if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "wire round trip failed");
+        Py_XDECREF(x);
+        Py_XDECREF(y);
+    }
+    kiln_buf_release(&b);
+    kiln_arena_free(a);
+    return r;
+}
+
 static PyMethodDef module_methods[] = {
+    {"wire_roundtrip", mod_wire_roundtrip, METH_O, NULL},
     {"env", mod_env, METH_VARARGS, "env(pickled, flags=0): the env of a pickled function."},
     {"set_error_handler", mod_set_error_handler, METH_VARARGS, NULL},
     {"broadcast_value", mod_broadcast_value, METH_VARARGS, NULL},
@@ -161,6 +225,8 @@ static PyMethodDef module_methods[] = {
     {"task_info", mod_task_info, METH_NOARGS, NULL},
     {"executor_main", mod_executor_main, METH_NOARGS, NULL},
     {"set_executor_command", mod_set_executor_command, METH_VARARGS, NULL},
+    {"set_workers", mod_set_workers, METH_VARARGS, NULL},
+    {"worker_main", mod_worker_main, METH_VARARGS, NULL},
     {"set_env_version", mod_set_env_version, METH_VARARGS, NULL},
     {"set_log_level", mod_set_log_level, METH_VARARGS, NULL},
     {"version", mod_version, METH_NOARGS, NULL},
@@ -177,7 +243,8 @@ PyMODINIT_FUNC PyInit__kiln(void)
     PyObject *m = PyModule_Create(&module_def);
     if (!m) return NULL;
     pyk_error_type = Py_NewRef(PyExc_RuntimeError);
-    if (pyk_functions_init(m) || pyk_context_add_type(m) || pyk_rdd_add_type(m) || pyk_ml_init(m) ||
+    if (pyk_functions_init(m) || pyk_context_add_type(m) || pyk_rdd_add_type(m) ||
+        pyk_sql_add_types(m) || pyk_ml_init(m) ||
         PyModule_AddIntConstant(m, "ENV_KEYED", PYK_ENV_KEYED)) {
         Py_DECREF(m);
         return NULL;

@@ -26,7 +26,7 @@
 
 #include "py_kiln.h"
 
-enum { ENV_HEADER = 32, ENV_NONCE = 16, BATCH = 1024 };
+enum { ENV_HEADER = PYK_ENV_HEADER, ENV_NONCE = 16, BATCH = 1024 };
 static const char ENV_MAGIC[4] = {'K', 'P', 'Y', '1'};
 
 static int g_major = PY_MAJOR_VERSION, g_minor = PY_MINOR_VERSION;
@@ -102,14 +102,12 @@ static void gil_drop(bool taken)
 
 /* ---- Errors ------------------------------------------------------------- */
 
-/* Fails t with the Python exception set: its formatted traceback, whose
- * last line ("module.Type: message") tells the driver what to raise. */
-static int fail_with_exception(kiln_task *t)
+char *pyk_exception_text(void)
 {
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
     PyErr_NormalizeException(&type, &value, &tb);
-    if (tb) PyException_SetTraceback(value, tb);
+    if (tb && value) PyException_SetTraceback(value, tb);
     PyObject *lines = NULL, *text = NULL;
     if (!g_format_exc) {
         PyObject *m = PyImport_ImportModule("traceback");
@@ -125,38 +123,46 @@ static int fail_with_exception(kiln_task *t)
         Py_XDECREF(empty);
     }
     const char *s = text ? PyUnicode_AsUTF8(text) : NULL;
-    int rc = kiln_task_fail(t, "%s", s ? s : "a Python function failed (no traceback)");
+    char *out = strdup(s ? s : "a Python function failed (no traceback)");
     PyErr_Clear();
     Py_XDECREF(text);
     Py_XDECREF(lines);
     Py_XDECREF(type);
     Py_XDECREF(value);
     Py_XDECREF(tb);
+    return out;
+}
+
+/* Fails t with the Python exception set: its formatted traceback, whose
+ * last line ("module.Type: message") tells the driver what to raise. */
+static int fail_with_exception(kiln_task *t)
+{
+    char *text = pyk_exception_text();
+    int rc = kiln_task_fail(t, "%s", text ? text : "a Python function failed");
+    free(text);
     return rc;
 }
 
 /* ---- Functions by env --------------------------------------------------- */
 
-/* The callable of env (borrowed: the cache keeps it), or NULL with the
- * task failed. Caller holds the GIL. */
-static PyObject *env_function(kiln_task *t, const uint8_t *env)
+PyObject *pyk_load_function(const uint8_t *env)
 {
     if (memcmp(env, ENV_MAGIC, 4) != 0) {
-        kiln_task_fail(t, "not a Python function's env");
+        PyErr_SetString(PyExc_ValueError, "not a Python function's env");
         return NULL;
     }
     if (env[4] != PY_MAJOR_VERSION || env[5] != PY_MINOR_VERSION) {
-        kiln_task_fail(t,
-                       "Python in worker has different version %d.%d than that in driver "
-                       "%d.%d, PySpark cannot run with different minor versions. Please check "
-                       "environment variables PYSPARK_PYTHON and PYSPARK_DRIVER_PYTHON (kiln: "
-                       "kiln.pyspark.python) are correctly set.",
-                       PY_MAJOR_VERSION, PY_MINOR_VERSION, env[4], env[5]);
+        PyErr_Format(PyExc_RuntimeError,
+                     "Python in worker has different version %d.%d than that in driver %d.%d, "
+                     "PySpark cannot run with different minor versions. Please check "
+                     "environment variables PYSPARK_PYTHON and PYSPARK_DRIVER_PYTHON (kiln: "
+                     "kiln.pyspark.python) are correctly set.",
+                     PY_MAJOR_VERSION, PY_MINOR_VERSION, env[4], env[5]);
         return NULL;
     }
-    if (!g_cache && !(g_cache = PyDict_New())) return fail_with_exception(t), NULL;
+    if (!g_cache && !(g_cache = PyDict_New())) return NULL;
     PyObject *key = PyBytes_FromStringAndSize((const char *)env + ENV_NONCE, 16);
-    if (!key) return fail_with_exception(t), NULL;
+    if (!key) return NULL;
     PyObject *fn = PyDict_GetItemWithError(g_cache, key);
     if (!fn && !PyErr_Occurred()) {
         uint32_t len;
@@ -177,6 +183,24 @@ static PyObject *env_function(kiln_task *t, const uint8_t *env)
         }
     }
     Py_DECREF(key);
+    return fn;
+}
+
+PyObject *pyk_cached_function(const uint8_t *nonce)
+{
+    PyObject *key = g_cache ? PyBytes_FromStringAndSize((const char *)nonce, 16) : NULL;
+    PyObject *fn = key ? PyDict_GetItemWithError(g_cache, key) : NULL;
+    Py_XDECREF(key);
+    if (!fn && !PyErr_Occurred())
+        PyErr_SetString(PyExc_RuntimeError, "Python worker: unknown function (cache lost)");
+    return fn;
+}
+
+/* The callable of env (borrowed: the cache keeps it), or NULL with the
+ * task failed. Caller holds the GIL. */
+static PyObject *env_function(kiln_task *t, const uint8_t *env)
+{
+    PyObject *fn = pyk_load_function(env);
     if (!fn) fail_with_exception(t);
     return fn;
 }
@@ -226,6 +250,9 @@ static int emit_all(kiln_out *out, const kiln_value *vals, int n, bool taken)
 
 int pyk_partitions_fn(kiln_task *t, int index, kiln_in *in, kiln_out *out, const void *env)
 {
+    /* Several task threads: each hands its pipelines to a worker process
+     * of its own (py_worker.c) rather than queue on the GIL. */
+    if (pyk_workers_enabled()) return pyk_worker_run(t, index, in, out, env);
     const uint8_t *e = env;
     bool keyed = e[6] & PYK_ENV_KEYED;
     bool taken = gil_take();
@@ -451,4 +478,34 @@ int pyk_add_fn(kiln_task *t, const kiln_value *a, const kiln_value *b, kiln_valu
         return 0;
     }
     return call_values(t, env, 0, a, b, out);
+}
+
+int pyk_call_flat(kiln_task *t, const void *env, const kiln_value *in, kiln_out *out)
+{
+    bool taken = gil_take();
+    kiln_task *outer = t_task;
+    t_task = t;
+    int rc = 0;
+    PyObject *fn = env_function(t, env), *arg = NULL, *res = NULL, *it = NULL, *item;
+    if (!fn) rc = KILN_EUSER;
+    if (!rc && (arg = pyk_from_value(in)) && (res = PyObject_CallOneArg(fn, arg)))
+        it = PyObject_GetIter(res);
+    kiln_arena *a = kiln_task_arena(t);
+    while (it && !rc && (item = PyIter_Next(it))) {
+        kiln_value v;
+        int bad = pyk_to_value(item, a, &v);
+        Py_DECREF(item);
+        if (bad) break;
+        /* kiln_emit may hand a chunk to the consumer: without the GIL. */
+        PyThreadState *saved = taken ? PyEval_SaveThread() : NULL;
+        rc = kiln_emit(out, &v);
+        if (saved) PyEval_RestoreThread(saved);
+    }
+    if (!rc && fn && PyErr_Occurred()) rc = fail_with_exception(t);
+    Py_XDECREF(it);
+    Py_XDECREF(res);
+    Py_XDECREF(arg);
+    t_task = outer;
+    gil_drop(taken);
+    return rc;
 }

@@ -34,10 +34,19 @@ int pyk_to_value(PyObject *o, kiln_arena *a, kiln_value *out);
 /* As pyk_to_value, but o must be usable as a key (no pickled object
  * anywhere in it): TypeError naming its type otherwise. */
 int pyk_to_key(PyObject *o, kiln_arena *a, kiln_value *out);
+/* o as a key itself (a pair's first item): TypeError for a pickled object. */
+int pyk_to_key_item(PyObject *o, kiln_arena *a, kiln_value *out);
 /* A new reference, or NULL with an exception set. */
 PyObject *pyk_from_value(const kiln_value *v);
 /* The list of values of a LIST value (what actions return). */
 PyObject *pyk_from_list(const kiln_value *v);
+
+/* o appended to b in kiln's value encoding (py_wire.c); keyed: o is a
+ * (key, value) pair whose key must hash alike everywhere. 0, or -1 with
+ * an exception. */
+int pyk_encode(PyObject *o, kiln_buf *b, bool keyed);
+/* The value encoded at *p (advanced past it), or NULL with an exception. */
+PyObject *pyk_decode(const uint8_t **p, const uint8_t *end);
 
 /* ---- Python functions (py_functions.c) -------------------------------------
  * A Python function travels as an env of bytes: a header (magic, the
@@ -47,6 +56,10 @@ PyObject *pyk_from_list(const kiln_value *v);
 enum {
     PYK_ENV_KEYED = 1, /* outputs are (key, value) pairs feeding a shuffle */
 };
+
+/* The size of an env's header; the pickle's length is the u32 at
+ * offset 8, the nonce the 16 bytes at offset 16. */
+#define PYK_ENV_HEADER 32
 
 /* The env for pickled (bytes) with flags; a new bytes object or NULL. */
 PyObject *pyk_env_new(PyObject *pickled, int flags);
@@ -63,6 +76,11 @@ int pyk_reduce_fn2(kiln_task *t, const kiln_value *a, const kiln_value *b, kiln_
 /* a + b in C for ints and floats, else the env's Python function. */
 int pyk_add_fn(kiln_task *t, const kiln_value *a, const kiln_value *b, kiln_value *out,
                const void *env);
+/* flat_map of the env's Python function on one record (the fallback of
+ * functions run in C). */
+int pyk_call_flat(kiln_task *t, const void *env, const kiln_value *in, kiln_out *out);
+/* str.split() in C (py_builtins.c); other inputs through env's function. */
+int pyk_split_fn(kiln_task *t, const kiln_value *in, kiln_out *out, const void *env);
 int pyk_map_fn0(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env);
 
 /* The task the calling thread runs a Python function for (broadcast
@@ -79,6 +97,35 @@ PyObject *pyk_raise_kiln(int rc);
  * cancelled, the call is waited for and -1 returned with the exception
  * set. fn(arg) returns a kiln code. */
 int pyk_run_blocking(kiln_context *ctx, int (*fn)(void *), void *arg, int *rc);
+
+/* The callable of env, unpickled once per process (borrowed: a cache
+ * keeps it), or NULL with an exception (another Python version's env
+ * included, with PySpark's message). */
+PyObject *pyk_load_function(const uint8_t *env);
+/* The callable cached under a 16-byte nonce (borrowed), or NULL with an
+ * exception. */
+PyObject *pyk_cached_function(const uint8_t *nonce);
+/* The current exception's formatted traceback (malloc), cleared. */
+char *pyk_exception_text(void);
+
+/* ---- Worker processes (py_worker.c) ------------------------------------- */
+
+/* Whether Python pipelines go to worker processes, and the command that
+ * starts one (argv copied; NULL or on false: in this process). */
+bool pyk_workers_enabled(void);
+int pyk_workers_set(bool on, char *const *argv);
+/* pyk_partitions_fn's work done by this thread's worker process. */
+int pyk_worker_run(kiln_task *t, int index, kiln_in *in, kiln_out *out, const void *env);
+/* In a worker process: serves pipelines on fds in and out until the
+ * input ends; 0, or -1 with an exception. */
+int pyk_worker_main(int in, int out);
+/* In a worker process: a broadcast's value from the task's thread, and
+ * an accumulator's delta kept until the task ends. */
+bool pyk_in_worker(void);
+PyObject *pyk_worker_broadcast(int64_t id);
+int pyk_worker_accumulate(int64_t id, PyObject *delta);
+/* The worker's task (stage, partition, attempt), or false outside one. */
+bool pyk_worker_task_info(int info[3]);
 
 /* Readies the iterator type and notes the main thread; 0 or -1. */
 int pyk_functions_init(PyObject *m);
@@ -110,6 +157,8 @@ extern PyObject *pyk_error_type;
 
 int pyk_rdd_add_type(PyObject *m);
 int pyk_context_add_type(PyObject *m);
+/* The SQL types (py_sql.c, py_sql_df.c): Session, Column, DataFrame. */
+int pyk_sql_add_types(PyObject *m);
 
 /* The ml_* functions over kiln/ml.h (py_ml.c); 0 or -1. */
 int pyk_ml_init(PyObject *m);

@@ -80,12 +80,17 @@ static int parse_fn(PyObject *spec, void *pyfn, fnarg *out)
     /* ("add", env): C where Python's result is certain, else env's. */
     PyObject *name0 = PyTuple_Check(spec) && PyTuple_GET_SIZE(spec) == 2 ? PyTuple_GET_ITEM(spec, 0)
                                                                          : NULL;
-    if (name0 && PyUnicode_Check(name0) && PyUnicode_CompareWithASCIIString(name0, "add") == 0 &&
-        PyBytes_Check(PyTuple_GET_ITEM(spec, 1))) {
-        PyObject *env = PyTuple_GET_ITEM(spec, 1);
-        *out = (fnarg){(void *)pyk_add_fn, PyBytes_AS_STRING(env), (size_t)PyBytes_GET_SIZE(env)};
-        return 0;
-    }
+    static const struct {
+        const char *name;
+        void *fn;
+    } with_env[] = {{"add", (void *)pyk_add_fn}, {"split", (void *)pyk_split_fn}};
+    for (size_t i = 0; name0 && PyUnicode_Check(name0) && i < 2; i++)
+        if (PyUnicode_CompareWithASCIIString(name0, with_env[i].name) == 0 &&
+            PyBytes_Check(PyTuple_GET_ITEM(spec, 1))) {
+            PyObject *env = PyTuple_GET_ITEM(spec, 1);
+            *out = (fnarg){with_env[i].fn, PyBytes_AS_STRING(env), (size_t)PyBytes_GET_SIZE(env)};
+            return 0;
+        }
     if (PyBytes_Check(spec)) {
         out->fn = pyfn;
         out->env = PyBytes_AS_STRING(spec);
@@ -110,6 +115,13 @@ static int parse_fn(PyObject *spec, void *pyfn, fnarg *out)
         }
     PyErr_Format(PyExc_ValueError, "not a kiln function: %R", spec);
     return -1;
+}
+
+/* A Python flat_map function called per record (an env given to
+ * flat_map_c). */
+static int pyk_call_flat_fn(kiln_task *t, const kiln_value *in, kiln_out *out, const void *env)
+{
+    return pyk_call_flat(t, env, in, out);
 }
 
 /* ---- Blocking calls ------------------------------------------------------------ */
@@ -300,9 +312,9 @@ static PyObject *rdd_flat_map_c(PyObject *self, PyObject *args)
     PyObject *spec;
     fnarg f;
     kiln_rdd *r = live(self);
-    if (!r || !PyArg_ParseTuple(args, "O", &spec) || parse_fn(spec, NULL, &f)) return NULL;
-    if (!f.fn) return PyErr_Format(PyExc_ValueError, "flat_map_c takes kiln's functions only");
-    return WRAP(self, kiln_rdd_flat_map(r, f.fn, NULL, 0));
+    if (!r || !PyArg_ParseTuple(args, "O", &spec) || parse_fn(spec, pyk_call_flat_fn, &f))
+        return NULL;
+    return WRAP(self, kiln_rdd_flat_map(r, f.fn, f.env, f.env_len));
 }
 
 typedef kiln_rdd *(*unary_op)(kiln_rdd *);

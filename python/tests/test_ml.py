@@ -443,40 +443,46 @@ def test_bad_data_and_empty_input(sc):
     assert lr.copy({lr.maxIter: 7}).getMaxIter() == 7 and lr.getMaxIter() == 5
 
 
-class _StandInFrame:
-    """The few DataFrame members kiln/ml/_frames.py uses (select, rdd, columns,
-    sparkSession.createDataFrame), over an RDD of tuples: exercises the adapter
-    until kiln.sql's DataFrames are there to test it against."""
-
-    def __init__(self, rdd, columns):
-        self.rdd, self.columns = rdd, list(columns)
-        self.sparkSession = self
-
-    def select(self, *cols):
-        idx = [self.columns.index(c) for c in cols]
-        return _StandInFrame(self.rdd.map(lambda r: tuple(r[i] for i in idx)), cols)
-
-    def createDataFrame(self, rdd, schema):
-        return _StandInFrame(rdd, schema)
+@pytest.fixture(scope="module")
+def spark(sc):
+    from kiln.sql import SparkSession
+    return SparkSession(sc)
 
 
-def test_frames_adapter_with_a_stand_in(sc):
-    X, y = regression_data(15, n=200, d=3)
-    df = _StandInFrame(sc.parallelize([(float(t), DenseVector(x), "row%d" % i)
-                                       for i, (x, t) in enumerate(zip(X, y))], 2),
-                       ["label", "features", "name"])
-    model = LinearRegression().fit(df)
+def test_dataframes_fit_transform_evaluate(sc, spark):
+    X, y = logistic_data(16, n=300, d=3)
+    rows = [(float(t), x.tolist(), i % 3) for i, (x, t) in enumerate(zip(X, y))]
+    df = spark.createDataFrame(rows, ["label", "features", "g"])
+    reg = LinearRegression().fit(df)
     ref = linear_model.LinearRegression().fit(X, y)
-    close(model.coefficients.toArray(), ref.coef_, 1e-6)
-    out = model.transform(df)
-    assert out.columns == ["label", "features", "name", "prediction"]
-    rows = out.rdd.collect()
-    close([r[3] for r in rows], ref.predict(X), 1e-9)
+    close(reg.coefficients.toArray(), ref.coef_, 1e-6)
+    out = reg.transform(df)
+    assert out.columns == ["label", "features", "g", "prediction"]
+    got = sorted(r["prediction"] for r in out.collect())
+    close(got, sorted(ref.predict(X)), 1e-9)
     close(RegressionEvaluator(metricName="r2").evaluate(out), ref.score(X, y), 1e-9)
-    assembled = VectorAssembler(inputCols=["label", "features"], outputCol="v").transform(df)
-    assert assembled.rdd.first()[3].size == 4
-    cv = CrossValidator(estimator=LinearRegression(solver="l-bfgs"),
-                        estimatorParamMaps=[{}], evaluator=RegressionEvaluator(), numFolds=2)
+    close(reg.summary.r2, ref.score(X, y), 1e-9)
+    log = LogisticRegression(regParam=0.01).fit(df)
+    pred = log.transform(df)
+    assert pred.columns[-3:] == ["rawPrediction", "probability", "prediction"]
+    first = pred.first()
+    assert abs(sum(first["probability"]) - 1) < 1e-12
+    auc = BinaryClassificationEvaluator().evaluate(pred)
+    close(auc, log.summary.areaUnderROC, 1e-9)
+    acc = MulticlassClassificationEvaluator(metricName="accuracy").evaluate(pred)
+    close(acc, log.summary.accuracy, 1e-9)
+    # Columns assembled, scaled, clustered; a grid searched.
+    raw = spark.createDataFrame([(float(a), float(b), float(c)) for a, b, c in X],
+                                ["a", "b", "c"])
+    feats = VectorAssembler(inputCols=["a", "b", "c"], outputCol="features").transform(raw)
+    scaled = StandardScaler(inputCol="features", outputCol="s").fit(feats).transform(feats)
+    close(np.array([r["s"] for r in scaled.collect()]).std(axis=0, ddof=1), [1, 1, 1], 1e-9)
+    km = KMeans(k=2, seed=1).fit(feats)
+    assert set(r["prediction"] for r in km.transform(feats).collect()) <= {0, 1}
+    cv = CrossValidator(estimator=LogisticRegression(),
+                        estimatorParamMaps=ParamGridBuilder().addGrid(
+                            LogisticRegression().regParam, [0.01, 1.0]).build(),
+                        evaluator=BinaryClassificationEvaluator(), numFolds=2, seed=5)
     fast = cv.fit(df)
     cv._lockstep = False
     close(cv.fit(df).avgMetrics, fast.avgMetrics, 1e-6)

@@ -1,13 +1,16 @@
 """DataFrames in and out of kiln.ml, through PySpark's DataFrame API
 (df.select(cols).rdd, spark.createDataFrame(rdd, schema)).
 
-Everything DataFrame-specific in kiln.ml is here. It is written against
-PySpark's API and NOT YET TESTED: kiln.sql's Python DataFrames were being
-written in parallel (python/README.md, kiln.ml). Vector columns are
-assumed to come back from Rows as the vectors they went in as (kiln's
-vector value, a numpy array, or a pickled Vector).
+Everything DataFrame-specific in kiln.ml is here (tested with kiln.sql in
+python/tests/test_ml.py). kiln.sql has no vector type (PySpark's VectorUDT):
+a vector column is array<double>. Features are read from such a column (or
+from Vector objects, lists, numpy arrays) and vector outputs (probability,
+rawPrediction, scaled features) are written as array<double>: a
+SparseVector comes out dense.
 """
-from .linalg import _from_kiln, _to_kiln
+import numpy as np
+
+from .linalg import Vector, _array, _to_kiln
 
 
 def is_dataframe(obj):
@@ -39,10 +42,12 @@ def _session(df):
 
 
 def _python_value(v):
-    # Vectors go into DataFrames as Vector objects (the UDT PySpark has);
-    # floats and lists of floats as they are.
-    if isinstance(v, tuple) and len(v) == 3 and isinstance(v[1], (bytes, bytearray)):
-        return _from_kiln(v)
+    """A value for a DataFrame cell: vectors as lists of floats (array<double>)."""
+    if isinstance(v, (Vector, np.ndarray)) or (
+            isinstance(v, tuple) and len(v) == 3 and isinstance(v[1], (bytes, bytearray))):
+        return _array(v).tolist()
+    if isinstance(v, np.generic):
+        return v.item()
     return v
 
 
@@ -57,7 +62,7 @@ def with_columns(df, fn, names, featuresCol):
         return values + extra
 
     rdd = df.rdd.map(add)
-    return _session(df).createDataFrame(rdd, cols + list(names))
+    return _stored(_session(df).createDataFrame(rdd, cols + list(names)))
 
 
 def with_vector_column(df, fn, name, inputCols):
@@ -67,9 +72,20 @@ def with_vector_column(df, fn, name, inputCols):
 
     def add(row):
         values = tuple(row)
-        return values + (fn(tuple(values[i] for i in idx)),)
+        return values + (_python_value(fn(tuple(values[i] for i in idx))),)
 
-    return _session(df).createDataFrame(df.rdd.map(add), cols + [name])
+    return _stored(_session(df).createDataFrame(df.rdd.map(add), cols + [name]))
+
+
+def _stored(df):
+    """df persisted and computed. With Python worker processes (local[N], an
+    executor of several cores) a Python stage cannot yet read a DataFrame made
+    from a Python stage in the same task ("Python worker: lost its task
+    thread"): the transform's output is stored once, so what reads it later
+    (an evaluator, the next stage) reads rows, not a Python stage."""
+    df.persist()
+    df.count()
+    return df
 
 
 def splits(df, folds, seed):
@@ -77,12 +93,13 @@ def splits(df, folds, seed):
     import _kiln
 
     from ..rdd import RDD
-    rdd = df.rdd
+    rdd = df.rdd.persist()  # computed before kiln samples it: see _stored
+    rdd.count()
     h, sc = rdd._c(), rdd.ctx
     session, cols = _session(df), list(df.columns)
 
     def frame(x):
-        return session.createDataFrame(RDD(x, sc), cols)
+        return _stored(session.createDataFrame(RDD(x, sc), cols))
 
     if isinstance(folds, float):
         a, b = _kiln.ml_random_split(h, [folds, 1.0 - folds], seed)

@@ -1,6 +1,8 @@
 """Generalised linear models shared by kiln.ml.regression and
 kiln.ml.classification (and kiln.mllib): training through _kiln.ml_glm_train,
 margins in numpy for transform, the training summaries."""
+import math
+
 import numpy as np
 
 import _kiln
@@ -144,20 +146,43 @@ class LinearRegressionTrainingSummary(TrainingSummaryMixin, LinearRegressionSumm
     """The summary of a linear model on its training data."""
 
 
+def _binary_as_multiclass(b):
+    """Spark's multiclass metrics of two classes from binary counts."""
+    n = b["count"]
+    conf = [b["tn"], b["fp"], b["fn"], b["tp"]]  # [label * 2 + prediction]
+    out = {"num_classes": 2, "count": n, "confusion": conf,
+           "accuracy": (b["tp"] + b["tn"]) / n if n else float("nan")}
+    wp = wr = wf = 0.0
+    for c in (0, 1):
+        tp = conf[c * 3]
+        label_n = conf[c * 2] + conf[c * 2 + 1]
+        pred_n = conf[c] + conf[2 + c]
+        p = tp / pred_n if pred_n else 0.0
+        r = tp / label_n if label_n else 0.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        w = label_n / n if n else 0.0
+        wp, wr, wf = wp + w * p, wr + w * r, wf + w * f
+    out.update(weightedPrecision=wp, weightedRecall=wr, weightedFMeasure=wf)
+    return out
+
+
 class ClassificationSummary(_Summary):
     """accuracy, weighted metrics and (binary) areaUnderROC of a classifier."""
 
     def _multi(self):
         if self._m is None:
             d = self._model._d
-            k = self._model.numClasses
             if d["family"] == LOGISTIC:
+                # The binary counts at the model's threshold (no Python stage
+                # over kiln's predictions).
                 t = self._model.getOrDefault("threshold")
-                pairs = predict_pairs(d, self._pts).map(
-                    lambda p: (1.0 if p[0] > t else 0.0, p[1]))
+                b = _kiln.ml_binary_evaluate(_core.handle(predict_pairs(d, self._pts)),
+                                             math.nextafter(t, 2.0))
+                self._m = _binary_as_multiclass(b)
             else:
                 pairs = predict_pairs(d, self._pts)
-            self._m = _kiln.ml_multiclass_evaluate(_core.handle(pairs), k)
+                self._m = _kiln.ml_multiclass_evaluate(_core.handle(pairs),
+                                                       self._model.numClasses)
         return self._m
 
     def _binary(self):

@@ -1,0 +1,65 @@
+"""Python worker processes under local[N]: pipelines run on every core,
+with broadcasts, accumulators, TaskContext, errors and dead workers."""
+import os
+
+import pytest
+
+import kiln
+
+
+@pytest.fixture(scope="module")
+def sc2():
+    ctx = kiln.SparkContext("local[2,2]", "workers")
+    yield ctx
+    ctx.stop()
+
+
+def test_pipelines_run_in_other_processes(sc2):
+    pids = set(sc2.parallelize(range(100), 4).map(lambda x: os.getpid()).collect())
+    assert os.getpid() not in pids
+    assert 1 <= len(pids) <= 2
+
+
+def test_broadcast_accumulator_taskcontext(sc2):
+    b = sc2.broadcast({"k": 10})
+    acc = sc2.accumulator(0)
+
+    def f(x):
+        acc.add(x)
+        return x + b.value["k"] + kiln.TaskContext.get().partitionId() * 1000
+    got = sc2.parallelize(list(range(20)), 4).map(f).collect()
+    want = [x + 10 + (x // 5) * 1000 for x in range(20)]
+    assert got == want
+    assert acc.value == sum(range(20))
+
+
+def test_take_stops_a_long_pipeline(sc2):
+    assert sc2.range(0, 10_000_000, 1, 2).map(lambda x: x * 2).take(3) == [0, 2, 4]
+    # The worker is still usable afterwards.
+    assert sc2.parallelize(range(10), 2).map(lambda x: -x).sum() == -45
+
+
+def test_a_dead_worker_fails_the_attempt_and_is_replaced(sc2):
+    from kiln.taskcontext import TaskContext
+
+    def die_once(x):
+        if x == 3 and TaskContext.get().attemptNumber() == 0:
+            os._exit(7)
+        return x
+    assert sc2.parallelize(range(8), 2).map(die_once).collect() == list(range(8))
+
+    def die(x):
+        os._exit(9)
+    with pytest.raises(kiln.KilnError) as info:
+        sc2.parallelize(range(4), 1).map(die).collect()
+    assert "Python worker exited unexpectedly (exit code 9)" in str(info.value)
+    assert sc2.parallelize(range(4), 2).map(lambda x: x + 1).collect() == [1, 2, 3, 4]
+
+
+def test_errors_and_keys(sc2):
+    with pytest.raises(ZeroDivisionError):
+        sc2.parallelize(range(4), 2).map(lambda x: 1 // (x - 2)).collect()
+    with pytest.raises(TypeError) as info:
+        sc2.parallelize(range(4), 2).map(lambda x: ({"a": x}, 1)).reduceByKey(lambda a, b: a + b) \
+            .collect()
+    assert "dict" in str(info.value)
