@@ -266,6 +266,9 @@ enum {
     ML_SPLIT,
     ML_KFOLD,
     ML_CROSS_VALIDATE,
+    ML_HASH,
+    ML_ONE_HOT_FIT,
+    ML_ONE_HOT_TRANSFORM,
 };
 
 typedef struct {
@@ -294,6 +297,9 @@ typedef struct {
     kiln_ml_regression_metrics reg;
     kiln_ml_binary_metrics bin;
     kiln_ml_multiclass_metrics multi;
+    kiln_ml_hashing_options hash;
+    kiln_ml_one_hot_options onehot;
+    kiln_ml_one_hot *enc;
 } mlcall;
 
 static int made_or_error(kiln_rdd *r, mlcall *c)
@@ -337,6 +343,12 @@ static int run_ml(void *arg)
     case ML_CROSS_VALIDATE:
         return kiln_ml_cross_validate(c->r, c->params, c->k, c->f, (kiln_ml_metric)c->nparts,
                                       c->seed, c->metrics, &c->k, c->b1 ? &c->glm : NULL);
+    case ML_HASH:
+        return made_or_error(kiln_ml_hash_features(c->ctx, c->path, &c->hash, c->nparts), c);
+    case ML_ONE_HOT_FIT:
+        return (c->enc = kiln_ml_one_hot_fit(c->ctx, c->path, &c->onehot)) ? KILN_OK : KILN_EINVAL;
+    case ML_ONE_HOT_TRANSFORM:
+        return made_or_error(kiln_ml_one_hot_transform(c->enc, c->path, c->nparts), c);
     }
     return KILN_EINVAL;
 }
@@ -398,6 +410,102 @@ static PyObject *ml_load_csv(PyObject *m, PyObject *args)
     c.csv.header = header;
     if (blocking(&c)) return NULL;
     return wrap_context(ctxobj, c.made);
+}
+
+/* A sequence of ints into out[0..max); its length, or -1 with an exception. */
+static int int_list(PyObject *seq, int *out, int max)
+{
+    PyObject *fast = PySequence_Fast(seq, "expected a sequence of column numbers");
+    if (!fast) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+    if (n > max) {
+        Py_DECREF(fast);
+        PyErr_Format(PyExc_ValueError, "at most %d columns", max);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        long v = PyLong_AsLong(PySequence_Fast_GET_ITEM(fast, i));
+        if (v == -1 && PyErr_Occurred()) {
+            Py_DECREF(fast);
+            return -1;
+        }
+        out[i] = (int)v;
+    }
+    Py_DECREF(fast);
+    return (int)n;
+}
+
+static PyObject *ml_hash_features(PyObject *m, PyObject *args)
+{
+    PyObject *ctxobj, *numeric, *ignore;
+    const char *delim = ",";
+    long long nf = 0;
+    int header = 0, num[1024], ign[1024];
+    mlcall c = {.op = ML_HASH};
+    if (!PyArg_ParseTuple(args, "OsiOO|Lspi", &ctxobj, &c.path, &c.hash.label_column, &numeric,
+                          &ignore, &nf, &delim, &header, &c.nparts))
+        return NULL;
+    if (!(c.ctx = context_arg(ctxobj))) return NULL;
+    if (strlen(delim) != 1) return PyErr_Format(PyExc_ValueError, "the delimiter is one byte");
+    if ((c.hash.num_numeric = int_list(numeric, num, 1024)) < 0 ||
+        (c.hash.num_ignore = int_list(ignore, ign, 1024)) < 0)
+        return NULL;
+    c.hash.numeric = num;
+    c.hash.ignore = ign;
+    c.hash.delimiter = delim[0];
+    c.hash.num_features = nf;
+    c.hash.header = header;
+    if (blocking(&c)) return NULL;
+    return wrap_context(ctxobj, c.made);
+}
+
+static const char ONE_HOT_CAPSULE[] = "kiln.ml.one_hot";
+
+static void one_hot_destroy(PyObject *cap)
+{
+    kiln_ml_one_hot_free(PyCapsule_GetPointer(cap, ONE_HOT_CAPSULE));
+}
+
+static PyObject *ml_one_hot_fit(PyObject *m, PyObject *args)
+{
+    PyObject *ctxobj, *cats;
+    const char *delim = ",";
+    int header = 0, cat[1024];
+    mlcall c = {.op = ML_ONE_HOT_FIT};
+    if (!PyArg_ParseTuple(args, "OsisO|sp", &ctxobj, &c.path, &c.onehot.label_column,
+                          &c.onehot.positive_label, &cats, &delim, &header))
+        return NULL;
+    if (!(c.ctx = context_arg(ctxobj))) return NULL;
+    if (strlen(delim) != 1) return PyErr_Format(PyExc_ValueError, "the delimiter is one byte");
+    if ((c.onehot.num_categorical = int_list(cats, cat, 1024)) < 0) return NULL;
+    c.onehot.categorical = cat;
+    c.onehot.delimiter = delim[0];
+    c.onehot.header = header;
+    if (blocking(&c)) return NULL;
+    PyObject *cap = PyCapsule_New(c.enc, ONE_HOT_CAPSULE, one_hot_destroy);
+    if (!cap) kiln_ml_one_hot_free(c.enc);
+    return cap;
+}
+
+/* ml_one_hot_transform(encoder, ctx, path, header=-1 (as fitted), min_partitions=0). */
+static PyObject *ml_one_hot_transform(PyObject *m, PyObject *args)
+{
+    PyObject *cap, *ctxobj;
+    int header = -1;
+    mlcall c = {.op = ML_ONE_HOT_TRANSFORM};
+    if (!PyArg_ParseTuple(args, "OOs|ii", &cap, &ctxobj, &c.path, &header, &c.nparts)) return NULL;
+    if (!(c.ctx = context_arg(ctxobj)) || !(c.enc = PyCapsule_GetPointer(cap, ONE_HOT_CAPSULE)))
+        return NULL;
+    if (header >= 0) kiln_ml_one_hot_set_header(c.enc, header);
+    if (blocking(&c)) return NULL;
+    return wrap_context(ctxobj, c.made);
+}
+
+static PyObject *ml_one_hot_num_features(PyObject *m, PyObject *cap)
+{
+    kiln_ml_one_hot *enc = PyCapsule_GetPointer(cap, ONE_HOT_CAPSULE);
+    if (!enc) return NULL;
+    return PyLong_FromLongLong(kiln_ml_one_hot_num_features(enc));
 }
 
 /* ---- GLM -------------------------------------------------------------------------- */
@@ -810,6 +918,14 @@ static PyMethodDef ml_methods[] = {
      "ml_load_libsvm(ctx, path, num_features=0, min_partitions=0) -> RDD of points"},
     {"ml_load_csv", ml_load_csv, METH_VARARGS,
      "ml_load_csv(ctx, path, delimiter=',', label_column=0, header=False, min_partitions=0)"},
+    {"ml_hash_features", ml_hash_features, METH_VARARGS,
+     "ml_hash_features(ctx, path, label_column, numeric, ignore, num_features=0, delimiter=',', "
+     "header=False, min_partitions=0)"},
+    {"ml_one_hot_fit", ml_one_hot_fit, METH_VARARGS,
+     "ml_one_hot_fit(ctx, path, label_column, positive_label, categorical, delimiter=',', "
+     "header=False) -> capsule"},
+    {"ml_one_hot_transform", ml_one_hot_transform, METH_VARARGS, NULL},
+    {"ml_one_hot_num_features", ml_one_hot_num_features, METH_O, NULL},
     {"ml_glm_train", ml_glm_train, METH_VARARGS, "ml_glm_train(rdd, params) -> model dict"},
     {"ml_glm_predict", ml_glm_predict, METH_VARARGS,
      "ml_glm_predict(model, vector) -> float (multinomial: probability bytes)"},

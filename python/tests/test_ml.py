@@ -486,3 +486,39 @@ def test_dataframes_fit_transform_evaluate(sc, spark):
     fast = cv.fit(df)
     cv._lockstep = False
     close(cv.fit(df).avgMetrics, fast.avgMetrics, 1e-6)
+
+
+def test_hashed_and_one_hot_text(sc):
+    import pandas as pd
+    path = shared_data("ctr-samples", "criteo_sample.txt")
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    numeric = list(range(1, 14))
+    pts = MLUtils.loadHashedFeatures(sc, path, labelColumn=0, numericColumns=numeric,
+                                     numFeatures=1 << 12, header=True, minPartitions=2).collect()
+    assert len(pts) == len(raw) and [p.label for p in pts] == raw["label"].astype(float).tolist()
+    # Collisions add: each point's values sum to its numbers plus one per non-empty category.
+    for p, (_, row) in zip(pts, raw.iterrows()):
+        nums = sum(float(row[c]) for c in raw.columns[1:14] if row[c] != "")
+        cats = sum(1 for c in raw.columns[14:] if row[c] != "")
+        close(p.features.values.sum(), nums + cats, 1e-9)
+        assert p.features.size == 1 << 12
+    from kiln.mllib.feature import OneHotTextEncoder
+    train = shared_data("adult", "adult.data")
+    test = shared_data("adult", "adult.test")
+    cols = [1, 3, 5, 6, 7, 8, 9, 13]
+    enc = OneHotTextEncoder.fit(sc, train, 14, ">50K", cols, header=False)
+    df = pd.read_csv(train, header=None, skipinitialspace=True, dtype=str).dropna(how="all")
+    numeric = [c for c in range(14) if c not in cols]
+    assert enc.numFeatures == len(numeric) + sum(df[c].str.strip().nunique() for c in cols)
+    got = enc.transform(train, minPartitions=3)
+    first = got.take(2)
+    assert first[0].label == 0.0 and first[0].features.values.sum() == pytest.approx(
+        sum(float(df.iloc[0][c]) for c in numeric) + len(cols))
+    assert got.count() == len(df)
+    assert got.filter(lambda p: p.label == 1.0).count() == (df[14].str.strip() == ">50K").sum()
+    tested = enc.transform(test, header=True)
+    assert tested.count() == len(pd.read_csv(test, skipinitialspace=True).dropna(how="all"))
+    assert tested.filter(lambda p: p.label == 1.0).count() > 0
+    model = LogisticRegression(regParam=0.01, standardization=True).fit(got)
+    auc = BinaryClassificationEvaluator().evaluate(model.transform(tested))
+    assert auc > 0.85

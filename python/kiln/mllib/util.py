@@ -1,5 +1,5 @@
 """kiln.mllib.util: MLUtils (loadLibSVMFile, saveAsLibSVMFile, and kiln's
-loadCSVFile) of pyspark.mllib.util on kiln's loaders."""
+loadCSVFile and loadHashedFeatures) of pyspark.mllib.util on kiln's loaders."""
 import numpy as np
 
 import _kiln
@@ -32,6 +32,18 @@ class MLUtils:
         numbers: every column but labelColumn is a feature, in order."""
         h = _kiln.ml_load_csv(sc._ctx(), str(path), delimiter, int(labelColumn), bool(header),
                               int(minPartitions or 0))
+        return RDD(h, sc).map(_labeled)
+
+    @staticmethod
+    def loadHashedFeatures(sc, path, labelColumn=0, numericColumns=(), ignoreColumns=(),
+                           numFeatures=2 ** 18, delimiter=",", header=False, minPartitions=None):
+        """(kiln) An RDD of LabeledPoints of delimited text by feature hashing: numeric
+        columns hash by column with their value, any other non-empty column c with text
+        s becomes feature hash("c=" + s) with value 1 (XXH3, mod numFeatures;
+        collisions add)."""
+        h = _kiln.ml_hash_features(sc._ctx(), str(path), int(labelColumn), list(numericColumns),
+                                   list(ignoreColumns), int(numFeatures), delimiter,
+                                   bool(header), int(minPartitions or 0))
         return RDD(h, sc).map(_labeled)
 
     @staticmethod
