@@ -161,4 +161,7 @@ int pyk_context_add_type(PyObject *m);
 /* The SQL types (py_sql.c, py_sql_df.c): Session, Column, DataFrame. */
 int pyk_sql_add_types(PyObject *m);
 
+/* The ml_* functions over kiln/ml.h (py_ml.c); 0 or -1. */
+int pyk_ml_init(PyObject *m);
+
 #endif
