@@ -144,6 +144,39 @@ typedef struct kiln_metrics {
 } kiln_metrics;
 KILN_API void kiln_context_metrics(const kiln_context *ctx, kiln_metrics *out);
 
+/* What a progress listener is told of the context's jobs (what Spark's
+ * status tracker and progress bar show). */
+typedef enum kiln_progress_kind {
+    KILN_PROGRESS_JOB_START,   /* name: the action (collect, count...) */
+    KILN_PROGRESS_STAGE_START, /* name: the stage; tasks: the tasks it runs */
+    KILN_PROGRESS_STAGE,       /* about every 100 ms while a stage runs: tasks, done, running */
+    KILN_PROGRESS_STAGE_END,   /* done: tasks that finished; rc; duration */
+    KILN_PROGRESS_JOB_END,     /* rc, message (on failure), duration */
+} kiln_progress_kind;
+
+typedef struct kiln_progress {
+    kiln_progress_kind kind;
+    int job;                  /* the job's number */
+    int stage;                /* stage events: the stage's number; -1 for job events */
+    int tasks, done, running; /* see kiln_progress_kind */
+    int rc;                   /* ends: KILN_OK or the error */
+    double time;              /* seconds on a monotonic clock */
+    double duration;          /* ends: seconds the job or stage ran */
+    const char *name;         /* borrowed for the call */
+    const char *message;      /* job end: the error's message or NULL (borrowed) */
+} kiln_progress;
+
+typedef void (*kiln_progress_fn)(void *arg, const kiln_progress *p);
+/* Calls fn(arg, p) for every job and stage start and end of ctx and about
+ * every 100 ms while a stage runs. fn runs on the scheduler's threads, the
+ * job's and maybe several at once: it must be thread-safe and quick and
+ * must not call kiln (queue what it needs, as the Python package does).
+ * release (may be NULL) is called with arg when the context is freed.
+ * Listeners are best added before jobs run. Returns KILN_OK, KILN_EINVAL
+ * (no ctx or fn) or KILN_ENOMEM (release is then not called). */
+KILN_API int kiln_context_on_progress(kiln_context *ctx, kiln_progress_fn fn, void *arg,
+                                      void (*release)(void *arg));
+
 /* ---- User functions ------------------------------------------------------- */
 
 /* The running task, handed to every user function. */

@@ -246,7 +246,7 @@ PyMODINIT_FUNC PyInit__kiln(void)
     if (!m) return NULL;
     pyk_error_type = Py_NewRef(PyExc_RuntimeError);
     if (pyk_functions_init(m) || pyk_context_add_type(m) || pyk_rdd_add_type(m) ||
-        pyk_sql_add_types(m) || pyk_ml_init(m) ||
+        pyk_sql_add_types(m) || pyk_ml_init(m) || pyk_progress_init(m) ||
         PyModule_AddIntConstant(m, "ENV_KEYED", PYK_ENV_KEYED)) {
         Py_DECREF(m);
         return NULL;

@@ -98,6 +98,15 @@ PyObject *pyk_raise_kiln(int rc);
  * set. fn(arg) returns a kiln code. */
 int pyk_run_blocking(kiln_context *ctx, int (*fn)(void *), void *arg, int *rc);
 
+/* ---- Progress (py_progress.c) ---------------------------------------------
+ * Job and stage events of a context, queued on the scheduler's threads and
+ * handed to its Python callback (_kiln.on_progress) on the calling thread
+ * by pyk_progress_drain, with the GIL held; pyk_run_blocking drains each
+ * time it wakes and once its call has returned. */
+void pyk_progress_drain(kiln_context *ctx);
+/* Adds on_progress and progress_drain to the module; 0 or -1. */
+int pyk_progress_init(PyObject *m);
+
 /* The callable of env, unpickled once per process (borrowed: a cache
  * keeps it), or NULL with an exception (another Python version's env
  * included, with PySpark's message). */
