@@ -7,11 +7,16 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 PREFIX ?= /usr/local
 
-.PHONY: all test asan tsan install fuzz fuzz-smoke chaos clean
+.PHONY: all test asan tsan install fuzz fuzz-smoke chaos clean python
 
 all:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# The Python package's extension module only (build/python/; python/README.md).
+python:
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target kiln_python
 
 test: all
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -36,7 +41,7 @@ asan:
 # reports to build-tsan/tsan-reports/ and any report fails the run.
 # tests/tsan.supp is for third-party libraries only: a race in kiln is
 # fixed, never suppressed.
-TSAN_TESTS = test_failure test_speculation test_spill test_storage test_shared_vars \
+TSAN_TESTS = test_failure test_speculation test_cancel test_spill test_storage test_shared_vars \
 	test_ops_keyvalue test_ops_persist test_fetch_failure test_local_cluster test_net_.* \
 	test_cluster_.* test_ops_keyvalue_local_cluster test_shared_vars_local_cluster \
 	test_speculation_local_cluster test_sql_dataframe test_sql_dataframe_local_cluster

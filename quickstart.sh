@@ -9,12 +9,14 @@
 #    all are present.
 # 2. Builds with `make` (CMake, into build/).
 # 3. Runs build/bin/wordcount_top data/pride-and-prejudice.txt
-#    (examples/wordcount_top.c; the book is described in data/README.md).
+#    (examples/wordcount_top.c; the book is described in data/README.md),
+#    then the same job in Python: python/examples/wordcount_top.py with
+#    PYTHONPATH=build/python and Debian's /usr/bin/python3.
 set -eu
 
 cd "$(dirname "$0")"
 packages="build-essential cmake zlib1g-dev libbz2-dev libzstd-dev liblz4-dev libxxhash-dev libcmocka-dev libssl-dev libpcre2-dev libedit-dev
-libarchive-dev pkg-config libopenblas-dev liblapacke-dev"
+libarchive-dev pkg-config libopenblas-dev liblapacke-dev python3-dev python3-cloudpickle"
 
 missing=""
 if command -v dpkg >/dev/null 2>&1; then
@@ -50,3 +52,7 @@ make
 echo
 echo "\$ build/bin/wordcount_top data/pride-and-prejudice.txt"
 build/bin/wordcount_top data/pride-and-prejudice.txt
+
+echo
+echo "\$ PYTHONPATH=build/python /usr/bin/python3 python/examples/wordcount_top.py data/pride-and-prejudice.txt"
+PYTHONPATH=build/python /usr/bin/python3 python/examples/wordcount_top.py data/pride-and-prejudice.txt

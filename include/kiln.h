@@ -83,7 +83,6 @@ KILN_API int kiln_set_executor_command(const char *const *argv);
  * KILN_ENOMEM. */
 KILN_API int kiln_set_executor_files(const char *const *paths);
 
-/* TEMP */ KILN_API int kiln_context_cancel_jobs(kiln_context *ctx);
 /* Sets the process's log threshold (Spark's setLogLevel): ALL, TRACE,
  * DEBUG, INFO, WARN (the default, or $KILN_LOG_LEVEL), ERROR, FATAL or OFF,
  * in any case. Returns KILN_OK or KILN_EINVAL naming the level. */
@@ -122,6 +121,19 @@ KILN_API int kiln_context_cores(const kiln_context *ctx);
 KILN_API int kiln_context_default_parallelism(const kiln_context *ctx);
 KILN_API int kiln_context_max_attempts(const kiln_context *ctx);
 
+/* Cancels every job of ctx running now (Spark's cancelAllJobs), from any
+ * thread while ctx is live (an interrupt watcher's, say): each fails with
+ * KILN_EJOB and "job J cancelled" (kiln_last_error on the thread that ran
+ * it) within about 100 ms; its queued tasks are not started, its running
+ * tasks stop at their next pull of records or their function's next check
+ * (kiln_task_cancelled), on executors too, and no more of its tasks'
+ * results or accumulator updates are applied. The engine cannot interrupt
+ * a user function: one that runs long without checking keeps its thread
+ * (or executor slot) until it returns, though its job has already failed,
+ * and kiln_context_free waits for it. Jobs started afterwards run
+ * normally; with no job running this does nothing. Returns KILN_OK. */
+KILN_API int kiln_context_cancel_jobs(kiln_context *ctx);
+
 /* What the context's jobs have done so far (as Spark's task metrics). */
 typedef struct kiln_metrics {
     int64_t memory_budget; /* kiln.executor.memory, bytes */
@@ -142,6 +154,39 @@ typedef struct kiln_metrics {
     int64_t tracked_bytes, tracked_peak;
 } kiln_metrics;
 KILN_API void kiln_context_metrics(const kiln_context *ctx, kiln_metrics *out);
+
+/* What a progress listener is told of the context's jobs (what Spark's
+ * status tracker and progress bar show). */
+typedef enum kiln_progress_kind {
+    KILN_PROGRESS_JOB_START,   /* name: the action (collect, count...) */
+    KILN_PROGRESS_STAGE_START, /* name: the stage; tasks: the tasks it runs */
+    KILN_PROGRESS_STAGE,       /* about every 100 ms while a stage runs: tasks, done, running */
+    KILN_PROGRESS_STAGE_END,   /* done: tasks that finished; rc; duration */
+    KILN_PROGRESS_JOB_END,     /* rc, message (on failure), duration */
+} kiln_progress_kind;
+
+typedef struct kiln_progress {
+    kiln_progress_kind kind;
+    int job;                  /* the job's number */
+    int stage;                /* stage events: the stage's number; -1 for job events */
+    int tasks, done, running; /* see kiln_progress_kind */
+    int rc;                   /* ends: KILN_OK or the error */
+    double time;              /* seconds on a monotonic clock */
+    double duration;          /* ends: seconds the job or stage ran */
+    const char *name;         /* borrowed for the call */
+    const char *message;      /* job end: the error's message or NULL (borrowed) */
+} kiln_progress;
+
+typedef void (*kiln_progress_fn)(void *arg, const kiln_progress *p);
+/* Calls fn(arg, p) for every job and stage start and end of ctx and about
+ * every 100 ms while a stage runs. fn runs on the scheduler's threads, the
+ * job's and maybe several at once: it must be thread-safe and quick and
+ * must not call kiln (queue what it needs, as the Python package does).
+ * release (may be NULL) is called with arg when the context is freed.
+ * Listeners are best added before jobs run. Returns KILN_OK, KILN_EINVAL
+ * (no ctx or fn) or KILN_ENOMEM (release is then not called). */
+KILN_API int kiln_context_on_progress(kiln_context *ctx, kiln_progress_fn fn, void *arg,
+                                      void (*release)(void *arg));
 
 /* ---- User functions ------------------------------------------------------- */
 
@@ -179,6 +224,12 @@ KILN_API int kiln_task_fail(kiln_task *t, const char *fmt, ...)
 KILN_API int kiln_task_partition(const kiln_task *t);
 KILN_API int kiln_task_attempt(const kiln_task *t); /* 0 for the first attempt */
 KILN_API int kiln_task_stage(const kiln_task *t);
+/* Whether the task's job has been cancelled (kiln_context_cancel_jobs). The
+ * engine checks between batches of records; a user function that runs long
+ * on its own (a Python one, a loop over a big value) checks it every so
+ * often and, when true, returns kiln_task_fail(...) or any nonzero code.
+ * Cheap: one atomic load. */
+KILN_API bool kiln_task_cancelled(const kiln_task *t);
 
 /* Memory that an operator of a task holds and can give back by spilling
  * (hash tables, sort buffers) counts against kiln.executor.memory: the
@@ -382,6 +433,10 @@ KILN_API void kiln_rdd_storage(const kiln_rdd *r, int *partitions, int64_t *memo
  * lineage: later jobs read r from there and never recompute its parents.
  * KILN_ECONF when kiln.checkpoint.dir is not set. */
 KILN_API int kiln_rdd_checkpoint(kiln_rdd *r);
+/* Spark's setCheckpointDir: later checkpoints of ctx go to dir (created
+ * when missing) rather than kiln.checkpoint.dir. Any thread. Returns
+ * KILN_OK, KILN_EINVAL, KILN_EIO naming the directory, or KILN_ENOMEM. */
+KILN_API int kiln_context_set_checkpoint_dir(kiln_context *ctx, const char *dir);
 KILN_API bool kiln_rdd_is_checkpointed(const kiln_rdd *r);
 
 /* Gives back the caller's handle on r (NULL is ignored). r itself lives on

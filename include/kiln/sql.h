@@ -330,6 +330,61 @@ KILN_API int kiln_writer_text(kiln_writer *w, const char *path);
  * the ML library. Owned by the caller (kiln_rdd_free). */
 KILN_API kiln_rdd *kiln_df_to_rdd(kiln_df *df);
 
+/* ---- Columnar transfer (toPandas, createDataFrame(pandas)) ----------------------------- */
+
+/* How a column's values are laid out in a kiln_column. Fixed-width kinds
+ * hold n values in data (a null row's slot is 0); strings and binary hold
+ * offsets[n + 1] into bytes; VALUES holds one kiln_value per row (decimal,
+ * intervals, arrays, maps and structs, as kiln_df_collect gives them). */
+typedef enum kiln_column_kind {
+    KILN_COLUMN_VALUES = 0,
+    KILN_COLUMN_BOOL = 1,      /* uint8 0/1 */
+    KILN_COLUMN_INT8 = 2,      /* tinyint */
+    KILN_COLUMN_INT16 = 3,     /* smallint */
+    KILN_COLUMN_INT32 = 4,     /* int */
+    KILN_COLUMN_INT64 = 5,     /* bigint */
+    KILN_COLUMN_FLOAT = 6,     /* float */
+    KILN_COLUMN_DOUBLE = 7,    /* double */
+    KILN_COLUMN_DATE = 8,      /* int32 days since 1970-01-01 */
+    KILN_COLUMN_TIMESTAMP = 9, /* int64 microseconds since 1970-01-01 00:00 UTC */
+    KILN_COLUMN_STRING = 10,   /* UTF-8 */
+    KILN_COLUMN_BINARY = 11,
+    KILN_COLUMN_NULL = 12, /* the void type: every row null, no buffers */
+} kiln_column_kind;
+
+/* One column of n rows. */
+typedef struct kiln_column {
+    const char *name;
+    const char *type;   /* Spark's type name: "bigint", "string", "decimal(10,2)" */
+    int kind;           /* kiln_column_kind */
+    void *data;         /* fixed-width kinds */
+    uint8_t *valid;     /* n bytes, 1 a value, 0 a null; NULL: no nulls */
+    int64_t *offsets;   /* STRING, BINARY: n + 1, offsets[0] = 0 */
+    char *bytes;        /* STRING, BINARY */
+    kiln_value *values; /* VALUES */
+} kiln_column;
+
+/* A DataFrame's rows column by column (kiln_df_collect_columns). */
+typedef struct kiln_columns {
+    int ncols;
+    int64_t nrows;
+    kiln_column *cols;
+} kiln_columns;
+
+/* Runs df and gives its rows as whole columns in *out (owned: free it with
+ * kiln_columns_free), each in the layout of its kind, for copying into
+ * numpy arrays without a loop per row. Returns KILN_OK or the error. */
+KILN_API int kiln_df_collect_columns(kiln_df *df, kiln_columns **out);
+KILN_API void kiln_columns_free(kiln_columns *c);
+/* spark.createDataFrame(columns): a DataFrame of nrows rows from ncols
+ * columns laid out as kiln_df_collect_columns gives them (name, type and
+ * kind set; type one of boolean, tinyint, smallint, int, bigint, float,
+ * double, date, timestamp, string, binary, matching kind; VALUES is not
+ * taken). Borrows cols: the rows are copied, split into the context's
+ * default parallelism of partitions. NULL with the error on a bad column. */
+KILN_API kiln_df *kiln_session_create_data_frame_columns(kiln_session *s, const kiln_column *cols,
+                                                         int ncols, int64_t nrows);
+
 /* ---- Actions ------------------------------------------------------------------------- */
 
 KILN_API int kiln_df_count(kiln_df *df, int64_t *out);

@@ -30,3 +30,9 @@ def load_ipython_extension(ipython):
     """%load_ext kiln: defines sc and spark in the notebook (kiln.notebook)."""
     from .notebook import load
     load(ipython)
+
+
+def unload_ipython_extension(ipython):
+    """%unload_ext kiln: stops drawing job progress (sc and spark stay)."""
+    from .notebook import unload
+    unload(ipython)

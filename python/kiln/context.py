@@ -8,9 +8,11 @@ lambdas and notebook cells included, travel to them with cloudpickle.
 """
 import hashlib
 import os
+import getpass
 import sys
 import tempfile
 import threading
+import time
 import zipfile
 
 import _kiln
@@ -200,6 +202,10 @@ class SparkContext:
             use_workers(self._c.cores() if master.startswith("local") and
                         not master.startswith("local-cluster") else 0, workers)
             self._stopped = False
+            self._start_time = int(time.time() * 1000)
+            # Names this context's broadcasts in executors' caches.
+            self._token = "%d-%d-%s" % (os.getpid(), self._start_time, os.urandom(4).hex())
+            self._checkpoint_dir = self._c.conf("kiln.checkpoint.dir") or None
             SparkContext._active = self
 
     # ---- Properties ------------------------------------------------------------
@@ -238,7 +244,24 @@ class SparkContext:
 
     @property
     def startTime(self):
-        return getattr(self, "_start_time", None)
+        """When the context started, in milliseconds since the epoch."""
+        return self._start_time
+
+    @property
+    def pythonVer(self):
+        """The interpreter's major.minor version (executors must run the same)."""
+        return "%d.%d" % sys.version_info[:2]
+
+    @property
+    def pythonExec(self):
+        return os.path.realpath(sys.executable)
+
+    def sparkUser(self):
+        """The user the context runs as."""
+        try:
+            return getpass.getuser()
+        except Exception:
+            return str(os.getuid())
 
     def getConf(self):
         conf = SparkConf()
@@ -247,6 +270,7 @@ class SparkContext:
 
     @classmethod
     def getOrCreate(cls, conf=None):
+        """The running context, or a new one made with conf."""
         with cls._lock:
             if cls._active is None:
                 cls(conf=conf or SparkConf())
@@ -257,28 +281,60 @@ class SparkContext:
         n = numSlices or 0
         if isinstance(c, range):
             if len(c) == 0:
-                return RDD(self._ctx().parallelize([], n), self)
-            return RDD(self._ctx().range(c.start, c.stop, c.step, n), self)
+                return self._rdd(self._ctx().parallelize([], n), True)
+            return self._rdd(self._ctx().range(c.start, c.stop, c.step, n), True)
         if not isinstance(c, list):
             c = list(c)
-        return RDD(self._ctx().parallelize(c, n), self)
+        return self._rdd(self._ctx().parallelize(c, n), False)
+
+    def _rdd(self, j, keys_ok):
+        """An RDD of the kiln RDD j; keys_ok: whether its records cannot hold
+        keys kiln cannot hash (pairs are checked before a shuffle if not)."""
+        out = RDD(j, self)
+        out._keys_ok = keys_ok
+        return out
 
     def range(self, start, end=None, step=1, numSlices=None):
+        """An RDD of the ints of range(start, end, step) (range(start) without end)."""
         if end is None:
             start, end = 0, start
         return self.parallelize(range(start, end, step), numSlices)
 
     def textFile(self, name, minPartitions=None, use_unicode=True):
-        rdd = RDD(self._ctx().text_file(str(name), minPartitions or 0), self)
+        rdd = self._rdd(self._ctx().text_file(str(name), minPartitions or 0), True)
         return rdd if use_unicode else rdd.map(lambda s: s.encode("utf-8", "surrogateescape"))
 
     def wholeTextFiles(self, path, minPartitions=None, use_unicode=True):
-        return RDD(self._ctx().whole_text_files(str(path), minPartitions or 0), self)
+        rdd = self._rdd(self._ctx().whole_text_files(str(path), minPartitions or 0), True)
+        if use_unicode:
+            return rdd
+        return rdd.mapValues(lambda text: text.encode("utf-8", "surrogateescape"))
+
+    def pickleFile(self, name, minPartitions=None):
+        """The records rdd.saveAsPickleFile saved."""
+        def decode(line):
+            import base64
+            import pickle
+            return pickle.loads(base64.b64decode(line))
+        return self.textFile(name, minPartitions).flatMap(decode)
+
+    def runJob(self, rdd, partitionFunc, partitions=None, allowLocal=False):
+        """partitionFunc over the iterators of the partitions (all, or those
+        listed), its results concatenated."""
+        wanted = None if partitions is None else set(partitions)
+
+        def func(i, it):
+            if wanted is not None and i not in wanted:
+                return iter(())
+            return partitionFunc(it)
+        return rdd.mapPartitionsWithIndex(func).collect()
 
     def emptyRDD(self):
-        return RDD(self._ctx().parallelize([], 1), self)
+        """An RDD without records (kiln's has one empty partition)."""
+        return self._rdd(self._ctx().parallelize([], 1), True)
 
     def union(self, rdds):
+        """The records of all the RDDs, in order."""
         rdds = list(rdds)
         if not rdds:
             raise ValueError("union needs at least one RDD")
@@ -289,9 +345,15 @@ class SparkContext:
 
     # ---- Shared variables --------------------------------------------------------
     def broadcast(self, value):
+        """A read-only copy of value for every task (b.value)."""
         return Broadcast(self, value, self._ctx().broadcast(value))
 
     def accumulator(self, value, accum_param=None):
+        """An int or float sum tasks add to (kiln's accumulators are numbers;
+        an accum_param other than a sum is refused)."""
+        if accum_param is not None and not _is_sum_param(accum_param, value):
+            raise NotImplementedError("kiln's accumulators sum ints or floats; a custom "
+                                      "AccumulatorParam is not supported")
         is_float = isinstance(value, float)
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise TypeError("kiln's accumulators sum ints or floats, not %s" % type(value).__name__)
@@ -300,7 +362,28 @@ class SparkContext:
 
     # ---- Control -------------------------------------------------------------------
     def setLogLevel(self, logLevel):
+        """ALL, DEBUG, INFO, WARN, ERROR, FATAL, OFF or TRACE."""
         _kiln.set_log_level(logLevel)
+
+    def setCheckpointDir(self, dirName):
+        """The directory rdd.checkpoint() writes to (created if missing)."""
+        dirName = os.path.abspath(str(dirName))
+        os.makedirs(dirName, exist_ok=True)
+        setter = getattr(self._ctx(), "set_checkpoint_dir", None)
+        if setter is not None:
+            setter(dirName)
+        self._checkpoint_dir = dirName
+
+    def getCheckpointDir(self):
+        """The checkpoint directory, or None."""
+        return self._checkpoint_dir
+
+    def _can_checkpoint(self):
+        """Whether kiln itself writes checkpoints to the directory set (its
+        kiln.checkpoint.dir at start, or set since by a C setter)."""
+        return self._checkpoint_dir is not None and (
+            self._c.conf("kiln.checkpoint.dir") == self._checkpoint_dir
+            or hasattr(self._c, "set_checkpoint_dir"))
 
     def setJobDescription(self, value):
         self._job_description = value
@@ -309,7 +392,28 @@ class SparkContext:
         self._job_group = (groupId, description)
 
     def setLocalProperty(self, key, value):
-        pass
+        """Kept for PySpark's API (kiln has no scheduler pools)."""
+        self._local_properties = dict(getattr(self, "_local_properties", {}), **{key: value})
+
+    def getLocalProperty(self, key):
+        return getattr(self, "_local_properties", {}).get(key)
+
+    def setInterruptOnCancel(self, interruptOnCancel):
+        """Kept for PySpark's API: kiln always stops a cancelled job's tasks."""
+
+    @classmethod
+    def setSystemProperty(cls, key, value):
+        """Kept for PySpark's API: sets the environment variable key."""
+        os.environ[key] = value
+
+    @property
+    def sparkHome(self):
+        return None
+
+    @property
+    def listFiles(self):
+        """The files addFile added."""
+        return list(getattr(self, "_files", []))
 
     def cancelAllJobs(self):
         self._ctx().cancel_jobs()
@@ -343,6 +447,7 @@ class SparkContext:
         self._files = getattr(self, "_files", []) + [os.path.abspath(path)]
 
     def stop(self):
+        """Stops the context and its executors; a new one may be made after."""
         with SparkContext._lock:
             if not self._stopped:
                 self._stopped = True
@@ -361,3 +466,10 @@ class SparkContext:
 
     def _metrics(self):
         return self._ctx().metrics()
+
+
+def _is_sum_param(param, value):
+    """Whether an AccumulatorParam adds values (what kiln's accumulators do)."""
+    from .accumulators import AccumulatorParam
+    add = getattr(type(param), "addInPlace", None)
+    return add is AccumulatorParam.addInPlace

@@ -31,7 +31,7 @@ class AnalysisException(KilnError):
 
 
 _TRACEBACK = "Traceback (most recent call last):"
-_CAUSE = re.compile(r"attempt \d+ of \d+: (?:on executor \d+: )?([A-Za-z_][\w.]*): ")
+_CAUSE = re.compile(r"attempt \d+ of \d+: (?:on executor [^:]*: )?([A-Za-z_][\w.]*): ")
 _LAST_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
 
 
@@ -76,12 +76,15 @@ def _from_kiln(code, message):
                 pass
         return PythonException(message, code)
     # An exception raised without a traceback (by kiln's conversion of a
-    # function's result): "...attempt A of F: [on executor E: ]Type: text".
+    # function's result, a key that cannot be hashed):
+    # "...attempt A of F: [on executor E: ]Type: text".
     m = _CAUSE.search(message)
     cls = _exception_class(m.group(1)) if m else None
-    if cls is not None and not issubclass(cls, (SystemExit, KeyboardInterrupt)):
+    if cls is not None and issubclass(cls, Exception):
         try:
-            return cls(message)
+            exc = cls(message)
+            exc.kiln_message = message
+            return exc
         except Exception:
             pass
     if code == -16:  # KILN_ESQL

@@ -1,12 +1,12 @@
 """Python functions on their way to tasks: pickled with cloudpickle into
 the env kiln hands to the extension's trampolines, or recognised as one
 of kiln's C functions where that gives Python's result exactly."""
-import dis
 import operator
 
-import cloudpickle
-
 import _kiln
+
+# cloudpickle (which imports typing) and dis are imported on first use:
+# `import kiln` and a context stay fast.
 
 __all__ = ["env_of", "reduce_spec", "PicklingError"]
 
@@ -14,6 +14,11 @@ __all__ = ["env_of", "reduce_spec", "PicklingError"]
 class PicklingError(TypeError):
     """A function cannot travel to executors; the message names what in it
     cannot be pickled."""
+
+
+def _cloudpickle():
+    import cloudpickle
+    return cloudpickle
 
 
 def _culprit(f):
@@ -40,7 +45,7 @@ def _culprit(f):
                 return "%s -> %s" % (name, inner)
             continue
         try:
-            cloudpickle.dumps(value)
+            _cloudpickle().dumps(value)
         except Exception:
             return "%s (%s)" % (name, type(value).__name__)
     return None
@@ -57,7 +62,7 @@ def _describe(f):
 def dumps(f, what):
     """cloudpickle bytes of f (what: the functions' list, for the message)."""
     try:
-        return cloudpickle.dumps(f)
+        return _cloudpickle().dumps(f)
     except Exception as e:
         culprits = [c for c in (_culprit(g) for g in what) if c]
         names = ", ".join(_describe(g) for g in what)
@@ -80,7 +85,9 @@ def _is_add_lambda(f):
     code = getattr(f, "__code__", None)
     if code is None or code.co_argcount != 2 or getattr(f, "__closure__", None) or f.__defaults__:
         return False
-    ops = [(i.opname, i.argrepr) for i in dis.get_instructions(code) if i.opname not in ("RESUME", "NOP")]
+    import dis
+    ops = [(i.opname, i.argrepr) for i in dis.get_instructions(code)
+           if i.opname not in ("RESUME", "NOP")]
     a, b = code.co_varnames[:2]
     return ops in ([("LOAD_FAST", a), ("LOAD_FAST", b), ("BINARY_OP", "+"), ("RETURN_VALUE", "")],
                    [("LOAD_FAST", a), ("LOAD_FAST", b), ("BINARY_ADD", ""), ("RETURN_VALUE", "")])
@@ -100,6 +107,7 @@ def _ops(f):
     code = getattr(f, "__code__", None)
     if code is None or getattr(f, "__closure__", None) or f.__defaults__:
         return None, None
+    import dis
     ops = [(i.opname, i.argval) for i in dis.get_instructions(code)
            if i.opname not in ("RESUME", "NOP", "PRECALL")]
     return code, ops

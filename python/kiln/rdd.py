@@ -12,9 +12,9 @@ import bisect
 import functools
 import heapq
 import itertools
+import math
 import operator
 import random
-import sys
 import copy as _copy
 
 from .functions import c_chain, env_of, reduce_spec
@@ -44,6 +44,11 @@ class RDD:
         self._level = StorageLevel.NONE
         self._name = None
         self.partitioner = None
+        # Whether every record's key has been through kiln's key check
+        # (records from shuffles by key, or of sources that make no pairs);
+        # if not, _kc() checks them in a Python pass before a shuffle.
+        self._keys_ok = False
+        self._checked = None
 
     # ---- Handles -------------------------------------------------------------------
     def _c(self):
@@ -51,11 +56,24 @@ class RDD:
         return self._j
 
     def _kc(self):
-        """The kiln RDD, its records checked as (key, value) pairs for a shuffle."""
-        return self._c()
+        """The kiln RDD, its records checked as (key, value) pairs for a shuffle:
+        a key must hash the same way in every process (TypeError naming its
+        type otherwise, as PySpark's unhashable keys)."""
+        if self._keys_ok:
+            return self._c()
+        if self._checked is None:
+            self._checked = self._c().check_keys()
+        return self._checked
 
-    def _wrap(self, j):
-        return RDD(j, self.ctx)
+    def _wrap(self, j, keys_ok=False):
+        out = RDD(j, self.ctx)
+        out._keys_ok = keys_ok
+        return out
+
+    def _shuffled(self, j):
+        """An RDD of (key, value) records from a shuffle by key: its keys
+        have been checked."""
+        return self._wrap(j, True)
 
     @property
     def context(self):
@@ -78,10 +96,15 @@ class RDD:
         return "%s[%d] at %s" % (self._name or type(self).__name__, self.id(), "kiln")
 
     def toDebugString(self):
+        """The RDD's description as bytes (PySpark's type); kiln describes the
+        RDD itself, the stages it runs in C and its storage level, not the
+        whole lineage."""
         stages = getattr(self, "_stages", None)
         chain = c_chain(stages) if stages else None
         how = (" [in C: %s]" % ", ".join(c[2] for c in chain)) if chain else ""
-        return ("(%d) %r%s []" % (self.getNumPartitions(), self, how)).encode()
+        level = self.getStorageLevel()
+        mem = (" [%s]" % level) if level != StorageLevel.NONE else " []"
+        return ("(%d) %r%s%s" % (self.getNumPartitions(), self, how, mem)).encode()
 
     # ---- Persistence ------------------------------------------------------------------
     def persist(self, storageLevel=StorageLevel.MEMORY_ONLY):
@@ -103,14 +126,39 @@ class RDD:
         return self._level
 
     def checkpoint(self):
-        self._c().checkpoint()
+        """Writes the partitions to the checkpoint directory now (PySpark
+        waits for the next job) and cuts the lineage. Where the directory
+        was set by sc.setCheckpointDir after the context started and kiln
+        has no setter for it, the partitions are kept in memory and on disk
+        instead (the lineage stays)."""
+        from .errors import KilnError
+        ctx = self.ctx
+        if ctx._checkpoint_dir is None:
+            raise KilnError("Checkpoint directory has not been set in the SparkContext "
+                            "(sc.setCheckpointDir(dir))")
+        if ctx._can_checkpoint():
+            self._c().checkpoint()
+        else:
+            self.persist(StorageLevel.MEMORY_AND_DISK)
+            self._kept_as_checkpoint = True
         self.is_checkpointed = True
 
     def isCheckpointed(self):
-        return self._c().is_checkpointed()
+        return getattr(self, "_kept_as_checkpoint", False) or self._c().is_checkpointed()
 
     def localCheckpoint(self):
+        """Keeps the partitions in memory and on disk (kiln's lineage is kept)."""
         self.persist(StorageLevel.MEMORY_AND_DISK)
+        self._local_checkpoint = True
+
+    def isLocallyCheckpointed(self):
+        return getattr(self, "_local_checkpoint", False)
+
+    def getCheckpointFile(self):
+        """The checkpoint directory of a checkpointed RDD, or None."""
+        if not self.isCheckpointed():
+            return None
+        return self.ctx._checkpoint_dir
 
     # ---- Python transformations (pipelined) -------------------------------------------------
     def mapPartitionsWithIndex(self, f, preservesPartitioning=False):
@@ -156,7 +204,7 @@ class RDD:
 
     # ---- Transformations in kiln ------------------------------------------------------
     def keys(self):
-        return self._wrap(self._c().keys())
+        return self._wrap(self._c().keys(), self._keys_ok)
 
     def values(self):
         return self._wrap(self._c().values())
@@ -165,19 +213,19 @@ class RDD:
         return self._wrap(self._c().glom())
 
     def distinct(self, numPartitions=None):
-        return self._wrap(self._c().distinct(numPartitions or 0))
+        return self._wrap(self._c().distinct(numPartitions or 0), self._keys_ok)
 
     def union(self, other):
-        return self._wrap(self._c().union(other._c()))
+        return self._wrap(self._c().union(other._c()), self._keys_ok and other._keys_ok)
 
     def __add__(self, other):
         return self.union(other)
 
     def intersection(self, other, numPartitions=None):
-        return self._wrap(self._c().intersection(other._c(), numPartitions or 0))
+        return self._wrap(self._c().intersection(other._c(), numPartitions or 0), self._keys_ok)
 
     def subtract(self, other, numPartitions=None):
-        return self._wrap(self._c().subtract(other._c(), numPartitions or 0))
+        return self._wrap(self._c().subtract(other._c(), numPartitions or 0), self._keys_ok)
 
     def subtractByKey(self, other, numPartitions=None):
         def keep(kv):
@@ -206,7 +254,8 @@ class RDD:
             raise ValueError("Fraction must be nonnegative.")
         if seed is None:
             seed = random.getrandbits(63)
-        return self._wrap(self._c().sample(bool(withReplacement), float(fraction), seed & (2**64 - 1)))
+        j = self._c().sample(bool(withReplacement), float(fraction), seed & (2**64 - 1))
+        return self._wrap(j, self._keys_ok)
 
     def randomSplit(self, weights, seed=None):
         total = float(sum(weights))
@@ -232,30 +281,31 @@ class RDD:
         return self.map(lambda x: (f(x), x)).groupByKey(numPartitions)
 
     def groupByKey(self, numPartitions=None, partitionFunc=portable_hash):
-        return self._wrap(self._kc().group_by_key(numPartitions or 0))
+        return self._shuffled(self._kc().group_by_key(numPartitions or 0))
 
     def reduceByKey(self, func, numPartitions=None, partitionFunc=portable_hash):
-        return self._wrap(self._kc().reduce_by_key(reduce_spec(func), numPartitions or 0))
+        return self._shuffled(self._kc().reduce_by_key(reduce_spec(func), numPartitions or 0))
 
     def reduceByKeyLocally(self, func):
         return dict(self.reduceByKey(func).collect())
 
     def foldByKey(self, zeroValue, func, numPartitions=None, partitionFunc=portable_hash):
-        return self._wrap(self._kc().fold_by_key(zeroValue, reduce_spec(func), numPartitions or 0))
+        spec = reduce_spec(func)
+        return self._shuffled(self._kc().fold_by_key(zeroValue, spec, numPartitions or 0))
 
     def aggregateByKey(self, zeroValue, seqFunc, combFunc, numPartitions=None,
                        partitionFunc=portable_hash):
         env = env_of((seqFunc, combFunc), [seqFunc, combFunc])
-        return self._wrap(self._kc().aggregate_by_key(zeroValue, env, numPartitions or 0))
+        return self._shuffled(self._kc().aggregate_by_key(zeroValue, env, numPartitions or 0))
 
     def combineByKey(self, createCombiner, mergeValue, mergeCombiners, numPartitions=None,
                      partitionFunc=portable_hash):
         fs = (createCombiner, mergeValue, mergeCombiners)
-        return self._wrap(self._kc().combine_by_key(env_of(fs, list(fs)), numPartitions or 0))
+        return self._shuffled(self._kc().combine_by_key(env_of(fs, list(fs)), numPartitions or 0))
 
     def sortByKey(self, ascending=True, numPartitions=None, keyfunc=None):
         if keyfunc is None or keyfunc is _identity:
-            return self._wrap(self._kc().sort_by_key(bool(ascending), numPartitions or 0))
+            return self._shuffled(self._kc().sort_by_key(bool(ascending), numPartitions or 0))
         return self.sortBy(lambda kv: keyfunc(kv[0]), ascending, numPartitions)
 
     def sortBy(self, keyfunc, ascending=True, numPartitions=None):
@@ -263,40 +313,74 @@ class RDD:
         return keyed.sortByKey(ascending, numPartitions).values()
 
     def join(self, other, numPartitions=None):
-        return self._wrap(self._kc().join(other._kc(), numPartitions or 0))
+        return self._shuffled(self._kc().join(other._kc(), numPartitions or 0))
 
     def leftOuterJoin(self, other, numPartitions=None):
-        return self._wrap(self._kc().left_outer_join(other._kc(), numPartitions or 0))
+        return self._shuffled(self._kc().left_outer_join(other._kc(), numPartitions or 0))
 
     def rightOuterJoin(self, other, numPartitions=None):
-        return self._wrap(self._kc().right_outer_join(other._kc(), numPartitions or 0))
+        return self._shuffled(self._kc().right_outer_join(other._kc(), numPartitions or 0))
 
     def fullOuterJoin(self, other, numPartitions=None):
-        return self._wrap(self._kc().full_outer_join(other._kc(), numPartitions or 0))
+        return self._shuffled(self._kc().full_outer_join(other._kc(), numPartitions or 0))
 
     def cogroup(self, other, numPartitions=None):
-        return self._wrap(self._kc().cogroup(other._kc(), numPartitions or 0))
+        return self._shuffled(self._kc().cogroup(other._kc(), numPartitions or 0))
 
     def groupWith(self, other, *others):
-        if others:
-            raise NotImplementedError("kiln's groupWith takes one other RDD")
-        return self.cogroup(other)
+        """cogroup with any number of other RDDs: (key, (values of self,
+        values of other, ...))."""
+        if not others:
+            return self.cogroup(other)
+        rdds = (self, other) + others
+        n = len(rdds)
+        tagged = [r.map(functools.partial(_tag, i), True) for i, r in enumerate(rdds)]
+        union = functools.reduce(lambda a, b: a.union(b), tagged)
+        return union.groupByKey().mapValues(functools.partial(_untag, n))
 
     def partitionBy(self, numPartitions, partitionFunc=portable_hash):
+        if numPartitions is None:
+            numPartitions = self.ctx.defaultParallelism
         if partitionFunc is portable_hash:
-            out = self._wrap(self._kc().partition_by(numPartitions, False))
+            out = self._shuffled(self._kc().partition_by(numPartitions, False))
         else:
             n = numPartitions
             tagged = self.map(lambda kv: (partitionFunc(kv[0]) % n, kv))
-            out = self._wrap(tagged._c().partition_by(n, True).values())
+            out = self._wrap(tagged._c().partition_by(n, True).values(), self._keys_ok)
         out.partitioner = (numPartitions, partitionFunc)
         return out
 
+    def repartitionAndSortWithinPartitions(self, numPartitions=None, partitionFunc=portable_hash,
+                                           ascending=True, keyfunc=_identity):
+        """partitionBy, then each partition sorted by keyfunc(key)."""
+        def sort(it):
+            return iter(sorted(it, key=lambda kv: keyfunc(kv[0]), reverse=not ascending))
+        return self.partitionBy(numPartitions, partitionFunc).mapPartitions(sort, True)
+
+    def sampleByKey(self, withReplacement, fractions, seed=None):
+        """A sample with a fraction per key (fractions: {key: fraction})."""
+        for f in fractions.values():
+            if f < 0:
+                raise ValueError("Negative fraction value: %s" % f)
+        if seed is None:
+            seed = random.getrandbits(63)
+
+        def func(k, it):
+            rng = random.Random(seed ^ (k * 0x9E3779B97F4A7C15 & (2**63 - 1)))
+            for kv in it:
+                f = fractions[kv[0]]
+                if withReplacement:
+                    for _ in range(_poisson(rng, f)):
+                        yield kv
+                elif rng.random() < f:
+                    yield kv
+        return self.mapPartitionsWithIndex(func, True)
+
     def repartition(self, numPartitions):
-        return self._wrap(self._c().repartition(numPartitions))
+        return self._wrap(self._c().repartition(numPartitions), self._keys_ok)
 
     def coalesce(self, numPartitions, shuffle=False):
-        return self._wrap(self._c().coalesce(numPartitions, bool(shuffle)))
+        return self._wrap(self._c().coalesce(numPartitions, bool(shuffle)), self._keys_ok)
 
     # ---- Actions --------------------------------------------------------------------------
     def collect(self):
@@ -346,11 +430,8 @@ class RDD:
 
     def _partials(self, f):
         """Runs f over each partition's iterator in the tasks; the list of
-        the partitions' results that are not _EMPTY."""
-        def func(it):
-            r = f(it)
-            return [] if r is _EMPTY else [r]
-        return self.mapPartitions(func).collect()
+        the partitions' results (f returns a list of 0 or 1 of them)."""
+        return self.mapPartitions(f).collect()
 
     def reduce(self, f):
         spec = reduce_spec(f)
@@ -363,6 +444,10 @@ class RDD:
         return functools.reduce(f, vals)
 
     def treeReduce(self, f, depth=2):
+        """reduce (kiln merges the partitions' results on the driver, which
+        for the partition counts of one machine is what a tree does)."""
+        if depth < 1:
+            raise ValueError("Depth cannot be smaller than 1 but got %d." % depth)
         return self.reduce(f)
 
     def fold(self, zeroValue, op):
@@ -374,7 +459,7 @@ class RDD:
             acc = _copy.deepcopy(zeroValue)
             for x in it:
                 acc = op(acc, x)
-            return acc
+            return [acc]
         return functools.reduce(op, self._partials(part), zeroValue)
 
     def aggregate(self, zeroValue, seqOp, combOp):
@@ -382,7 +467,7 @@ class RDD:
             acc = _copy.deepcopy(zeroValue)
             for x in it:
                 acc = seqOp(acc, x)
-            return acc
+            return [acc]
         return functools.reduce(combOp, self._partials(part), zeroValue)
 
     def treeAggregate(self, zeroValue, seqOp, combOp, depth=2):
@@ -409,7 +494,34 @@ class RDD:
     countApprox = count_approx
 
     def stats(self):
-        return StatCounter._from_kiln(self._c().stats())
+        """A StatCounter of the numbers (one pass in C; in Python where a
+        value is NaN, so that min and max are NaN as PySpark's, or not a
+        number, which raises TypeError as PySpark does)."""
+        from .errors import KilnError
+        try:
+            st = StatCounter._from_kiln(self._c().stats())
+        except KilnError as e:
+            if "not a number" not in str(e):
+                raise
+            st = None
+        if st is None or math.isnan(st.mu):
+            parts = self._partials(lambda it: [StatCounter(it)])
+            st = functools.reduce(StatCounter.mergeStats, parts, StatCounter())
+        return st
+
+    def countApproxDistinct(self, relativeSD=0.05):
+        """The number of distinct records (kiln counts them exactly)."""
+        if relativeSD < 0.000017:
+            raise ValueError("relativeSD should be greater than 0.000017")
+        return self.distinct().count()
+
+    def sumApprox(self, timeout, confidence=0.95):
+        """The sum (exact: kiln does not stop a job at a timeout)."""
+        return self.sum()
+
+    def meanApprox(self, timeout, confidence=0.95):
+        """The mean (exact: kiln does not stop a job at a timeout)."""
+        return self.mean()
 
     def mean(self):
         return self.stats().mean()
@@ -429,13 +541,13 @@ class RDD:
     def top(self, num, key=None):
         if key is None:
             return self._c().top(num)
-        parts = self._partials(lambda it: heapq.nlargest(num, it, key=key))
+        parts = self._partials(lambda it: [heapq.nlargest(num, it, key=key)])
         return heapq.nlargest(num, itertools.chain.from_iterable(parts), key=key)
 
     def takeOrdered(self, num, key=None):
         if key is None:
             return self._c().take_ordered(num)
-        parts = self._partials(lambda it: heapq.nsmallest(num, it, key=key))
+        parts = self._partials(lambda it: [heapq.nsmallest(num, it, key=key)])
         return heapq.nsmallest(num, itertools.chain.from_iterable(parts), key=key)
 
     def takeSample(self, withReplacement, num, seed=None):
@@ -459,43 +571,74 @@ class RDD:
         return sample[:num]
 
     def histogram(self, buckets):
-        if isinstance(buckets, int):
+        """PySpark's histogram: buckets is a number of evenly spaced buckets
+        between the minimum and maximum (kept as ints when the spacing is an
+        int), or the sorted bucket bounds. Every bucket is [lo, hi) but the
+        last, [lo, hi]; None, NaN and values outside are not counted.
+        Returns (buckets, counts)."""
+        def comparable(x):
+            return x is not None and not (isinstance(x, float) and math.isnan(x))
+
+        if isinstance(buckets, int) and not isinstance(buckets, bool):
             if buckets < 1:
                 raise ValueError("number of buckets must be >= 1")
-            st = self.stats()
-            if st.count() == 0:
-                raise ValueError("can not generate buckets from an empty RDD")
-            lo, hi = st.min(), st.max()
-            if lo != lo or hi != hi or lo in (float("inf"), float("-inf")) or hi in (float("inf"), float("-inf")):
-                raise ValueError("Can not generate buckets with NaN or infinity")
-            if lo == hi:
-                bounds = [lo, hi]
-            else:
-                inc = (hi - lo) / buckets
-                bounds = [lo + i * inc for i in range(buckets)] + [hi]
+            filtered = self.filter(comparable)
+            mm = filtered._partials(lambda it: _min_max(it))
+            if not mm:
+                raise ValueError("can not generate buckets from empty RDD")
+            minv = min(m[0] for m in mm)
+            maxv = max(m[1] for m in mm)
+            if minv == maxv or buckets == 1:
+                return [minv, maxv], [sum(m[2] for m in mm)]
+            try:
+                inc = (maxv - minv) / buckets
+            except TypeError:
+                raise TypeError("Can not generate buckets with non-number in RDD")
+            if math.isinf(inc):
+                raise ValueError("Can not generate buckets with infinite value")
+            # Kept as integers where they are.
+            inc = int(inc)
+            if inc * buckets != maxv - minv:
+                inc = (maxv - minv) * 1.0 / buckets
+            buckets = [i * inc + minv for i in range(buckets)]
+            buckets.append(maxv)
             even = True
-        else:
-            bounds = sorted(buckets)
-            if len(bounds) < 2:
+        elif isinstance(buckets, (list, tuple)):
+            if len(buckets) < 2:
                 raise ValueError("buckets should have more than one value")
-            even = False
-        nb = len(bounds) - 1
-        lo, hi = bounds[0], bounds[-1]
+            if any(not comparable(b) for b in buckets):
+                raise ValueError("can not have None or NaN in buckets")
+            if sorted(buckets) != list(buckets):
+                raise ValueError("buckets should be sorted")
+            if len(set(buckets)) != len(buckets):
+                raise ValueError("buckets should not contain duplicated values")
+            minv, maxv = buckets[0], buckets[-1]
+            even, inc = False, None
+            try:
+                steps = [buckets[i + 1] - buckets[i] for i in range(len(buckets) - 1)]
+            except TypeError:
+                pass  # the bounds have no '-' (strings)
+            else:
+                if max(steps) - min(steps) < 1e-10:
+                    even = True
+                    inc = (maxv - minv) / (len(buckets) - 1)
+        else:
+            raise TypeError("buckets should be a list or tuple or number(int or long)")
+
+        bounds = buckets
 
         def count(it):
-            counts = [0] * nb
+            counters = [0] * len(bounds)
             for x in it:
-                if x is None or x != x or x < lo or x > hi:
+                if x is None or (isinstance(x, float) and math.isnan(x)) or x > maxv or x < minv:
                     continue
-                if x == hi:
-                    i = nb - 1
-                else:
-                    i = bisect.bisect_right(bounds, x) - 1
-                counts[i] += 1
-            return counts
+                t = int((x - minv) / inc) if even else bisect.bisect_right(bounds, x) - 1
+                counters[t] += 1
+            last = counters.pop()
+            counters[-1] += last  # the last bucket is closed
+            return [counters]
         parts = self._partials(count)
-        total = [sum(c) for c in zip(*parts)] if parts else [0] * nb
-        return bounds, total
+        return buckets, [sum(c) for c in zip(*parts)] if parts else [0] * (len(buckets) - 1)
 
     def saveAsTextFile(self, path, compressionCodecClass=None):
         if compressionCodecClass is not None:
@@ -505,6 +648,28 @@ class RDD:
                 return x.decode("utf-8", "surrogateescape")
             return x if isinstance(x, str) else str(x)
         self.map(to_str)._c().save_as_text_file(str(path))
+
+    def saveAsPickleFile(self, path, batchSize=10):
+        """Saves the records pickled, batchSize to a line of text (base64);
+        sc.pickleFile reads them back (kiln's format, not Hadoop's
+        SequenceFile)."""
+        def encode(it):
+            import base64
+            import pickle
+            batch = []
+            for x in it:
+                batch.append(x)
+                if len(batch) >= max(1, batchSize):
+                    yield base64.b64encode(pickle.dumps(batch, 4)).decode("ascii")
+                    batch = []
+            if batch:
+                yield base64.b64encode(pickle.dumps(batch, 4)).decode("ascii")
+        self.mapPartitions(encode)._c().save_as_text_file(str(path))
+
+    def collectWithJobGroup(self, groupId, description, interruptOnCancel=False):
+        """collect in a job group."""
+        self.ctx.setJobGroup(groupId, description, interruptOnCancel)
+        return self.collect()
 
     def toLocalIterator(self, prefetchPartitions=False):
         return iter(self.collect())
@@ -517,14 +682,54 @@ class RDD:
         return SparkSession._active_or_create(self.ctx).createDataFrame(self, schema, sampleRatio)
 
 
-_EMPTY = object()
+def _min_max(it):
+    """[(min, max, count)] of it, or []."""
+    it = iter(it)
+    for first in it:
+        lo = hi = first
+        n = 1
+        for x in it:
+            n += 1
+            if x < lo:
+                lo = x
+            elif x > hi:
+                hi = x
+        return [(lo, hi, n)]
+    return []
+
+
+def _poisson(rng, mean):
+    """A Poisson draw of mean (Knuth's method; PySpark's sampler draws the
+    same distribution)."""
+    if mean <= 0:
+        return 0
+    if mean > 30:
+        return max(0, int(round(rng.gauss(mean, math.sqrt(mean)))))
+    limit, k, p = math.exp(-mean), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def _tag(i, kv):
+    return kv[0], (i, kv[1])
+
+
+def _untag(n, tagged):
+    out = tuple([] for _ in range(n))
+    for i, v in tagged:
+        out[i].append(v)
+    return out
 
 
 def _reduce_or_empty(f, it):
+    """[f folded over it], or [] when it is empty."""
     it = iter(it)
     for first in it:
-        return functools.reduce(f, it, first)
-    return _EMPTY
+        return [functools.reduce(f, it, first)]
+    return []
 
 
 def _sample_fraction(num, total, with_replacement):
@@ -577,8 +782,10 @@ class PipelinedRDD(RDD):
         return self._j
 
     def _kc(self):
-        if self.is_cached or self.is_checkpointed or c_chain(self._stages) is not None:
-            return self._c()
+        if self.is_cached or self.is_checkpointed:
+            return RDD._kc(self)
+        if c_chain(self._stages) is not None:
+            return self._c()  # kiln's own functions: keys of kiln's types
         if self._keyed is None:
             env = env_of(self.func, self._funcs, keyed=True)
             self._keyed = self._prev._c().map_partitions(env)
@@ -586,7 +793,8 @@ class PipelinedRDD(RDD):
 
 
 class StatCounter:
-    """Count, mean, variance, min and max of numbers (PySpark's StatCounter)."""
+    """Count, mean, variance, min and max of numbers (PySpark's StatCounter):
+    a NaN makes the mean, variance, min and max NaN."""
 
     def __init__(self, values=None):
         self.n = 0
@@ -594,7 +802,6 @@ class StatCounter:
         self.m2 = 0.0
         self.maxValue = float("-inf")
         self.minValue = float("inf")
-        self._sum = 0.0
         for v in values or []:
             self.merge(v)
 
@@ -602,31 +809,68 @@ class StatCounter:
     def _from_kiln(cls, d):
         s = cls()
         s.n = d["count"]
-        s.mu = d["mean"] if s.n else 0.0
-        s.m2 = d["variance"] * s.n if s.n else 0.0
-        s._sum = d["sum"]
         if s.n:
-            s.maxValue, s.minValue = d["max"], d["min"]
+            s.mu = float(d["mean"])
+            s.m2 = d["variance"] * s.n
+            s.maxValue, s.minValue = float(d["max"]), float(d["min"])
         return s
 
     def merge(self, value):
+        """Adds one value."""
+        if not isinstance(value, (int, float)):
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                raise TypeError("StatCounter takes numbers, not %s" % type(value).__name__)
         delta = value - self.mu
         self.n += 1
         self.mu += delta / self.n
         self.m2 += delta * (value - self.mu)
-        self.maxValue = max(self.maxValue, value)
-        self.minValue = min(self.minValue, value)
-        self._sum += value
+        self.maxValue = _nan_max(self.maxValue, value)
+        self.minValue = _nan_min(self.minValue, value)
         return self
 
+    def mergeStats(self, other):
+        """Adds another StatCounter's values (Chan et al.'s parallel variance)."""
+        if not isinstance(other, StatCounter):
+            raise TypeError("Can only merge StatCounter but got %s" % type(other))
+        if other is self:
+            return self.mergeStats(other.copy())
+        if other.n == 0:
+            return self
+        if self.n == 0:
+            self.n, self.mu, self.m2 = other.n, other.mu, other.m2
+            self.maxValue, self.minValue = other.maxValue, other.minValue
+            return self
+        self.maxValue = _nan_max(self.maxValue, other.maxValue)
+        self.minValue = _nan_min(self.minValue, other.minValue)
+        delta = other.mu - self.mu
+        n = self.n + other.n
+        if other.n * 10 < self.n:
+            self.mu = self.mu + (delta * other.n) / n
+        elif self.n * 10 < other.n:
+            self.mu = other.mu - (delta * self.n) / n
+        else:
+            self.mu = (self.mu * self.n + other.mu * other.n) / n
+        self.m2 += other.m2 + (delta * delta * self.n * other.n) / n
+        self.n = n
+        return self
+
+    def copy(self):
+        """A copy of this counter."""
+        c = StatCounter()
+        c.n, c.mu, c.m2 = self.n, self.mu, self.m2
+        c.maxValue, c.minValue = self.maxValue, self.minValue
+        return c
+
     def count(self):
-        return self.n
+        return int(self.n)
 
     def mean(self):
-        return self.mu if self.n else float("nan")
+        return float(self.mu)
 
     def sum(self):
-        return self._sum
+        return self.n * float(self.mu)
 
     def min(self):
         return self.minValue
@@ -635,18 +879,19 @@ class StatCounter:
         return self.maxValue
 
     def variance(self):
-        return self.m2 / self.n if self.n else float("nan")
+        return float("nan") if self.n == 0 else float(self.m2 / self.n)
 
     def sampleVariance(self):
-        return self.m2 / (self.n - 1) if self.n > 1 else float("nan")
+        return float("nan") if self.n <= 1 else float(self.m2 / (self.n - 1))
 
     def stdev(self):
-        return self.variance() ** 0.5
+        return math.sqrt(self.variance())
 
     def sampleStdev(self):
-        return self.sampleVariance() ** 0.5
+        return math.sqrt(self.sampleVariance())
 
     def asDict(self, sample=False):
+        """The statistics as a dict (stdev and variance of the sample if sample)."""
         return {"count": self.count(), "mean": self.mean(), "sum": self.sum(), "min": self.min(),
                 "max": self.max(),
                 "stdev": self.stdev() if not sample else self.sampleStdev(),
@@ -655,3 +900,12 @@ class StatCounter:
     def __repr__(self):
         return "(count: %s, mean: %s, stdev: %s, max: %s, min: %s)" % (
             self.count(), self.mean(), self.stdev(), self.max(), self.min())
+
+
+def _nan_max(a, b):
+    """max that is NaN when either is (numpy.maximum's rule, PySpark's)."""
+    return a if a != a else b if b != b else (a if a >= b else b)
+
+
+def _nan_min(a, b):
+    return a if a != a else b if b != b else (a if a <= b else b)

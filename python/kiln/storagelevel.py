@@ -14,11 +14,15 @@ class StorageLevel:
         self.replication = replication
 
     def _kiln_level(self):
-        """kiln's level: 0 none, 1 MEMORY_ONLY, 2 MEMORY_ONLY_SER, 3 MEMORY_AND_DISK, 4 DISK_ONLY."""
+        """kiln's level: 0 none, 1 MEMORY_ONLY (kiln keeps values, not pickles),
+        2 MEMORY_ONLY_SER (kiln's serialized form), 3 MEMORY_AND_DISK,
+        4 DISK_ONLY. Off-heap is memory and disk; replication is not kept."""
+        if getattr(self, "_kiln", None) is not None:
+            return self._kiln
         if self.useMemory and self.useDisk:
             return 3
         if self.useMemory:
-            return 1 if self.deserialized else 2
+            return 1
         if self.useDisk:
             return 4
         return 0
@@ -47,13 +51,14 @@ class StorageLevel:
 StorageLevel.NONE = StorageLevel(False, False, False, False)
 StorageLevel.DISK_ONLY = StorageLevel(True, False, False, False)
 StorageLevel.DISK_ONLY_2 = StorageLevel(True, False, False, False, 2)
+StorageLevel.DISK_ONLY_3 = StorageLevel(True, False, False, False, 3)
 StorageLevel.MEMORY_ONLY = StorageLevel(False, True, False, False)
 StorageLevel.MEMORY_ONLY_2 = StorageLevel(False, True, False, False, 2)
 StorageLevel.MEMORY_AND_DISK = StorageLevel(True, True, False, False)
 StorageLevel.MEMORY_AND_DISK_2 = StorageLevel(True, True, False, False, 2)
 StorageLevel.MEMORY_AND_DISK_DESER = StorageLevel(True, True, False, True)
 StorageLevel.OFF_HEAP = StorageLevel(True, True, True, False, 1)
-# kiln keeps deserialized values in MEMORY_ONLY (as Spark's JVM does for
-# MEMORY_ONLY): the Python API names it so.
-StorageLevel.MEMORY_ONLY.deserialized = True
+# PySpark's flags are those of MEMORY_ONLY (Python's values are always
+# pickled there); kiln keeps this one in its serialized form.
 StorageLevel.MEMORY_ONLY_SER = StorageLevel(False, True, False, False)
+StorageLevel.MEMORY_ONLY_SER._kiln = 2

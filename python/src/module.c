@@ -55,12 +55,14 @@ static kiln_task *task_or_raise(const char *what)
 static PyObject *mod_broadcast_value(PyObject *m, PyObject *args)
 {
     long long id;
-    if (!PyArg_ParseTuple(args, "L", &id)) return NULL;
-    if (pyk_in_worker()) return pyk_worker_broadcast(id);
+    int check_only = 0; /* only whether the broadcast is live: None or an error */
+    if (!PyArg_ParseTuple(args, "L|p", &id, &check_only)) return NULL;
+    if (pyk_in_worker()) return pyk_worker_broadcast(id, check_only);
     kiln_task *t = task_or_raise("Broadcast.value");
     if (!t) return NULL;
     const kiln_value *v = kiln_broadcast_value(t, id);
     if (!v) return PyErr_Format(pyk_error_type, "%s", kiln_last_error());
+    if (check_only) Py_RETURN_NONE;
     return pyk_from_value(v);
 }
 
@@ -205,7 +207,34 @@ static PyObject *mod_roundtrip(PyObject *m, PyObject *o)
     return r;
 }
 
+/* o through pyk_encode, then back both ways: (kiln's decoder +
+ * pyk_from_value, pyk_decode) (tests of py_wire.c). */
+static PyObject *mod_wire_roundtrip(PyObject *m, PyObject *o)
+{
+    kiln_buf b;
+    kiln_buf_init(&b);
+    kiln_arena *a = kiln_arena_new();
+    PyObject *r = NULL;
+    if (a && pyk_encode(o, &b, false) == 0) {
+        kiln_value v;
+        size_t used;
+        int rc = kiln_value_decode(a, b.data, b.len, &v, &used);
+        const uint8_t *p = b.data;
+        PyObject *x = rc == 0 && used == b.len ? pyk_from_value(&v) : NULL;
+        PyObject *y = x ? pyk_decode(&p, b.data + b.len) : NULL;
+        if (y && p != b.data + b.len) Py_CLEAR(y);
+        if (x && y) r = PyTuple_Pack(2, x, y);
+        else if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "wire round trip failed");
+        Py_XDECREF(x);
+        Py_XDECREF(y);
+    }
+    kiln_buf_release(&b);
+    kiln_arena_free(a);
+    return r;
+}
+
 static PyMethodDef module_methods[] = {
+    {"wire_roundtrip", mod_wire_roundtrip, METH_O, NULL},
     {"env", mod_env, METH_VARARGS, "env(pickled, flags=0): the env of a pickled function."},
     {"set_error_handler", mod_set_error_handler, METH_VARARGS, NULL},
     {"broadcast_value", mod_broadcast_value, METH_VARARGS, NULL},
@@ -234,6 +263,7 @@ PyMODINIT_FUNC PyInit__kiln(void)
     if (!m) return NULL;
     pyk_error_type = Py_NewRef(PyExc_RuntimeError);
     if (pyk_functions_init(m) || pyk_context_add_type(m) || pyk_rdd_add_type(m) ||
+        pyk_sql_add_types(m) || pyk_ml_init(m) || pyk_progress_init(m) ||
         PyModule_AddIntConstant(m, "ENV_KEYED", PYK_ENV_KEYED)) {
         Py_DECREF(m);
         return NULL;

@@ -25,9 +25,8 @@ static inline size_t space_at(const uint8_t *p, const uint8_t *end)
     if (c == 0xe3) return p[1] == 0x80 && p[2] == 0x80 ? 3 : 0;
     if (c != 0xe2) return 0;
     if (p[1] == 0x80)
-        return (p[2] >= 0x80 && p[2] <= 0x8a) || p[2] == 0xa8 || p[2] == 0xa9 || p[2] == 0xaf
-                   ? 3
-                   : 0;
+        return (p[2] >= 0x80 && p[2] <= 0x8a) || p[2] == 0xa8 || p[2] == 0xa9 || p[2] == 0xaf ? 3
+                                                                                              : 0;
     return p[1] == 0x81 && p[2] == 0x9f ? 3 : 0;
 }
 

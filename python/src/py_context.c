@@ -180,6 +180,16 @@ static PyObject *context_accumulator_value(PyObject *self, PyObject *args)
     return pyk_from_value(&v);
 }
 
+static PyObject *context_set_checkpoint_dir(PyObject *self, PyObject *args)
+{
+    const char *dir;
+    kiln_context *ctx = live(self);
+    if (!ctx || !PyArg_ParseTuple(args, "s", &dir)) return NULL;
+    int rc = kiln_context_set_checkpoint_dir(ctx, dir);
+    if (rc) return pyk_raise_kiln(rc);
+    Py_RETURN_NONE;
+}
+
 static PyObject *context_cancel_jobs(PyObject *self, PyObject *unused)
 {
     kiln_context *ctx = live(self);
@@ -214,6 +224,7 @@ static PyMethodDef context_methods[] = {
     {"broadcast_destroy", context_broadcast_destroy, METH_VARARGS, NULL},
     {"accumulator", context_accumulator, METH_VARARGS, "accumulator(name, is_float) -> id"},
     {"accumulator_value", context_accumulator_value, METH_VARARGS, NULL},
+    {"set_checkpoint_dir", context_set_checkpoint_dir, METH_VARARGS, NULL},
     {"cancel_jobs", context_cancel_jobs, METH_NOARGS, "Cancels the running jobs."},
     {"metrics", context_metrics, METH_NOARGS, "What the jobs have done so far."},
     {NULL, NULL, 0, NULL},

@@ -416,7 +416,8 @@ int pyk_run_blocking(kiln_context *ctx, int (*fn)(void *), void *arg, int *rc)
     /* Off the main thread Python delivers no signals: call directly. */
     if (!ctx || PyThread_get_thread_ident() != g_main_thread) {
         Py_BEGIN_ALLOW_THREADS *rc = fn(arg);
-        Py_END_ALLOW_THREADS return 0;
+        Py_END_ALLOW_THREADS pyk_progress_drain(ctx);
+        return 0;
     }
     blocking_call c = {.fn = fn, .arg = arg};
     pthread_mutex_init(&c.lock, NULL);
@@ -431,6 +432,7 @@ int pyk_run_blocking(kiln_context *ctx, int (*fn)(void *), void *arg, int *rc)
         bool done;
         Py_BEGIN_ALLOW_THREADS done = wait_done(&c, 100);
         Py_END_ALLOW_THREADS if (done) break;
+        pyk_progress_drain(ctx); /* the progress line, from this thread */
         if (!interrupted && PyErr_CheckSignals() < 0) {
             /* Ctrl-C (KeyboardInterrupt is now set): stop the jobs, then
              * wait for the call to return. */
@@ -439,7 +441,8 @@ int pyk_run_blocking(kiln_context *ctx, int (*fn)(void *), void *arg, int *rc)
         }
     }
     Py_BEGIN_ALLOW_THREADS pthread_join(th, NULL);
-    Py_END_ALLOW_THREADS pthread_mutex_destroy(&c.lock);
+    Py_END_ALLOW_THREADS pyk_progress_drain(ctx);
+    pthread_mutex_destroy(&c.lock);
     pthread_cond_destroy(&c.cond);
     *rc = c.rc;
     if (c.rc && c.error) kiln_set_error(c.rc, "%s", c.error);

@@ -34,10 +34,19 @@ int pyk_to_value(PyObject *o, kiln_arena *a, kiln_value *out);
 /* As pyk_to_value, but o must be usable as a key (no pickled object
  * anywhere in it): TypeError naming its type otherwise. */
 int pyk_to_key(PyObject *o, kiln_arena *a, kiln_value *out);
+/* o as a key itself (a pair's first item): TypeError for a pickled object. */
+int pyk_to_key_item(PyObject *o, kiln_arena *a, kiln_value *out);
 /* A new reference, or NULL with an exception set. */
 PyObject *pyk_from_value(const kiln_value *v);
 /* The list of values of a LIST value (what actions return). */
 PyObject *pyk_from_list(const kiln_value *v);
+
+/* o appended to b in kiln's value encoding (py_wire.c); keyed: o is a
+ * (key, value) pair whose key must hash alike everywhere. 0, or -1 with
+ * an exception. */
+int pyk_encode(PyObject *o, kiln_buf *b, bool keyed);
+/* The value encoded at *p (advanced past it), or NULL with an exception. */
+PyObject *pyk_decode(const uint8_t **p, const uint8_t *end);
 
 /* ---- Python functions (py_functions.c) -------------------------------------
  * A Python function travels as an env of bytes: a header (magic, the
@@ -89,6 +98,15 @@ PyObject *pyk_raise_kiln(int rc);
  * set. fn(arg) returns a kiln code. */
 int pyk_run_blocking(kiln_context *ctx, int (*fn)(void *), void *arg, int *rc);
 
+/* ---- Progress (py_progress.c) ---------------------------------------------
+ * Job and stage events of a context, queued on the scheduler's threads and
+ * handed to its Python callback (_kiln.on_progress) on the calling thread
+ * by pyk_progress_drain, with the GIL held; pyk_run_blocking drains each
+ * time it wakes and once its call has returned. */
+void pyk_progress_drain(kiln_context *ctx);
+/* Adds on_progress and progress_drain to the module; 0 or -1. */
+int pyk_progress_init(PyObject *m);
+
 /* The callable of env, unpickled once per process (borrowed: a cache
  * keeps it), or NULL with an exception (another Python version's env
  * included, with PySpark's message). */
@@ -110,10 +128,11 @@ int pyk_worker_run(kiln_task *t, int index, kiln_in *in, kiln_out *out, const vo
 /* In a worker process: serves pipelines on fds in and out until the
  * input ends; 0, or -1 with an exception. */
 int pyk_worker_main(int in, int out);
-/* In a worker process: a broadcast's value from the task's thread, and
+/* In a worker process: a broadcast's value from the task's thread (None
+ * when check_only: only whether it is still live), and
  * an accumulator's delta kept until the task ends. */
 bool pyk_in_worker(void);
-PyObject *pyk_worker_broadcast(int64_t id);
+PyObject *pyk_worker_broadcast(int64_t id, bool check_only);
 int pyk_worker_accumulate(int64_t id, PyObject *delta);
 /* The worker's task (stage, partition, attempt), or false outside one. */
 bool pyk_worker_task_info(int info[3]);
@@ -148,5 +167,10 @@ extern PyObject *pyk_error_type;
 
 int pyk_rdd_add_type(PyObject *m);
 int pyk_context_add_type(PyObject *m);
+/* The SQL types (py_sql.c, py_sql_df.c): Session, Column, DataFrame. */
+int pyk_sql_add_types(PyObject *m);
+
+/* The ml_* functions over kiln/ml.h (py_ml.c); 0 or -1. */
+int pyk_ml_init(PyObject *m);
 
 #endif

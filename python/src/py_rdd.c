@@ -476,6 +476,46 @@ static PyObject *rdd_partition_by(PyObject *self, PyObject *args)
     return WRAP(self, kiln_rdd_partition_by(r, n, by_int ? int_key_partition : NULL, NULL, 0));
 }
 
+/* Whether v holds a pickled Python object (which cannot be a key). */
+static bool holds_pickle(const kiln_value *v)
+{
+    if (v->type == KILN_BYTES)
+        return v->len >= PYK_PICKLE_MAGIC_LEN &&
+               memcmp(v->u.bytes, PYK_PICKLE_MAGIC, PYK_PICKLE_MAGIC_LEN) == 0;
+    if (v->type == KILN_TUPLE || v->type == KILN_LIST)
+        for (uint32_t i = 0; i < v->len; i++)
+            if (holds_pickle(&v->u.items[i])) return true;
+    return false;
+}
+
+/* Passes pairs on, failing the task with TypeError (naming the Python
+ * type) at a key kiln cannot hash the same way everywhere. */
+static int key_check_fn(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
+{
+    if (kiln_is_pair(in) && holds_pickle(kiln_key(in))) {
+        PyGILState_STATE g = PyGILState_Ensure();
+        PyObject *k = pyk_from_value(kiln_key(in));
+        const char *name = k ? Py_TYPE(k)->tp_name : "?";
+        int rc = kiln_task_fail(t,
+                                "TypeError: a key of type %s cannot be hashed the same way in "
+                                "every process: keys must be None, bool, int (64-bit), float, "
+                                "str, bytes, or tuples and lists of them",
+                                name);
+        Py_XDECREF(k);
+        PyErr_Clear();
+        PyGILState_Release(g);
+        return rc;
+    }
+    *out = *in;
+    return 0;
+}
+
+static PyObject *rdd_check_keys(PyObject *self, PyObject *u)
+{
+    kiln_rdd *r = live(self);
+    return r ? WRAP(self, kiln_rdd_map(r, key_check_fn, NULL, 0)) : NULL;
+}
+
 static PyObject *rdd_sample(PyObject *self, PyObject *args)
 {
     int with_replacement;
@@ -698,6 +738,7 @@ static PyMethodDef rdd_methods[] = {
     M(aggregate_by_key, METH_VARARGS),
     M(combine_by_key, METH_VARARGS),
     M(partition_by, METH_VARARGS),
+    M(check_keys, METH_NOARGS),
     M(sample, METH_VARARGS),
     M(sort_by_key, METH_VARARGS),
     M(sort_by, METH_VARARGS),

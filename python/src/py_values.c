@@ -188,6 +188,11 @@ int pyk_to_value(PyObject *o, kiln_arena *a, kiln_value *out)
     return convert(o, a, out, false, 0);
 }
 
+int pyk_to_key_item(PyObject *o, kiln_arena *a, kiln_value *out)
+{
+    return convert(o, a, out, true, 1);
+}
+
 /* A pair's key must be hashable the same way everywhere: its value may be
  * anything. */
 int pyk_to_key(PyObject *o, kiln_arena *a, kiln_value *out)

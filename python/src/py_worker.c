@@ -144,6 +144,7 @@ static int g_workers;        /* use worker processes (set by the package) */
 static char **g_worker_argv; /* the command of a worker (owned) */
 
 typedef struct worker {
+    bool busy; /* serving a pipeline of this thread's running task */
     pid_t pid;
     int to, from; /* pipes: we write to, read from */
     uint8_t sent[SENT_NONCES][16];
@@ -167,9 +168,19 @@ static void worker_stop(worker *w)
     free(w);
 }
 
+/* A thread's workers: one per pipeline running at once in its task (a
+ * pipeline whose input is another Python pipeline that could not be
+ * fused pulls from it while it runs). */
+enum { MAX_NESTED = 8 };
+typedef struct thread_workers {
+    worker *w[MAX_NESTED];
+} thread_workers;
+
 static void worker_key_destroy(void *p)
 {
-    worker_stop(p);
+    thread_workers *tw = p;
+    for (int i = 0; i < MAX_NESTED; i++) worker_stop(tw->w[i]);
+    free(tw);
 }
 
 static void worker_key_init(void)
@@ -234,7 +245,9 @@ static worker *worker_start(kiln_task *t)
  * dropped. */
 static int worker_lost(kiln_task *t, worker *w)
 {
-    pthread_setspecific(g_worker_key, NULL);
+    thread_workers *tw = pthread_getspecific(g_worker_key);
+    for (int i = 0; tw && i < MAX_NESTED; i++)
+        if (tw->w[i] == w) tw->w[i] = NULL;
     close(w->to);
     close(w->from);
     int status = 0;
@@ -325,11 +338,18 @@ static int apply_accumulators(kiln_task *t, const kiln_buf *m, kiln_arena *a)
 int pyk_worker_run(kiln_task *t, int index, kiln_in *in, kiln_out *out, const void *env)
 {
     pthread_once(&g_worker_once, worker_key_init);
-    worker *w = pthread_getspecific(g_worker_key);
-    if (!w) {
-        if (!(w = worker_start(t))) return KILN_EUSER;
-        pthread_setspecific(g_worker_key, w);
+    thread_workers *tw = pthread_getspecific(g_worker_key);
+    if (!tw) {
+        if (!(tw = calloc(1, sizeof *tw))) return kiln_task_fail(t, "out of memory");
+        pthread_setspecific(g_worker_key, tw);
     }
+    int slot = 0;
+    while (slot < MAX_NESTED && tw->w[slot] && tw->w[slot]->busy) slot++;
+    if (slot == MAX_NESTED)
+        return kiln_task_fail(t, "more than %d Python pipelines nested in one task", MAX_NESTED);
+    if (!tw->w[slot] && !(tw->w[slot] = worker_start(t))) return KILN_EUSER;
+    worker *w = tw->w[slot];
+    w->busy = true;
     kiln_buf b, m;
     kiln_buf_init(&b);
     kiln_buf_init(&m);
@@ -368,8 +388,9 @@ int pyk_worker_run(kiln_task *t, int index, kiln_in *in, kiln_out *out, const vo
             const kiln_value *v = kiln_broadcast_value(t, id);
             b.len = 0;
             uint8_t ok = v != NULL;
+            bool check_only = m.len >= 9 && m.data[8];
             kiln_buf_append(&b, &ok, 1);
-            if (v) rc = kiln_value_encode(&b, v);
+            if (v && !check_only) rc = kiln_value_encode(&b, v);
             else kiln_buf_append(&b, kiln_last_error(), strlen(kiln_last_error()));
             if (!rc && send_msg(w->to, M_BVALUE, b.data, b.len)) rc = KILN_EIO;
             break;
@@ -382,8 +403,10 @@ int pyk_worker_run(kiln_task *t, int index, kiln_in *in, kiln_out *out, const vo
     if (rc && w && !done) {
         /* Stopped half-way (an error of kiln's, a broken pipe): the
          * worker's state is unknown; start a fresh one next time. */
-        pthread_setspecific(g_worker_key, NULL);
+        tw->w[slot] = NULL;
         worker_stop(w);
+    } else if (w) {
+        w->busy = false;
     }
     free(vals);
     kiln_arena_free(a);
@@ -425,8 +448,25 @@ int pyk_worker_accumulate(int64_t id, PyObject *delta)
     return rc;
 }
 
-PyObject *pyk_worker_broadcast(int64_t id)
+PyObject *pyk_worker_broadcast(int64_t id, bool check_only)
 {
+    if (check_only) {
+        /* Only whether it is still live: asked every time. */
+        uint8_t req[9] = {0};
+        memcpy(req, &id, 8);
+        req[8] = 1;
+        kiln_buf m;
+        kiln_buf_init(&m);
+        PyObject *r = NULL;
+        if (send_msg(w_out, M_BGET, req, 9) == 0 && recv_msg(w_in, &m) == M_BVALUE && m.len >= 1) {
+            if (m.data[0] == 1) r = Py_NewRef(Py_None);
+            else PyErr_Format(pyk_error_type, "%.*s", (int)m.len - 1, (const char *)m.data + 1);
+        } else {
+            PyErr_SetString(pyk_error_type, "Python worker: lost its task thread");
+        }
+        kiln_buf_release(&m);
+        return r;
+    }
     if (!w_broadcasts && !(w_broadcasts = PyDict_New())) return NULL;
     PyObject *key = PyLong_FromLongLong(id);
     if (!key) return NULL;
@@ -456,19 +496,19 @@ PyObject *pyk_worker_broadcast(int64_t id)
     return v;
 }
 
-/* The iterator a pipeline reads its partition from, in a worker. */
+/* The iterator a pipeline reads its partition from, in a worker: the
+ * values of the last INPUT, decoded one at a time. */
 typedef struct {
-    PyObject_HEAD kiln_arena *a;
-    kiln_value *vals;
-    uint32_t n, pos;
+    PyObject_HEAD kiln_buf m;
+    const uint8_t *p, *end; /* the undecoded rest of m */
+    uint32_t left;          /* values left in it */
     bool ended;
-    kiln_buf m;
 } PipeIter;
 
 static PyObject *pipeiter_next(PyObject *self)
 {
     PipeIter *it = (PipeIter *)self;
-    while (it->pos == it->n) {
+    while (it->left == 0) {
         if (it->ended) return NULL;
         if (send_msg(w_out, M_NEED, NULL, 0)) goto lost;
         int type = recv_msg(w_in, &it->m);
@@ -476,15 +516,12 @@ static PyObject *pipeiter_next(PyObject *self)
             it->ended = true;
             return NULL;
         }
-        if (type != M_INPUT) goto lost;
-        kiln_arena_reset(it->a);
-        it->n = it->pos = 0;
-        if (decode_batch(it->a, it->m.data, it->m.len, it->vals, &it->n)) {
-            PyErr_SetString(pyk_error_type, "Python worker: input batch damaged");
-            return NULL;
-        }
+        if (type != M_INPUT || it->m.len < 4) goto lost;
+        it->left = get_u32(it->m.data);
+        it->p = it->m.data + 4, it->end = it->m.data + it->m.len;
     }
-    return pyk_from_value(&it->vals[it->pos++]);
+    it->left--;
+    return pyk_decode(&it->p, it->end);
 lost:
     PyErr_SetString(pyk_error_type, "Python worker: lost its task thread");
     return NULL;
@@ -493,8 +530,6 @@ lost:
 static void pipeiter_dealloc(PyObject *self)
 {
     PipeIter *it = (PipeIter *)self;
-    kiln_arena_free(it->a);
-    PyMem_Free(it->vals);
     kiln_buf_release(&it->m);
     PyObject_Free(self);
 }
@@ -569,12 +604,10 @@ static int serve_task(const kiln_buf *start)
     PipeIter *src = NULL;
     PyObject *res = NULL, *it = NULL;
     if (fn && (src = PyObject_New(PipeIter, &PipeIter_Type))) {
-        src->a = kiln_arena_new();
-        src->vals = PyMem_Malloc(sizeof(kiln_value) * BATCH);
-        src->n = src->pos = 0;
-        src->ended = false;
         kiln_buf_init(&src->m);
-        if (!src->a || !src->vals) PyErr_NoMemory();
+        src->p = src->end = NULL;
+        src->left = 0;
+        src->ended = false;
         PyObject *args[2] = {PyLong_FromLong(info[0]), (PyObject *)src};
         res = args[0] && !PyErr_Occurred() ? PyObject_Vectorcall(fn, args, 2, NULL) : NULL;
         Py_XDECREF(args[0]);
@@ -584,24 +617,17 @@ static int serve_task(const kiln_buf *start)
     kiln_buf b, m;
     kiln_buf_init(&b);
     kiln_buf_init(&m);
-    kiln_arena *a = kiln_arena_new();
     put_u32(&b, 0);
     uint32_t count = 0;
     PyObject *item;
     while (it && (item = PyIter_Next(it))) {
-        kiln_value v;
-        int bad = keyed ? pyk_to_key(item, a, &v) : pyk_to_value(item, a, &v);
+        int bad = pyk_encode(item, &b, keyed);
         Py_DECREF(item);
         if (bad) break;
-        if (kiln_value_encode(&b, &v)) {
-            PyErr_SetString(PyExc_ValueError, "a value nests deeper than kiln can encode");
-            break;
-        }
         count++;
         if (count == BATCH || b.len >= BATCH_BYTES) {
             int f = flush_output(&b, count, &m);
             count = 0;
-            kiln_arena_reset(a);
             if (f < 0) rc = -1;
             if (f) break;
         }
@@ -620,7 +646,6 @@ static int serve_task(const kiln_buf *start)
     Py_XDECREF(it);
     Py_XDECREF(res);
     Py_XDECREF(src);
-    kiln_arena_free(a);
     kiln_buf_release(&b);
     kiln_buf_release(&m);
     return rc;

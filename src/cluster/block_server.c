@@ -2,7 +2,7 @@
  * cluster/block_server.c - every executor's block server (blocks.h): serves
  * the segments of the map outputs it holds to the other executors' reduce
  * tasks, and the partitions it has cached to tasks that read them; drops an
- * unpersisted RDD's partitions when the driver says so.
+ * unpersisted RDD's partitions and cancels jobs when the driver says so.
  *
  * One listening socket served by the accept loop of src/net/listener.c:
  * one thread per connection, which passes the handshake (TLS when the
@@ -14,7 +14,10 @@
  * Requests come one at a time per connection, so a fetcher keeps a
  * connection and reuses it. FETCH_CACHED (rdd, partition) is answered with
  * the partition's values encoded back to back;
- * REMOVE_RDD (rdd) drops its partitions and is echoed once done.
+ * REMOVE_RDD (rdd) drops its partitions and is echoed once done;
+ * CANCEL_JOBS (job) cancels the executor's tasks of every job below it
+ * (the slots running them do not read their connections meanwhile) and is
+ * echoed.
  *
  * Fault simulation (base/fault.h): with FAULT_NET_RESET armed (tests, or
  * KILN_FAULTS="net_reset:p=0.05" in every process of an application), that
@@ -106,18 +109,17 @@ static int serve_one(block_server *bs, int fd, const net_frame *f, const char *p
 {
     wire_reader r;
     wire_reader_init(&r, f->payload.data, f->payload.len, net_msg_name(f->type));
-    uint32_t a = wire_get_u32(&r, "id"),
-             b = f->type == NET_MSG_REMOVE_RDD ? 0 : wire_get_u32(&r, "partition"),
+    bool one_id = f->type == NET_MSG_REMOVE_RDD || f->type == NET_MSG_CANCEL_JOBS;
+    uint32_t a = wire_get_u32(&r, "id"), b = one_id ? 0 : wire_get_u32(&r, "partition"),
              c = f->type == NET_MSG_FETCH_BLOCK ? wire_get_u32(&r, "reduce") : 0;
-    bool known = f->type == NET_MSG_FETCH_BLOCK || f->type == NET_MSG_FETCH_CACHED ||
-                 f->type == NET_MSG_REMOVE_RDD;
+    bool known = f->type == NET_MSG_FETCH_BLOCK || f->type == NET_MSG_FETCH_CACHED || one_id;
     if (!known || wire_reader_end(&r) || a > INT32_MAX || b > INT32_MAX || c > INT32_MAX)
         return kiln_set_error(KILN_ECORRUPT, "%s sent a bad %s", peer, net_msg_name(f->type));
     if (f->type == NET_MSG_FETCH_CACHED) return send_cached(bs, fd, (int)a, (int)b, peer);
-    if (f->type == NET_MSG_REMOVE_RDD) {
-        block_store_drop_rdd(bs->ctx, (int)a);
-        return net_send_frame(fd, NET_MSG_REMOVE_RDD, f->payload.data, f->payload.len,
-                              SEND_TIMEOUT_MS, peer);
+    if (one_id) {
+        if (f->type == NET_MSG_REMOVE_RDD) block_store_drop_rdd(bs->ctx, (int)a);
+        else ctx_cancel_jobs_below(bs->ctx, (int)a);
+        return net_send_frame(fd, f->type, f->payload.data, f->payload.len, SEND_TIMEOUT_MS, peer);
     }
     char path[4096];
     uint64_t start, len;

@@ -50,7 +50,8 @@ int map_tracker_cached_at(map_tracker *t, const kiln_rdd *r, int part);
 typedef struct block_server block_server;
 /* Listens on host (port chosen by the system, written to *port) and serves
  * the shuffle segments and cached partitions ctx holds to peers that prove
- * they hold secret; REMOVE_RDD from the driver drops an RDD's partitions. */
+ * they hold secret; REMOVE_RDD from the driver drops an RDD's partitions,
+ * CANCEL_JOBS cancels jobs (ctx_cancel_jobs_below). */
 int block_server_start(kiln_context *ctx, const char *host, const uint8_t *secret, size_t len,
                        bool tls, block_server **out, int *port);
 /* Stops accepting, ends every connection (their threads are woken and

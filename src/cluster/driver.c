@@ -22,6 +22,15 @@
  * third of the network timeout), as executors do to it: an executor whose
  * driver is stopped or hung hears nothing for kiln.network.timeout and
  * exits (executor.c).
+ *
+ * Cancelled jobs (kiln_context_cancel_jobs): the engine's scheduler stops
+ * waiting for their tasks by itself; the heartbeat thread tells each live
+ * executor's block server (CANCEL_JOBS), since a slot running a task reads
+ * nothing from its connection, and the executor's tasks of those jobs then
+ * fail at their next pull of records, so their slots come back soon. A task
+ * still gets its result read and ignored (the scheduler has failed its
+ * stage), and its slot is freed only then: a user function that never
+ * checks keeps its slot until it returns.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -223,6 +232,39 @@ void cluster_cleanup(kiln_cluster *c, cleanup_kind kind, int64_t id)
     pthread_mutex_unlock(&c->lock);
 }
 
+void cluster_cancel(kiln_cluster *c, int below)
+{
+    pthread_mutex_lock(&c->lock);
+    if (below > c->cancel_below) c->cancel_below = below;
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+}
+
+static int tell_block_server(kiln_cluster *c, const char *host, int port, int type, uint32_t value,
+                             int timeout_ms);
+
+/* Sends CANCEL_JOBS for c->cancel_below to every live executor's block
+ * server. Caller (the pinger) holds the lock, which is dropped while
+ * sending. An executor that cannot be told is lost or about to be. */
+static void send_cancels(kiln_cluster *c)
+{
+    enum { CANCEL_TIMEOUT_MS = 2000 }; /* the heartbeats wait meanwhile */
+    int below = c->cancel_below;
+    c->cancel_sent = below;
+    size_t n = 0;
+    exec_rec *live = calloc(c->nexecs + 1, sizeof *live);
+    for (size_t i = 0; live && i < c->nexecs; i++)
+        if (!c->execs[i].lost) live[n++] = c->execs[i]; /* only id, host and port are read */
+    pthread_mutex_unlock(&c->lock);
+    for (size_t i = 0; i < n; i++)
+        if (tell_block_server(c, live[i].block_host, live[i].block_port, NET_MSG_CANCEL_JOBS,
+                              (uint32_t)below, CANCEL_TIMEOUT_MS))
+            LOG(LOG_WARN, "cluster", "cancelling jobs below %d on executor %u: %s", below,
+                live[i].id, kiln_last_error());
+    free(live);
+    pthread_mutex_lock(&c->lock);
+}
+
 /* Sends HEARTBEAT on each idle live slot every ping_interval_ms, after
  * running c->tick when set (local-cluster reaps and replaces dead executors
  * there). A slot being pinged is marked busy, so no task is sent on it
@@ -238,6 +280,10 @@ static void *pinger_main(void *arg)
     int64_t next = net_deadline(interval);
     pthread_mutex_lock(&c->lock);
     while (!c->stopping) {
+        if (c->cancel_below > c->cancel_sent) {
+            send_cancels(c);
+            continue;
+        }
         if (c->release_pending) {
             c->release_pending = false;
             send_releases(c, interval);
@@ -640,6 +686,10 @@ int cluster_run_task(kiln_cluster *c, kiln_task *t, kiln_rdd *rdd, shuffle_dep *
     int prefer = map_tracker_cached_at(c->tracker, dep ? dep_parent(dep) : root, t->partition);
     slot *s = acquire(c, t, prefer);
     if (!s) return task_error(t, KILN_EIO, "every executor of the cluster is lost");
+    if (kiln_task_cancelled(t)) { /* while it waited for a slot */
+        release(c, s, false);
+        return task_error(t, KILN_EJOB, "job %d cancelled", t->job);
+    }
     /* What the executor has to hear about goes first, on the slot we hold. */
     release_msg rel;
     pthread_mutex_lock(&c->lock);
@@ -691,21 +741,23 @@ int cluster_cached_partitions(kiln_cluster *c, int rdd)
     return map_tracker_cached_count(c->tracker, rdd);
 }
 
-/* Sends REMOVE_RDD to one block server and waits for its echo. */
-static int remove_rdd_at(kiln_cluster *c, const char *host, int port, int rdd)
+/* Sends a one-u32 request (REMOVE_RDD, CANCEL_JOBS) to one block server
+ * and waits for its echo, each step within timeout_ms. */
+static int tell_block_server(kiln_cluster *c, const char *host, int port, int type, uint32_t value,
+                             int timeout_ms)
 {
     char name[NET_HOST_MAX + 48];
     snprintf(name, sizeof name, "the block server at %s:%d", host, port);
-    uint8_t payload[4] = {(uint8_t)rdd, (uint8_t)(rdd >> 8), (uint8_t)(rdd >> 16),
-                          (uint8_t)(rdd >> 24)};
+    uint8_t payload[4] = {(uint8_t)value, (uint8_t)(value >> 8), (uint8_t)(value >> 16),
+                          (uint8_t)(value >> 24)};
     int fd = -1;
-    int rc = net_dial(host, port, c->secret, c->secret_len, c->tls, AUTH_TIMEOUT_MS, name, &fd);
-    if (!rc)
-        rc = net_send_frame(fd, NET_MSG_REMOVE_RDD, payload, sizeof payload, c->timeout_ms, name);
+    int dial_ms = timeout_ms < AUTH_TIMEOUT_MS ? timeout_ms : AUTH_TIMEOUT_MS;
+    int rc = net_dial(host, port, c->secret, c->secret_len, c->tls, dial_ms, name, &fd);
+    if (!rc) rc = net_send_frame(fd, (uint8_t)type, payload, sizeof payload, timeout_ms, name);
     net_frame f = {0};
-    if (!rc) rc = net_recv_frame(fd, 64, c->timeout_ms, name, &f);
-    if (!rc && f.type != NET_MSG_REMOVE_RDD)
-        rc = kiln_set_error(KILN_ECORRUPT, "%s answered REMOVE_RDD with %s", name,
+    if (!rc) rc = net_recv_frame(fd, 64, timeout_ms, name, &f);
+    if (!rc && f.type != type)
+        rc = kiln_set_error(KILN_ECORRUPT, "%s answered %s with %s", name, net_msg_name(type),
                             net_msg_name(f.type));
     net_frame_release(&f);
     net_close(fd);
@@ -724,7 +776,8 @@ void cluster_unpersist(kiln_cluster *c, int rdd)
     pthread_mutex_unlock(&c->lock);
     /* An executor that cannot be told is lost or about to be: its blocks go with it. */
     for (size_t i = 0; i < nlive; i++)
-        if (remove_rdd_at(c, live[i].block_host, live[i].block_port, rdd))
+        if (tell_block_server(c, live[i].block_host, live[i].block_port, NET_MSG_REMOVE_RDD,
+                              (uint32_t)rdd, c->timeout_ms))
             LOG(LOG_WARN, "cluster", "unpersist of RDD %d on executor %u: %s", rdd, live[i].id,
                 kiln_last_error());
     free(live);
@@ -759,6 +812,11 @@ static void backend_cleanup(task_backend *b, cleanup_kind kind, int64_t id)
     cluster_cleanup((kiln_cluster *)b, kind, id);
 }
 
+static void backend_cancel(task_backend *b, int below)
+{
+    cluster_cancel((kiln_cluster *)b, below);
+}
+
 static void backend_stop(task_backend *b)
 {
     cluster_stop((kiln_cluster *)b);
@@ -771,6 +829,7 @@ const task_backend_ops cluster_backend_ops = {
     .cached_partitions = backend_cached_partitions,
     .unpersist = backend_unpersist,
     .cleanup = backend_cleanup,
+    .cancel = backend_cancel,
     .stop = backend_stop,
     .remote = true,
 };

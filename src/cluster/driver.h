@@ -57,6 +57,9 @@ struct kiln_cluster {
     pthread_t pinger; /* HEARTBEAT on idle slots, so executors hear the driver */
     bool pinger_started;
     bool release_pending; /* an executor has ids to hear about: the pinger sends RELEASE */
+    /* kiln_context_cancel_jobs: jobs below cancel_below are cancelled; the
+     * pinger has told the live executors up to cancel_sent (CANCEL_JOBS) */
+    int cancel_below, cancel_sent;
     /* A connection whose first message is not REGISTER_EXECUTOR goes here
      * (a worker fetching the program); NULL: refused. */
     int (*serve_file)(void *arg, int fd, const net_frame *first, const char *peer);
@@ -103,6 +106,10 @@ void cluster_unpersist(kiln_cluster *c, int rdd);
  * cleanup): forgets where its blocks are and queues it for every live
  * executor, told by the pinger on an idle slot (RELEASE). Never blocks. */
 void cluster_cleanup(kiln_cluster *c, cleanup_kind kind, int64_t id);
+/* Jobs below `below` are cancelled (task_backend_ops' cancel): the pinger
+ * tells every live executor's block server (CANCEL_JOBS), so their running
+ * tasks stop at their next check. Never blocks. */
+void cluster_cancel(kiln_cluster *c, int below);
 void cluster_stop(kiln_cluster *c);
 /* Loses every executor registered as id (its process is known to be gone,
  * why says how): its slots and map outputs, as a failed connection would;

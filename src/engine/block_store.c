@@ -446,7 +446,7 @@ bool block_store_has(kiln_context *ctx, int rdd, int part)
 
 int block_store_encode(kiln_context *ctx, int rdd, int part, kiln_buf *out)
 {
-    kiln_task t = {.ctx = ctx, .partition = part, .fetch_shuffle = -1, .fetch_map = -1};
+    kiln_task t = {.ctx = ctx, .job = -1, .partition = part, .fetch_shuffle = -1, .fetch_map = -1};
     bool hit;
     eng_iter *it = block_store_get(ctx, rdd, part, &t, &hit);
     int rc = KILN_OK;

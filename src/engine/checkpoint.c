@@ -64,16 +64,51 @@ eng_iter *checkpoint_iterator(kiln_rdd *r, int p, kiln_task *t)
     return values_file_iterator(r->ctx, path, t);
 }
 
+int kiln_context_set_checkpoint_dir(kiln_context *ctx, const char *dir)
+{
+    if (!ctx || !dir || !dir[0])
+        return kiln_set_error(KILN_EINVAL, "setCheckpointDir: expected a directory");
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return kiln_set_error(KILN_EIO, "setCheckpointDir: cannot create %s: %s", dir,
+                              strerror(errno));
+    char *copy = strdup(dir);
+    pthread_mutex_lock(&ctx->lock);
+    char **grown = copy ? realloc(ctx->checkpoint_dirs,
+                                  sizeof(char *) * (size_t)(ctx->ncheckpoint_dirs + 1))
+                        : NULL;
+    if (grown) {
+        grown[ctx->ncheckpoint_dirs++] = copy;
+        ctx->checkpoint_dirs = grown;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    if (!grown) {
+        free(copy);
+        return kiln_set_error(KILN_ENOMEM, "out of memory");
+    }
+    return KILN_OK;
+}
+
+/* The directory checkpoints go to: the last one set in code, else
+ * kiln.checkpoint.dir (NULL when neither). */
+static const char *checkpoint_base(kiln_context *ctx)
+{
+    pthread_mutex_lock(&ctx->lock);
+    const char *d = ctx->ncheckpoint_dirs ? ctx->checkpoint_dirs[ctx->ncheckpoint_dirs - 1] : NULL;
+    pthread_mutex_unlock(&ctx->lock);
+    return d ? d : kiln_conf_get(ctx->conf, "kiln.checkpoint.dir");
+}
+
 int kiln_rdd_checkpoint(kiln_rdd *r)
 {
     if (!r)
         return *kiln_last_error() ? KILN_EINVAL
                                   : kiln_set_error(KILN_EINVAL, "checkpoint: NULL RDD");
     if (r->checkpoint_dir) return KILN_OK;
-    const char *base = kiln_conf_get(r->ctx->conf, "kiln.checkpoint.dir");
+    const char *base = checkpoint_base(r->ctx);
     if (!base)
-        return kiln_set_error(KILN_ECONF, "checkpoint: kiln.checkpoint.dir is not set (set it "
-                                          "to a directory that outlives the job)");
+        return kiln_set_error(KILN_ECONF, "checkpoint: kiln.checkpoint.dir is not set (set it, "
+                                          "or call setCheckpointDir, to a directory that "
+                                          "outlives the job)");
     if (mkdir(base, 0755) != 0 && errno != EEXIST)
         return kiln_set_error(KILN_EIO, "kiln.checkpoint.dir: cannot create %s: %s", base,
                               strerror(errno));

@@ -211,6 +211,8 @@ void kiln_context_free(kiln_context *c)
     block_store_free(c->blocks);
     if (c->app_dir) (void)io_remove_tree(c->app_dir);
     free(c->app_dir);
+    for (int i = 0; i < c->ncheckpoint_dirs; i++) free(c->checkpoint_dirs[i]);
+    free(c->checkpoint_dirs);
     kiln_conf_free(c->conf);
     event_bus_free(c->events);
     pthread_mutex_destroy(&c->lock);
@@ -234,7 +236,28 @@ int kiln_context_max_attempts(const kiln_context *c)
     return c->max_attempts;
 }
 
+int kiln_context_cancel_jobs(kiln_context *c)
+{
+    if (!c) return kiln_set_error(KILN_EINVAL, "kiln_context_cancel_jobs: no context");
+    /* Every job started so far: ids are given under the lock, in order. */
+    pthread_mutex_lock(&c->lock);
+    int below = c->next_job;
+    pthread_mutex_unlock(&c->lock);
+    ctx_cancel_jobs_below(c, below);
+    LOG(LOG_INFO, "scheduler", "cancelling every job below job %d", below);
+    /* The stages waiting for them see it within 100 ms (run_tasks). */
+    if (c->backend && c->backend->ops->cancel) c->backend->ops->cancel(c->backend, below);
+    return KILN_OK;
+}
+
 /* ---- What the session and the cluster runtime may use ------------------------- */
+
+void ctx_cancel_jobs_below(kiln_context *c, int below)
+{
+    int cur = atomic_load(&c->cancel_below);
+    while (cur < below && !atomic_compare_exchange_weak(&c->cancel_below, &cur, below)) {
+    }
+}
 
 task_backend *ctx_backend(kiln_context *c)
 {

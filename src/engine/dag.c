@@ -10,7 +10,9 @@
  * retried up to kiln.master's F attempts, then the stage and job fail with a
  * message naming job, stage, partition, attempt and cause. With
  * kiln.speculation, stragglers get one copy each and the first attempt to
- * finish a partition wins (run_tasks, speculate, attempt_guard).
+ * finish a partition wins (run_tasks, speculate, attempt_guard). A
+ * cancelled job (kiln_context_cancel_jobs) fails with "job J cancelled" as
+ * soon as the stage running sees it (run_tasks); its later stages do not run.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,7 +106,9 @@ static int run_stage(const stage_run *spec)
         free(visited);
         if (rc) break;
     }
-    if (rc == KILN_OK && (s->failed || s->done < s->ntasks)) {
+    if (rc == KILN_OK && s->cancelled) {
+        rc = kiln_set_error(KILN_EJOB, "job %d cancelled", s->job);
+    } else if (rc == KILN_OK && (s->failed || s->done < s->ntasks)) {
         rc = kiln_set_error(s->fail_rc ? s->fail_rc : KILN_EJOB,
                             "job %d failed: stage %d (%s), partition %d failed on attempt %d "
                             "of %d: %s",

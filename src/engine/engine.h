@@ -147,6 +147,13 @@ typedef struct task_backend_ops {
      * not block (the cluster queues it for its executors). NULL: nothing
      * to do (tasks run on the context's own data). */
     void (*cleanup)(task_backend *b, cleanup_kind kind, int64_t id);
+    /* Every job of the context with an id below `below` has been cancelled
+     * (kiln_context_cancel_jobs): tell wherever tasks run, so that their
+     * running attempts stop at their next check (kiln_task_cancelled).
+     * Called from any thread; must not block (the cluster has a thread of
+     * its own send it). NULL: tasks run on the context's own threads and
+     * see it there. */
+    void (*cancel)(task_backend *b, int below);
     /* Stops the backend and frees it (kiln_context_free). */
     void (*stop)(task_backend *b);
     /* Tasks run in other processes: actions ship their functions. */
@@ -198,6 +205,10 @@ int ctx_broadcast_put(kiln_context *ctx, int64_t id, const kiln_value *v);
  * value is freed once none is). */
 void ctx_task_begin(kiln_context *ctx);
 void ctx_task_end(kiln_context *ctx);
+/* Cancels every job of ctx with an id below `below` (never un-cancels
+ * one): an executor told by its driver (CANCEL_JOBS), whose tasks carry
+ * the driver's job ids. Any thread. */
+void ctx_cancel_jobs_below(kiln_context *ctx, int below);
 /* Cluster metrics: map outputs lost with an executor, shuffle bytes
  * fetched from other executors, the microseconds waited for them and the
  * fetches retried. */

@@ -290,6 +290,10 @@ struct kiln_context {
     int default_parallelism;
     thread_pool *pool;
     char *app_dir;          /* this context's scratch directory under kiln.local.dir */
+    /* kiln_context_set_checkpoint_dir: every directory set (the last one is
+     * in use; older ones stay valid for checkpoints being written), under lock */
+    char **checkpoint_dirs;
+    int ncheckpoint_dirs;
     int64_t mem_budget;     /* kiln.executor.memory */
     int64_t mem_task_share; /* what one running task may hold before spilling */
     _Atomic int64_t mem_used, mem_peak;
@@ -329,6 +333,10 @@ struct kiln_context {
     accumulator *accs;
     size_t naccs, cap_accs;
     int next_job, next_stage;
+    /* kiln_context_cancel_jobs: every job with a smaller id is cancelled
+     * (jobs are numbered as they start, so later ones run normally). On an
+     * executor, the driver's job ids, set by its CANCEL_JOBS. */
+    _Atomic int cancel_below;
     task_backend *backend; /* where tasks run: local threads or a cluster's executors */
     int backend_ships;     /* the backend runs tasks in other processes */
     event_bus *events;     /* listeners of jobs, stages, tasks and executors (events.c) */
@@ -339,6 +347,18 @@ struct kiln_context {
     eng_iter *(*remote_block)(kiln_context *ctx, kiln_rdd *r, int part, kiln_task *t);
     void (*block_cached)(kiln_context *ctx, int rdd, int part);
 };
+
+/* ---- Cancellation (task.c) ---------------------------------------------------- */
+
+/* Whether job (an id of ctx's numbering; negative: no job, as a function
+ * run on the driver) has been cancelled (kiln_context_cancel_jobs). */
+static inline bool job_cancelled(const kiln_context *ctx, int job)
+{
+    return job >= 0 && job < atomic_load_explicit(&ctx->cancel_below, memory_order_relaxed);
+}
+/* Records on t that its job was cancelled ("job J cancelled", the first
+ * cause wins) and returns KILN_EJOB. */
+int task_cancel_error(kiln_task *t);
 
 /* ---- Memory budget (engine/memory.c) -------------------------------------- */
 

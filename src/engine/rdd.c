@@ -259,7 +259,51 @@ int iter_drain(eng_iter *it, kiln_task *t, kiln_arena *a, val_vec *out)
 
 eng_iter *checkpoint_iterator(kiln_rdd *r, int p, kiln_task *t);
 
+/* What every RDD's iterator is wrapped in: a check of the task's job
+ * before each batch, so that once the job is cancelled every op of a
+ * task (a narrow chain, a source, a map_partitions pulling its input)
+ * fails at its next pull, within a batch's work. */
+typedef struct cancel_iter {
+    eng_iter base;
+    eng_iter *inner;
+} cancel_iter;
+
+static int cancel_next(eng_iter *it, kiln_task *t, const kiln_value **vals, size_t *n)
+{
+    cancel_iter *c = (cancel_iter *)it;
+    if (job_cancelled(t->ctx, t->job)) return task_cancel_error(t);
+    return c->inner->next(c->inner, t, vals, n);
+}
+
+static void cancel_close(eng_iter *it)
+{
+    cancel_iter *c = (cancel_iter *)it;
+    c->inner->close(c->inner);
+    free(c);
+}
+
+static eng_iter *partition_iterator(kiln_rdd *r, int p, kiln_task *t);
+
 eng_iter *rdd_iterator(kiln_rdd *r, int p, kiln_task *t)
+{
+    if (job_cancelled(t->ctx, t->job)) {
+        task_cancel_error(t);
+        return NULL;
+    }
+    eng_iter *inner = partition_iterator(r, p, t);
+    cancel_iter *c = inner ? malloc(sizeof *c) : NULL;
+    if (inner && !c) {
+        inner->close(inner);
+        task_error(t, KILN_ENOMEM, "out of memory");
+    }
+    if (!c) return NULL;
+    *c = (cancel_iter){.base = {cancel_next, cancel_close}, .inner = inner};
+    return &c->base;
+}
+
+/* The iterator over partition p of r: from a checkpoint, the block store
+ * (caching it on first computation) or r's op. */
+static eng_iter *partition_iterator(kiln_rdd *r, int p, kiln_task *t)
 {
     if (r->checkpoint_dir) return checkpoint_iterator(r, p, t);
     if (r->storage == KILN_STORAGE_NONE) return r->ops->compute(r, p, t);

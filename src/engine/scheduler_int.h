@@ -25,10 +25,10 @@ typedef struct exec_failures {
     int executor, tasks;
 } exec_failures;
 
-/* A stage being run. It lives on the heap: with speculation, run_stage may
- * return while losing attempts still run, and the last of them frees it
- * (refs). Such attempts never touch what the caller owns (fn's arg,
- * results, parts): see run_task and guard_fn. */
+/* A stage being run. It lives on the heap: with speculation, or once its
+ * job is cancelled, run_stage may return while attempts still run, and the
+ * last of them frees it (abandoned). Such attempts never touch what the
+ * caller owns (fn's arg, results, parts): see run_task and guard_fn. */
 typedef struct stage_run {
     kiln_context *ctx;
     int job, stage;
@@ -46,6 +46,10 @@ typedef struct stage_run {
     int done, running, outstanding;
     bool *finished;
     bool failed;
+    /* Its job was cancelled (kiln_context_cancel_jobs): it has failed, and
+     * returns as soon as no attempt is in the caller's code, leaving the
+     * others to end on their own (abandoned). */
+    bool cancelled;
     char *fail_msg;
     int fail_part, fail_attempt, fail_rc;
     /* map outputs found lost by this run's tasks: (shuffle id, map) pairs */

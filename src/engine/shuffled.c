@@ -141,6 +141,8 @@ static int absorb_segment(void *arg, const uint8_t *p, size_t n)
 {
     reduce_iter *ri = arg;
     size_t off = 0;
+    /* Reading every map output can take long: a cancelled job stops here. */
+    if (job_cancelled(ri->t->ctx, ri->t->job)) return task_cancel_error(ri->t);
     /* Combiners are copied into the map, so their decoded form can go. */
     kiln_arena *into = ri->scratch ? ri->scratch : ri->sort ? sorter_arena(ri->sort) : ri->arena;
     if (ri->scratch) kiln_arena_reset(ri->scratch);

@@ -1,6 +1,6 @@
 /*
  * engine/task.c - what user functions see of a running task: its arena,
- * failure reporting, the emit/pull helpers.
+ * failure reporting, whether its job was cancelled, the emit/pull helpers.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,6 +47,16 @@ int kiln_task_fail(kiln_task *t, const char *fmt, ...)
     task_verror(t, KILN_EUSER, fmt, ap);
     va_end(ap);
     return KILN_EUSER;
+}
+
+bool kiln_task_cancelled(const kiln_task *t)
+{
+    return job_cancelled(t->ctx, t->job);
+}
+
+int task_cancel_error(kiln_task *t)
+{
+    return task_error(t, KILN_EJOB, "job %d cancelled", t->job);
 }
 
 int kiln_task_partition(const kiln_task *t)

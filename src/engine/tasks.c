@@ -3,8 +3,17 @@
  * context's pool, each run through the context's task backend; results
  * and accumulator updates applied once per partition, by the first attempt
  * to succeed; failures retried up to the context's attempts; lost map
- * outputs noted for the DAG scheduler (dag.c); with kiln.speculation, the
- * guard that keeps a losing attempt out of the caller's code.
+ * outputs noted for the DAG scheduler (dag.c); the guard that keeps an
+ * attempt that has lost the race (kiln.speculation) or whose job was
+ * cancelled out of the caller's code.
+ *
+ * Cancellation (kiln_context_cancel_jobs): a stage whose job is cancelled
+ * fails at once (check_cancelled, at every wake of run_tasks and at each
+ * attempt's start and end): queued attempts do not start, ended ones count
+ * for nothing (no result, no accumulator update, no retry), and run_tasks
+ * returns as soon as no attempt is inside the caller's code, leaving the
+ * running ones to stop at their next pull of records (rdd_iterator checks
+ * the job before each batch) and free the stage, as speculation's losers do.
  *
  * Executor exclusion (kiln.excludeOnFailure.*, Spark's excludeOnFailure at
  * the task and stage levels): the backend says which executor ran each
@@ -68,15 +77,29 @@ static void note_lost(stage_run *s, int shuffle, int map)
     }
 }
 
-/* ---- Attempts that may lose a race ------------------------------------------ */
+/* Notes that s's job has been cancelled, when it has: the stage fails, so
+ * no attempt starts, counts or is retried any more. Caller holds s->lock.
+ * Returns s->cancelled. */
+static bool check_cancelled(stage_run *s)
+{
+    if (!s->cancelled && job_cancelled(s->ctx, s->job)) {
+        s->cancelled = true;
+        s->failed = true;
+    }
+    return s->cancelled;
+}
 
-/* With speculation, a result stage's fn runs behind this guard. While an
- * attempt runs the caller's fn (and may read its arg) it counts in
- * s->in_caller; it leaves that count while it pulls records from the RDD
- * (which reads only what the context owns: in local mode, a straggler waits
- * there). run_tasks returns only once every partition has finished and no
- * attempt is in the caller's code, and an attempt whose partition has
- * finished never enters it again: its next pull fails. */
+/* ---- Attempts that may lose a race or be cancelled -------------------------- */
+
+/* A result stage's fn runs behind this guard. While an attempt runs the
+ * caller's fn (and may read its arg) it counts in s->in_caller; it leaves
+ * that count while it pulls records from the RDD (which reads only what the
+ * context owns: in local mode, a straggler or a cancelled attempt stuck in
+ * a user function waits there). run_tasks returns early (every partition
+ * finished with speculation, or the job cancelled) only once no attempt is
+ * in the caller's code, and an attempt whose partition has finished or
+ * whose job was cancelled never enters it again: its next pull fails. The
+ * cost is two uncontended lock round trips per batch of records. */
 typedef struct attempt_guard {
     eng_iter it; /* what fn pulls from: inner, checked */
     eng_iter *inner;
@@ -93,9 +116,11 @@ static bool guard_enter(attempt_guard *g, bool enter)
     pthread_mutex_lock(&s->lock);
     if (g->in_caller && !enter) {
         g->in_caller = false;
-        if (--s->in_caller == 0) pthread_cond_broadcast(&s->cond);
+        /* Only run_tasks waiting to return early needs to hear it. */
+        if (--s->in_caller == 0 && (s->cancelled || s->done == s->ntasks))
+            pthread_cond_broadcast(&s->cond);
     } else if (enter && !g->in_caller) {
-        if (s->finished[g->index]) {
+        if (s->finished[g->index] || check_cancelled(s)) {
             g->cancelled = true;
         } else {
             g->in_caller = true;
@@ -108,6 +133,7 @@ static bool guard_enter(attempt_guard *g, bool enter)
 
 static int cancelled(kiln_task *t)
 {
+    if (job_cancelled(t->ctx, t->job)) return task_cancel_error(t);
     return task_error(t, KILN_ESTATE,
                       "attempt %d of partition %d cancelled: another attempt "
                       "finished it",
@@ -249,7 +275,7 @@ static void run_task(void *arg)
 
     double started = now_seconds();
     pthread_mutex_lock(&s->lock);
-    bool skip = s->failed || s->finished[index];
+    bool skip = check_cancelled(s) || s->failed || s->finished[index];
     int partition = s->parts ? s->parts[index] : -1; /* caller's: read while it waits */
     int nexclude = 0, *exclude = NULL;
     if (!skip) {
@@ -274,9 +300,10 @@ static void run_task(void *arg)
     kiln_buf_init(&result);
     int rc = KILN_OK;
     attempt_guard g = {.it = {guard_next, guard_close}, .s = s, .index = index};
-    /* Only a result stage runs code of the caller's; map stages need no guard. */
-    part_result_fn fn = s->spec && !s->dep ? guard_fn : s->fn;
-    void *fn_arg = s->spec && !s->dep ? (void *)&g : s->arg;
+    /* Only a result stage runs code of the caller's; map stages need no
+     * guard (and have no fn). */
+    part_result_fn fn = s->dep ? NULL : guard_fn;
+    void *fn_arg = s->dep ? NULL : &g;
     if (!skip) {
         atomic_fetch_add(&s->ctx->task_attempts, 1);
         if (events_wanted(s->ctx))
@@ -290,7 +317,8 @@ static void run_task(void *arg)
         task_backend *b = s->ctx->backend;
         rc = b->ops->run_task(b, &t, s->rdd, s->dep, fn, fn_arg, s->ship, &result);
         if (rc && !t.error) task_error(&t, rc, "%s", kiln_strerror(rc));
-        if (rc && !g.cancelled) atomic_fetch_add(&s->ctx->failed_attempts, 1);
+        if (rc && !g.cancelled && !job_cancelled(s->ctx, s->job))
+            atomic_fetch_add(&s->ctx->failed_attempts, 1);
     }
 
     if (!skip && events_wanted(s->ctx))
@@ -312,9 +340,10 @@ static void run_task(void *arg)
     if (!skip) {
         s->running--;
         if (ts->live == 0) ts->started = 0;
+        check_cancelled(s);
         if (s->finished[index] || s->failed) {
             /* The partition is done (this attempt lost the race) or the stage
-             * has failed: nothing of this attempt counts. */
+             * has failed (or been cancelled): nothing of this attempt counts. */
             if (!s->failed)
                 LOG(LOG_DEBUG, "scheduler", "task %d.%d in stage %d lost the race (%s)",
                     t.partition, attempt, s->stage, rc ? "failed" : "succeeded");
@@ -352,7 +381,9 @@ static void run_task(void *arg)
 /* Runs every unfinished task of the stage once (with retries on failure)
  * until all are done, one fails for good, or some lost map outputs. With
  * speculation it also copies stragglers, and returns as soon as every
- * partition has finished, leaving the losing attempts to end on their own. */
+ * partition has finished, leaving the losing attempts to end on their own;
+ * once the job is cancelled it returns within about 100 ms (its wait's
+ * period), leaving the running attempts likewise. */
 void run_tasks(stage_run *s)
 {
     kiln_context *ctx = s->ctx;
@@ -364,10 +395,12 @@ void run_tasks(stage_run *s)
     double next_check = started + ctx->spec_interval;
 
     pthread_mutex_lock(&s->lock);
+    check_cancelled(s);
     for (int i = 0; i < s->ntasks && !s->failed; i++)
         if (!s->finished[i] && task_submit(s, i, false)) s->failed = true;
     while (s->outstanding > 0) {
         if (s->spec && !s->failed && s->done == s->ntasks && s->in_caller == 0) break;
+        if (check_cancelled(s) && s->in_caller == 0) break;
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += wait_ns;

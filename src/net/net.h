@@ -61,7 +61,8 @@
     X(APP_EXECUTOR, 35)                                                                            \
     X(FETCH_CACHED, 36)                                                                            \
     X(REMOVE_RDD, 37)                                                                              \
-    X(RELEASE, 38)
+    X(RELEASE, 38)                                                                                 \
+    X(CANCEL_JOBS, 39)
 
 typedef enum net_msg_type {
 #define NET_MSG_ENUM(name, val) NET_MSG_##name = (val),

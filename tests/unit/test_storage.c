@@ -186,6 +186,27 @@ static void checkpoint_cuts_the_lineage(void **state)
     assert_int_equal(io_remove_tree(ckpt), KILN_OK);
 }
 
+/* setCheckpointDir: a directory set in code after start is where the
+ * next checkpoint goes (over kiln.checkpoint.dir). */
+static void checkpoint_dir_set_after_start(void **state)
+{
+    char ckpt[] = "/tmp/kiln-test-ckpt-XXXXXX";
+    assert_non_null(mkdtemp(ckpt));
+    char sub_dir[600];
+    snprintf(sub_dir, sizeof sub_dir, "%s/made", ckpt);
+    setup s;
+    open_setup(&s, "1g", NULL);
+    assert_int_equal(kiln_context_set_checkpoint_dir(s.ctx, ""), KILN_EINVAL);
+    assert_int_equal(kiln_context_set_checkpoint_dir(s.ctx, sub_dir), KILN_OK);
+    assert_int_equal(kiln_rdd_checkpoint(s.rdd), KILN_OK);
+    check_data(s.rdd);
+    close_setup(&s);
+    char sub[512];
+    assert_true(kt_find_entry(sub_dir, "rdd-", sub, sizeof sub));
+    assert_int_equal(kt_count_entries(sub, "part-"), PARTS);
+    assert_int_equal(io_remove_tree(ckpt), KILN_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +215,7 @@ int main(void)
         cmocka_unit_test(serialized_blocks_are_smaller),
         cmocka_unit_test(disk_only_keeps_nothing_in_memory),
         cmocka_unit_test(checkpoint_cuts_the_lineage),
+        cmocka_unit_test(checkpoint_dir_set_after_start),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

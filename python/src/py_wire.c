@@ -1,0 +1,192 @@
+/*
+ * python/src/py_wire.c - Python objects straight to kiln's value encoding
+ * (docs/formats/value.md) and back, without kiln_values in between: what
+ * a worker process (py_worker.c) reads and writes. The mapping of types is
+ * py_values.c's; a value that is not None/bool/int/float/str/bytes/tuple/
+ * list or a float64 vector goes through pyk_to_value (pickled).
+ */
+#include <string.h>
+
+#include "py_kiln.h"
+
+static int put_varint(kiln_buf *b, uint64_t v)
+{
+    uint8_t tmp[10];
+    int n = 0;
+    do {
+        uint8_t c = v & 0x7f;
+        v >>= 7;
+        tmp[n++] = c | (v ? 0x80 : 0);
+    } while (v);
+    return kiln_buf_append(b, tmp, (size_t)n);
+}
+
+static int put_bytes(kiln_buf *b, uint8_t tag, const void *p, size_t n)
+{
+    if (kiln_buf_reserve(b, 1 + 5 + n)) return -1;
+    b->data[b->len++] = tag;
+    if (put_varint(b, n)) return -1;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+/* Through a kiln_value (pickled objects, vectors, subclasses). */
+static int slow(PyObject *o, kiln_buf *b, bool key)
+{
+    kiln_arena *a = kiln_arena_new();
+    if (!a) return PyErr_NoMemory(), -1;
+    kiln_value v;
+    int rc = key ? pyk_to_key_item(o, a, &v) : pyk_to_value(o, a, &v);
+    if (!rc && kiln_value_encode(b, &v)) {
+        PyErr_SetString(PyExc_ValueError, "a value nests deeper than kiln can encode");
+        rc = -1;
+    }
+    kiln_arena_free(a);
+    return rc;
+}
+
+static int encode(PyObject *o, kiln_buf *b, int key, int depth)
+{
+    PyTypeObject *t = Py_TYPE(o);
+    if (depth > KILN_VALUE_MAX_DEPTH) {
+        PyErr_SetString(PyExc_ValueError, "value nests deeper than 64 levels");
+        return -1;
+    }
+    if (t == &PyUnicode_Type) {
+        Py_ssize_t n;
+        const char *s = PyUnicode_AsUTF8AndSize(o, &n);
+        if (!s) {
+            PyErr_Clear();
+            return slow(o, b, false);
+        }
+        return put_bytes(b, KILN_STR, s, (size_t)n) ? (PyErr_NoMemory(), -1) : 0;
+    }
+    if (t == &PyLong_Type) {
+        int overflow;
+        long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+        if (overflow) return slow(o, b, key);
+        uint8_t tag = KILN_INT;
+        uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+        if (kiln_buf_append(b, &tag, 1) || put_varint(b, z)) return PyErr_NoMemory(), -1;
+        return 0;
+    }
+    if (t == &PyFloat_Type) {
+        uint8_t rec[9] = {KILN_DOUBLE};
+        double d = PyFloat_AS_DOUBLE(o);
+        memcpy(rec + 1, &d, 8);
+        return kiln_buf_append(b, rec, 9) ? (PyErr_NoMemory(), -1) : 0;
+    }
+    if (o == Py_None || t == &PyBool_Type) {
+        uint8_t tag = o == Py_None ? 0x00 : o == Py_True ? 0x11 : 0x01;
+        return kiln_buf_append(b, &tag, 1) ? (PyErr_NoMemory(), -1) : 0;
+    }
+    if (t == &PyTuple_Type || t == &PyList_Type) {
+        bool tuple = t == &PyTuple_Type;
+        Py_ssize_t n = tuple ? PyTuple_GET_SIZE(o) : PyList_GET_SIZE(o);
+        uint8_t tag = tuple ? KILN_TUPLE : KILN_LIST;
+        if (kiln_buf_append(b, &tag, 1) || put_varint(b, (uint64_t)n)) return PyErr_NoMemory(), -1;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *it = tuple ? PyTuple_GET_ITEM(o, i) : PyList_GET_ITEM(o, i);
+            /* key 2: a pair's key, 1: inside a key. */
+            int k = key == 1 || (key == 2 && tuple && n == 2 && i == 0 && depth == 0);
+            if (encode(it, b, k, depth + 1)) return -1;
+        }
+        return 0;
+    }
+    if (t == &PyBytes_Type)
+        return put_bytes(b, KILN_BYTES, PyBytes_AS_STRING(o), (size_t)PyBytes_GET_SIZE(o))
+                   ? (PyErr_NoMemory(), -1)
+                   : 0;
+    return slow(o, b, key == 1);
+}
+
+int pyk_encode(PyObject *o, kiln_buf *b, bool keyed)
+{
+    return encode(o, b, keyed ? 2 : 0, 0);
+}
+
+/* ---- Decoding ---------------------------------------------------------------- */
+
+static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 70 && *p < end; shift += 7) {
+        uint8_t c = *(*p)++;
+        v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            *out = v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static PyObject *corrupt(void)
+{
+    PyErr_SetString(PyExc_ValueError, "damaged value on the worker's pipe");
+    return NULL;
+}
+
+static PyObject *decode(const uint8_t **p, const uint8_t *end, int depth)
+{
+    if (*p >= end || depth > KILN_VALUE_MAX_DEPTH) return corrupt();
+    uint8_t tag = *(*p)++;
+    uint64_t n;
+    switch (tag) {
+    case 0x00:
+        Py_RETURN_NONE;
+    case 0x01:
+        Py_RETURN_FALSE;
+    case 0x11:
+        Py_RETURN_TRUE;
+    case KILN_INT:
+        if (get_varint(p, end, &n)) return corrupt();
+        return PyLong_FromLongLong((int64_t)(n >> 1) ^ -(int64_t)(n & 1));
+    case KILN_DOUBLE: {
+        if (end - *p < 8) return corrupt();
+        double d;
+        memcpy(&d, *p, 8);
+        *p += 8;
+        return PyFloat_FromDouble(d);
+    }
+    case KILN_STR:
+    case KILN_BYTES: {
+        if (get_varint(p, end, &n) || n > (uint64_t)(end - *p)) return corrupt();
+        const uint8_t *s = *p;
+        *p += n;
+        if (tag == KILN_STR)
+            return PyUnicode_DecodeUTF8((const char *)s, (Py_ssize_t)n, "surrogateescape");
+        kiln_value v = kiln_bytes_ref(s, (size_t)n);
+        return pyk_from_value(&v); /* pickled objects */
+    }
+    case KILN_TUPLE:
+    case KILN_LIST: {
+        if (get_varint(p, end, &n) || n > (uint64_t)(end - *p)) return corrupt();
+        PyObject *c = tag == KILN_TUPLE ? PyTuple_New((Py_ssize_t)n) : PyList_New((Py_ssize_t)n);
+        for (uint64_t i = 0; c && i < n; i++) {
+            PyObject *x = decode(p, end, depth + 1);
+            if (!x) return Py_DECREF(c), NULL;
+            if (tag == KILN_TUPLE) PyTuple_SET_ITEM(c, (Py_ssize_t)i, x);
+            else PyList_SET_ITEM(c, (Py_ssize_t)i, x);
+        }
+        return c;
+    }
+    case KILN_VEC: {
+        if (get_varint(p, end, &n) || n > (uint64_t)(end - *p) / 8) return corrupt();
+        kiln_arena *a = kiln_arena_new();
+        if (!a) return PyErr_NoMemory();
+        kiln_value v = kiln_vec_new(a, (const double *)*p, (size_t)n);
+        *p += n * 8;
+        PyObject *r = pyk_from_value(&v);
+        kiln_arena_free(a);
+        return r;
+    }
+    }
+    return corrupt();
+}
+
+PyObject *pyk_decode(const uint8_t **p, const uint8_t *end)
+{
+    return decode(p, end, 0);
+}
