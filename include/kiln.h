@@ -63,7 +63,8 @@ KILN_API int kiln_init(int *argc, char ***argv);
 KILN_API int kiln_args_check(int argc, char **argv, const char *usage, const char *options);
 
 /* The command that executor processes started by this program run
- * (local-cluster mode): argv[0] an absolute path, at most 16 words,
+ * (local-cluster mode, and on a standalone cluster's workers, where argv[0]
+ * must exist too): argv[0] an absolute path, at most 16 words,
  * NULL-terminated; copied. By default (NULL, or never called) an executor
  * is this program itself with no arguments. A program run by an
  * interpreter names the command that loads it again, e.g. the Python
@@ -71,6 +72,16 @@ KILN_API int kiln_args_check(int argc, char **argv, const char *usage, const cha
  * must call kiln_init, which then serves tasks. Returns KILN_OK,
  * KILN_EINVAL or KILN_ENOMEM. */
 KILN_API int kiln_set_executor_command(const char *const *argv);
+
+/* The files that command needs on a host other than this one (a standalone
+ * cluster's workers): absolute paths of regular files, at most 128,
+ * NULL-terminated; copied (NULL clears them). Each is shipped with the
+ * application like kiln.files (fetched by sha256, cached) and linked into
+ * each executor's working directory under its base name, where the command
+ * finds it. The Python package names its extension module, a zip of the
+ * kiln package and the --py-files here. Returns KILN_OK, KILN_EINVAL or
+ * KILN_ENOMEM. */
+KILN_API int kiln_set_executor_files(const char *const *paths);
 
 /* Sets the process's log threshold (Spark's setLogLevel): ALL, TRACE,
  * DEBUG, INFO, WARN (the default, or $KILN_LOG_LEVEL), ERROR, FATAL or OFF,

@@ -6,11 +6,14 @@ are this same Python interpreter loading kiln again
 (`python3 -c ... import kiln.executor`), so functions defined here,
 lambdas and notebook cells included, travel to them with cloudpickle.
 """
+import hashlib
 import os
 import getpass
 import sys
+import tempfile
 import threading
 import time
+import zipfile
 
 import _kiln
 
@@ -21,19 +24,102 @@ from .rdd import RDD
 
 __all__ = ["SparkContext"]
 
-# What an executor process runs: the same interpreter, finding kiln where
-# the driver found it (KILN_PYTHON_PATH, the driver's sys.path).
-_EXECUTOR_BOOT = ("import os, sys; "
-                  "sys.path[:0] = [p for p in os.environ.get('KILN_PYTHON_PATH', '').split(os.pathsep) if p]; "
-                  "import kiln.executor")
+# What an executor process runs: an interpreter (kiln.pyspark.python, else
+# $PYSPARK_PYTHON, else the driver's) given the driver's Python version and
+# the names of the zips shipped with the application. It checks the version
+# first (an extension module built for another Python cannot even load),
+# then finds kiln where the driver found it (KILN_PYTHON_PATH, the driver's
+# sys.path: local-cluster) or in its working directory (a standalone
+# worker links the application's files there: the _kiln module, the zip of
+# the kiln package, the --py-files), and serves tasks.
+_EXECUTOR_BOOT = (
+    "import os, sys\n"
+    "driver, worker = sys.argv[1], '%d.%d' % sys.version_info[:2]\n"
+    "if worker != driver:\n"
+    "    sys.exit('Python in worker has different version %s than that in driver %s, PySpark "
+    "cannot run with different minor versions. Please check environment variables "
+    "PYSPARK_PYTHON and PYSPARK_DRIVER_PYTHON are correctly set.' % (worker, driver))\n"
+    "path = ([os.path.abspath(p) for p in sys.argv[2:] if os.path.isfile(p)] + "
+    "[p for p in os.environ.get('KILN_PYTHON_PATH', '').split(os.pathsep) if p] + [os.getcwd()])\n"
+    "sys.path[:0] = path\n"
+    "os.environ['KILN_PYTHON_PATH'] = os.pathsep.join(path)\n"
+    "import kiln.executor\n")
+
+_WORKER_BOOT = ("import os, sys; "
+                "sys.path[:0] = [p for p in os.environ.get('KILN_PYTHON_PATH', '')"
+                ".split(os.pathsep) if p]; "
+                "import kiln.worker")
 
 
-_WORKER_BOOT = _EXECUTOR_BOOT.replace("kiln.executor", "kiln.worker")
+def _python_version():
+    return "%d.%d" % sys.version_info[:2]
 
 
-def _prepare_executors():
+def _submit_conf(key):
+    """A key of $KILN_SUBMIT_CONF (kiln submit's key=value lines), which
+    the context reads too; needed here before the context starts."""
+    for line in os.environ.get("KILN_SUBMIT_CONF", "").splitlines():
+        k, sep, v = line.partition("=")
+        if sep and k in (key, "spark." + key[len("kiln."):]):
+            return v
+    return None
+
+
+def _package_zip():
+    """A zip of the kiln package (its .py files, stored, with fixed times,
+    so the same sources give the same bytes and workers fetch it once), made
+    in a per-user temporary directory, reused while the sources are unchanged."""
+    root = os.path.dirname(os.path.abspath(__file__))
+    files = []
+    for d, dirs, names in os.walk(root):
+        dirs[:] = sorted(x for x in dirs if x != "__pycache__")
+        for n in sorted(names):
+            if not n.endswith((".pyc", ".pyo")):
+                path = os.path.join(d, n)
+                st = os.stat(path)
+                files.append((os.path.relpath(path, os.path.dirname(root)), path, st.st_size,
+                              st.st_mtime_ns))
+    sig = hashlib.sha256(repr([(r, s, m) for r, _, s, m in files]).encode()).hexdigest()[:16]
+    tmp = os.path.join(tempfile.gettempdir(), "kiln-python-%d" % os.getuid())
+    os.makedirs(tmp, mode=0o700, exist_ok=True)
+    out = os.path.join(tmp, "kiln-python-%s.zip" % sig)
+    if not os.path.isfile(out):
+        part = "%s.%d" % (out, os.getpid())
+        with zipfile.ZipFile(part, "w", zipfile.ZIP_STORED) as z:
+            for rel, path, _, _ in files:
+                info = zipfile.ZipInfo(rel.replace(os.sep, "/"), (1980, 1, 1, 0, 0, 0))
+                info.external_attr = 0o644 << 16
+                with open(path, "rb") as f:
+                    z.writestr(info, f.read())
+        os.replace(part, out)
+    return out
+
+
+def _executor_python(settings):
+    """The interpreter executors run (PySpark's spark.pyspark.python, then
+    PYSPARK_PYTHON): an absolute path, on every worker host."""
+    python = (settings.get("kiln.pyspark.python") or settings.get("spark.pyspark.python")
+              or _submit_conf("kiln.pyspark.python") or os.environ.get("PYSPARK_PYTHON")
+              or sys.executable)
+    if not os.path.isabs(python):
+        raise ValueError("kiln.pyspark.python: %r is not an absolute path" % python)
+    return python
+
+
+def _prepare_executors(settings=None, py_files=()):
+    """Sets the executor command and the files it needs on other hosts
+    (kiln_set_executor_files: the _kiln module, the kiln package's zip, the
+    py-files), and KILN_PYTHON_PATH for executors on this host."""
     os.environ["KILN_PYTHON_PATH"] = os.pathsep.join(p for p in sys.path if p)
-    _kiln.set_executor_command([os.path.realpath(sys.executable), "-c", _EXECUTOR_BOOT])
+    settings = settings or {}
+    shipped = [os.path.abspath(_kiln.__file__), _package_zip()]
+    shipped += [p for p in py_files if p not in shipped]
+    zips = [os.path.basename(p) for p in shipped if p.endswith((".zip", ".egg", ".whl"))]
+    if len(zips) > 12:
+        raise ValueError("at most 12 .zip/.egg py-files can go to executors, got %d" % len(zips))
+    _kiln.set_executor_files(shipped)
+    _kiln.set_executor_command([_executor_python(settings), "-c", _EXECUTOR_BOOT,
+                                _python_version()] + zips)
 
 
 def use_workers(cores, mode="auto"):
@@ -58,6 +144,26 @@ def _settings(conf):
     return out
 
 
+def _py_files_conf(settings):
+    """kiln.submit.pyFiles (spark.submit.pyFiles) of the settings, else of
+    $KILN_SUBMIT_CONF (kiln submit --py-files), as a list."""
+    v = (settings.get("kiln.submit.pyFiles") or settings.get("spark.submit.pyFiles")
+         or _submit_conf("kiln.submit.pyFiles") or "")
+    return [p for p in v.split(",") if p]
+
+
+def _add_to_path(path):
+    """Puts a py-file on sys.path (a .py file's directory, a zip itself);
+    returns its absolute path."""
+    path = os.path.abspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError("py-file %s does not exist" % path)
+    entry = os.path.dirname(path) if path.endswith(".py") else path
+    if entry not in sys.path:
+        sys.path.insert(0, entry)
+    return path
+
+
 class SparkContext:
     """The connection to kiln (PySpark's SparkContext)."""
 
@@ -79,8 +185,12 @@ class SparkContext:
                 self._conf.setMaster(master)
             if appName:
                 self._conf.setAppName(appName)
-            _prepare_executors()
             settings = _settings(self._conf)
+            settings["kiln.python.version"] = _python_version()
+            self._py_files = []
+            for path in list(pyFiles or []) + _py_files_conf(settings):
+                self._py_files.append(_add_to_path(path))
+            _prepare_executors(settings, self._py_files)
             workers = settings.pop("kiln.python.workers", "auto")
             if workers not in ("auto", "processes", "inline"):
                 raise ValueError("kiln.python.workers: expected auto, processes or inline, got %r"
@@ -96,8 +206,6 @@ class SparkContext:
             # Names this context's broadcasts in executors' caches.
             self._token = "%d-%d-%s" % (os.getpid(), self._start_time, os.urandom(4).hex())
             self._checkpoint_dir = self._c.conf("kiln.checkpoint.dir") or None
-            for path in pyFiles or []:
-                self.addPyFile(path)
             SparkContext._active = self
 
     # ---- Properties ------------------------------------------------------------
@@ -314,14 +422,26 @@ class SparkContext:
         self._ctx().cancel_jobs()
 
     def addPyFile(self, path):
-        """Makes a .py, .zip or .egg importable here and in executors started
-        after this call (they find it through the driver's sys.path)."""
-        path = os.path.abspath(path)
+        """Makes a .py, .zip or .egg importable here and in executors.
+
+        Files named before the context starts (``pyFiles=``, ``kiln submit
+        --py-files``, ``kiln.submit.pyFiles``) are shipped to the executors
+        of every mode, standalone workers included. One added afterwards is
+        on this process's sys.path at once; executors already running
+        cannot get a file, so a .py file's module is imported here and its
+        functions travel by value with the functions that use them
+        (cloudpickle's register_pickle_by_value); a .zip or .egg added
+        afterwards reaches only executors started later (local-cluster
+        restarts)."""
+        path = _add_to_path(path)
+        if path not in self._py_files:
+            self._py_files.append(path)
+        _prepare_executors(_settings(self._conf), self._py_files)
         if path.endswith(".py"):
-            path = os.path.dirname(path)
-        if path not in sys.path:
-            sys.path.insert(0, path)
-        _prepare_executors()
+            import importlib
+            import cloudpickle
+            name = os.path.splitext(os.path.basename(path))[0]
+            cloudpickle.register_pickle_by_value(importlib.import_module(name))
 
     def addFile(self, path, recursive=False):
         self._files = getattr(self, "_files", []) + [os.path.abspath(path)]

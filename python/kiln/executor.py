@@ -1,7 +1,10 @@
 """The entry of an executor process (local-cluster and cluster modes):
-the driver starts `python3 -c "...; import kiln.executor"` with the
-environment kiln's executors read (KILN_EXECUTOR_*); importing this
-module serves tasks until the driver goes and never returns."""
+the driver (local-cluster) or a standalone worker starts the executor
+command kiln/context.py set (`python3 -c BOOT VERSION ZIPS...`: BOOT checks
+the interpreter's version against the driver's, puts the kiln package,
+the _kiln module and the py-files on sys.path, and imports this module)
+with the environment kiln's executors read (KILN_EXECUTOR_*); importing
+this module serves tasks until the driver goes and never returns."""
 import signal
 
 import _kiln

@@ -132,6 +132,22 @@ static PyObject *mod_set_executor_command(PyObject *m, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* set_executor_files(paths): the files the executor command needs on a
+ * standalone cluster's workers (kiln_set_executor_files). */
+static PyObject *mod_set_executor_files(PyObject *m, PyObject *args)
+{
+    PyObject *list;
+    if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &list)) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    if (n > 128) return PyErr_Format(PyExc_ValueError, "at most 128 files");
+    const char *paths[129] = {0};
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!(paths[i] = PyUnicode_AsUTF8(PyList_GET_ITEM(list, i)))) return NULL;
+    int rc = kiln_set_executor_files(paths);
+    if (rc) return pyk_raise_kiln(rc);
+    Py_RETURN_NONE;
+}
+
 /* set_workers(on, argv): Python pipelines of this process's task threads
  * run in worker processes started with argv (py_worker.c). */
 static PyObject *mod_set_workers(PyObject *m, PyObject *args)
@@ -227,6 +243,7 @@ static PyMethodDef module_methods[] = {
     {"task_info", mod_task_info, METH_NOARGS, NULL},
     {"executor_main", mod_executor_main, METH_NOARGS, NULL},
     {"set_executor_command", mod_set_executor_command, METH_VARARGS, NULL},
+    {"set_executor_files", mod_set_executor_files, METH_VARARGS, NULL},
     {"set_workers", mod_set_workers, METH_VARARGS, NULL},
     {"worker_main", mod_worker_main, METH_VARARGS, NULL},
     {"set_env_version", mod_set_env_version, METH_VARARGS, NULL},

@@ -155,5 +155,7 @@ char **env_without(const char *prefix, const char *const *extra, int nextra);
  * none is set (executors are then this program, with no arguments). */
 char **exec_command_dup(void);
 void exec_command_free(char **argv);
+/* The files set by kiln_set_executor_files, the same way (NULL: none). */
+char **exec_files_dup(void);
 
 #endif

@@ -197,6 +197,26 @@ const conf_key conf_base_keys[] = {
      .type = CONF_STRING,
      .spark = "spark.files",
      .doc = "comma-separated files every executor gets in its directory (kiln submit --files)"},
+    /* ---- The Python package (python/kiln: context.py reads them) ---- */
+    {.name = "kiln.pyspark.python",
+     .type = CONF_STRING,
+     .spark = "spark.pyspark.python",
+     .doc = "the Python interpreter executors run, an absolute path on every worker host "
+            "(default: $PYSPARK_PYTHON, else the driver's)"},
+    {.name = "kiln.pyspark.driver.python",
+     .type = CONF_STRING,
+     .spark = "spark.pyspark.driver.python",
+     .doc = "the Python interpreter kiln submit runs a job.py with (default: "
+            "$PYSPARK_DRIVER_PYTHON, else kiln.pyspark.python, else /usr/bin/python3)"},
+    {.name = "kiln.python.version",
+     .type = CONF_STRING,
+     .doc = "the driver's Python version (major.minor), set by the Python package; each "
+            "executor checks its own against it at start-up"},
+    {.name = "kiln.submit.pyFiles",
+     .type = CONF_STRING,
+     .spark = "spark.submit.pyFiles",
+     .doc = "comma-separated .py, .zip or .egg files put on the Python path of the driver and "
+            "its executors (kiln submit --py-files)"},
     {.name = "kiln.deploy.maxExecutorRetries",
      .type = CONF_INT,
      .dflt = "10",

@@ -6,9 +6,9 @@
  *   kiln worker kiln://H:7077 [--cores N] [--memory 4g] [--work-dir D] [--host H]
  *               [--secret-file F] [--heartbeat-ms MS] [--max-attempts N]
  *               [--max-executor-restarts N]
- *   kiln submit --master kiln://H:7077 [--executor-memory 1g] [--total-executor-cores N]
- *               [--executor-cores N] [--conf k=v]... [--files F,...] [--secret-file F]
- *               ./job [args]
+ *   kiln submit [--master M] [--executor-memory 1g] [--total-executor-cores N]
+ *               [--executor-cores N] [--conf k=v]... [--files F,...] [--py-files F,...]
+ *               [--secret-file F] ./job [args] | job.py [args]
  *   kiln status kiln://H:7077 [--secret-file F] [--timeout-ms MS]
  *   kiln secret                 prints a new random secret
  *   kiln http-token [--secret-file F]   prints the bearer token of GET /json
@@ -29,6 +29,7 @@
 #include "base/base.h"
 #include "cli/conf_verb.h"
 #include "cli/sql_verb.h"
+#include "cli/submit_python.h"
 #include "deploy/deploy.h"
 
 #define DEFAULT_PORT 7077
@@ -46,9 +47,10 @@ static const char usage_text[] =
     "  worker kiln://HOST:PORT [--cores N] [--memory 4g] [--work-dir D] [--host H]\n"
     "         [--secret-file F] [--heartbeat-ms 1000] [--max-attempts 16]\n"
     "         [--max-executor-restarts 3]\n"
-    "  submit --master kiln://HOST:PORT [--executor-memory 1g] [--total-executor-cores N]\n"
-    "         [--executor-cores N] [--conf k=v]... [--files F,...] [--secret-file F]\n"
-    "         ./job [args]        run a driver program on the cluster (client mode)\n"
+    "  submit [--master kiln://HOST:PORT] [--executor-memory 1g] [--total-executor-cores N]\n"
+    "         [--executor-cores N] [--conf k=v]... [--files F,...] [--py-files F,...]\n"
+    "         [--secret-file F] ./job [args] | job.py [args]\n"
+    "                             run a driver program (client mode)\n"
     "  status kiln://HOST:PORT [--secret-file F] [--timeout-ms 10000]\n"
     "  secret                      print a new random secret: (umask 077; kiln secret > F)\n"
     "  http-token [--secret-file F]  print the bearer token for GET /json\n"
@@ -76,11 +78,16 @@ static const struct verb_usage {
                "                   [--max-attempts 16] [--max-executor-restarts 3]\n"
                "Runs a worker that offers N cores and the memory to the master at\n"
                "kiln://HOST:PORT and runs executors of applications in D (default ./work).\n"},
-    {"submit", "usage: kiln submit --master kiln://HOST:PORT [--executor-memory 1g]\n"
+    {"submit", "usage: kiln submit [--master M] [--executor-memory 1g]\n"
                "                   [--total-executor-cores N] [--executor-cores N]\n"
-               "                   [--conf k=v]... [--files F,...] [--secret-file F] ./job [args]\n"
+               "                   [--conf k=v]... [--files F,...] [--py-files F,...]\n"
+               "                   [--secret-file F] ./job [args] | job.py [args]\n"
                "Runs ./job here as the driver (client mode), its executors on the cluster's\n"
-               "workers; the options reach it as KILN_MASTER and KILN_SUBMIT_CONF.\n"},
+               "workers; the options reach it as KILN_MASTER and KILN_SUBMIT_CONF. M is\n"
+               "kiln://HOST:PORT (the secret is then required), local[N] or\n"
+               "local-cluster[E,C,MB]; required but for a job.py. job.py runs under Python\n"
+               "(kiln.pyspark.python, else /usr/bin/python3) with the kiln package and the\n"
+               "--py-files on its path.\n"},
     {"status", "usage: kiln status kiln://HOST:PORT [--secret-file F] [--timeout-ms 10000]\n"
                "Prints the master's workers, applications and executors as JSON.\n"},
     {"secret", "usage: kiln secret\n"
@@ -368,8 +375,8 @@ static int conf_line(kiln_buf *conf, const char *key, const char *value)
     return buf_appendf(conf, "%s=%s\n", key, value) == KILN_OK ? 0 : -1;
 }
 
-/* kiln.files as absolute paths, each checked to exist. */
-static int files_line(kiln_buf *conf, const char *csv)
+/* kiln.files (or key, from flag) as absolute paths, each checked to exist. */
+static int files_line(kiln_buf *conf, const char *csv, const char *key, const char *flag)
 {
     kiln_buf abs;
     kiln_buf_init(&abs);
@@ -379,7 +386,7 @@ static int files_line(kiln_buf *conf, const char *csv)
          p = strtok_r(NULL, ",", &save)) {
         char path[PATH_MAX];
         if (realpath(p, path) == NULL) {
-            fprintf(stderr, "kiln submit: --files: %s: %s\n", p, strerror(errno));
+            fprintf(stderr, "kiln submit: %s: %s: %s\n", flag, p, strerror(errno));
             rc = -1;
         } else if (buf_appendf(&abs, "%s%s", abs.len ? "," : "", path) != KILN_OK) {
             rc = -1;
@@ -387,7 +394,7 @@ static int files_line(kiln_buf *conf, const char *csv)
     }
     if (rc == 0 && abs.len) {
         rc = kiln_buf_append(&abs, "", 1) == KILN_OK ? 0 : -1;
-        if (rc == 0) rc = conf_line(conf, "kiln.files", (const char *)abs.data);
+        if (rc == 0) rc = conf_line(conf, key, (const char *)abs.data);
     }
     free(list);
     kiln_buf_release(&abs);
@@ -422,7 +429,8 @@ static int submit_opt(int argc, char **argv, int *i, kiln_buf *conf, const char 
     if (v == NULL) return usage("option '%s' needs a value", name);
     if (!strcmp(name, "--master")) {
         net_url url;
-        if (net_url_parse(v, &url) != KILN_OK) return fail("submit");
+        /* local modes are checked by the program's context (conf_resolve). */
+        if (!strncmp(v, "kiln://", 7) && net_url_parse(v, &url) != KILN_OK) return fail("submit");
         *master = v;
         return conf_line(conf, "kiln.master", v) ? 1 : 0;
     }
@@ -430,7 +438,9 @@ static int submit_opt(int argc, char **argv, int *i, kiln_buf *conf, const char 
         *secret = v;
         return 0;
     }
-    if (!strcmp(name, "--files")) return files_line(conf, v) ? 1 : 0;
+    if (!strcmp(name, "--files")) return files_line(conf, v, "kiln.files", "--files") ? 1 : 0;
+    if (!strcmp(name, "--py-files"))
+        return files_line(conf, v, "kiln.submit.pyFiles", "--py-files") ? 1 : 0;
     if (!strcmp(name, "--conf")) {
         const char *e = strchr(v, '=');
         if (!e || e == v) return usage("--conf expects key=value, got '%s'", v);
@@ -457,7 +467,10 @@ static int submit_opt(int argc, char **argv, int *i, kiln_buf *conf, const char 
 }
 
 /* Client mode: the job runs here, as the driver; its kiln_context_new finds
- * the master and the options in KILN_MASTER and KILN_SUBMIT_CONF. */
+ * the master and the options in KILN_MASTER and KILN_SUBMIT_CONF. A job.py
+ * runs under Python (cli/submit_python.c). The cluster's secret is needed
+ * for a kiln:// master. --master is required but for a job.py, whose own
+ * setting, or kiln-defaults.conf, then decides. */
 static int cmd_submit(int argc, char **argv)
 {
     kiln_buf conf;
@@ -470,30 +483,34 @@ static int cmd_submit(int argc, char **argv)
         kiln_buf_release(&conf);
         return 0;
     }
-    if (rc == 0 && master == NULL) rc = usage("submit needs --master kiln://HOST:PORT%s", "");
     if (rc == 0 && i >= argc) rc = usage("submit needs the program to run%s", "");
+    if (rc == 0 && master == NULL && !submit_is_python(argv[i]))
+        rc = usage("submit needs --master kiln://HOST:PORT%s", "");
     if (!secret) secret = getenv("KILN_SECRET_FILE");
+    bool cluster = master && !strncmp(master, "kiln://", 7);
+    if (!cluster && secret && !*secret) secret = NULL;
     char path[PATH_MAX];
-    if (rc == 0 && (!secret || !*secret)) {
+    if (rc == 0 && cluster && (!secret || !*secret)) {
         opts none = {0};
         char spec[16];
         secret_spec(&none, "submit", spec, sizeof spec); /* says what is missing */
         rc = 1;
-    } else if (rc == 0 && realpath(secret, path) == NULL) {
+    } else if (rc == 0 && secret && realpath(secret, path) == NULL) {
         fprintf(stderr, "kiln submit: secret file %s: %s\n", secret, strerror(errno));
         rc = 1;
     }
     char spec[PATH_MAX + 8];
-    if (rc == 0) {
+    if (rc == 0 && secret) {
         snprintf(spec, sizeof spec, "file:%s", path);
         rc = conf_line(&conf, "kiln.authenticate.secret", spec) ? 1 : 0;
     }
     if (rc == 0 && kiln_buf_append(&conf, "", 1) != KILN_OK) rc = 1;
-    if (rc == 0 &&
-        (setenv("KILN_MASTER", master, 1) || setenv("KILN_SUBMIT_CONF", (char *)conf.data, 1))) {
+    if (rc == 0 && ((master && setenv("KILN_MASTER", master, 1)) ||
+                    setenv("KILN_SUBMIT_CONF", (char *)conf.data, 1))) {
         fprintf(stderr, "kiln submit: setenv: %s\n", strerror(errno));
         rc = 1;
     }
+    if (rc == 0 && submit_is_python(argv[i])) rc = submit_python(argv + i, (char *)conf.data);
     kiln_buf_release(&conf);
     if (rc) return rc;
     execv(argv[i], argv + i);

@@ -77,9 +77,16 @@ struct kiln_cluster {
      * master, and the files workers fetch */
     struct app_client *app;
     struct app_files *files;
+    /* standalone: what the master says of executors that failed
+     * (standalone.c); written by the application client's thread, so freed
+     * by cluster_stop after that is closed (standalone_watch_free) */
+    struct exec_watch *watch;
     pthread_mutex_t lock;
     pthread_cond_t cond;
 };
+
+/* Frees what standalone.c keeps of failed executors (NULL allowed). */
+void standalone_watch_free(struct exec_watch *w);
 
 /* Makes the driver's state and starts listening on host (port chosen by
  * the system) for executors that prove they hold secret. */

@@ -335,6 +335,7 @@ void cluster_stop(kiln_cluster *c)
     int npids = c->npids;
     struct app_client *app = c->app;
     struct app_files *files = c->files;
+    struct exec_watch *watch = c->watch;
     local_restarts *restarts = c->restarts;
     /* Joins the heartbeat thread first: no executor is started after this,
      * and pids holds every process there is (a replacement still starting
@@ -344,6 +345,7 @@ void cluster_stop(kiln_cluster *c)
     /* The master then marks the application finished and has its workers
      * kill what is left of its executors. */
     app_client_close(app);
+    standalone_watch_free(watch);
     app_files_free(files);
     /* Executors exit once their connections close; wait a little, then kill. */
     for (int i = 0; i < npids; i++) {

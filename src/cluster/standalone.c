@@ -5,7 +5,10 @@
  * application client (deploy.h), and the master has workers start its
  * executors; they fetch this program and kiln.files from the driver (by
  * hash, from deploy's file server), and connect back to the driver
- * (driver.c) like local-cluster's.
+ * (driver.c) like local-cluster's. A program that set an executor command
+ * (the Python package: its interpreter) sends it with the application,
+ * and the files it needs (kiln_set_executor_files) go with kiln.files; the
+ * workers run that command instead of the program.
  *
  * The cluster's shared secret (kiln.authenticate.secret, usually
  * "file:PATH" as kiln submit sets it) authenticates every connection: to
@@ -14,6 +17,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,11 +62,47 @@ static int serve_file(void *arg, int fd, const net_frame *first, const char *pee
     return app_files_serve(arg, fd, first, peer);
 }
 
+/* Executors granted at registration, reports of executors that FAILED
+ * (could not start, or died too often) and the last one's message, which
+ * names the cause (the worker sends the end of the executor's stderr). */
+struct exec_watch {
+    pthread_mutex_t lock;
+    uint32_t granted, failed;
+    char failure[1100];
+};
+
+void standalone_watch_free(struct exec_watch *w)
+{
+    if (!w) return;
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}
+
+/* APP_EXECUTOR: logged (WARN when it died or could not start); a FAILED
+ * one is counted and its message kept, so that a context whose executors
+ * all fail says why (e.g. the Python version check of an executor). */
 static void on_executor(void *arg, uint32_t executor, int state, const char *message)
 {
-    (void)arg;
-    LOG(LOG_INFO, "cluster", "executor %u: %s%s%s", executor, deploy_exec_state_name(state),
-        *message ? ": " : "", message);
+    struct exec_watch *w = arg;
+    bool bad = state == DEPLOY_EXEC_FAILED || state == DEPLOY_EXEC_RESTARTING;
+    LOG(bad ? LOG_WARN : LOG_INFO, "cluster", "executor %u: %s%s%s", executor,
+        deploy_exec_state_name(state), *message ? ": " : "", message);
+    if (state != DEPLOY_EXEC_FAILED) return;
+    pthread_mutex_lock(&w->lock);
+    w->failed++;
+    snprintf(w->failure, sizeof w->failure, "executor %u failed: %s", executor, message);
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* While waiting for the first executors: each granted one has failed (the
+ * master places others after a failure; they would fail the same way). */
+static bool all_failed(kiln_cluster *c)
+{
+    struct exec_watch *w = c->watch;
+    pthread_mutex_lock(&w->lock);
+    bool all = w->granted > 0 && w->failed >= w->granted;
+    pthread_mutex_unlock(&w->lock);
+    return all;
 }
 
 static int conf_u32(const kiln_conf *conf, const char *key, uint32_t *out)
@@ -116,7 +156,17 @@ int cluster_start_standalone(kiln_context *ctx, const char *master, task_backend
     kiln_cluster *c = NULL;
     if (!rc) rc = driver_new(ctx, host, secret, secret_len, &c);
     app_files *files = NULL;
-    if (!rc) rc = app_files_new(kiln_conf_get(ctx_conf(ctx), "kiln.files"), &files);
+    /* The files and command the executors run (the Python package's); none
+     * for a C program, which is the executable itself. */
+    char **extra = exec_files_dup();
+    char **command = exec_command_dup();
+    if (!rc)
+        rc = app_files_new_extra(kiln_conf_get(ctx_conf(ctx), "kiln.files"),
+                                 (const char *const *)extra, &files);
+    exec_command_free(extra);
+    if (!rc && !(c->watch = calloc(1, sizeof *c->watch)))
+        rc = kiln_set_error(KILN_ENOMEM, "out of memory for the application");
+    if (!rc) pthread_mutex_init(&c->watch->lock, NULL);
     if (!rc) {
         c->files = files;
         c->serve_file = serve_file;
@@ -147,19 +197,33 @@ int cluster_start_standalone(kiln_context *ctx, const char *master, task_backend
                        .executor_memory = (uint64_t)memory,
                        .conf = (const char *)lines.data,
                        .conf_len = lines.len,
-                       .files = files};
+                       .files = files,
+                       .command = (const char *const *)command};
     app_grant grant = {0};
     if (!rc)
         rc = app_client_register(&url, secret, secret_len, &req, REGISTER_TIMEOUT_MS, on_executor,
-                                 NULL, &grant, &c->app);
+                                 c->watch, &grant, &c->app);
+    exec_command_free(command);
+    if (!rc) {
+        pthread_mutex_lock(&c->watch->lock);
+        c->watch->granted = grant.executors;
+        pthread_mutex_unlock(&c->watch->lock);
+    }
     net_secret_free(secret, secret_len);
     if (lines.data) memset(lines.data, 0, lines.len);
     kiln_buf_release(&lines);
-    if (!rc && driver_wait_slots(c, (int)grant.cores, SLOTS_TIMEOUT_MS, NULL) < 1)
-        rc = kiln_set_error(KILN_EIO,
-                            "%s: none of the %u executors granted to %s connected "
-                            "within %d s",
-                            master, grant.executors, grant.app_id, SLOTS_TIMEOUT_MS / 1000);
+    if (!rc && driver_wait_slots(c, (int)grant.cores, SLOTS_TIMEOUT_MS, all_failed) < 1) {
+        pthread_mutex_lock(&c->watch->lock);
+        if (c->watch->failed)
+            rc = kiln_set_error(KILN_EIO, "%s: the executors of %s could not start: %s", master,
+                                grant.app_id, c->watch->failure);
+        else
+            rc = kiln_set_error(KILN_EIO,
+                                "%s: none of the %u executors granted to %s connected "
+                                "within %d s",
+                                master, grant.executors, grant.app_id, SLOTS_TIMEOUT_MS / 1000);
+        pthread_mutex_unlock(&c->watch->lock);
+    }
     if (rc) {
         cluster_stop(c);
         return rc;

@@ -80,7 +80,18 @@ static int build_register(const app_request *req, const char *app_id, kiln_buf *
                               req->conf_len, DEPLOY_CONF_MAX - 1);
     r.desc.conf = (char *)req->conf;
     r.desc.conf_len = req->conf ? req->conf_len : 0;
-    int rc = deploy_msg_register_app_write(out, &r);
+    kiln_buf cmd; /* the command's words, each ended by a NUL */
+    kiln_buf_init(&cmd);
+    int rc = KILN_OK;
+    for (size_t i = 0; req->command && req->command[i] && rc == KILN_OK; i++)
+        rc = kiln_buf_append(&cmd, req->command[i], strlen(req->command[i]) + 1);
+    if (rc == KILN_OK && cmd.len >= DEPLOY_COMMAND_MAX)
+        rc = kiln_set_error(KILN_ECONF, "the executor command is %zu bytes, more than %u", cmd.len,
+                            DEPLOY_COMMAND_MAX - 1);
+    r.desc.command = (char *)cmd.data;
+    r.desc.command_len = cmd.len;
+    if (rc == KILN_OK) rc = deploy_msg_register_app_write(out, &r);
+    kiln_buf_release(&cmd);
     if (rc == KILN_EINVAL) rc = kiln_set_error(KILN_ECONF, "REGISTER_APP: %s", kiln_last_error());
     return rc;
 }

@@ -1,8 +1,9 @@
 /*
  * deploy/app_files.c - the files a driver ships to the workers of its
  * application (deploy.h): its own executable (/proc/self/exe, which names the
- * running program's inode even if the file is replaced) and the paths of
- * kiln.files, each hashed once with sha256. Workers fetch them by hash over
+ * running program's inode even if the file is replaced), the paths of
+ * kiln.files and those the executors' command needs (the Python package's
+ * files, kiln_set_executor_files), each hashed once with sha256. Workers fetch them by hash over
  * an authenticated connection (FETCH_FILE), and get the bytes straight from
  * the file with sendfile (FILE_DATA); a hash the driver did not announce
  * gets ERROR, so nothing else on the driver's disk can be read this way.
@@ -110,8 +111,14 @@ static int add_file(app_files *f, const char *path, const char *name)
 
 int app_files_new(const char *files_csv, app_files **out)
 {
+    return app_files_new_extra(files_csv, NULL, out);
+}
+
+int app_files_new_extra(const char *files_csv, const char *const *extra, app_files **out)
+{
     size_t cap = 2;
     for (const char *p = files_csv; p && *p; p++) cap += *p == ',';
+    for (size_t i = 0; extra && extra[i]; i++) cap++;
     if (cap > DEPLOY_MAX_FILES + 1)
         return kiln_set_error(KILN_ECONF, "kiln.files: more than %u files", DEPLOY_MAX_FILES);
     app_files *f = calloc(1, sizeof *f);
@@ -129,6 +136,10 @@ int app_files_new(const char *files_csv, app_files **out)
          p = strtok_r(NULL, ",", &save)) {
         const char *slash = strrchr(p, '/');
         rc = add_file(f, p, slash ? slash + 1 : p);
+    }
+    for (size_t i = 0; rc == KILN_OK && extra && extra[i]; i++) {
+        const char *slash = strrchr(extra[i], '/');
+        rc = add_file(f, extra[i], slash ? slash + 1 : extra[i]);
     }
     free(list);
     if (rc != KILN_OK) {

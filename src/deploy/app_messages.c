@@ -40,7 +40,8 @@ NET_CODEC(file, deploy_file, FILE_FIELDS)
     X(HEX64, exe.sha256, "exe_sha256", 0, _)                                                       \
     X(U64, exe.size, "exe_size", 0, _)                                                             \
     X(LIST, files, "file_count", DEPLOY_MAX_FILES, file)                                           \
-    X(OWNED, conf, "conf", DEPLOY_CONF_MAX - 1, _)
+    X(OWNED, conf, "conf", DEPLOY_CONF_MAX - 1, _)                                                 \
+    X(OWNED, command, "command", DEPLOY_COMMAND_MAX - 1, _)
 NET_CODEC(desc, deploy_app_desc, DESC_FIELDS)
 
 #define REGISTER_APP_FIELDS(X)                                                                     \
@@ -91,8 +92,11 @@ void deploy_app_desc_release(deploy_app_desc *d)
     free(d->files);
     if (d->conf) memset(d->conf, 0, d->conf_len);
     free(d->conf);
+    free(d->command);
     d->files = NULL;
     d->conf = NULL;
+    d->command = NULL;
+    d->command_len = 0;
     d->nfiles = 0;
     d->conf_len = 0;
 }
@@ -164,6 +168,17 @@ static bool conf_valid(const char *p, size_t n)
     return true;
 }
 
+/* The executor's command: "" (the executable), or 1 to DEPLOY_COMMAND_WORDS
+ * words each ended by a NUL byte, the first an absolute path. */
+static bool command_valid(const char *p, size_t n)
+{
+    if (n == 0) return true;
+    if (p[0] != '/' || p[n - 1] != '\0') return false;
+    size_t words = 0;
+    for (size_t i = 0; i < n; i++) words += p[i] == '\0';
+    return words <= DEPLOY_COMMAND_WORDS;
+}
+
 /* The desc's meaning; a message naming field, as KILN_EINVAL (writer, what
  * NULL) or KILN_ECORRUPT (reader: what names the message). */
 static int desc_meaning(const deploy_app_desc *d, int code, const char *what)
@@ -175,6 +190,8 @@ static int desc_meaning(const deploy_app_desc *d, int code, const char *what)
     else if (!deploy_sha256_valid(d->exe.sha256)) bad = "exe_sha256 is not 64 lowercase hex digits";
     else if (d->exe.size > UINT32_MAX) bad = "exe_size is 4 GiB or more";
     else if (d->conf_len && !conf_valid(d->conf, d->conf_len)) bad = "conf is not key=value lines";
+    else if (!command_valid(d->command, d->command_len))
+        bad = "command is not up to 16 NUL-ended words starting with an absolute path";
     for (uint32_t i = 0; !bad && i < d->nfiles; i++) {
         const deploy_file *f = &d->files[i];
         if (!deploy_basename_valid(f->name)) bad = "file name is not a plain base name";

@@ -177,6 +177,10 @@ typedef struct app_files app_files;
  * regular file, 4 GiB or larger, or whose base name repeats another's,
  * KILN_EIO for a read error. */
 int app_files_new(const char *files_csv, app_files **out);
+/* As app_files_new, plus the paths of extra (NULL-terminated, may be NULL):
+ * the files the executors' command needs (kiln_set_executor_files), shipped
+ * and linked into executors' directories like kiln.files. */
+int app_files_new_extra(const char *files_csv, const char *const *extra, app_files **out);
 void app_files_free(app_files *f);
 
 /* Serves FETCH_FILE requests on fd (already authenticated; first is the
@@ -205,6 +209,10 @@ typedef struct app_request {
     const char *conf;         /* lines from app_conf_line_add, sent to executors; may be NULL */
     size_t conf_len;
     const app_files *files;
+    /* The executors' command (kiln_set_executor_command: the Python
+     * package's interpreter and its arguments), NULL-terminated; NULL: the
+     * workers run the fetched executable with no arguments. */
+    const char *const *command;
 } app_request;
 
 typedef struct app_grant {

@@ -29,6 +29,8 @@
 #define DEPLOY_SHA256_HEX 65            /* 64 lowercase hex digits and a NUL */
 #define DEPLOY_MAX_FILES 256            /* files shipped with an application */
 #define DEPLOY_CONF_MAX (32u << 10)     /* conf lines: they must fit an executor's pipe */
+#define DEPLOY_COMMAND_MAX (16u << 10)  /* the executor's command: its words */
+#define DEPLOY_COMMAND_WORDS 16         /* ... at most this many */
 #define DEPLOY_MESSAGE_MAX 1024         /* an executor state's message, with its NUL */
 #define DEPLOY_MAX_EXECUTORS 4096       /* per application */
 
@@ -108,6 +110,11 @@ typedef struct deploy_app_desc {
     deploy_file *files;
     char *conf;      /* "key=value\n" lines (NUL-terminated), may be NULL */
     size_t conf_len; /* bytes of conf, < DEPLOY_CONF_MAX */
+    /* The executor's command (kiln_set_executor_command), each word ended by
+     * a NUL byte, the first an absolute path on the worker's host (the
+     * Python package's interpreter); NULL / 0 bytes: the executable. */
+    char *command;
+    size_t command_len; /* < DEPLOY_COMMAND_MAX */
 } deploy_app_desc;
 
 void deploy_app_desc_release(deploy_app_desc *d);

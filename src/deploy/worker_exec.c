@@ -11,7 +11,11 @@
  * started there with fork + execve (never a shell; argv[0] is its path),
  * stdout and stderr appended to files of that directory, and the
  * variables of executor mode (src/deploy/README.md): the secret and the
- * application's conf lines go down a pipe.
+ * application's conf lines go down a pipe. An application with an
+ * executor command (the Python package: an interpreter on this host and
+ * its arguments) has that command run instead, and the executable is not
+ * fetched. An executor that dies has the last line of its stderr in its
+ * report.
  *
  * Children are reaped with waitpid(WNOHANG) from the worker's loop, never
  * waited for. An executor that dies (non-zero exit or a signal) while its
@@ -281,7 +285,10 @@ static int fill_cache(worker_execs *x, const deploy_app_desc *d)
     char dir[PATH_MAX];
     pathf(dir, sizeof dir, "%s/cache", x->work_dir);
     int rc = make_dir(dir);
-    bool need = !cached(x, &d->exe);
+    /* With a command (the Python package's interpreter) the executable is
+     * not run: it is not fetched. */
+    bool run_exe = d->command_len == 0;
+    bool need = run_exe && !cached(x, &d->exe);
     for (uint32_t i = 0; i < d->nfiles; i++) need = need || !cached(x, &d->files[i]);
     if (rc != KILN_OK || !need) return rc;
     char peer[NET_HOST_MAX + 32];
@@ -290,7 +297,7 @@ static int fill_cache(worker_execs *x, const deploy_app_desc *d)
     /* The application's own setting: its driver's listener speaks TLS or not. */
     rc = net_dial(d->driver_host, (int)d->driver_port, x->secret, x->slen, app_wants_tls(d),
                   FETCH_IDLE_MS, peer, &fd);
-    if (rc == KILN_OK && !cached(x, &d->exe)) rc = fetch_one(x, fd, &d->exe, peer);
+    if (rc == KILN_OK && run_exe && !cached(x, &d->exe)) rc = fetch_one(x, fd, &d->exe, peer);
     for (uint32_t i = 0; rc == KILN_OK && i < d->nfiles; i++)
         if (!cached(x, &d->files[i])) rc = fetch_one(x, fd, &d->files[i], peer);
     net_close(fd);
@@ -388,8 +395,20 @@ static int spawn(worker_execs *x, wexec *e)
     char *vars[] = {v_connect, v_id, v_cores, v_mem, v_fd, v_dir, v_host};
     char **env = env_without("KILN_EXECUTOR_", (const char *const *)vars, 7);
     int out = open_log(e->dir, "stdout"), err = open_log(e->dir, "stderr");
+    /* The command's words (the application's executor command), or the
+     * cached executable alone. */
+    char *argv_exe[] = {exe, NULL};
+    char **argv = argv_exe;
+    const deploy_app_desc *d = &e->l.desc;
+    size_t words = 0;
+    for (size_t i = 0; i < d->command_len; i++) words += d->command[i] == '\0';
+    char **cmd = words ? calloc(words + 1, sizeof *cmd) : NULL;
+    for (size_t i = 0, k = 0; cmd && i < d->command_len; i += strlen(d->command + i) + 1)
+        cmd[k++] = d->command + i;
+    if (cmd) argv = cmd;
     int rc = KILN_OK;
-    if (!env) rc = kiln_set_error(KILN_ENOMEM, "out of memory for an executor's environment");
+    if (words && !cmd) rc = kiln_set_error(KILN_ENOMEM, "out of memory for an executor's command");
+    else if (!env) rc = kiln_set_error(KILN_ENOMEM, "out of memory for an executor's environment");
     else if (out < 0 || err < 0)
         rc = kiln_set_error(KILN_EIO, "cannot open the logs in %s: %s", e->dir, strerror(errno));
     pid_t pid = rc ? -1 : fork();
@@ -404,8 +423,7 @@ static int spawn(worker_execs *x, wexec *e)
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGPIPE, SIG_DFL);
-        char *argv[] = {exe, NULL};
-        execve(exe, argv, env);
+        execve(argv[0], argv, env);
         _exit(127);
     }
     if (rc == KILN_OK && pid < 0) rc = kiln_set_error(KILN_EIO, "fork: %s", strerror(errno));
@@ -418,6 +436,7 @@ static int spawn(worker_execs *x, wexec *e)
     if (out >= 0) close(out);
     if (err >= 0) close(err);
     free(env);
+    free(cmd);
     return rc;
 }
 
@@ -518,15 +537,44 @@ static void drop(worker_execs *x, size_t i)
     if (killed || x->master_fd < 0) remove_app_dir_if_idle(x, app);
 }
 
+/* The last non-empty line of <dir>/stderr (at most size - 1 bytes of its
+ * end) into out, "" when there is none: what an executor that could not
+ * start said last (e.g. the Python package's version check), so that its
+ * report, and the driver, name the cause. */
+static void stderr_tail(const char *dir, char *out, size_t size)
+{
+    out[0] = '\0';
+    char path[PATH_MAX], buf[512];
+    pathf(path, sizeof path, "%s/stderr", dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return;
+    off_t end = lseek(fd, 0, SEEK_END);
+    off_t from = end > (off_t)sizeof buf - 1 ? end - (off_t)sizeof buf + 1 : 0;
+    ssize_t n = end > 0 ? pread(fd, buf, (size_t)(end - from), from) : 0;
+    close(fd);
+    if (n <= 0) return;
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ')) n--;
+    buf[n] = '\0';
+    char *line = memrchr(buf, '\n', (size_t)n);
+    line = line ? line + 1 : buf;
+    for (char *p = line; *p; p++)
+        if ((unsigned char)*p < 0x20) *p = ' ';
+    snprintf(out, size, "%s", line);
+}
+
 /* e's process ended with status st. */
 static void on_exit_status(worker_execs *x, size_t i, int st)
 {
     wexec *e = x->e[i];
     e->pid = 0;
     int32_t code = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? -WTERMSIG(st) : -1;
-    char how[64];
+    char how[700], said[560];
     if (WIFSIGNALED(st)) snprintf(how, sizeof how, "killed by signal %d", WTERMSIG(st));
     else snprintf(how, sizeof how, "exited with status %d", code);
+    if (code != 0 && !e->killing) {
+        stderr_tail(e->dir, said, sizeof said);
+        if (said[0]) snprintf(how + strlen(how), sizeof how - strlen(how), " (%s)", said);
+    }
     if (e->killing && e->app_ended) {
         /* The application ended and its executors go with it: the normal
          * end of every application, whether the executor had left on its

@@ -24,6 +24,7 @@ static const char HASH_B[] = "fedcba9876543210fedcba9876543210fedcba9876543210fe
 
 static deploy_file files[2];
 static char conf_text[] = "kiln.executor.memory=1g\nkiln.x=a=b\n";
+static char command_text[] = "/usr/bin/python3\0-c\0import kiln.executor\0";
 
 static deploy_app_desc sample_desc(void)
 {
@@ -42,6 +43,8 @@ static deploy_app_desc sample_desc(void)
     d.nfiles = 2;
     d.conf = conf_text;
     d.conf_len = strlen(conf_text);
+    d.command = command_text;
+    d.command_len = sizeof command_text - 1;
     return d;
 }
 
@@ -60,6 +63,8 @@ static void check_desc(const deploy_app_desc *got)
     assert_true(got->files[0].size == 7);
     assert_int_equal(got->conf_len, want.conf_len);
     assert_string_equal(got->conf, conf_text);
+    assert_int_equal(got->command_len, sizeof command_text - 1);
+    assert_memory_equal(got->command, command_text, sizeof command_text - 1);
 }
 
 /* Every cut of b is refused by read (a reader of type t). */
@@ -147,6 +152,7 @@ static void expect_refused(void (*edit)(deploy_app_desc *), const char *field)
         wire_put_u64(&w, d.files[i].size);
     }
     wire_put_bytes(&w, d.conf, d.conf_len);
+    wire_put_bytes(&w, d.command, d.command_len);
     wire_put_u32(&w, 0);
     wire_put_u32(&w, 0);
     wire_put_str(&w, ""); /* previous_app_id */
@@ -186,6 +192,16 @@ static void unterminated_conf(deploy_app_desc *d)
     d->conf = "a=b";
     d->conf_len = 3;
 }
+static void relative_command(deploy_app_desc *d)
+{
+    d->command = "python3\0";
+    d->command_len = 8;
+}
+static void unended_command(deploy_app_desc *d)
+{
+    d->command = "/bin/python3";
+    d->command_len = 12;
+}
 static void no_port(deploy_app_desc *d)
 {
     d->driver_port = 70000;
@@ -211,6 +227,8 @@ static void desc_refuses_bad_values(void **state)
     expect_refused(upper_hash, "exe_sha256");
     expect_refused(bad_conf, "conf");
     expect_refused(unterminated_conf, "conf");
+    expect_refused(relative_command, "command");
+    expect_refused(unended_command, "command");
     expect_refused(no_port, "driver_port");
     expect_refused(no_host, "driver_host");
     expect_refused(no_memory, "executor_memory");

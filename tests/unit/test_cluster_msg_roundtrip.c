@@ -382,6 +382,7 @@ static void status_reply(void **state)
 
 static deploy_file files[6];
 static char conf[512];
+static char command[256];
 
 static void random_desc(deploy_app_desc *d)
 {
@@ -412,6 +413,18 @@ static void random_desc(deploy_app_desc *d)
     }
     d->conf = n ? conf : NULL;
     d->conf_len = n;
+    /* The executor's command: none, or an absolute path and arguments. */
+    n = 0;
+    for (int k = below(4); k > 0; k--) {
+        char word[40];
+        str_from(word, sizeof word, n == 0 ? 1 : 0, 39, "abc=xyz 019.:/\n");
+        if (n == 0) word[0] = '/';
+        size_t len = strlen(word) + 1;
+        memcpy(command + n, word, len);
+        n += len;
+    }
+    d->command = n ? command : NULL;
+    d->command_len = n;
 }
 
 static void desc_ref(wire_writer *w, const deploy_app_desc *d)
@@ -429,6 +442,7 @@ static void desc_ref(wire_writer *w, const deploy_app_desc *d)
         wire_put_u64(w, d->files[i].size);
     }
     wire_put_bytes(w, d->conf ? d->conf : "", d->conf_len);
+    wire_put_bytes(w, d->command ? d->command : "", d->command_len);
 }
 
 static void same_desc(const deploy_app_desc *a, const deploy_app_desc *b)
@@ -449,6 +463,8 @@ static void same_desc(const deploy_app_desc *a, const deploy_app_desc *b)
     assert_int_equal(a->conf_len, b->conf_len);
     assert_memory_equal(a->conf ? a->conf : "", b->conf, a->conf_len);
     assert_int_equal(b->conf[b->conf_len], '\0');
+    assert_int_equal(a->command_len, b->command_len);
+    assert_memory_equal(a->command ? a->command : "", b->command, a->command_len);
 }
 
 static void app_messages(void **state)

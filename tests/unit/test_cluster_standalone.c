@@ -18,7 +18,10 @@
  * on a second worker when it registers (Spark's schedule()). The master
  * (with a recovery directory) killed and restarted: the application and
  * its executors go on; one whose driver left meanwhile is ended when the
- * recovery times out.
+ * recovery times out. An application with an executor command (the
+ * Python package's way: this program with a flag) has the worker run that
+ * command, its extra files linked in, and the last line of the dying
+ * command's stderr reaches the driver in the FAILED report.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -613,8 +616,105 @@ static void driver_serves_only_its_files(void **state)
     app_files_free(files);
 }
 
+/* What the command of command_runs_and_failure_is_told says and does. */
+#define FAILING_FLAG "--kiln-test-executor-fails"
+
+static int failing_executor(void)
+{
+    fprintf(stderr, "starting\n");
+    fprintf(stderr, "the executor cannot start: extra.txt %s\n\n",
+            exists("extra.txt") ? "is here" : "is missing");
+    return 3;
+}
+
+/* The last FAILED report's message. */
+typedef struct failure {
+    pthread_mutex_t lock;
+    int failed;
+    char message[DEPLOY_MESSAGE_MAX];
+} failure;
+
+static void on_failure(void *arg, uint32_t executor, int state, const char *message)
+{
+    failure *f = arg;
+    if (state != DEPLOY_EXEC_FAILED) return;
+    pthread_mutex_lock(&f->lock);
+    f->failed++;
+    snprintf(f->message, sizeof f->message, "%s", message);
+    pthread_mutex_unlock(&f->lock);
+}
+
+static void command_runs_and_failure_is_told(void **state)
+{
+    uint8_t *secret;
+    size_t slen;
+    load_secret(&secret, &slen);
+    int lfd, port;
+    KT_OK(net_listen("127.0.0.1", 0, 16, &lfd, &port));
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    assert_true(n > 0);
+    self[n] = '\0';
+    /* A file no earlier test shipped: the worker must fetch it. */
+    char extra_path[PATH_MAX];
+    snprintf(extra_path, sizeof extra_path, "%s/extra.txt", tmp);
+    write_file(extra_path, "needed by the executor command\n", 0644);
+    const char *extra[] = {extra_path, NULL};
+    const char *command[] = {self, FAILING_FLAG, NULL};
+    app_files *files;
+    KT_OK(app_files_new_extra(NULL, extra, &files));
+    uint32_t nf;
+    assert_string_equal(app_files_list(files, &nf)[0].name, "extra.txt");
+    assert_int_equal(nf, 1);
+    app_request req = {.name = "command",
+                       .driver_host = "127.0.0.1",
+                       .driver_port = port,
+                       .total_cores = 1,
+                       .executor_cores = 1,
+                       .executor_memory = 256u << 20,
+                       .files = files,
+                       .command = command};
+    failure f = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    app_grant grant;
+    app_client *c;
+    KT_OK(app_client_register(&master_url, secret, slen, &req, 10000, on_failure, &f, &grant, &c));
+    assert_int_equal(grant.executors, 1);
+    /* The worker fetches the extra file (once: restarts find it cached). */
+    int fd;
+    char peer[64];
+    KT_OK(net_accept(lfd, 30000, &fd, peer, sizeof peer));
+    KT_OK(net_auth_server(fd, secret, slen, 10000, peer));
+    net_frame fr = {0};
+    KT_OK(net_recv_frame(fd, 1 << 16, 30000, peer, &fr));
+    assert_int_equal(fr.type, NET_MSG_FETCH_FILE);
+    KT_OK(app_files_serve(files, fd, &fr, peer));
+    net_frame_release(&fr);
+    net_close(fd);
+    /* It dies at once, is restarted 3 times, then FAILED with its words. */
+    int failed = 0;
+    for (int i = 0; i < 100 && !failed; i++) {
+        sleep_ms(100);
+        pthread_mutex_lock(&f.lock);
+        failed = f.failed;
+        pthread_mutex_unlock(&f.lock);
+    }
+    assert_true(failed >= 1);
+    pthread_mutex_lock(&f.lock);
+    if (!strstr(f.message, "exited with status 3 (the executor cannot start: extra.txt is here)"))
+        fail_msg("FAILED said '%s'", f.message);
+    assert_null(strstr(f.message, "starting"));
+    pthread_mutex_unlock(&f.lock);
+    app_client_close(c);
+    pid_t pids[4];
+    for (int i = 0; i < 50 && procs_under(work, pids, 4) > 0; i++) sleep_ms(100);
+    net_close(lfd);
+    app_files_free(files);
+    net_secret_free(secret, slen);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && !strcmp(argv[1], FAILING_FLAG)) return failing_executor();
     kt_init(&argc, &argv); /* executors started by the worker take over here */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(driver_serves_only_its_files),
@@ -622,6 +722,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(executors_run_restart_and_go),
         cmocka_unit_test(later_worker_adds_executors),
         cmocka_unit_test(master_restart_keeps_the_application),
+        cmocka_unit_test(command_runs_and_failure_is_told),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
