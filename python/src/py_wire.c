@@ -9,23 +9,29 @@
 
 #include "py_kiln.h"
 
-static int put_varint(kiln_buf *b, uint64_t v)
+/* Room for n more bytes in b (kiln_buf_reserve only when it must grow). */
+static inline int room(kiln_buf *b, size_t n)
 {
-    uint8_t tmp[10];
-    int n = 0;
-    do {
-        uint8_t c = v & 0x7f;
+    return b->cap - b->len >= n ? 0 : kiln_buf_reserve(b, n);
+}
+
+/* Writes v as a varint at b's end; room for 10 bytes must be there. */
+static inline void varint_at(kiln_buf *b, uint64_t v)
+{
+    uint8_t *p = b->data + b->len;
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
         v >>= 7;
-        tmp[n++] = c | (v ? 0x80 : 0);
-    } while (v);
-    return kiln_buf_append(b, tmp, (size_t)n);
+    }
+    *p++ = (uint8_t)v;
+    b->len = (size_t)(p - b->data);
 }
 
 static int put_bytes(kiln_buf *b, uint8_t tag, const void *p, size_t n)
 {
-    if (kiln_buf_reserve(b, 1 + 5 + n)) return -1;
+    if (room(b, 1 + 10 + n)) return -1;
     b->data[b->len++] = tag;
-    if (put_varint(b, n)) return -1;
+    varint_at(b, n);
     memcpy(b->data + b->len, p, n);
     b->len += n;
     return 0;
@@ -66,26 +72,30 @@ static int encode(PyObject *o, kiln_buf *b, int key, int depth)
         int overflow;
         long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
         if (overflow) return slow(o, b, key);
-        uint8_t tag = KILN_INT;
-        uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-        if (kiln_buf_append(b, &tag, 1) || put_varint(b, z)) return PyErr_NoMemory(), -1;
+        if (room(b, 11)) return PyErr_NoMemory(), -1;
+        b->data[b->len++] = KILN_INT;
+        varint_at(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
         return 0;
     }
     if (t == &PyFloat_Type) {
-        uint8_t rec[9] = {KILN_DOUBLE};
+        if (room(b, 9)) return PyErr_NoMemory(), -1;
         double d = PyFloat_AS_DOUBLE(o);
-        memcpy(rec + 1, &d, 8);
-        return kiln_buf_append(b, rec, 9) ? (PyErr_NoMemory(), -1) : 0;
+        b->data[b->len] = KILN_DOUBLE;
+        memcpy(b->data + b->len + 1, &d, 8);
+        b->len += 9;
+        return 0;
     }
     if (o == Py_None || t == &PyBool_Type) {
-        uint8_t tag = o == Py_None ? 0x00 : o == Py_True ? 0x11 : 0x01;
-        return kiln_buf_append(b, &tag, 1) ? (PyErr_NoMemory(), -1) : 0;
+        if (room(b, 1)) return PyErr_NoMemory(), -1;
+        b->data[b->len++] = o == Py_None ? 0x00 : o == Py_True ? 0x11 : 0x01;
+        return 0;
     }
     if (t == &PyTuple_Type || t == &PyList_Type) {
         bool tuple = t == &PyTuple_Type;
         Py_ssize_t n = tuple ? PyTuple_GET_SIZE(o) : PyList_GET_SIZE(o);
-        uint8_t tag = tuple ? KILN_TUPLE : KILN_LIST;
-        if (kiln_buf_append(b, &tag, 1) || put_varint(b, (uint64_t)n)) return PyErr_NoMemory(), -1;
+        if (room(b, 11)) return PyErr_NoMemory(), -1;
+        b->data[b->len++] = tuple ? KILN_TUPLE : KILN_LIST;
+        varint_at(b, (uint64_t)n);
         for (Py_ssize_t i = 0; i < n; i++) {
             PyObject *it = tuple ? PyTuple_GET_ITEM(o, i) : PyList_GET_ITEM(o, i);
             /* key 2: a pair's key, 1: inside a key. */
@@ -189,4 +199,68 @@ static PyObject *decode(const uint8_t **p, const uint8_t *end, int depth)
 PyObject *pyk_decode(const uint8_t **p, const uint8_t *end)
 {
     return decode(p, end, 0);
+}
+
+/* ---- Decoding into kiln values that point into the input ------------------ */
+
+static int decode_ref(kiln_arena *a, const uint8_t **p, const uint8_t *end, kiln_value *out,
+                      int depth)
+{
+    if (*p >= end || depth > KILN_VALUE_MAX_DEPTH) return KILN_ECORRUPT;
+    uint8_t tag = *(*p)++;
+    uint64_t n;
+    switch (tag) {
+    case 0x00:
+        *out = kiln_null();
+        return 0;
+    case 0x01:
+    case 0x11:
+        *out = kiln_bool(tag == 0x11);
+        return 0;
+    case KILN_INT:
+        if (get_varint(p, end, &n)) return KILN_ECORRUPT;
+        *out = kiln_int((int64_t)(n >> 1) ^ -(int64_t)(n & 1));
+        return 0;
+    case KILN_DOUBLE: {
+        if (end - *p < 8) return KILN_ECORRUPT;
+        double d;
+        memcpy(&d, *p, 8);
+        *p += 8;
+        *out = kiln_double(d);
+        return 0;
+    }
+    case KILN_STR:
+    case KILN_BYTES:
+        if (get_varint(p, end, &n) || n > (uint64_t)(end - *p) || n > UINT32_MAX)
+            return KILN_ECORRUPT;
+        *out = tag == KILN_STR ? kiln_str_ref((const char *)*p, (size_t)n)
+                               : kiln_bytes_ref(*p, (size_t)n);
+        *p += n;
+        return 0;
+    case KILN_TUPLE:
+    case KILN_LIST: {
+        if (get_varint(p, end, &n) || n > (uint64_t)(end - *p)) return KILN_ECORRUPT;
+        kiln_value *items = n ? kiln_arena_alloc(a, sizeof(kiln_value) * (size_t)n) : NULL;
+        if (n && !items) return KILN_ENOMEM;
+        for (uint64_t i = 0; i < n; i++) {
+            int rc = decode_ref(a, p, end, &items[i], depth + 1);
+            if (rc) return rc;
+        }
+        *out = tag == KILN_TUPLE ? kiln_tuple_ref(items, (size_t)n)
+                                 : kiln_list_ref(items, (size_t)n);
+        return 0;
+    }
+    case KILN_VEC: {
+        if (get_varint(p, end, &n) || n > (uint64_t)(end - *p) / 8) return KILN_ECORRUPT;
+        *out = kiln_vec_new(a, (const double *)*p, (size_t)n); /* aligned copy */
+        *p += n * 8;
+        return n && !out->u.vec ? KILN_ENOMEM : 0;
+    }
+    }
+    return KILN_ECORRUPT;
+}
+
+int pyk_decode_ref(kiln_arena *a, const uint8_t **p, const uint8_t *end, kiln_value *out)
+{
+    return decode_ref(a, p, end, out, 0);
 }

@@ -120,19 +120,18 @@ static uint32_t get_u32(const uint8_t *p)
     return v;
 }
 
-/* Decodes count values from p[0..n) into vals (in a). */
+/* Decodes count values from p[0..n) into vals: strings point into p,
+ * tuples and lists live in a. */
 static int decode_batch(kiln_arena *a, const uint8_t *p, size_t n, kiln_value *vals,
                         uint32_t *count)
 {
     if (n < 4) return KILN_ECORRUPT;
     uint32_t c = get_u32(p);
     if (c > BATCH) return KILN_ECORRUPT;
-    size_t off = 4;
+    const uint8_t *q = p + 4, *end = p + n;
     for (uint32_t i = 0; i < c; i++) {
-        size_t used;
-        int rc = kiln_value_decode(a, p + off, n - off, &vals[i], &used);
+        int rc = pyk_decode_ref(a, &q, end, &vals[i]);
         if (rc) return rc;
-        off += used;
     }
     *count = c;
     return KILN_OK;
