@@ -65,3 +65,6 @@ foreach(src ${KILN_FUZZ_SOURCES})
   target_link_libraries(${name} PRIVATE kiln_fuzz_lib)
   add_dependencies(fuzzers ${name})
 endforeach()
+# The Python package's pipe decoder, which needs no Python (python/src/py_wire_ref.c).
+target_sources(fuzz_py_wire PRIVATE ${CMAKE_SOURCE_DIR}/python/src/py_wire_ref.c)
+target_include_directories(fuzz_py_wire PRIVATE ${CMAKE_SOURCE_DIR}/python/src)

@@ -47,10 +47,7 @@ PyObject *pyk_from_list(const kiln_value *v);
 int pyk_encode(PyObject *o, kiln_buf *b, bool keyed);
 /* The value encoded at *p (advanced past it), or NULL with an exception. */
 PyObject *pyk_decode(const uint8_t **p, const uint8_t *end);
-/* The value encoded at *p (advanced past it) as a kiln value whose strings
- * and bytes point into the input (tuples and lists in a); a kiln code.
- * Needs no GIL. */
-int pyk_decode_ref(kiln_arena *a, const uint8_t **p, const uint8_t *end, kiln_value *out);
+
 
 /* ---- Python functions (py_functions.c) -------------------------------------
  * A Python function travels as an env of bytes: a header (magic, the

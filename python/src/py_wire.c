@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "py_kiln.h"
+#include "py_wire_ref.h"
 
 /* Room for n more bytes in b (kiln_buf_reserve only when it must grow). */
 static inline int room(kiln_buf *b, size_t n)
@@ -118,20 +119,6 @@ int pyk_encode(PyObject *o, kiln_buf *b, bool keyed)
 
 /* ---- Decoding ---------------------------------------------------------------- */
 
-static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
-{
-    uint64_t v = 0;
-    for (int shift = 0; shift < 70 && *p < end; shift += 7) {
-        uint8_t c = *(*p)++;
-        v |= (uint64_t)(c & 0x7f) << shift;
-        if (!(c & 0x80)) {
-            *out = v;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 static PyObject *corrupt(void)
 {
     PyErr_SetString(PyExc_ValueError, "damaged value on the worker's pipe");
@@ -151,7 +138,7 @@ static PyObject *decode(const uint8_t **p, const uint8_t *end, int depth)
     case 0x11:
         Py_RETURN_TRUE;
     case KILN_INT:
-        if (get_varint(p, end, &n)) return corrupt();
+        if (pyk_get_varint(p, end, &n)) return corrupt();
         return PyLong_FromLongLong((int64_t)(n >> 1) ^ -(int64_t)(n & 1));
     case KILN_DOUBLE: {
         if (end - *p < 8) return corrupt();
@@ -162,7 +149,7 @@ static PyObject *decode(const uint8_t **p, const uint8_t *end, int depth)
     }
     case KILN_STR:
     case KILN_BYTES: {
-        if (get_varint(p, end, &n) || n > (uint64_t)(end - *p)) return corrupt();
+        if (pyk_get_varint(p, end, &n) || n > (uint64_t)(end - *p)) return corrupt();
         const uint8_t *s = *p;
         *p += n;
         if (tag == KILN_STR)
@@ -172,7 +159,7 @@ static PyObject *decode(const uint8_t **p, const uint8_t *end, int depth)
     }
     case KILN_TUPLE:
     case KILN_LIST: {
-        if (get_varint(p, end, &n) || n > (uint64_t)(end - *p)) return corrupt();
+        if (pyk_get_varint(p, end, &n) || n > (uint64_t)(end - *p)) return corrupt();
         PyObject *c = tag == KILN_TUPLE ? PyTuple_New((Py_ssize_t)n) : PyList_New((Py_ssize_t)n);
         for (uint64_t i = 0; c && i < n; i++) {
             PyObject *x = decode(p, end, depth + 1);
@@ -183,7 +170,7 @@ static PyObject *decode(const uint8_t **p, const uint8_t *end, int depth)
         return c;
     }
     case KILN_VEC: {
-        if (get_varint(p, end, &n) || n > (uint64_t)(end - *p) / 8) return corrupt();
+        if (pyk_get_varint(p, end, &n) || n > (uint64_t)(end - *p) / 8) return corrupt();
         kiln_arena *a = kiln_arena_new();
         if (!a) return PyErr_NoMemory();
         kiln_value v = kiln_vec_new(a, (const double *)*p, (size_t)n);
@@ -199,68 +186,4 @@ static PyObject *decode(const uint8_t **p, const uint8_t *end, int depth)
 PyObject *pyk_decode(const uint8_t **p, const uint8_t *end)
 {
     return decode(p, end, 0);
-}
-
-/* ---- Decoding into kiln values that point into the input ------------------ */
-
-static int decode_ref(kiln_arena *a, const uint8_t **p, const uint8_t *end, kiln_value *out,
-                      int depth)
-{
-    if (*p >= end || depth > KILN_VALUE_MAX_DEPTH) return KILN_ECORRUPT;
-    uint8_t tag = *(*p)++;
-    uint64_t n;
-    switch (tag) {
-    case 0x00:
-        *out = kiln_null();
-        return 0;
-    case 0x01:
-    case 0x11:
-        *out = kiln_bool(tag == 0x11);
-        return 0;
-    case KILN_INT:
-        if (get_varint(p, end, &n)) return KILN_ECORRUPT;
-        *out = kiln_int((int64_t)(n >> 1) ^ -(int64_t)(n & 1));
-        return 0;
-    case KILN_DOUBLE: {
-        if (end - *p < 8) return KILN_ECORRUPT;
-        double d;
-        memcpy(&d, *p, 8);
-        *p += 8;
-        *out = kiln_double(d);
-        return 0;
-    }
-    case KILN_STR:
-    case KILN_BYTES:
-        if (get_varint(p, end, &n) || n > (uint64_t)(end - *p) || n > UINT32_MAX)
-            return KILN_ECORRUPT;
-        *out = tag == KILN_STR ? kiln_str_ref((const char *)*p, (size_t)n)
-                               : kiln_bytes_ref(*p, (size_t)n);
-        *p += n;
-        return 0;
-    case KILN_TUPLE:
-    case KILN_LIST: {
-        if (get_varint(p, end, &n) || n > (uint64_t)(end - *p)) return KILN_ECORRUPT;
-        kiln_value *items = n ? kiln_arena_alloc(a, sizeof(kiln_value) * (size_t)n) : NULL;
-        if (n && !items) return KILN_ENOMEM;
-        for (uint64_t i = 0; i < n; i++) {
-            int rc = decode_ref(a, p, end, &items[i], depth + 1);
-            if (rc) return rc;
-        }
-        *out = tag == KILN_TUPLE ? kiln_tuple_ref(items, (size_t)n)
-                                 : kiln_list_ref(items, (size_t)n);
-        return 0;
-    }
-    case KILN_VEC: {
-        if (get_varint(p, end, &n) || n > (uint64_t)(end - *p) / 8) return KILN_ECORRUPT;
-        *out = kiln_vec_new(a, (const double *)*p, (size_t)n); /* aligned copy */
-        *p += n * 8;
-        return n && !out->u.vec ? KILN_ENOMEM : 0;
-    }
-    }
-    return KILN_ECORRUPT;
-}
-
-int pyk_decode_ref(kiln_arena *a, const uint8_t **p, const uint8_t *end, kiln_value *out)
-{
-    return decode_ref(a, p, end, out, 0);
 }

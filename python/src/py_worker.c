@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "py_kiln.h"
+#include "py_wire_ref.h"
 
 extern char **environ;
 
