@@ -1,30 +1,17 @@
 """The example scripts of python/examples run as a user runs them (a
 subprocess with PYTHONPATH=build/python), their answers compared with a
 plain-Python computation on the same files (_reference.py). Skipped when
-../shared/data is absent, or (saying so) while kiln.sql / kiln.ml, which
-some examples need, are not built yet."""
+../shared/data is absent."""
 import glob
-import importlib
 import json
 import os
 import subprocess
 import sys
 
-import pytest
-
 import _reference as ref
 from conftest import ROOT, shared_data
 
 EXAMPLES = os.path.join(ROOT, "python", "examples")
-
-
-def need(module):
-    try:
-        importlib.import_module(module)
-    except ImportError as e:
-        reason = "%s does not import yet (%s): the example waits for it" % (module, e)
-        print(reason)
-        pytest.skip(reason)
 
 
 def example(name, *args, master="local[2]"):
@@ -66,7 +53,6 @@ def test_movielens_top():
 
 def test_log_analysis():
     path = shared_data("access-logs", "apache_logs")
-    need("kiln.sql")
     got, want = json.loads(example("log_analysis.py", path, "--json")), ref.log_analysis(path)
     assert abs(got.pop("size_avg") - want.pop("size_avg")) < 1e-6
     assert got == want
@@ -74,7 +60,6 @@ def test_log_analysis():
 
 def test_sensor_hourly():
     root = shared_data("iot-room-climate")
-    need("kiln.sql")
     got, want = json.loads(example("sensor_hourly.py", root, "--json")), ref.sensor_hourly(root)
     assert len(got) == len(want)
     for g, w in zip(got, want):
@@ -84,8 +69,6 @@ def test_sensor_hourly():
 
 def test_song_year_regression():
     path = shared_data("millionsong", "millionsong.txt")
-    need("kiln.sql")
-    need("kiln.ml")
     got = json.loads(example("song_year_regression.py", path, "--json"))
     X, y = ref.songs(path)
     assert got["rows"] == len(y) and got["train"] + got["test"] == len(y)
@@ -96,8 +79,6 @@ def test_song_year_regression():
 
 def test_ctr_logistic():
     path = shared_data("ctr-samples", "criteo_sample.txt")
-    need("kiln.sql")
-    need("kiln.ml")
     got = json.loads(example("ctr_logistic.py", path, "--json"))
     X, y = ref.clicks(path)
     reg = got["reg_param"]

@@ -446,7 +446,9 @@ def test_bad_data_and_empty_input(sc):
 @pytest.fixture(scope="module")
 def spark(sc):
     from kiln.sql import SparkSession
-    return SparkSession(sc)
+    s = SparkSession(sc)
+    yield s
+    s.stop()  # and sc, as PySpark's SparkSession.stop (sc's own stop is then a no-op)
 
 
 def test_dataframes_fit_transform_evaluate(sc, spark):
@@ -486,6 +488,63 @@ def test_dataframes_fit_transform_evaluate(sc, spark):
     fast = cv.fit(df)
     cv._lockstep = False
     close(cv.fit(df).avgMetrics, fast.avgMetrics, 1e-6)
+
+
+def jobs_started(sc, fn):
+    """(fn(), names of the jobs it started), from kiln's progress events."""
+    import _kiln
+    seen = []
+    _kiln.on_progress(sc._c, lambda e: seen.append(e["name"]) if e["kind"] == "job_start"
+                      else None)
+    try:
+        out = fn()
+        _kiln.progress_drain(sc._c)
+    finally:
+        _kiln.on_progress(sc._c, None)
+    return out, seen
+
+
+def test_dataframe_transforms_are_lazy_and_chain(sc, spark):
+    """transform runs no job (as Spark's); a chain of Python stages (assembler,
+    scaler, model), each reading the one below through kiln's DataFrame, runs
+    when an action needs it, on worker processes under local[2] and in
+    executors, and gives scikit-learn's answers."""
+    rng = np.random.default_rng(21)
+    X = rng.normal(size=(240, 3)) * [1.0, 10.0, 0.1]
+    y = (X @ [1.0, -0.2, 5.0] + rng.normal(scale=0.5, size=240) > 0).astype(float)
+    raw = spark.createDataFrame([(float(t), *map(float, x)) for x, t in zip(X, y)],
+                                ["label", "a", "b", "c"])
+    pipe = Pipeline(stages=[VectorAssembler(inputCols=["a", "b", "c"], outputCol="raw"),
+                            StandardScaler(inputCol="raw", outputCol="features"),
+                            LogisticRegression(regParam=0.01, standardization=False, tol=1e-12,
+                                               maxIter=1000)])
+    model = pipe.fit(raw)
+    out, jobs = jobs_started(sc, lambda: model.transform(raw))
+    assert jobs == [], jobs
+    assert out.dtypes[-3:] == [("rawPrediction", "array<double>"),
+                               ("probability", "array<double>"), ("prediction", "double")]
+    Z = preprocessing.StandardScaler().fit(X).transform(X) * math.sqrt(239 / 240)
+    ref = linear_model.LogisticRegression(C=1 / (0.01 * 240), tol=1e-12, max_iter=10000)
+    ref.fit(Z, y)
+    got = {tuple(round(v, 9) for v in r["raw"]): r["probability"][1] for r in out.collect()}
+    prob = [got[tuple(round(v, 9) for v in x)] for x in X]
+    close(prob, ref.predict_proba(Z)[:, 1], 1e-4)
+    auc, jobs = jobs_started(sc, lambda: BinaryClassificationEvaluator().evaluate(out))
+    close(auc, metrics.roc_auc_score(y, prob), 1e-9)
+    assert jobs
+    km = KMeans(k=2, seed=3, predictionCol="cluster").fit(out)
+    clusters = km.transform(out)
+    assert clusters.dtypes[-1] == ("cluster", "int")  # Spark's IntegerType
+    assert {r["cluster"] for r in clusters.select("cluster").collect()} == {0, 1}
+    with pytest.raises(ValueError, match="Column prediction already exists"):
+        km.setPredictionCol("prediction").transform(out)
+    # Folds of a lazily transformed DataFrame, fitted one map at a time.
+    cv = CrossValidator(estimator=LinearRegression(featuresCol="raw", labelCol="a"),
+                        estimatorParamMaps=ParamGridBuilder().addGrid(
+                            LinearRegression().maxIter, [50]).build(),
+                        evaluator=RegressionEvaluator(labelCol="a", metricName="mae"),
+                        numFolds=3, seed=9)
+    assert cv.fit(out.select("a", "raw")).avgMetrics[0] < 1e-6  # a is one of the features
 
 
 def test_hashed_and_one_hot_text(sc):

@@ -4,8 +4,7 @@ JUPYTER_PATH), their result cells checked against a plain-Python answer on
 the same data (_reference.py); the IPython extension (%load_ext kiln: sc,
 spark, the progress line) in a notebook of its own; the kernelspec seen by
 `jupyter kernelspec list`. The shared datasets missing, the data notebooks
-skip; kiln.sql or kiln.ml not built yet, the notebooks that need them skip
-saying so."""
+skip."""
 import importlib
 import json
 import os
@@ -22,16 +21,6 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
 NOTEBOOKS = os.path.join(ROOT, "python", "notebooks")
-
-
-def need(module):
-    """Skips (with a printed reason) while module does not import."""
-    try:
-        importlib.import_module(module)
-    except ImportError as e:
-        reason = "%s does not import yet (%s): its notebooks wait for it" % (module, e)
-        print(reason)
-        pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -153,8 +142,8 @@ def test_extension(kernel):
     nb.cells = [nbformat.v4.new_code_cell(src) for src in EXTENSION_CELLS]
     nb = execute(nb)
     c = nb.cells
-    assert "kiln %s: sc" % importlib.import_module("kiln").__version__ in text_of(c[0])
-    assert "(master local[2])" in text_of(c[0])
+    assert text_of(c[0]).strip() == "kiln %s: spark and sc defined (master local[2])" % (
+        importlib.import_module("kiln").__version__)
     # The job's line, updated in place to its end: one display, HTML and text.
     lines = [o for o in c[1].outputs if o.get("output_type") == "display_data"]
     assert len(lines) == 1, c[1].outputs
@@ -165,12 +154,7 @@ def test_extension(kernel):
     failed = [o for o in c[2].outputs if o.get("output_type") == "display_data"]
     assert "(collect) failed in" in failed[-1]["data"]["text/plain"]
     assert "raised ZeroDivisionError" in text_of(c[2])
-    try:
-        importlib.import_module("kiln.sql")
-        has_sql = True
-    except ImportError:
-        has_sql = False
-    assert text_of(c[3]).split() == ["local[2]", "false", str(has_sql)]
+    assert text_of(c[3]).split() == ["local[2]", "false", "True"]
     assert not [o for o in c[5].outputs if o.get("output_type") == "display_data"]
     assert "10" in text_of(c[5])
     assert text_of(c[7]).strip() == "True"
@@ -192,7 +176,6 @@ def test_movielens_top_movies(kernel):
 
 def test_log_analysis(kernel):
     path = shared_data("access-logs", "apache_logs")
-    need("kiln.sql")
     got, want = result_of(run_notebook("log_analysis")), ref.log_analysis(path)
     assert abs(got.pop("size_avg") - want.pop("size_avg")) < 1e-6
     assert got == want
@@ -200,7 +183,6 @@ def test_log_analysis(kernel):
 
 def test_sensor_hourly(kernel):
     root = shared_data("iot-room-climate")
-    need("kiln.sql")
     got, want = result_of(run_notebook("sensor_hourly")), ref.sensor_hourly(root)
     assert len(got) == len(want)
     for g, w in zip(got, want):
@@ -210,8 +192,6 @@ def test_sensor_hourly(kernel):
 
 def test_song_year_regression(kernel):
     path = shared_data("millionsong", "millionsong.txt")
-    need("kiln.sql")
-    need("kiln.ml")
     got = result_of(run_notebook("song_year_regression"))
     X, y = ref.songs(path)
     best = ref.least_squares_sse(X, y)
@@ -222,8 +202,6 @@ def test_song_year_regression(kernel):
 
 def test_ctr_logistic_regression(kernel):
     path = shared_data("ctr-samples", "criteo_sample.txt")
-    need("kiln.sql")
-    need("kiln.ml")
     got = result_of(run_notebook("ctr_logistic_regression"))
     X, y = ref.clicks(path)
     reg = got["reg_param"]

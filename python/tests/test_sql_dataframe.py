@@ -227,6 +227,44 @@ def test_empty(spark):
     assert len(e.toPandas()) == 0
 
 
+def test_random_split_and_sample(spark, data):
+    """randomSplit: disjoint parts holding every row once, sizes near the
+    normalised weights, the same parts for the same seed, every column type
+    kept; sample: a subset near the fraction, repeatable."""
+    from kiln.sql import functions as F
+    df, _, rs = data
+    df = df.withColumn("v", F.array(F.col("id"), F.col("id") * 2)) \
+        .withColumn("d", F.lit(datetime.date(2020, 2, 29)))
+    want = [r + ([r[0], r[0] * 2], datetime.date(2020, 2, 29)) for r in rs]
+    parts = df.randomSplit([2.0, 1.0, 1.0], seed=11)
+    got = [p.collect() for p in parts]
+    assert [p.dtypes for p in parts] == [df.dtypes] * 3
+    same([r for g in got for r in g], want)
+    ids = [{r["id"] for r in g} for g in got]
+    assert sum(map(len, ids)) == len(rs) == len(set().union(*ids))
+    # Binomial counts: within 5 standard deviations of 250, 125, 125.
+    for g, p in zip(got, [0.5, 0.25, 0.25]):
+        assert abs(len(g) - p * len(rs)) < 5 * math.sqrt(len(rs) * p * (1 - p))
+    assert [{r["id"] for r in p.collect()} for p in df.randomSplit([2, 1, 1], seed=11)] == ids
+    assert [{r["id"] for r in p.collect()} for p in df.randomSplit([2, 1, 1], seed=12)] != ids
+    # Weights are normalised: [0.2, 0.2] is a half each.
+    a, b = df.randomSplit([0.2, 0.2], seed=3)
+    assert a.count() + b.count() == len(rs) and abs(a.count() - 250) < 5 * math.sqrt(125)
+    with pytest.raises(ValueError):
+        df.randomSplit([1.0, -0.5])
+    empty = spark.createDataFrame([], SCHEMA)
+    assert [p.count() for p in empty.randomSplit([0.5, 0.5], seed=1)] == [0, 0]
+    s1 = df.sample(0.3, seed=5)
+    picked = [r["id"] for r in s1.collect()]
+    assert len(set(picked)) == len(picked) and set(picked) <= {r[0] for r in rs}
+    assert abs(len(picked) - 150) < 5 * math.sqrt(500 * 0.3 * 0.7)
+    assert [r["id"] for r in df.sample(False, 0.3, 5).collect()] == picked
+    twice = df.sample(True, 2.0, 7).collect()
+    assert abs(len(twice) - 1000) < 5 * math.sqrt(1000) and len({r["id"] for r in twice}) < 500
+    with pytest.raises(ValueError):
+        df.sample(-0.1)
+
+
 def test_analysis_exception(data):
     from kiln.sql import AnalysisException, functions as F
     df, _, _ = data

@@ -250,10 +250,11 @@ def pairs(dataset, predictionCol, labelCol, score=None):
     return dataset.map(pair)
 
 
-def with_columns(dataset, fn, names, featuresCol, labelCol="label"):
-    """The dataset with the columns names added, fn(features) giving their values."""
+def with_columns(dataset, fn, names, featuresCol, labelCol="label", types=None):
+    """The dataset with the columns names added, fn(features) giving their values
+    (of types, Spark type names, in a DataFrame)."""
     if _frames.is_dataframe(dataset):
-        return _frames.with_columns(dataset, fn, names, featuresCol)
+        return _frames.with_columns(dataset, fn, names, featuresCol, types)
 
     def add(x):
         d = dict(_as_dict(x, featuresCol, labelCol))

@@ -51,8 +51,25 @@ def _python_value(v):
     return v
 
 
-def with_columns(df, fn, names, featuresCol):
-    """df with the columns names appended, fn(features) giving their values."""
+def _schema_plus(df, names, types):
+    """df's schema with the columns names of types (type names) appended, or
+    None (createDataFrame infers the types) when types is None."""
+    for name in names:
+        if name in df.columns:
+            raise ValueError("requirement failed: Column %s already exists." % name)
+    if types is None:
+        return list(df.columns) + list(names)
+    schema = df.schema
+    schema = type(schema)(list(schema.fields))  # PySpark's df.schema is shared: a copy
+    for name, t in zip(names, types):
+        schema.add(name, t)
+    return schema
+
+
+def with_columns(df, fn, names, featuresCol, types=None):
+    """df with the columns names (of types: type names, else inferred)
+    appended, fn(features) giving their values. Lazy when types are given:
+    nothing runs until the result is used, as Spark's transform."""
     cols = list(df.columns)
     idx = cols.index(featuresCol)
 
@@ -61,12 +78,13 @@ def with_columns(df, fn, names, featuresCol):
         extra = tuple(_python_value(v) for v in fn(values[idx]))
         return values + extra
 
-    rdd = df.rdd.map(add)
-    return _stored(_session(df).createDataFrame(rdd, cols + list(names)))
+    schema = _schema_plus(df, names, types)
+    return _session(df).createDataFrame(df.rdd.map(add), schema)
 
 
 def with_vector_column(df, fn, name, inputCols):
-    """df with the column name = fn(tuple of the inputCols' values) appended."""
+    """df with the vector column name (array<double>) = fn(tuple of the
+    inputCols' values) appended (lazy)."""
     cols = list(df.columns)
     idx = [cols.index(c) for c in inputCols]
 
@@ -74,34 +92,24 @@ def with_vector_column(df, fn, name, inputCols):
         values = tuple(row)
         return values + (_python_value(fn(tuple(values[i] for i in idx))),)
 
-    return _stored(_session(df).createDataFrame(df.rdd.map(add), cols + [name]))
-
-
-def _stored(df):
-    """df persisted and computed. With Python worker processes (local[N], an
-    executor of several cores) a Python stage cannot yet read a DataFrame made
-    from a Python stage in the same task ("Python worker: lost its task
-    thread"): the transform's output is stored once, so what reads it later
-    (an evaluator, the next stage) reads rows, not a Python stage."""
-    df.persist()
-    df.count()
-    return df
+    schema = _schema_plus(df, [name], ["array<double>"])
+    return _session(df).createDataFrame(df.rdd.map(add), schema)
 
 
 def splits(df, folds, seed):
-    """[(train, test)] DataFrames: k folds of df (an int) or one (ratio, rest) split."""
+    """[(train, test)] DataFrames: k folds of df (an int) or one (ratio, rest)
+    split, drawn by kiln_ml_kfold / kiln_ml_random_split over df's rows (lazy:
+    each part reads df again when used; the tuning caches what it reuses)."""
+    if isinstance(folds, float):
+        return [tuple(df.randomSplit([folds, 1.0 - folds], seed))]
     import _kiln
 
     from ..rdd import RDD
-    rdd = df.rdd.persist()  # computed before kiln samples it: see _stored
-    rdd.count()
+    rdd = df.rdd
     h, sc = rdd._c(), rdd.ctx
-    session, cols = _session(df), list(df.columns)
+    session, schema = _session(df), df.schema
 
     def frame(x):
-        return _stored(session.createDataFrame(RDD(x, sc), cols))
+        return session.createDataFrame(RDD(x, sc), schema)
 
-    if isinstance(folds, float):
-        a, b = _kiln.ml_random_split(h, [folds, 1.0 - folds], seed)
-        return [(frame(a), frame(b))]
     return [tuple(map(frame, _kiln.ml_kfold(h, folds, f, seed))) for f in range(folds)]

@@ -173,8 +173,9 @@ class ClassificationSummary(_Summary):
         if self._m is None:
             d = self._model._d
             if d["family"] == LOGISTIC:
-                # The binary counts at the model's threshold (no Python stage
-                # over kiln's predictions).
+                # Spark's prediction is probability > threshold: kiln's binary
+                # counts at the next double above it give the confusion matrix in
+                # one C pass over the predictions.
                 t = self._model.getOrDefault("threshold")
                 b = _kiln.ml_binary_evaluate(_core.handle(predict_pairs(d, self._pts)),
                                              math.nextafter(t, 2.0))

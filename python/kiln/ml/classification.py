@@ -45,7 +45,7 @@ class _ProbabilisticModel(_core.Model):
             return (DenseVector(raw), DenseVector(prob), float(pred_fn(prob)))
         return _core.with_columns(dataset, cols, [g("rawPredictionCol"), g("probabilityCol"),
                                                   g("predictionCol")], g("featuresCol"),
-                                  g("labelCol"))
+                                  g("labelCol"), ["array<double>", "array<double>", "double"])
 
     def predictRaw(self, value):
         return DenseVector(self._fns()[0](value))

@@ -93,7 +93,7 @@ class KMeansModel(_core.Model, _core.MLPersistable):
         def predict(x):
             return (int(np.argmin(((centers - _array(x)) ** 2).sum(axis=1))),)
         return _core.with_columns(dataset, predict, [self.getOrDefault("predictionCol")],
-                                  self.getOrDefault("featuresCol"))
+                                  self.getOrDefault("featuresCol"), types=["int"])
 
 
 class KMeansSummary:

@@ -32,7 +32,7 @@ class _ScalerModel(_core.Model, _core.MLPersistable):
     def _transform(self, dataset):
         fn = self._fn()
         return _core.with_columns(dataset, lambda x: (fn(x),), [self.getOrDefault("outputCol")],
-                                  self.getOrDefault("inputCol"))
+                                  self.getOrDefault("inputCol"), types=["array<double>"])
 
     def _save(self, path, overwrite):
         raise NotImplementedError("saving scalers is not supported by kiln")

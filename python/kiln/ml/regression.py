@@ -124,7 +124,7 @@ class LinearRegressionModel(_core.Model, _core.MLPersistable):
             return (float(_glm.matvec(W, x)[0] + b[0]),)
         return _core.with_columns(dataset, predict, [self.getOrDefault("predictionCol")],
                                   self.getOrDefault("featuresCol"),
-                                  self.getOrDefault("labelCol"))
+                                  self.getOrDefault("labelCol"), ["double"])
 
     def __repr__(self):
         return "LinearRegressionModel: uid=%s, numFeatures=%d" % (self.uid, self.numFeatures)

@@ -121,19 +121,15 @@ def _splits(dataset, folds, seed):
 
 
 def _search(est, maps, evaluator, dataset, folds, seed):
-    """Mean metric per map over the splits, fitting each map in turn."""
-    # Cached and computed first: the folds' Python stages then run over kiln's
-    # sampling of stored records, never over a Python stage below it.
-    with _core.cached(dataset):
-        if not _frames.is_dataframe(dataset):
-            dataset.count()
-        splits = _splits(dataset, folds, seed)
-        metrics = np.zeros(len(maps))
-        for train, test in splits:
-            with _core.cached(train):
-                for i, m in enumerate(maps):
-                    model = est.fit(train, m)
-                    metrics[i] += evaluator.evaluate(model.transform(test))
+    """Mean metric per map over the splits, fitting each map in turn (each
+    fold's training part cached while its maps fit, as Spark's)."""
+    splits = _splits(dataset, folds, seed)
+    metrics = np.zeros(len(maps))
+    for train, test in splits:
+        with _core.cached(train):
+            for i, m in enumerate(maps):
+                model = est.fit(train, m)
+                metrics[i] += evaluator.evaluate(model.transform(test))
     return (metrics / len(splits)).tolist()
 
 

@@ -177,6 +177,51 @@ class DataFrame:
     def distinct(self):
         return self._wrap(self._j.distinct())
 
+    def _of_rdd(self, j):
+        """A DataFrame of self's schema over j, a kiln RDD of self's row tuples
+        (no Python stage: the rows go from C to C)."""
+        return self._wrap(self._session._s.create_from_rdd(j, self.schema.ddl()))
+
+    def randomSplit(self, weights, seed=None):
+        """DataFrames holding disjoint parts of the rows, each row drawn into
+        one with probability proportional to weights (normalised to sum 1).
+
+        As PySpark's: every row draws one uniform number from a generator
+        seeded by (seed, partition index), so the same seed and input give
+        the same split; the parts are computed independently, each reading
+        the input again (cache it first when it is costly)."""
+        import random
+
+        import _kiln
+        for w in weights:
+            if w < 0.0:
+                raise ValueError("Weights must be positive. Found weight value: %s" % w)
+        if not float(sum(weights)) > 0:
+            raise ValueError("Sum of weights must be positive")
+        if seed is None:
+            seed = random.getrandbits(63)
+        parts = _kiln.ml_random_split(self._j.to_rdd(), [float(w) for w in weights],
+                                      int(seed) & (2**64 - 1))
+        return [self._of_rdd(p) for p in parts]
+
+    def sample(self, withReplacement=None, fraction=None, seed=None):
+        """A sample of the rows: each kept with probability fraction (Bernoulli),
+        or drawn a Poisson(fraction) number of times withReplacement. PySpark's
+        argument forms: sample(fraction), sample(fraction, seed),
+        sample(withReplacement, fraction, seed)."""
+        import random
+        if isinstance(withReplacement, float) and fraction is None:
+            withReplacement, fraction = None, withReplacement
+        elif isinstance(withReplacement, float) and isinstance(fraction, int):
+            withReplacement, fraction, seed = None, withReplacement, fraction
+        if fraction is None or not isinstance(fraction, (int, float)) or fraction < 0:
+            raise ValueError("fraction must be a nonnegative float, got %r" % (fraction,))
+        if seed is None:
+            seed = random.getrandbits(63)
+        j = self._j.to_rdd().sample(bool(withReplacement), float(fraction),
+                                    int(seed) & (2**64 - 1))
+        return self._of_rdd(j)
+
     def dropDuplicates(self, subset=None):
         return self._wrap(self._j.drop_duplicates(list(subset or [])))
 

@@ -67,7 +67,7 @@ class _Builder:
             sess_opts = {k: v for k, v in self._options.items()
                          if k.startswith(("spark.sql.", "kiln.sql."))}
             s = SparkSession._instance
-            if s is None or s._stopped:
+            if not _live(s):
                 sc = SparkContext._active
                 if sc is None:
                     conf = SparkConf()
@@ -110,12 +110,15 @@ class SparkSession:
         from .udf import UDFRegistration
         self._udf = UDFRegistration(self)
         _column._active["session"] = self
-        SparkSession._instance = self
+        if not _live(SparkSession._instance):
+            SparkSession._instance = self
 
     @classmethod
     def getActiveSession(cls):
+        """The session getOrCreate returns, None when there is none or its
+        SparkContext has been stopped."""
         s = cls._instance
-        return None if s is None or s._stopped else s
+        return s if _live(s) else None
 
     active = getActiveSession
 
@@ -207,7 +210,8 @@ class SparkSession:
         return DataFrame(self._s.create_from_rdd(rdd._c(), schema.ddl()), self)
 
     def stop(self):
-        """Stops the session and its SparkContext."""
+        """Stops the session and its SparkContext; the active session is
+        cleared (getOrCreate makes a new one, on a new context)."""
         with SparkSession._lock:
             if not self._stopped:
                 self._s.stop()
@@ -215,6 +219,7 @@ class SparkSession:
                 self._sc.stop()
             if SparkSession._instance is self:
                 SparkSession._instance = None
+            if _column._active["session"] is self:
                 _column._active["session"] = None
 
     def __enter__(self):
@@ -222,6 +227,13 @@ class SparkSession:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def _live(session):
+    """Whether session is a session that can run: neither it nor its
+    SparkContext stopped (a context stopped on its own ends its sessions,
+    as PySpark's getOrCreate sees)."""
+    return session is not None and not session._stopped and not session._sc._stopped
 
 
 def _ddl_schema(ddl):
