@@ -62,7 +62,14 @@ static int encode(PyObject *o, kiln_buf *b, int key, int depth)
     }
     if (t == &PyUnicode_Type) {
         Py_ssize_t n;
-        const char *s = PyUnicode_AsUTF8AndSize(o, &n);
+        const char *s;
+        if (PyUnicode_IS_COMPACT_ASCII(o)) {
+            /* ASCII: the characters are the UTF-8 bytes. */
+            n = PyUnicode_GET_LENGTH(o);
+            s = (const char *)PyUnicode_DATA(o);
+        } else {
+            s = PyUnicode_AsUTF8AndSize(o, &n);
+        }
         if (!s) {
             PyErr_Clear();
             return slow(o, b, false);

@@ -57,7 +57,7 @@ enum {
     M_ERROR,
     M_BGET,
 };
-enum { BATCH = 1024, BATCH_BYTES = 1 << 20, MAX_MSG = 1 << 30, SENT_NONCES = 64 };
+enum { BATCH = 4096, BATCH_BYTES = 1 << 20, MAX_MSG = 1 << 30, SENT_NONCES = 64 };
 
 /* ---- Messages ------------------------------------------------------------ */
 
