@@ -6,14 +6,11 @@ are this same Python interpreter loading kiln again
 (`python3 -c ... import kiln.executor`), so functions defined here,
 lambdas and notebook cells included, travel to them with cloudpickle.
 """
-import hashlib
 import os
 import getpass
 import sys
-import tempfile
 import threading
 import time
-import zipfile
 
 import _kiln
 
@@ -69,6 +66,9 @@ def _package_zip():
     """A zip of the kiln package (its .py files, stored, with fixed times,
     so the same sources give the same bytes and workers fetch it once), made
     in a per-user temporary directory, reused while the sources are unchanged."""
+    import hashlib
+    import tempfile
+    import zipfile
     root = os.path.dirname(os.path.abspath(__file__))
     files = []
     for d, dirs, names in os.walk(root):
@@ -112,7 +112,12 @@ def _prepare_executors(settings=None, py_files=()):
     py-files), and KILN_PYTHON_PATH for executors on this host."""
     os.environ["KILN_PYTHON_PATH"] = os.pathsep.join(p for p in sys.path if p)
     settings = settings or {}
-    shipped = [os.path.abspath(_kiln.__file__), _package_zip()]
+    # Executors on this host (local-cluster) find everything through
+    # KILN_PYTHON_PATH; only a cluster's workers need the files shipped.
+    master = (settings.get("kiln.master") or _submit_conf("kiln.master")
+              or os.environ.get("KILN_MASTER") or "")
+    local = master.startswith("local")
+    shipped = [os.path.abspath(_kiln.__file__)] + ([] if local else [_package_zip()])
     shipped += [p for p in py_files if p not in shipped]
     zips = [os.path.basename(p) for p in shipped if p.endswith((".zip", ".egg", ".whl"))]
     if len(zips) > 12:
