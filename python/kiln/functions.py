@@ -71,9 +71,12 @@ def dumps(f, what):
                             "(%s: %s)" % (names, hint, type(e).__name__, e)) from e
 
 
-def env_of(f, what=None, keyed=False):
-    """The env (bytes) for the callable f (a function or a tuple of them)."""
-    return _kiln.env(dumps(f, what or [f]), _kiln.ENV_KEYED if keyed else 0)
+def env_of(f, what=None, keyed=False, combine_add=False):
+    """The env (bytes) for the callable f (a function or a tuple of them);
+    keyed: its outputs are pairs for a shuffle; combine_add: the shuffle
+    adds values, so a worker may add up int values of equal keys first."""
+    flags = (_kiln.ENV_KEYED if keyed else 0) | (_kiln.ENV_COMBINE_ADD if combine_add else 0)
+    return _kiln.env(dumps(f, what or [f]), flags)
 
 
 _ADD_CODE = None

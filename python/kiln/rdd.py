@@ -55,7 +55,7 @@ class RDD:
         """The kiln RDD of this one."""
         return self._j
 
-    def _kc(self):
+    def _kc(self, combine_add=False):
         """The kiln RDD, its records checked as (key, value) pairs for a shuffle:
         a key must hash the same way in every process (TypeError naming its
         type otherwise, as PySpark's unhashable keys)."""
@@ -284,7 +284,11 @@ class RDD:
         return self._shuffled(self._kc().group_by_key(numPartitions or 0))
 
     def reduceByKey(self, func, numPartitions=None, partitionFunc=portable_hash):
-        return self._shuffled(self._kc().reduce_by_key(reduce_spec(func), numPartitions or 0))
+        spec = reduce_spec(func)
+        # An addition: a Python pipeline's worker may add up int values of
+        # equal keys before they leave it (a map-side combine, as PySpark's).
+        source = self._kc(combine_add=isinstance(spec, tuple) and spec[0] == "add")
+        return self._shuffled(source.reduce_by_key(spec, numPartitions or 0))
 
     def reduceByKeyLocally(self, func):
         return dict(self.reduceByKey(func).collect())
@@ -781,11 +785,16 @@ class PipelinedRDD(RDD):
                 self._j = self._prev._c().map_partitions(env)
         return self._j
 
-    def _kc(self):
+    def _kc(self, combine_add=False):
         if self.is_cached or self.is_checkpointed:
             return RDD._kc(self)
         if c_chain(self._stages) is not None:
             return self._c()  # kiln's own functions: keys of kiln's types
+        if combine_add:
+            # A reduceByKey(add) of its own: int values of equal keys may be
+            # added up in the worker first.
+            env = env_of(self.func, self._funcs, keyed=True, combine_add=True)
+            return self._prev._c().map_partitions(env)
         if self._keyed is None:
             env = env_of(self.func, self._funcs, keyed=True)
             self._keyed = self._prev._c().map_partitions(env)

@@ -264,7 +264,8 @@ PyMODINIT_FUNC PyInit__kiln(void)
     pyk_error_type = Py_NewRef(PyExc_RuntimeError);
     if (pyk_functions_init(m) || pyk_context_add_type(m) || pyk_rdd_add_type(m) ||
         pyk_sql_add_types(m) || pyk_ml_init(m) || pyk_progress_init(m) ||
-        PyModule_AddIntConstant(m, "ENV_KEYED", PYK_ENV_KEYED)) {
+        PyModule_AddIntConstant(m, "ENV_KEYED", PYK_ENV_KEYED) ||
+        PyModule_AddIntConstant(m, "ENV_COMBINE_ADD", PYK_ENV_COMBINE_ADD)) {
         Py_DECREF(m);
         return NULL;
     }

@@ -45,9 +45,10 @@ PyObject *pyk_from_list(const kiln_value *v);
  * (key, value) pair whose key must hash alike everywhere. 0, or -1 with
  * an exception. */
 int pyk_encode(PyObject *o, kiln_buf *b, bool keyed);
+/* o, a pair's key, appended to b (TypeError for what cannot be a key). */
+int pyk_encode_key(PyObject *o, kiln_buf *b);
 /* The value encoded at *p (advanced past it), or NULL with an exception. */
 PyObject *pyk_decode(const uint8_t **p, const uint8_t *end);
-
 
 /* ---- Python functions (py_functions.c) -------------------------------------
  * A Python function travels as an env of bytes: a header (magic, the
@@ -55,7 +56,8 @@ PyObject *pyk_decode(const uint8_t **p, const uint8_t *end);
  * cloudpickle bytes of a callable (or a tuple of them). */
 
 enum {
-    PYK_ENV_KEYED = 1, /* outputs are (key, value) pairs feeding a shuffle */
+    PYK_ENV_KEYED = 1,       /* outputs are (key, value) pairs feeding a shuffle */
+    PYK_ENV_COMBINE_ADD = 2, /* ... that adds values (a worker may add ints first) */
 };
 
 /* The size of an env's header; the pickle's length is the u32 at

@@ -124,6 +124,11 @@ int pyk_encode(PyObject *o, kiln_buf *b, bool keyed)
     return encode(o, b, keyed ? 2 : 0, 0);
 }
 
+int pyk_encode_key(PyObject *o, kiln_buf *b)
+{
+    return encode(o, b, 1, 1);
+}
+
 /* ---- Decoding ---------------------------------------------------------------- */
 
 static PyObject *corrupt(void)

@@ -41,6 +41,7 @@
 
 #include "py_kiln.h"
 #include "py_wire_ref.h"
+#include "py_worker_combine.h"
 
 extern char **environ;
 
@@ -57,7 +58,13 @@ enum {
     M_ERROR,
     M_BGET,
 };
-enum { BATCH = 4096, BATCH_BYTES = 1 << 20, MAX_MSG = 1 << 30, SENT_NONCES = 64 };
+enum {
+    COMBINE_KEYS = 1 << 16,
+    BATCH = 4096,
+    BATCH_BYTES = 1 << 20,
+    MAX_MSG = 1 << 30,
+    SENT_NONCES = 64
+};
 
 /* ---- Messages ------------------------------------------------------------ */
 
@@ -620,18 +627,61 @@ static int serve_task(const kiln_buf *start)
     put_u32(&b, 0);
     uint32_t count = 0;
     PyObject *item;
+    /* reduceByKey(add): int values of equal keys added up here first. */
+    pyk_combiner *comb = p[1] & PYK_ENV_COMBINE_ADD ? pyk_combiner_new(COMBINE_KEYS) : NULL;
+    kiln_buf key;
+    kiln_buf_init(&key);
+    bool stopped = false; /* the consumer wants no more */
     while (it && (item = PyIter_Next(it))) {
-        int bad = pyk_encode(item, &b, keyed);
+        int bad = 0, added = 1;
+        PyObject *v = comb && PyTuple_CheckExact(item) && PyTuple_GET_SIZE(item) == 2
+                          ? PyTuple_GET_ITEM(item, 1)
+                          : NULL;
+        if (v && PyLong_CheckExact(v)) {
+            int overflow;
+            long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+            key.len = 0;
+            if (!overflow && !(bad = pyk_encode_key(PyTuple_GET_ITEM(item, 0), &key)))
+                added = pyk_combiner_add(comb, key.data, key.len, x);
+            if (added < 0) bad = (PyErr_NoMemory(), -1);
+        }
+        if (!bad && added) bad = pyk_encode(item, &b, keyed);
         Py_DECREF(item);
         if (bad) break;
-        count++;
-        if (count == BATCH || b.len >= BATCH_BYTES) {
+        if (added) count++;
+        else if (pyk_combiner_size(comb) < COMBINE_KEYS) continue;
+        /* A full combiner's sums go out with the batch, BATCH records a
+         * message. */
+        bool drain = !added;
+        while (!stopped && rc == 0 && (drain || count >= BATCH || b.len >= BATCH_BYTES)) {
+            if (drain && count < BATCH && pyk_combiner_flush(comb, &b, &count, BATCH)) {
+                PyErr_NoMemory();
+                break;
+            }
+            drain = drain && pyk_combiner_size(comb) > 0;
+            if (count < BATCH && b.len < BATCH_BYTES && !drain) break;
             int f = flush_output(&b, count, &m);
             count = 0;
             if (f < 0) rc = -1;
-            if (f) break;
+            if (f > 0) stopped = true;
+        }
+        if (stopped || rc || PyErr_Occurred()) break;
+    }
+    while (comb && pyk_combiner_size(comb) && !stopped && !PyErr_Occurred() && rc == 0) {
+        /* The last sums, BATCH records a message. */
+        if (pyk_combiner_flush(comb, &b, &count, BATCH)) {
+            PyErr_NoMemory();
+            break;
+        }
+        if (count >= BATCH) {
+            int f = flush_output(&b, count, &m);
+            count = 0;
+            if (f < 0) rc = -1;
+            if (f > 0) stopped = true;
         }
     }
+    pyk_combiner_free(comb);
+    kiln_buf_release(&key);
     if (PyErr_Occurred()) {
         char *text = pyk_exception_text();
         const char *s = text ? text : "a Python function failed";

@@ -63,3 +63,36 @@ def test_errors_and_keys(sc2):
         sc2.parallelize(range(4), 2).map(lambda x: ({"a": x}, 1)).reduceByKey(lambda a, b: a + b) \
             .collect()
     assert "dict" in str(info.value)
+
+
+def test_map_side_combine_of_additions(sc2):
+    """A pipeline feeding reduceByKey(operator.add) adds int values of equal
+    keys in the worker first: results stay Python's for every value type,
+    past 64 bits, with more keys than a message holds."""
+    import operator
+    import random
+    rng = random.Random(3)
+    values = [1, -1, 2**62, 2**63 - 1, -2**63, 0.5, True, "s", [1], None]
+    data = []
+    for _ in range(30000):
+        k = rng.choice([rng.randrange(20000), ("t", rng.randrange(3)), None, "é", rng.randrange(5)])
+        data.append((k, rng.choice(values[:5]) if rng.random() < 0.9 else 1))
+    mixed = [("f", 0.5), ("f", 1), ("s", "a"), ("s", "b"), ("b", True), ("b", True),
+             ("l", [1]), ("l", [2]), ("o", 2**63 - 1), ("o", 1), ("o", 2**63 - 1)]
+
+    def reference(pairs):
+        out = {}
+        for k, v in pairs:
+            out[k] = out[k] + v if k in out else v
+        return out
+    for pairs in (data, mixed, data + mixed):
+        got = dict(sc2.parallelize(pairs, 3).map(lambda kv: kv).reduceByKey(operator.add)
+                   .collect())
+        assert got == reference(pairs)
+    # More keys than the worker's combiner holds (65,536): it empties in parts.
+    many = [("k%d" % (i % 150000), i % 7) for i in range(400000)]
+    got = dict(sc2.parallelize(many, 2).map(lambda kv: kv).reduceByKey(operator.add).collect())
+    assert got == reference(many)
+    # Keys are still checked on the way.
+    with pytest.raises(TypeError):
+        sc2.parallelize([({1: 2}, 1)], 1).map(lambda kv: kv).reduceByKey(operator.add).collect()
