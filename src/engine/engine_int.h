@@ -289,7 +289,7 @@ struct kiln_context {
     int max_attempts;
     int default_parallelism;
     thread_pool *pool;
-    char *app_dir;          /* this context's scratch directory under kiln.local.dir */
+    char *app_dir; /* this context's scratch directory under kiln.local.dir */
     /* kiln_context_set_checkpoint_dir: every directory set (the last one is
      * in use; older ones stay valid for checkpoints being written), under lock */
     char **checkpoint_dirs;
