@@ -14,6 +14,6 @@ command -v "$clang_format" >/dev/null 2>&1 || {
 }
 if [ $# -eq 0 ]; then
     # shellcheck disable=SC2046 # paths hold no spaces
-    set -- $(find src include tests examples bench -name '*.c' -o -name '*.h' | sort)
+    set -- $(find src include tests examples bench python/src -name '*.c' -o -name '*.h' | sort)
 fi
 "$clang_format" --style=file --dry-run -Werror "$@"
