@@ -1,6 +1,6 @@
 #!/bin/sh
 # tools/check-format.sh - checks that the C sources follow .clang-format:
-# clang-format --dry-run -Werror over src include tests examples bench.
+# clang-format --dry-run -Werror over src include tests examples bench python/src.
 # Prints each difference and exits 1 when a file would change; exits 0 when
 # none would. CI (.ci/run) runs it before building.
 # usage: tools/check-format.sh [FILE...]   (default: every .c and .h)
