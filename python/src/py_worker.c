@@ -59,7 +59,8 @@ enum {
     M_BGET,
 };
 enum {
-    COMBINE_KEYS = 1 << 16,
+    COMBINE_KEYS = 1 << 12,  /* keys a worker's combiner holds */
+    COMBINE_TRIAL = 1 << 14, /* pairs after which it goes on only if 90 % merged */
     BATCH = 4096,
     BATCH_BYTES = 1 << 20,
     MAX_MSG = 1 << 30,
@@ -632,27 +633,39 @@ static int serve_task(const kiln_buf *start)
     kiln_buf key;
     kiln_buf_init(&key);
     bool stopped = false; /* the consumer wants no more */
+    bool combining = comb != NULL;
+    /* Pairs offered to the combiner and those merged into a key it held:
+     * when too few merge (many distinct keys), combining costs more than
+     * it saves (kiln's own map-side combine is cheaper), and stops. */
+    uint64_t offered = 0, merged = 0;
     while (it && (item = PyIter_Next(it))) {
         int bad = 0, added = 1;
-        PyObject *v = comb && PyTuple_CheckExact(item) && PyTuple_GET_SIZE(item) == 2
+        PyObject *v = comb && combining && PyTuple_CheckExact(item) && PyTuple_GET_SIZE(item) == 2
                           ? PyTuple_GET_ITEM(item, 1)
                           : NULL;
         if (v && PyLong_CheckExact(v)) {
             int overflow;
             long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
             key.len = 0;
-            if (!overflow && !(bad = pyk_encode_key(PyTuple_GET_ITEM(item, 0), &key)))
-                added = pyk_combiner_add(comb, key.data, key.len, x);
+            if (!overflow && !(bad = pyk_encode_key(PyTuple_GET_ITEM(item, 0), &key))) {
+                int r = pyk_combiner_add(comb, key.data, key.len, x);
+                added = r == 1 || r < 0 ? r : 0;
+                merged += r == 0;
+                if (++offered == COMBINE_TRIAL && merged < offered * 9 / 10) {
+                    /* Not worth it: what it holds goes out below. */
+                    combining = false;
+                }
+            }
             if (added < 0) bad = (PyErr_NoMemory(), -1);
         }
         if (!bad && added) bad = pyk_encode(item, &b, keyed);
         Py_DECREF(item);
         if (bad) break;
         if (added) count++;
-        else if (pyk_combiner_size(comb) < COMBINE_KEYS) continue;
+        else if (pyk_combiner_size(comb) < COMBINE_KEYS && combining) continue;
         /* A full combiner's sums go out with the batch, BATCH records a
          * message. */
-        bool drain = !added;
+        bool drain = !added || (comb && !combining && pyk_combiner_size(comb));
         while (!stopped && rc == 0 && (drain || count >= BATCH || b.len >= BATCH_BYTES)) {
             if (drain && count < BATCH && pyk_combiner_flush(comb, &b, &count, BATCH)) {
                 PyErr_NoMemory();

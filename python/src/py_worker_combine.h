@@ -18,9 +18,10 @@ pyk_combiner *pyk_combiner_new(size_t max_keys);
 void pyk_combiner_free(pyk_combiner *c);
 /* Keys held now. */
 size_t pyk_combiner_size(const pyk_combiner *c);
-/* Adds v to the sum of the key encoded in key[0..len): 0 when added, 1
- * when it cannot be (the combiner is full, or the sum would overflow: send
- * the pair as it is), -1 out of memory. */
+/* Adds v to the sum of the key encoded in key[0..len): 0 when added to
+ * the key's sum, 2 when the key was new, 1 when it cannot be (the combiner
+ * is full, or the sum would overflow: send the pair as it is), -1 out of
+ * memory. */
 int pyk_combiner_add(pyk_combiner *c, const uint8_t *key, size_t len, int64_t v);
 /* Appends (key, sum) pairs in kiln's value encoding to out, counting them
  * in *count, until *count reaches limit or the combiner is empty (call

@@ -89,10 +89,16 @@ def test_map_side_combine_of_additions(sc2):
         got = dict(sc2.parallelize(pairs, 3).map(lambda kv: kv).reduceByKey(operator.add)
                    .collect())
         assert got == reference(pairs)
-    # More keys than the worker's combiner holds (65,536): it empties in parts.
+    # Many distinct keys: the combiner gives up after its trial, and what it
+    # held still arrives.
     many = [("k%d" % (i % 150000), i % 7) for i in range(400000)]
     got = dict(sc2.parallelize(many, 2).map(lambda kv: kv).reduceByKey(operator.add).collect())
     assert got == reference(many)
+    # Few keys first (the combiner stays on), then more than it holds (4,096):
+    # it empties and fills again.
+    phased = [(i % 100, 1) for i in range(20000)] + [(1000 + i % 10000, 3) for i in range(100000)]
+    got = dict(sc2.parallelize(phased, 1).map(lambda kv: kv).reduceByKey(operator.add).collect())
+    assert got == reference(phased)
     # Keys are still checked on the way.
     with pytest.raises(TypeError):
         sc2.parallelize([({1: 2}, 1)], 1).map(lambda kv: kv).reduceByKey(operator.add).collect()
