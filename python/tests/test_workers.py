@@ -102,3 +102,26 @@ def test_map_side_combine_of_additions(sc2):
     # Keys are still checked on the way.
     with pytest.raises(TypeError):
         sc2.parallelize([({1: 2}, 1)], 1).map(lambda kv: kv).reduceByKey(operator.add).collect()
+
+
+def test_map_side_merge_with_a_python_function(sc2):
+    """reduceByKey with a Python function after a pipeline merges values in
+    the pipeline first; kiln's key identity is kept (True, 1 and 1.0 are
+    three keys; lists are keys), more keys than a round holds included."""
+    import random
+    rng = random.Random(5)
+    keys = [True, 1, 1.0, 0, False, "a", ("t", 1), ("t", 1.0), [1, 2], None, b"x"]
+    pairs = [(rng.choice(keys), rng.randint(1, 3)) for _ in range(5000)]
+    pairs += [("k%d" % (i % 120000), 2) for i in range(240000)]
+
+    def reference(ps):
+        out = {}
+        for k, v in ps:
+            key = (type(k), repr(k))
+            out[key] = (k, out[key][1] * v if key in out else v)
+        return sorted(out.values(), key=repr)
+    got = sc2.parallelize(pairs, 3).map(lambda kv: kv).reduceByKey(lambda a, b: a * b).collect()
+    assert sorted(got, key=repr) == reference(pairs)
+    with pytest.raises(TypeError):
+        sc2.parallelize([({1: 2}, 1)], 1).map(lambda kv: kv).reduceByKey(lambda a, b: a * b) \
+            .collect()
