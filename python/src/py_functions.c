@@ -417,7 +417,7 @@ int pyk_run_blocking(kiln_context *ctx, int (*fn)(void *), void *arg, int *rc)
     if (!ctx || PyThread_get_thread_ident() != g_main_thread) {
         Py_BEGIN_ALLOW_THREADS *rc = fn(arg);
         Py_END_ALLOW_THREADS pyk_progress_drain(ctx);
-        return 0;
+        return PyErr_Occurred() ? -1 : 0;
     }
     blocking_call c = {.fn = fn, .arg = arg};
     pthread_mutex_init(&c.lock, NULL);
@@ -432,8 +432,10 @@ int pyk_run_blocking(kiln_context *ctx, int (*fn)(void *), void *arg, int *rc)
         bool done;
         Py_BEGIN_ALLOW_THREADS done = wait_done(&c, 100);
         Py_END_ALLOW_THREADS if (done) break;
-        pyk_progress_drain(ctx); /* the progress line, from this thread */
-        if (!interrupted && PyErr_CheckSignals() < 0) {
+        /* The progress line, from this thread; Ctrl-C may land in it (then
+         * KeyboardInterrupt is left set) or be pending. */
+        pyk_progress_drain(ctx);
+        if (!interrupted && (PyErr_Occurred() || PyErr_CheckSignals() < 0)) {
             /* Ctrl-C (KeyboardInterrupt is now set): stop the jobs, then
              * wait for the call to return. */
             interrupted = true;
@@ -442,6 +444,7 @@ int pyk_run_blocking(kiln_context *ctx, int (*fn)(void *), void *arg, int *rc)
     }
     Py_BEGIN_ALLOW_THREADS pthread_join(th, NULL);
     Py_END_ALLOW_THREADS pyk_progress_drain(ctx);
+    if (PyErr_Occurred()) interrupted = true; /* Ctrl-C in the last progress line */
     pthread_mutex_destroy(&c.lock);
     pthread_cond_destroy(&c.cond);
     *rc = c.rc;

@@ -151,8 +151,13 @@ void pyk_progress_drain(kiln_context *ctx)
     for (size_t i = 0; i < n; i++) {
         PyObject *d = item_dict(&items[i]);
         PyObject *r = d ? PyObject_CallOneArg(cb, d) : NULL;
-        /* A failing progress display must not fail the job: reported, not raised. */
-        if (!r) PyErr_WriteUnraisable(cb);
+        /* A failing progress display must not fail the job: reported, not
+         * raised; but Ctrl-C (a notebook's interrupt) landing in the
+         * callback is the user's, kept for the caller (pyk_run_blocking
+         * cancels the jobs then). */
+        if (!r && PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) && !saved_type)
+            PyErr_Fetch(&saved_type, &saved_value, &saved_tb);
+        else if (!r) PyErr_WriteUnraisable(cb);
         Py_XDECREF(r);
         Py_XDECREF(d);
     }
