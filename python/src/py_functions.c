@@ -432,10 +432,17 @@ int pyk_run_blocking(kiln_context *ctx, int (*fn)(void *), void *arg, int *rc)
         bool done;
         Py_BEGIN_ALLOW_THREADS done = wait_done(&c, 100);
         Py_END_ALLOW_THREADS if (done) break;
-        /* The progress line, from this thread; Ctrl-C may land in it (then
-         * KeyboardInterrupt is left set) or be pending. */
+        /* Signals first: a Ctrl-C that came while we waited must be taken
+         * here, not by the first Python code to run (the progress callback,
+         * whose display code may swallow it). */
+        if (!interrupted && PyErr_CheckSignals() < 0) {
+            interrupted = true;
+            kiln_context_cancel_jobs(ctx);
+        }
+        /* The progress line, from this thread; a Ctrl-C landing in it is
+         * left set. */
         pyk_progress_drain(ctx);
-        if (!interrupted && (PyErr_Occurred() || PyErr_CheckSignals() < 0)) {
+        if (!interrupted && PyErr_Occurred()) {
             /* Ctrl-C (KeyboardInterrupt is now set): stop the jobs, then
              * wait for the call to return. */
             interrupted = true;

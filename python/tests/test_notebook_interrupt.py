@@ -28,6 +28,18 @@ def _result(kc, msg_id, timeout=60):
             return msg["content"]["data"]["text/plain"]
 
 
+def _wait_for_progress(kc, msg_id, timeout=60):
+    """Until the cell's job shows its progress line (the extension shows it
+    once a job has run for half a second)."""
+    deadline = time.time() + timeout
+    while True:
+        msg = kc.get_iopub_msg(timeout=max(0.1, deadline - time.time()))
+        if msg["parent_header"].get("msg_id") == msg_id and \
+                msg["msg_type"] in ("display_data", "update_display_data") and \
+                "Job" in msg["content"]["data"].get("text/plain", ""):
+            return
+
+
 def test_interrupt_cancels_the_job(tmp_path, monkeypatch):
     from kiln import kernel as kk
     kk.install(prefix=str(tmp_path))
@@ -41,7 +53,7 @@ def test_interrupt_cancels_the_job(tmp_path, monkeypatch):
         kc.wait_for_ready(timeout=60)
         assert _reply(kc, kc.execute("%load_ext kiln"), 60)["status"] == "ok"
         long_job = kc.execute("sc.range(0, 10**13, 1, 4).map(lambda x: x + 1).count()")
-        time.sleep(2.0)  # the job is running
+        _wait_for_progress(kc, long_job)  # the job is running (its progress line is shown)
         sent = time.time()
         km.interrupt_kernel()
         reply = _reply(kc, long_job, 30)
