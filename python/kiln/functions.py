@@ -98,11 +98,13 @@ def _is_add_lambda(f):
 
 def reduce_spec(f):
     """What the extension takes for a reduce function f: ("add", env) when f
-    adds (kiln adds ints and floats in C and calls f for anything else),
-    else the env of f."""
+    adds, ("max", env) / ("min", env) for the built-ins (kiln does ints and
+    floats in C and calls f for anything else), else the env of f."""
     env = env_of(f)
     if f is operator.add or f is operator.iadd or _is_add_lambda(f):
         return ("add", env)
+    if f is max or f is min:
+        return (f.__name__, env)  # in C for ints and floats, else f
     return env
 
 
@@ -143,6 +145,8 @@ def c_stage(kind, f):
     (method of _kiln.RDD, function spec, name for toDebugString), or None."""
     if kind == "flatMap" and (f is str.split or _is_split_lambda(f)):
         return ("flat_map_c", ("split", env_of(f)), "str.split in C")
+    if kind == "map" and f is len:
+        return ("map_c", ("len", env_of(f)), "len in C")
     if kind == "map" and _is_pair_one_lambda(f):
         return ("map_c", "pair_one", "(x, 1) in C")
     return None

@@ -286,7 +286,7 @@ class RDD:
     def reduceByKey(self, func, numPartitions=None, partitionFunc=portable_hash):
         spec = reduce_spec(func)
         add = isinstance(spec, tuple) and spec[0] == "add"
-        if not add and isinstance(self, PipelinedRDD) and not self.is_cached \
+        if not isinstance(spec, tuple) and isinstance(self, PipelinedRDD) and not self.is_cached \
                 and c_chain(self._stages) is None:
             # A Python function at the end of a Python pipeline: values of
             # equal keys are merged with it in the pipeline first (a map-side

@@ -5,6 +5,8 @@
  * (in the env) for any input whose result C cannot be sure of.
  *
  *   str.split / lambda s: s.split()   pyk_split_fn (a flat_map)
+ *   max, min (reductions)             pyk_max_fn, pyk_min_fn
+ *   len (a map)                       pyk_len_fn
  */
 #include <string.h>
 
@@ -46,4 +48,65 @@ int pyk_split_fn(kiln_task *t, const kiln_value *in, kiln_out *out, const void *
         }
     }
     return 0;
+}
+
+/* Python's max(a, b) / min(a, b) in C for two ints or two floats (the
+ * first of equal items, NaN as Python's comparisons order it: b replaces
+ * a only when b > a, resp. b < a); anything else (mixed types, strings,
+ * tuples) through env's Python function. */
+static int pick(kiln_task *t, const kiln_value *a, const kiln_value *b, kiln_value *out,
+                const void *env, bool larger)
+{
+    if (a->type == KILN_INT && b->type == KILN_INT) {
+        bool take_b = larger ? b->u.i > a->u.i : b->u.i < a->u.i;
+        *out = take_b ? *b : *a;
+        return 0;
+    }
+    if (a->type == KILN_DOUBLE && b->type == KILN_DOUBLE) {
+        bool take_b = larger ? b->u.d > a->u.d : b->u.d < a->u.d;
+        *out = take_b ? *b : *a;
+        return 0;
+    }
+    return pyk_reduce_fn0(t, a, b, out, env);
+}
+
+int pyk_max_fn(kiln_task *t, const kiln_value *a, const kiln_value *b, kiln_value *out,
+               const void *env)
+{
+    return pick(t, a, b, out, env, true);
+}
+
+int pyk_min_fn(kiln_task *t, const kiln_value *a, const kiln_value *b, kiln_value *out,
+               const void *env)
+{
+    return pick(t, a, b, out, env, false);
+}
+
+/* Python's len(x) in C for tuples, lists, vectors, bytes and ASCII strings
+ * (whose bytes are their characters); anything else (a string with other
+ * characters, a pickled object) through env's Python function. */
+int pyk_len_fn(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
+{
+    switch (in->type) {
+    case KILN_TUPLE:
+    case KILN_LIST:
+    case KILN_VEC:
+        *out = kiln_int(in->len);
+        return 0;
+    case KILN_BYTES:
+        if (in->len >= PYK_PICKLE_MAGIC_LEN &&
+            memcmp(in->u.bytes, PYK_PICKLE_MAGIC, PYK_PICKLE_MAGIC_LEN) == 0)
+            break;
+        *out = kiln_int(in->len);
+        return 0;
+    case KILN_STR: {
+        const uint8_t *p = (const uint8_t *)in->u.s;
+        uint32_t i = 0;
+        while (i < in->len && p[i] < 0x80) i++;
+        if (i < in->len) break;
+        *out = kiln_int(in->len);
+        return 0;
+    }
+    }
+    return pyk_map_fn0(t, in, out, env);
 }

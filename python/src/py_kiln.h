@@ -84,6 +84,13 @@ int pyk_add_fn(kiln_task *t, const kiln_value *a, const kiln_value *b, kiln_valu
 int pyk_call_flat(kiln_task *t, const void *env, const kiln_value *in, kiln_out *out);
 /* str.split() in C (py_builtins.c); other inputs through env's function. */
 int pyk_split_fn(kiln_task *t, const kiln_value *in, kiln_out *out, const void *env);
+/* max(a, b), min(a, b) and len(x) in C where Python's result is certain,
+ * else through env's Python function (py_builtins.c). */
+int pyk_max_fn(kiln_task *t, const kiln_value *a, const kiln_value *b, kiln_value *out,
+               const void *env);
+int pyk_min_fn(kiln_task *t, const kiln_value *a, const kiln_value *b, kiln_value *out,
+               const void *env);
+int pyk_len_fn(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env);
 int pyk_map_fn0(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env);
 
 /* The task the calling thread runs a Python function for (broadcast

@@ -249,6 +249,22 @@ static int vector_arg(PyObject *o, kiln_arena *a, kiln_value *v)
     return 0;
 }
 
+/* The vector argument of a model's predict, in a new arena (*a, the
+ * caller frees it), checked to have the model's dim features; 0, or -1
+ * with an exception (and *a freed). */
+static int model_vector(PyObject *x, int64_t dim, kiln_arena **a, kiln_value *v)
+{
+    if (!(*a = kiln_arena_new())) return PyErr_NoMemory(), -1;
+    if (vector_arg(x, *a, v) == 0) {
+        if (kiln_ml_vector_size(v) == dim) return 0;
+        PyErr_Format(PyExc_ValueError, "the vector has %lld features, the model %lld",
+                     (long long)kiln_ml_vector_size(v), (long long)dim);
+    }
+    kiln_arena_free(*a);
+    *a = NULL;
+    return -1;
+}
+
 /* ---- Blocking calls -------------------------------------------------------------- */
 
 enum {
@@ -527,24 +543,22 @@ static PyObject *ml_glm_predict(PyObject *mod, PyObject *args)
 {
     PyObject *md, *x;
     kiln_ml_glm m;
-    if (!PyArg_ParseTuple(args, "OO", &md, &x) || glm_from_dict(md, &m)) return NULL;
-    kiln_arena *a = kiln_arena_new();
-    if (!a) return PyErr_NoMemory();
+    kiln_arena *a;
     kiln_value v;
+    if (!PyArg_ParseTuple(args, "OO", &md, &x) || glm_from_dict(md, &m) ||
+        model_vector(x, m.num_features, &a, &v))
+        return NULL;
     PyObject *r = NULL;
-    if (vector_arg(x, a, &v) == 0) {
-        if (kiln_ml_vector_size(&v) != m.num_features)
-            PyErr_Format(PyExc_ValueError, "the vector has %lld features, the model %lld",
-                         (long long)kiln_ml_vector_size(&v), (long long)m.num_features);
-        else if (m.family == KILN_ML_MULTINOMIAL) {
-            double *probs = PyMem_Calloc((size_t)m.num_rows, sizeof(double));
-            if (!probs) PyErr_NoMemory();
-            else {
-                kiln_ml_glm_predict_probs(&m, &v, probs);
-                r = doubles(probs, (size_t)m.num_rows);
-                PyMem_Free(probs);
-            }
-        } else r = PyFloat_FromDouble(kiln_ml_glm_predict(&m, &v));
+    if (m.family == KILN_ML_MULTINOMIAL) {
+        double *probs = PyMem_Calloc((size_t)m.num_rows, sizeof(double));
+        if (!probs) PyErr_NoMemory();
+        else {
+            kiln_ml_glm_predict_probs(&m, &v, probs);
+            r = doubles(probs, (size_t)m.num_rows);
+            PyMem_Free(probs);
+        }
+    } else {
+        r = PyFloat_FromDouble(kiln_ml_glm_predict(&m, &v));
     }
     kiln_arena_free(a);
     return r;
@@ -612,17 +626,12 @@ static PyObject *ml_kmeans_predict(PyObject *mod, PyObject *args)
 {
     PyObject *md, *x;
     kiln_ml_kmeans m;
-    if (!PyArg_ParseTuple(args, "OO", &md, &x) || kmeans_from_dict(md, &m)) return NULL;
-    kiln_arena *a = kiln_arena_new();
-    if (!a) return PyErr_NoMemory();
+    kiln_arena *a;
     kiln_value v;
-    PyObject *r = NULL;
-    if (vector_arg(x, a, &v) == 0) {
-        if (kiln_ml_vector_size(&v) != m.dim)
-            PyErr_Format(PyExc_ValueError, "the vector has %lld features, the model %lld",
-                         (long long)kiln_ml_vector_size(&v), (long long)m.dim);
-        else r = PyLong_FromLong(kiln_ml_kmeans_predict(&m, &v));
-    }
+    if (!PyArg_ParseTuple(args, "OO", &md, &x) || kmeans_from_dict(md, &m) ||
+        model_vector(x, m.dim, &a, &v))
+        return NULL;
+    PyObject *r = PyLong_FromLong(kiln_ml_kmeans_predict(&m, &v));
     kiln_arena_free(a);
     return r;
 }
@@ -676,17 +685,12 @@ static PyObject *ml_nb_predict(PyObject *mod, PyObject *args)
 {
     PyObject *md, *x;
     kiln_ml_nb m;
-    if (!PyArg_ParseTuple(args, "OO", &md, &x) || nb_from_dict(md, &m)) return NULL;
-    kiln_arena *a = kiln_arena_new();
-    if (!a) return PyErr_NoMemory();
+    kiln_arena *a;
     kiln_value v;
-    PyObject *r = NULL;
-    if (vector_arg(x, a, &v) == 0) {
-        if (kiln_ml_vector_size(&v) != m.num_features)
-            PyErr_Format(PyExc_ValueError, "the vector has %lld features, the model %lld",
-                         (long long)kiln_ml_vector_size(&v), (long long)m.num_features);
-        else r = PyLong_FromLong(kiln_ml_nb_predict(&m, &v));
-    }
+    if (!PyArg_ParseTuple(args, "OO", &md, &x) || nb_from_dict(md, &m) ||
+        model_vector(x, m.num_features, &a, &v))
+        return NULL;
+    PyObject *r = PyLong_FromLong(kiln_ml_nb_predict(&m, &v));
     kiln_arena_free(a);
     return r;
 }

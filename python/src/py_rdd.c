@@ -83,8 +83,13 @@ static int parse_fn(PyObject *spec, void *pyfn, fnarg *out)
     static const struct {
         const char *name;
         void *fn;
-    } with_env[] = {{"add", (void *)pyk_add_fn}, {"split", (void *)pyk_split_fn}};
-    for (size_t i = 0; name0 && PyUnicode_Check(name0) && i < 2; i++)
+    } with_env[] = {{"add", (void *)pyk_add_fn},
+                    {"split", (void *)pyk_split_fn},
+                    {"max", (void *)pyk_max_fn},
+                    {"min", (void *)pyk_min_fn},
+                    {"len", (void *)pyk_len_fn}};
+    for (size_t i = 0; name0 && PyUnicode_Check(name0) && i < sizeof with_env / sizeof *with_env;
+         i++)
         if (PyUnicode_CompareWithASCIIString(name0, with_env[i].name) == 0 &&
             PyBytes_Check(PyTuple_GET_ITEM(spec, 1))) {
             PyObject *env = PyTuple_GET_ITEM(spec, 1);

@@ -52,3 +52,27 @@ def test_exception_type_reaches_driver(sc):
     assert "partition" in msg and "stage" in msg
     # The context still works afterwards.
     assert sc.parallelize(range(10), 2).count() == 10
+
+
+def test_max_min_len_run_in_c_with_pythons_results(sc):
+    """max, min (reductions) and len (a map) run in C where the result is
+    certain and call Python otherwise: the results are Python's."""
+    nan = float("nan")
+    pairs = [("i", 3), ("i", -7), ("i", 3), ("f", 1.5), ("f", -0.0), ("f", 0.0),
+             ("m", 2), ("m", 2.5), ("m", True), ("s", "b"), ("s", "ab"), ("t", (1, "a")),
+             ("t", (1, "b")), ("n", 1.0), ("n", nan), ("n", 2.0)]
+
+    def reference(f):
+        out = {}
+        for k, v in pairs:
+            out[k] = f(out[k], v) if k in out else v
+        return out
+    for f in (max, min):
+        got = dict(sc.parallelize(pairs, 1).reduceByKey(f).collect())
+        want = reference(f)
+        assert {k: repr(v) for k, v in got.items()} == {k: repr(v) for k, v in want.items()}
+        assert sc.parallelize([4, -2, 9, 9, 0], 2).reduce(f) == f([4, -2, 9, 9, 0])
+    values = ["abc", "", "é中😀", (1, 2, 3), [], b"\x00\xff", {"a": 1, "b": 2}, [1, [2, 3]]]
+    rdd = sc.parallelize(values, 3).map(len)
+    assert b"len in C" in rdd.toDebugString()
+    assert rdd.collect() == [len(v) for v in values]

@@ -110,3 +110,11 @@ int kt_count_map_fn(kiln_task *t, const kiln_value *in, kiln_value *out, const v
     *out = *in;
     return kiln_accumulator_add(t, *(const int64_t *)env, kiln_int(1));
 }
+
+int kt_fail_on_seven_fn(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
+{
+    (void)env;
+    if (in->type == KILN_INT && in->u.i == 7) return kiln_task_fail(t, "seven is not allowed");
+    *out = *in;
+    return 0;
+}

@@ -48,4 +48,7 @@ int kt_tag_fn(kiln_task *t, const kiln_value *in, kiln_value *out, const void *e
 int kt_count_foreach_fn(kiln_task *t, const kiln_value *in, const void *env);
 int kt_count_map_fn(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env);
 
+/* Map: passes ints on, failing the task at 7 ("seven is not allowed"). */
+int kt_fail_on_seven_fn(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env);
+
 #endif

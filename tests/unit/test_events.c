@@ -125,21 +125,13 @@ static void shuffle_job_local_cluster(void **state)
     shuffle_job("local-cluster[2,1,256]");
 }
 
-static int fail_on_seven(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
-{
-    (void)env;
-    if (in->u.i == 7) return kiln_task_fail(t, "seven is not allowed");
-    *out = *in;
-    return 0;
-}
-
 /* Each failed attempt ends with its error; the job ends with one too. */
 static void failing_task(void **state)
 {
     (void)state;
     kiln_context *ctx = kt_context_new("local[2,3]");
     recorder *r = listen_to(ctx);
-    kiln_rdd *m = kiln_rdd_map(kiln_range(ctx, 0, 20, 1, 2), fail_on_seven, NULL, 0);
+    kiln_rdd *m = kiln_rdd_map(kiln_range(ctx, 0, 20, 1, 2), kt_fail_on_seven_fn, NULL, 0);
     int64_t n = 0;
     assert_int_not_equal(kiln_rdd_count(m, &n), KILN_OK);
     int failed = 0, job_rc = 0;

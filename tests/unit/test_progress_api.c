@@ -17,6 +17,7 @@
 
 #include "kiln.h"
 #include "kt.h"
+#include "kt_fns.h"
 
 enum { MAX_SEEN = 4096 };
 
@@ -142,21 +143,13 @@ static void shuffle_job_local_cluster(void **state)
     shuffle_job("local-cluster[2,1,256]");
 }
 
-static int fail_on_seven(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
-{
-    (void)env;
-    if (in->u.i == 7) return kiln_task_fail(t, "seven is not allowed");
-    *out = *in;
-    return 0;
-}
-
 /* A failed job ends with its error code and message. */
 static void failing_job(void **state)
 {
     (void)state;
     kiln_context *ctx = kt_context_new("local[2]");
     seen *s = listen_to(ctx, NULL);
-    kiln_rdd *m = kiln_rdd_map(kiln_range(ctx, 0, 20, 1, 2), fail_on_seven, NULL, 0);
+    kiln_rdd *m = kiln_rdd_map(kiln_range(ctx, 0, 20, 1, 2), kt_fail_on_seven_fn, NULL, 0);
     int64_t n = 0;
     assert_int_not_equal(kiln_rdd_count(m, &n), KILN_OK);
     assert_int_equal(s->by_kind[KILN_PROGRESS_JOB_END], 1);

@@ -222,3 +222,22 @@ class ClassificationSummary(_Summary):
 
 class LogisticRegressionTrainingSummary(TrainingSummaryMixin, ClassificationSummary):
     """The summary of a logistic model on its training data."""
+
+
+class SavedGLM:
+    """What a fitted GLM model (linear or logistic) keeps: the C library's
+    model dict, split into weights and intercepts, saved and loaded as
+    kind "glm" (a mixin in front of the model classes)."""
+
+    _KIND = "glm"
+
+    @classmethod
+    def _from_saved(cls, d):
+        m = cls()
+        m._d = d
+        m._W, m._b = split_model(d)
+        m._summary = None
+        return m
+
+    def _model_dict(self):
+        return self._d

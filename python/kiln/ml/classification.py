@@ -101,25 +101,12 @@ class LogisticRegression(_core.Estimator):
         return model
 
 
-class LogisticRegressionModel(_ProbabilisticModel, _core.MLPersistable):
+class LogisticRegressionModel(_glm.SavedGLM, _ProbabilisticModel, _core.MLPersistable):
     """A fitted logistic model: coefficients / intercept (binomial),
     coefficientMatrix / interceptVector, predict, predictProbability,
     transform (rawPrediction, probability, prediction), summary, evaluate."""
 
     _PARAMS = _COLS + (("threshold", 0.5, "binomial: predict 1 when P(1) > threshold"),)
-    _KIND = "glm"
-
-    @classmethod
-    def _from_saved(cls, d):
-        m = cls()
-        m._d = d
-        m._W, m._b = _glm.split_model(d)
-        m._summary = None
-        return m
-
-    def _model_dict(self):
-        return self._d
-
     @property
     def _binomial(self):
         return self._d["family"] == _glm.LOGISTIC

@@ -63,24 +63,11 @@ class LinearRegression(_core.Estimator):
         return model
 
 
-class LinearRegressionModel(_core.Model, _core.MLPersistable):
+class LinearRegressionModel(_glm.SavedGLM, _core.Model, _core.MLPersistable):
     """A fitted linear model: coefficients, intercept, predict, transform,
     evaluate, summary, save / load."""
 
     _PARAMS = _COLS + (("fitIntercept", True, "whether an intercept was fitted"),)
-    _KIND = "glm"
-
-    @classmethod
-    def _from_saved(cls, d):
-        m = cls()
-        m._d = d
-        m._W, m._b = _glm.split_model(d)
-        m._summary = None
-        return m
-
-    def _model_dict(self):
-        return self._d
-
     @property
     def coefficients(self):
         return DenseVector(self._W[0])

@@ -10,22 +10,11 @@ def _optval(v):
     return str(v)
 
 
-class DataFrameReader:
-    """spark.read: format, options and schema, then load (csv, json, text)."""
-
-    def __init__(self, session):
-        self._session = session
-        self._format = "csv"
-        self._schema = None
-        self._options = {}
+class _Options:
+    """format, option and options, shared by the reader and the writer."""
 
     def format(self, source):
         self._format = source
-        return self
-
-    def schema(self, schema):
-        """The schema: a StructType or DDL ("a INT, b STRING")."""
-        self._schema = schema.ddl() if isinstance(schema, StructType) else schema
         return self
 
     def option(self, key, value):
@@ -35,6 +24,21 @@ class DataFrameReader:
     def options(self, **options):
         for k, v in options.items():
             self.option(k, v)
+        return self
+
+
+class DataFrameReader(_Options):
+    """spark.read: format, options and schema, then load (csv, json, text)."""
+
+    def __init__(self, session):
+        self._session = session
+        self._format = "csv"
+        self._schema = None
+        self._options = {}
+
+    def schema(self, schema):
+        """The schema: a StructType or DDL ("a INT, b STRING")."""
+        self._schema = schema.ddl() if isinstance(schema, StructType) else schema
         return self
 
     def load(self, path=None, format=None, schema=None, **options):
@@ -63,7 +67,7 @@ class DataFrameReader:
         return self._session.table(tableName)
 
 
-class DataFrameWriter:
+class DataFrameWriter(_Options):
     """df.write: format, mode and options, then save (csv, json, text)."""
 
     def __init__(self, df):
@@ -74,19 +78,6 @@ class DataFrameWriter:
 
     def mode(self, saveMode):
         self._mode = saveMode or "errorifexists"
-        return self
-
-    def format(self, source):
-        self._format = source
-        return self
-
-    def option(self, key, value):
-        self._options[key] = _optval(value)
-        return self
-
-    def options(self, **options):
-        for k, v in options.items():
-            self.option(k, v)
         return self
 
     def save(self, path=None, format=None, mode=None, **options):
