@@ -15,7 +15,7 @@
 set -eu
 
 cd "$(dirname "$0")"
-packages="build-essential cmake zlib1g-dev libbz2-dev libzstd-dev liblz4-dev libxxhash-dev libcmocka-dev libssl-dev libpcre2-dev libedit-dev
+packages="build-essential cmake zlib1g-dev libbz2-dev libzstd-dev liblz4-dev libxxhash-dev libcmocka-dev libssl-dev libpcre2-dev libedit-dev libsnappy-dev libcurl4-openssl-dev
 libarchive-dev pkg-config libopenblas-dev liblapacke-dev python3-dev python3-cloudpickle"
 
 missing=""

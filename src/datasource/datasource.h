@@ -87,6 +87,36 @@ typedef struct ds_reader ds_reader;
  * or KILN_EINVAL naming a bad option, KILN_ENOENT / KILN_EIO naming the file. */
 int ds_reader_open(const char *format, const ds_split *s, const col_schema *schema, const int *proj,
                    int nproj, const ds_options *o, ds_reader **out);
+/* A pushed-down filter: one conjunct "column op literal(s)" over the full
+ * schema. A reader may use it to skip what it can prove holds no matching
+ * row (Parquet row groups and pages by their statistics, partitions by
+ * their values) but never drops rows on its account: the SQL layer keeps
+ * the filter above the scan. Literals are of the column's type (the SQL
+ * layer casts them or does not push the conjunct). */
+typedef enum ds_filter_op {
+    DS_F_EQ,          /* col = v (null-intolerant: a null never matches) */
+    DS_F_EQ_NULL_SAFE, /* col <=> v */
+    DS_F_LT,
+    DS_F_LE,
+    DS_F_GT,
+    DS_F_GE,
+    DS_F_IN,          /* col IN (values: n rows) */
+    DS_F_IS_NULL,     /* no values */
+    DS_F_IS_NOT_NULL, /* no values */
+} ds_filter_op;
+
+typedef struct ds_filter {
+    int col;        /* index in the full schema */
+    uint8_t op;     /* ds_filter_op */
+    col_vec values; /* the literal(s), values.n rows of the column's type; none for IS [NOT] NULL */
+} ds_filter;
+
+/* ds_reader_open with pushed-down filters f[0..nf) (borrowed; must outlive
+ * the reader). Formats that cannot use them ignore them. */
+int ds_reader_open_pushed(const char *format, const ds_split *s, const col_schema *schema,
+                          const int *proj, int nproj, const ds_filter *f, int nf,
+                          const ds_options *o, ds_reader **out);
+
 /* Fills out with the next up to COL_VEC_SIZE rows (vectors in a; strings
  * may point into the reader's buffer). Returns 1 for a batch (n >= 1), 0 at
  * the end, or a negative error (FAILFAST: KILN_ECORRUPT naming file, line,

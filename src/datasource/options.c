@@ -420,6 +420,16 @@ int ds_infer_schema(const char *format, const char *paths, const ds_options *o, 
 int ds_reader_open(const char *format, const ds_split *s, const col_schema *schema, const int *proj,
                    int nproj, const ds_options *o, ds_reader **out)
 {
+    return ds_reader_open_pushed(format, s, schema, proj, nproj, NULL, 0, o, out);
+}
+
+/* Opens a reader with pushed-down filters (see datasource.h). */
+int ds_reader_open_pushed(const char *format, const ds_split *s, const col_schema *schema,
+                          const int *proj, int nproj, const ds_filter *flt, int nf,
+                          const ds_options *o, ds_reader **out)
+{
+    (void)flt;
+    (void)nf;
     int f, rc;
     *out = NULL;
     if ((rc = format_of(format, &f))) return rc;

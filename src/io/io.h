@@ -137,4 +137,26 @@ int io_rename_noreplace(const char *from, const char *to);
  * with "cannot read PATH: reason" ("file too short" at an early end). */
 int io_pread_full(int fd, void *p, size_t n, int64_t off, int err, const char *path);
 
+/* ---- Random access to one input file ---------------------------------------- */
+
+/* A file opened for reading at any offset (Parquet footers and column
+ * chunks): a local path, or (once the object-store backends are in) an
+ * s3a://, abfs:// or https:// URL behind the same calls. Each reads
+ * exactly what it is asked for or fails naming the path. Not thread-safe:
+ * one per reader. */
+typedef struct io_file io_file;
+/* Opens path for reading. Returns KILN_OK and an owned file, or
+ * KILN_ENOENT / KILN_EIO naming the path. */
+int io_file_open(const char *path, io_file **out);
+/* The file's size in bytes (known from the open). */
+int64_t io_file_size(const io_file *f);
+/* The path it was opened with (borrowed, valid until io_file_close). */
+const char *io_file_path(const io_file *f);
+/* Reads exactly n bytes at off into p. Returns KILN_OK, or KILN_EIO /
+ * KILN_ECORRUPT ("PATH: file too short: wanted N bytes at OFF") naming the
+ * path. */
+int io_file_pread(io_file *f, void *p, size_t n, int64_t off);
+/* Closes f (NULL is ignored). */
+void io_file_close(io_file *f);
+
 #endif
