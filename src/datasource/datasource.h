@@ -94,7 +94,7 @@ int ds_reader_open(const char *format, const ds_split *s, const col_schema *sche
  * the filter above the scan. Literals are of the column's type (the SQL
  * layer casts them or does not push the conjunct). */
 typedef enum ds_filter_op {
-    DS_F_EQ,          /* col = v (null-intolerant: a null never matches) */
+    DS_F_EQ,           /* col = v (null-intolerant: a null never matches) */
     DS_F_EQ_NULL_SAFE, /* col <=> v */
     DS_F_LT,
     DS_F_LE,

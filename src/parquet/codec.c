@@ -143,8 +143,7 @@ int pq_compress(int codec, int level, const uint8_t *src, size_t n, kiln_buf *ou
     case PQ_GZIP: {
         z_stream z;
         memset(&z, 0, sizeof z);
-        if (deflateInit2(&z, level ? level : 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-            Z_OK)
+        if (deflateInit2(&z, level ? level : 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
             return kiln_set_error(KILN_ENOMEM, "out of memory");
         z.next_in = (Bytef *)src;
         z.avail_in = (uInt)n;
@@ -159,8 +158,7 @@ int pq_compress(int codec, int level, const uint8_t *src, size_t n, kiln_buf *ou
     case PQ_ZSTD:
         got = ZSTD_compress(dst, bound, src, n, level ? level : 3);
         if (ZSTD_isError(got))
-            return kiln_set_error(KILN_EIO, "zstd compression failed: %s",
-                                  ZSTD_getErrorName(got));
+            return kiln_set_error(KILN_EIO, "zstd compression failed: %s", ZSTD_getErrorName(got));
         break;
     default: { /* PQ_LZ4_RAW */
         int r = LZ4_compress_default((const char *)src, (char *)dst, (int)n, (int)bound);
