@@ -28,7 +28,7 @@ class _Options:
 
 
 class DataFrameReader(_Options):
-    """spark.read: format, options and schema, then load (csv, json, text)."""
+    """spark.read: format, options and schema, then load (csv, json, text, parquet)."""
 
     def __init__(self, session):
         self._session = session
@@ -63,12 +63,17 @@ class DataFrameReader(_Options):
     def text(self, paths, wholetext=False, lineSep=None, **options):
         return self.load(paths, "text", None, lineSep=lineSep, **options)
 
+    def parquet(self, *paths, **options):
+        """Parquet files, directories or globs (kiln's own reader); options
+        as Spark's: mergeSchema, basePath, ..."""
+        return self.load(list(paths), "parquet", None, **options)
+
     def table(self, tableName):
         return self._session.table(tableName)
 
 
 class DataFrameWriter(_Options):
-    """df.write: format, mode and options, then save (csv, json, text)."""
+    """df.write: format, mode and options, then save (csv, json, text, parquet)."""
 
     def __init__(self, df):
         self._df = df
@@ -96,3 +101,7 @@ class DataFrameWriter(_Options):
 
     def text(self, path, **options):
         self.save(path, "text", None, **options)
+
+    def parquet(self, path, mode=None, compression=None, **options):
+        """Parquet part files (snappy unless compression says otherwise)."""
+        self.save(path, "parquet", mode, compression=compression, **options)
