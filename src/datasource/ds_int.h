@@ -181,6 +181,12 @@ int ds_json_reader_open(const ds_split *s, const col_schema *schema, const int *
                         const ds_options *o, ds_reader **out);
 int ds_text_reader_open(const ds_split *s, const col_schema *schema, const int *proj, int nproj,
                         const ds_options *o, ds_reader **out);
+/* Parquet (parquet_read.c): a reader of split s using pushed filters
+ * f[0..nf) to skip row groups, and the schema of paths (the first file's,
+ * or every file's merged with option mergeSchema). */
+int ds_parquet_reader_open(const ds_split *s, const col_schema *schema, const int *proj, int nproj,
+                           const ds_filter *f, int nf, const ds_options *o, ds_reader **out);
+int ds_parquet_infer(const char *paths, const ds_options *o, kiln_arena *a, col_schema *out);
 int ds_csv_infer(const ds_split *s, int n, const ds_options *o, kiln_arena *a, col_schema *out);
 int ds_json_infer(const ds_split *s, int n, const ds_options *o, kiln_arena *a, col_schema *out);
 

@@ -282,16 +282,17 @@ int ds_malformed(const char *file, int64_t line, const char *column, const char 
 
 /* ---- Dispatch ------------------------------------------------------------------ */
 
-enum { FMT_CSV, FMT_JSON, FMT_TEXT };
+enum { FMT_CSV, FMT_JSON, FMT_TEXT, FMT_PARQUET };
 
 static int format_of(const char *format, int *f)
 {
     if (strcasecmp(format, "csv") == 0) *f = FMT_CSV;
     else if (strcasecmp(format, "json") == 0) *f = FMT_JSON;
     else if (strcasecmp(format, "text") == 0) *f = FMT_TEXT;
+    else if (strcasecmp(format, "parquet") == 0) *f = FMT_PARQUET;
     else
-        return kiln_set_error(KILN_EINVAL, "unknown data source format '%s' (csv, json, text)",
-                              format);
+        return kiln_set_error(KILN_EINVAL,
+                              "unknown data source format '%s' (csv, json, text, parquet)", format);
     return KILN_OK;
 }
 
@@ -314,7 +315,7 @@ int ds_plan_splits(const char *format, const char *paths, const ds_options *o, i
     bool multi = false, whole = false;
     if ((rc = ds_opt_bool(o, "multiLine", false, &multi))) return rc;
     if (f == FMT_TEXT && (rc = ds_opt_bool(o, "wholetext", false, &whole))) return rc;
-    if (f == FMT_TEXT) multi = false;
+    if (f == FMT_TEXT || f == FMT_PARQUET) multi = false;
     int64_t max_bytes, open_cost;
     if ((rc = ds_opt_size(o, "maxPartitionBytes", 128 << 20, &max_bytes))) return rc;
     if ((rc = ds_opt_size(o, "openCostInBytes", 4 << 20, &open_cost))) return rc;
@@ -397,6 +398,7 @@ int ds_infer_schema(const char *format, const char *paths, const ds_options *o, 
                                   ddl, pos);
         return KILN_OK;
     }
+    if (f == FMT_PARQUET) return ds_parquet_infer(paths, o, a, out);
     if (f == FMT_TEXT) {
         col_field *fl = kiln_arena_alloc(a, sizeof *fl);
         if (!fl) return KILN_ENOMEM;
@@ -428,8 +430,6 @@ int ds_reader_open_pushed(const char *format, const ds_split *s, const col_schem
                           const int *proj, int nproj, const ds_filter *flt, int nf,
                           const ds_options *o, ds_reader **out)
 {
-    (void)flt;
-    (void)nf;
     int f, rc;
     *out = NULL;
     if ((rc = format_of(format, &f))) return rc;
@@ -443,6 +443,8 @@ int ds_reader_open_pushed(const char *format, const ds_split *s, const col_schem
         return ds_csv_reader_open(s, schema, proj, nproj, o, out);
     case FMT_JSON:
         return ds_json_reader_open(s, schema, proj, nproj, o, out);
+    case FMT_PARQUET:
+        return ds_parquet_reader_open(s, schema, proj, nproj, flt, nf, o, out);
     default:
         return ds_text_reader_open(s, schema, proj, nproj, o, out);
     }

@@ -220,7 +220,8 @@ int sql_file_scan(kiln_session *s, kiln_arena *a, const char *format, const char
                   plan **out)
 {
     (void)s;
-    if (strcasecmp(format, "csv") && strcasecmp(format, "json") && strcasecmp(format, "text"))
+    if (strcasecmp(format, "csv") && strcasecmp(format, "json") && strcasecmp(format, "text") &&
+        strcasecmp(format, "parquet"))
         return kiln_set_error(KILN_ESQL,
                               "[UNSUPPORTED_DATASOURCE_FOR_DIRECT_QUERY] Unsupported data source "
                               "type for direct query on files: %s",

@@ -1,0 +1,83 @@
+/*
+ * parquet/pq_leaf_int.h - the column chunk reader of the Parquet reader
+ * (read_column.c): one leaf column of one row group, read with one ranged
+ * read, its pages decompressed and decoded run by run into levels and
+ * dense values in the kiln layout of the leaf's type. read_file.c opens
+ * one per projected leaf and assembles batches from them.
+ */
+#ifndef KILN_PQ_LEAF_INT_H
+#define KILN_PQ_LEAF_INT_H
+
+#include "io/io.h"
+#include "parquet/pq_read_int.h"
+
+#pragma GCC visibility push(hidden)
+
+/* A buffer to free when the batch that may point into it is released. */
+typedef struct pq_retired {
+    void **bufs;
+    int n, cap;
+} pq_retired;
+
+/* Frees every retired buffer. */
+void pq_retired_free(pq_retired *r);
+
+typedef struct pq_leaf {
+    /* What is read. */
+    io_file *io;
+    const char *path;     /* file, for errors */
+    const pq_node *node;  /* the leaf */
+    const col_type *type; /* its kiln type (not array-wrapped) */
+    int max_def, max_rep;
+    int rg;
+    pq_retired *retired;
+    /* The chunk. */
+    uint8_t *chunk;
+    size_t chunk_len, pos;
+    int64_t chunk_off;
+    int codec;
+    /* Dictionary: values in the kiln layout of type. */
+    void *dict;
+    uint32_t dict_n;
+    /* The current page. */
+    int64_t page_off;
+    uint32_t page_left; /* level entries left in it */
+    bool in_page;
+    int enc;
+    pq_rle def, rep, idx;
+    const uint8_t *vp, *vend; /* value bytes */
+    uint32_t bitpos;          /* PLAIN booleans */
+    pq_delta delta, delta2;   /* integers / lengths; DELTA_BYTE_ARRAY suffix lengths */
+    const uint8_t *bytes;     /* DELTA_(LENGTH_)BYTE_ARRAY data */
+    uint8_t *prevbuf;         /* DELTA_BYTE_ARRAY previous value (owned) */
+    uint32_t prev_len, prev_cap;
+    void *dict_page;       /* decompressed dictionary page (owned) */
+    void *page_buf;        /* decompressed current data page (owned) */
+    uint32_t bss_n, bss_i; /* BYTE_STREAM_SPLIT values in the page / next */
+    kiln_arena *arena;     /* DELTA_BYTE_ARRAY values (reset per batch) */
+    /* Scratch of physical values. */
+    void *scratch;
+    uint32_t *idxbuf;
+} pq_leaf;
+
+/* Starts reading leaf node n of row group rg of meta m from io; chunk
+ * bytes read now. retired (borrowed) collects buffers batches may point
+ * into. Returns KILN_OK or an error naming path, column and row group. */
+int pq_leaf_open(pq_leaf *l, io_file *io, const char *path, const pq_meta *m, const pq_node *n,
+                 const col_type *type, int rg, pq_retired *retired, kiln_arena *arena);
+/* Reads the next n level entries: def[0..n) and rep[0..n) (each NULL when
+ * the leaf has no such levels) and the non-null values, densely, into
+ * vals (room for n values of the type's width). *nvals gets their count.
+ * Returns KILN_OK or KILN_ECORRUPT naming file, column, row group, page. */
+int pq_leaf_read(pq_leaf *l, uint32_t n, uint8_t *def, uint8_t *rep, void *vals, uint32_t *nvals);
+/* Frees l's buffers (retiring those batches may point into). */
+void pq_leaf_close(pq_leaf *l);
+
+/* The parts of an open file the reader needs (read_file.c): its input,
+ * decoded footer and schema tree, all borrowed from f. */
+void pq_file_parts(pq_file *f, io_file **io, const pq_meta **m, const pq_node **root);
+/* Counts one row group read (pq_row_groups_read). */
+void pq_count_row_group(void);
+
+#pragma GCC visibility pop
+#endif

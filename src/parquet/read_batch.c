@@ -1,0 +1,240 @@
+/*
+ * parquet/read_batch.c - the Parquet reader's batches: the wanted columns
+ * matched by name (any case) to the file's top-level fields, one column
+ * chunk reader (read_column.c) per projected leaf, batches of up to
+ * COL_VEC_SIZE rows within a row group: dense values decoded in place and
+ * spread out by the definition levels (nulls), widened when the wanted
+ * type is wider than the file's; a column the file lacks reads as nulls.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "parquet/pq_leaf_int.h"
+
+typedef struct rcol {
+    const pq_node *node; /* NULL: not in the file (nulls) */
+    const col_type *want;
+    bool widen; /* read as node->type, then widened to want */
+    pq_leaf leaf;
+    bool open;
+} rcol;
+
+struct pq_reader {
+    pq_file *f;
+    io_file *io;
+    const pq_meta *m;
+    int ncols;
+    rcol *cols;
+    int *rgs, nrg, rgi;
+    int64_t rows_left;
+    pq_retired retired;
+    kiln_arena *tmp;
+    uint8_t def[COL_VEC_SIZE];
+    unsigned char wbuf[COL_VEC_SIZE * 16];
+};
+
+static bool can_widen(const col_type *from, const col_type *to)
+{
+    int f = from->kind, t = to->kind;
+    bool fi = f == COL_I8 || f == COL_I16 || f == COL_I32 || f == COL_I64;
+    if ((t == COL_I16 || t == COL_I32 || t == COL_I64) && fi)
+        return col_type_width(from) < col_type_width(to);
+    if (t == COL_F64) return fi || f == COL_F32;
+    return false;
+}
+
+static void widen(const col_type *from, const void *src, const col_type *to, void *dst, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t iv = 0;
+        double dv = 0;
+        bool isf = false;
+        switch (from->kind) {
+        case COL_I8:
+            iv = ((const int8_t *)src)[i];
+            break;
+        case COL_I16:
+            iv = ((const int16_t *)src)[i];
+            break;
+        case COL_I32:
+            iv = ((const int32_t *)src)[i];
+            break;
+        case COL_I64:
+            iv = ((const int64_t *)src)[i];
+            break;
+        default:
+            dv = ((const float *)src)[i];
+            isf = true;
+        }
+        switch (to->kind) {
+        case COL_I16:
+            ((int16_t *)dst)[i] = (int16_t)iv;
+            break;
+        case COL_I32:
+            ((int32_t *)dst)[i] = (int32_t)iv;
+            break;
+        case COL_I64:
+            ((int64_t *)dst)[i] = iv;
+            break;
+        default:
+            ((double *)dst)[i] = isf ? dv : (double)iv;
+        }
+    }
+}
+
+/* Opens a reader (see parquet.h). */
+int pq_reader_open(pq_file *f, const col_schema *want, const int *rgs, int nrg, pq_reader **out)
+{
+    *out = NULL;
+    pq_reader *r = calloc(1, sizeof *r);
+    const pq_node *root;
+    if (!r) return kiln_set_error(KILN_ENOMEM, "out of memory");
+    r->f = f;
+    pq_file_parts(f, &r->io, &r->m, &root);
+    r->ncols = want->n;
+    r->cols = calloc((size_t)(want->n ? want->n : 1), sizeof *r->cols);
+    r->rgs = malloc(sizeof *r->rgs * (size_t)(nrg ? nrg : 1));
+    r->tmp = kiln_arena_new();
+    if (!r->cols || !r->rgs || !r->tmp) {
+        pq_reader_close(r);
+        return kiln_set_error(KILN_ENOMEM, "out of memory");
+    }
+    if (nrg) memcpy(r->rgs, rgs, sizeof *rgs * (size_t)nrg);
+    r->nrg = nrg;
+    for (int i = 0; i < want->n; i++) {
+        rcol *c = &r->cols[i];
+        c->want = want->fields[i].type;
+        for (int k = 0; k < root->nchildren; k++)
+            if (strcasecmp(root->children[k].e->name, want->fields[i].name) == 0) {
+                c->node = &root->children[k];
+                break;
+            }
+        if (!c->node) continue;
+        const pq_node *n = c->node;
+        if (!n->type) {
+            pq_reader_close(r);
+            return kiln_set_error(KILN_EINVAL, "%s: column %s: %s is not supported",
+                                  pq_file_path(f), n->e->name, n->why ? n->why : "its type");
+        }
+        if (n->leaf < 0 || n->e->repetition == PQ_REPEATED) {
+            pq_reader_close(r);
+            return kiln_set_error(KILN_EINVAL, "%s: column %s: nested columns are not read yet",
+                                  pq_file_path(f), n->e->name);
+        }
+        if (!col_type_eq(n->type, c->want)) {
+            if (!can_widen(n->type, c->want)) {
+                kiln_buf a, b;
+                kiln_buf_init(&a);
+                kiln_buf_init(&b);
+                col_type_format(&a, n->type);
+                col_type_format(&b, c->want);
+                kiln_set_error(KILN_EINVAL,
+                               "%s: column %s is %.*s in the file, which cannot be read as %.*s",
+                               pq_file_path(f), n->e->name, (int)a.len,
+                               a.data ? (const char *)a.data : "", (int)b.len,
+                               b.data ? (const char *)b.data : "");
+                kiln_buf_release(&a);
+                kiln_buf_release(&b);
+                pq_reader_close(r);
+                return KILN_EINVAL;
+            }
+            c->widen = true;
+        }
+    }
+    *out = r;
+    return KILN_OK;
+}
+
+static void close_leaves(pq_reader *r)
+{
+    for (int i = 0; i < r->ncols; i++)
+        if (r->cols[i].open) {
+            pq_leaf_close(&r->cols[i].leaf);
+            r->cols[i].open = false;
+        }
+}
+
+/* Spreads nv dense values of width w over n rows by def (== max: valid). */
+static void spread(col_vec *v, uint32_t n, uint32_t nv, const uint8_t *def, int max, size_t w)
+{
+    unsigned char *d = v->data;
+    uint32_t j = nv;
+    for (uint32_t i = n; i-- > 0;) {
+        if (def[i] == max) {
+            j--;
+            if (j != i) memcpy(d + (size_t)i * w, d + (size_t)j * w, w);
+        } else {
+            memset(d + (size_t)i * w, 0, w);
+            col_set_null(v, i);
+        }
+    }
+}
+
+static int read_col(pq_reader *r, rcol *c, kiln_arena *a, col_vec *v, uint32_t n)
+{
+    if (!c->node) return col_vec_constant(v, a, c->want, NULL, n);
+    const col_type *t = c->node->type;
+    size_t w = col_type_width(t);
+    void *dst = c->widen ? (void *)r->wbuf : v->data;
+    uint32_t nv;
+    int rc = pq_leaf_read(&c->leaf, n, c->leaf.max_def ? r->def : NULL, NULL, dst, &nv);
+    if (rc) return rc;
+    v->n = n;
+    if (nv < n) {
+        if ((rc = col_vec_add_validity(v, a, n))) return rc;
+        col_vec tmp = *v;
+        tmp.data = dst;
+        spread(&tmp, n, nv, r->def, c->leaf.max_def, w);
+    }
+    if (c->widen) widen(t, dst, c->want, v->data, n);
+    return KILN_OK;
+}
+
+/* The next batch (see parquet.h). */
+int pq_reader_next(pq_reader *r, kiln_arena *a, col_batch *out)
+{
+    int rc;
+    pq_retired_free(&r->retired);
+    kiln_arena_reset(r->tmp);
+    while (r->rows_left == 0) {
+        close_leaves(r);
+        pq_retired_free(&r->retired);
+        if (r->rgi == r->nrg) return 0;
+        int g = r->rgs[r->rgi++];
+        if (g < 0 || g >= r->m->nrg) return kiln_set_error(KILN_EINVAL, "no row group %d", g);
+        r->rows_left = r->m->rgs[g].num_rows;
+        pq_count_row_group();
+        for (int i = 0; i < r->ncols && r->rows_left; i++) {
+            rcol *c = &r->cols[i];
+            if (!c->node) continue;
+            rc = pq_leaf_open(&c->leaf, r->io, pq_file_path(r->f), r->m, c->node, c->node->type, g,
+                              &r->retired, r->tmp);
+            c->open = true;
+            if (rc) return rc;
+        }
+    }
+    uint32_t n = r->rows_left < COL_VEC_SIZE ? (uint32_t)r->rows_left : COL_VEC_SIZE;
+    const col_type *types[r->ncols ? r->ncols : 1];
+    for (int i = 0; i < r->ncols; i++) types[i] = r->cols[i].want;
+    if ((rc = col_batch_init(out, a, r->ncols, types, n))) return rc;
+    for (int i = 0; i < r->ncols; i++)
+        if ((rc = read_col(r, &r->cols[i], a, &out->cols[i], n))) return rc;
+    out->n = n;
+    r->rows_left -= n;
+    return 1;
+}
+
+/* Frees r. */
+void pq_reader_close(pq_reader *r)
+{
+    if (!r) return;
+    if (r->cols) close_leaves(r);
+    pq_retired_free(&r->retired);
+    free(r->retired.bufs);
+    kiln_arena_free(r->tmp);
+    free(r->cols);
+    free(r->rgs);
+    free(r);
+}
