@@ -382,6 +382,8 @@ static int parse_dir(const char *path, size_t dn, const char *const *bases, int 
         cur = s - 1; /* the parent, without its trailing slash */
         *base_len = cur;
     }
+    /* No column: Spark reports the leaf directory itself as the base. */
+    if (n == 0) *base_len = dn;
     /* Reverse: top-down order. */
     for (int i = 0; i < n / 2; i++) {
         kv t = cols[i];
@@ -669,10 +671,11 @@ typedef struct part_reader {
     ds_reader *inner;
     kiln_arena *arena; /* the file's values */
     int nout;
-    int *src;      /* output column j: >= 0 the inner batch's column, else -1 - c */
-    col_vec *vals; /* the partition columns' values (one row each) */
-    col_vec *outv; /* the output batch's vectors */
-    bool empty;    /* pruned: no row can pass the filters */
+    int *src;        /* output column j: >= 0 the inner batch's column, else -1 - c */
+    col_vec *vals;   /* the partition columns' values (one row each) */
+    col_vec *outv;   /* the output batch's vectors */
+    bool empty;      /* pruned: no row can pass the filters */
+    col_schema data; /* the data columns (the format reader borrows it) */
 } part_reader;
 
 static int part_next(ds_reader *r, kiln_arena *a, col_batch *out)
@@ -734,7 +737,8 @@ int ds_reader_open_part(const char *format, const ds_split *s, const char *base,
     int32_t tz = 0;
     const char *tzs = ds_options_get(o, "timeZone");
     if (tzs && !ds_parse_zone(tzs, &tz)) tz = 0;
-    col_schema parts = {npart, schema->fields + ndata}, data = {ndata, schema->fields};
+    col_schema parts = {npart, schema->fields + ndata};
+    p->data = (col_schema){ndata, schema->fields};
     if (!rc) rc = ds_partition_values(s->path, base, &parts, tz, p->arena, p->vals);
     int nd = 0;
     for (int j = 0; !rc && j < nproj; j++) {
@@ -772,7 +776,7 @@ int ds_reader_open_part(const char *format, const ds_split *s, const char *base,
     }
     if (!rc && !p->empty) {
         if (ndata == 0) rc = kiln_set_error(KILN_EINVAL, "a dataset of partition columns only");
-        else rc = ds_reader_open_pushed(format, s, &data, ip, inp, df, ndf, o, &p->inner);
+        else rc = ds_reader_open_pushed(format, s, &p->data, ip, inp, df, ndf, o, &p->inner);
     }
     if (rc) {
         part_close(&p->base);

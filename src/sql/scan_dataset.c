@@ -24,8 +24,14 @@ int scan_dataset_schema(kiln_arena *a, const char *fmt, const char *paths, const
                         const col_schema *user, col_schema *out, const char **base, int *npart)
 {
     ds_dataset d;
-    int rc = ds_dataset_list(paths, o, user, a, &d);
-    if (rc) return rc;
+    col_schema ddl;
+    int rc;
+    /* The `schema` option names partition columns as a reader's schema does. */
+    if (!user && ds_options_get(o, "schema")) {
+        if ((rc = ds_infer_schema(fmt, paths, o, a, &ddl))) return rc;
+        user = &ddl;
+    }
+    if ((rc = ds_dataset_list(paths, o, user, a, &d))) return rc;
     if ((rc = ds_dataset_schema(fmt, &d, o, user, a, out))) return rc;
     *base = d.base;
     *npart = d.parts.n;
@@ -139,6 +145,13 @@ int opt_push_scan_filters(opt *o, plan *p, plan **out)
 /* Appends the literal text of e (strings without their quotes, as Spark). */
 static int put_lit(kiln_buf *b, const expr *e)
 {
+    if (col_type_is_integral(e->type) && e->lit.n && col_valid(&e->lit, 0)) {
+        kiln_value v;
+        char tmp[32];
+        if (col_vec_get_value(&e->lit, 0, NULL, &v) == KILN_OK && v.type == KILN_INT)
+            return kiln_buf_append(b, tmp,
+                                   (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)v.u.i));
+    }
     const char *t = e->text ? e->text : "?";
     size_t n = strlen(t);
     if (n >= 2 && t[0] == '\'' && t[n - 1] == '\'') return kiln_buf_append(b, t + 1, n - 2);
