@@ -126,6 +126,91 @@ int ds_reader_next(ds_reader *r, kiln_arena *a, col_batch *out);
 /* Frees r (NULL is ignored). */
 void ds_reader_close(ds_reader *r);
 
+/* ---- Datasets: many files, Hive-style partitions (partition.c, dataset.c) ---- */
+
+/* A file of a dataset: its size from the listing, and its partition
+ * directory (an index into the dataset's values; -1 when not partitioned). */
+typedef struct ds_file {
+    const char *path;
+    int64_t size;
+    int dir;
+} ds_file;
+
+/* The files named by some paths, with their partitioning. */
+typedef struct ds_dataset {
+    int nfiles;
+    ds_file *files;   /* sorted by path */
+    const char *base; /* the partitioning's base path; NULL when not partitioned */
+    col_schema parts; /* the partition columns, top directory first */
+    int ndirs;        /* distinct partition directories */
+    col_vec *values;  /* values[c]: ndirs rows, column c's value in each directory */
+} ds_dataset;
+
+/* Lists paths (as ds_plan_splits names them; directories recursively,
+ * hiding names starting with '.' or with '_' unless they hold '=') and
+ * discovers Hive-style partitions as Spark does: k=v directories between
+ * a base path (option basePath, else each input directory or a file's
+ * parent) and the files, the same names at every leaf (else "Conflicting
+ * partition column names detected"), one base (else "Conflicting
+ * directory structures detected"), files outside partition directories
+ * and under _temporary left out. Types are inferred from the values as
+ * Spark does (int, bigint, decimal(p,0), double, timestamp, date, string;
+ * merged over directories; option partitionColumnTypeInference=false:
+ * strings) unless user (may be NULL) names the column; values are
+ * unescaped (%XX), __HIVE_DEFAULT_PARTITION__ is null. Options
+ * recursiveFileLookup (no partition discovery) and timeZone. Sizes come
+ * from the listing (no file is opened). Everything lives in a. Returns
+ * KILN_OK, KILN_ENOENT naming a missing path, or KILN_EINVAL (conflicts). */
+int ds_dataset_list(const char *paths, const ds_options *o, const col_schema *user, kiln_arena *a,
+                    ds_dataset *out);
+/* The full schema of dataset d read as format: the data columns (user's
+ * when not NULL, else the `schema` option's, else inferred from d's files)
+ * less any named as a partition column, then d's partition columns (Spark's
+ * order). In a. Returns KILN_OK or an inference error. */
+int ds_dataset_schema(const char *format, const ds_dataset *d, const ds_options *o,
+                      const col_schema *user, kiln_arena *a, col_schema *out);
+/* A file's partition values: each k=v directory of path below base (its
+ * first path.length bytes) parsed as its column of parts, null when
+ * absent, __HIVE_DEFAULT_PARTITION__ or not of the type; out[c] is a
+ * one-row vector (in a); tz is the zone of timestamps without one. */
+int ds_partition_values(const char *path, const char *base, const col_schema *parts, int32_t tz,
+                        kiln_arena *a, col_vec *out);
+/* Whether row i of v (the filter's column's type) may pass f: false only
+ * when it cannot (pruning a partition). */
+bool ds_filter_may_match(const ds_filter *f, const col_vec *v, uint32_t i);
+/* Appends s[0..n) escaped as Spark escapes partition path names (control
+ * characters and "#%'*\/:=?\\{[]^ as %XX); KILN_OK or KILN_ENOMEM. */
+int ds_escape_path_name(kiln_buf *b, const char *s, size_t n);
+/* Unescapes %XX of s[0..n) into out (room for n bytes); returns its length. */
+size_t ds_unescape_path_name(const char *s, size_t n, char *out);
+
+/* A dataset's scan: its splits grouped into tasks. */
+typedef struct ds_scan_plan {
+    ds_split *splits; /* nsplits, task t's being [task_start[t], task_start[t + 1]) */
+    int nsplits;
+    int *task_start; /* ntasks + 1 */
+    int ntasks;
+    int64_t split_bytes; /* Spark's maxSplitBytes used */
+} ds_scan_plan;
+/* Plans the scan of d's files (keep[i] false: file i is pruned; keep NULL:
+ * all) as Spark's FilePartition: maxSplitBytes = min(maxPartitionBytes
+ * (128m), max(openCostInBytes (4m), (bytes + files * openCost) /
+ * minPartitionNum (option, else min_parts))); plain files are cut into
+ * splits of that size (compressed, multiLine, wholetext: whole), splits
+ * sorted by size descending and packed next-fit into tasks of at most
+ * maxSplitBytes, each split costing openCostInBytes more. In a. */
+int ds_dataset_plan(const char *format, const ds_dataset *d, const bool *keep, const ds_options *o,
+                    int min_parts, kiln_arena *a, ds_scan_plan *out);
+/* ds_reader_open_pushed over a file of a partitioned dataset: schema's
+ * last npart columns are partition columns whose values come from s's
+ * path below base (ds_partition_values), given as constant vectors; the
+ * format reads the others. Filters on partition columns that the file's
+ * values fail make it read nothing (it is not opened); the rest go to the
+ * format. npart 0: ds_reader_open_pushed. */
+int ds_reader_open_part(const char *format, const ds_split *s, const char *base, int npart,
+                        const col_schema *schema, const int *proj, int nproj, const ds_filter *f,
+                        int nf, const ds_options *o, ds_reader **out);
+
 /* ---- Writing --------------------------------------------------------------- */
 
 typedef struct ds_writer ds_writer;

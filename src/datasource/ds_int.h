@@ -160,6 +160,9 @@ void ds_input_close(ds_input *in);
 /* The 1-based line number of byte offset off of the current file (counts
  * '\n' from the file's start; used for error messages only). */
 int64_t ds_input_line_of(ds_input *in, int64_t off);
+/* Whether every file of format is read whole under o (multiLine,
+ * wholetext; dataset.c). */
+int ds_whole_files(const char *format, const ds_options *o, bool *whole);
 /* True for names read whole (.gz .bz2 .zst .zip .tar ...). */
 bool ds_is_compressed(const char *path);
 

@@ -312,30 +312,17 @@ int ds_plan_splits(const char *format, const char *paths, const ds_options *o, i
     *out = NULL;
     *n = 0;
     if ((rc = format_of(format, &f))) return rc;
-    bool multi = false, whole = false;
-    if ((rc = ds_opt_bool(o, "multiLine", false, &multi))) return rc;
-    if (f == FMT_TEXT && (rc = ds_opt_bool(o, "wholetext", false, &whole))) return rc;
-    if (f == FMT_TEXT || f == FMT_PARQUET) multi = false;
+    bool whole = false;
+    if ((rc = ds_whole_files(format, o, &whole))) return rc;
     int64_t max_bytes, open_cost;
     if ((rc = ds_opt_size(o, "maxPartitionBytes", 128 << 20, &max_bytes))) return rc;
     if ((rc = ds_opt_size(o, "openCostInBytes", 4 << 20, &open_cost))) return rc;
-    io_split *files;
+    io_file_info *files;
     size_t nf;
-    if ((rc = io_file_list(paths, &files, &nf))) return rc;
-    /* Sizes of the plain files (whole splits from io_file_list have no length). */
-    int64_t *sizes = calloc(nf ? nf : 1, sizeof *sizes);
-    if (!sizes) {
-        io_splits_free(files, nf);
-        return kiln_set_error(KILN_ENOMEM, "out of memory listing %s", paths);
-    }
+    if ((rc = io_list_files(paths, false, &files, &nf))) return rc;
+    /* Sizes from the listing's stat (no file is opened). */
     int64_t total = 0;
-    for (size_t i = 0; i < nf; i++) {
-        FILE *fp = fopen(files[i].path, "rb");
-        if (fp && fseeko(fp, 0, SEEK_END) == 0) sizes[i] = ftello(fp);
-        if (fp) fclose(fp);
-        if (sizes[i] < 0) sizes[i] = 0;
-        total += sizes[i] + open_cost;
-    }
+    for (size_t i = 0; i < nf; i++) total += files[i].size + open_cost;
     int64_t per_core = total / (min_splits > 0 ? min_splits : 1);
     int64_t size = max_bytes < (open_cost > per_core ? open_cost : per_core)
                        ? max_bytes
@@ -347,14 +334,15 @@ int ds_plan_splits(const char *format, const char *paths, const ds_options *o, i
     size_t count = 0, cap = nf + 16;
     ds_split *s = kiln_arena_alloc(a, cap * sizeof *s);
     for (size_t i = 0; s && i < nf; i++) {
-        if (sizes[i] == 0) continue;
-        bool w = whole || multi || ds_is_compressed(files[i].path);
+        int64_t fsize = files[i].size;
+        if (fsize == 0) continue;
+        bool w = whole || ds_is_compressed(files[i].path);
         const char *path = arena_strdup(a, files[i].path);
         if (!path) {
             s = NULL;
             break;
         }
-        for (int64_t off = 0; off < sizes[i];) {
+        for (int64_t off = 0; off < fsize;) {
             if (count == cap) {
                 ds_split *t = kiln_arena_alloc(a, 2 * cap * sizeof *t);
                 if (!t) {
@@ -365,7 +353,7 @@ int ds_plan_splits(const char *format, const char *paths, const ds_options *o, i
                 s = t;
                 cap *= 2;
             }
-            int64_t len = w ? -1 : (sizes[i] - off <= size ? sizes[i] - off : size);
+            int64_t len = w ? -1 : (fsize - off <= size ? fsize - off : size);
             s[count].path = path;
             s[count].start = off;
             s[count].len = len;
@@ -374,8 +362,7 @@ int ds_plan_splits(const char *format, const char *paths, const ds_options *o, i
             off += len;
         }
     }
-    free(sizes);
-    io_splits_free(files, nf);
+    io_file_infos_free(files, nf);
     if (!s) return kiln_set_error(KILN_ENOMEM, "out of memory planning %s", paths);
     *out = s;
     *n = (int)count;

@@ -43,6 +43,20 @@ int io_text_splits(const char *path, int min_partitions, io_split **out, size_t 
 int io_file_list(const char *path, io_split **out, size_t *n);
 void io_splits_free(io_split *s, size_t n);
 
+/* A listed file and its size (from the listing's stat: no file is opened). */
+typedef struct io_file_info {
+    char *path; /* owned */
+    int64_t size;
+} io_file_info;
+/* Lists the files named by path as io_file_list does, sorted by path, with
+ * their sizes. recursive: a directory (also one a glob matches) is listed
+ * through all its subdirectories, hiding the names Spark's file index
+ * hides (starting with '.', or with '_' unless they hold '=', or ending in
+ * "._COPYING_"): a dataset's leaf files. *out is owned (io_file_infos_free).
+ * Returns KILN_OK or the errors of io_text_splits. */
+int io_list_files(const char *path, bool recursive, io_file_info **out, size_t *n);
+void io_file_infos_free(io_file_info *f, size_t n);
+
 /* Reads the lines of a split with Hadoop's rule: a split that does not start
  * at 0 skips its first (partial) line (reading from start - 1, so a line
  * starting exactly at start is kept); a split reads every line that starts

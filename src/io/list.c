@@ -37,6 +37,7 @@ typedef struct input_file {
 typedef struct file_list {
     input_file *v;
     size_t n, cap;
+    bool recursive; /* io_list_files: directories through their subdirectories */
 } file_list;
 
 static void list_release(file_list *l)
@@ -73,6 +74,16 @@ static bool hidden_name(const char *name)
     return name[0] == '.' || name[0] == '_';
 }
 
+/* Names Spark's file index hides when listing a dataset recursively:
+ * starting with '.', or with '_' unless they hold '=' (a partition
+ * directory "_k=v"), or ending in "._COPYING_". */
+static bool hidden_in_tree(const char *name)
+{
+    size_t n = strlen(name);
+    return name[0] == '.' || (name[0] == '_' && !strchr(name, '=')) ||
+           (n >= 10 && strcmp(name + n - 10, "._COPYING_") == 0);
+}
+
 /* The last component of path (glob(3) gives no trailing slash). */
 static const char *base_name(const char *path)
 {
@@ -94,7 +105,7 @@ static int list_dir(file_list *l, const char *dir)
             if (errno != 0) rc = io_errno_error(errno, "cannot list input directory", dir);
             break;
         }
-        if (hidden_name(e->d_name)) continue;
+        if (l->recursive ? hidden_in_tree(e->d_name) : hidden_name(e->d_name)) continue;
         struct stat st;
         if (fstatat(dirfd(d), e->d_name, &st, 0) != 0) {
             if (errno == ENOENT) continue; /* removed meanwhile, or a dangling link */
@@ -102,6 +113,13 @@ static int list_dir(file_list *l, const char *dir)
             rc = io_errno_error(errno, "cannot read input file", p != NULL ? p : e->d_name);
             free(p);
             break;
+        }
+        if (l->recursive && S_ISDIR(st.st_mode)) {
+            char *sub = io_path_join(dir, e->d_name);
+            rc = sub ? list_dir(l, sub) : kiln_set_error(KILN_ENOMEM, "out of memory listing");
+            free(sub);
+            if (rc != KILN_OK) break;
+            continue;
         }
         if (!S_ISREG(st.st_mode)) continue; /* subdirectories and devices are not inputs */
         rc = list_add(l, io_path_join(dir, e->d_name), st.st_size);
@@ -196,7 +214,7 @@ static int list_inputs(const char *path, file_list *l)
     for (const char *p = path; rc == KILN_OK; p++) {
         size_t n = strcspn(p, ",");
         char *one = strndup(p, n);
-        file_list part = {0};
+        file_list part = {.recursive = l->recursive};
         if (one == NULL) rc = kiln_set_error(KILN_ENOMEM, "out of memory listing input files");
         else if (n == 0)
             rc = kiln_set_error(KILN_EINVAL, "empty path in the input list '%s'", path);
@@ -305,4 +323,32 @@ KILN_HIDDEN void io_splits_free(io_split *s, size_t n)
     if (s == NULL) return;
     for (size_t i = 0; i < n; i++) free(s[i].path);
     free(s);
+}
+
+/* Lists the files named by path with their sizes (see io.h). */
+KILN_HIDDEN int io_list_files(const char *path, bool recursive, io_file_info **out, size_t *n)
+{
+    file_list files = {.recursive = recursive};
+    *out = NULL;
+    *n = 0;
+    int rc = list_inputs(path, &files);
+    if (rc != KILN_OK) return rc;
+    io_file_info *v = malloc((files.n ? files.n : 1) * sizeof *v);
+    if (v == NULL) {
+        list_release(&files);
+        return kiln_set_error(KILN_ENOMEM, "out of memory listing input files");
+    }
+    for (size_t i = 0; i < files.n; i++) v[i] = (io_file_info){files.v[i].path, files.v[i].size};
+    free(files.v);
+    *out = v;
+    *n = files.n;
+    return KILN_OK;
+}
+
+/* Frees n listed files and their paths. NULL is ignored. */
+KILN_HIDDEN void io_file_infos_free(io_file_info *f, size_t n)
+{
+    if (f == NULL) return;
+    for (size_t i = 0; i < n; i++) free(f[i].path);
+    free(f);
 }

@@ -9,6 +9,7 @@
 #include "datasource/datasource.h"
 #include "sql/agg_fn.h"
 #include "sql/exec_int.h"
+#include "sql/scan_int.h"
 
 /* A stage being built: the RDD its tasks read and the fragment they run
  * over it (leaves PLAN_INPUT, PLAN_RANGE or PLAN_SCAN read that RDD), and
@@ -117,33 +118,17 @@ static int exchange(exec *x, const stage *st, int nparts, expr *const *keys, int
 
 static int build(exec *x, const plan *p, stage *out);
 
-/* A scan: one partition per split of the files, each value the split. */
+/* A scan: its splits packed into tasks, pruned partitions left out
+ * (scan_dataset.c); each task's value is its tuple of splits. */
 static int build_scan(exec *x, const plan *p, stage *out)
 {
-    ds_options *o = ds_options_new();
-    if (!o) return nomem();
-    int rc = KILN_OK;
-    for (int i = 0; !rc && i < p->src.nopts; i++)
-        rc = ds_options_set(o, p->src.keys[i], p->src.values[i]);
-    ds_split *splits = NULL;
-    int n = 0;
     kiln_arena *tmp = kiln_arena_new();
-    if (!tmp) rc = KILN_ENOMEM;
-    if (!rc)
-        rc = ds_plan_splits(p->src.format, p->src.paths, o, kiln_context_cores(x->ctx), tmp,
-                            &splits, &n);
-    kiln_value *vals = rc ? NULL : calloc((size_t)(n ? n : 1), sizeof *vals);
-    if (!rc && !vals) rc = KILN_ENOMEM;
-    for (int i = 0; !rc && i < n; i++) {
-        kiln_value items[3] = {kiln_cstr(tmp, splits[i].path), kiln_int(splits[i].start),
-                               kiln_int(splits[i].len)};
-        vals[i] = kiln_tuple_new(tmp, items, 3);
-        if (items[0].type == KILN_NULL || vals[i].type == KILN_NULL) rc = KILN_ENOMEM;
-    }
+    if (!tmp) return nomem();
+    kiln_value *vals = NULL;
+    int n = 0;
+    int rc = scan_plan_tasks(p, kiln_context_cores(x->ctx), tmp, &vals, &n);
     if (!rc) out->rdd = keep(x, kiln_parallelize(x->ctx, vals, (size_t)n, n > 0 ? n : 1));
-    free(vals);
     kiln_arena_free(tmp);
-    ds_options_free(o);
     if (rc) return rc;
     if (!out->rdd) return KILN_ESQL;
     out->frag = node_like(x, p, NULL, 0);

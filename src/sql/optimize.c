@@ -10,6 +10,7 @@
 
 #include "sql/analyze_int.h"
 #include "sql/optimize.h"
+#include "sql/scan_int.h"
 
 static int oom(void)
 {
@@ -1015,5 +1016,6 @@ int plan_optimize(opt *o, const plan *p, plan **out)
     if ((rc = prune(o, q, all, &q, &m)) || (rc = opt_reduce_grouped(o, q, &q)) ||
         (rc = opt_rewrite_distinct(o, q, &q)))
         return rc;
-    return opt_window_limit(o, q, out);
+    if ((rc = opt_window_limit(o, q, &q))) return rc;
+    return opt_push_scan_filters(o, q, out);
 }

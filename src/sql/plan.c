@@ -2,6 +2,7 @@
  * sql/plan.c - making plan nodes and printing them (plan.h).
  */
 #include "sql/plan.h"
+#include "sql/scan_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -63,6 +64,7 @@ int plan_explain_line(kiln_buf *b, const plan *p, const char *name)
         if (!rc) rc = put(b, p->src.format);
         if (!rc) rc = put(b, " ");
         if (!rc) rc = put(b, p->src.paths);
+        if (!rc) rc = plan_explain_scan(b, p);
         break;
     case PLAN_PROJECT:
         rc = put(b, " [");

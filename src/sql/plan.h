@@ -101,6 +101,16 @@ typedef struct plan_win {
     const col_type *type;
 } plan_win;
 
+/* A conjunct of the filter above a PLAN_SCAN pushed into it (scan_dataset.c):
+ * column op literal(s), as datasource.h's ds_filter. */
+typedef struct plan_pushed {
+    int col;          /* in src.schema */
+    uint8_t op;       /* ds_filter_op */
+    int nvals;        /* literals of the column's type (IN: several; IS [NOT] NULL: none) */
+    expr **vals;      /* EX_LIT */
+    const char *text; /* the conjunct as written (EXPLAIN) */
+} plan_pushed;
+
 /* A source of PLAN_SCAN. */
 typedef struct plan_source {
     const char *format; /* "csv", "json", "text", ... */
@@ -108,6 +118,10 @@ typedef struct plan_source {
     int nopts;
     const char **keys, **values; /* reader options */
     col_schema schema;           /* the file's full schema */
+    const char *base;            /* partitioned: the base path (ds_dataset), else NULL */
+    int npart;                   /* schema's last npart columns are partition columns */
+    int npushed;
+    plan_pushed *pushed; /* conjuncts of the filter above, also kept there */
 } plan_source;
 
 typedef struct plan plan;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sql/plan.h"
+#include "sql/scan_int.h"
 
 #define PLAN_MAX_DEPTH 500
 #define MAX_ITEMS 100000
@@ -65,6 +66,7 @@ static void put_plan(wire_writer *w, const plan *p)
             wire_put_u8(w, p->src.schema.fields[i].nullable);
         }
         for (int i = 0; i < p->ncols; i++) wire_put_u32(w, (uint32_t)p->proj[i]);
+        scan_put_dataset(w, &p->src);
         break;
     case PLAN_VALUES: {
         wire_put_u32(w, (uint32_t)p->nbatches);
@@ -295,6 +297,7 @@ static int get_plan(dec *d, int depth, plan **out)
             p->proj[i] = (int)wire_get_u32(r, "projection");
             if (p->proj[i] < 0 || p->proj[i] >= (int)nf) return KILN_ECORRUPT;
         }
+        rc = scan_get_dataset(r, d->a, d->ansi, d->tz, &p->src);
         break;
     }
     case PLAN_VALUES: {

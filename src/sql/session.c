@@ -18,6 +18,7 @@
 #include "sql/analyze_int.h"
 #include "sql/df_int.h"
 #include "sql/optimize.h"
+#include "sql/scan_int.h"
 #include "sql/session_int.h"
 #include "sql/sql_error.h"
 
@@ -234,8 +235,12 @@ int sql_file_scan(kiln_session *s, kiln_arena *a, const char *format, const char
     char fmt[16];
     snprintf(fmt, sizeof fmt, "%s", format);
     for (char *p = fmt; *p; p++) *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-    if (!rc && !schema) {
-        rc = ds_infer_schema(fmt, paths, o, a, &inferred);
+    const char *base = NULL;
+    int npart = 0;
+    if (!rc) {
+        /* The files' data columns (given or inferred), then the partition
+         * columns their directories name. */
+        rc = scan_dataset_schema(a, fmt, paths, o, schema, &inferred, &base, &npart);
         schema = &inferred;
     }
     ds_options_free(o);
@@ -260,6 +265,8 @@ int sql_file_scan(kiln_session *s, kiln_arena *a, const char *format, const char
         p->src.values[i] = strcpy(v, values[i]);
     }
     p->src.nopts = nopts;
+    p->src.base = base;
+    p->src.npart = npart;
     for (int i = 0; i < schema->n; i++) {
         p->cols[i] = (plan_col){p->src.schema.fields[i].name, NULL, p->src.schema.fields[i].type,
                                 true};
