@@ -648,25 +648,33 @@ static int flush_row_group(pq_writer *w)
     return KILN_OK;
 }
 
+/* Writes b's rows slice by slice (all columns of a slice, then the page
+ * and row group checks), so row groups end near block_size even inside a
+ * batch. */
 static int write_cols(pq_writer *w, const col_batch *b)
 {
     uint32_t n = b->n;
-    for (int c = 0; c < w->schema->n; c++) {
-        const col_field *f = &w->schema->fields[c];
-        const col_vec *v = &b->cols[c];
-        int l0 = w->col_leaf[c], l1 = c + 1 < w->schema->n ? w->col_leaf[c + 1] : w->nleaves;
-        bool flat = f->type->kind != COL_STRUCT && f->type->kind != COL_ARRAY &&
-                    f->type->kind != COL_MAP;
-        for (uint32_t s = 0; s < n; s += SLICE) {
-            uint32_t e = n - s < SLICE ? n : s + SLICE;
+    for (uint32_t s = 0; s < n; s += SLICE) {
+        uint32_t e = n - s < SLICE ? n : s + SLICE;
+        for (int c = 0; c < w->schema->n; c++) {
+            const col_field *f = &w->schema->fields[c];
+            const col_vec *v = &b->cols[c];
+            int l0 = w->col_leaf[c], l1 = c + 1 < w->schema->n ? w->col_leaf[c + 1] : w->nleaves;
             int rc = KILN_OK;
-            if (flat) {
+            if (f->type->kind != COL_STRUCT && f->type->kind != COL_ARRAY &&
+                f->type->kind != COL_MAP) {
                 rc = pq_leaf_flat(&w->leaves[l0], v, s, e);
             } else {
                 for (uint32_t r = s; !rc && r < e; r++)
                     rc = shred(w, f->type, f->nullable, v, r, 0, 0, 0, l0);
             }
             if (!rc) rc = check_pages(w, l0, l1);
+            if (rc) return rc;
+        }
+        w->rg_rows += e - s;
+        note_peak(w);
+        if ((int64_t)buffered(w) >= w->o.block_size) {
+            int rc = flush_row_group(w);
             if (rc) return rc;
         }
     }
@@ -706,11 +714,6 @@ int pq_writer_write(pq_writer *w, const col_batch *b)
         src = &flat;
     }
     if (!rc) rc = write_cols(w, src);
-    if (!rc) {
-        w->rg_rows += live;
-        note_peak(w);
-        if ((int64_t)buffered(w) >= w->o.block_size) rc = flush_row_group(w);
-    }
     if (rc) w->failed = true;
     return rc;
 }
