@@ -104,7 +104,7 @@ void pq_stats_clear(pq_stats *s)
 
 static int bytes_cmp(const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
 {
-    int c = memcmp(a, b, na < nb ? na : nb);
+    int c = na && nb ? memcmp(a, b, na < nb ? na : nb) : 0;
     return c ? c : (na > nb) - (na < nb);
 }
 
@@ -288,8 +288,8 @@ static inline int dict_index(pq_leaf *l, const void *pre, size_t npre, const voi
         if (l->hashes[k] != h) continue;
         uint32_t e = l->slots[k] - 1;
         const uint8_t *ep = l->dict.data + l->doff[e];
-        if (l->doff[e + 1] - l->doff[e] == npre + n && memcmp(ep, pre, npre) == 0 &&
-            memcmp(ep + npre, p, n) == 0) {
+        if (l->doff[e + 1] - l->doff[e] == npre + n && (!npre || memcmp(ep, pre, npre) == 0) &&
+            (!n || memcmp(ep + npre, p, n) == 0)) {
             *out = e;
             return KILN_OK;
         }
@@ -301,7 +301,8 @@ static inline int dict_index(pq_leaf *l, const void *pre, size_t npre, const voi
         l->doff = d;
         l->doffcap = nc;
     }
-    if (kiln_buf_append(&l->dict, pre, npre) || kiln_buf_append(&l->dict, p, n)) return oom();
+    if ((npre && kiln_buf_append(&l->dict, pre, npre)) || (n && kiln_buf_append(&l->dict, p, n)))
+        return oom();
     l->doff[0] = 0;
     l->doff[l->ndict + 1] = (uint32_t)l->dict.len;
     l->slots[k] = ++l->ndict;
@@ -366,7 +367,8 @@ static inline int put_plain(pq_leaf *l, const void *pre, size_t npre, const void
         l->idx[l->nidx++] = ix;
         return KILN_OK;
     }
-    if (kiln_buf_append(&l->vals, pre, npre) || kiln_buf_append(&l->vals, p, n)) return oom();
+    if ((npre && kiln_buf_append(&l->vals, pre, npre)) || (n && kiln_buf_append(&l->vals, p, n)))
+        return oom();
     return KILN_OK;
 }
 

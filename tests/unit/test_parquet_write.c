@@ -928,8 +928,8 @@ static void test_random_schemas(void **state)
         s.fields[0] = (col_field){"k", &col_type_i64, false};
         int nullpct[8] = {0};
         for (int c = 1; c < n; c++) {
-            char *name = kiln_arena_alloc(a, 8);
-            snprintf(name, 8, "c%d", c);
+            char *name = kiln_arena_alloc(a, 16);
+            snprintf(name, 16, "c%d", c % 100);
             s.fields[c] = (col_field){name, rand_type(a, 0, true), rnd() % 4 != 0};
             nullpct[c] = (int)(rnd() % 4) * 33;
         }
