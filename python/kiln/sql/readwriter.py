@@ -68,7 +68,7 @@ class DataFrameReader(_Options):
 
 
 class DataFrameWriter(_Options):
-    """df.write: format, mode and options, then save (csv, json, text)."""
+    """df.write: format, mode and options, then save (csv, json, text, parquet)."""
 
     def __init__(self, df):
         self._df = df
@@ -96,3 +96,6 @@ class DataFrameWriter(_Options):
 
     def text(self, path, **options):
         self.save(path, "text", None, **options)
+
+    def parquet(self, path, mode=None, compression=None, **options):
+        self.save(path, "parquet", mode, compression=compression, **options)
