@@ -108,9 +108,11 @@ typedef struct pq_leaf {
     kiln_buf dict;  /* PLAIN dictionary values */
     uint32_t *doff; /* entry i at dict[doff[i]..doff[i+1]) (without length prefix) */
     uint32_t ndict, doffcap;
-    uint32_t *slots; /* open addressing: entry+1, 0 empty */
-    uint64_t *hashes;
+    uint64_t *slots; /* open addressing: entry+1 | hash's high half << 32; 0 empty */
     uint32_t nslots;
+    uint8_t last[16]; /* the last fixed-width value looked up (last_n bytes, 0: none) */
+    uint8_t last_n;
+    uint32_t last_idx;
     /* column chunk */
     kiln_buf chunk; /* encoded, compressed data pages (headers included) */
     int64_t chunk_values, chunk_uncompressed;

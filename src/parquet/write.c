@@ -557,7 +557,7 @@ static void note_peak(pq_writer *w)
     for (int i = 0; i < w->nleaves; i++) {
         const pq_leaf *l = &w->leaves[i];
         n += l->chunk.cap + l->dict.cap + l->vals.cap + l->page.cap + l->zpage.cap + l->levcap * 4 +
-             l->idxcap * 4 + (size_t)l->nslots * 12 + (size_t)l->doffcap * 4;
+             l->idxcap * 4 + (size_t)l->nslots * 8 + (size_t)l->doffcap * 4;
     }
     if (n > w->peak) w->peak = n;
 }

@@ -251,45 +251,72 @@ static inline uint64_t hash_bytes(const uint8_t *p, size_t n, uint64_t seed)
     return h ^ (h >> 29);
 }
 
+/* A slot: entry + 1 in the low 32 bits (0: empty), the hash's high 32
+ * bits above, so most probes touch one cache line. */
 static int dict_grow(pq_leaf *l)
 {
     uint32_t ns = l->nslots ? l->nslots * 2 : 1024;
-    uint32_t *slots = calloc(ns, sizeof *slots);
-    uint64_t *hashes = malloc(sizeof *hashes * ns);
-    if (!slots || !hashes) {
-        free(slots);
-        free(hashes);
-        return oom();
-    }
+    uint64_t *slots = calloc(ns, sizeof *slots);
+    if (!slots) return oom();
     for (uint32_t s = 0; s < l->nslots; s++) {
-        if (!l->slots[s]) continue;
-        uint32_t k = (uint32_t)l->hashes[s] & (ns - 1);
+        uint64_t x = l->slots[s];
+        if (!(uint32_t)x) continue;
+        /* the slot's index bits are not kept: rehash the entry */
+        uint32_t e = (uint32_t)x - 1;
+        const uint8_t *ep = l->dict.data + l->doff[e];
+        size_t len = l->doff[e + 1] - l->doff[e], npre = l->vkind == PQ_V_BYTES ? 4 : 0;
+        uint64_t h = hash_bytes(ep + npre, len - npre, npre);
+        uint32_t k = (uint32_t)h & (ns - 1);
         while (slots[k]) k = (k + 1) & (ns - 1);
-        slots[k] = l->slots[s];
-        hashes[k] = l->hashes[s];
+        slots[k] = x;
     }
     free(l->slots);
-    free(l->hashes);
     l->slots = slots;
-    l->hashes = hashes;
     l->nslots = ns;
     return KILN_OK;
 }
+
+static inline bool same(const uint8_t *ep, size_t elen, const void *pre, size_t npre, const void *p,
+                        size_t n)
+{
+    if (elen != npre + n) return false;
+    if (npre == 0 && n == 4) return memcmp(ep, p, 4) == 0; /* inlined */
+    if (npre == 0 && n == 8) return memcmp(ep, p, 8) == 0;
+    return (!npre || memcmp(ep, pre, npre) == 0) && (!n || memcmp(ep + npre, p, n) == 0);
+}
+
+static inline int dict_lookup(pq_leaf *l, const void *pre, size_t npre, const void *p, size_t n,
+                              uint32_t *out);
 
 /* The index of the value with PLAIN bytes pre[0..npre) + p[0..n) (pre: a
  * byte array's length prefix), added when new. */
 static inline int dict_index(pq_leaf *l, const void *pre, size_t npre, const void *p, size_t n,
                              uint32_t *out)
 {
+    /* Runs of one value (sorted keys) skip the table. */
+    if (npre == 0 && l->last_n == n && memcmp(l->last, p, n) == 0) {
+        *out = l->last_idx;
+        return KILN_OK;
+    }
+    int rc = dict_lookup(l, pre, npre, p, n, out);
+    if (!rc && npre == 0 && n <= sizeof l->last) {
+        memcpy(l->last, p, n);
+        l->last_n = (uint8_t)n;
+        l->last_idx = *out;
+    }
+    return rc;
+}
+
+static inline int dict_lookup(pq_leaf *l, const void *pre, size_t npre, const void *p, size_t n,
+                              uint32_t *out)
+{
     if ((uint64_t)(l->ndict + 1) * 2 > l->nslots && dict_grow(l)) return KILN_ENOMEM;
     uint64_t h = hash_bytes(p, n, npre);
-    uint32_t mask = l->nslots - 1, k = (uint32_t)h & mask;
-    for (; l->slots[k]; k = (k + 1) & mask) {
-        if (l->hashes[k] != h) continue;
-        uint32_t e = l->slots[k] - 1;
-        const uint8_t *ep = l->dict.data + l->doff[e];
-        if (l->doff[e + 1] - l->doff[e] == npre + n && (!npre || memcmp(ep, pre, npre) == 0) &&
-            (!n || memcmp(ep + npre, p, n) == 0)) {
+    uint32_t mask = l->nslots - 1, k = (uint32_t)h & mask, hi = (uint32_t)(h >> 32);
+    for (uint64_t x; (x = l->slots[k]); k = (k + 1) & mask) {
+        if ((uint32_t)(x >> 32) != hi) continue;
+        uint32_t e = (uint32_t)x - 1;
+        if (same(l->dict.data + l->doff[e], l->doff[e + 1] - l->doff[e], pre, npre, p, n)) {
             *out = e;
             return KILN_OK;
         }
@@ -305,14 +332,14 @@ static inline int dict_index(pq_leaf *l, const void *pre, size_t npre, const voi
         return oom();
     l->doff[0] = 0;
     l->doff[l->ndict + 1] = (uint32_t)l->dict.len;
-    l->slots[k] = ++l->ndict;
-    l->hashes[k] = h;
+    l->slots[k] = (uint64_t)hi << 32 | ++l->ndict;
     *out = l->ndict - 1;
     return KILN_OK;
 }
 
 static void dict_clear(pq_leaf *l)
 {
+    l->last_n = 0;
     l->dict.len = 0;
     l->ndict = 0;
     if (l->slots) memset(l->slots, 0, sizeof *l->slots * l->nslots);
@@ -667,7 +694,6 @@ void pq_leaf_release(pq_leaf *l)
     free(l->bools);
     free(l->doff);
     free(l->slots);
-    free(l->hashes);
     kiln_buf_release(&l->vals);
     kiln_buf_release(&l->dict);
     kiln_buf_release(&l->chunk);
