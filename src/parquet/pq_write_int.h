@@ -50,6 +50,8 @@ void pq_tw_elem_str(pq_tw *t, const char *s, size_t n);
 
 /* ---- Encodings (write_encode.c) -------------------------------------------------- */
 
+/* Appends v as a ULEB128 varint; KILN_OK or KILN_ENOMEM. */
+int pq_put_varint(kiln_buf *out, uint64_t v);
 /* Bits needed for values 0..max. */
 int pq_bit_width(uint32_t max);
 /* Appends v[0..n) (each < 2^width) in the RLE/bit-packed hybrid encoding

@@ -16,14 +16,7 @@ static void put(pq_tw *t, const void *p, size_t n)
 
 static void varint(pq_tw *t, uint64_t v)
 {
-    uint8_t b[10];
-    int n = 0;
-    while (v >= 0x80) {
-        b[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    b[n++] = (uint8_t)v;
-    put(t, b, (size_t)n);
+    if (!t->err && pq_put_varint(t->out, v)) t->err = KILN_ENOMEM;
 }
 
 static uint64_t zigzag(int64_t v)

@@ -32,7 +32,8 @@ int pq_bit_width(uint32_t max)
     return w;
 }
 
-static int put_varint(kiln_buf *out, uint64_t v)
+/* Appends v as a ULEB128 varint (Thrift's and the hybrid's). */
+int pq_put_varint(kiln_buf *out, uint64_t v)
 {
     uint8_t b[10];
     int n = 0;
@@ -56,7 +57,7 @@ int pq_rle_encode(kiln_buf *out, const uint32_t *v, size_t n, int width)
         if (run >= 8) {
             uint32_t x = v[i];
             uint8_t le[4] = {(uint8_t)x, (uint8_t)(x >> 8), (uint8_t)(x >> 16), (uint8_t)(x >> 24)};
-            if (put_varint(out, (uint64_t)run << 1) || kiln_buf_append(out, le, bytes))
+            if (pq_put_varint(out, (uint64_t)run << 1) || kiln_buf_append(out, le, bytes))
                 return oom();
             i += run;
             continue;
@@ -71,7 +72,8 @@ int pq_rle_encode(kiln_buf *out, const uint32_t *v, size_t n, int width)
             if (r >= 8) break;
         }
         size_t groups = (end - start) / 8, nb = groups * (size_t)width;
-        if (put_varint(out, (uint64_t)groups << 1 | 1) || kiln_buf_reserve(out, nb)) return oom();
+        if (pq_put_varint(out, (uint64_t)groups << 1 | 1) || kiln_buf_reserve(out, nb))
+            return oom();
         uint8_t *o = out->data + out->len;
         memset(o, 0, nb);
         size_t bit = 0;

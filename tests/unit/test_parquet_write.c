@@ -289,16 +289,6 @@ static void fmt_top(text *t, const col_vec *v, uint32_t i, int ts_type)
     uint32_t r = col_row(v, i);
     const col_type *ty = v->type;
     switch (ty->kind) {
-    case COL_BOOL:
-        tprintf(t, "%s", ival(v, r) ? "true" : "false");
-        return;
-    case COL_I8:
-    case COL_I16:
-    case COL_I32:
-    case COL_I64:
-    case COL_DATE:
-        tprintf(t, "%lld", (long long)ival(v, r));
-        return;
     case COL_TIMESTAMP:
     case COL_TIMESTAMP_NTZ: {
         int64_t us = ival(v, r);
@@ -327,7 +317,7 @@ static void fmt_top(text *t, const col_vec *v, uint32_t i, int ts_type)
         for (uint32_t k = 0; k < s->len; k++) tprintf(t, "%02X", p[k]);
         return;
     }
-    default:
+    default: /* booleans, ints and dates (days) print as in JSON */
         fmt_json(t, v, i);
     }
 }
