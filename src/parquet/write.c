@@ -456,6 +456,9 @@ int pq_writer_new(const col_schema *schema, const pq_write_options *o, pq_sink s
     if (!w) return oom();
     w->schema = schema;
     w->o = *o;
+    /* page sizes are i32 in the format: keep pages well below */
+    if (w->o.page_size > (1 << 30)) w->o.page_size = 1 << 30;
+    if (w->o.dict_page_size > (1 << 30)) w->o.dict_page_size = 1 << 30;
     w->sink = sink;
     w->arg = arg;
     kiln_buf_init(&w->schema_tb);
