@@ -515,6 +515,9 @@ int pq_leaf_flat(pq_leaf *l, const col_vec *v, uint32_t from, uint32_t to)
         l->nlev++;
         l->page_rows++;
         if (!ok) {
+            if (!l->max_def)
+                return kiln_set_error(KILN_EINVAL, "Parquet: a null in non-nullable column `%s`",
+                                      l->path[0]);
             l->pst.nulls++;
             continue;
         }
@@ -620,7 +623,7 @@ int pq_leaf_flush_page(pq_leaf *l, const pq_write_options *o)
 {
     if (l->nlev == 0) return KILN_OK;
     int rc;
-    if (l->use_dict && !l->dict_used) {
+    if (l->use_dict && !l->dict_used && l->nidx > 0) {
         /* The first page decides: dictionary + indices against PLAIN. */
         size_t plain = 0, idxb = l->nidx * (size_t)pq_bit_width(l->ndict) / 8;
         for (size_t i = 0; i < l->nidx; i++) plain += l->doff[l->idx[i] + 1] - l->doff[l->idx[i]];
@@ -638,7 +641,7 @@ int pq_leaf_flush_page(pq_leaf *l, const pq_write_options *o)
         memset(b, 0, nb);
         for (size_t i = 0; i < l->nidx; i++) b[i >> 3] |= (uint8_t)(l->bools[i] << (i & 7));
         pg->len += nb;
-    } else if (l->use_dict) {
+    } else if (l->use_dict && l->nidx > 0) {
         enc = PQ_RLE_DICTIONARY;
         int w = pq_bit_width(l->ndict ? l->ndict - 1 : 0);
         if (w == 0) w = 1;
@@ -647,7 +650,7 @@ int pq_leaf_flush_page(pq_leaf *l, const pq_write_options *o)
         l->dict_used = true;
         l->enc_dict = true;
     } else {
-        if (kiln_buf_append(pg, l->vals.data, l->vals.len)) return oom();
+        if (l->vals.len && kiln_buf_append(pg, l->vals.data, l->vals.len)) return oom();
         l->enc_plain = true;
     }
     if (l->vkind == PQ_V_BOOL) l->enc_plain = true;

@@ -842,6 +842,24 @@ static void test_refuses_intervals(void **state)
     assert_non_null(strstr(kiln_last_error(), "UNSUPPORTED_DATA_TYPE_FOR_DATASOURCE"));
     assert_non_null(strstr(kiln_last_error(), "`iv`"));
     (void)defs;
+    /* a null in a REQUIRED column is refused, not written */
+    col_schema s2 = {1, f};
+    pq_write_options o;
+    pq_write_options_default(&o);
+    FILE *out = fopen("/dev/null", "wb");
+    pq_writer *w;
+    assert_int_equal(pq_writer_new(&s2, &o, to_file, out, &w), KILN_OK);
+    int64_t k = 0;
+    int nullpct[1] = {0};
+    col_batch b;
+    make_batch(&b, a, &s2, 10, &k, nullpct);
+    assert_int_equal(col_vec_add_validity(&b.cols[0], a, 10), KILN_OK);
+    col_set_null(&b.cols[0], 3);
+    assert_int_equal(pq_writer_write(w, &b), KILN_EINVAL);
+    assert_non_null(strstr(kiln_last_error(), "`k`"));
+    assert_int_not_equal(pq_writer_finish(w), KILN_OK);
+    pq_writer_free(w);
+    fclose(out);
     kiln_arena_free(a);
 }
 
