@@ -39,15 +39,22 @@ static long long dir_bytes(const char *dir)
 
 int main(int argc, char **argv)
 {
+    static const char usage_text[] =
+        "parquet_write_bench [--master M] [--conf k=v] VIEWS.sql TABLE OUT_DIR CODEC [RUNS]\n"
+        "Caches TABLE of VIEWS.sql, then writes it RUNS times (default 3) as Parquet with\n"
+        "CODEC into OUT_DIR, timing each write (wall and CPU).\n";
+    if (kiln_init(&argc, &argv)) return 1;
+    int done = kiln_args_check(argc, argv, usage_text, NULL);
+    if (done >= 0) return done;
     if (argc < 5) {
-        fprintf(stderr, "usage: parquet_write_bench VIEWS.sql TABLE OUT_DIR CODEC [RUNS]\n");
+        fprintf(stderr, "usage: %s", usage_text);
         return 2;
     }
     int runs = argc > 5 ? atoi(argv[5]) : 3;
     if (runs < 1 || runs > 100) runs = 3;
     kiln_context *ctx;
     kiln_session *s;
-    if (bench_sql_open("parquet_write_bench", getenv("KILN_MASTER"), &ctx, &s)) return 1;
+    if (bench_sql_open("parquet_write_bench", "local[2]", &ctx, &s)) return 1;
     char *views = slurp(argv[1]);
     if (!views || !kiln_sql(s, views)) {
         fprintf(stderr, "parquet_write_bench: views: %s\n",
