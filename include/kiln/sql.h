@@ -82,7 +82,8 @@ KILN_API kiln_df *kiln_session_range(kiln_session *s, int64_t start, int64_t end
 
 /* spark.read: a reader to configure and load (load frees it). */
 KILN_API kiln_reader *kiln_session_read(kiln_session *s);
-KILN_API kiln_reader *kiln_reader_format(kiln_reader *r, const char *format); /* csv json text */
+KILN_API kiln_reader *kiln_reader_format(kiln_reader *r,
+                                         const char *format); /* csv json text parquet */
 /* Spark's options of the format (header, inferSchema, sep, mode, ...). */
 KILN_API kiln_reader *kiln_reader_option(kiln_reader *r, const char *key, const char *value);
 /* The schema as DDL ("name STRING, age INT"): no inference. */
@@ -310,7 +311,8 @@ KILN_API kiln_df *kiln_df_summary(kiln_df *df, const char *const *stats, int n);
 
 /* df.write: a writer to configure and save (save frees it). */
 KILN_API kiln_writer *kiln_df_write(kiln_df *df);
-KILN_API kiln_writer *kiln_writer_format(kiln_writer *w, const char *format); /* csv json text */
+KILN_API kiln_writer *kiln_writer_format(kiln_writer *w,
+                                         const char *format); /* csv json text parquet */
 /* "error" / "errorifexists" (the default), "append", "overwrite", "ignore". */
 KILN_API kiln_writer *kiln_writer_mode(kiln_writer *w, const char *mode);
 /* Spark's writing options of the format (header, sep, compression, ...). */
@@ -324,6 +326,7 @@ KILN_API int kiln_writer_save(kiln_writer *w, const char *path);
 KILN_API int kiln_writer_csv(kiln_writer *w, const char *path);
 KILN_API int kiln_writer_json(kiln_writer *w, const char *path);
 KILN_API int kiln_writer_text(kiln_writer *w, const char *path);
+KILN_API int kiln_writer_parquet(kiln_writer *w, const char *path);
 
 /* df.rdd: the rows as an RDD of tuples (one item per column, values as
  * kiln_df_collect gives them: include/kiln/value.h), for the RDD API and

@@ -198,6 +198,7 @@ int ds_json_infer(const ds_split *s, int n, const ds_options *o, kiln_arena *a, 
 typedef struct ds_writer_fmt {
     int (*write)(ds_writer *w, const col_batch *b);
     void (*free)(ds_writer *w);
+    int (*finish)(ds_writer *w); /* NULL, or output to make at the end (a footer) */
 } ds_writer_fmt;
 
 struct ds_writer {
@@ -208,7 +209,8 @@ struct ds_writer {
     void *z;         /* compressor state */
     kiln_buf line;   /* text being built */
     int32_t tz_sec;
-    void *state; /* the format's (freed by fmt->free) */
+    void *state;     /* the format's (freed by fmt->free) */
+    const char *ext; /* NULL, or the part files' extension (".snappy.parquet") */
 };
 
 int ds_writer_emit(ds_writer *w, const void *p, size_t n);
@@ -221,6 +223,8 @@ int ds_fmt_scalar(kiln_buf *b, const col_vec *v, uint32_t i, int32_t tz_sec,
 int ds_csv_writer_init(ds_writer *w, const ds_options *o);
 int ds_json_writer_init(ds_writer *w, const ds_options *o);
 int ds_text_writer_init(ds_writer *w, const ds_options *o);
+/* Parquet compresses its pages itself (parquet_write.c). */
+int ds_parquet_writer_init(ds_writer *w, const ds_options *o);
 
 /* Sets a FAILFAST / malformed error in Spark's words naming file, line,
  * column and value; returns KILN_ECORRUPT. */

@@ -106,13 +106,15 @@ int ds_writer_open(const char *format, io_output_job *job, int partition, int at
     if (strcasecmp(format, "csv") == 0) init = ds_csv_writer_init;
     else if (strcasecmp(format, "json") == 0) init = ds_json_writer_init;
     else if (strcasecmp(format, "text") == 0) init = ds_text_writer_init;
+    else if (strcasecmp(format, "parquet") == 0) init = ds_parquet_writer_init;
     else
-        return kiln_set_error(KILN_EINVAL, "unknown data source format '%s' (csv, json, text)",
-                              format);
+        return kiln_set_error(KILN_EINVAL,
+                              "unknown data source format '%s' (csv, json, text, parquet)", format);
     int rc = ds_opt_check_utf8(o);
     if (rc) return rc;
     const char *comp = ds_options_get(o, "compression");
     if (!comp) comp = ds_options_get(o, "codec");
+    if (init == ds_parquet_writer_init) comp = NULL; /* its pages are compressed */
     int compression = 0;
     if (comp == NULL || strcasecmp(comp, "none") == 0 || strcasecmp(comp, "uncompressed") == 0)
         compression = 0;
@@ -155,10 +157,11 @@ int ds_writer_open(const char *format, io_output_job *job, int partition, int at
         return rc;
     }
     char suffix[160];
-    snprintf(suffix, sizeof suffix, "%s%.64s-c000.%s%s", uuid ? "-" : "", uuid ? uuid : "",
-             init == ds_csv_writer_init    ? "csv"
-             : init == ds_json_writer_init ? "json"
-                                           : "txt",
+    snprintf(suffix, sizeof suffix, "%s%.64s-c000%s%s", uuid ? "-" : "", uuid ? uuid : "",
+             w->ext                        ? w->ext
+             : init == ds_csv_writer_init  ? ".csv"
+             : init == ds_json_writer_init ? ".json"
+                                           : ".txt",
              compression == 1   ? ".gz"
              : compression == 2 ? ".zst"
                                 : "");
@@ -188,7 +191,8 @@ int ds_writer_write(ds_writer *w, const col_batch *b)
 /* Finishes, commits and frees w. */
 int ds_writer_commit(ds_writer *w)
 {
-    int rc = finish(w);
+    int rc = w->fmt->finish ? w->fmt->finish(w) : KILN_OK;
+    if (!rc) rc = finish(w);
     if (rc) {
         io_task_output_abort(w->out);
     } else {

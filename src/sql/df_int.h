@@ -76,6 +76,11 @@ struct kiln_writer {
  * previous output intact). what names the caller in messages. Returns
  * KILN_OK or the error (Spark's PATH_ALREADY_EXISTS, UNSUPPORTED_OVERWRITE,
  * a bad option, the job's failure). */
+/* keys/values[0..*nopts) with the session's Parquet write settings
+ * added as options where not given (parquet_conf.c); the arrays are
+ * replaced by ones in a. */
+int sql_parquet_write_options(kiln_session *s, kiln_arena *a, int *nopts, const char *const **keys,
+                              const char *const **values);
 int sql_write(kiln_session *s, const plan *logical, const char *format, int mode, int nopts,
               const char *const *keys, const char *const *values, const char *path);
 

@@ -388,7 +388,7 @@ int sql_write(kiln_session *s, const plan *logical, const char *format, int mode
     char fmt[16];
     snprintf(fmt, sizeof fmt, "%s", format ? format : "csv");
     for (char *c = fmt; *c; c++) *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
-    if (strcmp(fmt, "csv") && strcmp(fmt, "json") && strcmp(fmt, "text"))
+    if (strcmp(fmt, "csv") && strcmp(fmt, "json") && strcmp(fmt, "text") && strcmp(fmt, "parquet"))
         return kiln_set_error(KILN_ESQL,
                               "[DATA_SOURCE_NOT_FOUND] Failed to find the data source: %s. "
                               "SQLSTATE: 42K02",
@@ -423,6 +423,8 @@ int sql_write(kiln_session *s, const plan *logical, const char *format, int mode
     io_output_job *job = NULL;
     kiln_rdd *r = NULL;
     int rc = staging && o && a && schema.fields ? KILN_OK : oom();
+    if (!rc && strcmp(fmt, "parquet") == 0)
+        rc = sql_parquet_write_options(s, a, &nopts, &keys, &values);
     for (int i = 0; !rc && i < nopts; i++) rc = ds_options_set(o, keys[i], values[i]);
     for (int i = 0; !rc && i < logical->ncols; i++)
         schema.fields[i] = (col_field){logical->cols[i].name, logical->cols[i].type, true};
@@ -598,4 +600,9 @@ KILN_API int kiln_writer_json(kiln_writer *w, const char *path)
 KILN_API int kiln_writer_text(kiln_writer *w, const char *path)
 {
     return save_as(w, "text", path);
+}
+
+KILN_API int kiln_writer_parquet(kiln_writer *w, const char *path)
+{
+    return save_as(w, "parquet", path);
 }

@@ -56,6 +56,19 @@ static const conf_key sql_keys[] = {
      .max = 1e15,
      .spark = "spark.sql.files.openCostInBytes",
      .doc = "what opening a file costs, in bytes, when files are packed into scan tasks"},
+    {.name = "kiln.sql.parquet.compression.codec",
+     .type = CONF_ENUM,
+     .dflt = "snappy",
+     .choices = "none,uncompressed,snappy,gzip,zstd,lz4,lz4_raw",
+     .spark = "spark.sql.parquet.compression.codec",
+     .doc = "the codec of Parquet files written when no compression option is given"},
+    {.name = "kiln.sql.parquet.outputTimestampType",
+     .type = CONF_ENUM,
+     .dflt = "TIMESTAMP_MICROS",
+     .choices = "INT96,TIMESTAMP_MICROS,TIMESTAMP_MILLIS",
+     .spark = "spark.sql.parquet.outputTimestampType",
+     .doc = "how Parquet files written store timestamps (Spark's default is INT96; kiln "
+            "writes INT64 microseconds)"},
 };
 
 static void register_once(void)
