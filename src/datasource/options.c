@@ -329,9 +329,14 @@ int ds_plan_splits(const char *format, const char *paths, const ds_options *o, i
     }
     int64_t total = 0;
     for (size_t i = 0; i < nf; i++) {
-        FILE *fp = fopen(files[i].path, "rb");
+        FILE *fp = io_path_is_url(files[i].path) ? NULL : fopen(files[i].path, "rb");
         if (fp && fseeko(fp, 0, SEEK_END) == 0) sizes[i] = ftello(fp);
         if (fp) fclose(fp);
+        if (io_path_is_url(files[i].path) && (rc = io_path_size(files[i].path, &sizes[i]))) {
+            free(sizes);
+            io_splits_free(files, nf);
+            return rc;
+        }
         if (sizes[i] < 0) sizes[i] = 0;
         total += sizes[i] + open_cost;
     }

@@ -217,6 +217,11 @@ KILN_HIDDEN int io_output_job_begin(const char *dir, io_output_job **out)
 {
     *out = NULL;
     if (dir == NULL || dir[0] == '\0') return kiln_set_error(KILN_EINVAL, "empty output path");
+    if (io_path_is_url(dir)) /* the object-store committer is not in yet */
+        return kiln_set_error(KILN_EINVAL,
+                              "cannot write %s: writing to object stores is not "
+                              "supported yet",
+                              dir);
     io_output_job *job = job_new(dir);
     if (job == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory starting output to %s", dir);
     int rc = create_output_dir(dir);

@@ -159,4 +159,20 @@ int io_file_pread(io_file *f, void *p, size_t n, int64_t off);
 /* Closes f (NULL is ignored). */
 void io_file_close(io_file *f);
 
+/* ---- Object stores (store.c; see src/io/README.md) ------------------------------ */
+
+/* True when path is an object-store URL: s3a:// s3:// s3n://, abfs[s]://,
+ * wasb[s]://, http(s):// (read-only). Every function of this header takes
+ * such URLs where it takes a path. */
+bool io_path_is_url(const char *path);
+/* Hands the io layer the context's kiln.hadoop.fs.* settings (credentials,
+ * endpoints, retries, part sizes): process-wide, the last call wins. The
+ * driver's and each executor's context call it when created. Borrows c. */
+int io_store_configure(const kiln_conf *c);
+/* The size of the object at URL path. KILN_ENOENT naming it when absent,
+ * KILN_EINVAL for a local path. */
+int io_path_size(const char *path, int64_t *size);
+/* Deletes every object under URL path (and the object path itself). */
+int io_obj_delete_tree(const char *path);
+
 #endif

@@ -1,0 +1,77 @@
+// tests/peers/objstore.mjs - the object-store peers of test_objstore: an
+// s3rver (S3) on loopback with bucket "kiln", a fault-injecting HTTP proxy in
+// front of it, and a plain HTTP file server over a directory. Prints one JSON
+// line {"s3":PORT,"proxy":PORT,"http":PORT} and runs until stdin closes.
+// argv: DATA_DIR SERVE_DIR. Modules from $KILN_PEERS_DIR/node_modules.
+//
+// The proxy takes its faults from requests to /__fault?mode=M&count=N (not
+// forwarded): mode 503 or 429 answers the next N requests with that status
+// (429 with Retry-After: 1), mode drop sends half of the next N GET bodies
+// and then destroys the connection. /__stats gives {"requests":N,...}.
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+const peers = process.env.KILN_PEERS_DIR || path.join(process.env.HOME, '.cache/kiln-peers');
+const require = createRequire(path.join(peers, 'node_modules', 'x.js'));
+const S3rver = require('s3rver');
+const [dataDir, serveDir] = process.argv.slice(2);
+
+const s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dataDir,
+                         configureBuckets: [{ name: 'kiln' }] });
+const addr = await s3.run();
+const s3port = addr.port;
+
+let fault = { mode: '', count: 0 }, stats = { requests: 0, faults: 0 };
+const proxy = http.createServer((req, res) => {
+  const u = new URL(req.url, 'http://x');
+  if (u.pathname === '/__fault') {
+    fault = { mode: u.searchParams.get('mode'), count: +u.searchParams.get('count') };
+    res.end('ok');
+    return;
+  }
+  if (u.pathname === '/__stats') { res.end(JSON.stringify(stats)); return; }
+  stats.requests++;
+  if (fault.count > 0 && (fault.mode === '503' || fault.mode === '429')) {
+    fault.count--; stats.faults++;
+    req.resume();
+    res.writeHead(+fault.mode, fault.mode === '429' ? { 'Retry-After': '1' } : {});
+    res.end('<Error><Code>SlowDown</Code></Error>');
+    return;
+  }
+  const drop = fault.count > 0 && fault.mode === 'drop' && req.method === 'GET' &&
+               req.headers.range;
+  if (drop) { fault.count--; stats.faults++; }
+  const up = http.request({ host: '127.0.0.1', port: s3port, method: req.method, path: req.url,
+                            headers: req.headers }, (ur) => {
+    if (!drop) { res.writeHead(ur.statusCode, ur.headers); ur.pipe(res); return; }
+    const chunks = [];
+    ur.on('data', (c) => chunks.push(c));
+    ur.on('end', () => {
+      const body = Buffer.concat(chunks);
+      res.writeHead(ur.statusCode, ur.headers);
+      res.write(body.subarray(0, body.length >> 1), () => res.socket.destroy());
+    });
+  });
+  req.pipe(up);
+});
+await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
+
+const files = http.createServer((req, res) => {
+  const name = path.join(serveDir, path.basename(new URL(req.url, 'http://x').pathname));
+  fs.stat(name, (err, st) => {
+    if (err) { res.writeHead(404); res.end(); return; }
+    const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range || '');
+    const start = m ? +m[1] : 0, end = m ? Math.min(+m[2], st.size - 1) : st.size - 1;
+    res.writeHead(m ? 206 : 200, { 'Content-Length': end - start + 1, 'Accept-Ranges': 'bytes' });
+    if (req.method === 'HEAD' || st.size === 0) { res.end(); return; }
+    fs.createReadStream(name, { start, end }).pipe(res);
+  });
+});
+await new Promise((r) => files.listen(0, '127.0.0.1', r));
+
+console.log(JSON.stringify({ s3: s3port, proxy: proxy.address().port,
+                             http: files.address().port }));
+process.stdin.resume();
+process.stdin.on('end', async () => { await s3.close(); process.exit(0); });
