@@ -104,6 +104,11 @@ void io_task_output_abort(io_task_output *o);
 int io_output_job_commit(io_output_job *job, int num_partitions);
 /* Removes everything the job created and frees it. */
 void io_output_job_abort(io_output_job *job);
+/* How io_output_job_begin_mode treats an existing output (object-store
+ * URLs only; a local directory can only be created). OVERWRITE deletes the
+ * old objects after the new ones are in (see src/io/README.md). */
+enum { IO_OUTPUT_CREATE = 0, IO_OUTPUT_APPEND, IO_OUTPUT_OVERWRITE };
+int io_output_job_begin_mode(const char *dir, int mode, io_output_job **out);
 /* Another process's job over dir (already begun): its task outputs commit
  * as the owner's, whose commit finds them; detaching keeps every file. */
 int io_output_job_attach(const char *dir, io_output_job **out);
@@ -174,5 +179,7 @@ int io_store_configure(const kiln_conf *c);
 int io_path_size(const char *path, int64_t *size);
 /* Deletes every object under URL path (and the object path itself). */
 int io_obj_delete_tree(const char *path);
+/* Sets *exists when an object is at URL path or under path + "/". */
+int io_path_exists(const char *path, bool *exists);
 
 #endif

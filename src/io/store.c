@@ -405,6 +405,16 @@ int io_obj_delete_tree(const char *path)
     return rc == KILN_ENOENT ? KILN_OK : rc;
 }
 
+int io_path_exists(const char *path, bool *exists)
+{
+    bool is_file;
+    io_obj_list l;
+    int rc = io_obj_list_path(path, &is_file, &l);
+    *exists = rc == KILN_OK && l.n > 0;
+    io_obj_list_release(&l);
+    return rc == KILN_ENOENT ? KILN_OK : rc;
+}
+
 int io_path_size(const char *path, int64_t *size)
 {
     if (!io_path_is_url(path)) return KILN_EINVAL;

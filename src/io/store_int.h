@@ -211,7 +211,9 @@ bool io_obj_glob_match(const char *pat, const char *name);
 
 typedef struct io_objc_job io_objc_job;
 typedef struct io_objc_task io_objc_task;
-int io_objc_job_begin(const char *dir, bool attach, io_objc_job **out);
+/* Begins (or, attach, joins another process's) output job over URL dir;
+ * mode IO_OUTPUT_*: CREATE fails with KILN_EEXIST when objects exist. */
+int io_objc_job_begin(const char *dir, int mode, bool attach, io_objc_job **out);
 int io_objc_task_open(io_objc_job *job, int partition, int attempt, const char *suffix,
                       io_objc_task **out);
 int io_objc_task_write(io_objc_task *t, const void *p, size_t n);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #include "io/store_int.h"
 #include "kiln.h"
 #include "kiln/sql.h"
+#include "kt_fns.h"
 
 extern char **environ;
 
@@ -342,6 +344,32 @@ static void proxy_fault(const char *mode, int count)
     curl_easy_cleanup(h);
 }
 
+static size_t on_stats(char *p, size_t size, size_t n, void *arg)
+{
+    kiln_buf_append(arg, p, size * n);
+    return size * n;
+}
+
+/* The number of faults the proxy has injected so far. */
+static int proxy_faults(void)
+{
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/__stats", g_proxy);
+    kiln_buf b;
+    kiln_buf_init(&b);
+    CURL *h = curl_easy_init();
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_stats);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+    assert_int_equal(curl_easy_perform(h), CURLE_OK);
+    curl_easy_cleanup(h);
+    kiln_buf_append(&b, "", 1);
+    const char *f = strstr((const char *)b.data, "\"faults\":");
+    int n = f ? atoi(f + 9) : -1;
+    kiln_buf_release(&b);
+    return n;
+}
+
 /* 503s, 429s and dropped connections: retried, results unchanged; too
  * many: a clear error naming the URL and the status. */
 static void test_faults(void **state)
@@ -351,17 +379,45 @@ static void test_faults(void **state)
                                 "64k");
     kiln_buf want, got;
     rdd_text(ctx, "s3a://kiln/csv1", 3, &want);
+    int f0 = proxy_faults();
     proxy_fault("503", 3);
+    /* The retries are logged (at INFO) without any credential. */
+    char logf[400];
+    snprintf(logf, sizeof logf, "%s/log.txt", g_dir);
+    fflush(stderr);
+    int saved = dup(2), lfd = open(logf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(lfd, 2);
+    log_set_threshold(LOG_TRACE);
     rdd_text(ctx, "s3a://kiln/csv1", 3, &got);
+    log_set_threshold(LOG_WARN);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    close(lfd);
+    kiln_buf log;
+    kiln_buf_init(&log);
+    FILE *lf = fopen(logf, "r");
+    char chunk[4096];
+    size_t k;
+    while (lf && (k = fread(chunk, 1, sizeof chunk, lf)) > 0) kiln_buf_append(&log, chunk, k);
+    if (lf) fclose(lf);
+    kiln_buf_append(&log, "", 1);
+    assert_non_null(strstr((const char *)log.data, "retrying"));
+    assert_non_null(strstr((const char *)log.data, "503"));
+    assert_null(strstr((const char *)log.data, SECRET));
+    kiln_buf_release(&log);
     assert_same(&want, &got);
     kiln_buf_release(&got);
+    assert_int_equal(proxy_faults(), f0 + 3);
     proxy_fault("429", 1);
     rdd_text(ctx, "s3a://kiln/csv1", 3, &got);
     assert_same(&want, &got);
     kiln_buf_release(&got);
+    assert_int_equal(proxy_faults(), f0 + 4);
     proxy_fault("drop", 4);
     rdd_text(ctx, "s3a://kiln/csv1", 3, &got);
     assert_same(&want, &got);
+    assert_int_equal(proxy_faults(), f0 + 8);
     kiln_buf_release(&got);
     kiln_buf_release(&want);
     kiln_context_free(ctx);
@@ -404,6 +460,114 @@ static void test_http_csv(void **state)
     kiln_context_free(ctx);
 }
 
+/* Whether any object is under prefix (a URL). */
+static size_t objects_under(const char *url)
+{
+    bool is_file;
+    io_obj_list l;
+    size_t n = io_obj_list_path(url, &is_file, &l) == KILN_OK ? l.n : 0;
+    io_obj_list_release(&l);
+    return n;
+}
+
+/* save_as_text_file to s3a:// reads back as the same lines as on disk;
+ * _SUCCESS last, nothing left under _temporary; a second save is refused;
+ * a failing job leaves nothing. */
+static void test_write_rdd(void **state)
+{
+    (void)state;
+    kiln_context *ctx = ctx_for(g_s3, "S3RVER", SECRET, NULL, NULL);
+    kiln_rdd *r = kiln_text_file(ctx, "s3a://kiln/csv1/part-0.csv", 4);
+    assert_int_equal(kiln_rdd_save_as_text_file(r, "s3a://kiln/out1"), KILN_OK);
+    char local[400];
+    snprintf(local, sizeof local, "%s/out1", g_dir);
+    assert_int_equal(kiln_rdd_save_as_text_file(r, local), KILN_OK);
+    kiln_buf a, b;
+    rdd_text(ctx, "s3a://kiln/out1", 3, &a);
+    rdd_text(ctx, local, 3, &b);
+    assert_same(&a, &b);
+    kiln_buf_release(&a);
+    kiln_buf_release(&b);
+    int64_t size = -1;
+    assert_int_equal(io_path_size("s3a://kiln/out1/_SUCCESS", &size), KILN_OK);
+    assert_int_equal(size, 0);
+    assert_int_equal(objects_under("s3a://kiln/out1/_temporary"), 0);
+    assert_int_equal(objects_under("s3a://kiln/out1"), 5); /* 4 parts + _SUCCESS */
+    assert_int_equal(kiln_rdd_save_as_text_file(r, "s3a://kiln/out1"), KILN_EEXIST);
+    kiln_value v[20];
+    for (int i = 0; i < 20; i++) v[i] = kiln_int(i);
+    kiln_rdd *p = kiln_parallelize(ctx, v, 20, 4);
+    kiln_rdd *m = kiln_rdd_map(p, kt_fail_on_seven_fn, NULL, 0);
+    assert_int_not_equal(kiln_rdd_save_as_text_file(m, "s3a://kiln/failed"), KILN_OK);
+    assert_int_equal(objects_under("s3a://kiln/failed"), 0);
+    kiln_context_free(ctx);
+}
+
+/* Objects beyond the part size go up in parts and read back whole. */
+static void test_multipart(void **state)
+{
+    (void)state;
+    kiln_context *ctx = ctx_for(g_s3, "S3RVER", SECRET, "kiln.hadoop.fs.s3a.multipart.size", "5m");
+    size_t n = (size_t)12 << 20;
+    char *data = malloc(n);
+    for (size_t i = 0; i < n; i++) data[i] = (i % 61 == 60) ? '\n' : (char)('a' + i % 26);
+    io_obj_writer *w;
+    assert_int_equal(io_obj_writer_open("s3a://kiln/big/blob.txt", &w), KILN_OK);
+    for (size_t off = 0; off < n; off += 1000000)
+        assert_int_equal(io_obj_writer_write(w, data + off, n - off < 1000000 ? n - off : 1000000),
+                         KILN_OK);
+    assert_int_equal(io_obj_writer_close(w), KILN_OK);
+    kiln_buf got;
+    kiln_buf_init(&got);
+    assert_int_equal(io_obj_get_all("s3a://kiln/big/blob.txt", &got), KILN_OK);
+    assert_int_equal(got.len, n);
+    assert_memory_equal(got.data, data, n);
+    kiln_buf_release(&got);
+    int64_t count;
+    assert_int_equal(kiln_rdd_count(kiln_text_file(ctx, "s3a://kiln/big/blob.txt", 3), &count),
+                     KILN_OK);
+    assert_int_equal(count, (int64_t)(n / 61 + (n % 61 != 0)));
+    free(data);
+    kiln_context_free(ctx);
+}
+
+/* DataFrame CSV writes to s3a:// (create, overwrite, append) read back as
+ * the same rows as the same writes on disk. */
+static void test_write_sql(void **state)
+{
+    (void)state;
+    kiln_context *ctx = ctx_for(g_s3, "S3RVER", SECRET, NULL, NULL);
+    kiln_session *s;
+    assert_int_equal(kiln_session_new(ctx, &s), KILN_OK);
+    char local[400], q[900];
+    snprintf(local, sizeof local, "%s/sqlout", g_dir);
+    const char *targets[] = {"s3a://kiln/sqlout", local};
+    const char *modes[] = {"error", "overwrite", "append"};
+    for (int t = 0; t < 2; t++)
+        for (int m = 0; m < 3; m++) {
+            kiln_df *df = kiln_sql(s, m == 1 ? "SELECT id * 2 AS x, 'b' AS y FROM range(500)"
+                                             : "SELECT id AS x, 'a' AS y FROM range(1000)");
+            assert_non_null(df);
+            kiln_writer *w = kiln_writer_mode(kiln_df_write(df), modes[m]);
+            if (kiln_writer_csv(w, targets[t])) fail_msg("%s", kiln_last_error());
+            kiln_df_free(df);
+        }
+    kiln_buf a, b;
+    const char *agg = "SELECT count(*), sum(try_cast(_c0 as bigint)), min(_c1), max(_c1) FROM "
+                      "csv.`%s`";
+    snprintf(q, sizeof q, agg, targets[0]);
+    sql_text(ctx, q, &a);
+    snprintf(q, sizeof q, agg, targets[1]);
+    sql_text(ctx, q, &b);
+    assert_same(&a, &b);
+    assert_non_null(strstr((const char *)a.data, "1500"));
+    kiln_buf_release(&a);
+    kiln_buf_release(&b);
+    assert_int_equal(objects_under("s3a://kiln/sqlout/_temporary"), 0);
+    kiln_session_free(s);
+    kiln_context_free(ctx);
+}
+
 int main(void)
 {
     if (!start_peers()) {
@@ -414,7 +578,8 @@ int main(void)
         cmocka_unit_test(test_read_rdd_sql),    cmocka_unit_test(test_pagination),
         cmocka_unit_test(test_ranged),          cmocka_unit_test(test_missing),
         cmocka_unit_test(test_bad_credentials), cmocka_unit_test(test_faults),
-        cmocka_unit_test(test_http_csv),
+        cmocka_unit_test(test_http_csv),        cmocka_unit_test(test_write_rdd),
+        cmocka_unit_test(test_multipart),       cmocka_unit_test(test_write_sql),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     stop_peers();
