@@ -338,18 +338,30 @@ int io_uri_encode(kiln_buf *b, const char *s, bool keep_slash)
     return rc;
 }
 
-char *io_xml_next(const char *xml, size_t len, const char *tag, size_t *pos)
+bool io_xml_span(const char *xml, size_t len, const char *tag, size_t *pos, const char **s,
+                 size_t *n)
 {
     char open[80], close[80];
     snprintf(open, sizeof open, "<%s>", tag);
     snprintf(close, sizeof close, "</%s>", tag);
-    if (*pos >= len) return NULL;
-    const char *s = memmem(xml + *pos, len - *pos, open, strlen(open));
-    if (!s) return NULL;
-    s += strlen(open);
-    const char *e = memmem(s, (size_t)(xml + len - s), close, strlen(close));
-    if (!e) return NULL;
-    *pos = (size_t)(e - xml) + strlen(close);
+    if (*pos >= len) return false;
+    const char *a = memmem(xml + *pos, len - *pos, open, strlen(open));
+    if (!a) return false;
+    a += strlen(open);
+    const char *b = memmem(a, (size_t)(xml + len - a), close, strlen(close));
+    if (!b) return false;
+    *s = a;
+    *n = (size_t)(b - a);
+    *pos = (size_t)(b - xml) + strlen(close);
+    return true;
+}
+
+char *io_xml_next(const char *xml, size_t len, const char *tag, size_t *pos)
+{
+    const char *s;
+    size_t n;
+    if (!io_xml_span(xml, len, tag, pos, &s, &n)) return NULL;
+    const char *e = s + n;
     char *out = malloc((size_t)(e - s) + 1);
     if (!out) return NULL;
     size_t w = 0;

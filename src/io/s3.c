@@ -401,25 +401,6 @@ static int q_add(kiln_buf *q, const char *name, const char *value)
     return rc;
 }
 
-/* The raw text between <tag> and </tag> from *pos, as a span. */
-static bool xml_span(const char *x, size_t len, const char *tag, size_t *pos, const char **s,
-                     size_t *n)
-{
-    char open[64], close[64];
-    snprintf(open, sizeof open, "<%s>", tag);
-    snprintf(close, sizeof close, "</%s>", tag);
-    if (*pos >= len) return false;
-    const char *a = memmem(x + *pos, len - *pos, open, strlen(open));
-    if (!a) return false;
-    a += strlen(open);
-    const char *b = memmem(a, (size_t)(x + len - a), close, strlen(close));
-    if (!b) return false;
-    *s = a;
-    *n = (size_t)(b - a);
-    *pos = (size_t)(b - x) + strlen(close);
-    return true;
-}
-
 static int s3_list(const io_url *u, const char *prefix, io_obj_list *out)
 {
     char *token = NULL;
@@ -458,7 +439,7 @@ static int s3_list(const io_url *u, const char *prefix, io_obj_list *out)
         if (!rc) {
             const char *x = (const char *)body.data, *s;
             size_t len = body.len, pos = 0, n;
-            while (!rc && xml_span(x, len, "Contents", &pos, &s, &n)) {
+            while (!rc && io_xml_span(x, len, "Contents", &pos, &s, &n)) {
                 size_t p2 = 0;
                 char *key = io_xml_next(s, n, "Key", &p2);
                 p2 = 0;

@@ -215,12 +215,6 @@ int io_url_parse(const char *path, io_url *u)
         io_url_release(u);
         return kiln_set_error(KILN_ENOMEM, "out of memory");
     }
-    if (u->scheme == IO_SCHEME_AZURE && !io_azure_ops.stat) {
-        char msg[4200];
-        snprintf(msg, sizeof msg, "%s", shown);
-        io_url_release(u);
-        return kiln_set_error(KILN_EINVAL, "%s: Azure storage is not supported yet", msg);
-    }
     if (u->scheme != IO_SCHEME_HTTP && u->bucket[0] == '\0') {
         char msg[4200];
         snprintf(msg, sizeof msg, "%s", shown);

@@ -127,6 +127,10 @@ long io_unbase64(const char *s, uint8_t *out, size_t cap);
 /* Appends s percent-encoded (RFC 3986 unreserved kept; '/' kept when
  * keep_slash) to b. */
 int io_uri_encode(kiln_buf *b, const char *s, bool keep_slash);
+/* The raw text between the first <tag> and </tag> at or after *pos, as
+ * [*s, *s + *n) in xml; *pos moves past it. False when absent. */
+bool io_xml_span(const char *xml, size_t len, const char *tag, size_t *pos, const char **s,
+                 size_t *n);
 /* The text of the first <tag>...</tag> at or after *pos in xml (entities
  * decoded) as an owned string; *pos moves past it. NULL when absent. */
 char *io_xml_next(const char *xml, size_t len, const char *tag, size_t *pos);
@@ -167,6 +171,8 @@ typedef struct io_store_ops {
 } io_store_ops;
 
 extern const io_store_ops io_s3_ops, io_azure_ops, io_https_ops;
+/* Creates the container of the Azure URL (an existing one is fine). */
+int io_azure_create_container(const char *url);
 /* The backend of u's scheme (NULL for local paths). */
 const io_store_ops *io_store_ops_of(const io_url *u);
 

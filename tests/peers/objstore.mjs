@@ -1,7 +1,9 @@
 // tests/peers/objstore.mjs - the object-store peers of test_objstore: an
 // s3rver (S3) on loopback with bucket "kiln", a fault-injecting HTTP proxy in
-// front of it, and a plain HTTP file server over a directory. Prints one JSON
-// line {"s3":PORT,"proxy":PORT,"http":PORT} and runs until stdin closes.
+// front of it, a plain HTTP file server over a directory, and azurite's Blob
+// service (when installed; port 0 otherwise). Prints one JSON line
+// {"s3":PORT,"proxy":PORT,"http":PORT,"azure":PORT} and runs until stdin
+// closes.
 // argv: DATA_DIR SERVE_DIR. Modules from $KILN_PEERS_DIR/node_modules.
 //
 // The proxy takes its faults from requests to /__fault?mode=M&count=N (not
@@ -11,6 +13,8 @@
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
+import net from 'node:net';
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 
 const peers = process.env.KILN_PEERS_DIR || path.join(process.env.HOME, '.cache/kiln-peers');
@@ -71,7 +75,34 @@ const files = http.createServer((req, res) => {
 });
 await new Promise((r) => files.listen(0, '127.0.0.1', r));
 
+// Azurite on a free port, in its own process (killed with us).
+let azport = 0, azurite = null;
+const azMain = path.join(peers, 'node_modules/azurite/dist/src/blob/main.js');
+if (fs.existsSync(azMain)) {
+  azport = await new Promise((r) => {
+    const t = net.createServer();
+    t.listen(0, '127.0.0.1', () => { const p = t.address().port; t.close(() => r(p)); });
+  });
+  const loc = path.join(dataDir, 'azurite');
+  fs.mkdirSync(loc, { recursive: true });
+  azurite = spawn(process.execPath, [azMain, '--blobHost', '127.0.0.1', '--blobPort', String(azport),
+                                     '--location', loc, '--silent', '--loose',
+                                     '--skipApiVersionCheck'], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise((r) => {
+      const c = net.connect(azport, '127.0.0.1', () => { c.destroy(); r(true); });
+      c.on('error', () => r(false));
+    });
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 console.log(JSON.stringify({ s3: s3port, proxy: proxy.address().port,
-                             http: files.address().port }));
+                             http: files.address().port, azure: azport }));
 process.stdin.resume();
-process.stdin.on('end', async () => { await s3.close(); process.exit(0); });
+process.stdin.on('end', async () => {
+  if (azurite) azurite.kill('SIGKILL');
+  await s3.close();
+  process.exit(0);
+});
