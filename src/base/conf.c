@@ -6,6 +6,8 @@
  * spark.* names, warnings for unknown keys and the check of every known
  * key's value against its table entry (conf_keys.c).
  */
+#define _GNU_SOURCE /* strcasestr */
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -410,6 +412,19 @@ const char *conf_display_value(const conf_key *k, const char *value)
 {
     if (k && (k->flags & CONF_SECRET) && value && strncmp(value, "file:", 5) != 0)
         return "********";
+    return value;
+}
+
+const char *conf_display_named(const char *key, const char *value)
+{
+    const conf_key *k = conf_key_find(key);
+    if (k) return conf_display_value(k, value);
+    /* Unknown keys (kiln.hadoop.fs.s3a.secret.key, ...): Spark's redaction
+     * rule, (?i)secret|password|token|access.key, plus account.key. */
+    static const char *const words[] = {"secret",     "password",  "token",
+                                        "access.key", "accesskey", "account.key"};
+    for (size_t i = 0; value && i < sizeof words / sizeof words[0]; i++)
+        if (strcasestr(key, words[i])) return "********";
     return value;
 }
 

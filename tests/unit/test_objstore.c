@@ -28,9 +28,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/conf.h"
 #include "io/store_int.h"
 #include "kiln.h"
 #include "kiln/sql.h"
+#include "kt.h"
 #include "kt_fns.h"
 
 extern char **environ;
@@ -696,8 +698,45 @@ static void test_azure(void **state)
     kiln_buf_release(&csv);
 }
 
-int main(void)
+/* On a local cluster the executors get the settings from the driver: reads
+ * and a save to s3a:// give what the driver alone gives. */
+static void test_cluster(void **state)
 {
+    (void)state;
+    kiln_context *ctx = ctx_for(g_s3, "S3RVER", SECRET, "kiln.master", "local-cluster[2,1,256]");
+    kiln_buf a, b;
+    rdd_text(ctx, "s3a://kiln/csv1", 4, &a);
+    kiln_rdd *r = kiln_text_file(ctx, "s3a://kiln/csv1/part-0.csv", 4);
+    if (kiln_rdd_save_as_text_file(r, "s3a://kiln/out-cluster")) fail_msg("%s", kiln_last_error());
+    kiln_context_free(ctx);
+    ctx = ctx_for(g_s3, "S3RVER", SECRET, NULL, NULL);
+    rdd_text(ctx, "s3a://kiln/csv1", 4, &b);
+    assert_same(&a, &b);
+    kiln_buf_release(&a);
+    rdd_text(ctx, "s3a://kiln/out-cluster", 4, &a);
+    assert_same(&a, &b);
+    kiln_buf_release(&a);
+    kiln_buf_release(&b);
+    assert_int_equal(objects_under("s3a://kiln/out-cluster/_temporary"), 0);
+    kiln_context_free(ctx);
+}
+
+/* kiln conf shows credentials of kiln.hadoop.* keys masked. */
+static void test_conf_masked(void **state)
+{
+    (void)state;
+    assert_string_equal(conf_display_named("kiln.hadoop.fs.s3a.secret.key", "abc"), "********");
+    assert_string_equal(conf_display_named("kiln.hadoop.fs.s3a.access.key", "abc"), "********");
+    assert_string_equal(conf_display_named("kiln.hadoop.fs.s3a.session.token", "abc"), "********");
+    assert_string_equal(
+        conf_display_named("kiln.hadoop.fs.azure.account.key.a.dfs.core.windows.net", "abc"),
+        "********");
+    assert_string_equal(conf_display_named("kiln.hadoop.fs.s3a.endpoint", "http://x"), "http://x");
+}
+
+int main(int argc, char **argv)
+{
+    kt_init(&argc, &argv); /* first: an executor process of a local cluster stays in it */
     if (!start_peers()) {
         stop_peers();
         return 0;
@@ -708,7 +747,8 @@ int main(void)
         cmocka_unit_test(test_bad_credentials), cmocka_unit_test(test_faults),
         cmocka_unit_test(test_http_csv),        cmocka_unit_test(test_write_rdd),
         cmocka_unit_test(test_multipart),       cmocka_unit_test(test_write_sql),
-        cmocka_unit_test(test_azure),
+        cmocka_unit_test(test_azure),           cmocka_unit_test(test_cluster),
+        cmocka_unit_test(test_conf_masked),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     stop_peers();
