@@ -223,6 +223,10 @@ int io_http_do(io_http_req *r)
     char errbuf[CURL_ERROR_SIZE];
     char last[CURL_ERROR_SIZE + 64] = "";
     int rc = KILN_EIO;
+    if (r->range_len > 0)
+        LOG(LOG_DEBUG, "io", "%s %s bytes %lld-%lld", r->method, r->shown, (long long)r->range_off,
+            (long long)(r->range_off + (int64_t)r->range_len - 1));
+    else LOG(LOG_DEBUG, "io", "%s %s", r->method, r->shown);
     for (int i = 1; i <= r->policy->attempts; i++) {
         xfer x = {r, 0, false};
         if (r->out) r->out->len = out_len0;
