@@ -431,6 +431,11 @@ KILN_HIDDEN const char *io_source_path(const io_source *s)
     return s->path;
 }
 
+KILN_HIDDEN void io_source_limit(io_source *s, int64_t end)
+{
+    if (s->obj && s->codec == IO_CODEC_NONE) io_obj_reader_limit(s->obj, end);
+}
+
 KILN_HIDDEN int64_t io_source_file_size(const io_source *s)
 {
     return s->file_size;

@@ -430,6 +430,7 @@ struct io_obj_reader {
     int64_t pos;   /* offset of the next byte returned */
     int64_t block; /* block size */
     bool stream;   /* read front to back: prefetch from the first block */
+    int64_t limit; /* reads past here are few (a split's last line): small blocks */
     /* The current block: bytes [cur_off, cur_off + cur_len) in cur. */
     uint8_t *cur;
     int64_t cur_off;
@@ -452,10 +453,20 @@ static void *prefetch_main(void *arg)
     return NULL;
 }
 
+/* The size of the block read at off: the block size, cut at the limit;
+ * past the limit 64 KiB at a time. */
+static int64_t block_at(const io_obj_reader *r, int64_t off)
+{
+    int64_t end = off < r->limit ? r->limit : off + ((int64_t)64 << 10);
+    if (end > off + r->block) end = off + r->block;
+    if (end > r->size) end = r->size;
+    return end - off;
+}
+
 static void prefetch_start(io_obj_reader *r, int64_t off)
 {
-    if (off >= r->size || r->running) return;
-    int64_t n = r->size - off < r->block ? r->size - off : r->block;
+    if (off >= r->size || off >= r->limit || r->running) return;
+    int64_t n = block_at(r, off);
     r->next_off = off;
     r->next_len = (size_t)n;
     r->next_rc = KILN_OK;
@@ -495,6 +506,7 @@ int io_obj_reader_open(const char *path, int64_t off, io_obj_reader **out)
     r->pos = off;
     r->cur_off = off;
     r->stream = true;
+    r->limit = r->size;
     *out = r;
     return KILN_OK;
 }
@@ -516,7 +528,7 @@ int io_obj_reader_read(io_obj_reader *r, void *dst, size_t cap, size_t *got)
             r->cur_len = r->next_len;
             r->next_len = 0;
         } else {
-            int64_t n = r->size - r->pos < r->block ? r->size - r->pos : r->block;
+            int64_t n = block_at(r, r->pos);
             if ((rc = r->ops->get(&r->u, r->pos, (size_t)n, r->cur))) return rc;
             r->cur_off = r->pos;
             r->cur_len = (size_t)n;
@@ -529,6 +541,11 @@ int io_obj_reader_read(io_obj_reader *r, void *dst, size_t cap, size_t *got)
     r->pos += (int64_t)n;
     *got = n;
     return KILN_OK;
+}
+
+void io_obj_reader_limit(io_obj_reader *r, int64_t end)
+{
+    r->limit = end < r->size ? end : r->size;
 }
 
 int io_obj_reader_pread(io_obj_reader *r, void *dst, size_t n, int64_t off)
@@ -595,7 +612,7 @@ int io_obj_writer_open(const char *path, io_obj_writer **out)
         return kiln_set_error(KILN_EINVAL, "cannot write %s: http(s) URLs are read-only", path);
     }
     int64_t ps = w->u.scheme == IO_SCHEME_S3
-                     ? io_setting_int("fs.s3a.multipart.size", (int64_t)64 << 20)
+                     ? io_setting_int("fs.s3a.multipart.size", (int64_t)16 << 20)
                      : io_setting_int("fs.azure.write.request.size", (int64_t)8 << 20);
     if (ps < ((int64_t)5 << 20)) ps = (int64_t)5 << 20; /* S3's smallest part */
     if (ps > ((int64_t)512 << 20)) ps = (int64_t)512 << 20;

@@ -183,6 +183,10 @@ const io_store_ops *io_store_ops_of(const io_url *u);
 typedef struct io_obj_reader io_obj_reader;
 int io_obj_reader_open(const char *path, int64_t off, io_obj_reader **out);
 int io_obj_reader_read(io_obj_reader *r, void *dst, size_t cap, size_t *got);
+/* Says that reads past end will be few (a split's last line): blocks stop
+ * there, the prefetch does not cross it, and beyond it 64 KiB are fetched
+ * at a time. */
+void io_obj_reader_limit(io_obj_reader *r, int64_t end);
 /* Random access: exactly n bytes at off (blocks cached; a read that follows
  * the previous block prefetches the next; n >= the block size goes straight
  * to dst). */

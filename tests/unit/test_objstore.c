@@ -732,6 +732,25 @@ static void test_conf_masked(void **state)
         conf_display_named("kiln.hadoop.fs.azure.account.key.a.dfs.core.windows.net", "abc"),
         "********");
     assert_string_equal(conf_display_named("kiln.hadoop.fs.s3a.endpoint", "http://x"), "http://x");
+    /* spark.hadoop.X is read as kiln.hadoop.X; a kiln.hadoop.X of the same
+     * layer wins. */
+    kiln_conf *c = kiln_conf_new();
+    kiln_conf_set(c, "kiln.master", "local[1]");
+    kiln_conf_set(c, "spark.hadoop.fs.s3a.list.version", "1");
+    kiln_conf_set(c, "spark.hadoop.fs.s3a.paging.maximum", "9");
+    kiln_conf_set(c, "kiln.hadoop.fs.s3a.paging.maximum", "8");
+    kiln_context *ctx;
+    assert_int_equal(kiln_context_new(c, &ctx), KILN_OK);
+    kiln_conf_free(c);
+    char *v = io_setting("fs.s3a.list.version");
+    assert_non_null(v);
+    assert_string_equal(v, "1");
+    free(v);
+    v = io_setting("fs.s3a.paging.maximum");
+    assert_non_null(v);
+    assert_string_equal(v, "8");
+    free(v);
+    kiln_context_free(ctx);
 }
 
 int main(int argc, char **argv)
