@@ -184,6 +184,9 @@ static CURLcode attempt(CURL *h, io_http_req *r, xfer *x, char *errbuf, int *sig
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, strcmp(r->method, "GET") == 0 ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    /* Extra trust for TLS endpoints (a private CA, a test server). */
+    char *ca = io_setting("fs.ssl.ca.file");
+    if (ca) curl_easy_setopt(h, CURLOPT_CAINFO, ca);
     if (strcmp(r->method, "HEAD") == 0) {
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else if (strcmp(r->method, "GET") != 0) {
@@ -202,11 +205,14 @@ static CURLcode attempt(CURL *h, io_http_req *r, xfer *x, char *errbuf, int *sig
     *sign_rc = r->sign ? r->sign(r->sign_arg, r, &hl) : KILN_OK;
     if (*sign_rc != KILN_OK) {
         curl_slist_free_all(hl);
+        free(ca);
         return CURLE_OK;
     }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
     errbuf[0] = '\0';
     CURLcode c = curl_easy_perform(h);
+    curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
+    free(ca);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(hl);
     return c;

@@ -1,9 +1,10 @@
 // tests/peers/objstore.mjs - the object-store peers of test_objstore: an
 // s3rver (S3) on loopback with bucket "kiln", a fault-injecting HTTP proxy in
 // front of it, a plain HTTP file server over a directory, and azurite's Blob
-// service (when installed; port 0 otherwise). Prints one JSON line
-// {"s3":PORT,"proxy":PORT,"http":PORT,"azure":PORT} and runs until stdin
-// closes.
+// service (when installed; port 0 otherwise), and the file server over https
+// with a self-signed certificate DATA_DIR/cert.pem (port 0 without openssl).
+// Prints one JSON line {"s3":PORT,"proxy":PORT,"http":PORT,"azure":PORT,
+// "https":PORT} and runs until stdin closes.
 // argv: DATA_DIR SERVE_DIR. Modules from $KILN_PEERS_DIR/node_modules.
 //
 // The proxy takes its faults from requests to /__fault?mode=M&count=N (not
@@ -11,10 +12,11 @@
 // (429 with Retry-After: 1), mode drop sends half of the next N GET bodies
 // and then destroys the connection. /__stats gives {"requests":N,...}.
 import http from 'node:http';
+import https from 'node:https';
 import fs from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 
 const peers = process.env.KILN_PEERS_DIR || path.join(process.env.HOME, '.cache/kiln-peers');
@@ -62,7 +64,7 @@ const proxy = http.createServer((req, res) => {
 });
 await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
 
-const files = http.createServer((req, res) => {
+const serveFile = (req, res) => {
   const name = path.join(serveDir, path.basename(new URL(req.url, 'http://x').pathname));
   fs.stat(name, (err, st) => {
     if (err) { res.writeHead(404); res.end(); return; }
@@ -72,8 +74,25 @@ const files = http.createServer((req, res) => {
     if (req.method === 'HEAD' || st.size === 0) { res.end(); return; }
     fs.createReadStream(name, { start, end }).pipe(res);
   });
-});
+};
+const files = http.createServer(serveFile);
 await new Promise((r) => files.listen(0, '127.0.0.1', r));
+
+// The same files over https with a self-signed certificate for 127.0.0.1
+// (DATA_DIR/cert.pem), when the openssl command is there.
+let httpsPort = 0;
+try {
+  const key = path.join(dataDir, 'key.pem'), cert = path.join(dataDir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key,
+                           '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1',
+                           '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const tls = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) },
+                                 serveFile);
+  await new Promise((r) => tls.listen(0, '127.0.0.1', r));
+  httpsPort = tls.address().port;
+} catch (e) {
+  httpsPort = 0;
+}
 
 // Azurite on a free port, in its own process (killed with us).
 let azport = 0, azurite = null;
@@ -99,7 +118,7 @@ if (fs.existsSync(azMain)) {
 }
 
 console.log(JSON.stringify({ s3: s3port, proxy: proxy.address().port,
-                             http: files.address().port, azure: azport }));
+                             http: files.address().port, azure: azport, https: httpsPort }));
 process.stdin.resume();
 process.stdin.on('end', async () => {
   if (azurite) azurite.kill('SIGKILL');
