@@ -99,30 +99,15 @@ static void conf_release(az_conf *c)
     explicit_bzero(c->key, sizeof c->key);
 }
 
-typedef struct qparam {
-    const char *name; /* lowercase */
-    const char *value;
-} qparam;
-
 typedef struct az_sign {
     const az_conf *c;
     const io_url *u;
     const char *method;
-    const char *uri; /* encoded path as sent */
-    const qparam *q; /* sorted by name */
+    const char *uri;    /* encoded path as sent */
+    const io_qparam *q; /* sorted by name */
     int nq;
     size_t body_len;
 } az_sign;
-
-typedef struct hdr {
-    char name[64];
-    const char *value;
-} hdr;
-
-static int cmp_hdr(const void *a, const void *b)
-{
-    return strcmp(((const hdr *)a)->name, ((const hdr *)b)->name);
-}
 
 static int sign_shared_key(void *arg, const io_http_req *r, struct curl_slist **h)
 {
@@ -136,24 +121,13 @@ static int sign_shared_key(void *arg, const io_http_req *r, struct curl_slist **
     *h = curl_slist_append(*h, line);
     *h = curl_slist_append(*h, "x-ms-version: " AZ_VERSION);
     if (s->c->keylen == 0) return KILN_OK;
-    hdr hs[24];
+    io_hdr hs[24];
     int n = 0;
     snprintf(hs[n].name, sizeof hs[0].name, "x-ms-date");
     hs[n++].value = date;
     snprintf(hs[n].name, sizeof hs[0].name, "x-ms-version");
     hs[n++].value = AZ_VERSION;
-    for (const char *const *p = r->headers; p && *p && n < 24; p++) {
-        const char *colon = strchr(*p, ':');
-        if (!colon || strncasecmp(*p, "x-ms-", 5) != 0) continue;
-        size_t nl = (size_t)(colon - *p) < 63 ? (size_t)(colon - *p) : 63;
-        for (size_t i = 0; i < nl; i++)
-            hs[n].name[i] = (char)((*p)[i] >= 'A' && (*p)[i] <= 'Z' ? (*p)[i] + 32 : (*p)[i]);
-        hs[n].name[nl] = '\0';
-        const char *v = colon + 1;
-        while (*v == ' ') v++;
-        hs[n++].value = v;
-    }
-    qsort(hs, (size_t)n, sizeof *hs, cmp_hdr);
+    n = io_sign_headers(r, "x-ms-", hs, n, 24);
     char range[80] = "", clen[32] = "";
     if (r->range_len > 0)
         snprintf(range, sizeof range, "bytes=%lld-%lld", (long long)r->range_off,
@@ -179,20 +153,6 @@ static int sign_shared_key(void *arg, const io_http_req *r, struct curl_slist **
     return rc ? kiln_set_error(KILN_ENOMEM, "out of memory signing a request") : KILN_OK;
 }
 
-typedef struct az_args {
-    const char *method;
-    const char *key; /* blob name; NULL: the container */
-    const qparam *q; /* sorted by name */
-    int nq;
-    const char *const *headers;
-    const void *body;
-    size_t body_len;
-    int64_t range_off;
-    size_t range_len;
-    void *dst;
-    kiln_buf *out;
-} az_args;
-
 /* Appends /container[/blob] (encoded) to b. */
 static int blob_path(kiln_buf *b, const io_url *u, const char *key)
 {
@@ -203,7 +163,9 @@ static int blob_path(kiln_buf *b, const io_url *u, const char *key)
     return rc;
 }
 
-static int az_call(const io_url *u, const az_args *a, io_http_req *r)
+/* One Blob service request on u's container (a->key NULL) or a->key
+ * (io_call_fn). */
+static int az_call(const io_url *u, const io_call *a, io_http_req *r)
 {
     memset(r, 0, sizeof *r);
     kiln_buf_init(&r->hdrs);
@@ -232,21 +194,8 @@ static int az_call(const io_url *u, const az_args *a, io_http_req *r)
     if (rc) rc = kiln_set_error(KILN_ENOMEM, "out of memory");
     az_sign s = {&c, u, a->method, (char *)uri.data, a->q, a->nq, a->body_len};
     if (!rc) {
-        r->method = a->method;
-        r->url = (char *)url.data;
-        r->shown = (char *)shown.data;
-        r->headers = a->headers;
-        r->body = a->body;
-        r->body_len = a->body_len;
-        r->range_off = a->range_off;
-        r->range_len = a->range_len;
-        r->dst = a->dst;
-        r->out = a->out;
-        r->sign = sign_shared_key;
-        r->sign_arg = &s;
-        r->policy = &c.policy;
-        rc = io_http_do(r);
-        r->url = r->shown = NULL;
+        rc = io_http_call(r, a, (char *)url.data, (char *)shown.data, sign_shared_key, &s,
+                          &c.policy);
     }
     kiln_buf_release(&uri);
     kiln_buf_release(&url);
@@ -255,45 +204,14 @@ static int az_call(const io_url *u, const az_args *a, io_http_req *r)
     return rc;
 }
 
-static int az_fail(const io_url *u, const char *key, io_http_req *r, const char *what)
-{
-    char shown[4200];
-    snprintf(shown, sizeof shown, "%s/%s", u->root, key);
-    r->shown = shown;
-    int rc = io_http_fail(r, what);
-    r->shown = NULL;
-    return rc;
-}
-
 static int az_stat(const io_url *u, int64_t *size)
 {
-    io_http_req r;
-    az_args a = {.method = "HEAD", .key = u->key};
-    int rc = az_call(u, &a, &r);
-    if (!rc && r.status / 100 != 2) rc = az_fail(u, u->key, &r, "cannot read");
-    char v[40];
-    if (!rc) {
-        if (io_http_header(&r, "Content-Length", v, sizeof v)) *size = strtoll(v, NULL, 10);
-        else rc = kiln_set_error(KILN_EIO, "cannot read %s: no Content-Length", u->shown);
-    }
-    if (rc == KILN_ENOENT) kiln_set_error(KILN_ENOENT, "no such object: %s", u->shown);
-    io_http_req_release(&r);
-    return rc;
+    return io_call_stat(az_call, u, size);
 }
 
 static int az_get(const io_url *u, int64_t off, size_t n, void *dst)
 {
-    if (n == 0) return KILN_OK;
-    io_http_req r;
-    kiln_buf err;
-    kiln_buf_init(&err);
-    az_args a = {
-        .method = "GET", .key = u->key, .range_off = off, .range_len = n, .dst = dst, .out = &err};
-    int rc = az_call(u, &a, &r);
-    if (!rc && r.status / 100 != 2) rc = az_fail(u, u->key, &r, "cannot read");
-    io_http_req_release(&r);
-    kiln_buf_release(&err);
-    return rc;
+    return io_call_get(az_call, u, off, n, dst);
 }
 
 static int az_list(const io_url *u, const char *prefix, io_obj_list *out)
@@ -304,20 +222,20 @@ static int az_list(const io_url *u, const char *prefix, io_obj_list *out)
     snprintf(page, sizeof page, "%lld", (long long)max);
     int rc = KILN_OK;
     for (;;) {
-        qparam q[5];
+        io_qparam q[5];
         int nq = 0;
-        q[nq++] = (qparam){"comp", "list"};
-        if (marker) q[nq++] = (qparam){"marker", marker};
-        q[nq++] = (qparam){"maxresults", page};
-        q[nq++] = (qparam){"prefix", prefix};
-        q[nq++] = (qparam){"restype", "container"};
+        q[nq++] = (io_qparam){"comp", "list"};
+        if (marker) q[nq++] = (io_qparam){"marker", marker};
+        q[nq++] = (io_qparam){"maxresults", page};
+        q[nq++] = (io_qparam){"prefix", prefix};
+        q[nq++] = (io_qparam){"restype", "container"};
         kiln_buf body;
         kiln_buf_init(&body);
         io_http_req r;
-        az_args a = {.method = "GET", .key = NULL, .q = q, .nq = nq, .out = &body};
+        io_call a = {.method = "GET", .key = NULL, .q = q, .nq = nq, .out = &body};
         rc = az_call(u, &a, &r);
         if (!rc && r.status / 100 != 2) {
-            rc = az_fail(u, prefix, &r, "cannot list");
+            rc = io_http_fail_key(&r, u->root, prefix, "cannot list");
             if (rc == KILN_ENOENT)
                 kiln_set_error(rc, "cannot list %s/%s: no such container", u->root, prefix);
         }
@@ -353,16 +271,7 @@ static int az_list(const io_url *u, const char *prefix, io_obj_list *out)
 static int az_put(const io_url *u, const void *p, size_t n)
 {
     static const char *const hdrs[] = {"x-ms-blob-type: BlockBlob", NULL};
-    io_http_req r;
-    kiln_buf body;
-    kiln_buf_init(&body);
-    az_args a = {
-        .method = "PUT", .key = u->key, .headers = hdrs, .body = p, .body_len = n, .out = &body};
-    int rc = az_call(u, &a, &r);
-    if (!rc && r.status / 100 != 2) rc = az_fail(u, u->key, &r, "cannot write");
-    io_http_req_release(&r);
-    kiln_buf_release(&body);
-    return rc;
+    return io_call_simple(az_call, u, "PUT", hdrs, p, n, "cannot write");
 }
 
 static int az_upload_begin(const io_url *u, char **id)
@@ -391,14 +300,15 @@ static int az_upload_part(const io_url *u, const char *id, int part, const void 
 {
     char bid[64];
     block_id(id, part, bid);
-    qparam q[2] = {{"blockid", bid}, {"comp", "block"}};
+    io_qparam q[2] = {{"blockid", bid}, {"comp", "block"}};
     io_http_req r;
     kiln_buf body;
     kiln_buf_init(&body);
-    az_args a = {
+    io_call a = {
         .method = "PUT", .key = u->key, .q = q, .nq = 2, .body = p, .body_len = n, .out = &body};
     int rc = az_call(u, &a, &r);
-    if (!rc && r.status / 100 != 2) rc = az_fail(u, u->key, &r, "cannot upload a block of");
+    if (!rc && r.status / 100 != 2)
+        rc = io_http_fail_key(&r, u->root, u->key, "cannot upload a block of");
     if (!rc && !(*etag = strdup(bid))) rc = kiln_set_error(KILN_ENOMEM, "out of memory");
     io_http_req_release(&r);
     kiln_buf_release(&body);
@@ -414,10 +324,10 @@ static int az_upload_end(const io_url *u, const char *id, char *const *etags, in
     int rc = buf_appendf(&xml, "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>");
     for (int i = 0; i < nparts && !rc; i++) rc = buf_appendf(&xml, "<Latest>%s</Latest>", etags[i]);
     if (!rc) rc = buf_appendf(&xml, "</BlockList>");
-    qparam q[1] = {{"comp", "blocklist"}};
+    io_qparam q[1] = {{"comp", "blocklist"}};
     io_http_req r;
     memset(&r, 0, sizeof r);
-    az_args a = {.method = "PUT",
+    io_call a = {.method = "PUT",
                  .key = u->key,
                  .q = q,
                  .nq = 1,
@@ -425,7 +335,8 @@ static int az_upload_end(const io_url *u, const char *id, char *const *etags, in
                  .body_len = xml.len,
                  .out = &body};
     if (!rc) rc = az_call(u, &a, &r);
-    if (!rc && r.status / 100 != 2) rc = az_fail(u, u->key, &r, "cannot complete the upload of");
+    if (!rc && r.status / 100 != 2)
+        rc = io_http_fail_key(&r, u->root, u->key, "cannot complete the upload of");
     io_http_req_release(&r);
     kiln_buf_release(&xml);
     kiln_buf_release(&body);
@@ -453,9 +364,9 @@ static int az_copy(const io_url *from, const io_url *to)
     const char *hdrs[] = {(char *)src.data, NULL};
     io_http_req r;
     memset(&r, 0, sizeof r);
-    az_args a = {.method = "PUT", .key = to->key, .headers = hdrs, .out = &body};
+    io_call a = {.method = "PUT", .key = to->key, .headers = hdrs, .out = &body};
     if (!rc) rc = az_call(to, &a, &r);
-    if (!rc && r.status / 100 != 2) rc = az_fail(to, to->key, &r, "cannot copy to");
+    if (!rc && r.status / 100 != 2) rc = io_http_fail_key(&r, to->root, to->key, "cannot copy to");
     char st[32] = "success";
     if (!rc) io_http_header(&r, "x-ms-copy-status", st, sizeof st);
     io_http_req_release(&r);
@@ -463,9 +374,10 @@ static int az_copy(const io_url *from, const io_url *to)
     for (int i = 0; !rc && strcmp(st, "pending") == 0 && i < 6000; i++) {
         struct timespec ts = {0, 100 * 1000000};
         nanosleep(&ts, NULL);
-        az_args h = {.method = "HEAD", .key = to->key};
+        io_call h = {.method = "HEAD", .key = to->key};
         rc = az_call(to, &h, &r);
-        if (!rc && r.status / 100 != 2) rc = az_fail(to, to->key, &r, "cannot copy to");
+        if (!rc && r.status / 100 != 2)
+            rc = io_http_fail_key(&r, to->root, to->key, "cannot copy to");
         if (!rc && !io_http_header(&r, "x-ms-copy-status", st, sizeof st)) strcpy(st, "success");
         io_http_req_release(&r);
     }
@@ -479,15 +391,7 @@ static int az_copy(const io_url *from, const io_url *to)
 
 static int az_del(const io_url *u)
 {
-    io_http_req r;
-    kiln_buf body;
-    kiln_buf_init(&body);
-    az_args a = {.method = "DELETE", .key = u->key, .out = &body};
-    int rc = az_call(u, &a, &r);
-    if (!rc && r.status / 100 != 2 && r.status != 404) rc = az_fail(u, u->key, &r, "cannot delete");
-    io_http_req_release(&r);
-    kiln_buf_release(&body);
-    return rc;
+    return io_call_simple(az_call, u, "DELETE", NULL, NULL, 0, "cannot delete");
 }
 
 int io_azure_create_container(const char *url)
@@ -495,14 +399,14 @@ int io_azure_create_container(const char *url)
     io_url u;
     int rc = io_url_parse(url, &u);
     if (rc) return rc;
-    qparam q[1] = {{"restype", "container"}};
+    io_qparam q[1] = {{"restype", "container"}};
     io_http_req r;
     kiln_buf body;
     kiln_buf_init(&body);
-    az_args a = {.method = "PUT", .key = NULL, .q = q, .nq = 1, .out = &body};
+    io_call a = {.method = "PUT", .key = NULL, .q = q, .nq = 1, .out = &body};
     rc = az_call(&u, &a, &r);
     if (!rc && r.status / 100 != 2 && r.status != 409) /* 409: it exists */
-        rc = az_fail(&u, "", &r, "cannot create the container of");
+        rc = io_http_fail_key(&r, u.root, "", "cannot create the container of");
     io_http_req_release(&r);
     kiln_buf_release(&body);
     io_url_release(&u);

@@ -301,7 +301,111 @@ int io_http_fail(const io_http_req *r, const char *what)
     return kiln_set_error(err, "%s %s: HTTP %ld%s%s", what, r->shown, r->status, code, hint);
 }
 
+int io_http_call(io_http_req *r, const io_call *a, const char *url, const char *shown,
+                 io_http_sign_fn sign, void *sign_arg, const io_http_policy *policy)
+{
+    r->method = a->method;
+    r->url = url;
+    r->shown = shown;
+    r->headers = a->headers;
+    r->body = a->body;
+    r->body_len = a->body_len;
+    r->range_off = a->range_off;
+    r->range_len = a->range_len;
+    r->dst = a->dst;
+    r->out = a->out;
+    r->sign = sign;
+    r->sign_arg = sign_arg;
+    r->policy = policy;
+    int rc = io_http_do(r);
+    r->url = r->shown = NULL; /* the caller's strings die next */
+    return rc;
+}
+
+int io_http_fail_key(io_http_req *r, const char *root, const char *key, const char *what)
+{
+    char shown[4200];
+    snprintf(shown, sizeof shown, "%s/%s", root, key ? key : "");
+    r->shown = shown;
+    int rc = io_http_fail(r, what);
+    r->shown = NULL;
+    return rc;
+}
+
+int io_call_stat(io_call_fn call, const io_url *u, int64_t *size)
+{
+    io_http_req r;
+    io_call a = {.method = "HEAD", .key = u->key};
+    int rc = call(u, &a, &r);
+    if (!rc && r.status / 100 != 2) rc = io_http_fail_key(&r, u->root, u->key, "cannot read");
+    char v[40];
+    if (!rc) {
+        if (io_http_header(&r, "Content-Length", v, sizeof v)) *size = strtoll(v, NULL, 10);
+        else rc = kiln_set_error(KILN_EIO, "cannot read %s: the server gives no size", u->shown);
+    }
+    if (rc == KILN_ENOENT) kiln_set_error(KILN_ENOENT, "no such object: %s", u->shown);
+    io_http_req_release(&r);
+    return rc;
+}
+
+int io_call_get(io_call_fn call, const io_url *u, int64_t off, size_t n, void *dst)
+{
+    if (n == 0) return KILN_OK;
+    io_http_req r;
+    kiln_buf err;
+    kiln_buf_init(&err);
+    io_call a = {
+        .method = "GET", .key = u->key, .range_off = off, .range_len = n, .dst = dst, .out = &err};
+    int rc = call(u, &a, &r);
+    if (!rc && r.status / 100 != 2) rc = io_http_fail_key(&r, u->root, u->key, "cannot read");
+    io_http_req_release(&r);
+    kiln_buf_release(&err);
+    return rc;
+}
+
+int io_call_simple(io_call_fn call, const io_url *u, const char *method, const char *const *headers,
+                   const void *body, size_t n, const char *what)
+{
+    io_http_req r;
+    kiln_buf out;
+    kiln_buf_init(&out);
+    io_call a = {.method = method,
+                 .key = u->key,
+                 .headers = headers,
+                 .body = body,
+                 .body_len = n,
+                 .out = &out};
+    int rc = call(u, &a, &r);
+    bool gone_ok = strcmp(method, "DELETE") == 0 && r.status == 404;
+    if (!rc && r.status / 100 != 2 && !gone_ok) rc = io_http_fail_key(&r, u->root, u->key, what);
+    io_http_req_release(&r);
+    kiln_buf_release(&out);
+    return rc;
+}
+
 /* ---- Signing helpers -------------------------------------------------------- */
+
+static int cmp_hdr(const void *a, const void *b)
+{
+    return strcmp(((const io_hdr *)a)->name, ((const io_hdr *)b)->name);
+}
+
+int io_sign_headers(const io_http_req *r, const char *prefix, io_hdr *hs, int n, int cap)
+{
+    size_t pl = strlen(prefix);
+    for (const char *const *p = r->headers; p && *p && n < cap; p++) {
+        const char *colon = strchr(*p, ':');
+        if (!colon || strncasecmp(*p, prefix, pl) != 0) continue;
+        size_t nl = (size_t)(colon - *p) < 63 ? (size_t)(colon - *p) : 63;
+        for (size_t i = 0; i < nl; i++) hs[n].name[i] = (char)tolower((unsigned char)(*p)[i]);
+        hs[n].name[nl] = '\0';
+        const char *v = colon + 1;
+        while (*v == ' ') v++;
+        hs[n++].value = v;
+    }
+    qsort(hs, (size_t)n, sizeof *hs, cmp_hdr);
+    return n;
+}
 
 void io_sha256_hex(const void *p, size_t n, char hex[65])
 {

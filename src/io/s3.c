@@ -172,16 +172,6 @@ typedef struct s3_sign {
     char payload[65];
 } s3_sign;
 
-typedef struct hdr {
-    char name[64];
-    const char *value;
-} hdr;
-
-static int cmp_hdr(const void *a, const void *b)
-{
-    return strcmp(((const hdr *)a)->name, ((const hdr *)b)->name);
-}
-
 static int sign_v4(void *arg, const io_http_req *r, struct curl_slist **h)
 {
     s3_sign *s = arg;
@@ -204,7 +194,7 @@ static int sign_v4(void *arg, const io_http_req *r, struct curl_slist **h)
         *h = curl_slist_append(*h, line);
     }
     /* Signed: host and every x-amz-* header, sorted by name. */
-    hdr hs[24];
+    io_hdr hs[24];
     int n = 0;
     snprintf(hs[n].name, sizeof hs[n].name, "host");
     hs[n++].value = s->host;
@@ -216,17 +206,7 @@ static int sign_v4(void *arg, const io_http_req *r, struct curl_slist **h)
         hs[n].value = c->token;
         snprintf(hs[n++].name, sizeof hs[0].name, "x-amz-security-token");
     }
-    for (const char *const *p = r->headers; p && *p && n < 24; p++) {
-        const char *colon = strchr(*p, ':');
-        if (!colon || strncasecmp(*p, "x-amz-", 6) != 0) continue;
-        size_t nl = (size_t)(colon - *p) < 63 ? (size_t)(colon - *p) : 63;
-        for (size_t i = 0; i < nl; i++) hs[n].name[i] = (char)tolower((unsigned char)(*p)[i]);
-        hs[n].name[nl] = '\0';
-        const char *v = colon + 1;
-        while (*v == ' ') v++;
-        hs[n++].value = v;
-    }
-    qsort(hs, (size_t)n, sizeof *hs, cmp_hdr);
+    n = io_sign_headers(r, "x-amz-", hs, n, 24);
     kiln_buf creq, sts;
     kiln_buf_init(&creq);
     kiln_buf_init(&sts);
@@ -270,23 +250,11 @@ static int sign_v4(void *arg, const io_http_req *r, struct curl_slist **h)
     return rc ? kiln_set_error(KILN_ENOMEM, "out of memory signing a request") : KILN_OK;
 }
 
-/* One S3 call on key of u's bucket. query: canonical (sorted, encoded),
- * "" for none. The caller releases r (io_http_req_release). */
-typedef struct s3_call_args {
-    const char *method;
-    const char *key;
-    const char *query;
-    const char *const *headers;
-    const void *body;
-    size_t body_len;
-    int64_t range_off;
-    size_t range_len;
-    void *dst;
-    kiln_buf *out;
-} s3_call_args;
-
-static int s3_call(const io_url *u, const s3_call_args *a, io_http_req *r)
+/* One S3 request on a->key of u's bucket (io_call_fn). */
+static int s3_call(const io_url *u, const io_call *a, io_http_req *r)
 {
+    const char *query = a->query ? a->query : "";
+    const char *key = a->key ? a->key : "";
     memset(r, 0, sizeof *r);
     kiln_buf_init(&r->hdrs);
     s3_conf c;
@@ -306,90 +274,28 @@ static int s3_call(const io_url *u, const s3_call_args *a, io_http_req *r)
         rc = buf_appendf(&host, "%s.%s", u->bucket, c.hostport);
         if (!rc) rc = buf_appendf(&path, "/");
     }
-    if (!rc) rc = io_uri_encode(&path, a->key, true);
+    if (!rc) rc = io_uri_encode(&path, key, true);
     if (!rc) rc = kiln_buf_append(&path, "", 1);
     if (!rc) rc = kiln_buf_append(&host, "", 1);
     if (!rc)
         rc = buf_appendf(&url, "%s://%s%s%s%s", c.scheme, (char *)host.data, (char *)path.data,
-                         a->query[0] ? "?" : "", a->query);
+                         query[0] ? "?" : "", query);
     if (!rc) rc = kiln_buf_append(&url, "", 1);
-    if (!rc) rc = buf_appendf(&shown, "%s/%s", u->root, a->key);
+    if (!rc) rc = buf_appendf(&shown, "%s/%s", u->root, key);
     if (!rc) rc = kiln_buf_append(&shown, "", 1);
     if (rc) rc = kiln_set_error(KILN_ENOMEM, "out of memory");
-    s3_sign s = {&c, a->method, (char *)host.data, (char *)path.data, a->query, ""};
+    s3_sign s = {&c, a->method, (char *)host.data, (char *)path.data, query, ""};
     if (!rc) {
         if (a->body_len > 0 || strcmp(a->method, "PUT") == 0 || strcmp(a->method, "POST") == 0)
             io_sha256_hex(a->body ? a->body : "", a->body_len, s.payload);
         else io_sha256_hex("", 0, s.payload);
-        r->method = a->method;
-        r->url = (char *)url.data;
-        r->shown = (char *)shown.data;
-        r->headers = a->headers;
-        r->body = a->body;
-        r->body_len = a->body_len;
-        r->range_off = a->range_off;
-        r->range_len = a->range_len;
-        r->dst = a->dst;
-        r->out = a->out;
-        r->sign = sign_v4;
-        r->sign_arg = &s;
-        r->policy = &c.policy;
-        rc = io_http_do(r);
-        /* The strings die here: a caller's message must not point at them. */
-        r->url = r->shown = NULL;
+        rc = io_http_call(r, a, (char *)url.data, (char *)shown.data, sign_v4, &s, &c.policy);
     }
     kiln_buf_release(&path);
     kiln_buf_release(&url);
     kiln_buf_release(&host);
     kiln_buf_release(&shown);
     conf_release(&c);
-    return rc;
-}
-
-/* Sets the error of a failed status naming the object. */
-static int s3_fail(const io_url *u, const char *key, io_http_req *r, const char *what)
-{
-    char shown[4200];
-    snprintf(shown, sizeof shown, "%s/%s", u->root, key);
-    r->shown = shown;
-    int rc = io_http_fail(r, what);
-    r->shown = NULL;
-    return rc;
-}
-
-static int s3_stat(const io_url *u, int64_t *size)
-{
-    io_http_req r;
-    s3_call_args a = {.method = "HEAD", .key = u->key, .query = ""};
-    int rc = s3_call(u, &a, &r);
-    if (!rc && r.status / 100 != 2) rc = s3_fail(u, u->key, &r, "cannot read");
-    char v[40];
-    if (!rc) {
-        if (io_http_header(&r, "Content-Length", v, sizeof v)) *size = strtoll(v, NULL, 10);
-        else rc = kiln_set_error(KILN_EIO, "cannot read %s: no Content-Length", u->shown);
-    }
-    if (rc == KILN_ENOENT) kiln_set_error(KILN_ENOENT, "no such object: %s", u->shown);
-    io_http_req_release(&r);
-    return rc;
-}
-
-static int s3_get(const io_url *u, int64_t off, size_t n, void *dst)
-{
-    if (n == 0) return KILN_OK;
-    io_http_req r;
-    kiln_buf err;
-    kiln_buf_init(&err);
-    s3_call_args a = {.method = "GET",
-                      .key = u->key,
-                      .query = "",
-                      .range_off = off,
-                      .range_len = n,
-                      .dst = dst,
-                      .out = &err};
-    int rc = s3_call(u, &a, &r);
-    if (!rc && r.status / 100 != 2) rc = s3_fail(u, u->key, &r, "cannot read");
-    io_http_req_release(&r);
-    kiln_buf_release(&err);
     return rc;
 }
 
@@ -424,10 +330,10 @@ static int s3_list(const io_url *u, const char *prefix, io_obj_list *out)
         if (!rc) rc = kiln_buf_append(&q, "", 1);
         io_http_req r;
         memset(&r, 0, sizeof r);
-        s3_call_args a = {.method = "GET", .key = "", .query = (char *)q.data, .out = &body};
+        io_call a = {.method = "GET", .key = "", .query = (char *)q.data, .out = &body};
         if (!rc) rc = s3_call(u, &a, &r);
         if (!rc && r.status / 100 != 2) {
-            rc = s3_fail(u, prefix, &r, "cannot list");
+            rc = io_http_fail_key(&r, u->root, prefix, "cannot list");
             if (rc == KILN_ENOENT)
                 rc = kiln_set_error(KILN_ENOENT, "cannot list %s/%s: no such bucket", u->root,
                                     prefix);
@@ -478,16 +384,7 @@ static int s3_list(const io_url *u, const char *prefix, io_obj_list *out)
 
 static int s3_put(const io_url *u, const void *p, size_t n)
 {
-    io_http_req r;
-    kiln_buf body;
-    kiln_buf_init(&body);
-    s3_call_args a = {
-        .method = "PUT", .key = u->key, .query = "", .body = p, .body_len = n, .out = &body};
-    int rc = s3_call(u, &a, &r);
-    if (!rc && r.status / 100 != 2) rc = s3_fail(u, u->key, &r, "cannot write");
-    io_http_req_release(&r);
-    kiln_buf_release(&body);
-    return rc;
+    return io_call_simple(s3_call, u, "PUT", NULL, p, n, "cannot write");
 }
 
 static int s3_upload_begin(const io_url *u, char **id)
@@ -495,9 +392,10 @@ static int s3_upload_begin(const io_url *u, char **id)
     io_http_req r;
     kiln_buf body;
     kiln_buf_init(&body);
-    s3_call_args a = {.method = "POST", .key = u->key, .query = "uploads=", .out = &body};
+    io_call a = {.method = "POST", .key = u->key, .query = "uploads=", .out = &body};
     int rc = s3_call(u, &a, &r);
-    if (!rc && r.status / 100 != 2) rc = s3_fail(u, u->key, &r, "cannot start an upload of");
+    if (!rc && r.status / 100 != 2)
+        rc = io_http_fail_key(&r, u->root, u->key, "cannot start an upload of");
     size_t pos = 0;
     if (!rc && !(*id = io_xml_next((const char *)body.data, body.len, "UploadId", &pos)))
         rc = kiln_set_error(KILN_EIO, "cannot start an upload of %s: no UploadId", u->shown);
@@ -519,14 +417,15 @@ static int s3_upload_part(const io_url *u, const char *id, int part, const void 
     if (!rc) rc = kiln_buf_append(&q, "", 1);
     io_http_req r;
     memset(&r, 0, sizeof r);
-    s3_call_args a = {.method = "PUT",
-                      .key = u->key,
-                      .query = (char *)q.data,
-                      .body = p,
-                      .body_len = n,
-                      .out = &body};
+    io_call a = {.method = "PUT",
+                 .key = u->key,
+                 .query = (char *)q.data,
+                 .body = p,
+                 .body_len = n,
+                 .out = &body};
     if (!rc) rc = s3_call(u, &a, &r);
-    if (!rc && r.status / 100 != 2) rc = s3_fail(u, u->key, &r, "cannot upload a part of");
+    if (!rc && r.status / 100 != 2)
+        rc = io_http_fail_key(&r, u->root, u->key, "cannot upload a part of");
     char v[256];
     if (!rc) {
         if (io_http_header(&r, "ETag", v, sizeof v)) *etag = strdup(v);
@@ -554,16 +453,16 @@ static int s3_upload_end(const io_url *u, const char *id, char *const *etags, in
     if (!rc) rc = buf_appendf(&xml, "</CompleteMultipartUpload>");
     io_http_req r;
     memset(&r, 0, sizeof r);
-    s3_call_args a = {.method = "POST",
-                      .key = u->key,
-                      .query = (char *)q.data,
-                      .body = xml.data,
-                      .body_len = xml.len,
-                      .out = &body};
+    io_call a = {.method = "POST",
+                 .key = u->key,
+                 .query = (char *)q.data,
+                 .body = xml.data,
+                 .body_len = xml.len,
+                 .out = &body};
     if (!rc) rc = s3_call(u, &a, &r);
     /* S3 may answer 200 with an <Error> body. */
     if (!rc && (r.status / 100 != 2 || memmem(body.data, body.len, "<Error>", 7)))
-        rc = s3_fail(u, u->key, &r, "cannot complete the upload of");
+        rc = io_http_fail_key(&r, u->root, u->key, "cannot complete the upload of");
     io_http_req_release(&r);
     kiln_buf_release(&q);
     kiln_buf_release(&xml);
@@ -580,7 +479,7 @@ static void s3_upload_abort(const io_url *u, const char *id)
     if (!rc) rc = kiln_buf_append(&q, "", 1);
     io_http_req r;
     memset(&r, 0, sizeof r);
-    s3_call_args a = {.method = "DELETE", .key = u->key, .query = (char *)q.data, .out = &body};
+    io_call a = {.method = "DELETE", .key = u->key, .query = (char *)q.data, .out = &body};
     if (!rc) (void)s3_call(u, &a, &r);
     io_http_req_release(&r);
     kiln_buf_release(&q);
@@ -600,10 +499,10 @@ static int s3_copy(const io_url *from, const io_url *to)
     const char *hdrs[] = {(char *)src.data, NULL};
     io_http_req r;
     memset(&r, 0, sizeof r);
-    s3_call_args a = {.method = "PUT", .key = to->key, .query = "", .headers = hdrs, .out = &body};
+    io_call a = {.method = "PUT", .key = to->key, .query = "", .headers = hdrs, .out = &body};
     if (!rc) rc = s3_call(to, &a, &r);
     if (!rc && (r.status / 100 != 2 || memmem(body.data, body.len, "<Error>", 7))) {
-        rc = s3_fail(to, to->key, &r, "cannot copy to");
+        rc = io_http_fail_key(&r, to->root, to->key, "cannot copy to");
         if (rc == KILN_ENOENT) kiln_set_error(rc, "cannot copy %s: no such object", from->shown);
     }
     io_http_req_release(&r);
@@ -612,17 +511,19 @@ static int s3_copy(const io_url *from, const io_url *to)
     return rc;
 }
 
+static int s3_stat(const io_url *u, int64_t *size)
+{
+    return io_call_stat(s3_call, u, size);
+}
+
+static int s3_get(const io_url *u, int64_t off, size_t n, void *dst)
+{
+    return io_call_get(s3_call, u, off, n, dst);
+}
+
 static int s3_del(const io_url *u)
 {
-    io_http_req r;
-    kiln_buf body;
-    kiln_buf_init(&body);
-    s3_call_args a = {.method = "DELETE", .key = u->key, .query = "", .out = &body};
-    int rc = s3_call(u, &a, &r);
-    if (!rc && r.status / 100 != 2 && r.status != 404) rc = s3_fail(u, u->key, &r, "cannot delete");
-    io_http_req_release(&r);
-    kiln_buf_release(&body);
-    return rc;
+    return io_call_simple(s3_call, u, "DELETE", NULL, NULL, 0, "cannot delete");
 }
 
 const io_store_ops io_s3_ops = {

@@ -116,8 +116,58 @@ void io_http_req_release(io_http_req *r);
  * (AccessDenied)" with the code from an XML error body. Returns the code. */
 int io_http_fail(const io_http_req *r, const char *what);
 
+/* One request of a backend on one object or container: what the signers
+ * and the HTTP layer need. */
+typedef struct io_qparam {
+    const char *name; /* lowercase */
+    const char *value;
+} io_qparam;
+
+typedef struct io_call {
+    const char *method;
+    const char *key;    /* object key; NULL: the bucket or container itself */
+    const char *query;  /* S3: the canonical query (sorted, encoded); NULL: none */
+    const io_qparam *q; /* Azure: query parameters sorted by name */
+    int nq;
+    const char *const *headers;
+    const void *body;
+    size_t body_len;
+    int64_t range_off;
+    size_t range_len;
+    void *dst;
+    kiln_buf *out;
+} io_call;
+
+/* A backend's request runner: performs a on u into r (the caller releases
+ * r's headers with io_http_req_release). */
+typedef int (*io_call_fn)(const io_url *u, const io_call *a, io_http_req *r);
+
+/* Fills r from a and runs it (io_http_do) with the URL, the name messages
+ * use, the signer and the policy; r's url and shown are cleared after. */
+int io_http_call(io_http_req *r, const io_call *a, const char *url, const char *shown,
+                 io_http_sign_fn sign, void *sign_arg, const io_http_policy *policy);
+/* io_http_fail naming root/key. */
+int io_http_fail_key(io_http_req *r, const char *root, const char *key, const char *what);
+/* The operations every backend does the same way over its runner: the
+ * size of u's object (HEAD; KILN_ENOENT when absent), a ranged GET, and a
+ * body-less or whole-body request that must answer 2xx (404 is fine for
+ * a DELETE). */
+int io_call_stat(io_call_fn call, const io_url *u, int64_t *size);
+int io_call_get(io_call_fn call, const io_url *u, int64_t off, size_t n, void *dst);
+int io_call_simple(io_call_fn call, const io_url *u, const char *method, const char *const *headers,
+                   const void *body, size_t n, const char *what);
+
 /* ---- Signing helpers (http.c) ----------------------------------------------- */
 
+/* A header a signature covers: its lowercase name and its value. */
+typedef struct io_hdr {
+    char name[64];
+    const char *value; /* borrowed */
+} io_hdr;
+/* Adds r's extra headers whose names start with prefix (any case;
+ * "x-amz-", "x-ms-") to hs[n..cap) and sorts hs[0..) by name. Returns the
+ * new count. */
+int io_sign_headers(const io_http_req *r, const char *prefix, io_hdr *hs, int n, int cap);
 void io_sha256_hex(const void *p, size_t n, char hex[65]);
 void io_hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen, uint8_t out[32]);
 /* Base64 of p into out (NUL-terminated); returns the length. */
