@@ -182,6 +182,48 @@ static void assert_same(const kiln_buf *a, const kiln_buf *b)
         fail_msg("differ: %.200s\nvs %.200s", (const char *)a->data, (const char *)b->data);
 }
 
+/* The same query over two paths (agg has one %s) gives the same rows. */
+static void sql_same(kiln_context *ctx, const char *agg, const char *p1, const char *p2)
+{
+    char q[1200];
+    kiln_buf a, b;
+    snprintf(q, sizeof q, agg, p1);
+    sql_text(ctx, q, &a);
+    snprintf(q, sizeof q, agg, p2);
+    sql_text(ctx, q, &b);
+    assert_same(&a, &b);
+    kiln_buf_release(&a);
+    kiln_buf_release(&b);
+}
+
+/* text_file of two paths gives the same lines. */
+static void rdd_same(kiln_context *ctx, const char *p1, const char *p2, int parts)
+{
+    kiln_buf a, b;
+    rdd_text(ctx, p1, parts, &a);
+    rdd_text(ctx, p2, parts, &b);
+    assert_same(&a, &b);
+    kiln_buf_release(&a);
+    kiln_buf_release(&b);
+}
+
+/* n bytes written through io_obj_writer in pieces read back whole. */
+static void write_read_back(const char *url, const char *data, size_t n)
+{
+    io_obj_writer *w;
+    assert_int_equal(io_obj_writer_open(url, &w), KILN_OK);
+    for (size_t off = 0; off < n; off += 1000000)
+        assert_int_equal(io_obj_writer_write(w, data + off, n - off < 1000000 ? n - off : 1000000),
+                         KILN_OK);
+    if (io_obj_writer_close(w)) fail_msg("%s", kiln_last_error());
+    kiln_buf got;
+    kiln_buf_init(&got);
+    assert_int_equal(io_obj_get_all(url, &got), KILN_OK);
+    assert_int_equal(got.len, n);
+    assert_memory_equal(got.data, data, n);
+    kiln_buf_release(&got);
+}
+
 /* Reads the same CSV from s3a:// and from disk through RDDs and SQL. */
 static void test_read_rdd_sql(void **state)
 {
@@ -198,29 +240,13 @@ static void test_read_rdd_sql(void **state)
     assert_int_equal(io_obj_put("s3a://kiln/csv1/part-0.csv", csv.data, csv.len), KILN_OK);
     assert_int_equal(io_obj_put("s3a://kiln/csv1/_SUCCESS", "", 0), KILN_OK);
     assert_int_equal(io_obj_put("s3a://kiln/csv1/sub/x.csv", "9,z,1\n", 6), KILN_OK);
-    kiln_buf a, b;
-    rdd_text(ctx, "s3a://kiln/csv1", 7, &a);
-    rdd_text(ctx, ldir, 7, &b);
-    assert_same(&a, &b);
-    kiln_buf_release(&a);
-    kiln_buf_release(&b);
+    rdd_same(ctx, "s3a://kiln/csv1", ldir, 7);
     /* One object named directly, and a glob. */
-    rdd_text(ctx, "s3a://kiln/csv1/part-0.csv", 3, &a);
-    rdd_text(ctx, "s3a://kiln/csv1/*.csv", 3, &b);
-    assert_same(&a, &b);
-    kiln_buf_release(&a);
-    kiln_buf_release(&b);
-    char q[600];
+    rdd_same(ctx, "s3a://kiln/csv1/part-0.csv", "s3a://kiln/csv1/*.csv", 3);
     const char
         *agg = "SELECT count(*), count(_c1), sum(try_cast(_c2 as double)), min(_c1), max(_c0) FROM "
                "csv.`%s` ";
-    snprintf(q, sizeof q, agg, "s3a://kiln/csv1/part-0.csv");
-    sql_text(ctx, q, &a);
-    snprintf(q, sizeof q, agg, local);
-    sql_text(ctx, q, &b);
-    assert_same(&a, &b);
-    kiln_buf_release(&a);
-    kiln_buf_release(&b);
+    sql_same(ctx, agg, "s3a://kiln/csv1/part-0.csv", local);
     kiln_buf_release(&csv);
     kiln_context_free(ctx);
 }
@@ -442,19 +468,12 @@ static void test_http_csv(void **state)
     kiln_context *ctx = ctx_for(g_s3, "S3RVER", SECRET, NULL, NULL);
     kiln_buf csv;
     make_csv(&csv, 5000, 3);
-    char local[400], url[300], q[800];
+    char local[400], url[300];
     snprintf(local, sizeof local, "%s/www/data.csv", g_dir);
     write_local(local, (const char *)csv.data, csv.len);
     snprintf(url, sizeof url, "http://127.0.0.1:%d/data.csv?sig=SeCrEtSiG", g_http);
-    kiln_buf a, b;
     const char *agg = "SELECT count(*), sum(try_cast(_c2 as double)), max(_c1) FROM csv.`%s`";
-    snprintf(q, sizeof q, agg, url);
-    sql_text(ctx, q, &a);
-    snprintf(q, sizeof q, agg, local);
-    sql_text(ctx, q, &b);
-    assert_same(&a, &b);
-    kiln_buf_release(&a);
-    kiln_buf_release(&b);
+    sql_same(ctx, agg, url, local);
     snprintf(url, sizeof url, "http://127.0.0.1:%d/missing.csv?sig=SeCrEtSiG", g_http);
     io_file *f;
     assert_int_equal(io_file_open(url, &f), KILN_ENOENT);
@@ -474,13 +493,7 @@ static void test_http_csv(void **state)
     char ca[400];
     snprintf(ca, sizeof ca, "%s/s3/cert.pem", g_dir);
     ctx = ctx_for(g_s3, "S3RVER", SECRET, "kiln.hadoop.fs.ssl.ca.file", ca);
-    snprintf(q, sizeof q, agg, url);
-    sql_text(ctx, q, &a);
-    snprintf(q, sizeof q, agg, local);
-    sql_text(ctx, q, &b);
-    assert_same(&a, &b);
-    kiln_buf_release(&a);
-    kiln_buf_release(&b);
+    sql_same(ctx, agg, url, local);
     kiln_buf_release(&csv);
     kiln_context_free(ctx);
 }
@@ -507,12 +520,7 @@ static void test_write_rdd(void **state)
     char local[400];
     snprintf(local, sizeof local, "%s/out1", g_dir);
     assert_int_equal(kiln_rdd_save_as_text_file(r, local), KILN_OK);
-    kiln_buf a, b;
-    rdd_text(ctx, "s3a://kiln/out1", 3, &a);
-    rdd_text(ctx, local, 3, &b);
-    assert_same(&a, &b);
-    kiln_buf_release(&a);
-    kiln_buf_release(&b);
+    rdd_same(ctx, "s3a://kiln/out1", local, 3);
     int64_t size = -1;
     assert_int_equal(io_path_size("s3a://kiln/out1/_SUCCESS", &size), KILN_OK);
     assert_int_equal(size, 0);
@@ -536,18 +544,7 @@ static void test_multipart(void **state)
     size_t n = (size_t)12 << 20;
     char *data = malloc(n);
     for (size_t i = 0; i < n; i++) data[i] = (i % 61 == 60) ? '\n' : (char)('a' + i % 26);
-    io_obj_writer *w;
-    assert_int_equal(io_obj_writer_open("s3a://kiln/big/blob.txt", &w), KILN_OK);
-    for (size_t off = 0; off < n; off += 1000000)
-        assert_int_equal(io_obj_writer_write(w, data + off, n - off < 1000000 ? n - off : 1000000),
-                         KILN_OK);
-    assert_int_equal(io_obj_writer_close(w), KILN_OK);
-    kiln_buf got;
-    kiln_buf_init(&got);
-    assert_int_equal(io_obj_get_all("s3a://kiln/big/blob.txt", &got), KILN_OK);
-    assert_int_equal(got.len, n);
-    assert_memory_equal(got.data, data, n);
-    kiln_buf_release(&got);
+    write_read_back("s3a://kiln/big/blob.txt", data, n);
     int64_t count;
     assert_int_equal(kiln_rdd_count(kiln_text_file(ctx, "s3a://kiln/big/blob.txt", 3), &count),
                      KILN_OK);
@@ -645,51 +642,27 @@ static void test_azure(void **state)
         snprintf(key, sizeof key, AZ_ROOT "/csv/_x%d", i); /* hidden, listed across pages */
         assert_int_equal(io_obj_put(key, "junk\n", 5), KILN_OK);
     }
-    kiln_buf a, b;
-    rdd_text(ctx, AZ_ROOT "/csv", 5, &a);
-    rdd_text(ctx, ldir, 5, &b);
-    assert_same(&a, &b);
-    kiln_buf_release(&a);
-    kiln_buf_release(&b);
+    kiln_buf a;
+    rdd_same(ctx, AZ_ROOT "/csv", ldir, 5);
     bool is_file;
     io_obj_list l;
     assert_int_equal(io_obj_list_path(AZ_ROOT "/csv", &is_file, &l), KILN_OK);
     assert_int_equal(l.n, 8);
     io_obj_list_release(&l);
-    char q[900];
     const char *agg = "SELECT count(*), sum(try_cast(_c2 as double)), max(_c1) FROM csv.`%s`";
-    snprintf(q, sizeof q, agg, AZ_ROOT "/csv/part-0.csv");
-    sql_text(ctx, q, &a);
-    snprintf(q, sizeof q, agg, local);
-    sql_text(ctx, q, &b);
-    assert_same(&a, &b);
-    kiln_buf_release(&a);
-    kiln_buf_release(&b);
+    sql_same(ctx, agg, AZ_ROOT "/csv/part-0.csv", local);
     /* Block lists: 12 MiB in 5 MiB blocks. */
     kiln_context_free(ctx);
     ctx = az_ctx(AZ_KEY, "kiln.hadoop.fs.azure.write.request.size", "5m");
     size_t n = (size_t)12 << 20;
     char *data = malloc(n);
     for (size_t i = 0; i < n; i++) data[i] = (char)('A' + (i * 7) % 26);
-    io_obj_writer *w;
-    assert_int_equal(io_obj_writer_open(AZ_ROOT "/big/blob", &w), KILN_OK);
-    assert_int_equal(io_obj_writer_write(w, data, n), KILN_OK);
-    if (io_obj_writer_close(w)) fail_msg("%s", kiln_last_error());
-    kiln_buf got;
-    kiln_buf_init(&got);
-    assert_int_equal(io_obj_get_all(AZ_ROOT "/big/blob", &got), KILN_OK);
-    assert_int_equal(got.len, n);
-    assert_memory_equal(got.data, data, n);
-    kiln_buf_release(&got);
+    write_read_back(AZ_ROOT "/big/blob", data, n);
     free(data);
     /* Outputs: RDD and SQL. */
     kiln_rdd *r = kiln_text_file(ctx, AZ_ROOT "/csv/part-0.csv", 3);
     if (kiln_rdd_save_as_text_file(r, AZ_ROOT "/out")) fail_msg("%s", kiln_last_error());
-    rdd_text(ctx, AZ_ROOT "/out", 3, &a);
-    rdd_text(ctx, local, 3, &b);
-    assert_same(&a, &b);
-    kiln_buf_release(&a);
-    kiln_buf_release(&b);
+    rdd_same(ctx, AZ_ROOT "/out", local, 3);
     assert_int_equal(objects_under(AZ_ROOT "/out/_temporary"), 0);
     int64_t size = -1;
     assert_int_equal(io_path_size(AZ_ROOT "/out/_SUCCESS", &size), KILN_OK);
