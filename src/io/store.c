@@ -190,6 +190,16 @@ int io_url_parse(const char *path, io_url *u)
         u->key = strdup(key);
         u->root = strndup(shown, (size_t)(rest + alen - shown));
     } else if (u->scheme == IO_SCHEME_S3) {
+        const char *auth = strstr(path, "://") + 3;
+        if (memchr(auth, '@', strcspn(auth, "/?#"))) {
+            char msg[4200];
+            snprintf(msg, sizeof msg, "%s", shown);
+            io_url_release(u);
+            return kiln_set_error(KILN_EINVAL,
+                                  "%s: credentials in the URL are not accepted; set "
+                                  "kiln.hadoop.fs.s3a.access.key and secret.key",
+                                  msg);
+        }
         u->bucket = strndup(rest, alen);
         u->key = strdup(key);
         u->root = strndup(shown, (size_t)(rest + alen - shown));

@@ -357,6 +357,12 @@ static void test_bad_credentials(void **state)
     int64_t n;
     assert_true(r == NULL || kiln_rdd_count(r, &n) != KILN_OK);
     assert_null(strstr(kiln_last_error(), "Wr0ngSecretValue42"));
+    assert_null(strstr(kiln_last_error(), "AKIAWR0NGKEY"));
+    /* Credentials in the URL (Hadoop's old form) are refused, unshown. */
+    assert_int_equal(io_file_open("s3a://AKIAX:Wr0ngSecretValue42@kiln/csv1/part-0.csv", &f),
+                     KILN_EINVAL);
+    assert_null(strstr(kiln_last_error(), "Wr0ngSecretValue42"));
+    assert_non_null(strstr(kiln_last_error(), "s3a://kiln/csv1/part-0.csv"));
     kiln_context_free(ctx);
 }
 
