@@ -181,5 +181,11 @@ int io_path_size(const char *path, int64_t *size);
 int io_obj_delete_tree(const char *path);
 /* Sets *exists when an object is at URL path or under path + "/". */
 int io_path_exists(const char *path, bool *exists);
+/* Every object at or under URL path (recursively: "directories" are key
+ * prefixes, so partition folders come with their files), sorted by path,
+ * names starting with '.' or '_' included (the caller filters), as splits
+ * with start 0 and length = the object's size. KILN_OK with *n == 0 when
+ * nothing is there. *out is owned (io_splits_free). */
+int io_url_list_tree(const char *path, io_split **out, size_t *n);
 
 #endif

@@ -419,6 +419,28 @@ int io_path_exists(const char *path, bool *exists)
     return rc == KILN_ENOENT ? KILN_OK : rc;
 }
 
+int io_url_list_tree(const char *path, io_split **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    bool is_file;
+    io_obj_list l;
+    int rc = io_obj_list_path(path, &is_file, &l);
+    if (rc) return rc; /* a missing bucket or container */
+    io_split *v = calloc(l.n ? l.n : 1, sizeof *v);
+    if (!v) rc = kiln_set_error(KILN_ENOMEM, "out of memory listing %s", path);
+    for (size_t i = 0; !rc && i < l.n; i++) {
+        v[i] = (io_split){.path = l.v[i].path, .start = 0, .length = l.v[i].size};
+        l.v[i].path = NULL;
+    }
+    if (!rc) {
+        *out = v;
+        *n = l.n;
+    }
+    io_obj_list_release(&l);
+    return rc;
+}
+
 int io_path_size(const char *path, int64_t *size)
 {
     if (!io_path_is_url(path)) return KILN_EINVAL;

@@ -288,6 +288,19 @@ static void test_pagination(void **state)
         assert_int_equal(l.v[i].size, i < 10 ? 7 : 8);
     }
     io_obj_list_release(&l);
+    /* The public recursive listing: the same objects, with their sizes. */
+    assert_int_equal(io_obj_put("s3a://kiln/many/sub/deep.txt", "x\n", 2), KILN_OK);
+    io_split *sp;
+    size_t ns;
+    assert_int_equal(io_url_list_tree("s3a://kiln/many", &sp, &ns), KILN_OK);
+    assert_int_equal(ns, 12);
+    assert_string_equal(sp[11].path, "s3a://kiln/many/sub/deep.txt");
+    assert_int_equal(sp[11].length, 2);
+    assert_int_equal(sp[0].length, 7);
+    io_splits_free(sp, ns);
+    assert_int_equal(io_url_list_tree("s3a://kiln/none-here", &sp, &ns), KILN_OK);
+    assert_int_equal(ns, 0);
+    io_splits_free(sp, ns);
     int64_t count = 0;
     kiln_rdd *r = kiln_text_file(ctx, "s3a://kiln/many/", 2);
     assert_int_equal(kiln_rdd_count(r, &count), KILN_OK);
