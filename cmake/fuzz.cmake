@@ -51,7 +51,7 @@ target_link_libraries(kiln_fuzz_objs PRIVATE OpenSSL::SSL OpenSSL::Crypto) # inc
 add_library(kiln_fuzz_lib STATIC $<TARGET_OBJECTS:kiln_fuzz_objs>)
 set_target_properties(kiln_fuzz_lib PROPERTIES OUTPUT_NAME kiln-fuzz)
 target_link_libraries(kiln_fuzz_lib PUBLIC Threads::Threads ZLIB::ZLIB BZip2::BZip2 ${ZSTD_LIB}
-  ${LZ4_LIB} ${SNAPPY_LIB} ${XXHASH_LIB} ${LAPACKE_LIB} ${OPENBLAS_LIB} ${PCRE2_LIB} OpenSSL::SSL OpenSSL::Crypto ${CMAKE_DL_LIBS} m)
+  ${LZ4_LIB} ${SNAPPY_LIB} ${XXHASH_LIB} ${LAPACKE_LIB} ${OPENBLAS_LIB} ${PCRE2_LIB} OpenSSL::SSL OpenSSL::Crypto CURL::libcurl ${CMAKE_DL_LIBS} m)
 
 add_custom_target(fuzzers)
 file(GLOB KILN_FUZZ_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_*.c)

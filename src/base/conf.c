@@ -6,6 +6,8 @@
  * spark.* names, warnings for unknown keys and the check of every known
  * key's value against its table entry (conf_keys.c).
  */
+#define _GNU_SOURCE /* strcasestr */
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -413,6 +415,19 @@ const char *conf_display_value(const conf_key *k, const char *value)
     return value;
 }
 
+const char *conf_display_named(const char *key, const char *value)
+{
+    const conf_key *k = conf_key_find(key);
+    if (k) return conf_display_value(k, value);
+    /* Unknown keys (kiln.hadoop.fs.s3a.secret.key, ...): Spark's redaction
+     * rule, (?i)secret|password|token|access.key, plus account.key. */
+    static const char *const words[] = {"secret",     "password",  "token",
+                                        "access.key", "accesskey", "account.key"};
+    for (size_t i = 0; value && i < sizeof words / sizeof words[0]; i++)
+        if (strcasestr(key, words[i])) return "********";
+    return value;
+}
+
 /* ---- Resolution ------------------------------------------------------------------------- */
 
 static _Atomic bool g_quiet;
@@ -494,6 +509,12 @@ static int apply_layer(kiln_conf *out, const kiln_conf *layer)
     for (size_t i = 0; layer && i < layer->n && rc == KILN_OK; i++) {
         const conf_entry *e = &layer->e[i];
         if (!has_prefix(e->key, "spark.")) continue;
+        if (has_prefix(e->key, "spark.hadoop.")) { /* as kiln.hadoop.*, quietly */
+            char kk[4300];
+            snprintf(kk, sizeof kk, "kiln.%s", e->key + strlen("spark."));
+            if (!find(layer, kk)) rc = conf_set_from(out, kk, e->val, e->src);
+            continue;
+        }
         const conf_key *k = conf_key_find_spark(e->key);
         if (!k) {
             const char *near = conf_nearest_key(e->key, true);
@@ -516,7 +537,9 @@ static int apply_layer(kiln_conf *out, const kiln_conf *layer)
     for (size_t i = 0; layer && i < layer->n && rc == KILN_OK; i++) {
         const conf_entry *e = &layer->e[i];
         if (has_prefix(e->key, "spark.")) continue;
-        if (has_prefix(e->key, "kiln.") && !conf_key_find(e->key)) {
+        /* kiln.hadoop.*: Hadoop file-system settings, passed to io as they are. */
+        if (has_prefix(e->key, "kiln.") && !has_prefix(e->key, "kiln.hadoop.") &&
+            !conf_key_find(e->key)) {
             const char *near = conf_nearest_key(e->key, false);
             if (near) CONF_WARN("unknown key %s (%s); did you mean %s?", e->key, e->src, near);
             else CONF_WARN("unknown key %s (%s)", e->key, e->src);

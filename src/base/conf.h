@@ -135,6 +135,9 @@ int conf_check_value(const conf_key *k, const char *value, const char *source);
 /* The value as it may be shown: "********" for a CONF_SECRET key's value
  * unless it is a "file:" reference, else value. */
 const char *conf_display_value(const conf_key *k, const char *value);
+/* The same by key name; unknown keys named like credentials (secret,
+ * password, token, access.key, account.key) are masked too. */
+const char *conf_display_named(const char *key, const char *value);
 
 /* The base table of every key kiln reads (conf_keys.c). */
 extern const conf_key conf_base_keys[];

@@ -103,8 +103,8 @@ static int print_conf(const kiln_conf *c)
         if (f) fclose(f);
     }
     for (size_t i = 0; i < m; i++)
-        printf("%s = %s    (%s)\n", lines[i].key,
-               conf_display_value(conf_key_find(lines[i].key), lines[i].value), lines[i].source);
+        printf("%s = %s    (%s)\n", lines[i].key, conf_display_named(lines[i].key, lines[i].value),
+               lines[i].source);
     free(lines);
     return 0;
 }

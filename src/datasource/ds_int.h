@@ -132,8 +132,9 @@ void ds_civil_from_days(int32_t days, int64_t *y, int *m, int *d);
 
 /* ---- Input (input.c) --------------------------------------------------------- */
 
-/* The bytes of one split in a window buf[0..len): plain files are read in
- * blocks from the split's start with pread, compressed files and archive
+/* The bytes of one split in a window buf[0..len): plain files (local or
+ * object-store URLs) are read in blocks from the split's start through
+ * io_file, compressed files and archive
  * members are decompressed whole (io_whole_reader). */
 typedef struct ds_input {
     const ds_split *split;
@@ -141,7 +142,7 @@ typedef struct ds_input {
     size_t len, cap; /* bytes held / allocated */
     int64_t off;     /* file offset of buf[0] */
     bool eof;        /* no bytes after buf[len) */
-    int fd;          /* plain file, or -1 */
+    io_file *file;   /* plain file, or NULL */
     io_whole_reader *whole;
     kiln_buf wbuf;    /* whole file's content */
     const char *name; /* file being read (split path, or ARCHIVE:MEMBER) */

@@ -1,6 +1,7 @@
 /*
  * datasource/input.c - the bytes of one split for the CSV, JSON and text
- * readers. A plain file is read with pread in blocks of 2 MiB from the
+ * readers. A plain file (local, or an object-store URL: io_file) is read
+ * in blocks of 2 MiB from the
  * split's start into a window the reader scans in place; a compressed file
  * or archive (io_whole_reader: gzip, bzip2, zstd, zip and tar members) is
  * decompressed whole into memory, one file at a time.
@@ -35,7 +36,6 @@ int ds_input_open(ds_input *in, const ds_split *s)
 {
     memset(in, 0, sizeof *in);
     in->split = s;
-    in->fd = -1;
     in->name = s->path;
     kiln_buf_init(&in->wbuf);
     if (ds_is_compressed(s->path)) {
@@ -46,10 +46,8 @@ int ds_input_open(ds_input *in, const ds_split *s)
         if (rc < 0) return rc;
         return KILN_OK;
     }
-    in->fd = open(s->path, O_RDONLY | O_CLOEXEC);
-    if (in->fd < 0)
-        return kiln_set_error(errno == ENOENT ? KILN_ENOENT : KILN_EIO, "cannot open %s: %s",
-                              s->path, strerror(errno));
+    int rc = io_file_open(s->path, &in->file);
+    if (rc) return rc;
     in->off = s->start;
     return ds_input_refill(in, 0);
 }
@@ -78,8 +76,8 @@ int ds_input_next_file(ds_input *in)
 /* Drops buf[0, keep_from), reads more. */
 int ds_input_refill(ds_input *in, size_t keep_from)
 {
-    if (in->fd < 0 || in->eof) {
-        if (in->fd < 0) in->eof = true;
+    if (!in->file || in->eof) {
+        if (!in->file) in->eof = true;
         return KILN_OK;
     }
     if (keep_from > 0) {
@@ -96,41 +94,43 @@ int ds_input_refill(ds_input *in, size_t keep_from)
         in->cap = cap;
     }
     size_t want = in->cap - in->len - 16; /* keep a little slack for sentinels */
-    ssize_t got = io_pread(in->fd, in->buf + in->len, want, in->off + (int64_t)in->len);
-    if (got < 0) return kiln_set_error(KILN_EIO, "cannot read %s: %s", in->name, strerror(errno));
+    int64_t at = in->off + (int64_t)in->len, left = io_file_size(in->file) - at;
+    size_t got = left <= 0 ? 0 : (int64_t)want < left ? want : (size_t)left;
+    int rc = got ? io_file_pread(in->file, in->buf + in->len, got, at) : KILN_OK;
+    if (rc) return rc;
     if (got == 0) in->eof = true;
-    in->len += (size_t)got;
+    in->len += got;
     return KILN_OK;
 }
 
 /* Closes the file and frees the window. */
 void ds_input_close(ds_input *in)
 {
-    if (in->fd >= 0) {
-        close(in->fd);
+    if (in->file) {
+        io_file_close(in->file);
         free(in->buf);
     }
     if (in->whole) io_whole_reader_close(in->whole);
     kiln_buf_release(&in->wbuf);
     memset(in, 0, sizeof *in);
-    in->fd = -1;
 }
 
 /* Counts lines up to off of the current file (slow; for messages). */
 int64_t ds_input_line_of(ds_input *in, int64_t off)
 {
     int64_t line = 1;
-    if (in->fd < 0) {
+    if (!in->file) {
         for (int64_t i = 0; i < off && i < (int64_t)in->len; i++) line += in->buf[i] == '\n';
         return line;
     }
     char tmp[65536];
     for (int64_t pos = 0; pos < off;) {
         size_t want = off - pos < (int64_t)sizeof tmp ? (size_t)(off - pos) : sizeof tmp;
-        ssize_t got = io_pread(in->fd, tmp, want, pos);
-        if (got <= 0) break;
-        for (ssize_t i = 0; i < got; i++) line += tmp[i] == '\n';
-        pos += got;
+        if (pos + (int64_t)want > io_file_size(in->file) ||
+            io_file_pread(in->file, tmp, want, pos) != KILN_OK)
+            break;
+        for (size_t i = 0; i < want; i++) line += tmp[i] == '\n';
+        pos += (int64_t)want;
     }
     return line;
 }

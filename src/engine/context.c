@@ -134,7 +134,9 @@ int ctx_new(kiln_conf *conf, kiln_context **out)
     c->conf = conf;
     c->max_attempts = 1;
     c->next_bcast = 1;
-    int rc = read_speculation(c);
+    /* Object-store settings (kiln.hadoop.fs.*) for the io layer. */
+    int rc = io_store_configure(conf);
+    if (!rc) rc = read_speculation(c);
     if (!rc) rc = read_exclusion(c);
     if (!rc) rc = mem_init(c);
     if (!rc) rc = make_app_dir(c);

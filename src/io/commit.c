@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "io/io_int.h"
+#include "io/store_int.h"
 
 #define TASK_BUF_SIZE ((size_t)256 << 10)
 #define TEMP_NAME "_temporary"
@@ -43,6 +44,7 @@ struct io_output_job {
     bool finished;      /* committed or aborted: no new attempts or commits */
     uint8_t *committed; /* committed[P] != 0: dir/_temporary/task-P exists */
     size_t ncommitted;  /* length of committed[] */
+    io_objc_job *obj;   /* an object-store output: objcommit.c does it all */
 };
 
 struct io_task_output {
@@ -53,7 +55,8 @@ struct io_task_output {
     char *file;        /* attempt_dir/part-PPPPP (owned) */
     uint8_t *buf;      /* TASK_BUF_SIZE bytes; [0, len) not yet written */
     size_t len;
-    int write_errno; /* first failed write's errno; later writes fail too */
+    int write_errno;   /* first failed write's errno; later writes fail too */
+    io_objc_task *obj; /* an object-store output (objcommit.c) */
 };
 
 /* ---- Recursive removal --------------------------------------------------- */
@@ -127,6 +130,7 @@ static int remove_at(int parent, const char *name, path_buf *shown)
  * or KILN_EIO / KILN_ENOMEM naming the entry that could not be removed. */
 KILN_HIDDEN int io_remove_tree(const char *path)
 {
+    if (io_path_is_url(path)) return io_obj_delete_tree(path);
     path_buf shown = {0};
     shown.cap = strlen(path) + 64;
     shown.p = malloc(shown.cap);
@@ -210,6 +214,32 @@ static void job_release(io_output_job *job)
     free(job);
 }
 
+/* A job over an object-store URL, run by objcommit.c. */
+static int url_job(const char *dir, int mode, bool attach, io_output_job **out)
+{
+    io_output_job *job = job_new(dir);
+    if (job == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory starting output to %s", dir);
+    int rc = io_objc_job_begin(dir, mode, attach, &job->obj);
+    if (rc) {
+        job_release(job);
+        return rc;
+    }
+    *out = job;
+    return KILN_OK;
+}
+
+/* As io_output_job_begin; an object-store URL may also be appended to or
+ * overwritten (mode), a local directory only created. */
+KILN_HIDDEN int io_output_job_begin_mode(const char *dir, int mode, io_output_job **out)
+{
+    *out = NULL;
+    if (dir != NULL && io_path_is_url(dir)) return url_job(dir, mode, false, out);
+    if (mode != IO_OUTPUT_CREATE)
+        return kiln_set_error(KILN_EINVAL, "cannot append to or overwrite local output %s here",
+                              dir ? dir : "");
+    return io_output_job_begin(dir, out);
+}
+
 /* Creates dir and dir/_temporary. Borrows dir (copied). Returns KILN_OK and
  * an owned job (end it with io_output_job_commit or io_output_job_abort),
  * KILN_EEXIST if dir exists (it is left untouched), KILN_EIO or KILN_ENOMEM. */
@@ -217,6 +247,7 @@ KILN_HIDDEN int io_output_job_begin(const char *dir, io_output_job **out)
 {
     *out = NULL;
     if (dir == NULL || dir[0] == '\0') return kiln_set_error(KILN_EINVAL, "empty output path");
+    if (io_path_is_url(dir)) return url_job(dir, IO_OUTPUT_CREATE, false, out);
     io_output_job *job = job_new(dir);
     if (job == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory starting output to %s", dir);
     int rc = create_output_dir(dir);
@@ -238,6 +269,7 @@ KILN_HIDDEN int io_output_job_begin(const char *dir, io_output_job **out)
 KILN_HIDDEN int io_output_job_attach(const char *dir, io_output_job **out)
 {
     *out = NULL;
+    if (io_path_is_url(dir)) return url_job(dir, IO_OUTPUT_CREATE, true, out);
     io_output_job *job = job_new(dir);
     if (job == NULL)
         return kiln_set_error(KILN_ENOMEM, "out of memory attaching to output %s", dir);
@@ -253,6 +285,7 @@ KILN_HIDDEN int io_output_job_attach(const char *dir, io_output_job **out)
 
 KILN_HIDDEN void io_output_job_detach(io_output_job *job)
 {
+    if (job && job->obj) io_objc_job_detach(job->obj);
     if (job) job_release(job);
 }
 
@@ -296,6 +329,11 @@ static bool committed_elsewhere(const io_output_job *job, int partition)
  * their commits are then discarded). */
 KILN_HIDDEN int io_output_job_commit(io_output_job *job, int num_partitions)
 {
+    if (job->obj) {
+        int orc = io_objc_job_commit(job->obj, num_partitions);
+        job_release(job);
+        return orc;
+    }
     int rc = KILN_OK;
     pthread_mutex_lock(&job->mu);
     job->finished = true;
@@ -359,6 +397,11 @@ KILN_HIDDEN int io_output_job_commit(io_output_job *job, int num_partitions)
  * the job (see io_output_job_commit for task outputs still open). */
 KILN_HIDDEN void io_output_job_abort(io_output_job *job)
 {
+    if (job && job->obj) {
+        io_objc_job_abort(job->obj);
+        job_release(job);
+        return;
+    }
     if (job == NULL) return;
     pthread_mutex_lock(&job->mu);
     job->finished = true;
@@ -403,6 +446,12 @@ KILN_HIDDEN int io_task_output_open_named(io_output_job *job, int partition, int
     io_task_output *o = calloc(1, sizeof *o);
     if (o == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory writing %s", job->dir);
     o->fd = -1;
+    if (job->obj) {
+        int rc = io_objc_task_open(job->obj, partition, attempt, suffix, &o->obj);
+        if (rc) free(o);
+        else *out = o;
+        return rc;
+    }
     o->partition = partition;
     o->attempt = attempt;
     if (suffix == NULL) suffix = "";
@@ -474,6 +523,7 @@ static int flush(io_task_output *o)
  * write and the commit fail as well. */
 KILN_HIDDEN int io_task_output_write(io_task_output *o, const void *p, size_t n)
 {
+    if (o->obj) return io_objc_task_write(o->obj, p, n);
     if (o->write_errno != 0) return write_error(o);
     if (n == 0) return KILN_OK;
     if (n <= TASK_BUF_SIZE - o->len) {
@@ -496,6 +546,11 @@ KILN_HIDDEN int io_task_output_write(io_task_output *o, const void *p, size_t n)
  * or KILN_ESTATE if the job has already ended (the attempt is deleted). */
 KILN_HIDDEN int io_task_output_commit(io_task_output *o)
 {
+    if (o->obj) {
+        int orc = io_objc_task_commit(o->obj);
+        free(o);
+        return orc;
+    }
     io_output_job *job = o->job;
     int rc = flush(o);
     if (rc == KILN_OK) {
@@ -557,6 +612,11 @@ KILN_HIDDEN int io_task_output_commit(io_task_output *o)
 /* Closes and deletes the attempt's files and frees o. NULL is ignored. */
 KILN_HIDDEN void io_task_output_abort(io_task_output *o)
 {
+    if (o && o->obj) {
+        io_objc_task_abort(o->obj);
+        free(o);
+        return;
+    }
     if (o == NULL) return;
     if (o->fd >= 0) {
         close(o->fd);

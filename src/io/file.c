@@ -1,7 +1,7 @@
 /*
  * io/file.c - random access to one input file (io.h, io_file): the local
- * implementation, by pread. Object stores will plug in behind the same
- * calls, chosen by the path's scheme.
+ * implementation, by pread, and object-store URLs through store.c's block
+ * reader (ranged GETs), chosen by the path's scheme.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,17 +11,32 @@
 #include <unistd.h>
 
 #include "base/base.h"
-#include "io/io.h"
+#include "io/store_int.h"
 
 struct io_file {
     int fd;
     int64_t size;
     char *path;
+    io_obj_reader *obj; /* an object-store URL (fd is -1) */
 };
 
 int io_file_open(const char *path, io_file **out)
 {
     *out = NULL;
+    if (io_path_is_url(path)) {
+        io_file *f = calloc(1, sizeof *f);
+        int rc = f && (f->path = strdup(path)) ? io_obj_reader_open(path, 0, &f->obj)
+                                               : kiln_set_error(KILN_ENOMEM, "out of memory");
+        if (rc) {
+            if (f) free(f->path);
+            free(f);
+            return rc;
+        }
+        f->fd = -1;
+        f->size = io_obj_reader_size(f->obj);
+        *out = f;
+        return KILN_OK;
+    }
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return kiln_set_error(errno == ENOENT ? KILN_ENOENT : KILN_EIO, "cannot open %s: %s", path,
@@ -66,13 +81,15 @@ int io_file_pread(io_file *f, void *p, size_t n, int64_t off)
     if (off < 0 || (int64_t)n > f->size - off)
         return kiln_set_error(KILN_ECORRUPT, "%s: file too short: wanted %zu bytes at %lld",
                               f->path, n, (long long)off);
+    if (f->obj) return io_obj_reader_pread(f->obj, p, n, off);
     return io_pread_full(f->fd, p, n, off, KILN_EIO, f->path);
 }
 
 void io_file_close(io_file *f)
 {
     if (!f) return;
-    close(f->fd);
+    if (f->fd >= 0) close(f->fd);
+    io_obj_reader_close(f->obj);
     free(f->path);
     free(f);
 }

@@ -118,6 +118,11 @@ void io_task_output_abort(io_task_output *o);
 int io_output_job_commit(io_output_job *job, int num_partitions);
 /* Removes everything the job created and frees it. */
 void io_output_job_abort(io_output_job *job);
+/* How io_output_job_begin_mode treats an existing output (object-store
+ * URLs only; a local directory can only be created). OVERWRITE deletes the
+ * old objects after the new ones are in (see src/io/README.md). */
+enum { IO_OUTPUT_CREATE = 0, IO_OUTPUT_APPEND, IO_OUTPUT_OVERWRITE };
+int io_output_job_begin_mode(const char *dir, int mode, io_output_job **out);
 /* Another process's job over dir (already begun): its task outputs commit
  * as the owner's, whose commit finds them; detaching keeps every file. */
 int io_output_job_attach(const char *dir, io_output_job **out);
@@ -172,5 +177,29 @@ const char *io_file_path(const io_file *f);
 int io_file_pread(io_file *f, void *p, size_t n, int64_t off);
 /* Closes f (NULL is ignored). */
 void io_file_close(io_file *f);
+
+/* ---- Object stores (store.c; see src/io/README.md) ------------------------------ */
+
+/* True when path is an object-store URL: s3a:// s3:// s3n://, abfs[s]://,
+ * wasb[s]://, http(s):// (read-only). Every function of this header takes
+ * such URLs where it takes a path. */
+bool io_path_is_url(const char *path);
+/* Hands the io layer the context's kiln.hadoop.fs.* settings (credentials,
+ * endpoints, retries, part sizes): process-wide, the last call wins. The
+ * driver's and each executor's context call it when created. Borrows c. */
+int io_store_configure(const kiln_conf *c);
+/* The size of the object at URL path. KILN_ENOENT naming it when absent,
+ * KILN_EINVAL for a local path. */
+int io_path_size(const char *path, int64_t *size);
+/* Deletes every object under URL path (and the object path itself). */
+int io_obj_delete_tree(const char *path);
+/* Sets *exists when an object is at URL path or under path + "/". */
+int io_path_exists(const char *path, bool *exists);
+/* Every object at or under URL path (recursively: "directories" are key
+ * prefixes, so partition folders come with their files), sorted by path,
+ * names starting with '.' or '_' included (the caller filters), as splits
+ * with start 0 and length = the object's size. KILN_OK with *n == 0 when
+ * nothing is there. *out is owned (io_splits_free). */
+int io_url_list_tree(const char *path, io_split **out, size_t *n);
 
 #endif

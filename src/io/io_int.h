@@ -77,6 +77,9 @@ KILN_HIDDEN int io_source_open_named(const char *name, io_source **out);
  * current member (borrowed, valid until the next call that moves or
  * closes s). */
 KILN_HIDDEN const char *io_source_path(const io_source *s);
+/* Says that the reader will read little past byte end (a split's end):
+ * an object-store source then stops its big reads there. Local: nothing. */
+KILN_HIDDEN void io_source_limit(io_source *s, int64_t end);
 /* Returns the file's size on disk when opened (-1 if not a regular file). */
 KILN_HIDDEN int64_t io_source_file_size(const io_source *s);
 /* Closes the file and frees the source. NULL is ignored. */

@@ -128,6 +128,7 @@ KILN_HIDDEN int io_line_reader_open(const io_split *s, io_line_reader **out)
     r->buf = malloc(r->cap);
     int rc = r->buf == NULL ? kiln_set_error(KILN_ENOMEM, "out of memory opening %s", s->path)
                             : io_source_open(s->path, codec, r->pos, &r->src);
+    if (rc == KILN_OK && r->ranged) io_source_limit(r->src, r->end);
     if (rc == KILN_OK && start > 0) rc = skip_first_line(r);
     if (rc == KILN_OK && codec == IO_CODEC_ARCHIVE && (rc = io_source_next_member(r->src)) > 0)
         rc = KILN_OK; /* at the first member (none: an empty stream) */

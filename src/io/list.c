@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "io/io_int.h"
+#include "io/store_int.h"
 
 #define LOCAL_BLOCK_SIZE ((int64_t)32 << 20) /* Hadoop's fs.local.block.size */
 #define SPLIT_SLOP 1.1                       /* last split may be 10% larger */
@@ -167,6 +168,60 @@ static int list_glob(file_list *l, const char *path)
     return rc;
 }
 
+/* True when a component of the relative key rel is one a recursive
+ * listing hides (hidden_in_tree). */
+static bool hidden_components(const char *rel)
+{
+    char part[1024];
+    for (const char *p = rel; *p;) {
+        size_t n = strcspn(p, "/");
+        if (n >= sizeof part) return false;
+        memcpy(part, p, n);
+        part[n] = '\0';
+        if (n && hidden_in_tree(part)) return true;
+        p += n + (p[n] == '/');
+    }
+    return false;
+}
+
+/* Adds the files an object-store URL names: the object itself, or the
+ * visible objects directly under it (a "directory" is a key prefix; every
+ * object under it when the list is recursive, as a dataset's partition
+ * directories are read), or those matching a glob in its last component. */
+static int list_url(file_list *l, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    bool glob = slash && slash[1] && strpbrk(slash + 1, "*?[") != NULL &&
+                io_url_scheme(path) != IO_SCHEME_HTTP; /* '?' starts a query there */
+    char *dir = strndup(path, glob ? (size_t)(slash - path) : strlen(path));
+    if (dir == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory listing %s", path);
+    size_t dl = strlen(dir);
+    while (dl > 0 && dir[dl - 1] == '/') dir[--dl] = '\0';
+    bool is_file;
+    io_obj_list o;
+    int rc = io_obj_list_path(dir, &is_file, &o);
+    size_t matched = 0;
+    for (size_t i = 0; i < o.n && rc == KILN_OK; i++) {
+        const char *rel = o.v[i].path;
+        if (!is_file) {
+            rel += strlen(o.v[i].path) >= dl ? dl : 0;
+            while (*rel == '/') rel++;
+            if (l->recursive ? hidden_components(rel) : strchr(rel, '/') || hidden_name(rel))
+                continue;
+            if (glob && !io_obj_glob_match(slash + 1, rel)) continue;
+        } else if (glob) {
+            continue;
+        }
+        matched++;
+        rc = list_add(l, o.v[i].path, o.v[i].size);
+        o.v[i].path = NULL;
+    }
+    io_obj_list_release(&o);
+    free(dir);
+    if (rc == KILN_OK && matched == 0) rc = glob ? no_match(path) : not_found(path);
+    return rc;
+}
+
 static int cmp_path(const void *a, const void *b)
 {
     return strcmp(((const input_file *)a)->path, ((const input_file *)b)->path);
@@ -179,7 +234,9 @@ static int list_path(const char *path, file_list *l)
     struct stat st;
     int rc;
     if (path[0] == '\0') return kiln_set_error(KILN_EINVAL, "empty input path");
-    if (stat(path, &st) == 0) {
+    if (io_path_is_url(path)) {
+        rc = list_url(l, path);
+    } else if (stat(path, &st) == 0) {
         if (S_ISREG(st.st_mode)) rc = list_add(l, strdup(path), st.st_size);
         else if (S_ISDIR(st.st_mode)) rc = list_dir(l, path);
         else rc = kiln_set_error(KILN_EINVAL, "input path is not a file or directory: %s", path);
@@ -209,7 +266,8 @@ static int list_inputs(const char *path, file_list *l)
 {
     struct stat st;
     if (path == NULL || path[0] == '\0') return kiln_set_error(KILN_EINVAL, "empty input path");
-    if (strchr(path, ',') == NULL || stat(path, &st) == 0) return list_path(path, l);
+    if (strchr(path, ',') == NULL || (!io_path_is_url(path) && stat(path, &st) == 0))
+        return list_path(path, l);
     int rc = KILN_OK;
     for (const char *p = path; rc == KILN_OK; p++) {
         size_t n = strcspn(p, ",");

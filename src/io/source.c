@@ -24,6 +24,7 @@
 #include <zstd_errors.h>
 
 #include "io/io_int.h"
+#include "io/store_int.h"
 
 #define SOURCE_IN_SIZE ((size_t)256 << 10) /* compressed bytes read at a time */
 #define MAX_IO_CHUNK ((size_t)1 << 30)     /* largest single read(2) request */
@@ -32,8 +33,9 @@ struct io_source {
     int fd;
     io_codec codec;
     char *path;
-    int64_t file_size; /* from fstat at open; -1 if not a regular file */
-    int64_t off;       /* plain: file offset of the next pread */
+    int64_t file_size;  /* from fstat at open; -1 if not a regular file */
+    int64_t off;        /* plain: file offset of the next pread */
+    io_obj_reader *obj; /* an object-store URL: read through it (fd is -1) */
 
     /* Compressed sources only. */
     uint8_t *in;   /* compressed bytes read from the file */
@@ -163,6 +165,26 @@ KILN_HIDDEN int io_source_open(const char *path, io_codec codec, int64_t offset,
         io_source_close(s);
         return kiln_set_error(KILN_ENOMEM, "out of memory opening %s", path);
     }
+    if (io_path_is_url(path)) {
+        int rc = codec == IO_CODEC_ARCHIVE
+                     ? kiln_set_error(KILN_EINVAL,
+                                      "cannot read the archive %s: archives are "
+                                      "read from local files only",
+                                      s->path)
+                     : io_obj_reader_open(path, offset, &s->obj);
+        if (!rc) s->file_size = io_obj_reader_size(s->obj);
+        if (!rc && codec != IO_CODEC_NONE) {
+            s->in = malloc(SOURCE_IN_SIZE);
+            rc = s->in == NULL ? kiln_set_error(KILN_ENOMEM, "out of memory opening %s", path)
+                               : codec_init(s);
+        }
+        if (rc != KILN_OK) {
+            io_source_close(s);
+            return rc;
+        }
+        *out = s;
+        return KILN_OK;
+    }
     if (codec == IO_CODEC_ARCHIVE) {
         struct stat st;
         if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) s->file_size = st.st_size;
@@ -203,6 +225,11 @@ KILN_HIDDEN int io_source_open(const char *path, io_codec codec, int64_t offset,
 /* Reads the next compressed bytes from the file into s->in. */
 static int fill_input(io_source *s, size_t *got)
 {
+    if (s->obj) {
+        int rc = io_obj_reader_read(s->obj, s->in, SOURCE_IN_SIZE, got);
+        if (rc == KILN_OK && *got == 0) s->in_eof = true;
+        return rc;
+    }
     ssize_t n;
     n = io_read(s->fd, s->in, SOURCE_IN_SIZE);
     if (n < 0) return io_errno_error(errno, "cannot read input file", s->path);
@@ -213,6 +240,7 @@ static int fill_input(io_source *s, size_t *got)
 
 static int read_plain(io_source *s, uint8_t *dst, size_t cap, size_t *got)
 {
+    if (s->obj) return io_obj_reader_read(s->obj, dst, cap, got);
     ssize_t n;
     n = io_pread(s->fd, dst, cap, s->off);
     if (n < 0) return io_errno_error(errno, "cannot read input file", s->path);
@@ -372,7 +400,7 @@ KILN_HIDDEN int io_source_next_member(io_source *s)
 KILN_HIDDEN int io_source_open_named(const char *name, io_source **out)
 {
     struct stat st;
-    if (stat(name, &st) == 0 || strchr(name, ':') == NULL)
+    if (io_path_is_url(name) || stat(name, &st) == 0 || strchr(name, ':') == NULL)
         return io_source_open(name, io_codec_of(name), 0, out);
     /* "ARCHIVE:MEMBER": the first ':' after which an archive's path ends. */
     for (const char *c = strchr(name, ':'); c != NULL; c = strchr(c + 1, ':')) {
@@ -403,6 +431,11 @@ KILN_HIDDEN const char *io_source_path(const io_source *s)
     return s->path;
 }
 
+KILN_HIDDEN void io_source_limit(io_source *s, int64_t end)
+{
+    if (s->obj && s->codec == IO_CODEC_NONE) io_obj_reader_limit(s->obj, end);
+}
+
 KILN_HIDDEN int64_t io_source_file_size(const io_source *s)
 {
     return s->file_size;
@@ -414,6 +447,7 @@ KILN_HIDDEN void io_source_close(io_source *s)
     if (s == NULL) return;
     codec_end(s);
     io_archive_close(s->ar);
+    io_obj_reader_close(s->obj);
     free(s->archive_path);
     if (s->fd >= 0) close(s->fd);
     free(s->in);

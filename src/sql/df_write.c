@@ -393,26 +393,30 @@ int sql_write(kiln_session *s, const plan *logical, const char *format, int mode
                               "[DATA_SOURCE_NOT_FOUND] Failed to find the data source: %s. "
                               "SQLSTATE: 42K02",
                               format);
-    struct stat st;
-    bool exists = lstat(path, &st) == 0;
+    struct stat st = {0};
+    /* An object-store URL: its committer stages under _temporary itself. */
+    bool url = io_path_is_url(path), exists = false;
+    int urc = url ? io_path_exists(path, &exists) : KILN_OK;
+    if (urc) return urc;
+    if (!url) exists = lstat(path, &st) == 0;
     if (exists && mode == SQL_SAVE_ERROR)
         return kiln_set_error(KILN_EEXIST,
                               "[PATH_ALREADY_EXISTS] Path file:%s already exists. Set mode as "
                               "\"overwrite\" to overwrite the existing path. SQLSTATE: 42K04",
                               path);
     if (exists && mode == SQL_SAVE_IGNORE) return KILN_OK;
-    if (exists && mode == SQL_SAVE_APPEND && !S_ISDIR(st.st_mode))
+    if (exists && !url && mode == SQL_SAVE_APPEND && !S_ISDIR(st.st_mode))
         return kiln_set_error(KILN_EEXIST, "cannot append to %s: it is not a directory", path);
     if (exists && mode == SQL_SAVE_OVERWRITE) {
         char real[PATH_MAX];
-        if (realpath(path, real) && plan_reads(logical, real))
+        if ((url ? plan_reads(logical, path) : realpath(path, real) && plan_reads(logical, real)))
             return kiln_set_error(KILN_ESQL,
                                   "[UNSUPPORTED_OVERWRITE.PATH] Can't overwrite the target that "
                                   "is also being read from. SQLSTATE: 42902");
     }
     char uuid[40];
     make_uuid(uuid);
-    char *staging = sibling(path, "write", uuid);
+    char *staging = url ? strdup(path) : sibling(path, "write", uuid);
     ds_options *o = ds_options_new();
     kiln_arena *a = kiln_arena_new();
     col_schema schema = {logical->ncols,
@@ -428,7 +432,10 @@ int sql_write(kiln_session *s, const plan *logical, const char *format, int mode
     for (int i = 0; !rc && i < nopts; i++) rc = ds_options_set(o, keys[i], values[i]);
     for (int i = 0; !rc && i < logical->ncols; i++)
         schema.fields[i] = (col_field){logical->cols[i].name, logical->cols[i].type, true};
-    if (!rc) rc = io_output_job_begin(staging, &job);
+    int omode = !url || !exists              ? IO_OUTPUT_CREATE
+                : mode == SQL_SAVE_OVERWRITE ? IO_OUTPUT_OVERWRITE
+                                             : IO_OUTPUT_APPEND;
+    if (!rc) rc = io_output_job_begin_mode(staging, omode, &job);
     if (!rc && (rc = check_writer(fmt, logical, job, uuid, o, &schema))) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", kiln_last_error());
@@ -461,7 +468,7 @@ int sql_write(kiln_session *s, const plan *logical, const char *format, int mode
             rc = io_output_job_commit(job, nparts);
         }
     }
-    if (!rc) {
+    if (!rc && !url) {
         drop_markers(staging);
         rc = place(staging, path, exists, mode, uuid);
     }
