@@ -159,7 +159,9 @@ int ds_csv_infer(const ds_split *s, int n, const ds_options *o, kiln_arena *a, c
     itype *types = NULL;
     rng g;
     rng_seed(&g, 1);
-    for (int i = 0; i < n && rc == KILN_OK; i++) {
+    /* Without inferSchema only the first record matters (its field count
+     * and, with a header, the names), as Spark reads just the first line. */
+    for (int i = 0; i < n && rc == KILN_OK && (c.infer || ncols < 0); i++) {
         csv_cursor k;
         if ((rc = csv_cursor_open(&k, &c, &s[i]))) break;
         bool first_of_file = s[i].start == 0 || s[i].len < 0;
@@ -180,6 +182,7 @@ int ds_csv_infer(const ds_split *s, int n, const ds_options *o, kiln_arena *a, c
                     size_t len;
                     if (field_text(&c, w, &rec.f[j], &tmp, &p, &len)) names[j] = dup_n(a, p, len);
                 }
+                if (!c.infer) break;
                 if (header) {
                     first_of_file = false;
                     continue;
