@@ -147,8 +147,10 @@ struct pq_node {
     int max_def, max_rep; /* levels at this node (itself included) */
     int leaf;             /* column chunk index, or -1 for groups */
     int first_leaf, nleaves;
-    const col_type *type; /* kiln type (NULL: unsupported, see why) */
-    const char *why;      /* why the type is unsupported */
+    const col_type *type;  /* kiln type (NULL: unsupported, see why) */
+    const col_type *btype; /* the type of one value when rep_array, else type */
+    bool rep_array;        /* a repeated field read as an array of it (type) */
+    const char *why;       /* why the type is unsupported */
     /* How the reader assembles it: */
     int shape;          /* PQ_SH_* */
     pq_node *elem;      /* lists: the element node; maps: the key_value group */
