@@ -1,29 +1,45 @@
 /*
  * fuzz_parquet.c - libFuzzer target for kiln's Parquet reader
- * (src/parquet): the input is a whole file (held in a memfd, opened through
- * io_file by its /proc/self/fd path), read as kiln reads a split: footer,
- * schema, then every row group of every column, nested ones too, batch
- * by batch. Seed it with small valid files (DuckDB's: every codec, page
- * version and nesting). Never a crash, a leak, an overrun or an abort:
- * bad input ends in an error.
+ * (src/parquet): a file (held in a memfd, opened through io_file by its
+ * /proc/self/fd path) read as kiln reads a split: footer, schema, then
+ * every row group of every column, nested ones too, batch by batch. An
+ * input starting with PAR1 is the file itself; any other picks one of two
+ * small valid files DuckDB wrote (fuzz_parquet_seeds.h; byte 0) and
+ * overwrites bytes of it (each 3 more bytes: a 16-bit position and a
+ * value), so even an empty corpus reaches the page decoders. Never a
+ * crash, a leak, an overrun or an abort: bad input ends in an error.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz_parquet_seeds.h"
 #include "parquet/parquet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    uint8_t *copy = NULL;
+    if (size < 4 || memcmp(data, "PAR1", 4) != 0) {
+        const uint8_t *seed = size && (data[0] & 1) ? v2_parquet : v1_parquet;
+        size_t len = size && (data[0] & 1) ? v2_parquet_len : v1_parquet_len;
+        copy = malloc(len);
+        if (!copy) return 0;
+        memcpy(copy, seed, len);
+        for (size_t i = 1; i + 3 <= size; i += 3)
+            copy[(data[i] | (size_t)data[i + 1] << 8) % len] = data[i + 2];
+        data = copy;
+        size = len;
+    }
     int fd = memfd_create("fuzz.parquet", 0);
-    if (fd < 0) return 0;
-    if (size && write(fd, data, size) != (ssize_t)size) {
-        close(fd);
+    if (fd < 0 || (size && write(fd, data, size) != (ssize_t)size)) {
+        if (fd >= 0) close(fd);
+        free(copy);
         return 0;
     }
     char path[64];
@@ -52,5 +68,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         pq_file_close(f);
     }
     close(fd);
+    free(copy);
     return 0;
 }
