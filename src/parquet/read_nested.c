@@ -231,7 +231,8 @@ static void split(const walk *w, const uint32_t *s, const uint32_t *e, uint32_t 
 static int node(walk *w, const pq_node *n, col_vec *v, const uint32_t *s, const uint32_t *e,
                 uint32_t m, bool base);
 
-/* A repeated node's elements: split, offsets (owner), then the element. */
+/* A repeated node's elements: split, offsets (owner), then the element
+ * (a map's key or value when el is NULL). */
 static int repeated(walk *w, const pq_node *n, const pq_node *rn, const pq_node *el, col_vec *v,
                     const uint32_t *s, const uint32_t *e, uint32_t m, bool own)
 {
@@ -244,7 +245,7 @@ static int repeated(walk *w, const pq_node *n, const pq_node *rn, const pq_node 
     if (!own && total != v->offsets[m])
         return corrupt(w->x, w->l, "the leaves of a nested field disagree on its elements");
     if (own && (rc = col_vec_reserve_child(v, w->a, total))) return rc;
-    if (n->shape == PQ_SH_MAP) {
+    if (!el) {
         if (own && !n->val) {
             v->children[1].n = total;
             for (uint32_t k = 0; k < total; k++) col_set_null(&v->children[1], k);
