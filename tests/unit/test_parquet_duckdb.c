@@ -32,21 +32,11 @@
 static char *dir;
 static bool have_duckdb;
 
-typedef struct text {
-    char *p;
-    size_t n, cap;
-} text;
+typedef kiln_buf text;
 
 static void put(text *t, const char *s, size_t n)
 {
-    if (t->n + n + 1 > t->cap) {
-        t->cap = (t->n + n + 1) * 2;
-        t->p = realloc(t->p, t->cap);
-        assert_non_null(t->p);
-    }
-    memcpy(t->p + t->n, s, n);
-    t->n += n;
-    t->p[t->n] = 0;
+    assert_int_equal(kiln_buf_append(t, s, n), 0);
 }
 
 static void putf(text *t, const char *fmt, ...)
@@ -98,34 +88,33 @@ static void canon(text *t, const kiln_value *v)
     }
 }
 
-static int cmp_str(const void *a, const void *b)
+static int cmp_line(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return strcmp((const char *)((const text *)a)->data, (const char *)((const text *)b)->data);
 }
 
-/* Rows of a collect as sorted canonical lines. */
-static char *canon_rows(const kiln_value *rows)
+/* Rows of a collect as sorted canonical lines, in *all (NUL-terminated). */
+static void canon_rows(const kiln_value *rows, text *all)
 {
-    char **lines = calloc(rows->len + 1, sizeof *lines);
-    text all = {0};
+    text *lines = calloc(rows->len + 1, sizeof *lines);
+    assert_non_null(lines);
     for (uint32_t r = 0; r < rows->len; r++) {
-        text t = {0};
+        kiln_buf_init(&lines[r]);
         const kiln_value *row = &rows->u.items[r];
         for (uint32_t c = 0; c < row->len; c++) {
-            if (c) put(&t, "|", 1);
-            canon(&t, &row->u.items[c]);
+            if (c) put(&lines[r], "|", 1);
+            canon(&lines[r], &row->u.items[c]);
         }
-        put(&t, "\n", 1);
-        lines[r] = t.p;
+        put(&lines[r], "\n", 2); /* with its NUL */
     }
-    qsort(lines, rows->len, sizeof *lines, cmp_str);
-    put(&all, "", 0);
+    qsort(lines, rows->len, sizeof *lines, cmp_line);
+    kiln_buf_init(all);
     for (uint32_t r = 0; r < rows->len; r++) {
-        put(&all, lines[r], strlen(lines[r]));
-        free(lines[r]);
+        put(all, (const char *)lines[r].data, lines[r].len - 1);
+        kiln_buf_release(&lines[r]);
     }
+    put(all, "", 1);
     free(lines);
-    return all.p;
 }
 
 /* Runs the generator with fixed argv; false (with the reason printed)
@@ -180,7 +169,9 @@ static void check_read(kiln_session *s, const char *name, const char *path)
     kiln_value rows;
     int rc = kiln_df_collect(df, a, &rows);
     if (rc) fail_msg("%s: %s", name, kiln_last_error());
-    char *got = canon_rows(&rows);
+    text gotb;
+    canon_rows(&rows, &gotb);
+    const char *got = (const char *)gotb.data;
     snprintf(exp_path, sizeof exp_path, "%s/%s.expected", dir, name);
     size_t len;
     char *want = kt_read_file(exp_path, &len);
@@ -192,7 +183,7 @@ static void check_read(kiln_session *s, const char *name, const char *path)
                  got + from, want + from);
     }
     printf("%s: %u rows as DuckDB reads them\n", name, rows.len);
-    free(got);
+    kiln_buf_release(&gotb);
     free(want);
     kiln_arena_free(a);
     kiln_df_free(df);
