@@ -554,18 +554,17 @@ static void test_schemas_of_two_files(void **state)
     free(d2);
 }
 
-static int setup(void **state)
+/* The files live in a temporary directory removed at the end. */
+static int group_setup(void **state)
 {
-    (void)state;
-    dir = kt_tmpdir_new();
-    return 0;
+    *state = dir = kt_tmpdir_new();
+    return dir ? 0 : -1;
 }
 
-static int teardown(void **state)
+static int group_teardown(void **state)
 {
-    (void)state;
-    kt_rm_rf(dir);
-    free(dir);
+    kt_rm_rf(*state);
+    free(*state);
     return 0;
 }
 
@@ -576,5 +575,5 @@ int main(void)
         cmocka_unit_test(test_two_level_lists), cmocka_unit_test(test_repeated_outside_list),
         cmocka_unit_test(test_time_refused),    cmocka_unit_test(test_schemas_of_two_files),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
