@@ -37,6 +37,9 @@ int ds_dataset_schema(const char *format, const ds_dataset *d, const ds_options 
     const char *ddl = ds_options_get(o, "schema");
     if (user) {
         data = *user;
+    } else if (!ddl && strcasecmp(format, "parquet") == 0) {
+        /* every file's footer with mergeSchema, else the first's */
+        if ((rc = ds_parquet_infer_dataset(d, o, a, &data))) return rc;
     } else if (ddl || (strcasecmp(format, "csv") != 0 && strcasecmp(format, "json") != 0)) {
         /* The `schema` option, text's value column, or another format's
          * own inference over the dataset's first path. */

@@ -191,6 +191,13 @@ int ds_text_reader_open(const ds_split *s, const col_schema *schema, const int *
 int ds_parquet_reader_open(const ds_split *s, const col_schema *schema, const int *proj, int nproj,
                            const ds_filter *f, int nf, const ds_options *o, ds_reader **out);
 int ds_parquet_infer(const char *paths, const ds_options *o, kiln_arena *a, col_schema *out);
+/* The same over files paths[0..nf) (nf >= 1; all of them with mergeSchema,
+ * else the first), and over a dataset's files. Errors name both files of
+ * a column whose types do not merge. */
+int ds_parquet_infer_files(const char *const *paths, size_t nf, const ds_options *o, kiln_arena *a,
+                           col_schema *out);
+int ds_parquet_infer_dataset(const ds_dataset *d, const ds_options *o, kiln_arena *a,
+                             col_schema *out);
 int ds_csv_infer(const ds_split *s, int n, const ds_options *o, kiln_arena *a, col_schema *out);
 int ds_json_infer(const ds_split *s, int n, const ds_options *o, kiln_arena *a, col_schema *out);
 

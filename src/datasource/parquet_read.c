@@ -52,27 +52,18 @@ static int merge(kiln_arena *a, col_schema *m, const char **owner, const col_sch
     return KILN_OK;
 }
 
-/* The schema of a Parquet dataset (see ds_int.h). */
-int ds_parquet_infer(const char *paths, const ds_options *o, kiln_arena *a, col_schema *out)
+/* The schema of Parquet files paths[0..nf) (see ds_int.h). */
+int ds_parquet_infer_files(const char *const *paths, size_t nf, const ds_options *o, kiln_arena *a,
+                           col_schema *out)
 {
     bool mergeall;
     int rc;
     if ((rc = ds_opt_bool(o, "mergeSchema", false, &mergeall))) return rc;
-    io_split *files;
-    size_t nf;
-    if ((rc = io_file_list(paths, &files, &nf))) return rc;
-    if (nf == 0) {
-        io_splits_free(files, nf);
-        return kiln_set_error(KILN_EINVAL,
-                              "[UNABLE_TO_INFER_SCHEMA] Unable to infer schema for Parquet. It "
-                              "must be specified manually (no files in %s).",
-                              paths);
-    }
     size_t cap = 0, use = mergeall ? nf : 1;
     col_schema *ss = kiln_arena_alloc(a, sizeof *ss * use);
     for (size_t i = 0; ss && i < use && !rc; i++) {
         pq_file *f;
-        if ((rc = pq_file_open(files[i].path, &f))) break;
+        if ((rc = pq_file_open(paths[i], &f))) break;
         rc = pq_file_schema(f, a, &ss[i]);
         pq_file_close(f);
         cap += (size_t)ss[i].n;
@@ -86,13 +77,45 @@ int ds_parquet_infer(const char *paths, const ds_options *o, kiln_arena *a, col_
         out->fields = kiln_arena_alloc(a, sizeof *out->fields * (cap + 1));
         if (!owner || !out->fields) rc = kiln_set_error(KILN_ENOMEM, "out of memory");
         for (size_t i = 0; !rc && i < use; i++) {
-            char *p = kiln_arena_alloc(a, strlen(files[i].path) + 1);
+            char *p = kiln_arena_alloc(a, strlen(paths[i]) + 1);
             if (!p) rc = kiln_set_error(KILN_ENOMEM, "out of memory");
-            else rc = merge(a, out, owner, &ss[i], strcpy(p, files[i].path));
+            else rc = merge(a, out, owner, &ss[i], strcpy(p, paths[i]));
         }
     }
+    return rc;
+}
+
+/* The schema of a Parquet dataset (see ds_int.h). */
+int ds_parquet_infer(const char *paths, const ds_options *o, kiln_arena *a, col_schema *out)
+{
+    io_split *files;
+    size_t nf;
+    int rc;
+    if ((rc = io_file_list(paths, &files, &nf))) return rc;
+    if (nf == 0) {
+        io_splits_free(files, nf);
+        return kiln_set_error(KILN_EINVAL,
+                              "[UNABLE_TO_INFER_SCHEMA] Unable to infer schema for Parquet. It "
+                              "must be specified manually (no files in %s).",
+                              paths);
+    }
+    const char **ps = kiln_arena_alloc(a, sizeof *ps * nf);
+    if (!ps) rc = kiln_set_error(KILN_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < nf; i++) ps[i] = files[i].path;
+    if (!rc) rc = ds_parquet_infer_files(ps, nf, o, a, out);
     io_splits_free(files, nf);
     return rc;
+}
+
+/* The schema of a dataset's Parquet files (see ds_int.h). */
+int ds_parquet_infer_dataset(const ds_dataset *d, const ds_options *o, kiln_arena *a,
+                             col_schema *out)
+{
+    if (d->nfiles == 0) return ds_parquet_infer(".", o, a, out);
+    const char **ps = kiln_arena_alloc(a, sizeof *ps * (size_t)d->nfiles);
+    if (!ps) return kiln_set_error(KILN_ENOMEM, "out of memory");
+    for (int i = 0; i < d->nfiles; i++) ps[i] = d->files[i].path;
+    return ds_parquet_infer_files(ps, (size_t)d->nfiles, o, a, out);
 }
 
 /* ---- Row-group pruning --------------------------------------------------------------- */

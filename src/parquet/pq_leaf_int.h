@@ -73,6 +73,30 @@ int pq_leaf_read(pq_leaf *l, uint32_t n, uint8_t *def, uint8_t *rep, void *vals,
 /* Frees l's buffers (retiring those batches may point into). */
 void pq_leaf_close(pq_leaf *l);
 
+/* ---- Nested columns (read_nested.c) ---- */
+
+/* The reader of one nested top-level field (lists, maps, structs,
+ * repeated fields): its leaves' chunks, the level entries they buffer. */
+typedef struct pq_nested pq_nested;
+
+/* A reader of top-level node top (borrowed) of file path (borrowed, for
+ * errors). Returns KILN_OK and an owned reader, or KILN_ENOMEM. */
+int pq_nested_new(const pq_node *top, const char *path, pq_nested **out);
+/* Opens the chunks of x's leaves in row group rg (see pq_leaf_open). */
+int pq_nested_open_rg(pq_nested *x, io_file *io, const pq_meta *m, int rg, pq_retired *retired,
+                      kiln_arena *tmp);
+/* Reads the next n records (rows) into v (of the field's type, made with
+ * room for n rows; children grown in a); tmp holds scratch for this
+ * batch. Returns KILN_OK or KILN_ECORRUPT naming the file and column. */
+int pq_nested_read(pq_nested *x, kiln_arena *a, kiln_arena *tmp, col_vec *v, uint32_t n);
+/* Copies the long strings of the entries carried past the last batch into
+ * a (the next batch's arena): call before retired buffers are freed. */
+int pq_nested_keep(pq_nested *x, kiln_arena *a);
+/* Closes the chunks of the current row group (NULL is ignored). */
+void pq_nested_close_rg(pq_nested *x);
+/* Frees x (NULL is ignored). */
+void pq_nested_free(pq_nested *x);
+
 /* The parts of an open file the reader needs (read_file.c): its input,
  * decoded footer and schema tree, all borrowed from f. */
 void pq_file_parts(pq_file *f, io_file **io, const pq_meta **m, const pq_node **root);

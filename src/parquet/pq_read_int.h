@@ -147,8 +147,10 @@ struct pq_node {
     int max_def, max_rep; /* levels at this node (itself included) */
     int leaf;             /* column chunk index, or -1 for groups */
     int first_leaf, nleaves;
-    const col_type *type; /* kiln type (NULL: unsupported, see why) */
-    const char *why;      /* why the type is unsupported */
+    const col_type *type;  /* kiln type (NULL: unsupported, see why) */
+    const col_type *btype; /* the type of one value when rep_array, else type */
+    bool rep_array;        /* a repeated field read as an array of it (type) */
+    const char *why;       /* why the type is unsupported */
     /* How the reader assembles it: */
     int shape;          /* PQ_SH_* */
     pq_node *elem;      /* lists: the element node; maps: the key_value group */
@@ -199,6 +201,10 @@ void pq_rle_init(pq_rle *r, const uint8_t *p, size_t n, int width);
 uint32_t pq_rle_get(pq_rle *r, uint32_t *out, uint32_t n);
 /* Same as pq_rle_get into bytes (levels, booleans; width <= 8). */
 uint32_t pq_rle_get8(pq_rle *r, uint8_t *out, uint32_t n);
+/* Same for definition levels: also adds to *count the values equal to
+ * match and raises *max to their maximum (values above 255 count as 255). */
+uint32_t pq_rle_levels(pq_rle *r, uint8_t *out, uint32_t n, uint8_t match, uint32_t *count,
+                       uint8_t *max);
 
 /* DELTA_BINARY_PACKED, decoded a miniblock at a time. */
 typedef struct pq_delta {

@@ -19,6 +19,7 @@ typedef struct rcol {
     bool widen; /* read as node->type, then widened to want */
     pq_leaf leaf;
     bool open;
+    pq_nested *nest; /* nested fields (read_nested.c) */
 } rcol;
 
 struct pq_reader {
@@ -88,6 +89,7 @@ static void widen(const col_type *from, const void *src, const col_type *to, voi
 int pq_reader_open(pq_file *f, const col_schema *want, const int *rgs, int nrg, pq_reader **out)
 {
     *out = NULL;
+    int rc;
     pq_reader *r = calloc(1, sizeof *r);
     const pq_node *root;
     if (!r) return kiln_set_error(KILN_ENOMEM, "out of memory");
@@ -118,13 +120,13 @@ int pq_reader_open(pq_file *f, const col_schema *want, const int *rgs, int nrg, 
             return kiln_set_error(KILN_EINVAL, "%s: column %s: %s is not supported",
                                   pq_file_path(f), n->e->name, n->why ? n->why : "its type");
         }
-        if (n->leaf < 0 || n->e->repetition == PQ_REPEATED) {
+        bool nested = n->leaf < 0 || n->e->repetition == PQ_REPEATED;
+        if (nested && (rc = pq_nested_new(n, pq_file_path(f), &c->nest))) {
             pq_reader_close(r);
-            return kiln_set_error(KILN_EINVAL, "%s: column %s: nested columns are not read yet",
-                                  pq_file_path(f), n->e->name);
+            return rc;
         }
         if (!col_type_eq(n->type, c->want)) {
-            if (!can_widen(n->type, c->want)) {
+            if (nested || !can_widen(n->type, c->want)) {
                 kiln_buf a, b;
                 kiln_buf_init(&a);
                 kiln_buf_init(&b);
@@ -149,11 +151,13 @@ int pq_reader_open(pq_file *f, const col_schema *want, const int *rgs, int nrg, 
 
 static void close_leaves(pq_reader *r)
 {
-    for (int i = 0; i < r->ncols; i++)
+    for (int i = 0; i < r->ncols; i++) {
+        pq_nested_close_rg(r->cols[i].nest);
         if (r->cols[i].open) {
             pq_leaf_close(&r->cols[i].leaf);
             r->cols[i].open = false;
         }
+    }
 }
 
 /* Spreads nv dense values of width w over n rows by def (== max: valid). */
@@ -175,6 +179,7 @@ static void spread(col_vec *v, uint32_t n, uint32_t nv, const uint8_t *def, int 
 static int read_col(pq_reader *r, rcol *c, kiln_arena *a, col_vec *v, uint32_t n)
 {
     if (!c->node) return col_vec_constant(v, a, c->want, NULL, n);
+    if (c->nest) return pq_nested_read(c->nest, a, r->tmp, v, n);
     const col_type *t = c->node->type;
     size_t w = col_type_width(t);
     void *dst = c->widen ? (void *)r->wbuf : v->data;
@@ -196,6 +201,8 @@ static int read_col(pq_reader *r, rcol *c, kiln_arena *a, col_vec *v, uint32_t n
 int pq_reader_next(pq_reader *r, kiln_arena *a, col_batch *out)
 {
     int rc;
+    for (int i = 0; i < r->ncols; i++)
+        if ((rc = pq_nested_keep(r->cols[i].nest, a))) return rc;
     pq_retired_free(&r->retired);
     kiln_arena_reset(r->tmp);
     while (r->rows_left == 0) {
@@ -209,6 +216,11 @@ int pq_reader_next(pq_reader *r, kiln_arena *a, col_batch *out)
         for (int i = 0; i < r->ncols && r->rows_left; i++) {
             rcol *c = &r->cols[i];
             if (!c->node) continue;
+            if (c->nest) {
+                if ((rc = pq_nested_open_rg(c->nest, r->io, r->m, g, &r->retired, r->tmp)))
+                    return rc;
+                continue;
+            }
             rc = pq_leaf_open(&c->leaf, r->io, pq_file_path(r->f), r->m, c->node, c->node->type, g,
                               &r->retired, r->tmp);
             c->open = true;
@@ -231,6 +243,7 @@ void pq_reader_close(pq_reader *r)
 {
     if (!r) return;
     if (r->cols) close_leaves(r);
+    for (int i = 0; r->cols && i < r->ncols; i++) pq_nested_free(r->cols[i].nest);
     pq_retired_free(&r->retired);
     free(r->retired.bufs);
     kiln_arena_free(r->tmp);

@@ -549,14 +549,10 @@ int pq_leaf_read(pq_leaf *l, uint32_t n, uint8_t *def, uint8_t *rep, void *vals,
         if (l->max_rep && pq_rle_get8(&l->rep, rep + k, take) != take)
             return fail(l, "truncated repetition levels");
         if (l->max_def) {
-            if (pq_rle_get8(&l->def, def + k, take) != take)
-                return fail(l, "truncated definition levels");
             uint8_t mx = 0, md = (uint8_t)l->max_def;
             nn = 0;
-            for (uint32_t i = 0; i < take; i++) {
-                mx = def[k + i] > mx ? def[k + i] : mx;
-                nn += def[k + i] == md;
-            }
+            if (pq_rle_levels(&l->def, def + k, take, md, &nn, &mx) != take)
+                return fail(l, "truncated definition levels");
             if (mx > md) return fail(l, "definition level above the column's maximum");
         }
         if (nn && (rc = decode(l, nn, (uint8_t *)vals + (size_t)nv * w))) return rc;

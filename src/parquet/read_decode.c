@@ -53,6 +53,21 @@ static inline void unpack8(const uint8_t *q, int w, uint32_t *out)
     }
 }
 
+/* Unpacks 8 values of width w <= 16 from q, which has 16 bytes readable. */
+static inline void unpack8_wide(const uint8_t *q, int w, uint32_t *out)
+{
+    uint32_t mask = (UINT32_C(1) << w) - 1;
+    if (w <= 8) {
+        uint64_t x;
+        memcpy(&x, q, 8);
+        for (int k = 0; k < 8; k++) out[k] = (uint32_t)(x >> (k * w)) & mask;
+    } else {
+        unsigned __int128 x;
+        memcpy(&x, q, 16);
+        for (int k = 0; k < 8; k++) out[k] = (uint32_t)(x >> (k * w)) & mask;
+    }
+}
+
 static bool next_run(pq_rle *r)
 {
     for (;;) {
@@ -120,6 +135,12 @@ uint32_t pq_rle_get(pq_rle *r, uint32_t *out, uint32_t n)
             uint32_t i = 0;
             while (i < take && r->bufpos < 8) out[k + i++] = r->buf[r->bufpos++];
             int w = r->width;
+            if (w && w <= 16)
+                while (take - i >= 8 && r->p - r->bp >= w && r->end - r->bp >= 16) {
+                    unpack8_wide(r->bp, w, out + k + i);
+                    r->bp += w;
+                    i += 8;
+                }
             while (take - i >= 8 && r->p - r->bp >= w) {
                 if (w) unpack8(r->bp, w, out + k + i);
                 else memset(out + k + i, 0, 8 * sizeof *out);
@@ -156,6 +177,42 @@ uint32_t pq_rle_get8(pq_rle *r, uint8_t *out, uint32_t n)
         k += got;
         if (got < want) break;
     }
+    return k;
+}
+
+/* pq_rle_get8 that also counts the values equal to match and their
+ * maximum (*count and *max grow), a repeated run in one step. */
+uint32_t pq_rle_levels(pq_rle *r, uint8_t *out, uint32_t n, uint8_t match, uint32_t *count,
+                       uint8_t *max)
+{
+    uint32_t tmp[256], k = 0, c = 0;
+    uint8_t mx = *max;
+    while (k < n) {
+        if (r->run == 0 && !next_run(r)) break;
+        if (!r->packed) {
+            uint32_t take = n - k < r->run ? n - k : r->run;
+            uint8_t v = r->value > 255 ? 255 : (uint8_t)r->value;
+            memset(out + k, v, take);
+            c += v == match ? take : 0;
+            mx = v > mx ? v : mx;
+            r->run -= take;
+            k += take;
+            continue;
+        }
+        uint32_t want = n - k < 256 ? n - k : 256;
+        if (want > r->run) want = r->run;
+        uint32_t got = pq_rle_get(r, tmp, want);
+        for (uint32_t i = 0; i < got; i++) {
+            uint8_t v = tmp[i] > 255 ? 255 : (uint8_t)tmp[i];
+            out[k + i] = v;
+            c += v == match;
+            mx = v > mx ? v : mx;
+        }
+        k += got;
+        if (got < want) break;
+    }
+    *count += c;
+    *max = mx;
     return k;
 }
 

@@ -219,6 +219,8 @@ static bool base_type(kiln_arena *a, pq_node *n)
         }
         if (!elem_is_r && el->e->repetition == PQ_REPEATED) {
             /* A repeated element inside a list: an array of arrays. */
+            el->btype = el->type;
+            el->rep_array = true;
             el->type = col_type_array(a, el->type, false);
         }
         n->elem = el;
@@ -267,7 +269,11 @@ static bool base_type(kiln_arena *a, pq_node *n)
 static bool type_of(kiln_arena *a, pq_node *n)
 {
     if (!base_type(a, n)) return false;
-    if (n->e->repetition == PQ_REPEATED) n->type = col_type_array(a, n->type, false);
+    n->btype = n->type;
+    if (n->e->repetition == PQ_REPEATED) {
+        n->rep_array = true;
+        n->type = col_type_array(a, n->type, false);
+    }
     return n->type != NULL;
 }
 

@@ -4,7 +4,9 @@
 # `kiln sql`, each answer compared with the answers DuckDB computed
 # (tests/sql/compare_answers.py), under each master (default local[1],
 # local[2] and local-cluster[3,1,512]). Skips with a reason when ../shared
-# is absent (a user's clone has none).
+# is absent (a user's clone has none). TPCH_FORMAT=parquet reads the tables
+# from ../shared/data/tpch-sf0.1/parquet (tests/sql/tpch_views_parquet.sql)
+# instead of the .tbl.gz files.
 set -u
 bin=$1
 shift
@@ -13,13 +15,16 @@ masters=("$@")
 here=$(cd "$(dirname "$0")/../.." && pwd)
 data=$here/../shared/data/tpch-sf0.1
 queries=$here/../shared/bench/tpch/queries
-if [ ! -d "$data/tbl" ] || [ ! -d "$queries" ]; then
+format=${TPCH_FORMAT:-tbl}
+if [ ! -d "$data/$format" ] || [ ! -d "$queries" ]; then
     echo "SKIP: $data or $queries is absent (TPC-H data lives outside the repository)"
     exit 0
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-sed -e "s|\${TPCH}|$data/tbl|" -e "s|\${EXT}|.gz|" "$here/tests/sql/tpch_views.sql" > "$tmp/views.sql"
+views=$here/tests/sql/tpch_views.sql
+[ "$format" = parquet ] && views=$here/tests/sql/tpch_views_parquet.sql
+sed -e "s|\${TPCH}|$data/$format|" -e "s|\${EXT}|.gz|" "$views" > "$tmp/views.sql"
 failed=0
 for m in "${masters[@]}"; do
     for q in $(seq -w 1 22); do
@@ -37,5 +42,5 @@ for m in "${masters[@]}"; do
     done
     echo "$m: 22 queries run"
 done
-[ $failed -eq 0 ] && echo "PASS: TPC-H SF0.1 answers match"
+[ $failed -eq 0 ] && echo "PASS: TPC-H SF0.1 answers match ($format)"
 exit $failed
