@@ -3,6 +3,7 @@
  * file from the io committer, the compression option (none, gzip, zstd)
  * and the dispatch to the format's row encoder.
  */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,9 +98,30 @@ static void wfree(ds_writer *w)
     free(w);
 }
 
+static int open_writer(const char *format, io_output_job *job, int partition, int attempt,
+                       const char *dir, int counter, bool fresh, const char *uuid,
+                       const col_schema *schema, const ds_options *o, ds_writer **out);
+
 /* Opens a writer (see datasource.h). */
 int ds_writer_open(const char *format, io_output_job *job, int partition, int attempt,
                    const char *uuid, const col_schema *schema, const ds_options *o, ds_writer **out)
+{
+    return open_writer(format, job, partition, attempt, NULL, 0, true, uuid, schema, o, out);
+}
+
+/* Opens a writer of a file in a directory of the attempt (see datasource.h). */
+int ds_writer_open_in(const char *format, io_output_job *job, int partition, int attempt,
+                      const char *dir, int counter, bool fresh, const char *uuid,
+                      const col_schema *schema, const ds_options *o, ds_writer **out)
+{
+    return open_writer(format, job, partition, attempt, dir, counter, fresh, uuid, schema, o, out);
+}
+
+/* dir NULL: the task's one part file, committed with the writer; else
+ * dir/part-PPPPP-<uuid>-cNNN.ext kept in the attempt (ds_writer_close). */
+static int open_writer(const char *format, io_output_job *job, int partition, int attempt,
+                       const char *dir, int counter, bool fresh, const char *uuid,
+                       const col_schema *schema, const ds_options *o, ds_writer **out)
 {
     *out = NULL;
     int (*init)(ds_writer *, const ds_options *) = NULL;
@@ -155,14 +177,24 @@ int ds_writer_open(const char *format, io_output_job *job, int partition, int at
         return rc;
     }
     char suffix[160];
-    snprintf(suffix, sizeof suffix, "%s%.64s-c000.%s%s", uuid ? "-" : "", uuid ? uuid : "",
+    snprintf(suffix, sizeof suffix, "%s%.64s-c%03d.%s%s", uuid ? "-" : "", uuid ? uuid : "",
+             counter,
              init == ds_csv_writer_init    ? "csv"
              : init == ds_json_writer_init ? "json"
                                            : "txt",
              compression == 1   ? ".gz"
              : compression == 2 ? ".zst"
                                 : "");
-    if ((rc = io_task_output_open_named(job, partition, attempt, suffix, &w->out))) {
+    if (dir) {
+        char *rel = NULL;
+        if (asprintf(&rel, "%s/part-%05d%s", dir, partition, suffix) < 0) rel = NULL;
+        rc = rel ? io_task_output_open_in(job, partition, attempt, rel, fresh, &w->out)
+                 : KILN_ENOMEM;
+        free(rel);
+    } else {
+        rc = io_task_output_open_named(job, partition, attempt, suffix, &w->out);
+    }
+    if (rc) {
         wfree(w);
         return rc;
     }
@@ -193,6 +225,21 @@ int ds_writer_commit(ds_writer *w)
         io_task_output_abort(w->out);
     } else {
         rc = io_task_output_commit(w->out);
+    }
+    w->out = NULL;
+    wfree(w);
+    return rc;
+}
+
+/* Finishes and closes a file of ds_writer_open_in, kept in the attempt;
+ * frees w in every case. */
+int ds_writer_close(ds_writer *w)
+{
+    int rc = finish(w);
+    if (rc) {
+        io_task_output_abort(w->out);
+    } else {
+        rc = io_task_output_close(w->out);
     }
     w->out = NULL;
     wfree(w);

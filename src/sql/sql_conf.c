@@ -56,6 +56,19 @@ static const conf_key sql_keys[] = {
      .max = 1e15,
      .spark = "spark.sql.files.openCostInBytes",
      .doc = "what opening a file costs, in bytes, when files are packed into scan tasks"},
+    {.name = "kiln.sql.sources.partitionOverwriteMode",
+     .type = CONF_STRING,
+     .dflt = "STATIC",
+     .spark = "spark.sql.sources.partitionOverwriteMode",
+     .doc = "overwriting a partitioned output: STATIC replaces all of it (or the partition "
+            "INSERT OVERWRITE ... PARTITION names), DYNAMIC only the partitions written"},
+    {.name = "kiln.sql.sources.maxOpenWriters",
+     .type = CONF_INT,
+     .dflt = "16",
+     .min = 1,
+     .max = 1 << 20,
+     .doc = "the most files a task of a partitioned write keeps open; one more closes the "
+            "least recently used (its partition's later rows start a new file)"},
 };
 
 static void register_once(void)

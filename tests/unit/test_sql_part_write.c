@@ -1,0 +1,496 @@
+/*
+ * test_sql_part_write.c - partitioned writes (src/datasource/write_part.c,
+ * src/sql/df_write.c, src/io/commit.c, src/io/dataset_place.c) and tables
+ * over locations (src/sql/stmt_table.c): random rows with nulls, empty
+ * strings, unicode and characters Spark escapes written with partitionBy
+ * in every format of FORMATS, read back and compared with the test's own
+ * rows (a C reference); the directory names against the test's own
+ * escaping; each save mode; static and dynamic overwrite; failed
+ * overwrites (a task that throws, every rename of the placement failing
+ * in turn) leaving the old dataset readable and unchanged; many
+ * partitions per task under the open-writer bound; CREATE TABLE ...
+ * PARTITIONED BY, INSERT, INSERT OVERWRITE ... PARTITION, external
+ * tables, DROP, REFRESH. KT_MASTER runs it under another master (CMake
+ * reruns it under local-cluster[2,1,256]).
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "base/fault.h"
+#include "kiln.h"
+#include "kiln/sql.h"
+#include "kt.h"
+#include "kt_rand.h"
+
+/* Adding a format here runs every test over it. */
+static const char *const FORMATS[] = {"csv", "json"};
+#define NFORMATS (sizeof FORMATS / sizeof FORMATS[0])
+
+static char dir[256];
+static kiln_context *ctx;
+static kiln_session *S;
+static uint64_t rng = 0x9A27C0FFEE123457ull;
+
+/* Partition values: k1 (int or null), k2 (string: escaping, unicode,
+ * empty, null). */
+static const int K1[] = {1, 2, -3, 0};
+static const bool K1_NULL[] = {false, false, false, true};
+static const char *const K2[] = {"a b", "x/y", "\xc3\xa9:1", "100%", "", NULL, "q=1"};
+#define NK1 4
+#define NK2 7
+
+typedef struct row {
+    int id, k1, k2; /* k1, k2: indices into K1 / K2 */
+    bool has_v;
+    int64_t v;
+} row;
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/kiln-test-pw-%d", (int)getpid());
+    mkdir(dir, 0777);
+    ctx = kt_context_new("local[2]");
+    return kiln_session_new(ctx, &S);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    kiln_session_free(S);
+    kiln_context_free(ctx);
+    kt_rm_rf(dir);
+    return 0;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Spark's escaping of a path name (the test's own). */
+static void escape(const char *s, char *out)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || strchr("\"#%'*/:=?\\{[]^", c)) out += sprintf(out, "%%%02X", c);
+        else *out++ = (char)c;
+    }
+    *out = 0;
+}
+
+static void gen(row *r, int n, int id0, int k1_lo, int k1_hi)
+{
+    for (int i = 0; i < n; i++) {
+        r[i].id = id0 + i;
+        r[i].k1 = k1_lo + (int)(kt_rand(&rng) % (uint64_t)(k1_hi - k1_lo));
+        r[i].k2 = (int)(kt_rand(&rng) % NK2);
+        r[i].has_v = kt_rand(&rng) % 5 != 0;
+        r[i].v = (int64_t)(kt_rand(&rng) % 2001) - 1000;
+    }
+}
+
+/* A temporary view `name` of rows (SQL VALUES). */
+static void make_view(const char *name, const row *r, int n)
+{
+    size_t cap = 128 + 96 * (size_t)n, len = 0;
+    char *q = malloc(cap);
+    len += (size_t)sprintf(q, "CREATE OR REPLACE TEMPORARY VIEW %s AS SELECT * FROM VALUES ", name);
+    for (int i = 0; i < n; i++) {
+        char k1[32], k2[64], v[32];
+        if (K1_NULL[r[i].k1]) strcpy(k1, "CAST(NULL AS INT)");
+        else snprintf(k1, sizeof k1, "%d", K1[r[i].k1]);
+        if (K2[r[i].k2]) snprintf(k2, sizeof k2, "'%s'", K2[r[i].k2]);
+        else strcpy(k2, "CAST(NULL AS STRING)");
+        if (r[i].has_v) snprintf(v, sizeof v, "%lld", (long long)r[i].v);
+        else strcpy(v, "CAST(NULL AS BIGINT)");
+        len += (size_t)sprintf(q + len, "%s(%d, %s, %s, %s)", i ? ", " : "", r[i].id, k1, k2, v);
+    }
+    sprintf(q + len, " AS t(id, k1, k2, v)");
+    kiln_df *df = kiln_sql(S, q);
+    if (!df) fail_msg("view: %s", kiln_last_error());
+    kiln_df_free(df);
+    free(q);
+}
+
+/* Sorted lines "id|v|k1|k2" of the rows as read back ("" reads as null). */
+static char *reference(const row *r, int n)
+{
+    char **lines = calloc((size_t)n + 1, sizeof *lines);
+    for (int i = 0; i < n; i++) {
+        char v[32], k1[16];
+        if (r[i].has_v) snprintf(v, sizeof v, "%lld", (long long)r[i].v);
+        else strcpy(v, "null");
+        if (K1_NULL[r[i].k1]) strcpy(k1, "null");
+        else snprintf(k1, sizeof k1, "%d", K1[r[i].k1]);
+        const char *k2 = K2[r[i].k2] && *K2[r[i].k2] ? K2[r[i].k2] : "null";
+        if (asprintf(&lines[i], "%d|%s|%s|%s", r[i].id, v, k1, k2) < 0) abort();
+    }
+    qsort(lines, (size_t)n, sizeof *lines, cmp_str);
+    size_t cap = 8;
+    for (int i = 0; i < n; i++) cap += strlen(lines[i]) + 1;
+    char *res = calloc(1, cap);
+    for (int i = 0; i < n; i++) {
+        strcat(res, lines[i]);
+        strcat(res, "\n");
+        free(lines[i]);
+    }
+    free(lines);
+    return res;
+}
+
+/* The rows of df as sorted lines "a|b|c" (nulls as "null"). */
+static char *rows_of(kiln_df *df)
+{
+    if (!df) fail_msg("no DataFrame: %s", kiln_last_error());
+    kiln_arena *a = kiln_arena_new();
+    kiln_value out;
+    int rc = kiln_df_collect(df, a, &out);
+    if (rc) fail_msg("collect: %s", kiln_last_error());
+    size_t n = out.len;
+    char **lines = calloc(n + 1, sizeof *lines);
+    size_t cap = 8;
+    for (size_t i = 0; i < n; i++) {
+        const kiln_value *r = &kt_items(&out)[i];
+        char buf[512];
+        size_t len = 0;
+        for (size_t j = 0; j < r->len; j++) {
+            const kiln_value *x = &r->u.items[j];
+            if (j) buf[len++] = '|';
+            if (x->type == KILN_NULL) len += (size_t)sprintf(buf + len, "null");
+            else if (x->type == KILN_INT)
+                len += (size_t)sprintf(buf + len, "%lld", (long long)x->u.i);
+            else if (x->type == KILN_STR)
+                len += (size_t)sprintf(buf + len, "%.*s", (int)x->len, x->u.s);
+            else len += (size_t)sprintf(buf + len, "%g", x->u.d);
+        }
+        buf[len] = 0;
+        lines[i] = strdup(buf);
+        cap += len + 1;
+    }
+    qsort(lines, n, sizeof *lines, cmp_str);
+    char *res = calloc(1, cap);
+    for (size_t i = 0; i < n; i++) {
+        strcat(res, lines[i]);
+        strcat(res, "\n");
+        free(lines[i]);
+    }
+    free(lines);
+    kiln_arena_free(a);
+    kiln_df_free(df);
+    return res;
+}
+
+static kiln_df *sql(const char *fmt, ...)
+{
+    char q[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(q, sizeof q, fmt, ap);
+    va_end(ap);
+    kiln_df *df = kiln_sql(S, q);
+    if (!df) fail_msg("%s: %s", q, kiln_last_error());
+    return df;
+}
+
+static __attribute__((unused)) int sql_rc(const char *fmt, ...)
+{
+    char q[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(q, sizeof q, fmt, ap);
+    va_end(ap);
+    kiln_df *df = kiln_sql(S, q);
+    if (!df) return -1;
+    kiln_df_free(df);
+    return 0;
+}
+
+static void expect_rows(kiln_df *df, const char *want, const char *what)
+{
+    char *got = rows_of(df);
+    if (strcmp(got, want)) fail_msg("%s:\n got:\n%s\n want:\n%s", what, got, want);
+    free(got);
+}
+
+/* The dataset at root read back as "id|v|k1|k2" lines. */
+static char *read_back(const char *fmt, const char *root)
+{
+    kiln_reader *r = kiln_reader_format(kiln_session_read(S), fmt);
+    if (strcmp(fmt, "csv") == 0) {
+        kiln_reader_option(r, "header", "true");
+        kiln_reader_option(r, "inferSchema", "true");
+    }
+    kiln_df *df = kiln_reader_load(r, root);
+    if (!df) fail_msg("read %s: %s", root, kiln_last_error());
+    const char *cols[] = {"id", "v", "k1", "k2"};
+    kiln_df *sel = kiln_df_select_expr(df, cols, 4);
+    kiln_df_free(df);
+    return rows_of(sel);
+}
+
+/* Writes view src partitioned by k1, k2 to root; returns the result. */
+static int write_view(const char *src, const char *fmt, const char *mode, const char *root,
+                      const char *overwrite_mode, const char *max_open)
+{
+    kiln_df *df = sql("SELECT * FROM %s", src);
+    kiln_writer *w = kiln_writer_mode(kiln_writer_format(kiln_df_write(df), fmt), mode);
+    kiln_df_free(df);
+    if (strcmp(fmt, "csv") == 0) w = kiln_writer_option(w, "header", "true");
+    if (overwrite_mode) w = kiln_writer_option(w, "partitionOverwriteMode", overwrite_mode);
+    if (max_open) w = kiln_writer_option(w, "maxOpenWriters", max_open);
+    const char *by[] = {"k1", "k2"};
+    w = kiln_writer_partition_by(w, by, 2);
+    return kiln_writer_save(w, root);
+}
+
+static void expect_dataset(const char *fmt, const char *root, const row *r, int n, const char *what)
+{
+    char *want = reference(r, n), *got = read_back(fmt, root);
+    if (strcmp(got, want)) fail_msg("%s (%s):\n got:\n%s\n want:\n%s", what, fmt, got, want);
+    free(got);
+    free(want);
+}
+
+/* The directory of row r (relative), with the test's own escaping. */
+static void dir_of(const row *r, char *out)
+{
+    char e[64];
+    const char *k2 = K2[r->k2];
+    if (!k2 || !*k2) strcpy(e, "__HIVE_DEFAULT_PARTITION__");
+    else escape(k2, e);
+    if (K1_NULL[r->k1]) sprintf(out, "k1=__HIVE_DEFAULT_PARTITION__/k2=%s", e);
+    else sprintf(out, "k1=%d/k2=%s", K1[r->k1], e);
+}
+
+#define N 300
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    static row r[N];
+    gen(r, N, 0, 0, NK1);
+    make_view("src", r, N);
+    for (size_t f = 0; f < NFORMATS; f++) {
+        const char *fmt = FORMATS[f];
+        char root[512];
+        snprintf(root, sizeof root, "%s/rt_%s", dir, fmt);
+        kt_rm_rf(root);
+        if (write_view("src", fmt, "error", root, NULL, NULL))
+            fail_msg("write: %s", kiln_last_error());
+        expect_dataset(fmt, root, r, N, "round trip");
+        /* Every row's directory, named as Spark names it, holds part files
+         * without the partition columns. */
+        for (int i = 0; i < N; i++) {
+            char d[256], full[1024];
+            dir_of(&r[i], d);
+            snprintf(full, sizeof full, "%s/%s", root, d);
+            if (kt_count_entries(full, "part-") < 1) fail_msg("no part file in %s", full);
+            char file[1600];
+            assert_true(kt_find_entry(full, "part-", file, sizeof file));
+            assert_non_null(strstr(strrchr(file, '/'), "-c000."));
+            size_t len;
+            char *text = kt_read_file(file, &len);
+            if (strstr(text, "k1") || strstr(text, "k2"))
+                fail_msg("%s holds k1/k2: %s", file, text);
+            free(text);
+        }
+        char ok[600];
+        snprintf(ok, sizeof ok, "%s/_SUCCESS", root);
+        assert_true(kt_exists(ok));
+        /* Top level: one directory per k1 value and _SUCCESS. */
+        assert_int_equal(kt_count_entries(root, "k1="), NK1);
+        assert_int_equal(kt_count_entries(root, "."), 0);
+        assert_int_equal(kt_count_entries(root, "_temporary"), 0);
+        /* Pruning over the written partitions. */
+        kiln_df_free(sql("CREATE OR REPLACE TEMPORARY VIEW rt USING %s OPTIONS (path '%s'%s)", fmt,
+                         root, strcmp(fmt, "csv") ? "" : ", header 'true', inferSchema 'true'"));
+        int64_t want = 0;
+        for (int i = 0; i < N; i++) want += !K1_NULL[r[i].k1] && K1[r[i].k1] == 2;
+        char line[64];
+        snprintf(line, sizeof line, "%lld\n", (long long)want);
+        expect_rows(sql("SELECT count(*) FROM rt WHERE k1 = 2"), line, "k1 = 2");
+    }
+}
+
+static void test_modes(void **state)
+{
+    (void)state;
+    static row a[N], b[N], ab[2 * N];
+    gen(a, N, 0, 0, 2);    /* k1 in {1, 2} */
+    gen(b, N, 1000, 1, 3); /* k1 in {2, -3} */
+    make_view("va", a, N);
+    make_view("vb", b, N);
+    for (size_t f = 0; f < NFORMATS; f++) {
+        const char *fmt = FORMATS[f];
+        char root[512];
+        snprintf(root, sizeof root, "%s/modes_%s", dir, fmt);
+        kt_rm_rf(root);
+        assert_int_equal(write_view("va", fmt, "errorifexists", root, NULL, NULL), KILN_OK);
+        assert_int_equal(write_view("vb", fmt, "errorifexists", root, NULL, NULL), KILN_EEXIST);
+        assert_int_equal(write_view("vb", fmt, "ignore", root, NULL, NULL), KILN_OK);
+        expect_dataset(fmt, root, a, N, "after error and ignore");
+        assert_int_equal(write_view("vb", fmt, "append", root, NULL, NULL), KILN_OK);
+        memcpy(ab, a, sizeof a);
+        memcpy(ab + N, b, sizeof b);
+        expect_dataset(fmt, root, ab, 2 * N, "append");
+        /* Static overwrite: everything replaced. */
+        assert_int_equal(write_view("va", fmt, "overwrite", root, NULL, NULL), KILN_OK);
+        expect_dataset(fmt, root, a, N, "static overwrite");
+        /* Dynamic: only the partitions b writes (k1 = 2, -3; per k2). */
+        assert_int_equal(write_view("vb", fmt, "overwrite", root, "dynamic", NULL), KILN_OK);
+        int n = 0;
+        for (int i = 0; i < N; i++) {
+            bool replaced = false;
+            for (int j = 0; j < N && !replaced; j++)
+                replaced = a[i].k1 == b[j].k1 && a[i].k2 == b[j].k2;
+            if (!replaced) ab[n++] = a[i];
+        }
+        memcpy(ab + n, b, sizeof b);
+        expect_dataset(fmt, root, ab, n + N, "dynamic overwrite");
+        /* The session's setting does the same. */
+        assert_int_equal(kiln_session_conf_set(S, "kiln.sql.sources.partitionOverwriteMode",
+                                               "DYNAMIC"),
+                         KILN_OK);
+        assert_int_equal(write_view("vb", fmt, "overwrite", root, NULL, NULL), KILN_OK);
+        expect_dataset(fmt, root, ab, n + N, "dynamic overwrite (session)");
+        assert_int_equal(kiln_session_conf_set(S, "kiln.sql.sources.partitionOverwriteMode",
+                                               "STATIC"),
+                         KILN_OK);
+        assert_int_not_equal(write_view("vb", fmt, "overwrite", root, "sometimes", NULL), KILN_OK);
+        assert_non_null(strstr(kiln_last_error(), "partitionOverwriteMode"));
+    }
+}
+
+/* A failed overwrite leaves the old dataset as it was. */
+static void test_failed_overwrite(void **state)
+{
+    (void)state;
+    static row a[N], b[N];
+    gen(a, N, 0, 0, NK1);
+    gen(b, N, 1000, 0, NK1);
+    make_view("fa", a, N);
+    make_view("fb", b, N);
+    const char *fmt = "csv";
+    char root[512];
+    snprintf(root, sizeof root, "%s/fail", dir);
+    kt_rm_rf(root);
+    assert_int_equal(write_view("fa", fmt, "errorifexists", root, NULL, NULL), KILN_OK);
+    /* A task that throws (ANSI division by zero on one row). */
+    kiln_df_free(sql("CREATE OR REPLACE TEMPORARY VIEW fbad AS SELECT id, k1, k2, "
+                     "CASE WHEN id = 1150 THEN id DIV (id - 1150) ELSE v END AS v FROM fb"));
+    for (int m = 0; m < 2; m++) {
+        int rc = write_view("fbad", fmt, "overwrite", root, m ? "dynamic" : NULL, NULL);
+        assert_int_not_equal(rc, KILN_OK);
+        expect_dataset(fmt, root, a, N, "after a failed task");
+    }
+    /* Every rename of the placement failing in turn (driver side): each
+     * failure leaves the old rows, the first run without one the new. */
+    for (int dyn = 0; dyn < 2; dyn++) {
+        int n = 1, failed = 0;
+        for (;; n++) {
+            fault_arm(FAULT_RENAME, (uint64_t)n, false);
+            int rc = write_view("fb", fmt, "overwrite", root, dyn ? "dynamic" : NULL, NULL);
+            bool hit = fault_failures(FAULT_RENAME) > 0;
+            fault_disarm_all();
+            if (rc != KILN_OK) {
+                failed++;
+                expect_dataset(fmt, root, a, N, "after a failed rename");
+                continue;
+            }
+            expect_dataset(fmt, root, b, N, "after an overwrite");
+            /* Back to a for the next step. */
+            assert_int_equal(write_view("fa", fmt, "overwrite", root, NULL, NULL), KILN_OK);
+            if (!hit) break;
+            if (n > 300) fail_msg("no run without a rename fault in 300 steps");
+        }
+        assert_true(failed > 0);
+        kt_report("failed overwrite (%s): %d steps, %d failed", dyn ? "dynamic" : "static", n,
+                  failed);
+    }
+    assert_int_equal(kt_count_entries(dir, ".fail"), 0);
+    assert_int_equal(kt_count_entries(root, "."), 0);
+}
+
+/* One task writing many partitions: with at most 2 open files the rows
+ * (interleaved over 9 partitions and several batches) are all there, in
+ * more files than partitions. */
+static void test_many_partitions(void **state)
+{
+    (void)state;
+    for (size_t f = 0; f < NFORMATS; f++) {
+        const char *fmt = FORMATS[f];
+        for (int bound = 0; bound < 2; bound++) {
+            char root[512];
+            snprintf(root, sizeof root, "%s/many_%s_%d", dir, fmt, bound);
+            kt_rm_rf(root);
+            kiln_df *df = sql("SELECT id, id %% 9 AS k FROM range(0, 5000, 1, 1)");
+            kiln_writer *w = kiln_writer_format(kiln_df_write(df), fmt);
+            kiln_df_free(df);
+            if (strcmp(fmt, "csv") == 0) w = kiln_writer_option(w, "header", "true");
+            w = kiln_writer_option(w, "maxOpenWriters", bound ? "2" : "64");
+            const char *by[] = {"k"};
+            if (kiln_writer_save(kiln_writer_partition_by(w, by, 1), root))
+                fail_msg("write: %s", kiln_last_error());
+            int files = 0;
+            for (int k = 0; k < 9; k++) {
+                char d[600];
+                snprintf(d, sizeof d, "%s/k=%d", root, k);
+                int c = kt_count_entries(d, "part-00000-");
+                if (!bound) assert_int_equal(c, 1);
+                files += c;
+            }
+            if (bound) assert_true(files > 9);
+            char name[600];
+            snprintf(name, sizeof name, "%s/k=4", root);
+            if (bound) assert_true(kt_count_entries(name, "part-") >= 2);
+            kiln_df_free(sql("CREATE OR REPLACE TEMPORARY VIEW many USING %s OPTIONS (path "
+                             "'%s'%s)",
+                             fmt, root,
+                             strcmp(fmt, "csv") ? "" : ", header 'true', inferSchema 'true'"));
+            expect_rows(sql("SELECT count(*), count(DISTINCT id), sum(id), "
+                            "sum(CASE WHEN id %% 9 = k THEN 1 ELSE 0 END) FROM many"),
+                        "5000|5000|12497500|5000\n", "many partitions");
+        }
+    }
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    char root[512];
+    snprintf(root, sizeof root, "%s/errs", dir);
+    kiln_df *df = sql("SELECT 1 AS a, 2 AS b");
+    const char *bad[] = {"c"}, *all[] = {"a", "b"}, *twice[] = {"a", "A"};
+    kiln_writer *w = kiln_writer_partition_by(kiln_df_write(df), bad, 1);
+    assert_int_not_equal(kiln_writer_save(w, root), KILN_OK);
+    assert_non_null(strstr(kiln_last_error(), "`c`"));
+    w = kiln_writer_partition_by(kiln_df_write(df), all, 2);
+    assert_int_not_equal(kiln_writer_save(w, root), KILN_OK);
+    assert_non_null(strstr(kiln_last_error(), "ALL_PARTITION_COLUMNS_NOT_ALLOWED"));
+    w = kiln_writer_partition_by(kiln_df_write(df), twice, 2);
+    assert_int_not_equal(kiln_writer_save(w, root), KILN_OK);
+    assert_false(kt_exists(root));
+    kiln_df_free(df);
+}
+
+int main(int argc, char **argv)
+{
+    kt_init(&argc, &argv);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),       cmocka_unit_test(test_modes),
+        cmocka_unit_test(test_failed_overwrite), cmocka_unit_test(test_many_partitions),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
