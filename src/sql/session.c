@@ -5,11 +5,13 @@
  * SET and RESET.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -451,7 +453,7 @@ static int type_name(kiln_arena *a, const col_type *t, const char **out)
     return s ? KILN_OK : oom();
 }
 
-static int describe_plan(const plan *p, sql_result *out)
+static int describe_plan(const plan *p, const char **extra, int nextra, sql_result *out)
 {
     static const char *const names[] = {"col_name", "data_type", "comment"};
     rows r = {kiln_arena_new(), 3, names, 0, 0, NULL};
@@ -463,6 +465,7 @@ static int describe_plan(const plan *p, sql_result *out)
         const char *cells[3] = {p->cols[i].name, t, NULL};
         if (!rc) rc = rows_add(&r, cells);
     }
+    for (int i = 0; !rc && i < nextra; i++) rc = rows_add(&r, extra + 3 * i);
     if (!rc) rc = rows_result(&r, out);
     if (rc) kiln_arena_free(r.a);
     return rc;
@@ -484,9 +487,15 @@ static int using_scan(kiln_session *s, anz *z, const ast_stmt_create_table *c, p
     const char *path, **keys, **vals;
     int n;
     if (sql_using_options(s, c, &path, &keys, &vals, &n)) return oom();
+    if (!path && !c->is_view && !(path = sql_managed_path(s, c->name.parts[c->name.n - 1])))
+        return oom();
     if (!path)
         return anz_error(z, c->s.pos, 6, "INVALID_OPTIONS", "42K06",
                          "a view USING %s needs OPTIONS (path '...') or LOCATION", c->using);
+    struct stat st;
+    if (c->ncols && !c->is_view && stat(path, &st) != 0 && mkdir(path, 0777) != 0)
+        return kiln_set_error(KILN_EIO, "cannot create the table's location %s: %s", path,
+                              strerror(errno));
     col_schema given, *schema = NULL;
     if (c->ncols) {
         given.n = c->ncols;
@@ -501,6 +510,16 @@ static int using_scan(kiln_session *s, anz *z, const ast_stmt_create_table *c, p
                                  c->cols[i].type.text);
             given.fields[i] = (col_field){c->cols[i].name, t, !c->cols[i].not_null};
         }
+        /* Partition columns last, in PARTITIONED BY order (Spark's). */
+        for (int k = 0; k < c->npartitioned_by; k++)
+            for (int i = 0; i < given.n - 1; i++)
+                if (strcasecmp(given.fields[i].name, c->partitioned_by[k]) == 0) {
+                    col_field f = given.fields[i];
+                    memmove(&given.fields[i], &given.fields[i + 1],
+                            sizeof f * (size_t)(given.n - 1 - i));
+                    given.fields[given.n - 1] = f;
+                    break;
+                }
         schema = &given;
     }
     int rc = sql_file_scan(s, s->a, c->using, path, n, keys, vals, schema, out);
@@ -596,12 +615,19 @@ static int run_stmt(kiln_session *s, const char *sql, const ast_stmt *st, kiln_a
                                              "a file source or AS a query");
         }
         if (c->if_not_exists && sql_catalog_lookup(s, name)) return KILN_OK;
-        return sql_catalog_put(s, name, p, c->or_replace || c->is_view, NULL);
+        if ((rc = sql_catalog_put(s, name, p, c->or_replace || c->is_view, NULL))) return rc;
+        if (!c->using || c->is_view) return KILN_OK;
+        const char *path, **keys, **vals;
+        int n;
+        if (sql_using_options(s, c, &path, &keys, &vals, &n)) return oom();
+        return sql_table_note(s, name, c, path == NULL);
     }
     case AST_STMT_DROP: {
         const ast_stmt_drop *d = (const ast_stmt_drop *)st;
         if (d->what != OBJ_TABLE && d->what != OBJ_VIEW)
             return kiln_set_error(KILN_ESQL, "[UNSUPPORTED_FEATURE] DROP of this object");
+        if (d->what == OBJ_TABLE && (rc = sql_table_drop_files(s, d->name.parts[d->name.n - 1])))
+            return rc;
         return drop_view(s, d->name.parts[d->name.n - 1], d->if_exists);
     }
     case AST_STMT_DESCRIBE: {
@@ -622,7 +648,12 @@ static int run_stmt(kiln_session *s, const char *sql, const ast_stmt *st, kiln_a
         } else {
             return kiln_set_error(KILN_ESQL, "[UNSUPPORTED_FEATURE] DESCRIBE FUNCTION");
         }
-        if ((rc = describe_plan(p, &o->rows))) return rc;
+        const char **extra = NULL;
+        int nextra = 0;
+        if (d->what == OBJ_TABLE && (rc = sql_table_describe(s, d->name.parts[d->name.n - 1], p,
+                                                             d->extended, a, &extra, &nextra)))
+            return rc;
+        if ((rc = describe_plan(p, extra, nextra, &o->rows))) return rc;
         o->has_rows = true;
         return KILN_OK;
     }
@@ -672,7 +703,8 @@ static int run_stmt(kiln_session *s, const char *sql, const ast_stmt *st, kiln_a
         return KILN_OK;
     }
     default:
-        if ((rc = sql_stmt_write(s, sql, st)) != 1 || (rc = sql_stmt_cache(s, sql, st)) != 1)
+        if ((rc = sql_stmt_write(s, sql, st)) != 1 || (rc = sql_stmt_cache(s, sql, st)) != 1 ||
+            (rc = sql_stmt_table(s, sql, st)) != 1)
             return rc;
         return kiln_set_error(KILN_ESQL, "[UNSUPPORTED_FEATURE] this statement is not "
                                          "supported yet");

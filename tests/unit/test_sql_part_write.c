@@ -31,6 +31,7 @@
 #include "kiln/sql.h"
 #include "kt.h"
 #include "kt_rand.h"
+#include "sql/session_int.h"
 
 /* Adding a format here runs every test over it. */
 static const char *const FORMATS[] = {"csv", "json"};
@@ -203,7 +204,7 @@ static kiln_df *sql(const char *fmt, ...)
     return df;
 }
 
-static __attribute__((unused)) int sql_rc(const char *fmt, ...)
+static int sql_rc(const char *fmt, ...)
 {
     char q[4096];
     va_list ap;
@@ -214,6 +215,46 @@ static __attribute__((unused)) int sql_rc(const char *fmt, ...)
     if (!df) return -1;
     kiln_df_free(df);
     return 0;
+}
+
+static int collect_cmd(void *arg, const char *stmt, size_t len, const sql_outcome *o,
+                       double seconds)
+{
+    (void)stmt, (void)len, (void)seconds;
+    kiln_buf *out = arg;
+    for (int b = 0; b < o->rows.nbatches; b++)
+        for (uint32_t i = 0; i < o->rows.batches[b].n; i++) {
+            for (int c = 0; c < o->rows.batches[b].ncols; c++) {
+                const col_vec *v = &o->rows.batches[b].cols[c];
+                if (c) kiln_buf_append(out, "|", 1);
+                if (!col_valid(v, i)) {
+                    kiln_buf_append(out, "null", 4);
+                    continue;
+                }
+                const col_str *x = &COL_DATA(v, col_str)[col_row(v, i)];
+                kiln_buf_append(out, col_str_data(x), x->len);
+            }
+            kiln_buf_append(out, "\n", 1);
+        }
+    return 0;
+}
+
+/* The rows of a command (DESCRIBE, SHOW TABLES: string columns) in
+ * order, "a|b|c" lines (owned). */
+static char *cmd_rows(const char *fmt, ...)
+{
+    char q[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(q, sizeof q, fmt, ap);
+    va_end(ap);
+    kiln_buf b;
+    kiln_buf_init(&b);
+    if (sql_session_run(S, q, collect_cmd, &b)) fail_msg("%s: %s", q, kiln_last_error());
+    kiln_buf_append(&b, "", 1);
+    char *r = strdup((const char *)b.data);
+    kiln_buf_release(&b);
+    return r;
 }
 
 static void expect_rows(kiln_df *df, const char *want, const char *what)
@@ -465,6 +506,101 @@ static void test_many_partitions(void **state)
     }
 }
 
+/* CREATE TABLE ... PARTITIONED BY AS SELECT, INSERT INTO / OVERWRITE
+ * (PARTITION), tables over existing files, DESCRIBE, SHOW TABLES, DROP
+ * (files of an external table kept, of a managed one removed), REFRESH. */
+static void test_tables(void **state)
+{
+    (void)state;
+    for (size_t f = 0; f < NFORMATS; f++) {
+        const char *fmt = FORMATS[f];
+        const char *hdr = strcmp(fmt, "csv") ? "" : "OPTIONS (header 'true', inferSchema 'true')";
+        char loc[512];
+        snprintf(loc, sizeof loc, "%s/tab_%s", dir, fmt);
+        kt_rm_rf(loc);
+        kiln_df_free(sql("CREATE TABLE pt USING %s %s PARTITIONED BY (k) LOCATION '%s' AS "
+                         "SELECT id, id %% 3 AS k, concat('x', id) AS s FROM range(0, 30)",
+                         fmt, hdr, loc));
+        char d[600];
+        snprintf(d, sizeof d, "%s/k=2", loc);
+        assert_true(kt_count_entries(d, "part-") >= 1);
+        /* The table's columns: data, then the partition column. */
+        char *desc = cmd_rows("DESCRIBE pt");
+        assert_string_equal(desc, "id|bigint|null\ns|string|null\nk|bigint|null\n"
+                                  "# Partition Information||\n# col_name|data_type|comment\n"
+                                  "k|bigint|null\n");
+        free(desc);
+        char *ext = cmd_rows("DESCRIBE EXTENDED pt");
+        if (!strstr(ext, "Type|EXTERNAL|") || !strstr(ext, "Partition Columns|`k`|") ||
+            !strstr(ext, "Location|file:"))
+            fail_msg("describe extended:\n%s", ext);
+        free(ext);
+        expect_rows(sql("SELECT k, count(*), sum(id) FROM pt GROUP BY k"),
+                    "0|10|135\n1|10|145\n2|10|155\n", "ctas");
+        kiln_df_free(sql("INSERT INTO pt SELECT 100, 'y', 7"));
+        kiln_df_free(sql("INSERT INTO pt SELECT id, concat('z', id), 0 FROM range(200, 202)"));
+        kiln_df_free(sql("INSERT OVERWRITE pt PARTITION (k = 1) SELECT 300, 'w'"));
+        expect_rows(sql("SELECT k, count(*), sum(id) FROM pt GROUP BY k"),
+                    "0|12|536\n1|1|300\n2|10|155\n7|1|100\n", "insert, overwrite partition");
+        /* Static overwrite of the whole table; dynamic keeps the others. */
+        kiln_df_free(sql("SET kiln.sql.sources.partitionOverwriteMode = dynamic"));
+        kiln_df_free(sql("INSERT OVERWRITE pt SELECT 400, 'd', 2"));
+        expect_rows(sql("SELECT k, count(*), sum(id) FROM pt GROUP BY k"),
+                    "0|12|536\n1|1|300\n2|1|400\n7|1|100\n", "dynamic insert overwrite");
+        kiln_df_free(sql("SET kiln.sql.sources.partitionOverwriteMode = static"));
+        kiln_df_free(sql("INSERT OVERWRITE pt SELECT 500, 'e', 3"));
+        expect_rows(sql("SELECT k, id FROM pt"), "3|500\n", "static overwrite");
+        /* Errors: a non-partition column in PARTITION, static after dynamic. */
+        assert_int_not_equal(sql_rc("INSERT INTO pt PARTITION (id = 1) SELECT 'a', 1"), 0);
+        assert_non_null(strstr(kiln_last_error(), "NON_PARTITION_COLUMN"));
+        /* An external table over the files: the same rows; DROP keeps them. */
+        kiln_df_free(sql("CREATE TABLE ext USING %s %s LOCATION '%s'", fmt, hdr, loc));
+        expect_rows(sql("SELECT id, s, k FROM ext"), "500|e|3\n", "external table");
+        kiln_df_free(sql("DROP TABLE pt"));
+        assert_true(kt_exists(loc));
+        /* Files written behind the table's back: the scan lists them; a new
+         * partition directory is there after REFRESH too. */
+        kiln_df *df = sql("SELECT 600 AS id, 'f' AS s, 4 AS k");
+        kiln_writer *w = kiln_writer_mode(kiln_writer_format(kiln_df_write(df), fmt), "append");
+        kiln_df_free(df);
+        if (!strcmp(fmt, "csv")) w = kiln_writer_option(w, "header", "true");
+        const char *by[] = {"k"};
+        assert_int_equal(kiln_writer_save(kiln_writer_partition_by(w, by, 1), loc), KILN_OK);
+        kiln_df_free(sql("REFRESH TABLE ext"));
+        expect_rows(sql("SELECT id, s, k FROM ext"), "500|e|3\n600|f|4\n", "refresh");
+        char *tables = cmd_rows("SHOW TABLES");
+        assert_non_null(strstr(tables, "|ext|"));
+        assert_null(strstr(tables, "|pt|"));
+        free(tables);
+        kiln_df_free(sql("DROP TABLE ext"));
+        assert_true(kt_exists(loc));
+        /* A managed table with a schema: made empty, filled by INSERT,
+         * its files removed by DROP. */
+        char wh[600];
+        snprintf(wh, sizeof wh, "%s/wh", dir);
+        assert_int_equal(kiln_session_conf_set(S, "kiln.sql.warehouse.dir", wh), KILN_OK);
+        kiln_df_free(
+            sql("CREATE TABLE mt (a INT, p STRING, b STRING) USING %s PARTITIONED BY (p)", fmt));
+        expect_rows(sql("SELECT count(*) FROM mt"), "0\n", "empty managed table");
+        kiln_df_free(sql("INSERT INTO mt SELECT 1, 'u', 'x'"));
+        kiln_df_free(sql("INSERT INTO mt PARTITION (p = 'q r') SELECT 2, 'v'"));
+        kiln_df_free(sql("INSERT INTO mt PARTITION (p = NULL) SELECT 3, 'w'"));
+        expect_rows(sql("SELECT a, b, p FROM mt"), "1|u|x\n2|v|q r\n3|w|null\n", "managed");
+        char md[700];
+        snprintf(md, sizeof md, "%s/mt/p=q r", wh);
+        assert_true(kt_count_entries(md, "part-") == 1);
+        snprintf(md, sizeof md, "%s/mt/p=__HIVE_DEFAULT_PARTITION__", wh);
+        assert_true(kt_count_entries(md, "part-") == 1);
+        kiln_df_free(sql("DROP TABLE mt"));
+        snprintf(md, sizeof md, "%s/mt", wh);
+        assert_false(kt_exists(md));
+        /* The direct query of a path. */
+        char *n = rows_of(sql("SELECT count(*) FROM %s.`%s`", fmt, loc));
+        assert_true(atoi(n) >= 2);
+        free(n);
+    }
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -490,7 +626,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),       cmocka_unit_test(test_modes),
         cmocka_unit_test(test_failed_overwrite), cmocka_unit_test(test_many_partitions),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_errors),           cmocka_unit_test(test_tables),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
