@@ -127,6 +127,21 @@ int sql_session_set(kiln_session *s, const char *key, const char *value)
                                   "(bytes, 10m, 1g) or -1",
                                   value);
         s->set.broadcast_bytes = n;
+    } else if (strcmp(key, "kiln.sql.files.maxPartitionBytes") == 0 ||
+               strcmp(key, "kiln.sql.files.openCostInBytes") == 0) {
+        int64_t n;
+        if (parse_size(value, &n) || n < 0)
+            return kiln_set_error(KILN_ECONF, "%s: '%s' is not a size (bytes, 4m, 1g)", key, value);
+        if (key[15] == 'm') s->set.files_max_bytes = n > 0 ? n : 1;
+        else s->set.files_open_cost = n + 1;
+    } else if (strcmp(key, "kiln.sql.files.minPartitionNum") == 0) {
+        char *end;
+        long n = strtol(value, &end, 10);
+        if (*end || n < 1 || n > (1 << 30))
+            return kiln_set_error(KILN_ECONF,
+                                  "kiln.sql.files.minPartitionNum: '%s' is not a positive count",
+                                  value);
+        s->set.files_min_parts = (int)n;
     }
     for (int i = 0; i < s->nconf; i++)
         if (strcmp(s->conf[i].key, key) == 0) {
@@ -222,7 +237,6 @@ int sql_file_scan(kiln_session *s, kiln_arena *a, const char *format, const char
                   const char *const *keys, const char *const *values, const col_schema *schema,
                   plan **out)
 {
-    (void)s;
     if (strcasecmp(format, "csv") && strcasecmp(format, "json") && strcasecmp(format, "text") &&
         strcasecmp(format, "parquet"))
         return kiln_set_error(KILN_ESQL,
@@ -233,6 +247,11 @@ int sql_file_scan(kiln_session *s, kiln_arena *a, const char *format, const char
     if (!o) return oom();
     int rc = KILN_OK;
     for (int i = 0; !rc && i < nopts; i++) rc = ds_options_set(o, keys[i], values[i]);
+    const char *infer = s ? sql_session_get(s,
+                                            "kiln.sql.sources.partitionColumnTypeInference.enabled")
+                          : NULL;
+    if (!rc && infer && !ds_options_get(o, "partitionColumnTypeInference"))
+        rc = ds_options_set(o, "partitionColumnTypeInference", infer);
     col_schema inferred;
     char fmt[16];
     snprintf(fmt, sizeof fmt, "%s", format);

@@ -601,6 +601,180 @@ static void test_tables(void **state)
     }
 }
 
+/* Days from 1970-01-01 to y-m-d (the test's own civil calendar). */
+static int64_t days_of(int y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+#define NP 2000
+
+/* The C reference of the pushdown dataset: row id's values. */
+static void pd_row(int id, int64_t *a, int *i, int *d100, int64_t *dt, int *y, int *m)
+{
+    *a = (int64_t)id * 3;
+    *i = id % 50;
+    *d100 = id % 11;
+    *dt = days_of(1998, 6, 1) + id % 200;
+    *y = 2020 + id % 3;
+    *m = id % 12;
+}
+
+/* Literals the analyser casts are pushed (EXPLAIN) and select what the
+ * unpushed filter does; conjuncts over several partition columns prune. */
+static void test_pushdown_casts(void **state)
+{
+    (void)state;
+    char root[512];
+    snprintf(root, sizeof root, "%s/pd", dir);
+    kt_rm_rf(root);
+    kiln_df *src = sql("SELECT id * 3 AS a, CAST(id %% 50 AS INT) AS i, "
+                       "CAST((id %% 11) / 100 AS DECIMAL(15,2)) AS d, "
+                       "date_add(DATE '1998-06-01', CAST(id %% 200 AS INT)) AS dt, "
+                       "CAST(2020 + id %% 3 AS INT) AS y, CAST(id %% 12 AS INT) AS m "
+                       "FROM range(0, %d)",
+                       NP);
+    kiln_writer *w = kiln_writer_option(kiln_writer_format(kiln_df_write(src), "csv"), "header",
+                                        "true");
+    kiln_df_free(src);
+    const char *by[] = {"y", "m"};
+    assert_int_equal(kiln_writer_save(kiln_writer_partition_by(w, by, 2), root), KILN_OK);
+    kiln_df_free(sql("CREATE OR REPLACE TEMPORARY VIEW pd USING csv OPTIONS (path '%s', header "
+                     "'true', mode 'FAILFAST', schema 'a BIGINT, i INT, d DECIMAL(15,2), dt DATE')",
+                     root));
+    static const struct {
+        const char *where, *unpushed, *explain;
+    } cases[] = {
+        {"a = 30", "a + 0 = 30", "EqualTo(a,30)"},
+        {"d < 24", "d + 0 < 24", "LessThan(d,24.00)"},
+        {"d BETWEEN 0.05 AND 0.07", "d + 0 BETWEEN 0.05 AND 0.07",
+         "GreaterThanOrEqual(d,0.05), LessThanOrEqual(d,0.07)"},
+        {"dt <= DATE '1998-12-01' - INTERVAL '90' DAY", "date_add(dt, 0) <= DATE '1998-09-02'",
+         "LessThanOrEqual(dt,1998-09-02)"},
+        {"dt <= '1998-09-02'", "date_add(dt, 0) <= DATE '1998-09-02'",
+         "LessThanOrEqual(dt,1998-09-02)"},
+        {"CAST(i AS BIGINT) = 5", "i + 0 = 5", "EqualTo(i,5)"},
+        {"i IN (1, 2, 3000000000)", "i + 0 IN (1, 2)", NULL},
+        {"a IN (3, 6, 9)", "a + 0 IN (3, 6, 9)", "In(a, [3,6,9])"},
+        {"d = 0.050", "d + 0 = 0.05", "EqualTo(d,0.05)"},
+        {"i < 2.5", "i + 0 <= 2", NULL},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char *plan = cmd_rows("EXPLAIN SELECT * FROM pd WHERE %s", cases[c].where);
+        if (cases[c].explain && !strstr(plan, cases[c].explain))
+            fail_msg("%s: no %s in\n%s", cases[c].where, cases[c].explain, plan);
+        free(plan);
+        char *want = rows_of(sql("SELECT count(*), sum(a) FROM pd WHERE %s", cases[c].unpushed));
+        expect_rows(sql("SELECT count(*), sum(a) FROM pd WHERE %s", cases[c].where), want,
+                    cases[c].where);
+        free(want);
+    }
+    /* The C reference for the TPC-H-like conjunction. */
+    int64_t cnt = 0, sum = 0, cut = days_of(1998, 9, 2);
+    for (int id = 0; id < NP; id++) {
+        int64_t a, dt;
+        int i, d100, y, m;
+        pd_row(id, &a, &i, &d100, &dt, &y, &m);
+        if (dt <= cut && d100 >= 5 && d100 <= 7 && i < 24) cnt++, sum += a;
+    }
+    char want[64];
+    snprintf(want, sizeof want, "%lld|%lld\n", (long long)cnt, (long long)sum);
+    expect_rows(sql("SELECT count(*), sum(a) FROM pd WHERE dt <= DATE '1998-12-01' - INTERVAL "
+                    "'90' DAY AND d BETWEEN 0.05 AND 0.07 AND i < 24"),
+                want, "tpch-like");
+    /* A conjunct over two partition columns prunes: a corrupt file in a
+     * pruned partition is never read (FAILFAST would fail on it). */
+    char bad[600];
+    snprintf(bad, sizeof bad, "%s/y=2021/m=1/part-99999-bad.csv", root);
+    kt_write_file(bad, "a,i,d,dt\nx,y,z,w\n", 18);
+    const char *pw = "y * 100 + m > 202110 OR y = 2020";
+    char *plan = cmd_rows("EXPLAIN SELECT * FROM pd WHERE %s", pw);
+    if (!strstr(plan, "PartitionFilters: [y * 100 + m > 202110 OR y = 2020]"))
+        fail_msg("no partition filter in\n%s", plan);
+    free(plan);
+    cnt = sum = 0;
+    for (int id = 0; id < NP; id++) {
+        int64_t a, dt;
+        int i, d100, y, m;
+        pd_row(id, &a, &i, &d100, &dt, &y, &m);
+        if (y * 100 + m > 202110 || y == 2020) cnt++, sum += a;
+    }
+    snprintf(want, sizeof want, "%lld|%lld\n", (long long)cnt, (long long)sum);
+    expect_rows(sql("SELECT count(*), sum(a) FROM pd WHERE %s", pw), want, "pruned by y, m");
+    kiln_df *all = kiln_sql(S, "SELECT count(*) FROM pd WHERE y + m > 0");
+    kiln_arena *a = kiln_arena_new();
+    kiln_value out;
+    assert_int_not_equal(kiln_df_collect(all, a, &out), KILN_OK);
+    kiln_arena_free(a);
+    kiln_df_free(all);
+    unlink(bad);
+}
+
+/* kiln.sql.files.* settings pack a scan's files as the reader options do;
+ * partitionColumnTypeInference.enabled=false reads partition values as
+ * strings. */
+static void test_file_confs(void **state)
+{
+    (void)state;
+    char root[512];
+    snprintf(root, sizeof root, "%s/confs", dir);
+    kt_rm_rf(root);
+    kiln_df *src = sql("SELECT id, CAST(id %% 40 AS INT) AS k FROM range(0, 400)");
+    kiln_writer *w = kiln_writer_format(kiln_df_write(src), "json");
+    kiln_df_free(src);
+    const char *by[] = {"k"};
+    assert_int_equal(kiln_writer_save(kiln_writer_partition_by(w, by, 1), root), KILN_OK);
+    int parts[3];
+    for (int v = 0; v < 3; v++) {
+        kiln_reader *r = kiln_reader_format(kiln_session_read(S), "json");
+        if (v == 1) {
+            kiln_reader_option(r, "maxPartitionBytes", "2000");
+            kiln_reader_option(r, "openCostInBytes", "100");
+            kiln_reader_option(r, "minPartitionNum", "3");
+        }
+        if (v == 2) {
+            assert_int_equal(kiln_session_conf_set(S, "kiln.sql.files.maxPartitionBytes", "2000"),
+                             0);
+            assert_int_equal(kiln_session_conf_set(S, "spark.sql.files.openCostInBytes", "100"), 0);
+            assert_int_equal(kiln_session_conf_set(S, "kiln.sql.files.minPartitionNum", "3"), 0);
+        }
+        kiln_df *df = kiln_reader_load(r, root);
+        assert_non_null(df);
+        kiln_rdd *rdd = kiln_df_to_rdd(df);
+        assert_non_null(rdd);
+        parts[v] = (int)kiln_rdd_num_partitions(rdd);
+        kiln_rdd_free(rdd);
+        kiln_df_free(df);
+    }
+    kt_report("scan tasks: default %d, options %d, session %d", parts[0], parts[1], parts[2]);
+    assert_int_not_equal(parts[0], parts[1]);
+    assert_int_equal(parts[1], parts[2]);
+    assert_int_equal(kiln_session_conf_set(S, "kiln.sql.files.maxPartitionBytes", "128m"), 0);
+    assert_int_equal(kiln_session_conf_set(S, "kiln.sql.files.openCostInBytes", "4m"), 0);
+    assert_int_not_equal(kiln_session_conf_set(S, "kiln.sql.files.minPartitionNum", "0"), 0);
+    assert_int_equal(kiln_session_conf_set(S,
+                                           "kiln.sql.sources.partitionColumnTypeInference.enabled",
+                                           "false"),
+                     0);
+    kiln_df_free(sql("CREATE OR REPLACE TEMPORARY VIEW cf USING json OPTIONS (path '%s')", root));
+    char *desc = cmd_rows("DESCRIBE cf");
+    assert_non_null(strstr(desc, "k|string|"));
+    free(desc);
+    assert_int_equal(kiln_session_conf_set(S,
+                                           "kiln.sql.sources.partitionColumnTypeInference.enabled",
+                                           "true"),
+                     0);
+    kiln_df_free(sql("CREATE OR REPLACE TEMPORARY VIEW cf USING json OPTIONS (path '%s')", root));
+    desc = cmd_rows("DESCRIBE cf");
+    assert_non_null(strstr(desc, "k|int|"));
+    free(desc);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -627,6 +801,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_round_trip),       cmocka_unit_test(test_modes),
         cmocka_unit_test(test_failed_overwrite), cmocka_unit_test(test_many_partitions),
         cmocka_unit_test(test_errors),           cmocka_unit_test(test_tables),
+        cmocka_unit_test(test_pushdown_casts),   cmocka_unit_test(test_file_confs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
