@@ -169,6 +169,14 @@ int ds_dataset_list(const char *paths, const ds_options *o, const col_schema *us
  * order). In a. Returns KILN_OK or an inference error. */
 int ds_dataset_schema(const char *format, const ds_dataset *d, const ds_options *o,
                       const col_schema *user, kiln_arena *a, col_schema *out);
+/* ds_dataset_schema with *pos (in a): pos[i] is where Spark shows column
+ * i of out (mergeDataAndPartitionSchema: a data column named as a
+ * partition column keeps its place in the data, with the partition's type
+ * and values; the other partition columns come last). An inferred data
+ * column of that name stays in out's data columns (the files have it)
+ * with pos -1: not shown. */
+int ds_dataset_schema_pos(const char *format, const ds_dataset *d, const ds_options *o,
+                          const col_schema *user, kiln_arena *a, col_schema *out, int **pos);
 /* A file's partition values: each k=v directory of path below base (its
  * first path.length bytes) parsed as its column of parts, null when
  * absent, __HIVE_DEFAULT_PARTITION__ or not of the type; out[c] is a

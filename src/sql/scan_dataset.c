@@ -21,7 +21,8 @@ static int oom(void)
 
 /* The schema of a dataset with its partition columns (see scan_int.h). */
 int scan_dataset_schema(kiln_arena *a, const char *fmt, const char *paths, const ds_options *o,
-                        const col_schema *user, col_schema *out, const char **base, int *npart)
+                        const col_schema *user, col_schema *out, const char **base, int *npart,
+                        int **pos)
 {
     ds_dataset d;
     col_schema ddl;
@@ -32,7 +33,7 @@ int scan_dataset_schema(kiln_arena *a, const char *fmt, const char *paths, const
         user = &ddl;
     }
     if ((rc = ds_dataset_list(paths, o, user, a, &d))) return rc;
-    if ((rc = ds_dataset_schema(fmt, &d, o, user, a, out))) return rc;
+    if ((rc = ds_dataset_schema_pos(fmt, &d, o, user, a, out, pos))) return rc;
     *base = d.base;
     *npart = d.parts.n;
     return KILN_OK;

@@ -17,9 +17,11 @@
 
 /* The full schema of paths read as fmt with options o (user: the
  * DataFrame reader's schema or NULL): data columns, then the partition
- * columns discovered; *base and *npart for the PLAN_SCAN. In a. */
+ * columns discovered; *base and *npart for the PLAN_SCAN; *pos: where
+ * Spark shows each column (ds_dataset_schema_pos). In a. */
 int scan_dataset_schema(kiln_arena *a, const char *fmt, const char *paths, const ds_options *o,
-                        const col_schema *user, col_schema *out, const char **base, int *npart);
+                        const col_schema *user, col_schema *out, const char **base, int *npart,
+                        int **pos);
 /* The optimiser's last pass: each PLAN_FILTER right over a PLAN_SCAN gets
  * its pushable conjuncts (column op literal of the column's type)
  * attached to a copy of the scan (the filter keeps them). */

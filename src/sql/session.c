@@ -257,16 +257,18 @@ int sql_file_scan(kiln_session *s, kiln_arena *a, const char *format, const char
     snprintf(fmt, sizeof fmt, "%s", format);
     for (char *p = fmt; *p; p++) *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
     const char *base = NULL;
-    int npart = 0;
+    int npart = 0, *pos = NULL;
     if (!rc) {
         /* The files' data columns (given or inferred), then the partition
          * columns their directories name. */
-        rc = scan_dataset_schema(a, fmt, paths, o, schema, &inferred, &base, &npart);
+        rc = scan_dataset_schema(a, fmt, paths, o, schema, &inferred, &base, &npart, &pos);
         schema = &inferred;
     }
     ds_options_free(o);
     if (rc) return rc;
-    plan *p = plan_new(a, PLAN_SCAN, NULL, 0, schema->n);
+    int nshown = 0;
+    for (int i = 0; i < schema->n; i++) nshown += !pos || pos[i] >= 0;
+    plan *p = plan_new(a, PLAN_SCAN, NULL, 0, nshown);
     if (!p) return oom();
     p->src.format = kiln_arena_alloc(a, strlen(fmt) + 1);
     p->src.paths = kiln_arena_alloc(a, strlen(paths) + 1);
@@ -288,10 +290,14 @@ int sql_file_scan(kiln_session *s, kiln_arena *a, const char *format, const char
     p->src.nopts = nopts;
     p->src.base = base;
     p->src.npart = npart;
+    /* Output columns in Spark's order (pos: a data column named as a
+     * partition column stays where the data has it). */
     for (int i = 0; i < schema->n; i++) {
-        p->cols[i] = (plan_col){p->src.schema.fields[i].name, NULL, p->src.schema.fields[i].type,
-                                true};
-        p->proj[i] = i;
+        int at = pos ? pos[i] : i;
+        if (at < 0) continue;
+        p->cols[at] = (plan_col){p->src.schema.fields[i].name, NULL, p->src.schema.fields[i].type,
+                                 true};
+        p->proj[at] = i;
     }
     *out = p;
     return KILN_OK;

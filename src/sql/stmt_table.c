@@ -96,7 +96,7 @@ static int table_parts(const sql_view *v, const plan *t, const char ***cols)
 
 static const char *part_name(const plan *t, const char **cols, int npart, int i)
 {
-    return cols ? cols[i] : t->cols[t->ncols - npart + i].name;
+    return cols ? cols[i] : t->src.schema.fields[t->src.schema.n - npart + i].name;
 }
 
 int sql_insert_partitions(kiln_session *s, anz *z, const ast_stmt_insert *ins, const char *name,
@@ -160,11 +160,12 @@ int sql_table_refresh(kiln_session *s, const char *name)
     sql_view *v = find(s, name);
     if (!v || v->p->kind != PLAN_SCAN || !v->p->src.paths) return KILN_OK;
     const plan *t = v->p;
+    /* The table's schema again, unless a data column hides under a
+     * partition column of its name (then inferred again, keeping it). */
     col_schema schema = t->src.schema;
-    /* The recorded partition columns last, as the directories will give them. */
     plan *p;
     int rc = sql_file_scan(s, s->a, t->src.format, t->src.paths, t->src.nopts, t->src.keys,
-                           t->src.values, &schema, &p);
+                           t->src.values, t->ncols < schema.n ? NULL : &schema, &p);
     if (rc) return rc;
     const char **pc = v->part_cols;
     int npc = v->npart_cols;

@@ -775,6 +775,42 @@ static void test_file_confs(void **state)
     free(desc);
 }
 
+/* A data column named as a partition column: Spark's place (the data's),
+ * type and values (the directory's); the other columns still right. */
+static void test_overlap(void **state)
+{
+    (void)state;
+    for (size_t f = 0; f < NFORMATS; f++) {
+        const char *fmt = FORMATS[f];
+        char root[512], file[700];
+        snprintf(root, sizeof root, "%s/ov_%s", dir, fmt);
+        kt_rm_rf(root);
+        for (int k = 1; k <= 2; k++) {
+            snprintf(file, sizeof file, "%s/k=%d", root, k);
+            mkdir(root, 0777);
+            mkdir(file, 0777);
+            snprintf(file, sizeof file, "%s/k=%d/part-0.%s", root, k, fmt);
+            char text[128];
+            int n = strcmp(fmt, "csv")
+                        ? snprintf(text, sizeof text, "{\"a\":%d,\"k\":%d,\"b\":\"%c\"}\n", k,
+                                   90 + k, 'w' + k)
+                        : snprintf(text, sizeof text, "a,k,b\n%d,%d,%c\n", k, 90 + k, 'w' + k);
+            kt_write_file(file, text, (size_t)n);
+        }
+        kiln_df_free(sql("CREATE OR REPLACE TEMPORARY VIEW ov USING %s OPTIONS (path '%s'%s)", fmt,
+                         root, strcmp(fmt, "csv") ? "" : ", header 'true', inferSchema 'true'"));
+        /* JSON orders inferred fields by name: a, b, k. */
+        expect_rows(sql("SELECT * FROM ov"),
+                    strcmp(fmt, "csv") ? "1|x|1\n2|y|2\n" : "1|1|x\n2|2|y\n", "overlap");
+        expect_rows(sql("SELECT a, b FROM ov WHERE k = 2"), "2|y\n", "overlap filter");
+        char *desc = cmd_rows("DESCRIBE ov");
+        assert_non_null(strstr(desc, strcmp(fmt, "csv")
+                                         ? "a|bigint|null\nb|string|null\nk|int|null\n"
+                                         : "a|int|null\nk|int|null\nb|string|null\n"));
+        free(desc);
+    }
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -802,6 +838,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_failed_overwrite), cmocka_unit_test(test_many_partitions),
         cmocka_unit_test(test_errors),           cmocka_unit_test(test_tables),
         cmocka_unit_test(test_pushdown_casts),   cmocka_unit_test(test_file_confs),
+        cmocka_unit_test(test_overlap),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
