@@ -111,6 +111,20 @@ int df_batch_bytes(const kiln_value *v, const uint8_t **p, size_t *n)
     return KILN_OK;
 }
 
+/* The task's next batch into *b (in a, reset first): 1, 0 at the end, or
+ * an error. */
+static int next_batch(kiln_in *in, kiln_arena *a, col_batch *b)
+{
+    const kiln_value *v;
+    int rc = kiln_in_next(in, &v);
+    if (rc <= 0) return rc;
+    const uint8_t *p;
+    size_t n;
+    kiln_arena_reset(a);
+    if ((rc = df_batch_bytes(v, &p, &n)) || (rc = col_batch_decode(b, a, p, n))) return rc;
+    return 1;
+}
+
 /* A task of a partitioned write: rows to their partition directories. */
 static int write_partitioned(int index, int attempt, kiln_in *in, io_output_job *job, write_env *e,
                              kiln_arena *a)
@@ -119,15 +133,9 @@ static int write_partitioned(int index, int attempt, kiln_in *in, io_output_job 
     int rc = ds_part_writer_open(e->format, job, index, attempt, e->uuid, &e->schema, e->part,
                                  e->npart, e->max_open, e->opts, &pw);
     if (rc) return rc;
-    const kiln_value *v;
-    while ((rc = kiln_in_next(in, &v)) > 0) {
-        const uint8_t *p;
-        size_t n;
-        col_batch b;
-        kiln_arena_reset(a);
-        if ((rc = df_batch_bytes(v, &p, &n)) || (rc = col_batch_decode(&b, a, p, n))) break;
+    col_batch b;
+    while ((rc = next_batch(in, a, &b)) > 0)
         if ((rc = ds_part_writer_write(pw, &b))) break;
-    }
     if (rc < 0) {
         ds_part_writer_abort(pw);
         return rc;
@@ -141,14 +149,9 @@ static int write_rows(kiln_task *t, int index, kiln_in *in, io_output_job *job, 
     int attempt = kiln_task_attempt(t);
     if (e->npart) return write_partitioned(index, attempt, in, job, e, a);
     ds_writer *w = NULL;
-    const kiln_value *v;
+    col_batch b;
     int rc;
-    while ((rc = kiln_in_next(in, &v)) > 0) {
-        const uint8_t *p;
-        size_t n;
-        col_batch b;
-        kiln_arena_reset(a);
-        if ((rc = df_batch_bytes(v, &p, &n)) || (rc = col_batch_decode(&b, a, p, n))) break;
+    while ((rc = next_batch(in, a, &b)) > 0) {
         if (!col_batch_live(&b)) continue;
         if (!w &&
             (rc = ds_writer_open(e->format, job, index, attempt, e->uuid, &e->schema, e->opts, &w)))

@@ -31,6 +31,7 @@
 #include "kiln/sql.h"
 #include "kt.h"
 #include "kt_rand.h"
+#include "kt_rows.h"
 #include "sql/session_int.h"
 
 /* Adding a format here runs every test over it. */
@@ -61,33 +62,15 @@ static int setup(void **state)
     (void)state;
     snprintf(dir, sizeof dir, "/tmp/kiln-test-pw-%d", (int)getpid());
     mkdir(dir, 0777);
-    ctx = kt_context_new("local[2]");
-    return kiln_session_new(ctx, &S);
+    return kt_sql_open(&ctx, &S);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    kiln_session_free(S);
-    kiln_context_free(ctx);
+    kt_sql_close(ctx, S);
     kt_rm_rf(dir);
     return 0;
-}
-
-static int cmp_str(const void *x, const void *y)
-{
-    return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-/* Spark's escaping of a path name (the test's own). */
-static void escape(const char *s, char *out)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x20 || strchr("\"#%'*/:=?\\{[]^", c)) out += sprintf(out, "%%%02X", c);
-        else *out++ = (char)c;
-    }
-    *out = 0;
 }
 
 static void gen(row *r, int n, int id0, int k1_lo, int k1_hi)
@@ -124,94 +107,54 @@ static void make_view(const char *name, const row *r, int n)
     free(q);
 }
 
+/* Joins l's lines, each ended by "\n" (owned); frees l. */
+static char *joined(kt_lines *l)
+{
+    kiln_buf b;
+    kiln_buf_init(&b);
+    for (int i = 0; i < l->n; i++) {
+        kiln_buf_append(&b, l->s[i], strlen(l->s[i]));
+        kiln_buf_append(&b, "\n", 1);
+    }
+    kiln_buf_append(&b, "", 1);
+    char *r = strdup((const char *)b.data);
+    kiln_buf_release(&b);
+    kt_lines_free(l);
+    return r;
+}
+
 /* Sorted lines "id|v|k1|k2" of the rows as read back ("" reads as null). */
 static char *reference(const row *r, int n)
 {
-    char **lines = calloc((size_t)n + 1, sizeof *lines);
+    kt_lines l = {0};
     for (int i = 0; i < n; i++) {
-        char v[32], k1[16];
+        char line[128], v[32], k1[16];
         if (r[i].has_v) snprintf(v, sizeof v, "%lld", (long long)r[i].v);
-        else strcpy(v, "null");
-        if (K1_NULL[r[i].k1]) strcpy(k1, "null");
+        else strcpy(v, "NULL");
+        if (K1_NULL[r[i].k1]) strcpy(k1, "NULL");
         else snprintf(k1, sizeof k1, "%d", K1[r[i].k1]);
-        const char *k2 = K2[r[i].k2] && *K2[r[i].k2] ? K2[r[i].k2] : "null";
-        if (asprintf(&lines[i], "%d|%s|%s|%s", r[i].id, v, k1, k2) < 0) abort();
+        const char *k2 = K2[r[i].k2] && *K2[r[i].k2] ? K2[r[i].k2] : "NULL";
+        snprintf(line, sizeof line, "%d|%s|%s|%s", r[i].id, v, k1, k2);
+        kt_lines_add(&l, line);
     }
-    qsort(lines, (size_t)n, sizeof *lines, cmp_str);
-    size_t cap = 8;
-    for (int i = 0; i < n; i++) cap += strlen(lines[i]) + 1;
-    char *res = calloc(1, cap);
-    for (int i = 0; i < n; i++) {
-        strcat(res, lines[i]);
-        strcat(res, "\n");
-        free(lines[i]);
-    }
-    free(lines);
-    return res;
+    kt_lines_sort(&l);
+    return joined(&l);
 }
 
-/* The rows of df as sorted lines "a|b|c" (nulls as "null"). */
+/* The rows of df as sorted lines "a|b|c" (kt_df_lines' spelling); frees df. */
 static char *rows_of(kiln_df *df)
 {
-    if (!df) fail_msg("no DataFrame: %s", kiln_last_error());
-    kiln_arena *a = kiln_arena_new();
-    kiln_value out;
-    int rc = kiln_df_collect(df, a, &out);
-    if (rc) fail_msg("collect: %s", kiln_last_error());
-    size_t n = out.len;
-    char **lines = calloc(n + 1, sizeof *lines);
-    size_t cap = 8;
-    for (size_t i = 0; i < n; i++) {
-        const kiln_value *r = &kt_items(&out)[i];
-        char buf[512];
-        size_t len = 0;
-        for (size_t j = 0; j < r->len; j++) {
-            const kiln_value *x = &r->u.items[j];
-            if (j) buf[len++] = '|';
-            if (x->type == KILN_NULL) len += (size_t)sprintf(buf + len, "null");
-            else if (x->type == KILN_INT)
-                len += (size_t)sprintf(buf + len, "%lld", (long long)x->u.i);
-            else if (x->type == KILN_STR)
-                len += (size_t)sprintf(buf + len, "%.*s", (int)x->len, x->u.s);
-            else len += (size_t)sprintf(buf + len, "%g", x->u.d);
-        }
-        buf[len] = 0;
-        lines[i] = strdup(buf);
-        cap += len + 1;
-    }
-    qsort(lines, n, sizeof *lines, cmp_str);
-    char *res = calloc(1, cap);
-    for (size_t i = 0; i < n; i++) {
-        strcat(res, lines[i]);
-        strcat(res, "\n");
-        free(lines[i]);
-    }
-    free(lines);
-    kiln_arena_free(a);
-    kiln_df_free(df);
-    return res;
+    kt_lines l = kt_df_lines(df, "rows");
+    kt_lines_sort(&l);
+    return joined(&l);
 }
 
-static kiln_df *sql(const char *fmt, ...)
-{
-    char q[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
-    va_end(ap);
-    kiln_df *df = kiln_sql(S, q);
-    if (!df) fail_msg("%s: %s", q, kiln_last_error());
-    return df;
-}
+#define sql(...) kt_sqlf(S, __VA_ARGS__)
 
-static int sql_rc(const char *fmt, ...)
+/* 0 when the statement runs, -1 when it fails (the error is kept). */
+static int sql_rc(const char *text)
 {
-    char q[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
-    va_end(ap);
-    kiln_df *df = kiln_sql(S, q);
+    kiln_df *df = kiln_sql(S, text);
     if (!df) return -1;
     kiln_df_free(df);
     return 0;
@@ -241,13 +184,8 @@ static int collect_cmd(void *arg, const char *stmt, size_t len, const sql_outcom
 
 /* The rows of a command (DESCRIBE, SHOW TABLES: string columns) in
  * order, "a|b|c" lines (owned). */
-static char *cmd_rows(const char *fmt, ...)
+static char *cmd_rows_text(const char *q)
 {
-    char q[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
-    va_end(ap);
     kiln_buf b;
     kiln_buf_init(&b);
     if (sql_session_run(S, q, collect_cmd, &b)) fail_msg("%s: %s", q, kiln_last_error());
@@ -256,6 +194,8 @@ static char *cmd_rows(const char *fmt, ...)
     kiln_buf_release(&b);
     return r;
 }
+
+#define cmd_rows(...) cmd_rows_text(kt_textf(__VA_ARGS__))
 
 static void expect_rows(kiln_df *df, const char *want, const char *what)
 {
@@ -309,7 +249,7 @@ static void dir_of(const row *r, char *out)
     char e[64];
     const char *k2 = K2[r->k2];
     if (!k2 || !*k2) strcpy(e, "__HIVE_DEFAULT_PARTITION__");
-    else escape(k2, e);
+    else kt_escape_path_name(k2, e);
     if (K1_NULL[r->k1]) sprintf(out, "k1=__HIVE_DEFAULT_PARTITION__/k2=%s", e);
     else sprintf(out, "k1=%d/k2=%s", K1[r->k1], e);
 }
@@ -585,7 +525,7 @@ static void test_tables(void **state)
         kiln_df_free(sql("INSERT INTO mt SELECT 1, 'u', 'x'"));
         kiln_df_free(sql("INSERT INTO mt PARTITION (p = 'q r') SELECT 2, 'v'"));
         kiln_df_free(sql("INSERT INTO mt PARTITION (p = NULL) SELECT 3, 'w'"));
-        expect_rows(sql("SELECT a, b, p FROM mt"), "1|u|x\n2|v|q r\n3|w|null\n", "managed");
+        expect_rows(sql("SELECT a, b, p FROM mt"), "1|u|x\n2|v|q r\n3|w|NULL\n", "managed");
         char md[700];
         snprintf(md, sizeof md, "%s/mt/p=q r", wh);
         assert_true(kt_count_entries(md, "part-") == 1);
