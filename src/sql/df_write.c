@@ -371,13 +371,13 @@ static int overwrite_depth(kiln_session *s, const sql_write_part *wp, const ds_o
 {
     *depth = 0;
     if (!wp || !wp->n) return KILN_OK;
-    if (wp->nstatic > 0) {
+    const char *m = ds_options_get(o, "partitionOverwriteMode");
+    if (!m) m = sql_session_get(s, "kiln.sql.sources.partitionOverwriteMode");
+    if (!m || strcasecmp(m, "static") == 0) {
+        /* The static partition of INSERT OVERWRITE ... PARTITION, or all. */
         *depth = wp->nstatic;
         return KILN_OK;
     }
-    const char *m = ds_options_get(o, "partitionOverwriteMode");
-    if (!m) m = sql_session_get(s, "kiln.sql.sources.partitionOverwriteMode");
-    if (!m || strcasecmp(m, "static") == 0) return KILN_OK;
     if (strcasecmp(m, "dynamic") == 0) {
         *depth = wp->n;
         return KILN_OK;
@@ -546,7 +546,7 @@ int sql_write_partitioned(kiln_session *s, const plan *logical, const char *form
             rc = io_output_job_commit(job, nparts);
         }
     }
-    if (!rc && depth > 0 && wp->nstatic > 0) rc = static_dir(wp, staging);
+    if (!rc && depth > 0 && depth == wp->nstatic) rc = static_dir(wp, staging);
     if (!rc) rc = place(staging, path, exists, mode == SQL_SAVE_APPEND ? -1 : depth);
     kiln_rdd_free(r);
     kiln_buf_release(&env);

@@ -487,6 +487,9 @@ static void test_tables(void **state)
         kiln_df_free(sql("INSERT OVERWRITE pt SELECT 400, 'd', 2"));
         expect_rows(sql("SELECT k, count(*), sum(id) FROM pt GROUP BY k"),
                     "0|12|536\n1|1|300\n2|1|400\n7|1|100\n", "dynamic insert overwrite");
+        kiln_df_free(sql("INSERT OVERWRITE pt PARTITION (k = 7) SELECT 700, 'g'"));
+        expect_rows(sql("SELECT k, count(*), sum(id) FROM pt GROUP BY k"),
+                    "0|12|536\n1|1|300\n2|1|400\n7|1|700\n", "dynamic, static partition");
         kiln_df_free(sql("SET kiln.sql.sources.partitionOverwriteMode = static"));
         kiln_df_free(sql("INSERT OVERWRITE pt SELECT 500, 'e', 3"));
         expect_rows(sql("SELECT k, id FROM pt"), "3|500\n", "static overwrite");
