@@ -47,7 +47,8 @@ struct ds_part_writer {
     int *data_idx;   /* data.n indices into schema */
     int *part;       /* npart indices into schema */
     int npart, max_open, nopen, files;
-    bool started; /* the attempt's first file opened */
+    int *open_dirs; /* nopen indices of the directories with an open file */
+    bool started;   /* the attempt's first file opened */
     pdir *dirs;
     int ndirs, capdirs;
     int *slots; /* open addressing table of dirs indices, -1 empty */
@@ -99,12 +100,13 @@ int ds_part_writer_open(const char *format, io_output_job *job, int partition, i
     pw->data_idx = malloc(sizeof *pw->data_idx * (size_t)schema->n);
     pw->data.fields = malloc(sizeof *pw->data.fields * (size_t)schema->n);
     pw->vecs = malloc(sizeof *pw->vecs * (size_t)schema->n);
+    pw->open_dirs = malloc(sizeof *pw->open_dirs * (size_t)pw->max_open);
     pw->nslots = 64;
     pw->slots = malloc(sizeof *pw->slots * (size_t)pw->nslots);
     kiln_buf_init(&pw->key);
     kiln_buf_init(&pw->text);
     if (!pw->format || (uuid && !pw->uuid) || !pw->part || !pw->data_idx || !pw->data.fields ||
-        !pw->vecs || !pw->slots) {
+        !pw->vecs || !pw->slots || !pw->open_dirs) {
         ds_part_writer_abort(pw);
         return oom();
     }
@@ -195,12 +197,14 @@ static int ensure_open(ds_part_writer *pw, int d)
     if (p->w) return KILN_OK;
     int rc;
     if (pw->nopen >= pw->max_open) {
-        int lru = -1;
-        for (int i = 0; i < pw->ndirs; i++)
-            if (pw->dirs[i].w && (lru < 0 || pw->dirs[i].used < pw->dirs[lru].used)) lru = i;
+        /* Close the least recently written of the open files. */
+        int at = 0;
+        for (int i = 1; i < pw->nopen; i++)
+            if (pw->dirs[pw->open_dirs[i]].used < pw->dirs[pw->open_dirs[at]].used) at = i;
+        int lru = pw->open_dirs[at];
+        pw->open_dirs[at] = pw->open_dirs[--pw->nopen];
         ds_writer *w = pw->dirs[lru].w;
         pw->dirs[lru].w = NULL;
-        pw->nopen--;
         if ((rc = ds_writer_close(w))) return rc;
     }
     rc = ds_writer_open_in(pw->format, pw->job, pw->partition, pw->attempt, p->name, p->counter,
@@ -208,7 +212,7 @@ static int ensure_open(ds_part_writer *pw, int d)
     if (rc) return rc;
     pw->started = true;
     p->counter++;
-    pw->nopen++;
+    pw->open_dirs[pw->nopen++] = d;
     pw->files++;
     return KILN_OK;
 }
@@ -298,6 +302,7 @@ static void pw_free(ds_part_writer *pw)
     free(pw->data_idx);
     free(pw->data.fields);
     free(pw->vecs);
+    free(pw->open_dirs);
     free(pw->row_dir);
     free(pw->rows);
     free(pw->gdir);
