@@ -245,6 +245,14 @@ int ds_writer_open_in(const char *format, io_output_job *job, int partition, int
 /* Finishes and closes a file of ds_writer_open_in; frees w in every case.
  * Returns KILN_OK or an I/O error. */
 int ds_writer_close(ds_writer *w);
+/* A file of ds_writer_open_in set aside without ending it: its bytes
+ * written out, its file closed and its buffers freed (a few hundred bytes
+ * of state stay), so that ds_writer_resume goes on appending to the same
+ * file. Only text formats without compression can (ds_writer_suspendable);
+ * others return KILN_EINVAL. Returns KILN_OK or an I/O error. */
+int ds_writer_suspend(ds_writer *w);
+int ds_writer_resume(ds_writer *w);
+bool ds_writer_suspendable(const ds_writer *w);
 
 /* A task's writer of a partitioned write (write_part.c): each row goes to
  * the file of its partition directory "k1=v1/k2=v2" (values as text,
@@ -252,8 +260,11 @@ int ds_writer_close(ds_writer *w);
  * __HIVE_DEFAULT_PARTITION__), the partition columns left out of the
  * files. At most max_open files are open at once: opening one more closes
  * the least recently used, and a later row of that directory starts a new
- * file (counter + 1: -c001). Memory: max_open writers' buffers (the io
- * buffer, 256 KiB, and the format's) plus one small entry per directory. */
+ * file (counter + 1: -c001), unless the format can be suspended (text
+ * formats without compression: ds_writer_suspend), when the same file is
+ * appended to later. Memory: max_open writers' buffers (the io buffer,
+ * 256 KiB, and the format's line buffer) plus, per directory, an entry
+ * and a suspended writer's state (a few hundred bytes). */
 typedef struct ds_part_writer ds_part_writer;
 /* Opens the writer of attempt A of task P for batches of schema (borrowed;
  * must outlive it) whose columns part[0..npart) (copied) are the

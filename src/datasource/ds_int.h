@@ -208,7 +208,8 @@ struct ds_writer {
     void *z;         /* compressor state */
     kiln_buf line;   /* text being built */
     int32_t tz_sec;
-    void *state; /* the format's (freed by fmt->free) */
+    void *state;      /* the format's (freed by fmt->free) */
+    bool suspendable; /* a text format, uncompressed: ds_writer_suspend works */
 };
 
 int ds_writer_emit(ds_writer *w, const void *p, size_t n);

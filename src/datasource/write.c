@@ -176,6 +176,9 @@ static int open_writer(const char *format, io_output_job *job, int partition, in
         wfree(w);
         return rc;
     }
+    w->suspendable = compression == 0 &&
+                     (init == ds_csv_writer_init || init == ds_json_writer_init ||
+                      init == ds_text_writer_init);
     char suffix[160];
     snprintf(suffix, sizeof suffix, "%s%.64s-c%03d.%s%s", uuid ? "-" : "", uuid ? uuid : "",
              counter,
@@ -244,6 +247,27 @@ int ds_writer_close(ds_writer *w)
     w->out = NULL;
     wfree(w);
     return rc;
+}
+
+/* Sets a writer aside (see datasource.h). */
+int ds_writer_suspend(ds_writer *w)
+{
+    if (!w->suspendable) return KILN_EINVAL;
+    int rc = ds_writer_flush_line(w, true);
+    kiln_buf_release(&w->line);
+    kiln_buf_init(&w->line);
+    return rc ? rc : io_task_output_suspend(w->out);
+}
+
+/* Takes a suspended writer up again. */
+int ds_writer_resume(ds_writer *w)
+{
+    return io_task_output_resume(w->out);
+}
+
+bool ds_writer_suspendable(const ds_writer *w)
+{
+    return w->suspendable;
 }
 
 /* Deletes the attempt's file and frees w. */

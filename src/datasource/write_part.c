@@ -13,9 +13,12 @@
  *
  * Open files are bounded by max_open (Spark sorts the task's rows by the
  * partition columns instead; kiln keeps the input order): opening one
- * more closes the least recently used, and the directory's next rows go
- * to a new file with the next counter (-c001), as Spark's writer does when
- * it rolls a file.
+ * more sets the least recently written aside. Text formats without
+ * compression are suspended (bytes written out, file and buffers closed;
+ * the same file is appended to when the directory's rows come again), so
+ * a task writes one file per directory whatever the order of its rows;
+ * others are closed, and the directory's next rows go to a new file with
+ * the next counter (-c001), as Spark's writer does when it rolls a file.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -30,7 +33,8 @@
 typedef struct pdir {
     char *name;     /* "k1=v1/k2=v2" (owned) */
     uint64_t hash;  /* of name */
-    ds_writer *w;   /* open file, or NULL */
+    ds_writer *w;   /* the file being written, or NULL */
+    bool suspended; /* w is set aside (ds_writer_suspend): no fd, no buffer */
     int counter;    /* files opened so far in this directory */
     uint64_t used;  /* batch tick of the last write (LRU) */
     uint32_t stamp; /* batch number of `group` */
@@ -182,7 +186,7 @@ static int find_dir(ds_part_writer *pw, const char *key, size_t n)
     char *name = strndup(key, n);
     if (!name) return -1;
     int d = pw->ndirs++;
-    pw->dirs[d] = (pdir){name, h, NULL, 0, 0, 0, 0};
+    pw->dirs[d] = (pdir){name, h, NULL, false, 0, 0, 0, 0};
     int s = (int)(h & (uint64_t)(pw->nslots - 1));
     while (pw->slots[s] >= 0) s = (s + 1) & (pw->nslots - 1);
     pw->slots[s] = d;
@@ -194,18 +198,31 @@ static int find_dir(ds_part_writer *pw, const char *key, size_t n)
 static int ensure_open(ds_part_writer *pw, int d)
 {
     pdir *p = &pw->dirs[d];
-    if (p->w) return KILN_OK;
+    if (p->w && !p->suspended) return KILN_OK;
     int rc;
     if (pw->nopen >= pw->max_open) {
-        /* Close the least recently written of the open files. */
+        /* Set aside the least recently written of the open files: suspended
+         * (text formats: the same file goes on later), else closed (the
+         * directory's next rows start a new file). */
         int at = 0;
         for (int i = 1; i < pw->nopen; i++)
             if (pw->dirs[pw->open_dirs[i]].used < pw->dirs[pw->open_dirs[at]].used) at = i;
-        int lru = pw->open_dirs[at];
+        pdir *lru = &pw->dirs[pw->open_dirs[at]];
         pw->open_dirs[at] = pw->open_dirs[--pw->nopen];
-        ds_writer *w = pw->dirs[lru].w;
-        pw->dirs[lru].w = NULL;
-        if ((rc = ds_writer_close(w))) return rc;
+        if (ds_writer_suspendable(lru->w)) {
+            lru->suspended = true;
+            if ((rc = ds_writer_suspend(lru->w))) return rc;
+        } else {
+            ds_writer *w = lru->w;
+            lru->w = NULL;
+            if ((rc = ds_writer_close(w))) return rc;
+        }
+    }
+    if (p->w) {
+        if ((rc = ds_writer_resume(p->w))) return rc;
+        p->suspended = false;
+        pw->open_dirs[pw->nopen++] = d;
+        return KILN_OK;
     }
     rc = ds_writer_open_in(pw->format, pw->job, pw->partition, pw->attempt, p->name, p->counter,
                            !pw->started, pw->uuid, &pw->data, pw->o, &p->w);
@@ -322,6 +339,7 @@ int ds_part_writer_commit(ds_part_writer *pw)
         ds_writer *w = pw->dirs[i].w;
         pw->dirs[i].w = NULL;
         if (!w) continue;
+        if (!rc && pw->dirs[i].suspended) rc = ds_writer_resume(w);
         if (rc) ds_writer_abort(w);
         else rc = ds_writer_close(w);
     }

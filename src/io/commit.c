@@ -650,6 +650,29 @@ KILN_HIDDEN int io_task_output_close(io_task_output *o)
     return rc;
 }
 
+/* Flushes and closes o's file and frees its buffer (see io.h). */
+KILN_HIDDEN int io_task_output_suspend(io_task_output *o)
+{
+    if (o->fd < 0) return KILN_OK;
+    int rc = flush(o);
+    if (close(o->fd) != 0 && rc == KILN_OK) rc = output_error(errno, "cannot close", o->file);
+    o->fd = -1;
+    free(o->buf);
+    o->buf = NULL;
+    return rc;
+}
+
+/* Opens o's file again for appending, with a new buffer. */
+KILN_HIDDEN int io_task_output_resume(io_task_output *o)
+{
+    if (o->fd >= 0) return KILN_OK;
+    if (!o->buf && !(o->buf = malloc(TASK_BUF_SIZE)))
+        return kiln_set_error(KILN_ENOMEM, "out of memory writing %s", o->file);
+    o->fd = open(o->file, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (o->fd < 0) return output_error(errno, "cannot open again", o->file);
+    return KILN_OK;
+}
+
 static char *attempt_path(const io_output_job *job, int partition, int attempt)
 {
     char name[64];

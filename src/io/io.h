@@ -131,6 +131,11 @@ void io_output_job_detach(io_output_job *job);
 int io_task_output_open_in(io_output_job *job, int partition, int attempt, const char *rel,
                            bool fresh, io_task_output **out);
 int io_task_output_close(io_task_output *o);
+/* Writes out o's buffer and closes its file, freeing the buffer, to go on
+ * appending after io_task_output_resume (a partitioned write's writer
+ * beyond its open-file bound). Returns KILN_OK or KILN_EIO. */
+int io_task_output_suspend(io_task_output *o);
+int io_task_output_resume(io_task_output *o);
 int io_task_attempt_commit(io_output_job *job, int partition, int attempt);
 void io_task_attempt_abort(io_output_job *job, int partition, int attempt);
 

@@ -418,23 +418,26 @@ static void test_failed_overwrite(void **state)
     assert_int_equal(kt_count_entries(root, "."), 0);
 }
 
-/* One task writing many partitions: with at most 2 open files the rows
- * (interleaved over 9 partitions and several batches) are all there, in
- * more files than partitions. */
+/* One task writing many partitions (rows interleaved over 9 partitions
+ * and 5 batches) with at most 2 open files: uncompressed text files are
+ * set aside and appended to again (one file a directory, as without the
+ * bound); gzip files are closed and a directory's later rows start new
+ * ones (-c001, ...). Every row is there each time. */
 static void test_many_partitions(void **state)
 {
     (void)state;
     for (size_t f = 0; f < NFORMATS; f++) {
         const char *fmt = FORMATS[f];
-        for (int bound = 0; bound < 2; bound++) {
+        for (int variant = 0; variant < 3; variant++) {
             char root[512];
-            snprintf(root, sizeof root, "%s/many_%s_%d", dir, fmt, bound);
+            snprintf(root, sizeof root, "%s/many_%s_%d", dir, fmt, variant);
             kt_rm_rf(root);
             kiln_df *df = sql("SELECT id, id %% 9 AS k FROM range(0, 5000, 1, 1)");
             kiln_writer *w = kiln_writer_format(kiln_df_write(df), fmt);
             kiln_df_free(df);
             if (strcmp(fmt, "csv") == 0) w = kiln_writer_option(w, "header", "true");
-            w = kiln_writer_option(w, "maxOpenWriters", bound ? "2" : "64");
+            w = kiln_writer_option(w, "maxOpenWriters", variant ? "2" : "64");
+            if (variant == 2) w = kiln_writer_option(w, "compression", "gzip");
             const char *by[] = {"k"};
             if (kiln_writer_save(kiln_writer_partition_by(w, by, 1), root))
                 fail_msg("write: %s", kiln_last_error());
@@ -443,13 +446,12 @@ static void test_many_partitions(void **state)
                 char d[600];
                 snprintf(d, sizeof d, "%s/k=%d", root, k);
                 int c = kt_count_entries(d, "part-00000-");
-                if (!bound) assert_int_equal(c, 1);
+                if (variant < 2) assert_int_equal(c, 1);
                 files += c;
             }
-            if (bound) assert_true(files > 9);
-            char name[600];
-            snprintf(name, sizeof name, "%s/k=4", root);
-            if (bound) assert_true(kt_count_entries(name, "part-") >= 2);
+            if (variant == 2) assert_true(files > 9);
+            kt_report("%s, maxOpenWriters %d%s: %d files", fmt, variant ? 2 : 64,
+                      variant == 2 ? ", gzip" : "", files);
             kiln_df_free(sql("CREATE OR REPLACE TEMPORARY VIEW many USING %s OPTIONS (path "
                              "'%s'%s)",
                              fmt, root,
