@@ -317,6 +317,15 @@ KILN_API kiln_writer *kiln_writer_format(kiln_writer *w,
 KILN_API kiln_writer *kiln_writer_mode(kiln_writer *w, const char *mode);
 /* Spark's writing options of the format (header, sep, compression, ...). */
 KILN_API kiln_writer *kiln_writer_option(kiln_writer *w, const char *key, const char *value);
+/* df.write.partitionBy(cols): rows go to Hive-style directories
+ * col1=v1/col2=v2/ under the path (values escaped as Spark does; null and
+ * "" as __HIVE_DEFAULT_PARTITION__), the columns left out of the files
+ * (copied; n 0 clears). Overwrite replaces the whole path unless option
+ * partitionOverwriteMode (or the session's
+ * kiln.sql.sources.partitionOverwriteMode) is "dynamic": then only the
+ * partitions written are replaced. Option maxOpenWriters (default 16;
+ * kiln.sql.sources.maxOpenWriters) bounds the files a task has open. */
+KILN_API kiln_writer *kiln_writer_partition_by(kiln_writer *w, const char *const *cols, int n);
 /* Writes the rows into the directory path (Spark's part-NNNNN-<uuid>-c000
  * files and _SUCCESS) and frees w. A failed job leaves what was at path
  * intact (overwrite included); overwriting a path the DataFrame reads is

@@ -561,17 +561,28 @@ static PyObject *df_summary(PyObject *self, PyObject *seq)
     return describe_like(self, seq, OP_SUMMARY);
 }
 
-/* write(format or None, mode, {option: value}, path). */
+/* write(format or None, mode, {option: value}, path[, partition columns]). */
 static PyObject *df_write(PyObject *self, PyObject *args)
 {
     const char *format, *mode;
-    PyObject *opts;
+    PyObject *opts, *by = NULL;
     df_call c = {.op = OP_WRITE};
     kiln_df *df = live(self);
-    if (!df || !PyArg_ParseTuple(args, "zsO!s", &format, &mode, &PyDict_Type, &opts, &c.path))
+    if (!df ||
+        !PyArg_ParseTuple(args, "zsO!s|O", &format, &mode, &PyDict_Type, &opts, &c.path, &by))
         return NULL;
     c.w = kiln_writer_mode(kiln_df_write(df), mode);
     if (format) c.w = kiln_writer_format(c.w, format);
+    if (by && by != Py_None) {
+        const char **names;
+        int n;
+        if (pyk_names_of(by, &names, &n)) {
+            kiln_writer_save(c.w, NULL); /* frees it */
+            return NULL;
+        }
+        c.w = kiln_writer_partition_by(c.w, names, n);
+        PyMem_Free(names);
+    }
     PyObject *k, *v;
     Py_ssize_t pos = 0;
     while (PyDict_Next(opts, &pos, &k, &v)) {

@@ -306,3 +306,24 @@ def test_read_write(spark, tmp_path):
     from kiln.errors import KilnError
     with pytest.raises(KilnError):
         df.write.json(str(tmp_path / "j"))
+
+
+def test_partition_by(spark, tmp_path):
+    rs = [(i, ["a b", "x/y", None, ""][i % 4], i % 3, i * 10) for i in range(40)]
+    df = spark.createDataFrame(rs, "id INT, s STRING, k INT, v BIGINT")
+    df.write.partitionBy("k", "s").option("header", True).csv(str(tmp_path / "p"))
+    import os
+    assert sorted(d for d in os.listdir(tmp_path / "p") if d.startswith("k=")) == \
+        ["k=0", "k=1", "k=2"]
+    assert sorted(os.listdir(tmp_path / "p" / "k=0")) == \
+        ["s=__HIVE_DEFAULT_PARTITION__", "s=a b", "s=x%2Fy"]
+    back = spark.read.option("header", "true").option("inferSchema", "true").csv(
+        str(tmp_path / "p"))
+    want = sorted((i, v, k, s or None) for i, s, k, v in rs)
+    assert sorted(tuple(r) for r in back.select("id", "v", "k", "s").collect()) == want
+    # The keyword form, and dynamic overwrite of the partitions written.
+    df.filter("k = 1").write.json(str(tmp_path / "q"), partitionBy=["k"])
+    df.filter("k = 2").write.json(str(tmp_path / "q"), mode="overwrite", partitionBy="k",
+                                  partitionOverwriteMode="dynamic")
+    q = spark.read.json(str(tmp_path / "q"))
+    assert sorted(r.k for r in q.select("k").distinct().collect()) == [1, 2]

@@ -31,6 +31,13 @@ int ds_whole_files(const char *format, const ds_options *o, bool *whole)
 int ds_dataset_schema(const char *format, const ds_dataset *d, const ds_options *o,
                       const col_schema *user, kiln_arena *a, col_schema *out)
 {
+    return ds_dataset_schema_pos(format, d, o, user, a, out, NULL);
+}
+
+/* ds_dataset_schema, and where Spark shows each column (see datasource.h). */
+int ds_dataset_schema_pos(const char *format, const ds_dataset *d, const ds_options *o,
+                          const col_schema *user, kiln_arena *a, col_schema *out, int **pos)
+{
     col_schema data;
     int rc;
     memset(out, 0, sizeof *out);
@@ -57,18 +64,36 @@ int ds_dataset_schema(const char *format, const ds_dataset *d, const ds_options 
                                             : ds_json_infer(s, n, o, a, &data);
         if (rc) return rc;
     }
-    /* Data columns, less those named as partition columns, then these. */
+    /* Data columns, less those named as partition columns, then these.
+     * With pos, an inferred data column named as a partition column stays
+     * in the data (readers find the file's columns by position: CSV) but
+     * is not shown (pos -1): the partition column is, in its place. */
+    bool keep_overlap = pos && !user && !ddl;
     col_field *f = kiln_arena_alloc(a, sizeof *f * (size_t)(data.n + d->parts.n + 1));
-    if (!f) return KILN_ENOMEM;
-    int n = 0;
+    int *p = pos ? kiln_arena_alloc(a, sizeof *p * (size_t)(data.n + d->parts.n + 1)) : NULL;
+    if (!f || (pos && !p)) return KILN_ENOMEM;
+    int n = 0, at = 0;
+    int *part_at = kiln_arena_alloc(a, sizeof *part_at * (size_t)(d->parts.n + 1));
+    if (!part_at) return KILN_ENOMEM;
+    for (int c = 0; c < d->parts.n; c++) part_at[c] = -1;
     for (int i = 0; i < data.n; i++) {
-        bool part = false;
-        for (int c = 0; c < d->parts.n && !part; c++)
-            part = strcasecmp(data.fields[i].name, d->parts.fields[c].name) == 0;
-        if (!part) f[n++] = data.fields[i];
+        int c = 0;
+        while (c < d->parts.n && strcasecmp(data.fields[i].name, d->parts.fields[c].name)) c++;
+        if (c < d->parts.n) {
+            part_at[c] = at++;
+            if (!keep_overlap) continue;
+            if (p) p[n] = -1;
+        } else if (p) {
+            p[n] = at++;
+        }
+        f[n++] = data.fields[i];
     }
-    for (int c = 0; c < d->parts.n; c++) f[n++] = d->parts.fields[c];
+    for (int c = 0; c < d->parts.n; c++) {
+        if (p) p[n] = part_at[c] >= 0 ? part_at[c] : at++;
+        f[n++] = d->parts.fields[c];
+    }
     *out = (col_schema){n, f};
+    if (pos) *pos = p;
     return KILN_OK;
 }
 

@@ -169,6 +169,14 @@ int ds_dataset_list(const char *paths, const ds_options *o, const col_schema *us
  * order). In a. Returns KILN_OK or an inference error. */
 int ds_dataset_schema(const char *format, const ds_dataset *d, const ds_options *o,
                       const col_schema *user, kiln_arena *a, col_schema *out);
+/* ds_dataset_schema with *pos (in a): pos[i] is where Spark shows column
+ * i of out (mergeDataAndPartitionSchema: a data column named as a
+ * partition column keeps its place in the data, with the partition's type
+ * and values; the other partition columns come last). An inferred data
+ * column of that name stays in out's data columns (the files have it)
+ * with pos -1: not shown. */
+int ds_dataset_schema_pos(const char *format, const ds_dataset *d, const ds_options *o,
+                          const col_schema *user, kiln_arena *a, col_schema *out, int **pos);
 /* A file's partition values: each k=v directory of path below base (its
  * first path.length bytes) parsed as its column of parts, null when
  * absent, __HIVE_DEFAULT_PARTITION__ or not of the type; out[c] is a
@@ -226,6 +234,55 @@ typedef struct ds_writer ds_writer;
 int ds_writer_open(const char *format, io_output_job *job, int partition, int attempt,
                    const char *uuid, const col_schema *schema, const ds_options *o,
                    ds_writer **out);
+/* ds_writer_open for one of several files of a task attempt: the file
+ * dir/part-PPPPP-<uuid>-cNNN.<ext> (dir relative, "a=1/b=x"; NNN =
+ * counter) in the attempt (io_task_output_open_in; fresh: the attempt's
+ * first file). End it with ds_writer_close (kept in the attempt, which
+ * io_task_attempt_commit commits) or ds_writer_abort. */
+int ds_writer_open_in(const char *format, io_output_job *job, int partition, int attempt,
+                      const char *dir, int counter, bool fresh, const char *uuid,
+                      const col_schema *schema, const ds_options *o, ds_writer **out);
+/* Finishes and closes a file of ds_writer_open_in; frees w in every case.
+ * Returns KILN_OK or an I/O error. */
+int ds_writer_close(ds_writer *w);
+/* A file of ds_writer_open_in set aside without ending it: its bytes
+ * written out, its file closed and its buffers freed (a few hundred bytes
+ * of state stay), so that ds_writer_resume goes on appending to the same
+ * file. Only text formats without compression can (ds_writer_suspendable);
+ * others return KILN_EINVAL. Returns KILN_OK or an I/O error. */
+int ds_writer_suspend(ds_writer *w);
+int ds_writer_resume(ds_writer *w);
+bool ds_writer_suspendable(const ds_writer *w);
+
+/* A task's writer of a partitioned write (write_part.c): each row goes to
+ * the file of its partition directory "k1=v1/k2=v2" (values as text,
+ * escaped with ds_escape_path_name, null or "" as
+ * __HIVE_DEFAULT_PARTITION__), the partition columns left out of the
+ * files. At most max_open files are open at once: opening one more closes
+ * the least recently used, and a later row of that directory starts a new
+ * file (counter + 1: -c001), unless the format can be suspended (text
+ * formats without compression: ds_writer_suspend), when the same file is
+ * appended to later. Memory: max_open writers' buffers (the io buffer,
+ * 256 KiB, and the format's line buffer) plus, per directory, an entry
+ * and a suspended writer's state (a few hundred bytes). */
+typedef struct ds_part_writer ds_part_writer;
+/* Opens the writer of attempt A of task P for batches of schema (borrowed;
+ * must outlive it) whose columns part[0..npart) (copied) are the
+ * partition columns, in directory order. Returns KILN_OK, KILN_EINVAL or
+ * KILN_ENOMEM. Nothing is created until a row comes. */
+int ds_part_writer_open(const char *format, io_output_job *job, int partition, int attempt,
+                        const char *uuid, const col_schema *schema, const int *part, int npart,
+                        int max_open, const ds_options *o, ds_part_writer **out);
+/* Writes b's live rows (borrowed). Returns KILN_OK or an I/O error. */
+int ds_part_writer_write(ds_part_writer *pw, const col_batch *b);
+/* Closes every file and commits the attempt (with no file: an empty
+ * commit); frees pw in every case. */
+int ds_part_writer_commit(ds_part_writer *pw);
+/* Deletes the attempt's files; frees pw (NULL is ignored). */
+void ds_part_writer_abort(ds_part_writer *pw);
+/* Files the writer has opened so far (tests: the open-writer bound). */
+int ds_part_writer_files(const ds_part_writer *pw);
+
 /* Appends b's live rows (borrowed). Returns KILN_OK or an I/O error. */
 int ds_writer_write(ds_writer *w, const col_batch *b);
 /* Finishes and commits the part file; frees w in every case. */

@@ -217,8 +217,9 @@ struct ds_writer {
     void *z;         /* compressor state */
     kiln_buf line;   /* text being built */
     int32_t tz_sec;
-    void *state;     /* the format's (freed by fmt->free) */
-    const char *ext; /* NULL, or the part files' extension (".snappy.parquet") */
+    void *state;      /* the format's (freed by fmt->free) */
+    const char *ext;  /* NULL, or the part files' extension (".snappy.parquet") */
+    bool suspendable; /* a text format, uncompressed: ds_writer_suspend works */
 };
 
 int ds_writer_emit(ds_writer *w, const void *p, size_t n);

@@ -3,6 +3,7 @@
  * file from the io committer, the compression option (none, gzip, zstd)
  * and the dispatch to the format's row encoder.
  */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,9 +98,30 @@ static void wfree(ds_writer *w)
     free(w);
 }
 
+static int open_writer(const char *format, io_output_job *job, int partition, int attempt,
+                       const char *dir, int counter, bool fresh, const char *uuid,
+                       const col_schema *schema, const ds_options *o, ds_writer **out);
+
 /* Opens a writer (see datasource.h). */
 int ds_writer_open(const char *format, io_output_job *job, int partition, int attempt,
                    const char *uuid, const col_schema *schema, const ds_options *o, ds_writer **out)
+{
+    return open_writer(format, job, partition, attempt, NULL, 0, true, uuid, schema, o, out);
+}
+
+/* Opens a writer of a file in a directory of the attempt (see datasource.h). */
+int ds_writer_open_in(const char *format, io_output_job *job, int partition, int attempt,
+                      const char *dir, int counter, bool fresh, const char *uuid,
+                      const col_schema *schema, const ds_options *o, ds_writer **out)
+{
+    return open_writer(format, job, partition, attempt, dir, counter, fresh, uuid, schema, o, out);
+}
+
+/* dir NULL: the task's one part file, committed with the writer; else
+ * dir/part-PPPPP-<uuid>-cNNN.ext kept in the attempt (ds_writer_close). */
+static int open_writer(const char *format, io_output_job *job, int partition, int attempt,
+                       const char *dir, int counter, bool fresh, const char *uuid,
+                       const col_schema *schema, const ds_options *o, ds_writer **out)
 {
     *out = NULL;
     int (*init)(ds_writer *, const ds_options *) = NULL;
@@ -156,8 +178,11 @@ int ds_writer_open(const char *format, io_output_job *job, int partition, int at
         wfree(w);
         return rc;
     }
+    w->suspendable = compression == 0 &&
+                     (init == ds_csv_writer_init || init == ds_json_writer_init ||
+                      init == ds_text_writer_init);
     char suffix[160];
-    snprintf(suffix, sizeof suffix, "%s%.64s-c000%s%s", uuid ? "-" : "", uuid ? uuid : "",
+    snprintf(suffix, sizeof suffix, "%s%.64s-c%03d%s%s", uuid ? "-" : "", uuid ? uuid : "", counter,
              w->ext                        ? w->ext
              : init == ds_csv_writer_init  ? ".csv"
              : init == ds_json_writer_init ? ".json"
@@ -165,7 +190,16 @@ int ds_writer_open(const char *format, io_output_job *job, int partition, int at
              compression == 1   ? ".gz"
              : compression == 2 ? ".zst"
                                 : "");
-    if ((rc = io_task_output_open_named(job, partition, attempt, suffix, &w->out))) {
+    if (dir) {
+        char *rel = NULL;
+        if (asprintf(&rel, "%s/part-%05d%s", dir, partition, suffix) < 0) rel = NULL;
+        rc = rel ? io_task_output_open_in(job, partition, attempt, rel, fresh, &w->out)
+                 : KILN_ENOMEM;
+        free(rel);
+    } else {
+        rc = io_task_output_open_named(job, partition, attempt, suffix, &w->out);
+    }
+    if (rc) {
         wfree(w);
         return rc;
     }
@@ -201,6 +235,43 @@ int ds_writer_commit(ds_writer *w)
     w->out = NULL;
     wfree(w);
     return rc;
+}
+
+/* Finishes and closes a file of ds_writer_open_in, kept in the attempt;
+ * frees w in every case. */
+int ds_writer_close(ds_writer *w)
+{
+    int rc = w->fmt->finish ? w->fmt->finish(w) : KILN_OK;
+    if (!rc) rc = finish(w);
+    if (rc) {
+        io_task_output_abort(w->out);
+    } else {
+        rc = io_task_output_close(w->out);
+    }
+    w->out = NULL;
+    wfree(w);
+    return rc;
+}
+
+/* Sets a writer aside (see datasource.h). */
+int ds_writer_suspend(ds_writer *w)
+{
+    if (!w->suspendable) return KILN_EINVAL;
+    int rc = ds_writer_flush_line(w, true);
+    kiln_buf_release(&w->line);
+    kiln_buf_init(&w->line);
+    return rc ? rc : io_task_output_suspend(w->out);
+}
+
+/* Takes a suspended writer up again. */
+int ds_writer_resume(ds_writer *w)
+{
+    return io_task_output_resume(w->out);
+}
+
+bool ds_writer_suspendable(const ds_writer *w)
+{
+    return w->suspendable;
 }
 
 /* Deletes the attempt's file and frees w. */

@@ -323,6 +323,35 @@ static bool committed_elsewhere(const io_output_job *job, int partition)
     return there;
 }
 
+/* Moves the task output from to to: a file is renamed; a directory (a
+ * partition's, "k=v") too unless to exists, when its entries are moved
+ * into it one by one (several tasks write the same partition). */
+static int move_into(const char *from, const char *to, unsigned char type)
+{
+    struct stat st;
+    bool dir = type == DT_DIR ||
+               (type == DT_UNKNOWN && lstat(from, &st) == 0 && S_ISDIR(st.st_mode));
+    if (!dir || lstat(to, &st) != 0) {
+        if (io_rename(from, to) == 0) return KILN_OK;
+        return output_error(errno, "cannot move task output", from);
+    }
+    DIR *d = opendir(from);
+    if (d == NULL) return output_error(errno, "cannot list task output", from);
+    int rc = KILN_OK;
+    struct dirent *e;
+    while (rc == KILN_OK && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        char *f = io_path_join(from, e->d_name), *t = io_path_join(to, e->d_name);
+        if (f == NULL || t == NULL)
+            rc = kiln_set_error(KILN_ENOMEM, "out of memory moving %s", from);
+        else rc = move_into(f, t, e->d_type);
+        free(f);
+        free(t);
+    }
+    closedir(d);
+    return rc;
+}
+
 /* Moves every committed part file into dir, removes dir/_temporary and
  * creates dir/_SUCCESS last. On any failure dir is removed entirely. Frees
  * job in every case (task outputs still open keep it alive until they end;
@@ -364,8 +393,7 @@ KILN_HIDDEN int io_output_job_commit(io_output_job *job, int num_partitions)
             char *from = io_path_join(task_dir, e->d_name), *to = io_path_join(job->dir, e->d_name);
             if (from == NULL || to == NULL)
                 rc = kiln_set_error(KILN_ENOMEM, "out of memory committing output %s", job->dir);
-            else if (io_rename(from, to) != 0)
-                rc = output_error(errno, "cannot move task output", from);
+            else rc = move_into(from, to, e->d_type);
             free(from);
             free(to);
         }
@@ -423,6 +451,9 @@ static void task_free(io_task_output *o)
     free(o);
 }
 
+static int open_file(io_output_job *job, int partition, int attempt, const char *rel, bool fresh,
+                     io_task_output **out);
+
 /* Creates dir/_temporary/attempt-P-A/part-PPPPP (replacing what an earlier
  * run of the same attempt left). Returns KILN_OK and an owned task output
  * (end it with io_task_output_commit or _abort), KILN_ESTATE if the job has
@@ -439,6 +470,29 @@ KILN_HIDDEN int io_task_output_open(io_output_job *job, int partition, int attem
 KILN_HIDDEN int io_task_output_open_named(io_output_job *job, int partition, int attempt,
                                           const char *suffix, io_task_output **out)
 {
+    if (suffix == NULL) suffix = "";
+    if (strchr(suffix, '/') != NULL || strlen(suffix) > 200)
+        return kiln_set_error(KILN_EINVAL, "bad part file suffix '%s' for %s", suffix, job->dir);
+    if (job->obj) { /* object stores name and stage their parts themselves */
+        *out = NULL;
+        io_task_output *o = calloc(1, sizeof *o);
+        if (o == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory writing %s", job->dir);
+        o->fd = -1;
+        int rc = io_objc_task_open(job->obj, partition, attempt, suffix, &o->obj);
+        if (rc) free(o);
+        else *out = o;
+        return rc;
+    }
+    char name[256];
+    snprintf(name, sizeof name, "part-%05d%s", partition, suffix);
+    return open_file(job, partition, attempt, name, true, out);
+}
+
+/* Opens attempt_dir/rel, rel a relative path whose directories are made;
+ * fresh: the attempt's directory is emptied first (its first file). */
+static int open_file(io_output_job *job, int partition, int attempt, const char *rel, bool fresh,
+                     io_task_output **out)
+{
     *out = NULL;
     if (partition < 0 || attempt < 0)
         return kiln_set_error(KILN_EINVAL, "bad task output partition %d attempt %d for %s",
@@ -446,24 +500,12 @@ KILN_HIDDEN int io_task_output_open_named(io_output_job *job, int partition, int
     io_task_output *o = calloc(1, sizeof *o);
     if (o == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory writing %s", job->dir);
     o->fd = -1;
-    if (job->obj) {
-        int rc = io_objc_task_open(job->obj, partition, attempt, suffix, &o->obj);
-        if (rc) free(o);
-        else *out = o;
-        return rc;
-    }
     o->partition = partition;
     o->attempt = attempt;
-    if (suffix == NULL) suffix = "";
-    char name[256];
-    if (strchr(suffix, '/') != NULL || strlen(suffix) > 200) {
-        free(o);
-        return kiln_set_error(KILN_EINVAL, "bad part file suffix '%s' for %s", suffix, job->dir);
-    }
+    char name[64];
     snprintf(name, sizeof name, "attempt-%d-%d", partition, attempt);
     o->attempt_dir = io_path_join(job->tmp, name);
-    snprintf(name, sizeof name, "part-%05d%s", partition, suffix);
-    o->file = o->attempt_dir != NULL ? io_path_join(o->attempt_dir, name) : NULL;
+    o->file = o->attempt_dir != NULL ? io_path_join(o->attempt_dir, rel) : NULL;
     o->buf = malloc(TASK_BUF_SIZE);
     if (o->file == NULL || o->buf == NULL) {
         task_free(o);
@@ -474,14 +516,15 @@ KILN_HIDDEN int io_task_output_open_named(io_output_job *job, int partition, int
     pthread_mutex_lock(&job->mu);
     if (job->finished)
         rc = kiln_set_error(KILN_ESTATE, "output job for %s has already ended", job->dir);
-    if (rc == KILN_OK) rc = io_remove_tree(o->attempt_dir);
-    if (rc == KILN_OK && mkdir(o->attempt_dir, 0777) != 0)
+    if (rc == KILN_OK && fresh) rc = io_remove_tree(o->attempt_dir);
+    if (rc == KILN_OK && mkdir(o->attempt_dir, 0777) != 0 && (fresh || errno != EEXIST))
         rc = output_error(errno, "cannot create directory", o->attempt_dir);
+    if (rc == KILN_OK && strchr(rel, '/') != NULL) rc = make_parents(o->file);
     if (rc == KILN_OK) {
         o->fd = open(o->file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
         if (o->fd < 0) {
             rc = output_error(errno, "cannot create", o->file);
-            (void)rmdir(o->attempt_dir);
+            if (fresh) (void)rmdir(o->attempt_dir);
         }
     }
     if (rc == KILN_OK) {
@@ -544,6 +587,10 @@ KILN_HIDDEN int io_task_output_write(io_task_output *o, const void *p, size_t n)
  * this one is deleted and KILN_OK returned: the partition's output exists).
  * Frees o in every case. Returns KILN_OK, KILN_EIO (the attempt is deleted),
  * or KILN_ESTATE if the job has already ended (the attempt is deleted). */
+static int close_file(io_task_output *o);
+static int commit_attempt(io_output_job *job, int partition, int attempt, const char *attempt_dir,
+                          int rc);
+
 KILN_HIDDEN int io_task_output_commit(io_task_output *o)
 {
     if (o->obj) {
@@ -551,7 +598,15 @@ KILN_HIDDEN int io_task_output_commit(io_task_output *o)
         free(o);
         return orc;
     }
-    io_output_job *job = o->job;
+    int rc = close_file(o);
+    rc = commit_attempt(o->job, o->partition, o->attempt, o->attempt_dir, rc);
+    task_free(o);
+    return rc;
+}
+
+/* Flushes, syncs and closes o's file (o is kept). */
+static int close_file(io_task_output *o)
+{
     int rc = flush(o);
     if (rc == KILN_OK) {
         int fd = o->fd;
@@ -565,33 +620,42 @@ KILN_HIDDEN int io_task_output_commit(io_task_output *o)
             rc = output_error(errno, "cannot close", o->file);
         }
     }
+    return rc;
+}
+
+/* Renames attempt_dir (attempt of partition) to task-P unless another
+ * attempt committed first; rc: the closing's outcome (an error deletes
+ * the attempt). */
+static int commit_attempt(io_output_job *job, int partition, int attempt, const char *attempt_dir,
+                          int rc)
+{
     bool kept = false;
     if (rc == KILN_OK) {
         char name[32];
-        snprintf(name, sizeof name, "task-%d", o->partition);
+        snprintf(name, sizeof name, "task-%d", partition);
         char *task_dir = io_path_join(job->tmp, name);
         pthread_mutex_lock(&job->mu);
         if (task_dir == NULL)
-            rc = kiln_set_error(KILN_ENOMEM, "out of memory committing %s", o->file);
+            rc = kiln_set_error(KILN_ENOMEM, "out of memory committing %s", attempt_dir);
         else if (job->finished)
             rc = kiln_set_error(KILN_ESTATE,
                                 "output job for %s has already ended: attempt %d "
                                 "of partition %d discarded",
-                                job->dir, o->attempt, o->partition);
-        else if (!is_committed(job, o->partition)) rc = ensure_committed(job, o->partition);
-        if (rc == KILN_OK && !is_committed(job, o->partition)) {
+                                job->dir, attempt, partition);
+        else if (!is_committed(job, partition)) rc = ensure_committed(job, partition);
+        if (rc == KILN_OK && !is_committed(job, partition)) {
             /* Renaming unless task-P exists (io_rename_noreplace) is the
              * arbiter between attempts of one partition in different
              * processes (executors), where the job's mutex does not reach:
              * a plain rename(2) would replace an empty task-P (one whose
              * part file the job commit has already moved out). */
-            if (io_rename_noreplace(o->attempt_dir, task_dir) == 0) {
+            if (io_rename_noreplace(attempt_dir, task_dir) == 0) {
                 kept = true;
-                job->committed[o->partition] = 1;
+                job->committed[partition] = 1;
             } else if (errno == EEXIST || errno == ENOTEMPTY) {
-                job->committed[o->partition] = 1; /* committed by another process */
+                job->committed[partition] = 1; /* committed by another process */
             } else {
-                rc = output_error(errno, "cannot commit task output", o->attempt_dir);
+                rc = output_error(errno, "cannot commit task output", attempt_dir);
             }
         }
         pthread_mutex_unlock(&job->mu);
@@ -602,10 +666,9 @@ KILN_HIDDEN int io_task_output_commit(io_task_output *o)
          * now goes with _temporary). Keep the commit's message, if any. */
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", kiln_last_error());
-        (void)io_remove_tree(o->attempt_dir);
+        (void)io_remove_tree(attempt_dir);
         if (rc != KILN_OK) kiln_set_error(rc, "%s", msg);
     }
-    task_free(o);
     return rc;
 }
 
@@ -624,4 +687,87 @@ KILN_HIDDEN void io_task_output_abort(io_task_output *o)
     }
     (void)io_remove_tree(o->attempt_dir);
     task_free(o);
+}
+
+/* ---- Tasks writing several files (partitioned writes) ---------------------- */
+
+/* Opens the file rel (a relative path: "k=v/part-...", its directories
+ * made) in attempt A of task P; fresh empties the attempt first (the
+ * attempt's first file). The files stay in the attempt until
+ * io_task_attempt_commit. Returns KILN_OK and an owned output (end it with
+ * io_task_output_close or _abort), or the errors of io_task_output_open. */
+KILN_HIDDEN int io_task_output_open_in(io_output_job *job, int partition, int attempt,
+                                       const char *rel, bool fresh, io_task_output **out)
+{
+    if (rel == NULL || rel[0] == '\0' || rel[0] == '/' || strstr(rel, "..") != NULL)
+        return kiln_set_error(KILN_EINVAL, "bad output file name '%s' for %s", rel ? rel : "",
+                              job->dir);
+    if (job->obj)
+        return kiln_set_error(KILN_EINVAL,
+                              "partitioned writes to an object store are not supported yet (%s)",
+                              job->dir);
+    return open_file(job, partition, attempt, rel, fresh, out);
+}
+
+/* Flushes, syncs and closes o's file, which stays in its attempt; frees o
+ * in every case. Returns KILN_OK or KILN_EIO naming the file. */
+KILN_HIDDEN int io_task_output_close(io_task_output *o)
+{
+    int rc = close_file(o);
+    task_free(o);
+    return rc;
+}
+
+/* Flushes and closes o's file and frees its buffer (see io.h). */
+KILN_HIDDEN int io_task_output_suspend(io_task_output *o)
+{
+    if (o->fd < 0) return KILN_OK;
+    int rc = flush(o);
+    if (close(o->fd) != 0 && rc == KILN_OK) rc = output_error(errno, "cannot close", o->file);
+    o->fd = -1;
+    free(o->buf);
+    o->buf = NULL;
+    return rc;
+}
+
+/* Opens o's file again for appending, with a new buffer. */
+KILN_HIDDEN int io_task_output_resume(io_task_output *o)
+{
+    if (o->fd >= 0) return KILN_OK;
+    if (!o->buf && !(o->buf = malloc(TASK_BUF_SIZE)))
+        return kiln_set_error(KILN_ENOMEM, "out of memory writing %s", o->file);
+    o->fd = open(o->file, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (o->fd < 0) return output_error(errno, "cannot open again", o->file);
+    return KILN_OK;
+}
+
+static char *attempt_path(const io_output_job *job, int partition, int attempt)
+{
+    char name[64];
+    snprintf(name, sizeof name, "attempt-%d-%d", partition, attempt);
+    return io_path_join(job->tmp, name);
+}
+
+/* Commits attempt A of task P with every file io_task_output_open_in put
+ * in it (closed first), as io_task_output_commit does for one file. An
+ * attempt that wrote nothing commits as empty. Returns KILN_OK, KILN_EIO,
+ * KILN_ESTATE (the job ended; the attempt is deleted) or KILN_ENOMEM. */
+KILN_HIDDEN int io_task_attempt_commit(io_output_job *job, int partition, int attempt)
+{
+    char *dir = attempt_path(job, partition, attempt);
+    if (dir == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory committing %s", job->dir);
+    int rc = KILN_OK;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        rc = output_error(errno, "cannot create directory", dir);
+    rc = commit_attempt(job, partition, attempt, dir, rc);
+    free(dir);
+    return rc;
+}
+
+/* Deletes attempt A of task P and its files (closed or aborted first). */
+KILN_HIDDEN void io_task_attempt_abort(io_output_job *job, int partition, int attempt)
+{
+    char *dir = attempt_path(job, partition, attempt);
+    if (dir != NULL) (void)io_remove_tree(dir);
+    free(dir);
 }

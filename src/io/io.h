@@ -128,6 +128,33 @@ int io_output_job_begin_mode(const char *dir, int mode, io_output_job **out);
 int io_output_job_attach(const char *dir, io_output_job **out);
 void io_output_job_detach(io_output_job *job);
 
+/* A task writing several files, in subdirectories of the output (a
+ * partitioned write: "k=v/part-..."), see commit.c: each file opened in
+ * the attempt with io_task_output_open_in (fresh for the first), written,
+ * closed with io_task_output_close (kept in the attempt), then the whole
+ * attempt committed at once; the job commit merges the tasks' directories. */
+int io_task_output_open_in(io_output_job *job, int partition, int attempt, const char *rel,
+                           bool fresh, io_task_output **out);
+int io_task_output_close(io_task_output *o);
+/* Writes out o's buffer and closes its file, freeing the buffer, to go on
+ * appending after io_task_output_resume (a partitioned write's writer
+ * beyond its open-file bound). Returns KILN_OK or KILN_EIO. */
+int io_task_output_suspend(io_task_output *o);
+int io_task_output_resume(io_task_output *o);
+int io_task_attempt_commit(io_output_job *job, int partition, int attempt);
+void io_task_attempt_abort(io_output_job *job, int partition, int attempt);
+
+/* Puts the committed output of a job at staging in place at target (a
+ * directory that exists), see dataset_place.c. depth < 0: append, every
+ * file of staging moved into target (directories merged, names never
+ * replaced). depth 0: target replaced whole. depth d > 0: each directory
+ * d levels below staging (a partition, "a=1/b=x") replaces target's
+ * directory of that name, which is renamed aside first and removed at the
+ * end; a failure puts back what was replaced (target as before). staging
+ * is removed in every case; target gets _SUCCESS. Returns KILN_OK, or
+ * KILN_EIO / KILN_ENOMEM naming the file. */
+int io_output_place(const char *staging, const char *target, int depth);
+
 /* Removes path and everything under it without following symbolic links
  * (nothing outside path is touched). A missing path is not an error.
  * Returns KILN_OK, or KILN_EIO naming the entry that could not be removed

@@ -330,6 +330,8 @@ static int values_plan(anz *z, const ast_values *v, plan **out)
         snprintf(name, sizeof name, "col%d", c + 1);
         p->cols[c] = (plan_col){anz_strdup(z, name), NULL, types[c], false};
         col_vec *dst = &p->batches->cols[c];
+        /* The length first: a null's validity bitmap is sized by it. */
+        dst->n = (uint32_t)v->n;
         for (int r = 0; r < v->n; r++) {
             expr *e = cells[r * nc + c];
             if (!col_type_eq(e->type, types[c])) {

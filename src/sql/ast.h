@@ -69,6 +69,7 @@ typedef enum ast_kind {
     AST_STMT_UNCACHE,
     AST_STMT_USE,
     AST_STMT_CLEAR_CACHE, /* CLEAR CACHE: a bare ast_stmt */
+    AST_STMT_REFRESH,     /* REFRESH TABLE name: an ast_stmt_cache (name only) */
 } ast_kind;
 
 /* A possibly qualified name (db.t, a.b.c): n >= 1 parts. */
@@ -566,7 +567,8 @@ typedef struct ast_stmt_create_function {
     int nresources;
 } ast_stmt_create_function;
 
-/* INSERT INTO|OVERWRITE [TABLE] name [(cols)] query. */
+/* INSERT INTO|OVERWRITE [TABLE] name [PARTITION (k = v, k2, ...)]
+ * [(cols)] query. */
 typedef struct ast_stmt_insert {
     ast_stmt s;
     bool overwrite;
@@ -574,6 +576,10 @@ typedef struct ast_stmt_insert {
     const char **cols;
     int ncols;
     ast_query *query;
+    const char **part_names;  /* the PARTITION clause: npart columns */
+    const char **part_values; /* a static value's text, or NULL: dynamic */
+    bool *part_null;          /* the static value is NULL */
+    int npart;
 } ast_stmt_insert;
 
 typedef enum ast_object { OBJ_TABLE, OBJ_VIEW, OBJ_FUNCTION, OBJ_QUERY, OBJ_DATABASE } ast_object;

@@ -817,6 +817,19 @@ static void stmt(fmt *f, const ast_stmt *s)
         const ast_stmt_insert *i = (const ast_stmt_insert *)s;
         put(f, i->overwrite ? "(insert-overwrite " : "(insert-into ");
         put_name(f, &i->table);
+        if (i->npart) {
+            put(f, " (partition");
+            for (int k = 0; k < i->npart; k++) {
+                put(f, " ");
+                put(f, i->part_names[k]);
+                if (i->part_null[k]) put(f, "=NULL");
+                else if (i->part_values[k]) {
+                    put(f, "=");
+                    put_str(f, i->part_values[k]);
+                }
+            }
+            put(f, ")");
+        }
         if (i->ncols) {
             put(f, " (cols ");
             idents(f, i->cols, i->ncols);
@@ -905,6 +918,11 @@ static void stmt(fmt *f, const ast_stmt *s)
     }
     case AST_STMT_CLEAR_CACHE:
         put(f, "(clear-cache)");
+        return;
+    case AST_STMT_REFRESH:
+        put(f, "(refresh-table ");
+        put_name(f, &((const ast_stmt_cache *)s)->name);
+        put(f, ")");
         return;
     case AST_STMT_USE:
         put(f, "(use ");

@@ -67,7 +67,24 @@ struct kiln_writer {
     int mode; /* sql_save_mode */
     int nopts;
     char **keys, **values;
+    int npart;        /* partitionBy columns */
+    char **part_cols; /* owned */
 };
+
+/* The partitioning of a write (partitionBy, PARTITIONED BY): rows go to
+ * k=v directories of the columns named cols[0..n) (by name, any case; not
+ * written in the files). Overwrite replaces the whole output unless
+ * dynamic (kiln.sql.sources.partitionOverwriteMode or the writer option
+ * partitionOverwriteMode DYNAMIC: only the partitions written), or
+ * nstatic > 0: the first nstatic columns have the static values of
+ * INSERT OVERWRITE ... PARTITION (k='v'), and only the directories of
+ * those values are replaced. */
+typedef struct sql_write_part {
+    int n;
+    const char *const *cols;
+    int nstatic;
+    const char *const *static_values; /* nstatic values as text (NULL: SQL NULL) */
+} sql_write_part;
 
 /* Writes the rows of logical to path as format (csv, json, text) with the
  * writer options keys/values[0..nopts), in mode (df_write.c): one part file
@@ -83,6 +100,10 @@ int sql_parquet_write_options(kiln_session *s, kiln_arena *a, int *nopts, const 
                               const char *const **values);
 int sql_write(kiln_session *s, const plan *logical, const char *format, int mode, int nopts,
               const char *const *keys, const char *const *values, const char *path);
+/* sql_write partitioned by wp (NULL or n 0: not partitioned). */
+int sql_write_partitioned(kiln_session *s, const plan *logical, const char *format, int mode,
+                          int nopts, const char *const *keys, const char *const *values,
+                          const char *path, const sql_write_part *wp);
 
 /* The plan of logical's rows kept at level (df_persist.c): a PLAN_RDD over
  * the persisted RDD of its batches, registered in the catalog as name (a

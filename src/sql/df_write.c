@@ -36,8 +36,6 @@
 #include "sql/df_int.h"
 #include "sql/sql_error.h"
 
-#define EMPTY_SUFFIX ".kiln-empty"
-
 static int oom(void)
 {
     return kiln_set_error(KILN_ENOMEM, "out of memory writing a DataFrame");
@@ -50,6 +48,8 @@ typedef struct write_env {
     char dir[PATH_MAX], format[16], uuid[40];
     ds_options *opts;
     col_schema schema;
+    int npart, max_open; /* partitioned writes: part[0..npart) of schema */
+    int *part;
 } write_env;
 
 static int env_decode(const void *env, kiln_arena *a, write_env *e)
@@ -69,6 +69,11 @@ static int env_decode(const void *env, kiln_arena *a, write_env *e)
         wire_get_str(&r, v, sizeof v, "option value");
         if (!r.err && ds_options_set(e->opts, k, v)) return oom();
     }
+    e->npart = (int)wire_get_u32(&r, "partition columns");
+    e->max_open = (int)wire_get_u32(&r, "open writers");
+    if (e->npart < 0 || e->npart > 1 << 16) e->npart = 0;
+    if (!(e->part = kiln_arena_alloc(a, sizeof *e->part * (size_t)(e->npart + 1)))) return oom();
+    for (int i = 0; i < e->npart; i++) e->part[i] = (int)wire_get_u32(&r, "partition column");
     uint32_t n = wire_get_u32(&r, "columns");
     e->schema.n = (int)n;
     e->schema.fields = kiln_arena_alloc(a, sizeof *e->schema.fields * (n + 1));
@@ -91,6 +96,9 @@ static int env_decode(const void *env, kiln_arena *a, write_env *e)
     if (types.ncols != (int)n)
         return kiln_set_error(KILN_ECORRUPT, "write job: %d types for %u columns", types.ncols, n);
     for (uint32_t i = 0; i < n; i++) e->schema.fields[i].type = types.cols[i].type;
+    for (int i = 0; i < e->npart; i++)
+        if (e->part[i] < 0 || e->part[i] >= (int)n)
+            return kiln_set_error(KILN_ECORRUPT, "write job: bad partition column %d", e->part[i]);
     return KILN_OK;
 }
 
@@ -103,19 +111,47 @@ int df_batch_bytes(const kiln_value *v, const uint8_t **p, size_t *n)
     return KILN_OK;
 }
 
+/* The task's next batch into *b (in a, reset first): 1, 0 at the end, or
+ * an error. */
+static int next_batch(kiln_in *in, kiln_arena *a, col_batch *b)
+{
+    const kiln_value *v;
+    int rc = kiln_in_next(in, &v);
+    if (rc <= 0) return rc;
+    const uint8_t *p;
+    size_t n;
+    kiln_arena_reset(a);
+    if ((rc = df_batch_bytes(v, &p, &n)) || (rc = col_batch_decode(b, a, p, n))) return rc;
+    return 1;
+}
+
+/* A task of a partitioned write: rows to their partition directories. */
+static int write_partitioned(int index, int attempt, kiln_in *in, io_output_job *job, write_env *e,
+                             kiln_arena *a)
+{
+    ds_part_writer *pw;
+    int rc = ds_part_writer_open(e->format, job, index, attempt, e->uuid, &e->schema, e->part,
+                                 e->npart, e->max_open, e->opts, &pw);
+    if (rc) return rc;
+    col_batch b;
+    while ((rc = next_batch(in, a, &b)) > 0)
+        if ((rc = ds_part_writer_write(pw, &b))) break;
+    if (rc < 0) {
+        ds_part_writer_abort(pw);
+        return rc;
+    }
+    return ds_part_writer_commit(pw);
+}
+
 static int write_rows(kiln_task *t, int index, kiln_in *in, io_output_job *job, write_env *e,
                       kiln_arena *a)
 {
     int attempt = kiln_task_attempt(t);
+    if (e->npart) return write_partitioned(index, attempt, in, job, e, a);
     ds_writer *w = NULL;
-    const kiln_value *v;
+    col_batch b;
     int rc;
-    while ((rc = kiln_in_next(in, &v)) > 0) {
-        const uint8_t *p;
-        size_t n;
-        col_batch b;
-        kiln_arena_reset(a);
-        if ((rc = df_batch_bytes(v, &p, &n)) || (rc = col_batch_decode(&b, a, p, n))) break;
+    while ((rc = next_batch(in, a, &b)) > 0) {
         if (!col_batch_live(&b)) continue;
         if (!w &&
             (rc = ds_writer_open(e->format, job, index, attempt, e->uuid, &e->schema, e->opts, &w)))
@@ -133,11 +169,8 @@ static int write_rows(kiln_task *t, int index, kiln_in *in, io_output_job *job, 
             return rc;
         return ds_writer_commit(w);
     }
-    /* The committer wants every task committed: an empty marker, removed
-     * before the output is moved into place. */
-    io_task_output *o;
-    if ((rc = io_task_output_open_named(job, index, attempt, EMPTY_SUFFIX, &o))) return rc;
-    return io_task_output_commit(o);
+    /* The committer wants every task committed: an empty attempt. */
+    return io_task_attempt_commit(job, index, attempt);
 }
 
 /* The partition function of a write job (kiln_foreach_partition_fn). */
@@ -236,52 +269,10 @@ static bool plan_reads(const plan *p, const char *target)
     return false;
 }
 
-/* Moves the part files of a committed job at from into the directory to
- * (append), then adds to/_SUCCESS. */
-static int move_parts(const char *from, const char *to)
-{
-    DIR *d = opendir(from);
-    if (!d) return kiln_set_error(KILN_EIO, "cannot list %s: %s", from, strerror(errno));
-    int rc = KILN_OK;
-    struct dirent *e;
-    while (!rc && (e = readdir(d))) {
-        if (e->d_name[0] == '.' || e->d_name[0] == '_') continue;
-        char *src = NULL, *dst = NULL;
-        if (asprintf(&src, "%s/%s", from, e->d_name) < 0 ||
-            asprintf(&dst, "%s/%s", to, e->d_name) < 0)
-            rc = oom();
-        else if (io_rename_noreplace(src, dst) != 0)
-            rc = kiln_set_error(KILN_EIO, "cannot move %s to %s: %s", src, dst, strerror(errno));
-        free(src);
-        free(dst);
-    }
-    closedir(d);
-    if (rc) return rc;
-    char *ok = NULL;
-    if (asprintf(&ok, "%s/_SUCCESS", to) < 0) return oom();
-    FILE *f = fopen(ok, "a");
-    free(ok);
-    if (f) fclose(f);
-    return io_remove_tree(from);
-}
-
-/* Removes the empty markers of a committed job's directory. */
-static void drop_markers(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    size_t ns = strlen(EMPTY_SUFFIX);
-    while ((e = readdir(d))) {
-        size_t n = strlen(e->d_name);
-        if (n > ns && strcmp(e->d_name + n - ns, EMPTY_SUFFIX) == 0)
-            unlinkat(dirfd(d), e->d_name, 0);
-    }
-    closedir(d);
-}
-
-/* Puts the committed output at staging in place at path for mode. */
-static int place(const char *staging, const char *path, bool exists, int mode, const char *uuid)
+/* Puts the committed output at staging in place at path: renamed there
+ * when nothing is, else through io_output_place (depth: -1 append, 0
+ * whole, d > 0 the directories d levels down). */
+static int place(const char *staging, const char *path, bool exists, int depth)
 {
     if (!exists) {
         if (io_rename_noreplace(staging, path) == 0) return KILN_OK;
@@ -290,26 +281,12 @@ static int place(const char *staging, const char *path, bool exists, int mode, c
         io_remove_tree(staging);
         return rc;
     }
-    if (mode == SQL_SAVE_APPEND) return move_parts(staging, path);
-    /* Overwrite: the old output goes aside, the new one in, the old away. */
-    char *old = sibling(path, "old", uuid);
-    if (!old) return oom();
-    int rc = KILN_OK;
-    if (io_rename(path, old) != 0) {
-        rc = kiln_set_error(KILN_EIO, "cannot replace %s: %s", path, strerror(errno));
-    } else if (io_rename(staging, path) != 0) {
-        rc = kiln_set_error(KILN_EIO, "cannot move the output to %s: %s", path, strerror(errno));
-        (void)io_rename(old, path);
-    } else {
-        rc = io_remove_tree(old);
-    }
-    if (rc) io_remove_tree(staging);
-    free(old);
-    return rc;
+    return io_output_place(staging, path, depth);
 }
 
 static int env_encode(kiln_buf *out, const char *dir, const char *format, const char *uuid,
-                      int nopts, const char *const *keys, const char *const *values, const plan *p)
+                      int nopts, const char *const *keys, const char *const *values, const plan *p,
+                      int npart, const int *part, int max_open)
 {
     kiln_arena *a = kiln_arena_new();
     if (!a) return oom();
@@ -333,6 +310,9 @@ static int env_encode(kiln_buf *out, const char *dir, const char *format, const 
         wire_put_str(&w, keys[i]);
         wire_put_str(&w, values[i]);
     }
+    wire_put_u32(&w, (uint32_t)npart);
+    wire_put_u32(&w, (uint32_t)max_open);
+    for (int i = 0; i < npart; i++) wire_put_u32(&w, (uint32_t)part[i]);
     wire_put_u32(&w, (uint32_t)p->ncols);
     for (int i = 0; i < p->ncols; i++) wire_put_str(&w, p->cols[i].name);
     wire_put_bytes(&w, tb.data, tb.len);
@@ -381,14 +361,108 @@ static int check_writer(const char *format, const plan *p, io_output_job *job, c
     return rc;
 }
 
+/* The formats a write can produce; a new writer is one more name here. */
+static const char *const FORMATS[] = {"csv", "json", "text", "parquet"};
+
+/* How an overwrite of a partitioned output replaces it: the depth of the
+ * directories io_output_place swaps (0: the whole output). */
+static int overwrite_depth(kiln_session *s, const sql_write_part *wp, const ds_options *o,
+                           int *depth)
+{
+    *depth = 0;
+    if (!wp || !wp->n) return KILN_OK;
+    const char *m = ds_options_get(o, "partitionOverwriteMode");
+    if (!m) m = sql_session_get(s, "kiln.sql.sources.partitionOverwriteMode");
+    if (!m || strcasecmp(m, "static") == 0) {
+        /* The static partition of INSERT OVERWRITE ... PARTITION, or all. */
+        *depth = wp->nstatic;
+        return KILN_OK;
+    }
+    if (strcasecmp(m, "dynamic") == 0) {
+        *depth = wp->n;
+        return KILN_OK;
+    }
+    return kiln_set_error(KILN_EINVAL,
+                          "partitionOverwriteMode: '%s' is not STATIC or DYNAMIC "
+                          "(kiln.sql.sources.partitionOverwriteMode)",
+                          m);
+}
+
+/* The indices of wp's columns in p (Spark's checks: each a column of p,
+ * not all of them, no repeats). In a. */
+static int part_columns(const plan *p, const sql_write_part *wp, kiln_arena *a, int **out)
+{
+    int n = wp ? wp->n : 0;
+    *out = kiln_arena_alloc(a, sizeof **out * (size_t)(n + 1));
+    if (!*out) return oom();
+    for (int i = 0; i < n; i++) {
+        int c = 0;
+        while (c < p->ncols && strcasecmp(p->cols[c].name, wp->cols[i])) c++;
+        if (c == p->ncols)
+            return kiln_set_error(KILN_ESQL,
+                                  "[COLUMN_NOT_FOUND] The column `%s` cannot be found. Verify "
+                                  "the spelling and correctness of the column name according "
+                                  "to the SQL config \"spark.sql.caseSensitive\". "
+                                  "SQLSTATE: 42703",
+                                  wp->cols[i]);
+        for (int j = 0; j < i; j++)
+            if ((*out)[j] == c)
+                return kiln_set_error(KILN_ESQL,
+                                      "[COLUMN_ALREADY_EXISTS] The column `%s` already exists. "
+                                      "SQLSTATE: 42711",
+                                      wp->cols[i]);
+        (*out)[i] = c;
+    }
+    if (n && n == p->ncols)
+        return kiln_set_error(KILN_ESQL, "[ALL_PARTITION_COLUMNS_NOT_ALLOWED] Cannot use all "
+                                         "columns for partition columns. SQLSTATE: KD005");
+    return KILN_OK;
+}
+
+/* The static partition's directory under staging, created so that an
+ * INSERT OVERWRITE ... PARTITION (k='v') writing no row still empties it.
+ * The values' text is used as given (Spark formats the value cast to the
+ * column's type: '01' for an int column names k=1 there). */
+static int static_dir(const sql_write_part *wp, const char *staging)
+{
+    kiln_buf b;
+    kiln_buf_init(&b);
+    int rc = kiln_buf_append(&b, staging, strlen(staging));
+    for (int i = 0; !rc && i < wp->nstatic; i++) {
+        const char *v = wp->static_values ? wp->static_values[i] : NULL;
+        rc = kiln_buf_append(&b, "/", 1);
+        if (!rc) rc = ds_escape_path_name(&b, wp->cols[i], strlen(wp->cols[i]));
+        if (!rc) rc = kiln_buf_append(&b, "=", 1);
+        if (!rc && (!v || !*v)) rc = kiln_buf_append(&b, "__HIVE_DEFAULT_PARTITION__", 26);
+        else if (!rc) rc = ds_escape_path_name(&b, v, strlen(v));
+        if (!rc) rc = kiln_buf_append(&b, "", 1);
+        if (!rc && mkdir((const char *)b.data, 0777) != 0 && errno != EEXIST)
+            rc = kiln_set_error(KILN_EIO, "cannot create %s: %s", (const char *)b.data,
+                                strerror(errno));
+        if (!rc) b.len--;
+    }
+    kiln_buf_release(&b);
+    return rc ? rc : KILN_OK;
+}
+
 int sql_write(kiln_session *s, const plan *logical, const char *format, int mode, int nopts,
               const char *const *keys, const char *const *values, const char *path)
+{
+    return sql_write_partitioned(s, logical, format, mode, nopts, keys, values, path, NULL);
+}
+
+int sql_write_partitioned(kiln_session *s, const plan *logical, const char *format, int mode,
+                          int nopts, const char *const *keys, const char *const *values,
+                          const char *path, const sql_write_part *wp)
 {
     if (!path || !*path) return kiln_set_error(KILN_EINVAL, "write: the path is empty");
     char fmt[16];
     snprintf(fmt, sizeof fmt, "%s", format ? format : "csv");
     for (char *c = fmt; *c; c++) *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
-    if (strcmp(fmt, "csv") && strcmp(fmt, "json") && strcmp(fmt, "text") && strcmp(fmt, "parquet"))
+    bool known = false;
+    for (size_t i = 0; i < sizeof FORMATS / sizeof FORMATS[0]; i++)
+        known |= !strcmp(fmt, FORMATS[i]);
+    if (!known)
         return kiln_set_error(KILN_ESQL,
                               "[DATA_SOURCE_NOT_FOUND] Failed to find the data source: %s. "
                               "SQLSTATE: 42K02",
@@ -396,6 +470,11 @@ int sql_write(kiln_session *s, const plan *logical, const char *format, int mode
     struct stat st = {0};
     /* An object-store URL: its committer stages under _temporary itself. */
     bool url = io_path_is_url(path), exists = false;
+    if (url && wp && wp->n > 0)
+        return kiln_set_error(KILN_ESQL,
+                              "partitionBy: partitioned writes to an object store (%s) are not "
+                              "supported yet; write them to a local path and copy them",
+                              path);
     int urc = url ? io_path_exists(path, &exists) : KILN_OK;
     if (urc) return urc;
     if (!url) exists = lstat(path, &st) == 0;
@@ -419,6 +498,7 @@ int sql_write(kiln_session *s, const plan *logical, const char *format, int mode
     char *staging = url ? strdup(path) : sibling(path, "write", uuid);
     ds_options *o = ds_options_new();
     kiln_arena *a = kiln_arena_new();
+    int *part = NULL, npart = wp ? wp->n : 0, depth = 0;
     col_schema schema = {logical->ncols,
                          a ? kiln_arena_alloc(a, sizeof(col_field) * (size_t)(logical->ncols + 1))
                            : NULL};
@@ -432,6 +512,16 @@ int sql_write(kiln_session *s, const plan *logical, const char *format, int mode
     for (int i = 0; !rc && i < nopts; i++) rc = ds_options_set(o, keys[i], values[i]);
     for (int i = 0; !rc && i < logical->ncols; i++)
         schema.fields[i] = (col_field){logical->cols[i].name, logical->cols[i].type, true};
+    if (!rc) rc = part_columns(logical, wp, a, &part);
+    if (!rc && mode == SQL_SAVE_OVERWRITE) rc = overwrite_depth(s, wp, o, &depth);
+    int max_open = 0;
+    if (!rc && npart) {
+        const char *mo = ds_options_get(o, "maxOpenWriters");
+        if (!mo) mo = sql_session_get(s, "kiln.sql.sources.maxOpenWriters");
+        max_open = mo ? atoi(mo) : 16;
+        if (max_open < 1)
+            rc = kiln_set_error(KILN_EINVAL, "maxOpenWriters: '%s' is not a positive number", mo);
+    }
     int omode = !url || !exists              ? IO_OUTPUT_CREATE
                 : mode == SQL_SAVE_OVERWRITE ? IO_OUTPUT_OVERWRITE
                                              : IO_OUTPUT_APPEND;
@@ -445,14 +535,16 @@ int sql_write(kiln_session *s, const plan *logical, const char *format, int mode
     }
     plan *opt_p;
     if (!rc) rc = sql_session_plan(s, a, logical, &opt_p);
-    if (!rc) rc = env_encode(&env, staging, fmt, uuid, nopts, keys, values, logical);
+    if (!rc)
+        rc = env_encode(&env, staging, fmt, uuid, nopts, keys, values, logical, npart, part,
+                        max_open);
     if (!rc) {
         sql_settings set = s->set;
         rc = sql_exec_rdd(s->ctx, &set, opt_p, &r);
     }
     int nparts = r ? kiln_rdd_num_partitions(r) : 0;
     if (!rc) rc = kiln_rdd_foreach_partition(r, write_part, env.data, env.len);
-    if (!rc && nparts == 0) {
+    if (!rc && nparts == 0 && !npart) {
         /* No partition at all: the one file of an empty output. */
         ds_writer *w;
         if (!(rc = ds_writer_open(fmt, job, 0, 0, uuid, &schema, o, &w))) rc = ds_writer_commit(w);
@@ -468,10 +560,8 @@ int sql_write(kiln_session *s, const plan *logical, const char *format, int mode
             rc = io_output_job_commit(job, nparts);
         }
     }
-    if (!rc && !url) {
-        drop_markers(staging);
-        rc = place(staging, path, exists, mode, uuid);
-    }
+    if (!rc && !url && depth > 0 && depth == wp->nstatic) rc = static_dir(wp, staging);
+    if (!rc && !url) rc = place(staging, path, exists, mode == SQL_SAVE_APPEND ? -1 : depth);
     kiln_rdd_free(r);
     kiln_buf_release(&env);
     kiln_arena_free(a);
@@ -489,6 +579,8 @@ static void writer_free(kiln_writer *w)
         free(w->keys[i]);
         free(w->values[i]);
     }
+    for (int i = 0; i < w->npart; i++) free(w->part_cols[i]);
+    free(w->part_cols);
     free(w->keys);
     free(w->values);
     free(w->format);
@@ -580,11 +672,39 @@ KILN_API kiln_writer *kiln_writer_option(kiln_writer *w, const char *key, const 
     return w;
 }
 
+KILN_API kiln_writer *kiln_writer_partition_by(kiln_writer *w, const char *const *cols, int n)
+{
+    if (!w) return NULL;
+    for (int i = 0; i < w->npart; i++) free(w->part_cols[i]);
+    free(w->part_cols);
+    w->part_cols = NULL;
+    w->npart = 0;
+    if (n <= 0) return w;
+    if (!cols || !(w->part_cols = calloc((size_t)n, sizeof *w->part_cols))) {
+        writer_free(w);
+        kiln_set_error(cols ? KILN_ENOMEM : KILN_EINVAL, "kiln_writer_partition_by: %s",
+                       cols ? "out of memory" : "NULL columns");
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        if (!cols[i] || !(w->part_cols[i] = strdup(cols[i]))) {
+            w->npart = i;
+            writer_free(w);
+            kiln_set_error(KILN_EINVAL, "kiln_writer_partition_by: a NULL column name");
+            return NULL;
+        }
+    }
+    w->npart = n;
+    return w;
+}
+
 KILN_API int kiln_writer_save(kiln_writer *w, const char *path)
 {
     if (!w) return kiln_last_error()[0] ? KILN_ESQL : kiln_set_error(KILN_EINVAL, "NULL writer");
-    int rc = sql_write(w->df->s, w->df->p, w->format, w->mode, w->nopts,
-                       (const char *const *)w->keys, (const char *const *)w->values, path);
+    sql_write_part wp = {w->npart, (const char *const *)w->part_cols, 0, NULL};
+    int rc = sql_write_partitioned(w->df->s, w->df->p, w->format, w->mode, w->nopts,
+                                   (const char *const *)w->keys, (const char *const *)w->values,
+                                   path, &wp);
     writer_free(w);
     return rc;
 }

@@ -126,7 +126,7 @@ static int build_scan(exec *x, const plan *p, stage *out)
     if (!tmp) return nomem();
     kiln_value *vals = NULL;
     int n = 0;
-    int rc = scan_plan_tasks(p, kiln_context_cores(x->ctx), tmp, &vals, &n);
+    int rc = scan_plan_tasks_set(p, x->s, kiln_context_cores(x->ctx), tmp, &vals, &n);
     if (!rc) out->rdd = keep(x, kiln_parallelize(x->ctx, vals, (size_t)n, n > 0 ? n : 1));
     kiln_arena_free(tmp);
     if (rc) return rc;

@@ -33,6 +33,10 @@ typedef struct sql_settings {
     int shuffle_partitions;  /* kiln.sql.shuffle.partitions */
     int64_t broadcast_bytes; /* kiln.sql.autoBroadcastJoinThreshold (-1: never) */
     int64_t now_us;          /* current_timestamp() of the query */
+    /* kiln.sql.files.maxPartitionBytes / openCostInBytes + 1 /
+     * minPartitionNum (0: not set; a scan's own options win) */
+    int64_t files_max_bytes, files_open_cost;
+    int files_min_parts;
 } sql_settings;
 
 /* A query's result at the driver: batches (in a) with the plan's schema. */

@@ -6,6 +6,8 @@
  */
 #include <string.h>
 
+#include <stdio.h>
+
 #include "sql/parse_int.h"
 #include "sql/sql_error.h"
 
@@ -220,6 +222,47 @@ static ast_stmt *parse_insert(parser *p, int pos)
     else expect_kw(p, "INTO");
     accept_kw(p, "TABLE");
     s->table = parse_name(p);
+    if (accept_kw(p, "PARTITION")) {
+        /* (k = 'v', k2 = 1, k3): static values as text, NULL for dynamic. */
+        pvec names, values, nulls;
+        pv_init(&names, sizeof(const char *));
+        pv_init(&values, sizeof(const char *));
+        pv_init(&nulls, sizeof(bool));
+        expect_op(p, "(");
+        do {
+            *(const char **)pv_push(p, &names) = parse_ident(p);
+            const char *v = NULL;
+            bool null = false;
+            if (accept_op(p, "=")) {
+                const token *t = cur(p);
+                if (t->type == T_STRING) {
+                    v = parse_string(p);
+                } else if (tok_is_kw(p, t, "NULL")) {
+                    advance(p);
+                    null = true;
+                    v = "";
+                } else {
+                    bool neg = accept_op(p, "-");
+                    t = cur(p);
+                    if (t->type != T_INT && t->type != T_DECIMAL && t->type != T_DOUBLE &&
+                        !tok_is_kw(p, t, "TRUE") && !tok_is_kw(p, t, "FALSE"))
+                        parse_syntax_error(p, t);
+                    char *text = pa_alloc(p, (size_t)t->len + 2);
+                    snprintf(text, (size_t)t->len + 2, "%s%.*s", neg ? "-" : "", t->len,
+                             p->sql + t->pos);
+                    v = text;
+                    advance(p);
+                }
+            }
+            *(const char **)pv_push(p, &values) = v;
+            *(bool *)pv_push(p, &nulls) = null;
+        } while (accept_op(p, ","));
+        expect_op(p, ")");
+        s->part_names = names.data;
+        s->part_values = values.data;
+        s->part_null = nulls.data;
+        s->npart = names.n;
+    }
     if (is_op(p, "(") && !at_query_start(p, 1)) s->cols = parse_ident_list(p, &s->ncols);
     s->query = parse_query(p);
     return &s->s;
@@ -393,6 +436,12 @@ ast_stmt *parse_statement(parser *p)
         advance(p);
         expect_kw(p, "CACHE");
         s = new_stmt(p, sizeof *s, AST_STMT_CLEAR_CACHE, pos);
+    } else if (tok_is_kw(p, t, "REFRESH") && tok_is_kw(p, peek(p, 1), "TABLE")) {
+        advance(p);
+        advance(p);
+        ast_stmt_cache *c = new_stmt(p, sizeof *c, AST_STMT_REFRESH, pos);
+        c->name = parse_name(p);
+        s = &c->s;
     } else if (tok_is_kw(p, t, "UNCACHE")) {
         advance(p);
         s = parse_cache(p, pos, true);

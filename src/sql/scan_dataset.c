@@ -21,7 +21,8 @@ static int oom(void)
 
 /* The schema of a dataset with its partition columns (see scan_int.h). */
 int scan_dataset_schema(kiln_arena *a, const char *fmt, const char *paths, const ds_options *o,
-                        const col_schema *user, col_schema *out, const char **base, int *npart)
+                        const col_schema *user, col_schema *out, const char **base, int *npart,
+                        int **pos)
 {
     ds_dataset d;
     col_schema ddl;
@@ -32,7 +33,7 @@ int scan_dataset_schema(kiln_arena *a, const char *fmt, const char *paths, const
         user = &ddl;
     }
     if ((rc = ds_dataset_list(paths, o, user, a, &d))) return rc;
-    if ((rc = ds_dataset_schema(fmt, &d, o, user, a, out))) return rc;
+    if ((rc = ds_dataset_schema_pos(fmt, &d, o, user, a, out, pos))) return rc;
     *base = d.base;
     *npart = d.parts.n;
     return KILN_OK;
@@ -77,8 +78,9 @@ static bool lit_of(const expr *e, const col_type *t)
 }
 
 /* c as a pushed filter over scan s (false when it is not one). */
-static bool pushable(kiln_arena *a, const plan *s, expr *c, plan_pushed *out)
+static bool pushable(const opt *o, const plan *s, expr *c, plan_pushed *out)
 {
+    kiln_arena *a = o->a;
     *out = (plan_pushed){0};
     out->text = c->text;
     if ((c->kind == EX_IS_NULL || c->kind == EX_NOT_NULL) && c->args[0]->kind == EX_COL) {
@@ -88,27 +90,36 @@ static bool pushable(kiln_arena *a, const plan *s, expr *c, plan_pushed *out)
     }
     if (c->kind != EX_CALL || c->nargs < 2) return false;
     if (strcmp(c->fn->name, "in") == 0) {
-        const expr *col = c->args[0];
-        if (col->kind != EX_COL) return false;
+        const expr *col = scan_cast_col(c->args[0]);
+        if (!col) return false;
+        expr **vals = kiln_arena_alloc(a, sizeof *vals * (size_t)c->nargs);
+        if (!vals) return false;
         for (int i = 1; i < c->nargs; i++)
-            if (!lit_of(c->args[i], col->type)) return false;
+            if (!(vals[i - 1] = lit_of(c->args[i], col->type)
+                                    ? c->args[i]
+                                    : scan_cast_lit(a, o, c->args[0], col, c->args[i])))
+                return false;
         out->col = s->proj[col->col];
         out->op = DS_F_IN;
         out->nvals = c->nargs - 1;
-        out->vals = c->args + 1;
+        out->vals = vals;
         return true;
     }
     if (c->nargs != 2) return false;
     for (size_t i = 0; i < sizeof cmp_ops / sizeof cmp_ops[0]; i++) {
         if (strcmp(c->fn->name, cmp_ops[i].fn)) continue;
-        int ci = c->args[0]->kind == EX_COL ? 0 : c->args[1]->kind == EX_COL ? 1 : -1;
-        if (ci < 0 || !lit_of(c->args[1 - ci], c->args[ci]->type)) return false;
-        out->col = s->proj[c->args[ci]->col];
+        const expr *col = scan_cast_col(c->args[0]);
+        int ci = col ? 0 : (col = scan_cast_col(c->args[1])) ? 1 : -1;
+        if (ci < 0) return false;
+        expr *k = c->args[1 - ci];
+        expr *v = lit_of(k, col->type) ? k : scan_cast_lit(a, o, c->args[ci], col, k);
+        if (!v) return false;
+        out->col = s->proj[col->col];
         out->op = ci == 0 ? cmp_ops[i].op : cmp_ops[i].flipped;
         out->nvals = 1;
         out->vals = kiln_arena_alloc(a, sizeof *out->vals);
         if (!out->vals) return false;
-        out->vals[0] = c->args[1 - ci];
+        out->vals[0] = v;
         return true;
     }
     return false;
@@ -130,7 +141,7 @@ int opt_push_scan_filters(opt *o, plan *p, plan **out)
     if (!pp) return oom();
     int k = 0;
     for (int i = 0; i < n; i++)
-        if (pushable(o->a, s, cs[i], &pp[k])) k++;
+        if (pushable(o, s, cs[i], &pp[k]) || scan_part_expr(o->a, s, cs[i], &pp[k])) k++;
     if (!k) return KILN_OK;
     plan *ns = opt_copy_node(o->a, s);
     plan *nf = q == p ? opt_copy_node(o->a, q) : q;
@@ -205,9 +216,12 @@ void scan_put_dataset(wire_writer *w, const plan_source *s)
     wire_put_u8(w, s->base != NULL);
     if (s->base) wire_put_str(w, s->base);
     wire_put_u32(w, (uint32_t)s->npart);
-    wire_put_u32(w, (uint32_t)s->npushed);
+    uint32_t nsent = 0;
+    for (int i = 0; i < s->npushed; i++) nsent += s->pushed[i].op != SCAN_PUSHED_PART_EXPR;
+    wire_put_u32(w, nsent);
     for (int i = 0; i < s->npushed; i++) {
         const plan_pushed *f = &s->pushed[i];
+        if (f->op == SCAN_PUSHED_PART_EXPR) continue;
         wire_put_u32(w, (uint32_t)f->col);
         wire_put_u8(w, f->op);
         wire_put_u32(w, (uint32_t)f->nvals);
@@ -284,13 +298,15 @@ int scan_filters(const plan *p, kiln_arena *a, ds_filter **out, int *n)
     if (!p->src.npushed) return KILN_OK;
     ds_filter *f = kiln_arena_alloc(a, sizeof *f * (size_t)p->src.npushed);
     if (!f) return oom();
+    int k = 0;
     for (int i = 0; i < p->src.npushed; i++) {
+        if (p->src.pushed[i].op == SCAN_PUSHED_PART_EXPR) continue;
         int rc = to_filter(&p->src.pushed[i], p->src.schema.fields[p->src.pushed[i].col].type, a,
-                           &f[i]);
+                           &f[k++]);
         if (rc) return rc;
     }
     *out = f;
-    *n = p->src.npushed;
+    *n = k;
     return KILN_OK;
 }
 
@@ -306,7 +322,7 @@ static int prune(const plan *p, const ds_dataset *d, kiln_arena *a, bool **keep)
     for (int i = 0; i < d->ndirs; i++) dir_ok[i] = true;
     for (int i = 0; i < p->src.npushed; i++) {
         const plan_pushed *f = &p->src.pushed[i];
-        if (f->col < ndata) continue;
+        if (f->col < ndata || f->op == SCAN_PUSHED_PART_EXPR) continue;
         const char *name = p->src.schema.fields[f->col].name;
         int c = 0;
         while (c < d->parts.n && strcasecmp(d->parts.fields[c].name, name)) c++;
@@ -318,6 +334,8 @@ static int prune(const plan *p, const ds_dataset *d, kiln_arena *a, bool **keep)
             if (dir_ok[r] && !ds_filter_may_match(&df, &d->values[c], (uint32_t)r))
                 dir_ok[r] = false;
     }
+    int rc = scan_prune_exprs(p, d, a, dir_ok);
+    if (rc) return rc;
     for (int i = 0; i < d->nfiles; i++) k[i] = d->files[i].dir < 0 || dir_ok[d->files[i].dir];
     *keep = k;
     return KILN_OK;
@@ -326,6 +344,21 @@ static int prune(const plan *p, const ds_dataset *d, kiln_arena *a, bool **keep)
 /* The tasks of scan p (see scan_int.h). */
 int scan_plan_tasks(const plan *p, int min_parts, kiln_arena *a, kiln_value **vals, int *n)
 {
+    return scan_plan_tasks_set(p, NULL, min_parts, a, vals, n);
+}
+
+/* Sets key to v unless o has it. */
+static int conf_default(ds_options *o, const char *key, int64_t v)
+{
+    if (v <= 0 || ds_options_get(o, key)) return KILN_OK;
+    char b[32];
+    snprintf(b, sizeof b, "%lld", (long long)v);
+    return ds_options_set(o, key, b);
+}
+
+int scan_plan_tasks_set(const plan *p, const sql_settings *set, int min_parts, kiln_arena *a,
+                        kiln_value **vals, int *n)
+{
     *vals = NULL;
     *n = 0;
     ds_options *o = ds_options_new();
@@ -333,6 +366,13 @@ int scan_plan_tasks(const plan *p, int min_parts, kiln_arena *a, kiln_value **va
     int rc = KILN_OK;
     for (int i = 0; !rc && i < p->src.nopts; i++)
         rc = ds_options_set(o, p->src.keys[i], p->src.values[i]);
+    if (!rc && set) rc = conf_default(o, "maxPartitionBytes", set->files_max_bytes);
+    if (!rc && set && set->files_open_cost > 0 && !ds_options_get(o, "openCostInBytes")) {
+        char b[32];
+        snprintf(b, sizeof b, "%lld", (long long)(set->files_open_cost - 1));
+        rc = ds_options_set(o, "openCostInBytes", b);
+    }
+    if (!rc && set) rc = conf_default(o, "minPartitionNum", set->files_min_parts);
     /* The partition columns keep the types the plan was made with. */
     int ndata = p->src.schema.n - p->src.npart;
     col_schema parts = {p->src.npart, p->src.schema.fields + ndata};

@@ -5,11 +5,13 @@
  * SET and RESET.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -125,6 +127,21 @@ int sql_session_set(kiln_session *s, const char *key, const char *value)
                                   "(bytes, 10m, 1g) or -1",
                                   value);
         s->set.broadcast_bytes = n;
+    } else if (strcmp(key, "kiln.sql.files.maxPartitionBytes") == 0 ||
+               strcmp(key, "kiln.sql.files.openCostInBytes") == 0) {
+        int64_t n;
+        if (parse_size(value, &n) || n < 0)
+            return kiln_set_error(KILN_ECONF, "%s: '%s' is not a size (bytes, 4m, 1g)", key, value);
+        if (key[15] == 'm') s->set.files_max_bytes = n > 0 ? n : 1;
+        else s->set.files_open_cost = n + 1;
+    } else if (strcmp(key, "kiln.sql.files.minPartitionNum") == 0) {
+        char *end;
+        long n = strtol(value, &end, 10);
+        if (*end || n < 1 || n > (1 << 30))
+            return kiln_set_error(KILN_ECONF,
+                                  "kiln.sql.files.minPartitionNum: '%s' is not a positive count",
+                                  value);
+        s->set.files_min_parts = (int)n;
     }
     for (int i = 0; i < s->nconf; i++)
         if (strcmp(s->conf[i].key, key) == 0) {
@@ -220,7 +237,6 @@ int sql_file_scan(kiln_session *s, kiln_arena *a, const char *format, const char
                   const char *const *keys, const char *const *values, const col_schema *schema,
                   plan **out)
 {
-    (void)s;
     if (strcasecmp(format, "csv") && strcasecmp(format, "json") && strcasecmp(format, "text") &&
         strcasecmp(format, "parquet"))
         return kiln_set_error(KILN_ESQL,
@@ -231,21 +247,28 @@ int sql_file_scan(kiln_session *s, kiln_arena *a, const char *format, const char
     if (!o) return oom();
     int rc = KILN_OK;
     for (int i = 0; !rc && i < nopts; i++) rc = ds_options_set(o, keys[i], values[i]);
+    const char *infer = s ? sql_session_get(s,
+                                            "kiln.sql.sources.partitionColumnTypeInference.enabled")
+                          : NULL;
+    if (!rc && infer && !ds_options_get(o, "partitionColumnTypeInference"))
+        rc = ds_options_set(o, "partitionColumnTypeInference", infer);
     col_schema inferred;
     char fmt[16];
     snprintf(fmt, sizeof fmt, "%s", format);
     for (char *p = fmt; *p; p++) *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
     const char *base = NULL;
-    int npart = 0;
+    int npart = 0, *pos = NULL;
     if (!rc) {
         /* The files' data columns (given or inferred), then the partition
          * columns their directories name. */
-        rc = scan_dataset_schema(a, fmt, paths, o, schema, &inferred, &base, &npart);
+        rc = scan_dataset_schema(a, fmt, paths, o, schema, &inferred, &base, &npart, &pos);
         schema = &inferred;
     }
     ds_options_free(o);
     if (rc) return rc;
-    plan *p = plan_new(a, PLAN_SCAN, NULL, 0, schema->n);
+    int nshown = 0;
+    for (int i = 0; i < schema->n; i++) nshown += !pos || pos[i] >= 0;
+    plan *p = plan_new(a, PLAN_SCAN, NULL, 0, nshown);
     if (!p) return oom();
     p->src.format = kiln_arena_alloc(a, strlen(fmt) + 1);
     p->src.paths = kiln_arena_alloc(a, strlen(paths) + 1);
@@ -267,10 +290,14 @@ int sql_file_scan(kiln_session *s, kiln_arena *a, const char *format, const char
     p->src.nopts = nopts;
     p->src.base = base;
     p->src.npart = npart;
+    /* Output columns in Spark's order (pos: a data column named as a
+     * partition column stays where the data has it). */
     for (int i = 0; i < schema->n; i++) {
-        p->cols[i] = (plan_col){p->src.schema.fields[i].name, NULL, p->src.schema.fields[i].type,
-                                true};
-        p->proj[i] = i;
+        int at = pos ? pos[i] : i;
+        if (at < 0) continue;
+        p->cols[at] = (plan_col){p->src.schema.fields[i].name, NULL, p->src.schema.fields[i].type,
+                                 true};
+        p->proj[at] = i;
     }
     *out = p;
     return KILN_OK;
@@ -451,7 +478,7 @@ static int type_name(kiln_arena *a, const col_type *t, const char **out)
     return s ? KILN_OK : oom();
 }
 
-static int describe_plan(const plan *p, sql_result *out)
+static int describe_plan(const plan *p, const char **extra, int nextra, sql_result *out)
 {
     static const char *const names[] = {"col_name", "data_type", "comment"};
     rows r = {kiln_arena_new(), 3, names, 0, 0, NULL};
@@ -463,6 +490,7 @@ static int describe_plan(const plan *p, sql_result *out)
         const char *cells[3] = {p->cols[i].name, t, NULL};
         if (!rc) rc = rows_add(&r, cells);
     }
+    for (int i = 0; !rc && i < nextra; i++) rc = rows_add(&r, extra + 3 * i);
     if (!rc) rc = rows_result(&r, out);
     if (rc) kiln_arena_free(r.a);
     return rc;
@@ -484,9 +512,15 @@ static int using_scan(kiln_session *s, anz *z, const ast_stmt_create_table *c, p
     const char *path, **keys, **vals;
     int n;
     if (sql_using_options(s, c, &path, &keys, &vals, &n)) return oom();
+    if (!path && !c->is_view && !(path = sql_managed_path(s, c->name.parts[c->name.n - 1])))
+        return oom();
     if (!path)
         return anz_error(z, c->s.pos, 6, "INVALID_OPTIONS", "42K06",
                          "a view USING %s needs OPTIONS (path '...') or LOCATION", c->using);
+    struct stat st;
+    if (c->ncols && !c->is_view && stat(path, &st) != 0 && mkdir(path, 0777) != 0)
+        return kiln_set_error(KILN_EIO, "cannot create the table's location %s: %s", path,
+                              strerror(errno));
     col_schema given, *schema = NULL;
     if (c->ncols) {
         given.n = c->ncols;
@@ -501,6 +535,16 @@ static int using_scan(kiln_session *s, anz *z, const ast_stmt_create_table *c, p
                                  c->cols[i].type.text);
             given.fields[i] = (col_field){c->cols[i].name, t, !c->cols[i].not_null};
         }
+        /* Partition columns last, in PARTITIONED BY order (Spark's). */
+        for (int k = 0; k < c->npartitioned_by; k++)
+            for (int i = 0; i < given.n - 1; i++)
+                if (strcasecmp(given.fields[i].name, c->partitioned_by[k]) == 0) {
+                    col_field f = given.fields[i];
+                    memmove(&given.fields[i], &given.fields[i + 1],
+                            sizeof f * (size_t)(given.n - 1 - i));
+                    given.fields[given.n - 1] = f;
+                    break;
+                }
         schema = &given;
     }
     int rc = sql_file_scan(s, s->a, c->using, path, n, keys, vals, schema, out);
@@ -596,12 +640,19 @@ static int run_stmt(kiln_session *s, const char *sql, const ast_stmt *st, kiln_a
                                              "a file source or AS a query");
         }
         if (c->if_not_exists && sql_catalog_lookup(s, name)) return KILN_OK;
-        return sql_catalog_put(s, name, p, c->or_replace || c->is_view, NULL);
+        if ((rc = sql_catalog_put(s, name, p, c->or_replace || c->is_view, NULL))) return rc;
+        if (!c->using || c->is_view) return KILN_OK;
+        const char *path, **keys, **vals;
+        int n;
+        if (sql_using_options(s, c, &path, &keys, &vals, &n)) return oom();
+        return sql_table_note(s, name, c, path == NULL);
     }
     case AST_STMT_DROP: {
         const ast_stmt_drop *d = (const ast_stmt_drop *)st;
         if (d->what != OBJ_TABLE && d->what != OBJ_VIEW)
             return kiln_set_error(KILN_ESQL, "[UNSUPPORTED_FEATURE] DROP of this object");
+        if (d->what == OBJ_TABLE && (rc = sql_table_drop_files(s, d->name.parts[d->name.n - 1])))
+            return rc;
         return drop_view(s, d->name.parts[d->name.n - 1], d->if_exists);
     }
     case AST_STMT_DESCRIBE: {
@@ -622,7 +673,12 @@ static int run_stmt(kiln_session *s, const char *sql, const ast_stmt *st, kiln_a
         } else {
             return kiln_set_error(KILN_ESQL, "[UNSUPPORTED_FEATURE] DESCRIBE FUNCTION");
         }
-        if ((rc = describe_plan(p, &o->rows))) return rc;
+        const char **extra = NULL;
+        int nextra = 0;
+        if (d->what == OBJ_TABLE && (rc = sql_table_describe(s, d->name.parts[d->name.n - 1], p,
+                                                             d->extended, a, &extra, &nextra)))
+            return rc;
+        if ((rc = describe_plan(p, extra, nextra, &o->rows))) return rc;
         o->has_rows = true;
         return KILN_OK;
     }
@@ -672,7 +728,8 @@ static int run_stmt(kiln_session *s, const char *sql, const ast_stmt *st, kiln_a
         return KILN_OK;
     }
     default:
-        if ((rc = sql_stmt_write(s, sql, st)) != 1 || (rc = sql_stmt_cache(s, sql, st)) != 1)
+        if ((rc = sql_stmt_write(s, sql, st)) != 1 || (rc = sql_stmt_cache(s, sql, st)) != 1 ||
+            (rc = sql_stmt_table(s, sql, st)) != 1)
             return rc;
         return kiln_set_error(KILN_ESQL, "[UNSUPPORTED_FEATURE] this statement is not "
                                          "supported yet");

@@ -20,6 +20,12 @@ typedef struct sql_view {
     kiln_rdd *rdd;
     const plan *orig; /* CACHE TABLE: the plan before caching (stmt_cache.c) */
     int level;        /* the rdd's kiln_storage_level; KILN_STORAGE_NONE once uncached */
+    /* A table over files (stmt_table.c): its PARTITIONED BY columns (also
+     * before any partition directory exists), and whether kiln chose its
+     * location (managed: DROP TABLE removes the files). */
+    const char **part_cols;
+    int npart_cols;
+    bool managed;
 } sql_view;
 
 struct kiln_session {
@@ -64,6 +70,26 @@ int sql_using_options(kiln_session *s, const ast_stmt_create_table *c, const cha
                       const char ***keys, const char ***vals, int *n);
 int sql_stmt_write(kiln_session *s, const char *sql, const ast_stmt *st);
 int sql_stmt_cache(kiln_session *s, const char *sql, const ast_stmt *st);
+/* Tables over files (stmt_table.c): REFRESH TABLE (a statement, as
+ * above); what CREATE TABLE ... USING records (PARTITIONED BY, managed);
+ * the location of a managed table (kiln.sql.warehouse.dir/name, in s's
+ * arena; NULL when out of memory); DROP TABLE's removal of a managed
+ * table's files; DESCRIBE's partition and detail rows (3 cells each, in
+ * a); re-listing a file table after a write; INSERT's partitioning of
+ * table t (wp, and per table column the static value's text or NULL and
+ * whether it is NULL, in s's arena; KILN_OK with wp->n 0 when t is not
+ * partitioned). */
+int sql_stmt_table(kiln_session *s, const char *sql, const ast_stmt *st);
+int sql_table_note(kiln_session *s, const char *name, const ast_stmt_create_table *c, bool managed);
+const char *sql_managed_path(kiln_session *s, const char *name);
+int sql_table_drop_files(kiln_session *s, const char *name);
+int sql_table_describe(kiln_session *s, const char *name, const plan *p, bool extended,
+                       kiln_arena *a, const char ***cells, int *nrows);
+int sql_table_refresh(kiln_session *s, const char *name);
+struct sql_write_part;
+int sql_insert_partitions(kiln_session *s, anz *z, const ast_stmt_insert *ins, const char *name,
+                          const plan *t, struct sql_write_part *wp, const char ***stat,
+                          bool **stat_null);
 
 /* Native functions (udf_catalog.c): the analyser's lookup (session is a
  * kiln_session; returns borrowed, valid while the function exists),

@@ -69,6 +69,36 @@ static const conf_key sql_keys[] = {
      .spark = "spark.sql.parquet.outputTimestampType",
      .doc = "how Parquet files written store timestamps (Spark's default is INT96; kiln "
             "writes INT64 microseconds)"},
+    {.name = "kiln.sql.files.minPartitionNum",
+     .type = CONF_INT,
+     .min = 1,
+     .max = 1 << 30,
+     .spark = "spark.sql.files.minPartitionNum",
+     .doc = "the scan tasks a file scan aims for at least when packing files (default: the "
+            "cores)"},
+    {.name = "kiln.sql.sources.partitionColumnTypeInference.enabled",
+     .type = CONF_BOOL,
+     .dflt = "true",
+     .spark = "spark.sql.sources.partitionColumnTypeInference.enabled",
+     .doc = "partition columns get types inferred from their directory names (false: strings)"},
+    {.name = "kiln.sql.warehouse.dir",
+     .type = CONF_STRING,
+     .dflt = "spark-warehouse",
+     .spark = "spark.sql.warehouse.dir",
+     .doc = "where CREATE TABLE ... USING without a LOCATION puts a (managed) table's files"},
+    {.name = "kiln.sql.sources.partitionOverwriteMode",
+     .type = CONF_STRING,
+     .dflt = "STATIC",
+     .spark = "spark.sql.sources.partitionOverwriteMode",
+     .doc = "overwriting a partitioned output: STATIC replaces all of it (or the partition "
+            "INSERT OVERWRITE ... PARTITION names), DYNAMIC only the partitions written"},
+    {.name = "kiln.sql.sources.maxOpenWriters",
+     .type = CONF_INT,
+     .dflt = "16",
+     .min = 1,
+     .max = 1 << 20,
+     .doc = "the most files a task of a partitioned write keeps open; one more closes the "
+            "least recently used (its partition's later rows start a new file)"},
 };
 
 static void register_once(void)

@@ -101,9 +101,11 @@ static const char *col_list(kiln_arena *a, const plan *p)
 /* The query q shaped as the table t's columns: by position, or by the
  * listed names (the others NULL), cast to t's types. */
 static int shape(kiln_session *s, anz *z, const ast_stmt_insert *ins, const char *name,
-                 const plan *t, plan *q, plan **out)
+                 const plan *t, plan *q, const char *const *stat, const bool *stat_null, plan **out)
 {
-    int want = ins->ncols ? ins->ncols : t->ncols;
+    int nstat = 0;
+    for (int i = 0; stat && i < t->ncols; i++) nstat += stat[i] || stat_null[i];
+    int want = ins->ncols ? ins->ncols : t->ncols - nstat;
     if (q->ncols != want)
         return anz_error(z, ins->s.pos, 6, "INSERT_COLUMN_ARITY_MISMATCH", "21S01",
                          "Cannot write to `%s`, the reason is %s data columns:\nTable columns: "
@@ -112,7 +114,8 @@ static int shape(kiln_session *s, anz *z, const ast_stmt_insert *ins, const char
                          col_list(s->a, q));
     int *src = kiln_arena_alloc(s->a, sizeof *src * (size_t)(t->ncols + 1));
     if (!src) return oom();
-    for (int i = 0; i < t->ncols; i++) src[i] = ins->ncols ? -1 : i;
+    for (int i = 0, j = 0; i < t->ncols; i++)
+        src[i] = ins->ncols || (stat && (stat[i] || stat_null[i])) ? -1 : j++;
     for (int j = 0; j < ins->ncols; j++) {
         int i = 0;
         while (i < t->ncols && strcasecmp(t->cols[i].name, ins->cols[j])) i++;
@@ -133,9 +136,12 @@ static int shape(kiln_session *s, anz *z, const ast_stmt_insert *ins, const char
         return oom();
     for (int i = 0; i < t->ncols; i++) {
         const col_type *ty = t->cols[i].type;
-        expr *e = src[i] < 0 ? expr_lit(s->a, ty, NULL, "NULL")
-                             : expr_col(s->a, src[i], q->cols[src[i]].type,
-                                        q->cols[src[i]].nullable, q->cols[src[i]].name);
+        col_str text = stat && stat[i] ? col_str_view(stat[i], (uint32_t)strlen(stat[i]))
+                                       : col_str_view("", 0);
+        expr *e = stat && stat[i] ? expr_lit(s->a, &col_type_string, &text, stat[i])
+                  : src[i] < 0    ? expr_lit(s->a, ty, NULL, "NULL")
+                                  : expr_col(s->a, src[i], q->cols[src[i]].type,
+                                             q->cols[src[i]].nullable, q->cols[src[i]].name);
         if (e && !col_type_eq(e->type, ty)) e = expr_cast(s->a, e, ty, false, t->cols[i].name);
         if (!e) return oom();
         p->exprs[i] = e;
@@ -167,10 +173,20 @@ static int insert(kiln_session *s, const char *sql, const ast_stmt_insert *ins)
                          "source.",
                          name);
     plan *q, *p = NULL;
-    if ((rc = anz_query(&z, ins->query, &q)) || (rc = shape(s, &z, ins, name, t, q, &p))) return rc;
-    if (t->kind == PLAN_SCAN)
-        return sql_write(s, p, t->src.format, ins->overwrite ? SQL_SAVE_OVERWRITE : SQL_SAVE_APPEND,
-                         t->src.nopts, t->src.keys, t->src.values, t->src.paths);
+    sql_write_part wp = {0};
+    const char **stat = NULL;
+    bool *stat_null = NULL;
+    if ((rc = sql_insert_partitions(s, &z, ins, name, t, &wp, &stat, &stat_null))) return rc;
+    if ((rc = anz_query(&z, ins->query, &q)) ||
+        (rc = shape(s, &z, ins, name, t, q, stat, stat_null, &p)))
+        return rc;
+    if (t->kind == PLAN_SCAN) {
+        rc = sql_write_partitioned(s, p, t->src.format,
+                                   ins->overwrite ? SQL_SAVE_OVERWRITE : SQL_SAVE_APPEND,
+                                   t->src.nopts, t->src.keys, t->src.values, t->src.paths, &wp);
+        /* Partition directories made by this write become columns. */
+        return rc ? rc : sql_table_refresh(s, name);
+    }
     sql_result res;
     if ((rc = sql_session_collect(s, p, &res))) return rc;
     plan *values;
@@ -201,23 +217,33 @@ static int create_as(kiln_session *s, const char *sql, const ast_stmt_create_tab
     const char *path, **keys, **vals;
     int n;
     if (sql_using_options(s, c, &path, &keys, &vals, &n)) return oom();
-    if (!path)
-        return anz_error(&z, c->s.pos, 6, "INVALID_OPTIONS", "42K06",
-                         "CREATE TABLE ... USING %s AS needs OPTIONS (path '...') or LOCATION",
-                         c->using);
+    if (!path && !(path = sql_managed_path(s, name))) return oom();
     plan *q;
     int rc = anz_query(&z, c->query, &q);
-    if (rc || (rc = sql_write(s, q, c->using, c->or_replace ? SQL_SAVE_OVERWRITE : SQL_SAVE_ERROR,
-                              n, keys, vals, path)))
+    sql_write_part wp = {c->npartitioned_by, c->partitioned_by, 0, NULL};
+    if (rc || (rc = sql_write_partitioned(s, q, c->using,
+                                          c->or_replace ? SQL_SAVE_OVERWRITE : SQL_SAVE_ERROR, n,
+                                          keys, vals, path, &wp)))
         return rc;
-    col_schema schema = {q->ncols,
-                         kiln_arena_alloc(s->a, sizeof(col_field) * (size_t)(q->ncols + 1))};
+    /* The table's columns: the data columns, then the partition columns
+     * in PARTITIONED BY order (Spark's). */
+    col_schema schema = {0, kiln_arena_alloc(s->a, sizeof(col_field) * (size_t)(q->ncols + 1))};
     if (!schema.fields) return oom();
-    for (int i = 0; i < q->ncols; i++)
-        schema.fields[i] = (col_field){q->cols[i].name, q->cols[i].type, true};
+    for (int k = -1; k < c->npartitioned_by; k++)
+        for (int i = 0; i < q->ncols; i++) {
+            int at = -1;
+            for (int j = 0; j < c->npartitioned_by; j++)
+                if (strcasecmp(q->cols[i].name, c->partitioned_by[j]) == 0) at = j;
+            if (at == k)
+                schema.fields[schema.n++] = (col_field){q->cols[i].name, q->cols[i].type, true};
+        }
     plan *scan;
     if ((rc = sql_file_scan(s, s->a, c->using, path, n, keys, vals, &schema, &scan))) return rc;
-    return sql_catalog_put(s, name, scan, true, NULL);
+    if ((rc = sql_catalog_put(s, name, scan, true, NULL))) return rc;
+    const char *given, **k2, **v2;
+    int n2;
+    if (sql_using_options(s, c, &given, &k2, &v2, &n2)) return oom();
+    return sql_table_note(s, name, c, given == NULL);
 }
 
 int sql_stmt_write(kiln_session *s, const char *sql, const ast_stmt *st)

@@ -261,3 +261,35 @@ void kt_lines_same(kt_lines *got, kt_lines *want, const char *what)
     kt_lines_free(got);
     kt_lines_free(want);
 }
+
+void kt_escape_path_name(const char *s, char *out)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || strchr("\"#%'*/:=?\\{[]^", c)) out += sprintf(out, "%%%02X", c);
+        else *out++ = (char)c;
+    }
+    *out = 0;
+}
+
+const char *kt_textf(const char *fmt, ...)
+{
+    static _Thread_local char q[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(q, sizeof q, fmt, ap);
+    va_end(ap);
+    return q;
+}
+
+kiln_df *kt_sqlf(kiln_session *s, const char *fmt, ...)
+{
+    char q[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(q, sizeof q, fmt, ap);
+    va_end(ap);
+    kiln_df *df = kiln_sql(s, q);
+    if (!df) fail_msg("%s: %s", q, kiln_last_error());
+    return df;
+}

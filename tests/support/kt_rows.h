@@ -70,6 +70,17 @@ int kt_sql_open(kiln_context **ctx, kiln_session **s);
  * NULL-terminated list of keys and values; NULL: none). */
 int kt_sql_open_with(kiln_context **ctx, kiln_session **s, const char *const *kv);
 void kt_sql_close(kiln_context *ctx, kiln_session *s);
+/* kiln_sql(s, the printf-formatted text); fails the test naming the text
+ * when it does not analyse or run. */
+kiln_df *kt_sqlf(kiln_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The printf-formatted text in a buffer of the thread's, valid until the
+ * next call. */
+const char *kt_textf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Writes s escaped as Spark escapes partition directory names (control
+ * characters, the quote, hash, percent, apostrophe, star, slash, colon,
+ * equals, question mark, backslash, braces, brackets and caret as %XX:
+ * the tests' own) into out (room for 3 x strlen(s) + 1). */
+void kt_escape_path_name(const char *s, char *out);
 /* Fails the test (naming what) unless got and want hold the same lines;
  * frees both. */
 void kt_lines_same(kt_lines *got, kt_lines *want, const char *what);

@@ -28,6 +28,7 @@
 #include "kiln/sql.h"
 #include "kt.h"
 #include "kt_rand.h"
+#include "kt_rows.h"
 
 /* Adding a format here runs every test over it. */
 static const char *const FORMATS[] = {"csv", "json"};
@@ -90,17 +91,6 @@ static void mkparent(const char *file)
     mkdirs(d);
 }
 
-/* Spark's escaping of a partition value (the test's own). */
-static void escape(const char *s, char *out)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x20 || strchr("\"#%'*/:=?\\{[]^", c)) out += sprintf(out, "%%%02X", c);
-        else *out++ = (char)c;
-    }
-    *out = 0;
-}
-
 /* Writes rows as one file of fmt at path. */
 static void write_rows(const char *fmt, const char *path, const bool *has, const int64_t *v, int n)
 {
@@ -133,7 +123,7 @@ static void make_dataset(const char *fmt, const char *root)
                 c->v[i] = (int64_t)(kt_rand(&rng) % 2001) - 1000;
             }
             char es[64], d[1024], f[1100];
-            if (SS[s]) escape(SS[s], es);
+            if (SS[s]) kt_escape_path_name(SS[s], es);
             else strcpy(es, "__HIVE_DEFAULT_PARTITION__");
             snprintf(d, sizeof d, "%s/y=%d/s=%s", root, YS[y], es);
             mkdirs(d);
@@ -231,17 +221,7 @@ static char *sorted_rows(kiln_df *df)
     return rows_of(df);
 }
 
-static kiln_df *sql(const char *fmt, ...)
-{
-    char q[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
-    va_end(ap);
-    kiln_df *df = kiln_sql(S, q);
-    if (!df) fail_msg("%s: %s", q, kiln_last_error());
-    return df;
-}
+#define sql(...) kt_sqlf(S, __VA_ARGS__)
 
 static void expect(kiln_df *df, const char *want, const char *what)
 {

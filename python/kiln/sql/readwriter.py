@@ -80,28 +80,39 @@ class DataFrameWriter(_Options):
         self._format = None
         self._mode = "errorifexists"
         self._options = {}
+        self._partition_by = None
 
     def mode(self, saveMode):
         self._mode = saveMode or "errorifexists"
         return self
 
-    def save(self, path=None, format=None, mode=None, **options):
+    def partitionBy(self, *cols):
+        """Rows go to col=value/ directories (Hive-style), the columns left
+        out of the files; partitionBy("a", "b") or partitionBy(["a", "b"])."""
+        if len(cols) == 1 and isinstance(cols[0], (list, tuple)):
+            cols = cols[0]
+        self._partition_by = [str(c) for c in cols]
+        return self
+
+    def save(self, path=None, format=None, mode=None, partitionBy=None, **options):
         if format:
             self.format(format)
         if mode:
             self.mode(mode)
+        if partitionBy is not None:
+            self.partitionBy(partitionBy if isinstance(partitionBy, (list, tuple)) else [partitionBy])
         self.options(**{k: v for k, v in options.items() if v is not None})
-        self._df._j.write(self._format, self._mode, self._options, str(path))
+        self._df._j.write(self._format, self._mode, self._options, str(path), self._partition_by)
 
-    def csv(self, path, mode=None, header=None, sep=None, **options):
-        self.save(path, "csv", mode, header=header, sep=sep, **options)
+    def csv(self, path, mode=None, header=None, sep=None, partitionBy=None, **options):
+        self.save(path, "csv", mode, partitionBy, header=header, sep=sep, **options)
 
-    def json(self, path, mode=None, **options):
-        self.save(path, "json", mode, **options)
+    def json(self, path, mode=None, partitionBy=None, **options):
+        self.save(path, "json", mode, partitionBy, **options)
 
-    def text(self, path, **options):
-        self.save(path, "text", None, **options)
+    def text(self, path, partitionBy=None, **options):
+        self.save(path, "text", None, partitionBy, **options)
 
-    def parquet(self, path, mode=None, compression=None, **options):
+    def parquet(self, path, mode=None, partitionBy=None, compression=None, **options):
         """Parquet part files (snappy unless compression says otherwise)."""
-        self.save(path, "parquet", mode, compression=compression, **options)
+        self.save(path, "parquet", mode, partitionBy, compression=compression, **options)
