@@ -234,6 +234,11 @@ int col_vec_flatten(col_vec *dst, kiln_arena *a, const col_vec *src);
  * src has nulls, a validity bitmap). Strings' bytes are not copied: dst
  * points where src did. Nested children are appended. */
 int col_vec_copy_row(col_vec *dst, kiln_arena *a, uint32_t j, const col_vec *src, uint32_t i);
+/* Makes row j of v null, adding a validity bitmap for cap rows when v has
+ * none. A struct's fields get a null row j too, so that an array or map
+ * among them (at any depth) has its offsets[j + 1] set: the next row
+ * written there starts where this one ended. */
+int col_vec_set_null_row(col_vec *v, kiln_arena *a, uint32_t j, uint32_t cap);
 /* dst gets rows sel[0..n) of src, in that order (a gather), in a. */
 int col_vec_gather(col_vec *dst, kiln_arena *a, const col_vec *src, const uint32_t *sel,
                    uint32_t n);

@@ -156,16 +156,25 @@ int col_vec_constant(col_vec *v, kiln_arena *a, const col_type *t, const void *v
 
 static int copy_nested(col_vec *dst, kiln_arena *a, uint32_t j, const col_vec *src, uint32_t i);
 
+/* Makes row j of dst null (see column.h). */
+int col_vec_set_null_row(col_vec *dst, kiln_arena *a, uint32_t j, uint32_t cap)
+{
+    int rc = col_vec_add_validity(dst, a, cap);
+    if (rc) return rc;
+    col_set_null(dst, j);
+    if (dst->offsets) dst->offsets[j + 1] = dst->offsets[j];
+    if (dst->type->kind == COL_STRUCT)
+        for (int c = 0; c < dst->nchildren; c++) {
+            if ((rc = col_vec_set_null_row(&dst->children[c], a, j, cap))) return rc;
+            if (dst->children[c].n < j + 1) dst->children[c].n = j + 1;
+        }
+    return KILN_OK;
+}
+
 int col_vec_copy_row(col_vec *dst, kiln_arena *a, uint32_t j, const col_vec *src, uint32_t i)
 {
     uint32_t r = col_row(src, i);
-    if (!col_valid(src, r)) {
-        int rc = col_vec_add_validity(dst, a, j + 1 > dst->n ? j + 1 : dst->n);
-        if (rc) return rc;
-        col_set_null(dst, j);
-        if (dst->offsets) dst->offsets[j + 1] = dst->offsets[j];
-        return KILN_OK;
-    }
+    if (!col_valid(src, r)) return col_vec_set_null_row(dst, a, j, j + 1 > dst->n ? j + 1 : dst->n);
     size_t w = col_type_width(src->type);
     if (w) {
         memcpy((char *)dst->data + w * j, (const char *)src->data + w * r, w);

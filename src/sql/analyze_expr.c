@@ -380,6 +380,44 @@ static int ambiguous(anz *z, const ast_column *c, const plan *in, const char *co
                      "Reference `%s` is ambiguous%s, could be: [%s].", col, where, list);
 }
 
+static int call(anz *z, const ast_expr *src, const char *fn, expr **args, int nargs, expr **out);
+
+/* a.b.c as a column and fields of it (Spark's GetStructField): first as
+ * qualifier a, column b and field c, then as column a with fields b.c.
+ * KILN_ENOTFOUND when neither names a struct column of in. */
+static int bind_struct_fields(anz *z, const ast_column *c, const plan *in, expr **out)
+{
+    const ast_name *nm = &c->name;
+    for (int start = nm->n >= 3 ? 1 : 0; start >= 0; start--) {
+        int found = -1, count = 0;
+        for (int i = 0; i < in->ncols; i++) {
+            if (!name_eq(in->cols[i].name, nm->parts[start])) continue;
+            if (start && !name_eq(in->cols[i].qualifier, nm->parts[0])) continue;
+            if (found < 0) found = i;
+            count++;
+        }
+        if (count != 1 || in->cols[found].type->kind != COL_STRUCT) continue;
+        const plan_col *pc = &in->cols[found];
+        expr *e = expr_col(z->a, found, pc->type, pc->nullable, pc->name);
+        for (int k = start + 1; e && k < nm->n; k++) {
+            col_str s;
+            if (!col_str_copy(z->a, nm->parts[k], (uint32_t)strlen(nm->parts[k]), &s)) return oom();
+            expr *args[2] = {e, expr_lit(z->a, &col_type_string, &s, nm->parts[k])};
+            if (!args[1]) return oom();
+            /* Named as Spark names it: the last field's name. */
+            int rc = call(z, &c->e, "<field>", args, 2, &e);
+            if (rc) return rc;
+            size_t len = strlen(nm->parts[k]) + 1;
+            char *t = kiln_arena_alloc(z->a, len);
+            if (!t) return oom();
+            e->text = memcpy(t, nm->parts[k], len);
+        }
+        *out = e;
+        return e ? KILN_OK : oom();
+    }
+    return KILN_ENOTFOUND;
+}
+
 static int bind_column(anz *z, const binder *b, const ast_column *c, expr **out)
 {
     const ast_name *nm = &c->name;
@@ -410,6 +448,10 @@ static int bind_column(anz *z, const binder *b, const ast_column *c, expr **out)
             *out = expr_col(z->a, ANZ_OUTER + ofound, pc->type, true, pc->name);
             return *out ? KILN_OK : oom();
         }
+    }
+    if (found < 0 && nm->n >= 2 && in) {
+        int rc = bind_struct_fields(z, c, in, out);
+        if (rc != KILN_ENOTFOUND) return rc;
     }
     if (found < 0) {
         char sug[512];

@@ -293,12 +293,35 @@ static int eval_logic(const expr *e, fn_ctx *c, const col_batch *in, col_vec *ou
     return KILN_OK;
 }
 
+/* A CASE branch's value for rows sel[0..cnt): scattered into out, or for
+ * nested types noted in from (a copy of val's header) to be copied in row
+ * order. */
+static int case_put(fn_ctx *c, col_vec *out, const col_vec **from, const col_vec *val,
+                    const uint32_t *sel, uint32_t cnt)
+{
+    if (!from) return scatter(c, out, val, sel, cnt);
+    col_vec *keep = kiln_arena_alloc(c->arena, sizeof *keep);
+    if (!keep) return KILN_ENOMEM;
+    *keep = *val;
+    for (uint32_t k = 0; k < cnt; k++) from[sel[k]] = keep;
+    return KILN_OK;
+}
+
 static int eval_case(const expr *e, fn_ctx *c, const col_batch *in, col_vec *out)
 {
     int rc = out_vec(c, in, e->type, out);
     if (rc) return rc;
     uint32_t cnt, *rem = live_rows(c, in, &cnt);
     if (!rem) return KILN_ENOMEM;
+    /* Arrays, maps and structs are appended row by row in order (each row's
+     * children start where the previous row's ended): the branches' rows
+     * are noted and copied in row order at the end. */
+    int kind = e->type->kind;
+    bool nested = kind == COL_ARRAY || kind == COL_MAP || kind == COL_STRUCT;
+    const col_vec **from = NULL;
+    if (nested && !(from = kiln_arena_alloc(c->arena, sizeof *from * (in->n ? in->n : 1))))
+        return KILN_ENOMEM;
+    if (from) memset(from, 0, sizeof *from * (in->n ? in->n : 1));
     int pairs = e->nargs / 2;
     for (int p = 0; p < pairs && cnt; p++) {
         col_batch sub = *in;
@@ -320,22 +343,27 @@ static int eval_case(const expr *e, fn_ctx *c, const col_batch *in, col_vec *out
             hb.nsel = nh;
             col_vec val;
             if ((rc = expr_eval(e->args[2 * p + 1], c, &hb, &val)) ||
-                (rc = scatter(c, out, &val, hit, nh)))
+                (rc = case_put(c, out, from, &val, hit, nh)))
                 return rc;
         }
         rem = miss;
         cnt = nm;
     }
-    if (!cnt) return KILN_OK;
-    if (e->has_else) {
+    if (cnt && e->has_else) {
         col_batch sub = *in;
         sub.sel = rem;
         sub.nsel = cnt;
         col_vec val;
-        if ((rc = expr_eval(e->args[e->nargs - 1], c, &sub, &val))) return rc;
-        return scatter(c, out, &val, rem, cnt);
+        if ((rc = expr_eval(e->args[e->nargs - 1], c, &sub, &val)) ||
+            (rc = case_put(c, out, from, &val, rem, cnt)))
+            return rc;
+    } else {
+        for (uint32_t k = 0; k < cnt; k++) col_set_null(out, rem[k]);
     }
-    for (uint32_t k = 0; k < cnt; k++) col_set_null(out, rem[k]);
+    for (uint32_t i = 0; from && i < in->n; i++)
+        if ((rc = from[i] ? col_vec_copy_row(out, c->arena, i, from[i], i)
+                          : col_vec_set_null_row(out, c->arena, i, in->n)))
+            return rc;
     return KILN_OK;
 }
 

@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sql/fn_int.h"
 
@@ -39,12 +40,7 @@ static int reserve_elems(fn_ctx *c, col_vec *out, uint32_t total)
 
 static int put_row(fn_ctx *c, col_vec *dst, uint32_t j, const col_vec *src, uint32_t i)
 {
-    if (!col_valid(src, i)) {
-        if (col_vec_add_validity(dst, c->arena, j + 1) != KILN_OK) return KILN_ENOMEM;
-        col_set_null(dst, j);
-        if (dst->offsets) dst->offsets[j + 1] = dst->offsets[j];
-        return KILN_OK;
-    }
+    if (!col_valid(src, i)) return col_vec_set_null_row(dst, c->arena, j, j + 1);
     return col_vec_copy_row(dst, c->arena, j, src, i);
 }
 
@@ -512,7 +508,56 @@ static int bind_array_distinct(fn_bind *b)
     return bind_arr_op(b, ARR_DISTINCT, 0);
 }
 
+/* ---- struct fields ------------------------------------------------------------- */
+
+/* s.f (Spark's GetStructField): the field of the struct, null where the
+ * struct is. The analyser makes the call "<field>"(s, 'f') for a name's
+ * parts past its column; the field is found by name (any case). */
+static int field_kernel(fn_ctx *c, void *state, col_vec *out, const col_vec *args, int nargs,
+                        const uint32_t *sel, uint32_t n, uint32_t count)
+{
+    (void)nargs;
+    const col_vec *f = &args[0].children[*(const int *)state];
+    int rc;
+    if (f->validity && (rc = col_vec_add_validity(out, c->arena, n))) return rc;
+    FOR_ALL_ROWS(i, live, {
+        if (!live || !col_valid(out, i) || !col_valid(&args[0], i)) {
+            if ((rc = col_vec_set_null_row(out, c->arena, i, n))) return rc;
+            continue;
+        }
+        if ((rc = put_row(c, out, i, f, col_row(&args[0], i)))) return rc;
+    });
+    return KILN_OK;
+}
+
+static int bind_field(fn_bind *b)
+{
+    int rc = need_kind(b, 0, COL_STRUCT, COL_STRUCT);
+    if (rc) return rc;
+    const col_vec *nm = b->consts[1];
+    if (!nm || b->args[1]->kind != COL_STRING || !col_valid(nm, 0))
+        return fn_bind_fail(b, 1, "INTERNAL_ERROR", "a struct field needs its name");
+    const col_str *s = &COL_DATA(nm, col_str)[col_row(nm, 0)];
+    const col_type *t = b->args[0];
+    int *k = kiln_arena_alloc(b->arena, sizeof *k);
+    if (!k) return KILN_ENOMEM;
+    *k = -1;
+    for (int i = 0; i < t->nfields && *k < 0; i++)
+        if (strlen(t->fields[i].name) == s->len &&
+            strncasecmp(t->fields[i].name, col_str_data(s), s->len) == 0)
+            *k = i;
+    if (*k < 0)
+        return fn_bind_fail(b, 1, "FIELD_NOT_FOUND", "No such struct field `%.*s` in %s.",
+                            (int)s->len, col_str_data(s), fn_type_name(b->arena, t));
+    b->result = t->fields[*k].type;
+    b->state = k;
+    b->kernel = field_kernel;
+    b->nullable = true;
+    return KILN_OK;
+}
+
 const fn_def fn_defs_collection[] = {
+    {"<field>", 2, 2, FN_NULL_IN_NULL_OUT | FN_NEEDS_CONSTS, bind_field},
     {"size", 1, 1, 0, bind_size},
     {"cardinality", 1, 1, 0, bind_size},
     {"array_contains", 2, 2, FN_NULL_IN_NULL_OUT, bind_contains},

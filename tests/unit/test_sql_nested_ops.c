@@ -736,6 +736,42 @@ static void test_maps_and_edges(void **state)
     kiln_session_conf_set(S, "kiln.sql.shuffle.partitions", "5");
 }
 
+/* ---- Struct fields ---------------------------------------------------------------------------- */
+
+/* s.x, t.s.y and fields of a struct holding an array (Spark's
+ * GetStructField), under a filter that keeps null structs: each against
+ * the row's own values. */
+static void test_struct_fields(void **state)
+{
+    (void)state;
+    load_base();
+    kiln_value got = query("SELECT id, s.x, s.y, t.s.x, st.a, a, st.x FROM (SELECT id, s, a, "
+                           "CASE WHEN s IS NULL THEN NULL ELSE named_struct('a', a, 'x', s.x) "
+                           "END AS st FROM t) t WHERE id %% 3 <> 0 ORDER BY id");
+    int want = 0;
+    for (int i = 0; i < NROWS; i++) want += i % 3 != 0;
+    assert_int_equal(got.len, want);
+    for (uint32_t k = 0; k < got.len; k++) {
+        const kiln_value *rv = &got.u.items[k];
+        const row *r = &rows[int_of(cell(rv, 0))];
+        const tv *s = &r->c[1];
+        if (s->null || s->e[0].null) assert_int_equal(cell(rv, 1)->type, KILN_NULL);
+        else assert_int_equal(int_of(cell(rv, 1)), s->e[0].i);
+        if (s->null || s->e[1].null) assert_int_equal(cell(rv, 2)->type, KILN_NULL);
+        else {
+            assert_int_equal(cell(rv, 2)->type, KILN_STR);
+            assert_memory_equal(cell(rv, 2)->u.s, s->e[1].s, strlen(s->e[1].s));
+            assert_int_equal(cell(rv, 2)->len, strlen(s->e[1].s));
+        }
+        assert_string_equal(kt_fmt(cell(rv, 3)), kt_fmt(cell(rv, 1)));
+        assert_string_equal(kt_fmt(cell(rv, 6)), kt_fmt(cell(rv, 1)));
+        if (s->null) assert_int_equal(cell(rv, 4)->type, KILN_NULL);
+        else assert_string_equal(kt_fmt(cell(rv, 4)), kt_fmt(cell(rv, 5)));
+    }
+    assert_null(kiln_sql(S, "SELECT s.z FROM t"));
+    assert_non_null(strstr(kiln_last_error(), "FIELD_NOT_FOUND"));
+}
+
 /* ---- A sort that spills ---------------------------------------------------------------------- */
 
 static void test_spill(void **state)
@@ -790,7 +826,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_order_by),  cmocka_unit_test(test_window),
         cmocka_unit_test(test_group_by),  cmocka_unit_test(test_join),
         cmocka_unit_test(test_null_type), cmocka_unit_test(test_maps_and_edges),
-        cmocka_unit_test(test_spill),
+        cmocka_unit_test(test_spill),     cmocka_unit_test(test_struct_fields),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
