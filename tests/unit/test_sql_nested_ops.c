@@ -736,7 +736,8 @@ static void test_maps_and_edges(void **state)
     kiln_session_conf_set(S, "kiln.sql.shuffle.partitions", "5");
 }
 
-/* ---- Struct fields ---------------------------------------------------------------------------- */
+/* ---- Struct fields ----------------------------------------------------------------------------
+ */
 
 /* s.x, t.s.y and fields of a struct holding an array (Spark's
  * GetStructField), under a filter that keeps null structs: each against
