@@ -950,6 +950,17 @@ static void test_cluster(void **state)
     rdd_text(ctx, "s3a://kiln/csv1", 4, &a);
     kiln_rdd *r = kiln_text_file(ctx, "s3a://kiln/csv1/part-0.csv", 4);
     if (kiln_rdd_save_as_text_file(r, "s3a://kiln/out-cluster")) fail_msg("%s", kiln_last_error());
+    /* A partitioned write from the executors: their manifests, the
+     * driver's commit; the same rows as on disk. */
+    kiln_session *s;
+    assert_int_equal(kiln_session_new(ctx, &s), KILN_OK);
+    char local[400];
+    snprintf(local, sizeof local, "%s/pw-cluster", g_dir);
+    const char *targets[] = {"s3a://kiln/pw-cluster", local};
+    part_steps(s, "parquet", targets, 1000, 0);
+    kiln_session_free(s);
+    part_same(ctx, "parquet", targets[0], local, "(a/b=0 %x:\xc3\xa9,0,43,");
+    assert_int_equal(objects_under("s3a://kiln/pw-cluster/_temporary"), 0);
     kiln_context_free(ctx);
     ctx = ctx_for(g_s3, "S3RVER", SECRET, NULL, NULL);
     rdd_text(ctx, "s3a://kiln/csv1", 4, &b);
