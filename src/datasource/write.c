@@ -203,6 +203,7 @@ static int open_writer(const char *format, io_output_job *job, int partition, in
         wfree(w);
         return rc;
     }
+    w->suspendable = w->suspendable && io_task_output_suspendable(w->out);
     /* The format may have output to make at the start (a CSV header). */
     if (w->line.len) {
         rc = ds_writer_emit(w, w->line.data, w->line.len);

@@ -702,10 +702,16 @@ KILN_HIDDEN int io_task_output_open_in(io_output_job *job, int partition, int at
     if (rel == NULL || rel[0] == '\0' || rel[0] == '/' || strstr(rel, "..") != NULL)
         return kiln_set_error(KILN_EINVAL, "bad output file name '%s' for %s", rel ? rel : "",
                               job->dir);
-    if (job->obj)
-        return kiln_set_error(KILN_EINVAL,
-                              "partitioned writes to an object store are not supported yet (%s)",
-                              job->dir);
+    if (job->obj) { /* staged under the attempt's prefix by objcommit.c */
+        *out = NULL;
+        io_task_output *o = calloc(1, sizeof *o);
+        if (o == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory writing %s", job->dir);
+        o->fd = -1;
+        int rc = io_objc_task_open_in(job->obj, partition, attempt, rel, fresh, &o->obj);
+        if (rc) free(o);
+        else *out = o;
+        return rc;
+    }
     return open_file(job, partition, attempt, rel, fresh, out);
 }
 
@@ -713,6 +719,11 @@ KILN_HIDDEN int io_task_output_open_in(io_output_job *job, int partition, int at
  * in every case. Returns KILN_OK or KILN_EIO naming the file. */
 KILN_HIDDEN int io_task_output_close(io_task_output *o)
 {
+    if (o->obj) {
+        int orc = io_objc_task_close(o->obj);
+        free(o);
+        return orc;
+    }
     int rc = close_file(o);
     task_free(o);
     return rc;
@@ -721,6 +732,7 @@ KILN_HIDDEN int io_task_output_close(io_task_output *o)
 /* Flushes and closes o's file and frees its buffer (see io.h). */
 KILN_HIDDEN int io_task_output_suspend(io_task_output *o)
 {
+    if (o->obj) return kiln_set_error(KILN_EINVAL, "an object being uploaded cannot be set aside");
     if (o->fd < 0) return KILN_OK;
     int rc = flush(o);
     if (close(o->fd) != 0 && rc == KILN_OK) rc = output_error(errno, "cannot close", o->file);
@@ -733,12 +745,27 @@ KILN_HIDDEN int io_task_output_suspend(io_task_output *o)
 /* Opens o's file again for appending, with a new buffer. */
 KILN_HIDDEN int io_task_output_resume(io_task_output *o)
 {
+    if (o->obj) return kiln_set_error(KILN_EINVAL, "an uploaded object cannot be appended to");
     if (o->fd >= 0) return KILN_OK;
     if (!o->buf && !(o->buf = malloc(TASK_BUF_SIZE)))
         return kiln_set_error(KILN_ENOMEM, "out of memory writing %s", o->file);
     o->fd = open(o->file, O_WRONLY | O_APPEND | O_CLOEXEC);
     if (o->fd < 0) return output_error(errno, "cannot open again", o->file);
     return KILN_OK;
+}
+
+/* Whether o can be suspended (a local file: an object cannot be appended
+ * to once uploaded). */
+KILN_HIDDEN bool io_task_output_suspendable(const io_task_output *o)
+{
+    return o->obj == NULL;
+}
+
+/* Overwrite of a partitioned object-store output (see io.h); a local
+ * output ignores it (dataset_place.c swaps its directories). */
+KILN_HIDDEN int io_output_job_replace(io_output_job *job, int depth, const char *prefix)
+{
+    return job->obj ? io_objc_job_replace(job->obj, depth, prefix) : KILN_OK;
 }
 
 static char *attempt_path(const io_output_job *job, int partition, int attempt)
@@ -754,6 +781,7 @@ static char *attempt_path(const io_output_job *job, int partition, int attempt)
  * KILN_ESTATE (the job ended; the attempt is deleted) or KILN_ENOMEM. */
 KILN_HIDDEN int io_task_attempt_commit(io_output_job *job, int partition, int attempt)
 {
+    if (job->obj) return io_objc_attempt_commit(job->obj, partition, attempt);
     char *dir = attempt_path(job, partition, attempt);
     if (dir == NULL) return kiln_set_error(KILN_ENOMEM, "out of memory committing %s", job->dir);
     int rc = KILN_OK;
@@ -767,6 +795,10 @@ KILN_HIDDEN int io_task_attempt_commit(io_output_job *job, int partition, int at
 /* Deletes attempt A of task P and its files (closed or aborted first). */
 KILN_HIDDEN void io_task_attempt_abort(io_output_job *job, int partition, int attempt)
 {
+    if (job->obj) {
+        io_objc_attempt_abort(job->obj, partition, attempt);
+        return;
+    }
     char *dir = attempt_path(job, partition, attempt);
     if (dir != NULL) (void)io_remove_tree(dir);
     free(dir);

@@ -141,6 +141,13 @@ int io_task_output_close(io_task_output *o);
  * beyond its open-file bound). Returns KILN_OK or KILN_EIO. */
 int io_task_output_suspend(io_task_output *o);
 int io_task_output_resume(io_task_output *o);
+/* False for an object-store output: its writers close, not suspend. */
+bool io_task_output_suspendable(const io_task_output *o);
+/* An overwrite of a partitioned object-store output replaces only the
+ * partitions under prefix (the static partition "k=v/...", or NULL) and,
+ * depth > 0, those depth levels deep that the job writes; call before the
+ * commit. KILN_OK or KILN_ENOMEM; a local output ignores it. */
+int io_output_job_replace(io_output_job *job, int depth, const char *prefix);
 int io_task_attempt_commit(io_output_job *job, int partition, int attempt);
 void io_task_attempt_abort(io_output_job *job, int partition, int attempt);
 

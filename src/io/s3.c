@@ -486,6 +486,25 @@ static void s3_upload_abort(const io_url *u, const char *id)
     kiln_buf_release(&body);
 }
 
+/* The key of x-amz-copy-source: percent-encoded except '=', ':', '@', ',',
+ * ';' and '$', which S3 decodes to themselves either way and which servers
+ * decoding the header with JavaScript's decodeURI (s3rver) only read raw
+ * (a partition directory "k=v"). */
+static int copy_source_key(kiln_buf *b, const char *key)
+{
+    int rc = KILN_OK;
+    char one[2] = {0};
+    for (const char *p = key; *p && !rc; p++) {
+        if (strchr("=:@,;$", *p)) {
+            rc = kiln_buf_append(b, p, 1);
+        } else {
+            one[0] = *p;
+            rc = io_uri_encode(b, one, true);
+        }
+    }
+    return rc;
+}
+
 static int s3_copy(const io_url *from, const io_url *to)
 {
     kiln_buf src, body;
@@ -494,7 +513,7 @@ static int s3_copy(const io_url *from, const io_url *to)
     int rc = buf_appendf(&src, "x-amz-copy-source: /");
     if (!rc) rc = io_uri_encode(&src, from->bucket, false);
     if (!rc) rc = buf_appendf(&src, "/");
-    if (!rc) rc = io_uri_encode(&src, from->key, true);
+    if (!rc) rc = copy_source_key(&src, from->key);
     if (!rc) rc = kiln_buf_append(&src, "", 1);
     const char *hdrs[] = {(char *)src.data, NULL};
     io_http_req r;

@@ -282,6 +282,18 @@ void io_objc_task_abort(io_objc_task *t);
 int io_objc_job_commit(io_objc_job *job, int nparts);
 void io_objc_job_abort(io_objc_job *job);
 void io_objc_job_detach(io_objc_job *job);
+/* A task writing several files (commit.c's io_task_output_open_in): each
+ * file at attempt-P-A/rel, closed into the attempt's record; the attempt
+ * commits them all in one manifest or aborts them all. */
+int io_objc_task_open_in(io_objc_job *job, int partition, int attempt, const char *rel, bool fresh,
+                         io_objc_task **out);
+int io_objc_task_close(io_objc_task *t);
+int io_objc_attempt_commit(io_objc_job *job, int partition, int attempt);
+void io_objc_attempt_abort(io_objc_job *job, int partition, int attempt);
+/* Overwrite of a partitioned output: only the old objects under prefix
+ * (a static partition "k=v", or NULL) and under the depth-component
+ * prefixes of the files written (depth > 0) are deleted. */
+int io_objc_job_replace(io_objc_job *job, int depth, const char *prefix);
 
 #pragma GCC visibility pop
 

@@ -419,30 +419,45 @@ static int part_columns(const plan *p, const sql_write_part *wp, kiln_arena *a, 
     return KILN_OK;
 }
 
-/* The static partition's directory under staging, created so that an
- * INSERT OVERWRITE ... PARTITION (k='v') writing no row still empties it.
- * The values' text is used as given (Spark formats the value cast to the
- * column's type: '01' for an int column names k=1 there). */
-static int static_dir(const sql_write_part *wp, const char *staging)
+/* The static partition's directory "k=v/..." (escaped, appended to b and
+ * NUL-terminated; b->len excludes the NUL), each level made under staging
+ * when mk, so that an INSERT OVERWRITE ... PARTITION (k='v') writing no row
+ * still empties it. The values' text is used as given (Spark formats the
+ * value cast to the column's type: '01' for an int column names k=1 there). */
+static int static_rel(const sql_write_part *wp, const char *staging, bool mk, kiln_buf *b)
 {
-    kiln_buf b;
-    kiln_buf_init(&b);
-    int rc = kiln_buf_append(&b, staging, strlen(staging));
+    size_t base = b->len;
+    int rc = KILN_OK;
     for (int i = 0; !rc && i < wp->nstatic; i++) {
         const char *v = wp->static_values ? wp->static_values[i] : NULL;
-        rc = kiln_buf_append(&b, "/", 1);
-        if (!rc) rc = ds_escape_path_name(&b, wp->cols[i], strlen(wp->cols[i]));
-        if (!rc) rc = kiln_buf_append(&b, "=", 1);
-        if (!rc && (!v || !*v)) rc = kiln_buf_append(&b, "__HIVE_DEFAULT_PARTITION__", 26);
-        else if (!rc) rc = ds_escape_path_name(&b, v, strlen(v));
-        if (!rc) rc = kiln_buf_append(&b, "", 1);
-        if (!rc && mkdir((const char *)b.data, 0777) != 0 && errno != EEXIST)
-            rc = kiln_set_error(KILN_EIO, "cannot create %s: %s", (const char *)b.data,
-                                strerror(errno));
-        if (!rc) b.len--;
+        if (b->len > base) rc = kiln_buf_append(b, "/", 1);
+        if (!rc) rc = ds_escape_path_name(b, wp->cols[i], strlen(wp->cols[i]));
+        if (!rc) rc = kiln_buf_append(b, "=", 1);
+        if (!rc && (!v || !*v)) rc = kiln_buf_append(b, "__HIVE_DEFAULT_PARTITION__", 26);
+        else if (!rc) rc = ds_escape_path_name(b, v, strlen(v));
+        if (!rc) rc = kiln_buf_append(b, "", 1);
+        if (!rc) b->len--;
+        char *dir = NULL;
+        if (!rc && mk && asprintf(&dir, "%s/%s", staging, (const char *)b->data + base) < 0)
+            rc = oom();
+        if (dir && mkdir(dir, 0777) != 0 && errno != EEXIST)
+            rc = kiln_set_error(KILN_EIO, "cannot create %s: %s", dir, strerror(errno));
+        free(dir);
     }
+    return rc;
+}
+
+/* Overwrite of an object-store output's partitions: which old objects go
+ * (io_output_job_replace), as the local swap of directories at depth. */
+static int url_replace(io_output_job *job, const sql_write_part *wp, int depth)
+{
+    if (depth <= 0) return KILN_OK; /* the whole output */
+    kiln_buf b;
+    kiln_buf_init(&b);
+    int rc = depth == wp->nstatic ? static_rel(wp, NULL, false, &b) : KILN_OK;
+    if (!rc) rc = io_output_job_replace(job, depth, b.len ? (const char *)b.data : NULL);
     kiln_buf_release(&b);
-    return rc ? rc : KILN_OK;
+    return rc;
 }
 
 int sql_write(kiln_session *s, const plan *logical, const char *format, int mode, int nopts,
@@ -470,11 +485,6 @@ int sql_write_partitioned(kiln_session *s, const plan *logical, const char *form
     struct stat st = {0};
     /* An object-store URL: its committer stages under _temporary itself. */
     bool url = io_path_is_url(path), exists = false;
-    if (url && wp && wp->n > 0)
-        return kiln_set_error(KILN_ESQL,
-                              "partitionBy: partitioned writes to an object store (%s) are not "
-                              "supported yet; write them to a local path and copy them",
-                              path);
     int urc = url ? io_path_exists(path, &exists) : KILN_OK;
     if (urc) return urc;
     if (!url) exists = lstat(path, &st) == 0;
@@ -526,6 +536,10 @@ int sql_write_partitioned(kiln_session *s, const plan *logical, const char *form
                 : mode == SQL_SAVE_OVERWRITE ? IO_OUTPUT_OVERWRITE
                                              : IO_OUTPUT_APPEND;
     if (!rc) rc = io_output_job_begin_mode(staging, omode, &job);
+    if (!rc && omode == IO_OUTPUT_OVERWRITE && (rc = url_replace(job, wp, depth))) {
+        io_output_job_abort(job);
+        job = NULL;
+    }
     if (!rc && (rc = check_writer(fmt, logical, job, uuid, o, &schema))) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", kiln_last_error());
@@ -560,7 +574,12 @@ int sql_write_partitioned(kiln_session *s, const plan *logical, const char *form
             rc = io_output_job_commit(job, nparts);
         }
     }
-    if (!rc && !url && depth > 0 && depth == wp->nstatic) rc = static_dir(wp, staging);
+    if (!rc && !url && depth > 0 && depth == wp->nstatic) {
+        kiln_buf b;
+        kiln_buf_init(&b);
+        rc = static_rel(wp, staging, true, &b);
+        kiln_buf_release(&b);
+    }
     if (!rc && !url) rc = place(staging, path, exists, mode == SQL_SAVE_APPEND ? -1 : depth);
     kiln_rdd_free(r);
     kiln_buf_release(&env);

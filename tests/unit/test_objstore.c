@@ -172,6 +172,8 @@ static void sql_text(kiln_context *ctx, const char *sql, kiln_buf *out)
     if (kiln_df_collect(df, a, &v)) fail_msg("%s: %s", sql, kiln_last_error());
     kiln_buf_init(out);
     kiln_value_format(out, &v);
+    assert_int_equal(kiln_buf_append(out, "", 1), KILN_OK); /* a C string too */
+    out->len--;
     kiln_arena_free(a);
     kiln_session_free(s);
 }
@@ -609,6 +611,169 @@ static void test_write_sql(void **state)
     kiln_context_free(ctx);
 }
 
+/* A partitioned write of query q (fmt, mode, partitionOverwriteMode ovm or
+ * NULL) by k, j to target; returns the write's code. */
+static int part_write(kiln_session *s, const char *q, const char *fmt, const char *mode,
+                      const char *ovm, const char *target)
+{
+    kiln_df *df = kiln_sql(s, q);
+    if (!df) fail_msg("%s: %s", q, kiln_last_error());
+    kiln_writer *w = kiln_writer_mode(kiln_writer_format(kiln_df_write(df), fmt), mode);
+    if (ovm) w = kiln_writer_option(w, "partitionOverwriteMode", ovm);
+    const char *by[] = {"k", "j"};
+    int rc = kiln_writer_save(kiln_writer_partition_by(w, by, 2), target);
+    kiln_df_free(df);
+    return rc;
+}
+
+/* The same aggregate of a partitioned dataset on S3 and on disk. */
+static void part_same(kiln_context *ctx, const char *fmt, const char *url, const char *local,
+                      const char *expect)
+{
+    char agg[400];
+    snprintf(agg, sizeof agg,
+             "SELECT k, j, count(*), sum(%s), max(%s) FROM %s.`%%s` GROUP BY k, j ORDER BY k, j",
+             strcmp(fmt, "csv") ? "id" : "try_cast(_c0 AS bigint)",
+             strcmp(fmt, "csv") ? "v" : "_c1", fmt);
+    kiln_buf a, b;
+    char q[1200];
+    snprintf(q, sizeof q, agg, url);
+    sql_text(ctx, q, &a);
+    snprintf(q, sizeof q, agg, local);
+    sql_text(ctx, q, &b);
+    assert_same(&a, &b);
+    if (expect && !strstr((const char *)a.data, expect))
+        fail_msg("no '%s' in %s", expect, (const char *)a.data);
+    kiln_buf_release(&a);
+    kiln_buf_release(&b);
+}
+
+/* Rows partitioned by k (text needing escapes: '/', '=', '%', ':', a space,
+ * unicode; null every 7th row) and j, ids [lo, hi), v the id as text; a
+ * row with id == bad throws (1 DIV 0) when bad >= 0. */
+static void part_query(char *q, size_t n, long lo, long hi, long bad, const char *where)
+{
+    char v[80] = "id";
+    if (bad >= 0) snprintf(v, sizeof v, "CAST(id + 1 DIV (id - %ld) AS STRING)", bad);
+    snprintf(
+        q, n,
+        "SELECT id, CASE WHEN id %% 7 = 0 THEN NULL ELSE concat('a/b=', id %% 3, ' %%x:\xc3\xa9') "
+        "END AS k, CAST(id %% 2 AS INT) AS j, concat('v', %s) AS v FROM range(%ld, %ld, 1, 3) "
+        "WHERE %s",
+        v, lo, hi, where);
+}
+
+/* The writes both stores' tests make of fmt to targets (an object store's
+ * URL, a local path): create (hi rows), append, then a dynamic overwrite
+ * of the partitions k = 'a/b=<dyn> ...'. */
+static void part_steps(kiln_session *s, const char *fmt, const char *const *targets, long hi,
+                       int dyn)
+{
+    char q[1200], where[80];
+    snprintf(where, sizeof where, "id %% 3 = %d AND id %% 7 <> 0", dyn);
+    for (int t = 0; t < 2; t++) {
+        part_query(q, sizeof q, 0, hi, -1, "true");
+        if (part_write(s, q, fmt, "error", NULL, targets[t])) fail_msg("%s", kiln_last_error());
+        part_query(q, sizeof q, 3000, 3500, -1, "true");
+        if (part_write(s, q, fmt, "append", NULL, targets[t])) fail_msg("%s", kiln_last_error());
+        part_query(q, sizeof q, 5000, 5300, -1, where);
+        if (part_write(s, q, fmt, "overwrite", "dynamic", targets[t]))
+            fail_msg("%s", kiln_last_error());
+    }
+}
+
+/* partitionBy writes of CSV and Parquet to s3a:// read back as the same
+ * rows as the same writes on disk: create, append, dynamic and static
+ * overwrite, a failing overwrite (the old objects stay), escaped values
+ * and nulls (__HIVE_DEFAULT_PARTITION__); nothing left under _temporary. */
+static void test_part_write(void **state)
+{
+    (void)state;
+    kiln_context *ctx = ctx_for(g_s3, "S3RVER", SECRET, NULL, NULL);
+    kiln_session *s;
+    assert_int_equal(kiln_session_new(ctx, &s), KILN_OK);
+    const char *fmts[] = {"csv", "parquet"};
+    for (int f = 0; f < 2; f++) {
+        char url[300], local[400], q[1200], p[600];
+        snprintf(url, sizeof url, "s3a://kiln/pw_%s", fmts[f]);
+        snprintf(local, sizeof local, "%s/pw_%s", g_dir, fmts[f]);
+        const char *targets[] = {url, local};
+        part_steps(s, fmts[f], targets, 3000, 1);
+        snprintf(p, sizeof p, "%s/k=__HIVE_DEFAULT_PARTITION__/j=1", url);
+        assert_true(objects_under(p) > 0);
+        snprintf(p, sizeof p, "%s/k=a%%2Fb%%3D2 %%25x%%3A\xc3\xa9/j=0", url);
+        assert_true(objects_under(p) > 0);
+        part_query(q, sizeof q, 0, 3000, -1, "true");
+        assert_int_equal(part_write(s, q, fmts[f], "error", NULL, url), KILN_EEXIST);
+        part_same(ctx, fmts[f], url, local, "(a/b=1 %x:\xc3\xa9,0,43,");
+        size_t before = objects_under(url);
+        /* A failing overwrite: the old objects stay, no _temporary. */
+        part_query(q, sizeof q, 0, 3000, 2500, "true");
+        assert_int_not_equal(part_write(s, q, fmts[f], "overwrite", NULL, url), KILN_OK);
+        if (!strstr(kiln_last_error(), "DIVIDE_BY_ZERO")) fail_msg("%s", kiln_last_error());
+        assert_int_equal(objects_under(url), before);
+        snprintf(p, sizeof p, "%s/_temporary", url);
+        assert_int_equal(objects_under(p), 0);
+        part_same(ctx, fmts[f], url, local, "(a/b=1 %x:\xc3\xa9,0,43,");
+        /* Static overwrite: the whole dataset replaced. */
+        for (int t = 0; t < 2; t++) {
+            part_query(q, sizeof q, 100, 110, -1, "true");
+            if (part_write(s, q, fmts[f], "overwrite", "static", targets[t]))
+                fail_msg("%s", kiln_last_error());
+        }
+        part_same(ctx, fmts[f], url, local, "(a/b=1 %x:\xc3\xa9,0,2,");
+        assert_true(objects_under(url) < 20);
+        assert_int_equal(objects_under(p), 0);
+    }
+    kiln_session_free(s);
+    kiln_context_free(ctx);
+}
+
+/* Tables over s3a:// partitioned data: INSERT, INSERT OVERWRITE ...
+ * PARTITION (static: that partition's old objects go, the others stay),
+ * dynamic INSERT OVERWRITE; the same rows as the same table on disk. */
+static void test_part_tables(void **state)
+{
+    (void)state;
+    kiln_context *ctx = ctx_for(g_s3, "S3RVER", SECRET, NULL, NULL);
+    char local[400];
+    snprintf(local, sizeof local, "%s/pt_tab", g_dir);
+    const char *locs[] = {"s3a://kiln/pt_tab", local};
+    kiln_buf out[2];
+    for (int t = 0; t < 2; t++) {
+        kiln_session *s;
+        assert_int_equal(kiln_session_new(ctx, &s), KILN_OK);
+        char q[900];
+        snprintf(q, sizeof q,
+                 "CREATE TABLE pt USING parquet PARTITIONED BY (k) LOCATION '%s' AS "
+                 "SELECT id, id %% 3 AS k, concat('x', id) AS s FROM range(0, 30)",
+                 locs[t]);
+        const char *steps[] = {
+            q,
+            "INSERT INTO pt SELECT 100, 'y', 7",
+            "INSERT OVERWRITE pt PARTITION (k = 1) SELECT 300, 'w'",
+            "SET kiln.sql.sources.partitionOverwriteMode = dynamic",
+            "INSERT OVERWRITE pt SELECT 400, 'd', 2",
+            "INSERT OVERWRITE pt PARTITION (k = 7) SELECT 700, 'g'",
+        };
+        for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+            kiln_df *df = kiln_sql(s, steps[i]);
+            if (!df) fail_msg("%s: %s", steps[i], kiln_last_error());
+            kiln_df_free(df);
+        }
+        kiln_session_free(s);
+        snprintf(q, sizeof q, "SELECT k, count(*), sum(id) FROM parquet.`%s` GROUP BY k ORDER BY k",
+                 locs[t]);
+        sql_text(ctx, q, &out[t]);
+    }
+    assert_same(&out[0], &out[1]);
+    assert_string_equal((const char *)out[0].data, "[(0,10,135), (1,1,300), (2,1,400), (7,1,700)]");
+    kiln_buf_release(&out[0]);
+    kiln_buf_release(&out[1]);
+    assert_int_equal(objects_under("s3a://kiln/pt_tab/_temporary"), 0);
+    kiln_context_free(ctx);
+}
+
 /* Parquet on S3: kiln's writer through the object-store committer, its
  * reader through ranged GETs (footer, then column chunks), with a filter
  * pushed into the scan; the same as the same files on disk. */
@@ -748,6 +913,34 @@ static void test_azure(void **state)
     kiln_buf_release(&csv);
 }
 
+/* partitionBy on abfss:// (Azurite): create, append and a dynamic
+ * overwrite of CSV and Parquet give the rows the same writes give on disk. */
+static void test_part_azure(void **state)
+{
+    (void)state;
+    if (g_azure == 0) {
+        printf("SKIP: azurite is not installed\n");
+        return;
+    }
+    kiln_context *ctx = az_ctx(AZ_KEY, NULL, NULL);
+    if (io_azure_create_container(AZ_ROOT "/")) fail_msg("%s", kiln_last_error());
+    kiln_session *s;
+    assert_int_equal(kiln_session_new(ctx, &s), KILN_OK);
+    const char *fmts[] = {"csv", "parquet"};
+    for (int f = 0; f < 2; f++) {
+        char url[300], local[400], p[600];
+        snprintf(url, sizeof url, AZ_ROOT "/pw_%s", fmts[f]);
+        snprintf(local, sizeof local, "%s/azpw_%s", g_dir, fmts[f]);
+        const char *targets[] = {url, local};
+        part_steps(s, fmts[f], targets, 2000, 2);
+        part_same(ctx, fmts[f], url, local, "(a/b=2 %x:\xc3\xa9,0,43,");
+        snprintf(p, sizeof p, "%s/_temporary", url);
+        assert_int_equal(objects_under(p), 0);
+    }
+    kiln_session_free(s);
+    kiln_context_free(ctx);
+}
+
 /* On a local cluster the executors get the settings from the driver: reads
  * and a save to s3a:// give what the driver alone gives. */
 static void test_cluster(void **state)
@@ -758,6 +951,17 @@ static void test_cluster(void **state)
     rdd_text(ctx, "s3a://kiln/csv1", 4, &a);
     kiln_rdd *r = kiln_text_file(ctx, "s3a://kiln/csv1/part-0.csv", 4);
     if (kiln_rdd_save_as_text_file(r, "s3a://kiln/out-cluster")) fail_msg("%s", kiln_last_error());
+    /* A partitioned write from the executors: their manifests, the
+     * driver's commit; the same rows as on disk. */
+    kiln_session *s;
+    assert_int_equal(kiln_session_new(ctx, &s), KILN_OK);
+    char local[400];
+    snprintf(local, sizeof local, "%s/pw-cluster", g_dir);
+    const char *targets[] = {"s3a://kiln/pw-cluster", local};
+    part_steps(s, "parquet", targets, 1000, 0);
+    kiln_session_free(s);
+    part_same(ctx, "parquet", targets[0], local, "(a/b=0 %x:\xc3\xa9,0,43,");
+    assert_int_equal(objects_under("s3a://kiln/pw-cluster/_temporary"), 0);
     kiln_context_free(ctx);
     ctx = ctx_for(g_s3, "S3RVER", SECRET, NULL, NULL);
     rdd_text(ctx, "s3a://kiln/csv1", 4, &b);
@@ -818,6 +1022,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_multipart),       cmocka_unit_test(test_write_sql),
         cmocka_unit_test(test_azure),           cmocka_unit_test(test_cluster),
         cmocka_unit_test(test_conf_masked),     cmocka_unit_test(test_parquet),
+        cmocka_unit_test(test_part_write),      cmocka_unit_test(test_part_tables),
+        cmocka_unit_test(test_part_azure),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     stop_peers();
