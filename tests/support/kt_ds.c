@@ -21,9 +21,18 @@ ds_options *kt_ds_opts(const char *key, ...)
     return o;
 }
 
-static void add(char **t, size_t *len, const char *p, size_t n)
+/* The allocation a text of len bytes (and its NUL) has: a power of two, so
+ * appending is amortised (a realloc per append was quadratic under ASan). */
+static size_t room(size_t len)
 {
-    *t = realloc(*t, *len + n + 1);
+    size_t c = 64;
+    while (c < len + 1) c *= 2;
+    return c;
+}
+
+void kt_ds_text_add(char **t, size_t *len, const char *p, size_t n)
+{
+    if (!*t || room(*len + n) != room(*len)) *t = realloc(*t, room(*len + n));
     if (n) memcpy(*t + *len, p, n);
     *len += n;
     (*t)[*len] = '\0';
@@ -37,19 +46,19 @@ void kt_ds_batch_text(const col_batch *b, char **t, size_t *len)
     for (uint32_t k = 0; k < col_batch_live(b); k++) {
         uint32_t i = b->sel ? b->sel[k] : k;
         for (int j = 0; j < b->ncols; j++) {
-            if (j) add(t, len, "|", 1);
+            if (j) kt_ds_text_add(t, len, "|", 1);
             if (!col_valid(&b->cols[j], i)) {
-                add(t, len, "NULL", 4);
+                kt_ds_text_add(t, len, "NULL", 4);
                 continue;
             }
             kiln_value v;
             kb.len = 0;
             if (col_vec_get_value(&b->cols[j], i, a, &v) == KILN_OK) kiln_value_format(&kb, &v);
-            add(t, len, (const char *)kb.data, kb.len);
+            kt_ds_text_add(t, len, (const char *)kb.data, kb.len);
         }
-        add(t, len, "\n", 1);
+        kt_ds_text_add(t, len, "\n", 1);
     }
-    if (*t == NULL) add(t, len, "", 0);
+    if (*t == NULL) kt_ds_text_add(t, len, "", 0);
     kiln_buf_release(&kb);
     kiln_arena_free(a);
 }
@@ -112,7 +121,7 @@ int kt_ds_read(const char *format, const char *path, const ds_options *o, const 
     }
     size_t len = 0;
     char *t = NULL;
-    add(&t, &len, "", 0);
+    kt_ds_text_add(&t, &len, "", 0);
     kiln_arena *ba = kiln_arena_new();
     for (int i = 0; i < n && rc == KILN_OK; i++) {
         ds_reader *r;

@@ -22,5 +22,8 @@ int kt_ds_read(const char *format, const char *path, const ds_options *o, const 
                const int64_t *cuts, int ncuts, char **rows, char **schema_text);
 /* The text of one batch's live rows appended to *t (malloc-grown). */
 void kt_ds_batch_text(const col_batch *b, char **t, size_t *len);
+/* Appends p[0..n) to the NUL-terminated text *t of *len bytes (NULL at
+ * first), as kt_ds_batch_text does: grown in powers of two. */
+void kt_ds_text_add(char **t, size_t *len, const char *p, size_t n);
 
 #endif

@@ -612,11 +612,7 @@ static void test_projection(void **state)
         while (ds_reader_next(r, ba, &b) == 1) {
             assert_int_equal(b.ncols, nproj[k]);
             if (nproj[k] == 0) {
-                for (uint32_t i = 0; i < b.n; i++) {
-                    t = realloc(t, tl + 2);
-                    t[tl++] = '\n';
-                    t[tl] = '\0';
-                }
+                for (uint32_t i = 0; i < b.n; i++) kt_ds_text_add(&t, &tl, "\n", 1);
             } else {
                 kt_ds_batch_text(&b, &t, &tl);
             }
