@@ -48,13 +48,4 @@ TPCH_NO_CACHE=1 /usr/bin/time -f 'kiln peak RSS %M KB, wall %e s' "$bin/sql_tpch
 # shellcheck disable=SC2046 # query paths hold no spaces
 /usr/bin/time -f 'duckdb peak RSS %M KB, wall %e s' node bench/duckdb-bench.mjs 2 "$runs" \
     "$tmp/duck" "$tmp/duck.sql" $(ls "$queries"/q*.sql) | tee "$tmp/duck.log"
-bad=0
-for q in $(seq -w 1 22); do
-    k=$(wc -l < "$tmp/kiln/q$q.tsv")
-    d=$(($(wc -l < "$tmp/duck/q$q.csv") - 1))
-    [ "$k" -eq "$d" ] || { echo "q$q: kiln $k rows, duckdb $d rows"; bad=1; }
-done
-kt=$(sed -n 's/^total of medians: \([0-9]*\) ms/\1/p' "$tmp/kiln.log")
-dt=$(sed -n 's/^total of medians \([0-9]*\) ms.*/\1/p' "$tmp/duck.log")
-echo "total of medians: kiln $kt ms, duckdb $dt ms, kiln/duckdb $(awk "BEGIN {printf \"%.2f\", $kt / $dt}")"
-exit $bad
+bench/tpch-compare.sh "$tmp"
