@@ -293,6 +293,19 @@ case 3:
     FIELDS_END
 }
 
+/* The length of a list of structs (0 and t failed, saying what, when its
+ * elements are not structs). */
+static uint32_t struct_list(pq_tr *t, const char *what)
+{
+    int et;
+    uint32_t n = pq_tr_list(t, &et);
+    if (et != PQ_TT_STRUCT && n) {
+        pq_tr_fail(t, what);
+        return 0;
+    }
+    return n;
+}
+
 static void *list_alloc(pq_tr *t, kiln_arena *a, uint32_t n, size_t size)
 {
     void *p = kiln_arena_alloc(a, (n ? n : 1) * size);
@@ -308,12 +321,7 @@ static void parse_row_group(pq_tr *t, kiln_arena *a, pq_row_group *g)
     FIELDS_BEGIN
 case 1: {
     WANT(PQ_TT_LIST);
-    int et;
-    uint32_t n = pq_tr_list(t, &et);
-    if (et != PQ_TT_STRUCT && n) {
-        pq_tr_fail(t, "bad column chunk list");
-        break;
-    }
+    uint32_t n = struct_list(t, "bad column chunk list");
     g->cols = list_alloc(t, a, n, sizeof *g->cols);
     for (uint32_t i = 0; i < n && !t->err; i++) parse_chunk(t, a, &g->cols[i]);
     g->ncols = t->err ? 0 : (int)n;
@@ -362,12 +370,7 @@ case 1:
     break;
 case 2: {
     WANT(PQ_TT_LIST);
-    int et;
-    uint32_t n = pq_tr_list(t, &et);
-    if (et != PQ_TT_STRUCT && n) {
-        pq_tr_fail(t, "bad schema list");
-        break;
-    }
+    uint32_t n = struct_list(t, "bad schema list");
     m->schema = list_alloc(t, a, n, sizeof *m->schema);
     for (uint32_t i = 0; i < n && !t->err; i++) parse_schema_elem(t, a, &m->schema[i]);
     m->nschema = t->err ? 0 : (int)n;
@@ -379,12 +382,7 @@ case 3:
     break;
 case 4: {
     WANT(PQ_TT_LIST);
-    int et;
-    uint32_t n = pq_tr_list(t, &et);
-    if (et != PQ_TT_STRUCT && n) {
-        pq_tr_fail(t, "bad row group list");
-        break;
-    }
+    uint32_t n = struct_list(t, "bad row group list");
     m->rgs = list_alloc(t, a, n, sizeof *m->rgs);
     for (uint32_t i = 0; i < n && !t->err; i++) parse_row_group(t, a, &m->rgs[i]);
     m->nrg = t->err ? 0 : (int)n;
@@ -392,12 +390,7 @@ case 4: {
 }
 case 5: {
     WANT(PQ_TT_LIST);
-    int et;
-    uint32_t n = pq_tr_list(t, &et);
-    if (et != PQ_TT_STRUCT && n) {
-        pq_tr_fail(t, "bad key/value list");
-        break;
-    }
+    uint32_t n = struct_list(t, "bad key/value list");
     m->keys = list_alloc(t, a, n, sizeof *m->keys);
     m->values = list_alloc(t, a, n, sizeof *m->values);
     for (uint32_t i = 0; i < n && !t->err; i++) parse_kv(t, a, &m->keys[i], &m->values[i]);
