@@ -362,7 +362,8 @@ int ds_parquet_reader_open(const ds_split *s, const col_schema *schema, const in
         rgs[n++] = g;
     }
     for (int i = 0; !rc && i < nproj; i++) p->want.fields[i] = schema->fields[proj ? proj[i] : i];
-    if (!rc) rc = pq_reader_open_ranges(p->f, &p->want, rgs, n, all.v, pages ? nranges : NULL, &p->r);
+    if (!rc)
+        rc = pq_reader_open_ranges(p->f, &p->want, rgs, n, all.v, pages ? nranges : NULL, &p->r);
     free(all.v);
     free(cur.v);
     if (rc) {

@@ -82,8 +82,8 @@ int pq_page_count(pq_file *f, int rg, const char *name, const col_type *t);
  * (num_values is its row count; an all-null page has null_count =
  * num_values) and its rows [*first, *end) in the row group. Returns 1, or
  * 0 when there is no such page. */
-int pq_page_stats(pq_file *f, int rg, const char *name, const col_type *t, int page,
-                  pq_stats *out, int64_t *first, int64_t *end);
+int pq_page_stats(pq_file *f, int rg, const char *name, const col_type *t, int page, pq_stats *out,
+                  int64_t *first, int64_t *end);
 
 /* Rows [start, end) of a row group. */
 typedef struct pq_row_range {

@@ -91,8 +91,8 @@ typedef struct pq_wpage {
     int64_t size;      /* header and body */
     int64_t first_row; /* in the row group */
     int64_t nulls;
-    bool null_page;                        /* every value null */
-    bool has;                              /* min/max known */
+    bool null_page;                              /* every value null */
+    bool has;                                    /* min/max known */
     uint32_t min_off, min_len, max_off, max_len; /* in pq_leaf.pbounds (PLAIN, truncated) */
     int64_t imin, imax;
     double dmin, dmax;
@@ -141,8 +141,8 @@ typedef struct pq_leaf {
     kiln_buf pbounds;   /* the pages' min/max bytes */
     int64_t chunk_rows; /* rows in the chunk's flushed pages */
     bool pidx_bad;      /* a non-null page without min/max: no ColumnIndex */
-    kiln_buf page;  /* scratch: an uncompressed page body */
-    kiln_buf zpage; /* scratch: compressed */
+    kiln_buf page;      /* scratch: an uncompressed page body */
+    kiln_buf zpage;     /* scratch: compressed */
 } pq_leaf;
 
 /* Appends one value / one null (levels given) to leaf l's page; row_start

@@ -119,10 +119,11 @@ static int copy_ranges(pq_reader *r, const pq_row_range *ranges, const int *nran
         for (int k = 0; k < n; k++, at++) {
             const pq_row_range *q = &r->ranges[at];
             if (q->start < prev || q->end < q->start || q->end > rows)
-                return kiln_set_error(KILN_EINVAL, "%s: row group %d: row range [%lld, %lld) "
+                return kiln_set_error(KILN_EINVAL,
+                                      "%s: row group %d: row range [%lld, %lld) "
                                       "out of order or outside its %lld rows",
-                                      pq_file_path(r->f), g, (long long)q->start,
-                                      (long long)q->end, (long long)rows);
+                                      pq_file_path(r->f), g, (long long)q->start, (long long)q->end,
+                                      (long long)rows);
             prev = q->end;
         }
     }
@@ -316,8 +317,8 @@ int pq_reader_next(pq_reader *r, kiln_arena *a, col_batch *out)
                 rc = pq_leaf_open_pages(&c->leaf, r->io, pq_file_path(r->f), r->m, c->node,
                                         c->node->type, g, &r->retired, r->tmp, oi, r->sel, r->nsel);
             else
-                rc = pq_leaf_open(&c->leaf, r->io, pq_file_path(r->f), r->m, c->node,
-                                  c->node->type, g, &r->retired, r->tmp);
+                rc = pq_leaf_open(&c->leaf, r->io, pq_file_path(r->f), r->m, c->node, c->node->type,
+                                  g, &r->retired, r->tmp);
             c->open = true;
             if (rc) return rc;
         }

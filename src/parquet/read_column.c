@@ -166,7 +166,8 @@ int pq_leaf_open_pages(pq_leaf *l, io_file *io, const char *path, const pq_meta 
         while (k < nr && ranges[k].end <= first) k++;
         if (k == nr) break;
         if (ranges[k].start >= end) continue;
-        size_t from = (size_t)(oi->locs[p].offset - l->chunk_off), to = from + (size_t)oi->locs[p].size;
+        size_t from = (size_t)(oi->locs[p].offset - l->chunk_off),
+               to = from + (size_t)oi->locs[p].size;
         if (from != span_to) {
             rc = read_span(l, span_from, span_to);
             span_from = from;

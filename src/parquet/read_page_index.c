@@ -168,8 +168,8 @@ int pq_column_index_parse(const uint8_t *p, size_t n, kiln_arena *a, pq_column_i
 
 static int bad(pq_file *f, int rg, const pq_node *n, const char *what, const char *why)
 {
-    return kiln_set_error(KILN_ECORRUPT, "%s: column %s, row group %d: bad %s: %s",
-                          pq_file_path(f), n->e->name, rg, what, why);
+    return kiln_set_error(KILN_ECORRUPT, "%s: column %s, row group %d: bad %s: %s", pq_file_path(f),
+                          n->e->name, rg, what, why);
 }
 
 static const pq_node *leaf_node(const pq_node *n, int leaf)
@@ -241,8 +241,7 @@ static int load(pq_file *f, int rg, int leaf, int kind, void **out)
     } else {
         pq_column_index *ci = kiln_arena_alloc(a, sizeof *ci);
         if (!ci) return kiln_set_error(KILN_ENOMEM, "%s: out of memory", pq_file_path(f));
-        if (pq_column_index_parse(buf, (size_t)len, a, ci, &why))
-            return bad(f, rg, n, what, why);
+        if (pq_column_index_parse(buf, (size_t)len, a, ci, &why)) return bad(f, rg, n, what, why);
         *slot = ci;
     }
     *out = *slot;
@@ -290,8 +289,8 @@ int pq_page_count(pq_file *f, int rg, const char *name, const col_type *t)
 }
 
 /* One page's statistics and rows (see parquet.h). */
-int pq_page_stats(pq_file *f, int rg, const char *name, const col_type *t, int page,
-                  pq_stats *out, int64_t *first, int64_t *end)
+int pq_page_stats(pq_file *f, int rg, const char *name, const col_type *t, int page, pq_stats *out,
+                  int64_t *first, int64_t *end)
 {
     memset(out, 0, sizeof *out);
     const pq_node *n = flat_leaf(f, name, t);

@@ -48,7 +48,7 @@ struct pq_writer {
      * ColumnChunks point at the page index, written after them). */
     wrg *rgv;
     int nrgs, rgcap;
-    wcc *ccs; /* nleaves per row group */
+    wcc *ccs;         /* nleaves per row group */
     kiln_buf ccmeta;  /* the ColumnMetaData structs */
     kiln_buf ci, oi;  /* the ColumnIndex / OffsetIndex structs */
     int64_t pos;      /* bytes written so far */

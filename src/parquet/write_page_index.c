@@ -163,8 +163,7 @@ static int boundary_order(const pq_leaf *l)
 }
 
 /* Appends the chunk's ColumnIndex and OffsetIndex (see pq_write_int.h). */
-int pq_leaf_page_index(const pq_leaf *l, int64_t data_off, kiln_buf *ci, bool *has_ci,
-                       kiln_buf *oi)
+int pq_leaf_page_index(const pq_leaf *l, int64_t data_off, kiln_buf *ci, bool *has_ci, kiln_buf *oi)
 {
     uint32_t n = (uint32_t)l->npages;
     pq_tw t;

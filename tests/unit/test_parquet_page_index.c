@@ -143,7 +143,7 @@ static void write_file(const char *path, int n, bool sorted, int page_rows, int6
         for (int c = 0; c < NCOLS; c++) assert_int_equal(col_vec_add_validity(&b.cols[c], a, m), 0);
         for (uint32_t r = 0; r < m; r++) {
             int row = at + (int)r;
-            if (sorted) k += rnd() % 10 == 0 ? 0 : (int64_t)(rnd() % 3); /* runs: skew */
+            if (sorted) k += rnd() % 10 == 0 ? 0 : (int64_t)(rnd() % 3);          /* runs: skew */
             else k = rnd() % 10 < 3 ? 777 : (int64_t)(rnd() % (uint64_t)(2 * n)); /* 30% one key */
             for (int c = 0; c < NCOLS; c++) {
                 bool null = rnd() % 10 == 0 ||
@@ -423,8 +423,9 @@ static void test_duckdb(void **state)
     char path[512];
     snprintf(path, sizeof path, "%s/duck.parquet", dir);
     write_file(path, 5000, true, 64, 0);
-    char *got = kt_duck_query(kt_textf(
-        "SELECT count(*), count(s), sum(i), sum(length(s)), count(d), max(b) FROM '%s'", path));
+    char *got = kt_duck_query(
+        kt_textf("SELECT count(*), count(s), sum(i), sum(length(s)), count(d), max(b) FROM '%s'",
+                 path));
     assert_non_null(got);
     /* The same from kiln's reader. */
     table all;
@@ -492,9 +493,9 @@ static void test_sql(void **state)
     for (size_t k = 0; k < sizeof q / sizeof q[0]; k++) {
         char *res[2];
         for (int on = 0; on < 2; on++) {
-            assert_int_equal(
-                kiln_session_conf_set(s, "parquet.filter.columnindex.enabled", on ? "true" : "false"),
-                0);
+            assert_int_equal(kiln_session_conf_set(s, "parquet.filter.columnindex.enabled",
+                                                   on ? "true" : "false"),
+                             0);
             int64_t p0 = pq_pages_read();
             kt_lines l = kt_df_lines(kt_sqlf(s, q[k], sub), q[k]);
             kiln_buf b;
