@@ -149,7 +149,7 @@ int html_page_begin(kiln_buf *b, const char *brand, const char *title, const htm
                          "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                          "<title>%s</title>"
-                         "<link rel=\"stylesheet\" href=\"/static/kiln.css\">"
+                         "<link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/static/kiln.css\">"
                          "<script src=\"/static/kiln.js\" defer></script></head>\n<body>"
                          "<header><span class=\"brand\">%s</span><nav>",
                          title, brand);
