@@ -145,14 +145,15 @@ int html_printf(kiln_buf *b, const char *fmt, ...)
 int html_page_begin(kiln_buf *b, const char *brand, const char *title, const html_tab *tabs,
                     int ntabs, int active)
 {
-    int rc = html_printf(b,
-                         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                         "<title>%s</title>"
-                         "<link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/static/kiln.css\">"
-                         "<script src=\"/static/kiln.js\" defer></script></head>\n<body>"
-                         "<header><span class=\"brand\">%s</span><nav>",
-                         title, brand);
+    int rc = html_printf(
+        b,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        "<title>%s</title>"
+        "<link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/static/kiln.css\">"
+        "<script src=\"/static/kiln.js\" defer></script></head>\n<body>"
+        "<header><span class=\"brand\">%s</span><nav>",
+        title, brand);
     for (int i = 0; rc == KILN_OK && i < ntabs; i++)
         rc = html_printf(b,
                          i == active
