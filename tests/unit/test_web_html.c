@@ -89,7 +89,7 @@ static void escaping_matches_reference(void **state)
         kiln_buf_init(&want);
         KT_OK(html_esc_n(&got, (const char *)in, n));
         ref_escape(&want, in, n);
-        KT_CHECK(got.len == want.len && memcmp(got.data, want.data, got.len) == 0,
+        KT_CHECK(got.len == want.len && (got.len == 0 || memcmp(got.data, want.data, got.len) == 0),
                  "round %d (mode %d, %zu bytes): %zu bytes, reference %zu", round, mode, n, got.len,
                  want.len);
         /* Nothing that could open a tag or end an attribute survives. */
