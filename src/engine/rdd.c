@@ -335,7 +335,10 @@ static eng_iter *partition_iterator(kiln_rdd *r, int p, kiln_task *t)
                                             .stage = t->stage,
                                             .partition = t->partition,
                                             .rdd = r->id,
-                                            .part = p});
+                                            .part = p,
+                                            .storage = r->storage,
+                                            .executor = -1,
+                                            .name = "driver"});
     return it;
 }
 
@@ -363,6 +366,8 @@ kiln_rdd *kiln_rdd_unpersist(kiln_rdd *r)
     task_backend *b = r->ctx->backend;
     if (b) b->ops->unpersist(b, r->id);
     r->storage = KILN_STORAGE_NONE;
+    if (events_wanted(r->ctx))
+        events_post(r->ctx, &(engine_event){.kind = EV_UNPERSIST, .rdd = r->id});
     return r;
 }
 
