@@ -49,7 +49,9 @@ int main(int argc, char **argv)
     kiln_buf_init(&line);
     double t = 1.8e9; /* 2027 */
     fputs("{\"Event\":\"SparkListenerLogStart\",\"Spark Version\":\"3.5.0\"}\n", out);
-    put(&(engine_event){.kind = EV_APP_START, .name = "gen", .message = "app-20270115080000-0000",
+    put(&(engine_event){.kind = EV_APP_START,
+                        .name = "gen",
+                        .message = "app-20270115080000-0000",
                         .user = "bench"},
         t);
     kiln_conf *c = kiln_conf_new();
@@ -61,29 +63,48 @@ int main(int argc, char **argv)
         char id[8], host[32];
         snprintf(id, sizeof id, "%d", x);
         snprintf(host, sizeof host, "worker-%d:7078", x);
-        put(&(engine_event){.kind = EV_EXECUTOR_ADDED, .name = id, .host = host, .cores = 4,
+        put(&(engine_event){.kind = EV_EXECUTOR_ADDED,
+                            .name = id,
+                            .host = host,
+                            .cores = 4,
                             .memory = 1 << 30},
             t);
     }
     long long per_stage = tasks / jobs / 2, task_id = 0;
     int stage = 0;
     for (int j = 0; j < jobs; j++) {
-        engine_rdd_info rdds[2] = {{.id = 2 * j, .name = "text_file", .partitions = (int)per_stage,
-                                    .parent = -1},
-                                   {.id = 2 * j + 1, .name = "reduce_by_key",
-                                    .partitions = (int)per_stage, .parent = 2 * j}};
+        engine_rdd_info rdds[2] = {
+            {.id = 2 * j, .name = "text_file", .partitions = (int)per_stage, .parent = -1},
+            {.id = 2 * j + 1,
+             .name = "reduce_by_key",
+             .partitions = (int)per_stage,
+             .parent = 2 * j}};
         int parent = stage;
-        engine_stage_info si[2] = {
-            {.id = stage, .name = "shuffle map of map #1", .tasks = (int)per_stage, .rdds = rdds,
-             .nrdds = 1},
-            {.id = stage + 1, .name = "count at reduce_by_key #2", .tasks = (int)per_stage,
-             .parents = &parent, .nparents = 1, .rdds = rdds + 1, .nrdds = 1}};
-        put(&(engine_event){.kind = EV_JOB_START, .job = j, .name = "count", .stages = si,
+        engine_stage_info si[2] = {{.id = stage,
+                                    .name = "shuffle map of map #1",
+                                    .tasks = (int)per_stage,
+                                    .rdds = rdds,
+                                    .nrdds = 1},
+                                   {.id = stage + 1,
+                                    .name = "count at reduce_by_key #2",
+                                    .tasks = (int)per_stage,
+                                    .parents = &parent,
+                                    .nparents = 1,
+                                    .rdds = rdds + 1,
+                                    .nrdds = 1}};
+        put(&(engine_event){.kind = EV_JOB_START,
+                            .job = j,
+                            .name = "count",
+                            .stages = si,
                             .nstages = 2},
             t);
         for (int k = 0; k < 2; k++) {
-            put(&(engine_event){.kind = EV_STAGE_START, .job = j, .stage = si[k].id,
-                                .name = si[k].name, .tasks = si[k].tasks, .stages = &si[k],
+            put(&(engine_event){.kind = EV_STAGE_START,
+                                .job = j,
+                                .stage = si[k].id,
+                                .name = si[k].name,
+                                .tasks = si[k].tasks,
+                                .stages = &si[k],
                                 .nstages = 1},
                 t);
             for (long long i = 0; i < per_stage; i++) {
@@ -91,17 +112,26 @@ int main(int argc, char **argv)
                 for (int a = 0; a < attempts; a++) {
                     char exec[8];
                     snprintf(exec, sizeof exec, "%lld", i % 8);
-                    engine_event e = {.kind = EV_TASK_START, .job = j, .stage = si[k].id,
-                                      .partition = (int)i, .attempt = a, .task_id = task_id++};
+                    engine_event e = {.kind = EV_TASK_START,
+                                      .job = j,
+                                      .stage = si[k].id,
+                                      .partition = (int)i,
+                                      .attempt = a,
+                                      .task_id = task_id++};
                     put(&e, t);
                     double d = 0.05 + (double)((task_id * 7919) % 1000) / 10000.0;
                     t += 0.0001;
-                    task_metrics m = {.run_time = (int64_t)(d * 900), .cpu_time = 40000000,
-                                      .result_size = 1500, .peak_memory = 1 << 20,
-                                      .input_bytes = k ? 0 : 131072, .input_records = k ? 0 : 2500,
+                    task_metrics m = {.run_time = (int64_t)(d * 900),
+                                      .cpu_time = 40000000,
+                                      .result_size = 1500,
+                                      .peak_memory = 1 << 20,
+                                      .input_bytes = k ? 0 : 131072,
+                                      .input_records = k ? 0 : 2500,
                                       .sr_local_blocks = k ? 64 : 0,
-                                      .sr_local_bytes = k ? 65536 : 0, .sr_records = k ? 900 : 0,
-                                      .sw_bytes = k ? 0 : 65536, .sw_records = k ? 0 : 900,
+                                      .sr_local_bytes = k ? 65536 : 0,
+                                      .sr_records = k ? 900 : 0,
+                                      .sw_bytes = k ? 0 : 65536,
+                                      .sw_records = k ? 0 : 900,
                                       .sw_time = k ? 0 : 2000000};
                     bool fail = attempts == 2 && a == 0;
                     e.kind = EV_TASK_END;
@@ -115,8 +145,12 @@ int main(int argc, char **argv)
                 }
             }
             t += 1;
-            put(&(engine_event){.kind = EV_STAGE_END, .job = j, .stage = si[k].id,
-                                .name = si[k].name, .tasks = si[k].tasks, .stages = &si[k],
+            put(&(engine_event){.kind = EV_STAGE_END,
+                                .job = j,
+                                .stage = si[k].id,
+                                .name = si[k].name,
+                                .tasks = si[k].tasks,
+                                .stages = &si[k],
                                 .nstages = 1},
                 t);
         }

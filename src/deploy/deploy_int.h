@@ -26,7 +26,6 @@ void deploy_msg_reader_start(wire_reader *r, const net_frame *f, const char *pee
 int deploy_msg_bad(int code, const char *what, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-
 /* ---- HTTP status listener (http.c) --------------------------------------------------- */
 
 #define HTTP_MAX_REQUEST 8192 /* request line and headers */

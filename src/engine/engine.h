@@ -50,23 +50,23 @@ eng_iter *iter_over_array(const kiln_value *vals, size_t n);
  * map stage writes are the bytes the stages after it read. X(member, unit)
  * lists every field once, in the wire order. */
 #define TASK_METRICS(X)                                                                            \
-    X(run_time, "ms")          /* executor run time */                                           \
-    X(cpu_time, "ns")          /* the task thread's CPU time */                                  \
-    X(result_size, "bytes")    /* the result sent to the driver */                               \
-    X(memory_spilled, "bytes") /* in-memory size of what was spilled */                          \
-    X(disk_spilled, "bytes")   /* what spilling wrote to disk */                                 \
-    X(peak_memory, "bytes")    /* the most execution memory the task held */                     \
-    X(input_bytes, "bytes")    /* read by sources (text: the lines and their ends) */             \
+    X(run_time, "ms")          /* executor run time */                                             \
+    X(cpu_time, "ns")          /* the task thread's CPU time */                                    \
+    X(result_size, "bytes")    /* the result sent to the driver */                                 \
+    X(memory_spilled, "bytes") /* in-memory size of what was spilled */                            \
+    X(disk_spilled, "bytes")   /* what spilling wrote to disk */                                   \
+    X(peak_memory, "bytes")    /* the most execution memory the task held */                       \
+    X(input_bytes, "bytes")    /* read by sources (text: the lines and their ends) */              \
     X(input_records, "records")                                                                    \
-    X(output_bytes, "bytes") /* written by save actions */                                       \
+    X(output_bytes, "bytes") /* written by save actions */                                         \
     X(output_records, "records")                                                                   \
-    X(sr_remote_blocks, "blocks") /* shuffle read: map outputs fetched from other executors */  \
-    X(sr_local_blocks, "blocks")  /* ... read from this process's store */                       \
+    X(sr_remote_blocks, "blocks") /* shuffle read: map outputs fetched from other executors */     \
+    X(sr_local_blocks, "blocks")  /* ... read from this process's store */                         \
     X(sr_fetch_wait, "ms")                                                                         \
     X(sr_remote_bytes, "bytes")                                                                    \
     X(sr_local_bytes, "bytes")                                                                     \
     X(sr_records, "records")                                                                       \
-    X(sw_bytes, "bytes") /* shuffle write */                                                     \
+    X(sw_bytes, "bytes") /* shuffle write */                                                       \
     X(sw_records, "records")                                                                       \
     X(sw_time, "ns")
 #define TASK_METRIC_MEMBER(m, unit) int64_t m;

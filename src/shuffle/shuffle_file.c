@@ -55,9 +55,9 @@ typedef struct spill {
 struct shuffle_writer {
     shuffle_store *s;
     int id, map, nreduce;
-    kiln_buf *raw;  /* per reduce: records not yet in a block */
-    kiln_buf *comp; /* per reduce: finished blocks */
-    size_t held;    /* bytes in raw and comp */
+    kiln_buf *raw;           /* per reduce: records not yet in a block */
+    kiln_buf *comp;          /* per reduce: finished blocks */
+    size_t held;             /* bytes in raw and comp */
     uint64_t records, bytes; /* added so far, and their encodings' bytes */
     spill *spills;
     size_t nspills;
