@@ -16,5 +16,5 @@ zstd -q -3 "$dir/app-20270115080000-0000" -o "$dir/app-20270115080000-0000.zstd"
 ls -l "$dir"
 for log in "$dir/app-20270115080000-0000" "$dir/app-20270115080000-0000.zstd"; do
     /usr/bin/time -v "$bin/replay_bench" "$log" 2>"$dir/time.txt"
-    grep -E "Elapsed|Maximum resident" "$dir/time.txt"
+    grep -E "Elapsed|User time|System time|Maximum resident" "$dir/time.txt"
 done

@@ -18,9 +18,7 @@
 
 typedef struct frame {
     json_node *node; /* the container being filled */
-    json_node **items;
-    const char **keys;
-    size_t n, cap;
+    size_t start;    /* its first item's place on the reader's item stack */
     const char *key; /* object: the key of the value being read */
 } frame;
 
@@ -30,6 +28,12 @@ typedef struct reader {
     size_t n, at;
     char *err;
     size_t errsize;
+    /* The items of every open container, innermost last (one malloc'd
+     * stack for all, so a container costs no allocation until it closes
+     * into the arena), and their keys. */
+    json_node **items;
+    const char **keys;
+    size_t top, cap;
 } reader;
 
 static int fail(reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -131,12 +135,32 @@ static int read_string(reader *r, const char **out, size_t *outlen)
 {
     size_t start = ++r->at, end = start;
     /* First pass: find the closing quote (decoding never grows the text). */
-    while (end < r->n && r->p[end] != '"') end += r->p[end] == '\\' ? 2 : 1;
-    if (end >= r->n) return fail(r, "unterminated string");
+    for (;;) { /* the first quote not escaped: after an even run of backslashes */
+        const char *q = memchr(r->p + end, '"', r->n - end);
+        if (!q) return fail(r, "unterminated string");
+        size_t pos = (size_t)(q - r->p), bs = 0;
+        while (pos - bs > start && r->p[pos - 1 - bs] == '\\') bs++;
+        end = pos;
+        if (bs % 2 == 0) break;
+        end++;
+    }
     char *o = kiln_arena_alloc(r->a, end - start + 1);
     if (!o) return KILN_ENOMEM;
     size_t k = 0;
     while (r->at < end) {
+        /* A run of plain ASCII goes over in one copy. */
+        size_t run = r->at;
+        while (run < end) {
+            unsigned char b = (unsigned char)r->p[run];
+            if (b < 0x20 || b >= 0x80 || b == '\\') break;
+            run++;
+        }
+        if (run > r->at) {
+            memcpy(o + k, r->p + r->at, run - r->at);
+            k += run - r->at;
+            r->at = run;
+            if (run == end) break;
+        }
         unsigned char c = (unsigned char)r->p[r->at];
         if (c < 0x20) return fail(r, "control character 0x%02x in a string", c);
         if (c != '\\') {
@@ -230,9 +254,22 @@ static int read_number(reader *r, json_node *v)
         }
         while (i < r->n && r->p[i] >= '0' && r->p[i] <= '9') i++;
     }
+    size_t len = i - s;
+    /* Integers of up to 18 digits (nearly every number of an event log)
+     * need neither strtod nor strtoll. */
+    if (integral && len <= 18 + (r->p[s] == '-')) {
+        int64_t x = 0;
+        for (size_t k = s + (r->p[s] == '-'); k < i; k++) x = x * 10 + (r->p[k] - '0');
+        if (r->p[s] == '-') x = -x;
+        v->is_int = true;
+        v->i = x;
+        v->num = (double)x;
+        if (x == 0 && r->p[s] == '-') v->num = -0.0;
+        r->at = i;
+        return KILN_OK;
+    }
     char tmp[64];
     char *buf = tmp;
-    size_t len = i - s;
     if (len >= sizeof tmp && !(buf = malloc(len + 1))) return KILN_ENOMEM;
     memcpy(buf, r->p + s, len);
     buf[len] = '\0';
@@ -259,45 +296,42 @@ static int literal(reader *r, const char *word)
     return KILN_OK;
 }
 
-/* Copies frame f's items into its node (in the arena). */
+/* Moves frame f's items off the stack into its node (in the arena). */
 static int close_frame(reader *r, frame *f)
 {
     json_node *v = f->node;
-    v->n = f->n;
-    if (f->n) {
-        v->items = kiln_arena_alloc(r->a, f->n * sizeof *v->items);
+    size_t n = r->top - f->start;
+    v->n = n;
+    if (n) {
+        v->items = kiln_arena_alloc(r->a, n * sizeof *v->items);
         if (!v->items) return KILN_ENOMEM;
-        memcpy(v->items, f->items, f->n * sizeof *v->items);
+        memcpy(v->items, r->items + f->start, n * sizeof *v->items);
         if (v->type == JSON_OBJECT) {
-            v->keys = kiln_arena_alloc(r->a, f->n * sizeof *v->keys);
+            v->keys = kiln_arena_alloc(r->a, n * sizeof *v->keys);
             if (!v->keys) return KILN_ENOMEM;
-            memcpy(v->keys, f->keys, f->n * sizeof *v->keys);
+            memcpy(v->keys, r->keys + f->start, n * sizeof *v->keys);
         }
     }
-    free(f->items);
-    free(f->keys);
-    f->items = NULL;
-    f->keys = NULL;
+    r->top = f->start;
     return KILN_OK;
 }
 
 static int frame_add(reader *r, frame *f, json_node *v)
 {
-    if (f->n >= JSON_READ_MAX_ITEMS) return fail(r, "more than %u items", JSON_READ_MAX_ITEMS);
-    if (f->n == f->cap) {
-        size_t cap = f->cap ? f->cap * 2 : 8;
-        json_node **items = realloc(f->items, cap * sizeof *items);
+    if (r->top - f->start >= JSON_READ_MAX_ITEMS)
+        return fail(r, "more than %u items", JSON_READ_MAX_ITEMS);
+    if (r->top == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 64;
+        json_node **items = realloc(r->items, cap * sizeof *items);
         if (!items) return KILN_ENOMEM;
-        f->items = items;
-        if (f->node->type == JSON_OBJECT) {
-            const char **keys = realloc(f->keys, cap * sizeof *keys);
-            if (!keys) return KILN_ENOMEM;
-            f->keys = keys;
-        }
-        f->cap = cap;
+        r->items = items;
+        const char **keys = realloc(r->keys, cap * sizeof *keys);
+        if (!keys) return KILN_ENOMEM;
+        r->keys = keys;
+        r->cap = cap;
     }
-    if (f->node->type == JSON_OBJECT) f->keys[f->n] = f->key;
-    f->items[f->n++] = v;
+    r->keys[r->top] = f->key;
+    r->items[r->top++] = v;
     return KILN_OK;
 }
 
@@ -342,7 +376,7 @@ int json_doc_parse(kiln_arena *a, const char *p, size_t n, json_node **out, char
                 break;
             }
             r.at++;
-            stack[depth++] = (frame){.node = cn};
+            stack[depth++] = (frame){.node = cn, .start = r.top};
             skip_ws(&r);
             char close = c == '{' ? '}' : ']';
             if (r.at < r.n && r.p[r.at] == close) {
@@ -409,10 +443,8 @@ int json_doc_parse(kiln_arena *a, const char *p, size_t n, json_node **out, char
         }
         if (rc || root) break;
     }
-    for (int i = 0; i < depth; i++) {
-        free(stack[i].items);
-        free(stack[i].keys);
-    }
+    free(r.items);
+    free(r.keys);
     if (rc == KILN_OK) {
         skip_ws(&r);
         if (r.at != r.n) rc = fail(&r, "unexpected text after the value");
@@ -426,7 +458,7 @@ const json_node *json_get(const json_node *o, const char *key)
 {
     if (!o || o->type != JSON_OBJECT) return NULL;
     for (size_t i = o->n; i-- > 0;)
-        if (strcmp(o->keys[i], key) == 0) return o->items[i];
+        if (o->keys[i][0] == key[0] && strcmp(o->keys[i], key) == 0) return o->items[i];
     return NULL;
 }
 
