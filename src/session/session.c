@@ -7,6 +7,7 @@
  * runtime's executors for local-cluster[E,C,MB] and kiln:// masters. It
  * also attaches the console progress bar (src/ui) to the event bus.
  */
+#include <pwd.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +117,10 @@ static int attach_ui(kiln_context *c, const master_spec *m)
     if (!events_wanted(c)) return KILN_OK;
     const char *name = kiln_conf_get(ctx_conf(c), "kiln.app.name");
     const char *user = getenv("USER");
+    char pwbuf[1024];
+    struct passwd pw, *found = NULL;
+    if ((!user || !*user) && getpwuid_r(getuid(), &pw, pwbuf, sizeof pwbuf, &found) == 0 && found)
+        user = found->pw_name;
     events_post(c, &(engine_event){.kind = EV_APP_START,
                                    .name = name ? name : "kiln",
                                    .message = app_id,
