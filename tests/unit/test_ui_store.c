@@ -324,6 +324,8 @@ static void cached_rdd(const char *master)
     assert_int_equal(num(rdds->items[0], "numPartitions"), 5);
     assert_int_equal(num(rdds->items[0], "numCachedPartitions"), 5);
     assert_string_equal(str(rdds->items[0], "storageLevel"), "Memory Deserialized 1x Replicated");
+    /* local mode knows each block's size in memory */
+    if (strncmp(master, "local[", 6) == 0) assert_true(num(rdds->items[0], "memoryUsed") > 0);
     char p[64];
     snprintf(p, sizeof p, "/storage/rdd/%lld", (long long)num(rdds->items[0], "id"));
     json_node *one = get(s, a, p, NULL, 200);
