@@ -106,6 +106,8 @@ static int register_slot(kiln_cluster *c, int fd, const net_frame *f, const char
         snprintf(name, sizeof name, "%u", id);
         int64_t mem = 0;
         const char *mv = kiln_conf_get(ctx_conf(c->ctx), "kiln.executor.memory");
+        const conf_key *mk = mv ? NULL : conf_key_find("kiln.executor.memory");
+        if (mk) mv = mk->dflt; /* the budget when the key is not set */
         if (!mv || parse_size(mv, &mem) != 0) mem = 0;
         events_post(c->ctx, &(engine_event){.kind = EV_EXECUTOR_ADDED,
                                             .executor = e,

@@ -135,6 +135,8 @@ static void post_driver_executor(kiln_context *c, int cores)
     if (!events_wanted(c)) return;
     int64_t mem = 0;
     const char *mv = kiln_conf_get(ctx_conf(c), "kiln.executor.memory");
+    const conf_key *mk = mv ? NULL : conf_key_find("kiln.executor.memory");
+    if (mk) mv = mk->dflt; /* the budget when the key is not set */
     if (!mv || parse_size(mv, &mem) != 0) mem = 0;
     events_post(c, &(engine_event){.kind = EV_EXECUTOR_ADDED,
                                    .executor = -1,
