@@ -250,6 +250,7 @@ static int reduce_load(reduce_iter *ri, int p)
             if (!ri->t->error) task_error(ri->t, rc, "shuffle read: %s", kiln_last_error());
             return rc;
         }
+        ri->t->metrics.sr_local_blocks += r->deps[i]->parent->nparts; /* a segment per map */
     }
     if (ri->sort) return sorter_finish(ri->sort);
     if (ri->spill) {
@@ -353,6 +354,7 @@ static eng_iter *reduce_compute(kiln_rdd *r, int p, kiln_task *t)
     }
     if (kind == SH_PLAIN) {
         ri->cursor = shuffle_cursor_open(r->ctx->shuffles, r->deps[0]->id, p);
+        t->metrics.sr_local_blocks += r->deps[0]->parent->nparts; /* one segment per map output */
         if (!ri->cursor) {
             reduce_close(&ri->base);
             oom(t);

@@ -181,6 +181,9 @@ static void word_count(const char *master)
     assert_int_equal(num(rs, "shuffleReadBytes"), num(ms, "shuffleWriteBytes"));
     assert_true(num(ms, "shuffleWriteBytes") > 0);
     assert_int_equal(num(rs, "shuffleWriteBytes"), 0);
+    /* each of the 3 reduce tasks reads a segment of each of the 4 map outputs */
+    assert_int_equal(num(rs, "shuffleLocalBlocksFetched") + num(rs, "shuffleRemoteBlocksFetched"),
+                     4 * 3);
     const json_node *parents = json_get(rs, "parentIds");
     (void)parents;
 
