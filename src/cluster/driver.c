@@ -109,6 +109,7 @@ static int register_slot(kiln_cluster *c, int fd, const net_frame *f, const char
         const conf_key *mk = mv ? NULL : conf_key_find("kiln.executor.memory");
         if (mk) mv = mk->dflt; /* the budget when the key is not set */
         if (!mv || parse_size(mv, &mem) != 0) mem = 0;
+        if (c->exec_memory > 0) mem = c->exec_memory;
         events_post(c->ctx, &(engine_event){.kind = EV_EXECUTOR_ADDED,
                                             .executor = e,
                                             .name = name,
