@@ -368,7 +368,8 @@ typedef struct engine_event {
     double time; /* now_seconds() when posted */
     int job, stage, partition, attempt;
     const char *name;    /* job: the action; stage: its RDD's op; executor and task end: the
-                            executor's id (borrowed) */
+                            executor's id (borrowed); task start: the executor's id when
+                            known before it runs (local mode: "driver"), else NULL */
     int tasks;           /* stage start: tasks to run; stage end: tasks that finished;
                             progress: the stage's tasks */
     int done, running;   /* stage progress: tasks finished and running now */

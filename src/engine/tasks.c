@@ -308,15 +308,19 @@ static void run_task(void *arg)
     if (!skip) {
         atomic_fetch_add(&s->ctx->task_attempts, 1);
         if (events_wanted(s->ctx))
-            events_post(s->ctx, &(engine_event){.kind = EV_TASK_START,
-                                                .job = s->job,
-                                                .stage = s->stage,
-                                                .partition = partition,
-                                                .attempt = attempt,
-                                                .speculative = speculative,
-                                                .task_id = t.task_id,
-                                                .stage_attempt = s->attempt,
-                                                .executor = -1});
+            events_post(s->ctx,
+                        &(engine_event){.kind = EV_TASK_START,
+                                        .job = s->job,
+                                        .stage = s->stage,
+                                        .partition = partition,
+                                        .attempt = attempt,
+                                        .speculative = speculative,
+                                        .task_id = t.task_id,
+                                        .stage_attempt = s->attempt,
+                                        /* tasks on this process's threads run
+                                         * on the driver: known now */
+                                        .name = s->ctx->backend->ops->remote ? NULL : "driver",
+                                        .executor = -1});
         task_backend *b = s->ctx->backend;
         rc = b->ops->run_task(b, &t, s->rdd, s->dep, fn, fn_arg, s->ship, &result);
         if (rc && !t.error) task_error(&t, rc, "%s", kiln_strerror(rc));

@@ -191,7 +191,7 @@ static void task_info(json_writer *w, const engine_event *e, int64_t launch, int
     kv(w, "Partition ID", e->partition);
     kv(w, "Launch Time", launch);
     json_key(w, "Executor ID");
-    json_str(w, e->kind == EV_TASK_END && e->name ? e->name : "");
+    json_str(w, e->name ? e->name : "");
     json_key(w, "Host");
     json_str(w, e->host ? e->host : "");
     json_key(w, "Locality");

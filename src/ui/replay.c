@@ -219,6 +219,7 @@ static bool apply(replay *r, const json_node *v)
         e.partition = (int)get_i(ti, "Index");
         e.attempt = (int)get_i(ti, "Attempt");
         e.speculative = json_get_bool(ti, "Speculative", false);
+        e.name = json_get_str(ti, "Executor ID");
         int64_t launch = get_i(ti, "Launch Time");
         wall = wall_of(launch);
         if (end) {

@@ -398,6 +398,10 @@ static void task_start(ui_store *s, const engine_event *e, double wall)
     t->state = UI_RUNNING;
     t->speculative = e->speculative;
     t->launch = ui_ms(wall);
+    if (e->name && *e->name) { /* placed already (local mode): running there */
+        t->executor = exec_index(s, e->name);
+        if (t->executor >= 0) s->execs[t->executor].active_tasks++;
+    }
     st->active++;
     ui_job *j = ui_store_job(s, st->job);
     if (j) j->active++;
@@ -421,6 +425,8 @@ static void task_end(ui_store *s, const engine_event *e, double wall)
     /* Both ends from this event, as the event log records them. */
     t->launch = ui_ms(wall - e->duration);
     t->duration = ui_ms(wall) - t->launch;
+    if (t->executor >= 0 && s->execs[t->executor].active_tasks > 0)
+        s->execs[t->executor].active_tasks--;
     t->executor = exec_index(s, e->name);
     if (!ok && e->message) t->error = strdup(e->message);
     if (e->metrics) t->m = *e->metrics;

@@ -232,6 +232,7 @@ static void word_count(const char *master)
         read += num(ex->items[i], "totalShuffleRead");
         wrote += num(ex->items[i], "totalShuffleWrite");
         assert_true(num(ex->items[i], "totalCores") > 0);
+        assert_int_equal(num(ex->items[i], "activeTasks"), 0); /* every one ended */
         if (strncmp(master, "local-cluster", 13) == 0)
             assert_int_equal(num(ex->items[i], "maxMemory"), 256 << 20);
         assert_true(json_get_bool(ex->items[i], "isActive", false));
