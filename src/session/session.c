@@ -91,7 +91,15 @@ static bool conf_true(kiln_context *c, const char *key, bool dflt)
 static int attach_ui(kiln_context *c, const master_spec *m)
 {
     static _Atomic int seq;
+    static _Atomic int64_t last_ms;
     double wall = wall_seconds_at(now_seconds());
+    /* Two contexts of one process in the same millisecond get distinct ids
+     * (their event logs would be one file). */
+    int64_t ms = (int64_t)(wall * 1000.0), prev = atomic_load(&last_ms);
+    do {
+        if (ms <= prev) ms = prev + 1;
+    } while (!atomic_compare_exchange_weak(&last_ms, &prev, ms));
+    wall = (double)ms / 1000.0 + 0.0001;
     char app_id[64];
     ui_app_id(m->kind == MASTER_LOCAL, wall, atomic_fetch_add(&seq, 1), app_id, sizeof app_id);
     if (conf_true(c, "kiln.ui.enabled", true)) {
