@@ -534,6 +534,22 @@ KILN_API int64_t kiln_broadcast_new(kiln_context *ctx, const kiln_value *v);
  * that a function returning nonzero on NULL fails its task with that
  * message. */
 KILN_API const kiln_value *kiln_broadcast_value(kiln_task *t, int64_t id);
+/* Makes a value derived from a broadcast's value v (kiln_broadcast_derived):
+ * returns it, or NULL with kiln_last_error set. */
+typedef void *(*kiln_broadcast_make_fn)(void *arg, const kiln_value *v);
+/* A value derived from broadcast id once per process and shared by its
+ * tasks, as Spark's executors deserialise a broadcast once (kiln's SQL
+ * builds a broadcast join's hash table this way): the first task asking
+ * calls make(arg, value) while later ones wait, and every task gets the
+ * same pointer, to read only. release(derived) runs when the broadcast is
+ * freed (after kiln_broadcast_destroy, once no task runs). A broadcast
+ * holds one derived value: asking with another make is an error. Returns
+ * the derived value (borrowed, valid for the task), or NULL: with the
+ * task's error set as kiln_broadcast_value sets it, or with
+ * kiln_last_error set when make failed (the next task asking tries
+ * again) or the broadcast's value was derived by another make. */
+KILN_API void *kiln_broadcast_derived(kiln_task *t, int64_t id, kiln_broadcast_make_fn make,
+                                      void *arg, void (*release)(void *));
 /* Destroys broadcast id (Spark's Broadcast.destroy): its value is freed
  * here and on every executor (in the background), and a task reading it
  * afterwards gets NULL and a task error naming it. Destroying one that a

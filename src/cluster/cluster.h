@@ -65,6 +65,8 @@ typedef struct task_msg {
     size_t wire_len;
     uint32_t first_broadcast; /* ids below this were considered on this connection before */
     uint32_t nbroadcasts;
+    uint32_t last_broadcast;   /* the largest id the driver has given: one missing below it was
+                                  destroyed */
     const uint8_t *broadcasts; /* (u64 id, value encoding) of each, ids ascending */
     size_t broadcasts_len;
     const uint8_t *locations; /* the shuffles it reads: where their map outputs are (blocks.h) */

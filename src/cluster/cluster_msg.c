@@ -25,6 +25,7 @@
     X(BYTES, wire, "action argument", MAX_LINEAGE, _)                                              \
     X(U32, first_broadcast, "first broadcast", 0, _)                                               \
     X(U32, nbroadcasts, "broadcast count", 0, _)                                                   \
+    X(U32, last_broadcast, "last broadcast", 0, _)                                                 \
     X(BYTES, broadcasts, "broadcasts", MAX_LINEAGE, _)                                             \
     X(BYTES, locations, "shuffle locations", MAX_LINEAGE, _)
 NET_CODEC(task, task_msg, TASK_FIELDS)

@@ -692,6 +692,7 @@ static int task_payload(kiln_cluster *c, slot *s, kiln_task *t, kiln_rdd *root, 
     if (!rc) rc = ctx_broadcasts_encode(c->ctx, s->broadcasts_sent, &bc, &count, nb);
     m.first_broadcast = (uint32_t)s->broadcasts_sent + 1;
     m.nbroadcasts = count;
+    m.last_broadcast = (uint32_t)*nb;
     m.broadcasts = bc.data;
     m.broadcasts_len = bc.len;
     if (!rc) rc = task_msg_write(msg, &m);

@@ -317,6 +317,7 @@ static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *ac
     }
     if (!rc) ctx_register_shuffles(ctx);
     if (!rc) rc = add_broadcasts(ctx, m);
+    if (!rc) ctx_broadcasts_seen(ctx, m->last_broadcast);
     if (!rc) rc = block_fetcher_update(ex->fetcher, m->locations, m->locations_len);
     kiln_rdd *pinned = rc ? NULL : top; /* the driver may release it while the task runs */
     rdd_retain(pinned);

@@ -163,7 +163,9 @@ static bool cmp_ok(const col_type *t)
            k != COL_INTERVAL_DT && k != COL_INTERVAL_YM;
 }
 
-/* True when no row of the group can pass filter f (by its statistics s). */
+/* True when no row of the group or page that statistics s describe can
+ * pass filter f: the one test for row groups (ColumnChunk statistics) and
+ * pages (ColumnIndex). */
 static bool refuted(const ds_filter *f, const col_type *t, const pq_stats *s)
 {
     bool all_null = s->has_null_count && s->null_count >= s->num_values && s->num_values >= 0;
@@ -204,6 +206,88 @@ static bool refuted(const ds_filter *f, const col_type *t, const pq_stats *s)
     }
 }
 
+/* ---- Page pruning -------------------------------------------------------------------- */
+
+/* A growing list of row ranges (sorted, disjoint). */
+typedef struct ranges {
+    pq_row_range *v;
+    int n, cap;
+} ranges;
+
+/* Appends [start, end) (after r's last range). */
+static int ranges_push(ranges *r, int64_t start, int64_t end)
+{
+    if (r->n == r->cap) {
+        int cap = r->cap ? 2 * r->cap : 16;
+        pq_row_range *v = realloc(r->v, sizeof *v * (size_t)cap);
+        if (!v) return kiln_set_error(KILN_ENOMEM, "out of memory");
+        r->v = v;
+        r->cap = cap;
+    }
+    r->v[r->n++] = (pq_row_range){start, end};
+    return KILN_OK;
+}
+
+/* Appends [start, end), merged with r's last range when they touch. */
+static int ranges_add(ranges *r, int64_t start, int64_t end)
+{
+    if (r->n && r->v[r->n - 1].end == start) {
+        r->v[r->n - 1].end = end;
+        return KILN_OK;
+    }
+    return ranges_push(r, start, end);
+}
+
+/* out = a ∩ b (out empty at the start, distinct from both). */
+static int ranges_and(const ranges *a, const ranges *b, ranges *out)
+{
+    int i = 0, j = 0, rc = KILN_OK;
+    while (!rc && i < a->n && j < b->n) {
+        int64_t s = a->v[i].start > b->v[j].start ? a->v[i].start : b->v[j].start;
+        int64_t e = a->v[i].end < b->v[j].end ? a->v[i].end : b->v[j].end;
+        if (s < e) rc = ranges_add(out, s, e);
+        if (a->v[i].end < b->v[j].end) i++;
+        else j++;
+    }
+    return rc;
+}
+
+/* The rows of row group g that may pass every filter by the page index:
+ * for each filter whose column has one, the union of the pages it does
+ * not refute, intersected over the filters (in *cur, at the start all
+ * the group's rows). */
+static int page_ranges(pq_file *f, int g, const col_schema *schema, const ds_filter *flt, int nf,
+                       ranges *cur)
+{
+    ranges keep = {0}, tmp = {0};
+    int rc = ranges_add(cur, 0, pq_rg_num_rows(f, g));
+    for (int i = 0; !rc && i < nf && cur->n; i++) {
+        const col_field *fl = &schema->fields[flt[i].col];
+        if (!cmp_ok(fl->type)) continue;
+        int np = pq_page_count(f, g, fl->name, fl->type);
+        if (np < 0) rc = np;
+        keep.n = 0;
+        for (int p = 0; !rc && p < np; p++) {
+            pq_stats st;
+            int64_t first, end;
+            if (!pq_page_stats(f, g, fl->name, fl->type, p, &st, &first, &end)) {
+                np = 0; /* no usable index: the filter keeps every row */
+                break;
+            }
+            if (!refuted(&flt[i], fl->type, &st)) rc = ranges_add(&keep, first, end);
+        }
+        if (rc || np <= 0) continue;
+        tmp.n = 0;
+        if ((rc = ranges_and(cur, &keep, &tmp))) break;
+        ranges t = *cur;
+        *cur = tmp;
+        tmp = t;
+    }
+    free(keep.v);
+    free(tmp.v);
+    return rc;
+}
+
 /* ---- Reader -------------------------------------------------------------------------- */
 
 typedef struct pq_ds_reader {
@@ -235,7 +319,6 @@ static const ds_format_reader pq_fmt = {pqr_next, pqr_close};
 int ds_parquet_reader_open(const ds_split *s, const col_schema *schema, const int *proj, int nproj,
                            const ds_filter *flt, int nf, const ds_options *o, ds_reader **out)
 {
-    (void)o;
     pq_ds_reader *p = calloc(1, sizeof *p);
     if (!p || !(p->a = kiln_arena_new())) {
         free(p);
@@ -248,6 +331,12 @@ int ds_parquet_reader_open(const ds_split *s, const col_schema *schema, const in
     p->want.n = nproj;
     p->want.fields = kiln_arena_alloc(p->a, sizeof *p->want.fields * (size_t)(nproj ? nproj : 1));
     if (!rc && (!rgs || !p->want.fields)) rc = kiln_set_error(KILN_ENOMEM, "out of memory");
+    bool pages = true;
+    if (!rc) rc = ds_opt_bool(o, "parquet.filter.columnindex.enabled", true, &pages);
+    pages = pages && nf > 0;
+    int *nranges = rc ? NULL : kiln_arena_alloc(p->a, sizeof *nranges * (size_t)(ng ? ng : 1));
+    if (!rc && !nranges) rc = kiln_set_error(KILN_ENOMEM, "out of memory");
+    ranges all = {0}, cur = {0};
     int n = 0;
     for (int g = 0; !rc && g < ng; g++) {
         int64_t mid = pq_rg_midpoint(p->f, g);
@@ -260,10 +349,23 @@ int ds_parquet_reader_open(const ds_split *s, const col_schema *schema, const in
             if (cmp_ok(fl->type) && pq_rg_stats(p->f, g, fl->name, fl->type, &st))
                 skip = refuted(&flt[i], fl->type, &st);
         }
-        if (!skip) rgs[n++] = g;
+        if (skip) continue;
+        nranges[n] = -1;
+        if (pages) {
+            cur.n = 0;
+            if ((rc = page_ranges(p->f, g, schema, flt, nf, &cur))) break;
+            if (cur.n == 0) continue; /* no page of some filter's column may match */
+            nranges[n] = cur.n;
+            for (int k = 0; !rc && k < cur.n; k++)
+                rc = ranges_push(&all, cur.v[k].start, cur.v[k].end);
+        }
+        rgs[n++] = g;
     }
     for (int i = 0; !rc && i < nproj; i++) p->want.fields[i] = schema->fields[proj ? proj[i] : i];
-    if (!rc) rc = pq_reader_open(p->f, &p->want, rgs, n, &p->r);
+    if (!rc)
+        rc = pq_reader_open_ranges(p->f, &p->want, rgs, n, all.v, pages ? nranges : NULL, &p->r);
+    free(all.v);
+    free(cur.v);
     if (rc) {
         pqr_close(&p->base);
         return rc;

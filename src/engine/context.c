@@ -210,8 +210,8 @@ void kiln_context_free(kiln_context *c)
     free(c->stage_tries);
     for (size_t i = 0; i < c->naccs; i++) free(c->accs[i].name);
     free(c->accs);
-    for (size_t i = 0; i < c->nbcasts; i++) kiln_arena_free(c->bcasts[i].arena);
-    for (size_t i = 0; i < c->nbgrave; i++) kiln_arena_free(c->bgrave[i].arena);
+    for (size_t i = 0; i < c->nbcasts; i++) broadcast_free(&c->bcasts[i]);
+    for (size_t i = 0; i < c->nbgrave; i++) broadcast_free(&c->bgrave[i]);
     free(c->bcasts);
     free(c->bgrave);
     shuffle_store_free(c->shuffles);

@@ -245,6 +245,9 @@ int ctx_broadcasts_encode(kiln_context *ctx, int64_t after, kiln_buf *out, uint3
 /* An executor keeps a broadcast the driver sent, under the driver's id
  * (deep-copied; one it has already is kept as it is). */
 int ctx_broadcast_put(kiln_context *ctx, int64_t id, const kiln_value *v);
+/* An executor learns that the driver has given ids up to last: one of
+ * them it does not hold was destroyed (kiln_broadcast_value says so). */
+void ctx_broadcasts_seen(kiln_context *ctx, int64_t last);
 /* Tasks running here now through task_run_here (a destroyed broadcast's
  * value is freed once none is). */
 void ctx_task_begin(kiln_context *ctx);

@@ -274,11 +274,17 @@ typedef struct accumulator {
     kiln_value total; /* int or double */
 } accumulator;
 
+typedef struct broadcast_derived broadcast_derived;
+
 typedef struct broadcast {
     int64_t id;
-    kiln_arena *arena; /* holds v and its parts */
-    kiln_value *v;     /* stays put while the table around it moves: tasks hold it */
+    kiln_arena *arena;          /* holds v and its parts */
+    kiln_value *v;              /* stays put while the table around it moves: tasks hold it */
+    broadcast_derived *derived; /* kiln_broadcast_derived's value; stays put too */
 } broadcast;
+
+/* Frees a broadcast's value and what was derived from it. */
+void broadcast_free(broadcast *b);
 
 typedef struct thread_pool thread_pool;
 typedef struct block_store block_store;

@@ -4,13 +4,33 @@
  * tasks (local mode shares one address space); the context keeps the live
  * ones sorted by id. A destroyed one is unlisted at once (a task asking for
  * it gets an error) and freed when no task of the context runs, as one may
- * still be reading it. Accumulator updates collect in the task and are
+ * still be reading it. A value derived from a broadcast (a broadcast
+ * join's hash table) is made once, by the first task asking, and freed
+ * with the broadcast. Accumulator updates collect in the task and are
  * merged by the scheduler only when the task succeeds.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/engine_int.h"
+
+struct broadcast_derived {
+    pthread_mutex_t lock; /* held while the value is made: other tasks wait */
+    kiln_broadcast_make_fn make;
+    void *value;
+    void (*release)(void *);
+};
+
+void broadcast_free(broadcast *b)
+{
+    broadcast_derived *d = b->derived;
+    if (d) {
+        if (d->value && d->release) d->release(d->value);
+        pthread_mutex_destroy(&d->lock);
+        free(d);
+    }
+    kiln_arena_free(b->arena);
+}
 
 /* The index of broadcast id in ctx->bcasts, or where it would go (caller
  * holds ctx->lock); *found says which. */
@@ -35,9 +55,15 @@ static int bcast_insert(kiln_context *ctx, int64_t id, const kiln_value *v)
     if (found) return KILN_OK;
     if (grow_for_one((void **)&ctx->bcasts, ctx->nbcasts, &ctx->cap_bcasts, sizeof *ctx->bcasts, 8))
         return kiln_set_error(KILN_ENOMEM, "out of memory");
-    broadcast b = {.id = id, .arena = kiln_arena_new()};
+    broadcast b = {.id = id, .arena = kiln_arena_new(), .derived = calloc(1, sizeof *b.derived)};
     if (b.arena) b.v = kiln_arena_alloc(b.arena, sizeof *b.v);
-    if (!b.v || kiln_value_copy(b.arena, v, b.v)) {
+    if (b.derived && pthread_mutex_init(&b.derived->lock, NULL)) {
+        free(b.derived);
+        b.derived = NULL;
+    }
+    if (!b.v || !b.derived || kiln_value_copy(b.arena, v, b.v)) {
+        if (b.derived) pthread_mutex_destroy(&b.derived->lock);
+        free(b.derived);
         kiln_arena_free(b.arena);
         return kiln_set_error(KILN_ENOMEM, "out of memory copying broadcast %lld", (long long)id);
     }
@@ -67,6 +93,13 @@ int ctx_broadcast_put(kiln_context *ctx, int64_t id, const kiln_value *v)
     return rc;
 }
 
+void ctx_broadcasts_seen(kiln_context *ctx, int64_t last)
+{
+    pthread_mutex_lock(&ctx->lock);
+    if (last >= ctx->next_bcast) ctx->next_bcast = last + 1;
+    pthread_mutex_unlock(&ctx->lock);
+}
+
 const kiln_value *kiln_broadcast_value(kiln_task *t, int64_t id)
 {
     kiln_context *ctx = t->ctx;
@@ -84,12 +117,50 @@ const kiln_value *kiln_broadcast_value(kiln_task *t, int64_t id)
     return v;
 }
 
+void *kiln_broadcast_derived(kiln_task *t, int64_t id, kiln_broadcast_make_fn make, void *arg,
+                             void (*release)(void *))
+{
+    if (!t || !make) {
+        kiln_set_error(KILN_EINVAL, "kiln_broadcast_derived: NULL argument");
+        return NULL;
+    }
+    const kiln_value *v = kiln_broadcast_value(t, id);
+    if (!v) return NULL;
+    /* The task keeps the broadcast from being freed (bury waits for no
+     * task running), so its derived state stays valid after the lock. */
+    kiln_context *ctx = t->ctx;
+    bool found;
+    pthread_mutex_lock(&ctx->lock);
+    size_t at = bcast_index(ctx, id, &found);
+    broadcast_derived *d = found ? ctx->bcasts[at].derived : NULL;
+    pthread_mutex_unlock(&ctx->lock);
+    if (!d) {
+        task_error(t, KILN_ESTATE, "broadcast %lld was destroyed (kiln_broadcast_destroy)",
+                   (long long)id);
+        return NULL;
+    }
+    pthread_mutex_lock(&d->lock);
+    void *out = NULL;
+    if (d->make && d->make != make) {
+        kiln_set_error(KILN_EINVAL, "broadcast %lld has a value derived by another function",
+                       (long long)id);
+    } else if (d->value) {
+        out = d->value;
+    } else if ((out = make(arg, v)) != NULL) {
+        d->make = make;
+        d->value = out;
+        d->release = release;
+    }
+    pthread_mutex_unlock(&d->lock);
+    return out;
+}
+
 /* Frees the destroyed broadcasts once no task runs (caller holds ctx->lock):
  * a task that read one before it was destroyed may still use it. */
 static void bury(kiln_context *ctx)
 {
     if (atomic_load(&ctx->tasks_running) != 0) return;
-    for (size_t i = 0; i < ctx->nbgrave; i++) kiln_arena_free(ctx->bgrave[i].arena);
+    for (size_t i = 0; i < ctx->nbgrave; i++) broadcast_free(&ctx->bgrave[i]);
     ctx->nbgrave = 0;
     atomic_store(&ctx->bgrave_waiting, false);
 }

@@ -70,6 +70,26 @@ typedef struct pq_stats {
  * of strings, decimals and unsigned ints, NaN bounds). */
 int pq_rg_stats(const pq_file *f, int rg, const char *name, const col_type *t, pq_stats *out);
 
+/* ---- Page index (read_page_index.c) ---- */
+
+/* The data pages of top-level column name (any case, of type t) in row
+ * group rg by the file's page index (read and cached at first use).
+ * Returns their count, 0 when the file has no page index usable for it
+ * (none written, a nested or missing column, another type), or a
+ * negative error naming the file, column and row group (a damaged index). */
+int pq_page_count(pq_file *f, int rg, const char *name, const col_type *t);
+/* Page `page` of that column: its statistics as pq_rg_stats gives them
+ * (num_values is its row count; an all-null page has null_count =
+ * num_values) and its rows [*first, *end) in the row group. Returns 1, or
+ * 0 when there is no such page. */
+int pq_page_stats(pq_file *f, int rg, const char *name, const col_type *t, int page, pq_stats *out,
+                  int64_t *first, int64_t *end);
+
+/* Rows [start, end) of a row group. */
+typedef struct pq_row_range {
+    int64_t start, end;
+} pq_row_range;
+
 typedef struct pq_reader pq_reader;
 
 /* Opens a reader of row groups rgs[0..nrg) (copied) of f (borrowed; must
@@ -79,6 +99,15 @@ typedef struct pq_reader pq_reader;
  * double, ...). Returns KILN_OK and an owned reader, or KILN_EINVAL naming
  * the file and a column whose type does not match. */
 int pq_reader_open(pq_file *f, const col_schema *want, const int *rgs, int nrg, pq_reader **out);
+/* pq_reader_open reading of row group rgs[i] only rows in its ranges:
+ * nranges[i] of them (ascending, disjoint, within the group) taken in
+ * order from ranges (all copied); nranges[i] < 0 reads all its rows.
+ * Only the data pages (OffsetIndex) overlapping the ranges are read and
+ * decoded; the rows of a page outside them are skipped in every column
+ * alike. When a projected column is nested or lacks an OffsetIndex, the
+ * whole group is read (more rows than asked: the caller's filter stays). */
+int pq_reader_open_ranges(pq_file *f, const col_schema *want, const int *rgs, int nrg,
+                          const pq_row_range *ranges, const int *nranges, pq_reader **out);
 /* Fills out with the next up to COL_VEC_SIZE rows (vectors in a; strings
  * may point into the reader's page buffers). Returns 1 for a batch, 0 at
  * the end, or a negative error naming the file, column, row group and
@@ -87,6 +116,9 @@ int pq_reader_next(pq_reader *r, kiln_arena *a, col_batch *out);
 /* Row groups read so far by readers of this process (a test hook for
  * row-group pruning). */
 int64_t pq_row_groups_read(void);
+/* Data pages decoded so far by readers of this process (a test hook for
+ * page pruning). */
+int64_t pq_pages_read(void);
 /* Frees r (NULL is ignored). */
 void pq_reader_close(pq_reader *r);
 

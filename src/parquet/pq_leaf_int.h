@@ -58,6 +58,16 @@ typedef struct pq_leaf {
     /* Scratch of physical values. */
     void *scratch;
     uint32_t *idxbuf;
+    /* Rows (level entries of this flat leaf) read or skipped so far, of
+     * the row group's rows. */
+    int64_t row, rows;
+    /* Page selection (pq_leaf_open_pages): the chunk's OffsetIndex, or
+     * NULL when the chunk is read whole and page after page. */
+    const pq_offset_index *oi;
+    int cur_page;   /* OffsetIndex page being read (-1: none yet) */
+    bool dict_done; /* the pages before the first data page were read */
+    size_t stop;    /* next_page: stop at this chunk position (0: never) */
+    void *skipbuf;  /* skipped rows' levels and values */
 } pq_leaf;
 
 /* Starts reading leaf node n of row group rg of meta m from io; chunk
@@ -65,6 +75,19 @@ typedef struct pq_leaf {
  * into. Returns KILN_OK or an error naming path, column and row group. */
 int pq_leaf_open(pq_leaf *l, io_file *io, const char *path, const pq_meta *m, const pq_node *n,
                  const col_type *type, int rg, pq_retired *retired, kiln_arena *arena);
+/* pq_leaf_open for a flat leaf reading only the data pages of its
+ * OffsetIndex oi (borrowed from the file) that overlap rows ranges[0..nr)
+ * (ascending), and the dictionary: ranged reads of just those bytes. Then
+ * pq_leaf_skip_to the start of each range before reading it. */
+int pq_leaf_open_pages(pq_leaf *l, io_file *io, const char *path, const pq_meta *m,
+                       const pq_node *n, const col_type *type, int rg, pq_retired *retired,
+                       kiln_arena *arena, const pq_offset_index *oi, const pq_row_range *ranges,
+                       int nr);
+/* Moves a flat leaf to row `row` (>= the rows read so far): with an
+ * OffsetIndex to the page holding it without decoding the pages between,
+ * then the rows before it in that page decoded and dropped. Returns
+ * KILN_OK or an error naming file, column, row group and page. */
+int pq_leaf_skip_to(pq_leaf *l, int64_t row);
 /* Reads the next n level entries: def[0..n) and rep[0..n) (each NULL when
  * the leaf has no such levels) and the non-null values, densely, into
  * vals (room for n values of the type's width). *nvals gets their count.
@@ -100,6 +123,23 @@ void pq_nested_free(pq_nested *x);
 /* The parts of an open file the reader needs (read_file.c): its input,
  * decoded footer and schema tree, all borrowed from f. */
 void pq_file_parts(pq_file *f, io_file **io, const pq_meta **m, const pq_node **root);
+/* The top-level node named name (any case), or NULL. */
+const pq_node *pq_file_top(const pq_file *f, const char *name);
+/* Decodes the PLAIN bounds mn, mx of leaf n into out->min / max (floats'
+ * zeros widened to -0.0 / +0.0); false when unusable (NaN, bad length). */
+bool pq_stats_bounds(const pq_node *n, const uint8_t *mn, uint32_t mnl, const uint8_t *mx,
+                     uint32_t mxl, pq_stats *out);
+/* f's page index cache: 2 slots (offset, column index) per column chunk
+ * (row group g, leaf i at 2 * (g * (nleaves + 1) + i)), zeroed at first
+ * use, and the arena of f to decode into. KILN_OK or KILN_ENOMEM. */
+int pq_file_pidx_cache(pq_file *f, void ***slots, kiln_arena **a);
+/* The OffsetIndex / ColumnIndex of leaf `leaf` of row group rg, read and
+ * decoded once (read_page_index.c). Return 1 and *out (borrowed from f),
+ * 0 when the file has none, or a negative error naming the file. */
+int pq_file_offset_index(pq_file *f, int rg, int leaf, const pq_offset_index **out);
+int pq_file_column_index(pq_file *f, int rg, int leaf, const pq_column_index **out);
+/* Counts one data page decoded (pq_pages_read). */
+void pq_count_page(void);
 /* Counts one row group read (pq_row_groups_read). */
 void pq_count_row_group(void);
 

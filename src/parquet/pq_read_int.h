@@ -93,6 +93,8 @@ typedef struct pq_chunk_meta {
     const char *file_path;                            /* ColumnChunk.file_path or NULL */
     pq_raw_stats stats;
     bool has_meta;
+    int64_t oi_off, ci_off; /* OffsetIndex / ColumnIndex (-1 when absent) */
+    int32_t oi_len, ci_len;
 } pq_chunk_meta;
 
 typedef struct pq_row_group {
@@ -135,6 +137,38 @@ typedef struct pq_page_header {
  * or KILN_ECORRUPT with *why set. */
 int pq_page_header_parse(const uint8_t *p, size_t n, pq_page_header *h, size_t *used,
                          const char **why);
+
+/* ---- Page index (read_page_index.c) ------------------------------------------------ */
+
+/* A data page as the OffsetIndex places it. */
+typedef struct pq_page_loc {
+    int64_t offset;
+    int32_t size; /* header included */
+    int64_t first_row;
+} pq_page_loc;
+
+typedef struct pq_offset_index {
+    uint32_t n;
+    pq_page_loc *locs;
+} pq_offset_index;
+
+/* A ColumnIndex: per page, all nulls or its bounds (PLAIN bytes into the
+ * buffer it was decoded from). */
+typedef struct pq_column_index {
+    uint32_t n;
+    bool *null_pages;
+    const uint8_t **min, **max;
+    uint32_t *min_len, *max_len;
+    int boundary_order;
+    int64_t *null_counts; /* NULL when absent */
+} pq_column_index;
+
+/* Decode an OffsetIndex / ColumnIndex from p[0..n) (arrays in a, bounds
+ * pointing into p). Return KILN_OK or KILN_ECORRUPT with *why set. */
+int pq_offset_index_parse(const uint8_t *p, size_t n, kiln_arena *a, pq_offset_index *o,
+                          const char **why);
+int pq_column_index_parse(const uint8_t *p, size_t n, kiln_arena *a, pq_column_index *c,
+                          const char **why);
 
 /* ---- Schema tree (read_schema.c) ---------------------------------------------------- */
 

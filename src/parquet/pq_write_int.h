@@ -84,6 +84,21 @@ typedef enum pq_vkind {
     PQ_V_FLBA,  /* decimal(>18) big-endian in flba_len bytes */
 } pq_vkind;
 
+/* One data page of the chunk being built, for the page index
+ * (write_page_index.c): where it is and its bounds. */
+typedef struct pq_wpage {
+    int64_t off;       /* from the start of the chunk's data pages */
+    int64_t size;      /* header and body */
+    int64_t first_row; /* in the row group */
+    int64_t nulls;
+    bool null_page;                              /* every value null */
+    bool has;                                    /* min/max known */
+    uint32_t min_off, min_len, max_off, max_len; /* in pq_leaf.pbounds (PLAIN, truncated) */
+    int64_t imin, imax;
+    double dmin, dmax;
+    __int128 wmin, wmax;
+} pq_wpage;
+
 /* One leaf column of the file: its schema path, levels, and the state of
  * the page and the column chunk being built. */
 typedef struct pq_leaf {
@@ -120,8 +135,14 @@ typedef struct pq_leaf {
     int64_t chunk_values, chunk_uncompressed;
     bool enc_plain, enc_dict;
     pq_wstats cst;
-    kiln_buf page;  /* scratch: an uncompressed page body */
-    kiln_buf zpage; /* scratch: compressed */
+    /* page index of the chunk (write_page_index.c) */
+    pq_wpage *pages;
+    size_t npages, pagecap;
+    kiln_buf pbounds;   /* the pages' min/max bytes */
+    int64_t chunk_rows; /* rows in the chunk's flushed pages */
+    bool pidx_bad;      /* a non-null page without min/max: no ColumnIndex */
+    kiln_buf page;      /* scratch: an uncompressed page body */
+    kiln_buf zpage;     /* scratch: compressed */
 } pq_leaf;
 
 /* Appends one value / one null (levels given) to leaf l's page; row_start
@@ -147,6 +168,28 @@ void pq_leaf_release(pq_leaf *l);
 void pq_stats_write(pq_tw *t, const pq_leaf *l, const pq_wstats *st);
 void pq_stats_merge(const pq_leaf *l, pq_wstats *into, const pq_wstats *from);
 void pq_stats_clear(pq_wstats *s);
+/* The PLAIN bytes of one bound of st (not for byte arrays) into b: length. */
+size_t pq_stats_bytes(const pq_leaf *l, const pq_wstats *st, bool max, uint8_t *b);
+
+/* ---- Page index (write_page_index.c) ---------------------------------------------- */
+
+#define PQ_PIDX_TRUNCATE 64 /* parquet.columnindex.truncate.length */
+
+/* Notes the page just appended to l->chunk at off (size bytes, nlev
+ * level entries, rows rows, statistics l->pst). KILN_OK or KILN_ENOMEM. */
+int pq_leaf_note_page(pq_leaf *l, int64_t off, int64_t size, int64_t nlev, int64_t rows);
+/* Appends the chunk's ColumnIndex to ci (*has_ci false when the column
+ * has none: INT96, or a page without bounds) and its OffsetIndex to oi,
+ * its data pages starting at file offset data_off. */
+int pq_leaf_page_index(const pq_leaf *l, int64_t data_off, kiln_buf *ci, bool *has_ci,
+                       kiln_buf *oi);
+/* Forgets the chunk's pages (next row group). */
+void pq_leaf_pages_reset(pq_leaf *l);
+/* A struct field whose encoding (fields and STOP, from its own pq_tw) is p[0..n). */
+void pq_tw_raw_struct(pq_tw *t, int id, const void *p, size_t n);
+/* List elements: an i64, a bool (a byte in lists). */
+void pq_tw_elem_i64(pq_tw *t, int64_t v);
+void pq_tw_elem_bool(pq_tw *t, bool v);
 
 #pragma GCC visibility pop
 #endif

@@ -29,7 +29,16 @@ struct pq_reader {
     int ncols;
     rcol *cols;
     int *rgs, nrg, rgi;
-    int64_t rows_left;
+    /* Row selection: rgs[i]'s ranges are ranges[roff[i] .. + nranges[i])
+     * (nranges NULL or < 0: all rows). */
+    pq_row_range *ranges;
+    int *nranges, *roff;
+    /* The row group being read: its ranges (sel[si..nsel) to come). */
+    const pq_row_range *sel;
+    pq_row_range full;
+    int nsel, si;
+    bool paged, rg_open;
+    int64_t rows_left; /* in the current range */
     pq_retired retired;
     kiln_arena *tmp;
     uint8_t def[COL_VEC_SIZE];
@@ -88,6 +97,43 @@ static void widen(const col_type *from, const void *src, const col_type *to, voi
 /* Opens a reader (see parquet.h). */
 int pq_reader_open(pq_file *f, const col_schema *want, const int *rgs, int nrg, pq_reader **out)
 {
+    return pq_reader_open_ranges(f, want, rgs, nrg, NULL, NULL, out);
+}
+
+/* Copies the row selection into r; KILN_EINVAL when a range is out of order or range. */
+static int copy_ranges(pq_reader *r, const pq_row_range *ranges, const int *nranges)
+{
+    size_t total = 0;
+    for (int i = 0; i < r->nrg; i++) total += nranges[i] > 0 ? (size_t)nranges[i] : 0;
+    r->ranges = malloc(sizeof *r->ranges * (total ? total : 1));
+    r->nranges = malloc(sizeof *r->nranges * (size_t)(r->nrg ? r->nrg : 1));
+    r->roff = malloc(sizeof *r->roff * (size_t)(r->nrg ? r->nrg : 1));
+    if (!r->ranges || !r->nranges || !r->roff) return kiln_set_error(KILN_ENOMEM, "out of memory");
+    if (total) memcpy(r->ranges, ranges, sizeof *r->ranges * total);
+    size_t at = 0;
+    for (int i = 0; i < r->nrg; i++) {
+        int g = r->rgs[i], n = nranges[i];
+        r->nranges[i] = n;
+        r->roff[i] = (int)at;
+        int64_t rows = g >= 0 && g < r->m->nrg ? r->m->rgs[g].num_rows : 0, prev = 0;
+        for (int k = 0; k < n; k++, at++) {
+            const pq_row_range *q = &r->ranges[at];
+            if (q->start < prev || q->end < q->start || q->end > rows)
+                return kiln_set_error(KILN_EINVAL,
+                                      "%s: row group %d: row range [%lld, %lld) "
+                                      "out of order or outside its %lld rows",
+                                      pq_file_path(r->f), g, (long long)q->start, (long long)q->end,
+                                      (long long)rows);
+            prev = q->end;
+        }
+    }
+    return KILN_OK;
+}
+
+/* Opens a reader of row ranges (see parquet.h). */
+int pq_reader_open_ranges(pq_file *f, const col_schema *want, const int *rgs, int nrg,
+                          const pq_row_range *ranges, const int *nranges, pq_reader **out)
+{
     *out = NULL;
     int rc;
     pq_reader *r = calloc(1, sizeof *r);
@@ -105,6 +151,10 @@ int pq_reader_open(pq_file *f, const col_schema *want, const int *rgs, int nrg, 
     }
     if (nrg) memcpy(r->rgs, rgs, sizeof *rgs * (size_t)nrg);
     r->nrg = nrg;
+    if (nranges && (rc = copy_ranges(r, ranges, nranges))) {
+        pq_reader_close(r);
+        return rc;
+    }
     for (int i = 0; i < want->n; i++) {
         rcol *c = &r->cols[i];
         c->want = want->fields[i].type;
@@ -197,6 +247,34 @@ static int read_col(pq_reader *r, rcol *c, kiln_arena *a, col_vec *v, uint32_t n
     return KILN_OK;
 }
 
+/* Chooses the rows of row group g (rgs[gi]) to read: its ranges when
+ * given and every projected column is flat with an OffsetIndex (paged),
+ * else all its rows. */
+static int select_rows(pq_reader *r, int gi, int g)
+{
+    int nr = r->nranges ? r->nranges[gi] : -1;
+    bool paged = nr >= 0;
+    for (int i = 0; paged && i < r->ncols; i++) {
+        const rcol *c = &r->cols[i];
+        const pq_offset_index *oi;
+        if (!c->node) continue;
+        int rc = c->nest ? 0 : pq_file_offset_index(r->f, g, c->node->leaf, &oi);
+        if (rc < 0) return rc;
+        paged = rc == 1;
+    }
+    r->paged = paged;
+    r->si = 0;
+    if (paged) {
+        r->sel = r->ranges + r->roff[gi];
+        r->nsel = nr;
+    } else {
+        r->full = (pq_row_range){0, r->m->rgs[g].num_rows};
+        r->sel = &r->full;
+        r->nsel = 1;
+    }
+    return KILN_OK;
+}
+
 /* The next batch (see parquet.h). */
 int pq_reader_next(pq_reader *r, kiln_arena *a, col_batch *out)
 {
@@ -206,14 +284,26 @@ int pq_reader_next(pq_reader *r, kiln_arena *a, col_batch *out)
     pq_retired_free(&r->retired);
     kiln_arena_reset(r->tmp);
     while (r->rows_left == 0) {
+        if (r->rg_open && r->si < r->nsel) {
+            const pq_row_range *q = &r->sel[r->si++];
+            if (q->end <= q->start) continue;
+            for (int i = 0; r->paged && i < r->ncols; i++)
+                if (r->cols[i].open && (rc = pq_leaf_skip_to(&r->cols[i].leaf, q->start)))
+                    return rc;
+            r->rows_left = q->end - q->start;
+            continue;
+        }
         close_leaves(r);
         pq_retired_free(&r->retired);
+        r->rg_open = false;
         if (r->rgi == r->nrg) return 0;
-        int g = r->rgs[r->rgi++];
+        int gi = r->rgi++, g = r->rgs[gi];
         if (g < 0 || g >= r->m->nrg) return kiln_set_error(KILN_EINVAL, "no row group %d", g);
-        r->rows_left = r->m->rgs[g].num_rows;
         pq_count_row_group();
-        for (int i = 0; i < r->ncols && r->rows_left; i++) {
+        if ((rc = select_rows(r, gi, g))) return rc;
+        r->rg_open = true;
+        if (r->m->rgs[g].num_rows == 0) continue;
+        for (int i = 0; i < r->ncols; i++) {
             rcol *c = &r->cols[i];
             if (!c->node) continue;
             if (c->nest) {
@@ -221,8 +311,14 @@ int pq_reader_next(pq_reader *r, kiln_arena *a, col_batch *out)
                     return rc;
                 continue;
             }
-            rc = pq_leaf_open(&c->leaf, r->io, pq_file_path(r->f), r->m, c->node, c->node->type, g,
-                              &r->retired, r->tmp);
+            const pq_offset_index *oi = NULL;
+            if (r->paged && (rc = pq_file_offset_index(r->f, g, c->node->leaf, &oi)) < 0) return rc;
+            if (r->paged)
+                rc = pq_leaf_open_pages(&c->leaf, r->io, pq_file_path(r->f), r->m, c->node,
+                                        c->node->type, g, &r->retired, r->tmp, oi, r->sel, r->nsel);
+            else
+                rc = pq_leaf_open(&c->leaf, r->io, pq_file_path(r->f), r->m, c->node, c->node->type,
+                                  g, &r->retired, r->tmp);
             c->open = true;
             if (rc) return rc;
         }
@@ -249,5 +345,8 @@ void pq_reader_close(pq_reader *r)
     kiln_arena_free(r->tmp);
     free(r->cols);
     free(r->rgs);
+    free(r->ranges);
+    free(r->nranges);
+    free(r->roff);
     free(r);
 }

@@ -10,6 +10,7 @@
  * dictionary buffer, which stay alive (retired, not freed) until the
  * batch that may point into them is released.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,20 @@
 #include "parquet/pq_leaf_int.h"
 
 #define SCRATCH_N 4096 /* values per conversion step */
+#define SKIP_N 1024    /* rows decoded and dropped at a time (pq_leaf_skip_to) */
+
+static _Atomic int64_t pages_read;
+
+/* Data pages decoded so far (see parquet.h). */
+int64_t pq_pages_read(void)
+{
+    return atomic_load(&pages_read);
+}
+
+void pq_count_page(void)
+{
+    atomic_fetch_add(&pages_read, 1);
+}
 
 static int retire(pq_retired *r, void *p)
 {
@@ -74,8 +89,8 @@ static size_t phys_width(const pq_leaf *l)
     }
 }
 
-/* Opens the chunk (see pq_leaf_int.h). */
-int pq_leaf_open(pq_leaf *l, io_file *io, const char *path, const pq_meta *m, const pq_node *n,
+/* Checks the chunk's place and allocates its buffers (nothing read). */
+static int setup(pq_leaf *l, io_file *io, const char *path, const pq_meta *m, const pq_node *n,
                  const col_type *type, int rg, pq_retired *retired, kiln_arena *arena)
 {
     memset(l, 0, sizeof *l);
@@ -88,6 +103,8 @@ int pq_leaf_open(pq_leaf *l, io_file *io, const char *path, const pq_meta *m, co
     l->rg = rg;
     l->retired = retired;
     l->arena = arena;
+    l->cur_page = -1;
+    l->rows = m->rgs[rg].num_rows;
     const pq_row_group *g = &m->rgs[rg];
     if (n->leaf >= g->ncols || !g->cols[n->leaf].has_meta)
         return kiln_set_error(KILN_ECORRUPT, "%s: column %s, row group %d: no column chunk", path,
@@ -112,7 +129,52 @@ int pq_leaf_open(pq_leaf *l, io_file *io, const char *path, const pq_meta *m, co
     l->idxbuf = malloc(SCRATCH_N * sizeof *l->idxbuf);
     if (!l->chunk || !l->scratch || !l->idxbuf)
         return kiln_set_error(KILN_ENOMEM, "%s: out of memory reading column %s", path, n->e->name);
-    return io_file_pread(io, l->chunk, l->chunk_len, start);
+    return KILN_OK;
+}
+
+/* Opens the chunk (see pq_leaf_int.h). */
+int pq_leaf_open(pq_leaf *l, io_file *io, const char *path, const pq_meta *m, const pq_node *n,
+                 const col_type *type, int rg, pq_retired *retired, kiln_arena *arena)
+{
+    int rc = setup(l, io, path, m, n, type, rg, retired, arena);
+    return rc ? rc : io_file_pread(io, l->chunk, l->chunk_len, l->chunk_off);
+}
+
+/* Reads chunk bytes [from, to) into place. */
+static int read_span(pq_leaf *l, size_t from, size_t to)
+{
+    if (to <= from) return KILN_OK;
+    return io_file_pread(l->io, l->chunk + from, to - from, l->chunk_off + (int64_t)from);
+}
+
+/* Opens the chunk reading only the pages the ranges need (see pq_leaf_int.h). */
+int pq_leaf_open_pages(pq_leaf *l, io_file *io, const char *path, const pq_meta *m,
+                       const pq_node *n, const col_type *type, int rg, pq_retired *retired,
+                       kiln_arena *arena, const pq_offset_index *oi, const pq_row_range *ranges,
+                       int nr)
+{
+    int rc = setup(l, io, path, m, n, type, rg, retired, arena);
+    if (rc) return rc;
+    l->oi = oi;
+    /* read_page_index.c checked that the pages lie in order inside the chunk. */
+    int64_t rows = m->rgs[rg].num_rows;
+    size_t span_from = 0, span_to = (size_t)(oi->locs[0].offset - l->chunk_off);
+    int k = 0;
+    for (uint32_t p = 0; p < oi->n && !rc; p++) {
+        int64_t first = oi->locs[p].first_row;
+        int64_t end = p + 1 < oi->n ? oi->locs[p + 1].first_row : rows;
+        while (k < nr && ranges[k].end <= first) k++;
+        if (k == nr) break;
+        if (ranges[k].start >= end) continue;
+        size_t from = (size_t)(oi->locs[p].offset - l->chunk_off),
+               to = from + (size_t)oi->locs[p].size;
+        if (from != span_to) {
+            rc = read_span(l, span_from, span_to);
+            span_from = from;
+        }
+        span_to = to;
+    }
+    return rc ? rc : read_span(l, span_from, span_to);
 }
 
 /* ---- Values -------------------------------------------------------------------------- */
@@ -409,6 +471,7 @@ static int dictionary(pq_leaf *l, const pq_page_header *h, const uint8_t *d, siz
 static int next_page(pq_leaf *l)
 {
     for (;;) {
+        if (l->stop && l->pos >= l->stop) return KILN_OK;
         if (l->pos >= l->chunk_len) return fail(l, "column chunk ends before all its values");
         l->page_off = l->chunk_off + (int64_t)l->pos;
         pq_page_header h;
@@ -435,6 +498,7 @@ static int next_page(pq_leaf *l)
             continue;
         }
         if (h.type != PQ_DATA_PAGE && h.type != PQ_DATA_PAGE_V2) continue;
+        pq_count_page();
         const uint8_t *end;
         if (h.type == PQ_DATA_PAGE) {
             if (!h.has_data) return fail(l, "data page without its header");
@@ -533,6 +597,32 @@ static int next_page(pq_leaf *l)
     }
 }
 
+/* Moves to page p of the OffsetIndex (the dictionary first, once). */
+static int goto_page(pq_leaf *l, uint32_t p)
+{
+    const pq_offset_index *oi = l->oi;
+    int rc;
+    if (p >= oi->n) return fail(l, "column chunk ends before all its values");
+    if (!l->dict_done) {
+        l->dict_done = true;
+        l->pos = 0;
+        l->stop = (size_t)(oi->locs[0].offset - l->chunk_off);
+        rc = l->stop ? next_page(l) : KILN_OK;
+        l->stop = 0;
+        if (rc) return rc;
+        if (l->in_page) return fail(l, "a data page before the page index's first page");
+    }
+    l->pos = (size_t)(oi->locs[p].offset - l->chunk_off);
+    l->in_page = false;
+    if ((rc = next_page(l))) return rc;
+    int64_t end = p + 1 < oi->n ? oi->locs[p + 1].first_row : l->rows;
+    if (l->page_off != oi->locs[p].offset || (int64_t)l->page_left != end - oi->locs[p].first_row)
+        return fail(l, "data page differs from its page index entry");
+    l->cur_page = (int)p;
+    l->row = oi->locs[p].first_row;
+    return KILN_OK;
+}
+
 /* Reads n level entries and their values (see pq_leaf_int.h). */
 int pq_leaf_read(pq_leaf *l, uint32_t n, uint8_t *def, uint8_t *rep, void *vals, uint32_t *nvals)
 {
@@ -542,7 +632,7 @@ int pq_leaf_read(pq_leaf *l, uint32_t n, uint8_t *def, uint8_t *rep, void *vals,
     while (k < n) {
         if (!l->in_page || l->page_left == 0) {
             l->in_page = false;
-            if ((rc = next_page(l))) return rc;
+            if ((rc = l->oi ? goto_page(l, l->cur_page + 1) : next_page(l))) return rc;
             continue;
         }
         uint32_t take = n - k < l->page_left ? n - k : l->page_left, nn = take;
@@ -559,8 +649,29 @@ int pq_leaf_read(pq_leaf *l, uint32_t n, uint8_t *def, uint8_t *rep, void *vals,
         nv += nn;
         k += take;
         l->page_left -= take;
+        l->row += take;
     }
     *nvals = nv;
+    return KILN_OK;
+}
+
+/* Moves to row `row` (see pq_leaf_int.h). */
+int pq_leaf_skip_to(pq_leaf *l, int64_t row)
+{
+    int rc;
+    if (row < l->row || row > l->rows) return fail(l, "rows asked out of order");
+    if (l->oi && row > l->row) {
+        uint32_t p = l->cur_page < 0 ? 0 : (uint32_t)l->cur_page;
+        while (p + 1 < l->oi->n && l->oi->locs[p + 1].first_row <= row) p++;
+        if ((int)p != l->cur_page && (rc = goto_page(l, p))) return rc;
+    }
+    if (row > l->row && !l->skipbuf && !(l->skipbuf = malloc(SKIP_N * 17)))
+        return kiln_set_error(KILN_ENOMEM, "%s: out of memory", l->path);
+    while (l->row < row) {
+        uint32_t k = row - l->row < SKIP_N ? (uint32_t)(row - l->row) : SKIP_N, nv;
+        uint8_t *def = (uint8_t *)l->skipbuf + SKIP_N * 16;
+        if ((rc = pq_leaf_read(l, k, l->max_def ? def : NULL, NULL, l->skipbuf, &nv))) return rc;
+    }
     return KILN_OK;
 }
 
@@ -581,5 +692,6 @@ void pq_leaf_close(pq_leaf *l)
     free(l->scratch);
     free(l->idxbuf);
     free(l->prevbuf);
+    free(l->skipbuf);
     memset(l, 0, sizeof *l);
 }

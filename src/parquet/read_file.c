@@ -22,6 +22,7 @@ struct pq_file {
     uint8_t *tail; /* the footer's bytes (statistics point into them) */
     pq_meta m;
     pq_node *root;
+    void **pidx; /* page index cache: 2 slots per column chunk (read_page_index.c) */
 };
 
 static _Atomic int64_t row_groups_read;
@@ -44,6 +45,20 @@ void pq_file_parts(pq_file *f, io_file **io, const pq_meta **m, const pq_node **
     *io = f->io;
     *m = &f->m;
     *root = f->root;
+}
+
+/* f's page index cache (see pq_leaf_int.h). */
+int pq_file_pidx_cache(pq_file *f, void ***slots, kiln_arena **a)
+{
+    if (!f->pidx) {
+        size_t n = 2 * (size_t)(f->m.nrg ? f->m.nrg : 1) * (size_t)(f->root->nleaves + 1);
+        f->pidx = kiln_arena_alloc(f->a, sizeof *f->pidx * n);
+        if (!f->pidx) return kiln_set_error(KILN_ENOMEM, "%s: out of memory", f->path);
+        memset(f->pidx, 0, sizeof *f->pidx * n);
+    }
+    *slots = f->pidx;
+    *a = f->a;
+    return KILN_OK;
 }
 
 static int corrupt(const char *path, const char *why)
@@ -198,7 +213,7 @@ int64_t pq_rg_midpoint(const pq_file *f, int rg)
     return start + size / 2;
 }
 
-static const pq_node *top_field(const pq_file *f, const char *name)
+const pq_node *pq_file_top(const pq_file *f, const char *name)
 {
     for (int i = 0; i < f->root->nchildren; i++)
         if (strcasecmp(f->root->children[i].e->name, name) == 0) return &f->root->children[i];
@@ -296,11 +311,28 @@ static bool stat_value(const pq_node *n, const uint8_t *p, uint32_t len, void *o
     }
 }
 
+/* Decodes min and max of leaf n into out (see pq_leaf_int.h). */
+bool pq_stats_bounds(const pq_node *n, const uint8_t *mn, uint32_t mnl, const uint8_t *mx,
+                     uint32_t mxl, pq_stats *out)
+{
+    if (!stat_value(n, mn, mnl, out->min) || !stat_value(n, mx, mxl, out->max)) return false;
+    if (n->e->type == PQ_FLOAT) {
+        float *a = (float *)out->min, *b = (float *)out->max;
+        if (*a == 0) *a = -0.0f;
+        if (*b == 0) *b = 0.0f;
+    } else if (n->e->type == PQ_DOUBLE) {
+        double *a = (double *)out->min, *b = (double *)out->max;
+        if (*a == 0) *a = -0.0;
+        if (*b == 0) *b = 0.0;
+    }
+    return true;
+}
+
 /* Statistics of a top-level column of a row group (see parquet.h). */
 int pq_rg_stats(const pq_file *f, int rg, const char *name, const col_type *t, pq_stats *out)
 {
     memset(out, 0, sizeof *out);
-    const pq_node *n = top_field(f, name);
+    const pq_node *n = pq_file_top(f, name);
     if (!n || rg < 0 || rg >= f->m.nrg || n->leaf < 0 || n->e->repetition == PQ_REPEATED ||
         !n->type || !col_type_eq(n->type, t))
         return 0;
@@ -325,17 +357,6 @@ int pq_rg_stats(const pq_file *f, int rg, const char *name, const col_type *t, p
                     n->e->converted == PQ_CT_UINT_8);
         if (ok) mn = s->min, mnl = s->min_len, mx = s->max, mxl = s->max_len;
     }
-    if (mn && mx && stat_value(n, mn, mnl, out->min) && stat_value(n, mx, mxl, out->max)) {
-        out->has_min_max = true;
-        if (n->e->type == PQ_FLOAT) {
-            float *a = (float *)out->min, *b = (float *)out->max;
-            if (*a == 0) *a = -0.0f;
-            if (*b == 0) *b = 0.0f;
-        } else if (n->e->type == PQ_DOUBLE) {
-            double *a = (double *)out->min, *b = (double *)out->max;
-            if (*a == 0) *a = -0.0;
-            if (*b == 0) *b = 0.0;
-        }
-    }
+    if (mn && mx) out->has_min_max = pq_stats_bounds(n, mn, mnl, mx, mxl, out);
     return out->has_min_max || out->has_null_count ? 1 : 0;
 }

@@ -280,6 +280,7 @@ static void parse_chunk(pq_tr *t, kiln_arena *a, pq_chunk_meta *c)
 {
     memset(c, 0, sizeof *c);
     c->data_page_offset = c->dictionary_page_offset = -1;
+    c->oi_off = c->ci_off = -1;
     c->path = "";
     FIELDS_BEGIN
 case 1:
@@ -289,6 +290,22 @@ case 1:
 case 3:
     WANT(PQ_TT_STRUCT);
     parse_col_meta(t, a, c);
+    break;
+case 4:
+    WANT(PQ_TT_I64);
+    c->oi_off = pq_tr_i64(t);
+    break;
+case 5:
+    WANT(PQ_TT_I32);
+    c->oi_len = pq_tr_i32(t);
+    break;
+case 6:
+    WANT(PQ_TT_I64);
+    c->ci_off = pq_tr_i64(t);
+    break;
+case 7:
+    WANT(PQ_TT_I32);
+    c->ci_len = pq_tr_i32(t);
     break;
     FIELDS_END
 }

@@ -131,3 +131,23 @@ void pq_tw_elem_str(pq_tw *t, const char *s, size_t n)
     varint(t, n);
     put(t, s, n);
 }
+
+/* An i64 list element. */
+void pq_tw_elem_i64(pq_tw *t, int64_t v)
+{
+    varint(t, zigzag(v));
+}
+
+/* A bool list element: a byte, 1 true and 2 false (as Thrift writes it). */
+void pq_tw_elem_bool(pq_tw *t, bool v)
+{
+    uint8_t b = v ? PQ_TT_TRUE : PQ_TT_FALSE;
+    put(t, &b, 1);
+}
+
+/* A struct field already encoded (its fields and STOP). */
+void pq_tw_raw_struct(pq_tw *t, int id, const void *p, size_t n)
+{
+    header(t, id, PQ_TT_STRUCT);
+    put(t, p, n);
+}

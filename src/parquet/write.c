@@ -21,6 +21,19 @@
 
 #define SLICE 256 /* rows of one column shredded between page-size checks */
 
+/* A column chunk written: where it starts and its encoded metadata and
+ * page index (offsets into the writer's buffers). */
+typedef struct wcc {
+    int64_t start;
+    size_t meta_off, meta_len, ci_off, ci_len, oi_off, oi_len;
+    bool has_ci;
+} wcc;
+
+/* A row group written. */
+typedef struct wrg {
+    int64_t total_u, rows, first, total_c;
+} wrg;
+
 struct pq_writer {
     const col_schema *schema;
     pq_write_options o;
@@ -31,8 +44,13 @@ struct pq_writer {
     int *col_leaf;      /* first leaf of each top-level column */
     kiln_buf schema_tb; /* Thrift list elements: the SchemaElements */
     int nschema;
-    kiln_buf rgs; /* Thrift list elements: the RowGroups written */
-    int nrgs;
+    /* The row groups written, encoded in the footer at the end (their
+     * ColumnChunks point at the page index, written after them). */
+    wrg *rgv;
+    int nrgs, rgcap;
+    wcc *ccs;         /* nleaves per row group */
+    kiln_buf ccmeta;  /* the ColumnMetaData structs */
+    kiln_buf ci, oi;  /* the ColumnIndex / OffsetIndex structs */
     int64_t pos;      /* bytes written so far */
     int64_t rg_rows;  /* rows buffered in the current row group */
     int64_t num_rows; /* rows in written row groups */
@@ -462,7 +480,6 @@ int pq_writer_new(const col_schema *schema, const pq_write_options *o, pq_sink s
     w->sink = sink;
     w->arg = arg;
     kiln_buf_init(&w->schema_tb);
-    kiln_buf_init(&w->rgs);
     for (int i = 0; i < schema->n; i++) w->nleaves += count_leaves(schema->fields[i].type);
     w->leaves = calloc((size_t)w->nleaves + 1, sizeof *w->leaves);
     w->col_leaf = calloc((size_t)schema->n + 1, sizeof *w->col_leaf);
@@ -593,12 +610,18 @@ static int flush_row_group(pq_writer *w)
     if (w->rg_rows == 0) return KILN_OK;
     int rc = w->pos == 0 ? sink(w, PQ_MAGIC, PQ_MAGIC_LEN) : KILN_OK;
     if (rc) return rc;
+    if (w->nrgs == w->rgcap) {
+        int cap = w->rgcap ? 2 * w->rgcap : 8;
+        wrg *r = realloc(w->rgv, sizeof *r * (size_t)cap);
+        if (r) w->rgv = r;
+        wcc *c = r ? realloc(w->ccs, sizeof *c * (size_t)cap * (size_t)w->nleaves) : NULL;
+        if (!r || (!c && w->nleaves)) return oom();
+        if (c) w->ccs = c;
+        w->rgcap = cap;
+    }
+    wcc *ccs = w->ccs + (size_t)w->nrgs * (size_t)w->nleaves;
     kiln_buf dp;
     kiln_buf_init(&dp);
-    pq_tw t;
-    pq_tw_init(&t, &w->rgs);
-    pq_tw_begin(&t, 0);
-    pq_tw_list(&t, 1, PQ_TT_STRUCT, (uint32_t)w->nleaves);
     int64_t total_u = 0, total_c = 0, first = w->pos;
     for (int i = 0; !rc && i < w->nleaves; i++) {
         pq_leaf *l = &w->leaves[i];
@@ -612,9 +635,14 @@ static int flush_row_group(pq_writer *w)
         int64_t csize = w->pos - start, usize = l->chunk_uncompressed + dict_u;
         total_u += usize;
         total_c += csize;
-        pq_tw_begin(&t, 0); /* ColumnChunk */
-        pq_tw_i64(&t, 2, start);
-        pq_tw_begin(&t, 3); /* ColumnMetaData */
+        wcc *cc = &ccs[i];
+        cc->start = start;
+        cc->meta_off = w->ccmeta.len;
+        cc->ci_off = w->ci.len;
+        cc->oi_off = w->oi.len;
+        pq_tw t;
+        pq_tw_init(&t, &w->ccmeta);
+        pq_tw_begin(&t, 0); /* ColumnMetaData */
         pq_tw_i32(&t, 1, l->ptype);
         int encs[3], ne = 0;
         if (l->enc_plain || l->dict_used) encs[ne++] = PQ_PLAIN;
@@ -634,26 +662,57 @@ static int flush_row_group(pq_writer *w)
         pq_stats_write(&t, l, &l->cst);
         pq_tw_end(&t);
         pq_tw_end(&t); /* ColumnMetaData */
-        pq_tw_end(&t); /* ColumnChunk */
+        if (t.err) rc = oom();
+        else rc = pq_leaf_page_index(l, data_off, &w->ci, &cc->has_ci, &w->oi);
+        cc->meta_len = w->ccmeta.len - cc->meta_off;
+        cc->ci_len = w->ci.len - cc->ci_off;
+        cc->oi_len = w->oi.len - cc->oi_off;
         pq_leaf_reset_chunk(l, &w->o);
     }
     kiln_buf_release(&dp);
     if (rc) return rc;
-    pq_tw_i64(&t, 2, total_u);
-    pq_tw_i64(&t, 3, w->rg_rows);
-    pq_tw_i64(&t, 5, first);
-    pq_tw_i64(&t, 6, total_c);
-    pq_tw_end(&t);
-    if (t.err) return oom();
-    w->nrgs++;
+    w->rgv[w->nrgs++] = (wrg){total_u, w->rg_rows, first, total_c};
     w->num_rows += w->rg_rows;
     w->rg_rows = 0;
     return KILN_OK;
 }
 
-/* Writes b's rows slice by slice (all columns of a slice, then the page
- * and row group checks), so row groups end near block_size even inside a
- * batch. */
+/* Writes the page index (every ColumnIndex, then every OffsetIndex, as
+ * parquet-mr) and encodes the RowGroups pointing at it into rgs. */
+static int row_groups(pq_writer *w, kiln_buf *rgs)
+{
+    int64_t ci_base = w->pos, oi_base = w->pos + (int64_t)w->ci.len;
+    int rc = sink(w, w->ci.data, w->ci.len);
+    if (!rc) rc = sink(w, w->oi.data, w->oi.len);
+    if (rc) return rc;
+    pq_tw t;
+    pq_tw_init(&t, rgs);
+    for (int g = 0; g < w->nrgs; g++) {
+        const wrg *r = &w->rgv[g];
+        pq_tw_begin(&t, 0);
+        pq_tw_list(&t, 1, PQ_TT_STRUCT, (uint32_t)w->nleaves);
+        for (int i = 0; i < w->nleaves; i++) {
+            const wcc *cc = &w->ccs[(size_t)g * (size_t)w->nleaves + (size_t)i];
+            pq_tw_begin(&t, 0); /* ColumnChunk */
+            pq_tw_i64(&t, 2, cc->start);
+            pq_tw_raw_struct(&t, 3, w->ccmeta.data + cc->meta_off, cc->meta_len);
+            pq_tw_i64(&t, 4, oi_base + (int64_t)cc->oi_off);
+            pq_tw_i32(&t, 5, (int32_t)cc->oi_len);
+            if (cc->has_ci) {
+                pq_tw_i64(&t, 6, ci_base + (int64_t)cc->ci_off);
+                pq_tw_i32(&t, 7, (int32_t)cc->ci_len);
+            }
+            pq_tw_end(&t);
+        }
+        pq_tw_i64(&t, 2, r->total_u);
+        pq_tw_i64(&t, 3, r->rows);
+        pq_tw_i64(&t, 5, r->first);
+        pq_tw_i64(&t, 6, r->total_c);
+        pq_tw_end(&t);
+    }
+    return t.err ? oom() : KILN_OK;
+}
+
 static int write_cols(pq_writer *w, const col_batch *b)
 {
     uint32_t n = b->n;
@@ -724,10 +783,12 @@ int pq_writer_write(pq_writer *w, const col_batch *b)
 /* Writes the footer: FileMetaData, its length, the magic. */
 static int footer(pq_writer *w)
 {
-    kiln_buf fb, js;
+    kiln_buf fb, js, rgs;
     kiln_buf_init(&fb);
     kiln_buf_init(&js);
-    int rc = json_fields(&js, w->schema->fields, w->schema->n);
+    kiln_buf_init(&rgs);
+    int rc = row_groups(w, &rgs);
+    if (!rc) rc = json_fields(&js, w->schema->fields, w->schema->n);
     if (!rc) rc = kiln_buf_append(&js, "", 1);
     pq_tw t;
     pq_tw_init(&t, &fb);
@@ -737,7 +798,7 @@ static int footer(pq_writer *w)
     if (!t.err && kiln_buf_append(&fb, w->schema_tb.data, w->schema_tb.len)) t.err = KILN_ENOMEM;
     pq_tw_i64(&t, 3, w->num_rows);
     pq_tw_list(&t, 4, PQ_TT_STRUCT, (uint32_t)w->nrgs);
-    if (!t.err && kiln_buf_append(&fb, w->rgs.data, w->rgs.len)) t.err = KILN_ENOMEM;
+    if (!t.err && kiln_buf_append(&fb, rgs.data, rgs.len)) t.err = KILN_ENOMEM;
     pq_tw_list(&t, 5, PQ_TT_STRUCT, 2);
     /* Spark reads its types and nullability back from this schema; the
      * version tells it the dates are proleptic Gregorian (Spark 3+). */
@@ -765,6 +826,7 @@ static int footer(pq_writer *w)
     if (!rc) rc = sink(w, PQ_MAGIC, PQ_MAGIC_LEN);
     kiln_buf_release(&fb);
     kiln_buf_release(&js);
+    kiln_buf_release(&rgs);
     return rc;
 }
 
@@ -796,7 +858,11 @@ void pq_writer_free(pq_writer *w)
     free(w->leaves);
     free(w->col_leaf);
     kiln_buf_release(&w->schema_tb);
-    kiln_buf_release(&w->rgs);
+    free(w->rgv);
+    free(w->ccs);
+    kiln_buf_release(&w->ccmeta);
+    kiln_buf_release(&w->ci);
+    kiln_buf_release(&w->oi);
     kiln_arena_free(w->a);
     free(w);
 }

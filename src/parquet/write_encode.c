@@ -183,7 +183,7 @@ void pq_stats_merge(const pq_leaf *l, pq_wstats *into, const pq_wstats *from)
 }
 
 /* The PLAIN bytes of one statistics bound into b[0..) (returns length). */
-static size_t stat_bytes(const pq_leaf *l, const pq_wstats *s, bool max, uint8_t *b)
+size_t pq_stats_bytes(const pq_leaf *l, const pq_wstats *s, bool max, uint8_t *b)
 {
     int64_t i = max ? s->imax : s->imin;
     double d = max ? s->dmax : s->dmin;
@@ -230,7 +230,7 @@ void pq_stats_write(pq_tw *t, const pq_leaf *l, const pq_wstats *st)
         pq_tw_bin(t, 6, st->bmin.data ? st->bmin.data : mn, st->bmin.len);
         return;
     }
-    size_t nx = stat_bytes(l, st, true, mx), nn = stat_bytes(l, st, false, mn);
+    size_t nx = pq_stats_bytes(l, st, true, mx), nn = pq_stats_bytes(l, st, false, mn);
     pq_tw_bin(t, 5, mx, nx);
     pq_tw_bin(t, 6, mn, nn);
 }
@@ -654,8 +654,11 @@ int pq_leaf_flush_page(pq_leaf *l, const pq_write_options *o)
         l->enc_plain = true;
     }
     if (l->vkind == PQ_V_BOOL) l->enc_plain = true;
-    int64_t us;
+    int64_t us, off = (int64_t)l->chunk.len;
     if ((rc = emit_page(l, o, PQ_DATA_PAGE, (int32_t)l->nlev, enc, &l->pst, &l->chunk, &us)))
+        return rc;
+    if ((rc = pq_leaf_note_page(l, off, (int64_t)l->chunk.len - off, (int64_t)l->nlev,
+                                l->page_rows)))
         return rc;
     l->chunk_uncompressed += us;
     l->chunk_values += (int64_t)l->nlev;
@@ -683,6 +686,7 @@ void pq_leaf_reset_chunk(pq_leaf *l, const pq_write_options *o)
 {
     l->chunk.len = 0;
     l->chunk_values = l->chunk_uncompressed = 0;
+    pq_leaf_pages_reset(l);
     l->enc_plain = l->enc_dict = false;
     l->dict_used = false;
     l->use_dict = o->dictionary && l->vkind != PQ_V_BOOL;
@@ -702,6 +706,8 @@ void pq_leaf_release(pq_leaf *l)
     kiln_buf_release(&l->vals);
     kiln_buf_release(&l->dict);
     kiln_buf_release(&l->chunk);
+    free(l->pages);
+    kiln_buf_release(&l->pbounds);
     kiln_buf_release(&l->page);
     kiln_buf_release(&l->zpage);
     kiln_buf_release(&l->pst.bmin);

@@ -98,6 +98,11 @@ typedef struct sql_write_part {
  * replaced by ones in a. */
 int sql_parquet_write_options(kiln_session *s, kiln_arena *a, int *nopts, const char *const **keys,
                               const char *const **values);
+/* The session settings that reach the Parquet reader as options (unless
+ * given): parquet.filter.columnindex.enabled. Appends to *keys / *values
+ * (copied into a with the nopts given). KILN_OK or KILN_ENOMEM. */
+int sql_parquet_read_options(kiln_session *s, kiln_arena *a, int *nopts, const char *const **keys,
+                             const char *const **values);
 int sql_write(kiln_session *s, const plan *logical, const char *format, int mode, int nopts,
               const char *const *keys, const char *const *values, const char *path);
 /* sql_write partitioned by wp (NULL or n 0: not partitioned). */

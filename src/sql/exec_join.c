@@ -5,7 +5,10 @@
  * build rows emitted at the end for right and full joins. Joins without
  * keys (cross joins, conditions that are not equalities) loop over the
  * right input held in memory. A build side larger than the join's room
- * in the task's memory budget goes to disk (join_spill.h).
+ * in the task's memory budget goes to disk (join_spill.h). A broadcast
+ * side is built once per process and its table shared by the tasks
+ * probing it (kiln_broadcast_derived), as Spark's executors share a
+ * broadcast's HashedRelation.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +40,7 @@ typedef struct join_op {
     exec_mem mem;      /* the table's bytes in the task's budget */
     int level;         /* of grace partitioning (join_spill.h) */
     bool nospill;      /* a chunk of a partition: built whole */
+    bool shared;       /* t is a broadcast's, shared with other tasks: not ours to free */
     join_spill *spill; /* once the build side went to disk */
 } join_op;
 
@@ -151,13 +155,49 @@ static int build(join_op *s)
     return rc;
 }
 
+/* kiln_broadcast_derived's maker: the table built from the broadcast
+ * side whole (no spill: the side was chosen as small). */
+static void *make_shared(void *arg, const kiln_value *v)
+{
+    (void)v;
+    join_op *s = arg;
+    s->nospill = true;
+    s->err = build(s);
+    if (s->err) return NULL;
+    join_table *t = s->t;
+    s->t = NULL;
+    return t;
+}
+
+static void free_shared(void *t)
+{
+    join_table_free(t);
+}
+
+/* The broadcast side's table, built by this task or another one of the
+ * process. */
+static int build_shared(join_op *s)
+{
+    join_table *t = kiln_broadcast_derived(s->base.fc->task, s->p->in[1]->bcast, make_shared, s,
+                                           free_shared);
+    if (!t) return s->err ? s->err : KILN_ESTATE;
+    join_table_free(s->t);
+    s->t = t;
+    s->shared = true;
+    op_close(s->right);
+    s->right = NULL;
+    return KILN_OK;
+}
+
 static int keyed_next(op *o, col_batch **out)
 {
     join_op *s = (join_op *)o;
     const plan *p = s->p;
     int rc;
     if (!s->built) {
-        if ((rc = build(s))) return rc;
+        bool bcast = p->in[1]->kind == PLAN_BROADCAST && o->fc->task && p->join != PJ_RIGHT &&
+                     p->join != PJ_FULL;
+        if ((rc = bcast ? build_shared(s) : build(s))) return rc;
         s->built = true;
     }
     if (s->spill) return join_spill_next(s->spill, s->left, out);
@@ -184,6 +224,7 @@ static int keyed_next(op *o, col_batch **out)
                     return rc;
             }
             join_probe_start(&s->probe, s->t, s->lkeys, in->sel, col_batch_live(in));
+            if (p->pred) join_probe_set_filter(&s->probe, residual, s);
             s->probing = true;
         }
         uint32_t n;
@@ -304,7 +345,7 @@ static void join_close(op *o)
     op_close(s->left);
     op_close(s->right);
     join_spill_free(s->spill);
-    join_table_free(s->t);
+    if (!s->shared) join_table_free(s->t);
     exec_mem_release(&s->mem);
     kiln_arena_free(s->inkeys);
     kiln_arena_free(s->filt);
@@ -355,7 +396,6 @@ op *op_join(fn_ctx *fc, op *left, op *right, const plan *p)
         join_close(&s->base);
         return NULL;
     }
-    if (p->pred) join_table_set_filter(s->t, residual, s);
     return &s->base;
 }
 

@@ -175,6 +175,8 @@ void join_probe_start(join_probe *p, join_table *t, const col_vec *keys, const u
                       uint32_t count)
 {
     p->t = t;
+    p->filter = t->filter;
+    p->filter_arg = t->filter_arg;
     p->keys = keys;
     p->count = count;
     p->done = false;
@@ -266,8 +268,8 @@ int join_probe_next(join_probe *p, uint32_t *probe_rows, uint32_t *build_rows, u
             }
         }
         uint32_t nk = nm;
-        if (t->filter && nm) {
-            int rc = t->filter(t->filter_arg, crow, cb, nm, keep, &nk);
+        if (p->filter && nm) {
+            int rc = p->filter(p->filter_arg, crow, cb, nm, keep, &nk);
             if (rc) return rc;
         } else {
             for (uint32_t q = 0; q < nm; q++) keep[q] = q;

@@ -56,7 +56,11 @@ join_table *join_table_new(const col_type *const *key_types, int nkeys, const bo
                            const col_type *const *pay_types, int npay, join_type type,
                            bool null_aware);
 void join_table_free(join_table *t);
-/* Sets the residual condition (NULL: none). */
+/* Sets the residual condition (NULL: none) of the probes started after
+ * it; join_probe_set_filter sets one probe's instead. A finished table
+ * with no build-row marks (not right or full) is only read by probes, so
+ * several threads may probe it at once, each with its own condition (a
+ * broadcast join's table, built once per process). */
 void join_table_set_filter(join_table *t, join_filter_fn fn, void *arg);
 /* Adds build rows sel[0..count) of the key and payload vectors (copied). */
 int join_table_add_batch(join_table *t, const col_vec *keys, const col_vec *pay,
@@ -70,6 +74,8 @@ size_t join_table_bytes(const join_table *t);
 /* The state of probing one batch (caller-owned, no release needed). */
 typedef struct join_probe {
     join_table *t;
+    join_filter_fn filter; /* the residual condition (the table's unless set) */
+    void *filter_arg;
     const col_vec *keys;
     uint32_t count;
     uint32_t next; /* next probe position to start */
@@ -86,6 +92,12 @@ typedef struct join_probe {
 /* Starts probing rows sel[0..count) (count <= COL_VEC_SIZE) of keys (borrowed until done). */
 void join_probe_start(join_probe *p, join_table *t, const col_vec *keys, const uint32_t *sel,
                       uint32_t count);
+/* Sets the residual condition of the probe started last (NULL: none). */
+static inline void join_probe_set_filter(join_probe *p, join_filter_fn fn, void *arg)
+{
+    p->filter = fn;
+    p->filter_arg = arg;
+}
 /* Up to max (>= 1) output pairs into probe_rows / build_rows (build row
  * JOIN_NO_ROW for an unmatched left row; semi/anti: build_rows unused,
  * may be NULL); *n = 0 when the batch is done. */

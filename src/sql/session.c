@@ -243,6 +243,10 @@ int sql_file_scan(kiln_session *s, kiln_arena *a, const char *format, const char
                               "[UNSUPPORTED_DATASOURCE_FOR_DIRECT_QUERY] Unsupported data source "
                               "type for direct query on files: %s",
                               format);
+    if (strcasecmp(format, "parquet") == 0) {
+        int rc = sql_parquet_read_options(s, a, &nopts, &keys, &values);
+        if (rc) return rc;
+    }
     ds_options *o = ds_options_new();
     if (!o) return oom();
     int rc = KILN_OK;

@@ -1,10 +1,11 @@
 /*
  * test_shared_vars.c - broadcast variables read in user functions and
  * accumulators (int and double) added to by tasks, under local[1], local[2]
- * and local[8]. (Accumulators across task retries are covered in
- * test_failure.c.)
+ * and local[8]; values derived from a broadcast once per process. (Accumulators across task retries
+ * are covered in test_failure.c.)
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,102 @@ static void large_broadcasts_are_seen_whole_by_every_task(void **state)
         kiln_context_free(ctx);
     }
     free(text);
+    kiln_arena_free(a);
+}
+
+/* ---- Values derived from a broadcast (kiln_broadcast_derived) ------------------------- */
+
+typedef struct derive_counts {
+    atomic_int makes, releases, fail_first;
+} derive_counts;
+
+static derive_counts counts;
+
+/* The sum of the broadcast's ints, made once per process (the first call
+ * fails when fail_first is set). */
+static void *make_sum(void *arg, const kiln_value *v)
+{
+    derive_counts *c = arg;
+    atomic_fetch_add(&c->makes, 1);
+    if (atomic_exchange(&c->fail_first, 0)) {
+        kiln_set_error(KILN_EIO, "make_sum: failing once");
+        return NULL;
+    }
+    int64_t *sum = malloc(sizeof *sum);
+    if (!sum) return NULL;
+    *sum = 0;
+    for (size_t i = 0; i < v->len; i++) *sum += v->u.items[i].u.i;
+    return sum;
+}
+
+static void *make_other(void *arg, const kiln_value *v)
+{
+    (void)arg;
+    (void)v;
+    return malloc(1);
+}
+
+static void release_sum(void *p)
+{
+    atomic_fetch_add(&counts.releases, 1);
+    free(p);
+}
+
+/* x -> x + the derived sum, -1 when it could not be made; -2 when another
+ * maker was accepted for the same broadcast. */
+static int add_sum_fn(kiln_task *t, const kiln_value *in, kiln_value *out, const void *env)
+{
+    int64_t id = *(const int64_t *)env;
+    const int64_t *sum = kiln_broadcast_derived(t, id, make_sum, &counts, release_sum);
+    if (sum && kiln_broadcast_derived(t, id, make_other, NULL, free) != NULL) {
+        *out = kiln_int(-2);
+        return 0;
+    }
+    *out = kiln_int(sum ? in->u.i + *sum : -1);
+    return 0;
+}
+
+static void broadcast_derived_value_is_made_once_per_process_and_released(void **state)
+{
+    kiln_arena *a = kiln_arena_new();
+    for (int m = 0; m < KT_MASTER_COUNT; m++) {
+        for (int fail = 0; fail < 2; fail++) {
+            kiln_context *ctx = kt_context_new(kt_masters[m]);
+            kt_set_case("derived broadcast, master %s, failing first make %d", kt_masters[m], fail);
+            atomic_store(&counts.makes, 0);
+            atomic_store(&counts.releases, 0);
+            atomic_store(&counts.fail_first, fail);
+            kiln_value *items = ref_alloc(a, 50);
+            int64_t sum = 0;
+            for (int i = 0; i < 50; i++) {
+                items[i] = kiln_int(i * 3 + 1);
+                sum += i * 3 + 1;
+            }
+            kiln_value list = kiln_list_ref(items, 50);
+            int64_t id = kiln_broadcast_new(ctx, &list);
+            KT_CHECK(id > 0, "kiln_broadcast_new failed: %s", kiln_last_error());
+            kiln_rdd *x = kt_rdd(kiln_range(ctx, 0, 4000, 1, 8));
+            kiln_value got = kt_collect(kt_rdd(kiln_rdd_map(x, add_sum_fn, &id, sizeof id)), a);
+            KT_CHECK(got.type == KILN_LIST && got.len == 4000, "collected %u values",
+                     (unsigned)got.len);
+            int failed = 0;
+            for (size_t i = 0; i < got.len; i++) {
+                int64_t g = got.u.items[i].u.i;
+                if (g == -1) failed++;
+                else
+                    KT_CHECK(g == (int64_t)i + sum, "value %zu: %lld, want %lld", i, (long long)g,
+                             (long long)((int64_t)i + sum));
+            }
+            KT_CHECK(failed == fail, "%d values saw the make fail, want %d", failed, fail);
+            KT_CHECK(atomic_load(&counts.makes) == 1 + fail, "made %d times, want %d",
+                     atomic_load(&counts.makes), 1 + fail);
+            KT_CHECK(atomic_load(&counts.releases) == 0, "released while live");
+            KT_CHECK(kiln_broadcast_destroy(ctx, id) == KILN_OK, "destroy: %s", kiln_last_error());
+            kiln_context_free(ctx);
+            KT_CHECK(atomic_load(&counts.releases) == 1, "released %d times, want once",
+                     atomic_load(&counts.releases));
+        }
+    }
     kiln_arena_free(a);
 }
 
@@ -252,6 +349,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(broadcast_value_is_read_in_map_and_was_deep_copied),
         cmocka_unit_test(large_broadcasts_are_seen_whole_by_every_task),
         cmocka_unit_test(unknown_broadcast_id_reads_null),
+        cmocka_unit_test(broadcast_derived_value_is_made_once_per_process_and_released),
         cmocka_unit_test(int_and_double_accumulators_sum_task_updates),
         cmocka_unit_test(accumulator_in_a_transformation_counts_once_per_action),
         cmocka_unit_test(accumulator_rejects_non_numeric_types_and_unknown_ids),
