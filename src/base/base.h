@@ -118,7 +118,11 @@ void mem_stats_add(int64_t delta);
 void mem_stats_read(int64_t *now, int64_t *peak);
 
 /* ---- Time */
-double now_seconds(void); /* CLOCK_MONOTONIC */
+double now_seconds(void);    /* CLOCK_MONOTONIC */
+int64_t mono_ns(void);       /* CLOCK_MONOTONIC in nanoseconds */
+int64_t thread_cpu_ns(void); /* the calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID) */
+/* Wall-clock seconds since the epoch at monotonic time t (now_seconds). */
+double wall_seconds_at(double t);
 
 /* ---- Growable arrays (vec.c) --------------------------------------------- */
 

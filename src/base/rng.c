@@ -125,6 +125,29 @@ int64_t rng_poisson(rng *r, double lambda)
 }
 
 /* Seconds from an arbitrary fixed point, never going backwards. */
+int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+double wall_seconds_at(double t)
+{
+    struct timespec r, m;
+    clock_gettime(CLOCK_REALTIME, &r);
+    clock_gettime(CLOCK_MONOTONIC, &m);
+    return t + ((double)r.tv_sec + (double)r.tv_nsec * 1e-9) -
+           ((double)m.tv_sec + (double)m.tv_nsec * 1e-9);
+}
+
 double now_seconds(void)
 {
     struct timespec ts;

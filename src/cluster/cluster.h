@@ -111,6 +111,7 @@ typedef struct result_msg {
     uint32_t fetch_retries;         /* remote shuffle fetches retried */
     const uint8_t *cached;          /* partitions the task cached: (u32 rdd, u32 part)* */
     size_t cached_len;
+    task_metrics metrics; /* what the task did (engine.h), each field a u64 */
 } result_msg;
 int result_msg_write(kiln_buf *b, const result_msg *m);
 /* error is copied into errbuf (size bytes). */

@@ -30,6 +30,31 @@
     X(BYTES, locations, "shuffle locations", MAX_LINEAGE, _)
 NET_CODEC(task, task_msg, TASK_FIELDS)
 
+/* The task's metrics: every field of engine.h's TASK_METRICS, in its order,
+ * as a u64 (two's complement). */
+#define METRICS_FIELDS(X)                                                                          \
+    X(U64, run_time, "run time", 0, _)                                                             \
+    X(U64, cpu_time, "cpu time", 0, _)                                                             \
+    X(U64, result_size, "result size", 0, _)                                                       \
+    X(U64, memory_spilled, "memory spilled", 0, _)                                                 \
+    X(U64, disk_spilled, "disk spilled", 0, _)                                                     \
+    X(U64, peak_memory, "peak memory", 0, _)                                                       \
+    X(U64, input_bytes, "input bytes", 0, _)                                                       \
+    X(U64, input_records, "input records", 0, _)                                                   \
+    X(U64, output_bytes, "output bytes", 0, _)                                                     \
+    X(U64, output_records, "output records", 0, _)                                                 \
+    X(U64, sr_remote_blocks, "sr remote blocks", 0, _)                                             \
+    X(U64, sr_local_blocks, "sr local blocks", 0, _)                                               \
+    X(U64, sr_fetch_wait, "sr fetch wait", 0, _)                                                   \
+    X(U64, sr_remote_bytes, "sr remote bytes", 0, _)                                               \
+    X(U64, sr_local_bytes, "sr local bytes", 0, _)                                                 \
+    X(U64, sr_records, "sr records", 0, _)                                                         \
+    X(U64, sw_bytes, "sw bytes", 0, _)                                                             \
+    X(U64, sw_records, "sw records", 0, _)                                                         \
+    X(U64, sw_time, "sw time", 0, _)
+_Static_assert(sizeof(task_metrics) == 19 * sizeof(int64_t), "METRICS_FIELDS lists every metric");
+NET_CODEC(metrics, task_metrics, METRICS_FIELDS)
+
 #define RESULT_FIELDS(X)                                                                           \
     X(U8, status, "status", 0, _)                                                                  \
     X(I32, rc, "code", 0, _)                                                                       \
@@ -43,7 +68,8 @@ NET_CODEC(task, task_msg, TASK_FIELDS)
     X(U64, fetch_bytes, "fetched bytes", 0, _)                                                     \
     X(U64, fetch_us, "fetch time", 0, _)                                                           \
     X(U32, fetch_retries, "fetch retries", 0, _)                                                   \
-    X(BYTES, cached, "cached partitions", 1u << 24, _)
+    X(BYTES, cached, "cached partitions", 1u << 24, _)                                             \
+    X(STRUCT, metrics, "task metrics", 0, metrics)
 NET_CODEC(result, result_msg, RESULT_FIELDS)
 
 /* Ids in one RELEASE, per list: the driver sends what piled up while the

@@ -104,11 +104,20 @@ static int register_slot(kiln_cluster *c, int fd, const net_frame *f, const char
     if (added) {
         char name[32];
         snprintf(name, sizeof name, "%u", id);
+        int64_t mem = 0;
+        const char *mv = kiln_conf_get(ctx_conf(c->ctx), "kiln.executor.memory");
+        const conf_key *mk = mv ? NULL : conf_key_find("kiln.executor.memory");
+        if (mk) mv = mk->dflt; /* the budget when the key is not set */
+        if (!mv || parse_size(mv, &mem) != 0) mem = 0;
+        if (c->exec_memory > 0) mem = c->exec_memory;
         events_post(c->ctx, &(engine_event){.kind = EV_EXECUTOR_ADDED,
                                             .executor = e,
                                             .name = name,
                                             .tasks = (int)nslots,
-                                            .message = host});
+                                            .message = host,
+                                            .host = host,
+                                            .cores = (int)nslots,
+                                            .memory = mem});
     }
     return s ? KILN_OK : e < 0 ? e : KILN_ENOMEM;
 }
@@ -582,6 +591,7 @@ static int apply_result(kiln_cluster *c, kiln_task *t, shuffle_dep *dep, const r
 {
     ctx_note_remote_fetch(c->ctx, (int64_t)m->fetch_bytes, (int64_t)m->fetch_us,
                           (int64_t)m->fetch_retries);
+    t->metrics = m->metrics;
     if (m->status == TASK_FETCH_FAILED) {
         t->fetch_shuffle = m->fetch_shuffle;
         t->fetch_map = m->fetch_map;
@@ -610,8 +620,21 @@ static int apply_result(kiln_cluster *c, kiln_task *t, shuffle_dep *dep, const r
     for (size_t i = 0; rc == KILN_OK && i + 8 <= m->cached_len; i += 8) {
         uint32_t pair[2];
         memcpy(pair, m->cached + i, sizeof pair);
-        if (pair[0] <= INT32_MAX && pair[1] <= INT32_MAX)
+        if (pair[0] <= INT32_MAX && pair[1] <= INT32_MAX) {
             rc = map_tracker_add_cached(c->tracker, (int)pair[0], (int)pair[1], (uint32_t)exec);
+            if (rc == KILN_OK && events_wanted(c->ctx)) {
+                char name[32];
+                snprintf(name, sizeof name, "%u", id);
+                events_post(c->ctx, &(engine_event){.kind = EV_BLOCK_UPDATED,
+                                                    .job = t->job,
+                                                    .stage = t->stage,
+                                                    .partition = t->partition,
+                                                    .rdd = (int)pair[0],
+                                                    .part = (int)pair[1],
+                                                    .executor = exec,
+                                                    .name = name});
+            }
+        }
     }
     if (rc == KILN_OK && dep) {
         rc = map_tracker_record(c->tracker, dep_id(dep), dep_maps(dep), t->partition,

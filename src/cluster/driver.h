@@ -44,6 +44,7 @@ struct kiln_cluster {
     uint8_t secret[NET_SECRET_MAX]; /* the application's */
     size_t secret_len;
     int lfd, port;          /* where executors connect */
+    int64_t exec_memory;    /* each executor's memory budget when known (local-cluster's MB), 0 */
     net_listener *listener; /* its accept loop (src/net/listener.c) */
     bool stopping;          /* under lock */
     int timeout_ms;         /* kiln.network.timeout */

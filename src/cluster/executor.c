@@ -376,6 +376,14 @@ static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *ac
     uint64_t retries;
     block_fetcher_take_stats(&res->fetch_bytes, &res->fetch_us, &retries);
     res->fetch_retries = retries > UINT32_MAX ? UINT32_MAX : (uint32_t)retries;
+    /* Shuffle bytes count encodings on both sides (engine.h); of those read,
+     * the fetcher's bytes (as they came over the wire) came from others. */
+    res->metrics = t.metrics;
+    int64_t remote = (int64_t)res->fetch_bytes;
+    if (remote > t.metrics.sr_local_bytes) remote = t.metrics.sr_local_bytes;
+    res->metrics.sr_remote_bytes = remote;
+    res->metrics.sr_local_bytes = t.metrics.sr_local_bytes - remote;
+    res->metrics.sr_fetch_wait = (int64_t)(res->fetch_us / 1000);
     t_cached = NULL;
     res->cached = cached->data;
     res->cached_len = res->status == TASK_OK ? cached->len : 0;

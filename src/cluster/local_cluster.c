@@ -300,6 +300,7 @@ int cluster_start(kiln_context *ctx, int executors, int cores, int mb, task_back
     kiln_cluster *c = NULL;
     int rc = net_secret_generate(secret);
     if (!rc) rc = driver_new(ctx, "127.0.0.1", (const uint8_t *)secret, strlen(secret), &c);
+    if (!rc) c->exec_memory = (int64_t)mb << 20;
     if (!rc && !(c->pids = calloc((size_t)executors, sizeof *c->pids)))
         rc = kiln_set_error(KILN_ENOMEM, "out of memory");
     if (!rc) rc = restarts_new(c, executors, cores, mb);

@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 
+#include "base/json.h"
 #include "deploy/messages.h"
 
 #pragma GCC visibility push(hidden)
@@ -26,13 +27,6 @@ void deploy_msg_reader_start(wire_reader *r, const net_frame *f, const char *pee
  * pass it: "field DETAIL"), DETAIL from fmt. */
 int deploy_msg_bad(int code, const char *what, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-
-/* ---- JSON (json.c) -------------------------------------------------------------------- */
-
-/* Appends s as a JSON string literal (quotes included): '"', '\\' and control
- * characters are escaped, invalid UTF-8 bytes become U+FFFD, so the output is
- * always valid JSON whatever s holds. KILN_OK or KILN_ENOMEM. */
-int json_put_str(kiln_buf *b, const char *s);
 
 /* ---- The driver's files (app_files.c) -------------------------------------------------- */
 

@@ -14,6 +14,8 @@ int task_run_here(kiln_task *t, kiln_rdd *rdd, shuffle_dep *dep, part_result_fn 
                   kiln_buf *result)
 {
     ctx_task_begin(t->ctx);
+    int64_t wall0 = mono_ns(), cpu0 = thread_cpu_ns();
+    size_t result0 = result ? result->len : 0;
     t->scratch = kiln_arena_new();
     int rc;
     eng_iter *it = t->scratch ? rdd_iterator(dep ? dep->parent : rdd, t->partition, t) : NULL;
@@ -26,6 +28,10 @@ int task_run_here(kiln_task *t, kiln_rdd *rdd, shuffle_dep *dep, part_result_fn 
     if (rc && !t->error) task_error(t, rc, "%s", kiln_strerror(rc));
     kiln_arena_free(t->scratch);
     t->scratch = NULL;
+    t->metrics.run_time = (mono_ns() - wall0) / 1000000;
+    t->metrics.cpu_time = thread_cpu_ns() - cpu0;
+    t->metrics.result_size = result ? (int64_t)(result->len - result0) : 0;
+    if (t->mem_held_peak > t->metrics.peak_memory) t->metrics.peak_memory = t->mem_held_peak;
     ctx_task_end(t->ctx);
     return rc;
 }

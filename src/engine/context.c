@@ -190,6 +190,9 @@ int ctx_start(kiln_context *c, task_backend *backend, int cores, int max_attempt
 void kiln_context_free(kiln_context *c)
 {
     if (!c) return;
+    /* The application ends (the event log is renamed finished when its
+     * listener is released, below). */
+    if (events_wanted(c)) events_post(c, &(engine_event){.kind = EV_APP_END});
     pool_free(c->pool);
     if (c->backend) c->backend->ops->stop(c->backend);
     for (size_t i = 0; i < c->nrdds; i++) {
@@ -203,6 +206,8 @@ void kiln_context_free(kiln_context *c)
     free(c->rdds);
     for (size_t i = 0; i < c->nsdeps; i++) free(c->sdeps[i]);
     free(c->sdeps);
+    free(c->dep_stage);
+    free(c->stage_tries);
     for (size_t i = 0; i < c->naccs; i++) free(c->accs[i].name);
     free(c->accs);
     for (size_t i = 0; i < c->nbcasts; i++) broadcast_free(&c->bcasts[i]);
@@ -306,6 +311,16 @@ void ctx_set_block_hooks(kiln_context *c,
 void ctx_note_lost_map_outputs(kiln_context *c, int64_t n)
 {
     atomic_fetch_add(&c->lost_map_outputs, n);
+}
+
+void ctx_set_ui_store(kiln_context *ctx, void *store)
+{
+    ctx->ui_store = store;
+}
+
+void *ctx_ui_store(const kiln_context *ctx)
+{
+    return ctx->ui_store;
 }
 
 void ctx_note_remote_fetch(kiln_context *c, int64_t bytes, int64_t us, int64_t retries)

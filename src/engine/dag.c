@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "engine/scheduler_int.h"
+#include "engine/stage_info_int.h"
 
 static int ensure_parents(kiln_rdd *r, int job, bool *visited);
 
@@ -62,31 +63,51 @@ static int run_stage(const stage_run *spec)
     double started = now_seconds();
     int rc = KILN_OK;
     for (int round = 0;; round++) {
-        pthread_mutex_lock(&ctx->lock);
-        s->stage = ctx->next_stage++;
-        pthread_mutex_unlock(&ctx->lock);
-        LOG(LOG_INFO, "scheduler", "job %d: stage %d (%s) with %d tasks", s->job, s->stage, s->name,
-            s->ntasks - s->done);
+        /* Each run is another attempt of the same stage, as Spark's. */
+        s->attempt = stage_next_attempt(ctx, s->stage);
+        LOG(LOG_INFO, "scheduler", "job %d: stage %d.%d (%s) with %d tasks", s->job, s->stage,
+            s->attempt, s->name, s->ntasks - s->done);
         s->nlost = 0;
         double round_started = now_seconds();
+        stage_desc sd = {0};
+        bool wanted = events_wanted(ctx);
+        if (wanted)
+            (void)stage_desc_build(ctx, s->rdd, s->stage, s->attempt, s->name, s->ntasks - s->done,
+                                   &sd);
         events_post(ctx, &(engine_event){.kind = EV_STAGE_START,
                                          .job = s->job,
                                          .stage = s->stage,
+                                         .attempt = s->attempt,
                                          .name = s->name,
-                                         .tasks = s->ntasks - s->done});
+                                         .tasks = s->ntasks - s->done,
+                                         .stages = wanted ? &sd.info : NULL,
+                                         .nstages = wanted ? 1 : 0});
         run_tasks(s);
         pthread_mutex_lock(&s->lock);
         int done = s->done, failed = s->failed;
+        char *why = failed && s->fail_msg ? strdup(s->fail_msg) : NULL;
         pthread_mutex_unlock(&s->lock);
+        char lostmsg[128];
+        if (!failed && s->nlost)
+            snprintf(lostmsg, sizeof lostmsg, "fetch failed: map output %d of shuffle %d lost",
+                     s->lost[0][1], s->lost[0][0]);
         events_post(ctx, &(engine_event){.kind = EV_STAGE_END,
                                          .job = s->job,
                                          .stage = s->stage,
+                                         .attempt = s->attempt,
                                          .name = s->name,
                                          .tasks = done,
                                          .rc = failed     ? KILN_EJOB
                                                : s->nlost ? KILN_EFETCH
                                                           : KILN_OK,
+                                         .message = failed     ? (why ? why : "failed")
+                                                    : s->nlost ? lostmsg
+                                                               : NULL,
+                                         .stages = wanted ? &sd.info : NULL,
+                                         .nstages = wanted ? 1 : 0,
                                          .duration = now_seconds() - round_started});
+        free(why);
+        stage_desc_release(&sd);
         if (s->failed || s->nlost == 0) break;
         if (round + 1 >= MAX_FETCH_ROUNDS) {
             rc = kiln_set_error(KILN_EFETCH,
@@ -142,9 +163,10 @@ static int ensure_shuffle(shuffle_dep *d, int job, bool *visited)
     if (!missing) return KILN_ENOMEM;
     int n = shuffle_missing(ctx->shuffles, d->id, missing);
     char name[96];
-    snprintf(name, sizeof name, "shuffle map of %s #%d", d->parent->ops->name, d->parent->id);
+    stage_map_name(d, name, sizeof name);
     stage_run s = {.ctx = ctx,
                    .job = job,
+                   .stage = stage_id_for_dep(ctx, d->id),
                    .name = name,
                    .rdd = d->parent,
                    .dep = d,
@@ -217,15 +239,29 @@ int job_run_shipped(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn
     }
     double started = now_seconds();
     rdd_retain(r); /* r and its lineage outlive the job, even if the handle is freed meanwhile */
-    events_post(ctx, &(engine_event){.kind = EV_JOB_START, .job = job, .name = action});
+    char name[96];
+    snprintf(name, sizeof name, "%s at %s #%d", action, r->ops->name, r->id);
+    /* Stage ids as Spark gives them: the map stages first, then this job's
+     * result stage; the job's listeners get them all. */
+    bool wanted = events_wanted(ctx);
+    job_plan plan = {0};
+    (void)job_plan_make(ctx, r, name, nparts, -1, NULL);
+    int result_stage = stage_id_new(ctx);
+    if (wanted && job_plan_make(ctx, r, name, nparts, result_stage, &plan) != KILN_OK)
+        job_plan_release(&plan);
+    events_post(ctx, &(engine_event){.kind = EV_JOB_START,
+                                     .job = job,
+                                     .name = action,
+                                     .stages = plan.infos,
+                                     .nstages = plan.infos ? (int)plan.n : 0});
+    job_plan_release(&plan);
     bool *visited = calloc(nrdds + 1, sizeof *visited);
     int rc = visited ? ensure_parents(r, job, visited) : KILN_ENOMEM;
     free(visited);
     if (rc == KILN_OK && nparts > 0) {
-        char name[96];
-        snprintf(name, sizeof name, "%s at %s #%d", action, r->ops->name, r->id);
         stage_run s = {.ctx = ctx,
                        .job = job,
+                       .stage = result_stage,
                        .name = name,
                        .rdd = r,
                        .fn = fn,

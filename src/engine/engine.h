@@ -41,6 +41,44 @@ eng_iter *iter_over_array(const kiln_value *vals, size_t n);
 
 /* ---- Tasks ---------------------------------------------------------------- */
 
+/* ---- Task metrics ------------------------------------------------------------ *
+ * What one task attempt did, as Spark's TaskMetrics: collected by the task
+ * runner as the task runs (task_run_here, sources, save, shuffle write and
+ * read, spills), carried back from an executor with the task's result
+ * (cluster/cluster_msg.c) and posted on EV_TASK_END. Shuffle bytes count
+ * the records' encodings before compression, on both sides, so the bytes a
+ * map stage writes are the bytes the stages after it read. X(member, unit)
+ * lists every field once, in the wire order. */
+#define TASK_METRICS(X)                                                                            \
+    X(run_time, "ms")          /* executor run time */                                             \
+    X(cpu_time, "ns")          /* the task thread's CPU time */                                    \
+    X(result_size, "bytes")    /* the result sent to the driver */                                 \
+    X(memory_spilled, "bytes") /* in-memory size of what was spilled */                            \
+    X(disk_spilled, "bytes")   /* what spilling wrote to disk */                                   \
+    X(peak_memory, "bytes")    /* the most execution memory the task held */                       \
+    X(input_bytes, "bytes")    /* read by sources (text: the lines and their ends) */              \
+    X(input_records, "records")                                                                    \
+    X(output_bytes, "bytes") /* written by save actions */                                         \
+    X(output_records, "records")                                                                   \
+    X(sr_remote_blocks, "blocks") /* shuffle read: map outputs fetched from other executors */     \
+    X(sr_local_blocks, "blocks")  /* ... read from this process's store */                         \
+    X(sr_fetch_wait, "ms")                                                                         \
+    X(sr_remote_bytes, "bytes")                                                                    \
+    X(sr_local_bytes, "bytes")                                                                     \
+    X(sr_records, "records")                                                                       \
+    X(sw_bytes, "bytes") /* shuffle write */                                                       \
+    X(sw_records, "records")                                                                       \
+    X(sw_time, "ns")
+#define TASK_METRIC_MEMBER(m, unit) int64_t m;
+typedef struct task_metrics {
+    TASK_METRICS(TASK_METRIC_MEMBER)
+} task_metrics;
+#undef TASK_METRIC_MEMBER
+/* Adds b's counts into a (peak_memory: the larger). */
+void task_metrics_add(task_metrics *a, const task_metrics *b);
+/* Counts a spill of bytes by task t (t may be NULL) and by its context. */
+void task_note_spill(kiln_context *ctx, kiln_task *t, int64_t bytes);
+
 typedef struct acc_update {
     int64_t id;
     kiln_value delta;
@@ -67,6 +105,8 @@ struct kiln_task {
     size_t naccs, cap_accs;
     int64_t mem_held;      /* bytes reserved with kiln_task_memory_reserve, not yet released */
     int64_t mem_held_peak; /* the most mem_held has been */
+    int64_t task_id;       /* the context's number for this attempt (Spark's task id) */
+    task_metrics metrics;  /* what the attempt did so far */
 };
 
 /* Records err as the task's failure unless one is already recorded (the
@@ -175,6 +215,10 @@ int ctx_new(kiln_conf *conf, kiln_context **out);
 int ctx_start(kiln_context *ctx, task_backend *backend, int cores, int max_attempts);
 /* The backend ctx runs tasks through (borrowed). */
 task_backend *ctx_backend(kiln_context *ctx);
+/* The status store the session keeps for the UI (ui/ui_status.h), as an
+ * opaque pointer the engine only holds: NULL when kiln.ui.enabled is false. */
+void ctx_set_ui_store(kiln_context *ctx, void *store);
+void *ctx_ui_store(const kiln_context *ctx);
 /* The effective configuration (borrowed, for the life of ctx). */
 const kiln_conf *ctx_conf(const kiln_context *ctx);
 /* The context's scratch directory (kiln.local.dir/kiln-XXXXXX). */
@@ -294,20 +338,48 @@ typedef enum engine_event_kind {
     EV_EXECUTOR_ADDED,
     EV_EXECUTOR_LOST,
     EV_BLOCK_UPDATED,
+    EV_APP_START,   /* the session made the context (name: the app name; message: its id) */
+    EV_APP_END,     /* the context stops */
+    EV_ENVIRONMENT, /* the effective configuration (conf) */
+    EV_UNPERSIST,   /* an RDD's cached blocks were dropped (rdd) */
 } engine_event_kind;
+
+/* An RDD a stage computes (Spark's RDDInfo). */
+typedef struct engine_rdd_info {
+    int id;
+    const char *name; /* its op ("map", "text_file"...) */
+    int partitions;
+    kiln_storage_level storage;
+    int parent; /* its first parent's id, -1: none */
+} engine_rdd_info;
+
+/* A stage (Spark's StageInfo): on job start, each stage the job may run
+ * (parents before children, the result stage last); on stage start and end,
+ * that stage. Everything borrowed for the call. */
+typedef struct engine_stage_info {
+    int id, attempt;
+    const char *name;
+    int tasks; /* partitions it computes */
+    const int *parents;
+    int nparents;
+    const engine_rdd_info *rdds;
+    int nrdds;
+} engine_stage_info;
 
 typedef struct engine_event {
     engine_event_kind kind;
     double time; /* now_seconds() when posted */
     int job, stage, partition, attempt;
     const char *name;    /* job: the action; stage: its RDD's op; executor and task end: the
-                            executor's id (borrowed) */
+                            executor's id (borrowed); task start: the executor's id when
+                            known before it runs (local mode: "driver"), else NULL */
     int tasks;           /* stage start: tasks to run; stage end: tasks that finished;
                             progress: the stage's tasks */
     int done, running;   /* stage progress: tasks finished and running now */
     int rc;              /* job, stage and task end: KILN_OK or the error */
     const char *message; /* an error's message, an executor's loss (borrowed) */
     bool speculative;    /* task: a copy of a straggler */
+    bool shuffle_map;    /* task: of a map stage (Spark's ShuffleMapTask) */
     int executor;        /* executor events, task end: the backend's number for the executor
                             (task end: where the attempt ran, its id in name; -1: this
                             process, "driver"); task start: -1, not placed yet */
@@ -315,6 +387,24 @@ typedef struct engine_event {
     int64_t result_bytes;
     int rdd, part; /* block updated */
     int64_t bytes;
+    /* task start and end: the attempt's number in the context, and its
+     * metrics (task end only; borrowed) */
+    int64_t task_id;
+    int stage_attempt;
+    const task_metrics *metrics;
+    /* job start: the stages it may run; stage start and end: the one (attempt:
+     * the stage's attempt); borrowed */
+    const engine_stage_info *stages;
+    int nstages;
+    /* executor added: its host, cores and memory budget; block updated: the
+     * storage level (storage) and where (executor, name); environment:
+     * the configuration (conf) */
+    const char *host;
+    int cores;
+    int64_t memory;
+    kiln_storage_level storage;
+    const kiln_conf *conf;
+    const char *user; /* application start */
 } engine_event;
 
 typedef struct event_bus event_bus;

@@ -339,6 +339,12 @@ struct kiln_context {
     accumulator *accs;
     size_t naccs, cap_accs;
     int next_job, next_stage;
+    /* Spark's stage numbering (dag.c): the stage id of each shuffle's map
+     * side (by dep id, +1; 0: none yet), and the attempts each stage id has
+     * had, under lock */
+    int *dep_stage, *stage_tries;
+    size_t cap_dep_stage, cap_stage_tries;
+    _Atomic int64_t next_task_id; /* Spark's task ids: every attempt gets the next */
     /* kiln_context_cancel_jobs: every job with a smaller id is cancelled
      * (jobs are numbered as they start, so later ones run normally). On an
      * executor, the driver's job ids, set by its CANCEL_JOBS. */
@@ -346,6 +352,7 @@ struct kiln_context {
     task_backend *backend; /* where tasks run: local threads or a cluster's executors */
     int backend_ships;     /* the backend runs tasks in other processes */
     event_bus *events;     /* listeners of jobs, stages, tasks and executors (events.c) */
+    void *ui_store;        /* the session's status store (a listener of events), or NULL */
     /* An executor's hooks into its cached blocks (cluster/executor.c; NULL
      * elsewhere): a partition of a persisted RDD not cached here is asked
      * of the executor holding it (an iterator over it, or NULL on a miss);

@@ -28,6 +28,10 @@ static int write_part(kiln_task *t, eng_iter *it, kiln_buf *out, void *arg)
             if (rc == 0) rc = kiln_buf_append(&line, "\n", 1);
         }
         if (rc == 0) rc = io_task_output_write(o, line.data, line.len);
+        if (rc == 0) {
+            t->metrics.output_records += (int64_t)n;
+            t->metrics.output_bytes += (int64_t)line.len;
+        }
         if (rc) {
             task_error(t, rc, "%s", kiln_last_error());
             break;

@@ -31,10 +31,10 @@ typedef struct exec_failures {
  * caller owns (fn's arg, results, parts): see run_task and guard_fn. */
 typedef struct stage_run {
     kiln_context *ctx;
-    int job, stage;
-    const char *name; /* stage_run's own copy once running */
-    kiln_rdd *rdd;    /* result stage: the final RDD; map stage: dep->parent */
-    shuffle_dep *dep; /* map stage only */
+    int job, stage, attempt; /* attempt: of the stage (a rerun after lost map outputs) */
+    const char *name;        /* stage_run's own copy once running */
+    kiln_rdd *rdd;           /* result stage: the final RDD; map stage: dep->parent */
+    shuffle_dep *dep;        /* map stage only */
     part_result_fn fn;
     void *arg;
     const shipped_action *ship; /* NULL: not runnable on executors; then our copy */

@@ -51,11 +51,13 @@ static int account_writer(kiln_task *t, shuffle_writer *w, int64_t limit, int64_
     int64_t room = limit - t->mem_held_peak;
     if (room < limit / 4) room = limit / 4;
     if (held > room) {
+        int64_t t0 = mono_ns();
         int rc = shuffle_writer_spill(w);
+        t->metrics.sw_time += mono_ns() - t0;
         if (rc) return task_error(t, rc, "%s", kiln_last_error());
         LOG(LOG_DEBUG, "shuffle", "task %d spilled %lld bytes of shuffle output", t->partition,
             (long long)held);
-        mem_note_spill(ctx, held);
+        task_note_spill(ctx, t, held);
         held = (int64_t)shuffle_writer_held(w);
     }
     mem_track(ctx, accounted, held);
@@ -94,7 +96,7 @@ int map_output_write(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
          * partial results; the reduce side merges them (Spark's map-side
          * combine spills the same way, and zero values may count again). */
         if (rc == KILN_OK && m && (int64_t)agg_map_used_bytes(m) > map_limit) {
-            mem_note_spill(ctx, (int64_t)agg_map_used_bytes(m));
+            task_note_spill(ctx, t, (int64_t)agg_map_used_bytes(m));
             rc = write_combiners(d, m, w);
             agg_map_clear(m);
         }
@@ -139,7 +141,13 @@ int map_output_write(kiln_task *t, shuffle_dep *d, eng_iter *it, int map)
         if (!t->error) task_error(t, rc, "shuffle write failed: %s", kiln_last_error());
         return rc;
     }
+    uint64_t recs = 0, bytes = 0;
+    shuffle_writer_stats(w, &recs, &bytes);
+    t->metrics.sw_records += (int64_t)recs;
+    t->metrics.sw_bytes += (int64_t)bytes;
+    int64_t t0 = mono_ns();
     rc = shuffle_writer_commit(w);
+    t->metrics.sw_time += mono_ns() - t0;
     if (rc) task_error(t, rc, "%s", kiln_last_error());
     return rc;
 }

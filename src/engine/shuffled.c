@@ -146,12 +146,14 @@ static int absorb_segment(void *arg, const uint8_t *p, size_t n)
     /* Combiners are copied into the map, so their decoded form can go. */
     kiln_arena *into = ri->scratch ? ri->scratch : ri->sort ? sorter_arena(ri->sort) : ri->arena;
     if (ri->scratch) kiln_arena_reset(ri->scratch);
+    ri->t->metrics.sr_local_bytes += (int64_t)n;
     while (off < n) {
         kiln_value v;
         size_t used;
         int rc = kiln_value_decode(into, p + off, n - off, &v, &used);
         if (rc) return task_error(ri->t, rc, "corrupt shuffle block: %s", kiln_last_error());
         if ((rc = absorb(ri, &v))) return rc;
+        ri->t->metrics.sr_records++;
         off += used;
     }
     return KILN_OK;
@@ -213,7 +215,7 @@ static int spill_map(reduce_iter *ri)
         ri->tmp = kiln_arena_new();
         if (!ri->spill || !ri->tmp) return oom(t);
     }
-    mem_note_spill(t->ctx, (int64_t)agg_map_used_bytes(ri->map));
+    task_note_spill(t->ctx, t, (int64_t)agg_map_used_bytes(ri->map));
     int rc = KILN_OK;
     for (size_t i = 0; i < agg_map_size(ri->map) && rc == KILN_OK; i++) {
         kiln_value rec;
@@ -248,6 +250,7 @@ static int reduce_load(reduce_iter *ri, int p)
             if (!ri->t->error) task_error(ri->t, rc, "shuffle read: %s", kiln_last_error());
             return rc;
         }
+        ri->t->metrics.sr_local_blocks += r->deps[i]->parent->nparts; /* a segment per map */
     }
     if (ri->sort) return sorter_finish(ri->sort);
     if (ri->spill) {
@@ -277,6 +280,7 @@ static int stream_next(reduce_iter *ri, kiln_task *t, const kiln_value **vals, s
                 return task_error(t, rc, "fetch failed: %s", kiln_last_error());
             }
             ri->block_pos = 0;
+            t->metrics.sr_local_bytes += (int64_t)ri->block_len;
         }
         kiln_value v;
         size_t used;
@@ -284,6 +288,7 @@ static int stream_next(reduce_iter *ri, kiln_task *t, const kiln_value **vals, s
                                    ri->block_len - ri->block_pos, &v, &used);
         if (rc) return task_error(t, rc, "corrupt shuffle block: %s", kiln_last_error());
         ri->block_pos += used;
+        t->metrics.sr_records++;
         if (val_vec_push(&ri->vals, &v)) return oom(t);
     }
     *vals = ri->vals.v;
@@ -349,6 +354,7 @@ static eng_iter *reduce_compute(kiln_rdd *r, int p, kiln_task *t)
     }
     if (kind == SH_PLAIN) {
         ri->cursor = shuffle_cursor_open(r->ctx->shuffles, r->deps[0]->id, p);
+        t->metrics.sr_local_blocks += r->deps[0]->parent->nparts; /* one segment per map output */
         if (!ri->cursor) {
             reduce_close(&ri->base);
             oom(t);

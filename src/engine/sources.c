@@ -234,6 +234,7 @@ static int text_next(eng_iter *it, kiln_task *t, const kiln_value **vals, size_t
     for (;;) {
         while (k < ENG_BATCH && (rc = io_line_reader_next(ti->rd, &line, &len)) > 0) {
             ti->buf[k] = kiln_str_new(ti->arena, line, len);
+            t->metrics.input_bytes += (int64_t)len + 1;
             if (len && ti->buf[k].type == KILN_NULL)
                 return task_error(t, KILN_ENOMEM, "out of memory reading %s", ti->path);
             if (ti->offsets) {
@@ -257,6 +258,7 @@ static int text_next(eng_iter *it, kiln_task *t, const kiln_value **vals, size_t
         ti->rd = NULL;
         return 0;
     }
+    t->metrics.input_records += (int64_t)k;
     *vals = ti->buf;
     *n = k;
     return 1;

@@ -155,5 +155,23 @@ void kiln_task_spill_path(kiln_task *t, const char *ext, char *out, size_t cap)
 
 void kiln_task_note_spill(kiln_task *t, int64_t bytes)
 {
-    mem_note_spill(t->ctx, bytes);
+    task_note_spill(t->ctx, t, bytes);
+}
+
+void task_note_spill(kiln_context *ctx, kiln_task *t, int64_t bytes)
+{
+    mem_note_spill(ctx, bytes);
+    if (t) {
+        t->metrics.memory_spilled += bytes;
+        t->metrics.disk_spilled += bytes;
+    }
+}
+
+void task_metrics_add(task_metrics *a, const task_metrics *b)
+{
+#define ADD(m, unit) a->m += b->m;
+    TASK_METRICS(ADD)
+#undef ADD
+    a->peak_memory -= b->peak_memory;
+    if (b->peak_memory > a->peak_memory) a->peak_memory = b->peak_memory;
 }

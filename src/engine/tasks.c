@@ -295,7 +295,8 @@ static void run_task(void *arg)
                    .exclude = exclude,
                    .nexclude = nexclude,
                    .executor = -1,
-                   .executor_id = "driver"};
+                   .executor_id = "driver",
+                   .task_id = atomic_fetch_add(&s->ctx->next_task_id, 1)};
     kiln_buf result;
     kiln_buf_init(&result);
     int rc = KILN_OK;
@@ -307,13 +308,19 @@ static void run_task(void *arg)
     if (!skip) {
         atomic_fetch_add(&s->ctx->task_attempts, 1);
         if (events_wanted(s->ctx))
-            events_post(s->ctx, &(engine_event){.kind = EV_TASK_START,
-                                                .job = s->job,
-                                                .stage = s->stage,
-                                                .partition = partition,
-                                                .attempt = attempt,
-                                                .speculative = speculative,
-                                                .executor = -1});
+            events_post(s->ctx,
+                        &(engine_event){.kind = EV_TASK_START,
+                                        .job = s->job,
+                                        .stage = s->stage,
+                                        .partition = partition,
+                                        .attempt = attempt,
+                                        .speculative = speculative,
+                                        .task_id = t.task_id,
+                                        .stage_attempt = s->attempt,
+                                        /* tasks on this process's threads run
+                                         * on the driver: known now */
+                                        .name = s->ctx->backend->ops->remote ? NULL : "driver",
+                                        .executor = -1});
         task_backend *b = s->ctx->backend;
         rc = b->ops->run_task(b, &t, s->rdd, s->dep, fn, fn_arg, s->ship, &result);
         if (rc && !t.error) task_error(&t, rc, "%s", kiln_strerror(rc));
@@ -328,12 +335,16 @@ static void run_task(void *arg)
                                             .partition = partition,
                                             .attempt = attempt,
                                             .speculative = speculative,
+                                            .shuffle_map = s->dep != NULL,
                                             .executor = t.executor,
                                             .name = t.executor_id,
                                             .rc = rc,
                                             .message = t.error,
                                             .duration = now_seconds() - started,
-                                            .result_bytes = (int64_t)result.len});
+                                            .result_bytes = (int64_t)result.len,
+                                            .task_id = t.task_id,
+                                            .stage_attempt = s->attempt,
+                                            .metrics = &t.metrics});
     pthread_mutex_lock(&s->lock);
     task_state *ts = &s->ts[index];
     ts->live--;

@@ -7,6 +7,8 @@
  * runtime's executors for local-cluster[E,C,MB] and kiln:// masters. It
  * also attaches the console progress bar (src/ui) to the event bus.
  */
+#include <pwd.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +19,7 @@
 #include "cluster/cluster.h"
 #include "engine/engine.h"
 #include "ui/ui.h"
+#include "ui/ui_status.h"
 
 int kiln_init(int *argc, char ***argv)
 {
@@ -73,6 +76,85 @@ static int attach_progress(kiln_context *c)
     return rc;
 }
 
+static bool conf_true(kiln_context *c, const char *key, bool dflt)
+{
+    const char *v = kiln_conf_get(ctx_conf(c), key);
+    bool b = dflt;
+    if (v && parse_bool(v, &b)) return dflt;
+    return b;
+}
+
+/* kiln.ui.enabled (default true): the status store; kiln.eventLog.enabled
+ * (default false): the event log. Both listen from before the executors
+ * start, so they see them added. Then the application starts (its id as
+ * Spark makes them) and its configuration is posted. */
+static int attach_ui(kiln_context *c, const master_spec *m)
+{
+    static _Atomic int seq;
+    static _Atomic int64_t last_ms;
+    double wall = wall_seconds_at(now_seconds());
+    /* Two contexts of one process in the same millisecond get distinct ids
+     * (their event logs would be one file). */
+    int64_t ms = (int64_t)(wall * 1000.0), prev = atomic_load(&last_ms);
+    do {
+        if (ms <= prev) ms = prev + 1;
+    } while (!atomic_compare_exchange_weak(&last_ms, &prev, ms));
+    wall = (double)ms / 1000.0 + 0.0001;
+    char app_id[64];
+    ui_app_id(m->kind == MASTER_LOCAL, wall, atomic_fetch_add(&seq, 1), app_id, sizeof app_id);
+    if (conf_true(c, "kiln.ui.enabled", true)) {
+        ui_store *s = ui_store_new(ctx_conf(c));
+        if (!s) return KILN_ENOMEM;
+        int rc = events_subscribe(c, ui_store_listen, s, ui_store_free);
+        if (rc) {
+            ui_store_free(s);
+            return rc;
+        }
+        ctx_set_ui_store(c, s);
+    }
+    if (conf_true(c, "kiln.eventLog.enabled", false)) {
+        event_log *l;
+        int rc = event_log_open(ctx_conf(c), app_id, &l);
+        if (rc == KILN_OK) rc = events_subscribe(c, event_log_listen, l, event_log_free);
+        if (rc) {
+            if (l) event_log_free(l);
+            return rc;
+        }
+        LOG(LOG_INFO, "ui", "event log: %s", event_log_path(l));
+    }
+    if (!events_wanted(c)) return KILN_OK;
+    const char *name = kiln_conf_get(ctx_conf(c), "kiln.app.name");
+    const char *user = getenv("USER");
+    char pwbuf[1024];
+    struct passwd pw, *found = NULL;
+    if ((!user || !*user) && getpwuid_r(getuid(), &pw, pwbuf, sizeof pwbuf, &found) == 0 && found)
+        user = found->pw_name;
+    events_post(c, &(engine_event){.kind = EV_APP_START,
+                                   .name = name ? name : "kiln",
+                                   .message = app_id,
+                                   .user = user ? user : ""});
+    events_post(c, &(engine_event){.kind = EV_ENVIRONMENT, .conf = ctx_conf(c)});
+    return KILN_OK;
+}
+
+/* Local mode's one executor, the driver, as Spark lists it. */
+static void post_driver_executor(kiln_context *c, int cores)
+{
+    if (!events_wanted(c)) return;
+    int64_t mem = 0;
+    const char *mv = kiln_conf_get(ctx_conf(c), "kiln.executor.memory");
+    const conf_key *mk = mv ? NULL : conf_key_find("kiln.executor.memory");
+    if (mk) mv = mk->dflt; /* the budget when the key is not set */
+    if (!mv || parse_size(mv, &mem) != 0) mem = 0;
+    events_post(c, &(engine_event){.kind = EV_EXECUTOR_ADDED,
+                                   .executor = -1,
+                                   .name = "driver",
+                                   .host = "localhost",
+                                   .cores = cores,
+                                   .tasks = cores,
+                                   .memory = mem});
+}
+
 int kiln_context_new(const kiln_conf *conf, kiln_context **out)
 {
     *out = NULL;
@@ -96,6 +178,10 @@ int kiln_context_new(const kiln_conf *conf, kiln_context **out)
     kiln_context *c = NULL;
     if ((rc = ctx_new(resolved, &c))) return rc;
     master = kiln_conf_get(ctx_conf(c), "kiln.master");
+    if ((rc = attach_ui(c, &m))) {
+        kiln_context_free(c);
+        return rc;
+    }
     task_backend *backend = NULL;
     if (m.kind == MASTER_LOCAL_CLUSTER) {
         rc = cluster_start(c, m.executors, m.executor_cores, m.executor_mb, &backend);
@@ -105,6 +191,8 @@ int kiln_context_new(const kiln_conf *conf, kiln_context **out)
         if (!rc) m.cores = backend->ops->cores(backend);
     }
     if (!rc) rc = ctx_start(c, backend, m.cores, m.attempts);
+    if (!rc && m.kind == MASTER_LOCAL)
+        post_driver_executor(c, ctx_backend(c)->ops->cores(ctx_backend(c)));
     if (!rc) rc = attach_progress(c);
     if (rc) {
         kiln_context_free(c);

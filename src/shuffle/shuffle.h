@@ -70,6 +70,9 @@ void shuffle_invalidate(shuffle_store *s, int id, int map);
 shuffle_writer *shuffle_writer_open(shuffle_store *s, int id, int map);
 /* Appends the encoding of v to segment `reduce`. */
 int shuffle_writer_add(shuffle_writer *w, int reduce, const kiln_value *v);
+/* Records added to w so far and the bytes of their encodings (before
+ * compression: what the reduce side's shuffle_read hands back). */
+void shuffle_writer_stats(const shuffle_writer *w, uint64_t *records, uint64_t *bytes);
 /* Bytes of records and blocks the writer holds in memory. */
 size_t shuffle_writer_held(const shuffle_writer *w);
 /* Moves everything held to a spill file in the store's directory, freeing

@@ -55,9 +55,10 @@ typedef struct spill {
 struct shuffle_writer {
     shuffle_store *s;
     int id, map, nreduce;
-    kiln_buf *raw;  /* per reduce: records not yet in a block */
-    kiln_buf *comp; /* per reduce: finished blocks */
-    size_t held;    /* bytes in raw and comp */
+    kiln_buf *raw;           /* per reduce: records not yet in a block */
+    kiln_buf *comp;          /* per reduce: finished blocks */
+    size_t held;             /* bytes in raw and comp */
+    uint64_t records, bytes; /* added so far, and their encodings' bytes */
     spill *spills;
     size_t nspills;
 };
@@ -302,8 +303,18 @@ int shuffle_writer_add(shuffle_writer *w, int reduce, const kiln_value *v)
     if (rc == KILN_OK && (rc = block_check_record(raw->len - before)) != KILN_OK)
         raw->len = before; /* refused: the record is not written */
     w->held += raw->len - before;
+    if (rc == KILN_OK) {
+        w->records++;
+        w->bytes += raw->len - before;
+    }
     if (rc == KILN_OK && raw->len >= BLOCK_RAW_MAX) rc = seal_block(w, reduce, before);
     return rc;
+}
+
+void shuffle_writer_stats(const shuffle_writer *w, uint64_t *records, uint64_t *bytes)
+{
+    *records = w->records;
+    *bytes = w->bytes;
 }
 
 size_t shuffle_writer_held(const shuffle_writer *w)

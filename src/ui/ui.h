@@ -1,7 +1,7 @@
 /*
  * ui/ui.h - what kiln shows of running jobs. Today the console progress bar
  * (progress.c), a listener of a context's event bus (engine/engine.h); the
- * web UI and the event log will listen the same way.
+ * status store, the REST API and the event log are in ui_status.h.
  */
 #ifndef KILN_UI_H
 #define KILN_UI_H

@@ -710,6 +710,9 @@ static void task_messages(void **state)
                           .cached = wire.data,
                           .cached_len = wire.len},
                    rout;
+        /* the task's metrics: random values, each written as a u64 in order */
+        int64_t *mv = (int64_t *)&rin.metrics;
+        for (size_t k = 0; k < sizeof rin.metrics / sizeof *mv; k++) mv[k] = (int64_t)u64();
         got.len = want.len = 0;
         KT_OK(result_msg_write(&got, &rin));
         wire_writer_init(&w, &want);
@@ -726,6 +729,8 @@ static void task_messages(void **state)
         wire_put_u64(&w, rin.fetch_us);
         wire_put_u32(&w, rin.fetch_retries);
         wire_put_bytes(&w, rin.cached, rin.cached_len);
+        for (size_t k = 0; k < sizeof rin.metrics / sizeof *mv; k++)
+            wire_put_u64(&w, (uint64_t)mv[k]);
         same_bytes(&got, &want, "TASK_RESULT", i);
         KT_OK(result_msg_read(got.data, got.len, &rout, errbuf, sizeof errbuf));
         assert_int_equal(rout.status, rin.status);
@@ -741,6 +746,7 @@ static void task_messages(void **state)
         assert_true(rout.fetch_bytes == rin.fetch_bytes && rout.fetch_us == rin.fetch_us);
         assert_int_equal(rout.fetch_retries, rin.fetch_retries);
         same_span(rin.cached, rin.cached_len, rout.cached, rout.cached_len);
+        assert_memory_equal(&rout.metrics, &rin.metrics, sizeof rin.metrics);
         for (int k = 0; k < 3; k++)
             KT_RC(KILN_ECORRUPT, result_msg_read(got.data, below((uint32_t)got.len), &rout, errbuf,
                                                  sizeof errbuf));

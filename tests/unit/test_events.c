@@ -26,7 +26,7 @@ typedef struct recorder {
     pthread_mutex_t lock;
     engine_event ev[MAX_EVENTS];
     int n;
-    int by_kind[EV_BLOCK_UPDATED + 1];
+    int by_kind[EV_UNPERSIST + 1];
 } recorder;
 
 static void record(void *arg, const engine_event *e)

@@ -1,0 +1,212 @@
+/*
+ * ui/ui_status.h - the status store (status_store.c), Spark's
+ * AppStatusStore: a listener of a context's event bus that keeps what the
+ * web UI and the REST API show of an application (jobs, stages per attempt,
+ * tasks, executors, cached RDDs, environment), bounded as Spark's
+ * kiln.ui.retained* settings; the REST API's JSON rendered from it
+ * (ui_api.c); the event log (event_log.c) and its replay into a store
+ * (replay.c), which is how a finished application is shown again.
+ */
+#ifndef KILN_UI_STATUS_H
+#define KILN_UI_STATUS_H
+
+#include <pthread.h>
+
+#include "engine/engine.h"
+
+#pragma GCC visibility push(hidden)
+
+typedef enum ui_state {
+    UI_RUNNING, /* job, stage (Spark's ACTIVE), task */
+    UI_SUCCEEDED,
+    UI_FAILED,
+    UI_KILLED,
+    UI_PENDING, /* stage: listed by its job, not started */
+    UI_SKIPPED, /* stage: its outputs were there already */
+} ui_state;
+
+typedef struct ui_task {
+    int64_t task_id;
+    int index, attempt; /* partition and attempt number */
+    int executor;       /* index in the store's executors, -1: not placed */
+    uint8_t state;      /* ui_state */
+    bool speculative;
+    int64_t launch, duration; /* epoch milliseconds; duration: ms, 0 while running */
+    char *error;              /* failure message (owned), NULL */
+    task_metrics m;
+} ui_task;
+
+typedef struct ui_stage {
+    int id, attempt, job;
+    char *name;
+    int num_tasks; /* tasks the stage had to run */
+    int *parents;
+    int nparents;
+    int *rdds; /* the RDDs it computes (ids) */
+    int nrdds;
+    ui_state state;
+    int64_t submitted, completed; /* epoch ms; 0: not yet */
+    int active, complete, failed, killed;
+    task_metrics sum; /* over finished attempts */
+    char *failure;
+    ui_task *tasks; /* by launch (and so by task id) */
+    size_t ntasks, cap_tasks;
+    int64_t dropped_tasks; /* finished ones forgotten (kiln.ui.retainedTasks) */
+} ui_stage;
+
+typedef struct ui_job {
+    int id;
+    char *name;
+    int64_t submitted, completed; /* epoch ms */
+    ui_state state;
+    int *stages; /* its stage ids */
+    int nstages;
+    int num_tasks, active, complete, failed, killed, skipped_tasks;
+    int stages_complete, stages_failed, stages_skipped, stages_active;
+    char *error;
+} ui_job;
+
+typedef struct ui_executor {
+    char id[32];
+    char *host;
+    int cores;
+    int64_t max_memory, memory_used, disk_used;
+    bool active;
+    int64_t added, removed; /* epoch ms */
+    char *remove_reason;
+    int active_tasks, failed_tasks, completed_tasks;
+    int64_t total_duration; /* ms in finished tasks */
+    int64_t input_bytes, shuffle_read, shuffle_write;
+    int rdd_blocks;
+} ui_executor;
+
+typedef struct ui_block {
+    int part, executor;
+    int64_t memory, disk;
+} ui_block;
+
+typedef struct ui_rdd {
+    int id;
+    char *name;
+    int partitions;
+    kiln_storage_level storage;
+    ui_block *blocks; /* cached partitions */
+    size_t nblocks, cap_blocks;
+} ui_rdd;
+
+typedef struct ui_env_entry {
+    char *key, *value, *source; /* value redacted when the key looks secret */
+} ui_env_entry;
+
+/* Retention limits (Spark's spark.ui.retained*). */
+typedef struct ui_limits {
+    int jobs, stages, tasks_per_stage, dead_executors;
+} ui_limits;
+
+typedef struct ui_store ui_store;
+struct ui_store {
+    pthread_mutex_t lock; /* everything below; hold it to read (ui_api.c does) */
+    ui_limits lim;
+    char *app_name, *app_id, *user;
+    int64_t app_start, app_end; /* epoch ms; app_end 0 while running */
+    ui_job *jobs;               /* by id */
+    size_t njobs, cap_jobs;
+    ui_stage *stages; /* by (id, attempt) as they were submitted */
+    size_t nstages, cap_stages;
+    ui_executor *execs; /* in order added */
+    size_t nexecs, cap_execs;
+    ui_rdd *rdds; /* persisted RDDs seen in stages, by id */
+    size_t nrdds, cap_rdds;
+    ui_env_entry *env;
+    size_t nenv;
+    int64_t dropped_jobs, dropped_stages, dropped_executors;
+};
+
+/* A store with the limits of conf (NULL: Spark's defaults, 1000 jobs,
+ * 1000 stages, 100000 tasks per stage, 100 dead executors). Returns
+ * owned, NULL when out of memory. */
+ui_store *ui_store_new(const kiln_conf *conf);
+/* Frees s (a void * for events_subscribe's release). */
+void ui_store_free(void *s);
+/* The listener to subscribe with the store as its argument: applies e at
+ * the wall-clock time of its posting. */
+void ui_store_listen(void *s, const engine_event *e);
+/* Applies e as of wall-clock time `wall` (replay gives the logged time).
+ * Thread-safe. */
+void ui_store_apply(ui_store *s, const engine_event *e, double wall);
+
+/* Lookups for readers holding s->lock; NULL when not there (or dropped). */
+ui_job *ui_store_job(ui_store *s, int id);
+ui_stage *ui_store_stage(ui_store *s, int id, int attempt); /* attempt -1: the latest */
+ui_rdd *ui_store_rdd(ui_store *s, int id);
+
+/* Epoch milliseconds of wall-clock seconds, as every time in the store,
+ * the REST API and the event log (so a replayed store equals the live one). */
+int64_t ui_ms(double wall);
+
+/* Whether a configuration key looks like it holds a secret (Spark's
+ * spark.redaction.regex: secret, password, token, key, credentials, case
+ * ignored); such values are shown and logged as UI_REDACTED. */
+bool ui_key_is_secret(const char *key);
+#define UI_REDACTED "*********(redacted)"
+
+/* Spark's status names: "RUNNING", "SUCCEEDED", ... for jobs; stage:
+ * "ACTIVE", "COMPLETE", "FAILED", "PENDING", "SKIPPED"; task: "RUNNING",
+ * "SUCCESS", "FAILED", "KILLED". */
+const char *ui_job_status(ui_state st);
+const char *ui_stage_status(ui_state st);
+const char *ui_task_status(ui_state st);
+/* Spark's storage level description ("Memory Deserialized 1x Replicated"). */
+const char *ui_storage_desc(kiln_storage_level l);
+
+/* ---- REST API (ui_api.c) ------------------------------------------------------------- */
+
+/* Renders GET /api/v1/<path>?<query> (path after "/api/v1", e.g.
+ * "/applications/app-1/jobs"; query may be NULL) of the application in s
+ * as Spark's JSON into out. Returns the HTTP status: 200, 404 with
+ * {"error": "..."} for an unknown path or id, 400 for a malformed id or
+ * query parameter. Holds s->lock while it reads. */
+int ui_api_render(ui_store *s, const char *path, const char *query, kiln_buf *out);
+
+/* ---- Event log (event_log.c) and replay (replay.c) -------------------------------- */
+
+/* Writes one application's events as Spark's JSON Lines into
+ * DIR/APP_ID[.zstd].inprogress, renamed without .inprogress at
+ * EV_APP_END. A writer thread does the I/O: posting only appends to a
+ * buffer under a lock. */
+typedef struct event_log event_log;
+/* Opens the log for conf (kiln.eventLog.dir, kiln.eventLog.compress,
+ * kiln.eventLog.compression.codec) of application app_id. KILN_EIO naming
+ * the path, KILN_ECONF naming the key. */
+int event_log_open(const kiln_conf *conf, const char *app_id, event_log **out);
+/* The listener to subscribe with the log as its argument. */
+void event_log_listen(void *log, const engine_event *e);
+/* Flushes, closes and frees the log (a void * for events_subscribe's
+ * release); renames it finished when EV_APP_END was seen. */
+void event_log_free(void *log);
+/* The path being written (borrowed). */
+const char *event_log_path(const event_log *log);
+/* Appends one event's line (JSON and '\n') to out, at wall time `wall`;
+ * what event_log_listen writes. Events with no Spark counterpart append
+ * nothing. */
+int event_log_line(const engine_event *e, double wall, kiln_buf *out);
+
+/* Reads the event log at path (plain, or zstd when it ends in .zstd or
+ * .zstd.inprogress) line by line into s. A truncated last line (a crashed
+ * driver) is ignored; a corrupt line elsewhere is skipped and counted in
+ * *skipped (may be NULL), its first error kept in err ("FILE:LINE: ...").
+ * KILN_OK, or KILN_EIO naming the file. */
+int ui_replay(const char *path, ui_store *s, int64_t *skipped, char *err, size_t errsize);
+
+/* Applies one event log line (n bytes, no newline) to s, as ui_replay
+ * does: KILN_OK (also for an event kiln does not show), or KILN_ECORRUPT
+ * with the reason in err. */
+int ui_replay_line(ui_store *s, const char *p, size_t n, char *err, size_t errsize);
+
+/* Application ids as Spark makes them: "local-<millis>" in local mode,
+ * "app-YYYYMMDDHHMMSS-NNNN" on a cluster. */
+void ui_app_id(bool local, double wall, int seq, char *out, size_t size);
+
+#pragma GCC visibility pop
+
+#endif
