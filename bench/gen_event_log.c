@@ -34,8 +34,14 @@ static void put(const engine_event *e, double wall)
 
 int main(int argc, char **argv)
 {
+    static const char usage[] =
+        "gen_event_log OUT [TASKS [JOBS]]\n"
+        "Writes the event log of an application with TASKS tasks (1000000)\n"
+        "in JOBS jobs (20) to OUT, for bench/run-ui-replay.sh.\n";
+    int done = kiln_args_check(argc, argv, usage, NULL);
+    if (done >= 0) return done;
     if (argc < 2) {
-        fprintf(stderr, "usage: gen_event_log OUT [TASKS [JOBS]]\n");
+        fprintf(stderr, "usage: %s", usage);
         return 2;
     }
     long long tasks = argc > 2 ? atoll(argv[2]) : 1000000;

@@ -9,12 +9,19 @@
 #include <stdio.h>
 
 #include "base/base.h"
+#include "kiln.h"
 #include "ui/ui_status.h"
 
 int main(int argc, char **argv)
 {
+    static const char usage[] =
+        "replay_bench LOG\n"
+        "Replays the event log LOG into a status store and prints the time\n"
+        "it took and what the store holds.\n";
+    int done = kiln_args_check(argc, argv, usage, NULL);
+    if (done >= 0) return done;
     if (argc != 2) {
-        fprintf(stderr, "usage: replay_bench LOG\n");
+        fprintf(stderr, "usage: %s", usage);
         return 2;
     }
     ui_store *s = ui_store_new(NULL);
