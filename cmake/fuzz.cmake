@@ -42,7 +42,7 @@ set(KILN_FUZZ_FLAGS -g -O1 -fno-omit-frame-pointer)
 file(GLOB KILN_FUZZ_LIB_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/*/*.c)
 list(FILTER KILN_FUZZ_LIB_SOURCES EXCLUDE REGEX "/src/cli/")
 add_library(kiln_fuzz_objs OBJECT ${KILN_FUZZ_LIB_SOURCES})
-target_include_directories(kiln_fuzz_objs PUBLIC include PRIVATE src)
+target_include_directories(kiln_fuzz_objs PUBLIC include PRIVATE src ${KILN_GENERATED_DIR})
 target_compile_options(kiln_fuzz_objs PRIVATE ${KILN_FUZZ_FLAGS}
                        -fsanitize=fuzzer-no-link,address,undefined)
 target_link_libraries(kiln_fuzz_objs PRIVATE OpenSSL::SSL OpenSSL::Crypto) # include directory

@@ -38,7 +38,8 @@
 #define DEFAULT_HEARTBEAT_MS 1000         /* kiln.worker.heartbeat */
 #define DEFAULT_MAX_ATTEMPTS 16           /* Spark's registration retries */
 #define DEFAULT_STATUS_TIMEOUT_MS 10000
-#define DEFAULT_MAX_RESTARTS 3 /* restarts of a dying executor */
+#define DEFAULT_MAX_RESTARTS 3  /* restarts of a dying executor */
+#define DEFAULT_WEBUI_PORT 8081 /* a worker's web UI (Spark's) */
 
 static const char usage_text[] =
     "usage: kiln <verb> [options]\n"
@@ -46,7 +47,7 @@ static const char usage_text[] =
     "         [--network-timeout-ms 120000] [--recovery-dir D]\n"
     "  worker kiln://HOST:PORT [--cores N] [--memory 4g] [--work-dir D] [--host H]\n"
     "         [--secret-file F] [--heartbeat-ms 1000] [--max-attempts 16]\n"
-    "         [--max-executor-restarts 3]\n"
+    "         [--max-executor-restarts 3] [--webui-port 8081] [--webui-host H]\n"
     "  submit [--master kiln://HOST:PORT] [--executor-memory 1g] [--total-executor-cores N]\n"
     "         [--executor-cores N] [--conf k=v]... [--files F,...] [--py-files F,...]\n"
     "         [--secret-file F] ./job [args] | job.py [args]\n"
@@ -68,16 +69,22 @@ static const struct verb_usage {
 } verb_usages[] = {
     {"master", "usage: kiln master [--host H] [--port 7077] [--http-port 8080] [--secret-file F]\n"
                "                   [--network-timeout-ms 120000] [--recovery-dir D]\n"
-               "Runs the master of a standalone cluster at kiln://H:PORT, with its status as\n"
-               "JSON on http://H:HTTP_PORT/json (a bearer token: kiln http-token). A worker\n"
+               "Runs the master of a standalone cluster at kiln://H:PORT, with its web UI on\n"
+               "http://H:HTTP_PORT/ and its status as JSON on /json (a bearer token: kiln\n"
+               "http-token). Off loopback the pages need the token too: open the URL it\n"
+               "prints (?token=...) once. A worker\n"
                "silent for --network-timeout-ms is marked DEAD. With --recovery-dir\n"
                "(kiln.deploy.recoveryDirectory) it keeps its workers and applications in D\n"
                "and recovers them when restarted; running applications keep running.\n"},
     {"worker", "usage: kiln worker kiln://HOST:PORT [--cores N] [--memory 4g] [--work-dir D]\n"
                "                   [--host H] [--secret-file F] [--heartbeat-ms 1000]\n"
                "                   [--max-attempts 16] [--max-executor-restarts 3]\n"
+               "                   [--webui-port 8081] [--webui-host H]\n"
                "Runs a worker that offers N cores and the memory to the master at\n"
-               "kiln://HOST:PORT and runs executors of applications in D (default ./work).\n"},
+               "kiln://HOST:PORT and runs executors of applications in D (default ./work).\n"
+               "Its web UI (executors and their logs) listens on --webui-host (default\n"
+               "--host, else every address; off loopback it needs the token of kiln\n"
+               "http-token) at --webui-port (-1: none).\n"},
     {"submit", "usage: kiln submit [--master M] [--executor-memory 1g]\n"
                "                   [--total-executor-cores N] [--executor-cores N]\n"
                "                   [--conf k=v]... [--files F,...] [--py-files F,...]\n"
@@ -165,7 +172,7 @@ static int fail(const char *verb)
 typedef struct opts {
     const char *positional;
     const char *host, *port, *http_port, *secret_file, *network_timeout, *cores, *memory, *work_dir,
-        *heartbeat, *max_attempts, *timeout, *max_restarts, *recovery_dir;
+        *heartbeat, *max_attempts, *timeout, *max_restarts, *recovery_dir, *webui_port, *webui_host;
 } opts;
 
 /* The slot for option name in o, or NULL when the verb does not take it.
@@ -189,6 +196,8 @@ static const char **opt_slot(opts *o, const char *name, const char *allowed)
         {"--timeout-ms", offsetof(opts, timeout)},
         {"--max-executor-restarts", offsetof(opts, max_restarts)},
         {"--recovery-dir", offsetof(opts, recovery_dir)},
+        {"--webui-port", offsetof(opts, webui_port)},
+        {"--webui-host", offsetof(opts, webui_host)},
     };
     size_t n = strlen(name);
     const char *hit = strstr(allowed, name);
@@ -318,11 +327,14 @@ static int cmd_worker(int argc, char **argv)
     opts o;
     int rc = parse_opts(argc, argv,
                         "--cores --memory --work-dir --host --secret-file --heartbeat-ms "
-                        "--max-attempts --max-executor-restarts",
+                        "--max-attempts --max-executor-restarts --webui-port --webui-host",
                         true, &o);
     if (rc) return rc == PARSE_DONE ? 0 : rc;
     if (o.positional == NULL) return usage("worker needs the master's URL (kiln://HOST:PORT)", "");
-    deploy_worker_opts wo = {.host = o.host, .work_dir = o.work_dir ? o.work_dir : "work"};
+    deploy_worker_opts wo = {.host = o.host,
+                             .work_dir = o.work_dir ? o.work_dir : "work",
+                             .web_host = o.webui_host,
+                             .announce = stdout};
     if (net_url_parse(o.positional, &wo.master) != KILN_OK) return fail("worker");
     if (worker_sizes(&o, &wo) ||
         int_opt(o.heartbeat, "--heartbeat-ms", DEFAULT_HEARTBEAT_MS, 1, INT32_MAX,
@@ -330,7 +342,8 @@ static int cmd_worker(int argc, char **argv)
         int_opt(o.max_attempts, "--max-attempts", DEFAULT_MAX_ATTEMPTS, 1, INT32_MAX,
                 &wo.max_attempts) ||
         int_opt(o.max_restarts, "--max-executor-restarts", DEFAULT_MAX_RESTARTS, 0, 1000,
-                &wo.max_restarts))
+                &wo.max_restarts) ||
+        int_opt(o.webui_port, "--webui-port", DEFAULT_WEBUI_PORT, -1, 65535, &wo.web_port))
         return 2;
     char spec[4200];
     if ((wo.secret_spec = secret_spec(&o, "worker", spec, sizeof spec)) == NULL) return 1;

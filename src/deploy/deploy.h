@@ -53,6 +53,7 @@ typedef struct deploy_worker_status {
     deploy_register offer;
     deploy_worker_state state;
     uint64_t heartbeat_age_ms; /* since its last heartbeat (or registration) */
+    uint32_t web_port;         /* its web UI (0: none); the master's pages only, not on the wire */
 } deploy_worker_status;
 
 /* Executor states on the wire (EXECUTOR_STATE, APP_EXECUTOR, STATUS_REPLY). */
@@ -78,6 +79,9 @@ typedef struct deploy_app_status {
     uint32_t cores;              /* granted */
     uint64_t executor_memory;    /* bytes per executor */
     char driver[DEPLOY_URL_MAX]; /* "host:port" */
+    /* Wall-clock ms since the epoch (0: unknown); the master's pages only,
+     * not on the wire. */
+    int64_t submitted_ms, ended_ms;
 } deploy_app_status;
 
 #define DEPLOY_APP_RUNNING 1
@@ -152,6 +156,12 @@ typedef struct deploy_worker_opts {
     int heartbeat_ms;
     int max_attempts; /* consecutive failed connections before giving up */
     int max_restarts; /* restarts of a dying executor while its app runs (3) */
+    /* Its web UI (executors, their logs): where it listens (NULL: host, or
+     * every address when host is NULL too; off loopback it needs the
+     * status token) and its port (8081; 0: ephemeral; -1: no web UI). */
+    const char *web_host;
+    int web_port;
+    FILE *announce; /* its URL is printed here (NULL: stderr only, in the log) */
 } deploy_worker_opts;
 
 /* Runs a worker until SIGTERM/SIGINT or a SHUTDOWN from the master (KILN_OK),

@@ -1,12 +1,14 @@
 /*
  * deploy/deploy_int.h - what the files of src/deploy share and no other
  * folder may use: the payload helpers of messages.c and app_messages.c,
- * the JSON string escaper, the HTTP request parser, the driver's file list
+ * the driver's file list
  * and the sha256 of a file, the monotonic clock and the stop flag of the
  * daemons. (The tests include it too.)
  */
 #ifndef KILN_DEPLOY_INT_H
 #define KILN_DEPLOY_INT_H
+
+#include <pthread.h>
 
 #include "base/json.h"
 #include "deploy/messages.h"
@@ -26,35 +28,6 @@ void deploy_msg_reader_start(wire_reader *r, const net_frame *f, const char *pee
 int deploy_msg_bad(int code, const char *what, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* ---- HTTP status listener (http.c) --------------------------------------------------- */
-
-#define HTTP_MAX_REQUEST 8192 /* request line and headers */
-
-/* What the master answers to a request: status code and, for 200, the body
- * is the status JSON. */
-typedef struct http_request {
-    char method[16];
-    char path[256];
-    bool authorized; /* "Authorization: Bearer <token>" matched */
-} http_request;
-
-/* Parses the request line and headers in p[0..n) (which must hold the
- * blank line that ends them) and checks the Authorization header against
- * token in constant time. Returns the HTTP status the request deserves:
- * 200 (GET /json, authorized), 400 (malformed), 401 (no or wrong token:
- * checked before the path, so nothing is revealed without it), 404, 405. */
-int http_handle_request(const char *p, size_t n, const char *token, http_request *req);
-
-/* The reason phrase of an HTTP status ("Not Found"). */
-const char *http_reason(int status);
-
-#define HTTP_HEAD_MAX 384 /* room for any head http_response_head writes */
-
-/* Writes the head of the master's answer (status line, Content-Type,
- * Content-Length, no caching, X-Content-Type-Options: nosniff, a
- * WWW-Authenticate challenge for 401, Connection: close, blank line) into
- * out. Returns its length, or -1 when cap is too small. */
-int http_response_head(int status, size_t body_len, char *out, size_t cap);
 
 /* ---- The driver's files (app_files.c) -------------------------------------------------- */
 
@@ -71,10 +44,43 @@ int app_sha256_fd(int fd, const char *what, char hex[DEPLOY_SHA256_HEX], uint64_
 
 /* Milliseconds on CLOCK_MONOTONIC. */
 int64_t deploy_now_ms(void);
+/* Milliseconds since the epoch (CLOCK_REALTIME), for what pages show. */
+int64_t deploy_wall_ms(void);
 /* Installs SIGTERM/SIGINT handlers that set the stop flag (no SA_RESTART, so
  * poll() and sleeps return early) and ignores SIGPIPE. */
 void deploy_signals_install(void);
 bool deploy_stop_requested(void);
+
+/* ---- The web pages' view of a daemon's tables (web_xchg.c) ----------------------------- */
+
+/* The master's and worker's tables belong to their loop's thread; their web
+ * server runs on its own (src/web). A page asks the loop to run fn(arg) (a
+ * snapshot of the tables) and waits: the request wakes the loop through
+ * wake_fd, which it polls with its sockets. Caller-owned (_init/_release). */
+typedef struct deploy_xchg {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int wake[2]; /* the loop polls wake[0] */
+    int state;   /* XCHG_IDLE, _POSTED, _RUNNING, _DONE */
+    void (*fn)(void *owner, void *arg);
+    void *arg;
+    bool shut; /* the loop has ended: calls fail at once */
+} deploy_xchg;
+
+/* KILN_EIO when the pipe cannot be made. */
+int deploy_xchg_init(deploy_xchg *x);
+void deploy_xchg_release(deploy_xchg *x);
+/* The loop is ending: calls posted or to come fail at once (KILN_EIO). */
+void deploy_xchg_shut(deploy_xchg *x);
+/* The descriptor the loop adds to its poll() set (POLLIN). */
+int deploy_xchg_fd(const deploy_xchg *x);
+/* On the loop's thread, when deploy_xchg_fd is readable or once a round:
+ * runs the posted call, if any, with owner (the master, the worker). */
+void deploy_xchg_serve(deploy_xchg *x, void *owner);
+/* On the web thread: posts fn(owner, arg) and waits for it at most
+ * timeout_ms. KILN_OK once it ran; KILN_EIO when the loop did not take it
+ * in time (then it never runs: arg may go). */
+int deploy_xchg_call(deploy_xchg *x, void (*fn)(void *owner, void *arg), void *arg, int timeout_ms);
 
 #pragma GCC visibility pop
 

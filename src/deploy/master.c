@@ -1,8 +1,9 @@
 /*
  * deploy/master.c - the standalone master: one thread, one poll() loop over
- * two listening sockets (the kiln protocol and the HTTP status page) and
- * every open connection. It keeps the table of workers: each registers
- * (REGISTER_WORKER), gets an id (REGISTERED_WORKER), then sends HEARTBEATs;
+ * the kiln protocol's listening socket and every open connection (the web
+ * pages and GET /json run on the web server's own thread, master_web.c,
+ * and read the tables through a snapshot this loop makes between rounds). It keeps the table of
+ * workers: each registers (REGISTER_WORKER), gets an id (REGISTERED_WORKER), then sends HEARTBEATs;
  * it becomes DEAD when its connection drops or no heartbeat arrives within
  * the network timeout. Drivers register applications (REGISTER_APP; the
  * application table is master_apps.c). Status clients get the tables
@@ -13,9 +14,8 @@
  *   a state machine of src/net) until that has succeeded; the handshake
  *   never blocks the loop: it takes what the socket holds whenever poll()
  *   says so, within AUTH_TIMEOUT_MS for the whole of it;
- * - connections that have proved nothing yet (handshake not done, HTTP
- *   request not whole) are bounded per kind, in total and per source
- *   address; past a bound the oldest is evicted (make_room says why);
+ * - connections that have proved nothing yet (handshake not done) are bounded per kind, in total
+ * and per source address; past a bound the oldest is evicted (make_room says why);
  * - when accept fails (out of descriptors, the listening socket staying
  *   readable), the oldest such connection is closed, or with none the
  *   listeners rest ACCEPT_PAUSE_MS: the loop never spins;
@@ -24,8 +24,8 @@
  *   not counted against it (check_timeouts);
  * - authenticated connections are read without blocking, through a frame
  *   decoder per connection, with a 64 KiB frame limit;
- * - HTTP requests are gathered without blocking up to 8 KiB, within
- *   HTTP_TIMEOUT_MS;
+ * - HTTP is the web server's (src/web: its own bounds and deadlines); a
+ *   page only costs this loop a snapshot of the tables;
  * - replies are small and sent with a deadline (SEND_TIMEOUT_MS);
  * - the number of connections is capped (MAX_CONNS); more are closed at once.
  * A failed handshake closes the connection and changes no state.
@@ -43,17 +43,16 @@
 
 /* ---- Connections ---------------------------------------------------------------- */
 
-/* Connections that have proved nothing yet: a handshake in progress, an
- * HTTP request not yet whole (HTTP connections close once answered). */
+/* Connections that have proved nothing yet: a handshake in progress. */
 static bool pending(const conn *c)
 {
-    return !c->closed && (c->kind == CONN_AUTH || c->kind == CONN_HTTP);
+    return !c->closed && c->kind == CONN_AUTH;
 }
 
 static void conn_close(master *m, conn *c, const char *why);
 static void compact(master *m);
 
-/* How far c's handshake has got (0 for HTTP): of two pending connections
+/* How far c's handshake has got: of two pending connections
  * the one with less progress is evicted first, then the older. A real
  * client sends its HELLO with the connection, so it is past that phase at
  * once, while a peer that sent a byte and stalled is not: from one address
@@ -124,9 +123,9 @@ static conn *conn_add(master *m, int fd, conn_kind kind, const char *peer)
     c->kind = kind;
     c->worker = -1;
     c->app = -1;
-    snprintf(c->peer, sizeof c->peer, "%s %s", kind == CONN_HTTP ? "http client" : "peer", peer);
+    snprintf(c->peer, sizeof c->peer, "peer %s", peer);
     snprintf(c->source, sizeof c->source, "%s", source);
-    c->deadline = net_deadline(kind == CONN_HTTP ? HTTP_TIMEOUT_MS : AUTH_TIMEOUT_MS);
+    c->deadline = net_deadline(AUTH_TIMEOUT_MS);
     if (kind == CONN_AUTH) {
         /* Cannot fail: the secret's length was checked when it was loaded. */
         net_handshake_init(&c->hs, fd, m->secret, m->slen, false, AUTH_TIMEOUT_MS, c->peer);
@@ -225,6 +224,7 @@ static int on_register(master *m, conn *c, const net_frame *f)
     if (!back) memset(w, 0, sizeof *w);
     master_worker_name(m, slot, reg.previous_id);
     w->offer = reg.offer;
+    w->web_port = reg.web_port;
     w->state = DEPLOY_WORKER_ALIVE;
     w->last_heartbeat_ms = deploy_now_ms();
     w->conn = c;
@@ -259,8 +259,7 @@ static int on_heartbeat(master *m, conn *c, const net_frame *f)
     return KILN_OK;
 }
 
-/* A snapshot of the table for a status reply. Owned by the caller. */
-static int status_snapshot(const master *m, deploy_status *s)
+int master_status_snapshot(const master *m, deploy_status *s)
 {
     memset(s, 0, sizeof *s);
     snprintf(s->url, sizeof s->url, "%s", m->url);
@@ -275,6 +274,7 @@ static int status_snapshot(const master *m, deploy_status *s)
         memcpy(ws->id, w->id, sizeof ws->id);
         ws->offer = w->offer;
         ws->state = w->state;
+        ws->web_port = w->web_port;
         ws->heartbeat_age_ms = now > w->last_heartbeat_ms ? (uint64_t)(now - w->last_heartbeat_ms)
                                                           : 0;
     }
@@ -286,7 +286,7 @@ static int on_status_request(master *m, conn *c, const net_frame *f)
 {
     int rc = deploy_msg_status_request_check(f, c->peer);
     deploy_status s = {0};
-    if (rc == KILN_OK) rc = status_snapshot(m, &s);
+    if (rc == KILN_OK) rc = master_status_snapshot(m, &s);
     kiln_buf b;
     kiln_buf_init(&b);
     if (rc == KILN_OK) rc = deploy_msg_status_reply_write(&b, &s);
@@ -369,68 +369,6 @@ static void on_peer_readable(master *m, conn *c)
             return;
         }
     }
-}
-
-/* Answers an HTTP request with status and the JSON (200) or a short text. */
-static void http_respond(master *m, conn *c, int status)
-{
-    kiln_buf body;
-    kiln_buf_init(&body);
-    deploy_status s = {0};
-    if (status == 200 &&
-        (status_snapshot(m, &s) != KILN_OK || deploy_status_json(&s, &body) != KILN_OK))
-        status = 500;
-    deploy_status_release(&s);
-    if (status != 200) {
-        body.len = 0;
-        char text[64];
-        int n = snprintf(text, sizeof text, "%d %s\n", status, http_reason(status));
-        kiln_buf_append(&body, text, (size_t)n);
-    }
-    char head[HTTP_HEAD_MAX];
-    int n = http_response_head(status, body.len, head, sizeof head);
-    int64_t deadline = net_deadline(SEND_TIMEOUT_MS);
-    if (n > 0 && net_send_raw(c->fd, head, (size_t)n, SEND_TIMEOUT_MS, c->peer) == KILN_OK &&
-        body.len)
-        net_send_raw(c->fd, body.data, body.len, net_remaining_ms(deadline), c->peer);
-    kiln_buf_release(&body);
-    LOG(LOG_DEBUG, "master", "%s: HTTP %d", c->peer, status);
-}
-
-/* True once the request holds the blank line that ends its headers. */
-static bool request_complete(const conn *c)
-{
-    for (size_t i = 1; i < c->req_len; i++)
-        if (c->req[i] == '\n' &&
-            (c->req[i - 1] == '\n' || (i >= 2 && c->req[i - 1] == '\r' && c->req[i - 2] == '\n')))
-            return true;
-    return false;
-}
-
-static void on_http_readable(master *m, conn *c)
-{
-    ssize_t r = recv(c->fd, c->req + c->req_len, sizeof c->req - c->req_len, MSG_DONTWAIT);
-    if (r == 0) {
-        conn_close(m, c, "closed before a whole request");
-        return;
-    }
-    if (r < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            conn_close(m, c, strerror(errno));
-        return;
-    }
-    c->req_len += (size_t)r;
-    int status;
-    if (request_complete(c)) {
-        http_request req;
-        status = http_handle_request(c->req, c->req_len, m->token, &req);
-    } else if (c->req_len == sizeof c->req) {
-        status = 431;
-    } else {
-        return; /* wait for more, until the deadline */
-    }
-    http_respond(m, c, status);
-    conn_close(m, c, "request answered");
 }
 
 /* ---- The loop ------------------------------------------------------------------------ */
@@ -526,8 +464,7 @@ static void check_timeouts(master *m)
 static void dispatch(master *m, conn *c)
 {
     if (c->kind == CONN_AUTH) on_auth_ready(m, c);
-    else if (c->kind == CONN_PEER) on_peer_readable(m, c);
-    else on_http_readable(m, c);
+    else on_peer_readable(m, c);
 }
 
 /* One round: wait for activity (at most TICK_MS), serve it. */
@@ -540,7 +477,7 @@ static int loop_once(master *m)
     /* A negative fd is left out by poll(): the listeners while they rest. */
     pfd[n] = (struct pollfd){.fd = pause ? -1 : m->lfd, .events = POLLIN};
     owner[n++] = NULL;
-    pfd[n] = (struct pollfd){.fd = pause ? -1 : m->hfd, .events = POLLIN};
+    pfd[n] = (struct pollfd){.fd = deploy_xchg_fd(&m->xchg), .events = POLLIN};
     owner[n++] = NULL;
     for (size_t i = 0; i < m->nconns; i++) {
         conn *c = m->conns[i];
@@ -555,7 +492,7 @@ static int loop_once(master *m)
         if (pfd[i].revents && !owner[i]->closed) dispatch(m, owner[i]);
     compact(m);
     if (r > 0 && pfd[0].revents) accept_some(m, m->lfd, CONN_AUTH);
-    if (r > 0 && pfd[1].revents) accept_some(m, m->hfd, CONN_HTTP);
+    if (r > 0 && pfd[1].revents) deploy_xchg_serve(&m->xchg, m); /* a page's snapshot */
     check_timeouts(m);
     master_recovery_tick(m);
     return KILN_OK;
@@ -566,7 +503,8 @@ static int loop_once(master *m)
 static int master_open(master *m, const deploy_master_opts *o)
 {
     memset(m, 0, sizeof *m);
-    m->lfd = m->hfd = -1;
+    m->lfd = -1;
+    m->xchg.wake[0] = m->xchg.wake[1] = -1;
     m->timeout_ms = o->network_timeout_ms;
     int rc = net_secret_load(o->secret_spec, &m->secret, &m->slen);
     if (rc == KILN_OK) rc = master_recovery_open(m, o->recovery_dir);
@@ -578,15 +516,22 @@ static int master_open(master *m, const deploy_master_opts *o)
      * storm of connections fills a short one the kernel drops the SYN of a
      * real client, which then waits a second or more to retry. */
     if (rc == KILN_OK) rc = net_listen(host, o->port, LISTEN_BACKLOG, &m->lfd, &port);
-    if (rc == KILN_OK) rc = net_listen(host, o->http_port, LISTEN_BACKLOG, &m->hfd, &http_port);
-    if (rc != KILN_OK) return rc;
+    if (rc == KILN_OK) rc = deploy_xchg_init(&m->xchg);
     char name[NET_HOST_MAX] = "localhost";
     if (host == NULL && gethostname(name, sizeof name) == 0) name[sizeof name - 1] = '\0';
+    /* The pages listen where the master does (every address without
+     * --host: then they need the status token, printed below). */
+    if (rc == KILN_OK)
+        rc = master_web_start(m, host ? host : "", o->http_port, host ? host : name, &http_port);
+    if (rc != KILN_OK) return rc;
     net_url_format(m->url, sizeof m->url, "kiln", host ? host : name, port);
-    char http_url[DEPLOY_URL_MAX];
+    char http_url[DEPLOY_URL_MAX], page_url[DEPLOY_URL_MAX + HTTP_TOKEN_HEX + 16];
     net_url_format(http_url, sizeof http_url, "http", host ? host : name, http_port);
+    web_server_url(m->web, host ? host : name, page_url, sizeof page_url);
     fprintf(o->announce, "master listening on %s, status on %s\n", m->url, http_url);
+    fprintf(o->announce, "master web UI at %s\n", page_url);
     fflush(o->announce);
+    web_server_start(m->web);
     return KILN_OK;
 }
 
@@ -598,11 +543,13 @@ static void master_close(master *m)
         conn_close(m, c, "master stopping");
         compact(m);
     }
+    deploy_xchg_shut(&m->xchg); /* a page waiting on the loop gives up */
+    master_web_stop(m);
     master_recovery_close(m);
     master_app_free(m);
     free(m->workers);
     net_close(m->lfd);
-    net_close(m->hfd);
+    deploy_xchg_release(&m->xchg);
     net_secret_free(m->secret, m->slen);
 }
 

@@ -320,6 +320,7 @@ int master_app_register(master *m, conn *c, const net_frame *f)
         snprintf(a->id, sizeof a->id, "app-%llu", (unsigned long long)++m->next_app_id);
         memcpy(a->name, r.desc.name, sizeof a->name);
         a->state = DEPLOY_APP_RUNNING;
+        a->submitted_wall_ms = deploy_wall_ms();
         a->executor_memory = r.desc.executor_memory;
         a->total_cores = r.total_cores;
         a->executor_cores = r.executor_cores;
@@ -479,6 +480,7 @@ void master_app_finish(master *m, app_rec *a, const char *why)
     if (a->conn) a->conn->app = -1;
     a->state = DEPLOY_APP_FINISHED;
     a->finished_ms = deploy_now_ms();
+    a->ended_wall_ms = deploy_wall_ms();
     a->conn = NULL;
     m->dirty = true;
     LOG(LOG_INFO, "master", "%s ('%s') is FINISHED: %s", a->id, a->name, why);
@@ -640,6 +642,8 @@ int master_app_status(const master *m, deploy_status *s)
         as->cores = a->cores;
         as->executor_memory = a->executor_memory;
         memcpy(as->driver, a->driver, sizeof as->driver);
+        as->submitted_ms = a->submitted_wall_ms;
+        as->ended_ms = a->state == DEPLOY_APP_FINISHED ? a->ended_wall_ms : 0;
         for (uint32_t k = 0; a->state != DEPLOY_APP_FINISHED && k < a->nexecs; k++) {
             deploy_exec_status *es = &s->execs[s->nexecs++];
             memcpy(es->app_id, a->id, sizeof es->app_id);

@@ -10,13 +10,13 @@
 
 #include "base/base.h"
 #include "deploy/deploy_int.h"
+#include "web/web.h"
 
 #define MAX_CONNS 1024
 #define MAX_WORKERS 4096      /* remembered, DEAD ones included */
 #define AUTH_TIMEOUT_MS 10000 /* for the whole handshake (which never blocks the loop) */
 #define IDLE_TIMEOUT_MS 60000 /* an authenticated connection that is not a worker */
 #define SEND_TIMEOUT_MS 2000
-#define HTTP_TIMEOUT_MS 5000
 #define TICK_MS 200 /* how often timeouts are checked at least */
 #define ACCEPTS_PER_TICK 32
 /* Connections that have not proved anything yet (handshake not done, HTTP
@@ -30,8 +30,7 @@
 
 typedef enum conn_kind {
     CONN_AUTH, /* accepted on the kiln port, handshake not done */
-    CONN_PEER, /* authenticated: a worker, a driver or a status client */
-    CONN_HTTP  /* accepted on the HTTP port */
+    CONN_PEER  /* authenticated: a worker, a driver or a status client */
 } conn_kind;
 
 /* One connection. Heap-allocated so that the decoder's borrowed peer name
@@ -48,8 +47,6 @@ typedef struct conn {
     int worker;                     /* CONN_PEER: index in the worker table, or -1 */
     int app;     /* CONN_PEER: index in the application table (a driver), or -1 */
     bool closed; /* fd closed; freed by compact() at the end of the round */
-    char req[HTTP_MAX_REQUEST];
-    size_t req_len; /* CONN_HTTP */
 } conn;
 
 typedef struct worker_rec {
@@ -60,6 +57,7 @@ typedef struct worker_rec {
     conn *conn;          /* while ALIVE */
     uint32_t cores_used; /* by its executors that are not final */
     uint64_t memory_used;
+    uint32_t web_port; /* its web UI, from REGISTER_WORKER (0: none) */
 } worker_rec;
 
 /* An application's executor as the master knows it. */
@@ -82,6 +80,7 @@ typedef struct app_rec {
     char driver[DEPLOY_URL_MAX];
     conn *conn; /* the driver's, while RUNNING */
     int64_t finished_ms;
+    int64_t submitted_wall_ms, ended_wall_ms; /* for the web page (0: unknown) */
     bool has_desc;        /* desc came from its driver (not from a recovery file) */
     bool ending;          /* an executor EXITED: its driver is ending it, place no more */
     int failed;           /* executors that FAILED: none placed past MAX_FAILED_EXECUTORS */
@@ -91,7 +90,9 @@ typedef struct app_rec {
 } app_rec;
 
 typedef struct master {
-    int lfd, hfd;
+    int lfd;
+    web_server *web;  /* the pages and /json, on their own thread (master_web.c) */
+    deploy_xchg xchg; /* how the pages get a snapshot of the tables */
     uint8_t *secret;
     size_t slen;
     char token[HTTP_TOKEN_HEX + 1];
@@ -99,7 +100,7 @@ typedef struct master {
     int timeout_ms;
     conn *conns[MAX_CONNS]; /* closed ones are freed by compact() */
     size_t nconns;
-    struct pollfd pfd[MAX_CONNS + 2]; /* one round's poll set: listeners, then conns */
+    struct pollfd pfd[MAX_CONNS + 2]; /* one round's poll set: listener, pages' pipe, conns */
     conn *owner[MAX_CONNS + 2];
     worker_rec *workers;
     size_t nworkers;
@@ -122,6 +123,20 @@ typedef struct master {
 
 /* Sends an ERROR frame (best effort: the connection is closed next). */
 void master_send_error(conn *c, int code, const char *msg);
+/* A snapshot of the tables (workers, applications, executors). Owned by
+ * the caller (deploy_status_release). */
+int master_status_snapshot(const master *m, deploy_status *s);
+
+/* ---- The web pages (master_web.c) ---------------------------------------------------- */
+
+/* Starts the web server (pages, /static/, GET /json with the bearer token)
+ * on host ("" every address) and port, its thread reading the tables
+ * through m->xchg; prints the URL (with ?token= when off loopback) on
+ * announce. KILN_EIO naming the port. */
+int master_web_start(master *m, const char *host, int port, const char *shown_host,
+                     int *bound_port);
+/* Stops it (NULL-safe). */
+void master_web_stop(master *m);
 
 /* ---- Applications (master_apps.c) ---------------------------------------------- */
 

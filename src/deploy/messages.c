@@ -36,7 +36,8 @@ NET_CODEC(worker_exec, deploy_worker_exec, WORKER_EXEC_FIELDS)
 #define REGISTER_WORKER_FIELDS(X)                                                                  \
     X(STRUCT, offer, "offer", 0, offer)                                                            \
     X(STR, previous_id, "previous_id", 0, _)                                                       \
-    X(LIST, execs, "executor_count", DEPLOY_MAX_WORKER_EXECS, worker_exec)
+    X(LIST, execs, "executor_count", DEPLOY_MAX_WORKER_EXECS, worker_exec)                         \
+    X(U32, web_port, "web_port", 0, _)
 NET_CODEC(register_worker, deploy_worker_register, REGISTER_WORKER_FIELDS)
 
 /* REGISTERED_WORKER. */
@@ -174,6 +175,8 @@ static int register_worker_meaning(const deploy_worker_register *r, int code, co
     int rc = offer_meaning(&r->offer, code, what);
     if (rc == KILN_OK && r->previous_id[0] && !deploy_id_valid(r->previous_id))
         rc = deploy_msg_bad(code, what, "previous_id is not [A-Za-z0-9._-]");
+    if (rc == KILN_OK && r->web_port > 65535)
+        rc = deploy_msg_bad(code, what, "web_port %u is not a port", r->web_port);
     for (uint32_t i = 0; rc == KILN_OK && i < r->nexecs; i++) {
         const deploy_worker_exec *e = &r->execs[i];
         if (!deploy_id_valid(e->app_id))

@@ -65,6 +65,7 @@ typedef struct deploy_worker_register {
     char previous_id[DEPLOY_ID_MAX];
     uint32_t nexecs;
     deploy_worker_exec *execs;
+    uint32_t web_port; /* its web UI's port (0: none), for the master's links */
 } deploy_worker_register;
 
 /* Frees the executors a reader filled r with (not r itself). */

@@ -45,6 +45,9 @@ typedef struct worker {
     char id[DEPLOY_ID_MAX];
     uint64_t seq; /* heartbeat sequence number */
     worker_execs execs;
+    bool connected;   /* a session with the master is open */
+    deploy_xchg xchg; /* the web pages' snapshots (worker_web.c) */
+    web_server *web;  /* NULL: no web UI */
 } worker;
 
 /* The end of a session: the worker should stop, or reconnect. */
@@ -90,6 +93,7 @@ static int send_register(worker *w, int fd)
     else rc = local_host(fd, r->host, sizeof r->host);
     snprintf(r->work_dir, sizeof r->work_dir, "%s", w->o->work_dir);
     memcpy(reg.previous_id, w->id, sizeof reg.previous_id);
+    reg.web_port = w->web ? (uint32_t)web_server_port(w->web) : 0;
     if (rc == KILN_OK) rc = wexec_list(&w->execs, &reg.execs, &reg.nexecs);
     if (rc == KILN_OK && w->execs.host[0] && strcmp(w->execs.host, r->host))
         LOG(LOG_WARN, "worker",
@@ -191,10 +195,12 @@ static int session_serve(worker *w, int fd)
         if (deploy_stop_requested()) return SESSION_STOP;
         int64_t wait = next - deploy_now_ms();
         if (wait > TICK_MS) wait = TICK_MS;
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        int r = poll(&p, 1, wait > 0 ? (int)wait : 0);
+        struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+                              {.fd = deploy_xchg_fd(&w->xchg), .events = POLLIN}};
+        int r = poll(p, 2, wait > 0 ? (int)wait : 0);
         if (r < 0 && errno != EINTR) return kiln_set_error(KILN_EIO, "poll: %s", strerror(errno));
-        if (r > 0) {
+        if (r > 0 && p[1].revents) deploy_xchg_serve(&w->xchg, w); /* a page's snapshot */
+        if (r > 0 && p[0].revents) {
             int rc = on_master_frame(w, fd);
             if (rc != KILN_OK) return rc;
         }
@@ -218,7 +224,8 @@ static void nap(worker *w, int ms)
         wexec_poll(&w->execs);
         int64_t left = until - deploy_now_ms();
         if (left <= 0) return;
-        poll(NULL, 0, left > TICK_MS ? TICK_MS : (int)left);
+        struct pollfd p = {.fd = deploy_xchg_fd(&w->xchg), .events = POLLIN};
+        if (poll(&p, 1, left > TICK_MS ? TICK_MS : (int)left) > 0) deploy_xchg_serve(&w->xchg, w);
     }
 }
 
@@ -248,7 +255,9 @@ static int worker_loop(worker *w)
         backoff = BACKOFF_FIRST_MS;
         LOG(LOG_INFO, "worker", "registered with %s as %s", w->peer, w->id);
         w->execs.master_fd = fd;
+        w->connected = true;
         rc = session_serve(w, fd);
+        w->connected = false;
         if (rc == SESSION_STOP) wexec_kill_all(&w->execs); /* KILLED reports still go out */
         w->execs.master_fd = -1;
         net_close(fd);
@@ -257,6 +266,18 @@ static int worker_loop(worker *w)
             kiln_last_error(), wexec_count(&w->execs));
     }
     return KILN_OK;
+}
+
+void worker_view_fill(void *owner, void *arg)
+{
+    worker *w = owner;
+    worker_view *v = arg;
+    memcpy(v->id, w->id, sizeof v->id);
+    net_url_format(v->master, sizeof v->master, "kiln", w->o->master.host, w->o->master.port);
+    v->connected = w->connected;
+    v->cores = w->o->cores;
+    v->memory = w->o->memory;
+    v->rc = wexec_list(&w->execs, &v->execs, &v->nexecs);
 }
 
 int deploy_worker_run(const deploy_worker_opts *o)
@@ -274,7 +295,15 @@ int deploy_worker_run(const deploy_worker_opts *o)
     rc = ensure_work_dir(o->work_dir);
     wexec_init(&w.execs, o->work_dir, w.secret, w.slen, o->max_restarts);
     w.execs.master_peer = w.peer;
+    w.xchg.wake[0] = w.xchg.wake[1] = -1;
+    char token[HTTP_TOKEN_HEX + 1];
+    if (rc == KILN_OK) rc = deploy_http_token(w.secret, w.slen, token);
+    if (rc == KILN_OK) rc = deploy_xchg_init(&w.xchg);
+    if (rc == KILN_OK) rc = worker_web_start(o, &w.xchg, token, &w.web);
     if (rc == KILN_OK) rc = worker_loop(&w);
+    deploy_xchg_shut(&w.xchg); /* a page waiting on the loop gives up */
+    web_server_free(w.web);
+    deploy_xchg_release(&w.xchg);
     wexec_release(&w.execs);
     net_secret_free(w.secret, w.slen);
     return rc;

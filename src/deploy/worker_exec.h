@@ -10,6 +10,7 @@
 #define KILN_DEPLOY_WORKER_EXEC_H
 
 #include "deploy/deploy_int.h"
+#include "web/web.h"
 
 /* The longest work directory: every path under it then fits PATH_MAX. */
 #define WORK_DIR_MAX 3000
@@ -56,5 +57,30 @@ size_t wexec_count(const worker_execs *x);
 /* Kills every executor and waits for them (at most about 2 s), removing
  * their applications' directories. Reports KILLED when master_fd is set. */
 void wexec_kill_all(worker_execs *x);
+
+/* ---- The worker's web pages (worker_web.c) -------------------------------------------- */
+
+/* What the pages show of the worker, made on its loop's thread. Owns execs. */
+typedef struct worker_view {
+    int rc;
+    char id[DEPLOY_ID_MAX]; /* "" before the first registration */
+    char master[DEPLOY_URL_MAX];
+    bool connected;
+    uint32_t cores;
+    uint64_t memory;
+    deploy_worker_exec *execs;
+    uint32_t nexecs;
+} worker_view;
+
+/* worker.c: fills view (a worker_view) from the worker (a worker), on the
+ * loop's thread (deploy_xchg_call). */
+void worker_view_fill(void *worker, void *view);
+
+/* Starts the worker's web server (its executors; their stdout and stderr,
+ * paged, never a file outside the work directory) as o asks, the pages'
+ * snapshots through x, token for access off loopback. *out NULL when
+ * o->web_port < 0. KILN_EIO naming the port. */
+int worker_web_start(const deploy_worker_opts *o, deploy_xchg *x, const char *token,
+                     web_server **out);
 
 #endif

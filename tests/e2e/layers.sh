@@ -47,6 +47,11 @@ try ui engine/engine_int.h fails
 try ui engine/engine.h compiles
 try session engine/engine_int.h fails
 try session cluster/cluster.h compiles
+# The web server sees net and base only; deploy sees it.
+try web net/net.h compiles
+try web deploy/deploy.h fails
+try web engine/engine.h fails
+try deploy web/web.h compiles
 # The bottom layers see nothing above them.
 try base engine/engine.h fails
 try io engine/engine.h fails

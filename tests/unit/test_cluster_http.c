@@ -2,9 +2,8 @@
  * test_cluster_http.c - the text side of the master's status: the JSON
  * string escaper (quotes, backslashes, control characters, invalid and
  * overlong UTF-8 all give valid JSON), the status document, the bearer
- * token (checked against `openssl dgst -sha256 -hmac`) and the HTTP request
- * parser (401 before anything else without the token, malformed requests
- * refused, nothing read past the bytes given).
+ * token (checked against `openssl dgst -sha256 -hmac`). The HTTP side is
+ * src/web's (tests/unit/test_web_server.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -132,94 +131,6 @@ static void token_is_hmac_of_label(void **state)
     assert_string_equal(tok, TOKEN);
 }
 
-static int handle(const char *req)
-{
-    http_request r;
-    return http_handle_request(req, strlen(req), TOKEN, &r);
-}
-
-static void http_requests_are_checked(void **state)
-{
-    struct {
-        const char *req;
-        int status;
-    } cases[] = {
-        {"GET /json HTTP/1.1\r\nHost: m\r\nAuthorization: Bearer " TOKEN "\r\n\r\n", 200},
-        {"GET /json HTTP/1.0\nauthorization:   bearer " TOKEN "  \n\n", 200},
-        {"GET /json/ HTTP/1.1\r\nAuthorization: Bearer " TOKEN "\r\n\r\n", 200},
-        /* RFC 7235: the scheme is case-insensitive, then one or more blanks. */
-        {"GET /json HTTP/1.1\r\nAuthorization: bearer    " TOKEN "\r\n\r\n", 200},
-        {"GET /json HTTP/1.1\r\nAuthorization: BEARER \t " TOKEN "\r\n\r\n", 200},
-        {"GET /json HTTP/1.1\r\nAuthorization:Bearer\t" TOKEN "\r\n\r\n", 200},
-        {"GET /json HTTP/1.1\r\nAuthorization: Bearer" TOKEN "\r\n\r\n", 401},
-        {"GET /json HTTP/1.1\r\nAuthorization: Bearerx " TOKEN "\r\n\r\n", 401},
-        {"GET /json HTTP/1.1\r\nAuthorization: Bearer   \r\n\r\n", 401},
-        {"GET /json HTTP/1.1\r\nHost: m\r\n\r\n", 401},
-        {"GET /json HTTP/1.1\r\nAuthorization: Bearer " TOKEN "0\r\n\r\n", 401},
-        {"GET /json HTTP/1.1\r\nAuthorization: Bearer 5a448d84\r\n\r\n", 401},
-        {"GET /json HTTP/1.1\r\nAuthorization: Basic " TOKEN "\r\n\r\n", 401},
-        {"GET /json HTTP/1.1\r\nX-Authorization: Bearer " TOKEN "\r\n\r\n", 401},
-        {"GET /secret HTTP/1.1\r\n\r\n", 401}, /* no path is revealed without the token */
-        {"GET /other HTTP/1.1\r\nAuthorization: Bearer " TOKEN "\r\n\r\n", 404},
-        {"POST /json HTTP/1.1\r\nAuthorization: Bearer " TOKEN "\r\n\r\n", 405},
-        {"GET /json\r\n\r\n", 400},
-        {"GET /json HTTP/2\r\n\r\n", 400},
-        {"GET  /json HTTP/1.1\r\n\r\n", 400},
-        {"GET /json HTTP/1.1 extra\r\n\r\n", 400},
-        {"GET /j\x01son HTTP/1.1\r\n\r\n", 400},
-        {"\r\n\r\n", 400},
-        {"GET /json HTTP/1.1\r\nAuthorization: Bearer " TOKEN "\r\n", 400}, /* no blank line */
-        {"", 400},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int got = handle(cases[i].req);
-        KT_CHECK(got == cases[i].status, "case %zu: got %d, expected %d", i, got, cases[i].status);
-    }
-    /* A path too long for the parser's buffer is malformed, not cut. */
-    char big[600] = "GET /";
-    memset(big + 5, 'a', 400);
-    strcpy(big + 405, " HTTP/1.1\r\n\r\n");
-    assert_int_equal(handle(big), 400);
-}
-
-/* Every answer forbids MIME sniffing and caching; 401 carries the
- * challenge. */
-static void http_response_head_is_safe(void **state)
-{
-    static const int statuses[] = {200, 400, 401, 404, 405, 431, 500};
-    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
-        char head[HTTP_HEAD_MAX];
-        int n = http_response_head(statuses[i], 12345, head, sizeof head);
-        KT_CHECK(n > 0 && (size_t)n == strlen(head), "status %d: %d", statuses[i], n);
-        assert_non_null(strstr(head, "\r\nX-Content-Type-Options: nosniff\r\n"));
-        assert_non_null(strstr(head, "\r\nCache-Control: no-store\r\n"));
-        assert_non_null(strstr(head, "\r\nContent-Length: 12345\r\n"));
-        assert_int_equal(strstr(head, "WWW-Authenticate: Bearer") != NULL, statuses[i] == 401);
-        assert_int_equal(memcmp(head + n - 4, "\r\n\r\n", 4), 0);
-        char want[64];
-        snprintf(want, sizeof want, "HTTP/1.1 %d %s\r\n", statuses[i], http_reason(statuses[i]));
-        assert_int_equal(strncmp(head, want, strlen(want)), 0);
-    }
-    char small[16];
-    assert_int_equal(http_response_head(200, 1, small, sizeof small), -1);
-}
-
-/* The parser reads only the bytes it is given: a request cut anywhere
- * (in a heap block of exactly that size, for ASan) is never a 200. */
-static void http_parser_stays_in_bounds(void **state)
-{
-    const char *req = "GET /json HTTP/1.1\r\nAuthorization: Bearer " TOKEN "\r\n\r\n";
-    size_t n = strlen(req);
-    for (size_t cut = 0; cut < n; cut++) {
-        char *p = malloc(cut ? cut : 1);
-        memcpy(p, req, cut);
-        http_request r;
-        int got = http_handle_request(p, cut, TOKEN, &r);
-        KT_CHECK(got == 400, "cut at %zu: %d", cut, got);
-        free(p);
-    }
-}
-
 int main(int argc, char **argv)
 {
     kt_init(&argc, &argv);
@@ -228,9 +139,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(json_output_is_always_clean),
         cmocka_unit_test(status_document_lists_workers),
         cmocka_unit_test(token_is_hmac_of_label),
-        cmocka_unit_test(http_requests_are_checked),
-        cmocka_unit_test(http_parser_stays_in_bounds),
-        cmocka_unit_test(http_response_head_is_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

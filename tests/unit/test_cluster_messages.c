@@ -73,6 +73,7 @@ static void register_worker_refuses_bad_values(void **state)
         wire_put_str(&w, "/w");
         wire_put_str(&w, ""); /* previous_id */
         wire_put_u32(&w, 0);  /* executor_count */
+        wire_put_u32(&w, 0);  /* web_port */
         KT_OK(wire_writer_finish(&w));
         net_frame f = frame_of(NET_MSG_REGISTER_WORKER, &b);
         KT_RC(KILN_ECORRUPT, deploy_msg_register_read(&f, "worker w", &out));
@@ -114,7 +115,7 @@ static void register_worker_refuses_bad_executors(void **state)
         const char *message;
     } bad[] = {
         {NULL, "listed twice"},    {NULL, "state 5"},     {NULL, "cores 0"},
-        {NULL, "app_id is empty"}, {NULL, "previous_id"},
+        {NULL, "app_id is empty"}, {NULL, "previous_id"}, {NULL, "web_port 65536"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         deploy_worker_exec e[2] = {execs[0], execs[1]};
@@ -125,6 +126,7 @@ static void register_worker_refuses_bad_executors(void **state)
         if (i == 2) e[0].cores = 0;
         if (i == 3) strcpy(e[0].app_id, "../x");
         if (i == 4) strcpy(r.previous_id, "a/b");
+        if (i == 5) r.web_port = 65536;
         b.len = 0;
         KT_RC(KILN_EINVAL, deploy_msg_register_worker_write(&b, &r));
         /* The same values, written field by field, are refused by the reader. */
@@ -143,6 +145,7 @@ static void register_worker_refuses_bad_executors(void **state)
             wire_put_u64(&w, e[k].memory);
             wire_put_u8(&w, e[k].state);
         }
+        wire_put_u32(&w, r.web_port);
         KT_OK(wire_writer_finish(&w));
         f = frame_of(NET_MSG_REGISTER_WORKER, &b);
         KT_RC(KILN_ECORRUPT, deploy_msg_register_worker_read(&f, "worker w", &out));
@@ -154,7 +157,7 @@ static void register_worker_refuses_bad_executors(void **state)
     b.len = 0;
     KT_OK(deploy_msg_register_worker_write(&b, &good));
     size_t entry = 4 + 5 + 4 + 4 + 8 + 1; /* "app-1", executor, cores, memory, state */
-    memset(b.data + b.len - 2 * entry - 4, 0xff, 4);
+    memset(b.data + b.len - 4 - 2 * entry - 4, 0xff, 4); /* before the entries and web_port */
     f = frame_of(NET_MSG_REGISTER_WORKER, &b);
     KT_RC(KILN_ECORRUPT, deploy_msg_register_worker_read(&f, "worker w", &out));
     KT_CHECK(strstr(kiln_last_error(), "executor_count") != NULL, "%s", kiln_last_error());

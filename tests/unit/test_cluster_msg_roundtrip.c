@@ -155,6 +155,7 @@ static void random_worker_register(deploy_worker_register *r, deploy_worker_exec
     memset(r, 0, sizeof *r);
     random_offer(&r->offer);
     if (below(2)) id_str(r->previous_id, sizeof r->previous_id);
+    r->web_port = (uint32_t)below(65536);
     r->nexecs = below(max + 1);
     r->execs = execs;
     for (uint32_t k = 0; k < r->nexecs; k++) {
@@ -180,6 +181,7 @@ static void worker_register_ref(wire_writer *w, const deploy_worker_register *r)
         wire_put_u64(w, r->execs[k].memory);
         wire_put_u8(w, r->execs[k].state);
     }
+    wire_put_u32(w, r->web_port);
 }
 
 static void worker_messages(void **state)
@@ -197,6 +199,7 @@ static void worker_messages(void **state)
         offer_ref(&w, &in);
         wire_put_str(&w, ""); /* no previous id */
         wire_put_u32(&w, 0);  /* no executors */
+        wire_put_u32(&w, 0);  /* no web UI */
         KT_OK(wire_writer_finish(&w));
         same_bytes(&got, &want, "REGISTER_WORKER", i);
         net_frame f = frame_of(NET_MSG_REGISTER_WORKER, &got);
@@ -218,6 +221,7 @@ static void worker_messages(void **state)
         KT_OK(deploy_msg_register_worker_read(&f, "w", &rout));
         same_offer(&rin.offer, &rout.offer);
         assert_string_equal(rout.previous_id, rin.previous_id);
+        assert_int_equal(rout.web_port, rin.web_port);
         assert_int_equal(rout.nexecs, rin.nexecs);
         for (uint32_t k = 0; k < rin.nexecs; k++) {
             assert_string_equal(rout.execs[k].app_id, rin.execs[k].app_id);
