@@ -55,11 +55,25 @@ join_table *join_table_new(const col_type *const *key_types, int nkeys, const bo
         join_table_free(t);
         return NULL;
     }
+    /* The types are the table's own: a broadcast join's table outlives the
+     * plan of the task that built it. */
     for (int k = 0; k < nkeys; k++) {
-        ops_store_init(&t->keys[k], key_types[k]);
+        const col_type *kt = col_type_copy(t->arena, key_types[k]);
+        if (!kt) {
+            join_table_free(t);
+            return NULL;
+        }
+        ops_store_init(&t->keys[k], kt);
         t->null_safe[k] = null_safe && null_safe[k];
     }
-    for (int c = 0; c < npay; c++) ops_store_init(&t->pay[c], pay_types[c]);
+    for (int c = 0; c < npay; c++) {
+        const col_type *pt = col_type_copy(t->arena, pay_types[c]);
+        if (!pt) {
+            join_table_free(t);
+            return NULL;
+        }
+        ops_store_init(&t->pay[c], pt);
+    }
     return t;
 }
 

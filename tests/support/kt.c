@@ -16,14 +16,6 @@
 
 const char *const kt_masters[KT_MASTER_COUNT] = {"local[1]", "local[2]", "local[8]"};
 
-/* A test started again as an executor of a local cluster serves tasks
- * from here, before main and a group setup that may take long (writing
- * files with DuckDB) would run in it and keep the driver waiting. */
-__attribute__((constructor)) static void kt_serve_if_executor(void)
-{
-    if (getenv("KILN_EXECUTOR_CONNECT")) kiln_init(NULL, NULL);
-}
-
 static char case_base[256] = "(no case)";
 static char case_label[640] = "(no case)";
 

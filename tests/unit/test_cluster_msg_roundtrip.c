@@ -644,6 +644,7 @@ static void task_messages(void **state)
                        .wire_len = wire.len,
                        .first_broadcast = 1 + below(1000),
                        .nbroadcasts = below((uint32_t)bc.len + 1),
+                       .last_broadcast = below(2000),
                        .broadcasts = bc.data,
                        .broadcasts_len = bc.len,
                        .locations = locs.data,
@@ -663,6 +664,7 @@ static void task_messages(void **state)
         wire_put_bytes(&w, in.wire, in.wire_len);
         wire_put_u32(&w, in.first_broadcast);
         wire_put_u32(&w, in.nbroadcasts);
+        wire_put_u32(&w, in.last_broadcast);
         wire_put_bytes(&w, in.broadcasts, in.broadcasts_len);
         wire_put_bytes(&w, in.locations, in.locations_len);
         same_bytes(&got, &want, "LAUNCH_TASK", i);
@@ -677,6 +679,7 @@ static void task_messages(void **state)
         same_span(in.wire, in.wire_len, out.wire, out.wire_len);
         assert_int_equal(out.first_broadcast, in.first_broadcast);
         assert_int_equal(out.nbroadcasts, in.nbroadcasts);
+        assert_int_equal(out.last_broadcast, in.last_broadcast);
         same_span(in.broadcasts, in.broadcasts_len, out.broadcasts, out.broadcasts_len);
         same_span(in.locations, in.locations_len, out.locations, out.locations_len);
         for (int k = 0; k < 3; k++)

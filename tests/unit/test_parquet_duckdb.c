@@ -232,6 +232,10 @@ static void test_duckdb_files(void **state)
 
 int main(void)
 {
+    /* Started again as an executor of a local cluster: serve tasks from
+     * here, before the group setup (DuckDB writing files for half a
+     * minute) would run in it and keep the driver waiting. */
+    kiln_init(NULL, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_duckdb_files),
     };
