@@ -400,14 +400,123 @@ static void token(void **state)
     kiln_conf_free(conf);
 }
 
+/* A context writing its event log to logs. */
+static kiln_context *logged_context(const char *logs)
+{
+    kiln_conf *conf = kiln_conf_new();
+    assert_int_equal(kiln_conf_set(conf, "kiln.master", "local[2]"), KILN_OK);
+    assert_int_equal(kiln_conf_set(conf, "kiln.ui.port", "0"), KILN_OK);
+    assert_int_equal(kiln_conf_set(conf, "kiln.app.name", XSS_APP), KILN_OK);
+    assert_int_equal(kiln_conf_set(conf, "kiln.eventLog.enabled", "true"), KILN_OK);
+    assert_int_equal(kiln_conf_set(conf, "kiln.eventLog.dir", logs), KILN_OK);
+    kiln_context *ctx = NULL;
+    assert_int_equal(kiln_context_new(conf, &ctx), KILN_OK);
+    kiln_conf_free(conf);
+    return ctx;
+}
+
+/* The history server over a directory holding a finished log, an
+ * .inprogress one and a truncated copy of the finished one: all listed
+ * (the running one apart), each one's pages and REST API served; the
+ * finished one's REST answers equal the live store's. */
+static void history(void **state)
+{
+    (void)state;
+    char *dir = kt_tmpdir_new();
+    char *logs = kt_path(dir, "logs");
+    kiln_context *done = logged_context(logs);
+    int64_t n;
+    assert_int_equal(kiln_rdd_count(kiln_rdd_map(kiln_range(done, 0, 100, 1, 3),
+                                                 kt_fail_on_seven_fn, NULL, 0),
+                                    &n) == KILN_OK,
+                     false);
+    assert_int_equal(kiln_rdd_count(kiln_range(done, 0, 100, 1, 4), &n), KILN_OK);
+    ui_store *live = ctx_ui_store(done);
+    char done_id[128], p[300];
+    snprintf(done_id, sizeof done_id, "%s", live->app_id);
+    snprintf(p, sizeof p, "/applications/%s/jobs", done_id);
+    int want_st;
+    char *want_jobs = rest(live, p, NULL, &want_st);
+    kiln_context_free(done);
+    kiln_context *running = logged_context(logs);
+    assert_int_equal(kiln_rdd_count(kiln_range(running, 0, 10, 1, 2), &n), KILN_OK);
+    char running_id[128];
+    snprintf(running_id, sizeof running_id, "%s", ((ui_store *)ctx_ui_store(running))->app_id);
+    /* A truncated copy of the finished log: its first half, cut mid-line. */
+    char *full = kt_path(logs, done_id);
+    size_t len;
+    char *text = kt_read_file(full, &len);
+    char *cut = kt_path(logs, "local-1000000000000");
+    kt_write_file(cut, text, len / 2);
+
+    usleep(1200 * 1000); /* the running log's writer flushes about twice a second */
+    ui_history_opts o = {.log_dir = logs, .port = 0, .retained_apps = 2};
+    ui_history *h;
+    assert_int_equal(ui_history_start(&o, &h), KILN_OK);
+    int port = ui_history_port(h);
+    answer r = page(port, "/", 200);
+    assert_int_equal(rows(r.body, "completed-apps"), 2);
+    assert_int_equal(rows(r.body, "incomplete-apps"), 1);
+    assert_non_null(strstr(r.body, done_id));
+    assert_non_null(strstr(r.body, running_id));
+    free(r.body);
+    r = http_get(port, "/api/v1/applications");
+    assert_int_equal(r.status, 200);
+    if (count(r.body, "\"attempts\"") != 3) fprintf(stderr, "%s\n", r.body);
+    assert_int_equal(count(r.body, "\"attempts\""), 3);
+    free(r.body);
+    const char *ids[] = {done_id, running_id, "local-1000000000000"};
+    for (int i = 0; i < 3; i++) {
+        const char *tabs[] = {"/jobs/", "/stages/", "/storage/", "/environment/", "/executors/"};
+        for (int t = 0; t < 5; t++) {
+            snprintf(p, sizeof p, "/history/%s%s", ids[i], tabs[t]);
+            r = page(port, p, 200);
+            char link[200];
+            snprintf(link, sizeof link, "href=\"/history/%s/stages/\"", ids[i]);
+            assert_non_null(strstr(r.body, link));
+            free(r.body);
+        }
+    }
+    snprintf(p, sizeof p, "/history/%s/jobs/", done_id);
+    r = page(port, p, 200);
+    assert_int_equal(rows(r.body, "completed-jobs"), 1);
+    assert_int_equal(rows(r.body, "failed-jobs"), 1);
+    free(r.body);
+    snprintf(p, sizeof p, "/api/v1/applications/%s/jobs", done_id);
+    r = http_get(port, p);
+    assert_int_equal(r.status, want_st);
+    assert_string_equal(r.body, want_jobs);
+    free(r.body);
+    free(page(port, "/history/nope/jobs/", 404).body);
+    free(page(port, "/history/..%2F..%2Fetc%2Fpasswd/jobs/", 404).body);
+    r = http_get(port, "/api/v1/applications/nope/jobs");
+    assert_int_equal(r.status, 404);
+    free(r.body);
+    /* The running application runs a job: the next look replays it again. */
+    assert_int_equal(kiln_rdd_count(kiln_range(running, 0, 10, 1, 2), &n), KILN_OK);
+    usleep(1200 * 1000); /* the log's writer flushes about twice a second */
+    snprintf(p, sizeof p, "/history/%s/jobs/", running_id);
+    r = page(port, p, 200);
+    assert_int_equal(rows(r.body, "completed-jobs"), 2);
+    free(r.body);
+    ui_history_stop(h);
+    kiln_context_free(running);
+    free(want_jobs);
+    free(text);
+    free(full);
+    free(cut);
+    free(logs);
+    kt_rm_rf(dir);
+    free(dir);
+}
+
 int main(int argc, char **argv)
 {
     kt_init(&argc, &argv);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(pages_local),
-        cmocka_unit_test(pages_local_cluster),
-        cmocka_unit_test(session_server),
-        cmocka_unit_test(token),
+        cmocka_unit_test(pages_local),    cmocka_unit_test(pages_local_cluster),
+        cmocka_unit_test(session_server), cmocka_unit_test(token),
+        cmocka_unit_test(history),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
