@@ -28,7 +28,6 @@ void deploy_msg_reader_start(wire_reader *r, const net_frame *f, const char *pee
 int deploy_msg_bad(int code, const char *what, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-
 /* ---- The driver's files (app_files.c) -------------------------------------------------- */
 
 /* The executable's entry (name "exe") and the others, for REGISTER_APP.
