@@ -31,6 +31,7 @@
 #include "cli/sql_verb.h"
 #include "cli/submit_python.h"
 #include "deploy/deploy.h"
+#include "ui/ui_pages.h"
 
 #define DEFAULT_PORT 7077
 #define DEFAULT_HTTP_PORT 8080
@@ -57,6 +58,7 @@ static const char usage_text[] =
     "  http-token [--secret-file F]  print the bearer token for GET /json\n"
     "  conf [--master M] [--conf k=v]... [--keys]  the effective configuration\n"
     "  sql [--master M] [--conf k=v]... [-i F] [-e SQL | -f F]  Spark SQL (a shell without -e/-f)\n"
+    "  history-server [--host H] [--port 18080] [--log-dir DIR]  finished applications' UI\n"
     "  help [VERB]                 this text, or a verb's\n"
     "The secret comes from --secret-file F or $KILN_SECRET_FILE; it is required\n"
     "(authentication cannot be turned off). --help after a verb describes it;\n"
@@ -95,6 +97,13 @@ static const struct verb_usage {
                "local-cluster[E,C,MB]; required but for a job.py. job.py runs under Python\n"
                "(kiln.pyspark.python, else /usr/bin/python3) with the kiln package and the\n"
                "--py-files on its path.\n"},
+    {"history-server",
+     "usage: kiln history-server [--host H] [--port 18080] [--log-dir DIR] [--secret-file F]\n"
+     "Serves the applications whose event logs are in DIR (kiln.eventLog.dir;\n"
+     "default /tmp/kiln-events): a list of them, each one's Jobs, Stages, Storage,\n"
+     "Environment and Executors pages, and the REST API under /api/v1. It listens\n"
+     "on 127.0.0.1 unless --host says otherwise; then the URL it prints carries a\n"
+     "token (from the secret of --secret-file or $KILN_SECRET_FILE, else random).\n"},
     {"status", "usage: kiln status kiln://HOST:PORT [--secret-file F] [--timeout-ms 10000]\n"
                "Prints the master's workers, applications and executors as JSON.\n"},
     {"secret", "usage: kiln secret\n"
@@ -172,7 +181,8 @@ static int fail(const char *verb)
 typedef struct opts {
     const char *positional;
     const char *host, *port, *http_port, *secret_file, *network_timeout, *cores, *memory, *work_dir,
-        *heartbeat, *max_attempts, *timeout, *max_restarts, *recovery_dir, *webui_port, *webui_host;
+        *heartbeat, *max_attempts, *timeout, *max_restarts, *recovery_dir, *webui_port, *webui_host,
+        *log_dir;
 } opts;
 
 /* The slot for option name in o, or NULL when the verb does not take it.
@@ -198,6 +208,7 @@ static const char **opt_slot(opts *o, const char *name, const char *allowed)
         {"--recovery-dir", offsetof(opts, recovery_dir)},
         {"--webui-port", offsetof(opts, webui_port)},
         {"--webui-host", offsetof(opts, webui_host)},
+        {"--log-dir", offsetof(opts, log_dir)},
     };
     size_t n = strlen(name);
     const char *hit = strstr(allowed, name);
@@ -349,6 +360,36 @@ static int cmd_worker(int argc, char **argv)
     if ((wo.secret_spec = secret_spec(&o, "worker", spec, sizeof spec)) == NULL) return 1;
     default_log_level();
     return deploy_worker_run(&wo) == KILN_OK ? 0 : fail("worker");
+}
+
+static int cmd_history_server(int argc, char **argv)
+{
+    opts o;
+    int rc = parse_opts(argc, argv, "--host --port --log-dir --secret-file", false, &o);
+    if (rc) return rc == PARSE_DONE ? 0 : rc;
+    ui_history_opts ho = {.host = o.host,
+                          .log_dir = o.log_dir,
+                          .announce = stdout,
+                          .max_retries = 16,
+                          .retained_apps = 50};
+    if (int_opt(o.port, "--port", 18080, 0, 65535, &ho.port)) return 2;
+    kiln_conf *conf = kiln_conf_new();
+    if (!conf) return fail("history-server");
+    char spec[4200];
+    if (o.secret_file) {
+        snprintf(spec, sizeof spec, "file:%s", o.secret_file);
+        kiln_conf_set(conf, "kiln.authenticate.secret", spec);
+    }
+    char token[UI_TOKEN_HEX + 1];
+    if (ui_app_token(conf, token) != KILN_OK) {
+        kiln_conf_free(conf);
+        return fail("history-server");
+    }
+    ho.token = token;
+    default_log_level();
+    rc = ui_history_run(&ho);
+    kiln_conf_free(conf);
+    return rc == KILN_OK ? 0 : fail("history-server");
 }
 
 static int cmd_status(int argc, char **argv)
@@ -579,9 +620,16 @@ int main(int argc, char **argv)
         const char *name;
         int (*run)(int argc, char **argv);
     } verbs[] = {
-        {"master", cmd_master}, {"worker", cmd_worker}, {"status", cmd_status},
-        {"submit", cmd_submit}, {"secret", cmd_secret}, {"http-token", cmd_http_token},
-        {"conf", cmd_conf},     {"sql", cmd_sql},       {"help", cmd_help},
+        {"master", cmd_master},
+        {"worker", cmd_worker},
+        {"status", cmd_status},
+        {"history-server", cmd_history_server},
+        {"submit", cmd_submit},
+        {"secret", cmd_secret},
+        {"http-token", cmd_http_token},
+        {"conf", cmd_conf},
+        {"sql", cmd_sql},
+        {"help", cmd_help},
     };
     /* An executor of `kiln sql` (local-cluster or a standalone cluster runs
      * this program with KILN_EXECUTOR_* set and no arguments): kiln_init

@@ -1,7 +1,7 @@
 /*
  * deploy/deploy_int.h - what the files of src/deploy share and no other
  * folder may use: the payload helpers of messages.c and app_messages.c,
- * the JSON string escaper, the driver's file list
+ * the driver's file list
  * and the sha256 of a file, the monotonic clock and the stop flag of the
  * daemons. (The tests include it too.)
  */

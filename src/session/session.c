@@ -19,6 +19,7 @@
 #include "cluster/cluster.h"
 #include "engine/engine.h"
 #include "ui/ui.h"
+#include "ui/ui_pages.h"
 #include "ui/ui_status.h"
 
 int kiln_init(int *argc, char ***argv)
@@ -105,9 +106,22 @@ static int attach_ui(kiln_context *c, const master_spec *m)
     if (conf_true(c, "kiln.ui.enabled", true)) {
         ui_store *s = ui_store_new(ctx_conf(c));
         if (!s) return KILN_ENOMEM;
-        int rc = events_subscribe(c, ui_store_listen, s, ui_store_free);
+        /* The web UI (ui/app_ui.c) is subscribed first, so that freeing the
+         * context stops it before the store it reads goes (listeners are
+         * released in the order they came). */
+        app_ui *web = NULL;
+        int rc = app_ui_start(s, ctx_conf(c), &web);
+        if (!rc && web) rc = events_subscribe(c, app_ui_listen, web, app_ui_release);
         if (rc) {
+            app_ui_stop(web);
             ui_store_free(s);
+            return rc;
+        }
+        rc = events_subscribe(c, ui_store_listen, s, ui_store_free);
+        if (rc) {
+            /* Out of memory: with the UI subscribed (stopped only when the
+             * context is freed) the store is left, not freed under it. */
+            if (!web) ui_store_free(s);
             return rc;
         }
         ctx_set_ui_store(c, s);
