@@ -12,7 +12,8 @@
 // <img>, no onerror attribute, no <script> but /static/kiln.js) while their text is shown.
 // live: every tab (Jobs, a job, Stages, a stage, Storage, an RDD, Environment, Executors) and
 // /api/v1; the failed job's error is visible on its row, its page and its stage; links lead
-// jobs -> job -> stage; a click on a header sorts rows (numerically, twice: reversed).
+// jobs -> job -> stage and through the word count's DAG (two nodes, an edge) to a stage; a click
+// on a header sorts rows (numerically, twice: reversed).
 // history: the list shows the application (its name as text), and its Jobs, job, Stages and
 // stage pages render as live, under /history/APP/. One screenshot per page in ARTIFACT_DIR.
 // Exits 2 when playwright-core is absent, 1 on a failed check.
@@ -121,6 +122,7 @@ try {
 
   // The Jobs tab, a failed job's page and its stage: the same in both modes.
   async function jobsAndStages(prefix) {
+    const jobsUrl = page.url();
     check((await page.title()) === 'kiln Jobs', `title: ${await page.title()}`);
     const completed = await rows('completed-jobs');
     check(completed.length === 2, `two completed jobs expected, got ${completed.length}`);
@@ -144,6 +146,21 @@ try {
         check((await page.textContent('main')).includes(xss2), 'the stage does not show the error');
         check((await rows('task-table')).length >= 1, 'no tasks listed');
         await done(`${prefix}failed-stage`);
+      }
+    }
+
+    // The word count (job 0, by its link on the Jobs tab): two stages drawn and linked, the
+    // shuffle map stage's node leads to its page.
+    await go(jobsUrl, `${prefix}jobs`);
+    if (await follow('#completed-jobs tbody td a[href$="/jobs/job/?id=0"]', `${prefix}job-0`)) {
+      check((await page.title()) === 'Details for Job 0', `title: ${await page.title()}`);
+      check((await page.$$('svg.dag a g.dag-node')).length === 2, 'two linked DAG nodes expected');
+      check((await page.$$('svg.dag line.dag-edge')).length === 1, 'one DAG edge expected');
+      check((await rows('job-stages')).length === 2, 'two stages expected in the word count');
+      await done(`${prefix}job-0`);
+      if (await follow('svg.dag a:first-of-type', `${prefix}dag-stage`)) {
+        check((await page.title()).includes('Stage'), `a DAG node led to: ${await page.title()}`);
+        check((await rows('task-table')).length === 4, 'the shuffle map stage has four tasks');
       }
     }
 
