@@ -95,7 +95,11 @@ int app_ui_start(ui_store *store, const kiln_conf *conf, app_ui **out)
     else if (u->host && gethostname(shown, sizeof shown - 1) != 0)
         snprintf(shown, sizeof shown, "localhost");
     web_server_url(u->srv, shown, u->url, sizeof u->url);
-    fprintf(stderr, "kiln web UI available at %s\n", u->url);
+    /* On a terminal the address is printed, as Spark's shells print it;
+     * elsewhere (a program's stderr in a file or a pipe, a test) it is an
+     * INFO line of the log, as spark-submit logs it. */
+    if (isatty(STDERR_FILENO)) fprintf(stderr, "kiln web UI available at %s\n", u->url);
+    else LOG(LOG_INFO, "ui", "web UI available at %s", u->url);
     *out = u;
     return KILN_OK;
 }

@@ -42,7 +42,8 @@ int ui_app_token(const kiln_conf *conf, char out[UI_TOKEN_HEX + 1]);
 typedef struct app_ui app_ui;
 
 /* Starts the UI of store (borrowed; must outlive the UI) for conf and
- * prints "kiln web UI available at URL" once on stderr. *out NULL and
+ * prints "kiln web UI available at URL" once on stderr when it is a
+ * terminal (else an INFO log line "ui: web UI available at URL"). *out NULL and
  * KILN_OK when kiln.ui.port is taken (and the retries too): the
  * application runs without a UI, as a warning says. Other errors:
  * KILN_ECONF naming the key. */

@@ -1,7 +1,7 @@
 /*
  * tests/browser/ui_app.c - the application that tests/e2e/app_ui_browser.sh
  * looks at in a browser: a local[2] context with its web UI on a free port
- * (kiln.ui.port=0; it prints "kiln web UI available at URL" on stderr), the
+ * (kiln.ui.port=0; with KILN_LOG_LEVEL=INFO it logs "web UI available at URL" on stderr), the
  * event log in DIR/events, an application name and a configuration value
  * that are XSS attempts. It runs a word count over a cached text file (so
  * Storage lists an RDD), then a job whose task fails with a message full of

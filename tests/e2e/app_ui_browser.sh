@@ -48,11 +48,11 @@ rm -rf "$artifacts"
 mkdir -p "$artifacts"
 
 # ---- a. The live application's UI ---------------------------------------------------------
-"$app" "$tmp" >"$tmp/app.out" 2>"$tmp/app.err" &
+KILN_LOG_LEVEL=INFO "$app" "$tmp" >"$tmp/app.out" 2>"$tmp/app.err" &
 apid=$!
 pids+=($apid)
 wait_for "the application's jobs" 60 test -e "$tmp/ready"
-url=$(sed -n 's/^kiln web UI available at \(http:[^ ]*\)$/\1/p' "$tmp/app.err")
+url=$(sed -n 's/^.*web UI available at \(http:[^ ]*\)$/\1/p' "$tmp/app.err")
 [ -n "$url" ] || fail "no 'web UI available at' line: $(cat "$tmp/app.err")"
 KILN_PEERS_DIR="$peers" timeout 60 node "$mjs" live "$url" "$artifacts" "$xss1" "$xss2" ||
     fail "the browser test of the application UI failed"
