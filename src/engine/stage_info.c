@@ -173,7 +173,12 @@ int job_plan_make(kiln_context *ctx, kiln_rdd *r, const char *name, int tasks, i
     if (rc) return rc;
     plan->infos = malloc(plan->n * sizeof *plan->infos);
     if (!plan->infos) return KILN_ENOMEM;
-    for (size_t i = 0; i < plan->n; i++) plan->infos[i] = plan->stages[i].info;
+    for (size_t i = 0; i < plan->n; i++) {
+        /* Each info names its stage_desc's own name, which moved when
+         * plan->stages grew: point it there again. */
+        plan->stages[i].info.name = plan->stages[i].name;
+        plan->infos[i] = plan->stages[i].info;
+    }
     return KILN_OK;
 }
 
