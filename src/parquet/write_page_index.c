@@ -46,11 +46,11 @@ static size_t cut(const uint8_t *p, size_t n)
  * when there is none. */
 static size_t round_up(const uint8_t *p, size_t n, uint8_t *out)
 {
-    size_t k = cut(p, n);
-    if (k == n) {
+    if (n <= PQ_PIDX_TRUNCATE) {
         memcpy(out, p, n);
         return n;
     }
+    size_t k = cut(p, n);
     while (k > 0 && p[k - 1] >= 0x7F) k--;
     if (k == 0) return (size_t)-1;
     memcpy(out, p, k);
