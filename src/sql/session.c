@@ -393,9 +393,8 @@ int sql_session_collect(kiln_session *s, const plan *logical, sql_result *out)
     return sql_session_collect_as(s, logical, NULL, out);
 }
 
-/* Starts the SQL execution of physical plan p (-1: none, nobody listens). */
-static int64_t execution_start(kiln_session *s, const sql_settings *set, const plan *p,
-                               const char *desc)
+int64_t sql_session_execution_start(kiln_session *s, const sql_settings *set, const plan *p,
+                                    const char *desc)
 {
     if (!kiln_context_observed(s->ctx)) return -1;
     kiln_buf b;
@@ -417,7 +416,7 @@ int sql_session_collect_as(kiln_session *s, const plan *logical, const char *des
     if (!rc) {
         sql_settings set = s->set;
         set.now_us = now_us();
-        int64_t id = execution_start(s, &set, p, desc);
+        int64_t id = sql_session_execution_start(s, &set, p, desc);
         rc = sql_exec_collect(s->ctx, &set, p, out);
         kiln_sql_execution_end(s->ctx, id, rc ? kiln_last_error() : NULL);
     }

@@ -3,7 +3,8 @@
  * ui_api_sql.c, ui_pages_sql.c; SQL executions posted by src/sql through
  * kiln_sql_execution_start): SQL queries run through kiln_sql in local
  * mode with the event log on, one failing at run time (division by zero)
- * and two holding markup in their text. Checks: the store holds one
+ * and two holding markup in their text, and a CSV write (one execution
+ * too). Checks: the store holds one
  * execution per query, each listing the jobs it ran (every job the
  * context ran belongs to exactly one); REST /sql and /sql/ID carry
  * Spark's fields, the failed one's status and error; the SQL pages link
@@ -136,11 +137,19 @@ static void sql_tab(void **state)
         else if (rc) fprintf(stderr, "%s: %s\n", queries[i], kiln_last_error());
         if (i != FAILING) assert_int_equal(rc, KILN_OK);
     }
+    /* A write is one more execution, and so are its jobs. */
+    char *out = kt_path(dir, "out");
+    kiln_df *w = kiln_sql(ss, queries[3]);
+    kiln_writer *wr = kiln_df_write(w);
+    assert_int_equal(kiln_writer_csv(wr, out), KILN_OK);
+    kiln_df_free(w);
     /* The store: one execution per query, in order; every job in exactly one. */
     ui_store *s = ctx_ui_store(ctx);
     pthread_mutex_lock(&s->lock);
-    assert_int_equal(s->nsqls, NQ);
-    int tagged = 0;
+    assert_int_equal(s->nsqls, NQ + 1);
+    assert_true(s->sqls[NQ].njobs >= 1 && s->sqls[NQ].state == UI_SUCCEEDED);
+    assert_true(strncmp(s->sqls[NQ].desc, "write csv to ", 13) == 0);
+    int tagged = s->sqls[NQ].njobs;
     for (int i = 0; i < NQ; i++) {
         const ui_sql *x = &s->sqls[i];
         assert_int_equal(x->id, i);
@@ -152,6 +161,7 @@ static void sql_tab(void **state)
         else assert_null(x->error);
         tagged += x->njobs;
     }
+    free(out);
     assert_int_equal(tagged, (int)s->njobs);
     int failed_job = s->sqls[FAILING].jobs[s->sqls[FAILING].njobs - 1];
     char app[128], p[300];
@@ -163,8 +173,8 @@ static void sql_tab(void **state)
     snprintf(p, sizeof p, "/applications/%s/sql", app);
     char *live_list = rest(s, p, &st);
     assert_int_equal(st, 200);
-    assert_int_equal(count(live_list, "\"planDescription\""), NQ);
-    assert_int_equal(count(live_list, "\"status\":\"COMPLETED\""), NQ - 1);
+    assert_int_equal(count(live_list, "\"planDescription\""), NQ + 1);
+    assert_int_equal(count(live_list, "\"status\":\"COMPLETED\""), NQ);
     snprintf(p, sizeof p, "/applications/%s/sql/%d", app, FAILING);
     char *live_one = rest(s, p, &st);
     assert_int_equal(st, 200);
@@ -201,7 +211,7 @@ static void sql_tab(void **state)
     char link[128];
     snprintf(link, sizeof link, "href=\"/jobs/job/?id=%d\"", failed_job);
     assert_non_null(strstr(r.body, link));
-    assert_int_equal(count(r.body, "href=\"/SQL/execution/?id="), NQ);
+    assert_int_equal(count(r.body, "href=\"/SQL/execution/?id="), NQ + 1);
     free(r.body);
     snprintf(p, sizeof p, "/SQL/execution/?id=%d", FAILING);
     r = page(port, p, 200);
@@ -242,7 +252,7 @@ static void sql_tab(void **state)
     port = ui_history_port(hs);
     snprintf(p, sizeof p, "/history/%s/SQL/", app);
     r = page(port, p, 200);
-    assert_int_equal(count(r.body, "/SQL/execution/?id="), NQ);
+    assert_int_equal(count(r.body, "/SQL/execution/?id="), NQ + 1);
     assert_non_null(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt;"));
     free(r.body);
     for (int i = 0; i < NQ; i++) {
