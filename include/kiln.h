@@ -188,6 +188,23 @@ typedef void (*kiln_progress_fn)(void *arg, const kiln_progress *p);
 KILN_API int kiln_context_on_progress(kiln_context *ctx, kiln_progress_fn fn, void *arg,
                                       void (*release)(void *arg));
 
+/* SQL executions (Spark's SQLExecution), for the SQL layer to show its
+ * queries in the web UI and the event log. Whether anything listens to
+ * ctx's events (the UI, the event log, a progress listener): when not,
+ * there is no need to describe an execution. */
+KILN_API bool kiln_context_observed(const kiln_context *ctx);
+/* Starts an SQL execution on the calling thread: posts its start with its
+ * description (the SQL text or the DataFrame action) and its physical plan
+ * as text (both borrowed for the call; NULL: ""), and tags the jobs the
+ * thread starts until kiln_sql_execution_end with its id. Returns the id
+ * (0, 1, ... per context), or -1 when the thread already runs one (a
+ * subquery's jobs belong to the outer execution) or ctx is NULL. */
+KILN_API int64_t kiln_sql_execution_start(kiln_context *ctx, const char *description,
+                                          const char *plan);
+/* Ends execution id (-1: nothing to do) with its error message (NULL: it
+ * succeeded; borrowed). */
+KILN_API void kiln_sql_execution_end(kiln_context *ctx, int64_t id, const char *error);
+
 /* ---- User functions ------------------------------------------------------- */
 
 /* The running task, handed to every user function. */

@@ -252,6 +252,7 @@ int job_run_shipped(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn
     events_post(ctx, &(engine_event){.kind = EV_JOB_START,
                                      .job = job,
                                      .name = action,
+                                     .sql_execution = sql_execution_current(),
                                      .stages = plan.infos,
                                      .nstages = plan.infos ? (int)plan.n : 0});
     job_plan_release(&plan);

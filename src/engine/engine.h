@@ -342,6 +342,9 @@ typedef enum engine_event_kind {
     EV_APP_END,     /* the context stops */
     EV_ENVIRONMENT, /* the effective configuration (conf) */
     EV_UNPERSIST,   /* an RDD's cached blocks were dropped (rdd) */
+    EV_SQL_START,   /* an SQL execution starts (sql_execution, name: its description,
+                       plan: the physical plan's text) */
+    EV_SQL_END,     /* it ends (sql_execution; message: its error, NULL when it succeeded) */
 } engine_event_kind;
 
 /* An RDD a stage computes (Spark's RDDInfo). */
@@ -405,6 +408,10 @@ typedef struct engine_event {
     kiln_storage_level storage;
     const kiln_conf *conf;
     const char *user; /* application start */
+    /* SQL start and end: the execution's id; job start: the execution the job
+     * runs for (Spark's spark.sql.execution.id property), -1: none */
+    int64_t sql_execution;
+    const char *plan; /* SQL start: the physical plan as EXPLAIN prints it */
 } engine_event;
 
 typedef struct event_bus event_bus;
@@ -416,6 +423,8 @@ int events_subscribe(kiln_context *ctx, event_listener fn, void *arg, void (*rel
 void events_post(kiln_context *ctx, engine_event *e);
 /* Whether ctx has any listener (posting can be skipped when it has none). */
 bool events_wanted(const kiln_context *ctx);
+/* The SQL execution the calling thread runs (sql_events.c), -1: none. */
+int64_t sql_execution_current(void);
 
 #pragma GCC visibility pop
 

@@ -310,6 +310,7 @@ struct kiln_context {
      * fetched from each other, the time they waited for them, fetches retried */
     _Atomic int64_t lost_map_outputs, remote_fetch_bytes, remote_fetch_us, remote_fetch_retries;
     _Atomic int64_t speculative_attempts, speculative_wins;
+    _Atomic int64_t next_sql_execution; /* SQL executions' ids (sql_events.c) */
     /* kiln.speculation*: copies of straggling tasks (speculation.c); times in seconds */
     bool speculation;
     double spec_interval, spec_multiplier, spec_quantile, spec_min_runtime;

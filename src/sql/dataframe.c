@@ -96,7 +96,9 @@ KILN_API kiln_df *kiln_sql(kiln_session *s, const char *text)
         sql_session_anz(s, s->a, copy, &z);
         plan *p;
         if (anz_query(&z, ((ast_stmt_query *)stmts[0])->query, &p)) return NULL;
-        return df_new(s, p);
+        kiln_df *df = df_new(s, p);
+        if (df) df->sql = copy;
+        return df;
     }
     /* Commands run now; their DataFrame is empty (their rows are for
      * kiln sql and SHOW-like uses of sql_session_run). */

@@ -189,7 +189,7 @@ static int collect(kiln_df *df, const plan *p, sql_result *r)
 {
     if (!df)
         return kiln_last_error()[0] ? KILN_ESQL : kiln_set_error(KILN_EINVAL, "NULL DataFrame");
-    return sql_session_collect(df->s, p, r);
+    return sql_session_collect_as(df->s, p, df->sql, r);
 }
 
 KILN_API int kiln_df_count(kiln_df *df, int64_t *out)

@@ -32,7 +32,8 @@ struct kiln_col {
 struct kiln_df {
     kiln_session *s;
     plan *p;
-    char **type_names;           /* kiln_df_column_type's strings (malloc), made on demand */
+    const char *sql;   /* kiln_sql's text (in the session's arena), NULL: built otherwise */
+    char **type_names; /* kiln_df_column_type's strings (malloc), made on demand */
     struct kiln_df *prev, *next; /* the session's live DataFrames */
 };
 

@@ -552,7 +552,11 @@ int sql_write_partitioned(kiln_session *s, const plan *logical, const char *form
     if (!rc)
         rc = env_encode(&env, staging, fmt, uuid, nopts, keys, values, logical, npart, part,
                         max_open);
+    int64_t xid = -1; /* the write is one SQL execution, as Spark's save */
     if (!rc) {
+        char desc[1100];
+        snprintf(desc, sizeof desc, "write %s to %.1000s", fmt, path);
+        xid = sql_session_execution_start(s, &s->set, opt_p, desc);
         sql_settings set = s->set;
         rc = sql_exec_rdd(s->ctx, &set, opt_p, &r);
     }
@@ -581,6 +585,7 @@ int sql_write_partitioned(kiln_session *s, const plan *logical, const char *form
         kiln_buf_release(&b);
     }
     if (!rc && !url) rc = place(staging, path, exists, mode == SQL_SAVE_APPEND ? -1 : depth);
+    kiln_sql_execution_end(s->ctx, xid, rc ? kiln_last_error() : NULL);
     kiln_rdd_free(r);
     kiln_buf_release(&env);
     kiln_arena_free(a);

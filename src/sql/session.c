@@ -390,6 +390,25 @@ int sql_session_plan(kiln_session *s, kiln_arena *a, const plan *logical, plan *
 
 int sql_session_collect(kiln_session *s, const plan *logical, sql_result *out)
 {
+    return sql_session_collect_as(s, logical, NULL, out);
+}
+
+int64_t sql_session_execution_start(kiln_session *s, const sql_settings *set, const plan *p,
+                                    const char *desc)
+{
+    if (!kiln_context_observed(s->ctx)) return -1;
+    kiln_buf b;
+    kiln_buf_init(&b);
+    int rc = sql_exec_explain(&b, set, p);
+    if (!rc) rc = kiln_buf_append(&b, "", 1);
+    int64_t id = kiln_sql_execution_start(s->ctx, desc ? desc : "DataFrame",
+                                          rc ? "" : (const char *)b.data);
+    kiln_buf_release(&b);
+    return id;
+}
+
+int sql_session_collect_as(kiln_session *s, const plan *logical, const char *desc, sql_result *out)
+{
     kiln_arena *a = kiln_arena_new();
     if (!a) return oom();
     plan *p;
@@ -397,7 +416,9 @@ int sql_session_collect(kiln_session *s, const plan *logical, sql_result *out)
     if (!rc) {
         sql_settings set = s->set;
         set.now_us = now_us();
+        int64_t id = sql_session_execution_start(s, &set, p, desc);
         rc = sql_exec_collect(s->ctx, &set, p, out);
+        kiln_sql_execution_end(s->ctx, id, rc ? kiln_last_error() : NULL);
     }
     kiln_arena_free(a);
     return rc;
@@ -568,7 +589,7 @@ static int run_stmt(kiln_session *s, const char *sql, const ast_stmt *st, kiln_a
         plan *p;
         sql_session_anz(s, a, sql, &z);
         if ((rc = anz_query(&z, ((const ast_stmt_query *)st)->query, &p))) return rc;
-        if ((rc = sql_session_collect(s, p, &o->rows))) return rc;
+        if ((rc = sql_session_collect_as(s, p, sql, &o->rows))) return rc;
         o->has_rows = true;
         return KILN_OK;
     }

@@ -61,6 +61,16 @@ void sql_session_anz(kiln_session *s, kiln_arena *a, const char *sql, anz *z);
 int sql_session_plan(kiln_session *s, kiln_arena *a, const plan *logical, plan **out);
 /* Optimises and runs logical, collecting its rows. */
 int sql_session_collect(kiln_session *s, const plan *logical, sql_result *out);
+/* sql_session_collect as one SQL execution described by desc (the SQL
+ * text; NULL: "DataFrame") for the web UI and the event log
+ * (kiln_sql_execution_start; the physical plan's text is made only when
+ * the context is observed). */
+/* Starts the SQL execution of physical plan p described by desc
+ * (kiln_sql_execution_start): its id, -1 when nobody listens or the
+ * thread runs one already. End it with kiln_sql_execution_end. */
+int64_t sql_session_execution_start(kiln_session *s, const sql_settings *set, const plan *p,
+                                    const char *desc);
+int sql_session_collect_as(kiln_session *s, const plan *logical, const char *desc, sql_result *out);
 /* Statements beyond session.c's (stmt_write.c: INSERT, CREATE TABLE ...
  * USING ... AS; stmt_cache.c: CACHE, UNCACHE, CLEAR CACHE): KILN_OK, an
  * error, or 1 when st is none of them. */

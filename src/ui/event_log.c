@@ -309,7 +309,36 @@ int event_log_line(const engine_event *e, double wall, kiln_buf *out)
         json_obj_begin(&w);
         json_key(&w, "kiln.job.action"); /* what the job computes */
         json_str(&w, e->name ? e->name : "");
+        if (e->sql_execution >= 0) {
+            char id[24];
+            snprintf(id, sizeof id, "%lld", (long long)e->sql_execution);
+            json_key(&w, "spark.sql.execution.id");
+            json_str(&w, id);
+        }
         json_obj_end(&w);
+        break;
+    case EV_SQL_START:
+        json_str(&w, "org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionStart");
+        kv(&w, "executionId", e->sql_execution);
+        json_key(&w, "description");
+        json_str(&w, e->name ? e->name : "");
+        json_key(&w, "details");
+        json_str(&w, "");
+        json_key(&w, "physicalPlanDescription");
+        json_str(&w, e->plan ? e->plan : "");
+        json_key(&w, "sparkPlanInfo"); /* the plan graph is not kept: an empty node */
+        json_obj_begin(&w);
+        json_obj_end(&w);
+        kv(&w, "time", now);
+        break;
+    case EV_SQL_END:
+        json_str(&w, "org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionEnd");
+        kv(&w, "executionId", e->sql_execution);
+        kv(&w, "time", now);
+        if (e->rc != KILN_OK || e->message) {
+            json_key(&w, "errorMessage");
+            json_str(&w, e->message ? e->message : kiln_strerror(e->rc));
+        }
         break;
     case EV_JOB_END:
         json_str(&w, "SparkListenerJobEnd");

@@ -129,7 +129,7 @@ static bool apply(replay *r, const json_node *v)
     const char *ev = json_get_str(v, "Event");
     if (!ev) return false;
     kiln_arena *a = r->a;
-    engine_event e = {.executor = -1, .job = -1};
+    engine_event e = {.executor = -1, .job = -1, .sql_execution = -1};
     double wall = 0;
     if (strcmp(ev, "SparkListenerApplicationStart") == 0) {
         e.kind = EV_APP_START;
@@ -173,6 +173,8 @@ static bool apply(replay *r, const json_node *v)
         e.kind = EV_JOB_START;
         e.job = (int)get_i(v, "Job ID");
         e.name = json_get_str(json_get(v, "Properties"), "kiln.job.action");
+        const char *sql_id = json_get_str(json_get(v, "Properties"), "spark.sql.execution.id");
+        if (sql_id) e.sql_execution = strtoll(sql_id, NULL, 10);
         const json_node *infos = json_get(v, "Stage Infos");
         if (infos && infos->type == JSON_ARRAY && infos->n) {
             engine_stage_info *si = kiln_arena_alloc(a, infos->n * sizeof *si);
@@ -183,6 +185,19 @@ static bool apply(replay *r, const json_node *v)
             }
         }
         wall = wall_of(get_i(v, "Submission Time"));
+    } else if (strcmp(ev, "org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionStart") ==
+               0) {
+        e.kind = EV_SQL_START;
+        e.sql_execution = get_i(v, "executionId");
+        e.name = json_get_str(v, "description");
+        e.plan = json_get_str(v, "physicalPlanDescription");
+        wall = wall_of(get_i(v, "time"));
+    } else if (strcmp(ev, "org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionEnd") == 0) {
+        e.kind = EV_SQL_END;
+        e.sql_execution = get_i(v, "executionId");
+        e.message = json_get_str(v, "errorMessage");
+        e.rc = e.message ? KILN_ESQL : KILN_OK;
+        wall = wall_of(get_i(v, "time"));
     } else if (strcmp(ev, "SparkListenerJobEnd") == 0) {
         const json_node *res = json_get(v, "Job Result");
         const char *result = json_get_str(res, "Result");

@@ -48,6 +48,7 @@ ui_store *ui_store_new(const kiln_conf *conf)
     s->lim.stages = conf_int(conf, "kiln.ui.retainedStages", 1000);
     s->lim.tasks_per_stage = conf_int(conf, "kiln.ui.retainedTasks", 100000);
     s->lim.dead_executors = conf_int(conf, "kiln.ui.retainedDeadExecutors", 100);
+    s->lim.executions = conf_int(conf, "kiln.sql.ui.retainedExecutions", 1000);
     return s;
 }
 
@@ -90,6 +91,7 @@ void ui_store_free(void *arg)
         free(s->env[i].value);
         free(s->env[i].source);
     }
+    ui_sql_release_all(s);
     free(s->env);
     free(s->jobs);
     free(s->stages);
@@ -562,6 +564,13 @@ void ui_store_apply(ui_store *s, const engine_event *e, double wall)
     switch (e->kind) {
     case EV_JOB_START:
         job_start(s, e, wall);
+        if (e->sql_execution >= 0) ui_sql_job(s, e);
+        break;
+    case EV_SQL_START:
+        ui_sql_start(s, e, wall);
+        break;
+    case EV_SQL_END:
+        ui_sql_end(s, e, wall);
         break;
     case EV_JOB_END:
         job_end(s, e, wall);

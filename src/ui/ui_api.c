@@ -19,9 +19,10 @@
 #include <time.h>
 
 #include "base/json.h"
+#include "ui/ui_sql.h"
 #include "ui/ui_status.h"
 
-static void date_str(int64_t ms, char *out, size_t size)
+void ui_date_str(int64_t ms, char *out, size_t size)
 {
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
@@ -34,7 +35,7 @@ static void date_str(int64_t ms, char *out, size_t size)
 static void kdate(json_writer *w, const char *k, int64_t ms)
 {
     char d[64];
-    date_str(ms, d, sizeof d);
+    ui_date_str(ms, d, sizeof d);
     json_key(w, k);
     json_str(w, d);
 }
@@ -731,6 +732,11 @@ static int app_path(json_writer *w, ui_store *s, char **parts, int nparts, const
         if (!r || !r->nblocks) return error(out, 404, "unknown RDD: %lld", (long long)id);
         rdd(w, s, r, true);
         return 200;
+    }
+    if (strcmp(what, "sql") == 0) {
+        char why[200];
+        int st = ui_api_sql(w, s, parts + 1, nparts - 1, query, why, sizeof why);
+        return st == 200 ? st : error(out, st, "%s", why);
     }
     if (strcmp(what, "environment") == 0 && nparts == 1) {
         environment(w, s);

@@ -32,18 +32,19 @@ void ui_href(const ui_page *p, char *out, size_t size, const char *fmt, ...)
 
 void ui_page_begin(ui_page *p, int tab, const char *title)
 {
-    static const char *const labels[] = {"Jobs", "Stages", "Storage", "Environment", "Executors"};
-    static const char *const paths[] = {"/jobs/", "/stages/", "/storage/", "/environment/",
-                                        "/executors/"};
-    char hrefs[5][320];
-    html_tab tabs[5];
-    for (int i = 0; i < 5; i++) {
+    static const char *const labels[] = {"Jobs",        "Stages",    "Storage",
+                                         "Environment", "Executors", "SQL"};
+    static const char *const paths[] = {"/jobs/",        "/stages/",    "/storage/",
+                                        "/environment/", "/executors/", "/SQL/"};
+    char hrefs[6][320];
+    html_tab tabs[6];
+    for (int i = 0; i < 6; i++) {
         ui_href(p, hrefs[i], sizeof hrefs[i], "%s", paths[i]);
         tabs[i] = (html_tab){labels[i], hrefs[i]};
     }
     char brand[300];
     snprintf(brand, sizeof brand, "kiln \xc2\xb7 %s", p->s->app_name ? p->s->app_name : "");
-    html_page_begin(p->b, brand, title, tabs, 5, tab);
+    html_page_begin(p->b, brand, title, tabs, 6, tab);
 }
 
 void ui_page_end(ui_page *p)
@@ -176,6 +177,8 @@ void ui_pages_serve(ui_store *s, const char *base, const char *sub, const web_re
         {"/storage/rdd", ui_page_rdd},
         {"/environment", ui_page_environment},
         {"/executors", ui_page_executors},
+        {"/SQL", ui_page_sql},
+        {"/SQL/execution", ui_page_sql_execution},
     };
     pthread_mutex_lock(&s->lock);
     size_t i = 0;

@@ -11,7 +11,7 @@
 
 #pragma GCC visibility push(hidden)
 
-enum { UI_TAB_JOBS, UI_TAB_STAGES, UI_TAB_STORAGE, UI_TAB_ENV, UI_TAB_EXECUTORS };
+enum { UI_TAB_JOBS, UI_TAB_STAGES, UI_TAB_STORAGE, UI_TAB_ENV, UI_TAB_EXECUTORS, UI_TAB_SQL };
 
 typedef struct ui_page {
     ui_store *s; /* locked */
@@ -61,6 +61,8 @@ void ui_page_storage(ui_page *p);
 void ui_page_rdd(ui_page *p);
 void ui_page_environment(ui_page *p);
 void ui_page_executors(ui_page *p);
+void ui_page_sql(ui_page *p);
+void ui_page_sql_execution(ui_page *p);
 /* A table of stages (the Stages tab's and a job's): rows for each stage
  * whose index in s->stages is listed in idx. */
 void ui_stage_table(ui_page *p, const char *id, const size_t *idx, size_t n);

@@ -98,9 +98,20 @@ typedef struct ui_env_entry {
     char *key, *value, *source; /* value redacted when the key looks secret */
 } ui_env_entry;
 
+/* An SQL execution (Spark's SQLExecutionUIData; status_sql.c). */
+typedef struct ui_sql {
+    int64_t id;
+    char *desc, *plan, *error;    /* owned; error NULL unless it failed */
+    int64_t submitted, completed; /* epoch ms; completed 0 while running */
+    ui_state state;               /* UI_RUNNING, UI_SUCCEEDED, UI_FAILED */
+    int *jobs;                    /* ids of the jobs it ran, in order */
+    int njobs, cap_jobs;
+} ui_sql;
+
 /* Retention limits (Spark's spark.ui.retained*). */
 typedef struct ui_limits {
     int jobs, stages, tasks_per_stage, dead_executors;
+    int executions; /* kiln.sql.ui.retainedExecutions */
 } ui_limits;
 
 typedef struct ui_store ui_store;
@@ -120,6 +131,9 @@ struct ui_store {
     ui_env_entry *env;
     size_t nenv;
     int64_t dropped_jobs, dropped_stages, dropped_executors;
+    ui_sql *sqls; /* SQL executions by id */
+    size_t nsqls, cap_sqls;
+    int64_t dropped_sqls;
 };
 
 /* A store with the limits of conf (NULL: Spark's defaults, 1000 jobs,
@@ -139,6 +153,17 @@ void ui_store_apply(ui_store *s, const engine_event *e, double wall);
 ui_job *ui_store_job(ui_store *s, int id);
 ui_stage *ui_store_stage(ui_store *s, int id, int attempt); /* attempt -1: the latest */
 ui_rdd *ui_store_rdd(ui_store *s, int id);
+ui_sql *ui_store_sql(ui_store *s, int64_t id);
+
+/* SQL executions in the store (status_sql.c), called by ui_store_apply
+ * under s->lock: an execution's start and end, a job started for one (e's
+ * sql_execution >= 0), and freeing them all. */
+void ui_sql_start(ui_store *s, const engine_event *e, double wall);
+void ui_sql_end(ui_store *s, const engine_event *e, double wall);
+void ui_sql_job(ui_store *s, const engine_event *e);
+void ui_sql_release_all(ui_store *s);
+/* Spark's execution status: "RUNNING", "COMPLETED", "FAILED". */
+const char *ui_sql_status(ui_state st);
 
 /* Epoch milliseconds of wall-clock seconds, as every time in the store,
  * the REST API and the event log (so a replayed store equals the live one). */
@@ -167,6 +192,8 @@ const char *ui_storage_desc(kiln_storage_level l);
  * {"error": "..."} for an unknown path or id, 400 for a malformed id or
  * query parameter. Holds s->lock while it reads. */
 int ui_api_render(ui_store *s, const char *path, const char *query, kiln_buf *out);
+/* Spark's REST date, "2026-12-07T06:30:00.000GMT", of epoch ms. */
+void ui_date_str(int64_t ms, char *out, size_t size);
 
 /* ---- Event log (event_log.c) and replay (replay.c) -------------------------------- */
 

@@ -5,7 +5,8 @@
  * always there; ?NAME: optional; +NAME: kiln's own). A field Spark always
  * writes that is missing, or a field in neither list, fails, naming the
  * endpoint, the class and the field. The application ran a shuffle, a
- * failing task and a cached RDD, so optional parts are there too.
+ * failing task, a cached RDD and two SQL queries (one failing), so optional
+ * parts are there too.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 
 #include "base/json.h"
 #include "engine/engine.h"
+#include "kiln/sql.h"
 #include "kt.h"
 #include "kt_fns.h"
 #include "ui/ui_status.h"
@@ -160,6 +162,19 @@ static void fields(const char *master)
     check(one, "RDDStorageInfo", p);
     check(json_get(one, "partitions")->items[0], "RDDPartitionInfo", p);
     check(get(s, a, "/environment", NULL), "ApplicationEnvironmentInfo", "/environment");
+    /* SQL queries, after the RDD jobs the checks above count. */
+    kiln_session *ss;
+    assert_int_equal(kiln_session_new(ctx, &ss), KILN_OK);
+    assert_int_equal(kiln_df_count(kiln_sql(ss, "SELECT id % 3 AS k FROM range(0, 30, 1, 2)"), &n),
+                     KILN_OK);
+    assert_int_not_equal(
+        kiln_df_count(kiln_sql(ss, "SELECT id FROM range(0, 9) WHERE 1 / (id - 3) > 0"), &n),
+        KILN_OK);
+    json_node *sql = get(s, a, "/sql", NULL);
+    assert_int_equal(sql->n, 2);
+    for (size_t i = 0; i < sql->n; i++) check(sql->items[i], "ExecutionData", "/sql");
+    check(get(s, a, "/sql/1", NULL), "ExecutionData", "/sql/1");
+    kiln_session_free(ss);
     kiln_arena_free(a);
     kiln_context_free(ctx);
 }

@@ -1,0 +1,304 @@
+/*
+ * test_ui_sql.c - the web UI's SQL tab (src/ui/status_sql.c,
+ * ui_api_sql.c, ui_pages_sql.c; SQL executions posted by src/sql through
+ * kiln_sql_execution_start): SQL queries run through kiln_sql in local
+ * mode with the event log on, one failing at run time (division by zero)
+ * and two holding markup in their text, and a CSV write (one execution
+ * too). Checks: the store holds one
+ * execution per query, each listing the jobs it ran (every job the
+ * context ran belongs to exactly one); REST /sql and /sql/ID carry
+ * Spark's fields, the failed one's status and error; the SQL pages link
+ * every job, show the error, and no markup from the SQL text or the error
+ * comes out raw, live and in the history server's copy; the replayed
+ * log's REST equals the live store's byte for byte.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "engine/engine.h"
+#include "kiln/sql.h"
+#include "kt.h"
+#include "ui/ui_pages.h"
+
+#define XSS_SCRIPT "<script>alert(1)</script>"
+#define XSS_ATTR "\"'><img src=x onerror=alert(1)>"
+
+typedef struct answer {
+    int status;
+    char *body;
+} answer;
+
+static answer http_get(int port, const char *path)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    char req[1024];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n", path);
+    assert_int_equal(write(fd, req, (size_t)n), n);
+    kiln_buf b;
+    kiln_buf_init(&b);
+    char chunk[65536];
+    ssize_t got;
+    while ((got = read(fd, chunk, sizeof chunk)) > 0) kiln_buf_append(&b, chunk, (size_t)got);
+    close(fd);
+    kiln_buf_append(&b, "", 1);
+    answer r = {0};
+    assert_true(sscanf((char *)b.data, "HTTP/1.1 %d", &r.status) == 1);
+    char *body = strstr((char *)b.data, "\r\n\r\n");
+    assert_non_null(body);
+    r.body = strdup(body + 4);
+    kiln_buf_release(&b);
+    return r;
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle)) n++;
+    return n;
+}
+
+/* A page answering status with no raw markup from user data. */
+static answer page(int port, const char *path, int status)
+{
+    answer r = http_get(port, path);
+    if (r.status != status) fprintf(stderr, "GET %s: %d\n%s\n", path, r.status, r.body);
+    assert_int_equal(r.status, status);
+    if (strstr(r.body, "<script>") || strstr(r.body, "<img") ||
+        strstr(r.body, "onerror=alert(1)>")) {
+        fprintf(stderr, "GET %s: raw markup from user data:\n%s\n", path, r.body);
+        fail();
+    }
+    return r;
+}
+
+static char *rest(ui_store *s, const char *path, int *status)
+{
+    kiln_buf b;
+    kiln_buf_init(&b);
+    *status = ui_api_render(s, path, NULL, &b);
+    kiln_buf_append(&b, "", 1);
+    char *r = strdup((char *)b.data);
+    kiln_buf_release(&b);
+    return r;
+}
+
+static int run(kiln_session *ss, const char *sql)
+{
+    kiln_df *df = kiln_sql(ss, sql);
+    assert_non_null(df);
+    kiln_arena *a = kiln_arena_new();
+    kiln_value v;
+    int rc = kiln_df_collect(df, a, &v);
+    kiln_arena_free(a);
+    kiln_df_free(df);
+    return rc;
+}
+
+static const char *const queries[] = {
+    "SELECT '" XSS_SCRIPT "' AS x",
+    "SELECT id % 7 AS k, count(*) AS c FROM range(0, 1000, 1, 4) GROUP BY id % 7 -- " XSS_ATTR,
+    "SELECT 10 / (id - 5) AS q FROM range(0, 10, 1, 2)", /* fails: division by zero */
+    "SELECT id FROM range(0, 50, 1, 3) ORDER BY id DESC",
+};
+enum { NQ = 4, FAILING = 2 };
+
+static void sql_tab(void **state)
+{
+    (void)state;
+    char *dir = kt_tmpdir_new();
+    char *logs = kt_path(dir, "logs");
+    kiln_conf *conf = kiln_conf_new();
+    assert_int_equal(kiln_conf_set(conf, "kiln.master", "local[2]"), KILN_OK);
+    assert_int_equal(kiln_conf_set(conf, "kiln.ui.port", "0"), KILN_OK);
+    assert_int_equal(kiln_conf_set(conf, "kiln.ui.showConsoleProgress", "false"), KILN_OK);
+    assert_int_equal(kiln_conf_set(conf, "kiln.eventLog.enabled", "true"), KILN_OK);
+    assert_int_equal(kiln_conf_set(conf, "kiln.eventLog.dir", logs), KILN_OK);
+    kiln_context *ctx = NULL;
+    assert_int_equal(kiln_context_new(conf, &ctx), KILN_OK);
+    assert_true(kiln_context_observed(ctx));
+    kiln_session *ss;
+    assert_int_equal(kiln_session_new(ctx, &ss), KILN_OK);
+    for (int i = 0; i < NQ; i++) {
+        int rc = run(ss, queries[i]);
+        if (i == FAILING) assert_int_not_equal(rc, KILN_OK);
+        else if (rc) fprintf(stderr, "%s: %s\n", queries[i], kiln_last_error());
+        if (i != FAILING) assert_int_equal(rc, KILN_OK);
+    }
+    /* A write is one more execution, and so are its jobs. */
+    char *out = kt_path(dir, "out");
+    kiln_df *w = kiln_sql(ss, queries[3]);
+    kiln_writer *wr = kiln_df_write(w);
+    assert_int_equal(kiln_writer_csv(wr, out), KILN_OK);
+    kiln_df_free(w);
+    /* The store: one execution per query, in order; every job in exactly one. */
+    ui_store *s = ctx_ui_store(ctx);
+    pthread_mutex_lock(&s->lock);
+    assert_int_equal(s->nsqls, NQ + 1);
+    assert_true(s->sqls[NQ].njobs >= 1 && s->sqls[NQ].state == UI_SUCCEEDED);
+    assert_true(strncmp(s->sqls[NQ].desc, "write csv to ", 13) == 0);
+    int tagged = s->sqls[NQ].njobs;
+    for (int i = 0; i < NQ; i++) {
+        const ui_sql *x = &s->sqls[i];
+        assert_int_equal(x->id, i);
+        assert_string_equal(x->desc, queries[i]);
+        assert_true(x->njobs >= 1);
+        assert_true(i == 0 ? *x->plan != 0 : strstr(x->plan, "Range") != NULL);
+        assert_int_equal(x->state, i == FAILING ? UI_FAILED : UI_SUCCEEDED);
+        if (i == FAILING) assert_non_null(strstr(x->error, "DIVIDE_BY_ZERO"));
+        else assert_null(x->error);
+        tagged += x->njobs;
+    }
+    free(out);
+    assert_int_equal(tagged, (int)s->njobs);
+    int failed_job = s->sqls[FAILING].jobs[s->sqls[FAILING].njobs - 1];
+    char app[128], p[300];
+    snprintf(app, sizeof app, "%s", s->app_id);
+    pthread_mutex_unlock(&s->lock);
+
+    /* REST. */
+    int st;
+    snprintf(p, sizeof p, "/applications/%s/sql", app);
+    char *live_list = rest(s, p, &st);
+    assert_int_equal(st, 200);
+    assert_int_equal(count(live_list, "\"planDescription\""), NQ + 1);
+    assert_int_equal(count(live_list, "\"status\":\"COMPLETED\""), NQ);
+    snprintf(p, sizeof p, "/applications/%s/sql/%d", app, FAILING);
+    char *live_one = rest(s, p, &st);
+    assert_int_equal(st, 200);
+    char want[64];
+    snprintf(want, sizeof want, "\"failedJobIds\":[%d]", failed_job);
+    if (!strstr(live_one, want)) fprintf(stderr, "%s\n", live_one);
+    assert_non_null(strstr(live_one, want));
+    assert_non_null(strstr(live_one, "\"status\":\"FAILED\""));
+    assert_non_null(strstr(live_one, "DIVIDE_BY_ZERO"));
+    for (int f = 0; f < 6; f++) {
+        static const char *const fields[] = {
+            "\"id\":",       "\"description\":",   "\"submissionTime\":",
+            "\"duration\":", "\"runningJobIds\":", "\"successJobIds\":"};
+        assert_non_null(strstr(live_one, fields[f]));
+    }
+    snprintf(p, sizeof p, "/applications/%s/sql/99", app);
+    free(rest(s, p, &st));
+    assert_int_equal(st, 404);
+    snprintf(p, sizeof p, "/applications/%s/sql/x1", app);
+    free(rest(s, p, &st));
+    assert_int_equal(st, 400);
+
+    /* Pages, live. */
+    app_ui *u = NULL;
+    kiln_conf *uc = kiln_conf_new();
+    assert_int_equal(kiln_conf_set(uc, "kiln.ui.port", "0"), KILN_OK);
+    assert_int_equal(app_ui_start(s, uc, &u), KILN_OK);
+    kiln_conf_free(uc);
+    int port = app_ui_port(u);
+    answer r = page(port, "/SQL/", 200);
+    assert_non_null(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert_non_null(strstr(r.body, "&lt;img src=x onerror=alert(1)&gt;"));
+    assert_non_null(strstr(r.body, "href=\"/SQL/\""));
+    char link[128];
+    snprintf(link, sizeof link, "href=\"/jobs/job/?id=%d\"", failed_job);
+    assert_non_null(strstr(r.body, link));
+    assert_int_equal(count(r.body, "href=\"/SQL/execution/?id="), NQ + 1);
+    free(r.body);
+    snprintf(p, sizeof p, "/SQL/execution/?id=%d", FAILING);
+    r = page(port, p, 200);
+    assert_non_null(strstr(r.body, "DIVIDE_BY_ZERO"));
+    assert_non_null(strstr(r.body, "<pre class=\"sql-plan\">"));
+    assert_non_null(strstr(r.body, link));
+    free(r.body);
+    free(page(port, "/SQL/execution/?id=0", 200).body);
+    free(page(port, "/SQL/execution/?id=1", 200).body);
+    free(page(port, "/SQL/execution/?id=77", 404).body);
+    free(page(port, "/SQL/execution/?id=abc", 400).body);
+    app_ui_stop(u);
+    kiln_session_free(ss);
+    kiln_context_free(ctx);
+
+    /* Replay: the same REST, byte for byte. */
+    char *log = kt_path(logs, app);
+    ui_store *h = ui_store_new(NULL);
+    int64_t skipped = 0;
+    char err[256] = "";
+    assert_int_equal(ui_replay(log, h, &skipped, err, sizeof err), KILN_OK);
+    assert_int_equal(skipped, 0);
+    snprintf(p, sizeof p, "/applications/%s/sql", app);
+    char *replayed = rest(h, p, &st);
+    assert_int_equal(st, 200);
+    assert_string_equal(replayed, live_list);
+    free(replayed);
+    snprintf(p, sizeof p, "/applications/%s/sql/%d", app, FAILING);
+    replayed = rest(h, p, &st);
+    assert_string_equal(replayed, live_one);
+    free(replayed);
+    ui_store_free(h);
+
+    /* The history server's copy. */
+    ui_history_opts o = {.log_dir = logs, .port = 0, .retained_apps = 2};
+    ui_history *hs;
+    assert_int_equal(ui_history_start(&o, &hs), KILN_OK);
+    port = ui_history_port(hs);
+    snprintf(p, sizeof p, "/history/%s/SQL/", app);
+    r = page(port, p, 200);
+    assert_int_equal(count(r.body, "/SQL/execution/?id="), NQ + 1);
+    assert_non_null(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+    free(r.body);
+    for (int i = 0; i < NQ; i++) {
+        snprintf(p, sizeof p, "/history/%s/SQL/execution/?id=%d", app, i);
+        free(page(port, p, 200).body);
+    }
+    ui_history_stop(hs);
+    free(live_list);
+    free(live_one);
+    free(log);
+    free(logs);
+    kt_rm_rf(dir);
+    free(dir);
+    kiln_conf_free(conf);
+}
+
+/* No listener: no execution is described, nothing is tagged. */
+static void unobserved(void **state)
+{
+    (void)state;
+    kiln_conf *conf = kiln_conf_new();
+    assert_int_equal(kiln_conf_set(conf, "kiln.master", "local[1]"), KILN_OK);
+    assert_int_equal(kiln_conf_set(conf, "kiln.ui.enabled", "false"), KILN_OK);
+    assert_int_equal(kiln_conf_set(conf, "kiln.ui.showConsoleProgress", "false"), KILN_OK);
+    kiln_context *ctx = NULL;
+    assert_int_equal(kiln_context_new(conf, &ctx), KILN_OK);
+    kiln_conf_free(conf);
+    assert_false(kiln_context_observed(ctx));
+    kiln_session *ss;
+    assert_int_equal(kiln_session_new(ctx, &ss), KILN_OK);
+    assert_int_equal(run(ss, "SELECT count(*) FROM range(0, 10)"), KILN_OK);
+    /* Nested starts on one thread give -1 (the outer one owns the jobs). */
+    int64_t a = kiln_sql_execution_start(ctx, "outer", NULL);
+    assert_true(a >= 0);
+    assert_int_equal(kiln_sql_execution_start(ctx, "inner", NULL), -1);
+    kiln_sql_execution_end(ctx, a, NULL);
+    int64_t b = kiln_sql_execution_start(ctx, "next", NULL);
+    assert_int_equal(b, a + 1);
+    kiln_sql_execution_end(ctx, b, "x");
+    kiln_session_free(ss);
+    kiln_context_free(ctx);
+}
+
+int main(int argc, char **argv)
+{
+    kt_init(&argc, &argv);
+    const struct CMUnitTest tests[] = {cmocka_unit_test(sql_tab), cmocka_unit_test(unobserved)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
