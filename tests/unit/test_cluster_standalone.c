@@ -134,7 +134,8 @@ static void start_worker(void)
     worker_pid = fork();
     assert_true(worker_pid >= 0);
     if (worker_pid == 0) {
-        deploy_worker_opts o = {.master = master_url,
+        deploy_worker_opts o = {.web_port = -1, /* no web thread in a forked child (TSan) */
+                                .master = master_url,
                                 .host = "127.0.0.1",
                                 .cores = 2,
                                 .memory = 2ull << 30,
@@ -443,7 +444,8 @@ static void later_worker_adds_executors(void **state)
     pid_t second = fork();
     assert_true(second >= 0);
     if (second == 0) {
-        deploy_worker_opts o = {.master = master_url,
+        deploy_worker_opts o = {.web_port = -1, /* no web thread in a forked child (TSan) */
+                                .master = master_url,
                                 .host = "127.0.0.1",
                                 .cores = 2,
                                 .memory = 2ull << 30,

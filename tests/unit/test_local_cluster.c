@@ -235,6 +235,7 @@ static void executors_leave_a_stopped_driver(void **state)
         kiln_conf_set(c, "kiln.master", "local-cluster[2,1,256]");
         kiln_conf_set(c, "kiln.network.timeout", "3s");
         kiln_conf_set(c, "kiln.ui.showConsoleProgress", "false");
+        kiln_conf_set(c, "kiln.ui.enabled", "false"); /* no server thread in a forked child */
         kiln_context *cl = NULL;
         int pids[2] = {0, 0};
         if (kiln_context_new(c, &cl) == KILN_OK) {
