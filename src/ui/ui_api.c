@@ -183,9 +183,10 @@ static void job(json_writer *w, const ui_job *j)
     json_obj_end(w);
 }
 
-static void metrics(json_writer *w, const task_metrics *m)
+/* The run-time fields a task's metrics and a stage's sums share (Spark's
+ * TaskMetricDistributions and StageData name them alike). */
+static void run_metrics(json_writer *w, const task_metrics *m)
 {
-    json_obj_begin(w);
     ki(w, "executorDeserializeTime", 0);
     ki(w, "executorDeserializeCpuTime", 0);
     ki(w, "executorRunTime", m->run_time);
@@ -196,6 +197,12 @@ static void metrics(json_writer *w, const task_metrics *m)
     ki(w, "memoryBytesSpilled", m->memory_spilled);
     ki(w, "diskBytesSpilled", m->disk_spilled);
     ki(w, "peakExecutionMemory", m->peak_memory);
+}
+
+static void metrics(json_writer *w, const task_metrics *m)
+{
+    json_obj_begin(w);
+    run_metrics(w, m);
     json_key(w, "inputMetrics");
     json_obj_begin(w);
     ki(w, "bytesRead", m->input_bytes);
@@ -278,16 +285,7 @@ static void stage(json_writer *w, const ui_stage *st)
     if (st->ntasks) kdate(w, "firstTaskLaunchedTime", st->tasks[0].launch);
     if (st->completed) kdate(w, "completionTime", st->completed);
     if (st->failure) ks(w, "failureReason", st->failure);
-    ki(w, "executorDeserializeTime", 0);
-    ki(w, "executorDeserializeCpuTime", 0);
-    ki(w, "executorRunTime", m->run_time);
-    ki(w, "executorCpuTime", m->cpu_time);
-    ki(w, "resultSize", m->result_size);
-    ki(w, "jvmGcTime", 0);
-    ki(w, "resultSerializationTime", 0);
-    ki(w, "memoryBytesSpilled", m->memory_spilled);
-    ki(w, "diskBytesSpilled", m->disk_spilled);
-    ki(w, "peakExecutionMemory", m->peak_memory);
+    run_metrics(w, m);
     ki(w, "inputBytes", m->input_bytes);
     ki(w, "inputRecords", m->input_records);
     ki(w, "outputBytes", m->output_bytes);

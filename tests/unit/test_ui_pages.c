@@ -29,6 +29,7 @@
 #include "engine/engine.h"
 #include "kt.h"
 #include "kt_fns.h"
+#include "kt_http.h"
 #include "ui/ui_pages.h"
 #include "web/web.h"
 
@@ -45,41 +46,6 @@ int test_ui_pages_fail_fn(kiln_task *t, const kiln_value *in, kiln_value *out, c
     return 0;
 }
 
-typedef struct answer {
-    int status;
-    char *body; /* NUL-terminated */
-    size_t len;
-} answer;
-
-/* GET path from 127.0.0.1:port (the server closes after one answer). */
-static answer http_get(int port, const char *path)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-    char req[1024];
-    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n", path);
-    assert_int_equal(write(fd, req, (size_t)n), n);
-    kiln_buf b;
-    kiln_buf_init(&b);
-    char chunk[65536];
-    ssize_t got;
-    while ((got = read(fd, chunk, sizeof chunk)) > 0) kiln_buf_append(&b, chunk, (size_t)got);
-    close(fd);
-    kiln_buf_append(&b, "", 1);
-    answer r = {0};
-    assert_true(sscanf((char *)b.data, "HTTP/1.1 %d", &r.status) == 1);
-    char *body = strstr((char *)b.data, "\r\n\r\n");
-    assert_non_null(body);
-    body += 4;
-    r.len = strlen(body);
-    r.body = strdup(body);
-    kiln_buf_release(&b);
-    return r;
-}
-
 static int count(const char *hay, const char *needle)
 {
     int n = 0;
@@ -89,9 +55,9 @@ static int count(const char *hay, const char *needle)
 
 /* A page: status as expected, and nothing of the markup in user data got
  * through raw (the pages' own markup has no <img and no inline script). */
-static answer page(int port, const char *path, int status)
+static kt_answer page(int port, const char *path, int status)
 {
-    answer r = http_get(port, path);
+    kt_answer r = kt_http_get(port, path);
     if (r.status != status) fprintf(stderr, "GET %s: %d\n%s\n", path, r.status, r.body);
     assert_int_equal(r.status, status);
     if (strstr(r.body, "<script>") || strstr(r.body, "<img") ||
@@ -191,7 +157,7 @@ static void pages(const char *master, int nexecs)
     assert_non_null(strstr(app_ui_url(u), "http://localhost:"));
     assert_null(strstr(app_ui_url(u), "token=")); /* loopback: no token */
 
-    answer r = http_get(port, "/");
+    kt_answer r = kt_http_get(port, "/");
     assert_int_equal(r.status, 302);
     free(r.body);
 
@@ -331,7 +297,7 @@ static void pages(const char *master, int nexecs)
         snprintf(full, sizeof full, "/api/v1%s", p);
         int st;
         char *want = rest(s, p, NULL, &st);
-        r = http_get(port, full);
+        r = kt_http_get(port, full);
         assert_int_equal(r.status, st);
         assert_string_equal(r.body, want);
         free(want);
@@ -454,13 +420,13 @@ static void history(void **state)
     ui_history *h;
     assert_int_equal(ui_history_start(&o, &h), KILN_OK);
     int port = ui_history_port(h);
-    answer r = page(port, "/", 200);
+    kt_answer r = page(port, "/", 200);
     assert_int_equal(rows(r.body, "completed-apps"), 2);
     assert_int_equal(rows(r.body, "incomplete-apps"), 1);
     assert_non_null(strstr(r.body, done_id));
     assert_non_null(strstr(r.body, running_id));
     free(r.body);
-    r = http_get(port, "/api/v1/applications");
+    r = kt_http_get(port, "/api/v1/applications");
     assert_int_equal(r.status, 200);
     if (count(r.body, "\"attempts\"") != 3) fprintf(stderr, "%s\n", r.body);
     assert_int_equal(count(r.body, "\"attempts\""), 3);
@@ -483,13 +449,13 @@ static void history(void **state)
     assert_int_equal(rows(r.body, "failed-jobs"), 1);
     free(r.body);
     snprintf(p, sizeof p, "/api/v1/applications/%s/jobs", done_id);
-    r = http_get(port, p);
+    r = kt_http_get(port, p);
     assert_int_equal(r.status, want_st);
     assert_string_equal(r.body, want_jobs);
     free(r.body);
     free(page(port, "/history/nope/jobs/", 404).body);
     free(page(port, "/history/..%2F..%2Fetc%2Fpasswd/jobs/", 404).body);
-    r = http_get(port, "/api/v1/applications/nope/jobs");
+    r = kt_http_get(port, "/api/v1/applications/nope/jobs");
     assert_int_equal(r.status, 404);
     free(r.body);
     /* The running application runs a job: the next look replays it again. */

@@ -27,41 +27,11 @@
 #include "engine/engine.h"
 #include "kiln/sql.h"
 #include "kt.h"
+#include "kt_http.h"
 #include "ui/ui_pages.h"
 
 #define XSS_SCRIPT "<script>alert(1)</script>"
 #define XSS_ATTR "\"'><img src=x onerror=alert(1)>"
-
-typedef struct answer {
-    int status;
-    char *body;
-} answer;
-
-static answer http_get(int port, const char *path)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-    char req[1024];
-    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n", path);
-    assert_int_equal(write(fd, req, (size_t)n), n);
-    kiln_buf b;
-    kiln_buf_init(&b);
-    char chunk[65536];
-    ssize_t got;
-    while ((got = read(fd, chunk, sizeof chunk)) > 0) kiln_buf_append(&b, chunk, (size_t)got);
-    close(fd);
-    kiln_buf_append(&b, "", 1);
-    answer r = {0};
-    assert_true(sscanf((char *)b.data, "HTTP/1.1 %d", &r.status) == 1);
-    char *body = strstr((char *)b.data, "\r\n\r\n");
-    assert_non_null(body);
-    r.body = strdup(body + 4);
-    kiln_buf_release(&b);
-    return r;
-}
 
 static int count(const char *hay, const char *needle)
 {
@@ -71,9 +41,9 @@ static int count(const char *hay, const char *needle)
 }
 
 /* A page answering status with no raw markup from user data. */
-static answer page(int port, const char *path, int status)
+static kt_answer page(int port, const char *path, int status)
 {
-    answer r = http_get(port, path);
+    kt_answer r = kt_http_get(port, path);
     if (r.status != status) fprintf(stderr, "GET %s: %d\n%s\n", path, r.status, r.body);
     assert_int_equal(r.status, status);
     if (strstr(r.body, "<script>") || strstr(r.body, "<img") ||
@@ -204,7 +174,7 @@ static void sql_tab(void **state)
     assert_int_equal(app_ui_start(s, uc, &u), KILN_OK);
     kiln_conf_free(uc);
     int port = app_ui_port(u);
-    answer r = page(port, "/SQL/", 200);
+    kt_answer r = page(port, "/SQL/", 200);
     assert_non_null(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert_non_null(strstr(r.body, "&lt;img src=x onerror=alert(1)&gt;"));
     assert_non_null(strstr(r.body, "href=\"/SQL/\""));
