@@ -52,6 +52,22 @@ void pq_tr_skip(pq_tr *t, int type);
 /* Enters / leaves a nested struct (depth limit). */
 bool pq_tr_enter(pq_tr *t);
 void pq_tr_leave(pq_tr *t);
+
+/* A struct's decoder body: PQ_TR_FIELDS_BEGIN, then one `case ID:` per
+ * field read (t the pq_tr, ty the field's type, in a function returning
+ * void), then PQ_TR_FIELDS_END; unknown fields are skipped. */
+#define PQ_TR_FIELDS_BEGIN                                                                         \
+    if (!pq_tr_enter(t)) return;                                                                   \
+    int16_t last = 0, id;                                                                          \
+    int ty;                                                                                        \
+    while (pq_tr_field(t, &last, &id, &ty)) {                                                      \
+        switch (id) {
+#define PQ_TR_FIELDS_END                                                                           \
+    default:                                                                                       \
+        pq_tr_skip(t, ty);                                                                         \
+        }                                                                                          \
+        }                                                                                          \
+        pq_tr_leave(t);
 /* Marks t failed with reason why (kept when already failed). */
 void pq_tr_fail(pq_tr *t, const char *why);
 

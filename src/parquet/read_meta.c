@@ -17,19 +17,6 @@
         break;                                                                                     \
     }
 
-#define FIELDS_BEGIN                                                                               \
-    if (!pq_tr_enter(t)) return;                                                                   \
-    int16_t last = 0, id;                                                                          \
-    int ty;                                                                                        \
-    while (pq_tr_field(t, &last, &id, &ty)) {                                                      \
-        switch (id) {
-#define FIELDS_END                                                                                 \
-    default:                                                                                       \
-        pq_tr_skip(t, ty);                                                                         \
-        }                                                                                          \
-        }                                                                                          \
-        pq_tr_leave(t);
-
 static const char *str_copy(pq_tr *t, kiln_arena *a)
 {
     const uint8_t *p;
@@ -47,7 +34,7 @@ static const char *str_copy(pq_tr *t, kiln_arena *a)
 /* TimeUnit: a union of empty structs. */
 static void parse_unit(pq_tr *t, int *unit)
 {
-    FIELDS_BEGIN
+    PQ_TR_FIELDS_BEGIN
 case PQ_UNIT_MILLIS:
 case PQ_UNIT_MICROS:
 case PQ_UNIT_NANOS:
@@ -55,13 +42,13 @@ case PQ_UNIT_NANOS:
     *unit = id;
     pq_tr_skip(t, ty);
     break;
-    FIELDS_END
+    PQ_TR_FIELDS_END
 }
 
 /* TimestampType / TimeType: isAdjustedToUTC, unit. */
 static void parse_time(pq_tr *t, pq_logical_type *l)
 {
-    FIELDS_BEGIN
+    PQ_TR_FIELDS_BEGIN
 case 1:
     WANT(PQ_TT_TRUE);
     l->utc = pq_tr_bool(t, ty);
@@ -70,12 +57,12 @@ case 2:
     WANT(PQ_TT_STRUCT);
     parse_unit(t, &l->unit);
     break;
-    FIELDS_END
+    PQ_TR_FIELDS_END
 }
 
 static void parse_decimal(pq_tr *t, pq_logical_type *l)
 {
-    FIELDS_BEGIN
+    PQ_TR_FIELDS_BEGIN
 case 1:
     WANT(PQ_TT_I32);
     l->scale = pq_tr_i32(t);
@@ -84,12 +71,12 @@ case 2:
     WANT(PQ_TT_I32);
     l->precision = pq_tr_i32(t);
     break;
-    FIELDS_END
+    PQ_TR_FIELDS_END
 }
 
 static void parse_int_type(pq_tr *t, pq_logical_type *l)
 {
-    FIELDS_BEGIN
+    PQ_TR_FIELDS_BEGIN
 case 1:
     WANT(PQ_TT_BYTE);
     if (t->p < t->end) l->bit_width = (int8_t)*t->p++;
@@ -99,13 +86,13 @@ case 2:
     WANT(PQ_TT_TRUE);
     l->is_signed = pq_tr_bool(t, ty);
     break;
-    FIELDS_END
+    PQ_TR_FIELDS_END
 }
 
 /* LogicalType: a union, one field set. */
 static void parse_logical(pq_tr *t, pq_logical_type *l)
 {
-    FIELDS_BEGIN
+    PQ_TR_FIELDS_BEGIN
 case PQ_LT_DECIMAL:
     WANT(PQ_TT_STRUCT);
     l->kind = id;
@@ -136,7 +123,7 @@ static void parse_schema_elem(pq_tr *t, kiln_arena *a, pq_schema_elem *e)
     memset(e, 0, sizeof *e);
     e->name = "";
     e->type = e->repetition = e->converted = -1;
-    FIELDS_BEGIN
+    PQ_TR_FIELDS_BEGIN
 case 1:
     WANT(PQ_TT_I32);
     e->type = pq_tr_i32(t);
@@ -173,12 +160,12 @@ case 10:
     WANT(PQ_TT_STRUCT);
     parse_logical(t, &e->logical);
     break;
-    FIELDS_END
+    PQ_TR_FIELDS_END
 }
 
 static void parse_stats(pq_tr *t, pq_raw_stats *s)
 {
-    FIELDS_BEGIN
+    PQ_TR_FIELDS_BEGIN
 case 1:
     WANT(PQ_TT_BINARY);
     s->max_len = pq_tr_binary(t, &s->max);
@@ -204,7 +191,7 @@ case 6:
     s->min_value_len = pq_tr_binary(t, &s->min_value);
     s->has_min_value = true;
     break;
-    FIELDS_END
+    PQ_TR_FIELDS_END
 }
 
 /* path_in_schema joined with '.'. */
@@ -236,7 +223,7 @@ static const char *parse_path(pq_tr *t, kiln_arena *a)
 static void parse_col_meta(pq_tr *t, kiln_arena *a, pq_chunk_meta *c)
 {
     c->has_meta = true;
-    FIELDS_BEGIN
+    PQ_TR_FIELDS_BEGIN
 case 1:
     WANT(PQ_TT_I32);
     c->type = pq_tr_i32(t);
@@ -273,7 +260,7 @@ case 12:
     WANT(PQ_TT_STRUCT);
     parse_stats(t, &c->stats);
     break;
-    FIELDS_END
+    PQ_TR_FIELDS_END
 }
 
 static void parse_chunk(pq_tr *t, kiln_arena *a, pq_chunk_meta *c)
@@ -282,7 +269,7 @@ static void parse_chunk(pq_tr *t, kiln_arena *a, pq_chunk_meta *c)
     c->data_page_offset = c->dictionary_page_offset = -1;
     c->oi_off = c->ci_off = -1;
     c->path = "";
-    FIELDS_BEGIN
+    PQ_TR_FIELDS_BEGIN
 case 1:
     WANT(PQ_TT_BINARY);
     c->file_path = str_copy(t, a);
@@ -307,7 +294,7 @@ case 7:
     WANT(PQ_TT_I32);
     c->ci_len = pq_tr_i32(t);
     break;
-    FIELDS_END
+    PQ_TR_FIELDS_END
 }
 
 /* The length of a list of structs (0 and t failed, saying what, when its
@@ -335,7 +322,7 @@ static void parse_row_group(pq_tr *t, kiln_arena *a, pq_row_group *g)
 {
     memset(g, 0, sizeof *g);
     g->num_rows = g->total_byte_size = g->file_offset = g->total_compressed = -1;
-    FIELDS_BEGIN
+    PQ_TR_FIELDS_BEGIN
 case 1: {
     WANT(PQ_TT_LIST);
     uint32_t n = struct_list(t, "bad column chunk list");
@@ -360,13 +347,13 @@ case 6:
     WANT(PQ_TT_I64);
     g->total_compressed = pq_tr_i64(t);
     break;
-    FIELDS_END
+    PQ_TR_FIELDS_END
 }
 
 static void parse_kv(pq_tr *t, kiln_arena *a, const char **k, const char **v)
 {
     *k = *v = "";
-    FIELDS_BEGIN
+    PQ_TR_FIELDS_BEGIN
 case 1:
     WANT(PQ_TT_BINARY);
     *k = str_copy(t, a);
@@ -375,12 +362,12 @@ case 2:
     WANT(PQ_TT_BINARY);
     *v = str_copy(t, a);
     break;
-    FIELDS_END
+    PQ_TR_FIELDS_END
 }
 
 static void parse_file_meta(pq_tr *t, kiln_arena *a, pq_meta *m)
 {
-    FIELDS_BEGIN
+    PQ_TR_FIELDS_BEGIN
 case 1:
     WANT(PQ_TT_I32);
     m->version = pq_tr_i32(t);
@@ -426,7 +413,7 @@ case 7:
 case 8:
     pq_tr_fail(t, "encrypted files are not supported");
     break;
-    FIELDS_END
+    PQ_TR_FIELDS_END
 }
 
 /* Decodes a FileMetaData (see pq_read_int.h). */
@@ -445,7 +432,7 @@ int pq_meta_parse(const uint8_t *p, size_t n, kiln_arena *a, pq_meta *m, const c
 static void parse_data_v1(pq_tr *t, pq_page_header *h)
 {
     h->has_data = true;
-    FIELDS_BEGIN
+    PQ_TR_FIELDS_BEGIN
 case 1:
     WANT(PQ_TT_I32);
     h->num_values = pq_tr_i32(t);
@@ -462,13 +449,13 @@ case 4:
     WANT(PQ_TT_I32);
     h->rep_encoding = pq_tr_i32(t);
     break;
-    FIELDS_END
+    PQ_TR_FIELDS_END
 }
 
 static void parse_dict(pq_tr *t, pq_page_header *h)
 {
     h->has_dict = true;
-    FIELDS_BEGIN
+    PQ_TR_FIELDS_BEGIN
 case 1:
     WANT(PQ_TT_I32);
     h->num_values = pq_tr_i32(t);
@@ -477,14 +464,14 @@ case 2:
     WANT(PQ_TT_I32);
     h->encoding = pq_tr_i32(t);
     break;
-    FIELDS_END
+    PQ_TR_FIELDS_END
 }
 
 static void parse_data_v2(pq_tr *t, pq_page_header *h)
 {
     h->has_v2 = true;
     h->is_compressed = true;
-    FIELDS_BEGIN
+    PQ_TR_FIELDS_BEGIN
 case 1:
     WANT(PQ_TT_I32);
     h->num_values = pq_tr_i32(t);
@@ -513,12 +500,12 @@ case 7:
     WANT(PQ_TT_TRUE);
     h->is_compressed = pq_tr_bool(t, ty);
     break;
-    FIELDS_END
+    PQ_TR_FIELDS_END
 }
 
 static void parse_page(pq_tr *t, pq_page_header *h)
 {
-    FIELDS_BEGIN
+    PQ_TR_FIELDS_BEGIN
 case 1:
     WANT(PQ_TT_I32);
     h->type = pq_tr_i32(t);
@@ -543,7 +530,7 @@ case 8:
     WANT(PQ_TT_STRUCT);
     parse_data_v2(t, h);
     break;
-    FIELDS_END
+    PQ_TR_FIELDS_END
 }
 
 /* Decodes a PageHeader (see pq_read_int.h). */

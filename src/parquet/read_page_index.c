@@ -18,19 +18,6 @@
  * allocate more). */
 #define PIDX_MAX_BYTES (64 << 20)
 
-#define FIELDS_BEGIN                                                                               \
-    if (!pq_tr_enter(t)) return;                                                                   \
-    int16_t last = 0, id;                                                                          \
-    int ty;                                                                                        \
-    while (pq_tr_field(t, &last, &id, &ty)) {                                                      \
-        switch (id) {
-#define FIELDS_END                                                                                 \
-    default:                                                                                       \
-        pq_tr_skip(t, ty);                                                                         \
-        }                                                                                          \
-        }                                                                                          \
-        pq_tr_leave(t);
-
 static void *zalloc(pq_tr *t, kiln_arena *a, size_t n)
 {
     void *p = kiln_arena_alloc(a, n ? n : 1);
@@ -65,7 +52,7 @@ static void parse_loc(pq_tr *t, pq_page_loc *l)
 {
     l->offset = l->first_row = -1;
     l->size = -1;
-    FIELDS_BEGIN
+    PQ_TR_FIELDS_BEGIN
 case 1:
     l->offset = ty == PQ_TT_I64 ? pq_tr_i64(t) : (pq_tr_skip(t, ty), -1);
     break;
@@ -75,13 +62,13 @@ case 2:
 case 3:
     l->first_row = ty == PQ_TT_I64 ? pq_tr_i64(t) : (pq_tr_skip(t, ty), -1);
     break;
-    FIELDS_END
+    PQ_TR_FIELDS_END
 }
 
 static void parse_offset_index(pq_tr *t, kiln_arena *a, pq_offset_index *o)
 {
     bool seen = false;
-    FIELDS_BEGIN
+    PQ_TR_FIELDS_BEGIN
 case 1: {
     uint32_t n = list_of(t, ty, PQ_TT_STRUCT, "page_locations is not a list of structs");
     same_count(t, &o->n, &seen, n);
@@ -89,7 +76,7 @@ case 1: {
     for (uint32_t i = 0; i < n && !t->err; i++) parse_loc(t, &o->locs[i]);
     break;
 }
-    FIELDS_END
+    PQ_TR_FIELDS_END
     if (!seen) pq_tr_fail(t, "OffsetIndex without page_locations");
 }
 
@@ -112,7 +99,7 @@ static void parse_column_index(pq_tr *t, kiln_arena *a, pq_column_index *c)
 {
     bool seen = false, have[4] = {false};
     uint32_t n;
-    FIELDS_BEGIN
+    PQ_TR_FIELDS_BEGIN
 case 1:
     n = list_of(t, ty, PQ_TT_TRUE, "null_pages is not a list of booleans");
     same_count(t, &c->n, &seen, n);
@@ -147,7 +134,7 @@ case 5:
     if (!(c->null_counts = zalloc(t, a, sizeof *c->null_counts * n))) break;
     for (uint32_t i = 0; i < n && !t->err; i++) c->null_counts[i] = pq_tr_i64(t);
     break;
-    FIELDS_END
+    PQ_TR_FIELDS_END
     if (!t->err && !(have[0] && have[1] && have[2] && have[3]))
         pq_tr_fail(t, "ColumnIndex without one of its required fields");
 }
