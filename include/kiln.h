@@ -201,6 +201,16 @@ KILN_API bool kiln_context_observed(const kiln_context *ctx);
  * subquery's jobs belong to the outer execution) or ctx is NULL. */
 KILN_API int64_t kiln_sql_execution_start(kiln_context *ctx, const char *description,
                                           const char *plan);
+/* Describes execution id's plan as it runs (Spark's SQLAdaptiveExecution-
+ * Update), once its operators are known: plan_info is Spark's SparkPlanInfo
+ * as JSON text, a tree of {"nodeName", "simpleString", "children": [...],
+ * "metadata": {}, "metrics": [{"name", "accumulatorId", "metricType"}]}
+ * whose metrics are accumulators the plan's tasks add to (each task's
+ * updates reach listeners with its end); description (NULL: unchanged) its
+ * text. Both borrowed for the call. Text that is not JSON is refused with
+ * a warning in the log; nothing is posted when nobody listens. */
+KILN_API void kiln_sql_execution_plan(kiln_context *ctx, int64_t id, const char *description,
+                                      const char *plan_info);
 /* Ends execution id (-1: nothing to do) with its error message (NULL: it
  * succeeded; borrowed). */
 KILN_API void kiln_sql_execution_end(kiln_context *ctx, int64_t id, const char *error);

@@ -223,6 +223,39 @@ void json_raw(json_writer *w, const char *text)
     raw(w, text, strlen(text));
 }
 
+void json_write_node(json_writer *w, const json_node *v)
+{
+    switch (v ? v->type : JSON_NULL) {
+    case JSON_NULL:
+        json_null(w);
+        return;
+    case JSON_BOOL:
+        json_bool(w, v->b);
+        return;
+    case JSON_NUMBER:
+        if (v->is_int) json_int(w, v->i);
+        else json_double(w, v->num);
+        return;
+    case JSON_STRING:
+        sep(w);
+        if (w->rc == KILN_OK) w->rc = json_put_strn(w->b, v->str, v->len);
+        return;
+    case JSON_ARRAY:
+        json_arr_begin(w);
+        for (size_t i = 0; i < v->n; i++) json_write_node(w, v->items[i]);
+        json_arr_end(w);
+        return;
+    case JSON_OBJECT:
+        json_obj_begin(w);
+        for (size_t i = 0; i < v->n; i++) {
+            json_key(w, v->keys[i]);
+            json_write_node(w, v->items[i]);
+        }
+        json_obj_end(w);
+        return;
+    }
+}
+
 int json_writer_finish(const json_writer *w)
 {
     return w->rc;

@@ -23,7 +23,7 @@ int json_put_str(kiln_buf *b, const char *s);
 /* The same for n bytes at s (which may hold NULs: they become \u0000). */
 int json_put_strn(kiln_buf *b, const char *s, size_t n);
 
-#define JSON_MAX_DEPTH 64
+#define JSON_MAX_DEPTH 256
 
 /* A writer that places the commas: open objects and arrays, give keys and
  * values, close them. Errors are sticky: json_writer_finish returns the
@@ -78,7 +78,7 @@ struct json_node {
 };
 
 /* Limits of json_doc_parse: nesting depth and members of one container. */
-#define JSON_READ_MAX_DEPTH 128
+#define JSON_READ_MAX_DEPTH 256
 #define JSON_READ_MAX_ITEMS (1u << 24)
 
 /* Parses the n bytes at p as one JSON document (RFC 8259: UTF-8, no
@@ -99,6 +99,9 @@ double json_get_num(const json_node *o, const char *key, double dflt);
 const char *json_get_str(const json_node *o, const char *key);
 /* The bool member's value, or dflt. */
 bool json_get_bool(const json_node *o, const char *key, bool dflt);
+/* Writes parsed value v (and what it holds) to w again (json.c; nesting
+ * is at most JSON_READ_MAX_DEPTH, as json_doc_parse made it). */
+void json_write_node(json_writer *w, const json_node *v);
 
 #pragma GCC visibility pop
 

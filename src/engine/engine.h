@@ -345,6 +345,8 @@ typedef enum engine_event_kind {
     EV_SQL_START,   /* an SQL execution starts (sql_execution, name: its description,
                        plan: the physical plan's text) */
     EV_SQL_END,     /* it ends (sql_execution; message: its error, NULL when it succeeded) */
+    EV_SQL_PLAN,    /* its operators are known (sql_execution; plan_info: SparkPlanInfo as
+                       JSON; plan: the physical plan's text, NULL: unchanged) */
 } engine_event_kind;
 
 /* An RDD a stage computes (Spark's RDDInfo). */
@@ -411,7 +413,13 @@ typedef struct engine_event {
     /* SQL start and end: the execution's id; job start: the execution the job
      * runs for (Spark's spark.sql.execution.id property), -1: none */
     int64_t sql_execution;
-    const char *plan; /* SQL start: the physical plan as EXPLAIN prints it */
+    const char *plan;      /* SQL start: the physical plan as EXPLAIN prints it */
+    const char *plan_info; /* SQL plan: SparkPlanInfo as JSON */
+    /* task end of an attempt that succeeded: its accumulator updates
+     * (Spark's TaskInfo.accumulables; the SQL operators' metrics among
+     * them); borrowed */
+    const acc_update *accs;
+    size_t naccs;
 } engine_event;
 
 typedef struct event_bus event_bus;

@@ -6,6 +6,9 @@
  * starts with the execution's id (Spark's spark.sql.execution.id, also a
  * thread-local property there).
  */
+#include <string.h>
+
+#include "base/json.h"
 #include "engine/engine_int.h"
 
 static _Thread_local int64_t current = -1;
@@ -35,6 +38,29 @@ KILN_API int64_t kiln_sql_execution_start(kiln_context *ctx, const char *descrip
                                      .name = description ? description : "",
                                      .plan = plan ? plan : ""});
     return id;
+}
+
+KILN_API void kiln_sql_execution_plan(kiln_context *ctx, int64_t id, const char *description,
+                                      const char *plan_info)
+{
+    if (!ctx || id < 0 || !plan_info || !events_wanted(ctx)) return;
+    /* Listeners write it into the event log as it is: it must be JSON. */
+    kiln_arena *a = kiln_arena_new();
+    json_node *v;
+    char err[160];
+    int rc = a ? json_doc_parse(a, plan_info, strlen(plan_info), &v, err, sizeof err) : KILN_ENOMEM;
+    kiln_arena_free(a);
+    if (rc) {
+        LOG(LOG_WARN, "sql", "execution %lld: its plan description is not JSON (%s)", (long long)id,
+            rc == KILN_ENOMEM ? "out of memory" : err);
+        return;
+    }
+    events_post(ctx, &(engine_event){.kind = EV_SQL_PLAN,
+                                     .job = -1,
+                                     .executor = -1,
+                                     .sql_execution = id,
+                                     .plan = description,
+                                     .plan_info = plan_info});
 }
 
 KILN_API void kiln_sql_execution_end(kiln_context *ctx, int64_t id, const char *error)

@@ -344,7 +344,9 @@ static void run_task(void *arg)
                                             .result_bytes = (int64_t)result.len,
                                             .task_id = t.task_id,
                                             .stage_attempt = s->attempt,
-                                            .metrics = &t.metrics});
+                                            .metrics = &t.metrics,
+                                            .accs = rc == KILN_OK ? t.accs : NULL,
+                                            .naccs = rc == KILN_OK ? t.naccs : 0});
     pthread_mutex_lock(&s->lock);
     task_state *ts = &s->ts[index];
     ts->live--;

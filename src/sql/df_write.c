@@ -558,6 +558,7 @@ int sql_write_partitioned(kiln_session *s, const plan *logical, const char *form
         snprintf(desc, sizeof desc, "write %s to %.1000s", fmt, path);
         xid = sql_session_execution_start(s, &s->set, opt_p, desc);
         sql_settings set = s->set;
+        set.execution = xid;
         rc = sql_exec_rdd(s->ctx, &set, opt_p, &r);
     }
     int nparts = r ? kiln_rdd_num_partitions(r) : 0;

@@ -29,6 +29,8 @@ typedef struct exec {
     int64_t *bcasts; /* broadcasts made for the query, destroyed with it */
     int nbcasts, capb;
     bool no_broadcast; /* the result outlives the query (an RDD): no broadcasts */
+    exec_graph *g;     /* the plan as it runs, when an execution is watched; else NULL */
+    int out_gid;       /* the node run_fragment made for its output last (0: none) */
 } exec;
 
 static kiln_rdd *keep(exec *x, kiln_rdd *r)
@@ -58,6 +60,8 @@ static void release(exec *x)
     free(x->bcasts);
     x->bcasts = NULL;
     x->nbcasts = x->capb = 0;
+    exec_graph_free(x->g);
+    x->g = NULL;
 }
 
 static int nomem(void)
@@ -77,6 +81,8 @@ static plan *node_like(exec *x, const plan *p, plan **in, int nin)
     if (nin) memcpy(q->in, in, sizeof *in * (size_t)nin);
     (void)saved_in;
     q->nin = nin;
+    q->acc = 0;
+    q->gid = 0;
     return q;
 }
 
@@ -90,13 +96,24 @@ static plan *input_leaf(exec *x, const plan *like, int side)
 }
 
 /* The RDD of st's fragment run over its input, emitting batches or
- * (partition, batch) pairs by keys (over the fragment's output). */
+ * (partition, batch) pairs by keys (over the fragment's output). With
+ * out_name, what it emits goes to a node of that name in the plan graph
+ * (x->out_gid), an exchange or a broadcast, described as out_desc. */
 static kiln_rdd *run_fragment(exec *x, const stage *st, frag_out out, int nparts, expr *const *keys,
-                              int nkeys, int side)
+                              int nkeys, int side, const char *out_name, const char *out_desc)
 {
+    int64_t out_acc = 0;
+    x->out_gid = 0;
+    int rc = exec_graph_fragment(x->g, st->frag);
+    if (!rc && out_name) {
+        rc = exec_graph_output(x->g, out_name, out_desc, st->frag->gid, &out_acc);
+        if (rc > 0) x->out_gid = rc;
+        rc = rc < 0 ? rc : KILN_OK;
+    }
+    if (rc) return NULL;
     kiln_buf env;
     kiln_buf_init(&env);
-    int rc = exec_fragment_encode(&env, x->s, st->frag, out, nparts, keys, nkeys, side);
+    rc = exec_fragment_encode(&env, x->s, st->frag, out, nparts, keys, nkeys, side, out_acc);
     kiln_rdd *r = NULL;
     if (!rc) r = keep(x, kiln_rdd_map_partitions(st->rdd, exec_fragment_fn, env.data, env.len));
     kiln_buf_release(&env);
@@ -107,11 +124,19 @@ static kiln_rdd *run_fragment(exec *x, const stage *st, frag_out out, int nparts
 /* Ends st with an exchange by keys into nparts partitions; *next reads it. */
 static int exchange(exec *x, const stage *st, int nparts, expr *const *keys, int nkeys, stage *next)
 {
-    kiln_rdd *m = run_fragment(x, st, FRAG_OUT_HASH, nparts, keys, nkeys, -1);
+    kiln_buf desc;
+    kiln_buf_init(&desc);
+    int rc = x->g ? exec_explain_exchange(&desc, keys, nkeys, nparts) : KILN_OK;
+    if (!rc && x->g) rc = kiln_buf_append(&desc, "", 1);
+    kiln_rdd *m = rc ? NULL
+                     : run_fragment(x, st, FRAG_OUT_HASH, nparts, keys, nkeys, -1, "Exchange",
+                                    (const char *)desc.data);
+    kiln_buf_release(&desc);
     kiln_rdd *r = m ? keep(x, kiln_rdd_partition_by(m, nparts, exec_partition_of, NULL, 0)) : NULL;
-    if (!r) return KILN_ESQL;
+    if (!r) return rc ? rc : KILN_ESQL;
     next->rdd = r;
     next->frag = input_leaf(x, st->frag, -1);
+    if (next->frag) next->frag->gid = x->out_gid;
     exec_part_keys(&next->part, keys, nkeys, nparts);
     return next->frag ? KILN_OK : nomem();
 }
@@ -219,7 +244,7 @@ static int build_agg(exec *x, const plan *p, stage *out)
 
 /* Broadcasts the batches of r (bytes values), the output of a plan with
  * cols[ncols]; *leaf reads them in the tasks of the stage that joins them. */
-static int broadcast_rdd(exec *x, kiln_rdd *r, const plan *like, plan **leaf)
+static int broadcast_rdd(exec *x, kiln_rdd *r, const plan *like, int gid, plan **leaf)
 {
     kiln_arena *a = kiln_arena_new();
     if (!a) return nomem();
@@ -244,6 +269,7 @@ static int broadcast_rdd(exec *x, kiln_rdd *r, const plan *like, plan **leaf)
     if (!l) return nomem();
     memcpy(l->cols, like->cols, sizeof *l->cols * (size_t)like->ncols);
     l->bcast = id;
+    l->gid = gid;
     *leaf = l;
     return KILN_OK;
 }
@@ -254,8 +280,8 @@ static int broadcast_side(exec *x, const plan *p, plan **leaf)
     stage st;
     int rc = build(x, p, &st);
     if (rc) return rc;
-    kiln_rdd *r = run_fragment(x, &st, FRAG_OUT_BATCHES, 0, NULL, 0, -1);
-    return r ? broadcast_rdd(x, r, p, leaf) : KILN_ESQL;
+    kiln_rdd *r = run_fragment(x, &st, FRAG_OUT_BATCHES, 0, NULL, 0, -1, "BroadcastExchange", NULL);
+    return r ? broadcast_rdd(x, r, p, x->out_gid, leaf) : KILN_ESQL;
 }
 
 /* Adaptive execution of a join side whose size cannot be guessed (Spark's
@@ -269,19 +295,24 @@ static int measure_side(exec *x, const plan *p, int64_t limit, stage *st, plan *
     stage s;
     int rc = build(x, p, &s);
     if (rc) return rc;
-    kiln_rdd *r = run_fragment(x, &s, FRAG_OUT_BATCHES, 0, NULL, 0, -1);
+    kiln_rdd *r = run_fragment(x, &s, FRAG_OUT_BATCHES, 0, NULL, 0, -1, "QueryStage",
+                               "QueryStage (measured first: broadcast when small)");
     if (!r) return KILN_ESQL;
+    int gid = x->out_gid;
     int64_t n;
     if (!kiln_rdd_persist(r, KILN_MEMORY_AND_DISK) || (rc = kiln_rdd_count(r, &n)))
         return rc ? rc : KILN_ESQL;
     int parts = 0, on_disk = 0;
     int64_t mem = 0;
     kiln_rdd_storage(r, &parts, &mem, &on_disk);
-    if (on_disk == 0 && parts == kiln_rdd_num_partitions(r) && mem <= limit)
-        return broadcast_rdd(x, r, p, leaf);
+    if (on_disk == 0 && parts == kiln_rdd_num_partitions(r) && mem <= limit) {
+        if ((rc = exec_graph_rename(x->g, gid, "BroadcastExchange"))) return rc;
+        return broadcast_rdd(x, r, p, gid, leaf);
+    }
     st->rdd = r;
     st->frag = input_leaf(x, p, -1);
     memset(&st->part, 0, sizeof st->part);
+    if (st->frag) st->frag->gid = gid;
     return st->frag ? KILN_OK : nomem();
 }
 
@@ -417,11 +448,16 @@ static int build_join(exec *x, const plan *p, stage *out)
     exec_join_parts jp;
     exec_part_join(&l.part, &r.part, p, nparts, &jp, &out->part);
     kiln_rdd *u;
+    int gid[2] = {0, 0}; /* the graph nodes each side's rows come from */
     if (jp.exchange[0] && jp.exchange[1]) {
         /* Both sides into one shuffle, each batch tagged with its side. */
-        kiln_rdd *lm = run_fragment(x, &l, FRAG_OUT_HASH, nparts, p->keys, p->nkeys, 0);
-        kiln_rdd *rm = lm ? run_fragment(x, &r, FRAG_OUT_HASH, nparts, p->rkeys, p->nkeys, 1)
+        kiln_rdd *lm = run_fragment(x, &l, FRAG_OUT_HASH, nparts, p->keys, p->nkeys, 0, "Exchange",
+                                    NULL);
+        gid[0] = x->out_gid;
+        kiln_rdd *rm = lm ? run_fragment(x, &r, FRAG_OUT_HASH, nparts, p->rkeys, p->nkeys, 1,
+                                         "Exchange", NULL)
                           : NULL;
+        gid[1] = x->out_gid;
         /* The right side's maps first: a task reads map outputs in map
          * order, so the side the join builds arrives before the one it
          * streams, and no batch waits in memory for its turn
@@ -440,11 +476,14 @@ static int build_join(exec *x, const plan *p, stage *out)
             if (!keys) return nomem();
             for (int j = 0; j < jp.nidx; j++) keys[j] = all[jp.idx[j]];
             if (jp.exchange[s]) {
-                kiln_rdd *m = run_fragment(x, st[s], FRAG_OUT_HASH, nparts, keys, jp.nidx, s);
+                kiln_rdd *m = run_fragment(x, st[s], FRAG_OUT_HASH, nparts, keys, jp.nidx, s,
+                                           "Exchange", NULL);
+                gid[s] = x->out_gid;
                 side[s] = m ? keep(x, kiln_rdd_partition_by(m, nparts, exec_partition_of, NULL, 0))
                             : NULL;
             } else {
-                side[s] = run_fragment(x, st[s], FRAG_OUT_BATCHES, 0, NULL, 0, s);
+                side[s] = run_fragment(x, st[s], FRAG_OUT_BATCHES, 0, NULL, 0, s, NULL, NULL);
+                gid[s] = st[s]->frag->gid;
             }
             if (!side[s]) return KILN_ESQL;
         }
@@ -453,6 +492,8 @@ static int build_join(exec *x, const plan *p, stage *out)
     if (!u) return KILN_ESQL;
     plan *in[2] = {input_leaf(x, p->in[0], 0), input_leaf(x, p->in[1], 1)};
     if (!in[0] || !in[1]) return nomem();
+    in[0]->gid = gid[0];
+    in[1]->gid = gid[1];
     out->rdd = u;
     out->frag = node_like(x, p, in, 2);
     return out->frag ? KILN_OK : nomem();
@@ -539,7 +580,7 @@ static int build(exec *x, const plan *p, stage *out)
         free(vals);
         if (rc || !out->rdd) return rc ? nomem() : KILN_ESQL;
         out->frag = input_leaf(x, p, -1);
-        return out->frag ? KILN_OK : nomem();
+        return out->frag ? exec_graph_node(x->g, out->frag, "LocalTableScan") : nomem();
     }
     case PLAN_RANGE: {
         int slices = p->slices > 0 ? p->slices : kiln_context_default_parallelism(x->ctx);
@@ -574,7 +615,7 @@ static int build(exec *x, const plan *p, stage *out)
         out->rdd = p->rdd;
         out->frag = input_leaf(x, p, -1);
         if (out->frag) out->frag->proj = p->proj; /* the columns the query reads */
-        return out->frag ? KILN_OK : nomem();
+        return out->frag ? exec_graph_node(x->g, out->frag, "InMemoryTableScan") : nomem();
     case PLAN_PROJECT:
     case PLAN_FILTER:
     case PLAN_EXPLODE: {
@@ -596,24 +637,30 @@ static int build(exec *x, const plan *p, stage *out)
         local->offset = 0;
         local->limit = p->limit > INT64_MAX - p->offset ? INT64_MAX : p->limit + p->offset;
         c.frag = local;
-        if ((rc = exchange(x, &c, 1, NULL, 0, &one))) return rc;
+        if ((rc = exec_graph_node(x->g, local, "LocalLimit")) ||
+            (rc = exchange(x, &c, 1, NULL, 0, &one)))
+            return rc;
         out->rdd = one.rdd;
         out->frag = node_like(x, p, &one.frag, 1);
-        return out->frag ? KILN_OK : nomem();
+        return out->frag ? exec_graph_node(x->g, out->frag, "GlobalLimit") : nomem();
     }
     case PLAN_UNION: {
         kiln_rdd *u = NULL;
+        plan *leaf = input_leaf(x, p, -1);
+        if (!leaf) return nomem();
+        if ((rc = exec_graph_node(x->g, leaf, "Union"))) return rc;
         for (int i = 0; i < p->nin; i++) {
             stage c;
             if ((rc = build(x, p->in[i], &c))) return rc;
-            kiln_rdd *r = run_fragment(x, &c, FRAG_OUT_BATCHES, 0, NULL, 0, -1);
+            kiln_rdd *r = run_fragment(x, &c, FRAG_OUT_BATCHES, 0, NULL, 0, -1, NULL, NULL);
             if (!r) return KILN_ESQL;
+            exec_graph_link(x->g, c.frag->gid, leaf->gid);
             u = u ? keep(x, kiln_rdd_union(u, r)) : r;
             if (!u) return KILN_ESQL;
         }
         out->rdd = u;
-        out->frag = input_leaf(x, p, -1);
-        return out->frag ? KILN_OK : nomem();
+        out->frag = leaf;
+        return KILN_OK;
     }
     case PLAN_DISTINCT:
     case PLAN_AGG:
@@ -637,13 +684,30 @@ static int build(exec *x, const plan *p, stage *out)
     }
 }
 
+/* Tells the execution's listeners the plan as it runs (nothing without a
+ * graph); a failure to describe it fails nothing. */
+static void describe(exec *x, int root)
+{
+    kiln_buf json, text;
+    kiln_buf_init(&json);
+    kiln_buf_init(&text);
+    if (exec_graph_describe(x->g, root, &json, &text) == KILN_OK)
+        kiln_sql_execution_plan(x->ctx, x->s->execution, (const char *)text.data,
+                                (const char *)json.data);
+    kiln_buf_release(&json);
+    kiln_buf_release(&text);
+}
+
 static int run(exec *x, const plan *p, kiln_rdd **out)
 {
+    if (x->s->execution >= 0 && kiln_context_observed(x->ctx) && !(x->g = exec_graph_new(x->ctx)))
+        return nomem();
     stage st;
     int rc = build(x, p, &st);
     if (rc) return rc;
-    kiln_rdd *r = run_fragment(x, &st, FRAG_OUT_BATCHES, 0, NULL, 0, -1);
+    kiln_rdd *r = run_fragment(x, &st, FRAG_OUT_BATCHES, 0, NULL, 0, -1, NULL, NULL);
     if (!r) return KILN_ESQL;
+    if (x->g) describe(x, st.frag->gid);
     *out = r;
     return KILN_OK;
 }

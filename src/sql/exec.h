@@ -37,6 +37,9 @@ typedef struct sql_settings {
      * minPartitionNum (0: not set; a scan's own options win) */
     int64_t files_max_bytes, files_open_cost;
     int files_min_parts;
+    /* The SQL execution the query runs as (kiln_sql_execution_start), whose
+     * plan graph and operator metrics the executor describes; -1: none. */
+    int64_t execution;
 } sql_settings;
 
 /* A query's result at the driver: batches (in a) with the plan's schema. */
@@ -74,9 +77,11 @@ typedef enum frag_out {
     FRAG_OUT_HASH,    /* (partition, batch) pairs by the hash of keys mod nparts */
 } frag_out;
 
-/* The environment of exec_fragment_fn, encoded. */
+/* The environment of exec_fragment_fn, encoded. out_acc (0: none) is the
+ * first of two accumulators the task adds the rows and the bytes it
+ * emits to (an exchange's metrics, exec_graph.c). */
 int exec_fragment_encode(kiln_buf *b, const sql_settings *s, const plan *frag, frag_out out,
-                         int nparts, expr *const *keys, int nkeys, int side);
+                         int nparts, expr *const *keys, int nkeys, int side, int64_t out_acc);
 /* The partition function of every SQL stage (kiln_partitions_fn). */
 int exec_fragment_fn(kiln_task *t, int index, kiln_in *in, kiln_out *out, const void *env);
 /* The partitioner of SQL exchanges: the pair's key is the partition. */

@@ -136,20 +136,27 @@ static int line(pex *x, int depth, const char *text)
     return rc ? rc : put(x, "\n");
 }
 
-/* "Exchange hashpartitioning(k1, k2, N)" or SinglePartition. */
-static int exchange(pex *x, int depth, expr *const *keys, int nkeys, int nparts)
+int exec_explain_exchange(kiln_buf *b, expr *const *keys, int nkeys, int nparts)
 {
-    int rc = plan_explain_indent(x->b, depth);
-    if (!rc) rc = put(x, nkeys ? "Exchange hashpartitioning(" : "Exchange SinglePartition");
+    pex x = {b, NULL};
+    int rc = put(&x, nkeys ? "Exchange hashpartitioning(" : "Exchange SinglePartition");
     for (int i = 0; !rc && i < nkeys; i++) {
-        rc = put(x, keys[i]->text);
-        if (!rc) rc = put(x, ", ");
+        rc = put(&x, keys[i]->text);
+        if (!rc) rc = put(&x, ", ");
     }
     if (!rc && nkeys) {
         char n[32];
         snprintf(n, sizeof n, "%d)", nparts);
-        rc = put(x, n);
+        rc = put(&x, n);
     }
+    return rc;
+}
+
+/* "Exchange hashpartitioning(k1, k2, N)" or SinglePartition, a line. */
+static int exchange(pex *x, int depth, expr *const *keys, int nkeys, int nparts)
+{
+    int rc = plan_explain_indent(x->b, depth);
+    if (!rc) rc = exec_explain_exchange(x->b, keys, nkeys, nparts);
     return rc ? rc : put(x, "\n");
 }
 

@@ -100,5 +100,36 @@ op *op_join(fn_ctx *fc, op *left, op *right, const plan *p);
 struct agg_bound;
 int exec_bind_aggs(kiln_arena *a, const plan *p, struct agg_bound *out);
 
+/* "Exchange hashpartitioning(k1, k2, N)" or "Exchange SinglePartition"
+ * (no keys), appended to b (exec_explain.c). */
+int exec_explain_exchange(kiln_buf *b, expr *const *keys, int nkeys, int nparts);
+
+/* ---- The plan as it runs (exec_graph.c) ------------------------------------------------ *
+ * Nodes are numbered from 1 (a plan's gid); every function does nothing
+ * for a NULL graph (nobody listens). */
+typedef struct exec_graph exec_graph;
+/* A graph whose metrics are accumulators of ctx; NULL when out of memory. */
+exec_graph *exec_graph_new(kiln_context *ctx);
+void exec_graph_free(exec_graph *g);
+/* Gives fragment node p a graph node named name (NULL: Spark's name for
+ * its kind) with its EXPLAIN line and two metrics, rows out and its own
+ * time (p->acc), unless it has one (p->gid). */
+int exec_graph_node(exec_graph *g, plan *p, const char *name);
+/* exec_graph_node for every node of fragment frag, each linked to the
+ * node above it (an input leaf to the node its gid names). */
+int exec_graph_fragment(exec_graph *g, plan *frag);
+/* A node between fragments (Exchange, BroadcastExchange, ...) above node
+ * child, whose metrics *acc (rows and bytes a fragment emits) the writing
+ * fragment's tasks add to; returns its gid (0 without a graph) or an
+ * error. */
+int exec_graph_output(exec_graph *g, const char *name, const char *desc, int child, int64_t *acc);
+/* Node child's output goes to node parent. */
+void exec_graph_link(exec_graph *g, int child, int parent);
+/* Names node gid (and describes it) name. */
+int exec_graph_rename(exec_graph *g, int gid, const char *name);
+/* The tree under node root as SparkPlanInfo JSON (json) and as an
+ * indented EXPLAIN-like text (text), both NUL-terminated. */
+int exec_graph_describe(exec_graph *g, int root, kiln_buf *json, kiln_buf *text);
+
 #pragma GCC visibility pop
 #endif

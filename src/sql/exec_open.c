@@ -29,7 +29,7 @@ static op *unsupported(const plan *p)
     return NULL;
 }
 
-static op *build(builder *b, const plan *p)
+static op *build_node(builder *b, const plan *p)
 {
     switch (p->kind) {
     case PLAN_INPUT:
@@ -116,6 +116,14 @@ static op *build(builder *b, const plan *p)
     default:
         return unsupported(p);
     }
+}
+
+/* p's operator, measured into p's metrics when it has some. */
+static op *build(builder *b, const plan *p)
+{
+    op *o = build_node(b, p);
+    if (o) o->acc = p->acc;
+    return o;
 }
 
 /* The root: owns the shared input. */

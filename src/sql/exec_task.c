@@ -13,7 +13,7 @@
 #define FRAG_MAGIC 0x46514b53u /* "SKQF" */
 
 int exec_fragment_encode(kiln_buf *b, const sql_settings *s, const plan *frag, frag_out out,
-                         int nparts, expr *const *keys, int nkeys, int side)
+                         int nparts, expr *const *keys, int nkeys, int side, int64_t out_acc)
 {
     size_t at = b->len;
     wire_writer w;
@@ -29,6 +29,7 @@ int exec_fragment_encode(kiln_buf *b, const sql_settings *s, const plan *frag, f
     wire_put_u32(&w, (uint32_t)(side + 1));
     wire_put_u32(&w, (uint32_t)nkeys);
     for (int i = 0; i < nkeys; i++) expr_encode(&w, keys[i]);
+    wire_put_u64(&w, (uint64_t)out_acc);
     int rc = wire_writer_finish(&w);
     if (rc) return rc;
     uint32_t len = (uint32_t)(b->len - at - 4);
@@ -44,6 +45,8 @@ typedef struct frag {
     frag_out out;
     int nparts, side, nkeys;
     expr **keys;
+    int64_t out_acc;             /* exec_fragment_encode's */
+    int64_t out_rows, out_bytes; /* emitted so far */
 } frag;
 
 static int frag_decode(kiln_arena *a, const void *env, frag *f)
@@ -70,6 +73,8 @@ static int frag_decode(kiln_arena *a, const void *env, frag *f)
     if (!f->keys) return KILN_ENOMEM;
     for (int i = 0; i < f->nkeys; i++)
         if ((rc = expr_decode(&r, a, f->fc.ansi, f->tz, &f->keys[i]))) return rc;
+    f->out_acc = (int64_t)wire_get_u64(&r, "output metrics");
+    if (f->out_acc < 0) return KILN_ECORRUPT;
     return wire_reader_end(&r);
 }
 
@@ -84,13 +89,13 @@ int exec_partition_of(const kiln_value *key, int num_partitions, const void *env
  * kiln_emit copies what it is given (map_partitions hands the copies on in
  * chunks), so the value only borrows buf: nothing stays in the task arena,
  * which lives as long as the fragment runs. */
-static int emit_batch(kiln_task *t, kiln_out *out, const col_batch *b, int pid, int side,
-                      kiln_buf *buf)
+static int emit_batch(frag *f, kiln_out *out, const col_batch *b, int pid, int side, kiln_buf *buf)
 {
-    (void)t;
     buf->len = 0;
     int rc = col_batch_encode(buf, b);
     if (rc) return rc;
+    f->out_rows += col_batch_live(b);
+    f->out_bytes += (int64_t)buf->len;
     kiln_value v = kiln_bytes_ref(buf->data, buf->len);
     kiln_value inner[2] = {kiln_int(side), v}, outer[2];
     if (pid >= 0) {
@@ -103,11 +108,10 @@ static int emit_batch(kiln_task *t, kiln_out *out, const col_batch *b, int pid, 
 }
 
 /* Splits b's live rows by partition and emits each part. */
-static int emit_partitioned(kiln_task *t, kiln_out *out, frag *f, col_batch *b, kiln_arena *a,
-                            kiln_buf *buf)
+static int emit_partitioned(kiln_out *out, frag *f, col_batch *b, kiln_arena *a, kiln_buf *buf)
 {
     uint32_t live = col_batch_live(b);
-    if (f->nparts <= 1) return emit_batch(t, out, b, 0, f->side, buf);
+    if (f->nparts <= 1) return emit_batch(f, out, b, 0, f->side, buf);
     col_vec *kv = kiln_arena_alloc(a, sizeof *kv * (size_t)(f->nkeys ? f->nkeys : 1));
     uint64_t *h = kiln_arena_alloc(a, sizeof *h * (b->n ? b->n : 1));
     uint32_t *count = kiln_arena_alloc(a, sizeof *count * (size_t)f->nparts);
@@ -140,7 +144,7 @@ static int emit_partitioned(kiln_task *t, kiln_out *out, frag *f, col_batch *b, 
             col_batch part = *b;
             part.sel = rows + from;
             part.nsel = to - from;
-            int rc = emit_batch(t, out, &part, p, f->side, buf);
+            int rc = emit_batch(f, out, &part, p, f->side, buf);
             if (rc) return rc;
         }
         from = to;
@@ -184,11 +188,15 @@ int exec_fragment_fn(kiln_task *t, int index, kiln_in *in, kiln_out *out, const 
                                     o->ops->name, b->ncols, f.root->ncols);
                 break;
             }
-            if (f.out == FRAG_OUT_HASH) rc = emit_partitioned(t, out, &f, b, scratch, &buf);
-            else rc = emit_batch(t, out, b, f.side >= 0 ? 0 : -1, f.side, &buf); /* tagged */
+            if (f.out == FRAG_OUT_HASH) rc = emit_partitioned(out, &f, b, scratch, &buf);
+            else rc = emit_batch(&f, out, b, f.side >= 0 ? 0 : -1, f.side, &buf); /* tagged */
             if (rc) break;
         }
         op_close(o);
+    }
+    if (rc >= 0 && f.out_acc > 0) {
+        (void)kiln_accumulator_add(t, f.out_acc, kiln_int(f.out_rows));
+        (void)kiln_accumulator_add(t, f.out_acc + 1, kiln_int(f.out_bytes));
     }
     kiln_buf_release(&buf);
     kiln_arena_free(scratch);

@@ -43,6 +43,7 @@ typedef struct fn_ctx {
     char *error;       /* set by fn_error (malloc) */
     int error_code;
     kiln_task *task; /* the task running the operators (memory budget, exec_mem.h); may be NULL */
+    int64_t op_child_ns; /* op.h: time the timed operators below the one running took */
 } fn_ctx;
 
 /* Records a run-time error of the expression being evaluated (ANSI

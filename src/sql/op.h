@@ -16,6 +16,8 @@
 #ifndef KILN_SQL_OP_H
 #define KILN_SQL_OP_H
 
+#include <time.h>
+
 #include "column/column.h"
 #include "sql/expr.h"
 
@@ -37,18 +39,44 @@ struct op {
     kiln_arena *arena; /* this operator's batch arena (owned) */
     col_batch out;     /* the batch handed out last */
     int64_t rows_out;  /* rows handed out (metrics) */
+    /* The plan node's metrics (plan.h's acc: rows out, then the time of
+     * its own, in ns, children's left out), added to the task's
+     * accumulators when the operator closes; 0: not measured. */
+    int64_t acc;
+    int64_t self_ns;
 };
 
+static inline int64_t op_clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* A measured operator's time is what its next calls took less what the
+ * measured operators below it took meanwhile (fc->op_child_ns, saved and
+ * restored around the call, so every level sees only its own children). */
 static inline int op_next(op *o, col_batch **out)
 {
-    int rc = o->ops->next(o, out);
+    int rc;
+    if (!o->acc) {
+        rc = o->ops->next(o, out);
+    } else {
+        int64_t outer = o->fc->op_child_ns, t0 = op_clock_ns();
+        o->fc->op_child_ns = 0;
+        rc = o->ops->next(o, out);
+        int64_t took = op_clock_ns() - t0;
+        o->self_ns += took - o->fc->op_child_ns;
+        o->fc->op_child_ns = outer + took;
+    }
     if (rc == 1) o->rows_out += col_batch_live(*out);
     return rc;
 }
 /* A kernel's failure rc: moves its message (fc->error) to the thread's
  * last error; returns rc. */
 int op_error(fn_ctx *fc, int rc);
-/* Closes o and its children; NULL is ignored. */
+/* Closes o and its children (a measured one adds its metrics to its
+ * task's accumulators first); NULL is ignored. */
 void op_close(op *o);
 /* Allocates an operator of size bytes (at least sizeof(op)) with an arena;
  * NULL when out of memory. */

@@ -31,7 +31,12 @@ void op_free(op *o)
 
 void op_close(op *o)
 {
-    if (o) o->ops->close(o);
+    if (!o) return;
+    if (o->acc > 0 && o->fc && o->fc->task) {
+        (void)kiln_accumulator_add(o->fc->task, o->acc, kiln_int(o->rows_out));
+        (void)kiln_accumulator_add(o->fc->task, o->acc + 1, kiln_int(o->self_ns));
+    }
+    o->ops->close(o);
 }
 
 int op_error(fn_ctx *fc, int rc)

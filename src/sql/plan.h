@@ -189,6 +189,12 @@ struct plan {
      * (row_number, rank or dense_rank) whose value must be <= limit;
      * wgl_mode 0 logical, 1 partial (before the exchange), 2 final */
     uint8_t wgl_fn, wgl_mode;
+    /* Fragments the executor runs (exec_graph.c): the first of the
+     * accumulators the node's operator adds its metrics to (rows out, its
+     * own time in ns; 0: none), and its node in the query's plan graph
+     * (1-based; 0: none). Only acc travels with the fragment. */
+    int64_t acc;
+    int gid;
 };
 
 /* Makes a node of kind with n inputs and room for ncols output columns,

@@ -48,6 +48,7 @@ static void put_plan(wire_writer *w, const plan *p)
         col_type_put(w, p->cols[i].type);
         wire_put_u8(w, p->cols[i].nullable);
     }
+    wire_put_u64(w, (uint64_t)p->acc);
     wire_put_u32(w, (uint32_t)p->nin);
     for (int i = 0; i < p->nin; i++) put_plan(w, p->in[i]);
     switch (p->kind) {
@@ -257,8 +258,9 @@ static int get_plan(dec *d, int depth, plan **out)
         p->cols[i].nullable = wire_get_u8(r, "nullable") != 0;
         if (r->err || !p->cols[i].name || !p->cols[i].type) return KILN_ECORRUPT;
     }
+    p->acc = (int64_t)wire_get_u64(r, "metrics");
     uint32_t nin = wire_get_u32(r, "inputs");
-    if (r->err || nin > 64) return KILN_ECORRUPT;
+    if (r->err || nin > 64 || p->acc < 0) return KILN_ECORRUPT;
     p->nin = (int)nin;
     p->in = kiln_arena_alloc(d->a, sizeof *p->in * (nin ? nin : 1));
     if (!p->in) return KILN_ENOMEM;

@@ -51,6 +51,7 @@ int sql_session_new(kiln_context *ctx, kiln_session **out)
     snprintf(s->set.tz, sizeof s->set.tz, "UTC");
     s->set.shuffle_partitions = kiln_context_cores(ctx);
     s->set.broadcast_bytes = 10 << 20;
+    s->set.execution = -1;
     static const char *const keys[] = {"kiln.sql.ansi.enabled", "kiln.sql.session.timeZone",
                                        "kiln.sql.shuffle.partitions",
                                        "kiln.sql.autoBroadcastJoinThreshold"};
@@ -417,6 +418,7 @@ int sql_session_collect_as(kiln_session *s, const plan *logical, const char *des
         sql_settings set = s->set;
         set.now_us = now_us();
         int64_t id = sql_session_execution_start(s, &set, p, desc);
+        set.execution = id;
         rc = sql_exec_collect(s->ctx, &set, p, out);
         kiln_sql_execution_end(s->ctx, id, rc ? kiln_last_error() : NULL);
     }

@@ -204,8 +204,26 @@ static void task_info(json_writer *w, const engine_event *e, int64_t launch, int
     json_bool(w, failed);
     json_key(w, "Killed");
     json_bool(w, killed);
+    /* The attempt's accumulator updates (SQL metrics among them), as
+     * Spark writes its SQL metrics: the update as a string. */
     json_key(w, "Accumulables");
     json_arr_begin(w);
+    for (size_t i = 0; i < e->naccs; i++) {
+        char v[40];
+        const kiln_value *d = &e->accs[i].delta;
+        if (d->type == KILN_INT) snprintf(v, sizeof v, "%lld", (long long)d->u.i);
+        else if (d->type == KILN_DOUBLE) snprintf(v, sizeof v, "%.17g", d->u.d);
+        else continue;
+        json_obj_begin(w);
+        kv(w, "ID", e->accs[i].id);
+        json_key(w, "Update");
+        json_str(w, v);
+        json_key(w, "Internal");
+        json_bool(w, false);
+        json_key(w, "Count Failed Values");
+        json_bool(w, false);
+        json_obj_end(w);
+    }
     json_arr_end(w);
     json_obj_end(w);
 }
@@ -326,10 +344,21 @@ int event_log_line(const engine_event *e, double wall, kiln_buf *out)
         json_str(&w, "");
         json_key(&w, "physicalPlanDescription");
         json_str(&w, e->plan ? e->plan : "");
-        json_key(&w, "sparkPlanInfo"); /* the plan graph is not kept: an empty node */
-        json_obj_begin(&w);
-        json_obj_end(&w);
+        /* The operators are known once the plan runs (EV_SQL_PLAN): a
+         * placeholder node, as Spark's adaptive plans start. */
+        json_key(&w, "sparkPlanInfo");
+        json_raw(&w, "{\"nodeName\":\"AdaptiveSparkPlan\",\"simpleString\":"
+                     "\"AdaptiveSparkPlan isFinalPlan=false\",\"children\":[],"
+                     "\"metadata\":{},\"metrics\":[]}");
         kv(&w, "time", now);
+        break;
+    case EV_SQL_PLAN:
+        json_str(&w, "org.apache.spark.sql.execution.ui.SparkListenerSQLAdaptiveExecutionUpdate");
+        kv(&w, "executionId", e->sql_execution);
+        json_key(&w, "physicalPlanDescription");
+        json_str(&w, e->plan ? e->plan : "");
+        json_key(&w, "sparkPlanInfo"); /* JSON made by the SQL layer's json_writer */
+        json_raw(&w, e->plan_info ? e->plan_info : "{}");
         break;
     case EV_SQL_END:
         json_str(&w, "org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionEnd");

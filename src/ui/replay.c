@@ -123,6 +123,41 @@ static void metrics_of(const json_node *m, task_metrics *t)
     t->output_records = get_i(out, "Records Written");
 }
 
+/* A task's accumulator updates (Task Info's Accumulables: each "ID" with
+ * its "Update", a string as Spark writes SQL metrics, or a number). */
+static void accumulables_of(kiln_arena *a, const json_node *list, engine_event *e)
+{
+    if (!list || list->type != JSON_ARRAY || !list->n) return;
+    acc_update *u = kiln_arena_alloc(a, list->n * sizeof *u);
+    if (!u) return;
+    size_t n = 0;
+    for (size_t i = 0; i < list->n; i++) {
+        const json_node *x = list->items[i];
+        const json_node *up = json_get(x, "Update");
+        if (!up || !json_get(x, "ID")) continue;
+        u[n].id = get_i(x, "ID");
+        if (up->type == JSON_NUMBER) {
+            u[n].delta = up->is_int ? kiln_int(up->i) : kiln_double(up->num);
+        } else if (up->type == JSON_STRING) {
+            char *end;
+            errno = 0;
+            long long iv = strtoll(up->str, &end, 10);
+            if (!*end && end != up->str && errno == 0) {
+                u[n].delta = kiln_int(iv);
+            } else {
+                double d = strtod(up->str, &end);
+                if (*end || end == up->str) continue;
+                u[n].delta = kiln_double(d);
+            }
+        } else {
+            continue;
+        }
+        n++;
+    }
+    e->accs = u;
+    e->naccs = n;
+}
+
 /* Applies one parsed line; false when it is not an event object. */
 static bool apply(replay *r, const json_node *v)
 {
@@ -192,6 +227,26 @@ static bool apply(replay *r, const json_node *v)
         e.name = json_get_str(v, "description");
         e.plan = json_get_str(v, "physicalPlanDescription");
         wall = wall_of(get_i(v, "time"));
+    } else if (strcmp(ev, "org.apache.spark.sql.execution.ui."
+                          "SparkListenerSQLAdaptiveExecutionUpdate") == 0) {
+        const json_node *info = json_get(v, "sparkPlanInfo");
+        if (!info || info->type != JSON_OBJECT) return true;
+        kiln_buf b;
+        kiln_buf_init(&b);
+        json_writer w;
+        json_writer_init(&w, &b);
+        json_write_node(&w, info);
+        int rc = json_writer_finish(&w);
+        if (!rc) rc = kiln_buf_append(&b, "", 1);
+        if (!rc) {
+            e.kind = EV_SQL_PLAN;
+            e.sql_execution = get_i(v, "executionId");
+            e.plan = json_get_str(v, "physicalPlanDescription");
+            e.plan_info = (const char *)b.data;
+            ui_store_apply(r->s, &e, 0);
+        }
+        kiln_buf_release(&b);
+        return true;
     } else if (strcmp(ev, "org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionEnd") == 0) {
         e.kind = EV_SQL_END;
         e.sql_execution = get_i(v, "executionId");
@@ -261,6 +316,7 @@ static bool apply(replay *r, const json_node *v)
             }
             wall = wall_of(finish);
             e.duration = wall_of(finish) - wall_of(launch);
+            if (e.rc == KILN_OK) accumulables_of(a, json_get(ti, "Accumulables"), &e);
         }
     } else if (strcmp(ev, "SparkListenerBlockUpdated") == 0) {
         const json_node *bi = json_get(v, "Block Updated Info");

@@ -34,6 +34,8 @@ static void sql_release(ui_sql *x)
     free(x->plan);
     free(x->error);
     free(x->jobs);
+    free(x->stages);
+    ui_sql_plan_release(x);
 }
 
 void ui_sql_release_all(ui_store *s)
@@ -108,6 +110,16 @@ void ui_sql_job(ui_store *s, const engine_event *e)
         x->cap_jobs = cap;
     }
     x->jobs[x->njobs++] = e->job;
+    for (int i = 0; i < e->nstages; i++) {
+        if (x->nstages == x->cap_stages) {
+            int cap = x->cap_stages ? x->cap_stages * 2 : 8;
+            int *g = realloc(x->stages, (size_t)cap * sizeof *g);
+            if (!g) return;
+            x->stages = g;
+            x->cap_stages = cap;
+        }
+        x->stages[x->nstages++] = e->stages[i].id;
+    }
 }
 
 const char *ui_sql_status(ui_state st)

@@ -572,6 +572,9 @@ void ui_store_apply(ui_store *s, const engine_event *e, double wall)
     case EV_SQL_END:
         ui_sql_end(s, e, wall);
         break;
+    case EV_SQL_PLAN:
+        ui_sql_plan(s, e);
+        break;
     case EV_JOB_END:
         job_end(s, e, wall);
         break;
@@ -586,6 +589,7 @@ void ui_store_apply(ui_store *s, const engine_event *e, double wall)
         break;
     case EV_TASK_END:
         task_end(s, e, wall);
+        if (e->naccs) ui_sql_task_end(s, e);
         break;
     case EV_EXECUTOR_ADDED:
         exec_added(s, e, wall);

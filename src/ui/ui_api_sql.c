@@ -2,9 +2,10 @@
  * ui/ui_api_sql.c - /api/v1/applications/APP/sql[/ID] (ui_sql.h): SQL
  * executions as Spark's org.apache.spark.status.api.v1.sql.ExecutionData
  * (id, status, description, planDescription, submissionTime, duration,
- * runningJobIds, successJobIds, failedJobIds). A job's state is read from
- * the store's jobs; a job no longer retained is left out. The plan graph
- * (nodes, edges: per-operator metrics) is not kept, so both are empty.
+ * runningJobIds, successJobIds, failedJobIds, nodes with their metrics,
+ * edges). A job's state is read from the store's jobs; a job no longer
+ * retained is left out. Nodes and edges are empty until the plan is known
+ * (EV_SQL_PLAN); a metric's value is "" until a task reported it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,9 +47,39 @@ static void execution(json_writer *w, ui_store *s, const ui_sql *x)
     job_ids(w, s, x, "failedJobIds", 2);
     json_key(w, "nodes");
     json_arr_begin(w);
+    for (int i = 0; i < x->nnodes; i++) {
+        const ui_sql_node *n = &x->nodes[i];
+        json_obj_begin(w);
+        json_key(w, "nodeId");
+        json_int(w, n->id);
+        json_key(w, "nodeName");
+        json_str(w, n->name);
+        json_key(w, "metrics");
+        json_arr_begin(w);
+        for (int k = 0; k < n->nmetrics; k++) {
+            char v[128];
+            ui_sql_metric_value(x, &n->metrics[k], v, sizeof v);
+            json_obj_begin(w);
+            json_key(w, "name");
+            json_str(w, n->metrics[k].name);
+            json_key(w, "value");
+            json_str(w, v);
+            json_obj_end(w);
+        }
+        json_arr_end(w);
+        json_obj_end(w);
+    }
     json_arr_end(w);
     json_key(w, "edges");
     json_arr_begin(w);
+    for (int i = 0; i < x->nedges; i++) {
+        json_obj_begin(w);
+        json_key(w, "fromId");
+        json_int(w, x->edges[i].from);
+        json_key(w, "toId");
+        json_int(w, x->edges[i].to);
+        json_obj_end(w);
+    }
     json_arr_end(w);
     if (x->error) { /* kiln's: why it failed */
         json_key(w, "errorMessage");

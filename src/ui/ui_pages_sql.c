@@ -2,11 +2,14 @@
  * ui/ui_pages_sql.c - the SQL tab (Spark's AllExecutionsPage and
  * ExecutionPage): the application's SQL executions (id, description,
  * submitted, duration, links to their jobs, status), and an execution's
- * page with its description, error, jobs and physical plan as text. SQL
- * text is user input: every string goes through html_printf / html_cell.
+ * page with its description, error, jobs, its plan as a graph of operators
+ * with their metrics (SVG), and the physical plan as text. SQL text is
+ * user input: every string goes through html_printf / html_cell / the
+ * DAG's escaping.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/base.h"
 #include "ui/ui_pages_int.h"
@@ -75,6 +78,50 @@ void ui_page_sql(ui_page *p)
     ui_page_end(p);
 }
 
+/* The plan as it ran (Spark's SparkPlanGraph): each operator with its
+ * metrics summed over the tasks ("name: value" lines), data flowing down
+ * from the scans; the full description on hover. Nothing before the plan
+ * is known. */
+static void plan_graph(ui_page *p, const ui_sql *x)
+{
+    if (!x->nnodes) return;
+    int nlines = 0;
+    for (int i = 0; i < x->nnodes; i++) nlines += x->nodes[i].nmetrics;
+    web_dag_node *nodes = calloc((size_t)x->nnodes, sizeof *nodes);
+    web_dag_edge *edges = calloc((size_t)(x->nedges ? x->nedges : 1), sizeof *edges);
+    char **lines = calloc((size_t)(nlines ? nlines : 1), sizeof *lines);
+    bool ok = nodes && edges && lines;
+    int at = 0;
+    for (int i = 0; ok && i < x->nnodes; i++) {
+        const ui_sql_node *n = &x->nodes[i];
+        nodes[i] = (web_dag_node){.label = n->name,
+                                  .cls = "sql-op",
+                                  .title = n->desc,
+                                  .details = (const char *const *)&lines[at],
+                                  .ndetails = n->nmetrics};
+        for (int k = 0; ok && k < n->nmetrics; k++) {
+            char v[128];
+            ui_sql_metric_value(x, &n->metrics[k], v, sizeof v);
+            size_t len = strlen(n->metrics[k].name) + strlen(v) + 3;
+            if (!(lines[at] = malloc(len))) ok = false;
+            else snprintf(lines[at++], len, "%s: %s", n->metrics[k].name, *v ? v : "-");
+        }
+    }
+    /* Edges from the operator producing rows to the one reading them: the
+     * graph's from (child) to to (parent). */
+    for (int i = 0; ok && i < x->nedges; i++)
+        edges[i] = (web_dag_edge){x->edges[i].from, x->edges[i].to};
+    if (ok) {
+        html_printf(p->b, "<h2>Plan</h2>\n<div class=\"plan-graph\">");
+        web_dag_svg_opts(p->b, nodes, x->nnodes, edges, x->nedges, true);
+        html_printf(p->b, "</div>\n");
+    }
+    for (int i = 0; i < at; i++) free(lines[i]);
+    free(lines);
+    free(nodes);
+    free(edges);
+}
+
 void ui_page_sql_execution(ui_page *p)
 {
     int64_t id;
@@ -119,6 +166,7 @@ void ui_page_sql_execution(ui_page *p)
         html_row_end(p->b);
     }
     html_table_end(p->b, "No jobs.");
+    plan_graph(p, x);
     html_printf(p->b, "<h2>Physical Plan</h2>\n<pre class=\"sql-plan\">%s</pre>\n", x->plan);
     ui_page_end(p);
 }

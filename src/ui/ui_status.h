@@ -99,6 +99,27 @@ typedef struct ui_env_entry {
 } ui_env_entry;
 
 /* An SQL execution (Spark's SQLExecutionUIData; status_sql.c). */
+/* An operator of an execution's plan graph (Spark's SparkPlanGraphNode):
+ * ids in pre-order from 0, as Spark numbers them; its metrics are
+ * accumulators summed over the execution's tasks (ui_sql_metric_value). */
+typedef struct ui_sql_metric {
+    const char *name, *type; /* Spark's metricType: "sum", "size", "timing", "nsTiming" */
+    int64_t acc;
+} ui_sql_metric;
+typedef struct ui_sql_node {
+    int id;
+    const char *name, *desc; /* nodeName, simpleString */
+    ui_sql_metric *metrics;
+    int nmetrics;
+} ui_sql_node;
+typedef struct ui_sql_edge {
+    int from, to; /* a node's id and the id of the node reading its output */
+} ui_sql_edge;
+/* An accumulator over an execution's successful tasks. */
+typedef struct ui_acc_total {
+    int64_t id, sum, min, max, tasks;
+} ui_acc_total;
+
 typedef struct ui_sql {
     int64_t id;
     char *desc, *plan, *error;    /* owned; error NULL unless it failed */
@@ -106,6 +127,16 @@ typedef struct ui_sql {
     ui_state state;               /* UI_RUNNING, UI_SUCCEEDED, UI_FAILED */
     int *jobs;                    /* ids of the jobs it ran, in order */
     int njobs, cap_jobs;
+    int *stages; /* ids of its jobs' stages */
+    int nstages, cap_stages;
+    /* the plan graph (EV_SQL_PLAN; none before), in graph_arena */
+    kiln_arena *graph_arena;
+    ui_sql_node *nodes;
+    int nnodes;
+    ui_sql_edge *edges;
+    int nedges;
+    ui_acc_total *accs; /* by id: its tasks' accumulator updates */
+    size_t naccs, cap_accs;
 } ui_sql;
 
 /* Retention limits (Spark's spark.ui.retained*). */
@@ -162,6 +193,17 @@ void ui_sql_start(ui_store *s, const engine_event *e, double wall);
 void ui_sql_end(ui_store *s, const engine_event *e, double wall);
 void ui_sql_job(ui_store *s, const engine_event *e);
 void ui_sql_release_all(ui_store *s);
+/* The plan graph of e's execution (EV_SQL_PLAN: SparkPlanInfo JSON), and a
+ * task end's accumulator updates, counted for the execution whose job ran
+ * the task's stage (status_sql_plan.c). */
+void ui_sql_plan(ui_store *s, const engine_event *e);
+void ui_sql_task_end(ui_store *s, const engine_event *e);
+/* Frees x's graph and totals. */
+void ui_sql_plan_release(ui_sql *x);
+/* Metric m of x as Spark shows it: a sum as "1,234"; sizes and times as
+ * "total (min, max)" over the tasks, e.g. "12.0 MiB (1.0 MiB, 3.0 MiB)",
+ * "1.2 s (0 ms, 400 ms)"; "" before any task reported it. */
+void ui_sql_metric_value(const ui_sql *x, const ui_sql_metric *m, char *out, size_t size);
 /* Spark's execution status: "RUNNING", "COMPLETED", "FAILED". */
 const char *ui_sql_status(ui_state st);
 

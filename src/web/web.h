@@ -202,6 +202,11 @@ typedef struct web_dag_node {
     const char *label; /* escaped when drawn */
     const char *href;  /* NULL: not a link */
     const char *cls;   /* a CSS class (trusted), NULL: none */
+    /* Optional: lines drawn under the label (a plan operator's metrics),
+     * and the tooltip (NULL: the label); escaped when drawn */
+    const char *const *details;
+    int ndetails;
+    const char *title;
 } web_dag_node;
 
 typedef struct web_dag_edge {
@@ -214,6 +219,10 @@ typedef struct web_dag_edge {
  * a node that does not exist; KILN_ENOMEM. */
 int web_dag_svg(kiln_buf *b, const web_dag_node *nodes, int nnodes, const web_dag_edge *edges,
                 int nedges);
+/* The same, with ranks as rows top to bottom when vertical (a query
+ * plan's operators, data flowing down as Spark draws them). */
+int web_dag_svg_opts(kiln_buf *b, const web_dag_node *nodes, int nnodes, const web_dag_edge *edges,
+                     int nedges, bool vertical);
 
 /* ---- Assets (assets.c) ---------------------------------------------------------------- */
 
