@@ -145,6 +145,16 @@ KILN_API int kiln_context_set_local_property(kiln_context *ctx, const char *key,
 /* The calling thread's value of key for ctx (borrowed: valid until this
  * thread sets or removes key, or frees ctx), or NULL. */
 KILN_API const char *kiln_context_get_local_property(const kiln_context *ctx, const char *key);
+/* A copy of the calling thread's local properties of ctx, for another
+ * thread to adopt (as Spark's InheritableThreadLocal hands them to threads
+ * a program starts): returns owned (kiln_local_props_free), NULL when the
+ * thread has none (or out of memory). */
+typedef struct kiln_local_props kiln_local_props;
+KILN_API kiln_local_props *kiln_context_local_props_copy(const kiln_context *ctx);
+/* Replaces the calling thread's local properties of ctx with p's (NULL:
+ * none). KILN_OK, KILN_EINVAL, KILN_ENOMEM. */
+KILN_API int kiln_context_local_props_adopt(kiln_context *ctx, const kiln_local_props *p);
+KILN_API void kiln_local_props_free(kiln_local_props *p);
 /* Describes the jobs this thread submits from now on (Spark's
  * setJobDescription: the property spark.job.description); the UI shows it
  * above the job's action. NULL clears it. Returns as

@@ -168,6 +168,56 @@ KILN_API int kiln_context_clear_job_group(kiln_context *ctx)
     return rc;
 }
 
+/* ---- Handing properties to another thread ------------------------------------- */
+
+struct kiln_local_props {
+    int n;
+    char **kv;
+};
+
+KILN_API void kiln_local_props_free(kiln_local_props *p)
+{
+    if (!p) return;
+    for (int i = 0; i < 2 * p->n; i++) free(p->kv[i]);
+    free(p->kv);
+    free(p);
+}
+
+KILN_API kiln_local_props *kiln_context_local_props_copy(const kiln_context *ctx)
+{
+    tl_props *t = ctx ? tl_find((kiln_context *)ctx, false) : NULL;
+    if (!t || t->n == 0) return NULL;
+    kiln_local_props *p = calloc(1, sizeof *p);
+    if (p) p->kv = calloc(2 * (size_t)t->n, sizeof *p->kv);
+    if (!p || !p->kv) {
+        free(p);
+        return NULL;
+    }
+    for (int i = 0; i < 2 * t->n; i++)
+        if (!(p->kv[i] = strdup(t->kv[i]))) {
+            p->n = (i + 1) / 2;
+            kiln_local_props_free(p);
+            return NULL;
+        }
+    p->n = t->n;
+    return p;
+}
+
+KILN_API int kiln_context_local_props_adopt(kiln_context *ctx, const kiln_local_props *p)
+{
+    if (!ctx) return kiln_set_error(KILN_EINVAL, "kiln_context_local_props_adopt: no context");
+    tl_props *t = tl_find(ctx, false);
+    while (t && t->n > 0) {
+        int rc = kiln_context_set_local_property(ctx, t->kv[0], NULL);
+        if (rc) return rc;
+    }
+    for (int i = 0; p && i < p->n; i++) {
+        int rc = kiln_context_set_local_property(ctx, p->kv[2 * i], p->kv[2 * i + 1]);
+        if (rc) return rc;
+    }
+    return KILN_OK;
+}
+
 const char *engine_event_prop(const engine_event *e, const char *key)
 {
     for (int i = 0; e->props && i < e->nprops; i++)
