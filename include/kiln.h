@@ -134,6 +134,50 @@ KILN_API int kiln_context_max_attempts(const kiln_context *ctx);
  * normally; with no job running this does nothing. Returns KILN_OK. */
 KILN_API int kiln_context_cancel_jobs(kiln_context *ctx);
 
+/* Local properties (Spark's setLocalProperty / getLocalProperty): string
+ * properties of the calling thread for ctx, copied into each job the
+ * thread submits afterwards (the web UI, the REST API and the event log's
+ * job "Properties" show them). Another thread's jobs do not see them, and a
+ * new thread starts with none. Set copies key and value; a NULL value
+ * removes the key. Returns KILN_OK, KILN_EINVAL (no context or key),
+ * KILN_ENOMEM. */
+KILN_API int kiln_context_set_local_property(kiln_context *ctx, const char *key, const char *value);
+/* The calling thread's value of key for ctx (borrowed: valid until this
+ * thread sets or removes key, or frees ctx), or NULL. */
+KILN_API const char *kiln_context_get_local_property(const kiln_context *ctx, const char *key);
+/* A copy of the calling thread's local properties of ctx, for another
+ * thread to adopt (as Spark's InheritableThreadLocal hands them to threads
+ * a program starts): returns owned (kiln_local_props_free), NULL when the
+ * thread has none (or out of memory). */
+typedef struct kiln_local_props kiln_local_props;
+KILN_API kiln_local_props *kiln_context_local_props_copy(const kiln_context *ctx);
+/* Replaces the calling thread's local properties of ctx with p's (NULL:
+ * none). KILN_OK, KILN_EINVAL, KILN_ENOMEM. */
+KILN_API int kiln_context_local_props_adopt(kiln_context *ctx, const kiln_local_props *p);
+KILN_API void kiln_local_props_free(kiln_local_props *p);
+/* Describes the jobs this thread submits from now on (Spark's
+ * setJobDescription: the property spark.job.description); the UI shows it
+ * above the job's action. NULL clears it. Returns as
+ * kiln_context_set_local_property. */
+KILN_API int kiln_context_set_job_description(kiln_context *ctx, const char *description);
+/* Puts the jobs this thread submits from now on in group group_id, with a
+ * description (NULL: none) (Spark's setJobGroup: spark.jobGroup.id,
+ * spark.job.description, spark.job.interruptOnCancel; kiln never
+ * interrupts a running function, whatever interrupt_on_cancel says: its
+ * tasks stop at their next check, as with kiln_context_cancel_jobs).
+ * KILN_EINVAL when group_id is NULL. */
+KILN_API int kiln_context_set_job_group(kiln_context *ctx, const char *group_id,
+                                        const char *description, bool interrupt_on_cancel);
+/* Removes the thread's job group and description (Spark's clearJobGroup). */
+KILN_API int kiln_context_clear_job_group(kiln_context *ctx);
+/* Cancels the running jobs of group group_id, from any thread (Spark's
+ * cancelJobGroup): each fails as with kiln_context_cancel_jobs ("job J
+ * cancelled"); jobs of other groups, and jobs of the group started later,
+ * run normally. On a cluster the driver gives the jobs up at once, but
+ * tasks already running on executors run to their end (their results are
+ * dropped). Returns KILN_OK (also when no job of the group runs). */
+KILN_API int kiln_context_cancel_job_group(kiln_context *ctx, const char *group_id);
+
 /* What the context's jobs have done so far (as Spark's task metrics). */
 typedef struct kiln_metrics {
     int64_t memory_budget; /* kiln.executor.memory, bytes */
@@ -488,6 +532,13 @@ KILN_API void kiln_rdd_free(kiln_rdd *r);
 
 KILN_API int kiln_rdd_num_partitions(const kiln_rdd *r);
 KILN_API int kiln_rdd_id(const kiln_rdd *r);
+/* Names r (Spark's RDD.setName): the web UI's Storage tab, the REST API's
+ * storage/rdd and the event log's "RDD Info" show the name instead of r's
+ * op. A copy is kept; NULL takes the name away. Returns r (for chaining),
+ * NULL when r is NULL or out of memory (r keeps its old name). */
+KILN_API kiln_rdd *kiln_rdd_set_name(kiln_rdd *r, const char *name);
+/* r's name (borrowed: valid until r is freed), or NULL when none was set. */
+KILN_API const char *kiln_rdd_name(const kiln_rdd *r);
 KILN_API kiln_context *kiln_rdd_context(const kiln_rdd *r);
 
 /* ---- Actions ---------------------------------------------------------------

@@ -391,17 +391,32 @@ class SparkContext:
             or hasattr(self._c, "set_checkpoint_dir"))
 
     def setJobDescription(self, value):
-        self._job_description = value
+        """Describes the jobs this thread starts from now on (the web UI
+        shows it above each job's action); None clears it."""
+        self._ctx().set_local_property("spark.job.description",
+                                       None if value is None else str(value))
 
     def setJobGroup(self, groupId, description, interruptOnCancel=False):
-        self._job_group = (groupId, description)
+        """Puts the jobs this thread starts from now on in group groupId,
+        with a description; cancelJobGroup(groupId) cancels the running
+        ones. kiln stops a cancelled job's tasks at their next check,
+        whatever interruptOnCancel says."""
+        c = self._ctx()
+        c.set_local_property("spark.job.description",
+                             None if description is None else str(description))
+        c.set_local_property("spark.jobGroup.id", str(groupId))
+        c.set_local_property("spark.job.interruptOnCancel",
+                             "true" if interruptOnCancel else "false")
 
     def setLocalProperty(self, key, value):
-        """Kept for PySpark's API (kiln has no scheduler pools)."""
-        self._local_properties = dict(getattr(self, "_local_properties", {}), **{key: value})
+        """Sets a property of this thread that each job it starts carries
+        (the web UI and the event log show them); None removes it. Another
+        thread's jobs do not see it."""
+        self._ctx().set_local_property(str(key), None if value is None else str(value))
 
     def getLocalProperty(self, key):
-        return getattr(self, "_local_properties", {}).get(key)
+        """This thread's value of a local property, or None."""
+        return self._ctx().get_local_property(str(key))
 
     def setInterruptOnCancel(self, interruptOnCancel):
         """Kept for PySpark's API: kiln always stops a cancelled job's tasks."""
@@ -424,7 +439,8 @@ class SparkContext:
         self._ctx().cancel_jobs()
 
     def cancelJobGroup(self, groupId):
-        self._ctx().cancel_jobs()
+        """Cancels the running jobs of the group (setJobGroup); other jobs go on."""
+        self._ctx().cancel_job_group(str(groupId))
 
     def addPyFile(self, path):
         """Makes a .py, .zip or .egg importable here and in executors.

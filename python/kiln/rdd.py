@@ -83,11 +83,15 @@ class RDD:
         return self._c().id()
 
     def setName(self, name):
-        self._name = name
+        """Names the RDD (the web UI's Storage tab and the event log show
+        the name); returns the RDD."""
+        self._name = None if name is None else str(name)
+        self._c().set_name(self._name)
         return self
 
     def name(self):
-        return self._name
+        """The name set with setName, or None."""
+        return self._c().name()
 
     def getNumPartitions(self):
         return self._c().num_partitions()

@@ -198,6 +198,37 @@ static PyObject *context_cancel_jobs(PyObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* set_local_property(key, value or None): the calling thread's property. */
+static PyObject *context_set_local_property(PyObject *self, PyObject *args)
+{
+    const char *key, *value;
+    kiln_context *ctx = live(self);
+    if (!ctx || !PyArg_ParseTuple(args, "sz", &key, &value)) return NULL;
+    int rc = kiln_context_set_local_property(ctx, key, value);
+    if (rc) return pyk_raise_kiln(rc);
+    Py_RETURN_NONE;
+}
+
+static PyObject *context_get_local_property(PyObject *self, PyObject *args)
+{
+    const char *key;
+    kiln_context *ctx = live(self);
+    if (!ctx || !PyArg_ParseTuple(args, "s", &key)) return NULL;
+    const char *v = kiln_context_get_local_property(ctx, key);
+    if (!v) Py_RETURN_NONE;
+    return PyUnicode_FromString(v);
+}
+
+static PyObject *context_cancel_job_group(PyObject *self, PyObject *args)
+{
+    const char *group;
+    kiln_context *ctx = live(self);
+    if (!ctx || !PyArg_ParseTuple(args, "s", &group)) return NULL;
+    int rc = kiln_context_cancel_job_group(ctx, group);
+    if (rc) return pyk_raise_kiln(rc);
+    Py_RETURN_NONE;
+}
+
 static PyObject *context_metrics(PyObject *self, PyObject *unused)
 {
     kiln_context *ctx = live(self);
@@ -227,6 +258,12 @@ static PyMethodDef context_methods[] = {
     {"set_checkpoint_dir", context_set_checkpoint_dir, METH_VARARGS, NULL},
     {"cancel_jobs", context_cancel_jobs, METH_NOARGS, "Cancels the running jobs."},
     {"metrics", context_metrics, METH_NOARGS, "What the jobs have done so far."},
+    {"set_local_property", context_set_local_property, METH_VARARGS,
+     "set_local_property(key, value or None): this thread's property for its jobs."},
+    {"get_local_property", context_get_local_property, METH_VARARGS,
+     "This thread's value of a local property, or None."},
+    {"cancel_job_group", context_cancel_job_group, METH_VARARGS,
+     "Cancels the running jobs of a job group."},
     {NULL, NULL, 0, NULL},
 };
 

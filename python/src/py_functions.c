@@ -374,6 +374,8 @@ int pyk_map_fn0(kiln_task *t, const kiln_value *in, kiln_value *out, const void 
 typedef struct {
     int (*fn)(void *);
     void *arg;
+    kiln_context *ctx;
+    kiln_local_props *props; /* the caller's local properties, adopted by the thread */
     int rc;
     bool done;
     char *error; /* kiln_last_error of the worker thread (malloc) */
@@ -384,6 +386,13 @@ typedef struct {
 static void *blocking_main(void *p)
 {
     blocking_call *c = p;
+    /* The job runs here for the caller's thread: with its local properties
+     * (job description, group), which are per thread. */
+    if (c->props) {
+        (void)kiln_context_local_props_adopt(c->ctx, c->props);
+        kiln_local_props_free(c->props);
+        c->props = NULL;
+    }
     int rc = c->fn(c->arg);
     char *err = rc ? strdup(kiln_last_error()) : NULL;
     pthread_mutex_lock(&c->lock);
@@ -419,11 +428,15 @@ int pyk_run_blocking(kiln_context *ctx, int (*fn)(void *), void *arg, int *rc)
         Py_END_ALLOW_THREADS pyk_progress_drain(ctx);
         return PyErr_Occurred() ? -1 : 0;
     }
-    blocking_call c = {.fn = fn, .arg = arg};
+    blocking_call c = {.fn = fn,
+                       .arg = arg,
+                       .ctx = ctx,
+                       .props = kiln_context_local_props_copy(ctx)};
     pthread_mutex_init(&c.lock, NULL);
     pthread_cond_init(&c.cond, NULL);
     pthread_t th;
     if (pthread_create(&th, NULL, blocking_main, &c) != 0) {
+        kiln_local_props_free(c.props);
         Py_BEGIN_ALLOW_THREADS *rc = fn(arg);
         Py_END_ALLOW_THREADS return 0;
     }

@@ -606,6 +606,25 @@ static PyObject *rdd_id(PyObject *self, PyObject *u)
     return r ? PyLong_FromLong(kiln_rdd_id(r)) : NULL;
 }
 
+/* set_name(name or None): the name the web UI shows (kiln_rdd_set_name). */
+static PyObject *rdd_set_name(PyObject *self, PyObject *args)
+{
+    const char *name;
+    kiln_rdd *r = live(self);
+    if (!r || !PyArg_ParseTuple(args, "z", &name)) return NULL;
+    if (!kiln_rdd_set_name(r, name)) return pyk_raise_kiln(KILN_ENOMEM);
+    Py_RETURN_NONE;
+}
+
+static PyObject *rdd_name(PyObject *self, PyObject *u)
+{
+    kiln_rdd *r = live(self);
+    if (!r) return NULL;
+    const char *n = kiln_rdd_name(r);
+    if (!n) Py_RETURN_NONE;
+    return PyUnicode_FromString(n);
+}
+
 /* ---- Actions ------------------------------------------------------------------ */
 
 static PyObject *simple_action(PyObject *self, int op)
@@ -718,6 +737,8 @@ static PyObject *rdd_save_as_text_file(PyObject *self, PyObject *args)
     }
 static PyMethodDef rdd_methods[] = {
     M(map_partitions, METH_VARARGS),
+    M(set_name, METH_VARARGS),
+    M(name, METH_NOARGS),
     M(map_c, METH_VARARGS),
     M(flat_map_c, METH_VARARGS),
     M(keys, METH_NOARGS),

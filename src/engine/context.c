@@ -199,6 +199,7 @@ void kiln_context_free(kiln_context *c)
         kiln_rdd *r = c->rdds[i];
         if (r->ops->free_extra) r->ops->free_extra(r);
         free(r->checkpoint_dir);
+        rdd_names_free(r);
         kiln_arena_free(r->arena);
         free(r->env);
         free(r);
@@ -220,6 +221,7 @@ void kiln_context_free(kiln_context *c)
     free(c->app_dir);
     for (int i = 0; i < c->ncheckpoint_dirs; i++) free(c->checkpoint_dirs[i]);
     free(c->checkpoint_dirs);
+    local_props_release(c);
     kiln_conf_free(c->conf);
     event_bus_free(c->events);
     pthread_mutex_destroy(&c->lock);

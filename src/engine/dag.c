@@ -11,7 +11,8 @@
  * message naming job, stage, partition, attempt and cause. With
  * kiln.speculation, stragglers get one copy each and the first attempt to
  * finish a partition wins (run_tasks, speculate, attempt_guard). A
- * cancelled job (kiln_context_cancel_jobs) fails with "job J cancelled" as
+ * cancelled job (kiln_context_cancel_jobs, or its group's:
+ * kiln_context_cancel_job_group) fails with "job J cancelled" as
  * soon as the stage running sees it (run_tasks); its later stages do not run.
  */
 #include <stdio.h>
@@ -249,12 +250,17 @@ int job_run_shipped(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn
     int result_stage = stage_id_new(ctx);
     if (wanted && job_plan_make(ctx, r, name, nparts, result_stage, &plan) != KILN_OK)
         job_plan_release(&plan);
+    const char *const *props;
+    int nprops;
+    bool grouped = local_props_job_begin(ctx, job, &props, &nprops);
     events_post(ctx, &(engine_event){.kind = EV_JOB_START,
                                      .job = job,
                                      .name = action,
                                      .sql_execution = sql_execution_current(),
                                      .stages = plan.infos,
-                                     .nstages = plan.infos ? (int)plan.n : 0});
+                                     .nstages = plan.infos ? (int)plan.n : 0,
+                                     .props = props,
+                                     .nprops = nprops});
     job_plan_release(&plan);
     bool *visited = calloc(nrdds + 1, sizeof *visited);
     int rc = visited ? ensure_parents(r, job, visited) : KILN_ENOMEM;
@@ -282,6 +288,7 @@ int job_run_shipped(kiln_rdd *r, const int *parts, int nparts, part_result_fn fn
                                      .rc = rc,
                                      .message = rc ? kiln_last_error() : NULL,
                                      .duration = now_seconds() - started});
+    if (grouped) local_props_job_end(ctx, job);
     free(all);
     rdd_release(r);
     return rc;

@@ -420,6 +420,12 @@ typedef struct engine_event {
      * them); borrowed */
     const acc_update *accs;
     size_t naccs;
+    /* job start: the submitting thread's local properties of the context
+     * (kiln_context_set_local_property: spark.job.description,
+     * spark.jobGroup.id...), nprops key/value pairs props[2i], props[2i+1];
+     * borrowed */
+    const char *const *props;
+    int nprops;
 } engine_event;
 
 typedef struct event_bus event_bus;
@@ -433,6 +439,8 @@ void events_post(kiln_context *ctx, engine_event *e);
 bool events_wanted(const kiln_context *ctx);
 /* The SQL execution the calling thread runs (sql_events.c), -1: none. */
 int64_t sql_execution_current(void);
+/* The value of key among a job start's properties (e->props), or NULL. */
+const char *engine_event_prop(const engine_event *e, const char *key);
 
 #pragma GCC visibility pop
 

@@ -103,6 +103,9 @@ _Static_assert(sizeof(rdd_ops) % 8 == 0, "rdd_ops tables must pack without paddi
 bool rdd_ops_valid(const void *p);
 
 /* What every RDD has; what only its op needs is in state (below). */
+typedef struct rdd_name rdd_name;
+typedef struct job_group_set job_group_set;
+
 struct kiln_rdd {
     kiln_context *ctx;
     int id;
@@ -132,7 +135,17 @@ struct kiln_rdd {
     int link_nparents, link_ndeps; /* parents and deps referenced by r (rdd_link) */
     size_t slot;                   /* r's index in ctx->rdds */
     struct kiln_rdd *dead_next;    /* the worklist of rdd_release */
+    /* kiln_rdd_set_name (rdd_name.c): the current name (NULL: none) and
+     * every name given, kept until r goes */
+    _Atomic(const char *) name;
+    rdd_name *names;
 };
+
+/* r's name when the program gave one, else its op's (rdd_name.c);
+ * borrowed, valid for r's life. */
+const char *rdd_display_name(const kiln_rdd *r);
+/* Frees r's names (when r goes). */
+void rdd_names_free(kiln_rdd *r);
 
 /* ---- Op state --------------------------------------------------------------- *
  * One struct per kind of op state. An op's state is made with
@@ -311,6 +324,12 @@ struct kiln_context {
     _Atomic int64_t lost_map_outputs, remote_fetch_bytes, remote_fetch_us, remote_fetch_retries;
     _Atomic int64_t speculative_attempts, speculative_wins;
     _Atomic int64_t next_sql_execution; /* SQL executions' ids (sql_events.c) */
+    /* local_props.c: the context's serial for threads' local properties (0
+     * until first used), running jobs of job groups, and how many of those
+     * are cancelled (job_cancelled looks further only when some are) */
+    _Atomic uint64_t props_serial;
+    job_group_set *job_groups;
+    _Atomic int group_cancels;
     /* kiln.speculation*: copies of straggling tasks (speculation.c); times in seconds */
     bool speculation;
     double spec_interval, spec_multiplier, spec_quantile, spec_min_runtime;
@@ -364,15 +383,34 @@ struct kiln_context {
 
 /* ---- Cancellation (task.c) ---------------------------------------------------- */
 
+/* Whether job was cancelled through its group (local_props.c; the slow half
+ * of job_cancelled). */
+bool job_group_cancelled(const kiln_context *ctx, int job);
 /* Whether job (an id of ctx's numbering; negative: no job, as a function
- * run on the driver) has been cancelled (kiln_context_cancel_jobs). */
+ * run on the driver) has been cancelled (kiln_context_cancel_jobs,
+ * kiln_context_cancel_job_group). */
 static inline bool job_cancelled(const kiln_context *ctx, int job)
 {
-    return job >= 0 && job < atomic_load_explicit(&ctx->cancel_below, memory_order_relaxed);
+    if (job < 0) return false;
+    if (job < atomic_load_explicit(&ctx->cancel_below, memory_order_relaxed)) return true;
+    /* kiln_context_cancel_job_group (local_props.c) */
+    return atomic_load_explicit(&ctx->group_cancels, memory_order_relaxed) > 0 &&
+           job_group_cancelled(ctx, job);
 }
 /* Records on t that its job was cancelled ("job J cancelled", the first
  * cause wins) and returns KILN_EJOB. */
 int task_cancel_error(kiln_task *t);
+
+/* ---- Local properties and job groups (engine/local_props.c) --------------- */
+
+/* The calling thread's local properties of ctx, for the job it submits:
+ * *kv gets n key/value pairs (kv[2i], kv[2i+1]; borrowed, valid until the
+ * thread changes them), and a job with spark.jobGroup.id is listed under
+ * its group until local_props_job_end; returns whether it was listed. */
+bool local_props_job_begin(kiln_context *ctx, int job, const char *const **kv, int *n);
+void local_props_job_end(kiln_context *ctx, int job);
+/* The context goes: the calling thread's properties of it and the group lists. */
+void local_props_release(kiln_context *ctx);
 
 /* ---- Memory budget (engine/memory.c) -------------------------------------- */
 

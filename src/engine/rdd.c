@@ -161,6 +161,7 @@ static void destroy(kiln_rdd *r, kiln_rdd **dead)
     for (int i = 0; i < r->link_nparents; i++) unref(r->parents[i], dead);
     if (r->ops->free_extra) r->ops->free_extra(r);
     free(r->checkpoint_dir);
+    rdd_names_free(r);
     kiln_arena_free(r->arena);
     free(r->env);
     free(r);

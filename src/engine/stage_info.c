@@ -79,7 +79,7 @@ static int collect(kiln_context *ctx, stage_desc *d, kiln_rdd *r)
         return KILN_ENOMEM;
     int parent = r->nparents ? r->parents[0]->id : r->ndeps ? r->deps[0]->parent->id : -1;
     d->rdds[d->info.nrdds++] = (engine_rdd_info){.id = r->id,
-                                                 .name = r->ops->name,
+                                                 .name = rdd_display_name(r),
                                                  .partitions = r->nparts,
                                                  .storage = r->storage,
                                                  .parent = parent};

@@ -333,6 +333,16 @@ int event_log_line(const engine_event *e, double wall, kiln_buf *out)
             json_key(&w, "spark.sql.execution.id");
             json_str(&w, id);
         }
+        /* The submitting thread's local properties (spark.job.description,
+         * spark.jobGroup.id, ...), the two above excepted. */
+        for (int i = 0; e->props && i < e->nprops; i++) {
+            const char *k = e->props[2 * i], *v = e->props[2 * i + 1];
+            if (!k || !v || strcmp(k, "kiln.job.action") == 0 ||
+                strcmp(k, "spark.sql.execution.id") == 0)
+                continue;
+            json_key(&w, k);
+            json_str(&w, v);
+        }
         json_obj_end(&w);
         break;
     case EV_SQL_START:

@@ -208,8 +208,23 @@ static bool apply(replay *r, const json_node *v)
         e.kind = EV_JOB_START;
         e.job = (int)get_i(v, "Job ID");
         e.name = json_get_str(json_get(v, "Properties"), "kiln.job.action");
-        const char *sql_id = json_get_str(json_get(v, "Properties"), "spark.sql.execution.id");
+        const json_node *props = json_get(v, "Properties");
+        const char *sql_id = json_get_str(props, "spark.sql.execution.id");
         if (sql_id) e.sql_execution = strtoll(sql_id, NULL, 10);
+        /* The job's local properties, as the live job carried them. */
+        if (props && props->type == JSON_OBJECT && props->n) {
+            const char **kv = kiln_arena_alloc(a, 2 * props->n * sizeof *kv);
+            for (size_t i = 0; kv && i < props->n; i++) {
+                const char *k = props->keys[i];
+                if (props->items[i]->type != JSON_STRING || strcmp(k, "kiln.job.action") == 0 ||
+                    strcmp(k, "spark.sql.execution.id") == 0)
+                    continue;
+                kv[2 * e.nprops] = k;
+                kv[2 * e.nprops + 1] = props->items[i]->str;
+                e.nprops++;
+            }
+            e.props = kv;
+        }
         const json_node *infos = json_get(v, "Stage Infos");
         if (infos && infos->type == JSON_ARRAY && infos->n) {
             engine_stage_info *si = kiln_arena_alloc(a, infos->n * sizeof *si);

@@ -55,6 +55,8 @@ ui_store *ui_store_new(const kiln_conf *conf)
 static void job_release(ui_job *j)
 {
     free(j->name);
+    free(j->description);
+    free(j->group);
     free(j->stages);
     free(j->error);
 }
@@ -246,7 +248,11 @@ static void note_rdds(ui_store *s, const engine_stage_info *si)
             memset(r, 0, sizeof *r);
             r->id = ri->id;
         }
-        if (!r->name) r->name = dup_or_null(ri->name);
+        /* The latest name: a program may rename an RDD (kiln_rdd_set_name). */
+        if (ri->name && (!r->name || strcmp(r->name, ri->name) != 0)) {
+            free(r->name);
+            r->name = strdup(ri->name);
+        }
         r->partitions = ri->partitions;
         r->storage = ri->storage;
     }
@@ -292,6 +298,12 @@ static void job_start(ui_store *s, const engine_event *e, double wall)
     memset(j, 0, sizeof *j);
     j->id = e->job;
     j->name = dup_or_null(e->name);
+    /* Spark's JobData description and jobGroup: the job's properties; a
+     * job of an SQL execution without one is described by the query. */
+    const char *desc = engine_event_prop(e, "spark.job.description");
+    const ui_sql *x = !desc && e->sql_execution >= 0 ? ui_store_sql(s, e->sql_execution) : NULL;
+    j->description = dup_or_null(desc ? desc : x && x->desc && *x->desc ? x->desc : NULL);
+    j->group = dup_or_null(engine_event_prop(e, "spark.jobGroup.id"));
     j->submitted = ui_ms(wall);
     j->state = UI_RUNNING;
     if (e->nstages > 0 && (j->stages = malloc(sizeof(int) * (size_t)e->nstages))) {

@@ -160,12 +160,14 @@ static void job(json_writer *w, const ui_job *j)
     json_obj_begin(w);
     ki(w, "jobId", j->id);
     ks(w, "name", j->name ? j->name : "");
+    if (j->description) ks(w, "description", j->description);
     if (j->submitted) kdate(w, "submissionTime", j->submitted);
     if (j->completed) kdate(w, "completionTime", j->completed);
     json_key(w, "stageIds");
     json_arr_begin(w);
     for (int i = 0; i < j->nstages; i++) json_int(w, j->stages[i]);
     json_arr_end(w);
+    if (j->group) ks(w, "jobGroup", j->group);
     ks(w, "status", ui_job_status(j->state));
     ki(w, "numTasks", j->num_tasks);
     ki(w, "numActiveTasks", j->active);

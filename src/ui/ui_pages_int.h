@@ -53,6 +53,12 @@ void ui_cell_tasks(kiln_buf *b, int done, int total, int failed, int running);
  * still running: to now); 0 when it never started. */
 int64_t ui_span(int64_t start, int64_t end, int64_t now);
 
+/* The Event Timeline sections (ui_pages_timeline.c): the application's
+ * executors and its last UI_TIMELINE_JOBS jobs; a job's stages. */
+#define UI_TIMELINE_JOBS 100
+void ui_jobs_timeline(ui_page *p);
+void ui_job_timeline(ui_page *p, const ui_job *j);
+
 void ui_page_jobs(ui_page *p);
 void ui_page_job(ui_page *p);
 void ui_page_stages(ui_page *p);

@@ -1,7 +1,9 @@
 /*
  * ui/ui_pages_jobs.c - the Jobs tab (Spark's AllJobsPage and JobPage):
- * the application's jobs by status, and a job's page with its error, its
- * stages drawn as a DAG (web_dag_svg) and listed.
+ * the application's jobs by status (each with its description, when it
+ * has one, above its action) after their timeline, and a job's page with
+ * its description and group, its error, its stages' timeline, its stages
+ * drawn as a DAG (web_dag_svg) and listed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +35,13 @@ static void job_table(ui_page *p, const char *id, ui_state want, bool failed)
         html_row_begin(b);
         ui_cell_int(b, j->id);
         ui_href(p, href, sizeof href, "/jobs/job/?id=%d", j->id);
-        html_cell_link(b, href, j->name && *j->name ? j->name : "(no description)");
+        const char *action = j->name && *j->name ? j->name : "(no description)";
+        /* As Spark: the description (spark.job.description) above the
+         * action, which links to the job. */
+        if (j->description)
+            html_printf(b, "<td><p class=\"description\">%s</p><a href=\"%s\">%s</a></td>",
+                        j->description, href, action);
+        else html_cell_link(b, href, action);
         ui_cell_time(b, j->submitted);
         ui_cell_duration(b, ui_span(j->submitted, j->completed, p->now));
         int total = j->nstages - j->stages_skipped;
@@ -80,6 +88,7 @@ void ui_page_jobs(ui_page *p)
         html_printf(p->b,
                     "<p class=\"note\">%lld older jobs are not shown (kiln.ui.retainedJobs).</p>\n",
                     (long long)s->dropped_jobs);
+    ui_jobs_timeline(p);
     html_printf(p->b, "<h2 id=\"active\">Active Jobs (%d)</h2>\n", active);
     job_table(p, "active-jobs", UI_RUNNING, false);
     html_printf(p->b, "<h2 id=\"completed\">Completed Jobs (%d)</h2>\n", done);
@@ -153,15 +162,24 @@ void ui_page_job(ui_page *p)
     const char *status = ui_job_status(j->state);
     html_printf(p->b,
                 "<ul class=\"summary\"><li><strong>Status:</strong> <span class=\"state-%s\">%s"
-                "</span></li><li><strong>Description:</strong> %s</li>"
+                "</span></li>",
+                status, status);
+    if (j->description)
+        html_printf(p->b,
+                    "<li><strong>Description:</strong> <span class=\"description\">%s</span></li>",
+                    j->description);
+    html_printf(p->b,
+                "<li><strong>Action:</strong> %s</li>"
                 "<li><strong>Submitted:</strong> %s</li><li><strong>Duration:</strong> %s</li>",
-                status, status, j->name ? j->name : "", t1, t2);
+                j->name ? j->name : "", t1, t2);
+    if (j->group) html_printf(p->b, "<li><strong>Job Group:</strong> %s</li>", j->group);
     html_printf(p->b,
                 "<li><strong>Completed Stages:</strong> %d</li>"
                 "<li><strong>Skipped Stages:</strong> %d</li>"
                 "<li><strong>Failed Stages:</strong> %d</li></ul>\n",
                 j->stages_complete, j->stages_skipped, j->stages_failed);
     if (j->error) html_printf(p->b, "<h2>Error</h2>\n<pre class=\"error\">%s</pre>\n", j->error);
+    ui_job_timeline(p, j);
     job_dag(p, j);
     size_t *idx = malloc((p->s->nstages + 1) * sizeof *idx), n = 0;
     for (size_t i = 0; idx && i < p->s->nstages; i++)

@@ -56,7 +56,9 @@ typedef struct ui_stage {
 
 typedef struct ui_job {
     int id;
-    char *name;
+    char *name;        /* the action ("count at map #3"; Spark's call site) */
+    char *description; /* spark.job.description, else its SQL execution's text; NULL: none */
+    char *group;       /* spark.jobGroup.id, NULL: none */
     int64_t submitted, completed; /* epoch ms */
     ui_state state;
     int *stages; /* its stage ids */

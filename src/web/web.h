@@ -224,6 +224,35 @@ int web_dag_svg(kiln_buf *b, const web_dag_node *nodes, int nnodes, const web_da
 int web_dag_svg_opts(kiln_buf *b, const web_dag_node *nodes, int nnodes, const web_dag_edge *edges,
                      int nedges, bool vertical);
 
+/* ---- An SVG event timeline (timeline.c) --------------------------------------------- */
+
+/* Something that ran: a job, a stage. Strings are escaped when drawn. */
+typedef struct web_tl_bar {
+    int64_t start, end; /* epoch ms; end 0: still running (drawn to now) */
+    const char *label;  /* on the bar, cut to fit */
+    const char *title;  /* the tooltip (<title>), whole */
+    const char *cls;    /* a CSS class for its colour ("job-SUCCEEDED"), NULL: none */
+    const char *href;   /* NULL: not a link */
+} web_tl_bar;
+
+/* Something that happened at a point in time: an executor added or removed. */
+typedef struct web_tl_mark {
+    int64_t at; /* epoch ms */
+    const char *label, *title, *cls;
+} web_tl_mark;
+
+/* The lane of each bar: taken in order of start (then index), a bar goes
+ * into the first lane whose last bar ended by its start. lane has nbars entries; returns the number
+ * of lanes, or KILN_ENOMEM. */
+int web_timeline_lanes(const web_tl_bar *bars, int nbars, int64_t now, int *lane);
+/* Appends an <svg class="timeline">: a time axis over every bar and mark,
+ * the marks in a row ("Executors", none when nmarks is 0), the bars in
+ * lanes below (titled bars_title: "Jobs"), each bar a <g class="tl-bar
+ * CLS"> with its tooltip, a link when it has an href. now: where a running
+ * bar ends. KILN_ENOMEM. */
+int web_timeline_svg(kiln_buf *b, const char *bars_title, const web_tl_bar *bars, int nbars,
+                     const web_tl_mark *marks, int nmarks, int64_t now);
+
 /* ---- Assets (assets.c) ---------------------------------------------------------------- */
 
 typedef struct web_asset {

@@ -2,7 +2,8 @@
 // (src/ui/history.c) in a real browser: Debian's chromium, headless, driven by playwright-core
 // (from $KILN_PEERS_DIR, default ~/.cache/kiln-peers). Started by tests/e2e/app_ui_browser.sh,
 // which runs tests/browser/ui_app.c: an application named XSS1 with a configuration value XSS2,
-// a word count over a cached file and a job failed with XSS2 in its message.
+// a word count over a cached file (named "lines XSS1", its jobs described "wc XSS2") and a job
+// failed with XSS2 in its message.
 //
 //   node tests/browser/app_pages.mjs live URL ARTIFACT_DIR XSS1 XSS2      (the running driver)
 //   node tests/browser/app_pages.mjs history URL ARTIFACT_DIR XSS1 XSS2   (kiln history-server)
@@ -129,6 +130,17 @@ try {
     const failed = await rows('failed-jobs');
     check(failed.length === 1, `one failed job expected, got ${failed.length}`);
     await visibleText('#failed-jobs tbody td', xss2);
+    // The word count's jobs carry a description with markup: shown as text above the action,
+    // and in the timeline (one bar per job, its tooltip the description).
+    await visibleText('#completed-jobs tbody td p.description', `wc ${xss2}`);
+    check((await page.$$('svg.timeline')).length === 1, 'no event timeline drawn');
+    const bars = await page.$$eval('svg.timeline g.tl-bar', (g) => g.map((e) => e.getAttribute('class')));
+    check(bars.length === 3, `three timeline bars expected: ${bars}`);
+    check(bars.filter((c) => c.includes('state-FAILED')).length === 1, `one failed bar expected: ${bars}`);
+    const tips = await page.$$eval('svg.timeline g.tl-bar title', (t) => t.map((e) => e.textContent));
+    check(tips.filter((t) => t.includes(`wc ${xss2}`)).length === 2, `tooltips: ${JSON.stringify(tips)}`);
+    const box = await page.locator('svg.timeline').boundingBox();
+    check(box !== null && box.width > 100 && box.height > 30, `timeline not rendered: ${JSON.stringify(box)}`);
     check((await sorts('completed-jobs', 0, true)) === 2, 'sorting the completed jobs');
     await sorts('completed-jobs', 3, true);
     await done(`${prefix}jobs`);
@@ -193,6 +205,7 @@ try {
 
     await go(new URL('/storage/', startUrl).href, 'storage');
     check((await rows('storage-rdds')).length === 1, 'one cached RDD expected');
+    await visibleText('#storage-rdds tbody td', `lines ${xss1}`);
     await done('storage');
     if (await follow('#storage-rdds tbody a', 'storage-rdd')) {
       check((await rows('rdd-blocks')).length === 4, `four blocks expected: ${(await rows('rdd-blocks')).length}`);

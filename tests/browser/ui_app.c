@@ -4,9 +4,9 @@
  * (kiln.ui.port=0; with KILN_LOG_LEVEL=INFO it logs "web UI available at URL" on stderr), the
  * event log in DIR/events, an application name and a configuration value
  * that are XSS attempts. It runs a word count over a cached text file (so
- * Storage lists an RDD), then a job whose task fails with a message full of
- * markup, creates DIR/ready and waits (at most 120 s) for DIR/go before it
- * stops, so that the page can be read while it runs.
+ * Storage lists an RDD, named "lines XSS1"; its jobs described "wc XSS2"), then a job whose task
+ * fails with a message full of markup, creates DIR/ready and waits (at most 120 s) for DIR/go
+ * before it stops, so that the page can be read while it runs.
  *
  *   ui_app DIR
  */
@@ -91,7 +91,12 @@ int main(int argc, char **argv)
     if (kiln_context_new(conf, &ctx) != KILN_OK) return die("context");
     kiln_conf_free(conf);
 
-    kiln_rdd *lines = kiln_rdd_persist(kiln_text_file(ctx, text, 4), KILN_MEMORY_ONLY);
+    /* The word count's jobs are described, and its cached RDD named, with
+     * markup (shown as text on the Jobs and Storage tabs and in the timeline). */
+    if (kiln_context_set_job_description(ctx, "wc " XSS_ATTR) != KILN_OK) return die("description");
+    kiln_rdd *lines = kiln_rdd_set_name(kiln_rdd_persist(kiln_text_file(ctx, text, 4),
+                                                         KILN_MEMORY_ONLY),
+                                        "lines " XSS_APP);
     kiln_rdd *counts = kiln_rdd_reduce_by_key(
         kiln_rdd_map(kiln_rdd_flat_map(lines, kiln_fn_split_whitespace, NULL, 0), kiln_fn_pair_one,
                      NULL, 0),
@@ -99,6 +104,7 @@ int main(int argc, char **argv)
     int64_t n = 0, nlines = 0;
     if (kiln_rdd_count(counts, &n) != KILN_OK || n <= 0) return die("word count");
     if (kiln_rdd_count(lines, &nlines) != KILN_OK || nlines != 3000) return die("line count");
+    kiln_context_set_job_description(ctx, NULL);
     kiln_rdd *bad = kiln_rdd_map(kiln_range(ctx, 0, 20, 1, 2), fail_on_7, NULL, 0);
     if (kiln_rdd_count(bad, &n) == KILN_OK) {
         fprintf(stderr, "ui_app: the failing job succeeded\n");
