@@ -31,8 +31,10 @@ typedef struct kiln_cluster kiln_cluster;
 int cluster_start(kiln_context *ctx, int executors, int cores, int mb, task_backend **out);
 /* Registers the application with the standalone master at url, whose
  * workers start its executors; returns the backend once they have
- * connected (standalone.c). */
-int cluster_start_standalone(kiln_context *ctx, const char *url, task_backend **out);
+ * connected (standalone.c). ui_url: the application's web UI, which the
+ * master's page links to ("" or NULL: none). */
+int cluster_start_standalone(kiln_context *ctx, const char *url, const char *ui_url,
+                             task_backend **out);
 
 /* The cluster behind ctx's backend, or NULL when ctx runs its tasks
  * locally (tests look inside it). */
