@@ -17,7 +17,8 @@
  *   files) below memory_spilled, both > 0;
  * - input metrics of SQL scans: a CSV's bytes read are its file's size and
  *   its records its rows; a Parquet scan of one column of several reads
- *   less than the file and gives every row.
+ *   less than the file and gives every row; JSON Lines read as JSON and as
+ *   text count their files' sizes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -433,6 +434,25 @@ static void scans_count_their_input(void **state)
     assert_int_equal(r1 - r0, rows);
     assert_true(b1 - b0 > 0);
     assert_true(b1 - b0 < files); /* column a only, not b and c */
+
+    /* JSON Lines and text: their lines and line ends, the files' sizes */
+    char *js = kt_path(dir, "t.json");
+    assert_int_equal(kiln_writer_json(kiln_df_write(df), js), KILN_OK);
+    for (int text = 0; text < 2; text++) {
+        input_of(s, &b0, &r0);
+        kiln_df *j = text ? kiln_reader_text(kiln_session_read(ss), js)
+                          : kiln_reader_json(kiln_reader_schema(kiln_session_read(ss),
+                                                                "a INT, b STRING, c DOUBLE"),
+                                             js);
+        assert_non_null(j);
+        assert_int_equal(kiln_df_count(j, &n), KILN_OK);
+        assert_int_equal(n, rows);
+        input_of(s, &b1, &r1);
+        assert_int_equal(r1 - r0, rows);
+        assert_int_equal(b1 - b0, dir_bytes(js, ".json"));
+        kiln_df_free(j);
+    }
+    free(js);
     kiln_arena_free(a);
     kiln_df_free(one);
     kiln_df_free(all);
