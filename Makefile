@@ -39,15 +39,15 @@ asan:
 # executors run instrumented too, and a race there only makes the driver
 # lose an executor (the test may still pass), so every process writes its
 # reports to build-tsan/tsan-reports/ and any report fails the run.
-# test_cluster_standalone is left out: it forks a master (again, to
-# restart it) from a process that runs threads, and the master starts its
-# web server's thread, which TSan does not support after such a fork
-# (e2e_cluster_web covers the web pages; the cluster tests above the rest).
+# test_cluster_standalone runs its master and workers as its own program
+# exec'd in their roles (a fork of a threaded process that starts threads
+# without exec is what TSan cannot follow), so the master's web thread is
+# checked too.
 # tests/tsan.supp is for third-party libraries only: a race in kiln is
 # fixed, never suppressed.
 TSAN_TESTS = test_failure test_speculation test_cancel test_spill test_storage test_shared_vars \
 	test_ops_keyvalue test_ops_persist test_fetch_failure test_local_cluster test_net_.* \
-	test_cluster_(app_messages|fnref|http|messages|msg_roundtrip|retries) test_ops_keyvalue_local_cluster test_shared_vars_local_cluster \
+	test_cluster_(app_messages|fnref|http|messages|msg_roundtrip|retries|standalone) test_ops_keyvalue_local_cluster test_shared_vars_local_cluster \
 	test_speculation_local_cluster test_sql_dataframe test_sql_dataframe_local_cluster test_web_server
 TSAN_OPTIONS = halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp \
 	log_path=$(CURDIR)/build-tsan/tsan-reports/tsan

@@ -321,8 +321,16 @@ KILN_API void kiln_task_memory_release(kiln_task *t, int64_t n);
  * what is left is removed with the context. */
 KILN_API void kiln_task_spill_path(kiln_task *t, const char *ext, char *out, size_t cap);
 /* Counts one spill of bytes bytes (before compression) in kiln_metrics
- * (spill_count, spill_bytes). */
+ * (spill_count, spill_bytes) and in the task's memory_spilled (Spark's
+ * memoryBytesSpilled: the in-memory size of what was spilled). */
 KILN_API void kiln_task_note_spill(kiln_task *t, int64_t bytes);
+/* Counts bytes a spill of the task wrote to disk (compressed, as the file
+ * holds them) in its disk_spilled (Spark's diskBytesSpilled). */
+KILN_API void kiln_task_note_spill_disk(kiln_task *t, int64_t bytes);
+/* Adds what a data source of the task read to its input metrics (Spark's
+ * inputMetrics): bytes read from storage and the records they gave. For
+ * sources above the engine (the SQL scans); t may be NULL. */
+KILN_API void kiln_task_add_input(kiln_task *t, int64_t bytes, int64_t records);
 
 /* Emits a value (shallow copy: its parts must live in the task arena or in
  * the input being processed; map_partitions copies it, so there they may be

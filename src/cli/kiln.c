@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "base/conf.h"
 #include "cli/conf_verb.h"
 #include "cli/sql_verb.h"
 #include "cli/submit_python.h"
@@ -99,8 +100,11 @@ static const struct verb_usage {
                "--py-files on its path.\n"},
     {"history-server",
      "usage: kiln history-server [--host H] [--port 18080] [--log-dir DIR] [--secret-file F]\n"
+     "                           [--conf k=v]...\n"
      "Serves the applications whose event logs are in DIR (kiln.eventLog.dir;\n"
-     "default /tmp/kiln-events): a list of them, each one's Jobs, Stages, Storage,\n"
+     "default kiln.history.fs.logDirectory, /tmp/kiln-events; the port's default is\n"
+     "kiln.history.ui.port, from kiln-defaults.conf, KILN_SUBMIT_CONF or --conf; the\n"
+     "flags win): a list of them, each one's Jobs, Stages, Storage,\n"
      "Environment and Executors pages, and the REST API under /api/v1. It listens\n"
      "on 127.0.0.1 unless --host says otherwise; then the URL it prints carries a\n"
      "token (from the secret of --secret-file or $KILN_SECRET_FILE, else random).\n"},
@@ -362,19 +366,60 @@ static int cmd_worker(int argc, char **argv)
     return deploy_worker_run(&wo) == KILN_OK ? 0 : fail("worker");
 }
 
+/* Takes the --conf k=v (and --conf=k=v) flags out of argv into the
+ * configuration flags (conf_flags_parse); *argc is what is left. 0, or 2
+ * after printing why. */
+static int take_conf_flags(int *argc, char **argv)
+{
+    int k = 0;
+    for (int i = 0; i < *argc; i++) {
+        const char *kv = NULL;
+        if (!strcmp(argv[i], "--conf")) {
+            if (i + 1 >= *argc) return usage("option '%s' needs a value", "--conf");
+            kv = argv[++i];
+        } else if (!strncmp(argv[i], "--conf=", 7)) {
+            kv = argv[i] + 7;
+        } else {
+            argv[k++] = argv[i];
+            continue;
+        }
+        if (conf_flags_parse(kv) != KILN_OK) {
+            fprintf(stderr, "kiln %s: %s\n", cur_verb, kiln_last_error());
+            return 2;
+        }
+    }
+    *argc = k;
+    return 0;
+}
+
 static int cmd_history_server(int argc, char **argv)
 {
     opts o;
-    int rc = parse_opts(argc, argv, "--host --port --log-dir --secret-file", false, &o);
+    int rc = take_conf_flags(&argc, argv);
+    if (rc == 0) rc = parse_opts(argc, argv, "--host --port --log-dir --secret-file", false, &o);
     if (rc) return rc == PARSE_DONE ? 0 : rc;
+    /* Spark's keys as every context reads them (defaults file,
+     * KILN_SUBMIT_CONF, --conf), below the verb's own flags. */
+    kiln_conf *keys = NULL;
+    if (conf_resolve(NULL, &keys) != KILN_OK) return fail("history-server");
+    const char *dir = kiln_conf_get(keys, "kiln.history.fs.logDirectory");
+    if (dir && !strncmp(dir, "file:", 5)) dir += 5;
+    int key_port = 18080, retained = 50;
+    const char *v = kiln_conf_get(keys, "kiln.history.ui.port");
+    if (v && int_opt(v, "kiln.history.ui.port", 18080, 0, 65535, &key_port)) rc = 2;
+    v = kiln_conf_get(keys, "kiln.history.retainedApplications");
+    if (v && int_opt(v, "kiln.history.retainedApplications", 50, 1, 1 << 20, &retained)) rc = 2;
     ui_history_opts ho = {.host = o.host,
-                          .log_dir = o.log_dir,
+                          .log_dir = o.log_dir ? o.log_dir : dir,
                           .announce = stdout,
                           .max_retries = 16,
-                          .retained_apps = 50};
-    if (int_opt(o.port, "--port", 18080, 0, 65535, &ho.port)) return 2;
-    kiln_conf *conf = kiln_conf_new();
-    if (!conf) return fail("history-server");
+                          .retained_apps = retained};
+    if (rc == 0 && int_opt(o.port, "--port", key_port, 0, 65535, &ho.port)) rc = 2;
+    kiln_conf *conf = rc ? NULL : kiln_conf_new();
+    if (!conf) {
+        kiln_conf_free(keys);
+        return rc ? rc : fail("history-server");
+    }
     char spec[4200];
     if (o.secret_file) {
         snprintf(spec, sizeof spec, "file:%s", o.secret_file);
@@ -383,12 +428,14 @@ static int cmd_history_server(int argc, char **argv)
     char token[UI_TOKEN_HEX + 1];
     if (ui_app_token(conf, token) != KILN_OK) {
         kiln_conf_free(conf);
+        kiln_conf_free(keys);
         return fail("history-server");
     }
     ho.token = token;
     default_log_level();
     rc = ui_history_run(&ho);
     kiln_conf_free(conf);
+    kiln_conf_free(keys); /* ho.log_dir may point into it */
     return rc == KILN_OK ? 0 : fail("history-server");
 }
 

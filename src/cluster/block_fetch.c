@@ -73,7 +73,7 @@ struct block_fetcher {
     log_throttle retry_log;         /* one WARN a second about retries */
 };
 
-static __thread uint64_t fetched_bytes, fetched_us, fetch_retries;
+static __thread uint64_t fetched_bytes, fetched_us, fetch_retries, fetched_blocks;
 
 block_fetcher *block_fetcher_new(const uint8_t *secret, size_t len, bool tls)
 {
@@ -402,6 +402,7 @@ int block_fetcher_fetch(void *arg, int id, int map, int reduce, kiln_buf *seg)
     if (rc == KILN_OK) {
         fetched_bytes += seg->len;
         fetched_us += now_us() - started;
+        fetched_blocks++;
     } else {
         seg->len = 0;
         rc = kiln_set_error(KILN_EFETCH, "shuffle %d, map output %d: %s", id, map,
@@ -423,12 +424,13 @@ int block_fetcher_fetch_cached(block_fetcher *f, int rdd, int part, kiln_buf *ou
     return ask(f, exec, NET_MSG_FETCH_CACHED, fields, 2, out, &how);
 }
 
-void block_fetcher_take_stats(uint64_t *bytes, uint64_t *us, uint64_t *retries)
+void block_fetcher_take_stats(uint64_t *bytes, uint64_t *us, uint64_t *retries, uint64_t *blocks)
 {
     *bytes = fetched_bytes;
     *us = fetched_us;
     *retries = fetch_retries;
-    fetched_bytes = fetched_us = fetch_retries = 0;
+    *blocks = fetched_blocks;
+    fetched_bytes = fetched_us = fetch_retries = fetched_blocks = 0;
 }
 
 void block_fetcher_forget_shuffle(block_fetcher *f, int id)

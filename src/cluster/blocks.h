@@ -91,9 +91,9 @@ int block_fetcher_fetch_cached(block_fetcher *f, int rdd, int part, kiln_buf *ou
 int block_fetcher_fetch(void *arg, int id, int map, int reduce, kiln_buf *seg);
 /* Forgets the locations of shuffle id (the driver released it). */
 void block_fetcher_forget_shuffle(block_fetcher *f, int id);
-/* Bytes fetched from peers, the microseconds spent waiting for them and
- * the fetches retried, by the calling thread since it last asked (then
- * reset). */
-void block_fetcher_take_stats(uint64_t *bytes, uint64_t *us, uint64_t *retries);
+/* Bytes fetched from peers, the microseconds spent waiting for them, the
+ * fetches retried and the map outputs fetched (blocks), by the calling
+ * thread since it last asked (then reset). */
+void block_fetcher_take_stats(uint64_t *bytes, uint64_t *us, uint64_t *retries, uint64_t *blocks);
 
 #endif

@@ -31,8 +31,10 @@ typedef struct kiln_cluster kiln_cluster;
 int cluster_start(kiln_context *ctx, int executors, int cores, int mb, task_backend **out);
 /* Registers the application with the standalone master at url, whose
  * workers start its executors; returns the backend once they have
- * connected (standalone.c). */
-int cluster_start_standalone(kiln_context *ctx, const char *url, task_backend **out);
+ * connected (standalone.c). ui_url: the application's web UI, which the
+ * master's page links to ("" or NULL: none). */
+int cluster_start_standalone(kiln_context *ctx, const char *url, const char *ui_url,
+                             task_backend **out);
 
 /* The cluster behind ctx's backend, or NULL when ctx runs its tasks
  * locally (tests look inside it). */
@@ -109,11 +111,16 @@ typedef struct result_msg {
     uint32_t naccs;
     uint64_t fetch_bytes, fetch_us; /* remote shuffle bytes read, and the time waited for them */
     uint32_t fetch_retries;         /* remote shuffle fetches retried */
-    const uint8_t *cached;          /* partitions the task cached: (u32 rdd, u32 part)* */
+    const uint8_t *cached; /* partitions the task cached: CACHED_ENTRY bytes each, (u32 rdd,
+                              u32 part, u64 bytes in memory, u64 bytes on disk) */
     size_t cached_len;
     task_metrics metrics; /* what the task did (engine.h), each field a u64 */
 } result_msg;
+#define CACHED_ENTRY 24
 int result_msg_write(kiln_buf *b, const result_msg *m);
+/* Sets the result serialization time (ms) of a TASK_RESULT payload b that
+ * result_msg_write wrote: the metrics' last field, the payload's last u64. */
+void result_msg_set_ser_time(kiln_buf *b, uint64_t ms);
 /* error is copied into errbuf (size bytes). */
 int result_msg_read(const uint8_t *p, size_t n, result_msg *m, char *errbuf, size_t size);
 

@@ -5,6 +5,7 @@
  * generated from that list, so a field cannot be written one way and read
  * another. Byte fields are borrowed from the payload when read.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,9 +52,17 @@ NET_CODEC(task, task_msg, TASK_FIELDS)
     X(U64, sr_records, "sr records", 0, _)                                                         \
     X(U64, sw_bytes, "sw bytes", 0, _)                                                             \
     X(U64, sw_records, "sw records", 0, _)                                                         \
-    X(U64, sw_time, "sw time", 0, _)
-_Static_assert(sizeof(task_metrics) == 19 * sizeof(int64_t), "METRICS_FIELDS lists every metric");
+    X(U64, sw_time, "sw time", 0, _)                                                               \
+    X(U64, deser_time, "deserialize time", 0, _)                                                   \
+    X(U64, deser_cpu_time, "deserialize cpu time", 0, _)                                           \
+    X(U64, result_ser_time, "result serialization time", 0, _)
+_Static_assert(sizeof(task_metrics) == 22 * sizeof(int64_t), "METRICS_FIELDS lists every metric");
 NET_CODEC(metrics, task_metrics, METRICS_FIELDS)
+
+/* The metrics end TASK_RESULT and result_ser_time ends them, so it is the
+ * payload's last u64 (result_msg_set_ser_time). */
+_Static_assert(offsetof(task_metrics, result_ser_time) + 8 == sizeof(task_metrics),
+               "result_ser_time is the last metric");
 
 #define RESULT_FIELDS(X)                                                                           \
     X(U8, status, "status", 0, _)                                                                  \
@@ -132,6 +141,12 @@ int result_msg_write(kiln_buf *b, const result_msg *m)
 }
 
 /* error is copied into errbuf (size bytes). */
+void result_msg_set_ser_time(kiln_buf *b, uint64_t ms)
+{
+    if (b->len < 8) return;
+    for (int i = 0; i < 8; i++) b->data[b->len - 8 + (size_t)i] = (uint8_t)(ms >> (8 * i));
+}
+
 int result_msg_read(const uint8_t *p, size_t n, result_msg *m, char *errbuf, size_t size)
 {
     wire_reader r;

@@ -617,23 +617,26 @@ static int apply_result(kiln_cluster *c, kiln_task *t, shuffle_dep *dep, const r
         at += used;
         if (rc == KILN_OK) rc = kiln_accumulator_add(t, (int64_t)acc, v);
     }
-    for (size_t i = 0; rc == KILN_OK && i + 8 <= m->cached_len; i += 8) {
-        uint32_t pair[2];
-        memcpy(pair, m->cached + i, sizeof pair);
-        if (pair[0] <= INT32_MAX && pair[1] <= INT32_MAX) {
-            rc = map_tracker_add_cached(c->tracker, (int)pair[0], (int)pair[1], (uint32_t)exec);
-            if (rc == KILN_OK && events_wanted(c->ctx)) {
-                char name[32];
-                snprintf(name, sizeof name, "%u", id);
-                events_post(c->ctx, &(engine_event){.kind = EV_BLOCK_UPDATED,
-                                                    .job = t->job,
-                                                    .stage = t->stage,
-                                                    .partition = t->partition,
-                                                    .rdd = (int)pair[0],
-                                                    .part = (int)pair[1],
-                                                    .executor = exec,
-                                                    .name = name});
-            }
+    for (size_t i = 0; rc == KILN_OK && i + CACHED_ENTRY <= m->cached_len; i += CACHED_ENTRY) {
+        wire_reader wr;
+        wire_reader_init(&wr, m->cached + i, CACHED_ENTRY, "TASK_RESULT");
+        uint32_t rdd = wire_get_u32(&wr, "cached RDD"), part = wire_get_u32(&wr, "cached part");
+        uint64_t mem = wire_get_u64(&wr, "cached memory"), disk = wire_get_u64(&wr, "cached disk");
+        if (rdd > INT32_MAX || part > INT32_MAX || mem > INT64_MAX || disk > INT64_MAX) continue;
+        rc = map_tracker_add_cached(c->tracker, (int)rdd, (int)part, (uint32_t)exec);
+        if (rc == KILN_OK && events_wanted(c->ctx)) {
+            char name[32];
+            snprintf(name, sizeof name, "%u", id);
+            events_post(c->ctx, &(engine_event){.kind = EV_BLOCK_UPDATED,
+                                                .job = t->job,
+                                                .stage = t->stage,
+                                                .partition = t->partition,
+                                                .rdd = (int)rdd,
+                                                .part = (int)part,
+                                                .bytes = (int64_t)mem,
+                                                .disk_bytes = (int64_t)disk,
+                                                .executor = exec,
+                                                .name = name});
         }
     }
     if (rc == KILN_OK && dep) {
@@ -721,6 +724,7 @@ int cluster_run_task(kiln_cluster *c, kiln_task *t, kiln_rdd *rdd, shuffle_dep *
     snprintf(t->executor_id, sizeof t->executor_id, "%u", c->execs[s->exec].id);
     bool has_release = take_pending(&c->execs[s->exec], &rel);
     pthread_mutex_unlock(&c->lock);
+    task_launched(t); /* EV_TASK_START, now that it has an executor */
     if (has_release) send_release(s, &rel, c->timeout_ms);
     kiln_buf msg;
     kiln_buf_init(&msg);

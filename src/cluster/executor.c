@@ -114,15 +114,21 @@ static int env_int(const char *name, int *out)
 /* ---- Cached partitions ------------------------------------------------------------ */
 
 static block_fetcher *g_fetcher; /* the process's one executor's */
-/* Partitions the running task cached, for its TASK_RESULT: (u32 rdd, u32 part)*. */
+/* Partitions the running task cached, for its TASK_RESULT: (u32 rdd, u32
+ * part, u64 bytes in memory, u64 bytes on disk)*, little-endian. */
 static __thread kiln_buf *t_cached;
 
 static void note_cached(kiln_context *ctx, int rdd, int part)
 {
-    (void)ctx;
     if (!t_cached) return;
-    uint32_t pair[2] = {(uint32_t)rdd, (uint32_t)part};
-    (void)kiln_buf_append(t_cached, pair, sizeof pair);
+    int64_t mem = 0, disk = 0;
+    (void)block_store_size(ctx, rdd, part, &mem, &disk);
+    wire_writer w;
+    wire_writer_init(&w, t_cached);
+    wire_put_u32(&w, (uint32_t)rdd);
+    wire_put_u32(&w, (uint32_t)part);
+    wire_put_u64(&w, (uint64_t)mem);
+    wire_put_u64(&w, (uint64_t)disk);
 }
 
 /* A partition of a persisted RDD another executor holds: fetched, cached
@@ -305,6 +311,9 @@ static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *ac
     t_cached = cached;
     kiln_context *ctx = ex->ctx;
     kiln_rdd *top = NULL;
+    /* Deserializing the task (Spark's executorDeserializeTime): decoding its
+     * lineage, broadcasts and map output locations, the lock's wait included. */
+    int64_t wall0 = mono_ns(), cpu0 = thread_cpu_ns();
     pthread_mutex_lock(&ex->decode_lock);
     int rc = lineage_decode(ctx, m->lineage, m->lineage_len, &top);
     shuffle_dep *dep = NULL;
@@ -353,6 +362,8 @@ static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *ac
         }
         /* A rerun of a map output: forget the earlier attempt's. */
         if (!rc && dep) shuffle_invalidate(ctx_shuffles(ctx), dep_id(dep), t.partition);
+        t.metrics.deser_time = (mono_ns() - wall0) / 1000000;
+        t.metrics.deser_cpu_time = thread_cpu_ns() - cpu0;
         if (!rc) rc = task_run_here(&t, top, dep, fn, &w, records);
     }
     pthread_mutex_lock(&ex->decode_lock); /* a release edits what decoding reads */
@@ -373,8 +384,8 @@ static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *ac
     res->accs = accs->data;
     res->accs_len = res->status == TASK_OK ? accs->len : 0;
     res->naccs = res->status == TASK_OK ? (uint32_t)t.naccs : 0;
-    uint64_t retries;
-    block_fetcher_take_stats(&res->fetch_bytes, &res->fetch_us, &retries);
+    uint64_t retries, blocks;
+    block_fetcher_take_stats(&res->fetch_bytes, &res->fetch_us, &retries, &blocks);
     res->fetch_retries = retries > UINT32_MAX ? UINT32_MAX : (uint32_t)retries;
     /* Shuffle bytes count encodings on both sides (engine.h); of those read,
      * the fetcher's bytes (as they came over the wire) came from others. */
@@ -384,6 +395,11 @@ static void run(executor *ex, const task_msg *m, kiln_buf *records, kiln_buf *ac
     res->metrics.sr_remote_bytes = remote;
     res->metrics.sr_local_bytes = t.metrics.sr_local_bytes - remote;
     res->metrics.sr_fetch_wait = (int64_t)(res->fetch_us / 1000);
+    /* Of the map outputs read, those the fetcher brought came from others. */
+    int64_t rblocks = (int64_t)blocks;
+    if (rblocks > t.metrics.sr_local_blocks) rblocks = t.metrics.sr_local_blocks;
+    res->metrics.sr_remote_blocks = rblocks;
+    res->metrics.sr_local_blocks = t.metrics.sr_local_blocks - rblocks;
     t_cached = NULL;
     res->cached = cached->data;
     res->cached_len = res->status == TASK_OK ? cached->len : 0;
@@ -486,7 +502,9 @@ static void *slot_main(void *arg)
         char *err = NULL;
         if ((rc = task_msg_read(f.payload.data, f.payload.len, &m)) == KILN_OK) {
             run(ex, &m, &records, &accs, &cached, &res, &err);
+            int64_t ser0 = mono_ns(); /* Spark's resultSerializationTime */
             rc = result_msg_write(&out, &res);
+            if (!rc) result_msg_set_ser_time(&out, (uint64_t)((mono_ns() - ser0) / 1000000));
             if (!rc) rc = send_locked(s, NET_MSG_TASK_RESULT, &out);
         }
         free(err);

@@ -117,7 +117,8 @@ static int conf_u32(const kiln_conf *conf, const char *key, uint32_t *out)
     return KILN_OK;
 }
 
-int cluster_start_standalone(kiln_context *ctx, const char *master, task_backend **out)
+int cluster_start_standalone(kiln_context *ctx, const char *master, const char *ui_url,
+                             task_backend **out)
 {
     net_url url;
     int rc = net_url_parse(master, &url);
@@ -198,7 +199,8 @@ int cluster_start_standalone(kiln_context *ctx, const char *master, task_backend
                        .conf = (const char *)lines.data,
                        .conf_len = lines.len,
                        .files = files,
-                       .command = (const char *const *)command};
+                       .command = (const char *const *)command,
+                       .ui_url = ui_url};
     app_grant grant = {0};
     if (!rc)
         rc = app_client_register(&url, secret, secret_len, &req, REGISTER_TIMEOUT_MS, on_executor,

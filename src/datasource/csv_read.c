@@ -503,7 +503,12 @@ again:
     return 1;
 }
 
-static const ds_format_reader csv_fmt = {csv_next, csv_close};
+static int64_t csv_bytes_read(const ds_reader *base)
+{
+    return ((const csv_reader *)base)->k.in.read;
+}
+
+static const ds_format_reader csv_fmt = {csv_next, csv_close, csv_bytes_read};
 
 /* Opens a CSV reader of s (see ds_reader_open). */
 int ds_csv_reader_open(const ds_split *s, const col_schema *schema, const int *proj, int nproj,

@@ -123,6 +123,11 @@ int ds_reader_open_pushed(const char *format, const ds_split *s, const col_schem
  * column, value). The batch is valid until the next call on r, a reset
  * of a, or ds_reader_close. */
 int ds_reader_next(ds_reader *r, kiln_arena *a, col_batch *out);
+/* Bytes r has read from storage so far (a task's input metrics): CSV the
+ * file's bytes (a compressed file's content), Parquet the footer, indexes
+ * and column chunks read, JSON and text their lines with one byte for each
+ * line's end (as the RDD text source counts) or whole files' contents. */
+int64_t ds_reader_bytes_read(const ds_reader *r);
 /* Frees r (NULL is ignored). */
 void ds_reader_close(ds_reader *r);
 

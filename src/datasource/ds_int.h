@@ -147,6 +147,7 @@ typedef struct ds_input {
     kiln_buf wbuf;    /* whole file's content */
     const char *name; /* file being read (split path, or ARCHIVE:MEMBER) */
     bool more_files;  /* whole reader may have more members */
+    int64_t read;     /* bytes read: of a plain file, and the whole files' contents */
 } ds_input;
 
 /* Opens s (borrowed). For a whole split it loads the first file. */
@@ -172,6 +173,7 @@ bool ds_is_compressed(const char *path);
 typedef struct ds_format_reader {
     int (*next)(ds_reader *r, kiln_arena *a, col_batch *out);
     void (*close)(ds_reader *r);
+    int64_t (*bytes_read)(const ds_reader *r); /* NULL: not counted */
 } ds_format_reader;
 
 /* The part of every reader: its format's functions first. */

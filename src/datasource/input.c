@@ -68,6 +68,7 @@ int ds_input_next_file(ds_input *in)
     in->name = name;
     in->buf = (char *)in->wbuf.data;
     in->len = in->wbuf.len;
+    in->read += (int64_t)in->wbuf.len;
     in->off = 0;
     in->eof = true;
     return 1;
@@ -100,6 +101,7 @@ int ds_input_refill(ds_input *in, size_t keep_from)
     if (rc) return rc;
     if (got == 0) in->eof = true;
     in->len += got;
+    in->read += (int64_t)got;
     return KILN_OK;
 }
 

@@ -89,6 +89,7 @@ typedef struct json_src {
     const char *raw;
     size_t raw_len;
     int64_t line_off; /* offset of the current line (for messages) */
+    int64_t read;     /* bytes read: lines with their ends, whole files */
 } json_src;
 
 static int src_open(json_src *s, const ds_split *sp, const json_opts *j)
@@ -148,12 +149,14 @@ static int src_next(json_src *s, kiln_arena *a, const json_val **v, bool *bad)
                 }
             }
             if (rc <= 0) return rc;
+            s->read += (int64_t)len + 1; /* as the text source counts: the line and its end */
             if (blank_text(text, len)) continue;
         } else {
             rc = io_whole_reader_next(s->wr, &s->whole, &s->file);
             if (rc <= 0) return rc;
             text = (const char *)s->whole.data;
             len = s->whole.len;
+            s->read += (int64_t)len;
             s->line_off = 0;
             if (blank_text(text, len)) continue;
         }
@@ -635,7 +638,12 @@ again:
     return 1;
 }
 
-static const ds_format_reader json_fmt = {json_next, json_close};
+static int64_t json_bytes_read(const ds_reader *base)
+{
+    return ((const json_reader *)base)->src.read;
+}
+
+static const ds_format_reader json_fmt = {json_next, json_close, json_bytes_read};
 
 /* Opens a JSON reader of s (see ds_reader_open). */
 int ds_json_reader_open(const ds_split *s, const col_schema *schema, const int *proj, int nproj,

@@ -443,6 +443,12 @@ int ds_reader_next(ds_reader *r, kiln_arena *a, col_batch *out)
     return r->fmt->next(r, a, out);
 }
 
+/* Bytes r has read from storage (see datasource.h). */
+int64_t ds_reader_bytes_read(const ds_reader *r)
+{
+    return r && r->fmt->bytes_read ? r->fmt->bytes_read(r) : 0;
+}
+
 /* Frees r. */
 void ds_reader_close(ds_reader *r)
 {

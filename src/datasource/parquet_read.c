@@ -313,7 +313,12 @@ static void pqr_close(ds_reader *r)
     free(p);
 }
 
-static const ds_format_reader pq_fmt = {pqr_next, pqr_close};
+static int64_t pqr_bytes_read(const ds_reader *base)
+{
+    return pq_file_bytes_read(((const pq_ds_reader *)base)->f);
+}
+
+static const ds_format_reader pq_fmt = {pqr_next, pqr_close, pqr_bytes_read};
 
 /* Opens a reader of split s (see ds_int.h). */
 int ds_parquet_reader_open(const ds_split *s, const col_schema *schema, const int *proj, int nproj,

@@ -706,7 +706,12 @@ static void part_close(ds_reader *r)
     free(p);
 }
 
-static const ds_format_reader part_fmt = {part_next, part_close};
+static int64_t part_bytes_read(const ds_reader *r)
+{
+    return ds_reader_bytes_read(((const part_reader *)r)->inner);
+}
+
+static const ds_format_reader part_fmt = {part_next, part_close, part_bytes_read};
 
 /* Opens a reader over a partitioned dataset's file (see datasource.h). */
 int ds_reader_open_part(const char *format, const ds_split *s, const char *base, int npart,

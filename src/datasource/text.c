@@ -17,6 +17,7 @@ typedef struct text_reader {
     io_whole_reader *wr;
     kiln_buf whole;
     bool wholetext, done, want_col;
+    int64_t read; /* bytes read: lines with their ends, whole files */
 } text_reader;
 
 static void text_close(ds_reader *base)
@@ -57,6 +58,7 @@ static int text_next(ds_reader *base, kiln_arena *a, col_batch *out)
             break;
         }
         if (len > UINT32_MAX) return kiln_set_error(KILN_ERANGE, "a line longer than 4 GiB");
+        r->read += (int64_t)len + (r->wholetext ? 0 : 1);
         /* Lines are valid only until the next line: copied. */
         if (!col_str_copy(a, line ? line : "", (uint32_t)len, r->want_col ? &d[n] : &tmp))
             return KILN_ENOMEM;
@@ -69,7 +71,12 @@ static int text_next(ds_reader *base, kiln_arena *a, col_batch *out)
     return 1;
 }
 
-static const ds_format_reader text_fmt = {text_next, text_close};
+static int64_t text_bytes_read(const ds_reader *base)
+{
+    return ((const text_reader *)base)->read;
+}
+
+static const ds_format_reader text_fmt = {text_next, text_close, text_bytes_read};
 
 /* Opens a text reader (see ds_reader_open): the schema must be one string
  * column (projected or not). */

@@ -73,6 +73,13 @@ static int build_register(const app_request *req, const char *app_id, kiln_buf *
     r.desc.files = (deploy_file *)app_files_list(req->files, &r.desc.nfiles);
     r.total_cores = req->total_cores;
     r.executor_cores = req->executor_cores;
+    /* The UI's URL without its query (the token stays with the driver's
+     * user); one that does not fit or is not http(s) is left out. */
+    if (req->ui_url && strlen(req->ui_url) < sizeof r.ui_url) {
+        snprintf(r.ui_url, sizeof r.ui_url, "%s", req->ui_url);
+        r.ui_url[strcspn(r.ui_url, "?#")] = 0;
+        if (!deploy_ui_url_ok(r.ui_url)) r.ui_url[0] = 0;
+    }
     if (req->conf_len >= DEPLOY_CONF_MAX)
         return kiln_set_error(KILN_ECONF,
                               "the configuration sent to executors is %zu bytes, "

@@ -48,7 +48,8 @@ NET_CODEC(desc, deploy_app_desc, DESC_FIELDS)
     X(STRUCT, desc, "application", 0, desc)                                                        \
     X(U32, total_cores, "total_cores", 0, _)                                                       \
     X(U32, executor_cores, "executor_cores", 0, _)                                                 \
-    X(STR, app_id, "previous_app_id", 0, _)
+    X(STR, app_id, "previous_app_id", 0, _)                                                        \
+    X(STR, ui_url, "ui_url", 0, _)
 NET_CODEC(register_app, deploy_app_register, REGISTER_APP_FIELDS)
 
 #define REGISTERED_APP_FIELDS(X)                                                                   \
@@ -229,12 +230,27 @@ static int read_start(const net_frame *f, int want, const char *peer, wire_reade
 
 /* ---- REGISTER_APP, LAUNCH_EXECUTOR ------------------------------------------------- */
 
+bool deploy_ui_url_ok(const char *u)
+{
+    if (!u[0]) return true;
+    size_t skip = !strncmp(u, "http://", 7) ? 7 : !strncmp(u, "https://", 8) ? 8 : 0;
+    if (!skip || !u[skip]) return false;
+    /* a URL's own characters: no space, quote, angle bracket or control */
+    for (const char *p = u; *p; p++)
+        if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 127 || strchr("\"'<>\\`", *p))
+            return false;
+    return true;
+}
+
 static int register_app_meaning(const deploy_app_register *r, int code, const char *what)
 {
     int rc = desc_meaning(&r->desc, code, what);
     if (!rc) rc = cores_check(r->total_cores, true, code, what, "total_cores");
     if (!rc) rc = cores_check(r->executor_cores, true, code, what, "executor_cores");
     if (!rc && r->app_id[0]) rc = id_check(r->app_id, code, what, "previous_app_id");
+    if (!rc && !deploy_ui_url_ok(r->ui_url))
+        rc = kiln_set_error(code, "%s%sui_url: not an http(s) URL", what ? what : "",
+                            what ? ": " : "");
     return rc;
 }
 

@@ -79,6 +79,7 @@ typedef struct deploy_app_status {
     uint32_t cores;              /* granted */
     uint64_t executor_memory;    /* bytes per executor */
     char driver[DEPLOY_URL_MAX]; /* "host:port" */
+    char ui_url[DEPLOY_URL_MAX]; /* its web UI, "" without one (REGISTER_APP's ui_url) */
     /* Wall-clock ms since the epoch (0: unknown); the master's pages only,
      * not on the wire. */
     int64_t submitted_ms, ended_ms;
@@ -223,6 +224,10 @@ typedef struct app_request {
      * package's interpreter and its arguments), NULL-terminated; NULL: the
      * workers run the fetched executable with no arguments. */
     const char *const *command;
+    /* The application's web UI (kiln.ui.port), which the master's page
+     * links to: an http(s) URL (a query, the token, is left out), NULL or
+     * "" without one. */
+    const char *ui_url;
 } app_request;
 
 typedef struct app_grant {

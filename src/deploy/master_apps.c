@@ -251,6 +251,7 @@ static int reattach(master *m, conn *c, int slot, deploy_app_register *r)
     a->state = DEPLOY_APP_RUNNING;
     a->total_cores = r->total_cores;
     a->executor_cores = r->executor_cores;
+    memcpy(a->ui_url, r->ui_url, sizeof a->ui_url); /* a new UI, maybe on another port */
     deploy_app_desc_release(&a->desc);
     a->desc = r->desc; /* taken */
     memset(&r->desc, 0, sizeof r->desc);
@@ -328,6 +329,7 @@ int master_app_register(master *m, conn *c, const net_frame *f)
         net_url_format(host_port, sizeof host_port, "x", r.desc.driver_host,
                        (int)r.desc.driver_port);
         snprintf(a->driver, sizeof a->driver, "%s", host_port + 4); /* without "x://" */
+        memcpy(a->ui_url, r.ui_url, sizeof a->ui_url);
         a->conn = c;
         rc = make_execs(m, a, g, r.executor_cores);
     }
@@ -642,6 +644,7 @@ int master_app_status(const master *m, deploy_status *s)
         as->cores = a->cores;
         as->executor_memory = a->executor_memory;
         memcpy(as->driver, a->driver, sizeof as->driver);
+        memcpy(as->ui_url, a->ui_url, sizeof as->ui_url);
         as->submitted_ms = a->submitted_wall_ms;
         as->ended_ms = a->state == DEPLOY_APP_FINISHED ? a->ended_wall_ms : 0;
         for (uint32_t k = 0; a->state != DEPLOY_APP_FINISHED && k < a->nexecs; k++) {

@@ -78,7 +78,8 @@ typedef struct app_rec {
     uint32_t total_cores, executor_cores; /* what it asked for (REGISTER_APP) */
     uint64_t executor_memory;
     char driver[DEPLOY_URL_MAX];
-    conn *conn; /* the driver's, while RUNNING */
+    char ui_url[DEPLOY_URL_MAX]; /* its web UI (REGISTER_APP), "" */
+    conn *conn;                  /* the driver's, while RUNNING */
     int64_t finished_ms;
     int64_t submitted_wall_ms, ended_wall_ms; /* for the web page (0: unknown) */
     bool has_desc;        /* desc came from its driver (not from a recovery file) */

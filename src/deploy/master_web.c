@@ -90,7 +90,11 @@ static void apps_table(kiln_buf *b, const deploy_status *st, bool running, int64
         char text[64], when[64], key[32];
         html_row_begin(b);
         html_cell(b, a->id, NULL);
-        html_cell(b, a->name, NULL);
+        /* Spark's: the name links to the application's UI while it runs
+         * (the URL was checked to be http(s) when the driver sent it). */
+        if (a->ui_url[0] && a->state != DEPLOY_APP_FINISHED && deploy_ui_url_ok(a->ui_url))
+            html_cell_link(b, a->ui_url, a->name);
+        else html_cell(b, a->name, NULL);
         snprintf(text, sizeof text, "%u", a->cores);
         html_cell_num(b, text, a->cores);
         web_fmt_mib(text, sizeof text, a->executor_memory);
@@ -106,8 +110,6 @@ static void apps_table(kiln_buf *b, const deploy_status *st, bool running, int64
         int64_t dur = a->submitted_ms > 0 && end > a->submitted_ms ? end - a->submitted_ms : 0;
         web_fmt_duration(text, sizeof text, dur);
         html_cell_num(b, a->submitted_ms > 0 ? text : "", (double)dur);
-        /* TODO(issue 16): link to the application's UI once drivers send its
-         * URL in REGISTER_APP (kiln.ui.port); the driver's address meanwhile. */
         html_cell(b, a->driver, NULL);
         html_row_end(b);
     }

@@ -63,7 +63,8 @@ NET_CODEC(worker_st, deploy_worker_status, WORKER_FIELDS)
     X(U8, state, "app_state", 0, _)                                                                \
     X(U32, cores, "app_cores", 0, _)                                                               \
     X(U64, executor_memory, "executor_memory", 0, _)                                               \
-    X(STR, driver, "driver", 0, _)
+    X(STR, driver, "driver", 0, _)                                                                 \
+    X(STR, ui_url, "app_ui_url", 0, _)
 NET_CODEC(app_st, deploy_app_status, APP_FIELDS)
 
 #define EXEC_FIELDS(X)                                                                             \

@@ -123,9 +123,10 @@ void deploy_app_desc_release(deploy_app_desc *d);
 /* REGISTER_APP (driver -> master). */
 typedef struct deploy_app_register {
     deploy_app_desc desc;
-    uint32_t total_cores;       /* 0: every core available */
-    uint32_t executor_cores;    /* 0: all free cores of a worker, one executor per worker */
-    char app_id[DEPLOY_ID_MAX]; /* re-registering after losing the master: its id; "" at first */
+    uint32_t total_cores;        /* 0: every core available */
+    uint32_t executor_cores;     /* 0: all free cores of a worker, one executor per worker */
+    char app_id[DEPLOY_ID_MAX];  /* re-registering after losing the master: its id; "" at first */
+    char ui_url[DEPLOY_URL_MAX]; /* the application's web UI (http(s)://...), "" without one */
 } deploy_app_register;
 
 /* REGISTERED_APP (master -> driver). */
@@ -156,6 +157,10 @@ typedef struct deploy_exec_report {
  * checks the type, layout and meaning (KILN_ECORRUPT naming the field) and
  * fills *out only on success; descs read are owned by *out. */
 int deploy_msg_register_app_write(kiln_buf *b, const deploy_app_register *r);
+/* Whether u is "" or an http:// or https:// URL of printable characters
+ * with no space, quote, backquote, backslash or angle bracket (what
+ * REGISTER_APP's ui_url may hold, and the master's page links to). */
+bool deploy_ui_url_ok(const char *u);
 int deploy_msg_register_app_read(const net_frame *f, const char *peer, deploy_app_register *out);
 int deploy_msg_registered_app_write(kiln_buf *b, const deploy_app_registered *r);
 int deploy_msg_registered_app_read(const net_frame *f, const char *peer,

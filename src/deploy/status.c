@@ -55,6 +55,9 @@ static int app_json(kiln_buf *b, const deploy_app_status *a)
                          a->cores, (unsigned long long)(a->executor_memory >> 20),
                          (unsigned long long)a->executor_memory);
     if (rc == KILN_OK) rc = json_put_str(b, a->driver);
+    /* kiln's: Spark's master shows the UI's link on its page only */
+    if (rc == KILN_OK) rc = buf_appendf(b, ", \"appuiurl\": ");
+    if (rc == KILN_OK) rc = json_put_str(b, a->ui_url);
     if (rc == KILN_OK) rc = buf_appendf(b, "}");
     return rc;
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/engine_int.h"
@@ -441,6 +442,23 @@ bool block_store_has(kiln_context *ctx, int rdd, int part)
     pthread_mutex_lock(&s->lock);
     bool has = find(s, rdd, part) < s->n;
     pthread_mutex_unlock(&s->lock);
+    return has;
+}
+
+bool block_store_size(kiln_context *ctx, int rdd, int part, int64_t *memory, int64_t *disk)
+{
+    block_store *s = ctx->blocks;
+    *memory = *disk = 0;
+    pthread_mutex_lock(&s->lock);
+    size_t i = find(s, rdd, part);
+    bool has = i < s->n;
+    char *path = NULL;
+    if (has && s->b[i]->at == ON_DISK) path = s->b[i]->path ? strdup(s->b[i]->path) : NULL;
+    else if (has) *memory = s->b[i]->size;
+    pthread_mutex_unlock(&s->lock);
+    struct stat st;
+    if (path && stat(path, &st) == 0) *disk = (int64_t)st.st_size;
+    free(path);
     return has;
 }
 

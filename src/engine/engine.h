@@ -68,7 +68,10 @@ eng_iter *iter_over_array(const kiln_value *vals, size_t n);
     X(sr_records, "records")                                                                       \
     X(sw_bytes, "bytes") /* shuffle write */                                                       \
     X(sw_records, "records")                                                                       \
-    X(sw_time, "ns")
+    X(sw_time, "ns")                                                                               \
+    X(deser_time, "ms")      /* decoding the task before it runs (executors: its lineage) */       \
+    X(deser_cpu_time, "ns")  /* ... the CPU time of that */                                        \
+    X(result_ser_time, "ms") /* encoding the result message (executors); last: patched in place */
 #define TASK_METRIC_MEMBER(m, unit) int64_t m;
 typedef struct task_metrics {
     TASK_METRICS(TASK_METRIC_MEMBER)
@@ -76,8 +79,13 @@ typedef struct task_metrics {
 #undef TASK_METRIC_MEMBER
 /* Adds b's counts into a (peak_memory: the larger). */
 void task_metrics_add(task_metrics *a, const task_metrics *b);
-/* Counts a spill of bytes by task t (t may be NULL) and by its context. */
+/* Counts a spill by task t (t may be NULL) and by its context: bytes is the
+ * in-memory size of what was spilled (memory_spilled). What the spill wrote
+ * to disk (compressed) is counted apart, by task_note_spill_disk where the
+ * file is written. */
 void task_note_spill(kiln_context *ctx, kiln_task *t, int64_t bytes);
+/* Counts bytes a spill of task t (may be NULL) wrote to disk (disk_spilled). */
+void task_note_spill_disk(kiln_task *t, int64_t bytes);
 
 typedef struct acc_update {
     int64_t id;
@@ -107,7 +115,17 @@ struct kiln_task {
     int64_t mem_held_peak; /* the most mem_held has been */
     int64_t task_id;       /* the context's number for this attempt (Spark's task id) */
     task_metrics metrics;  /* what the attempt did so far */
+    /* Posting EV_TASK_START once the backend knows where the attempt runs
+     * (task_launched); set by the scheduler, NULL elsewhere. */
+    void (*on_launch)(kiln_task *t, void *arg);
+    void *launch_arg;
+    bool launched;
 };
+
+/* Called by a task backend once it has placed t (t->executor and
+ * executor_id set) and before the task runs: posts the task's EV_TASK_START
+ * with where it runs, once (later calls do nothing). */
+void task_launched(kiln_task *t);
 
 /* Records err as the task's failure unless one is already recorded (the
  * first cause wins); returns err. */
@@ -314,6 +332,9 @@ eng_iter *block_store_put(kiln_context *ctx, int rdd, int part, kiln_storage_lev
                           kiln_arena *arena, val_vec *vv, kiln_task *t);
 /* Whether partition part of rdd is cached here. */
 bool block_store_has(kiln_context *ctx, int rdd, int part);
+/* Whether partition part of rdd is cached here, and its size: *memory the
+ * bytes it holds in memory, *disk its file's size when it is on disk. */
+bool block_store_size(kiln_context *ctx, int rdd, int part, int64_t *memory, int64_t *disk);
 /* Appends the encodings of the values of a cached partition to out;
  * KILN_ENOENT when it is not cached here. */
 int block_store_encode(kiln_context *ctx, int rdd, int part, kiln_buf *out);
@@ -375,9 +396,9 @@ typedef struct engine_event {
     engine_event_kind kind;
     double time; /* now_seconds() when posted */
     int job, stage, partition, attempt;
-    const char *name;    /* job: the action; stage: its RDD's op; executor and task end: the
-                            executor's id (borrowed); task start: the executor's id when
-                            known before it runs (local mode: "driver"), else NULL */
+    const char *name;    /* job: the action; stage: its RDD's op; executor, task start and
+                            end: the executor's id (borrowed; task start: NULL when the
+                            backend failed before placing it) */
     int tasks;           /* stage start: tasks to run; stage end: tasks that finished;
                             progress: the stage's tasks */
     int done, running;   /* stage progress: tasks finished and running now */
@@ -385,13 +406,14 @@ typedef struct engine_event {
     const char *message; /* an error's message, an executor's loss (borrowed) */
     bool speculative;    /* task: a copy of a straggler */
     bool shuffle_map;    /* task: of a map stage (Spark's ShuffleMapTask) */
-    int executor;        /* executor events, task end: the backend's number for the executor
-                            (task end: where the attempt ran, its id in name; -1: this
-                            process, "driver"); task start: -1, not placed yet */
+    int executor;        /* executor events, task start and end: the backend's number for the
+                            executor (where the attempt runs, its id in name; -1: this
+                            process, "driver", or a task start never placed) */
     double duration;     /* task and stage end: seconds */
     int64_t result_bytes;
-    int rdd, part; /* block updated */
-    int64_t bytes;
+    int rdd, part;      /* block updated */
+    int64_t bytes;      /* block updated: its size in memory */
+    int64_t disk_bytes; /* block updated: its size on disk */
     /* task start and end: the attempt's number in the context, and its
      * metrics (task end only; borrowed) */
     int64_t task_id;

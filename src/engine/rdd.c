@@ -327,15 +327,11 @@ static eng_iter *partition_iterator(kiln_rdd *r, int p, kiln_task *t)
         val_vec_release(&vv);
         return NULL;
     }
-    /* The block's size in memory, for the UI: what the RDD holds more. */
-    bool wanted = events_wanted(r->ctx);
-    int64_t held0 = 0, held1 = 0;
-    if (wanted) block_store_count(r->ctx, r->id, &held0, NULL);
     it = block_store_put(r->ctx, r->id, p, r->storage, a, &vv, t);
-    if (wanted) block_store_count(r->ctx, r->id, &held1, NULL);
     if (it && r->ctx->block_cached && block_store_has(r->ctx, r->id, p))
         r->ctx->block_cached(r->ctx, r->id, p);
-    if (it && wanted && block_store_has(r->ctx, r->id, p))
+    int64_t mem = 0, disk = 0;
+    if (it && events_wanted(r->ctx) && block_store_size(r->ctx, r->id, p, &mem, &disk))
         events_post(r->ctx, &(engine_event){.kind = EV_BLOCK_UPDATED,
                                             .job = t->job,
                                             .stage = t->stage,
@@ -343,7 +339,8 @@ static eng_iter *partition_iterator(kiln_rdd *r, int p, kiln_task *t)
                                             .rdd = r->id,
                                             .part = p,
                                             .storage = r->storage,
-                                            .bytes = held1 > held0 ? held1 - held0 : 0,
+                                            .bytes = mem,
+                                            .disk_bytes = disk,
                                             .executor = -1,
                                             .name = "driver"});
     return it;

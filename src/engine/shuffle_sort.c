@@ -143,6 +143,7 @@ static int spill_run(sorter *s)
     if (rc) return task_error(t, rc, "%s", kiln_last_error());
     LOG(LOG_DEBUG, "sort", "task %d spilled a run of %zu records", t->partition, s->recs.n);
     task_note_spill(t->ctx, t, (int64_t)kiln_arena_bytes(s->arena));
+    task_note_spill_disk(t, (int64_t)r->end);
     /* The array goes too: its capacity counts, and would keep the sorter
      * over its limit. */
     val_vec_release(&s->recs);

@@ -52,12 +52,14 @@ static int account_writer(kiln_task *t, shuffle_writer *w, int64_t limit, int64_
     if (room < limit / 4) room = limit / 4;
     if (held > room) {
         int64_t t0 = mono_ns();
+        uint64_t written0 = shuffle_writer_spilled(w);
         int rc = shuffle_writer_spill(w);
         t->metrics.sw_time += mono_ns() - t0;
         if (rc) return task_error(t, rc, "%s", kiln_last_error());
         LOG(LOG_DEBUG, "shuffle", "task %d spilled %lld bytes of shuffle output", t->partition,
             (long long)held);
         task_note_spill(ctx, t, held);
+        task_note_spill_disk(t, (int64_t)(shuffle_writer_spilled(w) - written0));
         held = (int64_t)shuffle_writer_held(w);
     }
     mem_track(ctx, accounted, held);

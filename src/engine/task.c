@@ -161,10 +161,24 @@ void kiln_task_note_spill(kiln_task *t, int64_t bytes)
 void task_note_spill(kiln_context *ctx, kiln_task *t, int64_t bytes)
 {
     mem_note_spill(ctx, bytes);
-    if (t) {
-        t->metrics.memory_spilled += bytes;
-        t->metrics.disk_spilled += bytes;
-    }
+    if (t) t->metrics.memory_spilled += bytes;
+}
+
+void task_note_spill_disk(kiln_task *t, int64_t bytes)
+{
+    if (t && bytes > 0) t->metrics.disk_spilled += bytes;
+}
+
+void kiln_task_note_spill_disk(kiln_task *t, int64_t bytes)
+{
+    task_note_spill_disk(t, bytes);
+}
+
+void kiln_task_add_input(kiln_task *t, int64_t bytes, int64_t records)
+{
+    if (!t) return;
+    t->metrics.input_bytes += bytes;
+    t->metrics.input_records += records;
 }
 
 void task_metrics_add(task_metrics *a, const task_metrics *b)

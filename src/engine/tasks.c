@@ -265,6 +265,38 @@ static void task_failed(stage_run *s, kiln_task *t, int index, int rc)
     s->fail_rc = rc < 0 ? rc : KILN_EUSER;
 }
 
+/* What EV_TASK_START needs that the task does not hold. */
+typedef struct task_launch {
+    stage_run *s;
+    bool speculative;
+    double started; /* when it was launched (before: when it was taken up) */
+} task_launch;
+
+static void post_task_start(kiln_task *t, void *arg)
+{
+    task_launch *l = arg;
+    l->started = now_seconds();
+    if (!events_wanted(t->ctx)) return;
+    bool placed = t->executor >= 0 || !t->ctx->backend->ops->remote;
+    events_post(t->ctx, &(engine_event){.kind = EV_TASK_START,
+                                        .job = l->s->job,
+                                        .stage = l->s->stage,
+                                        .partition = t->partition,
+                                        .attempt = t->attempt,
+                                        .speculative = l->speculative,
+                                        .task_id = t->task_id,
+                                        .stage_attempt = l->s->attempt,
+                                        .name = placed ? t->executor_id : NULL,
+                                        .executor = t->executor});
+}
+
+void task_launched(kiln_task *t)
+{
+    if (t->launched || !t->on_launch) return;
+    t->launched = true;
+    t->on_launch(t, t->launch_arg);
+}
+
 static void run_task(void *arg)
 {
     task_ref *tr = arg;
@@ -305,27 +337,21 @@ static void run_task(void *arg)
      * guard (and have no fn). */
     part_result_fn fn = s->dep ? NULL : guard_fn;
     void *fn_arg = s->dep ? NULL : &g;
+    task_launch launch = {.s = s, .speculative = speculative, .started = started};
+    t.on_launch = post_task_start;
+    t.launch_arg = &launch;
     if (!skip) {
         atomic_fetch_add(&s->ctx->task_attempts, 1);
-        if (events_wanted(s->ctx))
-            events_post(s->ctx,
-                        &(engine_event){.kind = EV_TASK_START,
-                                        .job = s->job,
-                                        .stage = s->stage,
-                                        .partition = partition,
-                                        .attempt = attempt,
-                                        .speculative = speculative,
-                                        .task_id = t.task_id,
-                                        .stage_attempt = s->attempt,
-                                        /* tasks on this process's threads run
-                                         * on the driver: known now */
-                                        .name = s->ctx->backend->ops->remote ? NULL : "driver",
-                                        .executor = -1});
         task_backend *b = s->ctx->backend;
+        /* Tasks on this process's threads run on the driver: placed now.
+         * A remote backend calls task_launched once it has a slot. */
+        if (!b->ops->remote) task_launched(&t);
         rc = b->ops->run_task(b, &t, s->rdd, s->dep, fn, fn_arg, s->ship, &result);
         if (rc && !t.error) task_error(&t, rc, "%s", kiln_strerror(rc));
         if (rc && !g.cancelled && !job_cancelled(s->ctx, s->job))
             atomic_fetch_add(&s->ctx->failed_attempts, 1);
+        /* Every end has its start, also when the backend failed before placing it. */
+        task_launched(&t);
     }
 
     if (!skip && events_wanted(s->ctx))
@@ -340,7 +366,8 @@ static void run_task(void *arg)
                                             .name = t.executor_id,
                                             .rc = rc,
                                             .message = t.error,
-                                            .duration = now_seconds() - started,
+                                            /* from its launch (Spark's launchTime) */
+                                            .duration = now_seconds() - launch.started,
                                             .result_bytes = (int64_t)result.len,
                                             .task_id = t.task_id,
                                             .stage_attempt = s->attempt,

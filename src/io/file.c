@@ -18,6 +18,7 @@ struct io_file {
     int64_t size;
     char *path;
     io_obj_reader *obj; /* an object-store URL (fd is -1) */
+    int64_t read;       /* bytes read so far */
 };
 
 int io_file_open(const char *path, io_file **out)
@@ -81,8 +82,15 @@ int io_file_pread(io_file *f, void *p, size_t n, int64_t off)
     if (off < 0 || (int64_t)n > f->size - off)
         return kiln_set_error(KILN_ECORRUPT, "%s: file too short: wanted %zu bytes at %lld",
                               f->path, n, (long long)off);
-    if (f->obj) return io_obj_reader_pread(f->obj, p, n, off);
-    return io_pread_full(f->fd, p, n, off, KILN_EIO, f->path);
+    int rc = f->obj ? io_obj_reader_pread(f->obj, p, n, off)
+                    : io_pread_full(f->fd, p, n, off, KILN_EIO, f->path);
+    if (rc == KILN_OK) f->read += (int64_t)n;
+    return rc;
+}
+
+int64_t io_file_bytes_read(const io_file *f)
+{
+    return f ? f->read : 0;
 }
 
 void io_file_close(io_file *f)

@@ -209,6 +209,9 @@ const char *io_file_path(const io_file *f);
  * KILN_ECORRUPT ("PATH: file too short: wanted N bytes at OFF") naming the
  * path. */
 int io_file_pread(io_file *f, void *p, size_t n, int64_t off);
+/* Bytes io_file_pread has read from f so far (a task's input metrics; 0
+ * for NULL). */
+int64_t io_file_bytes_read(const io_file *f);
 /* Closes f (NULL is ignored). */
 void io_file_close(io_file *f);
 

@@ -36,6 +36,8 @@ typedef struct pq_file pq_file;
 int pq_file_open(const char *path, pq_file **out);
 /* Closes f (NULL is ignored). Readers of f must be closed first. */
 void pq_file_close(pq_file *f);
+/* Bytes read from f's file so far: footer, page indexes, column chunks. */
+int64_t pq_file_bytes_read(const pq_file *f);
 /* The path f was opened with (borrowed). */
 const char *pq_file_path(const pq_file *f);
 

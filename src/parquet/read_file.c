@@ -39,6 +39,11 @@ void pq_count_row_group(void)
     atomic_fetch_add(&row_groups_read, 1);
 }
 
+int64_t pq_file_bytes_read(const pq_file *f)
+{
+    return io_file_bytes_read(f->io);
+}
+
 /* f's input, footer and schema tree (borrowed). */
 void pq_file_parts(pq_file *f, io_file **io, const pq_meta **m, const pq_node **root)
 {

@@ -89,7 +89,7 @@ static bool conf_true(kiln_context *c, const char *key, bool dflt)
  * (default false): the event log. Both listen from before the executors
  * start, so they see them added. Then the application starts (its id as
  * Spark makes them) and its configuration is posted. */
-static int attach_ui(kiln_context *c, const master_spec *m)
+static int attach_ui(kiln_context *c, const master_spec *m, char *ui_url, size_t ui_url_size)
 {
     static _Atomic int seq;
     static _Atomic int64_t last_ms;
@@ -112,6 +112,7 @@ static int attach_ui(kiln_context *c, const master_spec *m)
         app_ui *web = NULL;
         int rc = app_ui_start(s, ctx_conf(c), &web);
         if (!rc && web) rc = events_subscribe(c, app_ui_listen, web, app_ui_release);
+        if (!rc && web) snprintf(ui_url, ui_url_size, "%s", app_ui_url(web));
         if (rc) {
             app_ui_stop(web);
             ui_store_free(s);
@@ -192,7 +193,8 @@ int kiln_context_new(const kiln_conf *conf, kiln_context **out)
     kiln_context *c = NULL;
     if ((rc = ctx_new(resolved, &c))) return rc;
     master = kiln_conf_get(ctx_conf(c), "kiln.master");
-    if ((rc = attach_ui(c, &m))) {
+    char ui_url[512] = ""; /* the application's UI, for a standalone master's page */
+    if ((rc = attach_ui(c, &m, ui_url, sizeof ui_url))) {
         kiln_context_free(c);
         return rc;
     }
@@ -201,7 +203,7 @@ int kiln_context_new(const kiln_conf *conf, kiln_context **out)
         rc = cluster_start(c, m.executors, m.executor_cores, m.executor_mb, &backend);
     } else if (m.kind == MASTER_STANDALONE) {
         /* One driver thread per executor slot, as many as connect. */
-        rc = cluster_start_standalone(c, master, &backend);
+        rc = cluster_start_standalone(c, master, ui_url, &backend);
         if (!rc) m.cores = backend->ops->cores(backend);
     }
     if (!rc) rc = ctx_start(c, backend, m.cores, m.attempts);

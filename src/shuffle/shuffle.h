@@ -79,6 +79,8 @@ size_t shuffle_writer_held(const shuffle_writer *w);
  * the memory; commit stitches the spills back together partition by
  * partition. KILN_EIO naming the file when the write fails. */
 int shuffle_writer_spill(shuffle_writer *w);
+/* Bytes the writer's spills wrote to their files so far (compressed blocks). */
+uint64_t shuffle_writer_spilled(const shuffle_writer *w);
 /* Writes the files and publishes them (the first committed attempt of a map
  * wins); frees the writer. KILN_EIO naming the file when a write fails, and
  * then nothing is published and no file is left. */

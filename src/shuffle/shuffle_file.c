@@ -61,6 +61,7 @@ struct shuffle_writer {
     uint64_t records, bytes; /* added so far, and their encodings' bytes */
     spill *spills;
     size_t nspills;
+    uint64_t spilled; /* bytes written to spill files */
 };
 
 static void data_path(const shuffle_store *s, int id, int map, char *out, size_t n, const char *ext)
@@ -349,9 +350,15 @@ int shuffle_writer_spill(shuffle_writer *w)
     for (int r = 0; r < w->nreduce; r++) sp->off[r + 1] = sp->off[r] + w->comp[r].len;
     rc = write_file(path, w->comp, w->nreduce);
     if (rc) return rc;
+    w->spilled += sp->off[w->nreduce];
     for (int r = 0; r < w->nreduce; r++) kiln_buf_release(&w->comp[r]);
     w->held = 0;
     return KILN_OK;
+}
+
+uint64_t shuffle_writer_spilled(const shuffle_writer *w)
+{
+    return w->spilled;
 }
 
 static void put64(uint8_t *p, uint64_t x)

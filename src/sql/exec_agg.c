@@ -157,7 +157,10 @@ static void agg_account(agg_op *s)
     if (!s->spills) return;
     agg_table_set_spill_limit(s->t, (size_t)room / 2); /* tables grow by doubling */
     size_t spilled = agg_table_spilled(s->t);
-    if (spilled > s->spilled) exec_mem_note_spill(&s->mem, (int64_t)(spilled - s->spilled));
+    if (spilled > s->spilled) { /* the files hold the rows' encodings, uncompressed */
+        exec_mem_note_spill(&s->mem, (int64_t)(spilled - s->spilled));
+        exec_mem_note_spill_disk(&s->mem, (int64_t)(spilled - s->spilled));
+    }
     s->spilled = spilled;
 }
 
@@ -283,7 +286,10 @@ static void sort_account(sort_op *s)
     if (!exec_mem_bounded(&s->mem) || s->p->limit > 0) return;
     sql_sorter_set_spill_limit(s->sorter, (size_t)room / 2); /* stores grow by doubling */
     size_t spilled = sql_sorter_spilled(s->sorter);
-    if (spilled > s->spilled) exec_mem_note_spill(&s->mem, (int64_t)(spilled - s->spilled));
+    if (spilled > s->spilled) { /* the files hold the rows' encodings, uncompressed */
+        exec_mem_note_spill(&s->mem, (int64_t)(spilled - s->spilled));
+        exec_mem_note_spill_disk(&s->mem, (int64_t)(spilled - s->spilled));
+    }
     s->spilled = spilled;
 }
 

@@ -54,6 +54,11 @@ void exec_mem_note_spill(exec_mem *m, int64_t bytes)
     if (m->t) kiln_task_note_spill(m->t, bytes);
 }
 
+void exec_mem_note_spill_disk(exec_mem *m, int64_t bytes)
+{
+    if (m->t) kiln_task_note_spill_disk(m->t, bytes);
+}
+
 void exec_mem_spill_dir(const exec_mem *m, char *out)
 {
     if (m->t) {

@@ -54,6 +54,8 @@ void exec_mem_release(exec_mem *m);
 bool exec_mem_bounded(const exec_mem *m);
 /* Counts a spill of bytes in the task's metrics. */
 void exec_mem_note_spill(exec_mem *m, int64_t bytes);
+/* Counts bytes a spill wrote to disk in the task's disk_spilled. */
+void exec_mem_note_spill_disk(exec_mem *m, int64_t bytes);
 /* The directory where the task's spill files go ($TMPDIR or /tmp without
  * a task), into out[4096]. */
 void exec_mem_spill_dir(const exec_mem *m, char *out);

@@ -19,6 +19,7 @@ typedef struct scan_op {
     ds_options *opts;
     ds_reader *r;
     ds_split split;
+    int64_t read;          /* bytes r has read, already added to the task's input */
     char *path;            /* the split's path (owned) */
     const kiln_value *cur; /* the input value being read */
     uint32_t next;         /* its next split */
@@ -80,6 +81,11 @@ static int scan_next(op *o, col_batch **out)
         kiln_arena_reset(o->arena);
         int rc = ds_reader_next(s->r, o->arena, &o->out);
         if (rc < 0) return rc;
+        /* The task's input metrics (Spark's inputMetrics): what the reader
+         * read from storage and the rows it gave. */
+        int64_t read = ds_reader_bytes_read(s->r);
+        kiln_task_add_input(o->fc->task, read - s->read, rc == 1 ? (int64_t)o->out.n : 0);
+        s->read = read;
         if (rc == 1 && col_batch_live(&o->out)) {
             *out = &o->out;
             return 1;
@@ -87,6 +93,7 @@ static int scan_next(op *o, col_batch **out)
         if (rc == 0) {
             ds_reader_close(s->r);
             s->r = NULL;
+            s->read = 0;
         }
     }
 }

@@ -228,14 +228,16 @@ static int open_runs(join_spill *js, int side)
 /* Finishes side's runs; counts the spill. */
 static int finish_runs(join_spill *js, int side)
 {
-    int64_t bytes = 0;
+    int64_t bytes = 0, written = 0;
     for (int i = 0; i < PARTS; i++) {
         int rc = spill_run_finish(js->runs[side][i]);
         if (rc) return rc;
         bytes += spill_run_raw_bytes(js->runs[side][i]);
+        written += spill_run_file_bytes(js->runs[side][i]);
     }
     if (side) js->build_bytes = bytes;
     exec_mem_note_spill(js->mem, bytes);
+    exec_mem_note_spill_disk(js->mem, written);
     exec_mem_track(js->mem, buffered(js));
     return KILN_OK;
 }

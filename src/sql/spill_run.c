@@ -139,6 +139,11 @@ int64_t spill_run_raw_bytes(const spill_run *r)
     return r->raw_bytes;
 }
 
+int64_t spill_run_file_bytes(const spill_run *r)
+{
+    return (int64_t)r->end;
+}
+
 size_t spill_run_buffered(const spill_run *r)
 {
     return r->raw.cap + r->comp_cap;

@@ -43,6 +43,8 @@ int spill_run_finish(spill_run *r);
 /* Rows added, raw (uncompressed) bytes added, bytes the writer's buffer holds. */
 int64_t spill_run_rows(const spill_run *r);
 int64_t spill_run_raw_bytes(const spill_run *r);
+/* Bytes written to the run's file (compressed blocks). */
+int64_t spill_run_file_bytes(const spill_run *r);
 size_t spill_run_buffered(const spill_run *r);
 
 /* A reader of a finished run (caller-owned; release with

@@ -139,14 +139,14 @@ static void kv(json_writer *w, const char *k, int64_t v)
 static void task_metrics_json(json_writer *w, const task_metrics *m)
 {
     json_obj_begin(w);
-    kv(w, "Executor Deserialize Time", 0);
-    kv(w, "Executor Deserialize CPU Time", 0);
+    kv(w, "Executor Deserialize Time", m->deser_time);
+    kv(w, "Executor Deserialize CPU Time", m->deser_cpu_time);
     kv(w, "Executor Run Time", m->run_time);
     kv(w, "Executor CPU Time", m->cpu_time);
     kv(w, "Peak Execution Memory", m->peak_memory);
     kv(w, "Result Size", m->result_size);
     kv(w, "JVM GC Time", 0);
-    kv(w, "Result Serialization Time", 0);
+    kv(w, "Result Serialization Time", m->result_ser_time);
     kv(w, "Memory Bytes Spilled", m->memory_spilled);
     kv(w, "Disk Bytes Spilled", m->disk_spilled);
     json_key(w, "Shuffle Read Metrics");
@@ -479,9 +479,8 @@ int event_log_line(const engine_event *e, double wall, kiln_buf *out)
         }
         json_key(&w, "Storage Level");
         storage_level(&w, e->storage);
-        bool disk = e->storage == KILN_DISK_ONLY;
-        kv(&w, "Memory Size", disk ? 0 : e->bytes);
-        kv(&w, "Disk Size", disk ? e->bytes : 0);
+        kv(&w, "Memory Size", e->bytes);
+        kv(&w, "Disk Size", e->disk_bytes);
         json_obj_end(&w);
         break;
     case EV_UNPERSIST:

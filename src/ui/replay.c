@@ -100,6 +100,9 @@ static void metrics_of(const json_node *m, task_metrics *t)
     if (!m) return;
     t->run_time = get_i(m, "Executor Run Time");
     t->cpu_time = get_i(m, "Executor CPU Time");
+    t->deser_time = get_i(m, "Executor Deserialize Time");
+    t->deser_cpu_time = get_i(m, "Executor Deserialize CPU Time");
+    t->result_ser_time = get_i(m, "Result Serialization Time");
     t->peak_memory = get_i(m, "Peak Execution Memory");
     t->result_size = get_i(m, "Result Size");
     t->memory_spilled = get_i(m, "Memory Bytes Spilled");
@@ -343,7 +346,8 @@ static bool apply(replay *r, const json_node *v)
         e.part = part;
         e.storage = level_of(json_get(bi, "Storage Level"));
         e.name = json_get_str(json_get(bi, "Block Manager ID"), "Executor ID");
-        e.bytes = get_i(bi, "Memory Size") + get_i(bi, "Disk Size");
+        e.bytes = get_i(bi, "Memory Size");
+        e.disk_bytes = get_i(bi, "Disk Size");
     } else if (strcmp(ev, "SparkListenerUnpersistRDD") == 0) {
         e.kind = EV_UNPERSIST;
         e.rdd = (int)get_i(v, "RDD ID");

@@ -412,7 +412,7 @@ static void task_start(ui_store *s, const engine_event *e, double wall)
     t->state = UI_RUNNING;
     t->speculative = e->speculative;
     t->launch = ui_ms(wall);
-    if (e->name && *e->name) { /* placed already (local mode): running there */
+    if (e->name && *e->name) { /* placed: running there */
         t->executor = exec_index(s, e->name);
         if (t->executor >= 0) s->execs[t->executor].active_tasks++;
     }
@@ -515,15 +515,14 @@ static void block_updated(ui_store *s, const engine_event *e)
     for (size_t b = 0; b < r->nblocks; b++)
         if (r->blocks[b].part == e->part && r->blocks[b].executor == x) return;
     if (grow_for_one((void **)&r->blocks, r->nblocks, &r->cap_blocks, sizeof *r->blocks, 8)) return;
-    bool disk = r->storage == KILN_DISK_ONLY;
     r->blocks[r->nblocks++] = (ui_block){.part = e->part,
                                          .executor = x,
-                                         .memory = disk ? 0 : e->bytes,
-                                         .disk = disk ? e->bytes : 0};
+                                         .memory = e->bytes,
+                                         .disk = e->disk_bytes};
     if (x >= 0) {
         s->execs[x].rdd_blocks++;
-        if (disk) s->execs[x].disk_used += e->bytes;
-        else s->execs[x].memory_used += e->bytes;
+        s->execs[x].disk_used += e->disk_bytes;
+        s->execs[x].memory_used += e->bytes;
     }
 }
 
@@ -692,6 +691,13 @@ const char *ui_stage_status(ui_state st)
         return "SKIPPED";
     }
     return "PENDING";
+}
+
+int64_t ui_task_scheduler_delay(const ui_task *t)
+{
+    if (t->state == UI_RUNNING) return 0;
+    int64_t d = t->duration - t->m.run_time - t->m.deser_time - t->m.result_ser_time;
+    return d > 0 ? d : 0;
 }
 
 const char *ui_task_status(ui_state st)

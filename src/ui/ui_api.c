@@ -189,13 +189,13 @@ static void job(json_writer *w, const ui_job *j)
  * TaskMetricDistributions and StageData name them alike). */
 static void run_metrics(json_writer *w, const task_metrics *m)
 {
-    ki(w, "executorDeserializeTime", 0);
-    ki(w, "executorDeserializeCpuTime", 0);
+    ki(w, "executorDeserializeTime", m->deser_time);
+    ki(w, "executorDeserializeCpuTime", m->deser_cpu_time);
     ki(w, "executorRunTime", m->run_time);
     ki(w, "executorCpuTime", m->cpu_time);
     ki(w, "resultSize", m->result_size);
-    ki(w, "jvmGcTime", 0);
-    ki(w, "resultSerializationTime", 0);
+    ki(w, "jvmGcTime", 0); /* C has no garbage collector */
+    ki(w, "resultSerializationTime", m->result_ser_time);
     ki(w, "memoryBytesSpilled", m->memory_spilled);
     ki(w, "diskBytesSpilled", m->disk_spilled);
     ki(w, "peakExecutionMemory", m->peak_memory);
@@ -265,8 +265,8 @@ static void task(json_writer *w, const ui_store *s, const ui_task *t)
         metrics(w, &t->m);
     }
     empty_obj(w, "executorLogs");
-    ki(w, "schedulerDelay", 0);
-    ki(w, "gettingResultTime", 0);
+    ki(w, "schedulerDelay", ui_task_scheduler_delay(t));
+    ki(w, "gettingResultTime", 0); /* results come back with the task's end */
     json_obj_end(w);
 }
 
@@ -570,15 +570,15 @@ static int task_summary(json_writer *w, const ui_stage *st, const char *query, k
     for (int i = 0; i < nq; i++) json_double(w, q[i]);
     json_arr_end(w);
     DIST("duration", t->duration); /* kiln's: the tasks' wall-clock durations (ms) */
-    DIST("executorDeserializeTime", 0);
-    DIST("executorDeserializeCpuTime", 0);
+    DIST("executorDeserializeTime", t->m.deser_time);
+    DIST("executorDeserializeCpuTime", t->m.deser_cpu_time);
     DIST("executorRunTime", t->m.run_time);
     DIST("executorCpuTime", t->m.cpu_time);
     DIST("resultSize", t->m.result_size);
     DIST("jvmGcTime", 0);
-    DIST("resultSerializationTime", 0);
+    DIST("resultSerializationTime", t->m.result_ser_time);
     DIST("gettingResultTime", 0);
-    DIST("schedulerDelay", 0);
+    DIST("schedulerDelay", ui_task_scheduler_delay(t));
     DIST("peakExecutionMemory", t->m.peak_memory);
     DIST("memoryBytesSpilled", t->m.memory_spilled);
     DIST("diskBytesSpilled", t->m.disk_spilled);

@@ -126,6 +126,9 @@ enum {
     M_SW_R,
     M_SPILL_M,
     M_SPILL_D,
+    M_DELAY,
+    M_DESER,
+    M_SER,
     M_COUNT
 };
 
@@ -158,6 +161,12 @@ static int64_t metric(const ui_task *t, int m)
         return t->m.memory_spilled;
     case M_SPILL_D:
         return t->m.disk_spilled;
+    case M_DELAY:
+        return ui_task_scheduler_delay(t);
+    case M_DESER:
+        return t->m.deser_time;
+    case M_SER:
+        return t->m.result_ser_time;
     }
     return 0;
 }
@@ -186,7 +195,10 @@ static void summary_metrics(ui_page *p, const ui_stage *st)
         bool time;
     } rows[] = {
         {"Duration", M_DURATION, -1, true},
+        {"Scheduler Delay", M_DELAY, -1, true},
+        {"Task Deserialization Time", M_DESER, -1, true},
         {"Executor Run Time", M_RUN, -1, true},
+        {"Result Serialization Time", M_SER, -1, true},
         {"Peak Execution Memory", M_PEAK, -1, false},
         {"Input Size / Records", M_IN_B, M_IN_R, false},
         {"Output Size / Records", M_OUT_B, M_OUT_R, false},
@@ -309,6 +321,9 @@ static void task_table(ui_page *p, const ui_stage *st, int64_t page, int64_t siz
         {"Host", HTML_TEXT},
         {"Launch Time", HTML_NUM},
         {"Duration", HTML_NUM},
+        {"Scheduler Delay", HTML_NUM},
+        {"Task Deserialization Time", HTML_NUM},
+        {"Result Serialization Time", HTML_NUM},
         {"Input Size / Records", HTML_NUM},
         {"Output Size / Records", HTML_NUM},
         {"Shuffle Read Size / Records", HTML_NUM},
@@ -333,6 +348,9 @@ static void task_table(ui_page *p, const ui_stage *st, int64_t page, int64_t siz
         ui_cell_time(p->b, t->launch);
         ui_cell_duration(p->b,
                          t->state == UI_RUNNING ? ui_span(t->launch, 0, p->now) : t->duration);
+        ui_cell_duration(p->b, ui_task_scheduler_delay(t));
+        ui_cell_duration(p->b, t->m.deser_time);
+        ui_cell_duration(p->b, t->m.result_ser_time);
         ui_cell_bytes_records(p->b, t->m.input_bytes, t->m.input_records);
         ui_cell_bytes_records(p->b, t->m.output_bytes, t->m.output_records);
         ui_cell_bytes_records(p->b, sr_bytes(&t->m), t->m.sr_records);

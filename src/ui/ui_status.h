@@ -225,6 +225,10 @@ bool ui_key_is_secret(const char *key);
 const char *ui_job_status(ui_state st);
 const char *ui_stage_status(ui_state st);
 const char *ui_task_status(ui_state st);
+/* A finished task's scheduler delay as Spark's UI computes it (ms): its
+ * duration less the run time, deserialization, result serialization and
+ * getting the result (always 0 here), never below 0; 0 while it runs. */
+int64_t ui_task_scheduler_delay(const ui_task *t);
 /* Spark's storage level description ("Memory Deserialized 1x Replicated"). */
 const char *ui_storage_desc(kiln_storage_level l);
 

@@ -121,6 +121,21 @@ try {
   check(log.includes('executor-output-line'), 'the log page does not show the executor output');
   await noCsp('log');
   await page.screenshot({ path: path.join(artifacts, 'executor-log.png'), fullPage: true });
+
+  // ---- master -> an application's UI (its name links there) ----
+  await page.goto(masterUrl, { waitUntil: 'load' });
+  const appLink = await page.$('#running-apps tbody a[href^="http"]');
+  check(appLink !== null, 'no running application links to its UI');
+  if (appLink) {
+    const linkName = await appLink.textContent();
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), appLink.click()]);
+    check(/\/jobs\/$/.test(page.url()), `the application UI did not open its Jobs page: ${page.url()}`);
+    const appBody = await page.textContent('body');
+    check(appBody.includes(linkName), 'the linked UI is not that application\'s');
+    check((await page.$$('img')).length === 0, 'an img element was injected in the application UI');
+    await noCsp('application UI');
+    await page.screenshot({ path: path.join(artifacts, 'master-to-app-ui.png'), fullPage: true });
+  }
 } finally {
   await browser.close();
 }
@@ -128,5 +143,5 @@ if (problems.length) {
   for (const p of problems) console.error(`FAIL: ${p}`);
   process.exit(1);
 }
-console.log('browser: master, worker and log pages checked');
+console.log('browser: master, worker, log and linked application UI pages checked');
 fs.writeFileSync(path.join(artifacts, 'browser.ok'), 'ok\n');

@@ -137,6 +137,26 @@ get "$hport" /static/kiln.js
 grep -qi '^Content-Type: text/javascript' "$tmp/r" || fail "kiln.js is not JavaScript"
 echo "ok: the master's page lists the worker and both applications, names escaped; /json needs its token"
 
+# Each running application's name links to its UI (what its driver sent in
+# REGISTER_APP, an http URL), and the link leads to that application's UI.
+get "$hport" /
+for i in 1 2; do
+    esc=$([ $i = 1 ] && echo '&lt;script&gt;alert(1)&lt;/script&gt;' ||
+        echo '&quot;&#39;&gt;&lt;img src=x onerror=alert(1)&gt;')
+    link=$(grep -o '<a href="http://[^"]*">[^<]*</a>' "$tmp/r" | grep -F ">$esc</a>" |
+        sed 's/^<a href="\([^"]*\)".*/\1/' | head -n 1)
+    [ -n "$link" ] || fail "application $i's name does not link to its UI"
+    case "$link" in http://*:[0-9]*/) ;; *) fail "application $i's UI link is '$link'" ;; esac
+    curl -s --max-time 10 "${link}jobs/" >"$tmp/ui$i" || fail "GET ${link}jobs/ failed"
+    grep -qF "$esc" "$tmp/ui$i" || fail "${link}jobs/ is not application $i's UI"
+    api=$(curl -s --max-time 10 "${link}api/v1/applications")
+    echo "$api" | grep -qF '"name"' || fail "${link}api/v1/applications: $api"
+    get "$hport" /json -H "Authorization: Bearer $token"
+    grep -qF "\"appuiurl\": \"$link\"" "$tmp/r" || fail "GET /json: no appuiurl $link"
+    get "$hport" /
+done
+echo "ok: each running application's name links to its UI, which answers; /json has its appuiurl"
+
 # ---- b. The worker's page and its logs ---------------------------------------------------
 get "$wport" /
 [ "$(status)" = 200 ] || fail "the worker's page: $(head -n 1 "$tmp/r")"

@@ -100,6 +100,58 @@ static void register_app_round_trips(void **state)
     kiln_buf_release(&b);
 }
 
+/* The application's UI URL travels; only "" and http(s) URLs without
+ * quotes, spaces or angle brackets are written or read. */
+static void register_app_ui_url(void **state)
+{
+    (void)state;
+    static const char *ok[] = {"", "http://10.0.0.1:4040/", "https://h.example:4443/x?y=1"};
+    static const char *bad[] = {
+        "javascript:alert(1)", "JAVASCRIPT:x",       "http://",   "ftp://h/",     "http://h/\"><b>",
+        "http://h/ x",         "data:text/html,<b>", "//h:4040/", "http://h/\x01"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        deploy_app_register in = {.desc = sample_desc()}, out;
+        strcpy(in.ui_url, ok[i]);
+        kiln_buf b;
+        kiln_buf_init(&b);
+        KT_OK(deploy_msg_register_app_write(&b, &in));
+        net_frame f = frame_of(NET_MSG_REGISTER_APP, &b);
+        KT_OK(deploy_msg_register_app_read(&f, "driver d", &out));
+        assert_string_equal(out.ui_url, ok[i]);
+        deploy_app_desc_release(&out.desc);
+        net_frame_release(&f);
+        kiln_buf_release(&b);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_false(deploy_ui_url_ok(bad[i]));
+        deploy_app_register in = {.desc = sample_desc()}, out;
+        strcpy(in.ui_url, bad[i]);
+        kiln_buf b;
+        kiln_buf_init(&b);
+        KT_RC(KILN_EINVAL, deploy_msg_register_app_write(&b, &in));
+        /* Written with a good URL of the same length, then the bad one put
+         * in its place: the reader refuses it, naming the field. */
+        size_t n = strlen(bad[i]);
+        char good[64] = "http://";
+        memset(good + 7, 'a', n > 7 ? n - 7 : 0);
+        good[n > 8 ? n : 8] = 0;
+        if (n < 8) { /* no good URL that short */
+            kiln_buf_release(&b);
+            continue;
+        }
+        strcpy(in.ui_url, good);
+        b.len = 0;
+        KT_OK(deploy_msg_register_app_write(&b, &in));
+        memcpy(b.data + b.len - n, bad[i], n);
+        net_frame f = frame_of(NET_MSG_REGISTER_APP, &b);
+        KT_RC(KILN_ECORRUPT, deploy_msg_register_app_read(&f, "driver d", &out));
+        if (!strstr(kiln_last_error(), "ui_url"))
+            fail_msg("'%s' names no ui_url", kiln_last_error());
+        net_frame_release(&f);
+        kiln_buf_release(&b);
+    }
+}
+
 static void launch_round_trips(void **state)
 {
     deploy_launch in = {.executor = 3, .cores = 2, .desc = sample_desc()}, out;
@@ -156,6 +208,7 @@ static void expect_refused(void (*edit)(deploy_app_desc *), const char *field)
     wire_put_u32(&w, 0);
     wire_put_u32(&w, 0);
     wire_put_str(&w, ""); /* previous_app_id */
+    wire_put_str(&w, ""); /* ui_url */
     KT_OK(wire_writer_finish(&w));
     net_frame f = frame_of(NET_MSG_REGISTER_APP, &b);
     deploy_app_register out;
@@ -354,6 +407,7 @@ static void status_reply_carries_apps_and_executors(void **state)
     in.apps[0].cores = 3;
     in.apps[0].executor_memory = 512u << 20;
     strcpy(in.apps[0].driver, "10.0.0.1:4040");
+    strcpy(in.apps[0].ui_url, "http://10.0.0.1:4041/");
     strcpy(in.apps[1].id, "app-2");
     in.apps[1].state = DEPLOY_APP_FINISHED;
     strcpy(in.execs[0].app_id, "app-1");
@@ -370,6 +424,8 @@ static void status_reply_carries_apps_and_executors(void **state)
     assert_int_equal(out.napps, 2);
     assert_int_equal(out.nexecs, 1);
     assert_string_equal(out.apps[0].driver, "10.0.0.1:4040");
+    assert_string_equal(out.apps[0].ui_url, "http://10.0.0.1:4041/");
+    assert_string_equal(out.apps[1].ui_url, "");
     assert_int_equal(out.apps[1].state, DEPLOY_APP_FINISHED);
     assert_string_equal(out.execs[0].worker_id, "worker-1");
     assert_int_equal(out.execs[0].state, DEPLOY_EXEC_LOST);
@@ -382,6 +438,7 @@ static void status_reply_carries_apps_and_executors(void **state)
     assert_non_null(
         strstr((char *)json.data, "\"app\": \"app-1\", \"id\": 4, \"worker\": \"worker-1\""));
     assert_non_null(strstr((char *)json.data, "\"state\": \"LOST\""));
+    assert_non_null(strstr((char *)json.data, "\"appuiurl\": \"http://10.0.0.1:4041/\""));
     kiln_buf_release(&json);
     deploy_status_release(&out);
     ALL_CUTS_REFUSED(NET_MSG_STATUS_REPLY, b, deploy_msg_status_reply_read(&tf, "m", &out));
@@ -401,6 +458,7 @@ int main(int argc, char **argv)
     kt_init(&argc, &argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(register_app_round_trips),
+        cmocka_unit_test(register_app_ui_url),
         cmocka_unit_test(launch_round_trips),
         cmocka_unit_test(desc_refuses_bad_values),
         cmocka_unit_test(desc_refuses_hostile_counts),

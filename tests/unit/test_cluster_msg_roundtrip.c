@@ -282,6 +282,7 @@ static void random_status(deploy_status *s)
         a->cores = u32();
         a->executor_memory = u64();
         any_str(a->driver, sizeof a->driver, 0);
+        any_str(a->ui_url, sizeof a->ui_url, 0);
     }
     for (uint32_t i = 0; i < s->nexecs; i++) {
         deploy_exec_status *e = &s->execs[i];
@@ -314,6 +315,7 @@ static void status_ref(wire_writer *w, const deploy_status *s)
         wire_put_u32(w, a->cores);
         wire_put_u64(w, a->executor_memory);
         wire_put_str(w, a->driver);
+        wire_put_str(w, a->ui_url);
     }
     wire_put_u32(w, s->nexecs);
     for (uint32_t i = 0; i < s->nexecs; i++) {
@@ -363,6 +365,7 @@ static void status_reply(void **state)
             assert_int_equal(a->cores, b->cores);
             assert_true(a->executor_memory == b->executor_memory);
             assert_string_equal(a->driver, b->driver);
+            assert_string_equal(a->ui_url, b->ui_url);
         }
         for (uint32_t k = 0; k < in.nexecs; k++) {
             const deploy_exec_status *a = &in.execs[k], *b = &out.execs[k];
@@ -482,6 +485,9 @@ static void app_messages(void **state)
                             out;
         random_desc(&in.desc);
         if (below(2)) id_str(in.app_id, sizeof in.app_id); /* registering again */
+        if (below(2)) /* its UI: an http(s) URL (deploy_ui_url_ok), or none */
+            snprintf(in.ui_url, sizeof in.ui_url, "%s://h%u.example:%u/",
+                     below(2) ? "http" : "https", u32(), below(65536));
         got.len = want.len = 0;
         KT_OK(deploy_msg_register_app_write(&got, &in));
         wire_writer w;
@@ -490,6 +496,7 @@ static void app_messages(void **state)
         wire_put_u32(&w, in.total_cores);
         wire_put_u32(&w, in.executor_cores);
         wire_put_str(&w, in.app_id);
+        wire_put_str(&w, in.ui_url);
         same_bytes(&got, &want, "REGISTER_APP", i);
         net_frame f = frame_of(NET_MSG_REGISTER_APP, &got);
         KT_OK(deploy_msg_register_app_read(&f, "d", &out));
@@ -497,6 +504,7 @@ static void app_messages(void **state)
         assert_int_equal(out.total_cores, in.total_cores);
         assert_int_equal(out.executor_cores, in.executor_cores);
         assert_string_equal(out.app_id, in.app_id);
+        assert_string_equal(out.ui_url, in.ui_url);
         deploy_app_desc_release(&out.desc);
         CUTS_REFUSED(f, deploy_msg_register_app_read(&tf, "d", &out));
         net_frame_release(&f);
@@ -692,7 +700,7 @@ static void task_messages(void **state)
         bytes(&lineage, 200); /* records */
         bytes(&action, 60);   /* accumulators */
         bytes(&wire, 48);
-        wire.len -= wire.len % 8; /* cached: (rdd, partition) pairs */
+        wire.len -= wire.len % CACHED_ENTRY; /* cached: (rdd, partition, memory, disk) */
         result_msg rin = {.status = (uint8_t)below(3),
                           .rc = (int32_t)u32(),
                           .error = below(4) ? error : NULL,

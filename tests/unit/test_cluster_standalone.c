@@ -1,7 +1,8 @@
 /*
  * test_cluster_standalone.c - an application on the standalone cluster,
- * end to end on loopback: a master and a worker (forked from this test,
- * running deploy_master_run / deploy_worker_run, ephemeral ports, a temp
+ * end to end on loopback: a master and a worker (this test's program
+ * exec'd in their roles, running deploy_master_run / deploy_worker_run,
+ * so that they may start threads under TSan; ephemeral ports, a temp
  * work dir and a mode 600 secret file), and this process as the driver:
  * it listens, registers with app_client_register, serves the worker's
  * FETCH_FILE requests with app_files_serve and sees the executors (this
@@ -100,23 +101,81 @@ static int status(deploy_status *s)
 
 /* ---- The cluster ---------------------------------------------------------------------- */
 
+/* The master and workers run as this program exec'd with a role flag
+ * (main), never as a fork of this threaded process that goes on running:
+ * they start threads (the master's web server), which TSan (and POSIX)
+ * allow only in a process that exec'd after its fork. */
+#define MASTER_FLAG "--kiln-test-master"
+#define WORKER_FLAG "--kiln-test-worker"
+
+/* Forks and execs this program with argv (argv[0] is replaced); the
+ * child does nothing else between the two. Returns the child's pid. */
+static pid_t spawn(char **argv)
+{
+    static char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    assert_true(n > 0);
+    self[n] = '\0';
+    argv[0] = self;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execv(self, argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* The master's role: MASTER_FLAG PORT SECRET_SPEC RECOVERY_DIR FD (the
+ * announce line goes to FD). */
+static int run_master(char **argv)
+{
+    FILE *announce = fdopen(atoi(argv[5]), "w");
+    if (!announce) return 1;
+    deploy_master_opts o = {.host = "127.0.0.1",
+                            .port = atoi(argv[2]),
+                            .secret_spec = argv[3],
+                            .network_timeout_ms = 5000,
+                            .announce = announce,
+                            .recovery_dir = argv[4]};
+    int rc = deploy_master_run(&o);
+    fclose(announce);
+    return rc == KILN_OK ? 0 : 1; /* LSan checks the master */
+}
+
+/* A worker's role: WORKER_FLAG MASTER_URL WORK_DIR SECRET_SPEC. */
+static int run_worker(char **argv)
+{
+    deploy_worker_opts o = {.web_port = -1, /* the test reads no worker page */
+                            .host = "127.0.0.1",
+                            .cores = 2,
+                            .memory = 2ull << 30,
+                            .work_dir = argv[3],
+                            .secret_spec = argv[4],
+                            .heartbeat_ms = 200,
+                            .max_attempts = 5,
+                            .max_restarts = 3};
+    if (net_url_parse(argv[2], &o.master) != KILN_OK) return 1;
+    return deploy_worker_run(&o) == KILN_OK ? 0 : 1; /* and the worker */
+}
+
+static pid_t spawn_worker(const char *dir)
+{
+    char url[DEPLOY_URL_MAX];
+    net_url_format(url, sizeof url, "kiln", master_url.host, master_url.port);
+    char *argv[] = {NULL, WORKER_FLAG, url, (char *)dir, secret_spec, NULL};
+    return spawn(argv);
+}
+
 static void start_master(void)
 {
     int p[2];
     assert_int_equal(pipe(p), 0);
-    master_pid = fork();
-    assert_true(master_pid >= 0);
-    if (master_pid == 0) {
-        close(p[0]);
-        FILE *announce = fdopen(p[1], "w");
-        deploy_master_opts o = {.host = "127.0.0.1",
-                                .port = master_port,
-                                .secret_spec = secret_spec,
-                                .network_timeout_ms = 5000,
-                                .announce = announce,
-                                .recovery_dir = recovery};
-        exit(deploy_master_run(&o) == KILN_OK ? 0 : 1); /* exit: LSan checks the master */
-    }
+    char port[16], fd[16];
+    snprintf(port, sizeof port, "%d", master_port);
+    snprintf(fd, sizeof fd, "%d", p[1]);
+    char *argv[] = {NULL, MASTER_FLAG, port, secret_spec, recovery, fd, NULL};
+    master_pid = spawn(argv);
     close(p[1]);
     FILE *in = fdopen(p[0], "r");
     char line[512] = "";
@@ -131,21 +190,7 @@ static void start_master(void)
 
 static void start_worker(void)
 {
-    worker_pid = fork();
-    assert_true(worker_pid >= 0);
-    if (worker_pid == 0) {
-        deploy_worker_opts o = {.web_port = -1, /* no web thread in a forked child (TSan) */
-                                .master = master_url,
-                                .host = "127.0.0.1",
-                                .cores = 2,
-                                .memory = 2ull << 30,
-                                .work_dir = work,
-                                .secret_spec = secret_spec,
-                                .heartbeat_ms = 200,
-                                .max_attempts = 5,
-                                .max_restarts = 3};
-        exit(deploy_worker_run(&o) == KILN_OK ? 0 : 1); /* and the worker */
-    }
+    worker_pid = spawn_worker(work);
     for (int i = 0; i < 100; i++) {
         deploy_status s;
         if (status(&s) == KILN_OK && s.nworkers == 1 && s.workers[0].state == DEPLOY_WORKER_ALIVE) {
@@ -441,21 +486,7 @@ static void later_worker_adds_executors(void **state)
     /* A second worker joins: the two cores still wanted go there. */
     char work2[PATH_MAX + 8];
     snprintf(work2, sizeof work2, "%s2", work);
-    pid_t second = fork();
-    assert_true(second >= 0);
-    if (second == 0) {
-        deploy_worker_opts o = {.web_port = -1, /* no web thread in a forked child (TSan) */
-                                .master = master_url,
-                                .host = "127.0.0.1",
-                                .cores = 2,
-                                .memory = 2ull << 30,
-                                .work_dir = work2,
-                                .secret_spec = secret_spec,
-                                .heartbeat_ms = 200,
-                                .max_attempts = 5,
-                                .max_restarts = 3};
-        exit(deploy_worker_run(&o) == KILN_OK ? 0 : 1);
-    }
+    pid_t second = spawn_worker(work2);
     bool got[4] = {false, false, false, false};
     for (int i = 2; i < 4; i++) {
         uint32_t id = next_executor(lfd, files, secret, slen, &fds[i]);
@@ -717,6 +748,8 @@ static void command_runs_and_failure_is_told(void **state)
 int main(int argc, char **argv)
 {
     if (argc == 2 && !strcmp(argv[1], FAILING_FLAG)) return failing_executor();
+    if (argc == 6 && !strcmp(argv[1], MASTER_FLAG)) return run_master(argv);
+    if (argc == 5 && !strcmp(argv[1], WORKER_FLAG)) return run_worker(argv);
     kt_init(&argc, &argv); /* executors started by the worker take over here */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(driver_serves_only_its_files),

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define XXH_STATIC_LINKING_ONLY
@@ -130,6 +131,35 @@ static void well_sealed_block_with_lying_lengths_is_refused(void **state)
     }
 }
 
+/* The size of the newest spill file in s's directory (the largest
+ * attempt number; this process's). */
+static char g_store_dir[256]; /* the directory of the last store_in */
+
+static int64_t newest_spill_size(void)
+{
+    const char *dir = g_store_dir;
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    unsigned long long best = 0;
+    int64_t size = -1;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        int pid;
+        unsigned long long n;
+        if (sscanf(e->d_name, "spill_%d_%llu.blocks", &pid, &n) != 2 || pid != (int)getpid())
+            continue;
+        if (size >= 0 && n < best) continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        assert_int_equal(stat(path, &st), 0);
+        best = n;
+        size = (int64_t)st.st_size;
+    }
+    closedir(d);
+    assert_true(size > 0);
+    return size;
+}
+
 /* Writes map output m of shuffle 3: record i is the int m * 1000000 + i,
  * sent to partition i % nreduce; spilled once before the commit when spill. */
 static void write_map(shuffle_store *s, int m, int nreduce, int per_map, bool spill)
@@ -140,7 +170,13 @@ static void write_map(shuffle_store *s, int m, int nreduce, int per_map, bool sp
         kiln_value v = kiln_int((int64_t)m * 1000000 + i);
         assert_int_equal(shuffle_writer_add(w, i % nreduce, &v), KILN_OK);
     }
-    if (spill) assert_int_equal(shuffle_writer_spill(w), KILN_OK);
+    if (spill) {
+        assert_int_equal(shuffle_writer_spilled(w), 0);
+        assert_int_equal(shuffle_writer_spill(w), KILN_OK);
+        /* What the spill counts written is what its file holds (the task's
+         * disk_spilled): the newest spill_*.blocks file of the store. */
+        assert_int_equal((int64_t)shuffle_writer_spilled(w), newest_spill_size());
+    }
     assert_int_equal(shuffle_writer_commit(w), KILN_OK);
 }
 
@@ -151,6 +187,7 @@ static shuffle_store *store_in(char *dir, int nmaps, int nreduce, block_codec c,
     assert_non_null(mkdtemp(dir));
     char sdir[256];
     snprintf(sdir, sizeof sdir, "%s/shuffle", dir);
+    snprintf(g_store_dir, sizeof g_store_dir, "%s", sdir);
     shuffle_store *s = shuffle_store_new(sdir, c);
     assert_non_null(s);
     shuffle_store_set_memory(s, mem);
