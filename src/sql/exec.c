@@ -121,19 +121,28 @@ static kiln_rdd *run_fragment(exec *x, const stage *st, frag_out out, int nparts
     return r;
 }
 
-/* Ends st with an exchange by keys into nparts partitions; *next reads it. */
-static int exchange(exec *x, const stage *st, int nparts, expr *const *keys, int nkeys, stage *next)
+/* The RDD of st's fragment emitting (partition, batch) pairs by keys into
+ * nparts partitions for side (-1: all), an Exchange in the plan graph. */
+static kiln_rdd *run_exchange(exec *x, const stage *st, int nparts, expr *const *keys, int nkeys,
+                              int side)
 {
     kiln_buf desc;
     kiln_buf_init(&desc);
     int rc = x->g ? exec_explain_exchange(&desc, keys, nkeys, nparts) : KILN_OK;
     if (!rc && x->g) rc = kiln_buf_append(&desc, "", 1);
     kiln_rdd *m = rc ? NULL
-                     : run_fragment(x, st, FRAG_OUT_HASH, nparts, keys, nkeys, -1, "Exchange",
+                     : run_fragment(x, st, FRAG_OUT_HASH, nparts, keys, nkeys, side, "Exchange",
                                     (const char *)desc.data);
     kiln_buf_release(&desc);
+    return m;
+}
+
+/* Ends st with an exchange by keys into nparts partitions; *next reads it. */
+static int exchange(exec *x, const stage *st, int nparts, expr *const *keys, int nkeys, stage *next)
+{
+    kiln_rdd *m = run_exchange(x, st, nparts, keys, nkeys, -1);
     kiln_rdd *r = m ? keep(x, kiln_rdd_partition_by(m, nparts, exec_partition_of, NULL, 0)) : NULL;
-    if (!r) return rc ? rc : KILN_ESQL;
+    if (!r) return KILN_ESQL;
     next->rdd = r;
     next->frag = input_leaf(x, st->frag, -1);
     if (next->frag) next->frag->gid = x->out_gid;
@@ -451,12 +460,9 @@ static int build_join(exec *x, const plan *p, stage *out)
     int gid[2] = {0, 0}; /* the graph nodes each side's rows come from */
     if (jp.exchange[0] && jp.exchange[1]) {
         /* Both sides into one shuffle, each batch tagged with its side. */
-        kiln_rdd *lm = run_fragment(x, &l, FRAG_OUT_HASH, nparts, p->keys, p->nkeys, 0, "Exchange",
-                                    NULL);
+        kiln_rdd *lm = run_exchange(x, &l, nparts, p->keys, p->nkeys, 0);
         gid[0] = x->out_gid;
-        kiln_rdd *rm = lm ? run_fragment(x, &r, FRAG_OUT_HASH, nparts, p->rkeys, p->nkeys, 1,
-                                         "Exchange", NULL)
-                          : NULL;
+        kiln_rdd *rm = lm ? run_exchange(x, &r, nparts, p->rkeys, p->nkeys, 1) : NULL;
         gid[1] = x->out_gid;
         /* The right side's maps first: a task reads map outputs in map
          * order, so the side the join builds arrives before the one it
@@ -476,8 +482,7 @@ static int build_join(exec *x, const plan *p, stage *out)
             if (!keys) return nomem();
             for (int j = 0; j < jp.nidx; j++) keys[j] = all[jp.idx[j]];
             if (jp.exchange[s]) {
-                kiln_rdd *m = run_fragment(x, st[s], FRAG_OUT_HASH, nparts, keys, jp.nidx, s,
-                                           "Exchange", NULL);
+                kiln_rdd *m = run_exchange(x, st[s], nparts, keys, jp.nidx, s);
                 gid[s] = x->out_gid;
                 side[s] = m ? keep(x, kiln_rdd_partition_by(m, nparts, exec_partition_of, NULL, 0))
                             : NULL;
