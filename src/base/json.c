@@ -80,6 +80,16 @@ int json_put_strn(kiln_buf *b, const char *s, size_t n)
     const unsigned char *p = (const unsigned char *)s;
     int rc = kiln_buf_append(b, "\"", 1);
     for (size_t i = 0; rc == KILN_OK && i < n;) {
+        /* A run of printable ASCII needing no escape goes in one append
+         * (most of what an event log or the REST API writes). */
+        size_t run = i;
+        while (run < n && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' && p[run] != '\\')
+            run++;
+        if (run > i) {
+            rc = kiln_buf_append(b, p + i, run - i);
+            i = run;
+            continue;
+        }
         size_t len = utf8_seq_len(p + i, n - i);
         char tmp[8];
         const char *esc = len == 1 ? ascii_escape(p[i], tmp) : NULL;
