@@ -32,6 +32,8 @@ peers="${KILN_PEERS_DIR:-$HOME/.cache/kiln-peers}"
 
 cleanup() {
     {
+        touch "$tmp/go" # the drivers end on their own (killing kiln submit leaves them)
+        sleep 1
         for p in "${pids[@]}"; do kill -9 "$p"; done
         wait
     } 2>/dev/null || true
