@@ -337,8 +337,10 @@ static int k_parse(TX_KERNEL_ARGS)
                 ok = dtf_parse(pat, sp, s->len, z, &us, err, sizeof err);
             } else if (kind == P_DATE) {
                 int32_t d;
-                ok = dt_parse_date(sp, s->len, &d);
-                us = (int64_t)d * DT_US_PER_DAY;
+                /* a date whose midnight is past a timestamp's range is no timestamp */
+                ok = dt_parse_date(sp, s->len, &d) && d >= INT64_MIN / DT_US_PER_DAY &&
+                     d <= INT64_MAX / DT_US_PER_DAY;
+                us = ok ? (int64_t)d * DT_US_PER_DAY : 0;
             } else {
                 int64_t today = dt_floordiv(dt_zone_to_local(st->zone, c->now_us), DT_US_PER_DAY);
                 ok = dt_parse_timestamp(sp, s->len, z, today, &us);
