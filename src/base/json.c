@@ -83,8 +83,7 @@ int json_put_strn(kiln_buf *b, const char *s, size_t n)
         /* A run of printable ASCII needing no escape goes in one append
          * (most of what an event log or the REST API writes). */
         size_t run = i;
-        while (run < n && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' && p[run] != '\\')
-            run++;
+        while (run < n && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' && p[run] != '\\') run++;
         if (run > i) {
             rc = kiln_buf_append(b, p + i, run - i);
             i = run;
