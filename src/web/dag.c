@@ -12,14 +12,14 @@
 #include "web/web.h"
 
 #define NODE_W 150
-#define NODE_W_DETAILS 240 /* nodes with detail lines (a plan's operators and metrics) */
+#define NODE_W_DETAILS 300 /* nodes with detail lines (a plan's operators and metrics) */
 #define NODE_H 36
 #define LINE_H 15 /* a detail line */
 #define GAP_X 60
 #define GAP_Y 24
 #define MARGIN 12
 #define LABEL_MAX 22  /* characters of a label shown; the whole label is the title */
-#define DETAIL_MAX 34 /* characters of a detail line shown */
+#define DETAIL_MAX 48 /* characters of a detail line shown */
 
 int web_dag_svg(kiln_buf *b, const web_dag_node *nodes, int nnodes, const web_dag_edge *edges,
                 int nedges)

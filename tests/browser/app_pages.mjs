@@ -11,7 +11,8 @@
 // On every page: no console error or warning, no page error, no CSP violation, no failed
 // request or HTTP error; no dialog ever opens; no element the XSS strings would inject (no
 // <img>, no onerror attribute, no <script> but /static/kiln.js) while their text is shown.
-// live: every tab (Jobs, a job, Stages, a stage, Storage, an RDD, Environment, Executors) and
+// live: every tab (Jobs, a job, Stages, a stage, SQL, a query's plan graph, Storage, an RDD,
+// Environment, Executors) and
 // /api/v1; the failed job's error is visible on its row, its page and its stage; links lead
 // jobs -> job -> stage and through the word count's DAG (two nodes, an edge) to a stage; a click
 // on a header sorts rows (numerically, twice: reversed).
@@ -126,7 +127,8 @@ try {
     const jobsUrl = page.url();
     check((await page.title()) === 'kiln Jobs', `title: ${await page.title()}`);
     const completed = await rows('completed-jobs');
-    check(completed.length === 2, `two completed jobs expected, got ${completed.length}`);
+    // the word count's two jobs and the SQL query's one
+    check(completed.length === 3, `three completed jobs expected, got ${completed.length}`);
     const failed = await rows('failed-jobs');
     check(failed.length === 1, `one failed job expected, got ${failed.length}`);
     await visibleText('#failed-jobs tbody td', xss2);
@@ -135,13 +137,13 @@ try {
     await visibleText('#completed-jobs tbody td p.description', `wc ${xss2}`);
     check((await page.$$('svg.timeline')).length === 1, 'no event timeline drawn');
     const bars = await page.$$eval('svg.timeline g.tl-bar', (g) => g.map((e) => e.getAttribute('class')));
-    check(bars.length === 3, `three timeline bars expected: ${bars}`);
+    check(bars.length === 4, `four timeline bars expected: ${bars}`);
     check(bars.filter((c) => c.includes('state-FAILED')).length === 1, `one failed bar expected: ${bars}`);
     const tips = await page.$$eval('svg.timeline g.tl-bar title', (t) => t.map((e) => e.textContent));
     check(tips.filter((t) => t.includes(`wc ${xss2}`)).length === 2, `tooltips: ${JSON.stringify(tips)}`);
     const box = await page.locator('svg.timeline').boundingBox();
     check(box !== null && box.width > 100 && box.height > 30, `timeline not rendered: ${JSON.stringify(box)}`);
-    check((await sorts('completed-jobs', 0, true)) === 2, 'sorting the completed jobs');
+    check((await sorts('completed-jobs', 0, true)) === 3, 'sorting the completed jobs');
     await sorts('completed-jobs', 3, true);
     await done(`${prefix}jobs`);
 
@@ -182,8 +184,8 @@ try {
     where = `${prefix}stages`;
     await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), tab.click()]);
     check((await page.title()) === 'Stages for All Jobs', `title: ${await page.title()}`);
-    const done3 = await rows('completed-stages');
-    check(done3.length === 3, `three completed stages expected, got ${done3.length}`);
+    const done5 = await rows('completed-stages'); // the word count's three, the query's two
+    check(done5.length === 5, `five completed stages expected, got ${done5.length}`);
     check((await rows('failed-stages')).length === 1, 'one failed stage expected');
     await visibleText('#failed-stages tbody td', xss2);
     await sorts('completed-stages', 0, true);
@@ -194,6 +196,32 @@ try {
       const tasks = await sorts('task-table', 0, true);
       check(tasks >= 1, 'no tasks listed');
       await done(`${prefix}stage`);
+    }
+
+    // The SQL tab (by its link in the header): the query, its text as text; its page draws
+    // the plan as it ran, each operator with its rows.
+    const sqlTab = await page.$('header nav a[href$="/SQL/"]');
+    check(sqlTab !== null, 'no SQL tab');
+    if (sqlTab) {
+      where = `${prefix}sql`;
+      await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), sqlTab.click()]);
+      const queries = await rows('completed-queries');
+      check(queries.length === 1, `one completed query expected, got ${queries.length}`);
+      await visibleText('#completed-queries tbody td', xss1);
+      await done(`${prefix}sql`);
+      if (await follow('#completed-queries tbody a[href*="/SQL/execution/?id="]', `${prefix}sql-execution`)) {
+        await visibleText('pre.sql-description', xss1);
+        const ops = await page.$$eval('div.plan-graph svg.dag g.dag-node.sql-op > text:first-of-type',
+          (t) => t.map((e) => e.textContent));
+        for (const op of ['HashAggregate', 'Exchange', 'Filter', 'LocalTableScan'])
+          check(ops.includes(op), `no ${op} in the plan graph: ${JSON.stringify(ops)}`);
+        const lines = await page.$$eval('div.plan-graph text.dag-detail', (t) => t.map((e) => e.textContent));
+        check(lines.includes('number of output rows: 2') && lines.includes('number of output rows: 3'),
+          `the final aggregate's 2 rows and the filter's 3 expected: ${JSON.stringify(lines)}`);
+        const box = await page.locator('div.plan-graph svg.dag').boundingBox();
+        check(box !== null && box.height > 200, `plan graph not rendered: ${JSON.stringify(box)}`);
+        await done(`${prefix}sql-execution`);
+      }
     }
   }
 

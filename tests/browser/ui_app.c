@@ -5,7 +5,8 @@
  * event log in DIR/events, an application name and a configuration value
  * that are XSS attempts. It runs a word count over a cached text file (so
  * Storage lists an RDD, named "lines XSS1"; its jobs described "wc XSS2"), then a job whose task
- * fails with a message full of markup, creates DIR/ready and waits (at most 120 s) for DIR/go
+ * fails with a message full of markup, a SQL query with markup in its text (one execution,
+ * one job of two stages), creates DIR/ready and waits (at most 120 s) for DIR/go
  * before it stops, so that the page can be read while it runs.
  *
  *   ui_app DIR
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "kiln.h"
+#include "kiln/sql.h"
 
 #define XSS_APP "<script>alert(1)</script>"
 #define XSS_ATTR "\"'><img src=x onerror=alert(1)>"
@@ -110,9 +112,22 @@ int main(int argc, char **argv)
         fprintf(stderr, "ui_app: the failing job succeeded\n");
         return 1;
     }
+    /* A SQL query (one execution: its plan drawn on the SQL tab), with
+     * markup in its text. */
+    kiln_session *ss = NULL;
+    if (kiln_session_new(ctx, &ss) != KILN_OK) return die("session");
+    kiln_df *q = kiln_sql(ss, "SELECT k, count(*) AS c FROM VALUES (1), (2), (1), (3) AS t(k) "
+                              "WHERE k < 3 GROUP BY k -- " XSS_APP);
+    kiln_arena *qa = kiln_arena_new();
+    kiln_value rows;
+    if (!q || !qa || kiln_df_collect(q, qa, &rows) != KILN_OK || rows.len != 2)
+        return die("SQL query");
+    kiln_arena_free(qa);
+    kiln_df_free(q);
     FILE *f = fopen(ready, "w");
     if (!f || fclose(f) != 0) return 1;
     for (int i = 0; i < 1200 && access(go, F_OK) != 0; i++) usleep(100000);
+    kiln_session_free(ss);
     kiln_context_free(ctx);
     free(events), free(text), free(ready), free(go);
     return 0;
