@@ -2,8 +2,9 @@
 # tests/e2e/app_ui_browser.sh - the application web UI and the history server
 # in a real browser (headless chromium driven by playwright-core, as
 # tests/browser/cluster_pages.mjs does for the standalone cluster):
-#   a. BUILD/tests/ui_app runs a word count over a cached text file and a job
-#      whose task fails with "'><img src=x onerror=alert(1)> in its message,
+#   a. BUILD/tests/ui_app runs a word count over a cached text file, a job
+#      whose task fails with "'><img src=x onerror=alert(1)> in its message and
+#      a SQL query with markup in its text (its plan graph on the SQL tab),
 #      with the application name <script>alert(1)</script>, a configuration
 #      value holding the same <img ...>, its UI on a free port (the URL from
 #      its "web UI available at" line) and the event log in a temp directory;
