@@ -48,7 +48,8 @@ asan:
 TSAN_TESTS = test_failure test_speculation test_cancel test_spill test_storage test_shared_vars \
 	test_ops_keyvalue test_ops_persist test_fetch_failure test_local_cluster test_net_.* \
 	test_cluster_(app_messages|fnref|http|messages|msg_roundtrip|retries|standalone) test_ops_keyvalue_local_cluster test_shared_vars_local_cluster \
-	test_speculation_local_cluster test_sql_dataframe test_sql_dataframe_local_cluster test_web_server
+	test_speculation_local_cluster test_sql_dataframe test_sql_dataframe_local_cluster test_web_server \
+	test_ui_jobdesc test_ui_sql_metrics test_ui_store
 TSAN_OPTIONS = halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp \
 	log_path=$(CURDIR)/build-tsan/tsan-reports/tsan
 space := $(subst ,, )

@@ -84,12 +84,14 @@ void ui_page_sql(ui_page *p)
  * is known. */
 static void plan_graph(ui_page *p, const ui_sql *x)
 {
-    if (!x->nnodes) return;
-    int nlines = 0;
-    for (int i = 0; i < x->nnodes; i++) nlines += x->nodes[i].nmetrics;
-    web_dag_node *nodes = calloc((size_t)x->nnodes, sizeof *nodes);
-    web_dag_edge *edges = calloc((size_t)(x->nedges ? x->nedges : 1), sizeof *edges);
-    char **lines = calloc((size_t)(nlines ? nlines : 1), sizeof *lines);
+    if (x->nnodes <= 0) return;
+    size_t nlines = 0;
+    for (int i = 0; i < x->nnodes; i++)
+        nlines += x->nodes[i].nmetrics > 0 ? (size_t)x->nodes[i].nmetrics : 0;
+    size_t nn = (size_t)x->nnodes, ne = x->nedges > 0 ? (size_t)x->nedges : 1;
+    web_dag_node *nodes = calloc(nn, sizeof *nodes);
+    web_dag_edge *edges = calloc(ne, sizeof *edges);
+    char **lines = calloc(nlines ? nlines : 1, sizeof *lines);
     bool ok = nodes && edges && lines;
     int at = 0;
     for (int i = 0; ok && i < x->nnodes; i++) {
