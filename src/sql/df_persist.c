@@ -38,6 +38,20 @@ int sql_cache_plan(kiln_session *s, const plan *logical, int level, const char *
         sql_settings set = s->set;
         rc = sql_exec_rdd(s->ctx, &set, opt_p, &r);
     }
+    /* Its name on the Storage tab, as Spark names cached relations: the
+     * table's, or the plan's top line. */
+    kiln_buf label;
+    kiln_buf_init(&label);
+    if (!rc && name) {
+        static const char pre[] = "In-memory table ";
+        if (!kiln_buf_append(&label, pre, sizeof pre - 1))
+            (void)kiln_buf_append(&label, name, strlen(name) + 1);
+    } else if (!rc && !plan_explain_line(&label, opt_p, NULL)) {
+        while (label.len && label.data[label.len - 1] == '\n') label.len--;
+        (void)kiln_buf_append(&label, "", 1);
+    }
+    if (!rc && label.len) kiln_rdd_set_name(r, (const char *)label.data);
+    kiln_buf_release(&label);
     kiln_arena_free(a);
     if (rc) return rc;
     kiln_rdd_persist(r, (kiln_storage_level)level);

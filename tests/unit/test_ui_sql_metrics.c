@@ -380,6 +380,24 @@ static void check_metrics(const char *master)
     graph_free(&g);
     free(text);
 
+    /* A cached table is named as Spark names it on the Storage tab, and a
+     * query over it starts at an InMemoryTableScan. */
+    kiln_df_free(kiln_sql(r.ss, "CACHE TABLE sc AS SELECT * FROM small"));
+    pthread_mutex_lock(&r.s->lock);
+    bool named = false;
+    for (size_t i = 0; i < r.s->nrdds; i++)
+        named |= r.s->rdds[i].name && strcmp(r.s->rdds[i].name, "In-memory table sc") == 0;
+    pthread_mutex_unlock(&r.s->lock);
+    assert_true(named);
+    int64_t q7 = run(&r, "SELECT count(*) FROM sc WHERE k > 5");
+    g = graph_of(&r, q7, &text);
+    const json_node *mem = node(&g, "InMemoryTableScan", 0);
+    if (!mem) dump("q7", text);
+    assert_non_null(mem);
+    assert_int_equal(metric(mem, "number of output rows"), NSMALL);
+    graph_free(&g);
+    free(text);
+
     /* The page: the graph drawn with its metrics, markup escaped. */
     app_ui *ui = NULL;
     kiln_conf *uc = kiln_conf_new();
