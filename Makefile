@@ -71,12 +71,13 @@ fuzz:
 	@cmake --build build-fuzz -j $(JOBS) --target fuzzers >build-fuzz/build.log 2>&1 \
 		|| { grep -Ev '^\[ *[0-9]+%\]|make\[[0-9]+\]: (Entering|Leaving)' build-fuzz/build.log; exit 1; }
 
-# A short run of each target (CI): any crash, leak or abort fails.
+# A short run of each target (CI): any crash, leak or abort fails. Inputs
+# kept in tests/fuzz/seeds/TARGET/ (when there) seed the corpus.
 fuzz-smoke: fuzz
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p build-fuzz/corpus-$$t; \
 		build-fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-20} -artifact_prefix=build-fuzz/ \
-			build-fuzz/corpus-$$t >build-fuzz/$$t.log 2>&1 \
+			build-fuzz/corpus-$$t $$(ls -d tests/fuzz/seeds/$$t 2>/dev/null) >build-fuzz/$$t.log 2>&1 \
 			|| { tail -40 build-fuzz/$$t.log; exit 1; }; \
 		echo "fuzz_$$t: $$(grep -c . build-fuzz/$$t.log) log lines, no crash"; done
 
