@@ -44,3 +44,23 @@ kt_answer kt_http_get(int port, const char *path)
     kiln_buf_release(&b);
     return r;
 }
+
+int kt_occurrences(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle)) n++;
+    return n;
+}
+
+kt_answer kt_http_page(int port, const char *path, int status)
+{
+    kt_answer r = kt_http_get(port, path);
+    if (r.status != status) fprintf(stderr, "GET %s: %d\n%s\n", path, r.status, r.body);
+    assert_int_equal(r.status, status);
+    if (strstr(r.body, "<script>") || strstr(r.body, "<img") ||
+        strstr(r.body, "onerror=alert(1)>")) {
+        fprintf(stderr, "GET %s: raw markup from user data:\n%s\n", path, r.body);
+        fail();
+    }
+    return r;
+}

@@ -16,5 +16,11 @@ typedef struct kt_answer {
 /* GET path from 127.0.0.1:port; fails the test when the connection or the
  * status line fails. */
 kt_answer kt_http_get(int port, const char *path);
+/* kt_http_get expecting status, failing the test when the page holds raw
+ * markup the XSS strings of the UI tests would inject (<script>, <img,
+ * onerror=alert(1)>). */
+kt_answer kt_http_page(int port, const char *path, int status);
+/* How many times needle occurs in hay (not overlapping). */
+int kt_occurrences(const char *hay, const char *needle);
 
 #endif

@@ -51,27 +51,6 @@
 #define ESC_SCRIPT "&lt;script&gt;alert(1)&lt;/script&gt;"
 #define ESC_ATTR "&quot;&#39;&gt;&lt;img src=x onerror=alert(1)&gt;"
 
-static int count(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle)) n++;
-    return n;
-}
-
-/* A page answering status with no raw markup from user data. */
-static kt_answer page(int port, const char *path, int status)
-{
-    kt_answer r = kt_http_get(port, path);
-    if (r.status != status) fprintf(stderr, "GET %s: %d\n%s\n", path, r.status, r.body);
-    assert_int_equal(r.status, status);
-    if (strstr(r.body, "<script>") || strstr(r.body, "<img") ||
-        strstr(r.body, "onerror=alert(1)>")) {
-        fprintf(stderr, "GET %s: raw markup from user data:\n%s\n", path, r.body);
-        fail();
-    }
-    return r;
-}
-
 static char *rest(ui_store *s, const char *path, int *status)
 {
     kiln_buf b;
@@ -402,13 +381,13 @@ static void described(void **state)
     assert_int_equal(app_ui_start(s, uc, &u), KILN_OK);
     kiln_conf_free(uc);
     int port = app_ui_port(u);
-    kt_answer r = page(port, "/jobs/", 200);
+    kt_answer r = kt_http_page(port, "/jobs/", 200);
     assert_non_null(strstr(r.body, "<p class=\"description\">main " ESC_SCRIPT "</p>"));
     assert_non_null(strstr(r.body, ESC_ATTR));
     char *svg = timeline_of(r.body);
-    assert_int_equal(count(svg, "<g class=\"tl-bar "), njobs);
-    assert_int_equal(count(svg, "<g class=\"tl-bar state-FAILED\">"), 1);
-    assert_int_equal(count(svg, "<g class=\"tl-bar state-SUCCEEDED\">"), njobs - 1);
+    assert_int_equal(kt_occurrences(svg, "<g class=\"tl-bar "), njobs);
+    assert_int_equal(kt_occurrences(svg, "<g class=\"tl-bar state-FAILED\">"), 1);
+    assert_int_equal(kt_occurrences(svg, "<g class=\"tl-bar state-SUCCEEDED\">"), njobs - 1);
     assert_non_null(strstr(svg, ESC_SCRIPT));
     assert_non_null(strstr(svg, ESC_ATTR));
     assert_non_null(strstr(svg, "class=\"tl-mark exec-added\""));
@@ -416,7 +395,7 @@ static void described(void **state)
     free(r.body);
     for (int i = 0; i < njobs; i++) {
         snprintf(p, sizeof p, "/jobs/job/?id=%d", i);
-        r = page(port, p, 200);
+        r = kt_http_page(port, p, 200);
         svg = timeline_of(r.body);
         /* A job's timeline: one bar per stage it ran. */
         pthread_mutex_lock(&s->lock);
@@ -426,20 +405,20 @@ static void described(void **state)
         const ui_job *j = ui_store_job(s, i);
         char *jd = dup0(j->description), *jg = dup0(j->group);
         pthread_mutex_unlock(&s->lock);
-        assert_int_equal(count(svg, "<g class=\"tl-bar "), ran);
+        assert_int_equal(kt_occurrences(svg, "<g class=\"tl-bar "), ran);
         if (jd) assert_non_null(strstr(r.body, "<strong>Description:</strong>"));
         if (jg) assert_non_null(strstr(r.body, "<strong>Job Group:</strong>"));
         if (jg && strcmp(jg, XSS_ATTR) == 0) assert_non_null(strstr(r.body, ESC_ATTR));
         free(jd), free(jg), free(svg), free(r.body);
     }
-    r = page(port, "/storage/", 200);
+    r = kt_http_page(port, "/storage/", 200);
     assert_non_null(strstr(r.body, "rdd " ESC_SCRIPT ESC_ATTR));
     free(r.body);
     snprintf(p, sizeof p, "/storage/rdd/?id=%d", rdd_id);
-    r = page(port, p, 200);
+    r = kt_http_page(port, p, 200);
     assert_non_null(strstr(r.body, "rdd " ESC_SCRIPT ESC_ATTR));
     free(r.body);
-    free(page(port, "/stages/", 200).body);
+    free(kt_http_page(port, "/stages/", 200).body);
     app_ui_stop(u);
     kiln_rdd_free(named);
     kiln_session_free(ss);
@@ -686,12 +665,13 @@ static void timeline_random(void **state)
         assert_int_equal(kiln_conf_set(uc, "kiln.ui.port", "0"), KILN_OK);
         assert_int_equal(app_ui_start(s, uc, &u), KILN_OK);
         kiln_conf_free(uc);
-        kt_answer r = page(app_ui_port(u), "/jobs/", 200);
+        kt_answer r = kt_http_page(app_ui_port(u), "/jobs/", 200);
         char *svg = timeline_of(r.body);
-        assert_int_equal(count(svg, "<g class=\"tl-bar "), shown);
-        assert_int_equal(count(svg, "<g class=\"tl-bar state-RUNNING\">"), want_state[0]);
-        assert_int_equal(count(svg, "<g class=\"tl-bar state-SUCCEEDED\">"), want_state[1]);
-        assert_int_equal(count(svg, "<g class=\"tl-bar state-FAILED\">"), want_state[2]);
+        assert_int_equal(kt_occurrences(svg, "<g class=\"tl-bar "), shown);
+        assert_int_equal(kt_occurrences(svg, "<g class=\"tl-bar state-RUNNING\">"), want_state[0]);
+        assert_int_equal(kt_occurrences(svg, "<g class=\"tl-bar state-SUCCEEDED\">"),
+                         want_state[1]);
+        assert_int_equal(kt_occurrences(svg, "<g class=\"tl-bar state-FAILED\">"), want_state[2]);
         if (shown) assert_non_null(strstr(svg, ESC_SCRIPT));
         assert_non_null(strstr(svg, ESC_ATTR)); /* the executor's host, in its tooltip */
         free(svg);

@@ -46,28 +46,8 @@ int test_ui_pages_fail_fn(kiln_task *t, const kiln_value *in, kiln_value *out, c
     return 0;
 }
 
-static int count(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle)) n++;
-    return n;
-}
-
 /* A page: status as expected, and nothing of the markup in user data got
  * through raw (the pages' own markup has no <img and no inline script). */
-static kt_answer page(int port, const char *path, int status)
-{
-    kt_answer r = kt_http_get(port, path);
-    if (r.status != status) fprintf(stderr, "GET %s: %d\n%s\n", path, r.status, r.body);
-    assert_int_equal(r.status, status);
-    if (strstr(r.body, "<script>") || strstr(r.body, "<img") ||
-        strstr(r.body, "onerror=alert(1)>")) {
-        fprintf(stderr, "GET %s: raw markup from user data:\n%s\n", path, r.body);
-        fail();
-    }
-    return r;
-}
-
 /* The rows of the table with id (its <tr> in <tbody>), -1 when absent. */
 static int rows(const char *html, const char *id)
 {
@@ -162,7 +142,7 @@ static void pages(const char *master, int nexecs)
     free(r.body);
 
     /* Jobs: one succeeded, one failed, each linked. */
-    r = page(port, "/jobs/", 200);
+    r = kt_http_page(port, "/jobs/", 200);
     assert_int_equal(rows(r.body, "completed-jobs"), 1);
     assert_int_equal(rows(r.body, "failed-jobs"), 1);
     assert_int_equal(rows(r.body, "active-jobs"), 0);
@@ -189,18 +169,18 @@ static void pages(const char *master, int nexecs)
 
     char url[256];
     snprintf(url, sizeof url, "/jobs/job/?id=%d", job_ok);
-    r = page(port, url, 200);
+    r = kt_http_page(port, url, 200);
     assert_non_null(strstr(r.body, "<svg"));
-    assert_int_equal(count(r.body, "class=\"dag-node"), 2); /* map and result stage */
+    assert_int_equal(kt_occurrences(r.body, "class=\"dag-node"), 2); /* map and result stage */
     assert_int_equal(rows(r.body, "job-stages"), 2);
     free(r.body);
     snprintf(url, sizeof url, "/jobs/job/?id=%d", job_bad);
-    r = page(port, url, 200);
+    r = kt_http_page(port, url, 200);
     assert_non_null(strstr(r.body, "<pre class=\"error\">"));
     assert_non_null(strstr(r.body, "bad record &quot;&#39;&gt;&lt;img src=x onerror=alert(1)&gt;"));
     free(r.body);
 
-    r = page(port, "/stages/", 200);
+    r = kt_http_page(port, "/stages/", 200);
     assert_int_equal(rows(r.body, "completed-stages"), 2);
     assert_int_equal(rows(r.body, "failed-stages"), 1);
     free(r.body);
@@ -208,7 +188,7 @@ static void pages(const char *master, int nexecs)
     kiln_arena *a = kiln_arena_new();
     for (int i = 0; i < nstages; i++) {
         snprintf(url, sizeof url, "/stages/stage/?id=%d&attempt=%d", sid[i], satt[i]);
-        r = page(port, url, 200);
+        r = kt_http_page(port, url, 200);
         assert_int_equal(rows(r.body, "task-table"), (int)ntasks[i]);
         assert_true(rows(r.body, "by-executor") >= 1);
         /* The quantiles shown equal the REST API's taskSummary. */
@@ -250,36 +230,36 @@ static void pages(const char *master, int nexecs)
     }
     kiln_arena_free(a);
 
-    r = page(port, "/storage/", 200);
+    r = kt_http_page(port, "/storage/", 200);
     assert_int_equal(rows(r.body, "storage-rdds"), 1);
     assert_non_null(strstr(r.body, ">100%<"));
     free(r.body);
     assert_true(rdd_id >= 0);
     snprintf(url, sizeof url, "/storage/rdd/?id=%d", rdd_id);
-    r = page(port, url, 200);
+    r = kt_http_page(port, url, 200);
     assert_int_equal(rows(r.body, "rdd-blocks"), 4);
     assert_int_equal(rows(r.body, "rdd-executors"), nexecs);
     free(r.body);
 
-    r = page(port, "/environment/", 200);
+    r = kt_http_page(port, "/environment/", 200);
     assert_non_null(strstr(r.body, "kiln.test.password"));
     assert_non_null(strstr(r.body, UI_REDACTED));
     assert_null(strstr(r.body, "hunter2"));
     assert_non_null(strstr(r.body, "&quot;&#39;&gt;&lt;img src=x onerror=alert(1)&gt;"));
     free(r.body);
 
-    r = page(port, "/executors/", 200);
+    r = kt_http_page(port, "/executors/", 200);
     assert_int_equal(rows(r.body, "active-executors"), nexecs);
     free(r.body);
 
     /* Unknown and malformed ids; unknown pages. */
-    free(page(port, "/jobs/job/?id=999", 404).body);
-    free(page(port, "/jobs/job/?id=abc", 400).body);
-    free(page(port, "/jobs/job/", 400).body);
-    free(page(port, "/stages/stage/?id=999&attempt=0", 404).body);
-    free(page(port, "/storage/rdd/?id=999", 404).body);
-    free(page(port, "/nothing/", 404).body);
-    free(page(port, "/jobs/job/?id=%3Cscript%3E", 400).body);
+    free(kt_http_page(port, "/jobs/job/?id=999", 404).body);
+    free(kt_http_page(port, "/jobs/job/?id=abc", 400).body);
+    free(kt_http_page(port, "/jobs/job/", 400).body);
+    free(kt_http_page(port, "/stages/stage/?id=999&attempt=0", 404).body);
+    free(kt_http_page(port, "/storage/rdd/?id=999", 404).body);
+    free(kt_http_page(port, "/nothing/", 404).body);
+    free(kt_http_page(port, "/jobs/job/?id=%3Cscript%3E", 400).body);
 
     /* REST through the server: byte for byte ui_api_render. */
     const char *paths[] = {"/applications",
@@ -420,7 +400,7 @@ static void history(void **state)
     ui_history *h;
     assert_int_equal(ui_history_start(&o, &h), KILN_OK);
     int port = ui_history_port(h);
-    kt_answer r = page(port, "/", 200);
+    kt_answer r = kt_http_page(port, "/", 200);
     assert_int_equal(rows(r.body, "completed-apps"), 2);
     assert_int_equal(rows(r.body, "incomplete-apps"), 1);
     assert_non_null(strstr(r.body, done_id));
@@ -428,15 +408,15 @@ static void history(void **state)
     free(r.body);
     r = kt_http_get(port, "/api/v1/applications");
     assert_int_equal(r.status, 200);
-    if (count(r.body, "\"attempts\"") != 3) fprintf(stderr, "%s\n", r.body);
-    assert_int_equal(count(r.body, "\"attempts\""), 3);
+    if (kt_occurrences(r.body, "\"attempts\"") != 3) fprintf(stderr, "%s\n", r.body);
+    assert_int_equal(kt_occurrences(r.body, "\"attempts\""), 3);
     free(r.body);
     const char *ids[] = {done_id, running_id, "local-1000000000000"};
     for (int i = 0; i < 3; i++) {
         const char *tabs[] = {"/jobs/", "/stages/", "/storage/", "/environment/", "/executors/"};
         for (int t = 0; t < 5; t++) {
             snprintf(p, sizeof p, "/history/%s%s", ids[i], tabs[t]);
-            r = page(port, p, 200);
+            r = kt_http_page(port, p, 200);
             char link[200];
             snprintf(link, sizeof link, "href=\"/history/%s/stages/\"", ids[i]);
             assert_non_null(strstr(r.body, link));
@@ -444,7 +424,7 @@ static void history(void **state)
         }
     }
     snprintf(p, sizeof p, "/history/%s/jobs/", done_id);
-    r = page(port, p, 200);
+    r = kt_http_page(port, p, 200);
     assert_int_equal(rows(r.body, "completed-jobs"), 1);
     assert_int_equal(rows(r.body, "failed-jobs"), 1);
     free(r.body);
@@ -453,8 +433,8 @@ static void history(void **state)
     assert_int_equal(r.status, want_st);
     assert_string_equal(r.body, want_jobs);
     free(r.body);
-    free(page(port, "/history/nope/jobs/", 404).body);
-    free(page(port, "/history/..%2F..%2Fetc%2Fpasswd/jobs/", 404).body);
+    free(kt_http_page(port, "/history/nope/jobs/", 404).body);
+    free(kt_http_page(port, "/history/..%2F..%2Fetc%2Fpasswd/jobs/", 404).body);
     r = kt_http_get(port, "/api/v1/applications/nope/jobs");
     assert_int_equal(r.status, 404);
     free(r.body);
@@ -462,7 +442,7 @@ static void history(void **state)
     assert_int_equal(kiln_rdd_count(kiln_range(running, 0, 10, 1, 2), &n), KILN_OK);
     usleep(1200 * 1000); /* the log's writer flushes about twice a second */
     snprintf(p, sizeof p, "/history/%s/jobs/", running_id);
-    r = page(port, p, 200);
+    r = kt_http_page(port, p, 200);
     assert_int_equal(rows(r.body, "completed-jobs"), 2);
     free(r.body);
     ui_history_stop(h);

@@ -33,27 +33,6 @@
 #define XSS_SCRIPT "<script>alert(1)</script>"
 #define XSS_ATTR "\"'><img src=x onerror=alert(1)>"
 
-static int count(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle)) n++;
-    return n;
-}
-
-/* A page answering status with no raw markup from user data. */
-static kt_answer page(int port, const char *path, int status)
-{
-    kt_answer r = kt_http_get(port, path);
-    if (r.status != status) fprintf(stderr, "GET %s: %d\n%s\n", path, r.status, r.body);
-    assert_int_equal(r.status, status);
-    if (strstr(r.body, "<script>") || strstr(r.body, "<img") ||
-        strstr(r.body, "onerror=alert(1)>")) {
-        fprintf(stderr, "GET %s: raw markup from user data:\n%s\n", path, r.body);
-        fail();
-    }
-    return r;
-}
-
 static char *rest(ui_store *s, const char *path, int *status)
 {
     kiln_buf b;
@@ -143,8 +122,8 @@ static void sql_tab(void **state)
     snprintf(p, sizeof p, "/applications/%s/sql", app);
     char *live_list = rest(s, p, &st);
     assert_int_equal(st, 200);
-    assert_int_equal(count(live_list, "\"planDescription\""), NQ + 1);
-    assert_int_equal(count(live_list, "\"status\":\"COMPLETED\""), NQ);
+    assert_int_equal(kt_occurrences(live_list, "\"planDescription\""), NQ + 1);
+    assert_int_equal(kt_occurrences(live_list, "\"status\":\"COMPLETED\""), NQ);
     snprintf(p, sizeof p, "/applications/%s/sql/%d", app, FAILING);
     char *live_one = rest(s, p, &st);
     assert_int_equal(st, 200);
@@ -174,25 +153,25 @@ static void sql_tab(void **state)
     assert_int_equal(app_ui_start(s, uc, &u), KILN_OK);
     kiln_conf_free(uc);
     int port = app_ui_port(u);
-    kt_answer r = page(port, "/SQL/", 200);
+    kt_answer r = kt_http_page(port, "/SQL/", 200);
     assert_non_null(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert_non_null(strstr(r.body, "&lt;img src=x onerror=alert(1)&gt;"));
     assert_non_null(strstr(r.body, "href=\"/SQL/\""));
     char link[128];
     snprintf(link, sizeof link, "href=\"/jobs/job/?id=%d\"", failed_job);
     assert_non_null(strstr(r.body, link));
-    assert_int_equal(count(r.body, "href=\"/SQL/execution/?id="), NQ + 1);
+    assert_int_equal(kt_occurrences(r.body, "href=\"/SQL/execution/?id="), NQ + 1);
     free(r.body);
     snprintf(p, sizeof p, "/SQL/execution/?id=%d", FAILING);
-    r = page(port, p, 200);
+    r = kt_http_page(port, p, 200);
     assert_non_null(strstr(r.body, "DIVIDE_BY_ZERO"));
     assert_non_null(strstr(r.body, "<pre class=\"sql-plan\">"));
     assert_non_null(strstr(r.body, link));
     free(r.body);
-    free(page(port, "/SQL/execution/?id=0", 200).body);
-    free(page(port, "/SQL/execution/?id=1", 200).body);
-    free(page(port, "/SQL/execution/?id=77", 404).body);
-    free(page(port, "/SQL/execution/?id=abc", 400).body);
+    free(kt_http_page(port, "/SQL/execution/?id=0", 200).body);
+    free(kt_http_page(port, "/SQL/execution/?id=1", 200).body);
+    free(kt_http_page(port, "/SQL/execution/?id=77", 404).body);
+    free(kt_http_page(port, "/SQL/execution/?id=abc", 400).body);
     app_ui_stop(u);
     kiln_session_free(ss);
     kiln_context_free(ctx);
@@ -221,13 +200,13 @@ static void sql_tab(void **state)
     assert_int_equal(ui_history_start(&o, &hs), KILN_OK);
     port = ui_history_port(hs);
     snprintf(p, sizeof p, "/history/%s/SQL/", app);
-    r = page(port, p, 200);
-    assert_int_equal(count(r.body, "/SQL/execution/?id="), NQ + 1);
+    r = kt_http_page(port, p, 200);
+    assert_int_equal(kt_occurrences(r.body, "/SQL/execution/?id="), NQ + 1);
     assert_non_null(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt;"));
     free(r.body);
     for (int i = 0; i < NQ; i++) {
         snprintf(p, sizeof p, "/history/%s/SQL/execution/?id=%d", app, i);
-        free(page(port, p, 200).body);
+        free(kt_http_page(port, p, 200).body);
     }
     ui_history_stop(hs);
     free(live_list);
