@@ -143,7 +143,8 @@ static ui_sql *execution_of_stage(ui_store *s, int stage)
     return NULL;
 }
 
-static ui_acc_total *total_of(ui_sql *x, int64_t id)
+/* Where accumulator id is, or would go, in x's totals (sorted by id). */
+static size_t acc_at(const ui_sql *x, int64_t id)
 {
     size_t lo = 0, hi = x->naccs;
     while (lo < hi) {
@@ -151,6 +152,13 @@ static ui_acc_total *total_of(ui_sql *x, int64_t id)
         if (x->accs[mid].id < id) lo = mid + 1;
         else hi = mid;
     }
+    return lo;
+}
+
+/* x's total of accumulator id, added (zero) when it has none yet. */
+static ui_acc_total *total_of(ui_sql *x, int64_t id)
+{
+    size_t lo = acc_at(x, id);
     if (lo < x->naccs && x->accs[lo].id == id) return &x->accs[lo];
     if (x->naccs == x->cap_accs) {
         size_t cap = x->cap_accs ? x->cap_accs * 2 : 16;
@@ -192,14 +200,8 @@ static void fmt_one(const char *type, int64_t v, char *out, size_t size)
 void ui_sql_metric_value(const ui_sql *x, const ui_sql_metric *m, char *out, size_t size)
 {
     if (size) out[0] = '\0';
-    const ui_acc_total *t = NULL;
-    size_t lo = 0, hi = x->naccs;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (x->accs[mid].id < m->acc) lo = mid + 1;
-        else hi = mid;
-    }
-    if (lo < x->naccs && x->accs[lo].id == m->acc) t = &x->accs[lo];
+    size_t at = acc_at(x, m->acc);
+    const ui_acc_total *t = at < x->naccs && x->accs[at].id == m->acc ? &x->accs[at] : NULL;
     if (!t || !t->tasks) return;
     if (strcmp(m->type, "sum") == 0 || !*m->type) {
         /* 1234567 as "1,234,567" */
