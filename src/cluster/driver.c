@@ -462,7 +462,8 @@ static bool excluded(const kiln_task *t, int exec)
  * in t->exclude, only such executors' slots are taken (waiting for one to
  * be free); when every live one is excluded, any slot is (a task is never
  * left with nowhere to run). NULL when every executor is lost and none
- * joins within the wait the mode allows. */
+ * joins within the wait the mode allows (none when none can come back, the
+ * cluster stops or t's job is cancelled). */
 static slot *acquire(kiln_cluster *c, const kiln_task *t, int prefer)
 {
     pthread_mutex_lock(&c->lock);
@@ -491,7 +492,10 @@ static slot *acquire(kiln_cluster *c, const kiln_task *t, int prefer)
             }
         }
         if (!any_live) {
-            /* Executors may be restarted by their workers: wait a while. */
+            /* Executors may be restarted (by their workers, or by
+             * local-cluster): wait a while, unless none can come back. */
+            if (c->stopping || (c->npids > 0 && c->retired >= c->npids) || kiln_task_cancelled(t))
+                break;
             if (deadline < 0) deadline = net_deadline(c->rejoin_ms);
             if (net_remaining_ms(deadline) == 0) break;
             struct timespec ts;
@@ -712,11 +716,11 @@ int cluster_run_task(kiln_cluster *c, kiln_task *t, kiln_rdd *rdd, shuffle_dep *
     if (!root) return task_error(t, KILN_ESTATE, "shuffle %d has no owner RDD", dep_id(dep));
     int prefer = map_tracker_cached_at(c->tracker, dep ? dep_parent(dep) : root, t->partition);
     slot *s = acquire(c, t, prefer);
-    if (!s) return task_error(t, KILN_EIO, "every executor of the cluster is lost");
     if (kiln_task_cancelled(t)) { /* while it waited for a slot */
-        release(c, s, false);
+        if (s) release(c, s, false);
         return task_error(t, KILN_EJOB, "job %d cancelled", t->job);
     }
+    if (!s) return task_error(t, KILN_EIO, "every executor of the cluster is lost");
     /* What the executor has to hear about goes first, on the slot we hold. */
     release_msg rel;
     pthread_mutex_lock(&c->lock);

@@ -50,6 +50,7 @@ struct kiln_cluster {
     int timeout_ms;         /* kiln.network.timeout */
     bool tls;               /* kiln.ssl.enabled: every connection of the application in TLS */
     int rejoin_ms;          /* how long a task waits for an executor when none is live */
+    int retired;            /* local-cluster: executors not to be started again (under lock) */
     exec_rec *execs;
     size_t nexecs, cap_execs;
     slot **slots;

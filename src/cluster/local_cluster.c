@@ -196,6 +196,16 @@ static void sweep(kiln_cluster *c, local_restarts *r, int i)
         LOG(LOG_WARN, "cluster", "cannot remove %s: %s", gone, kiln_last_error());
 }
 
+/* One executor will not be started again: tasks waiting for an executor
+ * stop waiting once none can come back. */
+static void retire(kiln_cluster *c)
+{
+    pthread_mutex_lock(&c->lock);
+    c->retired++;
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+}
+
 /* Executor i's process ended with status st: loses it in the driver,
  * removes its directory and starts it again unless it has failed too often
  * in a row. */
@@ -213,6 +223,7 @@ static void replace(kiln_cluster *c, local_restarts *r, int i, int st)
             "executor %d %s: not started again, it died %d times in a row without "
             "registering (kiln.deploy.maxExecutorRetries %d)",
             i, how, r->in_a_row[i], r->max_retries);
+        retire(c);
         return;
     }
     char secret[NET_SECRET_MAX + 1];
@@ -226,6 +237,7 @@ static void replace(kiln_cluster *c, local_restarts *r, int i, int st)
     if (rc) {
         LOG(LOG_WARN, "cluster", "executor %d %s, and cannot be started again: %s", i, how,
             kiln_last_error());
+        retire(c);
         return;
     }
     pthread_mutex_lock(&c->lock);
@@ -322,6 +334,7 @@ int cluster_start(kiln_context *ctx, int executors, int cores, int mb, task_back
     /* From now on the heartbeat thread replaces executors that die. */
     pthread_mutex_lock(&c->lock);
     c->tick = tick;
+    c->rejoin_ms = START_TIMEOUT_MS; /* a task waits for a replacement when none is live */
     pthread_mutex_unlock(&c->lock);
     LOG(LOG_INFO, "cluster", "local-cluster: %d executors of %d cores and %d MB", executors, cores,
         mb);

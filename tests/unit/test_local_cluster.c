@@ -694,6 +694,55 @@ static void an_executor_that_cannot_start_is_retried_up_to_the_limit(void **stat
     kiln_arena_free(a);
 }
 
+/* Every executor killed at once, then a job at once: its tasks find no
+ * live executor and wait for the replacements instead of failing. */
+static void a_job_waits_for_replacements_when_every_executor_died(void **state)
+{
+    (void)state;
+    kiln_arena *a = kiln_arena_new();
+    kiln_context *cl = cluster3(NULL), *local = kt_context_new("local[2]");
+    kiln_value want = job(local, 5000, mod_pair, a);
+    int pids[3];
+    assert_int_equal(cluster_executor_pids(cluster_of(cl), pids, 3), 3);
+    for (int i = 0; i < 3; i++) assert_int_equal(kill(pids[i], SIGKILL), 0);
+    kiln_value got = job(cl, 5000, mod_pair, a);
+    kt_expect_list(&got, &want);
+    assert_int_equal(cluster_executor_restarts(cluster_of(cl)), 3);
+    kiln_context_free(cl);
+    kiln_context_free(local);
+    no_children_left();
+    kiln_arena_free(a);
+}
+
+/* Every executor killed while none can start again (retries 0): a job
+ * fails as soon as the last is given up, naming why, without waiting. */
+static void a_job_fails_at_once_when_no_executor_can_come_back(void **state)
+{
+    (void)state;
+    kiln_arena *a = kiln_arena_new();
+    kiln_context *cl = cluster3("0");
+    int pids[3];
+    assert_int_equal(cluster_executor_pids(cluster_of(cl), pids, 3), 3);
+    setenv(fail_start_var, "1", 1);
+    for (int i = 0; i < 3; i++) assert_int_equal(kill(pids[i], SIGKILL), 0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t m = 97;
+    kiln_value out;
+    int rc = kiln_rdd_collect(kiln_rdd_map(kiln_range(cl, 0, 100, 1, 2), mod_pair, &m, sizeof m), a,
+                              &out);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    unsetenv(fail_start_var);
+    assert_int_not_equal(rc, KILN_OK);
+    KT_CHECK(strstr(kiln_last_error(), "every executor of the cluster is lost") != NULL,
+             "error: %s", kiln_last_error());
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    KT_CHECK(s < 10, "the job took %.1f s to fail (it waited for executors that cannot come)", s);
+    kiln_context_free(cl);
+    no_children_left();
+    kiln_arena_free(a);
+}
+
 static void bad_masters_are_refused(void **state)
 {
     static const char *bad[] = {"local-cluster[0,1,256]", "local-cluster[2,1]",
@@ -728,6 +777,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(a_killed_executor_is_replaced),
         cmocka_unit_test(an_executor_that_ran_is_always_replaced),
         cmocka_unit_test(an_executor_that_cannot_start_is_retried_up_to_the_limit),
+        cmocka_unit_test(a_job_waits_for_replacements_when_every_executor_died),
+        cmocka_unit_test(a_job_fails_at_once_when_no_executor_can_come_back),
         cmocka_unit_test(bad_masters_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
