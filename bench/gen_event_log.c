@@ -66,7 +66,7 @@ int main(int argc, char **argv)
     put(&(engine_event){.kind = EV_ENVIRONMENT, .conf = c}, t);
     kiln_conf_free(c);
     for (int x = 0; x < 8; x++) {
-        char id[8], host[32];
+        char id[12], host[32];
         snprintf(id, sizeof id, "%d", x);
         snprintf(host, sizeof host, "worker-%d:7078", x);
         put(&(engine_event){.kind = EV_EXECUTOR_ADDED,

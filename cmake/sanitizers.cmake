@@ -2,7 +2,7 @@
 # before any target is defined, so their flags reach every target (library,
 # kiln command, examples, tests).
 #
-#   KILN_SANITIZE  AddressSanitizer + UndefinedBehaviorSanitizer (`make asan`)
+#   KILN_SANITIZE  AddressSanitizer + UndefinedBehaviorSanitizer, -O1 -g (`make asan`)
 #   KILN_TSAN      ThreadSanitizer, -O1 -g (`make tsan`; tests/tsan.supp)
 #
 # The two cannot be combined: TSan and ASan each own the process's shadow
@@ -18,7 +18,10 @@ if(KILN_SANITIZE AND KILN_TSAN)
 endif()
 
 if(KILN_SANITIZE)
-  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  # -O1, as ASan's documentation advises: the suite runs in about 60% of
+  # its time at -O0 (e2e_sql_tpch in an eighth), reports keep their frames.
+  add_compile_options(-fsanitize=address,undefined -O1 -g -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 endif()
 

@@ -173,9 +173,9 @@ KILN_API int kiln_context_clear_job_group(kiln_context *ctx);
 /* Cancels the running jobs of group group_id, from any thread (Spark's
  * cancelJobGroup): each fails as with kiln_context_cancel_jobs ("job J
  * cancelled"); jobs of other groups, and jobs of the group started later,
- * run normally. On a cluster the driver gives the jobs up at once, but
- * tasks already running on executors run to their end (their results are
- * dropped). Returns KILN_OK (also when no job of the group runs). */
+ * run normally. Their running tasks, here or on executors, stop at their
+ * next check (kiln_task_cancelled), also after their job has failed.
+ * Returns KILN_OK (also when no job of the group runs). */
 KILN_API int kiln_context_cancel_job_group(kiln_context *ctx, const char *group_id);
 
 /* What the context's jobs have done so far (as Spark's task metrics). */

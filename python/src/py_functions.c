@@ -207,10 +207,14 @@ static PyObject *env_function(kiln_task *t, const uint8_t *env)
 
 /* ---- Partitions: one call per batch --------------------------------------- */
 
-/* The iterator a pipeline reads its partition from. */
+/* The iterator a pipeline reads its partition from. Each record pulled
+ * first checks whether the task's job was cancelled, so that a slow
+ * function over a batch already read stops at its next record (a worker
+ * process is stopped instead, py_worker.c). */
 typedef struct {
     PyObject_HEAD kiln_in *in; /* NULL once the task's call has ended */
-    int rc;                    /* a kiln error met pulling (negative), else 0 */
+    kiln_task *t;
+    int rc; /* a kiln error met pulling (negative), else 0 */
 } InIter;
 
 static PyObject *initer_next(PyObject *self)
@@ -218,7 +222,7 @@ static PyObject *initer_next(PyObject *self)
     InIter *it = (InIter *)self;
     if (!it->in) return NULL;
     const kiln_value *v;
-    int rc = kiln_in_next(it->in, &v);
+    int rc = kiln_task_cancelled(it->t) ? KILN_EJOB : kiln_in_next(it->in, &v);
     if (rc == 1) return pyk_from_value(v);
     if (rc < 0) {
         it->rc = rc;
@@ -266,7 +270,7 @@ int pyk_partitions_fn(kiln_task *t, int index, kiln_in *in, kiln_out *out, const
     if (!fn) rc = KILN_EUSER;
     else if (!a || !vals) rc = kiln_task_fail(t, "out of memory");
     if (!rc && (src = PyObject_New(InIter, &InIter_Type))) {
-        src->in = in, src->rc = 0;
+        src->in = in, src->t = t, src->rc = 0;
         PyObject *args[2] = {PyLong_FromLong(index), (PyObject *)src};
         res = args[0] ? PyObject_Vectorcall(fn, args, 2, NULL) : NULL;
         Py_XDECREF(args[0]);

@@ -26,11 +26,16 @@
  * the other and a consumer that wants no more (take) stops the pipeline
  * without killing the process. A worker that dies (a function calling
  * os._exit, a crash) fails the task with its exit status; the task is
- * retried as any failed task and the next one starts a new worker.
+ * retried as any failed task and the next one starts a new worker. A
+ * task whose job is cancelled while its worker computes (a slow function
+ * over a batch) stops the worker within 100 ms, as Spark kills a killed
+ * task's Python worker: the thread waits for the worker's messages in
+ * poll, checking kiln_task_cancelled between waits.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -343,6 +348,21 @@ static int apply_accumulators(kiln_task *t, const kiln_buf *m, kiln_arena *a)
     return 0;
 }
 
+/* Waits until worker w has something to say, checking every 100 ms
+ * whether t's job was cancelled: KILN_OK, KILN_EJOB when it was (the
+ * caller stops the worker, as Spark kills a killed task's Python worker),
+ * KILN_EIO when the pipe failed. */
+static int await_worker(kiln_task *t, const worker *w)
+{
+    struct pollfd p = {.fd = w->from, .events = POLLIN};
+    for (;;) {
+        int n = poll(&p, 1, 100);
+        if (n > 0) return KILN_OK;
+        if (n < 0 && errno != EINTR) return KILN_EIO;
+        if (kiln_task_cancelled(t)) return KILN_EJOB;
+    }
+}
+
 int pyk_worker_run(kiln_task *t, int index, kiln_in *in, kiln_out *out, const void *env)
 {
     pthread_once(&g_worker_once, worker_key_init);
@@ -367,6 +387,10 @@ int pyk_worker_run(kiln_task *t, int index, kiln_in *in, kiln_out *out, const vo
     if (rc == KILN_EIO) rc = worker_lost(t, w), w = NULL;
     bool ended = false, done = false;
     while (!rc && !done) {
+        if (await_worker(t, w) == KILN_EJOB) {
+            rc = kiln_task_fail(t, "task killed: its job was cancelled");
+            break; /* the worker is stopped below */
+        }
         int type = recv_msg(w->from, &m);
         switch (type) {
         case M_NEED:

@@ -119,27 +119,56 @@ def test_rdd_names(logged):
     assert XSS[0] in names
 
 
-def test_cancel_job_group():
-    sc = SparkContext("local[2]", "cancel")
+@pytest.mark.parametrize("master", ["local[1]", "local[2]", "local-cluster[2,1,512]"])
+def test_cancel_job_group(master, tmp_path):
+    """Group ga's job (600 records of 50 ms: 30 s) is cancelled within
+    seconds of cancelJobGroup and its running task stops (no record is
+    processed after it ends): inline Python (one core) and Python worker
+    processes (two), in this process and on executors. Group gb's job runs
+    on."""
+    sc = SparkContext(master, "cancel")
+    marks = str(tmp_path / "marks")
+
+    def slow(s):
+        time.sleep(s)
+        with open(marks, "a") as f:
+            f.write("x\n")
+        return s
     try:
         results = {}
 
-        def run(group, key, secs):
+        def run(group, key, data):
             sc.setJobGroup(group, "waits")
             try:
-                results[key] = sc.parallelize([secs], 1).map(
-                    lambda s: time.sleep(s) or s).collect()
+                results[key] = sc.parallelize(data, 1).map(slow).collect()
             except Exception as e:  # the cancelled one
                 results[key] = e
-        a = threading.Thread(target=run, args=("ga", "a", 30))
-        b = threading.Thread(target=run, args=("gb", "b", 1.5))
+        a = threading.Thread(target=run, args=("ga", "a", [0.05] * 600))
+        b = threading.Thread(target=run, args=("gb", "b", [1.5]))
         a.start()
         b.start()
         time.sleep(0.7)
+        cancelled = time.monotonic()
         sc.cancelJobGroup("ga")
-        b.join(60)
         a.join(60)
+        took = time.monotonic() - cancelled
+        b.join(60)
         assert results["b"] == [1.5]
         assert isinstance(results["a"], Exception) and "cancel" in str(results["a"])
+        assert took < 10, f"the cancelled job ended {took:.1f} s after cancelJobGroup"
+
+        def count():
+            with open(marks) as f:
+                return len(f.readlines())
+        time.sleep(1)
+        seen = count()
+        time.sleep(1)
+        assert count() == seen < 600, "the cancelled job's task still runs"
+        # Its slots are free again: a job needing every slot runs at once.
+        started = time.monotonic()
+        assert sc.parallelize(range(4), 4).map(lambda x: x * 2).collect() == [0, 2, 4, 6]
+        assert time.monotonic() - started < 10
     finally:
+        stopping = time.monotonic()
         sc.stop()
+    assert time.monotonic() - stopping < 10, "stop waited for the cancelled task"

@@ -17,7 +17,8 @@
  * REMOVE_RDD (rdd) drops its partitions and is echoed once done;
  * CANCEL_JOBS (job) cancels the executor's tasks of every job below it
  * (the slots running them do not read their connections meanwhile) and is
- * echoed.
+ * echoed; CANCEL_JOB (job) cancels that job's alone (a cancelled job
+ * group), echoed too.
  *
  * Fault simulation (base/fault.h): with FAULT_NET_RESET armed (tests, or
  * KILN_FAULTS="net_reset:p=0.05" in every process of an application), that
@@ -109,7 +110,8 @@ static int serve_one(block_server *bs, int fd, const net_frame *f, const char *p
 {
     wire_reader r;
     wire_reader_init(&r, f->payload.data, f->payload.len, net_msg_name(f->type));
-    bool one_id = f->type == NET_MSG_REMOVE_RDD || f->type == NET_MSG_CANCEL_JOBS;
+    bool one_id = f->type == NET_MSG_REMOVE_RDD || f->type == NET_MSG_CANCEL_JOBS ||
+                  f->type == NET_MSG_CANCEL_JOB;
     uint32_t a = wire_get_u32(&r, "id"), b = one_id ? 0 : wire_get_u32(&r, "partition"),
              c = f->type == NET_MSG_FETCH_BLOCK ? wire_get_u32(&r, "reduce") : 0;
     bool known = f->type == NET_MSG_FETCH_BLOCK || f->type == NET_MSG_FETCH_CACHED || one_id;
@@ -118,7 +120,8 @@ static int serve_one(block_server *bs, int fd, const net_frame *f, const char *p
     if (f->type == NET_MSG_FETCH_CACHED) return send_cached(bs, fd, (int)a, (int)b, peer);
     if (one_id) {
         if (f->type == NET_MSG_REMOVE_RDD) block_store_drop_rdd(bs->ctx, (int)a);
-        else ctx_cancel_jobs_below(bs->ctx, (int)a);
+        else if (f->type == NET_MSG_CANCEL_JOBS) ctx_cancel_jobs_below(bs->ctx, (int)a);
+        else ctx_cancel_job(bs->ctx, (int)a);
         return net_send_frame(fd, f->type, f->payload.data, f->payload.len, SEND_TIMEOUT_MS, peer);
     }
     char path[4096];

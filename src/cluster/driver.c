@@ -249,27 +249,36 @@ void cluster_cancel(kiln_cluster *c, int below)
     pthread_mutex_unlock(&c->lock);
 }
 
+void cluster_cancel_job(kiln_cluster *c, int job)
+{
+    pthread_mutex_lock(&c->lock);
+    if (!grow_for_one((void **)&c->cancel_jobs, c->ncancel_jobs, &c->cap_cancel_jobs,
+                      sizeof *c->cancel_jobs, 8))
+        c->cancel_jobs[c->ncancel_jobs++] = job;
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+}
+
 static int tell_block_server(kiln_cluster *c, const char *host, int port, int type, uint32_t value,
                              int timeout_ms);
 
-/* Sends CANCEL_JOBS for c->cancel_below to every live executor's block
- * server. Caller (the pinger) holds the lock, which is dropped while
- * sending. An executor that cannot be told is lost or about to be. */
-static void send_cancels(kiln_cluster *c)
+/* Sends a cancel message (CANCEL_JOBS for every job below `job`,
+ * CANCEL_JOB for it alone) to every live executor's block server. Caller
+ * (the pinger) holds the lock, which is dropped while sending. An executor
+ * that cannot be told is lost or about to be. */
+static void send_cancel(kiln_cluster *c, int type, int job)
 {
     enum { CANCEL_TIMEOUT_MS = 2000 }; /* the heartbeats wait meanwhile */
-    int below = c->cancel_below;
-    c->cancel_sent = below;
     size_t n = 0;
     exec_rec *live = calloc(c->nexecs + 1, sizeof *live);
     for (size_t i = 0; live && i < c->nexecs; i++)
         if (!c->execs[i].lost) live[n++] = c->execs[i]; /* only id, host and port are read */
     pthread_mutex_unlock(&c->lock);
     for (size_t i = 0; i < n; i++)
-        if (tell_block_server(c, live[i].block_host, live[i].block_port, NET_MSG_CANCEL_JOBS,
-                              (uint32_t)below, CANCEL_TIMEOUT_MS))
-            LOG(LOG_WARN, "cluster", "cancelling jobs below %d on executor %u: %s", below,
-                live[i].id, kiln_last_error());
+        if (tell_block_server(c, live[i].block_host, live[i].block_port, type, (uint32_t)job,
+                              CANCEL_TIMEOUT_MS))
+            LOG(LOG_WARN, "cluster", "cancelling job%s %d on executor %u: %s",
+                type == NET_MSG_CANCEL_JOBS ? "s below" : "", job, live[i].id, kiln_last_error());
     free(live);
     pthread_mutex_lock(&c->lock);
 }
@@ -290,7 +299,13 @@ static void *pinger_main(void *arg)
     pthread_mutex_lock(&c->lock);
     while (!c->stopping) {
         if (c->cancel_below > c->cancel_sent) {
-            send_cancels(c);
+            c->cancel_sent = c->cancel_below;
+            send_cancel(c, NET_MSG_CANCEL_JOBS, c->cancel_sent);
+            continue;
+        }
+        if (c->ncancel_jobs) {
+            int job = c->cancel_jobs[--c->ncancel_jobs];
+            send_cancel(c, NET_MSG_CANCEL_JOB, job);
             continue;
         }
         if (c->release_pending) {
@@ -437,6 +452,7 @@ void driver_free(kiln_cluster *c)
     for (size_t e = 0; e < c->nexecs; e++)
         for (int k = 0; k < 3; k++) free(c->execs[e].pending[k]);
     free(c->execs);
+    free(c->cancel_jobs);
     free(c);
 }
 
@@ -849,6 +865,11 @@ static void backend_cancel(task_backend *b, int below)
     cluster_cancel((kiln_cluster *)b, below);
 }
 
+static void backend_cancel_job(task_backend *b, int job)
+{
+    cluster_cancel_job((kiln_cluster *)b, job);
+}
+
 static void backend_stop(task_backend *b)
 {
     cluster_stop((kiln_cluster *)b);
@@ -862,6 +883,7 @@ const task_backend_ops cluster_backend_ops = {
     .unpersist = backend_unpersist,
     .cleanup = backend_cleanup,
     .cancel = backend_cancel,
+    .cancel_job = backend_cancel_job,
     .stop = backend_stop,
     .remote = true,
 };

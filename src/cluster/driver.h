@@ -62,6 +62,10 @@ struct kiln_cluster {
     /* kiln_context_cancel_jobs: jobs below cancel_below are cancelled; the
      * pinger has told the live executors up to cancel_sent (CANCEL_JOBS) */
     int cancel_below, cancel_sent;
+    /* kiln_context_cancel_job_group: jobs cancelled alone, not yet told to
+     * the executors (CANCEL_JOB) */
+    int *cancel_jobs;
+    size_t ncancel_jobs, cap_cancel_jobs;
     /* A connection whose first message is not REGISTER_EXECUTOR goes here
      * (a worker fetching the program); NULL: refused. */
     int (*serve_file)(void *arg, int fd, const net_frame *first, const char *peer);
@@ -112,6 +116,9 @@ void cluster_cleanup(kiln_cluster *c, cleanup_kind kind, int64_t id);
  * tells every live executor's block server (CANCEL_JOBS), so their running
  * tasks stop at their next check. Never blocks. */
 void cluster_cancel(kiln_cluster *c, int below);
+/* Job `job` alone is cancelled (task_backend_ops' cancel_job): the same,
+ * with CANCEL_JOB. Never blocks. */
+void cluster_cancel_job(kiln_cluster *c, int job);
 void cluster_stop(kiln_cluster *c);
 /* Loses every executor registered as id (its process is known to be gone,
  * why says how): its slots and map outputs, as a failed connection would;

@@ -212,6 +212,9 @@ typedef struct task_backend_ops {
      * its own send it). NULL: tasks run on the context's own threads and
      * see it there. */
     void (*cancel)(task_backend *b, int below);
+    /* Job `job` alone has been cancelled (kiln_context_cancel_job_group):
+     * the same, for one job. */
+    void (*cancel_job)(task_backend *b, int job);
     /* Stops the backend and frees it (kiln_context_free). */
     void (*stop)(task_backend *b);
     /* Tasks run in other processes: actions ship their functions. */
@@ -274,6 +277,10 @@ void ctx_task_end(kiln_context *ctx);
  * one): an executor told by its driver (CANCEL_JOBS), whose tasks carry
  * the driver's job ids. Any thread. */
 void ctx_cancel_jobs_below(kiln_context *ctx, int below);
+/* Cancels job `job` of ctx alone: an executor told by its driver
+ * (CANCEL_JOB, a job of a cancelled group). The executor remembers the
+ * last 256 jobs cancelled alone (local_props.c). Any thread. */
+void ctx_cancel_job(kiln_context *ctx, int job);
 /* Cluster metrics: map outputs lost with an executor, shuffle bytes
  * fetched from other executors, the microseconds waited for them and the
  * fetches retried. */

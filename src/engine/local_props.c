@@ -276,15 +276,36 @@ bool local_props_job_begin(kiln_context *ctx, int job, const char *const **kv, i
     return listed;
 }
 
+/* Jobs cancelled alone (ctx_cancel_job, on an executor) and cancelled
+ * jobs that have ended (whose tasks may still run, and must see it) are
+ * listed without a group: the oldest go past this many. */
+enum { CANCELLED_JOBS_KEPT = 256 };
+
+/* Drops the oldest jobs listed without a group while there are more than
+ * CANCELLED_JOBS_KEPT. Caller holds groups_lock. */
+static void forget_old_cancels_locked(kiln_context *ctx, job_group_set *s)
+{
+    for (;;) {
+        size_t alone = 0, oldest = 0;
+        for (size_t i = 0; i < s->n; i++)
+            if (!s->v[i].group && (!alone++ || s->v[i].job < s->v[oldest].job)) oldest = i;
+        if (alone <= CANCELLED_JOBS_KEPT) return;
+        s->v[oldest] = s->v[--s->n];
+        atomic_fetch_sub(&ctx->group_cancels, 1);
+    }
+}
+
 void local_props_job_end(kiln_context *ctx, int job)
 {
     pthread_mutex_lock(&groups_lock);
     job_group_set *s = ctx->job_groups;
     for (size_t i = 0; s && i < s->n; i++)
-        if (s->v[i].job == job) {
-            if (s->v[i].cancelled) atomic_fetch_sub(&ctx->group_cancels, 1);
+        if (s->v[i].job == job && s->v[i].group) {
             free(s->v[i].group);
-            s->v[i] = s->v[--s->n];
+            s->v[i].group = NULL;
+            /* A cancelled job's tasks still running stop at their next check. */
+            if (s->v[i].cancelled) forget_old_cancels_locked(ctx, s);
+            else s->v[i] = s->v[--s->n];
             break;
         }
     pthread_mutex_unlock(&groups_lock);
@@ -309,18 +330,42 @@ KILN_API int kiln_context_cancel_job_group(kiln_context *ctx, const char *group_
     if (!ctx || !group_id)
         return kiln_set_error(KILN_EINVAL, "kiln_context_cancel_job_group: %s",
                               ctx ? "no group id" : "no context");
-    int n = 0;
+    int n = 0, *jobs = NULL;
     pthread_mutex_lock(&groups_lock);
     job_group_set *s = ctx->job_groups;
+    if (s && s->n) jobs = malloc(s->n * sizeof *jobs);
     for (size_t i = 0; s && i < s->n; i++)
-        if (!s->v[i].cancelled && strcmp(s->v[i].group, group_id) == 0) {
+        if (!s->v[i].cancelled && s->v[i].group && strcmp(s->v[i].group, group_id) == 0) {
             s->v[i].cancelled = true;
             atomic_fetch_add(&ctx->group_cancels, 1);
+            if (jobs) jobs[n] = s->v[i].job;
             n++;
         }
     pthread_mutex_unlock(&groups_lock);
     LOG(LOG_INFO, "scheduler", "cancelling %d running job(s) of group %s", n, group_id);
+    /* Their tasks on executors stop too (without the list, only once they
+     * end: the jobs fail here either way). */
+    task_backend *b = ctx->backend;
+    for (int i = 0; jobs && i < n && b && b->ops->cancel_job; i++) b->ops->cancel_job(b, jobs[i]);
+    free(jobs);
     return KILN_OK;
+}
+
+void ctx_cancel_job(kiln_context *ctx, int job)
+{
+    pthread_mutex_lock(&groups_lock);
+    job_group_set *s = ctx->job_groups;
+    if (!s) s = ctx->job_groups = calloc(1, sizeof *s);
+    bool known = false;
+    for (size_t i = 0; s && i < s->n && !known; i++) known = s->v[i].job == job;
+    if (s && !known && !grow_for_one((void **)&s->v, s->n, &s->cap, sizeof *s->v, 4)) {
+        s->v[s->n].job = job;
+        s->v[s->n].cancelled = true;
+        s->v[s->n++].group = NULL;
+        atomic_fetch_add(&ctx->group_cancels, 1);
+        forget_old_cancels_locked(ctx, s);
+    }
+    pthread_mutex_unlock(&groups_lock);
 }
 
 void local_props_release(kiln_context *ctx)

@@ -62,7 +62,8 @@
     X(FETCH_CACHED, 36)                                                                            \
     X(REMOVE_RDD, 37)                                                                              \
     X(RELEASE, 38)                                                                                 \
-    X(CANCEL_JOBS, 39)
+    X(CANCEL_JOBS, 39)                                                                             \
+    X(CANCEL_JOB, 40)
 
 typedef enum net_msg_type {
 #define NET_MSG_ENUM(name, val) NET_MSG_##name = (val),

@@ -136,7 +136,7 @@ static kiln_value expected_by_key(kiln_arena *a, const gen_env *e, bool grouped)
         int64_t sum = 0;
         for (int64_t i = g; i < N; i += GROUPS)
             if (i != BIG_KEY_AT && i != BIG_VALUE_AT) vals[nv++] = kiln_int(i), sum += i;
-        char key[8];
+        char key[16];
         snprintf(key, sizeof key, "k%02d", g);
         kiln_value v = grouped ? kiln_list_new(a, vals, nv) : kiln_int(sum);
         kiln_value pair = kiln_pair(a, kiln_cstr(a, key), v);

@@ -12,7 +12,9 @@
  * thread); a cancel with no job running. The first two also run under
  * local-cluster[2,1,256], where the executors are told (CANCEL_JOBS): the
  * next job gets their slots back long before the cancelled tasks would
- * have ended. Each case checks that the context leaves no scratch files
+ * have ended. The first also runs in a job group cancelled by
+ * kiln_context_cancel_job_group (executors told of that job alone,
+ * CANCEL_JOB). Each case checks that the context leaves no scratch files
  * and no threads behind.
  */
 #include <dirent.h>
@@ -80,6 +82,7 @@ static int plus_one(kiln_task *t, const kiln_value *in, kiln_value *out, const v
 /* The canceller: waits CANCEL_AFTER_MS, notes the time, cancels. */
 typedef struct canceller {
     kiln_context *ctx;
+    const char *group; /* cancels this job group; NULL: every job */
     pthread_t thread;
     double at;
     int rc;
@@ -90,8 +93,15 @@ static void *cancel_main(void *arg)
     canceller *c = arg;
     sleep_ms(CANCEL_AFTER_MS);
     c->at = now();
-    c->rc = kiln_context_cancel_jobs(c->ctx);
+    c->rc = c->group ? kiln_context_cancel_job_group(c->ctx, c->group)
+                     : kiln_context_cancel_jobs(c->ctx);
     return NULL;
+}
+
+static void canceller_start_group(canceller *c, kiln_context *ctx, const char *group)
+{
+    *c = (canceller){.ctx = ctx, .group = group, .rc = -1};
+    assert_int_equal(pthread_create(&c->thread, NULL, cancel_main, c), 0);
 }
 
 static void canceller_start(canceller *c, kiln_context *ctx)
@@ -180,6 +190,27 @@ static void cancel_checking_function(const char *master)
     context_done(ctx, dir, threads);
 }
 
+/* The same job in a job group, the group cancelled (Spark's
+ * cancelJobGroup): on a cluster the executors are told of that job alone
+ * (CANCEL_JOB), so the next jobs get the slots back at once too. */
+static void cancel_checking_function_group(const char *master)
+{
+    int threads = threads_now();
+    char *dir;
+    kiln_context *ctx = context_in(master, &dir);
+    KT_OK(kiln_context_set_job_group(ctx, "sleepers", "sleepy records", false));
+    kiln_rdd *r = kiln_rdd_map(kiln_range(ctx, 0, 8, 1, 4), sleepy_checking, NULL, 0);
+    canceller c;
+    canceller_start_group(&c, ctx, "sleepers");
+    int64_t n = -1;
+    int rc = kiln_rdd_count(r, &n);
+    expect_cancelled(&c, rc, now());
+    KT_OK(kiln_context_clear_job_group(ctx));
+    next_job_runs(ctx, c.at);
+    kiln_rdd_free(r);
+    context_done(ctx, dir, threads);
+}
+
 /* A C-only job: 4e9 records through a cheap map (tens of seconds), stopped
  * by the engine's own check between batches. */
 static void cancel_c_only_job(const char *master)
@@ -214,6 +245,18 @@ static void checking_function_local_cluster(void **state)
 {
     (void)state;
     cancel_checking_function("local-cluster[2,1,256]");
+}
+
+static void job_group_local(void **state)
+{
+    (void)state;
+    cancel_checking_function_group("local[2]");
+}
+
+static void job_group_local_cluster(void **state)
+{
+    (void)state;
+    cancel_checking_function_group("local-cluster[2,1,256]");
 }
 
 static void c_only_job_local_cluster(void **state)
@@ -303,6 +346,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(cancel_without_jobs_is_a_no_op),
         cmocka_unit_test(checking_function_local_cluster),
         cmocka_unit_test(c_only_job_local_cluster),
+        cmocka_unit_test(job_group_local),
+        cmocka_unit_test(job_group_local_cluster),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

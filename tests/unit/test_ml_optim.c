@@ -247,7 +247,7 @@ static void lasso_cd(const regression *r, int n, double l1, double *w)
 
 static void lbfgs_rosenbrock(int n)
 {
-    double w0[MAXN];
+    double w0[MAXN] = {0};
     for (int i = 0; i < n; i++) w0[i] = i % 2 ? 1.0 : -1.2;
     kiln_ml_opt_params p = {.max_iter = 1000, .tol = 1e-12};
     kiln_ml_opt *o = kiln_ml_opt_new(&p, n, w0);
