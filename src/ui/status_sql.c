@@ -94,6 +94,7 @@ void ui_sql_end(ui_store *s, const engine_event *e, double wall)
     x->completed = ui_ms(wall);
     bool failed = e->rc != KILN_OK || e->message;
     x->state = failed ? UI_FAILED : UI_SUCCEEDED;
+    ui_sql_plan_settle(x);
     free(x->error);
     x->error = failed ? dup_or_empty(e->message) : NULL;
 }

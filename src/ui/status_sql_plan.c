@@ -9,7 +9,9 @@
  * its parent, as Spark's SparkPlanGraph numbers them. Every successful
  * task end carries the task's accumulator updates; those of a task whose
  * stage belongs to one of a running execution's jobs are added to that
- * execution's totals (sum, min and max over its tasks). The updates are
+ * execution's totals (sum, min and max over its tasks, and each task's
+ * value until the execution ends, when only their median is kept, for
+ * Spark's "total (min, med, max)"). The updates are
  * kept whether or not the graph has come yet: a query measures a join
  * side in jobs of its own before its plan is final. Called under the
  * store's lock.
@@ -18,11 +20,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base.h"
 #include "base/json.h"
 #include "ui/ui_status.h"
 #include "web/web.h"
 
 #define MAX_NODES 100000 /* a plan larger than this keeps its first nodes */
+/* Tasks' values kept per accumulator for its median: an execution of more
+ * tasks has the median of its first ones. */
+#define MAX_VALUES (1u << 20)
 
 void ui_sql_plan_release(ui_sql *x)
 {
@@ -31,6 +37,7 @@ void ui_sql_plan_release(ui_sql *x)
     x->nodes = NULL;
     x->edges = NULL;
     x->nnodes = x->nedges = 0;
+    for (size_t i = 0; i < x->naccs; i++) free(x->accs[i].values);
     free(x->accs);
     x->accs = NULL;
     x->naccs = x->cap_accs = 0;
@@ -187,7 +194,49 @@ void ui_sql_task_end(ui_store *s, const engine_event *e)
         t->tasks++;
         if (v < t->min) t->min = v;
         if (v > t->max) t->max = v;
+        if (t->nvalues < MAX_VALUES &&
+            !grow_for_one((void **)&t->values, t->nvalues, &t->cap_values, sizeof *t->values, 16))
+            t->values[t->nvalues++] = v;
     }
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of v[0..n) as Spark takes it (the element at n/2 once
+ * sorted); sorts v. */
+static int64_t median(int64_t *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_i64);
+    return n ? v[n / 2] : 0;
+}
+
+void ui_sql_plan_settle(ui_sql *x)
+{
+    for (size_t i = 0; i < x->naccs; i++) {
+        ui_acc_total *t = &x->accs[i];
+        if (!t->values) continue;
+        t->med = median(t->values, t->nvalues);
+        free(t->values);
+        t->values = NULL;
+        t->nvalues = t->cap_values = 0;
+    }
+}
+
+/* t's median: kept once the execution has ended, else of a sorted copy of
+ * its values (t->min when the copy cannot be made). */
+static int64_t median_of(const ui_acc_total *t)
+{
+    if (!t->values) return t->med;
+    int64_t *v = malloc(t->nvalues * sizeof *v + 1);
+    if (!v) return t->min;
+    memcpy(v, t->values, t->nvalues * sizeof *v);
+    int64_t m = median(v, t->nvalues);
+    free(v);
+    return m;
 }
 
 static void fmt_one(const char *type, int64_t v, char *out, size_t size)
@@ -216,9 +265,10 @@ void ui_sql_metric_value(const ui_sql *x, const ui_sql_metric *m, char *out, siz
         if (size) out[o < size ? o : size - 1] = '\0';
         return;
     }
-    char total[32], lo_s[32], hi_s[32];
+    char total[32], lo_s[32], med_s[32], hi_s[32];
     fmt_one(m->type, t->sum, total, sizeof total);
     fmt_one(m->type, t->min, lo_s, sizeof lo_s);
+    fmt_one(m->type, median_of(t), med_s, sizeof med_s);
     fmt_one(m->type, t->max, hi_s, sizeof hi_s);
-    snprintf(out, size, "%s (%s, %s)", total, lo_s, hi_s);
+    snprintf(out, size, "%s (%s, %s, %s)", total, lo_s, med_s, hi_s);
 }

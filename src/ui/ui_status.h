@@ -117,9 +117,14 @@ typedef struct ui_sql_node {
 typedef struct ui_sql_edge {
     int from, to; /* a node's id and the id of the node reading its output */
 } ui_sql_edge;
-/* An accumulator over an execution's successful tasks. */
+/* An accumulator over an execution's successful tasks: while the
+ * execution runs, each task's value too (for the median, Spark's "med"),
+ * and once it has ended only the median of them. */
 typedef struct ui_acc_total {
     int64_t id, sum, min, max, tasks;
+    int64_t *values; /* owned; NULL once the execution has ended */
+    size_t nvalues, cap_values;
+    int64_t med; /* once it has ended */
 } ui_acc_total;
 
 typedef struct ui_sql {
@@ -200,11 +205,15 @@ void ui_sql_release_all(ui_store *s);
  * the task's stage (status_sql_plan.c). */
 void ui_sql_plan(ui_store *s, const engine_event *e);
 void ui_sql_task_end(ui_store *s, const engine_event *e);
+/* x has ended: each total keeps the median of its tasks' values and lets
+ * the values go. */
+void ui_sql_plan_settle(ui_sql *x);
 /* Frees x's graph and totals. */
 void ui_sql_plan_release(ui_sql *x);
 /* Metric m of x as Spark shows it: a sum as "1,234"; sizes and times as
- * "total (min, max)" over the tasks, e.g. "12.0 MiB (1.0 MiB, 3.0 MiB)",
- * "1.2 s (0 ms, 400 ms)"; "" before any task reported it. */
+ * "total (min, med, max)" over the tasks, e.g. "12.0 MiB (1.0 MiB, 2.0 MiB,
+ * 3.0 MiB)", "1.2 s (0 ms, 300 ms, 400 ms)"; "" before any task reported
+ * it. */
 void ui_sql_metric_value(const ui_sql *x, const ui_sql_metric *m, char *out, size_t size);
 /* Spark's execution status: "RUNNING", "COMPLETED", "FAILED". */
 const char *ui_sql_status(ui_state st);

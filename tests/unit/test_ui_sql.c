@@ -10,7 +10,9 @@
  * Spark's fields, the failed one's status and error; the SQL pages link
  * every job, show the error, and no markup from the SQL text or the error
  * comes out raw, live and in the history server's copy; the replayed
- * log's REST equals the live store's byte for byte.
+ * log's REST equals the live store's byte for byte. metric_medians feeds
+ * a store events by hand and checks each metric's "total (min, med, max)"
+ * against a reference.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -28,6 +30,7 @@
 #include "kiln/sql.h"
 #include "kt.h"
 #include "kt_http.h"
+#include "kt_rand.h"
 #include "ui/ui_pages.h"
 
 #define XSS_SCRIPT "<script>alert(1)</script>"
@@ -245,9 +248,119 @@ static void unobserved(void **state)
     kiln_context_free(ctx);
 }
 
+/* The "total (min, med, max)" a metric of type `type` over v[0..n) must
+ * show: the sum, and the median as Spark takes it, v sorted, v[n/2]. */
+static void expected_value(const char *type, int64_t *v, size_t n, char *out, size_t size)
+{
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++) sum += v[i];
+    for (size_t i = 1; i < n; i++) /* insertion sort: the reference */
+        for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            int64_t t = v[j];
+            v[j] = v[j - 1], v[j - 1] = t;
+        }
+    int64_t parts[4] = {sum, v[0], v[n / 2], v[n - 1]};
+    char s[4][32];
+    for (int k = 0; k < 4; k++) {
+        if (strcmp(type, "size") == 0) web_fmt_bytes(s[k], sizeof s[k], (uint64_t)parts[k]);
+        else web_fmt_duration(s[k], sizeof s[k], parts[k]);
+    }
+    snprintf(out, size, "%s (%s, %s, %s)", s[0], s[1], s[2], s[3]);
+}
+
+/* Each size and time metric shows its tasks' median, while the execution
+ * runs and once it has ended, for random task counts (1 to 300) and
+ * skewed values; a metric no task reported shows nothing; values of
+ * another execution's stage and of failed tasks do not count. */
+static void metric_medians(void **state)
+{
+    (void)state;
+    uint64_t seed = 0x5eed1234;
+    for (int round = 0; round < 20; round++) {
+        kiln_conf *conf = kiln_conf_new();
+        ui_store *s = ui_store_new(conf);
+        kiln_conf_free(conf);
+        assert_non_null(s);
+        ui_store_apply(
+            s, &(engine_event){.kind = EV_SQL_START, .sql_execution = 1, .name = "q", .plan = "p"},
+            1.0);
+        ui_store_apply(
+            s,
+            &(engine_event){.kind = EV_SQL_PLAN,
+                            .sql_execution = 1,
+                            .plan_info = "{\"nodeName\": \"Scan\", \"simpleString\": \"Scan t\", "
+                                         "\"metrics\": [{\"name\": \"data size\", "
+                                         "\"accumulatorId\": 7, \"metricType\": \"size\"}, "
+                                         "{\"name\": \"scan time\", \"accumulatorId\": 8, "
+                                         "\"metricType\": \"timing\"}, {\"name\": \"never\", "
+                                         "\"accumulatorId\": 9, \"metricType\": \"size\"}], "
+                                         "\"children\": []}"},
+            1.0);
+        engine_stage_info st = {.id = 3, .tasks = 1};
+        ui_store_apply(s,
+                       &(engine_event){.kind = EV_JOB_START,
+                                       .job = 0,
+                                       .sql_execution = 1,
+                                       .stages = &st,
+                                       .nstages = 1},
+                       1.0);
+        size_t n = 1 + kt_rand(&seed) % 300;
+        int64_t *size = calloc(n, sizeof *size), *time = calloc(n, sizeof *time);
+        assert_true(size && time);
+        for (size_t i = 0; i < n; i++) {
+            uint64_t r = kt_rand(&seed);
+            size[i] = r % 10 == 0 ? (int64_t)(r % 50000000) : (int64_t)(r % 5000); /* skewed */
+            time[i] = (int64_t)(kt_rand(&seed) % 4000);
+            acc_update u[2] = {{7, kiln_int(size[i])}, {8, kiln_int(time[i])}};
+            ui_store_apply(s,
+                           &(engine_event){.kind = EV_TASK_END,
+                                           .stage = 3,
+                                           .partition = (int)i,
+                                           .accs = u,
+                                           .naccs = 2},
+                           1.0);
+            /* Not counted: a failed attempt, and a stage of no execution. */
+            acc_update big[2] = {{7, kiln_int(INT64_C(1) << 40)}, {8, kiln_int(1 << 30)}};
+            ui_store_apply(s,
+                           &(engine_event){.kind = EV_TASK_END,
+                                           .stage = 3,
+                                           .rc = KILN_EIO,
+                                           .accs = big,
+                                           .naccs = 2},
+                           1.0);
+            ui_store_apply(
+                s, &(engine_event){.kind = EV_TASK_END, .stage = 4, .accs = big, .naccs = 2}, 1.0);
+        }
+        char want_size[160], want_time[160], got[160];
+        expected_value("size", size, n, want_size, sizeof want_size);
+        expected_value("timing", time, n, want_time, sizeof want_time);
+        for (int ended = 0; ended < 2; ended++) {
+            if (ended)
+                ui_store_apply(s, &(engine_event){.kind = EV_SQL_END, .sql_execution = 1}, 2.0);
+            ui_sql *x = ui_store_sql(s, 1);
+            assert_non_null(x);
+            assert_int_equal(x->nnodes, 1);
+            assert_int_equal(x->nodes[0].nmetrics, 3);
+            ui_sql_metric_value(x, &x->nodes[0].metrics[0], got, sizeof got);
+            KT_CHECK(strcmp(got, want_size) == 0, "n %zu, ended %d: size '%s', expected '%s'", n,
+                     ended, got, want_size);
+            ui_sql_metric_value(x, &x->nodes[0].metrics[1], got, sizeof got);
+            KT_CHECK(strcmp(got, want_time) == 0, "n %zu, ended %d: time '%s', expected '%s'", n,
+                     ended, got, want_time);
+            ui_sql_metric_value(x, &x->nodes[0].metrics[2], got, sizeof got);
+            assert_string_equal(got, "");
+            for (size_t k = 0; ended && k < x->naccs; k++) assert_null(x->accs[k].values);
+        }
+        free(size);
+        free(time);
+        ui_store_free(s);
+    }
+}
+
 int main(int argc, char **argv)
 {
     kt_init(&argc, &argv);
-    const struct CMUnitTest tests[] = {cmocka_unit_test(sql_tab), cmocka_unit_test(unobserved)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(sql_tab), cmocka_unit_test(unobserved),
+                                       cmocka_unit_test(metric_medians)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
