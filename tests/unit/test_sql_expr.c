@@ -3,7 +3,9 @@
  * operators (op.h) against a row-by-row reference on random batches with
  * nulls: arithmetic, comparison, three-valued AND/OR and their
  * short-circuit under ANSI mode, CASE, IS NULL, casts, folding, the
- * expression wire form, filter/project/limit/union pipelines and show().
+ * expression wire form, filter/project/limit/union pipelines and show(),
+ * and the plan fragment wire form (plan_wire.c) refusing what no task
+ * runs with a message (cases tests/fuzz/fuzz_sql_plan.c found).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 #include "kiln.h"
 #include "sql/expr.h"
 #include "sql/op.h"
+#include "sql/plan.h"
 #include "sql/show.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -392,6 +395,148 @@ static void show_layout(void **state)
     kiln_arena_free(a);
 }
 
+/* ---- Plan fragments (plan_wire.c) ---------------------------------------------- */
+
+/* A task's input leaf of two bigint columns. */
+static plan *input_leaf(kiln_arena *a)
+{
+    plan *l = plan_new(a, PLAN_INPUT, NULL, 0, 2);
+    assert_non_null(l);
+    for (int i = 0; i < 2; i++) l->cols[i] = (plan_col){i ? "b" : "a", NULL, &col_type_i64, true};
+    l->side = -1;
+    return l;
+}
+
+static void encode_plan(kiln_buf *b, const plan *p)
+{
+    b->len = 0;
+    wire_writer w;
+    wire_writer_init(&w, b);
+    plan_encode(&w, p);
+    assert_int_equal(wire_writer_finish(&w), KILN_OK);
+}
+
+static int decode_plan(kiln_arena *a, const kiln_buf *b, plan **out)
+{
+    wire_reader r;
+    wire_reader_init(&r, b->data, b->len, "test fragment");
+    kiln_set_error(KILN_EINVAL, "a message from before");
+    int rc = plan_decode(&r, a, true, "UTC", out);
+    if (rc == KILN_OK) assert_int_equal(r.off, b->len);
+    return rc;
+}
+
+/* p's encoding is refused, with a message holding want. */
+static void refused(kiln_arena *a, kiln_buf *b, const plan *p, const char *want)
+{
+    if (p) encode_plan(b, p);
+    plan *out;
+    assert_int_equal(decode_plan(a, b, &out), KILN_ECORRUPT);
+    if (!strstr(kiln_last_error(), want)) fail_msg("'%s' lacks '%s'", kiln_last_error(), want);
+    assert_non_null(strstr(kiln_last_error(), "test fragment: "));
+}
+
+static void plan_wire_refuses_with_a_message(void **state)
+{
+    (void)state;
+    kiln_arena *a = kiln_arena_new();
+    kiln_buf b, b2;
+    kiln_buf_init(&b);
+    kiln_buf_init(&b2);
+    /* A window over a projection of the input round-trips to the same bytes. */
+    plan *in = input_leaf(a);
+    plan *proj = plan_new(a, PLAN_PROJECT, &in, 1, 2);
+    proj->exprs = kiln_arena_alloc(a, sizeof *proj->exprs * 2);
+    for (int i = 0; i < 2; i++) {
+        proj->cols[i] = in->cols[1 - i];
+        proj->exprs[i] = expr_col(a, 1 - i, &col_type_i64, true, i ? "a" : "b");
+    }
+    plan *win = plan_new(a, PLAN_WINDOW, &proj, 1, 3);
+    memcpy(win->cols, proj->cols, sizeof *win->cols * 2);
+    win->cols[2] = (plan_col){"rn", NULL, &col_type_i32, false};
+    win->nwin = 1;
+    win->win = kiln_arena_alloc(a, sizeof *win->win);
+    memset(win->win, 0, sizeof *win->win);
+    win->win[0].fn = "row_number";
+    win->win[0].core = 0;
+    win->win[0].type = &col_type_i32;
+    encode_plan(&b, win);
+    plan *out;
+    assert_int_equal(decode_plan(a, &b, &out), KILN_OK);
+    assert_int_equal(out->kind, PLAN_WINDOW);
+    assert_int_equal(out->in[0]->in[0]->side, -1);
+    encode_plan(&b2, out);
+    assert_int_equal(b2.len, b.len);
+    assert_memory_equal(b2.data, b.data, b.len);
+    /* Every cut of it is refused with a message. */
+    for (size_t cut = 0; cut < b2.len; cut++) {
+        b.len = cut;
+        refused(a, &b, NULL, "test fragment: ");
+    }
+
+    /* Values no task runs, which decoded before and reached the
+     * operators: a window core function past win_fn's, a generator past
+     * gen_fn's, an input side other than -1, 0 or 1, an aggregate mode. */
+    win->win[0].core = 40;
+    refused(a, &b, win, "Window node at depth 0");
+    assert_non_null(strstr(kiln_last_error(), "core function 40"));
+    win->win[0].core = 0;
+    in->side = 5;
+    refused(a, &b, win, "Input node at depth 2");
+    assert_non_null(strstr(kiln_last_error(), "input side 5"));
+    in->side = 0;
+    plan *ex = plan_new(a, PLAN_EXPLODE, &in, 1, 2);
+    memcpy(ex->cols, in->cols, sizeof *ex->cols * 2);
+    ex->exprs = proj->exprs;
+    ex->gen = 9;
+    refused(a, &b, ex, "generator 9");
+    plan *agg = plan_new(a, PLAN_AGG, &in, 1, 0);
+    agg->agg_mode = 7;
+    refused(a, &b, agg, "aggregate mode 7");
+    plan *range = plan_new(a, PLAN_RANGE, NULL, 0, 0);
+    range->step = 1;
+    range->slices = -3;
+    refused(a, &b, range, "-3 slices");
+
+    /* Kinds no fragment has, and nesting past the limit: refused, before
+     * with no message at all. */
+    b.len = 0;
+    uint8_t k = 99;
+    kiln_buf_append(&b, &k, 1);
+    refused(a, &b, NULL, "kind 99 is not a node of a fragment");
+    plan *deep = in;
+    for (int i = 0; i < 600; i++) {
+        deep = plan_new(a, PLAN_LIMIT, &deep, 1, 0);
+        deep->limit = 1;
+    }
+    refused(a, &b, deep, "plans nest deeper than 500 nodes");
+    /* Counts past the bytes that follow are refused before their arrays
+     * are allocated (100000 columns, then 100000 projections, in a few
+     * bytes). */
+    proj->ncols = 0;
+    encode_plan(&b, proj);
+    uint32_t big = 100000;
+    memcpy(b.data + 1, &big, 4);
+    refused(a, &b, NULL, "100000 columns in");
+    encode_plan(&b, proj);
+    memcpy(b.data + b.len - 4, &big, 4); /* the projections' count, last */
+    refused(a, &b, NULL, "100000 projections in 0 bytes");
+    /* A sub-decoder's failure without a message of its own gets one
+     * naming the node and the part: an expression of an unknown kind. */
+    proj->ncols = 2;
+    encode_plan(&b, proj);
+    b2.len = 0;
+    wire_writer w;
+    wire_writer_init(&w, &b2);
+    for (int i = 0; i < 2; i++) expr_encode(&w, proj->exprs[i]);
+    b.data[b.len - b2.len] = 200; /* the first expression's kind */
+    refused(a, &b, NULL, "Project node at depth 0");
+    assert_non_null(strstr(kiln_last_error(), "corrupt projections"));
+    kiln_buf_release(&b);
+    kiln_buf_release(&b2);
+    kiln_arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +545,7 @@ int main(void)
         cmocka_unit_test(ansi_errors_and_short_circuit),
         cmocka_unit_test(case_is_null_cast_fold),
         cmocka_unit_test(wire_form_evaluates_the_same),
+        cmocka_unit_test(plan_wire_refuses_with_a_message),
         cmocka_unit_test(pipelines_match_a_reference),
         cmocka_unit_test(show_layout),
     };
