@@ -42,13 +42,13 @@ struct agg_table {
     size_t spill_limit; /* 0: never */
     char *spill_dir;
     FILE *parts[SPILL_PARTS];
-    size_t spilled;
-    size_t sub_spilled; /* by partitions' tables already freed */
-    int level;          /* of partitioning: 0 for the operator's table */
-    bool draining;      /* agg_table_result is reading the partitions back */
-    int part;           /* the partition being re-aggregated */
-    agg_table *sub;     /* its table */
-    size_t sub_cursor;  /* in sub */
+    size_t spilled, spilled_mem;
+    size_t sub_spilled, sub_spilled_mem; /* by partitions' tables already freed */
+    int level;                           /* of partitioning: 0 for the operator's table */
+    bool draining;                       /* agg_table_result is reading the partitions back */
+    int part;                            /* the partition being re-aggregated */
+    agg_table *sub;                      /* its table */
+    size_t sub_cursor;                   /* in sub */
 };
 
 static int grow_rows(agg_table *t, size_t n)
@@ -562,6 +562,11 @@ size_t agg_table_spilled(const agg_table *t)
     return t->spilled + t->sub_spilled + (t->sub ? agg_table_spilled(t->sub) : 0);
 }
 
+size_t agg_table_spilled_memory(const agg_table *t)
+{
+    return t->spilled_mem + t->sub_spilled_mem + (t->sub ? agg_table_spilled_memory(t->sub) : 0);
+}
+
 void agg_table_set_spill_limit(agg_table *t, size_t limit)
 {
     t->spill_limit = limit;
@@ -656,7 +661,12 @@ static int spill(agg_table *t)
     free(psel);
     kiln_buf_release(&buf);
     kiln_arena_free(a);
-    if (!rc) release_groups(t);
+    if (!rc) {
+        size_t held = agg_table_bytes(t);
+        release_groups(t);
+        size_t left = agg_table_bytes(t);
+        t->spilled_mem += held > left ? held - left : 0;
+    }
     return rc;
 }
 
@@ -667,7 +677,10 @@ static int load_part(agg_table *t, int p)
     const col_type **keyt = t->nkeys <= 64 ? kt : malloc((size_t)t->nkeys * sizeof *keyt);
     if (!keyt) return KILN_ENOMEM;
     for (int c = 0; c < t->nkeys; c++) keyt[c] = t->keys[c].type;
-    if (t->sub) t->sub_spilled += agg_table_spilled(t->sub);
+    if (t->sub) {
+        t->sub_spilled += agg_table_spilled(t->sub);
+        t->sub_spilled_mem += agg_table_spilled_memory(t->sub);
+    }
     agg_table_free(t->sub);
     t->sub = agg_table_new(keyt, t->nkeys, t->aggs, t->naggs,
                            t->mode == AGG_PARTIAL ? AGG_PARTIAL : AGG_FINAL, t->ctx.ansi);
@@ -753,7 +766,10 @@ int agg_table_result(agg_table *t, size_t *cursor, kiln_arena *a, col_batch *out
             }
         }
         if (t->part + 1 >= SPILL_PARTS) {
-            if (t->sub) t->sub_spilled += agg_table_spilled(t->sub);
+            if (t->sub) {
+                t->sub_spilled += agg_table_spilled(t->sub);
+                t->sub_spilled_mem += agg_table_spilled_memory(t->sub);
+            }
             agg_table_free(t->sub);
             t->sub = NULL;
             return KILN_OK;

@@ -88,8 +88,11 @@ int agg_table_set_spill(agg_table *t, size_t limit, const char *dir);
 /* Changes the limit of a spilling table (the operator's room in its task's
  * budget changes as other operators grow, exec_mem.h). */
 void agg_table_set_spill_limit(agg_table *t, size_t limit);
-/* Bytes written to spill files so far (by the partitions too). */
+/* Bytes written to spill files so far (by the partitions too), and bytes
+ * the groups they hold took in memory (what spilling freed: Spark's
+ * memoryBytesSpilled). */
 size_t agg_table_spilled(const agg_table *t);
+size_t agg_table_spilled_memory(const agg_table *t);
 
 /* Groups so far. */
 size_t agg_table_groups(const agg_table *t);

@@ -34,13 +34,13 @@ typedef struct agg_op {
     agg_bound *aggs;
     size_t cursor;
     bool built;
-    bool flushing;      /* partial: emitting the groups so far, over the budget */
-    bool spills;        /* final / complete: the table spills past mem's room */
-    exec_mem mem;       /* the table's bytes in the task's budget */
-    size_t spilled;     /* bytes of the table's spills counted in the metrics */
-    uint64_t rows_in;   /* partial: input rows so far */
-    int passthrough;    /* partial: 1 handing groups on after every batch, 2 once small */
-    uint64_t pass_rows; /* partial: rows seen before deciding (pass_rows()) */
+    bool flushing;               /* partial: emitting the groups so far, over the budget */
+    bool spills;                 /* final / complete: the table spills past mem's room */
+    exec_mem mem;                /* the table's bytes in the task's budget */
+    size_t spilled, spilled_mem; /* of the table's spills, counted in the metrics */
+    uint64_t rows_in;            /* partial: input rows so far */
+    int passthrough;             /* partial: 1 handing groups on after every batch, 2 once small */
+    uint64_t pass_rows;          /* partial: rows seen before deciding (pass_rows()) */
 } agg_op;
 
 /* *out: in with only the live rows where the boolean f is true. */
@@ -156,12 +156,11 @@ static void agg_account(agg_op *s)
     }
     if (!s->spills) return;
     agg_table_set_spill_limit(s->t, (size_t)room / 2); /* tables grow by doubling */
-    size_t spilled = agg_table_spilled(s->t);
-    if (spilled > s->spilled) { /* the files hold the rows' encodings, uncompressed */
-        exec_mem_note_spill(&s->mem, (int64_t)(spilled - s->spilled));
-        exec_mem_note_spill_disk(&s->mem, (int64_t)(spilled - s->spilled));
-    }
+    size_t spilled = agg_table_spilled(s->t), mem = agg_table_spilled_memory(s->t);
+    if (mem > s->spilled_mem) exec_mem_note_spill(&s->mem, (int64_t)(mem - s->spilled_mem));
+    if (spilled > s->spilled) exec_mem_note_spill_disk(&s->mem, (int64_t)(spilled - s->spilled));
     s->spilled = spilled;
+    s->spilled_mem = mem;
 }
 
 static int agg_next(op *o, col_batch **out)
@@ -274,9 +273,9 @@ typedef struct sort_op {
     sql_sorter *sorter;
     int ncols; /* the child's columns; key columns follow them while sorting */
     bool built;
-    kiln_arena *keys; /* evaluated key columns of the batch being added */
-    exec_mem mem;     /* the sorter's bytes in the task's budget */
-    size_t spilled;   /* bytes of runs counted in the metrics */
+    kiln_arena *keys;            /* evaluated key columns of the batch being added */
+    exec_mem mem;                /* the sorter's bytes in the task's budget */
+    size_t spilled, spilled_mem; /* of runs, counted in the metrics */
 } sort_op;
 
 /* Accounts the sorter's bytes; it spills a run past its room. */
@@ -285,12 +284,11 @@ static void sort_account(sort_op *s)
     int64_t room = exec_mem_track(&s->mem, (int64_t)sql_sorter_bytes(s->sorter));
     if (!exec_mem_bounded(&s->mem) || s->p->limit > 0) return;
     sql_sorter_set_spill_limit(s->sorter, (size_t)room / 2); /* stores grow by doubling */
-    size_t spilled = sql_sorter_spilled(s->sorter);
-    if (spilled > s->spilled) { /* the files hold the rows' encodings, uncompressed */
-        exec_mem_note_spill(&s->mem, (int64_t)(spilled - s->spilled));
-        exec_mem_note_spill_disk(&s->mem, (int64_t)(spilled - s->spilled));
-    }
+    size_t spilled = sql_sorter_spilled(s->sorter), mem = sql_sorter_spilled_memory(s->sorter);
+    if (mem > s->spilled_mem) exec_mem_note_spill(&s->mem, (int64_t)(mem - s->spilled_mem));
+    if (spilled > s->spilled) exec_mem_note_spill_disk(&s->mem, (int64_t)(spilled - s->spilled));
     s->spilled = spilled;
+    s->spilled_mem = mem;
 }
 
 static int sort_next(op *o, col_batch **out)

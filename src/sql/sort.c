@@ -38,9 +38,9 @@ struct sql_sorter {
     char *spill_dir;
     FILE **runs;
     int nruns, runs_cap;
-    size_t spilled;
-    struct run_reader *readers; /* merging: one per run */
-    size_t merged, total;       /* rows output so far / in all runs */
+    size_t spilled, spilled_mem; /* bytes written; bytes they took in memory */
+    struct run_reader *readers;  /* merging: one per run */
+    size_t merged, total;        /* rows output so far / in all runs */
 };
 
 /* A sorted run being merged: its current batch loaded into a sorter used
@@ -462,6 +462,11 @@ size_t sql_sorter_spilled(const sql_sorter *s)
     return s->spilled;
 }
 
+size_t sql_sorter_spilled_memory(const sql_sorter *s)
+{
+    return s->spilled_mem;
+}
+
 static FILE *run_file(const char *dir)
 {
     size_t n = strlen(dir) + 32;
@@ -502,6 +507,7 @@ static void clear_rows(sql_sorter *s)
 /* Sorts the rows held and writes them to a new run file as encoded batches. */
 static int spill_run(sql_sorter *s)
 {
+    s->spilled_mem += sql_sorter_bytes(s);
     int rc = sort_rows(s);
     if (rc) return rc;
     if (s->nruns == s->runs_cap) {

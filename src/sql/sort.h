@@ -58,8 +58,10 @@ int sql_sorter_set_spill(sql_sorter *s, size_t limit, const char *dir);
 /* Changes the limit of a spilling sorter (its room in the task's budget,
  * exec_mem.h). */
 void sql_sorter_set_spill_limit(sql_sorter *s, size_t limit);
-/* Bytes written to run files so far. */
+/* Bytes written to run files so far, and bytes the rows they hold took
+ * in memory (what spilling freed: Spark's memoryBytesSpilled). */
 size_t sql_sorter_spilled(const sql_sorter *s);
+size_t sql_sorter_spilled_memory(const sql_sorter *s);
 /* Rows held and bytes held. */
 size_t sql_sorter_rows(const sql_sorter *s);
 size_t sql_sorter_bytes(const sql_sorter *s);

@@ -14,7 +14,8 @@
  * - deserialize time and scheduler delay: executors decode every task (CPU
  *   time > 0), and schedulerDelay is Spark's formula over the other fields;
  * - spills: under a 1m budget a sort spills, disk_spilled (compressed
- *   files) below memory_spilled, both > 0;
+ *   files) below memory_spilled, both > 0; SQL's aggregate and sort too
+ *   count what their rows took in memory apart from their files' bytes;
  * - input metrics of SQL scans: a CSV's bytes read are its file's size and
  *   its records its rows; a Parquet scan of one column of several reads
  *   less than the file and gives every row; JSON Lines read as JSON and as
@@ -336,6 +337,46 @@ static void spills_count_disk_apart_from_memory(void **state)
     kiln_context_free(ctx);
 }
 
+/* SQL's sort and aggregate under 1m: their spills count what the rows took
+ * in memory apart from what their files hold. */
+static void sql_spills_count_memory_apart_from_disk(void **state)
+{
+    (void)state;
+    static const char *const queries[] = {
+        "SELECT count(*), sum(k), sum(c) FROM (SELECT id * 7 % 300000 AS k, count(*) AS c "
+        "FROM range(0, 600000, 1, 2) GROUP BY id * 7 % 300000)",
+        "SELECT * FROM (SELECT id, id * 7 % 1000 AS v FROM range(0, 400000, 1, 2) "
+        "ORDER BY v, id) LIMIT 3 OFFSET 100",
+    };
+    for (int q = 0; q < 2; q++) {
+        kiln_context *ctx = context("local[2]", "kiln.executor.memory", "1m");
+        ui_store *s = ctx_ui_store(ctx);
+        kiln_session *ss;
+        assert_int_equal(kiln_session_new(ctx, &ss), KILN_OK);
+        kiln_df *df = kiln_sql(ss, queries[q]);
+        assert_non_null(df);
+        kiln_arena *a = kiln_arena_new();
+        kiln_value v;
+        int rc = kiln_df_collect(df, a, &v);
+        if (rc) fprintf(stderr, "%s: %s\n", queries[q], kiln_last_error());
+        assert_int_equal(rc, KILN_OK);
+        json_node *st = get(s, a, "/stages", "status=complete");
+        int64_t mem = 0, disk = 0;
+        for (size_t i = 0; i < st->n; i++) {
+            mem += num(st->items[i], "memoryBytesSpilled");
+            disk += num(st->items[i], "diskBytesSpilled");
+        }
+        printf("  %s: memory %lld, disk %lld bytes spilled\n", q ? "sort" : "aggregate",
+               (long long)mem, (long long)disk);
+        assert_true(disk > 0);
+        assert_true(mem > 0);
+        assert_true(mem != disk); /* the rows' memory, not their files' bytes */
+        kiln_arena_free(a);
+        kiln_session_free(ss);
+        kiln_context_free(ctx);
+    }
+}
+
 /* The bytes of the files in dir whose names end in ext. */
 static int64_t dir_bytes(const char *dir, const char *ext)
 {
@@ -474,6 +515,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(active_tasks_while_a_slow_stage_runs),
         cmocka_unit_test(deserialize_time_and_scheduler_delay),
         cmocka_unit_test(spills_count_disk_apart_from_memory),
+        cmocka_unit_test(sql_spills_count_memory_apart_from_disk),
         cmocka_unit_test(scans_count_their_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
