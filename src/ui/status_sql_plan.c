@@ -200,17 +200,11 @@ void ui_sql_task_end(ui_store *s, const engine_event *e)
     }
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* The median of v[0..n) as Spark takes it (the element at n/2 once
  * sorted); sorts v. */
 static int64_t median(int64_t *v, size_t n)
 {
-    qsort(v, n, sizeof *v, cmp_i64);
+    ui_sort_i64(v, n);
     return n ? v[n / 2] : 0;
 }
 

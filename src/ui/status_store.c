@@ -26,6 +26,17 @@ int64_t ui_ms(double wall)
     return llround(wall * 1000.0);
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+void ui_sort_i64(int64_t *v, size_t n)
+{
+    if (n > 1) qsort(v, n, sizeof *v, cmp_i64);
+}
+
 static char *dup_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;

@@ -456,12 +456,6 @@ static void environment(json_writer *w, const ui_store *s)
 
 /* ---- Task lists and summaries ------------------------------------------------------- */
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static const ui_task *sort_base;
 static int by_runtime(const void *a, const void *b)
 {
@@ -522,7 +516,7 @@ static int task_list(json_writer *w, const ui_store *s, const ui_stage *st, cons
  * min(q * n, n - 1) of the sorted values). */
 static void dist(json_writer *w, const char *k, int64_t *vals, size_t n, const double *q, int nq)
 {
-    qsort(vals, n, sizeof *vals, cmp_i64);
+    ui_sort_i64(vals, n);
     json_key(w, k);
     json_arr_begin(w);
     for (int i = 0; i < nq; i++) {

@@ -95,17 +95,11 @@ void ui_page_stages(ui_page *p)
     ui_page_end(p);
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* The five quantiles of the values in v[0..n) (sorted here). */
 static void quantiles(int64_t *v, size_t n, int64_t out[5])
 {
     static const double q[5] = {0, 0.25, 0.5, 0.75, 1.0};
-    qsort(v, n, sizeof *v, cmp_i64);
+    ui_sort_i64(v, n);
     for (int i = 0; i < 5; i++) {
         size_t at = (size_t)(q[i] * (double)n);
         out[i] = v[at > n - 1 ? n - 1 : at];

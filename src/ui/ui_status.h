@@ -221,6 +221,8 @@ const char *ui_sql_status(ui_state st);
 /* Epoch milliseconds of wall-clock seconds, as every time in the store,
  * the REST API and the event log (so a replayed store equals the live one). */
 int64_t ui_ms(double wall);
+/* Sorts v[0..n) in increasing order (quantiles and medians of metrics). */
+void ui_sort_i64(int64_t *v, size_t n);
 
 /* Whether a configuration key looks like it holds a secret (Spark's
  * spark.redaction.regex: secret, password, token, key, credentials, case
